@@ -1,0 +1,133 @@
+//! The tenant: one customer company, with its profile and settings.
+
+use crate::email::Email;
+use crate::ids::TenantId;
+use crate::quota::QuotaOverride;
+use crate::slug::Slug;
+use crate::text::{CompanyName, CountryCode, HexColor, HttpsUrl, VatId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How the tenant's pages and mails look.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct Branding {
+    /// Primary colour.
+    pub primary_color: Option<HexColor>,
+    /// Logo URL (https).
+    pub logo_url: Option<HttpsUrl>,
+}
+
+/// Which mails the tenant's admins want.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct NotificationPrefs {
+    /// Invoices, payment failures, trial reminders (on by default; payment
+    /// failures and downgrades are sent regardless, as they need action).
+    pub billing_emails: bool,
+    /// Product news.
+    pub product_updates: bool,
+}
+
+impl Default for NotificationPrefs {
+    fn default() -> Self {
+        Self { billing_emails: true, product_updates: false }
+    }
+}
+
+/// What invoices need: country (for tax), VAT id, where invoices go.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct BillingDetails {
+    /// Legal name on invoices, if not the company name.
+    pub legal_name: Option<CompanyName>,
+    /// Country of the billing address.
+    pub country: Option<CountryCode>,
+    /// VAT identification number.
+    pub vat_id: Option<VatId>,
+    /// Where invoices are sent (defaults to the owner).
+    pub billing_email: Option<Email>,
+}
+
+/// Profile and settings of a tenant.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct TenantSettings {
+    /// Looks.
+    pub branding: Branding,
+    /// Mail preferences.
+    pub notifications: NotificationPrefs,
+    /// Invoice details.
+    pub billing: BillingDetails,
+}
+
+/// A tenant.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Tenant {
+    /// Its id.
+    pub id: TenantId,
+    /// Unique platform-wide; typed at login.
+    pub slug: Slug,
+    /// Display name.
+    pub name: CompanyName,
+    /// When it signed up.
+    pub created_at: DateTime<Utc>,
+    /// Profile and settings.
+    pub settings: TenantSettings,
+    /// The superuser's per-tenant quota override.
+    pub quota_override: QuotaOverride,
+}
+
+/// A partial update of the tenant profile; `None` leaves a field as it is,
+/// `Some(None)` clears an optional one.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct TenantPatch {
+    /// New name.
+    pub name: Option<CompanyName>,
+    /// New primary colour.
+    pub primary_color: Option<Option<HexColor>>,
+    /// New logo.
+    pub logo_url: Option<Option<HttpsUrl>>,
+    /// Mail preferences.
+    pub notifications: Option<NotificationPrefs>,
+    /// Legal name.
+    pub legal_name: Option<Option<CompanyName>>,
+    /// Country.
+    pub country: Option<Option<CountryCode>>,
+    /// VAT id.
+    pub vat_id: Option<Option<VatId>>,
+    /// Billing email.
+    pub billing_email: Option<Option<Email>>,
+}
+
+impl TenantPatch {
+    /// Whether the patch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == TenantPatch::default()
+    }
+
+    /// Whether the patch touches billing details (which the payment provider must learn).
+    pub fn touches_billing(&self) -> bool {
+        self.legal_name.is_some() || self.country.is_some() || self.vat_id.is_some() || self.billing_email.is_some()
+    }
+}
+
+impl Tenant {
+    /// Applies a patch and returns the names of the fields that changed.
+    pub fn apply(&mut self, patch: TenantPatch) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        fn set<T: PartialEq>(slot: &mut T, value: Option<T>, name: &'static str, changed: &mut Vec<&'static str>) {
+            if let Some(v) = value {
+                if *slot != v {
+                    *slot = v;
+                    changed.push(name);
+                }
+            }
+        }
+        set(&mut self.name, patch.name, "name", &mut changed);
+        set(&mut self.settings.branding.primary_color, patch.primary_color, "primary_color", &mut changed);
+        set(&mut self.settings.branding.logo_url, patch.logo_url, "logo_url", &mut changed);
+        set(&mut self.settings.notifications, patch.notifications, "notifications", &mut changed);
+        set(&mut self.settings.billing.legal_name, patch.legal_name, "legal_name", &mut changed);
+        set(&mut self.settings.billing.country, patch.country, "country", &mut changed);
+        set(&mut self.settings.billing.vat_id, patch.vat_id, "vat_id", &mut changed);
+        set(&mut self.settings.billing.billing_email, patch.billing_email, "billing_email", &mut changed);
+        changed
+    }
+}

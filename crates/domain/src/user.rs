@@ -1,0 +1,324 @@
+//! Users and the rules about them: one tenant each, email unique within it,
+//! exactly one owner who can never be deactivated, removed or demoted, and the
+//! failed-login lockout.
+
+use crate::email::Email;
+use crate::ids::{TenantId, UserId};
+use crate::password::{LockoutPolicy, PasswordHash};
+use crate::rbac::{BuiltinRole, RoleRef};
+use crate::text::PersonName;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Why a user may not be changed as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserRuleError {
+    /// The owner cannot be deactivated, removed or demoted.
+    #[error("the owner cannot be deactivated, removed or demoted; transfer ownership first")]
+    OwnerProtected,
+    /// The owner role is given only by an ownership transfer.
+    #[error("the owner role is given only by transferring ownership")]
+    OwnerByTransferOnly,
+    /// Ownership can only go to an active user other than the owner.
+    #[error("ownership can only be transferred to another active user")]
+    InvalidNewOwner,
+    /// Only the owner can transfer ownership.
+    #[error("only the owner can transfer ownership")]
+    NotOwner,
+    /// The user is already active.
+    #[error("the user is already active")]
+    AlreadyActive,
+    /// The user is already deactivated.
+    #[error("the user is already deactivated")]
+    AlreadyDeactivated,
+    /// The user already has this role.
+    #[error("the user already has this role")]
+    SameRole,
+}
+
+/// Why a user is deactivated.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeactivationReason {
+    /// An admin did it.
+    Admin,
+    /// The tenant fell back to freemium and had more users than seats
+    /// (reversible: an admin reactivates within the seats).
+    Downgrade,
+}
+
+/// Whether the user may sign in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum UserStatus {
+    /// Signs in and occupies a seat.
+    Active,
+    /// Cannot sign in; occupies no seat.
+    Deactivated {
+        /// When.
+        at: DateTime<Utc>,
+        /// Why.
+        reason: DeactivationReason,
+    },
+}
+
+/// A user of one tenant.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct User {
+    /// Its id.
+    pub id: UserId,
+    /// The only tenant it belongs to.
+    pub tenant_id: TenantId,
+    /// Unique within the tenant.
+    pub email: Email,
+    /// Display name.
+    pub name: PersonName,
+    /// Built-in or custom role.
+    pub role: RoleRef,
+    /// Active or deactivated.
+    pub status: UserStatus,
+    /// Argon2id hash (never logged).
+    pub password_hash: PasswordHash,
+    /// When the account was created (signup or invitation accepted); the
+    /// "newest-first" order of downgrades uses it.
+    pub created_at: DateTime<Utc>,
+    /// Consecutive failed logins.
+    pub failed_logins: u32,
+    /// Locked until this instant after too many failures.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Bumped on deactivation, role and password change; access tokens carrying
+    /// an older version are refused.
+    pub token_version: u32,
+    /// Last successful login.
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+/// What a failed login did to the account.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FailedLogin {
+    /// Counted; not locked yet.
+    Counted {
+        /// Failures so far.
+        failures: u32,
+    },
+    /// This failure locked the account.
+    LockedNow {
+        /// Until when.
+        until: DateTime<Utc>,
+    },
+    /// The account was already locked; nothing counted.
+    AlreadyLocked {
+        /// Until when.
+        until: DateTime<Utc>,
+    },
+}
+
+impl User {
+    /// A new active user.
+    pub fn new(
+        id: UserId,
+        tenant_id: TenantId,
+        email: Email,
+        name: PersonName,
+        role: RoleRef,
+        password_hash: PasswordHash,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            tenant_id,
+            email,
+            name,
+            role,
+            status: UserStatus::Active,
+            password_hash,
+            created_at: now,
+            failed_logins: 0,
+            locked_until: None,
+            token_version: 0,
+            last_login_at: None,
+        }
+    }
+
+    /// Whether the user is active (and so occupies a seat).
+    pub fn is_active(&self) -> bool {
+        self.status == UserStatus::Active
+    }
+
+    /// Whether the user is the tenant's owner.
+    pub fn is_owner(&self) -> bool {
+        self.role.is_owner()
+    }
+
+    /// The lock in force at `now`, if any.
+    pub fn locked_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.locked_until.filter(|until| *until > now)
+    }
+
+    /// Records a failed login: 5 consecutive failures lock the account for 15 minutes.
+    /// A lock that has run out starts a fresh count.
+    pub fn record_failed_login(&mut self, now: DateTime<Utc>, policy: &LockoutPolicy) -> FailedLogin {
+        if let Some(until) = self.locked_at(now) {
+            return FailedLogin::AlreadyLocked { until };
+        }
+        if self.locked_until.is_some() {
+            self.locked_until = None;
+            self.failed_logins = 0;
+        }
+        self.failed_logins = self.failed_logins.saturating_add(1);
+        if self.failed_logins >= policy.max_failures {
+            let until = now + policy.lock_duration();
+            self.locked_until = Some(until);
+            FailedLogin::LockedNow { until }
+        } else {
+            FailedLogin::Counted { failures: self.failed_logins }
+        }
+    }
+
+    /// Records a successful login: the failure count and any expired lock are cleared.
+    pub fn record_successful_login(&mut self, now: DateTime<Utc>) {
+        self.failed_logins = 0;
+        self.locked_until = None;
+        self.last_login_at = Some(now);
+    }
+
+    /// Gives the user another (non-owner) role.
+    pub fn change_role(&mut self, role: RoleRef) -> Result<(), UserRuleError> {
+        if self.is_owner() {
+            return Err(UserRuleError::OwnerProtected);
+        }
+        if role.is_owner() {
+            return Err(UserRuleError::OwnerByTransferOnly);
+        }
+        if self.role == role {
+            return Err(UserRuleError::SameRole);
+        }
+        self.role = role;
+        self.token_version = self.token_version.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Deactivates the user (never the owner).
+    pub fn deactivate(&mut self, now: DateTime<Utc>, reason: DeactivationReason) -> Result<(), UserRuleError> {
+        if self.is_owner() {
+            return Err(UserRuleError::OwnerProtected);
+        }
+        if !self.is_active() {
+            return Err(UserRuleError::AlreadyDeactivated);
+        }
+        self.status = UserStatus::Deactivated { at: now, reason };
+        self.token_version = self.token_version.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Reactivates a deactivated user (the caller checks the seats first).
+    pub fn reactivate(&mut self) -> Result<(), UserRuleError> {
+        if self.is_active() {
+            return Err(UserRuleError::AlreadyActive);
+        }
+        self.status = UserStatus::Active;
+        Ok(())
+    }
+
+    /// Checks that the user may be removed (never the owner).
+    pub fn ensure_removable(&self) -> Result<(), UserRuleError> {
+        if self.is_owner() { Err(UserRuleError::OwnerProtected) } else { Ok(()) }
+    }
+
+    /// Replaces the password hash; older tokens stop working.
+    pub fn set_password(&mut self, hash: PasswordHash) {
+        self.password_hash = hash;
+        self.token_version = self.token_version.wrapping_add(1);
+    }
+}
+
+/// Hands ownership from `owner` to `new_owner` (DESIGN.md "Roles": exactly one
+/// owner, transferable): the new owner must be another active user; the old
+/// owner becomes an admin. Both token versions change.
+pub fn transfer_ownership(owner: &mut User, new_owner: &mut User) -> Result<(), UserRuleError> {
+    if !owner.is_owner() {
+        return Err(UserRuleError::NotOwner);
+    }
+    if new_owner.id == owner.id || !new_owner.is_active() || new_owner.tenant_id != owner.tenant_id {
+        return Err(UserRuleError::InvalidNewOwner);
+    }
+    owner.role = RoleRef::Builtin(BuiltinRole::Admin);
+    owner.token_version = owner.token_version.wrapping_add(1);
+    new_owner.role = RoleRef::OWNER;
+    new_owner.token_version = new_owner.token_version.wrapping_add(1);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::EntityId;
+    use chrono::{Duration, TimeZone};
+    use secrecy::SecretString;
+
+    fn user(n: u8, role: RoleRef) -> User {
+        let uuid = crate::ids::uuid_v7_from_parts(1, [n; 10]);
+        let tenant = crate::ids::uuid_v7_from_parts(1, [0; 10]);
+        User::new(
+            UserId::from_uuid(uuid).unwrap(),
+            TenantId::from_uuid(tenant).unwrap(),
+            Email::parse(&format!("u{n}@example.com")).unwrap(),
+            PersonName::parse("U").unwrap(),
+            role,
+            PasswordHash::from_encoded(SecretString::from("h")),
+            Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+        )
+    }
+
+    #[test]
+    fn five_failures_lock_the_account_for_fifteen_minutes() {
+        let mut u = user(1, RoleRef::Builtin(BuiltinRole::Member));
+        let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+        let policy = LockoutPolicy::default();
+        for i in 1..=4 {
+            assert_eq!(u.record_failed_login(now, &policy), FailedLogin::Counted { failures: i });
+        }
+        let until = now + Duration::minutes(15);
+        assert_eq!(u.record_failed_login(now, &policy), FailedLogin::LockedNow { until });
+        assert_eq!(u.locked_at(now + Duration::minutes(14)), Some(until));
+        assert_eq!(u.record_failed_login(now + Duration::minutes(1), &policy), FailedLogin::AlreadyLocked { until });
+        assert_eq!(u.locked_at(until), None);
+        // after the lock the count starts again
+        assert_eq!(u.record_failed_login(until, &policy), FailedLogin::Counted { failures: 1 });
+    }
+
+    #[test]
+    fn the_owner_cannot_be_deactivated_removed_or_demoted() {
+        let mut owner = user(1, RoleRef::OWNER);
+        assert_eq!(owner.deactivate(owner.created_at, DeactivationReason::Admin), Err(UserRuleError::OwnerProtected));
+        assert_eq!(owner.ensure_removable(), Err(UserRuleError::OwnerProtected));
+        assert_eq!(owner.change_role(RoleRef::Builtin(BuiltinRole::Admin)), Err(UserRuleError::OwnerProtected));
+        let mut member = user(2, RoleRef::Builtin(BuiltinRole::Member));
+        assert_eq!(member.change_role(RoleRef::OWNER), Err(UserRuleError::OwnerByTransferOnly));
+    }
+
+    #[test]
+    fn ownership_moves_to_an_active_user_and_the_old_owner_becomes_admin() {
+        let mut owner = user(1, RoleRef::OWNER);
+        let mut member = user(2, RoleRef::Builtin(BuiltinRole::Member));
+        transfer_ownership(&mut owner, &mut member).unwrap();
+        assert!(member.is_owner());
+        assert_eq!(owner.role, RoleRef::Builtin(BuiltinRole::Admin));
+        let mut inactive = user(3, RoleRef::Builtin(BuiltinRole::Member));
+        inactive.deactivate(inactive.created_at, DeactivationReason::Admin).unwrap();
+        assert_eq!(transfer_ownership(&mut member, &mut inactive), Err(UserRuleError::InvalidNewOwner));
+        assert_eq!(transfer_ownership(&mut owner, &mut inactive), Err(UserRuleError::NotOwner));
+    }
+
+    #[test]
+    fn a_role_change_or_deactivation_invalidates_old_tokens() {
+        let mut u = user(2, RoleRef::Builtin(BuiltinRole::Member));
+        u.change_role(RoleRef::Builtin(BuiltinRole::Viewer)).unwrap();
+        assert_eq!(u.token_version, 1);
+        u.deactivate(u.created_at, DeactivationReason::Admin).unwrap();
+        assert_eq!(u.token_version, 2);
+        assert_eq!(u.deactivate(u.created_at, DeactivationReason::Admin), Err(UserRuleError::AlreadyDeactivated));
+        u.reactivate().unwrap();
+        assert_eq!(u.reactivate(), Err(UserRuleError::AlreadyActive));
+    }
+}
