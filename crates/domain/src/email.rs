@@ -109,8 +109,18 @@ mod tests {
     #[test]
     fn malformed_addresses_are_refused() {
         for bad in [
-            "", "   ", "plain", "@example.com", "a@", "a@b", "a b@example.com", "a@example..com",
-            "a@.example.com", "a@[127.0.0.1]", "a@example.com.", "\"q\"@example.com",
+            "",
+            "   ",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a b@example.com",
+            "a@example..com",
+            "a@.example.com",
+            "a@[127.0.0.1]",
+            "a@example.com.",
+            "\"q\"@example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }

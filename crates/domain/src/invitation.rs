@@ -117,27 +117,42 @@ impl Invitation {
     }
 
     /// Checks that the token's secret may accept this invitation at `now`.
-    pub fn check_acceptable(&self, secret: &SecretString, now: DateTime<Utc>) -> Result<(), InvitationError> {
+    pub fn check_acceptable(
+        &self,
+        secret: &SecretString,
+        now: DateTime<Utc>,
+    ) -> Result<(), InvitationError> {
         if !self.token_hash.matches(secret) {
             return Err(InvitationError::InvalidToken);
         }
         match self.status {
             InvitationStatus::Accepted { .. } => Err(InvitationError::AlreadyAccepted),
             InvitationStatus::Revoked { .. } => Err(InvitationError::Revoked),
-            InvitationStatus::Pending if now >= self.expires_at => Err(InvitationError::Expired(self.expires_at)),
+            InvitationStatus::Pending if now >= self.expires_at => {
+                Err(InvitationError::Expired(self.expires_at))
+            }
             InvitationStatus::Pending => Ok(()),
         }
     }
 
     /// Marks it accepted by `user_id`.
-    pub fn accept(&mut self, secret: &SecretString, user_id: UserId, now: DateTime<Utc>) -> Result<(), InvitationError> {
+    pub fn accept(
+        &mut self,
+        secret: &SecretString,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(), InvitationError> {
         self.check_acceptable(secret, now)?;
         self.status = InvitationStatus::Accepted { at: now, user_id };
         Ok(())
     }
 
     /// Revokes a pending (or expired, still unused) invitation.
-    pub fn revoke(&mut self, now: DateTime<Utc>, reason: RevokeReason) -> Result<(), InvitationError> {
+    pub fn revoke(
+        &mut self,
+        now: DateTime<Utc>,
+        reason: RevokeReason,
+    ) -> Result<(), InvitationError> {
         match self.status {
             InvitationStatus::Accepted { .. } => Err(InvitationError::AlreadyAccepted),
             InvitationStatus::Revoked { .. } => Err(InvitationError::Revoked),
@@ -149,7 +164,12 @@ impl Invitation {
     }
 
     /// Replaces the link (new secret, new expiry); the old link stops working.
-    pub fn resend(&mut self, token_hash: TokenHash, now: DateTime<Utc>, valid_days: u32) -> Result<(), InvitationError> {
+    pub fn resend(
+        &mut self,
+        token_hash: TokenHash,
+        now: DateTime<Utc>,
+        valid_days: u32,
+    ) -> Result<(), InvitationError> {
         match self.status {
             InvitationStatus::Accepted { .. } => Err(InvitationError::AlreadyAccepted),
             InvitationStatus::Revoked { .. } => Err(InvitationError::Revoked),
@@ -192,7 +212,10 @@ mod tests {
         let mut inv = invitation();
         let user = UserId::from_uuid(uuid_v7_from_parts(2, [3; 10])).unwrap();
         inv.accept(&secret('a'), user, inv.created_at).unwrap();
-        assert_eq!(inv.accept(&secret('a'), user, inv.created_at), Err(InvitationError::AlreadyAccepted));
+        assert_eq!(
+            inv.accept(&secret('a'), user, inv.created_at),
+            Err(InvitationError::AlreadyAccepted)
+        );
         assert!(!inv.is_pending(inv.created_at));
     }
 
@@ -204,7 +227,10 @@ mod tests {
         assert!(inv.check_acceptable(&secret('a'), almost).is_ok());
         let expired = inv.created_at + Duration::days(7);
         assert!(!inv.is_pending(expired));
-        assert_eq!(inv.check_acceptable(&secret('a'), expired), Err(InvitationError::Expired(expired)));
+        assert_eq!(
+            inv.check_acceptable(&secret('a'), expired),
+            Err(InvitationError::Expired(expired))
+        );
     }
 
     #[test]
@@ -212,8 +238,14 @@ mod tests {
         let mut inv = invitation();
         let later = inv.created_at + Duration::days(6);
         inv.resend(TokenHash::of(&secret('b')), later, 7).unwrap();
-        assert_eq!(inv.check_acceptable(&secret('a'), later), Err(InvitationError::InvalidToken));
-        assert!(inv.check_acceptable(&secret('b'), later + Duration::days(6)).is_ok());
+        assert_eq!(
+            inv.check_acceptable(&secret('a'), later),
+            Err(InvitationError::InvalidToken)
+        );
+        assert!(
+            inv.check_acceptable(&secret('b'), later + Duration::days(6))
+                .is_ok()
+        );
         assert_eq!(inv.sent_count, 2);
     }
 
@@ -221,8 +253,17 @@ mod tests {
     fn a_revoked_invitation_cannot_be_accepted_resent_or_revoked_again() {
         let mut inv = invitation();
         inv.revoke(inv.created_at, RevokeReason::Admin).unwrap();
-        assert_eq!(inv.check_acceptable(&secret('a'), inv.created_at), Err(InvitationError::Revoked));
-        assert_eq!(inv.revoke(inv.created_at, RevokeReason::Admin), Err(InvitationError::Revoked));
-        assert_eq!(inv.resend(TokenHash::of(&secret('b')), inv.created_at, 7), Err(InvitationError::Revoked));
+        assert_eq!(
+            inv.check_acceptable(&secret('a'), inv.created_at),
+            Err(InvitationError::Revoked)
+        );
+        assert_eq!(
+            inv.revoke(inv.created_at, RevokeReason::Admin),
+            Err(InvitationError::Revoked)
+        );
+        assert_eq!(
+            inv.resend(TokenHash::of(&secret('b')), inv.created_at, 7),
+            Err(InvitationError::Revoked)
+        );
     }
 }

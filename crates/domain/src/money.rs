@@ -125,7 +125,10 @@ impl Money {
             .checked_mul(100)
             .and_then(|c| c.checked_add(frac_cents))
             .ok_or(MoneyError::Overflow)?;
-        Ok(Self::from_cents(if negative { -cents } else { cents }, currency))
+        Ok(Self::from_cents(
+            if negative { -cents } else { cents },
+            currency,
+        ))
     }
 
     /// The amount in cents.
@@ -141,20 +144,29 @@ impl Money {
     /// `self + other`, same currency required.
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let cents = self.cents.checked_add(other.cents).ok_or(MoneyError::Overflow)?;
+        let cents = self
+            .cents
+            .checked_add(other.cents)
+            .ok_or(MoneyError::Overflow)?;
         Ok(Self::from_cents(cents, self.currency))
     }
 
     /// `self - other`, same currency required.
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let cents = self.cents.checked_sub(other.cents).ok_or(MoneyError::Overflow)?;
+        let cents = self
+            .cents
+            .checked_sub(other.cents)
+            .ok_or(MoneyError::Overflow)?;
         Ok(Self::from_cents(cents, self.currency))
     }
 
     /// `self × quantity`.
     pub fn checked_mul(self, quantity: u32) -> Result<Money, MoneyError> {
-        let cents = self.cents.checked_mul(i64::from(quantity)).ok_or(MoneyError::Overflow)?;
+        let cents = self
+            .cents
+            .checked_mul(i64::from(quantity))
+            .ok_or(MoneyError::Overflow)?;
         Ok(Self::from_cents(cents, self.currency))
     }
 
@@ -165,8 +177,13 @@ impl Money {
     }
 
     /// Sums amounts of one currency; an empty list sums to zero in `currency`.
-    pub fn sum<I: IntoIterator<Item = Money>>(currency: Currency, items: I) -> Result<Money, MoneyError> {
-        items.into_iter().try_fold(Money::zero(currency), Money::checked_add)
+    pub fn sum<I: IntoIterator<Item = Money>>(
+        currency: Currency,
+        items: I,
+    ) -> Result<Money, MoneyError> {
+        items
+            .into_iter()
+            .try_fold(Money::zero(currency), Money::checked_add)
     }
 
     fn same_currency(self, other: Money) -> Result<(), MoneyError> {
@@ -238,9 +255,18 @@ mod tests {
 
     #[test]
     fn decimals_parse_without_floats() {
-        assert_eq!(Money::parse_decimal("49.95", Currency::EUR).unwrap(), Money::eur(4995));
-        assert_eq!(Money::parse_decimal("479", Currency::EUR).unwrap(), Money::eur(47900));
-        assert_eq!(Money::parse_decimal("-16.5", Currency::EUR).unwrap(), Money::eur(-1650));
+        assert_eq!(
+            Money::parse_decimal("49.95", Currency::EUR).unwrap(),
+            Money::eur(4995)
+        );
+        assert_eq!(
+            Money::parse_decimal("479", Currency::EUR).unwrap(),
+            Money::eur(47900)
+        );
+        assert_eq!(
+            Money::parse_decimal("-16.5", Currency::EUR).unwrap(),
+            Money::eur(-1650)
+        );
         for bad in ["", "4.999", "1e3", "abc", ".5", "--1", "1.-2"] {
             assert!(Money::parse_decimal(bad, Currency::EUR).is_err(), "{bad}");
         }
@@ -249,15 +275,27 @@ mod tests {
     #[test]
     fn currencies_do_not_mix() {
         let usd = Money::from_cents(100, Currency::parse("usd").unwrap());
-        assert!(matches!(Money::eur(1).checked_add(usd), Err(MoneyError::CurrencyMismatch(..))));
+        assert!(matches!(
+            Money::eur(1).checked_add(usd),
+            Err(MoneyError::CurrencyMismatch(..))
+        ));
         assert!(Currency::parse("EURO").is_err());
     }
 
     #[test]
     fn overflow_is_an_error_not_a_wrong_number() {
-        assert_eq!(Money::eur(i64::MAX).checked_add(Money::eur(1)), Err(MoneyError::Overflow));
-        assert_eq!(Money::eur(i64::MAX).checked_mul(2), Err(MoneyError::Overflow));
-        assert_eq!(Money::eur(i64::MIN).checked_neg(), Err(MoneyError::Overflow));
+        assert_eq!(
+            Money::eur(i64::MAX).checked_add(Money::eur(1)),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            Money::eur(i64::MAX).checked_mul(2),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            Money::eur(i64::MIN).checked_neg(),
+            Err(MoneyError::Overflow)
+        );
     }
 
     #[test]

@@ -69,7 +69,9 @@ pub enum SubscriptionError {
         minimum: u32,
     },
     /// Fewer seats than are in use.
-    #[error("{requested} seats requested but {used} are in use; free {missing} first by revoking invitations or deactivating users")]
+    #[error(
+        "{requested} seats requested but {used} are in use; free {missing} first by revoking invitations or deactivating users"
+    )]
     BelowUsedSeats {
         /// Seats asked for.
         requested: u32,
@@ -181,7 +183,13 @@ pub struct PaidPlan {
 
 impl PaidPlan {
     fn fresh(interval: Interval, seats: u32, period: Period) -> Self {
-        Self { interval, seats, seats_next_period: seats, interval_next_period: interval, period }
+        Self {
+            interval,
+            seats,
+            seats_next_period: seats,
+            interval_next_period: interval,
+            period,
+        }
     }
 
     /// The seats new invitations are checked against: the lower of now and next
@@ -268,18 +276,16 @@ impl SubscriptionState {
     /// The billing state under any suspension or deletion request.
     fn billing(&self) -> &SubscriptionState {
         match self {
-            SubscriptionState::Suspended { resume, .. } | SubscriptionState::PendingDeletion { resume, .. } => {
-                resume.billing()
-            }
+            SubscriptionState::Suspended { resume, .. }
+            | SubscriptionState::PendingDeletion { resume, .. } => resume.billing(),
             other => other,
         }
     }
 
     fn billing_mut(&mut self) -> &mut SubscriptionState {
         match self {
-            SubscriptionState::Suspended { resume, .. } | SubscriptionState::PendingDeletion { resume, .. } => {
-                resume.billing_mut()
-            }
+            SubscriptionState::Suspended { resume, .. }
+            | SubscriptionState::PendingDeletion { resume, .. } => resume.billing_mut(),
             other => other,
         }
     }
@@ -567,17 +573,30 @@ pub struct Subscription {
 impl Subscription {
     /// A new subscription in its trial, starting at `now` (DESIGN.md: the trial
     /// starts at signup and lasts 14 days; monthly unless yearly is chosen).
-    pub fn start_trial(tenant_id: TenantId, now: DateTime<Utc>, catalog: &PlanCatalog) -> Result<(Self, SubscriptionEvent), SubscriptionError> {
+    pub fn start_trial(
+        tenant_id: TenantId,
+        now: DateTime<Utc>,
+        catalog: &PlanCatalog,
+    ) -> Result<(Self, SubscriptionEvent), SubscriptionError> {
         let trial = Period::new(now, now + Duration::days(i64::from(catalog.trial_days)))?;
         let sub = Self {
             tenant_id,
-            state: SubscriptionState::Trialing { trial, interval_after: Interval::Month, continue_free: false },
+            state: SubscriptionState::Trialing {
+                trial,
+                interval_after: Interval::Month,
+                continue_free: false,
+            },
             payment_method_on_file: false,
             provider: None,
             provider_synced_at: None,
             timer_checked_at: None,
         };
-        Ok((sub, SubscriptionEvent::TrialStarted { ends_at: trial.end() }))
+        Ok((
+            sub,
+            SubscriptionEvent::TrialStarted {
+                ends_at: trial.end(),
+            },
+        ))
     }
 
     /// A subscription that starts on freemium (e.g. a tenant the superuser creates without a trial).
@@ -641,7 +660,10 @@ impl Subscription {
 
     /// Whether users of the tenant may use the service (not suspended, not pending deletion).
     pub fn allows_access(&self) -> bool {
-        !matches!(self.state, SubscriptionState::Suspended { .. } | SubscriptionState::PendingDeletion { .. })
+        !matches!(
+            self.state,
+            SubscriptionState::Suspended { .. } | SubscriptionState::PendingDeletion { .. }
+        )
     }
 
     /// Whether the tenant sees ads.
@@ -654,7 +676,12 @@ impl Subscription {
         match self.state.billing() {
             SubscriptionState::Trialing { .. } => SeatLimit::Uncapped,
             SubscriptionState::Freemium { .. } => SeatLimit::Capped(catalog.freemium_seats),
-            other => SeatLimit::Capped(other.paid().map(PaidPlan::seat_cap).unwrap_or(catalog.freemium_seats)),
+            other => SeatLimit::Capped(
+                other
+                    .paid()
+                    .map(PaidPlan::seat_cap)
+                    .unwrap_or(catalog.freemium_seats),
+            ),
         }
     }
 
@@ -662,7 +689,9 @@ impl Subscription {
     pub fn seats(&self, catalog: &PlanCatalog) -> (Option<u32>, Option<u32>) {
         match self.state.billing() {
             SubscriptionState::Trialing { .. } => (None, None),
-            SubscriptionState::Freemium { .. } => (Some(catalog.freemium_seats), Some(catalog.freemium_seats)),
+            SubscriptionState::Freemium { .. } => {
+                (Some(catalog.freemium_seats), Some(catalog.freemium_seats))
+            }
             other => match other.paid() {
                 Some(p) => (Some(p.seats), Some(p.seats_next_period)),
                 None => (None, None),
@@ -672,16 +701,22 @@ impl Subscription {
 
     /// The price per period now (paid plan only).
     pub fn price(&self, catalog: &PlanCatalog) -> Option<Money> {
-        self.paid_plan().and_then(|p| catalog.price(p.interval, p.seats).ok())
+        self.paid_plan()
+            .and_then(|p| catalog.price(p.interval, p.seats).ok())
     }
 
     /// The price of the next period, reflecting scheduled changes; `None` when
     /// nothing will be billed (freemium, cancellation at period end).
     pub fn next_invoice(&self, catalog: &PlanCatalog) -> Option<(DateTime<Utc>, Money)> {
         match self.state.billing() {
-            SubscriptionState::Trialing { trial, interval_after, continue_free: false } if self.payment_method_on_file => {
-                catalog.price(*interval_after, catalog.included_seats).ok().map(|m| (trial.end(), m))
-            }
+            SubscriptionState::Trialing {
+                trial,
+                interval_after,
+                continue_free: false,
+            } if self.payment_method_on_file => catalog
+                .price(*interval_after, catalog.included_seats)
+                .ok()
+                .map(|m| (trial.end(), m)),
             SubscriptionState::Active(p) | SubscriptionState::PastDue { plan: p, .. } => catalog
                 .price(p.interval_next_period, p.seats_next_period)
                 .ok()
@@ -694,9 +729,10 @@ impl Subscription {
     /// per period, for paid plans that will renew or are being collected.
     pub fn recurring_amount(&self, catalog: &PlanCatalog) -> Option<(Money, Interval)> {
         match self.state.billing() {
-            SubscriptionState::Active(p) | SubscriptionState::PastDue { plan: p, .. } => {
-                catalog.price(p.interval, p.seats).ok().map(|m| (m, p.interval))
-            }
+            SubscriptionState::Active(p) | SubscriptionState::PastDue { plan: p, .. } => catalog
+                .price(p.interval, p.seats)
+                .ok()
+                .map(|m| (m, p.interval)),
             _ => None,
         }
     }
@@ -710,10 +746,18 @@ impl Subscription {
             SubscriptionState::Suspended { .. } => None,
             SubscriptionState::Trialing { trial, .. } => {
                 let reminder = trial.end() - Duration::days(i64::from(catalog.trial_reminder_days));
-                Some(if reminder_sent { trial.end() + PROVIDER_SLACK } else { reminder })
+                Some(if reminder_sent {
+                    trial.end() + PROVIDER_SLACK
+                } else {
+                    reminder
+                })
             }
-            SubscriptionState::Active(p) | SubscriptionState::CancelingAtPeriodEnd(p) => Some(p.period.end() + PROVIDER_SLACK),
-            SubscriptionState::PastDue { since, .. } => Some(*since + Duration::days(i64::from(catalog.grace_days))),
+            SubscriptionState::Active(p) | SubscriptionState::CancelingAtPeriodEnd(p) => {
+                Some(p.period.end() + PROVIDER_SLACK)
+            }
+            SubscriptionState::PastDue { since, .. } => {
+                Some(*since + Duration::days(i64::from(catalog.grace_days)))
+            }
             SubscriptionState::Freemium { .. } => None,
         };
         match (due, self.timer_checked_at) {
@@ -725,7 +769,11 @@ impl Subscription {
     // ----- guards --------------------------------------------------------
 
     fn ensure_active_tenant(&self) -> Result<(), SubscriptionError> {
-        if self.allows_access() { Ok(()) } else { Err(SubscriptionError::TenantInactive(self.status())) }
+        if self.allows_access() {
+            Ok(())
+        } else {
+            Err(SubscriptionError::TenantInactive(self.status()))
+        }
     }
 
     // ----- trial ---------------------------------------------------------
@@ -733,14 +781,30 @@ impl Subscription {
     /// The trial rule (DESIGN.md "Trial end"): converts to standard when a
     /// payment method is on file and the admin did not choose to continue free.
     pub fn trial_converts(&self) -> bool {
-        matches!(self.state.billing(), SubscriptionState::Trialing { continue_free: false, .. }) && self.payment_method_on_file
+        matches!(
+            self.state.billing(),
+            SubscriptionState::Trialing {
+                continue_free: false,
+                ..
+            }
+        ) && self.payment_method_on_file
     }
 
     /// Ends the trial by the local rule at `now` (≥ the trial end): standard with
     /// seats = max(included, used) when [`Self::trial_converts`], otherwise freemium.
-    pub fn end_trial(&mut self, now: DateTime<Utc>, used: u32, catalog: &PlanCatalog) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn end_trial(
+        &mut self,
+        now: DateTime<Utc>,
+        used: u32,
+        catalog: &PlanCatalog,
+    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         let converts = self.trial_converts();
-        let SubscriptionState::Trialing { trial, interval_after, .. } = self.state.billing() else {
+        let SubscriptionState::Trialing {
+            trial,
+            interval_after,
+            ..
+        } = self.state.billing()
+        else {
             return Err(SubscriptionError::NotTrialing);
         };
         if now < trial.end() {
@@ -750,11 +814,14 @@ impl Subscription {
         if converts {
             let seats = used.max(catalog.included_seats);
             let period = Period::starting(end, interval)?;
-            *self.state.billing_mut() = SubscriptionState::Active(PaidPlan::fresh(interval, seats, period));
+            *self.state.billing_mut() =
+                SubscriptionState::Active(PaidPlan::fresh(interval, seats, period));
             Ok(vec![SubscriptionEvent::TrialConverted { interval, seats }])
         } else {
             *self.state.billing_mut() = SubscriptionState::Freemium { since: end };
-            Ok(vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::TrialEnded }])
+            Ok(vec![SubscriptionEvent::EnteredFreemium {
+                reason: FreemiumReason::TrialEnded,
+            }])
         }
     }
 
@@ -762,7 +829,10 @@ impl Subscription {
     pub fn continue_free(&mut self) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         self.ensure_active_tenant()?;
         match self.state.billing_mut() {
-            SubscriptionState::Trialing { continue_free: true, .. } => Err(SubscriptionError::Unchanged),
+            SubscriptionState::Trialing {
+                continue_free: true,
+                ..
+            } => Err(SubscriptionError::Unchanged),
             SubscriptionState::Trialing { continue_free, .. } => {
                 *continue_free = true;
                 Ok(vec![SubscriptionEvent::ContinueFreeChosen])
@@ -779,7 +849,13 @@ impl Subscription {
     /// period end, refused below the used seats (the error says how many must be
     /// freed) or below the included seats. The current number withdraws a
     /// scheduled reduction.
-    pub fn quote_seats(&self, target: Seats, used: u32, at: DateTime<Utc>, catalog: &PlanCatalog) -> Result<SeatQuote, SubscriptionError> {
+    pub fn quote_seats(
+        &self,
+        target: Seats,
+        used: u32,
+        at: DateTime<Utc>,
+        catalog: &PlanCatalog,
+    ) -> Result<SeatQuote, SubscriptionError> {
         self.ensure_active_tenant()?;
         let plan = match self.state.billing() {
             SubscriptionState::Active(p) | SubscriptionState::CancelingAtPeriodEnd(p) => *p,
@@ -789,16 +865,36 @@ impl Subscription {
         proration::check_proration_date(&plan.period, at)?;
         let n = target.get();
         if n < catalog.included_seats {
-            return Err(SubscriptionError::BelowIncludedSeats { minimum: catalog.included_seats });
+            return Err(SubscriptionError::BelowIncludedSeats {
+                minimum: catalog.included_seats,
+            });
         }
         if n < used {
-            return Err(SubscriptionError::BelowUsedSeats { requested: n, used, missing: used - n });
+            return Err(SubscriptionError::BelowUsedSeats {
+                requested: n,
+                used,
+                missing: used - n,
+            });
         }
         let old_extra = catalog.extra_seats(plan.seats);
         if n > plan.seats {
             let new_extra = catalog.extra_seats(n);
-            let preview = proration::seat_increase(catalog, plan.interval, old_extra, new_extra, &plan.period, at)?;
-            return Ok(SeatQuote { change: SeatChange::Increase { from: plan.seats, to: n }, preview, extra_seats: (old_extra, new_extra) });
+            let preview = proration::seat_increase(
+                catalog,
+                plan.interval,
+                old_extra,
+                new_extra,
+                &plan.period,
+                at,
+            )?;
+            return Ok(SeatQuote {
+                change: SeatChange::Increase {
+                    from: plan.seats,
+                    to: n,
+                },
+                preview,
+                extra_seats: (old_extra, new_extra),
+            });
         }
         if n == plan.seats_next_period {
             return Err(SubscriptionError::Unchanged);
@@ -806,9 +902,17 @@ impl Subscription {
         let change = if n == plan.seats {
             SeatChange::CancelReduction
         } else {
-            SeatChange::ScheduleReduction { from: plan.seats, to: n, effective_at: plan.period.end() }
+            SeatChange::ScheduleReduction {
+                from: plan.seats,
+                to: n,
+                effective_at: plan.period.end(),
+            }
         };
-        let effective = if n == plan.seats { at } else { plan.period.end() };
+        let effective = if n == plan.seats {
+            at
+        } else {
+            plan.period.end()
+        };
         Ok(SeatQuote {
             change,
             preview: ChargePreview::scheduled(catalog.currency, at, effective),
@@ -817,7 +921,10 @@ impl Subscription {
     }
 
     /// Applies a quote made by [`Self::quote_seats`] on this same state.
-    pub fn apply_seats(&mut self, quote: &SeatQuote) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn apply_seats(
+        &mut self,
+        quote: &SeatQuote,
+    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         let plan = match self.state.billing_mut() {
             SubscriptionState::Active(p) | SubscriptionState::CancelingAtPeriodEnd(p) => p,
             SubscriptionState::PastDue { .. } => return Err(SubscriptionError::PaymentPastDue),
@@ -829,9 +936,17 @@ impl Subscription {
                 plan.seats_next_period = to;
                 vec![SubscriptionEvent::SeatsIncreased { from, to }]
             }
-            SeatChange::ScheduleReduction { from, to, effective_at } => {
+            SeatChange::ScheduleReduction {
+                from,
+                to,
+                effective_at,
+            } => {
                 plan.seats_next_period = to;
-                vec![SubscriptionEvent::SeatReductionScheduled { from, to, effective_at }]
+                vec![SubscriptionEvent::SeatReductionScheduled {
+                    from,
+                    to,
+                    effective_at,
+                }]
             }
             SeatChange::CancelReduction => {
                 plan.seats_next_period = plan.seats;
@@ -843,24 +958,56 @@ impl Subscription {
     // ----- plan and interval -----------------------------------------------
 
     /// Prices a plan request at `at` without changing anything.
-    pub fn quote_plan(&self, choice: PlanChoice, used: u32, at: DateTime<Utc>, catalog: &PlanCatalog) -> Result<PlanQuote, SubscriptionError> {
+    pub fn quote_plan(
+        &self,
+        choice: PlanChoice,
+        used: u32,
+        at: DateTime<Utc>,
+        catalog: &PlanCatalog,
+    ) -> Result<PlanQuote, SubscriptionError> {
         self.ensure_active_tenant()?;
         let scheduled = |effective_at| ChargePreview::scheduled(catalog.currency, at, effective_at);
-        let quote = |change, resumes, preview| Ok(PlanQuote { change, resumes, preview });
+        let quote = |change, resumes, preview| {
+            Ok(PlanQuote {
+                change,
+                resumes,
+                preview,
+            })
+        };
         match (self.state.billing(), choice) {
-            (SubscriptionState::Trialing { trial, interval_after, continue_free }, PlanChoice::Standard(i)) => {
+            (
+                SubscriptionState::Trialing {
+                    trial,
+                    interval_after,
+                    continue_free,
+                },
+                PlanChoice::Standard(i),
+            ) => {
                 if *interval_after == i && !continue_free {
                     return Err(SubscriptionError::Unchanged);
                 }
-                quote(PlanChange::TrialInterval { interval: i }, false, scheduled(trial.end()))
+                quote(
+                    PlanChange::TrialInterval { interval: i },
+                    false,
+                    scheduled(trial.end()),
+                )
             }
-            (SubscriptionState::Trialing { trial, continue_free, .. }, PlanChoice::Freemium) => {
+            (
+                SubscriptionState::Trialing {
+                    trial,
+                    continue_free,
+                    ..
+                },
+                PlanChoice::Freemium,
+            ) => {
                 if *continue_free {
                     return Err(SubscriptionError::Unchanged);
                 }
                 quote(PlanChange::TrialContinueFree, false, scheduled(trial.end()))
             }
-            (SubscriptionState::Freemium { .. }, PlanChoice::Freemium) => Err(SubscriptionError::Unchanged),
+            (SubscriptionState::Freemium { .. }, PlanChoice::Freemium) => {
+                Err(SubscriptionError::Unchanged)
+            }
             (SubscriptionState::Freemium { .. }, PlanChoice::Standard(interval)) => {
                 if !self.payment_method_on_file {
                     return Err(SubscriptionError::PaymentMethodRequired);
@@ -870,11 +1017,19 @@ impl Subscription {
                 quote(PlanChange::StartPaid { interval, seats }, false, preview)
             }
             (SubscriptionState::PastDue { .. }, _) => Err(SubscriptionError::PaymentPastDue),
-            (SubscriptionState::Active(p), PlanChoice::Freemium) => {
-                quote(PlanChange::CancelAtPeriodEnd { effective_at: p.period.end() }, false, scheduled(p.period.end()))
+            (SubscriptionState::Active(p), PlanChoice::Freemium) => quote(
+                PlanChange::CancelAtPeriodEnd {
+                    effective_at: p.period.end(),
+                },
+                false,
+                scheduled(p.period.end()),
+            ),
+            (SubscriptionState::CancelingAtPeriodEnd(_), PlanChoice::Freemium) => {
+                Err(SubscriptionError::AlreadyCanceling)
             }
-            (SubscriptionState::CancelingAtPeriodEnd(_), PlanChoice::Freemium) => Err(SubscriptionError::AlreadyCanceling),
-            (SubscriptionState::Active(p), PlanChoice::Standard(to)) => Self::quote_interval(p, to, false, at, catalog),
+            (SubscriptionState::Active(p), PlanChoice::Standard(to)) => {
+                Self::quote_interval(p, to, false, at, catalog)
+            }
             (SubscriptionState::CancelingAtPeriodEnd(p), PlanChoice::Standard(to)) => {
                 Self::quote_interval(p, to, true, at, catalog)
             }
@@ -882,7 +1037,13 @@ impl Subscription {
         }
     }
 
-    fn quote_interval(p: &PaidPlan, to: Interval, resumes: bool, at: DateTime<Utc>, catalog: &PlanCatalog) -> Result<PlanQuote, SubscriptionError> {
+    fn quote_interval(
+        p: &PaidPlan,
+        to: Interval,
+        resumes: bool,
+        at: DateTime<Utc>,
+        catalog: &PlanCatalog,
+    ) -> Result<PlanQuote, SubscriptionError> {
         proration::check_proration_date(&p.period, at)?;
         let scheduled = |effective_at| ChargePreview::scheduled(catalog.currency, at, effective_at);
         let (change, preview) = if to == p.interval {
@@ -895,19 +1056,40 @@ impl Subscription {
             }
         } else if to == Interval::Year {
             // Monthly → yearly takes effect now (DESIGN.md "Interval change").
-            let preview = proration::interval_change_now(catalog, p.interval, to, p.seats, &p.period, at)?;
-            (PlanChange::IntervalNow { from: p.interval, to }, preview)
+            let preview =
+                proration::interval_change_now(catalog, p.interval, to, p.seats, &p.period, at)?;
+            (
+                PlanChange::IntervalNow {
+                    from: p.interval,
+                    to,
+                },
+                preview,
+            )
         } else if p.interval_next_period == to {
             return Err(SubscriptionError::Unchanged);
         } else {
             // Yearly → monthly is scheduled for the end of the yearly period.
-            (PlanChange::IntervalAtPeriodEnd { to, effective_at: p.period.end() }, scheduled(p.period.end()))
+            (
+                PlanChange::IntervalAtPeriodEnd {
+                    to,
+                    effective_at: p.period.end(),
+                },
+                scheduled(p.period.end()),
+            )
         };
-        Ok(PlanQuote { change, resumes, preview })
+        Ok(PlanQuote {
+            change,
+            resumes,
+            preview,
+        })
     }
 
     /// Applies a quote made by [`Self::quote_plan`] on this same state, at `at`.
-    pub fn apply_plan(&mut self, quote: &PlanQuote, at: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn apply_plan(
+        &mut self,
+        quote: &PlanQuote,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         self.ensure_active_tenant()?;
         let mut events = Vec::new();
         let state = self.state.billing_mut();
@@ -918,7 +1100,14 @@ impl Subscription {
             }
         }
         match (state, quote.change) {
-            (SubscriptionState::Trialing { interval_after, continue_free, .. }, PlanChange::TrialInterval { interval }) => {
+            (
+                SubscriptionState::Trialing {
+                    interval_after,
+                    continue_free,
+                    ..
+                },
+                PlanChange::TrialInterval { interval },
+            ) => {
                 *interval_after = interval;
                 *continue_free = false;
                 events.push(SubscriptionEvent::IntervalAfterTrialChosen { interval });
@@ -927,15 +1116,29 @@ impl Subscription {
                 *continue_free = true;
                 events.push(SubscriptionEvent::ContinueFreeChosen);
             }
-            (state @ SubscriptionState::Freemium { .. }, PlanChange::StartPaid { interval, seats }) => {
-                *state = SubscriptionState::Active(PaidPlan::fresh(interval, seats, Period::starting(at, interval)?));
+            (
+                state @ SubscriptionState::Freemium { .. },
+                PlanChange::StartPaid { interval, seats },
+            ) => {
+                *state = SubscriptionState::Active(PaidPlan::fresh(
+                    interval,
+                    seats,
+                    Period::starting(at, interval)?,
+                ));
                 events.push(SubscriptionEvent::Upgraded { interval, seats });
             }
             (SubscriptionState::Active(p), PlanChange::IntervalNow { from, to }) => {
-                *p = PaidPlan::fresh(to, p.seats_next_period.max(p.seats), Period::starting(at, to)?);
+                *p = PaidPlan::fresh(
+                    to,
+                    p.seats_next_period.max(p.seats),
+                    Period::starting(at, to)?,
+                );
                 events.push(SubscriptionEvent::IntervalChanged { from, to });
             }
-            (SubscriptionState::Active(p), PlanChange::IntervalAtPeriodEnd { to, effective_at }) => {
+            (
+                SubscriptionState::Active(p),
+                PlanChange::IntervalAtPeriodEnd { to, effective_at },
+            ) => {
                 p.interval_next_period = to;
                 events.push(SubscriptionEvent::IntervalChangeScheduled { to, effective_at });
             }
@@ -943,7 +1146,10 @@ impl Subscription {
                 p.interval_next_period = p.interval;
                 events.push(SubscriptionEvent::IntervalChangeCancelled);
             }
-            (state @ SubscriptionState::Active(_), PlanChange::CancelAtPeriodEnd { effective_at }) => {
+            (
+                state @ SubscriptionState::Active(_),
+                PlanChange::CancelAtPeriodEnd { effective_at },
+            ) => {
                 if let SubscriptionState::Active(p) = state {
                     *state = SubscriptionState::CancelingAtPeriodEnd(*p);
                 }
@@ -958,19 +1164,26 @@ impl Subscription {
     /// Cancel (DESIGN.md "Cancellation"): a paid plan falls back to freemium at
     /// the period end; during the trial it means "continue free"; while past due
     /// it ends now (no more retries).
-    pub fn cancel(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn cancel(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         self.ensure_active_tenant()?;
         match self.state.billing_mut() {
             SubscriptionState::Trialing { .. } => self.continue_free(),
             state @ SubscriptionState::Active(_) => {
-                let SubscriptionState::Active(p) = state else { return Err(SubscriptionError::Unchanged) };
+                let SubscriptionState::Active(p) = state else {
+                    return Err(SubscriptionError::Unchanged);
+                };
                 let effective_at = p.period.end();
                 *state = SubscriptionState::CancelingAtPeriodEnd(*p);
                 Ok(vec![SubscriptionEvent::CancelScheduled { effective_at }])
             }
             state @ SubscriptionState::PastDue { .. } => {
                 *state = SubscriptionState::Freemium { since: now };
-                Ok(vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::Canceled }])
+                Ok(vec![SubscriptionEvent::EnteredFreemium {
+                    reason: FreemiumReason::Canceled,
+                }])
             }
             SubscriptionState::CancelingAtPeriodEnd(_) => Err(SubscriptionError::AlreadyCanceling),
             other => Err(SubscriptionError::NotOnPaidPlan(other.status())),
@@ -991,8 +1204,15 @@ impl Subscription {
     /// Maps the provider's view onto the local state. Stale snapshots (older than
     /// the last applied) change nothing; applying the same snapshot twice changes
     /// nothing the second time.
-    pub fn apply_snapshot(&mut self, snap: &ProviderSnapshot, catalog: &PlanCatalog) -> Vec<SubscriptionEvent> {
-        if self.provider_synced_at.is_some_and(|t| snap.observed_at < t) {
+    pub fn apply_snapshot(
+        &mut self,
+        snap: &ProviderSnapshot,
+        catalog: &PlanCatalog,
+    ) -> Vec<SubscriptionEvent> {
+        if self
+            .provider_synced_at
+            .is_some_and(|t| snap.observed_at < t)
+        {
             return Vec::new();
         }
         self.provider_synced_at = Some(snap.observed_at);
@@ -1012,31 +1232,52 @@ impl Subscription {
         let next = match snap.status {
             ProviderStatus::Trialing => {
                 let continue_free = snap.cancel_at_period_end;
-                SubscriptionState::Trialing { trial: snap.period, interval_after: snap.interval, continue_free }
+                SubscriptionState::Trialing {
+                    trial: snap.period,
+                    interval_after: snap.interval,
+                    continue_free,
+                }
             }
             ProviderStatus::Active | ProviderStatus::PastDue => {
                 let local = before.paid().copied();
                 match &before {
-                    SubscriptionState::Trialing { .. } => events.push(SubscriptionEvent::TrialConverted {
-                        interval: remote_plan.interval,
-                        seats: remote_plan.seats,
-                    }),
-                    SubscriptionState::Freemium { .. } => events.push(SubscriptionEvent::Upgraded {
-                        interval: remote_plan.interval,
-                        seats: remote_plan.seats,
-                    }),
+                    SubscriptionState::Trialing { .. } => {
+                        events.push(SubscriptionEvent::TrialConverted {
+                            interval: remote_plan.interval,
+                            seats: remote_plan.seats,
+                        })
+                    }
+                    SubscriptionState::Freemium { .. } => {
+                        events.push(SubscriptionEvent::Upgraded {
+                            interval: remote_plan.interval,
+                            seats: remote_plan.seats,
+                        })
+                    }
                     _ => {}
                 }
                 if let Some(old) = local {
-                    if remote_plan.period.start() > old.period.start() && remote_plan.interval == old.interval {
-                        events.push(SubscriptionEvent::Renewed { period: remote_plan.period });
+                    if remote_plan.period.start() > old.period.start()
+                        && remote_plan.interval == old.interval
+                    {
+                        events.push(SubscriptionEvent::Renewed {
+                            period: remote_plan.period,
+                        });
                         if remote_plan.seats < old.seats {
-                            events.push(SubscriptionEvent::SeatReductionApplied { from: old.seats, to: remote_plan.seats });
+                            events.push(SubscriptionEvent::SeatReductionApplied {
+                                from: old.seats,
+                                to: remote_plan.seats,
+                            });
                         }
                     } else if remote_plan.interval != old.interval {
-                        events.push(SubscriptionEvent::IntervalChanged { from: old.interval, to: remote_plan.interval });
+                        events.push(SubscriptionEvent::IntervalChanged {
+                            from: old.interval,
+                            to: remote_plan.interval,
+                        });
                     } else if remote_plan.seats > old.seats {
-                        events.push(SubscriptionEvent::SeatsIncreased { from: old.seats, to: remote_plan.seats });
+                        events.push(SubscriptionEvent::SeatsIncreased {
+                            from: old.seats,
+                            to: remote_plan.seats,
+                        });
                     }
                 }
                 match snap.status {
@@ -1048,18 +1289,27 @@ impl Subscription {
                                 snap.observed_at
                             }
                         };
-                        SubscriptionState::PastDue { plan: remote_plan, since }
+                        SubscriptionState::PastDue {
+                            plan: remote_plan,
+                            since,
+                        }
                     }
                     _ if snap.cancel_at_period_end => {
                         if !matches!(before, SubscriptionState::CancelingAtPeriodEnd(_)) {
-                            events.push(SubscriptionEvent::CancelScheduled { effective_at: remote_plan.period.end() });
+                            events.push(SubscriptionEvent::CancelScheduled {
+                                effective_at: remote_plan.period.end(),
+                            });
                         }
                         SubscriptionState::CancelingAtPeriodEnd(remote_plan)
                     }
                     _ => {
                         match &before {
-                            SubscriptionState::PastDue { .. } => events.push(SubscriptionEvent::PaymentRecovered),
-                            SubscriptionState::CancelingAtPeriodEnd(_) => events.push(SubscriptionEvent::CancelRevoked),
+                            SubscriptionState::PastDue { .. } => {
+                                events.push(SubscriptionEvent::PaymentRecovered)
+                            }
+                            SubscriptionState::CancelingAtPeriodEnd(_) => {
+                                events.push(SubscriptionEvent::CancelRevoked)
+                            }
                             _ => {}
                         }
                         SubscriptionState::Active(remote_plan)
@@ -1075,7 +1325,9 @@ impl Subscription {
                         _ => FreemiumReason::Canceled,
                     };
                     events.push(SubscriptionEvent::EnteredFreemium { reason });
-                    SubscriptionState::Freemium { since: snap.observed_at }
+                    SubscriptionState::Freemium {
+                        since: snap.observed_at,
+                    }
                 }
             },
         };
@@ -1085,8 +1337,16 @@ impl Subscription {
             && !suspended_or_deleting;
         *state = next;
         if dunning_suspends {
-            let inner = std::mem::replace(&mut self.state, SubscriptionState::Freemium { since: snap.observed_at });
-            self.state = SubscriptionState::Suspended { since: snap.observed_at, resume: Box::new(inner) };
+            let inner = std::mem::replace(
+                &mut self.state,
+                SubscriptionState::Freemium {
+                    since: snap.observed_at,
+                },
+            );
+            self.state = SubscriptionState::Suspended {
+                since: snap.observed_at,
+                resume: Box::new(inner),
+            };
             events.push(SubscriptionEvent::Suspended);
         }
         events
@@ -1094,7 +1354,11 @@ impl Subscription {
 
     /// Grace expiry (DESIGN.md "Dunning"): still past due `grace_days` after the
     /// first failure → freemium, or suspended by configuration.
-    pub fn expire_grace(&mut self, now: DateTime<Utc>, catalog: &PlanCatalog) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn expire_grace(
+        &mut self,
+        now: DateTime<Utc>,
+        catalog: &PlanCatalog,
+    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         let SubscriptionState::PastDue { since, .. } = self.state.billing() else {
             return Err(SubscriptionError::NotOnPaidPlan(self.billing_status()));
         };
@@ -1103,7 +1367,9 @@ impl Subscription {
             return Err(SubscriptionError::NotDue(due));
         }
         *self.state.billing_mut() = SubscriptionState::Freemium { since: now };
-        let mut events = vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::PaymentFailed }];
+        let mut events = vec![SubscriptionEvent::EnteredFreemium {
+            reason: FreemiumReason::PaymentFailed,
+        }];
         if catalog.dunning_outcome == DunningOutcome::Suspend && self.allows_access() {
             events.extend(self.suspend(now)?);
         }
@@ -1111,7 +1377,10 @@ impl Subscription {
     }
 
     /// A cancellation reached its period end → freemium.
-    pub fn end_canceled_period(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn end_canceled_period(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         let SubscriptionState::CancelingAtPeriodEnd(p) = self.state.billing() else {
             return Err(SubscriptionError::NotOnPaidPlan(self.billing_status()));
         };
@@ -1120,20 +1389,30 @@ impl Subscription {
         }
         let since = p.period.end();
         *self.state.billing_mut() = SubscriptionState::Freemium { since };
-        Ok(vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::Canceled }])
+        Ok(vec![SubscriptionEvent::EnteredFreemium {
+            reason: FreemiumReason::Canceled,
+        }])
     }
 
     /// The superuser puts the tenant on freemium now.
-    pub fn force_freemium(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn force_freemium(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         if matches!(self.state.billing(), SubscriptionState::Freemium { .. }) {
             return Err(SubscriptionError::Unchanged);
         }
         *self.state.billing_mut() = SubscriptionState::Freemium { since: now };
-        Ok(vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::Platform }])
+        Ok(vec![SubscriptionEvent::EnteredFreemium {
+            reason: FreemiumReason::Platform,
+        }])
     }
 
     /// The superuser extends (or shortens) a running trial to end at `ends_at`.
-    pub fn set_trial_end(&mut self, ends_at: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn set_trial_end(
+        &mut self,
+        ends_at: DateTime<Utc>,
+    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         let SubscriptionState::Trialing { trial, .. } = self.state.billing_mut() else {
             return Err(SubscriptionError::NotTrialing);
         };
@@ -1144,13 +1423,22 @@ impl Subscription {
     // ----- lifecycle -----------------------------------------------------------
 
     /// Suspends the tenant (superuser, or dunning by configuration).
-    pub fn suspend(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn suspend(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         match self.state {
             SubscriptionState::Suspended { .. } => Err(SubscriptionError::AlreadySuspended),
-            SubscriptionState::PendingDeletion { .. } => Err(SubscriptionError::TenantInactive(self.status())),
+            SubscriptionState::PendingDeletion { .. } => {
+                Err(SubscriptionError::TenantInactive(self.status()))
+            }
             _ => {
-                let inner = std::mem::replace(&mut self.state, SubscriptionState::Freemium { since: now });
-                self.state = SubscriptionState::Suspended { since: now, resume: Box::new(inner) };
+                let inner =
+                    std::mem::replace(&mut self.state, SubscriptionState::Freemium { since: now });
+                self.state = SubscriptionState::Suspended {
+                    since: now,
+                    resume: Box::new(inner),
+                };
                 Ok(vec![SubscriptionEvent::Suspended])
             }
         }
@@ -1160,7 +1448,12 @@ impl Subscription {
     pub fn unsuspend(&mut self) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         match &mut self.state {
             SubscriptionState::Suspended { resume, .. } => {
-                let inner = std::mem::replace(resume.as_mut(), SubscriptionState::Freemium { since: DateTime::UNIX_EPOCH });
+                let inner = std::mem::replace(
+                    resume.as_mut(),
+                    SubscriptionState::Freemium {
+                        since: DateTime::UNIX_EPOCH,
+                    },
+                );
                 self.state = inner;
                 Ok(vec![SubscriptionEvent::Resumed])
             }
@@ -1170,21 +1463,35 @@ impl Subscription {
 
     /// The owner requests deletion: access ends now, the purge follows after the
     /// retention period (30 days) unless cancelled.
-    pub fn request_deletion(&mut self, now: DateTime<Utc>, catalog: &PlanCatalog) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn request_deletion(
+        &mut self,
+        now: DateTime<Utc>,
+        catalog: &PlanCatalog,
+    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         if matches!(self.state, SubscriptionState::PendingDeletion { .. }) {
             return Err(SubscriptionError::AlreadyPendingDeletion);
         }
         let purge_at = now + Duration::days(i64::from(catalog.retention_days));
         let inner = std::mem::replace(&mut self.state, SubscriptionState::Freemium { since: now });
-        self.state = SubscriptionState::PendingDeletion { requested_at: now, purge_at, resume: Box::new(inner) };
+        self.state = SubscriptionState::PendingDeletion {
+            requested_at: now,
+            purge_at,
+            resume: Box::new(inner),
+        };
         Ok(vec![SubscriptionEvent::DeletionRequested { purge_at }])
     }
 
     /// Cancels a deletion request before the purge.
-    pub fn cancel_deletion(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn cancel_deletion(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         match &mut self.state {
-            SubscriptionState::PendingDeletion { purge_at, resume, .. } if now < *purge_at => {
-                let inner = std::mem::replace(resume.as_mut(), SubscriptionState::Freemium { since: now });
+            SubscriptionState::PendingDeletion {
+                purge_at, resume, ..
+            } if now < *purge_at => {
+                let inner =
+                    std::mem::replace(resume.as_mut(), SubscriptionState::Freemium { since: now });
                 self.state = inner;
                 Ok(vec![SubscriptionEvent::DeletionCancelled])
             }
@@ -1217,7 +1524,11 @@ mod tests {
     /// Active monthly with `seats`, period 2026-11-01 .. 2026-12-01.
     fn active(seats: u32) -> Subscription {
         let mut s = Subscription::start_freemium(tenant(), t(11, 1));
-        s.state = SubscriptionState::Active(PaidPlan::fresh(Interval::Month, seats, Period::new(t(11, 1), t(12, 1)).unwrap()));
+        s.state = SubscriptionState::Active(PaidPlan::fresh(
+            Interval::Month,
+            seats,
+            Period::new(t(11, 1), t(12, 1)).unwrap(),
+        ));
         s.payment_method_on_file = true;
         s
     }
@@ -1233,16 +1544,28 @@ mod tests {
         assert_eq!(s.seat_limit(&catalog()), SeatLimit::Uncapped);
         // reminder 3 days before the end
         assert_eq!(s.next_due_at(&catalog(), false), Some(t(11, 12)));
-        assert_eq!(s.next_due_at(&catalog(), true), Some(t(11, 15) + PROVIDER_SLACK));
+        assert_eq!(
+            s.next_due_at(&catalog(), true),
+            Some(t(11, 15) + PROVIDER_SLACK)
+        );
     }
 
     #[test]
     fn a_trial_with_a_payment_method_converts_with_max_of_three_and_used_seats() {
         let (mut s, _) = Subscription::start_trial(tenant(), t(11, 1), &catalog()).unwrap();
-        assert_eq!(s.end_trial(t(11, 14), 5, &catalog()), Err(SubscriptionError::NotDue(t(11, 15))));
+        assert_eq!(
+            s.end_trial(t(11, 14), 5, &catalog()),
+            Err(SubscriptionError::NotDue(t(11, 15)))
+        );
         s.payment_method_added();
         let ev = s.end_trial(t(11, 15), 5, &catalog()).unwrap();
-        assert_eq!(ev, vec![SubscriptionEvent::TrialConverted { interval: Interval::Month, seats: 5 }]);
+        assert_eq!(
+            ev,
+            vec![SubscriptionEvent::TrialConverted {
+                interval: Interval::Month,
+                seats: 5
+            }]
+        );
         assert_eq!(s.seats(&catalog()), (Some(5), Some(5)));
         assert_eq!(s.current_period().unwrap().start(), t(11, 15));
 
@@ -1258,12 +1581,21 @@ mod tests {
         s.end_trial(t(11, 15), 5, &catalog()).unwrap();
         assert_eq!(s.status(), SubscriptionStatus::Freemium);
 
-        let (mut chose_free, _) = Subscription::start_trial(tenant(), t(11, 1), &catalog()).unwrap();
+        let (mut chose_free, _) =
+            Subscription::start_trial(tenant(), t(11, 1), &catalog()).unwrap();
         chose_free.payment_method_added();
         chose_free.continue_free().unwrap();
-        assert_eq!(chose_free.continue_free(), Err(SubscriptionError::Unchanged));
+        assert_eq!(
+            chose_free.continue_free(),
+            Err(SubscriptionError::Unchanged)
+        );
         let ev = chose_free.end_trial(t(11, 15), 1, &catalog()).unwrap();
-        assert_eq!(ev, vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::TrialEnded }]);
+        assert_eq!(
+            ev,
+            vec![SubscriptionEvent::EnteredFreemium {
+                reason: FreemiumReason::TrialEnded
+            }]
+        );
     }
 
     #[test]
@@ -1294,7 +1626,8 @@ mod tests {
             extra_seats: 2,
             extra_seats_next_period: 2,
             interval_next_period: Interval::Month,
-            period: Period::new(t(12, 1), Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap()).unwrap(),
+            period: Period::new(t(12, 1), Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap())
+                .unwrap(),
             cancel_at_period_end: false,
             observed_at: t(12, 1),
         };
@@ -1308,10 +1641,20 @@ mod tests {
         let s = active(7);
         assert_eq!(
             s.quote_seats(seats(4), 6, t(11, 21), &catalog()),
-            Err(SubscriptionError::BelowUsedSeats { requested: 4, used: 6, missing: 2 })
+            Err(SubscriptionError::BelowUsedSeats {
+                requested: 4,
+                used: 6,
+                missing: 2
+            })
         );
-        assert_eq!(s.quote_seats(seats(2), 1, t(11, 21), &catalog()), Err(SubscriptionError::BelowIncludedSeats { minimum: 3 }));
-        assert_eq!(s.quote_seats(seats(7), 1, t(11, 21), &catalog()), Err(SubscriptionError::Unchanged));
+        assert_eq!(
+            s.quote_seats(seats(2), 1, t(11, 21), &catalog()),
+            Err(SubscriptionError::BelowIncludedSeats { minimum: 3 })
+        );
+        assert_eq!(
+            s.quote_seats(seats(7), 1, t(11, 21), &catalog()),
+            Err(SubscriptionError::Unchanged)
+        );
     }
 
     #[test]
@@ -1319,14 +1662,23 @@ mod tests {
         let s = active(4);
         assert!(matches!(
             s.quote_seats(seats(5), 4, t(12, 1), &catalog()),
-            Err(SubscriptionError::Proration(ProrationError::PreviewExpired { .. }))
+            Err(SubscriptionError::Proration(
+                ProrationError::PreviewExpired { .. }
+            ))
         ));
     }
 
     #[test]
     fn monthly_to_yearly_happens_now_and_moves_the_billing_date() {
         let mut s = active(7);
-        let q = s.quote_plan(PlanChoice::Standard(Interval::Year), 7, t(11, 21), &catalog()).unwrap();
+        let q = s
+            .quote_plan(
+                PlanChoice::Standard(Interval::Year),
+                7,
+                t(11, 21),
+                &catalog(),
+            )
+            .unwrap();
         assert_eq!(q.preview.total, Money::eur(69335));
         s.apply_plan(&q, t(11, 21)).unwrap();
         let p = s.paid_plan().unwrap();
@@ -1337,13 +1689,30 @@ mod tests {
     #[test]
     fn yearly_to_monthly_waits_for_the_end_of_the_yearly_period() {
         let mut s = active(3);
-        let q = s.quote_plan(PlanChoice::Standard(Interval::Year), 3, t(11, 21), &catalog()).unwrap();
+        let q = s
+            .quote_plan(
+                PlanChoice::Standard(Interval::Year),
+                3,
+                t(11, 21),
+                &catalog(),
+            )
+            .unwrap();
         s.apply_plan(&q, t(11, 21)).unwrap();
-        let q = s.quote_plan(PlanChoice::Standard(Interval::Month), 3, t(11, 22), &catalog()).unwrap();
+        let q = s
+            .quote_plan(
+                PlanChoice::Standard(Interval::Month),
+                3,
+                t(11, 22),
+                &catalog(),
+            )
+            .unwrap();
         assert_eq!(q.preview.total, Money::eur(0));
         s.apply_plan(&q, t(11, 22)).unwrap();
         let p = s.paid_plan().unwrap();
-        assert_eq!((p.interval, p.interval_next_period), (Interval::Year, Interval::Month));
+        assert_eq!(
+            (p.interval, p.interval_next_period),
+            (Interval::Year, Interval::Month)
+        );
         assert_eq!(s.next_invoice(&catalog()).unwrap().1, Money::eur(4995));
     }
 
@@ -1351,11 +1720,23 @@ mod tests {
     fn upgrading_from_freemium_needs_a_payment_method() {
         let mut s = Subscription::start_freemium(tenant(), t(11, 1));
         assert_eq!(
-            s.quote_plan(PlanChoice::Standard(Interval::Month), 2, t(11, 2), &catalog()),
+            s.quote_plan(
+                PlanChoice::Standard(Interval::Month),
+                2,
+                t(11, 2),
+                &catalog()
+            ),
             Err(SubscriptionError::PaymentMethodRequired)
         );
         s.payment_method_added();
-        let q = s.quote_plan(PlanChoice::Standard(Interval::Month), 2, t(11, 2), &catalog()).unwrap();
+        let q = s
+            .quote_plan(
+                PlanChoice::Standard(Interval::Month),
+                2,
+                t(11, 2),
+                &catalog(),
+            )
+            .unwrap();
         assert_eq!(q.preview.total, Money::eur(4995));
         s.apply_plan(&q, t(11, 2)).unwrap();
         assert_eq!(s.status(), SubscriptionStatus::Active);
@@ -1366,13 +1747,26 @@ mod tests {
         let mut s = active(3);
         s.cancel(t(11, 10)).unwrap();
         assert_eq!(s.status(), SubscriptionStatus::CancelingAtPeriodEnd);
-        assert_eq!(s.cancel(t(11, 10)), Err(SubscriptionError::AlreadyCanceling));
-        let q = s.quote_plan(PlanChoice::Standard(Interval::Month), 3, t(11, 11), &catalog()).unwrap();
+        assert_eq!(
+            s.cancel(t(11, 10)),
+            Err(SubscriptionError::AlreadyCanceling)
+        );
+        let q = s
+            .quote_plan(
+                PlanChoice::Standard(Interval::Month),
+                3,
+                t(11, 11),
+                &catalog(),
+            )
+            .unwrap();
         assert_eq!(q.change, PlanChange::Resume);
         s.apply_plan(&q, t(11, 11)).unwrap();
         assert_eq!(s.status(), SubscriptionStatus::Active);
         s.cancel(t(11, 12)).unwrap();
-        assert_eq!(s.end_canceled_period(t(11, 30)), Err(SubscriptionError::NotDue(t(12, 1))));
+        assert_eq!(
+            s.end_canceled_period(t(11, 30)),
+            Err(SubscriptionError::NotDue(t(12, 1)))
+        );
         s.end_canceled_period(t(12, 1)).unwrap();
         assert_eq!(s.status(), SubscriptionStatus::Freemium);
     }
@@ -1390,14 +1784,23 @@ mod tests {
             cancel_at_period_end: false,
             observed_at: t(11, 2),
         };
-        assert_eq!(s.apply_snapshot(&snap, &catalog()), vec![SubscriptionEvent::BecamePastDue]);
+        assert_eq!(
+            s.apply_snapshot(&snap, &catalog()),
+            vec![SubscriptionEvent::BecamePastDue]
+        );
         assert!(s.allows_access());
         assert_eq!(s.next_due_at(&catalog(), false), Some(t(11, 16)));
-        assert!(matches!(s.expire_grace(t(11, 15), &catalog()), Err(SubscriptionError::NotDue(_))));
+        assert!(matches!(
+            s.expire_grace(t(11, 15), &catalog()),
+            Err(SubscriptionError::NotDue(_))
+        ));
         // paying while past due restores everything
         snap.status = ProviderStatus::Active;
         snap.observed_at = t(11, 3);
-        assert_eq!(s.apply_snapshot(&snap, &catalog()), vec![SubscriptionEvent::PaymentRecovered]);
+        assert_eq!(
+            s.apply_snapshot(&snap, &catalog()),
+            vec![SubscriptionEvent::PaymentRecovered]
+        );
         // a stale past-due snapshot delivered late changes nothing
         snap.status = ProviderStatus::PastDue;
         snap.observed_at = t(11, 2);
@@ -1407,7 +1810,12 @@ mod tests {
         snap.observed_at = t(11, 4);
         s.apply_snapshot(&snap, &catalog());
         let ev = s.expire_grace(t(11, 18), &catalog()).unwrap();
-        assert_eq!(ev, vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::PaymentFailed }]);
+        assert_eq!(
+            ev,
+            vec![SubscriptionEvent::EnteredFreemium {
+                reason: FreemiumReason::PaymentFailed
+            }]
+        );
     }
 
     #[test]
@@ -1415,7 +1823,10 @@ mod tests {
         let mut c = catalog();
         c.dunning_outcome = DunningOutcome::Suspend;
         let mut s = active(3);
-        s.state = SubscriptionState::PastDue { plan: *s.paid_plan().unwrap(), since: t(11, 2) };
+        s.state = SubscriptionState::PastDue {
+            plan: *s.paid_plan().unwrap(),
+            since: t(11, 2),
+        };
         s.expire_grace(t(11, 16), &c).unwrap();
         assert_eq!(s.status(), SubscriptionStatus::Suspended);
         assert_eq!(s.billing_status(), SubscriptionStatus::Freemium);
@@ -1426,8 +1837,14 @@ mod tests {
         let mut s = active(4);
         s.suspend(t(11, 3)).unwrap();
         assert!(!s.allows_access());
-        assert_eq!(s.suspend(t(11, 3)), Err(SubscriptionError::AlreadySuspended));
-        assert!(matches!(s.quote_seats(seats(5), 1, t(11, 4), &catalog()), Err(SubscriptionError::TenantInactive(_))));
+        assert_eq!(
+            s.suspend(t(11, 3)),
+            Err(SubscriptionError::AlreadySuspended)
+        );
+        assert!(matches!(
+            s.quote_seats(seats(5), 1, t(11, 4), &catalog()),
+            Err(SubscriptionError::TenantInactive(_))
+        ));
         s.unsuspend().unwrap();
         assert_eq!(s.status(), SubscriptionStatus::Active);
 
@@ -1437,7 +1854,10 @@ mod tests {
         s.cancel_deletion(t(11, 6)).unwrap();
         assert_eq!(s.seats(&catalog()).0, Some(4));
         s.request_deletion(t(11, 7), &catalog()).unwrap();
-        assert_eq!(s.cancel_deletion(t(12, 7)), Err(SubscriptionError::NoDeletionToCancel));
+        assert_eq!(
+            s.cancel_deletion(t(12, 7)),
+            Err(SubscriptionError::NoDeletionToCancel)
+        );
     }
 
     #[test]
@@ -1453,7 +1873,13 @@ mod tests {
             cancel_at_period_end: false,
             observed_at: t(11, 15),
         };
-        assert_eq!(s.apply_snapshot(&snap, &catalog()), vec![SubscriptionEvent::TrialConverted { interval: Interval::Month, seats: 4 }]);
+        assert_eq!(
+            s.apply_snapshot(&snap, &catalog()),
+            vec![SubscriptionEvent::TrialConverted {
+                interval: Interval::Month,
+                seats: 4
+            }]
+        );
         let once = s.clone();
         assert!(s.apply_snapshot(&snap, &catalog()).is_empty());
         assert_eq!(s, once);

@@ -188,13 +188,15 @@ impl HexColor {
     /// Parses `#rrggbb`.
     pub fn parse(text: &str) -> Result<Self, TextError> {
         let t = text.trim().to_ascii_lowercase();
-        let ok = t.len() == 7
-            && t.starts_with('#')
-            && t.chars().skip(1).all(|c| c.is_ascii_hexdigit());
+        let ok =
+            t.len() == 7 && t.starts_with('#') && t.chars().skip(1).all(|c| c.is_ascii_hexdigit());
         if ok {
             Ok(Self(t))
         } else {
-            Err(TextError::Shape { field: "colour", why: "use #rrggbb" })
+            Err(TextError::Shape {
+                field: "colour",
+                why: "use #rrggbb",
+            })
         }
     }
     /// The colour text.
@@ -225,7 +227,10 @@ impl CountryCode {
         let t = text.trim().to_ascii_uppercase();
         match t.as_bytes() {
             [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => Ok(Self([*a, *b])),
-            _ => Err(TextError::Shape { field: "country", why: "use a two-letter ISO 3166 code" }),
+            _ => Err(TextError::Shape {
+                field: "country",
+                why: "use a two-letter ISO 3166 code",
+            }),
         }
     }
     /// The code.
@@ -268,7 +273,10 @@ impl VatId {
         if ok {
             Ok(Self(t))
         } else {
-            Err(TextError::Shape { field: "VAT id", why: "use a country prefix and 2 to 13 letters or digits" })
+            Err(TextError::Shape {
+                field: "VAT id",
+                why: "use a country prefix and 2 to 13 letters or digits",
+            })
         }
     }
     /// The normalised id.
@@ -294,10 +302,24 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(CompanyName::parse("  Acme GmbH ").unwrap().as_str(), "Acme GmbH");
-        assert_eq!(CompanyName::parse("   "), Err(TextError::Empty { field: "company name" }));
-        assert!(matches!(PersonName::parse(&"x".repeat(101)), Err(TextError::TooLong { max: 100, .. })));
-        assert!(matches!(PersonName::parse("a\nb"), Err(TextError::Control { .. })));
+        assert_eq!(
+            CompanyName::parse("  Acme GmbH ").unwrap().as_str(),
+            "Acme GmbH"
+        );
+        assert_eq!(
+            CompanyName::parse("   "),
+            Err(TextError::Empty {
+                field: "company name"
+            })
+        );
+        assert!(matches!(
+            PersonName::parse(&"x".repeat(101)),
+            Err(TextError::TooLong { max: 100, .. })
+        ));
+        assert!(matches!(
+            PersonName::parse("a\nb"),
+            Err(TextError::Control { .. })
+        ));
     }
 
     #[test]
@@ -313,7 +335,10 @@ mod tests {
     fn codes_are_normalised() {
         assert_eq!(CountryCode::parse("de").unwrap().as_str(), "DE");
         assert!(CountryCode::parse("DEU").is_err());
-        assert_eq!(VatId::parse("de 123.456-789").unwrap().as_str(), "DE123456789");
+        assert_eq!(
+            VatId::parse("de 123.456-789").unwrap().as_str(),
+            "DE123456789"
+        );
         assert!(VatId::parse("123456789").is_err());
         assert!(VatId::parse("DE1").is_err());
         assert_eq!(HexColor::parse("#AABBCC").unwrap().as_str(), "#aabbcc");

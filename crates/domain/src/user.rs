@@ -3,7 +3,7 @@
 //! failed-login lockout.
 
 use crate::email::Email;
-use crate::ids::{TenantId, UserId};
+use crate::ids::{PlatformUserId, TenantId, UserId};
 use crate::password::{LockoutPolicy, PasswordHash};
 use crate::rbac::{BuiltinRole, RoleRef};
 use crate::text::PersonName;
@@ -82,10 +82,8 @@ pub struct User {
     /// When the account was created (signup or invitation accepted); the
     /// "newest-first" order of downgrades uses it.
     pub created_at: DateTime<Utc>,
-    /// Consecutive failed logins.
-    pub failed_logins: u32,
-    /// Locked until this instant after too many failures.
-    pub locked_until: Option<DateTime<Utc>>,
+    /// Failed-login counter and lock.
+    pub throttle: LoginThrottle,
     /// Bumped on deactivation, role and password change; access tokens carrying
     /// an older version are refused.
     pub token_version: u32,
@@ -113,6 +111,72 @@ pub enum FailedLogin {
     },
 }
 
+/// Consecutive failed logins and the lock they cause (DESIGN.md: 5 failures
+/// lock the account for 15 minutes). Shared by tenant users and superusers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct LoginThrottle {
+    /// Consecutive failures.
+    pub failures: u32,
+    /// Locked until this instant.
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+impl LoginThrottle {
+    /// The lock in force at `now`, if any.
+    pub fn locked_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.locked_until.filter(|until| *until > now)
+    }
+
+    /// Records a failed login: `max_failures` consecutive failures lock for
+    /// `lock_minutes`. A lock that has run out starts a fresh count.
+    pub fn record_failure(&mut self, now: DateTime<Utc>, policy: &LockoutPolicy) -> FailedLogin {
+        if let Some(until) = self.locked_at(now) {
+            return FailedLogin::AlreadyLocked { until };
+        }
+        if self.locked_until.is_some() {
+            *self = LoginThrottle::default();
+        }
+        self.failures = self.failures.saturating_add(1);
+        if self.failures >= policy.max_failures {
+            let until = now + policy.lock_duration();
+            self.locked_until = Some(until);
+            FailedLogin::LockedNow { until }
+        } else {
+            FailedLogin::Counted {
+                failures: self.failures,
+            }
+        }
+    }
+
+    /// Records a successful login: the count and any expired lock are cleared.
+    pub fn record_success(&mut self) {
+        *self = LoginThrottle::default();
+    }
+}
+
+/// A platform operator (the superuser): belongs to no tenant, logs in without a slug.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct PlatformUser {
+    /// Its id.
+    pub id: PlatformUserId,
+    /// Unique among operators.
+    pub email: Email,
+    /// Display name.
+    pub name: PersonName,
+    /// Argon2id hash.
+    pub password_hash: PasswordHash,
+    /// Whether it may log in.
+    pub active: bool,
+    /// Failed-login counter and lock.
+    pub throttle: LoginThrottle,
+    /// Bumped on password change and deactivation.
+    pub token_version: u32,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+    /// Last successful login.
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
 impl User {
     /// A new active user.
     pub fn new(
@@ -133,8 +197,7 @@ impl User {
             status: UserStatus::Active,
             password_hash,
             created_at: now,
-            failed_logins: 0,
-            locked_until: None,
+            throttle: LoginThrottle::default(),
             token_version: 0,
             last_login_at: None,
         }
@@ -148,38 +211,6 @@ impl User {
     /// Whether the user is the tenant's owner.
     pub fn is_owner(&self) -> bool {
         self.role.is_owner()
-    }
-
-    /// The lock in force at `now`, if any.
-    pub fn locked_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.locked_until.filter(|until| *until > now)
-    }
-
-    /// Records a failed login: 5 consecutive failures lock the account for 15 minutes.
-    /// A lock that has run out starts a fresh count.
-    pub fn record_failed_login(&mut self, now: DateTime<Utc>, policy: &LockoutPolicy) -> FailedLogin {
-        if let Some(until) = self.locked_at(now) {
-            return FailedLogin::AlreadyLocked { until };
-        }
-        if self.locked_until.is_some() {
-            self.locked_until = None;
-            self.failed_logins = 0;
-        }
-        self.failed_logins = self.failed_logins.saturating_add(1);
-        if self.failed_logins >= policy.max_failures {
-            let until = now + policy.lock_duration();
-            self.locked_until = Some(until);
-            FailedLogin::LockedNow { until }
-        } else {
-            FailedLogin::Counted { failures: self.failed_logins }
-        }
-    }
-
-    /// Records a successful login: the failure count and any expired lock are cleared.
-    pub fn record_successful_login(&mut self, now: DateTime<Utc>) {
-        self.failed_logins = 0;
-        self.locked_until = None;
-        self.last_login_at = Some(now);
     }
 
     /// Gives the user another (non-owner) role.
@@ -199,7 +230,11 @@ impl User {
     }
 
     /// Deactivates the user (never the owner).
-    pub fn deactivate(&mut self, now: DateTime<Utc>, reason: DeactivationReason) -> Result<(), UserRuleError> {
+    pub fn deactivate(
+        &mut self,
+        now: DateTime<Utc>,
+        reason: DeactivationReason,
+    ) -> Result<(), UserRuleError> {
         if self.is_owner() {
             return Err(UserRuleError::OwnerProtected);
         }
@@ -222,7 +257,11 @@ impl User {
 
     /// Checks that the user may be removed (never the owner).
     pub fn ensure_removable(&self) -> Result<(), UserRuleError> {
-        if self.is_owner() { Err(UserRuleError::OwnerProtected) } else { Ok(()) }
+        if self.is_owner() {
+            Err(UserRuleError::OwnerProtected)
+        } else {
+            Ok(())
+        }
     }
 
     /// Replaces the password hash; older tokens stop working.
@@ -239,7 +278,8 @@ pub fn transfer_ownership(owner: &mut User, new_owner: &mut User) -> Result<(), 
     if !owner.is_owner() {
         return Err(UserRuleError::NotOwner);
     }
-    if new_owner.id == owner.id || !new_owner.is_active() || new_owner.tenant_id != owner.tenant_id {
+    if new_owner.id == owner.id || !new_owner.is_active() || new_owner.tenant_id != owner.tenant_id
+    {
         return Err(UserRuleError::InvalidNewOwner);
     }
     owner.role = RoleRef::Builtin(BuiltinRole::Admin);
@@ -276,25 +316,52 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
         let policy = LockoutPolicy::default();
         for i in 1..=4 {
-            assert_eq!(u.record_failed_login(now, &policy), FailedLogin::Counted { failures: i });
+            assert_eq!(
+                u.throttle.record_failure(now, &policy),
+                FailedLogin::Counted { failures: i }
+            );
         }
         let until = now + Duration::minutes(15);
-        assert_eq!(u.record_failed_login(now, &policy), FailedLogin::LockedNow { until });
-        assert_eq!(u.locked_at(now + Duration::minutes(14)), Some(until));
-        assert_eq!(u.record_failed_login(now + Duration::minutes(1), &policy), FailedLogin::AlreadyLocked { until });
-        assert_eq!(u.locked_at(until), None);
+        assert_eq!(
+            u.throttle.record_failure(now, &policy),
+            FailedLogin::LockedNow { until }
+        );
+        assert_eq!(
+            u.throttle.locked_at(now + Duration::minutes(14)),
+            Some(until)
+        );
+        assert_eq!(
+            u.throttle
+                .record_failure(now + Duration::minutes(1), &policy),
+            FailedLogin::AlreadyLocked { until }
+        );
+        assert_eq!(u.throttle.locked_at(until), None);
         // after the lock the count starts again
-        assert_eq!(u.record_failed_login(until, &policy), FailedLogin::Counted { failures: 1 });
+        assert_eq!(
+            u.throttle.record_failure(until, &policy),
+            FailedLogin::Counted { failures: 1 }
+        );
+        u.throttle.record_success();
+        assert_eq!(u.throttle, LoginThrottle::default());
     }
 
     #[test]
     fn the_owner_cannot_be_deactivated_removed_or_demoted() {
         let mut owner = user(1, RoleRef::OWNER);
-        assert_eq!(owner.deactivate(owner.created_at, DeactivationReason::Admin), Err(UserRuleError::OwnerProtected));
+        assert_eq!(
+            owner.deactivate(owner.created_at, DeactivationReason::Admin),
+            Err(UserRuleError::OwnerProtected)
+        );
         assert_eq!(owner.ensure_removable(), Err(UserRuleError::OwnerProtected));
-        assert_eq!(owner.change_role(RoleRef::Builtin(BuiltinRole::Admin)), Err(UserRuleError::OwnerProtected));
+        assert_eq!(
+            owner.change_role(RoleRef::Builtin(BuiltinRole::Admin)),
+            Err(UserRuleError::OwnerProtected)
+        );
         let mut member = user(2, RoleRef::Builtin(BuiltinRole::Member));
-        assert_eq!(member.change_role(RoleRef::OWNER), Err(UserRuleError::OwnerByTransferOnly));
+        assert_eq!(
+            member.change_role(RoleRef::OWNER),
+            Err(UserRuleError::OwnerByTransferOnly)
+        );
     }
 
     #[test]
@@ -305,19 +372,32 @@ mod tests {
         assert!(member.is_owner());
         assert_eq!(owner.role, RoleRef::Builtin(BuiltinRole::Admin));
         let mut inactive = user(3, RoleRef::Builtin(BuiltinRole::Member));
-        inactive.deactivate(inactive.created_at, DeactivationReason::Admin).unwrap();
-        assert_eq!(transfer_ownership(&mut member, &mut inactive), Err(UserRuleError::InvalidNewOwner));
-        assert_eq!(transfer_ownership(&mut owner, &mut inactive), Err(UserRuleError::NotOwner));
+        inactive
+            .deactivate(inactive.created_at, DeactivationReason::Admin)
+            .unwrap();
+        assert_eq!(
+            transfer_ownership(&mut member, &mut inactive),
+            Err(UserRuleError::InvalidNewOwner)
+        );
+        assert_eq!(
+            transfer_ownership(&mut owner, &mut inactive),
+            Err(UserRuleError::NotOwner)
+        );
     }
 
     #[test]
     fn a_role_change_or_deactivation_invalidates_old_tokens() {
         let mut u = user(2, RoleRef::Builtin(BuiltinRole::Member));
-        u.change_role(RoleRef::Builtin(BuiltinRole::Viewer)).unwrap();
+        u.change_role(RoleRef::Builtin(BuiltinRole::Viewer))
+            .unwrap();
         assert_eq!(u.token_version, 1);
-        u.deactivate(u.created_at, DeactivationReason::Admin).unwrap();
+        u.deactivate(u.created_at, DeactivationReason::Admin)
+            .unwrap();
         assert_eq!(u.token_version, 2);
-        assert_eq!(u.deactivate(u.created_at, DeactivationReason::Admin), Err(UserRuleError::AlreadyDeactivated));
+        assert_eq!(
+            u.deactivate(u.created_at, DeactivationReason::Admin),
+            Err(UserRuleError::AlreadyDeactivated)
+        );
         u.reactivate().unwrap();
         assert_eq!(u.reactivate(), Err(UserRuleError::AlreadyActive));
     }

@@ -1,0 +1,109 @@
+//! The named cross-tenant paths (DESIGN.md section 2, wall 2): the only reads
+//! that span tenants. Each is narrow and returns only what its path needs; in
+//! PostgreSQL each is a `SECURITY DEFINER` function or a platform table without
+//! tenant data. There is no general bypass.
+//!
+//! Invitation links need no entry here: an invitation token names its tenant, so
+//! accepting one happens inside that tenant's scope (as the audited system actor
+//! `invitation_link`).
+
+use crate::error::StoreError;
+use crate::store::{AuditQuery, Month};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use tenantry_domain::{AuditEvent, Interval, PlanKind, Slug, SubscriptionStatus, TenantId};
+
+/// One row of the superuser's tenant list.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct TenantSummary {
+    /// The tenant.
+    pub id: TenantId,
+    /// Its slug.
+    pub slug: Slug,
+    /// Its name.
+    pub name: String,
+    /// Subscription status.
+    pub status: SubscriptionStatus,
+    /// Plan in force.
+    pub plan: PlanKind,
+    /// Interval.
+    pub interval: Option<Interval>,
+    /// Licensed seats (None: uncapped).
+    pub seats: Option<u32>,
+    /// Active users.
+    pub active_users: u32,
+    /// Price per period of a paid plan, in cents.
+    pub recurring_cents: Option<i64>,
+    /// When it signed up.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Filters of the tenant list (ordered by creation, newest first).
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct TenantListQuery {
+    /// Substring of the name or slug (case-insensitive).
+    pub search: Option<String>,
+    /// Only this status.
+    pub status: Option<SubscriptionStatus>,
+    /// Skip this many.
+    pub offset: u32,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// Raw platform figures for one month; the service turns them into stats.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct PlatformFigures {
+    /// Tenants by status.
+    pub tenants_by_status: BTreeMap<SubscriptionStatus, u64>,
+    /// Active users over all tenants.
+    pub active_users: u64,
+    /// Per-period prices of monthly paid plans that count towards MRR, in cents.
+    pub monthly_recurring_cents: Vec<i64>,
+    /// Per-period prices of yearly paid plans that count towards MRR, in cents.
+    pub yearly_recurring_cents: Vec<i64>,
+    /// Successful logins in the month.
+    pub logins: u64,
+    /// Bytes stored.
+    pub storage_bytes: u64,
+}
+
+/// The superuser's view of the audit logs of all tenants and the platform.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct PlatformAuditQuery {
+    /// Only this tenant's log (None: every tenant and the platform log).
+    pub tenant: Option<TenantId>,
+    /// Only the platform log.
+    pub platform_only: bool,
+    /// Paging and filters.
+    pub page: AuditQuery,
+}
+
+/// The named cross-tenant lookups.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TenantDirectory: Send + Sync {
+    /// Login and signup: which tenant holds this slug (committed state only).
+    async fn resolve_slug(&self, slug: &Slug) -> Result<Option<TenantId>, StoreError>;
+    /// Billing events: which tenant is this provider customer.
+    async fn resolve_billing_customer(
+        &self,
+        customer: &str,
+    ) -> Result<Option<TenantId>, StoreError>;
+    /// Timers: tenants whose `next_due_at` is at or before `now`, earliest first.
+    async fn due_tenants(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<TenantId>, StoreError>;
+    /// Superuser: the tenant list.
+    async fn list_tenants(&self, query: &TenantListQuery)
+    -> Result<Vec<TenantSummary>, StoreError>;
+    /// Superuser: platform figures for a month.
+    async fn platform_figures(&self, month: Month) -> Result<PlatformFigures, StoreError>;
+    /// Superuser: audit events across tenants, newest first.
+    async fn audit_events(&self, query: &PlatformAuditQuery)
+    -> Result<Vec<AuditEvent>, StoreError>;
+}

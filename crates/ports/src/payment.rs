@@ -1,0 +1,351 @@
+//! The payment provider port (Stripe in production, the local billing simulator
+//! for the embedded default and tests) and the provider-neutral billing events.
+//!
+//! **Who owns time** (DESIGN.md section 3): the provider owns the money timeline
+//! — trial end, renewals, payment retries — and reports it as [`BillingEvent`]s;
+//! tenantry decides what each state means. Both implementations MUST follow the
+//! billing model: per interval a base price (quantity 1, includes the included
+//! seats) and an extra-seat price (quantity = seats − included, never negative);
+//! a seat change is a quantity change of the extra-seat item only.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tenantry_domain::proration::ChargePreview;
+use tenantry_domain::subscription::ProviderSnapshot;
+use tenantry_domain::text::{CountryCode, VatId};
+use tenantry_domain::{Email, Interval, Money, Period, TenantId};
+
+/// What the provider needs to know about a tenant as a customer.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct CustomerDetails {
+    /// Stored in the customer's metadata.
+    pub tenant_id: TenantId,
+    /// Legal or company name.
+    pub name: String,
+    /// Where invoices go.
+    pub email: Email,
+    /// Billing country (for tax).
+    pub country: Option<CountryCode>,
+    /// VAT id.
+    pub vat_id: Option<VatId>,
+}
+
+/// The provider's subscription: its id, customer and state.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ProviderSubscription {
+    /// Provider id (`sub_...`).
+    pub id: String,
+    /// Provider customer id (`cus_...`).
+    pub customer: String,
+    /// The state in tenantry's terms.
+    pub snapshot: ProviderSnapshot,
+}
+
+/// A change to an existing provider subscription.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProviderChange {
+    /// During the trial: the extra-seat quantity to bill at conversion (no charge now).
+    TrialSeats {
+        /// Extra seats.
+        extra_seats: u32,
+    },
+    /// During the trial: the interval to convert to, and whether to end
+    /// (become freemium) at the trial end instead.
+    TrialSettings {
+        /// Interval after the trial.
+        interval: Interval,
+        /// Cancel at the trial end ("continue free").
+        cancel_at_trial_end: bool,
+    },
+    /// Raise the extra-seat quantity now: prorated and invoiced at once; a
+    /// declined payment MUST leave the quantity unchanged (pending-if-incomplete).
+    IncreaseSeats {
+        /// Extra seats before.
+        from_extra: u32,
+        /// Extra seats after.
+        to_extra: u32,
+    },
+    /// Set the extra-seat quantity of the next period (a reduction, or back to
+    /// the current quantity to withdraw one). No charge now.
+    ScheduleSeats {
+        /// Extra seats from the next period.
+        extra_seats_next_period: u32,
+    },
+    /// Switch interval now: unused time credited, the new interval charged in
+    /// full, the billing date moves to the proration date.
+    IntervalNow {
+        /// New interval.
+        to: Interval,
+        /// Extra seats.
+        extra_seats: u32,
+    },
+    /// The interval from the next period (back to the current one withdraws a change).
+    ScheduleInterval {
+        /// Interval from the next period.
+        to: Interval,
+    },
+    /// End at the period end (`true`) or withdraw that (`false`).
+    CancelAtPeriodEnd {
+        /// Whether to end.
+        cancel: bool,
+    },
+}
+
+/// A change request; `proration_date` is the instant the amounts are computed
+/// for (the preview's, echoed).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ChangeRequest {
+    /// The provider subscription.
+    pub subscription: String,
+    /// The change.
+    pub change: ProviderChange,
+    /// The proration instant.
+    pub proration_date: DateTime<Utc>,
+}
+
+/// A change's result: the subscription after it and the invoice it produced.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ChangeOutcome {
+    /// The subscription after the change.
+    pub subscription: ProviderSubscription,
+    /// The invoice issued now, if any.
+    pub invoice: Option<Invoice>,
+}
+
+/// Invoice status.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStatus {
+    /// Not finalised.
+    Draft,
+    /// Finalised, awaiting payment.
+    Open,
+    /// Paid (or settled by balance / carry-over).
+    Paid,
+    /// Voided.
+    Void,
+    /// Given up.
+    Uncollectible,
+}
+
+/// One invoice line.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    /// Human description.
+    pub description: String,
+    /// Quantity.
+    pub quantity: u32,
+    /// Amount (negative for credits).
+    pub amount: Money,
+    /// Whether it is a proration.
+    pub proration: bool,
+    /// The time it covers.
+    pub period: Option<Period>,
+}
+
+/// An invoice, as the provider issued it (cached locally per tenant).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Invoice {
+    /// Provider id (`in_...`).
+    pub id: String,
+    /// Printed number.
+    pub number: Option<String>,
+    /// Status.
+    pub status: InvoiceStatus,
+    /// Sum of lines before tax.
+    pub subtotal: Money,
+    /// Tax.
+    pub tax: Money,
+    /// Subtotal + tax.
+    pub total: Money,
+    /// Carried over from earlier invoices (positive: owed; negative: credit applied).
+    pub starting_balance: Money,
+    /// Collected.
+    pub amount_paid: Money,
+    /// Still due.
+    pub amount_due: Money,
+    /// Carried to the next invoice (below the minimum charge, or credit left).
+    pub carried_over: Money,
+    /// When issued.
+    pub created_at: DateTime<Utc>,
+    /// The service period.
+    pub period: Option<Period>,
+    /// Lines.
+    pub lines: Vec<InvoiceLine>,
+    /// A page to view and pay it.
+    pub hosted_url: Option<String>,
+    /// PDF.
+    pub pdf_url: Option<String>,
+}
+
+/// A page hosted by the provider (Checkout, Customer Portal).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct HostedSession {
+    /// Session id.
+    pub id: String,
+    /// Where to send the browser.
+    pub url: String,
+}
+
+/// An idempotency key: a retried call with the same key MUST have the effect once.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+pub struct IdempotencyKey(pub String);
+
+/// What the provider can answer besides success. Every error leaves the
+/// provider's subscription as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentError {
+    /// The card was declined; nothing changed.
+    #[error("the payment was declined: {0}")]
+    CardDeclined(String),
+    /// The customer must confirm the payment (3-D Secure); nothing changed.
+    #[error("the payment needs the customer's confirmation")]
+    ActionRequired {
+        /// Where the customer confirms.
+        hosted_url: Option<String>,
+    },
+    /// The provider refused the request as invalid.
+    #[error("the payment provider refused the request: {0}")]
+    Rejected(String),
+    /// The named customer or subscription does not exist at the provider.
+    #[error("not found at the payment provider")]
+    NotFound,
+    /// Rate limited, down or unreachable; retry later.
+    #[error("the payment provider is unavailable: {0}")]
+    Unavailable(#[source] anyhow::Error),
+    /// Anything else.
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+/// The payment provider.
+///
+/// Every implementation MUST: keep amounts in integer cents; compute
+/// prorations with the two-line rule of DESIGN.md (a preview for a
+/// `proration_date` equals what a change with the same date charges); refuse a
+/// proration date outside the current period with `Rejected`; honour
+/// idempotency keys; leave the subscription unchanged on any error.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PaymentProvider: Send + Sync {
+    /// Creates a customer; the same key MUST return the same customer.
+    async fn create_customer(
+        &self,
+        details: &CustomerDetails,
+        key: &IdempotencyKey,
+    ) -> Result<String, PaymentError>;
+
+    /// Updates a customer's name, email, country and VAT id.
+    async fn update_customer(
+        &self,
+        customer: &str,
+        details: &CustomerDetails,
+    ) -> Result<(), PaymentError>;
+
+    /// Starts the trial subscription (base + extra-seat items, no charge until
+    /// `trial_end`); at the trial end it converts when a payment method is on
+    /// file and it was not set to cancel, and ends otherwise.
+    async fn start_trial(
+        &self,
+        customer: &str,
+        trial_end: DateTime<Utc>,
+        interval: Interval,
+        key: &IdempotencyKey,
+    ) -> Result<ProviderSubscription, PaymentError>;
+
+    /// Starts a paid subscription now (freemium → standard): a full period is
+    /// invoiced and charged at once; a declined payment MUST create nothing.
+    async fn start_subscription(
+        &self,
+        customer: &str,
+        interval: Interval,
+        extra_seats: u32,
+        key: &IdempotencyKey,
+    ) -> Result<ChangeOutcome, PaymentError>;
+
+    /// The subscription as the provider sees it now; `Ok(None)` if it does not exist.
+    async fn subscription(&self, id: &str) -> Result<Option<ProviderSubscription>, PaymentError>;
+
+    /// What a change would charge, changing nothing.
+    async fn preview_change(&self, request: &ChangeRequest) -> Result<ChargePreview, PaymentError>;
+
+    /// What a new subscription would charge now, changing nothing.
+    async fn preview_subscription(
+        &self,
+        customer: &str,
+        interval: Interval,
+        extra_seats: u32,
+        at: DateTime<Utc>,
+    ) -> Result<ChargePreview, PaymentError>;
+
+    /// Makes a change; charges what the preview for the same date showed.
+    async fn change(
+        &self,
+        request: &ChangeRequest,
+        key: &IdempotencyKey,
+    ) -> Result<ChangeOutcome, PaymentError>;
+
+    /// Ends a subscription now (dunning gave up, tenant purged).
+    async fn cancel_now(
+        &self,
+        subscription: &str,
+        key: &IdempotencyKey,
+    ) -> Result<(), PaymentError>;
+
+    /// A Checkout session in setup mode: adds a payment method to the customer
+    /// (and its subscription); never creates a second subscription.
+    async fn checkout_session(
+        &self,
+        customer: &str,
+        return_url: &str,
+    ) -> Result<HostedSession, PaymentError>;
+
+    /// A Customer Portal session limited to payment methods and invoices.
+    async fn portal_session(
+        &self,
+        customer: &str,
+        return_url: &str,
+    ) -> Result<HostedSession, PaymentError>;
+
+    /// The customer's invoices, newest first.
+    async fn invoices(&self, customer: &str) -> Result<Vec<Invoice>, PaymentError>;
+}
+
+/// A provider event in tenantry's terms (the Stripe adapter maps Stripe's
+/// webhooks onto these; the simulator emits them as its clock advances).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct BillingEvent {
+    /// The provider's event id; each is applied at most once.
+    pub id: String,
+    /// When it happened at the provider.
+    pub occurred_at: DateTime<Utc>,
+    /// The customer it concerns.
+    pub customer: String,
+    /// What happened.
+    pub kind: BillingEventKind,
+}
+
+/// What happened at the provider.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum BillingEventKind {
+    /// A payment method was attached (Checkout completed).
+    PaymentMethodAttached,
+    /// A subscription was created or changed.
+    SubscriptionUpdated(ProviderSubscription),
+    /// A subscription ended.
+    SubscriptionDeleted(ProviderSubscription),
+    /// The trial ends soon (Stripe: 3 days before).
+    TrialWillEnd {
+        /// When it ends.
+        trial_end: DateTime<Utc>,
+    },
+    /// An invoice was paid.
+    InvoicePaid(Invoice),
+    /// An invoice payment failed; the provider will retry.
+    InvoicePaymentFailed(Invoice),
+    /// An invoice needs the customer's confirmation.
+    InvoicePaymentActionRequired(Invoice),
+}

@@ -1,0 +1,146 @@
+//! Wall 1 of tenant isolation (DESIGN.md section 2): **types**.
+//!
+//! Every tenant-scoped store method is reached through a unit of work opened
+//! with a [`TenantScope`], and a `TenantScope` can only be made inside this crate
+//! — by the authorisation step ([`crate::Tenantry::authorize`]), by signup and
+//! login, and by the named system paths (billing events, timers, invitation
+//! links), each of which acts as an audited system actor scoped to one tenant.
+//! There is no other constructor, not even behind a test feature: contract
+//! suites and property tests get their scopes by signing up and authorising,
+//! like a real client. Forgetting the tenant does not compile.
+
+use tenantry_domain::audit::SystemActor;
+use tenantry_domain::rbac::{Permission, PermissionSet};
+use tenantry_domain::{AuditActor, PlatformUserId, RoleRef, TenantId, UserId};
+
+/// Who acts inside a tenant.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Actor {
+    /// A user of the tenant with their role.
+    User {
+        /// The user.
+        user_id: UserId,
+        /// Their role when the scope was made.
+        role: RoleRef,
+    },
+    /// The platform superuser acting inside this one tenant (audited).
+    Superuser {
+        /// The operator.
+        id: PlatformUserId,
+    },
+    /// An automatic part of the system (billing events, timers, signup, invitation links).
+    System(SystemActor),
+}
+
+impl Actor {
+    /// How the actor appears in audit events.
+    pub fn audit(&self) -> AuditActor {
+        match *self {
+            Actor::User { user_id, .. } => AuditActor::User(user_id),
+            Actor::Superuser { id } => AuditActor::Superuser(id),
+            Actor::System(s) => AuditActor::System(s),
+        }
+    }
+
+    /// The acting user, if a user acts.
+    pub fn user_id(&self) -> Option<UserId> {
+        match self {
+            Actor::User { user_id, .. } => Some(*user_id),
+            _ => None,
+        }
+    }
+}
+
+/// Permission to act inside exactly one tenant, with the actor's permissions.
+///
+/// No public constructor: see the module documentation. `Clone` is fine (the
+/// scope is already authorised); there is no `Deserialize` and no way to change
+/// the tenant of an existing scope.
+#[derive(Clone, Debug)]
+pub struct TenantScope {
+    tenant_id: TenantId,
+    actor: Actor,
+    permissions: PermissionSet,
+}
+
+impl TenantScope {
+    pub(crate) fn new(tenant_id: TenantId, actor: Actor, permissions: PermissionSet) -> Self {
+        Self {
+            tenant_id,
+            actor,
+            permissions,
+        }
+    }
+
+    /// A system actor's scope with every permission (billing events, timers).
+    pub(crate) fn system(
+        tenant_id: TenantId,
+        who: SystemActor,
+        permissions: PermissionSet,
+    ) -> Self {
+        Self::new(tenant_id, Actor::System(who), permissions)
+    }
+
+    /// The one tenant this scope reaches.
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant_id
+    }
+
+    /// Who acts.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Whether the actor holds `permission`.
+    #[inline]
+    pub fn can(&self, permission: Permission) -> bool {
+        self.permissions.contains(permission)
+    }
+
+    /// The actor's permissions.
+    pub fn permissions(&self) -> &PermissionSet {
+        &self.permissions
+    }
+}
+
+/// Permission to act as the platform superuser across tenants — only through the
+/// named cross-tenant paths, or by entering one tenant's scope (audited).
+#[derive(Clone, Debug)]
+pub struct PlatformScope {
+    superuser: PlatformUserId,
+}
+
+impl PlatformScope {
+    pub(crate) fn new(superuser: PlatformUserId) -> Self {
+        Self { superuser }
+    }
+
+    /// The operator.
+    pub fn superuser(&self) -> PlatformUserId {
+        self.superuser
+    }
+}
+
+/// What a verified access token says about its bearer (issued by login; the HTTP
+/// layer signs and verifies it). A principal is a *claim*: it grants nothing
+/// until [`crate::Tenantry::authorize`] has checked it against the store.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Principal {
+    /// A tenant user.
+    User {
+        /// Their tenant.
+        tenant_id: TenantId,
+        /// The user.
+        user_id: UserId,
+        /// The user's token version when the token was issued.
+        token_version: u32,
+    },
+    /// The platform superuser.
+    Superuser {
+        /// The operator.
+        id: PlatformUserId,
+        /// Their token version when the token was issued.
+        token_version: u32,
+    },
+}

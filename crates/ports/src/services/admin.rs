@@ -1,0 +1,508 @@
+//! The superuser's control plane. Across tenants it uses only the named paths
+//! of [`TenantDirectory`](crate::TenantDirectory); everything it does to one
+//! tenant happens inside that tenant's scope, as a `Superuser` actor, audited.
+
+use super::audit::{AuditError, AuditFilter, AuditPage, page, to_query};
+use super::auth::{NewTenant, SignedUp, SignupError};
+use super::views::{SubscriptionView, TenantView, UserView};
+use super::{AccessError, Tenantry, infra_from_store};
+use crate::directory::{PlatformAuditQuery, TenantListQuery, TenantSummary};
+use crate::error::{ErrorKind, InfraError, Problem, StoreError};
+use crate::scope::{Actor, PlatformScope, Principal, TenantScope};
+use crate::store::{Access, AdCounts, Month};
+use chrono::{DateTime, NaiveDate, Utc};
+use secrecy::SecretString;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::collections::BTreeSet;
+use tenantry_domain::ads::{AdFormat, AdTarget};
+use tenantry_domain::audit::{AuditTarget, SystemActor};
+use tenantry_domain::money::mrr_cents;
+use tenantry_domain::quota::QuotaOverride;
+use tenantry_domain::subscription::SubscriptionError;
+use tenantry_domain::text::{AdText, CompanyName, HttpsUrl, PersonName, TextError};
+use tenantry_domain::time::PeriodError;
+use tenantry_domain::{
+    AdCampaign, AuditAction, AuditActor, AuditEvent, AuditOutcome, CampaignId, Email, Money,
+    Period, Slug, SubscriptionStatus, TenantId,
+};
+
+/// Why a superuser request was refused. Nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The scope is not the superuser's.
+    #[error("not found")]
+    NotFound,
+    /// A field is invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// A subscription rule refused it.
+    #[error(transparent)]
+    Subscription(#[from] SubscriptionError),
+    /// Infrastructure.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+infra_from_store!(AdminError);
+
+impl From<TextError> for AdminError {
+    fn from(e: TextError) -> Self {
+        AdminError::Invalid(e.to_string())
+    }
+}
+impl From<PeriodError> for AdminError {
+    fn from(e: PeriodError) -> Self {
+        AdminError::Invalid(e.to_string())
+    }
+}
+impl From<AccessError> for AdminError {
+    fn from(_: AccessError) -> Self {
+        AdminError::NotFound
+    }
+}
+
+impl Problem for AdminError {
+    fn code(&self) -> &'static str {
+        match self {
+            AdminError::NotFound => "not_found",
+            AdminError::Invalid(_) => "invalid_request",
+            AdminError::Subscription(SubscriptionError::AlreadySuspended) => "already_suspended",
+            AdminError::Subscription(SubscriptionError::NotSuspended) => "not_suspended",
+            AdminError::Subscription(SubscriptionError::NotTrialing) => "not_trialing",
+            AdminError::Subscription(SubscriptionError::Unchanged) => "unchanged",
+            AdminError::Subscription(_) => "subscription_conflict",
+            AdminError::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AdminError::NotFound => ErrorKind::NotFound,
+            AdminError::Invalid(_) => ErrorKind::Invalid,
+            AdminError::Subscription(_) => ErrorKind::Conflict,
+            AdminError::Infra(e) => e.kind(),
+        }
+    }
+}
+
+/// A tenant the superuser creates with its admin (the owner).
+#[derive(Debug)]
+pub struct AdminNewTenant {
+    /// Company name.
+    pub company_name: String,
+    /// Slug.
+    pub slug: String,
+    /// The admin's email.
+    pub admin_email: String,
+    /// The admin's name.
+    pub admin_name: String,
+    /// The admin's initial password.
+    pub admin_password: SecretString,
+}
+
+/// The superuser's changes to one tenant (`PATCH /v1/admin/tenants/{tid}`).
+#[derive(Debug, Clone, Default)]
+pub struct AdminTenantPatch {
+    /// Suspend (`true`) or lift a suspension (`false`).
+    pub suspended: Option<bool>,
+    /// Replace the quota override.
+    pub quota_override: Option<QuotaOverride>,
+    /// Move the end of a running trial.
+    pub trial_ends_at: Option<DateTime<Utc>>,
+    /// Put the tenant on freemium now (ends its paid subscription at the provider).
+    pub force_freemium: bool,
+}
+
+/// Everything the superuser sees of one tenant.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantDetail {
+    /// Profile.
+    pub tenant: TenantView,
+    /// Subscription.
+    pub subscription: SubscriptionView,
+    /// Users.
+    pub users: Vec<UserView>,
+    /// Quota override.
+    pub quota_override: QuotaOverride,
+}
+
+/// Platform totals now (DESIGN.md: tenants by status, active users, MRR, logins, storage).
+#[derive(Debug, Clone, Serialize)]
+pub struct PlatformStats {
+    /// The month the login figure covers.
+    pub month: Month,
+    /// All tenants.
+    pub tenants: u64,
+    /// Tenants by status.
+    pub tenants_by_status: BTreeMap<SubscriptionStatus, u64>,
+    /// Active users.
+    pub active_users: u64,
+    /// Monthly recurring revenue (yearly plans as amount / 12, rounded once).
+    pub mrr: Money,
+    /// Logins this month.
+    pub logins_this_month: u64,
+    /// Bytes stored.
+    pub storage_bytes: u64,
+}
+
+/// Input of a campaign (`POST`/`PUT /v1/admin/ads/campaigns`).
+#[derive(Debug, Clone)]
+pub struct CampaignInput {
+    /// Internal name.
+    pub name: String,
+    /// Banner or modal.
+    pub format: AdFormat,
+    /// Text.
+    pub text: String,
+    /// Picture URL.
+    pub image_url: Option<String>,
+    /// Click target.
+    pub link_url: String,
+    /// `None`: all freemium tenants; otherwise these.
+    pub tenants: Option<Vec<TenantId>>,
+    /// Start of the window.
+    pub starts_at: DateTime<Utc>,
+    /// End of the window.
+    pub ends_at: DateTime<Utc>,
+    /// Running or paused.
+    pub enabled: bool,
+}
+
+/// A campaign with its daily counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignStats {
+    /// The campaign.
+    pub campaign: AdCampaign,
+    /// Impressions and clicks per day.
+    pub daily: Vec<(NaiveDate, AdCounts)>,
+}
+
+impl Tenantry {
+    fn superuser_only(scope: &TenantScope) -> Result<(), AdminError> {
+        match scope.actor() {
+            Actor::Superuser { .. } => Ok(()),
+            _ => Err(AdminError::NotFound),
+        }
+    }
+
+    fn platform_event(
+        &self,
+        who: &PlatformScope,
+        action: AuditAction,
+        target: Option<AuditTarget>,
+    ) -> Result<AuditEvent, InfraError> {
+        Ok(AuditEvent {
+            id: self.new_id()?,
+            at: self.now(),
+            tenant_id: None,
+            actor: AuditActor::Superuser(who.superuser()),
+            action,
+            target,
+            outcome: AuditOutcome::Success,
+            details: Default::default(),
+        })
+    }
+
+    /// `GET /v1/admin/tenants`: every tenant with plan, status, seats and users.
+    pub async fn admin_list_tenants(
+        &self,
+        _who: &PlatformScope,
+        query: TenantListQuery,
+    ) -> Result<Vec<TenantSummary>, AdminError> {
+        let query = TenantListQuery {
+            limit: query.limit.clamp(1, 500),
+            ..query
+        };
+        Ok(self.deps.directory.list_tenants(&query).await?)
+    }
+
+    /// `POST /v1/admin/tenants`: a tenant in its trial with its admin as owner.
+    pub async fn admin_create_tenant(
+        &self,
+        who: &PlatformScope,
+        input: AdminNewTenant,
+    ) -> Result<SignedUp, SignupError> {
+        let new = NewTenant {
+            company: CompanyName::parse(&input.company_name)?,
+            slug: Slug::parse(&input.slug)?,
+            email: Email::parse(&input.admin_email)?,
+            name: PersonName::parse(&input.admin_name)?,
+            password: input.admin_password,
+        };
+        self.config.password_policy.check(&new.password)?;
+        let (tenant, owner) = self
+            .create_tenant_with_owner(new, SystemActor::Signup, Some(who.superuser()))
+            .await?;
+        let mut ptx = self.deps.store.begin_platform().await?;
+        ptx.append_platform_audit(&self.platform_event(
+            who,
+            AuditAction::TenantCreated,
+            Some(AuditTarget::Tenant(tenant.id)),
+        )?)
+        .await?;
+        ptx.commit().await?;
+        Ok(SignedUp {
+            principal: Principal::User {
+                tenant_id: tenant.id,
+                user_id: owner.id,
+                token_version: owner.token_version,
+            },
+            tenant: TenantView::from(&tenant),
+            user: UserView::from(&owner),
+        })
+    }
+
+    /// `GET /v1/admin/tenants/{tid}`: the tenant seen from inside its scope
+    /// (the scope comes from [`Tenantry::authorize`] with the superuser's principal).
+    pub async fn admin_tenant_detail(
+        &self,
+        scope: &TenantScope,
+    ) -> Result<TenantDetail, AdminError> {
+        Self::superuser_only(scope)?;
+        let subscription = self.subscription_snapshot(scope).await?;
+        let mut tx = self.begin(scope, Access::Read).await?;
+        let tenant = self.tenant_row(tx.as_mut()).await?;
+        let users = tx.users().await?.iter().map(UserView::from).collect();
+        Ok(TenantDetail {
+            quota_override: tenant.quota_override,
+            tenant: TenantView::from(&tenant),
+            subscription,
+            users,
+        })
+    }
+
+    /// `PATCH /v1/admin/tenants/{tid}`: suspend or resume, quotas, trial end,
+    /// force freemium — audited in the tenant's log as the superuser.
+    pub async fn admin_update_tenant(
+        &self,
+        scope: &TenantScope,
+        patch: AdminTenantPatch,
+    ) -> Result<TenantDetail, AdminError> {
+        Self::superuser_only(scope)?;
+        let now = self.now();
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let mut tenant = self.tenant_row(tx.as_mut()).await?;
+        let mut sub = self.subscription(tx.as_mut()).await?;
+        let mut events = Vec::new();
+        if let Some(o) = patch.quota_override {
+            tenant.quota_override = o;
+            tx.update_tenant(&tenant).await?;
+            let event = self
+                .event(
+                    scope,
+                    AuditAction::QuotaOverridden,
+                    Some(AuditTarget::Tenant(tenant.id)),
+                    AuditOutcome::Success,
+                )?
+                .with(
+                    "requests_per_minute",
+                    o.requests_per_minute
+                        .map_or("plan".into(), |v| v.to_string()),
+                )
+                .with(
+                    "storage_bytes",
+                    o.storage_bytes.map_or("plan".into(), |v| v.to_string()),
+                );
+            tx.append_audit(&event).await?;
+        }
+        if let Some(end) = patch.trial_ends_at {
+            if end <= now {
+                return Err(AdminError::Invalid(
+                    "the new trial end must lie in the future".into(),
+                ));
+            }
+            events.extend(sub.set_trial_end(end)?);
+        }
+        if patch.force_freemium {
+            let subscription_id = sub.provider.as_ref().and_then(|l| l.subscription.clone());
+            events.extend(sub.force_freemium(now)?);
+            if let Some(id) = subscription_id {
+                let key =
+                    crate::payment::IdempotencyKey(format!("force-freemium:{}:{id}", tenant.id));
+                match self.deps.payments.cancel_now(&id, &key).await {
+                    Ok(()) | Err(crate::payment::PaymentError::NotFound) => {}
+                    Err(e) => {
+                        return Err(AdminError::Invalid(format!(
+                            "the payment provider refused: {e}"
+                        )));
+                    }
+                }
+            }
+        }
+        match patch.suspended {
+            Some(true) => events.extend(sub.suspend(now)?),
+            Some(false) => events.extend(sub.unsuspend()?),
+            None => {}
+        }
+        let mails = self
+            .apply_subscription_events(tx.as_mut(), scope, &mut sub, &events)
+            .await?;
+        self.save_subscription(tx.as_mut(), &sub).await?;
+        tx.commit().await?;
+        self.send_all(&mails).await;
+        self.admin_tenant_detail(scope).await
+    }
+
+    /// `DELETE /v1/admin/tenants/{tid}`: a deletion request on the owner's behalf
+    /// (purged after the retention period, cancellable until then).
+    pub async fn admin_delete_tenant(&self, scope: &TenantScope) -> Result<(), AdminError> {
+        Self::superuser_only(scope)?;
+        let now = self.now();
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let mut sub = self.subscription(tx.as_mut()).await?;
+        let events = sub.request_deletion(now, self.catalog())?;
+        self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events)
+            .await?;
+        self.save_subscription(tx.as_mut(), &sub).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `GET /v1/admin/stats`: platform totals now.
+    pub async fn platform_stats(&self, _who: &PlatformScope) -> Result<PlatformStats, AdminError> {
+        let month = Month::of(self.now());
+        let f = self.deps.directory.platform_figures(month).await?;
+        let mrr = mrr_cents(&f.monthly_recurring_cents, &f.yearly_recurring_cents)
+            .map_err(|e| InfraError::Unknown(anyhow::anyhow!("mrr: {e}")))?;
+        Ok(PlatformStats {
+            month,
+            tenants: f.tenants_by_status.values().sum(),
+            tenants_by_status: f.tenants_by_status,
+            active_users: f.active_users,
+            mrr: Money::from_cents(mrr, self.catalog().currency),
+            logins_this_month: f.logins,
+            storage_bytes: f.storage_bytes,
+        })
+    }
+
+    /// `GET /v1/admin/audit-events`: all tenants' and the platform's events, newest first.
+    pub async fn platform_audit(
+        &self,
+        _who: &PlatformScope,
+        tenant: Option<TenantId>,
+        filter: AuditFilter,
+    ) -> Result<AuditPage, AuditError> {
+        let page_query = to_query(&filter)?;
+        let limit = page_query.limit;
+        let query = PlatformAuditQuery {
+            tenant,
+            platform_only: false,
+            page: page_query,
+        };
+        let events = self.deps.directory.audit_events(&query).await?;
+        Ok(page(events, limit))
+    }
+
+    fn campaign_from(
+        &self,
+        id: CampaignId,
+        created_at: DateTime<Utc>,
+        input: CampaignInput,
+    ) -> Result<AdCampaign, AdminError> {
+        Ok(AdCampaign {
+            id,
+            name: AdText::parse(&input.name)?,
+            format: input.format,
+            text: AdText::parse(&input.text)?,
+            image_url: input
+                .image_url
+                .as_deref()
+                .map(HttpsUrl::parse)
+                .transpose()?,
+            link_url: HttpsUrl::parse(&input.link_url)?,
+            target: match input.tenants {
+                None => AdTarget::AllFreemium,
+                Some(list) if list.is_empty() => {
+                    return Err(AdminError::Invalid(
+                        "name at least one tenant, or none for all".into(),
+                    ));
+                }
+                Some(list) => AdTarget::Tenants(list.into_iter().collect::<BTreeSet<_>>()),
+            },
+            window: Period::new(input.starts_at, input.ends_at)?,
+            enabled: input.enabled,
+            created_at,
+        })
+    }
+
+    /// `POST /v1/admin/ads/campaigns`.
+    pub async fn create_campaign(
+        &self,
+        who: &PlatformScope,
+        input: CampaignInput,
+    ) -> Result<AdCampaign, AdminError> {
+        let campaign = self.campaign_from(self.new_id()?, self.now(), input)?;
+        let mut ptx = self.deps.store.begin_platform().await?;
+        ptx.insert_campaign(&campaign).await?;
+        ptx.append_platform_audit(&self.platform_event(
+            who,
+            AuditAction::CampaignCreated,
+            Some(AuditTarget::Campaign(campaign.id)),
+        )?)
+        .await?;
+        ptx.commit().await?;
+        Ok(campaign)
+    }
+
+    /// `GET /v1/admin/ads/campaigns`.
+    pub async fn list_campaigns(
+        &self,
+        _who: &PlatformScope,
+    ) -> Result<Vec<AdCampaign>, AdminError> {
+        let mut ptx = self.deps.store.begin_platform().await?;
+        Ok(ptx.campaigns().await?)
+    }
+
+    /// `GET /v1/admin/ads/campaigns/{cid}`: the campaign with its daily counts.
+    pub async fn campaign_stats(
+        &self,
+        _who: &PlatformScope,
+        id: CampaignId,
+    ) -> Result<CampaignStats, AdminError> {
+        let mut ptx = self.deps.store.begin_platform().await?;
+        let campaign = ptx.campaign(id).await?.ok_or(AdminError::NotFound)?;
+        let daily = ptx.campaign_counts(id).await?;
+        Ok(CampaignStats { campaign, daily })
+    }
+
+    /// `PUT /v1/admin/ads/campaigns/{cid}`.
+    pub async fn update_campaign(
+        &self,
+        who: &PlatformScope,
+        id: CampaignId,
+        input: CampaignInput,
+    ) -> Result<AdCampaign, AdminError> {
+        let mut ptx = self.deps.store.begin_platform().await?;
+        let existing = ptx.campaign(id).await?.ok_or(AdminError::NotFound)?;
+        let campaign = self.campaign_from(id, existing.created_at, input)?;
+        ptx.update_campaign(&campaign).await?;
+        ptx.append_platform_audit(&self.platform_event(
+            who,
+            AuditAction::CampaignUpdated,
+            Some(AuditTarget::Campaign(id)),
+        )?)
+        .await?;
+        ptx.commit().await?;
+        Ok(campaign)
+    }
+
+    /// `DELETE /v1/admin/ads/campaigns/{cid}`.
+    pub async fn delete_campaign(
+        &self,
+        who: &PlatformScope,
+        id: CampaignId,
+    ) -> Result<(), AdminError> {
+        let mut ptx = self.deps.store.begin_platform().await?;
+        match ptx.delete_campaign(id).await {
+            Err(StoreError::NotFound) => return Err(AdminError::NotFound),
+            other => other?,
+        }
+        ptx.append_platform_audit(&self.platform_event(
+            who,
+            AuditAction::CampaignDeleted,
+            Some(AuditTarget::Campaign(id)),
+        )?)
+        .await?;
+        ptx.commit().await?;
+        Ok(())
+    }
+}

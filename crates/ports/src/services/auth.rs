@@ -1,0 +1,798 @@
+//! Signup, login, and the authorisation step that turns a verified
+//! [`Principal`] into a [`TenantScope`] — wall 3's check that the token's tenant
+//! is the path's tenant lives here, so every adapter gets it the same way.
+
+use super::views::{MeView, TenantView, UserView};
+use super::{AccessError, Tenantry, infra_from_store};
+use crate::error::{ErrorKind, InfraError, Problem, StoreError};
+use crate::scope::{Actor, PlatformScope, Principal, TenantScope};
+use crate::store::{Access, Month, UsageDelta};
+use crate::system::{Mail, Message};
+use secrecy::SecretString;
+use tenantry_domain::audit::{AuditTarget, SystemActor};
+use tenantry_domain::email::EmailError;
+use tenantry_domain::password::PasswordError;
+use tenantry_domain::rbac::PermissionSet;
+use tenantry_domain::slug::SlugError;
+use tenantry_domain::subscription::SubscriptionState;
+use tenantry_domain::text::{CompanyName, PersonName, TextError};
+use tenantry_domain::user::{FailedLogin, PlatformUser};
+use tenantry_domain::{
+    AuditAction, AuditActor, AuditEvent, AuditOutcome, Email, RoleRef, Slug, Subscription,
+    SubscriptionStatus, Tenant, TenantId, User,
+};
+
+/// Input of [`Tenantry::signup`].
+#[derive(Debug)]
+pub struct SignupInput {
+    /// Company name.
+    pub company_name: String,
+    /// Desired slug.
+    pub slug: String,
+    /// Owner's email.
+    pub email: String,
+    /// Owner's password.
+    pub password: SecretString,
+    /// Owner's name.
+    pub name: String,
+}
+
+/// Result of a signup: the tenant in its trial, its owner, and the owner's principal.
+#[derive(Debug, Clone)]
+pub struct SignedUp {
+    /// The tenant.
+    pub tenant: TenantView,
+    /// The owner.
+    pub user: UserView,
+    /// To issue the owner's first access token.
+    pub principal: Principal,
+}
+
+/// Why a signup was refused. Nothing was created.
+#[derive(Debug, thiserror::Error)]
+pub enum SignupError {
+    /// Bad company or person name.
+    #[error(transparent)]
+    InvalidName(#[from] TextError),
+    /// Bad slug.
+    #[error(transparent)]
+    InvalidSlug(#[from] SlugError),
+    /// The slug is taken.
+    #[error("the slug `{0}` is taken")]
+    SlugTaken(String),
+    /// Bad email.
+    #[error(transparent)]
+    InvalidEmail(#[from] EmailError),
+    /// Password too short or long.
+    #[error(transparent)]
+    WeakPassword(#[from] PasswordError),
+    /// Infrastructure.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+infra_from_store!(SignupError);
+
+impl Problem for SignupError {
+    fn code(&self) -> &'static str {
+        match self {
+            SignupError::InvalidName(_) => "invalid_name",
+            SignupError::InvalidSlug(_) => "invalid_slug",
+            SignupError::SlugTaken(_) => "slug_taken",
+            SignupError::InvalidEmail(_) => "invalid_email",
+            SignupError::WeakPassword(_) => "weak_password",
+            SignupError::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            SignupError::SlugTaken(_) => ErrorKind::Conflict,
+            SignupError::Infra(e) => e.kind(),
+            _ => ErrorKind::Invalid,
+        }
+    }
+}
+
+/// Input of [`Tenantry::login`].
+#[derive(Debug)]
+pub struct LoginInput {
+    /// The tenant's slug; `None` for the platform superuser.
+    pub tenant: Option<String>,
+    /// Email.
+    pub email: String,
+    /// Password.
+    pub password: SecretString,
+}
+
+/// Why a login was refused. Unknown tenant, unknown email, wrong password,
+/// deactivated user and locked account all answer `InvalidCredentials` (no
+/// enumeration); the lock is told to the account holder by mail.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// The credentials do not match an active, unlocked account.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// The credentials are right but the tenant is suspended or pending deletion.
+    #[error("the tenant is {0}")]
+    TenantInactive(SubscriptionStatus),
+    /// Infrastructure.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+infra_from_store!(LoginError);
+
+impl Problem for LoginError {
+    fn code(&self) -> &'static str {
+        match self {
+            LoginError::InvalidCredentials => "invalid_credentials",
+            LoginError::TenantInactive(_) => "tenant_inactive",
+            LoginError::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            LoginError::InvalidCredentials => ErrorKind::Unauthenticated,
+            LoginError::TenantInactive(_) => ErrorKind::Forbidden,
+            LoginError::Infra(e) => e.kind(),
+        }
+    }
+}
+
+/// A successful login.
+#[derive(Debug, Clone)]
+pub struct LoggedIn {
+    /// To issue tokens.
+    pub principal: Principal,
+    /// The user (tenant logins).
+    pub user: Option<UserView>,
+}
+
+/// Why a principal was not authorised for a tenant.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorizeError {
+    /// The principal no longer matches an active account (deactivated, role or
+    /// password changed since the token was issued): authenticate again.
+    #[error("the credentials are no longer valid; log in again")]
+    Unauthenticated,
+    /// Another tenant, or a tenant that does not exist (no existence oracle);
+    /// a cross-tenant attempt is recorded in the principal's tenant and the platform log.
+    #[error("not found")]
+    NotFound,
+    /// The tenant is suspended or pending deletion.
+    #[error("the tenant is {0}")]
+    TenantInactive(SubscriptionStatus),
+    /// Infrastructure.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+infra_from_store!(AuthorizeError);
+
+impl Problem for AuthorizeError {
+    fn code(&self) -> &'static str {
+        match self {
+            AuthorizeError::Unauthenticated => "unauthenticated",
+            AuthorizeError::NotFound => "not_found",
+            AuthorizeError::TenantInactive(_) => "tenant_inactive",
+            AuthorizeError::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AuthorizeError::Unauthenticated => ErrorKind::Unauthenticated,
+            AuthorizeError::NotFound => ErrorKind::NotFound,
+            AuthorizeError::TenantInactive(_) => ErrorKind::Forbidden,
+            AuthorizeError::Infra(e) => e.kind(),
+        }
+    }
+}
+
+/// Input of [`Tenantry::create_superuser`].
+#[derive(Debug)]
+pub struct NewSuperuser {
+    /// Email.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Password.
+    pub password: SecretString,
+}
+
+/// Why a superuser was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateSuperuserError {
+    /// Bad email.
+    #[error(transparent)]
+    InvalidEmail(#[from] EmailError),
+    /// Bad name.
+    #[error(transparent)]
+    InvalidName(#[from] TextError),
+    /// Weak password.
+    #[error(transparent)]
+    WeakPassword(#[from] PasswordError),
+    /// The email is taken.
+    #[error("a superuser with this email exists")]
+    EmailTaken,
+    /// Infrastructure.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+infra_from_store!(CreateSuperuserError);
+
+impl Problem for CreateSuperuserError {
+    fn code(&self) -> &'static str {
+        match self {
+            CreateSuperuserError::InvalidEmail(_) => "invalid_email",
+            CreateSuperuserError::InvalidName(_) => "invalid_name",
+            CreateSuperuserError::WeakPassword(_) => "weak_password",
+            CreateSuperuserError::EmailTaken => "email_taken",
+            CreateSuperuserError::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            CreateSuperuserError::EmailTaken => ErrorKind::Conflict,
+            CreateSuperuserError::Infra(e) => e.kind(),
+            _ => ErrorKind::Invalid,
+        }
+    }
+}
+
+/// Everything a tenant owner or a superuser gives to create a tenant.
+pub(crate) struct NewTenant {
+    pub company: CompanyName,
+    pub slug: Slug,
+    pub email: Email,
+    pub name: PersonName,
+    pub password: SecretString,
+}
+
+impl Tenantry {
+    /// Every permission the policy knows: what system actors and the superuser hold inside a tenant.
+    pub(crate) fn all_permissions(&self) -> PermissionSet {
+        PermissionSet::of(&self.policy().all().map(|(p, _)| p).collect::<Vec<_>>())
+    }
+
+    /// A system actor's scope in one tenant (billing events, timers, signup, invitation links).
+    pub(crate) fn system_scope(&self, tenant_id: TenantId, who: SystemActor) -> TenantScope {
+        TenantScope::system(tenant_id, who, self.all_permissions())
+    }
+
+    /// Public signup (`POST /v1/signup`): creates the tenant in its 14-day trial
+    /// with the caller as owner.
+    pub async fn signup(&self, input: SignupInput) -> Result<SignedUp, SignupError> {
+        let new = NewTenant {
+            company: CompanyName::parse(&input.company_name)?,
+            slug: Slug::parse(&input.slug)?,
+            email: Email::parse(&input.email)?,
+            name: PersonName::parse(&input.name)?,
+            password: input.password,
+        };
+        self.config.password_policy.check(&new.password)?;
+        let (tenant, owner) = self
+            .create_tenant_with_owner(new, SystemActor::Signup, None)
+            .await?;
+        let principal = Principal::User {
+            tenant_id: tenant.id,
+            user_id: owner.id,
+            token_version: owner.token_version,
+        };
+        Ok(SignedUp {
+            tenant: TenantView::from(&tenant),
+            user: UserView::from(&owner),
+            principal,
+        })
+    }
+
+    /// Creates a tenant, its owner and its trial in one unit of work. The
+    /// provider link is made on the way when the provider answers; if it does
+    /// not, the tenant is created anyway and linked later (checkout, timers).
+    pub(crate) async fn create_tenant_with_owner(
+        &self,
+        new: NewTenant,
+        creator: SystemActor,
+        superuser: Option<tenantry_domain::PlatformUserId>,
+    ) -> Result<(Tenant, User), SignupError> {
+        if self.deps.directory.resolve_slug(&new.slug).await?.is_some() {
+            return Err(SignupError::SlugTaken(new.slug.to_string()));
+        }
+        let hash = self
+            .deps
+            .hasher
+            .hash(&new.password)
+            .await
+            .map_err(InfraError::Unknown)?;
+        let now = self.now();
+        let tenant_id: TenantId = self.new_id()?;
+        let scope = match superuser {
+            Some(id) => {
+                TenantScope::new(tenant_id, Actor::Superuser { id }, self.all_permissions())
+            }
+            None => self.system_scope(tenant_id, creator),
+        };
+        let tenant = Tenant {
+            id: tenant_id,
+            slug: new.slug.clone(),
+            name: new.company,
+            created_at: now,
+            settings: Default::default(),
+            quota_override: Default::default(),
+        };
+        let owner = User::new(
+            self.new_id()?,
+            tenant_id,
+            new.email,
+            new.name,
+            RoleRef::OWNER,
+            hash,
+            now,
+        );
+        let (mut sub, started) = Subscription::start_trial(tenant_id, now, self.catalog())
+            .map_err(|e| InfraError::Unknown(anyhow::anyhow!("trial: {e}")))?;
+
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        match tx.insert_tenant(&tenant).await {
+            Err(StoreError::Conflict(_)) => {
+                return Err(SignupError::SlugTaken(new.slug.to_string()));
+            }
+            other => other?,
+        }
+        tx.insert_user(&owner).await?;
+        if let Err(e) = self.ensure_billing_link(tx.as_mut(), &mut sub).await {
+            tracing::warn!(tenant = %tenant_id, error = %e, "payment provider not reached at signup; the tenant is linked later");
+        }
+        self.save_subscription(tx.as_mut(), &sub).await?;
+        let created = self
+            .event(
+                &scope,
+                AuditAction::TenantCreated,
+                Some(AuditTarget::Tenant(tenant_id)),
+                AuditOutcome::Success,
+            )?
+            .with("slug", &tenant.slug)
+            .with("owner", owner.id);
+        tx.append_audit(&created).await?;
+        self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &[started])
+            .await?;
+        match tx.commit().await {
+            Err(StoreError::Conflict(_)) => {
+                return Err(SignupError::SlugTaken(new.slug.to_string()));
+            }
+            other => other?,
+        }
+        Ok((tenant, owner))
+    }
+
+    /// Login (`POST /v1/auth/login`): a tenant user names the tenant's slug; the
+    /// superuser names none. Five failures lock an account for fifteen minutes.
+    pub async fn login(&self, input: LoginInput) -> Result<LoggedIn, LoginError> {
+        let Some(slug_text) = input.tenant else {
+            return self.superuser_login(&input.email, &input.password).await;
+        };
+        let (Ok(slug), Ok(email)) = (Slug::parse(&slug_text), Email::parse(&input.email)) else {
+            self.decoy_verify(&input.password).await;
+            return Err(LoginError::InvalidCredentials);
+        };
+        let Some(tenant_id) = self.deps.directory.resolve_slug(&slug).await? else {
+            self.decoy_verify(&input.password).await;
+            return Err(LoginError::InvalidCredentials);
+        };
+        let now = self.now();
+        let scope = self.system_scope(tenant_id, SystemActor::Login);
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        let Some(mut user) = tx.user_by_email(&email).await? else {
+            self.decoy_verify(&input.password).await;
+            let event = self
+                .event(&scope, AuditAction::LoginFailed, None, AuditOutcome::Failed)?
+                .with("email", &email)
+                .with("reason", "unknown_email");
+            let event = AuditEvent {
+                actor: AuditActor::Anonymous,
+                ..event
+            };
+            tx.append_audit(&event).await?;
+            tx.commit().await?;
+            return Err(LoginError::InvalidCredentials);
+        };
+        let matches = self
+            .deps
+            .hasher
+            .verify(&input.password, &user.password_hash)
+            .await
+            .map_err(InfraError::Unknown)?;
+        let target = Some(AuditTarget::User(user.id));
+        let refusal = if user.throttle.locked_at(now).is_some() {
+            Some("locked")
+        } else if !user.is_active() {
+            Some("deactivated")
+        } else if !matches {
+            Some("wrong_password")
+        } else {
+            None
+        };
+        if let Some(reason) = refusal {
+            let mut mails = Vec::new();
+            let mut event = self
+                .event(
+                    &scope,
+                    AuditAction::LoginFailed,
+                    target.clone(),
+                    AuditOutcome::Failed,
+                )?
+                .with("reason", reason);
+            event.actor = AuditActor::User(user.id);
+            tx.append_audit(&event).await?;
+            if reason == "wrong_password" {
+                if let FailedLogin::LockedNow { until } =
+                    user.throttle.record_failure(now, &self.config.lockout)
+                {
+                    let mut locked = self.event(
+                        &scope,
+                        AuditAction::AccountLocked,
+                        target,
+                        AuditOutcome::Success,
+                    )?;
+                    locked.actor = AuditActor::User(user.id);
+                    tx.append_audit(&locked.with("until", until.to_rfc3339()))
+                        .await?;
+                    let tenant = self.tenant_row(tx.as_mut()).await?;
+                    mails.push(Mail {
+                        to: user.email.clone(),
+                        tenant: Some(Self::mail_tenant(&tenant)),
+                        message: Message::AccountLocked { until },
+                    });
+                }
+                tx.update_user(&user).await?;
+            }
+            tx.commit().await?;
+            self.send_all(&mails).await;
+            return Err(LoginError::InvalidCredentials);
+        }
+        let sub = self.subscription(tx.as_mut()).await?;
+        let owner_may_cancel_deletion =
+            user.is_owner() && matches!(sub.state, SubscriptionState::PendingDeletion { .. });
+        if !sub.allows_access() && !owner_may_cancel_deletion {
+            return Err(LoginError::TenantInactive(sub.status()));
+        }
+        user.throttle.record_success();
+        user.last_login_at = Some(now);
+        tx.update_user(&user).await?;
+        tx.add_usage(
+            Month::of(now),
+            UsageDelta {
+                logins: 1,
+                api_calls: 0,
+            },
+        )
+        .await?;
+        let mut event = self.event(
+            &scope,
+            AuditAction::LoginSucceeded,
+            target,
+            AuditOutcome::Success,
+        )?;
+        event.actor = AuditActor::User(user.id);
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        Ok(LoggedIn {
+            principal: Principal::User {
+                tenant_id,
+                user_id: user.id,
+                token_version: user.token_version,
+            },
+            user: Some(UserView::from(&user)),
+        })
+    }
+
+    async fn decoy_verify(&self, password: &SecretString) {
+        // Same work as a real check, so that unknown accounts answer in similar time.
+        let _ = self
+            .deps
+            .hasher
+            .verify(password, &self.deps.hasher.decoy())
+            .await;
+    }
+
+    async fn superuser_login(
+        &self,
+        email: &str,
+        password: &SecretString,
+    ) -> Result<LoggedIn, LoginError> {
+        let Ok(email) = Email::parse(email) else {
+            self.decoy_verify(password).await;
+            return Err(LoginError::InvalidCredentials);
+        };
+        let now = self.now();
+        let mut tx = self.deps.store.begin_platform().await?;
+        let Some(mut su) = tx.superuser_by_email(&email).await? else {
+            self.decoy_verify(password).await;
+            return Err(LoginError::InvalidCredentials);
+        };
+        let matches = self
+            .deps
+            .hasher
+            .verify(password, &su.password_hash)
+            .await
+            .map_err(InfraError::Unknown)?;
+        let event = |action, outcome| -> Result<AuditEvent, InfraError> {
+            Ok(AuditEvent {
+                id: self.new_id()?,
+                at: now,
+                tenant_id: None,
+                actor: AuditActor::Superuser(su.id),
+                action,
+                target: Some(AuditTarget::Superuser(su.id)),
+                outcome,
+                details: Default::default(),
+            })
+        };
+        if su.throttle.locked_at(now).is_some() || !su.active || !matches {
+            tx.append_platform_audit(&event(AuditAction::LoginFailed, AuditOutcome::Failed)?)
+                .await?;
+            if su.active
+                && matches!(
+                    su.throttle.record_failure(now, &self.config.lockout),
+                    FailedLogin::LockedNow { .. }
+                )
+            {
+                tx.append_platform_audit(&event(
+                    AuditAction::AccountLocked,
+                    AuditOutcome::Success,
+                )?)
+                .await?;
+            }
+            tx.update_superuser(&su).await?;
+            tx.commit().await?;
+            return Err(LoginError::InvalidCredentials);
+        }
+        su.throttle.record_success();
+        su.last_login_at = Some(now);
+        tx.update_superuser(&su).await?;
+        tx.append_platform_audit(&event(AuditAction::LoginSucceeded, AuditOutcome::Success)?)
+            .await?;
+        tx.commit().await?;
+        Ok(LoggedIn {
+            principal: Principal::Superuser {
+                id: su.id,
+                token_version: su.token_version,
+            },
+            user: None,
+        })
+    }
+
+    /// The authorisation step: a verified principal asks to act in `tenant_id`.
+    ///
+    /// A user of another tenant gets `NotFound` — exactly what a missing tenant
+    /// gets — and the attempt is written to the user's own tenant log and the
+    /// platform log (DESIGN.md wall 3). A deactivated user, or a token from
+    /// before a role or password change, gets `Unauthenticated`. The superuser
+    /// gets owner-level permissions inside the tenant, audited as a platform action.
+    pub async fn authorize(
+        &self,
+        principal: &Principal,
+        tenant_id: TenantId,
+    ) -> Result<TenantScope, AuthorizeError> {
+        match *principal {
+            Principal::User {
+                tenant_id: own,
+                user_id,
+                token_version,
+            } => {
+                if own != tenant_id {
+                    self.record_cross_tenant_attempt(own, user_id, tenant_id)
+                        .await;
+                    return Err(AuthorizeError::NotFound);
+                }
+                let probe = self.system_scope(tenant_id, SystemActor::Login);
+                let mut tx = self.begin(&probe, Access::Read).await?;
+                let Some(user) = tx.user(user_id).await? else {
+                    return Err(AuthorizeError::Unauthenticated);
+                };
+                if !user.is_active() || user.token_version != token_version {
+                    return Err(AuthorizeError::Unauthenticated);
+                }
+                let sub = self.subscription(tx.as_mut()).await?;
+                let owner_may_cancel_deletion = user.is_owner()
+                    && matches!(sub.state, SubscriptionState::PendingDeletion { .. });
+                if !sub.allows_access() && !owner_may_cancel_deletion {
+                    return Err(AuthorizeError::TenantInactive(sub.status()));
+                }
+                let permissions = self
+                    .role_permissions(tx.as_mut(), user.role)
+                    .await?
+                    .unwrap_or(PermissionSet::EMPTY);
+                Ok(TenantScope::new(
+                    tenant_id,
+                    Actor::User {
+                        user_id,
+                        role: user.role,
+                    },
+                    permissions,
+                ))
+            }
+            Principal::Superuser { id, token_version } => {
+                let mut ptx = self.deps.store.begin_platform().await?;
+                let valid = ptx
+                    .superuser(id)
+                    .await?
+                    .is_some_and(|su| su.active && su.token_version == token_version);
+                drop(ptx);
+                if !valid {
+                    return Err(AuthorizeError::Unauthenticated);
+                }
+                let scope =
+                    TenantScope::new(tenant_id, Actor::Superuser { id }, self.all_permissions());
+                let mut tx = self.begin(&scope, Access::Write).await?;
+                if tx.tenant().await?.is_none() {
+                    return Err(AuthorizeError::NotFound);
+                }
+                let event = self.event(
+                    &scope,
+                    AuditAction::PlatformAccess,
+                    Some(AuditTarget::Tenant(tenant_id)),
+                    AuditOutcome::Success,
+                )?;
+                tx.append_audit(&event).await?;
+                tx.commit().await?;
+                Ok(scope)
+            }
+        }
+    }
+
+    /// The superuser's authorisation for the platform paths.
+    pub async fn authorize_platform(
+        &self,
+        principal: &Principal,
+    ) -> Result<PlatformScope, AuthorizeError> {
+        let Principal::Superuser { id, token_version } = *principal else {
+            // A tenant user on a platform path: indistinguishable from a missing route.
+            return Err(AuthorizeError::NotFound);
+        };
+        let mut tx = self.deps.store.begin_platform().await?;
+        match tx.superuser(id).await? {
+            Some(su) if su.active && su.token_version == token_version => {
+                Ok(PlatformScope::new(id))
+            }
+            _ => Err(AuthorizeError::Unauthenticated),
+        }
+    }
+
+    /// Writes a cross-tenant attempt to the attacker's own tenant log and the platform log.
+    async fn record_cross_tenant_attempt(
+        &self,
+        own: TenantId,
+        user_id: tenantry_domain::UserId,
+        target: TenantId,
+    ) {
+        let result: Result<(), InfraError> = async {
+            let scope = TenantScope::new(
+                own,
+                Actor::User {
+                    user_id,
+                    role: RoleRef::Builtin(tenantry_domain::BuiltinRole::Viewer),
+                },
+                PermissionSet::EMPTY,
+            );
+            let event = self.event(
+                &scope,
+                AuditAction::CrossTenantAttempt,
+                Some(AuditTarget::ForeignTenant(target)),
+                AuditOutcome::Denied,
+            )?;
+            let mut tx = self.begin(&scope, Access::Write).await?;
+            tx.append_audit(&event).await?;
+            tx.commit().await?;
+            let mut ptx = self.deps.store.begin_platform().await?;
+            ptx.append_platform_audit(&AuditEvent {
+                id: self.new_id()?,
+                ..event
+            })
+            .await?;
+            ptx.commit().await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(tenant = %own, error = %e, "could not record a cross-tenant attempt");
+        }
+    }
+
+    /// Creates a platform superuser (the `create-superuser` command and the
+    /// embedded default's bootstrap). Not reachable over HTTP.
+    pub async fn create_superuser(
+        &self,
+        input: NewSuperuser,
+    ) -> Result<tenantry_domain::PlatformUserId, CreateSuperuserError> {
+        let email = Email::parse(&input.email)?;
+        let name = PersonName::parse(&input.name)?;
+        self.config.password_policy.check(&input.password)?;
+        let hash = self
+            .deps
+            .hasher
+            .hash(&input.password)
+            .await
+            .map_err(InfraError::Unknown)?;
+        let now = self.now();
+        let su = PlatformUser {
+            id: self.new_id()?,
+            email,
+            name,
+            password_hash: hash,
+            active: true,
+            throttle: Default::default(),
+            token_version: 0,
+            created_at: now,
+            last_login_at: None,
+        };
+        let mut tx = self.deps.store.begin_platform().await?;
+        match tx.insert_superuser(&su).await {
+            Err(StoreError::Conflict(_)) => return Err(CreateSuperuserError::EmailTaken),
+            other => other?,
+        }
+        let event = AuditEvent {
+            id: self.new_id()?,
+            at: now,
+            tenant_id: None,
+            actor: AuditActor::System(SystemActor::Signup),
+            action: AuditAction::SuperuserCreated,
+            target: Some(AuditTarget::Superuser(su.id)),
+            outcome: AuditOutcome::Success,
+            details: Default::default(),
+        };
+        tx.append_platform_audit(&event).await?;
+        match tx.commit().await {
+            Err(StoreError::Conflict(_)) => Err(CreateSuperuserError::EmailTaken),
+            other => Ok(other.map(|()| su.id)?),
+        }
+    }
+
+    /// `GET /v1/me`: the caller, their tenant, role and permissions.
+    pub async fn me(&self, scope: &TenantScope) -> Result<MeView, MeError> {
+        let Actor::User { user_id, .. } = *scope.actor() else {
+            return Err(MeError::NotAUser);
+        };
+        let mut tx = self.begin(scope, Access::Read).await?;
+        let user = tx.user(user_id).await?.ok_or(AccessError::NotFound)?;
+        let tenant = self.tenant_row(tx.as_mut()).await?;
+        let sub = self.subscription(tx.as_mut()).await?;
+        let role_name = self.role_name(tx.as_mut(), user.role).await?;
+        Ok(MeView {
+            user: UserView::from(&user),
+            tenant: TenantView::from(&tenant),
+            role_name,
+            permissions: self.policy().names_of(scope.permissions()),
+            plan: sub.plan_kind(),
+            status: sub.status(),
+        })
+    }
+}
+
+/// Why `me` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MeError {
+    /// The scope's actor is not a tenant user (the superuser or a system actor).
+    #[error("only tenant users have a profile here")]
+    NotAUser,
+    /// Access.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// Infrastructure.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+infra_from_store!(MeError);
+
+impl Problem for MeError {
+    fn code(&self) -> &'static str {
+        match self {
+            MeError::NotAUser => "not_a_user",
+            MeError::Access(e) => e.code(),
+            MeError::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            MeError::NotAUser => ErrorKind::NotFound,
+            MeError::Access(e) => e.kind(),
+            MeError::Infra(e) => e.kind(),
+        }
+    }
+}

@@ -1,0 +1,525 @@
+//! Helpers shared by the use cases: audit events, permission checks with their
+//! denial record, seat usage, saving a subscription with its derived facts,
+//! turning subscription events into audit events, mails and seat enforcement.
+
+use super::{AccessError, Tenantry};
+use crate::error::{InfraError, StoreError};
+use crate::payment::{CustomerDetails, IdempotencyKey, PaymentError};
+use crate::scope::{Actor, TenantScope};
+use crate::store::{Access, SubscriptionFacts, TenantTx};
+use crate::system::{Mail, MailTenant, Message};
+use chrono::{DateTime, Utc};
+use tenantry_domain::audit::AuditTarget;
+use tenantry_domain::downgrade::plan_downgrade;
+use tenantry_domain::invitation::RevokeReason;
+use tenantry_domain::rbac::{BuiltinRole, Permission, PermissionSet};
+use tenantry_domain::seats::SeatUsage;
+use tenantry_domain::subscription::{ProviderLink, SubscriptionEvent, SubscriptionState};
+use tenantry_domain::user::DeactivationReason;
+use tenantry_domain::{
+    AuditAction, AuditEvent, AuditOutcome, EntityId, Feature, Invitation, RoleRef, Subscription,
+    Tenant, User,
+};
+
+/// The marker recording that the reminder for the trial ending at `end` went out.
+pub(crate) fn trial_reminder_key(end: DateTime<Utc>) -> String {
+    format!("mail:trial_reminder:{}", end.timestamp())
+}
+
+impl Tenantry {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.deps.clock.now()
+    }
+
+    pub(crate) fn new_id<T: EntityId>(&self) -> Result<T, InfraError> {
+        T::from_uuid(self.deps.ids.new_uuid())
+            .map_err(|e| InfraError::Unknown(anyhow::anyhow!("id generator: {e}")))
+    }
+
+    pub(crate) async fn begin(
+        &self,
+        scope: &TenantScope,
+        access: Access,
+    ) -> Result<Box<dyn TenantTx>, InfraError> {
+        Ok(self.deps.store.begin(scope, access).await?)
+    }
+
+    /// An audit event in the scope's tenant log, by the scope's actor.
+    pub(crate) fn event(
+        &self,
+        scope: &TenantScope,
+        action: AuditAction,
+        target: Option<AuditTarget>,
+        outcome: AuditOutcome,
+    ) -> Result<AuditEvent, InfraError> {
+        Ok(AuditEvent {
+            id: self.new_id()?,
+            at: self.now(),
+            tenant_id: Some(scope.tenant_id()),
+            actor: scope.actor().audit(),
+            action,
+            target,
+            outcome,
+            details: Default::default(),
+        })
+    }
+
+    /// Checks a permission; a refusal is recorded as `access.denied`.
+    pub(crate) async fn require(
+        &self,
+        scope: &TenantScope,
+        permission: Permission,
+        action: AuditAction,
+    ) -> Result<(), AccessError> {
+        if scope.can(permission) {
+            return Ok(());
+        }
+        let name = self.policy().name(permission).to_owned();
+        self.record_denial(scope, action, &name).await;
+        Err(AccessError::Forbidden(name))
+    }
+
+    /// Records a refused attempt in its own unit of work (best effort: a failure
+    /// to record is logged, and the refusal stands either way).
+    pub(crate) async fn record_denial(&self, scope: &TenantScope, action: AuditAction, why: &str) {
+        let result: Result<(), InfraError> = async {
+            let event = self
+                .event(scope, AuditAction::AccessDenied, None, AuditOutcome::Denied)?
+                .with("attempted", action.as_str())
+                .with("reason", why);
+            let mut tx = self.begin(scope, Access::Write).await?;
+            tx.append_audit(&event).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(tenant = %scope.tenant_id(), error = %e, "could not record an access denial");
+        }
+    }
+
+    /// Checks a plan entitlement.
+    pub(crate) fn entitled(
+        &self,
+        sub: &Subscription,
+        feature: &Feature,
+    ) -> Result<(), AccessError> {
+        self.catalog()
+            .entitles(sub.plan_kind(), feature)
+            .map_err(AccessError::from)
+    }
+
+    pub(crate) async fn tenant_row(&self, tx: &mut dyn TenantTx) -> Result<Tenant, InfraError> {
+        tx.tenant().await?.ok_or_else(|| {
+            InfraError::Unknown(anyhow::anyhow!("tenant row missing in its own scope"))
+        })
+    }
+
+    pub(crate) async fn subscription(
+        &self,
+        tx: &mut dyn TenantTx,
+    ) -> Result<Subscription, InfraError> {
+        tx.subscription().await?.ok_or_else(|| {
+            InfraError::Unknown(anyhow::anyhow!("subscription row missing in its own scope"))
+        })
+    }
+
+    /// Saves a subscription with the facts the cross-tenant paths read.
+    pub(crate) async fn save_subscription(
+        &self,
+        tx: &mut dyn TenantTx,
+        sub: &Subscription,
+    ) -> Result<(), StoreError> {
+        let reminder_sent = match sub.trial_ends_at() {
+            Some(end) => tx.is_marked(&trial_reminder_key(end)).await?,
+            None => false,
+        };
+        let catalog = self.catalog();
+        let facts = SubscriptionFacts {
+            status: sub.status(),
+            plan: sub.plan_kind(),
+            interval: sub.interval(),
+            seats: sub.seats(catalog).0,
+            recurring_cents: sub.recurring_amount(catalog).map(|(m, _)| m.cents()),
+            next_due_at: sub.next_due_at(catalog, reminder_sent),
+        };
+        tx.save_subscription(sub, &facts).await
+    }
+
+    /// Active users, pending invitations, and the seats they use at `now`.
+    pub(crate) async fn seat_usage(
+        &self,
+        tx: &mut dyn TenantTx,
+        now: DateTime<Utc>,
+    ) -> Result<(SeatUsage, Vec<User>, Vec<Invitation>), StoreError> {
+        let users = tx.users().await?;
+        let invitations = tx.invitations().await?;
+        let usage = SeatUsage {
+            active_users: count(users.iter().filter(|u| u.is_active())),
+            pending_invitations: count(invitations.iter().filter(|i| i.is_pending(now))),
+        };
+        Ok((usage, users, invitations))
+    }
+
+    /// The permissions a role grants in this tenant (`None`: a custom role that no longer exists).
+    pub(crate) async fn role_permissions(
+        &self,
+        tx: &mut dyn TenantTx,
+        role: RoleRef,
+    ) -> Result<Option<PermissionSet>, StoreError> {
+        Ok(match role {
+            RoleRef::Builtin(b) => Some(self.policy().builtin(b)),
+            RoleRef::Custom(id) => tx.role(id).await?.map(|r| self.policy().custom(&r)),
+        })
+    }
+
+    /// The display name of a role.
+    pub(crate) async fn role_name(
+        &self,
+        tx: &mut dyn TenantTx,
+        role: RoleRef,
+    ) -> Result<String, StoreError> {
+        Ok(match role {
+            RoleRef::Builtin(b) => b.as_str().to_owned(),
+            RoleRef::Custom(id) => tx
+                .role(id)
+                .await?
+                .map(|r| r.name.as_str().to_owned())
+                .unwrap_or_else(|| "deleted role".into()),
+        })
+    }
+
+    pub(crate) fn mail_tenant(tenant: &Tenant) -> MailTenant {
+        MailTenant {
+            id: tenant.id,
+            name: tenant.name.to_string(),
+            branding: tenant.settings.branding.clone(),
+        }
+    }
+
+    /// Mails for the tenant's owner and admins.
+    pub(crate) fn to_admins(tenant: &Tenant, users: &[User], message: &Message) -> Vec<Mail> {
+        users
+            .iter()
+            .filter(|u| {
+                u.is_active()
+                    && matches!(
+                        u.role,
+                        RoleRef::Builtin(BuiltinRole::Owner | BuiltinRole::Admin)
+                    )
+            })
+            .map(|u| Mail {
+                to: u.email.clone(),
+                tenant: Some(Self::mail_tenant(tenant)),
+                message: message.clone(),
+            })
+            .collect()
+    }
+
+    /// Sends mails after the unit of work committed; returns how many went out.
+    pub(crate) async fn send_all(&self, mails: &[Mail]) -> usize {
+        let mut sent = 0;
+        for mail in mails {
+            match self.deps.mailer.send(mail).await {
+                Ok(()) => sent += 1,
+                Err(e) => {
+                    let template = template_name(&mail.message);
+                    tracing::warn!(template, error = %e, "mail not sent");
+                }
+            }
+        }
+        sent
+    }
+
+    /// The customer details the provider needs.
+    pub(crate) fn customer_details(tenant: &Tenant, users: &[User]) -> Option<CustomerDetails> {
+        let owner = users.iter().find(|u| u.is_owner())?;
+        let billing = &tenant.settings.billing;
+        Some(CustomerDetails {
+            tenant_id: tenant.id,
+            name: billing
+                .legal_name
+                .as_ref()
+                .unwrap_or(&tenant.name)
+                .to_string(),
+            email: billing
+                .billing_email
+                .clone()
+                .unwrap_or_else(|| owner.email.clone()),
+            country: billing.country,
+            vat_id: billing.vat_id.clone(),
+        })
+    }
+
+    /// Makes sure the tenant is a customer of the provider, and, while
+    /// trialing, has its trial subscription there. Changes `sub.provider`.
+    pub(crate) async fn ensure_billing_link(
+        &self,
+        tx: &mut dyn TenantTx,
+        sub: &mut Subscription,
+    ) -> Result<(), PaymentError> {
+        let tenant = self
+            .tenant_row(tx)
+            .await
+            .map_err(|e| PaymentError::Unknown(e.into()))?;
+        let customer = match &sub.provider {
+            Some(link) => link.customer.clone(),
+            None => {
+                let users = tx
+                    .users()
+                    .await
+                    .map_err(|e| PaymentError::Unknown(e.into()))?;
+                let details = Self::customer_details(&tenant, &users).ok_or_else(|| {
+                    PaymentError::Unknown(anyhow::anyhow!("tenant without owner"))
+                })?;
+                let key = IdempotencyKey(format!("customer:{}", tenant.id));
+                let customer = self.deps.payments.create_customer(&details, &key).await?;
+                sub.provider = Some(ProviderLink {
+                    customer: customer.clone(),
+                    subscription: None,
+                });
+                customer
+            }
+        };
+        if let SubscriptionState::Trialing {
+            trial,
+            interval_after,
+            ..
+        } = &sub.state
+        {
+            if sub
+                .provider
+                .as_ref()
+                .is_some_and(|l| l.subscription.is_none())
+            {
+                let key =
+                    IdempotencyKey(format!("trial:{}:{}", tenant.id, trial.end().timestamp()));
+                let ps = self
+                    .deps
+                    .payments
+                    .start_trial(&customer, trial.end(), *interval_after, &key)
+                    .await?;
+                if let Some(link) = sub.provider.as_mut() {
+                    link.subscription = Some(ps.id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Turns subscription events into audit events, mails, and — when the
+    /// tenant fell to freemium — the seat rules of a downgrade (revoke pending
+    /// invitations beyond the seats, deactivate the newest users, never the
+    /// owner). Returns the mails to send after commit.
+    pub(crate) async fn apply_subscription_events(
+        &self,
+        tx: &mut dyn TenantTx,
+        scope: &TenantScope,
+        sub: &mut Subscription,
+        events: &[SubscriptionEvent],
+    ) -> Result<Vec<Mail>, InfraError> {
+        let now = self.now();
+        let mut mails = Vec::new();
+        for ev in events {
+            let (action, details): (AuditAction, Vec<(&str, String)>) = match ev {
+                SubscriptionEvent::TrialStarted { ends_at } => (
+                    AuditAction::TrialStarted,
+                    vec![("ends_at", ends_at.to_rfc3339())],
+                ),
+                SubscriptionEvent::ContinueFreeChosen => (AuditAction::TrialContinueFree, vec![]),
+                SubscriptionEvent::IntervalAfterTrialChosen { interval } => (
+                    AuditAction::PlanChanged,
+                    vec![("interval_after_trial", interval.to_string())],
+                ),
+                SubscriptionEvent::TrialConverted { interval, seats } => {
+                    let tenant = self.tenant_row(tx).await?;
+                    let users = tx.users().await?;
+                    mails.extend(Self::to_admins(
+                        &tenant,
+                        &users,
+                        &Message::TrialConverted {
+                            interval: *interval,
+                            seats: *seats,
+                        },
+                    ));
+                    (
+                        AuditAction::TrialConverted,
+                        vec![
+                            ("interval", interval.to_string()),
+                            ("seats", seats.to_string()),
+                        ],
+                    )
+                }
+                SubscriptionEvent::Upgraded { interval, seats } => (
+                    AuditAction::PlanChanged,
+                    vec![
+                        ("plan", "standard".into()),
+                        ("interval", interval.to_string()),
+                        ("seats", seats.to_string()),
+                    ],
+                ),
+                SubscriptionEvent::EnteredFreemium { reason } => {
+                    mails.extend(self.enforce_freemium_seats(tx, scope, *reason, now).await?);
+                    if let Some(link) = sub.provider.as_mut() {
+                        link.subscription = None;
+                    }
+                    (
+                        AuditAction::DowngradedToFreemium,
+                        vec![("reason", format!("{reason:?}").to_lowercase())],
+                    )
+                }
+                SubscriptionEvent::SeatsIncreased { from, to } => (
+                    AuditAction::SeatsAdded,
+                    vec![("from", from.to_string()), ("to", to.to_string())],
+                ),
+                SubscriptionEvent::SeatReductionScheduled {
+                    from,
+                    to,
+                    effective_at,
+                } => (
+                    AuditAction::SeatReductionScheduled,
+                    vec![
+                        ("from", from.to_string()),
+                        ("to", to.to_string()),
+                        ("effective_at", effective_at.to_rfc3339()),
+                    ],
+                ),
+                SubscriptionEvent::SeatReductionCancelled => (
+                    AuditAction::SeatReductionScheduled,
+                    vec![("cancelled", "true".into())],
+                ),
+                SubscriptionEvent::SeatReductionApplied { from, to } => (
+                    AuditAction::SeatReductionApplied,
+                    vec![("from", from.to_string()), ("to", to.to_string())],
+                ),
+                SubscriptionEvent::IntervalChanged { from, to } => (
+                    AuditAction::PlanChanged,
+                    vec![("from", from.to_string()), ("to", to.to_string())],
+                ),
+                SubscriptionEvent::IntervalChangeScheduled { to, effective_at } => (
+                    AuditAction::IntervalChangeScheduled,
+                    vec![
+                        ("to", to.to_string()),
+                        ("effective_at", effective_at.to_rfc3339()),
+                    ],
+                ),
+                SubscriptionEvent::IntervalChangeCancelled => (
+                    AuditAction::IntervalChangeScheduled,
+                    vec![("cancelled", "true".into())],
+                ),
+                SubscriptionEvent::CancelScheduled { effective_at } => (
+                    AuditAction::CancelScheduled,
+                    vec![("effective_at", effective_at.to_rfc3339())],
+                ),
+                SubscriptionEvent::CancelRevoked => (AuditAction::CancelRevoked, vec![]),
+                SubscriptionEvent::Renewed { period } => (
+                    AuditAction::Renewed,
+                    vec![("period_end", period.end().to_rfc3339())],
+                ),
+                SubscriptionEvent::BecamePastDue => (AuditAction::PastDue, vec![]),
+                SubscriptionEvent::PaymentRecovered => (AuditAction::PaymentRecovered, vec![]),
+                SubscriptionEvent::PaymentMethodAdded => (AuditAction::PaymentMethodAdded, vec![]),
+                SubscriptionEvent::Suspended => (AuditAction::TenantSuspended, vec![]),
+                SubscriptionEvent::Resumed => (AuditAction::TenantResumed, vec![]),
+                SubscriptionEvent::DeletionRequested { purge_at } => (
+                    AuditAction::TenantDeletionRequested,
+                    vec![("purge_at", purge_at.to_rfc3339())],
+                ),
+                SubscriptionEvent::DeletionCancelled => {
+                    (AuditAction::TenantDeletionCancelled, vec![])
+                }
+            };
+            let mut event = self.event(
+                scope,
+                action,
+                Some(AuditTarget::Subscription),
+                AuditOutcome::Success,
+            )?;
+            for (k, v) in details {
+                event = event.with(k, v);
+            }
+            tx.append_audit(&event).await?;
+        }
+        Ok(mails)
+    }
+
+    /// DESIGN.md "Seats": on a downgrade to freemium, pending invitations beyond
+    /// the limit are revoked and users beyond it deactivated newest-first (never
+    /// the owner), reversibly and audited; the admins are told by mail.
+    async fn enforce_freemium_seats(
+        &self,
+        tx: &mut dyn TenantTx,
+        scope: &TenantScope,
+        reason: tenantry_domain::subscription::FreemiumReason,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Mail>, InfraError> {
+        let (_, users, invitations) = self.seat_usage(tx, now).await?;
+        let plan = plan_downgrade(&users, &invitations, now, self.catalog().freemium_seats);
+        let mut deactivated = Vec::new();
+        for id in &plan.deactivate {
+            if let Some(mut user) = users.iter().find(|u| u.id == *id).cloned() {
+                if user.deactivate(now, DeactivationReason::Downgrade).is_ok() {
+                    tx.update_user(&user).await?;
+                    deactivated.push(user.email.to_string());
+                    let event = self
+                        .event(
+                            scope,
+                            AuditAction::UserDeactivated,
+                            Some(AuditTarget::User(user.id)),
+                            AuditOutcome::Success,
+                        )?
+                        .with("reason", "downgrade");
+                    tx.append_audit(&event).await?;
+                }
+            }
+        }
+        for id in &plan.revoke {
+            if let Some(mut inv) = invitations.iter().find(|i| i.id == *id).cloned() {
+                if inv.revoke(now, RevokeReason::Downgrade).is_ok() {
+                    tx.update_invitation(&inv).await?;
+                    let event = self
+                        .event(
+                            scope,
+                            AuditAction::InvitationRevoked,
+                            Some(AuditTarget::Invitation(inv.id)),
+                            AuditOutcome::Success,
+                        )?
+                        .with("reason", "downgrade");
+                    tx.append_audit(&event).await?;
+                }
+            }
+        }
+        let tenant = self.tenant_row(tx).await?;
+        let users = tx.users().await?;
+        let message = Message::Downgraded {
+            reason,
+            deactivated,
+            revoked_invitations: count(plan.revoke.iter()),
+        };
+        Ok(Self::to_admins(&tenant, &users, &message))
+    }
+
+    /// Whether the actor may hand out `granted` (no escalation beyond its own permissions).
+    pub(crate) fn may_grant(scope: &TenantScope, granted: &PermissionSet) -> bool {
+        matches!(scope.actor(), Actor::Superuser { .. } | Actor::System(_))
+            || granted.is_subset_of(scope.permissions())
+    }
+}
+
+/// Counts without `as` casts.
+pub(crate) fn count<T>(iter: impl Iterator<Item = T>) -> u32 {
+    u32::try_from(iter.count()).unwrap_or(u32::MAX)
+}
+
+/// The template name of a message, for log lines (never the content).
+fn template_name(message: &Message) -> &'static str {
+    match message {
+        Message::Invitation { .. } => "invitation",
+        Message::TrialReminder { .. } => "trial_reminder",
+        Message::TrialConverted { .. } => "trial_converted",
+        Message::PaymentFailed { .. } => "payment_failed",
+        Message::PaymentActionRequired { .. } => "payment_action_required",
+        Message::Downgraded { .. } => "downgraded",
+        Message::AccountLocked { .. } => "account_locked",
+    }
+}

@@ -1,0 +1,202 @@
+//! The tenant profile and settings, and the owner's deletion request.
+
+use super::views::TenantView;
+use super::{AccessError, Tenantry, infra_from_store};
+use crate::error::{ErrorKind, InfraError, Problem};
+use crate::payment::PaymentError;
+use crate::scope::TenantScope;
+use crate::store::Access;
+use tenantry_domain::audit::AuditTarget;
+use tenantry_domain::email::EmailError;
+use tenantry_domain::rbac::builtin;
+use tenantry_domain::subscription::SubscriptionError;
+use tenantry_domain::tenant::{NotificationPrefs, TenantPatch};
+use tenantry_domain::text::{CompanyName, CountryCode, HexColor, HttpsUrl, TextError, VatId};
+use tenantry_domain::{AuditAction, AuditOutcome, Email};
+
+/// A partial update of the tenant settings (`PATCH /v1/tenants/{tid}`): `None`
+/// leaves a field, `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsInput {
+    /// Company name.
+    pub name: Option<String>,
+    /// Brand colour `#rrggbb`.
+    pub primary_color: Option<Option<String>>,
+    /// Logo URL (https).
+    pub logo_url: Option<Option<String>>,
+    /// Mail preferences.
+    pub notifications: Option<NotificationPrefs>,
+    /// Legal name on invoices.
+    pub legal_name: Option<Option<String>>,
+    /// Billing country.
+    pub country: Option<Option<String>>,
+    /// VAT id.
+    pub vat_id: Option<Option<String>>,
+    /// Billing email.
+    pub billing_email: Option<Option<String>>,
+}
+
+/// Why a settings change or deletion request was refused. Nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    /// A field is invalid.
+    #[error(transparent)]
+    Invalid(#[from] TextError),
+    /// The billing email is invalid.
+    #[error(transparent)]
+    InvalidEmail(#[from] EmailError),
+    /// The payment provider refused or could not be reached for billing details.
+    #[error("billing details could not be passed to the payment provider: {0}")]
+    Billing(#[from] PaymentError),
+    /// The deletion cannot be requested or cancelled now.
+    #[error(transparent)]
+    Lifecycle(#[from] SubscriptionError),
+    /// Access.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// Infrastructure.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+infra_from_store!(TenantError);
+
+impl Problem for TenantError {
+    fn code(&self) -> &'static str {
+        match self {
+            TenantError::Invalid(_) => "invalid_settings",
+            TenantError::InvalidEmail(_) => "invalid_email",
+            TenantError::Billing(PaymentError::Rejected(_)) => "billing_details_rejected",
+            TenantError::Billing(_) => "billing_unavailable",
+            TenantError::Lifecycle(SubscriptionError::AlreadyPendingDeletion) => {
+                "deletion_already_requested"
+            }
+            TenantError::Lifecycle(_) => "no_deletion_to_cancel",
+            TenantError::Access(e) => e.code(),
+            TenantError::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            TenantError::Invalid(_) | TenantError::InvalidEmail(_) => ErrorKind::Invalid,
+            TenantError::Billing(PaymentError::Rejected(_)) => ErrorKind::Invalid,
+            TenantError::Billing(_) => ErrorKind::Unavailable,
+            TenantError::Lifecycle(_) => ErrorKind::Conflict,
+            TenantError::Access(e) => e.kind(),
+            TenantError::Infra(e) => e.kind(),
+        }
+    }
+}
+
+fn opt<T, E>(
+    v: Option<Option<String>>,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Option<Option<T>>, E> {
+    match v {
+        None => Ok(None),
+        Some(None) => Ok(Some(None)),
+        Some(Some(s)) if s.trim().is_empty() => Ok(Some(None)),
+        Some(Some(s)) => parse(&s).map(|t| Some(Some(t))),
+    }
+}
+
+impl Tenantry {
+    /// `GET /v1/tenants/{tid}`: profile and settings.
+    pub async fn get_tenant(&self, scope: &TenantScope) -> Result<TenantView, TenantError> {
+        self.require(scope, builtin::TENANT_READ, AuditAction::TenantUpdated)
+            .await?;
+        let mut tx = self.begin(scope, Access::Read).await?;
+        Ok(TenantView::from(&self.tenant_row(tx.as_mut()).await?))
+    }
+
+    /// `PATCH /v1/tenants/{tid}`: changes profile and settings; billing details
+    /// are passed on to the payment provider in the same step (refused as a whole
+    /// if the provider refuses them).
+    pub async fn update_tenant(
+        &self,
+        scope: &TenantScope,
+        input: SettingsInput,
+    ) -> Result<TenantView, TenantError> {
+        self.require(scope, builtin::TENANT_UPDATE, AuditAction::TenantUpdated)
+            .await?;
+        let patch = TenantPatch {
+            name: input.name.as_deref().map(CompanyName::parse).transpose()?,
+            primary_color: opt(input.primary_color, HexColor::parse)?,
+            logo_url: opt(input.logo_url, HttpsUrl::parse)?,
+            notifications: input.notifications,
+            legal_name: opt(input.legal_name, CompanyName::parse)?,
+            country: opt(input.country, CountryCode::parse)?,
+            vat_id: opt(input.vat_id, VatId::parse)?,
+            billing_email: opt(input.billing_email, Email::parse)?,
+        };
+        let touches_billing = patch.touches_billing() || patch.name.is_some();
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let mut tenant = self.tenant_row(tx.as_mut()).await?;
+        let changed = tenant.apply(patch);
+        if changed.is_empty() {
+            return Ok(TenantView::from(&tenant));
+        }
+        tx.update_tenant(&tenant).await?;
+        let event = self
+            .event(
+                scope,
+                AuditAction::TenantUpdated,
+                Some(AuditTarget::Tenant(tenant.id)),
+                AuditOutcome::Success,
+            )?
+            .with("fields", changed.join(","));
+        tx.append_audit(&event).await?;
+        if touches_billing {
+            let sub = self.subscription(tx.as_mut()).await?;
+            if let Some(link) = &sub.provider {
+                let users = tx.users().await?;
+                if let Some(details) = Self::customer_details(&tenant, &users) {
+                    self.deps
+                        .payments
+                        .update_customer(&link.customer, &details)
+                        .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(TenantView::from(&tenant))
+    }
+
+    /// `POST /v1/tenants/{tid}/deletion` (owner): access ends now; the data is
+    /// purged after the retention period unless the request is cancelled.
+    pub async fn request_deletion(&self, scope: &TenantScope) -> Result<(), TenantError> {
+        self.require(
+            scope,
+            builtin::TENANT_DELETE,
+            AuditAction::TenantDeletionRequested,
+        )
+        .await?;
+        let now = self.now();
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let mut sub = self.subscription(tx.as_mut()).await?;
+        let events = sub.request_deletion(now, self.catalog())?;
+        self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events)
+            .await?;
+        self.save_subscription(tx.as_mut(), &sub).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `DELETE /v1/tenants/{tid}/deletion` (owner): cancels a pending deletion.
+    pub async fn cancel_deletion(&self, scope: &TenantScope) -> Result<(), TenantError> {
+        self.require(
+            scope,
+            builtin::TENANT_DELETE,
+            AuditAction::TenantDeletionCancelled,
+        )
+        .await?;
+        let now = self.now();
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let mut sub = self.subscription(tx.as_mut()).await?;
+        let events = sub.cancel_deletion(now)?;
+        self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events)
+            .await?;
+        self.save_subscription(tx.as_mut(), &sub).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,338 @@
+//! Timers: the use cases that happen because time passed — trial reminder,
+//! trial end, period end, grace expiry, retention purge. Each takes the time
+//! from the [`Clock`](crate::Clock); a scheduler (or a test) calls
+//! [`Tenantry::run_due_timers`].
+//!
+//! The provider owns the money timeline, so a deadline it owns (trial end,
+//! renewal, end of a cancelled period, dunning) is first *asked* of the provider
+//! when its event is late by more than `PROVIDER_SLACK`; tenantry applies the
+//! local rule only when the provider has no subscription for the tenant, and
+//! enforces its own grace period when the provider is still retrying after it.
+
+use super::Tenantry;
+use super::views::SubscriptionView;
+use crate::error::InfraError;
+use crate::payment::{IdempotencyKey, PaymentError};
+use crate::scope::TenantScope;
+use crate::store::{Access, TenantTx};
+use crate::system::Mail;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use tenantry_domain::audit::{AuditTarget, SystemActor};
+use tenantry_domain::subscription::{
+    PROVIDER_SLACK, ProviderStatus, SubscriptionEvent, SubscriptionState,
+};
+use tenantry_domain::{AuditAction, AuditActor, AuditEvent, AuditOutcome, Subscription, TenantId};
+
+/// What a timer did for one tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerAction {
+    /// The trial reminder went out.
+    TrialReminderSent,
+    /// The provider's state was fetched and applied.
+    Reconciled,
+    /// The provider has not moved yet; looked again later.
+    Waiting,
+    /// The trial ended by the local rule (no provider subscription).
+    TrialEndedLocally,
+    /// A cancelled period ended by the local rule.
+    CanceledPeriodEnded,
+    /// Dunning gave up after the grace period.
+    GraceExpired,
+    /// The tenant's data was purged after the retention period.
+    Purged,
+}
+
+/// What one run of the timers did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TimerReport {
+    /// Tenants looked at.
+    pub tenants: u32,
+    /// What was done, per tenant.
+    pub actions: Vec<(TenantId, TimerAction)>,
+    /// Tenants whose timers failed (retried on the next run).
+    pub failures: Vec<(TenantId, String)>,
+}
+
+impl Tenantry {
+    /// Runs every timer that is due now, for at most `limit` tenants.
+    pub async fn run_due_timers(&self, limit: u32) -> Result<TimerReport, InfraError> {
+        let now = self.now();
+        let due = self.deps.directory.due_tenants(now, limit).await?;
+        let mut report = TimerReport::default();
+        for tenant in due {
+            report.tenants += 1;
+            match self.run_tenant_timers(tenant).await {
+                Ok(actions) => report
+                    .actions
+                    .extend(actions.into_iter().map(|a| (tenant, a))),
+                Err(e) => {
+                    tracing::warn!(%tenant, error = %e, "tenant timers failed; retried on the next run");
+                    report.failures.push((tenant, e.to_string()));
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs the due timers of one tenant.
+    pub async fn run_tenant_timers(
+        &self,
+        tenant_id: TenantId,
+    ) -> Result<Vec<TimerAction>, InfraError> {
+        let scope = self.system_scope(tenant_id, SystemActor::Scheduler);
+        let now = self.now();
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        let Some(mut sub) = tx.subscription().await? else {
+            return Ok(Vec::new());
+        };
+        if sub.purge_due(now) {
+            return self
+                .purge(tx, &scope, &sub)
+                .await
+                .map(|()| vec![TimerAction::Purged]);
+        }
+        let mut actions = Vec::new();
+        let mut events = Vec::new();
+        let mut mails: Vec<Mail> = Vec::new();
+        let catalog = self.catalog().clone();
+        match sub.state.clone() {
+            SubscriptionState::Trialing { trial, .. } => {
+                let reminder_at =
+                    trial.end() - Duration::days(i64::from(catalog.trial_reminder_days));
+                if now >= reminder_at && now < trial.end() {
+                    let (usage, _, _) = self.seat_usage(tx.as_mut(), now).await?;
+                    self.sync_trial_seats(&sub, usage.used()).await;
+                    let sent = self.trial_reminder(tx.as_mut(), &scope, &sub).await?;
+                    if !sent.is_empty() {
+                        actions.push(TimerAction::TrialReminderSent);
+                    }
+                    mails.extend(sent);
+                }
+                if now >= trial.end() + PROVIDER_SLACK {
+                    let (action, evs) = self.reconcile(&mut sub, now).await;
+                    let action = match action {
+                        Reconcile::Gone => {
+                            let (usage, _, _) = self.seat_usage(tx.as_mut(), now).await?;
+                            match sub.end_trial(now, usage.used(), &catalog) {
+                                Ok(evs) => events.extend(evs),
+                                Err(e) => {
+                                    tracing::warn!(tenant = %tenant_id, error = %e, "trial end")
+                                }
+                            }
+                            TimerAction::TrialEndedLocally
+                        }
+                        other => other.action(),
+                    };
+                    events.extend(evs);
+                    actions.push(action);
+                }
+            }
+            SubscriptionState::Active(p) | SubscriptionState::CancelingAtPeriodEnd(p)
+                if now >= p.period.end() + PROVIDER_SLACK =>
+            {
+                let (action, evs) = self.reconcile(&mut sub, now).await;
+                events.extend(evs);
+                let action = match action {
+                    Reconcile::Gone => {
+                        if let Some(snapshot) = ended(&sub, now) {
+                            events.extend(sub.apply_snapshot(&snapshot, &catalog));
+                        }
+                        TimerAction::CanceledPeriodEnded
+                    }
+                    other => other.action(),
+                };
+                actions.push(action);
+            }
+            SubscriptionState::PastDue { since, .. }
+                if now >= since + Duration::days(i64::from(catalog.grace_days)) =>
+            {
+                let (action, evs) = self.reconcile(&mut sub, now).await;
+                events.extend(evs);
+                if matches!(sub.state, SubscriptionState::PastDue { .. }) {
+                    // The provider still retries after tenantry's grace: end it (DESIGN.md "Dunning").
+                    if let Some(id) = sub.provider.as_ref().and_then(|l| l.subscription.clone()) {
+                        let key = IdempotencyKey(format!("dunning:{tenant_id}:{id}"));
+                        match self.deps.payments.cancel_now(&id, &key).await {
+                            Ok(()) | Err(PaymentError::NotFound) => {}
+                            Err(e) => return self.wait(tx, &mut sub, e).await,
+                        }
+                    }
+                    match sub.expire_grace(now, &catalog) {
+                        Ok(evs) => events.extend(evs),
+                        Err(e) => tracing::warn!(tenant = %tenant_id, error = %e, "grace expiry"),
+                    }
+                    actions.push(TimerAction::GraceExpired);
+                } else {
+                    actions.push(action.action());
+                }
+            }
+            _ => {}
+        }
+        if actions.contains(&TimerAction::Waiting) {
+            sub.timer_checked_at = Some(now);
+        }
+        mails.extend(
+            self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &events)
+                .await?,
+        );
+        self.save_subscription(tx.as_mut(), &sub).await?;
+        tx.commit().await?;
+        let sent = self.send_all(&mails).await;
+        if actions.contains(&TimerAction::TrialReminderSent) && sent == 0 {
+            self.forget_reminder(&scope, &sub).await;
+        }
+        Ok(actions)
+    }
+
+    async fn wait(
+        &self,
+        mut tx: Box<dyn TenantTx>,
+        sub: &mut Subscription,
+        error: PaymentError,
+    ) -> Result<Vec<TimerAction>, InfraError> {
+        tracing::warn!(tenant = %sub.tenant_id, error = %error, "the payment provider did not answer a timer; retried later");
+        sub.timer_checked_at = Some(self.now());
+        self.save_subscription(tx.as_mut(), sub).await?;
+        tx.commit().await?;
+        Ok(vec![TimerAction::Waiting])
+    }
+
+    /// Asks the provider for the subscription and applies it.
+    async fn reconcile(
+        &self,
+        sub: &mut Subscription,
+        now: DateTime<Utc>,
+    ) -> (Reconcile, Vec<SubscriptionEvent>) {
+        let Some(id) = sub.provider.as_ref().and_then(|l| l.subscription.clone()) else {
+            return (Reconcile::Gone, Vec::new());
+        };
+        match self.deps.payments.subscription(&id).await {
+            Ok(Some(ps)) => {
+                let before = sub.clone();
+                let events = sub.apply_snapshot(&ps.snapshot, self.catalog());
+                if events.is_empty() && before.state == sub.state {
+                    sub.timer_checked_at = Some(now);
+                    (Reconcile::Unchanged, events)
+                } else {
+                    (Reconcile::Applied, events)
+                }
+            }
+            Ok(None) | Err(PaymentError::NotFound) => (Reconcile::Gone, Vec::new()),
+            Err(e) => {
+                tracing::warn!(subscription = %id, error = %e, "provider not reached by a timer");
+                sub.timer_checked_at = Some(now);
+                (Reconcile::Unchanged, Vec::new())
+            }
+        }
+    }
+
+    async fn forget_reminder(&self, scope: &TenantScope, sub: &Subscription) {
+        let Some(end) = sub.trial_ends_at() else {
+            return;
+        };
+        let result = async {
+            let mut tx = self.begin(scope, Access::Write).await?;
+            tx.unmark(&super::support::trial_reminder_key(end)).await?;
+            let sub = self.subscription(tx.as_mut()).await?;
+            self.save_subscription(tx.as_mut(), &sub).await?;
+            tx.commit().await?;
+            Ok::<(), InfraError>(())
+        };
+        if let Err(e) = result.await {
+            tracing::warn!(tenant = %scope.tenant_id(), error = %e, "could not re-arm the trial reminder");
+        }
+    }
+
+    /// Purges a tenant whose deletion retention ran out: ends its provider
+    /// subscription, deletes every tenant-owned row, and records the purge in the
+    /// platform log (the tenant's own log goes with it).
+    async fn purge(
+        &self,
+        mut tx: Box<dyn TenantTx>,
+        scope: &TenantScope,
+        sub: &Subscription,
+    ) -> Result<(), InfraError> {
+        if let Some(id) = sub.provider.as_ref().and_then(|l| l.subscription.clone()) {
+            let key = IdempotencyKey(format!("purge:{}:{id}", scope.tenant_id()));
+            match self.deps.payments.cancel_now(&id, &key).await {
+                Ok(()) | Err(PaymentError::NotFound) => {}
+                Err(e) => return Err(InfraError::Unavailable(anyhow::anyhow!("provider: {e}"))),
+            }
+        }
+        tx.purge_tenant().await?;
+        tx.commit().await?;
+        let mut ptx = self.deps.store.begin_platform().await?;
+        ptx.append_platform_audit(&AuditEvent {
+            id: self.new_id()?,
+            at: self.now(),
+            tenant_id: None,
+            actor: AuditActor::System(SystemActor::Scheduler),
+            action: AuditAction::TenantPurged,
+            target: Some(AuditTarget::Tenant(scope.tenant_id())),
+            outcome: AuditOutcome::Success,
+            details: Default::default(),
+        })
+        .await?;
+        ptx.commit().await?;
+        Ok(())
+    }
+
+    /// The subscription as a test or dashboard sees it right now (no permission
+    /// check: for system callers such as schedulers and the superuser's detail view).
+    pub(crate) async fn subscription_snapshot(
+        &self,
+        scope: &TenantScope,
+    ) -> Result<SubscriptionView, InfraError> {
+        let now = self.now();
+        let mut tx = self.begin(scope, Access::Read).await?;
+        let sub = self.subscription(tx.as_mut()).await?;
+        let (usage, _, _) = self.seat_usage(tx.as_mut(), now).await?;
+        Ok(SubscriptionView::build(
+            &sub,
+            self.catalog(),
+            usage.active_users,
+            usage.pending_invitations,
+            now,
+        ))
+    }
+}
+
+enum Reconcile {
+    Applied,
+    Unchanged,
+    Gone,
+}
+
+impl Reconcile {
+    fn action(&self) -> TimerAction {
+        match self {
+            Reconcile::Applied => TimerAction::Reconciled,
+            Reconcile::Unchanged | Reconcile::Gone => TimerAction::Waiting,
+        }
+    }
+}
+
+/// A snapshot saying the provider's subscription has ended (it is gone there).
+fn ended(
+    sub: &Subscription,
+    now: DateTime<Utc>,
+) -> Option<tenantry_domain::subscription::ProviderSnapshot> {
+    let plan = sub.paid_plan().copied();
+    let period = match plan {
+        Some(p) => p.period,
+        None => tenantry_domain::Period::starting(now, tenantry_domain::Interval::Month).ok()?,
+    };
+    Some(tenantry_domain::subscription::ProviderSnapshot {
+        status: ProviderStatus::Canceled,
+        interval: plan.map_or(tenantry_domain::Interval::Month, |p| p.interval),
+        extra_seats: 0,
+        extra_seats_next_period: 0,
+        interval_next_period: plan
+            .map_or(tenantry_domain::Interval::Month, |p| p.interval_next_period),
+        period,
+        cancel_at_period_end: false,
+        observed_at: now.max(sub.provider_synced_at.unwrap_or(now)),
+    })
+}

@@ -1,0 +1,326 @@
+//! Users of a tenant: list, change role, deactivate, reactivate, remove, and
+//! ownership transfer. The owner can never be deactivated, removed or demoted.
+
+use super::invitations::InvitationError;
+use super::views::UserView;
+use super::{AccessError, Tenantry, infra_from_store};
+use crate::error::{ErrorKind, InfraError, Problem};
+use crate::scope::TenantScope;
+use crate::store::Access;
+use tenantry_domain::audit::AuditTarget;
+use tenantry_domain::rbac::{PermissionSet, RbacError, builtin};
+use tenantry_domain::seats::{SeatLimitReached, ensure_room};
+use tenantry_domain::user::{DeactivationReason, UserRuleError, transfer_ownership};
+use tenantry_domain::{AuditAction, AuditOutcome, RoleRef, User, UserId};
+
+/// Why a user change was refused. Nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    /// Unknown or malformed role.
+    #[error(transparent)]
+    InvalidRole(#[from] RbacError),
+    /// The role cannot be given by this actor.
+    #[error("this role cannot be given by you: {0}")]
+    RoleNotGrantable(&'static str),
+    /// The target holds permissions the actor lacks.
+    #[error("this user has permissions you do not have")]
+    TargetOutranks,
+    /// An actor cannot deactivate or remove itself.
+    #[error("you cannot deactivate or remove yourself")]
+    SelfTarget,
+    /// A rule about owners and states.
+    #[error(transparent)]
+    Rule(#[from] UserRuleError),
+    /// No free seat to reactivate into.
+    #[error(transparent)]
+    SeatLimitReached(#[from] SeatLimitReached),
+    /// Access.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// Infrastructure.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+infra_from_store!(UserError);
+
+impl From<InvitationError> for UserError {
+    fn from(e: InvitationError) -> Self {
+        match e {
+            InvitationError::InvalidRole(r) => UserError::InvalidRole(r),
+            InvitationError::RoleNotGrantable(why) => UserError::RoleNotGrantable(why),
+            InvitationError::Access(a) => UserError::Access(a),
+            InvitationError::Infra(i) => UserError::Infra(i),
+            other => UserError::Infra(InfraError::Unknown(anyhow::anyhow!("unexpected: {other}"))),
+        }
+    }
+}
+
+impl Problem for UserError {
+    fn code(&self) -> &'static str {
+        match self {
+            UserError::InvalidRole(_) => "invalid_role",
+            UserError::RoleNotGrantable(_) => "role_not_grantable",
+            UserError::TargetOutranks => "target_outranks_you",
+            UserError::SelfTarget => "cannot_target_self",
+            UserError::Rule(UserRuleError::OwnerProtected) => "owner_protected",
+            UserError::Rule(UserRuleError::OwnerByTransferOnly) => "owner_by_transfer_only",
+            UserError::Rule(UserRuleError::InvalidNewOwner) => "invalid_new_owner",
+            UserError::Rule(UserRuleError::NotOwner) => "not_owner",
+            UserError::Rule(UserRuleError::AlreadyActive) => "already_active",
+            UserError::Rule(UserRuleError::AlreadyDeactivated) => "already_deactivated",
+            UserError::Rule(UserRuleError::SameRole) => "same_role",
+            UserError::SeatLimitReached(_) => "seat_limit_reached",
+            UserError::Access(e) => e.code(),
+            UserError::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            UserError::InvalidRole(_) => ErrorKind::Invalid,
+            UserError::RoleNotGrantable(_) | UserError::TargetOutranks => ErrorKind::Forbidden,
+            UserError::SelfTarget | UserError::Rule(_) | UserError::SeatLimitReached(_) => {
+                ErrorKind::Conflict
+            }
+            UserError::Access(e) => e.kind(),
+            UserError::Infra(e) => e.kind(),
+        }
+    }
+}
+
+/// A change to one user (`PATCH /v1/tenants/{tid}/users/{uid}`).
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    /// New role.
+    pub role: Option<String>,
+    /// `Some(false)` deactivates, `Some(true)` reactivates.
+    pub active: Option<bool>,
+}
+
+impl Tenantry {
+    /// `GET /v1/tenants/{tid}/users`: every user of the tenant, oldest first.
+    pub async fn list_users(&self, scope: &TenantScope) -> Result<Vec<UserView>, UserError> {
+        self.require(scope, builtin::USERS_READ, AuditAction::UserRoleChanged)
+            .await?;
+        let mut tx = self.begin(scope, Access::Read).await?;
+        Ok(tx.users().await?.iter().map(UserView::from).collect())
+    }
+
+    /// One user of the tenant.
+    pub async fn get_user(&self, scope: &TenantScope, id: UserId) -> Result<UserView, UserError> {
+        self.require(scope, builtin::USERS_READ, AuditAction::UserRoleChanged)
+            .await?;
+        let mut tx = self.begin(scope, Access::Read).await?;
+        let user = tx.user(id).await?.ok_or(AccessError::NotFound)?;
+        Ok(UserView::from(&user))
+    }
+
+    async fn target(
+        &self,
+        tx: &mut dyn crate::store::TenantTx,
+        scope: &TenantScope,
+        id: UserId,
+    ) -> Result<User, UserError> {
+        let user = tx.user(id).await?.ok_or(AccessError::NotFound)?;
+        let perms = self
+            .role_permissions(tx, user.role)
+            .await?
+            .unwrap_or(PermissionSet::EMPTY);
+        if !Self::may_grant(scope, &perms) && !user.is_owner() {
+            return Err(UserError::TargetOutranks);
+        }
+        Ok(user)
+    }
+
+    /// `PATCH /v1/tenants/{tid}/users/{uid}`: role and/or active state, in one unit of work.
+    pub async fn update_user(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+        patch: UserPatch,
+    ) -> Result<UserView, UserError> {
+        self.require(scope, builtin::USERS_MANAGE, AuditAction::UserRoleChanged)
+            .await?;
+        let role = patch.role.as_deref().map(RoleRef::parse).transpose()?;
+        let now = self.now();
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let mut user = self.target(tx.as_mut(), scope, id).await?;
+        let mut events = Vec::new();
+        if let Some(role) = role {
+            self.check_grantable(tx.as_mut(), scope, role).await?;
+            let from = user.role;
+            user.change_role(role)?;
+            events.push(
+                self.event(
+                    scope,
+                    AuditAction::UserRoleChanged,
+                    Some(AuditTarget::User(id)),
+                    AuditOutcome::Success,
+                )?
+                .with("from", from)
+                .with("to", role),
+            );
+        }
+        match patch.active {
+            Some(false) => {
+                if scope.actor().user_id() == Some(id) {
+                    return Err(UserError::SelfTarget);
+                }
+                user.deactivate(now, DeactivationReason::Admin)?;
+                events.push(self.event(
+                    scope,
+                    AuditAction::UserDeactivated,
+                    Some(AuditTarget::User(id)),
+                    AuditOutcome::Success,
+                )?);
+            }
+            Some(true) => {
+                let (usage, _, _) = self.seat_usage(tx.as_mut(), now).await?;
+                let sub = self.subscription(tx.as_mut()).await?;
+                user.reactivate()?;
+                ensure_room(usage, sub.seat_limit(self.catalog()), 1)?;
+                events.push(self.event(
+                    scope,
+                    AuditAction::UserReactivated,
+                    Some(AuditTarget::User(id)),
+                    AuditOutcome::Success,
+                )?);
+            }
+            None => {}
+        }
+        if events.is_empty() {
+            return Ok(UserView::from(&user));
+        }
+        tx.update_user(&user).await?;
+        for e in &events {
+            tx.append_audit(e).await?;
+        }
+        tx.commit().await?;
+        if patch.active.is_some() {
+            self.after_seat_change(scope).await;
+        }
+        Ok(UserView::from(&user))
+    }
+
+    /// Deactivates a user (never the owner); the seat is free at once.
+    pub async fn deactivate_user(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+    ) -> Result<UserView, UserError> {
+        self.update_user(
+            scope,
+            id,
+            UserPatch {
+                role: None,
+                active: Some(false),
+            },
+        )
+        .await
+    }
+
+    /// Reactivates a user within the licensed seats.
+    pub async fn reactivate_user(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+    ) -> Result<UserView, UserError> {
+        self.update_user(
+            scope,
+            id,
+            UserPatch {
+                role: None,
+                active: Some(true),
+            },
+        )
+        .await
+    }
+
+    /// Changes a user's role (never to or from owner).
+    pub async fn change_role(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+        role: &str,
+    ) -> Result<UserView, UserError> {
+        self.update_user(
+            scope,
+            id,
+            UserPatch {
+                role: Some(role.to_owned()),
+                active: None,
+            },
+        )
+        .await
+    }
+
+    /// `DELETE /v1/tenants/{tid}/users/{uid}`: removes a user (never the owner).
+    pub async fn remove_user(&self, scope: &TenantScope, id: UserId) -> Result<(), UserError> {
+        self.require(scope, builtin::USERS_MANAGE, AuditAction::UserRemoved)
+            .await?;
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let user = self.target(tx.as_mut(), scope, id).await?;
+        user.ensure_removable()?;
+        if scope.actor().user_id() == Some(id) {
+            return Err(UserError::SelfTarget);
+        }
+        tx.delete_user(id).await?;
+        let event = self
+            .event(
+                scope,
+                AuditAction::UserRemoved,
+                Some(AuditTarget::User(id)),
+                AuditOutcome::Success,
+            )?
+            .with("email", &user.email);
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        self.after_seat_change(scope).await;
+        Ok(())
+    }
+
+    /// `POST /v1/tenants/{tid}/owner`: the owner hands ownership to another
+    /// active user and becomes an admin.
+    pub async fn transfer_ownership(
+        &self,
+        scope: &TenantScope,
+        new_owner: UserId,
+    ) -> Result<UserView, UserError> {
+        self.require(
+            scope,
+            builtin::OWNERSHIP_TRANSFER,
+            AuditAction::OwnershipTransferred,
+        )
+        .await?;
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let users = tx.users().await?;
+        let mut owner = users
+            .iter()
+            .find(|u| u.is_owner())
+            .cloned()
+            .ok_or_else(|| InfraError::Unknown(anyhow::anyhow!("tenant without owner")))?;
+        if let Some(actor) = scope.actor().user_id() {
+            if actor != owner.id {
+                return Err(UserError::Rule(UserRuleError::NotOwner));
+            }
+        }
+        let mut target = users
+            .iter()
+            .find(|u| u.id == new_owner)
+            .cloned()
+            .ok_or(AccessError::NotFound)?;
+        transfer_ownership(&mut owner, &mut target)?;
+        tx.update_user(&owner).await?;
+        tx.update_user(&target).await?;
+        let event = self
+            .event(
+                scope,
+                AuditAction::OwnershipTransferred,
+                Some(AuditTarget::User(target.id)),
+                AuditOutcome::Success,
+            )?
+            .with("from", owner.id);
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        Ok(UserView::from(&target))
+    }
+}

@@ -1,0 +1,295 @@
+//! What the use cases return: serialisable read models without secrets
+//! (no password hashes, no token hashes). The HTTP layer sends them as they are.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tenantry_domain::invitation::InvitationStatus;
+use tenantry_domain::rbac::CustomRole;
+use tenantry_domain::tenant::TenantSettings;
+use tenantry_domain::user::{DeactivationReason, UserStatus};
+use tenantry_domain::{
+    Interval, Invitation, InvitationId, Money, PlanCatalog, PlanKind, Policy, RoleId, RoleRef,
+    Slug, Subscription, SubscriptionStatus, Tenant, TenantId, User, UserId,
+};
+
+/// A user, without credentials.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct UserView {
+    /// Id.
+    pub id: UserId,
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Email.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Role (`admin` or a custom role's id).
+    pub role: RoleRef,
+    /// `active` or `deactivated`.
+    pub status: &'static str,
+    /// Why deactivated.
+    pub deactivated_reason: Option<DeactivationReason>,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+    /// Last login.
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        let (status, reason) = match u.status {
+            UserStatus::Active => ("active", None),
+            UserStatus::Deactivated { reason, .. } => ("deactivated", Some(reason)),
+        };
+        Self {
+            id: u.id,
+            tenant_id: u.tenant_id,
+            email: u.email.to_string(),
+            name: u.name.to_string(),
+            role: u.role,
+            status,
+            deactivated_reason: reason,
+            created_at: u.created_at,
+            last_login_at: u.last_login_at,
+        }
+    }
+}
+
+/// An invitation, without its token hash.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct InvitationView {
+    /// Id.
+    pub id: InvitationId,
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Who is invited.
+    pub email: String,
+    /// Role offered.
+    pub role: RoleRef,
+    /// `pending`, `expired`, `accepted` or `revoked`.
+    pub status: &'static str,
+    /// Who invited.
+    pub invited_by: Option<UserId>,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+    /// When the link expires.
+    pub expires_at: DateTime<Utc>,
+    /// Times sent.
+    pub sent_count: u32,
+}
+
+impl InvitationView {
+    /// The view of an invitation at `now`.
+    pub fn at(inv: &Invitation, now: DateTime<Utc>) -> Self {
+        let status = match inv.status {
+            InvitationStatus::Pending if inv.is_pending(now) => "pending",
+            InvitationStatus::Pending => "expired",
+            InvitationStatus::Accepted { .. } => "accepted",
+            InvitationStatus::Revoked { .. } => "revoked",
+        };
+        Self {
+            id: inv.id,
+            tenant_id: inv.tenant_id,
+            email: inv.email.to_string(),
+            role: inv.role,
+            status,
+            invited_by: inv.invited_by,
+            created_at: inv.created_at,
+            expires_at: inv.expires_at,
+            sent_count: inv.sent_count,
+        }
+    }
+}
+
+/// A role with its permissions.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct RoleView {
+    /// `owner`, `admin`, ... or the custom role's id.
+    pub role: RoleRef,
+    /// Custom role id.
+    pub id: Option<RoleId>,
+    /// Display name.
+    pub name: String,
+    /// Whether built in.
+    pub builtin: bool,
+    /// Description.
+    pub description: Option<String>,
+    /// Permission names.
+    pub permissions: Vec<String>,
+}
+
+impl RoleView {
+    /// The view of a custom role.
+    pub fn custom(role: &CustomRole, policy: &Policy) -> Self {
+        Self {
+            role: RoleRef::Custom(role.id),
+            id: Some(role.id),
+            name: role.name.as_str().to_owned(),
+            builtin: false,
+            description: role.description.as_ref().map(|d| d.to_string()),
+            permissions: policy.names_of(&policy.custom(role)),
+        }
+    }
+}
+
+/// The tenant profile and settings.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct TenantView {
+    /// Id.
+    pub id: TenantId,
+    /// Slug.
+    pub slug: Slug,
+    /// Name.
+    pub name: String,
+    /// Since when.
+    pub created_at: DateTime<Utc>,
+    /// Settings.
+    pub settings: TenantSettings,
+}
+
+impl From<&Tenant> for TenantView {
+    fn from(t: &Tenant) -> Self {
+        Self {
+            id: t.id,
+            slug: t.slug.clone(),
+            name: t.name.to_string(),
+            created_at: t.created_at,
+            settings: t.settings.clone(),
+        }
+    }
+}
+
+/// The next invoice.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+pub struct NextInvoice {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// How much (before tax).
+    pub amount: Money,
+}
+
+/// What a member sees of the subscription (DESIGN.md: plan, status, seats now /
+/// next period / used, trial end, period end, price).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct SubscriptionView {
+    /// Plan in force.
+    pub plan: PlanKind,
+    /// Status.
+    pub status: SubscriptionStatus,
+    /// Interval (paid, or chosen for after the trial).
+    pub interval: Option<Interval>,
+    /// Licensed seats now (None: not capped, during the trial).
+    pub seats: Option<u32>,
+    /// Licensed seats next period.
+    pub seats_next_period: Option<u32>,
+    /// Used seats: active users + pending invitations.
+    pub seats_used: u32,
+    /// Active users.
+    pub active_users: u32,
+    /// Pending invitations.
+    pub pending_invitations: u32,
+    /// Trial end, while trialing.
+    pub trial_ends_at: Option<DateTime<Utc>>,
+    /// Whole days left in the trial (rounded up).
+    pub trial_days_left: Option<i64>,
+    /// Whether the trial becomes freemium at its end by choice.
+    pub continue_free: bool,
+    /// Current period end (paid).
+    pub current_period_end: Option<DateTime<Utc>>,
+    /// Price per period now (paid).
+    pub price: Option<Money>,
+    /// Interval from the next period (when a change is scheduled).
+    pub interval_next_period: Option<Interval>,
+    /// The next invoice.
+    pub next_invoice: Option<NextInvoice>,
+    /// Whether a payment method is on file.
+    pub payment_method_on_file: bool,
+    /// When the payment first failed (past due).
+    pub past_due_since: Option<DateTime<Utc>>,
+    /// When the tenant will be purged (pending deletion).
+    pub purge_at: Option<DateTime<Utc>>,
+}
+
+impl SubscriptionView {
+    /// Builds the view.
+    pub fn build(
+        sub: &Subscription,
+        catalog: &PlanCatalog,
+        active_users: u32,
+        pending: u32,
+        now: DateTime<Utc>,
+    ) -> Self {
+        use tenantry_domain::subscription::SubscriptionState as S;
+        let (seats, seats_next) = sub.seats(catalog);
+        let trial_ends_at = sub.trial_ends_at();
+        let mut continue_free = false;
+        let mut past_due_since = None;
+        let mut purge_at = None;
+        let mut state = &sub.state;
+        loop {
+            match state {
+                S::Trialing {
+                    continue_free: c, ..
+                } => continue_free = *c,
+                S::PastDue { since, .. } => past_due_since = Some(*since),
+                S::PendingDeletion {
+                    purge_at: p,
+                    resume,
+                    ..
+                } => {
+                    purge_at = Some(*p);
+                    state = resume;
+                    continue;
+                }
+                S::Suspended { resume, .. } => {
+                    state = resume;
+                    continue;
+                }
+                _ => {}
+            }
+            break;
+        }
+        Self {
+            plan: sub.plan_kind(),
+            status: sub.status(),
+            interval: sub.interval(),
+            seats,
+            seats_next_period: seats_next,
+            seats_used: active_users + pending,
+            active_users,
+            pending_invitations: pending,
+            trial_ends_at,
+            trial_days_left: trial_ends_at.map(|end| {
+                let secs = (end - now).num_seconds().max(0);
+                (secs + 86_399) / 86_400
+            }),
+            continue_free,
+            current_period_end: sub.current_period().map(|p| p.end()),
+            price: sub.price(catalog),
+            interval_next_period: sub.paid_plan().map(|p| p.interval_next_period),
+            next_invoice: sub
+                .next_invoice(catalog)
+                .map(|(at, amount)| NextInvoice { at, amount }),
+            payment_method_on_file: sub.payment_method_on_file,
+            past_due_since,
+            purge_at,
+        }
+    }
+}
+
+/// The caller, their tenant, role and permissions.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct MeView {
+    /// The user.
+    pub user: UserView,
+    /// Their tenant.
+    pub tenant: TenantView,
+    /// Their role's name.
+    pub role_name: String,
+    /// Their permissions.
+    pub permissions: Vec<String>,
+    /// The plan in force.
+    pub plan: PlanKind,
+    /// The status.
+    pub status: SubscriptionStatus,
+}

@@ -1,0 +1,354 @@
+//! The store ports and their unit of work.
+//!
+//! A tenant-scoped transaction ([`TenantTx`]) is opened with a
+//! [`TenantScope`](crate::TenantScope) and sees only that tenant's rows; every
+//! method of every store trait below is reached through one. The platform
+//! transaction ([`PlatformTx`]) reaches the platform tables, which hold no tenant
+//! data (superusers, ad campaigns and their counters, the platform audit log).
+//!
+//! Contract (every implementation MUST; the testkit's contract suites check it):
+//! - reads and writes of a `TenantTx` concern only the scope's tenant; a write of
+//!   an entity whose `tenant_id` is another tenant's is refused with
+//!   `StoreError::Unknown` and changes nothing;
+//! - nothing is visible to other units of work before `commit`; dropping a
+//!   transaction without commit rolls everything back;
+//! - `Access::Write` units of work of one tenant are serialised (the second
+//!   waits for the first to commit or roll back), so seat checks cannot
+//!   interleave; `Access::Read` units of work refuse writes;
+//! - uniqueness violations answer `StoreError::Conflict` with the constraint;
+//! - lists come back in the documented order.
+
+use crate::payment::Invoice;
+use async_trait::async_trait;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use tenantry_domain::rbac::CustomRole;
+use tenantry_domain::user::PlatformUser;
+use tenantry_domain::{
+    AdCampaign, AuditAction, AuditEvent, AuditEventId, CampaignId, Email, Interval, Invitation,
+    InvitationId, PlanKind, PlatformUserId, RoleId, Subscription, SubscriptionStatus, Tenant, User,
+    UserId,
+};
+
+use crate::error::StoreError;
+use crate::scope::TenantScope;
+
+/// Whether a unit of work may write.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Access {
+    /// Reads only; writes are refused.
+    Read,
+    /// Reads and writes, serialised with other writers of the tenant.
+    Write,
+}
+
+/// A calendar month (UTC), the unit of usage metering.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+pub struct Month {
+    /// Year.
+    pub year: i32,
+    /// 1..=12.
+    pub month: u32,
+}
+
+impl Month {
+    /// The month `at` falls in.
+    pub fn of(at: DateTime<Utc>) -> Self {
+        Self {
+            year: at.year(),
+            month: at.month(),
+        }
+    }
+    /// The first day of the month.
+    pub fn first_day(&self) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1)
+    }
+}
+
+/// Metered usage of one tenant in one month.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct UsageCounters {
+    /// API requests.
+    pub api_calls: u64,
+    /// Successful logins.
+    pub logins: u64,
+}
+
+/// An increment of usage.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct UsageDelta {
+    /// API requests to add.
+    pub api_calls: u64,
+    /// Logins to add.
+    pub logins: u64,
+}
+
+/// Figures derived from a subscription that the named cross-tenant paths
+/// (tenant list, stats, due work) read without interpreting the state: the
+/// service computes them with the domain whenever it saves a subscription.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct SubscriptionFacts {
+    /// Status.
+    pub status: SubscriptionStatus,
+    /// Plan in force.
+    pub plan: PlanKind,
+    /// Interval (paid or chosen for after the trial).
+    pub interval: Option<Interval>,
+    /// Licensed seats now (None: uncapped).
+    pub seats: Option<u32>,
+    /// Price per period in cents of a paid plan that counts towards MRR.
+    pub recurring_cents: Option<i64>,
+    /// The next time a timer should look at the tenant.
+    pub next_due_at: Option<DateTime<Utc>>,
+}
+
+/// A page request for the audit log: newest first, `before` is the last id of
+/// the previous page.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct AuditQuery {
+    /// Only events older than this one.
+    pub before: Option<AuditEventId>,
+    /// At most this many (the service caps it).
+    pub limit: u32,
+    /// Only this action.
+    pub action: Option<AuditAction>,
+    /// Only events by or about this user.
+    pub user: Option<UserId>,
+}
+
+/// The scoped tenant's row.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TenantStore: Send {
+    /// The tenant; `Ok(None)` if it was never created or has been purged.
+    async fn tenant(&mut self) -> Result<Option<Tenant>, StoreError>;
+    /// Creates the tenant. MUST answer `Conflict(TenantSlug)` when another tenant
+    /// holds the slug and `Conflict(PrimaryKey)` when the tenant exists.
+    async fn insert_tenant(&mut self, tenant: &Tenant) -> Result<(), StoreError>;
+    /// Replaces the tenant's profile (the slug never changes); `NotFound` if absent.
+    async fn update_tenant(&mut self, tenant: &Tenant) -> Result<(), StoreError>;
+    /// Deletes every row of the tenant in every tenant-owned table, and its slug
+    /// and billing-customer entries.
+    async fn purge_tenant(&mut self) -> Result<(), StoreError>;
+}
+
+/// The tenant's users.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UserStore: Send {
+    /// One user.
+    async fn user(&mut self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// The user with this (normalised) email.
+    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError>;
+    /// All users, oldest first (by `created_at`, then id).
+    async fn users(&mut self) -> Result<Vec<User>, StoreError>;
+    /// Adds a user; `Conflict(UserEmail)` if the email is taken in the tenant.
+    async fn insert_user(&mut self, user: &User) -> Result<(), StoreError>;
+    /// Replaces a user; `NotFound` if absent; `Conflict(UserEmail)` as above.
+    async fn update_user(&mut self, user: &User) -> Result<(), StoreError>;
+    /// Deletes a user; `NotFound` if absent.
+    async fn delete_user(&mut self, id: UserId) -> Result<(), StoreError>;
+}
+
+/// The tenant's invitations.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait InvitationStore: Send {
+    /// One invitation.
+    async fn invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>, StoreError>;
+    /// All invitations, newest first.
+    async fn invitations(&mut self) -> Result<Vec<Invitation>, StoreError>;
+    /// Adds one; `Conflict(PrimaryKey)` if the id exists.
+    async fn insert_invitation(&mut self, invitation: &Invitation) -> Result<(), StoreError>;
+    /// Replaces one; `NotFound` if absent.
+    async fn update_invitation(&mut self, invitation: &Invitation) -> Result<(), StoreError>;
+}
+
+/// The tenant's custom roles.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RoleStore: Send {
+    /// One role.
+    async fn role(&mut self, id: RoleId) -> Result<Option<CustomRole>, StoreError>;
+    /// All roles, by name.
+    async fn roles(&mut self) -> Result<Vec<CustomRole>, StoreError>;
+    /// Adds one; `Conflict(RoleName)` if the name is taken (case-insensitively).
+    async fn insert_role(&mut self, role: &CustomRole) -> Result<(), StoreError>;
+    /// Replaces one; `NotFound` if absent; `Conflict(RoleName)` as above.
+    async fn update_role(&mut self, role: &CustomRole) -> Result<(), StoreError>;
+    /// Deletes one; `NotFound` if absent.
+    async fn delete_role(&mut self, id: RoleId) -> Result<(), StoreError>;
+}
+
+/// The tenant's subscription, invoices and processed billing events.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait SubscriptionStore: Send {
+    /// The subscription; `None` only before signup completes.
+    async fn subscription(&mut self) -> Result<Option<Subscription>, StoreError>;
+    /// Inserts or replaces the subscription with its derived facts. The
+    /// subscription's `provider.customer`, if any, becomes resolvable through
+    /// `TenantDirectory::resolve_billing_customer`; `Conflict(BillingCustomer)`
+    /// if another tenant holds that customer.
+    async fn save_subscription(
+        &mut self,
+        subscription: &Subscription,
+        facts: &SubscriptionFacts,
+    ) -> Result<(), StoreError>;
+    /// Cached invoices, newest first.
+    async fn invoices(&mut self) -> Result<Vec<Invoice>, StoreError>;
+    /// Inserts or replaces a cached invoice (by provider id).
+    async fn save_invoice(&mut self, invoice: &Invoice) -> Result<(), StoreError>;
+    /// Records a provider event id; `Ok(false)` if it was recorded before
+    /// (the caller then applies nothing). Recorded in the same unit of work as
+    /// the event's effect, so a failed handler records nothing.
+    async fn record_billing_event(
+        &mut self,
+        event_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+}
+
+/// The tenant's audit log (append-only).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AuditStore: Send {
+    /// Appends an event; its `tenant_id` MUST be the scope's tenant.
+    async fn append_audit(&mut self, event: &AuditEvent) -> Result<(), StoreError>;
+    /// A page of events, newest first (by id, which is time-ordered).
+    async fn audit_events(&mut self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
+}
+
+/// Metering of the tenant's usage.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UsageStore: Send {
+    /// Usage in a month (zeros if none).
+    async fn usage(&mut self, month: Month) -> Result<UsageCounters, StoreError>;
+    /// Adds to a month's usage.
+    async fn add_usage(&mut self, month: Month, delta: UsageDelta) -> Result<(), StoreError>;
+    /// Bytes stored now.
+    async fn storage_used(&mut self) -> Result<u64, StoreError>;
+    /// Sets the bytes stored now.
+    async fn set_storage_used(&mut self, bytes: u64) -> Result<(), StoreError>;
+}
+
+/// Per-tenant records that a one-time thing happened (a mail sent once,
+/// whichever signal arrives first; an ad modal shown to a user on a day).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait MarkerStore: Send {
+    /// Records `key`; `Ok(false)` if it was already recorded.
+    async fn mark(&mut self, key: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Whether `key` is recorded.
+    async fn is_marked(&mut self, key: &str) -> Result<bool, StoreError>;
+    /// Forgets `key` (a mail that could not be sent is tried again later).
+    async fn unmark(&mut self, key: &str) -> Result<(), StoreError>;
+}
+
+/// A unit of work inside one tenant: every tenant store, one transaction.
+#[async_trait]
+pub trait TenantTx:
+    TenantStore
+    + UserStore
+    + InvitationStore
+    + RoleStore
+    + SubscriptionStore
+    + AuditStore
+    + UsageStore
+    + MarkerStore
+    + Send
+{
+    /// Makes every write visible at once.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// Counts of one ad campaign on one day.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct AdCounts {
+    /// Times shown.
+    pub impressions: u64,
+    /// Times clicked.
+    pub clicks: u64,
+}
+
+/// Which ad counter.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdCountKind {
+    /// An impression.
+    Impression,
+    /// A click.
+    Click,
+}
+
+/// The platform tables: no tenant data.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PlatformStore: Send {
+    /// A superuser by email.
+    async fn superuser_by_email(
+        &mut self,
+        email: &Email,
+    ) -> Result<Option<PlatformUser>, StoreError>;
+    /// A superuser by id.
+    async fn superuser(&mut self, id: PlatformUserId) -> Result<Option<PlatformUser>, StoreError>;
+    /// Adds one; `Conflict(SuperuserEmail)` if the email is taken.
+    async fn insert_superuser(&mut self, user: &PlatformUser) -> Result<(), StoreError>;
+    /// Replaces one; `NotFound` if absent.
+    async fn update_superuser(&mut self, user: &PlatformUser) -> Result<(), StoreError>;
+    /// All campaigns, oldest first.
+    async fn campaigns(&mut self) -> Result<Vec<AdCampaign>, StoreError>;
+    /// One campaign.
+    async fn campaign(&mut self, id: CampaignId) -> Result<Option<AdCampaign>, StoreError>;
+    /// Adds one.
+    async fn insert_campaign(&mut self, campaign: &AdCampaign) -> Result<(), StoreError>;
+    /// Replaces one; `NotFound` if absent.
+    async fn update_campaign(&mut self, campaign: &AdCampaign) -> Result<(), StoreError>;
+    /// Deletes one and its counters; `NotFound` if absent.
+    async fn delete_campaign(&mut self, id: CampaignId) -> Result<(), StoreError>;
+    /// Counts of every campaign on a day.
+    async fn ad_counts(
+        &mut self,
+        day: NaiveDate,
+    ) -> Result<BTreeMap<CampaignId, AdCounts>, StoreError>;
+    /// Daily counts of one campaign, oldest first.
+    async fn campaign_counts(
+        &mut self,
+        id: CampaignId,
+    ) -> Result<Vec<(NaiveDate, AdCounts)>, StoreError>;
+    /// Adds one to a counter.
+    async fn add_ad_count(
+        &mut self,
+        id: CampaignId,
+        day: NaiveDate,
+        kind: AdCountKind,
+    ) -> Result<(), StoreError>;
+    /// Appends to the platform audit log (events with `tenant_id: None`, and
+    /// copies of cross-tenant attempts).
+    async fn append_platform_audit(&mut self, event: &AuditEvent) -> Result<(), StoreError>;
+}
+
+/// A unit of work on the platform tables.
+#[async_trait]
+pub trait PlatformTx: PlatformStore + Send {
+    /// Makes every write visible at once.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// Opens units of work. See the module documentation for the contract.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UnitOfWork: Send + Sync {
+    /// A unit of work inside `scope`'s tenant.
+    async fn begin(
+        &self,
+        scope: &TenantScope,
+        access: Access,
+    ) -> Result<Box<dyn TenantTx>, StoreError>;
+    /// A unit of work on the platform tables.
+    async fn begin_platform(&self) -> Result<Box<dyn PlatformTx>, StoreError>;
+    /// Whether the store answers (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+}
