@@ -100,23 +100,10 @@ pub fn decide(
         campaigns
             .iter()
             .filter(|c| c.format == format && c.eligible(tenant, now))
-            .min_by_key(|c| {
-                (
-                    impressions_today.get(&c.id).copied().unwrap_or(0),
-                    c.created_at,
-                    c.id,
-                )
-            })
+            .min_by_key(|c| (impressions_today.get(&c.id).copied().unwrap_or(0), c.created_at, c.id))
             .map(|c| c.id)
     };
-    AdDecision {
-        banner: pick(AdFormat::Banner),
-        modal: if modal_seen_today {
-            None
-        } else {
-            pick(AdFormat::Modal)
-        },
-    }
+    AdDecision { banner: pick(AdFormat::Banner), modal: if modal_seen_today { None } else { pick(AdFormat::Modal) } }
 }
 
 #[cfg(test)]
@@ -152,10 +139,7 @@ mod tests {
     #[test]
     fn paying_tenants_see_no_ads() {
         let c = [campaign(1, AdFormat::Banner, AdTarget::AllFreemium)];
-        assert_eq!(
-            decide(id(9), false, now(), &c, &BTreeMap::new(), false),
-            AdDecision::default()
-        );
+        assert_eq!(decide(id(9), false, now(), &c, &BTreeMap::new(), false), AdDecision::default());
     }
 
     #[test]
@@ -167,74 +151,28 @@ mod tests {
         let first = decide(id(9), true, now(), &c, &BTreeMap::new(), false);
         assert_eq!(first.banner, Some(id(1)));
         let counts = BTreeMap::from([(id(1), 1u64)]);
-        assert_eq!(
-            decide(id(9), true, now(), &c, &counts, false).banner,
-            Some(id(2))
-        );
+        assert_eq!(decide(id(9), true, now(), &c, &counts, false).banner, Some(id(2)));
     }
 
     #[test]
     fn a_modal_is_shown_at_most_once_per_user_per_day() {
         let c = [campaign(1, AdFormat::Modal, AdTarget::AllFreemium)];
-        assert_eq!(
-            decide(id(9), true, now(), &c, &BTreeMap::new(), false).modal,
-            Some(id(1))
-        );
-        assert_eq!(
-            decide(id(9), true, now(), &c, &BTreeMap::new(), true).modal,
-            None
-        );
+        assert_eq!(decide(id(9), true, now(), &c, &BTreeMap::new(), false).modal, Some(id(1)));
+        assert_eq!(decide(id(9), true, now(), &c, &BTreeMap::new(), true).modal, None);
     }
 
     #[test]
     fn targeting_and_the_date_window_are_respected() {
-        let named = campaign(
-            1,
-            AdFormat::Banner,
-            AdTarget::Tenants(BTreeSet::from([id(7)])),
-        );
+        let named = campaign(1, AdFormat::Banner, AdTarget::Tenants(BTreeSet::from([id(7)])));
         assert_eq!(
-            decide(
-                id(7),
-                true,
-                now(),
-                std::slice::from_ref(&named),
-                &BTreeMap::new(),
-                false
-            )
-            .banner,
+            decide(id(7), true, now(), std::slice::from_ref(&named), &BTreeMap::new(), false).banner,
             Some(id(1))
         );
-        assert_eq!(
-            decide(
-                id(8),
-                true,
-                now(),
-                std::slice::from_ref(&named),
-                &BTreeMap::new(),
-                false
-            )
-            .banner,
-            None
-        );
+        assert_eq!(decide(id(8), true, now(), std::slice::from_ref(&named), &BTreeMap::new(), false).banner, None);
         let late = now() + Duration::days(60);
-        assert_eq!(
-            decide(
-                id(7),
-                true,
-                late,
-                std::slice::from_ref(&named),
-                &BTreeMap::new(),
-                false
-            )
-            .banner,
-            None
-        );
+        assert_eq!(decide(id(7), true, late, std::slice::from_ref(&named), &BTreeMap::new(), false).banner, None);
         let mut paused = named;
         paused.enabled = false;
-        assert_eq!(
-            decide(id(7), true, now(), &[paused], &BTreeMap::new(), false).banner,
-            None
-        );
+        assert_eq!(decide(id(7), true, now(), &[paused], &BTreeMap::new(), false).banner, None);
     }
 }

@@ -2,9 +2,7 @@
 //! which target, with what outcome — logins, role and seat changes, subscription
 //! changes, superuser actions, cross-tenant attempts.
 
-use crate::ids::{
-    AuditEventId, CampaignId, InvitationId, PlatformUserId, RoleId, TenantId, UserId,
-};
+use crate::ids::{AuditEventId, CampaignId, InvitationId, PlatformUserId, RoleId, TenantId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -207,10 +205,7 @@ mod tests {
         for a in AuditAction::ALL {
             assert!(seen.insert(a.as_str()), "{a:?}");
             assert_eq!(AuditAction::parse(a.as_str()), Some(*a));
-            assert_eq!(
-                serde_json::to_string(a).unwrap(),
-                format!("\"{}\"", a.as_str())
-            );
+            assert_eq!(serde_json::to_string(a).unwrap(), format!("\"{}\"", a.as_str()));
         }
     }
 }

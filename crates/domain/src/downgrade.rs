@@ -31,24 +31,14 @@ impl DowngradePlan {
 /// first, then the other users oldest-first; invitations fill what is left,
 /// oldest-first. Everything beyond is revoked or deactivated — so the newest
 /// users go first and the owner never does.
-pub fn plan_downgrade(
-    users: &[User],
-    invitations: &[Invitation],
-    now: DateTime<Utc>,
-    limit: u32,
-) -> DowngradePlan {
+pub fn plan_downgrade(users: &[User], invitations: &[Invitation], now: DateTime<Utc>, limit: u32) -> DowngradePlan {
     let mut active: Vec<&User> = users.iter().filter(|u| u.is_active()).collect();
     active.sort_by_key(|u| (!u.is_owner(), u.created_at, u.id));
     let mut pending: Vec<&Invitation> = invitations.iter().filter(|i| i.is_pending(now)).collect();
     pending.sort_by_key(|i| (i.created_at, i.id));
 
     let limit = usize::try_from(limit).unwrap_or(usize::MAX).max(1);
-    let deactivate: Vec<UserId> = active
-        .iter()
-        .skip(limit)
-        .filter(|u| !u.is_owner())
-        .map(|u| u.id)
-        .collect();
+    let deactivate: Vec<UserId> = active.iter().skip(limit).filter(|u| !u.is_owner()).map(|u| u.id).collect();
     let kept_users = active.len().min(limit);
     let room = limit.saturating_sub(kept_users);
     let revoke = pending.iter().skip(room).map(|i| i.id).collect();
@@ -114,10 +104,7 @@ mod tests {
 
     #[test]
     fn invitations_are_revoked_before_users_lose_seats() {
-        let users = vec![
-            user(1, RoleRef::OWNER),
-            user(2, RoleRef::Builtin(BuiltinRole::Member)),
-        ];
+        let users = vec![user(1, RoleRef::OWNER), user(2, RoleRef::Builtin(BuiltinRole::Member))];
         let invitations = vec![invitation(3), invitation(4)];
         let plan = plan_downgrade(&users, &invitations, t0() + Duration::days(5), 3);
         assert!(plan.deactivate.is_empty());

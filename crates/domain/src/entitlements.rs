@@ -35,13 +35,8 @@ impl Feature {
         let t = text.trim();
         let ok = (1..=64).contains(&t.len())
             && t.starts_with(|c: char| c.is_ascii_lowercase())
-            && t.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if ok {
-            Ok(Self(t.to_owned()))
-        } else {
-            Err(FeatureError(t.chars().take(70).collect()))
-        }
+            && t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if ok { Ok(Self(t.to_owned())) } else { Err(FeatureError(t.chars().take(70).collect())) }
     }
 
     /// The name.

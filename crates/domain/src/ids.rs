@@ -152,17 +152,12 @@ mod tests {
     fn a_v4_uuid_is_refused() {
         let v4 = Uuid::parse_str("b1a3e1d2-4c4f-4a51-9a3b-0f3e6e0c7d11").unwrap();
         assert_eq!(UserId::from_uuid(v4), Err(IdError::NotV7(v4)));
-        assert!(
-            serde_json::from_str::<UserId>("\"b1a3e1d2-4c4f-4a51-9a3b-0f3e6e0c7d11\"").is_err()
-        );
+        assert!(serde_json::from_str::<UserId>("\"b1a3e1d2-4c4f-4a51-9a3b-0f3e6e0c7d11\"").is_err());
     }
 
     #[test]
     fn garbage_is_refused_with_a_clear_error() {
-        assert!(matches!(
-            TenantId::parse("not-a-uuid"),
-            Err(IdError::Malformed(_))
-        ));
+        assert!(matches!(TenantId::parse("not-a-uuid"), Err(IdError::Malformed(_))));
         assert!(matches!(TenantId::parse(""), Err(IdError::Malformed(_))));
     }
 }

@@ -117,20 +117,14 @@ impl Invitation {
     }
 
     /// Checks that the token's secret may accept this invitation at `now`.
-    pub fn check_acceptable(
-        &self,
-        secret: &SecretString,
-        now: DateTime<Utc>,
-    ) -> Result<(), InvitationError> {
+    pub fn check_acceptable(&self, secret: &SecretString, now: DateTime<Utc>) -> Result<(), InvitationError> {
         if !self.token_hash.matches(secret) {
             return Err(InvitationError::InvalidToken);
         }
         match self.status {
             InvitationStatus::Accepted { .. } => Err(InvitationError::AlreadyAccepted),
             InvitationStatus::Revoked { .. } => Err(InvitationError::Revoked),
-            InvitationStatus::Pending if now >= self.expires_at => {
-                Err(InvitationError::Expired(self.expires_at))
-            }
+            InvitationStatus::Pending if now >= self.expires_at => Err(InvitationError::Expired(self.expires_at)),
             InvitationStatus::Pending => Ok(()),
         }
     }
@@ -148,11 +142,7 @@ impl Invitation {
     }
 
     /// Revokes a pending (or expired, still unused) invitation.
-    pub fn revoke(
-        &mut self,
-        now: DateTime<Utc>,
-        reason: RevokeReason,
-    ) -> Result<(), InvitationError> {
+    pub fn revoke(&mut self, now: DateTime<Utc>, reason: RevokeReason) -> Result<(), InvitationError> {
         match self.status {
             InvitationStatus::Accepted { .. } => Err(InvitationError::AlreadyAccepted),
             InvitationStatus::Revoked { .. } => Err(InvitationError::Revoked),
@@ -212,10 +202,7 @@ mod tests {
         let mut inv = invitation();
         let user = UserId::from_uuid(uuid_v7_from_parts(2, [3; 10])).unwrap();
         inv.accept(&secret('a'), user, inv.created_at).unwrap();
-        assert_eq!(
-            inv.accept(&secret('a'), user, inv.created_at),
-            Err(InvitationError::AlreadyAccepted)
-        );
+        assert_eq!(inv.accept(&secret('a'), user, inv.created_at), Err(InvitationError::AlreadyAccepted));
         assert!(!inv.is_pending(inv.created_at));
     }
 
@@ -227,10 +214,7 @@ mod tests {
         assert!(inv.check_acceptable(&secret('a'), almost).is_ok());
         let expired = inv.created_at + Duration::days(7);
         assert!(!inv.is_pending(expired));
-        assert_eq!(
-            inv.check_acceptable(&secret('a'), expired),
-            Err(InvitationError::Expired(expired))
-        );
+        assert_eq!(inv.check_acceptable(&secret('a'), expired), Err(InvitationError::Expired(expired)));
     }
 
     #[test]
@@ -238,14 +222,8 @@ mod tests {
         let mut inv = invitation();
         let later = inv.created_at + Duration::days(6);
         inv.resend(TokenHash::of(&secret('b')), later, 7).unwrap();
-        assert_eq!(
-            inv.check_acceptable(&secret('a'), later),
-            Err(InvitationError::InvalidToken)
-        );
-        assert!(
-            inv.check_acceptable(&secret('b'), later + Duration::days(6))
-                .is_ok()
-        );
+        assert_eq!(inv.check_acceptable(&secret('a'), later), Err(InvitationError::InvalidToken));
+        assert!(inv.check_acceptable(&secret('b'), later + Duration::days(6)).is_ok());
         assert_eq!(inv.sent_count, 2);
     }
 
@@ -253,17 +231,8 @@ mod tests {
     fn a_revoked_invitation_cannot_be_accepted_resent_or_revoked_again() {
         let mut inv = invitation();
         inv.revoke(inv.created_at, RevokeReason::Admin).unwrap();
-        assert_eq!(
-            inv.check_acceptable(&secret('a'), inv.created_at),
-            Err(InvitationError::Revoked)
-        );
-        assert_eq!(
-            inv.revoke(inv.created_at, RevokeReason::Admin),
-            Err(InvitationError::Revoked)
-        );
-        assert_eq!(
-            inv.resend(TokenHash::of(&secret('b')), inv.created_at, 7),
-            Err(InvitationError::Revoked)
-        );
+        assert_eq!(inv.check_acceptable(&secret('a'), inv.created_at), Err(InvitationError::Revoked));
+        assert_eq!(inv.revoke(inv.created_at, RevokeReason::Admin), Err(InvitationError::Revoked));
+        assert_eq!(inv.resend(TokenHash::of(&secret('b')), inv.created_at, 7), Err(InvitationError::Revoked));
     }
 }

@@ -47,10 +47,7 @@ pub use ads::{AdCampaign, AdDecision, AdFormat, AdTarget};
 pub use audit::{AuditAction, AuditActor, AuditEvent, AuditOutcome, AuditTarget};
 pub use email::Email;
 pub use entitlements::{Feature, UpgradeRequired};
-pub use ids::{
-    AuditEventId, CampaignId, EntityId, IdError, InvitationId, PlatformUserId, RoleId, TenantId,
-    UserId,
-};
+pub use ids::{AuditEventId, CampaignId, EntityId, IdError, InvitationId, PlatformUserId, RoleId, TenantId, UserId};
 pub use invitation::Invitation;
 pub use money::{Currency, Money};
 pub use plan::{PlanCatalog, PlanKind};

@@ -121,14 +121,8 @@ impl Money {
             1 => frac.parse::<i64>().map_err(|_| bad())? * 10,
             _ => frac.parse().map_err(|_| bad())?,
         };
-        let cents = whole
-            .checked_mul(100)
-            .and_then(|c| c.checked_add(frac_cents))
-            .ok_or(MoneyError::Overflow)?;
-        Ok(Self::from_cents(
-            if negative { -cents } else { cents },
-            currency,
-        ))
+        let cents = whole.checked_mul(100).and_then(|c| c.checked_add(frac_cents)).ok_or(MoneyError::Overflow)?;
+        Ok(Self::from_cents(if negative { -cents } else { cents }, currency))
     }
 
     /// The amount in cents.
@@ -144,29 +138,20 @@ impl Money {
     /// `self + other`, same currency required.
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let cents = self
-            .cents
-            .checked_add(other.cents)
-            .ok_or(MoneyError::Overflow)?;
+        let cents = self.cents.checked_add(other.cents).ok_or(MoneyError::Overflow)?;
         Ok(Self::from_cents(cents, self.currency))
     }
 
     /// `self - other`, same currency required.
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let cents = self
-            .cents
-            .checked_sub(other.cents)
-            .ok_or(MoneyError::Overflow)?;
+        let cents = self.cents.checked_sub(other.cents).ok_or(MoneyError::Overflow)?;
         Ok(Self::from_cents(cents, self.currency))
     }
 
     /// `self × quantity`.
     pub fn checked_mul(self, quantity: u32) -> Result<Money, MoneyError> {
-        let cents = self
-            .cents
-            .checked_mul(i64::from(quantity))
-            .ok_or(MoneyError::Overflow)?;
+        let cents = self.cents.checked_mul(i64::from(quantity)).ok_or(MoneyError::Overflow)?;
         Ok(Self::from_cents(cents, self.currency))
     }
 
@@ -177,13 +162,8 @@ impl Money {
     }
 
     /// Sums amounts of one currency; an empty list sums to zero in `currency`.
-    pub fn sum<I: IntoIterator<Item = Money>>(
-        currency: Currency,
-        items: I,
-    ) -> Result<Money, MoneyError> {
-        items
-            .into_iter()
-            .try_fold(Money::zero(currency), Money::checked_add)
+    pub fn sum<I: IntoIterator<Item = Money>>(currency: Currency, items: I) -> Result<Money, MoneyError> {
+        items.into_iter().try_fold(Money::zero(currency), Money::checked_add)
     }
 
     fn same_currency(self, other: Money) -> Result<(), MoneyError> {
@@ -235,9 +215,7 @@ pub fn div_round_half_away(numerator: i128, denominator: i128) -> Result<i128, M
 pub fn mrr_cents(monthly_amounts: &[i64], yearly_amounts: &[i64]) -> Result<i64, MoneyError> {
     let monthly: i128 = monthly_amounts.iter().map(|&c| i128::from(c)).sum();
     let yearly: i128 = yearly_amounts.iter().map(|&c| i128::from(c)).sum();
-    let total = monthly
-        .checked_add(div_round_half_away(yearly, 12)?)
-        .ok_or(MoneyError::Overflow)?;
+    let total = monthly.checked_add(div_round_half_away(yearly, 12)?).ok_or(MoneyError::Overflow)?;
     i64::try_from(total).map_err(|_| MoneyError::Overflow)
 }
 
@@ -255,18 +233,9 @@ mod tests {
 
     #[test]
     fn decimals_parse_without_floats() {
-        assert_eq!(
-            Money::parse_decimal("49.95", Currency::EUR).unwrap(),
-            Money::eur(4995)
-        );
-        assert_eq!(
-            Money::parse_decimal("479", Currency::EUR).unwrap(),
-            Money::eur(47900)
-        );
-        assert_eq!(
-            Money::parse_decimal("-16.5", Currency::EUR).unwrap(),
-            Money::eur(-1650)
-        );
+        assert_eq!(Money::parse_decimal("49.95", Currency::EUR).unwrap(), Money::eur(4995));
+        assert_eq!(Money::parse_decimal("479", Currency::EUR).unwrap(), Money::eur(47900));
+        assert_eq!(Money::parse_decimal("-16.5", Currency::EUR).unwrap(), Money::eur(-1650));
         for bad in ["", "4.999", "1e3", "abc", ".5", "--1", "1.-2"] {
             assert!(Money::parse_decimal(bad, Currency::EUR).is_err(), "{bad}");
         }
@@ -275,27 +244,15 @@ mod tests {
     #[test]
     fn currencies_do_not_mix() {
         let usd = Money::from_cents(100, Currency::parse("usd").unwrap());
-        assert!(matches!(
-            Money::eur(1).checked_add(usd),
-            Err(MoneyError::CurrencyMismatch(..))
-        ));
+        assert!(matches!(Money::eur(1).checked_add(usd), Err(MoneyError::CurrencyMismatch(..))));
         assert!(Currency::parse("EURO").is_err());
     }
 
     #[test]
     fn overflow_is_an_error_not_a_wrong_number() {
-        assert_eq!(
-            Money::eur(i64::MAX).checked_add(Money::eur(1)),
-            Err(MoneyError::Overflow)
-        );
-        assert_eq!(
-            Money::eur(i64::MAX).checked_mul(2),
-            Err(MoneyError::Overflow)
-        );
-        assert_eq!(
-            Money::eur(i64::MIN).checked_neg(),
-            Err(MoneyError::Overflow)
-        );
+        assert_eq!(Money::eur(i64::MAX).checked_add(Money::eur(1)), Err(MoneyError::Overflow));
+        assert_eq!(Money::eur(i64::MAX).checked_mul(2), Err(MoneyError::Overflow));
+        assert_eq!(Money::eur(i64::MIN).checked_neg(), Err(MoneyError::Overflow));
     }
 
     #[test]

@@ -38,10 +38,7 @@ pub struct PasswordPolicy {
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
-        Self {
-            min_chars: 12,
-            max_chars: 1024,
-        }
+        Self { min_chars: 12, max_chars: 1024 }
     }
 }
 
@@ -54,14 +51,10 @@ impl PasswordPolicy {
             return Err(PasswordError::Blank);
         }
         if n < self.min_chars {
-            return Err(PasswordError::TooShort {
-                min: self.min_chars,
-            });
+            return Err(PasswordError::TooShort { min: self.min_chars });
         }
         if n > self.max_chars {
-            return Err(PasswordError::TooLong {
-                max: self.max_chars,
-            });
+            return Err(PasswordError::TooLong { max: self.max_chars });
         }
         Ok(())
     }
@@ -108,10 +101,7 @@ pub struct LockoutPolicy {
 
 impl Default for LockoutPolicy {
     fn default() -> Self {
-        Self {
-            max_failures: 5,
-            lock_minutes: 15,
-        }
+        Self { max_failures: 5, lock_minutes: 15 }
     }
 }
 
@@ -129,19 +119,10 @@ mod tests {
     #[test]
     fn twelve_characters_is_the_default_minimum() {
         let p = PasswordPolicy::default();
-        assert_eq!(
-            p.check(&SecretString::from("elevenchars")),
-            Err(PasswordError::TooShort { min: 12 })
-        );
+        assert_eq!(p.check(&SecretString::from("elevenchars")), Err(PasswordError::TooShort { min: 12 }));
         assert_eq!(p.check(&SecretString::from("twelve chars")), Ok(()));
-        assert_eq!(
-            p.check(&SecretString::from(" ".repeat(20))),
-            Err(PasswordError::Blank)
-        );
-        assert_eq!(
-            p.check(&SecretString::from("x".repeat(1025))),
-            Err(PasswordError::TooLong { max: 1024 })
-        );
+        assert_eq!(p.check(&SecretString::from(" ".repeat(20))), Err(PasswordError::Blank));
+        assert_eq!(p.check(&SecretString::from("x".repeat(1025))), Err(PasswordError::TooLong { max: 1024 }));
         // characters, not bytes: twelve umlauts are twelve characters
         assert_eq!(p.check(&SecretString::from("ü".repeat(12))), Ok(()));
     }

@@ -131,43 +131,27 @@ pub struct PlanCatalog {
 impl Default for PlanCatalog {
     fn default() -> Self {
         const MIB: u64 = 1024 * 1024;
-        let paid_quota = Quota {
-            requests_per_minute: 1200,
-            storage_bytes: 10 * 1024 * MIB,
-        };
+        let paid_quota = Quota { requests_per_minute: 1200, storage_bytes: 10 * 1024 * MIB };
         PlanCatalog {
             currency: Currency::EUR,
             trial_days: 14,
             trial_reminder_days: 3,
             freemium_seats: 3,
             included_seats: 3,
-            monthly: Prices {
-                base: Money::eur(4995),
-                extra_seat: Money::eur(495),
-            },
+            monthly: Prices { base: Money::eur(4995), extra_seat: Money::eur(495) },
             // 4.95 × 12 = 59.40 (DESIGN.md: extra seat 4.95 × 12 = 59.40 / year).
-            yearly: Prices {
-                base: Money::eur(47900),
-                extra_seat: Money::eur(5940),
-            },
+            yearly: Prices { base: Money::eur(47900), extra_seat: Money::eur(5940) },
             grace_days: 14,
             dunning_outcome: DunningOutcome::Freemium,
             retention_days: 30,
             minimum_charge: Money::eur(50),
             invitation_days: 7,
             trial_quota: paid_quota,
-            freemium_quota: Quota {
-                requests_per_minute: 60,
-                storage_bytes: 100 * MIB,
-            },
+            freemium_quota: Quota { requests_per_minute: 60, storage_bytes: 100 * MIB },
             standard_quota: paid_quota,
-            premium_features: [
-                Feature::custom_roles(),
-                Feature::audit_log(),
-                Feature::api_keys(),
-            ]
-            .into_iter()
-            .collect(),
+            premium_features: [Feature::custom_roles(), Feature::audit_log(), Feature::api_keys()]
+                .into_iter()
+                .collect(),
         }
     }
 }
@@ -182,9 +166,7 @@ impl PlanCatalog {
             ("yearly extra seat", self.yearly.extra_seat, true),
             ("minimum charge", self.minimum_charge, false),
         ] {
-            let bad = price.currency() != self.currency
-                || price.cents() < 0
-                || (positive && price.cents() == 0);
+            let bad = price.currency() != self.currency || price.cents() < 0 || (positive && price.cents() == 0);
             if bad {
                 return Err(CatalogError::Price(name));
             }
@@ -225,8 +207,7 @@ impl PlanCatalog {
     /// Worked example (DESIGN.md): 7 seats monthly = 4995 + (7 − 3) × 495 = 6975 cents.
     pub fn price(&self, interval: Interval, seats: u32) -> Result<Money, MoneyError> {
         let p = self.prices(interval);
-        p.base
-            .checked_add(p.extra_seat.checked_mul(self.extra_seats(seats))?)
+        p.base.checked_add(p.extra_seat.checked_mul(self.extra_seats(seats))?)
     }
 
     /// The quota of a plan.
@@ -242,11 +223,7 @@ impl PlanCatalog {
     /// the trial and standard include everything.
     pub fn entitles(&self, plan: PlanKind, feature: &Feature) -> Result<(), UpgradeRequired> {
         if plan == PlanKind::Freemium && self.premium_features.contains(feature) {
-            return Err(UpgradeRequired {
-                feature: feature.clone(),
-                current: plan,
-                unlocked_by: PlanKind::Standard,
-            });
+            return Err(UpgradeRequired { feature: feature.clone(), current: plan, unlocked_by: PlanKind::Standard });
         }
         Ok(())
     }
@@ -268,14 +245,8 @@ mod tests {
         let c = PlanCatalog::default();
         assert_eq!(c.price(Interval::Year, 3).unwrap(), Money::eur(47900));
         // 4.95 × 12 = 59.40 per extra seat and year.
-        assert_eq!(
-            c.yearly.extra_seat,
-            c.monthly.extra_seat.checked_mul(12).unwrap()
-        );
-        assert_eq!(
-            c.price(Interval::Year, 4).unwrap(),
-            Money::eur(47900 + 5940)
-        );
+        assert_eq!(c.yearly.extra_seat, c.monthly.extra_seat.checked_mul(12).unwrap());
+        assert_eq!(c.price(Interval::Year, 4).unwrap(), Money::eur(47900 + 5940));
     }
 
     #[test]
@@ -288,22 +259,11 @@ mod tests {
     #[test]
     fn freemium_lacks_premium_features_and_names_the_plan_that_unlocks_them() {
         let c = PlanCatalog::default();
-        let err = c
-            .entitles(PlanKind::Freemium, &Feature::custom_roles())
-            .unwrap_err();
+        let err = c.entitles(PlanKind::Freemium, &Feature::custom_roles()).unwrap_err();
         assert_eq!(err.unlocked_by, PlanKind::Standard);
-        assert!(
-            c.entitles(PlanKind::Trial, &Feature::custom_roles())
-                .is_ok()
-        );
-        assert!(
-            c.entitles(PlanKind::Standard, &Feature::audit_log())
-                .is_ok()
-        );
-        assert!(
-            c.entitles(PlanKind::Freemium, &Feature::parse("timesheets").unwrap())
-                .is_ok()
-        );
+        assert!(c.entitles(PlanKind::Trial, &Feature::custom_roles()).is_ok());
+        assert!(c.entitles(PlanKind::Standard, &Feature::audit_log()).is_ok());
+        assert!(c.entitles(PlanKind::Freemium, &Feature::parse("timesheets").unwrap()).is_ok());
     }
 
     #[test]
@@ -311,10 +271,7 @@ mod tests {
         let mut c = PlanCatalog::default();
         c.monthly.base = Money::eur(0);
         assert_eq!(c.validate(), Err(CatalogError::Price("monthly base")));
-        let c = PlanCatalog {
-            trial_reminder_days: 14,
-            ..PlanCatalog::default()
-        };
+        let c = PlanCatalog { trial_reminder_days: 14, ..PlanCatalog::default() };
         assert_eq!(c.validate(), Err(CatalogError::Reminder));
         assert!(PlanCatalog::default().validate().is_ok());
     }

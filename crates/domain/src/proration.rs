@@ -105,57 +105,29 @@ pub struct ChargePreview {
 
 impl ChargePreview {
     /// A change that costs nothing now and applies at `effective_at`.
-    pub fn scheduled(
-        currency: Currency,
-        proration_date: DateTime<Utc>,
-        effective_at: DateTime<Utc>,
-    ) -> Self {
-        Self {
-            lines: Vec::new(),
-            total: Money::zero(currency),
-            proration_date,
-            effective_at,
-        }
+    pub fn scheduled(currency: Currency, proration_date: DateTime<Utc>, effective_at: DateTime<Utc>) -> Self {
+        Self { lines: Vec::new(), total: Money::zero(currency), proration_date, effective_at }
     }
 
-    fn from_lines(
-        currency: Currency,
-        lines: Vec<ChargeLine>,
-        at: DateTime<Utc>,
-    ) -> Result<Self, MoneyError> {
+    fn from_lines(currency: Currency, lines: Vec<ChargeLine>, at: DateTime<Utc>) -> Result<Self, MoneyError> {
         let total = Money::sum(currency, lines.iter().map(|l| l.amount))?;
-        Ok(Self {
-            lines,
-            total,
-            proration_date: at,
-            effective_at: at,
-        })
+        Ok(Self { lines, total, proration_date: at, effective_at: at })
     }
 }
 
 /// Checks that `at` lies inside `period` (a preview made for an earlier period is stale).
 pub fn check_proration_date(period: &Period, at: DateTime<Utc>) -> Result<(), ProrationError> {
     if at >= period.end() {
-        return Err(ProrationError::PreviewExpired {
-            period_end: period.end(),
-        });
+        return Err(ProrationError::PreviewExpired { period_end: period.end() });
     }
     if at < period.start() {
-        return Err(ProrationError::BeforePeriod {
-            at,
-            period_start: period.start(),
-        });
+        return Err(ProrationError::BeforePeriod { at, period_start: period.start() });
     }
     Ok(())
 }
 
 /// `round(unit × quantity × remaining_seconds / period_seconds)`, halves away from zero.
-pub fn prorated(
-    unit: Money,
-    quantity: u32,
-    period: &Period,
-    at: DateTime<Utc>,
-) -> Result<Money, ProrationError> {
+pub fn prorated(unit: Money, quantity: u32, period: &Period, at: DateTime<Utc>) -> Result<Money, ProrationError> {
     let numerator = i128::from(unit.cents())
         .checked_mul(i128::from(quantity))
         .and_then(|n| n.checked_mul(i128::from(period.remaining_seconds(at))))
@@ -217,15 +189,7 @@ pub fn seat_increase(
     at: DateTime<Utc>,
 ) -> Result<ChargePreview, ProrationError> {
     let unit = catalog.prices(interval).extra_seat;
-    let lines = quantity_change_lines(
-        LineItem::ExtraSeats,
-        interval,
-        unit,
-        old_extra,
-        new_extra,
-        period,
-        at,
-    )?;
+    let lines = quantity_change_lines(LineItem::ExtraSeats, interval, unit, old_extra, new_extra, period, at)?;
     Ok(ChargePreview::from_lines(catalog.currency, lines, at)?)
 }
 
@@ -290,15 +254,7 @@ pub fn interval_change_now(
     let old = catalog.prices(from);
     let extra = catalog.extra_seats(seats);
     let mut lines = quantity_change_lines(LineItem::Base, from, old.base, 1, 0, period, at)?;
-    lines.extend(quantity_change_lines(
-        LineItem::ExtraSeats,
-        from,
-        old.extra_seat,
-        extra,
-        0,
-        period,
-        at,
-    )?);
+    lines.extend(quantity_change_lines(LineItem::ExtraSeats, from, old.extra_seat, extra, 0, period, at)?);
     lines.extend(full_period_lines(catalog, to, seats, at)?);
     Ok(ChargePreview::from_lines(catalog.currency, lines, at)?)
 }
@@ -318,15 +274,9 @@ pub struct Settlement {
 pub fn settle(total: Money, minimum_charge: Money) -> Settlement {
     let zero = Money::zero(total.currency());
     if total.cents() >= minimum_charge.cents() && total.cents() > 0 {
-        Settlement {
-            charge_now: total,
-            carry_over: zero,
-        }
+        Settlement { charge_now: total, carry_over: zero }
     } else {
-        Settlement {
-            charge_now: zero,
-            carry_over: total,
-        }
+        Settlement { charge_now: zero, carry_over: total }
     }
 }
 
@@ -349,15 +299,7 @@ mod tests {
     #[test]
     fn zero_to_one_extra_seat_costs_165_cents() {
         // 495 × 1 × 10/30 = 165 exactly; no credit line because the old quantity is 0.
-        let p = seat_increase(
-            &PlanCatalog::default(),
-            Interval::Month,
-            0,
-            1,
-            &november(),
-            at(21),
-        )
-        .unwrap();
+        let p = seat_increase(&PlanCatalog::default(), Interval::Month, 0, 1, &november(), at(21)).unwrap();
         assert_eq!(p.lines.len(), 1);
         assert_eq!(p.total, Money::eur(165));
     }
@@ -365,15 +307,7 @@ mod tests {
     #[test]
     fn one_to_two_extra_seats_is_minus_165_plus_330() {
         // credit −495 × 1 × 1/3 = −165; charge 495 × 2 × 1/3 = 330; total 165.
-        let p = seat_increase(
-            &PlanCatalog::default(),
-            Interval::Month,
-            1,
-            2,
-            &november(),
-            at(21),
-        )
-        .unwrap();
+        let p = seat_increase(&PlanCatalog::default(), Interval::Month, 1, 2, &november(), at(21)).unwrap();
         let amounts: Vec<i64> = p.lines.iter().map(|l| l.amount.cents()).collect();
         assert_eq!(amounts, vec![-165, 330]);
         assert_eq!(p.total, Money::eur(165));
@@ -386,8 +320,7 @@ mod tests {
         // yearly in full: 47900 + 4 × 5940 = 71660                   → +71660
         // total: 71660 − 2325 = 69335
         let c = PlanCatalog::default();
-        let p = interval_change_now(&c, Interval::Month, Interval::Year, 7, &november(), at(21))
-            .unwrap();
+        let p = interval_change_now(&c, Interval::Month, Interval::Year, 7, &november(), at(21)).unwrap();
         let amounts: Vec<i64> = p.lines.iter().map(|l| l.amount.cents()).collect();
         assert_eq!(amounts, vec![-1665, -660, 47900, 23760]);
         let credit: i64 = amounts.iter().filter(|a| **a < 0).sum();
@@ -395,35 +328,17 @@ mod tests {
         assert_eq!(p.total, Money::eur(69335));
         // the new yearly period starts at the change
         assert_eq!(p.lines[2].period.start(), at(21));
-        assert_eq!(
-            p.lines[2].period.end(),
-            Utc.with_ymd_and_hms(2027, 11, 21, 0, 0, 0).unwrap()
-        );
+        assert_eq!(p.lines[2].period.end(), Utc.with_ymd_and_hms(2027, 11, 21, 0, 0, 0).unwrap());
     }
 
     #[test]
     fn a_proration_date_after_the_period_is_an_expired_preview() {
         let end = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
-        let err = seat_increase(
-            &PlanCatalog::default(),
-            Interval::Month,
-            0,
-            1,
-            &november(),
-            end,
-        )
-        .unwrap_err();
+        let err = seat_increase(&PlanCatalog::default(), Interval::Month, 0, 1, &november(), end).unwrap_err();
         assert_eq!(err, ProrationError::PreviewExpired { period_end: end });
         let before = Utc.with_ymd_and_hms(2026, 10, 31, 0, 0, 0).unwrap();
         assert!(matches!(
-            seat_increase(
-                &PlanCatalog::default(),
-                Interval::Month,
-                0,
-                1,
-                &november(),
-                before
-            ),
+            seat_increase(&PlanCatalog::default(), Interval::Month, 0, 1, &november(), before),
             Err(ProrationError::BeforePeriod { .. })
         ));
     }
@@ -449,26 +364,11 @@ mod tests {
     #[test]
     fn small_invoices_carry_over_to_the_next_one() {
         let min = Money::eur(50);
-        assert_eq!(
-            settle(Money::eur(49), min),
-            Settlement {
-                charge_now: Money::eur(0),
-                carry_over: Money::eur(49)
-            }
-        );
-        assert_eq!(
-            settle(Money::eur(50), min),
-            Settlement {
-                charge_now: Money::eur(50),
-                carry_over: Money::eur(0)
-            }
-        );
+        assert_eq!(settle(Money::eur(49), min), Settlement { charge_now: Money::eur(0), carry_over: Money::eur(49) });
+        assert_eq!(settle(Money::eur(50), min), Settlement { charge_now: Money::eur(50), carry_over: Money::eur(0) });
         assert_eq!(
             settle(Money::eur(-100), min),
-            Settlement {
-                charge_now: Money::eur(0),
-                carry_over: Money::eur(-100)
-            }
+            Settlement { charge_now: Money::eur(0), carry_over: Money::eur(-100) }
         );
     }
 

@@ -44,18 +44,10 @@ pub struct StorageQuotaExceeded {
 }
 
 /// Whether `requested` more bytes fit next to `used` under `quota`.
-pub fn check_storage(
-    quota: &Quota,
-    used: u64,
-    requested: u64,
-) -> Result<u64, StorageQuotaExceeded> {
+pub fn check_storage(quota: &Quota, used: u64, requested: u64) -> Result<u64, StorageQuotaExceeded> {
     match used.checked_add(requested) {
         Some(total) if total <= quota.storage_bytes => Ok(total),
-        _ => Err(StorageQuotaExceeded {
-            used,
-            requested,
-            limit: quota.storage_bytes,
-        }),
+        _ => Err(StorageQuotaExceeded { used, requested, limit: quota.storage_bytes }),
     }
 }
 
@@ -65,38 +57,16 @@ mod tests {
 
     #[test]
     fn an_override_replaces_only_what_it_names() {
-        let q = Quota {
-            requests_per_minute: 60,
-            storage_bytes: 100,
-        };
-        let o = QuotaOverride {
-            requests_per_minute: Some(600),
-            storage_bytes: None,
-        };
-        assert_eq!(
-            q.with_override(&o),
-            Quota {
-                requests_per_minute: 600,
-                storage_bytes: 100
-            }
-        );
+        let q = Quota { requests_per_minute: 60, storage_bytes: 100 };
+        let o = QuotaOverride { requests_per_minute: Some(600), storage_bytes: None };
+        assert_eq!(q.with_override(&o), Quota { requests_per_minute: 600, storage_bytes: 100 });
     }
 
     #[test]
     fn storage_up_to_the_limit_fits_and_one_byte_more_does_not() {
-        let q = Quota {
-            requests_per_minute: 60,
-            storage_bytes: 100,
-        };
+        let q = Quota { requests_per_minute: 60, storage_bytes: 100 };
         assert_eq!(check_storage(&q, 60, 40), Ok(100));
-        assert_eq!(
-            check_storage(&q, 60, 41),
-            Err(StorageQuotaExceeded {
-                used: 60,
-                requested: 41,
-                limit: 100
-            })
-        );
+        assert_eq!(check_storage(&q, 60, 41), Err(StorageQuotaExceeded { used: 60, requested: 41, limit: 100 }));
         assert!(check_storage(&q, u64::MAX, 1).is_err());
     }
 }

@@ -186,9 +186,7 @@ impl PermissionSet {
 
     /// The permissions in index order.
     pub fn iter(&self) -> impl Iterator<Item = Permission> + '_ {
-        (0..MAX_PERMISSIONS)
-            .filter_map(|i| u8::try_from(i).ok().map(Permission))
-            .filter(|p| self.contains(*p))
+        (0..MAX_PERMISSIONS).filter_map(|i| u8::try_from(i).ok().map(Permission)).filter(|p| self.contains(*p))
     }
 }
 
@@ -210,8 +208,7 @@ impl PermissionName {
         let part_ok = |p: &str| {
             (1..=32).contains(&p.len())
                 && p.starts_with(|c: char| c.is_ascii_lowercase())
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         };
         match t.split_once(':') {
             Some((r, a)) if part_ok(r) && part_ok(a) => Ok(Self(t.to_owned())),
@@ -263,13 +260,8 @@ pub enum BuiltinRole {
 
 impl BuiltinRole {
     /// All built-in roles, most powerful first.
-    pub const ALL: [BuiltinRole; 5] = [
-        BuiltinRole::Owner,
-        BuiltinRole::Admin,
-        BuiltinRole::Manager,
-        BuiltinRole::Member,
-        BuiltinRole::Viewer,
-    ];
+    pub const ALL: [BuiltinRole; 5] =
+        [BuiltinRole::Owner, BuiltinRole::Admin, BuiltinRole::Manager, BuiltinRole::Member, BuiltinRole::Viewer];
 
     /// The stable name (`owner`, `admin`, ...).
     pub fn as_str(self) -> &'static str {
@@ -284,9 +276,7 @@ impl BuiltinRole {
 
     /// Parses a built-in role name.
     pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str().eq_ignore_ascii_case(text.trim()))
+        Self::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(text.trim()))
     }
 
     fn slot(self) -> usize {
@@ -319,9 +309,7 @@ impl RoleRef {
         if let Some(b) = BuiltinRole::parse(text) {
             return Ok(RoleRef::Builtin(b));
         }
-        RoleId::parse(text)
-            .map(RoleRef::Custom)
-            .map_err(|_| RbacError::UnknownRole(text.chars().take(70).collect()))
+        RoleId::parse(text).map(RoleRef::Custom).map_err(|_| RbacError::UnknownRole(text.chars().take(70).collect()))
     }
 
     /// Whether this is the owner role.
@@ -360,9 +348,7 @@ impl RoleName {
     pub fn parse(text: &str) -> Result<Self, RbacError> {
         let t = text.trim();
         if t.is_empty() || t.chars().count() > 50 || t.chars().any(char::is_control) {
-            return Err(RbacError::RoleName(
-                "use 1 to 50 printable characters".into(),
-            ));
+            return Err(RbacError::RoleName("use 1 to 50 printable characters".into()));
         }
         if BuiltinRole::parse(t).is_some() {
             return Err(RbacError::RoleName(format!("`{t}` is a built-in role")));
@@ -431,8 +417,7 @@ impl PolicyBuilder {
         if self.policy.by_name.contains_key(parsed.as_str()) {
             return Err(RbacError::DuplicatePermission(parsed.0));
         }
-        let index =
-            u8::try_from(self.policy.names.len()).map_err(|_| RbacError::TooManyPermissions)?;
+        let index = u8::try_from(self.policy.names.len()).map_err(|_| RbacError::TooManyPermissions)?;
         let p = Permission(index);
         self.policy.by_name.insert(parsed.0.clone(), p);
         self.policy.names.push(parsed);
@@ -470,19 +455,12 @@ impl Policy {
         let admin = all.difference(&owner_only);
         let reader = PermissionSet::of(&[TENANT_READ, USERS_READ, BILLING_READ, ADS_VIEW]);
         let manager = reader.union(&PermissionSet::of(&[USAGE_READ]));
-        Policy {
-            names,
-            by_name,
-            roles: [all, admin, manager, reader, reader],
-            owner_only,
-        }
+        Policy { names, by_name, roles: [all, admin, manager, reader, reader], owner_only }
     }
 
     /// Starts from [`Policy::standard`] to register product permissions.
     pub fn builder() -> PolicyBuilder {
-        PolicyBuilder {
-            policy: Self::standard(),
-        }
+        PolicyBuilder { policy: Self::standard() }
     }
 
     /// Looks up a registered permission by name.
@@ -495,18 +473,12 @@ impl Policy {
 
     /// The name of a permission.
     pub fn name(&self, p: Permission) -> &str {
-        self.names
-            .get(p.index())
-            .map(PermissionName::as_str)
-            .unwrap_or("unknown:permission")
+        self.names.get(p.index()).map(PermissionName::as_str).unwrap_or("unknown:permission")
     }
 
     /// Every registered permission with its name, in index order.
     pub fn all(&self) -> impl Iterator<Item = (Permission, &str)> + '_ {
-        self.names
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| u8::try_from(i).ok().map(|i| (Permission(i), n.as_str())))
+        self.names.iter().enumerate().filter_map(|(i, n)| u8::try_from(i).ok().map(|i| (Permission(i), n.as_str())))
     }
 
     /// Permissions of a built-in role.
@@ -563,18 +535,10 @@ mod tests {
         Policy::builder()
             .permission(
                 "timesheets:read",
-                &[
-                    BuiltinRole::Admin,
-                    BuiltinRole::Manager,
-                    BuiltinRole::Member,
-                    BuiltinRole::Viewer,
-                ],
+                &[BuiltinRole::Admin, BuiltinRole::Manager, BuiltinRole::Member, BuiltinRole::Viewer],
             )
             .unwrap()
-            .permission(
-                "timesheets:approve",
-                &[BuiltinRole::Admin, BuiltinRole::Manager],
-            )
+            .permission("timesheets:approve", &[BuiltinRole::Admin, BuiltinRole::Manager])
             .unwrap()
             .build()
     }
@@ -596,11 +560,7 @@ mod tests {
         let viewer = p.builtin(BuiltinRole::Viewer);
         for (name, perm) in builtin::ALL {
             let read_only = name.ends_with(":read") || name == "ads:view";
-            assert_eq!(
-                viewer.contains(perm),
-                read_only && name != "audit:read" && name != "usage:read",
-                "{name}"
-            );
+            assert_eq!(viewer.contains(perm), read_only && name != "audit:read" && name != "usage:read", "{name}");
         }
     }
 
@@ -610,9 +570,7 @@ mod tests {
         let approve = p.permission("timesheets:approve").unwrap();
         assert!(p.builtin(BuiltinRole::Manager).contains(approve));
         assert!(!p.builtin(BuiltinRole::Member).contains(approve));
-        let names = p
-            .validate_custom(&["timesheets:approve".into(), "users:read".into()])
-            .unwrap();
+        let names = p.validate_custom(&["timesheets:approve".into(), "users:read".into()]).unwrap();
         let role = CustomRole {
             id: RoleId::parse("01936b2e-0000-7000-8000-000000000001").unwrap(),
             tenant_id: TenantId::parse("01936b2e-0000-7000-8000-000000000002").unwrap(),
@@ -629,52 +587,28 @@ mod tests {
     fn custom_roles_refuse_unknown_malformed_and_owner_only_permissions() {
         let p = Policy::standard();
         assert_eq!(p.validate_custom(&[]), Err(RbacError::EmptyRole));
-        assert!(matches!(
-            p.validate_custom(&["timesheets:approve".into()]),
-            Err(RbacError::UnknownPermission(_))
-        ));
-        assert!(matches!(
-            p.validate_custom(&["Users Read".into()]),
-            Err(RbacError::MalformedPermission(_))
-        ));
-        assert!(matches!(
-            p.validate_custom(&["tenant:delete".into()]),
-            Err(RbacError::ReservedPermission(_))
-        ));
-        assert!(matches!(
-            RoleName::parse("Admin"),
-            Err(RbacError::RoleName(_))
-        ));
+        assert!(matches!(p.validate_custom(&["timesheets:approve".into()]), Err(RbacError::UnknownPermission(_))));
+        assert!(matches!(p.validate_custom(&["Users Read".into()]), Err(RbacError::MalformedPermission(_))));
+        assert!(matches!(p.validate_custom(&["tenant:delete".into()]), Err(RbacError::ReservedPermission(_))));
+        assert!(matches!(RoleName::parse("Admin"), Err(RbacError::RoleName(_))));
     }
 
     #[test]
     fn registration_refuses_duplicates_and_overflow() {
-        assert!(matches!(
-            Policy::builder().permission("users:read", &[]),
-            Err(RbacError::DuplicatePermission(_))
-        ));
+        assert!(matches!(Policy::builder().permission("users:read", &[]), Err(RbacError::DuplicatePermission(_))));
         let mut b = Policy::builder();
         for i in 0..(MAX_PERMISSIONS - builtin::ALL.len()) {
             b = b.permission(&format!("p{i}:x"), &[]).unwrap();
         }
-        assert_eq!(
-            b.permission("one:more", &[]).unwrap_err(),
-            RbacError::TooManyPermissions
-        );
+        assert_eq!(b.permission("one:more", &[]).unwrap_err(), RbacError::TooManyPermissions);
     }
 
     #[test]
     fn role_refs_parse_from_names_and_ids() {
-        assert_eq!(
-            RoleRef::parse("Admin").unwrap(),
-            RoleRef::Builtin(BuiltinRole::Admin)
-        );
+        assert_eq!(RoleRef::parse("Admin").unwrap(), RoleRef::Builtin(BuiltinRole::Admin));
         let id = "01936b2e-0000-7000-8000-000000000001";
         assert_eq!(RoleRef::parse(id).unwrap().to_string(), id);
-        assert!(matches!(
-            RoleRef::parse("superuser"),
-            Err(RbacError::UnknownRole(_))
-        ));
+        assert!(matches!(RoleRef::parse("superuser"), Err(RbacError::UnknownRole(_))));
     }
 
     proptest! {

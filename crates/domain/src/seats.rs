@@ -30,9 +30,7 @@ impl Seats {
         } else if n > i64::from(MAX_SEATS) {
             Err(SeatsError::TooMany(n))
         } else {
-            u32::try_from(n)
-                .map(Self)
-                .map_err(|_| SeatsError::TooMany(n))
+            u32::try_from(n).map(Self).map_err(|_| SeatsError::TooMany(n))
         }
     }
     /// The count.
@@ -105,25 +103,13 @@ pub struct SeatLimitReached {
 }
 
 /// Whether `additional` more used seats fit under `limit`.
-pub fn ensure_room(
-    usage: SeatUsage,
-    limit: SeatLimit,
-    additional: u32,
-) -> Result<(), SeatLimitReached> {
+pub fn ensure_room(usage: SeatUsage, limit: SeatLimit, additional: u32) -> Result<(), SeatLimitReached> {
     let Some(licensed) = limit.cap() else {
         return Ok(());
     };
     let used = usage.used();
     let wanted = used.saturating_add(additional);
-    if wanted <= licensed {
-        Ok(())
-    } else {
-        Err(SeatLimitReached {
-            licensed,
-            used,
-            missing: wanted - licensed,
-        })
-    }
+    if wanted <= licensed { Ok(()) } else { Err(SeatLimitReached { licensed, used, missing: wanted - licensed }) }
 }
 
 #[cfg(test)]
@@ -140,18 +126,11 @@ mod tests {
 
     #[test]
     fn the_owner_and_pending_invitations_count_as_used_seats() {
-        let usage = SeatUsage {
-            active_users: 2,
-            pending_invitations: 1,
-        };
+        let usage = SeatUsage { active_users: 2, pending_invitations: 1 };
         assert_eq!(usage.used(), 3);
         assert_eq!(
             ensure_room(usage, SeatLimit::Capped(3), 1),
-            Err(SeatLimitReached {
-                licensed: 3,
-                used: 3,
-                missing: 1
-            })
+            Err(SeatLimitReached { licensed: 3, used: 3, missing: 1 })
         );
         assert_eq!(ensure_room(usage, SeatLimit::Capped(4), 1), Ok(()));
         assert_eq!(ensure_room(usage, SeatLimit::Uncapped, 1000), Ok(()));
@@ -159,15 +138,8 @@ mod tests {
 
     #[test]
     fn the_refusal_says_how_many_seats_are_missing() {
-        let err = ensure_room(
-            SeatUsage {
-                active_users: 5,
-                pending_invitations: 0,
-            },
-            SeatLimit::Capped(3),
-            1,
-        )
-        .unwrap_err();
+        let err =
+            ensure_room(SeatUsage { active_users: 5, pending_invitations: 0 }, SeatLimit::Capped(3), 1).unwrap_err();
         assert_eq!(err.missing, 3);
         assert!(err.to_string().contains("3 more seat(s) needed"));
     }

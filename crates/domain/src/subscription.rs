@@ -183,13 +183,7 @@ pub struct PaidPlan {
 
 impl PaidPlan {
     fn fresh(interval: Interval, seats: u32, period: Period) -> Self {
-        Self {
-            interval,
-            seats,
-            seats_next_period: seats,
-            interval_next_period: interval,
-            period,
-        }
+        Self { interval, seats, seats_next_period: seats, interval_next_period: interval, period }
     }
 
     /// The seats new invitations are checked against: the lower of now and next
@@ -276,16 +270,18 @@ impl SubscriptionState {
     /// The billing state under any suspension or deletion request.
     fn billing(&self) -> &SubscriptionState {
         match self {
-            SubscriptionState::Suspended { resume, .. }
-            | SubscriptionState::PendingDeletion { resume, .. } => resume.billing(),
+            SubscriptionState::Suspended { resume, .. } | SubscriptionState::PendingDeletion { resume, .. } => {
+                resume.billing()
+            }
             other => other,
         }
     }
 
     fn billing_mut(&mut self) -> &mut SubscriptionState {
         match self {
-            SubscriptionState::Suspended { resume, .. }
-            | SubscriptionState::PendingDeletion { resume, .. } => resume.billing_mut(),
+            SubscriptionState::Suspended { resume, .. } | SubscriptionState::PendingDeletion { resume, .. } => {
+                resume.billing_mut()
+            }
             other => other,
         }
     }
@@ -498,10 +494,30 @@ pub enum PlanChoice {
     Standard(Interval),
 }
 
+/// When a plan chosen during the trial takes effect.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanTiming {
+    /// Now: during the trial, the trial ends early and the first period is
+    /// charged at once (what "subscribe" does in Cashier or Stripe's `trial_end=now`).
+    #[default]
+    Now,
+    /// At the trial end: only the interval (or "continue free") used at
+    /// conversion is set; nothing is charged now.
+    AtTrialEnd,
+}
+
 /// What a plan request would do.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PlanChange {
+    /// During the trial: end it now and start the paid plan (a full period charged).
+    ConvertTrialNow {
+        /// Interval.
+        interval: Interval,
+        /// Seats: the included seats, or the used seats if more.
+        seats: u32,
+    },
     /// During the trial: convert to this interval at the trial end.
     TrialInterval {
         /// The interval.
@@ -581,22 +597,13 @@ impl Subscription {
         let trial = Period::new(now, now + Duration::days(i64::from(catalog.trial_days)))?;
         let sub = Self {
             tenant_id,
-            state: SubscriptionState::Trialing {
-                trial,
-                interval_after: Interval::Month,
-                continue_free: false,
-            },
+            state: SubscriptionState::Trialing { trial, interval_after: Interval::Month, continue_free: false },
             payment_method_on_file: false,
             provider: None,
             provider_synced_at: None,
             timer_checked_at: None,
         };
-        Ok((
-            sub,
-            SubscriptionEvent::TrialStarted {
-                ends_at: trial.end(),
-            },
-        ))
+        Ok((sub, SubscriptionEvent::TrialStarted { ends_at: trial.end() }))
     }
 
     /// A subscription that starts on freemium (e.g. a tenant the superuser creates without a trial).
@@ -660,10 +667,7 @@ impl Subscription {
 
     /// Whether users of the tenant may use the service (not suspended, not pending deletion).
     pub fn allows_access(&self) -> bool {
-        !matches!(
-            self.state,
-            SubscriptionState::Suspended { .. } | SubscriptionState::PendingDeletion { .. }
-        )
+        !matches!(self.state, SubscriptionState::Suspended { .. } | SubscriptionState::PendingDeletion { .. })
     }
 
     /// Whether the tenant sees ads.
@@ -676,12 +680,7 @@ impl Subscription {
         match self.state.billing() {
             SubscriptionState::Trialing { .. } => SeatLimit::Uncapped,
             SubscriptionState::Freemium { .. } => SeatLimit::Capped(catalog.freemium_seats),
-            other => SeatLimit::Capped(
-                other
-                    .paid()
-                    .map(PaidPlan::seat_cap)
-                    .unwrap_or(catalog.freemium_seats),
-            ),
+            other => SeatLimit::Capped(other.paid().map(PaidPlan::seat_cap).unwrap_or(catalog.freemium_seats)),
         }
     }
 
@@ -689,9 +688,7 @@ impl Subscription {
     pub fn seats(&self, catalog: &PlanCatalog) -> (Option<u32>, Option<u32>) {
         match self.state.billing() {
             SubscriptionState::Trialing { .. } => (None, None),
-            SubscriptionState::Freemium { .. } => {
-                (Some(catalog.freemium_seats), Some(catalog.freemium_seats))
-            }
+            SubscriptionState::Freemium { .. } => (Some(catalog.freemium_seats), Some(catalog.freemium_seats)),
             other => match other.paid() {
                 Some(p) => (Some(p.seats), Some(p.seats_next_period)),
                 None => (None, None),
@@ -701,26 +698,21 @@ impl Subscription {
 
     /// The price per period now (paid plan only).
     pub fn price(&self, catalog: &PlanCatalog) -> Option<Money> {
-        self.paid_plan()
-            .and_then(|p| catalog.price(p.interval, p.seats).ok())
+        self.paid_plan().and_then(|p| catalog.price(p.interval, p.seats).ok())
     }
 
     /// The price of the next period, reflecting scheduled changes; `None` when
     /// nothing will be billed (freemium, cancellation at period end).
     pub fn next_invoice(&self, catalog: &PlanCatalog) -> Option<(DateTime<Utc>, Money)> {
         match self.state.billing() {
-            SubscriptionState::Trialing {
-                trial,
-                interval_after,
-                continue_free: false,
-            } if self.payment_method_on_file => catalog
-                .price(*interval_after, catalog.included_seats)
-                .ok()
-                .map(|m| (trial.end(), m)),
-            SubscriptionState::Active(p) | SubscriptionState::PastDue { plan: p, .. } => catalog
-                .price(p.interval_next_period, p.seats_next_period)
-                .ok()
-                .map(|m| (p.period.end(), m)),
+            SubscriptionState::Trialing { trial, interval_after, continue_free: false }
+                if self.payment_method_on_file =>
+            {
+                catalog.price(*interval_after, catalog.included_seats).ok().map(|m| (trial.end(), m))
+            }
+            SubscriptionState::Active(p) | SubscriptionState::PastDue { plan: p, .. } => {
+                catalog.price(p.interval_next_period, p.seats_next_period).ok().map(|m| (p.period.end(), m))
+            }
             _ => None,
         }
     }
@@ -729,10 +721,9 @@ impl Subscription {
     /// per period, for paid plans that will renew or are being collected.
     pub fn recurring_amount(&self, catalog: &PlanCatalog) -> Option<(Money, Interval)> {
         match self.state.billing() {
-            SubscriptionState::Active(p) | SubscriptionState::PastDue { plan: p, .. } => catalog
-                .price(p.interval, p.seats)
-                .ok()
-                .map(|m| (m, p.interval)),
+            SubscriptionState::Active(p) | SubscriptionState::PastDue { plan: p, .. } => {
+                catalog.price(p.interval, p.seats).ok().map(|m| (m, p.interval))
+            }
             _ => None,
         }
     }
@@ -746,18 +737,12 @@ impl Subscription {
             SubscriptionState::Suspended { .. } => None,
             SubscriptionState::Trialing { trial, .. } => {
                 let reminder = trial.end() - Duration::days(i64::from(catalog.trial_reminder_days));
-                Some(if reminder_sent {
-                    trial.end() + PROVIDER_SLACK
-                } else {
-                    reminder
-                })
+                Some(if reminder_sent { trial.end() + PROVIDER_SLACK } else { reminder })
             }
             SubscriptionState::Active(p) | SubscriptionState::CancelingAtPeriodEnd(p) => {
                 Some(p.period.end() + PROVIDER_SLACK)
             }
-            SubscriptionState::PastDue { since, .. } => {
-                Some(*since + Duration::days(i64::from(catalog.grace_days)))
-            }
+            SubscriptionState::PastDue { since, .. } => Some(*since + Duration::days(i64::from(catalog.grace_days))),
             SubscriptionState::Freemium { .. } => None,
         };
         match (due, self.timer_checked_at) {
@@ -769,11 +754,7 @@ impl Subscription {
     // ----- guards --------------------------------------------------------
 
     fn ensure_active_tenant(&self) -> Result<(), SubscriptionError> {
-        if self.allows_access() {
-            Ok(())
-        } else {
-            Err(SubscriptionError::TenantInactive(self.status()))
-        }
+        if self.allows_access() { Ok(()) } else { Err(SubscriptionError::TenantInactive(self.status())) }
     }
 
     // ----- trial ---------------------------------------------------------
@@ -781,13 +762,8 @@ impl Subscription {
     /// The trial rule (DESIGN.md "Trial end"): converts to standard when a
     /// payment method is on file and the admin did not choose to continue free.
     pub fn trial_converts(&self) -> bool {
-        matches!(
-            self.state.billing(),
-            SubscriptionState::Trialing {
-                continue_free: false,
-                ..
-            }
-        ) && self.payment_method_on_file
+        matches!(self.state.billing(), SubscriptionState::Trialing { continue_free: false, .. })
+            && self.payment_method_on_file
     }
 
     /// Ends the trial by the local rule at `now` (≥ the trial end): standard with
@@ -799,12 +775,7 @@ impl Subscription {
         catalog: &PlanCatalog,
     ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         let converts = self.trial_converts();
-        let SubscriptionState::Trialing {
-            trial,
-            interval_after,
-            ..
-        } = self.state.billing()
-        else {
+        let SubscriptionState::Trialing { trial, interval_after, .. } = self.state.billing() else {
             return Err(SubscriptionError::NotTrialing);
         };
         if now < trial.end() {
@@ -814,14 +785,11 @@ impl Subscription {
         if converts {
             let seats = used.max(catalog.included_seats);
             let period = Period::starting(end, interval)?;
-            *self.state.billing_mut() =
-                SubscriptionState::Active(PaidPlan::fresh(interval, seats, period));
+            *self.state.billing_mut() = SubscriptionState::Active(PaidPlan::fresh(interval, seats, period));
             Ok(vec![SubscriptionEvent::TrialConverted { interval, seats }])
         } else {
             *self.state.billing_mut() = SubscriptionState::Freemium { since: end };
-            Ok(vec![SubscriptionEvent::EnteredFreemium {
-                reason: FreemiumReason::TrialEnded,
-            }])
+            Ok(vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::TrialEnded }])
         }
     }
 
@@ -829,10 +797,7 @@ impl Subscription {
     pub fn continue_free(&mut self) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         self.ensure_active_tenant()?;
         match self.state.billing_mut() {
-            SubscriptionState::Trialing {
-                continue_free: true,
-                ..
-            } => Err(SubscriptionError::Unchanged),
+            SubscriptionState::Trialing { continue_free: true, .. } => Err(SubscriptionError::Unchanged),
             SubscriptionState::Trialing { continue_free, .. } => {
                 *continue_free = true;
                 Ok(vec![SubscriptionEvent::ContinueFreeChosen])
@@ -865,33 +830,17 @@ impl Subscription {
         proration::check_proration_date(&plan.period, at)?;
         let n = target.get();
         if n < catalog.included_seats {
-            return Err(SubscriptionError::BelowIncludedSeats {
-                minimum: catalog.included_seats,
-            });
+            return Err(SubscriptionError::BelowIncludedSeats { minimum: catalog.included_seats });
         }
         if n < used {
-            return Err(SubscriptionError::BelowUsedSeats {
-                requested: n,
-                used,
-                missing: used - n,
-            });
+            return Err(SubscriptionError::BelowUsedSeats { requested: n, used, missing: used - n });
         }
         let old_extra = catalog.extra_seats(plan.seats);
         if n > plan.seats {
             let new_extra = catalog.extra_seats(n);
-            let preview = proration::seat_increase(
-                catalog,
-                plan.interval,
-                old_extra,
-                new_extra,
-                &plan.period,
-                at,
-            )?;
+            let preview = proration::seat_increase(catalog, plan.interval, old_extra, new_extra, &plan.period, at)?;
             return Ok(SeatQuote {
-                change: SeatChange::Increase {
-                    from: plan.seats,
-                    to: n,
-                },
+                change: SeatChange::Increase { from: plan.seats, to: n },
                 preview,
                 extra_seats: (old_extra, new_extra),
             });
@@ -902,17 +851,9 @@ impl Subscription {
         let change = if n == plan.seats {
             SeatChange::CancelReduction
         } else {
-            SeatChange::ScheduleReduction {
-                from: plan.seats,
-                to: n,
-                effective_at: plan.period.end(),
-            }
+            SeatChange::ScheduleReduction { from: plan.seats, to: n, effective_at: plan.period.end() }
         };
-        let effective = if n == plan.seats {
-            at
-        } else {
-            plan.period.end()
-        };
+        let effective = if n == plan.seats { at } else { plan.period.end() };
         Ok(SeatQuote {
             change,
             preview: ChargePreview::scheduled(catalog.currency, at, effective),
@@ -921,10 +862,7 @@ impl Subscription {
     }
 
     /// Applies a quote made by [`Self::quote_seats`] on this same state.
-    pub fn apply_seats(
-        &mut self,
-        quote: &SeatQuote,
-    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn apply_seats(&mut self, quote: &SeatQuote) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         let plan = match self.state.billing_mut() {
             SubscriptionState::Active(p) | SubscriptionState::CancelingAtPeriodEnd(p) => p,
             SubscriptionState::PastDue { .. } => return Err(SubscriptionError::PaymentPastDue),
@@ -936,17 +874,9 @@ impl Subscription {
                 plan.seats_next_period = to;
                 vec![SubscriptionEvent::SeatsIncreased { from, to }]
             }
-            SeatChange::ScheduleReduction {
-                from,
-                to,
-                effective_at,
-            } => {
+            SeatChange::ScheduleReduction { from, to, effective_at } => {
                 plan.seats_next_period = to;
-                vec![SubscriptionEvent::SeatReductionScheduled {
-                    from,
-                    to,
-                    effective_at,
-                }]
+                vec![SubscriptionEvent::SeatReductionScheduled { from, to, effective_at }]
             }
             SeatChange::CancelReduction => {
                 plan.seats_next_period = plan.seats;
@@ -961,53 +891,36 @@ impl Subscription {
     pub fn quote_plan(
         &self,
         choice: PlanChoice,
+        timing: PlanTiming,
         used: u32,
         at: DateTime<Utc>,
         catalog: &PlanCatalog,
     ) -> Result<PlanQuote, SubscriptionError> {
         self.ensure_active_tenant()?;
         let scheduled = |effective_at| ChargePreview::scheduled(catalog.currency, at, effective_at);
-        let quote = |change, resumes, preview| {
-            Ok(PlanQuote {
-                change,
-                resumes,
-                preview,
-            })
-        };
+        let quote = |change, resumes, preview| Ok(PlanQuote { change, resumes, preview });
         match (self.state.billing(), choice) {
-            (
-                SubscriptionState::Trialing {
-                    trial,
-                    interval_after,
-                    continue_free,
-                },
-                PlanChoice::Standard(i),
-            ) => {
+            (SubscriptionState::Trialing { .. }, PlanChoice::Standard(interval)) if timing == PlanTiming::Now => {
+                if !self.payment_method_on_file {
+                    return Err(SubscriptionError::PaymentMethodRequired);
+                }
+                let seats = used.max(catalog.included_seats);
+                let preview = proration::new_period(catalog, interval, seats, at)?;
+                quote(PlanChange::ConvertTrialNow { interval, seats }, false, preview)
+            }
+            (SubscriptionState::Trialing { trial, interval_after, continue_free }, PlanChoice::Standard(i)) => {
                 if *interval_after == i && !continue_free {
                     return Err(SubscriptionError::Unchanged);
                 }
-                quote(
-                    PlanChange::TrialInterval { interval: i },
-                    false,
-                    scheduled(trial.end()),
-                )
+                quote(PlanChange::TrialInterval { interval: i }, false, scheduled(trial.end()))
             }
-            (
-                SubscriptionState::Trialing {
-                    trial,
-                    continue_free,
-                    ..
-                },
-                PlanChoice::Freemium,
-            ) => {
+            (SubscriptionState::Trialing { trial, continue_free, .. }, PlanChoice::Freemium) => {
                 if *continue_free {
                     return Err(SubscriptionError::Unchanged);
                 }
                 quote(PlanChange::TrialContinueFree, false, scheduled(trial.end()))
             }
-            (SubscriptionState::Freemium { .. }, PlanChoice::Freemium) => {
-                Err(SubscriptionError::Unchanged)
-            }
+            (SubscriptionState::Freemium { .. }, PlanChoice::Freemium) => Err(SubscriptionError::Unchanged),
             (SubscriptionState::Freemium { .. }, PlanChoice::Standard(interval)) => {
                 if !self.payment_method_on_file {
                     return Err(SubscriptionError::PaymentMethodRequired);
@@ -1017,19 +930,13 @@ impl Subscription {
                 quote(PlanChange::StartPaid { interval, seats }, false, preview)
             }
             (SubscriptionState::PastDue { .. }, _) => Err(SubscriptionError::PaymentPastDue),
-            (SubscriptionState::Active(p), PlanChoice::Freemium) => quote(
-                PlanChange::CancelAtPeriodEnd {
-                    effective_at: p.period.end(),
-                },
-                false,
-                scheduled(p.period.end()),
-            ),
+            (SubscriptionState::Active(p), PlanChoice::Freemium) => {
+                quote(PlanChange::CancelAtPeriodEnd { effective_at: p.period.end() }, false, scheduled(p.period.end()))
+            }
             (SubscriptionState::CancelingAtPeriodEnd(_), PlanChoice::Freemium) => {
                 Err(SubscriptionError::AlreadyCanceling)
             }
-            (SubscriptionState::Active(p), PlanChoice::Standard(to)) => {
-                Self::quote_interval(p, to, false, at, catalog)
-            }
+            (SubscriptionState::Active(p), PlanChoice::Standard(to)) => Self::quote_interval(p, to, false, at, catalog),
             (SubscriptionState::CancelingAtPeriodEnd(p), PlanChoice::Standard(to)) => {
                 Self::quote_interval(p, to, true, at, catalog)
             }
@@ -1056,32 +963,15 @@ impl Subscription {
             }
         } else if to == Interval::Year {
             // Monthly → yearly takes effect now (DESIGN.md "Interval change").
-            let preview =
-                proration::interval_change_now(catalog, p.interval, to, p.seats, &p.period, at)?;
-            (
-                PlanChange::IntervalNow {
-                    from: p.interval,
-                    to,
-                },
-                preview,
-            )
+            let preview = proration::interval_change_now(catalog, p.interval, to, p.seats, &p.period, at)?;
+            (PlanChange::IntervalNow { from: p.interval, to }, preview)
         } else if p.interval_next_period == to {
             return Err(SubscriptionError::Unchanged);
         } else {
             // Yearly → monthly is scheduled for the end of the yearly period.
-            (
-                PlanChange::IntervalAtPeriodEnd {
-                    to,
-                    effective_at: p.period.end(),
-                },
-                scheduled(p.period.end()),
-            )
+            (PlanChange::IntervalAtPeriodEnd { to, effective_at: p.period.end() }, scheduled(p.period.end()))
         };
-        Ok(PlanQuote {
-            change,
-            resumes,
-            preview,
-        })
+        Ok(PlanQuote { change, resumes, preview })
     }
 
     /// Applies a quote made by [`Self::quote_plan`] on this same state, at `at`.
@@ -1101,11 +991,7 @@ impl Subscription {
         }
         match (state, quote.change) {
             (
-                SubscriptionState::Trialing {
-                    interval_after,
-                    continue_free,
-                    ..
-                },
+                SubscriptionState::Trialing { interval_after, continue_free, .. },
                 PlanChange::TrialInterval { interval },
             ) => {
                 *interval_after = interval;
@@ -1116,29 +1002,19 @@ impl Subscription {
                 *continue_free = true;
                 events.push(SubscriptionEvent::ContinueFreeChosen);
             }
-            (
-                state @ SubscriptionState::Freemium { .. },
-                PlanChange::StartPaid { interval, seats },
-            ) => {
-                *state = SubscriptionState::Active(PaidPlan::fresh(
-                    interval,
-                    seats,
-                    Period::starting(at, interval)?,
-                ));
+            (state @ SubscriptionState::Trialing { .. }, PlanChange::ConvertTrialNow { interval, seats }) => {
+                *state = SubscriptionState::Active(PaidPlan::fresh(interval, seats, Period::starting(at, interval)?));
+                events.push(SubscriptionEvent::TrialConverted { interval, seats });
+            }
+            (state @ SubscriptionState::Freemium { .. }, PlanChange::StartPaid { interval, seats }) => {
+                *state = SubscriptionState::Active(PaidPlan::fresh(interval, seats, Period::starting(at, interval)?));
                 events.push(SubscriptionEvent::Upgraded { interval, seats });
             }
             (SubscriptionState::Active(p), PlanChange::IntervalNow { from, to }) => {
-                *p = PaidPlan::fresh(
-                    to,
-                    p.seats_next_period.max(p.seats),
-                    Period::starting(at, to)?,
-                );
+                *p = PaidPlan::fresh(to, p.seats_next_period.max(p.seats), Period::starting(at, to)?);
                 events.push(SubscriptionEvent::IntervalChanged { from, to });
             }
-            (
-                SubscriptionState::Active(p),
-                PlanChange::IntervalAtPeriodEnd { to, effective_at },
-            ) => {
+            (SubscriptionState::Active(p), PlanChange::IntervalAtPeriodEnd { to, effective_at }) => {
                 p.interval_next_period = to;
                 events.push(SubscriptionEvent::IntervalChangeScheduled { to, effective_at });
             }
@@ -1146,10 +1022,7 @@ impl Subscription {
                 p.interval_next_period = p.interval;
                 events.push(SubscriptionEvent::IntervalChangeCancelled);
             }
-            (
-                state @ SubscriptionState::Active(_),
-                PlanChange::CancelAtPeriodEnd { effective_at },
-            ) => {
+            (state @ SubscriptionState::Active(_), PlanChange::CancelAtPeriodEnd { effective_at }) => {
                 if let SubscriptionState::Active(p) = state {
                     *state = SubscriptionState::CancelingAtPeriodEnd(*p);
                 }
@@ -1164,10 +1037,7 @@ impl Subscription {
     /// Cancel (DESIGN.md "Cancellation"): a paid plan falls back to freemium at
     /// the period end; during the trial it means "continue free"; while past due
     /// it ends now (no more retries).
-    pub fn cancel(
-        &mut self,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn cancel(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         self.ensure_active_tenant()?;
         match self.state.billing_mut() {
             SubscriptionState::Trialing { .. } => self.continue_free(),
@@ -1181,9 +1051,7 @@ impl Subscription {
             }
             state @ SubscriptionState::PastDue { .. } => {
                 *state = SubscriptionState::Freemium { since: now };
-                Ok(vec![SubscriptionEvent::EnteredFreemium {
-                    reason: FreemiumReason::Canceled,
-                }])
+                Ok(vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::Canceled }])
             }
             SubscriptionState::CancelingAtPeriodEnd(_) => Err(SubscriptionError::AlreadyCanceling),
             other => Err(SubscriptionError::NotOnPaidPlan(other.status())),
@@ -1204,15 +1072,8 @@ impl Subscription {
     /// Maps the provider's view onto the local state. Stale snapshots (older than
     /// the last applied) change nothing; applying the same snapshot twice changes
     /// nothing the second time.
-    pub fn apply_snapshot(
-        &mut self,
-        snap: &ProviderSnapshot,
-        catalog: &PlanCatalog,
-    ) -> Vec<SubscriptionEvent> {
-        if self
-            .provider_synced_at
-            .is_some_and(|t| snap.observed_at < t)
-        {
+    pub fn apply_snapshot(&mut self, snap: &ProviderSnapshot, catalog: &PlanCatalog) -> Vec<SubscriptionEvent> {
+        if self.provider_synced_at.is_some_and(|t| snap.observed_at < t) {
             return Vec::new();
         }
         self.provider_synced_at = Some(snap.observed_at);
@@ -1232,36 +1093,22 @@ impl Subscription {
         let next = match snap.status {
             ProviderStatus::Trialing => {
                 let continue_free = snap.cancel_at_period_end;
-                SubscriptionState::Trialing {
-                    trial: snap.period,
-                    interval_after: snap.interval,
-                    continue_free,
-                }
+                SubscriptionState::Trialing { trial: snap.period, interval_after: snap.interval, continue_free }
             }
             ProviderStatus::Active | ProviderStatus::PastDue => {
                 let local = before.paid().copied();
                 match &before {
-                    SubscriptionState::Trialing { .. } => {
-                        events.push(SubscriptionEvent::TrialConverted {
-                            interval: remote_plan.interval,
-                            seats: remote_plan.seats,
-                        })
-                    }
-                    SubscriptionState::Freemium { .. } => {
-                        events.push(SubscriptionEvent::Upgraded {
-                            interval: remote_plan.interval,
-                            seats: remote_plan.seats,
-                        })
-                    }
+                    SubscriptionState::Trialing { .. } => events.push(SubscriptionEvent::TrialConverted {
+                        interval: remote_plan.interval,
+                        seats: remote_plan.seats,
+                    }),
+                    SubscriptionState::Freemium { .. } => events
+                        .push(SubscriptionEvent::Upgraded { interval: remote_plan.interval, seats: remote_plan.seats }),
                     _ => {}
                 }
                 if let Some(old) = local {
-                    if remote_plan.period.start() > old.period.start()
-                        && remote_plan.interval == old.interval
-                    {
-                        events.push(SubscriptionEvent::Renewed {
-                            period: remote_plan.period,
-                        });
+                    if remote_plan.period.start() > old.period.start() && remote_plan.interval == old.interval {
+                        events.push(SubscriptionEvent::Renewed { period: remote_plan.period });
                         if remote_plan.seats < old.seats {
                             events.push(SubscriptionEvent::SeatReductionApplied {
                                 from: old.seats,
@@ -1269,15 +1116,10 @@ impl Subscription {
                             });
                         }
                     } else if remote_plan.interval != old.interval {
-                        events.push(SubscriptionEvent::IntervalChanged {
-                            from: old.interval,
-                            to: remote_plan.interval,
-                        });
+                        events
+                            .push(SubscriptionEvent::IntervalChanged { from: old.interval, to: remote_plan.interval });
                     } else if remote_plan.seats > old.seats {
-                        events.push(SubscriptionEvent::SeatsIncreased {
-                            from: old.seats,
-                            to: remote_plan.seats,
-                        });
+                        events.push(SubscriptionEvent::SeatsIncreased { from: old.seats, to: remote_plan.seats });
                     }
                 }
                 match snap.status {
@@ -1289,27 +1131,18 @@ impl Subscription {
                                 snap.observed_at
                             }
                         };
-                        SubscriptionState::PastDue {
-                            plan: remote_plan,
-                            since,
-                        }
+                        SubscriptionState::PastDue { plan: remote_plan, since }
                     }
                     _ if snap.cancel_at_period_end => {
                         if !matches!(before, SubscriptionState::CancelingAtPeriodEnd(_)) {
-                            events.push(SubscriptionEvent::CancelScheduled {
-                                effective_at: remote_plan.period.end(),
-                            });
+                            events.push(SubscriptionEvent::CancelScheduled { effective_at: remote_plan.period.end() });
                         }
                         SubscriptionState::CancelingAtPeriodEnd(remote_plan)
                     }
                     _ => {
                         match &before {
-                            SubscriptionState::PastDue { .. } => {
-                                events.push(SubscriptionEvent::PaymentRecovered)
-                            }
-                            SubscriptionState::CancelingAtPeriodEnd(_) => {
-                                events.push(SubscriptionEvent::CancelRevoked)
-                            }
+                            SubscriptionState::PastDue { .. } => events.push(SubscriptionEvent::PaymentRecovered),
+                            SubscriptionState::CancelingAtPeriodEnd(_) => events.push(SubscriptionEvent::CancelRevoked),
                             _ => {}
                         }
                         SubscriptionState::Active(remote_plan)
@@ -1325,9 +1158,7 @@ impl Subscription {
                         _ => FreemiumReason::Canceled,
                     };
                     events.push(SubscriptionEvent::EnteredFreemium { reason });
-                    SubscriptionState::Freemium {
-                        since: snap.observed_at,
-                    }
+                    SubscriptionState::Freemium { since: snap.observed_at }
                 }
             },
         };
@@ -1337,16 +1168,8 @@ impl Subscription {
             && !suspended_or_deleting;
         *state = next;
         if dunning_suspends {
-            let inner = std::mem::replace(
-                &mut self.state,
-                SubscriptionState::Freemium {
-                    since: snap.observed_at,
-                },
-            );
-            self.state = SubscriptionState::Suspended {
-                since: snap.observed_at,
-                resume: Box::new(inner),
-            };
+            let inner = std::mem::replace(&mut self.state, SubscriptionState::Freemium { since: snap.observed_at });
+            self.state = SubscriptionState::Suspended { since: snap.observed_at, resume: Box::new(inner) };
             events.push(SubscriptionEvent::Suspended);
         }
         events
@@ -1367,9 +1190,7 @@ impl Subscription {
             return Err(SubscriptionError::NotDue(due));
         }
         *self.state.billing_mut() = SubscriptionState::Freemium { since: now };
-        let mut events = vec![SubscriptionEvent::EnteredFreemium {
-            reason: FreemiumReason::PaymentFailed,
-        }];
+        let mut events = vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::PaymentFailed }];
         if catalog.dunning_outcome == DunningOutcome::Suspend && self.allows_access() {
             events.extend(self.suspend(now)?);
         }
@@ -1377,10 +1198,7 @@ impl Subscription {
     }
 
     /// A cancellation reached its period end → freemium.
-    pub fn end_canceled_period(
-        &mut self,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn end_canceled_period(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         let SubscriptionState::CancelingAtPeriodEnd(p) = self.state.billing() else {
             return Err(SubscriptionError::NotOnPaidPlan(self.billing_status()));
         };
@@ -1389,30 +1207,20 @@ impl Subscription {
         }
         let since = p.period.end();
         *self.state.billing_mut() = SubscriptionState::Freemium { since };
-        Ok(vec![SubscriptionEvent::EnteredFreemium {
-            reason: FreemiumReason::Canceled,
-        }])
+        Ok(vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::Canceled }])
     }
 
     /// The superuser puts the tenant on freemium now.
-    pub fn force_freemium(
-        &mut self,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn force_freemium(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         if matches!(self.state.billing(), SubscriptionState::Freemium { .. }) {
             return Err(SubscriptionError::Unchanged);
         }
         *self.state.billing_mut() = SubscriptionState::Freemium { since: now };
-        Ok(vec![SubscriptionEvent::EnteredFreemium {
-            reason: FreemiumReason::Platform,
-        }])
+        Ok(vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::Platform }])
     }
 
     /// The superuser extends (or shortens) a running trial to end at `ends_at`.
-    pub fn set_trial_end(
-        &mut self,
-        ends_at: DateTime<Utc>,
-    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn set_trial_end(&mut self, ends_at: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         let SubscriptionState::Trialing { trial, .. } = self.state.billing_mut() else {
             return Err(SubscriptionError::NotTrialing);
         };
@@ -1423,22 +1231,13 @@ impl Subscription {
     // ----- lifecycle -----------------------------------------------------------
 
     /// Suspends the tenant (superuser, or dunning by configuration).
-    pub fn suspend(
-        &mut self,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn suspend(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         match self.state {
             SubscriptionState::Suspended { .. } => Err(SubscriptionError::AlreadySuspended),
-            SubscriptionState::PendingDeletion { .. } => {
-                Err(SubscriptionError::TenantInactive(self.status()))
-            }
+            SubscriptionState::PendingDeletion { .. } => Err(SubscriptionError::TenantInactive(self.status())),
             _ => {
-                let inner =
-                    std::mem::replace(&mut self.state, SubscriptionState::Freemium { since: now });
-                self.state = SubscriptionState::Suspended {
-                    since: now,
-                    resume: Box::new(inner),
-                };
+                let inner = std::mem::replace(&mut self.state, SubscriptionState::Freemium { since: now });
+                self.state = SubscriptionState::Suspended { since: now, resume: Box::new(inner) };
                 Ok(vec![SubscriptionEvent::Suspended])
             }
         }
@@ -1448,12 +1247,8 @@ impl Subscription {
     pub fn unsuspend(&mut self) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         match &mut self.state {
             SubscriptionState::Suspended { resume, .. } => {
-                let inner = std::mem::replace(
-                    resume.as_mut(),
-                    SubscriptionState::Freemium {
-                        since: DateTime::UNIX_EPOCH,
-                    },
-                );
+                let inner =
+                    std::mem::replace(resume.as_mut(), SubscriptionState::Freemium { since: DateTime::UNIX_EPOCH });
                 self.state = inner;
                 Ok(vec![SubscriptionEvent::Resumed])
             }
@@ -1473,25 +1268,15 @@ impl Subscription {
         }
         let purge_at = now + Duration::days(i64::from(catalog.retention_days));
         let inner = std::mem::replace(&mut self.state, SubscriptionState::Freemium { since: now });
-        self.state = SubscriptionState::PendingDeletion {
-            requested_at: now,
-            purge_at,
-            resume: Box::new(inner),
-        };
+        self.state = SubscriptionState::PendingDeletion { requested_at: now, purge_at, resume: Box::new(inner) };
         Ok(vec![SubscriptionEvent::DeletionRequested { purge_at }])
     }
 
     /// Cancels a deletion request before the purge.
-    pub fn cancel_deletion(
-        &mut self,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+    pub fn cancel_deletion(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         match &mut self.state {
-            SubscriptionState::PendingDeletion {
-                purge_at, resume, ..
-            } if now < *purge_at => {
-                let inner =
-                    std::mem::replace(resume.as_mut(), SubscriptionState::Freemium { since: now });
+            SubscriptionState::PendingDeletion { purge_at, resume, .. } if now < *purge_at => {
+                let inner = std::mem::replace(resume.as_mut(), SubscriptionState::Freemium { since: now });
                 self.state = inner;
                 Ok(vec![SubscriptionEvent::DeletionCancelled])
             }
@@ -1544,28 +1329,16 @@ mod tests {
         assert_eq!(s.seat_limit(&catalog()), SeatLimit::Uncapped);
         // reminder 3 days before the end
         assert_eq!(s.next_due_at(&catalog(), false), Some(t(11, 12)));
-        assert_eq!(
-            s.next_due_at(&catalog(), true),
-            Some(t(11, 15) + PROVIDER_SLACK)
-        );
+        assert_eq!(s.next_due_at(&catalog(), true), Some(t(11, 15) + PROVIDER_SLACK));
     }
 
     #[test]
     fn a_trial_with_a_payment_method_converts_with_max_of_three_and_used_seats() {
         let (mut s, _) = Subscription::start_trial(tenant(), t(11, 1), &catalog()).unwrap();
-        assert_eq!(
-            s.end_trial(t(11, 14), 5, &catalog()),
-            Err(SubscriptionError::NotDue(t(11, 15)))
-        );
+        assert_eq!(s.end_trial(t(11, 14), 5, &catalog()), Err(SubscriptionError::NotDue(t(11, 15))));
         s.payment_method_added();
         let ev = s.end_trial(t(11, 15), 5, &catalog()).unwrap();
-        assert_eq!(
-            ev,
-            vec![SubscriptionEvent::TrialConverted {
-                interval: Interval::Month,
-                seats: 5
-            }]
-        );
+        assert_eq!(ev, vec![SubscriptionEvent::TrialConverted { interval: Interval::Month, seats: 5 }]);
         assert_eq!(s.seats(&catalog()), (Some(5), Some(5)));
         assert_eq!(s.current_period().unwrap().start(), t(11, 15));
 
@@ -1581,21 +1354,12 @@ mod tests {
         s.end_trial(t(11, 15), 5, &catalog()).unwrap();
         assert_eq!(s.status(), SubscriptionStatus::Freemium);
 
-        let (mut chose_free, _) =
-            Subscription::start_trial(tenant(), t(11, 1), &catalog()).unwrap();
+        let (mut chose_free, _) = Subscription::start_trial(tenant(), t(11, 1), &catalog()).unwrap();
         chose_free.payment_method_added();
         chose_free.continue_free().unwrap();
-        assert_eq!(
-            chose_free.continue_free(),
-            Err(SubscriptionError::Unchanged)
-        );
+        assert_eq!(chose_free.continue_free(), Err(SubscriptionError::Unchanged));
         let ev = chose_free.end_trial(t(11, 15), 1, &catalog()).unwrap();
-        assert_eq!(
-            ev,
-            vec![SubscriptionEvent::EnteredFreemium {
-                reason: FreemiumReason::TrialEnded
-            }]
-        );
+        assert_eq!(ev, vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::TrialEnded }]);
     }
 
     #[test]
@@ -1626,8 +1390,7 @@ mod tests {
             extra_seats: 2,
             extra_seats_next_period: 2,
             interval_next_period: Interval::Month,
-            period: Period::new(t(12, 1), Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap())
-                .unwrap(),
+            period: Period::new(t(12, 1), Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap()).unwrap(),
             cancel_at_period_end: false,
             observed_at: t(12, 1),
         };
@@ -1641,20 +1404,13 @@ mod tests {
         let s = active(7);
         assert_eq!(
             s.quote_seats(seats(4), 6, t(11, 21), &catalog()),
-            Err(SubscriptionError::BelowUsedSeats {
-                requested: 4,
-                used: 6,
-                missing: 2
-            })
+            Err(SubscriptionError::BelowUsedSeats { requested: 4, used: 6, missing: 2 })
         );
         assert_eq!(
             s.quote_seats(seats(2), 1, t(11, 21), &catalog()),
             Err(SubscriptionError::BelowIncludedSeats { minimum: 3 })
         );
-        assert_eq!(
-            s.quote_seats(seats(7), 1, t(11, 21), &catalog()),
-            Err(SubscriptionError::Unchanged)
-        );
+        assert_eq!(s.quote_seats(seats(7), 1, t(11, 21), &catalog()), Err(SubscriptionError::Unchanged));
     }
 
     #[test]
@@ -1662,23 +1418,14 @@ mod tests {
         let s = active(4);
         assert!(matches!(
             s.quote_seats(seats(5), 4, t(12, 1), &catalog()),
-            Err(SubscriptionError::Proration(
-                ProrationError::PreviewExpired { .. }
-            ))
+            Err(SubscriptionError::Proration(ProrationError::PreviewExpired { .. }))
         ));
     }
 
     #[test]
     fn monthly_to_yearly_happens_now_and_moves_the_billing_date() {
         let mut s = active(7);
-        let q = s
-            .quote_plan(
-                PlanChoice::Standard(Interval::Year),
-                7,
-                t(11, 21),
-                &catalog(),
-            )
-            .unwrap();
+        let q = s.quote_plan(PlanChoice::Standard(Interval::Year), PlanTiming::Now, 7, t(11, 21), &catalog()).unwrap();
         assert_eq!(q.preview.total, Money::eur(69335));
         s.apply_plan(&q, t(11, 21)).unwrap();
         let p = s.paid_plan().unwrap();
@@ -1689,54 +1436,50 @@ mod tests {
     #[test]
     fn yearly_to_monthly_waits_for_the_end_of_the_yearly_period() {
         let mut s = active(3);
-        let q = s
-            .quote_plan(
-                PlanChoice::Standard(Interval::Year),
-                3,
-                t(11, 21),
-                &catalog(),
-            )
-            .unwrap();
+        let q = s.quote_plan(PlanChoice::Standard(Interval::Year), PlanTiming::Now, 3, t(11, 21), &catalog()).unwrap();
         s.apply_plan(&q, t(11, 21)).unwrap();
-        let q = s
-            .quote_plan(
-                PlanChoice::Standard(Interval::Month),
-                3,
-                t(11, 22),
-                &catalog(),
-            )
-            .unwrap();
+        let q = s.quote_plan(PlanChoice::Standard(Interval::Month), PlanTiming::Now, 3, t(11, 22), &catalog()).unwrap();
         assert_eq!(q.preview.total, Money::eur(0));
         s.apply_plan(&q, t(11, 22)).unwrap();
         let p = s.paid_plan().unwrap();
-        assert_eq!(
-            (p.interval, p.interval_next_period),
-            (Interval::Year, Interval::Month)
-        );
+        assert_eq!((p.interval, p.interval_next_period), (Interval::Year, Interval::Month));
         assert_eq!(s.next_invoice(&catalog()).unwrap().1, Money::eur(4995));
+    }
+
+    #[test]
+    fn subscribing_during_the_trial_converts_now_and_choosing_for_the_trial_end_does_not() {
+        let (mut s, _) = Subscription::start_trial(tenant(), t(11, 1), &catalog()).unwrap();
+        assert_eq!(
+            s.quote_plan(PlanChoice::Standard(Interval::Month), PlanTiming::Now, 1, t(11, 3), &catalog()),
+            Err(SubscriptionError::PaymentMethodRequired)
+        );
+        let later = s
+            .quote_plan(PlanChoice::Standard(Interval::Year), PlanTiming::AtTrialEnd, 1, t(11, 3), &catalog())
+            .unwrap();
+        assert_eq!(later.preview.total, Money::eur(0));
+        assert_eq!(later.preview.effective_at, t(11, 15));
+        s.apply_plan(&later, t(11, 3)).unwrap();
+        assert_eq!(s.interval(), Some(Interval::Year));
+        s.payment_method_added();
+        let now =
+            s.quote_plan(PlanChoice::Standard(Interval::Month), PlanTiming::Now, 4, t(11, 3), &catalog()).unwrap();
+        // 4 used seats: 4995 + 1 × 495 = 5490
+        assert_eq!(now.preview.total, Money::eur(5490));
+        s.apply_plan(&now, t(11, 3)).unwrap();
+        assert_eq!(s.status(), SubscriptionStatus::Active);
+        assert_eq!(s.seats(&catalog()), (Some(4), Some(4)));
+        assert_eq!(s.current_period().unwrap().start(), t(11, 3));
     }
 
     #[test]
     fn upgrading_from_freemium_needs_a_payment_method() {
         let mut s = Subscription::start_freemium(tenant(), t(11, 1));
         assert_eq!(
-            s.quote_plan(
-                PlanChoice::Standard(Interval::Month),
-                2,
-                t(11, 2),
-                &catalog()
-            ),
+            s.quote_plan(PlanChoice::Standard(Interval::Month), PlanTiming::Now, 2, t(11, 2), &catalog()),
             Err(SubscriptionError::PaymentMethodRequired)
         );
         s.payment_method_added();
-        let q = s
-            .quote_plan(
-                PlanChoice::Standard(Interval::Month),
-                2,
-                t(11, 2),
-                &catalog(),
-            )
-            .unwrap();
+        let q = s.quote_plan(PlanChoice::Standard(Interval::Month), PlanTiming::Now, 2, t(11, 2), &catalog()).unwrap();
         assert_eq!(q.preview.total, Money::eur(4995));
         s.apply_plan(&q, t(11, 2)).unwrap();
         assert_eq!(s.status(), SubscriptionStatus::Active);
@@ -1747,26 +1490,13 @@ mod tests {
         let mut s = active(3);
         s.cancel(t(11, 10)).unwrap();
         assert_eq!(s.status(), SubscriptionStatus::CancelingAtPeriodEnd);
-        assert_eq!(
-            s.cancel(t(11, 10)),
-            Err(SubscriptionError::AlreadyCanceling)
-        );
-        let q = s
-            .quote_plan(
-                PlanChoice::Standard(Interval::Month),
-                3,
-                t(11, 11),
-                &catalog(),
-            )
-            .unwrap();
+        assert_eq!(s.cancel(t(11, 10)), Err(SubscriptionError::AlreadyCanceling));
+        let q = s.quote_plan(PlanChoice::Standard(Interval::Month), PlanTiming::Now, 3, t(11, 11), &catalog()).unwrap();
         assert_eq!(q.change, PlanChange::Resume);
         s.apply_plan(&q, t(11, 11)).unwrap();
         assert_eq!(s.status(), SubscriptionStatus::Active);
         s.cancel(t(11, 12)).unwrap();
-        assert_eq!(
-            s.end_canceled_period(t(11, 30)),
-            Err(SubscriptionError::NotDue(t(12, 1)))
-        );
+        assert_eq!(s.end_canceled_period(t(11, 30)), Err(SubscriptionError::NotDue(t(12, 1))));
         s.end_canceled_period(t(12, 1)).unwrap();
         assert_eq!(s.status(), SubscriptionStatus::Freemium);
     }
@@ -1784,23 +1514,14 @@ mod tests {
             cancel_at_period_end: false,
             observed_at: t(11, 2),
         };
-        assert_eq!(
-            s.apply_snapshot(&snap, &catalog()),
-            vec![SubscriptionEvent::BecamePastDue]
-        );
+        assert_eq!(s.apply_snapshot(&snap, &catalog()), vec![SubscriptionEvent::BecamePastDue]);
         assert!(s.allows_access());
         assert_eq!(s.next_due_at(&catalog(), false), Some(t(11, 16)));
-        assert!(matches!(
-            s.expire_grace(t(11, 15), &catalog()),
-            Err(SubscriptionError::NotDue(_))
-        ));
+        assert!(matches!(s.expire_grace(t(11, 15), &catalog()), Err(SubscriptionError::NotDue(_))));
         // paying while past due restores everything
         snap.status = ProviderStatus::Active;
         snap.observed_at = t(11, 3);
-        assert_eq!(
-            s.apply_snapshot(&snap, &catalog()),
-            vec![SubscriptionEvent::PaymentRecovered]
-        );
+        assert_eq!(s.apply_snapshot(&snap, &catalog()), vec![SubscriptionEvent::PaymentRecovered]);
         // a stale past-due snapshot delivered late changes nothing
         snap.status = ProviderStatus::PastDue;
         snap.observed_at = t(11, 2);
@@ -1810,12 +1531,7 @@ mod tests {
         snap.observed_at = t(11, 4);
         s.apply_snapshot(&snap, &catalog());
         let ev = s.expire_grace(t(11, 18), &catalog()).unwrap();
-        assert_eq!(
-            ev,
-            vec![SubscriptionEvent::EnteredFreemium {
-                reason: FreemiumReason::PaymentFailed
-            }]
-        );
+        assert_eq!(ev, vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::PaymentFailed }]);
     }
 
     #[test]
@@ -1823,10 +1539,7 @@ mod tests {
         let mut c = catalog();
         c.dunning_outcome = DunningOutcome::Suspend;
         let mut s = active(3);
-        s.state = SubscriptionState::PastDue {
-            plan: *s.paid_plan().unwrap(),
-            since: t(11, 2),
-        };
+        s.state = SubscriptionState::PastDue { plan: *s.paid_plan().unwrap(), since: t(11, 2) };
         s.expire_grace(t(11, 16), &c).unwrap();
         assert_eq!(s.status(), SubscriptionStatus::Suspended);
         assert_eq!(s.billing_status(), SubscriptionStatus::Freemium);
@@ -1837,14 +1550,8 @@ mod tests {
         let mut s = active(4);
         s.suspend(t(11, 3)).unwrap();
         assert!(!s.allows_access());
-        assert_eq!(
-            s.suspend(t(11, 3)),
-            Err(SubscriptionError::AlreadySuspended)
-        );
-        assert!(matches!(
-            s.quote_seats(seats(5), 1, t(11, 4), &catalog()),
-            Err(SubscriptionError::TenantInactive(_))
-        ));
+        assert_eq!(s.suspend(t(11, 3)), Err(SubscriptionError::AlreadySuspended));
+        assert!(matches!(s.quote_seats(seats(5), 1, t(11, 4), &catalog()), Err(SubscriptionError::TenantInactive(_))));
         s.unsuspend().unwrap();
         assert_eq!(s.status(), SubscriptionStatus::Active);
 
@@ -1854,10 +1561,7 @@ mod tests {
         s.cancel_deletion(t(11, 6)).unwrap();
         assert_eq!(s.seats(&catalog()).0, Some(4));
         s.request_deletion(t(11, 7), &catalog()).unwrap();
-        assert_eq!(
-            s.cancel_deletion(t(12, 7)),
-            Err(SubscriptionError::NoDeletionToCancel)
-        );
+        assert_eq!(s.cancel_deletion(t(12, 7)), Err(SubscriptionError::NoDeletionToCancel));
     }
 
     #[test]
@@ -1875,10 +1579,7 @@ mod tests {
         };
         assert_eq!(
             s.apply_snapshot(&snap, &catalog()),
-            vec![SubscriptionEvent::TrialConverted {
-                interval: Interval::Month,
-                seats: 4
-            }]
+            vec![SubscriptionEvent::TrialConverted { interval: Interval::Month, seats: 4 }]
         );
         let once = s.clone();
         assert!(s.apply_snapshot(&snap, &catalog()).is_empty());
@@ -1901,9 +1602,9 @@ mod tests {
                 let before = s.clone();
                 let result: Result<Vec<SubscriptionEvent>, SubscriptionError> = match op {
                     0 => s.quote_seats(seats(n), used, now, &c).and_then(|q| s.apply_seats(&q)),
-                    1 => s.quote_plan(PlanChoice::Standard(Interval::Year), used, now, &c).and_then(|q| s.apply_plan(&q, now)),
-                    2 => s.quote_plan(PlanChoice::Standard(Interval::Month), used, now, &c).and_then(|q| s.apply_plan(&q, now)),
-                    3 => s.quote_plan(PlanChoice::Freemium, used, now, &c).and_then(|q| s.apply_plan(&q, now)),
+                    1 => s.quote_plan(PlanChoice::Standard(Interval::Year), if n % 2 == 0 { PlanTiming::Now } else { PlanTiming::AtTrialEnd }, used, now, &c).and_then(|q| s.apply_plan(&q, now)),
+                    2 => s.quote_plan(PlanChoice::Standard(Interval::Month), if n % 3 == 0 { PlanTiming::Now } else { PlanTiming::AtTrialEnd }, used, now, &c).and_then(|q| s.apply_plan(&q, now)),
+                    3 => s.quote_plan(PlanChoice::Freemium, PlanTiming::Now, used, now, &c).and_then(|q| s.apply_plan(&q, now)),
                     4 => s.cancel(now),
                     5 => s.end_trial(now, used, &c),
                     6 => Ok(s.payment_method_added()),

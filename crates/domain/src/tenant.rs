@@ -29,10 +29,7 @@ pub struct NotificationPrefs {
 
 impl Default for NotificationPrefs {
     fn default() -> Self {
-        Self {
-            billing_emails: true,
-            product_updates: false,
-        }
+        Self { billing_emails: true, product_updates: false }
     }
 }
 
@@ -107,10 +104,7 @@ impl TenantPatch {
 
     /// Whether the patch touches billing details (which the payment provider must learn).
     pub fn touches_billing(&self) -> bool {
-        self.legal_name.is_some()
-            || self.country.is_some()
-            || self.vat_id.is_some()
-            || self.billing_email.is_some()
+        self.legal_name.is_some() || self.country.is_some() || self.vat_id.is_some() || self.billing_email.is_some()
     }
 }
 
@@ -118,12 +112,7 @@ impl Tenant {
     /// Applies a patch and returns the names of the fields that changed.
     pub fn apply(&mut self, patch: TenantPatch) -> Vec<&'static str> {
         let mut changed = Vec::new();
-        fn set<T: PartialEq>(
-            slot: &mut T,
-            value: Option<T>,
-            name: &'static str,
-            changed: &mut Vec<&'static str>,
-        ) {
+        fn set<T: PartialEq>(slot: &mut T, value: Option<T>, name: &'static str, changed: &mut Vec<&'static str>) {
             if let Some(v) = value {
                 if *slot != v {
                     *slot = v;
@@ -132,48 +121,13 @@ impl Tenant {
             }
         }
         set(&mut self.name, patch.name, "name", &mut changed);
-        set(
-            &mut self.settings.branding.primary_color,
-            patch.primary_color,
-            "primary_color",
-            &mut changed,
-        );
-        set(
-            &mut self.settings.branding.logo_url,
-            patch.logo_url,
-            "logo_url",
-            &mut changed,
-        );
-        set(
-            &mut self.settings.notifications,
-            patch.notifications,
-            "notifications",
-            &mut changed,
-        );
-        set(
-            &mut self.settings.billing.legal_name,
-            patch.legal_name,
-            "legal_name",
-            &mut changed,
-        );
-        set(
-            &mut self.settings.billing.country,
-            patch.country,
-            "country",
-            &mut changed,
-        );
-        set(
-            &mut self.settings.billing.vat_id,
-            patch.vat_id,
-            "vat_id",
-            &mut changed,
-        );
-        set(
-            &mut self.settings.billing.billing_email,
-            patch.billing_email,
-            "billing_email",
-            &mut changed,
-        );
+        set(&mut self.settings.branding.primary_color, patch.primary_color, "primary_color", &mut changed);
+        set(&mut self.settings.branding.logo_url, patch.logo_url, "logo_url", &mut changed);
+        set(&mut self.settings.notifications, patch.notifications, "notifications", &mut changed);
+        set(&mut self.settings.billing.legal_name, patch.legal_name, "legal_name", &mut changed);
+        set(&mut self.settings.billing.country, patch.country, "country", &mut changed);
+        set(&mut self.settings.billing.vat_id, patch.vat_id, "vat_id", &mut changed);
+        set(&mut self.settings.billing.billing_email, patch.billing_email, "billing_email", &mut changed);
         changed
     }
 }

@@ -138,16 +138,10 @@ impl HttpsUrl {
     pub fn parse(text: &str) -> Result<Self, TextError> {
         let field = "URL";
         let t = clean(text, field, 2048)?;
-        let rest = t.strip_prefix("https://").ok_or(TextError::Shape {
-            field,
-            why: "it must start with https://",
-        })?;
+        let rest = t.strip_prefix("https://").ok_or(TextError::Shape { field, why: "it must start with https://" })?;
         let host = rest.split(['/', '?', '#']).next().unwrap_or("");
         if host.is_empty() || t.chars().any(char::is_whitespace) || host.contains('@') {
-            return Err(TextError::Shape {
-                field,
-                why: "it needs a host and no spaces or credentials",
-            });
+            return Err(TextError::Shape { field, why: "it needs a host and no spaces or credentials" });
         }
         Ok(Self(t))
     }
@@ -188,16 +182,8 @@ impl HexColor {
     /// Parses `#rrggbb`.
     pub fn parse(text: &str) -> Result<Self, TextError> {
         let t = text.trim().to_ascii_lowercase();
-        let ok =
-            t.len() == 7 && t.starts_with('#') && t.chars().skip(1).all(|c| c.is_ascii_hexdigit());
-        if ok {
-            Ok(Self(t))
-        } else {
-            Err(TextError::Shape {
-                field: "colour",
-                why: "use #rrggbb",
-            })
-        }
+        let ok = t.len() == 7 && t.starts_with('#') && t.chars().skip(1).all(|c| c.is_ascii_hexdigit());
+        if ok { Ok(Self(t)) } else { Err(TextError::Shape { field: "colour", why: "use #rrggbb" }) }
     }
     /// The colour text.
     pub fn as_str(&self) -> &str {
@@ -227,10 +213,7 @@ impl CountryCode {
         let t = text.trim().to_ascii_uppercase();
         match t.as_bytes() {
             [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => Ok(Self([*a, *b])),
-            _ => Err(TextError::Shape {
-                field: "country",
-                why: "use a two-letter ISO 3166 code",
-            }),
+            _ => Err(TextError::Shape { field: "country", why: "use a two-letter ISO 3166 code" }),
         }
     }
     /// The code.
@@ -260,11 +243,7 @@ pub struct VatId(String);
 impl VatId {
     /// Parses and normalises a VAT id.
     pub fn parse(text: &str) -> Result<Self, TextError> {
-        let t: String = text
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '.' | '-'))
-            .collect::<String>()
-            .to_ascii_uppercase();
+        let t: String = text.chars().filter(|c| !matches!(c, ' ' | '.' | '-')).collect::<String>().to_ascii_uppercase();
         let (prefix, rest) = t.split_at(t.len().min(2));
         let ok = prefix.len() == 2
             && prefix.chars().all(|c| c.is_ascii_uppercase())
@@ -273,10 +252,7 @@ impl VatId {
         if ok {
             Ok(Self(t))
         } else {
-            Err(TextError::Shape {
-                field: "VAT id",
-                why: "use a country prefix and 2 to 13 letters or digits",
-            })
+            Err(TextError::Shape { field: "VAT id", why: "use a country prefix and 2 to 13 letters or digits" })
         }
     }
     /// The normalised id.
@@ -302,24 +278,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(
-            CompanyName::parse("  Acme GmbH ").unwrap().as_str(),
-            "Acme GmbH"
-        );
-        assert_eq!(
-            CompanyName::parse("   "),
-            Err(TextError::Empty {
-                field: "company name"
-            })
-        );
-        assert!(matches!(
-            PersonName::parse(&"x".repeat(101)),
-            Err(TextError::TooLong { max: 100, .. })
-        ));
-        assert!(matches!(
-            PersonName::parse("a\nb"),
-            Err(TextError::Control { .. })
-        ));
+        assert_eq!(CompanyName::parse("  Acme GmbH ").unwrap().as_str(), "Acme GmbH");
+        assert_eq!(CompanyName::parse("   "), Err(TextError::Empty { field: "company name" }));
+        assert!(matches!(PersonName::parse(&"x".repeat(101)), Err(TextError::TooLong { max: 100, .. })));
+        assert!(matches!(PersonName::parse("a\nb"), Err(TextError::Control { .. })));
     }
 
     #[test]
@@ -335,10 +297,7 @@ mod tests {
     fn codes_are_normalised() {
         assert_eq!(CountryCode::parse("de").unwrap().as_str(), "DE");
         assert!(CountryCode::parse("DEU").is_err());
-        assert_eq!(
-            VatId::parse("de 123.456-789").unwrap().as_str(),
-            "DE123456789"
-        );
+        assert_eq!(VatId::parse("de 123.456-789").unwrap().as_str(), "DE123456789");
         assert!(VatId::parse("123456789").is_err());
         assert!(VatId::parse("DE1").is_err());
         assert_eq!(HexColor::parse("#AABBCC").unwrap().as_str(), "#aabbcc");

@@ -59,21 +59,13 @@ impl Interval {
     /// anchor each time so that a subscription started on the 31st bills on the
     /// last day of shorter months and returns to the 31st after (Stripe's rule).
     pub fn boundary(self, anchor: DateTime<Utc>, n: u32) -> Result<DateTime<Utc>, PeriodError> {
-        let months = n
-            .checked_mul(self.months())
-            .ok_or(PeriodError::OutOfRange)?;
-        anchor
-            .checked_add_months(Months::new(months))
-            .ok_or(PeriodError::OutOfRange)
+        let months = n.checked_mul(self.months()).ok_or(PeriodError::OutOfRange)?;
+        anchor.checked_add_months(Months::new(months)).ok_or(PeriodError::OutOfRange)
     }
 
     /// The period of this interval that contains `at`, counting from `anchor`
     /// (`at` before the anchor gives the first period).
-    pub fn period_containing(
-        self,
-        anchor: DateTime<Utc>,
-        at: DateTime<Utc>,
-    ) -> Result<Period, PeriodError> {
+    pub fn period_containing(self, anchor: DateTime<Utc>, at: DateTime<Utc>) -> Result<Period, PeriodError> {
         let mut n = 0u32;
         loop {
             let end = self.boundary(anchor, n + 1)?;
@@ -114,21 +106,14 @@ impl TryFrom<PeriodParts> for Period {
 }
 impl From<Period> for PeriodParts {
     fn from(p: Period) -> Self {
-        PeriodParts {
-            start: p.start,
-            end: p.end,
-        }
+        PeriodParts { start: p.start, end: p.end }
     }
 }
 
 impl Period {
     /// `[start, end)`; refuses empty or inverted ranges.
     pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self, PeriodError> {
-        if end > start {
-            Ok(Self { start, end })
-        } else {
-            Err(PeriodError::Empty { start, end })
-        }
+        if end > start { Ok(Self { start, end }) } else { Err(PeriodError::Empty { start, end }) }
     }
 
     /// One interval starting at `start`.
@@ -175,17 +160,9 @@ mod tests {
     #[test]
     fn monthly_periods_follow_the_anchor_day() {
         let anchor = utc(2026, 1, 31);
-        assert_eq!(
-            Interval::Month.boundary(anchor, 1).unwrap(),
-            utc(2026, 2, 28)
-        );
-        assert_eq!(
-            Interval::Month.boundary(anchor, 2).unwrap(),
-            utc(2026, 3, 31)
-        );
-        let p = Interval::Month
-            .period_containing(anchor, utc(2026, 3, 1))
-            .unwrap();
+        assert_eq!(Interval::Month.boundary(anchor, 1).unwrap(), utc(2026, 2, 28));
+        assert_eq!(Interval::Month.boundary(anchor, 2).unwrap(), utc(2026, 3, 31));
+        let p = Interval::Month.period_containing(anchor, utc(2026, 3, 1)).unwrap();
         assert_eq!((p.start(), p.end()), (utc(2026, 2, 28), utc(2026, 3, 31)));
         let y = Period::starting(utc(2026, 11, 21), Interval::Year).unwrap();
         assert_eq!(y.end(), utc(2027, 11, 21));

@@ -36,11 +36,7 @@ impl TokenHash {
     /// Whether `secret` hashes to this value, compared in constant time.
     pub fn matches(&self, secret: &SecretString) -> bool {
         let other = Self::of(secret);
-        self.0
-            .iter()
-            .zip(other.0.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+        self.0.iter().zip(other.0.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
     }
 
     /// Lower-case hex, for storage.
@@ -76,9 +72,7 @@ impl fmt::Debug for TokenHash {
 /// Checks that a generated secret has the expected shape (43–128 URL-safe characters).
 pub fn valid_secret(secret: &SecretString) -> bool {
     let s = secret.expose_secret();
-    (43..=128).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (43..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// An invitation link's token: it names its tenant and invitation and carries
@@ -98,10 +92,7 @@ impl InvitationToken {
 
     /// Parses the text a user pasted or a link carried.
     pub fn parse(text: &str) -> Result<Self, TokenError> {
-        let rest = text
-            .trim()
-            .strip_prefix(Self::PREFIX)
-            .ok_or(TokenError::Malformed)?;
+        let rest = text.trim().strip_prefix(Self::PREFIX).ok_or(TokenError::Malformed)?;
         let mut parts = rest.splitn(3, '_');
         let (Some(t), Some(i), Some(s)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(TokenError::Malformed);

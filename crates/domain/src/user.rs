@@ -142,9 +142,7 @@ impl LoginThrottle {
             self.locked_until = Some(until);
             FailedLogin::LockedNow { until }
         } else {
-            FailedLogin::Counted {
-                failures: self.failures,
-            }
+            FailedLogin::Counted { failures: self.failures }
         }
     }
 
@@ -230,11 +228,7 @@ impl User {
     }
 
     /// Deactivates the user (never the owner).
-    pub fn deactivate(
-        &mut self,
-        now: DateTime<Utc>,
-        reason: DeactivationReason,
-    ) -> Result<(), UserRuleError> {
+    pub fn deactivate(&mut self, now: DateTime<Utc>, reason: DeactivationReason) -> Result<(), UserRuleError> {
         if self.is_owner() {
             return Err(UserRuleError::OwnerProtected);
         }
@@ -257,11 +251,7 @@ impl User {
 
     /// Checks that the user may be removed (never the owner).
     pub fn ensure_removable(&self) -> Result<(), UserRuleError> {
-        if self.is_owner() {
-            Err(UserRuleError::OwnerProtected)
-        } else {
-            Ok(())
-        }
+        if self.is_owner() { Err(UserRuleError::OwnerProtected) } else { Ok(()) }
     }
 
     /// Replaces the password hash; older tokens stop working.
@@ -278,8 +268,7 @@ pub fn transfer_ownership(owner: &mut User, new_owner: &mut User) -> Result<(), 
     if !owner.is_owner() {
         return Err(UserRuleError::NotOwner);
     }
-    if new_owner.id == owner.id || !new_owner.is_active() || new_owner.tenant_id != owner.tenant_id
-    {
+    if new_owner.id == owner.id || !new_owner.is_active() || new_owner.tenant_id != owner.tenant_id {
         return Err(UserRuleError::InvalidNewOwner);
     }
     owner.role = RoleRef::Builtin(BuiltinRole::Admin);
@@ -316,31 +305,18 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
         let policy = LockoutPolicy::default();
         for i in 1..=4 {
-            assert_eq!(
-                u.throttle.record_failure(now, &policy),
-                FailedLogin::Counted { failures: i }
-            );
+            assert_eq!(u.throttle.record_failure(now, &policy), FailedLogin::Counted { failures: i });
         }
         let until = now + Duration::minutes(15);
+        assert_eq!(u.throttle.record_failure(now, &policy), FailedLogin::LockedNow { until });
+        assert_eq!(u.throttle.locked_at(now + Duration::minutes(14)), Some(until));
         assert_eq!(
-            u.throttle.record_failure(now, &policy),
-            FailedLogin::LockedNow { until }
-        );
-        assert_eq!(
-            u.throttle.locked_at(now + Duration::minutes(14)),
-            Some(until)
-        );
-        assert_eq!(
-            u.throttle
-                .record_failure(now + Duration::minutes(1), &policy),
+            u.throttle.record_failure(now + Duration::minutes(1), &policy),
             FailedLogin::AlreadyLocked { until }
         );
         assert_eq!(u.throttle.locked_at(until), None);
         // after the lock the count starts again
-        assert_eq!(
-            u.throttle.record_failure(until, &policy),
-            FailedLogin::Counted { failures: 1 }
-        );
+        assert_eq!(u.throttle.record_failure(until, &policy), FailedLogin::Counted { failures: 1 });
         u.throttle.record_success();
         assert_eq!(u.throttle, LoginThrottle::default());
     }
@@ -348,20 +324,11 @@ mod tests {
     #[test]
     fn the_owner_cannot_be_deactivated_removed_or_demoted() {
         let mut owner = user(1, RoleRef::OWNER);
-        assert_eq!(
-            owner.deactivate(owner.created_at, DeactivationReason::Admin),
-            Err(UserRuleError::OwnerProtected)
-        );
+        assert_eq!(owner.deactivate(owner.created_at, DeactivationReason::Admin), Err(UserRuleError::OwnerProtected));
         assert_eq!(owner.ensure_removable(), Err(UserRuleError::OwnerProtected));
-        assert_eq!(
-            owner.change_role(RoleRef::Builtin(BuiltinRole::Admin)),
-            Err(UserRuleError::OwnerProtected)
-        );
+        assert_eq!(owner.change_role(RoleRef::Builtin(BuiltinRole::Admin)), Err(UserRuleError::OwnerProtected));
         let mut member = user(2, RoleRef::Builtin(BuiltinRole::Member));
-        assert_eq!(
-            member.change_role(RoleRef::OWNER),
-            Err(UserRuleError::OwnerByTransferOnly)
-        );
+        assert_eq!(member.change_role(RoleRef::OWNER), Err(UserRuleError::OwnerByTransferOnly));
     }
 
     #[test]
@@ -372,32 +339,19 @@ mod tests {
         assert!(member.is_owner());
         assert_eq!(owner.role, RoleRef::Builtin(BuiltinRole::Admin));
         let mut inactive = user(3, RoleRef::Builtin(BuiltinRole::Member));
-        inactive
-            .deactivate(inactive.created_at, DeactivationReason::Admin)
-            .unwrap();
-        assert_eq!(
-            transfer_ownership(&mut member, &mut inactive),
-            Err(UserRuleError::InvalidNewOwner)
-        );
-        assert_eq!(
-            transfer_ownership(&mut owner, &mut inactive),
-            Err(UserRuleError::NotOwner)
-        );
+        inactive.deactivate(inactive.created_at, DeactivationReason::Admin).unwrap();
+        assert_eq!(transfer_ownership(&mut member, &mut inactive), Err(UserRuleError::InvalidNewOwner));
+        assert_eq!(transfer_ownership(&mut owner, &mut inactive), Err(UserRuleError::NotOwner));
     }
 
     #[test]
     fn a_role_change_or_deactivation_invalidates_old_tokens() {
         let mut u = user(2, RoleRef::Builtin(BuiltinRole::Member));
-        u.change_role(RoleRef::Builtin(BuiltinRole::Viewer))
-            .unwrap();
+        u.change_role(RoleRef::Builtin(BuiltinRole::Viewer)).unwrap();
         assert_eq!(u.token_version, 1);
-        u.deactivate(u.created_at, DeactivationReason::Admin)
-            .unwrap();
+        u.deactivate(u.created_at, DeactivationReason::Admin).unwrap();
         assert_eq!(u.token_version, 2);
-        assert_eq!(
-            u.deactivate(u.created_at, DeactivationReason::Admin),
-            Err(UserRuleError::AlreadyDeactivated)
-        );
+        assert_eq!(u.deactivate(u.created_at, DeactivationReason::Admin), Err(UserRuleError::AlreadyDeactivated));
         u.reactivate().unwrap();
         assert_eq!(u.reactivate(), Err(UserRuleError::AlreadyActive));
     }

@@ -40,13 +40,9 @@ pub struct UuidV7Generator {
 
 impl IdGenerator for UuidV7Generator {
     fn new_uuid(&self) -> Uuid {
-        let wall = u64::try_from(
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_millis())
-                .unwrap_or(0),
-        )
-        .unwrap_or(u64::MAX >> 16);
+        let wall =
+            u64::try_from(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0))
+                .unwrap_or(u64::MAX >> 16);
         let mut random = [0u8; 10];
         // A failing OS RNG leaves zeros in `rand_b`; the counter keeps ids unique.
         let _ = getrandom::fill(&mut random);
@@ -75,8 +71,7 @@ pub struct OsTokenGenerator;
 impl TokenGenerator for OsTokenGenerator {
     fn secret(&self) -> Result<SecretString, anyhow::Error> {
         let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)
-            .map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
         Ok(SecretString::from(hex::encode(bytes)))
     }
 }
@@ -108,29 +103,20 @@ fn hash_blocking(password: &SecretString) -> Result<PasswordHash, anyhow::Error>
     let hash = argon2::Argon2::default()
         .hash_password(password.expose_secret().as_bytes())
         .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
-    Ok(PasswordHash::from_encoded(SecretString::from(
-        hash.to_string(),
-    )))
+    Ok(PasswordHash::from_encoded(SecretString::from(hash.to_string())))
 }
 
 fn verify_blocking(password: &SecretString, hash: &PasswordHash) -> Result<bool, anyhow::Error> {
-    match argon2::Argon2::default()
-        .verify_password(password.expose_secret().as_bytes(), hash.expose())
-    {
+    match argon2::Argon2::default().verify_password(password.expose_secret().as_bytes(), hash.expose()) {
         Ok(()) => Ok(true),
         Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
         Err(e) => Err(anyhow::anyhow!("argon2: {e}")),
     }
 }
 
-async fn off_the_runtime<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, anyhow::Error> {
+async fn off_the_runtime<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, anyhow::Error> {
     match tokio::runtime::Handle::try_current() {
-        Ok(handle) => handle
-            .spawn_blocking(f)
-            .await
-            .context("password hashing task"),
+        Ok(handle) => handle.spawn_blocking(f).await.context("password hashing task"),
         Err(_) => Ok(f()),
     }
 }
@@ -142,11 +128,7 @@ impl PasswordHasher for Argon2idHasher {
         off_the_runtime(move || hash_blocking(&password)).await?
     }
 
-    async fn verify(
-        &self,
-        password: &SecretString,
-        hash: &PasswordHash,
-    ) -> Result<bool, anyhow::Error> {
+    async fn verify(&self, password: &SecretString, hash: &PasswordHash) -> Result<bool, anyhow::Error> {
         let (password, hash) = (password.clone(), hash.clone());
         off_the_runtime(move || verify_blocking(&password, &hash)).await?
     }
@@ -188,12 +170,7 @@ mod tests {
         let hash = hasher.hash(&pw).await.unwrap();
         assert!(hash.expose().starts_with("$argon2id$"));
         assert!(hasher.verify(&pw, &hash).await.unwrap());
-        assert!(
-            !hasher
-                .verify(&SecretString::from("wrong password!!"), &hash)
-                .await
-                .unwrap()
-        );
+        assert!(!hasher.verify(&SecretString::from("wrong password!!"), &hash).await.unwrap());
         assert!(!hasher.verify(&pw, &hasher.decoy()).await.unwrap());
         assert!(!format!("{hasher:?} {hash:?}").contains("argon2id$v"));
     }

@@ -88,22 +88,13 @@ pub trait TenantDirectory: Send + Sync {
     /// Login and signup: which tenant holds this slug (committed state only).
     async fn resolve_slug(&self, slug: &Slug) -> Result<Option<TenantId>, StoreError>;
     /// Billing events: which tenant is this provider customer.
-    async fn resolve_billing_customer(
-        &self,
-        customer: &str,
-    ) -> Result<Option<TenantId>, StoreError>;
+    async fn resolve_billing_customer(&self, customer: &str) -> Result<Option<TenantId>, StoreError>;
     /// Timers: tenants whose `next_due_at` is at or before `now`, earliest first.
-    async fn due_tenants(
-        &self,
-        now: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<TenantId>, StoreError>;
+    async fn due_tenants(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TenantId>, StoreError>;
     /// Superuser: the tenant list.
-    async fn list_tenants(&self, query: &TenantListQuery)
-    -> Result<Vec<TenantSummary>, StoreError>;
+    async fn list_tenants(&self, query: &TenantListQuery) -> Result<Vec<TenantSummary>, StoreError>;
     /// Superuser: platform figures for a month.
     async fn platform_figures(&self, month: Month) -> Result<PlatformFigures, StoreError>;
     /// Superuser: audit events across tenants, newest first.
-    async fn audit_events(&self, query: &PlatformAuditQuery)
-    -> Result<Vec<AuditEvent>, StoreError>;
+    async fn audit_events(&self, query: &PlatformAuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
 }

@@ -59,6 +59,15 @@ pub enum ProviderChange {
         /// Cancel at the trial end ("continue free").
         cancel_at_trial_end: bool,
     },
+    /// During the trial: end it now and start the paid period at once (the
+    /// first period is invoiced and charged now, the billing date is today); a
+    /// declined payment MUST leave the trial as it was.
+    EndTrialNow {
+        /// Interval of the paid plan.
+        interval: Interval,
+        /// Extra seats.
+        extra_seats: u32,
+    },
     /// Raise the extra-seat quantity now: prorated and invoiced at once; a
     /// declined payment MUST leave the quantity unchanged (pending-if-incomplete).
     IncreaseSeats {
@@ -231,18 +240,10 @@ pub enum PaymentError {
 #[async_trait]
 pub trait PaymentProvider: Send + Sync {
     /// Creates a customer; the same key MUST return the same customer.
-    async fn create_customer(
-        &self,
-        details: &CustomerDetails,
-        key: &IdempotencyKey,
-    ) -> Result<String, PaymentError>;
+    async fn create_customer(&self, details: &CustomerDetails, key: &IdempotencyKey) -> Result<String, PaymentError>;
 
     /// Updates a customer's name, email, country and VAT id.
-    async fn update_customer(
-        &self,
-        customer: &str,
-        details: &CustomerDetails,
-    ) -> Result<(), PaymentError>;
+    async fn update_customer(&self, customer: &str, details: &CustomerDetails) -> Result<(), PaymentError>;
 
     /// Starts the trial subscription (base + extra-seat items, no charge until
     /// `trial_end`); at the trial end it converts when a payment method is on
@@ -281,33 +282,17 @@ pub trait PaymentProvider: Send + Sync {
     ) -> Result<ChargePreview, PaymentError>;
 
     /// Makes a change; charges what the preview for the same date showed.
-    async fn change(
-        &self,
-        request: &ChangeRequest,
-        key: &IdempotencyKey,
-    ) -> Result<ChangeOutcome, PaymentError>;
+    async fn change(&self, request: &ChangeRequest, key: &IdempotencyKey) -> Result<ChangeOutcome, PaymentError>;
 
     /// Ends a subscription now (dunning gave up, tenant purged).
-    async fn cancel_now(
-        &self,
-        subscription: &str,
-        key: &IdempotencyKey,
-    ) -> Result<(), PaymentError>;
+    async fn cancel_now(&self, subscription: &str, key: &IdempotencyKey) -> Result<(), PaymentError>;
 
     /// A Checkout session in setup mode: adds a payment method to the customer
     /// (and its subscription); never creates a second subscription.
-    async fn checkout_session(
-        &self,
-        customer: &str,
-        return_url: &str,
-    ) -> Result<HostedSession, PaymentError>;
+    async fn checkout_session(&self, customer: &str, return_url: &str) -> Result<HostedSession, PaymentError>;
 
     /// A Customer Portal session limited to payment methods and invoices.
-    async fn portal_session(
-        &self,
-        customer: &str,
-        return_url: &str,
-    ) -> Result<HostedSession, PaymentError>;
+    async fn portal_session(&self, customer: &str, return_url: &str) -> Result<HostedSession, PaymentError>;
 
     /// The customer's invoices, newest first.
     async fn invoices(&self, customer: &str) -> Result<Vec<Invoice>, PaymentError>;

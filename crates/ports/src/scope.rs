@@ -65,19 +65,11 @@ pub struct TenantScope {
 
 impl TenantScope {
     pub(crate) fn new(tenant_id: TenantId, actor: Actor, permissions: PermissionSet) -> Self {
-        Self {
-            tenant_id,
-            actor,
-            permissions,
-        }
+        Self { tenant_id, actor, permissions }
     }
 
     /// A system actor's scope with every permission (billing events, timers).
-    pub(crate) fn system(
-        tenant_id: TenantId,
-        who: SystemActor,
-        permissions: PermissionSet,
-    ) -> Self {
+    pub(crate) fn system(tenant_id: TenantId, who: SystemActor, permissions: PermissionSet) -> Self {
         Self::new(tenant_id, Actor::System(who), permissions)
     }
 

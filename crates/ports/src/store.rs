@@ -26,9 +26,8 @@ use std::collections::BTreeMap;
 use tenantry_domain::rbac::CustomRole;
 use tenantry_domain::user::PlatformUser;
 use tenantry_domain::{
-    AdCampaign, AuditAction, AuditEvent, AuditEventId, CampaignId, Email, Interval, Invitation,
-    InvitationId, PlanKind, PlatformUserId, RoleId, Subscription, SubscriptionStatus, Tenant, User,
-    UserId,
+    AdCampaign, AuditAction, AuditEvent, AuditEventId, CampaignId, Email, Interval, Invitation, InvitationId, PlanKind,
+    PlatformUserId, RoleId, Subscription, SubscriptionStatus, Tenant, User, UserId,
 };
 
 use crate::error::StoreError;
@@ -55,10 +54,7 @@ pub struct Month {
 impl Month {
     /// The month `at` falls in.
     pub fn of(at: DateTime<Utc>) -> Self {
-        Self {
-            year: at.year(),
-            month: at.month(),
-        }
+        Self { year: at.year(), month: at.month() }
     }
     /// The first day of the month.
     pub fn first_day(&self) -> Option<NaiveDate> {
@@ -203,11 +199,7 @@ pub trait SubscriptionStore: Send {
     /// Records a provider event id; `Ok(false)` if it was recorded before
     /// (the caller then applies nothing). Recorded in the same unit of work as
     /// the event's effect, so a failed handler records nothing.
-    async fn record_billing_event(
-        &mut self,
-        event_id: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
+    async fn record_billing_event(&mut self, event_id: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
 }
 
 /// The tenant's audit log (append-only).
@@ -250,15 +242,7 @@ pub trait MarkerStore: Send {
 /// A unit of work inside one tenant: every tenant store, one transaction.
 #[async_trait]
 pub trait TenantTx:
-    TenantStore
-    + UserStore
-    + InvitationStore
-    + RoleStore
-    + SubscriptionStore
-    + AuditStore
-    + UsageStore
-    + MarkerStore
-    + Send
+    TenantStore + UserStore + InvitationStore + RoleStore + SubscriptionStore + AuditStore + UsageStore + MarkerStore + Send
 {
     /// Makes every write visible at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
@@ -288,10 +272,7 @@ pub enum AdCountKind {
 #[async_trait]
 pub trait PlatformStore: Send {
     /// A superuser by email.
-    async fn superuser_by_email(
-        &mut self,
-        email: &Email,
-    ) -> Result<Option<PlatformUser>, StoreError>;
+    async fn superuser_by_email(&mut self, email: &Email) -> Result<Option<PlatformUser>, StoreError>;
     /// A superuser by id.
     async fn superuser(&mut self, id: PlatformUserId) -> Result<Option<PlatformUser>, StoreError>;
     /// Adds one; `Conflict(SuperuserEmail)` if the email is taken.
@@ -309,22 +290,11 @@ pub trait PlatformStore: Send {
     /// Deletes one and its counters; `NotFound` if absent.
     async fn delete_campaign(&mut self, id: CampaignId) -> Result<(), StoreError>;
     /// Counts of every campaign on a day.
-    async fn ad_counts(
-        &mut self,
-        day: NaiveDate,
-    ) -> Result<BTreeMap<CampaignId, AdCounts>, StoreError>;
+    async fn ad_counts(&mut self, day: NaiveDate) -> Result<BTreeMap<CampaignId, AdCounts>, StoreError>;
     /// Daily counts of one campaign, oldest first.
-    async fn campaign_counts(
-        &mut self,
-        id: CampaignId,
-    ) -> Result<Vec<(NaiveDate, AdCounts)>, StoreError>;
+    async fn campaign_counts(&mut self, id: CampaignId) -> Result<Vec<(NaiveDate, AdCounts)>, StoreError>;
     /// Adds one to a counter.
-    async fn add_ad_count(
-        &mut self,
-        id: CampaignId,
-        day: NaiveDate,
-        kind: AdCountKind,
-    ) -> Result<(), StoreError>;
+    async fn add_ad_count(&mut self, id: CampaignId, day: NaiveDate, kind: AdCountKind) -> Result<(), StoreError>;
     /// Appends to the platform audit log (events with `tenant_id: None`, and
     /// copies of cross-tenant attempts).
     async fn append_platform_audit(&mut self, event: &AuditEvent) -> Result<(), StoreError>;
@@ -342,11 +312,7 @@ pub trait PlatformTx: PlatformStore + Send {
 #[async_trait]
 pub trait UnitOfWork: Send + Sync {
     /// A unit of work inside `scope`'s tenant.
-    async fn begin(
-        &self,
-        scope: &TenantScope,
-        access: Access,
-    ) -> Result<Box<dyn TenantTx>, StoreError>;
+    async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn TenantTx>, StoreError>;
     /// A unit of work on the platform tables.
     async fn begin_platform(&self) -> Result<Box<dyn PlatformTx>, StoreError>;
     /// Whether the store answers (readiness).

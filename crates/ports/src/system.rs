@@ -41,11 +41,7 @@ pub trait PasswordHasher: Send + Sync {
     async fn hash(&self, password: &SecretString) -> Result<PasswordHash, anyhow::Error>;
     /// Whether `password` matches `hash`. MUST take about as long as `hash`
     /// whether or not it matches.
-    async fn verify(
-        &self,
-        password: &SecretString,
-        hash: &PasswordHash,
-    ) -> Result<bool, anyhow::Error>;
+    async fn verify(&self, password: &SecretString, hash: &PasswordHash) -> Result<bool, anyhow::Error>;
     /// A hash of an unguessable password with production parameters: verified
     /// against when a login names an unknown user, so that both take the same time.
     fn decoy(&self) -> PasswordHash;

@@ -23,8 +23,8 @@ use tenantry_domain::subscription::SubscriptionError;
 use tenantry_domain::text::{AdText, CompanyName, HttpsUrl, PersonName, TextError};
 use tenantry_domain::time::PeriodError;
 use tenantry_domain::{
-    AdCampaign, AuditAction, AuditActor, AuditEvent, AuditOutcome, CampaignId, Email, Money,
-    Period, Slug, SubscriptionStatus, TenantId,
+    AdCampaign, AuditAction, AuditActor, AuditEvent, AuditOutcome, CampaignId, Email, Money, Period, Slug,
+    SubscriptionStatus, TenantId,
 };
 
 /// Why a superuser request was refused. Nothing changed.
@@ -208,10 +208,7 @@ impl Tenantry {
         _who: &PlatformScope,
         query: TenantListQuery,
     ) -> Result<Vec<TenantSummary>, AdminError> {
-        let query = TenantListQuery {
-            limit: query.limit.clamp(1, 500),
-            ..query
-        };
+        let query = TenantListQuery { limit: query.limit.clamp(1, 500), ..query };
         Ok(self.deps.directory.list_tenants(&query).await?)
     }
 
@@ -229,9 +226,7 @@ impl Tenantry {
             password: input.admin_password,
         };
         self.config.password_policy.check(&new.password)?;
-        let (tenant, owner) = self
-            .create_tenant_with_owner(new, SystemActor::Signup, Some(who.superuser()))
-            .await?;
+        let (tenant, owner) = self.create_tenant_with_owner(new, SystemActor::Signup, Some(who.superuser())).await?;
         let mut ptx = self.deps.store.begin_platform().await?;
         ptx.append_platform_audit(&self.platform_event(
             who,
@@ -241,11 +236,7 @@ impl Tenantry {
         .await?;
         ptx.commit().await?;
         Ok(SignedUp {
-            principal: Principal::User {
-                tenant_id: tenant.id,
-                user_id: owner.id,
-                token_version: owner.token_version,
-            },
+            principal: Principal::User { tenant_id: tenant.id, user_id: owner.id, token_version: owner.token_version },
             tenant: TenantView::from(&tenant),
             user: UserView::from(&owner),
         })
@@ -253,10 +244,7 @@ impl Tenantry {
 
     /// `GET /v1/admin/tenants/{tid}`: the tenant seen from inside its scope
     /// (the scope comes from [`Tenantry::authorize`] with the superuser's principal).
-    pub async fn admin_tenant_detail(
-        &self,
-        scope: &TenantScope,
-    ) -> Result<TenantDetail, AdminError> {
+    pub async fn admin_tenant_detail(&self, scope: &TenantScope) -> Result<TenantDetail, AdminError> {
         Self::superuser_only(scope)?;
         let subscription = self.subscription_snapshot(scope).await?;
         let mut tx = self.begin(scope, Access::Read).await?;
@@ -293,22 +281,13 @@ impl Tenantry {
                     Some(AuditTarget::Tenant(tenant.id)),
                     AuditOutcome::Success,
                 )?
-                .with(
-                    "requests_per_minute",
-                    o.requests_per_minute
-                        .map_or("plan".into(), |v| v.to_string()),
-                )
-                .with(
-                    "storage_bytes",
-                    o.storage_bytes.map_or("plan".into(), |v| v.to_string()),
-                );
+                .with("requests_per_minute", o.requests_per_minute.map_or("plan".into(), |v| v.to_string()))
+                .with("storage_bytes", o.storage_bytes.map_or("plan".into(), |v| v.to_string()));
             tx.append_audit(&event).await?;
         }
         if let Some(end) = patch.trial_ends_at {
             if end <= now {
-                return Err(AdminError::Invalid(
-                    "the new trial end must lie in the future".into(),
-                ));
+                return Err(AdminError::Invalid("the new trial end must lie in the future".into()));
             }
             events.extend(sub.set_trial_end(end)?);
         }
@@ -316,14 +295,11 @@ impl Tenantry {
             let subscription_id = sub.provider.as_ref().and_then(|l| l.subscription.clone());
             events.extend(sub.force_freemium(now)?);
             if let Some(id) = subscription_id {
-                let key =
-                    crate::payment::IdempotencyKey(format!("force-freemium:{}:{id}", tenant.id));
+                let key = crate::payment::IdempotencyKey(format!("force-freemium:{}:{id}", tenant.id));
                 match self.deps.payments.cancel_now(&id, &key).await {
                     Ok(()) | Err(crate::payment::PaymentError::NotFound) => {}
                     Err(e) => {
-                        return Err(AdminError::Invalid(format!(
-                            "the payment provider refused: {e}"
-                        )));
+                        return Err(AdminError::Invalid(format!("the payment provider refused: {e}")));
                     }
                 }
             }
@@ -333,9 +309,7 @@ impl Tenantry {
             Some(false) => events.extend(sub.unsuspend()?),
             None => {}
         }
-        let mails = self
-            .apply_subscription_events(tx.as_mut(), scope, &mut sub, &events)
-            .await?;
+        let mails = self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
         self.save_subscription(tx.as_mut(), &sub).await?;
         tx.commit().await?;
         self.send_all(&mails).await;
@@ -350,8 +324,7 @@ impl Tenantry {
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
         let events = sub.request_deletion(now, self.catalog())?;
-        self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events)
-            .await?;
+        self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
         self.save_subscription(tx.as_mut(), &sub).await?;
         tx.commit().await?;
         Ok(())
@@ -383,11 +356,7 @@ impl Tenantry {
     ) -> Result<AuditPage, AuditError> {
         let page_query = to_query(&filter)?;
         let limit = page_query.limit;
-        let query = PlatformAuditQuery {
-            tenant,
-            platform_only: false,
-            page: page_query,
-        };
+        let query = PlatformAuditQuery { tenant, platform_only: false, page: page_query };
         let events = self.deps.directory.audit_events(&query).await?;
         Ok(page(events, limit))
     }
@@ -403,18 +372,12 @@ impl Tenantry {
             name: AdText::parse(&input.name)?,
             format: input.format,
             text: AdText::parse(&input.text)?,
-            image_url: input
-                .image_url
-                .as_deref()
-                .map(HttpsUrl::parse)
-                .transpose()?,
+            image_url: input.image_url.as_deref().map(HttpsUrl::parse).transpose()?,
             link_url: HttpsUrl::parse(&input.link_url)?,
             target: match input.tenants {
                 None => AdTarget::AllFreemium,
                 Some(list) if list.is_empty() => {
-                    return Err(AdminError::Invalid(
-                        "name at least one tenant, or none for all".into(),
-                    ));
+                    return Err(AdminError::Invalid("name at least one tenant, or none for all".into()));
                 }
                 Some(list) => AdTarget::Tenants(list.into_iter().collect::<BTreeSet<_>>()),
             },
@@ -425,11 +388,7 @@ impl Tenantry {
     }
 
     /// `POST /v1/admin/ads/campaigns`.
-    pub async fn create_campaign(
-        &self,
-        who: &PlatformScope,
-        input: CampaignInput,
-    ) -> Result<AdCampaign, AdminError> {
+    pub async fn create_campaign(&self, who: &PlatformScope, input: CampaignInput) -> Result<AdCampaign, AdminError> {
         let campaign = self.campaign_from(self.new_id()?, self.now(), input)?;
         let mut ptx = self.deps.store.begin_platform().await?;
         ptx.insert_campaign(&campaign).await?;
@@ -444,20 +403,13 @@ impl Tenantry {
     }
 
     /// `GET /v1/admin/ads/campaigns`.
-    pub async fn list_campaigns(
-        &self,
-        _who: &PlatformScope,
-    ) -> Result<Vec<AdCampaign>, AdminError> {
+    pub async fn list_campaigns(&self, _who: &PlatformScope) -> Result<Vec<AdCampaign>, AdminError> {
         let mut ptx = self.deps.store.begin_platform().await?;
         Ok(ptx.campaigns().await?)
     }
 
     /// `GET /v1/admin/ads/campaigns/{cid}`: the campaign with its daily counts.
-    pub async fn campaign_stats(
-        &self,
-        _who: &PlatformScope,
-        id: CampaignId,
-    ) -> Result<CampaignStats, AdminError> {
+    pub async fn campaign_stats(&self, _who: &PlatformScope, id: CampaignId) -> Result<CampaignStats, AdminError> {
         let mut ptx = self.deps.store.begin_platform().await?;
         let campaign = ptx.campaign(id).await?.ok_or(AdminError::NotFound)?;
         let daily = ptx.campaign_counts(id).await?;
@@ -486,11 +438,7 @@ impl Tenantry {
     }
 
     /// `DELETE /v1/admin/ads/campaigns/{cid}`.
-    pub async fn delete_campaign(
-        &self,
-        who: &PlatformScope,
-        id: CampaignId,
-    ) -> Result<(), AdminError> {
+    pub async fn delete_campaign(&self, who: &PlatformScope, id: CampaignId) -> Result<(), AdminError> {
         let mut ptx = self.deps.store.begin_platform().await?;
         match ptx.delete_campaign(id).await {
             Err(StoreError::NotFound) => return Err(AdminError::NotFound),

@@ -82,8 +82,7 @@ impl Tenantry {
     /// page view. Only freemium tenants see ads; a modal is shown to a user at
     /// most once per UTC day.
     pub async fn ad_decision(&self, scope: &TenantScope) -> Result<AdDecisionView, AdsError> {
-        self.require(scope, builtin::ADS_VIEW, AuditAction::CampaignUpdated)
-            .await?;
+        self.require(scope, builtin::ADS_VIEW, AuditAction::CampaignUpdated).await?;
         let now = self.now();
         let day = day_of(now);
         let user = scope.actor().user_id();
@@ -105,22 +104,9 @@ impl Tenantry {
             (ptx.campaigns().await?, ptx.ad_counts(day).await?)
         };
         let impressions = counts.iter().map(|(id, c)| (*id, c.impressions)).collect();
-        let decision = decide(
-            scope.tenant_id(),
-            true,
-            now,
-            &campaigns,
-            &impressions,
-            modal_seen,
-        );
-        let find = |id: Option<CampaignId>| {
-            id.and_then(|id| campaigns.iter().find(|c| c.id == id))
-                .map(AdView::from)
-        };
-        let mut view = AdDecisionView {
-            banner: find(decision.banner),
-            modal: find(decision.modal),
-        };
+        let decision = decide(scope.tenant_id(), true, now, &campaigns, &impressions, modal_seen);
+        let find = |id: Option<CampaignId>| id.and_then(|id| campaigns.iter().find(|c| c.id == id)).map(AdView::from);
+        let mut view = AdDecisionView { banner: find(decision.banner), modal: find(decision.modal) };
         if let (Some(_), Some(u)) = (&view.modal, user) {
             // Record before answering; a concurrent decision that recorded first wins the modal.
             let mut tx = self.begin(scope, Access::Write).await?;
@@ -141,19 +127,14 @@ impl Tenantry {
         campaign: CampaignId,
         kind: AdCountKind,
     ) -> Result<(), AdsError> {
-        self.require(scope, builtin::ADS_VIEW, AuditAction::CampaignUpdated)
-            .await?;
+        self.require(scope, builtin::ADS_VIEW, AuditAction::CampaignUpdated).await?;
         let now = self.now();
         let shows_ads = {
             let mut tx = self.begin(scope, Access::Read).await?;
             self.subscription(tx.as_mut()).await?.shows_ads()
         };
         let mut ptx = self.deps.store.begin_platform().await?;
-        let eligible = shows_ads
-            && ptx
-                .campaign(campaign)
-                .await?
-                .is_some_and(|c| c.eligible(scope.tenant_id(), now));
+        let eligible = shows_ads && ptx.campaign(campaign).await?.is_some_and(|c| c.eligible(scope.tenant_id(), now));
         if !eligible {
             return Err(AccessError::NotFound.into());
         }

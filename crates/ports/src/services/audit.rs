@@ -68,10 +68,7 @@ impl Problem for AuditError {
 /// Turns a filter into a store query (shared with the platform audit).
 pub(crate) fn to_query(filter: &AuditFilter) -> Result<AuditQuery, AuditError> {
     let action = match &filter.action {
-        Some(a) => Some(
-            AuditAction::parse(a)
-                .ok_or_else(|| AuditError::UnknownAction(a.chars().take(60).collect()))?,
-        ),
+        Some(a) => Some(AuditAction::parse(a).ok_or_else(|| AuditError::UnknownAction(a.chars().take(60).collect()))?),
         None => None,
     };
     Ok(AuditQuery {
@@ -84,26 +81,15 @@ pub(crate) fn to_query(filter: &AuditFilter) -> Result<AuditQuery, AuditError> {
 
 /// Cuts a page and computes its cursor.
 pub(crate) fn page(events: Vec<AuditEvent>, limit: u32) -> AuditPage {
-    let next_before = if events.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
-        events.last().map(|e| e.id)
-    } else {
-        None
-    };
-    AuditPage {
-        events,
-        next_before,
-    }
+    let next_before =
+        if events.len() >= usize::try_from(limit).unwrap_or(usize::MAX) { events.last().map(|e| e.id) } else { None };
+    AuditPage { events, next_before }
 }
 
 impl Tenantry {
     /// `GET /v1/tenants/{tid}/audit-events`: newest first, filterable, paginated.
-    pub async fn audit_events(
-        &self,
-        scope: &TenantScope,
-        filter: AuditFilter,
-    ) -> Result<AuditPage, AuditError> {
-        self.require(scope, builtin::AUDIT_READ, AuditAction::AccessDenied)
-            .await?;
+    pub async fn audit_events(&self, scope: &TenantScope, filter: AuditFilter) -> Result<AuditPage, AuditError> {
+        self.require(scope, builtin::AUDIT_READ, AuditAction::AccessDenied).await?;
         let query = to_query(&filter)?;
         let mut tx = self.begin(scope, Access::Read).await?;
         let sub = self.subscription(tx.as_mut()).await?;

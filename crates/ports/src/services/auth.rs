@@ -18,8 +18,8 @@ use tenantry_domain::subscription::SubscriptionState;
 use tenantry_domain::text::{CompanyName, PersonName, TextError};
 use tenantry_domain::user::{FailedLogin, PlatformUser};
 use tenantry_domain::{
-    AuditAction, AuditActor, AuditEvent, AuditOutcome, Email, RoleRef, Slug, Subscription,
-    SubscriptionStatus, Tenant, TenantId, User,
+    AuditAction, AuditActor, AuditEvent, AuditOutcome, Email, RoleRef, Slug, Subscription, SubscriptionStatus, Tenant,
+    TenantId, User,
 };
 
 /// Input of [`Tenantry::signup`].
@@ -267,19 +267,9 @@ impl Tenantry {
             password: input.password,
         };
         self.config.password_policy.check(&new.password)?;
-        let (tenant, owner) = self
-            .create_tenant_with_owner(new, SystemActor::Signup, None)
-            .await?;
-        let principal = Principal::User {
-            tenant_id: tenant.id,
-            user_id: owner.id,
-            token_version: owner.token_version,
-        };
-        Ok(SignedUp {
-            tenant: TenantView::from(&tenant),
-            user: UserView::from(&owner),
-            principal,
-        })
+        let (tenant, owner) = self.create_tenant_with_owner(new, SystemActor::Signup, None).await?;
+        let principal = Principal::User { tenant_id: tenant.id, user_id: owner.id, token_version: owner.token_version };
+        Ok(SignedUp { tenant: TenantView::from(&tenant), user: UserView::from(&owner), principal })
     }
 
     /// Creates a tenant, its owner and its trial in one unit of work. The
@@ -294,18 +284,11 @@ impl Tenantry {
         if self.deps.directory.resolve_slug(&new.slug).await?.is_some() {
             return Err(SignupError::SlugTaken(new.slug.to_string()));
         }
-        let hash = self
-            .deps
-            .hasher
-            .hash(&new.password)
-            .await
-            .map_err(InfraError::Unknown)?;
+        let hash = self.deps.hasher.hash(&new.password).await.map_err(InfraError::Unknown)?;
         let now = self.now();
         let tenant_id: TenantId = self.new_id()?;
         let scope = match superuser {
-            Some(id) => {
-                TenantScope::new(tenant_id, Actor::Superuser { id }, self.all_permissions())
-            }
+            Some(id) => TenantScope::new(tenant_id, Actor::Superuser { id }, self.all_permissions()),
             None => self.system_scope(tenant_id, creator),
         };
         let tenant = Tenant {
@@ -316,15 +299,7 @@ impl Tenantry {
             settings: Default::default(),
             quota_override: Default::default(),
         };
-        let owner = User::new(
-            self.new_id()?,
-            tenant_id,
-            new.email,
-            new.name,
-            RoleRef::OWNER,
-            hash,
-            now,
-        );
+        let owner = User::new(self.new_id()?, tenant_id, new.email, new.name, RoleRef::OWNER, hash, now);
         let (mut sub, started) = Subscription::start_trial(tenant_id, now, self.catalog())
             .map_err(|e| InfraError::Unknown(anyhow::anyhow!("trial: {e}")))?;
 
@@ -341,17 +316,11 @@ impl Tenantry {
         }
         self.save_subscription(tx.as_mut(), &sub).await?;
         let created = self
-            .event(
-                &scope,
-                AuditAction::TenantCreated,
-                Some(AuditTarget::Tenant(tenant_id)),
-                AuditOutcome::Success,
-            )?
+            .event(&scope, AuditAction::TenantCreated, Some(AuditTarget::Tenant(tenant_id)), AuditOutcome::Success)?
             .with("slug", &tenant.slug)
             .with("owner", owner.id);
         tx.append_audit(&created).await?;
-        self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &[started])
-            .await?;
+        self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &[started]).await?;
         match tx.commit().await {
             Err(StoreError::Conflict(_)) => {
                 return Err(SignupError::SlugTaken(new.slug.to_string()));
@@ -384,20 +353,13 @@ impl Tenantry {
                 .event(&scope, AuditAction::LoginFailed, None, AuditOutcome::Failed)?
                 .with("email", &email)
                 .with("reason", "unknown_email");
-            let event = AuditEvent {
-                actor: AuditActor::Anonymous,
-                ..event
-            };
+            let event = AuditEvent { actor: AuditActor::Anonymous, ..event };
             tx.append_audit(&event).await?;
             tx.commit().await?;
             return Err(LoginError::InvalidCredentials);
         };
-        let matches = self
-            .deps
-            .hasher
-            .verify(&input.password, &user.password_hash)
-            .await
-            .map_err(InfraError::Unknown)?;
+        let matches =
+            self.deps.hasher.verify(&input.password, &user.password_hash).await.map_err(InfraError::Unknown)?;
         let target = Some(AuditTarget::User(user.id));
         let refusal = if user.throttle.locked_at(now).is_some() {
             Some("locked")
@@ -411,28 +373,15 @@ impl Tenantry {
         if let Some(reason) = refusal {
             let mut mails = Vec::new();
             let mut event = self
-                .event(
-                    &scope,
-                    AuditAction::LoginFailed,
-                    target.clone(),
-                    AuditOutcome::Failed,
-                )?
+                .event(&scope, AuditAction::LoginFailed, target.clone(), AuditOutcome::Failed)?
                 .with("reason", reason);
             event.actor = AuditActor::User(user.id);
             tx.append_audit(&event).await?;
             if reason == "wrong_password" {
-                if let FailedLogin::LockedNow { until } =
-                    user.throttle.record_failure(now, &self.config.lockout)
-                {
-                    let mut locked = self.event(
-                        &scope,
-                        AuditAction::AccountLocked,
-                        target,
-                        AuditOutcome::Success,
-                    )?;
+                if let FailedLogin::LockedNow { until } = user.throttle.record_failure(now, &self.config.lockout) {
+                    let mut locked = self.event(&scope, AuditAction::AccountLocked, target, AuditOutcome::Success)?;
                     locked.actor = AuditActor::User(user.id);
-                    tx.append_audit(&locked.with("until", until.to_rfc3339()))
-                        .await?;
+                    tx.append_audit(&locked.with("until", until.to_rfc3339())).await?;
                     let tenant = self.tenant_row(tx.as_mut()).await?;
                     mails.push(Mail {
                         to: user.email.clone(),
@@ -455,47 +404,23 @@ impl Tenantry {
         user.throttle.record_success();
         user.last_login_at = Some(now);
         tx.update_user(&user).await?;
-        tx.add_usage(
-            Month::of(now),
-            UsageDelta {
-                logins: 1,
-                api_calls: 0,
-            },
-        )
-        .await?;
-        let mut event = self.event(
-            &scope,
-            AuditAction::LoginSucceeded,
-            target,
-            AuditOutcome::Success,
-        )?;
+        tx.add_usage(Month::of(now), UsageDelta { logins: 1, api_calls: 0 }).await?;
+        let mut event = self.event(&scope, AuditAction::LoginSucceeded, target, AuditOutcome::Success)?;
         event.actor = AuditActor::User(user.id);
         tx.append_audit(&event).await?;
         tx.commit().await?;
         Ok(LoggedIn {
-            principal: Principal::User {
-                tenant_id,
-                user_id: user.id,
-                token_version: user.token_version,
-            },
+            principal: Principal::User { tenant_id, user_id: user.id, token_version: user.token_version },
             user: Some(UserView::from(&user)),
         })
     }
 
     async fn decoy_verify(&self, password: &SecretString) {
         // Same work as a real check, so that unknown accounts answer in similar time.
-        let _ = self
-            .deps
-            .hasher
-            .verify(password, &self.deps.hasher.decoy())
-            .await;
+        let _ = self.deps.hasher.verify(password, &self.deps.hasher.decoy()).await;
     }
 
-    async fn superuser_login(
-        &self,
-        email: &str,
-        password: &SecretString,
-    ) -> Result<LoggedIn, LoginError> {
+    async fn superuser_login(&self, email: &str, password: &SecretString) -> Result<LoggedIn, LoginError> {
         let Ok(email) = Email::parse(email) else {
             self.decoy_verify(password).await;
             return Err(LoginError::InvalidCredentials);
@@ -506,12 +431,7 @@ impl Tenantry {
             self.decoy_verify(password).await;
             return Err(LoginError::InvalidCredentials);
         };
-        let matches = self
-            .deps
-            .hasher
-            .verify(password, &su.password_hash)
-            .await
-            .map_err(InfraError::Unknown)?;
+        let matches = self.deps.hasher.verify(password, &su.password_hash).await.map_err(InfraError::Unknown)?;
         let event = |action, outcome| -> Result<AuditEvent, InfraError> {
             Ok(AuditEvent {
                 id: self.new_id()?,
@@ -525,19 +445,11 @@ impl Tenantry {
             })
         };
         if su.throttle.locked_at(now).is_some() || !su.active || !matches {
-            tx.append_platform_audit(&event(AuditAction::LoginFailed, AuditOutcome::Failed)?)
-                .await?;
+            tx.append_platform_audit(&event(AuditAction::LoginFailed, AuditOutcome::Failed)?).await?;
             if su.active
-                && matches!(
-                    su.throttle.record_failure(now, &self.config.lockout),
-                    FailedLogin::LockedNow { .. }
-                )
+                && matches!(su.throttle.record_failure(now, &self.config.lockout), FailedLogin::LockedNow { .. })
             {
-                tx.append_platform_audit(&event(
-                    AuditAction::AccountLocked,
-                    AuditOutcome::Success,
-                )?)
-                .await?;
+                tx.append_platform_audit(&event(AuditAction::AccountLocked, AuditOutcome::Success)?).await?;
             }
             tx.update_superuser(&su).await?;
             tx.commit().await?;
@@ -546,16 +458,9 @@ impl Tenantry {
         su.throttle.record_success();
         su.last_login_at = Some(now);
         tx.update_superuser(&su).await?;
-        tx.append_platform_audit(&event(AuditAction::LoginSucceeded, AuditOutcome::Success)?)
-            .await?;
+        tx.append_platform_audit(&event(AuditAction::LoginSucceeded, AuditOutcome::Success)?).await?;
         tx.commit().await?;
-        Ok(LoggedIn {
-            principal: Principal::Superuser {
-                id: su.id,
-                token_version: su.token_version,
-            },
-            user: None,
-        })
+        Ok(LoggedIn { principal: Principal::Superuser { id: su.id, token_version: su.token_version }, user: None })
     }
 
     /// The authorisation step: a verified principal asks to act in `tenant_id`.
@@ -565,20 +470,11 @@ impl Tenantry {
     /// platform log (DESIGN.md wall 3). A deactivated user, or a token from
     /// before a role or password change, gets `Unauthenticated`. The superuser
     /// gets owner-level permissions inside the tenant, audited as a platform action.
-    pub async fn authorize(
-        &self,
-        principal: &Principal,
-        tenant_id: TenantId,
-    ) -> Result<TenantScope, AuthorizeError> {
+    pub async fn authorize(&self, principal: &Principal, tenant_id: TenantId) -> Result<TenantScope, AuthorizeError> {
         match *principal {
-            Principal::User {
-                tenant_id: own,
-                user_id,
-                token_version,
-            } => {
+            Principal::User { tenant_id: own, user_id, token_version } => {
                 if own != tenant_id {
-                    self.record_cross_tenant_attempt(own, user_id, tenant_id)
-                        .await;
+                    self.record_cross_tenant_attempt(own, user_id, tenant_id).await;
                     return Err(AuthorizeError::NotFound);
                 }
                 let probe = self.system_scope(tenant_id, SystemActor::Login);
@@ -590,36 +486,22 @@ impl Tenantry {
                     return Err(AuthorizeError::Unauthenticated);
                 }
                 let sub = self.subscription(tx.as_mut()).await?;
-                let owner_may_cancel_deletion = user.is_owner()
-                    && matches!(sub.state, SubscriptionState::PendingDeletion { .. });
+                let owner_may_cancel_deletion =
+                    user.is_owner() && matches!(sub.state, SubscriptionState::PendingDeletion { .. });
                 if !sub.allows_access() && !owner_may_cancel_deletion {
                     return Err(AuthorizeError::TenantInactive(sub.status()));
                 }
-                let permissions = self
-                    .role_permissions(tx.as_mut(), user.role)
-                    .await?
-                    .unwrap_or(PermissionSet::EMPTY);
-                Ok(TenantScope::new(
-                    tenant_id,
-                    Actor::User {
-                        user_id,
-                        role: user.role,
-                    },
-                    permissions,
-                ))
+                let permissions = self.role_permissions(tx.as_mut(), user.role).await?.unwrap_or(PermissionSet::EMPTY);
+                Ok(TenantScope::new(tenant_id, Actor::User { user_id, role: user.role }, permissions))
             }
             Principal::Superuser { id, token_version } => {
                 let mut ptx = self.deps.store.begin_platform().await?;
-                let valid = ptx
-                    .superuser(id)
-                    .await?
-                    .is_some_and(|su| su.active && su.token_version == token_version);
+                let valid = ptx.superuser(id).await?.is_some_and(|su| su.active && su.token_version == token_version);
                 drop(ptx);
                 if !valid {
                     return Err(AuthorizeError::Unauthenticated);
                 }
-                let scope =
-                    TenantScope::new(tenant_id, Actor::Superuser { id }, self.all_permissions());
+                let scope = TenantScope::new(tenant_id, Actor::Superuser { id }, self.all_permissions());
                 let mut tx = self.begin(&scope, Access::Write).await?;
                 if tx.tenant().await?.is_none() {
                     return Err(AuthorizeError::NotFound);
@@ -638,37 +520,24 @@ impl Tenantry {
     }
 
     /// The superuser's authorisation for the platform paths.
-    pub async fn authorize_platform(
-        &self,
-        principal: &Principal,
-    ) -> Result<PlatformScope, AuthorizeError> {
+    pub async fn authorize_platform(&self, principal: &Principal) -> Result<PlatformScope, AuthorizeError> {
         let Principal::Superuser { id, token_version } = *principal else {
             // A tenant user on a platform path: indistinguishable from a missing route.
             return Err(AuthorizeError::NotFound);
         };
         let mut tx = self.deps.store.begin_platform().await?;
         match tx.superuser(id).await? {
-            Some(su) if su.active && su.token_version == token_version => {
-                Ok(PlatformScope::new(id))
-            }
+            Some(su) if su.active && su.token_version == token_version => Ok(PlatformScope::new(id)),
             _ => Err(AuthorizeError::Unauthenticated),
         }
     }
 
     /// Writes a cross-tenant attempt to the attacker's own tenant log and the platform log.
-    async fn record_cross_tenant_attempt(
-        &self,
-        own: TenantId,
-        user_id: tenantry_domain::UserId,
-        target: TenantId,
-    ) {
+    async fn record_cross_tenant_attempt(&self, own: TenantId, user_id: tenantry_domain::UserId, target: TenantId) {
         let result: Result<(), InfraError> = async {
             let scope = TenantScope::new(
                 own,
-                Actor::User {
-                    user_id,
-                    role: RoleRef::Builtin(tenantry_domain::BuiltinRole::Viewer),
-                },
+                Actor::User { user_id, role: RoleRef::Builtin(tenantry_domain::BuiltinRole::Viewer) },
                 PermissionSet::EMPTY,
             );
             let event = self.event(
@@ -681,11 +550,7 @@ impl Tenantry {
             tx.append_audit(&event).await?;
             tx.commit().await?;
             let mut ptx = self.deps.store.begin_platform().await?;
-            ptx.append_platform_audit(&AuditEvent {
-                id: self.new_id()?,
-                ..event
-            })
-            .await?;
+            ptx.append_platform_audit(&AuditEvent { id: self.new_id()?, ..event }).await?;
             ptx.commit().await?;
             Ok(())
         }
@@ -704,12 +569,7 @@ impl Tenantry {
         let email = Email::parse(&input.email)?;
         let name = PersonName::parse(&input.name)?;
         self.config.password_policy.check(&input.password)?;
-        let hash = self
-            .deps
-            .hasher
-            .hash(&input.password)
-            .await
-            .map_err(InfraError::Unknown)?;
+        let hash = self.deps.hasher.hash(&input.password).await.map_err(InfraError::Unknown)?;
         let now = self.now();
         let su = PlatformUser {
             id: self.new_id()?,

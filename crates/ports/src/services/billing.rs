@@ -14,8 +14,8 @@ use super::views::SubscriptionView;
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::{ErrorKind, InfraError, Problem};
 use crate::payment::{
-    BillingEvent, BillingEventKind, ChangeOutcome, ChangeRequest, HostedSession, IdempotencyKey,
-    Invoice, PaymentError, ProviderChange,
+    BillingEvent, BillingEventKind, ChangeOutcome, ChangeRequest, HostedSession, IdempotencyKey, Invoice, PaymentError,
+    ProviderChange,
 };
 use crate::scope::TenantScope;
 use crate::store::{Access, TenantTx};
@@ -27,7 +27,7 @@ use tenantry_domain::proration::{ChargePreview, ProrationError};
 use tenantry_domain::rbac::builtin;
 use tenantry_domain::seats::{Seats, SeatsError};
 use tenantry_domain::subscription::{
-    PlanChange, PlanChoice, ProviderStatus, SeatChange, SubscriptionError, SubscriptionEvent,
+    PlanChange, PlanChoice, PlanTiming, ProviderStatus, SeatChange, SubscriptionError, SubscriptionEvent,
     SubscriptionState,
 };
 use tenantry_domain::{AuditAction, AuditOutcome, Money, Subscription};
@@ -72,9 +72,7 @@ impl From<PaymentError> for BillingError {
     fn from(e: PaymentError) -> Self {
         match e {
             PaymentError::CardDeclined(why) => BillingError::PaymentDeclined(why),
-            PaymentError::ActionRequired { hosted_url } => {
-                BillingError::PaymentActionRequired { hosted_url }
-            }
+            PaymentError::ActionRequired { hosted_url } => BillingError::PaymentActionRequired { hosted_url },
             other => BillingError::Provider(other),
         }
     }
@@ -113,16 +111,13 @@ impl Problem for BillingError {
         match self {
             BillingError::InvalidSeats(_) | BillingError::InvalidRequest(_) => ErrorKind::Invalid,
             BillingError::Subscription(e) => match e {
-                S::BelowIncludedSeats { .. }
-                | S::Proration(ProrationError::BeforePeriod { .. }) => ErrorKind::Invalid,
+                S::BelowIncludedSeats { .. } | S::Proration(ProrationError::BeforePeriod { .. }) => ErrorKind::Invalid,
                 S::PaymentPastDue | S::PaymentMethodRequired => ErrorKind::PaymentRequired,
                 S::Proration(ProrationError::PreviewExpired { .. }) => ErrorKind::Gone,
                 S::TenantInactive(_) => ErrorKind::Forbidden,
                 _ => ErrorKind::Conflict,
             },
-            BillingError::PaymentDeclined(_) | BillingError::PaymentActionRequired { .. } => {
-                ErrorKind::PaymentRequired
-            }
+            BillingError::PaymentDeclined(_) | BillingError::PaymentActionRequired { .. } => ErrorKind::PaymentRequired,
             BillingError::Provider(PaymentError::Rejected(_)) => ErrorKind::Invalid,
             BillingError::Provider(_) => ErrorKind::Unavailable,
             BillingError::Access(e) => e.kind(),
@@ -138,6 +133,8 @@ pub struct PreviewInput {
     pub seats: Option<i64>,
     /// A plan and interval.
     pub plan: Option<PlanChoice>,
+    /// During the trial: convert now (default) or at the trial end.
+    pub timing: PlanTiming,
 }
 
 /// What a change would do and cost; changes nothing.
@@ -199,26 +196,17 @@ pub enum BillingEventOutcome {
 }
 
 fn key(parts: &[&dyn std::fmt::Display]) -> IdempotencyKey {
-    IdempotencyKey(
-        parts
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join(":"),
-    )
+    IdempotencyKey(parts.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(":"))
 }
 
 impl Tenantry {
-    fn proration_instant(
-        &self,
-        requested: Option<DateTime<Utc>>,
-    ) -> Result<DateTime<Utc>, BillingError> {
+    fn proration_instant(&self, requested: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, BillingError> {
         let now = self.now();
         match requested {
             None => Ok(now),
-            Some(at) if (at - now).num_seconds() > PRORATION_SKEW_SECONDS => Err(
-                BillingError::InvalidRequest("the proration date lies in the future"),
-            ),
+            Some(at) if (at - now).num_seconds() > PRORATION_SKEW_SECONDS => {
+                Err(BillingError::InvalidRequest("the proration date lies in the future"))
+            }
             Some(at) => Ok(at.min(now)),
         }
     }
@@ -234,42 +222,23 @@ impl Tenantry {
     }
 
     /// `GET /v1/tenants/{tid}/subscription`.
-    pub async fn subscription_view(
-        &self,
-        scope: &TenantScope,
-    ) -> Result<SubscriptionView, BillingError> {
-        self.require(scope, builtin::BILLING_READ, AuditAction::PlanChanged)
-            .await?;
+    pub async fn subscription_view(&self, scope: &TenantScope) -> Result<SubscriptionView, BillingError> {
+        self.require(scope, builtin::BILLING_READ, AuditAction::PlanChanged).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Read).await?;
         self.view_in(tx.as_mut(), now).await
     }
 
-    async fn view_in(
-        &self,
-        tx: &mut dyn TenantTx,
-        now: DateTime<Utc>,
-    ) -> Result<SubscriptionView, BillingError> {
+    async fn view_in(&self, tx: &mut dyn TenantTx, now: DateTime<Utc>) -> Result<SubscriptionView, BillingError> {
         let sub = self.subscription(tx).await?;
         let (usage, _, _) = self.seat_usage(tx, now).await?;
-        Ok(SubscriptionView::build(
-            &sub,
-            self.catalog(),
-            usage.active_users,
-            usage.pending_invitations,
-            now,
-        ))
+        Ok(SubscriptionView::build(&sub, self.catalog(), usage.active_users, usage.pending_invitations, now))
     }
 
     /// `POST /v1/tenants/{tid}/subscription/preview`: what a seat or plan change
     /// would charge now, with the `proration_date` to echo; changes nothing.
-    pub async fn preview_change(
-        &self,
-        scope: &TenantScope,
-        input: PreviewInput,
-    ) -> Result<PreviewView, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PlanChanged)
-            .await?;
+    pub async fn preview_change(&self, scope: &TenantScope, input: PreviewInput) -> Result<PreviewView, BillingError> {
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PlanChanged).await?;
         let at = self.now();
         let mut tx = self.begin(scope, Access::Read).await?;
         let sub = self.subscription(tx.as_mut()).await?;
@@ -287,43 +256,38 @@ impl Tenantry {
                         let remote = self
                             .deps
                             .payments
-                            .preview_change(&ChangeRequest {
-                                subscription: id,
-                                change,
-                                proration_date: at,
-                            })
+                            .preview_change(&ChangeRequest { subscription: id, change, proration_date: at })
                             .await?;
                         Self::check_agreement(&quote.preview, &remote);
                         remote
                     }
                     _ => quote.preview,
                 };
-                Ok(PreviewView {
-                    seat_change: Some(quote.change),
-                    plan_change: None,
-                    preview,
-                })
+                Ok(PreviewView { seat_change: Some(quote.change), plan_change: None, preview })
             }
             (None, Some(choice)) => {
-                let quote = sub.quote_plan(choice, usage.used(), at, self.catalog())?;
+                let quote = sub.quote_plan(choice, input.timing, usage.used(), at, self.catalog())?;
                 let preview = match quote.change {
-                    PlanChange::IntervalNow { to, .. } => {
+                    PlanChange::ConvertTrialNow { interval, seats } => {
                         let (_, id) = Self::provider_subscription(&sub)?;
-                        let extra = self
-                            .catalog()
-                            .extra_seats(sub.paid_plan().map_or(0, |p| p.seats));
-                        let change = ProviderChange::IntervalNow {
-                            to,
-                            extra_seats: extra,
-                        };
+                        let change =
+                            ProviderChange::EndTrialNow { interval, extra_seats: self.catalog().extra_seats(seats) };
                         let remote = self
                             .deps
                             .payments
-                            .preview_change(&ChangeRequest {
-                                subscription: id,
-                                change,
-                                proration_date: at,
-                            })
+                            .preview_change(&ChangeRequest { subscription: id, change, proration_date: at })
+                            .await?;
+                        Self::check_agreement(&quote.preview, &remote);
+                        remote
+                    }
+                    PlanChange::IntervalNow { to, .. } => {
+                        let (_, id) = Self::provider_subscription(&sub)?;
+                        let extra = self.catalog().extra_seats(sub.paid_plan().map_or(0, |p| p.seats));
+                        let change = ProviderChange::IntervalNow { to, extra_seats: extra };
+                        let remote = self
+                            .deps
+                            .payments
+                            .preview_change(&ChangeRequest { subscription: id, change, proration_date: at })
                             .await?;
                         Self::check_agreement(&quote.preview, &remote);
                         remote
@@ -331,11 +295,8 @@ impl Tenantry {
                     PlanChange::StartPaid { interval, seats } => match &sub.provider {
                         Some(link) => {
                             let extra = self.catalog().extra_seats(seats);
-                            let remote = self
-                                .deps
-                                .payments
-                                .preview_subscription(&link.customer, interval, extra, at)
-                                .await?;
+                            let remote =
+                                self.deps.payments.preview_subscription(&link.customer, interval, extra, at).await?;
                             Self::check_agreement(&quote.preview, &remote);
                             remote
                         }
@@ -343,15 +304,9 @@ impl Tenantry {
                     },
                     _ => quote.preview,
                 };
-                Ok(PreviewView {
-                    seat_change: None,
-                    plan_change: Some(quote.change),
-                    preview,
-                })
+                Ok(PreviewView { seat_change: None, plan_change: Some(quote.change), preview })
             }
-            _ => Err(BillingError::InvalidRequest(
-                "give exactly one of `seats` and `plan`",
-            )),
+            _ => Err(BillingError::InvalidRequest("give exactly one of `seats` and `plan`")),
         }
     }
 
@@ -371,8 +326,7 @@ impl Tenantry {
         seats: i64,
         proration_date: Option<DateTime<Utc>>,
     ) -> Result<SeatsChanged, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::SeatsAdded)
-            .await?;
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::SeatsAdded).await?;
         let target = Seats::new(seats)?;
         let at = self.proration_instant(proration_date)?;
         let now = self.now();
@@ -382,48 +336,22 @@ impl Tenantry {
         let quote = sub.quote_seats(target, usage.used(), at, self.catalog())?;
         let (_, id) = Self::provider_subscription(&sub)?;
         let change = match quote.change {
-            SeatChange::Increase { .. } => ProviderChange::IncreaseSeats {
-                from_extra: quote.extra_seats.0,
-                to_extra: quote.extra_seats.1,
-            },
-            _ => ProviderChange::ScheduleSeats {
-                extra_seats_next_period: quote.extra_seats.1,
-            },
+            SeatChange::Increase { .. } => {
+                ProviderChange::IncreaseSeats { from_extra: quote.extra_seats.0, to_extra: quote.extra_seats.1 }
+            }
+            _ => ProviderChange::ScheduleSeats { extra_seats_next_period: quote.extra_seats.1 },
         };
-        let idem = key(&[
-            &"seats",
-            &scope.tenant_id(),
-            &id,
-            &target.get(),
-            &at.timestamp(),
-        ]);
-        let outcome = self
-            .deps
-            .payments
-            .change(
-                &ChangeRequest {
-                    subscription: id,
-                    change,
-                    proration_date: at,
-                },
-                &idem,
-            )
-            .await?;
+        let idem = key(&[&"seats", &scope.tenant_id(), &id, &target.get(), &at.timestamp()]);
+        let outcome =
+            self.deps.payments.change(&ChangeRequest { subscription: id, change, proration_date: at }, &idem).await?;
         let mut events = sub.apply_seats(&quote)?;
         events.extend(sub.apply_snapshot(&outcome.subscription.snapshot, self.catalog()));
-        let (charged, mails) = self
-            .finish_change(tx.as_mut(), scope, &mut sub, &events, &outcome)
-            .await?;
+        let (charged, mails) = self.finish_change(tx.as_mut(), scope, &mut sub, &events, &outcome).await?;
         self.save_subscription(tx.as_mut(), &sub).await?;
         let subscription = self.view_in(tx.as_mut(), now).await?;
         tx.commit().await?;
         self.send_all(&mails).await;
-        Ok(SeatsChanged {
-            change: quote.change,
-            charged,
-            invoice_id: outcome.invoice.map(|i| i.id),
-            subscription,
-        })
+        Ok(SeatsChanged { change: quote.change, charged, invoice_id: outcome.invoice.map(|i| i.id), subscription })
     }
 
     /// Records an invoice and the change's events; returns the amount charged.
@@ -438,9 +366,7 @@ impl Tenantry {
         if let Some(invoice) = &outcome.invoice {
             tx.save_invoice(invoice).await?;
         }
-        let mails = self
-            .apply_subscription_events(tx, scope, sub, events)
-            .await?;
+        let mails = self.apply_subscription_events(tx, scope, sub, events).await?;
         Ok((outcome.invoice.as_ref().map(|i| i.total), mails))
     }
 
@@ -453,21 +379,19 @@ impl Tenantry {
         &self,
         scope: &TenantScope,
         choice: PlanChoice,
+        timing: PlanTiming,
         proration_date: Option<DateTime<Utc>>,
         return_url: &str,
     ) -> Result<PlanChanged, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PlanChanged)
-            .await?;
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PlanChanged).await?;
         let at = self.proration_instant(proration_date)?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
         let (usage, _, _) = self.seat_usage(tx.as_mut(), now).await?;
-        let quote = match sub.quote_plan(choice, usage.used(), at, self.catalog()) {
+        let quote = match sub.quote_plan(choice, timing, usage.used(), at, self.catalog()) {
             Err(SubscriptionError::PaymentMethodRequired) => {
-                let checkout = self
-                    .checkout_in(tx.as_mut(), scope, &mut sub, return_url)
-                    .await?;
+                let checkout = self.checkout_in(tx.as_mut(), scope, &mut sub, return_url).await?;
                 tx.commit().await?;
                 return Ok(PlanChanged::CheckoutRequired { checkout });
             }
@@ -475,75 +399,50 @@ impl Tenantry {
         };
         let tenant = scope.tenant_id();
         let mut outcome: Option<ChangeOutcome> = None;
-        let request = |id: &str, change| ChangeRequest {
-            subscription: id.to_owned(),
-            change,
-            proration_date: at,
-        };
+        let request = |id: &str, change| ChangeRequest { subscription: id.to_owned(), change, proration_date: at };
         if quote.resumes {
             let (_, id) = Self::provider_subscription(&sub)?;
             let change = ProviderChange::CancelAtPeriodEnd { cancel: false };
             outcome = Some(
                 self.deps
                     .payments
-                    .change(
-                        &request(&id, change),
-                        &key(&[&"resume", &tenant, &id, &at.timestamp()]),
-                    )
+                    .change(&request(&id, change), &key(&[&"resume", &tenant, &id, &at.timestamp()]))
                     .await?,
             );
         }
         let provider_change = match quote.change {
-            PlanChange::TrialInterval { interval } => Some(ProviderChange::TrialSettings {
-                interval,
-                cancel_at_trial_end: false,
-            }),
+            PlanChange::ConvertTrialNow { interval, seats } => {
+                Some(ProviderChange::EndTrialNow { interval, extra_seats: self.catalog().extra_seats(seats) })
+            }
+            PlanChange::TrialInterval { interval } => {
+                Some(ProviderChange::TrialSettings { interval, cancel_at_trial_end: false })
+            }
             PlanChange::TrialContinueFree => Some(ProviderChange::TrialSettings {
                 interval: sub.interval().unwrap_or(tenantry_domain::Interval::Month),
                 cancel_at_trial_end: true,
             }),
             PlanChange::StartPaid { .. } => None,
             PlanChange::IntervalNow { to, .. } => {
-                let extra = self
-                    .catalog()
-                    .extra_seats(sub.paid_plan().map_or(0, |p| p.seats));
-                Some(ProviderChange::IntervalNow {
-                    to,
-                    extra_seats: extra,
-                })
+                let extra = self.catalog().extra_seats(sub.paid_plan().map_or(0, |p| p.seats));
+                Some(ProviderChange::IntervalNow { to, extra_seats: extra })
             }
-            PlanChange::IntervalAtPeriodEnd { to, .. } => {
-                Some(ProviderChange::ScheduleInterval { to })
-            }
+            PlanChange::IntervalAtPeriodEnd { to, .. } => Some(ProviderChange::ScheduleInterval { to }),
             PlanChange::CancelIntervalChange => Some(ProviderChange::ScheduleInterval {
                 to: sub.interval().unwrap_or(tenantry_domain::Interval::Month),
             }),
-            PlanChange::CancelAtPeriodEnd { .. } => {
-                Some(ProviderChange::CancelAtPeriodEnd { cancel: true })
-            }
+            PlanChange::CancelAtPeriodEnd { .. } => Some(ProviderChange::CancelAtPeriodEnd { cancel: true }),
             PlanChange::Resume => None,
         };
         if matches!(
             quote.change,
-            PlanChange::TrialInterval { .. } | PlanChange::TrialContinueFree
+            PlanChange::TrialInterval { .. } | PlanChange::TrialContinueFree | PlanChange::ConvertTrialNow { .. }
         ) {
             self.ensure_billing_link(tx.as_mut(), &mut sub).await?;
         }
         if let Some(change) = provider_change {
             let (_, id) = Self::provider_subscription(&sub)?;
-            let idem = key(&[
-                &"plan",
-                &tenant,
-                &id,
-                &serde_label(&quote.change),
-                &at.timestamp(),
-            ]);
-            outcome = Some(
-                self.deps
-                    .payments
-                    .change(&request(&id, change), &idem)
-                    .await?,
-            );
+            let idem = key(&[&"plan", &tenant, &id, &serde_label(&quote.change), &at.timestamp()]);
+            outcome = Some(self.deps.payments.change(&request(&id, change), &idem).await?);
         }
         if let PlanChange::StartPaid { interval, seats } = quote.change {
             self.ensure_billing_link(tx.as_mut(), &mut sub).await?;
@@ -556,12 +455,7 @@ impl Tenantry {
             let started = self
                 .deps
                 .payments
-                .start_subscription(
-                    &customer,
-                    interval,
-                    self.catalog().extra_seats(seats),
-                    &idem,
-                )
+                .start_subscription(&customer, interval, self.catalog().extra_seats(seats), &idem)
                 .await?;
             if let Some(link) = sub.provider.as_mut() {
                 link.subscription = Some(started.subscription.id.clone());
@@ -572,24 +466,15 @@ impl Tenantry {
         let (charged, mails) = match &outcome {
             Some(outcome) => {
                 events.extend(sub.apply_snapshot(&outcome.subscription.snapshot, self.catalog()));
-                self.finish_change(tx.as_mut(), scope, &mut sub, &events, outcome)
-                    .await?
+                self.finish_change(tx.as_mut(), scope, &mut sub, &events, outcome).await?
             }
-            None => (
-                None,
-                self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events)
-                    .await?,
-            ),
+            None => (None, self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?),
         };
         self.save_subscription(tx.as_mut(), &sub).await?;
         let subscription = self.view_in(tx.as_mut(), now).await?;
         tx.commit().await?;
         self.send_all(&mails).await;
-        Ok(PlanChanged::Changed {
-            change: quote.change,
-            charged,
-            subscription,
-        })
+        Ok(PlanChanged::Changed { change: quote.change, charged, subscription })
     }
 
     /// `POST /v1/tenants/{tid}/subscription/cancel`: a paid plan falls back to
@@ -600,26 +485,18 @@ impl Tenantry {
         scope: &TenantScope,
         return_url: &str,
     ) -> Result<PlanChanged, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::CancelScheduled)
-            .await?;
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::CancelScheduled).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
         if !matches!(sub.state, SubscriptionState::PastDue { .. }) {
             drop(tx);
-            return self
-                .change_plan(scope, PlanChoice::Freemium, None, return_url)
-                .await;
+            return self.change_plan(scope, PlanChoice::Freemium, PlanTiming::Now, None, return_url).await;
         }
         let (_, id) = Self::provider_subscription(&sub)?;
         let events = sub.cancel(now)?;
-        self.deps
-            .payments
-            .cancel_now(&id, &key(&[&"cancel", &scope.tenant_id(), &id]))
-            .await?;
-        let mails = self
-            .apply_subscription_events(tx.as_mut(), scope, &mut sub, &events)
-            .await?;
+        self.deps.payments.cancel_now(&id, &key(&[&"cancel", &scope.tenant_id(), &id])).await?;
+        let mails = self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
         self.save_subscription(tx.as_mut(), &sub).await?;
         let subscription = self.view_in(tx.as_mut(), now).await?;
         tx.commit().await?;
@@ -633,17 +510,8 @@ impl Tenantry {
 
     /// `POST /v1/tenants/{tid}/subscription/continue-free`: during the trial,
     /// become freemium at its end instead of converting.
-    pub async fn continue_free(
-        &self,
-        scope: &TenantScope,
-        return_url: &str,
-    ) -> Result<PlanChanged, BillingError> {
-        self.require(
-            scope,
-            builtin::BILLING_MANAGE,
-            AuditAction::TrialContinueFree,
-        )
-        .await?;
+    pub async fn continue_free(&self, scope: &TenantScope, return_url: &str) -> Result<PlanChanged, BillingError> {
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::TrialContinueFree).await?;
         {
             let mut tx = self.begin(scope, Access::Read).await?;
             let sub = self.subscription(tx.as_mut()).await?;
@@ -651,8 +519,7 @@ impl Tenantry {
                 return Err(SubscriptionError::NotTrialing.into());
             }
         }
-        self.change_plan(scope, PlanChoice::Freemium, None, return_url)
-            .await
+        self.change_plan(scope, PlanChoice::Freemium, PlanTiming::Now, None, return_url).await
     }
 
     async fn checkout_in(
@@ -663,74 +530,40 @@ impl Tenantry {
         return_url: &str,
     ) -> Result<HostedSession, BillingError> {
         self.ensure_billing_link(tx, sub).await?;
-        let customer = sub
-            .provider
-            .as_ref()
-            .map(|l| l.customer.clone())
-            .ok_or(BillingError::Provider(PaymentError::NotFound))?;
-        let session = self
-            .deps
-            .payments
-            .checkout_session(&customer, return_url)
-            .await?;
+        let customer =
+            sub.provider.as_ref().map(|l| l.customer.clone()).ok_or(BillingError::Provider(PaymentError::NotFound))?;
+        let session = self.deps.payments.checkout_session(&customer, return_url).await?;
         self.save_subscription(tx, sub).await?;
-        let event = self.event(
-            scope,
-            AuditAction::CheckoutStarted,
-            Some(AuditTarget::Subscription),
-            AuditOutcome::Success,
-        )?;
+        let event =
+            self.event(scope, AuditAction::CheckoutStarted, Some(AuditTarget::Subscription), AuditOutcome::Success)?;
         tx.append_audit(&event).await?;
         Ok(session)
     }
 
     /// `POST /v1/tenants/{tid}/billing/checkout`: a Checkout session in setup
     /// mode that adds a payment method (never a second subscription).
-    pub async fn checkout_session(
-        &self,
-        scope: &TenantScope,
-        return_url: &str,
-    ) -> Result<HostedSession, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::CheckoutStarted)
-            .await?;
+    pub async fn checkout_session(&self, scope: &TenantScope, return_url: &str) -> Result<HostedSession, BillingError> {
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::CheckoutStarted).await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
-        let session = self
-            .checkout_in(tx.as_mut(), scope, &mut sub, return_url)
-            .await?;
+        let session = self.checkout_in(tx.as_mut(), scope, &mut sub, return_url).await?;
         tx.commit().await?;
         Ok(session)
     }
 
     /// `POST /v1/tenants/{tid}/billing/portal`: a Customer Portal session for
     /// payment methods and invoices.
-    pub async fn portal_session(
-        &self,
-        scope: &TenantScope,
-        return_url: &str,
-    ) -> Result<HostedSession, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PortalOpened)
-            .await?;
+    pub async fn portal_session(&self, scope: &TenantScope, return_url: &str) -> Result<HostedSession, BillingError> {
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PortalOpened).await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
         self.ensure_billing_link(tx.as_mut(), &mut sub).await?;
-        let customer = sub
-            .provider
-            .as_ref()
-            .map(|l| l.customer.clone())
-            .ok_or(BillingError::Provider(PaymentError::NotFound))?;
-        let session = self
-            .deps
-            .payments
-            .portal_session(&customer, return_url)
-            .await?;
+        let customer =
+            sub.provider.as_ref().map(|l| l.customer.clone()).ok_or(BillingError::Provider(PaymentError::NotFound))?;
+        let session = self.deps.payments.portal_session(&customer, return_url).await?;
         self.save_subscription(tx.as_mut(), &sub).await?;
-        let event = self.event(
-            scope,
-            AuditAction::PortalOpened,
-            Some(AuditTarget::Subscription),
-            AuditOutcome::Success,
-        )?;
+        let event =
+            self.event(scope, AuditAction::PortalOpened, Some(AuditTarget::Subscription), AuditOutcome::Success)?;
         tx.append_audit(&event).await?;
         tx.commit().await?;
         Ok(session)
@@ -739,8 +572,7 @@ impl Tenantry {
     /// `GET /v1/tenants/{tid}/invoices`: the invoices cached from the provider's
     /// events, newest first (asks the provider when the cache is empty).
     pub async fn invoices(&self, scope: &TenantScope) -> Result<Vec<Invoice>, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::InvoicePaid)
-            .await?;
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::InvoicePaid).await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         let cached = tx.invoices().await?;
         if !cached.is_empty() {
@@ -766,18 +598,11 @@ impl Tenantry {
         };
         let extra = self.catalog().extra_seats(used);
         let change = ProviderChange::TrialSeats { extra_seats: extra };
-        let request = ChangeRequest {
-            subscription: id.clone(),
-            change,
-            proration_date: self.now(),
-        };
+        let request = ChangeRequest { subscription: id.clone(), change, proration_date: self.now() };
         if let Err(e) = self
             .deps
             .payments
-            .change(
-                &request,
-                &key(&[&"trial-seats", &id, &extra, &self.now().timestamp_millis()]),
-            )
+            .change(&request, &key(&[&"trial-seats", &id, &extra, &self.now().timestamp_millis()]))
             .await
         {
             tracing::warn!(subscription = %id, error = %e, "trial seat quantity not synced; corrected at conversion");
@@ -806,16 +631,8 @@ impl Tenantry {
     /// adapter; the simulator's timeline). Each event id is applied once, in the
     /// same unit of work as its effect; out-of-order snapshots never move the
     /// subscription backwards.
-    pub async fn handle_billing_event(
-        &self,
-        event: &BillingEvent,
-    ) -> Result<BillingEventOutcome, BillingError> {
-        let Some(tenant_id) = self
-            .deps
-            .directory
-            .resolve_billing_customer(&event.customer)
-            .await?
-        else {
+    pub async fn handle_billing_event(&self, event: &BillingEvent) -> Result<BillingEventOutcome, BillingError> {
+        let Some(tenant_id) = self.deps.directory.resolve_billing_customer(&event.customer).await? else {
             tracing::info!(event = %event.id, "billing event for an unknown customer ignored");
             return Ok(BillingEventOutcome::Ignored);
         };
@@ -833,8 +650,7 @@ impl Tenantry {
         let current = sub.provider.as_ref().and_then(|l| l.subscription.clone());
         match &event.kind {
             BillingEventKind::PaymentMethodAttached => events.extend(sub.payment_method_added()),
-            BillingEventKind::SubscriptionUpdated(ps)
-            | BillingEventKind::SubscriptionDeleted(ps) => {
+            BillingEventKind::SubscriptionUpdated(ps) | BillingEventKind::SubscriptionDeleted(ps) => {
                 let deleted = matches!(event.kind, BillingEventKind::SubscriptionDeleted(_));
                 match &current {
                     Some(id) if *id != ps.id => {
@@ -860,12 +676,7 @@ impl Tenantry {
             BillingEventKind::InvoicePaid(invoice) => {
                 tx.save_invoice(invoice).await?;
                 let event = self
-                    .event(
-                        &scope,
-                        AuditAction::InvoicePaid,
-                        Some(AuditTarget::Subscription),
-                        AuditOutcome::Success,
-                    )?
+                    .event(&scope, AuditAction::InvoicePaid, Some(AuditTarget::Subscription), AuditOutcome::Success)?
                     .with("invoice", &invoice.id)
                     .with("total", invoice.total);
                 tx.append_audit(&event).await?;
@@ -875,10 +686,7 @@ impl Tenantry {
             }
             BillingEventKind::InvoicePaymentFailed(invoice) => {
                 tx.save_invoice(invoice).await?;
-                if tx
-                    .mark(&format!("mail:payment_failed:{}", invoice.id), now)
-                    .await?
-                {
+                if tx.mark(&format!("mail:payment_failed:{}", invoice.id), now).await? {
                     let tenant = self.tenant_row(tx.as_mut()).await?;
                     let users = tx.users().await?;
                     let message = Message::PaymentFailed {
@@ -898,29 +706,18 @@ impl Tenantry {
                     AuditOutcome::Success,
                 )?;
                 tx.append_audit(&event.with("invoice", &invoice.id)).await?;
-                if tx
-                    .mark(&format!("mail:action_required:{}", invoice.id), now)
-                    .await?
-                {
+                if tx.mark(&format!("mail:action_required:{}", invoice.id), now).await? {
                     let tenant = self.tenant_row(tx.as_mut()).await?;
                     let users = tx.users().await?;
-                    let message = Message::PaymentActionRequired {
-                        hosted_url: invoice.hosted_url.clone(),
-                    };
+                    let message = Message::PaymentActionRequired { hosted_url: invoice.hosted_url.clone() };
                     mails.extend(Self::to_admins(&tenant, &users, &message));
                 }
             }
         }
-        if events
-            .iter()
-            .any(|e| matches!(e, SubscriptionEvent::TrialConverted { .. }))
-        {
+        if events.iter().any(|e| matches!(e, SubscriptionEvent::TrialConverted { .. })) {
             events.extend(self.cover_used_seats(tx.as_mut(), &mut sub, now).await);
         }
-        mails.extend(
-            self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &events)
-                .await?,
-        );
+        mails.extend(self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &events).await?);
         self.save_subscription(tx.as_mut(), &sub).await?;
         tx.commit().await?;
         self.send_all(&mails).await;
@@ -929,10 +726,7 @@ impl Tenantry {
 
     /// Re-reads the provider's subscription and applies it (invoice events say
     /// little about the subscription; the provider's current state is the truth).
-    pub(crate) async fn refetch(
-        &self,
-        sub: &mut Subscription,
-    ) -> Result<Vec<SubscriptionEvent>, BillingError> {
+    pub(crate) async fn refetch(&self, sub: &mut Subscription) -> Result<Vec<SubscriptionEvent>, BillingError> {
         let Ok((_, id)) = Self::provider_subscription(sub) else {
             return Ok(Vec::new());
         };
@@ -962,26 +756,11 @@ impl Tenantry {
         let Ok((_, id)) = Self::provider_subscription(sub) else {
             return Vec::new();
         };
-        let (from_extra, to_extra) = (
-            self.catalog().extra_seats(plan.seats),
-            self.catalog().extra_seats(usage.used()),
-        );
-        let change = ProviderChange::IncreaseSeats {
-            from_extra,
-            to_extra,
-        };
+        let (from_extra, to_extra) = (self.catalog().extra_seats(plan.seats), self.catalog().extra_seats(usage.used()));
+        let change = ProviderChange::IncreaseSeats { from_extra, to_extra };
         let at = now.max(plan.period.start());
-        let request = ChangeRequest {
-            subscription: id.clone(),
-            change,
-            proration_date: at,
-        };
-        match self
-            .deps
-            .payments
-            .change(&request, &key(&[&"convert-seats", &id, &to_extra]))
-            .await
-        {
+        let request = ChangeRequest { subscription: id.clone(), change, proration_date: at };
+        match self.deps.payments.change(&request, &key(&[&"convert-seats", &id, &to_extra])).await {
             Ok(outcome) => {
                 if let Some(invoice) = &outcome.invoice {
                     if let Err(e) = tx.save_invoice(invoice).await {
@@ -1013,18 +792,10 @@ impl Tenantry {
         }
         let tenant = self.tenant_row(tx).await?;
         let users = tx.users().await?;
-        let message = Message::TrialReminder {
-            trial_ends_at: end,
-            converts: sub.trial_converts(),
-        };
+        let message = Message::TrialReminder { trial_ends_at: end, converts: sub.trial_converts() };
         let mails = Self::to_admins(&tenant, &users, &message);
         let event = self
-            .event(
-                scope,
-                AuditAction::TrialReminderSent,
-                Some(AuditTarget::Subscription),
-                AuditOutcome::Success,
-            )?
+            .event(scope, AuditAction::TrialReminderSent, Some(AuditTarget::Subscription), AuditOutcome::Success)?
             .with("recipients", count(mails.iter()));
         tx.append_audit(&event).await?;
         Ok(mails)
@@ -1033,6 +804,7 @@ impl Tenantry {
 
 fn serde_label(change: &PlanChange) -> &'static str {
     match change {
+        PlanChange::ConvertTrialNow { .. } => "convert",
         PlanChange::TrialInterval { .. } => "trial-interval",
         PlanChange::TrialContinueFree => "trial-free",
         PlanChange::StartPaid { .. } => "start",

@@ -91,13 +91,11 @@ impl Problem for InvitationError {
     }
     fn kind(&self) -> ErrorKind {
         match self {
-            InvitationError::InvalidEmail(_) | InvitationError::InvalidRole(_) => {
-                ErrorKind::Invalid
-            }
+            InvitationError::InvalidEmail(_) | InvitationError::InvalidRole(_) => ErrorKind::Invalid,
             InvitationError::RoleNotGrantable(_) => ErrorKind::Forbidden,
-            InvitationError::AlreadyMember(_)
-            | InvitationError::AlreadyInvited(_)
-            | InvitationError::Rule(_) => ErrorKind::Conflict,
+            InvitationError::AlreadyMember(_) | InvitationError::AlreadyInvited(_) | InvitationError::Rule(_) => {
+                ErrorKind::Conflict
+            }
             InvitationError::SeatLimitReached(_) => ErrorKind::Conflict,
             InvitationError::Access(e) => e.kind(),
             InvitationError::Infra(e) => e.kind(),
@@ -179,10 +177,9 @@ impl Problem for AcceptError {
     fn kind(&self) -> ErrorKind {
         match self {
             AcceptError::InvalidToken => ErrorKind::NotFound,
-            AcceptError::Expired
-            | AcceptError::AlreadyUsed
-            | AcceptError::Revoked
-            | AcceptError::RoleGone => ErrorKind::Gone,
+            AcceptError::Expired | AcceptError::AlreadyUsed | AcceptError::Revoked | AcceptError::RoleGone => {
+                ErrorKind::Gone
+            }
             AcceptError::InvalidName(_) | AcceptError::WeakPassword(_) => ErrorKind::Invalid,
             AcceptError::AlreadyMember => ErrorKind::Conflict,
             AcceptError::TenantInactive => ErrorKind::Forbidden,
@@ -201,32 +198,21 @@ impl Tenantry {
         role: RoleRef,
     ) -> Result<(), InvitationError> {
         if role.is_owner() {
-            return Err(InvitationError::RoleNotGrantable(
-                "the owner role is given only by transferring ownership",
-            ));
+            return Err(InvitationError::RoleNotGrantable("the owner role is given only by transferring ownership"));
         }
         let Some(perms) = self.role_permissions(tx, role).await? else {
-            return Err(InvitationError::InvalidRole(RbacError::UnknownRole(
-                role.to_string(),
-            )));
+            return Err(InvitationError::InvalidRole(RbacError::UnknownRole(role.to_string())));
         };
         if !Self::may_grant(scope, &perms) {
-            return Err(InvitationError::RoleNotGrantable(
-                "it has permissions you do not have",
-            ));
+            return Err(InvitationError::RoleNotGrantable("it has permissions you do not have"));
         }
         Ok(())
     }
 
     /// `POST /v1/tenants/{tid}/invitations`: invites one person with one role;
     /// refused when no seat is free (the error says how many are missing).
-    pub async fn invite(
-        &self,
-        scope: &TenantScope,
-        input: InviteInput,
-    ) -> Result<InvitationIssued, InvitationError> {
-        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::UserInvited)
-            .await?;
+    pub async fn invite(&self, scope: &TenantScope, input: InviteInput) -> Result<InvitationIssued, InvitationError> {
+        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::UserInvited).await?;
         let email = Email::parse(&input.email)?;
         let role = RoleRef::parse(&input.role)?;
         let now = self.now();
@@ -236,10 +222,7 @@ impl Tenantry {
             return Err(InvitationError::AlreadyMember(email.to_string()));
         }
         let (usage, _, invitations) = self.seat_usage(tx.as_mut(), now).await?;
-        if invitations
-            .iter()
-            .any(|i| i.email == email && i.is_pending(now))
-        {
+        if invitations.iter().any(|i| i.email == email && i.is_pending(now)) {
             return Err(InvitationError::AlreadyInvited(email.to_string()));
         }
         let sub = self.subscription(tx.as_mut()).await?;
@@ -267,16 +250,11 @@ impl Tenantry {
             .with("email", &invitation.email)
             .with("role", invitation.role);
         tx.append_audit(&event).await?;
-        let mail = self
-            .invitation_mail(tx.as_mut(), scope, &invitation, secret)
-            .await?;
+        let mail = self.invitation_mail(tx.as_mut(), scope, &invitation, secret).await?;
         tx.commit().await?;
         let mailed = self.send_all(&[mail]).await == 1;
         self.after_seat_change(scope).await;
-        Ok(InvitationIssued {
-            invitation: InvitationView::at(&invitation, now),
-            mailed,
-        })
+        Ok(InvitationIssued { invitation: InvitationView::at(&invitation, now), mailed })
     }
 
     fn new_secret(&self) -> Result<SecretString, InfraError> {
@@ -284,9 +262,7 @@ impl Tenantry {
         if valid_secret(&secret) {
             Ok(secret)
         } else {
-            Err(InfraError::Unknown(anyhow::anyhow!(
-                "the token generator made a malformed secret"
-            )))
+            Err(InfraError::Unknown(anyhow::anyhow!("the token generator made a malformed secret")))
         }
     }
 
@@ -302,11 +278,7 @@ impl Tenantry {
             Some(id) => tx.user(id).await?.map(|u| u.name.to_string()),
             None => None,
         };
-        let token = InvitationToken {
-            tenant_id: invitation.tenant_id,
-            invitation_id: invitation.id,
-            secret,
-        };
+        let token = InvitationToken { tenant_id: invitation.tenant_id, invitation_id: invitation.id, secret };
         Ok(Mail {
             to: invitation.email.clone(),
             tenant: Some(Self::mail_tenant(&tenant)),
@@ -325,8 +297,7 @@ impl Tenantry {
         scope: &TenantScope,
         include_closed: bool,
     ) -> Result<Vec<InvitationView>, InvitationError> {
-        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::UserInvited)
-            .await?;
+        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::UserInvited).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Read).await?;
         Ok(tx
@@ -344,12 +315,7 @@ impl Tenantry {
         scope: &TenantScope,
         id: InvitationId,
     ) -> Result<InvitationView, InvitationError> {
-        self.require(
-            scope,
-            builtin::INVITATIONS_MANAGE,
-            AuditAction::InvitationRevoked,
-        )
-        .await?;
+        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::InvitationRevoked).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut invitation = tx.invitation(id).await?.ok_or(AccessError::NotFound)?;
@@ -375,12 +341,7 @@ impl Tenantry {
         scope: &TenantScope,
         id: InvitationId,
     ) -> Result<InvitationIssued, InvitationError> {
-        self.require(
-            scope,
-            builtin::INVITATIONS_MANAGE,
-            AuditAction::InvitationResent,
-        )
-        .await?;
+        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::InvitationResent).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut invitation = tx.invitation(id).await?.ok_or(AccessError::NotFound)?;
@@ -395,31 +356,21 @@ impl Tenantry {
         let secret = self.new_secret()?;
         invitation.resend(TokenHash::of(&secret), now, self.catalog().invitation_days)?;
         tx.update_invitation(&invitation).await?;
-        let event = self.event(
-            scope,
-            AuditAction::InvitationResent,
-            Some(AuditTarget::Invitation(id)),
-            AuditOutcome::Success,
-        )?;
+        let event =
+            self.event(scope, AuditAction::InvitationResent, Some(AuditTarget::Invitation(id)), AuditOutcome::Success)?;
         tx.append_audit(&event).await?;
-        let mail = self
-            .invitation_mail(tx.as_mut(), scope, &invitation, secret)
-            .await?;
+        let mail = self.invitation_mail(tx.as_mut(), scope, &invitation, secret).await?;
         tx.commit().await?;
         let mailed = self.send_all(&[mail]).await == 1;
         self.after_seat_change(scope).await;
-        Ok(InvitationIssued {
-            invitation: InvitationView::at(&invitation, now),
-            mailed,
-        })
+        Ok(InvitationIssued { invitation: InvitationView::at(&invitation, now), mailed })
     }
 
     /// `POST /v1/invitations/accept`: the token names its tenant; the new user
     /// is created there with the invited role (the seat was held by the invitation).
     pub async fn accept_invitation(&self, input: AcceptInput) -> Result<Accepted, AcceptError> {
         use secrecy::ExposeSecret;
-        let token = InvitationToken::parse(input.token.expose_secret())
-            .map_err(|_| AcceptError::InvalidToken)?;
+        let token = InvitationToken::parse(input.token.expose_secret()).map_err(|_| AcceptError::InvalidToken)?;
         let name = PersonName::parse(&input.name)?;
         self.config.password_policy.check(&input.password)?;
         let now = self.now();
@@ -428,63 +379,35 @@ impl Tenantry {
         if tx.tenant().await?.is_none() {
             return Err(AcceptError::InvalidToken);
         }
-        let mut invitation = tx
-            .invitation(token.invitation_id)
-            .await?
-            .ok_or(AcceptError::InvalidToken)?;
-        invitation
-            .check_acceptable(&token.secret, now)
-            .map_err(|e| match e {
-                RuleError::Expired(_) => AcceptError::Expired,
-                RuleError::AlreadyAccepted => AcceptError::AlreadyUsed,
-                RuleError::Revoked => AcceptError::Revoked,
-                RuleError::InvalidToken => AcceptError::InvalidToken,
-            })?;
+        let mut invitation = tx.invitation(token.invitation_id).await?.ok_or(AcceptError::InvalidToken)?;
+        invitation.check_acceptable(&token.secret, now).map_err(|e| match e {
+            RuleError::Expired(_) => AcceptError::Expired,
+            RuleError::AlreadyAccepted => AcceptError::AlreadyUsed,
+            RuleError::Revoked => AcceptError::Revoked,
+            RuleError::InvalidToken => AcceptError::InvalidToken,
+        })?;
         let sub = self.subscription(tx.as_mut()).await?;
         if !sub.allows_access() {
             return Err(AcceptError::TenantInactive);
         }
-        if self
-            .role_permissions(tx.as_mut(), invitation.role)
-            .await?
-            .is_none()
-        {
+        if self.role_permissions(tx.as_mut(), invitation.role).await?.is_none() {
             return Err(AcceptError::RoleGone);
         }
         if tx.user_by_email(&invitation.email).await?.is_some() {
             return Err(AcceptError::AlreadyMember);
         }
         // Hash only after every cheap check has passed.
-        let hash = self
-            .deps
-            .hasher
-            .hash(&input.password)
-            .await
-            .map_err(InfraError::Unknown)?;
-        let user = User::new(
-            self.new_id()?,
-            scope.tenant_id(),
-            invitation.email.clone(),
-            name,
-            invitation.role,
-            hash,
-            now,
-        );
-        invitation
-            .accept(&token.secret, user.id, now)
-            .map_err(|_| AcceptError::InvalidToken)?;
+        let hash = self.deps.hasher.hash(&input.password).await.map_err(InfraError::Unknown)?;
+        let user =
+            User::new(self.new_id()?, scope.tenant_id(), invitation.email.clone(), name, invitation.role, hash, now);
+        invitation.accept(&token.secret, user.id, now).map_err(|_| AcceptError::InvalidToken)?;
         match tx.insert_user(&user).await {
             Err(StoreError::Conflict(_)) => return Err(AcceptError::AlreadyMember),
             other => other?,
         }
         tx.update_invitation(&invitation).await?;
         let event = self
-            .event(
-                &scope,
-                AuditAction::InvitationAccepted,
-                Some(AuditTarget::User(user.id)),
-                AuditOutcome::Success,
-            )?
+            .event(&scope, AuditAction::InvitationAccepted, Some(AuditTarget::User(user.id)), AuditOutcome::Success)?
             .with("invitation", invitation.id);
         tx.append_audit(&event).await?;
         tx.commit().await?;

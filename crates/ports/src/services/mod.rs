@@ -76,10 +76,7 @@ pub struct Tenantry {
 impl Tenantry {
     /// Composes the services from ports and configuration.
     pub fn new(deps: Deps, config: TenantryConfig) -> Self {
-        Self {
-            deps: Arc::new(deps),
-            config: Arc::new(config),
-        }
+        Self { deps: Arc::new(deps), config: Arc::new(config) }
     }
 
     /// The configuration.

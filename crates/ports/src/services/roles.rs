@@ -49,9 +49,7 @@ pub enum RoleError {
     #[error("a role cannot grant permissions you do not have")]
     Escalation,
     /// Users or pending invitations hold the role.
-    #[error(
-        "{users} user(s) and {invitations} pending invitation(s) hold this role; give them another role first"
-    )]
+    #[error("{users} user(s) and {invitations} pending invitation(s) hold this role; give them another role first")]
     InUse {
         /// Users holding it.
         users: u32,
@@ -95,8 +93,7 @@ impl Problem for RoleError {
 impl Tenantry {
     /// `GET /v1/tenants/{tid}/roles`: the built-in roles and the tenant's custom roles.
     pub async fn list_roles(&self, scope: &TenantScope) -> Result<Vec<RoleView>, RoleError> {
-        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleUpdated)
-            .await?;
+        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleUpdated).await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         let policy = self.policy();
         let mut out: Vec<RoleView> = BuiltinRole::ALL
@@ -110,12 +107,7 @@ impl Tenantry {
                 permissions: policy.names_of(&policy.builtin(b)),
             })
             .collect();
-        out.extend(
-            tx.roles()
-                .await?
-                .iter()
-                .map(|r| RoleView::custom(r, policy)),
-        );
+        out.extend(tx.roles().await?.iter().map(|r| RoleView::custom(r, policy)));
         Ok(out)
     }
 
@@ -136,19 +128,10 @@ impl Tenantry {
     }
 
     /// `POST /v1/tenants/{tid}/roles`: a custom role from the permission set.
-    pub async fn create_role(
-        &self,
-        scope: &TenantScope,
-        input: RoleInput,
-    ) -> Result<RoleView, RoleError> {
-        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleCreated)
-            .await?;
+    pub async fn create_role(&self, scope: &TenantScope, input: RoleInput) -> Result<RoleView, RoleError> {
+        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleCreated).await?;
         let name = RoleName::parse(&input.name)?;
-        let description = input
-            .description
-            .as_deref()
-            .map(Description::parse)
-            .transpose()?;
+        let description = input.description.as_deref().map(Description::parse).transpose()?;
         let permissions = self.checked_permissions(scope, &input.permissions)?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let sub = self.subscription(tx.as_mut()).await?;
@@ -168,12 +151,7 @@ impl Tenantry {
             other => other?,
         }
         let event = self
-            .event(
-                scope,
-                AuditAction::RoleCreated,
-                Some(AuditTarget::Role(role.id)),
-                AuditOutcome::Success,
-            )?
+            .event(scope, AuditAction::RoleCreated, Some(AuditTarget::Role(role.id)), AuditOutcome::Success)?
             .with("name", role.name.as_str());
         tx.append_audit(&event).await?;
         tx.commit().await?;
@@ -181,25 +159,15 @@ impl Tenantry {
     }
 
     /// `PATCH /v1/tenants/{tid}/roles/{rid}`.
-    pub async fn update_role(
-        &self,
-        scope: &TenantScope,
-        id: RoleId,
-        patch: RolePatch,
-    ) -> Result<RoleView, RoleError> {
-        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleUpdated)
-            .await?;
+    pub async fn update_role(&self, scope: &TenantScope, id: RoleId, patch: RolePatch) -> Result<RoleView, RoleError> {
+        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleUpdated).await?;
         let name = patch.name.as_deref().map(RoleName::parse).transpose()?;
         let description = match patch.description {
             Some(Some(d)) => Some(Some(Description::parse(&d)?)),
             Some(None) => Some(None),
             None => None,
         };
-        let permissions = patch
-            .permissions
-            .as_deref()
-            .map(|p| self.checked_permissions(scope, p))
-            .transpose()?;
+        let permissions = patch.permissions.as_deref().map(|p| self.checked_permissions(scope, p)).transpose()?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let sub = self.subscription(tx.as_mut()).await?;
         self.entitled(&sub, &Feature::custom_roles())?;
@@ -222,12 +190,7 @@ impl Tenantry {
             }
             other => other?,
         }
-        let event = self.event(
-            scope,
-            AuditAction::RoleUpdated,
-            Some(AuditTarget::Role(id)),
-            AuditOutcome::Success,
-        )?;
+        let event = self.event(scope, AuditAction::RoleUpdated, Some(AuditTarget::Role(id)), AuditOutcome::Success)?;
         tx.append_audit(&event).await?;
         tx.commit().await?;
         Ok(RoleView::custom(&role, self.policy()))
@@ -235,8 +198,7 @@ impl Tenantry {
 
     /// `DELETE /v1/tenants/{tid}/roles/{rid}`: refused while users or pending invitations hold it.
     pub async fn delete_role(&self, scope: &TenantScope, id: RoleId) -> Result<(), RoleError> {
-        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleDeleted)
-            .await?;
+        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleDeleted).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let role = tx.role(id).await?.ok_or(AccessError::NotFound)?;
@@ -245,23 +207,14 @@ impl Tenantry {
         }
         let holder = RoleRef::Custom(id);
         let users = super::support::count(tx.users().await?.iter().filter(|u| u.role == holder));
-        let invitations = super::support::count(
-            tx.invitations()
-                .await?
-                .iter()
-                .filter(|i| i.role == holder && i.is_pending(now)),
-        );
+        let invitations =
+            super::support::count(tx.invitations().await?.iter().filter(|i| i.role == holder && i.is_pending(now)));
         if users > 0 || invitations > 0 {
             return Err(RoleError::InUse { users, invitations });
         }
         tx.delete_role(id).await?;
         let event = self
-            .event(
-                scope,
-                AuditAction::RoleDeleted,
-                Some(AuditTarget::Role(id)),
-                AuditOutcome::Success,
-            )?
+            .event(scope, AuditAction::RoleDeleted, Some(AuditTarget::Role(id)), AuditOutcome::Success)?
             .with("name", role.name.as_str());
         tx.append_audit(&event).await?;
         tx.commit().await?;

@@ -17,8 +17,7 @@ use tenantry_domain::seats::SeatUsage;
 use tenantry_domain::subscription::{ProviderLink, SubscriptionEvent, SubscriptionState};
 use tenantry_domain::user::DeactivationReason;
 use tenantry_domain::{
-    AuditAction, AuditEvent, AuditOutcome, EntityId, Feature, Invitation, RoleRef, Subscription,
-    Tenant, User,
+    AuditAction, AuditEvent, AuditOutcome, EntityId, Feature, Invitation, RoleRef, Subscription, Tenant, User,
 };
 
 /// The marker recording that the reminder for the trial ending at `end` went out.
@@ -32,15 +31,10 @@ impl Tenantry {
     }
 
     pub(crate) fn new_id<T: EntityId>(&self) -> Result<T, InfraError> {
-        T::from_uuid(self.deps.ids.new_uuid())
-            .map_err(|e| InfraError::Unknown(anyhow::anyhow!("id generator: {e}")))
+        T::from_uuid(self.deps.ids.new_uuid()).map_err(|e| InfraError::Unknown(anyhow::anyhow!("id generator: {e}")))
     }
 
-    pub(crate) async fn begin(
-        &self,
-        scope: &TenantScope,
-        access: Access,
-    ) -> Result<Box<dyn TenantTx>, InfraError> {
+    pub(crate) async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn TenantTx>, InfraError> {
         Ok(self.deps.store.begin(scope, access).await?)
     }
 
@@ -99,37 +93,22 @@ impl Tenantry {
     }
 
     /// Checks a plan entitlement.
-    pub(crate) fn entitled(
-        &self,
-        sub: &Subscription,
-        feature: &Feature,
-    ) -> Result<(), AccessError> {
-        self.catalog()
-            .entitles(sub.plan_kind(), feature)
-            .map_err(AccessError::from)
+    pub(crate) fn entitled(&self, sub: &Subscription, feature: &Feature) -> Result<(), AccessError> {
+        self.catalog().entitles(sub.plan_kind(), feature).map_err(AccessError::from)
     }
 
     pub(crate) async fn tenant_row(&self, tx: &mut dyn TenantTx) -> Result<Tenant, InfraError> {
-        tx.tenant().await?.ok_or_else(|| {
-            InfraError::Unknown(anyhow::anyhow!("tenant row missing in its own scope"))
-        })
+        tx.tenant().await?.ok_or_else(|| InfraError::Unknown(anyhow::anyhow!("tenant row missing in its own scope")))
     }
 
-    pub(crate) async fn subscription(
-        &self,
-        tx: &mut dyn TenantTx,
-    ) -> Result<Subscription, InfraError> {
-        tx.subscription().await?.ok_or_else(|| {
-            InfraError::Unknown(anyhow::anyhow!("subscription row missing in its own scope"))
-        })
+    pub(crate) async fn subscription(&self, tx: &mut dyn TenantTx) -> Result<Subscription, InfraError> {
+        tx.subscription()
+            .await?
+            .ok_or_else(|| InfraError::Unknown(anyhow::anyhow!("subscription row missing in its own scope")))
     }
 
     /// Saves a subscription with the facts the cross-tenant paths read.
-    pub(crate) async fn save_subscription(
-        &self,
-        tx: &mut dyn TenantTx,
-        sub: &Subscription,
-    ) -> Result<(), StoreError> {
+    pub(crate) async fn save_subscription(&self, tx: &mut dyn TenantTx, sub: &Subscription) -> Result<(), StoreError> {
         let reminder_sent = match sub.trial_ends_at() {
             Some(end) => tx.is_marked(&trial_reminder_key(end)).await?,
             None => false,
@@ -174,45 +153,25 @@ impl Tenantry {
     }
 
     /// The display name of a role.
-    pub(crate) async fn role_name(
-        &self,
-        tx: &mut dyn TenantTx,
-        role: RoleRef,
-    ) -> Result<String, StoreError> {
+    pub(crate) async fn role_name(&self, tx: &mut dyn TenantTx, role: RoleRef) -> Result<String, StoreError> {
         Ok(match role {
             RoleRef::Builtin(b) => b.as_str().to_owned(),
-            RoleRef::Custom(id) => tx
-                .role(id)
-                .await?
-                .map(|r| r.name.as_str().to_owned())
-                .unwrap_or_else(|| "deleted role".into()),
+            RoleRef::Custom(id) => {
+                tx.role(id).await?.map(|r| r.name.as_str().to_owned()).unwrap_or_else(|| "deleted role".into())
+            }
         })
     }
 
     pub(crate) fn mail_tenant(tenant: &Tenant) -> MailTenant {
-        MailTenant {
-            id: tenant.id,
-            name: tenant.name.to_string(),
-            branding: tenant.settings.branding.clone(),
-        }
+        MailTenant { id: tenant.id, name: tenant.name.to_string(), branding: tenant.settings.branding.clone() }
     }
 
     /// Mails for the tenant's owner and admins.
     pub(crate) fn to_admins(tenant: &Tenant, users: &[User], message: &Message) -> Vec<Mail> {
         users
             .iter()
-            .filter(|u| {
-                u.is_active()
-                    && matches!(
-                        u.role,
-                        RoleRef::Builtin(BuiltinRole::Owner | BuiltinRole::Admin)
-                    )
-            })
-            .map(|u| Mail {
-                to: u.email.clone(),
-                tenant: Some(Self::mail_tenant(tenant)),
-                message: message.clone(),
-            })
+            .filter(|u| u.is_active() && matches!(u.role, RoleRef::Builtin(BuiltinRole::Owner | BuiltinRole::Admin)))
+            .map(|u| Mail { to: u.email.clone(), tenant: Some(Self::mail_tenant(tenant)), message: message.clone() })
             .collect()
     }
 
@@ -237,15 +196,8 @@ impl Tenantry {
         let billing = &tenant.settings.billing;
         Some(CustomerDetails {
             tenant_id: tenant.id,
-            name: billing
-                .legal_name
-                .as_ref()
-                .unwrap_or(&tenant.name)
-                .to_string(),
-            email: billing
-                .billing_email
-                .clone()
-                .unwrap_or_else(|| owner.email.clone()),
+            name: billing.legal_name.as_ref().unwrap_or(&tenant.name).to_string(),
+            email: billing.billing_email.clone().unwrap_or_else(|| owner.email.clone()),
             country: billing.country,
             vat_id: billing.vat_id.clone(),
         })
@@ -258,47 +210,23 @@ impl Tenantry {
         tx: &mut dyn TenantTx,
         sub: &mut Subscription,
     ) -> Result<(), PaymentError> {
-        let tenant = self
-            .tenant_row(tx)
-            .await
-            .map_err(|e| PaymentError::Unknown(e.into()))?;
+        let tenant = self.tenant_row(tx).await.map_err(|e| PaymentError::Unknown(e.into()))?;
         let customer = match &sub.provider {
             Some(link) => link.customer.clone(),
             None => {
-                let users = tx
-                    .users()
-                    .await
-                    .map_err(|e| PaymentError::Unknown(e.into()))?;
-                let details = Self::customer_details(&tenant, &users).ok_or_else(|| {
-                    PaymentError::Unknown(anyhow::anyhow!("tenant without owner"))
-                })?;
+                let users = tx.users().await.map_err(|e| PaymentError::Unknown(e.into()))?;
+                let details = Self::customer_details(&tenant, &users)
+                    .ok_or_else(|| PaymentError::Unknown(anyhow::anyhow!("tenant without owner")))?;
                 let key = IdempotencyKey(format!("customer:{}", tenant.id));
                 let customer = self.deps.payments.create_customer(&details, &key).await?;
-                sub.provider = Some(ProviderLink {
-                    customer: customer.clone(),
-                    subscription: None,
-                });
+                sub.provider = Some(ProviderLink { customer: customer.clone(), subscription: None });
                 customer
             }
         };
-        if let SubscriptionState::Trialing {
-            trial,
-            interval_after,
-            ..
-        } = &sub.state
-        {
-            if sub
-                .provider
-                .as_ref()
-                .is_some_and(|l| l.subscription.is_none())
-            {
-                let key =
-                    IdempotencyKey(format!("trial:{}:{}", tenant.id, trial.end().timestamp()));
-                let ps = self
-                    .deps
-                    .payments
-                    .start_trial(&customer, trial.end(), *interval_after, &key)
-                    .await?;
+        if let SubscriptionState::Trialing { trial, interval_after, .. } = &sub.state {
+            if sub.provider.as_ref().is_some_and(|l| l.subscription.is_none()) {
+                let key = IdempotencyKey(format!("trial:{}:{}", tenant.id, trial.end().timestamp()));
+                let ps = self.deps.payments.start_trial(&customer, trial.end(), *interval_after, &key).await?;
                 if let Some(link) = sub.provider.as_mut() {
                     link.subscription = Some(ps.id);
                 }
@@ -322,61 +250,41 @@ impl Tenantry {
         let mut mails = Vec::new();
         for ev in events {
             let (action, details): (AuditAction, Vec<(&str, String)>) = match ev {
-                SubscriptionEvent::TrialStarted { ends_at } => (
-                    AuditAction::TrialStarted,
-                    vec![("ends_at", ends_at.to_rfc3339())],
-                ),
+                SubscriptionEvent::TrialStarted { ends_at } => {
+                    (AuditAction::TrialStarted, vec![("ends_at", ends_at.to_rfc3339())])
+                }
                 SubscriptionEvent::ContinueFreeChosen => (AuditAction::TrialContinueFree, vec![]),
-                SubscriptionEvent::IntervalAfterTrialChosen { interval } => (
-                    AuditAction::PlanChanged,
-                    vec![("interval_after_trial", interval.to_string())],
-                ),
+                SubscriptionEvent::IntervalAfterTrialChosen { interval } => {
+                    (AuditAction::PlanChanged, vec![("interval_after_trial", interval.to_string())])
+                }
                 SubscriptionEvent::TrialConverted { interval, seats } => {
                     let tenant = self.tenant_row(tx).await?;
                     let users = tx.users().await?;
                     mails.extend(Self::to_admins(
                         &tenant,
                         &users,
-                        &Message::TrialConverted {
-                            interval: *interval,
-                            seats: *seats,
-                        },
+                        &Message::TrialConverted { interval: *interval, seats: *seats },
                     ));
                     (
                         AuditAction::TrialConverted,
-                        vec![
-                            ("interval", interval.to_string()),
-                            ("seats", seats.to_string()),
-                        ],
+                        vec![("interval", interval.to_string()), ("seats", seats.to_string())],
                     )
                 }
                 SubscriptionEvent::Upgraded { interval, seats } => (
                     AuditAction::PlanChanged,
-                    vec![
-                        ("plan", "standard".into()),
-                        ("interval", interval.to_string()),
-                        ("seats", seats.to_string()),
-                    ],
+                    vec![("plan", "standard".into()), ("interval", interval.to_string()), ("seats", seats.to_string())],
                 ),
                 SubscriptionEvent::EnteredFreemium { reason } => {
                     mails.extend(self.enforce_freemium_seats(tx, scope, *reason, now).await?);
                     if let Some(link) = sub.provider.as_mut() {
                         link.subscription = None;
                     }
-                    (
-                        AuditAction::DowngradedToFreemium,
-                        vec![("reason", format!("{reason:?}").to_lowercase())],
-                    )
+                    (AuditAction::DowngradedToFreemium, vec![("reason", format!("{reason:?}").to_lowercase())])
                 }
-                SubscriptionEvent::SeatsIncreased { from, to } => (
-                    AuditAction::SeatsAdded,
-                    vec![("from", from.to_string()), ("to", to.to_string())],
-                ),
-                SubscriptionEvent::SeatReductionScheduled {
-                    from,
-                    to,
-                    effective_at,
-                } => (
+                SubscriptionEvent::SeatsIncreased { from, to } => {
+                    (AuditAction::SeatsAdded, vec![("from", from.to_string()), ("to", to.to_string())])
+                }
+                SubscriptionEvent::SeatReductionScheduled { from, to, effective_at } => (
                     AuditAction::SeatReductionScheduled,
                     vec![
                         ("from", from.to_string()),
@@ -384,57 +292,40 @@ impl Tenantry {
                         ("effective_at", effective_at.to_rfc3339()),
                     ],
                 ),
-                SubscriptionEvent::SeatReductionCancelled => (
-                    AuditAction::SeatReductionScheduled,
-                    vec![("cancelled", "true".into())],
-                ),
-                SubscriptionEvent::SeatReductionApplied { from, to } => (
-                    AuditAction::SeatReductionApplied,
-                    vec![("from", from.to_string()), ("to", to.to_string())],
-                ),
-                SubscriptionEvent::IntervalChanged { from, to } => (
-                    AuditAction::PlanChanged,
-                    vec![("from", from.to_string()), ("to", to.to_string())],
-                ),
+                SubscriptionEvent::SeatReductionCancelled => {
+                    (AuditAction::SeatReductionScheduled, vec![("cancelled", "true".into())])
+                }
+                SubscriptionEvent::SeatReductionApplied { from, to } => {
+                    (AuditAction::SeatReductionApplied, vec![("from", from.to_string()), ("to", to.to_string())])
+                }
+                SubscriptionEvent::IntervalChanged { from, to } => {
+                    (AuditAction::PlanChanged, vec![("from", from.to_string()), ("to", to.to_string())])
+                }
                 SubscriptionEvent::IntervalChangeScheduled { to, effective_at } => (
                     AuditAction::IntervalChangeScheduled,
-                    vec![
-                        ("to", to.to_string()),
-                        ("effective_at", effective_at.to_rfc3339()),
-                    ],
+                    vec![("to", to.to_string()), ("effective_at", effective_at.to_rfc3339())],
                 ),
-                SubscriptionEvent::IntervalChangeCancelled => (
-                    AuditAction::IntervalChangeScheduled,
-                    vec![("cancelled", "true".into())],
-                ),
-                SubscriptionEvent::CancelScheduled { effective_at } => (
-                    AuditAction::CancelScheduled,
-                    vec![("effective_at", effective_at.to_rfc3339())],
-                ),
+                SubscriptionEvent::IntervalChangeCancelled => {
+                    (AuditAction::IntervalChangeScheduled, vec![("cancelled", "true".into())])
+                }
+                SubscriptionEvent::CancelScheduled { effective_at } => {
+                    (AuditAction::CancelScheduled, vec![("effective_at", effective_at.to_rfc3339())])
+                }
                 SubscriptionEvent::CancelRevoked => (AuditAction::CancelRevoked, vec![]),
-                SubscriptionEvent::Renewed { period } => (
-                    AuditAction::Renewed,
-                    vec![("period_end", period.end().to_rfc3339())],
-                ),
+                SubscriptionEvent::Renewed { period } => {
+                    (AuditAction::Renewed, vec![("period_end", period.end().to_rfc3339())])
+                }
                 SubscriptionEvent::BecamePastDue => (AuditAction::PastDue, vec![]),
                 SubscriptionEvent::PaymentRecovered => (AuditAction::PaymentRecovered, vec![]),
                 SubscriptionEvent::PaymentMethodAdded => (AuditAction::PaymentMethodAdded, vec![]),
                 SubscriptionEvent::Suspended => (AuditAction::TenantSuspended, vec![]),
                 SubscriptionEvent::Resumed => (AuditAction::TenantResumed, vec![]),
-                SubscriptionEvent::DeletionRequested { purge_at } => (
-                    AuditAction::TenantDeletionRequested,
-                    vec![("purge_at", purge_at.to_rfc3339())],
-                ),
-                SubscriptionEvent::DeletionCancelled => {
-                    (AuditAction::TenantDeletionCancelled, vec![])
+                SubscriptionEvent::DeletionRequested { purge_at } => {
+                    (AuditAction::TenantDeletionRequested, vec![("purge_at", purge_at.to_rfc3339())])
                 }
+                SubscriptionEvent::DeletionCancelled => (AuditAction::TenantDeletionCancelled, vec![]),
             };
-            let mut event = self.event(
-                scope,
-                action,
-                Some(AuditTarget::Subscription),
-                AuditOutcome::Success,
-            )?;
+            let mut event = self.event(scope, action, Some(AuditTarget::Subscription), AuditOutcome::Success)?;
             for (k, v) in details {
                 event = event.with(k, v);
             }
@@ -491,18 +382,13 @@ impl Tenantry {
         }
         let tenant = self.tenant_row(tx).await?;
         let users = tx.users().await?;
-        let message = Message::Downgraded {
-            reason,
-            deactivated,
-            revoked_invitations: count(plan.revoke.iter()),
-        };
+        let message = Message::Downgraded { reason, deactivated, revoked_invitations: count(plan.revoke.iter()) };
         Ok(Self::to_admins(&tenant, &users, &message))
     }
 
     /// Whether the actor may hand out `granted` (no escalation beyond its own permissions).
     pub(crate) fn may_grant(scope: &TenantScope, granted: &PermissionSet) -> bool {
-        matches!(scope.actor(), Actor::Superuser { .. } | Actor::System(_))
-            || granted.is_subset_of(scope.permissions())
+        matches!(scope.actor(), Actor::Superuser { .. } | Actor::System(_)) || granted.is_subset_of(scope.permissions())
     }
 }
 

@@ -67,9 +67,7 @@ impl Problem for TenantError {
             TenantError::InvalidEmail(_) => "invalid_email",
             TenantError::Billing(PaymentError::Rejected(_)) => "billing_details_rejected",
             TenantError::Billing(_) => "billing_unavailable",
-            TenantError::Lifecycle(SubscriptionError::AlreadyPendingDeletion) => {
-                "deletion_already_requested"
-            }
+            TenantError::Lifecycle(SubscriptionError::AlreadyPendingDeletion) => "deletion_already_requested",
             TenantError::Lifecycle(_) => "no_deletion_to_cancel",
             TenantError::Access(e) => e.code(),
             TenantError::Infra(e) => e.code(),
@@ -87,10 +85,7 @@ impl Problem for TenantError {
     }
 }
 
-fn opt<T, E>(
-    v: Option<Option<String>>,
-    parse: impl Fn(&str) -> Result<T, E>,
-) -> Result<Option<Option<T>>, E> {
+fn opt<T, E>(v: Option<Option<String>>, parse: impl Fn(&str) -> Result<T, E>) -> Result<Option<Option<T>>, E> {
     match v {
         None => Ok(None),
         Some(None) => Ok(Some(None)),
@@ -102,8 +97,7 @@ fn opt<T, E>(
 impl Tenantry {
     /// `GET /v1/tenants/{tid}`: profile and settings.
     pub async fn get_tenant(&self, scope: &TenantScope) -> Result<TenantView, TenantError> {
-        self.require(scope, builtin::TENANT_READ, AuditAction::TenantUpdated)
-            .await?;
+        self.require(scope, builtin::TENANT_READ, AuditAction::TenantUpdated).await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         Ok(TenantView::from(&self.tenant_row(tx.as_mut()).await?))
     }
@@ -111,13 +105,8 @@ impl Tenantry {
     /// `PATCH /v1/tenants/{tid}`: changes profile and settings; billing details
     /// are passed on to the payment provider in the same step (refused as a whole
     /// if the provider refuses them).
-    pub async fn update_tenant(
-        &self,
-        scope: &TenantScope,
-        input: SettingsInput,
-    ) -> Result<TenantView, TenantError> {
-        self.require(scope, builtin::TENANT_UPDATE, AuditAction::TenantUpdated)
-            .await?;
+    pub async fn update_tenant(&self, scope: &TenantScope, input: SettingsInput) -> Result<TenantView, TenantError> {
+        self.require(scope, builtin::TENANT_UPDATE, AuditAction::TenantUpdated).await?;
         let patch = TenantPatch {
             name: input.name.as_deref().map(CompanyName::parse).transpose()?,
             primary_color: opt(input.primary_color, HexColor::parse)?,
@@ -137,12 +126,7 @@ impl Tenantry {
         }
         tx.update_tenant(&tenant).await?;
         let event = self
-            .event(
-                scope,
-                AuditAction::TenantUpdated,
-                Some(AuditTarget::Tenant(tenant.id)),
-                AuditOutcome::Success,
-            )?
+            .event(scope, AuditAction::TenantUpdated, Some(AuditTarget::Tenant(tenant.id)), AuditOutcome::Success)?
             .with("fields", changed.join(","));
         tx.append_audit(&event).await?;
         if touches_billing {
@@ -150,10 +134,7 @@ impl Tenantry {
             if let Some(link) = &sub.provider {
                 let users = tx.users().await?;
                 if let Some(details) = Self::customer_details(&tenant, &users) {
-                    self.deps
-                        .payments
-                        .update_customer(&link.customer, &details)
-                        .await?;
+                    self.deps.payments.update_customer(&link.customer, &details).await?;
                 }
             }
         }
@@ -164,18 +145,12 @@ impl Tenantry {
     /// `POST /v1/tenants/{tid}/deletion` (owner): access ends now; the data is
     /// purged after the retention period unless the request is cancelled.
     pub async fn request_deletion(&self, scope: &TenantScope) -> Result<(), TenantError> {
-        self.require(
-            scope,
-            builtin::TENANT_DELETE,
-            AuditAction::TenantDeletionRequested,
-        )
-        .await?;
+        self.require(scope, builtin::TENANT_DELETE, AuditAction::TenantDeletionRequested).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
         let events = sub.request_deletion(now, self.catalog())?;
-        self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events)
-            .await?;
+        self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
         self.save_subscription(tx.as_mut(), &sub).await?;
         tx.commit().await?;
         Ok(())
@@ -183,18 +158,12 @@ impl Tenantry {
 
     /// `DELETE /v1/tenants/{tid}/deletion` (owner): cancels a pending deletion.
     pub async fn cancel_deletion(&self, scope: &TenantScope) -> Result<(), TenantError> {
-        self.require(
-            scope,
-            builtin::TENANT_DELETE,
-            AuditAction::TenantDeletionCancelled,
-        )
-        .await?;
+        self.require(scope, builtin::TENANT_DELETE, AuditAction::TenantDeletionCancelled).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
         let events = sub.cancel_deletion(now)?;
-        self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events)
-            .await?;
+        self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
         self.save_subscription(tx.as_mut(), &sub).await?;
         tx.commit().await?;
         Ok(())

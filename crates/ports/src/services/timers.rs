@@ -19,9 +19,7 @@ use crate::system::Mail;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use tenantry_domain::audit::{AuditTarget, SystemActor};
-use tenantry_domain::subscription::{
-    PROVIDER_SLACK, ProviderStatus, SubscriptionEvent, SubscriptionState,
-};
+use tenantry_domain::subscription::{PROVIDER_SLACK, ProviderStatus, SubscriptionEvent, SubscriptionState};
 use tenantry_domain::{AuditAction, AuditActor, AuditEvent, AuditOutcome, Subscription, TenantId};
 
 /// What a timer did for one tenant.
@@ -64,9 +62,7 @@ impl Tenantry {
         for tenant in due {
             report.tenants += 1;
             match self.run_tenant_timers(tenant).await {
-                Ok(actions) => report
-                    .actions
-                    .extend(actions.into_iter().map(|a| (tenant, a))),
+                Ok(actions) => report.actions.extend(actions.into_iter().map(|a| (tenant, a))),
                 Err(e) => {
                     tracing::warn!(%tenant, error = %e, "tenant timers failed; retried on the next run");
                     report.failures.push((tenant, e.to_string()));
@@ -77,10 +73,7 @@ impl Tenantry {
     }
 
     /// Runs the due timers of one tenant.
-    pub async fn run_tenant_timers(
-        &self,
-        tenant_id: TenantId,
-    ) -> Result<Vec<TimerAction>, InfraError> {
+    pub async fn run_tenant_timers(&self, tenant_id: TenantId) -> Result<Vec<TimerAction>, InfraError> {
         let scope = self.system_scope(tenant_id, SystemActor::Scheduler);
         let now = self.now();
         let mut tx = self.begin(&scope, Access::Write).await?;
@@ -88,10 +81,7 @@ impl Tenantry {
             return Ok(Vec::new());
         };
         if sub.purge_due(now) {
-            return self
-                .purge(tx, &scope, &sub)
-                .await
-                .map(|()| vec![TimerAction::Purged]);
+            return self.purge(tx, &scope, &sub).await.map(|()| vec![TimerAction::Purged]);
         }
         let mut actions = Vec::new();
         let mut events = Vec::new();
@@ -99,8 +89,7 @@ impl Tenantry {
         let catalog = self.catalog().clone();
         match sub.state.clone() {
             SubscriptionState::Trialing { trial, .. } => {
-                let reminder_at =
-                    trial.end() - Duration::days(i64::from(catalog.trial_reminder_days));
+                let reminder_at = trial.end() - Duration::days(i64::from(catalog.trial_reminder_days));
                 if now >= reminder_at && now < trial.end() {
                     let (usage, _, _) = self.seat_usage(tx.as_mut(), now).await?;
                     self.sync_trial_seats(&sub, usage.used()).await;
@@ -173,10 +162,7 @@ impl Tenantry {
         if actions.contains(&TimerAction::Waiting) {
             sub.timer_checked_at = Some(now);
         }
-        mails.extend(
-            self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &events)
-                .await?,
-        );
+        mails.extend(self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &events).await?);
         self.save_subscription(tx.as_mut(), &sub).await?;
         tx.commit().await?;
         let sent = self.send_all(&mails).await;
@@ -200,11 +186,7 @@ impl Tenantry {
     }
 
     /// Asks the provider for the subscription and applies it.
-    async fn reconcile(
-        &self,
-        sub: &mut Subscription,
-        now: DateTime<Utc>,
-    ) -> (Reconcile, Vec<SubscriptionEvent>) {
+    async fn reconcile(&self, sub: &mut Subscription, now: DateTime<Utc>) -> (Reconcile, Vec<SubscriptionEvent>) {
         let Some(id) = sub.provider.as_ref().and_then(|l| l.subscription.clone()) else {
             return (Reconcile::Gone, Vec::new());
         };
@@ -281,21 +263,12 @@ impl Tenantry {
 
     /// The subscription as a test or dashboard sees it right now (no permission
     /// check: for system callers such as schedulers and the superuser's detail view).
-    pub(crate) async fn subscription_snapshot(
-        &self,
-        scope: &TenantScope,
-    ) -> Result<SubscriptionView, InfraError> {
+    pub(crate) async fn subscription_snapshot(&self, scope: &TenantScope) -> Result<SubscriptionView, InfraError> {
         let now = self.now();
         let mut tx = self.begin(scope, Access::Read).await?;
         let sub = self.subscription(tx.as_mut()).await?;
         let (usage, _, _) = self.seat_usage(tx.as_mut(), now).await?;
-        Ok(SubscriptionView::build(
-            &sub,
-            self.catalog(),
-            usage.active_users,
-            usage.pending_invitations,
-            now,
-        ))
+        Ok(SubscriptionView::build(&sub, self.catalog(), usage.active_users, usage.pending_invitations, now))
     }
 }
 
@@ -315,10 +288,7 @@ impl Reconcile {
 }
 
 /// A snapshot saying the provider's subscription has ended (it is gone there).
-fn ended(
-    sub: &Subscription,
-    now: DateTime<Utc>,
-) -> Option<tenantry_domain::subscription::ProviderSnapshot> {
+fn ended(sub: &Subscription, now: DateTime<Utc>) -> Option<tenantry_domain::subscription::ProviderSnapshot> {
     let plan = sub.paid_plan().copied();
     let period = match plan {
         Some(p) => p.period,
@@ -329,8 +299,7 @@ fn ended(
         interval: plan.map_or(tenantry_domain::Interval::Month, |p| p.interval),
         extra_seats: 0,
         extra_seats_next_period: 0,
-        interval_next_period: plan
-            .map_or(tenantry_domain::Interval::Month, |p| p.interval_next_period),
+        interval_next_period: plan.map_or(tenantry_domain::Interval::Month, |p| p.interval_next_period),
         period,
         cancel_at_period_end: false,
         observed_at: now.max(sub.provider_synced_at.unwrap_or(now)),

@@ -74,20 +74,12 @@ impl Tenantry {
         let mut tx = self.begin(scope, Access::Read).await?;
         let tenant = self.tenant_row(tx.as_mut()).await?;
         let sub = self.subscription(tx.as_mut()).await?;
-        Ok(self
-            .catalog()
-            .quota(sub.plan_kind())
-            .with_override(&tenant.quota_override))
+        Ok(self.catalog().quota(sub.plan_kind()).with_override(&tenant.quota_override))
     }
 
     /// `GET /v1/tenants/{tid}/usage`.
     pub async fn usage(&self, scope: &TenantScope) -> Result<UsageView, UsageError> {
-        self.require(
-            scope,
-            builtin::USAGE_READ,
-            AuditAction::StorageQuotaExceeded,
-        )
-        .await?;
+        self.require(scope, builtin::USAGE_READ, AuditAction::StorageQuotaExceeded).await?;
         let now = self.now();
         let month = Month::of(now);
         let mut tx = self.begin(scope, Access::Read).await?;
@@ -96,10 +88,7 @@ impl Tenantry {
         let counters = tx.usage(month).await?;
         let storage = tx.storage_used().await?;
         let (usage, _, _) = self.seat_usage(tx.as_mut(), now).await?;
-        let quota = self
-            .catalog()
-            .quota(sub.plan_kind())
-            .with_override(&tenant.quota_override);
+        let quota = self.catalog().quota(sub.plan_kind()).with_override(&tenant.quota_override);
         Ok(UsageView {
             month,
             plan: sub.plan_kind(),
@@ -115,37 +104,19 @@ impl Tenantry {
     }
 
     /// Meters API calls (the HTTP layer batches them).
-    pub async fn record_api_calls(
-        &self,
-        scope: &TenantScope,
-        calls: u64,
-    ) -> Result<(), InfraError> {
+    pub async fn record_api_calls(&self, scope: &TenantScope, calls: u64) -> Result<(), InfraError> {
         let mut tx = self.begin(scope, Access::Write).await?;
-        tx.add_usage(
-            Month::of(self.now()),
-            UsageDelta {
-                api_calls: calls,
-                logins: 0,
-            },
-        )
-        .await?;
+        tx.add_usage(Month::of(self.now()), UsageDelta { api_calls: calls, logins: 0 }).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Reserves `bytes` of storage; refused beyond the quota (and recorded).
-    pub async fn reserve_storage(
-        &self,
-        scope: &TenantScope,
-        bytes: u64,
-    ) -> Result<u64, UsageError> {
+    pub async fn reserve_storage(&self, scope: &TenantScope, bytes: u64) -> Result<u64, UsageError> {
         let mut tx = self.begin(scope, Access::Write).await?;
         let tenant = self.tenant_row(tx.as_mut()).await?;
         let sub = self.subscription(tx.as_mut()).await?;
-        let quota = self
-            .catalog()
-            .quota(sub.plan_kind())
-            .with_override(&tenant.quota_override);
+        let quota = self.catalog().quota(sub.plan_kind()).with_override(&tenant.quota_override);
         let used = tx.storage_used().await?;
         match check_storage(&quota, used, bytes) {
             Ok(total) => {
@@ -155,19 +126,14 @@ impl Tenantry {
             }
             Err(e) => {
                 drop(tx);
-                self.record_denial(scope, AuditAction::StorageQuotaExceeded, &e.to_string())
-                    .await;
+                self.record_denial(scope, AuditAction::StorageQuotaExceeded, &e.to_string()).await;
                 Err(e.into())
             }
         }
     }
 
     /// Releases `bytes` of storage.
-    pub async fn release_storage(
-        &self,
-        scope: &TenantScope,
-        bytes: u64,
-    ) -> Result<u64, InfraError> {
+    pub async fn release_storage(&self, scope: &TenantScope, bytes: u64) -> Result<u64, InfraError> {
         let mut tx = self.begin(scope, Access::Write).await?;
         let total = tx.storage_used().await?.saturating_sub(bytes);
         tx.set_storage_used(total).await?;

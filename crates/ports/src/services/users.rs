@@ -78,9 +78,7 @@ impl Problem for UserError {
         match self {
             UserError::InvalidRole(_) => ErrorKind::Invalid,
             UserError::RoleNotGrantable(_) | UserError::TargetOutranks => ErrorKind::Forbidden,
-            UserError::SelfTarget | UserError::Rule(_) | UserError::SeatLimitReached(_) => {
-                ErrorKind::Conflict
-            }
+            UserError::SelfTarget | UserError::Rule(_) | UserError::SeatLimitReached(_) => ErrorKind::Conflict,
             UserError::Access(e) => e.kind(),
             UserError::Infra(e) => e.kind(),
         }
@@ -99,16 +97,14 @@ pub struct UserPatch {
 impl Tenantry {
     /// `GET /v1/tenants/{tid}/users`: every user of the tenant, oldest first.
     pub async fn list_users(&self, scope: &TenantScope) -> Result<Vec<UserView>, UserError> {
-        self.require(scope, builtin::USERS_READ, AuditAction::UserRoleChanged)
-            .await?;
+        self.require(scope, builtin::USERS_READ, AuditAction::UserRoleChanged).await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         Ok(tx.users().await?.iter().map(UserView::from).collect())
     }
 
     /// One user of the tenant.
     pub async fn get_user(&self, scope: &TenantScope, id: UserId) -> Result<UserView, UserError> {
-        self.require(scope, builtin::USERS_READ, AuditAction::UserRoleChanged)
-            .await?;
+        self.require(scope, builtin::USERS_READ, AuditAction::UserRoleChanged).await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         let user = tx.user(id).await?.ok_or(AccessError::NotFound)?;
         Ok(UserView::from(&user))
@@ -121,10 +117,7 @@ impl Tenantry {
         id: UserId,
     ) -> Result<User, UserError> {
         let user = tx.user(id).await?.ok_or(AccessError::NotFound)?;
-        let perms = self
-            .role_permissions(tx, user.role)
-            .await?
-            .unwrap_or(PermissionSet::EMPTY);
+        let perms = self.role_permissions(tx, user.role).await?.unwrap_or(PermissionSet::EMPTY);
         if !Self::may_grant(scope, &perms) && !user.is_owner() {
             return Err(UserError::TargetOutranks);
         }
@@ -132,14 +125,8 @@ impl Tenantry {
     }
 
     /// `PATCH /v1/tenants/{tid}/users/{uid}`: role and/or active state, in one unit of work.
-    pub async fn update_user(
-        &self,
-        scope: &TenantScope,
-        id: UserId,
-        patch: UserPatch,
-    ) -> Result<UserView, UserError> {
-        self.require(scope, builtin::USERS_MANAGE, AuditAction::UserRoleChanged)
-            .await?;
+    pub async fn update_user(&self, scope: &TenantScope, id: UserId, patch: UserPatch) -> Result<UserView, UserError> {
+        self.require(scope, builtin::USERS_MANAGE, AuditAction::UserRoleChanged).await?;
         let role = patch.role.as_deref().map(RoleRef::parse).transpose()?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
@@ -150,14 +137,9 @@ impl Tenantry {
             let from = user.role;
             user.change_role(role)?;
             events.push(
-                self.event(
-                    scope,
-                    AuditAction::UserRoleChanged,
-                    Some(AuditTarget::User(id)),
-                    AuditOutcome::Success,
-                )?
-                .with("from", from)
-                .with("to", role),
+                self.event(scope, AuditAction::UserRoleChanged, Some(AuditTarget::User(id)), AuditOutcome::Success)?
+                    .with("from", from)
+                    .with("to", role),
             );
         }
         match patch.active {
@@ -202,61 +184,23 @@ impl Tenantry {
     }
 
     /// Deactivates a user (never the owner); the seat is free at once.
-    pub async fn deactivate_user(
-        &self,
-        scope: &TenantScope,
-        id: UserId,
-    ) -> Result<UserView, UserError> {
-        self.update_user(
-            scope,
-            id,
-            UserPatch {
-                role: None,
-                active: Some(false),
-            },
-        )
-        .await
+    pub async fn deactivate_user(&self, scope: &TenantScope, id: UserId) -> Result<UserView, UserError> {
+        self.update_user(scope, id, UserPatch { role: None, active: Some(false) }).await
     }
 
     /// Reactivates a user within the licensed seats.
-    pub async fn reactivate_user(
-        &self,
-        scope: &TenantScope,
-        id: UserId,
-    ) -> Result<UserView, UserError> {
-        self.update_user(
-            scope,
-            id,
-            UserPatch {
-                role: None,
-                active: Some(true),
-            },
-        )
-        .await
+    pub async fn reactivate_user(&self, scope: &TenantScope, id: UserId) -> Result<UserView, UserError> {
+        self.update_user(scope, id, UserPatch { role: None, active: Some(true) }).await
     }
 
     /// Changes a user's role (never to or from owner).
-    pub async fn change_role(
-        &self,
-        scope: &TenantScope,
-        id: UserId,
-        role: &str,
-    ) -> Result<UserView, UserError> {
-        self.update_user(
-            scope,
-            id,
-            UserPatch {
-                role: Some(role.to_owned()),
-                active: None,
-            },
-        )
-        .await
+    pub async fn change_role(&self, scope: &TenantScope, id: UserId, role: &str) -> Result<UserView, UserError> {
+        self.update_user(scope, id, UserPatch { role: Some(role.to_owned()), active: None }).await
     }
 
     /// `DELETE /v1/tenants/{tid}/users/{uid}`: removes a user (never the owner).
     pub async fn remove_user(&self, scope: &TenantScope, id: UserId) -> Result<(), UserError> {
-        self.require(scope, builtin::USERS_MANAGE, AuditAction::UserRemoved)
-            .await?;
+        self.require(scope, builtin::USERS_MANAGE, AuditAction::UserRemoved).await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let user = self.target(tx.as_mut(), scope, id).await?;
         user.ensure_removable()?;
@@ -265,12 +209,7 @@ impl Tenantry {
         }
         tx.delete_user(id).await?;
         let event = self
-            .event(
-                scope,
-                AuditAction::UserRemoved,
-                Some(AuditTarget::User(id)),
-                AuditOutcome::Success,
-            )?
+            .event(scope, AuditAction::UserRemoved, Some(AuditTarget::User(id)), AuditOutcome::Success)?
             .with("email", &user.email);
         tx.append_audit(&event).await?;
         tx.commit().await?;
@@ -280,17 +219,8 @@ impl Tenantry {
 
     /// `POST /v1/tenants/{tid}/owner`: the owner hands ownership to another
     /// active user and becomes an admin.
-    pub async fn transfer_ownership(
-        &self,
-        scope: &TenantScope,
-        new_owner: UserId,
-    ) -> Result<UserView, UserError> {
-        self.require(
-            scope,
-            builtin::OWNERSHIP_TRANSFER,
-            AuditAction::OwnershipTransferred,
-        )
-        .await?;
+    pub async fn transfer_ownership(&self, scope: &TenantScope, new_owner: UserId) -> Result<UserView, UserError> {
+        self.require(scope, builtin::OWNERSHIP_TRANSFER, AuditAction::OwnershipTransferred).await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let users = tx.users().await?;
         let mut owner = users
@@ -303,21 +233,12 @@ impl Tenantry {
                 return Err(UserError::Rule(UserRuleError::NotOwner));
             }
         }
-        let mut target = users
-            .iter()
-            .find(|u| u.id == new_owner)
-            .cloned()
-            .ok_or(AccessError::NotFound)?;
+        let mut target = users.iter().find(|u| u.id == new_owner).cloned().ok_or(AccessError::NotFound)?;
         transfer_ownership(&mut owner, &mut target)?;
         tx.update_user(&owner).await?;
         tx.update_user(&target).await?;
         let event = self
-            .event(
-                scope,
-                AuditAction::OwnershipTransferred,
-                Some(AuditTarget::User(target.id)),
-                AuditOutcome::Success,
-            )?
+            .event(scope, AuditAction::OwnershipTransferred, Some(AuditTarget::User(target.id)), AuditOutcome::Success)?
             .with("from", owner.id);
         tx.append_audit(&event).await?;
         tx.commit().await?;

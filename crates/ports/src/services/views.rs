@@ -8,8 +8,8 @@ use tenantry_domain::rbac::CustomRole;
 use tenantry_domain::tenant::TenantSettings;
 use tenantry_domain::user::{DeactivationReason, UserStatus};
 use tenantry_domain::{
-    Interval, Invitation, InvitationId, Money, PlanCatalog, PlanKind, Policy, RoleId, RoleRef,
-    Slug, Subscription, SubscriptionStatus, Tenant, TenantId, User, UserId,
+    Interval, Invitation, InvitationId, Money, PlanCatalog, PlanKind, Policy, RoleId, RoleRef, Slug, Subscription,
+    SubscriptionStatus, Tenant, TenantId, User, UserId,
 };
 
 /// A user, without credentials.
@@ -228,15 +228,9 @@ impl SubscriptionView {
         let mut state = &sub.state;
         loop {
             match state {
-                S::Trialing {
-                    continue_free: c, ..
-                } => continue_free = *c,
+                S::Trialing { continue_free: c, .. } => continue_free = *c,
                 S::PastDue { since, .. } => past_due_since = Some(*since),
-                S::PendingDeletion {
-                    purge_at: p,
-                    resume,
-                    ..
-                } => {
+                S::PendingDeletion { purge_at: p, resume, .. } => {
                     purge_at = Some(*p);
                     state = resume;
                     continue;
@@ -267,9 +261,7 @@ impl SubscriptionView {
             current_period_end: sub.current_period().map(|p| p.end()),
             price: sub.price(catalog),
             interval_next_period: sub.paid_plan().map(|p| p.interval_next_period),
-            next_invoice: sub
-                .next_invoice(catalog)
-                .map(|(at, amount)| NextInvoice { at, amount }),
+            next_invoice: sub.next_invoice(catalog).map(|(at, amount)| NextInvoice { at, amount }),
             payment_method_on_file: sub.payment_method_on_file,
             past_due_since,
             purge_at,

@@ -1,0 +1,1 @@
+//! Contract suites (see the submodules).

@@ -1,0 +1,173 @@
+//! Controllable stand-ins for the small ports: a clock tests move by hand,
+//! sequential ids and predictable secrets, a fast password hasher for property
+//! tests, and a mailer that records what it sends.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tenantry_domain::Email;
+use tenantry_domain::ids::uuid_v7_from_parts;
+use tenantry_domain::password::PasswordHash;
+use tenantry_ports::system::{Clock, IdGenerator, Mail, Mailer, Message, PasswordHasher, TokenGenerator};
+use uuid::Uuid;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A clock that stands still until moved.
+#[derive(Clone, Debug)]
+pub struct FakeClock {
+    now: Arc<Mutex<DateTime<Utc>>>,
+}
+
+impl FakeClock {
+    /// A clock showing `start`.
+    pub fn at(start: DateTime<Utc>) -> Self {
+        Self { now: Arc::new(Mutex::new(start)) }
+    }
+
+    /// Moves the clock forward (a negative duration is ignored: clocks never go back).
+    pub fn advance(&self, by: Duration) {
+        let mut now = lock(&self.now);
+        if by > Duration::zero() {
+            *now += by;
+        }
+    }
+
+    /// Moves the clock to `at` if that is later than now.
+    pub fn set(&self, at: DateTime<Utc>) {
+        let mut now = lock(&self.now);
+        if at > *now {
+            *now = at;
+        }
+    }
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> DateTime<Utc> {
+        *lock(&self.now)
+    }
+}
+
+/// Strictly increasing UUID v7 values from a counter: deterministic, so that a
+/// failing property test replays exactly.
+#[derive(Debug, Default)]
+pub struct SequentialIds {
+    next: AtomicU64,
+}
+
+impl IdGenerator for SequentialIds {
+    fn new_uuid(&self) -> Uuid {
+        let n = self.next.fetch_add(1, Ordering::SeqCst);
+        let mut tail = [0u8; 10];
+        tail[2..].copy_from_slice(&n.to_be_bytes());
+        // 1.7e12 ms is late 2023; one millisecond per id keeps the order strict.
+        uuid_v7_from_parts(1_700_000_000_000 + n, tail)
+    }
+}
+
+/// Predictable 64-hex-character secrets (tests only: anyone can guess them).
+#[derive(Debug, Default)]
+pub struct PredictableTokens {
+    next: AtomicU64,
+}
+
+impl TokenGenerator for PredictableTokens {
+    fn secret(&self) -> Result<SecretString, anyhow::Error> {
+        let n = self.next.fetch_add(1, Ordering::SeqCst);
+        Ok(SecretString::from(hex::encode(Sha256::digest(n.to_be_bytes()))))
+    }
+}
+
+/// SHA-256 "hashing" for property tests, where Argon2id would make ten thousand
+/// sequences take hours. Never use it for real passwords.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct InsecureFastHasher;
+
+fn fast_hash(password: &str) -> String {
+    format!("$fast-sha256${}", hex::encode(Sha256::digest(password.as_bytes())))
+}
+
+#[async_trait]
+impl PasswordHasher for InsecureFastHasher {
+    async fn hash(&self, password: &SecretString) -> Result<PasswordHash, anyhow::Error> {
+        Ok(PasswordHash::from_encoded(SecretString::from(fast_hash(password.expose_secret()))))
+    }
+    async fn verify(&self, password: &SecretString, hash: &PasswordHash) -> Result<bool, anyhow::Error> {
+        Ok(fast_hash(password.expose_secret()) == hash.expose())
+    }
+    fn decoy(&self) -> PasswordHash {
+        PasswordHash::from_encoded(SecretString::from("$fast-sha256$decoy-matches-nothing"))
+    }
+}
+
+/// A mailer that keeps every mail, and can be told to fail.
+#[derive(Clone, Debug, Default)]
+pub struct RecordingMailer {
+    sent: Arc<Mutex<Vec<Mail>>>,
+    failing: Arc<Mutex<bool>>,
+}
+
+impl RecordingMailer {
+    /// A new, working mailer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every mail sent so far.
+    pub fn sent(&self) -> Vec<Mail> {
+        lock(&self.sent).clone()
+    }
+
+    /// Mails sent to `to`.
+    pub fn sent_to(&self, to: &str) -> Vec<Mail> {
+        let Ok(to) = Email::parse(to) else { return Vec::new() };
+        self.sent().into_iter().filter(|m| m.to == to).collect()
+    }
+
+    /// The newest invitation token mailed to `to`.
+    pub fn invitation_token(&self, to: &str) -> Option<SecretString> {
+        self.sent_to(to).into_iter().rev().find_map(|m| match m.message {
+            Message::Invitation { token, .. } => Some(token),
+            _ => None,
+        })
+    }
+
+    /// How many mails of a template (`trial_reminder`, ...) went to `to`.
+    pub fn count(&self, to: &str, template: &str) -> usize {
+        self.sent_to(to).iter().filter(|m| template_of(&m.message) == template).count()
+    }
+
+    /// Makes every send fail until `false` is set again.
+    pub fn set_failing(&self, failing: bool) {
+        *lock(&self.failing) = failing;
+    }
+}
+
+/// The template name of a message.
+pub fn template_of(message: &Message) -> &'static str {
+    match message {
+        Message::Invitation { .. } => "invitation",
+        Message::TrialReminder { .. } => "trial_reminder",
+        Message::TrialConverted { .. } => "trial_converted",
+        Message::PaymentFailed { .. } => "payment_failed",
+        Message::PaymentActionRequired { .. } => "payment_action_required",
+        Message::Downgraded { .. } => "downgraded",
+        Message::AccountLocked { .. } => "account_locked",
+    }
+}
+
+#[async_trait]
+impl Mailer for RecordingMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), anyhow::Error> {
+        if *lock(&self.failing) {
+            anyhow::bail!("the recording mailer was told to fail");
+        }
+        lock(&self.sent).push(mail.clone());
+        Ok(())
+    }
+}

@@ -1,0 +1,322 @@
+//! A complete tenantry on test adapters: [`Tenantry`] over a store (in memory
+//! by default, or any adapter under test), the billing simulator, a fake clock,
+//! sequential ids, predictable secrets, a fast hasher and a recording mailer —
+//! with helpers that take the front door (signup, invitation, login,
+//! authorise) and a [`Harness::tick`] that moves the provider's timeline and
+//! the timers the way the embedded default's scheduler does.
+
+use crate::fakes::{FakeClock, InsecureFastHasher, PredictableTokens, RecordingMailer, SequentialIds};
+use crate::memory::MemoryStore;
+use crate::simulator::{BillingSimulator, TestCard};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use secrecy::SecretString;
+use std::sync::Arc;
+use tenantry_domain::{PlanCatalog, Policy, TenantId, UserId};
+use tenantry_ports::services::auth::{LoginInput, NewSuperuser, SignupInput};
+use tenantry_ports::services::billing::BillingEventOutcome;
+use tenantry_ports::services::invitations::{AcceptInput, InviteInput};
+use tenantry_ports::system::PasswordHasher;
+use tenantry_ports::{Deps, Principal, TenantDirectory, TenantScope, Tenantry, TenantryConfig, UnitOfWork};
+
+/// The password every harness user gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The start of every harness clock: 2026-11-01T00:00:00Z.
+pub fn epoch() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).single().unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+/// A signed-up tenant as a test holds it.
+#[derive(Clone, Debug)]
+pub struct TestTenant {
+    /// Its id.
+    pub id: TenantId,
+    /// Its slug.
+    pub slug: String,
+    /// The owner's principal.
+    pub owner: Principal,
+    /// The owner's id.
+    pub owner_id: UserId,
+    /// The owner's email.
+    pub owner_email: String,
+}
+
+/// What one [`Harness::tick`] did.
+#[derive(Clone, Debug, Default)]
+pub struct Tick {
+    /// Billing events applied.
+    pub applied: usize,
+    /// Billing events seen before.
+    pub duplicates: usize,
+    /// Billing events that failed (a real provider would redeliver them).
+    pub failed: usize,
+    /// Tenants whose timers ran.
+    pub timers: u32,
+}
+
+/// Options of a harness.
+pub struct HarnessBuilder {
+    start: DateTime<Utc>,
+    catalog: PlanCatalog,
+    policy: Policy,
+    hasher: Option<Arc<dyn PasswordHasher>>,
+    store: Option<(Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>)>,
+}
+
+impl HarnessBuilder {
+    /// The clock's start.
+    pub fn start(mut self, at: DateTime<Utc>) -> Self {
+        self.start = at;
+        self
+    }
+    /// A plan catalog.
+    pub fn catalog(mut self, catalog: PlanCatalog) -> Self {
+        self.catalog = catalog;
+        self
+    }
+    /// A permission policy (with product permissions).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+    /// A password hasher (the default is the fast, insecure one).
+    pub fn hasher(mut self, hasher: Arc<dyn PasswordHasher>) -> Self {
+        self.hasher = Some(hasher);
+        self
+    }
+    /// Another store (an adapter under test) instead of memory.
+    pub fn store(mut self, store: Arc<dyn UnitOfWork>, directory: Arc<dyn TenantDirectory>) -> Self {
+        self.store = Some((store, directory));
+        self
+    }
+    /// Builds the harness.
+    pub fn build(self) -> Harness {
+        let clock = FakeClock::at(self.start);
+        let simulator = BillingSimulator::new(Arc::new(clock.clone()), self.catalog.clone());
+        let mailer = RecordingMailer::new();
+        let memory = MemoryStore::new();
+        let (store, directory): (Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>) = match self.store {
+            Some(pair) => pair,
+            None => (Arc::new(memory.clone()), Arc::new(memory.clone())),
+        };
+        let deps = Deps {
+            store,
+            directory,
+            payments: Arc::new(simulator.clone()),
+            clock: Arc::new(clock.clone()),
+            ids: Arc::new(SequentialIds::default()),
+            tokens: Arc::new(PredictableTokens::default()),
+            hasher: self.hasher.unwrap_or_else(|| Arc::new(InsecureFastHasher)),
+            mailer: Arc::new(mailer.clone()),
+        };
+        let config = TenantryConfig { catalog: self.catalog, policy: self.policy, ..TenantryConfig::default() };
+        Harness { tenantry: Tenantry::new(deps, config), clock, simulator, mailer, memory }
+    }
+}
+
+/// A complete tenantry on test adapters.
+#[derive(Clone)]
+pub struct Harness {
+    /// The services.
+    pub tenantry: Tenantry,
+    /// The clock.
+    pub clock: FakeClock,
+    /// The payment provider.
+    pub simulator: BillingSimulator,
+    /// The mailer.
+    pub mailer: RecordingMailer,
+    /// The in-memory store (unused when another store was given).
+    pub memory: MemoryStore,
+}
+
+/// Why a harness helper failed (a test failure, with the use case's message).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct HarnessError(pub String);
+
+fn fail(e: impl std::fmt::Display) -> HarnessError {
+    HarnessError(e.to_string())
+}
+
+impl Harness {
+    /// Options, starting from the DESIGN.md defaults on 2026-11-01 in memory.
+    pub fn builder() -> HarnessBuilder {
+        HarnessBuilder {
+            start: epoch(),
+            catalog: PlanCatalog::default(),
+            policy: Policy::standard(),
+            hasher: None,
+            store: None,
+        }
+    }
+
+    /// The default harness.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// Signs a tenant up through the front door.
+    pub async fn signup(&self, slug: &str) -> Result<TestTenant, HarnessError> {
+        let owner_email = format!("owner@{slug}.example.com");
+        let done = self
+            .tenantry
+            .signup(SignupInput {
+                company_name: format!("{slug} Ltd"),
+                slug: slug.to_owned(),
+                email: owner_email.clone(),
+                password: SecretString::from(PASSWORD),
+                name: format!("Owner of {slug}"),
+            })
+            .await
+            .map_err(fail)?;
+        Ok(TestTenant {
+            id: done.tenant.id,
+            slug: done.tenant.slug.to_string(),
+            owner: done.principal,
+            owner_id: done.user.id,
+            owner_email,
+        })
+    }
+
+    /// Authorises a principal for a tenant.
+    pub async fn scope(&self, principal: &Principal, tenant: TenantId) -> Result<TenantScope, HarnessError> {
+        self.tenantry.authorize(principal, tenant).await.map_err(fail)
+    }
+
+    /// The owner's scope.
+    pub async fn owner_scope(&self, tenant: &TestTenant) -> Result<TenantScope, HarnessError> {
+        self.scope(&tenant.owner, tenant.id).await
+    }
+
+    /// Invites `email` with `role` as the owner, and accepts the mailed link.
+    pub async fn add_user(
+        &self,
+        tenant: &TestTenant,
+        email: &str,
+        role: &str,
+    ) -> Result<(UserId, Principal), HarnessError> {
+        let scope = self.owner_scope(tenant).await?;
+        self.tenantry
+            .invite(&scope, InviteInput { email: email.to_owned(), role: role.to_owned() })
+            .await
+            .map_err(fail)?;
+        self.accept(email).await
+    }
+
+    /// Accepts the newest invitation mailed to `email`.
+    pub async fn accept(&self, email: &str) -> Result<(UserId, Principal), HarnessError> {
+        let token = self
+            .mailer
+            .invitation_token(email)
+            .ok_or_else(|| HarnessError(format!("no invitation mailed to {email}")))?;
+        let done = self
+            .tenantry
+            .accept_invitation(AcceptInput {
+                token,
+                name: format!("User {email}"),
+                password: SecretString::from(PASSWORD),
+            })
+            .await
+            .map_err(fail)?;
+        Ok((done.user.id, done.principal))
+    }
+
+    /// Logs in with the harness password.
+    pub async fn login(&self, slug: &str, email: &str) -> Result<Principal, HarnessError> {
+        let done = self
+            .tenantry
+            .login(LoginInput {
+                tenant: Some(slug.to_owned()),
+                email: email.to_owned(),
+                password: SecretString::from(PASSWORD),
+            })
+            .await
+            .map_err(fail)?;
+        Ok(done.principal)
+    }
+
+    /// Creates and logs in a superuser.
+    pub async fn superuser(&self, email: &str) -> Result<Principal, HarnessError> {
+        self.tenantry
+            .create_superuser(NewSuperuser {
+                email: email.to_owned(),
+                name: "Operator".into(),
+                password: SecretString::from(PASSWORD),
+            })
+            .await
+            .map_err(fail)?;
+        let done = self
+            .tenantry
+            .login(LoginInput { tenant: None, email: email.to_owned(), password: SecretString::from(PASSWORD) })
+            .await
+            .map_err(fail)?;
+        Ok(done.principal)
+    }
+
+    /// Gives the tenant's billing customer a test card (like completing Checkout).
+    pub async fn add_card(&self, tenant: TenantId, card: TestCard) -> Result<(), HarnessError> {
+        let customer = self
+            .simulator
+            .customer_of(tenant)
+            .ok_or_else(|| HarnessError("the tenant has no billing customer".into()))?;
+        self.simulator.attach_card(&customer, card).map_err(fail)?;
+        self.tick().await;
+        Ok(())
+    }
+
+    /// Moves the provider's timeline to the clock, applies its events, and runs
+    /// the due timers, until nothing more happens.
+    pub async fn tick(&self) -> Tick {
+        let mut report = Tick::default();
+        for _ in 0..16 {
+            self.simulator.advance();
+            let events = self.simulator.take_events();
+            let quiet = events.is_empty();
+            for event in &events {
+                match self.tenantry.handle_billing_event(event).await {
+                    Ok(BillingEventOutcome::Duplicate) => report.duplicates += 1,
+                    Ok(_) => report.applied += 1,
+                    Err(e) => {
+                        tracing::warn!(event = %event.id, error = %e, "billing event failed");
+                        report.failed += 1;
+                    }
+                }
+            }
+            match self.tenantry.run_due_timers(10_000).await {
+                Ok(r) => report.timers += r.tenants,
+                Err(e) => tracing::warn!(error = %e, "timers failed"),
+            }
+            if quiet && self.simulator.pending_events() == 0 {
+                break;
+            }
+        }
+        report
+    }
+
+    /// Moves the clock forward in steps of at most one hour, ticking after each.
+    pub async fn advance(&self, by: Duration) {
+        let end = self.clock_now() + by;
+        while self.clock_now() < end {
+            let step = (end - self.clock_now()).min(Duration::hours(1));
+            self.clock.advance(step);
+            self.tick().await;
+        }
+    }
+
+    /// Moves the clock forward by whole days, ticking hourly.
+    pub async fn advance_days(&self, days: i64) {
+        self.advance(Duration::days(days)).await;
+    }
+
+    /// The clock's time.
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        use tenantry_ports::Clock;
+        self.clock.now()
+    }
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
+}

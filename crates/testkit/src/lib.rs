@@ -1,0 +1,38 @@
+//! # tenantry-testkit
+//!
+//! Everything needed to run tenantry's rules offline:
+//!
+//! - [`memory::MemoryStore`] — every store port, the unit of work and the named
+//!   cross-tenant lookups in memory, with the database's transactional
+//!   semantics (per-tenant serialisation, copy-on-commit, rollback on drop);
+//! - [`simulator::BillingSimulator`] — a real local payment provider with the
+//!   money timeline of DESIGN.md, driven by the clock (the embedded default
+//!   bills with it too);
+//! - [`fakes`] — a controllable clock, sequential ids, predictable secrets, a
+//!   fast hasher, a recording mailer;
+//! - [`harness::Harness`] — a complete tenantry on these, with front-door helpers;
+//! - [`strategies`] — proptest strategies for tenants, actors and operation sequences;
+//! - [`contract`] — one contract suite per port, as public functions any
+//!   adapter crate runs against its implementation;
+//! - [`properties`] — the cross-tenant and business-rule property checks, run by
+//!   this crate's tests over memory and by adapter crates over theirs.
+//!
+//! ## Invariants (stated as absences)
+//!
+//! - Nothing here constructs a `TenantScope` except through the ports'
+//!   front door (signup, login, authorise): the testkit has no back door either.
+//! - Nothing here reads the system clock or the OS random source: time and
+//!   secrets are the fakes', so every failure replays.
+
+pub mod contract;
+pub mod fakes;
+pub mod harness;
+pub mod memory;
+pub mod properties;
+pub mod simulator;
+pub mod strategies;
+
+pub use fakes::{FakeClock, InsecureFastHasher, PredictableTokens, RecordingMailer, SequentialIds};
+pub use harness::{Harness, TestTenant};
+pub use memory::MemoryStore;
+pub use simulator::{BillingSimulator, TestCard};

@@ -1,0 +1,738 @@
+//! The in-memory store: every store port, the unit of work and the named
+//! cross-tenant lookups, with the transactional semantics of the database.
+//!
+//! * Each tenant's data sits behind its own async mutex. A unit of work holds
+//!   the tenant's lock from `begin` to commit or drop, so units of work of one
+//!   tenant are serialised (like `SELECT … FOR UPDATE` on the tenant row), and
+//!   works on a copy that replaces the data only on `commit`; dropping the
+//!   transaction rolls back by forgetting the copy.
+//! * A transaction holds **only its own tenant's data**: there is nothing of
+//!   another tenant in reach to return by mistake (wall 2's equivalent).
+//! * The cross-tenant lookups read a committed index (slugs, billing
+//!   customers, per-tenant summary facts, the audit logs) updated at commit,
+//!   never a tenant's live data.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use tenantry_domain::rbac::CustomRole;
+use tenantry_domain::user::PlatformUser;
+use tenantry_domain::{
+    AdCampaign, AuditEvent, AuditTarget, CampaignId, Email, Interval, Invitation, InvitationId, PlatformUserId, RoleId,
+    Slug, Subscription, SubscriptionStatus, Tenant, TenantId, User, UserId,
+};
+use tenantry_ports::directory::{PlatformAuditQuery, PlatformFigures, TenantListQuery, TenantSummary};
+use tenantry_ports::error::{Constraint, StoreError};
+use tenantry_ports::payment::Invoice;
+use tenantry_ports::store::{
+    Access, AdCountKind, AdCounts, AuditQuery, AuditStore, InvitationStore, MarkerStore, Month, PlatformStore,
+    PlatformTx, RoleStore, SubscriptionFacts, SubscriptionStore, TenantStore, TenantTx, UnitOfWork, UsageCounters,
+    UsageDelta, UsageStore, UserStore,
+};
+use tenantry_ports::{TenantDirectory, TenantScope};
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+
+/// Everything one tenant owns.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TenantData {
+    /// The tenant row.
+    pub tenant: Option<Tenant>,
+    /// Users by id.
+    pub users: BTreeMap<UserId, User>,
+    /// Invitations by id.
+    pub invitations: BTreeMap<InvitationId, Invitation>,
+    /// Custom roles by id.
+    pub roles: BTreeMap<RoleId, CustomRole>,
+    /// The subscription and its derived facts.
+    pub subscription: Option<(Subscription, SubscriptionFacts)>,
+    /// Cached invoices by provider id.
+    pub invoices: BTreeMap<String, Invoice>,
+    /// Processed provider event ids.
+    pub billing_events: BTreeSet<String>,
+    /// Usage by month.
+    pub usage: BTreeMap<Month, UsageCounters>,
+    /// Bytes stored.
+    pub storage_bytes: u64,
+    /// One-time markers.
+    pub markers: BTreeMap<String, DateTime<Utc>>,
+    /// The audit log, oldest first.
+    pub audit: Vec<AuditEvent>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct PlatformData {
+    superusers: BTreeMap<PlatformUserId, PlatformUser>,
+    campaigns: BTreeMap<CampaignId, AdCampaign>,
+    ad_counts: BTreeMap<(CampaignId, NaiveDate), AdCounts>,
+}
+
+/// What the cross-tenant lookups may see of one tenant (committed state only).
+#[derive(Clone, Debug)]
+struct Summary {
+    tenant: Tenant,
+    facts: Option<SubscriptionFacts>,
+    active_users: u32,
+    logins: BTreeMap<Month, u64>,
+    storage_bytes: u64,
+}
+
+#[derive(Default, Debug)]
+struct Committed {
+    slugs: HashMap<Slug, TenantId>,
+    customers: HashMap<String, TenantId>,
+    summaries: HashMap<TenantId, Summary>,
+    /// Committed tenant logs (a purge removes the tenant's).
+    audit: Vec<AuditEvent>,
+    /// The platform log (kept through purges; copies of cross-tenant attempts
+    /// keep the attacker's tenant id for filtering).
+    platform_audit: Vec<AuditEvent>,
+}
+
+#[derive(Default)]
+struct Inner {
+    tenants: Mutex<HashMap<TenantId, Arc<AsyncMutex<TenantData>>>>,
+    platform: Arc<AsyncMutex<PlatformData>>,
+    committed: RwLock<Committed>,
+    fail_next_commit: AtomicBool,
+}
+
+/// The in-memory implementation of [`UnitOfWork`] and [`TenantDirectory`].
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MemoryStore")
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn slot(&self, tenant: TenantId) -> Arc<AsyncMutex<TenantData>> {
+        lock(&self.inner.tenants).entry(tenant).or_default().clone()
+    }
+
+    /// A copy of everything one tenant owns (for tests that compare states).
+    pub async fn snapshot(&self, tenant: TenantId) -> TenantData {
+        self.slot(tenant).lock().await.clone()
+    }
+
+    /// The ids of every tenant that exists.
+    pub fn tenant_ids(&self) -> Vec<TenantId> {
+        let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
+        let mut ids: Vec<TenantId> = committed.summaries.keys().copied().collect();
+        ids.sort();
+        ids
+    }
+
+    /// Makes the next tenant commit fail with `Unavailable` (fault injection).
+    pub fn fail_next_commit(&self) {
+        self.inner.fail_next_commit.store(true, Ordering::SeqCst);
+    }
+}
+
+fn mismatch(what: &str) -> StoreError {
+    StoreError::Unknown(anyhow::anyhow!("{what} of another tenant refused by the unit of work's scope"))
+}
+
+fn read_only() -> StoreError {
+    StoreError::Unknown(anyhow::anyhow!("write in a read-only unit of work"))
+}
+
+/// A unit of work inside one tenant.
+struct MemTenantTx {
+    tenant: TenantId,
+    access: Access,
+    guard: OwnedMutexGuard<TenantData>,
+    work: TenantData,
+    appended: Vec<AuditEvent>,
+    purged: bool,
+    inner: Arc<Inner>,
+}
+
+impl MemTenantTx {
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.access == Access::Write { Ok(()) } else { Err(read_only()) }
+    }
+    fn own(&self, tenant: TenantId, what: &str) -> Result<(), StoreError> {
+        if tenant == self.tenant { Ok(()) } else { Err(mismatch(what)) }
+    }
+    fn slug_taken_by_other(&self, slug: &Slug) -> bool {
+        let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
+        committed.slugs.get(slug).is_some_and(|t| *t != self.tenant)
+    }
+}
+
+#[async_trait]
+impl TenantStore for MemTenantTx {
+    async fn tenant(&mut self) -> Result<Option<Tenant>, StoreError> {
+        Ok(self.work.tenant.clone())
+    }
+    async fn insert_tenant(&mut self, tenant: &Tenant) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(tenant.id, "a tenant row")?;
+        if self.work.tenant.is_some() {
+            return Err(StoreError::Conflict(Constraint::PrimaryKey));
+        }
+        if self.slug_taken_by_other(&tenant.slug) {
+            return Err(StoreError::Conflict(Constraint::TenantSlug));
+        }
+        self.work.tenant = Some(tenant.clone());
+        self.purged = false;
+        Ok(())
+    }
+    async fn update_tenant(&mut self, tenant: &Tenant) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(tenant.id, "a tenant row")?;
+        match &mut self.work.tenant {
+            Some(t) => {
+                let slug = t.slug.clone();
+                *t = Tenant { slug, ..tenant.clone() };
+                Ok(())
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+    async fn purge_tenant(&mut self) -> Result<(), StoreError> {
+        self.writable()?;
+        self.work = TenantData::default();
+        self.appended.clear();
+        self.purged = true;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserStore for MemTenantTx {
+    async fn user(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(self.work.users.get(&id).cloned())
+    }
+    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
+        Ok(self.work.users.values().find(|u| u.email == *email).cloned())
+    }
+    async fn users(&mut self) -> Result<Vec<User>, StoreError> {
+        let mut users: Vec<User> = self.work.users.values().cloned().collect();
+        users.sort_by_key(|u| (u.created_at, u.id));
+        Ok(users)
+    }
+    async fn insert_user(&mut self, user: &User) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(user.tenant_id, "a user")?;
+        if self.work.tenant.is_none() {
+            return Err(StoreError::Unknown(anyhow::anyhow!("foreign key: the tenant does not exist")));
+        }
+        if self.work.users.contains_key(&user.id) {
+            return Err(StoreError::Conflict(Constraint::PrimaryKey));
+        }
+        if self.work.users.values().any(|u| u.email == user.email) {
+            return Err(StoreError::Conflict(Constraint::UserEmail));
+        }
+        self.work.users.insert(user.id, user.clone());
+        Ok(())
+    }
+    async fn update_user(&mut self, user: &User) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(user.tenant_id, "a user")?;
+        if !self.work.users.contains_key(&user.id) {
+            return Err(StoreError::NotFound);
+        }
+        if self.work.users.values().any(|u| u.email == user.email && u.id != user.id) {
+            return Err(StoreError::Conflict(Constraint::UserEmail));
+        }
+        self.work.users.insert(user.id, user.clone());
+        Ok(())
+    }
+    async fn delete_user(&mut self, id: UserId) -> Result<(), StoreError> {
+        self.writable()?;
+        self.work.users.remove(&id).map(|_| ()).ok_or(StoreError::NotFound)
+    }
+}
+
+#[async_trait]
+impl InvitationStore for MemTenantTx {
+    async fn invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>, StoreError> {
+        Ok(self.work.invitations.get(&id).cloned())
+    }
+    async fn invitations(&mut self) -> Result<Vec<Invitation>, StoreError> {
+        let mut list: Vec<Invitation> = self.work.invitations.values().cloned().collect();
+        list.sort_by_key(|i| std::cmp::Reverse((i.created_at, i.id)));
+        Ok(list)
+    }
+    async fn insert_invitation(&mut self, invitation: &Invitation) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(invitation.tenant_id, "an invitation")?;
+        if self.work.invitations.contains_key(&invitation.id) {
+            return Err(StoreError::Conflict(Constraint::PrimaryKey));
+        }
+        self.work.invitations.insert(invitation.id, invitation.clone());
+        Ok(())
+    }
+    async fn update_invitation(&mut self, invitation: &Invitation) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(invitation.tenant_id, "an invitation")?;
+        match self.work.invitations.get_mut(&invitation.id) {
+            Some(slot) => {
+                *slot = invitation.clone();
+                Ok(())
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+}
+
+#[async_trait]
+impl RoleStore for MemTenantTx {
+    async fn role(&mut self, id: RoleId) -> Result<Option<CustomRole>, StoreError> {
+        Ok(self.work.roles.get(&id).cloned())
+    }
+    async fn roles(&mut self) -> Result<Vec<CustomRole>, StoreError> {
+        let mut roles: Vec<CustomRole> = self.work.roles.values().cloned().collect();
+        roles.sort_by(|a, b| a.name.as_str().to_lowercase().cmp(&b.name.as_str().to_lowercase()).then(a.id.cmp(&b.id)));
+        Ok(roles)
+    }
+    async fn insert_role(&mut self, role: &CustomRole) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(role.tenant_id, "a role")?;
+        if self.work.roles.contains_key(&role.id) {
+            return Err(StoreError::Conflict(Constraint::PrimaryKey));
+        }
+        let name = role.name.as_str().to_lowercase();
+        if self.work.roles.values().any(|r| r.name.as_str().to_lowercase() == name) {
+            return Err(StoreError::Conflict(Constraint::RoleName));
+        }
+        self.work.roles.insert(role.id, role.clone());
+        Ok(())
+    }
+    async fn update_role(&mut self, role: &CustomRole) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(role.tenant_id, "a role")?;
+        if !self.work.roles.contains_key(&role.id) {
+            return Err(StoreError::NotFound);
+        }
+        let name = role.name.as_str().to_lowercase();
+        if self.work.roles.values().any(|r| r.id != role.id && r.name.as_str().to_lowercase() == name) {
+            return Err(StoreError::Conflict(Constraint::RoleName));
+        }
+        self.work.roles.insert(role.id, role.clone());
+        Ok(())
+    }
+    async fn delete_role(&mut self, id: RoleId) -> Result<(), StoreError> {
+        self.writable()?;
+        self.work.roles.remove(&id).map(|_| ()).ok_or(StoreError::NotFound)
+    }
+}
+
+#[async_trait]
+impl SubscriptionStore for MemTenantTx {
+    async fn subscription(&mut self) -> Result<Option<Subscription>, StoreError> {
+        Ok(self.work.subscription.as_ref().map(|(s, _)| s.clone()))
+    }
+    async fn save_subscription(
+        &mut self,
+        subscription: &Subscription,
+        facts: &SubscriptionFacts,
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(subscription.tenant_id, "a subscription")?;
+        if self.work.tenant.is_none() {
+            return Err(StoreError::Unknown(anyhow::anyhow!("foreign key: the tenant does not exist")));
+        }
+        if let Some(link) = &subscription.provider {
+            let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
+            if committed.customers.get(&link.customer).is_some_and(|t| *t != self.tenant) {
+                return Err(StoreError::Conflict(Constraint::BillingCustomer));
+            }
+        }
+        self.work.subscription = Some((subscription.clone(), *facts));
+        Ok(())
+    }
+    async fn invoices(&mut self) -> Result<Vec<Invoice>, StoreError> {
+        let mut list: Vec<Invoice> = self.work.invoices.values().cloned().collect();
+        list.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        Ok(list)
+    }
+    async fn save_invoice(&mut self, invoice: &Invoice) -> Result<(), StoreError> {
+        self.writable()?;
+        self.work.invoices.insert(invoice.id.clone(), invoice.clone());
+        Ok(())
+    }
+    async fn record_billing_event(&mut self, event_id: &str, _at: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.writable()?;
+        Ok(self.work.billing_events.insert(event_id.to_owned()))
+    }
+}
+
+fn audit_matches(e: &AuditEvent, q: &AuditQuery) -> bool {
+    q.before.is_none_or(|b| e.id < b)
+        && q.action.is_none_or(|a| e.action == a)
+        && q.user
+            .is_none_or(|u| e.actor == tenantry_domain::AuditActor::User(u) || e.target == Some(AuditTarget::User(u)))
+}
+
+fn page_of<'a>(events: impl Iterator<Item = &'a AuditEvent>, q: &AuditQuery) -> Vec<AuditEvent> {
+    let mut list: Vec<AuditEvent> = events.filter(|e| audit_matches(e, q)).cloned().collect();
+    list.sort_by_key(|e| std::cmp::Reverse(e.id));
+    list.truncate(usize::try_from(q.limit).unwrap_or(usize::MAX));
+    list
+}
+
+#[async_trait]
+impl AuditStore for MemTenantTx {
+    async fn append_audit(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.writable()?;
+        if event.tenant_id != Some(self.tenant) {
+            return Err(mismatch("an audit event"));
+        }
+        self.appended.push(event.clone());
+        Ok(())
+    }
+    async fn audit_events(&mut self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
+        let existing = if self.purged { &[][..] } else { &self.guard.audit[..] };
+        Ok(page_of(existing.iter().chain(self.appended.iter()), query))
+    }
+}
+
+#[async_trait]
+impl UsageStore for MemTenantTx {
+    async fn usage(&mut self, month: Month) -> Result<UsageCounters, StoreError> {
+        Ok(self.work.usage.get(&month).copied().unwrap_or_default())
+    }
+    async fn add_usage(&mut self, month: Month, delta: UsageDelta) -> Result<(), StoreError> {
+        self.writable()?;
+        let c = self.work.usage.entry(month).or_default();
+        c.api_calls = c.api_calls.saturating_add(delta.api_calls);
+        c.logins = c.logins.saturating_add(delta.logins);
+        Ok(())
+    }
+    async fn storage_used(&mut self) -> Result<u64, StoreError> {
+        Ok(self.work.storage_bytes)
+    }
+    async fn set_storage_used(&mut self, bytes: u64) -> Result<(), StoreError> {
+        self.writable()?;
+        self.work.storage_bytes = bytes;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl MarkerStore for MemTenantTx {
+    async fn mark(&mut self, key: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.writable()?;
+        if self.work.markers.contains_key(key) {
+            return Ok(false);
+        }
+        self.work.markers.insert(key.to_owned(), at);
+        Ok(true)
+    }
+    async fn is_marked(&mut self, key: &str) -> Result<bool, StoreError> {
+        Ok(self.work.markers.contains_key(key))
+    }
+    async fn unmark(&mut self, key: &str) -> Result<(), StoreError> {
+        self.writable()?;
+        self.work.markers.remove(key);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TenantTx for MemTenantTx {
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        if self.access == Access::Read {
+            return Ok(());
+        }
+        if self.inner.fail_next_commit.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Unavailable(anyhow::anyhow!("injected commit failure")));
+        }
+        let tenant_id = self.tenant;
+        let mut committed = self.inner.committed.write().unwrap_or_else(|p| p.into_inner());
+        // Unique constraints across tenants are checked again under the index lock.
+        if let Some(t) = &self.work.tenant {
+            if committed.slugs.get(&t.slug).is_some_and(|owner| *owner != tenant_id) {
+                return Err(StoreError::Conflict(Constraint::TenantSlug));
+            }
+        }
+        let customer =
+            self.work.subscription.as_ref().and_then(|(s, _)| s.provider.as_ref().map(|l| l.customer.clone()));
+        if let Some(c) = &customer {
+            if committed.customers.get(c).is_some_and(|owner| *owner != tenant_id) {
+                return Err(StoreError::Conflict(Constraint::BillingCustomer));
+            }
+        }
+        committed.slugs.retain(|_, t| *t != tenant_id);
+        committed.customers.retain(|_, t| *t != tenant_id);
+        if self.purged {
+            committed.audit.retain(|e| e.tenant_id != Some(tenant_id));
+        }
+        committed.audit.extend(self.appended.iter().cloned());
+        match &self.work.tenant {
+            Some(t) => {
+                committed.slugs.insert(t.slug.clone(), tenant_id);
+                if let Some(c) = customer {
+                    committed.customers.insert(c, tenant_id);
+                }
+                let summary = Summary {
+                    tenant: t.clone(),
+                    facts: self.work.subscription.as_ref().map(|(_, f)| *f),
+                    active_users: u32::try_from(self.work.users.values().filter(|u| u.is_active()).count())
+                        .unwrap_or(u32::MAX),
+                    logins: self.work.usage.iter().map(|(m, c)| (*m, c.logins)).collect(),
+                    storage_bytes: self.work.storage_bytes,
+                };
+                committed.summaries.insert(tenant_id, summary);
+            }
+            None => {
+                committed.summaries.remove(&tenant_id);
+            }
+        }
+        let mut work = std::mem::take(&mut self.work);
+        let mut audit = if self.purged { Vec::new() } else { std::mem::take(&mut self.guard.audit) };
+        audit.append(&mut self.appended);
+        work.audit = audit;
+        *self.guard = work;
+        Ok(())
+    }
+}
+
+/// A unit of work on the platform tables.
+struct MemPlatformTx {
+    guard: OwnedMutexGuard<PlatformData>,
+    work: PlatformData,
+    appended: Vec<AuditEvent>,
+    inner: Arc<Inner>,
+}
+
+#[async_trait]
+impl PlatformStore for MemPlatformTx {
+    async fn superuser_by_email(&mut self, email: &Email) -> Result<Option<PlatformUser>, StoreError> {
+        Ok(self.work.superusers.values().find(|u| u.email == *email).cloned())
+    }
+    async fn superuser(&mut self, id: PlatformUserId) -> Result<Option<PlatformUser>, StoreError> {
+        Ok(self.work.superusers.get(&id).cloned())
+    }
+    async fn insert_superuser(&mut self, user: &PlatformUser) -> Result<(), StoreError> {
+        if self.work.superusers.values().any(|u| u.email == user.email) {
+            return Err(StoreError::Conflict(Constraint::SuperuserEmail));
+        }
+        if self.work.superusers.contains_key(&user.id) {
+            return Err(StoreError::Conflict(Constraint::PrimaryKey));
+        }
+        self.work.superusers.insert(user.id, user.clone());
+        Ok(())
+    }
+    async fn update_superuser(&mut self, user: &PlatformUser) -> Result<(), StoreError> {
+        match self.work.superusers.get_mut(&user.id) {
+            Some(slot) => {
+                *slot = user.clone();
+                Ok(())
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+    async fn campaigns(&mut self) -> Result<Vec<AdCampaign>, StoreError> {
+        let mut list: Vec<AdCampaign> = self.work.campaigns.values().cloned().collect();
+        list.sort_by_key(|c| (c.created_at, c.id));
+        Ok(list)
+    }
+    async fn campaign(&mut self, id: CampaignId) -> Result<Option<AdCampaign>, StoreError> {
+        Ok(self.work.campaigns.get(&id).cloned())
+    }
+    async fn insert_campaign(&mut self, campaign: &AdCampaign) -> Result<(), StoreError> {
+        if self.work.campaigns.contains_key(&campaign.id) {
+            return Err(StoreError::Conflict(Constraint::PrimaryKey));
+        }
+        self.work.campaigns.insert(campaign.id, campaign.clone());
+        Ok(())
+    }
+    async fn update_campaign(&mut self, campaign: &AdCampaign) -> Result<(), StoreError> {
+        match self.work.campaigns.get_mut(&campaign.id) {
+            Some(slot) => {
+                *slot = campaign.clone();
+                Ok(())
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+    async fn delete_campaign(&mut self, id: CampaignId) -> Result<(), StoreError> {
+        self.work.campaigns.remove(&id).ok_or(StoreError::NotFound)?;
+        self.work.ad_counts.retain(|(c, _), _| *c != id);
+        Ok(())
+    }
+    async fn ad_counts(&mut self, day: NaiveDate) -> Result<BTreeMap<CampaignId, AdCounts>, StoreError> {
+        Ok(self.work.ad_counts.iter().filter(|((_, d), _)| *d == day).map(|((c, _), n)| (*c, *n)).collect())
+    }
+    async fn campaign_counts(&mut self, id: CampaignId) -> Result<Vec<(NaiveDate, AdCounts)>, StoreError> {
+        Ok(self.work.ad_counts.iter().filter(|((c, _), _)| *c == id).map(|((_, d), n)| (*d, *n)).collect())
+    }
+    async fn add_ad_count(&mut self, id: CampaignId, day: NaiveDate, kind: AdCountKind) -> Result<(), StoreError> {
+        if !self.work.campaigns.contains_key(&id) {
+            return Err(StoreError::NotFound);
+        }
+        let counts = self.work.ad_counts.entry((id, day)).or_default();
+        match kind {
+            AdCountKind::Impression => counts.impressions += 1,
+            AdCountKind::Click => counts.clicks += 1,
+        }
+        Ok(())
+    }
+    async fn append_platform_audit(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.appended.push(event.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl PlatformTx for MemPlatformTx {
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        let mut committed = self.inner.committed.write().unwrap_or_else(|p| p.into_inner());
+        committed.platform_audit.append(&mut self.appended);
+        *self.guard = std::mem::take(&mut self.work);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for MemoryStore {
+    async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn TenantTx>, StoreError> {
+        let guard = self.slot(scope.tenant_id()).lock_owned().await;
+        let mut work = guard.clone_without_audit();
+        work.audit = Vec::new();
+        Ok(Box::new(MemTenantTx {
+            tenant: scope.tenant_id(),
+            access,
+            guard,
+            work,
+            appended: Vec::new(),
+            purged: false,
+            inner: self.inner.clone(),
+        }))
+    }
+
+    async fn begin_platform(&self) -> Result<Box<dyn PlatformTx>, StoreError> {
+        let guard = self.inner.platform.clone().lock_owned().await;
+        let work = guard.clone();
+        Ok(Box::new(MemPlatformTx { guard, work, appended: Vec::new(), inner: self.inner.clone() }))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+impl TenantData {
+    fn clone_without_audit(&self) -> TenantData {
+        TenantData {
+            tenant: self.tenant.clone(),
+            users: self.users.clone(),
+            invitations: self.invitations.clone(),
+            roles: self.roles.clone(),
+            subscription: self.subscription.clone(),
+            invoices: self.invoices.clone(),
+            billing_events: self.billing_events.clone(),
+            usage: self.usage.clone(),
+            storage_bytes: self.storage_bytes,
+            markers: self.markers.clone(),
+            audit: Vec::new(),
+        }
+    }
+}
+
+#[async_trait]
+impl TenantDirectory for MemoryStore {
+    async fn resolve_slug(&self, slug: &Slug) -> Result<Option<TenantId>, StoreError> {
+        Ok(self.inner.committed.read().unwrap_or_else(|p| p.into_inner()).slugs.get(slug).copied())
+    }
+
+    async fn resolve_billing_customer(&self, customer: &str) -> Result<Option<TenantId>, StoreError> {
+        Ok(self.inner.committed.read().unwrap_or_else(|p| p.into_inner()).customers.get(customer).copied())
+    }
+
+    async fn due_tenants(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TenantId>, StoreError> {
+        let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
+        let mut due: Vec<(DateTime<Utc>, TenantId)> = committed
+            .summaries
+            .iter()
+            .filter_map(|(id, s)| s.facts.and_then(|f| f.next_due_at).filter(|d| *d <= now).map(|d| (d, *id)))
+            .collect();
+        due.sort();
+        Ok(due.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX)).map(|(_, id)| id).collect())
+    }
+
+    async fn list_tenants(&self, query: &TenantListQuery) -> Result<Vec<TenantSummary>, StoreError> {
+        let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
+        let needle = query.search.as_deref().map(str::to_lowercase);
+        let mut rows: Vec<TenantSummary> = committed
+            .summaries
+            .values()
+            .filter_map(|s| {
+                let f = s.facts?;
+                Some(TenantSummary {
+                    id: s.tenant.id,
+                    slug: s.tenant.slug.clone(),
+                    name: s.tenant.name.to_string(),
+                    status: f.status,
+                    plan: f.plan,
+                    interval: f.interval,
+                    seats: f.seats,
+                    active_users: s.active_users,
+                    recurring_cents: f.recurring_cents,
+                    created_at: s.tenant.created_at,
+                })
+            })
+            .filter(|r| query.status.is_none_or(|st| r.status == st))
+            .filter(|r| {
+                needle.as_deref().is_none_or(|n| r.name.to_lowercase().contains(n) || r.slug.as_str().contains(n))
+            })
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.id)));
+        Ok(rows
+            .into_iter()
+            .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(query.limit).unwrap_or(usize::MAX))
+            .collect())
+    }
+
+    async fn platform_figures(&self, month: Month) -> Result<PlatformFigures, StoreError> {
+        let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
+        let mut f = PlatformFigures::default();
+        for status in SubscriptionStatus::ALL {
+            f.tenants_by_status.insert(status, 0);
+        }
+        for s in committed.summaries.values() {
+            let Some(facts) = s.facts else { continue };
+            *f.tenants_by_status.entry(facts.status).or_default() += 1;
+            f.active_users += u64::from(s.active_users);
+            f.logins += s.logins.get(&month).copied().unwrap_or(0);
+            f.storage_bytes += s.storage_bytes;
+            if let (Some(cents), Some(interval)) = (facts.recurring_cents, facts.interval) {
+                match interval {
+                    Interval::Month => f.monthly_recurring_cents.push(cents),
+                    Interval::Year => f.yearly_recurring_cents.push(cents),
+                }
+            }
+        }
+        Ok(f)
+    }
+
+    async fn audit_events(&self, query: &PlatformAuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
+        let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
+        let tenant_logs = committed
+            .audit
+            .iter()
+            .filter(|e| !query.platform_only && query.tenant.is_none_or(|t| e.tenant_id == Some(t)));
+        let platform_log =
+            committed.platform_audit.iter().filter(|e| query.tenant.is_none_or(|t| e.tenant_id == Some(t)));
+        Ok(page_of(tenant_logs.chain(platform_log), &query.page))
+    }
+}

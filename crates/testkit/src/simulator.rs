@@ -1,0 +1,877 @@
+//! The local billing simulator: a [`PaymentProvider`] that keeps customers,
+//! subscriptions, invoices and payment methods in memory and runs the money
+//! timeline of DESIGN.md off the [`Clock`] — trial end (convert with a payment
+//! method, end without one or when set to cancel), renewals that apply
+//! scheduled seat and interval changes, payment retries over the grace window,
+//! and the minimum charge that carries small amounts over to the next invoice.
+//!
+//! It emits the same provider-neutral [`BillingEvent`]s as the Stripe adapter,
+//! collected in an outbox ([`BillingSimulator::take_events`]) that the embedded
+//! default's scheduler (and [`crate::Harness::tick`]) feeds into
+//! `Tenantry::handle_billing_event`. Prorations use the domain's two-line rule,
+//! so a preview for a `proration_date` equals what a change at that date charges.
+//!
+//! Its "cards" are test cards: [`TestCard::Succeeds`], [`TestCard::Declines`],
+//! [`TestCard::RequiresAction`].
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use tenantry_domain::proration::{self, ChargeLine, ChargePreview, LineItem, LineKind, check_proration_date, settle};
+use tenantry_domain::subscription::{ProviderSnapshot, ProviderStatus};
+use tenantry_domain::{Interval, Money, Period, PlanCatalog};
+use tenantry_ports::Clock;
+use tenantry_ports::payment::{
+    BillingEvent, BillingEventKind, ChangeOutcome, ChangeRequest, CustomerDetails, HostedSession, IdempotencyKey,
+    Invoice, InvoiceLine, InvoiceStatus, PaymentError, PaymentProvider, ProviderChange, ProviderSubscription,
+};
+
+/// Days after the first failure on which the simulator retries a payment
+/// (Stripe's Smart Retries spread about 8 tries over the grace window; these
+/// end on the last day of the default 14-day window).
+pub const RETRY_DAYS: [i64; 6] = [1, 3, 5, 7, 10, 14];
+
+/// A test card's behaviour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestCard {
+    /// Every charge succeeds.
+    Succeeds,
+    /// Every charge is declined.
+    Declines,
+    /// Every charge needs the customer's confirmation (3-D Secure).
+    RequiresAction,
+}
+
+#[derive(Clone, Debug)]
+struct SimCustomer {
+    details: CustomerDetails,
+    card: Option<TestCard>,
+    /// Carried to the next invoice, in cents (positive: owed; negative: credit).
+    balance: i64,
+}
+
+#[derive(Clone, Debug)]
+struct SimSub {
+    id: String,
+    customer: String,
+    status: ProviderStatus,
+    interval: Interval,
+    extra: u32,
+    extra_next: u32,
+    interval_next: Interval,
+    period: Period,
+    anchor: DateTime<Utc>,
+    trial_end: Option<DateTime<Utc>>,
+    trial_will_end_sent: bool,
+    cancel_at_period_end: bool,
+    open_invoice: Option<String>,
+    first_failure: Option<DateTime<Utc>>,
+    retries_done: usize,
+    next_retry: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug)]
+enum Remembered {
+    Customer(String),
+    Subscription(ProviderSubscription),
+    Outcome(Box<ChangeOutcome>),
+    Done,
+}
+
+#[derive(Clone, Debug)]
+struct Session {
+    customer: String,
+    checkout: bool,
+    completed: bool,
+}
+
+#[derive(Default, Debug)]
+struct SimState {
+    seq: u64,
+    customers: BTreeMap<String, SimCustomer>,
+    subs: BTreeMap<String, SimSub>,
+    invoices: BTreeMap<String, (String, Invoice)>,
+    remembered: HashMap<String, Remembered>,
+    outbox: Vec<BillingEvent>,
+    sessions: BTreeMap<String, Session>,
+}
+
+/// Why a simulator-only operation (checkout completion) was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SimulatorError {
+    /// No such session or customer.
+    #[error("unknown session or customer")]
+    Unknown,
+    /// The checkout was completed before.
+    #[error("the checkout session was completed before")]
+    AlreadyCompleted,
+}
+
+/// The local billing simulator. Cheap to clone (shared state).
+#[derive(Clone)]
+pub struct BillingSimulator {
+    clock: Arc<dyn Clock>,
+    catalog: PlanCatalog,
+    state: Arc<Mutex<SimState>>,
+}
+
+impl std::fmt::Debug for BillingSimulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BillingSimulator")
+    }
+}
+
+enum Charge {
+    Paid,
+    Declined,
+    ActionRequired,
+}
+
+impl SimState {
+    fn id(&mut self, prefix: &str) -> String {
+        self.seq += 1;
+        format!("{prefix}_sim_{:06}", self.seq)
+    }
+
+    fn snapshot(sub: &SimSub, at: DateTime<Utc>) -> ProviderSnapshot {
+        ProviderSnapshot {
+            status: sub.status,
+            interval: sub.interval,
+            extra_seats: sub.extra,
+            extra_seats_next_period: sub.extra_next,
+            interval_next_period: sub.interval_next,
+            period: sub.period,
+            cancel_at_period_end: sub.cancel_at_period_end,
+            observed_at: at,
+        }
+    }
+
+    fn provider_sub(sub: &SimSub, at: DateTime<Utc>) -> ProviderSubscription {
+        ProviderSubscription { id: sub.id.clone(), customer: sub.customer.clone(), snapshot: Self::snapshot(sub, at) }
+    }
+
+    fn emit(&mut self, customer: &str, at: DateTime<Utc>, kind: BillingEventKind) {
+        let id = self.id("evt");
+        self.outbox.push(BillingEvent { id, occurred_at: at, customer: customer.to_owned(), kind });
+    }
+
+    fn emit_sub(&mut self, sub_id: &str, at: DateTime<Utc>) {
+        if let Some(sub) = self.subs.get(sub_id).cloned() {
+            let ps = Self::provider_sub(&sub, at);
+            let kind = if sub.status == ProviderStatus::Canceled {
+                BillingEventKind::SubscriptionDeleted(ps)
+            } else {
+                BillingEventKind::SubscriptionUpdated(ps)
+            };
+            self.emit(&sub.customer, at, kind);
+        }
+    }
+
+    fn charge(&self, customer: &str, amount: i64) -> Charge {
+        if amount <= 0 {
+            return Charge::Paid;
+        }
+        match self.customers.get(customer).and_then(|c| c.card) {
+            Some(TestCard::Succeeds) => Charge::Paid,
+            Some(TestCard::RequiresAction) => Charge::ActionRequired,
+            Some(TestCard::Declines) | None => Charge::Declined,
+        }
+    }
+}
+
+fn describe(line: &ChargeLine) -> String {
+    let item = match line.item {
+        LineItem::Base => "Standard plan (3 seats included)".to_owned(),
+        LineItem::ExtraSeats => format!("{} extra seat(s)", line.quantity),
+    };
+    match line.kind {
+        LineKind::UnusedTime => format!("Unused time on {item} ({})", line.interval),
+        LineKind::RemainingTime => format!("Remaining time on {item} ({})", line.interval),
+        LineKind::FullPeriod => format!("{item} ({})", line.interval),
+    }
+}
+
+impl BillingSimulator {
+    /// A simulator on `clock` billing by `catalog`.
+    pub fn new(clock: Arc<dyn Clock>, catalog: PlanCatalog) -> Self {
+        Self { clock, catalog, state: Arc::new(Mutex::new(SimState::default())) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SimState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Builds an invoice for `lines` at `at`: applies the customer's balance,
+    /// the minimum charge and the charge itself. On a refused charge the
+    /// invoice is `Open` (the caller decides whether to keep it).
+    fn invoice(
+        &self,
+        st: &mut SimState,
+        customer: &str,
+        lines: &[ChargeLine],
+        at: DateTime<Utc>,
+        period: Option<Period>,
+    ) -> (Invoice, Charge, i64) {
+        let currency = self.catalog.currency;
+        let subtotal: i64 = lines.iter().map(|l| l.amount.cents()).sum();
+        let balance = st.customers.get(customer).map_or(0, |c| c.balance);
+        let settlement = settle(Money::from_cents(subtotal + balance, currency), self.catalog.minimum_charge);
+        let charge = st.charge(customer, settlement.charge_now.cents());
+        let id = st.id("in");
+        let number = format!("SIM-{:06}", st.seq);
+        let paid = matches!(charge, Charge::Paid);
+        let invoice = Invoice {
+            hosted_url: Some(format!("/billing/simulator/invoices/{id}")),
+            pdf_url: Some(format!("/billing/simulator/invoices/{id}/pdf")),
+            id,
+            number: Some(number),
+            status: if paid { InvoiceStatus::Paid } else { InvoiceStatus::Open },
+            subtotal: Money::from_cents(subtotal, currency),
+            tax: Money::zero(currency),
+            total: Money::from_cents(subtotal, currency),
+            starting_balance: Money::from_cents(balance, currency),
+            amount_paid: if paid { settlement.charge_now } else { Money::zero(currency) },
+            amount_due: settlement.charge_now,
+            carried_over: settlement.carry_over,
+            created_at: at,
+            period,
+            lines: lines
+                .iter()
+                .map(|l| InvoiceLine {
+                    description: describe(l),
+                    quantity: l.quantity,
+                    amount: l.amount,
+                    proration: l.kind != LineKind::FullPeriod,
+                    period: Some(l.period),
+                })
+                .collect(),
+        };
+        (invoice, charge, settlement.carry_over.cents())
+    }
+
+    /// Records an invoice and moves the customer's balance.
+    fn book(st: &mut SimState, customer: &str, invoice: &Invoice, new_balance: i64) {
+        if let Some(c) = st.customers.get_mut(customer) {
+            c.balance = new_balance;
+        }
+        st.invoices.insert(invoice.id.clone(), (customer.to_owned(), invoice.clone()));
+    }
+
+    /// Processes every step of the money timeline that is due at the clock's
+    /// time, in time order, emitting events.
+    pub fn advance(&self) {
+        let now = self.clock.now();
+        let mut st = self.lock();
+        loop {
+            let next = st
+                .subs
+                .values()
+                .filter_map(|s| self.next_step(s).map(|(t, step)| (t, s.id.clone(), step)))
+                .filter(|(t, _, _)| *t <= now)
+                .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+            let Some((at, id, step)) = next else { break };
+            self.run_step(&mut st, &id, step, at);
+        }
+    }
+
+    fn next_step(&self, s: &SimSub) -> Option<(DateTime<Utc>, Step)> {
+        match s.status {
+            ProviderStatus::Trialing => {
+                let end = s.trial_end?;
+                let warn = end - Duration::days(i64::from(self.catalog.trial_reminder_days));
+                if !s.trial_will_end_sent && warn < end {
+                    Some((warn.max(s.period.start()), Step::TrialWillEnd))
+                } else {
+                    Some((end, Step::TrialEnd))
+                }
+            }
+            ProviderStatus::Active => Some((s.period.end(), Step::Renew)),
+            ProviderStatus::PastDue => s.next_retry.map(|t| (t, Step::Retry)),
+            ProviderStatus::Canceled => None,
+        }
+    }
+
+    fn run_step(&self, st: &mut SimState, id: &str, step: Step, at: DateTime<Utc>) {
+        let Some(mut sub) = st.subs.get(id).cloned() else { return };
+        match step {
+            Step::TrialWillEnd => {
+                sub.trial_will_end_sent = true;
+                let end = sub.trial_end.unwrap_or(at);
+                st.subs.insert(sub.id.clone(), sub.clone());
+                st.emit(&sub.customer, at, BillingEventKind::TrialWillEnd { trial_end: end });
+            }
+            Step::TrialEnd => {
+                let has_card = st.customers.get(&sub.customer).is_some_and(|c| c.card.is_some());
+                sub.trial_end = None;
+                if sub.cancel_at_period_end || !has_card {
+                    // trial_settings.end_behavior.missing_payment_method = cancel
+                    sub.status = ProviderStatus::Canceled;
+                    st.subs.insert(sub.id.clone(), sub.clone());
+                    st.emit_sub(&sub.id, at);
+                    return;
+                }
+                sub.anchor = at;
+                sub.interval = sub.interval_next;
+                sub.extra = sub.extra_next;
+                self.start_period(st, sub, at);
+            }
+            Step::Renew => {
+                if sub.cancel_at_period_end {
+                    sub.status = ProviderStatus::Canceled;
+                    st.subs.insert(sub.id.clone(), sub.clone());
+                    st.emit_sub(&sub.id, at);
+                    return;
+                }
+                if sub.interval_next != sub.interval {
+                    sub.interval = sub.interval_next;
+                    sub.anchor = at;
+                }
+                sub.extra = sub.extra_next;
+                self.start_period(st, sub, at);
+            }
+            Step::Retry => self.retry(st, sub, at),
+        }
+    }
+
+    /// Opens a new period at `at` and invoices it in full.
+    fn start_period(&self, st: &mut SimState, mut sub: SimSub, at: DateTime<Utc>) {
+        let period = match sub.interval.period_containing(sub.anchor, at) {
+            Ok(p) => p,
+            Err(_) => return,
+        };
+        sub.period = period;
+        sub.status = ProviderStatus::Active;
+        let seats = self.catalog.included_seats + sub.extra;
+        let Ok(lines) = proration::full_period_lines(&self.catalog, sub.interval, seats, period.start()) else {
+            return;
+        };
+        let (invoice, charge, carry) = self.invoice(st, &sub.customer, &lines, at, Some(period));
+        match charge {
+            Charge::Paid => {
+                Self::book(st, &sub.customer, &invoice, carry);
+                st.subs.insert(sub.id.clone(), sub.clone());
+                st.emit_sub(&sub.id, at);
+                st.emit(&sub.customer, at, BillingEventKind::InvoicePaid(invoice));
+            }
+            refused => {
+                Self::book(st, &sub.customer, &invoice, 0);
+                sub.status = ProviderStatus::PastDue;
+                sub.open_invoice = Some(invoice.id.clone());
+                sub.first_failure = Some(at);
+                sub.retries_done = 0;
+                sub.next_retry = Some(at + Duration::days(self.retry_days()[0]));
+                st.subs.insert(sub.id.clone(), sub.clone());
+                st.emit_sub(&sub.id, at);
+                let kind = match refused {
+                    Charge::ActionRequired => BillingEventKind::InvoicePaymentActionRequired(invoice),
+                    _ => BillingEventKind::InvoicePaymentFailed(invoice),
+                };
+                st.emit(&sub.customer, at, kind);
+            }
+        }
+    }
+
+    fn retry_days(&self) -> Vec<i64> {
+        let grace = i64::from(self.catalog.grace_days);
+        let mut days: Vec<i64> = RETRY_DAYS.iter().copied().filter(|d| *d < grace).collect();
+        days.push(grace);
+        days
+    }
+
+    /// One payment retry of a past-due subscription.
+    fn retry(&self, st: &mut SimState, mut sub: SimSub, at: DateTime<Utc>) {
+        let Some(invoice_id) = sub.open_invoice.clone() else { return };
+        let Some((customer, mut invoice)) = st.invoices.get(&invoice_id).cloned() else { return };
+        match st.charge(&customer, invoice.amount_due.cents()) {
+            Charge::Paid => {
+                invoice.status = InvoiceStatus::Paid;
+                invoice.amount_paid = invoice.amount_due;
+                st.invoices.insert(invoice.id.clone(), (customer.clone(), invoice.clone()));
+                sub.status = ProviderStatus::Active;
+                sub.open_invoice = None;
+                sub.first_failure = None;
+                sub.next_retry = None;
+                st.subs.insert(sub.id.clone(), sub.clone());
+                st.emit(&customer, at, BillingEventKind::InvoicePaid(invoice));
+                st.emit_sub(&sub.id, at);
+            }
+            _ => {
+                sub.retries_done += 1;
+                let schedule = self.retry_days();
+                let first = sub.first_failure.unwrap_or(at);
+                match schedule.get(sub.retries_done) {
+                    Some(days) => {
+                        sub.next_retry = Some(first + Duration::days(*days));
+                        st.subs.insert(sub.id.clone(), sub.clone());
+                        st.emit(&customer, at, BillingEventKind::InvoicePaymentFailed(invoice));
+                    }
+                    None => {
+                        // Retries exhausted at the end of the grace window: the subscription ends.
+                        invoice.status = InvoiceStatus::Uncollectible;
+                        st.invoices.insert(invoice.id.clone(), (customer.clone(), invoice.clone()));
+                        sub.status = ProviderStatus::Canceled;
+                        sub.next_retry = None;
+                        st.subs.insert(sub.id.clone(), sub.clone());
+                        st.emit(&customer, at, BillingEventKind::InvoicePaymentFailed(invoice));
+                        st.emit_sub(&sub.id, at);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every event emitted since the last call, oldest first.
+    pub fn take_events(&self) -> Vec<BillingEvent> {
+        std::mem::take(&mut self.lock().outbox)
+    }
+
+    /// How many events wait in the outbox.
+    pub fn pending_events(&self) -> usize {
+        self.lock().outbox.len()
+    }
+
+    /// Attaches (or replaces) the customer's payment method, as completing a
+    /// Checkout or using the Portal does; a past-due subscription is retried at once.
+    pub fn attach_card(&self, customer: &str, card: TestCard) -> Result<(), SimulatorError> {
+        let now = self.clock.now();
+        let mut st = self.lock();
+        let c = st.customers.get_mut(customer).ok_or(SimulatorError::Unknown)?;
+        c.card = Some(card);
+        st.emit(customer, now, BillingEventKind::PaymentMethodAttached);
+        let past_due: Vec<SimSub> = st
+            .subs
+            .values()
+            .filter(|s| s.customer == customer && s.status == ProviderStatus::PastDue)
+            .cloned()
+            .collect();
+        for sub in past_due {
+            self.retry(&mut st, sub, now);
+        }
+        Ok(())
+    }
+
+    /// Completes a Checkout session (the simulator's Checkout page calls this).
+    pub fn complete_checkout(&self, session: &str, card: TestCard) -> Result<String, SimulatorError> {
+        let customer = {
+            let mut st = self.lock();
+            let s = st.sessions.get_mut(session).ok_or(SimulatorError::Unknown)?;
+            if !s.checkout {
+                return Err(SimulatorError::Unknown);
+            }
+            if s.completed {
+                return Err(SimulatorError::AlreadyCompleted);
+            }
+            s.completed = true;
+            s.customer.clone()
+        };
+        self.attach_card(&customer, card)?;
+        Ok(customer)
+    }
+
+    /// The customer of a Checkout or Portal session.
+    pub fn session_customer(&self, session: &str) -> Option<String> {
+        self.lock().sessions.get(session).map(|s| s.customer.clone())
+    }
+
+    /// The customer's current subscription (the newest that has not ended).
+    pub fn current_subscription(&self, customer: &str) -> Option<ProviderSubscription> {
+        let now = self.clock.now();
+        let st = self.lock();
+        st.subs
+            .values()
+            .rfind(|s| s.customer == customer && s.status != ProviderStatus::Canceled)
+            .map(|s| SimState::provider_sub(s, now))
+    }
+
+    /// The customer's balance carried to the next invoice.
+    pub fn balance(&self, customer: &str) -> Option<Money> {
+        self.lock().customers.get(customer).map(|c| Money::from_cents(c.balance, self.catalog.currency))
+    }
+
+    /// The customer whose metadata names `tenant`.
+    pub fn customer_of(&self, tenant: tenantry_domain::TenantId) -> Option<String> {
+        self.lock().customers.iter().find(|(_, c)| c.details.tenant_id == tenant).map(|(id, _)| id.clone())
+    }
+
+    /// One invoice.
+    pub fn invoice_by_id(&self, id: &str) -> Option<Invoice> {
+        self.lock().invoices.get(id).map(|(_, i)| i.clone())
+    }
+
+    fn remembered(&self, st: &SimState, key: &IdempotencyKey) -> Option<Remembered> {
+        st.remembered.get(&key.0).cloned()
+    }
+
+    fn sub_mut<'a>(st: &'a mut SimState, id: &str) -> Result<&'a mut SimSub, PaymentError> {
+        match st.subs.get_mut(id) {
+            Some(s) if s.status != ProviderStatus::Canceled => Ok(s),
+            Some(_) => Err(PaymentError::Rejected("the subscription has ended".into())),
+            None => Err(PaymentError::NotFound),
+        }
+    }
+
+    /// Prices a change without making it.
+    fn price(
+        &self,
+        sub: &SimSub,
+        change: &ProviderChange,
+        at: DateTime<Utc>,
+        has_card: bool,
+    ) -> Result<Option<ChargePreview>, PaymentError> {
+        let rejected = |e: proration::ProrationError| PaymentError::Rejected(e.to_string());
+        match *change {
+            ProviderChange::IncreaseSeats { from_extra, to_extra } => {
+                if !matches!(sub.status, ProviderStatus::Active) {
+                    return Err(PaymentError::Rejected("seats are added only to an active subscription".into()));
+                }
+                if from_extra != sub.extra || to_extra <= from_extra {
+                    return Err(PaymentError::Rejected(format!(
+                        "the extra-seat quantity is {}, not {from_extra}",
+                        sub.extra
+                    )));
+                }
+                check_proration_date(&sub.period, at).map_err(rejected)?;
+                Ok(Some(
+                    proration::seat_increase(&self.catalog, sub.interval, from_extra, to_extra, &sub.period, at)
+                        .map_err(rejected)?,
+                ))
+            }
+            ProviderChange::EndTrialNow { interval, extra_seats } => {
+                if sub.status != ProviderStatus::Trialing {
+                    return Err(PaymentError::Rejected("not trialing".into()));
+                }
+                if !has_card {
+                    return Err(PaymentError::Rejected("the customer has no payment method".into()));
+                }
+                let seats = self.catalog.included_seats + extra_seats;
+                Ok(Some(proration::new_period(&self.catalog, interval, seats, at).map_err(rejected)?))
+            }
+            ProviderChange::IntervalNow { to, extra_seats } => {
+                if !matches!(sub.status, ProviderStatus::Active) || to == sub.interval {
+                    return Err(PaymentError::Rejected(
+                        "the interval can change now only on an active subscription".into(),
+                    ));
+                }
+                check_proration_date(&sub.period, at).map_err(rejected)?;
+                let seats = self.catalog.included_seats + extra_seats;
+                Ok(Some(
+                    proration::interval_change_now(&self.catalog, sub.interval, to, seats, &sub.period, at)
+                        .map_err(rejected)?,
+                ))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    TrialWillEnd,
+    TrialEnd,
+    Renew,
+    Retry,
+}
+
+#[async_trait]
+impl PaymentProvider for BillingSimulator {
+    async fn create_customer(&self, details: &CustomerDetails, key: &IdempotencyKey) -> Result<String, PaymentError> {
+        let mut st = self.lock();
+        if let Some(Remembered::Customer(id)) = self.remembered(&st, key) {
+            return Ok(id);
+        }
+        let id = st.id("cus");
+        st.customers.insert(id.clone(), SimCustomer { details: details.clone(), card: None, balance: 0 });
+        st.remembered.insert(key.0.clone(), Remembered::Customer(id.clone()));
+        Ok(id)
+    }
+
+    async fn update_customer(&self, customer: &str, details: &CustomerDetails) -> Result<(), PaymentError> {
+        let mut st = self.lock();
+        let c = st.customers.get_mut(customer).ok_or(PaymentError::NotFound)?;
+        if c.details.tenant_id != details.tenant_id {
+            return Err(PaymentError::Rejected("a customer's tenant cannot change".into()));
+        }
+        c.details = details.clone();
+        Ok(())
+    }
+
+    async fn start_trial(
+        &self,
+        customer: &str,
+        trial_end: DateTime<Utc>,
+        interval: Interval,
+        key: &IdempotencyKey,
+    ) -> Result<ProviderSubscription, PaymentError> {
+        let now = self.clock.now();
+        let mut st = self.lock();
+        if let Some(Remembered::Subscription(s)) = self.remembered(&st, key) {
+            return Ok(s);
+        }
+        if !st.customers.contains_key(customer) {
+            return Err(PaymentError::NotFound);
+        }
+        let period = Period::new(now, trial_end).map_err(|e| PaymentError::Rejected(e.to_string()))?;
+        let id = st.id("sub");
+        let sub = SimSub {
+            id: id.clone(),
+            customer: customer.to_owned(),
+            status: ProviderStatus::Trialing,
+            interval,
+            extra: 0,
+            extra_next: 0,
+            interval_next: interval,
+            period,
+            anchor: trial_end,
+            trial_end: Some(trial_end),
+            trial_will_end_sent: false,
+            cancel_at_period_end: false,
+            open_invoice: None,
+            first_failure: None,
+            retries_done: 0,
+            next_retry: None,
+        };
+        let ps = SimState::provider_sub(&sub, now);
+        st.subs.insert(id.clone(), sub);
+        st.emit_sub(&id, now);
+        st.remembered.insert(key.0.clone(), Remembered::Subscription(ps.clone()));
+        Ok(ps)
+    }
+
+    async fn start_subscription(
+        &self,
+        customer: &str,
+        interval: Interval,
+        extra_seats: u32,
+        key: &IdempotencyKey,
+    ) -> Result<ChangeOutcome, PaymentError> {
+        let now = self.clock.now();
+        let mut st = self.lock();
+        if let Some(Remembered::Outcome(o)) = self.remembered(&st, key) {
+            return Ok(*o);
+        }
+        let c = st.customers.get(customer).ok_or(PaymentError::NotFound)?;
+        if c.card.is_none() {
+            return Err(PaymentError::Rejected("the customer has no payment method".into()));
+        }
+        if st.subs.values().any(|s| s.customer == customer && s.status != ProviderStatus::Canceled) {
+            return Err(PaymentError::Rejected("the customer already has a subscription".into()));
+        }
+        let seats = self.catalog.included_seats + extra_seats;
+        let lines = proration::full_period_lines(&self.catalog, interval, seats, now)
+            .map_err(|e| PaymentError::Rejected(e.to_string()))?;
+        let period = lines.first().map(|l| l.period).ok_or_else(|| PaymentError::Rejected("no lines".into()))?;
+        let (invoice, charge, carry) = self.invoice(&mut st, customer, &lines, now, Some(period));
+        match charge {
+            Charge::Declined => return Err(PaymentError::CardDeclined("your card was declined".into())),
+            Charge::ActionRequired => return Err(PaymentError::ActionRequired { hosted_url: invoice.hosted_url }),
+            Charge::Paid => {}
+        }
+        Self::book(&mut st, customer, &invoice, carry);
+        let id = st.id("sub");
+        let sub = SimSub {
+            id: id.clone(),
+            customer: customer.to_owned(),
+            status: ProviderStatus::Active,
+            interval,
+            extra: extra_seats,
+            extra_next: extra_seats,
+            interval_next: interval,
+            period,
+            anchor: now,
+            trial_end: None,
+            trial_will_end_sent: true,
+            cancel_at_period_end: false,
+            open_invoice: None,
+            first_failure: None,
+            retries_done: 0,
+            next_retry: None,
+        };
+        let outcome = ChangeOutcome { subscription: SimState::provider_sub(&sub, now), invoice: Some(invoice.clone()) };
+        st.subs.insert(id.clone(), sub);
+        st.emit_sub(&id, now);
+        st.emit(customer, now, BillingEventKind::InvoicePaid(invoice));
+        st.remembered.insert(key.0.clone(), Remembered::Outcome(Box::new(outcome.clone())));
+        Ok(outcome)
+    }
+
+    async fn subscription(&self, id: &str) -> Result<Option<ProviderSubscription>, PaymentError> {
+        let now = self.clock.now();
+        Ok(self.lock().subs.get(id).map(|s| SimState::provider_sub(s, now)))
+    }
+
+    async fn preview_change(&self, request: &ChangeRequest) -> Result<ChargePreview, PaymentError> {
+        let st = self.lock();
+        let sub = st.subs.get(&request.subscription).ok_or(PaymentError::NotFound)?;
+        let has_card = st.customers.get(&sub.customer).is_some_and(|c| c.card.is_some());
+        match self.price(sub, &request.change, request.proration_date, has_card)? {
+            Some(p) => Ok(p),
+            None => {
+                let effective = match request.change {
+                    ProviderChange::ScheduleSeats { .. } | ProviderChange::ScheduleInterval { .. } => sub.period.end(),
+                    _ => request.proration_date,
+                };
+                Ok(ChargePreview::scheduled(self.catalog.currency, request.proration_date, effective))
+            }
+        }
+    }
+
+    async fn preview_subscription(
+        &self,
+        customer: &str,
+        interval: Interval,
+        extra_seats: u32,
+        at: DateTime<Utc>,
+    ) -> Result<ChargePreview, PaymentError> {
+        if !self.lock().customers.contains_key(customer) {
+            return Err(PaymentError::NotFound);
+        }
+        proration::new_period(&self.catalog, interval, self.catalog.included_seats + extra_seats, at)
+            .map_err(|e| PaymentError::Rejected(e.to_string()))
+    }
+
+    async fn change(&self, request: &ChangeRequest, key: &IdempotencyKey) -> Result<ChangeOutcome, PaymentError> {
+        let now = self.clock.now();
+        let at = request.proration_date;
+        if at > now {
+            return Err(PaymentError::Rejected("the proration date lies in the future".into()));
+        }
+        let mut st = self.lock();
+        if let Some(Remembered::Outcome(o)) = self.remembered(&st, key) {
+            return Ok(*o);
+        }
+        let current = Self::sub_mut(&mut st, &request.subscription)?.clone();
+        let has_card = st.customers.get(&current.customer).is_some_and(|c| c.card.is_some());
+        let preview = self.price(&current, &request.change, at, has_card)?;
+        let mut next = current.clone();
+        let mut invoice = None;
+        match request.change {
+            ProviderChange::TrialSeats { extra_seats } => {
+                if next.status != ProviderStatus::Trialing {
+                    return Err(PaymentError::Rejected("not trialing".into()));
+                }
+                next.extra = extra_seats;
+                next.extra_next = extra_seats;
+            }
+            ProviderChange::TrialSettings { interval, cancel_at_trial_end } => {
+                if next.status != ProviderStatus::Trialing {
+                    return Err(PaymentError::Rejected("not trialing".into()));
+                }
+                next.interval = interval;
+                next.interval_next = interval;
+                next.cancel_at_period_end = cancel_at_trial_end;
+            }
+            ProviderChange::EndTrialNow { interval, extra_seats } => {
+                next.status = ProviderStatus::Active;
+                next.trial_end = None;
+                next.trial_will_end_sent = true;
+                next.cancel_at_period_end = false;
+                next.interval = interval;
+                next.interval_next = interval;
+                next.extra = extra_seats;
+                next.extra_next = extra_seats;
+                next.anchor = at;
+                next.period = Period::starting(at, interval).map_err(|e| PaymentError::Rejected(e.to_string()))?;
+            }
+            ProviderChange::IncreaseSeats { to_extra, .. } => {
+                next.extra = to_extra;
+                next.extra_next = to_extra;
+            }
+            ProviderChange::ScheduleSeats { extra_seats_next_period } => {
+                if extra_seats_next_period > next.extra {
+                    return Err(PaymentError::Rejected("a scheduled quantity cannot exceed the current one".into()));
+                }
+                next.extra_next = extra_seats_next_period;
+            }
+            ProviderChange::IntervalNow { to, extra_seats } => {
+                next.interval = to;
+                next.interval_next = to;
+                next.extra = extra_seats;
+                next.extra_next = extra_seats;
+                next.anchor = at;
+                next.period = Period::starting(at, to).map_err(|e| PaymentError::Rejected(e.to_string()))?;
+            }
+            ProviderChange::ScheduleInterval { to } => next.interval_next = to,
+            ProviderChange::CancelAtPeriodEnd { cancel } => {
+                if next.status == ProviderStatus::Trialing {
+                    return Err(PaymentError::Rejected("use the trial settings during the trial".into()));
+                }
+                next.cancel_at_period_end = cancel;
+            }
+        }
+        if let Some(preview) = preview {
+            let (inv, charge, carry) = self.invoice(&mut st, &current.customer, &preview.lines, now, Some(next.period));
+            match charge {
+                // pending_if_incomplete: a refused payment leaves the subscription as it was.
+                Charge::Declined => return Err(PaymentError::CardDeclined("your card was declined".into())),
+                Charge::ActionRequired => return Err(PaymentError::ActionRequired { hosted_url: inv.hosted_url }),
+                Charge::Paid => {}
+            }
+            Self::book(&mut st, &current.customer, &inv, carry);
+            invoice = Some(inv);
+        }
+        st.subs.insert(next.id.clone(), next.clone());
+        st.emit_sub(&next.id, now);
+        if let Some(inv) = &invoice {
+            st.emit(&next.customer, now, BillingEventKind::InvoicePaid(inv.clone()));
+        }
+        let outcome = ChangeOutcome { subscription: SimState::provider_sub(&next, now), invoice };
+        st.remembered.insert(key.0.clone(), Remembered::Outcome(Box::new(outcome.clone())));
+        Ok(outcome)
+    }
+
+    async fn cancel_now(&self, subscription: &str, key: &IdempotencyKey) -> Result<(), PaymentError> {
+        let now = self.clock.now();
+        let mut st = self.lock();
+        if let Some(Remembered::Done) = self.remembered(&st, key) {
+            return Ok(());
+        }
+        let sub = st.subs.get_mut(subscription).ok_or(PaymentError::NotFound)?;
+        if sub.status != ProviderStatus::Canceled {
+            sub.status = ProviderStatus::Canceled;
+            sub.next_retry = None;
+            st.emit_sub(subscription, now);
+        }
+        st.remembered.insert(key.0.clone(), Remembered::Done);
+        Ok(())
+    }
+
+    async fn checkout_session(&self, customer: &str, return_url: &str) -> Result<HostedSession, PaymentError> {
+        let mut st = self.lock();
+        if !st.customers.contains_key(customer) {
+            return Err(PaymentError::NotFound);
+        }
+        let id = st.id("cs");
+        st.sessions.insert(id.clone(), Session { customer: customer.to_owned(), checkout: true, completed: false });
+        Ok(HostedSession { url: format!("/billing/simulator/checkout/{id}?return_to={}", encode(return_url)), id })
+    }
+
+    async fn portal_session(&self, customer: &str, return_url: &str) -> Result<HostedSession, PaymentError> {
+        let mut st = self.lock();
+        if !st.customers.contains_key(customer) {
+            return Err(PaymentError::NotFound);
+        }
+        let id = st.id("bps");
+        st.sessions.insert(id.clone(), Session { customer: customer.to_owned(), checkout: false, completed: false });
+        Ok(HostedSession { url: format!("/billing/simulator/portal/{id}?return_to={}", encode(return_url)), id })
+    }
+
+    async fn invoices(&self, customer: &str) -> Result<Vec<Invoice>, PaymentError> {
+        let st = self.lock();
+        let mut list: Vec<Invoice> =
+            st.invoices.values().filter(|(c, _)| c == customer).map(|(_, i)| i.clone()).collect();
+        list.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        Ok(list)
+    }
+}
+
+/// Percent-encodes a return URL for a query string (unreserved characters pass).
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
