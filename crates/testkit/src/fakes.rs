@@ -137,6 +137,14 @@ impl RecordingMailer {
         })
     }
 
+    /// The newest invitation token mailed to `to` on behalf of `tenant`.
+    pub fn invitation_token_from(&self, to: &str, tenant: tenantry_domain::TenantId) -> Option<SecretString> {
+        self.sent_to(to).into_iter().rev().find_map(|m| match (m.message, m.tenant) {
+            (Message::Invitation { token, .. }, Some(t)) if t.id == tenant => Some(token),
+            _ => None,
+        })
+    }
+
     /// How many mails of a template (`trial_reminder`, ...) went to `to`.
     pub fn count(&self, to: &str, template: &str) -> usize {
         self.sent_to(to).iter().filter(|m| template_of(&m.message) == template).count()

@@ -38,7 +38,7 @@ pub struct SignupInput {
 }
 
 /// Result of a signup: the tenant in its trial, its owner, and the owner's principal.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct SignedUp {
     /// The tenant.
     pub tenant: TenantView,
@@ -138,7 +138,7 @@ impl Problem for LoginError {
 }
 
 /// A successful login.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct LoggedIn {
     /// To issue tokens.
     pub principal: Principal,

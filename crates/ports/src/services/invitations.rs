@@ -30,7 +30,7 @@ pub struct InviteInput {
 }
 
 /// An invitation was created (or resent) and mailed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct InvitationIssued {
     /// The invitation.
     pub invitation: InvitationView,
@@ -115,7 +115,7 @@ pub struct AcceptInput {
 }
 
 /// The invitation became a user.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Accepted {
     /// The new user.
     pub user: UserView,
