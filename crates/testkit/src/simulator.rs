@@ -702,6 +702,9 @@ impl PaymentProvider for BillingSimulator {
     }
 
     async fn preview_change(&self, request: &ChangeRequest) -> Result<ChargePreview, PaymentError> {
+        if request.proration_date > self.clock.now() {
+            return Err(PaymentError::Rejected("the proration date lies in the future".into()));
+        }
         let st = self.lock();
         let sub = st.subs.get(&request.subscription).ok_or(PaymentError::NotFound)?;
         let has_card = st.customers.get(&sub.customer).is_some_and(|c| c.card.is_some());

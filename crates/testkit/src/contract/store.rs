@@ -1,0 +1,562 @@
+//! The contract of [`UnitOfWork`] and every store port (see `tenantry_ports::store`).
+
+use super::{Broken, Context};
+use crate::ensure;
+use crate::harness::{Harness, TestTenant};
+use async_trait::async_trait;
+use chrono::{Duration, NaiveDate};
+use secrecy::SecretString;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use tenantry_domain::password::PasswordHash;
+use tenantry_domain::rbac::{CustomRole, PermissionName, RoleName};
+use tenantry_domain::text::{AdText, HttpsUrl, PersonName};
+use tenantry_domain::token::TokenHash;
+use tenantry_domain::user::PlatformUser;
+use tenantry_domain::{
+    AdCampaign, AdFormat, AdTarget, AuditAction, AuditActor, AuditEvent, AuditOutcome, AuditTarget, BuiltinRole, Email,
+    EntityId, Invitation, Period, RoleRef, TenantId, User, UserId,
+};
+use tenantry_ports::error::{Constraint, StoreError};
+use tenantry_ports::payment::{Invoice, InvoiceStatus};
+use tenantry_ports::store::{Access, AdCountKind, AuditQuery, Month, UsageDelta};
+use tenantry_ports::{TenantDirectory, TenantScope, UnitOfWork};
+
+/// Makes fresh, empty stores (a new database per call for SQL adapters).
+#[async_trait]
+pub trait StoreFactory: Send + Sync {
+    /// A fresh store and its directory.
+    async fn fresh(&self) -> (Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>);
+}
+
+/// In-memory stores.
+pub struct MemoryFactory;
+
+#[async_trait]
+impl StoreFactory for MemoryFactory {
+    async fn fresh(&self) -> (Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>) {
+        let m = crate::memory::MemoryStore::new();
+        (Arc::new(m.clone()), Arc::new(m))
+    }
+}
+
+/// Two tenants signed up on a fresh store, with their owners' scopes.
+pub struct Fixture {
+    /// The harness on the store under test.
+    pub h: Harness,
+    /// The store.
+    pub store: Arc<dyn UnitOfWork>,
+    /// First tenant.
+    pub a: TestTenant,
+    /// Second tenant.
+    pub b: TestTenant,
+    /// Owner scope of `a`.
+    pub sa: TenantScope,
+    /// Owner scope of `b`.
+    pub sb: TenantScope,
+}
+
+impl Fixture {
+    /// Signs up `alpha` and `beta` on a fresh store.
+    pub async fn new(factory: &dyn StoreFactory) -> Result<Fixture, Broken> {
+        let (store, directory) = factory.fresh().await;
+        let h = Harness::builder().store(store.clone(), directory).build();
+        let a = h.signup("alpha").await.ctx("signup alpha")?;
+        let b = h.signup("beta").await.ctx("signup beta")?;
+        let sa = h.owner_scope(&a).await.ctx("scope alpha")?;
+        let sb = h.owner_scope(&b).await.ctx("scope beta")?;
+        Ok(Fixture { h, store, a, b, sa, sb })
+    }
+
+    fn id<T: EntityId>(&self) -> Result<T, Broken> {
+        T::from_uuid(self.h.tenantry.deps().ids.new_uuid()).ctx("id")
+    }
+
+    /// A new member of `tenant`.
+    pub fn user(&self, tenant: TenantId, email: &str) -> Result<User, Broken> {
+        Ok(User::new(
+            self.id()?,
+            tenant,
+            Email::parse(email).ctx("email")?,
+            PersonName::parse("Test User").ctx("name")?,
+            RoleRef::Builtin(BuiltinRole::Member),
+            PasswordHash::from_encoded(SecretString::from("$fast-sha256$x")),
+            self.h.clock_now(),
+        ))
+    }
+
+    /// A new invitation of `tenant`.
+    pub fn invitation(&self, tenant: TenantId, email: &str, minutes: i64) -> Result<Invitation, Broken> {
+        Ok(Invitation::issue(
+            self.id()?,
+            tenant,
+            Email::parse(email).ctx("email")?,
+            RoleRef::Builtin(BuiltinRole::Member),
+            TokenHash::of(&SecretString::from("s".repeat(64))),
+            None,
+            self.h.clock_now() + Duration::minutes(minutes),
+            7,
+        ))
+    }
+
+    /// A new custom role of `tenant`.
+    pub fn role(&self, tenant: TenantId, name: &str) -> Result<CustomRole, Broken> {
+        Ok(CustomRole {
+            id: self.id()?,
+            tenant_id: tenant,
+            name: RoleName::parse(name).ctx("role name")?,
+            description: None,
+            permissions: BTreeSet::from([PermissionName::parse("users:read").ctx("permission")?]),
+            created_at: self.h.clock_now(),
+        })
+    }
+
+    /// A new audit event in `tenant`'s log.
+    pub fn event(
+        &self,
+        tenant: Option<TenantId>,
+        action: AuditAction,
+        user: Option<UserId>,
+    ) -> Result<AuditEvent, Broken> {
+        Ok(AuditEvent {
+            id: self.id()?,
+            at: self.h.clock_now(),
+            tenant_id: tenant,
+            actor: user.map_or(AuditActor::Anonymous, AuditActor::User),
+            action,
+            target: user.map(AuditTarget::User),
+            outcome: AuditOutcome::Success,
+            details: Default::default(),
+        })
+    }
+}
+
+fn conflict(r: Result<(), StoreError>, c: Constraint) -> bool {
+    matches!(r, Err(StoreError::Conflict(got)) if got == c)
+}
+
+/// Runs every clause, each on a fresh store.
+pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
+    users(&Fixture::new(factory).await?).await?;
+    invitations(&Fixture::new(factory).await?).await?;
+    roles(&Fixture::new(factory).await?).await?;
+    subscription_invoices_and_events(&Fixture::new(factory).await?).await?;
+    audit(&Fixture::new(factory).await?).await?;
+    usage_storage_and_markers(&Fixture::new(factory).await?).await?;
+    tenant_row_and_purge(&Fixture::new(factory).await?).await?;
+    rollback_and_read_only(&Fixture::new(factory).await?).await?;
+    writers_of_one_tenant_are_serialised(&Fixture::new(factory).await?).await?;
+    tenants_do_not_wait_for_each_other(&Fixture::new(factory).await?).await?;
+    a_unit_of_work_reaches_only_its_tenant(&Fixture::new(factory).await?).await?;
+    platform(&Fixture::new(factory).await?).await?;
+    Ok(())
+}
+
+/// Users: insert, read by id and email (normalised), list oldest first,
+/// update, delete; email unique per tenant but not across tenants.
+pub async fn users(f: &Fixture) -> Result<(), Broken> {
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let ann = f.user(f.a.id, "Ann@Example.com")?;
+    tx.insert_user(&ann).await.ctx("insert ann")?;
+    ensure!(tx.user(ann.id).await.ctx("get")?.as_ref() == Some(&ann), "a user reads back unchanged");
+    let by_email = tx.user_by_email(&Email::parse("ann@example.COM").ctx("email")?).await.ctx("by email")?;
+    ensure!(by_email.map(|u| u.id) == Some(ann.id), "user_by_email finds the normalised address");
+    let twin = f.user(f.a.id, "ann@example.com")?;
+    ensure!(
+        conflict(tx.insert_user(&twin).await, Constraint::UserEmail),
+        "a second user with the same email is Conflict(UserEmail)"
+    );
+    let users = tx.users().await.ctx("list")?;
+    ensure!(users.len() == 2 && users[0].id == f.a.owner_id && users[1].id == ann.id, "users come oldest first");
+    let mut renamed = ann.clone();
+    renamed.name = PersonName::parse("Ann B").ctx("name")?;
+    tx.update_user(&renamed).await.ctx("update")?;
+    ensure!(tx.user(ann.id).await.ctx("get")?.map(|u| u.name) == Some(renamed.name.clone()), "updates are read back");
+    let ghost = f.user(f.a.id, "ghost@example.com")?;
+    ensure!(matches!(tx.update_user(&ghost).await, Err(StoreError::NotFound)), "updating a missing user is NotFound");
+    ensure!(matches!(tx.delete_user(ghost.id).await, Err(StoreError::NotFound)), "deleting a missing user is NotFound");
+    tx.delete_user(ann.id).await.ctx("delete")?;
+    ensure!(tx.user(ann.id).await.ctx("get")?.is_none(), "a deleted user is gone");
+    tx.commit().await.ctx("commit")?;
+    // the same email in another tenant is fine
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    txb.insert_user(&f.user(f.b.id, "owner@alpha.example.com")?).await.ctx("same email, other tenant")?;
+    txb.commit().await.ctx("commit b")?;
+    Ok(())
+}
+
+/// Invitations: insert, read, list newest first, update; unknown ids.
+pub async fn invitations(f: &Fixture) -> Result<(), Broken> {
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let first = f.invitation(f.a.id, "one@example.com", 0)?;
+    let second = f.invitation(f.a.id, "two@example.com", 1)?;
+    tx.insert_invitation(&first).await.ctx("insert")?;
+    tx.insert_invitation(&second).await.ctx("insert")?;
+    ensure!(
+        conflict(tx.insert_invitation(&first).await, Constraint::PrimaryKey),
+        "a duplicate id is Conflict(PrimaryKey)"
+    );
+    ensure!(tx.invitation(first.id).await.ctx("get")?.as_ref() == Some(&first), "an invitation reads back unchanged");
+    let list = tx.invitations().await.ctx("list")?;
+    ensure!(
+        list.iter().map(|i| i.id).collect::<Vec<_>>() == vec![second.id, first.id],
+        "invitations come newest first"
+    );
+    let mut revoked = first.clone();
+    revoked.revoke(f.h.clock_now(), tenantry_domain::invitation::RevokeReason::Admin).ctx("revoke")?;
+    tx.update_invitation(&revoked).await.ctx("update")?;
+    ensure!(
+        tx.invitation(first.id).await.ctx("get")?.map(|i| i.status) == Some(revoked.status),
+        "updates are read back"
+    );
+    let ghost = f.invitation(f.a.id, "ghost@example.com", 2)?;
+    ensure!(
+        matches!(tx.update_invitation(&ghost).await, Err(StoreError::NotFound)),
+        "updating a missing invitation is NotFound"
+    );
+    tx.commit().await.ctx("commit")
+}
+
+/// Roles: names unique case-insensitively, listed by name, update, delete.
+pub async fn roles(f: &Fixture) -> Result<(), Broken> {
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let zed = f.role(f.a.id, "Zed")?;
+    let amy = f.role(f.a.id, "amy")?;
+    tx.insert_role(&zed).await.ctx("insert")?;
+    tx.insert_role(&amy).await.ctx("insert")?;
+    ensure!(
+        conflict(tx.insert_role(&f.role(f.a.id, "ZED")?).await, Constraint::RoleName),
+        "role names are unique case-insensitively"
+    );
+    let names: Vec<String> = tx.roles().await.ctx("list")?.iter().map(|r| r.name.as_str().to_owned()).collect();
+    ensure!(names == vec!["amy".to_owned(), "Zed".to_owned()], "roles come by name, case-insensitively: {names:?}");
+    let mut renamed = amy.clone();
+    renamed.name = RoleName::parse("zed").ctx("name")?;
+    ensure!(
+        conflict(tx.update_role(&renamed).await, Constraint::RoleName),
+        "renaming onto a taken name is Conflict(RoleName)"
+    );
+    tx.delete_role(zed.id).await.ctx("delete")?;
+    ensure!(tx.role(zed.id).await.ctx("get")?.is_none(), "a deleted role is gone");
+    ensure!(matches!(tx.delete_role(zed.id).await, Err(StoreError::NotFound)), "deleting twice is NotFound");
+    tx.commit().await.ctx("commit")?;
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    txb.insert_role(&f.role(f.b.id, "amy")?).await.ctx("the same name in another tenant")?;
+    txb.commit().await.ctx("commit")
+}
+
+/// Subscription saved with its facts; invoices upserted and listed newest
+/// first; a billing event id is recorded once.
+pub async fn subscription_invoices_and_events(f: &Fixture) -> Result<(), Broken> {
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let sub = tx.subscription().await.ctx("get")?.ctx("signup made a subscription")?;
+    ensure!(sub.tenant_id == f.a.id, "the subscription is the tenant's");
+    ensure!(tx.record_billing_event("evt_1", f.h.clock_now()).await.ctx("record")?, "a new event id records");
+    ensure!(!tx.record_billing_event("evt_1", f.h.clock_now()).await.ctx("record")?, "a seen event id answers false");
+    let money = tenantry_domain::Money::eur;
+    let invoice = |id: &str, minutes: i64| Invoice {
+        id: id.to_owned(),
+        number: None,
+        status: InvoiceStatus::Open,
+        subtotal: money(100),
+        tax: money(0),
+        total: money(100),
+        starting_balance: money(0),
+        amount_paid: money(0),
+        amount_due: money(100),
+        carried_over: money(0),
+        created_at: f.h.clock_now() + Duration::minutes(minutes),
+        period: None,
+        lines: vec![],
+        hosted_url: None,
+        pdf_url: None,
+    };
+    tx.save_invoice(&invoice("in_1", 0)).await.ctx("save")?;
+    tx.save_invoice(&invoice("in_2", 1)).await.ctx("save")?;
+    tx.save_invoice(&Invoice { status: InvoiceStatus::Paid, ..invoice("in_1", 0) }).await.ctx("upsert")?;
+    let list = tx.invoices().await.ctx("list")?;
+    ensure!(
+        list.len() == 2 && list[0].id == "in_2" && list[1].status == InvoiceStatus::Paid,
+        "invoices upsert by id and come newest first"
+    );
+    tx.commit().await.ctx("commit")?;
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    ensure!(txb.invoices().await.ctx("list b")?.is_empty(), "another tenant sees no invoice of this one");
+    ensure!(txb.record_billing_event("evt_2", f.h.clock_now()).await.ctx("record b")?, "event ids are per tenant");
+    Ok(())
+}
+
+/// Audit: append-only, newest first, paged with `before`, filtered by action and user.
+pub async fn audit(f: &Fixture) -> Result<(), Broken> {
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let user = f.a.owner_id;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let action = if i % 2 == 0 { AuditAction::UserInvited } else { AuditAction::RoleCreated };
+        let e = f.event(Some(f.a.id), action, if i == 4 { Some(user) } else { None })?;
+        ids.push(e.id);
+        tx.append_audit(&e).await.ctx("append")?;
+    }
+    let foreign = f.event(Some(f.b.id), AuditAction::UserInvited, None)?;
+    ensure!(tx.append_audit(&foreign).await.is_err(), "an event of another tenant is refused");
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin")?;
+    let all = tx.audit_events(&AuditQuery { limit: 1_000, ..Default::default() }).await.ctx("list")?;
+    ensure!(all.windows(2).all(|w| w[0].id > w[1].id), "events come newest first");
+    ensure!(all.first().map(|e| e.id) == ids.last().copied(), "the newest event comes first");
+    let page = tx.audit_events(&AuditQuery { limit: 2, ..Default::default() }).await.ctx("page 1")?;
+    let next = tx
+        .audit_events(&AuditQuery { limit: 2, before: page.last().map(|e| e.id), ..Default::default() })
+        .await
+        .ctx("page 2")?;
+    ensure!(page.len() == 2 && next.len() == 2 && next[0].id < page[1].id, "pages follow each other with `before`");
+    let invited = tx
+        .audit_events(&AuditQuery { limit: 100, action: Some(AuditAction::RoleCreated), ..Default::default() })
+        .await
+        .ctx("by action")?;
+    ensure!(
+        invited.len() == 2 && invited.iter().all(|e| e.action == AuditAction::RoleCreated),
+        "the action filter keeps only that action"
+    );
+    let by_user =
+        tx.audit_events(&AuditQuery { limit: 100, user: Some(user), ..Default::default() }).await.ctx("by user")?;
+    ensure!(
+        by_user.iter().any(|e| e.id == ids[4])
+            && by_user.iter().all(|e| e.actor == AuditActor::User(user) || e.target == Some(AuditTarget::User(user))),
+        "the user filter keeps events by or about the user"
+    );
+    let mut txb = f.store.begin(&f.sb, Access::Read).await.ctx("begin b")?;
+    let theirs = txb.audit_events(&AuditQuery { limit: 1_000, ..Default::default() }).await.ctx("list b")?;
+    ensure!(theirs.iter().all(|e| e.tenant_id == Some(f.b.id)), "another tenant's log holds only its own events");
+    Ok(())
+}
+
+/// Usage per month, storage, one-time markers.
+pub async fn usage_storage_and_markers(f: &Fixture) -> Result<(), Broken> {
+    let month = Month::of(f.h.clock_now());
+    let next = Month::of(f.h.clock_now() + Duration::days(40));
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let start = tx.usage(month).await.ctx("usage")?;
+    tx.add_usage(month, UsageDelta { api_calls: 5, logins: 1 }).await.ctx("add")?;
+    tx.add_usage(month, UsageDelta { api_calls: 2, logins: 0 }).await.ctx("add")?;
+    let now = tx.usage(month).await.ctx("usage")?;
+    ensure!(now.api_calls == start.api_calls + 7 && now.logins == start.logins + 1, "usage adds up within a month");
+    ensure!(tx.usage(next).await.ctx("usage")?.api_calls == 0, "another month starts at zero");
+    tx.set_storage_used(4096).await.ctx("storage")?;
+    ensure!(tx.storage_used().await.ctx("storage")? == 4096, "storage reads back");
+    ensure!(tx.mark("mail:x", f.h.clock_now()).await.ctx("mark")?, "a new marker marks");
+    ensure!(!tx.mark("mail:x", f.h.clock_now()).await.ctx("mark")?, "a marker marks once");
+    ensure!(tx.is_marked("mail:x").await.ctx("is marked")?, "a marker is seen");
+    tx.unmark("mail:x").await.ctx("unmark")?;
+    ensure!(!tx.is_marked("mail:x").await.ctx("is marked")?, "an unmarked key is gone");
+    tx.mark("mail:y", f.h.clock_now()).await.ctx("mark")?;
+    tx.commit().await.ctx("commit")?;
+    let mut txb = f.store.begin(&f.sb, Access::Read).await.ctx("begin b")?;
+    ensure!(!txb.is_marked("mail:y").await.ctx("is marked b")?, "markers are per tenant");
+    ensure!(txb.storage_used().await.ctx("storage b")? == 0, "storage is per tenant");
+    Ok(())
+}
+
+/// The tenant row: one per scope, slug fixed; a purge removes every row and frees the slug.
+pub async fn tenant_row_and_purge(f: &Fixture) -> Result<(), Broken> {
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let mut tenant = tx.tenant().await.ctx("get")?.ctx("the tenant exists")?;
+    ensure!(
+        conflict(tx.insert_tenant(&tenant).await, Constraint::PrimaryKey),
+        "inserting an existing tenant is Conflict(PrimaryKey)"
+    );
+    tenant.name = tenantry_domain::text::CompanyName::parse("Alpha Renamed").ctx("name")?;
+    let original_slug = tenant.slug.clone();
+    tenant.slug = tenantry_domain::Slug::parse("elsewhere").ctx("slug")?;
+    tx.update_tenant(&tenant).await.ctx("update")?;
+    let back = tx.tenant().await.ctx("get")?.ctx("tenant")?;
+    ensure!(
+        back.name.as_str() == "Alpha Renamed" && back.slug == original_slug,
+        "update changes the profile but never the slug"
+    );
+    tx.commit().await.ctx("commit")?;
+    // purge
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    tx.purge_tenant().await.ctx("purge")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    ensure!(tx.tenant().await.ctx("get")?.is_none(), "a purged tenant is gone");
+    ensure!(tx.users().await.ctx("users")?.is_empty(), "a purged tenant has no users");
+    ensure!(tx.subscription().await.ctx("sub")?.is_none(), "a purged tenant has no subscription");
+    ensure!(
+        tx.audit_events(&AuditQuery { limit: 10, ..Default::default() }).await.ctx("audit")?.is_empty(),
+        "a purged tenant has no audit log"
+    );
+    ensure!(
+        f.h.tenantry.deps().directory.resolve_slug(&original_slug).await.ctx("resolve")?.is_none(),
+        "a purged tenant's slug is free"
+    );
+    // the scope can create the tenant again, but not with a slug another tenant holds
+    let taken = tenantry_domain::Tenant { slug: tenantry_domain::Slug::parse("beta").ctx("slug")?, ..tenant.clone() };
+    ensure!(
+        conflict(tx.insert_tenant(&taken).await, Constraint::TenantSlug),
+        "a slug another tenant holds is Conflict(TenantSlug)"
+    );
+    let again = tenantry_domain::Tenant { slug: original_slug.clone(), ..tenant };
+    tx.insert_tenant(&again).await.ctx("insert again")?;
+    tx.commit().await.ctx("commit")?;
+    ensure!(
+        f.h.tenantry.deps().directory.resolve_slug(&original_slug).await.ctx("resolve")? == Some(f.a.id),
+        "the slug resolves after commit"
+    );
+    let mut txb = f.store.begin(&f.sb, Access::Read).await.ctx("begin b")?;
+    ensure!(txb.users().await.ctx("users b")?.len() == 1, "a purge of one tenant leaves the other untouched");
+    Ok(())
+}
+
+/// Dropping a unit of work rolls back; a read-only one refuses writes.
+pub async fn rollback_and_read_only(f: &Fixture) -> Result<(), Broken> {
+    {
+        let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+        tx.insert_user(&f.user(f.a.id, "dropped@example.com")?).await.ctx("insert")?;
+        tx.mark("dropped", f.h.clock_now()).await.ctx("mark")?;
+        tx.append_audit(&f.event(Some(f.a.id), AuditAction::UserInvited, None)?).await.ctx("append")?;
+        // dropped without commit
+    }
+    let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin")?;
+    ensure!(
+        tx.user_by_email(&Email::parse("dropped@example.com").ctx("email")?).await.ctx("get")?.is_none(),
+        "a dropped unit of work leaves no user"
+    );
+    ensure!(!tx.is_marked("dropped").await.ctx("marked")?, "a dropped unit of work leaves no marker");
+    let before = tx.audit_events(&AuditQuery { limit: 1_000, ..Default::default() }).await.ctx("audit")?.len();
+    ensure!(
+        tx.insert_user(&f.user(f.a.id, "ro@example.com")?).await.is_err(),
+        "a read-only unit of work refuses writes"
+    );
+    drop(tx);
+    let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin")?;
+    let after = tx.audit_events(&AuditQuery { limit: 1_000, ..Default::default() }).await.ctx("audit")?.len();
+    ensure!(before == after, "a dropped unit of work leaves no audit event");
+    Ok(())
+}
+
+/// Two writers of one tenant: the second sees what the first committed
+/// (seat checks cannot interleave).
+pub async fn writers_of_one_tenant_are_serialised(f: &Fixture) -> Result<(), Broken> {
+    let store = f.store.clone();
+    let scope = f.sa.clone();
+    let mut first = store.begin(&scope, Access::Write).await.ctx("begin first")?;
+    let user = f.user(f.a.id, "first@example.com")?;
+    let second = {
+        let store = store.clone();
+        let scope = scope.clone();
+        tokio::spawn(async move {
+            let mut tx = store.begin(&scope, Access::Write).await?;
+            let n = tx.users().await?.len();
+            tx.commit().await?;
+            Ok::<usize, StoreError>(n)
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    first.insert_user(&user).await.ctx("insert")?;
+    first.commit().await.ctx("commit first")?;
+    let seen = second.await.ctx("join")?.ctx("second")?;
+    ensure!(seen == 2, "the second writer saw {seen} users, not the first writer's commit (2)");
+    Ok(())
+}
+
+/// A unit of work in one tenant does not wait for another tenant's.
+pub async fn tenants_do_not_wait_for_each_other(f: &Fixture) -> Result<(), Broken> {
+    let _a = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
+    let b = tokio::time::timeout(std::time::Duration::from_secs(5), f.store.begin(&f.sb, Access::Write)).await;
+    ensure!(matches!(b, Ok(Ok(_))), "a unit of work in another tenant waited for this one");
+    Ok(())
+}
+
+/// Wall 2's contract: a unit of work sees and changes only its tenant's rows;
+/// writing an entity of another tenant is refused and changes nothing.
+pub async fn a_unit_of_work_reaches_only_its_tenant(f: &Fixture) -> Result<(), Broken> {
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    let bob = f.user(f.b.id, "bob@example.com")?;
+    txb.insert_user(&bob).await.ctx("insert bob")?;
+    let role = f.role(f.b.id, "Beta role")?;
+    txb.insert_role(&role).await.ctx("insert role")?;
+    let inv = f.invitation(f.b.id, "inv@example.com", 0)?;
+    txb.insert_invitation(&inv).await.ctx("insert invitation")?;
+    txb.commit().await.ctx("commit b")?;
+
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
+    ensure!(tx.user(bob.id).await.ctx("get")?.is_none(), "tenant A reads tenant B's user by id");
+    ensure!(tx.user_by_email(&bob.email).await.ctx("by email")?.is_none(), "tenant A finds tenant B's user by email");
+    ensure!(
+        tx.users().await.ctx("list")?.iter().all(|u| u.tenant_id == f.a.id),
+        "tenant A lists a user of another tenant"
+    );
+    ensure!(tx.role(role.id).await.ctx("role")?.is_none(), "tenant A reads tenant B's role");
+    ensure!(tx.invitation(inv.id).await.ctx("inv")?.is_none(), "tenant A reads tenant B's invitation");
+    ensure!(tx.update_user(&bob).await.is_err(), "tenant A updates tenant B's user");
+    ensure!(
+        tx.insert_user(&f.user(f.b.id, "sneak@example.com")?).await.is_err(),
+        "tenant A inserts a user into tenant B"
+    );
+    ensure!(tx.delete_user(bob.id).await.is_err(), "tenant A deletes tenant B's user");
+    ensure!(tx.insert_role(&f.role(f.b.id, "Sneaky")?).await.is_err(), "tenant A inserts a role into tenant B");
+    ensure!(tx.update_invitation(&inv).await.is_err(), "tenant A updates tenant B's invitation");
+    ensure!(tx.delete_role(role.id).await.is_err(), "tenant A deletes tenant B's role");
+    tx.commit().await.ctx("commit a")?;
+    let mut txb = f.store.begin(&f.sb, Access::Read).await.ctx("begin b")?;
+    ensure!(txb.user(bob.id).await.ctx("get")?.as_ref() == Some(&bob), "tenant B's user changed");
+    ensure!(txb.users().await.ctx("list")?.len() == 2, "tenant B gained or lost users");
+    ensure!(txb.role(role.id).await.ctx("role")?.is_some(), "tenant B's role was deleted");
+    Ok(())
+}
+
+/// The platform tables: superusers, campaigns, ad counters, platform audit.
+pub async fn platform(f: &Fixture) -> Result<(), Broken> {
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let now = f.h.clock_now();
+    let su = PlatformUser {
+        id: f.id()?,
+        email: Email::parse("root@example.com").ctx("email")?,
+        name: PersonName::parse("Root").ctx("name")?,
+        password_hash: PasswordHash::from_encoded(SecretString::from("$fast-sha256$x")),
+        active: true,
+        throttle: Default::default(),
+        token_version: 0,
+        created_at: now,
+        last_login_at: None,
+    };
+    tx.insert_superuser(&su).await.ctx("insert")?;
+    let twin = PlatformUser { id: f.id()?, ..su.clone() };
+    ensure!(conflict(tx.insert_superuser(&twin).await, Constraint::SuperuserEmail), "superuser emails are unique");
+    ensure!(
+        tx.superuser_by_email(&su.email).await.ctx("by email")?.map(|s| s.id) == Some(su.id),
+        "a superuser is found by email"
+    );
+    let campaign = AdCampaign {
+        id: f.id()?,
+        name: AdText::parse("c").ctx("text")?,
+        format: AdFormat::Banner,
+        text: AdText::parse("hello").ctx("text")?,
+        image_url: None,
+        link_url: HttpsUrl::parse("https://example.com").ctx("url")?,
+        target: AdTarget::AllFreemium,
+        window: Period::new(now, now + Duration::days(1)).ctx("period")?,
+        enabled: true,
+        created_at: now,
+    };
+    tx.insert_campaign(&campaign).await.ctx("campaign")?;
+    let day: NaiveDate = now.date_naive();
+    tx.add_ad_count(campaign.id, day, AdCountKind::Impression).await.ctx("count")?;
+    tx.add_ad_count(campaign.id, day, AdCountKind::Impression).await.ctx("count")?;
+    tx.add_ad_count(campaign.id, day, AdCountKind::Click).await.ctx("count")?;
+    let counts = tx.ad_counts(day).await.ctx("counts")?;
+    ensure!(
+        counts.get(&campaign.id).map(|c| (c.impressions, c.clicks)) == Some((2, 1)),
+        "ad counts add up per campaign and day"
+    );
+    tx.append_platform_audit(&f.event(None, AuditAction::SuperuserCreated, None)?).await.ctx("platform audit")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    ensure!(tx.campaigns().await.ctx("list")?.len() == 1, "campaigns persist");
+    tx.delete_campaign(campaign.id).await.ctx("delete")?;
+    ensure!(tx.campaign_counts(campaign.id).await.ctx("counts")?.is_empty(), "deleting a campaign deletes its counts");
+    ensure!(matches!(tx.delete_campaign(campaign.id).await, Err(StoreError::NotFound)), "deleting twice is NotFound");
+    tx.commit().await.ctx("commit")
+}
