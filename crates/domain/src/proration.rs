@@ -31,14 +31,6 @@ pub enum ProrationError {
         /// When the period the preview was made in ended.
         period_end: DateTime<Utc>,
     },
-    /// The proration date is before the current period started.
-    #[error("the proration date {at} lies before the current period ({period_start})")]
-    BeforePeriod {
-        /// The date given.
-        at: DateTime<Utc>,
-        /// The period start.
-        period_start: DateTime<Utc>,
-    },
     /// Arithmetic failed.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -115,13 +107,15 @@ impl ChargePreview {
     }
 }
 
-/// Checks that `at` lies inside `period` (a preview made for an earlier period is stale).
+/// Checks that `at` lies inside `period`: a proration date from another period
+/// belongs to a preview made before the period rolled over (DESIGN.md: refused
+/// as `preview_expired`).
 pub fn check_proration_date(period: &Period, at: DateTime<Utc>) -> Result<(), ProrationError> {
     if at >= period.end() {
         return Err(ProrationError::PreviewExpired { period_end: period.end() });
     }
     if at < period.start() {
-        return Err(ProrationError::BeforePeriod { at, period_start: period.start() });
+        return Err(ProrationError::PreviewExpired { period_end: period.start() });
     }
     Ok(())
 }
@@ -339,7 +333,7 @@ mod tests {
         let before = Utc.with_ymd_and_hms(2026, 10, 31, 0, 0, 0).unwrap();
         assert!(matches!(
             seat_increase(&PlanCatalog::default(), Interval::Month, 0, 1, &november(), before),
-            Err(ProrationError::BeforePeriod { .. })
+            Err(ProrationError::PreviewExpired { .. })
         ));
     }
 

@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use secrecy::SecretString;
 use std::sync::Arc;
 use tenantry_domain::{PlanCatalog, Policy, TenantId, UserId};
+use tenantry_ports::payment::PaymentProvider;
 use tenantry_ports::services::auth::{LoginInput, NewSuperuser, SignupInput};
 use tenantry_ports::services::billing::BillingEventOutcome;
 use tenantry_ports::services::invitations::{AcceptInput, InviteInput};
@@ -61,6 +62,7 @@ pub struct HarnessBuilder {
     policy: Policy,
     hasher: Option<Arc<dyn PasswordHasher>>,
     store: Option<(Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>)>,
+    payments: Option<Arc<dyn PaymentProvider>>,
 }
 
 impl HarnessBuilder {
@@ -89,6 +91,12 @@ impl HarnessBuilder {
         self.store = Some((store, directory));
         self
     }
+    /// Another payment provider (a mock, or an adapter under test) instead of
+    /// the simulator (which then only serves the harness's helpers).
+    pub fn payments(mut self, payments: Arc<dyn PaymentProvider>) -> Self {
+        self.payments = Some(payments);
+        self
+    }
     /// Builds the harness.
     pub fn build(self) -> Harness {
         let clock = FakeClock::at(self.start);
@@ -102,7 +110,7 @@ impl HarnessBuilder {
         let deps = Deps {
             store,
             directory,
-            payments: Arc::new(simulator.clone()),
+            payments: self.payments.unwrap_or_else(|| Arc::new(simulator.clone())),
             clock: Arc::new(clock.clone()),
             ids: Arc::new(SequentialIds::default()),
             tokens: Arc::new(PredictableTokens::default()),
@@ -147,6 +155,7 @@ impl Harness {
             policy: Policy::standard(),
             hasher: None,
             store: None,
+            payments: None,
         }
     }
 

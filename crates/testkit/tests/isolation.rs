@@ -5,6 +5,8 @@
 //! 4 × 2 500 = 10 000 sequences of up to 50 operations per run; the case count
 //! of each test can be raised with `PROPTEST_CASES`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+
 use proptest::prelude::*;
 use tenantry_testkit::Harness;
 use tenantry_testkit::properties::run_sequence;

@@ -3,6 +3,8 @@
 //! reduction refused → cancel → period end → freemium with the newest users
 //! deactivated, ads shown and a premium feature gated.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+
 use chrono::Duration;
 use tenantry_domain::subscription::{PlanChoice, PlanTiming};
 use tenantry_domain::{Interval, Money, PlanKind, SubscriptionStatus};

@@ -95,7 +95,6 @@ impl Problem for BillingError {
                 S::BelowUsedSeats { .. } => "below_used_seats",
                 S::AlreadyCanceling => "already_canceling",
                 S::Proration(ProrationError::PreviewExpired { .. }) => "preview_expired",
-                S::Proration(ProrationError::BeforePeriod { .. }) => "invalid_proration_date",
                 _ => "subscription_conflict",
             },
             BillingError::PaymentDeclined(_) => "payment_declined",
@@ -111,7 +110,7 @@ impl Problem for BillingError {
         match self {
             BillingError::InvalidSeats(_) | BillingError::InvalidRequest(_) => ErrorKind::Invalid,
             BillingError::Subscription(e) => match e {
-                S::BelowIncludedSeats { .. } | S::Proration(ProrationError::BeforePeriod { .. }) => ErrorKind::Invalid,
+                S::BelowIncludedSeats { .. } => ErrorKind::Invalid,
                 S::PaymentPastDue | S::PaymentMethodRequired => ErrorKind::PaymentRequired,
                 S::Proration(ProrationError::PreviewExpired { .. }) => ErrorKind::Gone,
                 S::TenantInactive(_) => ErrorKind::Forbidden,
@@ -195,7 +194,7 @@ pub enum BillingEventOutcome {
     Ignored,
 }
 
-fn key(parts: &[&dyn std::fmt::Display]) -> IdempotencyKey {
+fn key(parts: &[&(dyn std::fmt::Display + Sync)]) -> IdempotencyKey {
     IdempotencyKey(parts.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(":"))
 }
 

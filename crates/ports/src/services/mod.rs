@@ -151,3 +151,95 @@ macro_rules! infra_from_store {
     };
 }
 pub(crate) use infra_from_store;
+
+/// Every use case's future is `Send`, so that any async runtime and web
+/// framework (axum handlers, `tokio::spawn`) can drive it. Compile-time only.
+#[cfg(test)]
+#[allow(dead_code, clippy::too_many_lines)]
+mod futures_are_send {
+    use super::*;
+    use crate::payment::BillingEvent;
+    use crate::scope::{PlatformScope, Principal, TenantScope};
+    use tenantry_domain::subscription::{PlanChoice, PlanTiming};
+    use tenantry_domain::{CampaignId, InvitationId, RoleId, TenantId, UserId};
+
+    fn send<T: Send>(_: T) {}
+
+    #[allow(clippy::too_many_arguments)]
+    fn check(
+        t: &Tenantry,
+        s: &TenantScope,
+        p: &PlatformScope,
+        principal: &Principal,
+        tenant: TenantId,
+        user: UserId,
+        invitation: InvitationId,
+        role: RoleId,
+        campaign: CampaignId,
+        event: &BillingEvent,
+    ) {
+        use secrecy::SecretString;
+        send(t.signup(auth::SignupInput {
+            company_name: String::new(),
+            slug: String::new(),
+            email: String::new(),
+            password: SecretString::from(""),
+            name: String::new(),
+        }));
+        send(t.login(auth::LoginInput { tenant: None, email: String::new(), password: SecretString::from("") }));
+        send(t.authorize(principal, tenant));
+        send(t.authorize_platform(principal));
+        send(t.me(s));
+        send(t.invite(s, invitations::InviteInput { email: String::new(), role: String::new() }));
+        send(t.list_invitations(s, true));
+        send(t.revoke_invitation(s, invitation));
+        send(t.resend_invitation(s, invitation));
+        send(t.accept_invitation(invitations::AcceptInput {
+            token: SecretString::from(""),
+            name: String::new(),
+            password: SecretString::from(""),
+        }));
+        send(t.list_users(s));
+        send(t.get_user(s, user));
+        send(t.update_user(s, user, users::UserPatch::default()));
+        send(t.remove_user(s, user));
+        send(t.transfer_ownership(s, user));
+        send(t.list_roles(s));
+        send(t.create_role(s, roles::RoleInput { name: String::new(), description: None, permissions: vec![] }));
+        send(t.update_role(s, role, roles::RolePatch::default()));
+        send(t.delete_role(s, role));
+        send(t.get_tenant(s));
+        send(t.update_tenant(s, tenant::SettingsInput::default()));
+        send(t.request_deletion(s));
+        send(t.cancel_deletion(s));
+        send(t.subscription_view(s));
+        send(t.preview_change(s, billing::PreviewInput::default()));
+        send(t.change_seats(s, 4, None));
+        send(t.change_plan(s, PlanChoice::Freemium, PlanTiming::Now, None, ""));
+        send(t.cancel_subscription(s, ""));
+        send(t.continue_free(s, ""));
+        send(t.checkout_session(s, ""));
+        send(t.portal_session(s, ""));
+        send(t.invoices(s));
+        send(t.handle_billing_event(event));
+        send(t.run_due_timers(10));
+        send(t.run_tenant_timers(tenant));
+        send(t.usage(s));
+        send(t.effective_quota(s));
+        send(t.record_api_calls(s, 1));
+        send(t.reserve_storage(s, 1));
+        send(t.release_storage(s, 1));
+        send(t.ad_decision(s));
+        send(t.record_ad_event(s, campaign, crate::store::AdCountKind::Click));
+        send(t.audit_events(s, audit::AuditFilter::default()));
+        send(t.admin_list_tenants(p, Default::default()));
+        send(t.admin_tenant_detail(s));
+        send(t.admin_update_tenant(s, admin::AdminTenantPatch::default()));
+        send(t.admin_delete_tenant(s));
+        send(t.platform_stats(p));
+        send(t.platform_audit(p, None, audit::AuditFilter::default()));
+        send(t.list_campaigns(p));
+        send(t.campaign_stats(p, campaign));
+        send(t.delete_campaign(p, campaign));
+    }
+}

@@ -1,0 +1,365 @@
+//! The billing rules of DESIGN.md section 3 through the services and the
+//! simulator, with the worked examples in the 30-day period
+//! 2026-11-01T00:00Z .. 2026-12-01T00:00Z and the change at 2026-11-21T00:00Z.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+
+use chrono::{Duration, TimeZone, Utc};
+use tenantry_domain::subscription::{PlanChoice, PlanTiming, SeatChange};
+use tenantry_domain::{Interval, Money, PlanKind, SubscriptionStatus};
+use tenantry_ports::Problem;
+use tenantry_ports::payment::BillingEventKind;
+use tenantry_ports::services::billing::{PlanChanged, PreviewInput};
+use tenantry_testkit::{Harness, TestCard, TestTenant};
+
+const URL: &str = "https://app.example.com/billing";
+
+/// A tenant on standard monthly since 2026-11-01 with `seats` seats (1 user).
+async fn paying(h: &Harness, slug: &str, seats: i64) -> TestTenant {
+    let t = h.signup(slug).await.unwrap();
+    h.add_card(t.id, TestCard::Succeeds).await.unwrap();
+    let owner = h.owner_scope(&t).await.unwrap();
+    h.tenantry.change_plan(&owner, PlanChoice::Standard(Interval::Month), PlanTiming::Now, None, URL).await.unwrap();
+    if seats > 3 {
+        h.tenantry.change_seats(&owner, seats, None).await.unwrap();
+    }
+    h.tick().await;
+    t
+}
+
+fn nov(day: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, day, 0, 0, 0).unwrap()
+}
+
+#[tokio::test]
+async fn a_seven_seat_monthly_tenant_pays_6975_cents_a_month() {
+    // 4995 base (3 seats included) + 4 extra × 495 = 6975.
+    let h = Harness::new();
+    let t = paying(&h, "seven", 7).await;
+    let view = h.tenantry.subscription_view(&h.owner_scope(&t).await.unwrap()).await.unwrap();
+    assert_eq!(view.price, Some(Money::eur(6975)));
+    assert_eq!(
+        view.next_invoice.map(|n| (n.at, n.amount)),
+        Some((Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(), Money::eur(6975)))
+    );
+}
+
+#[tokio::test]
+async fn zero_to_one_extra_seat_on_the_21st_costs_165_cents() {
+    // 495 × 1 × 10/30 days = 165; no credit line (the old quantity is 0).
+    let h = Harness::new();
+    let t = paying(&h, "addone", 3).await;
+    h.clock.set(nov(21));
+    let owner = h.owner_scope(&t).await.unwrap();
+    let preview =
+        h.tenantry.preview_change(&owner, PreviewInput { seats: Some(4), ..Default::default() }).await.unwrap();
+    assert_eq!(preview.preview.total, Money::eur(165));
+    assert_eq!(preview.preview.lines.len(), 1);
+    let done = h.tenantry.change_seats(&owner, 4, Some(preview.preview.proration_date)).await.unwrap();
+    assert_eq!(done.charged, Some(Money::eur(165)));
+}
+
+#[tokio::test]
+async fn one_to_two_extra_seats_on_the_21st_is_minus_165_plus_330() {
+    // credit −495 × 1 × 1/3 = −165; charge 495 × 2 × 1/3 = 330; total 165.
+    let h = Harness::new();
+    let t = paying(&h, "addtwo", 4).await;
+    h.clock.set(nov(21));
+    let owner = h.owner_scope(&t).await.unwrap();
+    let preview =
+        h.tenantry.preview_change(&owner, PreviewInput { seats: Some(5), ..Default::default() }).await.unwrap();
+    let amounts: Vec<i64> = preview.preview.lines.iter().map(|l| l.amount.cents()).collect();
+    assert_eq!(amounts, vec![-165, 330]);
+    let done = h.tenantry.change_seats(&owner, 5, Some(preview.preview.proration_date)).await.unwrap();
+    assert_eq!(done.charged, Some(Money::eur(165)));
+    let invoice = h.simulator.invoice_by_id(done.invoice_id.as_deref().unwrap()).unwrap();
+    assert_eq!(invoice.lines.iter().map(|l| l.amount.cents()).collect::<Vec<_>>(), vec![-165, 330]);
+}
+
+#[tokio::test]
+async fn seven_seats_monthly_to_yearly_on_the_21st_costs_69335_cents() {
+    // unused monthly time: −4995/3 − 1980/3 = −1665 − 660 = −2325;
+    // yearly in full: 47900 + 4 × 5940 = 71660; total 69335; billing date moves to the 21st.
+    let h = Harness::new();
+    let t = paying(&h, "yearly", 7).await;
+    h.clock.set(nov(21));
+    let owner = h.owner_scope(&t).await.unwrap();
+    let choice = PlanChoice::Standard(Interval::Year);
+    let preview =
+        h.tenantry.preview_change(&owner, PreviewInput { plan: Some(choice), ..Default::default() }).await.unwrap();
+    assert_eq!(preview.preview.total, Money::eur(69335));
+    let done = h
+        .tenantry
+        .change_plan(&owner, choice, PlanTiming::Now, Some(preview.preview.proration_date), URL)
+        .await
+        .unwrap();
+    let PlanChanged::Changed { charged, subscription, .. } = done else { panic!() };
+    assert_eq!(charged, Some(Money::eur(69335)));
+    assert_eq!(subscription.interval, Some(Interval::Year));
+    assert_eq!(subscription.current_period_end, Some(Utc.with_ymd_and_hms(2027, 11, 21, 0, 0, 0).unwrap()));
+}
+
+#[tokio::test]
+async fn a_seat_reduction_keeps_the_licence_until_december_first_and_then_applies() {
+    let h = Harness::new();
+    let t = paying(&h, "reduce", 7).await;
+    h.clock.set(nov(21));
+    let owner = h.owner_scope(&t).await.unwrap();
+    let done = h.tenantry.change_seats(&owner, 5, None).await.unwrap();
+    assert!(matches!(done.change, SeatChange::ScheduleReduction { to: 5, .. }));
+    assert_eq!(done.charged, None);
+    assert_eq!((done.subscription.seats, done.subscription.seats_next_period), (Some(7), Some(5)));
+    // the licence is unchanged until 2026-12-01 ...
+    h.advance(Duration::days(9) + Duration::hours(23)).await;
+    let view = h.tenantry.subscription_view(&owner).await.unwrap();
+    assert_eq!(view.seats, Some(7));
+    // ... and then applied; the renewal invoice bills 5 seats: 4995 + 2 × 495 = 5985
+    h.advance(Duration::hours(2)).await;
+    let view = h.tenantry.subscription_view(&owner).await.unwrap();
+    assert_eq!((view.seats, view.seats_next_period), (Some(5), Some(5)));
+    let invoices = h.tenantry.invoices(&owner).await.unwrap();
+    assert_eq!(invoices[0].total, Money::eur(5985));
+}
+
+#[tokio::test]
+async fn yearly_to_monthly_is_scheduled_for_the_end_of_the_yearly_period() {
+    let h = Harness::new();
+    let t = paying(&h, "backmonthly", 3).await;
+    let owner = h.owner_scope(&t).await.unwrap();
+    h.tenantry.change_plan(&owner, PlanChoice::Standard(Interval::Year), PlanTiming::Now, None, URL).await.unwrap();
+    let PlanChanged::Changed { charged, subscription, .. } = h
+        .tenantry
+        .change_plan(&owner, PlanChoice::Standard(Interval::Month), PlanTiming::Now, None, URL)
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(charged, None);
+    assert_eq!(
+        (subscription.interval, subscription.interval_next_period),
+        (Some(Interval::Year), Some(Interval::Month))
+    );
+    assert_eq!(subscription.next_invoice.map(|n| n.amount), Some(Money::eur(4995)));
+}
+
+#[tokio::test]
+async fn a_preview_made_before_the_period_rolled_over_has_expired() {
+    let h = Harness::new();
+    let t = paying(&h, "expired", 4).await;
+    let owner = h.owner_scope(&t).await.unwrap();
+    h.clock.set(nov(30));
+    let preview =
+        h.tenantry.preview_change(&owner, PreviewInput { seats: Some(5), ..Default::default() }).await.unwrap();
+    h.advance(Duration::days(2)).await;
+    let err = h.tenantry.change_seats(&owner, 5, Some(preview.preview.proration_date)).await.unwrap_err();
+    assert_eq!(err.code(), "preview_expired");
+    assert_eq!(h.tenantry.subscription_view(&owner).await.unwrap().seats, Some(4));
+}
+
+#[tokio::test]
+async fn an_invoice_below_the_minimum_charge_carries_over_to_the_next_one() {
+    // One extra seat with 2 hours left of a 30-day period: 495 × 2/720 = 1.375 → 1 cent.
+    let h = Harness::new();
+    let t = paying(&h, "tiny", 3).await;
+    let owner = h.owner_scope(&t).await.unwrap();
+    h.clock.set(Utc.with_ymd_and_hms(2026, 11, 30, 22, 0, 0).unwrap());
+    let done = h.tenantry.change_seats(&owner, 4, None).await.unwrap();
+    assert_eq!(done.charged, Some(Money::eur(1)));
+    let invoice = h.simulator.invoice_by_id(done.invoice_id.as_deref().unwrap()).unwrap();
+    assert_eq!(invoice.amount_paid, Money::eur(0));
+    assert_eq!(invoice.carried_over, Money::eur(1));
+    // The renewal on 2026-12-01 adds the cent: 4995 + 495 + 1 = 5491 due.
+    h.advance(Duration::hours(3)).await;
+    let renewal = &h.tenantry.invoices(&owner).await.unwrap()[0];
+    assert_eq!(renewal.total, Money::eur(5490));
+    assert_eq!(renewal.starting_balance, Money::eur(1));
+    assert_eq!(renewal.amount_paid, Money::eur(5491));
+}
+
+#[tokio::test]
+async fn a_declined_card_leaves_the_seats_unchanged_with_a_clear_error() {
+    let h = Harness::new();
+    let t = paying(&h, "declined", 3).await;
+    h.add_card(t.id, TestCard::Declines).await.unwrap();
+    let owner = h.owner_scope(&t).await.unwrap();
+    let err = h.tenantry.change_seats(&owner, 5, None).await.unwrap_err();
+    assert_eq!(err.code(), "payment_declined");
+    assert!(err.to_string().contains("declined"));
+    assert_eq!(h.tenantry.subscription_view(&owner).await.unwrap().seats, Some(3));
+}
+
+#[tokio::test]
+async fn the_trial_reminder_goes_out_once_on_day_eleven_and_the_trial_converts_on_day_fourteen() {
+    let h = Harness::new();
+    let t = h.signup("remind").await.unwrap();
+    h.add_user(&t, "ann@remind.example.com", "admin").await.unwrap();
+    h.add_user(&t, "bob@remind.example.com", "member").await.unwrap();
+    h.add_user(&t, "cat@remind.example.com", "member").await.unwrap();
+    h.add_card(t.id, TestCard::Succeeds).await.unwrap();
+    h.advance_days(10).await;
+    assert_eq!(h.mailer.count(&t.owner_email, "trial_reminder"), 0);
+    h.advance_days(1).await; // day 11: the simulator's trial_will_end and the timer both fire
+    assert_eq!(h.mailer.count(&t.owner_email, "trial_reminder"), 1);
+    assert_eq!(h.mailer.count("ann@remind.example.com", "trial_reminder"), 1, "admins get it too");
+    assert_eq!(h.mailer.count("bob@remind.example.com", "trial_reminder"), 0);
+    h.advance_days(2).await;
+    assert_eq!(h.mailer.count(&t.owner_email, "trial_reminder"), 1, "sent once per trial");
+    let owner = h.owner_scope(&t).await.unwrap();
+    assert_eq!(h.tenantry.subscription_view(&owner).await.unwrap().status, SubscriptionStatus::Trialing);
+    h.advance_days(1).await; // day 14
+    let view = h.tenantry.subscription_view(&owner).await.unwrap();
+    assert_eq!(view.status, SubscriptionStatus::Active);
+    // seats = max(3, used) = 4 (owner + 3 users); the first invoice bills 4995 + 495
+    assert_eq!(view.seats, Some(4));
+    assert_eq!(h.tenantry.invoices(&owner).await.unwrap()[0].total, Money::eur(5490));
+    assert_eq!(h.mailer.count(&t.owner_email, "trial_converted"), 1);
+}
+
+#[tokio::test]
+async fn a_trial_without_a_payment_method_becomes_freemium_and_frees_seats_newest_first() {
+    let h = Harness::new();
+    let t = h.signup("nocard").await.unwrap();
+    for who in ["a", "b", "c", "d"] {
+        h.add_user(&t, &format!("{who}@nocard.example.com"), "member").await.unwrap();
+        h.clock.advance(Duration::minutes(1));
+    }
+    let owner = h.owner_scope(&t).await.unwrap();
+    h.tenantry
+        .invite(
+            &owner,
+            tenantry_ports::services::invitations::InviteInput {
+                email: "e@nocard.example.com".into(),
+                role: "member".into(),
+            },
+        )
+        .await
+        .unwrap();
+    h.advance_days(15).await;
+    let owner = h.owner_scope(&t).await.unwrap();
+    let view = h.tenantry.subscription_view(&owner).await.unwrap();
+    assert_eq!(view.plan, PlanKind::Freemium);
+    assert_eq!((view.active_users, view.pending_invitations), (3, 0));
+    let users = h.tenantry.list_users(&owner).await.unwrap();
+    let active: Vec<&str> = users.iter().filter(|u| u.status == "active").map(|u| u.email.as_str()).collect();
+    assert_eq!(active, vec!["owner@nocard.example.com", "a@nocard.example.com", "b@nocard.example.com"]);
+    assert_eq!(h.mailer.count(&t.owner_email, "downgraded"), 1);
+}
+
+#[tokio::test]
+async fn continue_free_during_the_trial_becomes_freemium_at_its_end_even_with_a_card() {
+    let h = Harness::new();
+    let t = h.signup("freebie").await.unwrap();
+    h.add_card(t.id, TestCard::Succeeds).await.unwrap();
+    let owner = h.owner_scope(&t).await.unwrap();
+    h.tenantry.continue_free(&owner, URL).await.unwrap();
+    assert!(h.tenantry.subscription_view(&owner).await.unwrap().continue_free);
+    h.advance_days(15).await;
+    assert_eq!(h.tenantry.subscription_view(&owner).await.unwrap().plan, PlanKind::Freemium);
+    assert!(h.tenantry.invoices(&owner).await.unwrap().is_empty(), "nothing was charged");
+}
+
+#[tokio::test]
+async fn choosing_yearly_for_the_trial_end_converts_to_yearly() {
+    let h = Harness::new();
+    let t = h.signup("yearafter").await.unwrap();
+    h.add_card(t.id, TestCard::Succeeds).await.unwrap();
+    let owner = h.owner_scope(&t).await.unwrap();
+    h.tenantry
+        .change_plan(&owner, PlanChoice::Standard(Interval::Year), PlanTiming::AtTrialEnd, None, URL)
+        .await
+        .unwrap();
+    h.advance_days(15).await;
+    let view = h.tenantry.subscription_view(&owner).await.unwrap();
+    assert_eq!((view.status, view.interval), (SubscriptionStatus::Active, Some(Interval::Year)));
+    assert_eq!(h.tenantry.invoices(&owner).await.unwrap()[0].total, Money::eur(47900));
+}
+
+#[tokio::test]
+async fn dunning_keeps_access_for_fourteen_days_then_downgrades_with_the_seat_rules() {
+    let h = Harness::new();
+    let t = paying(&h, "dunning", 5).await;
+    for who in ["a", "b", "c", "d"] {
+        h.add_user(&t, &format!("{who}@dunning.example.com"), "member").await.unwrap();
+        h.clock.advance(Duration::minutes(1));
+    }
+    h.add_card(t.id, TestCard::Declines).await.unwrap();
+    h.clock.set(Utc.with_ymd_and_hms(2026, 11, 30, 23, 0, 0).unwrap());
+    h.advance(Duration::hours(2)).await; // renewal on 2026-12-01 fails
+    let owner = h.owner_scope(&t).await.unwrap();
+    let view = h.tenantry.subscription_view(&owner).await.unwrap();
+    assert_eq!(view.status, SubscriptionStatus::PastDue);
+    assert_eq!(view.active_users, 5, "full access while past due");
+    assert_eq!(h.mailer.count(&t.owner_email, "payment_failed"), 1);
+    h.advance_days(13).await;
+    assert_eq!(h.tenantry.subscription_view(&owner).await.unwrap().status, SubscriptionStatus::PastDue);
+    h.advance_days(2).await;
+    let owner = h.owner_scope(&t).await.unwrap();
+    let view = h.tenantry.subscription_view(&owner).await.unwrap();
+    assert_eq!(view.plan, PlanKind::Freemium);
+    assert_eq!(view.active_users, 3);
+    let users = h.tenantry.list_users(&owner).await.unwrap();
+    let deactivated: Vec<&str> = users.iter().filter(|u| u.status != "active").map(|u| u.email.as_str()).collect();
+    assert_eq!(deactivated, vec!["c@dunning.example.com", "d@dunning.example.com"], "newest first, never the owner");
+}
+
+#[tokio::test]
+async fn paying_while_past_due_restores_everything() {
+    let h = Harness::new();
+    let t = paying(&h, "recover", 4).await;
+    h.add_card(t.id, TestCard::Declines).await.unwrap();
+    h.clock.set(Utc.with_ymd_and_hms(2026, 11, 30, 23, 0, 0).unwrap());
+    h.advance(Duration::hours(2)).await;
+    let owner = h.owner_scope(&t).await.unwrap();
+    assert_eq!(h.tenantry.subscription_view(&owner).await.unwrap().status, SubscriptionStatus::PastDue);
+    h.advance_days(3).await;
+    h.add_card(t.id, TestCard::Succeeds).await.unwrap(); // the Portal: a new card is retried at once
+    let view = h.tenantry.subscription_view(&owner).await.unwrap();
+    assert_eq!((view.status, view.seats), (SubscriptionStatus::Active, Some(4)));
+    let err = h.tenantry.change_seats(&owner, 3, None).await;
+    assert!(err.is_ok(), "billing works again: {err:?}");
+}
+
+#[tokio::test]
+async fn billing_events_apply_once_however_often_and_concurrently_they_arrive() {
+    let h = Harness::new();
+    let t = h.signup("replay").await.unwrap();
+    let customer = h.simulator.customer_of(t.id).unwrap();
+    h.simulator.attach_card(&customer, TestCard::Succeeds).unwrap();
+    let events = h.simulator.take_events();
+    let attached = events.iter().find(|e| matches!(e.kind, BillingEventKind::PaymentMethodAttached)).unwrap().clone();
+    let mut handles = Vec::new();
+    for _ in 0..10 {
+        let svc = h.tenantry.clone();
+        let e = attached.clone();
+        handles.push(tokio::spawn(async move { svc.handle_billing_event(&e).await.unwrap() }));
+    }
+    let mut applied = 0;
+    for handle in handles {
+        if handle.await.unwrap() == tenantry_ports::services::billing::BillingEventOutcome::Applied {
+            applied += 1;
+        }
+    }
+    assert_eq!(applied, 1);
+    let owner = h.owner_scope(&t).await.unwrap();
+    let audit = h.tenantry.audit_events(&owner, Default::default()).await.unwrap();
+    let added = audit.events.iter().filter(|e| e.action == tenantry_domain::AuditAction::PaymentMethodAdded).count();
+    assert_eq!(added, 1);
+}
+
+#[tokio::test]
+async fn a_late_old_subscription_event_does_not_move_the_subscription_backwards() {
+    let h = Harness::new();
+    let t = paying(&h, "ordering", 3).await;
+    let owner = h.owner_scope(&t).await.unwrap();
+    // Capture the events of a seat change, then change again and replay the first late.
+    h.tenantry.change_seats(&owner, 5, None).await.unwrap();
+    let first = h.simulator.take_events();
+    h.clock.advance(Duration::minutes(5));
+    h.tenantry.change_seats(&owner, 6, None).await.unwrap();
+    h.tick().await;
+    for e in first.iter().rev() {
+        h.tenantry.handle_billing_event(e).await.unwrap();
+    }
+    assert_eq!(h.tenantry.subscription_view(&owner).await.unwrap().seats, Some(6));
+}
