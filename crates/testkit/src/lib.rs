@@ -36,3 +36,8 @@ pub use fakes::{FakeClock, InsecureFastHasher, PredictableTokens, RecordingMaile
 pub use harness::{Harness, TestTenant};
 pub use memory::MemoryStore;
 pub use simulator::{BillingSimulator, TestCard};
+
+/// The README's embedding example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExample;
