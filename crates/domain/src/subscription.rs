@@ -32,7 +32,7 @@ use crate::money::Money;
 use crate::plan::{DunningOutcome, PlanCatalog, PlanKind};
 use crate::proration::{self, ChargePreview, ProrationError};
 use crate::seats::{SeatLimit, Seats};
-use crate::time::{Interval, Period, PeriodError};
+use crate::time::{Interval, Period, PeriodError, saturating_add};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -737,16 +737,18 @@ impl Subscription {
             SubscriptionState::Suspended { .. } => None,
             SubscriptionState::Trialing { trial, .. } => {
                 let reminder = trial.end() - Duration::days(i64::from(catalog.trial_reminder_days));
-                Some(if reminder_sent { trial.end() + PROVIDER_SLACK } else { reminder })
+                Some(if reminder_sent { saturating_add(trial.end(), PROVIDER_SLACK) } else { reminder })
             }
             SubscriptionState::Active(p) | SubscriptionState::CancelingAtPeriodEnd(p) => {
-                Some(p.period.end() + PROVIDER_SLACK)
+                Some(saturating_add(p.period.end(), PROVIDER_SLACK))
             }
-            SubscriptionState::PastDue { since, .. } => Some(*since + Duration::days(i64::from(catalog.grace_days))),
+            SubscriptionState::PastDue { since, .. } => {
+                Some(saturating_add(*since, Duration::days(i64::from(catalog.grace_days))))
+            }
             SubscriptionState::Freemium { .. } => None,
         };
         match (due, self.timer_checked_at) {
-            (Some(d), Some(checked)) => Some(d.max(checked + PROVIDER_SLACK)),
+            (Some(d), Some(checked)) => Some(d.max(saturating_add(checked, PROVIDER_SLACK))),
             (d, _) => d,
         }
     }
@@ -1081,8 +1083,8 @@ impl Subscription {
         let dunning = catalog.dunning_outcome;
         let remote_plan = PaidPlan {
             interval: snap.interval,
-            seats: catalog.included_seats + snap.extra_seats,
-            seats_next_period: catalog.included_seats + snap.extra_seats_next_period,
+            seats: catalog.included_seats.saturating_add(snap.extra_seats),
+            seats_next_period: catalog.included_seats.saturating_add(snap.extra_seats_next_period),
             interval_next_period: snap.interval_next_period,
             period: snap.period,
         };
@@ -1185,7 +1187,7 @@ impl Subscription {
         let SubscriptionState::PastDue { since, .. } = self.state.billing() else {
             return Err(SubscriptionError::NotOnPaidPlan(self.billing_status()));
         };
-        let due = *since + Duration::days(i64::from(catalog.grace_days));
+        let due = saturating_add(*since, Duration::days(i64::from(catalog.grace_days)));
         if now < due {
             return Err(SubscriptionError::NotDue(due));
         }

@@ -244,11 +244,12 @@ impl VatId {
     /// Parses and normalises a VAT id.
     pub fn parse(text: &str) -> Result<Self, TextError> {
         let t: String = text.chars().filter(|c| !matches!(c, ' ' | '.' | '-')).collect::<String>().to_ascii_uppercase();
-        let (prefix, rest) = t.split_at(t.len().min(2));
-        let ok = prefix.len() == 2
-            && prefix.chars().all(|c| c.is_ascii_uppercase())
-            && (2..=13).contains(&rest.len())
-            && rest.chars().all(|c| c.is_ascii_alphanumeric());
+        // Checked on bytes, which are characters once the text is known to be ASCII.
+        let b = t.as_bytes();
+        let ok = t.is_ascii()
+            && (4..=15).contains(&b.len())
+            && b[..2].iter().all(u8::is_ascii_uppercase)
+            && b[2..].iter().all(u8::is_ascii_alphanumeric);
         if ok {
             Ok(Self(t))
         } else {
@@ -291,6 +292,39 @@ mod tests {
         assert!(HttpsUrl::parse("https://").is_err());
         assert!(HttpsUrl::parse("https://user:pw@example.com").is_err());
         assert!(HttpsUrl::parse("javascript:alert(1)").is_err());
+    }
+
+    proptest::proptest! {
+        /// No parser panics, whatever the input (a VAT id once split a
+        /// multi-byte character in two).
+        #[test]
+        fn no_parser_panics_on_any_text(text in "\\PC{0,40}|.{0,300}") {
+            let _ = CompanyName::parse(&text);
+            let _ = PersonName::parse(&text);
+            let _ = Description::parse(&text);
+            let _ = AdText::parse(&text);
+            let _ = HttpsUrl::parse(&text);
+            let _ = HexColor::parse(&text);
+            let _ = CountryCode::parse(&text);
+            let _ = VatId::parse(&text);
+            let _ = crate::money::Currency::parse(&text);
+            let _ = crate::money::Money::parse_decimal(&text, crate::money::Currency::EUR);
+            let _ = crate::rbac::PermissionName::parse(&text);
+            let _ = crate::rbac::RoleName::parse(&text);
+            let _ = crate::rbac::RoleRef::parse(&text);
+            let _ = crate::entitlements::Feature::parse(&text);
+            let _ = crate::ids::TenantId::parse(&text);
+            let _ = crate::token::InvitationToken::parse(&text);
+            let _ = crate::token::TokenHash::from_hex(&text);
+            let _ = crate::time::Interval::parse(&text);
+            let _ = crate::plan::PlanKind::parse(&text);
+        }
+    }
+
+    #[test]
+    fn a_vat_id_with_multibyte_characters_is_refused_not_a_panic() {
+        assert!(VatId::parse("ü1234567").is_err());
+        assert!(VatId::parse("DÉ123456").is_err());
     }
 
     #[test]

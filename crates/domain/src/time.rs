@@ -20,6 +20,12 @@ pub enum PeriodError {
     OutOfRange,
 }
 
+/// `at + by`, or the last representable instant instead of a panic when a date
+/// that came from outside (a provider's period, an operator's trial end) is absurd.
+pub fn saturating_add(at: DateTime<Utc>, by: chrono::Duration) -> DateTime<Utc> {
+    at.checked_add_signed(by).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// A billing interval.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]

@@ -116,6 +116,22 @@ pub enum Message {
     },
 }
 
+impl Message {
+    /// The template's name (`invitation`, `trial_reminder`, ...): safe to log,
+    /// unlike the content.
+    pub fn template(&self) -> &'static str {
+        match self {
+            Message::Invitation { .. } => "invitation",
+            Message::TrialReminder { .. } => "trial_reminder",
+            Message::TrialConverted { .. } => "trial_converted",
+            Message::PaymentFailed { .. } => "payment_failed",
+            Message::PaymentActionRequired { .. } => "payment_action_required",
+            Message::Downgraded { .. } => "downgraded",
+            Message::AccountLocked { .. } => "account_locked",
+        }
+    }
+}
+
 /// One mail to one recipient.
 #[derive(Clone, Debug, Serialize)]
 pub struct Mail {

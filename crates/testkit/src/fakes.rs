@@ -147,25 +147,12 @@ impl RecordingMailer {
 
     /// How many mails of a template (`trial_reminder`, ...) went to `to`.
     pub fn count(&self, to: &str, template: &str) -> usize {
-        self.sent_to(to).iter().filter(|m| template_of(&m.message) == template).count()
+        self.sent_to(to).iter().filter(|m| m.message.template() == template).count()
     }
 
     /// Makes every send fail until `false` is set again.
     pub fn set_failing(&self, failing: bool) {
         *lock(&self.failing) = failing;
-    }
-}
-
-/// The template name of a message.
-pub fn template_of(message: &Message) -> &'static str {
-    match message {
-        Message::Invitation { .. } => "invitation",
-        Message::TrialReminder { .. } => "trial_reminder",
-        Message::TrialConverted { .. } => "trial_converted",
-        Message::PaymentFailed { .. } => "payment_failed",
-        Message::PaymentActionRequired { .. } => "payment_action_required",
-        Message::Downgraded { .. } => "downgraded",
-        Message::AccountLocked { .. } => "account_locked",
     }
 }
 

@@ -343,7 +343,7 @@ impl BillingSimulator {
         };
         sub.period = period;
         sub.status = ProviderStatus::Active;
-        let seats = self.catalog.included_seats + sub.extra;
+        let seats = self.catalog.included_seats.saturating_add(sub.extra);
         let Ok(lines) = proration::full_period_lines(&self.catalog, sub.interval, seats, period.start()) else {
             return;
         };
@@ -545,7 +545,7 @@ impl BillingSimulator {
                 if !has_card {
                     return Err(PaymentError::Rejected("the customer has no payment method".into()));
                 }
-                let seats = self.catalog.included_seats + extra_seats;
+                let seats = self.catalog.included_seats.saturating_add(extra_seats);
                 Ok(Some(proration::new_period(&self.catalog, interval, seats, at).map_err(rejected)?))
             }
             ProviderChange::IntervalNow { to, extra_seats } => {
@@ -555,7 +555,7 @@ impl BillingSimulator {
                     ));
                 }
                 check_proration_date(&sub.period, at).map_err(rejected)?;
-                let seats = self.catalog.included_seats + extra_seats;
+                let seats = self.catalog.included_seats.saturating_add(extra_seats);
                 Ok(Some(
                     proration::interval_change_now(&self.catalog, sub.interval, to, seats, &sub.period, at)
                         .map_err(rejected)?,
@@ -658,7 +658,7 @@ impl PaymentProvider for BillingSimulator {
         if st.subs.values().any(|s| s.customer == customer && s.status != ProviderStatus::Canceled) {
             return Err(PaymentError::Rejected("the customer already has a subscription".into()));
         }
-        let seats = self.catalog.included_seats + extra_seats;
+        let seats = self.catalog.included_seats.saturating_add(extra_seats);
         let lines = proration::full_period_lines(&self.catalog, interval, seats, now)
             .map_err(|e| PaymentError::Rejected(e.to_string()))?;
         let period = lines.first().map(|l| l.period).ok_or_else(|| PaymentError::Rejected("no lines".into()))?;
@@ -730,7 +730,7 @@ impl PaymentProvider for BillingSimulator {
         if !self.lock().customers.contains_key(customer) {
             return Err(PaymentError::NotFound);
         }
-        proration::new_period(&self.catalog, interval, self.catalog.included_seats + extra_seats, at)
+        proration::new_period(&self.catalog, interval, self.catalog.included_seats.saturating_add(extra_seats), at)
             .map_err(|e| PaymentError::Rejected(e.to_string()))
     }
 

@@ -286,8 +286,8 @@ impl Tenantry {
             tx.append_audit(&event).await?;
         }
         if let Some(end) = patch.trial_ends_at {
-            if end <= now {
-                return Err(AdminError::Invalid("the new trial end must lie in the future".into()));
+            if end <= now || end > now + chrono::Duration::days(366) {
+                return Err(AdminError::Invalid("the new trial end must lie within the next year".into()));
             }
             events.extend(sub.set_trial_end(end)?);
         }
@@ -320,14 +320,7 @@ impl Tenantry {
     /// (purged after the retention period, cancellable until then).
     pub async fn admin_delete_tenant(&self, scope: &TenantScope) -> Result<(), AdminError> {
         Self::superuser_only(scope)?;
-        let now = self.now();
-        let mut tx = self.begin(scope, Access::Write).await?;
-        let mut sub = self.subscription(tx.as_mut()).await?;
-        let events = sub.request_deletion(now, self.catalog())?;
-        self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
-        self.save_subscription(tx.as_mut(), &sub).await?;
-        tx.commit().await?;
-        Ok(())
+        self.deletion_request(scope).await
     }
 
     /// `GET /v1/admin/stats`: platform totals now.

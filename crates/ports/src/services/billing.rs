@@ -242,58 +242,35 @@ impl Tenantry {
         let mut tx = self.begin(scope, Access::Read).await?;
         let sub = self.subscription(tx.as_mut()).await?;
         let (usage, _, _) = self.seat_usage(tx.as_mut(), at).await?;
+        let catalog = self.catalog();
         match (input.seats, input.plan) {
             (Some(n), None) => {
-                let quote = sub.quote_seats(Seats::new(n)?, usage.used(), at, self.catalog())?;
+                let quote = sub.quote_seats(Seats::new(n)?, usage.used(), at, catalog)?;
                 let preview = match quote.change {
                     SeatChange::Increase { .. } => {
-                        let (_, id) = Self::provider_subscription(&sub)?;
-                        let change = ProviderChange::IncreaseSeats {
-                            from_extra: quote.extra_seats.0,
-                            to_extra: quote.extra_seats.1,
-                        };
-                        let remote = self
-                            .deps
-                            .payments
-                            .preview_change(&ChangeRequest { subscription: id, change, proration_date: at })
-                            .await?;
-                        Self::check_agreement(&quote.preview, &remote);
-                        remote
+                        let (from_extra, to_extra) = quote.extra_seats;
+                        let change = ProviderChange::IncreaseSeats { from_extra, to_extra };
+                        self.provider_preview(&sub, change, at, quote.preview).await?
                     }
                     _ => quote.preview,
                 };
                 Ok(PreviewView { seat_change: Some(quote.change), plan_change: None, preview })
             }
             (None, Some(choice)) => {
-                let quote = sub.quote_plan(choice, input.timing, usage.used(), at, self.catalog())?;
+                let quote = sub.quote_plan(choice, input.timing, usage.used(), at, catalog)?;
                 let preview = match quote.change {
                     PlanChange::ConvertTrialNow { interval, seats } => {
-                        let (_, id) = Self::provider_subscription(&sub)?;
-                        let change =
-                            ProviderChange::EndTrialNow { interval, extra_seats: self.catalog().extra_seats(seats) };
-                        let remote = self
-                            .deps
-                            .payments
-                            .preview_change(&ChangeRequest { subscription: id, change, proration_date: at })
-                            .await?;
-                        Self::check_agreement(&quote.preview, &remote);
-                        remote
+                        let change = ProviderChange::EndTrialNow { interval, extra_seats: catalog.extra_seats(seats) };
+                        self.provider_preview(&sub, change, at, quote.preview).await?
                     }
                     PlanChange::IntervalNow { to, .. } => {
-                        let (_, id) = Self::provider_subscription(&sub)?;
-                        let extra = self.catalog().extra_seats(sub.paid_plan().map_or(0, |p| p.seats));
-                        let change = ProviderChange::IntervalNow { to, extra_seats: extra };
-                        let remote = self
-                            .deps
-                            .payments
-                            .preview_change(&ChangeRequest { subscription: id, change, proration_date: at })
-                            .await?;
-                        Self::check_agreement(&quote.preview, &remote);
-                        remote
+                        let extra_seats = catalog.extra_seats(sub.paid_plan().map_or(0, |p| p.seats));
+                        self.provider_preview(&sub, ProviderChange::IntervalNow { to, extra_seats }, at, quote.preview)
+                            .await?
                     }
                     PlanChange::StartPaid { interval, seats } => match &sub.provider {
                         Some(link) => {
-                            let extra = self.catalog().extra_seats(seats);
+                            let extra = catalog.extra_seats(seats);
                             let remote =
                                 self.deps.payments.preview_subscription(&link.customer, interval, extra, at).await?;
                             Self::check_agreement(&quote.preview, &remote);
@@ -307,6 +284,22 @@ impl Tenantry {
             }
             _ => Err(BillingError::InvalidRequest("give exactly one of `seats` and `plan`")),
         }
+    }
+
+    /// The provider's preview of a change to the tenant's subscription (the
+    /// truth that will be charged), compared with the domain's.
+    async fn provider_preview(
+        &self,
+        sub: &Subscription,
+        change: ProviderChange,
+        at: DateTime<Utc>,
+        local: ChargePreview,
+    ) -> Result<ChargePreview, BillingError> {
+        let (_, subscription) = Self::provider_subscription(sub)?;
+        let remote =
+            self.deps.payments.preview_change(&ChangeRequest { subscription, change, proration_date: at }).await?;
+        Self::check_agreement(&local, &remote);
+        Ok(remote)
     }
 
     fn check_agreement(local: &ChargePreview, remote: &ChargePreview) {

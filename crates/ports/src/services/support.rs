@@ -182,7 +182,7 @@ impl Tenantry {
             match self.deps.mailer.send(mail).await {
                 Ok(()) => sent += 1,
                 Err(e) => {
-                    let template = template_name(&mail.message);
+                    let template = mail.message.template();
                     tracing::warn!(template, error = %e, "mail not sent");
                 }
             }
@@ -395,17 +395,4 @@ impl Tenantry {
 /// Counts without `as` casts.
 pub(crate) fn count<T>(iter: impl Iterator<Item = T>) -> u32 {
     u32::try_from(iter.count()).unwrap_or(u32::MAX)
-}
-
-/// The template name of a message, for log lines (never the content).
-fn template_name(message: &Message) -> &'static str {
-    match message {
-        Message::Invitation { .. } => "invitation",
-        Message::TrialReminder { .. } => "trial_reminder",
-        Message::TrialConverted { .. } => "trial_converted",
-        Message::PaymentFailed { .. } => "payment_failed",
-        Message::PaymentActionRequired { .. } => "payment_action_required",
-        Message::Downgraded { .. } => "downgraded",
-        Message::AccountLocked { .. } => "account_locked",
-    }
 }

@@ -146,13 +146,22 @@ impl Tenantry {
     /// purged after the retention period unless the request is cancelled.
     pub async fn request_deletion(&self, scope: &TenantScope) -> Result<(), TenantError> {
         self.require(scope, builtin::TENANT_DELETE, AuditAction::TenantDeletionRequested).await?;
+        self.deletion_request(scope).await
+    }
+
+    /// Puts the tenant into `PendingDeletion` (the owner's request, or the
+    /// superuser's on its behalf; the caller has checked who may).
+    pub(crate) async fn deletion_request<E: From<SubscriptionError> + From<InfraError>>(
+        &self,
+        scope: &TenantScope,
+    ) -> Result<(), E> {
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
         let events = sub.request_deletion(now, self.catalog())?;
         self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
-        self.save_subscription(tx.as_mut(), &sub).await?;
-        tx.commit().await?;
+        self.save_subscription(tx.as_mut(), &sub).await.map_err(InfraError::from)?;
+        tx.commit().await.map_err(InfraError::from)?;
         Ok(())
     }
 

@@ -20,6 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use tenantry_domain::audit::{AuditTarget, SystemActor};
 use tenantry_domain::subscription::{PROVIDER_SLACK, ProviderStatus, SubscriptionEvent, SubscriptionState};
+use tenantry_domain::time::saturating_add;
 use tenantry_domain::{AuditAction, AuditActor, AuditEvent, AuditOutcome, Subscription, TenantId};
 
 /// What a timer did for one tenant.
@@ -99,7 +100,7 @@ impl Tenantry {
                     }
                     mails.extend(sent);
                 }
-                if now >= trial.end() + PROVIDER_SLACK {
+                if now >= saturating_add(trial.end(), PROVIDER_SLACK) {
                     let (action, evs) = self.reconcile(&mut sub, now).await;
                     let action = match action {
                         Reconcile::Gone => {
@@ -119,7 +120,7 @@ impl Tenantry {
                 }
             }
             SubscriptionState::Active(p) | SubscriptionState::CancelingAtPeriodEnd(p)
-                if now >= p.period.end() + PROVIDER_SLACK =>
+                if now >= saturating_add(p.period.end(), PROVIDER_SLACK) =>
             {
                 let (action, evs) = self.reconcile(&mut sub, now).await;
                 events.extend(evs);
@@ -135,7 +136,7 @@ impl Tenantry {
                 actions.push(action);
             }
             SubscriptionState::PastDue { since, .. }
-                if now >= since + Duration::days(i64::from(catalog.grace_days)) =>
+                if now >= saturating_add(since, Duration::days(i64::from(catalog.grace_days))) =>
             {
                 let (action, evs) = self.reconcile(&mut sub, now).await;
                 events.extend(evs);

@@ -249,7 +249,7 @@ impl SubscriptionView {
             interval: sub.interval(),
             seats,
             seats_next_period: seats_next,
-            seats_used: active_users + pending,
+            seats_used: active_users.saturating_add(pending),
             active_users,
             pending_invitations: pending,
             trial_ends_at,
