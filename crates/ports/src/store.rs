@@ -15,7 +15,10 @@
 //! - `Access::Write` units of work of one tenant are serialised (the second
 //!   waits for the first to commit or roll back), so seat checks cannot
 //!   interleave; `Access::Read` units of work refuse writes;
-//! - uniqueness violations answer `StoreError::Conflict` with the constraint;
+//! - uniqueness violations answer `StoreError::Conflict` with the constraint, and
+//!   **abort the unit of work** (as a database transaction is aborted): every later
+//!   call answers `StoreError::Unknown` and nothing of it can commit; use cases
+//!   return at once and drop it;
 //! - lists come back in the documented order.
 
 use crate::payment::Invoice;

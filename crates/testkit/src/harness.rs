@@ -16,6 +16,7 @@ use tenantry_ports::payment::PaymentProvider;
 use tenantry_ports::services::auth::{LoginInput, NewSuperuser, SignupInput};
 use tenantry_ports::services::billing::BillingEventOutcome;
 use tenantry_ports::services::invitations::{AcceptInput, InviteInput};
+use tenantry_ports::system::IdGenerator;
 use tenantry_ports::system::PasswordHasher;
 use tenantry_ports::{Deps, Principal, TenantDirectory, TenantScope, Tenantry, TenantryConfig, UnitOfWork};
 
@@ -63,6 +64,7 @@ pub struct HarnessBuilder {
     hasher: Option<Arc<dyn PasswordHasher>>,
     store: Option<(Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>)>,
     payments: Option<Arc<dyn PaymentProvider>>,
+    ids: Option<Arc<dyn IdGenerator>>,
 }
 
 impl HarnessBuilder {
@@ -97,6 +99,11 @@ impl HarnessBuilder {
         self.payments = Some(payments);
         self
     }
+    /// Another id generator (shared between harnesses on one database, so ids never collide).
+    pub fn ids(mut self, ids: Arc<dyn IdGenerator>) -> Self {
+        self.ids = Some(ids);
+        self
+    }
     /// Builds the harness.
     pub fn build(self) -> Harness {
         let clock = FakeClock::at(self.start);
@@ -112,7 +119,7 @@ impl HarnessBuilder {
             directory,
             payments: self.payments.unwrap_or_else(|| Arc::new(simulator.clone())),
             clock: Arc::new(clock.clone()),
-            ids: Arc::new(SequentialIds::default()),
+            ids: self.ids.unwrap_or_else(|| Arc::new(SequentialIds::default())),
             tokens: Arc::new(PredictableTokens::default()),
             hasher: self.hasher.unwrap_or_else(|| Arc::new(InsecureFastHasher)),
             mailer: Arc::new(mailer.clone()),
@@ -156,6 +163,7 @@ impl Harness {
             hasher: None,
             store: None,
             payments: None,
+            ids: None,
         }
     }
 

@@ -155,6 +155,8 @@ fn read_only() -> StoreError {
 struct MemTenantTx {
     tenant: TenantId,
     access: Access,
+    /// Set by a conflict: like a database transaction, the unit of work is aborted.
+    aborted: bool,
     guard: OwnedMutexGuard<TenantData>,
     work: TenantData,
     appended: Vec<AuditEvent>,
@@ -162,9 +164,24 @@ struct MemTenantTx {
     inner: Arc<Inner>,
 }
 
+fn aborted() -> StoreError {
+    StoreError::Unknown(anyhow::anyhow!("the unit of work was aborted by an earlier conflict"))
+}
+
 impl MemTenantTx {
     fn writable(&self) -> Result<(), StoreError> {
+        if self.aborted {
+            return Err(aborted());
+        }
         if self.access == Access::Write { Ok(()) } else { Err(read_only()) }
+    }
+    /// A conflict aborts the unit of work (as PostgreSQL aborts the transaction).
+    fn conflict(&mut self, c: Constraint) -> StoreError {
+        self.aborted = true;
+        StoreError::Conflict(c)
+    }
+    fn live(&self) -> Result<(), StoreError> {
+        if self.aborted { Err(aborted()) } else { Ok(()) }
     }
     fn own(&self, tenant: TenantId, what: &str) -> Result<(), StoreError> {
         if tenant == self.tenant { Ok(()) } else { Err(mismatch(what)) }
@@ -178,16 +195,17 @@ impl MemTenantTx {
 #[async_trait]
 impl TenantStore for MemTenantTx {
     async fn tenant(&mut self) -> Result<Option<Tenant>, StoreError> {
+        self.live()?;
         Ok(self.work.tenant.clone())
     }
     async fn insert_tenant(&mut self, tenant: &Tenant) -> Result<(), StoreError> {
         self.writable()?;
         self.own(tenant.id, "a tenant row")?;
         if self.work.tenant.is_some() {
-            return Err(StoreError::Conflict(Constraint::PrimaryKey));
+            return Err(self.conflict(Constraint::PrimaryKey));
         }
         if self.slug_taken_by_other(&tenant.slug) {
-            return Err(StoreError::Conflict(Constraint::TenantSlug));
+            return Err(self.conflict(Constraint::TenantSlug));
         }
         self.work.tenant = Some(tenant.clone());
         self.purged = false;
@@ -217,12 +235,15 @@ impl TenantStore for MemTenantTx {
 #[async_trait]
 impl UserStore for MemTenantTx {
     async fn user(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.live()?;
         Ok(self.work.users.get(&id).cloned())
     }
     async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
+        self.live()?;
         Ok(self.work.users.values().find(|u| u.email == *email).cloned())
     }
     async fn users(&mut self) -> Result<Vec<User>, StoreError> {
+        self.live()?;
         let mut users: Vec<User> = self.work.users.values().cloned().collect();
         users.sort_by_key(|u| (u.created_at, u.id));
         Ok(users)
@@ -234,10 +255,10 @@ impl UserStore for MemTenantTx {
             return Err(StoreError::Unknown(anyhow::anyhow!("foreign key: the tenant does not exist")));
         }
         if self.work.users.contains_key(&user.id) {
-            return Err(StoreError::Conflict(Constraint::PrimaryKey));
+            return Err(self.conflict(Constraint::PrimaryKey));
         }
         if self.work.users.values().any(|u| u.email == user.email) {
-            return Err(StoreError::Conflict(Constraint::UserEmail));
+            return Err(self.conflict(Constraint::UserEmail));
         }
         self.work.users.insert(user.id, user.clone());
         Ok(())
@@ -249,7 +270,7 @@ impl UserStore for MemTenantTx {
             return Err(StoreError::NotFound);
         }
         if self.work.users.values().any(|u| u.email == user.email && u.id != user.id) {
-            return Err(StoreError::Conflict(Constraint::UserEmail));
+            return Err(self.conflict(Constraint::UserEmail));
         }
         self.work.users.insert(user.id, user.clone());
         Ok(())
@@ -263,9 +284,11 @@ impl UserStore for MemTenantTx {
 #[async_trait]
 impl InvitationStore for MemTenantTx {
     async fn invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>, StoreError> {
+        self.live()?;
         Ok(self.work.invitations.get(&id).cloned())
     }
     async fn invitations(&mut self) -> Result<Vec<Invitation>, StoreError> {
+        self.live()?;
         let mut list: Vec<Invitation> = self.work.invitations.values().cloned().collect();
         list.sort_by_key(|i| std::cmp::Reverse((i.created_at, i.id)));
         Ok(list)
@@ -274,7 +297,7 @@ impl InvitationStore for MemTenantTx {
         self.writable()?;
         self.own(invitation.tenant_id, "an invitation")?;
         if self.work.invitations.contains_key(&invitation.id) {
-            return Err(StoreError::Conflict(Constraint::PrimaryKey));
+            return Err(self.conflict(Constraint::PrimaryKey));
         }
         self.work.invitations.insert(invitation.id, invitation.clone());
         Ok(())
@@ -295,9 +318,11 @@ impl InvitationStore for MemTenantTx {
 #[async_trait]
 impl RoleStore for MemTenantTx {
     async fn role(&mut self, id: RoleId) -> Result<Option<CustomRole>, StoreError> {
+        self.live()?;
         Ok(self.work.roles.get(&id).cloned())
     }
     async fn roles(&mut self) -> Result<Vec<CustomRole>, StoreError> {
+        self.live()?;
         let mut roles: Vec<CustomRole> = self.work.roles.values().cloned().collect();
         roles.sort_by(|a, b| a.name.as_str().to_lowercase().cmp(&b.name.as_str().to_lowercase()).then(a.id.cmp(&b.id)));
         Ok(roles)
@@ -306,11 +331,11 @@ impl RoleStore for MemTenantTx {
         self.writable()?;
         self.own(role.tenant_id, "a role")?;
         if self.work.roles.contains_key(&role.id) {
-            return Err(StoreError::Conflict(Constraint::PrimaryKey));
+            return Err(self.conflict(Constraint::PrimaryKey));
         }
         let name = role.name.as_str().to_lowercase();
         if self.work.roles.values().any(|r| r.name.as_str().to_lowercase() == name) {
-            return Err(StoreError::Conflict(Constraint::RoleName));
+            return Err(self.conflict(Constraint::RoleName));
         }
         self.work.roles.insert(role.id, role.clone());
         Ok(())
@@ -323,7 +348,7 @@ impl RoleStore for MemTenantTx {
         }
         let name = role.name.as_str().to_lowercase();
         if self.work.roles.values().any(|r| r.id != role.id && r.name.as_str().to_lowercase() == name) {
-            return Err(StoreError::Conflict(Constraint::RoleName));
+            return Err(self.conflict(Constraint::RoleName));
         }
         self.work.roles.insert(role.id, role.clone());
         Ok(())
@@ -337,6 +362,7 @@ impl RoleStore for MemTenantTx {
 #[async_trait]
 impl SubscriptionStore for MemTenantTx {
     async fn subscription(&mut self) -> Result<Option<Subscription>, StoreError> {
+        self.live()?;
         Ok(self.work.subscription.as_ref().map(|(s, _)| s.clone()))
     }
     async fn save_subscription(
@@ -350,15 +376,19 @@ impl SubscriptionStore for MemTenantTx {
             return Err(StoreError::Unknown(anyhow::anyhow!("foreign key: the tenant does not exist")));
         }
         if let Some(link) = &subscription.provider {
-            let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
-            if committed.customers.get(&link.customer).is_some_and(|t| *t != self.tenant) {
-                return Err(StoreError::Conflict(Constraint::BillingCustomer));
+            let taken = {
+                let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
+                committed.customers.get(&link.customer).is_some_and(|t| *t != self.tenant)
+            };
+            if taken {
+                return Err(self.conflict(Constraint::BillingCustomer));
             }
         }
         self.work.subscription = Some((subscription.clone(), *facts));
         Ok(())
     }
     async fn invoices(&mut self) -> Result<Vec<Invoice>, StoreError> {
+        self.live()?;
         let mut list: Vec<Invoice> = self.work.invoices.values().cloned().collect();
         list.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
         Ok(list)
@@ -399,6 +429,7 @@ impl AuditStore for MemTenantTx {
         Ok(())
     }
     async fn audit_events(&mut self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
+        self.live()?;
         let existing = if self.purged { &[][..] } else { &self.guard.audit[..] };
         Ok(page_of(existing.iter().chain(self.appended.iter()), query))
     }
@@ -407,6 +438,7 @@ impl AuditStore for MemTenantTx {
 #[async_trait]
 impl UsageStore for MemTenantTx {
     async fn usage(&mut self, month: Month) -> Result<UsageCounters, StoreError> {
+        self.live()?;
         Ok(self.work.usage.get(&month).copied().unwrap_or_default())
     }
     async fn add_usage(&mut self, month: Month, delta: UsageDelta) -> Result<(), StoreError> {
@@ -417,6 +449,7 @@ impl UsageStore for MemTenantTx {
         Ok(())
     }
     async fn storage_used(&mut self) -> Result<u64, StoreError> {
+        self.live()?;
         Ok(self.work.storage_bytes)
     }
     async fn set_storage_used(&mut self, bytes: u64) -> Result<(), StoreError> {
@@ -437,6 +470,7 @@ impl MarkerStore for MemTenantTx {
         Ok(true)
     }
     async fn is_marked(&mut self, key: &str) -> Result<bool, StoreError> {
+        self.live()?;
         Ok(self.work.markers.contains_key(key))
     }
     async fn unmark(&mut self, key: &str) -> Result<(), StoreError> {
@@ -449,6 +483,7 @@ impl MarkerStore for MemTenantTx {
 #[async_trait]
 impl TenantTx for MemTenantTx {
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.live()?;
         if self.access == Access::Read {
             return Ok(());
         }
@@ -507,31 +542,46 @@ impl TenantTx for MemTenantTx {
 
 /// A unit of work on the platform tables.
 struct MemPlatformTx {
+    aborted: bool,
     guard: OwnedMutexGuard<PlatformData>,
     work: PlatformData,
     appended: Vec<AuditEvent>,
     inner: Arc<Inner>,
 }
 
+impl MemPlatformTx {
+    fn conflict(&mut self, c: Constraint) -> StoreError {
+        self.aborted = true;
+        StoreError::Conflict(c)
+    }
+    fn live(&self) -> Result<(), StoreError> {
+        if self.aborted { Err(aborted()) } else { Ok(()) }
+    }
+}
+
 #[async_trait]
 impl PlatformStore for MemPlatformTx {
     async fn superuser_by_email(&mut self, email: &Email) -> Result<Option<PlatformUser>, StoreError> {
+        self.live()?;
         Ok(self.work.superusers.values().find(|u| u.email == *email).cloned())
     }
     async fn superuser(&mut self, id: PlatformUserId) -> Result<Option<PlatformUser>, StoreError> {
+        self.live()?;
         Ok(self.work.superusers.get(&id).cloned())
     }
     async fn insert_superuser(&mut self, user: &PlatformUser) -> Result<(), StoreError> {
+        self.live()?;
         if self.work.superusers.values().any(|u| u.email == user.email) {
-            return Err(StoreError::Conflict(Constraint::SuperuserEmail));
+            return Err(self.conflict(Constraint::SuperuserEmail));
         }
         if self.work.superusers.contains_key(&user.id) {
-            return Err(StoreError::Conflict(Constraint::PrimaryKey));
+            return Err(self.conflict(Constraint::PrimaryKey));
         }
         self.work.superusers.insert(user.id, user.clone());
         Ok(())
     }
     async fn update_superuser(&mut self, user: &PlatformUser) -> Result<(), StoreError> {
+        self.live()?;
         match self.work.superusers.get_mut(&user.id) {
             Some(slot) => {
                 *slot = user.clone();
@@ -541,21 +591,25 @@ impl PlatformStore for MemPlatformTx {
         }
     }
     async fn campaigns(&mut self) -> Result<Vec<AdCampaign>, StoreError> {
+        self.live()?;
         let mut list: Vec<AdCampaign> = self.work.campaigns.values().cloned().collect();
         list.sort_by_key(|c| (c.created_at, c.id));
         Ok(list)
     }
     async fn campaign(&mut self, id: CampaignId) -> Result<Option<AdCampaign>, StoreError> {
+        self.live()?;
         Ok(self.work.campaigns.get(&id).cloned())
     }
     async fn insert_campaign(&mut self, campaign: &AdCampaign) -> Result<(), StoreError> {
+        self.live()?;
         if self.work.campaigns.contains_key(&campaign.id) {
-            return Err(StoreError::Conflict(Constraint::PrimaryKey));
+            return Err(self.conflict(Constraint::PrimaryKey));
         }
         self.work.campaigns.insert(campaign.id, campaign.clone());
         Ok(())
     }
     async fn update_campaign(&mut self, campaign: &AdCampaign) -> Result<(), StoreError> {
+        self.live()?;
         match self.work.campaigns.get_mut(&campaign.id) {
             Some(slot) => {
                 *slot = campaign.clone();
@@ -565,17 +619,21 @@ impl PlatformStore for MemPlatformTx {
         }
     }
     async fn delete_campaign(&mut self, id: CampaignId) -> Result<(), StoreError> {
+        self.live()?;
         self.work.campaigns.remove(&id).ok_or(StoreError::NotFound)?;
         self.work.ad_counts.retain(|(c, _), _| *c != id);
         Ok(())
     }
     async fn ad_counts(&mut self, day: NaiveDate) -> Result<BTreeMap<CampaignId, AdCounts>, StoreError> {
+        self.live()?;
         Ok(self.work.ad_counts.iter().filter(|((_, d), _)| *d == day).map(|((c, _), n)| (*c, *n)).collect())
     }
     async fn campaign_counts(&mut self, id: CampaignId) -> Result<Vec<(NaiveDate, AdCounts)>, StoreError> {
+        self.live()?;
         Ok(self.work.ad_counts.iter().filter(|((c, _), _)| *c == id).map(|((_, d), n)| (*d, *n)).collect())
     }
     async fn add_ad_count(&mut self, id: CampaignId, day: NaiveDate, kind: AdCountKind) -> Result<(), StoreError> {
+        self.live()?;
         if !self.work.campaigns.contains_key(&id) {
             return Err(StoreError::NotFound);
         }
@@ -587,6 +645,7 @@ impl PlatformStore for MemPlatformTx {
         Ok(())
     }
     async fn append_platform_audit(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.live()?;
         self.appended.push(event.clone());
         Ok(())
     }
@@ -595,6 +654,7 @@ impl PlatformStore for MemPlatformTx {
 #[async_trait]
 impl PlatformTx for MemPlatformTx {
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.live()?;
         let mut committed = self.inner.committed.write().unwrap_or_else(|p| p.into_inner());
         committed.platform_audit.append(&mut self.appended);
         *self.guard = std::mem::take(&mut self.work);
@@ -615,6 +675,7 @@ impl UnitOfWork for MemoryStore {
             work,
             appended: Vec::new(),
             purged: false,
+            aborted: false,
             inner: self.inner.clone(),
         }))
     }
@@ -622,7 +683,7 @@ impl UnitOfWork for MemoryStore {
     async fn begin_platform(&self) -> Result<Box<dyn PlatformTx>, StoreError> {
         let guard = self.inner.platform.clone().lock_owned().await;
         let work = guard.clone();
-        Ok(Box::new(MemPlatformTx { guard, work, appended: Vec::new(), inner: self.inner.clone() }))
+        Ok(Box::new(MemPlatformTx { aborted: false, guard, work, appended: Vec::new(), inner: self.inner.clone() }))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

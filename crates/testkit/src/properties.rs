@@ -163,7 +163,13 @@ fn fail(msg: impl Into<String>) -> TestCaseError {
 impl World {
     /// Signs up `n` tenants and prepares the observers.
     pub async fn new(h: Harness, n: usize) -> Result<World, TestCaseError> {
-        let superuser = h.superuser("ops@platform.example.com").await.map_err(|e| fail(e.0))?;
+        Self::named(h, n, "tenant").await
+    }
+
+    /// Like [`World::new`], with slugs `{prefix}0`, `{prefix}1`, ... so that many
+    /// worlds can share one database.
+    pub async fn named(h: Harness, n: usize, prefix: &str) -> Result<World, TestCaseError> {
+        let superuser = h.superuser(&format!("ops-{prefix}@platform.example.com")).await.map_err(|e| fail(e.0))?;
         let platform = h.tenantry.authorize_platform(&superuser).await.map_err(|e| fail(e.to_string()))?;
         let now = h.clock_now();
         let campaign = h
@@ -187,7 +193,7 @@ impl World {
             .id;
         let mut tenants = Vec::new();
         for i in 0..n {
-            let t = h.signup(&format!("tenant{i}")).await.map_err(|e| fail(e.0))?;
+            let t = h.signup(&format!("{prefix}{i}")).await.map_err(|e| fail(e.0))?;
             let observer = h.tenantry.authorize(&superuser, t.id).await.map_err(|e| fail(e.to_string()))?;
             let owner = Member { email: t.owner_email.clone(), principal: t.owner };
             tenants.push(WorldTenant {
@@ -859,7 +865,12 @@ fn permissions(mask: u8) -> Vec<String> {
 
 /// Runs one generated sequence over a fresh world of `tenants` tenants.
 pub async fn run_sequence(h: Harness, tenants: usize, ops: &[Op]) -> Result<World, TestCaseError> {
-    let mut world = World::new(h, tenants).await?;
+    run_named_sequence(h, tenants, "tenant", ops).await
+}
+
+/// Runs one generated sequence over a world whose slugs start with `prefix`.
+pub async fn run_named_sequence(h: Harness, tenants: usize, prefix: &str, ops: &[Op]) -> Result<World, TestCaseError> {
+    let mut world = World::named(h, tenants, prefix).await?;
     for op in ops {
         world.step(op).await?;
     }

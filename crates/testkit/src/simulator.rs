@@ -89,6 +89,9 @@ struct Session {
 
 #[derive(Default, Debug)]
 struct SimState {
+    /// This simulator's namespace: ids of two simulators never collide (several
+    /// simulators may share one database in tests).
+    instance: u64,
     seq: u64,
     customers: BTreeMap<String, SimCustomer>,
     subs: BTreeMap<String, SimSub>,
@@ -132,7 +135,7 @@ enum Charge {
 impl SimState {
     fn id(&mut self, prefix: &str) -> String {
         self.seq += 1;
-        format!("{prefix}_sim_{:06}", self.seq)
+        format!("{prefix}_sim{}_{:06}", self.instance, self.seq)
     }
 
     fn snapshot(sub: &SimSub, at: DateTime<Utc>) -> ProviderSnapshot {
@@ -196,7 +199,9 @@ fn describe(line: &ChargeLine) -> String {
 impl BillingSimulator {
     /// A simulator on `clock` billing by `catalog`.
     pub fn new(clock: Arc<dyn Clock>, catalog: PlanCatalog) -> Self {
-        Self { clock, catalog, state: Arc::new(Mutex::new(SimState::default())) }
+        static INSTANCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let instance = INSTANCES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self { clock, catalog, state: Arc::new(Mutex::new(SimState { instance, ..SimState::default() })) }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, SimState> {

@@ -145,6 +145,7 @@ pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
     usage_storage_and_markers(&Fixture::new(factory).await?).await?;
     tenant_row_and_purge(&Fixture::new(factory).await?).await?;
     rollback_and_read_only(&Fixture::new(factory).await?).await?;
+    a_conflict_aborts_the_unit_of_work(&Fixture::new(factory).await?).await?;
     writers_of_one_tenant_are_serialised(&Fixture::new(factory).await?).await?;
     tenants_do_not_wait_for_each_other(&Fixture::new(factory).await?).await?;
     a_unit_of_work_reaches_only_its_tenant(&Fixture::new(factory).await?).await?;
@@ -162,10 +163,14 @@ pub async fn users(f: &Fixture) -> Result<(), Broken> {
     let by_email = tx.user_by_email(&Email::parse("ann@example.COM").ctx("email")?).await.ctx("by email")?;
     ensure!(by_email.map(|u| u.id) == Some(ann.id), "user_by_email finds the normalised address");
     let twin = f.user(f.a.id, "ann@example.com")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     ensure!(
         conflict(tx.insert_user(&twin).await, Constraint::UserEmail),
         "a second user with the same email is Conflict(UserEmail)"
     );
+    drop(tx);
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     let users = tx.users().await.ctx("list")?;
     ensure!(users.len() == 2 && users[0].id == f.a.owner_id && users[1].id == ann.id, "users come oldest first");
     let mut renamed = ann.clone();
@@ -192,10 +197,14 @@ pub async fn invitations(f: &Fixture) -> Result<(), Broken> {
     let second = f.invitation(f.a.id, "two@example.com", 1)?;
     tx.insert_invitation(&first).await.ctx("insert")?;
     tx.insert_invitation(&second).await.ctx("insert")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     ensure!(
         conflict(tx.insert_invitation(&first).await, Constraint::PrimaryKey),
         "a duplicate id is Conflict(PrimaryKey)"
     );
+    drop(tx);
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     ensure!(tx.invitation(first.id).await.ctx("get")?.as_ref() == Some(&first), "an invitation reads back unchanged");
     let list = tx.invitations().await.ctx("list")?;
     ensure!(
@@ -224,18 +233,26 @@ pub async fn roles(f: &Fixture) -> Result<(), Broken> {
     let amy = f.role(f.a.id, "amy")?;
     tx.insert_role(&zed).await.ctx("insert")?;
     tx.insert_role(&amy).await.ctx("insert")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     ensure!(
         conflict(tx.insert_role(&f.role(f.a.id, "ZED")?).await, Constraint::RoleName),
         "role names are unique case-insensitively"
     );
+    drop(tx);
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     let names: Vec<String> = tx.roles().await.ctx("list")?.iter().map(|r| r.name.as_str().to_owned()).collect();
     ensure!(names == vec!["amy".to_owned(), "Zed".to_owned()], "roles come by name, case-insensitively: {names:?}");
     let mut renamed = amy.clone();
     renamed.name = RoleName::parse("zed").ctx("name")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     ensure!(
         conflict(tx.update_role(&renamed).await, Constraint::RoleName),
         "renaming onto a taken name is Conflict(RoleName)"
     );
+    drop(tx);
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     tx.delete_role(zed.id).await.ctx("delete")?;
     ensure!(tx.role(zed.id).await.ctx("get")?.is_none(), "a deleted role is gone");
     ensure!(matches!(tx.delete_role(zed.id).await, Err(StoreError::NotFound)), "deleting twice is NotFound");
@@ -361,10 +378,14 @@ pub async fn usage_storage_and_markers(f: &Fixture) -> Result<(), Broken> {
 pub async fn tenant_row_and_purge(f: &Fixture) -> Result<(), Broken> {
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     let mut tenant = tx.tenant().await.ctx("get")?.ctx("the tenant exists")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     ensure!(
         conflict(tx.insert_tenant(&tenant).await, Constraint::PrimaryKey),
         "inserting an existing tenant is Conflict(PrimaryKey)"
     );
+    drop(tx);
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     tenant.name = tenantry_domain::text::CompanyName::parse("Alpha Renamed").ctx("name")?;
     let original_slug = tenant.slug.clone();
     tenant.slug = tenantry_domain::Slug::parse("elsewhere").ctx("slug")?;
@@ -393,10 +414,14 @@ pub async fn tenant_row_and_purge(f: &Fixture) -> Result<(), Broken> {
     );
     // the scope can create the tenant again, but not with a slug another tenant holds
     let taken = tenantry_domain::Tenant { slug: tenantry_domain::Slug::parse("beta").ctx("slug")?, ..tenant.clone() };
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     ensure!(
         conflict(tx.insert_tenant(&taken).await, Constraint::TenantSlug),
         "a slug another tenant holds is Conflict(TenantSlug)"
     );
+    drop(tx);
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     let again = tenantry_domain::Tenant { slug: original_slug.clone(), ..tenant };
     tx.insert_tenant(&again).await.ctx("insert again")?;
     tx.commit().await.ctx("commit")?;
@@ -433,6 +458,20 @@ pub async fn rollback_and_read_only(f: &Fixture) -> Result<(), Broken> {
     let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin")?;
     let after = tx.audit_events(&AuditQuery { limit: 1_000, ..Default::default() }).await.ctx("audit")?.len();
     ensure!(before == after, "a dropped unit of work leaves no audit event");
+    Ok(())
+}
+
+/// A conflict aborts the unit of work: later calls fail and nothing of it commits.
+pub async fn a_conflict_aborts_the_unit_of_work(f: &Fixture) -> Result<(), Broken> {
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let kept = f.user(f.a.id, "kept@example.com")?;
+    tx.insert_user(&kept).await.ctx("insert")?;
+    let twin = f.user(f.a.id, "kept@example.com")?;
+    ensure!(conflict(tx.insert_user(&twin).await, Constraint::UserEmail), "the duplicate is Conflict(UserEmail)");
+    ensure!(tx.users().await.is_err(), "a read after a conflict fails");
+    ensure!(tx.commit().await.is_err(), "a unit of work aborted by a conflict cannot commit");
+    let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin")?;
+    ensure!(tx.user(kept.id).await.ctx("get")?.is_none(), "nothing of an aborted unit of work is kept");
     Ok(())
 }
 
@@ -524,7 +563,11 @@ pub async fn platform(f: &Fixture) -> Result<(), Broken> {
     };
     tx.insert_superuser(&su).await.ctx("insert")?;
     let twin = PlatformUser { id: f.id()?, ..su.clone() };
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
     ensure!(conflict(tx.insert_superuser(&twin).await, Constraint::SuperuserEmail), "superuser emails are unique");
+    drop(tx);
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
     ensure!(
         tx.superuser_by_email(&su.email).await.ctx("by email")?.map(|s| s.id) == Some(su.id),
         "a superuser is found by email"

@@ -1,0 +1,66 @@
+//! sqlx errors → the store port's errors: unique violations by constraint name,
+//! lost connections and serialisation failures as retryable, the rest as unknown.
+
+use sqlx::error::DatabaseError;
+use tenantry_ports::error::{Constraint, StoreError};
+
+/// Maps a constraint name of the schema to the port's constraint.
+fn constraint(name: &str) -> Constraint {
+    match name {
+        "tenant_slugs_pkey" => Constraint::TenantSlug,
+        "users_email_key" => Constraint::UserEmail,
+        "roles_name_key" => Constraint::RoleName,
+        "billing_customers_pkey" | "billing_customers_tenant_id_key" => Constraint::BillingCustomer,
+        "superusers_email_key" => Constraint::SuperuserEmail,
+        _ => Constraint::PrimaryKey,
+    }
+}
+
+fn database(e: &dyn DatabaseError) -> StoreError {
+    let code = e.code().map(|c| c.into_owned()).unwrap_or_default();
+    match code.as_str() {
+        // unique_violation: which rule says the constraint's name
+        "23505" => StoreError::Conflict(constraint(e.constraint().unwrap_or(""))),
+        // serialization_failure, deadlock_detected, admin/crash shutdown, cannot connect now
+        "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006" => {
+            StoreError::Unavailable(anyhow::anyhow!("{code}: {}", e.message()))
+        }
+        // insufficient_privilege (includes "new row violates row-level security policy")
+        "42501" => StoreError::Unknown(anyhow::anyhow!(
+            "refused by the database's tenant scope or privileges: {}",
+            e.message()
+        )),
+        _ => StoreError::Unknown(anyhow::anyhow!("{code}: {}", e.message())),
+    }
+}
+
+/// Converts any sqlx error.
+pub(crate) fn store(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) => database(db.as_ref()),
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => StoreError::Unavailable(anyhow::Error::new(e)),
+        _ => StoreError::Unknown(anyhow::Error::new(e)),
+    }
+}
+
+/// A row the domain refuses (a bug or a hand edit): never silently accepted.
+pub(crate) fn corrupt(what: &str, why: impl std::fmt::Display) -> StoreError {
+    StoreError::Unknown(anyhow::anyhow!("corrupt {what} row: {why}"))
+}
+
+/// Shorthand: `.map_err(db)`.
+pub(crate) trait Db<T> {
+    /// Maps the error.
+    fn db(self) -> Result<T, StoreError>;
+}
+
+impl<T> Db<T> for Result<T, sqlx::Error> {
+    fn db(self) -> Result<T, StoreError> {
+        self.map_err(store)
+    }
+}

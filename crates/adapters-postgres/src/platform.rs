@@ -1,0 +1,340 @@
+//! The platform tables (no tenant data) and the named cross-tenant paths.
+
+use crate::error::{Db, corrupt, store};
+use crate::rows;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::{PgPool, Postgres};
+use sqlx::types::Json;
+use sqlx::{Row, Transaction};
+use std::collections::BTreeMap;
+use tenantry_domain::user::PlatformUser;
+use tenantry_domain::{AdCampaign, AuditEvent, CampaignId, Email, PlatformUserId, Slug, TenantId};
+use tenantry_ports::directory::{PlatformAuditQuery, PlatformFigures, TenantListQuery, TenantSummary};
+use tenantry_ports::error::StoreError;
+use tenantry_ports::store::{AdCountKind, AdCounts, Month, PlatformStore, PlatformTx};
+use uuid::Uuid;
+
+pub(crate) struct PgPlatformTx {
+    pub(crate) tx: Transaction<'static, Postgres>,
+    /// Set by any SQL error (see `PgTenantTx`).
+    pub(crate) aborted: bool,
+}
+
+impl PgPlatformTx {
+    fn fail(&mut self, e: sqlx::Error) -> StoreError {
+        self.aborted = true;
+        store(e)
+    }
+}
+
+#[async_trait]
+impl PlatformStore for PgPlatformTx {
+    async fn superuser_by_email(&mut self, email: &Email) -> Result<Option<PlatformUser>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tenantry.superusers WHERE email = $1")
+            .bind(email.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.as_ref().map(rows::superuser).transpose()
+    }
+
+    async fn superuser(&mut self, id: PlatformUserId) -> Result<Option<PlatformUser>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tenantry.superusers WHERE id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.as_ref().map(rows::superuser).transpose()
+    }
+
+    async fn insert_superuser(&mut self, u: &PlatformUser) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tenantry.superusers (id, email, name, password_hash, active, failed_logins, locked_until, \
+             token_version, created_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(u.id.as_uuid())
+        .bind(u.email.as_str())
+        .bind(u.name.as_str())
+        .bind(u.password_hash.expose())
+        .bind(u.active)
+        .bind(i32::try_from(u.throttle.failures).unwrap_or(i32::MAX))
+        .bind(u.throttle.locked_until)
+        .bind(i64::from(u.token_version))
+        .bind(u.created_at)
+        .bind(u.last_login_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn update_superuser(&mut self, u: &PlatformUser) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE tenantry.superusers SET email = $2, name = $3, password_hash = $4, active = $5, failed_logins = $6, \
+             locked_until = $7, token_version = $8, last_login_at = $9 WHERE id = $1",
+        )
+        .bind(u.id.as_uuid())
+        .bind(u.email.as_str())
+        .bind(u.name.as_str())
+        .bind(u.password_hash.expose())
+        .bind(u.active)
+        .bind(i32::try_from(u.throttle.failures).unwrap_or(i32::MAX))
+        .bind(u.throttle.locked_until)
+        .bind(i64::from(u.token_version))
+        .bind(u.last_login_at)
+        .execute(&mut *self.tx)
+        .await.map_err(|e| self.fail(e))?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn campaigns(&mut self) -> Result<Vec<AdCampaign>, StoreError> {
+        let found = sqlx::query("SELECT data FROM tenantry.ad_campaigns ORDER BY created_at, id")
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        found.iter().map(|r| r.try_get::<Json<AdCampaign>, _>("data").db().map(|j| j.0)).collect()
+    }
+
+    async fn campaign(&mut self, id: CampaignId) -> Result<Option<AdCampaign>, StoreError> {
+        let row = sqlx::query("SELECT data FROM tenantry.ad_campaigns WHERE id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.map(|r| r.try_get::<Json<AdCampaign>, _>("data").db().map(|j| j.0)).transpose()
+    }
+
+    async fn insert_campaign(&mut self, c: &AdCampaign) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO tenantry.ad_campaigns (id, created_at, data) VALUES ($1, $2, $3)")
+            .bind(c.id.as_uuid())
+            .bind(c.created_at)
+            .bind(Json(c))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn update_campaign(&mut self, c: &AdCampaign) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE tenantry.ad_campaigns SET data = $2 WHERE id = $1")
+            .bind(c.id.as_uuid())
+            .bind(Json(c))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn delete_campaign(&mut self, id: CampaignId) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM tenantry.ad_campaigns WHERE id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn ad_counts(&mut self, day: NaiveDate) -> Result<BTreeMap<CampaignId, AdCounts>, StoreError> {
+        let found = sqlx::query("SELECT campaign_id, impressions, clicks FROM tenantry.ad_counts WHERE day = $1")
+            .bind(day)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        found
+            .iter()
+            .map(|r| {
+                Ok((
+                    rows::id(r.try_get("campaign_id").db()?, "ad count")?,
+                    AdCounts {
+                        impressions: u64::try_from(r.try_get::<i64, _>("impressions").db()?).unwrap_or(0),
+                        clicks: u64::try_from(r.try_get::<i64, _>("clicks").db()?).unwrap_or(0),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    async fn campaign_counts(&mut self, id: CampaignId) -> Result<Vec<(NaiveDate, AdCounts)>, StoreError> {
+        let found =
+            sqlx::query("SELECT day, impressions, clicks FROM tenantry.ad_counts WHERE campaign_id = $1 ORDER BY day")
+                .bind(id.as_uuid())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        found
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("day").db()?,
+                    AdCounts {
+                        impressions: u64::try_from(r.try_get::<i64, _>("impressions").db()?).unwrap_or(0),
+                        clicks: u64::try_from(r.try_get::<i64, _>("clicks").db()?).unwrap_or(0),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    async fn add_ad_count(&mut self, id: CampaignId, day: NaiveDate, kind: AdCountKind) -> Result<(), StoreError> {
+        let (impressions, clicks): (i64, i64) = match kind {
+            AdCountKind::Impression => (1, 0),
+            AdCountKind::Click => (0, 1),
+        };
+        let done = sqlx::query(
+            "INSERT INTO tenantry.ad_counts (campaign_id, day, impressions, clicks) \
+             SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM tenantry.ad_campaigns WHERE id = $1) \
+             ON CONFLICT (campaign_id, day) DO UPDATE SET impressions = tenantry.ad_counts.impressions + EXCLUDED.impressions, \
+             clicks = tenantry.ad_counts.clicks + EXCLUDED.clicks",
+        )
+        .bind(id.as_uuid())
+        .bind(day)
+        .bind(impressions)
+        .bind(clicks)
+        .execute(&mut *self.tx)
+        .await.map_err(|e| self.fail(e))?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn append_platform_audit(&mut self, e: &AuditEvent) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tenantry.platform_audit (id, at, tenant_id, actor, action, target, outcome, details) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(e.id.as_uuid())
+        .bind(e.at)
+        .bind(e.tenant_id.map(|t| t.as_uuid()))
+        .bind(Json(&e.actor))
+        .bind(e.action.as_str())
+        .bind(e.target.as_ref().map(Json))
+        .bind(rows::outcome_text(e.outcome))
+        .bind(Json(&e.details))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl PlatformTx for PgPlatformTx {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        if self.aborted {
+            return Err(StoreError::Unknown(anyhow::anyhow!("the unit of work was aborted by an earlier error")));
+        }
+        self.tx.commit().await.map_err(store)
+    }
+}
+
+/// The named cross-tenant paths, each one SECURITY DEFINER function.
+pub(crate) struct Lookups<'a>(pub(crate) &'a PgPool);
+
+fn text_of<T: serde::Serialize>(v: T) -> Option<String> {
+    serde_json::to_value(v).ok().and_then(|j| j.as_str().map(str::to_owned))
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|e| corrupt(what, e))
+}
+
+impl Lookups<'_> {
+    pub(crate) async fn resolve_slug(&self, slug: &Slug) -> Result<Option<TenantId>, StoreError> {
+        let id: Option<Uuid> = sqlx::query_scalar("SELECT tenantry_lookup.resolve_slug($1)")
+            .bind(slug.as_str())
+            .fetch_one(self.0)
+            .await
+            .db()?;
+        id.map(|u| rows::id(u, "slug")).transpose()
+    }
+
+    pub(crate) async fn resolve_billing_customer(&self, customer: &str) -> Result<Option<TenantId>, StoreError> {
+        let id: Option<Uuid> = sqlx::query_scalar("SELECT tenantry_lookup.resolve_billing_customer($1)")
+            .bind(customer)
+            .fetch_one(self.0)
+            .await
+            .db()?;
+        id.map(|u| rows::id(u, "billing customer")).transpose()
+    }
+
+    pub(crate) async fn due_tenants(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TenantId>, StoreError> {
+        let ids: Vec<Uuid> = sqlx::query_scalar("SELECT * FROM tenantry_lookup.due_tenants($1, $2)")
+            .bind(now)
+            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+            .fetch_all(self.0)
+            .await
+            .db()?;
+        ids.into_iter().map(|u| rows::id(u, "due tenant")).collect()
+    }
+
+    pub(crate) async fn list_tenants(&self, q: &TenantListQuery) -> Result<Vec<TenantSummary>, StoreError> {
+        let found = sqlx::query("SELECT * FROM tenantry_lookup.list_tenants($1, $2, $3, $4)")
+            .bind(q.search.as_deref())
+            .bind(q.status.and_then(text_of))
+            .bind(i32::try_from(q.offset).unwrap_or(i32::MAX))
+            .bind(i32::try_from(q.limit).unwrap_or(i32::MAX))
+            .fetch_all(self.0)
+            .await
+            .db()?;
+        found
+            .iter()
+            .map(|r| {
+                Ok(TenantSummary {
+                    id: rows::id(r.try_get("tenant_id").db()?, "tenant")?,
+                    slug: Slug::parse(r.try_get::<&str, _>("slug").db()?).map_err(|e| corrupt("tenant", e))?,
+                    name: r.try_get("name").db()?,
+                    status: parse_json(r.try_get::<&str, _>("status").db()?, "status")?,
+                    plan: parse_json(r.try_get::<&str, _>("plan").db()?, "plan")?,
+                    interval: r
+                        .try_get::<Option<&str>, _>("billing_interval")
+                        .db()?
+                        .and_then(tenantry_domain::Interval::parse),
+                    seats: r.try_get::<Option<i32>, _>("seats").db()?.map(|n| u32::try_from(n).unwrap_or(0)),
+                    active_users: u32::try_from(r.try_get::<i32, _>("active_users").db()?).unwrap_or(0),
+                    recurring_cents: r.try_get("recurring_cents").db()?,
+                    created_at: r.try_get("created_at").db()?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn platform_figures(&self, month: Month) -> Result<PlatformFigures, StoreError> {
+        let first = month.first_day().ok_or_else(|| corrupt("month", "out of range"))?;
+        let Json(raw): Json<serde_json::Value> = sqlx::query_scalar("SELECT tenantry_lookup.platform_figures($1)")
+            .bind(first)
+            .fetch_one(self.0)
+            .await
+            .db()?;
+        let mut figures = PlatformFigures::default();
+        for status in tenantry_domain::SubscriptionStatus::ALL {
+            let n = raw["tenants_by_status"][status.as_str()].as_u64().unwrap_or(0);
+            figures.tenants_by_status.insert(status, n);
+        }
+        let cents = |key: &str| -> Vec<i64> {
+            raw[key].as_array().map(|a| a.iter().filter_map(|v| v.as_i64()).collect()).unwrap_or_default()
+        };
+        figures.monthly_recurring_cents = cents("monthly_recurring_cents");
+        figures.yearly_recurring_cents = cents("yearly_recurring_cents");
+        figures.active_users = raw["active_users"].as_u64().unwrap_or(0);
+        figures.logins =
+            raw["logins"].as_u64().or_else(|| raw["logins"].as_str().and_then(|s| s.parse().ok())).unwrap_or(0);
+        figures.storage_bytes = raw["storage_bytes"]
+            .as_u64()
+            .or_else(|| raw["storage_bytes"].as_str().and_then(|s| s.parse().ok()))
+            .unwrap_or(0);
+        Ok(figures)
+    }
+
+    pub(crate) async fn audit_events(&self, q: &PlatformAuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
+        let found = sqlx::query("SELECT * FROM tenantry_lookup.audit_events($1, $2, $3, $4, $5, $6)")
+            .bind(q.tenant.map(|t| t.as_uuid()))
+            .bind(q.platform_only)
+            .bind(q.page.before.map(|b| b.as_uuid()))
+            .bind(i32::try_from(q.page.limit).unwrap_or(i32::MAX))
+            .bind(q.page.action.map(|a| a.as_str()))
+            .bind(q.page.user.map(|u| u.as_uuid()))
+            .fetch_all(self.0)
+            .await
+            .db()?;
+        found.iter().map(|r| rows::audit(r, r.try_get("tenant_id").ok().flatten())).collect()
+    }
+}

@@ -1,0 +1,217 @@
+//! Rows ↔ domain values. A row the domain refuses is reported, never patched up.
+
+use crate::error::{Db, corrupt};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use tenantry_domain::invitation::{InvitationStatus, RevokeReason};
+use tenantry_domain::password::PasswordHash;
+use tenantry_domain::rbac::{BuiltinRole, CustomRole, PermissionName, RoleName};
+use tenantry_domain::text::{CompanyName, Description, PersonName};
+use tenantry_domain::token::TokenHash;
+use tenantry_domain::user::{DeactivationReason, LoginThrottle, PlatformUser, UserStatus};
+use tenantry_domain::{Email, EntityId, Invitation, RoleId, RoleRef, Slug, Tenant, User};
+use tenantry_ports::StoreError;
+use uuid::Uuid;
+
+pub(crate) fn id<T: EntityId>(uuid: Uuid, what: &str) -> Result<T, StoreError> {
+    T::from_uuid(uuid).map_err(|e| corrupt(what, e))
+}
+
+pub(crate) fn u32_of(v: i64, what: &str) -> Result<u32, StoreError> {
+    u32::try_from(v).map_err(|e| corrupt(what, e))
+}
+
+/// `(role, custom_role_id)` columns of a role reference.
+pub(crate) fn role_columns(role: RoleRef) -> (&'static str, Option<Uuid>) {
+    match role {
+        RoleRef::Builtin(b) => (b.as_str(), None),
+        RoleRef::Custom(id) => ("custom", Some(id.as_uuid())),
+    }
+}
+
+pub(crate) fn role_of(role: &str, custom: Option<Uuid>) -> Result<RoleRef, StoreError> {
+    match (role, custom) {
+        ("custom", Some(id)) => Ok(RoleRef::Custom(RoleId::from_uuid(id).map_err(|e| corrupt("role", e))?)),
+        (name, None) => BuiltinRole::parse(name).map(RoleRef::Builtin).ok_or_else(|| corrupt("role", name)),
+        (name, Some(_)) => Err(corrupt("role", name)),
+    }
+}
+
+pub(crate) fn reason_text(r: DeactivationReason) -> &'static str {
+    match r {
+        DeactivationReason::Admin => "admin",
+        DeactivationReason::Downgrade => "downgrade",
+    }
+}
+
+pub(crate) fn tenant(row: &PgRow) -> Result<Tenant, StoreError> {
+    Ok(Tenant {
+        id: id(row.try_get("tenant_id").db()?, "tenant")?,
+        slug: Slug::parse(row.try_get::<&str, _>("slug").db()?).map_err(|e| corrupt("tenant", e))?,
+        name: CompanyName::parse(row.try_get::<&str, _>("name").db()?).map_err(|e| corrupt("tenant", e))?,
+        created_at: row.try_get("created_at").db()?,
+        settings: row.try_get::<Json<_>, _>("settings").db()?.0,
+        quota_override: row.try_get::<Json<_>, _>("quota_override").db()?.0,
+    })
+}
+
+pub(crate) fn user(row: &PgRow) -> Result<User, StoreError> {
+    let active: bool = row.try_get("active").db()?;
+    let status = if active {
+        UserStatus::Active
+    } else {
+        let at: DateTime<Utc> = row
+            .try_get::<Option<DateTime<Utc>>, _>("deactivated_at")
+            .db()?
+            .ok_or_else(|| corrupt("user", "no deactivation time"))?;
+        let reason = match row.try_get::<Option<&str>, _>("deactivated_reason").db()? {
+            Some("downgrade") => DeactivationReason::Downgrade,
+            _ => DeactivationReason::Admin,
+        };
+        UserStatus::Deactivated { at, reason }
+    };
+    Ok(User {
+        id: id(row.try_get("id").db()?, "user")?,
+        tenant_id: id(row.try_get("tenant_id").db()?, "user")?,
+        email: Email::parse(row.try_get::<&str, _>("email").db()?).map_err(|e| corrupt("user", e))?,
+        name: PersonName::parse(row.try_get::<&str, _>("name").db()?).map_err(|e| corrupt("user", e))?,
+        role: role_of(row.try_get("role").db()?, row.try_get("custom_role_id").db()?)?,
+        status,
+        password_hash: PasswordHash::from_encoded(secrecy::SecretString::from(
+            row.try_get::<String, _>("password_hash").db()?,
+        )),
+        created_at: row.try_get("created_at").db()?,
+        throttle: LoginThrottle {
+            failures: u32_of(i64::from(row.try_get::<i32, _>("failed_logins").db()?), "user")?,
+            locked_until: row.try_get("locked_until").db()?,
+        },
+        token_version: u32_of(row.try_get::<i64, _>("token_version").db()?, "user")?,
+        last_login_at: row.try_get("last_login_at").db()?,
+    })
+}
+
+pub(crate) fn invitation(row: &PgRow) -> Result<Invitation, StoreError> {
+    let state: &str = row.try_get("state").db()?;
+    let at: Option<DateTime<Utc>> = row.try_get("state_at").db()?;
+    let status = match (state, at) {
+        ("pending", _) => InvitationStatus::Pending,
+        ("accepted", Some(at)) => InvitationStatus::Accepted {
+            at,
+            user_id: id(
+                row.try_get::<Option<Uuid>, _>("accepted_user_id")
+                    .db()?
+                    .ok_or_else(|| corrupt("invitation", "no user"))?,
+                "invitation",
+            )?,
+        },
+        ("revoked", Some(at)) => InvitationStatus::Revoked {
+            at,
+            reason: match row.try_get::<Option<&str>, _>("revoke_reason").db()? {
+                Some("downgrade") => RevokeReason::Downgrade,
+                _ => RevokeReason::Admin,
+            },
+        },
+        (other, _) => return Err(corrupt("invitation", other)),
+    };
+    Ok(Invitation {
+        id: id(row.try_get("id").db()?, "invitation")?,
+        tenant_id: id(row.try_get("tenant_id").db()?, "invitation")?,
+        email: Email::parse(row.try_get::<&str, _>("email").db()?).map_err(|e| corrupt("invitation", e))?,
+        role: role_of(row.try_get("role").db()?, row.try_get("custom_role_id").db()?)?,
+        token_hash: TokenHash::from_hex(row.try_get::<&str, _>("token_hash").db()?)
+            .map_err(|e| corrupt("invitation", e))?,
+        invited_by: row.try_get::<Option<Uuid>, _>("invited_by").db()?.map(|u| id(u, "invitation")).transpose()?,
+        created_at: row.try_get("created_at").db()?,
+        expires_at: row.try_get("expires_at").db()?,
+        status,
+        sent_count: u32_of(i64::from(row.try_get::<i32, _>("sent_count").db()?), "invitation")?,
+    })
+}
+
+/// `(state, state_at, accepted_user_id, revoke_reason)` of an invitation status.
+pub(crate) fn invitation_status(
+    s: &InvitationStatus,
+) -> (&'static str, Option<DateTime<Utc>>, Option<Uuid>, Option<&'static str>) {
+    match *s {
+        InvitationStatus::Pending => ("pending", None, None, None),
+        InvitationStatus::Accepted { at, user_id } => ("accepted", Some(at), Some(user_id.as_uuid()), None),
+        InvitationStatus::Revoked { at, reason } => (
+            "revoked",
+            Some(at),
+            None,
+            Some(match reason {
+                RevokeReason::Admin => "admin",
+                RevokeReason::Downgrade => "downgrade",
+            }),
+        ),
+    }
+}
+
+pub(crate) fn role(row: &PgRow) -> Result<CustomRole, StoreError> {
+    let names: Vec<String> = row.try_get("permissions").db()?;
+    Ok(CustomRole {
+        id: id(row.try_get("id").db()?, "role")?,
+        tenant_id: id(row.try_get("tenant_id").db()?, "role")?,
+        name: RoleName::parse(row.try_get::<&str, _>("name").db()?).map_err(|e| corrupt("role", e))?,
+        description: row
+            .try_get::<Option<&str>, _>("description")
+            .db()?
+            .map(Description::parse)
+            .transpose()
+            .map_err(|e| corrupt("role", e))?,
+        permissions: names
+            .iter()
+            .map(|n| PermissionName::parse(n))
+            .collect::<Result<_, _>>()
+            .map_err(|e| corrupt("role", e))?,
+        created_at: row.try_get("created_at").db()?,
+    })
+}
+
+pub(crate) fn superuser(row: &PgRow) -> Result<PlatformUser, StoreError> {
+    Ok(PlatformUser {
+        id: id(row.try_get("id").db()?, "superuser")?,
+        email: Email::parse(row.try_get::<&str, _>("email").db()?).map_err(|e| corrupt("superuser", e))?,
+        name: PersonName::parse(row.try_get::<&str, _>("name").db()?).map_err(|e| corrupt("superuser", e))?,
+        password_hash: PasswordHash::from_encoded(secrecy::SecretString::from(
+            row.try_get::<String, _>("password_hash").db()?,
+        )),
+        active: row.try_get("active").db()?,
+        throttle: LoginThrottle {
+            failures: u32_of(i64::from(row.try_get::<i32, _>("failed_logins").db()?), "superuser")?,
+            locked_until: row.try_get("locked_until").db()?,
+        },
+        token_version: u32_of(row.try_get::<i64, _>("token_version").db()?, "superuser")?,
+        created_at: row.try_get("created_at").db()?,
+        last_login_at: row.try_get("last_login_at").db()?,
+    })
+}
+
+pub(crate) fn audit(row: &PgRow, tenant: Option<Uuid>) -> Result<tenantry_domain::AuditEvent, StoreError> {
+    let action: &str = row.try_get("action").db()?;
+    let outcome: Json<tenantry_domain::AuditOutcome> = Json(
+        serde_json::from_value(serde_json::Value::String(row.try_get::<String, _>("outcome").db()?))
+            .map_err(|e| corrupt("audit", e))?,
+    );
+    Ok(tenantry_domain::AuditEvent {
+        id: id(row.try_get("id").db()?, "audit")?,
+        at: row.try_get("at").db()?,
+        tenant_id: tenant.map(|t| id(t, "audit")).transpose()?,
+        actor: row.try_get::<Json<_>, _>("actor").db()?.0,
+        action: tenantry_domain::AuditAction::parse(action).ok_or_else(|| corrupt("audit", action))?,
+        target: row.try_get::<Option<Json<_>>, _>("target").db()?.map(|j| j.0),
+        outcome: outcome.0,
+        details: row.try_get::<Json<_>, _>("details").db()?.0,
+    })
+}
+
+/// The text form of an outcome (`success`, `denied`, `failed`).
+pub(crate) fn outcome_text(o: tenantry_domain::AuditOutcome) -> &'static str {
+    match o {
+        tenantry_domain::AuditOutcome::Success => "success",
+        tenantry_domain::AuditOutcome::Denied => "denied",
+        tenantry_domain::AuditOutcome::Failed => "failed",
+    }
+}

@@ -1,0 +1,646 @@
+//! A unit of work inside one tenant: one transaction on which
+//! `tenantry.tenant_id` is set (transaction-local), so that row-level security
+//! shows and accepts only that tenant's rows. Queries still name the tenant
+//! explicitly — belt and braces, and it lets the planner use the indexes that
+//! lead with tenant_id.
+
+use crate::error::{Db, corrupt, store};
+use crate::rows;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::Postgres;
+use sqlx::types::Json;
+use sqlx::{Row, Transaction};
+use tenantry_domain::rbac::CustomRole;
+use tenantry_domain::user::UserStatus;
+use tenantry_domain::{
+    AuditEvent, AuditTarget, Email, Invitation, InvitationId, RoleId, Subscription, Tenant, TenantId, User, UserId,
+};
+use tenantry_ports::error::StoreError;
+use tenantry_ports::payment::Invoice;
+use tenantry_ports::store::{
+    Access, AuditQuery, AuditStore, InvitationStore, MarkerStore, Month, RoleStore, SubscriptionFacts,
+    SubscriptionStore, TenantStore, TenantTx, UsageCounters, UsageDelta, UsageStore, UserStore,
+};
+use uuid::Uuid;
+
+pub(crate) struct PgTenantTx {
+    pub(crate) tenant: TenantId,
+    pub(crate) access: Access,
+    pub(crate) tx: Transaction<'static, Postgres>,
+    /// Set by any SQL error: PostgreSQL has aborted the transaction (and would
+    /// answer COMMIT with a silent rollback, which must not pass for success).
+    pub(crate) aborted: bool,
+}
+
+impl PgTenantTx {
+    fn fail(&mut self, e: sqlx::Error) -> StoreError {
+        self.aborted = true;
+        store(e)
+    }
+    fn t(&self) -> Uuid {
+        self.tenant.as_uuid()
+    }
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.access == Access::Write {
+            Ok(())
+        } else {
+            Err(StoreError::Unknown(anyhow::anyhow!("write in a read-only unit of work")))
+        }
+    }
+    fn own(&self, tenant: TenantId, what: &str) -> Result<(), StoreError> {
+        if tenant == self.tenant {
+            Ok(())
+        } else {
+            Err(StoreError::Unknown(anyhow::anyhow!("{what} of another tenant refused by the unit of work's scope")))
+        }
+    }
+}
+
+fn month_date(m: Month) -> Result<NaiveDate, StoreError> {
+    m.first_day().ok_or_else(|| corrupt("usage", "month out of range"))
+}
+
+fn i64_of(v: u64, what: &str) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|e| corrupt(what, e))
+}
+
+#[async_trait]
+impl TenantStore for PgTenantTx {
+    async fn tenant(&mut self) -> Result<Option<Tenant>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tenantry.tenants WHERE tenant_id = $1")
+            .bind(self.t())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.as_ref().map(rows::tenant).transpose()
+    }
+
+    async fn insert_tenant(&mut self, tenant: &Tenant) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(tenant.id, "a tenant row")?;
+        sqlx::query(
+            "INSERT INTO tenantry.tenants (tenant_id, slug, name, created_at, settings, quota_override) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(self.t())
+        .bind(tenant.slug.as_str())
+        .bind(tenant.name.as_str())
+        .bind(tenant.created_at)
+        .bind(Json(&tenant.settings))
+        .bind(Json(&tenant.quota_override))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn update_tenant(&mut self, tenant: &Tenant) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(tenant.id, "a tenant row")?;
+        let done = sqlx::query(
+            "UPDATE tenantry.tenants SET name = $2, settings = $3, quota_override = $4 WHERE tenant_id = $1",
+        )
+        .bind(self.t())
+        .bind(tenant.name.as_str())
+        .bind(Json(&tenant.settings))
+        .bind(Json(&tenant.quota_override))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn purge_tenant(&mut self) -> Result<(), StoreError> {
+        self.writable()?;
+        // Every tenant-owned table references tenants ON DELETE CASCADE; the triggers
+        // remove the slug and billing-customer entries.
+        sqlx::query("DELETE FROM tenantry.tenants WHERE tenant_id = $1")
+            .bind(self.t())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+}
+
+fn user_binds(user: &User) -> (&'static str, Option<Uuid>, bool, Option<DateTime<Utc>>, Option<&'static str>) {
+    let (role, custom) = rows::role_columns(user.role);
+    match user.status {
+        UserStatus::Active => (role, custom, true, None, None),
+        UserStatus::Deactivated { at, reason } => (role, custom, false, Some(at), Some(rows::reason_text(reason))),
+    }
+}
+
+#[async_trait]
+impl UserStore for PgTenantTx {
+    async fn user(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tenantry.users WHERE tenant_id = $1 AND id = $2")
+            .bind(self.t())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tenantry.users WHERE tenant_id = $1 AND email = $2")
+            .bind(self.t())
+            .bind(email.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn users(&mut self) -> Result<Vec<User>, StoreError> {
+        let found = sqlx::query("SELECT * FROM tenantry.users WHERE tenant_id = $1 ORDER BY created_at, id")
+            .bind(self.t())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        found.iter().map(rows::user).collect()
+    }
+
+    async fn insert_user(&mut self, user: &User) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(user.tenant_id, "a user")?;
+        let (role, custom, active, deactivated_at, reason) = user_binds(user);
+        sqlx::query(
+            "INSERT INTO tenantry.users (tenant_id, id, email, name, role, custom_role_id, active, deactivated_at, \
+             deactivated_reason, password_hash, created_at, failed_logins, locked_until, token_version, last_login_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(self.t())
+        .bind(user.id.as_uuid())
+        .bind(user.email.as_str())
+        .bind(user.name.as_str())
+        .bind(role)
+        .bind(custom)
+        .bind(active)
+        .bind(deactivated_at)
+        .bind(reason)
+        .bind(user.password_hash.expose())
+        .bind(user.created_at)
+        .bind(i32::try_from(user.throttle.failures).unwrap_or(i32::MAX))
+        .bind(user.throttle.locked_until)
+        .bind(i64::from(user.token_version))
+        .bind(user.last_login_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn update_user(&mut self, user: &User) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(user.tenant_id, "a user")?;
+        let (role, custom, active, deactivated_at, reason) = user_binds(user);
+        let done = sqlx::query(
+            "UPDATE tenantry.users SET email = $3, name = $4, role = $5, custom_role_id = $6, active = $7, \
+             deactivated_at = $8, deactivated_reason = $9, password_hash = $10, failed_logins = $11, \
+             locked_until = $12, token_version = $13, last_login_at = $14 \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(self.t())
+        .bind(user.id.as_uuid())
+        .bind(user.email.as_str())
+        .bind(user.name.as_str())
+        .bind(role)
+        .bind(custom)
+        .bind(active)
+        .bind(deactivated_at)
+        .bind(reason)
+        .bind(user.password_hash.expose())
+        .bind(i32::try_from(user.throttle.failures).unwrap_or(i32::MAX))
+        .bind(user.throttle.locked_until)
+        .bind(i64::from(user.token_version))
+        .bind(user.last_login_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn delete_user(&mut self, id: UserId) -> Result<(), StoreError> {
+        self.writable()?;
+        let done = sqlx::query("DELETE FROM tenantry.users WHERE tenant_id = $1 AND id = $2")
+            .bind(self.t())
+            .bind(id.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+}
+
+#[async_trait]
+impl InvitationStore for PgTenantTx {
+    async fn invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tenantry.invitations WHERE tenant_id = $1 AND id = $2")
+            .bind(self.t())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.as_ref().map(rows::invitation).transpose()
+    }
+
+    async fn invitations(&mut self) -> Result<Vec<Invitation>, StoreError> {
+        let found =
+            sqlx::query("SELECT * FROM tenantry.invitations WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC")
+                .bind(self.t())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        found.iter().map(rows::invitation).collect()
+    }
+
+    async fn insert_invitation(&mut self, i: &Invitation) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(i.tenant_id, "an invitation")?;
+        let (role, custom) = rows::role_columns(i.role);
+        let (state, state_at, accepted, reason) = rows::invitation_status(&i.status);
+        sqlx::query(
+            "INSERT INTO tenantry.invitations (tenant_id, id, email, role, custom_role_id, token_hash, invited_by, \
+             created_at, expires_at, state, state_at, accepted_user_id, revoke_reason, sent_count) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(self.t())
+        .bind(i.id.as_uuid())
+        .bind(i.email.as_str())
+        .bind(role)
+        .bind(custom)
+        .bind(i.token_hash.to_hex())
+        .bind(i.invited_by.map(|u| u.as_uuid()))
+        .bind(i.created_at)
+        .bind(i.expires_at)
+        .bind(state)
+        .bind(state_at)
+        .bind(accepted)
+        .bind(reason)
+        .bind(i32::try_from(i.sent_count).unwrap_or(i32::MAX))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn update_invitation(&mut self, i: &Invitation) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(i.tenant_id, "an invitation")?;
+        let (role, custom) = rows::role_columns(i.role);
+        let (state, state_at, accepted, reason) = rows::invitation_status(&i.status);
+        let done = sqlx::query(
+            "UPDATE tenantry.invitations SET email = $3, role = $4, custom_role_id = $5, token_hash = $6, \
+             expires_at = $7, state = $8, state_at = $9, accepted_user_id = $10, revoke_reason = $11, sent_count = $12 \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(self.t())
+        .bind(i.id.as_uuid())
+        .bind(i.email.as_str())
+        .bind(role)
+        .bind(custom)
+        .bind(i.token_hash.to_hex())
+        .bind(i.expires_at)
+        .bind(state)
+        .bind(state_at)
+        .bind(accepted)
+        .bind(reason)
+        .bind(i32::try_from(i.sent_count).unwrap_or(i32::MAX))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+}
+
+#[async_trait]
+impl RoleStore for PgTenantTx {
+    async fn role(&mut self, id: RoleId) -> Result<Option<CustomRole>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tenantry.roles WHERE tenant_id = $1 AND id = $2")
+            .bind(self.t())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.as_ref().map(rows::role).transpose()
+    }
+
+    async fn roles(&mut self) -> Result<Vec<CustomRole>, StoreError> {
+        let found = sqlx::query("SELECT * FROM tenantry.roles WHERE tenant_id = $1 ORDER BY lower(name), id")
+            .bind(self.t())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        found.iter().map(rows::role).collect()
+    }
+
+    async fn insert_role(&mut self, role: &CustomRole) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(role.tenant_id, "a role")?;
+        sqlx::query(
+            "INSERT INTO tenantry.roles (tenant_id, id, name, description, permissions, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(self.t())
+        .bind(role.id.as_uuid())
+        .bind(role.name.as_str())
+        .bind(role.description.as_ref().map(|d| d.as_str()))
+        .bind(role.permissions.iter().map(|p| p.as_str().to_owned()).collect::<Vec<_>>())
+        .bind(role.created_at)
+        .execute(&mut *self.tx)
+        .await.map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn update_role(&mut self, role: &CustomRole) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(role.tenant_id, "a role")?;
+        let done = sqlx::query(
+            "UPDATE tenantry.roles SET name = $3, description = $4, permissions = $5 WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(self.t())
+        .bind(role.id.as_uuid())
+        .bind(role.name.as_str())
+        .bind(role.description.as_ref().map(|d| d.as_str()))
+        .bind(role.permissions.iter().map(|p| p.as_str().to_owned()).collect::<Vec<_>>())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn delete_role(&mut self, id: RoleId) -> Result<(), StoreError> {
+        self.writable()?;
+        let done = sqlx::query("DELETE FROM tenantry.roles WHERE tenant_id = $1 AND id = $2")
+            .bind(self.t())
+            .bind(id.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+}
+
+#[async_trait]
+impl SubscriptionStore for PgTenantTx {
+    async fn subscription(&mut self) -> Result<Option<Subscription>, StoreError> {
+        let row = sqlx::query("SELECT state, payment_method_on_file, provider_customer, provider_subscription, provider_synced_at, timer_checked_at FROM tenantry.subscriptions WHERE tenant_id = $1")
+            .bind(self.t())
+            .fetch_optional(&mut *self.tx)
+            .await.map_err(|e| self.fail(e))?;
+        let Some(row) = row else { return Ok(None) };
+        let customer: Option<String> = row.try_get("provider_customer").db()?;
+        Ok(Some(Subscription {
+            tenant_id: self.tenant,
+            state: row.try_get::<Json<_>, _>("state").db()?.0,
+            payment_method_on_file: row.try_get("payment_method_on_file").db()?,
+            provider: customer
+                .map(|customer| -> Result<_, StoreError> {
+                    Ok(tenantry_domain::subscription::ProviderLink {
+                        customer,
+                        subscription: row.try_get("provider_subscription").db()?,
+                    })
+                })
+                .transpose()?,
+            provider_synced_at: row.try_get("provider_synced_at").db()?,
+            timer_checked_at: row.try_get("timer_checked_at").db()?,
+        }))
+    }
+
+    async fn save_subscription(&mut self, s: &Subscription, f: &SubscriptionFacts) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(s.tenant_id, "a subscription")?;
+        let status = serde_json::to_value(f.status).map_err(|e| corrupt("subscription", e))?;
+        let plan = serde_json::to_value(f.plan).map_err(|e| corrupt("subscription", e))?;
+        sqlx::query(
+            "INSERT INTO tenantry.subscriptions (tenant_id, state, payment_method_on_file, provider_customer, \
+             provider_subscription, provider_synced_at, timer_checked_at, status, plan, billing_interval, seats, \
+             recurring_cents, next_due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             ON CONFLICT (tenant_id) DO UPDATE SET state = EXCLUDED.state, \
+             payment_method_on_file = EXCLUDED.payment_method_on_file, provider_customer = EXCLUDED.provider_customer, \
+             provider_subscription = EXCLUDED.provider_subscription, provider_synced_at = EXCLUDED.provider_synced_at, \
+             timer_checked_at = EXCLUDED.timer_checked_at, status = EXCLUDED.status, plan = EXCLUDED.plan, \
+             billing_interval = EXCLUDED.billing_interval, seats = EXCLUDED.seats, \
+             recurring_cents = EXCLUDED.recurring_cents, next_due_at = EXCLUDED.next_due_at",
+        )
+        .bind(self.t())
+        .bind(Json(&s.state))
+        .bind(s.payment_method_on_file)
+        .bind(s.provider.as_ref().map(|l| l.customer.as_str()))
+        .bind(s.provider.as_ref().and_then(|l| l.subscription.as_deref()))
+        .bind(s.provider_synced_at)
+        .bind(s.timer_checked_at)
+        .bind(status.as_str().unwrap_or_default().to_owned())
+        .bind(plan.as_str().unwrap_or_default().to_owned())
+        .bind(f.interval.map(|i| i.as_str()))
+        .bind(f.seats.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
+        .bind(f.recurring_cents)
+        .bind(f.next_due_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn invoices(&mut self) -> Result<Vec<Invoice>, StoreError> {
+        let found =
+            sqlx::query("SELECT data FROM tenantry.invoices WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC")
+                .bind(self.t())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        found.iter().map(|r| r.try_get::<Json<Invoice>, _>("data").db().map(|j| j.0)).collect()
+    }
+
+    async fn save_invoice(&mut self, invoice: &Invoice) -> Result<(), StoreError> {
+        self.writable()?;
+        sqlx::query(
+            "INSERT INTO tenantry.invoices (tenant_id, id, created_at, data) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, id) DO UPDATE SET created_at = EXCLUDED.created_at, data = EXCLUDED.data",
+        )
+        .bind(self.t())
+        .bind(invoice.id.as_str())
+        .bind(invoice.created_at)
+        .bind(Json(invoice))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn record_billing_event(&mut self, event_id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.writable()?;
+        let done = sqlx::query(
+            "INSERT INTO tenantry.billing_events (tenant_id, event_id, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(self.t())
+        .bind(event_id)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await.map_err(|e| self.fail(e))?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+fn target_user(t: &Option<AuditTarget>) -> Option<Uuid> {
+    match t {
+        Some(AuditTarget::User(u)) => Some(u.as_uuid()),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl AuditStore for PgTenantTx {
+    async fn append_audit(&mut self, e: &AuditEvent) -> Result<(), StoreError> {
+        self.writable()?;
+        match e.tenant_id {
+            Some(t) => self.own(t, "an audit event")?,
+            None => return Err(StoreError::Unknown(anyhow::anyhow!("a platform event in a tenant log"))),
+        }
+        let actor_user = match e.actor {
+            tenantry_domain::AuditActor::User(u) => Some(u.as_uuid()),
+            _ => None,
+        };
+        sqlx::query(
+            "INSERT INTO tenantry.audit_events (tenant_id, id, at, actor, actor_user, action, target, target_user, outcome, details) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(self.t())
+        .bind(e.id.as_uuid())
+        .bind(e.at)
+        .bind(Json(&e.actor))
+        .bind(actor_user)
+        .bind(e.action.as_str())
+        .bind(e.target.as_ref().map(Json))
+        .bind(target_user(&e.target))
+        .bind(rows::outcome_text(e.outcome))
+        .bind(Json(&e.details))
+        .execute(&mut *self.tx)
+        .await.map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn audit_events(&mut self, q: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
+        let found = sqlx::query(
+            "SELECT * FROM tenantry.audit_events WHERE tenant_id = $1 \
+             AND ($2::uuid IS NULL OR id < $2) AND ($3::text IS NULL OR action = $3) \
+             AND ($4::uuid IS NULL OR actor_user = $4 OR target_user = $4) \
+             ORDER BY id DESC LIMIT $5",
+        )
+        .bind(self.t())
+        .bind(q.before.map(|b| b.as_uuid()))
+        .bind(q.action.map(|a| a.as_str()))
+        .bind(q.user.map(|u| u.as_uuid()))
+        .bind(i64::from(q.limit))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        found.iter().map(|r| rows::audit(r, Some(self.t()))).collect()
+    }
+}
+
+#[async_trait]
+impl UsageStore for PgTenantTx {
+    async fn usage(&mut self, month: Month) -> Result<UsageCounters, StoreError> {
+        let row = sqlx::query("SELECT api_calls, logins FROM tenantry.usage WHERE tenant_id = $1 AND month = $2")
+            .bind(self.t())
+            .bind(month_date(month)?)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(match row {
+            Some(r) => UsageCounters {
+                api_calls: u64::try_from(r.try_get::<i64, _>("api_calls").db()?).unwrap_or(0),
+                logins: u64::try_from(r.try_get::<i64, _>("logins").db()?).unwrap_or(0),
+            },
+            None => UsageCounters::default(),
+        })
+    }
+
+    async fn add_usage(&mut self, month: Month, delta: UsageDelta) -> Result<(), StoreError> {
+        self.writable()?;
+        sqlx::query(
+            "INSERT INTO tenantry.usage (tenant_id, month, api_calls, logins) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, month) DO UPDATE SET api_calls = tenantry.usage.api_calls + EXCLUDED.api_calls, \
+             logins = tenantry.usage.logins + EXCLUDED.logins",
+        )
+        .bind(self.t())
+        .bind(month_date(month)?)
+        .bind(i64_of(delta.api_calls, "usage")?)
+        .bind(i64_of(delta.logins, "usage")?)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn storage_used(&mut self) -> Result<u64, StoreError> {
+        let bytes: Option<i64> = sqlx::query_scalar("SELECT bytes FROM tenantry.storage WHERE tenant_id = $1")
+            .bind(self.t())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(bytes.map_or(0, |b| u64::try_from(b).unwrap_or(0)))
+    }
+
+    async fn set_storage_used(&mut self, bytes: u64) -> Result<(), StoreError> {
+        self.writable()?;
+        sqlx::query(
+            "INSERT INTO tenantry.storage (tenant_id, bytes) VALUES ($1, $2) ON CONFLICT (tenant_id) DO UPDATE SET bytes = EXCLUDED.bytes",
+        )
+        .bind(self.t())
+        .bind(i64_of(bytes, "storage")?)
+        .execute(&mut *self.tx)
+        .await.map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl MarkerStore for PgTenantTx {
+    async fn mark(&mut self, key: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.writable()?;
+        let done =
+            sqlx::query("INSERT INTO tenantry.markers (tenant_id, key, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(self.t())
+                .bind(key)
+                .bind(at)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn is_marked(&mut self, key: &str) -> Result<bool, StoreError> {
+        let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM tenantry.markers WHERE tenant_id = $1 AND key = $2")
+            .bind(self.t())
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(found.is_some())
+    }
+
+    async fn unmark(&mut self, key: &str) -> Result<(), StoreError> {
+        self.writable()?;
+        sqlx::query("DELETE FROM tenantry.markers WHERE tenant_id = $1 AND key = $2")
+            .bind(self.t())
+            .bind(key)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TenantTx for PgTenantTx {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        if self.aborted {
+            return Err(StoreError::Unknown(anyhow::anyhow!("the unit of work was aborted by an earlier error")));
+        }
+        self.tx.commit().await.map_err(store)
+    }
+}

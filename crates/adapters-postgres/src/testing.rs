@@ -1,0 +1,144 @@
+//! Test databases: each test gets its own database, created from a template
+//! that the migrations ran on once, so tests run in parallel and leave nothing
+//! behind. The code under test connects as the service role, exactly as in
+//! production; the admin URL (`DATABASE_ADMIN_URL`, an owner or superuser) is
+//! used only to create and drop databases.
+
+use crate::{MIGRATOR, PgOptions, PgStore, SERVICE_ROLE};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection};
+use std::str::FromStr;
+
+/// The admin URL for tests, or `None` with one clear line on stderr saying the
+/// PostgreSQL tests did not run. Under `CI=true` a missing URL is an error.
+pub fn admin_url(test: &str) -> Option<SecretString> {
+    match std::env::var("DATABASE_ADMIN_URL") {
+        Ok(url) if !url.is_empty() => Some(SecretString::from(url)),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "DATABASE_ADMIN_URL must be set in CI (the PostgreSQL tests may not be skipped)"
+            );
+            eprintln!(
+                "NOT RUN {test}: set DATABASE_ADMIN_URL=postgres://postgres@127.0.0.1:5432/postgres to run the PostgreSQL tests"
+            );
+            None
+        }
+    }
+}
+
+/// Why a test database could not be made.
+#[derive(Debug, thiserror::Error)]
+#[error("test database: {0}")]
+pub struct TestDbError(pub String);
+
+fn err(e: impl std::fmt::Display) -> TestDbError {
+    TestDbError(e.to_string())
+}
+
+/// A fresh database migrated from the template; dropped by [`TestDatabase::drop_now`].
+pub struct TestDatabase {
+    /// Its name.
+    pub name: String,
+    admin: PgConnectOptions,
+}
+
+/// The template's name: one per set of migrations (a changed migration makes a new one).
+fn template_name() -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for m in MIGRATOR.iter() {
+        for b in m.checksum.iter() {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("tenantry_tpl_{h:016x}")
+}
+
+impl TestDatabase {
+    /// Creates a database from the migrated template (making the template on first use).
+    pub async fn create(admin_url: &SecretString) -> Result<TestDatabase, TestDbError> {
+        let admin = PgConnectOptions::from_str(admin_url.expose_secret()).map_err(err)?;
+        let mut conn = admin.connect().await.map_err(err)?;
+        // One creator at a time across test processes: advisory locks live in the
+        // admin database that every test process connects to.
+        sqlx::query("SELECT pg_advisory_lock(7408521438)").execute(&mut conn).await.map_err(err)?;
+        let result = Self::create_locked(&mut conn, &admin).await;
+        let _ = sqlx::query("SELECT pg_advisory_unlock(7408521438)").execute(&mut conn).await;
+        let _ = conn.close().await;
+        result
+    }
+
+    async fn create_locked(
+        conn: &mut sqlx::PgConnection,
+        admin: &PgConnectOptions,
+    ) -> Result<TestDatabase, TestDbError> {
+        let template = template_name();
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&template)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(err)?;
+        if !exists {
+            let building = format!("{template}_building");
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")))
+                .execute(&mut *conn)
+                .await
+                .map_err(err)?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}")))
+                .execute(&mut *conn)
+                .await
+                .map_err(err)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(admin.clone().database(&building))
+                .await
+                .map_err(err)?;
+            MIGRATOR.run(&pool).await.map_err(err)?;
+            pool.close().await;
+            sqlx::query(sqlx::AssertSqlSafe(format!("ALTER DATABASE {building} RENAME TO {template}")))
+                .execute(&mut *conn)
+                .await
+                .map_err(err)?;
+        }
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let name = format!("tenantry_test_{}_{n}_{}", std::process::id(), nanos % 1_000_000_000_000);
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} TEMPLATE {template}")))
+            .execute(&mut *conn)
+            .await
+            .map_err(err)?;
+        Ok(TestDatabase { name, admin: admin.clone() })
+    }
+
+    /// The service role's URL options for this database.
+    pub fn service_options(&self) -> PgConnectOptions {
+        self.admin.clone().database(&self.name).username(SERVICE_ROLE).password("")
+    }
+
+    /// The owner's (admin's) options for this database.
+    pub fn admin_options(&self) -> PgConnectOptions {
+        self.admin.clone().database(&self.name)
+    }
+
+    /// The store, connected as the service role exactly as in production.
+    pub async fn store(&self) -> Result<PgStore, TestDbError> {
+        let url = self.service_options().to_url_lossy().to_string();
+        PgStore::connect(&SecretString::from(url), PgOptions { max_connections: 8, ..PgOptions::default() })
+            .await
+            .map_err(err)
+    }
+
+    /// Drops the database.
+    pub async fn drop_now(self) -> Result<(), TestDbError> {
+        let mut conn = self.admin.connect().await.map_err(err)?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
+            .execute(&mut conn)
+            .await
+            .map_err(err)?;
+        let _ = conn.close().await;
+        Ok(())
+    }
+}

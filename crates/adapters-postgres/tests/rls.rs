@@ -1,0 +1,285 @@
+//! Wall 2 on its own: direct SQL as the service role, with no application code
+//! in between. Even a query that forgets its `WHERE tenant_id` sees nothing of
+//! another tenant, and the service role cannot switch the protection off.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+
+use secrecy::SecretString;
+use sqlx::{ConnectOptions, Connection, PgConnection, Row};
+use std::sync::Arc;
+use tenantry_postgres::testing::{TestDatabase, admin_url};
+use tenantry_postgres::{ConnectError, PgOptions, PgStore, verify_isolation};
+use tenantry_testkit::Harness;
+
+/// A database with two tenants (alpha with 2 users, beta with 1) made through the services.
+async fn two_tenants(admin: &SecretString) -> (TestDatabase, PgStore, [uuid::Uuid; 2]) {
+    let db = TestDatabase::create(admin).await.unwrap();
+    let store = db.store().await.unwrap();
+    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let a = h.signup("alpha").await.unwrap();
+    h.add_user(&a, "ann@alpha.example.com", "member").await.unwrap();
+    let b = h.signup("beta").await.unwrap();
+    (db, store, [a.id.as_uuid(), b.id.as_uuid()])
+}
+
+async fn service(db: &TestDatabase) -> PgConnection {
+    db.service_options().connect().await.unwrap()
+}
+
+const TENANT_TABLES: &[&str] = &[
+    "tenantry.tenants",
+    "tenantry.users",
+    "tenantry.roles",
+    "tenantry.invitations",
+    "tenantry.subscriptions",
+    "tenantry.invoices",
+    "tenantry.billing_events",
+    "tenantry.audit_events",
+    "tenantry.usage",
+    "tenantry.storage",
+    "tenantry.markers",
+];
+
+async fn count(conn: &mut PgConnection, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}"))).fetch_one(conn).await.unwrap()
+}
+
+#[tokio::test]
+async fn without_a_tenant_set_every_tenant_owned_table_is_empty_to_the_service_role() {
+    let Some(admin) = admin_url("without_a_tenant_set_every_tenant_owned_table_is_empty_to_the_service_role") else {
+        return;
+    };
+    let (db, store, _) = two_tenants(&admin).await;
+    let mut conn = service(&db).await;
+    for table in TENANT_TABLES {
+        assert_eq!(count(&mut conn, table).await, 0, "{table} shows rows without a tenant");
+    }
+    // and the owner sees the rows, so they are there
+    let mut owner = db.admin_options().connect().await.unwrap();
+    assert!(count(&mut owner, "tenantry.users").await >= 3);
+    store.close().await;
+    db.drop_now().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_query_that_forgets_its_tenant_filter_still_sees_only_the_scoped_tenant() {
+    let Some(admin) = admin_url("a_query_that_forgets_its_tenant_filter_still_sees_only_the_scoped_tenant") else {
+        return;
+    };
+    let (db, store, [alpha, beta]) = two_tenants(&admin).await;
+    let mut conn = service(&db).await;
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("SELECT set_config('tenantry.tenant_id', $1, true)")
+        .bind(alpha.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    // no WHERE tenant_id anywhere:
+    let tenants: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT DISTINCT tenant_id FROM tenantry.users").fetch_all(&mut *tx).await.unwrap();
+    assert_eq!(tenants, vec![alpha]);
+    let audit: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT DISTINCT tenant_id FROM tenantry.audit_events").fetch_all(&mut *tx).await.unwrap();
+    assert_eq!(audit, vec![alpha]);
+    let beta_users: i64 = sqlx::query_scalar("SELECT count(*) FROM tenantry.users WHERE tenant_id = $1")
+        .bind(beta)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(beta_users, 0, "asking for beta by name inside alpha's scope finds nothing");
+    tx.rollback().await.unwrap();
+    // the setting is transaction-local: the next transaction on the same connection has no tenant
+    let mut tx = conn.begin().await.unwrap();
+    assert_eq!(count(&mut tx, "tenantry.users").await, 0);
+    tx.rollback().await.unwrap();
+    store.close().await;
+    db.drop_now().await.unwrap();
+}
+
+#[tokio::test]
+async fn with_tenant_a_set_rows_of_tenant_b_can_be_neither_inserted_updated_nor_deleted() {
+    let Some(admin) = admin_url("with_tenant_a_set_rows_of_tenant_b_can_be_neither_inserted_updated_nor_deleted")
+    else {
+        return;
+    };
+    let (db, store, [alpha, beta]) = two_tenants(&admin).await;
+    let mut conn = service(&db).await;
+    let attempts: &[&'static str] = &[
+        "INSERT INTO tenantry.markers (tenant_id, key, at) VALUES ($1, 'sneaky', now())",
+        "INSERT INTO tenantry.usage (tenant_id, month, api_calls, logins) VALUES ($1, '2026-11-01', 1, 1)",
+    ];
+    for sql in attempts {
+        let mut tx = conn.begin().await.unwrap();
+        sqlx::query("SELECT set_config('tenantry.tenant_id', $1, true)")
+            .bind(alpha.to_string())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let err = sqlx::query(*sql).bind(beta).execute(&mut *tx).await.unwrap_err();
+        assert!(err.to_string().contains("row-level security"), "{sql}: {err}");
+        tx.rollback().await.unwrap();
+    }
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("SELECT set_config('tenantry.tenant_id', $1, true)")
+        .bind(alpha.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let updated = sqlx::query("UPDATE tenantry.users SET name = 'hacked' WHERE tenant_id = $1")
+        .bind(beta)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(updated.rows_affected(), 0, "beta's users are invisible, so nothing is updated");
+    let deleted =
+        sqlx::query("DELETE FROM tenantry.users WHERE tenant_id = $1").bind(beta).execute(&mut *tx).await.unwrap();
+    assert_eq!(deleted.rows_affected(), 0);
+    // moving an own row to another tenant is refused by WITH CHECK
+    let err = sqlx::query("UPDATE tenantry.users SET tenant_id = $1 WHERE tenant_id = $2")
+        .bind(beta)
+        .bind(alpha)
+        .execute(&mut *tx)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("row-level security") || err.to_string().contains("foreign key"), "{err}");
+    tx.rollback().await.unwrap();
+    let mut owner = db.admin_options().connect().await.unwrap();
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM tenantry.users WHERE tenant_id = $1")
+        .bind(beta)
+        .fetch_all(&mut owner)
+        .await
+        .unwrap();
+    assert!(names.iter().all(|n| n != "hacked"));
+    store.close().await;
+    db.drop_now().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_service_role_cannot_switch_row_level_security_off_or_read_the_platform_indexes() {
+    let Some(admin) = admin_url("the_service_role_cannot_switch_row_level_security_off_or_read_the_platform_indexes")
+    else {
+        return;
+    };
+    let (db, store, _) = two_tenants(&admin).await;
+    let mut conn = service(&db).await;
+    for sql in [
+        "ALTER TABLE tenantry.users DISABLE ROW LEVEL SECURITY",
+        "ALTER TABLE tenantry.users NO FORCE ROW LEVEL SECURITY",
+        "DROP POLICY tenant_isolation ON tenantry.users",
+        "CREATE POLICY open ON tenantry.users USING (true)",
+        "SET ROLE postgres",
+        "SET row_security = off",
+        "SELECT * FROM tenantry.tenant_slugs",
+        "SELECT * FROM tenantry.billing_customers",
+        "SELECT * FROM tenantry.platform_audit",
+        "SELECT tenantry.make_tenant_owned('tenantry.users')",
+        "CREATE TABLE tenantry.mine (tenant_id uuid)",
+    ] {
+        let mut tx = conn.begin().await.unwrap();
+        let result = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await;
+        // `SET row_security = off` is accepted but then refuses any query that RLS would filter
+        if sql.starts_with("SET row_security") {
+            result.unwrap();
+            assert!(sqlx::query("SELECT count(*) FROM tenantry.users").execute(&mut *tx).await.is_err());
+        } else {
+            assert!(result.is_err(), "the service role could run: {sql}");
+        }
+        tx.rollback().await.unwrap();
+    }
+    // the named paths answer, narrowly
+    let slug: Option<uuid::Uuid> =
+        sqlx::query_scalar("SELECT tenantry_lookup.resolve_slug('alpha')").fetch_one(&mut conn).await.unwrap();
+    assert!(slug.is_some());
+    store.close().await;
+    db.drop_now().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_store_refuses_to_serve_as_a_superuser_and_names_the_fix() {
+    let Some(admin) = admin_url("the_store_refuses_to_serve_as_a_superuser_and_names_the_fix") else { return };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let url = SecretString::from(db.admin_options().to_url_lossy().to_string());
+    let err = PgStore::connect(&url, PgOptions::default()).await.unwrap_err();
+    assert!(matches!(err, ConnectError::UnsafeRole { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("superuser") && text.contains("tenantry migrate") && text.contains("tenantry_app"), "{text}");
+    db.drop_now().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_verifier_passes_the_schema_and_names_an_unprotected_table_and_an_unsafe_view() {
+    let Some(admin) = admin_url("the_verifier_passes_the_schema_and_names_an_unprotected_table_and_an_unsafe_view")
+    else {
+        return;
+    };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let store = db.store().await.unwrap();
+    let clean = verify_isolation(&store).await.unwrap();
+    assert!(clean.ok(), "{:?}", clean.findings);
+    assert_eq!(clean.protected.len(), 11, "{:?}", clean.protected);
+    assert!(clean.platform.contains(&"tenantry.tenant_slugs".to_owned()));
+    assert!(clean.definers.iter().all(|d| d.expected));
+    assert_eq!(clean.role, "tenantry_app");
+
+    let mut owner = db.admin_options().connect().await.unwrap();
+    for sql in [
+        "CREATE TABLE public.timesheets (tenant_id uuid NOT NULL, id uuid NOT NULL, hours int, PRIMARY KEY (tenant_id, id))",
+        "CREATE TABLE public.leaky (id uuid PRIMARY KEY, tenant_id uuid NOT NULL)",
+        "ALTER TABLE public.leaky ENABLE ROW LEVEL SECURITY",
+        "CREATE VIEW public.all_users AS SELECT tenant_id, email FROM tenantry.users",
+        "CREATE FUNCTION public.peek() RETURNS bigint LANGUAGE sql SECURITY DEFINER AS 'SELECT count(*) FROM tenantry.users'",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut owner).await.unwrap();
+    }
+    let report = verify_isolation(&store).await.unwrap();
+    assert!(!report.ok());
+    let about = |object: &str| {
+        report.findings.iter().filter(|f| f.object == object).map(|f| f.problem.clone()).collect::<Vec<_>>()
+    };
+    assert!(about("public.timesheets").iter().any(|p| p.contains("not enabled")), "{:?}", report.findings);
+    assert!(about("public.leaky").iter().any(|p| p.contains("not forced")));
+    assert!(about("public.leaky").iter().any(|p| p.contains("primary key")));
+    assert!(about("public.all_users").iter().any(|p| p.contains("security_invoker")));
+    assert!(about("public.peek").iter().any(|p| p.contains("SECURITY DEFINER")));
+    // a view that is security_invoker passes
+    sqlx::query("DROP VIEW public.all_users").execute(&mut owner).await.unwrap();
+    sqlx::query(
+        "CREATE VIEW public.all_users WITH (security_invoker = true) AS SELECT tenant_id, email FROM tenantry.users",
+    )
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    let report = verify_isolation(&store).await.unwrap();
+    assert!(report.findings.iter().all(|f| f.object != "public.all_users"));
+    store.close().await;
+    let _ = owner.close().await;
+    db.drop_now().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_lost_connection_rolls_back_and_reports_a_retryable_error() {
+    let Some(admin) = admin_url("a_lost_connection_rolls_back_and_reports_a_retryable_error") else { return };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let store = db.store().await.unwrap();
+    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let t = h.signup("fragile").await.unwrap();
+    let owner = h.owner_scope(&t).await.unwrap();
+    let mut tx = tenantry_ports::UnitOfWork::begin(&store, &owner, tenantry_ports::store::Access::Write).await.unwrap();
+    let mut users = tx.users().await.unwrap();
+    let mut user = users.remove(0);
+    user.name = tenantry_domain::text::PersonName::parse("Renamed").unwrap();
+    tx.update_user(&user).await.unwrap();
+    // the server drops every connection of the service role to this database
+    let mut conn = db.admin_options().connect().await.unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND usename = 'tenantry_app'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let err = tx.commit().await.unwrap_err();
+    assert!(matches!(err, tenantry_ports::StoreError::Unavailable(_)), "{err:?}");
+    let view = h.tenantry.list_users(&h.owner_scope(&t).await.unwrap()).await.unwrap();
+    assert!(view.iter().all(|u| u.name != "Renamed"), "nothing was committed");
+    let _ = Row::len(&sqlx::query("SELECT 1").fetch_one(&mut conn).await.unwrap());
+    store.close().await;
+    db.drop_now().await.unwrap();
+}
