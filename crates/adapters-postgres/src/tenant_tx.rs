@@ -386,7 +386,7 @@ impl RoleStore for PgTenantTx {
 #[async_trait]
 impl SubscriptionStore for PgTenantTx {
     async fn subscription(&mut self) -> Result<Option<Subscription>, StoreError> {
-        let row = sqlx::query("SELECT state, payment_method_on_file, provider_customer, provider_subscription, provider_synced_at, timer_checked_at FROM tenantry.subscriptions WHERE tenant_id = $1")
+        let row = sqlx::query("SELECT state, payment_method_on_file, provider_customer, provider_subscription, provider_synced_at, timer_checked_at, revision FROM tenantry.subscriptions WHERE tenant_id = $1")
             .bind(self.t())
             .fetch_optional(&mut *self.tx)
             .await.map_err(|e| self.fail(e))?;
@@ -406,6 +406,7 @@ impl SubscriptionStore for PgTenantTx {
                 .transpose()?,
             provider_synced_at: row.try_get("provider_synced_at").db()?,
             timer_checked_at: row.try_get("timer_checked_at").db()?,
+            revision: u64::try_from(row.try_get::<i64, _>("revision").db()?).unwrap_or(0),
         }))
     }
 
@@ -417,13 +418,14 @@ impl SubscriptionStore for PgTenantTx {
         sqlx::query(
             "INSERT INTO tenantry.subscriptions (tenant_id, state, payment_method_on_file, provider_customer, \
              provider_subscription, provider_synced_at, timer_checked_at, status, plan, billing_interval, seats, \
-             recurring_cents, next_due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             recurring_cents, next_due_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (tenant_id) DO UPDATE SET state = EXCLUDED.state, \
              payment_method_on_file = EXCLUDED.payment_method_on_file, provider_customer = EXCLUDED.provider_customer, \
              provider_subscription = EXCLUDED.provider_subscription, provider_synced_at = EXCLUDED.provider_synced_at, \
              timer_checked_at = EXCLUDED.timer_checked_at, status = EXCLUDED.status, plan = EXCLUDED.plan, \
              billing_interval = EXCLUDED.billing_interval, seats = EXCLUDED.seats, \
-             recurring_cents = EXCLUDED.recurring_cents, next_due_at = EXCLUDED.next_due_at",
+             recurring_cents = EXCLUDED.recurring_cents, next_due_at = EXCLUDED.next_due_at, \
+             revision = EXCLUDED.revision",
         )
         .bind(self.t())
         .bind(Json(&s.state))
@@ -438,6 +440,7 @@ impl SubscriptionStore for PgTenantTx {
         .bind(f.seats.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
         .bind(f.recurring_cents)
         .bind(f.next_due_at)
+        .bind(i64::try_from(s.revision).unwrap_or(i64::MAX))
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.fail(e))?;

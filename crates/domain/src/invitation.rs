@@ -5,6 +5,7 @@
 use crate::email::Email;
 use crate::ids::{InvitationId, TenantId, UserId};
 use crate::rbac::RoleRef;
+use crate::time::saturating_add;
 use crate::token::TokenHash;
 use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
@@ -105,7 +106,7 @@ impl Invitation {
             token_hash,
             invited_by,
             created_at: now,
-            expires_at: now + Duration::days(i64::from(valid_days)),
+            expires_at: saturating_add(now, Duration::days(i64::from(valid_days))),
             status: InvitationStatus::Pending,
             sent_count: 1,
         }
@@ -165,7 +166,7 @@ impl Invitation {
             InvitationStatus::Revoked { .. } => Err(InvitationError::Revoked),
             InvitationStatus::Pending => {
                 self.token_hash = token_hash;
-                self.expires_at = now + Duration::days(i64::from(valid_days));
+                self.expires_at = saturating_add(now, Duration::days(i64::from(valid_days)));
                 self.sent_count = self.sent_count.saturating_add(1);
                 Ok(())
             }

@@ -84,6 +84,9 @@ pub enum CatalogError {
     /// A count that must be positive is zero.
     #[error("{0} must be at least 1")]
     Zero(&'static str),
+    /// A period longer than ten years.
+    #[error("{0} must be at most 3660")]
+    TooLong(&'static str),
     /// The reminder comes before the trial starts.
     #[error("the trial reminder must come inside the trial")]
     Reminder,
@@ -131,7 +134,7 @@ pub struct PlanCatalog {
 impl Default for PlanCatalog {
     fn default() -> Self {
         const MIB: u64 = 1024 * 1024;
-        let paid_quota = Quota { requests_per_minute: 1200, storage_bytes: 10 * 1024 * MIB };
+        let paid_quota = Quota { requests_per_minute: 1200, storage_bytes: 10 * 1024 * MIB, active_users: None };
         PlanCatalog {
             currency: Currency::EUR,
             trial_days: 14,
@@ -147,7 +150,7 @@ impl Default for PlanCatalog {
             minimum_charge: Money::eur(50),
             invitation_days: 7,
             trial_quota: paid_quota,
-            freemium_quota: Quota { requests_per_minute: 60, storage_bytes: 100 * MIB },
+            freemium_quota: Quota { requests_per_minute: 60, storage_bytes: 100 * MIB, active_users: None },
             standard_quota: paid_quota,
             premium_features: [Feature::custom_roles(), Feature::audit_log(), Feature::api_keys()]
                 .into_iter()
@@ -185,6 +188,16 @@ impl PlanCatalog {
         }
         if self.trial_reminder_days >= self.trial_days {
             return Err(CatalogError::Reminder);
+        }
+        for (name, v) in [
+            ("trial days", self.trial_days),
+            ("grace days", self.grace_days),
+            ("retention days", self.retention_days),
+            ("invitation days", self.invitation_days),
+        ] {
+            if v > 3660 {
+                return Err(CatalogError::TooLong(name));
+            }
         }
         Ok(self)
     }

@@ -10,6 +10,10 @@ pub struct Quota {
     pub requests_per_minute: u32,
     /// Bytes the tenant may store.
     pub storage_bytes: u64,
+    /// Active users (used seats) the plan allows besides its seats; `None`: the
+    /// seats alone decide (the default of every plan).
+    #[serde(default)]
+    pub active_users: Option<u32>,
 }
 
 /// A superuser's per-tenant override; `None` keeps the plan's value.
@@ -19,6 +23,9 @@ pub struct QuotaOverride {
     pub requests_per_minute: Option<u32>,
     /// Replaces the plan's storage bytes.
     pub storage_bytes: Option<u64>,
+    /// Caps the active users (used seats) below the licensed seats.
+    #[serde(default)]
+    pub active_users: Option<u32>,
 }
 
 impl Quota {
@@ -27,6 +34,7 @@ impl Quota {
         Quota {
             requests_per_minute: o.requests_per_minute.unwrap_or(self.requests_per_minute),
             storage_bytes: o.storage_bytes.unwrap_or(self.storage_bytes),
+            active_users: o.active_users.or(self.active_users),
         }
     }
 }
@@ -57,14 +65,14 @@ mod tests {
 
     #[test]
     fn an_override_replaces_only_what_it_names() {
-        let q = Quota { requests_per_minute: 60, storage_bytes: 100 };
-        let o = QuotaOverride { requests_per_minute: Some(600), storage_bytes: None };
-        assert_eq!(q.with_override(&o), Quota { requests_per_minute: 600, storage_bytes: 100 });
+        let q = Quota { requests_per_minute: 60, storage_bytes: 100, active_users: None };
+        let o = QuotaOverride { requests_per_minute: Some(600), storage_bytes: None, active_users: Some(5) };
+        assert_eq!(q.with_override(&o), Quota { requests_per_minute: 600, storage_bytes: 100, active_users: Some(5) });
     }
 
     #[test]
     fn storage_up_to_the_limit_fits_and_one_byte_more_does_not() {
-        let q = Quota { requests_per_minute: 60, storage_bytes: 100 };
+        let q = Quota { requests_per_minute: 60, storage_bytes: 100, active_users: None };
         assert_eq!(check_storage(&q, 60, 40), Ok(100));
         assert_eq!(check_storage(&q, 60, 41), Err(StorageQuotaExceeded { used: 60, requested: 41, limit: 100 }));
         assert!(check_storage(&q, u64::MAX, 1).is_err());

@@ -165,6 +165,15 @@ impl PermissionSet {
         out
     }
 
+    /// Permissions in both.
+    pub fn intersection(&self, other: &PermissionSet) -> PermissionSet {
+        let mut out = *self;
+        for (o, b) in out.0.iter_mut().zip(other.0.iter()) {
+            *o &= b;
+        }
+        out
+    }
+
     /// Permissions in `self` that are not in `other`.
     pub fn difference(&self, other: &PermissionSet) -> PermissionSet {
         let mut out = *self;

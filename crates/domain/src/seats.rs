@@ -62,6 +62,15 @@ pub enum SeatLimit {
 }
 
 impl SeatLimit {
+    /// The lower of this limit and an optional cap (a quota on active users).
+    pub fn capped_by(self, cap: Option<u32>) -> SeatLimit {
+        match (self, cap) {
+            (limit, None) => limit,
+            (SeatLimit::Uncapped, Some(c)) => SeatLimit::Capped(c),
+            (SeatLimit::Capped(n), Some(c)) => SeatLimit::Capped(n.min(c)),
+        }
+    }
+
     /// The cap, if any.
     pub fn cap(self) -> Option<u32> {
         match self {

@@ -584,6 +584,11 @@ pub struct Subscription {
     /// When a timer last looked at this subscription and found the provider
     /// had not moved yet (backs off the next look by [`PROVIDER_SLACK`]).
     pub timer_checked_at: Option<DateTime<Utc>>,
+    /// How many times this subscription was saved: names the state a provider
+    /// request was made from, so that a retry from the same state reuses its
+    /// idempotency key and the same request from a later state does not.
+    #[serde(default)]
+    pub revision: u64,
 }
 
 impl Subscription {
@@ -594,7 +599,7 @@ impl Subscription {
         now: DateTime<Utc>,
         catalog: &PlanCatalog,
     ) -> Result<(Self, SubscriptionEvent), SubscriptionError> {
-        let trial = Period::new(now, now + Duration::days(i64::from(catalog.trial_days)))?;
+        let trial = Period::new(now, saturating_add(now, Duration::days(i64::from(catalog.trial_days))))?;
         let sub = Self {
             tenant_id,
             state: SubscriptionState::Trialing { trial, interval_after: Interval::Month, continue_free: false },
@@ -602,6 +607,7 @@ impl Subscription {
             provider: None,
             provider_synced_at: None,
             timer_checked_at: None,
+            revision: 0,
         };
         Ok((sub, SubscriptionEvent::TrialStarted { ends_at: trial.end() }))
     }
@@ -615,6 +621,7 @@ impl Subscription {
             provider: None,
             provider_synced_at: None,
             timer_checked_at: None,
+            revision: 0,
         }
     }
 
@@ -623,6 +630,11 @@ impl Subscription {
     /// The status.
     pub fn status(&self) -> SubscriptionStatus {
         self.state.status()
+    }
+
+    /// The billing state under any suspension or deletion request.
+    pub fn state_under_lifecycle(&self) -> &SubscriptionState {
+        self.state.billing()
     }
 
     /// The status of the billing state under a suspension or deletion request.
@@ -703,12 +715,13 @@ impl Subscription {
 
     /// The price of the next period, reflecting scheduled changes; `None` when
     /// nothing will be billed (freemium, cancellation at period end).
-    pub fn next_invoice(&self, catalog: &PlanCatalog) -> Option<(DateTime<Utc>, Money)> {
+    /// During the trial the conversion bills max(included, `used`) seats.
+    pub fn next_invoice(&self, catalog: &PlanCatalog, used: u32) -> Option<(DateTime<Utc>, Money)> {
         match self.state.billing() {
             SubscriptionState::Trialing { trial, interval_after, continue_free: false }
                 if self.payment_method_on_file =>
             {
-                catalog.price(*interval_after, catalog.included_seats).ok().map(|m| (trial.end(), m))
+                catalog.price(*interval_after, used.max(catalog.included_seats)).ok().map(|m| (trial.end(), m))
             }
             SubscriptionState::Active(p) | SubscriptionState::PastDue { plan: p, .. } => {
                 catalog.price(p.interval_next_period, p.seats_next_period).ok().map(|m| (p.period.end(), m))
@@ -793,6 +806,20 @@ impl Subscription {
             *self.state.billing_mut() = SubscriptionState::Freemium { since: end };
             Ok(vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::TrialEnded }])
         }
+    }
+
+    /// Ends the trial at `now` (≥ its end) as freemium, whatever the payment
+    /// method: the paid plan could not start.
+    pub fn end_trial_unconverted(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+        let SubscriptionState::Trialing { trial, .. } = self.state.billing() else {
+            return Err(SubscriptionError::NotTrialing);
+        };
+        if now < trial.end() {
+            return Err(SubscriptionError::NotDue(trial.end()));
+        }
+        let since = trial.end();
+        *self.state.billing_mut() = SubscriptionState::Freemium { since };
+        Ok(vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::TrialEnded }])
     }
 
     /// During the trial: become freemium at the trial end instead of converting.
@@ -982,6 +1009,19 @@ impl Subscription {
         quote: &PlanQuote,
         at: DateTime<Utc>,
     ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
+        // Work on a copy: a refusal half-way (after withdrawing a cancellation)
+        // must leave the subscription exactly as it was.
+        let mut next = self.clone();
+        let events = next.apply_plan_in_place(quote, at)?;
+        *self = next;
+        Ok(events)
+    }
+
+    fn apply_plan_in_place(
+        &mut self,
+        quote: &PlanQuote,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         self.ensure_active_tenant()?;
         let mut events = Vec::new();
         let state = self.state.billing_mut();
@@ -1109,17 +1149,16 @@ impl Subscription {
                     _ => {}
                 }
                 if let Some(old) = local {
-                    if remote_plan.period.start() > old.period.start() && remote_plan.interval == old.interval {
+                    let renewed = remote_plan.period.start() >= old.period.end();
+                    if renewed {
                         events.push(SubscriptionEvent::Renewed { period: remote_plan.period });
-                        if remote_plan.seats < old.seats {
-                            events.push(SubscriptionEvent::SeatReductionApplied {
-                                from: old.seats,
-                                to: remote_plan.seats,
-                            });
-                        }
-                    } else if remote_plan.interval != old.interval {
+                    }
+                    if remote_plan.interval != old.interval {
                         events
                             .push(SubscriptionEvent::IntervalChanged { from: old.interval, to: remote_plan.interval });
+                    }
+                    if remote_plan.seats < old.seats {
+                        events.push(SubscriptionEvent::SeatReductionApplied { from: old.seats, to: remote_plan.seats });
                     } else if remote_plan.seats > old.seats {
                         events.push(SubscriptionEvent::SeatsIncreased { from: old.seats, to: remote_plan.seats });
                     }
@@ -1268,7 +1307,7 @@ impl Subscription {
         if matches!(self.state, SubscriptionState::PendingDeletion { .. }) {
             return Err(SubscriptionError::AlreadyPendingDeletion);
         }
-        let purge_at = now + Duration::days(i64::from(catalog.retention_days));
+        let purge_at = saturating_add(now, Duration::days(i64::from(catalog.retention_days)));
         let inner = std::mem::replace(&mut self.state, SubscriptionState::Freemium { since: now });
         self.state = SubscriptionState::PendingDeletion { requested_at: now, purge_at, resume: Box::new(inner) };
         Ok(vec![SubscriptionEvent::DeletionRequested { purge_at }])
@@ -1445,7 +1484,7 @@ mod tests {
         s.apply_plan(&q, t(11, 22)).unwrap();
         let p = s.paid_plan().unwrap();
         assert_eq!((p.interval, p.interval_next_period), (Interval::Year, Interval::Month));
-        assert_eq!(s.next_invoice(&catalog()).unwrap().1, Money::eur(4995));
+        assert_eq!(s.next_invoice(&catalog(), 1).unwrap().1, Money::eur(4995));
     }
 
     #[test]
@@ -1589,23 +1628,39 @@ mod tests {
     }
 
     fn arb_op() -> impl Strategy<Value = u8> {
-        0u8..12
+        0u8..16
+    }
+
+    fn arb_status() -> impl Strategy<Value = ProviderStatus> {
+        prop_oneof![
+            Just(ProviderStatus::Trialing),
+            Just(ProviderStatus::Active),
+            Just(ProviderStatus::PastDue),
+            Just(ProviderStatus::Canceled)
+        ]
     }
 
     proptest! {
         /// Property (e) for the state machine: a refused transition leaves the
-        /// subscription exactly as it was.
+        /// subscription exactly as it was — including quotes applied to a state
+        /// other than the one they were made from, and provider snapshots of any
+        /// status arriving in any order.
         #[test]
-        fn a_refused_transition_changes_nothing(ops in proptest::collection::vec((arb_op(), 1i64..12, 0u32..12, 0i64..90), 1..40)) {
+        fn a_refused_transition_changes_nothing(
+            ops in proptest::collection::vec((arb_op(), 1i64..12, 0u32..12, 0i64..90, arb_status(), any::<bool>()), 1..40)
+        ) {
             let c = catalog();
             let (mut s, _) = Subscription::start_trial(tenant(), t(11, 1), &c).unwrap();
-            for (op, n, used, day) in ops {
+            let mut stale_plan: Option<PlanQuote> = None;
+            let mut stale_seats: Option<SeatQuote> = None;
+            for (op, n, used, day, status, flag) in ops {
                 let now = t(11, 1) + Duration::days(day);
                 let before = s.clone();
+                let timing = if flag { PlanTiming::Now } else { PlanTiming::AtTrialEnd };
                 let result: Result<Vec<SubscriptionEvent>, SubscriptionError> = match op {
                     0 => s.quote_seats(seats(n), used, now, &c).and_then(|q| s.apply_seats(&q)),
-                    1 => s.quote_plan(PlanChoice::Standard(Interval::Year), if n % 2 == 0 { PlanTiming::Now } else { PlanTiming::AtTrialEnd }, used, now, &c).and_then(|q| s.apply_plan(&q, now)),
-                    2 => s.quote_plan(PlanChoice::Standard(Interval::Month), if n % 3 == 0 { PlanTiming::Now } else { PlanTiming::AtTrialEnd }, used, now, &c).and_then(|q| s.apply_plan(&q, now)),
+                    1 => s.quote_plan(PlanChoice::Standard(Interval::Year), timing, used, now, &c).and_then(|q| s.apply_plan(&q, now)),
+                    2 => s.quote_plan(PlanChoice::Standard(Interval::Month), timing, used, now, &c).and_then(|q| s.apply_plan(&q, now)),
                     3 => s.quote_plan(PlanChoice::Freemium, PlanTiming::Now, used, now, &c).and_then(|q| s.apply_plan(&q, now)),
                     4 => s.cancel(now),
                     5 => s.end_trial(now, used, &c),
@@ -1614,7 +1669,36 @@ mod tests {
                     8 => s.suspend(now),
                     9 => s.unsuspend(),
                     10 => s.request_deletion(now, &c),
-                    _ => s.cancel_deletion(now),
+                    11 => s.cancel_deletion(now),
+                    12 => {
+                        // a provider snapshot of any status, possibly older than the last
+                        let start = t(11, 1) + Duration::days(day / 2);
+                        let snap = ProviderSnapshot {
+                            status,
+                            interval: if flag { Interval::Month } else { Interval::Year },
+                            extra_seats: used,
+                            extra_seats_next_period: used / 2,
+                            interval_next_period: Interval::Month,
+                            period: Period::starting(start, if flag { Interval::Month } else { Interval::Year }).unwrap(),
+                            cancel_at_period_end: n % 3 == 0,
+                            observed_at: now,
+                        };
+                        Ok(s.apply_snapshot(&snap, &c))
+                    }
+                    13 => {
+                        // keep a quote for later, made on the state as it is now
+                        stale_plan = s.quote_plan(PlanChoice::Standard(if flag { Interval::Year } else { Interval::Month }), timing, used, now, &c).ok();
+                        stale_seats = s.quote_seats(seats(n), used, now, &c).ok();
+                        Ok(Vec::new())
+                    }
+                    14 => match &stale_plan {
+                        Some(q) => s.apply_plan(q, now),
+                        None => Ok(Vec::new()),
+                    },
+                    _ => match &stale_seats {
+                        Some(q) => s.apply_seats(q),
+                        None => Ok(Vec::new()),
+                    },
                 };
                 if result.is_err() {
                     prop_assert_eq!(&s, &before);
@@ -1622,7 +1706,6 @@ mod tests {
                 // seats never fall below the included seats on the paid plan
                 if let Some(p) = s.paid_plan() {
                     prop_assert!(p.seats >= c.included_seats && p.seats_next_period >= c.included_seats);
-                    prop_assert!(p.seats_next_period <= p.seats);
                 }
             }
         }

@@ -138,7 +138,7 @@ impl LoginThrottle {
         }
         self.failures = self.failures.saturating_add(1);
         if self.failures >= policy.max_failures {
-            let until = now + policy.lock_duration();
+            let until = crate::time::saturating_add(now, policy.lock_duration());
             self.locked_until = Some(until);
             FailedLogin::LockedNow { until }
         } else {

@@ -59,6 +59,11 @@ pub enum ProviderChange {
         /// Cancel at the trial end ("continue free").
         cancel_at_trial_end: bool,
     },
+    /// During the trial: move its end (the superuser's extension).
+    TrialEnd {
+        /// The new end.
+        ends_at: DateTime<Utc>,
+    },
     /// During the trial: end it now and start the paid period at once (the
     /// first period is invoiced and charged now, the billing date is today); a
     /// declined payment MUST leave the trial as it was.
@@ -198,9 +203,30 @@ pub struct HostedSession {
     pub url: String,
 }
 
-/// An idempotency key: a retried call with the same key MUST have the effect once.
+/// An idempotency key: a retried call with the same key MUST have the effect
+/// once, and a key reused with other parameters MUST be refused (as Stripe does).
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 pub struct IdempotencyKey(pub String);
+
+impl IdempotencyKey {
+    /// The key of `request` (its parameters, serialized) made for `operation`
+    /// from revision `revision` of `tenant`'s subscription:
+    /// `{operation}:{tenant}:{revision}:{32 hex digits of SHA-256}`.
+    ///
+    /// A retry of the same request from the same saved state — its unit of work
+    /// failed after the provider answered — reuses the key, so the provider
+    /// applies it once. The same request made again from any later state (after
+    /// a change and its undo, say) gets a new key and is applied again.
+    pub fn for_request(operation: &str, tenant: TenantId, revision: u64, request: &impl Serialize) -> Self {
+        use sha2::Digest;
+        // Serializing plain data cannot fail; an empty body still gives a key
+        // unique to the operation and the state.
+        let body = serde_json::to_vec(request).unwrap_or_default();
+        let digest = sha2::Sha256::digest(&body);
+        let short = hex::encode(digest.get(..16).unwrap_or_default());
+        Self(format!("{operation}:{tenant}:{revision}:{short}"))
+    }
+}
 
 /// What the provider can answer besides success. Every error leaves the
 /// provider's subscription as it was.

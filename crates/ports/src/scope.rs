@@ -115,7 +115,9 @@ impl PlatformScope {
 
 /// What a verified access token says about its bearer (issued by login; the HTTP
 /// layer signs and verifies it). A principal is a *claim*: it grants nothing
-/// until [`crate::Tenantry::authorize`] has checked it against the store.
+/// until [`crate::Tenantry::authorize`] has checked it against the store, and it
+/// is no secret — it must only ever be built from a token whose signature was
+/// verified, never from request input.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Principal {

@@ -109,6 +109,16 @@ pub enum Message {
         /// Invitations revoked.
         revoked_invitations: u32,
     },
+    /// The paid licence is lower than the used seats (extra seats could not be
+    /// bought): users and invitations beyond it were suspended.
+    SeatsFreed {
+        /// Seats licensed.
+        licensed: u32,
+        /// Users deactivated (emails), reactivatable after buying seats.
+        deactivated: Vec<String>,
+        /// Invitations revoked.
+        revoked_invitations: u32,
+    },
     /// Too many failed logins locked the account.
     AccountLocked {
         /// Until when.
@@ -127,6 +137,7 @@ impl Message {
             Message::PaymentFailed { .. } => "payment_failed",
             Message::PaymentActionRequired { .. } => "payment_action_required",
             Message::Downgraded { .. } => "downgraded",
+            Message::SeatsFreed { .. } => "seats_freed",
             Message::AccountLocked { .. } => "account_locked",
         }
     }

@@ -11,7 +11,8 @@ use crate::simulator::{BillingSimulator, TestCard};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use secrecy::SecretString;
 use std::sync::Arc;
-use tenantry_domain::{PlanCatalog, Policy, TenantId, UserId};
+use tenantry_domain::subscription::{PlanChoice, PlanTiming};
+use tenantry_domain::{Interval, PlanCatalog, Policy, TenantId, UserId};
 use tenantry_ports::payment::PaymentProvider;
 use tenantry_ports::services::auth::{LoginInput, NewSuperuser, SignupInput};
 use tenantry_ports::services::billing::BillingEventOutcome;
@@ -54,6 +55,23 @@ pub struct Tick {
     pub failed: usize,
     /// Tenants whose timers ran.
     pub timers: u32,
+    /// Tenants whose timers failed (or runs that failed as a whole).
+    pub timer_failures: usize,
+}
+
+impl Tick {
+    fn add(&mut self, other: &Tick) {
+        self.applied += other.applied;
+        self.duplicates += other.duplicates;
+        self.failed += other.failed;
+        self.timers += other.timers;
+        self.timer_failures += other.timer_failures;
+    }
+
+    /// Whether every event and timer went through.
+    pub fn clean(&self) -> bool {
+        self.failed == 0 && self.timer_failures == 0
+    }
 }
 
 /// Options of a harness.
@@ -270,6 +288,24 @@ impl Harness {
         Ok(done.principal)
     }
 
+    /// Signs a tenant up, gives it a working card and buys the monthly paid plan
+    /// with `seats` seats (at least the 3 included), then lets the provider's
+    /// events arrive.
+    pub async fn paid_tenant(&self, slug: &str, seats: i64) -> Result<TestTenant, HarnessError> {
+        let tenant = self.signup(slug).await?;
+        self.add_card(tenant.id, TestCard::Succeeds).await?;
+        let owner = self.owner_scope(&tenant).await?;
+        self.tenantry
+            .change_plan(&owner, PlanChoice::Standard(Interval::Month), PlanTiming::Now, None, "https://x.example.com")
+            .await
+            .map_err(fail)?;
+        if seats > 3 {
+            self.tenantry.change_seats(&owner, seats, None).await.map_err(fail)?;
+        }
+        self.tick().await;
+        Ok(tenant)
+    }
+
     /// Gives the tenant's billing customer a test card (like completing Checkout).
     pub async fn add_card(&self, tenant: TenantId, card: TestCard) -> Result<(), HarnessError> {
         let customer = self
@@ -300,8 +336,14 @@ impl Harness {
                 }
             }
             match self.tenantry.run_due_timers(10_000).await {
-                Ok(r) => report.timers += r.tenants,
-                Err(e) => tracing::warn!(error = %e, "timers failed"),
+                Ok(r) => {
+                    report.timers += r.tenants;
+                    report.timer_failures += r.failures.len();
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "timers failed");
+                    report.timer_failures += 1;
+                }
             }
             if quiet && self.simulator.pending_events() == 0 {
                 break;
@@ -310,19 +352,22 @@ impl Harness {
         report
     }
 
-    /// Moves the clock forward in steps of at most one hour, ticking after each.
-    pub async fn advance(&self, by: Duration) {
+    /// Moves the clock forward in steps of at most one hour, ticking after each;
+    /// returns what all the ticks did.
+    pub async fn advance(&self, by: Duration) -> Tick {
         let end = self.clock_now() + by;
+        let mut total = Tick::default();
         while self.clock_now() < end {
             let step = (end - self.clock_now()).min(Duration::hours(1));
             self.clock.advance(step);
-            self.tick().await;
+            total.add(&self.tick().await);
         }
+        total
     }
 
     /// Moves the clock forward by whole days, ticking hourly.
-    pub async fn advance_days(&self, days: i64) {
-        self.advance(Duration::days(days)).await;
+    pub async fn advance_days(&self, days: i64) -> Tick {
+        self.advance(Duration::days(days)).await
     }
 
     /// The clock's time.

@@ -14,6 +14,8 @@
 //! - [`strategies`] — proptest strategies for tenants, actors and operation sequences;
 //! - [`contract`] — one contract suite per port, as public functions any
 //!   adapter crate runs against its implementation;
+//! - [`scenarios`] — whole-service scenarios every store must pass (the seat
+//!   rush), run over memory here and over PostgreSQL by its adapter;
 //! - [`properties`] — the cross-tenant and business-rule property checks, run by
 //!   this crate's tests over memory and by adapter crates over theirs.
 //!
@@ -29,6 +31,7 @@ pub mod fakes;
 pub mod harness;
 pub mod memory;
 pub mod properties;
+pub mod scenarios;
 pub mod simulator;
 pub mod strategies;
 

@@ -57,8 +57,9 @@ pub struct TenantData {
     pub storage_bytes: u64,
     /// One-time markers.
     pub markers: BTreeMap<String, DateTime<Utc>>,
-    /// The audit log, oldest first.
-    pub audit: Vec<AuditEvent>,
+    /// The audit log, oldest first (shared copy-on-write: readers take a
+    /// reference, the next writer appends in place once they are done).
+    pub audit: Arc<Vec<AuditEvent>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -157,8 +158,12 @@ struct MemTenantTx {
     access: Access,
     /// Set by a conflict: like a database transaction, the unit of work is aborted.
     aborted: bool,
-    guard: OwnedMutexGuard<TenantData>,
+    /// The tenant's lock, held by writers until commit or drop (readers work on
+    /// a snapshot and hold nothing, as under READ COMMITTED).
+    guard: Option<OwnedMutexGuard<TenantData>>,
     work: TenantData,
+    /// The audit log as it was at `begin`.
+    base_audit: Arc<Vec<AuditEvent>>,
     appended: Vec<AuditEvent>,
     purged: bool,
     inner: Arc<Inner>,
@@ -430,7 +435,7 @@ impl AuditStore for MemTenantTx {
     }
     async fn audit_events(&mut self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
         self.live()?;
-        let existing = if self.purged { &[][..] } else { &self.guard.audit[..] };
+        let existing = if self.purged { &[][..] } else { &self.base_audit[..] };
         Ok(page_of(existing.iter().chain(self.appended.iter()), query))
     }
 }
@@ -531,11 +536,17 @@ impl TenantTx for MemTenantTx {
                 committed.summaries.remove(&tenant_id);
             }
         }
+        let Some(mut guard) = self.guard.take() else {
+            return Err(StoreError::Unknown(anyhow::anyhow!("a writer without its lock")));
+        };
         let mut work = std::mem::take(&mut self.work);
-        let mut audit = if self.purged { Vec::new() } else { std::mem::take(&mut self.guard.audit) };
-        audit.append(&mut self.appended);
+        // Let go of this transaction's own reference so that the append below
+        // happens in place unless a reader still holds the old log.
+        self.base_audit = Arc::new(Vec::new());
+        let mut audit = if self.purged { Arc::new(Vec::new()) } else { std::mem::take(&mut guard.audit) };
+        Arc::make_mut(&mut audit).append(&mut self.appended);
         work.audit = audit;
-        *self.guard = work;
+        *guard = work;
         Ok(())
     }
 }
@@ -665,14 +676,21 @@ impl PlatformTx for MemPlatformTx {
 #[async_trait]
 impl UnitOfWork for MemoryStore {
     async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn TenantTx>, StoreError> {
-        let guard = self.slot(scope.tenant_id()).lock_owned().await;
-        let mut work = guard.clone_without_audit();
-        work.audit = Vec::new();
+        let slot = self.slot(scope.tenant_id());
+        let guard = slot.lock_owned().await;
+        let work = guard.clone_without_audit();
+        let base_audit = guard.audit.clone();
+        // Readers let go at once; writers keep the lock until commit or drop.
+        let guard = match access {
+            Access::Write => Some(guard),
+            Access::Read => None,
+        };
         Ok(Box::new(MemTenantTx {
             tenant: scope.tenant_id(),
             access,
             guard,
             work,
+            base_audit,
             appended: Vec::new(),
             purged: false,
             aborted: false,
@@ -704,7 +722,7 @@ impl TenantData {
             usage: self.usage.clone(),
             storage_bytes: self.storage_bytes,
             markers: self.markers.clone(),
-            audit: Vec::new(),
+            audit: Arc::new(Vec::new()),
         }
     }
 }

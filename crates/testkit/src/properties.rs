@@ -206,7 +206,35 @@ impl World {
                 audit: BTreeSet::new(),
             });
         }
-        h.tick().await;
+        // Start in three different states, so that seat limits, paid-plan changes
+        // and freemium rules are within reach of short sequences: the first
+        // tenant in its trial, the second paying monthly, the third on freemium.
+        if n > 1 {
+            let paid = &tenants[1].t;
+            h.add_card(paid.id, crate::simulator::TestCard::Succeeds).await.map_err(|e| fail(e.0))?;
+            let owner = h.owner_scope(paid).await.map_err(|e| fail(e.0))?;
+            h.tenantry
+                .change_plan(
+                    &owner,
+                    tenantry_domain::subscription::PlanChoice::Standard(tenantry_domain::Interval::Month),
+                    tenantry_domain::subscription::PlanTiming::Now,
+                    None,
+                    "https://app.example.com",
+                )
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+        }
+        if n > 2 {
+            let scope = h.tenantry.authorize(&superuser, tenants[2].t.id).await.map_err(|e| fail(e.to_string()))?;
+            h.tenantry
+                .admin_update_tenant(&scope, AdminTenantPatch { force_freemium: true, ..Default::default() })
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+        }
+        let settled = h.tick().await;
+        if !settled.clean() {
+            return Err(fail(format!("setting the world up failed: {settled:?}")));
+        }
         let mut world =
             World { h, tenants, superuser, campaign, executed: 0, refused: 0, coverage: Default::default() };
         for i in 0..n {
@@ -390,6 +418,8 @@ struct Step {
     global: bool,
     /// Calls made, with whether each aimed at another tenant's id.
     calls: Vec<(Outcome, Aim)>,
+    /// The provider events the operation caused, as they were handled.
+    webhooks: Vec<Outcome>,
     /// Whether a refusal must leave the tenant unchanged (single-call operations).
     single: bool,
 }
@@ -403,7 +433,7 @@ impl World {
         self.h.simulator.advance();
         for event in self.h.simulator.take_events() {
             let r = self.h.tenantry.handle_billing_event(&event).await;
-            step.0.calls.push((outcome(&r), Aim::Own));
+            step.0.webhooks.push(outcome(&r));
         }
         self.executed += 1;
         Ok(()).and(self.check_after(op, step).await).map_err(|e| fail(format!("after {op:?}: {e}")))
@@ -463,8 +493,19 @@ impl World {
             if o.kind == Some(ErrorKind::Internal) {
                 return Err(fail(format!("internal error: {}", o.message)));
             }
+            // tenantry asks the provider only for what its own view allows: a
+            // refusal by the provider means the two views drifted apart
+            if o.code == Some("billing_rejected") {
+                return Err(fail(format!("the provider refused a change tenantry allowed: {}", o.message)));
+            }
         }
-        // (e) a refused single call left the tenant as it was (but for audit and login counters)
+        // the provider's events went through
+        if let Some(w) = step.webhooks.iter().find(|w| !w.ok) {
+            return Err(fail(format!("a billing event failed: {:?} {}", w.code, w.message)));
+        }
+        // (e) a refused single call left the tenant as it was (but for audit and
+        // login counters), and caused no provider change either (its events are
+        // applied before `after` was observed)
         if step.single
             && step.calls.iter().all(|(o, _)| !o.ok)
             && before[a].without_records() != after[a].without_records()
@@ -559,7 +600,13 @@ impl World {
                 if let Ok(done) = &r {
                     self.tenants[ti].members.push(Member { email: address, principal: done.principal });
                 }
-                let step = Step { tenant: ti, global: false, calls: vec![(outcome(&r), Aim::Own)], single: true };
+                let step = Step {
+                    tenant: ti,
+                    global: false,
+                    calls: vec![(outcome(&r), Aim::Own)],
+                    webhooks: Vec::new(),
+                    single: true,
+                };
                 return Ok(Some((step, before)));
             }
             Op::AcceptTampered { tenant, email, into } => {
@@ -587,6 +634,7 @@ impl World {
                     tenant: target,
                     global: false,
                     calls: vec![(outcome(&r), Aim::from(aimed_abroad))],
+                    webhooks: Vec::new(),
                     single: true,
                 };
                 return Ok(Some((step, before)));
@@ -600,12 +648,21 @@ impl World {
                 if let Err(e) = attached {
                     return Err(fail(format!("attach card: {e}")));
                 }
-                return Ok(Some((Step { tenant: ti, global: false, calls: Vec::new(), single: false }, before)));
+                return Ok(Some((
+                    Step { tenant: ti, global: false, calls: Vec::new(), webhooks: Vec::new(), single: false },
+                    before,
+                )));
             }
             Op::Advance { hours } => {
                 let before = self.observe_all().await?;
-                self.h.advance(Duration::hours(i64::from(*hours))).await;
-                return Ok(Some((Step { tenant: 0, global: true, calls: Vec::new(), single: false }, before)));
+                let tick = self.h.advance(Duration::hours(i64::from(*hours))).await;
+                if !tick.clean() {
+                    return Err(fail(format!("billing events or timers failed while time passed: {tick:?}")));
+                }
+                return Ok(Some((
+                    Step { tenant: 0, global: true, calls: Vec::new(), webhooks: Vec::new(), single: false },
+                    before,
+                )));
             }
             Op::Admin { tenant, action } => {
                 let ti = usize::from(*tenant) % self.n();
@@ -626,6 +683,7 @@ impl World {
                                 quota_override: Some(tenantry_domain::quota::QuotaOverride {
                                     requests_per_minute: Some(100),
                                     storage_bytes: Some(1 << 20),
+                                    active_users: Some(25),
                                 }),
                                 ..Default::default()
                             },
@@ -635,7 +693,13 @@ impl World {
                     }
                 };
                 return Ok(Some((
-                    Step { tenant: ti, global: false, calls: vec![(call, Aim::Own)], single: true },
+                    Step {
+                        tenant: ti,
+                        global: false,
+                        calls: vec![(call, Aim::Own)],
+                        webhooks: Vec::new(),
+                        single: true,
+                    },
                     before,
                 )));
             }
@@ -688,7 +752,13 @@ impl World {
             }
             // A login changes login counters, last login and usage: not a "refused command" check.
             return Ok(Some((
-                Step { tenant: a, global: false, calls: vec![(outcome(&r), Aim::Own)], single: false },
+                Step {
+                    tenant: a,
+                    global: false,
+                    calls: vec![(outcome(&r), Aim::Own)],
+                    webhooks: Vec::new(),
+                    single: false,
+                },
                 before,
             )));
         }
@@ -701,7 +771,10 @@ impl World {
             let r = svc.authorize(&principal, self.tenants[other].t.id).await;
             let r = r.map(|s| s.tenant_id());
             let call = (outcome(&r), Aim::from(other != a));
-            return Ok(Some((Step { tenant: a, global: false, calls: vec![call], single: false }, before)));
+            return Ok(Some((
+                Step { tenant: a, global: false, calls: vec![call], webhooks: Vec::new(), single: false },
+                before,
+            )));
         }
         let scope = match authorized {
             Ok(scope) => scope,
@@ -802,7 +875,30 @@ impl World {
                 }
             }
             Op::Plan { choice, timing, .. } => {
-                calls.push((outcome(&svc.change_plan(&scope, *choice, *timing, None, url).await), Aim::Own));
+                // (d) for plan changes: preview, then change at the preview's date
+                let preview = svc
+                    .preview_change(&scope, PreviewInput { plan: Some(*choice), timing: *timing, ..Default::default() })
+                    .await;
+                let at = preview.as_ref().ok().map(|p| p.preview.proration_date);
+                let change = svc.change_plan(&scope, *choice, *timing, at, url).await;
+                if let (Ok(p), Ok(tenantry_ports::services::billing::PlanChanged::Changed { charged, .. })) =
+                    (&preview, &change)
+                {
+                    let sum: i64 = p.preview.lines.iter().map(|l| l.amount.cents()).sum();
+                    if sum != p.preview.total.cents() {
+                        return Err(fail("plan preview lines do not sum to the total"));
+                    }
+                    let charges = !p.preview.lines.is_empty();
+                    if charges && *charged != Some(p.preview.total) {
+                        return Err(fail(format!(
+                            "plan change previewed {} but charged {:?}",
+                            p.preview.total, charged
+                        )));
+                    }
+                }
+                single = false;
+                calls.push((outcome(&preview), Aim::Own));
+                calls.push((outcome(&change), Aim::Own));
             }
             Op::Cancel { .. } => calls.push((outcome(&svc.cancel_subscription(&scope, url).await), Aim::Own)),
             Op::ContinueFree { .. } => calls.push((outcome(&svc.continue_free(&scope, url).await), Aim::Own)),
@@ -839,7 +935,7 @@ impl World {
             }
             _ => return Ok(None),
         }
-        Ok(Some((Step { tenant: a, global: false, calls, single }, before)))
+        Ok(Some((Step { tenant: a, global: false, calls, webhooks: Vec::new(), single }, before)))
     }
 }
 
@@ -875,4 +971,57 @@ pub async fn run_named_sequence(h: Harness, tenants: usize, prefix: &str, ops: &
         world.step(op).await?;
     }
     Ok(world)
+}
+
+/// How often each operation kind ended with each answer code over many sequences.
+#[derive(Clone, Debug, Default)]
+pub struct Coverage(pub std::collections::BTreeMap<(String, String), usize>);
+
+impl Coverage {
+    /// How often `op` (`Seats`, `Invite`, ...) answered `code` (`ok`, `seat_limit_reached`, ...).
+    pub fn count(&self, op: &str, code: &str) -> usize {
+        self.0.get(&(op.to_owned(), code.to_owned())).copied().unwrap_or(0)
+    }
+
+    /// Fails with the table when `op` answered `code` fewer than `at_least` times:
+    /// a property checked over states that were never reached proves nothing.
+    pub fn require(&self, op: &str, code: &str, at_least: usize) -> Result<(), String> {
+        let n = self.count(op, code);
+        if n >= at_least {
+            Ok(())
+        } else {
+            Err(format!("{op} answered {code} only {n} times (at least {at_least} needed); coverage: {:#?}", self.0))
+        }
+    }
+}
+
+/// Runs `cases` generated sequences of `mix` over worlds of `tenants` tenants
+/// (each on the harness `harness(i)` makes, with slug prefix `prefix(i)`),
+/// shrinking a failure to a minimal sequence, and returns the coverage.
+pub fn check_sequences(
+    cases: u32,
+    mix: crate::strategies::Mix,
+    tenants: u8,
+    max_len: usize,
+    rt: &tokio::runtime::Runtime,
+    harness: impl Fn(usize) -> (Harness, String),
+) -> Result<Coverage, String> {
+    use proptest::test_runner::{Config, TestRunner};
+    let coverage = std::cell::RefCell::new(Coverage::default());
+    let counter = std::cell::Cell::new(0usize);
+    let mut runner =
+        TestRunner::new(Config { cases, failure_persistence: None, max_shrink_iters: 4_096, ..Config::default() });
+    let result = runner.run(&crate::strategies::ops_mix(tenants, max_len, mix), |ops| {
+        let i = counter.get();
+        counter.set(i + 1);
+        let (h, prefix) = harness(i);
+        let world = rt.block_on(run_named_sequence(h, usize::from(tenants), &prefix, &ops))?;
+        let mut c = coverage.borrow_mut();
+        for (k, v) in world.coverage {
+            *c.0.entry(k).or_default() += v;
+        }
+        Ok(())
+    });
+    result.map_err(|e| e.to_string())?;
+    Ok(coverage.into_inner())
 }

@@ -96,9 +96,12 @@ struct SimState {
     customers: BTreeMap<String, SimCustomer>,
     subs: BTreeMap<String, SimSub>,
     invoices: BTreeMap<String, (String, Invoice)>,
-    remembered: HashMap<String, Remembered>,
+    /// Idempotency keys: the request each was first used for, and its answer.
+    remembered: HashMap<String, (String, Remembered)>,
     outbox: Vec<BillingEvent>,
     sessions: BTreeMap<String, Session>,
+    /// Operations that fail once with `Unavailable` (fault injection for outages).
+    failing: Vec<&'static str>,
 }
 
 /// Why a simulator-only operation (checkout completion) was refused.
@@ -432,6 +435,23 @@ impl BillingSimulator {
         std::mem::take(&mut self.lock().outbox)
     }
 
+    /// Makes the next call of `operation` (`start_trial`, `change`, ...) fail with
+    /// `Unavailable`, as an outage of the provider would.
+    pub fn fail_next(&self, operation: &'static str) {
+        self.lock().failing.push(operation);
+    }
+
+    fn outage(&self, operation: &'static str) -> Result<(), PaymentError> {
+        let mut st = self.lock();
+        match st.failing.iter().position(|o| *o == operation) {
+            Some(i) => {
+                st.failing.remove(i);
+                Err(PaymentError::Unavailable(anyhow::anyhow!("simulated outage of {operation}")))
+            }
+            None => Ok(()),
+        }
+    }
+
     /// How many events wait in the outbox.
     pub fn pending_events(&self) -> usize {
         self.lock().outbox.len()
@@ -505,8 +525,17 @@ impl BillingSimulator {
         self.lock().invoices.get(id).map(|(_, i)| i.clone())
     }
 
-    fn remembered(&self, st: &SimState, key: &IdempotencyKey) -> Option<Remembered> {
-        st.remembered.get(&key.0).cloned()
+    /// The remembered answer to `key`, when it was used for this same `request`;
+    /// like Stripe, a key reused with other parameters is refused.
+    fn remembered(st: &SimState, key: &IdempotencyKey, request: &str) -> Result<Option<Remembered>, PaymentError> {
+        match st.remembered.get(&key.0) {
+            None => Ok(None),
+            Some((first, answer)) if first == request => Ok(Some(answer.clone())),
+            Some(_) => Err(PaymentError::Rejected(format!(
+                "the idempotency key {} was used for another request (keys must be unique per request)",
+                key.0
+            ))),
+        }
     }
 
     fn sub_mut<'a>(st: &'a mut SimState, id: &str) -> Result<&'a mut SimSub, PaymentError> {
@@ -582,17 +611,20 @@ enum Step {
 #[async_trait]
 impl PaymentProvider for BillingSimulator {
     async fn create_customer(&self, details: &CustomerDetails, key: &IdempotencyKey) -> Result<String, PaymentError> {
+        self.outage("create_customer")?;
         let mut st = self.lock();
-        if let Some(Remembered::Customer(id)) = self.remembered(&st, key) {
+        let fingerprint = format!("create_customer {details:?}");
+        if let Some(Remembered::Customer(id)) = Self::remembered(&st, key, &fingerprint)? {
             return Ok(id);
         }
         let id = st.id("cus");
         st.customers.insert(id.clone(), SimCustomer { details: details.clone(), card: None, balance: 0 });
-        st.remembered.insert(key.0.clone(), Remembered::Customer(id.clone()));
+        st.remembered.insert(key.0.clone(), (fingerprint, Remembered::Customer(id.clone())));
         Ok(id)
     }
 
     async fn update_customer(&self, customer: &str, details: &CustomerDetails) -> Result<(), PaymentError> {
+        self.outage("update_customer")?;
         let mut st = self.lock();
         let c = st.customers.get_mut(customer).ok_or(PaymentError::NotFound)?;
         if c.details.tenant_id != details.tenant_id {
@@ -609,9 +641,11 @@ impl PaymentProvider for BillingSimulator {
         interval: Interval,
         key: &IdempotencyKey,
     ) -> Result<ProviderSubscription, PaymentError> {
+        self.outage("start_trial")?;
         let now = self.clock.now();
         let mut st = self.lock();
-        if let Some(Remembered::Subscription(s)) = self.remembered(&st, key) {
+        let fingerprint = format!("start_trial {customer} {trial_end:?} {interval:?}");
+        if let Some(Remembered::Subscription(s)) = Self::remembered(&st, key, &fingerprint)? {
             return Ok(s);
         }
         if !st.customers.contains_key(customer) {
@@ -640,7 +674,7 @@ impl PaymentProvider for BillingSimulator {
         let ps = SimState::provider_sub(&sub, now);
         st.subs.insert(id.clone(), sub);
         st.emit_sub(&id, now);
-        st.remembered.insert(key.0.clone(), Remembered::Subscription(ps.clone()));
+        st.remembered.insert(key.0.clone(), (fingerprint, Remembered::Subscription(ps.clone())));
         Ok(ps)
     }
 
@@ -651,9 +685,11 @@ impl PaymentProvider for BillingSimulator {
         extra_seats: u32,
         key: &IdempotencyKey,
     ) -> Result<ChangeOutcome, PaymentError> {
+        self.outage("start_subscription")?;
         let now = self.clock.now();
         let mut st = self.lock();
-        if let Some(Remembered::Outcome(o)) = self.remembered(&st, key) {
+        let fingerprint = format!("start_subscription {customer} {interval:?} {extra_seats}");
+        if let Some(Remembered::Outcome(o)) = Self::remembered(&st, key, &fingerprint)? {
             return Ok(*o);
         }
         let c = st.customers.get(customer).ok_or(PaymentError::NotFound)?;
@@ -697,16 +733,18 @@ impl PaymentProvider for BillingSimulator {
         st.subs.insert(id.clone(), sub);
         st.emit_sub(&id, now);
         st.emit(customer, now, BillingEventKind::InvoicePaid(invoice));
-        st.remembered.insert(key.0.clone(), Remembered::Outcome(Box::new(outcome.clone())));
+        st.remembered.insert(key.0.clone(), (fingerprint, Remembered::Outcome(Box::new(outcome.clone()))));
         Ok(outcome)
     }
 
     async fn subscription(&self, id: &str) -> Result<Option<ProviderSubscription>, PaymentError> {
+        self.outage("subscription")?;
         let now = self.clock.now();
         Ok(self.lock().subs.get(id).map(|s| SimState::provider_sub(s, now)))
     }
 
     async fn preview_change(&self, request: &ChangeRequest) -> Result<ChargePreview, PaymentError> {
+        self.outage("preview_change")?;
         if request.proration_date > self.clock.now() {
             return Err(PaymentError::Rejected("the proration date lies in the future".into()));
         }
@@ -732,6 +770,7 @@ impl PaymentProvider for BillingSimulator {
         extra_seats: u32,
         at: DateTime<Utc>,
     ) -> Result<ChargePreview, PaymentError> {
+        self.outage("preview_subscription")?;
         if !self.lock().customers.contains_key(customer) {
             return Err(PaymentError::NotFound);
         }
@@ -740,13 +779,15 @@ impl PaymentProvider for BillingSimulator {
     }
 
     async fn change(&self, request: &ChangeRequest, key: &IdempotencyKey) -> Result<ChangeOutcome, PaymentError> {
+        self.outage("change")?;
         let now = self.clock.now();
         let at = request.proration_date;
         if at > now {
             return Err(PaymentError::Rejected("the proration date lies in the future".into()));
         }
         let mut st = self.lock();
-        if let Some(Remembered::Outcome(o)) = self.remembered(&st, key) {
+        let fingerprint = format!("change {request:?}");
+        if let Some(Remembered::Outcome(o)) = Self::remembered(&st, key, &fingerprint)? {
             return Ok(*o);
         }
         let current = Self::sub_mut(&mut st, &request.subscription)?.clone();
@@ -761,6 +802,15 @@ impl PaymentProvider for BillingSimulator {
                 }
                 next.extra = extra_seats;
                 next.extra_next = extra_seats;
+            }
+            ProviderChange::TrialEnd { ends_at } => {
+                if next.status != ProviderStatus::Trialing {
+                    return Err(PaymentError::Rejected("not trialing".into()));
+                }
+                next.trial_end = Some(ends_at);
+                next.trial_will_end_sent = false;
+                next.period =
+                    Period::new(next.period.start(), ends_at).map_err(|e| PaymentError::Rejected(e.to_string()))?;
             }
             ProviderChange::TrialSettings { interval, cancel_at_trial_end } => {
                 if next.status != ProviderStatus::Trialing {
@@ -825,14 +875,16 @@ impl PaymentProvider for BillingSimulator {
             st.emit(&next.customer, now, BillingEventKind::InvoicePaid(inv.clone()));
         }
         let outcome = ChangeOutcome { subscription: SimState::provider_sub(&next, now), invoice };
-        st.remembered.insert(key.0.clone(), Remembered::Outcome(Box::new(outcome.clone())));
+        st.remembered.insert(key.0.clone(), (fingerprint, Remembered::Outcome(Box::new(outcome.clone()))));
         Ok(outcome)
     }
 
     async fn cancel_now(&self, subscription: &str, key: &IdempotencyKey) -> Result<(), PaymentError> {
+        self.outage("cancel_now")?;
         let now = self.clock.now();
         let mut st = self.lock();
-        if let Some(Remembered::Done) = self.remembered(&st, key) {
+        let fingerprint = format!("cancel_now {subscription}");
+        if let Some(Remembered::Done) = Self::remembered(&st, key, &fingerprint)? {
             return Ok(());
         }
         let sub = st.subs.get_mut(subscription).ok_or(PaymentError::NotFound)?;
@@ -841,11 +893,12 @@ impl PaymentProvider for BillingSimulator {
             sub.next_retry = None;
             st.emit_sub(subscription, now);
         }
-        st.remembered.insert(key.0.clone(), Remembered::Done);
+        st.remembered.insert(key.0.clone(), (fingerprint, Remembered::Done));
         Ok(())
     }
 
     async fn checkout_session(&self, customer: &str, return_url: &str) -> Result<HostedSession, PaymentError> {
+        self.outage("checkout_session")?;
         let mut st = self.lock();
         if !st.customers.contains_key(customer) {
             return Err(PaymentError::NotFound);
@@ -856,6 +909,7 @@ impl PaymentProvider for BillingSimulator {
     }
 
     async fn portal_session(&self, customer: &str, return_url: &str) -> Result<HostedSession, PaymentError> {
+        self.outage("portal_session")?;
         let mut st = self.lock();
         if !st.customers.contains_key(customer) {
             return Err(PaymentError::NotFound);
@@ -866,6 +920,7 @@ impl PaymentProvider for BillingSimulator {
     }
 
     async fn invoices(&self, customer: &str) -> Result<Vec<Invoice>, PaymentError> {
+        self.outage("invoices")?;
         let st = self.lock();
         let mut list: Vec<Invoice> =
             st.invoices.values().filter(|(c, _)| c == customer).map(|(_, i)| i.clone()).collect();

@@ -122,6 +122,33 @@ async fn a_seat_reduction_keeps_the_licence_until_december_first_and_then_applie
 }
 
 #[tokio::test]
+async fn the_same_seat_request_made_again_from_a_later_state_is_applied_again() {
+    // 4 → 5 → 4 (a scheduled reduction) → 5 (its withdrawal) within one instant:
+    // the second "4" and "5" repeat earlier requests word for word, but from
+    // another state, so they must reach the provider as new requests (found by
+    // the seats property: a key made of request and time alone replayed the
+    // first answer and the two views of the subscription drifted apart).
+    let h = Harness::new();
+    let t = paying(&h, "again", 3).await;
+    h.clock.set(nov(21));
+    let owner = h.owner_scope(&t).await.unwrap();
+    for (seats, now, next) in [(4, 4, 4), (5, 5, 5), (4, 5, 4), (5, 5, 5), (4, 5, 4)] {
+        let done = h.tenantry.change_seats(&owner, seats, None).await.unwrap();
+        assert_eq!((done.subscription.seats, done.subscription.seats_next_period), (Some(now), Some(next)));
+        let customer = h.simulator.customer_of(t.id).unwrap();
+        let provider = h.simulator.current_subscription(&customer).unwrap();
+        assert_eq!(
+            (provider.snapshot.extra_seats + 3, provider.snapshot.extra_seats_next_period + 3),
+            (now, next),
+            "the provider agrees after asking for {seats}"
+        );
+    }
+    h.tick().await;
+    let view = h.tenantry.subscription_view(&owner).await.unwrap();
+    assert_eq!((view.seats, view.seats_next_period), (Some(5), Some(4)));
+}
+
+#[tokio::test]
 async fn yearly_to_monthly_is_scheduled_for_the_end_of_the_yearly_period() {
     let h = Harness::new();
     let t = paying(&h, "backmonthly", 3).await;

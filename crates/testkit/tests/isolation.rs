@@ -1,56 +1,78 @@
 //! Property (a) — isolation — with (b) seats, (c) owner, (d) proration and
 //! (e) refusal checked after every operation: random interleavings of every
-//! tenant-scoped use case by actors of three tenants, over the in-memory store.
+//! tenant-scoped use case by actors of three tenants (one in its trial, one
+//! paying, one on freemium at the start), over the in-memory store.
 //!
-//! 4 × 2 500 = 10 000 sequences of up to 50 operations per run; the case count
-//! of each test can be raised with `PROPTEST_CASES`.
+//! 4 × 2 500 = 10 000 sequences of up to 50 operations per run (`PROPTEST_CASES`
+//! changes the count of each test). Each test also requires that the states it
+//! is about were reached often enough to mean something.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
 
-use proptest::prelude::*;
 use tenantry_testkit::Harness;
-use tenantry_testkit::properties::run_sequence;
-use tenantry_testkit::strategies::{Mix, ops_mix};
+use tenantry_testkit::properties::{Coverage, check_sequences};
+use tenantry_testkit::strategies::Mix;
 
-const TENANTS: u8 = 3;
-
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(2_500);
-    ProptestConfig { cases, max_shrink_iters: 4_096, failure_persistence: None, ..ProptestConfig::default() }
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(2_500)
 }
 
-fn run(ops: &[tenantry_testkit::strategies::Op]) -> Result<(), TestCaseError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    rt.block_on(run_sequence(Harness::new(), usize::from(TENANTS), ops)).map(|_| ())
+fn run(mix: Mix) -> Coverage {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    match check_sequences(cases(), mix, 3, 50, &rt, |_| (Harness::new(), "tenant".to_owned())) {
+        Ok(c) => c,
+        Err(e) => panic!("{e}"),
+    }
 }
 
-proptest! {
-    #![proptest_config(config())]
+/// Scales a required count to the number of cases run (2 500 by default).
+fn at_least(per_2500: usize) -> usize {
+    per_2500 * usize::try_from(cases()).unwrap() / 2_500
+}
 
-    /// Every use case with everyday weights.
-    #[test]
-    fn no_operation_of_one_tenant_reads_changes_or_counts_another_tenants_data(ops in ops_mix(TENANTS, 50, Mix::Balanced)) {
-        run(&ops)?;
+#[test]
+fn no_operation_of_one_tenant_reads_changes_or_counts_another_tenants_data() {
+    let c = run(Mix::Balanced);
+    for (op, code, n) in [
+        ("CrossTenant", "not_found", 1_000),
+        ("GetUser", "not_found", 200),
+        ("Accept", "ok", 500),
+        ("Reads", "ok", 5_000),
+    ] {
+        c.require(op, code, at_least(n)).unwrap();
     }
+}
 
-    /// A second, independent batch of the same.
-    #[test]
-    fn isolation_holds_in_a_second_independent_batch(ops in ops_mix(TENANTS, 50, Mix::Balanced)) {
-        run(&ops)?;
+#[test]
+fn isolation_holds_in_a_second_independent_batch() {
+    let c = run(Mix::Balanced);
+    c.require("AcceptTampered", "invalid_token", at_least(20)).unwrap();
+    c.require("Revoke", "not_found", at_least(100)).unwrap();
+}
+
+// Reactivating into a full tenant needs a deactivation, a refill and the
+// reactivation in one sequence, which random sequences rarely reach; the
+// `team` tests pin that refusal (and its concurrent form) by example.
+#[test]
+fn used_seats_never_exceed_licensed_seats_under_any_sequence() {
+    let c = run(Mix::Seats);
+    for (op, code, n) in
+        [("Seats", "ok", 500), ("Invite", "seat_limit_reached", 200), ("SetActive", "ok", 100), ("Plan", "ok", 500)]
+    {
+        c.require(op, code, at_least(n)).unwrap();
     }
+}
 
-    /// Seat pressure: (b) used seats never exceed the licensed seats, with isolation checked throughout.
-    #[test]
-    fn used_seats_never_exceed_licensed_seats_under_any_sequence(ops in ops_mix(TENANTS, 50, Mix::Seats)) {
-        run(&ops)?;
-    }
-
-    /// Ownership and roles: (c) exactly one owner, never deactivated, removed or demoted.
-    #[test]
-    fn every_tenant_keeps_exactly_one_active_owner(ops in ops_mix(TENANTS, 50, Mix::Owner)) {
-        run(&ops)?;
+#[test]
+fn every_tenant_keeps_exactly_one_active_owner() {
+    let c = run(Mix::Owner);
+    for (op, code, n) in [
+        ("Transfer", "ok", 30),
+        ("ChangeRole", "ok", 40),
+        ("ChangeRole", "owner_protected", 100),
+        ("Remove", "ok", 30),
+        ("Remove", "owner_protected", 50),
+    ] {
+        c.require(op, code, at_least(n)).unwrap();
     }
 }

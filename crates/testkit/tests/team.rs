@@ -11,28 +11,17 @@ use tenantry_ports::Problem;
 use tenantry_ports::services::admin::{AdminTenantPatch, CampaignInput};
 use tenantry_ports::services::invitations::{AcceptInput, InviteInput};
 use tenantry_ports::services::roles::RoleInput;
-use tenantry_ports::services::users::UserPatch;
 use tenantry_ports::store::AdCountKind;
 use tenantry_testkit::harness::PASSWORD;
-use tenantry_testkit::{Harness, TestCard, TestTenant};
+use tenantry_testkit::scenarios::{SeatRush, seat_rush};
+use tenantry_testkit::{Harness, TestTenant};
 
 fn invite(email: &str, role: &str) -> InviteInput {
     InviteInput { email: email.to_owned(), role: role.to_owned() }
 }
 
 async fn paid(h: &Harness, slug: &str, seats: i64) -> TestTenant {
-    let t = h.signup(slug).await.unwrap();
-    h.add_card(t.id, TestCard::Succeeds).await.unwrap();
-    let owner = h.owner_scope(&t).await.unwrap();
-    h.tenantry
-        .change_plan(&owner, PlanChoice::Standard(Interval::Month), PlanTiming::Now, None, "https://x.example.com")
-        .await
-        .unwrap();
-    if seats > 3 {
-        h.tenantry.change_seats(&owner, seats, None).await.unwrap();
-    }
-    h.tick().await;
-    t
+    h.paid_tenant(slug, seats).await.unwrap()
 }
 
 #[tokio::test]
@@ -182,53 +171,12 @@ async fn products_register_permissions_that_custom_roles_grant() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_concurrent_seat_requests_on_five_free_seats_end_with_exactly_five_successes() {
     let h = Harness::new();
-    // 10 seats; owner + 4 deactivated users + nothing pending = 1 used: wait, make it 5 free exactly:
-    let t = paid(&h, "rush", 10).await;
-    let owner = h.owner_scope(&t).await.unwrap();
-    let mut deactivated = Vec::new();
-    for i in 0..4 {
-        let (id, _) = h.add_user(&t, &format!("u{i}@rush.example.com"), "member").await.unwrap();
-        deactivated.push(id);
-    }
-    for id in &deactivated {
-        h.tenantry.deactivate_user(&owner, *id).await.unwrap();
-    }
-    // Used: owner + 4 active = 5? No: the 4 are deactivated, so used = 1; fill 4 more with invitations.
-    for i in 0..4 {
-        h.tenantry.invite(&owner, invite(&format!("p{i}@rush.example.com"), "member")).await.unwrap();
-    }
-    assert_eq!(h.tenantry.subscription_view(&owner).await.unwrap().seats_used, 5);
-    // 100 concurrent seat-consuming requests: 96 invitations and the 4 reactivations, mixed.
-    let mut tasks = Vec::new();
-    for i in 0..100 {
-        let svc = h.tenantry.clone();
-        let scope = owner.clone();
-        let id = deactivated[i % 4];
-        tasks.push(tokio::spawn(async move {
-            if i % 25 == 0 {
-                svc.update_user(&scope, id, UserPatch { role: None, active: Some(true) })
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.code())
-            } else {
-                svc.invite(&scope, invite(&format!("r{i}@rush.example.com"), "member"))
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.code())
-            }
-        }));
-    }
-    let mut ok = 0;
-    let mut refused = 0;
-    for task in tasks {
-        match task.await.unwrap() {
-            Ok(()) => ok += 1,
-            Err("seat_limit_reached") => refused += 1,
-            Err(other) => panic!("unexpected refusal {other}"),
-        }
-    }
-    assert_eq!((ok, refused), (5, 95));
-    assert_eq!(h.tenantry.subscription_view(&owner).await.unwrap().seats_used, 10);
+    let rush = seat_rush(&h, "rush").await.unwrap();
+    assert_eq!(
+        rush,
+        SeatRush { succeeded: 5, refused: 95, other: Vec::new(), seats_used: 10, seats: Some(10) },
+        "the seat rule must hold under concurrency"
+    );
 }
 
 #[tokio::test]
@@ -285,7 +233,7 @@ async fn freemium_tenants_see_one_banner_per_page_and_a_modal_once_a_day() {
 }
 
 #[tokio::test]
-async fn storage_is_refused_beyond_the_quota_and_the_superuser_can_override_it() {
+async fn storage_and_active_users_are_refused_beyond_the_quota_and_the_superuser_can_override_them() {
     let h = Harness::new();
     let t = h.signup("bytes").await.unwrap();
     let owner = h.owner_scope(&t).await.unwrap();
@@ -298,6 +246,7 @@ async fn storage_is_refused_beyond_the_quota_and_the_superuser_can_override_it()
                 quota_override: Some(tenantry_domain::quota::QuotaOverride {
                     requests_per_minute: Some(5),
                     storage_bytes: Some(1000),
+                    active_users: Some(2),
                 }),
                 ..Default::default()
             },
@@ -311,6 +260,11 @@ async fn storage_is_refused_beyond_the_quota_and_the_superuser_can_override_it()
     assert_eq!(h.tenantry.usage(&owner).await.unwrap().storage_bytes, 600);
     h.tenantry.release_storage(&owner, 200).await.unwrap();
     assert_eq!(h.tenantry.reserve_storage(&owner, 600).await.unwrap(), 1000);
+    // the active-users override caps used seats even in the uncapped trial
+    h.tenantry.invite(&owner, invite("one@bytes.example.com", "member")).await.unwrap();
+    let err = h.tenantry.invite(&owner, invite("two@bytes.example.com", "member")).await.unwrap_err();
+    assert_eq!(err.code(), "seat_limit_reached");
+    assert_eq!(h.tenantry.usage(&owner).await.unwrap().seats, Some(2));
 }
 
 #[tokio::test]

@@ -39,6 +39,9 @@ pub enum AdminError {
     /// A subscription rule refused it.
     #[error(transparent)]
     Subscription(#[from] SubscriptionError),
+    /// The payment provider refused or could not be reached; nothing changed.
+    #[error("the payment provider: {0}")]
+    Billing(#[from] crate::payment::PaymentError),
     /// Infrastructure.
     #[error(transparent)]
     Infra(#[from] InfraError),
@@ -71,6 +74,7 @@ impl Problem for AdminError {
             AdminError::Subscription(SubscriptionError::NotTrialing) => "not_trialing",
             AdminError::Subscription(SubscriptionError::Unchanged) => "unchanged",
             AdminError::Subscription(_) => "subscription_conflict",
+            AdminError::Billing(_) => "billing_unavailable",
             AdminError::Infra(e) => e.code(),
         }
     }
@@ -79,6 +83,7 @@ impl Problem for AdminError {
             AdminError::NotFound => ErrorKind::NotFound,
             AdminError::Invalid(_) => ErrorKind::Invalid,
             AdminError::Subscription(_) => ErrorKind::Conflict,
+            AdminError::Billing(_) => ErrorKind::Unavailable,
             AdminError::Infra(e) => e.kind(),
         }
     }
@@ -285,6 +290,9 @@ impl Tenantry {
                 .with("storage_bytes", o.storage_bytes.map_or("plan".into(), |v| v.to_string()));
             tx.append_audit(&event).await?;
         }
+        // Every domain change first (a refusal changes nothing, here or at the
+        // provider); the provider is told last, and only about what was accepted.
+        let provider_id = sub.provider.as_ref().and_then(|l| l.subscription.clone());
         if let Some(end) = patch.trial_ends_at {
             if end <= now || end > now + chrono::Duration::days(366) {
                 return Err(AdminError::Invalid("the new trial end must lie within the next year".into()));
@@ -292,25 +300,32 @@ impl Tenantry {
             events.extend(sub.set_trial_end(end)?);
         }
         if patch.force_freemium {
-            let subscription_id = sub.provider.as_ref().and_then(|l| l.subscription.clone());
             events.extend(sub.force_freemium(now)?);
-            if let Some(id) = subscription_id {
-                let key = crate::payment::IdempotencyKey(format!("force-freemium:{}:{id}", tenant.id));
-                match self.deps.payments.cancel_now(&id, &key).await {
-                    Ok(()) | Err(crate::payment::PaymentError::NotFound) => {}
-                    Err(e) => {
-                        return Err(AdminError::Invalid(format!("the payment provider refused: {e}")));
-                    }
-                }
-            }
         }
         match patch.suspended {
             Some(true) => events.extend(sub.suspend(now)?),
             Some(false) => events.extend(sub.unsuspend()?),
             None => {}
         }
+        if let (Some(end), Some(id)) = (patch.trial_ends_at, provider_id.as_ref()) {
+            let request = crate::payment::ChangeRequest {
+                subscription: id.clone(),
+                change: crate::payment::ProviderChange::TrialEnd { ends_at: end },
+                proration_date: now,
+            };
+            let key = crate::payment::IdempotencyKey::for_request("trial-end", tenant.id, sub.revision, &request);
+            let done = self.deps.payments.change(&request, &key).await?;
+            events.extend(sub.apply_snapshot(&done.subscription.snapshot, self.catalog()));
+        }
+        if let (true, Some(id)) = (patch.force_freemium, provider_id.as_ref()) {
+            let key = crate::payment::IdempotencyKey::for_request("force-freemium", tenant.id, sub.revision, id);
+            match self.deps.payments.cancel_now(id, &key).await {
+                Ok(()) | Err(crate::payment::PaymentError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         let mails = self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
-        self.save_subscription(tx.as_mut(), &sub).await?;
+        self.save_subscription(tx.as_mut(), &mut sub).await?;
         tx.commit().await?;
         self.send_all(&mails).await;
         self.admin_tenant_detail(scope).await

@@ -8,7 +8,7 @@ use crate::store::{Access, AdCountKind};
 use serde::Serialize;
 use tenantry_domain::ads::{AdFormat, day_of, decide};
 use tenantry_domain::rbac::builtin;
-use tenantry_domain::{AdCampaign, AuditAction, CampaignId};
+use tenantry_domain::{AdCampaign, CampaignId};
 
 /// One ad to render.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -82,7 +82,7 @@ impl Tenantry {
     /// page view. Only freemium tenants see ads; a modal is shown to a user at
     /// most once per UTC day.
     pub async fn ad_decision(&self, scope: &TenantScope) -> Result<AdDecisionView, AdsError> {
-        self.require(scope, builtin::ADS_VIEW, AuditAction::CampaignUpdated).await?;
+        self.require(scope, builtin::ADS_VIEW, "ads.decision").await?;
         let now = self.now();
         let day = day_of(now);
         let user = scope.actor().user_id();
@@ -127,7 +127,7 @@ impl Tenantry {
         campaign: CampaignId,
         kind: AdCountKind,
     ) -> Result<(), AdsError> {
-        self.require(scope, builtin::ADS_VIEW, AuditAction::CampaignUpdated).await?;
+        self.require(scope, builtin::ADS_VIEW, "ads.count").await?;
         let now = self.now();
         let shows_ads = {
             let mut tx = self.begin(scope, Access::Read).await?;

@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use tenantry_domain::audit::{AuditTarget, SystemActor};
 use tenantry_domain::email::EmailError;
 use tenantry_domain::password::PasswordError;
-use tenantry_domain::rbac::PermissionSet;
+use tenantry_domain::rbac::{PermissionSet, builtin};
 use tenantry_domain::slug::SlugError;
 use tenantry_domain::subscription::SubscriptionState;
 use tenantry_domain::text::{CompanyName, PersonName, TextError};
@@ -314,7 +314,7 @@ impl Tenantry {
         if let Err(e) = self.ensure_billing_link(tx.as_mut(), &mut sub).await {
             tracing::warn!(tenant = %tenant_id, error = %e, "payment provider not reached at signup; the tenant is linked later");
         }
-        self.save_subscription(tx.as_mut(), &sub).await?;
+        self.save_subscription(tx.as_mut(), &mut sub).await?;
         let created = self
             .event(&scope, AuditAction::TenantCreated, Some(AuditTarget::Tenant(tenant_id)), AuditOutcome::Success)?
             .with("slug", &tenant.slug)
@@ -344,11 +344,31 @@ impl Tenantry {
             self.decoy_verify(&input.password).await;
             return Err(LoginError::InvalidCredentials);
         };
-        let now = self.now();
         let scope = self.system_scope(tenant_id, SystemActor::Login);
+        // Read, then hash with no unit of work open (hashing takes tens of
+        // milliseconds; holding the tenant's write lock meanwhile would let anyone
+        // who knows a slug stall the tenant's writers), then record the outcome.
+        let found = {
+            let mut tx = self.begin(&scope, Access::Read).await?;
+            tx.user_by_email(&email).await?
+        };
+        let matches = match &found {
+            Some(user) => {
+                self.deps.hasher.verify(&input.password, &user.password_hash).await.map_err(InfraError::Unknown)?
+            }
+            None => {
+                self.decoy_verify(&input.password).await;
+                false
+            }
+        };
+        let now = self.now();
         let mut tx = self.begin(&scope, Access::Write).await?;
-        let Some(mut user) = tx.user_by_email(&email).await? else {
-            self.decoy_verify(&input.password).await;
+        // Re-read under the lock: the user may have changed while the password was hashed.
+        let current = match &found {
+            Some(user) => tx.user(user.id).await?,
+            None => None,
+        };
+        let Some(mut user) = current else {
             let event = self
                 .event(&scope, AuditAction::LoginFailed, None, AuditOutcome::Failed)?
                 .with("email", &email)
@@ -358,8 +378,8 @@ impl Tenantry {
             tx.commit().await?;
             return Err(LoginError::InvalidCredentials);
         };
-        let matches =
-            self.deps.hasher.verify(&input.password, &user.password_hash).await.map_err(InfraError::Unknown)?;
+        // The hash checked must still be the user's hash.
+        let matches = matches && found.as_ref().is_some_and(|f| f.password_hash == user.password_hash);
         let target = Some(AuditTarget::User(user.id));
         let refusal = if user.throttle.locked_at(now).is_some() {
             Some("locked")
@@ -465,6 +485,12 @@ impl Tenantry {
 
     /// The authorisation step: a verified principal asks to act in `tenant_id`.
     ///
+    /// **Only pass a principal whose token signature you verified** (the HTTP
+    /// layer's JWT or API-key check). A `Principal` is a claim, not a proof: it
+    /// carries no secret, and its ids may be visible to others (for example in
+    /// audit logs). Whoever can make `authorize` accept an unverified principal
+    /// can act as anyone.
+    ///
     /// A user of another tenant gets `NotFound` — exactly what a missing tenant
     /// gets — and the attempt is written to the user's own tenant log and the
     /// platform log (DESIGN.md wall 3). A deactivated user, or a token from
@@ -491,7 +517,15 @@ impl Tenantry {
                 if !sub.allows_access() && !owner_may_cancel_deletion {
                     return Err(AuthorizeError::TenantInactive(sub.status()));
                 }
-                let permissions = self.role_permissions(tx.as_mut(), user.role).await?.unwrap_or(PermissionSet::EMPTY);
+                let mut permissions =
+                    self.role_permissions(tx.as_mut(), user.role).await?.unwrap_or(PermissionSet::EMPTY);
+                if owner_may_cancel_deletion {
+                    // Deletion deactivates the tenant at once: the owner keeps only
+                    // what reading the profile, cancelling the deletion and taking
+                    // the data out need.
+                    let kept = PermissionSet::of(&[builtin::TENANT_READ, builtin::TENANT_DELETE, builtin::DATA_MANAGE]);
+                    permissions = permissions.intersection(&kept);
+                }
                 Ok(TenantScope::new(tenant_id, Actor::User { user_id, role: user.role }, permissions))
             }
             Principal::Superuser { id, token_version } => {
@@ -514,6 +548,10 @@ impl Tenantry {
                 )?;
                 tx.append_audit(&event).await?;
                 tx.commit().await?;
+                // and in the platform log, where the superuser's own trail is read
+                let mut ptx = self.deps.store.begin_platform().await?;
+                ptx.append_platform_audit(&AuditEvent { id: self.new_id()?, ..event }).await?;
+                ptx.commit().await?;
                 Ok(scope)
             }
         }

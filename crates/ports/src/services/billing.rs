@@ -194,10 +194,6 @@ pub enum BillingEventOutcome {
     Ignored,
 }
 
-fn key(parts: &[&(dyn std::fmt::Display + Sync)]) -> IdempotencyKey {
-    IdempotencyKey(parts.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(":"))
-}
-
 impl Tenantry {
     fn proration_instant(&self, requested: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, BillingError> {
         let now = self.now();
@@ -222,7 +218,7 @@ impl Tenantry {
 
     /// `GET /v1/tenants/{tid}/subscription`.
     pub async fn subscription_view(&self, scope: &TenantScope) -> Result<SubscriptionView, BillingError> {
-        self.require(scope, builtin::BILLING_READ, AuditAction::PlanChanged).await?;
+        self.require(scope, builtin::BILLING_READ, "subscription.read").await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Read).await?;
         self.view_in(tx.as_mut(), now).await
@@ -237,7 +233,7 @@ impl Tenantry {
     /// `POST /v1/tenants/{tid}/subscription/preview`: what a seat or plan change
     /// would charge now, with the `proration_date` to echo; changes nothing.
     pub async fn preview_change(&self, scope: &TenantScope, input: PreviewInput) -> Result<PreviewView, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PlanChanged).await?;
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PlanChanged.as_str()).await?;
         let at = self.now();
         let mut tx = self.begin(scope, Access::Read).await?;
         let sub = self.subscription(tx.as_mut()).await?;
@@ -318,7 +314,7 @@ impl Tenantry {
         seats: i64,
         proration_date: Option<DateTime<Utc>>,
     ) -> Result<SeatsChanged, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::SeatsAdded).await?;
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::SeatsAdded.as_str()).await?;
         let target = Seats::new(seats)?;
         let at = self.proration_instant(proration_date)?;
         let now = self.now();
@@ -333,13 +329,13 @@ impl Tenantry {
             }
             _ => ProviderChange::ScheduleSeats { extra_seats_next_period: quote.extra_seats.1 },
         };
-        let idem = key(&[&"seats", &scope.tenant_id(), &id, &target.get(), &at.timestamp()]);
-        let outcome =
-            self.deps.payments.change(&ChangeRequest { subscription: id, change, proration_date: at }, &idem).await?;
+        let request = ChangeRequest { subscription: id, change, proration_date: at };
+        let idem = IdempotencyKey::for_request("seats", scope.tenant_id(), sub.revision, &request);
+        let outcome = self.deps.payments.change(&request, &idem).await?;
         let mut events = sub.apply_seats(&quote)?;
         events.extend(sub.apply_snapshot(&outcome.subscription.snapshot, self.catalog()));
         let (charged, mails) = self.finish_change(tx.as_mut(), scope, &mut sub, &events, &outcome).await?;
-        self.save_subscription(tx.as_mut(), &sub).await?;
+        self.save_subscription(tx.as_mut(), &mut sub).await?;
         let subscription = self.view_in(tx.as_mut(), now).await?;
         tx.commit().await?;
         self.send_all(&mails).await;
@@ -375,11 +371,27 @@ impl Tenantry {
         proration_date: Option<DateTime<Utc>>,
         return_url: &str,
     ) -> Result<PlanChanged, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PlanChanged).await?;
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PlanChanged.as_str()).await?;
         let at = self.proration_instant(proration_date)?;
+        self.plan_change(scope, choice, timing, at, return_url, |_| Ok(())).await
+    }
+
+    /// A plan change in one unit of work; `guard` checks the state it applies to
+    /// (so that "continue free" cannot become a cancellation of a trial that
+    /// converted a moment before).
+    async fn plan_change(
+        &self,
+        scope: &TenantScope,
+        choice: PlanChoice,
+        timing: PlanTiming,
+        at: DateTime<Utc>,
+        return_url: &str,
+        guard: fn(&Subscription) -> Result<(), SubscriptionError>,
+    ) -> Result<PlanChanged, BillingError> {
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
+        guard(&sub)?;
         let (usage, _, _) = self.seat_usage(tx.as_mut(), now).await?;
         let quote = match sub.quote_plan(choice, timing, usage.used(), at, self.catalog()) {
             Err(SubscriptionError::PaymentMethodRequired) => {
@@ -394,13 +406,9 @@ impl Tenantry {
         let request = |id: &str, change| ChangeRequest { subscription: id.to_owned(), change, proration_date: at };
         if quote.resumes {
             let (_, id) = Self::provider_subscription(&sub)?;
-            let change = ProviderChange::CancelAtPeriodEnd { cancel: false };
-            outcome = Some(
-                self.deps
-                    .payments
-                    .change(&request(&id, change), &key(&[&"resume", &tenant, &id, &at.timestamp()]))
-                    .await?,
-            );
+            let resume = request(&id, ProviderChange::CancelAtPeriodEnd { cancel: false });
+            let idem = IdempotencyKey::for_request("resume", tenant, sub.revision, &resume);
+            outcome = Some(self.deps.payments.change(&resume, &idem).await?);
         }
         let provider_change = match quote.change {
             PlanChange::ConvertTrialNow { interval, seats } => {
@@ -433,8 +441,23 @@ impl Tenantry {
         }
         if let Some(change) = provider_change {
             let (_, id) = Self::provider_subscription(&sub)?;
-            let idem = key(&[&"plan", &tenant, &id, &serde_label(&quote.change), &at.timestamp()]);
-            outcome = Some(self.deps.payments.change(&request(&id, change), &idem).await?);
+            let change = request(&id, change);
+            let idem = IdempotencyKey::for_request("plan", tenant, sub.revision, &change);
+            match self.deps.payments.change(&change, &idem).await {
+                Ok(done) => outcome = Some(done),
+                Err(e) => {
+                    if quote.resumes {
+                        // The cancellation was withdrawn for this change; the change
+                        // failed, so put the cancellation back.
+                        let undo = request(&id, ProviderChange::CancelAtPeriodEnd { cancel: true });
+                        let undo_key = IdempotencyKey::for_request("resume-undo", tenant, sub.revision, &undo);
+                        if let Err(u) = self.deps.payments.change(&undo, &undo_key).await {
+                            tracing::error!(subscription = %id, error = %u, "a withdrawn cancellation could not be restored");
+                        }
+                    }
+                    return Err(e.into());
+                }
+            }
         }
         if let PlanChange::StartPaid { interval, seats } = quote.change {
             self.ensure_billing_link(tx.as_mut(), &mut sub).await?;
@@ -443,12 +466,9 @@ impl Tenantry {
                 .as_ref()
                 .map(|l| l.customer.clone())
                 .ok_or(BillingError::Provider(PaymentError::NotFound))?;
-            let idem = key(&[&"start", &tenant, &interval, &seats, &at.timestamp()]);
-            let started = self
-                .deps
-                .payments
-                .start_subscription(&customer, interval, self.catalog().extra_seats(seats), &idem)
-                .await?;
+            let extra = self.catalog().extra_seats(seats);
+            let idem = IdempotencyKey::for_request("start", tenant, sub.revision, &(&customer, interval, extra));
+            let started = self.deps.payments.start_subscription(&customer, interval, extra, &idem).await?;
             if let Some(link) = sub.provider.as_mut() {
                 link.subscription = Some(started.subscription.id.clone());
             }
@@ -462,7 +482,7 @@ impl Tenantry {
             }
             None => (None, self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?),
         };
-        self.save_subscription(tx.as_mut(), &sub).await?;
+        self.save_subscription(tx.as_mut(), &mut sub).await?;
         let subscription = self.view_in(tx.as_mut(), now).await?;
         tx.commit().await?;
         self.send_all(&mails).await;
@@ -477,19 +497,26 @@ impl Tenantry {
         scope: &TenantScope,
         return_url: &str,
     ) -> Result<PlanChanged, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::CancelScheduled).await?;
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::CancelScheduled.as_str()).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
         if !matches!(sub.state, SubscriptionState::PastDue { .. }) {
             drop(tx);
-            return self.change_plan(scope, PlanChoice::Freemium, PlanTiming::Now, None, return_url).await;
+            let not_past_due = |s: &Subscription| match s.state {
+                SubscriptionState::PastDue { .. } => Err(SubscriptionError::PaymentPastDue),
+                _ => Ok(()),
+            };
+            return self.plan_change(scope, PlanChoice::Freemium, PlanTiming::Now, now, return_url, not_past_due).await;
         }
         let (_, id) = Self::provider_subscription(&sub)?;
         let events = sub.cancel(now)?;
-        self.deps.payments.cancel_now(&id, &key(&[&"cancel", &scope.tenant_id(), &id])).await?;
+        self.deps
+            .payments
+            .cancel_now(&id, &IdempotencyKey::for_request("cancel", sub.tenant_id, sub.revision, &id))
+            .await?;
         let mails = self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
-        self.save_subscription(tx.as_mut(), &sub).await?;
+        self.save_subscription(tx.as_mut(), &mut sub).await?;
         let subscription = self.view_in(tx.as_mut(), now).await?;
         tx.commit().await?;
         self.send_all(&mails).await;
@@ -503,15 +530,12 @@ impl Tenantry {
     /// `POST /v1/tenants/{tid}/subscription/continue-free`: during the trial,
     /// become freemium at its end instead of converting.
     pub async fn continue_free(&self, scope: &TenantScope, return_url: &str) -> Result<PlanChanged, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::TrialContinueFree).await?;
-        {
-            let mut tx = self.begin(scope, Access::Read).await?;
-            let sub = self.subscription(tx.as_mut()).await?;
-            if !matches!(sub.state, SubscriptionState::Trialing { .. }) {
-                return Err(SubscriptionError::NotTrialing.into());
-            }
-        }
-        self.change_plan(scope, PlanChoice::Freemium, PlanTiming::Now, None, return_url).await
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::TrialContinueFree.as_str()).await?;
+        let trialing = |s: &Subscription| match s.state {
+            SubscriptionState::Trialing { .. } => Ok(()),
+            _ => Err(SubscriptionError::NotTrialing),
+        };
+        self.plan_change(scope, PlanChoice::Freemium, PlanTiming::Now, self.now(), return_url, trialing).await
     }
 
     async fn checkout_in(
@@ -535,7 +559,7 @@ impl Tenantry {
     /// `POST /v1/tenants/{tid}/billing/checkout`: a Checkout session in setup
     /// mode that adds a payment method (never a second subscription).
     pub async fn checkout_session(&self, scope: &TenantScope, return_url: &str) -> Result<HostedSession, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::CheckoutStarted).await?;
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::CheckoutStarted.as_str()).await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
         let session = self.checkout_in(tx.as_mut(), scope, &mut sub, return_url).await?;
@@ -546,14 +570,14 @@ impl Tenantry {
     /// `POST /v1/tenants/{tid}/billing/portal`: a Customer Portal session for
     /// payment methods and invoices.
     pub async fn portal_session(&self, scope: &TenantScope, return_url: &str) -> Result<HostedSession, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PortalOpened).await?;
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PortalOpened.as_str()).await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
         self.ensure_billing_link(tx.as_mut(), &mut sub).await?;
         let customer =
             sub.provider.as_ref().map(|l| l.customer.clone()).ok_or(BillingError::Provider(PaymentError::NotFound))?;
         let session = self.deps.payments.portal_session(&customer, return_url).await?;
-        self.save_subscription(tx.as_mut(), &sub).await?;
+        self.save_subscription(tx.as_mut(), &mut sub).await?;
         let event =
             self.event(scope, AuditAction::PortalOpened, Some(AuditTarget::Subscription), AuditOutcome::Success)?;
         tx.append_audit(&event).await?;
@@ -564,7 +588,7 @@ impl Tenantry {
     /// `GET /v1/tenants/{tid}/invoices`: the invoices cached from the provider's
     /// events, newest first (asks the provider when the cache is empty).
     pub async fn invoices(&self, scope: &TenantScope) -> Result<Vec<Invoice>, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::InvoicePaid).await?;
+        self.require(scope, builtin::BILLING_MANAGE, "invoices.read").await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         let cached = tx.invoices().await?;
         if !cached.is_empty() {
@@ -591,10 +615,17 @@ impl Tenantry {
         let extra = self.catalog().extra_seats(used);
         let change = ProviderChange::TrialSeats { extra_seats: extra };
         let request = ChangeRequest { subscription: id.clone(), change, proration_date: self.now() };
+        // The subscription is not saved for this (the seats used live elsewhere),
+        // so its revision does not tell one sync from the next: each attempt gets
+        // its own key. Setting an absolute quantity twice is harmless.
+        let attempt = self.deps.ids.new_uuid();
         if let Err(e) = self
             .deps
             .payments
-            .change(&request, &key(&[&"trial-seats", &id, &extra, &self.now().timestamp_millis()]))
+            .change(
+                &request,
+                &IdempotencyKey::for_request("trial-seats", sub.tenant_id, sub.revision, &(&request, attempt)),
+            )
             .await
         {
             tracing::warn!(subscription = %id, error = %e, "trial seat quantity not synced; corrected at conversion");
@@ -642,6 +673,13 @@ impl Tenantry {
         let current = sub.provider.as_ref().and_then(|l| l.subscription.clone());
         match &event.kind {
             BillingEventKind::PaymentMethodAttached => events.extend(sub.payment_method_added()),
+            BillingEventKind::SubscriptionUpdated(ps) | BillingEventKind::SubscriptionDeleted(ps)
+                if tx.is_marked(&super::support::ended_subscription_key(&ps.id)).await? =>
+            {
+                // A subscription tenantry already ended (a late or replayed event): not ours any more.
+                tx.commit().await?;
+                return Ok(BillingEventOutcome::Ignored);
+            }
             BillingEventKind::SubscriptionUpdated(ps) | BillingEventKind::SubscriptionDeleted(ps) => {
                 let deleted = matches!(event.kind, BillingEventKind::SubscriptionDeleted(_));
                 match &current {
@@ -710,9 +748,16 @@ impl Tenantry {
             events.extend(self.cover_used_seats(tx.as_mut(), &mut sub, now).await);
         }
         mails.extend(self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &events).await?);
-        self.save_subscription(tx.as_mut(), &sub).await?;
+        // Used seats never exceed the licence: if the provider licenses fewer
+        // seats than are used (a conversion whose extra seats could not be
+        // bought), the seat rules of a downgrade apply to the licensed number.
+        mails.extend(self.enforce_licence(tx.as_mut(), &scope, &sub, now).await?);
+        self.save_subscription(tx.as_mut(), &mut sub).await?;
         tx.commit().await?;
-        self.send_all(&mails).await;
+        let sent = self.send_all(&mails).await;
+        if matches!(event.kind, BillingEventKind::TrialWillEnd { .. }) && !mails.is_empty() && sent == 0 {
+            self.forget_reminder(&scope, &sub).await;
+        }
         Ok(BillingEventOutcome::Applied)
     }
 
@@ -752,7 +797,8 @@ impl Tenantry {
         let change = ProviderChange::IncreaseSeats { from_extra, to_extra };
         let at = now.max(plan.period.start());
         let request = ChangeRequest { subscription: id.clone(), change, proration_date: at };
-        match self.deps.payments.change(&request, &key(&[&"convert-seats", &id, &to_extra])).await {
+        let idem = IdempotencyKey::for_request("convert-seats", sub.tenant_id, sub.revision, &request);
+        match self.deps.payments.change(&request, &idem).await {
             Ok(outcome) => {
                 if let Some(invoice) = &outcome.invoice {
                     if let Err(e) = tx.save_invoice(invoice).await {
@@ -791,19 +837,5 @@ impl Tenantry {
             .with("recipients", count(mails.iter()));
         tx.append_audit(&event).await?;
         Ok(mails)
-    }
-}
-
-fn serde_label(change: &PlanChange) -> &'static str {
-    match change {
-        PlanChange::ConvertTrialNow { .. } => "convert",
-        PlanChange::TrialInterval { .. } => "trial-interval",
-        PlanChange::TrialContinueFree => "trial-free",
-        PlanChange::StartPaid { .. } => "start",
-        PlanChange::IntervalNow { .. } => "interval-now",
-        PlanChange::IntervalAtPeriodEnd { .. } => "interval-later",
-        PlanChange::CancelIntervalChange => "interval-keep",
-        PlanChange::CancelAtPeriodEnd { .. } => "cancel",
-        PlanChange::Resume => "resume",
     }
 }

@@ -212,7 +212,7 @@ impl Tenantry {
     /// `POST /v1/tenants/{tid}/invitations`: invites one person with one role;
     /// refused when no seat is free (the error says how many are missing).
     pub async fn invite(&self, scope: &TenantScope, input: InviteInput) -> Result<InvitationIssued, InvitationError> {
-        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::UserInvited).await?;
+        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::UserInvited.as_str()).await?;
         let email = Email::parse(&input.email)?;
         let role = RoleRef::parse(&input.role)?;
         let now = self.now();
@@ -226,7 +226,7 @@ impl Tenantry {
             return Err(InvitationError::AlreadyInvited(email.to_string()));
         }
         let sub = self.subscription(tx.as_mut()).await?;
-        ensure_room(usage, sub.seat_limit(self.catalog()), 1)?;
+        ensure_room(usage, self.seat_limit(tx.as_mut(), &sub).await?, 1)?;
 
         let secret = self.new_secret()?;
         let invitation = Invitation::issue(
@@ -297,7 +297,7 @@ impl Tenantry {
         scope: &TenantScope,
         include_closed: bool,
     ) -> Result<Vec<InvitationView>, InvitationError> {
-        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::UserInvited).await?;
+        self.require(scope, builtin::INVITATIONS_MANAGE, "invitations.read").await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Read).await?;
         Ok(tx
@@ -315,7 +315,7 @@ impl Tenantry {
         scope: &TenantScope,
         id: InvitationId,
     ) -> Result<InvitationView, InvitationError> {
-        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::InvitationRevoked).await?;
+        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::InvitationRevoked.as_str()).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut invitation = tx.invitation(id).await?.ok_or(AccessError::NotFound)?;
@@ -341,7 +341,7 @@ impl Tenantry {
         scope: &TenantScope,
         id: InvitationId,
     ) -> Result<InvitationIssued, InvitationError> {
-        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::InvitationResent).await?;
+        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::InvitationResent.as_str()).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut invitation = tx.invitation(id).await?.ok_or(AccessError::NotFound)?;
@@ -350,7 +350,7 @@ impl Tenantry {
             let sub = self.subscription(tx.as_mut()).await?;
             // only a still-unused (expired) invitation gets here past `resend`'s own checks
             if invitation.status == tenantry_domain::invitation::InvitationStatus::Pending {
-                ensure_room(usage, sub.seat_limit(self.catalog()), 1)?;
+                ensure_room(usage, self.seat_limit(tx.as_mut(), &sub).await?, 1)?;
             }
         }
         let secret = self.new_secret()?;
@@ -373,31 +373,17 @@ impl Tenantry {
         let token = InvitationToken::parse(input.token.expose_secret()).map_err(|_| AcceptError::InvalidToken)?;
         let name = PersonName::parse(&input.name)?;
         self.config.password_policy.check(&input.password)?;
-        let now = self.now();
         let scope = self.system_scope(token.tenant_id, SystemActor::InvitationLink);
-        let mut tx = self.begin(&scope, Access::Write).await?;
-        if tx.tenant().await?.is_none() {
-            return Err(AcceptError::InvalidToken);
+        // Every cheap check first, in a read unit of work; the password is hashed
+        // with no unit of work open; the write re-checks under the tenant's lock.
+        {
+            let mut tx = self.begin(&scope, Access::Read).await?;
+            self.acceptable(tx.as_mut(), &token, self.now()).await?;
         }
-        let mut invitation = tx.invitation(token.invitation_id).await?.ok_or(AcceptError::InvalidToken)?;
-        invitation.check_acceptable(&token.secret, now).map_err(|e| match e {
-            RuleError::Expired(_) => AcceptError::Expired,
-            RuleError::AlreadyAccepted => AcceptError::AlreadyUsed,
-            RuleError::Revoked => AcceptError::Revoked,
-            RuleError::InvalidToken => AcceptError::InvalidToken,
-        })?;
-        let sub = self.subscription(tx.as_mut()).await?;
-        if !sub.allows_access() {
-            return Err(AcceptError::TenantInactive);
-        }
-        if self.role_permissions(tx.as_mut(), invitation.role).await?.is_none() {
-            return Err(AcceptError::RoleGone);
-        }
-        if tx.user_by_email(&invitation.email).await?.is_some() {
-            return Err(AcceptError::AlreadyMember);
-        }
-        // Hash only after every cheap check has passed.
         let hash = self.deps.hasher.hash(&input.password).await.map_err(InfraError::Unknown)?;
+        let now = self.now();
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        let mut invitation = self.acceptable(tx.as_mut(), &token, now).await?;
         let user =
             User::new(self.new_id()?, scope.tenant_id(), invitation.email.clone(), name, invitation.role, hash, now);
         invitation.accept(&token.secret, user.id, now).map_err(|_| AcceptError::InvalidToken)?;
@@ -419,5 +405,34 @@ impl Tenantry {
             },
             user: UserView::from(&user),
         })
+    }
+
+    /// The invitation a token may accept now, or why not.
+    async fn acceptable(
+        &self,
+        tx: &mut dyn TenantTx,
+        token: &InvitationToken,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Invitation, AcceptError> {
+        if tx.tenant().await?.is_none() {
+            return Err(AcceptError::InvalidToken);
+        }
+        let invitation = tx.invitation(token.invitation_id).await?.ok_or(AcceptError::InvalidToken)?;
+        invitation.check_acceptable(&token.secret, now).map_err(|e| match e {
+            RuleError::Expired(_) => AcceptError::Expired,
+            RuleError::AlreadyAccepted => AcceptError::AlreadyUsed,
+            RuleError::Revoked => AcceptError::Revoked,
+            RuleError::InvalidToken => AcceptError::InvalidToken,
+        })?;
+        if !self.subscription(tx).await?.allows_access() {
+            return Err(AcceptError::TenantInactive);
+        }
+        if self.role_permissions(tx, invitation.role).await?.is_none() {
+            return Err(AcceptError::RoleGone);
+        }
+        if tx.user_by_email(&invitation.email).await?.is_some() {
+            return Err(AcceptError::AlreadyMember);
+        }
+        Ok(invitation)
     }
 }

@@ -93,7 +93,7 @@ impl Problem for RoleError {
 impl Tenantry {
     /// `GET /v1/tenants/{tid}/roles`: the built-in roles and the tenant's custom roles.
     pub async fn list_roles(&self, scope: &TenantScope) -> Result<Vec<RoleView>, RoleError> {
-        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleUpdated).await?;
+        self.require(scope, builtin::ROLES_MANAGE, "roles.read").await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         let policy = self.policy();
         let mut out: Vec<RoleView> = BuiltinRole::ALL
@@ -129,7 +129,7 @@ impl Tenantry {
 
     /// `POST /v1/tenants/{tid}/roles`: a custom role from the permission set.
     pub async fn create_role(&self, scope: &TenantScope, input: RoleInput) -> Result<RoleView, RoleError> {
-        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleCreated).await?;
+        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleCreated.as_str()).await?;
         let name = RoleName::parse(&input.name)?;
         let description = input.description.as_deref().map(Description::parse).transpose()?;
         let permissions = self.checked_permissions(scope, &input.permissions)?;
@@ -160,7 +160,7 @@ impl Tenantry {
 
     /// `PATCH /v1/tenants/{tid}/roles/{rid}`.
     pub async fn update_role(&self, scope: &TenantScope, id: RoleId, patch: RolePatch) -> Result<RoleView, RoleError> {
-        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleUpdated).await?;
+        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleUpdated.as_str()).await?;
         let name = patch.name.as_deref().map(RoleName::parse).transpose()?;
         let description = match patch.description {
             Some(Some(d)) => Some(Some(Description::parse(&d)?)),
@@ -198,7 +198,7 @@ impl Tenantry {
 
     /// `DELETE /v1/tenants/{tid}/roles/{rid}`: refused while users or pending invitations hold it.
     pub async fn delete_role(&self, scope: &TenantScope, id: RoleId) -> Result<(), RoleError> {
-        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleDeleted).await?;
+        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleDeleted.as_str()).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let role = tx.role(id).await?.ok_or(AccessError::NotFound)?;

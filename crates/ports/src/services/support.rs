@@ -4,7 +4,7 @@
 
 use super::{AccessError, Tenantry};
 use crate::error::{InfraError, StoreError};
-use crate::payment::{CustomerDetails, IdempotencyKey, PaymentError};
+use crate::payment::{ChangeRequest, CustomerDetails, IdempotencyKey, PaymentError, ProviderChange};
 use crate::scope::{Actor, TenantScope};
 use crate::store::{Access, SubscriptionFacts, TenantTx};
 use crate::system::{Mail, MailTenant, Message};
@@ -13,12 +13,18 @@ use tenantry_domain::audit::AuditTarget;
 use tenantry_domain::downgrade::plan_downgrade;
 use tenantry_domain::invitation::RevokeReason;
 use tenantry_domain::rbac::{BuiltinRole, Permission, PermissionSet};
-use tenantry_domain::seats::SeatUsage;
+use tenantry_domain::seats::{SeatLimit, SeatUsage};
 use tenantry_domain::subscription::{ProviderLink, SubscriptionEvent, SubscriptionState};
 use tenantry_domain::user::DeactivationReason;
 use tenantry_domain::{
     AuditAction, AuditEvent, AuditOutcome, EntityId, Feature, Invitation, RoleRef, Subscription, Tenant, User,
 };
+
+/// The marker recording that tenantry ended a provider subscription: later
+/// events about it are ignored (they would re-adopt a subscription that is gone).
+pub(crate) fn ended_subscription_key(id: &str) -> String {
+    format!("provider:ended:{id}")
+}
 
 /// The marker recording that the reminder for the trial ending at `end` went out.
 pub(crate) fn trial_reminder_key(end: DateTime<Utc>) -> String {
@@ -63,23 +69,23 @@ impl Tenantry {
         &self,
         scope: &TenantScope,
         permission: Permission,
-        action: AuditAction,
+        attempted: &'static str,
     ) -> Result<(), AccessError> {
         if scope.can(permission) {
             return Ok(());
         }
         let name = self.policy().name(permission).to_owned();
-        self.record_denial(scope, action, &name).await;
+        self.record_denial(scope, attempted, &name).await;
         Err(AccessError::Forbidden(name))
     }
 
     /// Records a refused attempt in its own unit of work (best effort: a failure
     /// to record is logged, and the refusal stands either way).
-    pub(crate) async fn record_denial(&self, scope: &TenantScope, action: AuditAction, why: &str) {
+    pub(crate) async fn record_denial(&self, scope: &TenantScope, attempted: &str, why: &str) {
         let result: Result<(), InfraError> = async {
             let event = self
                 .event(scope, AuditAction::AccessDenied, None, AuditOutcome::Denied)?
-                .with("attempted", action.as_str())
+                .with("attempted", attempted)
                 .with("reason", why);
             let mut tx = self.begin(scope, Access::Write).await?;
             tx.append_audit(&event).await?;
@@ -107,8 +113,13 @@ impl Tenantry {
             .ok_or_else(|| InfraError::Unknown(anyhow::anyhow!("subscription row missing in its own scope")))
     }
 
-    /// Saves a subscription with the facts the cross-tenant paths read.
-    pub(crate) async fn save_subscription(&self, tx: &mut dyn TenantTx, sub: &Subscription) -> Result<(), StoreError> {
+    /// Saves `sub` as its next revision, with the facts the cross-tenant paths read.
+    pub(crate) async fn save_subscription(
+        &self,
+        tx: &mut dyn TenantTx,
+        sub: &mut Subscription,
+    ) -> Result<(), StoreError> {
+        sub.revision = sub.revision.saturating_add(1);
         let reminder_sent = match sub.trial_ends_at() {
             Some(end) => tx.is_marked(&trial_reminder_key(end)).await?,
             None => false,
@@ -138,6 +149,14 @@ impl Tenantry {
             pending_invitations: count(invitations.iter().filter(|i| i.is_pending(now))),
         };
         Ok((usage, users, invitations))
+    }
+
+    /// The seats that may be used now: the subscription's licence, capped by an
+    /// active-users quota of the plan or the tenant's override.
+    pub(crate) async fn seat_limit(&self, tx: &mut dyn TenantTx, sub: &Subscription) -> Result<SeatLimit, InfraError> {
+        let tenant = self.tenant_row(tx).await?;
+        let cap = self.catalog().quota(sub.plan_kind()).with_override(&tenant.quota_override).active_users;
+        Ok(sub.seat_limit(self.catalog()).capped_by(cap))
     }
 
     /// The permissions a role grants in this tenant (`None`: a custom role that no longer exists).
@@ -217,7 +236,7 @@ impl Tenantry {
                 let users = tx.users().await.map_err(|e| PaymentError::Unknown(e.into()))?;
                 let details = Self::customer_details(&tenant, &users)
                     .ok_or_else(|| PaymentError::Unknown(anyhow::anyhow!("tenant without owner")))?;
-                let key = IdempotencyKey(format!("customer:{}", tenant.id));
+                let key = IdempotencyKey::for_request("customer", tenant.id, sub.revision, &details);
                 let customer = self.deps.payments.create_customer(&details, &key).await?;
                 sub.provider = Some(ProviderLink { customer: customer.clone(), subscription: None });
                 customer
@@ -225,7 +244,8 @@ impl Tenantry {
         };
         if let SubscriptionState::Trialing { trial, interval_after, .. } = &sub.state {
             if sub.provider.as_ref().is_some_and(|l| l.subscription.is_none()) {
-                let key = IdempotencyKey(format!("trial:{}:{}", tenant.id, trial.end().timestamp()));
+                let params = (&customer, trial.end(), interval_after);
+                let key = IdempotencyKey::for_request("trial", tenant.id, sub.revision, &params);
                 let ps = self.deps.payments.start_trial(&customer, trial.end(), *interval_after, &key).await?;
                 if let Some(link) = sub.provider.as_mut() {
                     link.subscription = Some(ps.id);
@@ -275,9 +295,14 @@ impl Tenantry {
                     vec![("plan", "standard".into()), ("interval", interval.to_string()), ("seats", seats.to_string())],
                 ),
                 SubscriptionEvent::EnteredFreemium { reason } => {
-                    mails.extend(self.enforce_freemium_seats(tx, scope, *reason, now).await?);
-                    if let Some(link) = sub.provider.as_mut() {
-                        link.subscription = None;
+                    let limit = self.catalog().freemium_seats;
+                    let (deactivated, revoked) = self.enforce_seats(tx, scope, limit, now).await?;
+                    let tenant = self.tenant_row(tx).await?;
+                    let users = tx.users().await?;
+                    let message = Message::Downgraded { reason: *reason, deactivated, revoked_invitations: revoked };
+                    mails.extend(Self::to_admins(&tenant, &users, &message));
+                    if let Some(id) = sub.provider.as_mut().and_then(|link| link.subscription.take()) {
+                        tx.mark(&ended_subscription_key(&id), now).await?;
                     }
                     (AuditAction::DowngradedToFreemium, vec![("reason", format!("{reason:?}").to_lowercase())])
                 }
@@ -334,18 +359,18 @@ impl Tenantry {
         Ok(mails)
     }
 
-    /// DESIGN.md "Seats": on a downgrade to freemium, pending invitations beyond
-    /// the limit are revoked and users beyond it deactivated newest-first (never
-    /// the owner), reversibly and audited; the admins are told by mail.
-    async fn enforce_freemium_seats(
+    /// DESIGN.md "Seats": pending invitations beyond `limit` are revoked and users
+    /// beyond it deactivated newest-first (never the owner), reversibly and
+    /// audited. Returns the deactivated emails and the number of invitations revoked.
+    async fn enforce_seats(
         &self,
         tx: &mut dyn TenantTx,
         scope: &TenantScope,
-        reason: tenantry_domain::subscription::FreemiumReason,
+        limit: u32,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Mail>, InfraError> {
+    ) -> Result<(Vec<String>, u32), InfraError> {
         let (_, users, invitations) = self.seat_usage(tx, now).await?;
-        let plan = plan_downgrade(&users, &invitations, now, self.catalog().freemium_seats);
+        let plan = plan_downgrade(&users, &invitations, now, limit);
         let mut deactivated = Vec::new();
         for id in &plan.deactivate {
             if let Some(mut user) = users.iter().find(|u| u.id == *id).cloned() {
@@ -359,7 +384,7 @@ impl Tenantry {
                             Some(AuditTarget::User(user.id)),
                             AuditOutcome::Success,
                         )?
-                        .with("reason", "downgrade");
+                        .with("reason", "seats");
                     tx.append_audit(&event).await?;
                 }
             }
@@ -375,15 +400,51 @@ impl Tenantry {
                             Some(AuditTarget::Invitation(inv.id)),
                             AuditOutcome::Success,
                         )?
-                        .with("reason", "downgrade");
+                        .with("reason", "seats");
                     tx.append_audit(&event).await?;
                 }
             }
         }
+        Ok((deactivated, count(plan.revoke.iter())))
+    }
+
+    /// Brings used seats back within a paid licence that is lower than them
+    /// (see `handle_billing_event`); the admins are told.
+    pub(crate) async fn enforce_licence(
+        &self,
+        tx: &mut dyn TenantTx,
+        scope: &TenantScope,
+        sub: &Subscription,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Mail>, InfraError> {
+        let SeatLimit::Capped(licensed) = sub.seat_limit(self.catalog()) else { return Ok(Vec::new()) };
+        let (usage, _, _) = self.seat_usage(tx, now).await?;
+        if usage.used() <= licensed || sub.plan_kind() != tenantry_domain::PlanKind::Standard {
+            return Ok(Vec::new());
+        }
+        let (deactivated, revoked) = self.enforce_seats(tx, scope, licensed, now).await?;
         let tenant = self.tenant_row(tx).await?;
         let users = tx.users().await?;
-        let message = Message::Downgraded { reason, deactivated, revoked_invitations: count(plan.revoke.iter()) };
+        let message = Message::SeatsFreed { licensed, deactivated, revoked_invitations: revoked };
         Ok(Self::to_admins(&tenant, &users, &message))
+    }
+
+    /// Asks the provider for `change` on the tenant's provider subscription (if
+    /// it has one), keyed by `operation` and the subscription's revision, and
+    /// applies the provider's answer to `sub`. Returns `None` when there is no
+    /// provider subscription to change.
+    pub(crate) async fn change_at_provider(
+        &self,
+        scope: &TenantScope,
+        sub: &mut Subscription,
+        operation: &str,
+        change: ProviderChange,
+    ) -> Result<Option<Vec<SubscriptionEvent>>, PaymentError> {
+        let Some(id) = sub.provider.as_ref().and_then(|l| l.subscription.clone()) else { return Ok(None) };
+        let request = ChangeRequest { subscription: id, change, proration_date: self.now() };
+        let key = IdempotencyKey::for_request(operation, scope.tenant_id(), sub.revision, &request);
+        let done = self.deps.payments.change(&request, &key).await?;
+        Ok(Some(sub.apply_snapshot(&done.subscription.snapshot, self.catalog())))
     }
 
     /// Whether the actor may hand out `granted` (no escalation beyond its own permissions).

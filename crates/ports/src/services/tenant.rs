@@ -3,13 +3,13 @@
 use super::views::TenantView;
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::{ErrorKind, InfraError, Problem};
-use crate::payment::PaymentError;
+use crate::payment::{PaymentError, ProviderChange};
 use crate::scope::TenantScope;
 use crate::store::Access;
 use tenantry_domain::audit::AuditTarget;
 use tenantry_domain::email::EmailError;
 use tenantry_domain::rbac::builtin;
-use tenantry_domain::subscription::SubscriptionError;
+use tenantry_domain::subscription::{SubscriptionError, SubscriptionState};
 use tenantry_domain::tenant::{NotificationPrefs, TenantPatch};
 use tenantry_domain::text::{CompanyName, CountryCode, HexColor, HttpsUrl, TextError, VatId};
 use tenantry_domain::{AuditAction, AuditOutcome, Email};
@@ -97,7 +97,7 @@ fn opt<T, E>(v: Option<Option<String>>, parse: impl Fn(&str) -> Result<T, E>) ->
 impl Tenantry {
     /// `GET /v1/tenants/{tid}`: profile and settings.
     pub async fn get_tenant(&self, scope: &TenantScope) -> Result<TenantView, TenantError> {
-        self.require(scope, builtin::TENANT_READ, AuditAction::TenantUpdated).await?;
+        self.require(scope, builtin::TENANT_READ, "tenant.read").await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         Ok(TenantView::from(&self.tenant_row(tx.as_mut()).await?))
     }
@@ -106,7 +106,7 @@ impl Tenantry {
     /// are passed on to the payment provider in the same step (refused as a whole
     /// if the provider refuses them).
     pub async fn update_tenant(&self, scope: &TenantScope, input: SettingsInput) -> Result<TenantView, TenantError> {
-        self.require(scope, builtin::TENANT_UPDATE, AuditAction::TenantUpdated).await?;
+        self.require(scope, builtin::TENANT_UPDATE, AuditAction::TenantUpdated.as_str()).await?;
         let patch = TenantPatch {
             name: input.name.as_deref().map(CompanyName::parse).transpose()?,
             primary_color: opt(input.primary_color, HexColor::parse)?,
@@ -145,36 +145,72 @@ impl Tenantry {
     /// `POST /v1/tenants/{tid}/deletion` (owner): access ends now; the data is
     /// purged after the retention period unless the request is cancelled.
     pub async fn request_deletion(&self, scope: &TenantScope) -> Result<(), TenantError> {
-        self.require(scope, builtin::TENANT_DELETE, AuditAction::TenantDeletionRequested).await?;
+        self.require(scope, builtin::TENANT_DELETE, AuditAction::TenantDeletionRequested.as_str()).await?;
         self.deletion_request(scope).await
     }
 
     /// Puts the tenant into `PendingDeletion` (the owner's request, or the
-    /// superuser's on its behalf; the caller has checked who may).
-    pub(crate) async fn deletion_request<E: From<SubscriptionError> + From<InfraError>>(
-        &self,
-        scope: &TenantScope,
-    ) -> Result<(), E> {
+    /// superuser's on its behalf; the caller has checked who may). Billing stops
+    /// with access: the provider ends the trial or the paid period instead of
+    /// renewing (restored if the deletion is cancelled).
+    pub(crate) async fn deletion_request<E>(&self, scope: &TenantScope) -> Result<(), E>
+    where
+        E: From<SubscriptionError> + From<InfraError> + From<PaymentError>,
+    {
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
-        let events = sub.request_deletion(now, self.catalog())?;
+        let mut events = sub.request_deletion(now, self.catalog())?;
+        let pause = match sub.state_under_lifecycle() {
+            SubscriptionState::Trialing { interval_after, continue_free: false, .. } => {
+                Some(ProviderChange::TrialSettings { interval: *interval_after, cancel_at_trial_end: true })
+            }
+            SubscriptionState::Active(_) | SubscriptionState::PastDue { .. } => {
+                Some(ProviderChange::CancelAtPeriodEnd { cancel: true })
+            }
+            _ => None,
+        };
+        if let Some(change) = pause {
+            if let Some(answer) = self.change_at_provider(scope, &mut sub, "deletion-pause", change).await? {
+                events.extend(answer);
+                tx.mark(DELETION_PAUSED_BILLING, now).await.map_err(InfraError::from)?;
+            }
+        }
         self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
-        self.save_subscription(tx.as_mut(), &sub).await.map_err(InfraError::from)?;
+        self.save_subscription(tx.as_mut(), &mut sub).await.map_err(InfraError::from)?;
         tx.commit().await.map_err(InfraError::from)?;
         Ok(())
     }
 
     /// `DELETE /v1/tenants/{tid}/deletion` (owner): cancels a pending deletion.
     pub async fn cancel_deletion(&self, scope: &TenantScope) -> Result<(), TenantError> {
-        self.require(scope, builtin::TENANT_DELETE, AuditAction::TenantDeletionCancelled).await?;
+        self.require(scope, builtin::TENANT_DELETE, AuditAction::TenantDeletionCancelled.as_str()).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
-        let events = sub.cancel_deletion(now)?;
+        let mut events = sub.cancel_deletion(now)?;
+        if tx.is_marked(DELETION_PAUSED_BILLING).await? {
+            // Undo what the deletion did at the provider, if the period has not ended meanwhile.
+            let resume = match &sub.state {
+                SubscriptionState::Trialing { interval_after, .. } => {
+                    Some(ProviderChange::TrialSettings { interval: *interval_after, cancel_at_trial_end: false })
+                }
+                SubscriptionState::CancelingAtPeriodEnd(_) => Some(ProviderChange::CancelAtPeriodEnd { cancel: false }),
+                _ => None,
+            };
+            if let Some(change) = resume {
+                events.extend(
+                    self.change_at_provider(scope, &mut sub, "deletion-resume", change).await?.unwrap_or_default(),
+                );
+            }
+            tx.unmark(DELETION_PAUSED_BILLING).await?;
+        }
         self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
-        self.save_subscription(tx.as_mut(), &sub).await?;
+        self.save_subscription(tx.as_mut(), &mut sub).await?;
         tx.commit().await?;
         Ok(())
     }
 }
+
+/// The marker recording that a deletion request stopped the provider's billing.
+const DELETION_PAUSED_BILLING: &str = "deletion:billing_paused";

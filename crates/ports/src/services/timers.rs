@@ -99,23 +99,21 @@ impl Tenantry {
                         actions.push(TimerAction::TrialReminderSent);
                     }
                     mails.extend(sent);
+                } else if now >= trial.end() {
+                    // The reminder's window has passed unsent (the service was down):
+                    // record it as done so that the trial's end is the next deadline.
+                    tx.mark(&super::support::trial_reminder_key(trial.end()), now).await?;
                 }
                 if now >= saturating_add(trial.end(), PROVIDER_SLACK) {
                     let (action, evs) = self.reconcile(&mut sub, now).await;
+                    events.extend(evs);
                     let action = match action {
                         Reconcile::Gone => {
-                            let (usage, _, _) = self.seat_usage(tx.as_mut(), now).await?;
-                            match sub.end_trial(now, usage.used(), &catalog) {
-                                Ok(evs) => events.extend(evs),
-                                Err(e) => {
-                                    tracing::warn!(tenant = %tenant_id, error = %e, "trial end")
-                                }
-                            }
+                            events.extend(self.end_trial_without_provider(tx.as_mut(), &mut sub, now).await?);
                             TimerAction::TrialEndedLocally
                         }
                         other => other.action(),
                     };
-                    events.extend(evs);
                     actions.push(action);
                 }
             }
@@ -143,7 +141,7 @@ impl Tenantry {
                 if matches!(sub.state, SubscriptionState::PastDue { .. }) {
                     // The provider still retries after tenantry's grace: end it (DESIGN.md "Dunning").
                     if let Some(id) = sub.provider.as_ref().and_then(|l| l.subscription.clone()) {
-                        let key = IdempotencyKey(format!("dunning:{tenant_id}:{id}"));
+                        let key = IdempotencyKey::for_request("dunning", tenant_id, sub.revision, &id);
                         match self.deps.payments.cancel_now(&id, &key).await {
                             Ok(()) | Err(PaymentError::NotFound) => {}
                             Err(e) => return self.wait(tx, &mut sub, e).await,
@@ -164,13 +162,48 @@ impl Tenantry {
             sub.timer_checked_at = Some(now);
         }
         mails.extend(self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &events).await?);
-        self.save_subscription(tx.as_mut(), &sub).await?;
+        self.save_subscription(tx.as_mut(), &mut sub).await?;
         tx.commit().await?;
         let sent = self.send_all(&mails).await;
         if actions.contains(&TimerAction::TrialReminderSent) && sent == 0 {
             self.forget_reminder(&scope, &sub).await;
         }
         Ok(actions)
+    }
+
+    /// The trial ended and the provider has no subscription for it (it was never
+    /// made, or is gone): a tenant that converts gets its paid subscription
+    /// started now (the first period charged); if that fails, or it does not
+    /// convert, it becomes freemium. Never a paid plan without a provider subscription.
+    async fn end_trial_without_provider(
+        &self,
+        tx: &mut dyn TenantTx,
+        sub: &mut Subscription,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SubscriptionEvent>, InfraError> {
+        let (usage, _, _) = self.seat_usage(tx, now).await?;
+        let customer = sub.provider.as_ref().map(|l| l.customer.clone());
+        if let (true, Some(customer)) = (sub.trial_converts(), customer) {
+            let interval = sub.interval().unwrap_or(tenantry_domain::Interval::Month);
+            let extra = self.catalog().extra_seats(usage.used());
+            let params = (&customer, interval, extra);
+            let key = IdempotencyKey::for_request("trial-start", sub.tenant_id, sub.revision, &params);
+            match self.deps.payments.start_subscription(&customer, interval, extra, &key).await {
+                Ok(started) => {
+                    if let Some(link) = sub.provider.as_mut() {
+                        link.subscription = Some(started.subscription.id.clone());
+                    }
+                    if let Some(invoice) = &started.invoice {
+                        tx.save_invoice(invoice).await?;
+                    }
+                    return Ok(sub.apply_snapshot(&started.subscription.snapshot, self.catalog()));
+                }
+                Err(e) => {
+                    tracing::warn!(tenant = %sub.tenant_id, error = %e, "the paid subscription could not start at the trial end")
+                }
+            }
+        }
+        Ok(sub.end_trial_unconverted(now).unwrap_or_default())
     }
 
     async fn wait(
@@ -211,15 +244,15 @@ impl Tenantry {
         }
     }
 
-    async fn forget_reminder(&self, scope: &TenantScope, sub: &Subscription) {
+    pub(crate) async fn forget_reminder(&self, scope: &TenantScope, sub: &Subscription) {
         let Some(end) = sub.trial_ends_at() else {
             return;
         };
         let result = async {
             let mut tx = self.begin(scope, Access::Write).await?;
             tx.unmark(&super::support::trial_reminder_key(end)).await?;
-            let sub = self.subscription(tx.as_mut()).await?;
-            self.save_subscription(tx.as_mut(), &sub).await?;
+            let mut sub = self.subscription(tx.as_mut()).await?;
+            self.save_subscription(tx.as_mut(), &mut sub).await?;
             tx.commit().await?;
             Ok::<(), InfraError>(())
         };
@@ -238,7 +271,7 @@ impl Tenantry {
         sub: &Subscription,
     ) -> Result<(), InfraError> {
         if let Some(id) = sub.provider.as_ref().and_then(|l| l.subscription.clone()) {
-            let key = IdempotencyKey(format!("purge:{}:{id}", scope.tenant_id()));
+            let key = IdempotencyKey::for_request("purge", scope.tenant_id(), sub.revision, &id);
             match self.deps.payments.cancel_now(&id, &key).await {
                 Ok(()) | Err(PaymentError::NotFound) => {}
                 Err(e) => return Err(InfraError::Unavailable(anyhow::anyhow!("provider: {e}"))),

@@ -79,7 +79,7 @@ impl Tenantry {
 
     /// `GET /v1/tenants/{tid}/usage`.
     pub async fn usage(&self, scope: &TenantScope) -> Result<UsageView, UsageError> {
-        self.require(scope, builtin::USAGE_READ, AuditAction::StorageQuotaExceeded).await?;
+        self.require(scope, builtin::USAGE_READ, "usage.read").await?;
         let now = self.now();
         let month = Month::of(now);
         let mut tx = self.begin(scope, Access::Read).await?;
@@ -99,7 +99,7 @@ impl Tenantry {
             requests_per_minute: quota.requests_per_minute,
             active_users: usage.active_users,
             pending_invitations: usage.pending_invitations,
-            seats: sub.seat_limit(self.catalog()).cap(),
+            seats: sub.seat_limit(self.catalog()).capped_by(quota.active_users).cap(),
         })
     }
 
@@ -126,7 +126,7 @@ impl Tenantry {
             }
             Err(e) => {
                 drop(tx);
-                self.record_denial(scope, AuditAction::StorageQuotaExceeded, &e.to_string()).await;
+                self.record_denial(scope, AuditAction::StorageQuotaExceeded.as_str(), &e.to_string()).await;
                 Err(e.into())
             }
         }

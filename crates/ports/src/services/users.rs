@@ -97,14 +97,14 @@ pub struct UserPatch {
 impl Tenantry {
     /// `GET /v1/tenants/{tid}/users`: every user of the tenant, oldest first.
     pub async fn list_users(&self, scope: &TenantScope) -> Result<Vec<UserView>, UserError> {
-        self.require(scope, builtin::USERS_READ, AuditAction::UserRoleChanged).await?;
+        self.require(scope, builtin::USERS_READ, "users.read").await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         Ok(tx.users().await?.iter().map(UserView::from).collect())
     }
 
     /// One user of the tenant.
     pub async fn get_user(&self, scope: &TenantScope, id: UserId) -> Result<UserView, UserError> {
-        self.require(scope, builtin::USERS_READ, AuditAction::UserRoleChanged).await?;
+        self.require(scope, builtin::USERS_READ, "users.read").await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         let user = tx.user(id).await?.ok_or(AccessError::NotFound)?;
         Ok(UserView::from(&user))
@@ -126,7 +126,7 @@ impl Tenantry {
 
     /// `PATCH /v1/tenants/{tid}/users/{uid}`: role and/or active state, in one unit of work.
     pub async fn update_user(&self, scope: &TenantScope, id: UserId, patch: UserPatch) -> Result<UserView, UserError> {
-        self.require(scope, builtin::USERS_MANAGE, AuditAction::UserRoleChanged).await?;
+        self.require(scope, builtin::USERS_MANAGE, AuditAction::UserRoleChanged.as_str()).await?;
         let role = patch.role.as_deref().map(RoleRef::parse).transpose()?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
@@ -159,7 +159,7 @@ impl Tenantry {
                 let (usage, _, _) = self.seat_usage(tx.as_mut(), now).await?;
                 let sub = self.subscription(tx.as_mut()).await?;
                 user.reactivate()?;
-                ensure_room(usage, sub.seat_limit(self.catalog()), 1)?;
+                ensure_room(usage, self.seat_limit(tx.as_mut(), &sub).await?, 1)?;
                 events.push(self.event(
                     scope,
                     AuditAction::UserReactivated,
@@ -200,7 +200,7 @@ impl Tenantry {
 
     /// `DELETE /v1/tenants/{tid}/users/{uid}`: removes a user (never the owner).
     pub async fn remove_user(&self, scope: &TenantScope, id: UserId) -> Result<(), UserError> {
-        self.require(scope, builtin::USERS_MANAGE, AuditAction::UserRemoved).await?;
+        self.require(scope, builtin::USERS_MANAGE, AuditAction::UserRemoved.as_str()).await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let user = self.target(tx.as_mut(), scope, id).await?;
         user.ensure_removable()?;
@@ -220,7 +220,7 @@ impl Tenantry {
     /// `POST /v1/tenants/{tid}/owner`: the owner hands ownership to another
     /// active user and becomes an admin.
     pub async fn transfer_ownership(&self, scope: &TenantScope, new_owner: UserId) -> Result<UserView, UserError> {
-        self.require(scope, builtin::OWNERSHIP_TRANSFER, AuditAction::OwnershipTransferred).await?;
+        self.require(scope, builtin::OWNERSHIP_TRANSFER, AuditAction::OwnershipTransferred.as_str()).await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let users = tx.users().await?;
         let mut owner = users

@@ -261,7 +261,9 @@ impl SubscriptionView {
             current_period_end: sub.current_period().map(|p| p.end()),
             price: sub.price(catalog),
             interval_next_period: sub.paid_plan().map(|p| p.interval_next_period),
-            next_invoice: sub.next_invoice(catalog).map(|(at, amount)| NextInvoice { at, amount }),
+            next_invoice: sub
+                .next_invoice(catalog, active_users.saturating_add(pending))
+                .map(|(at, amount)| NextInvoice { at, amount }),
             payment_method_on_file: sub.payment_method_on_file,
             past_due_since,
             purge_at,

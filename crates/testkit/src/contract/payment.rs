@@ -153,6 +153,21 @@ pub async fn run(h: &dyn ProviderHarness, tenant: TenantId) -> Result<(), Broken
             && replay.invoice.as_ref().map(|i| &i.id) == charged.invoice.as_ref().map(|i| &i.id),
         "a retried change with the same key has its effect once"
     );
+    let reused = p
+        .change(
+            &ChangeRequest {
+                subscription: trial.id.clone(),
+                change: ProviderChange::IncreaseSeats { from_extra: 2, to_extra: 3 },
+                proration_date: preview.proration_date,
+            },
+            &key("s1"),
+        )
+        .await;
+    ensure!(reused.is_err(), "a key reused for another request is refused");
+    ensure!(
+        p.subscription(&trial.id).await.ctx("get")?.map(|s| s.snapshot.extra_seats) == Some(2),
+        "a refused key reuse changes nothing"
+    );
 
     // A proration date outside the period is refused.
     let stale = ChangeRequest {

@@ -149,6 +149,8 @@ pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
     writers_of_one_tenant_are_serialised(&Fixture::new(factory).await?).await?;
     tenants_do_not_wait_for_each_other(&Fixture::new(factory).await?).await?;
     a_unit_of_work_reaches_only_its_tenant(&Fixture::new(factory).await?).await?;
+    subscriptions_belong_to_one_tenant(&Fixture::new(factory).await?).await?;
+    foreign_writes_are_refused(&Fixture::new(factory).await?).await?;
     platform(&Fixture::new(factory).await?).await?;
     Ok(())
 }
@@ -543,6 +545,75 @@ pub async fn a_unit_of_work_reaches_only_its_tenant(f: &Fixture) -> Result<(), B
     ensure!(txb.user(bob.id).await.ctx("get")?.as_ref() == Some(&bob), "tenant B's user changed");
     ensure!(txb.users().await.ctx("list")?.len() == 2, "tenant B gained or lost users");
     ensure!(txb.role(role.id).await.ctx("role")?.is_some(), "tenant B's role was deleted");
+    Ok(())
+}
+
+/// Subscriptions: the billing customer is the webhooks' road to a tenant, so it
+/// belongs to one tenant only; a subscription carries its tenant's id only.
+pub async fn subscriptions_belong_to_one_tenant(f: &Fixture) -> Result<(), Broken> {
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
+    let sub_a = tx.subscription().await.ctx("get a")?.ctx("alpha has a subscription")?;
+    let customer_a = sub_a.provider.as_ref().map(|l| l.customer.clone()).ctx("alpha has a billing customer")?;
+    drop(tx);
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    let mut sub_b = txb.subscription().await.ctx("get b")?.ctx("beta has a subscription")?;
+    let facts = tenantry_ports::store::SubscriptionFacts {
+        status: sub_b.status(),
+        plan: sub_b.plan_kind(),
+        interval: sub_b.interval(),
+        seats: None,
+        recurring_cents: None,
+        next_due_at: None,
+    };
+    if let Some(link) = sub_b.provider.as_mut() {
+        link.customer = customer_a.clone();
+    }
+    ensure!(
+        conflict(txb.save_subscription(&sub_b, &facts).await, Constraint::BillingCustomer),
+        "taking another tenant's billing customer is Conflict(BillingCustomer)"
+    );
+    drop(txb);
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    ensure!(txb.save_subscription(&sub_a, &facts).await.is_err(), "tenant B saves tenant A's subscription");
+    drop(txb);
+    ensure!(
+        f.h.tenantry.deps().directory.resolve_billing_customer(&customer_a).await.ctx("resolve")? == Some(f.a.id),
+        "the billing customer still resolves to its tenant"
+    );
+    Ok(())
+}
+
+/// Wall 2's contract for the remaining writes: invitations, roles and the
+/// tenant row of another tenant are refused and change nothing.
+pub async fn foreign_writes_are_refused(f: &Fixture) -> Result<(), Broken> {
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    let role = f.role(f.b.id, "Beta only")?;
+    txb.insert_role(&role).await.ctx("insert role")?;
+    let tenant_b = txb.tenant().await.ctx("tenant")?.ctx("beta exists")?;
+    txb.commit().await.ctx("commit")?;
+    for attempt in 0..4 {
+        let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
+        let refused = match attempt {
+            0 => tx.insert_invitation(&f.invitation(f.b.id, "in@example.com", 0)?).await.is_err(),
+            1 => tx
+                .update_role(&CustomRole { name: RoleName::parse("Renamed").ctx("name")?, ..role.clone() })
+                .await
+                .is_err(),
+            2 => {
+                let renamed = tenantry_domain::Tenant {
+                    name: tenantry_domain::text::CompanyName::parse("Taken").ctx("n")?,
+                    ..tenant_b.clone()
+                };
+                tx.update_tenant(&renamed).await.is_err()
+            }
+            _ => tx.append_audit(&f.event(Some(f.b.id), AuditAction::RoleCreated, None)?).await.is_err(),
+        };
+        ensure!(refused, "tenant A's unit of work wrote into tenant B (attempt {attempt})");
+    }
+    let mut txb = f.store.begin(&f.sb, Access::Read).await.ctx("begin b")?;
+    ensure!(txb.invitations().await.ctx("invitations")?.is_empty(), "an invitation appeared in tenant B");
+    ensure!(txb.role(role.id).await.ctx("role")?.map(|r| r.name) == Some(role.name.clone()), "tenant B's role changed");
+    ensure!(txb.tenant().await.ctx("tenant")?.map(|t| t.name) == Some(tenant_b.name.clone()), "tenant B's row changed");
     Ok(())
 }
 
