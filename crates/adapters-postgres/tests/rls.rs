@@ -96,6 +96,49 @@ async fn a_query_that_forgets_its_tenant_filter_still_sees_only_the_scoped_tenan
     db.drop_now().await.unwrap();
 }
 
+/// The one-statement read measured in docs/PERFORMANCE.md: `set_config` in a
+/// FROM subquery that the read depends on through LATERAL, prepared, in
+/// autocommit. Its safety is not taken on trust: the policy must see the tenant
+/// the statement sets (not the one before, not none), a forgotten tenant filter
+/// must still see only that tenant, and nothing may outlive the statement.
+const ONE_STATEMENT_READ: &str = "SELECT u.id FROM (SELECT set_config('tenantry.tenant_id', $1, true) AS t) s, \
+     LATERAL (SELECT id FROM tenantry.users WHERE id = $2 AND s.t IS NOT NULL) u";
+
+#[tokio::test]
+async fn the_one_statement_lateral_read_sees_only_the_tenant_it_sets_and_leaves_nothing_behind() {
+    let Some(admin) = admin_url("the_one_statement_lateral_read_sees_only_the_tenant_it_sets") else { return };
+    let (db, store, [alpha, beta]) = two_tenants(&admin).await;
+    let mut admin_conn = db.admin_options().connect().await.unwrap();
+    let alpha_user: uuid::Uuid = sqlx::query_scalar("SELECT id FROM tenantry.users WHERE tenant_id = $1 LIMIT 1")
+        .bind(alpha)
+        .fetch_one(&mut admin_conn)
+        .await
+        .unwrap();
+    let mut conn = service(&db).await;
+    let read = |tenant: uuid::Uuid| {
+        sqlx::query_scalar::<_, uuid::Uuid>(ONE_STATEMENT_READ).bind(tenant.to_string()).bind(alpha_user)
+    };
+    // Scoped to alpha, the read finds alpha's user: the policy saw the tenant set in the same statement.
+    assert_eq!(read(alpha).fetch_optional(&mut conn).await.unwrap(), Some(alpha_user));
+    // Scoped to beta, asking for alpha's user by id (and no tenant filter in the read) finds nothing,
+    // also right after a statement that set alpha on the same connection.
+    assert_eq!(read(beta).fetch_optional(&mut conn).await.unwrap(), None);
+    assert_eq!(read(alpha).fetch_optional(&mut conn).await.unwrap(), Some(alpha_user));
+    assert_eq!(read(beta).fetch_optional(&mut conn).await.unwrap(), None);
+    // The setting was local to each autocommit statement: nothing is left for the next one.
+    assert_eq!(count(&mut conn, "tenantry.users").await, 0);
+    let left: Option<String> = sqlx::query_scalar("SELECT nullif(current_setting('tenantry.tenant_id', true), '')")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(left, None);
+    // The shape fails closed: an empty tenant reads nothing.
+    let none = sqlx::query_scalar::<_, uuid::Uuid>(ONE_STATEMENT_READ).bind("").bind(alpha_user);
+    assert_eq!(none.fetch_optional(&mut conn).await.unwrap(), None);
+    store.close().await;
+    db.drop_now().await.unwrap();
+}
+
 #[tokio::test]
 async fn with_tenant_a_set_rows_of_tenant_b_can_be_neither_inserted_updated_nor_deleted() {
     let Some(admin) = admin_url("with_tenant_a_set_rows_of_tenant_b_can_be_neither_inserted_updated_nor_deleted")
