@@ -34,6 +34,18 @@ fn database(e: &dyn DatabaseError) -> StoreError {
     }
 }
 
+/// Whether the error says the connection itself is gone (so a statement that
+/// failed with it was never run, or ran in a transaction that is rolled back).
+pub(crate) fn dead_connection(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("57P01" | "57P02" | "08000" | "08003" | "08006"))
+        }
+        _ => false,
+    }
+}
+
 /// Converts any sqlx error.
 pub(crate) fn store(e: sqlx::Error) -> StoreError {
     match &e {

@@ -21,8 +21,9 @@
 //! ## Invariants (stated as absences)
 //!
 //! - There is no public way to get a connection or a transaction without a
-//!   tenant scope, and no query in this crate is built from strings at run time
-//!   (sqlx only accepts `&'static str` queries).
+//!   tenant scope, and no query in this crate is built from text at run time:
+//!   the one formatted statement (the start of a unit of work) formats a parsed
+//!   UUID and an integer; the test helpers format database names they made.
 //! - Nothing here reads across tenants except through `tenantry_lookup`.
 //! - The service role never runs migrations; the owner never serves requests.
 
@@ -149,6 +150,11 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
+            // No ping before each unit of work: it costs a round trip every time
+            // (measured in docs/PERFORMANCE.md). A connection that died in the
+            // pool fails the unit of work's first statement instead, before
+            // anything was done, and `begin` then takes another (see `open`).
+            .test_before_acquire(false)
             .connect_with(connect)
             .await
             .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
@@ -192,6 +198,26 @@ impl PgStore {
         &self.pool
     }
 
+    /// Starts a transaction with `begin` (a simple query). A pooled connection
+    /// that turns out dead (the server restarted, a proxy cut it) is dropped
+    /// and the next one tried — nothing has happened yet, so this is safe —
+    /// up to one more time than the pool has connections; then the error is
+    /// reported as `Unavailable`.
+    async fn open(&self, begin: String) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        let attempts = self.pool.options().get_max_connections().saturating_add(1);
+        let mut tried = 0;
+        loop {
+            tried += 1;
+            match self.pool.begin_with(sqlx::AssertSqlSafe(begin.clone())).await {
+                Ok(tx) => return Ok(tx),
+                Err(e) if error::dead_connection(&e) && tried < attempts => {
+                    tracing::debug!(error = %e, "a pooled connection was dead; trying another");
+                }
+                Err(e) => return Err(error::store(e)),
+            }
+        }
+    }
+
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -202,34 +228,28 @@ impl PgStore {
 impl UnitOfWork for PgStore {
     async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn TenantTx>, StoreError> {
         let tenant = scope.tenant_id();
-        let mut tx = match access {
-            Access::Read => self.pool.begin_with("BEGIN READ ONLY").await.map_err(error::store)?,
-            Access::Write => self.pool.begin().await.map_err(error::store)?,
+        // One round trip, as one simple query: the transaction, the tenant for
+        // row-level security (transaction-local, `true`), and for writers the
+        // tenant's lock, held until commit or rollback (decision 0006). The
+        // values are formatted from a parsed UUID and an i64, never from text a
+        // caller supplied (a simple query takes no bind parameters).
+        let begin = match access {
+            Access::Read => format!(
+                "BEGIN READ ONLY; SELECT set_config('tenantry.tenant_id', '{}', true)",
+                tenant.as_uuid().hyphenated()
+            ),
+            Access::Write => format!(
+                "BEGIN; SELECT set_config('tenantry.tenant_id', '{}', true), pg_advisory_xact_lock({})",
+                tenant.as_uuid().hyphenated(),
+                lock_key(tenant)
+            ),
         };
-        // One round trip: the tenant for row-level security (transaction-local,
-        // `true`), and for writers the tenant's lock, held until commit or rollback.
-        match access {
-            Access::Read => {
-                sqlx::query("SELECT set_config('tenantry.tenant_id', $1, true)")
-                    .bind(tenant.to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(error::store)?;
-            }
-            Access::Write => {
-                sqlx::query("SELECT set_config('tenantry.tenant_id', $1, true), pg_advisory_xact_lock($2)")
-                    .bind(tenant.to_string())
-                    .bind(lock_key(tenant))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(error::store)?;
-            }
-        }
+        let tx = self.open(begin).await?;
         Ok(Box::new(tenant_tx::PgTenantTx { tenant, access, tx, aborted: false }))
     }
 
     async fn begin_platform(&self) -> Result<Box<dyn PlatformTx>, StoreError> {
-        let tx = self.pool.begin().await.map_err(error::store)?;
+        let tx = self.open("BEGIN".to_owned()).await?;
         Ok(Box::new(platform::PgPlatformTx { tx, aborted: false }))
     }
 

@@ -320,6 +320,8 @@ async fn a_lost_connection_rolls_back_and_reports_a_retryable_error() {
         .unwrap();
     let err = tx.commit().await.unwrap_err();
     assert!(matches!(err, tenantry_ports::StoreError::Unavailable(_)), "{err:?}");
+    // Every pooled connection is dead now; the next unit of work still gets a live one
+    // (the store does not ping before each unit of work, it replaces dead ones at BEGIN).
     let view = h.tenantry.list_users(&h.owner_scope(&t).await.unwrap()).await.unwrap();
     assert!(view.iter().all(|u| u.name != "Renamed"), "nothing was committed");
     let _ = Row::len(&sqlx::query("SELECT 1").fetch_one(&mut conn).await.unwrap());
