@@ -12,6 +12,9 @@ fn constraint(name: &str) -> Constraint {
         "roles_name_key" => Constraint::RoleName,
         "billing_customers_pkey" | "billing_customers_tenant_id_key" => Constraint::BillingCustomer,
         "superusers_email_key" => Constraint::SuperuserEmail,
+        "users_tenant_id_custom_role_id_fkey" | "invitations_tenant_id_custom_role_id_fkey" => {
+            Constraint::RoleReference
+        }
         _ => Constraint::PrimaryKey,
     }
 }
@@ -21,6 +24,12 @@ fn database(e: &dyn DatabaseError) -> StoreError {
     match code.as_str() {
         // unique_violation: which rule says the constraint's name
         "23505" => StoreError::Conflict(constraint(e.constraint().unwrap_or(""))),
+        // foreign_key_violation: the named references have a typed answer; any
+        // other is a bug (the domain never writes a row whose tenant is missing)
+        "23503" => match constraint(e.constraint().unwrap_or("")) {
+            Constraint::RoleReference => StoreError::Conflict(Constraint::RoleReference),
+            _ => StoreError::Unknown(anyhow::anyhow!("{code}: {}", e.message())),
+        },
         // serialization_failure, deadlock_detected, admin/crash shutdown, cannot connect now
         "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006" => {
             StoreError::Unavailable(anyhow::anyhow!("{code}: {}", e.message()))

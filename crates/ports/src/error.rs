@@ -17,6 +17,9 @@ pub enum Constraint {
     SuperuserEmail,
     /// The row already exists (same primary key).
     PrimaryKey,
+    /// A user or invitation refers to a custom role of the tenant: the role
+    /// must exist, and a role still referred to cannot be deleted.
+    RoleReference,
 }
 
 /// What a store port can answer besides success.
@@ -53,7 +56,10 @@ impl From<StoreError> for InfraError {
         match e {
             StoreError::Unavailable(e) => InfraError::Unavailable(e),
             StoreError::Unknown(e) => InfraError::Unknown(e),
-            other => InfraError::Unknown(anyhow::anyhow!("unexpected store answer: {other}")),
+            // A conflict or a missing row the use case did not expect is a race
+            // with another unit of work (its own checks passed); nothing was
+            // written, and a retry checks again and gets the typed answer.
+            other => InfraError::Unavailable(anyhow::anyhow!("a concurrent change interfered ({other}); retry")),
         }
     }
 }

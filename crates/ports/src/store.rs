@@ -142,9 +142,11 @@ pub trait UserStore: Send {
     async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError>;
     /// All users, oldest first (by `created_at`, then id).
     async fn users(&mut self) -> Result<Vec<User>, StoreError>;
-    /// Adds a user; `Conflict(UserEmail)` if the email is taken in the tenant.
+    /// Adds a user; `Conflict(UserEmail)` if the email is taken in the tenant;
+    /// `Conflict(RoleReference)` if its custom role does not exist.
     async fn insert_user(&mut self, user: &User) -> Result<(), StoreError>;
-    /// Replaces a user; `NotFound` if absent; `Conflict(UserEmail)` as above.
+    /// Replaces a user; `NotFound` if absent; `Conflict(UserEmail)` and
+    /// `Conflict(RoleReference)` as above.
     async fn update_user(&mut self, user: &User) -> Result<(), StoreError>;
     /// Deletes a user; `NotFound` if absent.
     async fn delete_user(&mut self, id: UserId) -> Result<(), StoreError>;
@@ -158,9 +160,10 @@ pub trait InvitationStore: Send {
     async fn invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>, StoreError>;
     /// All invitations, newest first.
     async fn invitations(&mut self) -> Result<Vec<Invitation>, StoreError>;
-    /// Adds one; `Conflict(PrimaryKey)` if the id exists.
+    /// Adds one; `Conflict(PrimaryKey)` if the id exists; `Conflict(RoleReference)`
+    /// if its custom role does not exist.
     async fn insert_invitation(&mut self, invitation: &Invitation) -> Result<(), StoreError>;
-    /// Replaces one; `NotFound` if absent.
+    /// Replaces one; `NotFound` if absent; `Conflict(RoleReference)` as above.
     async fn update_invitation(&mut self, invitation: &Invitation) -> Result<(), StoreError>;
 }
 
@@ -176,7 +179,9 @@ pub trait RoleStore: Send {
     async fn insert_role(&mut self, role: &CustomRole) -> Result<(), StoreError>;
     /// Replaces one; `NotFound` if absent; `Conflict(RoleName)` as above.
     async fn update_role(&mut self, role: &CustomRole) -> Result<(), StoreError>;
-    /// Deletes one; `NotFound` if absent.
+    /// Deletes one; `NotFound` if absent; `Conflict(RoleReference)` while a user
+    /// holds it. Invitations that refer to it are deleted with it (the roles use
+    /// case refuses first while a pending one does).
     async fn delete_role(&mut self, id: RoleId) -> Result<(), StoreError>;
 }
 

@@ -17,7 +17,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use tenantry_domain::rbac::CustomRole;
+use tenantry_domain::rbac::{CustomRole, RoleRef};
 use tenantry_domain::user::PlatformUser;
 use tenantry_domain::{
     AdCampaign, AuditEvent, AuditTarget, CampaignId, Email, Interval, Invitation, InvitationId, PlatformUserId, RoleId,
@@ -191,6 +191,13 @@ impl MemTenantTx {
     fn own(&self, tenant: TenantId, what: &str) -> Result<(), StoreError> {
         if tenant == self.tenant { Ok(()) } else { Err(mismatch(what)) }
     }
+    /// A custom role referred to must exist in the tenant (the foreign key).
+    fn role_exists(&mut self, role: RoleRef) -> Result<(), StoreError> {
+        match role {
+            RoleRef::Custom(id) if !self.work.roles.contains_key(&id) => Err(self.conflict(Constraint::RoleReference)),
+            _ => Ok(()),
+        }
+    }
     fn slug_taken_by_other(&self, slug: &Slug) -> bool {
         let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
         committed.slugs.get(slug).is_some_and(|t| *t != self.tenant)
@@ -265,6 +272,7 @@ impl UserStore for MemTenantTx {
         if self.work.users.values().any(|u| u.email == user.email) {
             return Err(self.conflict(Constraint::UserEmail));
         }
+        self.role_exists(user.role)?;
         self.work.users.insert(user.id, user.clone());
         Ok(())
     }
@@ -277,6 +285,7 @@ impl UserStore for MemTenantTx {
         if self.work.users.values().any(|u| u.email == user.email && u.id != user.id) {
             return Err(self.conflict(Constraint::UserEmail));
         }
+        self.role_exists(user.role)?;
         self.work.users.insert(user.id, user.clone());
         Ok(())
     }
@@ -304,12 +313,17 @@ impl InvitationStore for MemTenantTx {
         if self.work.invitations.contains_key(&invitation.id) {
             return Err(self.conflict(Constraint::PrimaryKey));
         }
+        self.role_exists(invitation.role)?;
         self.work.invitations.insert(invitation.id, invitation.clone());
         Ok(())
     }
     async fn update_invitation(&mut self, invitation: &Invitation) -> Result<(), StoreError> {
         self.writable()?;
         self.own(invitation.tenant_id, "an invitation")?;
+        if !self.work.invitations.contains_key(&invitation.id) {
+            return Err(StoreError::NotFound);
+        }
+        self.role_exists(invitation.role)?;
         match self.work.invitations.get_mut(&invitation.id) {
             Some(slot) => {
                 *slot = invitation.clone();
@@ -360,6 +374,14 @@ impl RoleStore for MemTenantTx {
     }
     async fn delete_role(&mut self, id: RoleId) -> Result<(), StoreError> {
         self.writable()?;
+        if !self.work.roles.contains_key(&id) {
+            return Err(StoreError::NotFound);
+        }
+        let referenced = RoleRef::Custom(id);
+        if self.work.users.values().any(|u| u.role == referenced) {
+            return Err(self.conflict(Constraint::RoleReference));
+        }
+        self.work.invitations.retain(|_, i| i.role != referenced);
         self.work.roles.remove(&id).map(|_| ()).ok_or(StoreError::NotFound)
     }
 }

@@ -297,3 +297,24 @@ async fn platform_stats_count_tenants_users_logins_and_mrr_with_yearly_as_a_twel
     assert_eq!(list.len(), 3);
     let _ = Arc::new(());
 }
+
+#[tokio::test]
+async fn a_role_that_only_past_invitations_offered_can_be_deleted_and_takes_them_along() {
+    let h = Harness::new();
+    let t = h.signup("pastroles").await.unwrap();
+    let owner = h.owner_scope(&t).await.unwrap();
+    let input = || RoleInput { name: "Approver".into(), description: None, permissions: vec!["users:read".into()] };
+    let role = h.tenantry.create_role(&owner, input()).await.unwrap();
+    let role_id = role.id.unwrap();
+    let offered = h.tenantry.invite(&owner, invite("old@pastroles.example.com", &role.role.to_string())).await.unwrap();
+    // a pending invitation offering the role keeps it
+    let err = h.tenantry.delete_role(&owner, role_id).await.unwrap_err();
+    assert_eq!(err.code(), "role_in_use");
+    // once revoked, the invitation no longer does: the role goes, and the old invitation with it
+    h.tenantry.revoke_invitation(&owner, offered.invitation.id).await.unwrap();
+    h.tenantry.delete_role(&owner, role_id).await.unwrap();
+    let listed = h.tenantry.list_invitations(&owner, true).await.unwrap();
+    assert!(listed.iter().all(|i| i.id != offered.invitation.id), "the revoked invitation went with its role");
+    // and the name is free again
+    h.tenantry.create_role(&owner, input()).await.unwrap();
+}

@@ -140,6 +140,7 @@ pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
     users(&Fixture::new(factory).await?).await?;
     invitations(&Fixture::new(factory).await?).await?;
     roles(&Fixture::new(factory).await?).await?;
+    role_references(&Fixture::new(factory).await?).await?;
     subscription_invoices_and_events(&Fixture::new(factory).await?).await?;
     audit(&Fixture::new(factory).await?).await?;
     usage_storage_and_markers(&Fixture::new(factory).await?).await?;
@@ -226,6 +227,82 @@ pub async fn invitations(f: &Fixture) -> Result<(), Broken> {
         "updating a missing invitation is NotFound"
     );
     tx.commit().await.ctx("commit")
+}
+
+/// Role references: a user or invitation may refer only to an existing custom
+/// role of the tenant, and a role a user holds cannot be deleted —
+/// `Conflict(RoleReference)`, which aborts the unit of work like any conflict;
+/// the invitations that refer to a deleted role go with it.
+pub async fn role_references(f: &Fixture) -> Result<(), Broken> {
+    let approver = f.role(f.a.id, "approver")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    tx.insert_role(&approver).await.ctx("insert role")?;
+    let mut pat = f.user(f.a.id, "pat@example.com")?;
+    pat.role = RoleRef::Custom(approver.id);
+    tx.insert_user(&pat).await.ctx("a user with an existing custom role")?;
+    let mut invited = f.invitation(f.a.id, "inv@example.com", 0)?;
+    invited.role = RoleRef::Custom(approver.id);
+    tx.insert_invitation(&invited).await.ctx("an invitation with an existing custom role")?;
+    tx.commit().await.ctx("commit")?;
+
+    let ghost = f.role(f.a.id, "ghost")?; // never inserted
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let mut bob = f.user(f.a.id, "bob@example.com")?;
+    bob.role = RoleRef::Custom(ghost.id);
+    ensure!(
+        conflict(tx.insert_user(&bob).await, Constraint::RoleReference),
+        "a user with a missing custom role is Conflict(RoleReference)"
+    );
+    drop(tx);
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let mut moved = pat.clone();
+    moved.role = RoleRef::Custom(ghost.id);
+    ensure!(
+        conflict(tx.update_user(&moved).await, Constraint::RoleReference),
+        "moving a user to a missing custom role is Conflict(RoleReference)"
+    );
+    drop(tx);
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let mut lost = f.invitation(f.a.id, "lost@example.com", 1)?;
+    lost.role = RoleRef::Custom(ghost.id);
+    ensure!(
+        conflict(tx.insert_invitation(&lost).await, Constraint::RoleReference),
+        "an invitation with a missing custom role is Conflict(RoleReference)"
+    );
+    drop(tx);
+    // A role of another tenant does not exist here either.
+    let theirs = f.role(f.b.id, "theirs")?;
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    txb.insert_role(&theirs).await.ctx("insert b's role")?;
+    txb.commit().await.ctx("commit b")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let mut cross = f.user(f.a.id, "cross@example.com")?;
+    cross.role = RoleRef::Custom(theirs.id);
+    ensure!(
+        conflict(tx.insert_user(&cross).await, Constraint::RoleReference),
+        "a user with another tenant's custom role is Conflict(RoleReference)"
+    );
+    drop(tx);
+
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    ensure!(
+        conflict(tx.delete_role(approver.id).await, Constraint::RoleReference),
+        "a role a user holds cannot be deleted"
+    );
+    drop(tx);
+    let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin read")?;
+    ensure!(tx.role(approver.id).await.ctx("get")?.is_some(), "the refused deletion changed nothing");
+    ensure!(tx.invitation(invited.id).await.ctx("get")?.is_some(), "nor the invitation");
+    drop(tx);
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    tx.delete_user(pat.id).await.ctx("delete pat")?;
+    tx.delete_role(approver.id).await.ctx("a role only an invitation refers to can be deleted")?;
+    ensure!(tx.invitation(invited.id).await.ctx("get")?.is_none(), "its invitation goes with it");
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin read")?;
+    ensure!(tx.role(approver.id).await.ctx("get")?.is_none(), "the role is gone");
+    ensure!(tx.invitation(invited.id).await.ctx("get")?.is_none(), "and its invitation");
+    Ok(())
 }
 
 /// Roles: names unique case-insensitively, listed by name, update, delete.
