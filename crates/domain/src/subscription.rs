@@ -1025,11 +1025,11 @@ impl Subscription {
         self.ensure_active_tenant()?;
         let mut events = Vec::new();
         let state = self.state.billing_mut();
-        if quote.resumes {
-            if let SubscriptionState::CancelingAtPeriodEnd(p) = state {
-                *state = SubscriptionState::Active(*p);
-                events.push(SubscriptionEvent::CancelRevoked);
-            }
+        if quote.resumes
+            && let SubscriptionState::CancelingAtPeriodEnd(p) = state
+        {
+            *state = SubscriptionState::Active(*p);
+            events.push(SubscriptionEvent::CancelRevoked);
         }
         match (state, quote.change) {
             (

@@ -113,11 +113,11 @@ impl Tenant {
     pub fn apply(&mut self, patch: TenantPatch) -> Vec<&'static str> {
         let mut changed = Vec::new();
         fn set<T: PartialEq>(slot: &mut T, value: Option<T>, name: &'static str, changed: &mut Vec<&'static str>) {
-            if let Some(v) = value {
-                if *slot != v {
-                    *slot = v;
-                    changed.push(name);
-                }
+            if let Some(v) = value
+                && *slot != v
+            {
+                *slot = v;
+                changed.push(name);
             }
         }
         set(&mut self.name, patch.name, "name", &mut changed);

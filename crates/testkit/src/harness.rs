@@ -318,38 +318,9 @@ impl Harness {
     }
 
     /// Moves the provider's timeline to the clock, applies its events, and runs
-    /// the due timers, until nothing more happens.
+    /// the due timers, until nothing more happens (see [`run_timeline`]).
     pub async fn tick(&self) -> Tick {
-        let mut report = Tick::default();
-        for _ in 0..16 {
-            self.simulator.advance();
-            let events = self.simulator.take_events();
-            let quiet = events.is_empty();
-            for event in &events {
-                match self.tenantry.handle_billing_event(event).await {
-                    Ok(BillingEventOutcome::Duplicate) => report.duplicates += 1,
-                    Ok(_) => report.applied += 1,
-                    Err(e) => {
-                        tracing::warn!(event = %event.id, error = %e, "billing event failed");
-                        report.failed += 1;
-                    }
-                }
-            }
-            match self.tenantry.run_due_timers(10_000).await {
-                Ok(r) => {
-                    report.timers += r.tenants;
-                    report.timer_failures += r.failures.len();
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "timers failed");
-                    report.timer_failures += 1;
-                }
-            }
-            if quiet && self.simulator.pending_events() == 0 {
-                break;
-            }
-        }
-        report
+        run_timeline(&self.tenantry, &self.simulator).await
     }
 
     /// Moves the clock forward in steps of at most one hour, ticking after each;
@@ -381,4 +352,41 @@ impl Default for Harness {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// One step of the embedded default's scheduler, shared by the harness and the
+/// service: moves the billing simulator's timeline to its clock, hands its
+/// events to `tenantry` (as a webhook would), and runs the due timers — again
+/// until nothing more happens (at most 16 rounds).
+pub async fn run_timeline(tenantry: &Tenantry, simulator: &BillingSimulator) -> Tick {
+    let mut report = Tick::default();
+    for _ in 0..16 {
+        simulator.advance();
+        let events = simulator.take_events();
+        let quiet = events.is_empty();
+        for event in &events {
+            match tenantry.handle_billing_event(event).await {
+                Ok(BillingEventOutcome::Duplicate) => report.duplicates += 1,
+                Ok(_) => report.applied += 1,
+                Err(e) => {
+                    tracing::warn!(event = %event.id, error = %e, "billing event failed");
+                    report.failed += 1;
+                }
+            }
+        }
+        match tenantry.run_due_timers(10_000).await {
+            Ok(r) => {
+                report.timers += r.tenants;
+                report.timer_failures += r.failures.len();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "timers failed");
+                report.timer_failures += 1;
+            }
+        }
+        if quiet && simulator.pending_events() == 0 {
+            break;
+        }
+    }
+    report
 }

@@ -520,17 +520,17 @@ impl TenantTx for MemTenantTx {
         let tenant_id = self.tenant;
         let mut committed = self.inner.committed.write().unwrap_or_else(|p| p.into_inner());
         // Unique constraints across tenants are checked again under the index lock.
-        if let Some(t) = &self.work.tenant {
-            if committed.slugs.get(&t.slug).is_some_and(|owner| *owner != tenant_id) {
-                return Err(StoreError::Conflict(Constraint::TenantSlug));
-            }
+        if let Some(t) = &self.work.tenant
+            && committed.slugs.get(&t.slug).is_some_and(|owner| *owner != tenant_id)
+        {
+            return Err(StoreError::Conflict(Constraint::TenantSlug));
         }
         let customer =
             self.work.subscription.as_ref().and_then(|(s, _)| s.provider.as_ref().map(|l| l.customer.clone()));
-        if let Some(c) = &customer {
-            if committed.customers.get(c).is_some_and(|owner| *owner != tenant_id) {
-                return Err(StoreError::Conflict(Constraint::BillingCustomer));
-            }
+        if let Some(c) = &customer
+            && committed.customers.get(c).is_some_and(|owner| *owner != tenant_id)
+        {
+            return Err(StoreError::Conflict(Constraint::BillingCustomer));
         }
         committed.slugs.retain(|_, t| *t != tenant_id);
         committed.customers.retain(|_, t| *t != tenant_id);

@@ -530,25 +530,24 @@ impl World {
             if let Some(sub) = &o.subscription {
                 let used = o.users.iter().filter(|u| u.is_active()).count()
                     + o.invitations.iter().filter(|inv| inv.is_pending(now)).count();
-                if let SeatLimit::Capped(cap) = sub.seat_limit(&catalog) {
-                    if used > usize::try_from(cap).unwrap_or(usize::MAX) {
-                        return Err(fail(format!("tenant {i} uses {used} seats of {cap} ({:?})", sub.state)));
-                    }
+                if let SeatLimit::Capped(cap) = sub.seat_limit(&catalog)
+                    && used > usize::try_from(cap).unwrap_or(usize::MAX)
+                {
+                    return Err(fail(format!("tenant {i} uses {used} seats of {cap} ({:?})", sub.state)));
                 }
             }
         }
         // counts in a subscription view are the tenant's own
-        if let Op::ViewSubscription { .. } = op {
-            if let Some((o, _)) = step.calls.first() {
-                if let Some(json) = &o.json {
-                    let active = after[a].users.iter().filter(|u| u.is_active()).count();
-                    if json.get("active_users").and_then(|v| v.as_u64()) != Some(u64::try_from(active).unwrap_or(0)) {
-                        return Err(fail(format!(
-                            "the view counts {:?} active users, the tenant has {active}",
-                            json.get("active_users")
-                        )));
-                    }
-                }
+        if let Op::ViewSubscription { .. } = op
+            && let Some((o, _)) = step.calls.first()
+            && let Some(json) = &o.json
+        {
+            let active = after[a].users.iter().filter(|u| u.is_active()).count();
+            if json.get("active_users").and_then(|v| v.as_u64()) != Some(u64::try_from(active).unwrap_or(0)) {
+                return Err(fail(format!(
+                    "the view counts {:?} active users, the tenant has {active}",
+                    json.get("active_users")
+                )));
             }
         }
         for (i, o) in after.iter().enumerate() {

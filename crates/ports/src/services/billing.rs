@@ -800,10 +800,10 @@ impl Tenantry {
         let idem = IdempotencyKey::for_request("convert-seats", sub.tenant_id, sub.revision, &request);
         match self.deps.payments.change(&request, &idem).await {
             Ok(outcome) => {
-                if let Some(invoice) = &outcome.invoice {
-                    if let Err(e) = tx.save_invoice(invoice).await {
-                        tracing::warn!(error = %e, "invoice of the conversion's seats not cached");
-                    }
+                if let Some(invoice) = &outcome.invoice
+                    && let Err(e) = tx.save_invoice(invoice).await
+                {
+                    tracing::warn!(error = %e, "invoice of the conversion's seats not cached");
                 }
                 sub.apply_snapshot(&outcome.subscription.snapshot, self.catalog())
             }

@@ -79,6 +79,11 @@ impl Tenantry {
         Self { deps: Arc::new(deps), config: Arc::new(config) }
     }
 
+    /// `GET /readyz`: whether the store answers.
+    pub async fn ready(&self) -> Result<(), crate::error::InfraError> {
+        self.deps.store.ping().await.map_err(Into::into)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &TenantryConfig {
         &self.config

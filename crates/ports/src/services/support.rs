@@ -242,14 +242,14 @@ impl Tenantry {
                 customer
             }
         };
-        if let SubscriptionState::Trialing { trial, interval_after, .. } = &sub.state {
-            if sub.provider.as_ref().is_some_and(|l| l.subscription.is_none()) {
-                let params = (&customer, trial.end(), interval_after);
-                let key = IdempotencyKey::for_request("trial", tenant.id, sub.revision, &params);
-                let ps = self.deps.payments.start_trial(&customer, trial.end(), *interval_after, &key).await?;
-                if let Some(link) = sub.provider.as_mut() {
-                    link.subscription = Some(ps.id);
-                }
+        if let SubscriptionState::Trialing { trial, interval_after, .. } = &sub.state
+            && sub.provider.as_ref().is_some_and(|l| l.subscription.is_none())
+        {
+            let params = (&customer, trial.end(), interval_after);
+            let key = IdempotencyKey::for_request("trial", tenant.id, sub.revision, &params);
+            let ps = self.deps.payments.start_trial(&customer, trial.end(), *interval_after, &key).await?;
+            if let Some(link) = sub.provider.as_mut() {
+                link.subscription = Some(ps.id);
             }
         }
         Ok(())
@@ -373,36 +373,36 @@ impl Tenantry {
         let plan = plan_downgrade(&users, &invitations, now, limit);
         let mut deactivated = Vec::new();
         for id in &plan.deactivate {
-            if let Some(mut user) = users.iter().find(|u| u.id == *id).cloned() {
-                if user.deactivate(now, DeactivationReason::Downgrade).is_ok() {
-                    tx.update_user(&user).await?;
-                    deactivated.push(user.email.to_string());
-                    let event = self
-                        .event(
-                            scope,
-                            AuditAction::UserDeactivated,
-                            Some(AuditTarget::User(user.id)),
-                            AuditOutcome::Success,
-                        )?
-                        .with("reason", "seats");
-                    tx.append_audit(&event).await?;
-                }
+            if let Some(mut user) = users.iter().find(|u| u.id == *id).cloned()
+                && user.deactivate(now, DeactivationReason::Downgrade).is_ok()
+            {
+                tx.update_user(&user).await?;
+                deactivated.push(user.email.to_string());
+                let event = self
+                    .event(
+                        scope,
+                        AuditAction::UserDeactivated,
+                        Some(AuditTarget::User(user.id)),
+                        AuditOutcome::Success,
+                    )?
+                    .with("reason", "seats");
+                tx.append_audit(&event).await?;
             }
         }
         for id in &plan.revoke {
-            if let Some(mut inv) = invitations.iter().find(|i| i.id == *id).cloned() {
-                if inv.revoke(now, RevokeReason::Downgrade).is_ok() {
-                    tx.update_invitation(&inv).await?;
-                    let event = self
-                        .event(
-                            scope,
-                            AuditAction::InvitationRevoked,
-                            Some(AuditTarget::Invitation(inv.id)),
-                            AuditOutcome::Success,
-                        )?
-                        .with("reason", "seats");
-                    tx.append_audit(&event).await?;
-                }
+            if let Some(mut inv) = invitations.iter().find(|i| i.id == *id).cloned()
+                && inv.revoke(now, RevokeReason::Downgrade).is_ok()
+            {
+                tx.update_invitation(&inv).await?;
+                let event = self
+                    .event(
+                        scope,
+                        AuditAction::InvitationRevoked,
+                        Some(AuditTarget::Invitation(inv.id)),
+                        AuditOutcome::Success,
+                    )?
+                    .with("reason", "seats");
+                tx.append_audit(&event).await?;
             }
         }
         Ok((deactivated, count(plan.revoke.iter())))

@@ -170,11 +170,11 @@ impl Tenantry {
             }
             _ => None,
         };
-        if let Some(change) = pause {
-            if let Some(answer) = self.change_at_provider(scope, &mut sub, "deletion-pause", change).await? {
-                events.extend(answer);
-                tx.mark(DELETION_PAUSED_BILLING, now).await.map_err(InfraError::from)?;
-            }
+        if let Some(change) = pause
+            && let Some(answer) = self.change_at_provider(scope, &mut sub, "deletion-pause", change).await?
+        {
+            events.extend(answer);
+            tx.mark(DELETION_PAUSED_BILLING, now).await.map_err(InfraError::from)?;
         }
         self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
         self.save_subscription(tx.as_mut(), &mut sub).await.map_err(InfraError::from)?;

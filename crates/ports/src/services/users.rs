@@ -228,10 +228,10 @@ impl Tenantry {
             .find(|u| u.is_owner())
             .cloned()
             .ok_or_else(|| InfraError::Unknown(anyhow::anyhow!("tenant without owner")))?;
-        if let Some(actor) = scope.actor().user_id() {
-            if actor != owner.id {
-                return Err(UserError::Rule(UserRuleError::NotOwner));
-            }
+        if let Some(actor) = scope.actor().user_id()
+            && actor != owner.id
+        {
+            return Err(UserError::Rule(UserRuleError::NotOwner));
         }
         let mut target = users.iter().find(|u| u.id == new_owner).cloned().ok_or(AccessError::NotFound)?;
         transfer_ownership(&mut owner, &mut target)?;

@@ -1,0 +1,233 @@
+//! Authentication: HS256 access and refresh tokens (jsonwebtoken), and the
+//! extractors that turn a request into a [`Principal`], a [`TenantScope`] or a
+//! [`PlatformScope`].
+//!
+//! A token carries who (user or superuser), their tenant, and their token
+//! version. It proves only identity: every request is authorised again by
+//! [`Tenantry::authorize`], which refuses a token whose user was deactivated,
+//! or whose role or password changed since it was issued (the version), and
+//! answers 404 when the token's tenant is not the one in the path (wall 3).
+//! Time comes from the service's clock, so that tests with a fake clock see
+//! tokens expire when it says.
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use chrono::Duration;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use tenantry_domain::{PlatformUserId, TenantId, UserId};
+use tenantry_ports::{Clock, PlatformScope, Principal, TenantScope};
+
+/// How long an access token is valid.
+pub const ACCESS_TTL: Duration = Duration::minutes(15);
+/// How long a refresh token is valid.
+pub const REFRESH_TTL: Duration = Duration::days(14);
+
+/// The signing key (at least 32 bytes), never printed.
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl std::fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKeys([redacted])")
+    }
+}
+
+/// Why a signing secret was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("the token signing secret must be at least 32 bytes")]
+pub struct WeakSecret;
+
+impl TokenKeys {
+    /// Keys from a secret of at least 32 bytes.
+    pub fn from_secret(secret: &SecretString) -> Result<Self, WeakSecret> {
+        let bytes = secret.expose_secret().as_bytes();
+        if bytes.len() < 32 {
+            return Err(WeakSecret);
+        }
+        Ok(Self { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes) })
+    }
+
+    /// Keys from 32 bytes of the OS random source (tokens do not survive a restart).
+    pub fn random() -> Result<Self, getrandom::Error> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes)?;
+        let secret = SecretString::from(hex::encode(bytes));
+        Self::from_secret(&secret).map_err(|_| getrandom::Error::UNSUPPORTED)
+    }
+}
+
+/// What kind of token.
+#[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenUse {
+    /// Sent with every request.
+    Access,
+    /// Exchanged for a new pair at `/v1/auth/refresh`.
+    Refresh,
+}
+
+/// The claims.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct Claims {
+    /// The user or superuser id.
+    pub sub: uuid::Uuid,
+    /// The tenant (absent for the superuser).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tid: Option<uuid::Uuid>,
+    /// The token version of the account when issued.
+    pub ver: u32,
+    /// Access or refresh.
+    #[serde(rename = "use")]
+    pub token_use: TokenUse,
+    /// Issued at (seconds).
+    pub iat: i64,
+    /// Expires at (seconds).
+    pub exp: i64,
+}
+
+/// The pair handed out at login and refresh.
+#[derive(Serialize, Debug, Clone)]
+pub struct TokenPair {
+    /// For `Authorization: Bearer`.
+    pub access_token: String,
+    /// For `/v1/auth/refresh`.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds the access token is valid.
+    pub expires_in: i64,
+}
+
+impl Claims {
+    fn principal(&self) -> Result<Principal, ApiError> {
+        let bad = || ApiError::unauthenticated("the token names no valid account");
+        match self.tid {
+            Some(tid) => Ok(Principal::User {
+                tenant_id: TenantId::parse(&tid.to_string()).map_err(|_| bad())?,
+                user_id: UserId::parse(&self.sub.to_string()).map_err(|_| bad())?,
+                token_version: self.ver,
+            }),
+            None => Ok(Principal::Superuser {
+                id: PlatformUserId::parse(&self.sub.to_string()).map_err(|_| bad())?,
+                token_version: self.ver,
+            }),
+        }
+    }
+}
+
+/// Signs a token for `principal`.
+pub fn issue(
+    keys: &TokenKeys,
+    clock: &dyn Clock,
+    principal: &Principal,
+    token_use: TokenUse,
+) -> Result<String, ApiError> {
+    let now = clock.now();
+    let ttl = match token_use {
+        TokenUse::Access => ACCESS_TTL,
+        TokenUse::Refresh => REFRESH_TTL,
+    };
+    let (sub, tid, ver) = match *principal {
+        Principal::User { tenant_id, user_id, token_version } => {
+            (user_id.as_uuid(), Some(tenant_id.as_uuid()), token_version)
+        }
+        Principal::Superuser { id, token_version } => (id.as_uuid(), None, token_version),
+    };
+    let claims = Claims { sub, tid, ver, token_use, iat: now.timestamp(), exp: (now + ttl).timestamp() };
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).map_err(|e| {
+        tracing::error!(error = %e, "token signing failed");
+        ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "could not sign a token")
+    })
+}
+
+/// An access and a refresh token for `principal`.
+pub fn pair(keys: &TokenKeys, clock: &dyn Clock, principal: &Principal) -> Result<TokenPair, ApiError> {
+    Ok(TokenPair {
+        access_token: issue(keys, clock, principal, TokenUse::Access)?,
+        refresh_token: issue(keys, clock, principal, TokenUse::Refresh)?,
+        token_type: "Bearer",
+        expires_in: ACCESS_TTL.num_seconds(),
+    })
+}
+
+/// Verifies a token's signature, use and expiry (against the service's clock).
+pub fn verify(keys: &TokenKeys, clock: &dyn Clock, token: &str, expected: TokenUse) -> Result<Principal, ApiError> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    // Expiry is checked below against the service's clock, not the OS clock.
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &validation)
+        .map_err(|_| ApiError::unauthenticated("the token is malformed or its signature is wrong"))?;
+    let claims = data.claims;
+    if claims.token_use != expected {
+        return Err(ApiError::unauthenticated("this token cannot be used here"));
+    }
+    if claims.exp <= clock.now().timestamp() {
+        return Err(ApiError::unauthenticated("the token has expired"));
+    }
+    claims.principal()
+}
+
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let value = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthenticated("send Authorization: Bearer <access token>"))?;
+    let text = value.to_str().map_err(|_| ApiError::unauthenticated("the Authorization header is not text"))?;
+    let (scheme, token) =
+        text.split_once(' ').ok_or_else(|| ApiError::unauthenticated("send Authorization: Bearer <access token>"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::unauthenticated("send Authorization: Bearer <access token>"));
+    }
+    Ok(token.trim())
+}
+
+/// The caller, from a valid access token (not yet authorised for anything).
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        verify(&state.keys, state.clock.as_ref(), token, TokenUse::Access).map(Caller)
+    }
+}
+
+/// The caller authorised in the tenant of the path's `{tid}`: 404 when it is
+/// another tenant's (or none), as for a missing tenant.
+#[derive(Debug, Clone)]
+pub struct InTenant(pub TenantScope);
+
+impl FromRequestParts<AppState> for InTenant {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Caller(principal) = Caller::from_request_parts(parts, state).await?;
+        let Path(params) =
+            Path::<HashMap<String, String>>::from_request_parts(parts, state).await.map_err(ApiError::path)?;
+        let tenant = params.get("tid").and_then(|t| TenantId::parse(t).ok()).ok_or_else(ApiError::not_found)?;
+        let scope = state.tenantry.authorize(&principal, tenant).await?;
+        Ok(InTenant(scope))
+    }
+}
+
+/// The platform superuser (a tenant user gets 404: the platform paths do not exist for them).
+#[derive(Debug, Clone)]
+pub struct Platform(pub PlatformScope);
+
+impl FromRequestParts<AppState> for Platform {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Caller(principal) = Caller::from_request_parts(parts, state).await?;
+        Ok(Platform(state.tenantry.authorize_platform(&principal).await?))
+    }
+}

@@ -1,0 +1,97 @@
+//! The embedded default: everything in memory, billing by the local simulator,
+//! mail to the console. Nothing is persisted; it is for trying tenantry out and
+//! for development, and says so loudly when it starts.
+
+use async_trait::async_trait;
+use secrecy::ExposeSecret;
+use std::sync::Arc;
+use std::time::Duration;
+use tenantry_ports::defaults::{Argon2idHasher, OsTokenGenerator, SystemClock, UuidV7Generator};
+use tenantry_ports::system::{Mail, Message};
+use tenantry_ports::{Clock, Deps, Mailer, Tenantry, TenantryConfig};
+use tenantry_testkit::harness::run_timeline;
+use tenantry_testkit::{BillingSimulator, MemoryStore};
+
+/// The embedded default's parts.
+#[derive(Clone)]
+pub struct Embedded {
+    /// The use cases.
+    pub tenantry: Tenantry,
+    /// The clock they read.
+    pub clock: Arc<dyn Clock>,
+    /// The local billing simulator (the payment provider).
+    pub simulator: BillingSimulator,
+}
+
+/// Why the embedded default could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the embedded default: {0}")]
+pub struct EmbeddedError(String);
+
+impl Embedded {
+    /// In-memory stores, the billing simulator on the system clock, UUID v7
+    /// ids, OS-random secrets, Argon2id, and the console mailer.
+    pub fn new(config: TenantryConfig) -> Result<Self, EmbeddedError> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
+        let simulator = BillingSimulator::new(clock.clone(), config.catalog.clone());
+        let memory = MemoryStore::new();
+        let hasher = Argon2idHasher::new().map_err(|e| EmbeddedError(e.to_string()))?;
+        let deps = Deps {
+            store: Arc::new(memory.clone()),
+            directory: Arc::new(memory),
+            payments: Arc::new(simulator.clone()),
+            clock: clock.clone(),
+            ids: Arc::new(UuidV7Generator::default()),
+            tokens: Arc::new(OsTokenGenerator),
+            hasher: Arc::new(hasher),
+            mailer: Arc::new(ConsoleMailer),
+        };
+        Ok(Self { tenantry: Tenantry::new(deps, config), clock, simulator })
+    }
+
+    /// Runs the simulator's money timeline and the due timers every `every`,
+    /// until the returned handle is aborted (the service's scheduler).
+    pub fn spawn_scheduler(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let tenantry = self.tenantry.clone();
+        let simulator = self.simulator.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(every);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                let tick = run_timeline(&tenantry, &simulator).await;
+                if tick.applied > 0 || tick.timers > 0 || tick.failed > 0 || tick.timer_failures > 0 {
+                    tracing::info!(
+                        applied = tick.applied,
+                        timers = tick.timers,
+                        failed = tick.failed + tick.timer_failures,
+                        "scheduler"
+                    );
+                }
+            }
+        })
+    }
+}
+
+/// The embedded default's mailer: prints each mail to standard output — the
+/// console is the mailbox — and never to the log. An invitation's link is the
+/// one thing a person needs from it, so it is printed whole.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ConsoleMailer;
+
+#[async_trait]
+impl Mailer for ConsoleMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), anyhow::Error> {
+        let tenant = mail.tenant.as_ref().map(|t| t.name.as_str()).unwrap_or("the platform");
+        let text = match &mail.message {
+            Message::Invitation { role, token, expires_at, .. } => format!(
+                "You are invited to {tenant} as {role}. Accept with POST /v1/invitations/accept \
+                 {{\"token\": \"{}\", \"name\": ..., \"password\": ...}} before {expires_at}.",
+                token.expose_secret()
+            ),
+            other => serde_json::to_string(other).unwrap_or_else(|_| "a message".into()),
+        };
+        println!("--- mail to {} (embedded default: not sent, shown here) ---\n{text}\n---", mail.to);
+        Ok(())
+    }
+}

@@ -1,0 +1,105 @@
+//! # tenantry-http
+//!
+//! tenantry's v1 HTTP API (DESIGN.md section 4) as an axum router a product can
+//! mount in its own app — [`router`] — and the `tenantry` binary that serves it
+//! on the embedded default (in memory, with the local billing simulator) or on
+//! PostgreSQL.
+//!
+//! Every handler is a thin adapter over one use case of [`tenantry_ports::Tenantry`]:
+//! it parses the request, calls the use case, and answers its view as JSON or
+//! its typed error as RFC 9457 problem+json ([`problem`]). Wall 3 lives in the
+//! extractors ([`auth`]): a token proves identity only; the tenant in the path is
+//! authorised by the use cases' front door, which answers 404 for another
+//! tenant's — exactly as for a missing one — and audits the attempt.
+//!
+//! ## Invariants (stated as absences)
+//!
+//! - No handler holds a business rule; no handler reads a store.
+//! - No response carries a password, password hash, token hash or signing key;
+//!   tokens appear only in the answers that hand them out.
+//! - No client mistake answers 500: bodies, queries and paths are parsed into
+//!   typed errors (422, 404) before any use case runs.
+
+pub mod auth;
+pub mod embedded;
+pub mod problem;
+mod routes;
+pub mod state;
+
+pub use state::AppState;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// The largest request body accepted (64 KiB: every v1 body is small JSON).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The v1 API, health endpoints and the common layers (request ids, security
+/// headers, body limit, tracing that never records bodies or headers).
+pub fn router(state: AppState) -> Router {
+    let tenant = Router::new()
+        .route("/", get(routes::get_tenant).patch(routes::patch_tenant))
+        .route("/users", get(routes::list_users))
+        .route("/users/{uid}", get(routes::get_user).patch(routes::patch_user).delete(routes::delete_user))
+        .route("/owner", post(routes::transfer_owner))
+        .route("/invitations", get(routes::list_invitations).post(routes::invite))
+        .route("/invitations/{iid}", axum::routing::delete(routes::revoke_invitation))
+        .route("/invitations/{iid}/resend", post(routes::resend_invitation))
+        .route("/roles", get(routes::list_roles).post(routes::create_role))
+        .route("/roles/{rid}", axum::routing::patch(routes::patch_role).delete(routes::delete_role))
+        .route("/subscription", get(routes::subscription))
+        .route("/subscription/preview", post(routes::preview))
+        .route("/subscription/seats", post(routes::change_seats))
+        .route("/subscription/plan", post(routes::change_plan))
+        .route("/subscription/cancel", post(routes::cancel))
+        .route("/subscription/continue-free", post(routes::continue_free))
+        .route("/billing/checkout", post(routes::checkout))
+        .route("/billing/portal", post(routes::portal))
+        .route("/invoices", get(routes::invoices))
+        .route("/audit-events", get(routes::audit_events))
+        .route("/usage", get(routes::usage))
+        .route("/ads/decision", get(routes::ad_decision))
+        .route("/ads/{cid}/impression", post(routes::ad_impression))
+        .route("/ads/{cid}/click", post(routes::ad_click));
+    let admin = Router::new()
+        .route("/tenants", get(routes::admin_tenants).post(routes::admin_create_tenant))
+        .route(
+            "/tenants/{tid}",
+            get(routes::admin_tenant).patch(routes::admin_patch_tenant).delete(routes::admin_delete_tenant),
+        )
+        .route("/stats", get(routes::admin_stats))
+        .route("/audit-events", get(routes::admin_audit))
+        .route("/ads/campaigns", get(routes::list_campaigns).post(routes::create_campaign))
+        .route(
+            "/ads/campaigns/{cid}",
+            get(routes::campaign_stats).put(routes::update_campaign).delete(routes::delete_campaign),
+        );
+    let v1 = Router::new()
+        .route("/signup", post(routes::signup))
+        .route("/auth/login", post(routes::login))
+        .route("/auth/refresh", post(routes::refresh))
+        .route("/me", get(routes::me))
+        .route("/invitations/accept", post(routes::accept_invitation))
+        .nest("/tenants/{tid}", tenant)
+        .nest("/admin", admin);
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .nest("/v1", v1)
+        .fallback(|| async { problem::ApiError::not_found() })
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}

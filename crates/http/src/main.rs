@@ -1,0 +1,246 @@
+//! `tenantry`: serves the v1 API (the default subcommand), migrates the
+//! PostgreSQL schema, creates a superuser, and checks tenant isolation.
+
+use clap::{Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tenantry_http::auth::TokenKeys;
+use tenantry_http::embedded::{ConsoleMailer, Embedded};
+use tenantry_http::{AppState, router};
+use tenantry_ports::defaults::{Argon2idHasher, OsTokenGenerator, SystemClock, UuidV7Generator};
+use tenantry_ports::services::auth::NewSuperuser;
+use tenantry_ports::{Clock, Deps, Tenantry, TenantryConfig};
+use tenantry_postgres::{PgOptions, PgStore};
+use tenantry_testkit::BillingSimulator;
+
+#[derive(Parser)]
+#[command(name = "tenantry", version, about = "The multi-tenant core of a SaaS product, as an HTTP service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the v1 API (the default). In memory unless DATABASE_URL is set.
+    Serve,
+    /// Run the PostgreSQL migrations as the owner (DATABASE_ADMIN_URL); creates the service role.
+    Migrate,
+    /// Create a platform superuser in PostgreSQL (DATABASE_URL).
+    CreateSuperuser {
+        /// Their email.
+        #[arg(long)]
+        email: String,
+        /// Their name.
+        #[arg(long, default_value = "Operator")]
+        name: String,
+        /// Their password (12 characters or more); read from TENANTRY_SUPERUSER_PASSWORD.
+        #[arg(long, env = "TENANTRY_SUPERUSER_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Print the isolation verifier's report for DATABASE_URL; exit 1 when anything is unprotected.
+    CheckIsolation,
+}
+
+/// A configuration or start-up failure, printed as one clear message.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn secret_env(name: &str) -> Option<SecretString> {
+    env(name).map(SecretString::from)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).init();
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve().await,
+        Command::Migrate => migrate().await,
+        Command::CreateSuperuser { email, name, password } => create_superuser(email, name, password).await,
+        Command::CheckIsolation => check_isolation().await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tenantry: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn addr() -> Result<SocketAddr, Failure> {
+    let text = env("TENANTRY_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
+    text.parse().map_err(|_| Failure::Config(format!("TENANTRY_ADDR={text} is not an address like 127.0.0.1:8080")))
+}
+
+fn keys() -> Result<TokenKeys, Failure> {
+    match secret_env("TENANTRY_JWT_SECRET") {
+        Some(secret) => TokenKeys::from_secret(&secret).map_err(|e| {
+            Failure::Config(format!("TENANTRY_JWT_SECRET: {e}; generate one with `openssl rand -hex 32`"))
+        }),
+        None => {
+            tracing::warn!(
+                "TENANTRY_JWT_SECRET is not set: tokens are signed with a random key and end with the process"
+            );
+            TokenKeys::random().map_err(|e| Failure::Config(format!("no OS randomness for the token key: {e}")))
+        }
+    }
+}
+
+async fn pg_store() -> Result<PgStore, Failure> {
+    let url = secret_env("DATABASE_URL").ok_or_else(|| Failure::Config("DATABASE_URL is not set".into()))?;
+    PgStore::connect(&url, PgOptions::default()).await.map_err(|e| Failure::Config(e.to_string()))
+}
+
+async fn serve() -> Result<ExitCode, Failure> {
+    let addr = addr()?;
+    let keys = keys()?;
+    let config = TenantryConfig::default();
+    let (tenantry, clock, simulator) = if env("DATABASE_URL").is_some() {
+        if let Some(admin) = secret_env("DATABASE_ADMIN_URL") {
+            tenantry_postgres::migrate(&admin).await.map_err(|e| Failure::Config(format!("migrate: {e}")))?;
+            tracing::info!("migrations applied with DATABASE_ADMIN_URL");
+        }
+        let store = pg_store().await?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
+        let simulator = BillingSimulator::new(clock.clone(), config.catalog.clone());
+        let hasher = Argon2idHasher::new()?;
+        let deps = Deps {
+            store: Arc::new(store.clone()),
+            directory: Arc::new(store),
+            payments: Arc::new(simulator.clone()),
+            clock: clock.clone(),
+            ids: Arc::new(UuidV7Generator::default()),
+            tokens: Arc::new(OsTokenGenerator),
+            hasher: Arc::new(hasher),
+            mailer: Arc::new(ConsoleMailer),
+        };
+        tracing::info!("serving on PostgreSQL (DATABASE_URL); billing by the local simulator");
+        (Tenantry::new(deps, config), clock, simulator)
+    } else {
+        let embedded = Embedded::new(config).map_err(|e| Failure::Config(e.to_string()))?;
+        tracing::warn!(
+            "EMBEDDED DEFAULT: everything is in memory and NOTHING IS PERSISTED; set DATABASE_URL for PostgreSQL"
+        );
+        (embedded.tenantry, embedded.clock, embedded.simulator)
+    };
+    seed_superuser(&tenantry).await?;
+    let scheduler = Embedded { tenantry: tenantry.clone(), clock: clock.clone(), simulator }
+        .spawn_scheduler(Duration::from_secs(60));
+    let app = router(AppState::new(tenantry, keys, clock));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::Config(format!("cannot listen on {addr}: {e}")))?;
+    tracing::info!(%addr, "tenantry listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| Failure::Other(anyhow::anyhow!("server: {e}")))?;
+    scheduler.abort();
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The superuser from TENANTRY_SUPERUSER_EMAIL/_PASSWORD, or one with generated
+/// credentials printed once (only when none of that email exists yet).
+async fn seed_superuser(tenantry: &Tenantry) -> Result<(), Failure> {
+    use tenantry_ports::services::auth::CreateSuperuserError;
+    let (email, password, generated) =
+        match (env("TENANTRY_SUPERUSER_EMAIL"), secret_env("TENANTRY_SUPERUSER_PASSWORD")) {
+            (Some(email), Some(password)) => (email, password, false),
+            (None, None) => {
+                let mut bytes = [0u8; 18];
+                getrandom::fill(&mut bytes).map_err(|e| Failure::Config(format!("no OS randomness: {e}")))?;
+                ("admin@tenantry.localhost".to_owned(), SecretString::from(hex::encode(bytes)), true)
+            }
+            _ => {
+                return Err(Failure::Config(
+                    "set both TENANTRY_SUPERUSER_EMAIL and TENANTRY_SUPERUSER_PASSWORD, or neither".into(),
+                ));
+            }
+        };
+    let input = NewSuperuser { email: email.clone(), name: "Operator".into(), password: password.clone() };
+    match tenantry.create_superuser(input).await {
+        Ok(_) if generated => println!(
+            "superuser created (shown once): email {email} password {}\nlog in with POST /v1/auth/login {{\"email\": ..., \"password\": ...}}",
+            password.expose_secret()
+        ),
+        Ok(_) => tracing::info!(%email, "superuser created"),
+        Err(CreateSuperuserError::EmailTaken) => tracing::info!(%email, "superuser exists"),
+        Err(e) => return Err(Failure::Config(format!("superuser: {e}"))),
+    }
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn migrate() -> Result<ExitCode, Failure> {
+    let admin = secret_env("DATABASE_ADMIN_URL")
+        .ok_or_else(|| Failure::Config("DATABASE_ADMIN_URL (the schema owner's URL) is not set".into()))?;
+    tenantry_postgres::migrate(&admin).await.map_err(|e| Failure::Config(e.to_string()))?;
+    println!("migrated; the service connects as tenantry_app through DATABASE_URL");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn create_superuser(email: String, name: String, password: String) -> Result<ExitCode, Failure> {
+    let store = pg_store().await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
+    let config = TenantryConfig::default();
+    let deps = Deps {
+        store: Arc::new(store.clone()),
+        directory: Arc::new(store),
+        payments: Arc::new(BillingSimulator::new(clock.clone(), config.catalog.clone())),
+        clock,
+        ids: Arc::new(UuidV7Generator::default()),
+        tokens: Arc::new(OsTokenGenerator),
+        hasher: Arc::new(Argon2idHasher::new()?),
+        mailer: Arc::new(ConsoleMailer),
+    };
+    let tenantry = Tenantry::new(deps, config);
+    tenantry
+        .create_superuser(NewSuperuser { email, name, password: SecretString::from(password) })
+        .await
+        .map_err(|e| Failure::Config(e.to_string()))?;
+    println!("superuser created");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn check_isolation() -> Result<ExitCode, Failure> {
+    let store = pg_store().await?;
+    let report = tenantry_postgres::verify_isolation(&store).await.map_err(|e| Failure::Config(e.to_string()))?;
+    println!("{}", serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?);
+    Ok(if report.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

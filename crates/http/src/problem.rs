@@ -1,0 +1,141 @@
+//! Errors as RFC 9457 `application/problem+json`, mapped from the use cases'
+//! typed errors in one place: the status from the error's [`ErrorKind`], the
+//! stable `code` from [`Problem::code`], the human text from its `Display`.
+//! Internal errors are logged and answered without their details.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tenantry_ports::{ErrorKind, Problem};
+
+/// An error answer. Build it from any use-case error (`?` does), or with the
+/// constructors for errors of the HTTP layer itself.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+}
+
+/// The body of an error answer.
+#[derive(Serialize, Debug)]
+pub struct ProblemBody {
+    /// A URI naming the problem type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the type.
+    pub title: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// Stable, machine-readable, snake_case.
+    pub code: &'static str,
+    /// What happened, for a person.
+    pub detail: String,
+}
+
+/// The status an error kind answers with.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden | ErrorKind::UpgradeRequired => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict | ErrorKind::Gone => StatusCode::CONFLICT,
+        ErrorKind::PaymentRequired => StatusCode::PAYMENT_REQUIRED,
+        ErrorKind::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl<E: Problem> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        let status = status_of(e.kind());
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            // The details stay in the log; the client learns only that it was not its fault.
+            tracing::error!(code = e.code(), error = %e, "internal error");
+            return Self { status, code: e.code(), detail: "an internal error occurred; it has been logged".into() };
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(code = e.code(), error = %e, "unavailable");
+            return Self {
+                status,
+                code: e.code(),
+                detail: "temporarily unavailable; nothing was changed, retry".into(),
+            };
+        }
+        Self { status, code: e.code(), detail: e.to_string() }
+    }
+}
+
+impl ApiError {
+    /// An error of the HTTP layer itself.
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self { status, code, detail: detail.into() }
+    }
+    /// 401: no or bad credentials.
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+    }
+    /// 404, the same for missing and for another tenant's.
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+    }
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+    /// The code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ProblemBody {
+            kind: format!("https://tenantry.dev/problems/{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("error"),
+            status: self.status.as_u16(),
+            code: self.code,
+            detail: self.detail,
+        };
+        let mut response = (self.status, axum::Json(body)).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl ApiError {
+    /// A refused JSON body: 422 naming the field (serde's message), 415 without
+    /// a JSON content type, 413 over the body limit.
+    pub fn json(r: JsonRejection) -> Self {
+        // serde's message names the field and what was wrong with it.
+        let status = match r {
+            JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            JsonRejection::BytesRejection(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let code = match status {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+            StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+            _ => "invalid_body",
+        };
+        Self::new(status, code, r.body_text())
+    }
+
+    /// A refused query string: 422.
+    pub fn query(r: QueryRejection) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", r.body_text())
+    }
+
+    /// A refused path parameter: 404, as for a missing resource.
+    pub fn path(_: PathRejection) -> Self {
+        // A malformed id names nothing that exists: the same answer as a missing one.
+        Self::not_found()
+    }
+}

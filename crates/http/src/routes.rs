@@ -1,0 +1,687 @@
+//! The v1 handlers: each parses the request, calls one use case, and answers
+//! its view as JSON (or its typed error as problem+json). No rule lives here.
+
+use crate::auth::{self, Caller, InTenant, Platform, TokenUse};
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use tenantry_domain::subscription::{PlanChoice, PlanTiming};
+use tenantry_domain::tenant::NotificationPrefs;
+use tenantry_domain::{AdFormat, AuditEventId, CampaignId, InvitationId, RoleId, SubscriptionStatus, TenantId, UserId};
+use tenantry_ports::directory::TenantListQuery;
+use tenantry_ports::services::admin::{AdminNewTenant, AdminTenantPatch, CampaignInput};
+use tenantry_ports::services::audit::AuditFilter;
+use tenantry_ports::services::auth::{LoginInput, SignupInput};
+use tenantry_ports::services::billing::PreviewInput;
+use tenantry_ports::services::invitations::{AcceptInput, InviteInput};
+use tenantry_ports::services::roles::{RoleInput, RolePatch};
+use tenantry_ports::services::tenant::SettingsInput;
+use tenantry_ports::services::users::UserPatch;
+use tenantry_ports::store::AdCountKind;
+
+/// A JSON body whose refusal is a problem+json 422 naming the field.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await.map_err(ApiError::json)?;
+        Ok(Body(value))
+    }
+}
+
+/// Path parameters whose refusal (a malformed id) is a 404, as for a missing resource.
+pub struct Ids<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> axum::extract::FromRequestParts<S> for Ids<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(value) = Path::<T>::from_request_parts(parts, state).await.map_err(ApiError::path)?;
+        Ok(Ids(value))
+    }
+}
+
+/// A query string whose refusal is a problem+json 422.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(value) = Query::<T>::from_request_parts(parts, state).await.map_err(ApiError::query)?;
+        Ok(Params(value))
+    }
+}
+
+type Answer = Result<Response, ApiError>;
+
+fn ok(value: impl serde::Serialize) -> Answer {
+    Ok(axum::Json(value).into_response())
+}
+
+fn created(value: impl serde::Serialize) -> Answer {
+    Ok((StatusCode::CREATED, axum::Json(value)).into_response())
+}
+
+fn no_content() -> Answer {
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Where hosted billing pages send the browser back to.
+const RETURN_URL: &str = "/v1/billing/return";
+
+// ---------------------------------------------------------------- health
+
+pub(crate) async fn healthz() -> Answer {
+    ok(json!({ "status": "ok" }))
+}
+
+pub(crate) async fn readyz(State(state): State<AppState>) -> Answer {
+    state.tenantry.ready().await?;
+    ok(json!({ "status": "ready" }))
+}
+
+// ---------------------------------------------------------------- signup and login
+
+#[derive(Deserialize)]
+pub(crate) struct SignupBody {
+    company_name: String,
+    slug: String,
+    email: String,
+    password: SecretString,
+    name: String,
+}
+
+pub(crate) async fn signup(State(state): State<AppState>, Body(body): Body<SignupBody>) -> Answer {
+    let done = state
+        .tenantry
+        .signup(SignupInput {
+            company_name: body.company_name,
+            slug: body.slug,
+            email: body.email,
+            password: body.password,
+            name: body.name,
+        })
+        .await?;
+    let tokens = auth::pair(&state.keys, state.clock.as_ref(), &done.principal)?;
+    created(json!({
+        "tenant": done.tenant,
+        "user": done.user,
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "token_type": tokens.token_type,
+        "expires_in": tokens.expires_in,
+    }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginBody {
+    tenant: Option<String>,
+    email: String,
+    password: SecretString,
+}
+
+pub(crate) async fn login(State(state): State<AppState>, Body(body): Body<LoginBody>) -> Answer {
+    let done =
+        state.tenantry.login(LoginInput { tenant: body.tenant, email: body.email, password: body.password }).await?;
+    ok(auth::pair(&state.keys, state.clock.as_ref(), &done.principal)?)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RefreshBody {
+    refresh_token: SecretString,
+}
+
+/// A new pair for a valid refresh token whose account is still what it was
+/// (same token version: not deactivated, role and password unchanged).
+pub(crate) async fn refresh(State(state): State<AppState>, Body(body): Body<RefreshBody>) -> Answer {
+    use secrecy::ExposeSecret;
+    let principal =
+        auth::verify(&state.keys, state.clock.as_ref(), body.refresh_token.expose_secret(), TokenUse::Refresh)?;
+    match principal {
+        tenantry_ports::Principal::User { tenant_id, .. } => {
+            state.tenantry.authorize(&principal, tenant_id).await?;
+        }
+        tenantry_ports::Principal::Superuser { .. } => {
+            state.tenantry.authorize_platform(&principal).await?;
+        }
+    }
+    ok(auth::pair(&state.keys, state.clock.as_ref(), &principal)?)
+}
+
+pub(crate) async fn me(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
+    match principal {
+        tenantry_ports::Principal::User { tenant_id, .. } => {
+            let scope = state.tenantry.authorize(&principal, tenant_id).await?;
+            ok(state.tenantry.me(&scope).await?)
+        }
+        tenantry_ports::Principal::Superuser { id, .. } => {
+            state.tenantry.authorize_platform(&principal).await?;
+            ok(json!({ "superuser": { "id": id } }))
+        }
+    }
+}
+
+// ---------------------------------------------------------------- tenant
+
+pub(crate) async fn get_tenant(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    ok(state.tenantry.get_tenant(&scope).await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TenantPatchBody {
+    name: Option<String>,
+    #[serde(default, with = "double_option")]
+    primary_color: Option<Option<String>>,
+    #[serde(default, with = "double_option")]
+    logo_url: Option<Option<String>>,
+    notifications: Option<NotificationPrefs>,
+    #[serde(default, with = "double_option")]
+    legal_name: Option<Option<String>>,
+    #[serde(default, with = "double_option")]
+    country: Option<Option<String>>,
+    #[serde(default, with = "double_option")]
+    vat_id: Option<Option<String>>,
+    #[serde(default, with = "double_option")]
+    billing_email: Option<Option<String>>,
+}
+
+/// `absent` → `None` (unchanged), `null` → `Some(None)` (cleared), a value → `Some(Some(v))`.
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub(super) fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+pub(crate) async fn patch_tenant(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Body(body): Body<TenantPatchBody>,
+) -> Answer {
+    let input = SettingsInput {
+        name: body.name,
+        primary_color: body.primary_color,
+        logo_url: body.logo_url,
+        notifications: body.notifications,
+        legal_name: body.legal_name,
+        country: body.country,
+        vat_id: body.vat_id,
+        billing_email: body.billing_email,
+    };
+    ok(state.tenantry.update_tenant(&scope, input).await?)
+}
+
+// ---------------------------------------------------------------- users
+
+pub(crate) async fn list_users(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    ok(state.tenantry.list_users(&scope).await?)
+}
+
+pub(crate) async fn get_user(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, uid)): Ids<(TenantId, UserId)>,
+) -> Answer {
+    ok(state.tenantry.get_user(&scope, uid).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UserPatchBody {
+    role: Option<String>,
+    active: Option<bool>,
+}
+
+pub(crate) async fn patch_user(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, uid)): Ids<(TenantId, UserId)>,
+    Body(body): Body<UserPatchBody>,
+) -> Answer {
+    ok(state.tenantry.update_user(&scope, uid, UserPatch { role: body.role, active: body.active }).await?)
+}
+
+pub(crate) async fn delete_user(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, uid)): Ids<(TenantId, UserId)>,
+) -> Answer {
+    state.tenantry.remove_user(&scope, uid).await?;
+    no_content()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct OwnerBody {
+    user_id: UserId,
+}
+
+pub(crate) async fn transfer_owner(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Body(body): Body<OwnerBody>,
+) -> Answer {
+    ok(state.tenantry.transfer_ownership(&scope, body.user_id).await?)
+}
+
+// ---------------------------------------------------------------- invitations
+
+#[derive(Deserialize, Default)]
+pub(crate) struct InvitationsQuery {
+    #[serde(default)]
+    all: bool,
+}
+
+pub(crate) async fn list_invitations(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Params(q): Params<InvitationsQuery>,
+) -> Answer {
+    ok(state.tenantry.list_invitations(&scope, q.all).await?)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct InviteBody {
+    email: String,
+    role: String,
+}
+
+pub(crate) async fn invite(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Body(body): Body<InviteBody>,
+) -> Answer {
+    created(state.tenantry.invite(&scope, InviteInput { email: body.email, role: body.role }).await?)
+}
+
+pub(crate) async fn revoke_invitation(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, iid)): Ids<(TenantId, InvitationId)>,
+) -> Answer {
+    ok(state.tenantry.revoke_invitation(&scope, iid).await?)
+}
+
+pub(crate) async fn resend_invitation(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, iid)): Ids<(TenantId, InvitationId)>,
+) -> Answer {
+    ok(state.tenantry.resend_invitation(&scope, iid).await?)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AcceptBody {
+    token: SecretString,
+    name: String,
+    password: SecretString,
+}
+
+pub(crate) async fn accept_invitation(State(state): State<AppState>, Body(body): Body<AcceptBody>) -> Answer {
+    let done = state
+        .tenantry
+        .accept_invitation(AcceptInput { token: body.token, name: body.name, password: body.password })
+        .await?;
+    let tokens = auth::pair(&state.keys, state.clock.as_ref(), &done.principal)?;
+    created(json!({
+        "user": done.user,
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "token_type": tokens.token_type,
+        "expires_in": tokens.expires_in,
+    }))
+}
+
+// ---------------------------------------------------------------- roles
+
+pub(crate) async fn list_roles(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    ok(state.tenantry.list_roles(&scope).await?)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RoleBody {
+    name: String,
+    description: Option<String>,
+    permissions: Vec<String>,
+}
+
+pub(crate) async fn create_role(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Body(body): Body<RoleBody>,
+) -> Answer {
+    let input = RoleInput { name: body.name, description: body.description, permissions: body.permissions };
+    created(state.tenantry.create_role(&scope, input).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RolePatchBody {
+    name: Option<String>,
+    #[serde(default, with = "double_option")]
+    description: Option<Option<String>>,
+    permissions: Option<Vec<String>>,
+}
+
+pub(crate) async fn patch_role(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, rid)): Ids<(TenantId, RoleId)>,
+    Body(body): Body<RolePatchBody>,
+) -> Answer {
+    let patch = RolePatch { name: body.name, description: body.description, permissions: body.permissions };
+    ok(state.tenantry.update_role(&scope, rid, patch).await?)
+}
+
+pub(crate) async fn delete_role(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, rid)): Ids<(TenantId, RoleId)>,
+) -> Answer {
+    state.tenantry.delete_role(&scope, rid).await?;
+    no_content()
+}
+
+// ---------------------------------------------------------------- subscription and billing
+
+pub(crate) async fn subscription(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    ok(state.tenantry.subscription_view(&scope).await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PreviewBody {
+    seats: Option<i64>,
+    #[serde(flatten)]
+    plan: Option<PlanChoice>,
+    #[serde(default)]
+    timing: PlanTiming,
+}
+
+pub(crate) async fn preview(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Body(body): Body<PreviewBody>,
+) -> Answer {
+    let input = PreviewInput { seats: body.seats, plan: body.plan, timing: body.timing };
+    ok(state.tenantry.preview_change(&scope, input).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SeatsBody {
+    seats: i64,
+    proration_date: Option<DateTime<Utc>>,
+}
+
+pub(crate) async fn change_seats(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Body(body): Body<SeatsBody>,
+) -> Answer {
+    ok(state.tenantry.change_seats(&scope, body.seats, body.proration_date).await?)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PlanBody {
+    #[serde(flatten)]
+    plan: PlanChoice,
+    #[serde(default)]
+    timing: PlanTiming,
+    proration_date: Option<DateTime<Utc>>,
+}
+
+pub(crate) async fn change_plan(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Body(body): Body<PlanBody>,
+) -> Answer {
+    ok(state.tenantry.change_plan(&scope, body.plan, body.timing, body.proration_date, RETURN_URL).await?)
+}
+
+pub(crate) async fn cancel(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    ok(state.tenantry.cancel_subscription(&scope, RETURN_URL).await?)
+}
+
+pub(crate) async fn continue_free(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    ok(state.tenantry.continue_free(&scope, RETURN_URL).await?)
+}
+
+pub(crate) async fn checkout(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    ok(state.tenantry.checkout_session(&scope, RETURN_URL).await?)
+}
+
+pub(crate) async fn portal(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    ok(state.tenantry.portal_session(&scope, RETURN_URL).await?)
+}
+
+pub(crate) async fn invoices(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    ok(state.tenantry.invoices(&scope).await?)
+}
+
+// ---------------------------------------------------------------- audit, usage, ads
+
+#[derive(Deserialize, Default)]
+pub(crate) struct AuditQuery {
+    before: Option<AuditEventId>,
+    limit: Option<u32>,
+    action: Option<String>,
+    user: Option<UserId>,
+    tenant: Option<TenantId>,
+}
+
+impl AuditQuery {
+    fn filter(&self) -> AuditFilter {
+        AuditFilter { before: self.before, limit: self.limit, action: self.action.clone(), user: self.user }
+    }
+}
+
+pub(crate) async fn audit_events(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Params(q): Params<AuditQuery>,
+) -> Answer {
+    ok(state.tenantry.audit_events(&scope, q.filter()).await?)
+}
+
+pub(crate) async fn usage(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    ok(state.tenantry.usage(&scope).await?)
+}
+
+pub(crate) async fn ad_decision(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    ok(state.tenantry.ad_decision(&scope).await?)
+}
+
+pub(crate) async fn ad_impression(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, cid)): Ids<(TenantId, CampaignId)>,
+) -> Answer {
+    state.tenantry.record_ad_event(&scope, cid, AdCountKind::Impression).await?;
+    no_content()
+}
+
+pub(crate) async fn ad_click(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, cid)): Ids<(TenantId, CampaignId)>,
+) -> Answer {
+    state.tenantry.record_ad_event(&scope, cid, AdCountKind::Click).await?;
+    no_content()
+}
+
+// ---------------------------------------------------------------- superuser
+
+#[derive(Deserialize, Default)]
+pub(crate) struct TenantsQuery {
+    search: Option<String>,
+    status: Option<SubscriptionStatus>,
+    #[serde(default)]
+    offset: u32,
+    limit: Option<u32>,
+}
+
+pub(crate) async fn admin_tenants(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Params(q): Params<TenantsQuery>,
+) -> Answer {
+    let query = TenantListQuery { search: q.search, status: q.status, offset: q.offset, limit: q.limit.unwrap_or(50) };
+    ok(state.tenantry.admin_list_tenants(&who, query).await?)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewTenantBody {
+    company_name: String,
+    slug: String,
+    admin_email: String,
+    admin_name: String,
+    admin_password: SecretString,
+}
+
+pub(crate) async fn admin_create_tenant(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Body(body): Body<NewTenantBody>,
+) -> Answer {
+    let input = AdminNewTenant {
+        company_name: body.company_name,
+        slug: body.slug,
+        admin_email: body.admin_email,
+        admin_name: body.admin_name,
+        admin_password: body.admin_password,
+    };
+    let done = state.tenantry.admin_create_tenant(&who, input).await?;
+    created(json!({ "tenant": done.tenant, "user": done.user }))
+}
+
+/// A superuser in one tenant: [`InTenant`] authorises the superuser's principal
+/// for the tenant (audited in its log and the platform's); a tenant user gets
+/// 404 from the use case.
+pub(crate) async fn admin_tenant(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    ok(state.tenantry.admin_tenant_detail(&scope).await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AdminPatchBody {
+    suspended: Option<bool>,
+    quota_override: Option<tenantry_domain::quota::QuotaOverride>,
+    trial_ends_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    force_freemium: bool,
+}
+
+pub(crate) async fn admin_patch_tenant(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Body(body): Body<AdminPatchBody>,
+) -> Answer {
+    let patch = AdminTenantPatch {
+        suspended: body.suspended,
+        quota_override: body.quota_override,
+        trial_ends_at: body.trial_ends_at,
+        force_freemium: body.force_freemium,
+    };
+    ok(state.tenantry.admin_update_tenant(&scope, patch).await?)
+}
+
+pub(crate) async fn admin_delete_tenant(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    state.tenantry.admin_delete_tenant(&scope).await?;
+    no_content()
+}
+
+pub(crate) async fn admin_stats(State(state): State<AppState>, Platform(who): Platform) -> Answer {
+    ok(state.tenantry.platform_stats(&who).await?)
+}
+
+pub(crate) async fn admin_audit(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Params(q): Params<AuditQuery>,
+) -> Answer {
+    ok(state.tenantry.platform_audit(&who, q.tenant, q.filter()).await?)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CampaignBody {
+    name: String,
+    format: AdFormat,
+    text: String,
+    image_url: Option<String>,
+    link_url: String,
+    tenants: Option<Vec<TenantId>>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl CampaignBody {
+    fn input(self) -> CampaignInput {
+        CampaignInput {
+            name: self.name,
+            format: self.format,
+            text: self.text,
+            image_url: self.image_url,
+            link_url: self.link_url,
+            tenants: self.tenants,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            enabled: self.enabled,
+        }
+    }
+}
+
+pub(crate) async fn list_campaigns(State(state): State<AppState>, Platform(who): Platform) -> Answer {
+    ok(state.tenantry.list_campaigns(&who).await?)
+}
+
+pub(crate) async fn create_campaign(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Body(body): Body<CampaignBody>,
+) -> Answer {
+    created(state.tenantry.create_campaign(&who, body.input()).await?)
+}
+
+pub(crate) async fn campaign_stats(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Ids(cid): Ids<CampaignId>,
+) -> Answer {
+    ok(state.tenantry.campaign_stats(&who, cid).await?)
+}
+
+pub(crate) async fn update_campaign(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Ids(cid): Ids<CampaignId>,
+    Body(body): Body<CampaignBody>,
+) -> Answer {
+    ok(state.tenantry.update_campaign(&who, cid, body.input()).await?)
+}
+
+pub(crate) async fn delete_campaign(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Ids(cid): Ids<CampaignId>,
+) -> Answer {
+    state.tenantry.delete_campaign(&who, cid).await?;
+    no_content()
+}

@@ -1,0 +1,30 @@
+//! What every handler shares.
+
+use crate::auth::TokenKeys;
+use std::sync::Arc;
+use tenantry_ports::{Clock, Tenantry};
+
+/// The service's state: the use cases, the token keys and the clock tokens are
+/// dated with (the same clock the use cases read).
+#[derive(Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub tenantry: Tenantry,
+    /// Token signing keys.
+    pub keys: TokenKeys,
+    /// The service's clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    /// The state for a composed [`Tenantry`].
+    pub fn new(tenantry: Tenantry, keys: TokenKeys, clock: Arc<dyn Clock>) -> Self {
+        Self { tenantry, keys, clock }
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("keys", &self.keys).finish_non_exhaustive()
+    }
+}

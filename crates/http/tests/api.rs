@@ -1,0 +1,391 @@
+//! Black-box tests of the v1 API: the real router on a random port, driven by
+//! an HTTP client, over the embedded default's adapters with a fake clock (the
+//! testkit's harness) — and the same journey over PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+
+use chrono::Duration;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tenantry_http::auth::TokenKeys;
+use tenantry_http::{AppState, router};
+use tenantry_postgres::testing::{TestDatabase, admin_url};
+use tenantry_testkit::harness::PASSWORD;
+use tenantry_testkit::{Harness, TestCard};
+
+struct TestApp {
+    base: String,
+    client: reqwest::Client,
+    h: Harness,
+}
+
+async fn spawn_app(h: Harness) -> TestApp {
+    let keys = TokenKeys::random().unwrap();
+    let state = AppState::new(h.tenantry.clone(), keys, Arc::new(h.clock.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, router(state)).await.unwrap();
+    });
+    TestApp { base: format!("http://{addr}"), client: reqwest::Client::new(), h }
+}
+
+impl TestApp {
+    async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = self.client.request(method.clone(), format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let content_type =
+            response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let text = response.text().await.unwrap();
+        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() };
+        if status.is_client_error() || status.is_server_error() {
+            assert_eq!(content_type, "application/problem+json", "{method} {path}: {text}");
+        }
+        assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{method} {path}: {text}");
+        (status, value)
+    }
+    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// Signs a tenant up: (tenant id, owner's access token).
+    async fn signup(&self, slug: &str) -> (String, String) {
+        let (status, body) = self
+            .post(
+                "/v1/signup",
+                None,
+                json!({"company_name": format!("{slug} Ltd"), "slug": slug, "email": format!("owner@{slug}.example.com"),
+                       "password": PASSWORD, "name": "Owner"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        (body["tenant"]["id"].as_str().unwrap().to_owned(), body["access_token"].as_str().unwrap().to_owned())
+    }
+
+    /// Invites `email` as `role` and accepts the mailed link: the new user's access token.
+    async fn add_user(&self, tid: &str, admin: &str, email: &str, role: &str) -> String {
+        let (status, body) = self
+            .post(&format!("/v1/tenants/{tid}/invitations"), Some(admin), json!({"email": email, "role": role}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        self.accept(email).await
+    }
+
+    /// Logs in again (access tokens live 15 minutes of the service's clock).
+    async fn login(&self, slug: &str, email: &str) -> String {
+        let (status, body) =
+            self.post("/v1/auth/login", None, json!({"tenant": slug, "email": email, "password": PASSWORD})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    async fn accept(&self, email: &str) -> String {
+        use secrecy::ExposeSecret;
+        let token = self.h.mailer.invitation_token(email).unwrap();
+        let (status, body) = self
+            .post(
+                "/v1/invitations/accept",
+                None,
+                json!({"token": token.expose_secret(), "name": format!("User {email}"), "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test]
+async fn health_signup_me_and_problem_answers() {
+    let app = spawn_app(Harness::new()).await;
+    let (status, _) = app.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (tid, token) = app.signup("acme").await;
+    let (status, me) = app.get("/v1/me", &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["tenant"]["id"], tid);
+    assert_eq!(me["user"]["role"], "owner");
+    assert!(!me.to_string().contains("password"), "no password field in {me}");
+
+    // A taken slug, a bad email, a short password: typed refusals.
+    let (status, body) = app
+        .post(
+            "/v1/signup",
+            None,
+            json!({"company_name": "X", "slug": "acme", "email": "a@b.example.com", "password": PASSWORD, "name": "N"}),
+        )
+        .await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("slug_taken")));
+    let (status, body) = app
+        .post(
+            "/v1/signup",
+            None,
+            json!({"company_name": "X", "slug": "other", "email": "nope", "password": PASSWORD, "name": "N"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["code"], "invalid_email");
+    // A body of the wrong shape names the field.
+    let (status, body) = app.post("/v1/signup", None, json!({"slug": 7})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["code"], "invalid_body");
+    assert!(body["detail"].as_str().unwrap().contains("slug"), "{body}");
+    // No token, a forged token, a refresh token used as access token.
+    let (status, body) = app.call(Method::GET, "/v1/me", None, None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
+    let (status, _) = app.get("/v1/me", "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Unknown paths and malformed ids: 404, as for anything missing.
+    let (status, _) = app.get("/v1/nothing-here", &token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.get(&format!("/v1/tenants/{tid}/users/not-an-id"), &token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.get("/v1/tenants/not-a-tenant", &token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn login_refresh_and_a_deactivated_users_tokens_stop_working() {
+    let app = spawn_app(Harness::new()).await;
+    let (tid, owner) = app.signup("acme").await;
+    let ann = app.add_user(&tid, &owner, "ann@acme.example.com", "member").await;
+    let (status, tokens) = app
+        .post("/v1/auth/login", None, json!({"tenant": "acme", "email": "ann@acme.example.com", "password": PASSWORD}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(tokens["token_type"], "Bearer");
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    // A refresh token is not an access token.
+    let (status, _) = app.get("/v1/me", &refresh).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, renewed) = app.post("/v1/auth/refresh", None, json!({"refresh_token": refresh})).await;
+    assert_eq!(status, StatusCode::OK, "{renewed}");
+    // The same answer for an unknown email and a wrong password.
+    let (s1, b1) = app
+        .post("/v1/auth/login", None, json!({"tenant": "acme", "email": "who@acme.example.com", "password": PASSWORD}))
+        .await;
+    let (s2, b2) = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"tenant": "acme", "email": "ann@acme.example.com", "password": "wrong password!"}),
+        )
+        .await;
+    assert_eq!((s1, &b1["code"], &b1["detail"]), (s2, &b2["code"], &b2["detail"]));
+    // Deactivated: access and refresh tokens are refused at once.
+    let (_, users) = app.get(&format!("/v1/tenants/{tid}/users"), &owner).await;
+    let ann_id = users.as_array().unwrap().iter().find(|u| u["email"] == "ann@acme.example.com").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = app
+        .call(Method::PATCH, &format!("/v1/tenants/{tid}/users/{ann_id}"), Some(&owner), Some(json!({"active": false})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = app.get(&format!("/v1/tenants/{tid}"), &ann).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) =
+        app.post("/v1/auth/refresh", None, json!({"refresh_token": renewed["refresh_token"].as_str().unwrap()})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // And an access token expires with the service's clock.
+    app.h.clock.advance(Duration::minutes(16));
+    let (status, body) = app.get("/v1/me", &owner).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body["detail"].as_str().unwrap().contains("expired"), "{body}");
+}
+
+/// Every tenant path of tenant A, asked with tenant B's owner token: 404 —
+/// exactly what a missing tenant gets — and the attempt is in B's audit log.
+#[tokio::test]
+async fn another_tenants_paths_answer_404_and_the_attempt_is_audited() {
+    let app = spawn_app(Harness::new()).await;
+    let (a, a_owner) = app.signup("alpha").await;
+    let (b, b_owner) = app.signup("beta").await;
+    let (_, a_users) = app.get(&format!("/v1/tenants/{a}/users"), &a_owner).await;
+    let a_user = a_users[0]["id"].as_str().unwrap().to_owned();
+    let missing = "01a20857-41d8-701a-835b-da6eeca99118";
+    let paths = [
+        (Method::GET, String::new()),
+        (Method::PATCH, String::new()),
+        (Method::GET, "/users".into()),
+        (Method::GET, format!("/users/{a_user}")),
+        (Method::PATCH, format!("/users/{a_user}")),
+        (Method::DELETE, format!("/users/{a_user}")),
+        (Method::POST, "/owner".into()),
+        (Method::GET, "/invitations".into()),
+        (Method::POST, "/invitations".into()),
+        (Method::GET, "/roles".into()),
+        (Method::POST, "/roles".into()),
+        (Method::GET, "/subscription".into()),
+        (Method::POST, "/subscription/preview".into()),
+        (Method::POST, "/subscription/seats".into()),
+        (Method::POST, "/subscription/plan".into()),
+        (Method::POST, "/subscription/cancel".into()),
+        (Method::POST, "/subscription/continue-free".into()),
+        (Method::POST, "/billing/checkout".into()),
+        (Method::POST, "/billing/portal".into()),
+        (Method::GET, "/invoices".into()),
+        (Method::GET, "/audit-events".into()),
+        (Method::GET, "/usage".into()),
+        (Method::GET, "/ads/decision".into()),
+    ];
+    for (method, rest) in &paths {
+        for tenant in [a.as_str(), missing] {
+            let path = format!("/v1/tenants/{tenant}{rest}");
+            let body = (*method != Method::GET && *method != Method::DELETE).then(|| json!({}));
+            let (status, answer) = app.call(method.clone(), &path, Some(&b_owner), body).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {answer}");
+            assert_eq!(answer["code"], "not_found");
+        }
+    }
+    // Nothing of alpha changed, and beta's log holds the attempts.
+    let (_, still) = app.get(&format!("/v1/tenants/{a}/users"), &a_owner).await;
+    assert_eq!(still, a_users);
+    let (_, log) =
+        app.get(&format!("/v1/tenants/{b}/audit-events?action=access.cross_tenant_attempt&limit=100"), &b_owner).await;
+    assert!(log["events"].as_array().unwrap().len() >= paths.len(), "{log}");
+    assert!(!log.to_string().contains(&a_user), "beta's log names no id of alpha's users");
+}
+
+/// The journey of the HTTP issue, over HTTP.
+async fn journey(app: &TestApp) {
+    let (tid, owner) = app.signup("acme").await;
+    let t = |rest: &str| format!("/v1/tenants/{tid}{rest}");
+    let (_, sub) = app.get(&t("/subscription"), &owner).await;
+    assert_eq!(sub["status"], "trialing");
+    assert_eq!(sub["seats"], Value::Null, "seats are not capped in the trial");
+
+    // Standard monthly needs a payment method first: Checkout, completed in the simulator.
+    let (status, answer) =
+        app.post(&t("/subscription/plan"), Some(&owner), json!({"plan": "standard", "interval": "month"})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["outcome"], "checkout_required");
+    let checkout = answer["checkout"]["id"].as_str().unwrap();
+    app.h.simulator.complete_checkout(checkout, TestCard::Succeeds).unwrap();
+    app.h.tick().await;
+    let (status, answer) =
+        app.post(&t("/subscription/plan"), Some(&owner), json!({"plan": "standard", "interval": "month"})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["outcome"], "changed");
+    assert_eq!(answer["subscription"]["seats"], 3);
+    app.h.tick().await;
+
+    // Two invitations, both accepted: 3 of 3 seats used; a third refused, one seat missing.
+    app.add_user(&tid, &owner, "ann@acme.example.com", "member").await;
+    app.add_user(&tid, &owner, "bob@acme.example.com", "member").await;
+    let (status, refused) =
+        app.post(&t("/invitations"), Some(&owner), json!({"email": "cat@acme.example.com", "role": "member"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["code"], "seat_limit_reached");
+    assert!(refused["detail"].as_str().unwrap().contains('1'), "{refused}");
+
+    // Preview +2 seats, buy them at the preview's proration date: charged = previewed.
+    app.h.clock.advance(Duration::days(10));
+    let owner = app.login("acme", "owner@acme.example.com").await;
+    let (status, preview) = app.post(&t("/subscription/preview"), Some(&owner), json!({"seats": 5})).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    let total = preview["total"].clone();
+    let date = preview["proration_date"].clone();
+    assert!(total["cents"].as_i64().unwrap() > 0 && date.is_string(), "{preview}");
+    app.h.clock.advance(Duration::minutes(2));
+    let (status, bought) =
+        app.post(&t("/subscription/seats"), Some(&owner), json!({"seats": 5, "proration_date": date})).await;
+    assert_eq!(status, StatusCode::OK, "{bought}");
+    assert_eq!(bought["charged"], total);
+    app.h.tick().await;
+
+    // Two more users: 5 active; a reduction to 4 is refused.
+    app.add_user(&tid, &owner, "cat@acme.example.com", "member").await;
+    app.add_user(&tid, &owner, "dan@acme.example.com", "viewer").await;
+    let (status, refused) = app.post(&t("/subscription/seats"), Some(&owner), json!({"seats": 4})).await;
+    assert_eq!((status, refused["code"].as_str()), (StatusCode::CONFLICT, Some("below_used_seats")), "{refused}");
+
+    // Cancel; the period ends; freemium with the owner and the two oldest users active.
+    let (status, answer) = app.post(&t("/subscription/cancel"), Some(&owner), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    app.h.advance_days(25).await;
+    let (_, login) = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"tenant": "acme", "email": "owner@acme.example.com", "password": PASSWORD}),
+        )
+        .await;
+    let owner = login["access_token"].as_str().unwrap().to_owned();
+    let (_, sub) = app.get(&t("/subscription"), &owner).await;
+    assert_eq!(sub["plan"], "freemium", "{sub}");
+    assert_eq!(sub["active_users"], 3);
+    let (_, users) = app.get(&t("/users"), &owner).await;
+    let active: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["status"] == "active")
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert!(active.contains(&"owner@acme.example.com"), "{active:?}");
+    assert!(!active.contains(&"cat@acme.example.com") && !active.contains(&"dan@acme.example.com"), "{active:?}");
+    // A premium feature (custom roles) answers upgrade_required.
+    let (status, gated) =
+        app.post(&t("/roles"), Some(&owner), json!({"name": "Approver", "permissions": ["users:read"]})).await;
+    assert_eq!((status, gated["code"].as_str()), (StatusCode::FORBIDDEN, Some("upgrade_required")), "{gated}");
+}
+
+#[tokio::test]
+async fn the_journey_from_trial_to_paid_to_freemium_over_http() {
+    let app = spawn_app(Harness::new()).await;
+    journey(&app).await;
+}
+
+#[tokio::test]
+async fn the_journey_over_http_on_postgres() {
+    let Some(admin) = admin_url("the_journey_over_http_on_postgres") else { return };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let store = db.store().await.unwrap();
+    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let app = spawn_app(h).await;
+    journey(&app).await;
+    store.close().await;
+    db.drop_now().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_superuser_sees_the_platform_and_a_tenant_user_does_not() {
+    let app = spawn_app(Harness::new()).await;
+    let (tid, owner) = app.signup("acme").await;
+    app.h.superuser("ops@platform.example.com").await.unwrap();
+    let (status, tokens) =
+        app.post("/v1/auth/login", None, json!({"email": "ops@platform.example.com", "password": PASSWORD})).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let su = tokens["access_token"].as_str().unwrap().to_owned();
+    let (status, list) = app.get("/v1/admin/tenants", &su).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert!(list.to_string().contains(&tid));
+    let (status, stats) = app.get("/v1/admin/stats", &su).await;
+    assert_eq!(status, StatusCode::OK, "{stats}");
+    let (status, detail) = app.get(&format!("/v1/admin/tenants/{tid}"), &su).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    // A tenant owner on the platform paths: they do not exist for them.
+    for path in ["/v1/admin/tenants", "/v1/admin/stats", "/v1/admin/audit-events", "/v1/admin/ads/campaigns"] {
+        let (status, _) = app.get(path, &owner).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (status, _) = app.get(&format!("/v1/admin/tenants/{tid}"), &owner).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The superuser's access to the tenant is in the platform log.
+    let (_, log) = app.get(&format!("/v1/admin/audit-events?tenant={tid}"), &su).await;
+    assert!(log.to_string().contains("platform.tenant_accessed"), "{log}");
+}

@@ -1,0 +1,102 @@
+//! No password, token or signing key reaches a log line, at any level, while
+//! the service handles signups, logins (good and bad), invitations, refreshes
+//! and refusals. Its own test binary: the subscriber is global, so the server's
+//! worker threads log into it too.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use tenantry_http::auth::TokenKeys;
+use tenantry_http::{AppState, router};
+use tenantry_testkit::Harness;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_password_token_or_key_reaches_the_log() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .init();
+    let h = Harness::new();
+    let secret = "a-signing-secret-that-is-long-enough-0123456789";
+    let keys = TokenKeys::from_secret(&secret.to_owned().into()).unwrap();
+    assert!(!format!("{keys:?}").contains(secret));
+    let state = AppState::new(h.tenantry.clone(), keys, Arc::new(h.clock.clone()));
+    assert!(!format!("{state:?}").contains(secret));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    let client = reqwest::Client::new();
+    let post = |path: &str, token: Option<&str>, body: Value| {
+        let mut request = client.post(format!("{base}{path}")).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let owner_password = "owner-password-never-logged";
+    let signup: Value = post(
+        "/v1/signup",
+        None,
+        json!({"company_name": "Acme", "slug": "acme", "email": "owner@acme.example.com", "password": owner_password, "name": "O"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let access = signup["access_token"].as_str().unwrap().to_owned();
+    let refresh = signup["refresh_token"].as_str().unwrap().to_owned();
+    let tid = signup["tenant"]["id"].as_str().unwrap().to_owned();
+    for wrong in ["wrong-password-one!", "wrong-password-two!"] {
+        post("/v1/auth/login", None, json!({"tenant": "acme", "email": "owner@acme.example.com", "password": wrong}))
+            .await
+            .unwrap();
+    }
+    post(
+        &format!("/v1/tenants/{tid}/invitations"),
+        Some(&access),
+        json!({"email": "ann@acme.example.com", "role": "member"}),
+    )
+    .await
+    .unwrap();
+    let invitation = h.mailer.invitation_token("ann@acme.example.com").unwrap();
+    let ann_password = "anns-password-never-logged";
+    post(
+        "/v1/invitations/accept",
+        None,
+        json!({"token": invitation.expose_secret(), "name": "Ann", "password": ann_password}),
+    )
+    .await
+    .unwrap();
+    post("/v1/auth/refresh", None, json!({"refresh_token": refresh})).await.unwrap();
+    // a refused token and a refused body log too
+    client.get(format!("{base}/v1/me")).bearer_auth("garbage.token.here").send().await.unwrap();
+    post("/v1/signup", None, json!({"password": owner_password})).await.unwrap();
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("request"), "the layers did log: {log}");
+    for secret_text in
+        [owner_password, ann_password, "wrong-password-one!", secret, invitation.expose_secret(), &access, &refresh]
+    {
+        assert!(!log.contains(secret_text), "a secret reached the log");
+    }
+}
