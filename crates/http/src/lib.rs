@@ -24,6 +24,7 @@ pub mod auth;
 pub mod embedded;
 pub mod problem;
 mod routes;
+mod simulator_pages;
 pub mod state;
 
 pub use state::AppState;
@@ -88,7 +89,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/tenants/{tid}", tenant)
         .nest("/admin", admin);
     let request_id = HeaderName::from_static("x-request-id");
+    let pages = if state.simulator.is_some() { simulator_pages::routes() } else { Router::new() };
     Router::new()
+        .merge(pages)
+        .route("/v1/billing/return", get(routes::billing_return))
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .nest("/v1", v1)

@@ -138,9 +138,9 @@ async fn serve() -> Result<ExitCode, Failure> {
         (embedded.tenantry, embedded.clock, embedded.simulator)
     };
     seed_superuser(&tenantry).await?;
-    let scheduler = Embedded { tenantry: tenantry.clone(), clock: clock.clone(), simulator }
+    let scheduler = Embedded { tenantry: tenantry.clone(), clock: clock.clone(), simulator: simulator.clone() }
         .spawn_scheduler(Duration::from_secs(60));
-    let app = router(AppState::new(tenantry, keys, clock));
+    let app = router(AppState::new(tenantry, keys, clock).with_simulator(simulator.clone()));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Failure::Config(format!("cannot listen on {addr}: {e}")))?;

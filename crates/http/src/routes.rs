@@ -87,6 +87,11 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Answer {
     ok(json!({ "status": "ready" }))
 }
 
+/// Where hosted billing pages send the browser back to: ask the API again.
+pub(crate) async fn billing_return() -> Answer {
+    ok(json!({ "status": "returned", "next": "read the subscription, or repeat the plan request" }))
+}
+
 // ---------------------------------------------------------------- signup and login
 
 #[derive(Deserialize)]

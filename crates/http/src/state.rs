@@ -3,6 +3,7 @@
 use crate::auth::TokenKeys;
 use std::sync::Arc;
 use tenantry_ports::{Clock, Tenantry};
+use tenantry_testkit::BillingSimulator;
 
 /// The service's state: the use cases, the token keys and the clock tokens are
 /// dated with (the same clock the use cases read).
@@ -14,12 +15,20 @@ pub struct AppState {
     pub keys: TokenKeys,
     /// The service's clock.
     pub clock: Arc<dyn Clock>,
+    /// The local billing simulator, whose hosted pages are then served.
+    pub simulator: Option<BillingSimulator>,
 }
 
 impl AppState {
     /// The state for a composed [`Tenantry`].
     pub fn new(tenantry: Tenantry, keys: TokenKeys, clock: Arc<dyn Clock>) -> Self {
-        Self { tenantry, keys, clock }
+        Self { tenantry, keys, clock, simulator: None }
+    }
+
+    /// Serves the billing simulator's Checkout and Portal pages (when it is the provider).
+    pub fn with_simulator(mut self, simulator: BillingSimulator) -> Self {
+        self.simulator = Some(simulator);
+        self
     }
 }
 

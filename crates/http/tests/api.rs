@@ -11,8 +11,8 @@ use std::sync::Arc;
 use tenantry_http::auth::TokenKeys;
 use tenantry_http::{AppState, router};
 use tenantry_postgres::testing::{TestDatabase, admin_url};
+use tenantry_testkit::Harness;
 use tenantry_testkit::harness::PASSWORD;
-use tenantry_testkit::{Harness, TestCard};
 
 struct TestApp {
     base: String,
@@ -22,7 +22,7 @@ struct TestApp {
 
 async fn spawn_app(h: Harness) -> TestApp {
     let keys = TokenKeys::random().unwrap();
-    let state = AppState::new(h.tenantry.clone(), keys, Arc::new(h.clock.clone()));
+    let state = AppState::new(h.tenantry.clone(), keys, Arc::new(h.clock.clone())).with_simulator(h.simulator.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -273,9 +273,20 @@ async fn journey(app: &TestApp) {
         app.post(&t("/subscription/plan"), Some(&owner), json!({"plan": "standard", "interval": "month"})).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["outcome"], "checkout_required");
-    let checkout = answer["checkout"]["id"].as_str().unwrap();
-    app.h.simulator.complete_checkout(checkout, TestCard::Succeeds).unwrap();
-    app.h.tick().await;
+    // The simulator's own Checkout page: a form of test cards; choosing one returns to the API.
+    let url = format!("{}{}", app.base, answer["checkout"]["url"].as_str().unwrap());
+    let page = app.client.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert!(page.text().await.unwrap().contains("value=\"succeeds\""));
+    let done = app
+        .client
+        .post(url.split('?').next().unwrap())
+        .form(&[("card", "succeeds"), ("return_to", "/v1/billing/return")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((done.status(), done.url().path()), (StatusCode::OK, "/v1/billing/return"));
     let (status, answer) =
         app.post(&t("/subscription/plan"), Some(&owner), json!({"plan": "standard", "interval": "month"})).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
