@@ -11,15 +11,21 @@
 //! tokens expire when it says.
 
 use crate::problem::ApiError;
+use crate::ratelimit::RateInfo;
 use crate::state::AppState;
+use axum::extract::Request;
 use axum::extract::{FromRequestParts, Path};
-use axum::http::header::AUTHORIZATION;
+use axum::http::HeaderValue;
+use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
 use chrono::Duration;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use tenantry_domain::{PlatformUserId, TenantId, UserId};
 use tenantry_ports::{Clock, PlatformScope, Principal, TenantScope};
 
@@ -216,8 +222,52 @@ impl FromRequestParts<AppState> for InTenant {
             Path::<HashMap<String, String>>::from_request_parts(parts, state).await.map_err(ApiError::path)?;
         let tenant = params.get("tid").and_then(|t| TenantId::parse(t).ok()).ok_or_else(ApiError::not_found)?;
         let scope = state.tenantry.authorize(&principal, tenant).await?;
+        if let Some(info) = state.limits.check(&state.tenantry, &scope).await? {
+            if let Some(slot) = parts.extensions.get::<RateSlot>() {
+                slot.set(info);
+            }
+            if info.retry_after_secs.is_some() {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!("the tenant's limit of {} requests per minute is used up; retry later", info.limit),
+                ));
+            }
+        }
         Ok(InTenant(scope))
     }
+}
+
+/// Where [`InTenant`] leaves what the rate limiter said, for
+/// [`rate_limit_headers`] to put on the response (an extractor cannot).
+#[derive(Clone, Default, Debug)]
+pub struct RateSlot(Arc<Mutex<Option<RateInfo>>>);
+
+impl RateSlot {
+    fn set(&self, info: RateInfo) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(info);
+    }
+    fn get(&self) -> Option<RateInfo> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Adds `X-RateLimit-Limit`, `-Remaining`, `-Reset` to every tenant response,
+/// and `Retry-After` to a 429.
+pub async fn rate_limit_headers(mut request: Request, next: Next) -> Response {
+    let slot = RateSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let mut response = next.run(request).await;
+    if let Some(info) = slot.get() {
+        let headers = response.headers_mut();
+        headers.insert("x-ratelimit-limit", HeaderValue::from(info.limit));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from(info.remaining));
+        headers.insert("x-ratelimit-reset", HeaderValue::from(info.reset_secs));
+        if let Some(wait) = info.retry_after_secs {
+            headers.insert(RETRY_AFTER, HeaderValue::from(wait));
+        }
+    }
+    response
 }
 
 /// The platform superuser (a tenant user gets 404: the platform paths do not exist for them).

@@ -23,6 +23,7 @@
 pub mod auth;
 pub mod embedded;
 pub mod problem;
+pub mod ratelimit;
 mod routes;
 mod simulator_pages;
 pub mod state;
@@ -32,7 +33,6 @@ pub use state::AppState;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{get, post};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -66,7 +66,8 @@ pub fn router(state: AppState) -> Router {
         .route("/usage", get(routes::usage))
         .route("/ads/decision", get(routes::ad_decision))
         .route("/ads/{cid}/impression", post(routes::ad_impression))
-        .route("/ads/{cid}/click", post(routes::ad_click));
+        .route("/ads/{cid}/click", post(routes::ad_click))
+        .layer(axum::middleware::from_fn(auth::rate_limit_headers));
     let admin = Router::new()
         .route("/tenants", get(routes::admin_tenants).post(routes::admin_create_tenant))
         .route(
@@ -98,7 +99,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/v1", v1)
         .fallback(|| async { problem::ApiError::not_found() })
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // The body extractors refuse more (413 as problem+json, see `problem`).
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))

@@ -1,6 +1,7 @@
 //! What every handler shares.
 
 use crate::auth::TokenKeys;
+use crate::ratelimit::RateLimits;
 use std::sync::Arc;
 use tenantry_ports::{Clock, Tenantry};
 use tenantry_testkit::BillingSimulator;
@@ -17,12 +18,14 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The local billing simulator, whose hosted pages are then served.
     pub simulator: Option<BillingSimulator>,
+    /// Per-tenant request rate limits.
+    pub limits: Arc<RateLimits>,
 }
 
 impl AppState {
     /// The state for a composed [`Tenantry`].
     pub fn new(tenantry: Tenantry, keys: TokenKeys, clock: Arc<dyn Clock>) -> Self {
-        Self { tenantry, keys, clock, simulator: None }
+        Self { tenantry, keys, clock, simulator: None, limits: Arc::new(RateLimits::default()) }
     }
 
     /// Serves the billing simulator's Checkout and Portal pages (when it is the provider).

@@ -143,6 +143,10 @@ async fn health_signup_me_and_problem_answers() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["code"], "invalid_body");
     assert!(body["detail"].as_str().unwrap().contains("slug"), "{body}");
+    // Too big a body: 413, as problem+json.
+    let big = "x".repeat(100 * 1024);
+    let (status, body) = app.post("/v1/signup", None, json!({"company_name": big})).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("body_too_large")));
     // No token, a forged token, a refresh token used as access token.
     let (status, body) = app.call(Method::GET, "/v1/me", None, None).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
@@ -399,4 +403,53 @@ async fn the_superuser_sees_the_platform_and_a_tenant_user_does_not() {
     // The superuser's access to the tenant is in the platform log.
     let (_, log) = app.get(&format!("/v1/admin/audit-events?tenant={tid}"), &su).await;
     assert!(log.to_string().contains("platform.tenant_accessed"), "{log}");
+}
+
+#[tokio::test]
+async fn a_tenants_request_rate_is_limited_by_its_quota_with_headers_and_retry_after() {
+    let app = spawn_app(Harness::new()).await;
+    let (tid, owner) = app.signup("busy").await;
+    let (other, other_owner) = app.signup("calm").await;
+    app.h.superuser("ops@platform.example.com").await.unwrap();
+    let (_, tokens) =
+        app.post("/v1/auth/login", None, json!({"email": "ops@platform.example.com", "password": PASSWORD})).await;
+    let su = tokens["access_token"].as_str().unwrap().to_owned();
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/admin/tenants/{tid}"),
+            Some(&su),
+            Some(json!({"quota_override": {"requests_per_minute": 5}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let url = format!("{}/v1/tenants/{tid}/subscription", app.base);
+    for left in (0..5).rev() {
+        let response = app.client.get(&url).bearer_auth(&owner).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["x-ratelimit-limit"], "5");
+        assert_eq!(response.headers()["x-ratelimit-remaining"], left.to_string().as_str());
+        assert!(response.headers().contains_key("x-ratelimit-reset"));
+    }
+    let refused = app.client.get(&url).bearer_auth(&owner).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=12).contains(&wait), "one request comes back every 12 s: {wait}");
+    assert_eq!(refused.headers()["x-ratelimit-remaining"], "0");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    // Another tenant has its own allowance (the plan's default).
+    let response = app
+        .client
+        .get(format!("{}/v1/tenants/{other}/subscription", app.base))
+        .bearer_auth(&other_owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let limit: u32 = response.headers()["x-ratelimit-limit"].to_str().unwrap().parse().unwrap();
+    assert!(limit > 5, "{limit}");
+    // The superuser acting in the busy tenant is not counted against it.
+    let (status, _) = app.get(&format!("/v1/admin/tenants/{tid}"), &su).await;
+    assert_eq!(status, StatusCode::OK);
 }
