@@ -578,17 +578,16 @@ impl Tenantry {
                 Actor::User { user_id, role: RoleRef::Builtin(tenantry_domain::BuiltinRole::Viewer) },
                 PermissionSet::EMPTY,
             );
-            let event = self.event(
-                &scope,
-                AuditAction::CrossTenantAttempt,
-                Some(AuditTarget::ForeignTenant(target)),
-                AuditOutcome::Denied,
-            )?;
+            // The user's own tenant learns that one of its users tried; which tenant they
+            // aimed at (an id of another tenant) goes only to the platform log.
+            let event = self.event(&scope, AuditAction::CrossTenantAttempt, None, AuditOutcome::Denied)?;
             let mut tx = self.begin(&scope, Access::Write).await?;
             tx.append_audit(&event).await?;
             tx.commit().await?;
             let mut ptx = self.deps.store.begin_platform().await?;
-            ptx.append_platform_audit(&AuditEvent { id: self.new_id()?, ..event }).await?;
+            let platform_event =
+                AuditEvent { id: self.new_id()?, target: Some(AuditTarget::ForeignTenant(target)), ..event };
+            ptx.append_platform_audit(&platform_event).await?;
             ptx.commit().await?;
             Ok(())
         }

@@ -1,0 +1,305 @@
+//! The cross-tenant property over HTTP: random requests by the owners and
+//! members of three tenants, aimed at every tenant and at ids of every tenant.
+//! After each: a request into another tenant answers 404; an id of another
+//! tenant is never found (404, or a refusal decided before any lookup); and no
+//! response ever contains an id, a slug or an email of another tenant.
+//! `HTTP_PROPTEST_CASES` changes the number of sequences (default 256).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use reqwest::{Method, StatusCode};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tenantry_http::auth::TokenKeys;
+use tenantry_http::{AppState, router};
+use tenantry_testkit::Harness;
+use tenantry_testkit::harness::PASSWORD;
+
+const SLUGS: [&str; 3] = ["alpha", "bravo", "charlie"];
+
+#[derive(Debug, Clone)]
+enum Op {
+    GetTenant,
+    PatchTenant,
+    ListUsers,
+    GetUser(usize),
+    PatchUser(usize),
+    DeleteUser(usize),
+    ListInvitations,
+    Invite(u8),
+    RevokeInvitation(usize),
+    ResendInvitation(usize),
+    ListRoles,
+    CreateRole(u8),
+    PatchRole(usize),
+    DeleteRole(usize),
+    Subscription,
+    Preview,
+    AuditEvents,
+    Usage,
+    AdDecision,
+}
+
+/// One request: who (tenant, owner or member), into which tenant, doing what.
+#[derive(Debug, Clone)]
+struct Step {
+    actor: usize,
+    owner: bool,
+    target: usize,
+    op: Op,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        Just(Op::GetTenant),
+        Just(Op::PatchTenant),
+        Just(Op::ListUsers),
+        any::<usize>().prop_map(Op::GetUser),
+        any::<usize>().prop_map(Op::PatchUser),
+        any::<usize>().prop_map(Op::DeleteUser),
+        Just(Op::ListInvitations),
+        any::<u8>().prop_map(Op::Invite),
+        any::<usize>().prop_map(Op::RevokeInvitation),
+        any::<usize>().prop_map(Op::ResendInvitation),
+        Just(Op::ListRoles),
+        any::<u8>().prop_map(Op::CreateRole),
+        any::<usize>().prop_map(Op::PatchRole),
+        any::<usize>().prop_map(Op::DeleteRole),
+        Just(Op::Subscription),
+        Just(Op::Preview),
+        Just(Op::AuditEvents),
+        Just(Op::Usage),
+        Just(Op::AdDecision),
+    ]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    // 70 % of requests go into the actor's own tenant (where foreign *ids* are the test), 30 % elsewhere.
+    (0..3usize, any::<bool>(), 0..10usize, 0..3usize, op()).prop_map(|(actor, owner, roll, other, op)| Step {
+        actor,
+        owner,
+        target: if roll < 7 { actor } else { other },
+        op,
+    })
+}
+
+/// Ids known so far, each with its tenant.
+#[derive(Default)]
+struct Known {
+    users: Vec<(usize, String)>,
+    invitations: Vec<(usize, String)>,
+    roles: Vec<(usize, String)>,
+}
+
+fn pick(list: &[(usize, String)], n: usize) -> Option<(usize, String)> {
+    if list.is_empty() { None } else { list.get(n % list.len()).cloned() }
+}
+
+struct World {
+    base: String,
+    client: reqwest::Client,
+    tenants: Vec<String>,
+    owners: Vec<String>,
+    members: Vec<String>,
+    known: Known,
+}
+
+async fn call(w: &World, method: Method, path: &str, token: &str, body: Option<Value>) -> (StatusCode, String) {
+    let mut request = w.client.request(method, format!("{}{path}", w.base)).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+async fn world() -> World {
+    let h = Harness::new();
+    let state = AppState::new(h.tenantry.clone(), TokenKeys::random().unwrap(), Arc::new(h.clock.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    let client = reqwest::Client::new();
+    let mut w = World { base, client, tenants: vec![], owners: vec![], members: vec![], known: Known::default() };
+    for (i, slug) in SLUGS.iter().enumerate() {
+        let signup: Value = w
+            .client
+            .post(format!("{}/v1/signup", w.base))
+            .json(&json!({"company_name": format!("{slug} Ltd"), "slug": slug, "email": format!("owner@{slug}.example.com"),
+                          "password": PASSWORD, "name": format!("Owner {slug}")}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let tid = signup["tenant"]["id"].as_str().unwrap().to_owned();
+        let owner = signup["access_token"].as_str().unwrap().to_owned();
+        w.known.users.push((i, signup["user"]["id"].as_str().unwrap().to_owned()));
+        let email = format!("member@{slug}.example.com");
+        let (_, invited) = call(
+            &w,
+            Method::POST,
+            &format!("/v1/tenants/{tid}/invitations"),
+            &owner,
+            Some(json!({"email": email, "role": "member"})),
+        )
+        .await;
+        let invited: Value = serde_json::from_str(&invited).unwrap();
+        w.known.invitations.push((i, invited["invitation"]["id"].as_str().unwrap().to_owned()));
+        let token = h.mailer.invitation_token(&email).unwrap();
+        let accepted: Value = w
+            .client
+            .post(format!("{}/v1/invitations/accept", w.base))
+            .json(&json!({"token": token.expose_secret(), "name": format!("Member {slug}"), "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        w.known.users.push((i, accepted["user"]["id"].as_str().unwrap().to_owned()));
+        let (_, role) = call(
+            &w,
+            Method::POST,
+            &format!("/v1/tenants/{tid}/roles"),
+            &owner,
+            Some(json!({"name": format!("{slug} approver"), "permissions": ["users:read"]})),
+        )
+        .await;
+        let role: Value = serde_json::from_str(&role).unwrap();
+        w.known.roles.push((i, role["id"].as_str().unwrap().to_owned()));
+        w.tenants.push(tid);
+        w.owners.push(owner);
+        w.members.push(accepted["access_token"].as_str().unwrap().to_owned());
+    }
+    w
+}
+
+/// Runs one step and checks the property; records new ids.
+async fn run(w: &mut World, s: &Step) -> Result<(), TestCaseError> {
+    let token = if s.owner { w.owners[s.actor].clone() } else { w.members[s.actor].clone() };
+    let tid = w.tenants[s.target].clone();
+    let t = |rest: &str| format!("/v1/tenants/{tid}{rest}");
+    // The object the request names, if any: (its tenant, path, method, body).
+    let (object, method, path, body): (Option<usize>, Method, String, Option<Value>) = match &s.op {
+        Op::GetTenant => (None, Method::GET, t(""), None),
+        Op::PatchTenant => (None, Method::PATCH, t(""), Some(json!({"primary_color": "#112233"}))),
+        Op::ListUsers => (None, Method::GET, t("/users"), None),
+        Op::GetUser(n) | Op::PatchUser(n) | Op::DeleteUser(n) => {
+            let Some((owner_tenant, id)) = pick(&w.known.users, *n) else { return Ok(()) };
+            let (method, body) = match s.op {
+                Op::GetUser(_) => (Method::GET, None),
+                Op::PatchUser(_) => (Method::PATCH, Some(json!({"role": "viewer"}))),
+                _ => (Method::DELETE, None),
+            };
+            (Some(owner_tenant), method, t(&format!("/users/{id}")), body)
+        }
+        Op::ListInvitations => (None, Method::GET, t("/invitations?all=true"), None),
+        Op::Invite(n) => {
+            let slug = SLUGS[s.target];
+            (
+                None,
+                Method::POST,
+                t("/invitations"),
+                Some(json!({"email": format!("guest{n}@{slug}.example.com"), "role": "viewer"})),
+            )
+        }
+        Op::RevokeInvitation(n) | Op::ResendInvitation(n) => {
+            let Some((owner_tenant, id)) = pick(&w.known.invitations, *n) else { return Ok(()) };
+            match s.op {
+                Op::RevokeInvitation(_) => (Some(owner_tenant), Method::DELETE, t(&format!("/invitations/{id}")), None),
+                _ => (Some(owner_tenant), Method::POST, t(&format!("/invitations/{id}/resend")), Some(json!({}))),
+            }
+        }
+        Op::ListRoles => (None, Method::GET, t("/roles"), None),
+        Op::CreateRole(n) => (
+            None,
+            Method::POST,
+            t("/roles"),
+            Some(json!({"name": format!("{} role {n}", SLUGS[s.target]), "permissions": ["users:read"]})),
+        ),
+        Op::PatchRole(n) | Op::DeleteRole(n) => {
+            let Some((owner_tenant, id)) = pick(&w.known.roles, *n) else { return Ok(()) };
+            match s.op {
+                Op::PatchRole(_) => {
+                    (Some(owner_tenant), Method::PATCH, t(&format!("/roles/{id}")), Some(json!({"description": "x"})))
+                }
+                _ => (Some(owner_tenant), Method::DELETE, t(&format!("/roles/{id}")), None),
+            }
+        }
+        Op::Subscription => (None, Method::GET, t("/subscription"), None),
+        Op::Preview => (None, Method::POST, t("/subscription/preview"), Some(json!({"seats": 4}))),
+        Op::AuditEvents => (None, Method::GET, t("/audit-events?limit=200"), None),
+        Op::Usage => (None, Method::GET, t("/usage"), None),
+        Op::AdDecision => (None, Method::GET, t("/ads/decision"), None),
+    };
+    let (status, text) = call(w, method.clone(), &path, &token, body).await;
+    let what = format!("{s:?} → {method} {path}: {status} {text}");
+    prop_assert!(status != StatusCode::INTERNAL_SERVER_ERROR, "{}", what);
+    if s.target != s.actor {
+        // Another tenant's path: exactly what a missing tenant gets (or 401 for a token
+        // that stopped working, which is decided before the tenant is looked at).
+        prop_assert!(status == StatusCode::NOT_FOUND || status == StatusCode::UNAUTHORIZED, "{}", what);
+    } else if let Some(owner_tenant) = object
+        && owner_tenant != s.actor
+    {
+        // An id of another tenant in one's own tenant: never found.
+        prop_assert!(
+            [StatusCode::NOT_FOUND, StatusCode::FORBIDDEN, StatusCode::UNAUTHORIZED].contains(&status),
+            "{}",
+            what
+        );
+    }
+    // No response names anything of another tenant.
+    for (other, slug) in SLUGS.iter().enumerate() {
+        if other == s.actor {
+            continue;
+        }
+        prop_assert!(!text.contains(slug), "{} leaks {}", what, slug);
+        prop_assert!(!text.contains(&w.tenants[other]), "{} leaks tenant {}", what, other);
+        for (tenant, id) in w.known.users.iter().chain(&w.known.invitations).chain(&w.known.roles) {
+            prop_assert!(*tenant == s.actor || !text.contains(id.as_str()), "{} leaks id {}", what, id);
+        }
+    }
+    // Record what was created, with its tenant.
+    if status.is_success() && s.target == s.actor {
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        match s.op {
+            Op::Invite(_) => {
+                if let Some(id) = value["invitation"]["id"].as_str() {
+                    w.known.invitations.push((s.actor, id.to_owned()));
+                }
+            }
+            Op::CreateRole(_) => {
+                if let Some(id) = value["id"].as_str() {
+                    w.known.roles.push((s.actor, id.to_owned()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn no_response_of_one_tenant_contains_anything_of_another_and_foreign_ids_are_never_found() {
+    let cases = std::env::var("HTTP_PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let result = runner.run(&proptest::collection::vec(step(), 1..30), |steps| {
+        rt.block_on(async {
+            let mut w = world().await;
+            for s in &steps {
+                run(&mut w, s).await?;
+            }
+            Ok(())
+        })
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
