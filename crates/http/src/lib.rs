@@ -22,6 +22,7 @@
 
 pub mod auth;
 pub mod embedded;
+pub mod openapi;
 pub mod problem;
 pub mod ratelimit;
 mod routes;
@@ -93,6 +94,10 @@ pub fn router(state: AppState) -> Router {
     let pages = if state.simulator.is_some() { simulator_pages::routes() } else { Router::new() };
     Router::new()
         .merge(pages)
+        .merge(
+            utoipa_swagger_ui::SwaggerUi::new("/docs")
+                .url("/openapi.json", <openapi::ApiDoc as utoipa::OpenApi>::openapi()),
+        )
         .route("/v1/billing/return", get(routes::billing_return))
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))

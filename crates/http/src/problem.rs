@@ -19,10 +19,11 @@ pub struct ApiError {
 }
 
 /// The body of an error answer.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, utoipa::ToSchema)]
 pub struct ProblemBody {
     /// A URI naming the problem type.
     #[serde(rename = "type")]
+    #[schema(rename = "type")]
     pub kind: String,
     /// A short summary of the type.
     pub title: &'static str,

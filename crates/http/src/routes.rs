@@ -3,6 +3,7 @@
 
 use crate::auth::{self, Caller, InTenant, Platform, TokenUse};
 use crate::problem::ApiError;
+use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
@@ -12,6 +13,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
+use tenantry_domain::Interval;
 use tenantry_domain::subscription::{PlanChoice, PlanTiming};
 use tenantry_domain::tenant::NotificationPrefs;
 use tenantry_domain::{AdFormat, AuditEventId, CampaignId, InvitationId, RoleId, SubscriptionStatus, TenantId, UserId};
@@ -25,6 +27,7 @@ use tenantry_ports::services::roles::{RoleInput, RolePatch};
 use tenantry_ports::services::tenant::SettingsInput;
 use tenantry_ports::services::users::UserPatch;
 use tenantry_ports::store::AdCountKind;
+use utoipa::{IntoParams, ToSchema};
 
 /// A JSON body whose refusal is a problem+json 422 naming the field.
 pub struct Body<T>(pub T);
@@ -78,31 +81,45 @@ const RETURN_URL: &str = "/v1/billing/return";
 
 // ---------------------------------------------------------------- health
 
+#[utoipa::path(get, path = "/healthz", tag = "Health", description = "The process is up.",
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+)]
 pub(crate) async fn healthz() -> Answer {
     ok(json!({ "status": "ok" }))
 }
 
+#[utoipa::path(get, path = "/readyz", tag = "Health", description = "The store answers.",
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+)]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Answer {
     state.tenantry.ready().await?;
     ok(json!({ "status": "ready" }))
 }
 
 /// Where hosted billing pages send the browser back to: ask the API again.
+#[utoipa::path(get, path = "/v1/billing/return", tag = "Billing", description = "Where hosted billing pages return to.",
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+)]
 pub(crate) async fn billing_return() -> Answer {
     ok(json!({ "status": "returned", "next": "read the subscription, or repeat the plan request" }))
 }
 
 // ---------------------------------------------------------------- signup and login
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct SignupBody {
     company_name: String,
     slug: String,
     email: String,
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
     name: String,
 }
 
+#[utoipa::path(post, path = "/v1/signup", tag = "Auth", description = "A new tenant in its trial, its owner, and tokens.",
+    request_body = SignupBody,
+    responses((status = 201, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+)]
 pub(crate) async fn signup(State(state): State<AppState>, Body(body): Body<SignupBody>) -> Answer {
     let done = state
         .tenantry
@@ -125,26 +142,36 @@ pub(crate) async fn signup(State(state): State<AppState>, Body(body): Body<Signu
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct LoginBody {
     tenant: Option<String>,
     email: String,
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
 }
 
+#[utoipa::path(post, path = "/v1/auth/login", tag = "Auth", description = "Tokens for a tenant user (tenant = slug) or the superuser (no tenant).",
+    request_body = LoginBody,
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+)]
 pub(crate) async fn login(State(state): State<AppState>, Body(body): Body<LoginBody>) -> Answer {
     let done =
         state.tenantry.login(LoginInput { tenant: body.tenant, email: body.email, password: body.password }).await?;
     ok(auth::pair(&state.keys, state.clock.as_ref(), &done.principal)?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct RefreshBody {
+    #[schema(value_type = String, format = Password)]
     refresh_token: SecretString,
 }
 
 /// A new pair for a valid refresh token whose account is still what it was
 /// (same token version: not deactivated, role and password unchanged).
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "Auth", description = "A new token pair for a valid refresh token.",
+    request_body = RefreshBody,
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+)]
 pub(crate) async fn refresh(State(state): State<AppState>, Body(body): Body<RefreshBody>) -> Answer {
     use secrecy::ExposeSecret;
     let principal =
@@ -160,6 +187,10 @@ pub(crate) async fn refresh(State(state): State<AppState>, Body(body): Body<Refr
     ok(auth::pair(&state.keys, state.clock.as_ref(), &principal)?)
 }
 
+#[utoipa::path(get, path = "/v1/me", tag = "Auth", description = "The caller, their tenant, role and permissions.",
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn me(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
     match principal {
         tenantry_ports::Principal::User { tenant_id, .. } => {
@@ -175,11 +206,16 @@ pub(crate) async fn me(State(state): State<AppState>, Caller(principal): Caller)
 
 // ---------------------------------------------------------------- tenant
 
+#[utoipa::path(get, path = "/v1/tenants/{tid}", tag = "Tenant", description = "Tenant profile and settings.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn get_tenant(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
     ok(state.tenantry.get_tenant(&scope).await?)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TenantPatchBody {
     name: Option<String>,
@@ -187,6 +223,7 @@ pub(crate) struct TenantPatchBody {
     primary_color: Option<Option<String>>,
     #[serde(default, with = "double_option")]
     logo_url: Option<Option<String>>,
+    #[schema(value_type = Option<Object>)]
     notifications: Option<NotificationPrefs>,
     #[serde(default, with = "double_option")]
     legal_name: Option<Option<String>>,
@@ -210,6 +247,12 @@ mod double_option {
     }
 }
 
+#[utoipa::path(patch, path = "/v1/tenants/{tid}", tag = "Tenant", description = "Change profile, branding, notifications and billing details.",
+    request_body = TenantPatchBody,
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn patch_tenant(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -230,10 +273,20 @@ pub(crate) async fn patch_tenant(
 
 // ---------------------------------------------------------------- users
 
+#[utoipa::path(get, path = "/v1/tenants/{tid}/users", tag = "Users", description = "Users of the tenant.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn list_users(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
     ok(state.tenantry.list_users(&scope).await?)
 }
 
+#[utoipa::path(get, path = "/v1/tenants/{tid}/users/{uid}", tag = "Users", description = "One user.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn get_user(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -242,13 +295,19 @@ pub(crate) async fn get_user(
     ok(state.tenantry.get_user(&scope, uid).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UserPatchBody {
     role: Option<String>,
     active: Option<bool>,
 }
 
+#[utoipa::path(patch, path = "/v1/tenants/{tid}/users/{uid}", tag = "Users", description = "Change role; deactivate or reactivate.",
+    request_body = UserPatchBody,
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn patch_user(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -258,6 +317,11 @@ pub(crate) async fn patch_user(
     ok(state.tenantry.update_user(&scope, uid, UserPatch { role: body.role, active: body.active }).await?)
 }
 
+#[utoipa::path(delete, path = "/v1/tenants/{tid}/users/{uid}", tag = "Users", description = "Remove a user.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
+    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn delete_user(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -267,11 +331,18 @@ pub(crate) async fn delete_user(
     no_content()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct OwnerBody {
+    #[schema(value_type = String, format = Uuid)]
     user_id: UserId,
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tid}/owner", tag = "Users", description = "Transfer ownership to another active user.",
+    request_body = OwnerBody,
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn transfer_owner(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -282,12 +353,18 @@ pub(crate) async fn transfer_owner(
 
 // ---------------------------------------------------------------- invitations
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct InvitationsQuery {
     #[serde(default)]
     all: bool,
 }
 
+#[utoipa::path(get, path = "/v1/tenants/{tid}/invitations", tag = "Invitations", description = "Pending invitations (all with all=true).",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), InvitationsQuery),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn list_invitations(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -296,12 +373,18 @@ pub(crate) async fn list_invitations(
     ok(state.tenantry.list_invitations(&scope, q.all).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct InviteBody {
     email: String,
     role: String,
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tid}/invitations", tag = "Invitations", description = "Invite someone; the link goes out by mail.",
+    request_body = InviteBody,
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 201, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn invite(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -310,6 +393,11 @@ pub(crate) async fn invite(
     created(state.tenantry.invite(&scope, InviteInput { email: body.email, role: body.role }).await?)
 }
 
+#[utoipa::path(delete, path = "/v1/tenants/{tid}/invitations/{iid}", tag = "Invitations", description = "Revoke (frees the seat).",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("iid" = String, Path, format = Uuid, description = "An invitation of the tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn revoke_invitation(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -318,6 +406,11 @@ pub(crate) async fn revoke_invitation(
     ok(state.tenantry.revoke_invitation(&scope, iid).await?)
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tid}/invitations/{iid}/resend", tag = "Invitations", description = "Resend with a new link.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("iid" = String, Path, format = Uuid, description = "An invitation of the tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn resend_invitation(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -326,13 +419,19 @@ pub(crate) async fn resend_invitation(
     ok(state.tenantry.resend_invitation(&scope, iid).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct AcceptBody {
+    #[schema(value_type = String, format = Password)]
     token: SecretString,
     name: String,
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
 }
 
+#[utoipa::path(post, path = "/v1/invitations/accept", tag = "Invitations", description = "Accept with the mailed token: the new user and tokens.",
+    request_body = AcceptBody,
+    responses((status = 201, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+)]
 pub(crate) async fn accept_invitation(State(state): State<AppState>, Body(body): Body<AcceptBody>) -> Answer {
     let done = state
         .tenantry
@@ -350,17 +449,28 @@ pub(crate) async fn accept_invitation(State(state): State<AppState>, Body(body):
 
 // ---------------------------------------------------------------- roles
 
+#[utoipa::path(get, path = "/v1/tenants/{tid}/roles", tag = "Roles", description = "Built-in and custom roles with their permissions.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn list_roles(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
     ok(state.tenantry.list_roles(&scope).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct RoleBody {
     name: String,
     description: Option<String>,
     permissions: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tid}/roles", tag = "Roles", description = "A custom role.",
+    request_body = RoleBody,
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 201, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn create_role(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -370,7 +480,7 @@ pub(crate) async fn create_role(
     created(state.tenantry.create_role(&scope, input).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RolePatchBody {
     name: Option<String>,
@@ -379,6 +489,12 @@ pub(crate) struct RolePatchBody {
     permissions: Option<Vec<String>>,
 }
 
+#[utoipa::path(patch, path = "/v1/tenants/{tid}/roles/{rid}", tag = "Roles", description = "Change a custom role.",
+    request_body = RolePatchBody,
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("rid" = String, Path, format = Uuid, description = "A custom role of the tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn patch_role(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -389,6 +505,11 @@ pub(crate) async fn patch_role(
     ok(state.tenantry.update_role(&scope, rid, patch).await?)
 }
 
+#[utoipa::path(delete, path = "/v1/tenants/{tid}/roles/{rid}", tag = "Roles", description = "Delete a custom role nobody holds.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("rid" = String, Path, format = Uuid, description = "A custom role of the tenant")),
+    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn delete_role(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -400,36 +521,109 @@ pub(crate) async fn delete_role(
 
 // ---------------------------------------------------------------- subscription and billing
 
+#[utoipa::path(get, path = "/v1/tenants/{tid}/subscription", tag = "Subscription", description = "Plan, status, seats, trial, period, price.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn subscription(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
     ok(state.tenantry.subscription_view(&scope).await?)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PreviewBody {
-    seats: Option<i64>,
-    #[serde(flatten)]
-    plan: Option<PlanChoice>,
-    #[serde(default)]
-    timing: PlanTiming,
+/// A plan by name.
+#[derive(Deserialize, Clone, Copy, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PlanName {
+    Freemium,
+    Standard,
 }
 
+/// A billing interval.
+#[derive(Deserialize, Clone, Copy, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum IntervalName {
+    Month,
+    Year,
+}
+
+/// When a plan chosen during the trial takes effect: `now` ends the trial and
+/// charges at once; `at_trial_end` only sets what the trial converts to.
+#[derive(Deserialize, Clone, Copy, Default, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum TimingName {
+    #[default]
+    Now,
+    AtTrialEnd,
+}
+
+impl From<TimingName> for PlanTiming {
+    fn from(t: TimingName) -> Self {
+        match t {
+            TimingName::Now => PlanTiming::Now,
+            TimingName::AtTrialEnd => PlanTiming::AtTrialEnd,
+        }
+    }
+}
+
+/// The plan choice of a body: `standard` needs an interval; `freemium` takes none.
+fn plan_choice(plan: PlanName, interval: Option<IntervalName>) -> Result<PlanChoice, ApiError> {
+    match (plan, interval) {
+        (PlanName::Freemium, None) => Ok(PlanChoice::Freemium),
+        (PlanName::Standard, Some(IntervalName::Month)) => Ok(PlanChoice::Standard(Interval::Month)),
+        (PlanName::Standard, Some(IntervalName::Year)) => Ok(PlanChoice::Standard(Interval::Year)),
+        (PlanName::Standard, None) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "interval: the standard plan needs an interval (month or year)",
+        )),
+        (PlanName::Freemium, Some(_)) => {
+            Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "interval: the freemium plan has none"))
+        }
+    }
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PreviewBody {
+    /// Seats to preview (a seat change).
+    seats: Option<i64>,
+    /// A plan to preview (a plan change).
+    plan: Option<PlanName>,
+    /// Its interval (with `standard`).
+    interval: Option<IntervalName>,
+    #[serde(default)]
+    timing: TimingName,
+}
+
+#[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/preview", tag = "Subscription", description = "Lines, total and proration_date of a change, changing nothing.",
+    request_body = PreviewBody,
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn preview(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
     Body(body): Body<PreviewBody>,
 ) -> Answer {
-    let input = PreviewInput { seats: body.seats, plan: body.plan, timing: body.timing };
+    let plan = body.plan.map(|p| plan_choice(p, body.interval)).transpose()?;
+    let input = PreviewInput { seats: body.seats, plan, timing: body.timing.into() };
     ok(state.tenantry.preview_change(&scope, input).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SeatsBody {
     seats: i64,
     proration_date: Option<DateTime<Utc>>,
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/seats", tag = "Subscription", description = "Buy seats now or reduce them at renewal.",
+    request_body = SeatsBody,
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn change_seats(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -438,51 +632,95 @@ pub(crate) async fn change_seats(
     ok(state.tenantry.change_seats(&scope, body.seats, body.proration_date).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct PlanBody {
-    #[serde(flatten)]
-    plan: PlanChoice,
+    plan: PlanName,
+    /// Required with `standard`.
+    interval: Option<IntervalName>,
     #[serde(default)]
-    timing: PlanTiming,
+    timing: TimingName,
+    /// The `proration_date` of the preview being confirmed.
     proration_date: Option<DateTime<Utc>>,
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/plan", tag = "Subscription", description = "Change plan or interval (answers a Checkout session when a payment method is needed).",
+    request_body = PlanBody,
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn change_plan(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
     Body(body): Body<PlanBody>,
 ) -> Answer {
-    ok(state.tenantry.change_plan(&scope, body.plan, body.timing, body.proration_date, RETURN_URL).await?)
+    let plan = plan_choice(body.plan, body.interval)?;
+    ok(state.tenantry.change_plan(&scope, plan, body.timing.into(), body.proration_date, RETURN_URL).await?)
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/cancel", tag = "Subscription", description = "To freemium at the period end.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn cancel(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
     ok(state.tenantry.cancel_subscription(&scope, RETURN_URL).await?)
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/continue-free", tag = "Subscription", description = "During the trial: become freemium at its end.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn continue_free(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
     ok(state.tenantry.continue_free(&scope, RETURN_URL).await?)
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tid}/billing/checkout", tag = "Billing", description = "A Checkout session to add a payment method.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn checkout(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
     ok(state.tenantry.checkout_session(&scope, RETURN_URL).await?)
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tid}/billing/portal", tag = "Billing", description = "A Customer Portal session.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn portal(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
     ok(state.tenantry.portal_session(&scope, RETURN_URL).await?)
 }
 
+#[utoipa::path(get, path = "/v1/tenants/{tid}/invoices", tag = "Billing", description = "Invoices.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn invoices(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
     ok(state.tenantry.invoices(&scope).await?)
 }
 
 // ---------------------------------------------------------------- audit, usage, ads
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct AuditQuery {
+    /// The `next_before` of the previous page.
+    #[param(value_type = Option<String>, format = Uuid)]
     before: Option<AuditEventId>,
+    /// Page size.
     limit: Option<u32>,
+    /// Only this action (e.g. `user.invited`).
     action: Option<String>,
+    /// Only events by or about this user.
+    #[param(value_type = Option<String>, format = Uuid)]
     user: Option<UserId>,
+    /// Only this tenant (platform log).
+    #[param(value_type = Option<String>, format = Uuid)]
     tenant: Option<TenantId>,
 }
 
@@ -492,6 +730,11 @@ impl AuditQuery {
     }
 }
 
+#[utoipa::path(get, path = "/v1/tenants/{tid}/audit-events", tag = "Audit", description = "The audit log of the tenant, newest first.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), AuditQuery),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn audit_events(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -500,14 +743,29 @@ pub(crate) async fn audit_events(
     ok(state.tenantry.audit_events(&scope, q.filter()).await?)
 }
 
+#[utoipa::path(get, path = "/v1/tenants/{tid}/usage", tag = "Usage", description = "Usage this month against the limits of the plan.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn usage(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
     ok(state.tenantry.usage(&scope).await?)
 }
 
+#[utoipa::path(get, path = "/v1/tenants/{tid}/ads/decision", tag = "Ads", description = "What ad, if any, to render now.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn ad_decision(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
     ok(state.tenantry.ad_decision(&scope).await?)
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tid}/ads/{cid}/impression", tag = "Ads", description = "Count a view.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("cid" = String, Path, format = Uuid, description = "An ad campaign")),
+    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn ad_impression(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -517,6 +775,11 @@ pub(crate) async fn ad_impression(
     no_content()
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tid}/ads/{cid}/click", tag = "Ads", description = "Count a click.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("cid" = String, Path, format = Uuid, description = "An ad campaign")),
+    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn ad_click(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -528,15 +791,22 @@ pub(crate) async fn ad_click(
 
 // ---------------------------------------------------------------- superuser
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct TenantsQuery {
     search: Option<String>,
+    #[param(value_type = Option<String>)]
     status: Option<SubscriptionStatus>,
     #[serde(default)]
     offset: u32,
     limit: Option<u32>,
 }
 
+#[utoipa::path(get, path = "/v1/admin/tenants", tag = "Admin", description = "Tenants with plan, status and usage.",
+    params(TenantsQuery),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn admin_tenants(
     State(state): State<AppState>,
     Platform(who): Platform,
@@ -546,15 +816,21 @@ pub(crate) async fn admin_tenants(
     ok(state.tenantry.admin_list_tenants(&who, query).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct NewTenantBody {
     company_name: String,
     slug: String,
     admin_email: String,
     admin_name: String,
+    #[schema(value_type = String, format = Password)]
     admin_password: SecretString,
 }
 
+#[utoipa::path(post, path = "/v1/admin/tenants", tag = "Admin", description = "Create a tenant with its admin.",
+    request_body = NewTenantBody,
+    responses((status = 201, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn admin_create_tenant(
     State(state): State<AppState>,
     Platform(who): Platform,
@@ -574,20 +850,32 @@ pub(crate) async fn admin_create_tenant(
 /// A superuser in one tenant: [`InTenant`] authorises the superuser's principal
 /// for the tenant (audited in its log and the platform's); a tenant user gets
 /// 404 from the use case.
+#[utoipa::path(get, path = "/v1/admin/tenants/{tid}", tag = "Admin", description = "Inspect a tenant (audited).",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn admin_tenant(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
     ok(state.tenantry.admin_tenant_detail(&scope).await?)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AdminPatchBody {
     suspended: Option<bool>,
+    #[schema(value_type = Option<Object>)]
     quota_override: Option<tenantry_domain::quota::QuotaOverride>,
     trial_ends_at: Option<DateTime<Utc>>,
     #[serde(default)]
     force_freemium: bool,
 }
 
+#[utoipa::path(patch, path = "/v1/admin/tenants/{tid}", tag = "Admin", description = "Suspend, override quotas, move the trial end, force freemium.",
+    request_body = AdminPatchBody,
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn admin_patch_tenant(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
@@ -602,15 +890,29 @@ pub(crate) async fn admin_patch_tenant(
     ok(state.tenantry.admin_update_tenant(&scope, patch).await?)
 }
 
+#[utoipa::path(delete, path = "/v1/admin/tenants/{tid}", tag = "Admin", description = "Delete a tenant (purged after retention).",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn admin_delete_tenant(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
     state.tenantry.admin_delete_tenant(&scope).await?;
     no_content()
 }
 
+#[utoipa::path(get, path = "/v1/admin/stats", tag = "Admin", description = "Platform figures.",
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn admin_stats(State(state): State<AppState>, Platform(who): Platform) -> Answer {
     ok(state.tenantry.platform_stats(&who).await?)
 }
 
+#[utoipa::path(get, path = "/v1/admin/audit-events", tag = "Admin", description = "The platform audit log.",
+    params(AuditQuery),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn admin_audit(
     State(state): State<AppState>,
     Platform(who): Platform,
@@ -619,13 +921,15 @@ pub(crate) async fn admin_audit(
     ok(state.tenantry.platform_audit(&who, q.tenant, q.filter()).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct CampaignBody {
     name: String,
+    #[schema(value_type = String)]
     format: AdFormat,
     text: String,
     image_url: Option<String>,
     link_url: String,
+    #[schema(value_type = Option<Vec<String>>)]
     tenants: Option<Vec<TenantId>>,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
@@ -653,10 +957,19 @@ impl CampaignBody {
     }
 }
 
+#[utoipa::path(get, path = "/v1/admin/ads/campaigns", tag = "Admin", description = "Ad campaigns.",
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn list_campaigns(State(state): State<AppState>, Platform(who): Platform) -> Answer {
     ok(state.tenantry.list_campaigns(&who).await?)
 }
 
+#[utoipa::path(post, path = "/v1/admin/ads/campaigns", tag = "Admin", description = "A new campaign.",
+    request_body = CampaignBody,
+    responses((status = 201, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn create_campaign(
     State(state): State<AppState>,
     Platform(who): Platform,
@@ -665,6 +978,11 @@ pub(crate) async fn create_campaign(
     created(state.tenantry.create_campaign(&who, body.input()).await?)
 }
 
+#[utoipa::path(get, path = "/v1/admin/ads/campaigns/{cid}", tag = "Admin", description = "A campaign and its counts.",
+    params(("cid" = String, Path, format = Uuid, description = "An ad campaign")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn campaign_stats(
     State(state): State<AppState>,
     Platform(who): Platform,
@@ -673,6 +991,12 @@ pub(crate) async fn campaign_stats(
     ok(state.tenantry.campaign_stats(&who, cid).await?)
 }
 
+#[utoipa::path(put, path = "/v1/admin/ads/campaigns/{cid}", tag = "Admin", description = "Replace a campaign.",
+    request_body = CampaignBody,
+    params(("cid" = String, Path, format = Uuid, description = "An ad campaign")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn update_campaign(
     State(state): State<AppState>,
     Platform(who): Platform,
@@ -682,6 +1006,11 @@ pub(crate) async fn update_campaign(
     ok(state.tenantry.update_campaign(&who, cid, body.input()).await?)
 }
 
+#[utoipa::path(delete, path = "/v1/admin/ads/campaigns/{cid}", tag = "Admin", description = "Delete a campaign.",
+    params(("cid" = String, Path, format = Uuid, description = "An ad campaign")),
+    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
 pub(crate) async fn delete_campaign(
     State(state): State<AppState>,
     Platform(who): Platform,

@@ -453,3 +453,23 @@ async fn a_tenants_request_rate_is_limited_by_its_quota_with_headers_and_retry_a
     let (status, _) = app.get(&format!("/v1/admin/tenants/{tid}"), &su).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_operation_and_the_docs_are_served() {
+    let app = spawn_app(Harness::new()).await;
+    let (status, doc) = app.call(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(operations, 49, "every route of the router is documented");
+    let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
+    assert_eq!(plan["security"][0]["bearer"], json!([]));
+    assert_eq!(
+        plan["responses"]["4XX"]["content"]["application/problem+json"]["schema"]["$ref"],
+        "#/components/schemas/ProblemBody"
+    );
+    assert_eq!(doc["components"]["schemas"]["PlanName"]["enum"], json!(["freemium", "standard"]));
+    let docs = app.client.get(format!("{}/docs/", app.base)).send().await.unwrap();
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.text().await.unwrap().contains("swagger"), "Swagger UI is served from the binary");
+}
