@@ -22,6 +22,7 @@
 
 pub mod auth;
 pub mod embedded;
+pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod ratelimit;
@@ -99,6 +100,7 @@ pub fn router(state: AppState) -> Router {
                 .url("/openapi.json", <openapi::ApiDoc as utoipa::OpenApi>::openapi()),
         )
         .route("/v1/billing/return", get(routes::billing_return))
+        .route("/metrics", get(metrics::render))
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .nest("/v1", v1)
@@ -111,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }

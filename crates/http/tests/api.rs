@@ -473,3 +473,27 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.text().await.unwrap().contains("swagger"), "Swagger UI is served from the binary");
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status() {
+    let app = spawn_app(Harness::new()).await;
+    let (tid, owner) = app.signup("metered").await;
+    for _ in 0..3 {
+        app.get(&format!("/v1/tenants/{tid}/users"), &owner).await;
+    }
+    app.get(&format!("/v1/tenants/{tid}/users/not-an-id"), &owner).await;
+    let text = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    let users = text
+        .lines()
+        .find(|l| {
+            l.starts_with("http_requests_total")
+                && l.contains(r#"route="/v1/tenants/{tid}/users""#)
+                && l.contains(r#"status="200""#)
+        })
+        .unwrap_or_else(|| panic!("no users counter in {text}"));
+    let count: u64 = users.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(count >= 3, "{users}");
+    assert!(text.contains(r#"route="/v1/tenants/{tid}/users/{uid}""#) && text.contains(r#"status="404""#));
+    assert!(text.contains("http_request_duration_seconds_bucket"), "a latency histogram");
+    assert!(!text.contains(&tid), "no tenant id is a label");
+}
