@@ -88,6 +88,7 @@ actions! {
     LoginSucceeded => "auth.login_succeeded",
     LoginFailed => "auth.login_failed",
     AccountLocked => "auth.account_locked",
+    LoggedOut => "auth.logged_out",
     TenantCreated => "tenant.created",
     TenantUpdated => "tenant.updated",
     TenantSuspended => "tenant.suspended",

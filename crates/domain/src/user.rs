@@ -227,6 +227,11 @@ impl User {
         Ok(())
     }
 
+    /// Ends every session: tokens issued before stop working (logout).
+    pub fn end_sessions(&mut self) {
+        self.token_version = self.token_version.wrapping_add(1);
+    }
+
     /// Deactivates the user (never the owner).
     pub fn deactivate(&mut self, now: DateTime<Utc>, reason: DeactivationReason) -> Result<(), UserRuleError> {
         if self.is_owner() {

@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/signup", post(routes::signup))
         .route("/auth/login", post(routes::login))
         .route("/auth/refresh", post(routes::refresh))
+        .route("/auth/logout", post(routes::logout))
         .route("/me", get(routes::me))
         .route("/invitations/accept", post(routes::accept_invitation))
         .nest("/tenants/{tid}", tenant)

@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
     info(title = "tenantry", description = "The multi-tenant core of a SaaS product: the v1 API."),
     paths(
         routes::healthz, routes::readyz, routes::billing_return,
-        routes::signup, routes::login, routes::refresh, routes::me,
+        routes::signup, routes::login, routes::refresh, routes::logout, routes::me,
         routes::get_tenant, routes::patch_tenant,
         routes::list_users, routes::get_user, routes::patch_user, routes::delete_user, routes::transfer_owner,
         routes::list_invitations, routes::invite, routes::revoke_invitation, routes::resend_invitation,

@@ -187,6 +187,15 @@ pub(crate) async fn refresh(State(state): State<AppState>, Body(body): Body<Refr
     ok(auth::pair(&state.keys, state.clock.as_ref(), &principal)?)
 }
 
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "Auth", description = "Ends every session of the caller: all their tokens stop working.",
+    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn logout(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
+    state.tenantry.logout(&principal).await?;
+    no_content()
+}
+
 #[utoipa::path(get, path = "/v1/me", tag = "Auth", description = "The caller, their tenant, role and permissions.",
     responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),

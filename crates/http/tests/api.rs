@@ -204,6 +204,17 @@ async fn login_refresh_and_a_deactivated_users_tokens_stop_working() {
     let (status, _) =
         app.post("/v1/auth/refresh", None, json!({"refresh_token": renewed["refresh_token"].as_str().unwrap()})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Logout ends every session of the caller: the access and the refresh token both stop.
+    let bob = app.add_user(&tid, &owner, "bob@acme.example.com", "member").await;
+    let (_, bobs) = app
+        .post("/v1/auth/login", None, json!({"tenant": "acme", "email": "bob@acme.example.com", "password": PASSWORD}))
+        .await;
+    let (status, _) = app.call(Method::POST, "/v1/auth/logout", Some(&bob), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.get("/v1/me", &bob).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = app.post("/v1/auth/refresh", None, json!({"refresh_token": bobs["refresh_token"]})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     // And an access token expires with the service's clock.
     app.h.clock.advance(Duration::minutes(16));
     let (status, body) = app.get("/v1/me", &owner).await;
@@ -461,7 +472,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 49, "every route of the router is documented");
+    assert_eq!(operations, 50, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -496,4 +507,54 @@ async fn metrics_count_requests_by_route_template_and_status() {
     assert!(text.contains(r#"route="/v1/tenants/{tid}/users/{uid}""#) && text.contains(r#"status="404""#));
     assert!(text.contains("http_request_duration_seconds_bucket"), "a latency histogram");
     assert!(!text.contains(&tid), "no tenant id is a label");
+}
+
+/// Authorisation by role, endpoint by endpoint: a viewer changes nothing, a
+/// member neither manages users nor billing, an admin does both but cannot
+/// transfer ownership; a refusal is 403 `forbidden` and leaves the tenant as it was.
+#[tokio::test]
+async fn every_write_endpoint_refuses_the_roles_that_may_not_use_it() {
+    let app = spawn_app(Harness::new()).await;
+    let (tid, owner) = app.signup("roles").await;
+    let viewer = app.add_user(&tid, &owner, "vic@roles.example.com", "viewer").await;
+    let member = app.add_user(&tid, &owner, "mel@roles.example.com", "member").await;
+    let admin = app.add_user(&tid, &owner, "ada@roles.example.com", "admin").await;
+    let (_, users) = app.get(&format!("/v1/tenants/{tid}/users"), &owner).await;
+    let id_of = |email: &str| {
+        users.as_array().unwrap().iter().find(|u| u["email"] == email).unwrap()["id"].as_str().unwrap().to_owned()
+    };
+    let mel = id_of("mel@roles.example.com");
+    let ada = id_of("ada@roles.example.com");
+    let t = |rest: &str| format!("/v1/tenants/{tid}{rest}");
+    let writes: Vec<(Method, String, Value)> = vec![
+        (Method::PATCH, t(""), json!({"name": "Renamed"})),
+        (Method::PATCH, t(&format!("/users/{mel}")), json!({"role": "viewer"})),
+        (Method::DELETE, t(&format!("/users/{mel}")), Value::Null),
+        (Method::POST, t("/invitations"), json!({"email": "new@roles.example.com", "role": "member"})),
+        (Method::POST, t("/roles"), json!({"name": "Approver", "permissions": ["users:read"]})),
+        (Method::POST, t("/subscription/seats"), json!({"seats": 5})),
+        (Method::POST, t("/subscription/plan"), json!({"plan": "standard", "interval": "month"})),
+        (Method::POST, t("/subscription/cancel"), Value::Null),
+        (Method::POST, t("/subscription/continue-free"), Value::Null),
+        (Method::POST, t("/billing/checkout"), Value::Null),
+        (Method::POST, t("/billing/portal"), Value::Null),
+        (Method::POST, t("/owner"), json!({"user_id": mel})),
+    ];
+    let (_, before) = app.get(&t("/users"), &owner).await;
+    for token in [&viewer, &member] {
+        for (method, path, body) in &writes {
+            let body = (!body.is_null()).then(|| body.clone());
+            let (status, answer) = app.call(method.clone(), path, Some(token), body).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {answer}");
+            assert_eq!(answer["code"], "forbidden");
+        }
+    }
+    // An admin may manage users, but not take or give the ownership.
+    let (status, answer) = app.post(&t("/owner"), Some(&admin), json!({"user_id": ada})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    let (_, after) = app.get(&t("/users"), &owner).await;
+    assert_eq!(before, after, "the refusals changed nothing");
+    let (status, answer) =
+        app.call(Method::PATCH, &t(&format!("/users/{mel}")), Some(&admin), Some(json!({"role": "viewer"}))).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
 }

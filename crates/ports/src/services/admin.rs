@@ -189,7 +189,7 @@ impl Tenantry {
         }
     }
 
-    fn platform_event(
+    pub(crate) fn platform_event(
         &self,
         who: &PlatformScope,
         action: AuditAction,

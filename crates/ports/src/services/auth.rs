@@ -570,6 +570,39 @@ impl Tenantry {
         }
     }
 
+    /// `POST /v1/auth/logout`: ends every session of the caller — every access
+    /// and refresh token issued to them so far stops working (their token
+    /// version moves on). Audited.
+    pub async fn logout(&self, principal: &Principal) -> Result<(), AuthorizeError> {
+        match *principal {
+            Principal::User { tenant_id, user_id, .. } => {
+                let scope = self.authorize(principal, tenant_id).await?;
+                let mut tx = self.begin(&scope, Access::Write).await?;
+                let Some(mut user) = tx.user(user_id).await? else { return Err(AuthorizeError::Unauthenticated) };
+                user.end_sessions();
+                tx.update_user(&user).await?;
+                let event = self.event(
+                    &scope,
+                    AuditAction::LoggedOut,
+                    Some(AuditTarget::User(user_id)),
+                    AuditOutcome::Success,
+                )?;
+                tx.append_audit(&event).await?;
+                tx.commit().await?;
+            }
+            Principal::Superuser { id, .. } => {
+                let who = self.authorize_platform(principal).await?;
+                let mut tx = self.deps.store.begin_platform().await?;
+                let Some(mut su) = tx.superuser(id).await? else { return Err(AuthorizeError::Unauthenticated) };
+                su.token_version = su.token_version.wrapping_add(1);
+                tx.update_superuser(&su).await?;
+                tx.append_platform_audit(&self.platform_event(&who, AuditAction::LoggedOut, None)?).await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Writes a cross-tenant attempt to the attacker's own tenant log and the platform log.
     async fn record_cross_tenant_attempt(&self, own: TenantId, user_id: tenantry_domain::UserId, target: TenantId) {
         let result: Result<(), InfraError> = async {
