@@ -8,10 +8,10 @@ use sqlx::types::Json;
 use tenantry_domain::invitation::{InvitationStatus, RevokeReason};
 use tenantry_domain::password::PasswordHash;
 use tenantry_domain::rbac::{BuiltinRole, CustomRole, PermissionName, RoleName};
-use tenantry_domain::text::{CompanyName, Description, PersonName};
+use tenantry_domain::text::{CompanyName, Description, KeyName, PersonName};
 use tenantry_domain::token::TokenHash;
 use tenantry_domain::user::{DeactivationReason, LoginThrottle, PlatformUser, UserStatus};
-use tenantry_domain::{Email, EntityId, Invitation, RoleId, RoleRef, Slug, Tenant, User};
+use tenantry_domain::{ApiKey, Email, EntityId, Invitation, RoleId, RoleRef, Slug, Tenant, User};
 use tenantry_ports::StoreError;
 use uuid::Uuid;
 
@@ -167,6 +167,21 @@ pub(crate) fn role(row: &PgRow) -> Result<CustomRole, StoreError> {
             .collect::<Result<_, _>>()
             .map_err(|e| corrupt("role", e))?,
         created_at: row.try_get("created_at").db()?,
+    })
+}
+
+pub(crate) fn api_key(row: &PgRow) -> Result<ApiKey, StoreError> {
+    let role: &str = row.try_get("role").db()?;
+    let hash: &str = row.try_get("secret_hash").db()?;
+    Ok(ApiKey {
+        id: id(row.try_get("id").db()?, "API key")?,
+        tenant_id: id(row.try_get("tenant_id").db()?, "API key")?,
+        name: KeyName::parse(row.try_get::<&str, _>("name").db()?).map_err(|e| corrupt("API key", e))?,
+        role: BuiltinRole::parse(role).map(RoleRef::Builtin).ok_or_else(|| corrupt("API key", role))?,
+        secret_hash: TokenHash::from_hex(hash).map_err(|e| corrupt("API key", e))?,
+        created_by: row.try_get::<Option<Uuid>, _>("created_by").db()?.map(|u| id(u, "API key")).transpose()?,
+        created_at: row.try_get("created_at").db()?,
+        revoked_at: row.try_get("revoked_at").db()?,
     })
 }
 

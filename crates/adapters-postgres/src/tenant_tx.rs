@@ -14,12 +14,13 @@ use sqlx::{Row, Transaction};
 use tenantry_domain::rbac::CustomRole;
 use tenantry_domain::user::UserStatus;
 use tenantry_domain::{
-    AuditEvent, AuditTarget, Email, Invitation, InvitationId, RoleId, Subscription, Tenant, TenantId, User, UserId,
+    ApiKey, ApiKeyId, AuditEvent, AuditTarget, Email, Invitation, InvitationId, RoleId, RoleRef, Subscription, Tenant,
+    TenantId, User, UserId,
 };
-use tenantry_ports::error::StoreError;
+use tenantry_ports::error::{Constraint, StoreError};
 use tenantry_ports::payment::Invoice;
 use tenantry_ports::store::{
-    Access, AuditQuery, AuditStore, InvitationStore, MarkerStore, Month, RoleStore, SubscriptionFacts,
+    Access, ApiKeyStore, AuditQuery, AuditStore, InvitationStore, MarkerStore, Month, RoleStore, SubscriptionFacts,
     SubscriptionStore, TenantStore, TenantTx, UsageCounters, UsageDelta, UsageStore, UserStore,
 };
 use uuid::Uuid;
@@ -312,6 +313,70 @@ impl InvitationStore for PgTenantTx {
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.fail(e))?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for PgTenantTx {
+    async fn api_key(&mut self, id: ApiKeyId) -> Result<Option<ApiKey>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tenantry.api_keys WHERE tenant_id = $1 AND id = $2")
+            .bind(self.t())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.as_ref().map(rows::api_key).transpose()
+    }
+
+    async fn api_keys(&mut self) -> Result<Vec<ApiKey>, StoreError> {
+        let found =
+            sqlx::query("SELECT * FROM tenantry.api_keys WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC")
+                .bind(self.t())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        found.iter().map(rows::api_key).collect()
+    }
+
+    async fn insert_api_key(&mut self, key: &ApiKey) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(key.tenant_id, "an API key")?;
+        let RoleRef::Builtin(role) = key.role else {
+            // Keys hold built-in roles only (the table has no custom role column).
+            self.aborted = true;
+            return Err(StoreError::Conflict(Constraint::RoleReference));
+        };
+        sqlx::query(
+            "INSERT INTO tenantry.api_keys (tenant_id, id, name, role, secret_hash, created_by, created_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(self.t())
+        .bind(key.id.as_uuid())
+        .bind(key.name.as_str())
+        .bind(role.as_str())
+        .bind(key.secret_hash.to_hex())
+        .bind(key.created_by.map(|u| u.as_uuid()))
+        .bind(key.created_at)
+        .bind(key.revoked_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn update_api_key(&mut self, key: &ApiKey) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(key.tenant_id, "an API key")?;
+        let done =
+            sqlx::query("UPDATE tenantry.api_keys SET name = $3, revoked_at = $4 WHERE tenant_id = $1 AND id = $2")
+                .bind(self.t())
+                .bind(key.id.as_uuid())
+                .bind(key.name.as_str())
+                .bind(key.revoked_at)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(|e| self.fail(e))?;
         if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 }

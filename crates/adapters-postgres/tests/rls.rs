@@ -38,6 +38,7 @@ const TENANT_TABLES: &[&str] = &[
     "tenantry.usage",
     "tenantry.storage",
     "tenantry.markers",
+    "tenantry.api_keys",
 ];
 
 async fn count(conn: &mut PgConnection, table: &str) -> i64 {
@@ -259,7 +260,7 @@ async fn the_verifier_passes_the_schema_and_names_an_unprotected_table_and_an_un
     let store = db.store().await.unwrap();
     let clean = verify_isolation(&store).await.unwrap();
     assert!(clean.ok(), "{:?}", clean.findings);
-    assert_eq!(clean.protected.len(), 11, "{:?}", clean.protected);
+    assert_eq!(clean.protected.len(), TENANT_TABLES.len(), "{:?}", clean.protected);
     assert!(clean.platform.contains(&"tenantry.tenant_slugs".to_owned()));
     assert!(clean.definers.iter().all(|d| d.expected));
     assert_eq!(clean.role, "tenantry_app");

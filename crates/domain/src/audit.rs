@@ -2,7 +2,7 @@
 //! which target, with what outcome — logins, role and seat changes, subscription
 //! changes, superuser actions, cross-tenant attempts.
 
-use crate::ids::{AuditEventId, CampaignId, InvitationId, PlatformUserId, RoleId, TenantId, UserId};
+use crate::ids::{ApiKeyId, AuditEventId, CampaignId, InvitationId, PlatformUserId, RoleId, TenantId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -32,6 +32,8 @@ pub enum AuditActor {
     User(UserId),
     /// The platform superuser.
     Superuser(PlatformUserId),
+    /// A tenant's API key.
+    ApiKey(ApiKeyId),
     /// An automatic part of the system.
     System(SystemActor),
     /// Nobody known (e.g. a failed login for an unknown address).
@@ -89,6 +91,8 @@ actions! {
     LoginFailed => "auth.login_failed",
     AccountLocked => "auth.account_locked",
     LoggedOut => "auth.logged_out",
+    ApiKeyCreated => "api_key.created",
+    ApiKeyRevoked => "api_key.revoked",
     TenantCreated => "tenant.created",
     TenantUpdated => "tenant.updated",
     TenantSuspended => "tenant.suspended",
@@ -163,6 +167,8 @@ pub enum AuditTarget {
     Campaign(CampaignId),
     /// A platform operator.
     Superuser(PlatformUserId),
+    /// An API key of the tenant.
+    ApiKey(ApiKeyId),
     /// A tenant the actor tried to reach and may not (cross-tenant attempts).
     ForeignTenant(TenantId),
 }

@@ -125,6 +125,10 @@ entity_id!(
     /// A platform operator (the superuser), who belongs to no tenant.
     PlatformUserId
 );
+entity_id!(
+    /// A tenant's API key (machine access with one role).
+    ApiKeyId
+);
 
 /// Builds a UUID v7 from a millisecond timestamp and ten caller-supplied bytes.
 ///

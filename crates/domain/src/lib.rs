@@ -22,6 +22,7 @@
 //!   rounding is integer arithmetic, written down next to the rule.
 
 pub mod ads;
+pub mod api_key;
 pub mod audit;
 pub mod downgrade;
 pub mod email;
@@ -44,10 +45,13 @@ pub mod token;
 pub mod user;
 
 pub use ads::{AdCampaign, AdDecision, AdFormat, AdTarget};
+pub use api_key::ApiKey;
 pub use audit::{AuditAction, AuditActor, AuditEvent, AuditOutcome, AuditTarget};
 pub use email::Email;
 pub use entitlements::{Feature, UpgradeRequired};
-pub use ids::{AuditEventId, CampaignId, EntityId, IdError, InvitationId, PlatformUserId, RoleId, TenantId, UserId};
+pub use ids::{
+    ApiKeyId, AuditEventId, CampaignId, EntityId, IdError, InvitationId, PlatformUserId, RoleId, TenantId, UserId,
+};
 pub use invitation::Invitation;
 pub use money::{Currency, Money};
 pub use plan::{PlanCatalog, PlanKind};

@@ -119,6 +119,12 @@ bounded_text!(
     500
 );
 bounded_text!(
+    /// What an API key is for (1–100 characters).
+    KeyName,
+    "key name",
+    100
+);
+bounded_text!(
     /// An ad's text (1–280 characters).
     AdText,
     "ad text",

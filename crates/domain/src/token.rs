@@ -5,7 +5,7 @@
 //! randomness); SHA-256 without a salt is enough for such high-entropy values
 //! (unlike passwords, which get Argon2id).
 
-use crate::ids::{EntityId, InvitationId, TenantId};
+use crate::ids::{ApiKeyId, EntityId, InvitationId, TenantId};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -35,7 +35,11 @@ impl TokenHash {
 
     /// Whether `secret` hashes to this value, compared in constant time.
     pub fn matches(&self, secret: &SecretString) -> bool {
-        let other = Self::of(secret);
+        self.same_as(&Self::of(secret))
+    }
+
+    /// Whether two hashes are equal, compared in constant time.
+    pub fn same_as(&self, other: &TokenHash) -> bool {
         self.0.iter().zip(other.0.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
     }
 
@@ -87,22 +91,33 @@ pub struct InvitationToken {
     pub secret: SecretString,
 }
 
+/// Parses `<prefix><uuid simple>_<uuid simple>_<secret>`: the shape of every
+/// token that names its tenant and its object.
+fn parse_scoped(text: &str, prefix: &str) -> Result<(uuid::Uuid, uuid::Uuid, SecretString), TokenError> {
+    let rest = text.trim().strip_prefix(prefix).ok_or(TokenError::Malformed)?;
+    let mut parts = rest.splitn(3, '_');
+    let (Some(t), Some(i), Some(s)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(TokenError::Malformed);
+    };
+    let tenant = uuid::Uuid::try_parse(t).map_err(|_| TokenError::Malformed)?;
+    let object = uuid::Uuid::try_parse(i).map_err(|_| TokenError::Malformed)?;
+    let secret = SecretString::from(s.to_owned());
+    if !valid_secret(&secret) {
+        return Err(TokenError::Malformed);
+    }
+    Ok((tenant, object, secret))
+}
+
+fn format_scoped(prefix: &str, tenant: TenantId, object: uuid::Uuid, secret: &SecretString) -> SecretString {
+    SecretString::from(format!("{prefix}{}_{}_{}", tenant.as_uuid().simple(), object.simple(), secret.expose_secret()))
+}
+
 impl InvitationToken {
     const PREFIX: &'static str = "tinv_";
 
     /// Parses the text a user pasted or a link carried.
     pub fn parse(text: &str) -> Result<Self, TokenError> {
-        let rest = text.trim().strip_prefix(Self::PREFIX).ok_or(TokenError::Malformed)?;
-        let mut parts = rest.splitn(3, '_');
-        let (Some(t), Some(i), Some(s)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(TokenError::Malformed);
-        };
-        let tenant = uuid::Uuid::try_parse(t).map_err(|_| TokenError::Malformed)?;
-        let inv = uuid::Uuid::try_parse(i).map_err(|_| TokenError::Malformed)?;
-        let secret = SecretString::from(s.to_owned());
-        if !valid_secret(&secret) {
-            return Err(TokenError::Malformed);
-        }
+        let (tenant, inv, secret) = parse_scoped(text, Self::PREFIX)?;
         Ok(Self {
             tenant_id: TenantId::from_uuid(tenant).map_err(|_| TokenError::Malformed)?,
             invitation_id: InvitationId::from_uuid(inv).map_err(|_| TokenError::Malformed)?,
@@ -112,13 +127,53 @@ impl InvitationToken {
 
     /// The full token text, to be mailed once.
     pub fn to_secret_string(&self) -> SecretString {
-        SecretString::from(format!(
-            "{}{}_{}_{}",
-            Self::PREFIX,
-            self.tenant_id.as_uuid().simple(),
-            self.invitation_id.as_uuid().simple(),
-            self.secret.expose_secret()
-        ))
+        format_scoped(Self::PREFIX, self.tenant_id, self.invitation_id.as_uuid(), &self.secret)
+    }
+}
+
+/// An API key as the client holds it: it names its tenant and key and carries
+/// the secret. Text form: `tkey_<tenant>_<key>_<secret>`, so that
+/// authenticating needs no lookup across tenants.
+pub struct ApiKeyToken {
+    /// The tenant the key belongs to.
+    pub tenant_id: TenantId,
+    /// The key.
+    pub key_id: ApiKeyId,
+    /// The secret whose hash the key stores.
+    pub secret: SecretString,
+}
+
+impl ApiKeyToken {
+    const PREFIX: &'static str = "tkey_";
+
+    /// Whether a bearer credential looks like an API key (rather than an access token).
+    pub fn looks_like(text: &str) -> bool {
+        text.starts_with(Self::PREFIX)
+    }
+
+    /// Parses a presented key.
+    pub fn parse(text: &str) -> Result<Self, TokenError> {
+        let (tenant, key, secret) = parse_scoped(text, Self::PREFIX)?;
+        Ok(Self {
+            tenant_id: TenantId::from_uuid(tenant).map_err(|_| TokenError::Malformed)?,
+            key_id: ApiKeyId::from_uuid(key).map_err(|_| TokenError::Malformed)?,
+            secret,
+        })
+    }
+
+    /// The full key text, shown once.
+    pub fn to_secret_string(&self) -> SecretString {
+        format_scoped(Self::PREFIX, self.tenant_id, self.key_id.as_uuid(), &self.secret)
+    }
+}
+
+impl fmt::Debug for ApiKeyToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKeyToken")
+            .field("tenant_id", &self.tenant_id)
+            .field("key_id", &self.key_id)
+            .field("secret", &"[REDACTED]")
+            .finish()
     }
 }
 
@@ -163,6 +218,25 @@ mod tests {
         };
         let dbg = format!("{token:?} {:?}", TokenHash::of(&token.secret));
         assert!(!dbg.contains("s3cr3t"));
+    }
+
+    #[test]
+    fn an_api_key_round_trips_is_told_apart_and_hides_its_secret() {
+        let key = ApiKeyToken {
+            tenant_id: TenantId::parse("01936b2e-0000-7000-8000-000000000002").unwrap(),
+            key_id: ApiKeyId::parse("01936b2e-0000-7000-8000-000000000004").unwrap(),
+            secret: SecretString::from("k3y".repeat(20)),
+        };
+        let text = key.to_secret_string();
+        assert!(ApiKeyToken::looks_like(text.expose_secret()));
+        let back = ApiKeyToken::parse(text.expose_secret()).unwrap();
+        assert_eq!((back.tenant_id, back.key_id), (key.tenant_id, key.key_id));
+        assert!(TokenHash::of(&key.secret).matches(&back.secret));
+        assert!(!format!("{back:?}").contains("k3y"));
+        // an invitation token is not an API key, nor the reverse
+        let inv = text.expose_secret().replacen("tkey_", "tinv_", 1);
+        assert!(ApiKeyToken::parse(&inv).is_err());
+        assert!(InvitationToken::parse(text.expose_secret()).is_err());
     }
 
     #[test]

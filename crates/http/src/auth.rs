@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tenantry_domain::{PlatformUserId, TenantId, UserId};
-use tenantry_ports::{Clock, PlatformScope, Principal, TenantScope};
+use tenantry_ports::{Clock, PlatformScope, Principal, TenantScope, Tenantry};
 
 /// How long an access token is valid.
 pub const ACCESS_TTL: Duration = Duration::minutes(15);
@@ -147,6 +147,9 @@ pub fn issue(
             (user_id.as_uuid(), Some(tenant_id.as_uuid()), token_version)
         }
         Principal::Superuser { id, token_version } => (id.as_uuid(), None, token_version),
+        Principal::ApiKey { .. } => {
+            return Err(ApiError::unauthenticated("an API key is sent as it is; it is not exchanged for tokens"));
+        }
     };
     let claims = Claims { sub, tid, ver, token_use, iat: now.timestamp(), exp: (now + ttl).timestamp() };
     jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).map_err(|e| {
@@ -197,7 +200,8 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
-/// The caller, from a valid access token (not yet authorised for anything).
+/// The caller, from a valid access token or a well-formed API key (not yet
+/// authorised for anything).
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
@@ -205,6 +209,13 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?;
+        if tenantry_domain::token::ApiKeyToken::looks_like(token) {
+            // Checked against the stored hash when the request is authorised.
+            let text = SecretString::from(token.to_owned());
+            return Tenantry::api_key_principal(&text)
+                .map(Caller)
+                .ok_or_else(|| ApiError::unauthenticated("the API key is malformed"));
+        }
         verify(&state.keys, state.clock.as_ref(), token, TokenUse::Access).map(Caller)
     }
 }

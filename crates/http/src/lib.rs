@@ -55,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .route("/invitations/{iid}/resend", post(routes::resend_invitation))
         .route("/roles", get(routes::list_roles).post(routes::create_role))
         .route("/roles/{rid}", axum::routing::patch(routes::patch_role).delete(routes::delete_role))
+        .route("/api-keys", get(routes::list_api_keys).post(routes::create_api_key))
+        .route("/api-keys/{kid}", axum::routing::delete(routes::revoke_api_key))
         .route("/subscription", get(routes::subscription))
         .route("/subscription/preview", post(routes::preview))
         .route("/subscription/seats", post(routes::change_seats))

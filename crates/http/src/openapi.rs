@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         routes::list_users, routes::get_user, routes::patch_user, routes::delete_user, routes::transfer_owner,
         routes::list_invitations, routes::invite, routes::revoke_invitation, routes::resend_invitation,
         routes::accept_invitation,
+        routes::list_api_keys, routes::create_api_key, routes::revoke_api_key,
         routes::list_roles, routes::create_role, routes::patch_role, routes::delete_role,
         routes::subscription, routes::preview, routes::change_seats, routes::change_plan, routes::cancel,
         routes::continue_free, routes::checkout, routes::portal, routes::invoices,

@@ -61,7 +61,7 @@ impl RateLimits {
     /// Counts one request of `scope`'s tenant. `Ok(None)`: not limited (the
     /// superuser, or a system actor).
     pub async fn check(&self, tenantry: &Tenantry, scope: &TenantScope) -> Result<Option<RateInfo>, InfraError> {
-        if !matches!(scope.actor(), Actor::User { .. }) {
+        if !matches!(scope.actor(), Actor::User { .. } | Actor::ApiKey { .. }) {
             return Ok(None);
         }
         let tenant = scope.tenant_id();

@@ -183,6 +183,9 @@ pub(crate) async fn refresh(State(state): State<AppState>, Body(body): Body<Refr
         tenantry_ports::Principal::Superuser { .. } => {
             state.tenantry.authorize_platform(&principal).await?;
         }
+        tenantry_ports::Principal::ApiKey { .. } => {
+            return Err(ApiError::unauthenticated("not a refresh token"));
+        }
     }
     ok(auth::pair(&state.keys, state.clock.as_ref(), &principal)?)
 }
@@ -209,6 +212,14 @@ pub(crate) async fn me(State(state): State<AppState>, Caller(principal): Caller)
         tenantry_ports::Principal::Superuser { id, .. } => {
             state.tenantry.authorize_platform(&principal).await?;
             ok(json!({ "superuser": { "id": id } }))
+        }
+        tenantry_ports::Principal::ApiKey { tenant_id, key_id, .. } => {
+            let scope = state.tenantry.authorize(&principal, tenant_id).await?;
+            let role = match scope.actor() {
+                tenantry_ports::Actor::ApiKey { role, .. } => role.to_string(),
+                _ => String::new(),
+            };
+            ok(json!({ "api_key": { "id": key_id, "tenant_id": tenant_id, "role": role } }))
         }
     }
 }
@@ -526,6 +537,54 @@ pub(crate) async fn delete_role(
 ) -> Answer {
     state.tenantry.delete_role(&scope, rid).await?;
     no_content()
+}
+
+// ---------------------------------------------------------------- API keys
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ApiKeyBody {
+    /// What the key is for.
+    name: String,
+    /// A built-in role other than owner: admin, manager, member or viewer.
+    role: String,
+}
+
+#[utoipa::path(get, path = "/v1/tenants/{tid}/api-keys", tag = "API keys", description = "The tenant's API keys (never their secrets).",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn list_api_keys(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    ok(state.tenantry.list_api_keys(&scope).await?)
+}
+
+#[utoipa::path(post, path = "/v1/tenants/{tid}/api-keys", tag = "API keys", description = "A new key; its text (send it as a bearer token) is shown once.",
+    request_body = ApiKeyBody,
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 201, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn create_api_key(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Body(body): Body<ApiKeyBody>,
+) -> Answer {
+    let input = tenantry_ports::services::api_keys::ApiKeyInput { name: body.name, role: body.role };
+    created(state.tenantry.create_api_key(&scope, input).await?)
+}
+
+#[utoipa::path(delete, path = "/v1/tenants/{tid}/api-keys/{kid}", tag = "API keys", description = "Revoke a key: it stops working at once.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("kid" = String, Path, format = Uuid, description = "A key of the tenant")),
+    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn revoke_api_key(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, kid)): Ids<(TenantId, tenantry_domain::ApiKeyId)>,
+) -> Answer {
+    ok(state.tenantry.revoke_api_key(&scope, kid).await?)
 }
 
 // ---------------------------------------------------------------- subscription and billing

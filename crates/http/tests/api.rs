@@ -472,7 +472,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 50, "every route of the router is documented");
+    assert_eq!(operations, 53, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -557,4 +557,53 @@ async fn every_write_endpoint_refuses_the_roles_that_may_not_use_it() {
     let (status, answer) =
         app.call(Method::PATCH, &t(&format!("/users/{mel}")), Some(&admin), Some(json!({"role": "viewer"}))).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
+}
+
+/// API keys: shown once, stored hashed, one tenant and one built-in role each;
+/// a key acts as its role and is audited as itself; revoked, it stops at once;
+/// another tenant's paths answer 404 to it, and a made-up key 401.
+#[tokio::test]
+async fn api_keys_act_as_their_role_in_their_tenant_only_until_revoked() {
+    let app = spawn_app(Harness::new()).await;
+    let (tid, owner) = app.signup("keys").await;
+    let (other, _) = app.signup("elsewhere").await;
+    let t = |rest: &str| format!("/v1/tenants/{tid}{rest}");
+    // owner role and custom roles are refused; a viewer key is made
+    let (status, body) = app.post(&t("/api-keys"), Some(&owner), json!({"name": "root", "role": "owner"})).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_role")));
+    let (status, issued) =
+        app.post(&t("/api-keys"), Some(&owner), json!({"name": "reporting", "role": "viewer"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let key = issued["secret"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("tkey_"));
+    let kid = issued["key"]["id"].as_str().unwrap().to_owned();
+    // listed without its secret
+    let (_, listed) = app.get(&t("/api-keys"), &owner).await;
+    assert!(!listed.to_string().contains(&key[key.len() - 20..]), "{listed}");
+    assert_eq!(listed[0]["role"], "viewer");
+    // it reads as a viewer, cannot write, and is audited as itself
+    let (status, me) = app.get("/v1/me", &key).await;
+    assert_eq!((status, me["api_key"]["role"].as_str()), (StatusCode::OK, Some("viewer")), "{me}");
+    assert_eq!(app.get(&t("/users"), &key).await.0, StatusCode::OK);
+    let (status, _) =
+        app.post(&t("/invitations"), Some(&key), json!({"email": "x@keys.example.com", "role": "member"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, log) = app.get(&t("/audit-events?limit=50"), &owner).await;
+    let by_key = log["events"].as_array().unwrap().iter().any(|e| e["actor"] == json!({"kind": "api_key", "id": kid}));
+    assert!(by_key, "the key's refusal is audited as the key: {log}");
+    // another tenant: 404; a made-up key: 401; a refresh with a key: 401
+    assert_eq!(app.get(&format!("/v1/tenants/{other}/users"), &key).await.0, StatusCode::NOT_FOUND);
+    let forged = format!("{}{}", &key[..key.len() - 4], "AAAA");
+    assert_eq!(app.get(&t("/users"), &forged).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get(&t("/users"), "tkey_nonsense").await.0, StatusCode::UNAUTHORIZED);
+    // revoked: it stops at once; revoking twice is a conflict
+    let (status, _) = app.call(Method::DELETE, &t(&format!("/api-keys/{kid}")), Some(&owner), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.get(&t("/users"), &key).await.0, StatusCode::UNAUTHORIZED);
+    let (status, body) = app.call(Method::DELETE, &t(&format!("/api-keys/{kid}")), Some(&owner), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("already_revoked")));
+    // a member may not manage keys
+    let member = app.add_user(&tid, &owner, "mel@keys.example.com", "member").await;
+    let (status, _) = app.post(&t("/api-keys"), Some(&member), json!({"name": "mine", "role": "viewer"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

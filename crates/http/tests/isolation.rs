@@ -1,5 +1,5 @@
-//! The cross-tenant property over HTTP: random requests by the owners and
-//! members of three tenants, aimed at every tenant and at ids of every tenant.
+//! The cross-tenant property over HTTP: random requests by the owners, members
+//! and API keys (admin role) of three tenants, aimed at every tenant and at ids of every tenant.
 //! After each: a request into another tenant answers 404; an id of another
 //! tenant is never found (404, or a refusal decided before any lookup); and no
 //! response ever contains an id, a slug or an email of another tenant.
@@ -41,13 +41,15 @@ enum Op {
     AuditEvents,
     Usage,
     AdDecision,
+    ListApiKeys,
+    RevokeApiKey(usize),
 }
 
-/// One request: who (tenant, owner or member), into which tenant, doing what.
+/// One request: who (tenant; 0 owner, 1 member, 2 API key), into which tenant, doing what.
 #[derive(Debug, Clone)]
 struct Step {
     actor: usize,
-    owner: bool,
+    who: usize,
     target: usize,
     op: Op,
 }
@@ -73,14 +75,16 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::AuditEvents),
         Just(Op::Usage),
         Just(Op::AdDecision),
+        Just(Op::ListApiKeys),
+        any::<usize>().prop_map(Op::RevokeApiKey),
     ]
 }
 
 fn step() -> impl Strategy<Value = Step> {
     // 70 % of requests go into the actor's own tenant (where foreign *ids* are the test), 30 % elsewhere.
-    (0..3usize, any::<bool>(), 0..10usize, 0..3usize, op()).prop_map(|(actor, owner, roll, other, op)| Step {
+    (0..3usize, 0..3usize, 0..10usize, 0..3usize, op()).prop_map(|(actor, who, roll, other, op)| Step {
         actor,
-        owner,
+        who,
         target: if roll < 7 { actor } else { other },
         op,
     })
@@ -92,6 +96,7 @@ struct Known {
     users: Vec<(usize, String)>,
     invitations: Vec<(usize, String)>,
     roles: Vec<(usize, String)>,
+    keys: Vec<(usize, String)>,
 }
 
 fn pick(list: &[(usize, String)], n: usize) -> Option<(usize, String)> {
@@ -104,6 +109,7 @@ struct World {
     tenants: Vec<String>,
     owners: Vec<String>,
     members: Vec<String>,
+    api_keys: Vec<String>,
     known: Known,
 }
 
@@ -123,7 +129,15 @@ async fn world() -> World {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
     let client = reqwest::Client::new();
-    let mut w = World { base, client, tenants: vec![], owners: vec![], members: vec![], known: Known::default() };
+    let mut w = World {
+        base,
+        client,
+        tenants: vec![],
+        owners: vec![],
+        members: vec![],
+        api_keys: vec![],
+        known: Known::default(),
+    };
     for (i, slug) in SLUGS.iter().enumerate() {
         let signup: Value = w
             .client
@@ -172,6 +186,17 @@ async fn world() -> World {
         .await;
         let role: Value = serde_json::from_str(&role).unwrap();
         w.known.roles.push((i, role["id"].as_str().unwrap().to_owned()));
+        let (_, key) = call(
+            &w,
+            Method::POST,
+            &format!("/v1/tenants/{tid}/api-keys"),
+            &owner,
+            Some(json!({"name": format!("{slug} robot"), "role": "admin"})),
+        )
+        .await;
+        let key: Value = serde_json::from_str(&key).unwrap();
+        w.known.keys.push((i, key["key"]["id"].as_str().unwrap().to_owned()));
+        w.api_keys.push(key["secret"].as_str().unwrap().to_owned());
         w.tenants.push(tid);
         w.owners.push(owner);
         w.members.push(accepted["access_token"].as_str().unwrap().to_owned());
@@ -181,7 +206,11 @@ async fn world() -> World {
 
 /// Runs one step and checks the property; records new ids.
 async fn run(w: &mut World, s: &Step) -> Result<(), TestCaseError> {
-    let token = if s.owner { w.owners[s.actor].clone() } else { w.members[s.actor].clone() };
+    let token = match s.who {
+        0 => w.owners[s.actor].clone(),
+        1 => w.members[s.actor].clone(),
+        _ => w.api_keys[s.actor].clone(),
+    };
     let tid = w.tenants[s.target].clone();
     let t = |rest: &str| format!("/v1/tenants/{tid}{rest}");
     // The object the request names, if any: (its tenant, path, method, body).
@@ -236,6 +265,11 @@ async fn run(w: &mut World, s: &Step) -> Result<(), TestCaseError> {
         Op::AuditEvents => (None, Method::GET, t("/audit-events?limit=200"), None),
         Op::Usage => (None, Method::GET, t("/usage"), None),
         Op::AdDecision => (None, Method::GET, t("/ads/decision"), None),
+        Op::ListApiKeys => (None, Method::GET, t("/api-keys"), None),
+        Op::RevokeApiKey(n) => {
+            let Some((owner_tenant, id)) = pick(&w.known.keys, *n) else { return Ok(()) };
+            (Some(owner_tenant), Method::DELETE, t(&format!("/api-keys/{id}")), None)
+        }
     };
     let (status, text) = call(w, method.clone(), &path, &token, body).await;
     let what = format!("{s:?} → {method} {path}: {status} {text}");
@@ -261,7 +295,8 @@ async fn run(w: &mut World, s: &Step) -> Result<(), TestCaseError> {
         }
         prop_assert!(!text.contains(slug), "{} leaks {}", what, slug);
         prop_assert!(!text.contains(&w.tenants[other]), "{} leaks tenant {}", what, other);
-        for (tenant, id) in w.known.users.iter().chain(&w.known.invitations).chain(&w.known.roles) {
+        for (tenant, id) in w.known.users.iter().chain(&w.known.invitations).chain(&w.known.roles).chain(&w.known.keys)
+        {
             prop_assert!(*tenant == s.actor || !text.contains(id.as_str()), "{} leaks id {}", what, id);
         }
     }

@@ -11,7 +11,8 @@
 
 use tenantry_domain::audit::SystemActor;
 use tenantry_domain::rbac::{Permission, PermissionSet};
-use tenantry_domain::{AuditActor, PlatformUserId, RoleRef, TenantId, UserId};
+use tenantry_domain::token::TokenHash;
+use tenantry_domain::{ApiKeyId, AuditActor, PlatformUserId, RoleRef, TenantId, UserId};
 
 /// Who acts inside a tenant.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -28,6 +29,13 @@ pub enum Actor {
         /// The operator.
         id: PlatformUserId,
     },
+    /// A tenant's API key acting with its (built-in) role.
+    ApiKey {
+        /// The key.
+        key_id: ApiKeyId,
+        /// Its role.
+        role: RoleRef,
+    },
     /// An automatic part of the system (billing events, timers, signup, invitation links).
     System(SystemActor),
 }
@@ -38,6 +46,7 @@ impl Actor {
         match *self {
             Actor::User { user_id, .. } => AuditActor::User(user_id),
             Actor::Superuser { id } => AuditActor::Superuser(id),
+            Actor::ApiKey { key_id, .. } => AuditActor::ApiKey(key_id),
             Actor::System(s) => AuditActor::System(s),
         }
     }
@@ -136,5 +145,15 @@ pub enum Principal {
         id: PlatformUserId,
         /// Their token version when the token was issued.
         token_version: u32,
+    },
+    /// A tenant API key, as presented: the key it names and the hash of the
+    /// secret it carried (checked against the stored hash by `authorize`).
+    ApiKey {
+        /// The tenant the key names.
+        tenant_id: TenantId,
+        /// The key.
+        key_id: ApiKeyId,
+        /// SHA-256 of the presented secret.
+        secret_hash: TokenHash,
     },
 }

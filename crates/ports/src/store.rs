@@ -32,6 +32,7 @@ use tenantry_domain::{
     AdCampaign, AuditAction, AuditEvent, AuditEventId, CampaignId, Email, Interval, Invitation, InvitationId, PlanKind,
     PlatformUserId, RoleId, Subscription, SubscriptionStatus, Tenant, User, UserId,
 };
+use tenantry_domain::{ApiKey, ApiKeyId};
 
 use crate::error::StoreError;
 use crate::scope::TenantScope;
@@ -185,6 +186,21 @@ pub trait RoleStore: Send {
     async fn delete_role(&mut self, id: RoleId) -> Result<(), StoreError>;
 }
 
+/// The tenant's API keys.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ApiKeyStore: Send {
+    /// One key (revoked ones too).
+    async fn api_key(&mut self, id: ApiKeyId) -> Result<Option<ApiKey>, StoreError>;
+    /// Every key, newest first.
+    async fn api_keys(&mut self) -> Result<Vec<ApiKey>, StoreError>;
+    /// Adds one; `Conflict(PrimaryKey)` if the id exists; `Conflict(RoleReference)`
+    /// for a custom role (keys hold built-in roles only).
+    async fn insert_api_key(&mut self, key: &ApiKey) -> Result<(), StoreError>;
+    /// Replaces one (revocation); `NotFound` if absent.
+    async fn update_api_key(&mut self, key: &ApiKey) -> Result<(), StoreError>;
+}
+
 /// The tenant's subscription, invoices and processed billing events.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -250,7 +266,16 @@ pub trait MarkerStore: Send {
 /// A unit of work inside one tenant: every tenant store, one transaction.
 #[async_trait]
 pub trait TenantTx:
-    TenantStore + UserStore + InvitationStore + RoleStore + SubscriptionStore + AuditStore + UsageStore + MarkerStore + Send
+    TenantStore
+    + UserStore
+    + InvitationStore
+    + RoleStore
+    + ApiKeyStore
+    + SubscriptionStore
+    + AuditStore
+    + UsageStore
+    + MarkerStore
+    + Send
 {
     /// Makes every write visible at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

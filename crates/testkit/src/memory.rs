@@ -20,16 +20,16 @@ use std::sync::{Arc, Mutex, RwLock};
 use tenantry_domain::rbac::{CustomRole, RoleRef};
 use tenantry_domain::user::PlatformUser;
 use tenantry_domain::{
-    AdCampaign, AuditEvent, AuditTarget, CampaignId, Email, Interval, Invitation, InvitationId, PlatformUserId, RoleId,
-    Slug, Subscription, SubscriptionStatus, Tenant, TenantId, User, UserId,
+    AdCampaign, ApiKey, ApiKeyId, AuditEvent, AuditTarget, CampaignId, Email, Interval, Invitation, InvitationId,
+    PlatformUserId, RoleId, Slug, Subscription, SubscriptionStatus, Tenant, TenantId, User, UserId,
 };
 use tenantry_ports::directory::{PlatformAuditQuery, PlatformFigures, TenantListQuery, TenantSummary};
 use tenantry_ports::error::{Constraint, StoreError};
 use tenantry_ports::payment::Invoice;
 use tenantry_ports::store::{
-    Access, AdCountKind, AdCounts, AuditQuery, AuditStore, InvitationStore, MarkerStore, Month, PlatformStore,
-    PlatformTx, RoleStore, SubscriptionFacts, SubscriptionStore, TenantStore, TenantTx, UnitOfWork, UsageCounters,
-    UsageDelta, UsageStore, UserStore,
+    Access, AdCountKind, AdCounts, ApiKeyStore, AuditQuery, AuditStore, InvitationStore, MarkerStore, Month,
+    PlatformStore, PlatformTx, RoleStore, SubscriptionFacts, SubscriptionStore, TenantStore, TenantTx, UnitOfWork,
+    UsageCounters, UsageDelta, UsageStore, UserStore,
 };
 use tenantry_ports::{TenantDirectory, TenantScope};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
@@ -45,6 +45,8 @@ pub struct TenantData {
     pub invitations: BTreeMap<InvitationId, Invitation>,
     /// Custom roles by id.
     pub roles: BTreeMap<RoleId, CustomRole>,
+    /// API keys by id.
+    pub api_keys: BTreeMap<ApiKeyId, ApiKey>,
     /// The subscription and its derived facts.
     pub subscription: Option<(Subscription, SubscriptionFacts)>,
     /// Cached invoices by provider id.
@@ -327,6 +329,44 @@ impl InvitationStore for MemTenantTx {
         match self.work.invitations.get_mut(&invitation.id) {
             Some(slot) => {
                 *slot = invitation.clone();
+                Ok(())
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for MemTenantTx {
+    async fn api_key(&mut self, id: ApiKeyId) -> Result<Option<ApiKey>, StoreError> {
+        self.live()?;
+        Ok(self.work.api_keys.get(&id).cloned())
+    }
+    async fn api_keys(&mut self) -> Result<Vec<ApiKey>, StoreError> {
+        self.live()?;
+        let mut keys: Vec<ApiKey> = self.work.api_keys.values().cloned().collect();
+        keys.sort_by_key(|k| std::cmp::Reverse((k.created_at, k.id)));
+        Ok(keys)
+    }
+    async fn insert_api_key(&mut self, key: &ApiKey) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(key.tenant_id, "an API key")?;
+        if self.work.api_keys.contains_key(&key.id) {
+            return Err(self.conflict(Constraint::PrimaryKey));
+        }
+        if !matches!(key.role, RoleRef::Builtin(_)) {
+            // Keys hold built-in roles only.
+            return Err(self.conflict(Constraint::RoleReference));
+        }
+        self.work.api_keys.insert(key.id, key.clone());
+        Ok(())
+    }
+    async fn update_api_key(&mut self, key: &ApiKey) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(key.tenant_id, "an API key")?;
+        match self.work.api_keys.get_mut(&key.id) {
+            Some(slot) => {
+                *slot = key.clone();
                 Ok(())
             }
             None => Err(StoreError::NotFound),
@@ -738,6 +778,7 @@ impl TenantData {
             users: self.users.clone(),
             invitations: self.invitations.clone(),
             roles: self.roles.clone(),
+            api_keys: self.api_keys.clone(),
             subscription: self.subscription.clone(),
             invoices: self.invoices.clone(),
             billing_events: self.billing_events.clone(),

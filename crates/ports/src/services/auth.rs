@@ -500,7 +500,8 @@ impl Tenantry {
         match *principal {
             Principal::User { tenant_id: own, user_id, token_version } => {
                 if own != tenant_id {
-                    self.record_cross_tenant_attempt(own, user_id, tenant_id).await;
+                    let actor = Actor::User { user_id, role: RoleRef::Builtin(tenantry_domain::BuiltinRole::Viewer) };
+                    self.record_cross_tenant_attempt(own, actor, tenant_id).await;
                     return Err(AuthorizeError::NotFound);
                 }
                 let probe = self.system_scope(tenant_id, SystemActor::Login);
@@ -527,6 +528,27 @@ impl Tenantry {
                     permissions = permissions.intersection(&kept);
                 }
                 Ok(TenantScope::new(tenant_id, Actor::User { user_id, role: user.role }, permissions))
+            }
+            Principal::ApiKey { tenant_id: own, key_id, secret_hash } => {
+                // The key is checked in its own tenant first: a made-up key gets 401 and
+                // writes nothing anywhere.
+                let probe = self.system_scope(own, SystemActor::Login);
+                let mut tx = self.begin(&probe, Access::Read).await?;
+                let key = match tx.api_key(key_id).await? {
+                    Some(key) if key.is_active() && key.secret_hash.same_as(&secret_hash) => key,
+                    _ => return Err(AuthorizeError::Unauthenticated),
+                };
+                if own != tenant_id {
+                    drop(tx);
+                    self.record_cross_tenant_attempt(own, Actor::ApiKey { key_id, role: key.role }, tenant_id).await;
+                    return Err(AuthorizeError::NotFound);
+                }
+                let sub = self.subscription(tx.as_mut()).await?;
+                if !sub.allows_access() {
+                    return Err(AuthorizeError::TenantInactive(sub.status()));
+                }
+                let permissions = self.role_permissions(tx.as_mut(), key.role).await?.unwrap_or(PermissionSet::EMPTY);
+                Ok(TenantScope::new(tenant_id, Actor::ApiKey { key_id, role: key.role }, permissions))
             }
             Principal::Superuser { id, token_version } => {
                 let mut ptx = self.deps.store.begin_platform().await?;
@@ -590,6 +612,10 @@ impl Tenantry {
                 tx.append_audit(&event).await?;
                 tx.commit().await?;
             }
+            Principal::ApiKey { tenant_id, .. } => {
+                // A key has no session to end (it is revoked through the API-keys endpoint).
+                self.authorize(principal, tenant_id).await?;
+            }
             Principal::Superuser { id, .. } => {
                 let who = self.authorize_platform(principal).await?;
                 let mut tx = self.deps.store.begin_platform().await?;
@@ -604,13 +630,9 @@ impl Tenantry {
     }
 
     /// Writes a cross-tenant attempt to the attacker's own tenant log and the platform log.
-    async fn record_cross_tenant_attempt(&self, own: TenantId, user_id: tenantry_domain::UserId, target: TenantId) {
+    async fn record_cross_tenant_attempt(&self, own: TenantId, actor: Actor, target: TenantId) {
         let result: Result<(), InfraError> = async {
-            let scope = TenantScope::new(
-                own,
-                Actor::User { user_id, role: RoleRef::Builtin(tenantry_domain::BuiltinRole::Viewer) },
-                PermissionSet::EMPTY,
-            );
+            let scope = TenantScope::new(own, actor, PermissionSet::EMPTY);
             // The user's own tenant learns that one of its users tried; which tenant they
             // aimed at (an id of another tenant) goes only to the platform log.
             let event = self.event(&scope, AuditAction::CrossTenantAttempt, None, AuditOutcome::Denied)?;

@@ -257,7 +257,7 @@ impl Tenantry {
         Ok(InvitationIssued { invitation: InvitationView::at(&invitation, now), mailed })
     }
 
-    fn new_secret(&self) -> Result<SecretString, InfraError> {
+    pub(crate) fn new_secret(&self) -> Result<SecretString, InfraError> {
         let secret = self.deps.tokens.secret().map_err(InfraError::Unknown)?;
         if valid_secret(&secret) {
             Ok(secret)

@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod ads;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod billing;

@@ -10,12 +10,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use tenantry_domain::password::PasswordHash;
 use tenantry_domain::rbac::{CustomRole, PermissionName, RoleName};
-use tenantry_domain::text::{AdText, HttpsUrl, PersonName};
+use tenantry_domain::text::{AdText, HttpsUrl, KeyName, PersonName};
 use tenantry_domain::token::TokenHash;
 use tenantry_domain::user::PlatformUser;
 use tenantry_domain::{
-    AdCampaign, AdFormat, AdTarget, AuditAction, AuditActor, AuditEvent, AuditOutcome, AuditTarget, BuiltinRole, Email,
-    EntityId, Invitation, Period, RoleRef, TenantId, User, UserId,
+    AdCampaign, AdFormat, AdTarget, ApiKey, AuditAction, AuditActor, AuditEvent, AuditOutcome, AuditTarget,
+    BuiltinRole, Email, EntityId, Invitation, Period, RoleRef, TenantId, User, UserId,
 };
 use tenantry_ports::error::{Constraint, StoreError};
 use tenantry_ports::payment::{Invoice, InvoiceStatus};
@@ -99,6 +99,20 @@ impl Fixture {
         ))
     }
 
+    /// A new API key of `tenant` with `role`, made `minutes` after now.
+    pub fn api_key(&self, tenant: TenantId, role: RoleRef, minutes: i64) -> Result<ApiKey, Broken> {
+        Ok(ApiKey {
+            id: self.id()?,
+            tenant_id: tenant,
+            name: KeyName::parse("CI").ctx("key name")?,
+            role,
+            secret_hash: TokenHash::of(&SecretString::from("k".repeat(64))),
+            created_by: None,
+            created_at: self.h.clock_now() + Duration::minutes(minutes),
+            revoked_at: None,
+        })
+    }
+
     /// A new custom role of `tenant`.
     pub fn role(&self, tenant: TenantId, name: &str) -> Result<CustomRole, Broken> {
         Ok(CustomRole {
@@ -141,6 +155,7 @@ pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
     invitations(&Fixture::new(factory).await?).await?;
     roles(&Fixture::new(factory).await?).await?;
     role_references(&Fixture::new(factory).await?).await?;
+    api_keys(&Fixture::new(factory).await?).await?;
     subscription_invoices_and_events(&Fixture::new(factory).await?).await?;
     audit(&Fixture::new(factory).await?).await?;
     usage_storage_and_markers(&Fixture::new(factory).await?).await?;
@@ -302,6 +317,52 @@ pub async fn role_references(f: &Fixture) -> Result<(), Broken> {
     let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin read")?;
     ensure!(tx.role(approver.id).await.ctx("get")?.is_none(), "the role is gone");
     ensure!(tx.invitation(invited.id).await.ctx("get")?.is_none(), "and its invitation");
+    Ok(())
+}
+
+/// API keys: insert, read, list newest first, revoke by update; ids unique;
+/// built-in roles only (a custom role is `Conflict(RoleReference)`); one
+/// tenant's keys are not another's.
+pub async fn api_keys(f: &Fixture) -> Result<(), Broken> {
+    let viewer = RoleRef::Builtin(BuiltinRole::Viewer);
+    let older = f.api_key(f.a.id, viewer, 0)?;
+    let newer = f.api_key(f.a.id, RoleRef::Builtin(BuiltinRole::Admin), 1)?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    tx.insert_api_key(&older).await.ctx("insert")?;
+    tx.insert_api_key(&newer).await.ctx("insert")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    ensure!(tx.api_key(older.id).await.ctx("get")?.as_ref() == Some(&older), "a key reads back as written");
+    let ids: Vec<_> = tx.api_keys().await.ctx("list")?.iter().map(|k| k.id).collect();
+    ensure!(ids == vec![newer.id, older.id], "keys come newest first: {ids:?}");
+    let mut revoked = older.clone();
+    revoked.revoked_at = Some(f.h.clock_now());
+    tx.update_api_key(&revoked).await.ctx("revoke")?;
+    ensure!(tx.api_key(older.id).await.ctx("get")?.as_ref() == Some(&revoked), "a revocation reads back");
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    ensure!(conflict(tx.insert_api_key(&newer).await, Constraint::PrimaryKey), "a key id is unique");
+    drop(tx);
+    let approver = f.role(f.a.id, "approver")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    tx.insert_role(&approver).await.ctx("insert role")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let custom = f.api_key(f.a.id, RoleRef::Custom(approver.id), 2)?;
+    ensure!(
+        conflict(tx.insert_api_key(&custom).await, Constraint::RoleReference),
+        "a key with a custom role is Conflict(RoleReference)"
+    );
+    drop(tx);
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    ensure!(
+        matches!(tx.update_api_key(&f.api_key(f.a.id, viewer, 3)?).await, Err(StoreError::NotFound)),
+        "updating a missing key is NotFound"
+    );
+    drop(tx);
+    let mut txb = f.store.begin(&f.sb, Access::Read).await.ctx("begin b")?;
+    ensure!(txb.api_key(older.id).await.ctx("get b")?.is_none(), "another tenant's key does not exist here");
+    ensure!(txb.api_keys().await.ctx("list b")?.is_empty(), "another tenant lists none of alpha's keys");
     Ok(())
 }
 
