@@ -99,8 +99,18 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages)
         .merge(
-            utoipa_swagger_ui::SwaggerUi::new("/docs")
-                .url("/openapi.json", <openapi::ApiDoc as utoipa::OpenApi>::openapi()),
+            Router::from(
+                utoipa_swagger_ui::SwaggerUi::new("/docs")
+                    .url("/openapi.json", <openapi::ApiDoc as utoipa::OpenApi>::openapi()),
+            )
+            // Swagger UI is served from the binary: nothing from elsewhere may load.
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
+                     img-src 'self' data:; frame-ancestors 'none'",
+                ),
+            )),
         )
         .route("/v1/billing/return", get(routes::billing_return))
         .route("/metrics", get(metrics::render))

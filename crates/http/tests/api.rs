@@ -482,6 +482,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(doc["components"]["schemas"]["PlanName"]["enum"], json!(["freemium", "standard"]));
     let docs = app.client.get(format!("{}/docs/", app.base)).send().await.unwrap();
     assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.headers()["content-security-policy"].to_str().unwrap().starts_with("default-src 'self'"));
     assert!(docs.text().await.unwrap().contains("swagger"), "Swagger UI is served from the binary");
 }
 
