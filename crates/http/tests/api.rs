@@ -1,6 +1,7 @@
 //! Black-box tests of the v1 API: the real router on a random port, driven by
-//! an HTTP client, over the embedded default's adapters with a fake clock (the
-//! testkit's harness) — and the same journey over PostgreSQL.
+//! an HTTP client, with a fake clock and the billing simulator (the testkit's
+//! harness) — each test twice: on the embedded default's memory store and on a
+//! fresh PostgreSQL database (`on_both!`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
 
@@ -10,7 +11,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tenantry_http::auth::TokenKeys;
 use tenantry_http::{AppState, router};
-use tenantry_postgres::testing::{TestDatabase, admin_url};
+use tenantry_postgres::testing::TestDatabase;
 use tenantry_testkit::Harness;
 use tenantry_testkit::harness::PASSWORD;
 
@@ -29,6 +30,38 @@ async fn spawn_app(h: Harness) -> TestApp {
         axum::serve(listener, router(state)).await.unwrap();
     });
     TestApp { base: format!("http://{addr}"), client: reqwest::Client::new(), h }
+}
+
+/// The app on a fresh PostgreSQL database (the store connected as the service role).
+async fn spawn_on_postgres(admin: &secrecy::SecretString) -> (TestApp, TestDatabase, tenantry_postgres::PgStore) {
+    let db = TestDatabase::create(admin).await.unwrap();
+    let store = db.store().await.unwrap();
+    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    (spawn_app(h).await, db, store)
+}
+
+/// Runs a test body against the embedded default's memory store and against
+/// PostgreSQL (a fresh database, dropped when the body succeeded).
+macro_rules! on_both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn in_memory() {
+                super::$name(super::spawn_app(tenantry_testkit::Harness::new()).await).await;
+            }
+            #[tokio::test]
+            async fn on_postgres() {
+                let Some(admin) = tenantry_postgres::testing::admin_url(concat!(stringify!($name), "::on_postgres"))
+                else {
+                    return;
+                };
+                let (app, db, store) = super::spawn_on_postgres(&admin).await;
+                super::$name(app).await;
+                store.close().await;
+                db.drop_now().await.unwrap();
+            }
+        }
+    };
 }
 
 impl TestApp {
@@ -105,9 +138,7 @@ impl TestApp {
     }
 }
 
-#[tokio::test]
-async fn health_signup_me_and_problem_answers() {
-    let app = spawn_app(Harness::new()).await;
+async fn health_signup_me_and_problem_answers(app: TestApp) {
     let (status, _) = app.call(Method::GET, "/healthz", None, None).await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = app.call(Method::GET, "/readyz", None, None).await;
@@ -160,10 +191,9 @@ async fn health_signup_me_and_problem_answers() {
     let (status, _) = app.get("/v1/tenants/not-a-tenant", &token).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+on_both!(health_signup_me_and_problem_answers);
 
-#[tokio::test]
-async fn login_refresh_and_a_deactivated_users_tokens_stop_working() {
-    let app = spawn_app(Harness::new()).await;
+async fn login_refresh_and_a_deactivated_users_tokens_stop_working(app: TestApp) {
     let (tid, owner) = app.signup("acme").await;
     let ann = app.add_user(&tid, &owner, "ann@acme.example.com", "member").await;
     let (status, tokens) = app
@@ -221,12 +251,11 @@ async fn login_refresh_and_a_deactivated_users_tokens_stop_working() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body["detail"].as_str().unwrap().contains("expired"), "{body}");
 }
+on_both!(login_refresh_and_a_deactivated_users_tokens_stop_working);
 
 /// Every tenant path of tenant A, asked with tenant B's owner token: 404 —
 /// exactly what a missing tenant gets — and the attempt is in B's audit log.
-#[tokio::test]
-async fn another_tenants_paths_answer_404_and_the_attempt_is_audited() {
-    let app = spawn_app(Harness::new()).await;
+async fn another_tenants_paths_answer_404_and_the_attempt_is_audited(app: TestApp) {
     let (a, a_owner) = app.signup("alpha").await;
     let (b, b_owner) = app.signup("beta").await;
     let (_, a_users) = app.get(&format!("/v1/tenants/{a}/users"), &a_owner).await;
@@ -274,6 +303,7 @@ async fn another_tenants_paths_answer_404_and_the_attempt_is_audited() {
     assert!(log["events"].as_array().unwrap().len() >= paths.len(), "{log}");
     assert!(!log.to_string().contains(&a_user), "beta's log names no id of alpha's users");
 }
+on_both!(another_tenants_paths_answer_404_and_the_attempt_is_audited);
 
 /// The journey of the HTTP issue, over HTTP.
 async fn journey(app: &TestApp) {
@@ -370,27 +400,12 @@ async fn journey(app: &TestApp) {
     assert_eq!((status, gated["code"].as_str()), (StatusCode::FORBIDDEN, Some("upgrade_required")), "{gated}");
 }
 
-#[tokio::test]
-async fn the_journey_from_trial_to_paid_to_freemium_over_http() {
-    let app = spawn_app(Harness::new()).await;
+async fn the_journey_from_trial_to_paid_to_freemium_over_http(app: TestApp) {
     journey(&app).await;
 }
+on_both!(the_journey_from_trial_to_paid_to_freemium_over_http);
 
-#[tokio::test]
-async fn the_journey_over_http_on_postgres() {
-    let Some(admin) = admin_url("the_journey_over_http_on_postgres") else { return };
-    let db = TestDatabase::create(&admin).await.unwrap();
-    let store = db.store().await.unwrap();
-    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
-    let app = spawn_app(h).await;
-    journey(&app).await;
-    store.close().await;
-    db.drop_now().await.unwrap();
-}
-
-#[tokio::test]
-async fn the_superuser_sees_the_platform_and_a_tenant_user_does_not() {
-    let app = spawn_app(Harness::new()).await;
+async fn the_superuser_sees_the_platform_and_a_tenant_user_does_not(app: TestApp) {
     let (tid, owner) = app.signup("acme").await;
     app.h.superuser("ops@platform.example.com").await.unwrap();
     let (status, tokens) =
@@ -415,10 +430,9 @@ async fn the_superuser_sees_the_platform_and_a_tenant_user_does_not() {
     let (_, log) = app.get(&format!("/v1/admin/audit-events?tenant={tid}"), &su).await;
     assert!(log.to_string().contains("platform.tenant_accessed"), "{log}");
 }
+on_both!(the_superuser_sees_the_platform_and_a_tenant_user_does_not);
 
-#[tokio::test]
-async fn a_tenants_request_rate_is_limited_by_its_quota_with_headers_and_retry_after() {
-    let app = spawn_app(Harness::new()).await;
+async fn a_tenants_request_rate_is_limited_by_its_quota_with_headers_and_retry_after(app: TestApp) {
     let (tid, owner) = app.signup("busy").await;
     let (other, other_owner) = app.signup("calm").await;
     app.h.superuser("ops@platform.example.com").await.unwrap();
@@ -464,10 +478,9 @@ async fn a_tenants_request_rate_is_limited_by_its_quota_with_headers_and_retry_a
     let (status, _) = app.get(&format!("/v1/admin/tenants/{tid}"), &su).await;
     assert_eq!(status, StatusCode::OK);
 }
+on_both!(a_tenants_request_rate_is_limited_by_its_quota_with_headers_and_retry_after);
 
-#[tokio::test]
-async fn the_openapi_document_describes_every_operation_and_the_docs_are_served() {
-    let app = spawn_app(Harness::new()).await;
+async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(app: TestApp) {
     let (status, doc) = app.call(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
@@ -485,10 +498,9 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert!(docs.headers()["content-security-policy"].to_str().unwrap().starts_with("default-src 'self'"));
     assert!(docs.text().await.unwrap().contains("swagger"), "Swagger UI is served from the binary");
 }
+on_both!(the_openapi_document_describes_every_operation_and_the_docs_are_served);
 
-#[tokio::test]
-async fn metrics_count_requests_by_route_template_and_status() {
-    let app = spawn_app(Harness::new()).await;
+async fn metrics_count_requests_by_route_template_and_status(app: TestApp) {
     let (tid, owner) = app.signup("metered").await;
     for _ in 0..3 {
         app.get(&format!("/v1/tenants/{tid}/users"), &owner).await;
@@ -509,13 +521,12 @@ async fn metrics_count_requests_by_route_template_and_status() {
     assert!(text.contains("http_request_duration_seconds_bucket"), "a latency histogram");
     assert!(!text.contains(&tid), "no tenant id is a label");
 }
+on_both!(metrics_count_requests_by_route_template_and_status);
 
 /// Authorisation by role, endpoint by endpoint: a viewer changes nothing, a
 /// member neither manages users nor billing, an admin does both but cannot
 /// transfer ownership; a refusal is 403 `forbidden` and leaves the tenant as it was.
-#[tokio::test]
-async fn every_write_endpoint_refuses_the_roles_that_may_not_use_it() {
-    let app = spawn_app(Harness::new()).await;
+async fn every_write_endpoint_refuses_the_roles_that_may_not_use_it(app: TestApp) {
     let (tid, owner) = app.signup("roles").await;
     let viewer = app.add_user(&tid, &owner, "vic@roles.example.com", "viewer").await;
     let member = app.add_user(&tid, &owner, "mel@roles.example.com", "member").await;
@@ -559,13 +570,12 @@ async fn every_write_endpoint_refuses_the_roles_that_may_not_use_it() {
         app.call(Method::PATCH, &t(&format!("/users/{mel}")), Some(&admin), Some(json!({"role": "viewer"}))).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
 }
+on_both!(every_write_endpoint_refuses_the_roles_that_may_not_use_it);
 
 /// API keys: shown once, stored hashed, one tenant and one built-in role each;
 /// a key acts as its role and is audited as itself; revoked, it stops at once;
 /// another tenant's paths answer 404 to it, and a made-up key 401.
-#[tokio::test]
-async fn api_keys_act_as_their_role_in_their_tenant_only_until_revoked() {
-    let app = spawn_app(Harness::new()).await;
+async fn api_keys_act_as_their_role_in_their_tenant_only_until_revoked(app: TestApp) {
     let (tid, owner) = app.signup("keys").await;
     let (other, _) = app.signup("elsewhere").await;
     let t = |rest: &str| format!("/v1/tenants/{tid}{rest}");
@@ -608,3 +618,4 @@ async fn api_keys_act_as_their_role_in_their_tenant_only_until_revoked() {
     let (status, _) = app.post(&t("/api-keys"), Some(&member), json!({"name": "mine", "role": "viewer"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+on_both!(api_keys_act_as_their_role_in_their_tenant_only_until_revoked);
