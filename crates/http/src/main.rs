@@ -64,7 +64,15 @@ fn secret_env(name: &str) -> Option<SecretString> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).init();
+    // TENANTRY_LOG_FORMAT: `text` (the default) or `json` (one object per line).
+    match env("TENANTRY_LOG_FORMAT").as_deref() {
+        None | Some("text") => tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).init(),
+        Some("json") => tracing_subscriber::fmt().json().with_max_level(tracing::Level::INFO).init(),
+        Some(other) => {
+            eprintln!("tenantry: TENANTRY_LOG_FORMAT={other} is neither `text` nor `json`");
+            return ExitCode::from(2);
+        }
+    }
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,

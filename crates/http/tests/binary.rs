@@ -1,0 +1,43 @@
+//! The `tenantry` binary's configuration: each bad or missing value is refused
+//! with a clear message and a non-zero exit, before anything listens.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+
+use std::process::Command;
+
+fn tenantry(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tenantry"));
+    cmd.args(args).env_remove("DATABASE_URL").env_remove("DATABASE_ADMIN_URL");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn bad_configuration_is_refused_with_the_value_named() {
+    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+        (&[], &[("TENANTRY_ADDR", "localhost")], "TENANTRY_ADDR=localhost is not an address"),
+        (&[], &[("TENANTRY_JWT_SECRET", "short")], "TENANTRY_JWT_SECRET"),
+        (&[], &[("TENANTRY_SUPERUSER_EMAIL", "ops@example.com")], "set both TENANTRY_SUPERUSER_EMAIL"),
+        (&[], &[("TENANTRY_LOG_FORMAT", "xml")], "TENANTRY_LOG_FORMAT=xml"),
+        (&["migrate"], &[], "DATABASE_ADMIN_URL"),
+        (&["check-isolation"], &[], "DATABASE_URL is not set"),
+    ];
+    for (args, env, expected) in cases {
+        let (code, text) = tenantry(args, env);
+        assert_eq!(code, 2, "{args:?} {env:?}: {text}");
+        assert!(text.contains(expected), "{args:?} {env:?}: {text}");
+    }
+}
+
+#[test]
+fn a_superuser_database_url_is_refused_with_the_commands_that_fix_it() {
+    let Some(admin) = tenantry_postgres::testing::admin_url("a_superuser_database_url_is_refused") else { return };
+    use secrecy::ExposeSecret;
+    let (code, text) = tenantry(&[], &[("DATABASE_URL", admin.expose_secret()), ("TENANTRY_ADDR", "127.0.0.1:0")]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("tenantry migrate") && text.contains("tenantry_app"), "{text}");
+}
