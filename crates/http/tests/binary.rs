@@ -18,7 +18,8 @@ fn tenantry(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
 
 #[test]
 fn bad_configuration_is_refused_with_the_value_named() {
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case<'_>] = &[
         (&[], &[("TENANTRY_ADDR", "localhost")], "TENANTRY_ADDR=localhost is not an address"),
         (&[], &[("TENANTRY_JWT_SECRET", "short")], "TENANTRY_JWT_SECRET"),
         (&[], &[("TENANTRY_SUPERUSER_EMAIL", "ops@example.com")], "set both TENANTRY_SUPERUSER_EMAIL"),
