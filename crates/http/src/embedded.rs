@@ -73,6 +73,21 @@ impl Embedded {
     }
 }
 
+/// The mailer when none is configured on PostgreSQL: nothing is sent, and the
+/// log says so (recipient and template only, never the content, which may
+/// carry a link's secret). Invitations answer `mailed: false` and can be resent
+/// once a mailer is configured.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoMailer;
+
+#[async_trait]
+impl Mailer for NoMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), anyhow::Error> {
+        tracing::warn!(to = %mail.to, template = mail.message.template(), "mail not sent: no mailer is configured");
+        Err(anyhow::anyhow!("no mailer is configured (TENANTRY_MAIL=console prints mails, for development)"))
+    }
+}
+
 /// The embedded default's mailer: prints each mail to standard output — the
 /// console is the mailbox — and never to the log. An invitation's link is the
 /// one thing a person needs from it, so it is printed whole.
@@ -93,5 +108,21 @@ impl Mailer for ConsoleMailer {
         };
         println!("--- mail to {} (embedded default: not sent, shown here) ---\n{text}\n---", mail.to);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tenantry_domain::Email;
+
+    #[tokio::test]
+    async fn without_a_mailer_nothing_is_sent_and_the_caller_is_told() {
+        let mail = Mail {
+            to: Email::parse("ann@example.com").unwrap(),
+            tenant: None,
+            message: Message::TrialReminder { trial_ends_at: chrono::DateTime::UNIX_EPOCH, converts: false },
+        };
+        assert!(NoMailer.send(&mail).await.is_err());
     }
 }

@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tenantry_http::auth::TokenKeys;
-use tenantry_http::embedded::{ConsoleMailer, Embedded};
+use tenantry_http::embedded::{ConsoleMailer, Embedded, NoMailer};
 use tenantry_http::{AppState, router};
+use tenantry_ports::Mailer;
 use tenantry_ports::defaults::{Argon2idHasher, OsTokenGenerator, SystemClock, UuidV7Generator};
 use tenantry_ports::services::auth::NewSuperuser;
 use tenantry_ports::{Clock, Deps, Tenantry, TenantryConfig};
@@ -108,6 +109,20 @@ fn keys() -> Result<TokenKeys, Failure> {
     }
 }
 
+/// The mailer on PostgreSQL: `TENANTRY_MAIL=console` prints mails to standard
+/// output (development: they carry links' secrets); unset or `none`, nothing is
+/// sent. SMTP comes with the lifecycle issue.
+fn mailer() -> Result<Arc<dyn Mailer>, Failure> {
+    match env("TENANTRY_MAIL").as_deref() {
+        None | Some("none") => {
+            tracing::warn!("no mailer: invitations and other mails are not sent (TENANTRY_MAIL=console prints them)");
+            Ok(Arc::new(NoMailer))
+        }
+        Some("console") => Ok(Arc::new(ConsoleMailer)),
+        Some(other) => Err(Failure::Config(format!("TENANTRY_MAIL={other} is neither `none` nor `console`"))),
+    }
+}
+
 async fn pg_store() -> Result<PgStore, Failure> {
     let url = secret_env("DATABASE_URL").ok_or_else(|| Failure::Config("DATABASE_URL is not set".into()))?;
     PgStore::connect(&url, PgOptions::default()).await.map_err(|e| Failure::Config(e.to_string()))
@@ -134,7 +149,7 @@ async fn serve() -> Result<ExitCode, Failure> {
             ids: Arc::new(UuidV7Generator::default()),
             tokens: Arc::new(OsTokenGenerator),
             hasher: Arc::new(hasher),
-            mailer: Arc::new(ConsoleMailer),
+            mailer: mailer()?,
         };
         tracing::info!("serving on PostgreSQL (DATABASE_URL); billing by the local simulator");
         (Tenantry::new(deps, config), clock, simulator)
@@ -235,7 +250,7 @@ async fn create_superuser(email: String, name: String, password: String) -> Resu
         ids: Arc::new(UuidV7Generator::default()),
         tokens: Arc::new(OsTokenGenerator),
         hasher: Arc::new(Argon2idHasher::new()?),
-        mailer: Arc::new(ConsoleMailer),
+        mailer: Arc::new(NoMailer),
     };
     let tenantry = Tenantry::new(deps, config);
     tenantry
