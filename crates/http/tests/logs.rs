@@ -7,28 +7,15 @@
 
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tenantry_http::auth::TokenKeys;
 use tenantry_http::{AppState, router};
 use tenantry_testkit::Harness;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use tenantry_testkit::fakes::CapturedLog;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_password_token_or_key_reaches_the_log() {
-    let captured = Captured::default();
+    let captured = CapturedLog::default();
     let sink = captured.clone();
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -92,7 +79,7 @@ async fn no_password_token_or_key_reaches_the_log() {
     client.get(format!("{base}/v1/me")).bearer_auth("garbage.token.here").send().await.unwrap();
     post("/v1/signup", None, json!({"password": owner_password})).await.unwrap();
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     assert!(log.contains("request"), "the layers did log: {log}");
     for secret_text in
         [owner_password, ann_password, "wrong-password-one!", secret, invitation.expose_secret(), &access, &refresh]

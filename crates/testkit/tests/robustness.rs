@@ -5,8 +5,7 @@
 
 use proptest::prelude::*;
 use secrecy::SecretString;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tenantry_domain::subscription::{PlanChoice, PlanTiming};
 use tenantry_domain::{EntityId, Interval};
 use tenantry_ports::payment::{MockPaymentProvider, PaymentError};
@@ -15,6 +14,7 @@ use tenantry_ports::services::invitations::{AcceptInput, InviteInput};
 use tenantry_ports::services::roles::RoleInput;
 use tenantry_ports::services::tenant::SettingsInput;
 use tenantry_ports::{ErrorKind, Problem};
+use tenantry_testkit::fakes::CapturedLog;
 use tenantry_testkit::harness::PASSWORD;
 use tenantry_testkit::memory::TenantData;
 use tenantry_testkit::strategies::junk;
@@ -180,22 +180,9 @@ proptest! {
     }
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn no_password_token_or_hash_reaches_a_log_line_or_debug_output() {
-    let captured = Captured::default();
+    let captured = CapturedLog::default();
     let sink = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -248,7 +235,7 @@ fn no_password_token_or_hash_reaches_a_log_line_or_debug_output() {
             "bobs-secret-pass".to_owned(),
             "$fast-sha256$".to_owned(),
         ];
-        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let logs = captured.text();
         assert!(logs.contains("mail not sent"), "the capture works: {logs}");
         for s in &secrets {
             assert!(!logs.contains(s.as_str()), "a log line contains a secret");
