@@ -5,12 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
 
+mod support;
+
 use chrono::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use tenantry_http::auth::TokenKeys;
-use tenantry_http::{AppState, router};
 use tenantry_postgres::testing::TestDatabase;
 use tenantry_testkit::Harness;
 use tenantry_testkit::harness::PASSWORD;
@@ -22,14 +22,8 @@ struct TestApp {
 }
 
 async fn spawn_app(h: Harness) -> TestApp {
-    let keys = TokenKeys::random().unwrap();
-    let state = AppState::new(h.tenantry.clone(), keys, Arc::new(h.clock.clone())).with_simulator(h.simulator.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, router(state)).await.unwrap();
-    });
-    TestApp { base: format!("http://{addr}"), client: reqwest::Client::new(), h }
+    let base = support::serve(support::state_for(&h)).await;
+    TestApp { base, client: reqwest::Client::new(), h }
 }
 
 /// The app on a fresh PostgreSQL database (the store connected as the service role).

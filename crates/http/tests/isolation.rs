@@ -7,18 +7,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
 
+mod support;
+
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use tenantry_http::auth::TokenKeys;
-use tenantry_http::{AppState, router};
 use tenantry_testkit::Harness;
 use tenantry_testkit::harness::PASSWORD;
 
-const SLUGS: [&str; 3] = ["alpha", "bravo", "charlie"];
+const NAMES: [&str; 3] = ["alpha", "bravo", "charlie"];
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -104,6 +104,8 @@ fn pick(list: &[(usize, String)], n: usize) -> Option<(usize, String)> {
 }
 
 struct World {
+    /// The three tenants' slugs (prefixed, so that sequences can share a database).
+    slugs: Vec<String>,
     base: String,
     client: reqwest::Client,
     tenants: Vec<String>,
@@ -122,14 +124,11 @@ async fn call(w: &World, method: Method, path: &str, token: &str, body: Option<V
     (response.status(), response.text().await.unwrap())
 }
 
-async fn world() -> World {
-    let h = Harness::new();
-    let state = AppState::new(h.tenantry.clone(), TokenKeys::random().unwrap(), Arc::new(h.clock.clone()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+async fn world(h: Harness, prefix: &str) -> World {
+    let base = support::serve(support::state_for(&h)).await;
     let client = reqwest::Client::new();
     let mut w = World {
+        slugs: NAMES.iter().map(|n| format!("{prefix}{n}")).collect(),
         base,
         client,
         tenants: vec![],
@@ -138,7 +137,7 @@ async fn world() -> World {
         api_keys: vec![],
         known: Known::default(),
     };
-    for (i, slug) in SLUGS.iter().enumerate() {
+    for (i, slug) in w.slugs.clone().iter().enumerate() {
         let signup: Value = w
             .client
             .post(format!("{}/v1/signup", w.base))
@@ -229,7 +228,7 @@ async fn run(w: &mut World, s: &Step) -> Result<(), TestCaseError> {
         }
         Op::ListInvitations => (None, Method::GET, t("/invitations?all=true"), None),
         Op::Invite(n) => {
-            let slug = SLUGS[s.target];
+            let slug = &w.slugs[s.target];
             (
                 None,
                 Method::POST,
@@ -249,7 +248,7 @@ async fn run(w: &mut World, s: &Step) -> Result<(), TestCaseError> {
             None,
             Method::POST,
             t("/roles"),
-            Some(json!({"name": format!("{} role {n}", SLUGS[s.target]), "permissions": ["users:read"]})),
+            Some(json!({"name": format!("{} role {n}", w.slugs[s.target]), "permissions": ["users:read"]})),
         ),
         Op::PatchRole(n) | Op::DeleteRole(n) => {
             let Some((owner_tenant, id)) = pick(&w.known.roles, *n) else { return Ok(()) };
@@ -289,7 +288,7 @@ async fn run(w: &mut World, s: &Step) -> Result<(), TestCaseError> {
         );
     }
     // No response names anything of another tenant.
-    for (other, slug) in SLUGS.iter().enumerate() {
+    for (other, slug) in w.slugs.iter().enumerate() {
         if other == s.actor {
             continue;
         }
@@ -320,14 +319,15 @@ async fn run(w: &mut World, s: &Step) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-#[test]
-fn no_response_of_one_tenant_contains_anything_of_another_and_foreign_ids_are_never_found() {
-    let cases = std::env::var("HTTP_PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256);
+/// Runs `cases` sequences; `harness` makes each sequence's harness (and says
+/// with which slug prefix its tenants sign up).
+fn check(cases: u32, harness: impl Fn() -> (Harness, String)) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     let result = runner.run(&proptest::collection::vec(step(), 1..30), |steps| {
+        let (h, prefix) = harness();
         rt.block_on(async {
-            let mut w = world().await;
+            let mut w = world(h, &prefix).await;
             for s in &steps {
                 run(&mut w, s).await?;
             }
@@ -337,4 +337,33 @@ fn no_response_of_one_tenant_contains_anything_of_another_and_foreign_ids_are_ne
     if let Err(e) = result {
         panic!("{e}");
     }
+}
+
+fn cases(default: u32) -> u32 {
+    std::env::var("HTTP_PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default)
+}
+
+#[test]
+fn no_response_of_one_tenant_contains_anything_of_another_and_foreign_ids_are_never_found() {
+    check(cases(256), || (Harness::new(), String::new()));
+}
+
+/// The same over PostgreSQL: one database for all sequences (each signs its
+/// tenants up under its own slug prefix; ids come from one generator), the
+/// store connected as the service role, so row-level security is in the path.
+#[test]
+fn over_postgres_no_response_of_one_tenant_contains_anything_of_another() {
+    let Some(admin) = tenantry_postgres::testing::admin_url("over_postgres_no_response_of_one_tenant") else { return };
+    let setup = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let db = setup.block_on(tenantry_postgres::testing::TestDatabase::create(&admin)).unwrap();
+    let store = setup.block_on(db.store()).unwrap();
+    let ids: Arc<dyn tenantry_ports::IdGenerator> = Arc::new(tenantry_testkit::SequentialIds::default());
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    check(cases(128), || {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).ids(ids.clone()).build();
+        (h, format!("s{n}-"))
+    });
+    setup.block_on(store.close());
+    setup.block_on(db.drop_now()).unwrap();
 }

@@ -5,11 +5,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
 
+mod support;
+
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tenantry_http::auth::TokenKeys;
-use tenantry_http::{AppState, router};
+use tenantry_http::AppState;
 use tenantry_testkit::Harness;
 use tenantry_testkit::fakes::CapturedLog;
 
@@ -28,9 +30,7 @@ async fn no_password_token_or_key_reaches_the_log() {
     assert!(!format!("{keys:?}").contains(secret));
     let state = AppState::new(h.tenantry.clone(), keys, Arc::new(h.clock.clone()));
     assert!(!format!("{state:?}").contains(secret));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    let base = support::serve(state).await;
     let client = reqwest::Client::new();
     let post = |path: &str, token: Option<&str>, body: Value| {
         let mut request = client.post(format!("{base}{path}")).json(&body);

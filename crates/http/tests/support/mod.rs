@@ -1,0 +1,23 @@
+//! Shared by the HTTP test binaries: the real router on a random loopback port.
+
+#![allow(dead_code, clippy::unwrap_used)] // each test binary uses part of it; test code
+
+use std::sync::Arc;
+use tenantry_http::auth::TokenKeys;
+use tenantry_http::{AppState, router};
+use tenantry_testkit::Harness;
+
+/// The service's state on a harness: its use cases, its clock, its billing
+/// simulator (whose pages are then served), a random signing key.
+pub fn state_for(h: &Harness) -> AppState {
+    AppState::new(h.tenantry.clone(), TokenKeys::random().unwrap(), Arc::new(h.clock.clone()))
+        .with_simulator(h.simulator.clone())
+}
+
+/// Serves `state` on 127.0.0.1 at a free port; the base URL.
+pub async fn serve(state: AppState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    base
+}
