@@ -10,8 +10,8 @@ mod support;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use tenantry_http::auth::TokenKeys;
 use tenantry_http::AppState;
+use tenantry_http::auth::TokenKeys;
 use tenantry_testkit::Harness;
 use tenantry_testkit::fakes::CapturedLog;
 
