@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Banner or modal.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AdFormat {
     /// Shown in the page; at most one per page view.
@@ -21,6 +22,7 @@ pub enum AdFormat {
 
 /// Who sees a campaign (always freemium tenants only).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "tenants", rename_all = "snake_case")]
 pub enum AdTarget {
     /// Every freemium tenant.
@@ -31,6 +33,7 @@ pub enum AdTarget {
 
 /// A campaign.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdCampaign {
     /// Its id.
     pub id: CampaignId,

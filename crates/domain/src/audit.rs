@@ -10,6 +10,7 @@ use std::fmt;
 
 /// Which automatic part of the system acted.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SystemActor {
     /// Billing events from the payment provider.
@@ -26,6 +27,7 @@ pub enum SystemActor {
 
 /// Who acted.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum AuditActor {
     /// A user of the tenant.
@@ -42,6 +44,7 @@ pub enum AuditActor {
 
 /// What came of it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditOutcome {
     /// Done.
@@ -143,6 +146,23 @@ actions! {
     StorageQuotaExceeded => "quota.storage_exceeded",
 }
 
+/// The schema of what serde writes: the stable text forms. Hand-written because
+/// the derive does not see the `rename`s that `actions!` passes in as literals
+/// (it would list the variants' Rust names).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for AuditAction {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(AuditAction::ALL.iter().map(AuditAction::as_str)))
+            .description(Some("What was done; the text form (`invitation.created`) is stable and filterable."))
+            .into()
+    }
+}
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for AuditAction {}
+
 impl fmt::Display for AuditAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -151,6 +171,7 @@ impl fmt::Display for AuditAction {
 
 /// What was acted on.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum AuditTarget {
     /// A tenant.
@@ -175,6 +196,7 @@ pub enum AuditTarget {
 
 /// One audit record. Never updated, never deleted (except with the tenant's purge).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     /// Its id (time-ordered).
     pub id: AuditEventId,

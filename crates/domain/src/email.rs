@@ -24,6 +24,7 @@ pub enum EmailError {
 /// contain a dot, which refuses `user@localhost`-style addresses that no mail
 /// provider delivers to.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 

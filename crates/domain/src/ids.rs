@@ -33,6 +33,8 @@ macro_rules! entity_id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        // The schema of the UUID inside, which is what serde writes (`into = "Uuid"`).
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(try_from = "Uuid", into = "Uuid")]
         pub struct $name(Uuid);
 

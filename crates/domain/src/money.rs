@@ -29,6 +29,8 @@ pub enum MoneyError {
 
 /// An ISO 4217 alphabetic currency code, upper-case.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[A-Z]{3}$"))]
 #[serde(try_from = "String", into = "String")]
 pub struct Currency([u8; 3]);
 
@@ -78,6 +80,7 @@ impl fmt::Debug for Currency {
 /// Negative amounts are credits. Arithmetic is checked: mixing currencies or
 /// overflowing is an error, never a wrong number.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
     cents: i64,
     currency: Currency,

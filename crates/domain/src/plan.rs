@@ -17,6 +17,7 @@ use std::fmt;
 
 /// The kind of plan a tenant is on.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PlanKind {
     /// The 14-day trial: all features, seats not capped.

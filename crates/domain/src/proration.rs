@@ -41,6 +41,7 @@ pub enum ProrationError {
 
 /// Which subscription item a line is for.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LineItem {
     /// The base price (quantity 1, includes the included seats).
@@ -51,6 +52,7 @@ pub enum LineItem {
 
 /// What a line does.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LineKind {
     /// Credit for the unused time of the old quantity or interval (negative).
@@ -63,6 +65,7 @@ pub enum LineKind {
 
 /// One line of a preview or invoice.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChargeLine {
     /// Which item.
     pub item: LineItem,
@@ -83,6 +86,7 @@ pub struct ChargeLine {
 /// The outcome of a change, before it is made: lines, total, and the
 /// `proration_date` the change request must echo.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChargePreview {
     /// The lines, credits first.
     pub lines: Vec<ChargeLine>,

@@ -18,6 +18,7 @@ pub struct Quota {
 
 /// A superuser's per-tenant override; `None` keeps the plan's value.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuotaOverride {
     /// Replaces the plan's requests per minute.
     pub requests_per_minute: Option<u32>,

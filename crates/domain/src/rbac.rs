@@ -335,6 +335,29 @@ impl fmt::Display for RoleRef {
         }
     }
 }
+/// The schema of what serde writes (`into = "String"`): a built-in role's name or
+/// a custom role's id; the derive would describe the variants instead.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for RoleRef {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        let builtin = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(BuiltinRole::ALL.iter().map(|r| r.as_str())));
+        let custom =
+            ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+        AnyOfBuilder::new()
+            .item(builtin)
+            .item(custom)
+            .description(Some(
+                "A built-in role (`owner`, `admin`, `manager`, `member`, `viewer`) or a custom role's id.",
+            ))
+            .into()
+    }
+}
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for RoleRef {}
+
 impl TryFrom<String> for RoleRef {
     type Error = RbacError;
     fn try_from(value: String) -> Result<Self, RbacError> {

@@ -49,6 +49,7 @@ pub enum SlugError {
 /// A tenant's short name: 3–63 of `a-z0-9-`, DNS-label shaped so that it can also
 /// serve as a subdomain. Upper case input is lower-cased.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Slug(String);
 

@@ -111,6 +111,7 @@ impl From<PeriodError> for SubscriptionError {
 
 /// The seven statuses a tenant's subscription can have.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SubscriptionStatus {
     /// In the 14-day trial.
@@ -451,6 +452,7 @@ pub enum ProviderStatus {
 
 /// What a requested seat count would do.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SeatChange {
     /// Add seats now, prorated and invoiced at once.
@@ -509,6 +511,7 @@ pub enum PlanTiming {
 
 /// What a plan request would do.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PlanChange {
     /// During the trial: end it now and start the paid plan (a full period charged).

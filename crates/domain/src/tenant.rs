@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// How the tenant's pages and mails look.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Branding {
     /// Primary colour.
     pub primary_color: Option<HexColor>,
@@ -19,6 +20,7 @@ pub struct Branding {
 
 /// Which mails the tenant's admins want.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotificationPrefs {
     /// Invoices, payment failures, trial reminders (on by default; payment
     /// failures and downgrades are sent regardless, as they need action).
@@ -35,6 +37,7 @@ impl Default for NotificationPrefs {
 
 /// What invoices need: country (for tax), VAT id, where invoices go.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BillingDetails {
     /// Legal name on invoices, if not the company name.
     pub legal_name: Option<CompanyName>,
@@ -48,6 +51,7 @@ pub struct BillingDetails {
 
 /// Profile and settings of a tenant.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TenantSettings {
     /// Looks.
     pub branding: Branding,

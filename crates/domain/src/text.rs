@@ -55,6 +55,7 @@ macro_rules! bounded_text {
     ($(#[$meta:meta])* $name:ident, $field:literal, $max:expr) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
@@ -136,6 +137,7 @@ bounded_text!(
 /// Only the shape is checked — scheme, host present, no whitespace — because
 /// these URLs are shown to browsers, never fetched by the server.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct HttpsUrl(String);
 
@@ -181,6 +183,7 @@ impl fmt::Display for HttpsUrl {
 
 /// A brand colour as `#rrggbb` (lower-cased).
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct HexColor(String);
 
@@ -210,6 +213,8 @@ impl From<HexColor> for String {
 
 /// An ISO 3166-1 alpha-2 country code (`DE`, `FR`), upper-cased.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[A-Z]{2}$"))]
 #[serde(try_from = "String", into = "String")]
 pub struct CountryCode([u8; 2]);
 
@@ -243,6 +248,7 @@ impl From<CountryCode> for String {
 /// digits (`DE123456789`). Spaces, dots and dashes are removed; the number is not
 /// checked against VIES (that is the payment provider's job).
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Debug)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct VatId(String);
 

@@ -28,6 +28,7 @@ pub fn saturating_add(at: DateTime<Utc>, by: chrono::Duration) -> DateTime<Utc> 
 
 /// A billing interval.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Interval {
     /// Billed every calendar month from the anchor.
@@ -91,6 +92,7 @@ impl fmt::Display for Interval {
 
 /// A half-open time range `[start, end)` with `start < end`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "PeriodParts", into = "PeriodParts")]
 pub struct Period {
     start: DateTime<Utc>,

@@ -38,6 +38,7 @@ pub enum UserRuleError {
 
 /// Why a user is deactivated.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeactivationReason {
     /// An admin did it.

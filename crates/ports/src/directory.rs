@@ -17,6 +17,7 @@ use tenantry_domain::{AuditEvent, Interval, PlanKind, Slug, SubscriptionStatus, 
 
 /// One row of the superuser's tenant list.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TenantSummary {
     /// The tenant.
     pub id: TenantId,

@@ -130,6 +130,7 @@ pub struct ChangeOutcome {
 
 /// Invoice status.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InvoiceStatus {
     /// Not finalised.
@@ -146,6 +147,7 @@ pub enum InvoiceStatus {
 
 /// One invoice line.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvoiceLine {
     /// Human description.
     pub description: String,
@@ -161,6 +163,7 @@ pub struct InvoiceLine {
 
 /// An invoice, as the provider issued it (cached locally per tenant).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invoice {
     /// Provider id (`in_...`).
     pub id: String,
@@ -196,6 +199,7 @@ pub struct Invoice {
 
 /// A page hosted by the provider (Checkout, Customer Portal).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HostedSession {
     /// Session id.
     pub id: String,

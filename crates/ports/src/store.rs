@@ -48,6 +48,7 @@ pub enum Access {
 
 /// A calendar month (UTC), the unit of usage metering.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Month {
     /// Year.
     pub year: i32,
@@ -283,6 +284,7 @@ pub trait TenantTx:
 
 /// Counts of one ad campaign on one day.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdCounts {
     /// Times shown.
     pub impressions: u64,

@@ -119,6 +119,7 @@ pub struct AdminTenantPatch {
 
 /// Everything the superuser sees of one tenant.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TenantDetail {
     /// Profile.
     pub tenant: TenantView,
@@ -132,6 +133,7 @@ pub struct TenantDetail {
 
 /// Platform totals now (DESIGN.md: tenants by status, active users, MRR, logins, storage).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlatformStats {
     /// The month the login figure covers.
     pub month: Month,
@@ -174,6 +176,7 @@ pub struct CampaignInput {
 
 /// A campaign with its daily counts.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignStats {
     /// The campaign.
     pub campaign: AdCampaign,

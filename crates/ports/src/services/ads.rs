@@ -12,6 +12,7 @@ use tenantry_domain::{AdCampaign, CampaignId};
 
 /// One ad to render.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdView {
     /// The campaign (for impression and click counting).
     pub campaign_id: CampaignId,
@@ -39,6 +40,7 @@ impl From<&AdCampaign> for AdView {
 
 /// What to render on this page view.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdDecisionView {
     /// At most one banner.
     pub banner: Option<AdView>,

@@ -28,6 +28,7 @@ pub struct ApiKeyInput {
 
 /// A key as listed (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKeyView {
     /// Id.
     pub id: ApiKeyId,
@@ -58,11 +59,13 @@ impl From<&ApiKey> for ApiKeyView {
 
 /// A new key: the only time its text is shown.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKeyIssued {
     /// The key.
     pub key: ApiKeyView,
     /// `tkey_…`: send it as `Authorization: Bearer <key>`. Shown once.
     #[serde(serialize_with = "expose")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub secret: SecretString,
 }
 

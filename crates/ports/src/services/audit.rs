@@ -26,6 +26,7 @@ pub struct AuditFilter {
 
 /// One page of events, newest first.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     /// The events.
     pub events: Vec<AuditEvent>,

@@ -138,6 +138,7 @@ pub struct PreviewInput {
 
 /// What a change would do and cost; changes nothing.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreviewView {
     /// The seat change, for seat previews.
     pub seat_change: Option<SeatChange>,
@@ -150,6 +151,7 @@ pub struct PreviewView {
 
 /// A seat change was made.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeatsChanged {
     /// What happened.
     pub change: SeatChange,
@@ -163,6 +165,7 @@ pub struct SeatsChanged {
 
 /// The outcome of a plan request.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum PlanChanged {
     /// Done.

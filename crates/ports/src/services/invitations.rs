@@ -31,6 +31,7 @@ pub struct InviteInput {
 
 /// An invitation was created (or resent) and mailed.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvitationIssued {
     /// The invitation.
     pub invitation: InvitationView,

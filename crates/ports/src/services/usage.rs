@@ -13,6 +13,7 @@ use tenantry_domain::{AuditAction, PlanKind};
 
 /// This month's usage against the limits.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsageView {
     /// The month.
     pub month: Month,

@@ -12,8 +12,28 @@ use tenantry_domain::{
     SubscriptionStatus, Tenant, TenantId, User, UserId,
 };
 
+/// The schema of a `&'static str` field: a string, one of `values`.
+#[cfg(feature = "openapi")]
+fn one_of(values: &[&'static str]) -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.iter().copied())).build()
+}
+
+/// [`UserView::status`]: the values `From<&User>` writes.
+#[cfg(feature = "openapi")]
+fn user_statuses() -> utoipa::openapi::Object {
+    one_of(&["active", "deactivated"])
+}
+
+/// [`InvitationView::status`]: the values [`InvitationView::at`] writes.
+#[cfg(feature = "openapi")]
+fn invitation_statuses() -> utoipa::openapi::Object {
+    one_of(&["pending", "expired", "accepted", "revoked"])
+}
+
 /// A user, without credentials.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserView {
     /// Id.
     pub id: UserId,
@@ -26,6 +46,7 @@ pub struct UserView {
     /// Role (`admin` or a custom role's id).
     pub role: RoleRef,
     /// `active` or `deactivated`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = user_statuses))]
     pub status: &'static str,
     /// Why deactivated.
     pub deactivated_reason: Option<DeactivationReason>,
@@ -57,6 +78,7 @@ impl From<&User> for UserView {
 
 /// An invitation, without its token hash.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvitationView {
     /// Id.
     pub id: InvitationId,
@@ -67,6 +89,7 @@ pub struct InvitationView {
     /// Role offered.
     pub role: RoleRef,
     /// `pending`, `expired`, `accepted` or `revoked`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = invitation_statuses))]
     pub status: &'static str,
     /// Who invited.
     pub invited_by: Option<UserId>,
@@ -103,6 +126,7 @@ impl InvitationView {
 
 /// A role with its permissions.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoleView {
     /// `owner`, `admin`, ... or the custom role's id.
     pub role: RoleRef,
@@ -134,6 +158,7 @@ impl RoleView {
 
 /// The tenant profile and settings.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TenantView {
     /// Id.
     pub id: TenantId,
@@ -161,6 +186,7 @@ impl From<&Tenant> for TenantView {
 
 /// The next invoice.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NextInvoice {
     /// When.
     pub at: DateTime<Utc>,
@@ -171,6 +197,7 @@ pub struct NextInvoice {
 /// What a member sees of the subscription (DESIGN.md: plan, status, seats now /
 /// next period / used, trial end, period end, price).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubscriptionView {
     /// Plan in force.
     pub plan: PlanKind,
@@ -273,6 +300,7 @@ impl SubscriptionView {
 
 /// The caller, their tenant, role and permissions.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeView {
     /// The user.
     pub user: UserView,
