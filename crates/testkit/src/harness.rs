@@ -83,9 +83,15 @@ pub struct HarnessBuilder {
     store: Option<(Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>)>,
     payments: Option<Arc<dyn PaymentProvider>>,
     ids: Option<Arc<dyn IdGenerator>>,
+    clock: Option<FakeClock>,
 }
 
 impl HarnessBuilder {
+    /// A clock shared with an adapter under test (replaces `start`).
+    pub fn clock(mut self, clock: FakeClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
     /// The clock's start.
     pub fn start(mut self, at: DateTime<Utc>) -> Self {
         self.start = at;
@@ -124,7 +130,7 @@ impl HarnessBuilder {
     }
     /// Builds the harness.
     pub fn build(self) -> Harness {
-        let clock = FakeClock::at(self.start);
+        let clock = self.clock.unwrap_or_else(|| FakeClock::at(self.start));
         let simulator = BillingSimulator::new(Arc::new(clock.clone()), self.catalog.clone());
         let mailer = RecordingMailer::new();
         let memory = MemoryStore::new();
@@ -182,6 +188,7 @@ impl Harness {
             store: None,
             payments: None,
             ids: None,
+            clock: None,
         }
     }
 

@@ -1,0 +1,513 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed setup is a failed test
+//! The Stripe adapter against an in-process fake of Stripe's API (wiremock)
+//! serving the JSON fixtures of `tests/fixtures` (their amounts are computed by
+//! hand from Stripe's proration formula in `fixtures/README.md`, not by the
+//! domain, so the agreement tests below are not circular). The fake checks the
+//! form-encoded parameters each call sends.
+
+use chrono::{DateTime, TimeZone, Utc};
+use secrecy::SecretString;
+use std::sync::Arc;
+use tenantry_domain::Interval;
+use tenantry_domain::plan::PlanCatalog;
+use tenantry_domain::proration;
+use tenantry_domain::subscription::ProviderStatus;
+use tenantry_ports::payment::BillingEventKind;
+use tenantry_ports::payment::{ChangeRequest, IdempotencyKey, PaymentError, PaymentProvider, ProviderChange};
+use tenantry_stripe::catalog::{PriceIds, PriceKind};
+use tenantry_stripe::webhook::{StripeWebhooks, WebhookRefusal};
+use tenantry_stripe::{StripeConfig, StripeProvider};
+use tenantry_testkit::fakes::FakeClock;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const SECRET: &str = "whsec_test_tenantry";
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn json(name: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(fixture(name), "application/json")
+}
+
+fn error(status: u16, name: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(fixture(name), "application/json")
+}
+
+fn ts(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()
+}
+
+fn prices() -> PriceIds {
+    PriceIds::new([
+        (PriceKind::Base(Interval::Month), "price_base_month".to_owned()),
+        (PriceKind::Seat(Interval::Month), "price_seat_month".to_owned()),
+        (PriceKind::Base(Interval::Year), "price_base_year".to_owned()),
+        (PriceKind::Seat(Interval::Year), "price_seat_year".to_owned()),
+    ])
+    .unwrap()
+}
+
+fn config(server: &MockServer) -> StripeConfig {
+    StripeConfig {
+        secret_key: SecretString::from("sk_test_never_logged".to_owned()),
+        webhook_secret: SecretString::from(SECRET.to_owned()),
+        api_base: Some(server.uri()),
+        public_url: Some("https://app.example.com".into()),
+        automatic_tax: false,
+    }
+}
+
+async fn provider(server: &MockServer, now: DateTime<Utc>) -> Arc<StripeProvider> {
+    let clock = Arc::new(FakeClock::at(now));
+    Arc::new(
+        StripeProvider::with_prices(config(server), PlanCatalog::default(), prices(), Some("bpc_1".into()), clock)
+            .unwrap(),
+    )
+}
+
+/// The request's form body, decoded to `key=value` pairs (`items[0][quantity]=4`).
+fn form(request: &Request) -> Vec<(String, String)> {
+    let body = String::from_utf8_lossy(&request.body).into_owned();
+    body.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 3 <= bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).unwrap());
+            i += 3;
+        } else {
+            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// A matcher: the form body holds every one of `pairs`.
+struct FormHas(Vec<(&'static str, String)>);
+
+impl wiremock::Match for FormHas {
+    fn matches(&self, request: &Request) -> bool {
+        let got = form(request);
+        self.0.iter().all(|(k, v)| got.iter().any(|(gk, gv)| gk == k && gv == v))
+    }
+}
+
+fn has(pairs: &[(&'static str, &str)]) -> FormHas {
+    FormHas(pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect())
+}
+
+async fn serve_subscription(server: &MockServer, name: &str) {
+    Mock::given(method("GET")).and(path("/v1/subscriptions/sub_1")).respond_with(json(name)).mount(server).await;
+}
+
+// ------------------------------------------------------------------ reading Stripe's objects
+
+#[tokio::test]
+async fn subscriptions_read_as_snapshots() {
+    let server = MockServer::start().await;
+    let p = provider(&server, ts(2026, 11, 21)).await;
+    serve_subscription(&server, "subscription_active.json").await;
+    let s = p.subscription("sub_1").await.unwrap().unwrap();
+    assert_eq!(s.customer, "cus_T1");
+    assert_eq!(s.snapshot.status, ProviderStatus::Active);
+    assert_eq!(s.snapshot.interval, Interval::Month);
+    assert_eq!((s.snapshot.extra_seats, s.snapshot.extra_seats_next_period), (2, 2));
+    assert_eq!((s.snapshot.period.start(), s.snapshot.period.end()), (ts(2026, 11, 1), ts(2026, 12, 1)));
+    assert!(!s.snapshot.cancel_at_period_end);
+}
+
+#[tokio::test]
+async fn a_trial_reads_as_trialing_over_the_trial_and_a_schedule_gives_the_next_period() {
+    let server = MockServer::start().await;
+    let p = provider(&server, ts(2026, 11, 21)).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/subscriptions/sub_trial"))
+        .respond_with(json("subscription_trialing.json"))
+        .mount(&server)
+        .await;
+    let t = p.subscription("sub_trial").await.unwrap().unwrap();
+    assert_eq!(t.snapshot.status, ProviderStatus::Trialing);
+    assert_eq!((t.snapshot.period.start(), t.snapshot.period.end()), (ts(2026, 11, 1), ts(2026, 11, 15)));
+    assert_eq!(t.snapshot.extra_seats, 0);
+
+    serve_subscription(&server, "subscription_with_schedule.json").await;
+    Mock::given(method("GET"))
+        .and(path("/v1/subscription_schedules/sub_sched_1"))
+        .respond_with(json("subscription_schedule.json"))
+        .mount(&server)
+        .await;
+    let s = p.subscription("sub_1").await.unwrap().unwrap();
+    assert_eq!((s.snapshot.interval, s.snapshot.extra_seats), (Interval::Year, 4));
+    assert_eq!((s.snapshot.interval_next_period, s.snapshot.extra_seats_next_period), (Interval::Month, 2));
+}
+
+#[tokio::test]
+async fn a_missing_subscription_is_none_and_errors_are_typed() {
+    let server = MockServer::start().await;
+    let p = provider(&server, ts(2026, 11, 21)).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/subscriptions/sub_gone"))
+        .respond_with(error(404, "error_resource_missing.json"))
+        .mount(&server)
+        .await;
+    assert!(p.subscription("sub_gone").await.unwrap().is_none());
+    Mock::given(method("GET"))
+        .and(path("/v1/subscriptions/sub_busy"))
+        .respond_with(error(429, "error_rate_limit.json"))
+        .mount(&server)
+        .await;
+    assert!(matches!(p.subscription("sub_busy").await, Err(PaymentError::Unavailable(_))));
+    Mock::given(method("POST"))
+        .and(path("/v1/subscriptions"))
+        .respond_with(error(402, "error_card_declined.json"))
+        .mount(&server)
+        .await;
+    let declined = p.start_subscription("cus_T1", Interval::Month, 0, &IdempotencyKey("k-start".into())).await;
+    assert!(matches!(declined, Err(PaymentError::CardDeclined(_))), "{declined:?}");
+}
+
+#[tokio::test]
+async fn invoices_carry_tax_and_hosted_links() {
+    let server = MockServer::start().await;
+    let p = provider(&server, ts(2026, 12, 2)).await;
+    Mock::given(method("GET")).and(path("/v1/invoices")).respond_with(json("invoices_list.json")).mount(&server).await;
+    let invoices = p.invoices("cus_T1").await.unwrap();
+    assert_eq!(invoices.len(), 2);
+    let renewal = &invoices[0];
+    assert_eq!((renewal.subtotal.cents(), renewal.tax.cents(), renewal.total.cents()), (5985, 1197, 7182));
+    assert!(renewal.hosted_url.is_some() && renewal.pdf_url.is_some());
+    let proration = &invoices[1];
+    assert_eq!(proration.subtotal.cents(), 165);
+    assert!(proration.lines.iter().all(|l| l.proration));
+    assert_eq!(proration.lines.iter().map(|l| l.amount.cents()).sum::<i64>(), 165);
+}
+
+// ------------------------------------------------------------------ previews agree with the domain
+
+#[tokio::test]
+async fn the_seat_preview_is_stripes_and_agrees_with_the_domain() {
+    let server = MockServer::start().await;
+    let at = ts(2026, 11, 21);
+    let p = provider(&server, at).await;
+    serve_subscription(&server, "subscription_active.json").await;
+    Mock::given(method("POST"))
+        .and(path("/v1/invoices/create_preview"))
+        .and(has(&[
+            ("subscription", "sub_1"),
+            ("subscription_details[items][0][id]", "si_seat"),
+            ("subscription_details[items][0][quantity]", "4"),
+            ("subscription_details[proration_behavior]", "always_invoice"),
+            ("subscription_details[proration_date]", &at.timestamp().to_string()),
+        ]))
+        .respond_with(json("invoice_preview_seats.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = ChangeRequest {
+        subscription: "sub_1".into(),
+        change: ProviderChange::IncreaseSeats { from_extra: 2, to_extra: 4 },
+        proration_date: at,
+    };
+    let stripe = p.preview_change(&request).await.unwrap();
+    assert_eq!(stripe.total.cents(), 330);
+    let period = tenantry_domain::Period::new(ts(2026, 11, 1), ts(2026, 12, 1)).unwrap();
+    let domain = proration::seat_increase(&PlanCatalog::default(), Interval::Month, 2, 4, &period, at).unwrap();
+    assert_eq!(domain.total, stripe.total);
+    let amounts = |p: &proration::ChargePreview| p.lines.iter().map(|l| (l.kind, l.amount.cents())).collect::<Vec<_>>();
+    assert_eq!(amounts(&domain), amounts(&stripe));
+}
+
+#[tokio::test]
+async fn the_interval_preview_is_stripes_and_agrees_with_the_domain() {
+    let server = MockServer::start().await;
+    let at = ts(2026, 11, 21);
+    let p = provider(&server, at).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/subscriptions/sub_1"))
+        .respond_with(json("subscription_active.json"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/invoices/create_preview"))
+        .and(has(&[
+            ("subscription_details[items][0][price]", "price_base_year"),
+            ("subscription_details[items][1][price]", "price_seat_year"),
+            ("subscription_details[items][1][quantity]", "4"),
+            ("subscription_details[billing_cycle_anchor][type]", "now"),
+        ]))
+        .respond_with(json("invoice_preview_interval.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = ChangeRequest {
+        subscription: "sub_1".into(),
+        change: ProviderChange::IntervalNow { to: Interval::Year, extra_seats: 4 },
+        proration_date: at,
+    };
+    let stripe = p.preview_change(&request).await.unwrap();
+    assert_eq!(stripe.total.cents(), 69_335);
+    let period = tenantry_domain::Period::new(ts(2026, 11, 1), ts(2026, 12, 1)).unwrap();
+    let domain =
+        proration::interval_change_now(&PlanCatalog::default(), Interval::Month, Interval::Year, 7, &period, at)
+            .unwrap();
+    assert_eq!(domain.total, stripe.total);
+}
+
+#[tokio::test]
+async fn a_preview_outside_the_period_is_refused_without_asking_for_one() {
+    let server = MockServer::start().await;
+    let p = provider(&server, ts(2026, 12, 2)).await;
+    serve_subscription(&server, "subscription_active.json").await;
+    let request = ChangeRequest {
+        subscription: "sub_1".into(),
+        change: ProviderChange::IncreaseSeats { from_extra: 2, to_extra: 4 },
+        proration_date: ts(2026, 12, 2),
+    };
+    assert!(matches!(p.preview_change(&request).await, Err(PaymentError::Rejected(_))));
+}
+
+// ------------------------------------------------------------------ changes
+
+#[tokio::test]
+async fn adding_seats_invoices_at_once_pending_if_incomplete_with_the_preview_date_and_a_key() {
+    let server = MockServer::start().await;
+    let at = ts(2026, 11, 21);
+    let p = provider(&server, at).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/subscriptions/sub_1"))
+        .respond_with(json("subscription_active.json"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/subscriptions/sub_1"))
+        .and(header("idempotency-key", "seats:t:7:abc"))
+        .and(has(&[
+            ("items[0][id]", "si_seat"),
+            ("items[0][quantity]", "4"),
+            ("proration_behavior", "always_invoice"),
+            ("payment_behavior", "pending_if_incomplete"),
+            ("proration_date", &at.timestamp().to_string()),
+        ]))
+        .respond_with(json("subscription_active_after_increase.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    serve_subscription(&server, "subscription_active_after_increase.json").await;
+    let request = ChangeRequest {
+        subscription: "sub_1".into(),
+        change: ProviderChange::IncreaseSeats { from_extra: 2, to_extra: 4 },
+        proration_date: at,
+    };
+    let outcome = p.change(&request, &IdempotencyKey("seats:t:7:abc".into())).await.unwrap();
+    assert_eq!(outcome.subscription.snapshot.extra_seats, 4);
+    assert_eq!(outcome.subscription.snapshot.extra_seats_next_period, 4);
+}
+
+#[tokio::test]
+async fn a_declined_card_leaves_the_quantity_and_says_so() {
+    let server = MockServer::start().await;
+    let at = ts(2026, 11, 21);
+    let p = provider(&server, at).await;
+    serve_subscription(&server, "subscription_active.json").await;
+    Mock::given(method("POST"))
+        .and(path("/v1/subscriptions/sub_1"))
+        .respond_with(json("subscription_pending_update.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = ChangeRequest {
+        subscription: "sub_1".into(),
+        change: ProviderChange::IncreaseSeats { from_extra: 2, to_extra: 4 },
+        proration_date: at,
+    };
+    let refused = p.change(&request, &IdempotencyKey("k".into())).await;
+    assert!(matches!(refused, Err(PaymentError::CardDeclined(_))), "{refused:?}");
+}
+
+#[tokio::test]
+async fn a_reduction_becomes_the_next_phase_of_a_schedule() {
+    let server = MockServer::start().await;
+    let p = provider(&server, ts(2026, 11, 21)).await;
+    serve_subscription(&server, "subscription_yearly.json").await;
+    Mock::given(method("POST"))
+        .and(path("/v1/subscription_schedules"))
+        .and(has(&[("from_subscription", "sub_1")]))
+        .respond_with(json("subscription_schedule.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/subscription_schedules/sub_sched_1"))
+        .and(has(&[
+            ("end_behavior", "release"),
+            ("phases[0][items][1][price]", "price_seat_year"),
+            ("phases[0][items][1][quantity]", "4"),
+            ("phases[0][end_date]", &ts(2027, 11, 21).timestamp().to_string()),
+            ("phases[1][items][1][price]", "price_seat_year"),
+            ("phases[1][items][1][quantity]", "2"),
+            ("phases[1][proration_behavior]", "none"),
+        ]))
+        .respond_with(json("subscription_schedule.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = ChangeRequest {
+        subscription: "sub_1".into(),
+        change: ProviderChange::ScheduleSeats { extra_seats_next_period: 2 },
+        proration_date: ts(2026, 11, 21),
+    };
+    p.change(&request, &IdempotencyKey("k-reduce".into())).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_trial_starts_with_cancel_when_no_payment_method_and_a_pinned_billing_mode() {
+    let server = MockServer::start().await;
+    let p = provider(&server, ts(2026, 11, 1)).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/subscriptions"))
+        .and(header("idempotency-key", "trial:t:0:x"))
+        .and(has(&[
+            ("customer", "cus_T1"),
+            ("items[0][price]", "price_base_month"),
+            ("items[0][quantity]", "1"),
+            ("items[1][price]", "price_seat_month"),
+            ("items[1][quantity]", "0"),
+            ("trial_end", &ts(2026, 11, 15).timestamp().to_string()),
+            ("trial_settings[end_behavior][missing_payment_method]", "cancel"),
+            ("billing_mode[type]", "flexible"),
+        ]))
+        .respond_with(json("subscription_trialing.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sub = p
+        .start_trial("cus_T1", ts(2026, 11, 15), Interval::Month, &IdempotencyKey("trial:t:0:x".into()))
+        .await
+        .unwrap();
+    assert_eq!(sub.snapshot.status, ProviderStatus::Trialing);
+}
+
+#[tokio::test]
+async fn checkout_is_setup_mode_for_the_existing_customer() {
+    let server = MockServer::start().await;
+    let p = provider(&server, ts(2026, 11, 1)).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .and(has(&[
+            ("mode", "setup"),
+            ("customer", "cus_T1"),
+            ("currency", "eur"),
+            ("success_url", "https://app.example.com/v1/billing/return"),
+        ]))
+        .respond_with(json("checkout_session_setup.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let session = p.checkout_session("cus_T1", "/v1/billing/return").await.unwrap();
+    assert!(session.url.starts_with("https://checkout.stripe.com/"));
+    Mock::given(method("POST"))
+        .and(path("/v1/billing_portal/sessions"))
+        .and(has(&[("customer", "cus_T1"), ("configuration", "bpc_1")]))
+        .respond_with(json("billing_portal_session.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    p.portal_session("cus_T1", "/v1/billing/return").await.unwrap();
+}
+
+#[test]
+fn the_secret_key_never_shows_in_debug_output() {
+    let config = StripeConfig {
+        secret_key: SecretString::from("sk_live_very_secret".to_owned()),
+        webhook_secret: SecretString::from("whsec_very_secret".to_owned()),
+        api_base: None,
+        public_url: None,
+        automatic_tax: false,
+    };
+    let text = format!("{config:?}");
+    assert!(!text.contains("very_secret"), "{text}");
+}
+
+// ------------------------------------------------------------------ webhooks
+
+fn signed(payload: &str, secret: &str, at: DateTime<Utc>) -> String {
+    stripe_webhook::Webhook::generate_test_header(payload, secret, Some(at.timestamp()))
+}
+
+#[tokio::test]
+async fn webhooks_are_verified_against_the_raw_body_and_the_clock() {
+    let server = MockServer::start().await;
+    let now = DateTime::from_timestamp(1_795_219_300, 0).unwrap();
+    let p = provider(&server, now).await;
+    let hooks = StripeWebhooks::new(SecretString::from(SECRET.to_owned()), p);
+    let body = fixture("event_invoice_paid.json");
+    let event = hooks.event(&body, Some(&signed(&body, SECRET, now)), now).await.unwrap().unwrap();
+    assert!(matches!(event.kind, BillingEventKind::InvoicePaid(_)));
+    assert_eq!(event.customer, "cus_T1");
+
+    let tampered = body.replace("cus_T1", "cus_T2");
+    let refused = hooks.event(&tampered, Some(&signed(&body, SECRET, now)), now).await;
+    assert!(matches!(refused, Err(WebhookRefusal::BadSignature)));
+    let wrong = hooks.event(&body, Some(&signed(&body, "whsec_other", now)), now).await;
+    assert!(matches!(wrong, Err(WebhookRefusal::BadSignature)));
+    let stale = now - chrono::Duration::seconds(301);
+    assert!(matches!(
+        hooks.event(&body, Some(&signed(&body, SECRET, stale)), now).await,
+        Err(WebhookRefusal::BadSignature)
+    ));
+    let in_tolerance = now - chrono::Duration::seconds(300);
+    assert!(hooks.event(&body, Some(&signed(&body, SECRET, in_tolerance)), now).await.is_ok());
+    assert!(matches!(hooks.event(&body, None, now).await, Err(WebhookRefusal::BadSignature)));
+}
+
+#[tokio::test]
+async fn unknown_events_are_ignored_and_broken_known_ones_are_errors() {
+    let server = MockServer::start().await;
+    let now = DateTime::from_timestamp(1_795_219_300, 0).unwrap();
+    let hooks = StripeWebhooks::new(SecretString::from(SECRET.to_owned()), provider(&server, now).await);
+    for name in ["event_unknown_type.json", "event_unhandled_charge_succeeded.json"] {
+        let body = fixture(name);
+        assert!(hooks.event(&body, Some(&signed(&body, SECRET, now)), now).await.unwrap().is_none(), "{name}");
+    }
+    let body = fixture("event_subscription_updated_broken.json");
+    let broken = hooks.event(&body, Some(&signed(&body, SECRET, now)), now).await;
+    assert!(matches!(broken, Err(WebhookRefusal::Unreadable(_))), "{broken:?}");
+}
+
+#[tokio::test]
+async fn subscription_events_apply_the_current_state_not_the_payload() {
+    let server = MockServer::start().await;
+    let now = DateTime::from_timestamp(1_795_219_300, 0).unwrap();
+    let p = provider(&server, now).await;
+    // Whatever the (possibly stale) payload says, the subscription is fetched again.
+    serve_subscription(&server, "subscription_active_after_increase.json").await;
+    let hooks = StripeWebhooks::new(SecretString::from(SECRET.to_owned()), p);
+    let body = fixture("event_subscription_updated.json");
+    let event = hooks.event(&body, Some(&signed(&body, SECRET, now)), now).await.unwrap().unwrap();
+    match event.kind {
+        BillingEventKind::SubscriptionUpdated(ps) => assert_eq!(ps.snapshot.extra_seats, 4),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_setup_intent_fixture_reads() {
+    let text = fixture("setup_intent.json");
+    let parsed: stripe_shared::SetupIntent = miniserde::json::from_str(&text).unwrap();
+    assert_eq!(parsed.payment_method.map(|m| m.id().to_string()).as_deref(), Some("pm_card_T1"));
+}

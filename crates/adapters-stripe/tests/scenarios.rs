@@ -1,0 +1,235 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed setup is a failed test
+//! The same service-level billing scenario on the local simulator and on the
+//! Stripe adapter against a stateful Stripe fake: after every step both give
+//! the same subscription view (plan, status, seats now and next period,
+//! interval, price, next invoice) and the same amounts (previews, charges).
+//!
+//! The fake computes its amounts with Stripe's proration formula written out
+//! in `support/fake_stripe.rs`, independently of the domain and the simulator.
+
+mod support;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use secrecy::SecretString;
+use serde_json::Value;
+use std::sync::Arc;
+use support::fake_stripe::FakeStripe;
+use tenantry_domain::Interval;
+use tenantry_domain::plan::PlanCatalog;
+use tenantry_domain::subscription::{PlanChoice, PlanTiming};
+use tenantry_ports::TenantScope;
+use tenantry_ports::payment::{BillingEvent, BillingEventKind};
+use tenantry_ports::services::billing::{PlanChanged, PreviewInput};
+use tenantry_stripe::catalog::{PriceIds, PriceKind};
+use tenantry_stripe::{StripeConfig, StripeProvider};
+use tenantry_testkit::harness::TestTenant;
+use tenantry_testkit::{FakeClock, Harness, TestCard};
+
+const RETURN: &str = "https://app.example.com/v1/billing/return";
+
+struct Side {
+    name: &'static str,
+    h: Harness,
+    stripe: Option<(wiremock::MockServer, FakeStripe)>,
+}
+
+impl Side {
+    fn simulator(start: DateTime<Utc>) -> Self {
+        Side { name: "simulator", h: Harness::builder().start(start).build(), stripe: None }
+    }
+
+    async fn stripe(start: DateTime<Utc>) -> Self {
+        let clock = FakeClock::at(start);
+        let (server, fake) = FakeStripe::start(Arc::new(clock.clone())).await;
+        let config = StripeConfig {
+            secret_key: SecretString::from("sk_test_x".to_owned()),
+            webhook_secret: SecretString::from("whsec_x".to_owned()),
+            api_base: Some(server.uri()),
+            public_url: None,
+            automatic_tax: false,
+        };
+        let prices = PriceIds::new(PriceKind::ALL.map(|k| {
+            let name = match k {
+                PriceKind::Base(i) => format!("price_base_{}", i.as_str()),
+                PriceKind::Seat(i) => format!("price_seat_{}", i.as_str()),
+            };
+            (k, name)
+        }))
+        .unwrap();
+        let provider =
+            StripeProvider::with_prices(config, PlanCatalog::default(), prices, None, Arc::new(clock.clone())).unwrap();
+        let h = Harness::builder().clock(clock).payments(Arc::new(provider)).build();
+        Side { name: "stripe", h, stripe: Some((server, fake)) }
+    }
+
+    async fn card(&self, tenant: &TestTenant, works: bool) {
+        match &self.stripe {
+            None => {
+                let card = if works { TestCard::Succeeds } else { TestCard::Declines };
+                self.h.add_card(tenant.id, card).await.unwrap();
+            }
+            Some((_, fake)) => {
+                let customer = fake.customer_of(&tenant.id.to_string()).unwrap();
+                fake.attach_card(&customer, works);
+                // What checkout.session.completed becomes.
+                let event = BillingEvent {
+                    id: format!("evt_card_{}_{works}", self.h.clock_now().timestamp()),
+                    occurred_at: self.h.clock_now(),
+                    customer,
+                    kind: BillingEventKind::PaymentMethodAttached,
+                };
+                self.h.tenantry.handle_billing_event(&event).await.unwrap();
+            }
+        }
+    }
+
+    async fn view(&self, owner: &TenantScope) -> Value {
+        serde_json::to_value(self.h.tenantry.subscription_view(owner).await.unwrap()).unwrap()
+    }
+}
+
+fn charged(outcome: &PlanChanged) -> Option<i64> {
+    match outcome {
+        PlanChanged::Changed { charged, .. } => charged.map(|m| m.cents()),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Runs `step` on both sides and checks that they answer alike.
+macro_rules! both {
+    ($sides:expr, |$side:ident, $owner:ident| $step:expr) => {{
+        let mut answers = Vec::new();
+        for ($side, $owner) in $sides.iter() {
+            answers.push(($side.name, $step));
+        }
+        let (first_name, first) = &answers[0];
+        for (name, answer) in &answers[1..] {
+            assert_eq!(first, answer, "{first_name} and {name} differ");
+        }
+        answers.remove(0).1
+    }};
+}
+
+#[tokio::test]
+async fn the_simulator_and_stripe_agree_on_states_and_amounts() {
+    let start = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+    let mut sides = Vec::new();
+    for side in [Side::simulator(start), Side::stripe(start).await] {
+        let tenant = side.h.signup("acme").await.unwrap();
+        let owner = side.h.owner_scope(&tenant).await.unwrap();
+        sides.push((side, (tenant, owner)));
+    }
+    let sides: Vec<(Side, (TestTenant, TenantScope))> = sides;
+    let advance = |days: i64| {
+        for (side, _) in &sides {
+            side.h.clock.advance(Duration::days(days));
+        }
+    };
+
+    // The trial, uncapped.
+    both!(sides, |side, t| side.view(&t.1).await);
+    advance(3);
+    for (side, (tenant, _)) in &sides {
+        side.card(tenant, true).await;
+    }
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!(view["payment_method_on_file"], true);
+
+    // Subscribe now: the trial ends, the first month (3 seats) is charged.
+    let paid = both!(sides, |side, t| charged(
+        &side
+            .h
+            .tenantry
+            .change_plan(&t.1, PlanChoice::Standard(Interval::Month), PlanTiming::Now, None, RETURN)
+            .await
+            .unwrap()
+    ));
+    assert_eq!(paid, Some(4995));
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!((view["status"].as_str(), view["seats"].as_u64()), (Some("active"), Some(3)));
+
+    // Ten days later: preview +2 seats, then buy them with the preview's date.
+    advance(10);
+    let preview = both!(sides, |side, t| {
+        let p = side
+            .h
+            .tenantry
+            .preview_change(&t.1, PreviewInput { seats: Some(5), plan: None, timing: PlanTiming::Now })
+            .await
+            .unwrap();
+        (
+            p.preview.total.cents(),
+            p.preview.proration_date,
+            p.preview.lines.iter().map(|l| l.amount.cents()).collect::<Vec<_>>(),
+        )
+    });
+    assert!(preview.0 > 0);
+    let bought = both!(sides, |side, t| side
+        .h
+        .tenantry
+        .change_seats(&t.1, 5, Some(preview.1))
+        .await
+        .unwrap()
+        .charged
+        .map(|m| m.cents()));
+    assert_eq!(bought, Some(preview.0), "charged = previewed");
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!((view["seats"].as_u64(), view["seats_next_period"].as_u64()), (Some(5), Some(5)));
+
+    // A reduction is scheduled for the renewal: nothing charged now.
+    let reduced = both!(sides, |side, t| side.h.tenantry.change_seats(&t.1, 4, None).await.unwrap().charged);
+    assert_eq!(reduced, None);
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!((view["seats"].as_u64(), view["seats_next_period"].as_u64()), (Some(5), Some(4)));
+
+    // Monthly → yearly now: the unused month credited, the year charged in full.
+    advance(2);
+    let yearly = both!(sides, |side, t| charged(
+        &side
+            .h
+            .tenantry
+            .change_plan(&t.1, PlanChoice::Standard(Interval::Year), PlanTiming::Now, None, RETURN)
+            .await
+            .unwrap()
+    ));
+    assert!(yearly.is_some_and(|c| c > 47_900), "{yearly:?}");
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!(view["interval"], "year");
+
+    // Yearly → monthly at the period end, then cancel, then resume.
+    both!(sides, |side, t| charged(
+        &side
+            .h
+            .tenantry
+            .change_plan(&t.1, PlanChoice::Standard(Interval::Month), PlanTiming::Now, None, RETURN)
+            .await
+            .unwrap()
+    ));
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!(view["interval_next_period"], "month");
+    both!(sides, |side, t| side.h.tenantry.cancel_subscription(&t.1, RETURN).await.is_ok());
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!(view["status"], "canceling_at_period_end");
+    both!(sides, |side, t| charged(
+        &side
+            .h
+            .tenantry
+            .change_plan(&t.1, PlanChoice::Standard(Interval::Year), PlanTiming::Now, None, RETURN)
+            .await
+            .unwrap()
+    ));
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!(view["status"], "active");
+
+    // A declined card: the seats stay as they were, on both.
+    for (side, (tenant, _)) in &sides {
+        side.card(tenant, false).await;
+    }
+    let refused = both!(sides, |side, t| {
+        let e = side.h.tenantry.change_seats(&t.1, 6, None).await.unwrap_err();
+        tenantry_ports::Problem::code(&e)
+    });
+    assert_eq!(refused, "payment_declined");
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!(view["seats"].as_u64(), Some(5));
+}

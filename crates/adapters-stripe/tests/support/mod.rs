@@ -1,0 +1,3 @@
+//! Shared by the adapter's test binaries.
+
+pub mod fake_stripe;
