@@ -23,7 +23,7 @@ use tenantry_domain::{Interval, Money};
 use tenantry_ports::payment::PaymentError;
 
 /// The product every price belongs to.
-pub const PRODUCT_ID: &str = "tenantry_standard";
+pub const PRODUCT_ID: &str = "prod_tenantry_standard";
 /// The metadata that marks tenantry's Customer Portal configuration.
 pub const PORTAL_MARKER: (&str, &str) = ("tenantry", "portal-v1");
 

@@ -511,3 +511,118 @@ fn the_setup_intent_fixture_reads() {
     let parsed: stripe_shared::SetupIntent = miniserde::json::from_str(&text).unwrap();
     assert_eq!(parsed.payment_method.map(|m| m.id().to_string()).as_deref(), Some("pm_card_T1"));
 }
+
+// ------------------------------------------------------------------ the catalog
+
+fn list(items: Vec<serde_json::Value>, url: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .set_body_json(serde_json::json!({"object": "list", "data": items, "has_more": false, "url": url}))
+}
+
+#[tokio::test]
+async fn sync_catalog_creates_what_is_missing_then_changes_nothing() {
+    let catalog = PlanCatalog::default();
+    // A Stripe account with nothing in it.
+    let empty = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/products/prod_tenantry_standard"))
+        .respond_with(error(404, "error_resource_missing.json"))
+        .mount(&empty)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/products"))
+        .and(has(&[("id", "prod_tenantry_standard")]))
+        .respond_with(json("product.json"))
+        .expect(1)
+        .mount(&empty)
+        .await;
+    Mock::given(method("GET")).and(path("/v1/prices")).respond_with(list(vec![], "/v1/prices")).mount(&empty).await;
+    for (key, amount, interval) in [
+        ("tenantry_base_month", "4995", "month"),
+        ("tenantry_seat_month", "495", "month"),
+        ("tenantry_base_year", "47900", "year"),
+        ("tenantry_seat_year", "5940", "year"),
+    ] {
+        Mock::given(method("POST"))
+            .and(path("/v1/prices"))
+            .and(has(&[
+                ("lookup_key", key),
+                ("unit_amount", amount),
+                ("recurring[interval]", interval),
+                ("currency", "eur"),
+                ("tax_behavior", "exclusive"),
+                ("transfer_lookup_key", "true"),
+                ("product", "prod_tenantry_standard"),
+            ]))
+            .respond_with(ResponseTemplate::new(200).set_body_json({
+                let prices: serde_json::Value = serde_json::from_str(&fixture("prices_list.json")).unwrap();
+                prices["data"].as_array().unwrap().iter().find(|p| p["lookup_key"] == key).unwrap().clone()
+            }))
+            .expect(1)
+            .mount(&empty)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/v1/billing_portal/configurations"))
+        .respond_with(list(vec![], "/v1/billing_portal/configurations"))
+        .mount(&empty)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/billing_portal/configurations"))
+        .and(has(&[
+            ("features[payment_method_update][enabled]", "true"),
+            ("features[invoice_history][enabled]", "true"),
+            ("metadata[tenantry]", "portal-v1"),
+        ]))
+        .respond_with(json("billing_portal_configuration.json"))
+        .expect(1)
+        .mount(&empty)
+        .await;
+    let client = config(&empty).client().unwrap();
+    let first = tenantry_stripe::catalog::sync_catalog(&client, &catalog).await.unwrap();
+    assert!(first.product_created && first.portal_created);
+    assert_eq!(first.prices_created.len(), 4);
+
+    // The same account afterwards: nothing is created again.
+    let synced = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/products/prod_tenantry_standard"))
+        .respond_with(json("product.json"))
+        .mount(&synced)
+        .await;
+    let prices: serde_json::Value = serde_json::from_str(&fixture("prices_list.json")).unwrap();
+    Mock::given(method("GET"))
+        .and(path("/v1/prices"))
+        .respond_with(list(prices["data"].as_array().unwrap().clone(), "/v1/prices"))
+        .mount(&synced)
+        .await;
+    let mut portal: serde_json::Value = serde_json::from_str(&fixture("billing_portal_configuration.json")).unwrap();
+    portal["metadata"] = serde_json::json!({"tenantry": "portal-v1"});
+    Mock::given(method("GET"))
+        .and(path("/v1/billing_portal/configurations"))
+        .respond_with(list(vec![portal], "/v1/billing_portal/configurations"))
+        .mount(&synced)
+        .await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(500)).expect(0).mount(&synced).await;
+    let client = config(&synced).client().unwrap();
+    let second = tenantry_stripe::catalog::sync_catalog(&client, &catalog).await.unwrap();
+    assert!(!second.product_created && !second.portal_created && second.prices_created.is_empty());
+    assert_eq!(second.prices_kept.len(), 4);
+    // And the provider finds the prices and the portal by themselves.
+    let ids = PriceIds::load(&client).await.unwrap();
+    assert_eq!(ids.id(PriceKind::Seat(Interval::Year)), "price_seat_year");
+
+    // A price whose amount differs from the catalog is replaced (the key moves to the new price).
+    let mut dearer = catalog.clone();
+    dearer.monthly.extra_seat = tenantry_domain::Money::eur(595);
+    Mock::given(method("POST"))
+        .and(path("/v1/prices"))
+        .and(has(&[("lookup_key", "tenantry_seat_month"), ("unit_amount", "595"), ("transfer_lookup_key", "true")]))
+        .respond_with(ResponseTemplate::new(200).set_body_json(prices["data"][1].clone()))
+        .with_priority(1)
+        .expect(1)
+        .mount(&synced)
+        .await;
+    let third = tenantry_stripe::catalog::sync_catalog(&client, &dearer).await.unwrap();
+    assert_eq!(third.prices_created, vec!["tenantry_seat_month".to_owned()]);
+}
