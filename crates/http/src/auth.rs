@@ -101,16 +101,23 @@ pub struct Claims {
 }
 
 /// The pair handed out at login and refresh.
-#[derive(Serialize, Debug, Clone)]
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
 pub struct TokenPair {
     /// For `Authorization: Bearer`.
     pub access_token: String,
     /// For `/v1/auth/refresh`.
     pub refresh_token: String,
     /// Always `Bearer`.
+    #[schema(schema_with = token_type_schema)]
     pub token_type: &'static str,
     /// Seconds the access token is valid.
     pub expires_in: i64,
+}
+
+/// The schema of [`TokenPair::token_type`]: the one value [`pair`] writes.
+fn token_type_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["Bearer"])).build()
 }
 
 impl Claims {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tenantry_ports::defaults::{Argon2idHasher, OsTokenGenerator, SystemClock, UuidV7Generator};
 use tenantry_ports::system::{Mail, Message};
 use tenantry_ports::{Clock, Deps, Mailer, Tenantry, TenantryConfig};
-use tenantry_testkit::harness::run_timeline;
+use tenantry_testkit::harness::{Tick, run_timeline};
 use tenantry_testkit::{BillingSimulator, MemoryStore};
 
 /// The embedded default's parts.
@@ -52,25 +52,50 @@ impl Embedded {
     /// Runs the simulator's money timeline and the due timers every `every`,
     /// until the returned handle is aborted (the service's scheduler).
     pub fn spawn_scheduler(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let tenantry = self.tenantry.clone();
-        let simulator = self.simulator.clone();
-        tokio::spawn(async move {
-            let mut interval = tokio::time::interval(every);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                interval.tick().await;
-                let tick = run_timeline(&tenantry, &simulator).await;
-                if tick.applied > 0 || tick.timers > 0 || tick.failed > 0 || tick.timer_failures > 0 {
-                    tracing::info!(
-                        applied = tick.applied,
-                        timers = tick.timers,
-                        failed = tick.failed + tick.timer_failures,
-                        "scheduler"
-                    );
-                }
-            }
-        })
+        spawn_scheduler(self.tenantry.clone(), Some(self.simulator.clone()), every)
     }
+}
+
+/// The service's scheduler: every `every`, the due timers — and, with the local
+/// simulator as the provider, its money timeline first (with Stripe, Stripe
+/// owns that timeline and reports it by webhook) — until the handle is aborted.
+pub fn spawn_scheduler(
+    tenantry: Tenantry,
+    simulator: Option<BillingSimulator>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            let tick = match &simulator {
+                Some(simulator) => run_timeline(&tenantry, simulator).await,
+                None => {
+                    let mut tick = Tick::default();
+                    match tenantry.run_due_timers(10_000).await {
+                        Ok(r) => {
+                            tick.timers = r.tenants;
+                            tick.timer_failures = r.failures.len();
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "timers failed");
+                            tick.timer_failures = 1;
+                        }
+                    }
+                    tick
+                }
+            };
+            if tick.applied > 0 || tick.timers > 0 || tick.failed > 0 || tick.timer_failures > 0 {
+                tracing::info!(
+                    applied = tick.applied,
+                    timers = tick.timers,
+                    failed = tick.failed + tick.timer_failures,
+                    "scheduler"
+                );
+            }
+        }
+    })
 }
 
 /// The mailer when none is configured on PostgreSQL: nothing is sent, and the

@@ -29,6 +29,7 @@ pub mod ratelimit;
 mod routes;
 mod simulator_pages;
 pub mod state;
+mod webhooks;
 
 pub use state::AppState;
 
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(routes::logout))
         .route("/me", get(routes::me))
         .route("/invitations/accept", post(routes::accept_invitation))
+        .route("/webhooks/stripe", post(webhooks::stripe))
         .nest("/tenants/{tid}", tenant)
         .nest("/admin", admin);
     let request_id = HeaderName::from_static("x-request-id");

@@ -8,14 +8,17 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tenantry_http::auth::TokenKeys;
-use tenantry_http::embedded::{ConsoleMailer, Embedded, NoMailer};
+use tenantry_http::embedded::{ConsoleMailer, NoMailer, spawn_scheduler};
 use tenantry_http::{AppState, router};
 use tenantry_ports::Mailer;
 use tenantry_ports::defaults::{Argon2idHasher, OsTokenGenerator, SystemClock, UuidV7Generator};
+use tenantry_ports::payment::PaymentProvider;
 use tenantry_ports::services::auth::NewSuperuser;
-use tenantry_ports::{Clock, Deps, Tenantry, TenantryConfig};
+use tenantry_ports::{Clock, Deps, TenantDirectory, Tenantry, TenantryConfig, UnitOfWork};
 use tenantry_postgres::{PgOptions, PgStore};
-use tenantry_testkit::BillingSimulator;
+use tenantry_stripe::webhook::StripeWebhooks;
+use tenantry_stripe::{StripeConfig, StripeProvider};
+use tenantry_testkit::{BillingSimulator, MemoryStore};
 
 #[derive(Parser)]
 #[command(name = "tenantry", version, about = "The multi-tenant core of a SaaS product, as an HTTP service")]
@@ -44,6 +47,18 @@ enum Command {
     },
     /// Print the isolation verifier's report for DATABASE_URL; exit 1 when anything is unprotected.
     CheckIsolation,
+    /// Stripe administration (STRIPE_SECRET_KEY).
+    Stripe {
+        #[command(subcommand)]
+        command: StripeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StripeCommand {
+    /// Create or update the product, the four prices (by lookup_key) and the
+    /// Customer Portal configuration so that Stripe matches the plan catalog.
+    SyncCatalog,
 }
 
 /// A configuration or start-up failure, printed as one clear message.
@@ -80,6 +95,7 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate().await,
         Command::CreateSuperuser { email, name, password } => create_superuser(email, name, password).await,
         Command::CheckIsolation => check_isolation().await,
+        Command::Stripe { command: StripeCommand::SyncCatalog } => stripe_sync_catalog().await,
     };
     match result {
         Ok(code) => code,
@@ -128,42 +144,115 @@ async fn pg_store() -> Result<PgStore, Failure> {
     PgStore::connect(&url, PgOptions::default()).await.map_err(|e| Failure::Config(e.to_string()))
 }
 
+/// Stripe from STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (both or neither),
+/// with STRIPE_API_BASE (another API base, for a fake), STRIPE_AUTOMATIC_TAX
+/// (`true`/`false`) and TENANTRY_PUBLIC_URL (where hosted pages return to).
+fn stripe_config(need_webhook_secret: bool) -> Result<Option<StripeConfig>, Failure> {
+    let automatic_tax = match env("STRIPE_AUTOMATIC_TAX").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(Failure::Config(format!("STRIPE_AUTOMATIC_TAX={other} is neither `true` nor `false`")));
+        }
+    };
+    let public_url = env("TENANTRY_PUBLIC_URL");
+    if let Some(url) = &public_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(Failure::Config(format!("TENANTRY_PUBLIC_URL={url} is not an http(s) address")));
+    }
+    match (secret_env("STRIPE_SECRET_KEY"), secret_env("STRIPE_WEBHOOK_SECRET")) {
+        (None, None) => Ok(None),
+        (Some(_), None) if need_webhook_secret => Err(Failure::Config(
+            "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: add the endpoint /v1/webhooks/stripe in \
+             Stripe's dashboard and set its signing secret (whsec_...)"
+                .into(),
+        )),
+        (None, Some(_)) => Err(Failure::Config("STRIPE_WEBHOOK_SECRET is set but STRIPE_SECRET_KEY is not".into())),
+        (Some(secret_key), webhook_secret) => Ok(Some(StripeConfig {
+            secret_key,
+            webhook_secret: webhook_secret.unwrap_or_else(|| SecretString::from(String::new())),
+            api_base: env("STRIPE_API_BASE"),
+            public_url,
+            automatic_tax,
+        })),
+    }
+}
+
+/// The payment provider: Stripe when configured, else the local simulator.
+struct Billing {
+    payments: Arc<dyn PaymentProvider>,
+    simulator: Option<BillingSimulator>,
+    webhooks: Option<Arc<StripeWebhooks>>,
+}
+
+async fn billing(config: &TenantryConfig, clock: &Arc<dyn Clock>) -> Result<Billing, Failure> {
+    match stripe_config(true)? {
+        Some(stripe) => {
+            let provider = StripeProvider::connect(stripe.clone(), config.catalog.clone(), clock.clone())
+                .await
+                .map_err(|e| Failure::Config(format!("Stripe: {e}")))?;
+            let provider = Arc::new(provider);
+            tracing::info!("billing on Stripe; webhooks at POST /v1/webhooks/stripe");
+            Ok(Billing {
+                payments: provider.clone(),
+                simulator: None,
+                webhooks: Some(Arc::new(StripeWebhooks::new(stripe.webhook_secret, provider))),
+            })
+        }
+        None => {
+            let simulator = BillingSimulator::new(clock.clone(), config.catalog.clone());
+            tracing::info!(
+                "billing by the local simulator (set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for Stripe)"
+            );
+            Ok(Billing { payments: Arc::new(simulator.clone()), simulator: Some(simulator), webhooks: None })
+        }
+    }
+}
+
 async fn serve() -> Result<ExitCode, Failure> {
     let addr = addr()?;
     let keys = keys()?;
     let config = TenantryConfig::default();
-    let (tenantry, clock, simulator) = if env("DATABASE_URL").is_some() {
-        if let Some(admin) = secret_env("DATABASE_ADMIN_URL") {
-            tenantry_postgres::migrate(&admin).await.map_err(|e| Failure::Config(format!("migrate: {e}")))?;
-            tracing::info!("migrations applied with DATABASE_ADMIN_URL");
-        }
-        let store = pg_store().await?;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
-        let simulator = BillingSimulator::new(clock.clone(), config.catalog.clone());
-        let hasher = Argon2idHasher::new()?;
-        let deps = Deps {
-            store: Arc::new(store.clone()),
-            directory: Arc::new(store),
-            payments: Arc::new(simulator.clone()),
-            clock: clock.clone(),
-            ids: Arc::new(UuidV7Generator::default()),
-            tokens: Arc::new(OsTokenGenerator),
-            hasher: Arc::new(hasher),
-            mailer: mailer()?,
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
+    let billing = billing(&config, &clock).await?;
+    let (store, directory, mailer): (Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>, Arc<dyn Mailer>) =
+        if env("DATABASE_URL").is_some() {
+            if let Some(admin) = secret_env("DATABASE_ADMIN_URL") {
+                tenantry_postgres::migrate(&admin).await.map_err(|e| Failure::Config(format!("migrate: {e}")))?;
+                tracing::info!("migrations applied with DATABASE_ADMIN_URL");
+            }
+            let store = pg_store().await?;
+            tracing::info!("serving on PostgreSQL (DATABASE_URL)");
+            (Arc::new(store.clone()), Arc::new(store), mailer()?)
+        } else {
+            tracing::warn!(
+                "EMBEDDED DEFAULT: everything is in memory and NOTHING IS PERSISTED; set DATABASE_URL for PostgreSQL"
+            );
+            let memory = MemoryStore::new();
+            (Arc::new(memory.clone()), Arc::new(memory), Arc::new(ConsoleMailer))
         };
-        tracing::info!("serving on PostgreSQL (DATABASE_URL); billing by the local simulator");
-        (Tenantry::new(deps, config), clock, simulator)
-    } else {
-        let embedded = Embedded::new(config).map_err(|e| Failure::Config(e.to_string()))?;
-        tracing::warn!(
-            "EMBEDDED DEFAULT: everything is in memory and NOTHING IS PERSISTED; set DATABASE_URL for PostgreSQL"
-        );
-        (embedded.tenantry, embedded.clock, embedded.simulator)
+    let deps = Deps {
+        store,
+        directory,
+        payments: billing.payments,
+        clock: clock.clone(),
+        ids: Arc::new(UuidV7Generator::default()),
+        tokens: Arc::new(OsTokenGenerator),
+        hasher: Arc::new(Argon2idHasher::new()?),
+        mailer,
     };
+    let tenantry = Tenantry::new(deps, config);
     seed_superuser(&tenantry).await?;
-    let scheduler = Embedded { tenantry: tenantry.clone(), clock: clock.clone(), simulator: simulator.clone() }
-        .spawn_scheduler(Duration::from_secs(60));
-    let app = router(AppState::new(tenantry, keys, clock).with_simulator(simulator.clone()));
+    let scheduler = spawn_scheduler(tenantry.clone(), billing.simulator.clone(), Duration::from_secs(60));
+    let mut state = AppState::new(tenantry, keys, clock);
+    if let Some(simulator) = billing.simulator {
+        state = state.with_simulator(simulator);
+    }
+    if let Some(webhooks) = billing.webhooks {
+        state = state.with_stripe_webhooks(webhooks);
+    }
+    let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Failure::Config(format!("cannot listen on {addr}: {e}")))?;
@@ -174,6 +263,27 @@ async fn serve() -> Result<ExitCode, Failure> {
         .map_err(|e| Failure::Other(anyhow::anyhow!("server: {e}")))?;
     scheduler.abort();
     tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tenantry stripe sync-catalog`: the product, the four prices and the portal
+/// configuration, created or updated to match the plan catalog.
+async fn stripe_sync_catalog() -> Result<ExitCode, Failure> {
+    let stripe = stripe_config(false)?.ok_or_else(|| Failure::Config("STRIPE_SECRET_KEY is not set".into()))?;
+    let client = stripe.client().map_err(|e| Failure::Config(e.to_string()))?;
+    let report = tenantry_stripe::catalog::sync_catalog(&client, &TenantryConfig::default().catalog)
+        .await
+        .map_err(|e| Failure::Config(format!("Stripe: {e}")))?;
+    println!(
+        "product {}; prices created: {:?}; prices kept: {:?}; portal configuration {}",
+        if report.product_created { "created" } else { "kept" },
+        report.prices_created,
+        report.prices_kept,
+        if report.portal_created { "created" } else { "kept" },
+    );
+    for (key, id) in &report.prices {
+        println!("{key} = {id}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

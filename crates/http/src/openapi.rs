@@ -2,9 +2,12 @@
 //! at `/openapi.json`, with Swagger UI at `/docs` (assets vendored in the
 //! binary: nothing is fetched at build or run time).
 //!
-//! Request bodies, parameters, statuses and the problem+json error body are
-//! described exactly; success bodies are described as "any JSON" for now (the
-//! views live in `tenantry-ports`, which does not depend on utoipa).
+//! Request bodies, parameters, statuses, the problem+json error body and every
+//! success body are described exactly: the views of `tenantry-ports` and the
+//! domain types in them derive `utoipa::ToSchema` under their crates' `openapi`
+//! feature (which this crate enables), the answers built in [`routes`] are typed
+//! structs, and each schema is what serde writes (hand-written where a derive
+//! would not be: `RoleRef`, `AuditAction`).
 
 use crate::routes;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -24,7 +27,7 @@ use utoipa::{Modify, OpenApi};
         routes::list_api_keys, routes::create_api_key, routes::revoke_api_key,
         routes::list_roles, routes::create_role, routes::patch_role, routes::delete_role,
         routes::subscription, routes::preview, routes::change_seats, routes::change_plan, routes::cancel,
-        routes::continue_free, routes::checkout, routes::portal, routes::invoices,
+        routes::continue_free, routes::checkout, routes::portal, routes::invoices, crate::webhooks::stripe,
         routes::audit_events, routes::usage, routes::ad_decision, routes::ad_impression, routes::ad_click,
         routes::admin_tenants, routes::admin_create_tenant, routes::admin_tenant, routes::admin_patch_tenant,
         routes::admin_delete_tenant, routes::admin_stats, routes::admin_audit,

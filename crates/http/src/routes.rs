@@ -1,7 +1,7 @@
 //! The v1 handlers: each parses the request, calls one use case, and answers
 //! its view as JSON (or its typed error as problem+json). No rule lives here.
 
-use crate::auth::{self, Caller, InTenant, Platform, TokenUse};
+use crate::auth::{self, Caller, InTenant, Platform, TokenPair, TokenUse};
 use crate::problem::ApiError;
 use crate::problem::ProblemBody;
 use crate::state::AppState;
@@ -10,22 +10,31 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use tenantry_domain::Interval;
 use tenantry_domain::subscription::{PlanChoice, PlanTiming};
 use tenantry_domain::tenant::NotificationPrefs;
-use tenantry_domain::{AdFormat, AuditEventId, CampaignId, InvitationId, RoleId, SubscriptionStatus, TenantId, UserId};
-use tenantry_ports::directory::TenantListQuery;
-use tenantry_ports::services::admin::{AdminNewTenant, AdminTenantPatch, CampaignInput};
-use tenantry_ports::services::audit::AuditFilter;
+use tenantry_domain::{
+    AdCampaign, AdFormat, ApiKeyId, AuditEventId, CampaignId, InvitationId, PlatformUserId, RoleId, SubscriptionStatus,
+    TenantId, UserId,
+};
+use tenantry_ports::directory::{TenantListQuery, TenantSummary};
+use tenantry_ports::payment::{HostedSession, Invoice};
+use tenantry_ports::services::admin::{
+    AdminNewTenant, AdminTenantPatch, CampaignInput, CampaignStats, PlatformStats, TenantDetail,
+};
+use tenantry_ports::services::ads::AdDecisionView;
+use tenantry_ports::services::api_keys::{ApiKeyIssued, ApiKeyView};
+use tenantry_ports::services::audit::{AuditFilter, AuditPage};
 use tenantry_ports::services::auth::{LoginInput, SignupInput};
-use tenantry_ports::services::billing::PreviewInput;
-use tenantry_ports::services::invitations::{AcceptInput, InviteInput};
+use tenantry_ports::services::billing::{PlanChanged, PreviewInput, PreviewView, SeatsChanged};
+use tenantry_ports::services::invitations::{AcceptInput, InvitationIssued, InviteInput};
 use tenantry_ports::services::roles::{RoleInput, RolePatch};
 use tenantry_ports::services::tenant::SettingsInput;
+use tenantry_ports::services::usage::UsageView;
 use tenantry_ports::services::users::UserPatch;
+use tenantry_ports::services::views::{InvitationView, MeView, RoleView, SubscriptionView, TenantView, UserView};
 use tenantry_ports::store::AdCountKind;
 use utoipa::{IntoParams, ToSchema};
 
@@ -79,29 +88,133 @@ fn no_content() -> Answer {
 /// Where hosted billing pages send the browser back to.
 const RETURN_URL: &str = "/v1/billing/return";
 
+// ---------------------------------------------------------------- answers built here
+
+/// The answer of the health probes.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Health {
+    /// `ok` at `/healthz` (the process is up), `ready` at `/readyz` (the store answers).
+    status: HealthStatus,
+}
+
+/// What a health probe found.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum HealthStatus {
+    /// The process is up.
+    Ok,
+    /// The store answers.
+    Ready,
+}
+
+/// Where a hosted billing page returned to.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct BillingReturn {
+    /// Always `returned`.
+    status: Returned,
+    /// What the client does next.
+    #[schema(value_type = String)]
+    next: &'static str,
+}
+
+/// The status of [`BillingReturn`].
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Returned {
+    /// Back from the hosted page.
+    Returned,
+}
+
+/// A signup: the tenant in its trial, its owner, and the owner's tokens.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SignedUpAnswer {
+    /// The new tenant.
+    tenant: TenantView,
+    /// Its owner.
+    user: UserView,
+    /// The owner's tokens.
+    #[serde(flatten)]
+    tokens: TokenPair,
+}
+
+/// An accepted invitation: the new user and their tokens.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AcceptedAnswer {
+    /// The new user.
+    user: UserView,
+    /// Their tokens.
+    #[serde(flatten)]
+    tokens: TokenPair,
+}
+
+/// A tenant the superuser created, with its admin (the owner).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CreatedTenant {
+    /// The new tenant.
+    tenant: TenantView,
+    /// Its admin.
+    user: UserView,
+}
+
+/// `GET /v1/me`: what the caller is, by kind of caller.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum MeAnswer {
+    /// A user of a tenant.
+    User(Box<MeView>),
+    /// The superuser.
+    Superuser {
+        /// Who.
+        superuser: SuperuserMe,
+    },
+    /// A tenant's API key.
+    ApiKey {
+        /// Which.
+        api_key: ApiKeyMe,
+    },
+}
+
+/// The superuser calling `/v1/me`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SuperuserMe {
+    /// Their id.
+    id: PlatformUserId,
+}
+
+/// An API key calling `/v1/me`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ApiKeyMe {
+    /// The key.
+    id: ApiKeyId,
+    /// Its tenant.
+    tenant_id: TenantId,
+    /// Its role.
+    role: String,
+}
+
 // ---------------------------------------------------------------- health
 
 #[utoipa::path(get, path = "/healthz", tag = "Health", description = "The process is up.",
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = Health), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
 )]
 pub(crate) async fn healthz() -> Answer {
-    ok(json!({ "status": "ok" }))
+    ok(Health { status: HealthStatus::Ok })
 }
 
 #[utoipa::path(get, path = "/readyz", tag = "Health", description = "The store answers.",
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = Health), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
 )]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Answer {
     state.tenantry.ready().await?;
-    ok(json!({ "status": "ready" }))
+    ok(Health { status: HealthStatus::Ready })
 }
 
 /// Where hosted billing pages send the browser back to: ask the API again.
 #[utoipa::path(get, path = "/v1/billing/return", tag = "Billing", description = "Where hosted billing pages return to.",
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = BillingReturn), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
 )]
 pub(crate) async fn billing_return() -> Answer {
-    ok(json!({ "status": "returned", "next": "read the subscription, or repeat the plan request" }))
+    ok(BillingReturn { status: Returned::Returned, next: "read the subscription, or repeat the plan request" })
 }
 
 // ---------------------------------------------------------------- signup and login
@@ -118,7 +231,7 @@ pub(crate) struct SignupBody {
 
 #[utoipa::path(post, path = "/v1/signup", tag = "Auth", description = "A new tenant in its trial, its owner, and tokens.",
     request_body = SignupBody,
-    responses((status = 201, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 201, description = "Done", body = SignedUpAnswer), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
 )]
 pub(crate) async fn signup(State(state): State<AppState>, Body(body): Body<SignupBody>) -> Answer {
     let done = state
@@ -132,14 +245,7 @@ pub(crate) async fn signup(State(state): State<AppState>, Body(body): Body<Signu
         })
         .await?;
     let tokens = auth::pair(&state.keys, state.clock.as_ref(), &done.principal)?;
-    created(json!({
-        "tenant": done.tenant,
-        "user": done.user,
-        "access_token": tokens.access_token,
-        "refresh_token": tokens.refresh_token,
-        "token_type": tokens.token_type,
-        "expires_in": tokens.expires_in,
-    }))
+    created(SignedUpAnswer { tenant: done.tenant, user: done.user, tokens })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -152,7 +258,7 @@ pub(crate) struct LoginBody {
 
 #[utoipa::path(post, path = "/v1/auth/login", tag = "Auth", description = "Tokens for a tenant user (tenant = slug) or the superuser (no tenant).",
     request_body = LoginBody,
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = TokenPair), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
 )]
 pub(crate) async fn login(State(state): State<AppState>, Body(body): Body<LoginBody>) -> Answer {
     let done =
@@ -170,7 +276,7 @@ pub(crate) struct RefreshBody {
 /// (same token version: not deactivated, role and password unchanged).
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "Auth", description = "A new token pair for a valid refresh token.",
     request_body = RefreshBody,
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = TokenPair), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
 )]
 pub(crate) async fn refresh(State(state): State<AppState>, Body(body): Body<RefreshBody>) -> Answer {
     use secrecy::ExposeSecret;
@@ -200,18 +306,18 @@ pub(crate) async fn logout(State(state): State<AppState>, Caller(principal): Cal
 }
 
 #[utoipa::path(get, path = "/v1/me", tag = "Auth", description = "The caller, their tenant, role and permissions.",
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = MeAnswer), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn me(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
     match principal {
         tenantry_ports::Principal::User { tenant_id, .. } => {
             let scope = state.tenantry.authorize(&principal, tenant_id).await?;
-            ok(state.tenantry.me(&scope).await?)
+            ok(MeAnswer::User(Box::new(state.tenantry.me(&scope).await?)))
         }
         tenantry_ports::Principal::Superuser { id, .. } => {
             state.tenantry.authorize_platform(&principal).await?;
-            ok(json!({ "superuser": { "id": id } }))
+            ok(MeAnswer::Superuser { superuser: SuperuserMe { id } })
         }
         tenantry_ports::Principal::ApiKey { tenant_id, key_id, .. } => {
             let scope = state.tenantry.authorize(&principal, tenant_id).await?;
@@ -219,7 +325,7 @@ pub(crate) async fn me(State(state): State<AppState>, Caller(principal): Caller)
                 tenantry_ports::Actor::ApiKey { role, .. } => role.to_string(),
                 _ => String::new(),
             };
-            ok(json!({ "api_key": { "id": key_id, "tenant_id": tenant_id, "role": role } }))
+            ok(MeAnswer::ApiKey { api_key: ApiKeyMe { id: key_id, tenant_id, role } })
         }
     }
 }
@@ -228,7 +334,7 @@ pub(crate) async fn me(State(state): State<AppState>, Caller(principal): Caller)
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}", tag = "Tenant", description = "Tenant profile and settings.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = TenantView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn get_tenant(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -270,7 +376,7 @@ mod double_option {
 #[utoipa::path(patch, path = "/v1/tenants/{tid}", tag = "Tenant", description = "Change profile, branding, notifications and billing details.",
     request_body = TenantPatchBody,
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = TenantView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn patch_tenant(
@@ -295,7 +401,7 @@ pub(crate) async fn patch_tenant(
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/users", tag = "Users", description = "Users of the tenant.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = Vec<UserView>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn list_users(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -304,7 +410,7 @@ pub(crate) async fn list_users(State(state): State<AppState>, InTenant(scope): I
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/users/{uid}", tag = "Users", description = "One user.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = UserView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn get_user(
@@ -325,7 +431,7 @@ pub(crate) struct UserPatchBody {
 #[utoipa::path(patch, path = "/v1/tenants/{tid}/users/{uid}", tag = "Users", description = "Change role; deactivate or reactivate.",
     request_body = UserPatchBody,
     params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = UserView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn patch_user(
@@ -360,7 +466,7 @@ pub(crate) struct OwnerBody {
 #[utoipa::path(post, path = "/v1/tenants/{tid}/owner", tag = "Users", description = "Transfer ownership to another active user.",
     request_body = OwnerBody,
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = UserView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn transfer_owner(
@@ -382,7 +488,7 @@ pub(crate) struct InvitationsQuery {
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/invitations", tag = "Invitations", description = "Pending invitations (all with all=true).",
     params(("tid" = String, Path, format = Uuid, description = "The tenant"), InvitationsQuery),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = Vec<InvitationView>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn list_invitations(
@@ -402,7 +508,7 @@ pub(crate) struct InviteBody {
 #[utoipa::path(post, path = "/v1/tenants/{tid}/invitations", tag = "Invitations", description = "Invite someone; the link goes out by mail.",
     request_body = InviteBody,
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 201, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 201, description = "Done", body = InvitationIssued), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn invite(
@@ -415,7 +521,7 @@ pub(crate) async fn invite(
 
 #[utoipa::path(delete, path = "/v1/tenants/{tid}/invitations/{iid}", tag = "Invitations", description = "Revoke (frees the seat).",
     params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("iid" = String, Path, format = Uuid, description = "An invitation of the tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = InvitationView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn revoke_invitation(
@@ -428,7 +534,7 @@ pub(crate) async fn revoke_invitation(
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/invitations/{iid}/resend", tag = "Invitations", description = "Resend with a new link.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("iid" = String, Path, format = Uuid, description = "An invitation of the tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = InvitationIssued), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn resend_invitation(
@@ -450,7 +556,7 @@ pub(crate) struct AcceptBody {
 
 #[utoipa::path(post, path = "/v1/invitations/accept", tag = "Invitations", description = "Accept with the mailed token: the new user and tokens.",
     request_body = AcceptBody,
-    responses((status = 201, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 201, description = "Done", body = AcceptedAnswer), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
 )]
 pub(crate) async fn accept_invitation(State(state): State<AppState>, Body(body): Body<AcceptBody>) -> Answer {
     let done = state
@@ -458,20 +564,14 @@ pub(crate) async fn accept_invitation(State(state): State<AppState>, Body(body):
         .accept_invitation(AcceptInput { token: body.token, name: body.name, password: body.password })
         .await?;
     let tokens = auth::pair(&state.keys, state.clock.as_ref(), &done.principal)?;
-    created(json!({
-        "user": done.user,
-        "access_token": tokens.access_token,
-        "refresh_token": tokens.refresh_token,
-        "token_type": tokens.token_type,
-        "expires_in": tokens.expires_in,
-    }))
+    created(AcceptedAnswer { user: done.user, tokens })
 }
 
 // ---------------------------------------------------------------- roles
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/roles", tag = "Roles", description = "Built-in and custom roles with their permissions.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = Vec<RoleView>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn list_roles(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -488,7 +588,7 @@ pub(crate) struct RoleBody {
 #[utoipa::path(post, path = "/v1/tenants/{tid}/roles", tag = "Roles", description = "A custom role.",
     request_body = RoleBody,
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 201, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 201, description = "Done", body = RoleView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn create_role(
@@ -512,7 +612,7 @@ pub(crate) struct RolePatchBody {
 #[utoipa::path(patch, path = "/v1/tenants/{tid}/roles/{rid}", tag = "Roles", description = "Change a custom role.",
     request_body = RolePatchBody,
     params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("rid" = String, Path, format = Uuid, description = "A custom role of the tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = RoleView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn patch_role(
@@ -552,7 +652,7 @@ pub(crate) struct ApiKeyBody {
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/api-keys", tag = "API keys", description = "The tenant's API keys (never their secrets).",
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = Vec<ApiKeyView>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn list_api_keys(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -562,7 +662,7 @@ pub(crate) async fn list_api_keys(State(state): State<AppState>, InTenant(scope)
 #[utoipa::path(post, path = "/v1/tenants/{tid}/api-keys", tag = "API keys", description = "A new key; its text (send it as a bearer token) is shown once.",
     request_body = ApiKeyBody,
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 201, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 201, description = "Done", body = ApiKeyIssued), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn create_api_key(
@@ -576,13 +676,13 @@ pub(crate) async fn create_api_key(
 
 #[utoipa::path(delete, path = "/v1/tenants/{tid}/api-keys/{kid}", tag = "API keys", description = "Revoke a key: it stops working at once.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("kid" = String, Path, format = Uuid, description = "A key of the tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = ApiKeyView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn revoke_api_key(
     State(state): State<AppState>,
     InTenant(scope): InTenant,
-    Ids((_, kid)): Ids<(TenantId, tenantry_domain::ApiKeyId)>,
+    Ids((_, kid)): Ids<(TenantId, ApiKeyId)>,
 ) -> Answer {
     ok(state.tenantry.revoke_api_key(&scope, kid).await?)
 }
@@ -591,7 +691,7 @@ pub(crate) async fn revoke_api_key(
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/subscription", tag = "Subscription", description = "Plan, status, seats, trial, period, price.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = SubscriptionView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn subscription(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -666,7 +766,7 @@ pub(crate) struct PreviewBody {
 #[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/preview", tag = "Subscription", description = "Lines, total and proration_date of a change, changing nothing.",
     request_body = PreviewBody,
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = PreviewView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn preview(
@@ -689,7 +789,7 @@ pub(crate) struct SeatsBody {
 #[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/seats", tag = "Subscription", description = "Buy seats now or reduce them at renewal.",
     request_body = SeatsBody,
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = SeatsChanged), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn change_seats(
@@ -715,7 +815,7 @@ pub(crate) struct PlanBody {
 #[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/plan", tag = "Subscription", description = "Change plan or interval (answers a Checkout session when a payment method is needed).",
     request_body = PlanBody,
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = PlanChanged), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn change_plan(
@@ -729,7 +829,7 @@ pub(crate) async fn change_plan(
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/cancel", tag = "Subscription", description = "To freemium at the period end.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = PlanChanged), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn cancel(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -738,7 +838,7 @@ pub(crate) async fn cancel(State(state): State<AppState>, InTenant(scope): InTen
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/continue-free", tag = "Subscription", description = "During the trial: become freemium at its end.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = PlanChanged), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn continue_free(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -747,7 +847,7 @@ pub(crate) async fn continue_free(State(state): State<AppState>, InTenant(scope)
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/billing/checkout", tag = "Billing", description = "A Checkout session to add a payment method.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = HostedSession), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn checkout(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -756,7 +856,7 @@ pub(crate) async fn checkout(State(state): State<AppState>, InTenant(scope): InT
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/billing/portal", tag = "Billing", description = "A Customer Portal session.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = HostedSession), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn portal(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -765,7 +865,7 @@ pub(crate) async fn portal(State(state): State<AppState>, InTenant(scope): InTen
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/invoices", tag = "Billing", description = "Invoices.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = Vec<Invoice>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn invoices(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -800,7 +900,7 @@ impl AuditQuery {
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/audit-events", tag = "Audit", description = "The audit log of the tenant, newest first.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant"), AuditQuery),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = AuditPage), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn audit_events(
@@ -813,7 +913,7 @@ pub(crate) async fn audit_events(
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/usage", tag = "Usage", description = "Usage this month against the limits of the plan.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = UsageView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn usage(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -822,7 +922,7 @@ pub(crate) async fn usage(State(state): State<AppState>, InTenant(scope): InTena
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/ads/decision", tag = "Ads", description = "What ad, if any, to render now.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = AdDecisionView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn ad_decision(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -872,7 +972,7 @@ pub(crate) struct TenantsQuery {
 
 #[utoipa::path(get, path = "/v1/admin/tenants", tag = "Admin", description = "Tenants with plan, status and usage.",
     params(TenantsQuery),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = Vec<TenantSummary>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_tenants(
@@ -896,7 +996,7 @@ pub(crate) struct NewTenantBody {
 
 #[utoipa::path(post, path = "/v1/admin/tenants", tag = "Admin", description = "Create a tenant with its admin.",
     request_body = NewTenantBody,
-    responses((status = 201, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 201, description = "Done", body = CreatedTenant), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_create_tenant(
@@ -912,7 +1012,7 @@ pub(crate) async fn admin_create_tenant(
         admin_password: body.admin_password,
     };
     let done = state.tenantry.admin_create_tenant(&who, input).await?;
-    created(json!({ "tenant": done.tenant, "user": done.user }))
+    created(CreatedTenant { tenant: done.tenant, user: done.user })
 }
 
 /// A superuser in one tenant: [`InTenant`] authorises the superuser's principal
@@ -920,7 +1020,7 @@ pub(crate) async fn admin_create_tenant(
 /// 404 from the use case.
 #[utoipa::path(get, path = "/v1/admin/tenants/{tid}", tag = "Admin", description = "Inspect a tenant (audited).",
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = TenantDetail), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_tenant(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -941,7 +1041,7 @@ pub(crate) struct AdminPatchBody {
 #[utoipa::path(patch, path = "/v1/admin/tenants/{tid}", tag = "Admin", description = "Suspend, override quotas, move the trial end, force freemium.",
     request_body = AdminPatchBody,
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = TenantDetail), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_patch_tenant(
@@ -969,7 +1069,7 @@ pub(crate) async fn admin_delete_tenant(State(state): State<AppState>, InTenant(
 }
 
 #[utoipa::path(get, path = "/v1/admin/stats", tag = "Admin", description = "Platform figures.",
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = PlatformStats), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_stats(State(state): State<AppState>, Platform(who): Platform) -> Answer {
@@ -978,7 +1078,7 @@ pub(crate) async fn admin_stats(State(state): State<AppState>, Platform(who): Pl
 
 #[utoipa::path(get, path = "/v1/admin/audit-events", tag = "Admin", description = "The platform audit log.",
     params(AuditQuery),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = AuditPage), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_audit(
@@ -1026,7 +1126,7 @@ impl CampaignBody {
 }
 
 #[utoipa::path(get, path = "/v1/admin/ads/campaigns", tag = "Admin", description = "Ad campaigns.",
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = Vec<AdCampaign>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn list_campaigns(State(state): State<AppState>, Platform(who): Platform) -> Answer {
@@ -1035,7 +1135,7 @@ pub(crate) async fn list_campaigns(State(state): State<AppState>, Platform(who):
 
 #[utoipa::path(post, path = "/v1/admin/ads/campaigns", tag = "Admin", description = "A new campaign.",
     request_body = CampaignBody,
-    responses((status = 201, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 201, description = "Done", body = AdCampaign), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn create_campaign(
@@ -1048,7 +1148,7 @@ pub(crate) async fn create_campaign(
 
 #[utoipa::path(get, path = "/v1/admin/ads/campaigns/{cid}", tag = "Admin", description = "A campaign and its counts.",
     params(("cid" = String, Path, format = Uuid, description = "An ad campaign")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = CampaignStats), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn campaign_stats(
@@ -1062,7 +1162,7 @@ pub(crate) async fn campaign_stats(
 #[utoipa::path(put, path = "/v1/admin/ads/campaigns/{cid}", tag = "Admin", description = "Replace a campaign.",
     request_body = CampaignBody,
     params(("cid" = String, Path, format = Uuid, description = "An ad campaign")),
-    responses((status = 200, description = "Done", body = serde_json::Value), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = AdCampaign), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn update_campaign(

@@ -4,6 +4,7 @@ use crate::auth::TokenKeys;
 use crate::ratelimit::RateLimits;
 use std::sync::Arc;
 use tenantry_ports::{Clock, Tenantry};
+use tenantry_stripe::webhook::StripeWebhooks;
 use tenantry_testkit::BillingSimulator;
 
 /// The service's state: the use cases, the token keys and the clock tokens are
@@ -20,17 +21,27 @@ pub struct AppState {
     pub simulator: Option<BillingSimulator>,
     /// Per-tenant request rate limits.
     pub limits: Arc<RateLimits>,
+    /// Stripe's webhooks (when Stripe is the provider).
+    pub stripe: Option<Arc<StripeWebhooks>>,
 }
 
 impl AppState {
     /// The state for a composed [`Tenantry`].
     pub fn new(tenantry: Tenantry, keys: TokenKeys, clock: Arc<dyn Clock>) -> Self {
-        Self { tenantry, keys, clock, simulator: None, limits: Arc::new(RateLimits::default()) }
+        Self { tenantry, keys, clock, simulator: None, limits: Arc::new(RateLimits::default()), stripe: None }
     }
 
     /// Serves the billing simulator's Checkout and Portal pages (when it is the provider).
     pub fn with_simulator(mut self, simulator: BillingSimulator) -> Self {
         self.simulator = Some(simulator);
+        self
+    }
+}
+
+impl AppState {
+    /// Accepts Stripe's webhooks at `POST /v1/webhooks/stripe` (when Stripe is the provider).
+    pub fn with_stripe_webhooks(mut self, webhooks: Arc<StripeWebhooks>) -> Self {
+        self.stripe = Some(webhooks);
         self
     }
 }

@@ -1,7 +1,8 @@
 //! Black-box tests of the v1 API: the real router on a random port, driven by
 //! an HTTP client, with a fake clock and the billing simulator (the testkit's
 //! harness) — each test twice: on the embedded default's memory store and on a
-//! fresh PostgreSQL database (`on_both!`).
+//! fresh PostgreSQL database (`on_both!`). Every answer a test reads through
+//! [`TestApp::call`] is held to the OpenAPI document's schema for its status.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
 
@@ -11,6 +12,7 @@ use chrono::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
+use support::contract::DOCUMENT;
 use tenantry_postgres::testing::TestDatabase;
 use tenantry_testkit::Harness;
 use tenantry_testkit::harness::PASSWORD;
@@ -77,6 +79,16 @@ impl TestApp {
             assert_eq!(content_type, "application/problem+json", "{method} {path}: {text}");
         }
         assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{method} {path}: {text}");
+        match DOCUMENT.answer(method.as_str(), path, status.as_u16()) {
+            Some(Some(schema)) => {
+                let errors = DOCUMENT.errors(&schema, &value);
+                assert!(errors.is_empty(), "{method} {path} answered {status} off its schema: {errors:#?}\n{text}");
+            }
+            Some(None) => {
+                assert!(text.is_empty(), "{method} {path} answered {status} with an undocumented body: {text}")
+            }
+            None => {}
+        }
         (status, value)
     }
     async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
@@ -479,7 +491,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 53, "every route of the router is documented");
+    assert_eq!(operations, 54, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -487,12 +499,198 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
         "#/components/schemas/ProblemBody"
     );
     assert_eq!(doc["components"]["schemas"]["PlanName"]["enum"], json!(["freemium", "standard"]));
+    // Every success answer with a body has a typed schema: no operation answers "any JSON",
+    // and nothing reachable from its schema is "any JSON" either.
+    let mut typed = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                if !status.starts_with('2') {
+                    continue;
+                }
+                let Some(content) = response.get("content") else {
+                    assert_eq!(status, "204", "{method} {path}: a {status} without a body");
+                    continue;
+                };
+                let schema = &content["application/json"]["schema"];
+                assert!(
+                    schema.get("$ref").is_some() || schema.get("type").is_some(),
+                    "{method} {path} {status}: neither a component nor a typed schema: {schema}"
+                );
+                if let Some(any) = unconstrained_within(&doc, schema, &mut Vec::new()) {
+                    panic!("{method} {path} {status}: `{any}` accepts any JSON");
+                }
+                typed += 1;
+            }
+        }
+    }
+    assert_eq!(typed, 47, "every 200/201 answer is typed (the other 7 operations answer 204)");
+    // The shapes serde writes, where the derive alone would have been wrong.
+    let schemas = &doc["components"]["schemas"];
+    let actions = schemas["AuditAction"]["enum"].as_array().unwrap();
+    assert!(actions.contains(&json!("invitation.created")) && !actions.contains(&json!("UserInvited")), "{actions:?}");
+    assert_eq!(schemas["RoleRef"]["anyOf"][0]["enum"][0], "owner");
+    assert_eq!(schemas["Currency"]["type"], "string");
+    assert_eq!(schemas["TokenPair"]["properties"]["token_type"]["enum"], json!(["Bearer"]));
+    assert_eq!(schemas["UserView"]["properties"]["status"]["enum"], json!(["active", "deactivated"]));
     let docs = app.client.get(format!("{}/docs/", app.base)).send().await.unwrap();
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.headers()["content-security-policy"].to_str().unwrap().starts_with("default-src 'self'"));
     assert!(docs.text().await.unwrap().contains("swagger"), "Swagger UI is served from the binary");
 }
 on_both!(the_openapi_document_describes_every_operation_and_the_docs_are_served);
+
+/// Where in `schema` (followed through `$ref`s) a sub-schema accepts any JSON
+/// value (`{}`, `true`, or only annotations), if anywhere.
+fn unconstrained_within(doc: &Value, schema: &Value, seen: &mut Vec<String>) -> Option<String> {
+    const ANNOTATIONS: &[&str] = &["description", "title", "example", "examples", "default", "deprecated"];
+    let object = match schema {
+        Value::Bool(true) => return Some("true".into()),
+        Value::Object(object) => object,
+        _ => return None,
+    };
+    if object.keys().all(|k| ANNOTATIONS.contains(&k.as_str())) {
+        return Some(schema.to_string());
+    }
+    if let Some(target) = object.get("$ref").and_then(Value::as_str) {
+        if seen.iter().any(|s| s == target) {
+            return None;
+        }
+        seen.push(target.to_owned());
+        let name = target.trim_start_matches("#/components/schemas/");
+        return unconstrained_within(doc, &doc["components"]["schemas"][name], seen).map(|at| format!("{name}: {at}"));
+    }
+    let mut children: Vec<&Value> = Vec::new();
+    for key in ["items", "additionalProperties", "propertyNames"] {
+        children.extend(object.get(key).filter(|v| v.is_object()));
+    }
+    for key in ["allOf", "anyOf", "oneOf", "prefixItems"] {
+        children.extend(object.get(key).and_then(Value::as_array).into_iter().flatten());
+    }
+    children.extend(object.get("properties").and_then(Value::as_object).into_iter().flat_map(|p| p.values()));
+    children.into_iter().find_map(|child| unconstrained_within(doc, child, seen))
+}
+
+/// Real answers against the component schemas they are documented with; and the
+/// checker refuses an answer that strays from its schema (it is not vacuous).
+async fn real_answers_match_their_component_schemas(app: TestApp) {
+    let conforms = |component: &str, value: &Value| {
+        let errors = DOCUMENT.errors(&DOCUMENT.component(component), value);
+        assert!(errors.is_empty(), "{component}: {errors:#?}\n{value:#}");
+    };
+    let (status, signed_up) = app
+        .post(
+            "/v1/signup",
+            None,
+            json!({"company_name": "Shape Ltd", "slug": "shape", "email": "owner@shape.example.com",
+                   "password": PASSWORD, "name": "Owner"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{signed_up}");
+    conforms("SignedUpAnswer", &signed_up);
+    let tid = signed_up["tenant"]["id"].as_str().unwrap().to_owned();
+    let owner = signed_up["access_token"].as_str().unwrap().to_owned();
+    let t = |rest: &str| format!("/v1/tenants/{tid}{rest}");
+
+    let (_, me) = app.get("/v1/me", &owner).await;
+    conforms("MeAnswer", &me);
+    conforms("MeView", &me);
+    let (status, subscription) = app.get(&t("/subscription"), &owner).await;
+    assert_eq!(status, StatusCode::OK, "{subscription}");
+    conforms("SubscriptionView", &subscription);
+    assert!(subscription["trial_ends_at"].is_string(), "{subscription}");
+
+    // A card on file (Checkout, completed in the simulator); then a plan preview during
+    // the trial (lines and a total), and a seat preview.
+    let (status, session) = app.post(&t("/billing/checkout"), Some(&owner), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    conforms("HostedSession", &session);
+    let tenant = tenantry_domain::TenantId::parse(&tid).unwrap();
+    app.h.add_card(tenant, tenantry_testkit::TestCard::Succeeds).await.unwrap();
+    let (status, preview) =
+        app.post(&t("/subscription/preview"), Some(&owner), json!({"plan": "standard", "interval": "year"})).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    conforms("PreviewView", &preview);
+    assert!(!preview["lines"].as_array().unwrap().is_empty() && preview["plan_change"].is_object(), "{preview}");
+    // Paid now; then a seat preview, and the seats bought at its proration date.
+    let (status, changed) =
+        app.post(&t("/subscription/plan"), Some(&owner), json!({"plan": "standard", "interval": "month"})).await;
+    assert_eq!((status, changed["outcome"].as_str()), (StatusCode::OK, Some("changed")), "{changed}");
+    conforms("PlanChanged", &changed);
+    app.h.tick().await;
+    let (status, preview) = app.post(&t("/subscription/preview"), Some(&owner), json!({"seats": 5})).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    conforms("PreviewView", &preview);
+    assert!(preview["seat_change"].is_object(), "{preview}");
+    let date = preview["proration_date"].clone();
+    let (status, bought) =
+        app.post(&t("/subscription/seats"), Some(&owner), json!({"seats": 5, "proration_date": date})).await;
+    assert_eq!(status, StatusCode::OK, "{bought}");
+    conforms("SeatsChanged", &bought);
+    let (_, invoices) = app.get(&t("/invoices"), &owner).await;
+    assert!(!invoices.as_array().unwrap().is_empty(), "{invoices}");
+
+    // Events of several kinds of actor and target in the log, then the log.
+    app.add_user(&tid, &owner, "ann@shape.example.com", "member").await;
+    app.post("/v1/auth/login", None, json!({"tenant": "shape", "email": "nobody@shape.example.com", "password": "x"}))
+        .await;
+    let (status, page) = app.get(&t("/audit-events"), &owner).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    conforms("AuditPage", &page);
+    let events = page["events"].as_array().unwrap();
+    assert!(events.len() >= 3, "{page}");
+    assert!(events.iter().any(|e| e["action"] == "invitation.created"), "{page}");
+
+    // The superuser's answers: a tenant with its admin, and a campaign (targeted, then for all).
+    app.h.superuser("ops@platform.example.com").await.unwrap();
+    let (_, tokens) =
+        app.post("/v1/auth/login", None, json!({"email": "ops@platform.example.com", "password": PASSWORD})).await;
+    let su = tokens["access_token"].as_str().unwrap().to_owned();
+    let (status, created) = app
+        .post(
+            "/v1/admin/tenants",
+            Some(&su),
+            json!({"company_name": "Made Ltd", "slug": "made", "admin_email": "admin@made.example.com",
+                   "admin_name": "Admin", "admin_password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    conforms("CreatedTenant", &created);
+    let campaign = json!({"name": "Spring", "format": "banner", "text": "Go paid", "link_url": "https://example.com/",
+        "tenants": [tid], "starts_at": "2020-01-01T00:00:00Z", "ends_at": "2100-01-01T00:00:00Z"});
+    let (status, created) = app.post("/v1/admin/ads/campaigns", Some(&su), campaign.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    conforms("AdCampaign", &created);
+    assert_eq!(created["target"], json!({"kind": "tenants", "tenants": [tid]}));
+    let cid = created["id"].as_str().unwrap().to_owned();
+    let mut all = campaign;
+    all.as_object_mut().unwrap().remove("tenants");
+    let (status, updated) =
+        app.call(Method::PUT, &format!("/v1/admin/ads/campaigns/{cid}"), Some(&su), Some(all)).await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["target"], json!({"kind": "all_freemium"}));
+    let (_, mut stats) = app.get(&format!("/v1/admin/ads/campaigns/{cid}"), &su).await;
+    conforms("CampaignStats", &stats);
+    // No freemium tenant saw it, so `daily` is empty: serde's form of a day's counts, checked as well.
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    let counts = tenantry_ports::store::AdCounts { impressions: 7, clicks: 1 };
+    stats["daily"] = serde_json::to_value(vec![(day, counts)]).unwrap();
+    conforms("CampaignStats", &stats);
+    let (_, list) = app.get("/v1/admin/ads/campaigns", &su).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+
+    // Stray answers are refused: a field missing, a wrong enum value, an action by its Rust name.
+    let mut broken = subscription.clone();
+    broken.as_object_mut().unwrap().remove("status");
+    assert!(!DOCUMENT.errors(&DOCUMENT.component("SubscriptionView"), &broken).is_empty());
+    let mut broken = signed_up.clone();
+    broken["token_type"] = json!("bearer");
+    assert!(!DOCUMENT.errors(&DOCUMENT.component("SignedUpAnswer"), &broken).is_empty());
+    let mut broken = page.clone();
+    broken["events"][0]["action"] = json!("UserInvited");
+    assert!(!DOCUMENT.errors(&DOCUMENT.component("AuditPage"), &broken).is_empty());
+}
+on_both!(real_answers_match_their_component_schemas);
 
 async fn metrics_count_requests_by_route_template_and_status(app: TestApp) {
     let (tid, owner) = app.signup("metered").await;

@@ -8,6 +8,11 @@ use std::process::Command;
 fn tenantry(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tenantry"));
     cmd.args(args).env_remove("DATABASE_URL").env_remove("DATABASE_ADMIN_URL");
+    for name in
+        ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_AUTOMATIC_TAX", "TENANTRY_PUBLIC_URL"]
+    {
+        cmd.env_remove(name);
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -26,6 +31,21 @@ fn bad_configuration_is_refused_with_the_value_named() {
         (&[], &[("TENANTRY_LOG_FORMAT", "xml")], "TENANTRY_LOG_FORMAT=xml"),
         (&["migrate"], &[], "DATABASE_ADMIN_URL"),
         (&["check-isolation"], &[], "DATABASE_URL is not set"),
+        (&[], &[("STRIPE_SECRET_KEY", "sk_test_x")], "STRIPE_WEBHOOK_SECRET is not"),
+        (&[], &[("STRIPE_WEBHOOK_SECRET", "whsec_x")], "STRIPE_SECRET_KEY is not"),
+        (&[], &[("STRIPE_AUTOMATIC_TAX", "maybe")], "STRIPE_AUTOMATIC_TAX=maybe"),
+        (&[], &[("TENANTRY_PUBLIC_URL", "app.example.com")], "TENANTRY_PUBLIC_URL=app.example.com"),
+        (&["stripe", "sync-catalog"], &[], "STRIPE_SECRET_KEY is not set"),
+        // Stripe down (nothing listens there): a clear error, not a panic, before anything listens.
+        (
+            &[],
+            &[
+                ("STRIPE_SECRET_KEY", "sk_test_x"),
+                ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+                ("STRIPE_API_BASE", "http://127.0.0.1:9"),
+            ],
+            "Stripe: the payment provider is unavailable",
+        ),
     ];
     for (args, env, expected) in cases {
         let (code, text) = tenantry(args, env);

@@ -2,6 +2,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)] // each test binary uses part of it; test code
 
+pub mod contract;
+
 use std::sync::Arc;
 use tenantry_http::auth::TokenKeys;
 use tenantry_http::{AppState, router};
