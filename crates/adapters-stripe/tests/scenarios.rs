@@ -21,6 +21,7 @@ use tenantry_ports::TenantScope;
 use tenantry_ports::payment::{BillingEvent, BillingEventKind};
 use tenantry_ports::services::billing::{PlanChanged, PreviewInput};
 use tenantry_stripe::catalog::{PriceIds, PriceKind};
+use tenantry_stripe::webhook::StripeWebhooks;
 use tenantry_stripe::{StripeConfig, StripeProvider};
 use tenantry_testkit::harness::TestTenant;
 use tenantry_testkit::{FakeClock, Harness, TestCard};
@@ -30,8 +31,10 @@ const RETURN: &str = "https://app.example.com/v1/billing/return";
 struct Side {
     name: &'static str,
     h: Harness,
-    stripe: Option<(wiremock::MockServer, FakeStripe)>,
+    stripe: Option<(wiremock::MockServer, FakeStripe, StripeWebhooks)>,
 }
+
+const WEBHOOK_SECRET: &str = "whsec_scenarios";
 
 impl Side {
     fn simulator(start: DateTime<Utc>) -> Self {
@@ -43,7 +46,7 @@ impl Side {
         let (server, fake) = FakeStripe::start(Arc::new(clock.clone())).await;
         let config = StripeConfig {
             secret_key: SecretString::from("sk_test_x".to_owned()),
-            webhook_secret: SecretString::from("whsec_x".to_owned()),
+            webhook_secret: SecretString::from(WEBHOOK_SECRET.to_owned()),
             api_base: Some(server.uri()),
             public_url: None,
             automatic_tax: false,
@@ -56,10 +59,53 @@ impl Side {
             (k, name)
         }))
         .unwrap();
-        let provider =
-            StripeProvider::with_prices(config, PlanCatalog::default(), prices, None, Arc::new(clock.clone())).unwrap();
-        let h = Harness::builder().clock(clock).payments(Arc::new(provider)).build();
-        Side { name: "stripe", h, stripe: Some((server, fake)) }
+        let provider = Arc::new(
+            StripeProvider::with_prices(config, PlanCatalog::default(), prices, None, Arc::new(clock.clone())).unwrap(),
+        );
+        let hooks = StripeWebhooks::new(SecretString::from(WEBHOOK_SECRET.to_owned()), provider.clone());
+        let h = Harness::builder().clock(clock).payments(provider).build();
+        Side { name: "stripe", h, stripe: Some((server, fake, hooks)) }
+    }
+
+    /// Lets the provider's timeline catch up with the clock and its events
+    /// arrive (on Stripe: signed webhook payloads through the adapter's
+    /// verification and mapping), then runs the due timers; until quiet.
+    async fn settle(&self) {
+        match &self.stripe {
+            None => {
+                self.h.tick().await;
+            }
+            Some((_, fake, hooks)) => {
+                for _ in 0..16 {
+                    let now = self.h.clock_now();
+                    let payloads = fake.advance();
+                    for payload in &payloads {
+                        let signature = stripe_webhook::Webhook::generate_test_header(
+                            payload,
+                            WEBHOOK_SECRET,
+                            Some(now.timestamp()),
+                        );
+                        if let Some(event) = hooks.event(payload, Some(&signature), now).await.unwrap() {
+                            self.h.tenantry.handle_billing_event(&event).await.unwrap();
+                        }
+                    }
+                    self.h.tick().await;
+                    if payloads.is_empty() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Moves the clock by `by` in steps of at most an hour, settling after each.
+    async fn advance(&self, by: Duration) {
+        let end = self.h.clock_now() + by;
+        while self.h.clock_now() < end {
+            let step = (end - self.h.clock_now()).min(Duration::hours(1));
+            self.h.clock.advance(step);
+            self.settle().await;
+        }
     }
 
     async fn card(&self, tenant: &TestTenant, works: bool) {
@@ -68,7 +114,7 @@ impl Side {
                 let card = if works { TestCard::Succeeds } else { TestCard::Declines };
                 self.h.add_card(tenant.id, card).await.unwrap();
             }
-            Some((_, fake)) => {
+            Some((_, fake, _)) => {
                 let customer = fake.customer_of(&tenant.id.to_string()).unwrap();
                 fake.attach_card(&customer, works);
                 // What checkout.session.completed becomes.
@@ -102,6 +148,9 @@ macro_rules! both {
         for ($side, $owner) in $sides.iter() {
             answers.push(($side.name, $step));
         }
+        for ($side, _) in $sides.iter() {
+            $side.settle().await;
+        }
         let (first_name, first) = &answers[0];
         for (name, answer) in &answers[1..] {
             assert_eq!(first, answer, "{first_name} and {name} differ");
@@ -120,15 +169,12 @@ async fn the_simulator_and_stripe_agree_on_states_and_amounts() {
         sides.push((side, (tenant, owner)));
     }
     let sides: Vec<(Side, (TestTenant, TenantScope))> = sides;
-    let advance = |days: i64| {
-        for (side, _) in &sides {
-            side.h.clock.advance(Duration::days(days));
-        }
-    };
 
     // The trial, uncapped.
     both!(sides, |side, t| side.view(&t.1).await);
-    advance(3);
+    for (side, _) in &sides {
+        side.advance(Duration::days(3)).await;
+    }
     for (side, (tenant, _)) in &sides {
         side.card(tenant, true).await;
     }
@@ -149,7 +195,9 @@ async fn the_simulator_and_stripe_agree_on_states_and_amounts() {
     assert_eq!((view["status"].as_str(), view["seats"].as_u64()), (Some("active"), Some(3)));
 
     // Ten days later: preview +2 seats, then buy them with the preview's date.
-    advance(10);
+    for (side, _) in &sides {
+        side.advance(Duration::days(10)).await;
+    }
     let preview = both!(sides, |side, t| {
         let p = side
             .h
@@ -183,7 +231,9 @@ async fn the_simulator_and_stripe_agree_on_states_and_amounts() {
     assert_eq!((view["seats"].as_u64(), view["seats_next_period"].as_u64()), (Some(5), Some(4)));
 
     // Monthly → yearly now: the unused month credited, the year charged in full.
-    advance(2);
+    for (side, _) in &sides {
+        side.advance(Duration::days(2)).await;
+    }
     let yearly = both!(sides, |side, t| charged(
         &side
             .h
@@ -232,4 +282,58 @@ async fn the_simulator_and_stripe_agree_on_states_and_amounts() {
     assert_eq!(refused, "payment_declined");
     let view = both!(sides, |side, t| side.view(&t.1).await);
     assert_eq!(view["seats"].as_u64(), Some(5));
+}
+
+/// Time passes on both: the trial converts by itself, a scheduled reduction
+/// applies at the renewal, a failed renewal goes past due, and after the
+/// grace window the tenant is freemium with the newest users deactivated.
+#[tokio::test]
+async fn the_simulator_and_stripe_agree_over_time() {
+    let start = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+    let mut sides = Vec::new();
+    for side in [Side::simulator(start), Side::stripe(start).await] {
+        let tenant = side.h.signup("acme").await.unwrap();
+        let owner = side.h.owner_scope(&tenant).await.unwrap();
+        side.card(&tenant, true).await;
+        sides.push((side, (tenant, owner)));
+    }
+    let sides: Vec<(Side, (TestTenant, TenantScope))> = sides;
+    let days = |n: i64| {
+        let sides = &sides;
+        async move {
+            for (side, _) in sides {
+                side.advance(Duration::days(n)).await;
+            }
+        }
+    };
+
+    // Day 14: the trial converts by itself (a card is on file): 3 seats, monthly.
+    days(15).await;
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!((view["status"].as_str(), view["seats"].as_u64()), (Some("active"), Some(3)), "{view}");
+
+    // Two more seats now, one fewer from the renewal.
+    both!(sides, |side, t| side.h.tenantry.change_seats(&t.1, 5, None).await.unwrap().charged.map(|m| m.cents()));
+    both!(sides, |side, t| side.h.tenantry.change_seats(&t.1, 4, None).await.unwrap().charged);
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!((view["seats"].as_u64(), view["seats_next_period"].as_u64()), (Some(5), Some(4)));
+
+    // The renewal applies the reduction: 4 seats billed from then on.
+    days(31).await;
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!((view["seats"].as_u64(), view["seats_next_period"].as_u64()), (Some(4), Some(4)), "{view}");
+    assert_eq!(view["price"]["cents"].as_i64(), Some(4995 + 495));
+
+    // The card starts declining: the next renewal fails, the tenant is past due.
+    for (side, (tenant, _)) in &sides {
+        side.card(tenant, false).await;
+    }
+    days(31).await;
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!(view["status"], "past_due", "{view}");
+
+    // After the grace window: freemium, with the 3 freemium seats.
+    days(15).await;
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!((view["status"].as_str(), view["seats"].as_u64()), (Some("freemium"), Some(3)), "{view}");
 }

@@ -100,6 +100,10 @@ struct Sub {
     schedule: Option<String>,
     latest_invoice: Option<String>,
     pending: Option<u64>,
+    trial_will_end_sent: bool,
+    first_failure: Option<i64>,
+    retries: usize,
+    next_retry: Option<i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -118,6 +122,7 @@ struct State {
     schedules: BTreeMap<String, (String, Vec<Phase>)>,
     invoices: Vec<(String, Value)>,
     keys: HashMap<String, (String, u16, Value)>,
+    outbox: Vec<(String, Value, i64)>,
 }
 
 impl State {
@@ -224,6 +229,156 @@ impl FakeStripe {
         self.clock.now().timestamp()
     }
 
+    /// Moves Stripe's timeline to the clock — trial_will_end three days
+    /// before a trial ends; the trial end (converting with a card on file,
+    /// cancelling without); renewals, applying a schedule's next phase; Smart
+    /// Retries of a failed renewal on days 1, 3, 5, 7, 10 and 14, then
+    /// cancellation — and returns the webhook payloads Stripe would send since
+    /// the last call (including those of API calls), oldest first.
+    pub fn advance(&self) -> Vec<String> {
+        let now = self.now();
+        let mut st = self.state.lock().unwrap();
+        loop {
+            let due = st
+                .subs
+                .values()
+                .filter_map(|s| {
+                    let at = match s.status {
+                        "trialing" => {
+                            let end = s.trial?.1;
+                            if s.trial_will_end_sent { end } else { end - 3 * 86_400 }
+                        }
+                        "active" => s.period.1,
+                        "past_due" => s.next_retry?,
+                        _ => return None,
+                    };
+                    (at <= now).then(|| (at, s.id.clone()))
+                })
+                .min();
+            let Some((at, id)) = due else { break };
+            self.step(&mut st, &id, at);
+        }
+        let events = std::mem::take(&mut st.outbox);
+        events
+            .into_iter()
+            .map(|(kind, object, at)| {
+                st.next += 1;
+                let mut event = fixture("event_subscription_updated.json");
+                event["id"] = json!(format!("evt_{}", st.next));
+                event["type"] = json!(kind);
+                event["created"] = json!(at);
+                event["data"] = json!({"object": object});
+                event.to_string()
+            })
+            .collect()
+    }
+
+    fn step(&self, st: &mut State, id: &str, at: i64) {
+        let Some(mut sub) = st.subs.get(id).cloned() else { return };
+        let works = Self::card(st, &sub.customer);
+        let has_card = st.customers.get(&sub.customer).is_some_and(|(_, c)| c.is_some());
+        match sub.status {
+            "trialing" if !sub.trial_will_end_sent && sub.trial.is_some_and(|t| at < t.1) => {
+                sub.trial_will_end_sent = true;
+                st.subs.insert(id.to_owned(), sub);
+                self.emit_sub(st, id, "customer.subscription.trial_will_end", at);
+            }
+            "trialing" => {
+                let end = sub.trial.map_or(at, |t| t.1);
+                sub.trial = None;
+                if sub.cancel_at_period_end || !has_card {
+                    sub.status = "canceled";
+                    st.subs.insert(id.to_owned(), sub);
+                    self.emit_sub(st, id, "customer.subscription.deleted", at);
+                    return;
+                }
+                sub.period = (end, sub.every.add(end));
+                self.renew(st, sub, works, at);
+            }
+            "active" => {
+                if sub.cancel_at_period_end {
+                    sub.status = "canceled";
+                    st.subs.insert(id.to_owned(), sub);
+                    self.emit_sub(st, id, "customer.subscription.deleted", at);
+                    return;
+                }
+                let end = sub.period.1;
+                if let Some(schedule) = sub.schedule.clone() {
+                    let phase =
+                        st.schedules.get(&schedule).and_then(|(_, ps)| ps.iter().find(|p| p.start == end)).cloned();
+                    if let Some(phase) = phase {
+                        sub.every = phase.every;
+                        sub.extra = phase.extra;
+                    }
+                    // end_behavior=release once its last phase has begun.
+                    st.schedules.remove(&schedule);
+                    sub.schedule = None;
+                }
+                sub.period = (end, sub.every.add(end));
+                self.renew(st, sub, works, at);
+            }
+            "past_due" => {
+                let invoice = sub.latest_invoice.clone().unwrap_or_default();
+                if works {
+                    if let Some((_, v)) = st.invoices.iter_mut().find(|(_, v)| v["id"] == json!(invoice)) {
+                        v["status"] = json!("paid");
+                        v["amount_paid"] = v["amount_due"].clone();
+                        v["amount_remaining"] = json!(0);
+                    }
+                    sub.status = "active";
+                    sub.first_failure = None;
+                    sub.next_retry = None;
+                    st.subs.insert(id.to_owned(), sub);
+                    Self::emit_invoice(st, &invoice, "invoice.paid", at);
+                    self.emit_sub(st, id, "customer.subscription.updated", at);
+                    return;
+                }
+                sub.retries += 1;
+                const RETRY_DAYS: [i64; 6] = [1, 3, 5, 7, 10, 14];
+                let first = sub.first_failure.unwrap_or(at);
+                match RETRY_DAYS.get(sub.retries) {
+                    Some(days) => {
+                        sub.next_retry = Some(first + days * 86_400);
+                        st.subs.insert(id.to_owned(), sub);
+                        Self::emit_invoice(st, &invoice, "invoice.payment_failed", at);
+                    }
+                    None => {
+                        // Billing settings: cancel the subscription when all retries failed.
+                        sub.status = "canceled";
+                        sub.next_retry = None;
+                        st.subs.insert(id.to_owned(), sub);
+                        Self::emit_invoice(st, &invoice, "invoice.payment_failed", at);
+                        self.emit_sub(st, id, "customer.subscription.deleted", at);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Opens the (already set) new period and invoices it in full.
+    fn renew(&self, st: &mut State, mut sub: Sub, works: bool, at: i64) {
+        let id = sub.id.clone();
+        let lines = full_lines(sub.every, sub.extra, sub.period);
+        let status = if works { "paid" } else { "open" };
+        let invoice = self.invoice_at(st, &sub, &lines, status, "subscription_cycle", at);
+        sub.latest_invoice = Some(invoice.clone());
+        if works {
+            sub.status = "active";
+            st.subs.insert(id.clone(), sub);
+            self.emit_sub(st, &id, "customer.subscription.updated", at);
+            Self::emit_invoice(st, &invoice, "invoice.paid", at);
+        } else {
+            sub.status = "past_due";
+            sub.first_failure = Some(at);
+            sub.retries = 0;
+            sub.next_retry = Some(at + 86_400);
+            st.subs.insert(id.clone(), sub);
+            self.emit_sub(st, &id, "customer.subscription.updated", at);
+            Self::emit_invoice(st, &invoice, "invoice.payment_failed", at);
+        }
+    }
+
     fn handle(&self, request: &Request) -> (u16, Value) {
         let method = request.method.to_string();
         let path = request.url.path().to_owned();
@@ -259,6 +414,8 @@ impl FakeStripe {
                         return stripe_error(404, "invalid_request_error", "resource_missing", "No such subscription");
                     }
                 }
+                let now = self.now();
+                self.emit_sub(&mut st, id, "customer.subscription.deleted", now);
                 self.render_sub(&st, id, false)
             }
             ("POST", ["invoices", "create_preview"]) => self.preview(&st, &form),
@@ -344,6 +501,10 @@ impl FakeStripe {
             schedule: None,
             latest_invoice: None,
             pending: None,
+            trial_will_end_sent: false,
+            first_failure: None,
+            retries: 0,
+            next_retry: None,
         };
         if let Some(end) = form.get("trial_end") {
             let end: i64 = end.parse().unwrap();
@@ -358,7 +519,21 @@ impl FakeStripe {
             sub.latest_invoice = Some(self.invoice(st, &sub, &lines, "paid", "subscription_create"));
         }
         st.subs.insert(id.clone(), sub);
+        self.emit_sub(st, &id, "customer.subscription.created", self.now());
         self.render_sub(st, &id, false)
+    }
+
+    fn emit_sub(&self, st: &mut State, id: &str, kind: &str, at: i64) {
+        if let Ok(object) = self.render_sub(st, id, false) {
+            st.outbox.push((kind.to_owned(), object, at));
+        }
+    }
+
+    fn emit_invoice(st: &mut State, id: &str, kind: &str, at: i64) {
+        if let Some((_, v)) = st.invoices.iter().find(|(_, v)| v["id"] == json!(id)) {
+            let v = v.clone();
+            st.outbox.push((kind.to_owned(), v, at));
+        }
     }
 
     /// What `form` would do to `sub` now: the subscription after it and the invoice lines.
@@ -463,7 +638,12 @@ impl FakeStripe {
             }
             next.latest_invoice = Some(self.invoice(st, &next, &lines, "paid", "subscription_update"));
         }
+        let invoice = (!lines.is_empty()).then(|| next.latest_invoice.clone()).flatten();
         st.subs.insert(id.to_owned(), next);
+        self.emit_sub(st, id, "customer.subscription.updated", self.now());
+        if let Some(invoice) = invoice {
+            Self::emit_invoice(st, &invoice, "invoice.paid", self.now());
+        }
         self.render_sub(st, id, false)
     }
 
@@ -508,8 +688,12 @@ impl FakeStripe {
     }
 
     fn invoice(&self, st: &mut State, sub: &Sub, lines: &[Line], status: &str, reason: &str) -> String {
+        self.invoice_at(st, sub, lines, status, reason, self.now())
+    }
+
+    fn invoice_at(&self, st: &mut State, sub: &Sub, lines: &[Line], status: &str, reason: &str, at: i64) -> String {
         let id = st.id("in");
-        let value = render_invoice(&id, &sub.customer, Some(&sub.id), lines, status, reason, self.now());
+        let value = render_invoice(&id, &sub.customer, Some(&sub.id), lines, status, reason, at);
         st.invoices.push((sub.customer.clone(), value));
         id
     }
