@@ -10,7 +10,7 @@
 use crate::errors::{payment_error, unexpected};
 use std::collections::HashMap;
 use std::str::FromStr;
-use stripe::Client;
+use stripe::{Client, StripeRequest};
 use stripe_billing::billing_portal_configuration::{
     CreateBillingPortalConfiguration, CreateBillingPortalConfigurationFeatures, InvoiceListParam,
     ListBillingPortalConfiguration, PaymentMethodUpdateParam,
@@ -131,6 +131,8 @@ pub async fn sync_catalog(client: &Client, catalog: &PlanCatalog) -> Result<Sync
                 CreateProduct::new("tenantry standard")
                     .id(PRODUCT_ID)
                     .description("tenantry's standard plan: a base price with included seats, and extra seats")
+                    .customize()
+                    .request_strategy(keyed(&format!("tenantry:product:{PRODUCT_ID}"))?)
                     .send(client)
                     .await
                     .map_err(payment_error)?;
@@ -168,6 +170,8 @@ pub async fn sync_catalog(client: &Client, catalog: &PlanCatalog) -> Result<Sync
                     .lookup_key(key.clone())
                     .transfer_lookup_key(true)
                     .nickname(key.clone())
+                    .customize()
+                    .request_strategy(keyed(&format!("tenantry:price:{key}:{amount}:{currency}"))?)
                     .send(client)
                     .await
                     .map_err(payment_error)?;
@@ -185,6 +189,8 @@ pub async fn sync_catalog(client: &Client, catalog: &PlanCatalog) -> Result<Sync
         };
         CreateBillingPortalConfiguration::new(features)
             .metadata(HashMap::from([(PORTAL_MARKER.0.to_owned(), PORTAL_MARKER.1.to_owned())]))
+            .customize()
+            .request_strategy(keyed(&format!("tenantry:{}", PORTAL_MARKER.1))?)
             .send(client)
             .await
             .map_err(payment_error)?;
@@ -202,6 +208,12 @@ pub(crate) async fn portal_configuration(client: &Client) -> Result<Option<Strin
         .into_iter()
         .find(|c| c.metadata.as_ref().and_then(|m| m.get(PORTAL_MARKER.0)).is_some_and(|v| v == PORTAL_MARKER.1))
         .map(|c| c.id.to_string()))
+}
+
+/// A fixed idempotency key: a retried creation within Stripe's 24 hours answers
+/// the first creation instead of making a second object.
+pub(crate) fn keyed(key: &str) -> Result<stripe::RequestStrategy, PaymentError> {
+    crate::key_strategy(&tenantry_ports::payment::IdempotencyKey(key.to_owned()))
 }
 
 /// The catalog's currency in Stripe's terms.

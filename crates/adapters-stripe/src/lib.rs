@@ -135,6 +135,14 @@ fn sub_key(key: &IdempotencyKey, step: &str) -> IdempotencyKey {
     IdempotencyKey(format!("{}:{step}", key.0))
 }
 
+/// 16 hex digits of SHA-256 of a value's JSON: names a request in a key.
+fn fingerprint(value: &impl serde::Serialize) -> String {
+    use sha2::Digest;
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    let digest = sha2::Sha256::digest(&bytes);
+    hex::encode(digest.get(..8).unwrap_or_default())
+}
+
 fn stripe_interval(interval: Interval) -> &'static str {
     interval.as_str()
 }
@@ -168,6 +176,12 @@ impl StripeProvider {
     /// The client (for the webhook's follow-up calls).
     pub(crate) fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Hosted sessions are keyed per customer and minute: a retried request
+    /// (a double click, a lost answer) gets the same page, a later one a new page.
+    fn session_key(&self, what: &str, customer: &str) -> String {
+        format!("tenantry:{what}:{customer}:{}", self.clock.now().timestamp() / 60)
     }
 
     fn price(&self, kind: PriceKind) -> String {
@@ -393,13 +407,25 @@ impl PaymentProvider for StripeProvider {
             address.country = Some(country.as_str().to_owned());
             request = request.address(address);
         }
-        request.send(&self.client).await.map_err(payment_error)?;
+        // Keyed by the update itself: a retry of the same update is applied once.
+        let update_key = format!(
+            "tenantry:customer:{customer}:{}",
+            fingerprint(&(details.name.as_str(), details.email.as_str(), details.country.as_ref().map(|c| c.as_str())))
+        );
+        request
+            .customize()
+            .request_strategy(catalog::keyed(&update_key)?)
+            .send(&self.client)
+            .await
+            .map_err(payment_error)?;
         // A new VAT id is added to the customer's tax ids (Stripe keeps the
         // earlier ones; invoices show every id on file).
         if let Some(vat) = &details.vat_id {
             let known = ListCustomerTaxId::new(customer).send(&self.client).await.map_err(payment_error)?;
             if !known.data.iter().any(|t| t.value == vat.as_str()) {
                 CreateCustomerTaxId::new(customer, CreateCustomerTaxIdType::EuVat, vat.as_str())
+                    .customize()
+                    .request_strategy(catalog::keyed(&format!("tenantry:tax-id:{customer}:{}", vat.as_str()))?)
                     .send(&self.client)
                     .await
                     .map_err(payment_error)?;
@@ -713,6 +739,8 @@ impl PaymentProvider for StripeProvider {
             .customer(customer)
             .currency(catalog::currency(&self.catalog)?)
             .success_url(back)
+            .customize()
+            .request_strategy(catalog::keyed(&self.session_key("checkout", customer))?)
             .send(&self.client)
             .await
             .map_err(payment_error)?;
@@ -731,6 +759,8 @@ impl PaymentProvider for StripeProvider {
             .customer(customer)
             .configuration(configuration)
             .return_url(back)
+            .customize()
+            .request_strategy(catalog::keyed(&self.session_key("portal", customer))?)
             .send(&self.client)
             .await
             .map_err(payment_error)?;

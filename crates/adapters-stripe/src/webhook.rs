@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use std::sync::Arc;
+use stripe::StripeRequest;
 use stripe_core::customer::{UpdateCustomer, UpdateCustomerInvoiceSettings};
 use stripe_core::setup_intent::RetrieveSetupIntent;
 use stripe_webhook::{EventObject, Webhook, WebhookError};
@@ -129,6 +130,8 @@ impl StripeWebhooks {
         UpdateCustomer::new(customer)
             .invoice_settings(settings)
             .metadata(HashMap::from([("tenantry_setup_intent".to_owned(), setup_intent.to_owned())]))
+            .customize()
+            .request_strategy(crate::catalog::keyed(&format!("tenantry:default-pm:{setup_intent}"))?)
             .send(client)
             .await
             .map_err(payment_error)?;

@@ -386,6 +386,16 @@ impl FakeStripe {
         let form = Form(pairs(if method == "GET" { request.url.query().unwrap_or("") } else { &body }));
         let key = request.headers.get("idempotency-key").map(|v| v.to_str().unwrap().to_owned());
         let fingerprint = format!("{method} {path} {body}");
+        // Not Stripe's rule but tenantry's: every call that changes something
+        // carries an idempotency key (a preview changes nothing).
+        if method != "GET" && key.is_none() && path != "/v1/invoices/create_preview" {
+            return stripe_error(
+                400,
+                "invalid_request_error",
+                "missing_idempotency_key",
+                &format!("{method} {path} without an idempotency key"),
+            );
+        }
         let mut st = self.state.lock().unwrap();
         if let Some(k) = &key
             && let Some((seen, status, answer)) = st.keys.get(k)
