@@ -199,6 +199,77 @@ pub async fn sync_catalog(client: &Client, catalog: &PlanCatalog) -> Result<Sync
     Ok(report)
 }
 
+/// The events tenantry handles; the webhook endpoint subscribes to these.
+pub const WEBHOOK_EVENTS: [&str; 8] = [
+    "checkout.session.completed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.trial_will_end",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "invoice.payment_action_required",
+];
+
+/// What [`sync_webhook_endpoint`] found or did.
+#[derive(Debug)]
+pub enum EndpointSync {
+    /// Created: its signing secret is shown this once (set it as STRIPE_WEBHOOK_SECRET).
+    Created {
+        /// The endpoint id.
+        id: String,
+        /// The signing secret.
+        secret: secrecy::SecretString,
+    },
+    /// It exists with the pinned API version and every event.
+    Kept {
+        /// The endpoint id.
+        id: String,
+    },
+}
+
+/// Makes sure a webhook endpoint at `url` exists, pinned to the API version
+/// async-stripe rc.10 is generated for and subscribed to [`WEBHOOK_EVENTS`].
+/// An endpoint at that url with another version or fewer events is refused
+/// with the fix (Stripe cannot change an endpoint's version: delete it, rerun).
+pub async fn sync_webhook_endpoint(client: &Client, url: &str) -> Result<EndpointSync, PaymentError> {
+    use stripe_misc::webhook_endpoint::{
+        CreateWebhookEndpoint, CreateWebhookEndpointEnabledEvents, ListWebhookEndpoint,
+    };
+    let version = stripe_shared::version::VERSION;
+    let list = ListWebhookEndpoint::new().limit(100).send(client).await.map_err(payment_error)?;
+    if let Some(found) = list.data.iter().find(|e| e.url == url) {
+        let pinned = found.api_version.as_deref() == Some(version.as_str());
+        let events = WEBHOOK_EVENTS.iter().all(|e| found.enabled_events.iter().any(|f| f == e || f == "*"));
+        if !pinned || !events {
+            return Err(PaymentError::Rejected(format!(
+                "the webhook endpoint {} ({url}) has API version {} and events {:?}; tenantry needs {} and {:?}: \
+                 delete it in Stripe's dashboard and run sync-catalog again",
+                found.id,
+                found.api_version.as_deref().unwrap_or("(account default)"),
+                found.enabled_events,
+                version.as_str(),
+                WEBHOOK_EVENTS,
+            )));
+        }
+        return Ok(EndpointSync::Kept { id: found.id.to_string() });
+    }
+    let events = WEBHOOK_EVENTS
+        .iter()
+        .map(|e| CreateWebhookEndpointEnabledEvents::from_str(e).map_err(|_| unexpected(format!("event {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let created = CreateWebhookEndpoint::new(events, url)
+        .api_version(version.clone())
+        .description("tenantry billing")
+        .customize()
+        .request_strategy(keyed(&format!("tenantry:webhook-endpoint:{url}:{}", version.as_str()))?)
+        .send(client)
+        .await
+        .map_err(payment_error)?;
+    let secret = created.secret.clone().ok_or_else(|| unexpected("a new webhook endpoint without its secret"))?;
+    Ok(EndpointSync::Created { id: created.id.to_string(), secret: secrecy::SecretString::from(secret) })
+}
+
 /// The id of tenantry's portal configuration, if it exists.
 pub(crate) async fn portal_configuration(client: &Client) -> Result<Option<String>, PaymentError> {
     let list =

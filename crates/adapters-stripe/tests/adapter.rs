@@ -626,3 +626,65 @@ async fn sync_catalog_creates_what_is_missing_then_changes_nothing() {
     let third = tenantry_stripe::catalog::sync_catalog(&client, &dearer).await.unwrap();
     assert_eq!(third.prices_created, vec!["tenantry_seat_month".to_owned()]);
 }
+
+fn endpoint(version: &str, events: &[&str], secret: Option<&str>) -> serde_json::Value {
+    serde_json::json!({
+        "id": "we_1", "object": "webhook_endpoint", "api_version": version, "application": null,
+        "created": 1_795_219_200, "description": "tenantry billing", "enabled_events": events,
+        "livemode": false, "metadata": {}, "secret": secret, "status": "enabled",
+        "url": "https://app.example.com/v1/webhooks/stripe"
+    })
+}
+
+#[tokio::test]
+async fn the_webhook_endpoint_is_created_pinned_to_the_api_version_or_refused_when_it_differs() {
+    use tenantry_stripe::catalog::{EndpointSync, WEBHOOK_EVENTS, sync_webhook_endpoint};
+    let url = "https://app.example.com/v1/webhooks/stripe";
+    let version = stripe_shared::version::VERSION.as_str();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/webhook_endpoints"))
+        .respond_with(list(vec![], "/v1/webhook_endpoints"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/webhook_endpoints"))
+        .and(has(&[
+            ("url", url),
+            ("api_version", version),
+            ("enabled_events[0]", "checkout.session.completed"),
+            ("enabled_events[7]", "invoice.payment_action_required"),
+        ]))
+        .respond_with(ResponseTemplate::new(200).set_body_json(endpoint(
+            version,
+            &WEBHOOK_EVENTS,
+            Some("whsec_created"),
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = config(&server).client().unwrap();
+    match sync_webhook_endpoint(&client, url).await.unwrap() {
+        EndpointSync::Created { id, secret } => {
+            assert_eq!(id, "we_1");
+            assert_eq!(secrecy::ExposeSecret::expose_secret(&secret), "whsec_created");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Afterwards it is kept; one with another version is refused with the fix.
+    Mock::given(method("GET"))
+        .and(path("/v1/webhook_endpoints"))
+        .respond_with(list(vec![endpoint(version, &WEBHOOK_EVENTS, None)], "/v1/webhook_endpoints"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    assert!(matches!(sync_webhook_endpoint(&client, url).await.unwrap(), EndpointSync::Kept { .. }));
+    Mock::given(method("GET"))
+        .and(path("/v1/webhook_endpoints"))
+        .respond_with(list(vec![endpoint("2024-06-20", &WEBHOOK_EVENTS, None)], "/v1/webhook_endpoints"))
+        .mount(&server)
+        .await;
+    let refused = sync_webhook_endpoint(&client, url).await;
+    assert!(matches!(&refused, Err(PaymentError::Rejected(m)) if m.contains("delete it")), "{refused:?}");
+}

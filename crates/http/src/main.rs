@@ -284,6 +284,25 @@ async fn stripe_sync_catalog() -> Result<ExitCode, Failure> {
     for (key, id) in &report.prices {
         println!("{key} = {id}");
     }
+    // With a public address, the webhook endpoint too (pinned to the API version tenantry reads).
+    match &stripe.public_url {
+        Some(base) => {
+            let url = format!("{}/v1/webhooks/stripe", base.trim_end_matches('/'));
+            match tenantry_stripe::catalog::sync_webhook_endpoint(&client, &url)
+                .await
+                .map_err(|e| Failure::Config(format!("Stripe: {e}")))?
+            {
+                tenantry_stripe::catalog::EndpointSync::Created { id, secret } => println!(
+                    "webhook endpoint {id} created for {url}; its signing secret, shown this once:\nSTRIPE_WEBHOOK_SECRET={}",
+                    secret.expose_secret()
+                ),
+                tenantry_stripe::catalog::EndpointSync::Kept { id } => println!("webhook endpoint {id} kept for {url}"),
+            }
+        }
+        None => println!(
+            "set TENANTRY_PUBLIC_URL to have the webhook endpoint created too (https://<host>/v1/webhooks/stripe)"
+        ),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
