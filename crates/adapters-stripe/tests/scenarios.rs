@@ -337,3 +337,33 @@ async fn the_simulator_and_stripe_agree_over_time() {
     let view = both!(sides, |side, t| side.view(&t.1).await);
     assert_eq!((view["status"].as_str(), view["seats"].as_u64()), (Some("freemium"), Some(3)), "{view}");
 }
+
+/// A trial without a payment method ends in freemium on both (Stripe cancels
+/// it: `missing_payment_method = cancel`), and so does one set to "continue free".
+#[tokio::test]
+async fn a_trial_without_a_card_or_continuing_free_ends_in_freemium_on_both() {
+    let start = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+    for continue_free in [false, true] {
+        let mut sides = Vec::new();
+        for side in [Side::simulator(start), Side::stripe(start).await] {
+            let tenant = side.h.signup("acme").await.unwrap();
+            let owner = side.h.owner_scope(&tenant).await.unwrap();
+            if continue_free {
+                side.card(&tenant, true).await;
+            }
+            sides.push((side, (tenant, owner)));
+        }
+        let sides: Vec<(Side, (TestTenant, TenantScope))> = sides;
+        if continue_free {
+            let answer = both!(sides, |side, t| side.h.tenantry.continue_free(&t.1, RETURN).await.is_ok());
+            assert!(answer);
+            let view = both!(sides, |side, t| side.view(&t.1).await);
+            assert_eq!(view["continue_free"], true, "{view}");
+        }
+        for (side, _) in &sides {
+            side.advance(Duration::days(15)).await;
+        }
+        let view = both!(sides, |side, t| side.view(&t.1).await);
+        assert_eq!((view["status"].as_str(), view["seats"].as_u64()), (Some("freemium"), Some(3)), "{view}");
+    }
+}
