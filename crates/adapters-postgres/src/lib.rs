@@ -27,6 +27,7 @@
 //! - Nothing here reads across tenants except through `tenantry_lookup`.
 //! - The service role never runs migrations; the owner never serves requests.
 
+pub mod embedding;
 mod error;
 mod platform;
 mod rows;
@@ -228,22 +229,8 @@ impl PgStore {
 impl UnitOfWork for PgStore {
     async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn TenantTx>, StoreError> {
         let tenant = scope.tenant_id();
-        // One round trip, as one simple query: the transaction, the tenant for
-        // row-level security (transaction-local, `true`), and for writers the
-        // tenant's lock, held until commit or rollback (decision 0006). The
-        // values are formatted from a parsed UUID and an i64, never from text a
-        // caller supplied (a simple query takes no bind parameters).
-        let begin = match access {
-            Access::Read => format!(
-                "BEGIN READ ONLY; SELECT set_config('tenantry.tenant_id', '{}', true)",
-                tenant.as_uuid().hyphenated()
-            ),
-            Access::Write => format!(
-                "BEGIN; SELECT set_config('tenantry.tenant_id', '{}', true), pg_advisory_xact_lock({})",
-                tenant.as_uuid().hyphenated(),
-                lock_key(tenant)
-            ),
-        };
+        // One round trip (decisions 0006 and 0010): see `embedding::begin_sql`.
+        let begin = embedding::begin_sql(tenant, access);
         let tx = self.open(begin).await?;
         Ok(Box::new(tenant_tx::PgTenantTx { tenant, access, tx, aborted: false }))
     }

@@ -1,0 +1,172 @@
+//! The embedding API: a product's own tenant-owned tables, as safe as
+//! tenantry's without the product team having to remember anything.
+//!
+//! - **Schema**: in the product's own migration, one line per table,
+//!   `SELECT tenantry.register_product_table('timesheets.entries');` (migration
+//!   `0005_product_tables.sql`): the shape is checked, row-level security is
+//!   enabled and forced with the standard policy, the service role is granted
+//!   access, and the table is recorded in the registry ([`product_tables`]).
+//! - **History**: [`migrate_product`] runs the product's sqlx migrations as the
+//!   owner with a history table of its own, so they never collide with tenantry's.
+//! - **Queries**: [`PgStore::scoped`] opens a transaction on which
+//!   `tenantry.tenant_id` is already set to a [`TenantScope`]'s tenant — and a
+//!   scope only comes from tenantry's front door (wall 1). Whatever SQL the
+//!   product runs on it, row-level security (wall 2) shows and accepts only
+//!   that tenant's rows: a query that forgets `WHERE tenant_id` still sees one
+//!   tenant. There is no public way to get an unscoped connection of the
+//!   service role from the store.
+
+use crate::{MigrateError, PgStore, error, lock_key};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, Postgres, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+use tenantry_domain::TenantId;
+use tenantry_ports::store::Access;
+use tenantry_ports::{StoreError, TenantScope};
+
+/// A transaction scoped to one tenant, for a product's own queries.
+///
+/// Row-level security holds on every statement run on [`ScopedTx::conn`]. A
+/// writer holds the tenant's advisory lock until it ends (decision 0006), so
+/// product writes serialise with tenantry's own writes of the same tenant.
+/// Dropped without [`ScopedTx::commit`], it rolls back.
+pub struct ScopedTx {
+    tx: Transaction<'static, Postgres>,
+    tenant: TenantId,
+}
+
+impl std::fmt::Debug for ScopedTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScopedTx").field("tenant", &self.tenant).finish_non_exhaustive()
+    }
+}
+
+impl ScopedTx {
+    /// The tenant every statement is confined to.
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant
+    }
+
+    /// The connection to run the product's statements on (`sqlx::query(..).fetch_all(tx.conn())`).
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(error::store)
+    }
+
+    /// Rolls back (dropping does too).
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await.map_err(error::store)
+    }
+}
+
+/// The `BEGIN` of a unit of work for `tenant`, as one simple query: the
+/// transaction, the tenant for row-level security (transaction-local), and for
+/// writers the tenant's advisory lock. Formatted from a parsed UUID and an
+/// i64, never from text a caller supplied.
+pub(crate) fn begin_sql(tenant: TenantId, access: Access) -> String {
+    match access {
+        Access::Read => format!(
+            "BEGIN READ ONLY; SELECT set_config('tenantry.tenant_id', '{}', true)",
+            tenant.as_uuid().hyphenated()
+        ),
+        Access::Write => format!(
+            "BEGIN; SELECT set_config('tenantry.tenant_id', '{}', true), pg_advisory_xact_lock({})",
+            tenant.as_uuid().hyphenated(),
+            lock_key(tenant)
+        ),
+    }
+}
+
+impl PgStore {
+    /// A transaction for a product's own queries, confined to `scope`'s tenant.
+    pub async fn scoped(&self, scope: &TenantScope, access: Access) -> Result<ScopedTx, StoreError> {
+        let tenant = scope.tenant_id();
+        let tx = self.open(begin_sql(tenant, access)).await?;
+        Ok(ScopedTx { tx, tenant })
+    }
+
+    /// The registered product tables (schema-qualified), for exports and restores.
+    pub async fn product_tables(&self) -> Result<Vec<String>, StoreError> {
+        product_tables(self.pool()).await
+    }
+}
+
+/// The registered product tables of the database behind `pool`.
+pub async fn product_tables(pool: &sqlx::PgPool) -> Result<Vec<String>, StoreError> {
+    sqlx::query_scalar("SELECT table_name FROM tenantry.product_tables ORDER BY table_name")
+        .fetch_all(pool)
+        .await
+        .map_err(error::store)
+}
+
+/// Why a product's history table name was refused.
+fn check_history_table(name: &str) -> Result<(), MigrateError> {
+    let valid = !name.is_empty()
+        && name.len() <= 63
+        && name.split('.').count() <= 2
+        && name.split('.').all(|part| {
+            !part.is_empty()
+                && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && !part.starts_with(|c: char| c.is_ascii_digit())
+        });
+    if !valid {
+        return Err(MigrateError::Connect(format!(
+            "`{name}` is not a usable migration history table name (lower-case letters, digits and _; optionally schema.table)"
+        )));
+    }
+    if name == "_sqlx_migrations" || name.starts_with("tenantry.") || name.starts_with("tenantry_lookup.") {
+        return Err(MigrateError::Connect(format!(
+            "`{name}` would share tenantry's migration history; give the product its own (e.g. `timesheets._migrations`)"
+        )));
+    }
+    Ok(())
+}
+
+/// Runs a product's migrations as the owner (`DATABASE_ADMIN_URL`), after
+/// tenantry's own, keeping their history in `history_table` (e.g.
+/// `timesheets._migrations`; its schema is created first if missing, so the
+/// product's own `CREATE SCHEMA` says `IF NOT EXISTS`).
+pub async fn migrate_product(
+    admin_url: &SecretString,
+    migrator: &sqlx::migrate::Migrator,
+    history_table: &str,
+) -> Result<(), MigrateError> {
+    check_history_table(history_table)?;
+    let options =
+        PgConnectOptions::from_str(admin_url.expose_secret()).map_err(|e| MigrateError::Connect(e.to_string()))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|e| MigrateError::Connect(e.to_string()))?;
+    crate::MIGRATOR.run(&pool).await?;
+    let mut product = sqlx::migrate::Migrator::with_migrations(migrator.iter().cloned().collect());
+    product.dangerous_set_table_name(history_table.to_owned());
+    if let Some((schema, _)) = history_table.split_once('.') {
+        product.create_schema(schema.to_owned());
+    }
+    product.run(&pool).await?;
+    pool.close().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_tables_are_the_products_own_and_plain_names() {
+        assert!(check_history_table("timesheets._migrations").is_ok());
+        assert!(check_history_table("timesheets_migrations").is_ok());
+        for bad in ["", "_sqlx_migrations", "tenantry.x", "a.b.c", "x; DROP TABLE y", "Upper", "1abc", "a..b"] {
+            assert!(check_history_table(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! The embedding API on PostgreSQL: a product table registered with one line
+//! of its migration gets the walls — a product query that forgets
+//! `WHERE tenant_id` still sees and changes only the scoped tenant's rows —
+//! its migrations keep their own history, a table of the wrong shape is
+//! refused with the fix, and the verifier names product tables made without
+//! the helper.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{ConnectOptions, Row};
+use std::borrow::Cow;
+use std::sync::Arc;
+use tenantry_ports::store::Access;
+use tenantry_postgres::embedding::migrate_product;
+use tenantry_postgres::testing::{TestDatabase, admin_url};
+use tenantry_postgres::verify_isolation;
+use tenantry_testkit::Harness;
+
+const PRODUCT_SQL: &str = "
+CREATE SCHEMA IF NOT EXISTS timesheets;
+CREATE TABLE timesheets.entries (
+    tenant_id uuid    NOT NULL REFERENCES tenantry.tenants ON DELETE CASCADE,
+    id        uuid    NOT NULL,
+    user_id   uuid    NOT NULL,
+    hours     integer NOT NULL CHECK (hours BETWEEN 1 AND 24),
+    note      text    NOT NULL,
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, user_id) REFERENCES tenantry.users (tenant_id, id)
+);
+SELECT tenantry.register_product_table('timesheets.entries');
+";
+
+fn product_migrator() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        20_261_123_000_001,
+        Cow::Borrowed("timesheets"),
+        MigrationType::Simple,
+        sqlx::SqlSafeStr::into_sql_str(PRODUCT_SQL),
+        false,
+    )])
+}
+
+#[tokio::test]
+async fn a_product_query_without_a_tenant_filter_sees_and_changes_only_its_tenant() {
+    let Some(admin) = admin_url("a_product_query_without_a_tenant_filter_sees_and_changes_only_its_tenant") else {
+        return;
+    };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let db_admin = secrecy::SecretString::from(db.admin_options().to_url_lossy().to_string());
+    migrate_product(&db_admin, &product_migrator(), "timesheets._migrations").await.unwrap();
+    // Twice: the product's history knows it ran; tenantry's own history holds none of it.
+    migrate_product(&db_admin, &product_migrator(), "timesheets._migrations").await.unwrap();
+    let mut owner = db.admin_options().connect().await.unwrap();
+    let product_versions: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM timesheets._migrations").fetch_one(&mut owner).await.unwrap();
+    let tenantry_versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations").fetch_all(&mut owner).await.unwrap();
+    assert_eq!(product_versions, 1);
+    assert!(!tenantry_versions.contains(&20_261_123_000_001));
+
+    let store = db.store().await.unwrap();
+    assert_eq!(store.product_tables().await.unwrap(), vec!["timesheets.entries".to_owned()]);
+    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let a = h.signup("alpha").await.unwrap();
+    let b = h.signup("beta").await.unwrap();
+    let (scope_a, scope_b) = (h.owner_scope(&a).await.unwrap(), h.owner_scope(&b).await.unwrap());
+    for (scope, owner_id, n) in [(&scope_a, a.owner_id, 3), (&scope_b, b.owner_id, 2)] {
+        let mut tx = store.scoped(scope, Access::Write).await.unwrap();
+        assert_eq!(tx.tenant_id(), scope.tenant_id());
+        for i in 0..n {
+            sqlx::query("INSERT INTO timesheets.entries VALUES ($1, gen_random_uuid(), $2, $3, 'work')")
+                .bind(scope.tenant_id().as_uuid())
+                .bind(owner_id.as_uuid())
+                .bind(i + 1)
+                .execute(tx.conn())
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+
+    // No WHERE tenant_id anywhere below.
+    let mut tx = store.scoped(&scope_a, Access::Write).await.unwrap();
+    let rows = sqlx::query("SELECT tenant_id FROM timesheets.entries").fetch_all(tx.conn()).await.unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r.get::<uuid::Uuid, _>("tenant_id") == a.id.as_uuid()));
+    let updated = sqlx::query("UPDATE timesheets.entries SET note = 'changed'").execute(tx.conn()).await.unwrap();
+    assert_eq!(updated.rows_affected(), 3);
+    // Writing a row for another tenant is refused by the policy's WITH CHECK.
+    let foreign = sqlx::query("INSERT INTO timesheets.entries VALUES ($1, gen_random_uuid(), $2, 1, 'x')")
+        .bind(b.id.as_uuid())
+        .bind(b.owner_id.as_uuid())
+        .execute(tx.conn())
+        .await;
+    assert!(foreign.is_err(), "a row of another tenant was written");
+    drop(tx);
+    let mut tx = store.scoped(&scope_a, Access::Write).await.unwrap();
+    let deleted = sqlx::query("DELETE FROM timesheets.entries").execute(tx.conn()).await.unwrap();
+    assert_eq!(deleted.rows_affected(), 3);
+    tx.commit().await.unwrap();
+    // Beta's rows are untouched.
+    let mut tx = store.scoped(&scope_b, Access::Read).await.unwrap();
+    let notes: Vec<String> =
+        sqlx::query_scalar("SELECT note FROM timesheets.entries").fetch_all(tx.conn()).await.unwrap();
+    assert_eq!(notes, vec!["work".to_owned(), "work".to_owned()]);
+    drop(tx);
+    // A read-only scope cannot write.
+    let mut tx = store.scoped(&scope_b, Access::Read).await.unwrap();
+    assert!(sqlx::query("DELETE FROM timesheets.entries").execute(tx.conn()).await.is_err());
+    drop(tx);
+
+    // The verifier counts the product table among the protected ones.
+    let report = verify_isolation(&store).await.unwrap();
+    assert!(report.protected.iter().any(|t| t == "timesheets.entries"), "{report:?}");
+    assert!(report.findings.is_empty(), "{report:?}");
+    store.close().await;
+    drop(owner);
+    db.drop_now().await.unwrap();
+}
+
+#[tokio::test]
+async fn badly_shaped_product_tables_are_refused_with_the_fix_and_unregistered_ones_are_reported() {
+    let Some(admin) =
+        admin_url("badly_shaped_product_tables_are_refused_with_the_fix_and_unregistered_ones_are_reported")
+    else {
+        return;
+    };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let mut owner = db.admin_options().connect().await.unwrap();
+    sqlx::query("CREATE SCHEMA crm").execute(&mut owner).await.unwrap();
+    let cases = [
+        (
+            "CREATE TABLE crm.no_tenant (id uuid PRIMARY KEY)",
+            "crm.no_tenant",
+            "needs a column `tenant_id uuid NOT NULL`",
+        ),
+        (
+            "CREATE TABLE crm.id_first (tenant_id uuid NOT NULL, id uuid, PRIMARY KEY (id, tenant_id))",
+            "crm.id_first",
+            "must start with tenant_id",
+        ),
+        (
+            "CREATE TABLE crm.loose_fk (tenant_id uuid NOT NULL, id uuid, owner uuid, PRIMARY KEY (tenant_id, id), \
+             FOREIGN KEY (owner) REFERENCES crm.loose_fk_target (id))",
+            "crm.loose_fk",
+            "must include tenant_id",
+        ),
+        (
+            "CREATE TABLE tenantry.sneaky (tenant_id uuid NOT NULL, id uuid, PRIMARY KEY (tenant_id, id))",
+            "tenantry.sneaky",
+            "schema of their own",
+        ),
+    ];
+    sqlx::query("CREATE TABLE crm.loose_fk_target (id uuid PRIMARY KEY)").execute(&mut owner).await.unwrap();
+    for (create, table, expected) in cases {
+        sqlx::query(create).execute(&mut owner).await.unwrap();
+        let refused = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT tenantry.register_product_table('{table}')")))
+            .execute(&mut owner)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains(expected), "{table}: {refused}");
+    }
+    let registered: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM tenantry.product_tables").fetch_one(&mut owner).await.unwrap();
+    assert_eq!(registered, 0, "a refused table was registered");
+
+    // A well-shaped table created without the helper, and a view over a
+    // registered one without security_invoker: both named by the verifier.
+    sqlx::query("CREATE TABLE crm.deals (tenant_id uuid NOT NULL, id uuid, PRIMARY KEY (tenant_id, id))")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE crm.contacts (tenant_id uuid NOT NULL, id uuid, PRIMARY KEY (tenant_id, id))")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    sqlx::query("SELECT tenantry.register_product_table('crm.contacts')").execute(&mut owner).await.unwrap();
+    sqlx::query("CREATE VIEW crm.all_contacts AS SELECT * FROM crm.contacts").execute(&mut owner).await.unwrap();
+    let store = db.store().await.unwrap();
+    let report = verify_isolation(&store).await.unwrap();
+    let named = |object: &str| report.findings.iter().any(|f| f.object == object);
+    assert!(named("crm.deals"), "{report:?}");
+    assert!(named("crm.all_contacts"), "{report:?}");
+    assert!(!named("crm.contacts"), "{report:?}");
+    store.close().await;
+    drop(owner);
+    db.drop_now().await.unwrap();
+}
