@@ -46,6 +46,18 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// The v1 API, health endpoints and the common layers (request ids, security
 /// headers, body limit, tracing that never records bodies or headers).
 pub fn router(state: AppState) -> Router {
+    router_with_product(state, Router::new())
+}
+
+/// [`router`] with a product's own routes mounted under `/v1/tenants/{tid}/`,
+/// beside tenantry's. Their handlers take [`auth::InTenant`] to receive the
+/// authorised scope, so wall 3 applies to them unchanged (another tenant's
+/// `{tid}` answers 404 and is audited), as do the tenant's rate limit and its
+/// headers, and the common layers. Permissions registered by the product are
+/// checked with [`tenantry_ports::Tenantry::require_permission`]. A product
+/// route that collides with one of tenantry's panics when the router is built
+/// (at start-up, never on a request).
+pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router {
     let tenant = Router::new()
         .route("/", get(routes::get_tenant).patch(routes::patch_tenant))
         .route("/users", get(routes::list_users))
@@ -72,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ads/decision", get(routes::ad_decision))
         .route("/ads/{cid}/impression", post(routes::ad_impression))
         .route("/ads/{cid}/click", post(routes::ad_click))
+        .merge(product)
         .layer(axum::middleware::from_fn(auth::rate_limit_headers));
     let admin = Router::new()
         .route("/tenants", get(routes::admin_tenants).post(routes::admin_create_tenant))

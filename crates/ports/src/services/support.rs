@@ -79,6 +79,33 @@ impl Tenantry {
         Err(AccessError::Forbidden(name))
     }
 
+    /// Checks a permission by name for `scope` — a product's own (registered
+    /// in the policy with [`tenantry_domain::rbac::PolicyBuilder::permission`],
+    /// e.g. `timesheets:approve`) or a built-in one — exactly as tenantry checks
+    /// its own: a refusal is audited (`access.denied`, with `attempted`) and
+    /// answered [`AccessError::Forbidden`]. A name the policy does not know is
+    /// refused the same way (and logged as the product's mistake): nothing is
+    /// allowed by a typo.
+    pub async fn require_permission(
+        &self,
+        scope: &TenantScope,
+        permission: &str,
+        attempted: &str,
+    ) -> Result<(), AccessError> {
+        match self.policy().permission(permission) {
+            Ok(p) if scope.can(p) => Ok(()),
+            Ok(_) => {
+                self.record_denial(scope, attempted, permission).await;
+                Err(AccessError::Forbidden(permission.to_owned()))
+            }
+            Err(e) => {
+                tracing::error!(permission, error = %e, "a permission the policy does not know was checked");
+                self.record_denial(scope, attempted, permission).await;
+                Err(AccessError::Forbidden(permission.chars().take(64).collect()))
+            }
+        }
+    }
+
     /// Records a refused attempt in its own unit of work (best effort: a failure
     /// to record is logged, and the refusal stands either way).
     pub(crate) async fn record_denial(&self, scope: &TenantScope, attempted: &str, why: &str) {
