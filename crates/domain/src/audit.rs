@@ -57,7 +57,7 @@ pub enum AuditOutcome {
 
 macro_rules! actions {
     ($($variant:ident => $text:literal,)*) => {
-        /// What was done; the text form (`user.invited`) is stable and filterable.
+        /// What was done; the text form (`invitation.created`) is stable and filterable.
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
         pub enum AuditAction {
             $(

@@ -882,7 +882,7 @@ pub(crate) struct AuditQuery {
     before: Option<AuditEventId>,
     /// Page size.
     limit: Option<u32>,
-    /// Only this action (e.g. `user.invited`).
+    /// Only this action (e.g. `invitation.created`).
     action: Option<String>,
     /// Only events by or about this user.
     #[param(value_type = Option<String>, format = Uuid)]
