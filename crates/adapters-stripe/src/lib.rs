@@ -255,6 +255,10 @@ impl StripeProvider {
         extra_seats: Option<u32>,
     ) -> Result<Vec<UpdateSubscriptionItems>, PaymentError> {
         let (base_id, seat_id) = convert::item_ids(sub, &self.prices)?;
+        let (current_interval, current_extra) = convert::interval_and_extra(
+            &self.prices,
+            sub.items.data.iter().map(|i| (i.price.id.as_str(), i.quantity)),
+        )?;
         let mut items = Vec::new();
         if let Some(i) = interval {
             let mut base = UpdateSubscriptionItems::new();
@@ -265,21 +269,11 @@ impl StripeProvider {
         }
         if interval.is_some() || extra_seats.is_some() {
             let mut seat = UpdateSubscriptionItems::new();
-            seat.id = seat_id;
-            if let Some(i) = interval {
-                seat.price = Some(self.price(PriceKind::Seat(i)));
-            } else if seat.id.is_none() {
-                let (current, _) = convert::interval_and_extra(
-                    &self.prices,
-                    sub.items.data.iter().map(|i| (i.price.id.as_str(), i.quantity)),
-                )?;
-                seat.price = Some(self.price(PriceKind::Seat(current)));
+            // A new price moves the item; a missing seat item is added at the current interval.
+            if interval.is_some() || seat_id.is_none() {
+                seat.price = Some(self.price(PriceKind::Seat(interval.unwrap_or(current_interval))));
             }
-            let current_extra = convert::interval_and_extra(
-                &self.prices,
-                sub.items.data.iter().map(|i| (i.price.id.as_str(), i.quantity)),
-            )?
-            .1;
+            seat.id = seat_id;
             seat.quantity = Some(u64::from(extra_seats.unwrap_or(current_extra)));
             items.push(seat);
         }

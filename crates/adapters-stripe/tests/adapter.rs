@@ -21,6 +21,8 @@ use tenantry_testkit::fakes::FakeClock;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+mod support;
+
 const SECRET: &str = "whsec_test_tenantry";
 
 fn fixture(name: &str) -> String {
@@ -40,13 +42,7 @@ fn ts(y: i32, m: u32, d: u32) -> DateTime<Utc> {
 }
 
 fn prices() -> PriceIds {
-    PriceIds::new([
-        (PriceKind::Base(Interval::Month), "price_base_month".to_owned()),
-        (PriceKind::Seat(Interval::Month), "price_seat_month".to_owned()),
-        (PriceKind::Base(Interval::Year), "price_base_year".to_owned()),
-        (PriceKind::Seat(Interval::Year), "price_seat_year".to_owned()),
-    ])
-    .unwrap()
+    support::price_ids()
 }
 
 fn config(server: &MockServer) -> StripeConfig {
@@ -67,41 +63,12 @@ async fn provider(server: &MockServer, now: DateTime<Utc>) -> Arc<StripeProvider
     )
 }
 
-/// The request's form body, decoded to `key=value` pairs (`items[0][quantity]=4`).
-fn form(request: &Request) -> Vec<(String, String)> {
-    let body = String::from_utf8_lossy(&request.body).into_owned();
-    body.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 3 <= bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
-            out.push(u8::from_str_radix(hex, 16).unwrap());
-            i += 3;
-        } else {
-            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
 /// A matcher: the form body holds every one of `pairs`.
 struct FormHas(Vec<(&'static str, String)>);
 
 impl wiremock::Match for FormHas {
     fn matches(&self, request: &Request) -> bool {
-        let got = form(request);
+        let got = support::fake_stripe::pairs(&String::from_utf8_lossy(&request.body));
         self.0.iter().all(|(k, v)| got.iter().any(|(gk, gv)| gk == k && gv == v))
     }
 }

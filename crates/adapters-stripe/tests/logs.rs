@@ -12,7 +12,6 @@ use support::fake_stripe::FakeStripe;
 use tenantry_domain::Interval;
 use tenantry_domain::plan::PlanCatalog;
 use tenantry_ports::payment::{CustomerDetails, IdempotencyKey, PaymentProvider};
-use tenantry_stripe::catalog::{PriceIds, PriceKind};
 use tenantry_stripe::webhook::StripeWebhooks;
 use tenantry_stripe::{StripeConfig, StripeProvider};
 use tenantry_testkit::FakeClock;
@@ -24,12 +23,7 @@ const WEBHOOK_SECRET: &str = "whsec_must_never_be_logged_9Qz";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_stripe_secret_reaches_the_log() {
     let captured = CapturedLog::default();
-    let sink = captured.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .init();
+    tracing::subscriber::set_global_default(captured.subscriber()).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
     let clock = FakeClock::at(now);
     let (server, _fake) = FakeStripe::start(Arc::new(clock.clone())).await;
@@ -40,11 +34,7 @@ async fn no_stripe_secret_reaches_the_log() {
         public_url: None,
         automatic_tax: false,
     };
-    let prices = PriceIds::new(PriceKind::ALL.map(|k| {
-        let kind = if matches!(k, PriceKind::Base(_)) { "base" } else { "seat" };
-        (k, format!("price_{kind}_{}", k.interval().as_str()))
-    }))
-    .unwrap();
+    let prices = support::price_ids();
     let provider = Arc::new(
         StripeProvider::with_prices(config.clone(), PlanCatalog::default(), prices, None, Arc::new(clock)).unwrap(),
     );

@@ -20,7 +20,6 @@ use tenantry_domain::subscription::{PlanChoice, PlanTiming};
 use tenantry_ports::TenantScope;
 use tenantry_ports::payment::{BillingEvent, BillingEventKind};
 use tenantry_ports::services::billing::{PlanChanged, PreviewInput};
-use tenantry_stripe::catalog::{PriceIds, PriceKind};
 use tenantry_stripe::webhook::StripeWebhooks;
 use tenantry_stripe::{StripeConfig, StripeProvider};
 use tenantry_testkit::harness::TestTenant;
@@ -51,14 +50,7 @@ impl Side {
             public_url: None,
             automatic_tax: false,
         };
-        let prices = PriceIds::new(PriceKind::ALL.map(|k| {
-            let name = match k {
-                PriceKind::Base(i) => format!("price_base_{}", i.as_str()),
-                PriceKind::Seat(i) => format!("price_seat_{}", i.as_str()),
-            };
-            (k, name)
-        }))
-        .unwrap();
+        let prices = support::price_ids();
         let provider = Arc::new(
             StripeProvider::with_prices(config, PlanCatalog::default(), prices, None, Arc::new(clock.clone())).unwrap(),
         );

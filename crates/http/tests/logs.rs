@@ -18,12 +18,7 @@ use tenantry_testkit::fakes::CapturedLog;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_password_token_or_key_reaches_the_log() {
     let captured = CapturedLog::default();
-    let sink = captured.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .init();
+    tracing::subscriber::set_global_default(captured.subscriber()).unwrap();
     let h = Harness::new();
     let secret = "a-signing-secret-that-is-long-enough-0123456789";
     let keys = TokenKeys::from_secret(&secret.to_owned().into()).unwrap();

@@ -173,6 +173,18 @@ impl Mailer for RecordingMailer {
 pub struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl CapturedLog {
+    /// A subscriber that writes every event, at every level, to this sink
+    /// (plain text, no colours): install it with `set_default` for one thread
+    /// or `set_global_default` for a whole test binary.
+    pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
+        let sink = self.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .finish()
+    }
+
     /// Everything written so far (invalid UTF-8 replaced).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()

@@ -183,13 +183,7 @@ proptest! {
 #[test]
 fn no_password_token_or_hash_reaches_a_log_line_or_debug_output() {
     let captured = CapturedLog::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = tracing::subscriber::set_default(captured.subscriber());
     let mut debug = String::new();
     rt().block_on(async {
         let h = Harness::new();
