@@ -22,7 +22,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
-use tenantry_domain::TenantId;
+use tenantry_domain::{AuditEvent, TenantId};
 use tenantry_ports::store::Access;
 use tenantry_ports::{StoreError, TenantScope};
 
@@ -52,6 +52,19 @@ impl ScopedTx {
     /// The connection to run the product's statements on (`sqlx::query(..).fetch_all(tx.conn())`).
     pub fn conn(&mut self) -> &mut PgConnection {
         &mut self.tx
+    }
+
+    /// Appends a product's audit event ([`tenantry_ports::Tenantry::product_event`])
+    /// to the tenant's log in this transaction, so it is recorded exactly when
+    /// the change it describes commits. An event of another tenant (or of the
+    /// platform log) is refused.
+    pub async fn audit(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
+        if event.tenant_id != Some(self.tenant) {
+            return Err(StoreError::Unknown(anyhow::anyhow!(
+                "an audit event of another log refused by the transaction's scope"
+            )));
+        }
+        crate::tenant_tx::insert_audit(&mut self.tx, self.tenant.as_uuid(), event).await.map_err(error::store)
     }
 
     /// Commits.

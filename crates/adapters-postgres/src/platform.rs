@@ -330,7 +330,7 @@ impl Lookups<'_> {
             .bind(q.platform_only)
             .bind(q.page.before.map(|b| b.as_uuid()))
             .bind(i32::try_from(q.page.limit).unwrap_or(i32::MAX))
-            .bind(q.page.action.map(|a| a.as_str()))
+            .bind(q.page.action.as_ref().map(|a| a.as_str()))
             .bind(q.page.user.map(|u| u.as_uuid()))
             .fetch_all(self.0)
             .await

@@ -559,6 +559,36 @@ fn target_user(t: &Option<AuditTarget>) -> Option<Uuid> {
     }
 }
 
+/// Appends `e` to `tenant`'s log on `conn` (tenantry's unit of work and a
+/// product's scoped transaction both write through this).
+pub(crate) async fn insert_audit(
+    conn: &mut sqlx::PgConnection,
+    tenant: Uuid,
+    e: &AuditEvent,
+) -> Result<(), sqlx::Error> {
+    let actor_user = match e.actor {
+        tenantry_domain::AuditActor::User(u) => Some(u.as_uuid()),
+        _ => None,
+    };
+    sqlx::query(
+        "INSERT INTO tenantry.audit_events (tenant_id, id, at, actor, actor_user, action, target, target_user, outcome, details) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(tenant)
+    .bind(e.id.as_uuid())
+    .bind(e.at)
+    .bind(Json(&e.actor))
+    .bind(actor_user)
+    .bind(e.action.as_str())
+    .bind(e.target.as_ref().map(Json))
+    .bind(target_user(&e.target))
+    .bind(rows::outcome_text(e.outcome))
+    .bind(Json(&e.details))
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 #[async_trait]
 impl AuditStore for PgTenantTx {
     async fn append_audit(&mut self, e: &AuditEvent) -> Result<(), StoreError> {
@@ -567,27 +597,8 @@ impl AuditStore for PgTenantTx {
             Some(t) => self.own(t, "an audit event")?,
             None => return Err(StoreError::Unknown(anyhow::anyhow!("a platform event in a tenant log"))),
         }
-        let actor_user = match e.actor {
-            tenantry_domain::AuditActor::User(u) => Some(u.as_uuid()),
-            _ => None,
-        };
-        sqlx::query(
-            "INSERT INTO tenantry.audit_events (tenant_id, id, at, actor, actor_user, action, target, target_user, outcome, details) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(self.t())
-        .bind(e.id.as_uuid())
-        .bind(e.at)
-        .bind(Json(&e.actor))
-        .bind(actor_user)
-        .bind(e.action.as_str())
-        .bind(e.target.as_ref().map(Json))
-        .bind(target_user(&e.target))
-        .bind(rows::outcome_text(e.outcome))
-        .bind(Json(&e.details))
-        .execute(&mut *self.tx)
-        .await.map_err(|e| self.fail(e))?;
-        Ok(())
+        let tenant = self.t();
+        insert_audit(&mut self.tx, tenant, e).await.map_err(|e| self.fail(e))
     }
 
     async fn audit_events(&mut self, q: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
@@ -599,7 +610,7 @@ impl AuditStore for PgTenantTx {
         )
         .bind(self.t())
         .bind(q.before.map(|b| b.as_uuid()))
-        .bind(q.action.map(|a| a.as_str()))
+        .bind(q.action.as_ref().map(|a| a.as_str()))
         .bind(q.user.map(|u| u.as_uuid()))
         .bind(i64::from(q.limit))
         .fetch_all(&mut *self.tx)

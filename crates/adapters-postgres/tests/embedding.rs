@@ -110,6 +110,39 @@ async fn a_product_query_without_a_tenant_filter_sees_and_changes_only_its_tenan
     assert!(sqlx::query("DELETE FROM timesheets.entries").execute(tx.conn()).await.is_err());
     drop(tx);
 
+    // A product audit event commits with the change it records, in its own tenant's log only.
+    let action = tenantry_domain::ProductAction::new("timesheets.entry_logged").unwrap();
+    let event = h.tenantry.product_event(&scope_b, action, None).unwrap().with("minutes", 5);
+    let mut tx = store.scoped(&scope_a, Access::Write).await.unwrap();
+    assert!(tx.audit(&event).await.is_err(), "an event of another tenant was appended");
+    drop(tx);
+    let mut tx = store.scoped(&scope_b, Access::Write).await.unwrap();
+    tx.audit(&event).await.unwrap();
+    drop(tx);
+    let logged = |scope: tenantry_ports::TenantScope| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.scoped(&scope, Access::Read).await.unwrap();
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM tenantry.audit_events WHERE action = 'timesheets.entry_logged'",
+            )
+            .fetch_one(tx.conn())
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(logged(scope_b.clone()).await, 0, "rolled back with its transaction");
+    let mut tx = store.scoped(&scope_b, Access::Write).await.unwrap();
+    tx.audit(&event).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(logged(scope_b.clone()).await, 1);
+    assert_eq!(logged(scope_a.clone()).await, 0);
+    let mut audit = tenantry_ports::store::UnitOfWork::begin(&store, &scope_b, Access::Read).await.unwrap();
+    let query = tenantry_ports::store::AuditQuery { limit: 100, ..Default::default() };
+    let read = audit.audit_events(&query).await.unwrap();
+    assert!(read.iter().any(|e| e == &event), "the event reads back as written");
+    drop(audit);
+
     // The verifier counts the product table among the protected ones.
     let report = verify_isolation(&store).await.unwrap();
     assert!(report.protected.iter().any(|t| t == "timesheets.entries"), "{report:?}");

@@ -57,36 +57,108 @@ pub enum AuditOutcome {
 
 macro_rules! actions {
     ($($variant:ident => $text:literal,)*) => {
-        /// What was done; the text form (`invitation.created`) is stable and filterable.
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+        /// What was done; the text form (`invitation.created`) is stable and
+        /// filterable. tenantry's own actions are named variants; an embedding
+        /// product's actions (`timesheets.entry_approved`) are
+        /// [`AuditAction::Product`].
+        #[derive(Clone, PartialEq, Eq, Hash, Debug)]
         pub enum AuditAction {
             $(
                 #[doc = $text]
-                #[serde(rename = $text)]
                 $variant,
             )*
+            /// An action of a product that embeds tenantry.
+            Product(ProductAction),
         }
 
         impl AuditAction {
-            /// Every action.
+            /// Every action of tenantry's own.
             pub const ALL: &'static [AuditAction] = &[$(AuditAction::$variant,)*];
 
             /// The stable text form.
-            pub fn as_str(&self) -> &'static str {
+            pub fn as_str(&self) -> &str {
                 match self {
                     $(AuditAction::$variant => $text,)*
+                    AuditAction::Product(p) => p.as_str(),
                 }
             }
 
-            /// Parses the text form.
+            /// Parses the text form: one of tenantry's actions, or a well-formed
+            /// product action outside tenantry's namespaces.
             pub fn parse(text: &str) -> Option<Self> {
                 match text {
                     $($text => Some(AuditAction::$variant),)*
-                    _ => None,
+                    _ => ProductAction::new(text).ok().map(AuditAction::Product),
                 }
             }
         }
     };
+}
+
+/// Namespaces tenantry keeps for itself besides those of its actions: a product
+/// action may not start with one of them.
+const RESERVED_NAMESPACES: &[&str] = &["tenantry", "security", "session", "mfa", "export", "backup", "erasure", "job"];
+
+/// Why a product action name was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProductActionError {
+    /// Not `namespace.event` in lower-case letters, digits and `_`, at most 64 characters.
+    #[error(
+        "`{0}` is not a product action: write `namespace.event` in lower-case letters, digits and _ (at most 64 characters)"
+    )]
+    Malformed(String),
+    /// The namespace is tenantry's.
+    #[error("`{0}` is tenantry's namespace; give the product's actions its own (e.g. `timesheets.entry_approved`)")]
+    Reserved(String),
+}
+
+/// The action of a product that embeds tenantry: `namespace.event`
+/// (`timesheets.entry_approved`), in a namespace that is not tenantry's.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct ProductAction(Box<str>);
+
+impl ProductAction {
+    /// Checks the name.
+    pub fn new(text: &str) -> Result<Self, ProductActionError> {
+        let word = |w: &str| {
+            w.starts_with(|c: char| c.is_ascii_lowercase())
+                && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
+        let malformed = || ProductActionError::Malformed(text.chars().take(70).collect());
+        let (namespace, event) = text.split_once('.').ok_or_else(malformed)?;
+        if text.len() > 64 || !word(namespace) || !word(event) {
+            return Err(malformed());
+        }
+        let tenantrys = AuditAction::ALL.iter().any(|a| a.as_str().split('.').next() == Some(namespace));
+        if tenantrys || RESERVED_NAMESPACES.contains(&namespace) {
+            return Err(ProductActionError::Reserved(namespace.to_owned()));
+        }
+        Ok(ProductAction(text.into()))
+    }
+
+    /// The text form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProductAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for AuditAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for AuditAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        AuditAction::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("unknown audit action `{text}`")))
+    }
 }
 
 actions! {
@@ -146,17 +218,26 @@ actions! {
     StorageQuotaExceeded => "quota.storage_exceeded",
 }
 
-/// The schema of what serde writes: the stable text forms. Hand-written because
-/// the derive does not see the `rename`s that `actions!` passes in as literals
-/// (it would list the variants' Rust names).
+/// The schema of what serde writes: one of tenantry's stable text forms, or a
+/// product's `namespace.event`. Hand-written (serde is).
 #[cfg(feature = "openapi")]
 impl utoipa::PartialSchema for AuditAction {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
-        ObjectBuilder::new()
+        use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+        let builtin = ObjectBuilder::new()
             .schema_type(Type::String)
-            .enum_values(Some(AuditAction::ALL.iter().map(AuditAction::as_str)))
-            .description(Some("What was done; the text form (`invitation.created`) is stable and filterable."))
+            .enum_values(Some(AuditAction::ALL.iter().map(AuditAction::as_str)));
+        let product = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$"))
+            .max_length(Some(64));
+        AnyOfBuilder::new()
+            .item(builtin)
+            .item(product)
+            .description(Some(
+                "What was done: one of tenantry's actions (`invitation.created`) or an embedding product's \
+                 (`timesheets.entry_approved`); the text form is stable and filterable.",
+            ))
             .into()
     }
 }
@@ -229,11 +310,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn product_actions_are_namespaced_outside_tenantrys_own() {
+        let a = AuditAction::parse("timesheets.entry_approved").unwrap();
+        assert_eq!(a, AuditAction::Product(ProductAction::new("timesheets.entry_approved").unwrap()));
+        assert_eq!(serde_json::to_string(&a).unwrap(), "\"timesheets.entry_approved\"");
+        assert_eq!(serde_json::from_str::<AuditAction>("\"timesheets.entry_approved\"").unwrap(), a);
+        assert_eq!(serde_json::from_str::<AuditAction>("\"auth.logged_out\"").unwrap(), AuditAction::LoggedOut);
+        for reserved in ["user.invited", "auth.x", "billing.paid", "tenantry.anything", "export.done"] {
+            assert!(matches!(ProductAction::new(reserved), Err(ProductActionError::Reserved(_))), "{reserved}");
+            assert_eq!(AuditAction::parse(reserved), None, "{reserved}");
+        }
+        let long = format!("crm.{}", "a".repeat(61));
+        for bad in ["", "timesheets", "Timesheets.x", "a.b.c", "a.", ".b", "1a.b", "a.b-c", "a. b", long.as_str()] {
+            assert!(matches!(ProductAction::new(bad), Err(ProductActionError::Malformed(_))), "{bad}");
+        }
+        assert!(serde_json::from_str::<AuditAction>("\"nope\"").is_err());
+    }
+
+    #[test]
     fn every_action_has_a_unique_stable_text() {
         let mut seen = std::collections::HashSet::new();
         for a in AuditAction::ALL {
             assert!(seen.insert(a.as_str()), "{a:?}");
-            assert_eq!(AuditAction::parse(a.as_str()), Some(*a));
+            assert_eq!(AuditAction::parse(a.as_str()).as_ref(), Some(a));
             assert_eq!(serde_json::to_string(a).unwrap(), format!("\"{}\"", a.as_str()));
         }
     }

@@ -46,7 +46,7 @@ pub mod user;
 
 pub use ads::{AdCampaign, AdDecision, AdFormat, AdTarget};
 pub use api_key::ApiKey;
-pub use audit::{AuditAction, AuditActor, AuditEvent, AuditOutcome, AuditTarget};
+pub use audit::{AuditAction, AuditActor, AuditEvent, AuditOutcome, AuditTarget, ProductAction, ProductActionError};
 pub use email::Email;
 pub use entitlements::{Feature, UpgradeRequired};
 pub use ids::{

@@ -21,6 +21,8 @@ pub struct Embedded {
     pub clock: Arc<dyn Clock>,
     /// The local billing simulator (the payment provider).
     pub simulator: BillingSimulator,
+    /// The in-memory store, for a product's own tables (`MemoryStore::scoped`).
+    pub store: MemoryStore,
 }
 
 /// Why the embedded default could not be built.
@@ -38,7 +40,7 @@ impl Embedded {
         let hasher = Argon2idHasher::new().map_err(|e| EmbeddedError(e.to_string()))?;
         let deps = Deps {
             store: Arc::new(memory.clone()),
-            directory: Arc::new(memory),
+            directory: Arc::new(memory.clone()),
             payments: Arc::new(simulator.clone()),
             clock: clock.clone(),
             ids: Arc::new(UuidV7Generator::default()),
@@ -46,7 +48,7 @@ impl Embedded {
             hasher: Arc::new(hasher),
             mailer: Arc::new(ConsoleMailer),
         };
-        Ok(Self { tenantry: Tenantry::new(deps, config), clock, simulator })
+        Ok(Self { tenantry: Tenantry::new(deps, config), clock, simulator, store: memory })
     }
 
     /// Runs the simulator's money timeline and the due timers every `every`,

@@ -527,8 +527,12 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(typed, 47, "every 200/201 answer is typed (the other 7 operations answer 204)");
     // The shapes serde writes, where the derive alone would have been wrong.
     let schemas = &doc["components"]["schemas"];
-    let actions = schemas["AuditAction"]["enum"].as_array().unwrap();
+    let actions = schemas["AuditAction"]["anyOf"][0]["enum"].as_array().unwrap();
     assert!(actions.contains(&json!("invitation.created")) && !actions.contains(&json!("UserInvited")), "{actions:?}");
+    assert_eq!(
+        schemas["AuditAction"]["anyOf"][1]["pattern"], "^[a-z][a-z0-9_]*\\.[a-z][a-z0-9_]*$",
+        "products' actions"
+    );
     assert_eq!(schemas["RoleRef"]["anyOf"][0]["enum"][0], "owner");
     assert_eq!(schemas["Currency"]["type"], "string");
     assert_eq!(schemas["TokenPair"]["properties"]["token_type"]["enum"], json!(["Bearer"]));

@@ -34,6 +34,9 @@ use tenantry_ports::store::{
 use tenantry_ports::{TenantDirectory, TenantScope};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
+mod product;
+pub use product::{MemoryScoped, ProductRows, ProductTableError};
+
 /// Everything one tenant owns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TenantData {
@@ -59,6 +62,8 @@ pub struct TenantData {
     pub storage_bytes: u64,
     /// One-time markers.
     pub markers: BTreeMap<String, DateTime<Utc>>,
+    /// Rows of the registered product tables: table → the product's key → row.
+    pub product: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     /// The audit log, oldest first (shared copy-on-write: readers take a
     /// reference, the next writer appends in place once they are done).
     pub audit: Arc<Vec<AuditEvent>>,
@@ -99,6 +104,8 @@ struct Inner {
     platform: Arc<AsyncMutex<PlatformData>>,
     committed: RwLock<Committed>,
     fail_next_commit: AtomicBool,
+    /// The registered product tables.
+    product_tables: Mutex<BTreeSet<String>>,
 }
 
 /// The in-memory implementation of [`UnitOfWork`] and [`TenantDirectory`].
@@ -473,7 +480,7 @@ impl SubscriptionStore for MemTenantTx {
 
 fn audit_matches(e: &AuditEvent, q: &AuditQuery) -> bool {
     q.before.is_none_or(|b| e.id < b)
-        && q.action.is_none_or(|a| e.action == a)
+        && q.action.as_ref().is_none_or(|a| e.action == *a)
         && q.user
             .is_none_or(|u| e.actor == tenantry_domain::AuditActor::User(u) || e.target == Some(AuditTarget::User(u)))
 }
@@ -738,26 +745,7 @@ impl PlatformTx for MemPlatformTx {
 #[async_trait]
 impl UnitOfWork for MemoryStore {
     async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn TenantTx>, StoreError> {
-        let slot = self.slot(scope.tenant_id());
-        let guard = slot.lock_owned().await;
-        let work = guard.clone_without_audit();
-        let base_audit = guard.audit.clone();
-        // Readers let go at once; writers keep the lock until commit or drop.
-        let guard = match access {
-            Access::Write => Some(guard),
-            Access::Read => None,
-        };
-        Ok(Box::new(MemTenantTx {
-            tenant: scope.tenant_id(),
-            access,
-            guard,
-            work,
-            base_audit,
-            appended: Vec::new(),
-            purged: false,
-            aborted: false,
-            inner: self.inner.clone(),
-        }))
+        Ok(Box::new(self.open(scope, access).await))
     }
 
     async fn begin_platform(&self) -> Result<Box<dyn PlatformTx>, StoreError> {
@@ -768,6 +756,32 @@ impl UnitOfWork for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+}
+
+impl MemoryStore {
+    /// A unit of work inside `scope`'s tenant (tenantry's own and a product's).
+    async fn open(&self, scope: &TenantScope, access: Access) -> MemTenantTx {
+        let slot = self.slot(scope.tenant_id());
+        let guard = slot.lock_owned().await;
+        let work = guard.clone_without_audit();
+        let base_audit = guard.audit.clone();
+        // Readers let go at once; writers keep the lock until commit or drop.
+        let guard = match access {
+            Access::Write => Some(guard),
+            Access::Read => None,
+        };
+        MemTenantTx {
+            tenant: scope.tenant_id(),
+            access,
+            guard,
+            work,
+            base_audit,
+            appended: Vec::new(),
+            purged: false,
+            aborted: false,
+            inner: self.inner.clone(),
+        }
     }
 }
 
@@ -785,6 +799,7 @@ impl TenantData {
             usage: self.usage.clone(),
             storage_bytes: self.storage_bytes,
             markers: self.markers.clone(),
+            product: self.product.clone(),
             audit: Arc::new(Vec::new()),
         }
     }

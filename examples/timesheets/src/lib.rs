@@ -4,10 +4,17 @@
 //! API (docs/EMBEDDING.md): employees log time per project and day, managers
 //! approve or reject it, everyone reads. It has its own migration (one table,
 //! made tenant-owned by `tenantry.register_product_table`), its own
-//! permissions in tenantry's RBAC, its use cases on `PgStore::scoped`
-//! transactions — whose queries carry no `WHERE tenant_id`: row-level security
-//! confines them — and its routes mounted with `router_with_product`.
+//! permissions in tenantry's RBAC, its own audit events, its use cases on
+//! tenant-scoped transactions, and its routes mounted with
+//! `router_with_product`.
+//!
+//! Its store has two adapters, like tenantry's: [`PgEntries`] on
+//! `PgStore::scoped` transactions — whose queries carry no `WHERE tenant_id`:
+//! row-level security confines them — and [`MemoryEntries`] on
+//! `MemoryStore::scoped`, which holds one tenant's rows only, for the embedded
+//! default and offline tests. The use cases are written once, above both.
 
+use async_trait::async_trait;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, Path};
 use axum::routing::{get, post};
@@ -18,13 +25,17 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::sync::Arc;
 use tenantry_domain::rbac::{BuiltinRole, Policy, RbacError};
+use tenantry_domain::{AuditTarget, EntityId, ProductAction, UserId};
 use tenantry_http::AppState;
 use tenantry_http::auth::InTenant;
 use tenantry_http::problem::ApiError;
 use tenantry_ports::services::AccessError;
 use tenantry_ports::store::Access;
-use tenantry_ports::{ErrorKind, Problem, StoreError, TenantScope, Tenantry};
+use tenantry_ports::{ErrorKind, InfraError, Problem, StoreError, TenantScope, Tenantry};
+use tenantry_postgres::embedding::ScopedTx;
 use tenantry_postgres::{MigrateError, PgStore};
+use tenantry_testkit::MemoryStore;
+use tenantry_testkit::memory::{MemoryScoped, ProductTableError};
 use uuid::Uuid;
 
 /// Read every entry of the tenant.
@@ -33,6 +44,13 @@ pub const READ: &str = "timesheets:read";
 pub const LOG: &str = "timesheets:log";
 /// Approve or reject entries.
 pub const APPROVE: &str = "timesheets:approve";
+
+/// The product's table.
+pub const TABLE: &str = "timesheets.entries";
+/// The audit action of an approval.
+pub const APPROVED: &str = "timesheets.entry_approved";
+/// The audit action of a rejection.
+pub const REJECTED: &str = "timesheets.entry_rejected";
 
 /// tenantry's policy with the product's permissions: everyone reads; members,
 /// managers and admins log; managers and admins approve (the owner holds all).
@@ -56,8 +74,39 @@ pub async fn migrate(admin_url: &SecretString) -> Result<(), MigrateError> {
     tenantry_postgres::embedding::migrate_product(admin_url, &MIGRATOR, HISTORY_TABLE).await
 }
 
+/// Where an entry stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Logged, waiting for a manager.
+    Submitted,
+    /// Approved by a manager.
+    Approved,
+    /// Rejected by a manager.
+    Rejected,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Submitted => "submitted",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "submitted" => Ok(Status::Submitted),
+            "approved" => Ok(Status::Approved),
+            "rejected" => Ok(Status::Rejected),
+            other => Err(StoreError::Unknown(anyhow::anyhow!("timesheets.entries: unknown status `{other}`"))),
+        }
+    }
+}
+
 /// One entry.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// Id.
     pub id: Uuid,
@@ -71,8 +120,8 @@ pub struct Entry {
     pub minutes: i32,
     /// A note.
     pub note: String,
-    /// `submitted`, `approved` or `rejected`.
-    pub status: String,
+    /// Where it stands.
+    pub status: Status,
     /// Who approved or rejected it.
     pub decided_by: Option<Uuid>,
     /// When it was logged.
@@ -103,8 +152,8 @@ pub enum TimesheetError {
     #[error("not found")]
     NotFound,
     /// The entry was already approved or rejected.
-    #[error("the entry was already {0}")]
-    AlreadyDecided(String),
+    #[error("the entry was already {}", .0.as_str())]
+    AlreadyDecided(Status),
     /// Only a user logs time (not an API key or the operator).
     #[error("only a user of the tenant logs time")]
     NotAUser,
@@ -114,6 +163,9 @@ pub enum TimesheetError {
     /// The store.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// tenantry's clock or id generator.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
 }
 
 impl Problem for TimesheetError {
@@ -124,7 +176,7 @@ impl Problem for TimesheetError {
             TimesheetError::AlreadyDecided(_) => "already_decided",
             TimesheetError::NotAUser => "not_a_user",
             TimesheetError::Access(e) => e.code(),
-            TimesheetError::Store(_) => "internal_error",
+            TimesheetError::Store(_) | TimesheetError::Infra(_) => "internal_error",
         }
     }
     fn kind(&self) -> ErrorKind {
@@ -134,26 +186,59 @@ impl Problem for TimesheetError {
             TimesheetError::AlreadyDecided(_) => ErrorKind::Conflict,
             TimesheetError::NotAUser => ErrorKind::Forbidden,
             TimesheetError::Access(e) => e.kind(),
-            TimesheetError::Store(StoreError::Unavailable(_)) => ErrorKind::Unavailable,
-            TimesheetError::Store(_) => ErrorKind::Internal,
+            TimesheetError::Store(StoreError::Unavailable(_)) | TimesheetError::Infra(InfraError::Unavailable(_)) => {
+                ErrorKind::Unavailable
+            }
+            TimesheetError::Store(_) | TimesheetError::Infra(_) => ErrorKind::Internal,
         }
     }
 }
 
-fn store_error(e: sqlx::Error) -> StoreError {
-    StoreError::Unknown(e.into())
+/// The product's store port: a unit of work on the scope's tenant's entries.
+#[async_trait]
+pub trait EntryStore: Send + Sync {
+    /// A unit of work confined to `scope`'s tenant.
+    async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn EntryTx>, StoreError>;
+}
+
+/// A unit of work on one tenant's entries; dropped without commit, it rolls back.
+#[async_trait]
+pub trait EntryTx: Send {
+    /// Adds an entry.
+    async fn insert(&mut self, entry: &Entry) -> Result<(), StoreError>;
+    /// The newest entries (by day, then by logging time), at most `limit`.
+    async fn list(&mut self, limit: usize) -> Result<Vec<Entry>, StoreError>;
+    /// One entry, locked against concurrent decisions until the end.
+    async fn entry_for_update(&mut self, id: Uuid) -> Result<Option<Entry>, StoreError>;
+    /// Records a decision.
+    async fn decide(&mut self, entry: &Entry) -> Result<(), StoreError>;
+    /// Appends a product audit event to the tenant's log.
+    async fn audit(&mut self, event: &tenantry_domain::AuditEvent) -> Result<(), StoreError>;
+    /// Commits.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
 /// The product's use cases.
 pub struct Timesheets {
     tenantry: Tenantry,
-    store: PgStore,
+    store: Arc<dyn EntryStore>,
 }
 
 impl Timesheets {
-    /// On tenantry's use cases (for permissions) and its PostgreSQL store (for scoped transactions).
-    pub fn new(tenantry: Tenantry, store: PgStore) -> Self {
+    /// On tenantry's use cases (for permissions, the clock, ids and audit events) and an entry store.
+    pub fn new(tenantry: Tenantry, store: Arc<dyn EntryStore>) -> Self {
         Self { tenantry, store }
+    }
+
+    /// On PostgreSQL (after [`migrate`]).
+    pub fn on_postgres(tenantry: Tenantry, store: PgStore) -> Self {
+        Self::new(tenantry, Arc::new(PgEntries(store)))
+    }
+
+    /// On tenantry's memory store (the embedded default); registers the table.
+    pub fn in_memory(tenantry: Tenantry, store: MemoryStore) -> Result<Self, ProductTableError> {
+        store.register_product_table(TABLE)?;
+        Ok(Self::new(tenantry, Arc::new(MemoryEntries(store))))
     }
 
     /// Logs the caller's own time.
@@ -170,21 +255,19 @@ impl Timesheets {
         if input.note.chars().count() > 500 {
             return Err(TimesheetError::Invalid("note", "at most 500 characters"));
         }
-        let mut tx = self.store.scoped(scope, Access::Write).await?;
-        let row = sqlx::query(
-            "INSERT INTO timesheets.entries (tenant_id, id, user_id, project, day, minutes, note, status, created_at) \
-             VALUES (current_setting('tenantry.tenant_id')::uuid, gen_random_uuid(), $1, $2, $3, $4, $5, 'submitted', now()) \
-             RETURNING *",
-        )
-        .bind(user.as_uuid())
-        .bind(project)
-        .bind(input.day)
-        .bind(input.minutes)
-        .bind(&input.note)
-        .fetch_one(tx.conn())
-        .await
-        .map_err(store_error)?;
-        let entry = entry(&row)?;
+        let entry = Entry {
+            id: self.tenantry.new_uuid(),
+            user_id: user.as_uuid(),
+            project: project.to_owned(),
+            day: input.day,
+            minutes: input.minutes,
+            note: input.note,
+            status: Status::Submitted,
+            decided_by: None,
+            created_at: self.tenantry.now(),
+        };
+        let mut tx = self.store.begin(scope, Access::Write).await?;
+        tx.insert(&entry).await?;
         tx.commit().await?;
         Ok(entry)
     }
@@ -192,56 +275,169 @@ impl Timesheets {
     /// Every entry of the tenant, newest day first (at most 500).
     pub async fn list(&self, scope: &TenantScope) -> Result<Vec<Entry>, TimesheetError> {
         self.tenantry.require_permission(scope, READ, "timesheets.list").await?;
-        let mut tx = self.store.scoped(scope, Access::Read).await?;
-        // No tenant filter: row-level security shows this tenant's rows only.
-        let rows = sqlx::query("SELECT * FROM timesheets.entries ORDER BY day DESC, created_at DESC LIMIT 500")
-            .fetch_all(tx.conn())
-            .await
-            .map_err(store_error)?;
-        rows.iter().map(entry).collect()
+        let mut tx = self.store.begin(scope, Access::Read).await?;
+        Ok(tx.list(500).await?)
     }
 
-    /// Approves (`true`) or rejects a submitted entry.
+    /// Approves (`true`) or rejects a submitted entry, recording it in the tenant's audit log.
     pub async fn decide(&self, scope: &TenantScope, id: Uuid, approve: bool) -> Result<Entry, TimesheetError> {
         self.tenantry.require_permission(scope, APPROVE, "timesheets.decide").await?;
-        let decided_by = scope.actor().user_id().map(|u| u.as_uuid());
-        let mut tx = self.store.scoped(scope, Access::Write).await?;
-        let current = sqlx::query("SELECT status FROM timesheets.entries WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(tx.conn())
-            .await
-            .map_err(store_error)?
-            .ok_or(TimesheetError::NotFound)?;
-        let status: String = current.try_get("status").map_err(store_error)?;
-        if status != "submitted" {
-            return Err(TimesheetError::AlreadyDecided(status));
+        let (status, action) = if approve { (Status::Approved, APPROVED) } else { (Status::Rejected, REJECTED) };
+        let action = ProductAction::new(action).map_err(|e| InfraError::Unknown(e.into()))?;
+        let mut tx = self.store.begin(scope, Access::Write).await?;
+        let mut entry = tx.entry_for_update(id).await?.ok_or(TimesheetError::NotFound)?;
+        if entry.status != Status::Submitted {
+            return Err(TimesheetError::AlreadyDecided(entry.status));
         }
-        let row = sqlx::query("UPDATE timesheets.entries SET status = $2, decided_by = $3 WHERE id = $1 RETURNING *")
-            .bind(id)
-            .bind(if approve { "approved" } else { "rejected" })
-            .bind(decided_by)
-            .fetch_one(tx.conn())
-            .await
-            .map_err(store_error)?;
-        let entry = entry(&row)?;
+        entry.status = status;
+        entry.decided_by = scope.actor().user_id().map(|u| u.as_uuid());
+        tx.decide(&entry).await?;
+        let about = UserId::from_uuid(entry.user_id).ok().map(AuditTarget::User);
+        let event = self
+            .tenantry
+            .product_event(scope, action, about)?
+            .with("entry", entry.id)
+            .with("project", &entry.project)
+            .with("minutes", entry.minutes);
+        tx.audit(&event).await?;
         tx.commit().await?;
         Ok(entry)
     }
 }
 
-fn entry(row: &sqlx::postgres::PgRow) -> Result<Entry, TimesheetError> {
-    let get = |e: sqlx::Error| TimesheetError::Store(store_error(e));
+/// Entries in PostgreSQL, on `PgStore::scoped` transactions: no statement
+/// names the tenant — row-level security confines every one of them.
+pub struct PgEntries(pub PgStore);
+
+struct PgEntryTx(ScopedTx);
+
+fn store_error(e: sqlx::Error) -> StoreError {
+    StoreError::Unknown(e.into())
+}
+
+#[async_trait]
+impl EntryStore for PgEntries {
+    async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn EntryTx>, StoreError> {
+        Ok(Box::new(PgEntryTx(self.0.scoped(scope, access).await?)))
+    }
+}
+
+#[async_trait]
+impl EntryTx for PgEntryTx {
+    async fn insert(&mut self, e: &Entry) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO timesheets.entries (tenant_id, id, user_id, project, day, minutes, note, status, created_at) \
+             VALUES (current_setting('tenantry.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(e.id)
+        .bind(e.user_id)
+        .bind(&e.project)
+        .bind(e.day)
+        .bind(e.minutes)
+        .bind(&e.note)
+        .bind(e.status.as_str())
+        .bind(e.created_at)
+        .execute(self.0.conn())
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn list(&mut self, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        // No tenant filter: row-level security shows this tenant's rows only.
+        let rows = sqlx::query("SELECT * FROM timesheets.entries ORDER BY day DESC, created_at DESC, id LIMIT $1")
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(self.0.conn())
+            .await
+            .map_err(store_error)?;
+        rows.iter().map(entry).collect()
+    }
+
+    async fn entry_for_update(&mut self, id: Uuid) -> Result<Option<Entry>, StoreError> {
+        let row = sqlx::query("SELECT * FROM timesheets.entries WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(self.0.conn())
+            .await
+            .map_err(store_error)?;
+        row.as_ref().map(entry).transpose()
+    }
+
+    async fn decide(&mut self, e: &Entry) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE timesheets.entries SET status = $2, decided_by = $3 WHERE id = $1")
+            .bind(e.id)
+            .bind(e.status.as_str())
+            .bind(e.decided_by)
+            .execute(self.0.conn())
+            .await
+            .map_err(store_error)?;
+        if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+    }
+
+    async fn audit(&mut self, event: &tenantry_domain::AuditEvent) -> Result<(), StoreError> {
+        self.0.audit(event).await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.0.commit().await
+    }
+}
+
+fn entry(row: &sqlx::postgres::PgRow) -> Result<Entry, StoreError> {
     Ok(Entry {
-        id: row.try_get("id").map_err(get)?,
-        user_id: row.try_get("user_id").map_err(get)?,
-        project: row.try_get("project").map_err(get)?,
-        day: row.try_get("day").map_err(get)?,
-        minutes: row.try_get("minutes").map_err(get)?,
-        note: row.try_get("note").map_err(get)?,
-        status: row.try_get("status").map_err(get)?,
-        decided_by: row.try_get("decided_by").map_err(get)?,
-        created_at: row.try_get("created_at").map_err(get)?,
+        id: row.try_get("id").map_err(store_error)?,
+        user_id: row.try_get("user_id").map_err(store_error)?,
+        project: row.try_get("project").map_err(store_error)?,
+        day: row.try_get("day").map_err(store_error)?,
+        minutes: row.try_get("minutes").map_err(store_error)?,
+        note: row.try_get("note").map_err(store_error)?,
+        status: Status::parse(row.try_get("status").map_err(store_error)?)?,
+        decided_by: row.try_get("decided_by").map_err(store_error)?,
+        created_at: row.try_get("created_at").map_err(store_error)?,
     })
+}
+
+/// Entries in tenantry's memory store, on `MemoryStore::scoped` units of work
+/// (which hold one tenant's rows only). Writers hold the tenant's lock, so
+/// reading an entry "for update" needs nothing more.
+pub struct MemoryEntries(pub MemoryStore);
+
+struct MemoryEntryTx(MemoryScoped);
+
+#[async_trait]
+impl EntryStore for MemoryEntries {
+    async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn EntryTx>, StoreError> {
+        Ok(Box::new(MemoryEntryTx(self.0.scoped(scope, access).await?)))
+    }
+}
+
+#[async_trait]
+impl EntryTx for MemoryEntryTx {
+    async fn insert(&mut self, e: &Entry) -> Result<(), StoreError> {
+        self.0.table(TABLE)?.insert(&e.id.to_string(), e)
+    }
+
+    async fn list(&mut self, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        let mut all: Vec<Entry> = self.0.table(TABLE)?.list()?;
+        all.sort_by(|a, b| b.day.cmp(&a.day).then(b.created_at.cmp(&a.created_at)).then(a.id.cmp(&b.id)));
+        all.truncate(limit);
+        Ok(all)
+    }
+
+    async fn entry_for_update(&mut self, id: Uuid) -> Result<Option<Entry>, StoreError> {
+        self.0.table(TABLE)?.get(&id.to_string())
+    }
+
+    async fn decide(&mut self, e: &Entry) -> Result<(), StoreError> {
+        self.0.table(TABLE)?.update(&e.id.to_string(), e)
+    }
+
+    async fn audit(&mut self, event: &tenantry_domain::AuditEvent) -> Result<(), StoreError> {
+        self.0.audit(event).await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.0.commit().await
+    }
 }
 
 type Answer<T> = Result<Json<T>, ApiError>;
@@ -288,4 +484,17 @@ pub fn routes(app: Arc<Timesheets>) -> Router<AppState> {
         .route("/timesheets/{eid}/approve", post(approve))
         .route("/timesheets/{eid}/reject", post(reject))
         .layer(Extension(app))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // test code
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_audit_actions_are_valid_product_actions() {
+        for action in [APPROVED, REJECTED] {
+            assert_eq!(ProductAction::new(action).unwrap().as_str(), action);
+        }
+    }
 }

@@ -1,23 +1,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
-//! The cross-tenant property over the example's operations, over HTTP on
-//! PostgreSQL: random timesheet requests by the owners, members and managers
+//! The cross-tenant property over the example's operations, over HTTP, on the
+//! memory store and on PostgreSQL: random timesheet requests by the owners, members and managers
 //! of three tenants, aimed at every tenant and at entry ids of every tenant.
 //! After each: a request into another tenant answers 404; an entry id of
 //! another tenant is never found (404) under the caller's own path; and no
 //! response ever contains an id of another tenant or of its entries.
 //! `TIMESHEETS_PROPTEST_CASES` changes the number of sequences (default 64).
 
+mod support;
+
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::ConnectOptions;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
-use tenantry_example_timesheets::{Timesheets, migrate, policy, routes};
-use tenantry_http::auth::TokenKeys;
-use tenantry_http::{AppState, router_with_product};
-use tenantry_postgres::testing::{TestDatabase, admin_url};
-use tenantry_testkit::Harness;
+use support::Served;
+use tenantry_postgres::testing::admin_url;
 use tenantry_testkit::harness::PASSWORD;
 
 const NAMES: [&str; 3] = ["alpha", "bravo", "charlie"];
@@ -52,25 +51,24 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 #[test]
-fn no_timesheet_of_one_tenant_is_visible_or_changeable_by_another() {
-    let Some(admin) = admin_url("no_timesheet_of_one_tenant_is_visible_or_changeable_by_another") else {
+fn no_timesheet_of_one_tenant_is_visible_or_changeable_by_another_in_memory() {
+    property(Served::memory());
+}
+
+#[test]
+fn no_timesheet_of_one_tenant_is_visible_or_changeable_by_another_on_postgres() {
+    let Some(admin) = admin_url("no_timesheet_of_one_tenant_is_visible_or_changeable_by_another_on_postgres") else {
         return;
     };
+    property(async move { Served::postgres(&admin).await });
+}
+
+fn property(serve: impl Future<Output = Served>) {
     let cases = std::env::var("TIMESHEETS_PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let (db, store, base, tenants, tokens) = runtime.block_on(async {
-        let db = TestDatabase::create(&admin).await.unwrap();
-        migrate(&secrecy::SecretString::from(db.admin_options().to_url_lossy().to_string())).await.unwrap();
-        let store = db.store().await.unwrap();
-        let h = Harness::builder()
-            .store(Arc::new(store.clone()), Arc::new(store.clone()))
-            .policy(policy().unwrap())
-            .build();
-        let state = AppState::new(h.tenantry.clone(), TokenKeys::random().unwrap(), Arc::new(h.clock.clone()));
-        let app = router_with_product(state, routes(Arc::new(Timesheets::new(h.tenantry.clone(), store.clone()))));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (served, tenants, tokens) = runtime.block_on(async {
+        let served = serve.await;
+        let (h, base) = (&served.h, served.base.clone());
         let client = reqwest::Client::new();
         let mut tenants = Vec::new();
         let mut tokens = Vec::new();
@@ -96,8 +94,9 @@ fn no_timesheet_of_one_tenant_is_visible_or_changeable_by_another() {
             tenants.push(t.id.to_string());
             tokens.push(mine);
         }
-        (db, store, base, tenants, tokens)
+        (served, tenants, tokens)
     });
+    let base = served.base.clone();
     // Entry ids seen so far, with their tenant.
     let entries: Arc<Mutex<Vec<(usize, String)>>> = Arc::default();
     // Requests that named another tenant's entry under the caller's own path and were not found.
@@ -191,9 +190,6 @@ fn no_timesheet_of_one_tenant_is_visible_or_changeable_by_another() {
     for (t, name) in NAMES.iter().enumerate() {
         assert!(seen.iter().filter(|(owner, _)| *owner == t).count() >= 3, "too few entries of {name}: {seen:?}");
     }
-    runtime.block_on(async {
-        store.close().await;
-        db.drop_now().await.unwrap();
-    });
+    runtime.block_on(served.close());
     result.unwrap();
 }

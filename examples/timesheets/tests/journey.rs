@@ -1,17 +1,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed setup is a failed test
-//! The timesheets example as a black box over HTTP on PostgreSQL: a member
-//! logs time, a viewer reads but cannot log, a manager approves once, and
-//! another tenant sees none of it (404 for its paths and its entry ids).
+//! The timesheets example as a black box over HTTP, on the memory store and
+//! on PostgreSQL: a member logs time, a viewer reads but cannot log, a manager
+//! approves once (recorded in the tenant's audit log), and another tenant sees
+//! none of it (404 for its paths and its entry ids).
+
+mod support;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sqlx::ConnectOptions;
-use std::sync::Arc;
-use tenantry_example_timesheets::{Timesheets, migrate, policy, routes};
-use tenantry_http::auth::TokenKeys;
-use tenantry_http::{AppState, router_with_product};
-use tenantry_postgres::testing::{TestDatabase, admin_url};
-use tenantry_testkit::Harness;
+use support::Served;
+use tenantry_postgres::testing::admin_url;
 use tenantry_testkit::harness::PASSWORD;
 
 struct App {
@@ -47,22 +45,21 @@ impl App {
 }
 
 #[tokio::test]
-async fn log_approve_and_read_timesheets_within_one_tenant_only() {
-    let Some(admin) = admin_url("log_approve_and_read_timesheets_within_one_tenant_only") else {
+async fn log_approve_and_read_timesheets_within_one_tenant_only_in_memory() {
+    journey(Served::memory().await).await;
+}
+
+#[tokio::test]
+async fn log_approve_and_read_timesheets_within_one_tenant_only_on_postgres() {
+    let Some(admin) = admin_url("log_approve_and_read_timesheets_within_one_tenant_only_on_postgres") else {
         return;
     };
-    let db = TestDatabase::create(&admin).await.unwrap();
-    migrate(&secrecy::SecretString::from(db.admin_options().to_url_lossy().to_string())).await.unwrap();
-    let store = db.store().await.unwrap();
-    let h =
-        Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).policy(policy().unwrap()).build();
-    let state = AppState::new(h.tenantry.clone(), TokenKeys::random().unwrap(), Arc::new(h.clock.clone()));
-    let product = routes(Arc::new(Timesheets::new(h.tenantry.clone(), store.clone())));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = router_with_product(state, product);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let app = App { base, client: reqwest::Client::new() };
+    journey(Served::postgres(&admin).await).await;
+}
+
+async fn journey(served: Served) {
+    let h = &served.h;
+    let app = App { base: served.base.clone(), client: reqwest::Client::new() };
 
     let alpha = h.signup("alpha").await.unwrap();
     let beta = h.signup("beta").await.unwrap();
@@ -75,6 +72,7 @@ async fn log_approve_and_read_timesheets_within_one_tenant_only() {
     let max = app.login("alpha", "max@alpha.example.com").await;
     let val = app.login("alpha", "val@alpha.example.com").await;
     let beta_owner = app.login("beta", &beta.owner_email).await;
+    let alpha_owner = app.login("alpha", &alpha.owner_email).await;
     let (a, b) = (alpha.id.to_string(), beta.id.to_string());
     let sheets = |tid: &str| format!("/v1/tenants/{tid}/timesheets");
     use reqwest::Method;
@@ -127,6 +125,24 @@ async fn log_approve_and_read_timesheets_within_one_tenant_only() {
     let (_, malformed) = app.call(Method::POST, &format!("{}/not-an-id/approve", sheets(&a)), &max, None).await;
     assert_eq!(malformed["code"], "not_found");
 
-    store.close().await;
-    db.drop_now().await.unwrap();
+    // The approval is in alpha's audit log, by the manager, about the member;
+    // beta's log has no such event.
+    let approvals = "/audit-events?action=timesheets.entry_approved";
+    let (status, page) = app.call(Method::GET, &format!("/v1/tenants/{a}{approvals}"), &alpha_owner, None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let events = page["events"].as_array().unwrap_or_else(|| panic!("{page}"));
+    assert_eq!(events.len(), 1, "{page}");
+    assert_eq!(events[0]["action"], "timesheets.entry_approved");
+    assert_eq!(events[0]["details"]["entry"], eid.as_str());
+    assert_eq!(events[0]["actor"]["kind"], "user");
+    assert_eq!(events[0]["target"]["kind"], "user");
+    assert_eq!(events[0]["target"]["id"], entry["user_id"]);
+    let (status, page) = app.call(Method::GET, &format!("/v1/tenants/{b}{approvals}"), &beta_owner, None).await;
+    assert_eq!((status, page["events"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{page}");
+    // The refused decision wrote no event.
+    let rejections = format!("/v1/tenants/{a}/audit-events?action=timesheets.entry_rejected");
+    let (_, page) = app.call(Method::GET, &rejections, &alpha_owner, None).await;
+    assert_eq!(page["events"].as_array().map(Vec::len), Some(0), "{page}");
+
+    served.close().await;
 }

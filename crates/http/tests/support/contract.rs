@@ -166,6 +166,14 @@ impl Contract {
                         errors.push(format!("{at}: items are not unique"));
                     }
                 }
+                "minLength" | "maxLength" => {
+                    if let (Value::String(text), Some(bound)) = (value, rule.as_u64()) {
+                        let n = text.chars().count() as u64;
+                        if (keyword == "minLength" && n < bound) || (keyword == "maxLength" && n > bound) {
+                            errors.push(format!("{at}: {value} is beyond the {keyword} {rule}"));
+                        }
+                    }
+                }
                 "minimum" | "maximum" => {
                     if let (Some(v), Some(bound)) = (value.as_f64(), rule.as_f64())
                         && ((keyword == "minimum" && v < bound) || (keyword == "maximum" && v > bound))
@@ -241,10 +249,5 @@ fn check_format(format: &str, value: &Value, at: &str, errors: &mut Vec<String>)
 
 /// The patterns the document uses: `^[A-Z]{n}$`.
 fn matches_pattern(pattern: &str, text: &str) -> bool {
-    let n: usize = pattern
-        .strip_prefix("^[A-Z]{")
-        .and_then(|p| p.strip_suffix("}$"))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("the contract checker does not know the pattern {pattern}"));
-    text.len() == n && text.bytes().all(|b| b.is_ascii_uppercase())
+    regex::Regex::new(pattern).unwrap_or_else(|e| panic!("the pattern {pattern}: {e}")).is_match(text)
 }

@@ -17,7 +17,8 @@ use tenantry_domain::seats::{SeatLimit, SeatUsage};
 use tenantry_domain::subscription::{ProviderLink, SubscriptionEvent, SubscriptionState};
 use tenantry_domain::user::DeactivationReason;
 use tenantry_domain::{
-    AuditAction, AuditEvent, AuditOutcome, EntityId, Feature, Invitation, RoleRef, Subscription, Tenant, User,
+    AuditAction, AuditEvent, AuditOutcome, EntityId, Feature, Invitation, ProductAction, RoleRef, Subscription, Tenant,
+    User,
 };
 
 /// The marker recording that tenantry ended a provider subscription: later
@@ -32,8 +33,16 @@ pub(crate) fn trial_reminder_key(end: DateTime<Utc>) -> String {
 }
 
 impl Tenantry {
-    pub(crate) fn now(&self) -> DateTime<Utc> {
+    /// The time by the clock tenantry was built with (a product stamps its
+    /// rows with it, so that tests on a fake clock see the same time).
+    pub fn now(&self) -> DateTime<Utc> {
         self.deps.clock.now()
+    }
+
+    /// A fresh id from the generator tenantry was built with (time-ordered
+    /// UUID v7 in the service), for a product's rows.
+    pub fn new_uuid(&self) -> uuid::Uuid {
+        self.deps.ids.new_uuid()
     }
 
     pub(crate) fn new_id<T: EntityId>(&self) -> Result<T, InfraError> {
@@ -62,6 +71,20 @@ impl Tenantry {
             outcome,
             details: Default::default(),
         })
+    }
+
+    /// A product's audit event in the scope's tenant log, by the scope's actor,
+    /// stamped by tenantry's clock and id generator — to be appended in the
+    /// product's own scoped transaction (`ScopedTx::audit` on PostgreSQL,
+    /// `MemoryScoped::audit` in memory), so that it commits with the change it
+    /// records. Add facts with [`AuditEvent::with`]; never secrets.
+    pub fn product_event(
+        &self,
+        scope: &TenantScope,
+        action: ProductAction,
+        target: Option<AuditTarget>,
+    ) -> Result<AuditEvent, InfraError> {
+        self.event(scope, AuditAction::Product(action), target, AuditOutcome::Success)
     }
 
     /// Checks a permission; a refusal is recorded as `access.denied`.

@@ -1,0 +1,62 @@
+//! The example served over HTTP on either store, for the black-box tests.
+
+use sqlx::ConnectOptions;
+use std::sync::Arc;
+use tenantry_example_timesheets::{Timesheets, migrate, policy, routes};
+use tenantry_http::auth::TokenKeys;
+use tenantry_http::{AppState, router_with_product};
+use tenantry_postgres::PgStore;
+use tenantry_postgres::testing::TestDatabase;
+use tenantry_testkit::{Harness, MemoryStore};
+
+/// tenantry with the timesheets routes, listening on a free port.
+pub struct Served {
+    /// The harness (signups, users, the fake clock).
+    pub h: Harness,
+    /// `http://127.0.0.1:port`.
+    pub base: String,
+    db: Option<(TestDatabase, PgStore)>,
+}
+
+impl Served {
+    /// On the memory store (the embedded default's).
+    pub async fn memory() -> Served {
+        let memory = MemoryStore::new();
+        let h = Harness::builder()
+            .store(Arc::new(memory.clone()), Arc::new(memory.clone()))
+            .policy(policy().unwrap())
+            .build();
+        let product = Timesheets::in_memory(h.tenantry.clone(), memory).unwrap();
+        Self::serve(h, product, None).await
+    }
+
+    /// On a fresh PostgreSQL database with the product's migrations.
+    pub async fn postgres(admin: &secrecy::SecretString) -> Served {
+        let db = TestDatabase::create(admin).await.unwrap();
+        migrate(&secrecy::SecretString::from(db.admin_options().to_url_lossy().to_string())).await.unwrap();
+        let store = db.store().await.unwrap();
+        let h = Harness::builder()
+            .store(Arc::new(store.clone()), Arc::new(store.clone()))
+            .policy(policy().unwrap())
+            .build();
+        let product = Timesheets::on_postgres(h.tenantry.clone(), store.clone());
+        Self::serve(h, product, Some((db, store))).await
+    }
+
+    async fn serve(h: Harness, product: Timesheets, db: Option<(TestDatabase, PgStore)>) -> Served {
+        let state = AppState::new(h.tenantry.clone(), TokenKeys::random().unwrap(), Arc::new(h.clock.clone()));
+        let app = router_with_product(state, routes(Arc::new(product)));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Served { h, base, db }
+    }
+
+    /// Drops the test database, if any.
+    pub async fn close(self) {
+        if let Some((db, store)) = self.db {
+            store.close().await;
+            db.drop_now().await.unwrap();
+        }
+    }
+}
