@@ -41,7 +41,8 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
-use tenantry_domain::{AuditEvent, Slug, TenantId};
+use tenantry_domain::job::Job;
+use tenantry_domain::{AuditEvent, JobId, Slug, TenantId};
 use tenantry_ports::directory::{PlatformAuditQuery, PlatformFigures, TenantListQuery, TenantSummary};
 use tenantry_ports::error::StoreError;
 use tenantry_ports::store::{Access, Month, PlatformTx, TenantTx, UnitOfWork};
@@ -256,6 +257,12 @@ impl TenantDirectory for PgStore {
     }
     async fn due_tenants(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TenantId>, StoreError> {
         platform::Lookups(&self.pool).due_tenants(now, limit).await
+    }
+    async fn claim_due_jobs(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<(TenantId, JobId)>, StoreError> {
+        platform::Lookups(&self.pool).claim_due_jobs(now, limit).await
+    }
+    async fn failed_jobs(&self, limit: u32) -> Result<Vec<Job>, StoreError> {
+        platform::Lookups(&self.pool).failed_jobs(limit).await
     }
     async fn list_tenants(&self, query: &TenantListQuery) -> Result<Vec<TenantSummary>, StoreError> {
         platform::Lookups(&self.pool).list_tenants(query).await

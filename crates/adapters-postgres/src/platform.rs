@@ -266,6 +266,33 @@ impl Lookups<'_> {
         ids.into_iter().map(|u| rows::id(u, "due tenant")).collect()
     }
 
+    pub(crate) async fn claim_due_jobs(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(TenantId, tenantry_domain::JobId)>, StoreError> {
+        let found = sqlx::query("SELECT * FROM tenantry_lookup.claim_due_jobs($1, $2, $3)")
+            .bind(now)
+            .bind(i32::try_from(tenantry_domain::job::LEASE_SECONDS).unwrap_or(i32::MAX))
+            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+            .fetch_all(self.0)
+            .await
+            .db()?;
+        found
+            .iter()
+            .map(|r| Ok((rows::id(r.try_get("tenant_id").db()?, "job")?, rows::id(r.try_get("id").db()?, "job")?)))
+            .collect()
+    }
+
+    pub(crate) async fn failed_jobs(&self, limit: u32) -> Result<Vec<tenantry_domain::job::Job>, StoreError> {
+        let found = sqlx::query("SELECT * FROM tenantry_lookup.failed_jobs($1)")
+            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+            .fetch_all(self.0)
+            .await
+            .db()?;
+        found.iter().map(rows::job).collect()
+    }
+
     pub(crate) async fn list_tenants(&self, q: &TenantListQuery) -> Result<Vec<TenantSummary>, StoreError> {
         let found = sqlx::query("SELECT * FROM tenantry_lookup.list_tenants($1, $2, $3, $4)")
             .bind(q.search.as_deref())

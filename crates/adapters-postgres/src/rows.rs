@@ -230,3 +230,73 @@ pub(crate) fn outcome_text(o: tenantry_domain::AuditOutcome) -> &'static str {
         tenantry_domain::AuditOutcome::Failed => "failed",
     }
 }
+
+/// A job row (from the tenant's table or the failed-jobs lookup).
+pub(crate) fn job(row: &PgRow) -> Result<tenantry_domain::job::Job, StoreError> {
+    use tenantry_domain::job::{Job, JobState};
+    let last_error: Option<String> = row.try_get("last_error").db()?;
+    let finished_at: Option<DateTime<Utc>> = row.try_get("finished_at").db()?;
+    let state = match (row.try_get::<&str, _>("state").db()?, finished_at) {
+        ("pending", _) => JobState::Pending,
+        ("done", Some(at)) => JobState::Done { at },
+        ("failed", Some(at)) => JobState::Failed { at, error: last_error.clone().unwrap_or_default() },
+        (other, _) => return Err(corrupt("job", format!("state {other} without its time"))),
+    };
+    Ok(Job {
+        id: id(row.try_get("id").db()?, "job")?,
+        tenant_id: id(row.try_get("tenant_id").db()?, "job")?,
+        kind: row.try_get::<Json<_>, _>("kind").db()?.0,
+        run_at: row.try_get("run_at").db()?,
+        attempts: u32_of(i64::from(row.try_get::<i32, _>("attempts").db()?), "job")?,
+        leased_until: row.try_get("leased_until").db()?,
+        last_error,
+        state,
+        created_at: row.try_get("created_at").db()?,
+    })
+}
+
+/// `(state, finished_at)` columns of a job state.
+pub(crate) fn job_state_columns(state: &tenantry_domain::job::JobState) -> (&'static str, Option<DateTime<Utc>>) {
+    use tenantry_domain::job::JobState;
+    match state {
+        JobState::Pending => ("pending", None),
+        JobState::Done { at } => ("done", Some(*at)),
+        JobState::Failed { at, .. } => ("failed", Some(*at)),
+    }
+}
+
+/// The text form of an export status.
+pub(crate) fn export_status_text(s: tenantry_domain::export::ExportStatus) -> &'static str {
+    use tenantry_domain::export::ExportStatus;
+    match s {
+        ExportStatus::Queued => "queued",
+        ExportStatus::Running => "running",
+        ExportStatus::Ready => "ready",
+        ExportStatus::Failed => "failed",
+        ExportStatus::Expired => "expired",
+    }
+}
+
+pub(crate) fn export(row: &PgRow) -> Result<tenantry_domain::export::Export, StoreError> {
+    use tenantry_domain::export::{Export, ExportStatus};
+    let status = match row.try_get::<&str, _>("status").db()? {
+        "queued" => ExportStatus::Queued,
+        "running" => ExportStatus::Running,
+        "ready" => ExportStatus::Ready,
+        "failed" => ExportStatus::Failed,
+        "expired" => ExportStatus::Expired,
+        other => return Err(corrupt("export", other)),
+    };
+    Ok(Export {
+        id: id(row.try_get("id").db()?, "export")?,
+        tenant_id: id(row.try_get("tenant_id").db()?, "export")?,
+        requested_by: row.try_get::<Json<_>, _>("requested_by").db()?.0,
+        status,
+        sections_done: u32_of(i64::from(row.try_get::<i32, _>("sections_done").db()?), "export")?,
+        sections_total: u32_of(i64::from(row.try_get::<i32, _>("sections_total").db()?), "export")?,
+        size_bytes: u64::try_from(row.try_get::<i64, _>("size_bytes").db()?).map_err(|e| corrupt("export", e))?,
+        created_at: row.try_get("created_at").db()?,
+        finished_at: row.try_get("finished_at").db()?,
+        expires_at: row.try_get("expires_at").db()?,
+    })
+}

@@ -11,17 +11,21 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::Postgres;
 use sqlx::types::Json;
 use sqlx::{Row, Transaction};
+use tenantry_domain::export::Export;
+use tenantry_domain::job::Job;
 use tenantry_domain::rbac::CustomRole;
 use tenantry_domain::user::UserStatus;
 use tenantry_domain::{
     ApiKey, ApiKeyId, AuditEvent, AuditTarget, Email, Invitation, InvitationId, RoleId, RoleRef, Subscription, Tenant,
     TenantId, User, UserId,
 };
+use tenantry_domain::{ExportId, JobId};
 use tenantry_ports::error::{Constraint, StoreError};
 use tenantry_ports::payment::Invoice;
 use tenantry_ports::store::{
-    Access, ApiKeyStore, AuditQuery, AuditStore, InvitationStore, MarkerStore, Month, RoleStore, SubscriptionFacts,
-    SubscriptionStore, TenantStore, TenantTx, UsageCounters, UsageDelta, UsageStore, UserStore,
+    Access, ApiKeyStore, AuditQuery, AuditStore, ExportStore, InvitationStore, JobStore, MarkerStore, Month,
+    ProductDataStore, ProductTableRows, RoleStore, SubscriptionFacts, SubscriptionStore, TenantStore, TenantTx,
+    UsageCounters, UsageDelta, UsageStore, UserStore,
 };
 use uuid::Uuid;
 
@@ -556,6 +560,196 @@ fn target_user(t: &Option<AuditTarget>) -> Option<Uuid> {
     match t {
         Some(AuditTarget::User(u)) => Some(u.as_uuid()),
         _ => None,
+    }
+}
+
+fn int(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+#[async_trait]
+impl JobStore for PgTenantTx {
+    async fn insert_job(&mut self, j: &Job) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(j.tenant_id, "a job")?;
+        let (state, finished_at) = rows::job_state_columns(&j.state);
+        sqlx::query(
+            "INSERT INTO tenantry.jobs (tenant_id, id, kind, run_at, attempts, leased_until, last_error, state, finished_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(self.t())
+        .bind(j.id.as_uuid())
+        .bind(Json(&j.kind))
+        .bind(j.run_at)
+        .bind(int(j.attempts))
+        .bind(j.leased_until)
+        .bind(j.last_error.as_deref())
+        .bind(state)
+        .bind(finished_at)
+        .bind(j.created_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn job(&mut self, id: JobId) -> Result<Option<Job>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tenantry.jobs WHERE tenant_id = $1 AND id = $2")
+            .bind(self.t())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.as_ref().map(rows::job).transpose()
+    }
+
+    async fn update_job(&mut self, j: &Job) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(j.tenant_id, "a job")?;
+        let (state, finished_at) = rows::job_state_columns(&j.state);
+        let done = sqlx::query(
+            "UPDATE tenantry.jobs SET run_at = $3, attempts = $4, leased_until = $5, last_error = $6, state = $7, finished_at = $8 \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(self.t())
+        .bind(j.id.as_uuid())
+        .bind(j.run_at)
+        .bind(int(j.attempts))
+        .bind(j.leased_until)
+        .bind(j.last_error.as_deref())
+        .bind(state)
+        .bind(finished_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+    }
+}
+
+#[async_trait]
+impl ExportStore for PgTenantTx {
+    async fn insert_export(&mut self, e: &Export) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(e.tenant_id, "an export")?;
+        sqlx::query(
+            "INSERT INTO tenantry.exports (tenant_id, id, requested_by, status, sections_done, sections_total, size_bytes, created_at, finished_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(self.t())
+        .bind(e.id.as_uuid())
+        .bind(Json(&e.requested_by))
+        .bind(rows::export_status_text(e.status))
+        .bind(int(e.sections_done))
+        .bind(int(e.sections_total))
+        .bind(i64::try_from(e.size_bytes).unwrap_or(i64::MAX))
+        .bind(e.created_at)
+        .bind(e.finished_at)
+        .bind(e.expires_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn update_export(&mut self, e: &Export) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(e.tenant_id, "an export")?;
+        let done = sqlx::query(
+            "UPDATE tenantry.exports SET status = $3, sections_done = $4, sections_total = $5, size_bytes = $6, finished_at = $7, expires_at = $8 \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(self.t())
+        .bind(e.id.as_uuid())
+        .bind(rows::export_status_text(e.status))
+        .bind(int(e.sections_done))
+        .bind(int(e.sections_total))
+        .bind(i64::try_from(e.size_bytes).unwrap_or(i64::MAX))
+        .bind(e.finished_at)
+        .bind(e.expires_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+    }
+
+    async fn export(&mut self, id: ExportId) -> Result<Option<Export>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tenantry.exports WHERE tenant_id = $1 AND id = $2")
+            .bind(self.t())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.as_ref().map(rows::export).transpose()
+    }
+
+    async fn exports(&mut self) -> Result<Vec<Export>, StoreError> {
+        let found =
+            sqlx::query("SELECT * FROM tenantry.exports WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC")
+                .bind(self.t())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        found.iter().map(rows::export).collect()
+    }
+
+    async fn put_export_file(&mut self, id: ExportId, bytes: &[u8]) -> Result<(), StoreError> {
+        self.writable()?;
+        sqlx::query(
+            "INSERT INTO tenantry.export_files (tenant_id, export_id, content) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id, export_id) DO UPDATE SET content = EXCLUDED.content",
+        )
+        .bind(self.t())
+        .bind(id.as_uuid())
+        .bind(bytes)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn export_file(&mut self, id: ExportId) -> Result<Option<Vec<u8>>, StoreError> {
+        sqlx::query_scalar("SELECT content FROM tenantry.export_files WHERE tenant_id = $1 AND export_id = $2")
+            .bind(self.t())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))
+    }
+
+    async fn delete_export_file(&mut self, id: ExportId) -> Result<(), StoreError> {
+        self.writable()?;
+        sqlx::query("DELETE FROM tenantry.export_files WHERE tenant_id = $1 AND export_id = $2")
+            .bind(self.t())
+            .bind(id.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ProductDataStore for PgTenantTx {
+    async fn product_rows(&mut self) -> Result<Vec<ProductTableRows>, StoreError> {
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT table_name FROM tenantry.product_tables ORDER BY table_name")
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        let mut out = Vec::with_capacity(tables.len());
+        for table in tables {
+            // The registry holds names as `format('%I.%I')` wrote them (quoted
+            // identifiers), and only the owner's `register_product_table` writes it.
+            // No tenant filter: row-level security confines the read to this tenant.
+            let rows: Json<Vec<serde_json::Value>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY to_jsonb(t)::text), '[]'::jsonb) FROM {table} t"
+            )))
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+            out.push(ProductTableRows { table, rows: rows.0 });
+        }
+        Ok(out)
     }
 }
 

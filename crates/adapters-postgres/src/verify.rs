@@ -19,6 +19,8 @@ pub const EXPECTED_DEFINERS: &[&str] = &[
     "tenantry_lookup.list_tenants",
     "tenantry_lookup.platform_figures",
     "tenantry_lookup.audit_events",
+    "tenantry_lookup.claim_due_jobs",
+    "tenantry_lookup.failed_jobs",
 ];
 
 /// One problem found.

@@ -2,7 +2,9 @@
 //! which target, with what outcome — logins, role and seat changes, subscription
 //! changes, superuser actions, cross-tenant attempts.
 
-use crate::ids::{ApiKeyId, AuditEventId, CampaignId, InvitationId, PlatformUserId, RoleId, TenantId, UserId};
+use crate::ids::{
+    ApiKeyId, AuditEventId, CampaignId, ExportId, InvitationId, PlatformUserId, RoleId, TenantId, UserId,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -97,7 +99,7 @@ macro_rules! actions {
 
 /// Namespaces tenantry keeps for itself besides those of its actions: a product
 /// action may not start with one of them.
-const RESERVED_NAMESPACES: &[&str] = &["tenantry", "security", "session", "mfa", "export", "backup", "erasure", "job"];
+const RESERVED_NAMESPACES: &[&str] = &["tenantry", "security", "session", "mfa", "export", "backup", "erasure"];
 
 /// Why a product action name was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -216,6 +218,11 @@ actions! {
     CampaignUpdated => "ads.campaign_updated",
     CampaignDeleted => "ads.campaign_deleted",
     StorageQuotaExceeded => "quota.storage_exceeded",
+    ExportRequested => "data.export_requested",
+    ExportReady => "data.export_ready",
+    ExportFailed => "data.export_failed",
+    ExportDownloaded => "data.export_downloaded",
+    JobFailed => "job.failed",
 }
 
 /// The schema of what serde writes: one of tenantry's stable text forms, or a
@@ -271,6 +278,8 @@ pub enum AuditTarget {
     Superuser(PlatformUserId),
     /// An API key of the tenant.
     ApiKey(ApiKeyId),
+    /// A GDPR export of the tenant.
+    Export(ExportId),
     /// A tenant the actor tried to reach and may not (cross-tenant attempts).
     ForeignTenant(TenantId),
 }

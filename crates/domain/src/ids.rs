@@ -131,6 +131,14 @@ entity_id!(
     /// A tenant's API key (machine access with one role).
     ApiKeyId
 );
+entity_id!(
+    /// A unit of scheduled work of one tenant.
+    JobId
+);
+entity_id!(
+    /// A GDPR export of one tenant's data.
+    ExportId
+);
 
 /// Builds a UUID v7 from a millisecond timestamp and ten caller-supplied bytes.
 ///

@@ -27,8 +27,10 @@ pub mod audit;
 pub mod downgrade;
 pub mod email;
 pub mod entitlements;
+pub mod export;
 pub mod ids;
 pub mod invitation;
+pub mod job;
 pub mod money;
 pub mod password;
 pub mod plan;
@@ -50,7 +52,8 @@ pub use audit::{AuditAction, AuditActor, AuditEvent, AuditOutcome, AuditTarget, 
 pub use email::Email;
 pub use entitlements::{Feature, UpgradeRequired};
 pub use ids::{
-    ApiKeyId, AuditEventId, CampaignId, EntityId, IdError, InvitationId, PlatformUserId, RoleId, TenantId, UserId,
+    ApiKeyId, AuditEventId, CampaignId, EntityId, ExportId, IdError, InvitationId, JobId, PlatformUserId, RoleId,
+    TenantId, UserId,
 };
 pub use invitation::Invitation;
 pub use money::{Currency, Money};

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tenantry_ports::defaults::{Argon2idHasher, OsTokenGenerator, SystemClock, UuidV7Generator};
 use tenantry_ports::system::{Mail, Message};
 use tenantry_ports::{Clock, Deps, Mailer, Tenantry, TenantryConfig};
-use tenantry_testkit::harness::{Tick, run_timeline};
+use tenantry_testkit::harness::{Tick, run_jobs, run_timeline};
 use tenantry_testkit::{BillingSimulator, MemoryStore};
 
 /// The embedded default's parts.
@@ -58,9 +58,10 @@ impl Embedded {
     }
 }
 
-/// The service's scheduler: every `every`, the due timers — and, with the local
-/// simulator as the provider, its money timeline first (with Stripe, Stripe
-/// owns that timeline and reports it by webhook) — until the handle is aborted.
+/// The service's scheduler: every `every`, the due timers and the due jobs —
+/// and, with the local simulator as the provider, its money timeline first
+/// (with Stripe, Stripe owns that timeline and reports it by webhook) — until
+/// the handle is aborted.
 pub fn spawn_scheduler(
     tenantry: Tenantry,
     simulator: Option<BillingSimulator>,
@@ -85,14 +86,16 @@ pub fn spawn_scheduler(
                             tick.timer_failures = 1;
                         }
                     }
+                    run_jobs(&tenantry, &mut tick).await;
                     tick
                 }
             };
-            if tick.applied > 0 || tick.timers > 0 || tick.failed > 0 || tick.timer_failures > 0 {
+            if tick.applied > 0 || tick.timers > 0 || tick.jobs > 0 || tick.failed > 0 || tick.timer_failures > 0 {
                 tracing::info!(
                     applied = tick.applied,
                     timers = tick.timers,
-                    failed = tick.failed + tick.timer_failures,
+                    jobs = tick.jobs,
+                    failed = tick.failed + tick.timer_failures + tick.job_failures,
                     "scheduler"
                 );
             }

@@ -81,6 +81,9 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
         .route("/invoices", get(routes::invoices))
         .route("/audit-events", get(routes::audit_events))
         .route("/usage", get(routes::usage))
+        .route("/exports", get(routes::list_exports).post(routes::request_export))
+        .route("/exports/{eid}", get(routes::export_status))
+        .route("/exports/{eid}/download", get(routes::download_export))
         .route("/ads/decision", get(routes::ad_decision))
         .route("/ads/{cid}/impression", post(routes::ad_impression))
         .route("/ads/{cid}/click", post(routes::ad_click))
@@ -93,6 +96,7 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
             get(routes::admin_tenant).patch(routes::admin_patch_tenant).delete(routes::admin_delete_tenant),
         )
         .route("/stats", get(routes::admin_stats))
+        .route("/jobs", get(routes::admin_jobs))
         .route("/audit-events", get(routes::admin_audit))
         .route("/ads/campaigns", get(routes::list_campaigns).post(routes::create_campaign))
         .route(

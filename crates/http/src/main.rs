@@ -47,11 +47,23 @@ enum Command {
     },
     /// Print the isolation verifier's report for DATABASE_URL; exit 1 when anything is unprotected.
     CheckIsolation,
+    /// Scheduled work on PostgreSQL (DATABASE_URL), for cron-style deployments.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Stripe administration (STRIPE_SECRET_KEY).
     Stripe {
         #[command(subcommand)]
         command: StripeCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run the due timers and the due jobs once, print what was done, and exit
+    /// (several instances may run it at once: a job is never claimed twice).
+    RunDue,
 }
 
 #[derive(Subcommand)]
@@ -95,6 +107,7 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate().await,
         Command::CreateSuperuser { email, name, password } => create_superuser(email, name, password).await,
         Command::CheckIsolation => check_isolation().await,
+        Command::Jobs { command: JobsCommand::RunDue } => jobs_run_due().await,
         Command::Stripe { command: StripeCommand::SyncCatalog } => stripe_sync_catalog().await,
     };
     match result {
@@ -210,9 +223,8 @@ async fn billing(config: &TenantryConfig, clock: &Arc<dyn Clock>) -> Result<Bill
     }
 }
 
-async fn serve() -> Result<ExitCode, Failure> {
-    let addr = addr()?;
-    let keys = keys()?;
+/// tenantry as configured by the environment: its use cases, billing and clock.
+async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>), Failure> {
     let config = TenantryConfig::default();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
     let billing = billing(&config, &clock).await?;
@@ -235,14 +247,20 @@ async fn serve() -> Result<ExitCode, Failure> {
     let deps = Deps {
         store,
         directory,
-        payments: billing.payments,
+        payments: billing.payments.clone(),
         clock: clock.clone(),
         ids: Arc::new(UuidV7Generator::default()),
         tokens: Arc::new(OsTokenGenerator),
         hasher: Arc::new(Argon2idHasher::new()?),
         mailer,
     };
-    let tenantry = Tenantry::new(deps, config);
+    Ok((Tenantry::new(deps, config), billing, clock))
+}
+
+async fn serve() -> Result<ExitCode, Failure> {
+    let addr = addr()?;
+    let keys = keys()?;
+    let (tenantry, billing, clock) = service().await?;
     seed_superuser(&tenantry).await?;
     let scheduler = spawn_scheduler(tenantry.clone(), billing.simulator.clone(), Duration::from_secs(60));
     let mut state = AppState::new(tenantry, keys, clock);
@@ -387,6 +405,24 @@ async fn create_superuser(email: String, name: String, password: String) -> Resu
         .await
         .map_err(|e| Failure::Config(e.to_string()))?;
     println!("superuser created");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tenantry jobs run-due`: one round of scheduled work on PostgreSQL.
+async fn jobs_run_due() -> Result<ExitCode, Failure> {
+    if env("DATABASE_URL").is_none() {
+        return Err(Failure::Config(
+            "DATABASE_URL is not set (in memory there is nothing to run: the service's own scheduler runs it)".into(),
+        ));
+    }
+    let (tenantry, _, _) = service().await?;
+    let timers = tenantry.run_due_timers(10_000).await.map_err(|e| Failure::Other(e.into()))?;
+    let jobs = tenantry.run_due_jobs(1_000).await.map_err(|e| Failure::Other(e.into()))?;
+    let summary = serde_json::json!({
+        "timers": { "tenants": timers.tenants, "failures": timers.failures.len() },
+        "jobs": { "claimed": jobs.claimed, "done": jobs.done.len(), "failed": jobs.failed.len(), "gave_up": jobs.gave_up.len() },
+    });
+    println!("{summary}");
     Ok(ExitCode::SUCCESS)
 }
 

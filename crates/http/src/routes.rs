@@ -12,13 +12,14 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use tenantry_domain::Interval;
+use tenantry_domain::job::Job;
 use tenantry_domain::subscription::{PlanChoice, PlanTiming};
 use tenantry_domain::tenant::NotificationPrefs;
 use tenantry_domain::{
     AdCampaign, AdFormat, ApiKeyId, AuditEventId, CampaignId, InvitationId, PlatformUserId, RoleId, SubscriptionStatus,
     TenantId, UserId,
 };
+use tenantry_domain::{ExportId, Interval};
 use tenantry_ports::directory::{TenantListQuery, TenantSummary};
 use tenantry_ports::payment::{HostedSession, Invoice};
 use tenantry_ports::services::admin::{
@@ -29,6 +30,7 @@ use tenantry_ports::services::api_keys::{ApiKeyIssued, ApiKeyView};
 use tenantry_ports::services::audit::{AuditFilter, AuditPage};
 use tenantry_ports::services::auth::{LoginInput, SignupInput};
 use tenantry_ports::services::billing::{PlanChanged, PreviewInput, PreviewView, SeatsChanged};
+use tenantry_ports::services::exports::ExportView;
 use tenantry_ports::services::invitations::{AcceptInput, InvitationIssued, InviteInput};
 use tenantry_ports::services::roles::{RoleInput, RolePatch};
 use tenantry_ports::services::tenant::SettingsInput;
@@ -687,6 +689,66 @@ pub(crate) async fn revoke_api_key(
     ok(state.tenantry.revoke_api_key(&scope, kid).await?)
 }
 
+// ---------------------------------------------------------------- GDPR exports
+
+#[utoipa::path(post, path = "/v1/tenants/{tid}/exports", tag = "Data rights", description = "Start a GDPR export of the tenant's data (without secrets), produced in the background: 202 with the new export, or 200 with the one already queued or running.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 202, description = "Queued", body = ExportView), (status = 200, description = "One is already queued or running: that one", body = ExportView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn request_export(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    let answer = state.tenantry.request_export(&scope).await?;
+    let status = if answer.created { StatusCode::ACCEPTED } else { StatusCode::OK };
+    let location = format!("/v1/tenants/{}/exports/{}", scope.tenant_id(), answer.export.id);
+    Ok((status, [(axum::http::header::LOCATION, location)], axum::Json(answer.export)).into_response())
+}
+
+#[utoipa::path(get, path = "/v1/tenants/{tid}/exports", tag = "Data rights", description = "The tenant's exports, newest first.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 200, description = "Done", body = Vec<ExportView>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn list_exports(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    ok(state.tenantry.list_exports(&scope).await?)
+}
+
+#[utoipa::path(get, path = "/v1/tenants/{tid}/exports/{eid}", tag = "Data rights", description = "One export: status, progress, size and expiry.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("eid" = String, Path, format = Uuid, description = "An export of the tenant")),
+    responses((status = 200, description = "Done", body = ExportView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn export_status(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, eid)): Ids<(TenantId, ExportId)>,
+) -> Answer {
+    ok(state.tenantry.export_status(&scope, eid).await?)
+}
+
+#[utoipa::path(get, path = "/v1/tenants/{tid}/exports/{eid}/download", tag = "Data rights", description = "The archive (a JSON document), while the export is ready: 409 `export_not_ready` before, 409 `export_expired` after seven days.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("eid" = String, Path, format = Uuid, description = "An export of the tenant")),
+    responses((status = 200, description = "The archive", body = Object, content_type = "application/json"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn download_export(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, eid)): Ids<(TenantId, ExportId)>,
+) -> Answer {
+    use axum::http::header;
+    let archive = state.tenantry.download_export(&scope, eid).await?;
+    let disposition = format!("attachment; filename=\"{}\"", archive.filename);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        archive.bytes,
+    )
+        .into_response())
+}
+
 // ---------------------------------------------------------------- subscription and billing
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/subscription", tag = "Subscription", description = "Plan, status, seats, trial, period, price.",
@@ -1066,6 +1128,27 @@ pub(crate) async fn admin_patch_tenant(
 pub(crate) async fn admin_delete_tenant(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
     state.tenantry.admin_delete_tenant(&scope).await?;
     no_content()
+}
+
+/// `GET /v1/admin/jobs`'s query.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct JobsQuery {
+    /// At most this many (1 to 500, default 100).
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/admin/jobs", tag = "Admin", description = "Jobs that failed on their last attempt, newest first (they are never dropped).",
+    params(JobsQuery),
+    responses((status = 200, description = "Done", body = Vec<Job>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn admin_jobs(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Params(query): Params<JobsQuery>,
+) -> Answer {
+    ok(state.tenantry.failed_jobs(&who, query.limit.unwrap_or(100)).await?)
 }
 
 #[utoipa::path(get, path = "/v1/admin/stats", tag = "Admin", description = "Platform figures.",

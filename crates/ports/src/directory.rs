@@ -13,7 +13,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tenantry_domain::{AuditEvent, Interval, PlanKind, Slug, SubscriptionStatus, TenantId};
+use tenantry_domain::job::Job;
+use tenantry_domain::{AuditEvent, Interval, JobId, PlanKind, Slug, SubscriptionStatus, TenantId};
 
 /// One row of the superuser's tenant list.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -92,6 +93,12 @@ pub trait TenantDirectory: Send + Sync {
     async fn resolve_billing_customer(&self, customer: &str) -> Result<Option<TenantId>, StoreError>;
     /// Timers: tenants whose `next_due_at` is at or before `now`, earliest first.
     async fn due_tenants(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TenantId>, StoreError>;
+    /// Claims up to `limit` due jobs across tenants (oldest `run_at` first):
+    /// each is leased (`Job::claim`: one more attempt, held for the lease)
+    /// atomically, so that concurrent workers never claim one job twice.
+    async fn claim_due_jobs(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<(TenantId, JobId)>, StoreError>;
+    /// Jobs that failed for good, newest first (for the superuser).
+    async fn failed_jobs(&self, limit: u32) -> Result<Vec<Job>, StoreError>;
     /// Superuser: the tenant list.
     async fn list_tenants(&self, query: &TenantListQuery) -> Result<Vec<TenantSummary>, StoreError>;
     /// Superuser: platform figures for a month.

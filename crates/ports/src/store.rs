@@ -26,13 +26,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use tenantry_domain::export::Export;
+use tenantry_domain::job::Job;
 use tenantry_domain::rbac::CustomRole;
 use tenantry_domain::user::PlatformUser;
 use tenantry_domain::{
     AdCampaign, AuditAction, AuditEvent, AuditEventId, CampaignId, Email, Interval, Invitation, InvitationId, PlanKind,
     PlatformUserId, RoleId, Subscription, SubscriptionStatus, Tenant, User, UserId,
 };
-use tenantry_domain::{ApiKey, ApiKeyId};
+use tenantry_domain::{ApiKey, ApiKeyId, ExportId, JobId};
 
 use crate::error::StoreError;
 use crate::scope::TenantScope;
@@ -264,6 +266,57 @@ pub trait MarkerStore: Send {
     async fn unmark(&mut self, key: &str) -> Result<(), StoreError>;
 }
 
+/// The tenant's scheduled work (claiming across tenants is the directory's
+/// named path, `TenantDirectory::claim_due_jobs`).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait JobStore: Send {
+    /// Adds a job.
+    async fn insert_job(&mut self, job: &Job) -> Result<(), StoreError>;
+    /// One job of the tenant.
+    async fn job(&mut self, id: JobId) -> Result<Option<Job>, StoreError>;
+    /// Saves a job's new state (`NotFound` if it does not exist).
+    async fn update_job(&mut self, job: &Job) -> Result<(), StoreError>;
+}
+
+/// The tenant's GDPR exports and their files.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ExportStore: Send {
+    /// Adds an export.
+    async fn insert_export(&mut self, export: &Export) -> Result<(), StoreError>;
+    /// Saves an export's new state (`NotFound` if it does not exist).
+    async fn update_export(&mut self, export: &Export) -> Result<(), StoreError>;
+    /// One export.
+    async fn export(&mut self, id: ExportId) -> Result<Option<Export>, StoreError>;
+    /// Every export of the tenant, newest first.
+    async fn exports(&mut self) -> Result<Vec<Export>, StoreError>;
+    /// Stores an export's archive (replacing any).
+    async fn put_export_file(&mut self, id: ExportId, bytes: &[u8]) -> Result<(), StoreError>;
+    /// An export's archive.
+    async fn export_file(&mut self, id: ExportId) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Deletes an export's archive (none is fine).
+    async fn delete_export_file(&mut self, id: ExportId) -> Result<(), StoreError>;
+}
+
+/// One registered product table's rows of the tenant, as JSON.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProductTableRows {
+    /// `schema.table`.
+    pub table: String,
+    /// The rows (each a JSON object).
+    pub rows: Vec<serde_json::Value>,
+}
+
+/// The rows of the products' registered tables (docs/EMBEDDING.md), for
+/// exports, backups and restores.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ProductDataStore: Send {
+    /// Every registered product table with the tenant's rows, by table name.
+    async fn product_rows(&mut self) -> Result<Vec<ProductTableRows>, StoreError>;
+}
+
 /// A unit of work inside one tenant: every tenant store, one transaction.
 #[async_trait]
 pub trait TenantTx:
@@ -276,6 +329,9 @@ pub trait TenantTx:
     + AuditStore
     + UsageStore
     + MarkerStore
+    + JobStore
+    + ExportStore
+    + ProductDataStore
     + Send
 {
     /// Makes every write visible at once.

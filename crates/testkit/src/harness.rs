@@ -57,6 +57,10 @@ pub struct Tick {
     pub timers: u32,
     /// Tenants whose timers failed (or runs that failed as a whole).
     pub timer_failures: usize,
+    /// Jobs done.
+    pub jobs: usize,
+    /// Job attempts that failed (retried later, or kept as failed).
+    pub job_failures: usize,
 }
 
 impl Tick {
@@ -66,6 +70,8 @@ impl Tick {
         self.failed += other.failed;
         self.timers += other.timers;
         self.timer_failures += other.timer_failures;
+        self.jobs += other.jobs;
+        self.job_failures += other.job_failures;
     }
 
     /// Whether every event and timer went through.
@@ -395,5 +401,21 @@ pub async fn run_timeline(tenantry: &Tenantry, simulator: &BillingSimulator) -> 
             break;
         }
     }
+    run_jobs(tenantry, &mut report).await;
     report
+}
+
+/// Runs the due jobs (`Tenantry::run_due_jobs`) into `report`: the scheduler's
+/// other half, on the simulator's timeline or on Stripe's.
+pub async fn run_jobs(tenantry: &Tenantry, report: &mut Tick) {
+    match tenantry.run_due_jobs(1_000).await {
+        Ok(r) => {
+            report.jobs += r.done.len();
+            report.job_failures += r.failed.len();
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "jobs failed");
+            report.job_failures += 1;
+        }
+    }
 }

@@ -17,19 +17,22 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use tenantry_domain::export::Export;
+use tenantry_domain::job::{Job, JobState};
 use tenantry_domain::rbac::{CustomRole, RoleRef};
 use tenantry_domain::user::PlatformUser;
 use tenantry_domain::{
     AdCampaign, ApiKey, ApiKeyId, AuditEvent, AuditTarget, CampaignId, Email, Interval, Invitation, InvitationId,
     PlatformUserId, RoleId, Slug, Subscription, SubscriptionStatus, Tenant, TenantId, User, UserId,
 };
+use tenantry_domain::{ExportId, JobId};
 use tenantry_ports::directory::{PlatformAuditQuery, PlatformFigures, TenantListQuery, TenantSummary};
 use tenantry_ports::error::{Constraint, StoreError};
 use tenantry_ports::payment::Invoice;
 use tenantry_ports::store::{
-    Access, AdCountKind, AdCounts, ApiKeyStore, AuditQuery, AuditStore, InvitationStore, MarkerStore, Month,
-    PlatformStore, PlatformTx, RoleStore, SubscriptionFacts, SubscriptionStore, TenantStore, TenantTx, UnitOfWork,
-    UsageCounters, UsageDelta, UsageStore, UserStore,
+    Access, AdCountKind, AdCounts, ApiKeyStore, AuditQuery, AuditStore, ExportStore, InvitationStore, JobStore,
+    MarkerStore, Month, PlatformStore, PlatformTx, ProductDataStore, ProductTableRows, RoleStore, SubscriptionFacts,
+    SubscriptionStore, TenantStore, TenantTx, UnitOfWork, UsageCounters, UsageDelta, UsageStore, UserStore,
 };
 use tenantry_ports::{TenantDirectory, TenantScope};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
@@ -62,6 +65,12 @@ pub struct TenantData {
     pub storage_bytes: u64,
     /// One-time markers.
     pub markers: BTreeMap<String, DateTime<Utc>>,
+    /// Scheduled work by id.
+    pub jobs: BTreeMap<JobId, Job>,
+    /// GDPR exports by id.
+    pub exports: BTreeMap<ExportId, Export>,
+    /// Export archives (shared: a unit of work's copy does not copy the bytes).
+    pub export_files: BTreeMap<ExportId, Arc<Vec<u8>>>,
     /// Rows of the registered product tables: table → the product's key → row.
     pub product: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     /// The audit log, oldest first (shared copy-on-write: readers take a
@@ -93,6 +102,9 @@ struct Committed {
     summaries: HashMap<TenantId, Summary>,
     /// Committed tenant logs (a purge removes the tenant's).
     audit: Vec<AuditEvent>,
+    /// Every tenant's pending and failed jobs (the claim's and the failed
+    /// list's index; the rows themselves live in the tenant's data).
+    jobs: HashMap<(TenantId, JobId), Job>,
     /// The platform log (kept through purges; copies of cross-tenant attempts
     /// keep the attacker's tenant id for filtering).
     platform_audit: Vec<AuditEvent>,
@@ -555,6 +567,100 @@ impl MarkerStore for MemTenantTx {
 }
 
 #[async_trait]
+impl JobStore for MemTenantTx {
+    async fn insert_job(&mut self, job: &Job) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(job.tenant_id, "a job")?;
+        if self.work.jobs.contains_key(&job.id) {
+            return Err(self.conflict(Constraint::PrimaryKey));
+        }
+        self.work.jobs.insert(job.id, job.clone());
+        Ok(())
+    }
+    async fn job(&mut self, id: JobId) -> Result<Option<Job>, StoreError> {
+        self.live()?;
+        Ok(self.work.jobs.get(&id).cloned())
+    }
+    async fn update_job(&mut self, job: &Job) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(job.tenant_id, "a job")?;
+        match self.work.jobs.get_mut(&job.id) {
+            Some(slot) => {
+                *slot = job.clone();
+                Ok(())
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+}
+
+#[async_trait]
+impl ExportStore for MemTenantTx {
+    async fn insert_export(&mut self, export: &Export) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(export.tenant_id, "an export")?;
+        if self.work.exports.contains_key(&export.id) {
+            return Err(self.conflict(Constraint::PrimaryKey));
+        }
+        self.work.exports.insert(export.id, export.clone());
+        Ok(())
+    }
+    async fn update_export(&mut self, export: &Export) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(export.tenant_id, "an export")?;
+        match self.work.exports.get_mut(&export.id) {
+            Some(slot) => {
+                *slot = export.clone();
+                Ok(())
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+    async fn export(&mut self, id: ExportId) -> Result<Option<Export>, StoreError> {
+        self.live()?;
+        Ok(self.work.exports.get(&id).cloned())
+    }
+    async fn exports(&mut self) -> Result<Vec<Export>, StoreError> {
+        self.live()?;
+        let mut list: Vec<Export> = self.work.exports.values().cloned().collect();
+        list.sort_by_key(|e| std::cmp::Reverse((e.created_at, e.id)));
+        Ok(list)
+    }
+    async fn put_export_file(&mut self, id: ExportId, bytes: &[u8]) -> Result<(), StoreError> {
+        self.writable()?;
+        if !self.work.exports.contains_key(&id) {
+            return Err(StoreError::Unknown(anyhow::anyhow!("foreign key: the export does not exist")));
+        }
+        self.work.export_files.insert(id, Arc::new(bytes.to_vec()));
+        Ok(())
+    }
+    async fn export_file(&mut self, id: ExportId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.live()?;
+        Ok(self.work.export_files.get(&id).map(|b| b.as_ref().clone()))
+    }
+    async fn delete_export_file(&mut self, id: ExportId) -> Result<(), StoreError> {
+        self.writable()?;
+        self.work.export_files.remove(&id);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ProductDataStore for MemTenantTx {
+    async fn product_rows(&mut self) -> Result<Vec<ProductTableRows>, StoreError> {
+        self.live()?;
+        let tables: Vec<String> = lock(&self.inner.product_tables).iter().cloned().collect();
+        Ok(tables
+            .into_iter()
+            .map(|table| {
+                let rows = self.work.product.get(&table).map(|r| r.values().cloned().collect()).unwrap_or_default();
+                ProductTableRows { table, rows }
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
 impl TenantTx for MemTenantTx {
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
         self.live()?;
@@ -585,6 +691,10 @@ impl TenantTx for MemTenantTx {
             committed.audit.retain(|e| e.tenant_id != Some(tenant_id));
         }
         committed.audit.extend(self.appended.iter().cloned());
+        committed.jobs.retain(|(t, _), _| *t != tenant_id);
+        for job in self.work.jobs.values().filter(|j| !matches!(j.state, JobState::Done { .. })) {
+            committed.jobs.insert((tenant_id, job.id), job.clone());
+        }
         match &self.work.tenant {
             Some(t) => {
                 committed.slugs.insert(t.slug.clone(), tenant_id);
@@ -799,6 +909,9 @@ impl TenantData {
             usage: self.usage.clone(),
             storage_bytes: self.storage_bytes,
             markers: self.markers.clone(),
+            jobs: self.jobs.clone(),
+            exports: self.exports.clone(),
+            export_files: self.export_files.clone(),
             product: self.product.clone(),
             audit: Arc::new(Vec::new()),
         }
@@ -824,6 +937,45 @@ impl TenantDirectory for MemoryStore {
             .collect();
         due.sort();
         Ok(due.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX)).map(|(_, id)| id).collect())
+    }
+
+    async fn claim_due_jobs(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<(TenantId, JobId)>, StoreError> {
+        let mut candidates: Vec<(DateTime<Utc>, TenantId, JobId)> = {
+            let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
+            committed.jobs.iter().filter(|(_, j)| j.claimable(now)).map(|((t, id), j)| (j.run_at, *t, *id)).collect()
+        };
+        candidates.sort();
+        let mut claimed = Vec::new();
+        for (_, tenant, id) in candidates {
+            if claimed.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
+                break;
+            }
+            // Under the tenant's lock (after any writer of it commits), as the
+            // database claims under the row's lock: a second claimer finds it leased.
+            let slot = self.slot(tenant);
+            let mut data = slot.lock().await;
+            let Some(job) = data.jobs.get_mut(&id).filter(|j| j.claimable(now)) else { continue };
+            job.claim(now);
+            let job = job.clone();
+            drop(data);
+            self.inner.committed.write().unwrap_or_else(|p| p.into_inner()).jobs.insert((tenant, id), job);
+            claimed.push((tenant, id));
+        }
+        Ok(claimed)
+    }
+
+    async fn failed_jobs(&self, limit: u32) -> Result<Vec<Job>, StoreError> {
+        let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
+        let mut failed: Vec<Job> =
+            committed.jobs.values().filter(|j| matches!(j.state, JobState::Failed { .. })).cloned().collect();
+        failed.sort_by_key(|j| {
+            std::cmp::Reverse(match &j.state {
+                JobState::Failed { at, .. } => (*at, j.id),
+                _ => (j.created_at, j.id),
+            })
+        });
+        failed.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(failed)
     }
 
     async fn list_tenants(&self, query: &TenantListQuery) -> Result<Vec<TenantSummary>, StoreError> {

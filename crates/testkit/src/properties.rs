@@ -26,11 +26,12 @@ use proptest::test_runner::TestCaseError;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use std::collections::BTreeSet;
+use tenantry_domain::export::Export;
 use tenantry_domain::rbac::CustomRole;
 use tenantry_domain::seats::SeatLimit;
 use tenantry_domain::{
-    AuditEvent, AuditEventId, CampaignId, EntityId, Invitation, InvitationId, RoleId, Subscription, Tenant, User,
-    UserId,
+    AuditEvent, AuditEventId, CampaignId, EntityId, ExportId, Invitation, InvitationId, RoleId, Subscription, Tenant,
+    User, UserId,
 };
 use tenantry_ports::error::{ErrorKind, Problem};
 use tenantry_ports::payment::Invoice;
@@ -67,6 +68,8 @@ pub struct Observation {
     pub usage: UsageCounters,
     /// Bytes stored.
     pub storage: u64,
+    /// GDPR exports.
+    pub exports: Vec<Export>,
 }
 
 impl Observation {
@@ -107,6 +110,7 @@ pub async fn observe(h: &Harness, scope: &TenantScope) -> Result<Observation, St
         audit,
         usage: tx.usage(Month::of(h.clock_now())).await.map_err(err)?,
         storage: tx.storage_used().await.map_err(err)?,
+        exports: tx.exports().await.map_err(err)?,
     })
 }
 
@@ -136,6 +140,8 @@ pub struct WorldTenant {
     pub roles: Vec<RoleId>,
     /// Every audit event id it ever had.
     pub audit: BTreeSet<AuditEventId>,
+    /// Every export id it ever had.
+    pub exports: Vec<ExportId>,
 }
 
 /// Several tenants, a superuser and an ad campaign.
@@ -204,6 +210,7 @@ impl World {
                 invitations: Vec::new(),
                 roles: Vec::new(),
                 audit: BTreeSet::new(),
+                exports: Vec::new(),
             });
         }
         // Start in three different states, so that seat limits, paid-plan changes
@@ -274,6 +281,11 @@ impl World {
             }
         }
         t.audit.extend(o.audit.iter().map(|e| e.id));
+        for e in &o.exports {
+            if !t.exports.contains(&e.id) {
+                t.exports.push(e.id);
+            }
+        }
     }
 
     fn n(&self) -> usize {
@@ -460,6 +472,7 @@ impl World {
                 foreign.extend(t.invitations.iter().map(|i| i.as_uuid()));
                 foreign.extend(t.roles.iter().map(|i| i.as_uuid()));
                 foreign.extend(t.audit.iter().map(|i| i.as_uuid()));
+                foreign.extend(t.exports.iter().map(|i| i.as_uuid()));
             }
         }
         for (o, aimed_abroad) in &step.calls {
@@ -728,6 +741,7 @@ impl World {
             | Op::Reads { actor }
             | Op::Ads { actor }
             | Op::Storage { actor, .. }
+            | Op::Export { actor, .. }
             | Op::Login { actor, .. }
             | Op::CrossTenant { actor, .. }
             | Op::Deletion { actor, .. } => *actor,
@@ -927,6 +941,16 @@ impl World {
             }
             Op::Storage { kib, .. } => {
                 calls.push((outcome(&svc.reserve_storage(&scope, u64::from(*kib) * 1024).await), Aim::Own));
+            }
+            Op::Export { export, .. } => {
+                single = false;
+                calls.push((outcome(&svc.request_export(&scope).await.map(|r| r.export)), Aim::Own));
+                let (owner, id) = self.pick(a, *export, |t| &t.exports);
+                calls.push((outcome(&svc.export_status(&scope, id).await), Aim::from(owner != a)));
+                let download = svc.download_export(&scope, id).await.map(|archive| {
+                    serde_json::from_slice::<serde_json::Value>(&archive.bytes).unwrap_or(serde_json::Value::Null)
+                });
+                calls.push((outcome(&download), Aim::from(owner != a)));
             }
             Op::Deletion { cancel, .. } => {
                 let r = if *cancel { svc.cancel_deletion(&scope).await } else { svc.request_deletion(&scope).await };

@@ -128,6 +128,8 @@ pub enum Op {
     Ads { actor: ActorRef },
     /// Reserve some storage.
     Storage { actor: ActorRef, kib: u16 },
+    /// Request a GDPR export, then read the status of and download one (own or another tenant's).
+    Export { actor: ActorRef, export: IdRef },
     /// Log in (correct or wrong password) as a member.
     Login { actor: ActorRef, correct: bool },
     /// A member's principal asks for another tenant's scope.
@@ -222,6 +224,7 @@ pub fn op_mix(tenants: u8, mix: Mix) -> impl Strategy<Value = Op> {
         2 => a().prop_map(|actor| Op::Reads { actor }),
         1 => a().prop_map(|actor| Op::Ads { actor }),
         1 => (a(), any::<u16>()).prop_map(|(actor, kib)| Op::Storage { actor, kib }),
+        2 => (a(), id_ref(tenants)).prop_map(|(actor, export)| Op::Export { actor, export }),
         2 => (a(), any::<bool>()).prop_map(|(actor, correct)| Op::Login { actor, correct }),
         2 => (a(), 1..tenants.max(2)).prop_map(|(actor, target)| Op::CrossTenant { actor, target }),
         1 => (a(), any::<bool>()).prop_map(|(actor, cancel)| Op::Deletion { actor, cancel }),

@@ -48,6 +48,11 @@ fn isolation_holds_in_a_second_independent_batch() {
     let c = run(Mix::Balanced);
     c.require("AcceptTampered", "invalid_token", at_least(20)).unwrap();
     c.require("Revoke", "not_found", at_least(100)).unwrap();
+    // GDPR exports: another tenant's export is never found; the own one is
+    // read, refused while it is produced, and downloaded once the jobs ran.
+    for (code, n) in [("not_found", 1_000), ("ok", 600), ("export_not_ready", 30)] {
+        c.require("Export", code, at_least(n)).unwrap();
+    }
 }
 
 // Reactivating into a full tenant needs a deactivation, a refill and the
