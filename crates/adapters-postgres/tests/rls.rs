@@ -39,6 +39,9 @@ const TENANT_TABLES: &[&str] = &[
     "tenantry.storage",
     "tenantry.markers",
     "tenantry.api_keys",
+    "tenantry.jobs",
+    "tenantry.exports",
+    "tenantry.export_files",
 ];
 
 async fn count(conn: &mut PgConnection, table: &str) -> i64 {

@@ -30,7 +30,7 @@ use tenantry_ports::services::api_keys::{ApiKeyIssued, ApiKeyView};
 use tenantry_ports::services::audit::{AuditFilter, AuditPage};
 use tenantry_ports::services::auth::{LoginInput, SignupInput};
 use tenantry_ports::services::billing::{PlanChanged, PreviewInput, PreviewView, SeatsChanged};
-use tenantry_ports::services::exports::ExportView;
+use tenantry_ports::services::exports::{ExportDocument, ExportView};
 use tenantry_ports::services::invitations::{AcceptInput, InvitationIssued, InviteInput};
 use tenantry_ports::services::roles::{RoleInput, RolePatch};
 use tenantry_ports::services::tenant::SettingsInput;
@@ -727,7 +727,7 @@ pub(crate) async fn export_status(
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/exports/{eid}/download", tag = "Data rights", description = "The archive (a JSON document), while the export is ready: 409 `export_not_ready` before, 409 `export_expired` after seven days.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("eid" = String, Path, format = Uuid, description = "An export of the tenant")),
-    responses((status = 200, description = "The archive", body = Object, content_type = "application/json"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "The archive", body = ExportDocument, content_type = "application/json"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn download_export(

@@ -10,6 +10,7 @@ mod support;
 
 use chrono::Duration;
 use reqwest::{Method, StatusCode};
+use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use support::contract::DOCUMENT;
@@ -491,7 +492,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 54, "every route of the router is documented");
+    assert_eq!(operations, 59, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -524,7 +525,8 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
             }
         }
     }
-    assert_eq!(typed, 47, "every 200/201 answer is typed (the other 7 operations answer 204)");
+    // 52 operations answer with a body (the other 7 answer 204); starting an export has two (202 and 200).
+    assert_eq!(typed, 53, "every 2xx answer with a body is typed");
     // The shapes serde writes, where the derive alone would have been wrong.
     let schemas = &doc["components"]["schemas"];
     let actions = schemas["AuditAction"]["anyOf"][0]["enum"].as_array().unwrap();
@@ -815,3 +817,107 @@ async fn api_keys_act_as_their_role_in_their_tenant_only_until_revoked(app: Test
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 on_both!(api_keys_act_as_their_role_in_their_tenant_only_until_revoked);
+
+/// A GDPR export over HTTP: queued (202) — asked again while it runs, the same
+/// one (200) —, refused to a member and to another tenant, not ready until the
+/// jobs ran, then a JSON archive without any secret, audited, and gone after
+/// seven days.
+async fn a_gdpr_export_is_produced_in_the_background_downloaded_without_secrets_and_expires(app: TestApp) {
+    use secrecy::ExposeSecret;
+    let (tid, owner) = app.signup("acme").await;
+    let (other_tid, other_owner) = app.signup("umbrella").await;
+    let member = app.add_user(&tid, &owner, "mia@acme.example.com", "member").await;
+    // Secrets that must never reach the archive: an API key's text and the invitation link's token.
+    let (status, key) =
+        app.post(&format!("/v1/tenants/{tid}/api-keys"), Some(&owner), json!({"name": "ci", "role": "viewer"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{key}");
+    let key_secret = key["secret"].as_str().unwrap().to_owned();
+    let (status, _) = app
+        .post(
+            &format!("/v1/tenants/{tid}/invitations"),
+            Some(&owner),
+            json!({"email": "pending@acme.example.com", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let invitation_token = app.h.mailer.invitation_token("pending@acme.example.com").unwrap();
+
+    let exports = format!("/v1/tenants/{tid}/exports");
+    let (status, queued) = app.post(&exports, Some(&owner), json!({})).await;
+    assert_eq!((status, queued["status"].as_str()), (StatusCode::ACCEPTED, Some("queued")), "{queued}");
+    let eid = queued["id"].as_str().unwrap().to_owned();
+    let (status, again) = app.post(&exports, Some(&owner), json!({})).await;
+    assert_eq!((status, again["id"].as_str()), (StatusCode::OK, Some(eid.as_str())), "one export at a time");
+    // A member may not; another tenant sees nothing of it.
+    assert_eq!(app.post(&exports, Some(&member), json!({})).await.0, StatusCode::FORBIDDEN);
+    for path in [exports.clone(), format!("{exports}/{eid}"), format!("{exports}/{eid}/download")] {
+        assert_eq!(app.get(&path, &other_owner).await.0, StatusCode::NOT_FOUND, "{path}");
+    }
+    let foreign = format!("/v1/tenants/{other_tid}/exports/{eid}");
+    assert_eq!(app.get(&foreign, &other_owner).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("{foreign}/download"), &other_owner).await.0, StatusCode::NOT_FOUND);
+    let (status, problem) = app.get(&format!("{exports}/{eid}/download"), &owner).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("export_not_ready")), "{problem}");
+
+    // The scheduler runs the job.
+    let tick = app.h.tick().await;
+    assert_eq!((tick.jobs, tick.job_failures), (1, 0), "{tick:?}");
+    let (status, ready) = app.get(&format!("{exports}/{eid}"), &owner).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((ready["status"].as_str(), ready["percent"].as_u64()), (Some("ready"), Some(100)), "{ready}");
+    let response =
+        app.client.get(format!("{}{exports}/{eid}/download", app.base)).bearer_auth(&owner).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let disposition = response.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.starts_with("attachment; filename=\"tenantry-export-acme-"), "{disposition}");
+    let text = response.text().await.unwrap();
+    assert_eq!(ready["size_bytes"].as_u64(), Some(text.len() as u64));
+    let (_, archive) = app.get(&format!("{exports}/{eid}/download"), &owner).await; // checked against its schema
+    assert_eq!(archive["format"], "tenantry-export/1");
+    assert_eq!(archive["tenant_id"], tid.as_str());
+    let users: Vec<&str> =
+        archive["sections"]["users"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
+    assert_eq!(users.len(), 2, "{users:?}");
+    assert!(users.contains(&"mia@acme.example.com"));
+    assert_eq!(archive["sections"]["api_keys"][0]["name"], "ci");
+    assert_eq!(archive["sections"]["invitations"].as_array().map(Vec::len), Some(2));
+    assert!(text.contains("data.export_requested"), "the audit log is in the archive");
+    // No secret of any kind: no password hash, no key text or hash, no link token or hash.
+    // `prefix_<tenant>_<object>_<secret>`: the store keeps the secret part's SHA-256.
+    let hash_of = |token: &str| {
+        let secret = token.split_once('_').unwrap().1.splitn(3, '_').nth(2).unwrap().to_owned();
+        tenantry_domain::token::TokenHash::of(&SecretString::from(secret)).to_hex()
+    };
+    let (key_hash, token_hash) = (hash_of(&key_secret), hash_of(invitation_token.expose_secret()));
+    for secret in [
+        key_secret.as_str(),
+        invitation_token.expose_secret(),
+        PASSWORD,
+        "$argon2",
+        "password_hash",
+        "secret_hash",
+        "token_hash",
+    ] {
+        assert!(!text.contains(secret), "the archive contains {secret}");
+    }
+    for hash in [key_hash, token_hash] {
+        assert!(!text.contains(&hash), "the archive contains a hash");
+    }
+    // Nothing of the other tenant.
+    assert!(!text.contains(&other_tid) && !text.contains("umbrella"));
+    // Audited: requested, ready, downloaded.
+    let (_, log) = app.get(&format!("/v1/tenants/{tid}/audit-events?limit=100"), &owner).await;
+    for action in ["data.export_requested", "data.export_ready", "data.export_downloaded"] {
+        assert!(log.to_string().contains(action), "{action}: {log}");
+    }
+    // Seven days later the archive is gone.
+    app.h.advance(Duration::days(7)).await;
+    let owner = app.login("acme", "owner@acme.example.com").await;
+    let (status, expired) = app.get(&format!("{exports}/{eid}"), &owner).await;
+    assert_eq!((status, expired["status"].as_str()), (StatusCode::OK, Some("expired")), "{expired}");
+    let (status, problem) = app.get(&format!("{exports}/{eid}/download"), &owner).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("export_expired")), "{problem}");
+    // A new one may be started.
+    assert_eq!(app.post(&exports, Some(&owner), json!({})).await.0, StatusCode::ACCEPTED);
+}
+on_both!(a_gdpr_export_is_produced_in_the_background_downloaded_without_secrets_and_expires);

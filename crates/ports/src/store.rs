@@ -71,6 +71,7 @@ impl Month {
 
 /// Metered usage of one tenant in one month.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsageCounters {
     /// API requests.
     pub api_calls: u64,

@@ -87,3 +87,108 @@ pub async fn seat_rush(h: &Harness, slug: &str) -> Result<SeatRush, HarnessError
     rush.seats = after.seats;
     Ok(rush)
 }
+
+/// What racing schedulers ended with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRace {
+    /// Jobs the two schedulers claimed in all.
+    pub claimed: usize,
+    /// Jobs they completed in all.
+    pub done: usize,
+    /// Exports ready afterwards.
+    pub ready: usize,
+    /// `data.export_ready` events in all the tenants' logs.
+    pub ready_events: usize,
+}
+
+async fn ready_events(h: &Harness, tenant: &crate::harness::TestTenant) -> Result<usize, HarnessError> {
+    use tenantry_ports::store::{Access, AuditQuery};
+    let scope = h.owner_scope(tenant).await?;
+    let mut tx = h.tenantry.deps().store.begin(&scope, Access::Read).await.map_err(|e| HarnessError(e.to_string()))?;
+    let query = AuditQuery { limit: 1000, ..AuditQuery::default() };
+    let events = tx.audit_events(&query).await.map_err(|e| HarnessError(e.to_string()))?;
+    Ok(events.iter().filter(|e| e.action.as_str() == "data.export_ready").count())
+}
+
+/// `tenants` tenants each ask for an export; then two schedulers run the due
+/// jobs at the same moment, on a multi-threaded runtime. Each job must be
+/// claimed and done exactly once: `claimed == done == ready == ready_events == tenants`.
+pub async fn job_race(h: &Harness, prefix: &str, tenants: usize) -> Result<JobRace, HarnessError> {
+    let mut list = Vec::new();
+    for i in 0..tenants {
+        let t = h.signup(&format!("{prefix}{i}")).await?;
+        let scope = h.owner_scope(&t).await?;
+        h.tenantry.request_export(&scope).await.map_err(|e| HarnessError(e.to_string()))?;
+        list.push(t);
+    }
+    let (a, b) = (h.tenantry.clone(), h.tenantry.clone());
+    let first = tokio::spawn(async move { a.run_due_jobs(1_000).await });
+    let second = tokio::spawn(async move { b.run_due_jobs(1_000).await });
+    let mut claimed = 0;
+    let mut done = 0;
+    for handle in [first, second] {
+        let report = handle.await.map_err(|e| HarnessError(e.to_string()))?.map_err(|e| HarnessError(e.to_string()))?;
+        claimed += report.claimed;
+        done += report.done.len();
+    }
+    let mut ready = 0;
+    let mut events = 0;
+    for t in &list {
+        let scope = h.owner_scope(t).await?;
+        let exports = h.tenantry.list_exports(&scope).await.map_err(|e| HarnessError(e.to_string()))?;
+        ready += exports.iter().filter(|e| e.status == tenantry_domain::export::ExportStatus::Ready).count();
+        events += ready_events(h, t).await?;
+    }
+    Ok(JobRace { claimed, done, ready, ready_events: events })
+}
+
+/// What a worker that died mid-job left behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadWorker {
+    /// Jobs claimed while the dead worker's lease lasted (must be 0).
+    pub claimed_during_lease: usize,
+    /// Jobs done once the lease ran out (must be 1).
+    pub done_after_lease: usize,
+    /// The job's attempts at the end (the dead one counts: 2).
+    pub attempts: u32,
+    /// Exports ready and `data.export_ready` events (must be 1 and 1).
+    pub ready: usize,
+    /// See above.
+    pub ready_events: usize,
+}
+
+/// A worker claims the export job and dies (nothing more happens); another
+/// runs the due jobs within the lease (nothing to claim), and again when the
+/// lease (5 minutes) has run out: the job runs then, once.
+pub async fn dead_worker(h: &Harness, slug: &str) -> Result<DeadWorker, HarnessError> {
+    let t = h.signup(slug).await?;
+    let scope = h.owner_scope(&t).await?;
+    h.tenantry.request_export(&scope).await.map_err(|e| HarnessError(e.to_string()))?;
+    let dead =
+        h.tenantry.deps().directory.claim_due_jobs(h.clock_now(), 10).await.map_err(|e| HarnessError(e.to_string()))?;
+    if dead.len() != 1 {
+        return Err(HarnessError("the dead worker claimed no job".into()));
+    }
+    h.clock.advance(chrono::Duration::minutes(4));
+    let during = h.tenantry.run_due_jobs(10).await.map_err(|e| HarnessError(e.to_string()))?;
+    h.clock.advance(chrono::Duration::minutes(1));
+    let after = h.tenantry.run_due_jobs(10).await.map_err(|e| HarnessError(e.to_string()))?;
+    let (_, job) = dead[0];
+    let mut tx = h
+        .tenantry
+        .deps()
+        .store
+        .begin(&scope, tenantry_ports::store::Access::Read)
+        .await
+        .map_err(|e| HarnessError(e.to_string()))?;
+    let attempts = tx.job(job).await.map_err(|e| HarnessError(e.to_string()))?.map(|j| j.attempts).unwrap_or_default();
+    drop(tx);
+    let exports = h.tenantry.list_exports(&scope).await.map_err(|e| HarnessError(e.to_string()))?;
+    Ok(DeadWorker {
+        claimed_during_lease: during.claimed,
+        done_after_lease: after.done.len(),
+        attempts,
+        ready: exports.iter().filter(|e| e.status == tenantry_domain::export::ExportStatus::Ready).count(),
+        ready_events: ready_events(h, &t).await?,
+    })
+}

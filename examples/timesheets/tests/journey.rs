@@ -1,8 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed setup is a failed test
 //! The timesheets example as a black box over HTTP, on the memory store and
 //! on PostgreSQL: a member logs time, a viewer reads but cannot log, a manager
-//! approves once (recorded in the tenant's audit log), and another tenant sees
-//! none of it (404 for its paths and its entry ids).
+//! approves once (recorded in the tenant's audit log), another tenant sees
+//! none of it (404 for its paths and its entry ids), and the tenant's GDPR
+//! export carries the product's rows.
 
 mod support;
 
@@ -143,6 +144,21 @@ async fn journey(served: Served) {
     let rejections = format!("/v1/tenants/{a}/audit-events?action=timesheets.entry_rejected");
     let (_, page) = app.call(Method::GET, &rejections, &alpha_owner, None).await;
     assert_eq!(page["events"].as_array().map(Vec::len), Some(0), "{page}");
+
+    // The tenant's GDPR export includes the product's table — alpha's entry only.
+    let (status, export) = app.call(Method::POST, &format!("/v1/tenants/{a}/exports"), &alpha_owner, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{export}");
+    let tick = h.tick().await;
+    assert_eq!((tick.jobs, tick.job_failures), (1, 0), "{tick:?}");
+    let download = format!("/v1/tenants/{a}/exports/{}/download", export["id"].as_str().unwrap());
+    let (status, archive) = app.call(Method::GET, &download, &alpha_owner, None).await;
+    assert_eq!(status, StatusCode::OK, "{archive}");
+    let rows =
+        archive["sections"]["product_tables"]["timesheets.entries"].as_array().unwrap_or_else(|| panic!("{archive}"));
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["id"], eid.as_str());
+    assert_eq!((rows[0]["project"].as_str(), rows[0]["status"].as_str()), (Some("Apollo"), Some("approved")));
+    assert!(!archive.to_string().contains(&b), "nothing of beta");
 
     served.close().await;
 }

@@ -9,18 +9,21 @@
 
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::{ErrorKind, InfraError, Problem};
+use crate::payment::Invoice;
 use crate::scope::TenantScope;
 use crate::services::api_keys::ApiKeyView;
 use crate::services::views::{InvitationView, RoleView, SubscriptionView, TenantView, UserView};
-use crate::store::{Access, AuditQuery, Month, TenantTx};
+use crate::store::UsageCounters;
+use crate::store::{Access, AuditQuery, Month};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use std::collections::BTreeMap;
 use tenantry_domain::audit::{AuditActor, AuditTarget};
 use tenantry_domain::export::{EXPORT_FORMAT, Export, ExportStatus};
 use tenantry_domain::job::{Job, JobKind};
 use tenantry_domain::rbac::builtin;
-use tenantry_domain::{AuditAction, AuditEventId, AuditOutcome, ExportId};
+use tenantry_domain::{AuditAction, AuditEvent, AuditEventId, AuditOutcome, ExportId, TenantId};
 
 /// The archive's sections, in the order they are written.
 pub const SECTIONS: [&str; 10] = [
@@ -139,8 +142,59 @@ impl Problem for ExportError {
     }
 }
 
-fn section<T: Serialize>(value: &T) -> Result<Value, InfraError> {
-    serde_json::to_value(value).map_err(|e| InfraError::Unknown(anyhow::anyhow!("export section: {e}")))
+/// The archive: a JSON document of this shape (`format` names its version).
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportDocument {
+    /// `tenantry-export/1`.
+    pub format: String,
+    /// Whose data.
+    pub tenant_id: TenantId,
+    /// Which export.
+    pub export_id: ExportId,
+    /// When it was written.
+    pub exported_at: DateTime<Utc>,
+    /// The data.
+    pub sections: ExportSections,
+}
+
+/// The tenant's data, section by section, as the API shows it (no secrets).
+#[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportSections {
+    /// The tenant profile and settings.
+    pub tenant: Option<TenantView>,
+    /// Every user (never a password hash).
+    pub users: Vec<UserView>,
+    /// Every invitation (never its token).
+    pub invitations: Vec<InvitationView>,
+    /// The custom roles.
+    pub roles: Vec<RoleView>,
+    /// The API keys (never their secrets or hashes).
+    pub api_keys: Vec<ApiKeyView>,
+    /// The subscription.
+    pub subscription: Option<SubscriptionView>,
+    /// The invoices.
+    pub invoices: Vec<Invoice>,
+    /// This month's usage.
+    pub usage: Option<ExportUsage>,
+    /// The whole audit log, newest first.
+    pub audit_events: Vec<AuditEvent>,
+    /// Every registered product table's rows (`schema.table` → rows).
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, Vec<Object>>))]
+    pub product_tables: BTreeMap<String, Vec<Value>>,
+}
+
+/// Usage in the archive.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportUsage {
+    /// The month.
+    pub month: Month,
+    /// Its counters.
+    pub counters: UsageCounters,
+    /// Bytes stored.
+    pub storage_bytes: u64,
 }
 
 impl Tenantry {
@@ -223,24 +277,15 @@ impl Tenantry {
         tx.update_export(&export).await?;
         tx.commit().await?;
 
-        let mut sections = serde_json::Map::new();
-        for (i, name) in SECTIONS.iter().enumerate() {
-            let mut read = self.begin(scope, Access::Read).await?;
-            sections.insert((*name).to_owned(), self.export_section(read.as_mut(), name).await?);
-            drop(read);
-            let mut tx = self.begin(scope, Access::Write).await?;
-            export.sections_done = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            tx.update_export(&export).await?;
-            tx.commit().await?;
-        }
+        let sections = self.export_sections(scope, &mut export).await?;
         let now = self.now();
-        let document = json!({
-            "format": EXPORT_FORMAT,
-            "tenant_id": scope.tenant_id(),
-            "export_id": id,
-            "exported_at": now,
-            "sections": sections,
-        });
+        let document = ExportDocument {
+            format: EXPORT_FORMAT.to_owned(),
+            tenant_id: scope.tenant_id(),
+            export_id: id,
+            exported_at: now,
+            sections,
+        };
         let bytes = serde_json::to_vec_pretty(&document)
             .map_err(|e| InfraError::Unknown(anyhow::anyhow!("export archive: {e}")))?;
         let mut tx = self.begin(scope, Access::Write).await?;
@@ -258,62 +303,66 @@ impl Tenantry {
         Ok(())
     }
 
-    /// One section of the archive, from the views the API answers with.
-    async fn export_section(&self, tx: &mut dyn TenantTx, name: &str) -> Result<Value, InfraError> {
+    /// The sections, each read in its own unit of work from the views the API
+    /// answers with, the export's progress recorded after each.
+    async fn export_sections(&self, scope: &TenantScope, export: &mut Export) -> Result<ExportSections, InfraError> {
         let now = self.now();
-        match name {
-            "tenant" => section(&tx.tenant().await?.as_ref().map(TenantView::from)),
-            "users" => section(&tx.users().await?.iter().map(UserView::from).collect::<Vec<_>>()),
-            "invitations" => {
-                section(&tx.invitations().await?.iter().map(|i| InvitationView::at(i, now)).collect::<Vec<_>>())
-            }
-            "roles" => {
-                let policy = self.policy();
-                section(&tx.roles().await?.iter().map(|r| RoleView::custom(r, policy)).collect::<Vec<_>>())
-            }
-            "api_keys" => section(&tx.api_keys().await?.iter().map(ApiKeyView::from).collect::<Vec<_>>()),
-            "subscription" => match tx.subscription().await? {
-                Some(sub) => {
-                    let (usage, _, _) = self.seat_usage(tx, now).await?;
-                    section(&SubscriptionView::build(
-                        &sub,
-                        self.catalog(),
-                        usage.active_users,
-                        usage.pending_invitations,
-                        now,
-                    ))
+        let mut s = ExportSections::default();
+        for (i, name) in SECTIONS.iter().enumerate() {
+            let mut tx = self.begin(scope, Access::Read).await?;
+            let tx = tx.as_mut();
+            match *name {
+                "tenant" => s.tenant = tx.tenant().await?.as_ref().map(TenantView::from),
+                "users" => s.users = tx.users().await?.iter().map(UserView::from).collect(),
+                "invitations" => {
+                    s.invitations = tx.invitations().await?.iter().map(|i| InvitationView::at(i, now)).collect()
                 }
-                None => Ok(Value::Null),
-            },
-            "invoices" => section(&tx.invoices().await?),
-            "usage" => {
-                let month = Month::of(now);
-                section(
-                    &json!({ "month": month, "counters": tx.usage(month).await?, "storage_bytes": tx.storage_used().await? }),
-                )
-            }
-            "audit_events" => {
-                let mut all = Vec::new();
-                let mut before: Option<AuditEventId> = None;
-                loop {
-                    let page = tx.audit_events(&AuditQuery { before, limit: 1000, ..AuditQuery::default() }).await?;
-                    let last = page.last().map(|e| e.id);
-                    let full = page.len() == 1000;
-                    all.extend(page);
-                    match last {
-                        Some(id) if full => before = Some(id),
-                        _ => break,
+                "roles" => s.roles = tx.roles().await?.iter().map(|r| RoleView::custom(r, self.policy())).collect(),
+                "api_keys" => s.api_keys = tx.api_keys().await?.iter().map(ApiKeyView::from).collect(),
+                "subscription" => {
+                    if let Some(sub) = tx.subscription().await? {
+                        let (usage, _, _) = self.seat_usage(tx, now).await?;
+                        s.subscription = Some(SubscriptionView::build(
+                            &sub,
+                            self.catalog(),
+                            usage.active_users,
+                            usage.pending_invitations,
+                            now,
+                        ));
                     }
                 }
-                section(&all)
+                "invoices" => s.invoices = tx.invoices().await?,
+                "usage" => {
+                    let month = Month::of(now);
+                    s.usage = Some(ExportUsage {
+                        month,
+                        counters: tx.usage(month).await?,
+                        storage_bytes: tx.storage_used().await?,
+                    });
+                }
+                "audit_events" => {
+                    let mut before: Option<AuditEventId> = None;
+                    loop {
+                        let query = AuditQuery { before, limit: 1000, ..AuditQuery::default() };
+                        let page = tx.audit_events(&query).await?;
+                        let full = page.len() == 1000;
+                        before = page.last().map(|e| e.id);
+                        s.audit_events.extend(page);
+                        if !full {
+                            break;
+                        }
+                    }
+                }
+                _ => {
+                    s.product_tables = tx.product_rows().await?.into_iter().map(|t| (t.table, t.rows)).collect();
+                }
             }
-            "product_tables" => {
-                let tables: serde_json::Map<String, Value> =
-                    tx.product_rows().await?.into_iter().map(|t| (t.table, Value::Array(t.rows))).collect();
-                Ok(Value::Object(tables))
-            }
-            other => Err(InfraError::Unknown(anyhow::anyhow!("unknown export section {other}"))),
+            let mut write = self.begin(scope, Access::Write).await?;
+            export.sections_done = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            write.update_export(export).await?;
+            write.commit().await?;
         }
+        Ok(s)
     }
 
     /// The expiry job: deletes the archive; the export reads as expired.

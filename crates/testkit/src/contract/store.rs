@@ -167,6 +167,7 @@ pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
     a_unit_of_work_reaches_only_its_tenant(&Fixture::new(factory).await?).await?;
     subscriptions_belong_to_one_tenant(&Fixture::new(factory).await?).await?;
     foreign_writes_are_refused(&Fixture::new(factory).await?).await?;
+    jobs_and_exports(&Fixture::new(factory).await?).await?;
     platform(&Fixture::new(factory).await?).await?;
     Ok(())
 }
@@ -752,6 +753,80 @@ pub async fn foreign_writes_are_refused(f: &Fixture) -> Result<(), Broken> {
     ensure!(txb.invitations().await.ctx("invitations")?.is_empty(), "an invitation appeared in tenant B");
     ensure!(txb.role(role.id).await.ctx("role")?.map(|r| r.name) == Some(role.name.clone()), "tenant B's role changed");
     ensure!(txb.tenant().await.ctx("tenant")?.map(|t| t.name) == Some(tenant_b.name.clone()), "tenant B's row changed");
+    Ok(())
+}
+
+/// Jobs and exports: stored and read back as written, updated, listed newest
+/// first, archives stored, replaced and deleted; another tenant's job or export
+/// is refused and invisible; a job claimed through the directory is leased
+/// once and comes back with one more attempt.
+pub async fn jobs_and_exports(f: &Fixture) -> Result<(), Broken> {
+    use tenantry_domain::export::{Export, ExportStatus};
+    use tenantry_domain::job::{Job, JobKind, JobState};
+    let now = f.h.clock_now();
+    let id = |n: u128| uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n);
+    let e1 = Export::new(tenantry_domain::ExportId::from_uuid(id(1)).ctx("id")?, f.a.id, AuditActor::Anonymous, now);
+    let mut e2 = Export::new(
+        tenantry_domain::ExportId::from_uuid(id(2)).ctx("id")?,
+        f.a.id,
+        AuditActor::Anonymous,
+        now + Duration::seconds(1),
+    );
+    let mut job =
+        Job::new(tenantry_domain::JobId::from_uuid(id(3)).ctx("id")?, f.a.id, JobKind::Export(e1.id), now, now);
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
+    tx.insert_export(&e1).await.ctx("insert export")?;
+    tx.insert_export(&e2).await.ctx("insert export 2")?;
+    tx.insert_job(&job).await.ctx("insert job")?;
+    tx.put_export_file(e1.id, b"first").await.ctx("file")?;
+    tx.put_export_file(e1.id, b"{\"second\": true}").await.ctx("file replaced")?;
+    tx.commit().await.ctx("commit")?;
+
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
+    ensure!(tx.export(e1.id).await.ctx("export")?.as_ref() == Some(&e1), "an export did not read back as written");
+    let listed: Vec<_> = tx.exports().await.ctx("exports")?.into_iter().map(|e| e.id).collect();
+    ensure!(listed == vec![e2.id, e1.id], "exports are listed newest first: {listed:?}");
+    ensure!(
+        tx.export_file(e1.id).await.ctx("file")?.as_deref() == Some(&b"{\"second\": true}"[..]),
+        "an archive was not replaced"
+    );
+    ensure!(tx.job(job.id).await.ctx("job")?.as_ref() == Some(&job), "a job did not read back as written");
+    e2.status = ExportStatus::Ready;
+    e2.finish(42, now);
+    tx.update_export(&e2).await.ctx("update export")?;
+    tx.delete_export_file(e1.id).await.ctx("delete file")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin a")?;
+    ensure!(tx.export(e2.id).await.ctx("export")?.as_ref() == Some(&e2), "an export update was lost");
+    ensure!(tx.export_file(e1.id).await.ctx("file")?.is_none(), "a deleted archive is still there");
+    drop(tx);
+
+    // Another tenant: nothing to see, nothing to write.
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    ensure!(txb.exports().await.ctx("exports")?.is_empty(), "tenant B sees tenant A's exports");
+    ensure!(txb.export(e1.id).await.ctx("export")?.is_none(), "tenant B reads tenant A's export");
+    ensure!(txb.job(job.id).await.ctx("job")?.is_none(), "tenant B reads tenant A's job");
+    ensure!(txb.update_export(&e2).await.is_err(), "tenant B updated tenant A's export");
+    drop(txb);
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    ensure!(txb.update_job(&job).await.is_err(), "tenant B updated tenant A's job");
+    drop(txb);
+
+    // The claim: leased once, one attempt more; then done and never claimed again.
+    let claimed = f.h.tenantry.deps().directory.claim_due_jobs(now, 10).await.ctx("claim")?;
+    ensure!(claimed == vec![(f.a.id, job.id)], "the due job was not claimed: {claimed:?}");
+    let again = f.h.tenantry.deps().directory.claim_due_jobs(now, 10).await.ctx("claim again")?;
+    ensure!(again.is_empty(), "a leased job was claimed twice");
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
+    let leased = tx.job(job.id).await.ctx("job")?.ctx("the job")?;
+    ensure!(leased.attempts == 1 && leased.leased_until.is_some(), "a claim counts an attempt and leases: {leased:?}");
+    job = leased;
+    job.succeed(now);
+    tx.update_job(&job).await.ctx("update job")?;
+    tx.commit().await.ctx("commit")?;
+    let later = f.h.tenantry.deps().directory.claim_due_jobs(now + Duration::days(1), 10).await.ctx("claim")?;
+    ensure!(later.is_empty(), "a done job was claimed");
+    ensure!(matches!(job.state, JobState::Done { .. }), "done");
     Ok(())
 }
 
