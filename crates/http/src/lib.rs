@@ -63,6 +63,7 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
         .route("/users", get(routes::list_users))
         .route("/users/{uid}", get(routes::get_user).patch(routes::patch_user).delete(routes::delete_user))
         .route("/owner", post(routes::transfer_owner))
+        .route("/deletion", post(routes::request_deletion).delete(routes::cancel_deletion))
         .route("/invitations", get(routes::list_invitations).post(routes::invite))
         .route("/invitations/{iid}", axum::routing::delete(routes::revoke_invitation))
         .route("/invitations/{iid}/resend", post(routes::resend_invitation))

@@ -689,6 +689,28 @@ pub(crate) async fn revoke_api_key(
     ok(state.tenantry.revoke_api_key(&scope, kid).await?)
 }
 
+// ---------------------------------------------------------------- tenant deletion
+
+#[utoipa::path(post, path = "/v1/tenants/{tid}/deletion", tag = "Data rights", description = "The owner asks for the tenant's deletion: access ends at once (the owner keeps reading the profile, exporting the data and cancelling); billing stops; everything is purged after the retention period (30 days).",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn request_deletion(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    state.tenantry.request_deletion(&scope).await?;
+    no_content()
+}
+
+#[utoipa::path(delete, path = "/v1/tenants/{tid}/deletion", tag = "Data rights", description = "The owner cancels a pending deletion before the purge: access and billing resume.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn cancel_deletion(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    state.tenantry.cancel_deletion(&scope).await?;
+    no_content()
+}
+
 // ---------------------------------------------------------------- GDPR exports
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/exports", tag = "Data rights", description = "Start a GDPR export of the tenant's data (without secrets), produced in the background: 202 with the new export, or 200 with the one already queued or running.",

@@ -492,7 +492,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 59, "every route of the router is documented");
+    assert_eq!(operations, 61, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -525,7 +525,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
             }
         }
     }
-    // 52 operations answer with a body (the other 7 answer 204); starting an export has two (202 and 200).
+    // 52 operations answer with a body (the other 9 answer 204); starting an export has two (202 and 200).
     assert_eq!(typed, 53, "every 2xx answer with a body is typed");
     // The shapes serde writes, where the derive alone would have been wrong.
     let schemas = &doc["components"]["schemas"];
@@ -921,3 +921,44 @@ async fn a_gdpr_export_is_produced_in_the_background_downloaded_without_secrets_
     assert_eq!(app.post(&exports, Some(&owner), json!({})).await.0, StatusCode::ACCEPTED);
 }
 on_both!(a_gdpr_export_is_produced_in_the_background_downloaded_without_secrets_and_expires);
+
+/// The owner's deletion request over HTTP: access ends at once for everyone
+/// but the owner, who can still read the profile, take the data out (an
+/// export) and cancel; cancelled, everything is back; not cancelled, the
+/// tenant is purged after 30 days.
+async fn the_owner_deletes_the_tenant_keeps_the_export_and_may_cancel_until_the_purge(app: TestApp) {
+    let (tid, owner) = app.signup("leaving").await;
+    let admin = app.add_user(&tid, &owner, "ada@leaving.example.com", "admin").await;
+    let deletion = format!("/v1/tenants/{tid}/deletion");
+    let (status, problem) = app.call(Method::DELETE, &deletion, Some(&owner), None).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("no_deletion_to_cancel")), "{problem}");
+    assert_eq!(app.call(Method::POST, &deletion, Some(&admin), None).await.0, StatusCode::FORBIDDEN, "owner only");
+    assert_eq!(app.call(Method::POST, &deletion, Some(&owner), None).await.0, StatusCode::NO_CONTENT);
+    let (status, problem) = app.call(Method::POST, &deletion, Some(&owner), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    // Access ends for the others at once; the owner keeps the profile and the data.
+    let (status, problem) = app.get(&format!("/v1/tenants/{tid}/users"), &admin).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::FORBIDDEN, Some("tenant_inactive")), "{problem}");
+    assert_eq!(app.get(&format!("/v1/tenants/{tid}"), &owner).await.0, StatusCode::OK);
+    assert_eq!(app.get(&format!("/v1/tenants/{tid}/users"), &owner).await.0, StatusCode::FORBIDDEN);
+    let (status, export) = app.post(&format!("/v1/tenants/{tid}/exports"), Some(&owner), json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{export}");
+    app.h.tick().await;
+    let download = format!("/v1/tenants/{tid}/exports/{}/download", export["id"].as_str().unwrap());
+    assert_eq!(app.get(&download, &owner).await.0, StatusCode::OK);
+    // Cancelled: everything is back.
+    assert_eq!(app.call(Method::DELETE, &deletion, Some(&owner), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&format!("/v1/tenants/{tid}/users"), &admin).await.0, StatusCode::OK);
+    // Asked again and left: purged after the retention period.
+    assert_eq!(app.call(Method::POST, &deletion, Some(&owner), None).await.0, StatusCode::NO_CONTENT);
+    app.h.advance_days(31).await;
+    let (status, _) = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"tenant": "leaving", "email": "owner@leaving.example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the tenant is gone");
+}
+on_both!(the_owner_deletes_the_tenant_keeps_the_export_and_may_cancel_until_the_purge);

@@ -43,6 +43,10 @@ enum Op {
     AdDecision,
     ListApiKeys,
     RevokeApiKey(usize),
+    RequestExport,
+    ListExports,
+    GetExport(usize),
+    DownloadExport(usize),
 }
 
 /// One request: who (tenant; 0 owner, 1 member, 2 API key), into which tenant, doing what.
@@ -77,6 +81,10 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::AdDecision),
         Just(Op::ListApiKeys),
         any::<usize>().prop_map(Op::RevokeApiKey),
+        Just(Op::RequestExport),
+        Just(Op::ListExports),
+        any::<usize>().prop_map(Op::GetExport),
+        any::<usize>().prop_map(Op::DownloadExport),
     ]
 }
 
@@ -97,6 +105,7 @@ struct Known {
     invitations: Vec<(usize, String)>,
     roles: Vec<(usize, String)>,
     keys: Vec<(usize, String)>,
+    exports: Vec<(usize, String)>,
 }
 
 fn pick(list: &[(usize, String)], n: usize) -> Option<(usize, String)> {
@@ -269,6 +278,13 @@ async fn run(w: &mut World, s: &Step) -> Result<(), TestCaseError> {
             let Some((owner_tenant, id)) = pick(&w.known.keys, *n) else { return Ok(()) };
             (Some(owner_tenant), Method::DELETE, t(&format!("/api-keys/{id}")), None)
         }
+        Op::RequestExport => (None, Method::POST, t("/exports"), Some(json!({}))),
+        Op::ListExports => (None, Method::GET, t("/exports"), None),
+        Op::GetExport(n) | Op::DownloadExport(n) => {
+            let Some((owner_tenant, id)) = pick(&w.known.exports, *n) else { return Ok(()) };
+            let rest = if matches!(s.op, Op::GetExport(_)) { "" } else { "/download" };
+            (Some(owner_tenant), Method::GET, t(&format!("/exports/{id}{rest}")), None)
+        }
     };
     let (status, text) = call(w, method.clone(), &path, &token, body).await;
     let what = format!("{s:?} → {method} {path}: {status} {text}");
@@ -294,7 +310,14 @@ async fn run(w: &mut World, s: &Step) -> Result<(), TestCaseError> {
         }
         prop_assert!(!text.contains(slug), "{} leaks {}", what, slug);
         prop_assert!(!text.contains(&w.tenants[other]), "{} leaks tenant {}", what, other);
-        for (tenant, id) in w.known.users.iter().chain(&w.known.invitations).chain(&w.known.roles).chain(&w.known.keys)
+        for (tenant, id) in w
+            .known
+            .users
+            .iter()
+            .chain(&w.known.invitations)
+            .chain(&w.known.roles)
+            .chain(&w.known.keys)
+            .chain(&w.known.exports)
         {
             prop_assert!(*tenant == s.actor || !text.contains(id.as_str()), "{} leaks id {}", what, id);
         }
@@ -311,6 +334,13 @@ async fn run(w: &mut World, s: &Step) -> Result<(), TestCaseError> {
             Op::CreateRole(_) => {
                 if let Some(id) = value["id"].as_str() {
                     w.known.roles.push((s.actor, id.to_owned()));
+                }
+            }
+            Op::RequestExport => {
+                if let Some(id) = value["id"].as_str()
+                    && !w.known.exports.iter().any(|(_, known)| known == id)
+                {
+                    w.known.exports.push((s.actor, id.to_owned()));
                 }
             }
             _ => {}
