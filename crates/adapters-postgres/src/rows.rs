@@ -43,6 +43,7 @@ pub(crate) fn reason_text(r: DeactivationReason) -> &'static str {
     match r {
         DeactivationReason::Admin => "admin",
         DeactivationReason::Downgrade => "downgrade",
+        DeactivationReason::Erased => "erased",
     }
 }
 
@@ -68,6 +69,7 @@ pub(crate) fn user(row: &PgRow) -> Result<User, StoreError> {
             .ok_or_else(|| corrupt("user", "no deactivation time"))?;
         let reason = match row.try_get::<Option<&str>, _>("deactivated_reason").db()? {
             Some("downgrade") => DeactivationReason::Downgrade,
+            Some("erased") => DeactivationReason::Erased,
             _ => DeactivationReason::Admin,
         };
         UserStatus::Deactivated { at, reason }

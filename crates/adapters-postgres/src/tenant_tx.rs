@@ -14,6 +14,7 @@ use sqlx::{Row, Transaction};
 use tenantry_domain::export::Export;
 use tenantry_domain::job::Job;
 use tenantry_domain::rbac::CustomRole;
+use tenantry_domain::user::Erasure;
 use tenantry_domain::user::UserStatus;
 use tenantry_domain::{
     ApiKey, ApiKeyId, AuditEvent, AuditTarget, Email, Invitation, InvitationId, RoleId, RoleRef, Subscription, Tenant,
@@ -23,9 +24,9 @@ use tenantry_domain::{ExportId, JobId};
 use tenantry_ports::error::{Constraint, StoreError};
 use tenantry_ports::payment::Invoice;
 use tenantry_ports::store::{
-    Access, ApiKeyStore, AuditQuery, AuditStore, ExportStore, InvitationStore, JobStore, MarkerStore, Month,
-    ProductDataStore, ProductTableRows, RoleStore, SubscriptionFacts, SubscriptionStore, TenantStore, TenantTx,
-    UsageCounters, UsageDelta, UsageStore, UserStore,
+    Access, ApiKeyStore, AuditQuery, AuditStore, ErasureStore, ExportStore, InvitationStore, JobStore, MarkerStore,
+    Month, ProductDataStore, ProductTableRows, Redaction, RoleStore, SubscriptionFacts, SubscriptionStore, TenantStore,
+    TenantTx, UsageCounters, UsageDelta, UsageStore, UserStore,
 };
 use uuid::Uuid;
 
@@ -729,6 +730,42 @@ impl ExportStore for PgTenantTx {
 }
 
 #[async_trait]
+impl ErasureStore for PgTenantTx {
+    async fn record_erasure(&mut self, e: &Erasure) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(e.tenant_id, "an erasure")?;
+        sqlx::query("INSERT INTO tenantry.erasures (tenant_id, user_id, erased_at, erased_by) VALUES ($1, $2, $3, $4)")
+            .bind(self.t())
+            .bind(e.user_id.as_uuid())
+            .bind(e.erased_at)
+            .bind(Json(&e.erased_by))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn erasures(&mut self) -> Result<Vec<Erasure>, StoreError> {
+        let found = sqlx::query("SELECT * FROM tenantry.erasures WHERE tenant_id = $1 ORDER BY erased_at, user_id")
+            .bind(self.t())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        found
+            .iter()
+            .map(|r| {
+                Ok(Erasure {
+                    tenant_id: rows::id(r.try_get("tenant_id").map_err(store)?, "erasure")?,
+                    user_id: rows::id(r.try_get("user_id").map_err(store)?, "erasure")?,
+                    erased_at: r.try_get("erased_at").map_err(store)?,
+                    erased_by: r.try_get::<Json<_>, _>("erased_by").map_err(store)?.0,
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
 impl ProductDataStore for PgTenantTx {
     async fn product_rows(&mut self) -> Result<Vec<ProductTableRows>, StoreError> {
         let tables: Vec<String> =
@@ -793,6 +830,36 @@ impl AuditStore for PgTenantTx {
         }
         let tenant = self.t();
         insert_audit(&mut self.tx, tenant, e).await.map_err(|e| self.fail(e))
+    }
+
+    async fn redact_audit(&mut self, redactions: &[Redaction]) -> Result<u64, StoreError> {
+        self.writable()?;
+        let mut changed = std::collections::BTreeSet::new();
+        for r in redactions.iter().filter(|r| !r.find.is_empty()) {
+            // Each string value of the details: replaced when equal to (or, unless
+            // `whole_value`, containing) the text; other values kept as they are.
+            let ids: Vec<Uuid> = sqlx::query_scalar(
+                "UPDATE tenantry.audit_events e SET details = ( \
+                     SELECT coalesce(jsonb_object_agg(d.key, CASE \
+                         WHEN jsonb_typeof(d.value) = 'string' AND $4 AND d.value #>> '{}' = $2 THEN to_jsonb($3::text) \
+                         WHEN jsonb_typeof(d.value) = 'string' AND NOT $4 THEN to_jsonb(replace(d.value #>> '{}', $2, $3)) \
+                         ELSE d.value END), '{}'::jsonb) \
+                     FROM jsonb_each(e.details) AS d(key, value)) \
+                 WHERE e.tenant_id = $1 AND EXISTS ( \
+                     SELECT 1 FROM jsonb_each_text(e.details) AS t(key, value) \
+                     WHERE CASE WHEN $4 THEN t.value = $2 ELSE strpos(t.value, $2) > 0 END) \
+                 RETURNING e.id",
+            )
+            .bind(self.t())
+            .bind(&r.find)
+            .bind(&r.replace)
+            .bind(r.whole_value)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+            changed.extend(ids);
+        }
+        Ok(u64::try_from(changed.len()).unwrap_or(u64::MAX))
     }
 
     async fn audit_events(&mut self, q: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {

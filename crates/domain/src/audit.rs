@@ -186,6 +186,7 @@ actions! {
     UserDeactivated => "user.deactivated",
     UserReactivated => "user.reactivated",
     UserRemoved => "user.removed",
+    UserErased => "user.erased",
     OwnershipTransferred => "user.ownership_transferred",
     RoleCreated => "role.created",
     RoleUpdated => "role.updated",

@@ -29,6 +29,17 @@ pub enum EmailError {
 pub struct Email(String);
 
 impl Email {
+    /// The pseudonym of an erased user: `erased-<id>@erased.invalid` (the
+    /// reserved `.invalid` domain never receives mail), unique per user.
+    pub fn erased(id: uuid::Uuid) -> Self {
+        Self(format!("erased-{}@erased.invalid", id.simple()))
+    }
+
+    /// Whether this is an erased user's pseudonym.
+    pub fn is_erased(&self) -> bool {
+        self.0.starts_with("erased-") && self.0.ends_with("@erased.invalid")
+    }
+
     /// Parses and normalises an address.
     pub fn parse(text: &str) -> Result<Self, EmailError> {
         let trimmed = text.trim();

@@ -285,6 +285,13 @@ impl From<VatId> for String {
     }
 }
 
+impl PersonName {
+    /// The name an erased user is shown with.
+    pub fn erased() -> Self {
+        PersonName("Erased user".to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,6 +34,9 @@ pub enum UserRuleError {
     /// The user already has this role.
     #[error("the user already has this role")]
     SameRole,
+    /// The user's personal data was erased (GDPR); the account cannot come back.
+    #[error("the user was erased")]
+    Erased,
 }
 
 /// Why a user is deactivated.
@@ -46,6 +49,8 @@ pub enum DeactivationReason {
     /// The tenant fell back to freemium and had more users than seats
     /// (reversible: an admin reactivates within the seats).
     Downgrade,
+    /// The user's personal data was erased (GDPR; irreversible).
+    Erased,
 }
 
 /// Whether the user may sign in.
@@ -110,6 +115,20 @@ pub enum FailedLogin {
         /// Until when.
         until: DateTime<Utc>,
     },
+}
+
+/// One GDPR erasure, kept in the tenant's erasure ledger so that a restore of
+/// an older backup erases the user again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Erasure {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// The erased user (the id stays; every personal field is gone).
+    pub user_id: UserId,
+    /// When.
+    pub erased_at: DateTime<Utc>,
+    /// Who erased them.
+    pub erased_by: crate::audit::AuditActor,
 }
 
 /// Consecutive failed logins and the lock they cause (DESIGN.md: 5 failures
@@ -251,6 +270,9 @@ impl User {
         if self.is_active() {
             return Err(UserRuleError::AlreadyActive);
         }
+        if self.is_erased() {
+            return Err(UserRuleError::Erased);
+        }
         self.status = UserStatus::Active;
         Ok(())
     }
@@ -258,6 +280,34 @@ impl User {
     /// Checks that the user may be removed (never the owner).
     pub fn ensure_removable(&self) -> Result<(), UserRuleError> {
         if self.is_owner() { Err(UserRuleError::OwnerProtected) } else { Ok(()) }
+    }
+
+    /// Whether the user's personal data was erased.
+    pub fn is_erased(&self) -> bool {
+        matches!(self.status, UserStatus::Deactivated { reason: DeactivationReason::Erased, .. })
+    }
+
+    /// GDPR erasure (DESIGN.md "Data rights"): the email becomes the pseudonym
+    /// [`Email::erased`], the name `Erased user`, the password `unusable` (a hash
+    /// of nobody's password); the account is deactivated for good (its seat
+    /// freed, its sessions ended); login history is forgotten. The id stays, so
+    /// that audit events keep a pseudonymous actor. Never the owner: transfer
+    /// ownership first.
+    pub fn erase(&mut self, now: DateTime<Utc>, unusable: PasswordHash) -> Result<(), UserRuleError> {
+        if self.is_owner() {
+            return Err(UserRuleError::OwnerProtected);
+        }
+        if self.is_erased() {
+            return Err(UserRuleError::Erased);
+        }
+        self.email = Email::erased(self.id.as_uuid());
+        self.name = PersonName::erased();
+        self.password_hash = unusable;
+        self.status = UserStatus::Deactivated { at: now, reason: DeactivationReason::Erased };
+        self.throttle = LoginThrottle::default();
+        self.last_login_at = None;
+        self.token_version = self.token_version.wrapping_add(1);
+        Ok(())
     }
 
     /// Replaces the password hash; older tokens stop working.
@@ -303,6 +353,28 @@ mod tests {
             PasswordHash::from_encoded(SecretString::from("h")),
             Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
         )
+    }
+
+    #[test]
+    fn erasure_replaces_every_personal_field_for_good_and_spares_the_owner() {
+        let mut u = user(1, RoleRef::Builtin(BuiltinRole::Member));
+        u.last_login_at = Some(Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap());
+        let now = Utc.with_ymd_and_hms(2026, 11, 3, 0, 0, 0).unwrap();
+        let version = u.token_version;
+        u.erase(now, PasswordHash::from_encoded(SecretString::from("decoy"))).unwrap();
+        assert_eq!(u.email.as_str(), format!("erased-{}@erased.invalid", u.id.as_uuid().simple()));
+        assert!(u.email.is_erased() && Email::parse(u.email.as_str()).is_ok(), "a valid, undeliverable address");
+        assert_eq!(u.name.as_str(), "Erased user");
+        assert_eq!(u.password_hash.expose(), "decoy");
+        assert_eq!((u.is_active(), u.is_erased(), u.last_login_at), (false, true, None));
+        assert_eq!(u.token_version, version.wrapping_add(1), "sessions end");
+        assert_eq!(u.erase(now, PasswordHash::from_encoded(SecretString::from("x"))), Err(UserRuleError::Erased));
+        assert_eq!(u.reactivate(), Err(UserRuleError::Erased), "an erased account never comes back");
+        let mut owner = user(2, RoleRef::OWNER);
+        let before = owner.clone();
+        let refused = owner.erase(now, PasswordHash::from_encoded(SecretString::from("x")));
+        assert_eq!(refused, Err(UserRuleError::OwnerProtected));
+        assert_eq!(owner, before);
     }
 
     #[test]

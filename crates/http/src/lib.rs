@@ -62,6 +62,7 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
         .route("/", get(routes::get_tenant).patch(routes::patch_tenant))
         .route("/users", get(routes::list_users))
         .route("/users/{uid}", get(routes::get_user).patch(routes::patch_user).delete(routes::delete_user))
+        .route("/users/{uid}/erase", post(routes::erase_user))
         .route("/owner", post(routes::transfer_owner))
         .route("/deletion", post(routes::request_deletion).delete(routes::cancel_deletion))
         .route("/invitations", get(routes::list_invitations).post(routes::invite))

@@ -29,7 +29,7 @@ use utoipa::{Modify, OpenApi};
         routes::subscription, routes::preview, routes::change_seats, routes::change_plan, routes::cancel,
         routes::continue_free, routes::checkout, routes::portal, routes::invoices, crate::webhooks::stripe,
         routes::audit_events, routes::usage,
-        routes::request_deletion, routes::cancel_deletion, routes::request_export, routes::list_exports, routes::export_status, routes::download_export, routes::ad_decision, routes::ad_impression, routes::ad_click,
+        routes::erase_user, routes::request_deletion, routes::cancel_deletion, routes::request_export, routes::list_exports, routes::export_status, routes::download_export, routes::ad_decision, routes::ad_impression, routes::ad_click,
         routes::admin_tenants, routes::admin_create_tenant, routes::admin_tenant, routes::admin_patch_tenant,
         routes::admin_delete_tenant, routes::admin_stats, routes::admin_audit, routes::admin_jobs,
         routes::list_campaigns, routes::create_campaign, routes::campaign_stats, routes::update_campaign,

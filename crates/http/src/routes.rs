@@ -689,6 +689,21 @@ pub(crate) async fn revoke_api_key(
     ok(state.tenantry.revoke_api_key(&scope, kid).await?)
 }
 
+// ---------------------------------------------------------------- GDPR erasure
+
+#[utoipa::path(post, path = "/v1/tenants/{tid}/users/{uid}/erase", tag = "Data rights", description = "GDPR erasure of one user: their email and name become a pseudonym everywhere (user, invitations, audit details), the account is deactivated for good, finished exports are deleted, and the erasure is recorded for restores. Never the owner, never oneself.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
+    responses((status = 200, description = "The erased user (pseudonymous)", body = UserView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn erase_user(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, uid)): Ids<(TenantId, UserId)>,
+) -> Answer {
+    ok(state.tenantry.erase_user(&scope, uid).await?)
+}
+
 // ---------------------------------------------------------------- tenant deletion
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/deletion", tag = "Data rights", description = "The owner asks for the tenant's deletion: access ends at once (the owner keeps reading the profile, exporting the data and cancelling); billing stops; everything is purged after the retention period (30 days).",

@@ -492,7 +492,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 61, "every route of the router is documented");
+    assert_eq!(operations, 62, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -525,8 +525,8 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
             }
         }
     }
-    // 52 operations answer with a body (the other 9 answer 204); starting an export has two (202 and 200).
-    assert_eq!(typed, 53, "every 2xx answer with a body is typed");
+    // 53 operations answer with a body (the other 9 answer 204); starting an export has two (202 and 200).
+    assert_eq!(typed, 54, "every 2xx answer with a body is typed");
     // The shapes serde writes, where the derive alone would have been wrong.
     let schemas = &doc["components"]["schemas"];
     let actions = schemas["AuditAction"]["anyOf"][0]["enum"].as_array().unwrap();
@@ -962,3 +962,56 @@ async fn the_owner_deletes_the_tenant_keeps_the_export_and_may_cancel_until_the_
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the tenant is gone");
 }
 on_both!(the_owner_deletes_the_tenant_keeps_the_export_and_may_cancel_until_the_purge);
+
+/// GDPR erasure over HTTP: refused to members, for the owner and for oneself;
+/// the user becomes a pseudonym and can no longer log in; their data is gone
+/// from the tenant's audit log and its exports; asked twice, 409.
+async fn a_user_is_erased_and_no_answer_shows_them_again(app: TestApp) {
+    let (tid, owner) = app.signup("forget").await;
+    let member = app.add_user(&tid, &owner, "zoe.ziegler@forget.example.com", "member").await;
+    let (_, me) = app.get("/v1/me", &member).await;
+    let uid = me["user"]["id"].as_str().unwrap().to_owned();
+    let (_, owner_me) = app.get("/v1/me", &owner).await;
+    let owner_id = owner_me["user"]["id"].as_str().unwrap().to_owned();
+    let erase = |id: &str| format!("/v1/tenants/{tid}/users/{id}/erase");
+    assert_eq!(app.post(&erase(&uid), Some(&member), json!({})).await.0, StatusCode::FORBIDDEN);
+    let (status, problem) = app.post(&erase(&owner_id), Some(&owner), json!({})).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("cannot_target_self")), "{problem}");
+    // An export made before the erasure holds the person; it is deleted with the erasure.
+    let (_, export) = app.post(&format!("/v1/tenants/{tid}/exports"), Some(&owner), json!({})).await;
+    app.h.tick().await;
+    let download = format!("/v1/tenants/{tid}/exports/{}/download", export["id"].as_str().unwrap());
+    let (status, archive) = app.get(&download, &owner).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(archive.to_string().contains("zoe.ziegler@forget.example.com"));
+
+    let (status, erased) = app.post(&erase(&uid), Some(&owner), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    assert_eq!(erased["email"].as_str(), Some(format!("erased-{}@erased.invalid", uid.replace('-', "")).as_str()));
+    assert_eq!((erased["name"].as_str(), erased["status"].as_str()), (Some("Erased user"), Some("deactivated")));
+    let (status, problem) = app.post(&erase(&uid), Some(&owner), json!({})).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("already_erased")), "{problem}");
+    // Their session ended; the address no longer logs in.
+    assert_eq!(app.get("/v1/me", &member).await.0, StatusCode::UNAUTHORIZED);
+    let login = json!({"tenant": "forget", "email": "zoe.ziegler@forget.example.com", "password": PASSWORD});
+    assert_eq!(app.post("/v1/auth/login", None, login).await.0, StatusCode::UNAUTHORIZED);
+    // Nothing the tenant's admins can read shows them any more.
+    let (status, problem) = app.get(&download, &owner).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("export_expired")), "{problem}");
+    for path in ["/users", "/invitations?all=true", "/audit-events?limit=200"] {
+        let (status, body) = app.get(&format!("/v1/tenants/{tid}{path}"), &owner).await;
+        assert_eq!(status, StatusCode::OK);
+        let text = body.to_string().to_lowercase();
+        assert!(!text.contains("zoe") && !text.contains("ziegler"), "{path}: {body}");
+    }
+    let (_, log) = app.get(&format!("/v1/tenants/{tid}/audit-events?action=user.erased"), &owner).await;
+    assert_eq!(log["events"][0]["target"]["id"], uid.as_str());
+    // A new export is clean.
+    let (_, export) = app.post(&format!("/v1/tenants/{tid}/exports"), Some(&owner), json!({})).await;
+    app.h.tick().await;
+    let (status, archive) =
+        app.get(&format!("/v1/tenants/{tid}/exports/{}/download", export["id"].as_str().unwrap()), &owner).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!archive.to_string().to_lowercase().contains("zoe"), "{archive}");
+}
+on_both!(a_user_is_erased_and_no_answer_shows_them_again);

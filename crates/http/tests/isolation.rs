@@ -43,6 +43,7 @@ enum Op {
     AdDecision,
     ListApiKeys,
     RevokeApiKey(usize),
+    EraseUser(usize),
     RequestExport,
     ListExports,
     GetExport(usize),
@@ -81,6 +82,7 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::AdDecision),
         Just(Op::ListApiKeys),
         any::<usize>().prop_map(Op::RevokeApiKey),
+        any::<usize>().prop_map(Op::EraseUser),
         Just(Op::RequestExport),
         Just(Op::ListExports),
         any::<usize>().prop_map(Op::GetExport),
@@ -277,6 +279,10 @@ async fn run(w: &mut World, s: &Step) -> Result<(), TestCaseError> {
         Op::RevokeApiKey(n) => {
             let Some((owner_tenant, id)) = pick(&w.known.keys, *n) else { return Ok(()) };
             (Some(owner_tenant), Method::DELETE, t(&format!("/api-keys/{id}")), None)
+        }
+        Op::EraseUser(n) => {
+            let Some((owner_tenant, id)) = pick(&w.known.users, *n) else { return Ok(()) };
+            (Some(owner_tenant), Method::POST, t(&format!("/users/{id}/erase")), Some(json!({})))
         }
         Op::RequestExport => (None, Method::POST, t("/exports"), Some(json!({}))),
         Op::ListExports => (None, Method::GET, t("/exports"), None),

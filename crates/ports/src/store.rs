@@ -29,6 +29,7 @@ use std::collections::BTreeMap;
 use tenantry_domain::export::Export;
 use tenantry_domain::job::Job;
 use tenantry_domain::rbac::CustomRole;
+use tenantry_domain::user::Erasure;
 use tenantry_domain::user::PlatformUser;
 use tenantry_domain::{
     AdCampaign, AuditAction, AuditEvent, AuditEventId, CampaignId, Email, Interval, Invitation, InvitationId, PlanKind,
@@ -230,12 +231,47 @@ pub trait SubscriptionStore: Send {
     async fn record_billing_event(&mut self, event_id: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
 }
 
-/// The tenant's audit log (append-only).
+/// One replacement in the audit log's details (GDPR erasure): events keep
+/// their actor ids (pseudonymous), but no detail may keep a person's data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redaction {
+    /// The text to remove (an email, a name).
+    pub find: String,
+    /// What replaces it.
+    pub replace: String,
+    /// Replace only detail values equal to `find` (for names, which may occur
+    /// inside unrelated words); otherwise every occurrence inside a value.
+    pub whole_value: bool,
+}
+
+impl Redaction {
+    /// Applies the redactions to one event's details; whether anything changed.
+    pub fn apply_all(redactions: &[Redaction], details: &mut BTreeMap<String, String>) -> bool {
+        let mut changed = false;
+        for value in details.values_mut() {
+            for r in redactions.iter().filter(|r| !r.find.is_empty()) {
+                if r.whole_value && *value == r.find {
+                    value.clone_from(&r.replace);
+                    changed = true;
+                } else if !r.whole_value && value.contains(&r.find) {
+                    *value = value.replace(&r.find, &r.replace);
+                    changed = true;
+                }
+            }
+        }
+        changed
+    }
+}
+
+/// The tenant's audit log (append-only, but for erasure's redactions).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait AuditStore: Send {
     /// Appends an event; its `tenant_id` MUST be the scope's tenant.
     async fn append_audit(&mut self, event: &AuditEvent) -> Result<(), StoreError>;
+    /// Rewrites the details of the tenant's events (the one change the
+    /// append-only log allows: erasure); the number of events changed.
+    async fn redact_audit(&mut self, redactions: &[Redaction]) -> Result<u64, StoreError>;
     /// A page of events, newest first (by id, which is time-ordered).
     async fn audit_events(&mut self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
 }
@@ -300,6 +336,16 @@ pub trait ExportStore: Send {
     async fn delete_export_file(&mut self, id: ExportId) -> Result<(), StoreError>;
 }
 
+/// The tenant's erasure ledger.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ErasureStore: Send {
+    /// Records an erasure.
+    async fn record_erasure(&mut self, erasure: &Erasure) -> Result<(), StoreError>;
+    /// Every erasure of the tenant, oldest first.
+    async fn erasures(&mut self) -> Result<Vec<Erasure>, StoreError>;
+}
+
 /// One registered product table's rows of the tenant, as JSON.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProductTableRows {
@@ -332,6 +378,7 @@ pub trait TenantTx:
     + MarkerStore
     + JobStore
     + ExportStore
+    + ErasureStore
     + ProductDataStore
     + Send
 {

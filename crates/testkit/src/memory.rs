@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use tenantry_domain::export::Export;
 use tenantry_domain::job::{Job, JobState};
 use tenantry_domain::rbac::{CustomRole, RoleRef};
+use tenantry_domain::user::Erasure;
 use tenantry_domain::user::PlatformUser;
 use tenantry_domain::{
     AdCampaign, ApiKey, ApiKeyId, AuditEvent, AuditTarget, CampaignId, Email, Interval, Invitation, InvitationId,
@@ -30,9 +31,10 @@ use tenantry_ports::directory::{PlatformAuditQuery, PlatformFigures, TenantListQ
 use tenantry_ports::error::{Constraint, StoreError};
 use tenantry_ports::payment::Invoice;
 use tenantry_ports::store::{
-    Access, AdCountKind, AdCounts, ApiKeyStore, AuditQuery, AuditStore, ExportStore, InvitationStore, JobStore,
-    MarkerStore, Month, PlatformStore, PlatformTx, ProductDataStore, ProductTableRows, RoleStore, SubscriptionFacts,
-    SubscriptionStore, TenantStore, TenantTx, UnitOfWork, UsageCounters, UsageDelta, UsageStore, UserStore,
+    Access, AdCountKind, AdCounts, ApiKeyStore, AuditQuery, AuditStore, ErasureStore, ExportStore, InvitationStore,
+    JobStore, MarkerStore, Month, PlatformStore, PlatformTx, ProductDataStore, ProductTableRows, Redaction, RoleStore,
+    SubscriptionFacts, SubscriptionStore, TenantStore, TenantTx, UnitOfWork, UsageCounters, UsageDelta, UsageStore,
+    UserStore,
 };
 use tenantry_ports::{TenantDirectory, TenantScope};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
@@ -65,6 +67,8 @@ pub struct TenantData {
     pub storage_bytes: u64,
     /// One-time markers.
     pub markers: BTreeMap<String, DateTime<Utc>>,
+    /// The erasure ledger, oldest first.
+    pub erasures: Vec<Erasure>,
     /// Scheduled work by id.
     pub jobs: BTreeMap<JobId, Job>,
     /// GDPR exports by id.
@@ -186,6 +190,8 @@ struct MemTenantTx {
     /// The audit log as it was at `begin`.
     base_audit: Arc<Vec<AuditEvent>>,
     appended: Vec<AuditEvent>,
+    /// Redactions of the committed log, applied at commit.
+    redactions: Vec<Redaction>,
     purged: bool,
     inner: Arc<Inner>,
 }
@@ -514,6 +520,24 @@ impl AuditStore for MemTenantTx {
         self.appended.push(event.clone());
         Ok(())
     }
+    async fn redact_audit(&mut self, redactions: &[Redaction]) -> Result<u64, StoreError> {
+        self.writable()?;
+        let existing = if self.purged { &[][..] } else { &self.base_audit[..] };
+        let mut changed: u64 = 0;
+        for e in existing {
+            let mut details = e.details.clone();
+            if Redaction::apply_all(redactions, &mut details) {
+                changed += 1;
+            }
+        }
+        for e in &mut self.appended {
+            if Redaction::apply_all(redactions, &mut e.details) {
+                changed += 1;
+            }
+        }
+        self.redactions.extend(redactions.iter().cloned());
+        Ok(changed)
+    }
     async fn audit_events(&mut self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
         self.live()?;
         let existing = if self.purged { &[][..] } else { &self.base_audit[..] };
@@ -646,6 +670,20 @@ impl ExportStore for MemTenantTx {
 }
 
 #[async_trait]
+impl ErasureStore for MemTenantTx {
+    async fn record_erasure(&mut self, erasure: &Erasure) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(erasure.tenant_id, "an erasure")?;
+        self.work.erasures.push(erasure.clone());
+        Ok(())
+    }
+    async fn erasures(&mut self) -> Result<Vec<Erasure>, StoreError> {
+        self.live()?;
+        Ok(self.work.erasures.clone())
+    }
+}
+
+#[async_trait]
 impl ProductDataStore for MemTenantTx {
     async fn product_rows(&mut self) -> Result<Vec<ProductTableRows>, StoreError> {
         self.live()?;
@@ -690,6 +728,11 @@ impl TenantTx for MemTenantTx {
         if self.purged {
             committed.audit.retain(|e| e.tenant_id != Some(tenant_id));
         }
+        if !self.redactions.is_empty() {
+            for e in committed.audit.iter_mut().filter(|e| e.tenant_id == Some(tenant_id)) {
+                Redaction::apply_all(&self.redactions, &mut e.details);
+            }
+        }
         committed.audit.extend(self.appended.iter().cloned());
         committed.jobs.retain(|(t, _), _| *t != tenant_id);
         for job in self.work.jobs.values().filter(|j| !matches!(j.state, JobState::Done { .. })) {
@@ -723,6 +766,11 @@ impl TenantTx for MemTenantTx {
         // happens in place unless a reader still holds the old log.
         self.base_audit = Arc::new(Vec::new());
         let mut audit = if self.purged { Arc::new(Vec::new()) } else { std::mem::take(&mut guard.audit) };
+        if !self.redactions.is_empty() {
+            for e in Arc::make_mut(&mut audit).iter_mut() {
+                Redaction::apply_all(&self.redactions, &mut e.details);
+            }
+        }
         Arc::make_mut(&mut audit).append(&mut self.appended);
         work.audit = audit;
         *guard = work;
@@ -888,6 +936,7 @@ impl MemoryStore {
             work,
             base_audit,
             appended: Vec::new(),
+            redactions: Vec::new(),
             purged: false,
             aborted: false,
             inner: self.inner.clone(),
@@ -909,6 +958,7 @@ impl TenantData {
             usage: self.usage.clone(),
             storage_bytes: self.storage_bytes,
             markers: self.markers.clone(),
+            erasures: self.erasures.clone(),
             jobs: self.jobs.clone(),
             exports: self.exports.clone(),
             export_files: self.export_files.clone(),

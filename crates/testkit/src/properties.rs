@@ -742,6 +742,7 @@ impl World {
             | Op::Ads { actor }
             | Op::Storage { actor, .. }
             | Op::Export { actor, .. }
+            | Op::Erase { actor, .. }
             | Op::Login { actor, .. }
             | Op::CrossTenant { actor, .. }
             | Op::Deletion { actor, .. } => *actor,
@@ -941,6 +942,10 @@ impl World {
             }
             Op::Storage { kib, .. } => {
                 calls.push((outcome(&svc.reserve_storage(&scope, u64::from(*kib) * 1024).await), Aim::Own));
+            }
+            Op::Erase { user, .. } => {
+                let (owner, id) = self.pick(a, *user, |t| &t.users);
+                calls.push((outcome(&svc.erase_user(&scope, id).await), Aim::from(owner != a)));
             }
             Op::Export { export, .. } => {
                 single = false;

@@ -192,3 +192,40 @@ pub async fn dead_worker(h: &Harness, slug: &str) -> Result<DeadWorker, HarnessE
         ready_events: ready_events(h, &t).await?,
     })
 }
+
+/// A person to erase: their email and name as the tests search for them.
+#[derive(Debug, Clone)]
+pub struct Erased {
+    /// The tenant.
+    pub tenant: crate::harness::TestTenant,
+    /// Their address before erasure.
+    pub email: String,
+    /// Their name before erasure (the harness names users `User <email>`).
+    pub name: String,
+}
+
+/// A member with a distinctive address is invited, logs in, gets a role
+/// change, is deactivated and reactivated, and then is erased by the owner —
+/// leaving traces in the user row, the invitation, the audit log and a
+/// finished export before the erasure. `before` is called just before the
+/// erasure (a test checks there that its search finds the person then).
+pub async fn erase_someone<F, Fut>(h: &Harness, slug: &str, before: F) -> Result<Erased, HarnessError>
+where
+    F: FnOnce(crate::harness::TestTenant, String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let t = h.signup(slug).await?;
+    let owner = h.owner_scope(&t).await?;
+    let email = format!("quentin.quixote@{slug}.example.com");
+    let (id, _) = h.add_user(&t, &email, "member").await?;
+    h.login(slug, &email).await?;
+    let err = |e: &dyn Problem| HarnessError(e.code().to_owned());
+    h.tenantry.change_role(&owner, id, "manager").await.map_err(|e| err(&e))?;
+    h.tenantry.deactivate_user(&owner, id).await.map_err(|e| err(&e))?;
+    h.tenantry.reactivate_user(&owner, id).await.map_err(|e| err(&e))?;
+    h.tenantry.request_export(&owner).await.map_err(|e| err(&e))?;
+    h.tenantry.run_due_jobs(10).await.map_err(|e| HarnessError(e.to_string()))?;
+    before(t.clone(), email.clone()).await;
+    h.tenantry.erase_user(&owner, id).await.map_err(|e| err(&e))?;
+    Ok(Erased { tenant: t, name: format!("User {email}"), email })
+}

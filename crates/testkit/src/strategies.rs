@@ -96,6 +96,8 @@ pub enum Op {
     SetActive { actor: ActorRef, user: IdRef, active: bool },
     /// Remove a user.
     Remove { actor: ActorRef, user: IdRef },
+    /// Erase a user (GDPR).
+    Erase { actor: ActorRef, user: IdRef },
     /// Transfer ownership.
     Transfer { actor: ActorRef, user: IdRef },
     /// Read one user.
@@ -224,6 +226,7 @@ pub fn op_mix(tenants: u8, mix: Mix) -> impl Strategy<Value = Op> {
         2 => a().prop_map(|actor| Op::Reads { actor }),
         1 => a().prop_map(|actor| Op::Ads { actor }),
         1 => (a(), any::<u16>()).prop_map(|(actor, kib)| Op::Storage { actor, kib }),
+        1 => (a(), id_ref(tenants)).prop_map(|(actor, user)| Op::Erase { actor, user }),
         2 => (a(), id_ref(tenants)).prop_map(|(actor, export)| Op::Export { actor, export }),
         2 => (a(), any::<bool>()).prop_map(|(actor, correct)| Op::Login { actor, correct }),
         2 => (a(), 1..tenants.max(2)).prop_map(|(actor, target)| Op::CrossTenant { actor, target }),

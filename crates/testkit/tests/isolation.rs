@@ -53,6 +53,10 @@ fn isolation_holds_in_a_second_independent_batch() {
     for (code, n) in [("not_found", 1_000), ("ok", 600), ("export_not_ready", 30)] {
         c.require("Export", code, at_least(n)).unwrap();
     }
+    // GDPR erasure: done in one's own tenant, never found for another tenant's user.
+    for (code, n) in [("ok", 15), ("not_found", 100)] {
+        c.require("Erase", code, at_least(n)).unwrap();
+    }
 }
 
 // Reactivating into a full tenant needs a deactivation, a refill and the

@@ -371,7 +371,9 @@ impl Tenantry {
         let Some(mut user) = current else {
             let event = self
                 .event(&scope, AuditAction::LoginFailed, None, AuditOutcome::Failed)?
-                .with("email", &email)
+                // The domain only: the address tried may be an erased person's
+                // (or a stranger's), and the log must not bring it back.
+                .with("email_domain", email.as_str().rsplit_once('@').map_or("", |(_, d)| d))
                 .with("reason", "unknown_email");
             let event = AuditEvent { actor: AuditActor::Anonymous, ..event };
             tx.append_audit(&event).await?;

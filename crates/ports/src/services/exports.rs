@@ -267,6 +267,7 @@ impl Tenantry {
     /// after a crash, it starts over (nothing of a half-built archive is kept).
     pub(crate) async fn produce_export(&self, scope: &TenantScope, id: ExportId) -> Result<(), InfraError> {
         let mut tx = self.begin(scope, Access::Write).await?;
+        let erasures_before = tx.erasures().await?.len();
         let Some(mut export) = tx.export(id).await? else { return Ok(()) };
         if !export.in_progress() {
             return Ok(()); // Already produced (a retried job whose first run finished).
@@ -289,6 +290,13 @@ impl Tenantry {
         let bytes = serde_json::to_vec_pretty(&document)
             .map_err(|e| InfraError::Unknown(anyhow::anyhow!("export archive: {e}")))?;
         let mut tx = self.begin(scope, Access::Write).await?;
+        // A user erased while the sections were read may be in them: this
+        // archive is thrown away and the job runs again (after its backoff).
+        if tx.erasures().await?.len() != erasures_before {
+            return Err(InfraError::Unknown(anyhow::anyhow!(
+                "a user was erased while the export was written; it is written again"
+            )));
+        }
         export.finish(u64::try_from(bytes.len()).unwrap_or(u64::MAX), now);
         tx.put_export_file(id, &bytes).await?;
         tx.update_export(&export).await?;

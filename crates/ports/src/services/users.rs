@@ -6,11 +6,12 @@ use super::views::UserView;
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::{ErrorKind, InfraError, Problem};
 use crate::scope::TenantScope;
-use crate::store::Access;
+use crate::store::{Access, Redaction};
 use tenantry_domain::audit::AuditTarget;
+use tenantry_domain::export::ExportStatus;
 use tenantry_domain::rbac::{PermissionSet, RbacError, builtin};
 use tenantry_domain::seats::{SeatLimitReached, ensure_room};
-use tenantry_domain::user::{DeactivationReason, UserRuleError, transfer_ownership};
+use tenantry_domain::user::{DeactivationReason, Erasure, UserRuleError, transfer_ownership};
 use tenantry_domain::{AuditAction, AuditOutcome, RoleRef, User, UserId};
 
 /// Why a user change was refused. Nothing changed.
@@ -69,6 +70,7 @@ impl Problem for UserError {
             UserError::Rule(UserRuleError::AlreadyActive) => "already_active",
             UserError::Rule(UserRuleError::AlreadyDeactivated) => "already_deactivated",
             UserError::Rule(UserRuleError::SameRole) => "same_role",
+            UserError::Rule(UserRuleError::Erased) => "already_erased",
             UserError::SeatLimitReached(_) => "seat_limit_reached",
             UserError::Access(e) => e.code(),
             UserError::Infra(e) => e.code(),
@@ -215,6 +217,58 @@ impl Tenantry {
         tx.commit().await?;
         self.after_seat_change(scope).await;
         Ok(())
+    }
+
+    /// `POST /v1/tenants/{tid}/users/{uid}/erase` (owner/admin): GDPR erasure
+    /// (DESIGN.md "Data rights"). In one unit of work: the user's email and name
+    /// are replaced by a pseudonym everywhere — the user row, the invitations
+    /// sent to them, every audit event's details (events keep their
+    /// pseudonymous actor id) — the account is deactivated for good (seat freed,
+    /// sessions ended), finished exports are deleted (their archives held the
+    /// data), and the erasure is recorded in the ledger a restore re-applies.
+    /// Never the owner (transfer ownership first) nor oneself. Product tables
+    /// hold ids, not people (docs/EMBEDDING.md).
+    pub async fn erase_user(&self, scope: &TenantScope, id: UserId) -> Result<UserView, UserError> {
+        self.require(scope, builtin::DATA_MANAGE, AuditAction::UserErased.as_str()).await?;
+        if scope.actor().user_id() == Some(id) {
+            return Err(UserError::SelfTarget);
+        }
+        let now = self.now();
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let mut user = self.target(tx.as_mut(), scope, id).await?;
+        let (email, name) = (user.email.clone(), user.name.to_string());
+        user.erase(now, self.deps.hasher.decoy())?;
+        tx.update_user(&user).await?;
+        for mut invitation in tx.invitations().await?.into_iter().filter(|i| i.email == email) {
+            invitation.email = user.email.clone();
+            tx.update_invitation(&invitation).await?;
+        }
+        let redactions = [
+            Redaction { find: email.to_string(), replace: user.email.to_string(), whole_value: false },
+            Redaction { find: name, replace: user.name.to_string(), whole_value: true },
+        ];
+        let redacted = tx.redact_audit(&redactions).await?;
+        for mut export in tx.exports().await? {
+            if export.status == ExportStatus::Ready {
+                tx.delete_export_file(export.id).await?;
+                export.status = ExportStatus::Expired;
+                tx.update_export(&export).await?;
+            }
+        }
+        tx.record_erasure(&Erasure {
+            tenant_id: scope.tenant_id(),
+            user_id: id,
+            erased_at: now,
+            erased_by: scope.actor().audit(),
+        })
+        .await?;
+        let event = self
+            .event(scope, AuditAction::UserErased, Some(AuditTarget::User(id)), AuditOutcome::Success)?
+            .with("audit_events_redacted", redacted);
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        self.after_seat_change(scope).await;
+        Ok(UserView::from(&user))
     }
 
     /// `POST /v1/tenants/{tid}/owner`: the owner hands ownership to another
