@@ -42,6 +42,7 @@ const TENANT_TABLES: &[&str] = &[
     "tenantry.jobs",
     "tenantry.exports",
     "tenantry.export_files",
+    "tenantry.erasures",
 ];
 
 async fn count(conn: &mut PgConnection, table: &str) -> i64 {
