@@ -3,11 +3,10 @@
 //! for development, and says so loudly when it starts.
 
 use async_trait::async_trait;
-use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
 use tenantry_ports::defaults::{Argon2idHasher, OsTokenGenerator, SystemClock, UuidV7Generator};
-use tenantry_ports::system::{Mail, Message};
+use tenantry_ports::system::Mail;
 use tenantry_ports::{Clock, Deps, Mailer, Tenantry, TenantryConfig};
 use tenantry_testkit::harness::{Tick, run_jobs, run_timeline};
 use tenantry_testkit::{BillingSimulator, MemoryStore};
@@ -46,7 +45,7 @@ impl Embedded {
             ids: Arc::new(UuidV7Generator::default()),
             tokens: Arc::new(OsTokenGenerator),
             hasher: Arc::new(hasher),
-            mailer: Arc::new(ConsoleMailer),
+            mailer: Arc::new(ConsoleMailer::default()),
         };
         Ok(Self { tenantry: Tenantry::new(deps, config), clock, simulator, store: memory })
     }
@@ -118,25 +117,27 @@ impl Mailer for NoMailer {
     }
 }
 
-/// The embedded default's mailer: prints each mail to standard output — the
-/// console is the mailbox — and never to the log. An invitation's link is the
-/// one thing a person needs from it, so it is printed whole.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ConsoleMailer;
+/// The embedded default's mailer: prints each mail's text (rendered by the
+/// same templates as SMTP mail) to standard output — the console is the
+/// mailbox — and never to the log. An invitation's code is the one thing a
+/// person needs from it, so it is printed whole.
+#[derive(Debug, Default, Clone)]
+pub struct ConsoleMailer {
+    links: tenantry_mail::Links,
+}
+
+impl ConsoleMailer {
+    /// With links to `public_url` (else API paths).
+    pub fn new(public_url: Option<String>) -> Self {
+        Self { links: tenantry_mail::Links { public_url } }
+    }
+}
 
 #[async_trait]
 impl Mailer for ConsoleMailer {
     async fn send(&self, mail: &Mail) -> Result<(), anyhow::Error> {
-        let tenant = mail.tenant.as_ref().map(|t| t.name.as_str()).unwrap_or("the platform");
-        let text = match &mail.message {
-            Message::Invitation { role, token, expires_at, .. } => format!(
-                "You are invited to {tenant} as {role}. Accept with POST /v1/invitations/accept \
-                 {{\"token\": \"{}\", \"name\": ..., \"password\": ...}} before {expires_at}.",
-                token.expose_secret()
-            ),
-            other => serde_json::to_string(other).unwrap_or_else(|_| "a message".into()),
-        };
-        println!("--- mail to {} (embedded default: not sent, shown here) ---\n{text}\n---", mail.to);
+        let rendered = tenantry_mail::render(mail, &self.links);
+        println!("--- mail to {} (not sent, shown here): {} ---\n{}---", mail.to, rendered.subject, rendered.text);
         Ok(())
     }
 }
@@ -151,7 +152,10 @@ mod tests {
         let mail = Mail {
             to: Email::parse("ann@example.com").unwrap(),
             tenant: None,
-            message: Message::TrialReminder { trial_ends_at: chrono::DateTime::UNIX_EPOCH, converts: false },
+            message: tenantry_ports::system::Message::TrialReminder {
+                trial_ends_at: chrono::DateTime::UNIX_EPOCH,
+                converts: false,
+            },
         };
         assert!(NoMailer.send(&mail).await.is_err());
     }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tenantry_http::auth::TokenKeys;
 use tenantry_http::embedded::{ConsoleMailer, NoMailer, spawn_scheduler};
 use tenantry_http::{AppState, router};
+use tenantry_mail::{Links, SmtpConfig, SmtpMailer};
 use tenantry_ports::Mailer;
 use tenantry_ports::defaults::{Argon2idHasher, OsTokenGenerator, SystemClock, UuidV7Generator};
 use tenantry_ports::payment::PaymentProvider;
@@ -138,18 +139,41 @@ fn keys() -> Result<TokenKeys, Failure> {
     }
 }
 
-/// The mailer on PostgreSQL: `TENANTRY_MAIL=console` prints mails to standard
-/// output (development: they carry links' secrets); unset or `none`, nothing is
-/// sent. SMTP comes with the lifecycle issue.
-fn mailer() -> Result<Arc<dyn Mailer>, Failure> {
+/// The mailer: `TENANTRY_MAIL=smtp` sends over SMTP (`TENANTRY_SMTP_URL`,
+/// `TENANTRY_MAIL_FROM`); `console` prints mails to standard output
+/// (development: they carry links' secrets); `none` sends nothing. Unset, the
+/// embedded default prints (`console`) and PostgreSQL sends nothing.
+fn mailer(in_memory: bool) -> Result<Arc<dyn Mailer>, Failure> {
     match env("TENANTRY_MAIL").as_deref() {
+        None if in_memory => Ok(Arc::new(ConsoleMailer::new(public_url()?))),
         None | Some("none") => {
-            tracing::warn!("no mailer: invitations and other mails are not sent (TENANTRY_MAIL=console prints them)");
+            tracing::warn!("no mailer: invitations and other mails are not sent (TENANTRY_MAIL=smtp sends them)");
             Ok(Arc::new(NoMailer))
         }
-        Some("console") => Ok(Arc::new(ConsoleMailer)),
-        Some(other) => Err(Failure::Config(format!("TENANTRY_MAIL={other} is neither `none` nor `console`"))),
+        Some("console") => Ok(Arc::new(ConsoleMailer::new(public_url()?))),
+        Some("smtp") => {
+            let url = secret_env("TENANTRY_SMTP_URL")
+                .ok_or_else(|| Failure::Config("TENANTRY_MAIL=smtp needs TENANTRY_SMTP_URL".into()))?;
+            let from = env("TENANTRY_MAIL_FROM")
+                .ok_or_else(|| Failure::Config("TENANTRY_MAIL=smtp needs TENANTRY_MAIL_FROM".into()))?;
+            let config = SmtpConfig { url, from, links: Links { public_url: public_url()? } };
+            let mailer = SmtpMailer::new(&config).map_err(|e| Failure::Config(e.to_string()))?;
+            tracing::info!("mail by SMTP (TENANTRY_SMTP_URL)");
+            Ok(Arc::new(mailer))
+        }
+        Some(other) => Err(Failure::Config(format!("TENANTRY_MAIL={other} is none of `smtp`, `console` and `none`"))),
     }
+}
+
+/// TENANTRY_PUBLIC_URL: where the service is reached (links in mails, hosted pages' returns).
+fn public_url() -> Result<Option<String>, Failure> {
+    let public_url = env("TENANTRY_PUBLIC_URL");
+    if let Some(url) = &public_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(Failure::Config(format!("TENANTRY_PUBLIC_URL={url} is not an http(s) address")));
+    }
+    Ok(public_url)
 }
 
 async fn pg_store() -> Result<PgStore, Failure> {
@@ -168,12 +192,7 @@ fn stripe_config(need_webhook_secret: bool) -> Result<Option<StripeConfig>, Fail
             return Err(Failure::Config(format!("STRIPE_AUTOMATIC_TAX={other} is neither `true` nor `false`")));
         }
     };
-    let public_url = env("TENANTRY_PUBLIC_URL");
-    if let Some(url) = &public_url
-        && !(url.starts_with("https://") || url.starts_with("http://"))
-    {
-        return Err(Failure::Config(format!("TENANTRY_PUBLIC_URL={url} is not an http(s) address")));
-    }
+    let public_url = public_url()?;
     match (secret_env("STRIPE_SECRET_KEY"), secret_env("STRIPE_WEBHOOK_SECRET")) {
         (None, None) => Ok(None),
         (Some(_), None) if need_webhook_secret => Err(Failure::Config(
@@ -236,13 +255,13 @@ async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>), Failure> {
             }
             let store = pg_store().await?;
             tracing::info!("serving on PostgreSQL (DATABASE_URL)");
-            (Arc::new(store.clone()), Arc::new(store), mailer()?)
+            (Arc::new(store.clone()), Arc::new(store), mailer(false)?)
         } else {
             tracing::warn!(
                 "EMBEDDED DEFAULT: everything is in memory and NOTHING IS PERSISTED; set DATABASE_URL for PostgreSQL"
             );
             let memory = MemoryStore::new();
-            (Arc::new(memory.clone()), Arc::new(memory), Arc::new(ConsoleMailer))
+            (Arc::new(memory.clone()), Arc::new(memory), mailer(true)?)
         };
     let deps = Deps {
         store,

@@ -862,6 +862,9 @@ async fn a_gdpr_export_is_produced_in_the_background_downloaded_without_secrets_
     // The scheduler runs the job.
     let tick = app.h.tick().await;
     assert_eq!((tick.jobs, tick.job_failures), (1, 0), "{tick:?}");
+    let mailed: Vec<_> =
+        app.h.mailer.sent_to("owner@acme.example.com").into_iter().map(|m| m.message.template()).collect();
+    assert!(mailed.contains(&"export_ready"), "the requester is told: {mailed:?}");
     let (status, ready) = app.get(&format!("{exports}/{eid}"), &owner).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!((ready["status"].as_str(), ready["percent"].as_u64()), (Some("ready"), Some(100)), "{ready}");

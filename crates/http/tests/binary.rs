@@ -8,9 +8,16 @@ use std::process::Command;
 fn tenantry(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tenantry"));
     cmd.args(args).env_remove("DATABASE_URL").env_remove("DATABASE_ADMIN_URL");
-    for name in
-        ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "STRIPE_AUTOMATIC_TAX", "TENANTRY_PUBLIC_URL"]
-    {
+    for name in [
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "STRIPE_API_BASE",
+        "STRIPE_AUTOMATIC_TAX",
+        "TENANTRY_PUBLIC_URL",
+        "TENANTRY_MAIL",
+        "TENANTRY_SMTP_URL",
+        "TENANTRY_MAIL_FROM",
+    ] {
         cmd.env_remove(name);
     }
     for (k, v) in env {
@@ -36,6 +43,20 @@ fn bad_configuration_is_refused_with_the_value_named() {
         (&[], &[("STRIPE_AUTOMATIC_TAX", "maybe")], "STRIPE_AUTOMATIC_TAX=maybe"),
         (&[], &[("TENANTRY_PUBLIC_URL", "app.example.com")], "TENANTRY_PUBLIC_URL=app.example.com"),
         (&["stripe", "sync-catalog"], &[], "STRIPE_SECRET_KEY is not set"),
+        (&["jobs", "run-due"], &[], "DATABASE_URL is not set"),
+        (&[], &[("TENANTRY_MAIL", "carrier-pigeon")], "TENANTRY_MAIL=carrier-pigeon"),
+        (&[], &[("TENANTRY_MAIL", "smtp")], "needs TENANTRY_SMTP_URL"),
+        (&[], &[("TENANTRY_MAIL", "smtp"), ("TENANTRY_SMTP_URL", "smtp://h:25")], "needs TENANTRY_MAIL_FROM"),
+        (
+            &[],
+            &[("TENANTRY_MAIL", "smtp"), ("TENANTRY_SMTP_URL", "ftp://u:pw@h"), ("TENANTRY_MAIL_FROM", "a@b.example")],
+            "TENANTRY_SMTP_URL is not a usable SMTP URL",
+        ),
+        (
+            &[],
+            &[("TENANTRY_MAIL", "smtp"), ("TENANTRY_SMTP_URL", "smtp://h:25"), ("TENANTRY_MAIL_FROM", "nobody")],
+            "TENANTRY_MAIL_FROM is not a mailbox",
+        ),
         // Stripe down (nothing listens there): a clear error, not a panic, before anything listens.
         (
             &[],

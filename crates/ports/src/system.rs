@@ -7,7 +7,7 @@ use serde::Serialize;
 use tenantry_domain::password::PasswordHash;
 use tenantry_domain::subscription::FreemiumReason;
 use tenantry_domain::tenant::Branding;
-use tenantry_domain::{Email, Interval, Money, TenantId};
+use tenantry_domain::{Email, ExportId, Interval, Money, TenantId};
 use uuid::Uuid;
 
 /// The time. Services never read the system clock themselves.
@@ -124,6 +124,15 @@ pub enum Message {
         /// Until when.
         until: DateTime<Utc>,
     },
+    /// A GDPR export is ready to download.
+    ExportReady {
+        /// The export.
+        export_id: ExportId,
+        /// Its archive's size.
+        size_bytes: u64,
+        /// Downloadable until then.
+        expires_at: DateTime<Utc>,
+    },
 }
 
 impl Message {
@@ -139,6 +148,7 @@ impl Message {
             Message::Downgraded { .. } => "downgraded",
             Message::SeatsFreed { .. } => "seats_freed",
             Message::AccountLocked { .. } => "account_locked",
+            Message::ExportReady { .. } => "export_ready",
         }
     }
 }

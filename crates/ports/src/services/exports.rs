@@ -15,6 +15,7 @@ use crate::services::api_keys::ApiKeyView;
 use crate::services::views::{InvitationView, RoleView, SubscriptionView, TenantView, UserView};
 use crate::store::UsageCounters;
 use crate::store::{Access, AuditQuery, Month};
+use crate::system::{Mail, Message};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -307,7 +308,20 @@ impl Tenantry {
             .event(scope, AuditAction::ExportReady, Some(AuditTarget::Export(id)), AuditOutcome::Success)?
             .with("bytes", bytes.len());
         tx.append_audit(&event).await?;
+        // The requester hears that it is ready (a user; an API key has no mailbox).
+        let mut mails = Vec::new();
+        if let (AuditActor::User(uid), Some(tenant), Some(expires_at)) =
+            (export.requested_by, tx.tenant().await?, export.expires_at)
+            && let Some(user) = tx.user(uid).await?.filter(|u| u.is_active())
+        {
+            mails.push(Mail {
+                to: user.email,
+                tenant: Some(Self::mail_tenant(&tenant)),
+                message: Message::ExportReady { export_id: id, size_bytes: export.size_bytes, expires_at },
+            });
+        }
         tx.commit().await?;
+        self.send_all(&mails).await;
         Ok(())
     }
 

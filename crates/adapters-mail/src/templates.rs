@@ -1,0 +1,337 @@
+//! Every mail tenantry sends, rendered from one template per [`Message`]: a
+//! subject, a plain-text body and an HTML body carrying the tenant's branding
+//! (its name, primary colour and logo). Every value from the outside — names,
+//! roles, addresses, URLs — is HTML-escaped in the HTML body; links are only
+//! ever `https` (the provider's pages, the tenant's logo) or built from the
+//! configured public URL.
+
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
+use tenantry_domain::subscription::FreemiumReason;
+use tenantry_ports::system::{Mail, Message};
+
+/// A rendered mail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    /// The subject line.
+    pub subject: String,
+    /// The plain-text body.
+    pub text: String,
+    /// The HTML body.
+    pub html: String,
+}
+
+/// Where links in mails point.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Links {
+    /// The service's public base URL (`https://app.example.com`), if known;
+    /// without it, mails name the API paths instead of linking them.
+    pub public_url: Option<String>,
+}
+
+impl Links {
+    fn to(&self, path: &str) -> String {
+        match &self.public_url {
+            Some(base) => format!("{}{path}", base.trim_end_matches('/')),
+            None => path.to_owned(),
+        }
+    }
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn day(at: &DateTime<Utc>) -> String {
+    at.format("%-d %B %Y").to_string()
+}
+
+fn moment(at: &DateTime<Utc>) -> String {
+    at.format("%-d %B %Y, %H:%M UTC").to_string()
+}
+
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// One line of a body: text, or text with a link.
+enum Line {
+    Text(String),
+    Link(String, String),
+}
+
+/// Renders `mail`.
+pub fn render(mail: &Mail, links: &Links) -> Rendered {
+    let tenant = mail.tenant.as_ref().map_or("tenantry", |t| t.name.as_str());
+    let (subject, lines) = match &mail.message {
+        Message::Invitation { inviter, role, token, expires_at } => (
+            format!("You are invited to {tenant}"),
+            vec![
+                Line::Text(format!(
+                    "{} invited you to join {tenant} as {role}.",
+                    inviter.as_deref().unwrap_or("The platform's operator")
+                )),
+                Line::Text(format!("Your invitation code, valid until {}:", moment(expires_at))),
+                Line::Text(token.expose_secret().to_owned()),
+                Line::Text(format!(
+                    "Accept it by sending it with your name and a password to {} (POST, JSON: token, name, password).",
+                    links.to("/v1/invitations/accept")
+                )),
+                Line::Text("If you did not expect this, ignore this mail: nothing happens without you.".into()),
+            ],
+        ),
+        Message::TrialReminder { trial_ends_at, converts } => (
+            format!("Your {tenant} trial ends on {}", day(trial_ends_at)),
+            vec![
+                Line::Text(format!("The 14-day trial of {tenant} ends on {}.", moment(trial_ends_at))),
+                Line::Text(if *converts {
+                    "A payment method is on file: the paid plan starts then, for the users you have.".into()
+                } else {
+                    "No payment method is on file: the tenant continues on the free plan (3 users, with ads) \
+                     unless an admin adds one before then."
+                        .into()
+                }),
+            ],
+        ),
+        Message::TrialConverted { interval, seats } => (
+            format!("{tenant} is on the paid plan"),
+            vec![Line::Text(format!(
+                "The trial of {tenant} became the paid plan: {seats} users, billed {}.",
+                match interval {
+                    tenantry_domain::Interval::Month => "monthly",
+                    tenantry_domain::Interval::Year => "yearly",
+                }
+            ))],
+        ),
+        Message::PaymentFailed { amount_due, hosted_url } => {
+            let mut lines = vec![
+                Line::Text(format!("A payment of {amount_due} for {tenant} failed.")),
+                Line::Text(
+                    "Access continues while the payment is retried for 14 days; after that the tenant moves \
+                     to the free plan."
+                        .into(),
+                ),
+            ];
+            if let Some(url) = https(hosted_url) {
+                lines.push(Line::Link("Pay the invoice or update the payment method".into(), url));
+            }
+            (format!("A payment for {tenant} failed"), lines)
+        }
+        Message::PaymentActionRequired { hosted_url } => {
+            let mut lines = vec![Line::Text(format!("Your bank asks you to confirm a payment for {tenant}."))];
+            if let Some(url) = https(hosted_url) {
+                lines.push(Line::Link("Confirm the payment".into(), url));
+            }
+            (format!("Confirm a payment for {tenant}"), lines)
+        }
+        Message::Downgraded { reason, deactivated, revoked_invitations } => {
+            let why = match reason {
+                FreemiumReason::TrialEnded => "the trial ended without a payment method",
+                FreemiumReason::Canceled => "the paid plan was cancelled and its period ended",
+                FreemiumReason::PaymentFailed => "the payment could not be collected within 14 days",
+                FreemiumReason::Platform => "the platform's operator moved it",
+            };
+            let mut lines = vec![Line::Text(format!("{tenant} is now on the free plan: {why}."))];
+            lines.extend(freed(deactivated, *revoked_invitations));
+            (format!("{tenant} is now on the free plan"), lines)
+        }
+        Message::SeatsFreed { licensed, deactivated, revoked_invitations } => {
+            let mut lines = vec![Line::Text(format!(
+                "{tenant} has {licensed} paid users, fewer than it used: the newest were suspended."
+            ))];
+            lines.extend(freed(deactivated, *revoked_invitations));
+            (format!("Users of {tenant} were suspended"), lines)
+        }
+        Message::AccountLocked { until } => (
+            format!("Your {tenant} account is locked"),
+            vec![Line::Text(format!(
+                "After 5 failed sign-ins, your account is locked until {}. If it was not you, change your \
+                     password once you can sign in again.",
+                moment(until)
+            ))],
+        ),
+        Message::ExportReady { export_id, size_bytes, expires_at } => {
+            let tid = mail.tenant.as_ref().map(|t| t.id.to_string()).unwrap_or_default();
+            (
+                format!("Your data export of {tenant} is ready"),
+                vec![
+                    Line::Text(format!(
+                        "The export of {tenant}'s data ({}) can be downloaded until {}.",
+                        size(*size_bytes),
+                        moment(expires_at)
+                    )),
+                    Line::Text(format!(
+                        "Download it, signed in as an admin: GET {}",
+                        links.to(&format!("/v1/tenants/{tid}/exports/{export_id}/download"))
+                    )),
+                ],
+            )
+        }
+    };
+    let text = lines
+        .iter()
+        .map(|l| match l {
+            Line::Text(t) => t.clone(),
+            Line::Link(label, url) => format!("{label}: {url}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let html = html(mail, &subject, &lines);
+    Rendered { text: format!("{text}\n\n-- \n{tenant}\n"), subject, html }
+}
+
+/// A provider's page, only if it is `https` (anything else is left out).
+fn https(url: &Option<String>) -> Option<String> {
+    url.as_ref().filter(|u| u.starts_with("https://")).cloned()
+}
+
+fn freed(deactivated: &[String], revoked: u32) -> Vec<Line> {
+    let mut lines = Vec::new();
+    if !deactivated.is_empty() {
+        lines.push(Line::Text(format!(
+            "Deactivated (an admin can reactivate them within the seats): {}.",
+            deactivated.join(", ")
+        )));
+    }
+    if revoked > 0 {
+        lines.push(Line::Text(format!("Pending invitations revoked: {revoked}.")));
+    }
+    lines
+}
+
+fn html(mail: &Mail, subject: &str, lines: &[Line]) -> String {
+    let tenant = mail.tenant.as_ref().map_or("tenantry", |t| t.name.as_str());
+    let branding = mail.tenant.as_ref().map(|t| &t.branding);
+    // A HexColor is `#` and hex digits only (checked at parse), safe in a style.
+    let color = branding.and_then(|b| b.primary_color.as_ref()).map_or("#334155", |c| c.as_str());
+    let logo = branding
+        .and_then(|b| b.logo_url.as_ref())
+        .map(|url| {
+            format!(
+                "<img src=\"{}\" alt=\"\" height=\"32\" style=\"vertical-align:middle;margin-right:8px\">",
+                escape(&url.to_string())
+            )
+        })
+        .unwrap_or_default();
+    let body: String = lines
+        .iter()
+        .map(|l| match l {
+            Line::Text(t) => format!("<p>{}</p>\n", escape(t)),
+            Line::Link(label, url) => format!("<p><a href=\"{}\">{}</a></p>\n", escape(url), escape(label)),
+        })
+        .collect();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+         <body style=\"font-family:sans-serif;margin:0;color:#0f172a\">\n\
+         <div style=\"background:{color};color:#ffffff;padding:12px 16px;font-weight:bold\">{logo}{name}</div>\n\
+         <div style=\"padding:16px\">\n<h1 style=\"font-size:20px\">{title}</h1>\n{body}</div>\n</body></html>\n",
+        title = escape(subject),
+        name = escape(tenant),
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // test code
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+    use tenantry_domain::tenant::Branding;
+    use tenantry_domain::text::{HexColor, HttpsUrl};
+    use tenantry_domain::{Email, EntityId, TenantId};
+    use tenantry_ports::system::MailTenant;
+
+    fn mail(message: Message) -> Mail {
+        Mail {
+            to: Email::parse("ann@example.com").unwrap(),
+            tenant: Some(MailTenant {
+                id: TenantId::from_uuid(tenantry_domain::ids::uuid_v7_from_parts(1, [1; 10])).unwrap(),
+                name: "Acme <Tools> & Co".into(),
+                branding: Branding {
+                    primary_color: Some(HexColor::parse("#ff6600").unwrap()),
+                    logo_url: Some(HttpsUrl::parse("https://cdn.example.com/logo.png?a=1&b=\"2\"").unwrap()),
+                },
+            }),
+            message,
+        }
+    }
+
+    #[test]
+    fn the_html_carries_the_branding_and_escapes_everything_from_outside() {
+        let r = render(
+            &mail(Message::AccountLocked { until: DateTime::from_timestamp(1_790_000_000, 0).unwrap() }),
+            &Links::default(),
+        );
+        assert_eq!(r.subject, "Your Acme <Tools> & Co account is locked");
+        assert!(r.html.contains("background:#ff6600"));
+        assert!(r.html.contains("Acme &lt;Tools&gt; &amp; Co"), "{}", r.html);
+        assert!(!r.html.contains("<Tools>"));
+        assert!(r.html.contains("src=\"https://cdn.example.com/logo.png?a=1&amp;b=&quot;2&quot;\""), "{}", r.html);
+        assert!(r.text.contains("locked until 21 September 2026, 14:13 UTC"), "{}", r.text);
+    }
+
+    #[test]
+    fn every_message_has_a_subject_a_text_and_an_html_body() {
+        let at = DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+        let money = tenantry_domain::Money::eur(4950);
+        let messages = vec![
+            Message::Invitation {
+                inviter: Some("Bob".into()),
+                role: "member".into(),
+                token: SecretString::from("tinv_secret"),
+                expires_at: at,
+            },
+            Message::TrialReminder { trial_ends_at: at, converts: false },
+            Message::TrialConverted { interval: tenantry_domain::Interval::Year, seats: 4 },
+            Message::PaymentFailed { amount_due: money, hosted_url: Some("https://pay.example.com/i/1".into()) },
+            Message::PaymentActionRequired { hosted_url: Some("javascript:alert(1)".into()) },
+            Message::Downgraded {
+                reason: FreemiumReason::PaymentFailed,
+                deactivated: vec!["x@example.com".into()],
+                revoked_invitations: 2,
+            },
+            Message::SeatsFreed { licensed: 3, deactivated: vec![], revoked_invitations: 1 },
+            Message::AccountLocked { until: at },
+            Message::ExportReady {
+                export_id: tenantry_domain::ExportId::from_uuid(tenantry_domain::ids::uuid_v7_from_parts(2, [2; 10]))
+                    .unwrap(),
+                size_bytes: 5 * 1024,
+                expires_at: at,
+            },
+        ];
+        let links = Links { public_url: Some("https://app.example.com/".into()) };
+        for m in messages {
+            let template = m.template();
+            let r = render(&mail(m), &links);
+            assert!(!r.subject.is_empty() && !r.text.is_empty(), "{template}");
+            assert!(r.html.starts_with("<!DOCTYPE html>") && r.html.contains("<h1"), "{template}");
+            assert!(!r.html.contains("javascript:") && !r.text.contains("javascript:"), "{template}: https links only");
+            match template {
+                "invitation" => assert!(
+                    r.text.contains("tinv_secret") && r.text.contains("https://app.example.com/v1/invitations/accept")
+                ),
+                "payment_failed" => {
+                    assert!(r.html.contains("<a href=\"https://pay.example.com/i/1\">") && r.text.contains("49.50 EUR"))
+                }
+                "export_ready" => assert!(r.text.contains("5.0 KiB") && r.text.contains("/download")),
+                "downgraded" => assert!(r.text.contains("x@example.com") && r.text.contains("revoked: 2")),
+                _ => {}
+            }
+        }
+    }
+}
