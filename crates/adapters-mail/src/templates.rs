@@ -166,6 +166,22 @@ pub fn render(mail: &Mail, links: &Links) -> Rendered {
                 moment(until)
             ))],
         ),
+        Message::PasswordReset { token, expires_at } => (
+            format!("Reset your {tenant} password"),
+            vec![
+                Line::Text(format!(
+                    "Someone asked to reset the password of your {tenant} account. Your reset code, valid once \
+                     until {}:",
+                    moment(expires_at)
+                )),
+                Line::Text(token.expose_secret().to_owned()),
+                Line::Text(format!(
+                    "Set a new password by sending it with the code to {} (POST, JSON: token, password).",
+                    links.to("/v1/auth/password-reset/confirm")
+                )),
+                Line::Text("If it was not you, ignore this mail: your password stays as it is.".into()),
+            ],
+        ),
         Message::ExportReady { export_id, size_bytes, expires_at } => {
             let tid = mail.tenant.as_ref().map(|t| t.id.to_string()).unwrap_or_default();
             (
@@ -307,6 +323,7 @@ mod tests {
             },
             Message::SeatsFreed { licensed: 3, deactivated: vec![], revoked_invitations: 1 },
             Message::AccountLocked { until: at },
+            Message::PasswordReset { token: SecretString::from("trst_secret"), expires_at: at },
             Message::ExportReady {
                 export_id: tenantry_domain::ExportId::from_uuid(tenantry_domain::ids::uuid_v7_from_parts(2, [2; 10]))
                     .unwrap(),
@@ -327,6 +344,9 @@ mod tests {
                 ),
                 "payment_failed" => {
                     assert!(r.html.contains("<a href=\"https://pay.example.com/i/1\">") && r.text.contains("49.50 EUR"))
+                }
+                "password_reset" => {
+                    assert!(r.text.contains("trst_secret") && r.text.contains("/v1/auth/password-reset/confirm"))
                 }
                 "export_ready" => assert!(r.text.contains("5.0 KiB") && r.text.contains("/download")),
                 "downgraded" => assert!(r.text.contains("x@example.com") && r.text.contains("revoked: 2")),

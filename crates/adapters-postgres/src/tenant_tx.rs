@@ -13,6 +13,7 @@ use sqlx::types::Json;
 use sqlx::{Row, Transaction};
 use tenantry_domain::export::Export;
 use tenantry_domain::job::Job;
+use tenantry_domain::password_reset::PasswordReset;
 use tenantry_domain::rbac::CustomRole;
 use tenantry_domain::user::Erasure;
 use tenantry_domain::user::UserStatus;
@@ -20,13 +21,13 @@ use tenantry_domain::{
     ApiKey, ApiKeyId, AuditEvent, AuditTarget, Email, Invitation, InvitationId, RoleId, RoleRef, Subscription, Tenant,
     TenantId, User, UserId,
 };
-use tenantry_domain::{ExportId, JobId};
+use tenantry_domain::{ExportId, JobId, ResetId};
 use tenantry_ports::error::{Constraint, StoreError};
 use tenantry_ports::payment::Invoice;
 use tenantry_ports::store::{
     Access, ApiKeyStore, AuditQuery, AuditStore, ErasureStore, ExportStore, InvitationStore, JobStore, MarkerStore,
-    Month, ProductDataStore, ProductTableRows, Redaction, RoleStore, SubscriptionFacts, SubscriptionStore, TenantStore,
-    TenantTx, UsageCounters, UsageDelta, UsageStore, UserStore,
+    Month, ProductDataStore, ProductTableRows, Redaction, ResetStore, RoleStore, SubscriptionFacts, SubscriptionStore,
+    TenantStore, TenantTx, UsageCounters, UsageDelta, UsageStore, UserStore,
 };
 use uuid::Uuid;
 
@@ -762,6 +763,62 @@ impl ErasureStore for PgTenantTx {
                 })
             })
             .collect()
+    }
+}
+
+#[async_trait]
+impl ResetStore for PgTenantTx {
+    async fn insert_reset(&mut self, r: &PasswordReset) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(r.tenant_id, "a password reset")?;
+        sqlx::query(
+            "INSERT INTO tenantry.password_resets (tenant_id, id, user_id, token_hash, created_at, expires_at, used_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(self.t())
+        .bind(r.id.as_uuid())
+        .bind(r.user_id.as_uuid())
+        .bind(r.token_hash.to_hex())
+        .bind(r.created_at)
+        .bind(r.expires_at)
+        .bind(r.used_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn reset(&mut self, id: ResetId) -> Result<Option<PasswordReset>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tenantry.password_resets WHERE tenant_id = $1 AND id = $2")
+            .bind(self.t())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(PasswordReset {
+            id: rows::id(r.try_get("id").map_err(store)?, "password reset")?,
+            tenant_id: rows::id(r.try_get("tenant_id").map_err(store)?, "password reset")?,
+            user_id: rows::id(r.try_get("user_id").map_err(store)?, "password reset")?,
+            token_hash: tenantry_domain::token::TokenHash::from_hex(r.try_get("token_hash").map_err(store)?)
+                .map_err(|e| corrupt("password reset", e))?,
+            created_at: r.try_get("created_at").map_err(store)?,
+            expires_at: r.try_get("expires_at").map_err(store)?,
+            used_at: r.try_get("used_at").map_err(store)?,
+        }))
+    }
+
+    async fn update_reset(&mut self, r: &PasswordReset) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(r.tenant_id, "a password reset")?;
+        let done = sqlx::query("UPDATE tenantry.password_resets SET used_at = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(self.t())
+            .bind(r.id.as_uuid())
+            .bind(r.used_at)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::NotFound) }
     }
 }
 

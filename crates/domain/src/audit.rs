@@ -168,6 +168,8 @@ actions! {
     LoginFailed => "auth.login_failed",
     AccountLocked => "auth.account_locked",
     LoggedOut => "auth.logged_out",
+    PasswordResetRequested => "auth.password_reset_requested",
+    PasswordReset => "auth.password_reset",
     ApiKeyCreated => "api_key.created",
     ApiKeyRevoked => "api_key.revoked",
     TenantCreated => "tenant.created",

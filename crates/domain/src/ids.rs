@@ -139,6 +139,10 @@ entity_id!(
     /// A GDPR export of one tenant's data.
     ExportId
 );
+entity_id!(
+    /// A password reset link.
+    ResetId
+);
 
 /// Builds a UUID v7 from a millisecond timestamp and ten caller-supplied bytes.
 ///

@@ -33,6 +33,7 @@ pub mod invitation;
 pub mod job;
 pub mod money;
 pub mod password;
+pub mod password_reset;
 pub mod plan;
 pub mod proration;
 pub mod quota;
@@ -52,8 +53,8 @@ pub use audit::{AuditAction, AuditActor, AuditEvent, AuditOutcome, AuditTarget, 
 pub use email::Email;
 pub use entitlements::{Feature, UpgradeRequired};
 pub use ids::{
-    ApiKeyId, AuditEventId, CampaignId, EntityId, ExportId, IdError, InvitationId, JobId, PlatformUserId, RoleId,
-    TenantId, UserId,
+    ApiKeyId, AuditEventId, CampaignId, EntityId, ExportId, IdError, InvitationId, JobId, PlatformUserId, ResetId,
+    RoleId, TenantId, UserId,
 };
 pub use invitation::Invitation;
 pub use money::{Currency, Money};

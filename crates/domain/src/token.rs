@@ -131,6 +131,36 @@ impl InvitationToken {
     }
 }
 
+/// A password reset link's token: `trst_<tenant>_<reset>_<secret>` (it names
+/// its tenant, so confirming needs no lookup across tenants).
+pub struct ResetToken {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// The reset.
+    pub reset_id: crate::ids::ResetId,
+    /// The secret whose hash the reset stores.
+    pub secret: SecretString,
+}
+
+impl ResetToken {
+    const PREFIX: &'static str = "trst_";
+
+    /// Parses the text a link carried.
+    pub fn parse(text: &str) -> Result<Self, TokenError> {
+        let (tenant, reset, secret) = parse_scoped(text, Self::PREFIX)?;
+        Ok(Self {
+            tenant_id: TenantId::from_uuid(tenant).map_err(|_| TokenError::Malformed)?,
+            reset_id: crate::ids::ResetId::from_uuid(reset).map_err(|_| TokenError::Malformed)?,
+            secret,
+        })
+    }
+
+    /// The full token text, to be mailed once.
+    pub fn to_secret_string(&self) -> SecretString {
+        format_scoped(Self::PREFIX, self.tenant_id, self.reset_id.as_uuid(), &self.secret)
+    }
+}
+
 /// An API key as the client holds it: it names its tenant and key and carries
 /// the secret. Text form: `tkey_<tenant>_<key>_<secret>`, so that
 /// authenticating needs no lookup across tenants.

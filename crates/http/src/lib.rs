@@ -97,6 +97,7 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
             "/tenants/{tid}",
             get(routes::admin_tenant).patch(routes::admin_patch_tenant).delete(routes::admin_delete_tenant),
         )
+        .route("/tenants/{tid}/users/{uid}/password-reset", post(routes::admin_password_reset))
         .route("/stats", get(routes::admin_stats))
         .route("/jobs", get(routes::admin_jobs))
         .route("/audit-events", get(routes::admin_audit))
@@ -110,6 +111,8 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
         .route("/auth/login", post(routes::login))
         .route("/auth/refresh", post(routes::refresh))
         .route("/auth/logout", post(routes::logout))
+        .route("/auth/password-reset", post(routes::password_reset))
+        .route("/auth/password-reset/confirm", post(routes::password_reset_confirm))
         .route("/me", get(routes::me))
         .route("/invitations/accept", post(routes::accept_invitation))
         .route("/webhooks/stripe", post(webhooks::stripe))

@@ -250,6 +250,65 @@ pub(crate) async fn signup(State(state): State<AppState>, Body(body): Body<Signu
     created(SignedUpAnswer { tenant: done.tenant, user: done.user, tokens })
 }
 
+/// `POST /v1/auth/password-reset`'s body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResetRequestBody {
+    /// The tenant's slug.
+    tenant: String,
+    /// The account's email.
+    email: String,
+}
+
+#[utoipa::path(post, path = "/v1/auth/password-reset", tag = "Auth", description = "Mails a reset link (valid once, for an hour) when the address is an active user of the tenant. The answer is the same whether or not it is.",
+    request_body = ResetRequestBody,
+    responses((status = 204, description = "Done (a link is mailed if the account exists)"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+)]
+pub(crate) async fn password_reset(State(state): State<AppState>, Body(body): Body<ResetRequestBody>) -> Answer {
+    let input = tenantry_ports::services::account::ResetRequest { tenant: body.tenant, email: body.email };
+    state.tenantry.request_password_reset(input).await?;
+    no_content()
+}
+
+/// `POST /v1/auth/password-reset/confirm`'s body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResetConfirmBody {
+    /// The mailed code.
+    #[schema(value_type = String, format = Password)]
+    token: SecretString,
+    /// The new password.
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+}
+
+#[utoipa::path(post, path = "/v1/auth/password-reset/confirm", tag = "Auth", description = "Sets a new password with a mailed code: once, within the hour. Every session of the user ends; a login lock is lifted. `token_used` and `token_expired` when the code no longer works.",
+    request_body = ResetConfirmBody,
+    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+)]
+pub(crate) async fn password_reset_confirm(
+    State(state): State<AppState>,
+    Body(body): Body<ResetConfirmBody>,
+) -> Answer {
+    let input = tenantry_ports::services::account::ResetConfirmation { token: body.token, password: body.password };
+    state.tenantry.confirm_password_reset(input).await?;
+    no_content()
+}
+
+#[utoipa::path(post, path = "/v1/admin/tenants/{tid}/users/{uid}/password-reset", tag = "Admin", description = "The superuser mails a user a password reset link (support); audited in the tenant's log.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
+    responses((status = 204, description = "Mailed"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json"), (status = 503, description = "The mail could not be sent", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn admin_password_reset(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, uid)): Ids<(TenantId, UserId)>,
+) -> Answer {
+    state.tenantry.admin_password_reset(&scope, uid).await?;
+    no_content()
+}
+
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct LoginBody {
     tenant: Option<String>,

@@ -492,7 +492,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 62, "every route of the router is documented");
+    assert_eq!(operations, 65, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -525,7 +525,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
             }
         }
     }
-    // 53 operations answer with a body (the other 9 answer 204); starting an export has two (202 and 200).
+    // 53 operations answer with a body (the other 12 answer 204); starting an export has two (202 and 200).
     assert_eq!(typed, 54, "every 2xx answer with a body is typed");
     // The shapes serde writes, where the derive alone would have been wrong.
     let schemas = &doc["components"]["schemas"];
@@ -1018,3 +1018,91 @@ async fn a_user_is_erased_and_no_answer_shows_them_again(app: TestApp) {
     assert!(!archive.to_string().to_lowercase().contains("zoe"), "{archive}");
 }
 on_both!(a_user_is_erased_and_no_answer_shows_them_again);
+
+/// Password reset over HTTP: the same 202 for an unknown tenant, an unknown
+/// address and a real one; only the real one gets a mail; the code sets the
+/// password once, ends the old sessions and lifts a lock; a reused, expired,
+/// tampered or malformed code changes nothing; weak passwords are refused.
+/// The superuser can mail a link for support; a tenant owner cannot use that path.
+async fn a_forgotten_password_is_reset_once_by_mail(app: TestApp) {
+    use secrecy::ExposeSecret;
+    let (tid, owner) = app.signup("resets").await;
+    app.add_user(&tid, &owner, "rita@resets.example.com", "member").await;
+    let old_session = app.login("resets", "rita@resets.example.com").await;
+    // Lock the account with wrong passwords.
+    for _ in 0..5 {
+        let wrong =
+            json!({"tenant": "resets", "email": "rita@resets.example.com", "password": "not the password at all"});
+        assert_eq!(app.post("/v1/auth/login", None, wrong).await.0, StatusCode::UNAUTHORIZED);
+    }
+    let before = app.h.mailer.sent_to("rita@resets.example.com").len();
+    for body in [
+        json!({"tenant": "nowhere", "email": "rita@resets.example.com"}),
+        json!({"tenant": "resets", "email": "nobody@resets.example.com"}),
+        json!({"tenant": "resets", "email": "not an address"}),
+        json!({"tenant": "resets", "email": "rita@resets.example.com"}),
+    ] {
+        let (status, answer) = app.post("/v1/auth/password-reset", None, body).await;
+        assert_eq!((status, answer), (StatusCode::NO_CONTENT, Value::Null), "the same answer every time");
+    }
+    assert_eq!(app.h.mailer.sent_to("rita@resets.example.com").len(), before + 1, "one mail, to the real account");
+    assert!(app.h.mailer.sent_to("nobody@resets.example.com").is_empty());
+    let token = app.h.mailer.reset_token("rita@resets.example.com").unwrap();
+    let confirm = |token: &str, password: &str| json!({"token": token, "password": password});
+    let new_password = "a brand new passphrase 42";
+    // Refusals change nothing.
+    let (status, problem) =
+        app.post("/v1/auth/password-reset/confirm", None, confirm(token.expose_secret(), "short")).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("weak_password")));
+    let mut tampered = token.expose_secret().to_owned();
+    tampered.pop();
+    tampered.push(if token.expose_secret().ends_with('A') { 'B' } else { 'A' });
+    for bad in [tampered.as_str(), "trst_garbage"] {
+        let (status, problem) = app.post("/v1/auth/password-reset/confirm", None, confirm(bad, new_password)).await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_token")),
+            "{bad}"
+        );
+    }
+    // The code works once.
+    let (status, _) =
+        app.post("/v1/auth/password-reset/confirm", None, confirm(token.expose_secret(), new_password)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, problem) =
+        app.post("/v1/auth/password-reset/confirm", None, confirm(token.expose_secret(), new_password)).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("token_used")));
+    assert_eq!(app.get("/v1/me", &old_session).await.0, StatusCode::UNAUTHORIZED, "old sessions end");
+    let login = |password: &str| json!({"tenant": "resets", "email": "rita@resets.example.com", "password": password});
+    assert_eq!(app.post("/v1/auth/login", None, login(PASSWORD)).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.post("/v1/auth/login", None, login(new_password)).await.0, StatusCode::OK, "the lock is lifted");
+    // A code older than an hour no longer works.
+    app.post("/v1/auth/password-reset", None, json!({"tenant": "resets", "email": "rita@resets.example.com"})).await;
+    let late = app.h.mailer.reset_token("rita@resets.example.com").unwrap();
+    app.h.clock.advance(Duration::minutes(61));
+    let (status, problem) = app
+        .post("/v1/auth/password-reset/confirm", None, confirm(late.expose_secret(), "yet another passphrase 7"))
+        .await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("token_expired")));
+    // The superuser mails a link for support; the tenant's owner has no such path.
+    let (_, rita) =
+        app.get(&format!("/v1/tenants/{tid}/users"), &app.login("resets", "owner@resets.example.com").await).await;
+    let uid = rita.as_array().unwrap().iter().find(|u| u["email"] == "rita@resets.example.com").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let support = format!("/v1/admin/tenants/{tid}/users/{uid}/password-reset");
+    let owner = app.login("resets", "owner@resets.example.com").await;
+    assert_eq!(app.post(&support, Some(&owner), json!({})).await.0, StatusCode::NOT_FOUND);
+    app.h.superuser("ops@platform.example.com").await.unwrap();
+    let (_, tokens) =
+        app.post("/v1/auth/login", None, json!({"email": "ops@platform.example.com", "password": PASSWORD})).await;
+    let su = tokens["access_token"].as_str().unwrap().to_owned();
+    let before = app.h.mailer.sent_to("rita@resets.example.com").len();
+    assert_eq!(app.post(&support, Some(&su), json!({})).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.h.mailer.sent_to("rita@resets.example.com").len(), before + 1);
+    let (_, log) =
+        app.get(&format!("/v1/tenants/{tid}/audit-events?action=auth.password_reset_requested"), &owner).await;
+    assert_eq!(log["events"][0]["actor"]["kind"], "superuser", "{log}");
+}
+on_both!(a_forgotten_password_is_reset_once_by_mail);

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tenantry_domain::export::Export;
 use tenantry_domain::job::Job;
+use tenantry_domain::password_reset::PasswordReset;
 use tenantry_domain::rbac::CustomRole;
 use tenantry_domain::user::Erasure;
 use tenantry_domain::user::PlatformUser;
@@ -35,7 +36,7 @@ use tenantry_domain::{
     AdCampaign, AuditAction, AuditEvent, AuditEventId, CampaignId, Email, Interval, Invitation, InvitationId, PlanKind,
     PlatformUserId, RoleId, Subscription, SubscriptionStatus, Tenant, User, UserId,
 };
-use tenantry_domain::{ApiKey, ApiKeyId, ExportId, JobId};
+use tenantry_domain::{ApiKey, ApiKeyId, ExportId, JobId, ResetId};
 
 use crate::error::StoreError;
 use crate::scope::TenantScope;
@@ -336,6 +337,18 @@ pub trait ExportStore: Send {
     async fn delete_export_file(&mut self, id: ExportId) -> Result<(), StoreError>;
 }
 
+/// The tenant's password reset links.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ResetStore: Send {
+    /// Adds a link.
+    async fn insert_reset(&mut self, reset: &PasswordReset) -> Result<(), StoreError>;
+    /// One link.
+    async fn reset(&mut self, id: ResetId) -> Result<Option<PasswordReset>, StoreError>;
+    /// Saves a link's use (`NotFound` if it does not exist).
+    async fn update_reset(&mut self, reset: &PasswordReset) -> Result<(), StoreError>;
+}
+
 /// The tenant's erasure ledger.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -379,6 +392,7 @@ pub trait TenantTx:
     + JobStore
     + ExportStore
     + ErasureStore
+    + ResetStore
     + ProductDataStore
     + Send
 {

@@ -124,6 +124,14 @@ pub enum Message {
         /// Until when.
         until: DateTime<Utc>,
     },
+    /// A password reset link; the token is shown once, in this mail.
+    PasswordReset {
+        /// The link's token (secret; never logged).
+        #[serde(skip)]
+        token: SecretString,
+        /// When it stops working.
+        expires_at: DateTime<Utc>,
+    },
     /// A GDPR export is ready to download.
     ExportReady {
         /// The export.
@@ -149,6 +157,7 @@ impl Message {
             Message::SeatsFreed { .. } => "seats_freed",
             Message::AccountLocked { .. } => "account_locked",
             Message::ExportReady { .. } => "export_ready",
+            Message::PasswordReset { .. } => "password_reset",
         }
     }
 }

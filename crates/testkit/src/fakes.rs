@@ -137,6 +137,14 @@ impl RecordingMailer {
         })
     }
 
+    /// The newest password reset code mailed to `to`.
+    pub fn reset_token(&self, to: &str) -> Option<SecretString> {
+        self.sent_to(to).into_iter().rev().find_map(|m| match m.message {
+            Message::PasswordReset { token, .. } => Some(token),
+            _ => None,
+        })
+    }
+
     /// The newest invitation token mailed to `to` on behalf of `tenant`.
     pub fn invitation_token_from(&self, to: &str, tenant: tenantry_domain::TenantId) -> Option<SecretString> {
         self.sent_to(to).into_iter().rev().find_map(|m| match (m.message, m.tenant) {

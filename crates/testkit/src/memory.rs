@@ -17,8 +17,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use tenantry_domain::ResetId;
 use tenantry_domain::export::Export;
 use tenantry_domain::job::{Job, JobState};
+use tenantry_domain::password_reset::PasswordReset;
 use tenantry_domain::rbac::{CustomRole, RoleRef};
 use tenantry_domain::user::Erasure;
 use tenantry_domain::user::PlatformUser;
@@ -32,9 +34,9 @@ use tenantry_ports::error::{Constraint, StoreError};
 use tenantry_ports::payment::Invoice;
 use tenantry_ports::store::{
     Access, AdCountKind, AdCounts, ApiKeyStore, AuditQuery, AuditStore, ErasureStore, ExportStore, InvitationStore,
-    JobStore, MarkerStore, Month, PlatformStore, PlatformTx, ProductDataStore, ProductTableRows, Redaction, RoleStore,
-    SubscriptionFacts, SubscriptionStore, TenantStore, TenantTx, UnitOfWork, UsageCounters, UsageDelta, UsageStore,
-    UserStore,
+    JobStore, MarkerStore, Month, PlatformStore, PlatformTx, ProductDataStore, ProductTableRows, Redaction, ResetStore,
+    RoleStore, SubscriptionFacts, SubscriptionStore, TenantStore, TenantTx, UnitOfWork, UsageCounters, UsageDelta,
+    UsageStore, UserStore,
 };
 use tenantry_ports::{TenantDirectory, TenantScope};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
@@ -69,6 +71,8 @@ pub struct TenantData {
     pub markers: BTreeMap<String, DateTime<Utc>>,
     /// The erasure ledger, oldest first.
     pub erasures: Vec<Erasure>,
+    /// Password reset links by id.
+    pub resets: BTreeMap<ResetId, PasswordReset>,
     /// Scheduled work by id.
     pub jobs: BTreeMap<JobId, Job>,
     /// GDPR exports by id.
@@ -684,6 +688,37 @@ impl ErasureStore for MemTenantTx {
 }
 
 #[async_trait]
+impl ResetStore for MemTenantTx {
+    async fn insert_reset(&mut self, reset: &PasswordReset) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(reset.tenant_id, "a password reset")?;
+        if !self.work.users.contains_key(&reset.user_id) {
+            return Err(StoreError::Unknown(anyhow::anyhow!("foreign key: the user does not exist")));
+        }
+        if self.work.resets.contains_key(&reset.id) {
+            return Err(self.conflict(Constraint::PrimaryKey));
+        }
+        self.work.resets.insert(reset.id, reset.clone());
+        Ok(())
+    }
+    async fn reset(&mut self, id: ResetId) -> Result<Option<PasswordReset>, StoreError> {
+        self.live()?;
+        Ok(self.work.resets.get(&id).cloned())
+    }
+    async fn update_reset(&mut self, reset: &PasswordReset) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(reset.tenant_id, "a password reset")?;
+        match self.work.resets.get_mut(&reset.id) {
+            Some(slot) => {
+                *slot = reset.clone();
+                Ok(())
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+}
+
+#[async_trait]
 impl ProductDataStore for MemTenantTx {
     async fn product_rows(&mut self) -> Result<Vec<ProductTableRows>, StoreError> {
         self.live()?;
@@ -959,6 +994,7 @@ impl TenantData {
             storage_bytes: self.storage_bytes,
             markers: self.markers.clone(),
             erasures: self.erasures.clone(),
+            resets: self.resets.clone(),
             jobs: self.jobs.clone(),
             exports: self.exports.clone(),
             export_files: self.export_files.clone(),

@@ -9,6 +9,7 @@
 //! transaction (mail). A use case that fails leaves nothing behind but the
 //! audit event or lockout counter it is meant to record.
 
+pub mod account;
 pub mod admin;
 pub mod ads;
 pub mod api_keys;

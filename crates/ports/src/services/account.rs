@@ -1,0 +1,192 @@
+//! Account security (issue 8): password reset by mail. Asking for a link
+//! answers the same whether or not the address exists (nothing to learn from
+//! it); the link works once, for an hour, and only its secret's hash is kept;
+//! using it sets the password (the policy applies), ends every session and
+//! lifts a login lock. The superuser can send a link for support.
+
+use super::{AccessError, Tenantry, infra_from_store};
+use crate::error::{ErrorKind, InfraError, Problem};
+use crate::scope::{Actor, TenantScope};
+use crate::store::Access;
+use crate::system::{Mail, Message};
+use secrecy::{ExposeSecret, SecretString};
+use tenantry_domain::audit::{AuditTarget, SystemActor};
+use tenantry_domain::password::PasswordError;
+use tenantry_domain::password_reset::{PasswordReset, ResetError};
+use tenantry_domain::token::ResetToken;
+use tenantry_domain::user::LoginThrottle;
+use tenantry_domain::{AuditAction, AuditOutcome, Email, Slug, User, UserId};
+
+/// Input of [`Tenantry::request_password_reset`].
+#[derive(Debug, Clone)]
+pub struct ResetRequest {
+    /// The tenant's slug.
+    pub tenant: String,
+    /// The account's email.
+    pub email: String,
+}
+
+/// Input of [`Tenantry::confirm_password_reset`].
+#[derive(Debug, Clone)]
+pub struct ResetConfirmation {
+    /// The mailed token.
+    pub token: SecretString,
+    /// The new password.
+    pub password: SecretString,
+}
+
+/// Why a reset was refused. Nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResetRefusal {
+    /// The link is malformed, unknown, or not its secret.
+    #[error(transparent)]
+    Link(#[from] ResetError),
+    /// The new password breaks the policy.
+    #[error(transparent)]
+    WeakPassword(#[from] PasswordError),
+    /// Infrastructure.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+infra_from_store!(ResetRefusal);
+
+impl Problem for ResetRefusal {
+    fn code(&self) -> &'static str {
+        match self {
+            ResetRefusal::Link(ResetError::Invalid) => "invalid_token",
+            ResetRefusal::Link(ResetError::Expired) => "token_expired",
+            ResetRefusal::Link(ResetError::Used) => "token_used",
+            ResetRefusal::WeakPassword(_) => "weak_password",
+            ResetRefusal::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ResetRefusal::Link(ResetError::Invalid) | ResetRefusal::WeakPassword(_) => ErrorKind::Invalid,
+            ResetRefusal::Link(_) => ErrorKind::Gone,
+            ResetRefusal::Infra(e) => e.kind(),
+        }
+    }
+}
+
+/// Why the superuser's reset link was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminResetError {
+    /// Not the superuser, or no such user in the tenant.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// The account cannot sign in (deactivated or erased).
+    #[error("the user is deactivated; reactivate them first")]
+    Inactive,
+    /// No mail could be sent.
+    #[error("the mail could not be sent; check the mailer")]
+    NotMailed,
+    /// Infrastructure.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+infra_from_store!(AdminResetError);
+
+impl Problem for AdminResetError {
+    fn code(&self) -> &'static str {
+        match self {
+            AdminResetError::Access(e) => e.code(),
+            AdminResetError::Inactive => "user_inactive",
+            AdminResetError::NotMailed => "mail_not_sent",
+            AdminResetError::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AdminResetError::Access(e) => e.kind(),
+            AdminResetError::Inactive => ErrorKind::Conflict,
+            AdminResetError::NotMailed => ErrorKind::Unavailable,
+            AdminResetError::Infra(e) => e.kind(),
+        }
+    }
+}
+
+impl Tenantry {
+    /// `POST /v1/auth/password-reset`: mails a reset link when `email` is an
+    /// active user of the tenant; answers `Ok` in every case — an unknown
+    /// tenant, an unknown address and a deactivated account look the same.
+    pub async fn request_password_reset(&self, input: ResetRequest) -> Result<(), InfraError> {
+        let (Ok(slug), Ok(email)) = (Slug::parse(&input.tenant), Email::parse(&input.email)) else { return Ok(()) };
+        let Some(tenant_id) = self.deps.directory.resolve_slug(&slug).await? else { return Ok(()) };
+        let scope = self.system_scope(tenant_id, SystemActor::Login);
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        let Some(user) = tx.user_by_email(&email).await?.filter(User::is_active) else { return Ok(()) };
+        let mail = self.issue_reset(tx.as_mut(), &scope, &user, AuditAction::PasswordResetRequested).await?;
+        tx.commit().await?;
+        self.send_all(&[mail]).await;
+        Ok(())
+    }
+
+    /// `POST /v1/admin/tenants/{tid}/users/{uid}/password-reset`: the
+    /// superuser sends a user a reset link (support); audited in the tenant's log.
+    pub async fn admin_password_reset(&self, scope: &TenantScope, id: UserId) -> Result<(), AdminResetError> {
+        if !matches!(scope.actor(), Actor::Superuser { .. }) {
+            return Err(AccessError::NotFound.into());
+        }
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let user = tx.user(id).await?.ok_or(AccessError::NotFound)?;
+        if !user.is_active() {
+            return Err(AdminResetError::Inactive);
+        }
+        let mail = self.issue_reset(tx.as_mut(), scope, &user, AuditAction::PasswordResetRequested).await?;
+        tx.commit().await?;
+        if self.send_all(&[mail]).await == 1 { Ok(()) } else { Err(AdminResetError::NotMailed) }
+    }
+
+    async fn issue_reset(
+        &self,
+        tx: &mut dyn crate::store::TenantTx,
+        scope: &TenantScope,
+        user: &User,
+        action: AuditAction,
+    ) -> Result<Mail, InfraError> {
+        let now = self.now();
+        let secret = self.new_secret()?;
+        let reset = PasswordReset::new(self.new_id()?, scope.tenant_id(), user.id, &secret, now);
+        tx.insert_reset(&reset).await?;
+        let event = self.event(scope, action, Some(AuditTarget::User(user.id)), AuditOutcome::Success)?;
+        tx.append_audit(&event).await?;
+        let tenant = self.tenant_row(tx).await?;
+        let token = ResetToken { tenant_id: scope.tenant_id(), reset_id: reset.id, secret }.to_secret_string();
+        Ok(Mail {
+            to: user.email.clone(),
+            tenant: Some(Self::mail_tenant(&tenant)),
+            message: Message::PasswordReset { token, expires_at: reset.expires_at },
+        })
+    }
+
+    /// `POST /v1/auth/password-reset/confirm`: sets a new password with a
+    /// mailed link (once, within the hour); every session of the user ends and
+    /// a login lock is lifted. A refused link changes nothing.
+    pub async fn confirm_password_reset(&self, input: ResetConfirmation) -> Result<(), ResetRefusal> {
+        let token = ResetToken::parse(input.token.expose_secret()).map_err(|_| ResetError::Invalid)?;
+        self.config.password_policy.check(&input.password)?;
+        let scope = self.system_scope(token.tenant_id, SystemActor::Login);
+        // The cheap checks first; the password is hashed with no unit of work open.
+        {
+            let mut tx = self.begin(&scope, Access::Read).await?;
+            let reset = tx.reset(token.reset_id).await?.ok_or(ResetError::Invalid)?;
+            reset.check(&token.secret, self.now())?;
+        }
+        let hash = self.deps.hasher.hash(&input.password).await.map_err(InfraError::Unknown)?;
+        let now = self.now();
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        let mut reset = tx.reset(token.reset_id).await?.ok_or(ResetError::Invalid)?;
+        reset.redeem(&token.secret, now)?;
+        let mut user = tx.user(reset.user_id).await?.filter(User::is_active).ok_or(ResetError::Invalid)?;
+        user.set_password(hash);
+        user.throttle = LoginThrottle::default();
+        tx.update_user(&user).await?;
+        tx.update_reset(&reset).await?;
+        let event =
+            self.event(&scope, AuditAction::PasswordReset, Some(AuditTarget::User(user.id)), AuditOutcome::Success)?;
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
