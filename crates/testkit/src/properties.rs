@@ -35,6 +35,7 @@ use tenantry_domain::{
 };
 use tenantry_ports::error::{ErrorKind, Problem};
 use tenantry_ports::payment::Invoice;
+use tenantry_ports::services::account::{ResetConfirmation, ResetRequest};
 use tenantry_ports::services::admin::{AdminTenantPatch, CampaignInput};
 use tenantry_ports::services::audit::AuditFilter;
 use tenantry_ports::services::auth::{AuthorizeError, LoginInput};
@@ -646,6 +647,38 @@ impl World {
                     tenant: target,
                     global: false,
                     calls: vec![(outcome(&r), Aim::from(aimed_abroad))],
+                    webhooks: Vec::new(),
+                    single: true,
+                };
+                return Ok(Some((step, before)));
+            }
+            Op::ResetTampered { tenant, member, into } => {
+                let ti = usize::from(*tenant) % self.n();
+                let target = (ti + usize::from(*into)) % self.n();
+                let mi = usize::from(*member) % self.tenants[ti].members.len();
+                let address = self.tenants[ti].members[mi].email.clone();
+                let request = ResetRequest { tenant: self.tenants[ti].t.slug.clone(), email: address.clone() };
+                if svc.request_password_reset(request).await.is_err() {
+                    return Err(fail("a reset request failed"));
+                }
+                let Some(token) = self.h.mailer.reset_token(&address) else { return Ok(None) };
+                let text = token.expose_secret().replacen(
+                    &self.tenants[ti].t.id.as_uuid().simple().to_string(),
+                    &self.tenants[target].t.id.as_uuid().simple().to_string(),
+                    1,
+                );
+                let before = self.observe_all().await?;
+                let r = svc
+                    .confirm_password_reset(ResetConfirmation {
+                        token: SecretString::from(text),
+                        password: SecretString::from("an intruder's passphrase"),
+                    })
+                    .await;
+                let aim = if target == ti { Aim::Own } else { Aim::Body };
+                let step = Step {
+                    tenant: target,
+                    global: false,
+                    calls: vec![(outcome(&r.map(|()| "done")), aim)],
                     webhooks: Vec::new(),
                     single: true,
                 };

@@ -86,6 +86,9 @@ pub enum Op {
     Accept { tenant: u8, pick: u8 },
     /// Accept with a token whose tenant part was replaced by another tenant's id.
     AcceptTampered { tenant: u8, email: u8, into: u8 },
+    /// A member asks for a password reset; its mailed code, with the tenant part
+    /// replaced by another tenant's id, is used to set a password.
+    ResetTampered { tenant: u8, member: u8, into: u8 },
     /// Revoke an invitation.
     Revoke { actor: ActorRef, invitation: IdRef },
     /// Resend an invitation.
@@ -204,6 +207,7 @@ pub fn op_mix(tenants: u8, mix: Mix) -> impl Strategy<Value = Op> {
         10 * seats => (a(), 0u8..8, role_pick(tenants)).prop_map(|(actor, email, role)| Op::Invite { actor, email, role }),
         9 * seats => (0..tenants, any::<u8>()).prop_map(|(tenant, pick)| Op::Accept { tenant, pick }),
         1 => (0..tenants, 0u8..8, 1..tenants.max(2)).prop_map(|(tenant, email, into)| Op::AcceptTampered { tenant, email, into }),
+        1 => (0..tenants, 0u8..6, 1..tenants.max(2)).prop_map(|(tenant, member, into)| Op::ResetTampered { tenant, member, into }),
         2 => (a(), id()).prop_map(|(actor, invitation)| Op::Revoke { actor, invitation }),
         1 => (a(), id()).prop_map(|(actor, invitation)| Op::Resend { actor, invitation }),
         2 * owner => (a(), id(), role_pick(tenants)).prop_map(|(actor, user, role)| Op::ChangeRole { actor, user, role }),

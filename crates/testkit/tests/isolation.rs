@@ -47,6 +47,7 @@ fn no_operation_of_one_tenant_reads_changes_or_counts_another_tenants_data() {
 fn isolation_holds_in_a_second_independent_batch() {
     let c = run(Mix::Balanced);
     c.require("AcceptTampered", "invalid_token", at_least(20)).unwrap();
+    c.require("ResetTampered", "invalid_token", at_least(20)).unwrap();
     c.require("Revoke", "not_found", at_least(100)).unwrap();
     // GDPR exports: another tenant's export is never found; the own one is
     // read, refused while it is produced, and downloaded once the jobs ran.
