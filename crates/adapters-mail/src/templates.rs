@@ -182,6 +182,17 @@ pub fn render(mail: &Mail, links: &Links) -> Rendered {
                 Line::Text("If it was not you, ignore this mail: your password stays as it is.".into()),
             ],
         ),
+        Message::VerifyEmail { token, expires_at } => (
+            format!("Confirm your address for {tenant}"),
+            vec![
+                Line::Text(format!(
+                    "Confirm that this address is yours, with this code (valid once until {}):",
+                    moment(expires_at)
+                )),
+                Line::Text(token.expose_secret().to_owned()),
+                Line::Text(format!("Send it to {} (POST, JSON: token).", links.to("/v1/auth/verify-email"))),
+            ],
+        ),
         Message::ExportReady { export_id, size_bytes, expires_at } => {
             let tid = mail.tenant.as_ref().map(|t| t.id.to_string()).unwrap_or_default();
             (
@@ -324,6 +335,7 @@ mod tests {
             Message::SeatsFreed { licensed: 3, deactivated: vec![], revoked_invitations: 1 },
             Message::AccountLocked { until: at },
             Message::PasswordReset { token: SecretString::from("trst_secret"), expires_at: at },
+            Message::VerifyEmail { token: SecretString::from("tver_secret"), expires_at: at },
             Message::ExportReady {
                 export_id: tenantry_domain::ExportId::from_uuid(tenantry_domain::ids::uuid_v7_from_parts(2, [2; 10]))
                     .unwrap(),

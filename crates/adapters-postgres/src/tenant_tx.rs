@@ -13,7 +13,7 @@ use sqlx::types::Json;
 use sqlx::{Row, Transaction};
 use tenantry_domain::export::Export;
 use tenantry_domain::job::Job;
-use tenantry_domain::password_reset::PasswordReset;
+use tenantry_domain::password_reset::{LinkPurpose, PasswordReset};
 use tenantry_domain::rbac::CustomRole;
 use tenantry_domain::user::Erasure;
 use tenantry_domain::user::UserStatus;
@@ -176,8 +176,8 @@ impl UserStore for PgTenantTx {
         let (role, custom, active, deactivated_at, reason) = user_binds(user);
         sqlx::query(
             "INSERT INTO tenantry.users (tenant_id, id, email, name, role, custom_role_id, active, deactivated_at, \
-             deactivated_reason, password_hash, created_at, failed_logins, locked_until, token_version, last_login_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             deactivated_reason, password_hash, created_at, failed_logins, locked_until, token_version, last_login_at, \
+             email_verified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(self.t())
         .bind(user.id.as_uuid())
@@ -194,6 +194,7 @@ impl UserStore for PgTenantTx {
         .bind(user.throttle.locked_until)
         .bind(i64::from(user.token_version))
         .bind(user.last_login_at)
+        .bind(user.email_verified_at)
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.fail(e))?;
@@ -207,7 +208,7 @@ impl UserStore for PgTenantTx {
         let done = sqlx::query(
             "UPDATE tenantry.users SET email = $3, name = $4, role = $5, custom_role_id = $6, active = $7, \
              deactivated_at = $8, deactivated_reason = $9, password_hash = $10, failed_logins = $11, \
-             locked_until = $12, token_version = $13, last_login_at = $14 \
+             locked_until = $12, token_version = $13, last_login_at = $14, email_verified_at = $15 \
              WHERE tenant_id = $1 AND id = $2",
         )
         .bind(self.t())
@@ -224,6 +225,7 @@ impl UserStore for PgTenantTx {
         .bind(user.throttle.locked_until)
         .bind(i64::from(user.token_version))
         .bind(user.last_login_at)
+        .bind(user.email_verified_at)
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.fail(e))?;
@@ -772,8 +774,8 @@ impl ResetStore for PgTenantTx {
         self.writable()?;
         self.own(r.tenant_id, "a password reset")?;
         sqlx::query(
-            "INSERT INTO tenantry.password_resets (tenant_id, id, user_id, token_hash, created_at, expires_at, used_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO tenantry.account_links (tenant_id, id, user_id, token_hash, created_at, expires_at, used_at, purpose) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(self.t())
         .bind(r.id.as_uuid())
@@ -782,6 +784,7 @@ impl ResetStore for PgTenantTx {
         .bind(r.created_at)
         .bind(r.expires_at)
         .bind(r.used_at)
+        .bind(r.purpose.as_str())
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.fail(e))?;
@@ -789,15 +792,17 @@ impl ResetStore for PgTenantTx {
     }
 
     async fn reset(&mut self, id: ResetId) -> Result<Option<PasswordReset>, StoreError> {
-        let row = sqlx::query("SELECT * FROM tenantry.password_resets WHERE tenant_id = $1 AND id = $2")
+        let row = sqlx::query("SELECT * FROM tenantry.account_links WHERE tenant_id = $1 AND id = $2")
             .bind(self.t())
             .bind(id.as_uuid())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(|e| self.fail(e))?;
         let Some(r) = row else { return Ok(None) };
+        let purpose: &str = r.try_get("purpose").map_err(store)?;
         Ok(Some(PasswordReset {
             id: rows::id(r.try_get("id").map_err(store)?, "password reset")?,
+            purpose: LinkPurpose::parse(purpose).ok_or_else(|| corrupt("account link", purpose))?,
             tenant_id: rows::id(r.try_get("tenant_id").map_err(store)?, "password reset")?,
             user_id: rows::id(r.try_get("user_id").map_err(store)?, "password reset")?,
             token_hash: tenantry_domain::token::TokenHash::from_hex(r.try_get("token_hash").map_err(store)?)
@@ -811,7 +816,7 @@ impl ResetStore for PgTenantTx {
     async fn update_reset(&mut self, r: &PasswordReset) -> Result<(), StoreError> {
         self.writable()?;
         self.own(r.tenant_id, "a password reset")?;
-        let done = sqlx::query("UPDATE tenantry.password_resets SET used_at = $3 WHERE tenant_id = $1 AND id = $2")
+        let done = sqlx::query("UPDATE tenantry.account_links SET used_at = $3 WHERE tenant_id = $1 AND id = $2")
             .bind(self.t())
             .bind(r.id.as_uuid())
             .bind(r.used_at)

@@ -43,7 +43,7 @@ const TENANT_TABLES: &[&str] = &[
     "tenantry.exports",
     "tenantry.export_files",
     "tenantry.erasures",
-    "tenantry.password_resets",
+    "tenantry.account_links",
 ];
 
 async fn count(conn: &mut PgConnection, table: &str) -> i64 {

@@ -170,6 +170,7 @@ actions! {
     LoggedOut => "auth.logged_out",
     PasswordResetRequested => "auth.password_reset_requested",
     PasswordReset => "auth.password_reset",
+    EmailVerified => "auth.email_verified",
     ApiKeyCreated => "api_key.created",
     ApiKeyRevoked => "api_key.revoked",
     TenantCreated => "tenant.created",

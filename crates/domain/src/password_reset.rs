@@ -1,5 +1,6 @@
-//! Password reset by mail (DESIGN.md "Account security"): a link that works
-//! once, for one hour. Only the hash of its secret is stored.
+//! One-time account links sent by mail (DESIGN.md "Account security"): a
+//! password reset (works once, for one hour) and an e-mail verification (once,
+//! for seven days). Only the hash of a link's secret is stored.
 
 use crate::ids::{ResetId, TenantId, UserId};
 use crate::token::TokenHash;
@@ -9,6 +10,37 @@ use serde::{Deserialize, Serialize};
 
 /// How long a reset link works.
 pub const RESET_VALIDITY_MINUTES: i64 = 60;
+/// How long a verification link works.
+pub const VERIFICATION_VALIDITY_DAYS: i64 = 7;
+
+/// What a link is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkPurpose {
+    /// Set a new password.
+    PasswordReset,
+    /// Prove the address.
+    EmailVerification,
+}
+
+impl LinkPurpose {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkPurpose::PasswordReset => "password_reset",
+            LinkPurpose::EmailVerification => "email_verification",
+        }
+    }
+
+    /// Reads the stored text.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "password_reset" => Some(LinkPurpose::PasswordReset),
+            "email_verification" => Some(LinkPurpose::EmailVerification),
+            _ => None,
+        }
+    }
+}
 
 /// Why a reset link was refused (nothing changed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -24,11 +56,13 @@ pub enum ResetError {
     Used,
 }
 
-/// One reset link.
+/// One link.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordReset {
     /// Its id (in the link).
     pub id: ResetId,
+    /// What it is for.
+    pub purpose: LinkPurpose,
     /// The tenant.
     pub tenant_id: TenantId,
     /// Whose password.
@@ -44,10 +78,11 @@ pub struct PasswordReset {
 }
 
 impl PasswordReset {
-    /// A new link for `user`, working for [`RESET_VALIDITY_MINUTES`].
+    /// A new reset link for `user`, working for [`RESET_VALIDITY_MINUTES`].
     pub fn new(id: ResetId, tenant_id: TenantId, user_id: UserId, secret: &SecretString, now: DateTime<Utc>) -> Self {
         PasswordReset {
             id,
+            purpose: LinkPurpose::PasswordReset,
             tenant_id,
             user_id,
             token_hash: TokenHash::of(secret),
@@ -57,9 +92,29 @@ impl PasswordReset {
         }
     }
 
+    /// A new verification link for `user`, working for [`VERIFICATION_VALIDITY_DAYS`].
+    pub fn verification(
+        id: ResetId,
+        tenant_id: TenantId,
+        user_id: UserId,
+        secret: &SecretString,
+        now: DateTime<Utc>,
+    ) -> Self {
+        PasswordReset {
+            purpose: LinkPurpose::EmailVerification,
+            expires_at: now + Duration::days(VERIFICATION_VALIDITY_DAYS),
+            ..Self::new(id, tenant_id, user_id, secret, now)
+        }
+    }
+
     /// Checks the link without using it.
     pub fn check(&self, secret: &SecretString, now: DateTime<Utc>) -> Result<(), ResetError> {
-        if !self.token_hash.matches(secret) {
+        self.check_for(self.purpose, secret, now)
+    }
+
+    /// Checks the link for `purpose` (a link of another purpose is invalid).
+    pub fn check_for(&self, purpose: LinkPurpose, secret: &SecretString, now: DateTime<Utc>) -> Result<(), ResetError> {
+        if purpose != self.purpose || !self.token_hash.matches(secret) {
             return Err(ResetError::Invalid);
         }
         if self.used_at.is_some() {
@@ -71,9 +126,14 @@ impl PasswordReset {
         Ok(())
     }
 
-    /// Uses the link (once).
-    pub fn redeem(&mut self, secret: &SecretString, now: DateTime<Utc>) -> Result<(), ResetError> {
-        self.check(secret, now)?;
+    /// Uses the link for `purpose` (once).
+    pub fn redeem(
+        &mut self,
+        purpose: LinkPurpose,
+        secret: &SecretString,
+        now: DateTime<Utc>,
+    ) -> Result<(), ResetError> {
+        self.check_for(purpose, secret, now)?;
         self.used_at = Some(now);
         Ok(())
     }
@@ -97,11 +157,23 @@ mod tests {
             now,
         );
         let wrong = SecretString::from("t".repeat(43));
-        assert_eq!(reset.clone().redeem(&wrong, now), Err(ResetError::Invalid));
-        assert_eq!(reset.clone().redeem(&secret, now + Duration::minutes(60)), Err(ResetError::Expired));
+        let p = LinkPurpose::PasswordReset;
+        assert_eq!(reset.clone().redeem(p, &wrong, now), Err(ResetError::Invalid));
+        assert_eq!(reset.clone().redeem(p, &secret, now + Duration::minutes(60)), Err(ResetError::Expired));
         let mut used = reset.clone();
-        used.redeem(&secret, now + Duration::minutes(59)).unwrap();
-        assert_eq!(used.redeem(&secret, now + Duration::minutes(59)), Err(ResetError::Used));
+        used.redeem(p, &secret, now + Duration::minutes(59)).unwrap();
+        assert_eq!(used.redeem(p, &secret, now + Duration::minutes(59)), Err(ResetError::Used));
         assert_eq!(reset.check(&secret, now), Ok(()));
+        assert_eq!(reset.check_for(LinkPurpose::EmailVerification, &secret, now), Err(ResetError::Invalid));
+        let verify = PasswordReset::verification(reset.id, reset.tenant_id, reset.user_id, &secret, now);
+        assert_eq!(
+            verify.check_for(LinkPurpose::EmailVerification, &secret, now + Duration::days(7) - Duration::seconds(1)),
+            Ok(())
+        );
+        assert_eq!(
+            verify.check_for(LinkPurpose::EmailVerification, &secret, now + Duration::days(7)),
+            Err(ResetError::Expired)
+        );
+        assert_eq!(verify.check_for(LinkPurpose::PasswordReset, &secret, now), Err(ResetError::Invalid));
     }
 }

@@ -144,10 +144,23 @@ pub struct ResetToken {
 
 impl ResetToken {
     const PREFIX: &'static str = "trst_";
+    const VERIFY_PREFIX: &'static str = "tver_";
 
-    /// Parses the text a link carried.
+    fn prefix(purpose: crate::password_reset::LinkPurpose) -> &'static str {
+        match purpose {
+            crate::password_reset::LinkPurpose::PasswordReset => Self::PREFIX,
+            crate::password_reset::LinkPurpose::EmailVerification => Self::VERIFY_PREFIX,
+        }
+    }
+
+    /// Parses the text of a reset link.
     pub fn parse(text: &str) -> Result<Self, TokenError> {
-        let (tenant, reset, secret) = parse_scoped(text, Self::PREFIX)?;
+        Self::parse_for(crate::password_reset::LinkPurpose::PasswordReset, text)
+    }
+
+    /// Parses the text of a link for `purpose` (`trst_…` resets, `tver_…` verifications).
+    pub fn parse_for(purpose: crate::password_reset::LinkPurpose, text: &str) -> Result<Self, TokenError> {
+        let (tenant, reset, secret) = parse_scoped(text, Self::prefix(purpose))?;
         Ok(Self {
             tenant_id: TenantId::from_uuid(tenant).map_err(|_| TokenError::Malformed)?,
             reset_id: crate::ids::ResetId::from_uuid(reset).map_err(|_| TokenError::Malformed)?,
@@ -155,9 +168,14 @@ impl ResetToken {
         })
     }
 
-    /// The full token text, to be mailed once.
+    /// The full text of a reset link's token, to be mailed once.
     pub fn to_secret_string(&self) -> SecretString {
-        format_scoped(Self::PREFIX, self.tenant_id, self.reset_id.as_uuid(), &self.secret)
+        self.to_secret_string_for(crate::password_reset::LinkPurpose::PasswordReset)
+    }
+
+    /// The full text of a link for `purpose`, to be mailed once.
+    pub fn to_secret_string_for(&self, purpose: crate::password_reset::LinkPurpose) -> SecretString {
+        format_scoped(Self::prefix(purpose), self.tenant_id, self.reset_id.as_uuid(), &self.secret)
     }
 }
 

@@ -95,6 +95,9 @@ pub struct User {
     pub token_version: u32,
     /// Last successful login.
     pub last_login_at: Option<DateTime<Utc>>,
+    /// When the address was proven (a verification link, or the invitation
+    /// link that reached it); `None` while unverified.
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 /// What a failed login did to the account.
@@ -218,6 +221,7 @@ impl User {
             throttle: LoginThrottle::default(),
             token_version: 0,
             last_login_at: None,
+            email_verified_at: None,
         }
     }
 
@@ -306,6 +310,7 @@ impl User {
         self.status = UserStatus::Deactivated { at: now, reason: DeactivationReason::Erased };
         self.throttle = LoginThrottle::default();
         self.last_login_at = None;
+        self.email_verified_at = None;
         self.token_version = self.token_version.wrapping_add(1);
         Ok(())
     }

@@ -112,6 +112,8 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
         .route("/auth/refresh", post(routes::refresh))
         .route("/auth/logout", post(routes::logout))
         .route("/auth/password-reset", post(routes::password_reset))
+        .route("/auth/verify-email", post(routes::verify_email))
+        .route("/me/email-verification", post(routes::resend_verification))
         .route("/auth/password-reset/confirm", post(routes::password_reset_confirm))
         .route("/me", get(routes::me))
         .route("/invitations/accept", post(routes::accept_invitation))

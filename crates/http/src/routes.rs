@@ -250,6 +250,35 @@ pub(crate) async fn signup(State(state): State<AppState>, Body(body): Body<Signu
     created(SignedUpAnswer { tenant: done.tenant, user: done.user, tokens })
 }
 
+/// `POST /v1/auth/verify-email`'s body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VerifyEmailBody {
+    /// The mailed code.
+    #[schema(value_type = String, format = Password)]
+    token: SecretString,
+}
+
+#[utoipa::path(post, path = "/v1/auth/verify-email", tag = "Auth", description = "Proves an address with the mailed code (once, within seven days). `token_used` and `token_expired` when it no longer works.",
+    request_body = VerifyEmailBody,
+    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+)]
+pub(crate) async fn verify_email(State(state): State<AppState>, Body(body): Body<VerifyEmailBody>) -> Answer {
+    state.tenantry.verify_email(&body.token).await?;
+    no_content()
+}
+
+#[utoipa::path(post, path = "/v1/me/email-verification", tag = "Auth", description = "Mails the caller a new verification code (`already_verified` when the address is proven).",
+    responses((status = 204, description = "Mailed"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json"), (status = 503, description = "The mail could not be sent", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn resend_verification(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
+    let tenantry_ports::Principal::User { tenant_id, .. } = principal else { return Err(ApiError::not_found()) };
+    let scope = state.tenantry.authorize(&principal, tenant_id).await?;
+    state.tenantry.resend_verification(&scope).await?;
+    no_content()
+}
+
 /// `POST /v1/auth/password-reset`'s body.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

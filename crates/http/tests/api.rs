@@ -492,7 +492,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 65, "every route of the router is documented");
+    assert_eq!(operations, 67, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -525,7 +525,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
             }
         }
     }
-    // 53 operations answer with a body (the other 12 answer 204); starting an export has two (202 and 200).
+    // 53 operations answer with a body (the other 14 answer 204); starting an export has two (202 and 200).
     assert_eq!(typed, 54, "every 2xx answer with a body is typed");
     // The shapes serde writes, where the derive alone would have been wrong.
     let schemas = &doc["components"]["schemas"];
@@ -1106,3 +1106,41 @@ async fn a_forgotten_password_is_reset_once_by_mail(app: TestApp) {
     assert_eq!(log["events"][0]["actor"]["kind"], "superuser", "{log}");
 }
 on_both!(a_forgotten_password_is_reset_once_by_mail);
+
+/// E-mail verification: the owner gets a code at signup and proves the
+/// address once; an invited user is verified by the invitation itself; a
+/// resend is refused once verified; bad and reused codes change nothing.
+async fn addresses_are_verified_by_mail_at_signup_and_by_the_invitation(app: TestApp) {
+    use secrecy::ExposeSecret;
+    let (tid, owner) = app.signup("proven").await;
+    let (_, me) = app.get("/v1/me", &owner).await;
+    assert_eq!(me["user"]["email_verified"], false, "{me}");
+    let token = app.h.mailer.verification_token("owner@proven.example.com").expect("a code is mailed at signup");
+    let (status, problem) = app.post("/v1/auth/verify-email", None, json!({"token": "tver_nonsense"})).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_token")));
+    // A password-reset code is not a verification code (and the other way round).
+    let (status, _) = app
+        .post(
+            "/v1/auth/password-reset/confirm",
+            None,
+            json!({"token": token.expose_secret(), "password": "whatever passphrase 9"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.post("/v1/auth/verify-email", None, json!({"token": token.expose_secret()})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let (status, problem) = app.post("/v1/auth/verify-email", None, json!({"token": token.expose_secret()})).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("token_used")));
+    let (_, me) = app.get("/v1/me", &owner).await;
+    assert_eq!(me["user"]["email_verified"], true, "{me}");
+    let (status, problem) = app.post("/v1/me/email-verification", Some(&owner), json!({})).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("already_verified")));
+    // The invitation proves the invited address.
+    let member = app.add_user(&tid, &owner, "vic@proven.example.com", "member").await;
+    let (_, me) = app.get("/v1/me", &member).await;
+    assert_eq!(me["user"]["email_verified"], true, "{me}");
+    assert!(app.h.mailer.verification_token("vic@proven.example.com").is_none());
+}
+on_both!(addresses_are_verified_by_mail_at_signup_and_by_the_invitation);

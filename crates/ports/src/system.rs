@@ -132,6 +132,14 @@ pub enum Message {
         /// When it stops working.
         expires_at: DateTime<Utc>,
     },
+    /// An address to prove (signup); the token is shown once, in this mail.
+    VerifyEmail {
+        /// The link's token (secret; never logged).
+        #[serde(skip)]
+        token: SecretString,
+        /// When it stops working.
+        expires_at: DateTime<Utc>,
+    },
     /// A GDPR export is ready to download.
     ExportReady {
         /// The export.
@@ -158,6 +166,7 @@ impl Message {
             Message::AccountLocked { .. } => "account_locked",
             Message::ExportReady { .. } => "export_ready",
             Message::PasswordReset { .. } => "password_reset",
+            Message::VerifyEmail { .. } => "verify_email",
         }
     }
 }

@@ -145,6 +145,14 @@ impl RecordingMailer {
         })
     }
 
+    /// The newest verification code mailed to `to`.
+    pub fn verification_token(&self, to: &str) -> Option<SecretString> {
+        self.sent_to(to).into_iter().rev().find_map(|m| match m.message {
+            Message::VerifyEmail { token, .. } => Some(token),
+            _ => None,
+        })
+    }
+
     /// The newest invitation token mailed to `to` on behalf of `tenant`.
     pub fn invitation_token_from(&self, to: &str, tenant: tenantry_domain::TenantId) -> Option<SecretString> {
         self.sent_to(to).into_iter().rev().find_map(|m| match (m.message, m.tenant) {

@@ -12,7 +12,7 @@ use crate::system::{Mail, Message};
 use secrecy::{ExposeSecret, SecretString};
 use tenantry_domain::audit::{AuditTarget, SystemActor};
 use tenantry_domain::password::PasswordError;
-use tenantry_domain::password_reset::{PasswordReset, ResetError};
+use tenantry_domain::password_reset::{LinkPurpose, PasswordReset, ResetError};
 use tenantry_domain::token::ResetToken;
 use tenantry_domain::user::LoginThrottle;
 use tenantry_domain::{AuditAction, AuditOutcome, Email, Slug, User, UserId};
@@ -81,6 +81,9 @@ pub enum AdminResetError {
     /// No mail could be sent.
     #[error("the mail could not be sent; check the mailer")]
     NotMailed,
+    /// The address is verified already.
+    #[error("the address is verified already")]
+    AlreadyVerified,
     /// Infrastructure.
     #[error(transparent)]
     Infra(#[from] InfraError),
@@ -93,13 +96,14 @@ impl Problem for AdminResetError {
             AdminResetError::Access(e) => e.code(),
             AdminResetError::Inactive => "user_inactive",
             AdminResetError::NotMailed => "mail_not_sent",
+            AdminResetError::AlreadyVerified => "already_verified",
             AdminResetError::Infra(e) => e.code(),
         }
     }
     fn kind(&self) -> ErrorKind {
         match self {
             AdminResetError::Access(e) => e.kind(),
-            AdminResetError::Inactive => ErrorKind::Conflict,
+            AdminResetError::Inactive | AdminResetError::AlreadyVerified => ErrorKind::Conflict,
             AdminResetError::NotMailed => ErrorKind::Unavailable,
             AdminResetError::Infra(e) => e.kind(),
         }
@@ -116,7 +120,8 @@ impl Tenantry {
         let scope = self.system_scope(tenant_id, SystemActor::Login);
         let mut tx = self.begin(&scope, Access::Write).await?;
         let Some(user) = tx.user_by_email(&email).await?.filter(User::is_active) else { return Ok(()) };
-        let mail = self.issue_reset(tx.as_mut(), &scope, &user, AuditAction::PasswordResetRequested).await?;
+        let action = Some(AuditAction::PasswordResetRequested);
+        let mail = self.issue_link(tx.as_mut(), &scope, &user, LinkPurpose::PasswordReset, action).await?;
         tx.commit().await?;
         self.send_all(&[mail]).await;
         Ok(())
@@ -133,31 +138,77 @@ impl Tenantry {
         if !user.is_active() {
             return Err(AdminResetError::Inactive);
         }
-        let mail = self.issue_reset(tx.as_mut(), scope, &user, AuditAction::PasswordResetRequested).await?;
+        let action = Some(AuditAction::PasswordResetRequested);
+        let mail = self.issue_link(tx.as_mut(), scope, &user, LinkPurpose::PasswordReset, action).await?;
         tx.commit().await?;
         if self.send_all(&[mail]).await == 1 { Ok(()) } else { Err(AdminResetError::NotMailed) }
     }
 
-    async fn issue_reset(
+    /// Stores a one-time link for `user` and returns its mail (sent by the
+    /// caller after commit); `action`, if any, is audited.
+    pub(crate) async fn issue_link(
         &self,
         tx: &mut dyn crate::store::TenantTx,
         scope: &TenantScope,
         user: &User,
-        action: AuditAction,
+        purpose: LinkPurpose,
+        action: Option<AuditAction>,
     ) -> Result<Mail, InfraError> {
         let now = self.now();
         let secret = self.new_secret()?;
-        let reset = PasswordReset::new(self.new_id()?, scope.tenant_id(), user.id, &secret, now);
-        tx.insert_reset(&reset).await?;
-        let event = self.event(scope, action, Some(AuditTarget::User(user.id)), AuditOutcome::Success)?;
-        tx.append_audit(&event).await?;
+        let id = self.new_id()?;
+        let link = match purpose {
+            LinkPurpose::PasswordReset => PasswordReset::new(id, scope.tenant_id(), user.id, &secret, now),
+            LinkPurpose::EmailVerification => PasswordReset::verification(id, scope.tenant_id(), user.id, &secret, now),
+        };
+        tx.insert_reset(&link).await?;
+        if let Some(action) = action {
+            let event = self.event(scope, action, Some(AuditTarget::User(user.id)), AuditOutcome::Success)?;
+            tx.append_audit(&event).await?;
+        }
         let tenant = self.tenant_row(tx).await?;
-        let token = ResetToken { tenant_id: scope.tenant_id(), reset_id: reset.id, secret }.to_secret_string();
-        Ok(Mail {
-            to: user.email.clone(),
-            tenant: Some(Self::mail_tenant(&tenant)),
-            message: Message::PasswordReset { token, expires_at: reset.expires_at },
-        })
+        let token =
+            ResetToken { tenant_id: scope.tenant_id(), reset_id: link.id, secret }.to_secret_string_for(purpose);
+        let message = match purpose {
+            LinkPurpose::PasswordReset => Message::PasswordReset { token, expires_at: link.expires_at },
+            LinkPurpose::EmailVerification => Message::VerifyEmail { token, expires_at: link.expires_at },
+        };
+        Ok(Mail { to: user.email.clone(), tenant: Some(Self::mail_tenant(&tenant)), message })
+    }
+
+    /// `POST /v1/auth/verify-email`: proves the address with a mailed link
+    /// (once, within seven days). A refused link changes nothing.
+    pub async fn verify_email(&self, token: &SecretString) -> Result<(), ResetRefusal> {
+        let purpose = LinkPurpose::EmailVerification;
+        let token = ResetToken::parse_for(purpose, token.expose_secret()).map_err(|_| ResetError::Invalid)?;
+        let scope = self.system_scope(token.tenant_id, SystemActor::Login);
+        let now = self.now();
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        let mut link = tx.reset(token.reset_id).await?.ok_or(ResetError::Invalid)?;
+        link.redeem(purpose, &token.secret, now)?;
+        let mut user = tx.user(link.user_id).await?.filter(|u| !u.is_erased()).ok_or(ResetError::Invalid)?;
+        user.email_verified_at.get_or_insert(now);
+        tx.update_user(&user).await?;
+        tx.update_reset(&link).await?;
+        let event =
+            self.event(&scope, AuditAction::EmailVerified, Some(AuditTarget::User(user.id)), AuditOutcome::Success)?;
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `POST /v1/me/email-verification`: mails the caller a new verification
+    /// link (`already_verified` when there is nothing to prove).
+    pub async fn resend_verification(&self, scope: &TenantScope) -> Result<(), AdminResetError> {
+        let Some(id) = scope.actor().user_id() else { return Err(AccessError::NotFound.into()) };
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let user = tx.user(id).await?.ok_or(AccessError::NotFound)?;
+        if user.email_verified_at.is_some() {
+            return Err(AdminResetError::AlreadyVerified);
+        }
+        let mail = self.issue_link(tx.as_mut(), scope, &user, LinkPurpose::EmailVerification, None).await?;
+        tx.commit().await?;
+        if self.send_all(&[mail]).await == 1 { Ok(()) } else { Err(AdminResetError::NotMailed) }
     }
 
     /// `POST /v1/auth/password-reset/confirm`: sets a new password with a
@@ -171,13 +222,13 @@ impl Tenantry {
         {
             let mut tx = self.begin(&scope, Access::Read).await?;
             let reset = tx.reset(token.reset_id).await?.ok_or(ResetError::Invalid)?;
-            reset.check(&token.secret, self.now())?;
+            reset.check_for(LinkPurpose::PasswordReset, &token.secret, self.now())?;
         }
         let hash = self.deps.hasher.hash(&input.password).await.map_err(InfraError::Unknown)?;
         let now = self.now();
         let mut tx = self.begin(&scope, Access::Write).await?;
         let mut reset = tx.reset(token.reset_id).await?.ok_or(ResetError::Invalid)?;
-        reset.redeem(&token.secret, now)?;
+        reset.redeem(LinkPurpose::PasswordReset, &token.secret, now)?;
         let mut user = tx.user(reset.user_id).await?.filter(User::is_active).ok_or(ResetError::Invalid)?;
         user.set_password(hash);
         user.throttle = LoginThrottle::default();

@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use tenantry_domain::audit::{AuditTarget, SystemActor};
 use tenantry_domain::email::EmailError;
 use tenantry_domain::password::PasswordError;
+use tenantry_domain::password_reset::LinkPurpose;
 use tenantry_domain::rbac::{PermissionSet, builtin};
 use tenantry_domain::slug::SlugError;
 use tenantry_domain::subscription::SubscriptionState;
@@ -321,12 +322,15 @@ impl Tenantry {
             .with("owner", owner.id);
         tx.append_audit(&created).await?;
         self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &[started]).await?;
+        // The owner proves the address with a mailed link (signup and the superuser's creation alike).
+        let verification = self.issue_link(tx.as_mut(), &scope, &owner, LinkPurpose::EmailVerification, None).await?;
         match tx.commit().await {
             Err(StoreError::Conflict(_)) => {
                 return Err(SignupError::SlugTaken(new.slug.to_string()));
             }
             other => other?,
         }
+        self.send_all(&[verification]).await;
         Ok((tenant, owner))
     }
 

@@ -385,8 +385,10 @@ impl Tenantry {
         let now = self.now();
         let mut tx = self.begin(&scope, Access::Write).await?;
         let mut invitation = self.acceptable(tx.as_mut(), &token, now).await?;
-        let user =
+        let mut user =
             User::new(self.new_id()?, scope.tenant_id(), invitation.email.clone(), name, invitation.role, hash, now);
+        // The invitation's link reached this address: it is proven.
+        user.email_verified_at = Some(now);
         invitation.accept(&token.secret, user.id, now).map_err(|_| AcceptError::InvalidToken)?;
         match tx.insert_user(&user).await {
             Err(StoreError::Conflict(_)) => return Err(AcceptError::AlreadyMember),

@@ -54,6 +54,8 @@ pub struct UserView {
     pub created_at: DateTime<Utc>,
     /// Last login.
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Whether the address was proven (a verification link or the invitation that reached it).
+    pub email_verified: bool,
 }
 
 impl From<&User> for UserView {
@@ -72,6 +74,7 @@ impl From<&User> for UserView {
             deactivated_reason: reason,
             created_at: u.created_at,
             last_login_at: u.last_login_at,
+            email_verified: u.email_verified_at.is_some(),
         }
     }
 }
