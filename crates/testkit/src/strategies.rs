@@ -87,7 +87,8 @@ pub enum Op {
     /// Accept with a token whose tenant part was replaced by another tenant's id.
     AcceptTampered { tenant: u8, email: u8, into: u8 },
     /// A member asks for a password reset; its mailed code, with the tenant part
-    /// replaced by another tenant's id, is used to set a password.
+    /// replaced by another tenant's id, is used to set a password (and the
+    /// owner's signup verification code, likewise, to verify an address).
     ResetTampered { tenant: u8, member: u8, into: u8 },
     /// Revoke an invitation.
     Revoke { actor: ActorRef, invitation: IdRef },
