@@ -1,8 +1,13 @@
-//! Account security (issue 8): password reset by mail. Asking for a link
-//! answers the same whether or not the address exists (nothing to learn from
-//! it); the link works once, for an hour, and only its secret's hash is kept;
-//! using it sets the password (the policy applies), ends every session and
-//! lifts a login lock. The superuser can send a link for support.
+//! Account security (issue 8): one-time links by mail.
+//!
+//! - **Password reset**: asking for a link answers the same whether or not the
+//!   address exists (nothing to learn from it); the link works once, for an
+//!   hour, and only its secret's hash is kept; using it sets the password (the
+//!   policy applies), ends every session and lifts a login lock. The superuser
+//!   can send a link for support.
+//! - **E-mail verification**: a code is mailed at signup (the owner's address);
+//!   it proves the address once, within seven days; it can be sent again. An
+//!   accepted invitation proves its address by itself.
 
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::{ErrorKind, InfraError, Problem};
