@@ -859,10 +859,7 @@ pub(crate) async fn insert_audit(
     tenant: Uuid,
     e: &AuditEvent,
 ) -> Result<(), sqlx::Error> {
-    let actor_user = match e.actor {
-        tenantry_domain::AuditActor::User(u) => Some(u.as_uuid()),
-        _ => None,
-    };
+    let actor_user = e.actor.user().map(|u| u.as_uuid());
     sqlx::query(
         "INSERT INTO tenantry.audit_events (tenant_id, id, at, actor, actor_user, action, target, target_user, outcome, details) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

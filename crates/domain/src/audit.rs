@@ -38,10 +38,27 @@ pub enum AuditActor {
     Superuser(PlatformUserId),
     /// A tenant's API key.
     ApiKey(ApiKeyId),
+    /// The superuser acting as a user of the tenant (support impersonation).
+    Impersonation {
+        /// The operator.
+        superuser: PlatformUserId,
+        /// The user they act as.
+        user: UserId,
+    },
     /// An automatic part of the system.
     System(SystemActor),
     /// Nobody known (e.g. a failed login for an unknown address).
     Anonymous,
+}
+
+impl AuditActor {
+    /// The tenant user who acted (themselves, or as impersonated by the superuser).
+    pub fn user(&self) -> Option<UserId> {
+        match *self {
+            AuditActor::User(u) | AuditActor::Impersonation { user: u, .. } => Some(u),
+            _ => None,
+        }
+    }
 }
 
 /// What came of it.
@@ -217,6 +234,7 @@ actions! {
     AccessDenied => "access.denied",
     CrossTenantAttempt => "access.cross_tenant_attempt",
     PlatformAccess => "platform.tenant_accessed",
+    ImpersonationStarted => "platform.impersonation_started",
     SuperuserCreated => "platform.superuser_created",
     CampaignCreated => "ads.campaign_created",
     CampaignUpdated => "ads.campaign_updated",

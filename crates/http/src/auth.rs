@@ -94,6 +94,12 @@ pub struct Claims {
     /// Access or refresh.
     #[serde(rename = "use")]
     pub token_use: TokenUse,
+    /// An impersonation: the superuser acting as `sub`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imp: Option<uuid::Uuid>,
+    /// The impersonating superuser's token version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iver: Option<u32>,
     /// Issued at (seconds).
     pub iat: i64,
     /// Expires at (seconds).
@@ -114,8 +120,24 @@ pub struct TokenPair {
     pub expires_in: i64,
 }
 
+/// The answer to an impersonation: one access token, no refresh token.
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct ImpersonationToken {
+    /// For `Authorization: Bearer`: acts as the user, without billing, security and data rights.
+    pub access_token: String,
+    /// Always `Bearer`.
+    #[schema(schema_with = token_type_schema)]
+    pub token_type: &'static str,
+    /// Seconds until it ends.
+    pub expires_in: i64,
+    /// When it ends.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// The user acted as.
+    pub user: tenantry_ports::services::views::UserView,
+}
+
 /// The schema of [`TokenPair::token_type`]: the one value [`pair`] writes.
-fn token_type_schema() -> utoipa::openapi::Object {
+pub(crate) fn token_type_schema() -> utoipa::openapi::Object {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
     ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["Bearer"])).build()
 }
@@ -123,13 +145,21 @@ fn token_type_schema() -> utoipa::openapi::Object {
 impl Claims {
     fn principal(&self) -> Result<Principal, ApiError> {
         let bad = || ApiError::unauthenticated("the token names no valid account");
-        match self.tid {
-            Some(tid) => Ok(Principal::User {
+        match (self.tid, self.imp, self.iver) {
+            (Some(tid), Some(imp), Some(iver)) => Ok(Principal::Impersonation {
+                tenant_id: TenantId::parse(&tid.to_string()).map_err(|_| bad())?,
+                user_id: UserId::parse(&self.sub.to_string()).map_err(|_| bad())?,
+                user_version: self.ver,
+                superuser: PlatformUserId::parse(&imp.to_string()).map_err(|_| bad())?,
+                superuser_version: iver,
+            }),
+            (_, Some(_), _) | (_, _, Some(_)) => Err(bad()),
+            (Some(tid), None, None) => Ok(Principal::User {
                 tenant_id: TenantId::parse(&tid.to_string()).map_err(|_| bad())?,
                 user_id: UserId::parse(&self.sub.to_string()).map_err(|_| bad())?,
                 token_version: self.ver,
             }),
-            None => Ok(Principal::Superuser {
+            (None, None, None) => Ok(Principal::Superuser {
                 id: PlatformUserId::parse(&self.sub.to_string()).map_err(|_| bad())?,
                 token_version: self.ver,
             }),
@@ -157,9 +187,40 @@ pub fn issue(
         Principal::ApiKey { .. } => {
             return Err(ApiError::unauthenticated("an API key is sent as it is; it is not exchanged for tokens"));
         }
+        Principal::Impersonation { .. } => {
+            return Err(ApiError::unauthenticated("an impersonation is not renewed; the superuser starts another"));
+        }
     };
-    let claims = Claims { sub, tid, ver, token_use, iat: now.timestamp(), exp: (now + ttl).timestamp() };
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).map_err(|e| {
+    let claims =
+        Claims { sub, tid, ver, token_use, imp: None, iver: None, iat: now.timestamp(), exp: (now + ttl).timestamp() };
+    sign(keys, &claims)
+}
+
+/// Signs the access token of an impersonation, ending at `until` (no refresh token).
+pub fn issue_impersonation(
+    keys: &TokenKeys,
+    clock: &dyn Clock,
+    principal: &Principal,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Result<String, ApiError> {
+    let Principal::Impersonation { tenant_id, user_id, user_version, superuser, superuser_version } = *principal else {
+        return Err(ApiError::unauthenticated("not an impersonation"));
+    };
+    let claims = Claims {
+        sub: user_id.as_uuid(),
+        tid: Some(tenant_id.as_uuid()),
+        ver: user_version,
+        token_use: TokenUse::Access,
+        imp: Some(superuser.as_uuid()),
+        iver: Some(superuser_version),
+        iat: clock.now().timestamp(),
+        exp: until.timestamp(),
+    };
+    sign(keys, &claims)
+}
+
+fn sign(keys: &TokenKeys, claims: &Claims) -> Result<String, ApiError> {
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &keys.encoding).map_err(|e| {
         tracing::error!(error = %e, "token signing failed");
         ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "could not sign a token")
     })

@@ -98,6 +98,7 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
             get(routes::admin_tenant).patch(routes::admin_patch_tenant).delete(routes::admin_delete_tenant),
         )
         .route("/tenants/{tid}/users/{uid}/password-reset", post(routes::admin_password_reset))
+        .route("/tenants/{tid}/impersonate", post(routes::impersonate))
         .route("/stats", get(routes::admin_stats))
         .route("/jobs", get(routes::admin_jobs))
         .route("/audit-events", get(routes::admin_audit))

@@ -21,7 +21,7 @@ use utoipa::{Modify, OpenApi};
         routes::healthz, routes::readyz, routes::billing_return,
         routes::signup, routes::login, routes::refresh, routes::logout, routes::me,
         routes::password_reset, routes::password_reset_confirm, routes::admin_password_reset,
-        routes::verify_email, routes::resend_verification,
+        routes::verify_email, routes::resend_verification, routes::impersonate,
         routes::get_tenant, routes::patch_tenant,
         routes::list_users, routes::get_user, routes::patch_user, routes::delete_user, routes::transfer_owner,
         routes::list_invitations, routes::invite, routes::revoke_invitation, routes::resend_invitation,

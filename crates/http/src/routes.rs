@@ -324,6 +324,39 @@ pub(crate) async fn password_reset_confirm(
     no_content()
 }
 
+/// `POST /v1/admin/tenants/{tid}/impersonate`'s body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImpersonateBody {
+    /// The user to act as.
+    user_id: UserId,
+    /// For how long (1 to 60 minutes; 30 by default).
+    minutes: Option<u32>,
+}
+
+#[utoipa::path(post, path = "/v1/admin/tenants/{tid}/impersonate", tag = "Admin", description = "The superuser acts as one user of the tenant for support: explicit, time-boxed (30 minutes by default, at most 60), audited in the tenant's log and the platform log, and without billing, security and data rights. One access token, no refresh.",
+    request_body = ImpersonateBody,
+    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
+    responses((status = 201, description = "Done", body = crate::auth::ImpersonationToken), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn impersonate(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Body(body): Body<ImpersonateBody>,
+) -> Answer {
+    let started = state.tenantry.impersonate(&scope, body.user_id, body.minutes).await?;
+    let now = state.clock.now();
+    let access_token = auth::issue_impersonation(&state.keys, state.clock.as_ref(), &started.principal, started.until)?;
+    created(auth::ImpersonationToken {
+        access_token,
+        token_type: "Bearer",
+        expires_in: (started.until - now).num_seconds(),
+        expires_at: started.until,
+        user: started.user,
+    })
+}
+
 #[utoipa::path(post, path = "/v1/admin/tenants/{tid}/users/{uid}/password-reset", tag = "Admin", description = "The superuser mails a user a password reset link (support); audited in the tenant's log.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
     responses((status = 204, description = "Mailed"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json"), (status = 503, description = "The mail could not be sent", body = ProblemBody, content_type = "application/problem+json")),
@@ -379,7 +412,7 @@ pub(crate) async fn refresh(State(state): State<AppState>, Body(body): Body<Refr
         tenantry_ports::Principal::Superuser { .. } => {
             state.tenantry.authorize_platform(&principal).await?;
         }
-        tenantry_ports::Principal::ApiKey { .. } => {
+        tenantry_ports::Principal::ApiKey { .. } | tenantry_ports::Principal::Impersonation { .. } => {
             return Err(ApiError::unauthenticated("not a refresh token"));
         }
     }
@@ -401,7 +434,8 @@ pub(crate) async fn logout(State(state): State<AppState>, Caller(principal): Cal
 )]
 pub(crate) async fn me(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
     match principal {
-        tenantry_ports::Principal::User { tenant_id, .. } => {
+        tenantry_ports::Principal::User { tenant_id, .. }
+        | tenantry_ports::Principal::Impersonation { tenant_id, .. } => {
             let scope = state.tenantry.authorize(&principal, tenant_id).await?;
             ok(MeAnswer::User(Box::new(state.tenantry.me(&scope).await?)))
         }

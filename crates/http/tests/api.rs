@@ -492,7 +492,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 67, "every route of the router is documented");
+    assert_eq!(operations, 68, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -525,8 +525,8 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
             }
         }
     }
-    // 53 operations answer with a body (the other 14 answer 204); starting an export has two (202 and 200).
-    assert_eq!(typed, 54, "every 2xx answer with a body is typed");
+    // 54 operations answer with a body (the other 14 answer 204); starting an export has two (202 and 200).
+    assert_eq!(typed, 55, "every 2xx answer with a body is typed");
     // The shapes serde writes, where the derive alone would have been wrong.
     let schemas = &doc["components"]["schemas"];
     let actions = schemas["AuditAction"]["anyOf"][0]["enum"].as_array().unwrap();
@@ -1144,3 +1144,68 @@ async fn addresses_are_verified_by_mail_at_signup_and_by_the_invitation(app: Tes
     assert!(app.h.mailer.verification_token("vic@proven.example.com").is_none());
 }
 on_both!(addresses_are_verified_by_mail_at_signup_and_by_the_invitation);
+
+/// Support impersonation: only the superuser starts it; it acts as the user
+/// (reads, the user's own work) but never on billing, security or data rights;
+/// every action shows the operator in the tenant's log; it ends at its time,
+/// and at once when the operator's sessions end; it cannot be refreshed.
+async fn the_superuser_impersonates_a_user_for_support_within_limits(app: TestApp) {
+    let (tid, owner) = app.signup("helpme").await;
+    let admin = app.add_user(&tid, &owner, "ada@helpme.example.com", "admin").await;
+    let (_, me) = app.get("/v1/me", &admin).await;
+    let uid = me["user"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/admin/tenants/{tid}/impersonate");
+    // A tenant admin on the platform path: it does not exist for them.
+    assert_eq!(app.post(&path, Some(&admin), json!({"user_id": uid})).await.0, StatusCode::NOT_FOUND);
+    app.h.superuser("ops@platform.example.com").await.unwrap();
+    let (_, tokens) =
+        app.post("/v1/auth/login", None, json!({"email": "ops@platform.example.com", "password": PASSWORD})).await;
+    let su = tokens["access_token"].as_str().unwrap().to_owned();
+    let (status, problem) = app.post(&path, Some(&su), json!({"user_id": uid, "minutes": 90})).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_minutes")));
+    let (status, started) = app.post(&path, Some(&su), json!({"user_id": uid})).await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    assert_eq!((started["expires_in"].as_i64(), started["user"]["id"].as_str()), (Some(1800), Some(uid.as_str())));
+    let acting = started["access_token"].as_str().unwrap().to_owned();
+    // Reads and ordinary work, as the user.
+    let (status, me) = app.get("/v1/me", &acting).await;
+    assert_eq!((status, me["user"]["id"].as_str()), (StatusCode::OK, Some(uid.as_str())));
+    assert_eq!(app.get(&format!("/v1/tenants/{tid}/users"), &acting).await.0, StatusCode::OK);
+    assert_eq!(app.get(&format!("/v1/tenants/{tid}/subscription"), &acting).await.0, StatusCode::OK);
+    // Never billing, security or data rights, although the user is an admin.
+    let t = |rest: &str| format!("/v1/tenants/{tid}{rest}");
+    for (method, path, body) in [
+        (Method::POST, t("/subscription/seats"), Some(json!({"seats": 5}))),
+        (Method::POST, t("/billing/portal"), Some(json!({}))),
+        (Method::POST, t("/api-keys"), Some(json!({"name": "x", "role": "viewer"}))),
+        (Method::POST, t("/invitations"), Some(json!({"email": "new@helpme.example.com", "role": "member"}))),
+        (Method::PATCH, t(""), Some(json!({"name": "Renamed"}))),
+        (Method::POST, t("/exports"), Some(json!({}))),
+        (Method::POST, t("/roles"), Some(json!({"name": "R", "permissions": ["users:read"]}))),
+    ] {
+        let (status, problem) = app.call(method.clone(), &path, Some(&acting), body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {problem}");
+    }
+    // Refreshing is not possible; the tenant's log shows the operator behind the user.
+    let (status, _) = app.post("/v1/auth/refresh", None, json!({"refresh_token": acting})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, log) = app.get(&t("/audit-events?limit=200"), &owner).await;
+    let events = log["events"].as_array().unwrap();
+    assert!(
+        events.iter().any(|e| e["action"] == "platform.impersonation_started" && e["target"]["id"] == uid.as_str())
+    );
+    assert!(events.iter().any(|e| e["actor"]["kind"] == "impersonation" && e["action"] == "access.denied"), "{log}");
+    // Time-boxed: after 30 minutes the token no longer works.
+    app.h.clock.advance(Duration::minutes(30));
+    assert_eq!(app.get("/v1/me", &acting).await.0, StatusCode::UNAUTHORIZED);
+    // And it ends with the operator's sessions.
+    let (_, tokens) =
+        app.post("/v1/auth/login", None, json!({"email": "ops@platform.example.com", "password": PASSWORD})).await;
+    let su = tokens["access_token"].as_str().unwrap().to_owned();
+    let (_, started) = app.post(&path, Some(&su), json!({"user_id": uid, "minutes": 5})).await;
+    let acting = started["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/v1/me", &acting).await.0, StatusCode::OK);
+    assert_eq!(app.post("/v1/auth/logout", Some(&su), json!({})).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/v1/me", &acting).await.0, StatusCode::UNAUTHORIZED);
+}
+on_both!(the_superuser_impersonates_a_user_for_support_within_limits);

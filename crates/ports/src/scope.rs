@@ -36,6 +36,16 @@ pub enum Actor {
         /// Its role.
         role: RoleRef,
     },
+    /// The superuser acting as a user (support impersonation), with the user's
+    /// role minus billing, security and data rights.
+    Impersonation {
+        /// The user acted as.
+        user_id: UserId,
+        /// Their role.
+        role: RoleRef,
+        /// The operator.
+        superuser: PlatformUserId,
+    },
     /// An automatic part of the system (billing events, timers, signup, invitation links).
     System(SystemActor),
 }
@@ -47,6 +57,7 @@ impl Actor {
             Actor::User { user_id, .. } => AuditActor::User(user_id),
             Actor::Superuser { id } => AuditActor::Superuser(id),
             Actor::ApiKey { key_id, .. } => AuditActor::ApiKey(key_id),
+            Actor::Impersonation { user_id, superuser, .. } => AuditActor::Impersonation { superuser, user: user_id },
             Actor::System(s) => AuditActor::System(s),
         }
     }
@@ -54,7 +65,7 @@ impl Actor {
     /// The acting user, if a user acts.
     pub fn user_id(&self) -> Option<UserId> {
         match self {
-            Actor::User { user_id, .. } => Some(*user_id),
+            Actor::User { user_id, .. } | Actor::Impersonation { user_id, .. } => Some(*user_id),
             _ => None,
         }
     }
@@ -145,6 +156,21 @@ pub enum Principal {
         id: PlatformUserId,
         /// Their token version when the token was issued.
         token_version: u32,
+    },
+    /// The superuser acting as one user of one tenant (support impersonation):
+    /// time-boxed by the token, and ended by either account's token version
+    /// moving on.
+    Impersonation {
+        /// The tenant.
+        tenant_id: TenantId,
+        /// The user acted as.
+        user_id: UserId,
+        /// The user's token version when the token was issued.
+        user_version: u32,
+        /// The operator.
+        superuser: PlatformUserId,
+        /// The operator's token version when the token was issued.
+        superuser_version: u32,
     },
     /// A tenant API key, as presented: the key it names and the hash of the
     /// secret it carried (checked against the stored hash by `authorize`).

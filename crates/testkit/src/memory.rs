@@ -503,8 +503,7 @@ impl SubscriptionStore for MemTenantTx {
 fn audit_matches(e: &AuditEvent, q: &AuditQuery) -> bool {
     q.before.is_none_or(|b| e.id < b)
         && q.action.as_ref().is_none_or(|a| e.action == *a)
-        && q.user
-            .is_none_or(|u| e.actor == tenantry_domain::AuditActor::User(u) || e.target == Some(AuditTarget::User(u)))
+        && q.user.is_none_or(|u| e.actor.user() == Some(u) || e.target == Some(AuditTarget::User(u)))
 }
 
 fn page_of<'a>(events: impl Iterator<Item = &'a AuditEvent>, q: &AuditQuery) -> Vec<AuditEvent> {

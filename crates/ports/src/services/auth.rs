@@ -8,6 +8,7 @@ use crate::error::{ErrorKind, InfraError, Problem, StoreError};
 use crate::scope::{Actor, PlatformScope, Principal, TenantScope};
 use crate::store::{Access, Month, UsageDelta};
 use crate::system::{Mail, Message};
+use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use tenantry_domain::audit::{AuditTarget, SystemActor};
 use tenantry_domain::email::EmailError;
@@ -20,7 +21,7 @@ use tenantry_domain::text::{CompanyName, PersonName, TextError};
 use tenantry_domain::user::{FailedLogin, PlatformUser};
 use tenantry_domain::{
     AuditAction, AuditActor, AuditEvent, AuditOutcome, Email, RoleRef, Slug, Subscription, SubscriptionStatus, Tenant,
-    TenantId, User,
+    TenantId, User, UserId,
 };
 
 /// Input of [`Tenantry::signup`].
@@ -556,6 +557,38 @@ impl Tenantry {
                 let permissions = self.role_permissions(tx.as_mut(), key.role).await?.unwrap_or(PermissionSet::EMPTY);
                 Ok(TenantScope::new(tenant_id, Actor::ApiKey { key_id, role: key.role }, permissions))
             }
+            Principal::Impersonation { tenant_id: own, user_id, user_version, superuser, superuser_version } => {
+                if own != tenant_id {
+                    return Err(AuthorizeError::NotFound);
+                }
+                let mut ptx = self.deps.store.begin_platform().await?;
+                let operator = ptx
+                    .superuser(superuser)
+                    .await?
+                    .is_some_and(|su| su.active && su.token_version == superuser_version);
+                drop(ptx);
+                if !operator {
+                    return Err(AuthorizeError::Unauthenticated);
+                }
+                let probe = self.system_scope(tenant_id, SystemActor::Login);
+                let mut tx = self.begin(&probe, Access::Read).await?;
+                let Some(user) = tx.user(user_id).await? else { return Err(AuthorizeError::Unauthenticated) };
+                if !user.is_active() || user.token_version != user_version {
+                    return Err(AuthorizeError::Unauthenticated);
+                }
+                let sub = self.subscription(tx.as_mut()).await?;
+                if !sub.allows_access() {
+                    return Err(AuthorizeError::TenantInactive(sub.status()));
+                }
+                let permissions = impersonation_permissions(
+                    self.role_permissions(tx.as_mut(), user.role).await?.unwrap_or(PermissionSet::EMPTY),
+                );
+                Ok(TenantScope::new(
+                    tenant_id,
+                    Actor::Impersonation { user_id, role: user.role, superuser },
+                    permissions,
+                ))
+            }
             Principal::Superuser { id, token_version } => {
                 let mut ptx = self.deps.store.begin_platform().await?;
                 let valid = ptx.superuser(id).await?.is_some_and(|su| su.active && su.token_version == token_version);
@@ -583,6 +616,60 @@ impl Tenantry {
                 Ok(scope)
             }
         }
+    }
+
+    /// `POST /v1/admin/tenants/{tid}/impersonate`: the superuser (already
+    /// authorised into the tenant) acts as one active user for `minutes` (1 to
+    /// 60; 30 by default) — explicitly, audited in the tenant's log and the
+    /// platform log, and with the user's role minus billing, security and data
+    /// rights ([`IMPERSONATION_DENIED`]). The HTTP layer signs a token that ends
+    /// at `until`.
+    pub async fn impersonate(
+        &self,
+        scope: &TenantScope,
+        user_id: UserId,
+        minutes: Option<u32>,
+    ) -> Result<Impersonation, ImpersonationError> {
+        let Actor::Superuser { id } = *scope.actor() else { return Err(ImpersonationError::NotFound) };
+        let minutes = minutes.unwrap_or(30);
+        if !(1..=60).contains(&minutes) {
+            return Err(ImpersonationError::InvalidMinutes);
+        }
+        let mut ptx = self.deps.store.begin_platform().await?;
+        let superuser_version = ptx
+            .superuser(id)
+            .await?
+            .filter(|su| su.active)
+            .map(|su| su.token_version)
+            .ok_or(ImpersonationError::NotFound)?;
+        drop(ptx);
+        let now = self.now();
+        let until = now + chrono::Duration::minutes(i64::from(minutes));
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let user = tx.user(user_id).await?.ok_or(ImpersonationError::NotFound)?;
+        if !user.is_active() {
+            return Err(ImpersonationError::UserInactive);
+        }
+        let event = self
+            .event(scope, AuditAction::ImpersonationStarted, Some(AuditTarget::User(user_id)), AuditOutcome::Success)?
+            .with("minutes", minutes)
+            .with("until", until.to_rfc3339());
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        let mut ptx = self.deps.store.begin_platform().await?;
+        ptx.append_platform_audit(&AuditEvent { id: self.new_id()?, ..event }).await?;
+        ptx.commit().await?;
+        Ok(Impersonation {
+            principal: Principal::Impersonation {
+                tenant_id: scope.tenant_id(),
+                user_id,
+                user_version: user.token_version,
+                superuser: id,
+                superuser_version,
+            },
+            user: crate::services::views::UserView::from(&user),
+            until,
+        })
     }
 
     /// The superuser's authorisation for the platform paths.
@@ -618,8 +705,10 @@ impl Tenantry {
                 tx.append_audit(&event).await?;
                 tx.commit().await?;
             }
-            Principal::ApiKey { tenant_id, .. } => {
-                // A key has no session to end (it is revoked through the API-keys endpoint).
+            Principal::ApiKey { tenant_id, .. } | Principal::Impersonation { tenant_id, .. } => {
+                // A key has no session to end (it is revoked through the API-keys
+                // endpoint); an impersonation ends with its token, and must not end
+                // the user's own sessions.
                 self.authorize(principal, tenant_id).await?;
             }
             Principal::Superuser { id, .. } => {
@@ -704,7 +793,8 @@ impl Tenantry {
 
     /// `GET /v1/me`: the caller, their tenant, role and permissions.
     pub async fn me(&self, scope: &TenantScope) -> Result<MeView, MeError> {
-        let Actor::User { user_id, .. } = *scope.actor() else {
+        // A user, or the superuser impersonating one (who sees that user's view).
+        let Some(user_id) = scope.actor().user_id() else {
             return Err(MeError::NotAUser);
         };
         let mut tx = self.begin(scope, Access::Read).await?;
@@ -751,6 +841,77 @@ impl Problem for MeError {
             MeError::NotAUser => ErrorKind::NotFound,
             MeError::Access(e) => e.kind(),
             MeError::Infra(e) => e.kind(),
+        }
+    }
+}
+
+/// What an impersonating superuser may not do, whatever the user's role:
+/// billing, the tenant's settings, users, invitations and roles, API keys,
+/// deletion and ownership, exports and erasure.
+pub const IMPERSONATION_DENIED: [tenantry_domain::rbac::Permission; 9] = [
+    builtin::TENANT_UPDATE,
+    builtin::TENANT_DELETE,
+    builtin::OWNERSHIP_TRANSFER,
+    builtin::USERS_MANAGE,
+    builtin::INVITATIONS_MANAGE,
+    builtin::ROLES_MANAGE,
+    builtin::BILLING_MANAGE,
+    builtin::API_KEYS_MANAGE,
+    builtin::DATA_MANAGE,
+];
+
+/// A role's permissions as an impersonating superuser holds them.
+pub fn impersonation_permissions(mut role: PermissionSet) -> PermissionSet {
+    for denied in IMPERSONATION_DENIED {
+        role.remove(denied);
+    }
+    role
+}
+
+/// A started impersonation.
+#[derive(Debug, Clone)]
+pub struct Impersonation {
+    /// What the token will carry.
+    pub principal: Principal,
+    /// The user acted as.
+    pub user: crate::services::views::UserView,
+    /// When it ends.
+    pub until: DateTime<Utc>,
+}
+
+/// Why an impersonation was refused. Nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImpersonationError {
+    /// Not the superuser, or no such user in the tenant.
+    #[error("not found")]
+    NotFound,
+    /// Out of range.
+    #[error("`minutes` must be between 1 and 60")]
+    InvalidMinutes,
+    /// The user cannot sign in.
+    #[error("the user is deactivated")]
+    UserInactive,
+    /// Infrastructure.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+infra_from_store!(ImpersonationError);
+
+impl Problem for ImpersonationError {
+    fn code(&self) -> &'static str {
+        match self {
+            ImpersonationError::NotFound => "not_found",
+            ImpersonationError::InvalidMinutes => "invalid_minutes",
+            ImpersonationError::UserInactive => "user_inactive",
+            ImpersonationError::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ImpersonationError::NotFound => ErrorKind::NotFound,
+            ImpersonationError::InvalidMinutes => ErrorKind::Invalid,
+            ImpersonationError::UserInactive => ErrorKind::Conflict,
+            ImpersonationError::Infra(e) => e.kind(),
         }
     }
 }
