@@ -214,6 +214,34 @@ impl PlatformStore for PgPlatformTx {
         .map_err(|e| self.fail(e))?;
         Ok(())
     }
+
+    async fn record_daily_stats(&mut self, day: NaiveDate, stats: &serde_json::Value) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO tenantry.platform_daily_stats (day, stats) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING",
+        )
+        .bind(day)
+        .bind(Json(stats))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn daily_stats(&mut self, since: NaiveDate) -> Result<Vec<(NaiveDate, serde_json::Value)>, StoreError> {
+        let rows = sqlx::query("SELECT day, stats FROM tenantry.platform_daily_stats WHERE day >= $1 ORDER BY day")
+            .bind(since)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("day").map_err(store)?,
+                    r.try_get::<Json<serde_json::Value>, _>("stats").map_err(store)?.0,
+                ))
+            })
+            .collect()
+    }
 }
 
 #[async_trait]

@@ -451,6 +451,11 @@ pub trait PlatformStore: Send {
     /// Appends to the platform audit log (events with `tenant_id: None`, and
     /// copies of cross-tenant attempts).
     async fn append_platform_audit(&mut self, event: &AuditEvent) -> Result<(), StoreError>;
+    /// Records the platform's figures of `day` (platform totals, no tenant
+    /// data); `Ok(false)` when that day was recorded already (kept as it was).
+    async fn record_daily_stats(&mut self, day: NaiveDate, stats: &serde_json::Value) -> Result<bool, StoreError>;
+    /// The recorded days from `since` on, oldest first.
+    async fn daily_stats(&mut self, since: NaiveDate) -> Result<Vec<(NaiveDate, serde_json::Value)>, StoreError>;
 }
 
 /// A unit of work on the platform tables.

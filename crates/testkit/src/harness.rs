@@ -408,6 +408,9 @@ pub async fn run_timeline(tenantry: &Tenantry, simulator: &BillingSimulator) -> 
 /// Runs the due jobs (`Tenantry::run_due_jobs`) into `report`: the scheduler's
 /// other half, on the simulator's timeline or on Stripe's.
 pub async fn run_jobs(tenantry: &Tenantry, report: &mut Tick) {
+    if let Err(e) = tenantry.snapshot_platform_totals().await {
+        tracing::warn!(error = %e, "the daily platform snapshot failed; retried on the next run");
+    }
     match tenantry.run_due_jobs(1_000).await {
         Ok(r) => {
             report.jobs += r.done.len();

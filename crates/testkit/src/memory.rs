@@ -91,6 +91,7 @@ struct PlatformData {
     superusers: BTreeMap<PlatformUserId, PlatformUser>,
     campaigns: BTreeMap<CampaignId, AdCampaign>,
     ad_counts: BTreeMap<(CampaignId, NaiveDate), AdCounts>,
+    daily_stats: BTreeMap<NaiveDate, serde_json::Value>,
 }
 
 /// What the cross-tenant lookups may see of one tenant (committed state only).
@@ -920,6 +921,18 @@ impl PlatformStore for MemPlatformTx {
         self.live()?;
         self.appended.push(event.clone());
         Ok(())
+    }
+    async fn record_daily_stats(&mut self, day: NaiveDate, stats: &serde_json::Value) -> Result<bool, StoreError> {
+        self.live()?;
+        if self.work.daily_stats.contains_key(&day) {
+            return Ok(false);
+        }
+        self.work.daily_stats.insert(day, stats.clone());
+        Ok(true)
+    }
+    async fn daily_stats(&mut self, since: NaiveDate) -> Result<Vec<(NaiveDate, serde_json::Value)>, StoreError> {
+        self.live()?;
+        Ok(self.work.daily_stats.range(since..).map(|(d, v)| (*d, v.clone())).collect())
     }
 }
 

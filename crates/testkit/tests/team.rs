@@ -282,13 +282,13 @@ async fn platform_stats_count_tenants_users_logins_and_mrr_with_yearly_as_a_twel
     let su = h.superuser("ops@platform.example.com").await.unwrap();
     let platform = h.tenantry.authorize_platform(&su).await.unwrap();
     let stats = h.tenantry.platform_stats(&platform).await.unwrap();
-    assert_eq!(stats.tenants, 3);
-    assert_eq!(stats.tenants_by_status.get(&SubscriptionStatus::Active), Some(&2));
-    assert_eq!(stats.tenants_by_status.get(&SubscriptionStatus::Trialing), Some(&1));
+    assert_eq!(stats.now.tenants, 3);
+    assert_eq!(stats.now.tenants_by_status.get(&SubscriptionStatus::Active), Some(&2));
+    assert_eq!(stats.now.tenants_by_status.get(&SubscriptionStatus::Trialing), Some(&1));
     // 6975 + round(47900 / 12) = 6975 + 3992 = 10967
-    assert_eq!(stats.mrr, Money::eur(10967));
-    assert_eq!(stats.active_users, 3);
-    assert!(stats.logins_this_month >= 1);
+    assert_eq!(stats.now.mrr, Money::eur(10967));
+    assert_eq!(stats.now.active_users, 3);
+    assert!(stats.now.logins_this_month >= 1);
     let list = h
         .tenantry
         .admin_list_tenants(&platform, tenantry_ports::directory::TenantListQuery { limit: 10, ..Default::default() })
@@ -317,4 +317,23 @@ async fn a_role_that_only_past_invitations_offered_can_be_deleted_and_takes_them
     assert!(listed.iter().all(|i| i.id != offered.invitation.id), "the revoked invitation went with its role");
     // and the name is free again
     h.tenantry.create_role(&owner, input()).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_scheduler_records_the_platform_totals_once_a_day_for_the_history() {
+    let h = Harness::new();
+    h.signup("day-one").await.unwrap();
+    h.tick().await;
+    h.tick().await; // twice on one day: recorded once
+    h.advance_days(1).await;
+    h.signup("day-two").await.unwrap();
+    h.signup("day-two-b").await.unwrap();
+    h.advance_days(1).await;
+    let su = h.superuser("ops@platform.example.com").await.unwrap();
+    let platform = h.tenantry.authorize_platform(&su).await.unwrap();
+    let stats = h.tenantry.platform_stats(&platform).await.unwrap();
+    let days: Vec<(String, u64)> = stats.history.iter().map(|d| (d.day.to_string(), d.totals.tenants)).collect();
+    assert_eq!(days, vec![("2026-11-01".into(), 1), ("2026-11-02".into(), 1), ("2026-11-03".into(), 3)]);
+    assert_eq!(stats.now.tenants, 3);
+    assert!(!h.tenantry.snapshot_platform_totals().await.unwrap(), "today is recorded already");
 }

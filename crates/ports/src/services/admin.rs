@@ -131,10 +131,33 @@ pub struct TenantDetail {
     pub quota_override: QuotaOverride,
 }
 
-/// Platform totals now (DESIGN.md: tenants by status, active users, MRR, logins, storage).
+/// Platform totals now, and one snapshot a day for the history charts
+/// (DESIGN.md: tenants by status, active users, MRR, logins, storage).
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlatformStats {
+    /// Now.
+    #[serde(flatten)]
+    pub now: PlatformTotals,
+    /// The daily snapshots of the last 366 days, oldest first.
+    pub history: Vec<DailyTotals>,
+}
+
+/// The platform's figures on one day, as the scheduler recorded them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DailyTotals {
+    /// The day (UTC).
+    pub day: chrono::NaiveDate,
+    /// The figures.
+    #[serde(flatten)]
+    pub totals: PlatformTotals,
+}
+
+/// Platform totals at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlatformTotals {
     /// The month the login figure covers.
     pub month: Month,
     /// All tenants.
@@ -341,13 +364,32 @@ impl Tenantry {
         self.deletion_request(scope).await
     }
 
-    /// `GET /v1/admin/stats`: platform totals now.
+    /// `GET /v1/admin/stats`: platform totals now, and the daily history.
     pub async fn platform_stats(&self, _who: &PlatformScope) -> Result<PlatformStats, AdminError> {
+        let now = self.platform_totals().await?;
+        let since = self.now().date_naive() - chrono::Duration::days(366);
+        let mut tx = self.deps.store.begin_platform().await?;
+        let history = tx
+            .daily_stats(since)
+            .await?
+            .into_iter()
+            .filter_map(|(day, value)| match serde_json::from_value::<PlatformTotals>(value) {
+                Ok(totals) => Some(DailyTotals { day, totals }),
+                Err(e) => {
+                    tracing::warn!(%day, error = %e, "an unreadable daily snapshot was skipped");
+                    None
+                }
+            })
+            .collect();
+        Ok(PlatformStats { now, history })
+    }
+
+    async fn platform_totals(&self) -> Result<PlatformTotals, InfraError> {
         let month = Month::of(self.now());
         let f = self.deps.directory.platform_figures(month).await?;
         let mrr = mrr_cents(&f.monthly_recurring_cents, &f.yearly_recurring_cents)
             .map_err(|e| InfraError::Unknown(anyhow::anyhow!("mrr: {e}")))?;
-        Ok(PlatformStats {
+        Ok(PlatformTotals {
             month,
             tenants: f.tenants_by_status.values().sum(),
             tenants_by_status: f.tenants_by_status,
@@ -356,6 +398,25 @@ impl Tenantry {
             logins_this_month: f.logins,
             storage_bytes: f.storage_bytes,
         })
+    }
+
+    /// The scheduler's daily snapshot of the platform totals (for the history
+    /// charts): the first run of a day records it, later runs that day do
+    /// nothing (several instances may race: the day is recorded once).
+    /// Returns whether this run recorded it.
+    pub async fn snapshot_platform_totals(&self) -> Result<bool, InfraError> {
+        let day = self.now().date_naive();
+        let mut tx = self.deps.store.begin_platform().await?;
+        if tx.daily_stats(day).await?.iter().any(|(d, _)| *d == day) {
+            return Ok(false);
+        }
+        drop(tx);
+        let totals = self.platform_totals().await?;
+        let value = serde_json::to_value(&totals).map_err(|e| InfraError::Unknown(e.into()))?;
+        let mut tx = self.deps.store.begin_platform().await?;
+        let recorded = tx.record_daily_stats(day, &value).await?;
+        tx.commit().await?;
+        Ok(recorded)
     }
 
     /// `GET /v1/admin/audit-events`: all tenants' and the platform's events, newest first.

@@ -885,5 +885,30 @@ pub async fn platform(f: &Fixture) -> Result<(), Broken> {
     tx.delete_campaign(campaign.id).await.ctx("delete")?;
     ensure!(tx.campaign_counts(campaign.id).await.ctx("counts")?.is_empty(), "deleting a campaign deletes its counts");
     ensure!(matches!(tx.delete_campaign(campaign.id).await, Err(StoreError::NotFound)), "deleting twice is NotFound");
-    tx.commit().await.ctx("commit")
+    tx.commit().await.ctx("commit")?;
+    // Daily platform totals: one record a day, the first kept; read from a day on, oldest first.
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).ctx("day");
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    ensure!(
+        tx.record_daily_stats(day(3)?, &serde_json::json!({"tenants": 3})).await.ctx("record")?,
+        "a new day is recorded"
+    );
+    ensure!(
+        tx.record_daily_stats(day(1)?, &serde_json::json!({"tenants": 1})).await.ctx("record")?,
+        "a new day is recorded"
+    );
+    ensure!(
+        !tx.record_daily_stats(day(3)?, &serde_json::json!({"tenants": 99})).await.ctx("record")?,
+        "a recorded day is not recorded again"
+    );
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let read = tx.daily_stats(day(2)?).await.ctx("read")?;
+    ensure!(
+        read == vec![(day(3)?, serde_json::json!({"tenants": 3}))],
+        "daily totals from a day on, first kept: {read:?}"
+    );
+    let all = tx.daily_stats(day(1)?).await.ctx("read")?;
+    ensure!(all.iter().map(|(d, _)| *d).collect::<Vec<_>>() == vec![day(1)?, day(3)?], "oldest first: {all:?}");
+    Ok(())
 }
