@@ -125,6 +125,12 @@ impl Tenantry {
         let scope = self.system_scope(tenant_id, SystemActor::Login);
         let mut tx = self.begin(&scope, Access::Write).await?;
         let Some(user) = tx.user_by_email(&email).await?.filter(User::is_active) else { return Ok(()) };
+        // At most one link a minute per account: asking again sooner mails nothing
+        // (and answers the same), so the endpoint cannot flood a mailbox.
+        let minute = self.now().timestamp().div_euclid(60);
+        if !tx.mark(&format!("mail:password_reset:{}:{minute}", user.id), self.now()).await? {
+            return Ok(());
+        }
         let action = Some(AuditAction::PasswordResetRequested);
         let mail = self.issue_link(tx.as_mut(), &scope, &user, LinkPurpose::PasswordReset, action).await?;
         tx.commit().await?;
