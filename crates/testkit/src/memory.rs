@@ -91,7 +91,9 @@ struct PlatformData {
     superusers: BTreeMap<PlatformUserId, PlatformUser>,
     campaigns: BTreeMap<CampaignId, AdCampaign>,
     ad_counts: BTreeMap<(CampaignId, NaiveDate), AdCounts>,
-    daily_stats: BTreeMap<NaiveDate, serde_json::Value>,
+    /// Shared copy-on-write: every platform unit of work copies the platform
+    /// data, and this grows by a day at a time (written once a day).
+    daily_stats: Arc<BTreeMap<NaiveDate, serde_json::Value>>,
 }
 
 /// What the cross-tenant lookups may see of one tenant (committed state only).
@@ -927,7 +929,7 @@ impl PlatformStore for MemPlatformTx {
         if self.work.daily_stats.contains_key(&day) {
             return Ok(false);
         }
-        self.work.daily_stats.insert(day, stats.clone());
+        Arc::make_mut(&mut self.work.daily_stats).insert(day, stats.clone());
         Ok(true)
     }
     async fn daily_stats(&mut self, since: NaiveDate) -> Result<Vec<(NaiveDate, serde_json::Value)>, StoreError> {

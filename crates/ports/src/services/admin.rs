@@ -405,17 +405,26 @@ impl Tenantry {
     /// nothing (several instances may race: the day is recorded once).
     /// Returns whether this run recorded it.
     pub async fn snapshot_platform_totals(&self) -> Result<bool, InfraError> {
+        use std::sync::atomic::Ordering;
         let day = self.now().date_naive();
-        let mut tx = self.deps.store.begin_platform().await?;
-        if tx.daily_stats(day).await?.iter().any(|(d, _)| *d == day) {
+        let day_number = i64::from(chrono::Datelike::num_days_from_ce(&day));
+        if self.snapshot_day.load(Ordering::Relaxed) == day_number {
             return Ok(false);
         }
-        drop(tx);
-        let totals = self.platform_totals().await?;
-        let value = serde_json::to_value(&totals).map_err(|e| InfraError::Unknown(e.into()))?;
         let mut tx = self.deps.store.begin_platform().await?;
-        let recorded = tx.record_daily_stats(day, &value).await?;
-        tx.commit().await?;
+        let known = tx.daily_stats(day).await?.iter().any(|(d, _)| *d == day);
+        drop(tx);
+        let recorded = if known {
+            false
+        } else {
+            let totals = self.platform_totals().await?;
+            let value = serde_json::to_value(&totals).map_err(|e| InfraError::Unknown(e.into()))?;
+            let mut tx = self.deps.store.begin_platform().await?;
+            let recorded = tx.record_daily_stats(day, &value).await?;
+            tx.commit().await?;
+            recorded
+        };
+        self.snapshot_day.store(day_number, Ordering::Relaxed);
         Ok(recorded)
     }
 

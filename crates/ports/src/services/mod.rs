@@ -75,12 +75,20 @@ pub struct TenantryConfig {
 pub struct Tenantry {
     deps: Arc<Deps>,
     config: Arc<TenantryConfig>,
+    /// The last day this process saw the platform snapshot recorded (days
+    /// since the epoch; `i64::MIN` for none): the scheduler's every tick
+    /// then skips the store until the next day.
+    snapshot_day: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Tenantry {
     /// Composes the services from ports and configuration.
     pub fn new(deps: Deps, config: TenantryConfig) -> Self {
-        Self { deps: Arc::new(deps), config: Arc::new(config) }
+        Self {
+            deps: Arc::new(deps),
+            config: Arc::new(config),
+            snapshot_day: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
+        }
     }
 
     /// `GET /readyz`: whether the store answers.
