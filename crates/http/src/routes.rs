@@ -12,7 +12,6 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use tenantry_domain::job::Job;
 use tenantry_domain::subscription::{PlanChoice, PlanTiming};
 use tenantry_domain::tenant::NotificationPrefs;
 use tenantry_domain::{
@@ -1297,9 +1296,9 @@ pub(crate) struct JobsQuery {
     limit: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/v1/admin/jobs", tag = "Admin", description = "Jobs that failed on their last attempt, newest first (they are never dropped).",
+#[utoipa::path(get, path = "/v1/admin/jobs", tag = "Admin", description = "Jobs that failed on their last attempt, newest first (they are never dropped), and the tenants waiting for their purge.",
     params(JobsQuery),
-    responses((status = 200, description = "Done", body = Vec<Job>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = tenantry_ports::services::jobs::AdminJobs), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_jobs(
@@ -1307,7 +1306,7 @@ pub(crate) async fn admin_jobs(
     Platform(who): Platform,
     Params(query): Params<JobsQuery>,
 ) -> Answer {
-    ok(state.tenantry.failed_jobs(&who, query.limit.unwrap_or(100)).await?)
+    ok(state.tenantry.admin_jobs(&who, query.limit.unwrap_or(100)).await?)
 }
 
 #[utoipa::path(get, path = "/v1/admin/stats", tag = "Admin", description = "Platform figures.",

@@ -952,9 +952,27 @@ async fn the_owner_deletes_the_tenant_keeps_the_export_and_may_cancel_until_the_
     // Cancelled: everything is back.
     assert_eq!(app.call(Method::DELETE, &deletion, Some(&owner), None).await.0, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&format!("/v1/tenants/{tid}/users"), &admin).await.0, StatusCode::OK);
-    // Asked again and left: purged after the retention period.
+    // Asked again and left: listed for the superuser, purged after the retention period.
     assert_eq!(app.call(Method::POST, &deletion, Some(&owner), None).await.0, StatusCode::NO_CONTENT);
+    app.h.superuser("ops@platform.example.com").await.unwrap();
+    let (_, tokens) =
+        app.post("/v1/auth/login", None, json!({"email": "ops@platform.example.com", "password": PASSWORD})).await;
+    let su = tokens["access_token"].as_str().unwrap().to_owned();
+    let (status, jobs) = app.get("/v1/admin/jobs", &su).await;
+    assert_eq!(status, StatusCode::OK, "{jobs}");
+    let purges = jobs["pending_purges"].as_array().unwrap();
+    assert_eq!(purges.len(), 1, "{jobs}");
+    assert_eq!((purges[0]["tenant_id"].as_str(), purges[0]["slug"].as_str()), (Some(tid.as_str()), Some("leaving")));
+    let requested = chrono::DateTime::parse_from_rfc3339(purges[0]["requested_at"].as_str().unwrap()).unwrap();
+    let purge_at = chrono::DateTime::parse_from_rfc3339(purges[0]["purge_at"].as_str().unwrap()).unwrap();
+    assert_eq!(purge_at - requested, Duration::days(30));
+    assert_eq!(app.get("/v1/admin/jobs", &owner).await.0, StatusCode::NOT_FOUND, "a tenant user has no such path");
     app.h.advance_days(31).await;
+    let (_, tokens) =
+        app.post("/v1/auth/login", None, json!({"email": "ops@platform.example.com", "password": PASSWORD})).await;
+    let su = tokens["access_token"].as_str().unwrap().to_owned();
+    let (_, jobs) = app.get("/v1/admin/jobs", &su).await;
+    assert_eq!(jobs["pending_purges"], json!([]), "purged: no longer pending");
     let (status, _) = app
         .post(
             "/v1/auth/login",

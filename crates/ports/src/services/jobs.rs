@@ -7,6 +7,7 @@
 //! (`GET /v1/admin/jobs`) — never dropped.
 
 use super::Tenantry;
+use crate::directory::TenantListQuery;
 use crate::error::InfraError;
 use crate::scope::PlatformScope;
 use crate::services::admin::AdminError;
@@ -14,7 +15,9 @@ use crate::store::Access;
 use tenantry_domain::audit::AuditTarget;
 use tenantry_domain::audit::SystemActor;
 use tenantry_domain::job::{Job, JobKind};
+use tenantry_domain::subscription::SubscriptionState;
 use tenantry_domain::{AuditAction, AuditOutcome, JobId, TenantId};
+use tenantry_domain::{Subscription, SubscriptionStatus};
 
 /// What one run of [`Tenantry::run_due_jobs`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -97,10 +100,68 @@ impl Tenantry {
         Ok(last)
     }
 
-    /// `GET /v1/admin/jobs`: jobs that failed for good, newest first.
+    /// Jobs that failed for good, newest first.
     pub async fn failed_jobs(&self, _who: &PlatformScope, limit: u32) -> Result<Vec<Job>, AdminError> {
         Ok(self.deps.directory.failed_jobs(limit.clamp(1, 500)).await.map_err(InfraError::from)?)
     }
+
+    /// `GET /v1/admin/jobs`: jobs that failed for good (newest first) and the
+    /// tenants waiting for their purge (soonest first).
+    pub async fn admin_jobs(&self, who: &PlatformScope, limit: u32) -> Result<AdminJobs, AdminError> {
+        let failed = self.failed_jobs(who, limit).await?;
+        let query = TenantListQuery {
+            status: Some(SubscriptionStatus::PendingDeletion),
+            limit: limit.clamp(1, 500),
+            ..TenantListQuery::default()
+        };
+        let mut pending_purges = Vec::new();
+        for tenant in self.deps.directory.list_tenants(&query).await? {
+            // The purge date, read in the tenant's own scope by the scheduler
+            // (the actor that will purge it), read-only.
+            let scope = self.system_scope(tenant.id, SystemActor::Scheduler);
+            let mut tx = self.begin(&scope, Access::Read).await?;
+            if let Some(Subscription {
+                state: SubscriptionState::PendingDeletion { requested_at, purge_at, .. }, ..
+            }) = tx.subscription().await?
+            {
+                pending_purges.push(PendingPurge {
+                    tenant_id: tenant.id,
+                    slug: tenant.slug.to_string(),
+                    name: tenant.name,
+                    requested_at,
+                    purge_at,
+                });
+            }
+        }
+        pending_purges.sort_by_key(|p| (p.purge_at, p.tenant_id));
+        Ok(AdminJobs { failed, pending_purges })
+    }
+}
+
+/// The superuser's view of scheduled work.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdminJobs {
+    /// Jobs that failed on their last attempt, newest first (never dropped).
+    pub failed: Vec<Job>,
+    /// Tenants whose deletion was requested, soonest purge first.
+    pub pending_purges: Vec<PendingPurge>,
+}
+
+/// A tenant waiting for its purge.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PendingPurge {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// Its slug.
+    pub slug: String,
+    /// Its name.
+    pub name: String,
+    /// When the owner (or the superuser) asked.
+    pub requested_at: chrono::DateTime<chrono::Utc>,
+    /// When its data is purged, unless the deletion is cancelled first.
+    pub purge_at: chrono::DateTime<chrono::Utc>,
 }
 
 fn kind_target(job: &Job) -> Option<AuditTarget> {
