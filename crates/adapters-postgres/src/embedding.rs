@@ -17,11 +17,8 @@
 //!   service role from the store.
 
 use crate::{MigrateError, PgStore, error, lock_key};
-use secrecy::{ExposeSecret, SecretString};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use secrecy::SecretString;
 use sqlx::{PgConnection, Postgres, Transaction};
-use std::str::FromStr;
-use std::time::Duration;
 use tenantry_domain::{AuditEvent, TenantId};
 use tenantry_ports::store::Access;
 use tenantry_ports::{StoreError, TenantScope};
@@ -151,14 +148,7 @@ pub async fn migrate_product(
     history_table: &str,
 ) -> Result<(), MigrateError> {
     check_history_table(history_table)?;
-    let options =
-        PgConnectOptions::from_str(admin_url.expose_secret()).map_err(|e| MigrateError::Connect(e.to_string()))?;
-    let pool = PgPoolOptions::new()
-        .max_connections(2)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
-        .await
-        .map_err(|e| MigrateError::Connect(e.to_string()))?;
+    let pool = crate::admin_pool(admin_url).await?;
     crate::MIGRATOR.run(&pool).await?;
     let mut product = sqlx::migrate::Migrator::with_migrations(migrator.iter().cloned().collect());
     product.dangerous_set_table_name(history_table.to_owned());

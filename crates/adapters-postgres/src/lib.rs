@@ -109,17 +109,22 @@ impl Default for PgOptions {
     }
 }
 
-/// Runs the embedded migrations as the owner (`DATABASE_ADMIN_URL`); creates the
-/// service role if missing. Idempotent; safe to run from several instances.
-pub async fn migrate(admin_url: &SecretString) -> Result<(), MigrateError> {
+/// A small pool connected as the owner, for migrations.
+pub(crate) async fn admin_pool(admin_url: &SecretString) -> Result<sqlx::PgPool, MigrateError> {
     let options =
         PgConnectOptions::from_str(admin_url.expose_secret()).map_err(|e| MigrateError::Connect(e.to_string()))?;
-    let pool = PgPoolOptions::new()
+    PgPoolOptions::new()
         .max_connections(2)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await
-        .map_err(|e| MigrateError::Connect(e.to_string()))?;
+        .map_err(|e| MigrateError::Connect(e.to_string()))
+}
+
+/// Runs the embedded migrations as the owner (`DATABASE_ADMIN_URL`); creates the
+/// service role if missing. Idempotent; safe to run from several instances.
+pub async fn migrate(admin_url: &SecretString) -> Result<(), MigrateError> {
+    let pool = admin_pool(admin_url).await?;
     MIGRATOR.run(&pool).await?;
     pool.close().await;
     Ok(())

@@ -17,7 +17,6 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use support::Served;
 use tenantry_postgres::testing::admin_url;
-use tenantry_testkit::harness::PASSWORD;
 
 const NAMES: [&str; 3] = ["alpha", "bravo", "charlie"];
 const ROLES: [&str; 3] = ["owner", "member", "manager"];
@@ -68,8 +67,7 @@ fn property(serve: impl Future<Output = Served>) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (served, tenants, tokens) = runtime.block_on(async {
         let served = serve.await;
-        let (h, base) = (&served.h, served.base.clone());
-        let client = reqwest::Client::new();
+        let h = &served.h;
         let mut tenants = Vec::new();
         let mut tokens = Vec::new();
         for name in NAMES {
@@ -80,16 +78,7 @@ fn property(serve: impl Future<Output = Served>) {
             for email in
                 [t.owner_email.clone(), format!("member@{name}.example.com"), format!("manager@{name}.example.com")]
             {
-                let body: Value = client
-                    .post(format!("{base}/v1/auth/login"))
-                    .json(&json!({"tenant": name, "email": email, "password": PASSWORD}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                mine.push(body["access_token"].as_str().unwrap().to_owned());
+                mine.push(served.login(name, &email).await);
             }
             tenants.push(t.id.to_string());
             tokens.push(mine);

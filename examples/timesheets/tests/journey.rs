@@ -11,7 +11,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::Served;
 use tenantry_postgres::testing::admin_url;
-use tenantry_testkit::harness::PASSWORD;
 
 struct App {
     base: String,
@@ -28,20 +27,6 @@ impl App {
         let status = response.status();
         let text = response.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn login(&self, slug: &str, email: &str) -> String {
-        let body: Value = self
-            .client
-            .post(format!("{}/v1/auth/login", self.base))
-            .json(&json!({"tenant": slug, "email": email, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body["access_token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
     }
 }
 
@@ -69,11 +54,11 @@ async fn journey(served: Served) {
     {
         h.add_user(&alpha, email, role).await.unwrap();
     }
-    let mia = app.login("alpha", "mia@alpha.example.com").await;
-    let max = app.login("alpha", "max@alpha.example.com").await;
-    let val = app.login("alpha", "val@alpha.example.com").await;
-    let beta_owner = app.login("beta", &beta.owner_email).await;
-    let alpha_owner = app.login("alpha", &alpha.owner_email).await;
+    let mia = served.login("alpha", "mia@alpha.example.com").await;
+    let max = served.login("alpha", "max@alpha.example.com").await;
+    let val = served.login("alpha", "val@alpha.example.com").await;
+    let beta_owner = served.login("beta", &beta.owner_email).await;
+    let alpha_owner = served.login("alpha", &alpha.owner_email).await;
     let (a, b) = (alpha.id.to_string(), beta.id.to_string());
     let sheets = |tid: &str| format!("/v1/tenants/{tid}/timesheets");
     use reqwest::Method;

@@ -52,6 +52,20 @@ impl Served {
         Served { h, base, db }
     }
 
+    /// An access token for `email` of tenant `slug` (the harness password).
+    pub async fn login(&self, slug: &str, email: &str) -> String {
+        let body: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/v1/auth/login", self.base))
+            .json(&serde_json::json!({"tenant": slug, "email": email, "password": tenantry_testkit::harness::PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["access_token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
+    }
+
     /// Drops the test database, if any.
     pub async fn close(self) {
         if let Some((db, store)) = self.db {
