@@ -1190,6 +1190,11 @@ async fn the_superuser_impersonates_a_user_for_support_within_limits(app: TestAp
     assert_eq!(status, StatusCode::CREATED, "{started}");
     assert_eq!((started["expires_in"].as_i64(), started["user"]["id"].as_str()), (Some(1800), Some(uid.as_str())));
     let acting = started["access_token"].as_str().unwrap().to_owned();
+    // Bound to its tenant: another tenant's paths do not exist for it.
+    let (other, _) = app.signup("elsewhere").await;
+    for path in [format!("/v1/tenants/{other}"), format!("/v1/tenants/{other}/users")] {
+        assert_eq!(app.get(&path, &acting).await.0, StatusCode::NOT_FOUND, "{path}");
+    }
     // Reads and ordinary work, as the user.
     let (status, me) = app.get("/v1/me", &acting).await;
     assert_eq!((status, me["user"]["id"].as_str()), (StatusCode::OK, Some(uid.as_str())));
