@@ -24,6 +24,7 @@
 pub mod ads;
 pub mod api_key;
 pub mod audit;
+pub mod breached;
 pub mod downgrade;
 pub mod email;
 pub mod entitlements;
@@ -31,6 +32,7 @@ pub mod export;
 pub mod ids;
 pub mod invitation;
 pub mod job;
+pub mod mfa;
 pub mod money;
 pub mod password;
 pub mod password_reset;
