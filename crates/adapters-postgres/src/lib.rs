@@ -27,6 +27,7 @@
 //! - Nothing here reads across tenants except through `tenantry_lookup`.
 //! - The service role never runs migrations; the owner never serves requests.
 
+mod backup;
 pub mod embedding;
 mod error;
 mod platform;

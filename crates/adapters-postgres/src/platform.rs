@@ -242,6 +242,41 @@ impl PlatformStore for PgPlatformTx {
             })
             .collect()
     }
+
+    async fn append_erasure_ledger(&mut self, e: &tenantry_domain::user::Erasure) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tenantry.erasure_ledger (tenant_id, user_id, erased_at, erased_by) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(e.tenant_id.as_uuid())
+        .bind(e.user_id.as_uuid())
+        .bind(e.erased_at)
+        .bind(Json(&e.erased_by))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|err| self.fail(err))?;
+        Ok(())
+    }
+
+    async fn erasure_ledger(&mut self, tenant: TenantId) -> Result<Vec<tenantry_domain::user::Erasure>, StoreError> {
+        let found =
+            sqlx::query("SELECT * FROM tenantry.erasure_ledger WHERE tenant_id = $1 ORDER BY erased_at, user_id")
+                .bind(tenant.as_uuid())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        found
+            .iter()
+            .map(|r| {
+                Ok(tenantry_domain::user::Erasure {
+                    tenant_id: rows::id(r.try_get("tenant_id").map_err(store)?, "erasure")?,
+                    user_id: rows::id(r.try_get("user_id").map_err(store)?, "erasure")?,
+                    erased_at: r.try_get("erased_at").map_err(store)?,
+                    erased_by: r.try_get::<Json<_>, _>("erased_by").map_err(store)?.0,
+                })
+            })
+            .collect()
+    }
 }
 
 #[async_trait]

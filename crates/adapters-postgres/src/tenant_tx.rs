@@ -41,14 +41,14 @@ pub(crate) struct PgTenantTx {
 }
 
 impl PgTenantTx {
-    fn fail(&mut self, e: sqlx::Error) -> StoreError {
+    pub(crate) fn fail(&mut self, e: sqlx::Error) -> StoreError {
         self.aborted = true;
         store(e)
     }
-    fn t(&self) -> Uuid {
+    pub(crate) fn t(&self) -> Uuid {
         self.tenant.as_uuid()
     }
-    fn writable(&self) -> Result<(), StoreError> {
+    pub(crate) fn writable(&self) -> Result<(), StoreError> {
         if self.access == Access::Write {
             Ok(())
         } else {

@@ -197,6 +197,8 @@ actions! {
     TenantDeletionRequested => "tenant.deletion_requested",
     TenantDeletionCancelled => "tenant.deletion_cancelled",
     TenantPurged => "tenant.purged",
+    TenantBackedUp => "tenant.backed_up",
+    TenantRestored => "tenant.restored",
     QuotaOverridden => "tenant.quota_overridden",
     UserInvited => "invitation.created",
     InvitationRevoked => "invitation.revoked",

@@ -35,6 +35,10 @@ pub enum StoreError {
     /// serialisation failure; the unit of work was rolled back; retrying is safe.
     #[error("the store is temporarily unavailable: {0}")]
     Unavailable(#[source] anyhow::Error),
+    /// Rows given to the store do not fit it (a backup's table or column that
+    /// this schema does not have, or rows of another kind of store); nothing was written.
+    #[error("the rows do not fit this store: {0}")]
+    Incompatible(String),
     /// Anything else; the unit of work was rolled back.
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
@@ -56,6 +60,7 @@ impl From<StoreError> for InfraError {
         match e {
             StoreError::Unavailable(e) => InfraError::Unavailable(e),
             StoreError::Unknown(e) => InfraError::Unknown(e),
+            StoreError::Incompatible(what) => InfraError::Unknown(anyhow::anyhow!("incompatible rows: {what}")),
             // A conflict or a missing row the use case did not expect is a race
             // with another unit of work (its own checks passed); nothing was
             // written, and a retry checks again and gets the typed answer.

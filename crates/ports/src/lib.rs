@@ -21,6 +21,7 @@
 //! - Services **never read the system clock or make randomness** themselves:
 //!   they ask the [`Clock`], [`IdGenerator`] and [`TokenGenerator`] ports.
 
+pub mod backup;
 pub mod defaults;
 pub mod directory;
 pub mod error;

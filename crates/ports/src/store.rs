@@ -377,6 +377,31 @@ pub trait ProductDataStore: Send {
     async fn product_rows(&mut self) -> Result<Vec<ProductTableRows>, StoreError>;
 }
 
+/// What a restore changes in the rows it loads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadChanges {
+    /// A clone's own slug (the original keeps its own).
+    pub slug: Option<tenantry_domain::Slug>,
+    /// Drop the payment provider's customer and subscription ids (a clone must
+    /// not share the original's billing).
+    pub unlink_billing: bool,
+}
+
+/// Every row of the tenant at once, for the superuser's backup and restore
+/// (DESIGN.md "Data rights").
+#[async_trait]
+pub trait BackupStore: Send {
+    /// Every row the tenant owns — tenantry's tables and the registered product
+    /// tables, secrets included — in the order a restore inserts them.
+    async fn dump_rows(&mut self) -> Result<crate::backup::TenantRows, StoreError>;
+    /// Replaces everything the tenant owns with `rows`, which must name this
+    /// unit of work's tenant (a clone's rows are retargeted first). Rows of
+    /// another kind of store, or a table or column this schema lacks, answer
+    /// `StoreError::Incompatible`; a slug or billing customer taken by another
+    /// tenant answers `Conflict`; in every case nothing is written.
+    async fn load_rows(&mut self, rows: &crate::backup::TenantRows, changes: &LoadChanges) -> Result<(), StoreError>;
+}
+
 /// A unit of work inside one tenant: every tenant store, one transaction.
 #[async_trait]
 pub trait TenantTx:
@@ -394,6 +419,7 @@ pub trait TenantTx:
     + ErasureStore
     + ResetStore
     + ProductDataStore
+    + BackupStore
     + Send
 {
     /// Makes every write visible at once.
@@ -456,6 +482,12 @@ pub trait PlatformStore: Send {
     async fn record_daily_stats(&mut self, day: NaiveDate, stats: &serde_json::Value) -> Result<bool, StoreError>;
     /// The recorded days from `since` on, oldest first.
     async fn daily_stats(&mut self, since: NaiveDate) -> Result<Vec<(NaiveDate, serde_json::Value)>, StoreError>;
+    /// Records an erasure in the platform's copy of the erasure ledger (ids
+    /// only; it outlives the tenant's purge, so that a restore of an older
+    /// backup never brings the person back).
+    async fn append_erasure_ledger(&mut self, erasure: &Erasure) -> Result<(), StoreError>;
+    /// The platform's ledger entries of one tenant, oldest first.
+    async fn erasure_ledger(&mut self, tenant: tenantry_domain::TenantId) -> Result<Vec<Erasure>, StoreError>;
 }
 
 /// A unit of work on the platform tables.

@@ -13,6 +13,7 @@ use secrecy::SecretString;
 use std::sync::Arc;
 use tenantry_domain::subscription::{PlanChoice, PlanTiming};
 use tenantry_domain::{Interval, PlanCatalog, Policy, TenantId, UserId};
+use tenantry_ports::backup::BackupKey;
 use tenantry_ports::payment::PaymentProvider;
 use tenantry_ports::services::auth::{LoginInput, NewSuperuser, SignupInput};
 use tenantry_ports::services::billing::BillingEventOutcome;
@@ -90,6 +91,12 @@ pub struct HarnessBuilder {
     payments: Option<Arc<dyn PaymentProvider>>,
     ids: Option<Arc<dyn IdGenerator>>,
     clock: Option<FakeClock>,
+    backup_key: Option<BackupKey>,
+}
+
+/// The backup key every harness seals its backups with (unless told otherwise).
+pub fn test_backup_key() -> BackupKey {
+    BackupKey::from_bytes([0x42; 32])
 }
 
 impl HarnessBuilder {
@@ -134,6 +141,11 @@ impl HarnessBuilder {
         self.ids = Some(ids);
         self
     }
+    /// Another backup key (`None`: backups not configured).
+    pub fn backup_key(mut self, key: Option<BackupKey>) -> Self {
+        self.backup_key = key;
+        self
+    }
     /// Builds the harness.
     pub fn build(self) -> Harness {
         let clock = self.clock.unwrap_or_else(|| FakeClock::at(self.start));
@@ -154,7 +166,12 @@ impl HarnessBuilder {
             hasher: self.hasher.unwrap_or_else(|| Arc::new(InsecureFastHasher)),
             mailer: Arc::new(mailer.clone()),
         };
-        let config = TenantryConfig { catalog: self.catalog, policy: self.policy, ..TenantryConfig::default() };
+        let config = TenantryConfig {
+            catalog: self.catalog,
+            policy: self.policy,
+            backup_key: self.backup_key,
+            ..TenantryConfig::default()
+        };
         Harness { tenantry: Tenantry::new(deps, config), clock, simulator, mailer, memory }
     }
 }
@@ -195,6 +212,7 @@ impl Harness {
             payments: None,
             ids: None,
             clock: None,
+            backup_key: Some(test_backup_key()),
         }
     }
 

@@ -31,6 +31,7 @@ pub mod fakes;
 pub mod harness;
 pub mod memory;
 pub mod properties;
+pub mod restore;
 pub mod scenarios;
 pub mod simulator;
 pub mod strategies;

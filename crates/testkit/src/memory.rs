@@ -41,6 +41,7 @@ use tenantry_ports::store::{
 use tenantry_ports::{TenantDirectory, TenantScope};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
+mod backup;
 mod product;
 pub use product::{MemoryScoped, ProductRows, ProductTableError};
 
@@ -94,6 +95,8 @@ struct PlatformData {
     /// Shared copy-on-write: every platform unit of work copies the platform
     /// data, and this grows by a day at a time (written once a day).
     daily_stats: Arc<BTreeMap<NaiveDate, serde_json::Value>>,
+    /// The platform's copy of the erasure ledger (kept through purges).
+    erasure_ledger: Vec<Erasure>,
 }
 
 /// What the cross-tenant lookups may see of one tenant (committed state only).
@@ -935,6 +938,17 @@ impl PlatformStore for MemPlatformTx {
     async fn daily_stats(&mut self, since: NaiveDate) -> Result<Vec<(NaiveDate, serde_json::Value)>, StoreError> {
         self.live()?;
         Ok(self.work.daily_stats.range(since..).map(|(d, v)| (*d, v.clone())).collect())
+    }
+    async fn append_erasure_ledger(&mut self, erasure: &Erasure) -> Result<(), StoreError> {
+        self.live()?;
+        if !self.work.erasure_ledger.contains(erasure) {
+            self.work.erasure_ledger.push(erasure.clone());
+        }
+        Ok(())
+    }
+    async fn erasure_ledger(&mut self, tenant: TenantId) -> Result<Vec<Erasure>, StoreError> {
+        self.live()?;
+        Ok(self.work.erasure_ledger.iter().filter(|e| e.tenant_id == tenant).cloned().collect())
     }
 }
 

@@ -15,6 +15,7 @@ pub mod ads;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod billing;
 pub mod exports;
 pub mod invitations;
@@ -68,6 +69,9 @@ pub struct TenantryConfig {
     pub password_policy: PasswordPolicy,
     /// Failed-login lockout.
     pub lockout: LockoutPolicy,
+    /// The key that seals the superuser's per-tenant backups; `None`: backups
+    /// are refused (`backups_not_configured`).
+    pub backup_key: Option<crate::backup::BackupKey>,
 }
 
 /// tenantry's application services. Cheap to clone; share one per process.

@@ -234,11 +234,46 @@ impl Tenantry {
             return Err(UserError::SelfTarget);
         }
         let now = self.now();
+        {
+            // The rules first (never the owner, not twice), so that the ledger below
+            // records only an erasure that may happen.
+            let mut tx = self.begin(scope, Access::Read).await?;
+            self.target(tx.as_mut(), scope, id).await?.erase(now, self.deps.hasher.decoy())?;
+        }
+        let erasure =
+            Erasure { tenant_id: scope.tenant_id(), user_id: id, erased_at: now, erased_by: scope.actor().audit() };
+        // The platform's copy of the ledger before the tenant's unit of work (and
+        // with no tenant lock held): should that unit of work fail, a restore erases
+        // someone whose erasure was asked for — never the other way round.
+        let mut ptx = self.deps.store.begin_platform().await?;
+        ptx.append_erasure_ledger(&erasure).await?;
+        ptx.commit().await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut user = self.target(tx.as_mut(), scope, id).await?;
+        let redacted = self.erase_in(tx.as_mut(), &mut user, &erasure).await?;
+        let event = self
+            .event(scope, AuditAction::UserErased, Some(AuditTarget::User(id)), AuditOutcome::Success)?
+            .with("audit_events_redacted", redacted);
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        self.after_seat_change(scope).await;
+        Ok(UserView::from(&user))
+    }
+
+    /// Erases `user` inside `tx` (DESIGN.md "Data rights"): pseudonym in the
+    /// user row, the invitations to them and every audit detail; finished
+    /// exports deleted; the erasure recorded in the tenant's ledger. Answers
+    /// how many audit events were redacted. Shared by the erasure and by the
+    /// restore, which re-applies the ledger.
+    pub(crate) async fn erase_in(
+        &self,
+        tx: &mut dyn crate::store::TenantTx,
+        user: &mut tenantry_domain::User,
+        erasure: &Erasure,
+    ) -> Result<u64, UserError> {
         let (email, name) = (user.email.clone(), user.name.to_string());
-        user.erase(now, self.deps.hasher.decoy())?;
-        tx.update_user(&user).await?;
+        user.erase(erasure.erased_at, self.deps.hasher.decoy())?;
+        tx.update_user(user).await?;
         for mut invitation in tx.invitations().await?.into_iter().filter(|i| i.email == email) {
             invitation.email = user.email.clone();
             tx.update_invitation(&invitation).await?;
@@ -255,20 +290,8 @@ impl Tenantry {
                 tx.update_export(&export).await?;
             }
         }
-        tx.record_erasure(&Erasure {
-            tenant_id: scope.tenant_id(),
-            user_id: id,
-            erased_at: now,
-            erased_by: scope.actor().audit(),
-        })
-        .await?;
-        let event = self
-            .event(scope, AuditAction::UserErased, Some(AuditTarget::User(id)), AuditOutcome::Success)?
-            .with("audit_events_redacted", redacted);
-        tx.append_audit(&event).await?;
-        tx.commit().await?;
-        self.after_seat_change(scope).await;
-        Ok(UserView::from(&user))
+        tx.record_erasure(erasure).await?;
+        Ok(redacted)
     }
 
     /// `POST /v1/tenants/{tid}/owner`: the owner hands ownership to another

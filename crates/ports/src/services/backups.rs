@@ -1,0 +1,298 @@
+//! The superuser's encrypted per-tenant backup and its restore (DESIGN.md
+//! "Data rights"): `POST /v1/admin/tenants/{tid}/backups` answers an archive of
+//! every row the tenant owns (see [`crate::backup`] for its layout), sealed
+//! under the platform's backup key; `POST /v1/admin/tenants/{tid}/restore`
+//! takes such an archive back — under the same id (replacing what the tenant
+//! holds now, or bringing a purged tenant back) or as a clone under a new id
+//! and slug — in one unit of work of that one tenant, and re-applies the
+//! erasure ledger so that no erased person comes back.
+//!
+//! An archive is opened (key, authentication tag, format, tenant) before any
+//! unit of work begins: a corrupt, truncated, tampered, foreign or
+//! other-key archive is refused and nothing is written.
+
+use super::Tenantry;
+use super::users::UserError;
+use super::views::TenantView;
+use crate::backup::{self, ArchiveError, BackupContents};
+use crate::error::{Constraint, ErrorKind, InfraError, Problem, StoreError};
+use crate::scope::{Actor, PlatformScope, TenantScope};
+use crate::store::{Access, LoadChanges};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use tenantry_domain::audit::AuditTarget;
+use tenantry_domain::slug::SlugError;
+use tenantry_domain::user::{Erasure, UserRuleError};
+use tenantry_domain::{AuditAction, AuditEvent, AuditOutcome, Slug, TenantId};
+
+/// A backup made.
+#[derive(Debug, Clone)]
+pub struct Backup {
+    /// The sealed archive.
+    pub archive: Vec<u8>,
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// Its slug (for the file name).
+    pub slug: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// How to restore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestoreMode {
+    /// Under the archive's own id: what the tenant holds now is replaced (or a
+    /// purged tenant comes back).
+    SameId,
+    /// As a new tenant with a new id and this slug; the original is untouched
+    /// and the clone has no billing link.
+    Clone {
+        /// The clone's slug.
+        slug: String,
+    },
+}
+
+/// A restore done.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Restored {
+    /// The restored tenant (the clone, for a clone).
+    pub tenant: TenantView,
+    /// `same_id` or `clone`.
+    pub mode: &'static str,
+    /// The tenant the archive was made of.
+    pub source_tenant_id: TenantId,
+    /// When the archive was made.
+    pub backup_created_at: DateTime<Utc>,
+    /// Rows written, by table.
+    pub rows: BTreeMap<String, usize>,
+    /// Users erased again from the ledger (erased after the backup was made).
+    pub erasures_reapplied: u32,
+}
+
+/// Why a backup or restore was refused. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// Not the superuser, or no such tenant.
+    #[error("not found")]
+    NotFound,
+    /// No backup key is configured (`TENANTRY_BACKUP_KEY`).
+    #[error("backups are not configured: set TENANTRY_BACKUP_KEY (64 hex characters)")]
+    NotConfigured,
+    /// The archive was refused.
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    /// The archive is another tenant's than the path's.
+    #[error("the backup is of another tenant ({0})")]
+    ForeignTenant(TenantId),
+    /// The archive's rows do not fit this deployment (another store, or a
+    /// table or column this schema no longer has).
+    #[error("the backup cannot be restored here: {0}")]
+    Incompatible(String),
+    /// Bad clone slug.
+    #[error(transparent)]
+    InvalidSlug(#[from] SlugError),
+    /// The slug (the clone's, or the archive's own for a purged tenant) is taken.
+    #[error("the slug `{0}` is taken by another tenant")]
+    SlugTaken(String),
+    /// The archive's billing customer belongs to another tenant now.
+    #[error("the backup's billing customer belongs to another tenant now")]
+    BillingCustomerTaken,
+    /// The archive's owner has been erased since: restoring would bring them back.
+    #[error("the backup's owner was erased since it was made; it cannot be restored")]
+    ErasedOwner,
+    /// Infrastructure.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+
+impl From<StoreError> for BackupError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Incompatible(what) => BackupError::Incompatible(what),
+            StoreError::Conflict(Constraint::BillingCustomer) => BackupError::BillingCustomerTaken,
+            other => BackupError::Infra(other.into()),
+        }
+    }
+}
+
+impl From<UserError> for BackupError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::Rule(UserRuleError::OwnerProtected) => BackupError::ErasedOwner,
+            UserError::Infra(e) => BackupError::Infra(e),
+            other => BackupError::Infra(InfraError::Unknown(anyhow::anyhow!("re-applying an erasure: {other}"))),
+        }
+    }
+}
+
+impl Problem for BackupError {
+    fn code(&self) -> &'static str {
+        match self {
+            BackupError::NotFound => "not_found",
+            BackupError::NotConfigured => "backups_not_configured",
+            BackupError::Archive(ArchiveError::Truncated) => "backup_truncated",
+            BackupError::Archive(ArchiveError::NotABackup) => "not_a_backup",
+            BackupError::Archive(ArchiveError::UnsupportedFormat { .. }) => "backup_format_unsupported",
+            BackupError::Archive(ArchiveError::WrongKey) => "backup_key_mismatch",
+            BackupError::Archive(ArchiveError::Tampered) => "backup_tampered",
+            BackupError::Archive(ArchiveError::Unreadable(_)) => "backup_unreadable",
+            BackupError::ForeignTenant(_) => "backup_foreign_tenant",
+            BackupError::Incompatible(_) => "backup_incompatible",
+            BackupError::InvalidSlug(_) => "invalid_slug",
+            BackupError::SlugTaken(_) => "slug_taken",
+            BackupError::BillingCustomerTaken => "billing_customer_taken",
+            BackupError::ErasedOwner => "backup_owner_erased",
+            BackupError::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            BackupError::NotFound => ErrorKind::NotFound,
+            BackupError::NotConfigured
+            | BackupError::SlugTaken(_)
+            | BackupError::BillingCustomerTaken
+            | BackupError::ErasedOwner => ErrorKind::Conflict,
+            BackupError::Infra(e) => e.kind(),
+            _ => ErrorKind::Invalid,
+        }
+    }
+}
+
+impl Tenantry {
+    fn backup_key(&self) -> Result<&backup::BackupKey, BackupError> {
+        self.config.backup_key.as_ref().ok_or(BackupError::NotConfigured)
+    }
+
+    /// `POST /v1/admin/tenants/{tid}/backups` (superuser): every row of the
+    /// tenant, sealed. Audited in the tenant's log and the platform log.
+    pub async fn backup_tenant(&self, scope: &TenantScope) -> Result<Backup, BackupError> {
+        let Actor::Superuser { id } = *scope.actor() else { return Err(BackupError::NotFound) };
+        let key = self.backup_key()?;
+        let created_at = self.now();
+        let contents = {
+            let mut tx = self.begin(scope, Access::Read).await?;
+            let tenant = tx.tenant().await?.ok_or(BackupError::NotFound)?;
+            BackupContents {
+                tenant_id: tenant.id,
+                slug: tenant.slug.to_string(),
+                created_at,
+                erasures: tx.erasures().await?,
+                rows: tx.dump_rows().await?,
+            }
+        };
+        let nonce = backup::nonce_from(&self.deps.tokens.secret().map_err(InfraError::Unknown)?);
+        let archive = backup::seal(key, &contents, nonce)?;
+        let event = self
+            .event(
+                scope,
+                AuditAction::TenantBackedUp,
+                Some(AuditTarget::Tenant(scope.tenant_id())),
+                AuditOutcome::Success,
+            )?
+            .with("bytes", archive.len())
+            .with("rows", contents.rows.counts().values().sum::<usize>());
+        let mut tx = self.begin(scope, Access::Write).await?;
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        let mut ptx = self.deps.store.begin_platform().await?;
+        ptx.append_platform_audit(&AuditEvent { id: self.new_id()?, ..event }).await?;
+        ptx.commit().await?;
+        tracing::info!(tenant = %contents.tenant_id, superuser = %id.as_uuid(), bytes = archive.len(), "tenant backed up");
+        Ok(Backup { archive, tenant_id: contents.tenant_id, slug: contents.slug, created_at })
+    }
+
+    /// `POST /v1/admin/tenants/{tid}/restore` (superuser): restores `archive`,
+    /// a backup of tenant `tenant_id`, in one unit of work of the target tenant.
+    pub async fn restore_tenant(
+        &self,
+        who: &PlatformScope,
+        tenant_id: TenantId,
+        archive: &[u8],
+        mode: RestoreMode,
+    ) -> Result<Restored, BackupError> {
+        // Everything about the archive is checked before anything is written.
+        let key = self.backup_key()?;
+        let contents = backup::open(key, archive)?;
+        if contents.tenant_id != tenant_id {
+            return Err(BackupError::ForeignTenant(contents.tenant_id));
+        }
+        let (target, changes, mode_name) = match &mode {
+            RestoreMode::SameId => (tenant_id, LoadChanges::default(), "same_id"),
+            RestoreMode::Clone { slug } => {
+                let slug = Slug::parse(slug)?;
+                if self.deps.directory.resolve_slug(&slug).await?.is_some() {
+                    return Err(BackupError::SlugTaken(slug.to_string()));
+                }
+                (self.new_id()?, LoadChanges { slug: Some(slug), unlink_billing: true }, "clone")
+            }
+        };
+        let mut rows = contents.rows.clone();
+        if target != tenant_id {
+            rows.retarget(tenant_id, target);
+        }
+        // The ledger: the platform's copy (it outlives purges) and the archive's own.
+        let mut ledger = {
+            let mut ptx = self.deps.store.begin_platform().await?;
+            ptx.erasure_ledger(tenant_id).await?
+        };
+        ledger.extend(contents.erasures.iter().cloned());
+
+        let scope = TenantScope::new(target, Actor::Superuser { id: who.superuser() }, self.all_permissions());
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        // And the tenant's own ledger as it stands (a same-id restore replaces it).
+        ledger.extend(tx.erasures().await?);
+        match tx.load_rows(&rows, &changes).await {
+            Err(StoreError::Conflict(Constraint::TenantSlug)) => {
+                return Err(BackupError::SlugTaken(changes.slug.map_or(contents.slug.clone(), |s| s.to_string())));
+            }
+            other => other?,
+        }
+        let restored_ledger: BTreeSet<_> = tx.erasures().await?.into_iter().map(|e| e.user_id).collect();
+        let mut reapplied = 0u32;
+        let mut seen = BTreeSet::new();
+        for entry in ledger {
+            if !seen.insert(entry.user_id) {
+                continue;
+            }
+            let Some(mut user) = tx.user(entry.user_id).await? else { continue };
+            let erasure = Erasure { tenant_id: target, ..entry };
+            if user.is_erased() {
+                if !restored_ledger.contains(&entry.user_id) {
+                    tx.record_erasure(&erasure).await?;
+                }
+                continue;
+            }
+            self.erase_in(tx.as_mut(), &mut user, &erasure).await?;
+            reapplied += 1;
+        }
+        let tenant =
+            tx.tenant().await?.ok_or_else(|| BackupError::Incompatible("the backup holds no tenant row".into()))?;
+        let event = self
+            .event(&scope, AuditAction::TenantRestored, Some(AuditTarget::Tenant(target)), AuditOutcome::Success)?
+            .with("mode", mode_name)
+            .with("source_tenant", tenant_id)
+            .with("backup_created_at", contents.created_at.to_rfc3339())
+            .with("erasures_reapplied", reapplied);
+        tx.append_audit(&event).await?;
+        match tx.commit().await {
+            Err(StoreError::Conflict(Constraint::TenantSlug)) => {
+                return Err(BackupError::SlugTaken(tenant.slug.to_string()));
+            }
+            other => other?,
+        }
+        let mut ptx = self.deps.store.begin_platform().await?;
+        ptx.append_platform_audit(&AuditEvent { id: self.new_id()?, ..event }).await?;
+        ptx.commit().await?;
+        tracing::info!(tenant = %target, source = %tenant_id, mode = mode_name, reapplied, "tenant restored");
+        Ok(Restored {
+            tenant: TenantView::from(&tenant),
+            mode: mode_name,
+            source_tenant_id: tenant_id,
+            backup_created_at: contents.created_at,
+            rows: rows.counts(),
+            erasures_reapplied: reapplied,
+        })
+    }
+}
