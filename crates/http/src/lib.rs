@@ -99,6 +99,11 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
         )
         .route("/tenants/{tid}/users/{uid}/password-reset", post(routes::admin_password_reset))
         .route("/tenants/{tid}/impersonate", post(routes::impersonate))
+        .route("/tenants/{tid}/backups", post(routes::admin_backup))
+        .route(
+            "/tenants/{tid}/restore",
+            post(routes::admin_restore).layer(axum::extract::DefaultBodyLimit::max(routes::RESTORE_LIMIT)),
+        )
         .route("/stats", get(routes::admin_stats))
         .route("/jobs", get(routes::admin_jobs))
         .route("/audit-events", get(routes::admin_audit))

@@ -12,6 +12,7 @@ use tenantry_http::embedded::{ConsoleMailer, NoMailer, spawn_scheduler};
 use tenantry_http::{AppState, router};
 use tenantry_mail::{Links, SmtpConfig, SmtpMailer};
 use tenantry_ports::Mailer;
+use tenantry_ports::backup::BackupKey;
 use tenantry_ports::defaults::{Argon2idHasher, OsTokenGenerator, SystemClock, UuidV7Generator};
 use tenantry_ports::payment::PaymentProvider;
 use tenantry_ports::services::auth::NewSuperuser;
@@ -139,6 +140,31 @@ fn keys() -> Result<TokenKeys, Failure> {
     }
 }
 
+/// TENANTRY_BACKUP_KEY (64 hex characters) seals the superuser's per-tenant
+/// backups. Without it, a PostgreSQL deployment refuses backups (an archive
+/// sealed with a key that ends with the process could never be restored); the
+/// embedded default, whose data ends with the process anyway, uses a random key.
+fn backup_key(embedded: bool) -> Result<Option<BackupKey>, Failure> {
+    match secret_env("TENANTRY_BACKUP_KEY") {
+        Some(text) => BackupKey::from_hex(&text).map(Some).map_err(|e| {
+            Failure::Config(format!("TENANTRY_BACKUP_KEY: {e}; generate one with `openssl rand -hex 32`"))
+        }),
+        None if embedded => {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes)
+                .map_err(|e| Failure::Config(format!("no OS randomness for the backup key: {e}")))?;
+            tracing::warn!(
+                "TENANTRY_BACKUP_KEY is not set: backups are sealed with a random key and end with the process"
+            );
+            Ok(Some(BackupKey::from_bytes(bytes)))
+        }
+        None => {
+            tracing::warn!("TENANTRY_BACKUP_KEY is not set: the superuser's backups are refused");
+            Ok(None)
+        }
+    }
+}
+
 /// The mailer: `TENANTRY_MAIL=smtp` sends over SMTP (`TENANTRY_SMTP_URL`,
 /// `TENANTRY_MAIL_FROM`); `console` prints mails to standard output
 /// (development: they carry links' secrets); `none` sends nothing. Unset, the
@@ -244,7 +270,7 @@ async fn billing(config: &TenantryConfig, clock: &Arc<dyn Clock>) -> Result<Bill
 
 /// tenantry as configured by the environment: its use cases, billing and clock.
 async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>), Failure> {
-    let config = TenantryConfig::default();
+    let config = TenantryConfig { backup_key: backup_key(env("DATABASE_URL").is_none())?, ..TenantryConfig::default() };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
     let billing = billing(&config, &clock).await?;
     let (store, directory, mailer): (Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>, Arc<dyn Mailer>) =

@@ -34,6 +34,7 @@ use utoipa::{Modify, OpenApi};
         routes::erase_user, routes::request_deletion, routes::cancel_deletion, routes::request_export, routes::list_exports, routes::export_status, routes::download_export, routes::ad_decision, routes::ad_impression, routes::ad_click,
         routes::admin_tenants, routes::admin_create_tenant, routes::admin_tenant, routes::admin_patch_tenant,
         routes::admin_delete_tenant, routes::admin_stats, routes::admin_audit, routes::admin_jobs,
+        routes::admin_backup, routes::admin_restore,
         routes::list_campaigns, routes::create_campaign, routes::campaign_stats, routes::update_campaign,
         routes::delete_campaign,
     ),

@@ -492,7 +492,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 68, "every route of the router is documented");
+    assert_eq!(operations, 70, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -513,6 +513,14 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
                     assert_eq!(status, "204", "{method} {path}: a {status} without a body");
                     continue;
                 };
+                // The one binary answer: the superuser's sealed backup.
+                let binary = &content["application/octet-stream"]["schema"];
+                if !binary.is_null() {
+                    assert_eq!((method.as_str(), path.as_str()), ("post", "/v1/admin/tenants/{tid}/backups"));
+                    assert!(binary.get("type").is_some(), "{method} {path}: {binary}");
+                    typed += 1;
+                    continue;
+                }
                 let schema = &content["application/json"]["schema"];
                 assert!(
                     schema.get("$ref").is_some() || schema.get("type").is_some(),
@@ -525,8 +533,8 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
             }
         }
     }
-    // 54 operations answer with a body (the other 14 answer 204); starting an export has two (202 and 200).
-    assert_eq!(typed, 55, "every 2xx answer with a body is typed");
+    // 56 operations answer with a body (the other 14 answer 204); starting an export has two (202 and 200).
+    assert_eq!(typed, 57, "every 2xx answer with a body is typed");
     // The shapes serde writes, where the derive alone would have been wrong.
     let schemas = &doc["components"]["schemas"];
     let actions = schemas["AuditAction"]["anyOf"][0]["enum"].as_array().unwrap();
@@ -1237,3 +1245,88 @@ async fn the_superuser_impersonates_a_user_for_support_within_limits(app: TestAp
     assert_eq!(app.get("/v1/me", &acting).await.0, StatusCode::UNAUTHORIZED);
 }
 on_both!(the_superuser_impersonates_a_user_for_support_within_limits);
+
+/// The superuser's encrypted backup and its restore over HTTP: the archive is
+/// answered as bytes (no tenant user may ask for it), uploaded back as a clone
+/// under a new slug (whose owner logs in with the same password), and a
+/// tampered or mismatched upload is refused as problem+json, writing nothing.
+async fn the_superuser_backs_a_tenant_up_and_restores_it_as_a_clone(app: TestApp) {
+    let (tid, owner) = app.signup("vault").await;
+    app.add_user(&tid, &owner, "ada@vault.example.com", "member").await;
+    let backup_path = format!("/v1/admin/tenants/{tid}/backups");
+    assert_eq!(app.post(&backup_path, Some(&owner), json!({})).await.0, StatusCode::NOT_FOUND);
+    app.h.superuser("ops@platform.example.com").await.unwrap();
+    let (_, tokens) =
+        app.post("/v1/auth/login", None, json!({"email": "ops@platform.example.com", "password": PASSWORD})).await;
+    let su = tokens["access_token"].as_str().unwrap().to_owned();
+    let response = app.client.post(format!("{}{backup_path}", app.base)).bearer_auth(&su).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/octet-stream");
+    let disposition = response.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.starts_with("attachment; filename=\"tenantry-backup-vault-"), "{disposition}");
+    let archive = response.bytes().await.unwrap().to_vec();
+    assert!(archive.starts_with(b"TNTRYBAK"));
+    assert!(!String::from_utf8_lossy(&archive).contains("ada@vault"), "the archive is encrypted");
+
+    let upload = |query: &str, bytes: Vec<u8>| {
+        let url = format!("{}/v1/admin/tenants/{tid}/restore{query}", app.base);
+        let request = app.client.post(url).bearer_auth(&su).header("content-type", "application/octet-stream");
+        async move {
+            let response = request.body(bytes).send().await.unwrap();
+            let status = response.status();
+            let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+            let body: Value = response.json().await.unwrap();
+            (status, content_type, body)
+        }
+    };
+    let mut tampered = archive.clone();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 1;
+    for (query, bytes, code) in [
+        ("?mode=clone&slug=vault-copy", tampered, "backup_tampered"),
+        ("?mode=clone&slug=vault-copy", archive[..40].to_vec(), "backup_truncated"),
+        ("?mode=clone&slug=vault-copy", b"hello".to_vec(), "not_a_backup"),
+        ("?mode=clone", archive.clone(), "invalid_query"),
+        ("?mode=other", archive.clone(), "invalid_query"),
+        ("?mode=clone&slug=vault", archive.clone(), "slug_taken"),
+    ] {
+        let (status, content_type, problem) = upload(query, bytes).await;
+        assert!(status.is_client_error(), "{query}: {status} {problem}");
+        assert_eq!((content_type.as_str(), problem["code"].as_str()), ("application/problem+json", Some(code)));
+    }
+    let (other, _) = app.signup("stranger").await;
+    let url = format!("{}/v1/admin/tenants/{other}/restore", app.base);
+    let response = app.client.post(url).bearer_auth(&su).body(archive.clone()).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "backup_foreign_tenant");
+    // A tenant user cannot restore.
+    let url = format!("{}/v1/admin/tenants/{tid}/restore", app.base);
+    let response = app.client.post(url).bearer_auth(&owner).body(archive.clone()).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+    let (status, _, restored) = upload("?mode=clone&slug=vault-copy", archive.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{restored}");
+    let errors = DOCUMENT.errors(
+        &DOCUMENT.answer("POST", &format!("/v1/admin/tenants/{tid}/restore"), 201).unwrap().unwrap(),
+        &restored,
+    );
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!((restored["mode"].as_str(), restored["tenant"]["slug"].as_str()), (Some("clone"), Some("vault-copy")));
+    assert_ne!(restored["tenant"]["id"].as_str(), Some(tid.as_str()));
+    let (status, tokens) = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"tenant": "vault-copy", "email": "ada@vault.example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    // The same-id restore of the untouched tenant, and the trail in the platform log.
+    let (status, _, restored) = upload("", archive).await;
+    assert_eq!((status, restored["mode"].as_str()), (StatusCode::CREATED, Some("same_id")));
+    let (_, log) = app.get("/v1/admin/audit-events?limit=200", &su).await;
+    let actions: Vec<&str> = log["events"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.contains(&"tenant.backed_up") && actions.contains(&"tenant.restored"), "{actions:?}");
+}
+on_both!(the_superuser_backs_a_tenant_up_and_restores_it_as_a_clone);

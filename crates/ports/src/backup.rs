@@ -200,7 +200,8 @@ pub fn peek_tenant(bytes: &[u8]) -> Result<TenantId, ArchiveError> {
 }
 
 fn check_header(bytes: &[u8]) -> Result<&[u8], ArchiveError> {
-    if bytes.len() >= MAGIC.len() && &bytes[..MAGIC.len()] != MAGIC {
+    let prefix = bytes.len().min(MAGIC.len());
+    if bytes[..prefix] != MAGIC[..prefix] {
         return Err(ArchiveError::NotABackup);
     }
     if bytes.len() < HEADER_LEN + TAG_LEN {
