@@ -258,6 +258,30 @@ impl PlatformStore for PgPlatformTx {
         Ok(())
     }
 
+    async fn settings(&mut self) -> Result<Option<tenantry_domain::settings::PlatformSettings>, StoreError> {
+        let found: Option<Json<tenantry_domain::settings::PlatformSettings>> =
+            sqlx::query_scalar("SELECT settings FROM tenantry.platform_settings WHERE id")
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        Ok(found.map(|j| j.0))
+    }
+
+    async fn save_settings(
+        &mut self,
+        settings: &tenantry_domain::settings::PlatformSettings,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tenantry.platform_settings (id, settings) VALUES (true, $1) \
+             ON CONFLICT (id) DO UPDATE SET settings = EXCLUDED.settings",
+        )
+        .bind(Json(settings))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
     async fn erasure_ledger(&mut self, tenant: TenantId) -> Result<Vec<tenantry_domain::user::Erasure>, StoreError> {
         let found =
             sqlx::query("SELECT * FROM tenantry.erasure_ledger WHERE tenant_id = $1 ORDER BY erased_at, user_id")

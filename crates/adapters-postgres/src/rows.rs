@@ -92,6 +92,7 @@ pub(crate) fn user(row: &PgRow) -> Result<User, StoreError> {
         token_version: u32_of(row.try_get::<i64, _>("token_version").db()?, "user")?,
         last_login_at: row.try_get("last_login_at").db()?,
         email_verified_at: row.try_get("email_verified_at").db()?,
+        mfa: row.try_get::<Option<sqlx::types::Json<tenantry_domain::mfa::Mfa>>, _>("mfa").db()?.map(|j| j.0),
     })
 }
 

@@ -177,7 +177,7 @@ impl UserStore for PgTenantTx {
         sqlx::query(
             "INSERT INTO tenantry.users (tenant_id, id, email, name, role, custom_role_id, active, deactivated_at, \
              deactivated_reason, password_hash, created_at, failed_logins, locked_until, token_version, last_login_at, \
-             email_verified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             email_verified_at, mfa) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(self.t())
         .bind(user.id.as_uuid())
@@ -195,6 +195,7 @@ impl UserStore for PgTenantTx {
         .bind(i64::from(user.token_version))
         .bind(user.last_login_at)
         .bind(user.email_verified_at)
+        .bind(user.mfa.as_ref().map(Json))
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.fail(e))?;
@@ -208,7 +209,7 @@ impl UserStore for PgTenantTx {
         let done = sqlx::query(
             "UPDATE tenantry.users SET email = $3, name = $4, role = $5, custom_role_id = $6, active = $7, \
              deactivated_at = $8, deactivated_reason = $9, password_hash = $10, failed_logins = $11, \
-             locked_until = $12, token_version = $13, last_login_at = $14, email_verified_at = $15 \
+             locked_until = $12, token_version = $13, last_login_at = $14, email_verified_at = $15, mfa = $16 \
              WHERE tenant_id = $1 AND id = $2",
         )
         .bind(self.t())
@@ -226,6 +227,7 @@ impl UserStore for PgTenantTx {
         .bind(i64::from(user.token_version))
         .bind(user.last_login_at)
         .bind(user.email_verified_at)
+        .bind(user.mfa.as_ref().map(Json))
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.fail(e))?;

@@ -41,6 +41,7 @@ pub mod proration;
 pub mod quota;
 pub mod rbac;
 pub mod seats;
+pub mod settings;
 pub mod slug;
 pub mod subscription;
 pub mod tenant;

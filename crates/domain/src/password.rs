@@ -25,6 +25,9 @@ pub enum PasswordError {
     /// Only whitespace.
     #[error("a password cannot be only whitespace")]
     Blank,
+    /// In the shipped list of breached passwords (when the platform checks it).
+    #[error("this password appears in a list of breached passwords; choose another")]
+    Breached,
 }
 
 /// Length rules for new passwords.

@@ -253,6 +253,7 @@ impl fmt::Display for PermissionName {
 
 /// The five roles every tenant has.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BuiltinRole {
     /// Exactly one per tenant; everything, including deletion and ownership transfer.

@@ -98,6 +98,9 @@ pub struct User {
     /// When the address was proven (a verification link, or the invitation
     /// link that reached it); `None` while unverified.
     pub email_verified_at: Option<DateTime<Utc>>,
+    /// TOTP two-factor: the enrolment (confirmed or started) with its secret and
+    /// recovery codes; `None` without.
+    pub mfa: Option<crate::mfa::Mfa>,
 }
 
 /// What a failed login did to the account.
@@ -222,6 +225,7 @@ impl User {
             token_version: 0,
             last_login_at: None,
             email_verified_at: None,
+            mfa: None,
         }
     }
 
@@ -311,6 +315,7 @@ impl User {
         self.throttle = LoginThrottle::default();
         self.last_login_at = None;
         self.email_verified_at = None;
+        self.mfa = None;
         self.token_version = self.token_version.wrapping_add(1);
         Ok(())
     }

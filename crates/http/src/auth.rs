@@ -33,6 +33,8 @@ use tenantry_ports::{Clock, PlatformScope, Principal, TenantScope, Tenantry};
 pub const ACCESS_TTL: Duration = Duration::minutes(15);
 /// How long a refresh token is valid.
 pub const REFRESH_TTL: Duration = Duration::days(14);
+/// How long the login's second step may wait.
+pub const MFA_TTL: Duration = Duration::minutes(5);
 
 /// The signing key (at least 32 bytes), never printed.
 #[derive(Clone)]
@@ -79,6 +81,8 @@ pub enum TokenUse {
     Access,
     /// Exchanged for a new pair at `/v1/auth/refresh`.
     Refresh,
+    /// The login's first step passed; exchanged, with a second factor, at `/v1/auth/mfa`.
+    Mfa,
 }
 
 /// The claims.
@@ -118,6 +122,28 @@ pub struct TokenPair {
     pub token_type: &'static str,
     /// Seconds the access token is valid.
     pub expires_in: i64,
+}
+
+/// The login's answer when the password was right and the user has two-factor
+/// authentication: finish at `/v1/auth/mfa` with `mfa_token` and a code.
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+pub struct MfaChallenge {
+    /// Always `true`.
+    pub mfa_required: bool,
+    /// For `/v1/auth/mfa` only (no access anywhere else); valid for five minutes.
+    pub mfa_token: String,
+    /// Seconds `mfa_token` is valid.
+    pub expires_in: i64,
+}
+
+/// What a login answers: tokens, or the second step's challenge.
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum LoginAnswer {
+    /// Logged in.
+    Tokens(TokenPair),
+    /// A second factor is needed.
+    Mfa(MfaChallenge),
 }
 
 /// The answer to an impersonation: one access token, no refresh token.
@@ -178,6 +204,7 @@ pub fn issue(
     let ttl = match token_use {
         TokenUse::Access => ACCESS_TTL,
         TokenUse::Refresh => REFRESH_TTL,
+        TokenUse::Mfa => MFA_TTL,
     };
     let (sub, tid, ver) = match *principal {
         Principal::User { tenant_id, user_id, token_version } => {

@@ -106,6 +106,7 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
         )
         .route("/stats", get(routes::admin_stats))
         .route("/jobs", get(routes::admin_jobs))
+        .route("/settings", get(routes::admin_settings).patch(routes::admin_patch_settings))
         .route("/audit-events", get(routes::admin_audit))
         .route("/ads/campaigns", get(routes::list_campaigns).post(routes::create_campaign))
         .route(
@@ -117,6 +118,10 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
         .route("/auth/login", post(routes::login))
         .route("/auth/refresh", post(routes::refresh))
         .route("/auth/logout", post(routes::logout))
+        .route("/auth/mfa", post(routes::mfa_login))
+        .route("/me/mfa", get(routes::mfa_status).post(routes::mfa_start).delete(routes::mfa_disable))
+        .route("/me/mfa/confirm", post(routes::mfa_confirm))
+        .route("/me/mfa/recovery-codes", post(routes::mfa_recovery_codes))
         .route("/auth/password-reset", post(routes::password_reset))
         .route("/auth/verify-email", post(routes::verify_email))
         .route("/me/email-verification", post(routes::resend_verification))

@@ -378,14 +378,110 @@ pub(crate) struct LoginBody {
     password: SecretString,
 }
 
-#[utoipa::path(post, path = "/v1/auth/login", tag = "Auth", description = "Tokens for a tenant user (tenant = slug) or the superuser (no tenant).",
+#[utoipa::path(post, path = "/v1/auth/login", tag = "Auth", description = "Tokens for a tenant user (tenant = slug) or the superuser (no tenant) — or, when the user has two-factor authentication, `{mfa_required: true, mfa_token}` to finish at `/v1/auth/mfa`.",
     request_body = LoginBody,
-    responses((status = 200, description = "Done", body = TokenPair), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = auth::LoginAnswer), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
 )]
 pub(crate) async fn login(State(state): State<AppState>, Body(body): Body<LoginBody>) -> Answer {
     let done =
         state.tenantry.login(LoginInput { tenant: body.tenant, email: body.email, password: body.password }).await?;
+    if done.mfa_required {
+        return ok(auth::LoginAnswer::Mfa(auth::MfaChallenge {
+            mfa_required: true,
+            mfa_token: auth::issue(&state.keys, state.clock.as_ref(), &done.principal, TokenUse::Mfa)?,
+            expires_in: auth::MFA_TTL.num_seconds(),
+        }));
+    }
+    ok(auth::LoginAnswer::Tokens(auth::pair(&state.keys, state.clock.as_ref(), &done.principal)?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MfaLoginBody {
+    /// The login's `mfa_token`.
+    #[schema(value_type = String, format = Password)]
+    mfa_token: SecretString,
+    /// A 6-digit code from the authenticator app, or a recovery code.
+    #[schema(value_type = String, format = Password)]
+    code: SecretString,
+}
+
+#[utoipa::path(post, path = "/v1/auth/mfa", tag = "Auth", description = "The login's second step: the `mfa_token` of the first and a 6-digit code (or a recovery code, which then stops working). A wrong code counts as a failed login (401 `wrong_mfa_code`; five lock the account for 15 minutes).",
+    request_body = MfaLoginBody,
+    responses((status = 200, description = "Logged in", body = TokenPair), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+)]
+pub(crate) async fn mfa_login(State(state): State<AppState>, Body(body): Body<MfaLoginBody>) -> Answer {
+    use secrecy::ExposeSecret;
+    let pending = auth::verify(&state.keys, state.clock.as_ref(), body.mfa_token.expose_secret(), TokenUse::Mfa)?;
+    let done = state.tenantry.complete_mfa_login(&pending, body.code.expose_secret()).await?;
     ok(auth::pair(&state.keys, state.clock.as_ref(), &done.principal)?)
+}
+
+#[utoipa::path(get, path = "/v1/me/mfa", tag = "Auth", description = "The caller's two-factor authentication: enabled, pending, required by the platform, recovery codes left.",
+    responses((status = 200, description = "Done", body = tenantry_ports::services::mfa::MfaStatus), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn mfa_status(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
+    ok(state.tenantry.mfa_status(&principal).await?)
+}
+
+#[utoipa::path(post, path = "/v1/me/mfa", tag = "Auth", description = "Starts an enrolment: a new TOTP secret and its `otpauth://` URL for the authenticator app (shown once). Confirm with a first code at `/v1/me/mfa/confirm`.",
+    responses((status = 201, description = "Started", body = tenantry_ports::services::mfa::MfaEnrolment), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn mfa_start(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
+    created(state.tenantry.start_mfa(&principal).await?)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MfaCodeBody {
+    /// A 6-digit code from the authenticator app (or, where accepted, a recovery code).
+    #[schema(value_type = String, format = Password)]
+    code: SecretString,
+}
+
+#[utoipa::path(post, path = "/v1/me/mfa/confirm", tag = "Auth", description = "Turns two-factor authentication on with the app's first code; answers ten single-use recovery codes (shown once).",
+    request_body = MfaCodeBody,
+    responses((status = 200, description = "Enabled", body = tenantry_ports::services::mfa::RecoveryCodes), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn mfa_confirm(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Body(body): Body<MfaCodeBody>,
+) -> Answer {
+    use secrecy::ExposeSecret;
+    ok(state.tenantry.confirm_mfa(&principal, body.code.expose_secret()).await?)
+}
+
+#[utoipa::path(post, path = "/v1/me/mfa/recovery-codes", tag = "Auth", description = "Ten new recovery codes for a current code; the old ones stop working.",
+    request_body = MfaCodeBody,
+    responses((status = 200, description = "Renewed", body = tenantry_ports::services::mfa::RecoveryCodes), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn mfa_recovery_codes(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Body(body): Body<MfaCodeBody>,
+) -> Answer {
+    use secrecy::ExposeSecret;
+    ok(state.tenantry.renew_recovery_codes(&principal, body.code.expose_secret()).await?)
+}
+
+#[utoipa::path(delete, path = "/v1/me/mfa", tag = "Auth", description = "Turns two-factor authentication off with a current code or a recovery code (409 `mfa_required` when the platform requires it for the caller).",
+    request_body = MfaCodeBody,
+    responses((status = 204, description = "Off"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn mfa_disable(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Body(body): Body<MfaCodeBody>,
+) -> Answer {
+    use secrecy::ExposeSecret;
+    state.tenantry.disable_mfa(&principal, body.code.expose_secret()).await?;
+    no_content()
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -1389,6 +1485,27 @@ pub(crate) async fn admin_restore(
     };
     let body = body.map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", e.body_text()))?;
     created(state.tenantry.restore_tenant(&who, tid, &body, mode).await?)
+}
+
+#[utoipa::path(get, path = "/v1/admin/settings", tag = "Admin", description = "The platform's security settings: password policy (length, breached-list check), mandatory two-factor authentication (everyone, or by built-in role), default quotas by plan.",
+    responses((status = 200, description = "Done", body = tenantry_domain::settings::PlatformSettings), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn admin_settings(State(state): State<AppState>, Platform(who): Platform) -> Answer {
+    ok(state.tenantry.admin_settings(&who).await?)
+}
+
+#[utoipa::path(patch, path = "/v1/admin/settings", tag = "Admin", description = "Changes what the body names (a value out of range refuses the whole change: 422 `invalid_settings`). Audited in the platform log.",
+    request_body = tenantry_domain::settings::SettingsPatch,
+    responses((status = 200, description = "Done", body = tenantry_domain::settings::PlatformSettings), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn admin_patch_settings(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Body(patch): Body<tenantry_domain::settings::SettingsPatch>,
+) -> Answer {
+    ok(state.tenantry.update_settings(&who, &patch).await?)
 }
 
 #[utoipa::path(get, path = "/v1/admin/stats", tag = "Admin", description = "Platform figures.",

@@ -492,7 +492,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 70, "every route of the router is documented");
+    assert_eq!(operations, 78, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -533,8 +533,8 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
             }
         }
     }
-    // 56 operations answer with a body (the other 14 answer 204); starting an export has two (202 and 200).
-    assert_eq!(typed, 57, "every 2xx answer with a body is typed");
+    // 63 operations answer with a body (the other 15 answer 204); starting an export has two (202 and 200).
+    assert_eq!(typed, 64, "every 2xx answer with a body is typed");
     // The shapes serde writes, where the derive alone would have been wrong.
     let schemas = &doc["components"]["schemas"];
     let actions = schemas["AuditAction"]["anyOf"][0]["enum"].as_array().unwrap();
@@ -1330,3 +1330,65 @@ async fn the_superuser_backs_a_tenant_up_and_restores_it_as_a_clone(app: TestApp
     assert!(actions.contains(&"tenant.backed_up") && actions.contains(&"tenant.restored"), "{actions:?}");
 }
 on_both!(the_superuser_backs_a_tenant_up_and_restores_it_as_a_clone);
+
+/// Two-factor authentication over HTTP: enrolment at `/v1/me/mfa`, a login
+/// that answers `{mfa_required, mfa_token}`, the second step at `/v1/auth/mfa`
+/// (the `mfa_token` opens nothing else), and the superuser's settings making
+/// 2FA mandatory for a role.
+async fn two_factor_logins_and_the_platform_settings(app: TestApp) {
+    use secrecy::ExposeSecret;
+    use tenantry_domain::mfa::{TotpSecret, code_at};
+    let (tid, owner) = app.signup("otp").await;
+    let (status, started) = app.post("/v1/me/mfa", Some(&owner), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let secret = TotpSecret::from_base32(started["secret"].as_str().unwrap()).unwrap();
+    let code = |app: &TestApp| code_at(&secret, app.h.clock_now()).unwrap().expose_secret().to_owned();
+    let (status, problem) = app.post("/v1/me/mfa/confirm", Some(&owner), json!({"code": "12345"})).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_code")));
+    let (status, codes) = app.post("/v1/me/mfa/confirm", Some(&owner), json!({"code": code(&app)})).await;
+    assert_eq!((status, codes["recovery_codes"].as_array().map(Vec::len)), (StatusCode::OK, Some(10)));
+    let (_, me) = app.get("/v1/me/mfa", &owner).await;
+    assert_eq!((me["enabled"].as_bool(), me["recovery_codes_remaining"].as_u64()), (Some(true), Some(10)));
+
+    let credentials = json!({"tenant": "otp", "email": "owner@otp.example.com", "password": PASSWORD});
+    let (status, challenge) = app.post("/v1/auth/login", None, credentials.clone()).await;
+    assert_eq!((status, challenge["mfa_required"].as_bool()), (StatusCode::OK, Some(true)), "{challenge}");
+    assert!(challenge.get("access_token").is_none());
+    let mfa_token = challenge["mfa_token"].as_str().unwrap().to_owned();
+    // The mfa token opens nothing else.
+    assert_eq!(app.get("/v1/me", &mfa_token).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get(&format!("/v1/tenants/{tid}"), &mfa_token).await.0, StatusCode::UNAUTHORIZED);
+    let (status, problem) = app.post("/v1/auth/mfa", None, json!({"mfa_token": mfa_token, "code": "000000"})).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("wrong_mfa_code")));
+    app.h.clock.advance(Duration::seconds(30));
+    let (status, tokens) = app.post("/v1/auth/mfa", None, json!({"mfa_token": mfa_token, "code": code(&app)})).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get(&format!("/v1/tenants/{tid}"), &access).await.0, StatusCode::OK);
+    // The mfa token expires after five minutes.
+    app.h.clock.advance(Duration::minutes(5));
+    let (status, _) = app.post("/v1/auth/mfa", None, json!({"mfa_token": mfa_token, "code": code(&app)})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The superuser's settings: a tenant user cannot see them; mandatory 2FA for members.
+    assert_eq!(app.get("/v1/admin/settings", &access).await.0, StatusCode::NOT_FOUND);
+    app.h.superuser("ops@platform.example.com").await.unwrap();
+    let (_, su) =
+        app.post("/v1/auth/login", None, json!({"email": "ops@platform.example.com", "password": PASSWORD})).await;
+    let su = su["access_token"].as_str().unwrap().to_owned();
+    let (status, settings) = app.get("/v1/admin/settings", &su).await;
+    assert_eq!((status, settings["password"]["min_chars"].as_u64()), (StatusCode::OK, Some(12)));
+    let member = app.add_user(&tid, &access, "m@otp.example.com", "member").await;
+    let patch = json!({"mfa": {"required_roles": ["member"]}});
+    let (status, problem) =
+        app.call(Method::PATCH, "/v1/admin/settings", Some(&su), Some(json!({"password": {"min_chars": 3}}))).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_settings")));
+    let (status, settings) = app.call(Method::PATCH, "/v1/admin/settings", Some(&su), Some(patch)).await;
+    assert_eq!((status, settings["mfa"]["required_roles"][0].as_str()), (StatusCode::OK, Some("member")), "{settings}");
+    let (status, problem) = app.get(&format!("/v1/tenants/{tid}/users"), &member).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::FORBIDDEN, Some("mfa_enrolment_required")));
+    let (_, status_body) = app.get("/v1/me/mfa", &member).await;
+    assert_eq!((status_body["required"].as_bool(), status_body["enabled"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(app.get(&format!("/v1/tenants/{tid}/users"), &access).await.0, StatusCode::OK);
+}
+on_both!(two_factor_logins_and_the_platform_settings);

@@ -486,6 +486,11 @@ pub trait PlatformStore: Send {
     /// only; it outlives the tenant's purge, so that a restore of an older
     /// backup never brings the person back).
     async fn append_erasure_ledger(&mut self, erasure: &Erasure) -> Result<(), StoreError>;
+    /// The superuser's platform settings (`None` until first saved).
+    async fn settings(&mut self) -> Result<Option<tenantry_domain::settings::PlatformSettings>, StoreError>;
+    /// Saves the platform settings.
+    async fn save_settings(&mut self, settings: &tenantry_domain::settings::PlatformSettings)
+    -> Result<(), StoreError>;
     /// The platform's ledger entries of one tenant, oldest first.
     async fn erasure_ledger(&mut self, tenant: tenantry_domain::TenantId) -> Result<Vec<Erasure>, StoreError>;
 }

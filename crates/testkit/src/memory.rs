@@ -97,6 +97,8 @@ struct PlatformData {
     daily_stats: Arc<BTreeMap<NaiveDate, serde_json::Value>>,
     /// The platform's copy of the erasure ledger (kept through purges).
     erasure_ledger: Vec<Erasure>,
+    /// The superuser's settings.
+    settings: Option<tenantry_domain::settings::PlatformSettings>,
 }
 
 /// What the cross-tenant lookups may see of one tenant (committed state only).
@@ -944,6 +946,18 @@ impl PlatformStore for MemPlatformTx {
         if !self.work.erasure_ledger.contains(erasure) {
             self.work.erasure_ledger.push(erasure.clone());
         }
+        Ok(())
+    }
+    async fn settings(&mut self) -> Result<Option<tenantry_domain::settings::PlatformSettings>, StoreError> {
+        self.live()?;
+        Ok(self.work.settings.clone())
+    }
+    async fn save_settings(
+        &mut self,
+        settings: &tenantry_domain::settings::PlatformSettings,
+    ) -> Result<(), StoreError> {
+        self.live()?;
+        self.work.settings = Some(settings.clone());
         Ok(())
     }
     async fn erasure_ledger(&mut self, tenant: TenantId) -> Result<Vec<Erasure>, StoreError> {

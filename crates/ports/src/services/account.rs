@@ -227,7 +227,7 @@ impl Tenantry {
     /// a login lock is lifted. A refused link changes nothing.
     pub async fn confirm_password_reset(&self, input: ResetConfirmation) -> Result<(), ResetRefusal> {
         let token = ResetToken::parse(input.token.expose_secret()).map_err(|_| ResetError::Invalid)?;
-        self.config.password_policy.check(&input.password)?;
+        self.check_new_password(&input.password).await??;
         let scope = self.system_scope(token.tenant_id, SystemActor::Login);
         // The cheap checks first; the password is hashed with no unit of work open.
         {

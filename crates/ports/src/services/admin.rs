@@ -256,7 +256,7 @@ impl Tenantry {
             name: PersonName::parse(&input.admin_name)?,
             password: input.admin_password,
         };
-        self.config.password_policy.check(&new.password)?;
+        self.check_new_password(&new.password).await??;
         let (tenant, owner) = self.create_tenant_with_owner(new, SystemActor::Signup, Some(who.superuser())).await?;
         let mut ptx = self.deps.store.begin_platform().await?;
         ptx.append_platform_audit(&self.platform_event(

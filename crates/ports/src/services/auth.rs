@@ -116,6 +116,10 @@ pub enum LoginError {
     /// The credentials are right but the tenant is suspended or pending deletion.
     #[error("the tenant is {0}")]
     TenantInactive(SubscriptionStatus),
+    /// The second factor (a TOTP code or a recovery code) was wrong or used
+    /// already; it counts as a failed login.
+    #[error("the code is wrong or was used already")]
+    WrongSecondFactor,
     /// Infrastructure.
     #[error(transparent)]
     Infra(#[from] InfraError),
@@ -127,12 +131,13 @@ impl Problem for LoginError {
         match self {
             LoginError::InvalidCredentials => "invalid_credentials",
             LoginError::TenantInactive(_) => "tenant_inactive",
+            LoginError::WrongSecondFactor => "wrong_mfa_code",
             LoginError::Infra(e) => e.code(),
         }
     }
     fn kind(&self) -> ErrorKind {
         match self {
-            LoginError::InvalidCredentials => ErrorKind::Unauthenticated,
+            LoginError::InvalidCredentials | LoginError::WrongSecondFactor => ErrorKind::Unauthenticated,
             LoginError::TenantInactive(_) => ErrorKind::Forbidden,
             LoginError::Infra(e) => e.kind(),
         }
@@ -146,6 +151,10 @@ pub struct LoggedIn {
     pub principal: Principal,
     /// The user (tenant logins).
     pub user: Option<UserView>,
+    /// The password was right and the user has two-factor authentication:
+    /// `principal` may only finish the login at `/v1/auth/mfa` (the HTTP layer
+    /// signs it into a short-lived `mfa_token`, never into access tokens).
+    pub mfa_required: bool,
 }
 
 /// Why a principal was not authorised for a tenant.
@@ -162,6 +171,10 @@ pub enum AuthorizeError {
     /// The tenant is suspended or pending deletion.
     #[error("the tenant is {0}")]
     TenantInactive(SubscriptionStatus),
+    /// The platform requires two-factor authentication for this user, who has
+    /// not enrolled yet: only `/v1/me/mfa` is open to them.
+    #[error("two-factor authentication is required for this account: enrol at /v1/me/mfa")]
+    MfaEnrolmentRequired,
     /// Infrastructure.
     #[error(transparent)]
     Infra(#[from] InfraError),
@@ -174,6 +187,7 @@ impl Problem for AuthorizeError {
             AuthorizeError::Unauthenticated => "unauthenticated",
             AuthorizeError::NotFound => "not_found",
             AuthorizeError::TenantInactive(_) => "tenant_inactive",
+            AuthorizeError::MfaEnrolmentRequired => "mfa_enrolment_required",
             AuthorizeError::Infra(e) => e.code(),
         }
     }
@@ -181,7 +195,7 @@ impl Problem for AuthorizeError {
         match self {
             AuthorizeError::Unauthenticated => ErrorKind::Unauthenticated,
             AuthorizeError::NotFound => ErrorKind::NotFound,
-            AuthorizeError::TenantInactive(_) => ErrorKind::Forbidden,
+            AuthorizeError::TenantInactive(_) | AuthorizeError::MfaEnrolmentRequired => ErrorKind::Forbidden,
             AuthorizeError::Infra(e) => e.kind(),
         }
     }
@@ -268,7 +282,7 @@ impl Tenantry {
             name: PersonName::parse(&input.name)?,
             password: input.password,
         };
-        self.config.password_policy.check(&new.password)?;
+        self.check_new_password(&new.password).await??;
         let (tenant, owner) = self.create_tenant_with_owner(new, SystemActor::Signup, None).await?;
         let principal = Principal::User { tenant_id: tenant.id, user_id: owner.id, token_version: owner.token_version };
         Ok(SignedUp { tenant: TenantView::from(&tenant), user: UserView::from(&owner), principal })
@@ -428,6 +442,11 @@ impl Tenantry {
         if !sub.allows_access() && !owner_may_cancel_deletion {
             return Err(LoginError::TenantInactive(sub.status()));
         }
+        let principal = Principal::User { tenant_id, user_id: user.id, token_version: user.token_version };
+        if user.mfa.as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled) {
+            // The second step (`complete_mfa_login`) records the login, or the failure.
+            return Ok(LoggedIn { principal, user: None, mfa_required: true });
+        }
         user.throttle.record_success();
         user.last_login_at = Some(now);
         tx.update_user(&user).await?;
@@ -436,10 +455,7 @@ impl Tenantry {
         event.actor = AuditActor::User(user.id);
         tx.append_audit(&event).await?;
         tx.commit().await?;
-        Ok(LoggedIn {
-            principal: Principal::User { tenant_id, user_id: user.id, token_version: user.token_version },
-            user: Some(UserView::from(&user)),
-        })
+        Ok(LoggedIn { principal, user: Some(UserView::from(&user)), mfa_required: false })
     }
 
     async fn decoy_verify(&self, password: &SecretString) {
@@ -487,7 +503,11 @@ impl Tenantry {
         tx.update_superuser(&su).await?;
         tx.append_platform_audit(&event(AuditAction::LoginSucceeded, AuditOutcome::Success)?).await?;
         tx.commit().await?;
-        Ok(LoggedIn { principal: Principal::Superuser { id: su.id, token_version: su.token_version }, user: None })
+        Ok(LoggedIn {
+            principal: Principal::Superuser { id: su.id, token_version: su.token_version },
+            user: None,
+            mfa_required: false,
+        })
     }
 
     /// The authorisation step: a verified principal asks to act in `tenant_id`.
@@ -518,6 +538,12 @@ impl Tenantry {
                 };
                 if !user.is_active() || user.token_version != token_version {
                     return Err(AuthorizeError::Unauthenticated);
+                }
+                if !user.mfa.as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled)
+                    && self.platform_settings().await?.mfa_required_for(user.role)
+                {
+                    // Mandatory 2FA: only `/v1/me/mfa` (which does not come through here) is open.
+                    return Err(AuthorizeError::MfaEnrolmentRequired);
                 }
                 let sub = self.subscription(tx.as_mut()).await?;
                 let owner_may_cancel_deletion =
@@ -690,10 +716,16 @@ impl Tenantry {
     /// version moves on). Audited.
     pub async fn logout(&self, principal: &Principal) -> Result<(), AuthorizeError> {
         match *principal {
-            Principal::User { tenant_id, user_id, .. } => {
-                let scope = self.authorize(principal, tenant_id).await?;
-                let mut tx = self.begin(&scope, Access::Write).await?;
-                let Some(mut user) = tx.user(user_id).await? else { return Err(AuthorizeError::Unauthenticated) };
+            Principal::User { tenant_id, user_id, token_version } => {
+                // Not through `authorize`: a user who must still enrol in 2FA may log out.
+                let probe = self.system_scope(tenant_id, SystemActor::Login);
+                let mut tx = self.begin(&probe, Access::Write).await?;
+                let Some(mut user) =
+                    tx.user(user_id).await?.filter(|u| u.is_active() && u.token_version == token_version)
+                else {
+                    return Err(AuthorizeError::Unauthenticated);
+                };
+                let scope = TenantScope::new(tenant_id, Actor::User { user_id, role: user.role }, PermissionSet::EMPTY);
                 user.end_sessions();
                 tx.update_user(&user).await?;
                 let event = self.event(
@@ -755,7 +787,7 @@ impl Tenantry {
     ) -> Result<tenantry_domain::PlatformUserId, CreateSuperuserError> {
         let email = Email::parse(&input.email)?;
         let name = PersonName::parse(&input.name)?;
-        self.config.password_policy.check(&input.password)?;
+        self.check_new_password(&input.password).await??;
         let hash = self.deps.hasher.hash(&input.password).await.map_err(InfraError::Unknown)?;
         let now = self.now();
         let su = PlatformUser {

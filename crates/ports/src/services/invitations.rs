@@ -373,7 +373,7 @@ impl Tenantry {
         use secrecy::ExposeSecret;
         let token = InvitationToken::parse(input.token.expose_secret()).map_err(|_| AcceptError::InvalidToken)?;
         let name = PersonName::parse(&input.name)?;
-        self.config.password_policy.check(&input.password)?;
+        self.check_new_password(&input.password).await??;
         let scope = self.system_scope(token.tenant_id, SystemActor::InvitationLink);
         // Every cheap check first, in a read unit of work; the password is hashed
         // with no unit of work open; the write re-checks under the tenant's lock.

@@ -20,7 +20,9 @@ pub mod billing;
 pub mod exports;
 pub mod invitations;
 pub mod jobs;
+pub mod mfa;
 pub mod roles;
+pub mod settings;
 mod support;
 pub mod tenant;
 pub mod timers;
@@ -34,7 +36,7 @@ use crate::payment::PaymentProvider;
 use crate::store::UnitOfWork;
 use crate::system::{Clock, IdGenerator, Mailer, PasswordHasher, TokenGenerator};
 use std::sync::Arc;
-use tenantry_domain::password::{LockoutPolicy, PasswordPolicy};
+use tenantry_domain::password::LockoutPolicy;
 use tenantry_domain::{PlanCatalog, Policy, SubscriptionStatus, UpgradeRequired};
 
 /// The ports a [`Tenantry`] runs on.
@@ -65,8 +67,6 @@ pub struct TenantryConfig {
     pub catalog: PlanCatalog,
     /// Permissions and built-in roles (register product permissions here).
     pub policy: Policy,
-    /// New-password rules.
-    pub password_policy: PasswordPolicy,
     /// Failed-login lockout.
     pub lockout: LockoutPolicy,
     /// The key that seals the superuser's per-tenant backups; `None`: backups
@@ -83,6 +83,8 @@ pub struct Tenantry {
     /// since the epoch; `i64::MIN` for none): the scheduler's every tick
     /// then skips the store until the next day.
     snapshot_day: Arc<std::sync::atomic::AtomicI64>,
+    /// This process's copy of the platform settings.
+    settings: Arc<settings::SettingsCache>,
 }
 
 impl Tenantry {
@@ -92,6 +94,7 @@ impl Tenantry {
             deps: Arc::new(deps),
             config: Arc::new(config),
             snapshot_day: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
+            settings: Arc::new(std::sync::RwLock::new(None)),
         }
     }
 

@@ -205,7 +205,7 @@ impl Tenantry {
     /// active-users quota of the plan or the tenant's override.
     pub(crate) async fn seat_limit(&self, tx: &mut dyn TenantTx, sub: &Subscription) -> Result<SeatLimit, InfraError> {
         let tenant = self.tenant_row(tx).await?;
-        let cap = self.catalog().quota(sub.plan_kind()).with_override(&tenant.quota_override).active_users;
+        let cap = self.plan_quota(sub.plan_kind()).await?.with_override(&tenant.quota_override).active_users;
         Ok(sub.seat_limit(self.catalog()).capped_by(cap))
     }
 

@@ -56,6 +56,8 @@ pub struct UserView {
     pub last_login_at: Option<DateTime<Utc>>,
     /// Whether the address was proven (a verification link or the invitation that reached it).
     pub email_verified: bool,
+    /// Whether logins ask for a second factor (TOTP).
+    pub mfa_enabled: bool,
 }
 
 impl From<&User> for UserView {
@@ -75,6 +77,7 @@ impl From<&User> for UserView {
             created_at: u.created_at,
             last_login_at: u.last_login_at,
             email_verified: u.email_verified_at.is_some(),
+            mfa_enabled: u.mfa.as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled),
         }
     }
 }

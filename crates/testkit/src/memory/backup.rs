@@ -37,6 +37,8 @@ struct UserRow {
     token_version: u32,
     last_login_at: Option<DateTime<Utc>>,
     email_verified_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    mfa: Option<tenantry_domain::mfa::Mfa>,
 }
 
 impl UserRow {
@@ -54,6 +56,7 @@ impl UserRow {
             token_version: u.token_version,
             last_login_at: u.last_login_at,
             email_verified_at: u.email_verified_at,
+            mfa: u.mfa.clone(),
         }
     }
 
@@ -71,6 +74,7 @@ impl UserRow {
             token_version: self.token_version,
             last_login_at: self.last_login_at,
             email_verified_at: self.email_verified_at,
+            mfa: self.mfa,
         })
     }
 }
