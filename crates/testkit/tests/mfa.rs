@@ -27,7 +27,10 @@ async fn enrol(h: &Harness, principal: &tenantry_ports::Principal) -> (TotpSecre
     let started = h.tenantry.start_mfa(principal).await.unwrap();
     let secret = TotpSecret::from_base32(started.secret.expose_secret()).unwrap();
     assert!(started.otpauth_url.expose_secret().starts_with("otpauth://totp/"));
+    // Shown once, and never in a Debug print (so never in a log line that prints one).
+    assert!(!format!("{started:?}").contains(started.secret.expose_secret()));
     let codes = h.tenantry.confirm_mfa(principal, &code(h, &secret)).await.unwrap();
+    assert!(!format!("{codes:?}").contains(codes.recovery_codes[0].expose_secret()));
     (secret, codes.recovery_codes.iter().map(|c| c.expose_secret().to_owned()).collect())
 }
 
