@@ -289,17 +289,7 @@ impl PlatformStore for PgPlatformTx {
                 .fetch_all(&mut *self.tx)
                 .await
                 .map_err(|e| self.fail(e))?;
-        found
-            .iter()
-            .map(|r| {
-                Ok(tenantry_domain::user::Erasure {
-                    tenant_id: rows::id(r.try_get("tenant_id").map_err(store)?, "erasure")?,
-                    user_id: rows::id(r.try_get("user_id").map_err(store)?, "erasure")?,
-                    erased_at: r.try_get("erased_at").map_err(store)?,
-                    erased_by: r.try_get::<Json<_>, _>("erased_by").map_err(store)?.0,
-                })
-            })
-            .collect()
+        found.iter().map(rows::erasure).collect()
     }
 }
 

@@ -47,6 +47,17 @@ pub(crate) fn reason_text(r: DeactivationReason) -> &'static str {
     }
 }
 
+/// An erasure, from the tenant's ledger (`tenantry.erasures`) or the platform's copy
+/// (`tenantry.erasure_ledger`): the same columns.
+pub(crate) fn erasure(row: &PgRow) -> Result<tenantry_domain::user::Erasure, StoreError> {
+    Ok(tenantry_domain::user::Erasure {
+        tenant_id: id(row.try_get("tenant_id").db()?, "erasure")?,
+        user_id: id(row.try_get("user_id").db()?, "erasure")?,
+        erased_at: row.try_get("erased_at").db()?,
+        erased_by: row.try_get::<Json<_>, _>("erased_by").db()?.0,
+    })
+}
+
 pub(crate) fn tenant(row: &PgRow) -> Result<Tenant, StoreError> {
     Ok(Tenant {
         id: id(row.try_get("tenant_id").db()?, "tenant")?,

@@ -183,6 +183,17 @@ pub async fn clone_tenant(h: &Harness, slug: &str) -> Result<(TenantId, Restored
     Ok((clone_id, restored))
 }
 
+/// The codes [`refusals`] answers, in order.
+pub const REFUSAL_CODES: [&str; 7] = [
+    "backup_foreign_tenant",
+    "backup_truncated",
+    "backup_tampered",
+    "not_a_backup",
+    "backup_key_mismatch",
+    "slug_taken",
+    "invalid_slug",
+];
+
 /// What a restore refuses, each leaving both tenants as they were: another
 /// tenant's archive, a truncated or tampered one, garbage, one sealed with
 /// another key, a clone onto a taken slug. Answers the refusal codes in order.
