@@ -44,7 +44,9 @@ use std::str::FromStr;
 use std::time::Duration;
 use tenantry_domain::job::Job;
 use tenantry_domain::{AuditEvent, JobId, Slug, TenantId};
-use tenantry_ports::directory::{PlatformAuditQuery, PlatformFigures, TenantListQuery, TenantSummary};
+use tenantry_ports::directory::{
+    Housekeeping, Housekept, PlatformAuditQuery, PlatformFigures, TenantListQuery, TenantSummary,
+};
 use tenantry_ports::error::StoreError;
 use tenantry_ports::store::{Access, Month, PlatformTx, TenantTx, UnitOfWork};
 use tenantry_ports::{TenantDirectory, TenantScope};
@@ -269,6 +271,9 @@ impl TenantDirectory for PgStore {
     }
     async fn failed_jobs(&self, limit: u32) -> Result<Vec<Job>, StoreError> {
         platform::Lookups(&self.pool).failed_jobs(limit).await
+    }
+    async fn housekeeping(&self, cutoffs: &Housekeeping) -> Result<Housekept, StoreError> {
+        platform::Lookups(&self.pool).housekeeping(cutoffs).await
     }
     async fn list_tenants(&self, query: &TenantListQuery) -> Result<Vec<TenantSummary>, StoreError> {
         platform::Lookups(&self.pool).list_tenants(query).await

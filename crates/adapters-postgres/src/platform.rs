@@ -370,6 +370,27 @@ impl Lookups<'_> {
         found.iter().map(rows::job).collect()
     }
 
+    pub(crate) async fn housekeeping(
+        &self,
+        c: &tenantry_ports::directory::Housekeeping,
+    ) -> Result<tenantry_ports::directory::Housekept, StoreError> {
+        let (account_links, jobs, markers): (i64, i64, i64) =
+            sqlx::query_as("SELECT * FROM tenantry_lookup.housekeeping($1, $2, $3, $4)")
+                .bind(c.links_expired_before)
+                .bind(c.jobs_done_before)
+                .bind(c.markers_before)
+                .bind(&c.marker_prefixes)
+                .fetch_one(self.0)
+                .await
+                .db()?;
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(tenantry_ports::directory::Housekept {
+            account_links: count(account_links),
+            jobs: count(jobs),
+            markers: count(markers),
+        })
+    }
+
     pub(crate) async fn list_tenants(&self, q: &TenantListQuery) -> Result<Vec<TenantSummary>, StoreError> {
         let found = sqlx::query("SELECT * FROM tenantry_lookup.list_tenants($1, $2, $3, $4)")
             .bind(q.search.as_deref())

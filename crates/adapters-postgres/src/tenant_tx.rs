@@ -12,7 +12,7 @@ use sqlx::postgres::Postgres;
 use sqlx::types::Json;
 use sqlx::{Row, Transaction};
 use tenantry_domain::export::Export;
-use tenantry_domain::job::Job;
+use tenantry_domain::job::{Job, JobKind};
 use tenantry_domain::password_reset::{LinkPurpose, PasswordReset};
 use tenantry_domain::rbac::CustomRole;
 use tenantry_domain::user::Erasure;
@@ -607,6 +607,17 @@ impl JobStore for PgTenantTx {
             .await
             .map_err(|e| self.fail(e))?;
         row.as_ref().map(rows::job).transpose()
+    }
+
+    async fn jobs_of_kind(&mut self, kind: &JobKind) -> Result<Vec<Job>, StoreError> {
+        let rows =
+            sqlx::query("SELECT * FROM tenantry.jobs WHERE tenant_id = $1 AND kind = $2 ORDER BY created_at, id")
+                .bind(self.t())
+                .bind(Json(kind))
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        rows.iter().map(rows::job).collect()
     }
 
     async fn update_job(&mut self, j: &Job) -> Result<(), StoreError> {

@@ -21,6 +21,7 @@ pub const EXPECTED_DEFINERS: &[&str] = &[
     "tenantry_lookup.audit_events",
     "tenantry_lookup.claim_due_jobs",
     "tenantry_lookup.failed_jobs",
+    "tenantry_lookup.housekeeping",
 ];
 
 /// One problem found.

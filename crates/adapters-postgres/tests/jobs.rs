@@ -11,7 +11,9 @@ use std::sync::Arc;
 use tenantry_domain::export::ExportStatus;
 use tenantry_postgres::testing::{TestDatabase, admin_url};
 use tenantry_testkit::Harness;
-use tenantry_testkit::scenarios::{DeadWorker, JobRace, dead_worker, job_race};
+use tenantry_testkit::scenarios::{
+    DeadWorker, FailingTimer, JobRace, TimerRace, dead_worker, failing_timer, housekeeping, job_race, timer_race,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn schedulers_racing_on_the_jobs_table_run_each_job_once() {
@@ -64,4 +66,60 @@ async fn a_job_failing_every_attempt_is_kept_failed_and_listed() {
     assert_eq!((failed[0].attempts, failed[0].tenant_id), (5, t.id));
     assert_eq!(status, ExportStatus::Failed);
     assert_eq!(again, 0, "a failed job is never claimed again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn schedulers_racing_on_the_timers_make_and_run_one_job_per_tenant() {
+    let Some(admin) = admin_url("schedulers_racing_on_the_timers_make_and_run_one_job_per_tenant") else { return };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let store = db.store().await.unwrap();
+    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let race = timer_race(&h, "timers", 12).await;
+    store.close().await;
+    db.drop_now().await.unwrap();
+    assert_eq!(race.unwrap(), TimerRace { enqueued: 12, done: 12, reminders: 12 });
+}
+
+#[tokio::test]
+async fn a_timer_failing_every_attempt_is_listed_and_retried_by_the_superuser() {
+    let Some(admin) = admin_url("a_timer_failing_every_attempt_is_listed_and_retried_by_the_superuser") else { return };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let store = db.store().await.unwrap();
+    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let failing = failing_timer(&h, "flaky-mail").await;
+    store.close().await;
+    db.drop_now().await.unwrap();
+    assert_eq!(
+        failing.unwrap(),
+        FailingTimer {
+            attempts: 5,
+            listed: 1,
+            made_while_listed: 0,
+            reminders: (0, 1),
+            listed_after: 0,
+            events: (1, 1),
+            retry_again: "job_not_failed".into(),
+        }
+    );
+}
+
+#[tokio::test]
+async fn housekeeping_deletes_expired_links_old_done_jobs_and_short_lived_markers_only() {
+    let Some(admin) = admin_url("housekeeping_deletes_expired_links_old_done_jobs_and_short_lived_markers_only") else {
+        return;
+    };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let store = db.store().await.unwrap();
+    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let kept = housekeeping(&h, "tidy").await;
+    store.close().await;
+    db.drop_now().await.unwrap();
+    let kept = kept.unwrap();
+    assert_eq!(
+        (kept.links, kept.export_jobs, kept.throttle_marker, kept.lasting_marker),
+        ([2, 1, 0], [2, 0], [true, false], true),
+        "{kept:?}"
+    );
+    assert_eq!((kept.deleted.0, kept.deleted.1), (2, 2), "{kept:?}");
+    assert!(kept.deleted.2 >= 1, "{kept:?}");
 }

@@ -251,6 +251,7 @@ actions! {
     ExportFailed => "data.export_failed",
     ExportDownloaded => "data.export_downloaded",
     JobFailed => "job.failed",
+    JobRetried => "job.retried",
 }
 
 /// The schema of what serde writes: one of tenantry's stable text forms, or a

@@ -1,5 +1,5 @@
-//! Scheduled work: one tenant's unit of background work (an export today),
-//! claimed by a worker for a lease, retried with backoff when it fails, and
+//! Scheduled work: one tenant's unit of background work (an export, an
+//! export's expiry, or the tenant's timers at one deadline), claimed by a worker for a lease, retried with backoff when it fails, and
 //! kept as `failed` — listed for the superuser, never dropped — after its last
 //! attempt.
 //!
@@ -21,6 +21,9 @@ pub const LEASE_SECONDS: i64 = 300;
 pub const FIRST_BACKOFF_SECONDS: i64 = 30;
 /// The longest retry delay.
 pub const MAX_BACKOFF_SECONDS: i64 = 3600;
+/// Days a done job is kept before the daily housekeeping deletes it (failed
+/// jobs are kept until retried: they are the superuser's to see).
+pub const DONE_RETENTION_DAYS: i64 = 30;
 
 /// What to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +34,12 @@ pub enum JobKind {
     Export(ExportId),
     /// Delete an export's archive when it expires.
     ExpireExport(ExportId),
+    /// Run the tenant's timers (trial reminder and end, period end, grace
+    /// expiry, retention purge) for the deadline given — the subscription's
+    /// `next_due_at` when the job was made. One job per deadline: a deadline
+    /// whose job failed for good is not tried again until the superuser
+    /// retries it or the deadline moves.
+    Timers(DateTime<Utc>),
 }
 
 /// Where a job stands.
@@ -116,6 +125,20 @@ impl Job {
         self.leased_until = Some(now + Duration::seconds(LEASE_SECONDS));
     }
 
+    /// The superuser's retry of a job that failed for good: pending again, due
+    /// now, with a fresh set of attempts (the last error is kept until it runs).
+    /// Returns `false` (and changes nothing) unless it had failed for good.
+    pub fn retry(&mut self, now: DateTime<Utc>) -> bool {
+        if !matches!(self.state, JobState::Failed { .. }) {
+            return false;
+        }
+        self.state = JobState::Pending;
+        self.attempts = 0;
+        self.run_at = now;
+        self.leased_until = None;
+        true
+    }
+
     /// Done.
     pub fn succeed(&mut self, now: DateTime<Utc>) {
         self.state = JobState::Done { at: now };
@@ -186,6 +209,32 @@ mod tests {
         assert_eq!(j.attempts, 2);
         j.succeed(at(LEASE_SECONDS + 1));
         assert!(!j.claimable(at(1_000_000)));
+    }
+
+    #[test]
+    fn only_a_job_that_failed_for_good_is_retried_and_it_gets_all_its_attempts_again() {
+        let mut j = job();
+        assert!(!j.retry(at(0)), "a pending job is not retried");
+        for n in 0..i64::from(MAX_ATTEMPTS) {
+            j.claim(j.run_at.max(at(n)));
+            j.fail("down", j.run_at.max(at(n)));
+        }
+        assert!(matches!(j.state, JobState::Failed { .. }));
+        assert!(j.retry(at(10_000)));
+        assert_eq!((j.state.clone(), j.attempts, j.run_at), (JobState::Pending, 0, at(10_000)));
+        assert!(j.claimable(at(10_000)));
+        assert_eq!(j.last_error.as_deref(), Some("down"), "the last error stays until the retry runs");
+        j.claim(at(10_000));
+        j.succeed(at(10_001));
+        assert!(!j.retry(at(10_002)), "a done job is not retried");
+    }
+
+    #[test]
+    fn a_timers_job_names_its_deadline() {
+        let kind = JobKind::Timers(at(60));
+        let json = serde_json::to_value(kind).unwrap();
+        assert_eq!(json["kind"], "timers");
+        assert_eq!(serde_json::from_value::<JobKind>(json).unwrap(), kind);
     }
 
     #[test]

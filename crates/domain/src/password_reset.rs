@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub const RESET_VALIDITY_MINUTES: i64 = 60;
 /// How long a verification link works.
 pub const VERIFICATION_VALIDITY_DAYS: i64 = 7;
+/// Days an expired link is kept (to tell "expired" from "unknown" in the
+/// answer to a late click) before the daily housekeeping deletes it.
+pub const LINK_RETENTION_DAYS: i64 = 7;
 
 /// What a link is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tenantry_ports::defaults::{Argon2idHasher, OsTokenGenerator, SystemClock, UuidV7Generator};
 use tenantry_ports::system::Mail;
 use tenantry_ports::{Clock, Deps, Mailer, Tenantry, TenantryConfig};
-use tenantry_testkit::harness::{Tick, run_jobs, run_timeline};
+use tenantry_testkit::harness::{Tick, run_jobs, run_timeline, run_timers};
 use tenantry_testkit::{BillingSimulator, MemoryStore};
 
 /// The embedded default's parts.
@@ -75,16 +75,7 @@ pub fn spawn_scheduler(
                 Some(simulator) => run_timeline(&tenantry, simulator).await,
                 None => {
                     let mut tick = Tick::default();
-                    match tenantry.run_due_timers(10_000).await {
-                        Ok(r) => {
-                            tick.timers = r.tenants;
-                            tick.timer_failures = r.failures.len();
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "timers failed");
-                            tick.timer_failures = 1;
-                        }
-                    }
+                    run_timers(&tenantry, &mut tick).await;
                     run_jobs(&tenantry, &mut tick).await;
                     tick
                 }

@@ -106,6 +106,7 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
         )
         .route("/stats", get(routes::admin_stats))
         .route("/jobs", get(routes::admin_jobs))
+        .route("/tenants/{tid}/jobs/{job_id}/retry", post(routes::admin_retry_job))
         .route("/settings", get(routes::admin_settings).patch(routes::admin_patch_settings))
         .route("/audit-events", get(routes::admin_audit))
         .route("/ads/campaigns", get(routes::list_campaigns).post(routes::create_campaign))

@@ -462,12 +462,12 @@ async fn jobs_run_due() -> Result<ExitCode, Failure> {
     }
     let (tenantry, _, _) = service().await?;
     let timers = tenantry.run_due_timers(10_000).await.map_err(|e| Failure::Other(e.into()))?;
-    let jobs = tenantry.run_due_jobs(1_000).await.map_err(|e| Failure::Other(e.into()))?;
-    let snapshot = tenantry.snapshot_platform_totals().await.map_err(|e| Failure::Other(e.into()))?;
+    let jobs = &timers.jobs;
+    let daily = tenantry.run_daily_work().await.map_err(|e| Failure::Other(e.into()))?;
     let summary = serde_json::json!({
-        "timers": { "tenants": timers.tenants, "failures": timers.failures.len() },
+        "timers": { "enqueued": timers.enqueued, "done": timers.timers_done(), "failures": timers.timer_failures() },
         "jobs": { "claimed": jobs.claimed, "done": jobs.done.len(), "failed": jobs.failed.len(), "gave_up": jobs.gave_up.len() },
-        "daily_snapshot_recorded": snapshot,
+        "daily": daily,
     });
     println!("{summary}");
     Ok(ExitCode::SUCCESS)

@@ -33,7 +33,7 @@ use utoipa::{Modify, OpenApi};
         routes::audit_events, routes::usage,
         routes::erase_user, routes::request_deletion, routes::cancel_deletion, routes::request_export, routes::list_exports, routes::export_status, routes::download_export, routes::ad_decision, routes::ad_impression, routes::ad_click,
         routes::admin_tenants, routes::admin_create_tenant, routes::admin_tenant, routes::admin_patch_tenant,
-        routes::admin_delete_tenant, routes::admin_stats, routes::admin_audit, routes::admin_jobs,
+        routes::admin_delete_tenant, routes::admin_stats, routes::admin_audit, routes::admin_jobs, routes::admin_retry_job,
         routes::admin_backup, routes::admin_restore, routes::admin_settings, routes::admin_patch_settings,
         routes::mfa_login, routes::mfa_status, routes::mfa_start, routes::mfa_confirm, routes::mfa_recovery_codes,
         routes::mfa_disable,

@@ -1405,6 +1405,19 @@ pub(crate) async fn admin_jobs(
     ok(state.tenantry.admin_jobs(&who, query.limit.unwrap_or(100)).await?)
 }
 
+#[utoipa::path(post, path = "/v1/admin/tenants/{tid}/jobs/{job_id}/retry", tag = "Admin", description = "Retries a job that failed for good (listed by `GET /v1/admin/jobs`): it is pending again, due now, with all its attempts. 409 `job_not_failed` for a job that is pending or done. Audited in the tenant's log (`job.retried`).",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("job_id" = String, Path, format = Uuid, description = "A job of the tenant")),
+    responses((status = 200, description = "Pending again", body = tenantry_domain::job::Job), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn admin_retry_job(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, job_id)): Ids<(TenantId, tenantry_domain::JobId)>,
+) -> Answer {
+    ok(state.tenantry.retry_job(&scope, job_id).await?)
+}
+
 #[utoipa::path(post, path = "/v1/admin/tenants/{tid}/backups", tag = "Admin", description = "An encrypted backup of every row the tenant owns (tenantry's tables and the products' registered tables), sealed with AES-256-GCM under the platform's backup key (`TENANTRY_BACKUP_KEY`). The archive is answered, not kept: the operator holds it. 409 `backups_not_configured` without a key. Audited.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant")),
     responses((status = 200, description = "The sealed archive", content_type = "application/octet-stream", body = Vec<u8>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),

@@ -492,7 +492,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 78, "every route of the router is documented");
+    assert_eq!(operations, 79, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -533,8 +533,8 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
             }
         }
     }
-    // 63 operations answer with a body (the other 15 answer 204); starting an export has two (202 and 200).
-    assert_eq!(typed, 64, "every 2xx answer with a body is typed");
+    // 64 operations answer with a body (the other 15 answer 204); starting an export has two (202 and 200).
+    assert_eq!(typed, 65, "every 2xx answer with a body is typed");
     // The shapes serde writes, where the derive alone would have been wrong.
     let schemas = &doc["components"]["schemas"];
     let actions = schemas["AuditAction"]["anyOf"][0]["enum"].as_array().unwrap();
@@ -991,6 +991,57 @@ async fn the_owner_deletes_the_tenant_keeps_the_export_and_may_cancel_until_the_
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the tenant is gone");
 }
 on_both!(the_owner_deletes_the_tenant_keeps_the_export_and_may_cancel_until_the_purge);
+
+/// A timer that failed for good is listed at `GET /v1/admin/jobs` and the
+/// superuser retries it: once (a second retry is a 409), never for a tenant user.
+async fn a_timer_that_failed_for_good_is_listed_and_retried_by_the_superuser(app: TestApp) {
+    let (tid, _) = app.signup("stuck").await;
+    app.h.mailer.set_failing(true);
+    app.h.advance_days(11).await;
+    app.h.advance(Duration::hours(6)).await;
+    app.h.superuser("ops@platform.example.com").await.unwrap();
+    let (_, tokens) =
+        app.post("/v1/auth/login", None, json!({"email": "ops@platform.example.com", "password": PASSWORD})).await;
+    let su = tokens["access_token"].as_str().unwrap().to_owned();
+    let (status, jobs) = app.get("/v1/admin/jobs", &su).await;
+    assert_eq!(status, StatusCode::OK, "{jobs}");
+    let failed = jobs["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{jobs}");
+    assert_eq!(
+        (failed[0]["tenant_id"].as_str(), failed[0]["kind"]["kind"].as_str()),
+        (Some(tid.as_str()), Some("timers"))
+    );
+    assert_eq!((failed[0]["attempts"].as_u64(), failed[0]["state"]["state"].as_str()), (Some(5), Some("failed")));
+    let retry = format!("/v1/admin/tenants/{tid}/jobs/{}/retry", failed[0]["id"].as_str().unwrap());
+    let (_, tokens) = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"tenant": "stuck", "email": "owner@stuck.example.com", "password": PASSWORD}),
+        )
+        .await;
+    let owner = tokens["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.post(&retry, Some(&owner), json!({})).await.0, StatusCode::NOT_FOUND, "not for a tenant user");
+    let unknown = format!("/v1/admin/tenants/{tid}/jobs/{}/retry", "01900000-0000-7000-8000-0000000000ff");
+    let (status, problem) = app.post(&unknown, Some(&su), json!({})).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{problem}");
+    let (status, problem) = app.post(&format!("/v1/admin/tenants/{tid}/jobs/nope/retry"), Some(&su), json!({})).await;
+    assert!(status.is_client_error(), "{status} {problem}");
+    app.h.mailer.set_failing(false);
+    let (status, job) = app.post(&retry, Some(&su), json!({})).await;
+    assert_eq!(
+        (status, job["state"]["state"].as_str(), job["attempts"].as_u64()),
+        (StatusCode::OK, Some("pending"), Some(0))
+    );
+    app.h.tick().await;
+    let (_, jobs) = app.get("/v1/admin/jobs", &su).await;
+    assert_eq!(jobs["failed"], json!([]), "{jobs}");
+    let (status, problem) = app.post(&retry, Some(&su), json!({})).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("job_not_failed")), "{problem}");
+    let reminders = app.h.mailer.sent().iter().filter(|m| m.message.template() == "trial_reminder").count();
+    assert_eq!(reminders, 1, "the reminder went out once, after the retry");
+}
+on_both!(a_timer_that_failed_for_good_is_listed_and_retried_by_the_superuser);
 
 /// GDPR erasure over HTTP: refused to members, for the owner and for oneself;
 /// the user becomes a pseudonym and can no longer log in; their data is gone

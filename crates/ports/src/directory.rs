@@ -83,6 +83,31 @@ pub struct PlatformAuditQuery {
     pub page: AuditQuery,
 }
 
+/// What the daily housekeeping deletes, across tenants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Housekeeping {
+    /// One-time account links that expired before this.
+    pub links_expired_before: DateTime<Utc>,
+    /// Jobs done before this (failed jobs stay: they are listed until retried).
+    pub jobs_done_before: DateTime<Utc>,
+    /// Markers recorded before this whose key starts with one of
+    /// `marker_prefixes` (the short-lived ones: mail throttles, ad modals).
+    pub markers_before: DateTime<Utc>,
+    /// See `markers_before`.
+    pub marker_prefixes: Vec<String>,
+}
+
+/// What one run of the daily housekeeping deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Housekept {
+    /// Expired one-time account links (password resets, verifications).
+    pub account_links: u64,
+    /// Jobs done long ago.
+    pub jobs: u64,
+    /// Short-lived markers.
+    pub markers: u64,
+}
+
 /// The named cross-tenant lookups.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -99,6 +124,9 @@ pub trait TenantDirectory: Send + Sync {
     async fn claim_due_jobs(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<(TenantId, JobId)>, StoreError>;
     /// Jobs that failed for good, newest first (for the superuser).
     async fn failed_jobs(&self, limit: u32) -> Result<Vec<Job>, StoreError>;
+    /// The daily housekeeping, across tenants: deletes what `cutoffs` names
+    /// as old, and nothing else.
+    async fn housekeeping(&self, cutoffs: &Housekeeping) -> Result<Housekept, StoreError>;
     /// Superuser: the tenant list.
     async fn list_tenants(&self, query: &TenantListQuery) -> Result<Vec<TenantSummary>, StoreError>;
     /// Superuser: platform figures for a month.

@@ -27,7 +27,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tenantry_domain::export::Export;
-use tenantry_domain::job::Job;
+use tenantry_domain::job::{Job, JobKind};
 use tenantry_domain::password_reset::PasswordReset;
 use tenantry_domain::rbac::CustomRole;
 use tenantry_domain::user::Erasure;
@@ -313,6 +313,8 @@ pub trait JobStore: Send {
     async fn insert_job(&mut self, job: &Job) -> Result<(), StoreError>;
     /// One job of the tenant.
     async fn job(&mut self, id: JobId) -> Result<Option<Job>, StoreError>;
+    /// The tenant's jobs of exactly this kind (any state), oldest first.
+    async fn jobs_of_kind(&mut self, kind: &JobKind) -> Result<Vec<Job>, StoreError>;
     /// Saves a job's new state (`NotFound` if it does not exist).
     async fn update_job(&mut self, job: &Job) -> Result<(), StoreError>;
 }

@@ -18,6 +18,7 @@ use tenantry_ports::payment::PaymentProvider;
 use tenantry_ports::services::auth::{LoginInput, NewSuperuser, SignupInput};
 use tenantry_ports::services::billing::BillingEventOutcome;
 use tenantry_ports::services::invitations::{AcceptInput, InviteInput};
+use tenantry_ports::services::jobs::JobReport;
 use tenantry_ports::system::IdGenerator;
 use tenantry_ports::system::PasswordHasher;
 use tenantry_ports::{Deps, Principal, TenantDirectory, TenantScope, Tenantry, TenantryConfig, UnitOfWork};
@@ -65,6 +66,13 @@ pub struct Tick {
 }
 
 impl Tick {
+    fn add_jobs(&mut self, r: &JobReport) {
+        self.timers += u32::try_from(r.timers.len()).unwrap_or(u32::MAX);
+        self.timer_failures += r.timer_failures;
+        self.jobs += r.done.len().saturating_sub(r.timers.len());
+        self.job_failures += r.failed.len().saturating_sub(r.timer_failures);
+    }
+
     fn add(&mut self, other: &Tick) {
         self.applied += other.applied;
         self.duplicates += other.duplicates;
@@ -405,16 +413,7 @@ pub async fn run_timeline(tenantry: &Tenantry, simulator: &BillingSimulator) -> 
                 }
             }
         }
-        match tenantry.run_due_timers(10_000).await {
-            Ok(r) => {
-                report.timers += r.tenants;
-                report.timer_failures += r.failures.len();
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "timers failed");
-                report.timer_failures += 1;
-            }
-        }
+        run_timers(tenantry, &mut report).await;
         if quiet && simulator.pending_events() == 0 {
             break;
         }
@@ -423,17 +422,29 @@ pub async fn run_timeline(tenantry: &Tenantry, simulator: &BillingSimulator) -> 
     report
 }
 
-/// Runs the due jobs (`Tenantry::run_due_jobs`) into `report`: the scheduler's
+/// Runs the due timers into `report`: `Tenantry::run_due_timers` makes each
+/// due tenant's timers job and runs the due jobs (other kinds with them).
+pub async fn run_timers(tenantry: &Tenantry, report: &mut Tick) {
+    match tenantry.run_due_timers(10_000).await {
+        Ok(r) => {
+            report.timer_failures += r.enqueue_failures.len();
+            report.add_jobs(&r.jobs);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "timers failed");
+            report.timer_failures += 1;
+        }
+    }
+}
+
+/// Runs the daily platform work and the due jobs (`Tenantry::run_due_jobs`) into `report`: the scheduler's
 /// other half, on the simulator's timeline or on Stripe's.
 pub async fn run_jobs(tenantry: &Tenantry, report: &mut Tick) {
-    if let Err(e) = tenantry.snapshot_platform_totals().await {
-        tracing::warn!(error = %e, "the daily platform snapshot failed; retried on the next run");
+    if let Err(e) = tenantry.run_daily_work().await {
+        tracing::warn!(error = %e, "the daily platform work failed; retried on the next run");
     }
     match tenantry.run_due_jobs(1_000).await {
-        Ok(r) => {
-            report.jobs += r.done.len();
-            report.job_failures += r.failed.len();
-        }
+        Ok(r) => report.add_jobs(&r),
         Err(e) => {
             tracing::warn!(error = %e, "jobs failed");
             report.job_failures += 1;

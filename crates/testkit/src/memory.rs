@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tenantry_domain::ResetId;
 use tenantry_domain::export::Export;
-use tenantry_domain::job::{Job, JobState};
+use tenantry_domain::job::{Job, JobKind, JobState};
 use tenantry_domain::password_reset::PasswordReset;
 use tenantry_domain::rbac::{CustomRole, RoleRef};
 use tenantry_domain::user::Erasure;
@@ -29,7 +29,9 @@ use tenantry_domain::{
     PlatformUserId, RoleId, Slug, Subscription, SubscriptionStatus, Tenant, TenantId, User, UserId,
 };
 use tenantry_domain::{ExportId, JobId};
-use tenantry_ports::directory::{PlatformAuditQuery, PlatformFigures, TenantListQuery, TenantSummary};
+use tenantry_ports::directory::{
+    Housekeeping, Housekept, PlatformAuditQuery, PlatformFigures, TenantListQuery, TenantSummary,
+};
 use tenantry_ports::error::{Constraint, StoreError};
 use tenantry_ports::payment::Invoice;
 use tenantry_ports::store::{
@@ -616,6 +618,12 @@ impl JobStore for MemTenantTx {
         self.live()?;
         Ok(self.work.jobs.get(&id).cloned())
     }
+    async fn jobs_of_kind(&mut self, kind: &JobKind) -> Result<Vec<Job>, StoreError> {
+        self.live()?;
+        let mut jobs: Vec<Job> = self.work.jobs.values().filter(|j| j.kind == *kind).cloned().collect();
+        jobs.sort_by_key(|j| (j.created_at, j.id));
+        Ok(jobs)
+    }
     async fn update_job(&mut self, job: &Job) -> Result<(), StoreError> {
         self.writable()?;
         self.own(job.tenant_id, "a job")?;
@@ -1090,6 +1098,36 @@ impl TenantDirectory for MemoryStore {
             claimed.push((tenant, id));
         }
         Ok(claimed)
+    }
+
+    async fn housekeeping(&self, cutoffs: &Housekeeping) -> Result<Housekept, StoreError> {
+        let slots: Vec<(TenantId, Arc<AsyncMutex<TenantData>>)> =
+            lock(&self.inner.tenants).iter().map(|(t, s)| (*t, s.clone())).collect();
+        let mut out = Housekept::default();
+        let old = |j: &Job| matches!(j.state, JobState::Done { at } if at < cutoffs.jobs_done_before);
+        let short_lived = |k: &str| cutoffs.marker_prefixes.iter().any(|p| k.starts_with(p.as_str()));
+        for (tenant, slot) in slots {
+            // Under the tenant's lock, as the database deletes under the rows' locks.
+            let mut data = slot.lock().await;
+            let links = data.resets.len();
+            data.resets.retain(|_, r| r.expires_at >= cutoffs.links_expired_before);
+            let links = links.saturating_sub(data.resets.len());
+            let markers = data.markers.len();
+            data.markers.retain(|k, at| *at >= cutoffs.markers_before || !short_lived(k));
+            out.markers += u64::try_from(markers.saturating_sub(data.markers.len())).unwrap_or(u64::MAX);
+            let gone: Vec<JobId> = data.jobs.values().filter(|j| old(j)).map(|j| j.id).collect();
+            for id in &gone {
+                data.jobs.remove(id);
+            }
+            drop(data);
+            let mut committed = self.inner.committed.write().unwrap_or_else(|p| p.into_inner());
+            for id in &gone {
+                committed.jobs.remove(&(tenant, *id));
+            }
+            out.account_links += u64::try_from(links).unwrap_or(u64::MAX);
+            out.jobs += u64::try_from(gone.len()).unwrap_or(u64::MAX);
+        }
+        Ok(out)
     }
 
     async fn failed_jobs(&self, limit: u32) -> Result<Vec<Job>, StoreError> {

@@ -229,3 +229,200 @@ where
     h.tenantry.erase_user(&owner, id).await.map_err(|e| err(&e))?;
     Ok(Erased { tenant: t, name: format!("User {email}"), email })
 }
+
+fn err(e: impl std::fmt::Display) -> HarnessError {
+    HarnessError(e.to_string())
+}
+
+/// A timer that kept failing, as the superuser finds it and retries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailingTimer {
+    /// Attempts of the trial reminder's timers job before it was kept failed (5).
+    pub attempts: u32,
+    /// The tenant's timers jobs listed as failed for the superuser (1).
+    pub listed: usize,
+    /// Timers jobs made for the same deadline while that one was listed (0).
+    pub made_while_listed: u32,
+    /// Reminders that reached the owner while the mailer failed (0) and after
+    /// the superuser's retry (1).
+    pub reminders: (usize, usize),
+    /// The tenant's jobs listed as failed after the retry ran (0).
+    pub listed_after: usize,
+    /// `job.failed` and `job.retried` events in the tenant's log (1, 1).
+    pub events: (usize, usize),
+    /// A second retry of the job, now done, is refused: its problem code.
+    pub retry_again: String,
+}
+
+/// The trial reminder's mail cannot be sent (the mailer fails): the tenant's
+/// timers job for day 11 fails on every hourly tick, is kept failed after its
+/// fifth attempt and listed; no new job is made for that deadline while it is
+/// listed; the superuser retries it once the mailer works and the reminder
+/// goes out, once.
+pub async fn failing_timer(h: &Harness, slug: &str) -> Result<FailingTimer, HarnessError> {
+    use tenantry_domain::job::JobKind;
+    use tenantry_ports::system::Message;
+    let t = h.signup(slug).await?;
+    let su = h.superuser(&format!("ops@{slug}.example.com")).await?;
+    let platform = h.tenantry.authorize_platform(&su).await.map_err(err)?;
+    let reminders = || {
+        h.mailer.sent_to(&t.owner_email).iter().filter(|m| matches!(m.message, Message::TrialReminder { .. })).count()
+    };
+    let listed = || async {
+        let failed = h.tenantry.failed_jobs(&platform, 500).await.map_err(err)?;
+        Ok::<_, HarnessError>(
+            failed
+                .into_iter()
+                .filter(|j| j.tenant_id == t.id && matches!(j.kind, JobKind::Timers(_)))
+                .collect::<Vec<_>>(),
+        )
+    };
+    h.mailer.set_failing(true);
+    h.advance_days(11).await;
+    h.advance(chrono::Duration::hours(6)).await;
+    let failed = listed().await?;
+    let mut made_while_listed = 0;
+    for _ in 0..2 {
+        h.clock.advance(chrono::Duration::minutes(10));
+        made_while_listed += h.tenantry.run_due_timers(100).await.map_err(err)?.enqueued;
+    }
+    let before = reminders();
+    let job = failed.first().ok_or_else(|| HarnessError("no failed timers job is listed".into()))?;
+    h.mailer.set_failing(false);
+    let scope = h.scope(&su, t.id).await?;
+    h.tenantry.retry_job(&scope, job.id).await.map_err(err)?;
+    h.tick().await;
+    let retry_again = match h.tenantry.retry_job(&scope, job.id).await {
+        Ok(_) => "accepted".to_owned(),
+        Err(e) => e.code().to_owned(),
+    };
+    let owner = h.owner_scope(&t).await?;
+    let mut tx = h.tenantry.deps().store.begin(&owner, tenantry_ports::store::Access::Read).await.map_err(err)?;
+    let query = tenantry_ports::store::AuditQuery { limit: 1000, ..Default::default() };
+    let events = tx.audit_events(&query).await.map_err(err)?;
+    drop(tx);
+    let count = |action: &str| events.iter().filter(|e| e.action.as_str() == action).count();
+    Ok(FailingTimer {
+        attempts: job.attempts,
+        listed: failed.len(),
+        made_while_listed,
+        reminders: (before, reminders()),
+        listed_after: listed().await?.len(),
+        events: (count("job.failed"), count("job.retried")),
+        retry_again,
+    })
+}
+
+/// What the daily housekeeping left, day by day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Housekeeping {
+    /// The tenant's one-time account links on day 0, day 9 and day 40: the
+    /// verification link from signup (7 days) and a reset link (1 hour), each
+    /// deleted a week after it expired (2, 1, 0).
+    pub links: [usize; 3],
+    /// The export's two jobs (produce, expire) on day 0 and day 40: deleted 30
+    /// days after they were done (2, 0).
+    pub export_jobs: [usize; 2],
+    /// The reset mail's throttle marker on day 40 and day 91 (kept, deleted).
+    pub throttle_marker: [bool; 2],
+    /// A marker that is not short-lived, on day 91 (kept).
+    pub lasting_marker: bool,
+    /// What each day's run deleted: account links, jobs, markers, summed.
+    pub deleted: (u64, u64, u64),
+}
+
+/// One tenant leaves expired links, finished jobs and markers behind; the
+/// clock jumps to day 9, 40 and 91 and the daily work runs each time.
+pub async fn housekeeping(h: &Harness, slug: &str) -> Result<Housekeeping, HarnessError> {
+    use tenantry_domain::job::JobKind;
+    use tenantry_ports::services::account::ResetRequest;
+    use tenantry_ports::store::Access;
+    let t = h.signup(slug).await?;
+    let owner = h.owner_scope(&t).await?;
+    let request = ResetRequest { tenant: t.slug.clone(), email: t.owner_email.clone() };
+    h.tenantry.request_password_reset(request).await.map_err(err)?;
+    let throttle = format!("mail:password_reset:{}:{}", t.owner_id, h.clock_now().timestamp().div_euclid(60));
+    let lasting = "provider:ended:sub_housekeeping";
+    let mut tx = h.tenantry.deps().store.begin(&owner, Access::Write).await.map_err(err)?;
+    tx.mark(lasting, h.clock_now()).await.map_err(err)?;
+    tx.commit().await.map_err(err)?;
+    let export = h.tenantry.request_export(&owner).await.map_err(err)?.export.id;
+    h.tenantry.run_due_jobs(10).await.map_err(err)?;
+    let kinds = [JobKind::Export(export), JobKind::ExpireExport(export)];
+    let look = || async {
+        let mut tx = h.tenantry.deps().store.begin(&owner, Access::Read).await.map_err(err)?;
+        let rows = tx.dump_rows().await.map_err(err)?;
+        let links = rows
+            .tables
+            .iter()
+            .filter(|t| t.table == "resets" || t.table == "tenantry.account_links")
+            .map(|t| t.rows.len())
+            .sum::<usize>();
+        let mut jobs = 0;
+        for kind in &kinds {
+            jobs += tx.jobs_of_kind(kind).await.map_err(err)?.len();
+        }
+        let markers = (tx.is_marked(&throttle).await.map_err(err)?, tx.is_marked(lasting).await.map_err(err)?);
+        Ok::<_, HarnessError>((links, jobs, markers))
+    };
+    let mut deleted = (0, 0, 0);
+    let run = |days: i64| {
+        h.clock.advance(chrono::Duration::days(days));
+        async {
+            h.tenantry.run_due_jobs(10).await.map_err(err)?;
+            let r = h.tenantry.run_daily_work().await.map_err(err)?;
+            Ok::<_, HarnessError>(r.housekept)
+        }
+    };
+    let day0 = look().await?;
+    let mut add = |k: tenantry_ports::directory::Housekept| {
+        deleted = (deleted.0 + k.account_links, deleted.1 + k.jobs, deleted.2 + k.markers);
+    };
+    add(run(9).await?);
+    let day9 = look().await?;
+    add(run(31).await?);
+    let day40 = look().await?;
+    add(run(51).await?);
+    let day91 = look().await?;
+    Ok(Housekeeping {
+        links: [day0.0, day9.0, day40.0],
+        export_jobs: [day0.1, day40.1],
+        throttle_marker: [day40.2.0, day91.2.0],
+        lasting_marker: day91.2.1,
+        deleted,
+    })
+}
+
+/// Two schedulers racing on the timers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimerRace {
+    /// Timers jobs made by both (one per tenant).
+    pub enqueued: u32,
+    /// Timers jobs done by both (one per tenant).
+    pub done: usize,
+    /// Trial reminders mailed, in all (one per tenant).
+    pub reminders: usize,
+}
+
+/// `tenants` tenants reach day 11 of their trial at once (the clock jumps, no
+/// tick); two schedulers run the due timers at the same moment on a
+/// multi-threaded runtime: each tenant gets one timers job, run once, and one
+/// reminder.
+pub async fn timer_race(h: &Harness, prefix: &str, tenants: usize) -> Result<TimerRace, HarnessError> {
+    use tenantry_ports::system::Message;
+    for i in 0..tenants {
+        h.signup(&format!("{prefix}{i}")).await?;
+    }
+    h.clock.advance(chrono::Duration::days(11));
+    let (a, b) = (h.tenantry.clone(), h.tenantry.clone());
+    let first = tokio::spawn(async move { a.run_due_timers(1_000).await });
+    let second = tokio::spawn(async move { b.run_due_timers(1_000).await });
+    let mut race = TimerRace { enqueued: 0, done: 0, reminders: 0 };
+    for handle in [first, second] {
+        let report = handle.await.map_err(err)?.map_err(err)?;
+        race.enqueued += report.enqueued;
+        race.done += report.timers_done();
+    }
+    race.reminders = h.mailer.sent().iter().filter(|m| matches!(m.message, Message::TrialReminder { .. })).count();
+    Ok(race)
+}

@@ -9,13 +9,51 @@ use chrono::Duration;
 use std::sync::Arc;
 use tenantry_domain::export::ExportStatus;
 use tenantry_domain::job::{JobKind, JobState};
-use tenantry_testkit::scenarios::{DeadWorker, JobRace, dead_worker, job_race};
+use tenantry_testkit::scenarios::{
+    DeadWorker, FailingTimer, JobRace, TimerRace, dead_worker, failing_timer, housekeeping, job_race, timer_race,
+};
 use tenantry_testkit::{Harness, MemoryStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_schedulers_racing_run_each_job_once() {
     let race = job_race(&Harness::new(), "race", 8).await.unwrap();
     assert_eq!(race, JobRace { claimed: 8, done: 8, ready: 8, ready_events: 8 });
+}
+
+/// The worked example (the PostgreSQL test expects the same).
+fn failing_timer_expected() -> FailingTimer {
+    FailingTimer {
+        attempts: 5,
+        listed: 1,
+        made_while_listed: 0,
+        reminders: (0, 1),
+        listed_after: 0,
+        events: (1, 1),
+        retry_again: "job_not_failed".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_timer_failing_every_attempt_is_listed_made_once_per_deadline_and_retried_by_the_superuser() {
+    assert_eq!(failing_timer(&Harness::new(), "flaky-mail").await.unwrap(), failing_timer_expected());
+}
+
+#[tokio::test]
+async fn housekeeping_deletes_expired_links_old_done_jobs_and_short_lived_markers_only() {
+    let kept = housekeeping(&Harness::new(), "tidy").await.unwrap();
+    assert_eq!(
+        (kept.links, kept.export_jobs, kept.throttle_marker, kept.lasting_marker),
+        ([2, 1, 0], [2, 0], [true, false], true),
+        "{kept:?}"
+    );
+    assert_eq!((kept.deleted.0, kept.deleted.1), (2, 2), "{kept:?}");
+    assert!(kept.deleted.2 >= 1, "{kept:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_schedulers_racing_on_the_timers_make_and_run_one_job_per_tenant() {
+    let race = timer_race(&Harness::new(), "timers", 8).await.unwrap();
+    assert_eq!(race, TimerRace { enqueued: 8, done: 8, reminders: 8 });
 }
 
 #[tokio::test]

@@ -335,5 +335,6 @@ async fn the_scheduler_records_the_platform_totals_once_a_day_for_the_history() 
     let days: Vec<(String, u64)> = stats.history.iter().map(|d| (d.day.to_string(), d.totals.tenants)).collect();
     assert_eq!(days, vec![("2026-11-01".into(), 1), ("2026-11-02".into(), 1), ("2026-11-03".into(), 3)]);
     assert_eq!(stats.now.tenants, 3);
-    assert!(!h.tenantry.snapshot_platform_totals().await.unwrap(), "today is recorded already");
+    let again = h.tenantry.run_daily_work().await.unwrap();
+    assert!(!again.ran && !again.snapshot_recorded, "today's work is done already");
 }

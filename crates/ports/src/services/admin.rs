@@ -197,6 +197,17 @@ pub struct CampaignInput {
     pub enabled: bool,
 }
 
+/// What one run of [`Tenantry::run_daily_work`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DailyReport {
+    /// Whether the day's work ran (the first run of a day in this process).
+    pub ran: bool,
+    /// Whether this run recorded the day's snapshot (another instance may have).
+    pub snapshot_recorded: bool,
+    /// What the housekeeping deleted.
+    pub housekept: crate::directory::Housekept,
+}
+
 /// A campaign with its daily counts.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -400,21 +411,25 @@ impl Tenantry {
         })
     }
 
-    /// The scheduler's daily snapshot of the platform totals (for the history
-    /// charts): the first run of a day records it, later runs that day do
-    /// nothing (several instances may race: the day is recorded once).
-    /// Returns whether this run recorded it.
-    pub async fn snapshot_platform_totals(&self) -> Result<bool, InfraError> {
+    /// The scheduler's daily platform work: the snapshot of the platform
+    /// totals (for the history charts) and the housekeeping (account links a
+    /// week after they expired, jobs done a month ago, mail-throttle and
+    /// ad-modal markers after 90 days). The first run of a day does it;
+    /// later runs that day skip the store. Several instances may race: the day
+    /// is recorded once, and housekeeping deletes what is old either way.
+    pub async fn run_daily_work(&self) -> Result<DailyReport, InfraError> {
         use std::sync::atomic::Ordering;
-        let day = self.now().date_naive();
+        use tenantry_domain::{job::DONE_RETENTION_DAYS, password_reset::LINK_RETENTION_DAYS};
+        let now = self.now();
+        let day = now.date_naive();
         let day_number = i64::from(chrono::Datelike::num_days_from_ce(&day));
         if self.snapshot_day.load(Ordering::Relaxed) == day_number {
-            return Ok(false);
+            return Ok(DailyReport::default());
         }
         let mut tx = self.deps.store.begin_platform().await?;
         let known = tx.daily_stats(day).await?.iter().any(|(d, _)| *d == day);
         drop(tx);
-        let recorded = if known {
+        let snapshot_recorded = if known {
             false
         } else {
             let totals = self.platform_totals().await?;
@@ -424,8 +439,16 @@ impl Tenantry {
             tx.commit().await?;
             recorded
         };
+        let days = chrono::Duration::days;
+        let cutoffs = crate::directory::Housekeeping {
+            links_expired_before: now - days(LINK_RETENTION_DAYS),
+            jobs_done_before: now - days(DONE_RETENTION_DAYS),
+            markers_before: now - days(super::support::MARKER_RETENTION_DAYS),
+            marker_prefixes: super::support::SHORT_LIVED_MARKERS.iter().map(|p| (*p).to_owned()).collect(),
+        };
+        let housekept = self.deps.directory.housekeeping(&cutoffs).await?;
         self.snapshot_day.store(day_number, Ordering::Relaxed);
-        Ok(recorded)
+        Ok(DailyReport { ran: true, snapshot_recorded, housekept })
     }
 
     /// `GET /v1/admin/audit-events`: all tenants' and the platform's events, newest first.

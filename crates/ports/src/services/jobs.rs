@@ -6,10 +6,11 @@
 //! kept as failed, audited, and listed for the superuser
 //! (`GET /v1/admin/jobs`) — never dropped.
 
-use super::Tenantry;
+use super::timers::TimerAction;
+use super::{Tenantry, infra_from_store};
 use crate::directory::TenantListQuery;
-use crate::error::InfraError;
-use crate::scope::PlatformScope;
+use crate::error::{ErrorKind, InfraError, Problem};
+use crate::scope::{Actor, PlatformScope, TenantScope};
 use crate::services::admin::AdminError;
 use crate::store::Access;
 use tenantry_domain::audit::AuditTarget;
@@ -30,6 +31,10 @@ pub struct JobReport {
     pub failed: Vec<(TenantId, JobId, String)>,
     /// Of those, the ones that will not be retried.
     pub gave_up: Vec<(TenantId, JobId)>,
+    /// Of the jobs done, the timers jobs, with what each did.
+    pub timers: Vec<(TenantId, Vec<TimerAction>)>,
+    /// Of the failed attempts, the timers jobs'.
+    pub timer_failures: usize,
 }
 
 impl Tenantry {
@@ -40,10 +45,14 @@ impl Tenantry {
         let claimed = self.deps.directory.claim_due_jobs(self.now(), limit).await?;
         let mut report = JobReport { claimed: claimed.len(), ..JobReport::default() };
         for (tenant, id) in claimed {
-            match self.run_job(tenant, id).await {
-                Ok(()) => {
+            let (is_timers, outcome) = self.run_job(tenant, id).await;
+            match outcome {
+                Ok(actions) => {
                     self.settle_job(tenant, id, None).await?;
                     report.done.push((tenant, id));
+                    if is_timers {
+                        report.timers.push((tenant, actions));
+                    }
                 }
                 Err(e) => {
                     let error = e.to_string();
@@ -52,23 +61,50 @@ impl Tenantry {
                         report.gave_up.push((tenant, id));
                     }
                     report.failed.push((tenant, id, error));
+                    report.timer_failures += usize::from(is_timers);
                 }
             }
         }
         Ok(report)
     }
 
-    async fn run_job(&self, tenant: TenantId, id: JobId) -> Result<(), InfraError> {
+    /// Runs one claimed job; says whether it was a timers job, and what its timers did.
+    async fn run_job(&self, tenant: TenantId, id: JobId) -> (bool, Result<Vec<TimerAction>, InfraError>) {
         let scope = self.system_scope(tenant, SystemActor::Scheduler);
-        let job = {
+        let job = async {
             let mut tx = self.begin(&scope, Access::Read).await?;
-            tx.job(id).await?
+            tx.job(id).await.map_err(InfraError::from)
         };
-        let Some(job) = job else { return Ok(()) };
-        match job.kind {
-            JobKind::Export(export) => self.produce_export(&scope, export).await,
-            JobKind::ExpireExport(export) => self.expire_export(&scope, export).await,
+        let kind = match job.await {
+            Ok(Some(job)) => job.kind,
+            Ok(None) => return (false, Ok(Vec::new())),
+            Err(e) => return (false, Err(e)),
+        };
+        match kind {
+            JobKind::Export(export) => (false, self.produce_export(&scope, export).await.map(|()| Vec::new())),
+            JobKind::ExpireExport(export) => (false, self.expire_export(&scope, export).await.map(|()| Vec::new())),
+            JobKind::Timers(_) => (true, self.run_tenant_timers(tenant).await),
         }
+    }
+
+    /// `POST /v1/admin/tenants/{tid}/jobs/{job_id}/retry` (the superuser, in
+    /// the tenant's scope): a job that failed for good is pending again, due
+    /// now, with all its attempts (audited in the tenant's log as `job.retried`).
+    pub async fn retry_job(&self, scope: &TenantScope, id: JobId) -> Result<Job, JobError> {
+        let Actor::Superuser { .. } = scope.actor() else { return Err(JobError::NotFound) };
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let mut job = tx.job(id).await?.ok_or(JobError::NotFound)?;
+        if !job.retry(self.now()) {
+            return Err(JobError::NotFailed);
+        }
+        tx.update_job(&job).await?;
+        let event = self
+            .event(scope, AuditAction::JobRetried, kind_target(&job), AuditOutcome::Success)?
+            .with("job", job.id)
+            .with("last_error", job.last_error.as_deref().unwrap_or_default().chars().take(200).collect::<String>());
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        Ok(job)
     }
 
     /// Records a job's outcome; returns whether it failed for good.
@@ -167,5 +203,39 @@ pub struct PendingPurge {
 fn kind_target(job: &Job) -> Option<AuditTarget> {
     match job.kind {
         JobKind::Export(id) | JobKind::ExpireExport(id) => Some(AuditTarget::Export(id)),
+        JobKind::Timers(_) => Some(AuditTarget::Tenant(job.tenant_id)),
+    }
+}
+
+/// Why a job could not be retried.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// No such job in that tenant.
+    #[error("no such job")]
+    NotFound,
+    /// Only a job that failed for good can be retried.
+    #[error("the job has not failed for good: it is pending or done")]
+    NotFailed,
+    /// Infrastructure.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+
+infra_from_store!(JobError);
+
+impl Problem for JobError {
+    fn code(&self) -> &'static str {
+        match self {
+            JobError::NotFound => "not_found",
+            JobError::NotFailed => "job_not_failed",
+            JobError::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            JobError::NotFound => ErrorKind::NotFound,
+            JobError::NotFailed => ErrorKind::Conflict,
+            JobError::Infra(e) => e.kind(),
+        }
     }
 }

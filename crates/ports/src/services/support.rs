@@ -23,6 +23,14 @@ use tenantry_domain::{
 
 /// The marker recording that tenantry ended a provider subscription: later
 /// events about it are ignored (they would re-adopt a subscription that is gone).
+/// Markers whose keys start so are short-lived (a mail sent once, a modal
+/// shown once a day): the daily housekeeping deletes them after
+/// [`MARKER_RETENTION_DAYS`]. Others (an ended provider subscription, billing
+/// paused for a deletion) stay as long as the tenant.
+pub(crate) const SHORT_LIVED_MARKERS: &[&str] = &["mail:", "ads:modal:"];
+/// Days a short-lived marker is kept (a trial reminder's lasts well past its trial).
+pub(crate) const MARKER_RETENTION_DAYS: i64 = 90;
+
 pub(crate) fn ended_subscription_key(id: &str) -> String {
     format!("provider:ended:{id}")
 }
@@ -170,10 +178,7 @@ impl Tenantry {
         sub: &mut Subscription,
     ) -> Result<(), StoreError> {
         sub.revision = sub.revision.saturating_add(1);
-        let reminder_sent = match sub.trial_ends_at() {
-            Some(end) => tx.is_marked(&trial_reminder_key(end)).await?,
-            None => false,
-        };
+        let next_due_at = self.next_deadline(tx, sub).await?;
         let catalog = self.catalog();
         let facts = SubscriptionFacts {
             status: sub.status(),
@@ -181,9 +186,23 @@ impl Tenantry {
             interval: sub.interval(),
             seats: sub.seats(catalog).0,
             recurring_cents: sub.recurring_amount(catalog).map(|(m, _)| m.cents()),
-            next_due_at: sub.next_due_at(catalog, reminder_sent),
+            next_due_at,
         };
         tx.save_subscription(sub, &facts).await
+    }
+
+    /// When the tenant's timers are next due (`Subscription::next_due_at`,
+    /// knowing whether this trial's reminder went out).
+    pub(crate) async fn next_deadline(
+        &self,
+        tx: &mut dyn TenantTx,
+        sub: &Subscription,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let reminder_sent = match sub.trial_ends_at() {
+            Some(end) => tx.is_marked(&trial_reminder_key(end)).await?,
+            None => false,
+        };
+        Ok(sub.next_due_at(self.catalog(), reminder_sent))
     }
 
     /// Active users, pending invitations, and the seats they use at `now`.

@@ -10,6 +10,7 @@
 //! enforces its own grace period when the provider is still retrying after it.
 
 use super::Tenantry;
+use super::jobs::JobReport;
 use super::views::SubscriptionView;
 use crate::error::InfraError;
 use crate::payment::{IdempotencyKey, PaymentError};
@@ -17,14 +18,14 @@ use crate::scope::TenantScope;
 use crate::store::{Access, TenantTx};
 use crate::system::Mail;
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
 use tenantry_domain::audit::{AuditTarget, SystemActor};
+use tenantry_domain::job::{Job, JobKind, JobState};
 use tenantry_domain::subscription::{PROVIDER_SLACK, ProviderStatus, SubscriptionEvent, SubscriptionState};
 use tenantry_domain::time::saturating_add;
 use tenantry_domain::{AuditAction, AuditActor, AuditEvent, AuditOutcome, Subscription, TenantId};
 
 /// What a timer did for one tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimerAction {
     /// The trial reminder went out.
@@ -43,37 +44,81 @@ pub enum TimerAction {
     Purged,
 }
 
-/// What one run of the timers did.
-#[derive(Debug, Clone, Default, Serialize)]
+/// What one run of [`Tenantry::run_due_timers`] did.
+#[derive(Debug, Clone, Default)]
 pub struct TimerReport {
-    /// Tenants looked at.
-    pub tenants: u32,
-    /// What was done, per tenant.
-    pub actions: Vec<(TenantId, TimerAction)>,
-    /// Tenants whose timers failed (retried on the next run).
-    pub failures: Vec<(TenantId, String)>,
+    /// Tenants whose deadline had come and got a `Timers` job for it.
+    pub enqueued: u32,
+    /// Tenants that could not get their job (looked at again on the next run).
+    pub enqueue_failures: Vec<(TenantId, String)>,
+    /// The due jobs run after (timers and any other kind).
+    pub jobs: JobReport,
+}
+
+impl TimerReport {
+    /// Timers jobs done.
+    pub fn timers_done(&self) -> usize {
+        self.jobs.timers.len()
+    }
+
+    /// Timers that failed: jobs that could not be made, and timers jobs whose
+    /// attempt failed (retried with backoff, listed once they fail for good).
+    pub fn timer_failures(&self) -> usize {
+        self.enqueue_failures.len() + self.jobs.timer_failures
+    }
+
+    /// What the timers did, per tenant.
+    pub fn actions(&self) -> impl Iterator<Item = (TenantId, TimerAction)> + '_ {
+        self.jobs.timers.iter().flat_map(|(t, actions)| actions.iter().map(move |a| (*t, *a)))
+    }
 }
 
 impl Tenantry {
-    /// Runs every timer that is due now, for at most `limit` tenants.
+    /// The scheduler's timer step: every tenant whose deadline has come gets a
+    /// [`JobKind::Timers`] job for that deadline (one per deadline, made under
+    /// the tenant's write lock, so several instances make it once), then the due
+    /// jobs run ([`Tenantry::run_due_jobs`]): a timer that fails is retried with
+    /// backoff and, after its last attempt, listed at `GET /v1/admin/jobs`.
     pub async fn run_due_timers(&self, limit: u32) -> Result<TimerReport, InfraError> {
         let now = self.now();
         let due = self.deps.directory.due_tenants(now, limit).await?;
         let mut report = TimerReport::default();
         for tenant in due {
-            report.tenants += 1;
-            match self.run_tenant_timers(tenant).await {
-                Ok(actions) => report.actions.extend(actions.into_iter().map(|a| (tenant, a))),
+            match self.enqueue_timers(tenant, now).await {
+                Ok(true) => report.enqueued += 1,
+                Ok(false) => {}
                 Err(e) => {
-                    tracing::warn!(%tenant, error = %e, "tenant timers failed; retried on the next run");
-                    report.failures.push((tenant, e.to_string()));
+                    tracing::warn!(%tenant, error = %e, "the tenant's timers job could not be made; tried again on the next run");
+                    report.enqueue_failures.push((tenant, e.to_string()));
                 }
             }
         }
+        report.jobs = self.run_due_jobs(limit).await?;
         Ok(report)
     }
 
-    /// Runs the due timers of one tenant.
+    /// Makes the tenant's `Timers` job for its current deadline, unless one is
+    /// pending for it or failed for good on it (listed for the superuser, who
+    /// may retry it). Returns whether a job was made.
+    async fn enqueue_timers(&self, tenant: TenantId, now: DateTime<Utc>) -> Result<bool, InfraError> {
+        let scope = self.system_scope(tenant, SystemActor::Scheduler);
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        let Some(sub) = tx.subscription().await? else { return Ok(false) };
+        let Some(deadline) = self.next_deadline(tx.as_mut(), &sub).await? else { return Ok(false) };
+        if deadline > now {
+            return Ok(false);
+        }
+        let kind = JobKind::Timers(deadline);
+        if tx.jobs_of_kind(&kind).await?.iter().any(|j| !matches!(j.state, JobState::Done { .. })) {
+            return Ok(false);
+        }
+        tx.insert_job(&Job::new(self.new_id()?, tenant, kind, now, now)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Runs the due timers of one tenant (a [`JobKind::Timers`] job's work;
+    /// idempotent: it does what the subscription's state says is due now).
     pub async fn run_tenant_timers(&self, tenant_id: TenantId) -> Result<Vec<TimerAction>, InfraError> {
         let scope = self.system_scope(tenant_id, SystemActor::Scheduler);
         let now = self.now();
@@ -166,7 +211,9 @@ impl Tenantry {
         tx.commit().await?;
         let sent = self.send_all(&mails).await;
         if actions.contains(&TimerAction::TrialReminderSent) && sent == 0 {
+            // Re-armed, and the job fails: retried with backoff, listed if it never goes out.
             self.forget_reminder(&scope, &sub).await;
+            return Err(InfraError::Unavailable(anyhow::anyhow!("the trial reminder could not be sent")));
         }
         Ok(actions)
     }
