@@ -29,6 +29,7 @@ pub mod ratelimit;
 mod routes;
 mod simulator_pages;
 pub mod state;
+mod web;
 mod webhooks;
 
 pub use state::AppState;
@@ -136,6 +137,7 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
     let pages = if state.simulator.is_some() { simulator_pages::routes() } else { Router::new() };
     Router::new()
         .merge(pages)
+        .merge(web::routes())
         .merge(
             Router::from(
                 utoipa_swagger_ui::SwaggerUi::new("/docs")

@@ -308,7 +308,7 @@ async fn serve() -> Result<ExitCode, Failure> {
     let (tenantry, billing, clock) = service().await?;
     seed_superuser(&tenantry).await?;
     let scheduler = spawn_scheduler(tenantry.clone(), billing.simulator.clone(), Duration::from_secs(60));
-    let mut state = AppState::new(tenantry, keys, clock);
+    let mut state = AppState::new(tenantry, keys, clock).with_public_url(public_url()?);
     if let Some(simulator) = billing.simulator {
         state = state.with_simulator(simulator);
     }

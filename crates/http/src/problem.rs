@@ -71,6 +71,10 @@ impl<E: Problem> From<E> for ApiError {
 }
 
 impl ApiError {
+    /// What happened, for a person.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
     /// An error of the HTTP layer itself.
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
         Self { status, code, detail: detail.into() }

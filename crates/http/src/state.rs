@@ -23,12 +23,23 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Stripe's webhooks (when Stripe is the provider).
     pub stripe: Option<Arc<StripeWebhooks>>,
+    /// Where browsers reach the service (`TENANTRY_PUBLIC_URL`): the web pages'
+    /// return addresses for Stripe's hosted pages start with it.
+    pub public_url: Option<String>,
 }
 
 impl AppState {
     /// The state for a composed [`Tenantry`].
     pub fn new(tenantry: Tenantry, keys: TokenKeys, clock: Arc<dyn Clock>) -> Self {
-        Self { tenantry, keys, clock, simulator: None, limits: Arc::new(RateLimits::default()), stripe: None }
+        Self {
+            tenantry,
+            keys,
+            clock,
+            simulator: None,
+            limits: Arc::new(RateLimits::default()),
+            stripe: None,
+            public_url: None,
+        }
     }
 
     /// Serves the billing simulator's Checkout and Portal pages (when it is the provider).
@@ -39,6 +50,12 @@ impl AppState {
 }
 
 impl AppState {
+    /// Where browsers reach the service (no trailing slash).
+    pub fn with_public_url(mut self, url: Option<String>) -> Self {
+        self.public_url = url.map(|u| u.trim_end_matches('/').to_owned());
+        self
+    }
+
     /// Accepts Stripe's webhooks at `POST /v1/webhooks/stripe` (when Stripe is the provider).
     pub fn with_stripe_webhooks(mut self, webhooks: Arc<StripeWebhooks>) -> Self {
         self.stripe = Some(webhooks);

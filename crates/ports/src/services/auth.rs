@@ -510,6 +510,17 @@ impl Tenantry {
         })
     }
 
+    /// [`Tenantry::authorize`] for a tenant named by its slug (the web pages'
+    /// `/app/{slug}`): a slug that names no tenant answers `NotFound`, like
+    /// another tenant's (which is audited as a cross-tenant attempt).
+    pub async fn authorize_slug(&self, principal: &Principal, slug: &str) -> Result<TenantScope, AuthorizeError> {
+        let Ok(slug) = Slug::parse(slug) else { return Err(AuthorizeError::NotFound) };
+        let Some(tenant_id) = self.deps.directory.resolve_slug(&slug).await? else {
+            return Err(AuthorizeError::NotFound);
+        };
+        self.authorize(principal, tenant_id).await
+    }
+
     /// The authorisation step: a verified principal asks to act in `tenant_id`.
     ///
     /// **Only pass a principal whose token signature you verified** (the HTTP

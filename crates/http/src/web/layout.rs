@@ -1,0 +1,194 @@
+//! The page frame: head, navigation, the freemium ad slots, and the helpers
+//! every page formats money, dates and statuses with.
+
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use maud::{DOCTYPE, Markup, html};
+use tenantry_domain::{Money, SubscriptionStatus};
+use tenantry_ports::services::ads::AdView;
+
+/// Where a page sits: what its navigation offers.
+pub(crate) enum Nav {
+    /// No session (login, invitation, errors).
+    None,
+    /// The superuser's control plane.
+    Admin {
+        /// The session's CSRF token (for the logout form).
+        csrf: String,
+    },
+    /// One tenant's pages.
+    Tenant {
+        /// Its slug.
+        slug: String,
+        /// Its name.
+        name: String,
+        /// The session's CSRF token.
+        csrf: String,
+    },
+}
+
+/// A whole page.
+pub(crate) struct Page {
+    title: String,
+    nav: Nav,
+    banner: Option<AdView>,
+    modal: Option<AdView>,
+    body: Markup,
+}
+
+impl Page {
+    /// A page without navigation.
+    pub(crate) fn bare(title: &str, body: Markup) -> Self {
+        Self { title: title.to_owned(), nav: Nav::None, banner: None, modal: None, body }
+    }
+
+    /// A page with navigation.
+    pub(crate) fn new(title: &str, nav: Nav, body: Markup) -> Self {
+        Self { title: title.to_owned(), nav, banner: None, modal: None, body }
+    }
+
+    /// With the freemium ad slots the ad decision filled (one banner per page,
+    /// the modal when the decision says so: at most once a day per user).
+    pub(crate) fn with_ads(mut self, banner: Option<AdView>, modal: Option<AdView>) -> Self {
+        self.banner = banner;
+        self.modal = modal;
+        self
+    }
+
+    fn render(&self) -> Markup {
+        html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (self.title) " · tenantry" }
+                    link rel="stylesheet" href="/assets/app.css";
+                }
+                body {
+                    a.skip href="#main" { "Skip to content" }
+                    header.top {
+                        (nav(&self.nav))
+                    }
+                    @if let Some(ad) = &self.banner {
+                        aside.ad-banner aria-label="Advertisement" data-campaign=(ad.campaign_id) {
+                            span.ad-label { "Ad" }
+                            " "
+                            a href=(ad.link_url) rel="noopener sponsored" { (ad.text) }
+                        }
+                    }
+                    main #main {
+                        (self.body)
+                    }
+                    @if let Some(ad) = &self.modal {
+                        dialog.ad-modal open aria-label="Advertisement" data-campaign=(ad.campaign_id) {
+                            p { span.ad-label { "Ad" } " " (ad.text) }
+                            p { a href=(ad.link_url) rel="noopener sponsored" { "Learn more" } }
+                            form method="dialog" { button type="submit" { "Close" } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn nav(nav: &Nav) -> Markup {
+    html! {
+        nav aria-label="Main" {
+            @match nav {
+                Nav::None => { a.brand href="/" { "tenantry" } }
+                Nav::Admin { csrf } => {
+                    a.brand href="/admin" { "tenantry · platform" }
+                    a href="/admin" { "Tenants" }
+                    a href="/admin/stats" { "Statistics" }
+                    (logout(csrf))
+                }
+                Nav::Tenant { slug, name, csrf } => {
+                    a.brand href={ "/app/" (slug) } { (name) }
+                    a href={ "/app/" (slug) "/settings" } { "Subscription & billing" }
+                    a href={ "/app/" (slug) "/settings/users" } { "Users & invitations" }
+                    (logout(csrf))
+                }
+            }
+        }
+    }
+}
+
+fn logout(csrf: &str) -> Markup {
+    html! {
+        form.inline method="post" action="/logout" {
+            input type="hidden" name="csrf" value=(csrf);
+            button.link type="submit" { "Log out" }
+        }
+    }
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        Html(self.render().into_string()).into_response()
+    }
+}
+
+/// `€4.95`, `-€16.50`, `$3.00`; other currencies as `12.00 CHF`.
+pub(crate) fn money(m: Money) -> String {
+    let text = m.to_string();
+    let (number, currency) = text.rsplit_once(' ').unwrap_or((text.as_str(), ""));
+    let symbol = match currency {
+        "EUR" => "€",
+        "USD" => "$",
+        "GBP" => "£",
+        _ => return text.clone(),
+    };
+    match number.strip_prefix('-') {
+        Some(abs) => format!("-{symbol}{abs}"),
+        None => format!("{symbol}{number}"),
+    }
+}
+
+/// `2026-12-04`.
+pub(crate) fn day(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// A status as its badge.
+pub(crate) fn status(s: SubscriptionStatus) -> Markup {
+    let text = match s {
+        SubscriptionStatus::Trialing => "trial",
+        SubscriptionStatus::Freemium => "freemium",
+        SubscriptionStatus::Active => "paid",
+        SubscriptionStatus::CancelingAtPeriodEnd => "paid, canceling",
+        SubscriptionStatus::PastDue => "past due",
+        SubscriptionStatus::Suspended => "suspended",
+        SubscriptionStatus::PendingDeletion => "pending deletion",
+    };
+    html! { span class={ "badge badge-" (text.replace([' ', ','], "")) } { (text) } }
+}
+
+/// A form's hidden CSRF field.
+pub(crate) fn csrf_field(csrf: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(csrf); }
+}
+
+/// A refusal shown above a form.
+pub(crate) fn alert(message: Option<&str>) -> Markup {
+    html! {
+        @if let Some(m) = message {
+            p.error role="alert" { (m) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_written_with_its_symbol_and_exact_cents() {
+        assert_eq!(money(Money::eur(495)), "€4.95");
+        assert_eq!(money(Money::eur(-1650)), "-€16.50");
+        assert_eq!(money(Money::eur(0)), "€0.00");
+        let chf = tenantry_domain::money::Currency::parse("CHF").unwrap();
+        assert_eq!(money(Money::from_cents(1200, chf)), "12.00 CHF");
+    }
+}

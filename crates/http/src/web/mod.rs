@@ -1,0 +1,123 @@
+//! The web interface (issue 9): server-rendered pages on the same use cases as
+//! the API — the superuser's control plane under `/admin`, and each tenant's
+//! settings under `/app/{slug}/settings` — with no business rule in a page.
+//!
+//! - **Sessions**: logging in at `/login` sets one cookie, `tenantry_session`
+//!   (`HttpOnly; Secure; SameSite=Strict`), holding a refresh-use token of the
+//!   API's kind: the store authorises it on every page exactly as a bearer
+//!   token (a logout, password change or deactivation ends it), and it never
+//!   reaches a script.
+//! - **CSRF**: every form carries a token derived from the session (SHA-256 of
+//!   the cookie's value under a label), checked on every POST, and a POST whose
+//!   `Origin` is another site is refused before anything runs.
+//! - **Isolation**: `/app/{slug}` is authorised by `Tenantry::authorize_slug`,
+//!   so another tenant's pages answer 404 — as a missing tenant's — and the
+//!   attempt is audited, as over the API.
+//! - **No script**: plain forms and links; the stylesheet is shipped in the
+//!   binary; a strict Content-Security-Policy (`default-src 'none'`).
+
+mod admin;
+mod app;
+mod charts;
+mod layout;
+mod session;
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub(crate) use layout::Page;
+
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'";
+
+/// The pages' routes (merged into [`crate::router`]).
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(session::home))
+        .route("/login", get(session::login_page).post(session::login_submit))
+        .route("/login/mfa", post(session::mfa_submit))
+        .route("/logout", post(session::logout))
+        .route("/invitations/accept", get(app::accept_page).post(app::accept_submit))
+        .route("/admin", get(admin::tenants))
+        .route("/admin/tenants", post(admin::create_tenant))
+        .route("/admin/tenants/{tid}", get(admin::tenant))
+        .route("/admin/tenants/{tid}/status", post(admin::set_status))
+        .route("/admin/stats", get(admin::stats))
+        .route("/app/{slug}", get(app::home))
+        .route("/app/{slug}/settings", get(app::billing))
+        .route("/app/{slug}/settings/seats/preview", post(app::seats_preview))
+        .route("/app/{slug}/settings/seats", post(app::seats_confirm))
+        .route("/app/{slug}/settings/plan", post(app::change_plan))
+        .route("/app/{slug}/settings/checkout", post(app::checkout))
+        .route("/app/{slug}/settings/portal", post(app::portal))
+        .route("/app/{slug}/settings/users", get(app::users))
+        .route("/app/{slug}/settings/invitations", post(app::invite))
+        .route("/assets/app.css", get(stylesheet))
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        include_str!("app.css"),
+    )
+        .into_response()
+}
+
+/// A page's refusal: the use case's typed error as a page with its status.
+#[derive(Debug)]
+pub(crate) struct PageError(ApiError);
+
+impl<E: tenantry_ports::Problem> From<E> for PageError {
+    fn from(e: E) -> Self {
+        Self(ApiError::from(e))
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        Self(e)
+    }
+}
+
+impl PageError {
+    fn new(status: StatusCode, code: &'static str, detail: &str) -> Self {
+        Self(ApiError::new(status, code, detail))
+    }
+    fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "There is no such page.")
+    }
+    fn status(&self) -> StatusCode {
+        self.0.status()
+    }
+    fn detail(&self) -> &str {
+        self.0.detail()
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let title = match self.status() {
+            StatusCode::NOT_FOUND => "Not found",
+            StatusCode::FORBIDDEN => "Not allowed",
+            s if s.is_server_error() => "Something went wrong",
+            _ => "Refused",
+        };
+        let body = maud::html! {
+            h1 { (title) }
+            p.error role="alert" { (self.detail()) }
+            p { a href="/" { "Back to the start" } }
+        };
+        (self.status(), Page::bare(title, body)).into_response()
+    }
+}
+
+type PageResult = Result<Response, PageError>;

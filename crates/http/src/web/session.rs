@@ -1,0 +1,323 @@
+//! Browser sessions: the login and logout forms, the session cookie, the CSRF
+//! token derived from it, and the check that a form was posted by this site.
+
+use super::layout::{Nav, Page, alert, csrf_field};
+use super::{PageError, PageResult};
+use crate::auth::{self, TokenUse};
+use crate::state::AppState;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use tenantry_ports::Principal;
+use tenantry_ports::services::auth::LoginInput;
+
+/// The session cookie's name.
+pub(crate) const COOKIE: &str = "tenantry_session";
+
+/// A logged-in browser: the principal its cookie proves, not yet authorised
+/// for anything (the pages authorise it for their tenant or the platform).
+pub(crate) struct Session {
+    /// Who.
+    pub principal: Principal,
+    /// The token every form of this session carries.
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let to_login = || Redirect::to("/login").into_response();
+        let token = cookie(&parts.headers, COOKIE).ok_or_else(to_login)?;
+        let principal = auth::verify(&state.keys, state.clock.as_ref(), token.expose_secret(), TokenUse::Refresh)
+            .map_err(|_| to_login())?;
+        Ok(Session { principal, csrf: csrf_of(&token) })
+    }
+}
+
+/// The CSRF token of a session: SHA-256 of its cookie under a label, so a page
+/// of another site, which cannot read the cookie, cannot know it.
+fn csrf_of(token: &SecretString) -> String {
+    let digest = Sha256::new().chain_update(b"tenantry-web-csrf\0").chain_update(token.expose_secret()).finalize();
+    hex::encode(&digest[..16])
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<SecretString> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| SecretString::from(v.to_owned()))
+}
+
+fn set_cookie(token: &str) -> Result<HeaderValue, PageError> {
+    let max_age = auth::REFRESH_TTL.num_seconds();
+    HeaderValue::from_str(&format!("{COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}"))
+        .map_err(|_| {
+            PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the session could not be set")
+        })
+}
+
+fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static("tenantry_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
+}
+
+/// A form posted by a page of this site: refused (403) when the browser says
+/// it comes from another origin, and (422) when it is not the form expected.
+pub(crate) struct WebForm<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WebForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !same_site(req.headers()) {
+            return Err(PageError::new(
+                StatusCode::FORBIDDEN,
+                "cross_site_form",
+                "This form was posted by another site.",
+            ));
+        }
+        let axum::Form(value) = axum::Form::<T>::from_request(req, state).await.map_err(|e| {
+            PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form", &format!("The form is incomplete: {e}"))
+        })?;
+        Ok(WebForm(value))
+    }
+}
+
+/// Whether a form post comes from this site, as the browser tells: by
+/// `Sec-Fetch-Site` where it sends it (every current browser), else by
+/// `Origin` against `Host`. A request with neither (not a browser) passes: the
+/// session forms' CSRF token is what stops it.
+fn same_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return site == "same-origin" || site == "none";
+    }
+    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        None => true,
+        Some(origin) => {
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+            origin.split_once("://").is_some_and(|(_, rest)| rest == host)
+        }
+    }
+}
+
+impl Session {
+    /// Refuses a form whose CSRF token is not this session's.
+    pub(crate) fn check(&self, csrf: &str) -> Result<(), PageError> {
+        if csrf.len() == self.csrf.len() && csrf == self.csrf {
+            Ok(())
+        } else {
+            Err(PageError::new(StatusCode::FORBIDDEN, "csrf", "This form has expired; reload the page and try again."))
+        }
+    }
+}
+
+/// `/`: the superuser's control plane, the user's tenant, or the login.
+pub(crate) async fn home(State(state): State<AppState>, session: Option<Session>) -> Response {
+    let Some(session) = session else { return Redirect::to("/login").into_response() };
+    match session.principal {
+        Principal::Superuser { .. } => Redirect::to("/admin").into_response(),
+        Principal::User { tenant_id, .. } => match state.tenantry.authorize(&session.principal, tenant_id).await {
+            Ok(scope) => match state.tenantry.get_tenant(&scope).await {
+                Ok(t) => Redirect::to(&format!("/app/{}", t.slug)).into_response(),
+                Err(e) => PageError::from(e).into_response(),
+            },
+            Err(_) => logged_out(Redirect::to("/login").into_response()),
+        },
+        _ => Redirect::to("/login").into_response(),
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for Session {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
+        Ok(<Session as FromRequestParts<AppState>>::from_request_parts(parts, state).await.ok())
+    }
+}
+
+fn login_form(message: Option<&str>, tenant: &str, email: &str) -> Page {
+    Page::bare(
+        "Log in",
+        html! {
+            h1 { "Log in" }
+            (alert(message))
+            form.card method="post" action="/login" {
+                label for="tenant" { "Workspace" span.hint { " (its short name; leave empty for the platform administrator)" } }
+                input #tenant name="tenant" type="text" value=(tenant) autocomplete="organization";
+                label for="email" { "E-mail" }
+                input #email name="email" type="email" value=(email) required autocomplete="username";
+                label for="password" { "Password" }
+                input #password name="password" type="password" required autocomplete="current-password";
+                button type="submit" { "Log in" }
+            }
+        },
+    )
+}
+
+/// `GET /login`.
+pub(crate) async fn login_page() -> Page {
+    login_form(None, "", "")
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    #[serde(default)]
+    tenant: String,
+    email: String,
+    password: SecretString,
+}
+
+/// `POST /login`: the API's login; a second factor is asked on the next form.
+pub(crate) async fn login_submit(State(state): State<AppState>, WebForm(form): WebForm<LoginForm>) -> PageResult {
+    let tenant = form.tenant.trim().to_owned();
+    let input = LoginInput {
+        tenant: (!tenant.is_empty()).then(|| tenant.clone()),
+        email: form.email.clone(),
+        password: form.password,
+    };
+    let done = match state.tenantry.login(input).await {
+        Ok(done) => done,
+        Err(e) => {
+            let e = PageError::from(e);
+            let page = login_form(Some(e.detail()), &tenant, &form.email);
+            return Ok((e.status(), page).into_response());
+        }
+    };
+    if done.mfa_required {
+        let mfa_token = auth::issue(&state.keys, state.clock.as_ref(), &done.principal, TokenUse::Mfa)?;
+        return Ok(mfa_form(None, &mfa_token).into_response());
+    }
+    signed_in(&state, &done.principal)
+}
+
+fn signed_in(state: &AppState, principal: &Principal) -> PageResult {
+    let token = auth::issue(&state.keys, state.clock.as_ref(), principal, TokenUse::Refresh)?;
+    let mut response = Redirect::to("/").into_response();
+    response.headers_mut().insert(header::SET_COOKIE, set_cookie(&token)?);
+    Ok(response)
+}
+
+fn mfa_form(message: Option<&str>, mfa_token: &str) -> Page {
+    Page::bare(
+        "Two-factor authentication",
+        html! {
+            h1 { "Two-factor authentication" }
+            (alert(message))
+            form.card method="post" action="/login/mfa" {
+                input type="hidden" name="mfa_token" value=(mfa_token);
+                label for="code" { "Code from your authenticator app, or a recovery code" }
+                input #code name="code" type="text" inputmode="numeric" required autocomplete="one-time-code";
+                button type="submit" { "Continue" }
+            }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct MfaForm {
+    mfa_token: SecretString,
+    code: SecretString,
+}
+
+/// `POST /login/mfa`: the login's second step.
+pub(crate) async fn mfa_submit(State(state): State<AppState>, WebForm(form): WebForm<MfaForm>) -> PageResult {
+    let pending = auth::verify(&state.keys, state.clock.as_ref(), form.mfa_token.expose_secret(), TokenUse::Mfa)
+        .map_err(|_| {
+            PageError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "The login has expired; log in again.")
+        })?;
+    match state.tenantry.complete_mfa_login(&pending, form.code.expose_secret()).await {
+        Ok(done) => signed_in(&state, &done.principal),
+        Err(e) => {
+            let e = PageError::from(e);
+            Ok((e.status(), mfa_form(Some(e.detail()), form.mfa_token.expose_secret())).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfOnly {
+    csrf: String,
+}
+
+/// `POST /logout`: ends every session of the account (as the API's logout)
+/// and clears the cookie.
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    WebForm(form): WebForm<CsrfOnly>,
+) -> PageResult {
+    session.check(&form.csrf)?;
+    state.tenantry.logout(&session.principal).await?;
+    Ok(logged_out(Redirect::to("/login").into_response()))
+}
+
+fn logged_out(mut response: Response) -> Response {
+    response.headers_mut().insert(header::SET_COOKIE, clear_cookie());
+    response
+}
+
+/// Signs a browser in as `principal` (after an invitation is accepted).
+pub(crate) fn sign_in(state: &AppState, principal: &Principal) -> PageResult {
+    signed_in(state, principal)
+}
+
+/// The navigation of the superuser's pages.
+pub(crate) fn admin_nav(session: &Session) -> Nav {
+    Nav::Admin { csrf: session.csrf.clone() }
+}
+
+/// The hidden field of this session's forms.
+pub(crate) fn field(session: &Session) -> maud::Markup {
+    csrf_field(&session.csrf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_csrf_token_depends_on_the_session_and_never_contains_it() {
+        let a = SecretString::from("header.payload.signature-a".to_owned());
+        let b = SecretString::from("header.payload.signature-b".to_owned());
+        assert_ne!(csrf_of(&a), csrf_of(&b));
+        assert_eq!(csrf_of(&a), csrf_of(&a));
+        assert_eq!(csrf_of(&a).len(), 32);
+        assert!(!csrf_of(&a).contains("signature"));
+    }
+
+    #[test]
+    fn a_form_from_another_site_is_told_apart() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            h
+        };
+        assert!(same_site(&headers(&[("sec-fetch-site", "same-origin"), ("origin", "null")])));
+        assert!(!same_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(!same_site(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(same_site(&headers(&[("origin", "https://t.example.com"), ("host", "t.example.com")])));
+        assert!(!same_site(&headers(&[("origin", "https://evil.example.com"), ("host", "t.example.com")])));
+        assert!(!same_site(&headers(&[("origin", "null"), ("host", "t.example.com")])));
+        assert!(same_site(&headers(&[])), "not a browser: the CSRF token decides");
+    }
+
+    #[test]
+    fn the_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; tenantry_session=tok; b=2"));
+        assert_eq!(cookie(&headers, COOKIE).map(|s| s.expose_secret().to_owned()), Some("tok".to_owned()));
+        assert!(cookie(&headers, "missing").is_none());
+    }
+}

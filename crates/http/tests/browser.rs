@@ -1,0 +1,290 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+//! The web interface in a real browser (issue 9): headless Chromium (Debian's
+//! `chromium` and `chromium-driver`), driven over WebDriver by fantoccini,
+//! against the service on the in-memory harness and its billing simulator.
+//!
+//! Without `chromedriver` these tests print `NOT RUN` and pass — except under
+//! `CI=true`, where they fail (`.ci/run` installs the packages first). Screenshots
+//! of the main pages are written to `target/screenshots/` (the README's come
+//! from there).
+
+mod support;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use tenantry_testkit::Harness;
+use tenantry_testkit::harness::PASSWORD;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn driver(test: &str) -> Option<Driver> {
+    let path = std::env::var("TENANTRY_CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.to_owned());
+    if !std::path::Path::new(&path).exists() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{test}: {path} is missing; CI installs Debian's chromium and chromium-driver (see .ci/run)");
+        }
+        eprintln!("NOT RUN: {test} (no {path}; install Debian's chromium and chromium-driver)");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(&path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{test}: cannot start {path}: {e}"));
+    Some(Driver { child, url: format!("http://127.0.0.1:{port}") })
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": std::env::var("TENANTRY_CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned()),
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let mut last = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(connector.clone()).capabilities(caps.clone()).connect(&driver.url).await {
+            Ok(client) => return client,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("chromedriver did not answer: {last:?}");
+}
+
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let field = c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Clicks and waits for the next page (every click here submits a form or follows a link).
+async fn click(c: &Client, css: &str) {
+    let page = c.find(Locator::Css("html")).await.unwrap();
+    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+    for _ in 0..100 {
+        if page.tag_name().await.is_err() {
+            // The old page is gone; wait for the new one to be complete.
+            for _ in 0..100 {
+                let state = c.execute("return document.readyState", vec![]).await;
+                if state.ok().and_then(|v| v.as_str().map(str::to_owned)).as_deref() == Some("complete") {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{css}: the click led to no new page");
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
+}
+
+async fn count(c: &Client, css: &str) -> usize {
+    c.find_all(Locator::Css(css)).await.unwrap().len()
+}
+
+async fn path(c: &Client) -> String {
+    let url = c.current_url().await.unwrap();
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+async fn login(c: &Client, base: &str, tenant: &str, email: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(c, "#tenant", tenant).await;
+    fill(c, "#email", email).await;
+    fill(c, "#password", PASSWORD).await;
+    click(c, "form.card button[type=submit]").await;
+}
+
+async fn logout(c: &Client) {
+    click(c, "form[action='/logout'] button").await;
+}
+
+async fn invite(c: &Client, base: &str, email: &str) {
+    c.goto(&format!("{base}/app/acme/settings/users")).await.unwrap();
+    fill(c, "#invite-email", email).await;
+    click(c, "#invite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_superuser_creates_a_tenant_whose_admin_fills_the_seats_buys_one_and_the_new_user_logs_in() {
+    let test = "the_superuser_creates_a_tenant_whose_admin_fills_the_seats_buys_one_and_the_new_user_logs_in";
+    let Some(driver) = driver(test) else { return };
+    let h = Harness::new();
+    h.superuser("ops@platform.example.com").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let c = browser(&driver).await;
+
+    // Not logged in: every page leads to the login.
+    c.goto(&format!("{base}/admin")).await.unwrap();
+    assert_eq!(path(&c).await, "/login");
+    shot(&c, "login").await;
+
+    // The superuser creates a tenant.
+    login(&c, &base, "", "ops@platform.example.com").await;
+    assert_eq!(path(&c).await, "/admin");
+    fill(&c, "#company_name", "Acme GmbH").await;
+    fill(&c, "#slug", "acme").await;
+    fill(&c, "#admin_name", "Ada Admin").await;
+    fill(&c, "#admin_email", "ada@acme.example.com").await;
+    fill(&c, "#admin_password", PASSWORD).await;
+    click(&c, "#create-tenant").await;
+    assert!(path(&c).await.starts_with("/admin/tenants/"), "{}", path(&c).await);
+    assert!(text(&c, "h1").await.contains("Acme GmbH"));
+    c.goto(&format!("{base}/admin")).await.unwrap();
+    assert!(text(&c, "#tenants").await.contains("Acme GmbH"));
+    shot(&c, "admin-tenants").await;
+    logout(&c).await;
+    assert_eq!(path(&c).await, "/login");
+
+    // The tenant's admin moves to the paid plan: Checkout first (no card yet), then the same button again.
+    login(&c, &base, "acme", "ada@acme.example.com").await;
+    assert_eq!(path(&c).await, "/app/acme");
+    c.goto(&format!("{base}/app/acme/settings")).await.unwrap();
+    assert!(text(&c, "#plan").await.starts_with("Trial"), "{}", text(&c, "#plan").await);
+    assert!(text(&c, "#trial").await.contains("14 days left"), "{}", text(&c, "#trial").await);
+    click(&c, "form[action='/app/acme/settings/plan'] input[value='standard-month'] + button").await;
+    assert!(path(&c).await.starts_with("/billing/simulator/checkout/"), "{}", path(&c).await);
+    click(&c, "button[value='succeeds']").await;
+    assert_eq!(path(&c).await, "/app/acme/settings?done=card");
+    click(&c, "form[action='/app/acme/settings/plan'] input[value='standard-month'] + button").await;
+    assert_eq!(path(&c).await, "/app/acme/settings?done=plan");
+    assert_eq!(text(&c, "#plan").await, "Standard, monthly");
+    assert_eq!(text(&c, "#seats").await, "1 used of 3 licensed");
+    shot(&c, "billing").await;
+
+    // Invitations until the seat limit; the fourth seat is refused, clearly, and nothing is sent.
+    invite(&c, &base, "bob@acme.example.com").await;
+    invite(&c, &base, "cem@acme.example.com").await;
+    assert!(text(&c, "#seat-usage").await.starts_with("3 seats used of 3"));
+    invite(&c, &base, "dana@acme.example.com").await;
+    let refusal = text(&c, "[role=alert]").await;
+    assert!(refusal.to_lowercase().contains("seat"), "{refusal}");
+    assert!(!text(&c, "#invitations").await.contains("dana@"), "the refused invitation was not made");
+    assert!(h.mailer.invitation_token("dana@acme.example.com").is_none());
+    shot(&c, "users-seat-limit").await;
+
+    // One more seat, after its price is shown.
+    c.goto(&format!("{base}/app/acme/settings")).await.unwrap();
+    let label = text(&c, "#add-seat").await;
+    assert_eq!(label, "+1 user (€4.95/month)");
+    click(&c, "#add-seat").await;
+    let total = text(&c, "#preview-total").await;
+    assert!(total.starts_with('€') && total != "€0.00", "{total}");
+    assert!(text(&c, "#preview-h").await.contains("From 3 to 4 seats"));
+    shot(&c, "seat-preview").await;
+    click(&c, "#confirm-seats").await;
+    assert_eq!(path(&c).await, "/app/acme/settings?done=seats");
+    assert_eq!(text(&c, "#seats").await, "3 used of 4 licensed");
+    invite(&c, &base, "dana@acme.example.com").await;
+    assert!(text(&c, "[role=status]").await.contains("dana@acme.example.com"));
+    logout(&c).await;
+
+    // The new user accepts the mailed invitation and is signed in.
+    let token = h.mailer.invitation_token("dana@acme.example.com").expect("the invitation was mailed");
+    let token = secrecy::ExposeSecret::expose_secret(&token).to_owned();
+    c.goto(&format!("{base}/invitations/accept?token={token}")).await.unwrap();
+    fill(&c, "#name", "Dana Doe").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "#accept").await;
+    assert_eq!(path(&c).await, "/app/acme");
+    assert!(text(&c, "#signed-in").await.contains("Dana Doe"));
+    logout(&c).await;
+    login(&c, &base, "acme", "dana@acme.example.com").await;
+    assert_eq!(path(&c).await, "/app/acme", "the new user logs in");
+
+    // A user of Acme reaches no page or form of another tenant (404), nor the control plane.
+    h.signup("globex").await.unwrap();
+    for page in ["/app/globex", "/app/globex/settings", "/app/globex/settings/users", "/admin", "/admin/stats"] {
+        c.goto(&format!("{base}{page}")).await.unwrap();
+        assert_eq!(text(&c, "h1").await, "Not found", "{page}");
+    }
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_freemium_tenant_sees_one_banner_per_page_and_the_modal_at_most_once_a_day() {
+    use tenantry_domain::ads::AdFormat;
+    use tenantry_ports::services::admin::CampaignInput;
+    let test = "a_freemium_tenant_sees_one_banner_per_page_and_the_modal_at_most_once_a_day";
+    let Some(driver) = driver(test) else { return };
+    let h = Harness::new();
+    let t = h.signup("freebie").await.unwrap();
+    // No card at the trial's end: freemium (DESIGN.md "Trial end").
+    h.advance_days(15).await;
+    let su = h.superuser("ops@platform.example.com").await.unwrap();
+    let platform = h.tenantry.authorize_platform(&su).await.unwrap();
+    for (name, format) in [("Banner", AdFormat::Banner), ("Modal", AdFormat::Modal)] {
+        let input = CampaignInput {
+            name: name.into(),
+            format,
+            text: format!("{name}: try Acme Cloud"),
+            image_url: None,
+            link_url: "https://ads.example.com/acme".into(),
+            tenants: None,
+            starts_at: h.clock_now() - chrono::Duration::days(1),
+            ends_at: h.clock_now() + chrono::Duration::days(30),
+            enabled: true,
+        };
+        h.tenantry.create_campaign(&platform, input).await.unwrap();
+    }
+    let base = support::serve(support::state_for(&h)).await;
+    let c = browser(&driver).await;
+    // The login lands on the tenant's home: the day's modal is there, once.
+    login(&c, &base, "freebie", &t.owner_email).await;
+    assert_eq!(path(&c).await, "/app/freebie");
+    let mut modals = vec![count(&c, "dialog.ad-modal").await];
+    assert_eq!(count(&c, "aside.ad-banner").await, 1);
+    shot(&c, "freemium-modal").await;
+    for page in ["/app/freebie/settings", "/app/freebie/settings/users", "/app/freebie"] {
+        c.goto(&format!("{base}{page}")).await.unwrap();
+        assert_eq!(count(&c, "aside.ad-banner").await, 1, "one banner on {page}");
+        modals.push(count(&c, "dialog.ad-modal").await);
+    }
+    assert_eq!(modals, vec![1, 0, 0, 0], "the modal once a day");
+    h.clock.advance(chrono::Duration::days(1));
+    c.goto(&format!("{base}/app/freebie/settings")).await.unwrap();
+    assert_eq!(count(&c, "dialog.ad-modal").await, 1, "the next day, once more");
+    assert_eq!(count(&c, "aside.ad-banner").await, 1);
+    assert!(text(&c, "#status").await.contains("freemium"));
+    shot(&c, "freemium-billing").await;
+    c.close().await.unwrap();
+}
