@@ -89,6 +89,10 @@ pub fn render(mail: &Mail, links: &Links) -> Rendered {
                 )),
                 Line::Text(format!("Your invitation code, valid until {}:", moment(expires_at))),
                 Line::Text(token.expose_secret().to_owned()),
+                Line::Link(
+                    "Accept it in your browser".into(),
+                    links.to(&format!("/invitations/accept?token={}", token.expose_secret())),
+                ),
                 Line::Text(format!(
                     "Accept it by sending it with your name and a password to {} (POST, JSON: token, name, password).",
                     links.to("/v1/invitations/accept")

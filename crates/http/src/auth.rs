@@ -263,6 +263,15 @@ pub fn pair(keys: &TokenKeys, clock: &dyn Clock, principal: &Principal) -> Resul
     })
 }
 
+/// When a token (already verified) expires; `None` if it cannot be read.
+pub fn expiry(keys: &TokenKeys, token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &validation).ok()?;
+    chrono::DateTime::from_timestamp(data.claims.exp, 0)
+}
+
 /// Verifies a token's signature, use and expiry (against the service's clock).
 pub fn verify(keys: &TokenKeys, clock: &dyn Clock, token: &str, expected: TokenUse) -> Result<Principal, ApiError> {
     let mut validation = Validation::new(Algorithm::HS256);

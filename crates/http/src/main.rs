@@ -390,7 +390,7 @@ async fn seed_superuser(tenantry: &Tenantry) -> Result<(), Failure> {
     let input = NewSuperuser { email: email.clone(), name: "Operator".into(), password: password.clone() };
     match tenantry.create_superuser(input).await {
         Ok(_) if generated => println!(
-            "superuser created (shown once): email {email} password {}\nlog in with POST /v1/auth/login {{\"email\": ..., \"password\": ...}}",
+            "superuser created (shown once): email {email} password {}\nlog in at /login (leave the workspace empty), or POST /v1/auth/login {{\"email\": ..., \"password\": ...}}",
             password.expose_secret()
         ),
         Ok(_) => tracing::info!(%email, "superuser created"),

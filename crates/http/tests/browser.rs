@@ -288,3 +288,42 @@ async fn a_freemium_tenant_sees_one_banner_per_page_and_the_modal_at_most_once_a
     shot(&c, "freemium-billing").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_superusers_charts_come_from_the_daily_snapshots_and_a_support_session_is_visible_and_ends() {
+    let test = "the_superusers_charts_come_from_the_daily_snapshots_and_a_support_session_is_visible_and_ends";
+    let Some(driver) = driver(test) else { return };
+    let h = Harness::new();
+    h.superuser("ops@platform.example.com").await.unwrap();
+    // A few days of history: one more tenant a day, the daily snapshot taken by the scheduler's tick.
+    let mut last = None;
+    for day in 0..4 {
+        last = Some(h.signup(&format!("day{day}")).await.unwrap());
+        h.advance_days(1).await;
+    }
+    let t = last.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let c = browser(&driver).await;
+    login(&c, &base, "", "ops@platform.example.com").await;
+
+    // The keyboard reaches "skip to content" first.
+    c.find(Locator::Css("body")).await.unwrap().send_keys("\u{e004}").await.unwrap();
+    let focused = c.active_element().await.unwrap().text().await.unwrap();
+    assert_eq!(focused, "Skip to content");
+
+    c.goto(&format!("{base}/admin/stats")).await.unwrap();
+    assert_eq!(text(&c, "#stat-tenants").await, "4");
+    assert_eq!(count(&c, "figure.chart svg").await, 4, "tenants by status, MRR, active users, logins");
+    assert!(count(&c, "figure.chart svg polyline").await >= 4, "lines over the days");
+    shot(&c, "admin-stats").await;
+
+    c.goto(&format!("{base}/admin/tenants/{}", t.id)).await.unwrap();
+    shot(&c, "admin-tenant").await;
+    click(&c, &format!("form[action='/admin/tenants/{}/users/{}/impersonate'] button", t.id, t.owner_id)).await;
+    assert_eq!(path(&c).await, "/app/day3");
+    assert!(text(&c, ".support").await.contains("Support session"));
+    shot(&c, "support-session").await;
+    click(&c, "#stop-impersonation").await;
+    assert_eq!(path(&c).await, "/admin");
+    c.close().await.unwrap();
+}

@@ -158,13 +158,26 @@ fn tenant_id(text: &str) -> Result<TenantId, PageError> {
 /// `GET /admin/tenants/{tid}`: one tenant (audited in its log, as over the API).
 pub(crate) async fn tenant(State(state): State<AppState>, session: Session, Path(tid): Path<String>) -> PageResult {
     platform(&state, &session).await?;
-    let scope = state.tenantry.authorize(&session.principal, tenant_id(&tid)?).await?;
+    Ok(detail_page(&state, &session, tenant_id(&tid)?, None).await?.into_response())
+}
+
+async fn detail_page(
+    state: &AppState,
+    session: &Session,
+    tid: TenantId,
+    error: Option<&str>,
+) -> Result<Page, PageError> {
+    let scope = state.tenantry.authorize(&session.principal, tid).await?;
     let d = state.tenantry.admin_tenant_detail(&scope).await?;
+    let usage = state.tenantry.usage(&scope).await.ok();
+    let q = d.quota_override;
+    let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
     let sub = &d.subscription;
     let suspended = sub.status == SubscriptionStatus::Suspended;
     let body = html! {
         h1 { (d.tenant.name) " " (status(sub.status)) }
         p.hint { "Short name " code { (d.tenant.slug) } " · since " (day(d.tenant.created_at)) }
+        (alert(error))
         section.card aria-labelledby="sub-h" {
             h2 #sub-h { "Subscription" }
             dl.facts {
@@ -176,7 +189,7 @@ pub(crate) async fn tenant(State(state): State<AppState>, session: Session, Path
                 @if let Some(at) = sub.purge_at { dt { "Purge" } dd { (day(at)) } }
             }
             form method="post" action={ "/admin/tenants/" (d.tenant.id) "/status" } {
-                (field(&session))
+                (field(session))
                 @if suspended {
                     input type="hidden" name="suspended" value="false";
                     button #resume type="submit" { "Resume the tenant" }
@@ -186,22 +199,189 @@ pub(crate) async fn tenant(State(state): State<AppState>, session: Session, Path
                 }
             }
         }
+        @if let Some(u) = &usage {
+            section.card aria-labelledby="usage-h" {
+                h2 #usage-h { "Usage this month" }
+                dl.facts #usage {
+                    dt { "API calls" } dd { (u.api_calls) }
+                    dt { "Logins" } dd { (u.logins) }
+                    dt { "Storage" } dd { (u.storage_bytes) " of " (u.storage_limit_bytes) " bytes" }
+                    dt { "Requests per minute" } dd { (u.requests_per_minute) }
+                    dt { "Active users" } dd { (u.active_users) " (+ " (u.pending_invitations) " invited)" }
+                }
+            }
+        }
+        section.card aria-labelledby="override-h" {
+            h2 #override-h { "Plan and limits override" }
+            form method="post" action={ "/admin/tenants/" (d.tenant.id) "/override" } {
+                (field(session))
+                label for="rpm" { "Requests per minute " span.hint { "(empty: the plan's)" } }
+                input #rpm name="requests_per_minute" type="number" min="1" value=(opt(q.requests_per_minute.map(u64::from)));
+                label for="storage" { "Storage bytes " span.hint { "(empty: the plan's)" } }
+                input #storage name="storage_bytes" type="number" min="0" value=(opt(q.storage_bytes));
+                label for="users-cap" { "Active users at most " span.hint { "(empty: the licensed seats)" } }
+                input #users-cap name="active_users" type="number" min="1" value=(opt(q.active_users.map(u64::from)));
+                @if let Some(end) = sub.trial_ends_at {
+                    label for="trial-end" { "Trial ends on" }
+                    input #trial-end name="trial_ends_at" type="date" value=(end.format("%Y-%m-%d"));
+                }
+                label { input name="force_freemium" type="checkbox" value="true"; " Put the tenant on freemium now" }
+                button #save-override type="submit" { "Save" }
+            }
+        }
         section.card aria-labelledby="users-h" {
             h2 #users-h { "Users (" (d.users.len()) ")" }
             table {
-                thead { tr { th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Status" } th scope="col" { "Last login" } } }
+                thead { tr {
+                    th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Status" }
+                    th scope="col" { "Last login" } th scope="col" { span.hint { "Support" } }
+                } }
                 tbody {
                     @for u in &d.users {
                         tr {
                             td { (u.name) } td { (u.email) } td { (u.role) } td { (u.status) }
                             td { @if let Some(at) = u.last_login_at { (day(at)) } @else { "never" } }
+                            td {
+                                @if u.status == "active" {
+                                    form.inline method="post" action={ "/admin/tenants/" (d.tenant.id) "/users/" (u.id) "/impersonate" } {
+                                        (field(session))
+                                        button.link type="submit" { "Act as " span.hint { (u.email) } " for 30 minutes" }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
+        @if sub.status != SubscriptionStatus::PendingDeletion {
+            section.card aria-labelledby="delete-h" {
+                h2 #delete-h { "Delete" }
+                p { "The tenant's data is purged after the retention period; its owner can cancel until then." }
+                form method="post" action={ "/admin/tenants/" (d.tenant.id) "/delete" } {
+                    (field(session))
+                    button.danger #delete-tenant type="submit" { "Delete the tenant" }
+                }
+            }
+        }
     };
-    Ok(Page::new(&d.tenant.name, admin_nav(&session), body).into_response())
+    Ok(Page::new(&d.tenant.name, admin_nav(session), body))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct OverrideForm {
+    csrf: String,
+    #[serde(default)]
+    requests_per_minute: String,
+    #[serde(default)]
+    storage_bytes: String,
+    #[serde(default)]
+    active_users: String,
+    trial_ends_at: Option<String>,
+    force_freemium: Option<String>,
+}
+
+fn optional<T: std::str::FromStr>(text: &str, what: &str) -> Result<Option<T>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|_| format!("{what} must be a whole number (or empty)."))
+}
+
+/// `POST /admin/tenants/{tid}/override`: limits, trial end, freemium now (audited).
+pub(crate) async fn override_tenant(
+    State(state): State<AppState>,
+    session: Session,
+    Path(tid): Path<String>,
+    WebForm(form): WebForm<OverrideForm>,
+) -> PageResult {
+    platform(&state, &session).await?;
+    session.check(&form.csrf)?;
+    let tid = tenant_id(&tid)?;
+    let parsed = (|| {
+        let quota = tenantry_domain::quota::QuotaOverride {
+            requests_per_minute: optional(&form.requests_per_minute, "Requests per minute")?,
+            storage_bytes: optional(&form.storage_bytes, "Storage bytes")?,
+            active_users: optional(&form.active_users, "Active users")?,
+        };
+        let trial_ends_at = match form.trial_ends_at.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            Some(d) => Some(
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map_err(|_| "The trial's end must be a date.".to_owned())?
+                    .and_time(chrono::NaiveTime::MIN)
+                    .and_utc(),
+            ),
+            None => None,
+        };
+        Ok::<_, String>((quota, trial_ends_at))
+    })();
+    let (quota, trial_ends_at) = match parsed {
+        Ok(p) => p,
+        Err(message) => {
+            let page = detail_page(&state, &session, tid, Some(&message)).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let scope = state.tenantry.authorize(&session.principal, tid).await?;
+    let current = state.tenantry.subscription_view(&scope).await?;
+    let patch = AdminTenantPatch {
+        suspended: None,
+        quota_override: Some(quota),
+        // Only a moved date is a change (the form shows the current one).
+        trial_ends_at: trial_ends_at.filter(|t| current.trial_ends_at.map(|c| c.date_naive()) != Some(t.date_naive())),
+        force_freemium: form.force_freemium.as_deref() == Some("true"),
+    };
+    if let Err(e) = state.tenantry.admin_update_tenant(&scope, patch).await {
+        let e = PageError::from(e);
+        let page = detail_page(&state, &session, tid, Some(e.detail())).await?;
+        return Ok((e.status(), page).into_response());
+    }
+    Ok(Redirect::to(&format!("/admin/tenants/{tid}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST /admin/tenants/{tid}/delete`: the deletion request (purged after the retention period).
+pub(crate) async fn delete_tenant(
+    State(state): State<AppState>,
+    session: Session,
+    Path(tid): Path<String>,
+    WebForm(form): WebForm<CsrfForm>,
+) -> PageResult {
+    platform(&state, &session).await?;
+    session.check(&form.csrf)?;
+    let tid = tenant_id(&tid)?;
+    let scope = state.tenantry.authorize(&session.principal, tid).await?;
+    state.tenantry.admin_delete_tenant(&scope).await?;
+    Ok(Redirect::to(&format!("/admin/tenants/{tid}")).into_response())
+}
+
+/// `POST /admin/tenants/{tid}/users/{uid}/impersonate`: a support session as
+/// that user (30 minutes; audited in the tenant's log; billing and security
+/// settings stay closed), in a cookie of its own beside the superuser's.
+pub(crate) async fn impersonate(
+    State(state): State<AppState>,
+    session: Session,
+    Path((tid, uid)): Path<(String, String)>,
+    WebForm(form): WebForm<CsrfForm>,
+) -> PageResult {
+    platform(&state, &session).await?;
+    session.check(&form.csrf)?;
+    let tid = tenant_id(&tid)?;
+    let uid = tenantry_domain::UserId::parse(&uid).map_err(|_| PageError::not_found())?;
+    let scope = state.tenantry.authorize(&session.principal, tid).await?;
+    let started = state.tenantry.impersonate(&scope, uid, None).await?;
+    let token = crate::auth::issue_impersonation(&state.keys, state.clock.as_ref(), &started.principal, started.until)?;
+    let seconds = (started.until - state.clock.now()).num_seconds();
+    let mut response = Redirect::to("/").into_response();
+    response
+        .headers_mut()
+        .insert(axum::http::header::SET_COOKIE, super::session::impersonation_cookie(&token, seconds)?);
+    Ok(response)
 }
 
 #[derive(Deserialize)]

@@ -23,20 +23,29 @@ use tenantry_ports::services::views::SubscriptionView;
 
 /// The tenant a page is about, authorised for the session (404 for another
 /// tenant's slug, audited; 404 for no tenant).
-async fn tenant(state: &AppState, session: &Session, slug: &str) -> Result<(TenantScope, String), PageError> {
+pub(super) async fn tenant(
+    state: &AppState,
+    session: &Session,
+    slug: &str,
+) -> Result<(TenantScope, String), PageError> {
     let scope = state.tenantry.authorize_slug(&session.principal, slug).await?;
     let name = state.tenantry.get_tenant(&scope).await.map(|t| t.name).unwrap_or_else(|_| slug.to_owned());
     Ok((scope, name))
 }
 
-fn nav(session: &Session, slug: &str, name: &str) -> Nav {
-    Nav::Tenant { slug: slug.to_owned(), name: name.to_owned(), csrf: session.csrf.clone() }
+pub(super) fn nav(session: &Session, slug: &str, name: &str) -> Nav {
+    Nav::Tenant {
+        slug: slug.to_owned(),
+        name: name.to_owned(),
+        csrf: session.csrf.clone(),
+        impersonating: session.impersonating,
+    }
 }
 
 /// A tenant page with the ad slots filled for freemium tenants (one banner a
 /// page; the modal when the decision says so). Ads never stop a page: if the
 /// decision fails, the page shows without them.
-async fn page(state: &AppState, scope: &TenantScope, title: &str, nav: Nav, body: Markup) -> Page {
+pub(super) async fn page(state: &AppState, scope: &TenantScope, title: &str, nav: Nav, body: Markup) -> Page {
     let page = Page::new(title, nav, body);
     match state.tenantry.ad_decision(scope).await {
         Ok(decision) => page.with_ads(decision.banner, decision.modal),
@@ -86,7 +95,49 @@ pub(crate) async fn billing(
     let (scope, name) = tenant(&state, &session, &slug).await?;
     let sub = state.tenantry.subscription_view(&scope).await?;
     let body = billing_body(&state, &session, &slug, &sub, n.done.as_deref(), None);
+    // The invoices, when the provider can be asked (a page without them is still a page).
+    let invoices = state.tenantry.invoices(&scope).await.unwrap_or_default();
+    let body = html! { (body) (invoices_section(&invoices)) };
     Ok(page(&state, &scope, "Subscription & billing", nav(&session, &slug, &name), body).await.into_response())
+}
+
+fn invoices_section(invoices: &[tenantry_ports::payment::Invoice]) -> Markup {
+    use tenantry_ports::payment::InvoiceStatus;
+    html! {
+        section.card aria-labelledby="invoices-h" {
+            h2 #invoices-h { "Invoices" }
+            @if invoices.is_empty() {
+                p { "No invoice yet." }
+            } @else {
+                table #invoices {
+                    thead { tr {
+                        th scope="col" { "Invoice" } th scope="col" { "Date" } th.num scope="col" { "Total" }
+                        th scope="col" { "Status" } th scope="col" { "Download" }
+                    } }
+                    tbody {
+                        @for i in invoices {
+                            tr {
+                                td { (i.number.as_deref().unwrap_or(&i.id)) }
+                                td { (day(i.created_at)) }
+                                td.num { (money(i.total)) }
+                                td { (match i.status {
+                                    InvoiceStatus::Draft => "draft",
+                                    InvoiceStatus::Open => "open",
+                                    InvoiceStatus::Paid => "paid",
+                                    InvoiceStatus::Void => "void",
+                                    InvoiceStatus::Uncollectible => "uncollectible",
+                                }) }
+                                td {
+                                    @if let Some(pdf) = &i.pdf_url { a href=(pdf) { "PDF" } " " }
+                                    @if let Some(page) = &i.hosted_url { a href=(page) { "View" } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn plan_name(sub: &SubscriptionView) -> String {
@@ -178,6 +229,12 @@ fn billing_body(
                 }
                 @if sub.plan != PlanKind::Freemium {
                     (plan_button(session, &base, "freemium", "Freemium (free, with ads)"))
+                }
+                @if sub.status == SubscriptionStatus::Active {
+                    form method="post" action={ (base) "/cancel" } {
+                        (field(session))
+                        button.danger #cancel type="submit" { "Cancel at the end of the period" }
+                    }
                 }
             }
             p.hint { "A paid plan asks for a payment method first when none is on file." }
@@ -385,6 +442,76 @@ pub(crate) async fn portal(
     Ok(Redirect::to(&session.url).into_response())
 }
 
+/// `POST /app/{slug}/settings/cancel`: to freemium at the period's end.
+pub(crate) async fn cancel(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    WebForm(form): WebForm<CsrfForm>,
+) -> PageResult {
+    session.check(&form.csrf)?;
+    let (scope, _) = tenant(&state, &session, &slug).await?;
+    let back = return_url(&state, &format!("/app/{slug}/settings"));
+    state.tenantry.cancel_subscription(&scope, &back).await?;
+    Ok(Redirect::to(&format!("/app/{slug}/settings?done=plan")).into_response())
+}
+
+fn id_of<T: std::str::FromStr>(text: &str) -> Result<T, PageError> {
+    text.parse().map_err(|_| PageError::not_found())
+}
+
+/// `POST /app/{slug}/settings/invitations/{iid}/revoke` (frees its seat).
+pub(crate) async fn revoke_invitation(
+    State(state): State<AppState>,
+    session: Session,
+    Path((slug, iid)): Path<(String, String)>,
+    WebForm(form): WebForm<CsrfForm>,
+) -> PageResult {
+    session.check(&form.csrf)?;
+    let (scope, _) = tenant(&state, &session, &slug).await?;
+    state.tenantry.revoke_invitation(&scope, id_of(&iid)?).await?;
+    Ok(Redirect::to(&format!("/app/{slug}/settings/users")).into_response())
+}
+
+/// `POST /app/{slug}/settings/invitations/{iid}/resend`.
+pub(crate) async fn resend_invitation(
+    State(state): State<AppState>,
+    session: Session,
+    Path((slug, iid)): Path<(String, String)>,
+    WebForm(form): WebForm<CsrfForm>,
+) -> PageResult {
+    session.check(&form.csrf)?;
+    let (scope, _) = tenant(&state, &session, &slug).await?;
+    state.tenantry.resend_invitation(&scope, id_of(&iid)?).await?;
+    Ok(Redirect::to(&format!("/app/{slug}/settings/users")).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ActiveForm {
+    csrf: String,
+    active: String,
+}
+
+/// `POST /app/{slug}/settings/users/{uid}/active`: deactivate (frees the seat) or reactivate.
+pub(crate) async fn set_active(
+    State(state): State<AppState>,
+    session: Session,
+    Path((slug, uid)): Path<(String, String)>,
+    WebForm(form): WebForm<ActiveForm>,
+) -> PageResult {
+    session.check(&form.csrf)?;
+    let (scope, name) = tenant(&state, &session, &slug).await?;
+    let active = form.active == "true";
+    let patch = tenantry_ports::services::users::UserPatch { role: None, active: Some(active) };
+    if let Err(e) = state.tenantry.update_user(&scope, id_of(&uid)?, patch).await {
+        let e = PageError::from(e);
+        let body = users_body(&state, &session, &scope, &slug, Some(e.detail()), None).await?;
+        let page = page(&state, &scope, "Users & invitations", nav(&session, &slug, &name), body).await;
+        return Ok((e.status(), page).into_response());
+    }
+    Ok(Redirect::to(&format!("/app/{slug}/settings/users")).into_response())
+}
+
 /// `GET /app/{slug}/settings/users`.
 pub(crate) async fn users(State(state): State<AppState>, session: Session, Path(slug): Path<String>) -> PageResult {
     let (scope, name) = tenant(&state, &session, &slug).await?;
@@ -436,10 +563,29 @@ async fn users_body(
         section.card aria-labelledby="users-h" {
             h2 #users-h { "Users" }
             table #users {
-                thead { tr { th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Status" } } }
+                thead { tr {
+                    th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Role" }
+                    th scope="col" { "Status" } th scope="col" { span.hint { "Actions" } }
+                } }
                 tbody {
                     @for u in &users {
-                        tr { td { (u.name) } td { (u.email) } td { (u.role) } td { (u.status) } }
+                        tr {
+                            td { (u.name) } td { (u.email) } td { (u.role) } td { (u.status) }
+                            td {
+                                @if u.role.to_string() != "owner" {
+                                    form.inline method="post" action={ "/app/" (slug) "/settings/users/" (u.id) "/active" } {
+                                        (field(session))
+                                        @if u.status == "active" {
+                                            input type="hidden" name="active" value="false";
+                                            button.link type="submit" { "Deactivate " span.hint { (u.email) } }
+                                        } @else {
+                                            input type="hidden" name="active" value="true";
+                                            button.link type="submit" { "Reactivate " span.hint { (u.email) } }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -450,10 +596,26 @@ async fn users_body(
                 p { "None." }
             } @else {
                 table #invitations {
-                    thead { tr { th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Expires" } } }
+                    thead { tr {
+                        th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Expires" }
+                        th scope="col" { span.hint { "Actions" } }
+                    } }
                     tbody {
                         @for i in &invitations {
-                            tr { td { (i.email) } td { (i.role) } td { (day(i.expires_at)) } }
+                            tr {
+                                td { (i.email) } td { (i.role) } td { (day(i.expires_at)) }
+                                td {
+                                    form.inline method="post" action={ "/app/" (slug) "/settings/invitations/" (i.id) "/resend" } {
+                                        (field(session))
+                                        button.link type="submit" { "Resend " span.hint { (i.email) } }
+                                    }
+                                    " "
+                                    form.inline method="post" action={ "/app/" (slug) "/settings/invitations/" (i.id) "/revoke" } {
+                                        (field(session))
+                                        button.link type="submit" { "Revoke " span.hint { (i.email) } }
+                                    }
+                                }
+                            }
                         }
                     }
                 }

@@ -24,6 +24,8 @@ pub(crate) enum Nav {
         name: String,
         /// The session's CSRF token.
         csrf: String,
+        /// A support session: the superuser acts as this user until then.
+        impersonating: Option<DateTime<Utc>>,
     },
 }
 
@@ -70,6 +72,16 @@ impl Page {
                     header.top {
                         (nav(&self.nav))
                     }
+                    @if let Nav::Tenant { impersonating: Some(until), csrf, .. } = &self.nav {
+                        div.support role="status" {
+                            "Support session: you act as this tenant's user until " (until.format("%H:%M UTC"))
+                            " (audited in the tenant's log; billing and security settings are closed). "
+                            form.inline method="post" action="/impersonation/stop" {
+                                (csrf_field(csrf))
+                                button #stop-impersonation type="submit" { "Stop" }
+                            }
+                        }
+                    }
                     @if let Some(ad) = &self.banner {
                         aside.ad-banner aria-label="Advertisement" data-campaign=(ad.campaign_id) {
                             span.ad-label { "Ad" }
@@ -102,12 +114,19 @@ fn nav(nav: &Nav) -> Markup {
                     a.brand href="/admin" { "tenantry · platform" }
                     a href="/admin" { "Tenants" }
                     a href="/admin/stats" { "Statistics" }
+                    a href="/admin/audit" { "Audit log" }
+                    a href="/admin/ads" { "Ads" }
                     (logout(csrf))
                 }
-                Nav::Tenant { slug, name, csrf } => {
+                Nav::Tenant { slug, name, csrf, .. } => {
                     a.brand href={ "/app/" (slug) } { (name) }
                     a href={ "/app/" (slug) "/settings" } { "Subscription & billing" }
                     a href={ "/app/" (slug) "/settings/users" } { "Users & invitations" }
+                    a href={ "/app/" (slug) "/settings/roles" } { "Roles" }
+                    a href={ "/app/" (slug) "/settings/api-keys" } { "API keys" }
+                    a href={ "/app/" (slug) "/settings/branding" } { "Branding" }
+                    a href={ "/app/" (slug) "/settings/audit" } { "Audit log" }
+                    a href={ "/app/" (slug) "/settings/exports" } { "Data export" }
                     (logout(csrf))
                 }
             }

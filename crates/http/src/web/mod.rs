@@ -17,10 +17,12 @@
 //!   binary; a strict Content-Security-Policy (`default-src 'none'`).
 
 mod admin;
+mod admin_more;
 mod app;
 mod charts;
 mod layout;
 mod session;
+mod tenant_more;
 
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -42,12 +44,20 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/login", get(session::login_page).post(session::login_submit))
         .route("/login/mfa", post(session::mfa_submit))
         .route("/logout", post(session::logout))
+        .route("/impersonation/stop", post(session::stop_impersonation))
+        .route("/admin/tenants/{tid}/users/{uid}/impersonate", post(admin::impersonate))
+        .route("/admin/tenants/{tid}/override", post(admin::override_tenant))
+        .route("/admin/tenants/{tid}/delete", post(admin::delete_tenant))
         .route("/invitations/accept", get(app::accept_page).post(app::accept_submit))
         .route("/admin", get(admin::tenants))
         .route("/admin/tenants", post(admin::create_tenant))
         .route("/admin/tenants/{tid}", get(admin::tenant))
         .route("/admin/tenants/{tid}/status", post(admin::set_status))
         .route("/admin/stats", get(admin::stats))
+        .route("/admin/audit", get(admin_more::audit))
+        .route("/admin/ads", get(admin_more::campaigns).post(admin_more::create_campaign))
+        .route("/admin/ads/{cid}", get(admin_more::campaign).post(admin_more::update_campaign))
+        .route("/admin/ads/{cid}/delete", post(admin_more::delete_campaign))
         .route("/app/{slug}", get(app::home))
         .route("/app/{slug}/settings", get(app::billing))
         .route("/app/{slug}/settings/seats/preview", post(app::seats_preview))
@@ -57,6 +67,17 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/{slug}/settings/portal", post(app::portal))
         .route("/app/{slug}/settings/users", get(app::users))
         .route("/app/{slug}/settings/invitations", post(app::invite))
+        .route("/app/{slug}/settings/invitations/{iid}/revoke", post(app::revoke_invitation))
+        .route("/app/{slug}/settings/invitations/{iid}/resend", post(app::resend_invitation))
+        .route("/app/{slug}/settings/users/{uid}/active", post(app::set_active))
+        .route("/app/{slug}/settings/cancel", post(app::cancel))
+        .route("/app/{slug}/settings/roles", get(tenant_more::roles))
+        .route("/app/{slug}/settings/api-keys", get(tenant_more::api_keys).post(tenant_more::create_api_key))
+        .route("/app/{slug}/settings/api-keys/{kid}/revoke", post(tenant_more::revoke_api_key))
+        .route("/app/{slug}/settings/branding", get(tenant_more::branding).post(tenant_more::save_branding))
+        .route("/app/{slug}/settings/audit", get(tenant_more::audit))
+        .route("/app/{slug}/settings/exports", get(tenant_more::exports).post(tenant_more::request_export))
+        .route("/app/{slug}/settings/exports/{eid}/download", get(tenant_more::download_export))
         .route("/assets/app.css", get(stylesheet))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
 }
@@ -105,6 +126,10 @@ impl PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        if self.status() == StatusCode::UNAUTHORIZED {
+            // The session no longer holds (logged out, password or role changed): log in again.
+            return session::to_login();
+        }
         let title = match self.status() {
             StatusCode::NOT_FOUND => "Not found",
             StatusCode::FORBIDDEN => "Not allowed",

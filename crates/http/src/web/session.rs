@@ -19,6 +19,9 @@ use tenantry_ports::services::auth::LoginInput;
 
 /// The session cookie's name.
 pub(crate) const COOKIE: &str = "tenantry_session";
+/// The cookie of a support session: the superuser acting as a tenant user
+/// (time-boxed; while it holds, it is the session; the superuser's own stays).
+pub(crate) const IMPERSONATION: &str = "tenantry_impersonation";
 
 /// A logged-in browser: the principal its cookie proves, not yet authorised
 /// for anything (the pages authorise it for their tenant or the platform).
@@ -27,17 +30,27 @@ pub(crate) struct Session {
     pub principal: Principal,
     /// The token every form of this session carries.
     pub csrf: String,
+    /// A support session: the superuser acting as this user until then.
+    pub impersonating: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl FromRequestParts<AppState> for Session {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(token) = cookie(&parts.headers, IMPERSONATION) {
+            let verified = auth::verify(&state.keys, state.clock.as_ref(), token.expose_secret(), TokenUse::Access);
+            if let Ok(principal @ Principal::Impersonation { .. }) = verified {
+                let until = auth::expiry(&state.keys, token.expose_secret());
+                return Ok(Session { principal, csrf: csrf_of(&token), impersonating: until });
+            }
+            // Expired or not one: the superuser's own session applies again.
+        }
         let to_login = || Redirect::to("/login").into_response();
         let token = cookie(&parts.headers, COOKIE).ok_or_else(to_login)?;
         let principal = auth::verify(&state.keys, state.clock.as_ref(), token.expose_secret(), TokenUse::Refresh)
             .map_err(|_| to_login())?;
-        Ok(Session { principal, csrf: csrf_of(&token) })
+        Ok(Session { principal, csrf: csrf_of(&token), impersonating: None })
     }
 }
 
@@ -65,6 +78,26 @@ fn set_cookie(token: &str) -> Result<HeaderValue, PageError> {
         .map_err(|_| {
             PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the session could not be set")
         })
+}
+
+/// The support session's cookie, ending when the impersonation ends.
+pub(crate) fn impersonation_cookie(token: &str, seconds: i64) -> Result<HeaderValue, PageError> {
+    HeaderValue::from_str(&format!(
+        "{IMPERSONATION}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
+        seconds.max(0)
+    ))
+    .map_err(|_| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the session could not be set"))
+}
+
+/// `POST /impersonation/stop`: back to the superuser's own session.
+pub(crate) async fn stop_impersonation(session: Session, WebForm(form): WebForm<CsrfOnly>) -> PageResult {
+    session.check(&form.csrf)?;
+    let mut response = Redirect::to("/admin").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("tenantry_impersonation=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0"),
+    );
+    Ok(response)
 }
 
 fn clear_cookie() -> HeaderValue {
@@ -126,14 +159,16 @@ pub(crate) async fn home(State(state): State<AppState>, session: Option<Session>
     let Some(session) = session else { return Redirect::to("/login").into_response() };
     match session.principal {
         Principal::Superuser { .. } => Redirect::to("/admin").into_response(),
-        Principal::User { tenant_id, .. } => match state.tenantry.authorize(&session.principal, tenant_id).await {
-            Ok(scope) => match state.tenantry.get_tenant(&scope).await {
-                Ok(t) => Redirect::to(&format!("/app/{}", t.slug)).into_response(),
-                Err(e) => PageError::from(e).into_response(),
-            },
-            Err(_) => logged_out(Redirect::to("/login").into_response()),
-        },
-        _ => Redirect::to("/login").into_response(),
+        Principal::User { tenant_id, .. } | Principal::Impersonation { tenant_id, .. } => {
+            match state.tenantry.authorize(&session.principal, tenant_id).await {
+                Ok(scope) => match state.tenantry.get_tenant(&scope).await {
+                    Ok(t) => Redirect::to(&format!("/app/{}", t.slug)).into_response(),
+                    Err(e) => PageError::from(e).into_response(),
+                },
+                Err(_) => logged_out(Redirect::to("/login").into_response()),
+            }
+        }
+        Principal::ApiKey { .. } => Redirect::to("/login").into_response(),
     }
 }
 
@@ -259,6 +294,11 @@ pub(crate) async fn logout(
     session.check(&form.csrf)?;
     state.tenantry.logout(&session.principal).await?;
     Ok(logged_out(Redirect::to("/login").into_response()))
+}
+
+/// Back to the login, forgetting the session.
+pub(crate) fn to_login() -> Response {
+    logged_out(Redirect::to("/login").into_response())
 }
 
 fn logged_out(mut response: Response) -> Response {

@@ -1,0 +1,287 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+//! The web interface's walls, without a browser: the session cookie's flags and
+//! that its value appears in no page; CSRF and cross-site refusals that change
+//! nothing; a logout that ends the session; and that a user of one tenant gets
+//! 404 from every page and form of another — which stays unchanged — while the
+//! attempt is audited.
+
+mod support;
+
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use tenantry_testkit::Harness;
+use tenantry_testkit::harness::PASSWORD;
+
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+impl Browser {
+    fn new(base: &str) -> Self {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { http, base: base.to_owned(), cookie: None }
+    }
+
+    async fn login(&mut self, tenant: &str, email: &str) -> reqwest::Response {
+        let form = [("tenant", tenant), ("email", email), ("password", PASSWORD)];
+        let response = self.http.post(format!("{}/login", self.base)).form(&form).send().await.unwrap();
+        if let Some(set) = response.headers().get(SET_COOKIE) {
+            let set = set.to_str().unwrap().to_owned();
+            self.cookie = Some(set.split(';').next().unwrap().to_owned());
+        }
+        response
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            request = request.header(COOKIE, c);
+        }
+        let response = request.send().await.unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)], extra: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut request = self.http.post(format!("{}{path}", self.base)).form(form);
+        if let Some(c) = &self.cookie {
+            request = request.header(COOKIE, c);
+        }
+        for (k, v) in extra {
+            request = request.header(*k, *v);
+        }
+        let response = request.send().await.unwrap();
+        let location = response.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_owned());
+        (response.status(), location.unwrap_or(response.text().await.unwrap()))
+    }
+
+    async fn csrf(&self, home: &str) -> String {
+        let (_, page) = self.get(home).await;
+        csrf_in(&page).unwrap_or_default()
+    }
+}
+
+fn csrf_in(page: &str) -> Option<String> {
+    let at = page.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(page[at..at + 32].to_owned())
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_secure_strict_never_shown_and_ends_at_logout() {
+    let h = Harness::new();
+    let t = h.signup("acme").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let mut b = Browser::new(&base);
+    let (status, page) = b.get("/app/acme/settings").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let bad = b.login("acme", "nobody@acme.example.com").await;
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    assert!(bad.headers().get(SET_COOKIE).is_none());
+    let ok = b.login("acme", &t.owner_email).await;
+    let set = ok.headers().get(SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    for flag in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(flag), "{set}");
+    }
+    let value = b.cookie.clone().unwrap().split_once('=').unwrap().1.to_owned();
+    let mut csrf = None;
+    for path in ["/app/acme", "/app/acme/settings", "/app/acme/settings/users"] {
+        let (status, page) = b.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(!page.contains(&value), "{path} shows the session token");
+        csrf = csrf_in(&page);
+    }
+    let csrf = csrf.unwrap();
+    assert!(!value.contains(&csrf));
+    // Log out: the old cookie no longer opens anything, even if a browser kept it.
+    let (status, location) = b.post("/logout", &[("csrf", &csrf)], &[]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/login"));
+    let (status, _) = b.get("/app/acme/settings").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "back to the login");
+}
+
+#[tokio::test]
+async fn forms_without_this_sessions_token_or_from_another_site_are_refused_and_change_nothing() {
+    let h = Harness::new();
+    let t = h.signup("acme").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let mut b = Browser::new(&base);
+    b.login("acme", &t.owner_email).await;
+    let (_, page) = b.get("/app/acme/settings/users").await;
+    let csrf = csrf_in(&page).unwrap();
+    let invite = |token: &str| {
+        vec![("csrf", token.to_owned()), ("email", "x@acme.example.com".to_owned()), ("role", "member".to_owned())]
+    };
+    let as_ref = |v: &Vec<(&'static str, String)>| v.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    for (token, extra, why) in [
+        ("", vec![], "no token"),
+        ("00000000000000000000000000000000", vec![], "another token"),
+        (csrf.as_str(), vec![("sec-fetch-site", "cross-site")], "posted by another site"),
+        (csrf.as_str(), vec![("origin", "https://evil.example.com")], "another origin"),
+    ] {
+        let form = as_ref(&invite(token));
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, _) = b.post("/app/acme/settings/invitations", &form, &extra).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{why}");
+    }
+    assert!(h.mailer.invitation_token("x@acme.example.com").is_none(), "nothing was invited");
+    let (_, page) = b.get("/app/acme/settings/users").await;
+    assert!(!page.contains("x@acme.example.com"));
+    // The right token from this site works.
+    let form = [("csrf", csrf.as_str()), ("email", "x@acme.example.com"), ("role", "member")];
+    let (status, page) = b.post("/app/acme/settings/invitations", &form, &[("sec-fetch-site", "same-origin")]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(h.mailer.invitation_token("x@acme.example.com").is_some());
+}
+
+#[tokio::test]
+async fn a_user_of_one_tenant_gets_404_from_every_page_and_form_of_another_which_stays_unchanged() {
+    let h = Harness::new();
+    let a = h.signup("acme").await.unwrap();
+    let b_tenant = h.signup("globex").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let mut owner_b = Browser::new(&base);
+    owner_b.login("globex", &b_tenant.owner_email).await;
+    let (_, before) = owner_b.get("/app/globex/settings").await;
+    let (_, users_before) = owner_b.get("/app/globex/settings/users").await;
+    let mut owner_a = Browser::new(&base);
+    owner_a.login("acme", &a.owner_email).await;
+    let csrf = owner_a.csrf("/app/acme").await;
+    assert_eq!(csrf.len(), 32);
+    for page in [
+        "/app/globex",
+        "/app/globex/settings",
+        "/app/globex/settings/users",
+        "/app/nobody-here",
+        "/admin",
+        "/admin/stats",
+        &format!("/admin/tenants/{}", b_tenant.id),
+    ] {
+        let (status, body) = owner_a.get(page).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{page}: {body}");
+        assert!(!body.contains("globex Ltd"), "{page} names the other tenant");
+    }
+    for (path, form) in [
+        ("/app/globex/settings/invitations", vec![("email", "spy@acme.example.com"), ("role", "admin")]),
+        ("/app/globex/settings/seats/preview", vec![("seats", "9")]),
+        ("/app/globex/settings/seats", vec![("seats", "9")]),
+        ("/app/globex/settings/plan", vec![("plan", "freemium")]),
+        ("/app/globex/settings/checkout", vec![]),
+        ("/app/globex/settings/portal", vec![]),
+        (
+            "/admin/tenants",
+            vec![
+                ("company_name", "X"),
+                ("slug", "x"),
+                ("admin_name", "X"),
+                ("admin_email", "x@x.example.com"),
+                ("admin_password", PASSWORD),
+            ],
+        ),
+        (&format!("/admin/tenants/{}/status", b_tenant.id), vec![("suspended", "true")]),
+    ] {
+        let mut form = form.clone();
+        form.push(("csrf", csrf.as_str()));
+        let (status, body) = owner_a.post(path, &form, &[]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+    let (_, after) = owner_b.get("/app/globex/settings").await;
+    let (_, users_after) = owner_b.get("/app/globex/settings/users").await;
+    let strip = |p: &str| p.replace(&csrf_in(p).unwrap_or_default(), "");
+    assert_eq!(strip(&before), strip(&after), "globex's billing page is unchanged");
+    assert_eq!(strip(&users_before), strip(&users_after), "globex's users are unchanged");
+    assert!(h.mailer.invitation_token("spy@acme.example.com").is_none());
+    // The attempts are in acme's own log, as over the API.
+    let scope = h.owner_scope(&a).await.unwrap();
+    let page = h.tenantry.audit_events(&scope, Default::default()).await.unwrap();
+    let attempts = page.events.iter().filter(|e| e.action.as_str() == "access.cross_tenant_attempt").count();
+    assert!(attempts >= 3, "{attempts} attempts audited");
+}
+
+impl Browser {
+    /// Keeps every cookie an answer sets (the support session's beside the session's).
+    async fn post_keeping_cookies(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut request = self.http.post(format!("{}{path}", self.base)).form(form);
+        if let Some(c) = &self.cookie {
+            request = request.header(COOKIE, c);
+        }
+        let response = request.send().await.unwrap();
+        for set in response.headers().get_all(SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
+            let name = pair.split('=').next().unwrap().to_owned();
+            let mut jar: Vec<String> = self
+                .cookie
+                .as_deref()
+                .unwrap_or_default()
+                .split("; ")
+                .filter(|c| !c.is_empty() && !c.starts_with(&format!("{name}=")))
+                .map(str::to_owned)
+                .collect();
+            if !pair.ends_with('=') {
+                jar.push(pair);
+            }
+            self.cookie = Some(jar.join("; "));
+        }
+        let location = response.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_owned());
+        (response.status(), location.unwrap_or_default())
+    }
+}
+
+#[tokio::test]
+async fn the_superuser_overrides_limits_deletes_and_acts_as_a_user_audited_and_kept_out_of_billing() {
+    let h = Harness::new();
+    let t = h.signup("acme").await.unwrap();
+    h.superuser("ops@platform.example.com").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let mut su = Browser::new(&base);
+    su.login("", "ops@platform.example.com").await;
+    let detail = format!("/admin/tenants/{}", t.id);
+    let (status, page) = su.get(&detail).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Usage this month"), "{page}");
+    let csrf = csrf_in(&page).unwrap();
+    // Limits: a bad number is refused and nothing changes; a good one is saved.
+    let path = format!("{detail}/override");
+    let (status, _) = su.post(&path, &[("csrf", &csrf), ("requests_per_minute", "many")], &[]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = su.post(&path, &[("csrf", &csrf), ("requests_per_minute", "7")], &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = su.get(&detail).await;
+    assert!(page.contains("name=\"requests_per_minute\" type=\"number\" min=\"1\" value=\"7\""), "{page}");
+    assert!(page.contains("<dd>7</dd>"), "the usage shows the overridden rate: {page}");
+
+    // Acting as the owner: a support session beside the superuser's own.
+    let (status, location) =
+        su.post_keeping_cookies(&format!("{detail}/users/{}/impersonate", t.owner_id), &[("csrf", &csrf)]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/"));
+    let (status, page) = su.get("/app/acme").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Support session") && page.contains("Owner of acme"), "{page}");
+    let support_csrf = csrf_in(&page).unwrap();
+    assert_ne!(support_csrf, csrf, "the support session has its own form token");
+    // Billing stays closed to it.
+    for (path, form) in [
+        ("/app/acme/settings/plan", vec![("plan", "freemium")]),
+        ("/app/acme/settings/checkout", vec![]),
+        ("/app/acme/settings/seats/preview", vec![("seats", "4")]),
+    ] {
+        let mut form = form.clone();
+        form.push(("csrf", support_csrf.as_str()));
+        let (status, body) = su.post(path, &form, &[]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+    }
+    let (status, location) = su.post_keeping_cookies("/impersonation/stop", &[("csrf", &support_csrf)]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/admin"));
+    let (status, _) = su.get("/admin").await;
+    assert_eq!(status, StatusCode::OK, "the superuser's own session again");
+    let scope = h.owner_scope(&t).await.unwrap();
+    let log = h.tenantry.audit_events(&scope, Default::default()).await.unwrap();
+    assert!(log.events.iter().any(|e| e.action.as_str() == "platform.impersonation_started"));
+    assert!(log.events.iter().any(|e| e.action.as_str() == "tenant.quota_overridden"));
+
+    // Deletion: pending, and listed as such.
+    let (status, _) = su.post(&format!("{detail}/delete"), &[("csrf", &csrf)], &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = su.get("/admin?status=pending_deletion").await;
+    assert!(page.contains("acme Ltd") && page.contains("pending deletion"), "{page}");
+}

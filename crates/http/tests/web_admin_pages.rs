@@ -1,0 +1,284 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+//! The superuser's audit and ads pages (`/admin/audit`, `/admin/ads`) over
+//! plain HTTP, as a browser without script uses them: forms, the session
+//! cookie, the CSRF token; and that nobody but the superuser reaches them.
+
+mod support;
+
+use regex::Regex;
+use reqwest::StatusCode;
+use tenantry_testkit::Harness;
+use tenantry_testkit::harness::PASSWORD;
+
+/// A browser: no redirects followed, the session cookie kept by hand.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookie: String,
+}
+
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    body: String,
+}
+
+async fn answer(r: reqwest::Response) -> Answer {
+    let status = r.status();
+    let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+    Answer { status, location, body: r.text().await.unwrap() }
+}
+
+impl Browser {
+    async fn login(base: &str, tenant: &str, email: &str) -> Self {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let r = client
+            .post(format!("{base}/login"))
+            .form(&[("tenant", tenant), ("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_redirection(), "login of {email}: {}", r.status());
+        let set = r.headers().get("set-cookie").expect("a session cookie").to_str().unwrap();
+        let cookie = set.split(';').next().unwrap().to_owned();
+        assert!(cookie.starts_with("tenantry_session="), "{set}");
+        Browser { client, base: base.to_owned(), cookie }
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
+        answer(r).await
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        answer(r).await
+    }
+
+    /// The CSRF token of this session, as any of its pages carries it.
+    async fn csrf(&self, path: &str) -> String {
+        let page = self.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+        csrf_in(&page.body)
+    }
+}
+
+fn csrf_in(body: &str) -> String {
+    let re = Regex::new(r#"name="csrf" value="([^"]+)""#).unwrap();
+    re.captures(body).unwrap_or_else(|| panic!("no csrf field in {body}"))[1].to_owned()
+}
+
+/// The campaign form's fields, with `changes` applied.
+fn campaign_form<'a>(csrf: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
+        ("csrf", csrf),
+        ("name", "Spring upgrade"),
+        ("format", "banner"),
+        ("text", "Go Pro: unlimited seats"),
+        ("link_url", "https://ads.example.com/pro"),
+        ("image_url", ""),
+        ("starts_on", "2026-10-01"),
+        ("ends_on", "2027-01-01"),
+        ("enabled", "on"),
+        ("tenants", ""),
+    ];
+    for (k, v) in changes {
+        form.retain(|(name, _)| name != k);
+        if !v.is_empty() || *k != "enabled" {
+            form.push((k, v));
+        }
+    }
+    form
+}
+
+fn count(body: &str, needle: &str) -> usize {
+    body.matches(needle).count()
+}
+
+#[tokio::test]
+async fn the_superuser_manages_ads_and_reads_the_audit_log_and_nobody_else_can() {
+    let h = Harness::new();
+    let su = h.superuser("ops@platform.example.com").await.unwrap();
+    let acme = h.signup("acme").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let who = h.tenantry.authorize_platform(&su).await.unwrap();
+    let stored = || async { h.tenantry.list_campaigns(&who).await.unwrap() };
+
+    let ops = Browser::login(&base, "", "ops@platform.example.com").await;
+    let csrf = ops.csrf("/admin/ads").await;
+    let list = ops.get("/admin/ads").await;
+    assert!(list.body.contains("id=\"no-campaigns\""), "{}", list.body);
+    assert!(list.body.contains("<input id=\"starts_on\" name=\"starts_on\" type=\"date\""), "{}", list.body);
+
+    // Create through the form → its page, and listed.
+    let created = ops.post("/admin/ads", &campaign_form(&csrf, &[])).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let at = created.location.unwrap();
+    let cid = at.strip_prefix("/admin/ads/").expect("the campaign's page").to_owned();
+    assert_eq!(stored().await.len(), 1);
+    let list = ops.get("/admin/ads").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains(&format!("<a href=\"/admin/ads/{cid}\">Spring upgrade</a>")), "{}", list.body);
+    assert!(list.body.contains("<td class=\"enabled\">enabled</td>"), "{}", list.body);
+    assert!(list.body.contains("all freemium tenants"));
+
+    // Its page: counts, prefilled edit form, and the preview as a tenant sees it.
+    let page = ops.get(&at).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let preview = Regex::new(r#"(?s)<section class="card" id="preview".*?</section>"#).unwrap();
+    let preview = preview.find(&page.body).expect("a preview section").as_str();
+    let banner = Regex::new(concat!(
+        r#"<aside class="ad-banner"[^>]*>\s*<span class="ad-label">Ad</span> "#,
+        r#"<a href="https://ads.example.com/pro" rel="noopener sponsored">Go Pro: unlimited seats</a>\s*</aside>"#,
+    ))
+    .unwrap();
+    assert!(banner.is_match(preview), "{preview}");
+    assert!(preview.contains("<dialog class=\"ad-modal\" open"), "{preview}");
+    assert!(page.body.contains("value=\"2026-10-01\""), "prefilled dates");
+    assert!(page.body.contains("id=\"campaign-enabled\">enabled<"), "{}", page.body);
+
+    // A bad date: 422 with a clear message, nothing created.
+    let bad = ops.post("/admin/ads", &campaign_form(&csrf, &[("name", "Broken"), ("starts_on", "2026-13-45")])).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("The start date is not a date"), "{}", bad.body);
+    assert!(bad.body.contains("value=\"Broken\""), "the form keeps what was typed");
+    // A refusal of the use case (an end before the start, a plain-http link) likewise.
+    let bad = ops.post("/admin/ads", &campaign_form(&csrf, &[("name", "Broken"), ("ends_on", "2026-09-01")])).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let bad = ops.post("/admin/ads", &campaign_form(&csrf, &[("link_url", "http://plain.example.com")])).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let bad = ops.post("/admin/ads", &campaign_form(&csrf, &[("tenants", "acme")])).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert_eq!(stored().await.len(), 1);
+    assert!(!ops.get("/admin/ads").await.body.contains("Broken"));
+
+    // Update: disable it, target one tenant → shown disabled.
+    let acme_id = acme.id.to_string();
+    let updated = ops.post(&at, &campaign_form(&csrf, &[("enabled", ""), ("tenants", &acme_id)])).await;
+    assert_eq!(updated.status, StatusCode::SEE_OTHER, "{}", updated.body);
+    assert_eq!(updated.location.as_deref(), Some(at.as_str()));
+    let page = ops.get(&at).await;
+    assert!(page.body.contains("id=\"campaign-enabled\">disabled<"), "{}", page.body);
+    assert!(page.body.contains(&format!("href=\"/admin/tenants/{acme_id}\"")));
+    assert!(ops.get("/admin/ads").await.body.contains("<td class=\"enabled\">disabled</td>"));
+    assert!(!stored().await[0].enabled);
+    // A bad date on the update: 422, unchanged.
+    let bad = ops.post(&at, &campaign_form(&csrf, &[("ends_on", "soon")])).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("The end date is not a date"), "{}", bad.body);
+    assert_eq!(day_of(stored().await[0].window.end()), "2027-01-01");
+
+    // Without the right CSRF token: 403, nothing changes.
+    for token in ["", "0123456789abcdef0123456789abcdef"] {
+        let r = ops.post("/admin/ads", &campaign_form(token, &[("name", "Forged")])).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        let r = ops.post(&at, &campaign_form(token, &[("name", "Forged")])).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = ops.post(&format!("{at}/delete"), &[("csrf", token)]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+    let r = ops.post(&format!("{at}/delete"), &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let now = stored().await;
+    assert_eq!(now.len(), 1);
+    assert_eq!(now[0].name.to_string(), "Spring upgrade");
+
+    // An unknown or malformed campaign id is not found.
+    assert_eq!(ops.get("/admin/ads/not-an-id").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(ops.get("/admin/ads/01900000-0000-7000-8000-000000000000").await.status, StatusCode::NOT_FOUND);
+
+    // The audit log: the campaign's events, filters, a cursor.
+    let log = ops.get("/admin/audit").await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.body);
+    assert!(log.body.contains("<code>ads.campaign_created</code>"), "{}", log.body);
+    assert!(log.body.contains("<code>ads.campaign_updated</code>"));
+    assert!(log.body.contains("<code>tenant.created</code>"), "{}", log.body);
+    let only = ops.get("/admin/audit?action=ads.campaign_created").await;
+    assert_eq!(only.status, StatusCode::OK);
+    assert_eq!(count(&only.body, "<code>ads.campaign_created</code>"), 1);
+    assert!(!only.body.contains("<code>ads.campaign_updated</code>"));
+    assert!(only.body.contains(&format!("href=\"/admin/ads/{cid}\"")), "the target links to the campaign");
+    let of_acme = ops.get(&format!("/admin/audit?tenant={acme_id}&action=&user=")).await;
+    assert_eq!(of_acme.status, StatusCode::OK, "{}", of_acme.body);
+    assert!(!of_acme.body.contains("ads.campaign_created</code>"), "{}", of_acme.body);
+    assert!(of_acme.body.contains(&format!("<a href=\"/admin/tenants/{acme_id}\"><code>{acme_id}</code></a>")));
+    assert!(of_acme.body.contains(&format!("value=\"{acme_id}\"")), "the filter stays filled");
+    let other = h.signup("globex").await.unwrap();
+    let of_globex = ops.get(&format!("/admin/audit?tenant={}", other.id)).await;
+    assert!(!of_globex.body.contains(&acme_id), "{}", of_globex.body);
+    // A page of one event links to the next, older one.
+    let first = ops.get("/admin/audit?limit=1").await;
+    let next = Regex::new(r#"id="next-page" href="([^"]+)""#).unwrap();
+    let link = next.captures(&first.body).expect("a next-page link")[1].replace("&amp;", "&");
+    assert!(link.contains("limit=1") && link.contains("before="), "{link}");
+    let second = ops.get(&link).await;
+    assert_eq!(second.status, StatusCode::OK);
+    let row = Regex::new(r#"<time datetime="[^"]+">[^<]+</time>.*?<code>([a-z_.]+)</code>"#).unwrap();
+    let events = |b: &str| count(b, "<time datetime=");
+    assert_eq!((events(&first.body), events(&second.body)), (1, 1));
+    assert!(row.is_match(&second.body));
+    // Bad filters: the typed refusal, as a page with the form.
+    for bad in [
+        "/admin/audit?tenant=acme",
+        "/admin/audit?action=ads.no_such_action",
+        "/admin/audit?action=Not%20one",
+        "/admin/audit?before=x",
+    ] {
+        let r = ops.get(bad).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.body);
+        assert!(r.body.contains("role=\"alert\""), "{}", r.body);
+        assert!(r.body.contains("id=\"audit-filters\""));
+    }
+
+    // Delete → gone.
+    let deleted = ops.post(&format!("{at}/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
+    assert_eq!(deleted.location.as_deref(), Some("/admin/ads"));
+    assert!(stored().await.is_empty());
+    let list = ops.get("/admin/ads").await;
+    assert!(!list.body.contains("Spring upgrade"), "{}", list.body);
+    assert_eq!(ops.get(&at).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(ops.post(&format!("{at}/delete"), &[("csrf", &csrf)]).await.status, StatusCode::NOT_FOUND);
+    assert!(
+        ops.get("/admin/audit?action=ads.campaign_deleted").await.body.contains("<code>ads.campaign_deleted</code>")
+    );
+
+    // A tenant owner gets 404 on every page and form here, and changes nothing.
+    let kept = ops.post("/admin/ads", &campaign_form(&csrf, &[("name", "Kept")])).await;
+    let kept_at = kept.location.expect("created");
+    let owner = Browser::login(&base, "acme", &acme.owner_email).await;
+    let owner_csrf = owner.csrf("/app/acme").await;
+    for path in ["/admin/audit", "/admin/audit?tenant=x", "/admin/ads", kept_at.as_str(), "/admin/ads/not-an-id"] {
+        let r = owner.get(path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "GET {path}: {}", r.body);
+        assert!(!r.body.contains("Kept"));
+    }
+    let r = owner.post("/admin/ads", &campaign_form(&owner_csrf, &[("name", "Owner's")])).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = owner.post(&kept_at, &campaign_form(&owner_csrf, &[("name", "Owner's")])).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = owner.post(&format!("{kept_at}/delete"), &[("csrf", owner_csrf.as_str())]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let now = stored().await;
+    assert_eq!(now.len(), 1);
+    assert_eq!(now[0].name.to_string(), "Kept");
+
+    // Without a session: to the login.
+    let anonymous = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for path in ["/admin/audit", "/admin/ads"] {
+        let r = anonymous.get(format!("{base}{path}")).send().await.unwrap();
+        assert!(r.status().is_redirection());
+        assert_eq!(r.headers()["location"], "/login");
+    }
+}
+
+fn day_of(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}

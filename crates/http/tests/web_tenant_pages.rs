@@ -1,0 +1,356 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+//! A tenant's other settings pages, without a browser: roles, API keys (the
+//! secret shown once, then revoked), branding (a refusal changes nothing),
+//! the audit log and its filters, GDPR exports (requested, produced by the
+//! worker, downloaded); a form without the session's CSRF token is refused and
+//! changes nothing; another tenant's user gets 404 from every page and form.
+
+mod support;
+
+use reqwest::StatusCode;
+use reqwest::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use tenantry_testkit::Harness;
+use tenantry_testkit::harness::PASSWORD;
+
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Browser {
+    async fn login(base: &str, tenant: &str, email: &str) -> Self {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let form = [("tenant", tenant), ("email", email), ("password", PASSWORD)];
+        let response = http.post(format!("{base}/login")).form(&form).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "login of {email}");
+        let set = response.headers().get(SET_COOKIE).expect("a session cookie").to_str().unwrap();
+        let cookie = set.split(';').next().unwrap().to_owned();
+        let mut b = Self { http, base: base.to_owned(), cookie, csrf: String::new() };
+        let page = b.get(&format!("/app/{tenant}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        b.csrf = csrf_in(&page.body).expect("a csrf field");
+        b
+    }
+
+    async fn answer(response: reqwest::Response) -> Answer {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let location = headers.get(LOCATION).map(|l| l.to_str().unwrap().to_owned());
+        Answer { status, location, headers, body: response.text().await.unwrap() }
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        let response = self.http.get(format!("{}{path}", self.base)).header(COOKIE, &self.cookie).send().await.unwrap();
+        Self::answer(response).await
+    }
+
+    /// Posts `form` with this session's CSRF token.
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let mut fields = form.to_vec();
+        fields.push(("csrf", &self.csrf));
+        self.post_raw(path, &fields).await
+    }
+
+    /// Posts exactly `form`.
+    async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        Self::answer(response).await
+    }
+}
+
+fn csrf_in(page: &str) -> Option<String> {
+    let at = page.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(page[at..].split('"').next()?.to_owned())
+}
+
+/// The value of the attribute `attr` of the element whose text starts at `marker`.
+fn attr_after(page: &str, marker: &str, attr: &str) -> Option<String> {
+    let rest = &page[page.find(marker)?..];
+    let at = rest.find(&format!("{attr}=\""))? + attr.len() + 2;
+    Some(rest[at..].split('"').next()?.to_owned())
+}
+
+/// The ids of the rows whose `id` starts with `prefix` (`key-`, `export-`).
+fn row_ids(page: &str, prefix: &str) -> Vec<String> {
+    let needle = format!("<tr id=\"{prefix}");
+    page.match_indices(&needle).map(|(at, _)| page[at + needle.len()..].split('"').next().unwrap().to_owned()).collect()
+}
+
+/// The HTML of the table row with this id.
+fn row<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page.find(&format!("<tr id=\"{id}\"")).unwrap_or_else(|| panic!("no row {id} in {page}"));
+    let end = page[start..].find("</tr>").unwrap();
+    &page[start..start + end]
+}
+
+const PAGES: [&str; 5] = ["roles", "api-keys", "branding", "audit", "exports"];
+
+#[tokio::test]
+async fn every_page_answers_the_owner_and_an_api_key_is_shown_once_then_revoked() {
+    let h = Harness::new();
+    let t = h.signup("acme").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let b = Browser::login(&base, "acme", &t.owner_email).await;
+
+    for p in PAGES {
+        let page = b.get(&format!("/app/acme/settings/{p}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{p}: {}", page.body);
+        assert!(page.body.contains("name=\"csrf\""), "{p}: the navigation's logout form carries the token");
+    }
+    let roles = b.get("/app/acme/settings/roles").await.body;
+    for role in ["owner", "admin", "manager", "member", "viewer"] {
+        assert!(roles.contains(&format!("id=\"role-{role}\"")), "{role} is listed");
+    }
+    assert!(roles.contains("<th scope=\"col\">Permissions</th>"));
+
+    // Created: the secret is on the answer, once.
+    let created = b.post("/app/acme/settings/api-keys", &[("name", "CI deploys"), ("role", "member")]).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    assert_eq!(created.headers.get(CACHE_CONTROL).unwrap(), "no-store");
+    let secret = attr_after(&created.body, "id=\"new-key-secret\"", "value").expect("the new key's secret");
+    assert!(secret.starts_with("tkey_"), "{secret}");
+    assert!(created.body.contains("it is not shown again"));
+    let list = b.get("/app/acme/settings/api-keys").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(!list.body.contains(&secret), "the list never shows the secret");
+    assert!(!list.body.contains("new-key-secret"));
+    let keys = row_ids(&list.body, "key-");
+    assert_eq!(keys.len(), 1, "{}", list.body);
+    let kid = &keys[0];
+    let key_row = row(&list.body, &format!("key-{kid}"));
+    assert!(key_row.contains("CI deploys") && key_row.contains("member") && key_row.contains("active"), "{key_row}");
+
+    // The secret works over the API until the key is revoked.
+    let api = reqwest::Client::new();
+    let me = api.get(format!("{base}/v1/me")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+
+    // A refused key: the form again with the refusal, nothing created.
+    let refused = b.post("/app/acme/settings/api-keys", &[("name", "root"), ("role", "owner")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body.contains("role=\"alert\""));
+    assert!(!refused.body.contains("tkey_"));
+    assert_eq!(row_ids(&b.get("/app/acme/settings/api-keys").await.body, "key-").len(), 1);
+
+    // Revoked: back to the list, which says so.
+    let revoked = b.post(&format!("/app/acme/settings/api-keys/{kid}/revoke"), &[]).await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.body);
+    assert_eq!(revoked.location.as_deref(), Some("/app/acme/settings/api-keys"));
+    let list = b.get("/app/acme/settings/api-keys").await.body;
+    let key_row = row(&list, &format!("key-{kid}"));
+    assert!(key_row.contains("revoked"), "{key_row}");
+    assert!(!key_row.contains("/revoke"), "a revoked key has no revoke button");
+    let me = api.get(format!("{base}/v1/me")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    let again = b.post(&format!("/app/acme/settings/api-keys/{kid}/revoke"), &[]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "the use case's refusal, as a page");
+    let bad = b.post("/app/acme/settings/api-keys/not-an-id/revoke", &[]).await;
+    assert_eq!(bad.status, StatusCode::NOT_FOUND);
+
+    // The audit log lists the creation and the revocation, newest first.
+    let audit = b.get("/app/acme/settings/audit").await;
+    assert_eq!(audit.status, StatusCode::OK);
+    let created_at = audit.body.find("<code>api_key.created</code>").expect("the key's creation is audited");
+    let revoked_at = audit.body.find("<code>api_key.revoked</code>").expect("the key's revocation is audited");
+    assert!(revoked_at < created_at, "newest first");
+    let filtered = b.get("/app/acme/settings/audit?action=api_key.created").await;
+    assert_eq!(filtered.status, StatusCode::OK);
+    assert!(filtered.body.contains("<code>api_key.created</code>"));
+    assert!(!filtered.body.contains("<code>api_key.revoked</code>"));
+    assert!(filtered.body.contains("value=\"api_key.created\""), "the filter is kept in the form");
+    let unknown = b.get("/app/acme/settings/audit?action=Not%20an%20action").await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown.body);
+    assert!(unknown.body.contains("unknown audit action"));
+    let bad_user = b.get("/app/acme/settings/audit?user=nobody").await;
+    assert_eq!(bad_user.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Paging: one event a page, the link leads to older ones with the same filter.
+    let first = b.get("/app/acme/settings/audit?limit=1").await.body;
+    assert_eq!(row_ids(&first, "event-").len(), 1);
+    let next = attr_after(&first, "id=\"next-page\"", "href").expect("a next page link").replace("&amp;", "&");
+    assert!(next.contains("before=") && next.contains("limit=1"), "{next}");
+    let second = b.get(&next).await;
+    assert_eq!(second.status, StatusCode::OK);
+    let ids = row_ids(&second.body, "event-");
+    assert_eq!(ids.len(), 1);
+    assert_ne!(ids, row_ids(&first, "event-"), "the next page is another event");
+}
+
+#[tokio::test]
+async fn branding_is_saved_or_refused_whole() {
+    let h = Harness::new();
+    let t = h.signup("acme").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let b = Browser::login(&base, "acme", &t.owner_email).await;
+
+    let bad = b
+        .post("/app/acme/settings/branding", &[("primary_color", "red"), ("logo_url", "https://cdn.example.com/a.png")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("role=\"alert\""));
+    assert!(bad.body.contains("value=\"red\""), "the typed value is kept for correction");
+    let page = b.get("/app/acme/settings/branding").await.body;
+    assert!(!page.contains("cdn.example.com"), "nothing changed: the logo of the refused form was not saved");
+    assert!(attr_after(&page, "id=\"primary-color\"", "value").unwrap().is_empty());
+
+    let http = b
+        .post("/app/acme/settings/branding", &[("primary_color", "#112233"), ("logo_url", "http://x.example.com")])
+        .await;
+    assert_eq!(http.status, StatusCode::UNPROCESSABLE_ENTITY, "a logo must be https");
+
+    let good = b
+        .post(
+            "/app/acme/settings/branding",
+            &[("primary_color", "#1A2B3C"), ("logo_url", "https://cdn.example.com/a.png")],
+        )
+        .await;
+    assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.body);
+    let shown = b.get(good.location.as_deref().unwrap()).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.body.contains("id=\"branding-saved\""));
+    assert_eq!(attr_after(&shown.body, "id=\"primary-color\"", "value").as_deref(), Some("#1a2b3c"));
+    assert_eq!(attr_after(&shown.body, "id=\"logo-url\"", "value").as_deref(), Some("https://cdn.example.com/a.png"));
+    assert!(shown.body.contains("id=\"current-color\""));
+
+    // Emptied fields clear the branding.
+    let cleared = b.post("/app/acme/settings/branding", &[("primary_color", ""), ("logo_url", "")]).await;
+    assert_eq!(cleared.status, StatusCode::SEE_OTHER);
+    let page = b.get("/app/acme/settings/branding").await.body;
+    assert!(!page.contains("#1a2b3c") && !page.contains("cdn.example.com"));
+}
+
+#[tokio::test]
+async fn an_export_is_requested_produced_and_downloaded() {
+    let h = Harness::new();
+    let t = h.signup("acme").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let b = Browser::login(&base, "acme", &t.owner_email).await;
+
+    assert!(b.get("/app/acme/settings/exports").await.body.contains("id=\"no-exports\""));
+    let asked = b.post("/app/acme/settings/exports", &[]).await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+    let location = asked.location.unwrap();
+    let eid = location.split("requested=").nth(1).expect("the new export is pointed at").to_owned();
+    let list = b.get(&location).await.body;
+    assert!(list.contains("id=\"export-notice\""));
+    assert!(row(&list, &format!("export-{eid}")).contains("queued"));
+    assert!(!list.contains("/download"), "nothing to download yet");
+    let early = b.get(&format!("/app/acme/settings/exports/{eid}/download")).await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "not ready: the use case's refusal");
+
+    // Asked again while queued: the same one.
+    let again = b.post("/app/acme/settings/exports", &[]).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(again.location.as_deref(), Some(format!("/app/acme/settings/exports?running={eid}").as_str()));
+    assert_eq!(row_ids(&b.get("/app/acme/settings/exports").await.body, "export-").len(), 1);
+
+    h.tick().await;
+    let list = b.get("/app/acme/settings/exports").await.body;
+    let export_row = row(&list, &format!("export-{eid}"));
+    assert!(export_row.contains("ready") && export_row.contains("100%"), "{export_row}");
+    let href = format!("/app/acme/settings/exports/{eid}/download");
+    assert!(export_row.contains(&href));
+    let archive = b.get(&href).await;
+    assert_eq!(archive.status, StatusCode::OK, "{}", archive.body);
+    assert_eq!(archive.headers.get(CONTENT_TYPE).unwrap(), "application/json");
+    assert_eq!(archive.headers.get(CACHE_CONTROL).unwrap(), "no-store");
+    let disposition = archive.headers.get(CONTENT_DISPOSITION).unwrap().to_str().unwrap();
+    assert!(disposition.starts_with("attachment; filename=\"tenantry-export-acme"), "{disposition}");
+    let document: serde_json::Value = serde_json::from_str(&archive.body).unwrap();
+    assert!(document.is_object());
+    assert!(archive.body.contains(&t.owner_email), "the archive holds the tenant's data");
+    assert_eq!(b.get("/app/acme/settings/exports/nope/download").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_form_without_the_sessions_token_is_refused_and_changes_nothing() {
+    let h = Harness::new();
+    let t = h.signup("acme").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let b = Browser::login(&base, "acme", &t.owner_email).await;
+    let kept = b.post("/app/acme/settings/api-keys", &[("name", "kept"), ("role", "viewer")]).await;
+    assert_eq!(kept.status, StatusCode::OK);
+    let kid = row_ids(&b.get("/app/acme/settings/api-keys").await.body, "key-").remove(0);
+
+    for csrf in ["", "0123456789abcdef0123456789abcdef"] {
+        let key =
+            b.post_raw("/app/acme/settings/api-keys", &[("csrf", csrf), ("name", "forged"), ("role", "admin")]).await;
+        assert_eq!(key.status, StatusCode::FORBIDDEN, "{}", key.body);
+        let revoke = b.post_raw(&format!("/app/acme/settings/api-keys/{kid}/revoke"), &[("csrf", csrf)]).await;
+        assert_eq!(revoke.status, StatusCode::FORBIDDEN);
+        let brand = b
+            .post_raw("/app/acme/settings/branding", &[("csrf", csrf), ("primary_color", "#ff0000"), ("logo_url", "")])
+            .await;
+        assert_eq!(brand.status, StatusCode::FORBIDDEN);
+        let export = b.post_raw("/app/acme/settings/exports", &[("csrf", csrf)]).await;
+        assert_eq!(export.status, StatusCode::FORBIDDEN);
+    }
+    let missing = b.post_raw("/app/acme/settings/exports", &[]).await;
+    assert!(missing.status.is_client_error(), "no token at all: {}", missing.status);
+
+    let list = b.get("/app/acme/settings/api-keys").await.body;
+    assert_eq!(row_ids(&list, "key-"), vec![kid.clone()], "no key created");
+    assert!(row(&list, &format!("key-{kid}")).contains("active"), "not revoked");
+    assert!(!b.get("/app/acme/settings/branding").await.body.contains("#ff0000"));
+    assert!(b.get("/app/acme/settings/exports").await.body.contains("id=\"no-exports\""));
+}
+
+#[tokio::test]
+async fn another_tenants_user_gets_404_from_every_page_and_form() {
+    let h = Harness::new();
+    let acme = h.signup("acme").await.unwrap();
+    let globex = h.signup("globex").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let owner = Browser::login(&base, "acme", &acme.owner_email).await;
+    owner.post("/app/acme/settings/api-keys", &[("name", "acme key"), ("role", "member")]).await;
+    let kid = row_ids(&owner.get("/app/acme/settings/api-keys").await.body, "key-").remove(0);
+    owner.post("/app/acme/settings/exports", &[]).await;
+    h.tick().await;
+    let eid = row_ids(&owner.get("/app/acme/settings/exports").await.body, "export-").remove(0);
+
+    let intruder = Browser::login(&base, "globex", &globex.owner_email).await;
+    for p in PAGES {
+        let page = intruder.get(&format!("/app/acme/settings/{p}")).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{p}");
+        assert!(!page.body.contains("acme key"));
+    }
+    let download = intruder.get(&format!("/app/acme/settings/exports/{eid}/download")).await;
+    assert_eq!(download.status, StatusCode::NOT_FOUND);
+    assert!(!download.body.contains(&acme.owner_email));
+    let posts: [(String, Vec<(&str, &str)>); 4] = [
+        ("/app/acme/settings/api-keys".to_owned(), vec![("name", "stolen"), ("role", "admin")]),
+        (format!("/app/acme/settings/api-keys/{kid}/revoke"), vec![]),
+        ("/app/acme/settings/branding".to_owned(), vec![("primary_color", "#ff0000"), ("logo_url", "")]),
+        ("/app/acme/settings/exports".to_owned(), vec![]),
+    ];
+    for (path, form) in &posts {
+        let answer = intruder.post(path, form).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}: {}", answer.body);
+        assert!(!answer.body.contains("tkey_"));
+    }
+    // Their own pages still answer.
+    assert_eq!(intruder.get("/app/globex/settings/api-keys").await.status, StatusCode::OK);
+
+    // acme is unchanged.
+    let list = owner.get("/app/acme/settings/api-keys").await.body;
+    assert_eq!(row_ids(&list, "key-"), vec![kid.clone()]);
+    assert!(row(&list, &format!("key-{kid}")).contains("active"));
+    assert!(!owner.get("/app/acme/settings/branding").await.body.contains("#ff0000"));
+    assert_eq!(row_ids(&owner.get("/app/acme/settings/exports").await.body, "export-"), vec![eid]);
+}
