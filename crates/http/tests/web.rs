@@ -227,14 +227,20 @@ impl Browser {
     }
 }
 
-#[tokio::test]
-async fn the_superuser_overrides_limits_deletes_and_acts_as_a_user_audited_and_kept_out_of_billing() {
+/// A service with tenant acme and the superuser logged in.
+async fn superuser_beside_acme() -> (Harness, tenantry_testkit::harness::TestTenant, Browser) {
     let h = Harness::new();
     let t = h.signup("acme").await.unwrap();
     h.superuser("ops@platform.example.com").await.unwrap();
     let base = support::serve(support::state_for(&h)).await;
     let mut su = Browser::new(&base);
     su.login("", "ops@platform.example.com").await;
+    (h, t, su)
+}
+
+#[tokio::test]
+async fn the_superuser_overrides_limits_deletes_and_acts_as_a_user_audited_and_kept_out_of_billing() {
+    let (h, t, mut su) = superuser_beside_acme().await;
     let detail = format!("/admin/tenants/{}", t.id);
     let (status, page) = su.get(&detail).await;
     assert_eq!(status, StatusCode::OK, "{page}");
@@ -284,4 +290,35 @@ async fn the_superuser_overrides_limits_deletes_and_acts_as_a_user_audited_and_k
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, page) = su.get("/admin?status=pending_deletion").await;
     assert!(page.contains("acme Ltd") && page.contains("pending deletion"), "{page}");
+}
+
+#[tokio::test]
+async fn a_support_session_never_locks_the_superuser_out_and_logging_out_ends_both() {
+    let (_h, t, mut su) = superuser_beside_acme().await;
+    let own = su.cookie.clone().unwrap();
+    let detail = format!("/admin/tenants/{}", t.id);
+    let (_, page) = su.get(&detail).await;
+    let csrf = csrf_in(&page).unwrap();
+    let (status, _) =
+        su.post_keeping_cookies(&format!("{detail}/users/{}/impersonate", t.owner_id), &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // The tenant suspends nothing here, but its owner can be made unusable: the superuser suspends the tenant.
+    let (status, _) = su.post(&format!("{detail}/status"), &[("csrf", &csrf), ("suspended", "true")], &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the control plane runs as the superuser during a support session");
+    let (status, page) = su.get("/app/acme").await;
+    assert!(status.is_client_error(), "{status}: the support session is refused in a suspended tenant");
+    assert!(!page.contains("Support session"));
+    let (status, _) = su.get("/admin").await;
+    assert_eq!(status, StatusCode::OK, "and /admin still opens");
+    // Logging out from a tenant page of the support session ends the superuser's own session as well.
+    let (status, _) = su.post(&format!("{detail}/status"), &[("csrf", &csrf), ("suspended", "false")], &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = su.get("/app/acme").await;
+    let support_csrf = csrf_in(&page).unwrap();
+    let (status, _) = su.post_keeping_cookies("/logout", &[("csrf", &support_csrf)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(!su.cookie.as_deref().unwrap_or_default().contains("tenantry_impersonation="), "{:?}", su.cookie);
+    su.cookie = Some(own);
+    let (status, _) = su.get("/admin").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the superuser's own cookie no longer opens anything");
 }

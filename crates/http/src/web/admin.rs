@@ -19,9 +19,14 @@ use tenantry_ports::PlatformScope;
 use tenantry_ports::directory::{TenantListQuery, TenantSummary};
 use tenantry_ports::services::admin::{AdminNewTenant, AdminTenantPatch};
 
-async fn platform(state: &AppState, session: &Session) -> Result<PlatformScope, PageError> {
-    // A tenant user is told there is nothing here, as for any unknown page.
-    state.tenantry.authorize_platform(&session.principal).await.map_err(|_| PageError::not_found())
+/// The control plane's front door: the superuser's scope. A tenant user is
+/// told there is nothing here, as for any unknown page; a session that no
+/// longer holds (logged out elsewhere) goes back to the login.
+pub(super) async fn platform(state: &AppState, session: &Session) -> Result<PlatformScope, PageError> {
+    state.tenantry.authorize_platform(&session.principal).await.map_err(|e| {
+        let e = PageError::from(e);
+        if e.status() == StatusCode::UNAUTHORIZED { e } else { PageError::not_found() }
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -433,7 +438,18 @@ pub(crate) async fn stats(State(state): State<AppState>, session: Session) -> Pa
     };
     let mrr = single("MRR (€)", &|t| t.mrr.cents() as f64 / 100.0);
     let users = single("active users", &|t| t.active_users as f64);
-    let logins = single("logins this month", &|t| t.logins_this_month as f64);
+    // Logins per month: each snapshot counts the month so far, so a month's figure is its last day's.
+    let mut months: Vec<(String, f64)> = Vec::new();
+    for d in &stats.history {
+        let month = d.day.format("%Y-%m").to_string();
+        let value = d.totals.logins_this_month as f64;
+        match months.last_mut() {
+            Some((m, v)) if *m == month => *v = value,
+            _ => months.push((month, value)),
+        }
+    }
+    let month_labels: Vec<String> = months.iter().map(|(m, _)| m.clone()).collect();
+    let logins = vec![Series { name: "logins".to_owned(), values: months.iter().map(|(_, v)| *v).collect() }];
     let now = &stats.now;
     let body = html! {
         h1 { "Platform statistics" }
@@ -449,7 +465,7 @@ pub(crate) async fn stats(State(state): State<AppState>, session: Session) -> Pa
             (chart("Tenants by status", &days, &by_status))
             (chart("Monthly recurring revenue", &days, &mrr))
             (chart("Active users", &days, &users))
-            (chart("Logins per month", &days, &logins))
+            (chart("Logins per month", &month_labels, &logins))
         }
     };
     Ok(Page::new("Statistics", admin_nav(&session), body).into_response())

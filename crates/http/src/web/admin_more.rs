@@ -5,6 +5,7 @@
 //! administrator reaches it: everyone else gets 404. No business rule here:
 //! the forms are read into the use cases' inputs, which decide.
 
+use super::admin::platform;
 use super::layout::{Page, alert, day};
 use super::session::{Session, WebForm, admin_nav, field};
 use super::{PageError, PageResult};
@@ -22,11 +23,6 @@ use tenantry_ports::PlatformScope;
 use tenantry_ports::services::admin::CampaignInput;
 use tenantry_ports::services::ads::AdView;
 use tenantry_ports::services::audit::{AuditFilter, AuditPage};
-
-async fn platform(state: &AppState, session: &Session) -> Result<PlatformScope, PageError> {
-    // A tenant user is told there is nothing here, as for any unknown page.
-    state.tenantry.authorize_platform(&session.principal).await.map_err(|_| PageError::not_found())
-}
 
 /// A refusal of the form itself (422), before any use case runs.
 fn invalid(detail: &str) -> PageError {

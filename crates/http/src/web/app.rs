@@ -501,7 +501,11 @@ pub(crate) async fn set_active(
 ) -> PageResult {
     session.check(&form.csrf)?;
     let (scope, name) = tenant(&state, &session, &slug).await?;
-    let active = form.active == "true";
+    let active = match form.active.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form", "Deactivate or reactivate?")),
+    };
     let patch = tenantry_ports::services::users::UserPatch { role: None, active: Some(active) };
     if let Err(e) = state.tenantry.update_user(&scope, id_of(&uid)?, patch).await {
         let e = PageError::from(e);

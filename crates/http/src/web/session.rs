@@ -38,7 +38,10 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(token) = cookie(&parts.headers, IMPERSONATION) {
+        // The control plane always runs as the superuser: a support session
+        // (valid, expired or refused) never stands between them and `/admin`.
+        let control_plane = parts.uri.path() == "/admin" || parts.uri.path().starts_with("/admin/");
+        if let Some(token) = cookie(&parts.headers, IMPERSONATION).filter(|_| !control_plane) {
             let verified = auth::verify(&state.keys, state.clock.as_ref(), token.expose_secret(), TokenUse::Access);
             if let Ok(principal @ Principal::Impersonation { .. }) = verified {
                 let until = auth::expiry(&state.keys, token.expose_secret());
@@ -93,10 +96,7 @@ pub(crate) fn impersonation_cookie(token: &str, seconds: i64) -> Result<HeaderVa
 pub(crate) async fn stop_impersonation(session: Session, WebForm(form): WebForm<CsrfOnly>) -> PageResult {
     session.check(&form.csrf)?;
     let mut response = Redirect::to("/admin").into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("tenantry_impersonation=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0"),
-    );
+    response.headers_mut().insert(header::SET_COOKIE, clear_impersonation());
     Ok(response)
 }
 
@@ -285,14 +285,22 @@ pub(crate) struct CsrfOnly {
 }
 
 /// `POST /logout`: ends every session of the account (as the API's logout)
-/// and clears the cookie.
+/// and clears the cookies. During a support session it ends the superuser's
+/// own session too (an impersonation has no session of its own to end).
 pub(crate) async fn logout(
     State(state): State<AppState>,
+    headers: HeaderMap,
     session: Session,
     WebForm(form): WebForm<CsrfOnly>,
 ) -> PageResult {
     session.check(&form.csrf)?;
     state.tenantry.logout(&session.principal).await?;
+    if session.impersonating.is_some()
+        && let Some(own) = cookie(&headers, COOKIE)
+        && let Ok(principal) = auth::verify(&state.keys, state.clock.as_ref(), own.expose_secret(), TokenUse::Refresh)
+    {
+        state.tenantry.logout(&principal).await?;
+    }
     Ok(logged_out(Redirect::to("/login").into_response()))
 }
 
@@ -301,9 +309,15 @@ pub(crate) fn to_login() -> Response {
     logged_out(Redirect::to("/login").into_response())
 }
 
+/// Clears both cookies: the session's and any support session's.
 fn logged_out(mut response: Response) -> Response {
-    response.headers_mut().insert(header::SET_COOKIE, clear_cookie());
+    response.headers_mut().append(header::SET_COOKIE, clear_cookie());
+    response.headers_mut().append(header::SET_COOKIE, clear_impersonation());
     response
+}
+
+fn clear_impersonation() -> HeaderValue {
+    HeaderValue::from_static("tenantry_impersonation=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
 }
 
 /// Signs a browser in as `principal` (after an invitation is accepted).
