@@ -118,6 +118,21 @@ async fn count(c: &Client, css: &str) -> usize {
     c.find_all(Locator::Css(css)).await.unwrap().len()
 }
 
+/// Form fields without a label (by `for`, by a wrapping label, or `aria-label`), as `tag#id`.
+async fn unlabelled(c: &Client) -> Vec<String> {
+    let script = "return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))\
+        .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label'))\
+        .map(e => e.tagName.toLowerCase() + '#' + e.id + '[' + e.name + ']');";
+    let found = c.execute(script, vec![]).await.unwrap();
+    found.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect()
+}
+
+/// Whether the page is wider than the window (it should reflow instead).
+async fn overflows(c: &Client) -> bool {
+    let script = "return document.documentElement.scrollWidth > window.innerWidth + 1;";
+    c.execute(script, vec![]).await.unwrap().as_bool().unwrap()
+}
+
 async fn path(c: &Client) -> String {
     let url = c.current_url().await.unwrap();
     match url.query() {
@@ -190,6 +205,29 @@ async fn the_superuser_creates_a_tenant_whose_admin_fills_the_seats_buys_one_and
     assert_eq!(text(&c, "#plan").await, "Standard, monthly");
     assert_eq!(text(&c, "#seats").await, "1 used of 3 licensed");
     shot(&c, "billing").await;
+    // Every field of the admin's pages has a label; on a phone-sized window nothing overflows.
+    for page in [
+        "settings",
+        "settings/users",
+        "settings/roles",
+        "settings/api-keys",
+        "settings/branding",
+        "settings/audit",
+        "settings/exports",
+    ] {
+        c.goto(&format!("{base}/app/acme/{page}")).await.unwrap();
+        assert_eq!(unlabelled(&c).await, Vec::<String>::new(), "{page}");
+    }
+    c.set_window_size(390, 844).await.unwrap();
+    for page in ["settings", "settings/users"] {
+        c.goto(&format!("{base}/app/acme/{page}")).await.unwrap();
+        if overflows(&c).await {
+            let wide = c.execute("return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right));", vec![]).await.unwrap();
+            panic!("{page} is wider than a phone: {wide}");
+        }
+    }
+    shot(&c, "users-phone").await;
+    c.set_window_size(1280, 1000).await.unwrap();
 
     // Invitations until the seat limit; the fourth seat is refused, clearly, and nothing is sent.
     invite(&c, &base, "bob@acme.example.com").await;
@@ -311,6 +349,10 @@ async fn the_superusers_charts_come_from_the_daily_snapshots_and_a_support_sessi
     let focused = c.active_element().await.unwrap().text().await.unwrap();
     assert_eq!(focused, "Skip to content");
 
+    for page in ["/admin", "/admin/audit", "/admin/ads", "/admin/stats"] {
+        c.goto(&format!("{base}{page}")).await.unwrap();
+        assert_eq!(unlabelled(&c).await, Vec::<String>::new(), "{page}");
+    }
     c.goto(&format!("{base}/admin/stats")).await.unwrap();
     assert_eq!(text(&c, "#stat-tenants").await, "4");
     assert_eq!(count(&c, "figure.chart svg").await, 4, "tenants by status, MRR, active users, logins");

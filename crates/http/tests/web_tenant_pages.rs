@@ -354,3 +354,36 @@ async fn another_tenants_user_gets_404_from_every_page_and_form() {
     assert!(!owner.get("/app/acme/settings/branding").await.body.contains("#ff0000"));
     assert_eq!(row_ids(&owner.get("/app/acme/settings/exports").await.body, "export-"), vec![eid]);
 }
+
+#[tokio::test]
+async fn a_custom_role_is_made_from_checkboxes_refused_whole_when_invalid_and_deleted() {
+    let h = Harness::new();
+    let acme = h.signup("acme").await.unwrap();
+    let globex = h.signup("globex").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let owner = Browser::login(&base, "acme", &acme.owner_email).await;
+    let page = owner.get("/app/acme/settings/roles").await.body;
+    assert!(page.contains("name=\"perm.audit:read\""), "every permission is offered");
+    // No name: refused, nothing made.
+    let refused = owner.post("/app/acme/settings/roles", &[("name", ""), ("perm.audit:read", "on")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(!refused.body.contains(">custom<"));
+    let made = owner
+        .post("/app/acme/settings/roles", &[("name", "Auditor"), ("perm.audit:read", "on"), ("perm.usage:read", "on")])
+        .await;
+    assert_eq!((made.status, made.location.as_deref()), (StatusCode::SEE_OTHER, Some("/app/acme/settings/roles")));
+    let list = owner.get("/app/acme/settings/roles").await.body;
+    let roles = h.tenantry.list_roles(&h.owner_scope(&acme).await.unwrap()).await.unwrap();
+    let auditor = roles.iter().find(|r| r.name == "Auditor").expect("made");
+    assert_eq!(auditor.permissions, vec!["audit:read".to_owned(), "usage:read".to_owned()]);
+    let delete = format!("/app/acme/settings/roles/{}/delete", auditor.id.unwrap());
+    assert!(list.contains(&delete));
+    // Another tenant cannot delete it (404), nor make one here.
+    let intruder = Browser::login(&base, "globex", &globex.owner_email).await;
+    assert_eq!(intruder.post(&delete, &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(intruder.post("/app/acme/settings/roles", &[("name", "Spy")]).await.status, StatusCode::NOT_FOUND);
+    let deleted = owner.post(&delete, &[]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
+    let roles = h.tenantry.list_roles(&h.owner_scope(&acme).await.unwrap()).await.unwrap();
+    assert!(roles.iter().all(|r| r.builtin), "only the built-in roles are left");
+}

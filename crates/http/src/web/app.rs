@@ -540,7 +540,7 @@ async fn users_body(
             p.notice role="status" { "Invitation sent to " (email) "." }
         }
         p #seat-usage {
-            (sub.seats_used) " seats used"
+            (sub.seats_used) @if sub.seats_used == 1 { " seat used" } @else { " seats used" }
             @if let Some(seats) = sub.seats { " of " (seats) }
             "."
         }
