@@ -46,7 +46,12 @@ pub(super) fn nav(session: &Session, slug: &str, name: &str) -> Nav {
 /// page; the modal when the decision says so). Ads never stop a page: if the
 /// decision fails, the page shows without them.
 pub(super) async fn page(state: &AppState, scope: &TenantScope, title: &str, nav: Nav, body: Markup) -> Page {
-    let page = Page::new(title, nav, body);
+    // The tenant's logo (its branding) beside its name, when it has one.
+    let logo = match state.tenantry.get_tenant(scope).await {
+        Ok(t) => t.settings.branding.logo_url.map(|u| u.to_string()),
+        Err(_) => None,
+    };
+    let page = Page::new(title, nav, body).with_logo(logo);
     match state.tenantry.ad_decision(scope).await {
         Ok(decision) => page.with_ads(decision.banner, decision.modal),
         Err(_) => page,

@@ -35,18 +35,25 @@ pub(crate) struct Page {
     nav: Nav,
     banner: Option<AdView>,
     modal: Option<AdView>,
+    logo: Option<String>,
     body: Markup,
 }
 
 impl Page {
     /// A page without navigation.
     pub(crate) fn bare(title: &str, body: Markup) -> Self {
-        Self { title: title.to_owned(), nav: Nav::None, banner: None, modal: None, body }
+        Self { title: title.to_owned(), nav: Nav::None, banner: None, modal: None, logo: None, body }
     }
 
     /// A page with navigation.
     pub(crate) fn new(title: &str, nav: Nav, body: Markup) -> Self {
-        Self { title: title.to_owned(), nav, banner: None, modal: None, body }
+        Self { title: title.to_owned(), nav, banner: None, modal: None, logo: None, body }
+    }
+
+    /// With the tenant's logo (an https URL from its branding) in the navigation.
+    pub(crate) fn with_logo(mut self, logo: Option<String>) -> Self {
+        self.logo = logo;
+        self
     }
 
     /// With the freemium ad slots the ad decision filled (one banner per page,
@@ -70,7 +77,7 @@ impl Page {
                 body {
                     a.skip href="#main" { "Skip to content" }
                     header.top {
-                        (nav(&self.nav))
+                        (nav(&self.nav, self.logo.as_deref()))
                     }
                     @if let Nav::Tenant { impersonating: Some(until), csrf, .. } = &self.nav {
                         div.support role="status" {
@@ -105,7 +112,7 @@ impl Page {
     }
 }
 
-fn nav(nav: &Nav) -> Markup {
+fn nav(nav: &Nav, logo: Option<&str>) -> Markup {
     html! {
         nav aria-label="Main" {
             @match nav {
@@ -119,7 +126,10 @@ fn nav(nav: &Nav) -> Markup {
                     (logout(csrf))
                 }
                 Nav::Tenant { slug, name, csrf, .. } => {
-                    a.brand href={ "/app/" (slug) } { (name) }
+                    a.brand href={ "/app/" (slug) } {
+                        @if let Some(logo) = logo { img.logo src=(logo) alt="" height="24"; " " }
+                        (name)
+                    }
                     a href={ "/app/" (slug) "/settings" } { "Subscription & billing" }
                     a href={ "/app/" (slug) "/settings/users" } { "Users & invitations" }
                     a href={ "/app/" (slug) "/settings/roles" } { "Roles" }
