@@ -7,6 +7,8 @@
 
 mod support;
 
+use support::web::csrf_in;
+
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use tenantry_testkit::Harness;
@@ -60,11 +62,6 @@ impl Browser {
         let (_, page) = self.get(home).await;
         csrf_in(&page).unwrap_or_default()
     }
-}
-
-fn csrf_in(page: &str) -> Option<String> {
-    let at = page.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
-    Some(page[at..at + 32].to_owned())
 }
 
 #[tokio::test]

@@ -8,72 +8,8 @@ mod support;
 use regex::Regex;
 use reqwest::StatusCode;
 use tenantry_testkit::Harness;
-use tenantry_testkit::harness::PASSWORD;
 
-/// A browser: no redirects followed, the session cookie kept by hand.
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookie: String,
-}
-
-struct Answer {
-    status: StatusCode,
-    location: Option<String>,
-    body: String,
-}
-
-async fn answer(r: reqwest::Response) -> Answer {
-    let status = r.status();
-    let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
-    Answer { status, location, body: r.text().await.unwrap() }
-}
-
-impl Browser {
-    async fn login(base: &str, tenant: &str, email: &str) -> Self {
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let r = client
-            .post(format!("{base}/login"))
-            .form(&[("tenant", tenant), ("email", email), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_redirection(), "login of {email}: {}", r.status());
-        let set = r.headers().get("set-cookie").expect("a session cookie").to_str().unwrap();
-        let cookie = set.split(';').next().unwrap().to_owned();
-        assert!(cookie.starts_with("tenantry_session="), "{set}");
-        Browser { client, base: base.to_owned(), cookie }
-    }
-
-    async fn get(&self, path: &str) -> Answer {
-        let r = self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
-        answer(r).await
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        answer(r).await
-    }
-
-    /// The CSRF token of this session, as any of its pages carries it.
-    async fn csrf(&self, path: &str) -> String {
-        let page = self.get(path).await;
-        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
-        csrf_in(&page.body)
-    }
-}
-
-fn csrf_in(body: &str) -> String {
-    let re = Regex::new(r#"name="csrf" value="([^"]+)""#).unwrap();
-    re.captures(body).unwrap_or_else(|| panic!("no csrf field in {body}"))[1].to_owned()
-}
+use support::web::WebSession as Browser;
 
 /// The campaign form's fields, with `changes` applied.
 fn campaign_form<'a>(csrf: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
@@ -112,13 +48,13 @@ async fn the_superuser_manages_ads_and_reads_the_audit_log_and_nobody_else_can()
     let stored = || async { h.tenantry.list_campaigns(&who).await.unwrap() };
 
     let ops = Browser::login(&base, "", "ops@platform.example.com").await;
-    let csrf = ops.csrf("/admin/ads").await;
+    let csrf = ops.csrf.clone();
     let list = ops.get("/admin/ads").await;
     assert!(list.body.contains("id=\"no-campaigns\""), "{}", list.body);
     assert!(list.body.contains("<input id=\"starts_on\" name=\"starts_on\" type=\"date\""), "{}", list.body);
 
     // Create through the form → its page, and listed.
-    let created = ops.post("/admin/ads", &campaign_form(&csrf, &[])).await;
+    let created = ops.post_raw("/admin/ads", &campaign_form(&csrf, &[])).await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
     let at = created.location.unwrap();
     let cid = at.strip_prefix("/admin/ads/").expect("the campaign's page").to_owned();
@@ -145,23 +81,24 @@ async fn the_superuser_manages_ads_and_reads_the_audit_log_and_nobody_else_can()
     assert!(page.body.contains("id=\"campaign-enabled\">enabled<"), "{}", page.body);
 
     // A bad date: 422 with a clear message, nothing created.
-    let bad = ops.post("/admin/ads", &campaign_form(&csrf, &[("name", "Broken"), ("starts_on", "2026-13-45")])).await;
+    let bad =
+        ops.post_raw("/admin/ads", &campaign_form(&csrf, &[("name", "Broken"), ("starts_on", "2026-13-45")])).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("The start date is not a date"), "{}", bad.body);
     assert!(bad.body.contains("value=\"Broken\""), "the form keeps what was typed");
     // A refusal of the use case (an end before the start, a plain-http link) likewise.
-    let bad = ops.post("/admin/ads", &campaign_form(&csrf, &[("name", "Broken"), ("ends_on", "2026-09-01")])).await;
+    let bad = ops.post_raw("/admin/ads", &campaign_form(&csrf, &[("name", "Broken"), ("ends_on", "2026-09-01")])).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
-    let bad = ops.post("/admin/ads", &campaign_form(&csrf, &[("link_url", "http://plain.example.com")])).await;
+    let bad = ops.post_raw("/admin/ads", &campaign_form(&csrf, &[("link_url", "http://plain.example.com")])).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
-    let bad = ops.post("/admin/ads", &campaign_form(&csrf, &[("tenants", "acme")])).await;
+    let bad = ops.post_raw("/admin/ads", &campaign_form(&csrf, &[("tenants", "acme")])).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
     assert_eq!(stored().await.len(), 1);
     assert!(!ops.get("/admin/ads").await.body.contains("Broken"));
 
     // Update: disable it, target one tenant → shown disabled.
     let acme_id = acme.id.to_string();
-    let updated = ops.post(&at, &campaign_form(&csrf, &[("enabled", ""), ("tenants", &acme_id)])).await;
+    let updated = ops.post_raw(&at, &campaign_form(&csrf, &[("enabled", ""), ("tenants", &acme_id)])).await;
     assert_eq!(updated.status, StatusCode::SEE_OTHER, "{}", updated.body);
     assert_eq!(updated.location.as_deref(), Some(at.as_str()));
     let page = ops.get(&at).await;
@@ -170,21 +107,21 @@ async fn the_superuser_manages_ads_and_reads_the_audit_log_and_nobody_else_can()
     assert!(ops.get("/admin/ads").await.body.contains("<td class=\"enabled\">disabled</td>"));
     assert!(!stored().await[0].enabled);
     // A bad date on the update: 422, unchanged.
-    let bad = ops.post(&at, &campaign_form(&csrf, &[("ends_on", "soon")])).await;
+    let bad = ops.post_raw(&at, &campaign_form(&csrf, &[("ends_on", "soon")])).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("The end date is not a date"), "{}", bad.body);
     assert_eq!(day_of(stored().await[0].window.end()), "2027-01-01");
 
     // Without the right CSRF token: 403, nothing changes.
     for token in ["", "0123456789abcdef0123456789abcdef"] {
-        let r = ops.post("/admin/ads", &campaign_form(token, &[("name", "Forged")])).await;
+        let r = ops.post_raw("/admin/ads", &campaign_form(token, &[("name", "Forged")])).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-        let r = ops.post(&at, &campaign_form(token, &[("name", "Forged")])).await;
+        let r = ops.post_raw(&at, &campaign_form(token, &[("name", "Forged")])).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
-        let r = ops.post(&format!("{at}/delete"), &[("csrf", token)]).await;
+        let r = ops.post_raw(&format!("{at}/delete"), &[("csrf", token)]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
-    let r = ops.post(&format!("{at}/delete"), &[]).await;
+    let r = ops.post_raw(&format!("{at}/delete"), &[]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let now = stored().await;
     assert_eq!(now.len(), 1);
@@ -238,33 +175,33 @@ async fn the_superuser_manages_ads_and_reads_the_audit_log_and_nobody_else_can()
     }
 
     // Delete → gone.
-    let deleted = ops.post(&format!("{at}/delete"), &[("csrf", &csrf)]).await;
+    let deleted = ops.post_raw(&format!("{at}/delete"), &[("csrf", &csrf)]).await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
     assert_eq!(deleted.location.as_deref(), Some("/admin/ads"));
     assert!(stored().await.is_empty());
     let list = ops.get("/admin/ads").await;
     assert!(!list.body.contains("Spring upgrade"), "{}", list.body);
     assert_eq!(ops.get(&at).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(ops.post(&format!("{at}/delete"), &[("csrf", &csrf)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(ops.post_raw(&format!("{at}/delete"), &[("csrf", &csrf)]).await.status, StatusCode::NOT_FOUND);
     assert!(
         ops.get("/admin/audit?action=ads.campaign_deleted").await.body.contains("<code>ads.campaign_deleted</code>")
     );
 
     // A tenant owner gets 404 on every page and form here, and changes nothing.
-    let kept = ops.post("/admin/ads", &campaign_form(&csrf, &[("name", "Kept")])).await;
+    let kept = ops.post_raw("/admin/ads", &campaign_form(&csrf, &[("name", "Kept")])).await;
     let kept_at = kept.location.expect("created");
     let owner = Browser::login(&base, "acme", &acme.owner_email).await;
-    let owner_csrf = owner.csrf("/app/acme").await;
+    let owner_csrf = owner.csrf.clone();
     for path in ["/admin/audit", "/admin/audit?tenant=x", "/admin/ads", kept_at.as_str(), "/admin/ads/not-an-id"] {
         let r = owner.get(path).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "GET {path}: {}", r.body);
         assert!(!r.body.contains("Kept"));
     }
-    let r = owner.post("/admin/ads", &campaign_form(&owner_csrf, &[("name", "Owner's")])).await;
+    let r = owner.post_raw("/admin/ads", &campaign_form(&owner_csrf, &[("name", "Owner's")])).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = owner.post(&kept_at, &campaign_form(&owner_csrf, &[("name", "Owner's")])).await;
+    let r = owner.post_raw(&kept_at, &campaign_form(&owner_csrf, &[("name", "Owner's")])).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = owner.post(&format!("{kept_at}/delete"), &[("csrf", owner_csrf.as_str())]).await;
+    let r = owner.post_raw(&format!("{kept_at}/delete"), &[("csrf", owner_csrf.as_str())]).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let now = stored().await;
     assert_eq!(now.len(), 1);

@@ -8,76 +8,10 @@
 mod support;
 
 use reqwest::StatusCode;
-use reqwest::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use tenantry_testkit::Harness;
-use tenantry_testkit::harness::PASSWORD;
 
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-struct Answer {
-    status: StatusCode,
-    location: Option<String>,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-impl Browser {
-    async fn login(base: &str, tenant: &str, email: &str) -> Self {
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let form = [("tenant", tenant), ("email", email), ("password", PASSWORD)];
-        let response = http.post(format!("{base}/login")).form(&form).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "login of {email}");
-        let set = response.headers().get(SET_COOKIE).expect("a session cookie").to_str().unwrap();
-        let cookie = set.split(';').next().unwrap().to_owned();
-        let mut b = Self { http, base: base.to_owned(), cookie, csrf: String::new() };
-        let page = b.get(&format!("/app/{tenant}")).await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        b.csrf = csrf_in(&page.body).expect("a csrf field");
-        b
-    }
-
-    async fn answer(response: reqwest::Response) -> Answer {
-        let status = response.status();
-        let headers = response.headers().clone();
-        let location = headers.get(LOCATION).map(|l| l.to_str().unwrap().to_owned());
-        Answer { status, location, headers, body: response.text().await.unwrap() }
-    }
-
-    async fn get(&self, path: &str) -> Answer {
-        let response = self.http.get(format!("{}{path}", self.base)).header(COOKIE, &self.cookie).send().await.unwrap();
-        Self::answer(response).await
-    }
-
-    /// Posts `form` with this session's CSRF token.
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let mut fields = form.to_vec();
-        fields.push(("csrf", &self.csrf));
-        self.post_raw(path, &fields).await
-    }
-
-    /// Posts exactly `form`.
-    async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        Self::answer(response).await
-    }
-}
-
-fn csrf_in(page: &str) -> Option<String> {
-    let at = page.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
-    Some(page[at..].split('"').next()?.to_owned())
-}
+use support::web::WebSession as Browser;
 
 /// The value of the attribute `attr` of the element whose text starts at `marker`.
 fn attr_after(page: &str, marker: &str, attr: &str) -> Option<String> {

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)] // each test binary uses part of it; test code
 
 pub mod contract;
+pub mod web;
 
 use std::sync::Arc;
 use tenantry_http::auth::TokenKeys;
