@@ -151,7 +151,7 @@ fn plan_name(sub: &SubscriptionView) -> String {
         PlanKind::Freemium => "Freemium",
         PlanKind::Standard => "Standard",
     };
-    match sub.interval {
+    match sub.interval.filter(|_| sub.plan != PlanKind::Trial) {
         Some(Interval::Month) => format!("{plan}, monthly"),
         Some(Interval::Year) => format!("{plan}, yearly"),
         None => plan.to_owned(),
