@@ -240,6 +240,7 @@ actions! {
     CrossTenantAttempt => "access.cross_tenant_attempt",
     PlatformAccess => "platform.tenant_accessed",
     ImpersonationStarted => "platform.impersonation_started",
+    ImpersonationEnded => "platform.impersonation_ended",
     SuperuserCreated => "platform.superuser_created",
     SettingsUpdated => "platform.settings_updated",
     CampaignCreated => "ads.campaign_created",

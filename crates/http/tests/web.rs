@@ -280,6 +280,7 @@ async fn the_superuser_overrides_limits_deletes_and_acts_as_a_user_audited_and_k
     let scope = h.owner_scope(&t).await.unwrap();
     let log = h.tenantry.audit_events(&scope, Default::default()).await.unwrap();
     assert!(log.events.iter().any(|e| e.action.as_str() == "platform.impersonation_started"));
+    assert!(log.events.iter().any(|e| e.action.as_str() == "platform.impersonation_ended"), "Stop is audited");
     assert!(log.events.iter().any(|e| e.action.as_str() == "tenant.quota_overridden"));
 
     // Deletion: pending, and listed as such.

@@ -54,6 +54,7 @@ fn op() -> impl Strategy<Value = Op> {
             Just("/settings/branding"),
             Just("/settings/audit"),
             Just("/settings/exports"),
+            Just("/brand.css"),
         ]
         .prop_map(Op::View),
         prop_oneof![

@@ -161,9 +161,13 @@ async fn branding_is_saved_or_refused_whole() {
     assert_eq!(attr_after(&shown.body, "id=\"primary-color\"", "value").as_deref(), Some("#1a2b3c"));
     assert_eq!(attr_after(&shown.body, "id=\"logo-url\"", "value").as_deref(), Some("https://cdn.example.com/a.png"));
     assert!(shown.body.contains("id=\"current-color\""));
-    // The logo stands beside the tenant's name on its pages.
+    // The logo stands beside the tenant's name on its pages, and the colour is their accent.
     let home = b.get("/app/acme").await.body;
     assert!(home.contains("<img class=\"logo\" src=\"https://cdn.example.com/a.png\""), "{home}");
+    assert!(home.contains("href=\"/app/acme/brand.css\""), "{home}");
+    let css = b.get("/app/acme/brand.css").await;
+    assert_eq!(css.headers.get(CONTENT_TYPE).unwrap(), "text/css; charset=utf-8");
+    assert_eq!(css.body.trim(), ":root { --accent: #1a2b3c; }");
 
     // Emptied fields clear the branding.
     let cleared = b.post("/app/acme/settings/branding", &[("primary_color", ""), ("logo_url", "")]).await;

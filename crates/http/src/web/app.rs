@@ -58,6 +58,17 @@ pub(super) async fn page(state: &AppState, scope: &TenantScope, title: &str, nav
     }
 }
 
+/// `GET /app/{slug}/brand.css`: the tenant's primary colour as the pages'
+/// accent (empty without one). The colour was checked as `#rrggbb` when saved.
+pub(crate) async fn brand_css(State(state): State<AppState>, session: Session, Path(slug): Path<String>) -> PageResult {
+    let (scope, _) = tenant(&state, &session, &slug).await?;
+    let css = match state.tenantry.get_tenant(&scope).await?.settings.branding.primary_color {
+        Some(color) => format!(":root {{ --accent: {}; }}\n", color.as_str()),
+        None => String::new(),
+    };
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8")], css).into_response())
+}
+
 /// `GET /app/{slug}`.
 pub(crate) async fn home(State(state): State<AppState>, session: Session, Path(slug): Path<String>) -> PageResult {
     let (scope, name) = tenant(&state, &session, &slug).await?;

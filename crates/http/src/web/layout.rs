@@ -73,6 +73,10 @@ impl Page {
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (self.title) " · tenantry" }
                     link rel="stylesheet" href="/assets/app.css";
+                    @if let Nav::Tenant { slug, .. } = &self.nav {
+                        // The tenant's colour (its branding), as a stylesheet: the CSP allows no inline style.
+                        link rel="stylesheet" href={ "/app/" (slug) "/brand.css" };
+                    }
                 }
                 body {
                     a.skip href="#main" { "Skip to content" }

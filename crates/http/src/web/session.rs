@@ -92,9 +92,20 @@ pub(crate) fn impersonation_cookie(token: &str, seconds: i64) -> Result<HeaderVa
     .map_err(|_| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the session could not be set"))
 }
 
-/// `POST /impersonation/stop`: back to the superuser's own session.
-pub(crate) async fn stop_impersonation(session: Session, WebForm(form): WebForm<CsrfOnly>) -> PageResult {
+/// `POST /impersonation/stop`: back to the superuser's own session (the end
+/// is audited, as the start was).
+pub(crate) async fn stop_impersonation(
+    State(state): State<AppState>,
+    session: Session,
+    WebForm(form): WebForm<CsrfOnly>,
+) -> PageResult {
     session.check(&form.csrf)?;
+    if session.impersonating.is_some()
+        && let Err(e) = state.tenantry.end_impersonation(&session.principal).await
+    {
+        // The cookie goes either way; a session that no longer holds has nothing left to end.
+        tracing::warn!(error = %e, "the end of a support session was not recorded");
+    }
     let mut response = Redirect::to("/admin").into_response();
     response.headers_mut().insert(header::SET_COOKIE, clear_impersonation());
     Ok(response)

@@ -655,6 +655,32 @@ impl Tenantry {
         }
     }
 
+    /// The end of a support session before its time (the web's Stop): recorded
+    /// in the tenant's log and the platform log, as its start was. The token
+    /// itself is not revoked — it ends at its `until`; the browser forgets it.
+    pub async fn end_impersonation(&self, principal: &Principal) -> Result<(), ImpersonationError> {
+        let Principal::Impersonation { tenant_id, user_id, .. } = *principal else {
+            return Err(ImpersonationError::NotFound);
+        };
+        let scope = self.authorize(principal, tenant_id).await.map_err(|e| match e {
+            AuthorizeError::Infra(e) => ImpersonationError::Infra(e),
+            _ => ImpersonationError::NotFound,
+        })?;
+        let event = self.event(
+            &scope,
+            AuditAction::ImpersonationEnded,
+            Some(AuditTarget::User(user_id)),
+            AuditOutcome::Success,
+        )?;
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        let mut ptx = self.deps.store.begin_platform().await?;
+        ptx.append_platform_audit(&AuditEvent { id: self.new_id()?, ..event }).await?;
+        ptx.commit().await?;
+        Ok(())
+    }
+
     /// `POST /v1/admin/tenants/{tid}/impersonate`: the superuser (already
     /// authorised into the tenant) acts as one active user for `minutes` (1 to
     /// 60; 30 by default) — explicitly, audited in the tenant's log and the
