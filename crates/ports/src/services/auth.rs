@@ -644,12 +644,7 @@ impl Tenantry {
                     Some(AuditTarget::Tenant(tenant_id)),
                     AuditOutcome::Success,
                 )?;
-                tx.append_audit(&event).await?;
-                tx.commit().await?;
-                // and in the platform log, where the superuser's own trail is read
-                let mut ptx = self.deps.store.begin_platform().await?;
-                ptx.append_platform_audit(&AuditEvent { id: self.new_id()?, ..event }).await?;
-                ptx.commit().await?;
+                self.commit_audited_in_both(tx, event).await?;
                 Ok(scope)
             }
         }
@@ -672,12 +667,8 @@ impl Tenantry {
             Some(AuditTarget::User(user_id)),
             AuditOutcome::Success,
         )?;
-        let mut tx = self.begin(&scope, Access::Write).await?;
-        tx.append_audit(&event).await?;
-        tx.commit().await?;
-        let mut ptx = self.deps.store.begin_platform().await?;
-        ptx.append_platform_audit(&AuditEvent { id: self.new_id()?, ..event }).await?;
-        ptx.commit().await?;
+        let tx = self.begin(&scope, Access::Write).await?;
+        self.commit_audited_in_both(tx, event).await?;
         Ok(())
     }
 
@@ -717,11 +708,7 @@ impl Tenantry {
             .event(scope, AuditAction::ImpersonationStarted, Some(AuditTarget::User(user_id)), AuditOutcome::Success)?
             .with("minutes", minutes)
             .with("until", until.to_rfc3339());
-        tx.append_audit(&event).await?;
-        tx.commit().await?;
-        let mut ptx = self.deps.store.begin_platform().await?;
-        ptx.append_platform_audit(&AuditEvent { id: self.new_id()?, ..event }).await?;
-        ptx.commit().await?;
+        self.commit_audited_in_both(tx, event).await?;
         Ok(Impersonation {
             principal: Principal::Impersonation {
                 tenant_id: scope.tenant_id(),

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use tenantry_domain::audit::AuditTarget;
 use tenantry_domain::slug::SlugError;
 use tenantry_domain::user::{Erasure, UserRuleError};
-use tenantry_domain::{AuditAction, AuditEvent, AuditOutcome, Slug, TenantId};
+use tenantry_domain::{AuditAction, AuditOutcome, Slug, TenantId};
 
 /// A backup made.
 #[derive(Debug, Clone)]
@@ -193,12 +193,8 @@ impl Tenantry {
             )?
             .with("bytes", archive.len())
             .with("rows", contents.rows.counts().values().sum::<usize>());
-        let mut tx = self.begin(scope, Access::Write).await?;
-        tx.append_audit(&event).await?;
-        tx.commit().await?;
-        let mut ptx = self.deps.store.begin_platform().await?;
-        ptx.append_platform_audit(&AuditEvent { id: self.new_id()?, ..event }).await?;
-        ptx.commit().await?;
+        let tx = self.begin(scope, Access::Write).await?;
+        self.commit_audited_in_both(tx, event).await?;
         tracing::info!(tenant = %contents.tenant_id, superuser = %id.as_uuid(), bytes = archive.len(), "tenant backed up");
         Ok(Backup { archive, tenant_id: contents.tenant_id, slug: contents.slug, created_at })
     }
@@ -282,9 +278,7 @@ impl Tenantry {
             }
             other => other?,
         }
-        let mut ptx = self.deps.store.begin_platform().await?;
-        ptx.append_platform_audit(&AuditEvent { id: self.new_id()?, ..event }).await?;
-        ptx.commit().await?;
+        self.copy_to_platform_log(event).await?;
         tracing::info!(tenant = %target, source = %tenant_id, mode = mode_name, reapplied, "tenant restored");
         Ok(Restored {
             tenant: TenantView::from(&tenant),

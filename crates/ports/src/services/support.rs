@@ -191,6 +191,27 @@ impl Tenantry {
         tx.save_subscription(sub, &facts).await
     }
 
+    /// Copies a tenant's audit event to the platform log, where the
+    /// superuser's own trail is read (under an id of its own).
+    pub(crate) async fn copy_to_platform_log(&self, event: AuditEvent) -> Result<(), InfraError> {
+        let mut ptx = self.deps.store.begin_platform().await?;
+        ptx.append_platform_audit(&AuditEvent { id: self.new_id()?, ..event }).await?;
+        ptx.commit().await?;
+        Ok(())
+    }
+
+    /// Appends `event` to the tenant's log in `tx`, commits, and copies the
+    /// event to the platform log (a superuser's action inside a tenant).
+    pub(crate) async fn commit_audited_in_both(
+        &self,
+        mut tx: Box<dyn TenantTx>,
+        event: AuditEvent,
+    ) -> Result<(), InfraError> {
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        self.copy_to_platform_log(event).await
+    }
+
     /// When the tenant's timers are next due (`Subscription::next_due_at`,
     /// knowing whether this trial's reminder went out).
     pub(crate) async fn next_deadline(
