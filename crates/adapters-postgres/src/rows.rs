@@ -280,18 +280,6 @@ pub(crate) fn job_state_columns(state: &tenantry_domain::job::JobState) -> (&'st
     }
 }
 
-/// The text form of an export status.
-pub(crate) fn export_status_text(s: tenantry_domain::export::ExportStatus) -> &'static str {
-    use tenantry_domain::export::ExportStatus;
-    match s {
-        ExportStatus::Queued => "queued",
-        ExportStatus::Running => "running",
-        ExportStatus::Ready => "ready",
-        ExportStatus::Failed => "failed",
-        ExportStatus::Expired => "expired",
-    }
-}
-
 pub(crate) fn export(row: &PgRow) -> Result<tenantry_domain::export::Export, StoreError> {
     use tenantry_domain::export::{Export, ExportStatus};
     let status = match row.try_get::<&str, _>("status").db()? {

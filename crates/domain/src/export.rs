@@ -31,6 +31,19 @@ pub enum ExportStatus {
     Expired,
 }
 
+impl ExportStatus {
+    /// The stable text form (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportStatus::Queued => "queued",
+            ExportStatus::Running => "running",
+            ExportStatus::Ready => "ready",
+            ExportStatus::Failed => "failed",
+            ExportStatus::Expired => "expired",
+        }
+    }
+}
+
 /// One GDPR export of one tenant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Export {

@@ -989,10 +989,14 @@ pub(crate) async fn download_export(
     InTenant(scope): InTenant,
     Ids((_, eid)): Ids<(TenantId, ExportId)>,
 ) -> Answer {
+    Ok(export_download(state.tenantry.download_export(&scope, eid).await?))
+}
+
+/// An export's archive as a download (the API's and the web page's answer).
+pub(crate) fn export_download(archive: tenantry_ports::services::exports::ExportArchive) -> Response {
     use axum::http::header;
-    let archive = state.tenantry.download_export(&scope, eid).await?;
     let disposition = format!("attachment; filename=\"{}\"", archive.filename);
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, "application/json".to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
@@ -1000,7 +1004,7 @@ pub(crate) async fn download_export(
         ],
         archive.bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 // ---------------------------------------------------------------- subscription and billing

@@ -254,6 +254,21 @@ pub struct FailingTimer {
     pub retry_again: String,
 }
 
+impl FailingTimer {
+    /// The worked example every store must give.
+    pub fn expected() -> Self {
+        FailingTimer {
+            attempts: 5,
+            listed: 1,
+            made_while_listed: 0,
+            reminders: (0, 1),
+            listed_after: 0,
+            events: (1, 1),
+            retry_again: "job_not_failed".into(),
+        }
+    }
+}
+
 /// The trial reminder's mail cannot be sent (the mailer fails): the tenant's
 /// timers job for day 11 fails on every hourly tick, is kept failed after its
 /// fifth attempt and listed; no new job is made for that deadline while it is

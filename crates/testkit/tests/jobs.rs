@@ -20,22 +20,9 @@ async fn two_schedulers_racing_run_each_job_once() {
     assert_eq!(race, JobRace { claimed: 8, done: 8, ready: 8, ready_events: 8 });
 }
 
-/// The worked example (the PostgreSQL test expects the same).
-fn failing_timer_expected() -> FailingTimer {
-    FailingTimer {
-        attempts: 5,
-        listed: 1,
-        made_while_listed: 0,
-        reminders: (0, 1),
-        listed_after: 0,
-        events: (1, 1),
-        retry_again: "job_not_failed".into(),
-    }
-}
-
 #[tokio::test]
 async fn a_timer_failing_every_attempt_is_listed_made_once_per_deadline_and_retried_by_the_superuser() {
-    assert_eq!(failing_timer(&Harness::new(), "flaky-mail").await.unwrap(), failing_timer_expected());
+    assert_eq!(failing_timer(&Harness::new(), "flaky-mail").await.unwrap(), FailingTimer::expected());
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 
 use super::charts::{Series, line_chart};
 use super::layout::{Page, alert, day, money, status};
-use super::session::{Session, WebForm, admin_nav, field};
+use super::session::{CsrfForm, Session, WebForm, admin_nav, field};
 use super::{PageError, PageResult};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -343,11 +343,6 @@ pub(crate) async fn override_tenant(
         return Ok((e.status(), page).into_response());
     }
     Ok(Redirect::to(&format!("/admin/tenants/{tid}")).into_response())
-}
-
-#[derive(Deserialize)]
-pub(crate) struct CsrfForm {
-    csrf: String,
 }
 
 /// `POST /admin/tenants/{tid}/delete`: the deletion request (purged after the retention period).

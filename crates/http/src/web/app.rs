@@ -5,7 +5,7 @@
 //! ads here, as the ad decision says.
 
 use super::layout::{Nav, Page, alert, day, money, status};
-use super::session::{Session, WebForm, field, sign_in};
+use super::session::{CsrfForm, Session, WebForm, field, sign_in};
 use super::{PageError, PageResult};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -31,6 +31,18 @@ pub(super) async fn tenant(
     let scope = state.tenantry.authorize_slug(&session.principal, slug).await?;
     let name = state.tenantry.get_tenant(&scope).await.map(|t| t.name).unwrap_or_else(|_| slug.to_owned());
     Ok((scope, name))
+}
+
+/// A form posted into a tenant's pages: this session's CSRF token first, then
+/// the slug's tenant authorised (as [`tenant`]).
+pub(super) async fn posted(
+    state: &AppState,
+    session: &Session,
+    slug: &str,
+    csrf: &str,
+) -> Result<(TenantScope, String), PageError> {
+    session.check(csrf)?;
+    tenant(state, session, slug).await
 }
 
 pub(super) fn nav(session: &Session, slug: &str, name: &str) -> Nav {
@@ -318,8 +330,7 @@ pub(crate) async fn seats_preview(
     Path(slug): Path<String>,
     WebForm(form): WebForm<SeatsForm>,
 ) -> PageResult {
-    session.check(&form.csrf)?;
-    let (scope, name) = tenant(&state, &session, &slug).await?;
+    let (scope, name) = posted(&state, &session, &slug, &form.csrf).await?;
     let seats = seats_of(&form.seats)?;
     let input = PreviewInput { seats: Some(seats), plan: None, timing: PlanTiming::Now };
     let preview = match state.tenantry.preview_change(&scope, input).await {
@@ -379,8 +390,7 @@ pub(crate) async fn seats_confirm(
     Path(slug): Path<String>,
     WebForm(form): WebForm<SeatsForm>,
 ) -> PageResult {
-    session.check(&form.csrf)?;
-    let (scope, _) = tenant(&state, &session, &slug).await?;
+    let (scope, _) = posted(&state, &session, &slug, &form.csrf).await?;
     let seats = seats_of(&form.seats)?;
     let date = match form.proration_date.as_deref().filter(|d| !d.is_empty()) {
         Some(d) => Some(chrono::DateTime::parse_from_rfc3339(d).map(|d| d.to_utc()).map_err(|_| {
@@ -410,8 +420,7 @@ pub(crate) async fn change_plan(
     Path(slug): Path<String>,
     WebForm(form): WebForm<PlanForm>,
 ) -> PageResult {
-    session.check(&form.csrf)?;
-    let (scope, _) = tenant(&state, &session, &slug).await?;
+    let (scope, _) = posted(&state, &session, &slug, &form.csrf).await?;
     let choice = match form.plan.as_str() {
         "standard-month" => PlanChoice::Standard(Interval::Month),
         "standard-year" => PlanChoice::Standard(Interval::Year),
@@ -425,11 +434,6 @@ pub(crate) async fn change_plan(
     }
 }
 
-#[derive(Deserialize)]
-pub(crate) struct CsrfForm {
-    csrf: String,
-}
-
 /// `POST /app/{slug}/settings/checkout`: to the provider's Checkout.
 pub(crate) async fn checkout(
     State(state): State<AppState>,
@@ -437,8 +441,7 @@ pub(crate) async fn checkout(
     Path(slug): Path<String>,
     WebForm(form): WebForm<CsrfForm>,
 ) -> PageResult {
-    session.check(&form.csrf)?;
-    let (scope, _) = tenant(&state, &session, &slug).await?;
+    let (scope, _) = posted(&state, &session, &slug, &form.csrf).await?;
     let back = return_url(&state, &format!("/app/{slug}/settings?done=card"));
     let session = state.tenantry.checkout_session(&scope, &back).await?;
     Ok(Redirect::to(&session.url).into_response())
@@ -451,8 +454,7 @@ pub(crate) async fn portal(
     Path(slug): Path<String>,
     WebForm(form): WebForm<CsrfForm>,
 ) -> PageResult {
-    session.check(&form.csrf)?;
-    let (scope, _) = tenant(&state, &session, &slug).await?;
+    let (scope, _) = posted(&state, &session, &slug, &form.csrf).await?;
     let back = return_url(&state, &format!("/app/{slug}/settings"));
     let session = state.tenantry.portal_session(&scope, &back).await?;
     Ok(Redirect::to(&session.url).into_response())
@@ -465,8 +467,7 @@ pub(crate) async fn cancel(
     Path(slug): Path<String>,
     WebForm(form): WebForm<CsrfForm>,
 ) -> PageResult {
-    session.check(&form.csrf)?;
-    let (scope, _) = tenant(&state, &session, &slug).await?;
+    let (scope, _) = posted(&state, &session, &slug, &form.csrf).await?;
     let back = return_url(&state, &format!("/app/{slug}/settings"));
     state.tenantry.cancel_subscription(&scope, &back).await?;
     Ok(Redirect::to(&format!("/app/{slug}/settings?done=plan")).into_response())
@@ -483,8 +484,7 @@ pub(crate) async fn revoke_invitation(
     Path((slug, iid)): Path<(String, String)>,
     WebForm(form): WebForm<CsrfForm>,
 ) -> PageResult {
-    session.check(&form.csrf)?;
-    let (scope, _) = tenant(&state, &session, &slug).await?;
+    let (scope, _) = posted(&state, &session, &slug, &form.csrf).await?;
     state.tenantry.revoke_invitation(&scope, id_of(&iid)?).await?;
     Ok(Redirect::to(&format!("/app/{slug}/settings/users")).into_response())
 }
@@ -496,8 +496,7 @@ pub(crate) async fn resend_invitation(
     Path((slug, iid)): Path<(String, String)>,
     WebForm(form): WebForm<CsrfForm>,
 ) -> PageResult {
-    session.check(&form.csrf)?;
-    let (scope, _) = tenant(&state, &session, &slug).await?;
+    let (scope, _) = posted(&state, &session, &slug, &form.csrf).await?;
     state.tenantry.resend_invitation(&scope, id_of(&iid)?).await?;
     Ok(Redirect::to(&format!("/app/{slug}/settings/users")).into_response())
 }
@@ -515,8 +514,7 @@ pub(crate) async fn set_active(
     Path((slug, uid)): Path<(String, String)>,
     WebForm(form): WebForm<ActiveForm>,
 ) -> PageResult {
-    session.check(&form.csrf)?;
-    let (scope, name) = tenant(&state, &session, &slug).await?;
+    let (scope, name) = posted(&state, &session, &slug, &form.csrf).await?;
     let active = match form.active.as_str() {
         "true" => true,
         "false" => false,
@@ -659,8 +657,7 @@ pub(crate) async fn invite(
     Path(slug): Path<String>,
     WebForm(form): WebForm<InviteForm>,
 ) -> PageResult {
-    session.check(&form.csrf)?;
-    let (scope, name) = tenant(&state, &session, &slug).await?;
+    let (scope, name) = posted(&state, &session, &slug, &form.csrf).await?;
     let (status, error, invited) =
         match state.tenantry.invite(&scope, InviteInput { email: form.email.clone(), role: form.role }).await {
             Ok(_) => (StatusCode::OK, None, Some(form.email.as_str())),

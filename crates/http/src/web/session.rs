@@ -97,7 +97,7 @@ pub(crate) fn impersonation_cookie(token: &str, seconds: i64) -> Result<HeaderVa
 pub(crate) async fn stop_impersonation(
     State(state): State<AppState>,
     session: Session,
-    WebForm(form): WebForm<CsrfOnly>,
+    WebForm(form): WebForm<CsrfForm>,
 ) -> PageResult {
     session.check(&form.csrf)?;
     if session.impersonating.is_some()
@@ -290,9 +290,11 @@ pub(crate) async fn mfa_submit(State(state): State<AppState>, WebForm(form): Web
     }
 }
 
+/// A form that carries nothing but this session's CSRF token.
 #[derive(Deserialize)]
-pub(crate) struct CsrfOnly {
-    csrf: String,
+pub(crate) struct CsrfForm {
+    /// The token.
+    pub csrf: String,
 }
 
 /// `POST /logout`: ends every session of the account (as the API's logout)
@@ -302,7 +304,7 @@ pub(crate) async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     session: Session,
-    WebForm(form): WebForm<CsrfOnly>,
+    WebForm(form): WebForm<CsrfForm>,
 ) -> PageResult {
     session.check(&form.csrf)?;
     state.tenantry.logout(&session.principal).await?;

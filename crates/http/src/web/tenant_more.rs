@@ -4,9 +4,9 @@
 //! downloaded). Each page calls the use case the JSON API calls and renders its
 //! view; refusals are the use case's, with its status.
 
-use super::app::{nav, page, tenant};
+use super::app::{nav, page, posted, tenant};
 use super::layout::{alert, day};
-use super::session::{Session, WebForm, field};
+use super::session::{CsrfForm, Session, WebForm, field};
 use super::{PageError, PageResult};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -52,11 +52,6 @@ fn encode(value: &str) -> String {
         }
     }
     out
-}
-
-#[derive(Deserialize)]
-pub(crate) struct CsrfForm {
-    csrf: String,
 }
 
 // ---------------------------------------------------------------- roles
@@ -177,8 +172,7 @@ pub(crate) async fn delete_role(
     Path((slug, rid)): Path<(String, String)>,
     WebForm(form): WebForm<CsrfForm>,
 ) -> PageResult {
-    session.check(&form.csrf)?;
-    let (scope, name) = tenant(&state, &session, &slug).await?;
+    let (scope, name) = posted(&state, &session, &slug, &form.csrf).await?;
     let rid = id_of(tenantry_domain::RoleId::parse(&rid))?;
     if let Err(e) = state.tenantry.delete_role(&scope, rid).await {
         let e = PageError::from(e);
@@ -313,8 +307,7 @@ pub(crate) async fn create_api_key(
     Path(slug): Path<String>,
     WebForm(form): WebForm<KeyForm>,
 ) -> PageResult {
-    session.check(&form.csrf)?;
-    let (scope, name) = tenant(&state, &session, &slug).await?;
+    let (scope, name) = posted(&state, &session, &slug, &form.csrf).await?;
     let input = ApiKeyInput { name: form.name.clone(), role: form.role.clone() };
     let (issued, refusal) = match state.tenantry.create_api_key(&scope, input).await {
         Ok(issued) => (Some(issued), None),
@@ -340,8 +333,7 @@ pub(crate) async fn revoke_api_key(
     Path((slug, kid)): Path<(String, String)>,
     WebForm(form): WebForm<CsrfForm>,
 ) -> PageResult {
-    session.check(&form.csrf)?;
-    let (scope, _) = tenant(&state, &session, &slug).await?;
+    let (scope, _) = posted(&state, &session, &slug, &form.csrf).await?;
     let kid = id_of(ApiKeyId::parse(&kid))?;
     state.tenantry.revoke_api_key(&scope, kid).await?;
     Ok(Redirect::to(&format!("/app/{slug}/settings/api-keys")).into_response())
@@ -433,8 +425,7 @@ pub(crate) async fn save_branding(
     Path(slug): Path<String>,
     WebForm(form): WebForm<BrandingForm>,
 ) -> PageResult {
-    session.check(&form.csrf)?;
-    let (scope, name) = tenant(&state, &session, &slug).await?;
+    let (scope, name) = posted(&state, &session, &slug, &form.csrf).await?;
     let input = SettingsInput {
         primary_color: Some(Some(form.primary_color.clone())),
         logo_url: Some(Some(form.logo_url.clone())),
@@ -637,16 +628,6 @@ pub(crate) struct ExportNotice {
     running: Option<String>,
 }
 
-fn export_status(s: ExportStatus) -> &'static str {
-    match s {
-        ExportStatus::Queued => "queued",
-        ExportStatus::Running => "running",
-        ExportStatus::Ready => "ready",
-        ExportStatus::Failed => "failed",
-        ExportStatus::Expired => "expired",
-    }
-}
-
 fn size(bytes: u64) -> String {
     match bytes {
         b if b >= 10 << 20 => format!("{} MB", b >> 20),
@@ -661,7 +642,7 @@ fn export_row(slug: &str, e: &ExportView, current: Option<&str>) -> Markup {
     html! {
         tr id={ "export-" (id) } class=[highlighted.then_some("current")] {
             td { (when(e.created_at)) }
-            td.export-status { span class={ "badge badge-" (export_status(e.status)) } { (export_status(e.status)) } }
+            td.export-status { span class={ "badge badge-" (ExportStatus::as_str(e.status)) } { (ExportStatus::as_str(e.status)) } }
             td {
                 progress max="100" value=(e.percent) aria-label="Progress" { (e.percent) "%" }
                 " " (e.percent) "%"
@@ -736,8 +717,7 @@ pub(crate) async fn request_export(
     Path(slug): Path<String>,
     WebForm(form): WebForm<CsrfForm>,
 ) -> PageResult {
-    session.check(&form.csrf)?;
-    let (scope, _) = tenant(&state, &session, &slug).await?;
+    let (scope, _) = posted(&state, &session, &slug, &form.csrf).await?;
     let answer = state.tenantry.request_export(&scope).await?;
     let key = if answer.created { "requested" } else { "running" };
     Ok(Redirect::to(&format!("/app/{slug}/settings/exports?{key}={}", answer.export.id)).into_response())
@@ -751,15 +731,5 @@ pub(crate) async fn download_export(
 ) -> PageResult {
     let (scope, _) = tenant(&state, &session, &slug).await?;
     let eid = id_of(ExportId::parse(&eid))?;
-    let archive = state.tenantry.download_export(&scope, eid).await?;
-    let disposition = format!("attachment; filename=\"{}\"", archive.filename);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/json".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        archive.bytes,
-    )
-        .into_response())
+    Ok(crate::routes::export_download(state.tenantry.download_export(&scope, eid).await?))
 }
