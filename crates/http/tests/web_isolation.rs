@@ -6,7 +6,7 @@
 //! or 403 when the role may not act at all, or the login again when the
 //! actor's session has ended); and no page ever shows a name,
 //! slug or e-mail of another tenant. `WEB_PROPTEST_CASES` changes the number of
-//! sequences (default 48).
+//! sequences (default 48 in memory, 16 on PostgreSQL).
 
 mod support;
 
@@ -14,6 +14,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
+use std::sync::Arc;
 use tenantry_ports::services::api_keys::ApiKeyInput;
 use tenantry_ports::services::invitations::InviteInput;
 use tenantry_ports::services::roles::RoleInput;
@@ -123,11 +124,12 @@ async fn session(http: &reqwest::Client, base: &str, slug: &str, email: &str) ->
     (cookie, body[at..at + 32].to_owned())
 }
 
-async fn world() -> World {
-    let h = Harness::new();
+async fn world(h: Harness, prefix: &str) -> World {
     let mut tenants = Vec::new();
     let mut logins = Vec::new();
-    for slug in SLUGS {
+    for name in SLUGS {
+        let slug = format!("{prefix}{name}");
+        let slug = slug.as_str();
         let t = h.signup(slug).await.unwrap();
         let scope = h.owner_scope(&t).await.unwrap();
         let member = format!("member@{slug}.example.com");
@@ -156,14 +158,14 @@ async fn world() -> World {
             key: key.to_string(),
             export: export.to_string(),
         });
-        logins.push((slug, t.owner_email, member));
+        logins.push((slug.to_owned(), t.owner_email, member));
     }
     h.tick().await; // the exports are produced
     let base = support::serve(support::state_for(&h)).await;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut sessions = Vec::new();
     for (slug, owner, member) in logins {
-        sessions.push([session(&http, &base, slug, &owner).await, session(&http, &base, slug, &member).await]);
+        sessions.push([session(&http, &base, &slug, &owner).await, session(&http, &base, &slug, &member).await]);
     }
     World { base, http, tenants, sessions }
 }
@@ -225,15 +227,15 @@ async fn run(w: &World, s: &Step) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-#[test]
-fn no_page_or_form_of_one_tenant_reaches_another() {
-    let cases = std::env::var("WEB_PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48);
+/// Runs `cases` random sequences, each in a world `make` builds (a harness and a slug prefix).
+fn check(cases: u32, make: impl Fn() -> (Harness, String)) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     runner
         .run(&proptest::collection::vec(step(), 1..12), |steps| {
+            let (h, prefix) = make();
             runtime.block_on(async {
-                let w = world().await;
+                let w = world(h, &prefix).await;
                 for s in &steps {
                     run(&w, s).await?;
                 }
@@ -241,4 +243,34 @@ fn no_page_or_form_of_one_tenant_reaches_another() {
             })
         })
         .unwrap();
+}
+
+fn cases(default: u32) -> u32 {
+    std::env::var("WEB_PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default)
+}
+
+#[test]
+fn no_page_or_form_of_one_tenant_reaches_another() {
+    check(cases(48), || (Harness::new(), String::new()));
+}
+
+/// The same over PostgreSQL, connected as the service role (row-level security
+/// in the path): one database for all sequences, each under its own slug prefix.
+#[test]
+fn over_postgres_no_page_or_form_of_one_tenant_reaches_another() {
+    let Some(admin) = tenantry_postgres::testing::admin_url("over_postgres_no_page_or_form_of_one_tenant") else {
+        return;
+    };
+    let setup = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let db = setup.block_on(tenantry_postgres::testing::TestDatabase::create(&admin)).unwrap();
+    let store = setup.block_on(db.store()).unwrap();
+    let ids: Arc<dyn tenantry_ports::IdGenerator> = Arc::new(tenantry_testkit::SequentialIds::default());
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    check(cases(16), || {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).ids(ids.clone()).build();
+        (h, format!("w{n}"))
+    });
+    setup.block_on(store.close());
+    setup.block_on(db.drop_now()).unwrap();
 }
