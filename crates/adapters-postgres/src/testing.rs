@@ -129,6 +129,11 @@ impl TestDatabase {
         self.admin.clone().database(&self.name).username(SERVICE_ROLE).password("")
     }
 
+    /// The service role's URL for this database (for a binary under test).
+    pub fn service_url(&self) -> String {
+        self.service_options().to_url_lossy().to_string()
+    }
+
     /// The owner's (admin's) options for this database.
     pub fn admin_options(&self) -> PgConnectOptions {
         self.admin.clone().database(&self.name)

@@ -27,7 +27,6 @@ pub mod openapi;
 pub mod problem;
 pub mod ratelimit;
 mod routes;
-mod simulator_pages;
 pub mod state;
 mod web;
 mod webhooks;
@@ -134,7 +133,7 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
         .nest("/tenants/{tid}", tenant)
         .nest("/admin", admin);
     let request_id = HeaderName::from_static("x-request-id");
-    let pages = if state.simulator.is_some() { simulator_pages::routes() } else { Router::new() };
+    let pages = if state.simulator.is_some() { web::simulator_routes() } else { Router::new() };
     Router::new()
         .merge(pages)
         .merge(web::routes())

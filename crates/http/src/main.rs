@@ -244,9 +244,44 @@ struct Billing {
     webhooks: Option<Arc<StripeWebhooks>>,
 }
 
-async fn billing(config: &TenantryConfig, clock: &Arc<dyn Clock>) -> Result<Billing, Failure> {
-    match stripe_config(true)? {
-        Some(stripe) => {
+/// Which payment provider serves: `TENANTRY_BILLING` (`stripe` or
+/// `simulator`), or by default Stripe when its keys are set and the simulator
+/// on the embedded default. With PostgreSQL and no Stripe the simulator serves
+/// only when `TENANTRY_BILLING=simulator` says so: its state lives in this
+/// process (a demo or a test backend, never a production one).
+fn billing_choice(on_postgres: bool) -> Result<BillingChoice, Failure> {
+    let stripe = stripe_config(true)?;
+    match (env("TENANTRY_BILLING").as_deref(), stripe) {
+        (Some("stripe") | None, Some(stripe)) => Ok(BillingChoice::Stripe(stripe)),
+        (Some("stripe"), None) => {
+            Err(Failure::Config("TENANTRY_BILLING=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET".into()))
+        }
+        (Some("simulator"), Some(_)) => Err(Failure::Config(
+            "TENANTRY_BILLING=simulator but STRIPE_SECRET_KEY is set: choose one (unset the Stripe keys for a demo)"
+                .into(),
+        )),
+        (Some("simulator"), None) => Ok(BillingChoice::Simulator),
+        (None, None) if !on_postgres => Ok(BillingChoice::Simulator),
+        (None, None) => Err(Failure::Config(
+            "DATABASE_URL is set but no payment provider is: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or \
+             TENANTRY_BILLING=simulator for a demo or a test (the simulator's customers, cards and invoices live in \
+             this process and end with it)"
+                .into(),
+        )),
+        (Some(other), _) => {
+            Err(Failure::Config(format!("TENANTRY_BILLING={other} is neither `stripe` nor `simulator`")))
+        }
+    }
+}
+
+enum BillingChoice {
+    Stripe(StripeConfig),
+    Simulator,
+}
+
+async fn billing(config: &TenantryConfig, clock: &Arc<dyn Clock>, on_postgres: bool) -> Result<Billing, Failure> {
+    match billing_choice(on_postgres)? {
+        BillingChoice::Stripe(stripe) => {
             let provider = StripeProvider::connect(stripe.clone(), config.catalog.clone(), clock.clone())
                 .await
                 .map_err(|e| Failure::Config(format!("Stripe: {e}")))?;
@@ -258,11 +293,18 @@ async fn billing(config: &TenantryConfig, clock: &Arc<dyn Clock>) -> Result<Bill
                 webhooks: Some(Arc::new(StripeWebhooks::new(stripe.webhook_secret, provider))),
             })
         }
-        None => {
+        BillingChoice::Simulator => {
             let simulator = BillingSimulator::new(clock.clone(), config.catalog.clone());
-            tracing::info!(
-                "billing by the local simulator (set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for Stripe)"
-            );
+            if on_postgres {
+                tracing::warn!(
+                    "BILLING SIMULATOR on PostgreSQL (TENANTRY_BILLING=simulator): customers, cards and invoices live \
+                     in this process and END WITH IT; for a demo or a test only, never production"
+                );
+            } else {
+                tracing::info!(
+                    "billing by the local simulator (set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for Stripe)"
+                );
+            }
             Ok(Billing { payments: Arc::new(simulator.clone()), simulator: Some(simulator), webhooks: None })
         }
     }
@@ -272,7 +314,6 @@ async fn billing(config: &TenantryConfig, clock: &Arc<dyn Clock>) -> Result<Bill
 async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>), Failure> {
     let config = TenantryConfig { backup_key: backup_key(env("DATABASE_URL").is_none())?, ..TenantryConfig::default() };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
-    let billing = billing(&config, &clock).await?;
     let (store, directory, mailer): (Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>, Arc<dyn Mailer>) =
         if env("DATABASE_URL").is_some() {
             if let Some(admin) = secret_env("DATABASE_ADMIN_URL") {
@@ -289,6 +330,8 @@ async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>), Failure> {
             let memory = MemoryStore::new();
             (Arc::new(memory.clone()), Arc::new(memory), mailer(true)?)
         };
+    // After the store: a refused DATABASE_URL is named first, with its fix.
+    let billing = billing(&config, &clock, env("DATABASE_URL").is_some()).await?;
     let deps = Deps {
         store,
         directory,

@@ -325,20 +325,18 @@ async fn journey(app: &TestApp) {
         app.post(&t("/subscription/plan"), Some(&owner), json!({"plan": "standard", "interval": "month"})).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["outcome"], "checkout_required");
-    // The simulator's own Checkout page: a form of test cards; choosing one returns to the API.
-    let url = format!("{}{}", app.base, answer["checkout"]["url"].as_str().unwrap());
-    let page = app.client.get(&url).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
-    assert!(page.text().await.unwrap().contains("value=\"succeeds\""));
-    let done = app
-        .client
-        .post(url.split('?').next().unwrap())
-        .form(&[("card", "succeeds"), ("return_to", "/v1/billing/return")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!((done.status(), done.url().path()), (StatusCode::OK, "/v1/billing/return"));
+    // The simulator's own Checkout page, for the signed-in owner: a form of test cards; choosing
+    // one returns to the API.
+    let url = answer["checkout"]["url"].as_str().unwrap().to_owned();
+    let browser = support::web::WebSession::login(&app.base, "acme", "owner@acme.example.com").await;
+    let page = browser.get(&url).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.headers["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert!(page.body.contains("value=\"succeeds\""));
+    let done = browser
+        .post(url.split('?').next().unwrap(), &[("card", "succeeds"), ("return_to", "/v1/billing/return")])
+        .await;
+    assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some("/v1/billing/return")));
     let (status, answer) =
         app.post(&t("/subscription/plan"), Some(&owner), json!({"plan": "standard", "interval": "month"})).await;
     assert_eq!(status, StatusCode::OK, "{answer}");

@@ -17,6 +17,7 @@ fn tenantry(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
         "TENANTRY_MAIL",
         "TENANTRY_SMTP_URL",
         "TENANTRY_MAIL_FROM",
+        "TENANTRY_BILLING",
     ] {
         cmd.env_remove(name);
     }
@@ -45,6 +46,17 @@ fn bad_configuration_is_refused_with_the_value_named() {
         (&["stripe", "sync-catalog"], &[], "STRIPE_SECRET_KEY is not set"),
         (&["jobs", "run-due"], &[], "DATABASE_URL is not set"),
         (&[], &[("TENANTRY_MAIL", "carrier-pigeon")], "TENANTRY_MAIL=carrier-pigeon"),
+        (&[], &[("TENANTRY_BILLING", "barter")], "TENANTRY_BILLING=barter"),
+        (&[], &[("TENANTRY_BILLING", "stripe")], "TENANTRY_BILLING=stripe needs STRIPE_SECRET_KEY"),
+        (
+            &[],
+            &[
+                ("TENANTRY_BILLING", "simulator"),
+                ("STRIPE_SECRET_KEY", "sk_test_x"),
+                ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+            ],
+            "choose one",
+        ),
         (&[], &[("TENANTRY_MAIL", "smtp")], "needs TENANTRY_SMTP_URL"),
         (&[], &[("TENANTRY_MAIL", "smtp"), ("TENANTRY_SMTP_URL", "smtp://h:25")], "needs TENANTRY_MAIL_FROM"),
         (
@@ -73,6 +85,24 @@ fn bad_configuration_is_refused_with_the_value_named() {
         assert_eq!(code, 2, "{args:?} {env:?}: {text}");
         assert!(text.contains(expected), "{args:?} {env:?}: {text}");
     }
+}
+
+/// With PostgreSQL and no Stripe, the simulator serves only when asked for:
+/// its customers, cards and invoices live in the process (a demo or a test,
+/// never production), and its hosted pages would otherwise be mounted on a
+/// deployment that believes it bills for real.
+#[test]
+fn postgres_without_a_payment_provider_is_refused_unless_the_simulator_is_asked_for() {
+    let Some(admin) = tenantry_postgres::testing::admin_url("postgres_without_a_payment_provider_is_refused") else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let db = rt.block_on(tenantry_postgres::testing::TestDatabase::create(&admin)).unwrap();
+    let url = db.service_url();
+    let (code, text) = tenantry(&[], &[("DATABASE_URL", &url), ("TENANTRY_ADDR", "127.0.0.1:0")]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("no payment provider") && text.contains("TENANTRY_BILLING=simulator"), "{text}");
+    rt.block_on(db.drop_now()).unwrap();
 }
 
 #[test]

@@ -42,6 +42,9 @@ enum Op {
     PostId(&'static str, Kind, usize, &'static [(&'static str, &'static str)]),
     /// The export download of tenant `k`.
     Download(usize),
+    /// The billing simulator's hosted page (Checkout or Portal) of tenant `k`:
+    /// viewed, or its form posted (a test card that succeeds).
+    Hosted(bool, usize, bool),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -74,6 +77,7 @@ fn op() -> impl Strategy<Value = Op> {
             Just(Op::PostId("/settings/api-keys/{id}/revoke", Kind::Key, k, &[])),
             Just(Op::Download(k)),
         ]),
+        (any::<bool>(), 0..3usize, any::<bool>()).prop_map(|(portal, k, post)| Op::Hosted(portal, k, post)),
     ]
 }
 
@@ -104,6 +108,9 @@ struct Tenant {
     role: String,
     key: String,
     export: String,
+    /// The paths of its hosted Checkout and Portal sessions.
+    checkout: String,
+    portal: String,
 }
 
 struct World {
@@ -149,6 +156,9 @@ async fn world(h: Harness, prefix: &str) -> World {
         let key = h.tenantry.create_api_key(&scope, key).await.unwrap().key.id;
         let export = h.tenantry.request_export(&scope).await.unwrap().export.id;
         let tenant_name = h.tenantry.get_tenant(&scope).await.unwrap().name;
+        let back = format!("/app/{slug}/settings");
+        let checkout = h.tenantry.checkout_session(&scope, &back).await.unwrap().url;
+        let portal = h.tenantry.portal_session(&scope, &back).await.unwrap().url;
         tenants.push(Tenant {
             slug: slug.to_owned(),
             secrets: vec![tenant_name, t.owner_email.clone(), member.clone(), invited, t.id.to_string()],
@@ -157,6 +167,8 @@ async fn world(h: Harness, prefix: &str) -> World {
             role: role.to_string(),
             key: key.to_string(),
             export: export.to_string(),
+            checkout: checkout.split('?').next().unwrap().to_owned(),
+            portal: portal.split('?').next().unwrap().to_owned(),
         });
         logins.push((slug.to_owned(), t.owner_email, member));
     }
@@ -186,6 +198,38 @@ async fn run(w: &World, s: &Step) -> Result<(), TestCaseError> {
     let app = format!("{}/app/{}", w.base, target.slug);
     let (request, foreign_id) = match &s.op {
         Op::View(page) => (w.http.get(format!("{app}{page}")), false),
+        Op::Hosted(portal, k, post) => {
+            let hosted = &w.tenants[*k];
+            let path = format!("{}{}", w.base, if *portal { &hosted.portal } else { &hosted.checkout });
+            let request = if *post {
+                w.http.post(path).form(&[("card", "succeeds"), ("return_to", "/"), ("csrf", csrf.as_str())])
+            } else {
+                w.http.get(path)
+            };
+            let response = request.header(COOKIE, cookie).send().await.unwrap();
+            let status = response.status();
+            let body = response.text().await.unwrap();
+            if *k != s.actor {
+                prop_assert_eq!(status, StatusCode::NOT_FOUND, "another tenant's hosted page: {:?}", s);
+            } else if s.member {
+                // 303: the member's session ended earlier in the sequence (deactivated): the login.
+                prop_assert!(
+                    [StatusCode::FORBIDDEN, StatusCode::SEE_OTHER].contains(&status),
+                    "a member may not manage billing: {:?} → {}",
+                    s,
+                    status
+                );
+            } else {
+                // 409: a Checkout completed earlier in the sequence is closed.
+                prop_assert!(
+                    [StatusCode::OK, StatusCode::SEE_OTHER, StatusCode::CONFLICT].contains(&status),
+                    "the owner's own hosted page: {:?} → {}",
+                    s,
+                    status
+                );
+            }
+            return no_foreign_secret(w, s, &body);
+        }
         Op::Download(k) => {
             let path = format!("{app}/settings/exports/{}/download", id_of(&w.tenants[*k], Kind::Export));
             (w.http.get(path), *k != s.target)
@@ -216,6 +260,11 @@ async fn run(w: &World, s: &Step) -> Result<(), TestCaseError> {
             status
         );
     }
+    no_foreign_secret(w, s, &body)
+}
+
+/// No name, slug or e-mail of another tenant than the actor's on a page.
+fn no_foreign_secret(w: &World, s: &Step, body: &str) -> Result<(), TestCaseError> {
     for (i, other) in w.tenants.iter().enumerate() {
         if i == s.actor {
             continue;

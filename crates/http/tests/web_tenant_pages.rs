@@ -328,3 +328,93 @@ async fn a_custom_role_is_made_from_checkboxes_refused_whole_when_invalid_and_de
     let roles = h.tenantry.list_roles(&h.owner_scope(&acme).await.unwrap()).await.unwrap();
     assert!(roles.iter().all(|r| r.builtin), "only the built-in roles are left");
 }
+
+/// The billing simulator's hosted pages act only for a signed-in user of the
+/// session's tenant who may manage billing: an anonymous browser is sent to
+/// the login and back, another tenant's owner gets 404 (audited), a member
+/// 403; ids are 256 random bits, end (Checkout after 24 hours, the Portal after
+/// one), and a form needs the session's CSRF token; a return address is
+/// followed only when it is a plain path here.
+#[tokio::test]
+async fn the_hosted_billing_pages_act_only_for_a_signed_in_user_who_may_manage_billing() {
+    let h = Harness::new();
+    let acme = h.signup("acme").await.unwrap();
+    let other = h.signup("other").await.unwrap();
+    h.add_user(&acme, "mia@acme.example.com", "member").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let scope = h.owner_scope(&acme).await.unwrap();
+    let checkout = h.tenantry.checkout_session(&scope, "/app/acme/settings").await.unwrap();
+    let portal = h.tenantry.portal_session(&scope, "/app/acme/settings").await.unwrap();
+    let second = h.tenantry.checkout_session(&scope, "/app/acme/settings").await.unwrap();
+    for s in [&checkout, &portal, &second] {
+        let secret = s.id.rsplit('_').next().unwrap();
+        assert!(secret.len() == 64 && secret.chars().all(|c| c.is_ascii_hexdigit()), "{}", s.id);
+    }
+    assert_ne!(checkout.id, second.id);
+    let checkout_path = checkout.url.split('?').next().unwrap().to_owned();
+    let portal_path = portal.url.split('?').next().unwrap().to_owned();
+
+    // Anonymous: to the login and, once signed in, back to the page.
+    let anonymous = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = support::web::answer(anonymous.get(format!("{base}{}", checkout.url)).send().await.unwrap()).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let to_login = page.location.unwrap();
+    assert!(to_login.starts_with("/login?next=%2Fbilling%2Fsimulator%2Fcheckout%2F"), "{to_login}");
+    let login_page = support::web::answer(anonymous.get(format!("{base}{to_login}")).send().await.unwrap()).await;
+    assert!(login_page.body.contains(&format!("name=\"next\" value=\"{}", checkout_path)), "{}", login_page.body);
+    let form = [
+        ("tenant", "acme"),
+        ("email", acme.owner_email.as_str()),
+        ("password", tenantry_testkit::harness::PASSWORD),
+        ("next", checkout.url.as_str()),
+    ];
+    let signed_in =
+        support::web::answer(anonymous.post(format!("{base}/login")).form(&form).send().await.unwrap()).await;
+    assert_eq!((signed_in.status, signed_in.location.as_deref()), (StatusCode::SEE_OTHER, Some(checkout.url.as_str())));
+    for path in [&checkout_path, &portal_path] {
+        let posted = anonymous.post(format!("{base}{path}")).form(&[("card", "declines")]).send().await.unwrap();
+        assert_eq!(posted.status(), StatusCode::SEE_OTHER, "an anonymous post goes to the login");
+    }
+    assert!(h.simulator.customer_of(acme.id).is_some());
+    assert!(!h.tenantry.subscription_view(&scope).await.unwrap().payment_method_on_file, "nothing was attached");
+
+    // Another tenant's owner: 404 on every page and form, and the attempt is in the platform's log.
+    let stranger = Browser::login(&base, "other", &other.owner_email).await;
+    for path in [&checkout.url, &portal.url] {
+        assert_eq!(stranger.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    for path in [&checkout_path, &portal_path] {
+        let posted = stranger.post(path, &[("card", "declines"), ("return_to", "/")]).await;
+        assert_eq!(posted.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    // A member of the tenant may not manage billing: 403.
+    let mia = Browser::login(&base, "acme", "mia@acme.example.com").await;
+    assert_eq!(mia.get(&checkout.url).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(mia.post(&portal_path, &[("card", "declines")]).await.status, StatusCode::FORBIDDEN);
+
+    // The owner: the pages, a portal id on the checkout's path is nothing, the CSRF token is required.
+    let owner = Browser::login(&base, "acme", &acme.owner_email).await;
+    let page = owner.get(&checkout.url).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(&format!("name=\"csrf\" value=\"{}\"", owner.csrf)));
+    assert_eq!(owner.get(&portal_path.replace("/portal/", "/checkout/")).await.status, StatusCode::NOT_FOUND);
+    let forged =
+        owner.post_raw(&checkout_path, &[("card", "succeeds"), ("csrf", "0123456789abcdef0123456789abcdef")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(!h.tenantry.subscription_view(&scope).await.unwrap().payment_method_on_file);
+    // A return address that browsers would read as another host is not followed.
+    let done = owner.post(&checkout_path, &[("card", "succeeds"), ("return_to", "/\t/evil.example.com")]).await;
+    assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some("/")), "{}", done.body);
+    assert!(h.tenantry.subscription_view(&scope).await.unwrap().payment_method_on_file);
+    let portal_page = owner.get(&portal.url).await;
+    assert_eq!(portal_page.status, StatusCode::OK, "{}", portal_page.body);
+
+    // Sessions end: the Portal after an hour, Checkout after 24 hours.
+    h.clock.advance(chrono::Duration::minutes(61));
+    let owner = Browser::login(&base, "acme", &acme.owner_email).await;
+    assert_eq!(owner.get(&portal.url).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(owner.get(&second.url).await.status, StatusCode::OK);
+    h.clock.advance(chrono::Duration::hours(23));
+    let owner = Browser::login(&base, "acme", &acme.owner_email).await;
+    assert_eq!(owner.get(&second.url).await.status, StatusCode::NOT_FOUND);
+}

@@ -85,6 +85,41 @@ struct Session {
     customer: String,
     checkout: bool,
     completed: bool,
+    expires_at: DateTime<Utc>,
+}
+
+/// How long a hosted Checkout session can be used (Stripe's default: 24 hours).
+pub const CHECKOUT_SESSION_TTL: Duration = Duration::hours(24);
+/// How long a hosted Portal session can be used (Stripe's portal sessions are short-lived).
+pub const PORTAL_SESSION_TTL: Duration = Duration::hours(1);
+
+/// Which hosted page a session opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostedPage {
+    /// Checkout in setup mode: add a payment method.
+    Checkout,
+    /// The Customer Portal: replace the payment method, see the invoices.
+    Portal,
+}
+
+/// A live hosted session: whose it is. The pages act only for a signed-in
+/// user of `tenant_id` with the billing permission.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostedSessionInfo {
+    /// The provider customer.
+    pub customer: String,
+    /// The tenant its metadata names.
+    pub tenant_id: tenantry_domain::TenantId,
+    /// Checkout or Portal.
+    pub page: HostedPage,
+}
+
+/// A hosted session's id: 256 random bits (an outsider cannot guess one, and
+/// ids never follow each other), or an error when the OS has no randomness.
+fn session_id(prefix: &str) -> Result<String, PaymentError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| PaymentError::Unavailable(anyhow::anyhow!("no OS randomness: {e}")))?;
+    Ok(format!("{prefix}_sim_{}", hex::encode(bytes)))
 }
 
 #[derive(Default, Debug)]
@@ -113,6 +148,9 @@ pub enum SimulatorError {
     /// The checkout was completed before.
     #[error("the checkout session was completed before")]
     AlreadyCompleted,
+    /// The session is past its end (checkout 24 hours, portal 1 hour).
+    #[error("the session has expired; start again from the billing page")]
+    Expired,
 }
 
 /// The local billing simulator. Cheap to clone (shared state).
@@ -479,11 +517,15 @@ impl BillingSimulator {
 
     /// Completes a Checkout session (the simulator's Checkout page calls this).
     pub fn complete_checkout(&self, session: &str, card: TestCard) -> Result<String, SimulatorError> {
+        let now = self.clock.now();
         let customer = {
             let mut st = self.lock();
             let s = st.sessions.get_mut(session).ok_or(SimulatorError::Unknown)?;
             if !s.checkout {
                 return Err(SimulatorError::Unknown);
+            }
+            if s.expires_at <= now {
+                return Err(SimulatorError::Expired);
             }
             if s.completed {
                 return Err(SimulatorError::AlreadyCompleted);
@@ -495,9 +537,15 @@ impl BillingSimulator {
         Ok(customer)
     }
 
-    /// The customer of a Checkout or Portal session.
-    pub fn session_customer(&self, session: &str) -> Option<String> {
-        self.lock().sessions.get(session).map(|s| s.customer.clone())
+    /// A live Checkout or Portal session: its customer, the customer's tenant
+    /// and its page (`None` when unknown or expired).
+    pub fn hosted_session(&self, session: &str) -> Option<HostedSessionInfo> {
+        let now = self.clock.now();
+        let st = self.lock();
+        let s = st.sessions.get(session).filter(|s| s.expires_at > now)?;
+        let tenant_id = st.customers.get(&s.customer)?.details.tenant_id;
+        let page = if s.checkout { HostedPage::Checkout } else { HostedPage::Portal };
+        Some(HostedSessionInfo { customer: s.customer.clone(), tenant_id, page })
     }
 
     /// The customer's current subscription (the newest that has not ended).
@@ -903,8 +951,12 @@ impl PaymentProvider for BillingSimulator {
         if !st.customers.contains_key(customer) {
             return Err(PaymentError::NotFound);
         }
-        let id = st.id("cs");
-        st.sessions.insert(id.clone(), Session { customer: customer.to_owned(), checkout: true, completed: false });
+        let id = session_id("cs")?;
+        let expires_at = self.clock.now() + CHECKOUT_SESSION_TTL;
+        st.sessions.insert(
+            id.clone(),
+            Session { customer: customer.to_owned(), checkout: true, completed: false, expires_at },
+        );
         Ok(HostedSession { url: format!("/billing/simulator/checkout/{id}?return_to={}", encode(return_url)), id })
     }
 
@@ -914,8 +966,12 @@ impl PaymentProvider for BillingSimulator {
         if !st.customers.contains_key(customer) {
             return Err(PaymentError::NotFound);
         }
-        let id = st.id("bps");
-        st.sessions.insert(id.clone(), Session { customer: customer.to_owned(), checkout: false, completed: false });
+        let id = session_id("bps")?;
+        let expires_at = self.clock.now() + PORTAL_SESSION_TTL;
+        st.sessions.insert(
+            id.clone(),
+            Session { customer: customer.to_owned(), checkout: false, completed: false, expires_at },
+        );
         Ok(HostedSession { url: format!("/billing/simulator/portal/{id}?return_to={}", encode(return_url)), id })
     }
 

@@ -19,6 +19,7 @@
 mod admin;
 mod admin_more;
 mod app;
+mod billing_simulator;
 mod charts;
 mod layout;
 mod session;
@@ -81,6 +82,21 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/{slug}/settings/exports", get(tenant_more::exports).post(tenant_more::request_export))
         .route("/app/{slug}/settings/exports/{eid}/download", get(tenant_more::download_export))
         .route("/assets/app.css", get(stylesheet))
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+}
+
+/// The billing simulator's hosted Checkout and Portal pages (merged into
+/// [`crate::router`] only when the simulator is the payment provider).
+pub(crate) fn simulator_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/billing/simulator/checkout/{id}",
+            get(billing_simulator::checkout_page).post(billing_simulator::checkout_submit),
+        )
+        .route(
+            "/billing/simulator/portal/{id}",
+            get(billing_simulator::portal_page).post(billing_simulator::portal_submit),
+        )
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
 }
 

@@ -191,13 +191,38 @@ impl axum::extract::OptionalFromRequestParts<AppState> for Session {
     }
 }
 
-fn login_form(message: Option<&str>, tenant: &str, email: &str) -> Page {
+/// A path on this service to send a browser to, or `/`: it must start with
+/// one `/` (not `//` or `/\\`, which browsers read as another host) and hold no
+/// backslash, control or whitespace character (`/\t/evil.example.com` is read
+/// as `//evil.example.com`), and parse as a path and query.
+pub(crate) fn safe_path(to: Option<&str>) -> String {
+    let plain = |p: &str| {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+            && p.parse::<axum::http::uri::PathAndQuery>().is_ok()
+    };
+    match to {
+        Some(path) if plain(path) => path.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+/// To the login, and back to `uri` once signed in.
+pub(crate) fn login_then(uri: &axum::http::Uri) -> Response {
+    let back = uri.path_and_query().map_or("/", |p| p.as_str());
+    let query = serde_urlencoded::to_string([("next", back)]).unwrap_or_default();
+    Redirect::to(&format!("/login?{query}")).into_response()
+}
+
+fn login_form(message: Option<&str>, tenant: &str, email: &str, next: &str) -> Page {
     Page::bare(
         "Log in",
         html! {
             h1 { "Log in" }
             (alert(message))
             form.card method="post" action="/login" {
+                input type="hidden" name="next" value=(next);
                 label for="tenant" { "Workspace" span.hint { " (its short name; leave empty for the platform administrator)" } }
                 input #tenant name="tenant" type="text" value=(tenant) autocomplete="organization";
                 label for="email" { "E-mail" }
@@ -210,9 +235,15 @@ fn login_form(message: Option<&str>, tenant: &str, email: &str) -> Page {
     )
 }
 
-/// `GET /login`.
-pub(crate) async fn login_page() -> Page {
-    login_form(None, "", "")
+/// Where to go after the login.
+#[derive(Deserialize)]
+pub(crate) struct Next {
+    next: Option<String>,
+}
+
+/// `GET /login[?next=/path]`.
+pub(crate) async fn login_page(axum::extract::Query(next): axum::extract::Query<Next>) -> Page {
+    login_form(None, "", "", &safe_path(next.next.as_deref()))
 }
 
 #[derive(Deserialize)]
@@ -221,11 +252,14 @@ pub(crate) struct LoginForm {
     tenant: String,
     email: String,
     password: SecretString,
+    #[serde(default)]
+    next: Option<String>,
 }
 
 /// `POST /login`: the API's login; a second factor is asked on the next form.
 pub(crate) async fn login_submit(State(state): State<AppState>, WebForm(form): WebForm<LoginForm>) -> PageResult {
     let tenant = form.tenant.trim().to_owned();
+    let next = safe_path(form.next.as_deref());
     let input = LoginInput {
         tenant: (!tenant.is_empty()).then(|| tenant.clone()),
         email: form.email.clone(),
@@ -235,25 +269,25 @@ pub(crate) async fn login_submit(State(state): State<AppState>, WebForm(form): W
         Ok(done) => done,
         Err(e) => {
             let e = PageError::from(e);
-            let page = login_form(Some(e.detail()), &tenant, &form.email);
+            let page = login_form(Some(e.detail()), &tenant, &form.email, &next);
             return Ok((e.status(), page).into_response());
         }
     };
     if done.mfa_required {
         let mfa_token = auth::issue(&state.keys, state.clock.as_ref(), &done.principal, TokenUse::Mfa)?;
-        return Ok(mfa_form(None, &mfa_token).into_response());
+        return Ok(mfa_form(None, &mfa_token, &next).into_response());
     }
-    signed_in(&state, &done.principal)
+    signed_in(&state, &done.principal, &next)
 }
 
-fn signed_in(state: &AppState, principal: &Principal) -> PageResult {
+fn signed_in(state: &AppState, principal: &Principal, next: &str) -> PageResult {
     let token = auth::issue(&state.keys, state.clock.as_ref(), principal, TokenUse::Refresh)?;
-    let mut response = Redirect::to("/").into_response();
+    let mut response = Redirect::to(&safe_path(Some(next))).into_response();
     response.headers_mut().insert(header::SET_COOKIE, set_cookie(&token)?);
     Ok(response)
 }
 
-fn mfa_form(message: Option<&str>, mfa_token: &str) -> Page {
+fn mfa_form(message: Option<&str>, mfa_token: &str, next: &str) -> Page {
     Page::bare(
         "Two-factor authentication",
         html! {
@@ -261,6 +295,7 @@ fn mfa_form(message: Option<&str>, mfa_token: &str) -> Page {
             (alert(message))
             form.card method="post" action="/login/mfa" {
                 input type="hidden" name="mfa_token" value=(mfa_token);
+                input type="hidden" name="next" value=(next);
                 label for="code" { "Code from your authenticator app, or a recovery code" }
                 input #code name="code" type="text" inputmode="numeric" required autocomplete="one-time-code";
                 button type="submit" { "Continue" }
@@ -273,6 +308,8 @@ fn mfa_form(message: Option<&str>, mfa_token: &str) -> Page {
 pub(crate) struct MfaForm {
     mfa_token: SecretString,
     code: SecretString,
+    #[serde(default)]
+    next: Option<String>,
 }
 
 /// `POST /login/mfa`: the login's second step.
@@ -281,11 +318,12 @@ pub(crate) async fn mfa_submit(State(state): State<AppState>, WebForm(form): Web
         .map_err(|_| {
             PageError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "The login has expired; log in again.")
         })?;
+    let next = safe_path(form.next.as_deref());
     match state.tenantry.complete_mfa_login(&pending, form.code.expose_secret()).await {
-        Ok(done) => signed_in(&state, &done.principal),
+        Ok(done) => signed_in(&state, &done.principal, &next),
         Err(e) => {
             let e = PageError::from(e);
-            Ok((e.status(), mfa_form(Some(e.detail()), form.mfa_token.expose_secret())).into_response())
+            Ok((e.status(), mfa_form(Some(e.detail()), form.mfa_token.expose_secret(), &next)).into_response())
         }
     }
 }
@@ -335,7 +373,7 @@ fn clear_impersonation() -> HeaderValue {
 
 /// Signs a browser in as `principal` (after an invitation is accepted).
 pub(crate) fn sign_in(state: &AppState, principal: &Principal) -> PageResult {
-    signed_in(state, principal)
+    signed_in(state, principal, "/")
 }
 
 /// The navigation of the superuser's pages.
@@ -378,6 +416,26 @@ mod tests {
         assert!(!same_site(&headers(&[("origin", "https://evil.example.com"), ("host", "t.example.com")])));
         assert!(!same_site(&headers(&[("origin", "null"), ("host", "t.example.com")])));
         assert!(same_site(&headers(&[])), "not a browser: the CSRF token decides");
+    }
+
+    #[test]
+    fn only_plain_paths_on_this_service_are_followed() {
+        assert_eq!(safe_path(Some("/v1/billing/return")), "/v1/billing/return");
+        assert_eq!(safe_path(Some("/app/acme/settings?x=1")), "/app/acme/settings?x=1");
+        for bad in [
+            "https://evil.example.com",
+            "//evil.example.com",
+            "/\\evil.example.com",
+            "/\t/evil.example.com",
+            "/%09/evil.example.com\n",
+            "/ /evil.example.com",
+            "/\r\n/evil.example.com",
+            "evil.example.com",
+            "",
+        ] {
+            assert_eq!(safe_path(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_path(None), "/");
     }
 
     #[test]

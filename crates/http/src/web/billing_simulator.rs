@@ -1,0 +1,193 @@
+//! The billing simulator's own hosted pages, where Stripe's stand when the
+//! simulator is the payment provider (the embedded default, or PostgreSQL with
+//! `TENANTRY_BILLING=simulator` for a demo or a test): Checkout (add a payment
+//! method: pick a test card) and the Customer Portal (replace the card, see the
+//! invoices).
+//!
+//! A page acts only for a signed-in user of the session's tenant with the
+//! billing permission: an anonymous browser is sent to the login (and back),
+//! another tenant's user gets 404 (the attempt audited, as everywhere), a user
+//! without `billing:manage` 403. Session ids are 256 random bits and end
+//! (Checkout after 24 hours, the Portal after one). Forms carry the web
+//! session's CSRF token; `return_to` is followed only when it is a plain path
+//! on this service.
+
+use super::layout::{Page, day, money};
+use super::session::{Session, WebForm, field, login_then, safe_path};
+use super::{PageError, PageResult};
+use crate::state::AppState;
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use maud::{Markup, html};
+use serde::Deserialize;
+use tenantry_ports::{PaymentProvider, TenantScope};
+use tenantry_testkit::harness::run_timeline;
+use tenantry_testkit::simulator::{HostedPage, HostedSessionInfo};
+use tenantry_testkit::{BillingSimulator, TestCard};
+
+/// Where the pages go back to.
+#[derive(Deserialize)]
+pub(crate) struct Back {
+    return_to: Option<String>,
+}
+
+/// A card chosen on a page.
+#[derive(Deserialize)]
+pub(crate) struct CardForm {
+    csrf: String,
+    card: String,
+    return_to: Option<String>,
+}
+
+fn card(name: &str) -> Result<TestCard, PageError> {
+    match name {
+        "succeeds" => Ok(TestCard::Succeeds),
+        "declines" => Ok(TestCard::Declines),
+        "requires_action" => Ok(TestCard::RequiresAction),
+        _ => Err(PageError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_card",
+            "Choose one of the test cards: succeeds, declines or requires_action.",
+        )),
+    }
+}
+
+fn simulator(state: &AppState) -> Result<&BillingSimulator, PageError> {
+    state.simulator.as_ref().ok_or_else(PageError::not_found)
+}
+
+/// The session `id` opened on `page`, for a signed-in user of its tenant who
+/// may manage billing: the tenant's scope (404 for an unknown, expired or
+/// other page's id and for another tenant's user, 403 without the permission).
+async fn authorised(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+    page: HostedPage,
+) -> Result<(HostedSessionInfo, TenantScope), PageError> {
+    let hosted = simulator(state)?.hosted_session(id).filter(|h| h.page == page).ok_or_else(PageError::not_found)?;
+    let scope = state.tenantry.authorize(&session.principal, hosted.tenant_id).await?;
+    state.tenantry.require_permission(&scope, "billing:manage", "billing.hosted_page").await?;
+    Ok((hosted, scope))
+}
+
+fn frame(title: &str, body: Markup) -> Page {
+    Page::bare(
+        title,
+        html! {
+            p.notice role="note" { strong { "Billing simulator" } " — no real payment is made." }
+            h1 { (title) }
+            (body)
+        },
+    )
+}
+
+fn card_buttons(session: &Session, action: &str, return_to: &str) -> Markup {
+    html! {
+        form.card method="post" action=(action) {
+            (field(session))
+            input type="hidden" name="return_to" value=(return_to);
+            button type="submit" name="card" value="succeeds" { "Test card: payments succeed" }
+            button type="submit" name="card" value="declines" { "Test card: payments are declined" }
+            button type="submit" name="card" value="requires_action" {
+                "Test card: payments need confirmation (3-D Secure)"
+            }
+        }
+    }
+}
+
+/// `GET /billing/simulator/checkout/{id}`.
+pub(crate) async fn checkout_page(
+    State(state): State<AppState>,
+    session: Option<Session>,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    Query(back): Query<Back>,
+) -> PageResult {
+    let Some(session) = session else { return Ok(login_then(&uri)) };
+    authorised(&state, &session, &id, HostedPage::Checkout).await?;
+    let back = safe_path(back.return_to.as_deref());
+    Ok(frame(
+        "Add a payment method",
+        html! {
+            p { "Choose the test card to save for this customer." }
+            (card_buttons(&session, &format!("/billing/simulator/checkout/{id}"), &back))
+        },
+    )
+    .into_response())
+}
+
+/// `POST /billing/simulator/checkout/{id}`.
+pub(crate) async fn checkout_submit(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<CardForm>,
+) -> PageResult {
+    session.check(&form.csrf)?;
+    authorised(&state, &session, &id, HostedPage::Checkout).await?;
+    let sim = simulator(&state)?;
+    let chosen = card(&form.card)?;
+    sim.complete_checkout(&id, chosen)
+        .map_err(|e| PageError::new(StatusCode::CONFLICT, "checkout_closed", &e.to_string()))?;
+    // What a webhook would bring: the provider's events, applied now.
+    run_timeline(&state.tenantry, sim).await;
+    Ok(Redirect::to(&safe_path(form.return_to.as_deref())).into_response())
+}
+
+/// `GET /billing/simulator/portal/{id}`.
+pub(crate) async fn portal_page(
+    State(state): State<AppState>,
+    session: Option<Session>,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    Query(back): Query<Back>,
+) -> PageResult {
+    let Some(session) = session else { return Ok(login_then(&uri)) };
+    let (hosted, _) = authorised(&state, &session, &id, HostedPage::Portal).await?;
+    let back = safe_path(back.return_to.as_deref());
+    let invoices = simulator(&state)?.invoices(&hosted.customer).await.unwrap_or_default();
+    Ok(frame(
+        "Billing portal",
+        html! {
+            h2 { "Invoices" }
+            div.scroll {
+                table {
+                    thead { tr { th { "Invoice" } th { "Date" } th { "Status" } th { "Total" } } }
+                    tbody {
+                        @for i in &invoices {
+                            tr {
+                                td { (i.number.as_deref().unwrap_or(&i.id)) }
+                                td { (day(i.created_at)) }
+                                td { (format!("{:?}", i.status).to_lowercase()) }
+                                td { (money(i.total)) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Replace the payment method" }
+            (card_buttons(&session, &format!("/billing/simulator/portal/{id}"), &back))
+            p { a href=(back) { "Back" } }
+        },
+    )
+    .into_response())
+}
+
+/// `POST /billing/simulator/portal/{id}`.
+pub(crate) async fn portal_submit(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    WebForm(form): WebForm<CardForm>,
+) -> PageResult {
+    session.check(&form.csrf)?;
+    let (hosted, _) = authorised(&state, &session, &id, HostedPage::Portal).await?;
+    let sim = simulator(&state)?;
+    let chosen = card(&form.card)?;
+    sim.attach_card(&hosted.customer, chosen)
+        .map_err(|e| PageError::new(StatusCode::CONFLICT, "portal_closed", &e.to_string()))?;
+    run_timeline(&state.tenantry, sim).await;
+    Ok(Redirect::to(&safe_path(form.return_to.as_deref())).into_response())
+}
