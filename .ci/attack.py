@@ -163,11 +163,16 @@ def superuser_token(c, email=SU_EMAIL, password=SU_PASSWORD):
 
 
 def web_login(c, tenant, email, password):
-    """A browser session's cookie header, or None."""
+    """A browser session: its cookie header and its CSRF token (read off its first page), or None."""
     status, _, headers = c.request("POST", "/login", form={"tenant": tenant, "email": email, "password": password})
     cookies = [v.split(";", 1)[0] for k, v in headers.items() if k.lower() == "set-cookie"]
     cookies = [c for c in cookies if c.split("=", 1)[1]]
-    return "; ".join(cookies) if status in (302, 303) and cookies else None
+    if status not in (302, 303) or not cookies:
+        return None
+    cookie = "; ".join(cookies)
+    page = c.request("GET", f"/app/{tenant}", cookie=cookie)[1]
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page if isinstance(page, str) else "")
+    return cookie, (csrf.group(1) if csrf else "")
 
 
 # ---------------------------------------------------------------------------------- the attacks
@@ -189,15 +194,19 @@ def attack_hosted_billing_pages(c, victim, victim_token, stranger_cookie, owner_
         report("anonymous GET of another tenant's Portal page (invoices)", status != 200,
                f"{status} {headers.get('location', '')}".strip())
         before = c.request("GET", f"/v1/tenants/{victim}/subscription", token=victim_token)[1]
-        status, _, _ = c.request("POST", portal_path, form={"card": "declines", "return_to": "/"})
+        status, _, headers = c.request("POST", portal_path, form={"card": "declines", "return_to": "/"})
         after = c.request("GET", f"/v1/tenants/{victim}/subscription", token=victim_token)[1]
-        report("anonymous POST of a declining card on another tenant's Portal", status >= 400 and before == after,
-               f"{status}, subscription {'unchanged' if before == after else 'CHANGED'}")
-    status, _, _ = c.request("GET", checkout["url"], cookie=stranger_cookie)
+        to_login = status in (302, 303) and headers.get("location", "").startswith("/login")
+        report("anonymous POST of a declining card on another tenant's Portal",
+               (status >= 400 or to_login) and before == after,
+               f"{status} {headers.get('location', '')}, subscription {'unchanged' if before == after else 'CHANGED'}")
+    stranger, stranger_csrf = stranger_cookie
+    status, _, _ = c.request("GET", checkout["url"], cookie=stranger)
     report("another tenant's signed-in owner opens the victim's Checkout", status == 404, str(status))
-    status, _, _ = c.request("POST", checkout_path, form={"card": "succeeds", "return_to": "/"},
-                             cookie=stranger_cookie)
-    report("another tenant's signed-in owner posts the victim's Checkout", status == 404, str(status))
+    status, _, _ = c.request("POST", checkout_path, form={"card": "succeeds", "return_to": "/", "csrf": stranger_csrf},
+                             cookie=stranger)
+    report("another tenant's signed-in owner posts the victim's Checkout (with their own CSRF token)",
+           status == 404, str(status))
 
     # Walk the session ids the way an outsider would: sequential numbers around the ones seen.
     hits, tried = 0, 0
@@ -214,14 +223,11 @@ def attack_hosted_billing_pages(c, victim, victim_token, stranger_cookie, owner_
 
     # The return address: a tab after the slash makes `/\t/evil.com`, which browsers read as //evil.com.
     if owner_cookie:
+        owner, owner_csrf = owner_cookie
         fresh = c.request("POST", f"/v1/tenants/{victim}/billing/checkout", {}, token=victim_token)[1]
         checkout_path = fresh["url"].split("?")[0]
-        page = c.request("GET", fresh["url"], cookie=owner_cookie)
-        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page[1] if isinstance(page[1], str) else "")
-        form = {"card": "succeeds", "return_to": "/\t/evil.example.com"}
-        if csrf:
-            form["csrf"] = csrf.group(1)
-        status, _, headers = c.request("POST", checkout_path, form=form, cookie=owner_cookie)
+        form = {"card": "succeeds", "return_to": "/\t/evil.example.com", "csrf": owner_csrf}
+        status, _, headers = c.request("POST", checkout_path, form=form, cookie=owner)
         location = headers.get("location", "")
         report("a Checkout return address `/<TAB>/evil.example.com`", "evil" not in location,
                f"{status} location={location!r}")
@@ -355,7 +361,8 @@ def attack_sql(db, role, attempts, tenant):
         ok, out = psql(url_for(role, db), sql.replace("{tenant}", tenant))
         # A refusal is the server's: a role that cannot even connect proves nothing.
         refused = not ok and "connection to server" not in out
-        first = out.splitlines()[-1] if out else ""
+        errors = [line for line in out.splitlines() if line.startswith("ERROR:")]
+        first = errors[0] if errors else (out.splitlines()[-1] if out else "")
         report(f"SQL as {role}: {name}", refused, ("refused: " if refused else "NOT REFUSED: ") + first[:120])
     after = fingerprint(db)
     changed = [t for t in PLATFORM_TABLES if before[t] != after[t]]

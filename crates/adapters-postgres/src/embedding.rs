@@ -13,8 +13,13 @@
 //!   scope only comes from tenantry's front door (wall 1). Whatever SQL the
 //!   product runs on it, row-level security (wall 2) shows and accepts only
 //!   that tenant's rows: a query that forgets `WHERE tenant_id` still sees one
-//!   tenant. There is no public way to get an unscoped connection of the
-//!   service role from the store.
+//!   tenant. The transaction runs as the product's own role,
+//!   `tenantry_product` ([`crate::PgOptions::product_url`]), which is granted
+//!   the registered product tables and the scoped helper that appends a
+//!   product's audit event — nothing of tenantry's own tables or named paths,
+//!   so even product SQL that an attacker steers (an injection) cannot read
+//!   tenantry's users or write the platform. There is no public way to get a
+//!   connection of the service role from the store.
 
 use crate::{MigrateError, PgStore, error, lock_key};
 use secrecy::SecretString;
@@ -54,14 +59,30 @@ impl ScopedTx {
     /// Appends a product's audit event ([`tenantry_ports::Tenantry::product_event`])
     /// to the tenant's log in this transaction, so it is recorded exactly when
     /// the change it describes commits. An event of another tenant (or of the
-    /// platform log) is refused.
+    /// platform log) is refused; in the database the helper
+    /// `tenantry.append_product_audit` writes only into the transaction's
+    /// tenant and only a product's action (`namespace.event` outside
+    /// tenantry's namespaces).
     pub async fn audit(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
         if event.tenant_id != Some(self.tenant) {
             return Err(StoreError::Unknown(anyhow::anyhow!(
                 "an audit event of another log refused by the transaction's scope"
             )));
         }
-        crate::tenant_tx::insert_audit(&mut self.tx, self.tenant.as_uuid(), event).await.map_err(error::store)
+        sqlx::query("SELECT tenantry.append_product_audit($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(event.id.as_uuid())
+            .bind(event.at)
+            .bind(sqlx::types::Json(&event.actor))
+            .bind(event.actor.user().map(|u| u.as_uuid()))
+            .bind(event.action.as_str())
+            .bind(event.target.as_ref().map(sqlx::types::Json))
+            .bind(crate::tenant_tx::target_user(&event.target))
+            .bind(crate::rows::outcome_text(event.outcome))
+            .bind(sqlx::types::Json(&event.details))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(error::store)?;
+        Ok(())
     }
 
     /// Commits.
@@ -94,10 +115,18 @@ pub(crate) fn begin_sql(tenant: TenantId, access: Access) -> String {
 }
 
 impl PgStore {
-    /// A transaction for a product's own queries, confined to `scope`'s tenant.
+    /// A transaction for a product's own queries, confined to `scope`'s
+    /// tenant, as the product role. `StoreError::Unknown` when the store was
+    /// connected without [`crate::PgOptions::product_url`].
     pub async fn scoped(&self, scope: &TenantScope, access: Access) -> Result<ScopedTx, StoreError> {
         let tenant = scope.tenant_id();
-        let tx = self.open(begin_sql(tenant, access)).await?;
+        let Some(product) = &self.product else {
+            return Err(StoreError::Unknown(anyhow::anyhow!(
+                "no product role: connect the store with PgOptions::product_url (DATABASE_PRODUCT_URL, the role \
+                 tenantry_product that `tenantry migrate` creates)"
+            )));
+        };
+        let tx = crate::open_on(product, begin_sql(tenant, access)).await?;
         Ok(ScopedTx { tx, tenant })
     }
 
@@ -156,6 +185,13 @@ pub async fn migrate_product(
         product.create_schema(schema.to_owned());
     }
     product.run(&pool).await?;
+    // The history holds no tenant data: the verifier counts it among the platform's tables.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "COMMENT ON TABLE {history_table} IS 'tenantry:platform migration history of a product'"
+    )))
+    .execute(&pool)
+    .await
+    .map_err(|e| MigrateError::Connect(e.to_string()))?;
     pool.close().await;
     Ok(())
 }

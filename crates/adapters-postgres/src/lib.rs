@@ -37,24 +37,27 @@ pub mod testing;
 pub mod verify;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use tenantry_domain::job::Job;
-use tenantry_domain::{AuditEvent, JobId, Slug, TenantId};
-use tenantry_ports::directory::{
-    Housekeeping, Housekept, PlatformAuditQuery, PlatformFigures, TenantListQuery, TenantSummary,
-};
+use tenantry_domain::user::PlatformUser;
+use tenantry_domain::{AuditEvent, AuditEventId, JobId, PlatformUserId, Slug, TenantId};
+use tenantry_ports::directory::{AuditReadReason, Housekept, PlatformFigures, TenantListQuery, TenantSummary};
 use tenantry_ports::error::StoreError;
-use tenantry_ports::store::{Access, Month, PlatformTx, TenantTx, UnitOfWork};
+use tenantry_ports::store::{Access, AuditQuery, OperatorStore, PlatformTx, TenantTx, UnitOfWork};
 use tenantry_ports::{TenantDirectory, TenantScope};
 
 pub use verify::{IsolationReport, verify_isolation};
 
 /// The role the service connects as (created by the migrations).
 pub const SERVICE_ROLE: &str = "tenantry_app";
+
+/// The role product code connects as (created by the migrations): granted on
+/// the registered product tables and the scoped helpers only.
+pub const PRODUCT_ROLE: &str = "tenantry_product";
 
 /// The embedded migrations (run by [`migrate`] with the owner's URL).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -104,11 +107,15 @@ pub struct PgOptions {
     pub max_connections: u32,
     /// How long a request may wait for a connection.
     pub acquire_timeout: Duration,
+    /// The product role's URL (`tenantry_product`, `DATABASE_PRODUCT_URL`):
+    /// [`PgStore::scoped`] transactions run on it, so product code never
+    /// holds a connection of the service role. `None`: no product code runs.
+    pub product_url: Option<SecretString>,
 }
 
 impl Default for PgOptions {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5), product_url: None }
     }
 }
 
@@ -137,6 +144,10 @@ pub async fn migrate(admin_url: &SecretString) -> Result<(), MigrateError> {
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The product role's pool (see [`PgOptions::product_url`]).
+    product: Option<PgPool>,
+    /// Only test stores (`testing`): the fake clock `tenantry.now()` follows.
+    time: Option<Arc<testing::Follower>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -151,49 +162,90 @@ fn lock_key(tenant: TenantId) -> i64 {
     i64::from_ne_bytes((hi ^ lo).to_ne_bytes())
 }
 
+/// A pool of `url`: no ping before each unit of work (it costs a round trip
+/// every time, measured in docs/PERFORMANCE.md — a connection that died in the
+/// pool fails the unit of work's first statement instead, before anything was
+/// done, and `begin` then takes another, see `open`); and each connection
+/// forgets any tenant a session-level `set_config` left on it when it goes
+/// back to the pool, so that it never carries a tenant into the next unit of
+/// work (tenantry sets it transaction-locally; this is for product code that
+/// did not).
+async fn pool(url: &SecretString, options: &PgOptions) -> Result<PgPool, ConnectError> {
+    let connect = PgConnectOptions::from_str(url.expose_secret()).map_err(|e| ConnectError::Url(e.to_string()))?;
+    PgPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.acquire_timeout)
+        .test_before_acquire(false)
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                sqlx::query("SELECT set_config('tenantry.tenant_id', '', false)").execute(&mut *conn).await?;
+                Ok(true)
+            })
+        })
+        .connect_with(connect)
+        .await
+        .map_err(|e| ConnectError::Unreachable(e.to_string()))
+}
+
+/// What a role is that would make row-level security not hold, if anything.
+async fn unsafe_role(pool: &PgPool) -> Result<(String, Option<String>, bool), ConnectError> {
+    let (role, superuser, bypass, owned, owns_db, member_of_owner, schema): (
+        String,
+        bool,
+        bool,
+        i64,
+        bool,
+        bool,
+        bool,
+    ) = sqlx::query_as(
+        "SELECT r.rolname::text, r.rolsuper, r.rolbypassrls, \
+                (SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relowner = r.oid AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'), \
+                EXISTS (SELECT 1 FROM pg_catalog.pg_database d WHERE d.datname = current_database() AND d.datdba = r.oid), \
+                coalesce((SELECT pg_catalog.pg_has_role(r.oid, n.nspowner, 'MEMBER') FROM pg_catalog.pg_namespace n \
+                          WHERE n.nspname = 'tenantry'), false), \
+                EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'tenantry') \
+         FROM pg_catalog.pg_roles r WHERE r.rolname = current_user",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
+    let why = if superuser {
+        Some("it is a superuser".to_owned())
+    } else if bypass {
+        Some("it has BYPASSRLS".to_owned())
+    } else if owned > 0 {
+        Some(format!("it owns {owned} table(s) or other relations"))
+    } else if owns_db {
+        Some("it owns the database".to_owned())
+    } else if member_of_owner {
+        Some("it is a member of the role that owns tenantry's schema (it could SET ROLE to it)".to_owned())
+    } else {
+        None
+    };
+    Ok((role, why, schema))
+}
+
 impl PgStore {
     /// Connects as the service role and checks that it is safe: not a superuser,
-    /// no BYPASSRLS, owns no tenantry table. Any other role is refused with the fix.
+    /// no BYPASSRLS, owns no relation in any schema nor the database, is no
+    /// member of the owner's role. Any other role is refused with the fix. With
+    /// [`PgOptions::product_url`], the product role is connected and checked
+    /// the same way (and may not be the service role).
     pub async fn connect(database_url: &SecretString, options: PgOptions) -> Result<Self, ConnectError> {
-        let connect =
-            PgConnectOptions::from_str(database_url.expose_secret()).map_err(|e| ConnectError::Url(e.to_string()))?;
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
-            // No ping before each unit of work: it costs a round trip every time
-            // (measured in docs/PERFORMANCE.md). A connection that died in the
-            // pool fails the unit of work's first statement instead, before
-            // anything was done, and `begin` then takes another (see `open`).
-            .test_before_acquire(false)
-            .connect_with(connect)
-            .await
-            .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
-        let store = Self { pool };
+        let pool = pool(database_url, &options).await?;
+        let product = match &options.product_url {
+            Some(url) => Some(pool_of_product(url, &options).await?),
+            None => None,
+        };
+        let store = Self { pool, product, time: None };
         store.check_role().await?;
         Ok(store)
     }
 
     /// Checks the connected role (see [`PgStore::connect`]).
     pub async fn check_role(&self) -> Result<(), ConnectError> {
-        let (role, superuser, bypass, owned, schema): (String, bool, bool, i64, bool) = sqlx::query_as(
-            "SELECT r.rolname::text, r.rolsuper, r.rolbypassrls, \
-                    (SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-                     WHERE c.relowner = r.oid AND n.nspname IN ('tenantry', 'tenantry_lookup')), \
-                    EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'tenantry') \
-             FROM pg_catalog.pg_roles r WHERE r.rolname = current_user",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
-        let why = if superuser {
-            Some("it is a superuser".to_owned())
-        } else if bypass {
-            Some("it has BYPASSRLS".to_owned())
-        } else if owned > 0 {
-            Some(format!("it owns {owned} tenantry table(s)"))
-        } else {
-            None
-        };
+        let (role, why, schema) = unsafe_role(&self.pool).await?;
         if let Some(why) = why {
             return Err(ConnectError::UnsafeRole { role, why });
         }
@@ -201,6 +253,15 @@ impl PgStore {
             return Err(ConnectError::NotMigrated);
         }
         Ok(())
+    }
+
+    /// Makes `tenantry.now()` show the test's clock before a unit of work or a
+    /// named path (test stores only; a no-op in production).
+    async fn follow_time(&self) -> Result<(), StoreError> {
+        match &self.time {
+            Some(follower) => follower.sync().await,
+            None => Ok(()),
+        }
     }
 
     /// The pool, for the isolation verifier's catalog queries (never for data).
@@ -214,18 +275,7 @@ impl PgStore {
     /// up to one more time than the pool has connections; then the error is
     /// reported as `Unavailable`.
     async fn open(&self, begin: String) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-        let attempts = self.pool.options().get_max_connections().saturating_add(1);
-        let mut tried = 0;
-        loop {
-            tried += 1;
-            match self.pool.begin_with(sqlx::AssertSqlSafe(begin.clone())).await {
-                Ok(tx) => return Ok(tx),
-                Err(e) if error::dead_connection(&e) && tried < attempts => {
-                    tracing::debug!(error = %e, "a pooled connection was dead; trying another");
-                }
-                Err(e) => return Err(error::store(e)),
-            }
-        }
+        open_on(&self.pool, begin).await
     }
 
     /// Closes the pool.
@@ -234,9 +284,50 @@ impl PgStore {
     }
 }
 
+/// [`PgStore::open`] on `pool`.
+pub(crate) async fn open_on(
+    pool: &PgPool,
+    begin: String,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+    let attempts = pool.options().get_max_connections().saturating_add(1);
+    let mut tried = 0;
+    loop {
+        tried += 1;
+        match pool.begin_with(sqlx::AssertSqlSafe(begin.clone())).await {
+            Ok(tx) => return Ok(tx),
+            Err(e) if error::dead_connection(&e) && tried < attempts => {
+                tracing::debug!(error = %e, "a pooled connection was dead; trying another");
+            }
+            Err(e) => return Err(error::store(e)),
+        }
+    }
+}
+
+/// The product role's pool: checked like the service role's, and refused when
+/// it is the service role itself (which reaches every tenantry table).
+async fn pool_of_product(url: &SecretString, options: &PgOptions) -> Result<PgPool, ConnectError> {
+    let product = pool(url, options).await?;
+    let (role, why, _) = unsafe_role(&product).await?;
+    let reaches_tenantry: bool = sqlx::query_scalar(
+        "SELECT has_schema_privilege('tenantry_lookup', 'USAGE') OR \
+                coalesce(has_table_privilege('tenantry.users', 'SELECT'), false)",
+    )
+    .fetch_one(&product)
+    .await
+    .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
+    let why = why.or_else(|| {
+        reaches_tenantry.then(|| "it reaches tenantry's own tables or named paths (use tenantry_product)".to_owned())
+    });
+    match why {
+        Some(why) => Err(ConnectError::UnsafeRole { role, why }),
+        None => Ok(product),
+    }
+}
+
 #[async_trait]
 impl UnitOfWork for PgStore {
     async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn TenantTx>, StoreError> {
+        self.follow_time().await?;
         let tenant = scope.tenant_id();
         // One round trip (decisions 0006 and 0010): see `embedding::begin_sql`.
         let begin = embedding::begin_sql(tenant, access);
@@ -245,7 +336,9 @@ impl UnitOfWork for PgStore {
     }
 
     async fn begin_platform(&self) -> Result<Box<dyn PlatformTx>, StoreError> {
-        let tx = self.open("BEGIN".to_owned()).await?;
+        self.follow_time().await?;
+        // No tenant on the platform's units of work, whatever a connection was left with.
+        let tx = self.open("BEGIN; SELECT set_config('tenantry.tenant_id', '', true)".to_owned()).await?;
         Ok(Box::new(platform::PgPlatformTx { tx, aborted: false }))
     }
 
@@ -263,25 +356,154 @@ impl TenantDirectory for PgStore {
     async fn resolve_billing_customer(&self, customer: &str) -> Result<Option<TenantId>, StoreError> {
         platform::Lookups(&self.pool).resolve_billing_customer(customer).await
     }
-    async fn due_tenants(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TenantId>, StoreError> {
-        platform::Lookups(&self.pool).due_tenants(now, limit).await
+    async fn due_tenants(&self, limit: u32) -> Result<Vec<TenantId>, StoreError> {
+        self.follow_time().await?;
+        platform::Lookups(&self.pool).due_tenants(limit).await
     }
-    async fn claim_due_jobs(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<(TenantId, JobId)>, StoreError> {
-        platform::Lookups(&self.pool).claim_due_jobs(now, limit).await
+    async fn claim_due_jobs(&self, limit: u32) -> Result<Vec<(TenantId, JobId)>, StoreError> {
+        self.follow_time().await?;
+        platform::Lookups(&self.pool).claim_due_jobs(limit).await
     }
     async fn failed_jobs(&self, limit: u32) -> Result<Vec<Job>, StoreError> {
         platform::Lookups(&self.pool).failed_jobs(limit).await
     }
-    async fn housekeeping(&self, cutoffs: &Housekeeping) -> Result<Housekept, StoreError> {
-        platform::Lookups(&self.pool).housekeeping(cutoffs).await
+    async fn housekeeping(&self) -> Result<Housekept, StoreError> {
+        self.follow_time().await?;
+        platform::Lookups(&self.pool).housekeeping().await
     }
     async fn list_tenants(&self, query: &TenantListQuery) -> Result<Vec<TenantSummary>, StoreError> {
         platform::Lookups(&self.pool).list_tenants(query).await
     }
-    async fn platform_figures(&self, month: Month) -> Result<PlatformFigures, StoreError> {
-        platform::Lookups(&self.pool).platform_figures(month).await
+    async fn platform_figures(&self) -> Result<PlatformFigures, StoreError> {
+        self.follow_time().await?;
+        platform::Lookups(&self.pool).platform_figures().await
     }
-    async fn audit_events(&self, query: &PlatformAuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
-        platform::Lookups(&self.pool).audit_events(query).await
+    async fn tenant_audit_events(&self, tenant: TenantId, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
+        platform::Lookups(&self.pool).tenant_audit_events(tenant, query).await
+    }
+    async fn all_audit_events(
+        &self,
+        event_id: AuditEventId,
+        superuser: PlatformUserId,
+        reason: &AuditReadReason,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        self.follow_time().await?;
+        platform::Lookups(&self.pool).all_audit_events(event_id, superuser, reason, query).await
+    }
+}
+
+/// The owner's connection for what the service role may not do: creating a
+/// platform superuser (`tenantry create-superuser`, with `DATABASE_ADMIN_URL`).
+#[derive(Clone)]
+pub struct PgOperator {
+    pool: PgPool,
+}
+
+impl std::fmt::Debug for PgOperator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PgOperator")
+    }
+}
+
+impl PgOperator {
+    /// Connects as the owner (`DATABASE_ADMIN_URL`).
+    pub async fn connect(admin_url: &SecretString) -> Result<Self, MigrateError> {
+        Ok(Self { pool: admin_pool(admin_url).await? })
+    }
+
+    pub(crate) fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl OperatorStore for PgOperator {
+    async fn insert_superuser(&self, u: &PlatformUser, e: &AuditEvent) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(error::store)?;
+        sqlx::query(
+            "INSERT INTO tenantry.superusers (id, email, name, password_hash, active, failed_logins, locked_until, \
+             token_version, created_at, last_login_at) VALUES ($1, $2, $3, $4, $5, 0, NULL, 0, tenantry.now(), NULL)",
+        )
+        .bind(u.id.as_uuid())
+        .bind(u.email.as_str())
+        .bind(u.name.as_str())
+        .bind(u.password_hash.expose())
+        .bind(u.active)
+        .execute(&mut *tx)
+        .await
+        .map_err(error::store)?;
+        sqlx::query(
+            "INSERT INTO tenantry.platform_audit (id, at, tenant_id, actor, action, target, outcome, details) \
+             VALUES ($1, tenantry.now(), NULL, $2, $3, $4, $5, $6)",
+        )
+        .bind(e.id.as_uuid())
+        .bind(sqlx::types::Json(&e.actor))
+        .bind(e.action.as_str())
+        .bind(e.target.as_ref().map(sqlx::types::Json))
+        .bind(rows::outcome_text(e.outcome))
+        .bind(sqlx::types::Json(&e.details))
+        .execute(&mut *tx)
+        .await
+        .map_err(error::store)?;
+        tx.commit().await.map_err(error::store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+    use super::*;
+    use crate::testing::{TestDatabase, admin_url};
+
+    /// A session-level tenant that product code left on a pooled connection is
+    /// gone when the connection is next used: the pool resets it on release.
+    #[tokio::test]
+    async fn a_pooled_connection_never_carries_a_tenant_into_the_next_unit_of_work() {
+        let Some(admin) = admin_url("a_pooled_connection_never_carries_a_tenant") else { return };
+        let db = TestDatabase::create(&admin).await.unwrap();
+        let options = PgOptions {
+            max_connections: 1,
+            product_url: Some(SecretString::from(db.product_url())),
+            ..PgOptions::default()
+        };
+        let store = PgStore::connect(&SecretString::from(db.service_url()), options).await.unwrap();
+        let product = store.product.clone().unwrap();
+        let tenant = "0190d2c4-2c54-7000-8000-000000000001";
+        let mut conn = product.acquire().await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT set_config('tenantry.tenant_id', '{tenant}', false)")))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        drop(conn);
+        let mut conn = product.acquire().await.unwrap();
+        let left: String = sqlx::query_scalar("SELECT current_setting('tenantry.tenant_id', true)")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(left, "", "the next user of the connection found a tenant set");
+        drop(conn);
+
+        // The service role's pool too (tenantry itself only ever sets it transaction-locally).
+        let mut conn = store.pool.acquire().await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT set_config('tenantry.tenant_id', '{tenant}', false)")))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        drop(conn);
+        let mut conn = store.pool.acquire().await.unwrap();
+        let left: String = sqlx::query_scalar("SELECT current_setting('tenantry.tenant_id', true)")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(left, "", "the service role's next unit of work found a tenant set");
+        drop(conn);
+        store.close().await;
+        db.drop_now().await.unwrap();
     }
 }

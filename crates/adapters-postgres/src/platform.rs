@@ -3,16 +3,18 @@
 use crate::error::{Db, corrupt, store};
 use crate::rows;
 use async_trait::async_trait;
+use chrono::Datelike;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgPool, Postgres};
 use sqlx::types::Json;
 use sqlx::{Row, Transaction};
 use std::collections::BTreeMap;
+use tenantry_domain::password::LockoutPolicy;
 use tenantry_domain::user::PlatformUser;
-use tenantry_domain::{AdCampaign, AuditEvent, CampaignId, Email, PlatformUserId, Slug, TenantId};
-use tenantry_ports::directory::{PlatformAuditQuery, PlatformFigures, TenantListQuery, TenantSummary};
+use tenantry_domain::{AdCampaign, AuditEvent, AuditEventId, CampaignId, Email, PlatformUserId, Slug, TenantId};
+use tenantry_ports::directory::{AuditReadReason, PlatformFigures, TenantListQuery, TenantSummary};
 use tenantry_ports::error::StoreError;
-use tenantry_ports::store::{AdCountKind, AdCounts, Month, PlatformStore, PlatformTx};
+use tenantry_ports::store::{AdCountKind, AdCounts, AuditQuery, Month, PlatformStore, PlatformTx};
 use uuid::Uuid;
 
 pub(crate) struct PgPlatformTx {
@@ -48,44 +50,35 @@ impl PlatformStore for PgPlatformTx {
         row.as_ref().map(rows::superuser).transpose()
     }
 
-    async fn insert_superuser(&mut self, u: &PlatformUser) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO tenantry.superusers (id, email, name, password_hash, active, failed_logins, locked_until, \
-             token_version, created_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(u.id.as_uuid())
-        .bind(u.email.as_str())
-        .bind(u.name.as_str())
-        .bind(u.password_hash.expose())
-        .bind(u.active)
-        .bind(i32::try_from(u.throttle.failures).unwrap_or(i32::MAX))
-        .bind(u.throttle.locked_until)
-        .bind(i64::from(u.token_version))
-        .bind(u.created_at)
-        .bind(u.last_login_at)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.fail(e))?;
-        Ok(())
+    async fn superuser_login_failed(
+        &mut self,
+        id: PlatformUserId,
+        policy: LockoutPolicy,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        sqlx::query_scalar("SELECT tenantry_lookup.superuser_login_failed($1, $2, $3)")
+            .bind(id.as_uuid())
+            .bind(i32::try_from(policy.max_failures).unwrap_or(i32::MAX))
+            .bind(i32::try_from(policy.lock_minutes).unwrap_or(i32::MAX))
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))
     }
 
-    async fn update_superuser(&mut self, u: &PlatformUser) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE tenantry.superusers SET email = $2, name = $3, password_hash = $4, active = $5, failed_logins = $6, \
-             locked_until = $7, token_version = $8, last_login_at = $9 WHERE id = $1",
-        )
-        .bind(u.id.as_uuid())
-        .bind(u.email.as_str())
-        .bind(u.name.as_str())
-        .bind(u.password_hash.expose())
-        .bind(u.active)
-        .bind(i32::try_from(u.throttle.failures).unwrap_or(i32::MAX))
-        .bind(u.throttle.locked_until)
-        .bind(i64::from(u.token_version))
-        .bind(u.last_login_at)
-        .execute(&mut *self.tx)
-        .await.map_err(|e| self.fail(e))?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    async fn superuser_login_succeeded(&mut self, id: PlatformUserId, token_version: u32) -> Result<bool, StoreError> {
+        sqlx::query_scalar("SELECT tenantry_lookup.superuser_login_succeeded($1, $2)")
+            .bind(id.as_uuid())
+            .bind(i64::from(token_version))
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))
+    }
+
+    async fn end_superuser_sessions(&mut self, id: PlatformUserId) -> Result<bool, StoreError> {
+        sqlx::query_scalar("SELECT tenantry_lookup.end_superuser_sessions($1)")
+            .bind(id.as_uuid())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))
     }
 
     async fn campaigns(&mut self) -> Result<Vec<AdCampaign>, StoreError> {
@@ -106,9 +99,8 @@ impl PlatformStore for PgPlatformTx {
     }
 
     async fn insert_campaign(&mut self, c: &AdCampaign) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO tenantry.ad_campaigns (id, created_at, data) VALUES ($1, $2, $3)")
+        sqlx::query("SELECT tenantry_lookup.insert_campaign($1, $2)")
             .bind(c.id.as_uuid())
-            .bind(c.created_at)
             .bind(Json(c))
             .execute(&mut *self.tx)
             .await
@@ -117,22 +109,22 @@ impl PlatformStore for PgPlatformTx {
     }
 
     async fn update_campaign(&mut self, c: &AdCampaign) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE tenantry.ad_campaigns SET data = $2 WHERE id = $1")
+        let done: bool = sqlx::query_scalar("SELECT tenantry_lookup.update_campaign($1, $2)")
             .bind(c.id.as_uuid())
             .bind(Json(c))
-            .execute(&mut *self.tx)
+            .fetch_one(&mut *self.tx)
             .await
             .map_err(|e| self.fail(e))?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done { Ok(()) } else { Err(StoreError::NotFound) }
     }
 
     async fn delete_campaign(&mut self, id: CampaignId) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM tenantry.ad_campaigns WHERE id = $1")
+        let done: bool = sqlx::query_scalar("SELECT tenantry_lookup.delete_campaign($1)")
             .bind(id.as_uuid())
-            .execute(&mut *self.tx)
+            .fetch_one(&mut *self.tx)
             .await
             .map_err(|e| self.fail(e))?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done { Ok(()) } else { Err(StoreError::NotFound) }
     }
 
     async fn ad_counts(&mut self, day: NaiveDate) -> Result<BTreeMap<CampaignId, AdCounts>, StoreError> {
@@ -176,55 +168,37 @@ impl PlatformStore for PgPlatformTx {
             .collect()
     }
 
-    async fn add_ad_count(&mut self, id: CampaignId, day: NaiveDate, kind: AdCountKind) -> Result<(), StoreError> {
-        let (impressions, clicks): (i64, i64) = match kind {
-            AdCountKind::Impression => (1, 0),
-            AdCountKind::Click => (0, 1),
-        };
-        let done = sqlx::query(
-            "INSERT INTO tenantry.ad_counts (campaign_id, day, impressions, clicks) \
-             SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM tenantry.ad_campaigns WHERE id = $1) \
-             ON CONFLICT (campaign_id, day) DO UPDATE SET impressions = tenantry.ad_counts.impressions + EXCLUDED.impressions, \
-             clicks = tenantry.ad_counts.clicks + EXCLUDED.clicks",
-        )
-        .bind(id.as_uuid())
-        .bind(day)
-        .bind(impressions)
-        .bind(clicks)
-        .execute(&mut *self.tx)
-        .await.map_err(|e| self.fail(e))?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    async fn add_ad_count(&mut self, id: CampaignId, kind: AdCountKind) -> Result<(), StoreError> {
+        let done: bool = sqlx::query_scalar("SELECT tenantry_lookup.count_ad($1, $2)")
+            .bind(id.as_uuid())
+            .bind(kind == AdCountKind::Click)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        if done { Ok(()) } else { Err(StoreError::NotFound) }
     }
 
     async fn append_platform_audit(&mut self, e: &AuditEvent) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO tenantry.platform_audit (id, at, tenant_id, actor, action, target, outcome, details) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(e.id.as_uuid())
-        .bind(e.at)
-        .bind(e.tenant_id.map(|t| t.as_uuid()))
-        .bind(Json(&e.actor))
-        .bind(e.action.as_str())
-        .bind(e.target.as_ref().map(Json))
-        .bind(rows::outcome_text(e.outcome))
-        .bind(Json(&e.details))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.fail(e))?;
+        sqlx::query("SELECT tenantry_lookup.append_platform_audit($1, $2, $3, $4, $5, $6, $7)")
+            .bind(e.id.as_uuid())
+            .bind(e.tenant_id.map(|t| t.as_uuid()))
+            .bind(Json(&e.actor))
+            .bind(e.action.as_str())
+            .bind(e.target.as_ref().map(Json))
+            .bind(rows::outcome_text(e.outcome))
+            .bind(Json(&e.details))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
-    async fn record_daily_stats(&mut self, day: NaiveDate, stats: &serde_json::Value) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO tenantry.platform_daily_stats (day, stats) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING",
-        )
-        .bind(day)
-        .bind(Json(stats))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.fail(e))?;
-        Ok(done.rows_affected() == 1)
+    async fn record_daily_stats(&mut self, stats: &serde_json::Value) -> Result<bool, StoreError> {
+        sqlx::query_scalar("SELECT tenantry_lookup.record_daily_stats($1)")
+            .bind(Json(stats))
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))
     }
 
     async fn daily_stats(&mut self, since: NaiveDate) -> Result<Vec<(NaiveDate, serde_json::Value)>, StoreError> {
@@ -243,21 +217,6 @@ impl PlatformStore for PgPlatformTx {
             .collect()
     }
 
-    async fn append_erasure_ledger(&mut self, e: &tenantry_domain::user::Erasure) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO tenantry.erasure_ledger (tenant_id, user_id, erased_at, erased_by) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(e.tenant_id.as_uuid())
-        .bind(e.user_id.as_uuid())
-        .bind(e.erased_at)
-        .bind(Json(&e.erased_by))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|err| self.fail(err))?;
-        Ok(())
-    }
-
     async fn settings(&mut self) -> Result<Option<tenantry_domain::settings::PlatformSettings>, StoreError> {
         let found: Option<Json<tenantry_domain::settings::PlatformSettings>> =
             sqlx::query_scalar("SELECT settings FROM tenantry.platform_settings WHERE id")
@@ -271,25 +230,12 @@ impl PlatformStore for PgPlatformTx {
         &mut self,
         settings: &tenantry_domain::settings::PlatformSettings,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO tenantry.platform_settings (id, settings) VALUES (true, $1) \
-             ON CONFLICT (id) DO UPDATE SET settings = EXCLUDED.settings",
-        )
-        .bind(Json(settings))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.fail(e))?;
+        sqlx::query("SELECT tenantry_lookup.save_platform_settings($1)")
+            .bind(Json(settings))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
         Ok(())
-    }
-
-    async fn erasure_ledger(&mut self, tenant: TenantId) -> Result<Vec<tenantry_domain::user::Erasure>, StoreError> {
-        let found =
-            sqlx::query("SELECT * FROM tenantry.erasure_ledger WHERE tenant_id = $1 ORDER BY erased_at, user_id")
-                .bind(tenant.as_uuid())
-                .fetch_all(&mut *self.tx)
-                .await
-                .map_err(|e| self.fail(e))?;
-        found.iter().map(rows::erasure).collect()
     }
 }
 
@@ -333,9 +279,8 @@ impl Lookups<'_> {
         id.map(|u| rows::id(u, "billing customer")).transpose()
     }
 
-    pub(crate) async fn due_tenants(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TenantId>, StoreError> {
-        let ids: Vec<Uuid> = sqlx::query_scalar("SELECT * FROM tenantry_lookup.due_tenants($1, $2)")
-            .bind(now)
+    pub(crate) async fn due_tenants(&self, limit: u32) -> Result<Vec<TenantId>, StoreError> {
+        let ids: Vec<Uuid> = sqlx::query_scalar("SELECT * FROM tenantry_lookup.due_tenants($1)")
             .bind(i32::try_from(limit).unwrap_or(i32::MAX))
             .fetch_all(self.0)
             .await
@@ -345,12 +290,9 @@ impl Lookups<'_> {
 
     pub(crate) async fn claim_due_jobs(
         &self,
-        now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<(TenantId, tenantry_domain::JobId)>, StoreError> {
-        let found = sqlx::query("SELECT * FROM tenantry_lookup.claim_due_jobs($1, $2, $3)")
-            .bind(now)
-            .bind(i32::try_from(tenantry_domain::job::LEASE_SECONDS).unwrap_or(i32::MAX))
+        let found = sqlx::query("SELECT * FROM tenantry_lookup.claim_due_jobs($1)")
             .bind(i32::try_from(limit).unwrap_or(i32::MAX))
             .fetch_all(self.0)
             .await
@@ -370,19 +312,9 @@ impl Lookups<'_> {
         found.iter().map(rows::job).collect()
     }
 
-    pub(crate) async fn housekeeping(
-        &self,
-        c: &tenantry_ports::directory::Housekeeping,
-    ) -> Result<tenantry_ports::directory::Housekept, StoreError> {
+    pub(crate) async fn housekeeping(&self) -> Result<tenantry_ports::directory::Housekept, StoreError> {
         let (account_links, jobs, markers): (i64, i64, i64) =
-            sqlx::query_as("SELECT * FROM tenantry_lookup.housekeeping($1, $2, $3, $4)")
-                .bind(c.links_expired_before)
-                .bind(c.jobs_done_before)
-                .bind(c.markers_before)
-                .bind(&c.marker_prefixes)
-                .fetch_one(self.0)
-                .await
-                .db()?;
+            sqlx::query_as("SELECT * FROM tenantry_lookup.housekeeping()").fetch_one(self.0).await.db()?;
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
         Ok(tenantry_ports::directory::Housekept {
             account_links: count(account_links),
@@ -422,14 +354,15 @@ impl Lookups<'_> {
             .collect()
     }
 
-    pub(crate) async fn platform_figures(&self, month: Month) -> Result<PlatformFigures, StoreError> {
-        let first = month.first_day().ok_or_else(|| corrupt("month", "out of range"))?;
-        let Json(raw): Json<serde_json::Value> = sqlx::query_scalar("SELECT tenantry_lookup.platform_figures($1)")
-            .bind(first)
-            .fetch_one(self.0)
-            .await
-            .db()?;
-        let mut figures = PlatformFigures::default();
+    pub(crate) async fn platform_figures(&self) -> Result<PlatformFigures, StoreError> {
+        let Json(raw): Json<serde_json::Value> =
+            sqlx::query_scalar("SELECT tenantry_lookup.platform_figures()").fetch_one(self.0).await.db()?;
+        let month = raw["month"]
+            .as_str()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map(|d| Month { year: d.year(), month: d.month() })
+            .ok_or_else(|| corrupt("platform figures", "no month"))?;
+        let mut figures = PlatformFigures { month: Some(month), ..PlatformFigures::default() };
         for status in tenantry_domain::SubscriptionStatus::ALL {
             let n = raw["tenants_by_status"][status.as_str()].as_u64().unwrap_or(0);
             figures.tenants_by_status.insert(status, n);
@@ -449,14 +382,38 @@ impl Lookups<'_> {
         Ok(figures)
     }
 
-    pub(crate) async fn audit_events(&self, q: &PlatformAuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
-        let found = sqlx::query("SELECT * FROM tenantry_lookup.audit_events($1, $2, $3, $4, $5, $6)")
-            .bind(q.tenant.map(|t| t.as_uuid()))
-            .bind(q.platform_only)
-            .bind(q.page.before.map(|b| b.as_uuid()))
-            .bind(i32::try_from(q.page.limit).unwrap_or(i32::MAX))
-            .bind(q.page.action.as_ref().map(|a| a.as_str()))
-            .bind(q.page.user.map(|u| u.as_uuid()))
+    pub(crate) async fn tenant_audit_events(
+        &self,
+        tenant: TenantId,
+        q: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let found = sqlx::query("SELECT * FROM tenantry_lookup.tenant_audit_events($1, $2, $3, $4, $5)")
+            .bind(tenant.as_uuid())
+            .bind(q.before.map(|b| b.as_uuid()))
+            .bind(i32::try_from(q.limit).unwrap_or(i32::MAX))
+            .bind(q.action.as_ref().map(|a| a.as_str()))
+            .bind(q.user.map(|u| u.as_uuid()))
+            .fetch_all(self.0)
+            .await
+            .db()?;
+        found.iter().map(|r| rows::audit(r, r.try_get("tenant_id").ok().flatten())).collect()
+    }
+
+    pub(crate) async fn all_audit_events(
+        &self,
+        event_id: AuditEventId,
+        superuser: PlatformUserId,
+        reason: &AuditReadReason,
+        q: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let found = sqlx::query("SELECT * FROM tenantry_lookup.all_audit_events($1, $2, $3, $4, $5, $6, $7)")
+            .bind(event_id.as_uuid())
+            .bind(superuser.as_uuid())
+            .bind(reason.as_str())
+            .bind(q.before.map(|b| b.as_uuid()))
+            .bind(i32::try_from(q.limit).unwrap_or(i32::MAX))
+            .bind(q.action.as_ref().map(|a| a.as_str()))
+            .bind(q.user.map(|u| u.as_uuid()))
             .fetch_all(self.0)
             .await
             .db()?;

@@ -125,6 +125,7 @@ pub(crate) fn invitation(row: &PgRow) -> Result<Invitation, StoreError> {
             at,
             reason: match row.try_get::<Option<&str>, _>("revoke_reason").db()? {
                 Some("downgrade") => RevokeReason::Downgrade,
+                Some("restore") => RevokeReason::Restore,
                 _ => RevokeReason::Admin,
             },
         },
@@ -159,6 +160,7 @@ pub(crate) fn invitation_status(
             Some(match reason {
                 RevokeReason::Admin => "admin",
                 RevokeReason::Downgrade => "downgrade",
+                RevokeReason::Restore => "restore",
             }),
         ),
     }

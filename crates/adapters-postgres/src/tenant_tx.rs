@@ -25,9 +25,10 @@ use tenantry_domain::{ExportId, JobId, ResetId};
 use tenantry_ports::error::{Constraint, StoreError};
 use tenantry_ports::payment::Invoice;
 use tenantry_ports::store::{
-    Access, ApiKeyStore, AuditQuery, AuditStore, ErasureStore, ExportStore, InvitationStore, JobStore, MarkerStore,
-    Month, ProductDataStore, ProductTableRows, Redaction, ResetStore, RoleStore, SubscriptionFacts, SubscriptionStore,
-    TenantStore, TenantTx, UsageCounters, UsageDelta, UsageStore, UserStore,
+    Access, ApiKeyStore, AuditQuery, AuditStore, CredentialLedger, CredentialStore, ErasureStore, ExportStore,
+    InvitationStore, JobStore, MarkerStore, Month, ProductDataStore, ProductTableRows, Redaction, ResetStore,
+    RoleStore, SubscriptionFacts, SubscriptionStore, TenantStore, TenantTx, UsageCounters, UsageDelta, UsageStore,
+    UserCredentials, UserStore,
 };
 use uuid::Uuid;
 
@@ -236,13 +237,17 @@ impl UserStore for PgTenantTx {
 
     async fn delete_user(&mut self, id: UserId) -> Result<(), StoreError> {
         self.writable()?;
-        let done = sqlx::query("DELETE FROM tenantry.users WHERE tenant_id = $1 AND id = $2")
-            .bind(self.t())
-            .bind(id.as_uuid())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.fail(e))?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        // The removal goes into the platform's credential ledger in the same statement (migration 0016).
+        let done = sqlx::query(
+            "WITH gone AS (DELETE FROM tenantry.users WHERE tenant_id = $1 AND id = $2 RETURNING id) \
+             SELECT tenantry_lookup.note_user_removed(id) FROM gone",
+        )
+        .bind(self.t())
+        .bind(id.as_uuid())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        if done.is_empty() { Err(StoreError::NotFound) } else { Ok(()) }
     }
 }
 
@@ -562,7 +567,7 @@ impl SubscriptionStore for PgTenantTx {
     }
 }
 
-fn target_user(t: &Option<AuditTarget>) -> Option<Uuid> {
+pub(crate) fn target_user(t: &Option<AuditTarget>) -> Option<Uuid> {
     match t {
         Some(AuditTarget::User(u)) => Some(u.as_uuid()),
         _ => None,
@@ -769,6 +774,16 @@ impl ErasureStore for PgTenantTx {
             .map_err(|e| self.fail(e))?;
         found.iter().map(rows::erasure).collect()
     }
+
+    async fn platform_erasures(&mut self) -> Result<Vec<Erasure>, StoreError> {
+        // The platform's copy is written by a trigger on tenantry.erasures (migration 0015) and
+        // read for the transaction's tenant only.
+        let found = sqlx::query("SELECT * FROM tenantry_lookup.erasure_ledger()")
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        found.iter().map(rows::erasure).collect()
+    }
 }
 
 #[async_trait]
@@ -828,6 +843,51 @@ impl ResetStore for PgTenantTx {
             .map_err(|e| self.fail(e))?;
         if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::NotFound) }
     }
+
+    async fn expire_links(&mut self, at: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.writable()?;
+        let done =
+            sqlx::query("UPDATE tenantry.account_links SET expires_at = $2 WHERE tenant_id = $1 AND expires_at > $2")
+                .bind(self.t())
+                .bind(at)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        Ok(done.rows_affected())
+    }
+}
+
+#[async_trait]
+impl CredentialStore for PgTenantTx {
+    async fn credential_ledger(&mut self) -> Result<CredentialLedger, StoreError> {
+        // Kept by triggers on users and api_keys and by `delete_user` (migration 0016); read for
+        // the transaction's tenant only.
+        let users = sqlx::query("SELECT * FROM tenantry_lookup.credential_ledger()")
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        let keys: Vec<Uuid> = sqlx::query_scalar("SELECT * FROM tenantry_lookup.revoked_api_keys()")
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        let mut ledger = CredentialLedger::default();
+        for row in &users {
+            let user: UserId = rows::id(row.try_get("user_id").map_err(store)?, "credential ledger")?;
+            let version: i64 = row.try_get("max_token_version").map_err(store)?;
+            ledger.users.insert(
+                user,
+                UserCredentials {
+                    max_token_version: u32::try_from(version).unwrap_or(u32::MAX),
+                    password_digest: row.try_get("password_digest").map_err(store)?,
+                    removed: row.try_get("removed").map_err(store)?,
+                },
+            );
+        }
+        for key in keys {
+            ledger.revoked_keys.insert(rows::id(key, "revoked key")?);
+        }
+        Ok(ledger)
+    }
 }
 
 #[async_trait]
@@ -857,11 +917,7 @@ impl ProductDataStore for PgTenantTx {
 
 /// Appends `e` to `tenant`'s log on `conn` (tenantry's unit of work and a
 /// product's scoped transaction both write through this).
-pub(crate) async fn insert_audit(
-    conn: &mut sqlx::PgConnection,
-    tenant: Uuid,
-    e: &AuditEvent,
-) -> Result<(), sqlx::Error> {
+async fn insert_audit(conn: &mut sqlx::PgConnection, tenant: Uuid, e: &AuditEvent) -> Result<(), sqlx::Error> {
     let actor_user = e.actor.user().map(|u| u.as_uuid());
     sqlx::query(
         "INSERT INTO tenantry.audit_events (tenant_id, id, at, actor, actor_user, action, target, target_user, outcome, details) \

@@ -1,14 +1,52 @@
 //! Test databases: each test gets its own database, created from a template
 //! that the migrations ran on once, so tests run in parallel and leave nothing
-//! behind. The code under test connects as the service role, exactly as in
-//! production; the admin URL (`DATABASE_ADMIN_URL`, an owner or superuser) is
-//! used only to create and drop databases.
+//! behind. The code under test connects as the service role (and product code
+//! as the product role), exactly as in production; the admin URL
+//! (`DATABASE_ADMIN_URL`, an owner or superuser) creates and drops databases,
+//! creates superusers ([`TestDatabase::operator`]) and — for a test that drives
+//! a fake clock — stops `tenantry.now()` at the clock's time before every unit
+//! of work and named path of a store made by [`TestDatabase::store_at`] (the
+//! service role cannot move it).
 
-use crate::{MIGRATOR, PgOptions, PgStore, SERVICE_ROLE};
+use crate::{MIGRATOR, PRODUCT_ROLE, PgOperator, PgOptions, PgStore, SERVICE_ROLE};
+use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
 use std::str::FromStr;
+use std::sync::Arc;
+use tenantry_ports::{Clock, StoreError};
+
+/// The owner's hold on one test database's `tenantry.clock`: the time it was
+/// last stopped at (shared by every store that follows a clock on it).
+pub(crate) struct TimeControl {
+    admin: PgPool,
+    fixed: tokio::sync::Mutex<Option<DateTime<Utc>>>,
+}
+
+/// A test store's clock: before each unit of work and named path the
+/// database's `tenantry.now()` is stopped at `clock`'s time, when it shows
+/// another.
+pub(crate) struct Follower {
+    control: Arc<TimeControl>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Follower {
+    pub(crate) async fn sync(&self) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let mut fixed = self.control.fixed.lock().await;
+        if *fixed != Some(now) {
+            sqlx::query("UPDATE tenantry.clock SET fixed_at = $1")
+                .bind(now)
+                .execute(&self.control.admin)
+                .await
+                .map_err(crate::error::store)?;
+            *fixed = Some(now);
+        }
+        Ok(())
+    }
+}
 
 /// The local server with trust authentication, as on the project's machines
 /// (what `.ci/run` sets `DATABASE_ADMIN_URL` to, and what the benches default to).
@@ -32,6 +70,27 @@ pub fn admin_url(test: &str) -> Option<SecretString> {
     }
 }
 
+/// A test store and its database's clock, detached from the [`TestDatabase`]
+/// (cheap to clone; for harnesses made in closures).
+#[derive(Clone)]
+pub struct StoreFollower {
+    control: Arc<TimeControl>,
+    store: PgStore,
+}
+
+impl StoreFollower {
+    /// The store (sharing its pools), whose `tenantry.now()` is stopped at
+    /// `clock`'s time before each unit of work and named path.
+    pub fn at(&self, clock: Arc<dyn Clock>) -> PgStore {
+        PgStore { time: Some(Arc::new(Follower { control: self.control.clone(), clock })), ..self.store.clone() }
+    }
+
+    /// The owner's connection for creating superusers.
+    pub fn operator(&self) -> PgOperator {
+        PgOperator::from_pool(self.control.admin.clone())
+    }
+}
+
 /// Why a test database could not be made.
 #[derive(Debug, thiserror::Error)]
 #[error("test database: {0}")]
@@ -46,6 +105,7 @@ pub struct TestDatabase {
     /// Its name.
     pub name: String,
     admin: PgConnectOptions,
+    time: Arc<TimeControl>,
 }
 
 /// The template's name: one per set of migrations (a changed migration makes a new one).
@@ -121,7 +181,10 @@ impl TestDatabase {
             .execute(&mut *conn)
             .await
             .map_err(err)?;
-        Ok(TestDatabase { name, admin: admin.clone() })
+        // The owner's pool connects when first used (a test that moves no clock never does).
+        let pool = PgPoolOptions::new().max_connections(2).connect_lazy_with(admin.clone().database(&name));
+        let time = Arc::new(TimeControl { admin: pool, fixed: tokio::sync::Mutex::new(None) });
+        Ok(TestDatabase { name, admin: admin.clone(), time })
     }
 
     /// The service role's URL options for this database.
@@ -139,16 +202,54 @@ impl TestDatabase {
         self.admin.clone().database(&self.name)
     }
 
-    /// The store, connected as the service role exactly as in production.
+    /// The product role's URL for this database.
+    pub fn product_url(&self) -> String {
+        self.admin.clone().database(&self.name).username(PRODUCT_ROLE).password("").to_url_lossy().to_string()
+    }
+
+    /// The store, connected as the service role exactly as in production (and
+    /// product code as the product role), on the database's own clock.
     pub async fn store(&self) -> Result<PgStore, TestDbError> {
-        let url = self.service_options().to_url_lossy().to_string();
-        PgStore::connect(&SecretString::from(url), PgOptions { max_connections: 8, ..PgOptions::default() })
+        let options = PgOptions {
+            max_connections: 8,
+            product_url: Some(SecretString::from(self.product_url())),
+            ..PgOptions::default()
+        };
+        PgStore::connect(&SecretString::from(self.service_url()), options).await.map_err(err)
+    }
+
+    /// [`TestDatabase::store`] whose `tenantry.now()` follows `clock` (a
+    /// test's fake clock): its named paths and platform writes see the time the
+    /// test set, as the in-memory store on the same clock does.
+    pub async fn store_at(&self, clock: Arc<dyn Clock>) -> Result<PgStore, TestDbError> {
+        Ok(self.follower(&self.store().await?).at(clock))
+    }
+
+    /// `store` (of this database), ready to follow a test's clock — see
+    /// [`StoreFollower::at`] — and the owner's operator.
+    pub fn follower(&self, store: &PgStore) -> StoreFollower {
+        StoreFollower { control: self.time.clone(), store: store.clone() }
+    }
+
+    /// The owner's connection for creating superusers (what `tenantry
+    /// create-superuser` does with `DATABASE_ADMIN_URL`).
+    pub fn operator(&self) -> PgOperator {
+        PgOperator::from_pool(self.time.admin.clone())
+    }
+
+    /// Sets `tenantry.now()` back to the database's own clock.
+    pub async fn release_time(&self) -> Result<(), TestDbError> {
+        sqlx::query("UPDATE tenantry.clock SET fixed_at = NULL, offset_by = '0'")
+            .execute(&self.time.admin)
             .await
-            .map_err(err)
+            .map_err(err)?;
+        *self.time.fixed.lock().await = None;
+        Ok(())
     }
 
     /// Drops the database.
     pub async fn drop_now(self) -> Result<(), TestDbError> {
+        self.time.admin.close().await;
         let mut conn = self.admin.connect().await.map_err(err)?;
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
             .execute(&mut conn)

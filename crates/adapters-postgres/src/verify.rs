@@ -1,9 +1,15 @@
 //! The isolation verifier: inspects the live schema and names every table that
-//! has a `tenant_id` column but lacks forced row-level security, a tenant-leading
-//! primary key or tenant-inclusive foreign keys; every view over such a table
-//! that is not `security_invoker`; every `SECURITY DEFINER` function (the
-//! expected ones marked); and whether the connected role could bypass RLS.
-//! `tenantry check-isolation` prints this report.
+//! has a `tenant_id` column but lacks forced row-level security, tenantry's two
+//! tenant policies (the permissive `tenant_isolation` and the restrictive
+//! `tenant_wall` for the service and product roles), a tenant-leading primary
+//! key or tenant-inclusive foreign keys; any other permissive policy on such a
+//! table (a `USING (true)` someone added would widen the wall for the owner's
+//! named paths — and before issue 17 for everyone); every table that holds
+//! tenant data — a foreign key to `tenantry.tenants`, or a registered product
+//! schema — without being tenant-owned; every view over such a table that is
+//! not `security_invoker`; every `SECURITY DEFINER` function (the expected ones
+//! marked); a shifted or stopped `tenantry.now()`; and whether the connected
+//! role could bypass RLS. `tenantry check-isolation` prints this report.
 
 use crate::PgStore;
 use serde::Serialize;
@@ -13,16 +19,40 @@ use sqlx::Row;
 pub const EXPECTED_DEFINERS: &[&str] = &[
     "tenantry.sync_tenant_slug",
     "tenantry.sync_billing_customer",
+    "tenantry.copy_erasure",
+    "tenantry.append_product_audit",
+    "tenantry.note_user_credentials",
+    "tenantry.note_key_revoked",
     "tenantry_lookup.resolve_slug",
     "tenantry_lookup.resolve_billing_customer",
     "tenantry_lookup.due_tenants",
     "tenantry_lookup.list_tenants",
     "tenantry_lookup.platform_figures",
-    "tenantry_lookup.audit_events",
+    "tenantry_lookup.tenant_audit_events",
+    "tenantry_lookup.all_audit_events",
     "tenantry_lookup.claim_due_jobs",
     "tenantry_lookup.failed_jobs",
     "tenantry_lookup.housekeeping",
+    "tenantry_lookup.erasure_ledger",
+    "tenantry_lookup.superuser_login_failed",
+    "tenantry_lookup.superuser_login_succeeded",
+    "tenantry_lookup.end_superuser_sessions",
+    "tenantry_lookup.append_platform_audit",
+    "tenantry_lookup.insert_campaign",
+    "tenantry_lookup.update_campaign",
+    "tenantry_lookup.delete_campaign",
+    "tenantry_lookup.count_ad",
+    "tenantry_lookup.record_daily_stats",
+    "tenantry_lookup.save_platform_settings",
+    "tenantry_lookup.note_user_removed",
+    "tenantry_lookup.credential_ledger",
+    "tenantry_lookup.revoked_api_keys",
 ];
+
+/// The owner's own permissive policies on tenant-owned tables: its named
+/// paths' reads, the job claim and the daily housekeeping (each to the owner
+/// role only).
+pub const OWNER_POLICIES: &[&str] = &["owner_lookup", "owner_claim", "owner_housekeeping"];
 
 /// One problem found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -69,31 +99,56 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
     let pool = store.pool();
     let mut report = IsolationReport::default();
 
-    let role = sqlx::query(
-        "SELECT r.rolname::text AS role, r.rolsuper, r.rolbypassrls, \
-                (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE c.relowner = r.oid AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-                   AND c.relkind IN ('r', 'p', 'v')) AS owned \
-         FROM pg_roles r WHERE r.rolname = current_user",
-    )
-    .fetch_one(pool)
-    .await?;
-    report.role = role.try_get("role")?;
-    if role.try_get::<bool, _>("rolsuper")? {
-        report
-            .findings
-            .push(Finding { object: format!("role {}", report.role), problem: "is a superuser (bypasses RLS)".into() });
-    }
-    if role.try_get::<bool, _>("rolbypassrls")? {
-        report.findings.push(Finding { object: format!("role {}", report.role), problem: "has BYPASSRLS".into() });
-    }
-    let owned: i64 = role.try_get("owned")?;
-    if owned > 0 {
+    let (role, why, _) = crate::unsafe_role(pool).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    report.role = role;
+    if let Some(why) = why {
         report.findings.push(Finding {
             object: format!("role {}", report.role),
-            problem: format!("owns {owned} table(s) or view(s); the service role must own nothing"),
+            problem: format!("{why}; the service role must own nothing and bypass nothing"),
         });
     }
+
+    // tenantry's clock: the named paths' time is the plain now() in production.
+    let clock: Option<(String, Option<chrono::DateTime<chrono::Utc>>)> =
+        sqlx::query_as("SELECT offset_by::text, fixed_at FROM tenantry.clock").fetch_optional(pool).await?;
+    match clock {
+        Some((offset, fixed)) => {
+            if let Some(at) = fixed {
+                report.findings.push(Finding {
+                    object: "tenantry.clock".into(),
+                    problem: format!("the named paths' clock is stopped at {at} (a test's; set fixed_at to NULL)"),
+                });
+            } else if offset != "00:00:00" {
+                report.findings.push(Finding {
+                    object: "tenantry.clock".into(),
+                    problem: format!("the named paths' clock is shifted by {offset} (set offset_by to '0')"),
+                });
+            }
+        }
+        None => report.findings.push(Finding {
+            object: "tenantry.clock".into(),
+            problem: "has no row: tenantry.now() has no time".into(),
+        }),
+    }
+
+    // The tenant policy's expression, as the server writes it back (the reference for every table).
+    let reference: Option<String> = sqlx::query_scalar(
+        "SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p \
+         WHERE p.polrelid = 'tenantry.tenants'::regclass AND p.polname = 'tenant_isolation'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    let reference = reference
+        .filter(|r| r.contains("current_setting('tenantry.tenant_id'") && r.starts_with("(tenant_id = "))
+        .unwrap_or_else(|| {
+            "(tenant_id = (NULLIF(current_setting('tenantry.tenant_id'::text, true), ''::text))::uuid)".into()
+        });
+    let product_schemas: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT n.nspname::text FROM tenantry.product_tables t \
+         JOIN pg_class c ON c.oid = to_regclass(t.table_name) JOIN pg_namespace n ON n.oid = c.relnamespace",
+    )
+    .fetch_all(pool)
+    .await?;
 
     // Every ordinary table with a tenant_id column, outside the system schemas.
     let tables = sqlx::query(
@@ -102,9 +157,9 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
                 coalesce(obj_description(c.oid, 'pg_class'), '') AS comment, \
                 (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped) AS tenant_col, \
                 (SELECT con.conkey FROM pg_constraint con WHERE con.conrelid = c.oid AND con.contype = 'p') AS pk, \
-                EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polcmd = '*' \
-                        AND pg_get_expr(p.polqual, p.polrelid) LIKE '%tenantry.tenant_id%' \
-                        AND pg_get_expr(p.polwithcheck, p.polrelid) LIKE '%tenantry.tenant_id%') AS policy \
+                n.nspname::text AS schema, \
+                EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conrelid = c.oid AND con.contype = 'f' \
+                        AND con.confrelid = 'tenantry.tenants'::regclass) AS refers_to_tenants \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
            AND n.nspname NOT LIKE 'pg_toast%' \
@@ -116,26 +171,37 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
         let name: String = t.try_get("name")?;
         let comment: String = t.try_get("comment")?;
         let tenant_col: Option<i16> = t.try_get("tenant_col")?;
+        let schema: String = t.try_get("schema")?;
         if comment.starts_with("tenantry:platform") {
             report.platform.push(name);
             continue;
         }
+        let holds_tenant_data = t.try_get::<bool, _>("refers_to_tenants")? || product_schemas.contains(&schema);
+        if holds_tenant_data && comment != "tenantry:tenant-owned" {
+            report.findings.push(Finding {
+                object: name.clone(),
+                problem: "holds tenant data (a foreign key to tenantry.tenants, or a registered product schema) but \
+                          is not tenant-owned: give it tenant_id and register it with tenantry.register_product_table"
+                    .into(),
+            });
+            if tenant_col.is_none() {
+                continue;
+            }
+        }
         let Some(tenant_col) = tenant_col else { continue };
-        let mut problems = Vec::new();
+        let mut problems: Vec<String> = Vec::new();
         if !t.try_get::<bool, _>("relrowsecurity")? {
-            problems.push("row-level security is not enabled");
+            problems.push("row-level security is not enabled".into());
         }
         if !t.try_get::<bool, _>("relforcerowsecurity")? {
-            problems.push("row-level security is not forced");
-        }
-        if !t.try_get::<bool, _>("policy")? {
-            problems.push("no policy on tenantry.tenant_id for USING and WITH CHECK");
-        }
-        let pk: Option<Vec<i16>> = t.try_get("pk")?;
-        if pk.as_ref().and_then(|k| k.first()) != Some(&tenant_col) {
-            problems.push("the primary key does not start with tenant_id");
+            problems.push("row-level security is not forced".into());
         }
         let oid: i64 = t.try_get("oid")?;
+        problems.extend(policy_problems(pool, oid, &reference).await?);
+        let pk: Option<Vec<i16>> = t.try_get("pk")?;
+        if pk.as_ref().and_then(|k| k.first()) != Some(&tenant_col) {
+            problems.push("the primary key does not start with tenant_id".into());
+        }
         let bad_fks: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM pg_constraint con WHERE con.conrelid = $1::bigint::oid AND con.contype = 'f' \
              AND NOT ($2::smallint = ANY (con.conkey)) \
@@ -146,13 +212,13 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
         .fetch_one(pool)
         .await?;
         if bad_fks > 0 {
-            problems.push("a foreign key to a tenant-owned table does not include tenant_id");
+            problems.push("a foreign key to a tenant-owned table does not include tenant_id".into());
         }
         if problems.is_empty() {
             report.protected.push(name);
         } else {
-            for p in problems {
-                report.findings.push(Finding { object: name.clone(), problem: p.into() });
+            for problem in problems {
+                report.findings.push(Finding { object: name.clone(), problem });
             }
         }
     }
@@ -196,4 +262,58 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
         report.definers.push(Definer { function, expected });
     }
     Ok(report)
+}
+
+/// What is wrong with the row-level security policies of the table `oid`:
+/// tenantry's permissive `tenant_isolation` (every role) and restrictive
+/// `tenant_wall` (the service and product roles) on `reference`, USING and
+/// WITH CHECK; the owner's named policies to the owner only; nothing else
+/// permissive (a restrictive policy only narrows, and may stay).
+async fn policy_problems(pool: &sqlx::PgPool, oid: i64, reference: &str) -> Result<Vec<String>, sqlx::Error> {
+    let policies = sqlx::query(
+        "SELECT p.polname::text AS name, p.polpermissive AS permissive, p.polcmd::text AS cmd, \
+                coalesce(pg_get_expr(p.polqual, p.polrelid), '') AS using_expr, \
+                coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') AS check_expr, \
+                ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END \
+                      FROM unnest(p.polroles) r ORDER BY 1) AS roles, \
+                pg_get_userbyid(c.relowner)::text AS owner \
+         FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE p.polrelid = $1::bigint::oid ORDER BY 1",
+    )
+    .bind(oid)
+    .fetch_all(pool)
+    .await?;
+    let mut problems = Vec::new();
+    let (mut isolation, mut wall) = (false, false);
+    for p in &policies {
+        let name: String = p.try_get("name")?;
+        let permissive: bool = p.try_get("permissive")?;
+        let cmd: String = p.try_get("cmd")?;
+        let using: String = p.try_get("using_expr")?;
+        let check: String = p.try_get("check_expr")?;
+        let roles: Vec<String> = p.try_get("roles")?;
+        let owner: String = p.try_get("owner")?;
+        let on_the_tenant = cmd == "*" && using == reference && check == reference;
+        match name.as_str() {
+            "tenant_isolation" if permissive && on_the_tenant && roles == ["public"] => isolation = true,
+            "tenant_wall" if !permissive && on_the_tenant && roles == ["tenantry_app", "tenantry_product"] => {
+                wall = true;
+            }
+            other if OWNER_POLICIES.contains(&other) && permissive && roles == [owner.clone()] => {}
+            _ if !permissive => {}
+            _ => problems.push(format!(
+                "the permissive policy `{name}` (to {}) is not tenantry's: it widens what a role may see or write \
+                 (drop it, or make it AS RESTRICTIVE)",
+                roles.join(", ")
+            )),
+        }
+    }
+    if !isolation {
+        problems.push("no permissive policy `tenant_isolation` on tenantry.tenant_id for USING and WITH CHECK".into());
+    }
+    if !wall {
+        problems.push(
+            "no restrictive policy `tenant_wall` on tenantry.tenant_id for tenantry_app and tenantry_product".into(),
+        );
+    }
+    Ok(problems)
 }

@@ -13,6 +13,7 @@ use tenantry_ports::Problem;
 use tenantry_ports::backup::{self, BackupContents};
 use tenantry_ports::services::backups::RestoreMode;
 use tenantry_postgres::testing::{TestDatabase, admin_url};
+use tenantry_testkit::Stores;
 use tenantry_testkit::harness::test_backup_key;
 use tenantry_testkit::{Harness, SequentialIds, restore};
 
@@ -21,12 +22,14 @@ async fn backup_and_restore_scenarios_on_postgres() {
     let Some(admin) = admin_url("backup_and_restore_scenarios_on_postgres") else { return };
     let db = TestDatabase::create(&admin).await.unwrap();
     let store = db.store().await.unwrap();
-    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
     let purged = restore::purge_and_restore(&h, "phoenix").await;
     let erased = restore::erased_stays_erased(&h, "lethe", false).await;
     let erased_purged = restore::erased_stays_erased(&h, "styx", true).await;
     let cloned = restore::clone_tenant(&h, "dolly").await;
     let refused = restore::refusals(&h, "guard").await;
+    let revoked = restore::revoked_stays_revoked(&h, "vault").await;
     // Every tenant-owned table of tenantry's schema is in the archive.
     let su = h.superuser("ops@tables.example.com").await.unwrap();
     let t = restore::busy_tenant(&h, "tables").await.unwrap();
@@ -51,6 +54,7 @@ async fn backup_and_restore_scenarios_on_postgres() {
     erased_purged.unwrap();
     cloned.unwrap();
     assert_eq!(refused.unwrap(), restore::REFUSAL_CODES);
+    assert_eq!(revoked.unwrap(), restore::REVOKED_STAY_REVOKED);
     assert!(owned.len() >= 15, "{owned:?}");
     for table in owned {
         assert!(tables.contains(&table), "{table} is not in the backup: {tables:?}");
@@ -64,7 +68,8 @@ async fn archives_of_an_older_schema_restore_and_foreign_shapes_are_refused() {
     let Some(admin) = admin_url("archives_of_an_older_schema_restore_and_foreign_shapes_are_refused") else { return };
     let db = TestDatabase::create(&admin).await.unwrap();
     let store = db.store().await.unwrap();
-    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
     let su = h.superuser("ops@older.example.com").await.unwrap();
     let t = restore::busy_tenant(&h, "older").await.unwrap();
     let contents = restore::contents_of(&h, &su, t.id).await.unwrap();
@@ -152,7 +157,10 @@ fn restoring_tenant_a_never_changes_tenant_b_on_postgres() {
     // One database for every case: shared ids, a slug prefix per case.
     let ids = Arc::new(SequentialIds::default());
     let result = restore::check_restore_isolation(8, &rt, |i| {
-        let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).ids(ids.clone()).build();
+        let h = Harness::builder()
+            .stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator())))
+            .ids(ids.clone())
+            .build();
         (h, format!("p{i}"))
     });
     rt.block_on(store.close());

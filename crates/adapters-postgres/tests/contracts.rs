@@ -6,9 +6,9 @@
 use async_trait::async_trait;
 use secrecy::SecretString;
 use std::sync::{Arc, Mutex};
-use tenantry_ports::{TenantDirectory, UnitOfWork};
 use tenantry_postgres::testing::{TestDatabase, admin_url};
-use tenantry_testkit::contract::store::StoreFactory;
+use tenantry_testkit::Stores;
+use tenantry_testkit::contract::store::{FreshStores, StoreFactory};
 use tenantry_testkit::contract::{directory, store};
 
 struct PgFactory {
@@ -18,11 +18,11 @@ struct PgFactory {
 
 #[async_trait]
 impl StoreFactory for PgFactory {
-    async fn fresh(&self) -> (Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>) {
+    async fn fresh(&self) -> FreshStores {
         let db = TestDatabase::create(&self.admin).await.unwrap();
-        let store = db.store().await.unwrap();
+        let store = db.follower(&db.store().await.unwrap());
         self.databases.lock().unwrap().push(db);
-        (Arc::new(store.clone()), Arc::new(store))
+        Box::new(move |clock| Stores::of(store.at(clock), Arc::new(store.operator())))
     }
 }
 

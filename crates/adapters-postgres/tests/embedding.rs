@@ -16,6 +16,7 @@ use tenantry_postgres::embedding::migrate_product;
 use tenantry_postgres::testing::{TestDatabase, admin_url};
 use tenantry_postgres::verify_isolation;
 use tenantry_testkit::Harness;
+use tenantry_testkit::Stores;
 
 const PRODUCT_SQL: &str = "
 CREATE SCHEMA IF NOT EXISTS timesheets;
@@ -61,7 +62,8 @@ async fn a_product_query_without_a_tenant_filter_sees_and_changes_only_its_tenan
 
     let store = db.store().await.unwrap();
     assert_eq!(store.product_tables().await.unwrap(), vec!["timesheets.entries".to_owned()]);
-    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
     let a = h.signup("alpha").await.unwrap();
     let b = h.signup("beta").await.unwrap();
     let (scope_a, scope_b) = (h.owner_scope(&a).await.unwrap(), h.owner_scope(&b).await.unwrap());
@@ -119,16 +121,17 @@ async fn a_product_query_without_a_tenant_filter_sees_and_changes_only_its_tenan
     let mut tx = store.scoped(&scope_b, Access::Write).await.unwrap();
     tx.audit(&event).await.unwrap();
     drop(tx);
+    // Read back through tenantry's own unit of work: the product role cannot read tenantry's log.
     let logged = |scope: tenantry_ports::TenantScope| {
         let store = store.clone();
         async move {
-            let mut tx = store.scoped(&scope, Access::Read).await.unwrap();
-            sqlx::query_scalar::<_, i64>(
-                "SELECT count(*) FROM tenantry.audit_events WHERE action = 'timesheets.entry_logged'",
-            )
-            .fetch_one(tx.conn())
-            .await
-            .unwrap()
+            let mut tx = tenantry_ports::store::UnitOfWork::begin(&store, &scope, Access::Read).await.unwrap();
+            let query = tenantry_ports::store::AuditQuery {
+                limit: 100,
+                action: Some(tenantry_domain::AuditAction::parse("timesheets.entry_logged").unwrap()),
+                ..Default::default()
+            };
+            tx.audit_events(&query).await.unwrap().len()
         }
     };
     assert_eq!(logged(scope_b.clone()).await, 0, "rolled back with its transaction");
@@ -143,7 +146,9 @@ async fn a_product_query_without_a_tenant_filter_sees_and_changes_only_its_tenan
     assert!(read.iter().any(|e| e == &event), "the event reads back as written");
     drop(audit);
 
-    // The verifier counts the product table among the protected ones.
+    // The verifier counts the product table among the protected ones (with the
+    // database's own clock again: a stopped one is a finding).
+    db.release_time().await.unwrap();
     let report = verify_isolation(&store).await.unwrap();
     assert!(report.protected.iter().any(|t| t == "timesheets.entries"), "{report:?}");
     assert!(report.findings.is_empty(), "{report:?}");
@@ -217,6 +222,131 @@ async fn badly_shaped_product_tables_are_refused_with_the_fix_and_unregistered_o
     assert!(named("crm.deals"), "{report:?}");
     assert!(named("crm.all_contacts"), "{report:?}");
     assert!(!named("crm.contacts"), "{report:?}");
+    store.close().await;
+    drop(owner);
+    db.drop_now().await.unwrap();
+}
+
+/// Issue 17: product code runs as its own role. It reaches its registered
+/// tables and the one scoped helper (a product's audit event, in a product's
+/// namespace, into the transaction's tenant) — not tenantry's tables, named
+/// paths or clock. A permissive `USING (true)` policy planted on a product
+/// table widens nothing for the service or product role (tenantry's
+/// restrictive wall), and the verifier names it; so it names a table that
+/// holds tenant data without being tenant-owned.
+#[tokio::test]
+async fn the_product_role_reaches_its_tables_only_and_a_planted_open_policy_widens_nothing() {
+    let Some(admin) = admin_url("the_product_role_reaches_its_tables_only") else { return };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let db_admin = secrecy::SecretString::from(db.admin_options().to_url_lossy().to_string());
+    migrate_product(&db_admin, &product_migrator(), "timesheets._migrations").await.unwrap();
+    let store = db.store().await.unwrap();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
+    let a = h.signup("alpha").await.unwrap();
+    let b = h.signup("beta").await.unwrap();
+    let (scope_a, scope_b) = (h.owner_scope(&a).await.unwrap(), h.owner_scope(&b).await.unwrap());
+    let mut tx = store.scoped(&scope_a, Access::Write).await.unwrap();
+    sqlx::query("INSERT INTO timesheets.entries VALUES ($1, gen_random_uuid(), $2, 8, 'alpha''s secret')")
+        .bind(a.id.as_uuid())
+        .bind(a.owner_id.as_uuid())
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let refused = [
+        "SELECT count(*) FROM tenantry.users",
+        "SELECT count(*) FROM tenantry.audit_events",
+        "SELECT count(*) FROM tenantry.superusers",
+        "SELECT tenantry_lookup.resolve_slug('alpha')",
+        "SELECT * FROM tenantry_lookup.due_tenants(10)",
+        "SELECT tenantry.now()",
+        "UPDATE tenantry.clock SET offset_by = '1 day'",
+        "SELECT tenantry.register_product_table('timesheets.entries')",
+        "INSERT INTO tenantry.audit_events (tenant_id, id, at, actor, action, outcome, details) \
+         VALUES (current_setting('tenantry.tenant_id')::uuid, gen_random_uuid(), now(), '{}', 'auth.login_succeeded', \
+         'success', '{}')",
+    ];
+    for sql in refused {
+        let mut tx = store.scoped(&scope_a, Access::Write).await.unwrap();
+        let result = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(tx.conn()).await;
+        assert!(result.is_err(), "the product role could run: {sql}");
+    }
+    // The helper refuses every namespace of tenantry's own (its audit log is evidence).
+    for action in tenantry_domain::AuditAction::ALL {
+        let forged = format!("{}.forged", action.as_str().split('.').next().unwrap());
+        let mut tx = store.scoped(&scope_a, Access::Write).await.unwrap();
+        let result = sqlx::query(
+            "SELECT tenantry.append_product_audit(gen_random_uuid(), now(), '{}', NULL, $1, NULL, NULL, 'success', '{}')",
+        )
+        .bind(&forged)
+        .execute(tx.conn())
+        .await;
+        assert!(result.is_err(), "the helper appended {forged}");
+    }
+    // A product's own action goes into the transaction's tenant, whatever tenant the caller names nowhere.
+    let mut tx = store.scoped(&scope_a, Access::Write).await.unwrap();
+    sqlx::query(
+        "SELECT tenantry.append_product_audit($1, now(), '{\"kind\": \"anonymous\"}', NULL, 'timesheets.exported', \
+         NULL, NULL, 'success', '{}')",
+    )
+    .bind(h.tenantry.deps().ids.new_uuid())
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut read = tenantry_ports::store::UnitOfWork::begin(&store, &scope_a, Access::Read).await.unwrap();
+    let query = tenantry_ports::store::AuditQuery {
+        limit: 10,
+        action: tenantry_domain::AuditAction::parse("timesheets.exported"),
+        ..Default::default()
+    };
+    assert_eq!(read.audit_events(&query).await.unwrap().len(), 1);
+    drop(read);
+
+    // A permissive `USING (true)` planted by the owner: neither role of tenant B sees alpha's row.
+    let mut owner = db.admin_options().connect().await.unwrap();
+    sqlx::query("CREATE POLICY open_to_all ON timesheets.entries USING (true) WITH CHECK (true)")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    let mut tx = store.scoped(&scope_b, Access::Write).await.unwrap();
+    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM timesheets.entries").fetch_one(tx.conn()).await.unwrap();
+    assert_eq!(seen, 0, "the product role in beta saw alpha's entry through a planted policy");
+    let forged = sqlx::query("INSERT INTO timesheets.entries VALUES ($1, gen_random_uuid(), $2, 1, 'x')")
+        .bind(a.id.as_uuid())
+        .bind(a.owner_id.as_uuid())
+        .execute(tx.conn())
+        .await;
+    assert!(forged.is_err(), "the product role in beta wrote into alpha through a planted policy");
+    drop(tx);
+    let mut tx = tenantry_ports::store::UnitOfWork::begin(&store, &scope_b, Access::Read).await.unwrap();
+    let rows = tx.product_rows().await.unwrap();
+    assert!(rows.iter().all(|t| t.rows.is_empty()), "the service role in beta saw alpha's entry: {rows:?}");
+    drop(tx);
+    // Tenant data outside the walls: a table referring to tenantry.tenants, and one in a product schema.
+    sqlx::query("CREATE TABLE public.shadow (tenant uuid REFERENCES tenantry.tenants, secret text)")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE timesheets.scratch (note text)").execute(&mut owner).await.unwrap();
+    let report = verify_isolation(&store).await.unwrap();
+    let problem =
+        |object: &str, words: &str| report.findings.iter().any(|f| f.object == object && f.problem.contains(words));
+    assert!(problem("timesheets.entries", "open_to_all"), "the planted policy is named: {report:?}");
+    assert!(problem("public.shadow", "not tenant-owned"), "{report:?}");
+    assert!(problem("timesheets.scratch", "not tenant-owned"), "{report:?}");
+    assert!(!report.findings.iter().any(|f| f.object == "timesheets._migrations"), "the history is the platform's");
+    assert!(!report.protected.iter().any(|t| t == "timesheets.entries"), "{report:?}");
+    sqlx::query("DROP POLICY open_to_all ON timesheets.entries").execute(&mut owner).await.unwrap();
+    // A restrictive policy only narrows: allowed.
+    sqlx::query("CREATE POLICY only_long ON timesheets.entries AS RESTRICTIVE USING (hours > 0)")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    let report = verify_isolation(&store).await.unwrap();
+    assert!(report.protected.iter().any(|t| t == "timesheets.entries"), "{report:?}");
     store.close().await;
     drop(owner);
     db.drop_now().await.unwrap();

@@ -8,6 +8,7 @@ use sqlx::{ConnectOptions, PgConnection};
 use std::sync::Arc;
 use tenantry_postgres::testing::{TestDatabase, admin_url};
 use tenantry_testkit::Harness;
+use tenantry_testkit::Stores;
 use tenantry_testkit::scenarios::erase_someone;
 
 /// Every row of every user table, as text (bytea archives decoded), lower-cased — read as the owner.
@@ -43,7 +44,8 @@ async fn an_erased_user_leaves_no_trace_in_any_table() {
     let Some(admin) = admin_url("an_erased_user_leaves_no_trace_in_any_table") else { return };
     let db = TestDatabase::create(&admin).await.unwrap();
     let store = db.store().await.unwrap();
-    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
     let options = db.admin_options();
     let erased = erase_someone(&h, "forget", |_, email| {
         let options = options.clone();

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tenantry_postgres::testing::{TestDatabase, admin_url};
 use tenantry_testkit::Harness;
+use tenantry_testkit::Stores;
 use tenantry_testkit::properties::run_named_sequence;
 use tenantry_testkit::strategies::{Mix, ops_mix};
 
@@ -34,7 +35,10 @@ fn run(test: &str, mix: Mix) {
     let result = runner.run(&ops_mix(3, 40, mix), |ops| {
         // Sequences share the database; each gets its own tenants, superuser and clock.
         let prefix = format!("s{}x", counter.fetch_add(1, Ordering::SeqCst));
-        let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).ids(ids.clone()).build();
+        let h = Harness::builder()
+            .stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator())))
+            .ids(ids.clone())
+            .build();
         rt.block_on(run_named_sequence(h, 3, &prefix, &ops)).map(|_| ())
     });
     rt.block_on(store.close());

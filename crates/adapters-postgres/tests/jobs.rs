@@ -11,6 +11,7 @@ use std::sync::Arc;
 use tenantry_domain::export::ExportStatus;
 use tenantry_postgres::testing::{TestDatabase, admin_url};
 use tenantry_testkit::Harness;
+use tenantry_testkit::Stores;
 use tenantry_testkit::scenarios::{
     DeadWorker, FailingTimer, JobRace, TimerRace, dead_worker, failing_timer, housekeeping, job_race, timer_race,
 };
@@ -20,7 +21,8 @@ async fn schedulers_racing_on_the_jobs_table_run_each_job_once() {
     let Some(admin) = admin_url("schedulers_racing_on_the_jobs_table_run_each_job_once") else { return };
     let db = TestDatabase::create(&admin).await.unwrap();
     let store = db.store().await.unwrap();
-    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
     // Two service instances: two pools on one database.
     let race = job_race(&h, "race", 16).await;
     let dead = dead_worker(&h, "lazarus").await;
@@ -38,7 +40,8 @@ async fn a_job_failing_every_attempt_is_kept_failed_and_listed() {
     let Some(admin) = admin_url("a_job_failing_every_attempt_is_kept_failed_and_listed") else { return };
     let db = TestDatabase::create(&admin).await.unwrap();
     let store = db.store().await.unwrap();
-    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
     let t = h.signup("flaky").await.unwrap();
     let scope = h.owner_scope(&t).await.unwrap();
     let export = h.tenantry.request_export(&scope).await.unwrap().export;
@@ -73,7 +76,8 @@ async fn schedulers_racing_on_the_timers_make_and_run_one_job_per_tenant() {
     let Some(admin) = admin_url("schedulers_racing_on_the_timers_make_and_run_one_job_per_tenant") else { return };
     let db = TestDatabase::create(&admin).await.unwrap();
     let store = db.store().await.unwrap();
-    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
     let race = timer_race(&h, "timers", 12).await;
     store.close().await;
     db.drop_now().await.unwrap();
@@ -85,7 +89,8 @@ async fn a_timer_failing_every_attempt_is_listed_and_retried_by_the_superuser() 
     let Some(admin) = admin_url("a_timer_failing_every_attempt_is_listed_and_retried_by_the_superuser") else { return };
     let db = TestDatabase::create(&admin).await.unwrap();
     let store = db.store().await.unwrap();
-    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
     let failing = failing_timer(&h, "flaky-mail").await;
     store.close().await;
     db.drop_now().await.unwrap();
@@ -99,7 +104,8 @@ async fn housekeeping_deletes_expired_links_old_done_jobs_and_short_lived_marker
     };
     let db = TestDatabase::create(&admin).await.unwrap();
     let store = db.store().await.unwrap();
-    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
     let kept = housekeeping(&h, "tidy").await;
     store.close().await;
     db.drop_now().await.unwrap();

@@ -10,12 +10,14 @@ use std::sync::Arc;
 use tenantry_postgres::testing::{TestDatabase, admin_url};
 use tenantry_postgres::{ConnectError, PgOptions, PgStore, verify_isolation};
 use tenantry_testkit::Harness;
+use tenantry_testkit::Stores;
 
 /// A database with two tenants (alpha with 2 users, beta with 1) made through the services.
 async fn two_tenants(admin: &SecretString) -> (TestDatabase, PgStore, [uuid::Uuid; 2]) {
     let db = TestDatabase::create(admin).await.unwrap();
     let store = db.store().await.unwrap();
-    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
     let a = h.signup("alpha").await.unwrap();
     h.add_user(&a, "ann@alpha.example.com", "member").await.unwrap();
     let b = h.signup("beta").await.unwrap();
@@ -243,6 +245,133 @@ async fn the_service_role_cannot_switch_row_level_security_off_or_read_the_platf
     db.drop_now().await.unwrap();
 }
 
+/// A fingerprint of every platform table and the cross-tenant job rows, read as the owner.
+async fn platform_fingerprint(db: &TestDatabase) -> Vec<(String, String)> {
+    let mut owner = db.admin_options().connect().await.unwrap();
+    let mut out = Vec::new();
+    for table in [
+        "superusers",
+        "platform_settings",
+        "erasure_ledger",
+        "ad_campaigns",
+        "ad_counts",
+        "platform_daily_stats",
+        "platform_audit",
+        "clock",
+        "jobs",
+        "account_links",
+        "markers",
+        "tenant_slugs",
+        "billing_customers",
+    ] {
+        let digest: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM tenantry.{table} t"
+        )))
+        .fetch_one(&mut owner)
+        .await
+        .unwrap();
+        out.push((table.to_owned(), digest));
+    }
+    out
+}
+
+/// Issue 17: the service role writes no platform table (each write is a
+/// narrow function that takes no hash, version or time), moves no clock,
+/// reads no other tenant's erasure ledger, and the named paths take neither a
+/// time nor "NULL for every tenant" from it.
+#[tokio::test]
+async fn the_service_role_writes_no_platform_table_and_the_named_paths_take_no_time_from_it() {
+    let Some(admin) = admin_url("the_service_role_writes_no_platform_table") else { return };
+    let (db, store, [a, _]) = two_tenants(&admin).await;
+    let before = platform_fingerprint(&db).await;
+    let mut conn = service(&db).await;
+    let refused = [
+        "INSERT INTO tenantry.superusers (id, email, name, password_hash, active, failed_logins, token_version, \
+         created_at) VALUES (gen_random_uuid(), 'evil@example.com', 'Evil', 'x', true, 0, 0, now())",
+        "UPDATE tenantry.superusers SET failed_logins = 0, locked_until = NULL",
+        "UPDATE tenantry.superusers SET token_version = 0",
+        "DELETE FROM tenantry.superusers",
+        "INSERT INTO tenantry.platform_settings (id, settings) VALUES (true, '{}') ON CONFLICT (id) DO UPDATE SET settings = '{}'",
+        "UPDATE tenantry.platform_settings SET settings = '{}'",
+        "SELECT count(*) FROM tenantry.erasure_ledger",
+        "INSERT INTO tenantry.erasure_ledger VALUES (gen_random_uuid(), gen_random_uuid(), now(), '{}')",
+        "INSERT INTO tenantry.ad_campaigns VALUES (gen_random_uuid(), now(), '{}')",
+        "UPDATE tenantry.ad_campaigns SET data = '{}'",
+        "DELETE FROM tenantry.ad_campaigns",
+        "INSERT INTO tenantry.ad_counts SELECT id, current_date, 1000, 1000 FROM tenantry.ad_campaigns",
+        "UPDATE tenantry.ad_counts SET impressions = impressions + 1000",
+        "INSERT INTO tenantry.platform_daily_stats VALUES ('2001-01-01', '{}')",
+        "DELETE FROM tenantry.platform_daily_stats",
+        "INSERT INTO tenantry.platform_audit (id, at, actor, action, outcome, details) \
+         VALUES (gen_random_uuid(), now(), '{}', 'forged', 'success', '{}')",
+        "UPDATE tenantry.clock SET offset_by = interval '100 years'",
+        "UPDATE tenantry.clock SET fixed_at = 'infinity'",
+        "TRUNCATE tenantry.platform_audit",
+        "SELECT tenantry.now()",
+        // The old forms that took a time, cut-offs or "NULL for every tenant" are gone.
+        "SELECT * FROM tenantry_lookup.due_tenants('infinity'::timestamptz, 1000)",
+        "SELECT * FROM tenantry_lookup.claim_due_jobs('infinity'::timestamptz, 2147483647, 1000)",
+        "SELECT * FROM tenantry_lookup.housekeeping('infinity', 'infinity', 'infinity', ARRAY[''])",
+        "SELECT * FROM tenantry_lookup.audit_events(NULL, false, NULL, 1000, NULL, NULL)",
+        "SELECT * FROM tenantry_lookup.tenant_audit_events(NULL, NULL, 1000, NULL, NULL)",
+        "SELECT * FROM tenantry_lookup.all_audit_events(gen_random_uuid(), gen_random_uuid(), '', NULL, 1000, NULL, NULL)",
+    ];
+    for sql in refused {
+        let mut tx = conn.begin().await.unwrap();
+        let result = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await;
+        assert!(result.is_err(), "the service role could run: {sql}");
+        tx.rollback().await.unwrap();
+    }
+    // With a tenant set, the platform copy of the erasure ledger answers that tenant's rows only.
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT set_config('tenantry.tenant_id', '{a}', true)")))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let foreign: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM tenantry_lookup.erasure_ledger() WHERE tenant_id <> current_setting('tenantry.tenant_id')::uuid")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    assert_eq!(foreign, 0);
+    tx.rollback().await.unwrap();
+    // An unknown superuser's read of every tenant's log answers nothing and records nothing.
+    let read: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM tenantry_lookup.all_audit_events(gen_random_uuid(), gen_random_uuid(), 'curious', NULL, 1000, NULL, NULL)",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(read, 0);
+    assert_eq!(platform_fingerprint(&db).await, before, "nothing of the platform changed");
+
+    // The named paths' time is tenantry.now(): the owner moves it (here: the clock shifted to the
+    // tenants' signup day, then 40 days on), the service role cannot.
+    let mut owner = db.admin_options().connect().await.unwrap();
+    sqlx::query("UPDATE tenantry.clock SET fixed_at = NULL, offset_by = '2026-11-01T00:00:00Z'::timestamptz - now()")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    let due: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT * FROM tenantry_lookup.due_tenants(10)").fetch_all(&mut conn).await.unwrap();
+    assert!(due.is_empty(), "nothing is due on the signup day: {due:?}");
+    sqlx::query("UPDATE tenantry.clock SET offset_by = offset_by + interval '40 days'")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    let due: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT * FROM tenantry_lookup.due_tenants(10)").fetch_all(&mut conn).await.unwrap();
+    assert_eq!(due.len(), 2, "both tenants are due 40 days on");
+    let report = verify_isolation(&store).await.unwrap();
+    assert!(
+        report.findings.iter().any(|f| f.object == "tenantry.clock" && f.problem.contains("shifted by")),
+        "check-isolation reports a shifted clock: {report:?}"
+    );
+    sqlx::query("UPDATE tenantry.clock SET offset_by = '0'").execute(&mut owner).await.unwrap();
+    store.close().await;
+    db.drop_now().await.unwrap();
+}
+
 #[tokio::test]
 async fn the_store_refuses_to_serve_as_a_superuser_and_names_the_fix() {
     let Some(admin) = admin_url("the_store_refuses_to_serve_as_a_superuser_and_names_the_fix") else { return };
@@ -310,7 +439,8 @@ async fn a_lost_connection_rolls_back_and_reports_a_retryable_error() {
     let Some(admin) = admin_url("a_lost_connection_rolls_back_and_reports_a_retryable_error") else { return };
     let db = TestDatabase::create(&admin).await.unwrap();
     let store = db.store().await.unwrap();
-    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
     let t = h.signup("fragile").await.unwrap();
     let owner = h.owner_scope(&t).await.unwrap();
     let mut tx = tenantry_ports::UnitOfWork::begin(&store, &owner, tenantry_ports::store::Access::Write).await.unwrap();

@@ -243,6 +243,7 @@ actions! {
     ImpersonationEnded => "platform.impersonation_ended",
     SuperuserCreated => "platform.superuser_created",
     SettingsUpdated => "platform.settings_updated",
+    PlatformAuditRead => "platform.audit_read",
     CampaignCreated => "ads.campaign_created",
     CampaignUpdated => "ads.campaign_updated",
     CampaignDeleted => "ads.campaign_deleted",

@@ -36,6 +36,8 @@ pub enum RevokeReason {
     Admin,
     /// A downgrade to freemium needed the seat.
     Downgrade,
+    /// The superuser restored the tenant from a backup: its links are void.
+    Restore,
 }
 
 /// Where an invitation stands.

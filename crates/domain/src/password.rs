@@ -78,6 +78,13 @@ impl PasswordHash {
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
     }
+
+    /// SHA-256 (hex) of the encoded hash: tells two hashes apart without
+    /// holding either (the platform's credential ledger keeps it).
+    pub fn digest(&self) -> String {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(self.expose().as_bytes()))
+    }
 }
 
 impl PartialEq for PasswordHash {

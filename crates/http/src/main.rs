@@ -16,8 +16,9 @@ use tenantry_ports::backup::BackupKey;
 use tenantry_ports::defaults::{Argon2idHasher, OsTokenGenerator, SystemClock, UuidV7Generator};
 use tenantry_ports::payment::PaymentProvider;
 use tenantry_ports::services::auth::NewSuperuser;
+use tenantry_ports::store::OperatorStore;
 use tenantry_ports::{Clock, Deps, TenantDirectory, Tenantry, TenantryConfig, UnitOfWork};
-use tenantry_postgres::{PgOptions, PgStore};
+use tenantry_postgres::{PgOperator, PgOptions, PgStore};
 use tenantry_stripe::webhook::StripeWebhooks;
 use tenantry_stripe::{StripeConfig, StripeProvider};
 use tenantry_testkit::{BillingSimulator, MemoryStore};
@@ -35,7 +36,9 @@ enum Command {
     Serve,
     /// Run the PostgreSQL migrations as the owner (DATABASE_ADMIN_URL); creates the service role.
     Migrate,
-    /// Create a platform superuser in PostgreSQL (DATABASE_URL).
+    /// Create a platform superuser in PostgreSQL: written with the owner's
+    /// DATABASE_ADMIN_URL (the service role cannot create one), the platform
+    /// settings read with DATABASE_URL.
     CreateSuperuser {
         /// Their email.
         #[arg(long)]
@@ -310,26 +313,31 @@ async fn billing(config: &TenantryConfig, clock: &Arc<dyn Clock>, on_postgres: b
     }
 }
 
-/// tenantry as configured by the environment: its use cases, billing and clock.
-async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>), Failure> {
+/// tenantry as configured by the environment: its use cases, billing, clock,
+/// and — where the service may create superusers — the operator's store (the
+/// embedded default's memory; PostgreSQL's owner with DATABASE_ADMIN_URL).
+async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>, Option<Arc<dyn OperatorStore>>), Failure> {
     let config = TenantryConfig { backup_key: backup_key(env("DATABASE_URL").is_none())?, ..TenantryConfig::default() };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
-    let (store, directory, mailer): (Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>, Arc<dyn Mailer>) =
-        if env("DATABASE_URL").is_some() {
-            if let Some(admin) = secret_env("DATABASE_ADMIN_URL") {
-                tenantry_postgres::migrate(&admin).await.map_err(|e| Failure::Config(format!("migrate: {e}")))?;
-                tracing::info!("migrations applied with DATABASE_ADMIN_URL");
-            }
-            let store = pg_store().await?;
-            tracing::info!("serving on PostgreSQL (DATABASE_URL)");
-            (Arc::new(store.clone()), Arc::new(store), mailer(false)?)
-        } else {
-            tracing::warn!(
-                "EMBEDDED DEFAULT: everything is in memory and NOTHING IS PERSISTED; set DATABASE_URL for PostgreSQL"
-            );
-            let memory = MemoryStore::new();
-            (Arc::new(memory.clone()), Arc::new(memory), mailer(true)?)
-        };
+    type Stores = (Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>, Arc<dyn Mailer>, Option<Arc<dyn OperatorStore>>);
+    let (store, directory, mailer, operator): Stores = if env("DATABASE_URL").is_some() {
+        let mut operator: Option<Arc<dyn OperatorStore>> = None;
+        if let Some(admin) = secret_env("DATABASE_ADMIN_URL") {
+            tenantry_postgres::migrate(&admin).await.map_err(|e| Failure::Config(format!("migrate: {e}")))?;
+            tracing::info!("migrations applied with DATABASE_ADMIN_URL");
+            let owner = PgOperator::connect(&admin).await.map_err(|e| Failure::Config(e.to_string()))?;
+            operator = Some(Arc::new(owner));
+        }
+        let store = pg_store().await?;
+        tracing::info!("serving on PostgreSQL (DATABASE_URL)");
+        (Arc::new(store.clone()), Arc::new(store), mailer(false)?, operator)
+    } else {
+        tracing::warn!(
+            "EMBEDDED DEFAULT: everything is in memory and NOTHING IS PERSISTED; set DATABASE_URL for PostgreSQL"
+        );
+        let memory = MemoryStore::new();
+        (Arc::new(memory.clone()), Arc::new(memory.clone()), mailer(true)?, Some(Arc::new(memory)))
+    };
     // After the store: a refused DATABASE_URL is named first, with its fix.
     let billing = billing(&config, &clock, env("DATABASE_URL").is_some()).await?;
     let deps = Deps {
@@ -342,14 +350,14 @@ async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>), Failure> {
         hasher: Arc::new(Argon2idHasher::new()?),
         mailer,
     };
-    Ok((Tenantry::new(deps, config), billing, clock))
+    Ok((Tenantry::new(deps, config), billing, clock, operator))
 }
 
 async fn serve() -> Result<ExitCode, Failure> {
     let addr = addr()?;
     let keys = keys()?;
-    let (tenantry, billing, clock) = service().await?;
-    seed_superuser(&tenantry).await?;
+    let (tenantry, billing, clock, operator) = service().await?;
+    seed_superuser(&tenantry, operator.as_deref()).await?;
     let scheduler = spawn_scheduler(tenantry.clone(), billing.simulator.clone(), Duration::from_secs(60));
     let mut state = AppState::new(tenantry, keys, clock).with_public_url(public_url()?);
     if let Some(simulator) = billing.simulator {
@@ -413,9 +421,20 @@ async fn stripe_sync_catalog() -> Result<ExitCode, Failure> {
 }
 
 /// The superuser from TENANTRY_SUPERUSER_EMAIL/_PASSWORD, or one with generated
-/// credentials printed once (only when none of that email exists yet).
-async fn seed_superuser(tenantry: &Tenantry) -> Result<(), Failure> {
+/// credentials printed once (only when none of that email exists yet). On
+/// PostgreSQL only with DATABASE_ADMIN_URL (the owner creates superusers) and
+/// both variables: a database never gets generated credentials.
+async fn seed_superuser(tenantry: &Tenantry, operator: Option<&dyn OperatorStore>) -> Result<(), Failure> {
     use tenantry_ports::services::auth::CreateSuperuserError;
+    let on_postgres = env("DATABASE_URL").is_some();
+    if on_postgres && (env("TENANTRY_SUPERUSER_EMAIL").is_none() || operator.is_none()) {
+        tracing::info!(
+            "no superuser is created at start on PostgreSQL: run `tenantry create-superuser --email ...` with \
+             DATABASE_ADMIN_URL, or set TENANTRY_SUPERUSER_EMAIL and TENANTRY_SUPERUSER_PASSWORD with DATABASE_ADMIN_URL"
+        );
+        return Ok(());
+    }
+    let Some(operator) = operator else { return Ok(()) };
     let (email, password, generated) =
         match (env("TENANTRY_SUPERUSER_EMAIL"), secret_env("TENANTRY_SUPERUSER_PASSWORD")) {
             (Some(email), Some(password)) => (email, password, false),
@@ -431,7 +450,7 @@ async fn seed_superuser(tenantry: &Tenantry) -> Result<(), Failure> {
             }
         };
     let input = NewSuperuser { email: email.clone(), name: "Operator".into(), password: password.clone() };
-    match tenantry.create_superuser(input).await {
+    match tenantry.create_superuser(operator, input).await {
         Ok(_) if generated => println!(
             "superuser created (shown once): email {email} password {}\nlog in at /login (leave the workspace empty), or POST /v1/auth/login {{\"email\": ..., \"password\": ...}}",
             password.expose_secret()
@@ -474,6 +493,14 @@ async fn migrate() -> Result<ExitCode, Failure> {
 }
 
 async fn create_superuser(email: String, name: String, password: String) -> Result<ExitCode, Failure> {
+    let admin = secret_env("DATABASE_ADMIN_URL").ok_or_else(|| {
+        Failure::Config(
+            "DATABASE_ADMIN_URL (the schema owner's URL) is not set: superusers are created by the owner, the \
+             service role may not"
+                .into(),
+        )
+    })?;
+    let operator = PgOperator::connect(&admin).await.map_err(|e| Failure::Config(e.to_string()))?;
     let store = pg_store().await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
     let config = TenantryConfig::default();
@@ -489,9 +516,10 @@ async fn create_superuser(email: String, name: String, password: String) -> Resu
     };
     let tenantry = Tenantry::new(deps, config);
     tenantry
-        .create_superuser(NewSuperuser { email, name, password: SecretString::from(password) })
+        .create_superuser(&operator, NewSuperuser { email, name, password: SecretString::from(password) })
         .await
         .map_err(|e| Failure::Config(e.to_string()))?;
+    operator.close().await;
     println!("superuser created");
     Ok(ExitCode::SUCCESS)
 }
@@ -503,7 +531,7 @@ async fn jobs_run_due() -> Result<ExitCode, Failure> {
             "DATABASE_URL is not set (in memory there is nothing to run: the service's own scheduler runs it)".into(),
         ));
     }
-    let (tenantry, _, _) = service().await?;
+    let (tenantry, _, _, _) = service().await?;
     let timers = tenantry.run_due_timers(10_000).await.map_err(|e| Failure::Other(e.into()))?;
     let jobs = &timers.jobs;
     let daily = tenantry.run_daily_work().await.map_err(|e| Failure::Other(e.into()))?;

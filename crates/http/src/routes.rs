@@ -1207,9 +1207,6 @@ pub(crate) struct AuditQuery {
     /// Only events by or about this user.
     #[param(value_type = Option<String>, format = Uuid)]
     user: Option<UserId>,
-    /// Only this tenant (platform log).
-    #[param(value_type = Option<String>, format = Uuid)]
-    tenant: Option<TenantId>,
 }
 
 impl AuditQuery {
@@ -1533,17 +1530,41 @@ pub(crate) async fn admin_stats(State(state): State<AppState>, Platform(who): Pl
     ok(state.tenantry.platform_stats(&who).await?)
 }
 
-#[utoipa::path(get, path = "/v1/admin/audit-events", tag = "Admin", description = "The platform audit log.",
-    params(AuditQuery),
+/// The superuser's audit read: one tenant's log, or every tenant's (recorded, with a reason).
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AdminAuditQuery {
+    /// The `next_before` of the previous page.
+    #[param(value_type = Option<String>, format = Uuid)]
+    before: Option<AuditEventId>,
+    /// Page size.
+    limit: Option<u32>,
+    /// Only this action (e.g. `invitation.created`).
+    action: Option<String>,
+    /// Only events by or about this user.
+    #[param(value_type = Option<String>, format = Uuid)]
+    user: Option<UserId>,
+    /// Only this tenant's log (and the platform log's events about it).
+    #[param(value_type = Option<String>, format = Uuid)]
+    tenant: Option<TenantId>,
+    /// Without `tenant`: why every tenant's log is read (1–200 characters;
+    /// recorded in the platform log as `platform.audit_read`).
+    reason: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/admin/audit-events", tag = "Admin",
+    description = "One tenant's audit log (`tenant`), or every tenant's and the platform's — a read the platform log records (`platform.audit_read`, with `reason`).",
+    params(AdminAuditQuery),
     responses((status = 200, description = "Done", body = AuditPage), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_audit(
     State(state): State<AppState>,
     Platform(who): Platform,
-    Params(q): Params<AuditQuery>,
+    Params(q): Params<AdminAuditQuery>,
 ) -> Answer {
-    ok(state.tenantry.platform_audit(&who, q.tenant, q.filter()).await?)
+    let filter = AuditFilter { before: q.before, limit: q.limit, action: q.action, user: q.user };
+    ok(state.tenantry.platform_audit(&who, q.tenant, filter, q.reason.as_deref()).await?)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use support::contract::DOCUMENT;
 use tenantry_postgres::testing::TestDatabase;
 use tenantry_testkit::Harness;
+use tenantry_testkit::Stores;
 use tenantry_testkit::harness::PASSWORD;
 
 struct TestApp {
@@ -33,7 +34,8 @@ async fn spawn_app(h: Harness) -> TestApp {
 async fn spawn_on_postgres(admin: &secrecy::SecretString) -> (TestApp, TestDatabase, tenantry_postgres::PgStore) {
     let db = TestDatabase::create(admin).await.unwrap();
     let store = db.store().await.unwrap();
-    let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).build();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
     (spawn_app(h).await, db, store)
 }
 
@@ -1363,17 +1365,25 @@ async fn the_superuser_backs_a_tenant_up_and_restores_it_as_a_clone(app: TestApp
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!((restored["mode"].as_str(), restored["tenant"]["slug"].as_str()), (Some("clone"), Some("vault-copy")));
     assert_ne!(restored["tenant"]["id"].as_str(), Some(tid.as_str()));
-    let (status, tokens) = app
-        .post(
-            "/v1/auth/login",
-            None,
-            json!({"tenant": "vault-copy", "email": "ada@vault.example.com", "password": PASSWORD}),
-        )
-        .await;
+    // A clone holds no credentials: the answer says so, the old password opens nothing, a reset link does.
+    assert_eq!(restored["credentials"]["passwords_reset"], 2, "{restored}");
+    assert!(restored["note"].as_str().unwrap().contains("reset link"), "{restored}");
+    let login = json!({"tenant": "vault-copy", "email": "ada@vault.example.com", "password": PASSWORD});
+    let (status, refused) = app.post("/v1/auth/login", None, login.clone()).await;
+    assert_eq!((status, refused["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")));
+    let reset = json!({"tenant": "vault-copy", "email": "ada@vault.example.com"});
+    assert_eq!(app.post("/v1/auth/password-reset", None, reset).await.0, StatusCode::NO_CONTENT);
+    let token = app.h.mailer.reset_token("ada@vault.example.com").unwrap();
+    let confirm = json!({"token": secrecy::ExposeSecret::expose_secret(&token), "password": PASSWORD});
+    assert_eq!(app.post("/v1/auth/password-reset/confirm", None, confirm).await.0, StatusCode::NO_CONTENT);
+    let (status, tokens) = app.post("/v1/auth/login", None, login).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
-    // The same-id restore of the untouched tenant, and the trail in the platform log.
+    // The same-id restore of the untouched tenant ends every session of it; the trail in the platform log.
     let (status, _, restored) = upload("", archive).await;
     assert_eq!((status, restored["mode"].as_str()), (StatusCode::CREATED, Some("same_id")));
+    assert_eq!(restored["credentials"]["sessions_ended"], 2, "{restored}");
+    assert_eq!(app.get(&format!("/v1/tenants/{tid}"), &owner).await.0, StatusCode::UNAUTHORIZED);
+    app.login("vault", "owner@vault.example.com").await;
     let (_, log) = app.get("/v1/admin/audit-events?limit=200", &su).await;
     let actions: Vec<&str> = log["events"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
     assert!(actions.contains(&"tenant.backed_up") && actions.contains(&"tenant.restored"), "{actions:?}");

@@ -16,6 +16,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tenantry_testkit::Harness;
+use tenantry_testkit::Stores;
 use tenantry_testkit::harness::PASSWORD;
 
 const NAMES: [&str; 3] = ["alpha", "bravo", "charlie"];
@@ -397,7 +398,10 @@ fn over_postgres_no_response_of_one_tenant_contains_anything_of_another() {
     let counter = std::sync::atomic::AtomicUsize::new(0);
     check(cases(128), || {
         let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).ids(ids.clone()).build();
+        let h = Harness::builder()
+            .stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator())))
+            .ids(ids.clone())
+            .build();
         (h, format!("s{n}-"))
     });
     setup.block_on(store.close());

@@ -39,7 +39,7 @@ struct App {
     _stripe: MockServer,
 }
 
-async fn spawn(store: Option<tenantry_postgres::PgStore>) -> App {
+async fn spawn(store: Option<tenantry_postgres::testing::StoreFollower>) -> App {
     let stripe = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/customers"))
@@ -89,7 +89,8 @@ async fn spawn(store: Option<tenantry_postgres::PgStore>) -> App {
     );
     let mut builder = Harness::builder().start(now).payments(provider.clone());
     if let Some(store) = store {
-        builder = builder.store(Arc::new(store.clone()), Arc::new(store));
+        let operator = Arc::new(store.operator());
+        builder = builder.stores(move |clock| tenantry_testkit::Stores::of(store.at(clock), operator));
     }
     let h = builder.build();
     let state = AppState::new(h.tenantry.clone(), TokenKeys::random().unwrap(), Arc::new(h.clock.clone()))
@@ -266,7 +267,7 @@ macro_rules! on_both {
                 };
                 let db = tenantry_postgres::testing::TestDatabase::create(&admin).await.unwrap();
                 let store = db.store().await.unwrap();
-                super::$name(super::spawn(Some(store.clone())).await).await;
+                super::$name(super::spawn(Some(db.follower(&store))).await).await;
                 store.close().await;
                 db.drop_now().await.unwrap();
             }

@@ -19,6 +19,7 @@ use tenantry_ports::services::api_keys::ApiKeyInput;
 use tenantry_ports::services::invitations::InviteInput;
 use tenantry_ports::services::roles::RoleInput;
 use tenantry_testkit::Harness;
+use tenantry_testkit::Stores;
 use tenantry_testkit::harness::PASSWORD;
 
 const SLUGS: [&str; 3] = ["tnalpha", "tnbravo", "tncharlie"];
@@ -317,7 +318,10 @@ fn over_postgres_no_page_or_form_of_one_tenant_reaches_another() {
     let counter = std::sync::atomic::AtomicUsize::new(0);
     check(cases(16), || {
         let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let h = Harness::builder().store(Arc::new(store.clone()), Arc::new(store.clone())).ids(ids.clone()).build();
+        let h = Harness::builder()
+            .stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator())))
+            .ids(ids.clone())
+            .build();
         (h, format!("w{n}"))
     });
     setup.block_on(store.close());

@@ -70,32 +70,88 @@ pub struct PlatformFigures {
     pub logins: u64,
     /// Bytes stored.
     pub storage_bytes: u64,
+    /// The month the figures are of (the store's current month).
+    pub month: Option<Month>,
 }
 
-/// The superuser's view of the audit logs of all tenants and the platform.
-#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
-pub struct PlatformAuditQuery {
-    /// Only this tenant's log (None: every tenant and the platform log).
-    pub tenant: Option<TenantId>,
-    /// Only the platform log.
-    pub platform_only: bool,
-    /// Paging and filters.
-    pub page: AuditQuery,
+/// Why the superuser reads every tenant's audit log at once: recorded with
+/// the read in the platform log (1–200 characters).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct AuditReadReason(String);
+
+impl AuditReadReason {
+    /// The reason when the superuser gives none.
+    pub const DEFAULT: &'static str = "the platform audit log viewed";
+
+    /// A reason of 1–200 characters (trimmed); `None` otherwise.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        (!text.is_empty() && text.chars().count() <= 200 && !text.chars().any(char::is_control))
+            .then(|| Self(text.to_owned()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
-/// What the daily housekeeping deletes, across tenants.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Housekeeping {
-    /// One-time account links that expired before this.
-    pub links_expired_before: DateTime<Utc>,
-    /// Jobs done before this (failed jobs stay: they are listed until retried).
-    pub jobs_done_before: DateTime<Utc>,
-    /// Markers recorded before this whose key starts with one of
-    /// `marker_prefixes` (the short-lived ones: mail throttles, ad modals).
-    pub markers_before: DateTime<Utc>,
-    /// See `markers_before`.
-    pub marker_prefixes: Vec<String>,
+/// The record of the superuser's read of every tenant's log
+/// (`platform.audit_read`): who, why, and with which filters — written by the
+/// store before it answers (`TenantDirectory::all_audit_events`).
+pub fn audit_read_event(
+    id: tenantry_domain::AuditEventId,
+    at: DateTime<Utc>,
+    superuser: tenantry_domain::PlatformUserId,
+    reason: &AuditReadReason,
+    query: &AuditQuery,
+) -> AuditEvent {
+    use tenantry_domain::{AuditAction, AuditActor, AuditOutcome};
+    let mut event = AuditEvent {
+        id,
+        at,
+        tenant_id: None,
+        actor: AuditActor::Superuser(superuser),
+        action: AuditAction::PlatformAuditRead,
+        target: None,
+        outcome: AuditOutcome::Success,
+        details: Default::default(),
+    }
+    .with("reason", reason.as_str())
+    .with("limit", query.limit.min(NAMED_PATH_MAX_ROWS));
+    if let Some(before) = query.before {
+        event = event.with("before", before.as_uuid());
+    }
+    if let Some(action) = &query.action {
+        event = event.with("action", action.as_str());
+    }
+    if let Some(user) = query.user {
+        event = event.with("user", user.as_uuid());
+    }
+    event
 }
+
+/// What the daily housekeeping deletes, across tenants: the store computes
+/// the cut-offs from these numbers and its own clock (the caller passes none).
+pub mod housekeeping {
+    /// One-time account links are deleted this many days after they expired.
+    pub const LINK_RETENTION_DAYS: i64 = tenantry_domain::password_reset::LINK_RETENTION_DAYS;
+    /// Jobs done this many days ago are deleted (failed jobs stay: they are
+    /// listed until retried).
+    pub const DONE_JOB_RETENTION_DAYS: i64 = tenantry_domain::job::DONE_RETENTION_DAYS;
+    /// Short-lived markers (mail throttles, ad modals) older than this are
+    /// deleted (a trial reminder's lasts well past its trial).
+    pub const MARKER_RETENTION_DAYS: i64 = 90;
+    /// The key prefixes of the short-lived markers (a mail sent once, a modal
+    /// shown once a day); other markers stay as long as the tenant.
+    pub const SHORT_LIVED_MARKERS: [&str; 2] = ["mail:", "ads:modal:"];
+}
+
+/// The most rows one call of a named path answers (`due_tenants`,
+/// `list_tenants`, the audit reads, `failed_jobs`); larger limits are capped.
+pub const NAMED_PATH_MAX_ROWS: u32 = 1000;
+/// The most jobs one claim leases.
+pub const CLAIM_MAX_JOBS: u32 = 100;
 
 /// What one run of the daily housekeeping deleted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -108,7 +164,10 @@ pub struct Housekept {
     pub markers: u64,
 }
 
-/// The named cross-tenant lookups.
+/// The named cross-tenant lookups (DESIGN.md section 2). Each computes its own
+/// time (the store's clock: in PostgreSQL `tenantry.now()`), cut-offs and
+/// limits, and none answers for "all tenants" because an argument was left
+/// out: the one read of every tenant's log is its own operation, recorded.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait TenantDirectory: Send + Sync {
@@ -116,21 +175,35 @@ pub trait TenantDirectory: Send + Sync {
     async fn resolve_slug(&self, slug: &Slug) -> Result<Option<TenantId>, StoreError>;
     /// Billing events: which tenant is this provider customer.
     async fn resolve_billing_customer(&self, customer: &str) -> Result<Option<TenantId>, StoreError>;
-    /// Timers: tenants whose `next_due_at` is at or before `now`, earliest first.
-    async fn due_tenants(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TenantId>, StoreError>;
-    /// Claims up to `limit` due jobs across tenants (oldest `run_at` first):
-    /// each is leased (`Job::claim`: one more attempt, held for the lease)
+    /// Timers: tenants whose `next_due_at` has come by the store's clock,
+    /// earliest first; at most `limit` (capped at [`NAMED_PATH_MAX_ROWS`]).
+    async fn due_tenants(&self, limit: u32) -> Result<Vec<TenantId>, StoreError>;
+    /// Claims due jobs across tenants by the store's clock (oldest `run_at`
+    /// first; at most `limit`, capped at [`CLAIM_MAX_JOBS`]): each is leased
+    /// (`Job::claim`: one more attempt, held for `job::LEASE_SECONDS`)
     /// atomically, so that concurrent workers never claim one job twice.
-    async fn claim_due_jobs(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<(TenantId, JobId)>, StoreError>;
+    async fn claim_due_jobs(&self, limit: u32) -> Result<Vec<(TenantId, JobId)>, StoreError>;
     /// Jobs that failed for good, newest first (for the superuser).
     async fn failed_jobs(&self, limit: u32) -> Result<Vec<Job>, StoreError>;
-    /// The daily housekeeping, across tenants: deletes what `cutoffs` names
-    /// as old, and nothing else.
-    async fn housekeeping(&self, cutoffs: &Housekeeping) -> Result<Housekept, StoreError>;
+    /// The daily housekeeping, across tenants: deletes what [`housekeeping`]
+    /// names as old by the store's clock, and nothing else.
+    async fn housekeeping(&self) -> Result<Housekept, StoreError>;
     /// Superuser: the tenant list.
     async fn list_tenants(&self, query: &TenantListQuery) -> Result<Vec<TenantSummary>, StoreError>;
-    /// Superuser: platform figures for a month.
-    async fn platform_figures(&self, month: Month) -> Result<PlatformFigures, StoreError>;
-    /// Superuser: audit events across tenants, newest first.
-    async fn audit_events(&self, query: &PlatformAuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
+    /// Superuser: platform figures of the store's current month.
+    async fn platform_figures(&self) -> Result<PlatformFigures, StoreError>;
+    /// Superuser: one tenant's log with the platform log's events about it,
+    /// newest first.
+    async fn tenant_audit_events(&self, tenant: TenantId, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
+    /// Superuser: every tenant's and the platform's events, newest first. The
+    /// read itself is recorded first, in the same operation, as `event_id`
+    /// (`platform.audit_read` by `superuser`, with the reason and filters) in
+    /// the platform log; an unknown or inactive superuser reads nothing.
+    async fn all_audit_events(
+        &self,
+        event_id: tenantry_domain::AuditEventId,
+        superuser: tenantry_domain::PlatformUserId,
+        reason: &AuditReadReason,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>, StoreError>;
 }

@@ -5,6 +5,11 @@
 //! method of every store trait below is reached through one. The platform
 //! transaction ([`PlatformTx`]) reaches the platform tables, which hold no tenant
 //! data (superusers, ad campaigns and their counters, the platform audit log).
+//! The platform tables are written only through narrow operations that take no
+//! password hash, token version or time from the caller: the store dates what
+//! it writes with its own clock (in PostgreSQL `tenantry.now()`, each a
+//! `SECURITY DEFINER` function — the service role has no DML on them), and
+//! creating a superuser needs more than the service's rights ([`OperatorStore`]).
 //!
 //! Contract (every implementation MUST; the testkit's contract suites check it):
 //! - reads and writes of a `TenantTx` concern only the scope's tenant; a write of
@@ -349,16 +354,59 @@ pub trait ResetStore: Send {
     async fn reset(&mut self, id: ResetId) -> Result<Option<PasswordReset>, StoreError>;
     /// Saves a link's use (`NotFound` if it does not exist).
     async fn update_reset(&mut self, reset: &PasswordReset) -> Result<(), StoreError>;
+    /// Ends every link of the tenant that has not expired by `at` (it expires
+    /// at `at`: a restore voids the links the archive carried); the count.
+    async fn expire_links(&mut self, at: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
-/// The tenant's erasure ledger.
+/// What the platform keeps of one user's credentials (see [`CredentialStore`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserCredentials {
+    /// The highest token version the user ever had.
+    pub max_token_version: u32,
+    /// The digest of the latest password hash (`PasswordHash::digest`).
+    pub password_digest: Option<String>,
+    /// Whether the user was removed.
+    pub removed: bool,
+}
+
+/// The platform's ledger of one tenant's credentials, kept through its purge:
+/// what a restore of an older backup needs so that no revoked credential comes
+/// back (no session from before, no old password, no removed user, no revoked key).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CredentialLedger {
+    /// Per user.
+    pub users: BTreeMap<UserId, UserCredentials>,
+    /// The API keys revoked.
+    pub revoked_keys: std::collections::BTreeSet<ApiKeyId>,
+}
+
+/// The credential ledger. Every implementation MUST keep it by itself on
+/// every write of a user (a higher token version, a new password hash — as a
+/// digest), every removal of a user (`delete_user`; a purge or a restore's
+/// reload is none) and every revocation of an API key, committed with the
+/// write, and keep it through the tenant's purge.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait CredentialStore: Send {
+    /// This tenant's part of the ledger (also of a purged tenant whose id the
+    /// unit of work names).
+    async fn credential_ledger(&mut self) -> Result<CredentialLedger, StoreError>;
+}
+
+/// The tenant's erasure ledger, and the platform's copy of it.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ErasureStore: Send {
-    /// Records an erasure.
+    /// Records an erasure in the tenant's ledger and, committed with it, in the
+    /// platform's copy (ids only; the copy outlives the tenant's purge, so that
+    /// a restore of an older backup never brings the person back).
     async fn record_erasure(&mut self, erasure: &Erasure) -> Result<(), StoreError>;
     /// Every erasure of the tenant, oldest first.
     async fn erasures(&mut self) -> Result<Vec<Erasure>, StoreError>;
+    /// The platform's copy of this tenant's ledger (also of a purged tenant
+    /// whose id the unit of work names), oldest first.
+    async fn platform_erasures(&mut self) -> Result<Vec<Erasure>, StoreError>;
 }
 
 /// One registered product table's rows of the tenant, as JSON.
@@ -420,6 +468,7 @@ pub trait TenantTx:
     + ExportStore
     + ErasureStore
     + ResetStore
+    + CredentialStore
     + ProductDataStore
     + BackupStore
     + Send
@@ -448,7 +497,9 @@ pub enum AdCountKind {
     Click,
 }
 
-/// The platform tables: no tenant data.
+/// The platform tables: no tenant data. Every write is one narrow operation
+/// dated by the store's own clock; none takes a hash, a token version or a
+/// time from the caller.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PlatformStore: Send {
@@ -456,10 +507,23 @@ pub trait PlatformStore: Send {
     async fn superuser_by_email(&mut self, email: &Email) -> Result<Option<PlatformUser>, StoreError>;
     /// A superuser by id.
     async fn superuser(&mut self, id: PlatformUserId) -> Result<Option<PlatformUser>, StoreError>;
-    /// Adds one; `Conflict(SuperuserEmail)` if the email is taken.
-    async fn insert_superuser(&mut self, user: &PlatformUser) -> Result<(), StoreError>;
-    /// Replaces one; `NotFound` if absent.
-    async fn update_superuser(&mut self, user: &PlatformUser) -> Result<(), StoreError>;
+    /// Counts one failed login of an active superuser, atomically (parallel
+    /// failures all count): `policy.max_failures` in a row lock the account for
+    /// `policy.lock_minutes` from the store's now, which is answered; a lock in
+    /// force counts nothing (`None`), and one that has run out starts a fresh count.
+    async fn superuser_login_failed(
+        &mut self,
+        id: PlatformUserId,
+        policy: tenantry_domain::password::LockoutPolicy,
+    ) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// Records a successful login, atomically: only when the superuser is
+    /// active, not locked at the store's now, and still at `token_version`
+    /// (unchanged since the password was checked) — then the failures are
+    /// cleared and `true` answered; otherwise nothing changes and `false`.
+    async fn superuser_login_succeeded(&mut self, id: PlatformUserId, token_version: u32) -> Result<bool, StoreError>;
+    /// Ends every session of a superuser (its token version moves on,
+    /// atomically); `false` when there is no such active superuser.
+    async fn end_superuser_sessions(&mut self, id: PlatformUserId) -> Result<bool, StoreError>;
     /// All campaigns, oldest first.
     async fn campaigns(&mut self) -> Result<Vec<AdCampaign>, StoreError>;
     /// One campaign.
@@ -474,27 +538,32 @@ pub trait PlatformStore: Send {
     async fn ad_counts(&mut self, day: NaiveDate) -> Result<BTreeMap<CampaignId, AdCounts>, StoreError>;
     /// Daily counts of one campaign, oldest first.
     async fn campaign_counts(&mut self, id: CampaignId) -> Result<Vec<(NaiveDate, AdCounts)>, StoreError>;
-    /// Adds one to a counter.
-    async fn add_ad_count(&mut self, id: CampaignId, day: NaiveDate, kind: AdCountKind) -> Result<(), StoreError>;
+    /// Adds one to a counter of the store's today (UTC); `NotFound` for no such campaign.
+    async fn add_ad_count(&mut self, id: CampaignId, kind: AdCountKind) -> Result<(), StoreError>;
     /// Appends to the platform audit log (events with `tenant_id: None`, and
-    /// copies of cross-tenant attempts).
+    /// copies of cross-tenant attempts), dated by the store's clock.
     async fn append_platform_audit(&mut self, event: &AuditEvent) -> Result<(), StoreError>;
-    /// Records the platform's figures of `day` (platform totals, no tenant
-    /// data); `Ok(false)` when that day was recorded already (kept as it was).
-    async fn record_daily_stats(&mut self, day: NaiveDate, stats: &serde_json::Value) -> Result<bool, StoreError>;
+    /// Records the platform's figures of the store's today (platform totals,
+    /// no tenant data); `Ok(false)` when that day was recorded already (kept as it was).
+    async fn record_daily_stats(&mut self, stats: &serde_json::Value) -> Result<bool, StoreError>;
     /// The recorded days from `since` on, oldest first.
     async fn daily_stats(&mut self, since: NaiveDate) -> Result<Vec<(NaiveDate, serde_json::Value)>, StoreError>;
-    /// Records an erasure in the platform's copy of the erasure ledger (ids
-    /// only; it outlives the tenant's purge, so that a restore of an older
-    /// backup never brings the person back).
-    async fn append_erasure_ledger(&mut self, erasure: &Erasure) -> Result<(), StoreError>;
     /// The superuser's platform settings (`None` until first saved).
     async fn settings(&mut self) -> Result<Option<tenantry_domain::settings::PlatformSettings>, StoreError>;
     /// Saves the platform settings.
     async fn save_settings(&mut self, settings: &tenantry_domain::settings::PlatformSettings)
     -> Result<(), StoreError>;
-    /// The platform's ledger entries of one tenant, oldest first.
-    async fn erasure_ledger(&mut self, tenant: tenantry_domain::TenantId) -> Result<Vec<Erasure>, StoreError>;
+}
+
+/// What takes more than the service's own rights: creating a platform
+/// superuser. In PostgreSQL it is the owner's connection (`DATABASE_ADMIN_URL`,
+/// `tenantry create-superuser`): the service role cannot plant a superuser.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OperatorStore: Send + Sync {
+    /// Adds `user` and appends `event` (its creation) to the platform log, at
+    /// once; `Conflict(SuperuserEmail)` when the email is taken (nothing written).
+    async fn insert_superuser(&self, user: &PlatformUser, event: &AuditEvent) -> Result<(), StoreError>;
 }
 
 /// A unit of work on the platform tables.

@@ -19,9 +19,10 @@ use tenantry_ports::services::auth::{LoginInput, NewSuperuser, SignupInput};
 use tenantry_ports::services::billing::BillingEventOutcome;
 use tenantry_ports::services::invitations::{AcceptInput, InviteInput};
 use tenantry_ports::services::jobs::JobReport;
+use tenantry_ports::store::OperatorStore;
 use tenantry_ports::system::IdGenerator;
 use tenantry_ports::system::PasswordHasher;
-use tenantry_ports::{Deps, Principal, TenantDirectory, TenantScope, Tenantry, TenantryConfig, UnitOfWork};
+use tenantry_ports::{Clock, Deps, Principal, TenantDirectory, TenantScope, Tenantry, TenantryConfig, UnitOfWork};
 
 /// The password every harness user gets.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -89,13 +90,42 @@ impl Tick {
     }
 }
 
+/// The stores a harness runs on: the units of work, the named paths and the
+/// operator's (creating superusers).
+#[derive(Clone)]
+pub struct Stores {
+    /// Units of work.
+    pub store: Arc<dyn UnitOfWork>,
+    /// The named cross-tenant paths.
+    pub directory: Arc<dyn TenantDirectory>,
+    /// Creating superusers.
+    pub operator: Arc<dyn OperatorStore>,
+}
+
+impl Stores {
+    /// `store` (its units of work and named paths) with `operator`.
+    pub fn of<S>(store: S, operator: Arc<dyn OperatorStore>) -> Self
+    where
+        S: UnitOfWork + TenantDirectory + Clone + 'static,
+    {
+        Self { store: Arc::new(store.clone()), directory: Arc::new(store), operator }
+    }
+
+    /// A memory store for all three.
+    pub fn memory(memory: &MemoryStore) -> Self {
+        Self::of(memory.clone(), Arc::new(memory.clone()))
+    }
+}
+
+type MakeStores<'a> = Box<dyn FnOnce(Arc<dyn Clock>) -> Stores + 'a>;
+
 /// Options of a harness.
-pub struct HarnessBuilder {
+pub struct HarnessBuilder<'a> {
     start: DateTime<Utc>,
     catalog: PlanCatalog,
     policy: Policy,
     hasher: Option<Arc<dyn PasswordHasher>>,
-    store: Option<(Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>)>,
+    stores: Option<MakeStores<'a>>,
     payments: Option<Arc<dyn PaymentProvider>>,
     ids: Option<Arc<dyn IdGenerator>>,
     clock: Option<FakeClock>,
@@ -107,7 +137,7 @@ pub fn test_backup_key() -> BackupKey {
     BackupKey::from_bytes([0x42; 32])
 }
 
-impl HarnessBuilder {
+impl<'a> HarnessBuilder<'a> {
     /// A clock shared with an adapter under test (replaces `start`).
     pub fn clock(mut self, clock: FakeClock) -> Self {
         self.clock = Some(clock);
@@ -133,10 +163,25 @@ impl HarnessBuilder {
         self.hasher = Some(hasher);
         self
     }
-    /// Another store (an adapter under test) instead of memory.
-    pub fn store(mut self, store: Arc<dyn UnitOfWork>, directory: Arc<dyn TenantDirectory>) -> Self {
-        self.store = Some((store, directory));
-        self
+    /// Other stores (an adapter under test) instead of memory, made for the
+    /// harness's clock: the store's named paths and platform writes must see
+    /// the time the test sets (PostgreSQL's `TestDatabase::follow`, or
+    /// `MemoryStore::with_clock`).
+    pub fn stores<'b>(self, make: impl FnOnce(Arc<dyn Clock>) -> Stores + 'b) -> HarnessBuilder<'b>
+    where
+        'a: 'b,
+    {
+        HarnessBuilder {
+            start: self.start,
+            catalog: self.catalog,
+            policy: self.policy,
+            hasher: self.hasher,
+            stores: Some(Box::new(make)),
+            payments: self.payments,
+            ids: self.ids,
+            clock: self.clock,
+            backup_key: self.backup_key,
+        }
     }
     /// Another payment provider (a mock, or an adapter under test) instead of
     /// the simulator (which then only serves the harness's helpers).
@@ -159,14 +204,14 @@ impl HarnessBuilder {
         let clock = self.clock.unwrap_or_else(|| FakeClock::at(self.start));
         let simulator = BillingSimulator::new(Arc::new(clock.clone()), self.catalog.clone());
         let mailer = RecordingMailer::new();
-        let memory = MemoryStore::new();
-        let (store, directory): (Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>) = match self.store {
-            Some(pair) => pair,
-            None => (Arc::new(memory.clone()), Arc::new(memory.clone())),
+        let memory = MemoryStore::with_clock(Arc::new(clock.clone()));
+        let stores = match self.stores {
+            Some(make) => make(Arc::new(clock.clone())),
+            None => Stores::memory(&memory),
         };
         let deps = Deps {
-            store,
-            directory,
+            store: stores.store,
+            directory: stores.directory,
             payments: self.payments.unwrap_or_else(|| Arc::new(simulator.clone())),
             clock: Arc::new(clock.clone()),
             ids: self.ids.unwrap_or_else(|| Arc::new(SequentialIds::default())),
@@ -180,7 +225,7 @@ impl HarnessBuilder {
             backup_key: self.backup_key,
             ..TenantryConfig::default()
         };
-        Harness { tenantry: Tenantry::new(deps, config), clock, simulator, mailer, memory }
+        Harness { tenantry: Tenantry::new(deps, config), clock, simulator, mailer, memory, operator: stores.operator }
     }
 }
 
@@ -197,6 +242,8 @@ pub struct Harness {
     pub mailer: RecordingMailer,
     /// The in-memory store (unused when another store was given).
     pub memory: MemoryStore,
+    /// Creates superusers (the store under test's operator).
+    pub operator: Arc<dyn OperatorStore>,
 }
 
 /// Why a harness helper failed (a test failure, with the use case's message).
@@ -210,13 +257,13 @@ fn fail(e: impl std::fmt::Display) -> HarnessError {
 
 impl Harness {
     /// Options, starting from the DESIGN.md defaults on 2026-11-01 in memory.
-    pub fn builder() -> HarnessBuilder {
+    pub fn builder() -> HarnessBuilder<'static> {
         HarnessBuilder {
             start: epoch(),
             catalog: PlanCatalog::default(),
             policy: Policy::standard(),
             hasher: None,
-            store: None,
+            stores: None,
             payments: None,
             ids: None,
             clock: None,
@@ -311,14 +358,9 @@ impl Harness {
 
     /// Creates and logs in a superuser.
     pub async fn superuser(&self, email: &str) -> Result<Principal, HarnessError> {
-        self.tenantry
-            .create_superuser(NewSuperuser {
-                email: email.to_owned(),
-                name: "Operator".into(),
-                password: SecretString::from(PASSWORD),
-            })
-            .await
-            .map_err(fail)?;
+        let input =
+            NewSuperuser { email: email.to_owned(), name: "Operator".into(), password: SecretString::from(PASSWORD) };
+        self.tenantry.create_superuser(self.operator.as_ref(), input).await.map_err(fail)?;
         let done = self
             .tenantry
             .login(LoginInput { tenant: None, email: email.to_owned(), password: SecretString::from(PASSWORD) })

@@ -37,7 +37,7 @@ pub mod simulator;
 pub mod strategies;
 
 pub use fakes::{FakeClock, InsecureFastHasher, PredictableTokens, RecordingMailer, SequentialIds};
-pub use harness::{Harness, TestTenant};
+pub use harness::{Harness, Stores, TestTenant};
 pub use memory::MemoryStore;
 pub use simulator::{BillingSimulator, TestCard};
 

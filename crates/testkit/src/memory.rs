@@ -11,6 +11,9 @@
 //! * The cross-tenant lookups read a committed index (slugs, billing
 //!   customers, per-tenant summary facts, the audit logs) updated at commit,
 //!   never a tenant's live data.
+//! * The store has its own clock (the system's, or a test's): the named paths
+//!   and the platform writes take their time from it, never from the caller —
+//!   as PostgreSQL's take `tenantry.now()`.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -20,27 +23,28 @@ use std::sync::{Arc, Mutex, RwLock};
 use tenantry_domain::ResetId;
 use tenantry_domain::export::Export;
 use tenantry_domain::job::{Job, JobKind, JobState};
+use tenantry_domain::password::LockoutPolicy;
 use tenantry_domain::password_reset::PasswordReset;
 use tenantry_domain::rbac::{CustomRole, RoleRef};
-use tenantry_domain::user::Erasure;
-use tenantry_domain::user::PlatformUser;
+use tenantry_domain::user::{Erasure, FailedLogin, PlatformUser};
 use tenantry_domain::{
-    AdCampaign, ApiKey, ApiKeyId, AuditEvent, AuditTarget, CampaignId, Email, Interval, Invitation, InvitationId,
-    PlatformUserId, RoleId, Slug, Subscription, SubscriptionStatus, Tenant, TenantId, User, UserId,
+    AdCampaign, ApiKey, ApiKeyId, AuditEvent, AuditEventId, AuditTarget, CampaignId, Email, Interval, Invitation,
+    InvitationId, PlatformUserId, RoleId, Slug, Subscription, SubscriptionStatus, Tenant, TenantId, User, UserId,
 };
 use tenantry_domain::{ExportId, JobId};
 use tenantry_ports::directory::{
-    Housekeeping, Housekept, PlatformAuditQuery, PlatformFigures, TenantListQuery, TenantSummary,
+    AuditReadReason, CLAIM_MAX_JOBS, Housekept, NAMED_PATH_MAX_ROWS, PlatformFigures, TenantListQuery, TenantSummary,
+    audit_read_event,
 };
 use tenantry_ports::error::{Constraint, StoreError};
 use tenantry_ports::payment::Invoice;
 use tenantry_ports::store::{
-    Access, AdCountKind, AdCounts, ApiKeyStore, AuditQuery, AuditStore, ErasureStore, ExportStore, InvitationStore,
-    JobStore, MarkerStore, Month, PlatformStore, PlatformTx, ProductDataStore, ProductTableRows, Redaction, ResetStore,
-    RoleStore, SubscriptionFacts, SubscriptionStore, TenantStore, TenantTx, UnitOfWork, UsageCounters, UsageDelta,
-    UsageStore, UserStore,
+    Access, AdCountKind, AdCounts, ApiKeyStore, AuditQuery, AuditStore, CredentialLedger, CredentialStore,
+    ErasureStore, ExportStore, InvitationStore, JobStore, MarkerStore, Month, OperatorStore, PlatformStore, PlatformTx,
+    ProductDataStore, ProductTableRows, Redaction, ResetStore, RoleStore, SubscriptionFacts, SubscriptionStore,
+    TenantStore, TenantTx, UnitOfWork, UsageCounters, UsageDelta, UsageStore, UserStore,
 };
-use tenantry_ports::{TenantDirectory, TenantScope};
+use tenantry_ports::{Clock, TenantDirectory, TenantScope};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 mod backup;
@@ -97,8 +101,6 @@ struct PlatformData {
     /// Shared copy-on-write: every platform unit of work copies the platform
     /// data, and this grows by a day at a time (written once a day).
     daily_stats: Arc<BTreeMap<NaiveDate, serde_json::Value>>,
-    /// The platform's copy of the erasure ledger (kept through purges).
-    erasure_ledger: Vec<Erasure>,
     /// The superuser's settings.
     settings: Option<tenantry_domain::settings::PlatformSettings>,
 }
@@ -128,7 +130,6 @@ struct Committed {
     platform_audit: Vec<AuditEvent>,
 }
 
-#[derive(Default)]
 struct Inner {
     tenants: Mutex<HashMap<TenantId, Arc<AsyncMutex<TenantData>>>>,
     platform: Arc<AsyncMutex<PlatformData>>,
@@ -136,12 +137,26 @@ struct Inner {
     fail_next_commit: AtomicBool,
     /// The registered product tables.
     product_tables: Mutex<BTreeSet<String>>,
+    /// The platform's copy of the erasure ledger (kept through purges),
+    /// written when the tenant's erasure commits.
+    erasure_ledger: Mutex<Vec<Erasure>>,
+    /// The platform's credential ledger (kept through purges), per tenant.
+    credentials: Mutex<HashMap<TenantId, CredentialLedger>>,
+    /// The store's own clock: the time of the named paths and platform writes.
+    clock: Arc<dyn Clock>,
 }
 
-/// The in-memory implementation of [`UnitOfWork`] and [`TenantDirectory`].
-#[derive(Clone, Default)]
+/// The in-memory implementation of [`UnitOfWork`], [`TenantDirectory`] and
+/// [`OperatorStore`].
+#[derive(Clone)]
 pub struct MemoryStore {
     inner: Arc<Inner>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::with_clock(Arc::new(tenantry_ports::defaults::SystemClock::default()))
+    }
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -155,9 +170,30 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store on the system's clock.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store on `clock` (a test's fake clock: the named paths then
+    /// see the time the test set, as PostgreSQL's `tenantry.now()` does).
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                tenants: Mutex::default(),
+                platform: Arc::default(),
+                committed: RwLock::default(),
+                fail_next_commit: AtomicBool::default(),
+                product_tables: Mutex::default(),
+                erasure_ledger: Mutex::default(),
+                credentials: Mutex::default(),
+                clock,
+            }),
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
     }
 
     fn slot(&self, tenant: TenantId) -> Arc<AsyncMutex<TenantData>> {
@@ -206,8 +242,39 @@ struct MemTenantTx {
     appended: Vec<AuditEvent>,
     /// Redactions of the committed log, applied at commit.
     redactions: Vec<Redaction>,
+    /// Erasures for the platform's copy of the ledger, added at commit.
+    ledger_copies: Vec<Erasure>,
+    /// Credential notes for the platform's ledger, applied at commit.
+    credential_notes: Vec<CredentialNote>,
     purged: bool,
     inner: Arc<Inner>,
+}
+
+/// One change of the platform's credential ledger.
+#[derive(Clone, Debug)]
+enum CredentialNote {
+    /// A user was written with this token version and password hash digest.
+    User(UserId, u32, String),
+    /// A user was removed.
+    Removed(UserId),
+    /// A key was revoked.
+    KeyRevoked(ApiKeyId),
+}
+
+impl CredentialNote {
+    fn apply(&self, ledger: &mut CredentialLedger) {
+        match self {
+            CredentialNote::User(id, version, digest) => {
+                let entry = ledger.users.entry(*id).or_default();
+                entry.max_token_version = entry.max_token_version.max(*version);
+                entry.password_digest = Some(digest.clone());
+            }
+            CredentialNote::Removed(id) => ledger.users.entry(*id).or_default().removed = true,
+            CredentialNote::KeyRevoked(id) => {
+                ledger.revoked_keys.insert(*id);
+            }
+        }
+    }
 }
 
 fn aborted() -> StoreError {
@@ -315,24 +382,32 @@ impl UserStore for MemTenantTx {
         }
         self.role_exists(user.role)?;
         self.work.users.insert(user.id, user.clone());
+        self.credential_notes.push(CredentialNote::User(user.id, user.token_version, user.password_hash.digest()));
         Ok(())
     }
     async fn update_user(&mut self, user: &User) -> Result<(), StoreError> {
         self.writable()?;
         self.own(user.tenant_id, "a user")?;
-        if !self.work.users.contains_key(&user.id) {
+        let Some(before) = self.work.users.get(&user.id) else {
             return Err(StoreError::NotFound);
-        }
+        };
+        let credentials_changed =
+            before.token_version != user.token_version || before.password_hash != user.password_hash;
         if self.work.users.values().any(|u| u.email == user.email && u.id != user.id) {
             return Err(self.conflict(Constraint::UserEmail));
         }
         self.role_exists(user.role)?;
         self.work.users.insert(user.id, user.clone());
+        if credentials_changed {
+            self.credential_notes.push(CredentialNote::User(user.id, user.token_version, user.password_hash.digest()));
+        }
         Ok(())
     }
     async fn delete_user(&mut self, id: UserId) -> Result<(), StoreError> {
         self.writable()?;
-        self.work.users.remove(&id).map(|_| ()).ok_or(StoreError::NotFound)
+        self.work.users.remove(&id).ok_or(StoreError::NotFound)?;
+        self.credential_notes.push(CredentialNote::Removed(id));
+        Ok(())
     }
 }
 
@@ -406,6 +481,9 @@ impl ApiKeyStore for MemTenantTx {
         match self.work.api_keys.get_mut(&key.id) {
             Some(slot) => {
                 *slot = key.clone();
+                if key.revoked_at.is_some() {
+                    self.credential_notes.push(CredentialNote::KeyRevoked(key.id));
+                }
                 Ok(())
             }
             None => Err(StoreError::NotFound),
@@ -514,6 +592,11 @@ fn audit_matches(e: &AuditEvent, q: &AuditQuery) -> bool {
     q.before.is_none_or(|b| e.id < b)
         && q.action.as_ref().is_none_or(|a| e.action == *a)
         && q.user.is_none_or(|u| e.actor.user() == Some(u) || e.target == Some(AuditTarget::User(u)))
+}
+
+/// A query whose limit is capped at what one call of a named path answers.
+fn capped(query: &AuditQuery) -> AuditQuery {
+    AuditQuery { limit: query.limit.min(NAMED_PATH_MAX_ROWS), ..query.clone() }
 }
 
 fn page_of<'a>(events: impl Iterator<Item = &'a AuditEvent>, q: &AuditQuery) -> Vec<AuditEvent> {
@@ -694,11 +777,19 @@ impl ErasureStore for MemTenantTx {
         self.writable()?;
         self.own(erasure.tenant_id, "an erasure")?;
         self.work.erasures.push(erasure.clone());
+        self.ledger_copies.push(erasure.clone());
         Ok(())
     }
     async fn erasures(&mut self) -> Result<Vec<Erasure>, StoreError> {
         self.live()?;
         Ok(self.work.erasures.clone())
+    }
+    async fn platform_erasures(&mut self) -> Result<Vec<Erasure>, StoreError> {
+        self.live()?;
+        let mut found: Vec<Erasure> =
+            lock(&self.inner.erasure_ledger).iter().filter(|e| e.tenant_id == self.tenant).cloned().collect();
+        found.sort_by_key(|e| (e.erased_at, e.user_id));
+        Ok(found)
     }
 }
 
@@ -730,6 +821,27 @@ impl ResetStore for MemTenantTx {
             }
             None => Err(StoreError::NotFound),
         }
+    }
+    async fn expire_links(&mut self, at: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.writable()?;
+        let mut n = 0;
+        for link in self.work.resets.values_mut().filter(|r| r.expires_at > at) {
+            link.expires_at = at;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+#[async_trait]
+impl CredentialStore for MemTenantTx {
+    async fn credential_ledger(&mut self) -> Result<CredentialLedger, StoreError> {
+        self.live()?;
+        let mut ledger = lock(&self.inner.credentials).get(&self.tenant).cloned().unwrap_or_default();
+        for note in &self.credential_notes {
+            note.apply(&mut ledger);
+        }
+        Ok(ledger)
     }
 }
 
@@ -811,6 +923,21 @@ impl TenantTx for MemTenantTx {
         let Some(mut guard) = self.guard.take() else {
             return Err(StoreError::Unknown(anyhow::anyhow!("a writer without its lock")));
         };
+        {
+            let mut ledger = lock(&self.inner.erasure_ledger);
+            for copy in self.ledger_copies.drain(..) {
+                if !ledger.contains(&copy) {
+                    ledger.push(copy);
+                }
+            }
+        }
+        {
+            let mut credentials = lock(&self.inner.credentials);
+            let ledger = credentials.entry(tenant_id).or_default();
+            for note in self.credential_notes.drain(..) {
+                note.apply(ledger);
+            }
+        }
         let mut work = std::mem::take(&mut self.work);
         // Let go of this transaction's own reference so that the append below
         // happens in place unless a reader still holds the old log.
@@ -857,25 +984,39 @@ impl PlatformStore for MemPlatformTx {
         self.live()?;
         Ok(self.work.superusers.get(&id).cloned())
     }
-    async fn insert_superuser(&mut self, user: &PlatformUser) -> Result<(), StoreError> {
+    async fn superuser_login_failed(
+        &mut self,
+        id: PlatformUserId,
+        policy: LockoutPolicy,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.live()?;
-        if self.work.superusers.values().any(|u| u.email == user.email) {
-            return Err(self.conflict(Constraint::SuperuserEmail));
-        }
-        if self.work.superusers.contains_key(&user.id) {
-            return Err(self.conflict(Constraint::PrimaryKey));
-        }
-        self.work.superusers.insert(user.id, user.clone());
-        Ok(())
+        let now = self.inner.clock.now();
+        let Some(su) = self.work.superusers.get_mut(&id).filter(|su| su.active) else { return Ok(None) };
+        Ok(match su.throttle.record_failure(now, &policy) {
+            FailedLogin::LockedNow { until } => Some(until),
+            FailedLogin::Counted { .. } | FailedLogin::AlreadyLocked { .. } => None,
+        })
     }
-    async fn update_superuser(&mut self, user: &PlatformUser) -> Result<(), StoreError> {
+    async fn superuser_login_succeeded(&mut self, id: PlatformUserId, token_version: u32) -> Result<bool, StoreError> {
         self.live()?;
-        match self.work.superusers.get_mut(&user.id) {
-            Some(slot) => {
-                *slot = user.clone();
-                Ok(())
+        let now = self.inner.clock.now();
+        match self.work.superusers.get_mut(&id) {
+            Some(su) if su.active && su.token_version == token_version && su.throttle.locked_at(now).is_none() => {
+                su.throttle.record_success();
+                su.last_login_at = Some(now);
+                Ok(true)
             }
-            None => Err(StoreError::NotFound),
+            _ => Ok(false),
+        }
+    }
+    async fn end_superuser_sessions(&mut self, id: PlatformUserId) -> Result<bool, StoreError> {
+        self.live()?;
+        match self.work.superusers.get_mut(&id).filter(|su| su.active) {
+            Some(su) => {
+                su.token_version = su.token_version.wrapping_add(1);
+                Ok(true)
+            }
+            None => Ok(false),
         }
     }
     async fn campaigns(&mut self) -> Result<Vec<AdCampaign>, StoreError> {
@@ -920,8 +1061,9 @@ impl PlatformStore for MemPlatformTx {
         self.live()?;
         Ok(self.work.ad_counts.iter().filter(|((c, _), _)| *c == id).map(|((_, d), n)| (*d, *n)).collect())
     }
-    async fn add_ad_count(&mut self, id: CampaignId, day: NaiveDate, kind: AdCountKind) -> Result<(), StoreError> {
+    async fn add_ad_count(&mut self, id: CampaignId, kind: AdCountKind) -> Result<(), StoreError> {
         self.live()?;
+        let day = self.inner.clock.now().date_naive();
         if !self.work.campaigns.contains_key(&id) {
             return Err(StoreError::NotFound);
         }
@@ -934,11 +1076,12 @@ impl PlatformStore for MemPlatformTx {
     }
     async fn append_platform_audit(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
         self.live()?;
-        self.appended.push(event.clone());
+        self.appended.push(AuditEvent { at: self.inner.clock.now(), ..event.clone() });
         Ok(())
     }
-    async fn record_daily_stats(&mut self, day: NaiveDate, stats: &serde_json::Value) -> Result<bool, StoreError> {
+    async fn record_daily_stats(&mut self, stats: &serde_json::Value) -> Result<bool, StoreError> {
         self.live()?;
+        let day = self.inner.clock.now().date_naive();
         if self.work.daily_stats.contains_key(&day) {
             return Ok(false);
         }
@@ -948,13 +1091,6 @@ impl PlatformStore for MemPlatformTx {
     async fn daily_stats(&mut self, since: NaiveDate) -> Result<Vec<(NaiveDate, serde_json::Value)>, StoreError> {
         self.live()?;
         Ok(self.work.daily_stats.range(since..).map(|(d, v)| (*d, v.clone())).collect())
-    }
-    async fn append_erasure_ledger(&mut self, erasure: &Erasure) -> Result<(), StoreError> {
-        self.live()?;
-        if !self.work.erasure_ledger.contains(erasure) {
-            self.work.erasure_ledger.push(erasure.clone());
-        }
-        Ok(())
     }
     async fn settings(&mut self) -> Result<Option<tenantry_domain::settings::PlatformSettings>, StoreError> {
         self.live()?;
@@ -968,10 +1104,6 @@ impl PlatformStore for MemPlatformTx {
         self.work.settings = Some(settings.clone());
         Ok(())
     }
-    async fn erasure_ledger(&mut self, tenant: TenantId) -> Result<Vec<Erasure>, StoreError> {
-        self.live()?;
-        Ok(self.work.erasure_ledger.iter().filter(|e| e.tenant_id == tenant).cloned().collect())
-    }
 }
 
 #[async_trait]
@@ -981,6 +1113,23 @@ impl PlatformTx for MemPlatformTx {
         let mut committed = self.inner.committed.write().unwrap_or_else(|p| p.into_inner());
         committed.platform_audit.append(&mut self.appended);
         *self.guard = std::mem::take(&mut self.work);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl OperatorStore for MemoryStore {
+    async fn insert_superuser(&self, user: &PlatformUser, event: &AuditEvent) -> Result<(), StoreError> {
+        let mut platform = self.inner.platform.lock().await;
+        if platform.superusers.values().any(|u| u.email == user.email) {
+            return Err(StoreError::Conflict(Constraint::SuperuserEmail));
+        }
+        if platform.superusers.contains_key(&user.id) {
+            return Err(StoreError::Conflict(Constraint::PrimaryKey));
+        }
+        platform.superusers.insert(user.id, user.clone());
+        let event = AuditEvent { at: self.now(), ..event.clone() };
+        self.inner.committed.write().unwrap_or_else(|p| p.into_inner()).platform_audit.push(event);
         Ok(())
     }
 }
@@ -1022,6 +1171,8 @@ impl MemoryStore {
             base_audit,
             appended: Vec::new(),
             redactions: Vec::new(),
+            ledger_copies: Vec::new(),
+            credential_notes: Vec::new(),
             purged: false,
             aborted: false,
             inner: self.inner.clone(),
@@ -1064,7 +1215,9 @@ impl TenantDirectory for MemoryStore {
         Ok(self.inner.committed.read().unwrap_or_else(|p| p.into_inner()).customers.get(customer).copied())
     }
 
-    async fn due_tenants(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TenantId>, StoreError> {
+    async fn due_tenants(&self, limit: u32) -> Result<Vec<TenantId>, StoreError> {
+        let now = self.now();
+        let limit = limit.min(NAMED_PATH_MAX_ROWS);
         let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
         let mut due: Vec<(DateTime<Utc>, TenantId)> = committed
             .summaries
@@ -1075,7 +1228,9 @@ impl TenantDirectory for MemoryStore {
         Ok(due.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX)).map(|(_, id)| id).collect())
     }
 
-    async fn claim_due_jobs(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<(TenantId, JobId)>, StoreError> {
+    async fn claim_due_jobs(&self, limit: u32) -> Result<Vec<(TenantId, JobId)>, StoreError> {
+        let now = self.now();
+        let limit = limit.min(CLAIM_MAX_JOBS);
         let mut candidates: Vec<(DateTime<Utc>, TenantId, JobId)> = {
             let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
             committed.jobs.iter().filter(|(_, j)| j.claimable(now)).map(|((t, id), j)| (j.run_at, *t, *id)).collect()
@@ -1100,20 +1255,27 @@ impl TenantDirectory for MemoryStore {
         Ok(claimed)
     }
 
-    async fn housekeeping(&self, cutoffs: &Housekeeping) -> Result<Housekept, StoreError> {
+    async fn housekeeping(&self) -> Result<Housekept, StoreError> {
+        use tenantry_ports::directory::housekeeping::{
+            DONE_JOB_RETENTION_DAYS, LINK_RETENTION_DAYS, MARKER_RETENTION_DAYS, SHORT_LIVED_MARKERS,
+        };
+        let now = self.now();
+        let links_expired_before = now - chrono::Duration::days(LINK_RETENTION_DAYS);
+        let jobs_done_before = now - chrono::Duration::days(DONE_JOB_RETENTION_DAYS);
+        let markers_before = now - chrono::Duration::days(MARKER_RETENTION_DAYS);
         let slots: Vec<(TenantId, Arc<AsyncMutex<TenantData>>)> =
             lock(&self.inner.tenants).iter().map(|(t, s)| (*t, s.clone())).collect();
         let mut out = Housekept::default();
-        let old = |j: &Job| matches!(j.state, JobState::Done { at } if at < cutoffs.jobs_done_before);
-        let short_lived = |k: &str| cutoffs.marker_prefixes.iter().any(|p| k.starts_with(p.as_str()));
+        let old = |j: &Job| matches!(j.state, JobState::Done { at } if at < jobs_done_before);
+        let short_lived = |k: &str| SHORT_LIVED_MARKERS.iter().any(|p| k.starts_with(p));
         for (tenant, slot) in slots {
             // Under the tenant's lock, as the database deletes under the rows' locks.
             let mut data = slot.lock().await;
             let links = data.resets.len();
-            data.resets.retain(|_, r| r.expires_at >= cutoffs.links_expired_before);
+            data.resets.retain(|_, r| r.expires_at >= links_expired_before);
             let links = links.saturating_sub(data.resets.len());
             let markers = data.markers.len();
-            data.markers.retain(|k, at| *at >= cutoffs.markers_before || !short_lived(k));
+            data.markers.retain(|k, at| *at >= markers_before || !short_lived(k));
             out.markers += u64::try_from(markers.saturating_sub(data.markers.len())).unwrap_or(u64::MAX);
             let gone: Vec<JobId> = data.jobs.values().filter(|j| old(j)).map(|j| j.id).collect();
             for id in &gone {
@@ -1131,6 +1293,7 @@ impl TenantDirectory for MemoryStore {
     }
 
     async fn failed_jobs(&self, limit: u32) -> Result<Vec<Job>, StoreError> {
+        let limit = limit.min(NAMED_PATH_MAX_ROWS);
         let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
         let mut failed: Vec<Job> =
             committed.jobs.values().filter(|j| matches!(j.state, JobState::Failed { .. })).cloned().collect();
@@ -1174,13 +1337,14 @@ impl TenantDirectory for MemoryStore {
         Ok(rows
             .into_iter()
             .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
-            .take(usize::try_from(query.limit).unwrap_or(usize::MAX))
+            .take(usize::try_from(query.limit.min(NAMED_PATH_MAX_ROWS)).unwrap_or(usize::MAX))
             .collect())
     }
 
-    async fn platform_figures(&self, month: Month) -> Result<PlatformFigures, StoreError> {
+    async fn platform_figures(&self) -> Result<PlatformFigures, StoreError> {
+        let month = Month::of(self.now());
         let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
-        let mut f = PlatformFigures::default();
+        let mut f = PlatformFigures { month: Some(month), ..PlatformFigures::default() };
         for status in SubscriptionStatus::ALL {
             f.tenants_by_status.insert(status, 0);
         }
@@ -1200,14 +1364,30 @@ impl TenantDirectory for MemoryStore {
         Ok(f)
     }
 
-    async fn audit_events(&self, query: &PlatformAuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
+    async fn tenant_audit_events(&self, tenant: TenantId, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
         let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
-        let tenant_logs = committed
-            .audit
-            .iter()
-            .filter(|e| !query.platform_only && query.tenant.is_none_or(|t| e.tenant_id == Some(t)));
-        let platform_log =
-            committed.platform_audit.iter().filter(|e| query.tenant.is_none_or(|t| e.tenant_id == Some(t)));
-        Ok(page_of(tenant_logs.chain(platform_log), &query.page))
+        let tenant_log = committed.audit.iter().filter(|e| e.tenant_id == Some(tenant));
+        let platform_log = committed.platform_audit.iter().filter(|e| e.tenant_id == Some(tenant));
+        Ok(page_of(tenant_log.chain(platform_log), &capped(query)))
+    }
+
+    async fn all_audit_events(
+        &self,
+        event_id: AuditEventId,
+        superuser: PlatformUserId,
+        reason: &AuditReadReason,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let active = self.inner.platform.lock().await.superusers.get(&superuser).is_some_and(|su| su.active);
+        if !active {
+            return Ok(Vec::new());
+        }
+        let read = audit_read_event(event_id, self.now(), superuser, reason, query);
+        let mut committed = self.inner.committed.write().unwrap_or_else(|p| p.into_inner());
+        if committed.platform_audit.iter().any(|e| e.id == event_id) {
+            return Err(StoreError::Conflict(Constraint::PrimaryKey));
+        }
+        committed.platform_audit.push(read);
+        Ok(page_of(committed.audit.iter().chain(committed.platform_audit.iter()), &capped(query)))
     }
 }

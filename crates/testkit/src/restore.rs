@@ -43,6 +43,42 @@ pub fn comparable(contents: &BackupContents) -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
+/// [`comparable`], without what a restore deliberately changes in the
+/// archive's credentials (issue 17): the users' token versions (every session
+/// ends), the pending invitations' state (void) and the one-time links'
+/// expiry (void). A restore must give back everything else exactly.
+pub fn comparable_but_credentials(contents: &BackupContents) -> BTreeMap<String, Vec<String>> {
+    let mut contents = contents.clone();
+    for table in &mut contents.rows.tables {
+        let voided: &[&str] = match table.table.rsplit('.').next().unwrap_or_default() {
+            "users" => &["token_version"],
+            "invitations" => &["state", "state_at", "revoke_reason", "status"],
+            "account_links" | "resets" => &["expires_at"],
+            _ => &[],
+        };
+        for row in &mut table.rows {
+            if let Some(object) = row.as_object_mut() {
+                for column in voided {
+                    object.remove(*column);
+                }
+            }
+        }
+    }
+    comparable(&contents)
+}
+
+/// The token version of each user in an archive's contents.
+fn token_versions(contents: &BackupContents) -> BTreeMap<String, u64> {
+    contents
+        .rows
+        .tables
+        .iter()
+        .filter(|t| t.table.rsplit('.').next() == Some("users"))
+        .flat_map(|t| t.rows.iter())
+        .filter_map(|r| Some((r.get("id")?.as_str()?.to_owned(), r.get("token_version")?.as_u64()?)))
+        .collect()
+}
+
 /// The tenant's every row now, through the superuser's backup (opened with the harness key).
 pub async fn contents_of(h: &Harness, su: &Principal, tenant: TenantId) -> Result<BackupContents, HarnessError> {
     let scope = h.scope(su, tenant).await?;
@@ -78,7 +114,9 @@ pub async fn busy_tenant(h: &Harness, slug: &str) -> Result<TestTenant, HarnessE
 }
 
 /// Backup → deletion → purge → restore under the same id reproduces every
-/// table; the owner logs in again.
+/// table but the credentials it voids (every user's token version is past the
+/// archive's, the pending invitation is void); the owner logs in again with
+/// the same password.
 pub async fn purge_and_restore(h: &Harness, slug: &str) -> Result<Restored, HarnessError> {
     let su = h.superuser(&format!("ops@{slug}.example.com")).await?;
     let t = busy_tenant(h, slug).await?;
@@ -96,10 +134,20 @@ pub async fn purge_and_restore(h: &Harness, slug: &str) -> Result<Restored, Harn
     let who = h.tenantry.authorize_platform(&su).await.map_err(fail)?;
     let restored = h.tenantry.restore_tenant(&who, t.id, &archive, RestoreMode::SameId).await.map_err(fail)?;
     let after = contents_of(h, &su, t.id).await?;
-    let (b, a) = (comparable(&before), comparable(&after));
+    let (b, a) = (comparable_but_credentials(&before), comparable_but_credentials(&after));
     if b != a {
         let differing: Vec<&String> = b.keys().chain(a.keys()).filter(|k| b.get(*k) != a.get(*k)).collect();
         return Err(HarnessError(format!("tables differ after the restore: {differing:?}")));
+    }
+    let (was, is) = (token_versions(&before), token_versions(&after));
+    if was.len() != 3 || was.keys().ne(is.keys()) || was.iter().any(|(id, v)| is.get(id).is_none_or(|n| n <= v)) {
+        return Err(HarnessError(format!("every user's sessions must end: {was:?} → {is:?}")));
+    }
+    let c = &restored.credentials;
+    if (c.sessions_ended, c.passwords_reset, c.users_removed, c.api_keys_revoked, c.invitations_voided)
+        != (3, 0, 0, 0, 1)
+    {
+        return Err(HarnessError(format!("the restore voided other credentials than expected: {c:?}")));
     }
     h.login(slug, &t.owner_email).await?;
     Ok(restored)
@@ -143,8 +191,9 @@ pub async fn erased_stays_erased(h: &Harness, slug: &str, purge_between: bool) -
 }
 
 /// A clone under a new id and slug: the original is untouched, the clone
-/// holds the same people (who log in to it with the same password) and has
-/// no billing link.
+/// holds the same people but none of their credentials (the old password opens
+/// nothing: a reset link does, and then the new password), no live API key and
+/// no billing link; the answer says so.
 pub async fn clone_tenant(h: &Harness, slug: &str) -> Result<(TenantId, Restored), HarnessError> {
     let su = h.superuser(&format!("ops@{slug}.example.com")).await?;
     let t = busy_tenant(h, slug).await?;
@@ -170,7 +219,19 @@ pub async fn clone_tenant(h: &Harness, slug: &str) -> Result<(TenantId, Restored
     if comparable(&contents_of(h, &su, t.id).await?) != original {
         return Err(HarnessError("cloning changed the original".into()));
     }
-    h.login(&copy, &format!("owner@{slug}.example.com")).await?;
+    let owner_email = format!("owner@{slug}.example.com");
+    if h.login(&copy, &owner_email).await.is_ok() {
+        return Err(HarnessError("the clone's owner logged in with the original's password".into()));
+    }
+    let c = &restored.credentials;
+    if c.passwords_reset != 3
+        || c.api_keys_revoked != 1
+        || c.invitations_voided != 1
+        || !restored.note.contains("reset")
+    {
+        return Err(HarnessError(format!("the clone kept credentials: {c:?} ({})", restored.note)));
+    }
+    reset_password(h, &copy, &owner_email).await?;
     let clone_rows = contents_of(h, &su, clone_id).await?;
     // (The restore's own audit event names its source; every other row must not.)
     let text = serde_json::to_string(&comparable(&clone_rows)).map_err(fail)?;
@@ -181,6 +242,176 @@ pub async fn clone_tenant(h: &Harness, slug: &str) -> Result<(TenantId, Restored
         return Err(HarnessError("the clone shares the original's billing customer".into()));
     }
     Ok((clone_id, restored))
+}
+
+/// The mailed reset link of `email` in workspace `slug`, followed: the harness
+/// password becomes the account's again, and the login works.
+async fn reset_password(h: &Harness, slug: &str, email: &str) -> Result<(), HarnessError> {
+    use tenantry_ports::services::account::{ResetConfirmation, ResetRequest};
+    h.tenantry.request_password_reset(ResetRequest { tenant: slug.into(), email: email.into() }).await.map_err(fail)?;
+    let token = h.mailer.reset_token(email).ok_or_else(|| HarnessError(format!("no reset link mailed to {email}")))?;
+    let password = secrecy::SecretString::from(crate::harness::PASSWORD);
+    h.tenantry.confirm_password_reset(ResetConfirmation { token, password }).await.map_err(fail)?;
+    h.login(slug, email).await.map(|_| ())
+}
+
+/// What [`revoked_stays_revoked`] saw after the restore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocations {
+    /// The owner's token from before the backup (ended by the restore).
+    pub old_session_works: bool,
+    /// The member's password changed after the backup: the archive's old one.
+    pub old_password_works: bool,
+    /// The member's newer password (not in the archive either).
+    pub new_password_works: bool,
+    /// The member, after a reset link.
+    pub works_after_reset: bool,
+    /// A user removed after the backup.
+    pub removed_user_is_back: bool,
+    /// An API key revoked after the backup.
+    pub revoked_key_works: bool,
+    /// The pending invitation's mailed link.
+    pub invitation_link_works: bool,
+    /// A password reset link mailed before the backup.
+    pub old_reset_link_works: bool,
+    /// What the restore said it voided.
+    pub voided: tenantry_ports::services::backups::CredentialsVoided,
+}
+
+/// What [`revoked_stays_revoked`] must see: nothing opens anything but the
+/// member's reset link; the restore says it ended 3 users' sessions (owner,
+/// member; the removed viewer is gone again), reset the member's password,
+/// revoked the key, voided the invitation and two links (the owner's reset
+/// link and the signup's e-mail verification link).
+pub const REVOKED_STAY_REVOKED: Revocations = Revocations {
+    old_session_works: false,
+    old_password_works: false,
+    new_password_works: false,
+    works_after_reset: true,
+    removed_user_is_back: false,
+    revoked_key_works: false,
+    invitation_link_works: false,
+    old_reset_link_works: false,
+    voided: tenantry_ports::services::backups::CredentialsVoided {
+        sessions_ended: 2,
+        passwords_reset: 1,
+        users_removed: 1,
+        api_keys_revoked: 1,
+        links_voided: 2,
+        invitations_voided: 1,
+    },
+};
+
+/// Issue 17: a restore under the same id brings no revoked credential back.
+/// Before the backup: the owner holds a session, a member a password, a key
+/// is live, a viewer exists, an invitation and a reset link are out. After it:
+/// the member changes the password, the key is revoked, the viewer removed.
+/// The older backup is restored; then nothing of that opens anything.
+pub async fn revoked_stays_revoked(h: &Harness, slug: &str) -> Result<Revocations, HarnessError> {
+    use tenantry_ports::services::account::{ResetConfirmation, ResetRequest};
+    let su = h.superuser(&format!("ops@{slug}.example.com")).await?;
+    let t = h.signup(slug).await?;
+    let owner = h.owner_scope(&t).await?;
+    let member = format!("member@{slug}.example.com");
+    let (member_id, _) = h.add_user(&t, &member, "member").await?;
+    let viewer = format!("viewer@{slug}.example.com");
+    let (viewer_id, _) = h.add_user(&t, &viewer, "viewer").await?;
+    let key = h
+        .tenantry
+        .create_api_key(&owner, ApiKeyInput { name: "ci".into(), role: "viewer".into() })
+        .await
+        .map_err(fail)?;
+    let invited = format!("invited@{slug}.example.com");
+    h.tenantry.invite(&owner, InviteInput { email: invited.clone(), role: "viewer".into() }).await.map_err(fail)?;
+    h.tenantry
+        .request_password_reset(ResetRequest { tenant: slug.into(), email: t.owner_email.clone() })
+        .await
+        .map_err(fail)?;
+    let old_link = h.mailer.reset_token(&t.owner_email).ok_or_else(|| HarnessError("no reset link".into()))?;
+    let invitation = h.mailer.invitation_token(&invited).ok_or_else(|| HarnessError("no invitation".into()))?;
+    let archive = {
+        let scope = h.scope(&su, t.id).await?;
+        h.tenantry.backup_tenant(&scope).await.map_err(fail)?.archive
+    };
+    // After the backup: a password change (by a reset link), a key revoked, a user removed.
+    h.clock.advance(chrono::Duration::minutes(2));
+    h.tenantry
+        .request_password_reset(ResetRequest { tenant: slug.into(), email: member.clone() })
+        .await
+        .map_err(fail)?;
+    let link = h.mailer.reset_token(&member).ok_or_else(|| HarnessError("no reset link".into()))?;
+    let newer = secrecy::SecretString::from("a newer password of the member");
+    h.tenantry
+        .confirm_password_reset(ResetConfirmation { token: link, password: newer.clone() })
+        .await
+        .map_err(fail)?;
+    h.tenantry.revoke_api_key(&owner, key.key.id).await.map_err(fail)?;
+    h.tenantry.remove_user(&owner, viewer_id).await.map_err(fail)?;
+
+    let who = h.tenantry.authorize_platform(&su).await.map_err(fail)?;
+    let restored = h.tenantry.restore_tenant(&who, t.id, &archive, RestoreMode::SameId).await.map_err(fail)?;
+
+    let login = |email: String, password: secrecy::SecretString| {
+        let t = h.tenantry.clone();
+        let slug = slug.to_owned();
+        async move {
+            t.login(tenantry_ports::services::auth::LoginInput { tenant: Some(slug), email, password }).await.is_ok()
+        }
+    };
+    let old_session_works = h.tenantry.authorize(&t.owner, t.id).await.is_ok();
+    let old_password_works = login(member.clone(), secrecy::SecretString::from(crate::harness::PASSWORD)).await;
+    let new_password_works = login(member.clone(), newer).await;
+    let revoked_key_works = {
+        let principal = tenantry_ports::Tenantry::api_key_principal(&key.secret)
+            .ok_or_else(|| HarnessError("the key's text names no key".into()))?;
+        h.tenantry.authorize(&principal, t.id).await.is_ok()
+    };
+    let removed_user_is_back = {
+        let mut tx = h
+            .tenantry
+            .deps()
+            .store
+            .begin(&owner_scope_again(h, &t).await?, tenantry_ports::store::Access::Read)
+            .await
+            .map_err(fail)?;
+        tx.user(viewer_id).await.map_err(fail)?.is_some()
+    };
+    let invitation_link_works = h
+        .tenantry
+        .accept_invitation(tenantry_ports::services::invitations::AcceptInput {
+            token: invitation,
+            name: "Invited".into(),
+            password: secrecy::SecretString::from(crate::harness::PASSWORD),
+        })
+        .await
+        .is_ok();
+    let old_reset_link_works = h
+        .tenantry
+        .confirm_password_reset(ResetConfirmation {
+            token: old_link,
+            password: secrecy::SecretString::from("an attacker's chosen password"),
+        })
+        .await
+        .is_ok();
+    let works_after_reset = reset_password(h, slug, &member).await.is_ok();
+    let _ = member_id;
+    Ok(Revocations {
+        old_session_works,
+        old_password_works,
+        new_password_works,
+        works_after_reset,
+        removed_user_is_back,
+        revoked_key_works,
+        invitation_link_works,
+        old_reset_link_works,
+        voided: restored.credentials,
+    })
+}
+
+/// The owner's scope after a restore ended the owner's sessions: a new login.
+async fn owner_scope_again(h: &Harness, t: &TestTenant) -> Result<tenantry_ports::TenantScope, HarnessError> {
+    let principal = h.login(&t.slug, &t.owner_email).await?;
+    h.scope(&principal, t.id).await
 }
 
 /// The codes [`refusals`] answers, in order.

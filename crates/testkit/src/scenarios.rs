@@ -1,7 +1,7 @@
 //! Whole-service scenarios that every store must pass, as functions that
 //! report what happened (the caller's test asserts it). The in-memory tests run
 //! them over [`crate::MemoryStore`]; an adapter crate runs them over its own
-//! store by building the [`Harness`] with [`crate::harness::HarnessBuilder::store`].
+//! store by building the [`Harness`] with [`crate::harness::HarnessBuilder::stores`].
 
 use crate::harness::{Harness, HarnessError};
 use tenantry_ports::Problem;
@@ -164,8 +164,8 @@ pub async fn dead_worker(h: &Harness, slug: &str) -> Result<DeadWorker, HarnessE
     let t = h.signup(slug).await?;
     let scope = h.owner_scope(&t).await?;
     h.tenantry.request_export(&scope).await.map_err(|e| HarnessError(e.to_string()))?;
-    let dead =
-        h.tenantry.deps().directory.claim_due_jobs(h.clock_now(), 10).await.map_err(|e| HarnessError(e.to_string()))?;
+    let dead = h.tenantry.deps().directory.claim_due_jobs(10).await.map_err(|e| HarnessError(e.to_string()))?;
+
     if dead.len() != 1 {
         return Err(HarnessError("the dead worker claimed no job".into()));
     }
@@ -440,4 +440,84 @@ pub async fn timer_race(h: &Harness, prefix: &str, tenants: usize) -> Result<Tim
     }
     race.reminders = h.mailer.sent().iter().filter(|m| matches!(m.message, Message::TrialReminder { .. })).count();
     Ok(race)
+}
+
+/// What racing superuser logins ended with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuperuserRace {
+    /// Wrong passwords answered `invalid_credentials` (all of them).
+    pub wrong_refused: usize,
+    /// Whether the right password was refused afterwards (the account locked).
+    pub right_refused_after: bool,
+    /// Failures the store counted.
+    pub failures_counted: u32,
+    /// Whether the account is locked.
+    pub locked: bool,
+    /// In how many rounds a logout racing wrong passwords left the old token working.
+    pub revived_after_logout: usize,
+}
+
+/// `wrong` wrong passwords for one superuser at the same moment, on a
+/// multi-threaded runtime: each is counted (atomically), so the account
+/// locks and the right password is refused after them. Then, on a second
+/// superuser, `rounds` rounds of a login, and its logout racing three wrong
+/// passwords: the logout must hold (the old token opens nothing) every time.
+pub async fn superuser_race(h: &Harness, wrong: usize, rounds: usize) -> Result<SuperuserRace, HarnessError> {
+    use secrecy::SecretString;
+    use tenantry_ports::services::auth::LoginInput;
+    let fail = |e: &dyn std::fmt::Display| HarnessError(e.to_string());
+    h.superuser("racer@platform.example.com").await?;
+    let attempt = |email: &'static str, password: &'static str| {
+        let t = h.tenantry.clone();
+        tokio::spawn(async move {
+            t.login(LoginInput { tenant: None, email: email.into(), password: SecretString::from(password) }).await
+        })
+    };
+    let handles: Vec<_> =
+        (0..wrong).map(|_| attempt("racer@platform.example.com", "not the password at all")).collect();
+    let mut wrong_refused = 0;
+    for handle in handles {
+        if handle.await.map_err(|e| fail(&e))?.is_err_and(|e| e.code() == "invalid_credentials") {
+            wrong_refused += 1;
+        }
+    }
+    let right = attempt("racer@platform.example.com", crate::harness::PASSWORD).await.map_err(|e| fail(&e))?;
+    let mut ptx = h.tenantry.deps().store.begin_platform().await.map_err(|e| fail(&e))?;
+    let email = tenantry_domain::Email::parse("racer@platform.example.com").map_err(|e| fail(&e))?;
+    let su = ptx.superuser_by_email(&email).await.map_err(|e| fail(&e))?.ok_or_else(|| fail(&"no superuser"))?;
+    drop(ptx);
+
+    h.superuser("leaver@platform.example.com").await?;
+    let mut revived = 0;
+    for _ in 0..rounds {
+        let principal = h
+            .tenantry
+            .login(LoginInput {
+                tenant: None,
+                email: "leaver@platform.example.com".into(),
+                password: SecretString::from(crate::harness::PASSWORD),
+            })
+            .await
+            .map_err(|e| fail(&e))?
+            .principal;
+        let t = h.tenantry.clone();
+        let leaving = principal;
+        let logout = tokio::spawn(async move { t.logout(&leaving).await });
+        let guesses: Vec<_> =
+            (0..3).map(|_| attempt("leaver@platform.example.com", "a wrong password again")).collect();
+        logout.await.map_err(|e| fail(&e))?.map_err(|e| fail(&e))?;
+        for g in guesses {
+            let _ = g.await.map_err(|e| fail(&e))?;
+        }
+        if h.tenantry.authorize_platform(&principal).await.is_ok() {
+            revived += 1;
+        }
+    }
+    Ok(SuperuserRace {
+        wrong_refused,
+        right_refused_after: right.is_err(),
+        failures_counted: su.throttle.failures,
+        locked: su.throttle.locked_at(h.clock_now()).is_some(),
+        revived_after_logout: revived,
+    })
 }

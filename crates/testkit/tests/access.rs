@@ -78,7 +78,7 @@ async fn a_token_of_tenant_a_on_tenant_b_is_not_found_and_audited_in_a_and_the_p
     assert!(audit_b.events.iter().all(|e| e.action != AuditAction::CrossTenantAttempt), "nothing is written to B");
     let su = h.superuser("ops@platform.example.com").await.unwrap();
     let platform = h.tenantry.authorize_platform(&su).await.unwrap();
-    let log = h.tenantry.platform_audit(&platform, None, Default::default()).await.unwrap();
+    let log = h.tenantry.platform_audit(&platform, None, Default::default(), None).await.unwrap();
     assert!(log.events.iter().filter(|e| e.action == AuditAction::CrossTenantAttempt).count() >= 2);
 }
 

@@ -27,6 +27,14 @@ async fn an_erased_user_stays_erased_even_after_a_purge() {
     restore::erased_stays_erased(&h, "lethe", true).await.unwrap();
 }
 
+/// Issue 17: no session from before the restore, no password changed since
+/// the backup, no removed user, no revoked key, no mailed link comes back.
+#[tokio::test]
+async fn a_restore_brings_no_revoked_credential_back() {
+    let h = Harness::new();
+    assert_eq!(restore::revoked_stays_revoked(&h, "vault").await.unwrap(), restore::REVOKED_STAY_REVOKED);
+}
+
 #[tokio::test]
 async fn a_clone_gets_its_own_id_slug_and_no_billing_link() {
     let h = Harness::new();

@@ -5,9 +5,8 @@
 //! checking that the same search finds them before); the ledger records it.
 //! The PostgreSQL counterpart searches every table: `adapters-postgres/tests/erasure.rs`.
 
-use std::sync::Arc;
+use tenantry_testkit::Harness;
 use tenantry_testkit::scenarios::erase_someone;
-use tenantry_testkit::{Harness, MemoryStore};
 
 fn everything(data: &tenantry_testkit::memory::TenantData) -> String {
     let archives: Vec<String> =
@@ -17,8 +16,8 @@ fn everything(data: &tenantry_testkit::memory::TenantData) -> String {
 
 #[tokio::test]
 async fn an_erased_user_leaves_no_trace_in_anything_the_tenant_holds() {
-    let memory = MemoryStore::new();
-    let h = Harness::builder().store(Arc::new(memory.clone()), Arc::new(memory.clone())).build();
+    let h = Harness::new();
+    let memory = h.memory.clone();
     let seen = memory.clone();
     let erased = erase_someone(&h, "forget", |t, email| async move {
         let before = everything(&seen.snapshot(t.id).await);

@@ -6,13 +6,12 @@
 //! The PostgreSQL counterparts are in `adapters-postgres/tests/jobs.rs`.
 
 use chrono::Duration;
-use std::sync::Arc;
 use tenantry_domain::export::ExportStatus;
 use tenantry_domain::job::{JobKind, JobState};
+use tenantry_testkit::Harness;
 use tenantry_testkit::scenarios::{
     DeadWorker, FailingTimer, JobRace, TimerRace, dead_worker, failing_timer, housekeeping, job_race, timer_race,
 };
-use tenantry_testkit::{Harness, MemoryStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_schedulers_racing_run_each_job_once() {
@@ -54,8 +53,8 @@ async fn a_job_whose_worker_died_runs_again_after_its_lease_once() {
 
 #[tokio::test]
 async fn a_failing_job_is_retried_with_backoff_then_kept_failed_audited_and_listed() {
-    let memory = MemoryStore::new();
-    let h = Harness::builder().store(Arc::new(memory.clone()), Arc::new(memory.clone())).build();
+    let h = Harness::new();
+    let memory = h.memory.clone();
     let t = h.signup("flaky").await.unwrap();
     let scope = h.owner_scope(&t).await.unwrap();
     let export = h.tenantry.request_export(&scope).await.unwrap().export;

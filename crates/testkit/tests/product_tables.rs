@@ -5,7 +5,6 @@
 //! are refused — the memory counterpart of `adapters-postgres/tests/embedding.rs`.
 
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use tenantry_domain::{AuditAction, ProductAction};
 use tenantry_ports::StoreError;
 use tenantry_ports::error::Constraint;
@@ -23,9 +22,9 @@ fn note(text: &str) -> Note {
 }
 
 async fn two_tenants() -> (Harness, MemoryStore, tenantry_ports::TenantScope, tenantry_ports::TenantScope) {
-    let memory = MemoryStore::new();
+    let h = Harness::new();
+    let memory = h.memory.clone();
     memory.register_product_table("crm.notes").unwrap();
-    let h = Harness::builder().store(Arc::new(memory.clone()), Arc::new(memory.clone())).build();
     let a = h.signup("alpha").await.unwrap();
     let b = h.signup("bravo").await.unwrap();
     let (sa, sb) = (h.owner_scope(&a).await.unwrap(), h.owner_scope(&b).await.unwrap());

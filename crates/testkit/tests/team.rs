@@ -13,7 +13,7 @@ use tenantry_ports::services::invitations::{AcceptInput, InviteInput};
 use tenantry_ports::services::roles::RoleInput;
 use tenantry_ports::store::AdCountKind;
 use tenantry_testkit::harness::PASSWORD;
-use tenantry_testkit::scenarios::{SeatRush, seat_rush};
+use tenantry_testkit::scenarios::{SeatRush, SuperuserRace, seat_rush, superuser_race};
 use tenantry_testkit::{Harness, TestTenant};
 
 fn invite(email: &str, role: &str) -> InviteInput {
@@ -176,6 +176,23 @@ async fn a_hundred_concurrent_seat_requests_on_five_free_seats_end_with_exactly_
         rush,
         SeatRush { succeeded: 5, refused: 95, other: Vec::new(), seats_used: 10, seats: Some(10) },
         "the seat rule must hold under concurrency"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_parallel_wrong_superuser_passwords_lock_the_account_and_a_racing_logout_holds() {
+    let h = Harness::new();
+    let race = superuser_race(&h, 20, 8).await.unwrap();
+    assert_eq!(
+        race,
+        SuperuserRace {
+            wrong_refused: 20,
+            right_refused_after: true,
+            failures_counted: 5,
+            locked: true,
+            revived_after_logout: 0
+        },
+        "every wrong password counts, the lock holds, a logout holds"
     );
 }
 

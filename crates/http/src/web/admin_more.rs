@@ -58,6 +58,7 @@ pub(crate) struct AuditQuery {
     user: Option<String>,
     before: Option<String>,
     limit: Option<String>,
+    reason: Option<String>,
 }
 
 /// The filters once read.
@@ -88,7 +89,9 @@ fn audit_params(q: &AuditQuery) -> Result<AuditParams, PageError> {
 pub(crate) async fn audit(State(state): State<AppState>, session: Session, Query(q): Query<AuditQuery>) -> PageResult {
     let who = platform(&state, &session).await?;
     let read = match audit_params(&q) {
-        Ok(p) => state.tenantry.platform_audit(&who, p.tenant, p.filter).await.map_err(PageError::from),
+        Ok(p) => {
+            state.tenantry.platform_audit(&who, p.tenant, p.filter, given(&q.reason)).await.map_err(PageError::from)
+        }
         Err(e) => Err(e),
     };
     match read {
@@ -101,7 +104,13 @@ fn audit_page(session: &Session, q: &AuditQuery, page: Option<&AuditPage>, error
     let value = |v: &Option<String>| given(v).unwrap_or("").to_owned();
     let next = page.and_then(|p| p.next_before).map(|before| {
         let mut link = format!("/admin/audit?before={before}");
-        for (name, v) in [("tenant", &q.tenant), ("action", &q.action), ("user", &q.user), ("limit", &q.limit)] {
+        for (name, v) in [
+            ("tenant", &q.tenant),
+            ("action", &q.action),
+            ("user", &q.user),
+            ("limit", &q.limit),
+            ("reason", &q.reason),
+        ] {
             if let Some(v) = given(v) {
                 link.push_str(&format!("&{name}={}", encode(v)));
             }
@@ -110,7 +119,10 @@ fn audit_page(session: &Session, q: &AuditQuery, page: Option<&AuditPage>, error
     });
     let body = html! {
         h1 { "Audit log" }
-        p.hint { "Every tenant's events and the platform's own, newest first." }
+        p.hint {
+            "Every tenant's events and the platform's own, newest first. Reading every tenant's log is itself "
+            "recorded in the platform log, with the reason given; a tenant id reads that tenant's log only."
+        }
         form.filters #audit-filters method="get" action="/admin/audit" role="search" {
             label for="filter-tenant" { "Tenant id" }
             input #filter-tenant name="tenant" type="text" value=(value(&q.tenant)) size="38";
@@ -121,6 +133,9 @@ fn audit_page(session: &Session, q: &AuditQuery, page: Option<&AuditPage>, error
             }
             label for="filter-user" { "User id" }
             input #filter-user name="user" type="text" value=(value(&q.user)) size="38";
+            label for="filter-reason" { "Reason (recorded)" }
+            input #filter-reason name="reason" type="text" maxlength="200" value=(value(&q.reason))
+                placeholder="the platform audit log viewed";
             label for="filter-limit" { "Per page" }
             select #filter-limit name="limit" {
                 @for n in ["50", "100", "200"] {

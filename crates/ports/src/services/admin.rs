@@ -6,7 +6,7 @@ use super::audit::{AuditError, AuditFilter, AuditPage, page, to_query};
 use super::auth::{NewTenant, SignedUp, SignupError};
 use super::views::{SubscriptionView, TenantView, UserView};
 use super::{AccessError, Tenantry, infra_from_store};
-use crate::directory::{PlatformAuditQuery, TenantListQuery, TenantSummary};
+use crate::directory::{AuditReadReason, TenantListQuery, TenantSummary};
 use crate::error::{ErrorKind, InfraError, Problem, StoreError};
 use crate::scope::{Actor, PlatformScope, Principal, TenantScope};
 use crate::store::{Access, AdCounts, Month};
@@ -396,8 +396,8 @@ impl Tenantry {
     }
 
     async fn platform_totals(&self) -> Result<PlatformTotals, InfraError> {
-        let month = Month::of(self.now());
-        let f = self.deps.directory.platform_figures(month).await?;
+        let f = self.deps.directory.platform_figures().await?;
+        let month = f.month.unwrap_or_else(|| Month::of(self.now()));
         let mrr = mrr_cents(&f.monthly_recurring_cents, &f.yearly_recurring_cents)
             .map_err(|e| InfraError::Unknown(anyhow::anyhow!("mrr: {e}")))?;
         Ok(PlatformTotals {
@@ -419,7 +419,6 @@ impl Tenantry {
     /// is recorded once, and housekeeping deletes what is old either way.
     pub async fn run_daily_work(&self) -> Result<DailyReport, InfraError> {
         use std::sync::atomic::Ordering;
-        use tenantry_domain::{job::DONE_RETENTION_DAYS, password_reset::LINK_RETENTION_DAYS};
         let now = self.now();
         let day = now.date_naive();
         let day_number = i64::from(chrono::Datelike::num_days_from_ce(&day));
@@ -435,33 +434,39 @@ impl Tenantry {
             let totals = self.platform_totals().await?;
             let value = serde_json::to_value(&totals).map_err(|e| InfraError::Unknown(e.into()))?;
             let mut tx = self.deps.store.begin_platform().await?;
-            let recorded = tx.record_daily_stats(day, &value).await?;
+            // Recorded under the store's today (the same day but for a clock skew at midnight).
+            let recorded = tx.record_daily_stats(&value).await?;
             tx.commit().await?;
             recorded
         };
-        let days = chrono::Duration::days;
-        let cutoffs = crate::directory::Housekeeping {
-            links_expired_before: now - days(LINK_RETENTION_DAYS),
-            jobs_done_before: now - days(DONE_RETENTION_DAYS),
-            markers_before: now - days(super::support::MARKER_RETENTION_DAYS),
-            marker_prefixes: super::support::SHORT_LIVED_MARKERS.iter().map(|p| (*p).to_owned()).collect(),
-        };
-        let housekept = self.deps.directory.housekeeping(&cutoffs).await?;
+        // The store computes the cut-offs itself (directory::housekeeping).
+        let housekept = self.deps.directory.housekeeping().await?;
         self.snapshot_day.store(day_number, Ordering::Relaxed);
         Ok(DailyReport { ran: true, snapshot_recorded, housekept })
     }
 
-    /// `GET /v1/admin/audit-events`: all tenants' and the platform's events, newest first.
+    /// `GET /v1/admin/audit-events`: one tenant's log with the platform log's
+    /// events about it (`tenant`), or — the one read across every tenant —
+    /// all tenants' and the platform's events, which the store records as read
+    /// (`platform.audit_read`, with `reason` and the filters) in the platform log
+    /// before it answers. Newest first.
     pub async fn platform_audit(
         &self,
-        _who: &PlatformScope,
+        who: &PlatformScope,
         tenant: Option<TenantId>,
         filter: AuditFilter,
+        reason: Option<&str>,
     ) -> Result<AuditPage, AuditError> {
-        let page_query = to_query(&filter)?;
-        let limit = page_query.limit;
-        let query = PlatformAuditQuery { tenant, platform_only: false, page: page_query };
-        let events = self.deps.directory.audit_events(&query).await?;
+        let query = to_query(&filter)?;
+        let limit = query.limit;
+        let events = match tenant {
+            Some(tenant) => self.deps.directory.tenant_audit_events(tenant, &query).await?,
+            None => {
+                let reason = AuditReadReason::parse(reason.unwrap_or(AuditReadReason::DEFAULT))
+                    .ok_or(AuditError::InvalidReason)?;
+                self.deps.directory.all_audit_events(self.new_id()?, who.superuser(), &reason, &query).await?
+            }
+        };
         Ok(page(events, limit))
     }
 

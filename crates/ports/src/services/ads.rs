@@ -140,7 +140,7 @@ impl Tenantry {
         if !eligible {
             return Err(AccessError::NotFound.into());
         }
-        ptx.add_ad_count(campaign, day_of(now), kind).await?;
+        ptx.add_ad_count(campaign, kind).await?;
         ptx.commit().await?;
         Ok(())
     }

@@ -40,6 +40,10 @@ pub enum AuditError {
     /// An unknown action name.
     #[error("unknown audit action `{0}`")]
     UnknownAction(String),
+    /// The reason for reading every tenant's log is empty, longer than 200
+    /// characters or holds control characters.
+    #[error("the reason must be 1 to 200 characters of plain text")]
+    InvalidReason,
     /// Access (including `upgrade_required` on freemium).
     #[error(transparent)]
     Access(#[from] AccessError),
@@ -53,13 +57,14 @@ impl Problem for AuditError {
     fn code(&self) -> &'static str {
         match self {
             AuditError::UnknownAction(_) => "unknown_action",
+            AuditError::InvalidReason => "invalid_reason",
             AuditError::Access(e) => e.code(),
             AuditError::Infra(e) => e.code(),
         }
     }
     fn kind(&self) -> ErrorKind {
         match self {
-            AuditError::UnknownAction(_) => ErrorKind::Invalid,
+            AuditError::UnknownAction(_) | AuditError::InvalidReason => ErrorKind::Invalid,
             AuditError::Access(e) => e.kind(),
             AuditError::Infra(e) => e.kind(),
         }

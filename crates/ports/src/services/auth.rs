@@ -6,7 +6,7 @@ use super::views::{MeView, TenantView, UserView};
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::{ErrorKind, InfraError, Problem, StoreError};
 use crate::scope::{Actor, PlatformScope, Principal, TenantScope};
-use crate::store::{Access, Month, UsageDelta};
+use crate::store::{Access, Month, OperatorStore, UsageDelta};
 use crate::system::{Mail, Message};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
@@ -463,18 +463,28 @@ impl Tenantry {
         let _ = self.deps.hasher.verify(password, &self.deps.hasher.decoy()).await;
     }
 
+    /// The superuser's login. The password is checked with no unit of work
+    /// open; the outcome is then recorded by the store's atomic operations, so
+    /// parallel wrong guesses all count (and lock the account), a right one
+    /// racing them is refused once the lock holds, and a failure never writes
+    /// back a token version a logout moved on (decision 0019).
     async fn superuser_login(&self, email: &str, password: &SecretString) -> Result<LoggedIn, LoginError> {
         let Ok(email) = Email::parse(email) else {
             self.decoy_verify(password).await;
             return Err(LoginError::InvalidCredentials);
         };
-        let now = self.now();
-        let mut tx = self.deps.store.begin_platform().await?;
-        let Some(mut su) = tx.superuser_by_email(&email).await? else {
+        let found = {
+            let mut tx = self.deps.store.begin_platform().await?;
+            tx.superuser_by_email(&email).await?
+        };
+        let Some(su) = found else {
             self.decoy_verify(password).await;
             return Err(LoginError::InvalidCredentials);
         };
-        let matches = self.deps.hasher.verify(password, &su.password_hash).await.map_err(InfraError::Unknown)?;
+        let now = self.now();
+        // Hashed whatever the account's state, so that a locked or inactive one answers in the same time.
+        let verified = self.deps.hasher.verify(password, &su.password_hash).await.map_err(InfraError::Unknown)?;
+        let matches = verified && su.active && su.throttle.locked_at(now).is_none();
         let event = |action, outcome| -> Result<AuditEvent, InfraError> {
             Ok(AuditEvent {
                 id: self.new_id()?,
@@ -487,20 +497,16 @@ impl Tenantry {
                 details: Default::default(),
             })
         };
-        if su.throttle.locked_at(now).is_some() || !su.active || !matches {
+        let mut tx = self.deps.store.begin_platform().await?;
+        let accepted = matches && tx.superuser_login_succeeded(su.id, su.token_version).await?;
+        if !accepted {
             tx.append_platform_audit(&event(AuditAction::LoginFailed, AuditOutcome::Failed)?).await?;
-            if su.active
-                && matches!(su.throttle.record_failure(now, &self.config.lockout), FailedLogin::LockedNow { .. })
-            {
+            if !matches && tx.superuser_login_failed(su.id, self.config.lockout).await?.is_some() {
                 tx.append_platform_audit(&event(AuditAction::AccountLocked, AuditOutcome::Success)?).await?;
             }
-            tx.update_superuser(&su).await?;
             tx.commit().await?;
             return Err(LoginError::InvalidCredentials);
         }
-        su.throttle.record_success();
-        su.last_login_at = Some(now);
-        tx.update_superuser(&su).await?;
         tx.append_platform_audit(&event(AuditAction::LoginSucceeded, AuditOutcome::Success)?).await?;
         tx.commit().await?;
         Ok(LoggedIn {
@@ -770,9 +776,9 @@ impl Tenantry {
             Principal::Superuser { id, .. } => {
                 let who = self.authorize_platform(principal).await?;
                 let mut tx = self.deps.store.begin_platform().await?;
-                let Some(mut su) = tx.superuser(id).await? else { return Err(AuthorizeError::Unauthenticated) };
-                su.token_version = su.token_version.wrapping_add(1);
-                tx.update_superuser(&su).await?;
+                if !tx.end_superuser_sessions(id).await? {
+                    return Err(AuthorizeError::Unauthenticated);
+                }
                 tx.append_platform_audit(&self.platform_event(&who, AuditAction::LoggedOut, None)?).await?;
                 tx.commit().await?;
             }
@@ -804,9 +810,13 @@ impl Tenantry {
     }
 
     /// Creates a platform superuser (the `create-superuser` command and the
-    /// embedded default's bootstrap). Not reachable over HTTP.
+    /// embedded default's bootstrap) through `operator` — more than the
+    /// service's own rights: in PostgreSQL the owner's connection
+    /// (`DATABASE_ADMIN_URL`), since the service role may not plant a
+    /// superuser. Not reachable over HTTP.
     pub async fn create_superuser(
         &self,
+        operator: &dyn OperatorStore,
         input: NewSuperuser,
     ) -> Result<tenantry_domain::PlatformUserId, CreateSuperuserError> {
         let email = Email::parse(&input.email)?;
@@ -825,11 +835,6 @@ impl Tenantry {
             created_at: now,
             last_login_at: None,
         };
-        let mut tx = self.deps.store.begin_platform().await?;
-        match tx.insert_superuser(&su).await {
-            Err(StoreError::Conflict(_)) => return Err(CreateSuperuserError::EmailTaken),
-            other => other?,
-        }
         let event = AuditEvent {
             id: self.new_id()?,
             at: now,
@@ -840,8 +845,7 @@ impl Tenantry {
             outcome: AuditOutcome::Success,
             details: Default::default(),
         };
-        tx.append_platform_audit(&event).await?;
-        match tx.commit().await {
+        match operator.insert_superuser(&su, &event).await {
             Err(StoreError::Conflict(_)) => Err(CreateSuperuserError::EmailTaken),
             other => Ok(other.map(|()| su.id)?),
         }

@@ -5,7 +5,12 @@
 //! takes such an archive back — under the same id (replacing what the tenant
 //! holds now, or bringing a purged tenant back) or as a clone under a new id
 //! and slug — in one unit of work of that one tenant, and re-applies the
-//! erasure ledger so that no erased person comes back.
+//! erasure ledger so that no erased person comes back, and the credential
+//! ledger so that no revoked credential does: every restored user's sessions
+//! end, a password changed since the backup must be set again, a user removed
+//! since stays removed, a key revoked since stays revoked, and the archive's
+//! one-time links and pending invitations are void. A clone receives no
+//! credentials at all: its users set a password by a reset link.
 //!
 //! An archive is opened (key, authentication tag, format, tenant) before any
 //! unit of work begins: a corrupt, truncated, tampered, foreign or
@@ -69,6 +74,30 @@ pub struct Restored {
     pub rows: BTreeMap<String, usize>,
     /// Users erased again from the ledger (erased after the backup was made).
     pub erasures_reapplied: u32,
+    /// What became of the archive's credentials.
+    pub credentials: CredentialsVoided,
+    /// What the users of the restored tenant must do (a clone's: set a password).
+    pub note: String,
+}
+
+/// What a restore did to the credentials the archive carried: none of them
+/// opens more than it did when it was last valid, and a clone's none at all.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CredentialsVoided {
+    /// Users whose every session (token) from before the restore ended.
+    pub sessions_ended: u32,
+    /// Users who must set a password by a reset link: their password changed
+    /// since the backup (the archive holds an old one), or — a clone — all.
+    pub passwords_reset: u32,
+    /// Users removed since the backup, removed again.
+    pub users_removed: u32,
+    /// API keys revoked since the backup (or — a clone — every key), revoked.
+    pub api_keys_revoked: u32,
+    /// One-time links (password reset, e-mail verification) of the archive, void.
+    pub links_voided: u64,
+    /// Pending invitations of the archive, revoked (their links are void).
+    pub invitations_voided: u32,
 }
 
 /// Why a backup or restore was refused. Nothing was written.
@@ -228,17 +257,26 @@ impl Tenantry {
         if target != tenant_id {
             rows.retarget(tenant_id, target);
         }
-        // The ledger: the platform's copy (it outlives purges) and the archive's own.
+        // The ledger: the platform's copy of the archive's tenant (it outlives
+        // purges; read in that tenant's scope, which a clone's is not) and the
+        // archive's own.
+        let superuser = Actor::Superuser { id: who.superuser() };
         let mut ledger = {
-            let mut ptx = self.deps.store.begin_platform().await?;
-            ptx.erasure_ledger(tenant_id).await?
+            let source = TenantScope::new(tenant_id, superuser, self.all_permissions());
+            let mut tx = self.begin(&source, Access::Read).await?;
+            tx.platform_erasures().await?
         };
         ledger.extend(contents.erasures.iter().cloned());
 
-        let scope = TenantScope::new(target, Actor::Superuser { id: who.superuser() }, self.all_permissions());
+        let scope = TenantScope::new(target, superuser, self.all_permissions());
         let mut tx = self.begin(&scope, Access::Write).await?;
-        // And the tenant's own ledger as it stands (a same-id restore replaces it).
+        // And the tenant's own ledger as it stands (a same-id restore replaces it),
+        // and the platform's credential ledger before the archive's rows write over it.
         ledger.extend(tx.erasures().await?);
+        let credentials = match mode {
+            RestoreMode::SameId => Some(tx.credential_ledger().await?),
+            RestoreMode::Clone { .. } => None,
+        };
         match tx.load_rows(&rows, &changes).await {
             Err(StoreError::Conflict(Constraint::TenantSlug)) => {
                 return Err(BackupError::SlugTaken(changes.slug.map_or(contents.slug.clone(), |s| s.to_string())));
@@ -263,6 +301,7 @@ impl Tenantry {
             self.erase_in(tx.as_mut(), &mut user, &erasure).await?;
             reapplied += 1;
         }
+        let voided = self.void_credentials(tx.as_mut(), credentials.as_ref()).await?;
         let tenant =
             tx.tenant().await?.ok_or_else(|| BackupError::Incompatible("the backup holds no tenant row".into()))?;
         let event = self
@@ -270,7 +309,11 @@ impl Tenantry {
             .with("mode", mode_name)
             .with("source_tenant", tenant_id)
             .with("backup_created_at", contents.created_at.to_rfc3339())
-            .with("erasures_reapplied", reapplied);
+            .with("erasures_reapplied", reapplied)
+            .with("sessions_ended", voided.sessions_ended)
+            .with("passwords_reset", voided.passwords_reset)
+            .with("users_removed", voided.users_removed)
+            .with("api_keys_revoked", voided.api_keys_revoked);
         tx.append_audit(&event).await?;
         match tx.commit().await {
             Err(StoreError::Conflict(Constraint::TenantSlug)) => {
@@ -280,6 +323,20 @@ impl Tenantry {
         }
         self.copy_to_platform_log(event).await?;
         tracing::info!(tenant = %target, source = %tenant_id, mode = mode_name, reapplied, "tenant restored");
+        let note = match (&mode, voided.passwords_reset) {
+            (RestoreMode::Clone { .. }, _) => format!(
+                "The clone holds no credentials: its users set a password through a reset link (the login's \
+                 \"forgot password\", or POST /v1/auth/password-reset with the workspace `{}`); it has no API keys.",
+                tenant.slug
+            ),
+            (RestoreMode::SameId, 0) => {
+                "Every session from before the restore has ended: users log in again with their password.".into()
+            }
+            (RestoreMode::SameId, n) => format!(
+                "Every session from before the restore has ended. {n} user(s) changed their password after the \
+                 backup was made: they set a new one through a reset link (POST /v1/auth/password-reset)."
+            ),
+        };
         Ok(Restored {
             tenant: TenantView::from(&tenant),
             mode: mode_name,
@@ -287,6 +344,60 @@ impl Tenantry {
             backup_created_at: contents.created_at,
             rows: rows.counts(),
             erasures_reapplied: reapplied,
+            credentials: voided,
+            note,
         })
+    }
+
+    /// The restored rows' credentials, made no stronger than they were when
+    /// last valid (`ledger`: the platform's credential ledger of the same
+    /// tenant), or — a clone, `None` — void altogether.
+    async fn void_credentials(
+        &self,
+        tx: &mut dyn crate::store::TenantTx,
+        ledger: Option<&crate::store::CredentialLedger>,
+    ) -> Result<CredentialsVoided, BackupError> {
+        let now = self.now();
+        let unusable = self.deps.hasher.decoy();
+        let mut done = CredentialsVoided::default();
+        for mut user in tx.users().await? {
+            let known = ledger.and_then(|l| l.users.get(&user.id)).cloned().unwrap_or_default();
+            if known.removed && !user.is_owner() && ledger.is_some() {
+                tx.delete_user(user.id).await?;
+                done.users_removed += 1;
+                continue;
+            }
+            let changed_since = known.password_digest.as_ref().is_some_and(|d| *d != user.password_hash.digest());
+            if !user.is_erased() && (ledger.is_none() || changed_since) {
+                // The archive's hash is an old password (or, in a clone, no one's to keep).
+                user.password_hash = unusable.clone();
+                user.throttle = Default::default();
+                done.passwords_reset += 1;
+            }
+            if ledger.is_none() {
+                // A clone keeps no second factor either: its secret is a credential.
+                user.mfa = None;
+            }
+            // Past every version the user ever had: no token from before opens anything.
+            user.token_version = user.token_version.max(known.max_token_version).wrapping_add(1);
+            tx.update_user(&user).await?;
+            done.sessions_ended += 1;
+        }
+        for mut key in tx.api_keys().await? {
+            let revoked_since = ledger.is_none_or(|l| l.revoked_keys.contains(&key.id));
+            if key.revoked_at.is_none() && revoked_since {
+                key.revoked_at = Some(now);
+                tx.update_api_key(&key).await?;
+                done.api_keys_revoked += 1;
+            }
+        }
+        done.links_voided = tx.expire_links(now).await?;
+        for mut invitation in tx.invitations().await? {
+            if invitation.revoke(now, tenantry_domain::invitation::RevokeReason::Restore).is_ok() {
+                tx.update_invitation(&invitation).await?;
+                done.invitations_voided += 1;
+            }
+        }
+        Ok(done)
     }
 }

@@ -42,7 +42,7 @@ impl Tenantry {
     /// `tenantry jobs run-due`). A job's failure is recorded on the job, never
     /// returned: only a failure to reach the store is.
     pub async fn run_due_jobs(&self, limit: u32) -> Result<JobReport, InfraError> {
-        let claimed = self.deps.directory.claim_due_jobs(self.now(), limit).await?;
+        let claimed = self.deps.directory.claim_due_jobs(limit).await?;
         let mut report = JobReport { claimed: claimed.len(), ..JobReport::default() };
         for (tenant, id) in claimed {
             let (is_timers, outcome) = self.run_job(tenant, id).await;

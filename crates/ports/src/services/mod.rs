@@ -261,7 +261,7 @@ mod futures_are_send {
         send(t.admin_update_tenant(s, admin::AdminTenantPatch::default()));
         send(t.admin_delete_tenant(s));
         send(t.platform_stats(p));
-        send(t.platform_audit(p, None, audit::AuditFilter::default()));
+        send(t.platform_audit(p, None, audit::AuditFilter::default(), None));
         send(t.list_campaigns(p));
         send(t.campaign_stats(p, campaign));
         send(t.delete_campaign(p, campaign));

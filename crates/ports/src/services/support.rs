@@ -23,14 +23,9 @@ use tenantry_domain::{
 
 /// The marker recording that tenantry ended a provider subscription: later
 /// events about it are ignored (they would re-adopt a subscription that is gone).
-/// Markers whose keys start so are short-lived (a mail sent once, a modal
-/// shown once a day): the daily housekeeping deletes them after
-/// [`MARKER_RETENTION_DAYS`]. Others (an ended provider subscription, billing
-/// paused for a deletion) stay as long as the tenant.
-pub(crate) const SHORT_LIVED_MARKERS: &[&str] = &["mail:", "ads:modal:"];
-/// Days a short-lived marker is kept (a trial reminder's lasts well past its trial).
-pub(crate) const MARKER_RETENTION_DAYS: i64 = 90;
-
+/// It is not one of the short-lived markers
+/// (`directory::housekeeping::SHORT_LIVED_MARKERS`: a mail sent once, a modal
+/// shown once a day, deleted after 90 days): it stays as long as the tenant.
 pub(crate) fn ended_subscription_key(id: &str) -> String {
     format!("provider:ended:{id}")
 }

@@ -81,7 +81,7 @@ impl Tenantry {
     /// backoff and, after its last attempt, listed at `GET /v1/admin/jobs`.
     pub async fn run_due_timers(&self, limit: u32) -> Result<TimerReport, InfraError> {
         let now = self.now();
-        let due = self.deps.directory.due_tenants(now, limit).await?;
+        let due = self.deps.directory.due_tenants(limit).await?;
         let mut report = TimerReport::default();
         for tenant in due {
             match self.enqueue_timers(tenant, now).await {

@@ -240,14 +240,10 @@ impl Tenantry {
             let mut tx = self.begin(scope, Access::Read).await?;
             self.target(tx.as_mut(), scope, id).await?.erase(now, self.deps.hasher.decoy())?;
         }
+        // The tenant's ledger and the platform's copy are written in the unit of
+        // work of the erasure (`ErasureStore::record_erasure`): both or neither.
         let erasure =
             Erasure { tenant_id: scope.tenant_id(), user_id: id, erased_at: now, erased_by: scope.actor().audit() };
-        // The platform's copy of the ledger before the tenant's unit of work (and
-        // with no tenant lock held): should that unit of work fail, a restore erases
-        // someone whose erasure was asked for — never the other way round.
-        let mut ptx = self.deps.store.begin_platform().await?;
-        ptx.append_erasure_ledger(&erasure).await?;
-        ptx.commit().await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut user = self.target(tx.as_mut(), scope, id).await?;
         let redacted = self.erase_in(tx.as_mut(), &mut user, &erasure).await?;

@@ -7,8 +7,8 @@ use crate::ensure;
 use crate::simulator::TestCard;
 use chrono::Duration;
 use tenantry_domain::subscription::{PlanChoice, PlanTiming};
-use tenantry_domain::{AuditAction, Interval, Slug, SubscriptionStatus};
-use tenantry_ports::directory::{PlatformAuditQuery, TenantListQuery};
+use tenantry_domain::{AuditAction, EntityId, Interval, Slug, SubscriptionStatus};
+use tenantry_ports::directory::{AuditReadReason, TenantListQuery};
 use tenantry_ports::store::{Access, AuditQuery, Month};
 
 /// Runs every clause on a fresh store.
@@ -44,12 +44,12 @@ pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
         "an unknown customer resolves to nothing"
     );
 
-    // due_tenants: both trials have their reminder due on day 11, ordered, limited
-    let day11 = f.h.clock_now() + Duration::days(11);
-    ensure!(dir.due_tenants(f.h.clock_now(), 10).await.ctx("due")?.is_empty(), "nothing is due at signup");
-    let due = dir.due_tenants(day11, 10).await.ctx("due")?;
+    // due_tenants, by the store's clock: both trials have their reminder due on day 11, ordered, limited
+    ensure!(dir.due_tenants(10).await.ctx("due")?.is_empty(), "nothing is due at signup");
+    f.h.clock.advance(Duration::days(11));
+    let due = dir.due_tenants(10).await.ctx("due")?;
     ensure!(due.len() == 2, "both trials are due for their reminder on day 11: {due:?}");
-    ensure!(dir.due_tenants(day11, 1).await.ctx("due")?.len() == 1, "due_tenants honours its limit");
+    ensure!(dir.due_tenants(1).await.ctx("due")?.len() == 1, "due_tenants honours its limit");
 
     // list_tenants, platform_figures: beta pays 7 seats monthly
     f.h.add_card(f.b.id, TestCard::Succeeds).await.ctx("card")?;
@@ -84,7 +84,8 @@ pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
     ensure!(second.len() == 1 && second[0].id == f.a.id, "offset skips");
 
     f.h.login("alpha", &f.a.owner_email).await.ctx("login")?;
-    let figures = dir.platform_figures(Month::of(f.h.clock_now())).await.ctx("figures")?;
+    let figures = dir.platform_figures().await.ctx("figures")?;
+    ensure!(figures.month == Some(Month::of(f.h.clock_now())), "figures of the store's month: {:?}", figures.month);
     ensure!(figures.tenants_by_status.get(&SubscriptionStatus::Active) == Some(&1), "figures count tenants by status");
     ensure!(figures.active_users == 2, "figures count active users over all tenants");
     ensure!(
@@ -93,37 +94,47 @@ pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
     );
     ensure!(figures.logins >= 1, "figures count this month's logins");
 
-    // audit_events: per tenant, and the platform log
+    // tenant_audit_events: one tenant's log (and the platform log's events about it)
     let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin")?;
     let own = tx.audit_events(&AuditQuery { limit: 1_000, ..Default::default() }).await.ctx("own")?;
     drop(tx);
-    let via_platform = dir
-        .audit_events(&PlatformAuditQuery {
-            tenant: Some(f.a.id),
-            platform_only: false,
-            page: AuditQuery { limit: 1_000, ..Default::default() },
-        })
-        .await
-        .ctx("platform view")?;
+    let page = AuditQuery { limit: 1_000, ..Default::default() };
+    let via_platform = dir.tenant_audit_events(f.a.id, &page).await.ctx("platform view")?;
     ensure!(
         own.iter().all(|e| via_platform.iter().any(|p| p.id == e.id)),
         "the superuser's view holds every event of the tenant's log"
     );
     ensure!(
         via_platform.iter().all(|e| e.tenant_id == Some(f.a.id)),
-        "a tenant filter keeps only that tenant's events"
+        "a tenant's view keeps only that tenant's events"
     );
-    let platform_only = dir
-        .audit_events(&PlatformAuditQuery {
-            tenant: None,
-            platform_only: true,
-            page: AuditQuery { limit: 1_000, ..Default::default() },
-        })
-        .await
-        .ctx("platform log")?;
+
+    // all_audit_events: every tenant's log, recorded as read first; an unknown superuser reads nothing
+    let su = f.h.superuser("auditor@platform.example.com").await.ctx("superuser")?;
+    let tenantry_ports::Principal::Superuser { id: su, .. } = su else { return Err(Broken("not a superuser".into())) };
+    let reason = AuditReadReason::parse("quarterly review").ctx("reason")?;
+    let read_id = f.h.tenantry.deps().ids.new_uuid();
+    let read_id = tenantry_domain::AuditEventId::from_uuid(read_id).ctx("id")?;
+    let stranger = tenantry_domain::PlatformUserId::from_uuid(f.h.tenantry.deps().ids.new_uuid()).ctx("id")?;
+    let other_id = tenantry_domain::AuditEventId::from_uuid(f.h.tenantry.deps().ids.new_uuid()).ctx("id")?;
     ensure!(
-        platform_only.iter().any(|e| e.action == AuditAction::SuperuserCreated) || platform_only.is_empty(),
-        "the platform log holds platform events"
+        dir.all_audit_events(other_id, stranger, &reason, &page).await.ctx("stranger")?.is_empty(),
+        "an unknown superuser reads nothing"
     );
+    let all = dir.all_audit_events(read_id, su, &reason, &page).await.ctx("all")?;
+    ensure!(
+        all.iter().any(|e| e.tenant_id == Some(f.a.id)) && all.iter().any(|e| e.tenant_id == Some(f.b.id)),
+        "every tenant's events are read"
+    );
+    let recorded = all.iter().find(|e| e.id == read_id).ctx("the read is recorded and answered with the rest")?;
+    ensure!(
+        recorded.action == AuditAction::PlatformAuditRead
+            && recorded.actor == tenantry_domain::AuditActor::Superuser(su)
+            && recorded.tenant_id.is_none()
+            && recorded.details.get("reason").map(String::as_str) == Some("quarterly review")
+            && recorded.at == f.h.clock_now(),
+        "the read is recorded with its reader, reason and the store's time: {recorded:?}"
+    );
+    ensure!(!all.iter().any(|e| e.id == other_id), "the unknown superuser's read is not recorded");
     Ok(())
 }

@@ -2,9 +2,9 @@
 
 use super::{Broken, Context};
 use crate::ensure;
-use crate::harness::{Harness, TestTenant};
+use crate::harness::{Harness, Stores, TestTenant};
 use async_trait::async_trait;
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 use secrecy::SecretString;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -20,13 +20,17 @@ use tenantry_domain::{
 use tenantry_ports::error::{Constraint, StoreError};
 use tenantry_ports::payment::{Invoice, InvoiceStatus};
 use tenantry_ports::store::{Access, AdCountKind, AuditQuery, Month, UsageDelta};
-use tenantry_ports::{TenantDirectory, TenantScope, UnitOfWork};
+use tenantry_ports::{Clock, TenantScope, UnitOfWork};
+
+/// Makes the stores of a harness on a fresh, empty store, following the
+/// harness's clock.
+pub type FreshStores = Box<dyn FnOnce(Arc<dyn Clock>) -> Stores + Send>;
 
 /// Makes fresh, empty stores (a new database per call for SQL adapters).
 #[async_trait]
 pub trait StoreFactory: Send + Sync {
-    /// A fresh store and its directory.
-    async fn fresh(&self) -> (Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>);
+    /// A fresh store, its directory and its operator, for a harness's clock.
+    async fn fresh(&self) -> FreshStores;
 }
 
 /// In-memory stores.
@@ -34,9 +38,8 @@ pub struct MemoryFactory;
 
 #[async_trait]
 impl StoreFactory for MemoryFactory {
-    async fn fresh(&self) -> (Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>) {
-        let m = crate::memory::MemoryStore::new();
-        (Arc::new(m.clone()), Arc::new(m))
+    async fn fresh(&self) -> FreshStores {
+        Box::new(|clock| Stores::memory(&crate::memory::MemoryStore::with_clock(clock)))
     }
 }
 
@@ -59,8 +62,9 @@ pub struct Fixture {
 impl Fixture {
     /// Signs up `alpha` and `beta` on a fresh store.
     pub async fn new(factory: &dyn StoreFactory) -> Result<Fixture, Broken> {
-        let (store, directory) = factory.fresh().await;
-        let h = Harness::builder().store(store.clone(), directory).build();
+        let make = factory.fresh().await;
+        let h = Harness::builder().stores(make).build();
+        let store = h.tenantry.deps().store.clone();
         let a = h.signup("alpha").await.ctx("signup alpha")?;
         let b = h.signup("beta").await.ctx("signup beta")?;
         let sa = h.owner_scope(&a).await.ctx("scope alpha")?;
@@ -813,9 +817,9 @@ pub async fn jobs_and_exports(f: &Fixture) -> Result<(), Broken> {
     drop(txb);
 
     // The claim: leased once, one attempt more; then done and never claimed again.
-    let claimed = f.h.tenantry.deps().directory.claim_due_jobs(now, 10).await.ctx("claim")?;
+    let claimed = f.h.tenantry.deps().directory.claim_due_jobs(10).await.ctx("claim")?;
     ensure!(claimed == vec![(f.a.id, job.id)], "the due job was not claimed: {claimed:?}");
-    let again = f.h.tenantry.deps().directory.claim_due_jobs(now, 10).await.ctx("claim again")?;
+    let again = f.h.tenantry.deps().directory.claim_due_jobs(10).await.ctx("claim again")?;
     ensure!(again.is_empty(), "a leased job was claimed twice");
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
     let leased = tx.job(job.id).await.ctx("job")?.ctx("the job")?;
@@ -824,15 +828,17 @@ pub async fn jobs_and_exports(f: &Fixture) -> Result<(), Broken> {
     job.succeed(now);
     tx.update_job(&job).await.ctx("update job")?;
     tx.commit().await.ctx("commit")?;
-    let later = f.h.tenantry.deps().directory.claim_due_jobs(now + Duration::days(1), 10).await.ctx("claim")?;
+    f.h.clock.advance(Duration::days(1));
+    let later = f.h.tenantry.deps().directory.claim_due_jobs(10).await.ctx("claim")?;
     ensure!(later.is_empty(), "a done job was claimed");
     ensure!(matches!(job.state, JobState::Done { .. }), "done");
     Ok(())
 }
 
-/// The platform tables: superusers, campaigns, ad counters, platform audit.
+/// The platform tables: superusers (created by the operator; logins counted
+/// and logouts made atomically), campaigns, ad counters, platform audit, the
+/// daily totals — each platform write dated by the store's clock.
 pub async fn platform(f: &Fixture) -> Result<(), Broken> {
-    let mut tx = f.store.begin_platform().await.ctx("begin")?;
     let now = f.h.clock_now();
     let su = PlatformUser {
         id: f.id()?,
@@ -845,17 +851,63 @@ pub async fn platform(f: &Fixture) -> Result<(), Broken> {
         created_at: now,
         last_login_at: None,
     };
-    tx.insert_superuser(&su).await.ctx("insert")?;
+    let created = f.event(None, AuditAction::SuperuserCreated, None)?;
+    f.h.operator.insert_superuser(&su, &created).await.ctx("insert")?;
     let twin = PlatformUser { id: f.id()?, ..su.clone() };
-    tx.commit().await.ctx("commit")?;
-    let mut tx = f.store.begin_platform().await.ctx("begin")?;
-    ensure!(conflict(tx.insert_superuser(&twin).await, Constraint::SuperuserEmail), "superuser emails are unique");
-    drop(tx);
+    let again = f.event(None, AuditAction::SuperuserCreated, None)?;
+    ensure!(
+        conflict(f.h.operator.insert_superuser(&twin, &again).await, Constraint::SuperuserEmail),
+        "superuser emails are unique"
+    );
     let mut tx = f.store.begin_platform().await.ctx("begin")?;
     ensure!(
         tx.superuser_by_email(&su.email).await.ctx("by email")?.map(|s| s.id) == Some(su.id),
         "a superuser is found by email"
     );
+    ensure!(tx.superuser_by_email(&twin.email).await.ctx("twin")?.map(|s| s.id) == Some(su.id), "no twin was made");
+    drop(tx);
+
+    // Failed logins count one by one and lock at the policy's count; a lock in force counts nothing.
+    let policy = tenantry_domain::password::LockoutPolicy { max_failures: 3, lock_minutes: 15 };
+    for n in 1..=2 {
+        let mut tx = f.store.begin_platform().await.ctx("begin")?;
+        ensure!(tx.superuser_login_failed(su.id, policy).await.ctx("failed")?.is_none(), "failure {n} does not lock");
+        tx.commit().await.ctx("commit")?;
+    }
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let until = tx.superuser_login_failed(su.id, policy).await.ctx("failed")?;
+    ensure!(
+        until == Some(now + Duration::minutes(15)),
+        "the third failure locks for 15 minutes of the store's clock: {until:?}"
+    );
+    ensure!(!tx.superuser_login_succeeded(su.id, 0).await.ctx("ok")?, "a locked superuser's login is not accepted");
+    ensure!(tx.superuser_login_failed(su.id, policy).await.ctx("failed")?.is_none(), "a lock in force counts nothing");
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let locked = tx.superuser(su.id).await.ctx("read")?.ctx("the superuser")?;
+    ensure!(locked.throttle.failures == 3 && locked.throttle.locked_until.is_some(), "the lock was kept: {locked:?}");
+    drop(tx);
+    f.h.clock.advance(Duration::minutes(16));
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    ensure!(!tx.superuser_login_succeeded(su.id, 7).await.ctx("ok")?, "another token version is not accepted");
+    ensure!(tx.superuser_login_succeeded(su.id, 0).await.ctx("ok")?, "the lock ran out: the login is accepted");
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let fresh = tx.superuser(su.id).await.ctx("read")?.ctx("the superuser")?;
+    ensure!(
+        fresh.throttle.failures == 0 && fresh.throttle.locked_until.is_none() && fresh.last_login_at.is_some(),
+        "a success clears the failures and records the login: {fresh:?}"
+    );
+    // A logout moves the version on: the login of the old version is no longer accepted.
+    ensure!(tx.end_superuser_sessions(su.id).await.ctx("logout")?, "the sessions end");
+    ensure!(!tx.superuser_login_succeeded(su.id, 0).await.ctx("ok")?, "the old version is not accepted after a logout");
+    ensure!(!tx.end_superuser_sessions(f.id()?).await.ctx("logout")?, "no such superuser: false");
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let after = tx.superuser(su.id).await.ctx("read")?.ctx("the superuser")?;
+    ensure!(after.token_version == 1, "one logout, one version: {}", after.token_version);
+    ensure!(after.password_hash == su.password_hash, "no write touched the hash");
+
     let campaign = AdCampaign {
         id: f.id()?,
         name: AdText::parse("c").ctx("text")?,
@@ -869,14 +921,18 @@ pub async fn platform(f: &Fixture) -> Result<(), Broken> {
         created_at: now,
     };
     tx.insert_campaign(&campaign).await.ctx("campaign")?;
-    let day: NaiveDate = now.date_naive();
-    tx.add_ad_count(campaign.id, day, AdCountKind::Impression).await.ctx("count")?;
-    tx.add_ad_count(campaign.id, day, AdCountKind::Impression).await.ctx("count")?;
-    tx.add_ad_count(campaign.id, day, AdCountKind::Click).await.ctx("count")?;
-    let counts = tx.ad_counts(day).await.ctx("counts")?;
+    tx.add_ad_count(campaign.id, AdCountKind::Impression).await.ctx("count")?;
+    tx.add_ad_count(campaign.id, AdCountKind::Impression).await.ctx("count")?;
+    tx.add_ad_count(campaign.id, AdCountKind::Click).await.ctx("count")?;
+    ensure!(
+        matches!(tx.add_ad_count(f.id()?, AdCountKind::Click).await, Err(StoreError::NotFound)),
+        "no such campaign: NotFound"
+    );
+    let today = f.h.clock_now().date_naive();
+    let counts = tx.ad_counts(today).await.ctx("counts")?;
     ensure!(
         counts.get(&campaign.id).map(|c| (c.impressions, c.clicks)) == Some((2, 1)),
-        "ad counts add up per campaign and day"
+        "ad counts add up per campaign on the store's today"
     );
     tx.append_platform_audit(&f.event(None, AuditAction::SuperuserCreated, None)?).await.ctx("platform audit")?;
     tx.commit().await.ctx("commit")?;
@@ -885,30 +941,29 @@ pub async fn platform(f: &Fixture) -> Result<(), Broken> {
     tx.delete_campaign(campaign.id).await.ctx("delete")?;
     ensure!(tx.campaign_counts(campaign.id).await.ctx("counts")?.is_empty(), "deleting a campaign deletes its counts");
     ensure!(matches!(tx.delete_campaign(campaign.id).await, Err(StoreError::NotFound)), "deleting twice is NotFound");
+    ensure!(matches!(tx.update_campaign(&campaign).await, Err(StoreError::NotFound)), "updating a deleted one too");
     tx.commit().await.ctx("commit")?;
-    // Daily platform totals: one record a day, the first kept; read from a day on, oldest first.
-    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).ctx("day");
+    // Daily platform totals: one record a day (the store's today), the first kept; read from a day on.
     let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let first = f.h.clock_now().date_naive();
+    ensure!(tx.record_daily_stats(&serde_json::json!({"tenants": 1})).await.ctx("record")?, "a new day is recorded");
     ensure!(
-        tx.record_daily_stats(day(3)?, &serde_json::json!({"tenants": 3})).await.ctx("record")?,
-        "a new day is recorded"
-    );
-    ensure!(
-        tx.record_daily_stats(day(1)?, &serde_json::json!({"tenants": 1})).await.ctx("record")?,
-        "a new day is recorded"
-    );
-    ensure!(
-        !tx.record_daily_stats(day(3)?, &serde_json::json!({"tenants": 99})).await.ctx("record")?,
+        !tx.record_daily_stats(&serde_json::json!({"tenants": 99})).await.ctx("record")?,
         "a recorded day is not recorded again"
     );
     tx.commit().await.ctx("commit")?;
+    f.h.clock.advance(Duration::days(2));
+    let third = f.h.clock_now().date_naive();
     let mut tx = f.store.begin_platform().await.ctx("begin")?;
-    let read = tx.daily_stats(day(2)?).await.ctx("read")?;
+    ensure!(tx.record_daily_stats(&serde_json::json!({"tenants": 3})).await.ctx("record")?, "a new day is recorded");
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let read = tx.daily_stats(first.succ_opt().ctx("day")?).await.ctx("read")?;
+    ensure!(read == vec![(third, serde_json::json!({"tenants": 3}))], "daily totals from a day on: {read:?}");
+    let all = tx.daily_stats(first).await.ctx("read")?;
     ensure!(
-        read == vec![(day(3)?, serde_json::json!({"tenants": 3}))],
-        "daily totals from a day on, first kept: {read:?}"
+        all == vec![(first, serde_json::json!({"tenants": 1})), (third, serde_json::json!({"tenants": 3}))],
+        "oldest first, the first record of a day kept: {all:?}"
     );
-    let all = tx.daily_stats(day(1)?).await.ctx("read")?;
-    ensure!(all.iter().map(|(d, _)| *d).collect::<Vec<_>>() == vec![day(1)?, day(3)?], "oldest first: {all:?}");
     Ok(())
 }

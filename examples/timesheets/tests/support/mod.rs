@@ -7,7 +7,7 @@ use tenantry_http::auth::TokenKeys;
 use tenantry_http::{AppState, router_with_product};
 use tenantry_postgres::PgStore;
 use tenantry_postgres::testing::TestDatabase;
-use tenantry_testkit::{Harness, MemoryStore};
+use tenantry_testkit::{Harness, Stores};
 
 /// tenantry with the timesheets routes, listening on a free port.
 pub struct Served {
@@ -21,12 +21,9 @@ pub struct Served {
 impl Served {
     /// On the memory store (the embedded default's).
     pub async fn memory() -> Served {
-        let memory = MemoryStore::new();
-        let h = Harness::builder()
-            .store(Arc::new(memory.clone()), Arc::new(memory.clone()))
-            .policy(policy().unwrap())
-            .build();
-        let product = Timesheets::in_memory(h.tenantry.clone(), memory).unwrap();
+        // The harness's own memory store (on its clock) is the store both serve.
+        let h = Harness::builder().policy(policy().unwrap()).build();
+        let product = Timesheets::in_memory(h.tenantry.clone(), h.memory.clone()).unwrap();
         Self::serve(h, product, None).await
     }
 
@@ -36,7 +33,7 @@ impl Served {
         migrate(&secrecy::SecretString::from(db.admin_options().to_url_lossy().to_string())).await.unwrap();
         let store = db.store().await.unwrap();
         let h = Harness::builder()
-            .store(Arc::new(store.clone()), Arc::new(store.clone()))
+            .stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator())))
             .policy(policy().unwrap())
             .build();
         let product = Timesheets::on_postgres(h.tenantry.clone(), store.clone());
