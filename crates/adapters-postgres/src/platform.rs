@@ -10,8 +10,11 @@ use sqlx::types::Json;
 use sqlx::{Row, Transaction};
 use std::collections::BTreeMap;
 use tenantry_domain::password::LockoutPolicy;
+use tenantry_domain::session::{RefreshError, Session, SessionEnd, SessionKind};
 use tenantry_domain::user::PlatformUser;
-use tenantry_domain::{AdCampaign, AuditEvent, AuditEventId, CampaignId, Email, PlatformUserId, Slug, TenantId};
+use tenantry_domain::{
+    AdCampaign, AuditEvent, AuditEventId, CampaignId, Email, PlatformUserId, SessionId, Slug, TenantId,
+};
 use tenantry_ports::directory::{AuditReadReason, PlatformFigures, TenantListQuery, TenantSummary};
 use tenantry_ports::error::StoreError;
 use tenantry_ports::store::{AdCountKind, AdCounts, AuditQuery, Month, PlatformStore, PlatformTx};
@@ -76,6 +79,89 @@ impl PlatformStore for PgPlatformTx {
     async fn end_superuser_sessions(&mut self, id: PlatformUserId) -> Result<bool, StoreError> {
         sqlx::query_scalar("SELECT tenantry_lookup.end_superuser_sessions($1)")
             .bind(id.as_uuid())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))
+    }
+
+    async fn start_superuser_session(
+        &mut self,
+        id: SessionId,
+        superuser: PlatformUserId,
+        kind: SessionKind,
+        user_agent: Option<String>,
+        address: Option<String>,
+    ) -> Result<Option<Session>, StoreError> {
+        let limits = tenantry_domain::session::SessionLimits::of(kind, true);
+        let started: Option<DateTime<Utc>> =
+            sqlx::query_scalar("SELECT tenantry_lookup.start_superuser_session($1, $2, $3, $4, $5, $6, $7)")
+                .bind(id.as_uuid())
+                .bind(superuser.as_uuid())
+                .bind(kind.as_str())
+                .bind(i32::try_from(limits.idle.num_seconds()).unwrap_or(i32::MAX))
+                .bind(i32::try_from(limits.absolute.num_seconds()).unwrap_or(i32::MAX))
+                .bind(user_agent)
+                .bind(address)
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        match started {
+            Some(_) => self.superuser_session(id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn superuser_session(&mut self, id: SessionId) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tenantry.superuser_sessions WHERE id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.as_ref().map(rows::session).transpose()
+    }
+
+    async fn superuser_sessions(&mut self, superuser: PlatformUserId) -> Result<Vec<Session>, StoreError> {
+        let found = sqlx::query(
+            "SELECT * FROM tenantry.superuser_sessions WHERE superuser_id = $1 AND ended_at IS NULL \
+             ORDER BY created_at DESC, id DESC",
+        )
+        .bind(superuser.as_uuid())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        found.iter().map(rows::session).collect()
+    }
+
+    async fn touch_superuser_session(&mut self, id: SessionId) -> Result<(), StoreError> {
+        sqlx::query("SELECT tenantry_lookup.touch_superuser_session($1)")
+            .bind(id.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn rotate_superuser_session(
+        &mut self,
+        id: SessionId,
+        presented: u32,
+    ) -> Result<Result<u32, RefreshError>, StoreError> {
+        let next: i64 = sqlx::query_scalar("SELECT tenantry_lookup.rotate_superuser_session($1, $2)")
+            .bind(id.as_uuid())
+            .bind(i64::from(presented))
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(match next {
+            -2 => Err(RefreshError::Reused),
+            n => u32::try_from(n).map_err(|_| RefreshError::Ended),
+        })
+    }
+
+    async fn end_superuser_session(&mut self, id: SessionId, why: SessionEnd) -> Result<bool, StoreError> {
+        sqlx::query_scalar("SELECT tenantry_lookup.end_superuser_session($1, $2)")
+            .bind(id.as_uuid())
+            .bind(why.as_str())
             .fetch_one(&mut *self.tx)
             .await
             .map_err(|e| self.fail(e))
@@ -313,13 +399,14 @@ impl Lookups<'_> {
     }
 
     pub(crate) async fn housekeeping(&self) -> Result<tenantry_ports::directory::Housekept, StoreError> {
-        let (account_links, jobs, markers): (i64, i64, i64) =
+        let (account_links, jobs, markers, sessions): (i64, i64, i64, i64) =
             sqlx::query_as("SELECT * FROM tenantry_lookup.housekeeping()").fetch_one(self.0).await.db()?;
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
         Ok(tenantry_ports::directory::Housekept {
             account_links: count(account_links),
             jobs: count(jobs),
             markers: count(markers),
+            sessions: count(sessions),
         })
     }
 

@@ -305,3 +305,39 @@ pub(crate) fn export(row: &PgRow) -> Result<tenantry_domain::export::Export, Sto
         expires_at: row.try_get("expires_at").db()?,
     })
 }
+
+/// A session row: a tenant user's (`user_id`) or a superuser's (`superuser_id`).
+pub(crate) fn session(row: &PgRow) -> Result<tenantry_domain::session::Session, StoreError> {
+    use tenantry_domain::session::{Session, SessionEnd, SessionKind, SessionOwner};
+    let owner = match row.try_get::<Option<Uuid>, _>("user_id").ok().flatten() {
+        Some(user) => SessionOwner::User(id(user, "session")?),
+        None => SessionOwner::Superuser(id(row.try_get("superuser_id").db()?, "session")?),
+    };
+    let kind: &str = row.try_get("kind").db()?;
+    let ended_at: Option<DateTime<Utc>> = row.try_get("ended_at").db()?;
+    let reason: Option<&str> = row.try_get("ended_reason").db()?;
+    let ended = match (ended_at, reason) {
+        (Some(at), Some(r)) => Some((at, SessionEnd::parse(r).ok_or_else(|| corrupt("session", r))?)),
+        _ => None,
+    };
+    Ok(Session {
+        id: id(row.try_get("id").db()?, "session")?,
+        owner,
+        kind: SessionKind::parse(kind).ok_or_else(|| corrupt("session", kind))?,
+        impersonator: row
+            .try_get::<Option<Uuid>, _>("impersonator")
+            .ok()
+            .flatten()
+            .map(|u| id(u, "session"))
+            .transpose()?,
+        token_version: u32_of(row.try_get::<i64, _>("token_version").db()?, "session")?,
+        refresh_generation: u32_of(row.try_get::<i64, _>("refresh_generation").db()?, "session")?,
+        created_at: row.try_get("created_at").db()?,
+        last_used_at: row.try_get("last_used_at").db()?,
+        idle: chrono::Duration::seconds(i64::from(row.try_get::<i32, _>("idle_seconds").db()?)),
+        expires_at: row.try_get("expires_at").db()?,
+        user_agent: row.try_get("user_agent").db()?,
+        address: row.try_get("address").db()?,
+        ended,
+    })
+}

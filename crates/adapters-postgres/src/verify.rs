@@ -47,6 +47,10 @@ pub const EXPECTED_DEFINERS: &[&str] = &[
     "tenantry_lookup.note_user_removed",
     "tenantry_lookup.credential_ledger",
     "tenantry_lookup.revoked_api_keys",
+    "tenantry_lookup.start_superuser_session",
+    "tenantry_lookup.touch_superuser_session",
+    "tenantry_lookup.rotate_superuser_session",
+    "tenantry_lookup.end_superuser_session",
 ];
 
 /// The owner's own permissive policies on tenant-owned tables: its named

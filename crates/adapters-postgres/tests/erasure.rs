@@ -53,6 +53,7 @@ async fn an_erased_user_leaves_no_trace_in_any_table() {
             let mut owner = options.connect().await.unwrap();
             let before = everything(&mut owner).await;
             assert!(before.contains(&email), "the search must find the person before the erasure");
+            assert!(before.contains("quixotebrowser/1.0") && before.contains("198.51.100.0/24"), "a session");
         }
     })
     .await
@@ -63,7 +64,7 @@ async fn an_erased_user_leaves_no_trace_in_any_table() {
     drop(owner);
     store.close().await;
     db.drop_now().await.unwrap();
-    for trace in [erased.email.as_str(), erased.name.as_str(), "quentin", "quixote"] {
+    for trace in [erased.email.as_str(), erased.name.as_str(), "quentin", "quixote", "198.51.100"] {
         assert!(!after.contains(&trace.to_lowercase()), "{trace} is still in a table");
     }
     assert_eq!(ledger, 1);

@@ -46,6 +46,7 @@ const TENANT_TABLES: &[&str] = &[
     "tenantry.export_files",
     "tenantry.erasures",
     "tenantry.account_links",
+    "tenantry.sessions",
 ];
 
 async fn count(conn: &mut PgConnection, table: &str) -> i64 {

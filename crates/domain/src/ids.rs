@@ -143,6 +143,10 @@ entity_id!(
     /// A password reset link.
     ResetId
 );
+entity_id!(
+    /// A login session (every token names one).
+    SessionId
+);
 
 /// Builds a UUID v7 from a millisecond timestamp and ten caller-supplied bytes.
 ///

@@ -41,6 +41,7 @@ pub mod proration;
 pub mod quota;
 pub mod rbac;
 pub mod seats;
+pub mod session;
 pub mod settings;
 pub mod slug;
 pub mod subscription;
@@ -57,7 +58,7 @@ pub use email::Email;
 pub use entitlements::{Feature, UpgradeRequired};
 pub use ids::{
     ApiKeyId, AuditEventId, CampaignId, EntityId, ExportId, IdError, InvitationId, JobId, PlatformUserId, ResetId,
-    RoleId, TenantId, UserId,
+    RoleId, SessionId, TenantId, UserId,
 };
 pub use invitation::Invitation;
 pub use money::{Currency, Money};

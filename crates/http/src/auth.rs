@@ -2,11 +2,13 @@
 //! extractors that turn a request into a [`Principal`], a [`TenantScope`] or a
 //! [`PlatformScope`].
 //!
-//! A token carries who (user or superuser), their tenant, and their token
-//! version. It proves only identity: every request is authorised again by
+//! A token carries who (user or superuser), their tenant, their token version
+//! and the session it belongs to (a refresh token also the session's refresh
+//! generation). It proves only identity: every request is authorised again by
 //! [`Tenantry::authorize`], which refuses a token whose user was deactivated,
-//! or whose role or password changed since it was issued (the version), and
-//! answers 404 when the token's tenant is not the one in the path (wall 3).
+//! or whose role or password changed since it was issued (the version), or
+//! whose session has ended or idled out, and answers 404 when the token's
+//! tenant is not the one in the path (wall 3).
 //! Time comes from the service's clock, so that tests with a fake clock see
 //! tokens expire when it says.
 
@@ -26,7 +28,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tenantry_domain::{PlatformUserId, TenantId, UserId};
+use tenantry_domain::{PlatformUserId, SessionId, TenantId, UserId};
 use tenantry_ports::{Clock, PlatformScope, Principal, TenantScope, Tenantry};
 
 /// How long an access token is valid.
@@ -83,6 +85,8 @@ pub enum TokenUse {
     Refresh,
     /// The login's first step passed; exchanged, with a second factor, at `/v1/auth/mfa`.
     Mfa,
+    /// A browser's session cookie (the web pages).
+    Web,
 }
 
 /// The claims.
@@ -104,6 +108,12 @@ pub struct Claims {
     /// The impersonating superuser's token version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iver: Option<u32>,
+    /// The session the token belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<uuid::Uuid>,
+    /// A refresh token's generation (a refresh answers the next one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<u32>,
     /// Issued at (seconds).
     pub iat: i64,
     /// Expires at (seconds).
@@ -171,6 +181,7 @@ pub(crate) fn token_type_schema() -> utoipa::openapi::Object {
 impl Claims {
     fn principal(&self) -> Result<Principal, ApiError> {
         let bad = || ApiError::unauthenticated("the token names no valid account");
+        let session = self.sid.map(|s| SessionId::parse(&s.to_string()).map_err(|_| bad())).transpose()?;
         match (self.tid, self.imp, self.iver) {
             (Some(tid), Some(imp), Some(iver)) => Ok(Principal::Impersonation {
                 tenant_id: TenantId::parse(&tid.to_string()).map_err(|_| bad())?,
@@ -178,39 +189,62 @@ impl Claims {
                 user_version: self.ver,
                 superuser: PlatformUserId::parse(&imp.to_string()).map_err(|_| bad())?,
                 superuser_version: iver,
+                session,
             }),
             (_, Some(_), _) | (_, _, Some(_)) => Err(bad()),
             (Some(tid), None, None) => Ok(Principal::User {
                 tenant_id: TenantId::parse(&tid.to_string()).map_err(|_| bad())?,
                 user_id: UserId::parse(&self.sub.to_string()).map_err(|_| bad())?,
                 token_version: self.ver,
+                session,
             }),
             (None, None, None) => Ok(Principal::Superuser {
                 id: PlatformUserId::parse(&self.sub.to_string()).map_err(|_| bad())?,
                 token_version: self.ver,
+                session,
             }),
         }
     }
 }
 
-/// Signs a token for `principal`.
+/// Signs a token for `principal` (a refresh token of generation 0; see [`issue_refresh`]).
 pub fn issue(
     keys: &TokenKeys,
     clock: &dyn Clock,
     principal: &Principal,
     token_use: TokenUse,
 ) -> Result<String, ApiError> {
+    issue_with(keys, clock, principal, token_use, 0)
+}
+
+/// Signs a refresh token of the session's refresh generation `generation`.
+pub fn issue_refresh(
+    keys: &TokenKeys,
+    clock: &dyn Clock,
+    principal: &Principal,
+    generation: u32,
+) -> Result<String, ApiError> {
+    issue_with(keys, clock, principal, TokenUse::Refresh, generation)
+}
+
+fn issue_with(
+    keys: &TokenKeys,
+    clock: &dyn Clock,
+    principal: &Principal,
+    token_use: TokenUse,
+    generation: u32,
+) -> Result<String, ApiError> {
     let now = clock.now();
     let ttl = match token_use {
         TokenUse::Access => ACCESS_TTL,
-        TokenUse::Refresh => REFRESH_TTL,
+        TokenUse::Refresh | TokenUse::Web => REFRESH_TTL,
         TokenUse::Mfa => MFA_TTL,
     };
     let (sub, tid, ver) = match *principal {
-        Principal::User { tenant_id, user_id, token_version } => {
+        Principal::User { tenant_id, user_id, token_version, .. } => {
             (user_id.as_uuid(), Some(tenant_id.as_uuid()), token_version)
         }
-        Principal::Superuser { id, token_version } => (id.as_uuid(), None, token_version),
+        Principal::Superuser { id, token_version, .. } => (id.as_uuid(), None, token_version),
         Principal::ApiKey { .. } => {
             return Err(ApiError::unauthenticated("an API key is sent as it is; it is not exchanged for tokens"));
         }
@@ -218,8 +252,18 @@ pub fn issue(
             return Err(ApiError::unauthenticated("an impersonation is not renewed; the superuser starts another"));
         }
     };
-    let claims =
-        Claims { sub, tid, ver, token_use, imp: None, iver: None, iat: now.timestamp(), exp: (now + ttl).timestamp() };
+    let claims = Claims {
+        sub,
+        tid,
+        ver,
+        token_use,
+        imp: None,
+        iver: None,
+        sid: principal.session().map(|s| s.as_uuid()),
+        generation: (token_use == TokenUse::Refresh).then_some(generation),
+        iat: now.timestamp(),
+        exp: (now + ttl).timestamp(),
+    };
     sign(keys, &claims)
 }
 
@@ -230,7 +274,9 @@ pub fn issue_impersonation(
     principal: &Principal,
     until: chrono::DateTime<chrono::Utc>,
 ) -> Result<String, ApiError> {
-    let Principal::Impersonation { tenant_id, user_id, user_version, superuser, superuser_version } = *principal else {
+    let Principal::Impersonation { tenant_id, user_id, user_version, superuser, superuser_version, session } =
+        *principal
+    else {
         return Err(ApiError::unauthenticated("not an impersonation"));
     };
     let claims = Claims {
@@ -240,6 +286,8 @@ pub fn issue_impersonation(
         token_use: TokenUse::Access,
         imp: Some(superuser.as_uuid()),
         iver: Some(superuser_version),
+        sid: session.map(|s| s.as_uuid()),
+        generation: None,
         iat: clock.now().timestamp(),
         exp: until.timestamp(),
     };
@@ -253,11 +301,17 @@ fn sign(keys: &TokenKeys, claims: &Claims) -> Result<String, ApiError> {
     })
 }
 
-/// An access and a refresh token for `principal`.
-pub fn pair(keys: &TokenKeys, clock: &dyn Clock, principal: &Principal) -> Result<TokenPair, ApiError> {
+/// An access and a refresh token for `principal`'s session, the refresh token
+/// of its refresh generation `generation` (0 at login).
+pub fn pair(
+    keys: &TokenKeys,
+    clock: &dyn Clock,
+    principal: &Principal,
+    generation: u32,
+) -> Result<TokenPair, ApiError> {
     Ok(TokenPair {
         access_token: issue(keys, clock, principal, TokenUse::Access)?,
-        refresh_token: issue(keys, clock, principal, TokenUse::Refresh)?,
+        refresh_token: issue_refresh(keys, clock, principal, generation)?,
         token_type: "Bearer",
         expires_in: ACCESS_TTL.num_seconds(),
     })
@@ -272,8 +326,20 @@ pub fn expiry(keys: &TokenKeys, token: &str) -> Option<chrono::DateTime<chrono::
     chrono::DateTime::from_timestamp(data.claims.exp, 0)
 }
 
+/// Verifies a refresh token: the principal and the token's refresh generation.
+pub fn verify_refresh(keys: &TokenKeys, clock: &dyn Clock, token: &str) -> Result<(Principal, u32), ApiError> {
+    let claims = verified_claims(keys, clock, token, TokenUse::Refresh)?;
+    let generation =
+        claims.generation.ok_or_else(|| ApiError::unauthenticated("the refresh token names no generation"))?;
+    Ok((claims.principal()?, generation))
+}
+
 /// Verifies a token's signature, use and expiry (against the service's clock).
 pub fn verify(keys: &TokenKeys, clock: &dyn Clock, token: &str, expected: TokenUse) -> Result<Principal, ApiError> {
+    verified_claims(keys, clock, token, expected)?.principal()
+}
+
+fn verified_claims(keys: &TokenKeys, clock: &dyn Clock, token: &str, expected: TokenUse) -> Result<Claims, ApiError> {
     let mut validation = Validation::new(Algorithm::HS256);
     // Expiry is checked below against the service's clock, not the OS clock.
     validation.validate_exp = false;
@@ -287,7 +353,7 @@ pub fn verify(keys: &TokenKeys, clock: &dyn Clock, token: &str, expected: TokenU
     if claims.exp <= clock.now().timestamp() {
         return Err(ApiError::unauthenticated("the token has expired"));
     }
-    claims.principal()
+    Ok(claims)
 }
 
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {

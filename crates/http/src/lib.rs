@@ -21,6 +21,7 @@
 //!   typed errors (422, 404) before any use case runs.
 
 pub mod auth;
+pub mod client;
 pub mod embedded;
 pub mod metrics;
 pub mod openapi;
@@ -128,6 +129,8 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
         .route("/me/email-verification", post(routes::resend_verification))
         .route("/auth/password-reset/confirm", post(routes::password_reset_confirm))
         .route("/me", get(routes::me))
+        .route("/me/sessions", get(routes::my_sessions).delete(routes::end_all_sessions))
+        .route("/me/sessions/{sid}", axum::routing::delete(routes::end_my_session))
         .route("/invitations/accept", post(routes::accept_invitation))
         .route("/webhooks/stripe", post(webhooks::stripe))
         .nest("/tenants/{tid}", tenant)

@@ -359,7 +359,9 @@ async fn serve() -> Result<ExitCode, Failure> {
     let (tenantry, billing, clock, operator) = service().await?;
     seed_superuser(&tenantry, operator.as_deref()).await?;
     let scheduler = spawn_scheduler(tenantry.clone(), billing.simulator.clone(), Duration::from_secs(60));
-    let mut state = AppState::new(tenantry, keys, clock).with_public_url(public_url()?);
+    let proxies = tenantry_http::client::TrustedProxies::parse(&env("TENANTRY_TRUSTED_PROXIES").unwrap_or_default())
+        .map_err(|e| Failure::Config(format!("TENANTRY_TRUSTED_PROXIES: {e}")))?;
+    let mut state = AppState::new(tenantry, keys, clock).with_public_url(public_url()?).with_trusted_proxies(proxies);
     if let Some(simulator) = billing.simulator {
         state = state.with_simulator(simulator);
     }
@@ -371,7 +373,8 @@ async fn serve() -> Result<ExitCode, Failure> {
         .await
         .map_err(|e| Failure::Config(format!("cannot listen on {addr}: {e}")))?;
     tracing::info!(%addr, "tenantry listening");
-    axum::serve(listener, app)
+    // The peer's address reaches the handlers (per-address throttles, the sessions' networks).
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown())
         .await
         .map_err(|e| Failure::Other(anyhow::anyhow!("server: {e}")))?;

@@ -19,7 +19,8 @@ use utoipa::{Modify, OpenApi};
     info(title = "tenantry", description = "The multi-tenant core of a SaaS product: the v1 API."),
     paths(
         routes::healthz, routes::readyz, routes::billing_return,
-        routes::signup, routes::login, routes::refresh, routes::logout, routes::me,
+        routes::signup, routes::login, routes::refresh, routes::logout, routes::me, routes::my_sessions,
+        routes::end_all_sessions, routes::end_my_session,
         routes::password_reset, routes::password_reset_confirm, routes::admin_password_reset,
         routes::verify_email, routes::resend_verification, routes::impersonate,
         routes::get_tenant, routes::patch_tenant,

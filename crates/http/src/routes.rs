@@ -2,6 +2,7 @@
 //! its view as JSON (or its typed error as problem+json). No rule lives here.
 
 use crate::auth::{self, Caller, InTenant, Platform, TokenPair, TokenUse};
+use crate::client::Client;
 use crate::problem::ApiError;
 use crate::problem::ProblemBody;
 use crate::state::AppState;
@@ -234,18 +235,20 @@ pub(crate) struct SignupBody {
     request_body = SignupBody,
     responses((status = 201, description = "Done", body = SignedUpAnswer), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
 )]
-pub(crate) async fn signup(State(state): State<AppState>, Body(body): Body<SignupBody>) -> Answer {
-    let done = state
-        .tenantry
-        .signup(SignupInput {
-            company_name: body.company_name,
-            slug: body.slug,
-            email: body.email,
-            password: body.password,
-            name: body.name,
-        })
-        .await?;
-    let tokens = auth::pair(&state.keys, state.clock.as_ref(), &done.principal)?;
+pub(crate) async fn signup(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Body(body): Body<SignupBody>,
+) -> Answer {
+    let input = SignupInput {
+        company_name: body.company_name,
+        slug: body.slug,
+        email: body.email,
+        password: body.password,
+        name: body.name,
+    };
+    let done = state.tenantry.signup_from(input, &client).await?;
+    let tokens = auth::pair(&state.keys, state.clock.as_ref(), &done.principal, 0)?;
     created(SignedUpAnswer { tenant: done.tenant, user: done.user, tokens })
 }
 
@@ -382,9 +385,13 @@ pub(crate) struct LoginBody {
     request_body = LoginBody,
     responses((status = 200, description = "Done", body = auth::LoginAnswer), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
 )]
-pub(crate) async fn login(State(state): State<AppState>, Body(body): Body<LoginBody>) -> Answer {
-    let done =
-        state.tenantry.login(LoginInput { tenant: body.tenant, email: body.email, password: body.password }).await?;
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Body(body): Body<LoginBody>,
+) -> Answer {
+    let input = LoginInput { tenant: body.tenant, email: body.email, password: body.password };
+    let done = state.tenantry.login_from(input, &client).await?;
     if done.mfa_required {
         return ok(auth::LoginAnswer::Mfa(auth::MfaChallenge {
             mfa_required: true,
@@ -392,7 +399,7 @@ pub(crate) async fn login(State(state): State<AppState>, Body(body): Body<LoginB
             expires_in: auth::MFA_TTL.num_seconds(),
         }));
     }
-    ok(auth::LoginAnswer::Tokens(auth::pair(&state.keys, state.clock.as_ref(), &done.principal)?))
+    ok(auth::LoginAnswer::Tokens(auth::pair(&state.keys, state.clock.as_ref(), &done.principal, 0)?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -410,11 +417,15 @@ pub(crate) struct MfaLoginBody {
     request_body = MfaLoginBody,
     responses((status = 200, description = "Logged in", body = TokenPair), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
 )]
-pub(crate) async fn mfa_login(State(state): State<AppState>, Body(body): Body<MfaLoginBody>) -> Answer {
+pub(crate) async fn mfa_login(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Body(body): Body<MfaLoginBody>,
+) -> Answer {
     use secrecy::ExposeSecret;
     let pending = auth::verify(&state.keys, state.clock.as_ref(), body.mfa_token.expose_secret(), TokenUse::Mfa)?;
-    let done = state.tenantry.complete_mfa_login(&pending, body.code.expose_secret()).await?;
-    ok(auth::pair(&state.keys, state.clock.as_ref(), &done.principal)?)
+    let done = state.tenantry.complete_mfa_login_from(&pending, body.code.expose_secret(), &client).await?;
+    ok(auth::pair(&state.keys, state.clock.as_ref(), &done.principal, 0)?)
 }
 
 #[utoipa::path(get, path = "/v1/me/mfa", tag = "Auth", description = "The caller's two-factor authentication: enabled, pending, required by the platform, recovery codes left.",
@@ -491,35 +502,58 @@ pub(crate) struct RefreshBody {
 }
 
 /// A new pair for a valid refresh token whose account is still what it was
-/// (same token version: not deactivated, role and password unchanged).
-#[utoipa::path(post, path = "/v1/auth/refresh", tag = "Auth", description = "A new token pair for a valid refresh token.",
+/// (same token version: not deactivated, role and password unchanged) and
+/// whose session holds. The refresh token rotates: the answer's replaces it,
+/// and using the old one again ends the session (every token of it).
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "Auth", description = "A new token pair for a valid refresh token. Refresh tokens rotate: the old one is spent, and presenting a spent one again ends its whole session (401 `refresh_token_reused`) — a stolen copy stops working, and so does the one it was copied from.",
     request_body = RefreshBody,
     responses((status = 200, description = "Done", body = TokenPair), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
 )]
 pub(crate) async fn refresh(State(state): State<AppState>, Body(body): Body<RefreshBody>) -> Answer {
     use secrecy::ExposeSecret;
-    let principal =
-        auth::verify(&state.keys, state.clock.as_ref(), body.refresh_token.expose_secret(), TokenUse::Refresh)?;
-    match principal {
-        tenantry_ports::Principal::User { tenant_id, .. } => {
-            state.tenantry.authorize(&principal, tenant_id).await?;
-        }
-        tenantry_ports::Principal::Superuser { .. } => {
-            state.tenantry.authorize_platform(&principal).await?;
-        }
-        tenantry_ports::Principal::ApiKey { .. } | tenantry_ports::Principal::Impersonation { .. } => {
-            return Err(ApiError::unauthenticated("not a refresh token"));
-        }
-    }
-    ok(auth::pair(&state.keys, state.clock.as_ref(), &principal)?)
+    let (principal, generation) =
+        auth::verify_refresh(&state.keys, state.clock.as_ref(), body.refresh_token.expose_secret())?;
+    let next = state.tenantry.refresh(&principal, generation).await?;
+    ok(auth::pair(&state.keys, state.clock.as_ref(), &principal, next)?)
 }
 
-#[utoipa::path(post, path = "/v1/auth/logout", tag = "Auth", description = "Ends every session of the caller: all their tokens stop working.",
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "Auth", description = "Ends the caller's session: every token of it stops working (their other sessions hold; `DELETE /v1/me/sessions` ends them all).",
     responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn logout(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
     state.tenantry.logout(&principal).await?;
+    no_content()
+}
+
+#[utoipa::path(get, path = "/v1/me/sessions", tag = "Auth", description = "The caller's sessions that hold (API clients, browsers, support sessions as them), newest first, the current one marked.",
+    responses((status = 200, description = "Done", body = Vec<tenantry_ports::services::sessions::SessionView>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn my_sessions(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
+    ok(state.tenantry.sessions(&principal).await?)
+}
+
+#[utoipa::path(delete, path = "/v1/me/sessions", tag = "Auth", description = "Sign out everywhere: every session of the caller's account ends, this one too (every token issued so far stops working).",
+    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn end_all_sessions(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
+    state.tenantry.logout_everywhere(&principal).await?;
+    no_content()
+}
+
+#[utoipa::path(delete, path = "/v1/me/sessions/{sid}", tag = "Auth", description = "Ends one of the caller's sessions (another's id is 404).",
+    params(("sid" = String, Path, format = Uuid, description = "The session")),
+    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn end_my_session(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Ids(sid): Ids<tenantry_domain::SessionId>,
+) -> Answer {
+    state.tenantry.end_session(&principal, sid).await?;
     no_content()
 }
 
@@ -777,12 +811,14 @@ pub(crate) struct AcceptBody {
     request_body = AcceptBody,
     responses((status = 201, description = "Done", body = AcceptedAnswer), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
 )]
-pub(crate) async fn accept_invitation(State(state): State<AppState>, Body(body): Body<AcceptBody>) -> Answer {
-    let done = state
-        .tenantry
-        .accept_invitation(AcceptInput { token: body.token, name: body.name, password: body.password })
-        .await?;
-    let tokens = auth::pair(&state.keys, state.clock.as_ref(), &done.principal)?;
+pub(crate) async fn accept_invitation(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Body(body): Body<AcceptBody>,
+) -> Answer {
+    let input = AcceptInput { token: body.token, name: body.name, password: body.password };
+    let done = state.tenantry.accept_invitation_from(input, &client).await?;
+    let tokens = auth::pair(&state.keys, state.clock.as_ref(), &done.principal, 0)?;
     created(AcceptedAnswer { user: done.user, tokens })
 }
 

@@ -26,6 +26,8 @@ pub struct AppState {
     /// Where browsers reach the service (`TENANTRY_PUBLIC_URL`): the web pages'
     /// return addresses for Stripe's hosted pages start with it.
     pub public_url: Option<String>,
+    /// The proxies whose `X-Forwarded-For` names the client (`TENANTRY_TRUSTED_PROXIES`).
+    pub proxies: crate::client::TrustedProxies,
 }
 
 impl AppState {
@@ -39,7 +41,14 @@ impl AppState {
             limits: Arc::new(RateLimits::default()),
             stripe: None,
             public_url: None,
+            proxies: crate::client::TrustedProxies::default(),
         }
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies.
+    pub fn with_trusted_proxies(mut self, proxies: crate::client::TrustedProxies) -> Self {
+        self.proxies = proxies;
+        self
     }
 
     /// Serves the billing simulator's Checkout and Portal pages (when it is the provider).

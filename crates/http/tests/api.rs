@@ -243,7 +243,8 @@ async fn login_refresh_and_a_deactivated_users_tokens_stop_working(app: TestApp)
     let (status, _) =
         app.post("/v1/auth/refresh", None, json!({"refresh_token": renewed["refresh_token"].as_str().unwrap()})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    // Logout ends every session of the caller: the access and the refresh token both stop.
+    // Logout ends the caller's session (its access and refresh tokens); their other sessions hold
+    // until "sign out everywhere" ends them all.
     let bob = app.add_user(&tid, &owner, "bob@acme.example.com", "member").await;
     let (_, bobs) = app
         .post("/v1/auth/login", None, json!({"tenant": "acme", "email": "bob@acme.example.com", "password": PASSWORD}))
@@ -252,6 +253,11 @@ async fn login_refresh_and_a_deactivated_users_tokens_stop_working(app: TestApp)
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = app.get("/v1/me", &bob).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let bob_later = bobs["access_token"].as_str().unwrap();
+    assert_eq!(app.get("/v1/me", bob_later).await.0, StatusCode::OK, "the other session holds");
+    let (status, _) = app.call(Method::DELETE, "/v1/me/sessions", Some(bob_later), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/v1/me", bob_later).await.0, StatusCode::UNAUTHORIZED);
     let (status, _) = app.post("/v1/auth/refresh", None, json!({"refresh_token": bobs["refresh_token"]})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // And an access token expires with the service's clock.
@@ -492,7 +498,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 79, "every route of the router is documented");
+    assert_eq!(operations, 82, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -533,8 +539,8 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
             }
         }
     }
-    // 64 operations answer with a body (the other 15 answer 204); starting an export has two (202 and 200).
-    assert_eq!(typed, 65, "every 2xx answer with a body is typed");
+    // 65 operations answer with a body (the other 17 answer 204); starting an export has two (202 and 200).
+    assert_eq!(typed, 66, "every 2xx answer with a body is typed");
     // The shapes serde writes, where the derive alone would have been wrong.
     let schemas = &doc["components"]["schemas"];
     let actions = schemas["AuditAction"]["anyOf"][0]["enum"].as_array().unwrap();
@@ -1285,14 +1291,20 @@ async fn the_superuser_impersonates_a_user_for_support_within_limits(app: TestAp
     // Time-boxed: after 30 minutes the token no longer works.
     app.h.clock.advance(Duration::minutes(30));
     assert_eq!(app.get("/v1/me", &acting).await.0, StatusCode::UNAUTHORIZED);
-    // And it ends with the operator's sessions.
+    // It is a recorded session: its logout ends it at once, before its time.
     let (_, tokens) =
         app.post("/v1/auth/login", None, json!({"email": "ops@platform.example.com", "password": PASSWORD})).await;
     let su = tokens["access_token"].as_str().unwrap().to_owned();
     let (_, started) = app.post(&path, Some(&su), json!({"user_id": uid, "minutes": 5})).await;
     let acting = started["access_token"].as_str().unwrap().to_owned();
     assert_eq!(app.get("/v1/me", &acting).await.0, StatusCode::OK);
-    assert_eq!(app.post("/v1/auth/logout", Some(&su), json!({})).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.post("/v1/auth/logout", Some(&acting), json!({})).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/v1/me", &acting).await.0, StatusCode::UNAUTHORIZED);
+    // And it ends with the operator's "sign out everywhere".
+    let (_, started) = app.post(&path, Some(&su), json!({"user_id": uid, "minutes": 5})).await;
+    let acting = started["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/v1/me", &acting).await.0, StatusCode::OK);
+    assert_eq!(app.call(Method::DELETE, "/v1/me/sessions", Some(&su), None).await.0, StatusCode::NO_CONTENT);
     assert_eq!(app.get("/v1/me", &acting).await.0, StatusCode::UNAUTHORIZED);
 }
 on_both!(the_superuser_impersonates_a_user_for_support_within_limits);
@@ -1451,3 +1463,82 @@ async fn two_factor_logins_and_the_platform_settings(app: TestApp) {
     assert_eq!(app.get(&format!("/v1/tenants/{tid}/users"), &access).await.0, StatusCode::OK);
 }
 on_both!(two_factor_logins_and_the_platform_settings);
+
+/// Issue 18: every login is a session. The caller lists theirs (the current
+/// one marked, with its client and network), ends one (its access and refresh
+/// tokens stop, the others hold); refresh tokens rotate, and a spent one used
+/// again ends its whole session — the thief's copy and the newer token alike —
+/// and is audited. The superuser's sessions behave the same.
+async fn sessions_are_listed_and_ended_and_refresh_tokens_rotate(app: TestApp) {
+    let (tid, owner) = app.signup("sessions").await;
+    app.add_user(&tid, &owner, "sam@sessions.example.com", "member").await;
+    let login = |agent: &'static str| {
+        let request = app
+            .client
+            .post(format!("{}/v1/auth/login", app.base))
+            .header("user-agent", agent)
+            .json(&json!({"tenant": "sessions", "email": "sam@sessions.example.com", "password": PASSWORD}));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let laptop = login("Laptop/1.0").await;
+    let phone = login("Phone/2.0").await;
+    let laptop_access = laptop["access_token"].as_str().unwrap().to_owned();
+    let phone_access = phone["access_token"].as_str().unwrap().to_owned();
+    let (status, list) = app.get("/v1/me/sessions", &laptop_access).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let list = list.as_array().unwrap().clone();
+    assert_eq!(list.len(), 3, "the invitation's, the laptop's and the phone's: {list:?}");
+    let current: Vec<&Value> = list.iter().filter(|s| s["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(
+        (current[0]["user_agent"].as_str(), current[0]["address"].as_str()),
+        (Some("Laptop/1.0"), Some("127.0.0.0/24"))
+    );
+    let phone_id = list.iter().find(|s| s["user_agent"] == "Phone/2.0").unwrap()["id"].as_str().unwrap().to_owned();
+
+    // Ending the phone's session: its tokens stop, the laptop's hold; another's id is 404.
+    let (status, _) =
+        app.call(Method::DELETE, &format!("/v1/me/sessions/{phone_id}"), Some(&laptop_access), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/v1/me", &phone_access).await.0, StatusCode::UNAUTHORIZED);
+    let (status, _) = app.post("/v1/auth/refresh", None, json!({"refresh_token": phone["refresh_token"]})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/v1/me", &laptop_access).await.0, StatusCode::OK);
+    let (_, owners) = app.get("/v1/me/sessions", &owner).await;
+    let owners_own = owners[0]["id"].as_str().unwrap().to_owned();
+    let (status, _) =
+        app.call(Method::DELETE, &format!("/v1/me/sessions/{owners_own}"), Some(&laptop_access), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another user's session is not the caller's");
+    assert_eq!(app.get("/v1/me", &owner).await.0, StatusCode::OK);
+
+    // Rotation: each refresh answers the next token; the spent one again ends the session.
+    let first = laptop["refresh_token"].as_str().unwrap().to_owned();
+    let (status, second) = app.post("/v1/auth/refresh", None, json!({"refresh_token": first})).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    let (status, third) = app.post("/v1/auth/refresh", None, json!({"refresh_token": second["refresh_token"]})).await;
+    assert_eq!(status, StatusCode::OK, "{third}");
+    let (status, reused) = app.post("/v1/auth/refresh", None, json!({"refresh_token": first})).await;
+    assert_eq!((status, reused["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("refresh_token_reused")));
+    let (status, _) = app.post("/v1/auth/refresh", None, json!({"refresh_token": third["refresh_token"]})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the newest token of the session is dead too");
+    assert_eq!(app.get("/v1/me", third["access_token"].as_str().unwrap()).await.0, StatusCode::UNAUTHORIZED);
+    let (_, log) = app.get(&format!("/v1/tenants/{tid}/audit-events?action=session.refresh_reused"), &owner).await;
+    assert_eq!(log["events"].as_array().unwrap().len(), 1, "{log}");
+
+    // The superuser's sessions too.
+    app.h.superuser("ops@sessions.example.com").await.unwrap();
+    let (_, su) =
+        app.post("/v1/auth/login", None, json!({"email": "ops@sessions.example.com", "password": PASSWORD})).await;
+    let su_refresh = su["refresh_token"].as_str().unwrap().to_owned();
+    let (status, renewed) = app.post("/v1/auth/refresh", None, json!({"refresh_token": su_refresh})).await;
+    assert_eq!(status, StatusCode::OK, "{renewed}");
+    let (_, mine) = app.get("/v1/me/sessions", renewed["access_token"].as_str().unwrap()).await;
+    // The harness signed in once itself; this login is the other session, and the current one.
+    let mine = mine.as_array().unwrap();
+    assert_eq!(mine.len(), 2, "{mine:?}");
+    assert_eq!(mine.iter().filter(|s| s["current"] == json!(true)).count(), 1, "{mine:?}");
+    let (status, reused) = app.post("/v1/auth/refresh", None, json!({"refresh_token": su_refresh})).await;
+    assert_eq!((status, reused["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("refresh_token_reused")));
+    assert_eq!(app.get("/v1/admin/stats", renewed["access_token"].as_str().unwrap()).await.0, StatusCode::UNAUTHORIZED);
+}
+on_both!(sessions_are_listed_and_ended_and_refresh_tokens_rotate);

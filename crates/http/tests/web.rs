@@ -320,3 +320,86 @@ async fn a_support_session_never_locks_the_superuser_out_and_logging_out_ends_bo
     let (status, _) = su.get("/admin").await;
     assert_eq!(status, StatusCode::SEE_OTHER, "the superuser's own cookie no longer opens anything");
 }
+
+#[tokio::test]
+async fn the_sessions_page_lists_every_browser_and_ends_one_or_all() {
+    let h = Harness::new();
+    let t = h.signup("acme").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let mut first = Browser::new(&base);
+    first.login("acme", &t.owner_email).await;
+    let mut second = Browser::new(&base);
+    second.login("acme", &t.owner_email).await;
+    let mut third = Browser::new(&base);
+    third.login("acme", &t.owner_email).await;
+
+    let (status, page) = first.get("/account/sessions").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    // The three browsers, and the API session the signup began.
+    assert_eq!(page.matches("<tr id=\"session-").count(), 4, "{page}");
+    assert_eq!(page.matches("(this one)").count(), 1, "{page}");
+    let csrf = csrf_in(&page).unwrap();
+    let rows: Vec<&str> = page.split("<tr id=\"session-").skip(1).collect();
+    let others: Vec<&str> = rows.iter().filter(|r| r.contains("<td>web</td>")).map(|r| &r[..36]).collect();
+    assert_eq!(others.len(), 2);
+    // Ending one: that browser is signed out at once, the others are not.
+    let (status, location) = first.post(&format!("/account/sessions/{}/end", others[0]), &[("csrf", &csrf)], &[]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/account/sessions"));
+    let signed_out = [second.get("/app/acme").await.0, third.get("/app/acme").await.0];
+    assert_eq!(signed_out.iter().filter(|s| **s == StatusCode::SEE_OTHER).count(), 1, "{signed_out:?}");
+    assert_eq!(first.get("/app/acme").await.0, StatusCode::OK);
+    // Another account's session id is not found, and without the form token nothing ends.
+    let (status, _) = first.post(&format!("/account/sessions/{}/end", others[1]), &[("csrf", "x")], &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) =
+        first.post("/account/sessions/0190a0a0-0000-7000-8000-000000000000/end", &[("csrf", &csrf)], &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Sign out everywhere: this browser too.
+    let (status, location) = first.post("/account/sessions/end-all", &[("csrf", &csrf)], &[]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/login"));
+    for b in [&first, &second, &third] {
+        assert_eq!(b.get("/app/acme").await.0, StatusCode::SEE_OTHER);
+    }
+    let scope = h.owner_scope(&t).await.unwrap();
+    let log = h.tenantry.audit_events(&scope, Default::default()).await.unwrap();
+    assert!(log.events.iter().any(|e| e.action.as_str() == "session.revoked"));
+    assert!(log.events.iter().any(|e| e.action.as_str() == "session.signed_out_everywhere"));
+}
+
+#[tokio::test]
+async fn browser_sessions_end_when_idle_a_day_for_users_half_an_hour_for_the_superuser_and_at_fourteen_days() {
+    use chrono::Duration;
+    let (h, _t, su) = superuser_beside_acme().await;
+    let t = h.signup("globex").await.unwrap();
+    let mut user = Browser::new(&su.base);
+    user.login("globex", &t.owner_email).await;
+
+    // The superuser: 29 minutes idle is fine (and resets the timer), 30 more are not.
+    h.clock.advance(Duration::minutes(29));
+    assert_eq!(su.get("/admin").await.0, StatusCode::OK);
+    h.clock.advance(Duration::minutes(29));
+    assert_eq!(su.get("/admin").await.0, StatusCode::OK, "used 29 minutes ago");
+    h.clock.advance(Duration::minutes(30));
+    assert_eq!(su.get("/admin").await.0, StatusCode::SEE_OTHER, "idle half an hour");
+
+    // The tenant user was idle 88 minutes: fine. A day idle is not.
+    assert_eq!(user.get("/app/globex").await.0, StatusCode::OK);
+    h.clock.advance(Duration::hours(23) + Duration::minutes(59));
+    assert_eq!(user.get("/app/globex").await.0, StatusCode::OK, "idle 23 h 59 min");
+    h.clock.advance(Duration::hours(24));
+    assert_eq!(user.get("/app/globex").await.0, StatusCode::SEE_OTHER, "idle 24 h");
+
+    // Used every 20 hours, a session still ends 14 days after it began.
+    let mut busy = Browser::new(&su.base);
+    busy.login("globex", &t.owner_email).await;
+    for _ in 0..16 {
+        h.clock.advance(Duration::hours(20));
+        assert_eq!(busy.get("/app/globex").await.0, StatusCode::OK);
+    }
+    h.clock.advance(Duration::hours(20));
+    assert_eq!(
+        busy.get("/app/globex").await.0,
+        StatusCode::SEE_OTHER,
+        "14 days after the login (16 × 20 h + 20 h = 340 h > 336 h)"
+    );
+}

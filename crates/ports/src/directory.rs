@@ -145,6 +145,8 @@ pub mod housekeeping {
     /// The key prefixes of the short-lived markers (a mail sent once, a modal
     /// shown once a day); other markers stay as long as the tenant.
     pub const SHORT_LIVED_MARKERS: [&str; 2] = ["mail:", "ads:modal:"];
+    /// Sessions that ended (or expired) this many days ago are deleted.
+    pub const SESSION_RETENTION_DAYS: i64 = 30;
 }
 
 /// The most rows one call of a named path answers (`due_tenants`,
@@ -162,6 +164,8 @@ pub struct Housekept {
     pub jobs: u64,
     /// Short-lived markers.
     pub markers: u64,
+    /// Sessions (users' and superusers') that ended or expired 30 days ago.
+    pub sessions: u64,
 }
 
 /// The named cross-tenant lookups (DESIGN.md section 2). Each computes its own

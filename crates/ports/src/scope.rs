@@ -12,7 +12,7 @@
 use tenantry_domain::audit::SystemActor;
 use tenantry_domain::rbac::{Permission, PermissionSet};
 use tenantry_domain::token::TokenHash;
-use tenantry_domain::{ApiKeyId, AuditActor, PlatformUserId, RoleRef, TenantId, UserId};
+use tenantry_domain::{ApiKeyId, AuditActor, PlatformUserId, RoleRef, SessionId, TenantId, UserId};
 
 /// Who acts inside a tenant.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -149,6 +149,9 @@ pub enum Principal {
         user_id: UserId,
         /// The user's token version when the token was issued.
         token_version: u32,
+        /// The session the token names (`None` only for a login's pending
+        /// second step, which authorises nothing).
+        session: Option<SessionId>,
     },
     /// The platform superuser.
     Superuser {
@@ -156,6 +159,9 @@ pub enum Principal {
         id: PlatformUserId,
         /// Their token version when the token was issued.
         token_version: u32,
+        /// The session the token names (`None` only for a login's pending
+        /// second step or enrolment, which authorises nothing else).
+        session: Option<SessionId>,
     },
     /// The superuser acting as one user of one tenant (support impersonation):
     /// time-boxed by the token, and ended by either account's token version
@@ -171,6 +177,8 @@ pub enum Principal {
         superuser: PlatformUserId,
         /// The operator's token version when the token was issued.
         superuser_version: u32,
+        /// The support session (the user's tenant's), which Stop ends at once.
+        session: Option<SessionId>,
     },
     /// A tenant API key, as presented: the key it names and the hash of the
     /// secret it carried (checked against the stored hash by `authorize`).
@@ -182,4 +190,16 @@ pub enum Principal {
         /// SHA-256 of the presented secret.
         secret_hash: TokenHash,
     },
+}
+
+impl Principal {
+    /// The session its token names (an API key has none).
+    pub fn session(&self) -> Option<SessionId> {
+        match *self {
+            Principal::User { session, .. }
+            | Principal::Superuser { session, .. }
+            | Principal::Impersonation { session, .. } => session,
+            Principal::ApiKey { .. } => None,
+        }
+    }
 }

@@ -35,13 +35,14 @@ use tenantry_domain::export::Export;
 use tenantry_domain::job::{Job, JobKind};
 use tenantry_domain::password_reset::PasswordReset;
 use tenantry_domain::rbac::CustomRole;
+use tenantry_domain::session::{RefreshError, Session, SessionEnd, SessionKind};
 use tenantry_domain::user::Erasure;
 use tenantry_domain::user::PlatformUser;
 use tenantry_domain::{
     AdCampaign, AuditAction, AuditEvent, AuditEventId, CampaignId, Email, Interval, Invitation, InvitationId, PlanKind,
     PlatformUserId, RoleId, Subscription, SubscriptionStatus, Tenant, User, UserId,
 };
-use tenantry_domain::{ApiKey, ApiKeyId, ExportId, JobId, ResetId};
+use tenantry_domain::{ApiKey, ApiKeyId, ExportId, JobId, ResetId, SessionId};
 
 use crate::error::StoreError;
 use crate::scope::TenantScope;
@@ -357,6 +358,33 @@ pub trait ResetStore: Send {
     /// Ends every link of the tenant that has not expired by `at` (it expires
     /// at `at`: a restore voids the links the archive carried); the count.
     async fn expire_links(&mut self, at: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Ends, the same way, every link of one user for one purpose (a password
+    /// reset voids the user's other reset links); the count.
+    async fn expire_links_of(
+        &mut self,
+        user: UserId,
+        purpose: tenantry_domain::password_reset::LinkPurpose,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+}
+
+/// The tenant's sessions: its users' (API and browser) and the superuser's
+/// support sessions as one of them.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait SessionStore: Send {
+    /// Adds one; `Conflict(PrimaryKey)` if the id exists; the user must be the tenant's.
+    async fn insert_session(&mut self, session: &Session) -> Result<(), StoreError>;
+    /// One session of the tenant (ended ones too).
+    async fn session(&mut self, id: SessionId) -> Result<Option<Session>, StoreError>;
+    /// Saves a session's use, rotation or end (`NotFound` if absent).
+    async fn update_session(&mut self, session: &Session) -> Result<(), StoreError>;
+    /// The sessions of one user that have not ended, newest first.
+    async fn sessions_of(&mut self, user: UserId) -> Result<Vec<Session>, StoreError>;
+    /// Forgets the client (user agent, network) of every session of one user,
+    /// ended ones too, and ends the live ones at `at` (an erasure); the count
+    /// of sessions changed.
+    async fn forget_sessions_of(&mut self, user: UserId, at: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
 /// What the platform keeps of one user's credentials (see [`CredentialStore`]).
@@ -468,6 +496,7 @@ pub trait TenantTx:
     + ExportStore
     + ErasureStore
     + ResetStore
+    + SessionStore
     + CredentialStore
     + ProductDataStore
     + BackupStore
@@ -524,6 +553,33 @@ pub trait PlatformStore: Send {
     /// Ends every session of a superuser (its token version moves on,
     /// atomically); `false` when there is no such active superuser.
     async fn end_superuser_sessions(&mut self, id: PlatformUserId) -> Result<bool, StoreError>;
+    /// Begins session `id` of an active superuser at the store's now, at its
+    /// current token version, with `kind`'s limits (`SessionLimits::of`); the
+    /// session, or `None` for no such active superuser.
+    async fn start_superuser_session(
+        &mut self,
+        id: SessionId,
+        superuser: PlatformUserId,
+        kind: SessionKind,
+        user_agent: Option<String>,
+        address: Option<String>,
+    ) -> Result<Option<Session>, StoreError>;
+    /// One session of a superuser (ended ones too).
+    async fn superuser_session(&mut self, id: SessionId) -> Result<Option<Session>, StoreError>;
+    /// A superuser's sessions that have not ended, newest first.
+    async fn superuser_sessions(&mut self, superuser: PlatformUserId) -> Result<Vec<Session>, StoreError>;
+    /// Records a use of a session at the store's now (kept to the minute).
+    async fn touch_superuser_session(&mut self, id: SessionId) -> Result<(), StoreError>;
+    /// Exchanges a refresh token of generation `presented` of session `id`,
+    /// atomically, by `Session::rotate`'s rule at the store's now: the next
+    /// generation, or why not (`Reused` has ended the session).
+    async fn rotate_superuser_session(
+        &mut self,
+        id: SessionId,
+        presented: u32,
+    ) -> Result<Result<u32, RefreshError>, StoreError>;
+    /// Ends one session at the store's now; `false` when it had ended (or never was).
+    async fn end_superuser_session(&mut self, id: SessionId, why: SessionEnd) -> Result<bool, StoreError>;
     /// All campaigns, oldest first.
     async fn campaigns(&mut self) -> Result<Vec<AdCampaign>, StoreError>;
     /// One campaign.

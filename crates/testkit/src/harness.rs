@@ -304,9 +304,17 @@ impl Harness {
         self.tenantry.authorize(principal, tenant).await.map_err(fail)
     }
 
-    /// The owner's scope.
+    /// The owner's scope — in the owner's first session while it holds, else
+    /// (a test moved the clock past its idle limit, or ended it) in a new login,
+    /// as the owner would log in again.
     pub async fn owner_scope(&self, tenant: &TestTenant) -> Result<TenantScope, HarnessError> {
-        self.scope(&tenant.owner, tenant.id).await
+        match self.tenantry.authorize(&tenant.owner, tenant.id).await {
+            Err(tenantry_ports::services::auth::AuthorizeError::Unauthenticated) => {
+                let again = self.login(&tenant.slug, &tenant.owner_email).await?;
+                self.scope(&again, tenant.id).await
+            }
+            other => other.map_err(fail),
+        }
     }
 
     /// Invites `email` with `role` as the owner, and accepts the mailed link.
@@ -361,6 +369,16 @@ impl Harness {
         let input =
             NewSuperuser { email: email.to_owned(), name: "Operator".into(), password: SecretString::from(PASSWORD) };
         self.tenantry.create_superuser(self.operator.as_ref(), input).await.map_err(fail)?;
+        let done = self
+            .tenantry
+            .login(LoginInput { tenant: None, email: email.to_owned(), password: SecretString::from(PASSWORD) })
+            .await
+            .map_err(fail)?;
+        Ok(done.principal)
+    }
+
+    /// Logs a superuser created by [`Harness::superuser`] in again (a new session).
+    pub async fn superuser_login(&self, email: &str) -> Result<Principal, HarnessError> {
         let done = self
             .tenantry
             .login(LoginInput { tenant: None, email: email.to_owned(), password: SecretString::from(PASSWORD) })

@@ -26,12 +26,13 @@ use tenantry_domain::job::{Job, JobKind, JobState};
 use tenantry_domain::password::LockoutPolicy;
 use tenantry_domain::password_reset::PasswordReset;
 use tenantry_domain::rbac::{CustomRole, RoleRef};
+use tenantry_domain::session::{RefreshError, Session, SessionEnd, SessionKind, SessionOwner};
 use tenantry_domain::user::{Erasure, FailedLogin, PlatformUser};
 use tenantry_domain::{
     AdCampaign, ApiKey, ApiKeyId, AuditEvent, AuditEventId, AuditTarget, CampaignId, Email, Interval, Invitation,
     InvitationId, PlatformUserId, RoleId, Slug, Subscription, SubscriptionStatus, Tenant, TenantId, User, UserId,
 };
-use tenantry_domain::{ExportId, JobId};
+use tenantry_domain::{ExportId, JobId, SessionId};
 use tenantry_ports::directory::{
     AuditReadReason, CLAIM_MAX_JOBS, Housekept, NAMED_PATH_MAX_ROWS, PlatformFigures, TenantListQuery, TenantSummary,
     audit_read_event,
@@ -41,8 +42,8 @@ use tenantry_ports::payment::Invoice;
 use tenantry_ports::store::{
     Access, AdCountKind, AdCounts, ApiKeyStore, AuditQuery, AuditStore, CredentialLedger, CredentialStore,
     ErasureStore, ExportStore, InvitationStore, JobStore, MarkerStore, Month, OperatorStore, PlatformStore, PlatformTx,
-    ProductDataStore, ProductTableRows, Redaction, ResetStore, RoleStore, SubscriptionFacts, SubscriptionStore,
-    TenantStore, TenantTx, UnitOfWork, UsageCounters, UsageDelta, UsageStore, UserStore,
+    ProductDataStore, ProductTableRows, Redaction, ResetStore, RoleStore, SessionStore, SubscriptionFacts,
+    SubscriptionStore, TenantStore, TenantTx, UnitOfWork, UsageCounters, UsageDelta, UsageStore, UserStore,
 };
 use tenantry_ports::{Clock, TenantDirectory, TenantScope};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
@@ -84,6 +85,8 @@ pub struct TenantData {
     pub jobs: BTreeMap<JobId, Job>,
     /// GDPR exports by id.
     pub exports: BTreeMap<ExportId, Export>,
+    /// Sessions (users' and support sessions) by id.
+    pub sessions: BTreeMap<SessionId, Session>,
     /// Export archives (shared: a unit of work's copy does not copy the bytes).
     pub export_files: BTreeMap<ExportId, Arc<Vec<u8>>>,
     /// Rows of the registered product tables: table → the product's key → row.
@@ -103,6 +106,8 @@ struct PlatformData {
     daily_stats: Arc<BTreeMap<NaiveDate, serde_json::Value>>,
     /// The superuser's settings.
     settings: Option<tenantry_domain::settings::PlatformSettings>,
+    /// The superusers' own sessions.
+    superuser_sessions: BTreeMap<SessionId, Session>,
 }
 
 /// What the cross-tenant lookups may see of one tenant (committed state only).
@@ -406,6 +411,7 @@ impl UserStore for MemTenantTx {
     async fn delete_user(&mut self, id: UserId) -> Result<(), StoreError> {
         self.writable()?;
         self.work.users.remove(&id).ok_or(StoreError::NotFound)?;
+        self.work.sessions.retain(|_, s| s.owner != SessionOwner::User(id));
         self.credential_notes.push(CredentialNote::Removed(id));
         Ok(())
     }
@@ -822,6 +828,22 @@ impl ResetStore for MemTenantTx {
             None => Err(StoreError::NotFound),
         }
     }
+    async fn expire_links_of(
+        &mut self,
+        user: UserId,
+        purpose: tenantry_domain::password_reset::LinkPurpose,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.writable()?;
+        let mut n = 0;
+        for link in
+            self.work.resets.values_mut().filter(|r| r.user_id == user && r.purpose == purpose && r.expires_at > at)
+        {
+            link.expires_at = at;
+            n += 1;
+        }
+        Ok(n)
+    }
     async fn expire_links(&mut self, at: DateTime<Utc>) -> Result<u64, StoreError> {
         self.writable()?;
         let mut n = 0;
@@ -830,6 +852,63 @@ impl ResetStore for MemTenantTx {
             n += 1;
         }
         Ok(n)
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemTenantTx {
+    async fn insert_session(&mut self, session: &Session) -> Result<(), StoreError> {
+        self.writable()?;
+        let SessionOwner::User(user) = session.owner else { return Err(mismatch("a superuser's session")) };
+        if !self.work.users.contains_key(&user) {
+            return Err(StoreError::Unknown(anyhow::anyhow!("foreign key: the user does not exist")));
+        }
+        if self.work.sessions.contains_key(&session.id) {
+            return Err(self.conflict(Constraint::PrimaryKey));
+        }
+        self.work.sessions.insert(session.id, session.clone());
+        Ok(())
+    }
+    async fn session(&mut self, id: SessionId) -> Result<Option<Session>, StoreError> {
+        self.live()?;
+        Ok(self.work.sessions.get(&id).cloned())
+    }
+    async fn update_session(&mut self, session: &Session) -> Result<(), StoreError> {
+        self.writable()?;
+        match self.work.sessions.get_mut(&session.id) {
+            Some(slot) if slot.owner == session.owner => {
+                *slot = session.clone();
+                Ok(())
+            }
+            _ => Err(StoreError::NotFound),
+        }
+    }
+    async fn sessions_of(&mut self, user: UserId) -> Result<Vec<Session>, StoreError> {
+        self.live()?;
+        let mut list: Vec<Session> = self
+            .work
+            .sessions
+            .values()
+            .filter(|s| s.owner == SessionOwner::User(user) && s.ended.is_none())
+            .cloned()
+            .collect();
+        list.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.id)));
+        Ok(list)
+    }
+    async fn forget_sessions_of(&mut self, user: UserId, at: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.writable()?;
+        let mut changed = 0;
+        for s in self.work.sessions.values_mut().filter(|s| s.owner == SessionOwner::User(user)) {
+            if s.user_agent.is_some() || s.address.is_some() || s.ended.is_none() {
+                s.user_agent = None;
+                s.address = None;
+                if s.ended.is_none() {
+                    s.end(at, SessionEnd::Erased);
+                }
+                changed += 1;
+            }
+        }
+        Ok(changed)
     }
 }
 
@@ -1104,6 +1183,76 @@ impl PlatformStore for MemPlatformTx {
         self.work.settings = Some(settings.clone());
         Ok(())
     }
+    async fn start_superuser_session(
+        &mut self,
+        id: SessionId,
+        superuser: PlatformUserId,
+        kind: SessionKind,
+        user_agent: Option<String>,
+        address: Option<String>,
+    ) -> Result<Option<Session>, StoreError> {
+        self.live()?;
+        let Some(su) = self.work.superusers.get(&superuser).filter(|su| su.active) else { return Ok(None) };
+        if self.work.superuser_sessions.contains_key(&id) {
+            return Err(self.conflict(Constraint::PrimaryKey));
+        }
+        let now = self.inner.clock.now();
+        let mut session =
+            Session::begin(id, SessionOwner::Superuser(superuser), kind, su.token_version, now, None, None, None);
+        session.user_agent = user_agent;
+        session.address = address;
+        self.work.superuser_sessions.insert(id, session.clone());
+        Ok(Some(session))
+    }
+    async fn superuser_session(&mut self, id: SessionId) -> Result<Option<Session>, StoreError> {
+        self.live()?;
+        Ok(self.work.superuser_sessions.get(&id).cloned())
+    }
+    async fn superuser_sessions(&mut self, superuser: PlatformUserId) -> Result<Vec<Session>, StoreError> {
+        self.live()?;
+        let mut list: Vec<Session> = self
+            .work
+            .superuser_sessions
+            .values()
+            .filter(|s| s.owner == SessionOwner::Superuser(superuser) && s.ended.is_none())
+            .cloned()
+            .collect();
+        list.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.id)));
+        Ok(list)
+    }
+    async fn touch_superuser_session(&mut self, id: SessionId) -> Result<(), StoreError> {
+        self.live()?;
+        let now = self.inner.clock.now();
+        if let Some(session) = self.work.superuser_sessions.get_mut(&id).filter(|s| s.ended.is_none()) {
+            session.touch(now);
+        }
+        Ok(())
+    }
+    async fn rotate_superuser_session(
+        &mut self,
+        id: SessionId,
+        presented: u32,
+    ) -> Result<Result<u32, RefreshError>, StoreError> {
+        self.live()?;
+        let now = self.inner.clock.now();
+        let Some(session) = self.work.superuser_sessions.get_mut(&id) else { return Ok(Err(RefreshError::Ended)) };
+        let SessionOwner::Superuser(owner) = session.owner else { return Ok(Err(RefreshError::Ended)) };
+        let Some(version) = self.work.superusers.get(&owner).filter(|su| su.active).map(|su| su.token_version) else {
+            return Ok(Err(RefreshError::Ended));
+        };
+        Ok(session.rotate(presented, now, version))
+    }
+    async fn end_superuser_session(&mut self, id: SessionId, why: SessionEnd) -> Result<bool, StoreError> {
+        self.live()?;
+        let now = self.inner.clock.now();
+        match self.work.superuser_sessions.get_mut(&id).filter(|s| s.ended.is_none()) {
+            Some(session) => {
+                session.end(now, why);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
 }
 
 #[async_trait]
@@ -1199,6 +1348,7 @@ impl TenantData {
             jobs: self.jobs.clone(),
             exports: self.exports.clone(),
             export_files: self.export_files.clone(),
+            sessions: self.sessions.clone(),
             product: self.product.clone(),
             audit: Arc::new(Vec::new()),
         }
@@ -1257,15 +1407,25 @@ impl TenantDirectory for MemoryStore {
 
     async fn housekeeping(&self) -> Result<Housekept, StoreError> {
         use tenantry_ports::directory::housekeeping::{
-            DONE_JOB_RETENTION_DAYS, LINK_RETENTION_DAYS, MARKER_RETENTION_DAYS, SHORT_LIVED_MARKERS,
+            DONE_JOB_RETENTION_DAYS, LINK_RETENTION_DAYS, MARKER_RETENTION_DAYS, SESSION_RETENTION_DAYS,
+            SHORT_LIVED_MARKERS,
         };
         let now = self.now();
         let links_expired_before = now - chrono::Duration::days(LINK_RETENTION_DAYS);
         let jobs_done_before = now - chrono::Duration::days(DONE_JOB_RETENTION_DAYS);
         let markers_before = now - chrono::Duration::days(MARKER_RETENTION_DAYS);
+        let sessions_before = now - chrono::Duration::days(SESSION_RETENTION_DAYS);
+        let old_session = |s: &Session| s.ended.map_or(s.expires_at, |(at, _)| at.min(s.expires_at)) < sessions_before;
+        let platform_sessions = {
+            let mut platform = self.inner.platform.lock().await;
+            let before = platform.superuser_sessions.len();
+            platform.superuser_sessions.retain(|_, s| !old_session(s));
+            before.saturating_sub(platform.superuser_sessions.len())
+        };
         let slots: Vec<(TenantId, Arc<AsyncMutex<TenantData>>)> =
             lock(&self.inner.tenants).iter().map(|(t, s)| (*t, s.clone())).collect();
-        let mut out = Housekept::default();
+        let mut out =
+            Housekept { sessions: u64::try_from(platform_sessions).unwrap_or(u64::MAX), ..Housekept::default() };
         let old = |j: &Job| matches!(j.state, JobState::Done { at } if at < jobs_done_before);
         let short_lived = |k: &str| SHORT_LIVED_MARKERS.iter().any(|p| k.starts_with(p));
         for (tenant, slot) in slots {
@@ -1277,6 +1437,9 @@ impl TenantDirectory for MemoryStore {
             let markers = data.markers.len();
             data.markers.retain(|k, at| *at >= markers_before || !short_lived(k));
             out.markers += u64::try_from(markers.saturating_sub(data.markers.len())).unwrap_or(u64::MAX);
+            let sessions = data.sessions.len();
+            data.sessions.retain(|_, s| !old_session(s));
+            out.sessions += u64::try_from(sessions.saturating_sub(data.sessions.len())).unwrap_or(u64::MAX);
             let gone: Vec<JobId> = data.jobs.values().filter(|j| old(j)).map(|j| j.id).collect();
             for id in &gone {
                 data.jobs.remove(id);

@@ -71,6 +71,8 @@ pub struct Observation {
     pub storage: u64,
     /// GDPR exports.
     pub exports: Vec<Export>,
+    /// Every user's live sessions.
+    pub sessions: Vec<tenantry_domain::session::Session>,
 }
 
 impl Observation {
@@ -101,9 +103,15 @@ pub async fn observe(h: &Harness, scope: &TenantScope) -> Result<Observation, St
             break;
         }
     }
+    let users = tx.users().await.map_err(err)?;
+    let mut sessions = Vec::new();
+    for u in &users {
+        sessions.extend(tx.sessions_of(u.id).await.map_err(err)?);
+    }
     Ok(Observation {
         tenant: tx.tenant().await.map_err(err)?,
-        users: tx.users().await.map_err(err)?,
+        users,
+        sessions,
         invitations: tx.invitations().await.map_err(err)?,
         roles: tx.roles().await.map_err(err)?,
         subscription: tx.subscription().await.map_err(err)?,
@@ -143,6 +151,8 @@ pub struct WorldTenant {
     pub audit: BTreeSet<AuditEventId>,
     /// Every export id it ever had.
     pub exports: Vec<ExportId>,
+    /// Every session id it ever had.
+    pub sessions: Vec<tenantry_domain::SessionId>,
 }
 
 /// Several tenants, a superuser and an ad campaign.
@@ -153,6 +163,8 @@ pub struct World {
     pub tenants: Vec<WorldTenant>,
     /// The superuser.
     pub superuser: Principal,
+    /// The superuser's email (to log in again when the clock moved past the session).
+    pub superuser_email: String,
     /// The campaign.
     pub campaign: CampaignId,
     /// Operations executed (not skipped).
@@ -176,7 +188,8 @@ impl World {
     /// Like [`World::new`], with slugs `{prefix}0`, `{prefix}1`, ... so that many
     /// worlds can share one database.
     pub async fn named(h: Harness, n: usize, prefix: &str) -> Result<World, TestCaseError> {
-        let superuser = h.superuser(&format!("ops-{prefix}@platform.example.com")).await.map_err(|e| fail(e.0))?;
+        let superuser_email = format!("ops-{prefix}@platform.example.com");
+        let superuser = h.superuser(&superuser_email).await.map_err(|e| fail(e.0))?;
         let platform = h.tenantry.authorize_platform(&superuser).await.map_err(|e| fail(e.to_string()))?;
         let now = h.clock_now();
         let campaign = h
@@ -212,6 +225,7 @@ impl World {
                 roles: Vec::new(),
                 audit: BTreeSet::new(),
                 exports: Vec::new(),
+                sessions: Vec::new(),
             });
         }
         // Start in three different states, so that seat limits, paid-plan changes
@@ -243,8 +257,16 @@ impl World {
         if !settled.clean() {
             return Err(fail(format!("setting the world up failed: {settled:?}")));
         }
-        let mut world =
-            World { h, tenants, superuser, campaign, executed: 0, refused: 0, coverage: Default::default() };
+        let mut world = World {
+            h,
+            tenants,
+            superuser,
+            superuser_email,
+            campaign,
+            executed: 0,
+            refused: 0,
+            coverage: Default::default(),
+        };
         for i in 0..n {
             let o = world.observe(i).await?;
             world.learn(i, &o);
@@ -285,6 +307,11 @@ impl World {
         for e in &o.exports {
             if !t.exports.contains(&e.id) {
                 t.exports.push(e.id);
+            }
+        }
+        for s in &o.sessions {
+            if !t.sessions.contains(&s.id) {
+                t.sessions.push(s.id);
             }
         }
     }
@@ -474,6 +501,7 @@ impl World {
                 foreign.extend(t.roles.iter().map(|i| i.as_uuid()));
                 foreign.extend(t.audit.iter().map(|i| i.as_uuid()));
                 foreign.extend(t.exports.iter().map(|i| i.as_uuid()));
+                foreign.extend(t.sessions.iter().map(|i| i.as_uuid()));
             }
         }
         for (o, aimed_abroad) in &step.calls {
@@ -717,7 +745,13 @@ impl World {
             }
             Op::Admin { tenant, action } => {
                 let ti = usize::from(*tenant) % self.n();
-                let scope = match svc.authorize(&self.superuser, self.tenants[ti].t.id).await {
+                let mut authorized = svc.authorize(&self.superuser, self.tenants[ti].t.id).await;
+                if matches!(authorized, Err(AuthorizeError::Unauthenticated)) {
+                    // The clock moved past the operator's session: they log in again.
+                    self.superuser = self.h.superuser_login(&self.superuser_email).await.map_err(|e| fail(e.0))?;
+                    authorized = svc.authorize(&self.superuser, self.tenants[ti].t.id).await;
+                }
+                let scope = match authorized {
                     Ok(scope) => scope,
                     // purged after its retention period
                     Err(AuthorizeError::NotFound) => return Ok(None),
@@ -783,6 +817,7 @@ impl World {
             | Op::Export { actor, .. }
             | Op::Erase { actor, .. }
             | Op::Login { actor, .. }
+            | Op::Sessions { actor, .. }
             | Op::CrossTenant { actor, .. }
             | Op::Deletion { actor, .. } => *actor,
             _ => return Ok(None),
@@ -816,6 +851,19 @@ impl World {
             )));
         }
         let Some(authorized) = self.scope_of(actor).await? else { return Ok(None) };
+        if let Op::Sessions { session, .. } = op {
+            if !matches!(authorized, Ok(_) | Err(AuthorizeError::MfaEnrolmentRequired)) {
+                return Ok(None);
+            }
+            let mi = usize::from(actor.member) % self.tenants[a].members.len();
+            let principal = self.tenants[a].members[mi].principal;
+            let (owner, id) = self.pick(a, *session, |t| &t.sessions);
+            let before = self.observe_all().await?;
+            let listed = svc.sessions(&principal).await;
+            let ended = svc.end_session(&principal, id).await.map(|()| "ended");
+            let calls = vec![(outcome(&listed), Aim::Own), (outcome(&ended), Aim::from(owner != a))];
+            return Ok(Some((Step { tenant: a, global: false, calls, webhooks: Vec::new(), single: false }, before)));
+        }
         if let Op::CrossTenant { target, .. } = op {
             let mi = usize::from(actor.member) % self.tenants[a].members.len();
             let principal = self.tenants[a].members[mi].principal;

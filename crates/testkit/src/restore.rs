@@ -128,6 +128,8 @@ pub async fn purge_and_restore(h: &Harness, slug: &str) -> Result<Restored, Harn
     let owner = h.owner_scope(&t).await?;
     h.tenantry.request_deletion(&owner).await.map_err(fail)?;
     h.advance_days(31).await;
+    // A month later the operator logs in again (sessions idle out).
+    let su = h.superuser_login(&format!("ops@{slug}.example.com")).await?;
     if h.scope(&su, t.id).await.is_ok() {
         return Err(HarnessError("the tenant was not purged after 31 days".into()));
     }
@@ -171,6 +173,7 @@ pub async fn erased_stays_erased(h: &Harness, slug: &str, purge_between: bool) -
         h.tenantry.request_deletion(&owner).await.map_err(fail)?;
         h.advance_days(31).await;
     }
+    let su = h.superuser_login(&format!("ops@{slug}.example.com")).await?;
     let who = h.tenantry.authorize_platform(&su).await.map_err(fail)?;
     let restored = h.tenantry.restore_tenant(&who, t.id, &archive, RestoreMode::SameId).await.map_err(fail)?;
     if restored.erasures_reapplied != 1 {

@@ -219,6 +219,18 @@ where
     let email = format!("quentin.quixote@{slug}.example.com");
     let (id, _) = h.add_user(&t, &email, "member").await?;
     h.login(slug, &email).await?;
+    // A browser session too: its user agent and network are the person's data.
+    let client = tenantry_ports::services::sessions::ClientInfo {
+        kind: tenantry_domain::session::SessionKind::Web,
+        user_agent: Some("QuixoteBrowser/1.0".into()),
+        address: Some(std::net::IpAddr::from([198, 51, 100, 23])),
+    };
+    let input = tenantry_ports::services::auth::LoginInput {
+        tenant: Some(slug.to_owned()),
+        email: email.clone(),
+        password: secrecy::SecretString::from(crate::harness::PASSWORD),
+    };
+    h.tenantry.login_from(input, &client).await.map_err(|e| HarnessError(e.to_string()))?;
     let err = |e: &dyn Problem| HarnessError(e.code().to_owned());
     h.tenantry.change_role(&owner, id, "manager").await.map_err(|e| err(&e))?;
     h.tenantry.deactivate_user(&owner, id).await.map_err(|e| err(&e))?;

@@ -138,6 +138,8 @@ pub enum Op {
     Export { actor: ActorRef, export: IdRef },
     /// Log in (correct or wrong password) as a member.
     Login { actor: ActorRef, correct: bool },
+    /// A member lists their sessions and ends one (own or another tenant's).
+    Sessions { actor: ActorRef, session: IdRef },
     /// A member's principal asks for another tenant's scope.
     CrossTenant { actor: ActorRef, target: u8 },
     /// The owner requests (or cancels) deletion.
@@ -235,6 +237,7 @@ pub fn op_mix(tenants: u8, mix: Mix) -> impl Strategy<Value = Op> {
         2 => (a(), id_ref(tenants)).prop_map(|(actor, export)| Op::Export { actor, export }),
         2 => (a(), any::<bool>()).prop_map(|(actor, correct)| Op::Login { actor, correct }),
         2 => (a(), 1..tenants.max(2)).prop_map(|(actor, target)| Op::CrossTenant { actor, target }),
+        1 => (a(), id()).prop_map(|(actor, session)| Op::Sessions { actor, session }),
         1 => (a(), any::<bool>()).prop_map(|(actor, cancel)| Op::Deletion { actor, cancel }),
         1 => (0..tenants, prop_oneof![
             Just(AdminAction::Suspend), Just(AdminAction::Unsuspend), Just(AdminAction::Quota),

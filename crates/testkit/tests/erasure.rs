@@ -23,12 +23,13 @@ async fn an_erased_user_leaves_no_trace_in_anything_the_tenant_holds() {
         let before = everything(&seen.snapshot(t.id).await);
         assert!(before.contains(&email), "the search must find the person before the erasure");
         assert!(before.matches(&email).count() >= 4, "user, invitation, audit and archive: {before}");
+        assert!(before.contains("quixotebrowser/1.0") && before.contains("198.51.100.0/24"), "a session: {before}");
     })
     .await
     .unwrap();
     let data = memory.snapshot(erased.tenant.id).await;
     let after = everything(&data);
-    for trace in [erased.email.as_str(), erased.name.as_str(), "quentin", "quixote"] {
+    for trace in [erased.email.as_str(), erased.name.as_str(), "quentin", "quixote", "198.51.100"] {
         assert!(!after.contains(&trace.to_lowercase()), "{trace} is still there: {after}");
     }
     assert_eq!(data.erasures.len(), 1, "the ledger records the erasure");

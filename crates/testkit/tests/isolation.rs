@@ -58,6 +58,10 @@ fn isolation_holds_in_a_second_independent_batch() {
     for (code, n) in [("ok", 15), ("not_found", 100)] {
         c.require("Erase", code, at_least(n)).unwrap();
     }
+    // Sessions: one's own are listed and ended; another tenant's are never found.
+    for (code, n) in [("ok", 300), ("not_found", 100)] {
+        c.require("Sessions", code, at_least(n)).unwrap();
+    }
 }
 
 // Reactivating into a full tenant needs a deactivation, a refill and the

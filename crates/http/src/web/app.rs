@@ -710,9 +710,13 @@ pub(crate) struct AcceptForm {
 }
 
 /// `POST /invitations/accept`: the account is made and the browser signed in.
-pub(crate) async fn accept_submit(State(state): State<AppState>, WebForm(form): WebForm<AcceptForm>) -> PageResult {
+pub(crate) async fn accept_submit(
+    State(state): State<AppState>,
+    client: crate::client::Client,
+    WebForm(form): WebForm<AcceptForm>,
+) -> PageResult {
     let input = AcceptInput { token: SecretString::from(form.token.clone()), name: form.name, password: form.password };
-    match state.tenantry.accept_invitation(input).await {
+    match state.tenantry.accept_invitation_from(input, &client.web()).await {
         Ok(accepted) => sign_in(&state, &accepted.principal),
         Err(e) => {
             let e = PageError::from(e);

@@ -17,11 +17,13 @@ use sha2::{Digest, Sha256};
 use tenantry_ports::Principal;
 use tenantry_ports::services::auth::LoginInput;
 
-/// The session cookie's name.
-pub(crate) const COOKIE: &str = "tenantry_session";
+/// The session cookie's name. `__Host-`: the browser keeps it only when it is
+/// `Secure`, for `Path=/` and without a `Domain` — no other host (a sibling
+/// subdomain) can set or shadow it.
+pub(crate) const COOKIE: &str = "__Host-tenantry_session";
 /// The cookie of a support session: the superuser acting as a tenant user
 /// (time-boxed; while it holds, it is the session; the superuser's own stays).
-pub(crate) const IMPERSONATION: &str = "tenantry_impersonation";
+pub(crate) const IMPERSONATION: &str = "__Host-tenantry_impersonation";
 
 /// A logged-in browser: the principal its cookie proves, not yet authorised
 /// for anything (the pages authorise it for their tenant or the platform).
@@ -51,7 +53,7 @@ impl FromRequestParts<AppState> for Session {
         }
         let to_login = || Redirect::to("/login").into_response();
         let token = cookie(&parts.headers, COOKIE).ok_or_else(to_login)?;
-        let principal = auth::verify(&state.keys, state.clock.as_ref(), token.expose_secret(), TokenUse::Refresh)
+        let principal = auth::verify(&state.keys, state.clock.as_ref(), token.expose_secret(), TokenUse::Web)
             .map_err(|_| to_login())?;
         Ok(Session { principal, csrf: csrf_of(&token), impersonating: None })
     }
@@ -112,7 +114,7 @@ pub(crate) async fn stop_impersonation(
 }
 
 fn clear_cookie() -> HeaderValue {
-    HeaderValue::from_static("tenantry_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
+    HeaderValue::from_static("__Host-tenantry_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
 }
 
 /// A form posted by a page of this site: refused (403) when the browser says
@@ -155,9 +157,11 @@ fn same_site(headers: &HeaderMap) -> bool {
 }
 
 impl Session {
-    /// Refuses a form whose CSRF token is not this session's.
+    /// Refuses a form whose CSRF token is not this session's (compared in
+    /// constant time: how long the comparison takes says nothing of the token).
     pub(crate) fn check(&self, csrf: &str) -> Result<(), PageError> {
-        if csrf.len() == self.csrf.len() && csrf == self.csrf {
+        use subtle::ConstantTimeEq;
+        if csrf.len() == self.csrf.len() && bool::from(csrf.as_bytes().ct_eq(self.csrf.as_bytes())) {
             Ok(())
         } else {
             Err(PageError::new(StatusCode::FORBIDDEN, "csrf", "This form has expired; reload the page and try again."))
@@ -256,8 +260,13 @@ pub(crate) struct LoginForm {
     next: Option<String>,
 }
 
-/// `POST /login`: the API's login; a second factor is asked on the next form.
-pub(crate) async fn login_submit(State(state): State<AppState>, WebForm(form): WebForm<LoginForm>) -> PageResult {
+/// `POST /login`: the API's login, for a browser's session; a second factor is
+/// asked on the next form.
+pub(crate) async fn login_submit(
+    State(state): State<AppState>,
+    client: crate::client::Client,
+    WebForm(form): WebForm<LoginForm>,
+) -> PageResult {
     let tenant = form.tenant.trim().to_owned();
     let next = safe_path(form.next.as_deref());
     let input = LoginInput {
@@ -265,7 +274,7 @@ pub(crate) async fn login_submit(State(state): State<AppState>, WebForm(form): W
         email: form.email.clone(),
         password: form.password,
     };
-    let done = match state.tenantry.login(input).await {
+    let done = match state.tenantry.login_from(input, &client.web()).await {
         Ok(done) => done,
         Err(e) => {
             let e = PageError::from(e);
@@ -281,7 +290,7 @@ pub(crate) async fn login_submit(State(state): State<AppState>, WebForm(form): W
 }
 
 fn signed_in(state: &AppState, principal: &Principal, next: &str) -> PageResult {
-    let token = auth::issue(&state.keys, state.clock.as_ref(), principal, TokenUse::Refresh)?;
+    let token = auth::issue(&state.keys, state.clock.as_ref(), principal, TokenUse::Web)?;
     let mut response = Redirect::to(&safe_path(Some(next))).into_response();
     response.headers_mut().insert(header::SET_COOKIE, set_cookie(&token)?);
     Ok(response)
@@ -313,13 +322,17 @@ pub(crate) struct MfaForm {
 }
 
 /// `POST /login/mfa`: the login's second step.
-pub(crate) async fn mfa_submit(State(state): State<AppState>, WebForm(form): WebForm<MfaForm>) -> PageResult {
+pub(crate) async fn mfa_submit(
+    State(state): State<AppState>,
+    client: crate::client::Client,
+    WebForm(form): WebForm<MfaForm>,
+) -> PageResult {
     let pending = auth::verify(&state.keys, state.clock.as_ref(), form.mfa_token.expose_secret(), TokenUse::Mfa)
         .map_err(|_| {
             PageError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "The login has expired; log in again.")
         })?;
     let next = safe_path(form.next.as_deref());
-    match state.tenantry.complete_mfa_login(&pending, form.code.expose_secret()).await {
+    match state.tenantry.complete_mfa_login_from(&pending, form.code.expose_secret(), &client.web()).await {
         Ok(done) => signed_in(&state, &done.principal, &next),
         Err(e) => {
             let e = PageError::from(e);
@@ -335,9 +348,9 @@ pub(crate) struct CsrfForm {
     pub csrf: String,
 }
 
-/// `POST /logout`: ends every session of the account (as the API's logout)
-/// and clears the cookies. During a support session it ends the superuser's
-/// own session too (an impersonation has no session of its own to end).
+/// `POST /logout`: ends this browser's session (the account's others hold)
+/// and clears the cookies. During a support session it ends the support
+/// session and the superuser's own browser session too.
 pub(crate) async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -348,7 +361,7 @@ pub(crate) async fn logout(
     state.tenantry.logout(&session.principal).await?;
     if session.impersonating.is_some()
         && let Some(own) = cookie(&headers, COOKIE)
-        && let Ok(principal) = auth::verify(&state.keys, state.clock.as_ref(), own.expose_secret(), TokenUse::Refresh)
+        && let Ok(principal) = auth::verify(&state.keys, state.clock.as_ref(), own.expose_secret(), TokenUse::Web)
     {
         state.tenantry.logout(&principal).await?;
     }
@@ -368,7 +381,84 @@ fn logged_out(mut response: Response) -> Response {
 }
 
 fn clear_impersonation() -> HeaderValue {
-    HeaderValue::from_static("tenantry_impersonation=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
+    HeaderValue::from_static("__Host-tenantry_impersonation=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
+}
+
+/// `GET /account/sessions`: the account's sessions (browsers, API clients,
+/// support sessions as the user), each with an End button, and "sign out
+/// everywhere".
+pub(crate) async fn sessions_page(State(state): State<AppState>, session: Session) -> PageResult {
+    let list = state.tenantry.sessions(&session.principal).await?;
+    let back = match session.principal {
+        Principal::Superuser { .. } => "/admin",
+        _ => "/",
+    };
+    Ok(Page::bare(
+        "Your sessions",
+        html! {
+            h1 { "Your sessions" }
+            p.hint { "Every place your account is signed in. Ending one signs that browser or client out at once." }
+            div.scroll {
+                table #sessions {
+                    thead { tr {
+                        th scope="col" { "Kind" } th scope="col" { "Client" } th scope="col" { "Network" }
+                        th scope="col" { "Started" } th scope="col" { "Last used" } th scope="col" { "" }
+                    } }
+                    tbody {
+                        @for s in &list {
+                            tr id={ "session-" (s.id) } {
+                                td { (s.kind.as_str()) @if s.current { " (this one)" } }
+                                td { (s.user_agent.as_deref().unwrap_or("—")) }
+                                td { (s.address.as_deref().unwrap_or("—")) }
+                                td { (s.created_at.format("%Y-%m-%d %H:%M UTC")) }
+                                td { (s.last_used_at.format("%Y-%m-%d %H:%M UTC")) }
+                                td {
+                                    form.inline method="post" action={ "/account/sessions/" (s.id) "/end" } {
+                                        (field(&session))
+                                        button type="submit" aria-label={ "End the session started " (s.created_at.format("%Y-%m-%d %H:%M")) } { "End" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            form.card method="post" action="/account/sessions/end-all" {
+                (field(&session))
+                button #end-all type="submit" { "Sign out everywhere" }
+            }
+            p { a href=(back) { "Back" } }
+        },
+    )
+    .into_response())
+}
+
+/// `POST /account/sessions/{sid}/end`: ends one of the account's sessions
+/// (another account's id is 404); this browser's own ends with a logout.
+pub(crate) async fn end_session(
+    State(state): State<AppState>,
+    session: Session,
+    axum::extract::Path(sid): axum::extract::Path<String>,
+    WebForm(form): WebForm<CsrfForm>,
+) -> PageResult {
+    session.check(&form.csrf)?;
+    let sid = tenantry_domain::SessionId::parse(&sid).map_err(|_| PageError::not_found())?;
+    state.tenantry.end_session(&session.principal, sid).await?;
+    if session.principal.session() == Some(sid) {
+        return Ok(logged_out(Redirect::to("/login").into_response()));
+    }
+    Ok(Redirect::to("/account/sessions").into_response())
+}
+
+/// `POST /account/sessions/end-all`: signs the account out everywhere, this browser too.
+pub(crate) async fn end_all_sessions(
+    State(state): State<AppState>,
+    session: Session,
+    WebForm(form): WebForm<CsrfForm>,
+) -> PageResult {
+    session.check(&form.csrf)?;
+    state.tenantry.logout_everywhere(&session.principal).await?;
+    Ok(logged_out(Redirect::to("/login").into_response()))
 }
 
 /// Signs a browser in as `principal` (after an invitation is accepted).
@@ -441,7 +531,7 @@ mod tests {
     #[test]
     fn the_cookie_is_found_among_others() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; tenantry_session=tok; b=2"));
+        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; __Host-tenantry_session=tok; b=2"));
         assert_eq!(cookie(&headers, COOKIE).map(|s| s.expose_secret().to_owned()), Some("tok".to_owned()));
         assert!(cookie(&headers, "missing").is_none());
     }

@@ -44,7 +44,7 @@ impl WebSession {
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "login of {email}");
         let set = response.headers().get(SET_COOKIE).expect("a session cookie").to_str().unwrap();
         let cookie = set.split(';').next().unwrap().to_owned();
-        assert!(cookie.starts_with("tenantry_session="), "{set}");
+        assert!(cookie.starts_with("__Host-tenantry_session="), "{set}");
         let mut session = Self { http, base: base.to_owned(), cookie, csrf: String::new() };
         let start = if tenant.is_empty() { "/admin".to_owned() } else { format!("/app/{tenant}") };
         let page = session.get(&start).await;

@@ -245,6 +245,9 @@ impl Tenantry {
         user.throttle = LoginThrottle::default();
         tx.update_user(&user).await?;
         tx.update_reset(&reset).await?;
+        // The user's other password-reset links are void (their sessions ended with the
+        // new password: `set_password` moves the token version on).
+        tx.expire_links_of(user.id, LinkPurpose::PasswordReset, now).await?;
         let event =
             self.event(&scope, AuditAction::PasswordReset, Some(AuditTarget::User(user.id)), AuditOutcome::Success)?;
         tx.append_audit(&event).await?;

@@ -278,7 +278,13 @@ impl Tenantry {
         .await?;
         ptx.commit().await?;
         Ok(SignedUp {
-            principal: Principal::User { tenant_id: tenant.id, user_id: owner.id, token_version: owner.token_version },
+            // No session: the superuser does not log in as the owner (the owner logs in themselves).
+            principal: Principal::User {
+                tenant_id: tenant.id,
+                user_id: owner.id,
+                token_version: owner.token_version,
+                session: None,
+            },
             tenant: TenantView::from(&tenant),
             user: UserView::from(&owner),
         })

@@ -2,6 +2,7 @@
 //! [`Principal`] into a [`TenantScope`] — wall 3's check that the token's tenant
 //! is the path's tenant lives here, so every adapter gets it the same way.
 
+use super::sessions::ClientInfo;
 use super::views::{MeView, TenantView, UserView};
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::{ErrorKind, InfraError, Problem, StoreError};
@@ -273,8 +274,13 @@ impl Tenantry {
     }
 
     /// Public signup (`POST /v1/signup`): creates the tenant in its 14-day trial
-    /// with the caller as owner.
+    /// with the caller as owner, logged in by an API session.
     pub async fn signup(&self, input: SignupInput) -> Result<SignedUp, SignupError> {
+        self.signup_from(input, &ClientInfo::api()).await
+    }
+
+    /// [`Tenantry::signup`] from `client`: the owner's first session is of its kind.
+    pub async fn signup_from(&self, input: SignupInput, client: &ClientInfo) -> Result<SignedUp, SignupError> {
         let new = NewTenant {
             company: CompanyName::parse(&input.company_name)?,
             slug: Slug::parse(&input.slug)?,
@@ -284,7 +290,16 @@ impl Tenantry {
         };
         self.check_new_password(&new.password).await??;
         let (tenant, owner) = self.create_tenant_with_owner(new, SystemActor::Signup, None).await?;
-        let principal = Principal::User { tenant_id: tenant.id, user_id: owner.id, token_version: owner.token_version };
+        let scope = self.system_scope(tenant.id, SystemActor::Signup);
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        let session = self.begin_user_session(tx.as_mut(), &owner, client, None, None).await?;
+        tx.commit().await?;
+        let principal = Principal::User {
+            tenant_id: tenant.id,
+            user_id: owner.id,
+            token_version: owner.token_version,
+            session: Some(session.id),
+        };
         Ok(SignedUp { tenant: TenantView::from(&tenant), user: UserView::from(&owner), principal })
     }
 
@@ -351,9 +366,16 @@ impl Tenantry {
 
     /// Login (`POST /v1/auth/login`): a tenant user names the tenant's slug; the
     /// superuser names none. Five failures lock an account for fifteen minutes.
+    /// The session is an API client's.
     pub async fn login(&self, input: LoginInput) -> Result<LoggedIn, LoginError> {
+        self.login_from(input, &ClientInfo::api()).await
+    }
+
+    /// [`Tenantry::login`] from `client`: the session is of its kind, with its
+    /// user agent and network.
+    pub async fn login_from(&self, input: LoginInput, client: &ClientInfo) -> Result<LoggedIn, LoginError> {
         let Some(slug_text) = input.tenant else {
-            return self.superuser_login(&input.email, &input.password).await;
+            return self.superuser_login(&input.email, &input.password, client).await;
         };
         let (Ok(slug), Ok(email)) = (Slug::parse(&slug_text), Email::parse(&input.email)) else {
             self.decoy_verify(&input.password).await;
@@ -442,14 +464,23 @@ impl Tenantry {
         if !sub.allows_access() && !owner_may_cancel_deletion {
             return Err(LoginError::TenantInactive(sub.status()));
         }
-        let principal = Principal::User { tenant_id, user_id: user.id, token_version: user.token_version };
         if user.mfa.as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled) {
-            // The second step (`complete_mfa_login`) records the login, or the failure.
+            // The second step (`complete_mfa_login`) records the login, or the failure,
+            // and begins the session; this principal names none (it authorises nothing).
+            let principal =
+                Principal::User { tenant_id, user_id: user.id, token_version: user.token_version, session: None };
             return Ok(LoggedIn { principal, user: None, mfa_required: true });
         }
         user.throttle.record_success();
         user.last_login_at = Some(now);
         tx.update_user(&user).await?;
+        let session = self.begin_user_session(tx.as_mut(), &user, client, None, None).await?;
+        let principal = Principal::User {
+            tenant_id,
+            user_id: user.id,
+            token_version: user.token_version,
+            session: Some(session.id),
+        };
         tx.add_usage(Month::of(now), UsageDelta { logins: 1, api_calls: 0 }).await?;
         let mut event = self.event(&scope, AuditAction::LoginSucceeded, target, AuditOutcome::Success)?;
         event.actor = AuditActor::User(user.id);
@@ -468,7 +499,12 @@ impl Tenantry {
     /// parallel wrong guesses all count (and lock the account), a right one
     /// racing them is refused once the lock holds, and a failure never writes
     /// back a token version a logout moved on (decision 0019).
-    async fn superuser_login(&self, email: &str, password: &SecretString) -> Result<LoggedIn, LoginError> {
+    async fn superuser_login(
+        &self,
+        email: &str,
+        password: &SecretString,
+        client: &ClientInfo,
+    ) -> Result<LoggedIn, LoginError> {
         let Ok(email) = Email::parse(email) else {
             self.decoy_verify(password).await;
             return Err(LoginError::InvalidCredentials);
@@ -509,8 +545,9 @@ impl Tenantry {
         }
         tx.append_platform_audit(&event(AuditAction::LoginSucceeded, AuditOutcome::Success)?).await?;
         tx.commit().await?;
+        let session = self.begin_superuser_session(su.id, client).await?.ok_or(LoginError::InvalidCredentials)?.id;
         Ok(LoggedIn {
-            principal: Principal::Superuser { id: su.id, token_version: su.token_version },
+            principal: Principal::Superuser { id: su.id, token_version: su.token_version, session: Some(session) },
             user: None,
             mfa_required: false,
         })
@@ -542,7 +579,7 @@ impl Tenantry {
     /// gets owner-level permissions inside the tenant, audited as a platform action.
     pub async fn authorize(&self, principal: &Principal, tenant_id: TenantId) -> Result<TenantScope, AuthorizeError> {
         match *principal {
-            Principal::User { tenant_id: own, user_id, token_version } => {
+            Principal::User { tenant_id: own, user_id, token_version, .. } => {
                 if own != tenant_id {
                     let actor = Actor::User { user_id, role: RoleRef::Builtin(tenantry_domain::BuiltinRole::Viewer) };
                     self.record_cross_tenant_attempt(own, actor, tenant_id).await;
@@ -556,6 +593,7 @@ impl Tenantry {
                 if !user.is_active() || user.token_version != token_version {
                     return Err(AuthorizeError::Unauthenticated);
                 }
+                self.check_user_session(tx.as_mut(), principal, &user).await?;
                 if !user.mfa.as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled)
                     && self.platform_settings().await?.mfa_required_for(user.role)
                 {
@@ -600,7 +638,9 @@ impl Tenantry {
                 let permissions = self.role_permissions(tx.as_mut(), key.role).await?.unwrap_or(PermissionSet::EMPTY);
                 Ok(TenantScope::new(tenant_id, Actor::ApiKey { key_id, role: key.role }, permissions))
             }
-            Principal::Impersonation { tenant_id: own, user_id, user_version, superuser, superuser_version } => {
+            Principal::Impersonation {
+                tenant_id: own, user_id, user_version, superuser, superuser_version, ..
+            } => {
                 if own != tenant_id {
                     return Err(AuthorizeError::NotFound);
                 }
@@ -619,6 +659,7 @@ impl Tenantry {
                 if !user.is_active() || user.token_version != user_version {
                     return Err(AuthorizeError::Unauthenticated);
                 }
+                self.check_user_session(tx.as_mut(), principal, &user).await?;
                 let sub = self.subscription(tx.as_mut()).await?;
                 if !sub.allows_access() {
                     return Err(AuthorizeError::TenantInactive(sub.status()));
@@ -632,13 +673,8 @@ impl Tenantry {
                     permissions,
                 ))
             }
-            Principal::Superuser { id, token_version } => {
-                let mut ptx = self.deps.store.begin_platform().await?;
-                let valid = ptx.superuser(id).await?.is_some_and(|su| su.active && su.token_version == token_version);
-                drop(ptx);
-                if !valid {
-                    return Err(AuthorizeError::Unauthenticated);
-                }
+            Principal::Superuser { id, .. } => {
+                self.authorize_platform(principal).await?;
                 let scope = TenantScope::new(tenant_id, Actor::Superuser { id }, self.all_permissions());
                 let mut tx = self.begin(&scope, Access::Write).await?;
                 if tx.tenant().await?.is_none() {
@@ -656,11 +692,11 @@ impl Tenantry {
         }
     }
 
-    /// The end of a support session before its time (the web's Stop): recorded
-    /// in the tenant's log and the platform log, as its start was. The token
-    /// itself is not revoked — it ends at its `until`; the browser forgets it.
+    /// The end of a support session before its time (the web's Stop): its
+    /// session ends at once (the token opens nothing from then on), recorded in
+    /// the tenant's log and the platform log, as its start was.
     pub async fn end_impersonation(&self, principal: &Principal) -> Result<(), ImpersonationError> {
-        let Principal::Impersonation { tenant_id, user_id, .. } = *principal else {
+        let Principal::Impersonation { tenant_id, user_id, session: Some(sid), .. } = *principal else {
             return Err(ImpersonationError::NotFound);
         };
         let scope = self.authorize(principal, tenant_id).await.map_err(|e| match e {
@@ -673,7 +709,11 @@ impl Tenantry {
             Some(AuditTarget::User(user_id)),
             AuditOutcome::Success,
         )?;
-        let tx = self.begin(&scope, Access::Write).await?;
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        if let Some(mut session) = tx.session(sid).await? {
+            session.end(self.now(), tenantry_domain::session::SessionEnd::Stopped);
+            tx.update_session(&session).await?;
+        }
         self.commit_audited_in_both(tx, event).await?;
         Ok(())
     }
@@ -710,10 +750,14 @@ impl Tenantry {
         if !user.is_active() {
             return Err(ImpersonationError::UserInactive);
         }
+        // The support session is recorded: it holds until `until`, or until Stop ends it.
+        let client = ClientInfo { kind: tenantry_domain::session::SessionKind::Impersonation, ..ClientInfo::api() };
+        let session = self.begin_user_session(tx.as_mut(), &user, &client, Some(until), Some(id)).await?;
         let event = self
             .event(scope, AuditAction::ImpersonationStarted, Some(AuditTarget::User(user_id)), AuditOutcome::Success)?
             .with("minutes", minutes)
-            .with("until", until.to_rfc3339());
+            .with("until", until.to_rfc3339())
+            .with("session", session.id);
         self.commit_audited_in_both(tx, event).await?;
         Ok(Impersonation {
             principal: Principal::Impersonation {
@@ -722,37 +766,69 @@ impl Tenantry {
                 user_version: user.token_version,
                 superuser: id,
                 superuser_version,
+                session: Some(session.id),
             },
             user: crate::services::views::UserView::from(&user),
             until,
         })
     }
 
-    /// The superuser's authorisation for the platform paths.
+    /// The superuser's authorisation for the platform paths: an active
+    /// superuser at the token's version, in a live session of theirs.
     pub async fn authorize_platform(&self, principal: &Principal) -> Result<PlatformScope, AuthorizeError> {
-        let Principal::Superuser { id, token_version } = *principal else {
+        let Principal::Superuser { id, token_version, .. } = *principal else {
             // A tenant user on a platform path: indistinguishable from a missing route.
             return Err(AuthorizeError::NotFound);
         };
-        let mut tx = self.deps.store.begin_platform().await?;
-        match tx.superuser(id).await? {
-            Some(su) if su.active && su.token_version == token_version => Ok(PlatformScope::new(id)),
-            _ => Err(AuthorizeError::Unauthenticated),
+        let valid = {
+            let mut tx = self.deps.store.begin_platform().await?;
+            tx.superuser(id).await?.is_some_and(|su| su.active && su.token_version == token_version)
+        };
+        if !valid {
+            return Err(AuthorizeError::Unauthenticated);
+        }
+        self.check_superuser_session(principal, token_version).await?;
+        Ok(PlatformScope::new(id))
+    }
+
+    /// `POST /v1/auth/logout`: ends the caller's session — every token of it
+    /// stops working; their other sessions hold (`logout_everywhere` ends
+    /// them all). A support session ends as the web's Stop ends it. Audited.
+    pub async fn logout(&self, principal: &Principal) -> Result<(), AuthorizeError> {
+        match *principal {
+            Principal::Impersonation { .. } => self.end_impersonation(principal).await.map_err(|e| match e {
+                ImpersonationError::Infra(e) => AuthorizeError::Infra(e),
+                _ => AuthorizeError::Unauthenticated,
+            }),
+            Principal::ApiKey { tenant_id, .. } => {
+                // A key has no session to end (it is revoked through the API-keys endpoint).
+                self.authorize(principal, tenant_id).await.map(|_| ())
+            }
+            Principal::User { session: Some(sid), .. } | Principal::Superuser { session: Some(sid), .. } => self
+                .end_one_session(principal, sid, tenantry_domain::session::SessionEnd::LoggedOut)
+                .await
+                .map_err(|e| match e {
+                    crate::services::sessions::SessionError::Infra(e) => AuthorizeError::Infra(e),
+                    _ => AuthorizeError::Unauthenticated,
+                }),
+            Principal::User { .. } | Principal::Superuser { .. } => Err(AuthorizeError::Unauthenticated),
         }
     }
 
-    /// `POST /v1/auth/logout`: ends every session of the caller — every access
-    /// and refresh token issued to them so far stops working (their token
-    /// version moves on). Audited.
-    pub async fn logout(&self, principal: &Principal) -> Result<(), AuthorizeError> {
+    /// `DELETE /v1/me/sessions` ("sign out everywhere"): ends every session of
+    /// the caller's account at once — their token version moves on, so every
+    /// access and refresh token issued to them so far stops working. Audited.
+    pub async fn logout_everywhere(&self, principal: &Principal) -> Result<(), AuthorizeError> {
         match *principal {
-            Principal::User { tenant_id, user_id, token_version } => {
-                // Not through `authorize`: a user who must still enrol in 2FA may log out.
+            Principal::User { tenant_id, user_id, .. } => {
+                // Not through `authorize` alone: a user who must still enrol in 2FA may sign out too.
+                match self.authorize(principal, tenant_id).await {
+                    Ok(_) | Err(AuthorizeError::MfaEnrolmentRequired) => {}
+                    Err(e) => return Err(e),
+                }
                 let probe = self.system_scope(tenant_id, SystemActor::Login);
                 let mut tx = self.begin(&probe, Access::Write).await?;
-                let Some(mut user) =
-                    tx.user(user_id).await?.filter(|u| u.is_active() && u.token_version == token_version)
-                else {
+                let Some(mut user) = tx.user(user_id).await?.filter(User::is_active) else {
                     return Err(AuthorizeError::Unauthenticated);
                 };
                 let scope = TenantScope::new(tenant_id, Actor::User { user_id, role: user.role }, PermissionSet::EMPTY);
@@ -760,18 +836,13 @@ impl Tenantry {
                 tx.update_user(&user).await?;
                 let event = self.event(
                     &scope,
-                    AuditAction::LoggedOut,
+                    AuditAction::SignedOutEverywhere,
                     Some(AuditTarget::User(user_id)),
                     AuditOutcome::Success,
                 )?;
                 tx.append_audit(&event).await?;
                 tx.commit().await?;
-            }
-            Principal::ApiKey { tenant_id, .. } | Principal::Impersonation { tenant_id, .. } => {
-                // A key has no session to end (it is revoked through the API-keys
-                // endpoint); an impersonation ends with its token, and must not end
-                // the user's own sessions.
-                self.authorize(principal, tenant_id).await?;
+                Ok(())
             }
             Principal::Superuser { id, .. } => {
                 let who = self.authorize_platform(principal).await?;
@@ -779,11 +850,12 @@ impl Tenantry {
                 if !tx.end_superuser_sessions(id).await? {
                     return Err(AuthorizeError::Unauthenticated);
                 }
-                tx.append_platform_audit(&self.platform_event(&who, AuditAction::LoggedOut, None)?).await?;
+                tx.append_platform_audit(&self.platform_event(&who, AuditAction::SignedOutEverywhere, None)?).await?;
                 tx.commit().await?;
+                Ok(())
             }
+            Principal::ApiKey { .. } | Principal::Impersonation { .. } => Err(AuthorizeError::Unauthenticated),
         }
-        Ok(())
     }
 
     /// Writes a cross-tenant attempt to the attacker's own tenant log and the platform log.

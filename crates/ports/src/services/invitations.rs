@@ -368,8 +368,19 @@ impl Tenantry {
     }
 
     /// `POST /v1/invitations/accept`: the token names its tenant; the new user
-    /// is created there with the invited role (the seat was held by the invitation).
+    /// is created there with the invited role (the seat was held by the
+    /// invitation), logged in by an API session.
     pub async fn accept_invitation(&self, input: AcceptInput) -> Result<Accepted, AcceptError> {
+        self.accept_invitation_from(input, &super::sessions::ClientInfo::api()).await
+    }
+
+    /// [`Tenantry::accept_invitation`] from `client`: the new user's first
+    /// session is of its kind.
+    pub async fn accept_invitation_from(
+        &self,
+        input: AcceptInput,
+        client: &super::sessions::ClientInfo,
+    ) -> Result<Accepted, AcceptError> {
         use secrecy::ExposeSecret;
         let token = InvitationToken::parse(input.token.expose_secret()).map_err(|_| AcceptError::InvalidToken)?;
         let name = PersonName::parse(&input.name)?;
@@ -399,12 +410,14 @@ impl Tenantry {
             .event(&scope, AuditAction::InvitationAccepted, Some(AuditTarget::User(user.id)), AuditOutcome::Success)?
             .with("invitation", invitation.id);
         tx.append_audit(&event).await?;
+        let session = self.begin_user_session(tx.as_mut(), &user, client, None, None).await?;
         tx.commit().await?;
         Ok(Accepted {
             principal: Principal::User {
                 tenant_id: user.tenant_id,
                 user_id: user.id,
                 token_version: user.token_version,
+                session: Some(session.id),
             },
             user: UserView::from(&user),
         })

@@ -140,13 +140,20 @@ impl Tenantry {
         &self,
         principal: &Principal,
     ) -> Result<(TenantScope, Box<dyn crate::store::TenantTx>, User), MfaServiceError> {
-        let Principal::User { tenant_id, user_id, token_version } = *principal else {
+        let Principal::User { tenant_id, user_id, token_version, .. } = *principal else {
             return Err(MfaServiceError::Unauthenticated);
         };
         let scope = self.system_scope(tenant_id, SystemActor::Login);
         let mut tx = self.begin(&scope, Access::Write).await?;
         match tx.user(user_id).await? {
-            Some(user) if user.is_active() && user.token_version == token_version => Ok((scope, tx, user)),
+            Some(user) if user.is_active() && user.token_version == token_version => {
+                // The session the token names must hold too (a revoked one opens nothing here either).
+                self.check_user_session(tx.as_mut(), principal, &user).await.map_err(|e| match e {
+                    super::auth::AuthorizeError::Infra(e) => MfaServiceError::Infra(e),
+                    _ => MfaServiceError::Unauthenticated,
+                })?;
+                Ok((scope, tx, user))
+            }
             _ => Err(MfaServiceError::Unauthenticated),
         }
     }
@@ -205,7 +212,10 @@ impl Tenantry {
         })?;
         user.mfa = Some(enrolment);
         tx.update_user(&user).await?;
-        tx.append_audit(&self.user_event(&scope, &user, AuditAction::MfaEnabled, AuditOutcome::Success)?).await?;
+        // Every other session of the account was opened with the password alone: they end.
+        let ended = self.end_other_sessions(tx.as_mut(), &user, principal.session()).await?;
+        let event = self.user_event(&scope, &user, AuditAction::MfaEnabled, AuditOutcome::Success)?;
+        tx.append_audit(&event.with("other_sessions_ended", ended)).await?;
         tx.commit().await?;
         Ok(RecoveryCodes { recovery_codes: codes })
     }
@@ -267,7 +277,17 @@ impl Tenantry {
     /// the first step's `mfa_token` carried (verified by the caller). A wrong
     /// code counts as a failed login; the right one finishes the login.
     pub async fn complete_mfa_login(&self, pending: &Principal, code: &str) -> Result<LoggedIn, LoginError> {
-        let Principal::User { tenant_id, user_id, token_version } = *pending else {
+        self.complete_mfa_login_from(pending, code, &super::sessions::ClientInfo::api()).await
+    }
+
+    /// [`Tenantry::complete_mfa_login`] from `client`: the session begun is of its kind.
+    pub async fn complete_mfa_login_from(
+        &self,
+        pending: &Principal,
+        code: &str,
+        client: &super::sessions::ClientInfo,
+    ) -> Result<LoggedIn, LoginError> {
+        let Principal::User { tenant_id, user_id, token_version, session: None } = *pending else {
             return Err(LoginError::InvalidCredentials);
         };
         let now = self.now();
@@ -307,9 +327,15 @@ impl Tenantry {
             .user_event(&scope, &user, AuditAction::LoginSucceeded, AuditOutcome::Success)?
             .with("second_factor", second);
         tx.append_audit(&event).await?;
+        let session = self.begin_user_session(tx.as_mut(), &user, client, None, None).await?;
         tx.commit().await?;
         Ok(LoggedIn {
-            principal: Principal::User { tenant_id, user_id, token_version: user.token_version },
+            principal: Principal::User {
+                tenant_id,
+                user_id,
+                token_version: user.token_version,
+                session: Some(session.id),
+            },
             user: Some(UserView::from(&user)),
             mfa_required: false,
         })

@@ -22,6 +22,7 @@ pub mod invitations;
 pub mod jobs;
 pub mod mfa;
 pub mod roles;
+pub mod sessions;
 pub mod settings;
 mod support;
 pub mod tenant;

@@ -286,6 +286,8 @@ impl Tenantry {
                 tx.update_export(&export).await?;
             }
         }
+        // The sessions' clients (user agents, networks) are personal data too.
+        tx.forget_sessions_of(user.id, erasure.erased_at).await?;
         tx.record_erasure(erasure).await?;
         Ok(redacted)
     }

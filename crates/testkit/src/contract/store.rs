@@ -173,6 +173,199 @@ pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
     foreign_writes_are_refused(&Fixture::new(factory).await?).await?;
     jobs_and_exports(&Fixture::new(factory).await?).await?;
     platform(&Fixture::new(factory).await?).await?;
+    sessions(&Fixture::new(factory).await?).await?;
+    superuser_sessions(&Fixture::new(factory).await?).await?;
+    credential_ledger(&Fixture::new(factory).await?).await?;
+    Ok(())
+}
+
+/// A tenant's sessions: insert, read, update (a rotation, an end), the
+/// user's live ones newest first; another tenant sees none, writes none.
+pub async fn sessions(f: &Fixture) -> Result<(), Broken> {
+    use tenantry_domain::session::{Session, SessionEnd, SessionKind, SessionOwner};
+    let now = f.h.clock_now();
+    let owner = SessionOwner::User(f.a.owner_id);
+    let first = Session::begin(f.id()?, owner, SessionKind::Api, 0, now, None, Some("curl/8"), None);
+    let second = Session::begin(f.id()?, owner, SessionKind::Web, 0, now + Duration::seconds(1), None, None, None);
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    tx.insert_session(&first).await.ctx("insert")?;
+    tx.insert_session(&second).await.ctx("insert")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    ensure!(tx.session(first.id).await.ctx("get")?.as_ref() == Some(&first), "a session reads back unchanged");
+    let listed: Vec<_> = tx.sessions_of(f.a.owner_id).await.ctx("list")?.into_iter().map(|s| s.id).collect();
+    // (Signup began one too; the two written here come first, newest first.)
+    ensure!(listed.starts_with(&[second.id, first.id]), "live sessions come newest first: {listed:?}");
+    let mut rotated = first.clone();
+    ensure!(rotated.rotate(0, now, 0) == Ok(1), "the domain rotates");
+    tx.update_session(&rotated).await.ctx("update")?;
+    let mut ended = second.clone();
+    ended.end(now, SessionEnd::Revoked);
+    tx.update_session(&ended).await.ctx("end")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin")?;
+    ensure!(tx.session(first.id).await.ctx("get")?.as_ref() == Some(&rotated), "a rotation persists");
+    ensure!(tx.session(second.id).await.ctx("get")?.as_ref() == Some(&ended), "an end persists");
+    let live: Vec<_> = tx.sessions_of(f.a.owner_id).await.ctx("list")?.into_iter().map(|s| s.id).collect();
+    ensure!(!live.contains(&second.id) && live.contains(&first.id), "an ended session is not listed: {live:?}");
+    drop(tx);
+    // Tenant B: nothing to see, nothing to write.
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    ensure!(txb.session(first.id).await.ctx("get")?.is_none(), "tenant B reads tenant A's session");
+    ensure!(txb.sessions_of(f.a.owner_id).await.ctx("list")?.is_empty(), "tenant B lists tenant A's sessions");
+    ensure!(txb.update_session(&rotated).await.is_err(), "tenant B updated tenant A's session");
+    drop(txb);
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    let foreign = Session::begin(f.id()?, owner, SessionKind::Api, 0, now, None, None, None);
+    ensure!(txb.insert_session(&foreign).await.is_err(), "tenant B wrote a session of tenant A's user");
+    drop(txb);
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    ensure!(txb.forget_sessions_of(f.a.owner_id, now).await.ctx("forget b")? == 0, "tenant B erased A's sessions");
+    txb.commit().await.ctx("commit b")?;
+    // An erasure forgets every session's client, ended ones too, and ends the live ones.
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let forgotten = tx.forget_sessions_of(f.a.owner_id, now).await.ctx("forget")?;
+    ensure!(forgotten >= 2, "both sessions (and signup's) are forgotten: {forgotten}");
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin")?;
+    let first_now = tx.session(first.id).await.ctx("get")?.ok_or_else(|| Broken("the session is gone".into()))?;
+    ensure!(first_now.user_agent.is_none() && first_now.address.is_none(), "the client is forgotten");
+    ensure!(first_now.ended.map(|(_, why)| why) == Some(SessionEnd::Erased), "a live session ends: {first_now:?}");
+    let second_now = tx.session(second.id).await.ctx("get")?.ok_or_else(|| Broken("the session is gone".into()))?;
+    ensure!(second_now.ended == ended.ended, "an ended session keeps its end");
+    ensure!(tx.sessions_of(f.a.owner_id).await.ctx("list")?.is_empty(), "no session of the erased user is live");
+    Ok(())
+}
+
+/// The superuser's sessions on the platform's store: begun at the store's
+/// now and the superuser's version; rotated atomically (a reused generation
+/// ends the session); touched; ended; a version moved on ends them all.
+pub async fn superuser_sessions(f: &Fixture) -> Result<(), Broken> {
+    use tenantry_domain::session::{RefreshError, SessionEnd, SessionKind, SessionOwner};
+    let su = match f.h.superuser("keeper@platform.example.com").await.ctx("superuser")? {
+        tenantry_ports::Principal::Superuser { id, .. } => id,
+        _ => return Err(Broken("not a superuser".into())),
+    };
+    let now = f.h.clock_now();
+    let id = f.id()?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let started = tx
+        .start_superuser_session(id, su, SessionKind::Web, Some("Firefox".into()), Some("203.0.113.0/24".into()))
+        .await
+        .ctx("start")?
+        .ctx("a session for an active superuser")?;
+    ensure!(
+        started.owner == SessionOwner::Superuser(su)
+            && started.created_at == now
+            && started.expires_at == now + Duration::hours(12)
+            && started.idle == Duration::minutes(30)
+            && started.user_agent.as_deref() == Some("Firefox"),
+        "a browser session of the superuser: 30 minutes idle, 12 hours at most, the store's now: {started:?}"
+    );
+    ensure!(
+        tx.start_superuser_session(f.id()?, f.id()?, SessionKind::Api, None, None).await.ctx("start")?.is_none(),
+        "no session for no superuser"
+    );
+    tx.commit().await.ctx("commit")?;
+    f.h.clock.advance(Duration::minutes(5));
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    tx.touch_superuser_session(id).await.ctx("touch")?;
+    ensure!(tx.rotate_superuser_session(id, 0).await.ctx("rotate")? == Ok(1), "generation 0 becomes 1");
+    ensure!(tx.rotate_superuser_session(id, 1).await.ctx("rotate")? == Ok(2), "then 2");
+    ensure!(
+        tx.rotate_superuser_session(id, 1).await.ctx("rotate")? == Err(RefreshError::Reused),
+        "generation 1 again is a reuse"
+    );
+    ensure!(
+        tx.rotate_superuser_session(id, 2).await.ctx("rotate")? == Err(RefreshError::Ended),
+        "the reuse ended the session: generation 2 is dead too"
+    );
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let after = tx.superuser_session(id).await.ctx("get")?.ctx("the session")?;
+    ensure!(
+        after.last_used_at == now + Duration::minutes(5)
+            && after.ended == Some((now + Duration::minutes(5), SessionEnd::RefreshReused)),
+        "touched, then ended by the reuse, at the store's time: {after:?}"
+    );
+    ensure!(tx.superuser_sessions(su).await.ctx("list")?.iter().all(|s| s.id != id), "an ended session is not listed");
+    let other = f.id()?;
+    tx.start_superuser_session(other, su, SessionKind::Api, None, None).await.ctx("start")?;
+    ensure!(tx.end_superuser_session(other, SessionEnd::LoggedOut).await.ctx("end")?, "a live session ends");
+    ensure!(!tx.end_superuser_session(other, SessionEnd::LoggedOut).await.ctx("end")?, "an ended one does not again");
+    let third = f.id()?;
+    tx.start_superuser_session(third, su, SessionKind::Api, None, None).await.ctx("start")?;
+    ensure!(tx.end_superuser_sessions(su).await.ctx("everywhere")?, "sign out everywhere");
+    ensure!(
+        tx.rotate_superuser_session(third, 0).await.ctx("rotate")? == Err(RefreshError::Ended),
+        "a moved-on version ends the session's refresh"
+    );
+    Ok(())
+}
+
+/// The credential ledger, kept by the store itself: the highest token version
+/// and the latest password digest of each user, removals, revoked keys;
+/// committed with the write and kept through the tenant's purge.
+pub async fn credential_ledger(f: &Fixture) -> Result<(), Broken> {
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let mut ann = f.user(f.a.id, "ann@ledger.example.com")?;
+    tx.insert_user(&ann).await.ctx("insert")?;
+    ann.end_sessions();
+    ann.end_sessions();
+    tx.update_user(&ann).await.ctx("update")?;
+    let key = ApiKey::issue(
+        f.id()?,
+        f.a.id,
+        KeyName::parse("ci").ctx("name")?,
+        RoleRef::Builtin(BuiltinRole::Viewer),
+        TokenHash::of(&SecretString::from("x".repeat(43))),
+        None,
+        f.h.clock_now(),
+    )
+    .ctx("key")?;
+    tx.insert_api_key(&key).await.ctx("key")?;
+    let bob = f.user(f.a.id, "bob@ledger.example.com")?;
+    tx.insert_user(&bob).await.ctx("insert")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let mut revoked = key.clone();
+    revoked.revoked_at = Some(f.h.clock_now());
+    tx.update_api_key(&revoked).await.ctx("revoke")?;
+    tx.delete_user(bob.id).await.ctx("remove")?;
+    let mut lowered = ann.clone();
+    lowered.token_version = 1;
+    tx.update_user(&lowered).await.ctx("lower")?;
+    let inside = tx.credential_ledger().await.ctx("ledger")?;
+    ensure!(inside.revoked_keys.contains(&key.id), "a unit of work sees its own notes");
+    drop(tx);
+    let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin")?;
+    let ledger = tx.credential_ledger().await.ctx("ledger")?;
+    let a = ledger.users.get(&ann.id).ctx("ann in the ledger")?;
+    ensure!(
+        a.max_token_version == 2 && a.password_digest.as_deref() == Some(ann.password_hash.digest().as_str()),
+        "the ledger keeps the highest version and the latest digest: {a:?}"
+    );
+    ensure!(!ledger.revoked_keys.contains(&key.id), "a rolled-back revocation is not in the ledger");
+    ensure!(ledger.users.get(&bob.id).is_some_and(|b| !b.removed), "a rolled-back removal is not in the ledger");
+    drop(tx);
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    tx.update_api_key(&revoked).await.ctx("revoke")?;
+    tx.delete_user(bob.id).await.ctx("remove")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    tx.purge_tenant().await.ctx("purge")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin")?;
+    let kept = tx.credential_ledger().await.ctx("ledger")?;
+    ensure!(
+        kept.revoked_keys.contains(&key.id)
+            && kept.users.get(&bob.id).is_some_and(|b| b.removed)
+            && kept.users.get(&ann.id).is_some_and(|u| u.max_token_version == 2 && !u.removed),
+        "the ledger outlives the purge, and a purge removes nobody: {kept:?}"
+    );
+    let mut txb = f.store.begin(&f.sb, Access::Read).await.ctx("begin b")?;
+    let theirs = txb.credential_ledger().await.ctx("ledger b")?;
+    ensure!(!theirs.users.contains_key(&ann.id) && !theirs.revoked_keys.contains(&key.id), "tenant B reads none of it");
     Ok(())
 }
 

@@ -96,7 +96,7 @@ fn from_rows<T: DeserializeOwned>(rows: &[Value], table: &str) -> Result<Vec<T>,
 }
 
 /// The tables of a memory archive, in the order they are written.
-const TABLES: [&str; 18] = [
+const TABLES: [&str; 19] = [
     "tenant",
     "users",
     "invitations",
@@ -113,6 +113,7 @@ const TABLES: [&str; 18] = [
     "jobs",
     "exports",
     "export_files",
+    "sessions",
     "product",
     "audit",
 ];
@@ -142,6 +143,7 @@ impl MemTenantTx {
                 "export_files",
                 d.export_files.iter().map(|(id, b)| json!({"id": id, "bytes": hex::encode(&**b)})),
             )?,
+            to_rows("sessions", d.sessions.values())?,
             to_rows(
                 "product",
                 d.product
@@ -237,6 +239,9 @@ impl MemTenantTx {
         for f in from_rows::<File>(get("export_files"), "export_files")? {
             d.export_files.insert(f.id, Arc::new(hex::decode(&f.bytes).map_err(incompatible)?));
         }
+        for s in from_rows::<tenantry_domain::session::Session>(get("sessions"), "sessions")? {
+            d.sessions.insert(s.id, s);
+        }
         let registered = lock(&self.inner.product_tables).clone();
         for p in from_rows::<Product>(get("product"), "product")? {
             if !registered.contains(&p.table) {
@@ -261,6 +266,10 @@ impl MemTenantTx {
             && d.resets.values().all(|x| x.tenant_id == t)
             && d.jobs.values().all(|x| x.tenant_id == t)
             && d.exports.values().all(|x| x.tenant_id == t)
+            && d.sessions.values().all(|x| match x.owner {
+                tenantry_domain::session::SessionOwner::User(u) => d.users.contains_key(&u),
+                tenantry_domain::session::SessionOwner::Superuser(_) => false,
+            })
             && d.audit.iter().all(|x| x.tenant_id == Some(t));
         if own { Ok(()) } else { Err(super::mismatch("a restored row")) }
     }
