@@ -45,6 +45,7 @@ use std::time::Duration;
 use tenantry_domain::job::Job;
 use tenantry_domain::user::PlatformUser;
 use tenantry_domain::{AuditEvent, AuditEventId, JobId, PlatformUserId, Slug, TenantId};
+use tenantry_ports::crypto::DataKey;
 use tenantry_ports::directory::{AuditReadReason, Housekept, PlatformFigures, TenantListQuery, TenantSummary};
 use tenantry_ports::error::StoreError;
 use tenantry_ports::store::{Access, AuditQuery, OperatorStore, PlatformTx, TenantTx, UnitOfWork};
@@ -98,6 +99,10 @@ pub enum MigrateError {
     /// A migration failed (nothing of it was applied).
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Sealing the TOTP secrets written before sealing existed failed (those
+    /// sealed before the failure stay sealed; the rest are read as they are).
+    #[error("sealing the TOTP secrets failed: {0}")]
+    Seal(String),
 }
 
 /// Options of the store.
@@ -111,11 +116,15 @@ pub struct PgOptions {
     /// [`PgStore::scoped`] transactions run on it, so product code never
     /// holds a connection of the service role. `None`: no product code runs.
     pub product_url: Option<SecretString>,
+    /// The key that seals TOTP secrets at rest (`TENANTRY_DATA_KEY`; see
+    /// `tenantry_ports::crypto`). `None`: they are written as they are (the
+    /// binary always sets one on PostgreSQL); sealed ones then do not open.
+    pub data_key: Option<DataKey>,
 }
 
 impl Default for PgOptions {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5), product_url: None }
+        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5), product_url: None, data_key: None }
     }
 }
 
@@ -140,6 +149,79 @@ pub async fn migrate(admin_url: &SecretString) -> Result<(), MigrateError> {
     Ok(())
 }
 
+/// Seals, as the owner (`DATABASE_ADMIN_URL`), every TOTP secret written
+/// before sealing existed (issue 18): the tenant users' in each tenant's scope,
+/// the superusers'. Idempotent (sealed ones are left); answers how many were
+/// sealed. A row changed meanwhile is left for the next run.
+pub async fn seal_secrets(admin_url: &SecretString, key: &DataKey) -> Result<u64, MigrateError> {
+    let pool = admin_pool(admin_url).await?;
+    let result = seal_on(&pool, key).await;
+    pool.close().await;
+    result
+}
+
+async fn seal_on(pool: &PgPool, key: &DataKey) -> Result<u64, MigrateError> {
+    use tenantry_domain::EntityId;
+    let fail = |e: &dyn std::fmt::Display| MigrateError::Seal(e.to_string());
+    let plain: Vec<(uuid::Uuid, uuid::Uuid, sqlx::types::Json<serde_json::Value>)> = sqlx::query_as(
+        "SELECT tenant_id, id, mfa FROM tenantry.users WHERE mfa IS NOT NULL AND mfa->>'secret' NOT LIKE 'v1:%'",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(|e| fail(&e))?;
+    let mut sealed = 0;
+    for (tenant, user, sqlx::types::Json(mfa)) in plain {
+        let secret = mfa.get("secret").and_then(|s| s.as_str()).unwrap_or_default();
+        let aad = tenantry_ports::crypto::user_totp_aad(
+            TenantId::from_uuid(tenant).map_err(|e| fail(&e))?,
+            tenantry_domain::UserId::from_uuid(user).map_err(|e| fail(&e))?,
+        );
+        let mut next = mfa.clone();
+        if let Some(object) = next.as_object_mut() {
+            object.insert(
+                "secret".into(),
+                serde_json::Value::String(key.seal(secret.as_bytes(), &aad).map_err(|e| fail(&e))?),
+            );
+        }
+        let mut tx = pool.begin().await.map_err(|e| fail(&e))?;
+        sqlx::query("SELECT set_config('tenantry.tenant_id', $1, true)")
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| fail(&e))?;
+        let done = sqlx::query("UPDATE tenantry.users SET mfa = $4 WHERE tenant_id = $1 AND id = $2 AND mfa = $3")
+            .bind(tenant)
+            .bind(user)
+            .bind(sqlx::types::Json(&mfa))
+            .bind(sqlx::types::Json(&next))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| fail(&e))?;
+        tx.commit().await.map_err(|e| fail(&e))?;
+        sealed += done.rows_affected();
+    }
+    let operators: Vec<(uuid::Uuid, String)> =
+        sqlx::query_as("SELECT id, mfa_secret FROM tenantry.superusers WHERE mfa_secret NOT LIKE 'v1:%'")
+            .fetch_all(pool)
+            .await
+            .map_err(|e| fail(&e))?;
+    for (id, secret) in operators {
+        let superuser = tenantry_domain::PlatformUserId::from_uuid(id).map_err(|e| fail(&e))?;
+        let value = key
+            .seal(secret.as_bytes(), &tenantry_ports::crypto::superuser_totp_aad(superuser))
+            .map_err(|e| fail(&e))?;
+        let done = sqlx::query("UPDATE tenantry.superusers SET mfa_secret = $3 WHERE id = $1 AND mfa_secret = $2")
+            .bind(id)
+            .bind(&secret)
+            .bind(value)
+            .execute(pool)
+            .await
+            .map_err(|e| fail(&e))?;
+        sealed += done.rows_affected();
+    }
+    Ok(sealed)
+}
+
 /// The PostgreSQL store: [`UnitOfWork`] and [`TenantDirectory`].
 #[derive(Clone)]
 pub struct PgStore {
@@ -148,6 +230,8 @@ pub struct PgStore {
     product: Option<PgPool>,
     /// Only test stores (`testing`): the fake clock `tenantry.now()` follows.
     time: Option<Arc<testing::Follower>>,
+    /// Seals the TOTP secrets (see [`PgOptions::data_key`]).
+    data_key: Option<DataKey>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -238,7 +322,7 @@ impl PgStore {
             Some(url) => Some(pool_of_product(url, &options).await?),
             None => None,
         };
-        let store = Self { pool, product, time: None };
+        let store = Self { pool, product, time: None, data_key: options.data_key };
         store.check_role().await?;
         Ok(store)
     }
@@ -332,14 +416,14 @@ impl UnitOfWork for PgStore {
         // One round trip (decisions 0006 and 0010): see `embedding::begin_sql`.
         let begin = embedding::begin_sql(tenant, access);
         let tx = self.open(begin).await?;
-        Ok(Box::new(tenant_tx::PgTenantTx { tenant, access, tx, aborted: false }))
+        Ok(Box::new(tenant_tx::PgTenantTx { tenant, access, tx, aborted: false, key: self.data_key.clone() }))
     }
 
     async fn begin_platform(&self) -> Result<Box<dyn PlatformTx>, StoreError> {
         self.follow_time().await?;
         // No tenant on the platform's units of work, whatever a connection was left with.
         let tx = self.open("BEGIN; SELECT set_config('tenantry.tenant_id', '', true)".to_owned()).await?;
-        Ok(Box::new(platform::PgPlatformTx { tx, aborted: false }))
+        Ok(Box::new(platform::PgPlatformTx { tx, aborted: false, key: self.data_key.clone() }))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -398,6 +482,7 @@ impl TenantDirectory for PgStore {
 #[derive(Clone)]
 pub struct PgOperator {
     pool: PgPool,
+    data_key: Option<DataKey>,
 }
 
 impl std::fmt::Debug for PgOperator {
@@ -409,11 +494,17 @@ impl std::fmt::Debug for PgOperator {
 impl PgOperator {
     /// Connects as the owner (`DATABASE_ADMIN_URL`).
     pub async fn connect(admin_url: &SecretString) -> Result<Self, MigrateError> {
-        Ok(Self { pool: admin_pool(admin_url).await? })
+        Ok(Self { pool: admin_pool(admin_url).await?, data_key: None })
+    }
+
+    /// With the key that seals a new superuser's TOTP secret (as the store's).
+    pub fn with_data_key(mut self, key: Option<DataKey>) -> Self {
+        self.data_key = key;
+        self
     }
 
     pub(crate) fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, data_key: None }
     }
 
     /// Closes the pool.
@@ -426,33 +517,70 @@ impl PgOperator {
 impl OperatorStore for PgOperator {
     async fn insert_superuser(&self, u: &PlatformUser, e: &AuditEvent) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(error::store)?;
+        // An operator's second factor (the automation path) is enabled from the start, dated here.
+        let secret =
+            u.mfa.as_ref().map(|m| rows::seal_superuser_secret(self.data_key.as_ref(), u.id, &m.secret)).transpose()?;
         sqlx::query(
             "INSERT INTO tenantry.superusers (id, email, name, password_hash, active, failed_logins, locked_until, \
-             token_version, created_at, last_login_at) VALUES ($1, $2, $3, $4, $5, 0, NULL, 0, tenantry.now(), NULL)",
+             token_version, created_at, last_login_at, mfa_secret, mfa_secret_digest, mfa) \
+             VALUES ($1, $2, $3, $4, $5, 0, NULL, 0, tenantry.now(), NULL, $6, $7, CASE WHEN $6 IS NULL THEN NULL ELSE \
+             jsonb_build_object('started_at', tenantry.now(), 'enabled_at', tenantry.now(), 'last_used_step', NULL, \
+             'recovery', '[]'::jsonb) END)",
         )
         .bind(u.id.as_uuid())
         .bind(u.email.as_str())
         .bind(u.name.as_str())
         .bind(u.password_hash.expose())
         .bind(u.active)
+        .bind(secret.as_deref())
+        .bind(u.mfa.as_ref().map(|m| m.secret.fingerprint()))
         .execute(&mut *tx)
         .await
         .map_err(error::store)?;
-        sqlx::query(
-            "INSERT INTO tenantry.platform_audit (id, at, tenant_id, actor, action, target, outcome, details) \
-             VALUES ($1, tenantry.now(), NULL, $2, $3, $4, $5, $6)",
-        )
-        .bind(e.id.as_uuid())
-        .bind(sqlx::types::Json(&e.actor))
-        .bind(e.action.as_str())
-        .bind(e.target.as_ref().map(sqlx::types::Json))
-        .bind(rows::outcome_text(e.outcome))
-        .bind(sqlx::types::Json(&e.details))
-        .execute(&mut *tx)
-        .await
-        .map_err(error::store)?;
+        append_platform_audit(&mut tx, e).await?;
         tx.commit().await.map_err(error::store)
     }
+
+    async fn reset_superuser_mfa(&self, email: &tenantry_domain::Email, e: &AuditEvent) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(error::store)?;
+        let id: Option<uuid::Uuid> = sqlx::query_scalar(
+            "UPDATE tenantry.superusers SET mfa_secret = NULL, mfa_secret_digest = NULL, mfa = NULL, \
+             token_version = token_version + 1 \
+             WHERE email = $1 RETURNING id",
+        )
+        .bind(email.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(error::store)?;
+        let Some(id) = id else { return Ok(false) };
+        let target = <tenantry_domain::PlatformUserId as tenantry_domain::EntityId>::from_uuid(id)
+            .map_err(|err| StoreError::Unknown(anyhow::anyhow!("a superuser id: {err}")))?;
+        let event = AuditEvent { target: Some(tenantry_domain::audit::AuditTarget::Superuser(target)), ..e.clone() };
+        append_platform_audit(&mut tx, &event).await?;
+        tx.commit().await.map_err(error::store)?;
+        Ok(true)
+    }
+}
+
+/// Appends `e` to the platform log in the owner's transaction `tx`, dated by tenantry's clock.
+async fn append_platform_audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    e: &AuditEvent,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO tenantry.platform_audit (id, at, tenant_id, actor, action, target, outcome, details) \
+             VALUES ($1, tenantry.now(), NULL, $2, $3, $4, $5, $6)",
+    )
+    .bind(e.id.as_uuid())
+    .bind(sqlx::types::Json(&e.actor))
+    .bind(e.action.as_str())
+    .bind(e.target.as_ref().map(sqlx::types::Json))
+    .bind(rows::outcome_text(e.outcome))
+    .bind(sqlx::types::Json(&e.details))
+    .execute(&mut **tx)
+    .await
+    .map_err(error::store)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ pub(crate) struct PgPlatformTx {
     pub(crate) tx: Transaction<'static, Postgres>,
     /// Set by any SQL error (see `PgTenantTx`).
     pub(crate) aborted: bool,
+    /// Seals and opens the superusers' TOTP secrets (the store's data key).
+    pub(crate) key: Option<tenantry_ports::crypto::DataKey>,
 }
 
 impl PgPlatformTx {
@@ -41,7 +43,7 @@ impl PlatformStore for PgPlatformTx {
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(|e| self.fail(e))?;
-        row.as_ref().map(rows::superuser).transpose()
+        row.as_ref().map(|r| rows::superuser(r, self.key.as_ref())).transpose()
     }
 
     async fn superuser(&mut self, id: PlatformUserId) -> Result<Option<PlatformUser>, StoreError> {
@@ -50,7 +52,7 @@ impl PlatformStore for PgPlatformTx {
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(|e| self.fail(e))?;
-        row.as_ref().map(rows::superuser).transpose()
+        row.as_ref().map(|r| rows::superuser(r, self.key.as_ref())).transpose()
     }
 
     async fn superuser_login_failed(
@@ -82,6 +84,34 @@ impl PlatformStore for PgPlatformTx {
             .fetch_one(&mut *self.tx)
             .await
             .map_err(|e| self.fail(e))
+    }
+
+    async fn begin_superuser_mfa(
+        &mut self,
+        id: PlatformUserId,
+        secret: &tenantry_domain::mfa::TotpSecret,
+    ) -> Result<bool, StoreError> {
+        sqlx::query_scalar("SELECT tenantry_lookup.begin_superuser_mfa($1, $2, $3)")
+            .bind(id.as_uuid())
+            .bind(rows::seal_superuser_secret(self.key.as_ref(), id, secret)?)
+            .bind(secret.fingerprint())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(store)
+    }
+
+    async fn save_superuser_mfa(
+        &mut self,
+        id: PlatformUserId,
+        mfa: &tenantry_domain::mfa::Mfa,
+    ) -> Result<bool, StoreError> {
+        sqlx::query_scalar("SELECT tenantry_lookup.save_superuser_mfa($1, $2, $3)")
+            .bind(id.as_uuid())
+            .bind(mfa.secret.fingerprint())
+            .bind(Json(rows::MfaState::of(mfa)))
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(store)
     }
 
     async fn start_superuser_session(

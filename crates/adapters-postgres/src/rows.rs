@@ -12,7 +12,9 @@ use tenantry_domain::text::{CompanyName, Description, KeyName, PersonName};
 use tenantry_domain::token::TokenHash;
 use tenantry_domain::user::{DeactivationReason, LoginThrottle, PlatformUser, UserStatus};
 use tenantry_domain::{ApiKey, Email, EntityId, Invitation, RoleId, RoleRef, Slug, Tenant, User};
+use tenantry_domain::{PlatformUserId, TenantId, UserId};
 use tenantry_ports::StoreError;
+use tenantry_ports::crypto::DataKey;
 use uuid::Uuid;
 
 pub(crate) fn id<T: EntityId>(uuid: Uuid, what: &str) -> Result<T, StoreError> {
@@ -69,7 +71,7 @@ pub(crate) fn tenant(row: &PgRow) -> Result<Tenant, StoreError> {
     })
 }
 
-pub(crate) fn user(row: &PgRow) -> Result<User, StoreError> {
+pub(crate) fn user(row: &PgRow, key: Option<&DataKey>) -> Result<User, StoreError> {
     let active: bool = row.try_get("active").db()?;
     let status = if active {
         UserStatus::Active
@@ -96,14 +98,21 @@ pub(crate) fn user(row: &PgRow) -> Result<User, StoreError> {
             row.try_get::<String, _>("password_hash").db()?,
         )),
         created_at: row.try_get("created_at").db()?,
-        throttle: LoginThrottle {
+        throttle: tenantry_domain::user::AccountThrottle {
             failures: u32_of(i64::from(row.try_get::<i32, _>("failed_logins").db()?), "user")?,
             locked_until: row.try_get("locked_until").db()?,
+            window_started: row.try_get("failures_since").db()?,
+            addresses: row.try_get::<Json<Vec<tenantry_domain::user::AddressFailures>>, _>("login_addresses").db()?.0,
         },
         token_version: u32_of(row.try_get::<i64, _>("token_version").db()?, "user")?,
         last_login_at: row.try_get("last_login_at").db()?,
         email_verified_at: row.try_get("email_verified_at").db()?,
-        mfa: row.try_get::<Option<sqlx::types::Json<tenantry_domain::mfa::Mfa>>, _>("mfa").db()?.map(|j| j.0),
+        mfa: user_mfa(
+            key,
+            id(row.try_get("tenant_id").db()?, "user")?,
+            id(row.try_get("id").db()?, "user")?,
+            row.try_get::<Option<Json<serde_json::Value>>, _>("mfa").db()?.map(|j| j.0),
+        )?,
     })
 }
 
@@ -202,7 +211,7 @@ pub(crate) fn api_key(row: &PgRow) -> Result<ApiKey, StoreError> {
     })
 }
 
-pub(crate) fn superuser(row: &PgRow) -> Result<PlatformUser, StoreError> {
+pub(crate) fn superuser(row: &PgRow, key: Option<&DataKey>) -> Result<PlatformUser, StoreError> {
     Ok(PlatformUser {
         id: id(row.try_get("id").db()?, "superuser")?,
         email: Email::parse(row.try_get::<&str, _>("email").db()?).map_err(|e| corrupt("superuser", e))?,
@@ -218,7 +227,119 @@ pub(crate) fn superuser(row: &PgRow) -> Result<PlatformUser, StoreError> {
         token_version: u32_of(row.try_get::<i64, _>("token_version").db()?, "superuser")?,
         created_at: row.try_get("created_at").db()?,
         last_login_at: row.try_get("last_login_at").db()?,
+        mfa: superuser_mfa(row, key)?,
     })
+}
+
+/// A superuser's two-factor state as the platform row keeps it: the secret in
+/// its own column, the rest here.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct MfaState {
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub enabled_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_used_step: Option<u64>,
+    pub recovery: Vec<tenantry_domain::mfa::RecoveryCode>,
+}
+
+impl MfaState {
+    pub(crate) fn of(mfa: &tenantry_domain::mfa::Mfa) -> Self {
+        MfaState {
+            started_at: mfa.started_at,
+            enabled_at: mfa.enabled_at,
+            last_used_step: mfa.last_used_step,
+            recovery: mfa.recovery.clone(),
+        }
+    }
+}
+
+fn superuser_mfa(row: &PgRow, key: Option<&DataKey>) -> Result<Option<tenantry_domain::mfa::Mfa>, StoreError> {
+    let secret: Option<String> = row.try_get("mfa_secret").db()?;
+    let state: Option<Json<MfaState>> = row.try_get("mfa").db()?;
+    let (Some(secret), Some(Json(state))) = (secret, state) else { return Ok(None) };
+    let id: PlatformUserId = id(row.try_get("id").db()?, "superuser")?;
+    let secret = open_secret(key, &secret, &tenantry_ports::crypto::superuser_totp_aad(id), "superuser")?;
+    Ok(Some(tenantry_domain::mfa::Mfa {
+        secret,
+        started_at: state.started_at,
+        enabled_at: state.enabled_at,
+        last_used_step: state.last_used_step,
+        recovery: state.recovery,
+    }))
+}
+
+/// A TOTP secret as stored: sealed (`v1:…`, opened with `key` for the row
+/// `aad` names) or, written before sealing existed, its base32 text.
+fn open_secret(
+    key: Option<&DataKey>,
+    stored: &str,
+    aad: &[u8],
+    what: &'static str,
+) -> Result<tenantry_domain::mfa::TotpSecret, StoreError> {
+    if !DataKey::is_sealed(stored) {
+        return tenantry_domain::mfa::TotpSecret::from_base32(stored).map_err(|e| corrupt(what, e));
+    }
+    let key = key.ok_or_else(|| corrupt(what, "a sealed TOTP secret, and no data key (TENANTRY_DATA_KEY)"))?;
+    let plain = key.open(stored, aad).map_err(|e| corrupt(what, e))?;
+    let text = std::str::from_utf8(secrecy::ExposeSecret::expose_secret(&plain)).map_err(|e| corrupt(what, e))?;
+    tenantry_domain::mfa::TotpSecret::from_base32(text).map_err(|e| corrupt(what, e))
+}
+
+/// A TOTP secret as it is stored: sealed with `key` for the row `aad` names
+/// (as base32 text without a key).
+fn seal_secret(
+    key: Option<&DataKey>,
+    secret: &tenantry_domain::mfa::TotpSecret,
+    aad: &[u8],
+) -> Result<String, StoreError> {
+    let text = secret.to_base32();
+    match key {
+        Some(key) => key
+            .seal(secrecy::ExposeSecret::expose_secret(&text).as_bytes(), aad)
+            .map_err(|e| StoreError::Unknown(anyhow::anyhow!("sealing a TOTP secret: {e}"))),
+        None => Ok(secrecy::ExposeSecret::expose_secret(&text).to_owned()),
+    }
+}
+
+/// The superuser's TOTP secret as stored.
+pub(crate) fn seal_superuser_secret(
+    key: Option<&DataKey>,
+    superuser: PlatformUserId,
+    secret: &tenantry_domain::mfa::TotpSecret,
+) -> Result<String, StoreError> {
+    seal_secret(key, secret, &tenantry_ports::crypto::superuser_totp_aad(superuser))
+}
+
+/// A user's two-factor state as the `mfa` column keeps it: the secret sealed.
+pub(crate) fn user_mfa_json(key: Option<&DataKey>, user: &User) -> Result<Option<Json<serde_json::Value>>, StoreError> {
+    let Some(mfa) = &user.mfa else { return Ok(None) };
+    let mut value = serde_json::to_value(mfa).map_err(|e| StoreError::Unknown(e.into()))?;
+    let sealed = seal_secret(key, &mfa.secret, &tenantry_ports::crypto::user_totp_aad(user.tenant_id, user.id))?;
+    if let Some(object) = value.as_object_mut() {
+        object.insert("secret".into(), serde_json::Value::String(sealed));
+    }
+    Ok(Some(Json(value)))
+}
+
+fn user_mfa(
+    key: Option<&DataKey>,
+    tenant: TenantId,
+    user: UserId,
+    stored: Option<serde_json::Value>,
+) -> Result<Option<tenantry_domain::mfa::Mfa>, StoreError> {
+    let Some(mut value) = stored else { return Ok(None) };
+    let stored_secret = value.get("secret").and_then(|s| s.as_str()).map(str::to_owned);
+    if let Some(stored_secret) = stored_secret {
+        let aad = tenantry_ports::crypto::user_totp_aad(tenant, user);
+        let secret = open_secret(key, &stored_secret, &aad, "user")?;
+        if let Some(object) = value.as_object_mut() {
+            let base32 = secret.to_base32();
+            object.insert(
+                "secret".into(),
+                serde_json::Value::String(secrecy::ExposeSecret::expose_secret(&base32).to_owned()),
+            );
+        }
+    }
+    serde_json::from_value(value).map(Some).map_err(|e| corrupt("user", e))
 }
 
 pub(crate) fn audit(row: &PgRow, tenant: Option<Uuid>) -> Result<tenantry_domain::AuditEvent, StoreError> {

@@ -40,6 +40,8 @@ pub(crate) struct PgTenantTx {
     /// Set by any SQL error: PostgreSQL has aborted the transaction (and would
     /// answer COMMIT with a silent rollback, which must not pass for success).
     pub(crate) aborted: bool,
+    /// Seals and opens the TOTP secrets (the store's data key).
+    pub(crate) key: Option<tenantry_ports::crypto::DataKey>,
 }
 
 impl PgTenantTx {
@@ -150,7 +152,7 @@ impl UserStore for PgTenantTx {
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(|e| self.fail(e))?;
-        row.as_ref().map(rows::user).transpose()
+        row.as_ref().map(|r| rows::user(r, self.key.as_ref())).transpose()
     }
 
     async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
@@ -160,7 +162,7 @@ impl UserStore for PgTenantTx {
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(|e| self.fail(e))?;
-        row.as_ref().map(rows::user).transpose()
+        row.as_ref().map(|r| rows::user(r, self.key.as_ref())).transpose()
     }
 
     async fn users(&mut self) -> Result<Vec<User>, StoreError> {
@@ -169,7 +171,7 @@ impl UserStore for PgTenantTx {
             .fetch_all(&mut *self.tx)
             .await
             .map_err(|e| self.fail(e))?;
-        found.iter().map(rows::user).collect()
+        found.iter().map(|r| rows::user(r, self.key.as_ref())).collect()
     }
 
     async fn insert_user(&mut self, user: &User) -> Result<(), StoreError> {
@@ -179,7 +181,8 @@ impl UserStore for PgTenantTx {
         sqlx::query(
             "INSERT INTO tenantry.users (tenant_id, id, email, name, role, custom_role_id, active, deactivated_at, \
              deactivated_reason, password_hash, created_at, failed_logins, locked_until, token_version, last_login_at, \
-             email_verified_at, mfa) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             email_verified_at, mfa, failures_since, login_addresses) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
         .bind(self.t())
         .bind(user.id.as_uuid())
@@ -197,7 +200,9 @@ impl UserStore for PgTenantTx {
         .bind(i64::from(user.token_version))
         .bind(user.last_login_at)
         .bind(user.email_verified_at)
-        .bind(user.mfa.as_ref().map(Json))
+        .bind(rows::user_mfa_json(self.key.as_ref(), user)?)
+        .bind(user.throttle.window_started)
+        .bind(Json(&user.throttle.addresses))
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.fail(e))?;
@@ -211,8 +216,8 @@ impl UserStore for PgTenantTx {
         let done = sqlx::query(
             "UPDATE tenantry.users SET email = $3, name = $4, role = $5, custom_role_id = $6, active = $7, \
              deactivated_at = $8, deactivated_reason = $9, password_hash = $10, failed_logins = $11, \
-             locked_until = $12, token_version = $13, last_login_at = $14, email_verified_at = $15, mfa = $16 \
-             WHERE tenant_id = $1 AND id = $2",
+             locked_until = $12, token_version = $13, last_login_at = $14, email_verified_at = $15, mfa = $16, \
+             failures_since = $17, login_addresses = $18 WHERE tenant_id = $1 AND id = $2",
         )
         .bind(self.t())
         .bind(user.id.as_uuid())
@@ -229,7 +234,9 @@ impl UserStore for PgTenantTx {
         .bind(i64::from(user.token_version))
         .bind(user.last_login_at)
         .bind(user.email_verified_at)
-        .bind(user.mfa.as_ref().map(Json))
+        .bind(rows::user_mfa_json(self.key.as_ref(), user)?)
+        .bind(user.throttle.window_started)
+        .bind(Json(&user.throttle.addresses))
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.fail(e))?;
@@ -1011,19 +1018,22 @@ impl CredentialStore for PgTenantTx {
 #[async_trait]
 impl ProductDataStore for PgTenantTx {
     async fn product_rows(&mut self) -> Result<Vec<ProductTableRows>, StoreError> {
-        let tables: Vec<String> =
-            sqlx::query_scalar("SELECT table_name FROM tenantry.product_tables ORDER BY table_name")
+        let tables: Vec<(String, Vec<String>)> =
+            sqlx::query_as("SELECT table_name, export_excluded FROM tenantry.product_tables ORDER BY table_name")
                 .fetch_all(&mut *self.tx)
                 .await
                 .map_err(|e| self.fail(e))?;
         let mut out = Vec::with_capacity(tables.len());
-        for table in tables {
+        for (table, excluded) in tables {
             // The registry holds names as `format('%I.%I')` wrote them (quoted
             // identifiers), and only the owner's `register_product_table` writes it.
             // No tenant filter: row-level security confines the read to this tenant.
+            // The columns registered as left out of the export are removed here.
             let rows: Json<Vec<serde_json::Value>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY to_jsonb(t)::text), '[]'::jsonb) FROM {table} t"
+                "SELECT coalesce(jsonb_agg(to_jsonb(t) - $1::text[] ORDER BY to_jsonb(t)::text), '[]'::jsonb) \
+                 FROM {table} t"
             )))
+            .bind(&excluded)
             .fetch_one(&mut *self.tx)
             .await
             .map_err(|e| self.fail(e))?;

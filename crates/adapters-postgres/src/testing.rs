@@ -87,7 +87,7 @@ impl StoreFollower {
 
     /// The owner's connection for creating superusers.
     pub fn operator(&self) -> PgOperator {
-        PgOperator::from_pool(self.control.admin.clone())
+        PgOperator::from_pool(self.control.admin.clone()).with_data_key(Some(test_data_key()))
     }
 }
 
@@ -213,6 +213,7 @@ impl TestDatabase {
         let options = PgOptions {
             max_connections: 8,
             product_url: Some(SecretString::from(self.product_url())),
+            data_key: Some(test_data_key()),
             ..PgOptions::default()
         };
         PgStore::connect(&SecretString::from(self.service_url()), options).await.map_err(err)
@@ -234,7 +235,7 @@ impl TestDatabase {
     /// The owner's connection for creating superusers (what `tenantry
     /// create-superuser` does with `DATABASE_ADMIN_URL`).
     pub fn operator(&self) -> PgOperator {
-        PgOperator::from_pool(self.time.admin.clone())
+        PgOperator::from_pool(self.time.admin.clone()).with_data_key(Some(test_data_key()))
     }
 
     /// Sets `tenantry.now()` back to the database's own clock.
@@ -258,4 +259,9 @@ impl TestDatabase {
         let _ = conn.close().await;
         Ok(())
     }
+}
+
+/// The data key every test store seals its TOTP secrets with.
+pub fn test_data_key() -> tenantry_ports::crypto::DataKey {
+    tenantry_ports::crypto::DataKey::from_bytes([0x5e; 32])
 }

@@ -51,6 +51,8 @@ pub const EXPECTED_DEFINERS: &[&str] = &[
     "tenantry_lookup.touch_superuser_session",
     "tenantry_lookup.rotate_superuser_session",
     "tenantry_lookup.end_superuser_session",
+    "tenantry_lookup.begin_superuser_mfa",
+    "tenantry_lookup.save_superuser_mfa",
 ];
 
 /// The owner's own permissive policies on tenant-owned tables: its named

@@ -351,3 +351,54 @@ async fn the_product_role_reaches_its_tables_only_and_a_planted_open_policy_wide
     drop(owner);
     db.drop_now().await.unwrap();
 }
+
+/// `register_product_table(…, p_export_excluded => ARRAY[…])`: the named
+/// columns are left out of the tenant's data export (the rows are not); an
+/// unknown column is refused and registers nothing.
+#[tokio::test]
+async fn the_export_leaves_out_the_columns_registered_as_excluded() {
+    let Some(admin) = admin_url("the_export_leaves_out_the_columns_registered_as_excluded") else {
+        return;
+    };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let mut owner = db.admin_options().connect().await.unwrap();
+    sqlx::raw_sql(
+        "CREATE SCHEMA crm; \
+         CREATE TABLE crm.integrations (tenant_id uuid NOT NULL REFERENCES tenantry.tenants ON DELETE CASCADE, \
+           id text NOT NULL, name text NOT NULL, api_secret text NOT NULL, PRIMARY KEY (tenant_id, id)); \
+         CREATE TABLE crm.leads (tenant_id uuid NOT NULL REFERENCES tenantry.tenants ON DELETE CASCADE, \
+           id text NOT NULL, PRIMARY KEY (tenant_id, id))",
+    )
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    let unknown =
+        sqlx::query("SELECT tenantry.register_product_table('crm.leads', p_export_excluded => ARRAY['nope'])")
+            .execute(&mut owner)
+            .await
+            .unwrap_err();
+    assert!(unknown.to_string().contains("has no column nope"), "{unknown}");
+    sqlx::query("SELECT tenantry.register_product_table('crm.integrations', p_export_excluded => ARRAY['api_secret'])")
+        .execute(&mut owner)
+        .await
+        .unwrap();
+
+    let store = db.store().await.unwrap();
+    assert_eq!(store.product_tables().await.unwrap(), vec!["crm.integrations".to_owned()], "crm.leads not registered");
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
+    let a = h.signup("alpha").await.unwrap();
+    let scope = h.owner_scope(&a).await.unwrap();
+    let mut tx = store.scoped(&scope, Access::Write).await.unwrap();
+    sqlx::query("INSERT INTO crm.integrations VALUES ($1, 'mailchimp', 'Mailchimp', 'sk-integration-secret-4711')")
+        .bind(scope.tenant_id().as_uuid())
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let export = h.tenantry.request_export(&scope).await.unwrap().export;
+    h.tenantry.run_due_jobs(10).await.unwrap();
+    let text = String::from_utf8(h.tenantry.download_export(&scope, export.id).await.unwrap().bytes).unwrap();
+    assert!(text.contains("Mailchimp"), "the row is exported: {text}");
+    assert!(!text.contains("sk-integration-secret-4711") && !text.contains("api_secret"), "{text}");
+}

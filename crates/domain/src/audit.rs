@@ -191,6 +191,7 @@ actions! {
     MfaEnabled => "auth.mfa_enabled",
     MfaDisabled => "auth.mfa_disabled",
     MfaRecoveryCodesRenewed => "auth.mfa_recovery_codes_renewed",
+    MfaReset => "auth.mfa_reset",
     ApiKeyCreated => "api_key.created",
     ApiKeyRevoked => "api_key.revoked",
     TenantCreated => "tenant.created",

@@ -84,6 +84,18 @@ impl TotpSecret {
         SecretString::from(base32(self.0.expose_secret()))
     }
 
+    /// A fingerprint that names the secret without revealing it (SHA-256
+    /// under a label, lower-case hex): a store compares it to tell whether a
+    /// state belongs to the secret it keeps, however that secret is kept.
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::new()
+            .chain_update(b"tenantry-totp-fingerprint\0")
+            .chain_update(self.0.expose_secret())
+            .finalize();
+        hex::encode(digest)
+    }
+
     /// Reads the base32 form back; case, spaces and `=` padding are ignored.
     pub fn from_base32(text: &str) -> Result<Self, MfaError> {
         let normalised: String =
@@ -364,6 +376,42 @@ impl Mfa {
     pub fn replace_recovery(&mut self, hashes: Vec<TokenHash>) {
         self.recovery = hashes.into_iter().map(RecoveryCode::new).collect();
     }
+
+    /// An enrolment made enabled by an operator with a secret they hold (the
+    /// automation path for scripts that log in as the superuser): no recovery
+    /// codes, no code used yet.
+    pub fn enrolled(secret: TotpSecret, now: DateTime<Utc>) -> Self {
+        Self { secret, started_at: now, enabled_at: Some(now), last_used_step: None, recovery: Vec::new() }
+    }
+
+    /// Whether `next` may replace `self` in a store that saves a state only
+    /// when it moves forward (the superuser's, written through a narrow
+    /// operation whose caller cannot be trusted to have checked a code): the
+    /// secret and start unchanged; an enrolment waiting for confirmation only
+    /// becomes enabled; an enabled one stays enabled, from the same moment,
+    /// and records a newer code (a later step) or one more used recovery code
+    /// — so two logins racing with one code cannot both save, and nothing
+    /// can be un-used.
+    pub fn may_follow(&self, next: &Mfa) -> bool {
+        if self.secret != next.secret || self.started_at != next.started_at {
+            return false;
+        }
+        match (self.enabled_at, next.enabled_at) {
+            (None, Some(_)) => true,
+            (Some(was), Some(is)) if was == is => {
+                let newer_step = match (self.last_used_step, next.last_used_step) {
+                    (None, Some(_)) => true,
+                    (Some(a), Some(b)) => b > a,
+                    _ => false,
+                };
+                let used = |m: &Mfa| m.recovery.iter().filter(|r| r.used_at.is_some()).count();
+                let renewed = self.recovery.iter().map(|r| &r.hash).ne(next.recovery.iter().map(|r| &r.hash));
+                // A renewal (new codes) needs a current code, so it comes with a newer step.
+                newer_step || (!renewed && used(next) > used(self))
+            }
+            _ => false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -590,6 +638,40 @@ mod tests {
             "last_used_step": null, "recovery": []
         });
         assert!(serde_json::from_value::<Mfa>(bad).is_err());
+    }
+
+    #[test]
+    fn a_platform_save_moves_forward_only() {
+        let secret = rfc_secret();
+        let pending = Mfa::start(secret.clone(), at(NOW - 600));
+        let mut on = pending.clone();
+        let hashes: Vec<TokenHash> =
+            recovery_texts().iter().map(|t| recovery_hash(t.expose_secret()).unwrap()).collect();
+        on.confirm(&code(&secret, NOW - 600), at(NOW - 600), hashes.clone()).unwrap();
+        assert!(pending.may_follow(&on), "a confirmation");
+        assert!(!on.may_follow(&pending), "never back to pending");
+        assert!(!on.may_follow(&on), "the same state twice: a replayed code");
+        let mut later = on.clone();
+        later.verify(&code(&secret, NOW), at(NOW)).unwrap();
+        assert!(on.may_follow(&later), "a newer code");
+        assert!(!later.may_follow(&on), "an older step");
+        let mut recovered = on.clone();
+        recovered.verify(recovery_texts()[3].expose_secret(), at(NOW)).unwrap();
+        assert!(on.may_follow(&recovered), "one more recovery code used");
+        assert!(!recovered.may_follow(&on), "a used recovery code is never unused");
+        let mut renewed_without_code = on.clone();
+        renewed_without_code.replace_recovery(hashes[..2].to_vec());
+        assert!(!on.may_follow(&renewed_without_code), "new recovery codes need a current code");
+        let mut renewed = later.clone();
+        renewed.verify(&code(&secret, NOW + 30), at(NOW + 30)).unwrap();
+        renewed.replace_recovery(hashes[..2].to_vec());
+        assert!(later.may_follow(&renewed), "a renewal with a current code");
+        let other = Mfa::start(TotpSecret::from_bytes([9; 20]), at(NOW - 600));
+        assert!(!on.may_follow(&other) && !pending.may_follow(&other), "the secret never changes here");
+        let mut moved = later.clone();
+        moved.enabled_at = Some(at(NOW));
+        moved.last_used_step = Some(u64::MAX);
+        assert!(!later.may_follow(&moved), "the enabling moment is kept");
     }
 
     proptest! {

@@ -100,18 +100,22 @@ impl fmt::Debug for PasswordHash {
     }
 }
 
-/// Failed-login lockout (DESIGN.md: 5 failures lock the account for 15 minutes).
+/// Failed-login lockout (DESIGN.md §3: 5 failures from one address lock the
+/// account for that address for 15 minutes; 20 from all addresses within 15
+/// minutes lock it everywhere).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct LockoutPolicy {
-    /// Consecutive failures that lock the account (5).
+    /// Consecutive failures from one address that lock the account for it (5).
     pub max_failures: u32,
-    /// How long the lock lasts, in minutes (15).
+    /// How long a lock lasts, and the window of the everywhere count, in minutes (15).
     pub lock_minutes: i64,
+    /// Failures from all addresses within the window that lock it everywhere (20).
+    pub max_failures_everywhere: u32,
 }
 
 impl Default for LockoutPolicy {
     fn default() -> Self {
-        Self { max_failures: 5, lock_minutes: 15 }
+        Self { max_failures: 5, lock_minutes: 15, max_failures_everywhere: 20 }
     }
 }
 

@@ -54,6 +54,64 @@ pub enum SettingsError {
         /// The plan whose default override is wrong.
         plan: PlanKind,
     },
+    /// A throttle's `burst` or `per_minute` lies outside 1..=[`BUCKET_CEILING`].
+    #[error("anonymous_limits.{field}: burst and per_minute must lie between 1 and {ceiling}")]
+    Bucket {
+        /// The throttle (`per_address`, `per_account`, `cross_tenant`).
+        field: &'static str,
+        /// The highest allowed ([`BUCKET_CEILING`]).
+        ceiling: u32,
+    },
+}
+
+/// The highest `burst` or `per_minute` of a throttle (test suites raise the
+/// limits this far).
+pub const BUCKET_CEILING: u32 = 1_000_000;
+
+/// A token bucket: `burst` attempts at once, then `per_minute` more a minute
+/// (one every 60/`per_minute` seconds).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Bucket {
+    /// Attempts at once.
+    pub burst: u32,
+    /// Attempts regained a minute.
+    pub per_minute: u32,
+}
+
+impl Bucket {
+    fn valid(&self) -> bool {
+        (1..=BUCKET_CEILING).contains(&self.burst) && (1..=BUCKET_CEILING).contains(&self.per_minute)
+    }
+}
+
+/// The throttles of the endpoints anyone can call (issue 18) — signup, login,
+/// the second factor, password reset and its confirmation, e-mail verification,
+/// invitation acceptance, on the API and the web — and of cross-tenant attempts.
+/// Over a limit: 429 with `Retry-After`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct AnonymousLimits {
+    /// Per client address (an IPv4 address, an IPv6 /64): 10 at once, then 6 a minute.
+    pub per_address: Bucket,
+    /// Per account named (the e-mail and tenant of a login or reset, the
+    /// account of a second step): 5 at once, then 3 a minute.
+    pub per_account: Bucket,
+    /// Per signed-in account reaching for another tenant, before anything is
+    /// read or audited: 10 at once, then 10 a minute.
+    pub cross_tenant: Bucket,
+}
+
+impl Default for AnonymousLimits {
+    fn default() -> Self {
+        Self {
+            per_address: Bucket { burst: 10, per_minute: 6 },
+            per_account: Bucket { burst: 5, per_minute: 3 },
+            cross_tenant: Bucket { burst: 10, per_minute: 10 },
+        }
+    }
 }
 
 /// The platform's password policy.
@@ -131,6 +189,8 @@ pub struct PlatformSettings {
     pub mfa: MfaPolicy,
     /// The default quota overrides by plan.
     pub default_quotas: DefaultQuotas,
+    /// The throttles of the anonymous endpoints and of cross-tenant attempts.
+    pub anonymous_limits: AnonymousLimits,
 }
 
 impl PlatformSettings {
@@ -191,6 +251,16 @@ impl PlatformSettings {
                 return Err(SettingsError::ActiveUsers { plan });
             }
         }
+        let limits = &self.anonymous_limits;
+        for (field, bucket) in [
+            ("per_address", limits.per_address),
+            ("per_account", limits.per_account),
+            ("cross_tenant", limits.cross_tenant),
+        ] {
+            if !bucket.valid() {
+                return Err(SettingsError::Bucket { field, ceiling: BUCKET_CEILING });
+            }
+        }
         Ok(())
     }
 
@@ -222,6 +292,17 @@ impl PlatformSettings {
                 next.default_quotas.standard = standard;
             }
         }
+        if let Some(a) = &patch.anonymous_limits {
+            if let Some(b) = a.per_address {
+                next.anonymous_limits.per_address = b;
+            }
+            if let Some(b) = a.per_account {
+                next.anonymous_limits.per_account = b;
+            }
+            if let Some(b) = a.cross_tenant {
+                next.anonymous_limits.cross_tenant = b;
+            }
+        }
         next.validate()?;
         Ok(next)
     }
@@ -242,6 +323,25 @@ pub struct SettingsPatch {
     /// Changes to the default quota overrides.
     #[serde(default)]
     pub default_quotas: Option<DefaultQuotasPatch>,
+    /// Changes to the anonymous endpoints' throttles.
+    #[serde(default)]
+    pub anonymous_limits: Option<AnonymousLimitsPatch>,
+}
+
+/// A change to the throttles: a given bucket replaces that throttle's.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AnonymousLimitsPatch {
+    /// Per client address.
+    #[serde(default)]
+    pub per_address: Option<Bucket>,
+    /// Per account named.
+    #[serde(default)]
+    pub per_account: Option<Bucket>,
+    /// Per account reaching for another tenant.
+    #[serde(default)]
+    pub cross_tenant: Option<Bucket>,
 }
 
 /// A change to the password policy.
@@ -507,6 +607,34 @@ mod tests {
         )
     }
 
+    #[test]
+    fn the_throttles_default_to_ten_then_six_a_minute_per_address_and_refuse_zero() {
+        let d = PlatformSettings::default().anonymous_limits;
+        assert_eq!((d.per_address.burst, d.per_address.per_minute), (10, 6));
+        assert_eq!((d.per_account.burst, d.per_account.per_minute), (5, 3));
+        let zero = SettingsPatch {
+            anonymous_limits: Some(AnonymousLimitsPatch {
+                per_account: Some(Bucket { burst: 0, per_minute: 1 }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            PlatformSettings::default().apply(&zero),
+            Err(SettingsError::Bucket { field: "per_account", ceiling: BUCKET_CEILING })
+        );
+        let raised = SettingsPatch {
+            anonymous_limits: Some(AnonymousLimitsPatch {
+                per_address: Some(Bucket { burst: BUCKET_CEILING, per_minute: BUCKET_CEILING }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let next = PlatformSettings::default().apply(&raised).unwrap();
+        assert_eq!(next.anonymous_limits.per_address.burst, BUCKET_CEILING);
+        assert_eq!(next.anonymous_limits.per_account, d.per_account, "what the patch does not name stays");
+    }
+
     fn settings_patch() -> impl Strategy<Value = SettingsPatch> {
         let password = proptest::option::of(
             (proptest::option::of(0usize..200), proptest::option::of(any::<bool>()))
@@ -521,10 +649,20 @@ mod tests {
             (proptest::option::of(quota_override()), proptest::option::of(quota_override()))
                 .prop_map(|(freemium, standard)| DefaultQuotasPatch { freemium, standard }),
         );
-        (password, mfa, quotas).prop_map(|(password, mfa, default_quotas)| SettingsPatch {
+        let bucket = || {
+            proptest::option::of(
+                (prop_oneof![Just(0u32), 1u32..100, Just(BUCKET_CEILING + 1)], 0u32..100)
+                    .prop_map(|(burst, per_minute)| Bucket { burst, per_minute }),
+            )
+        };
+        let limits = proptest::option::of((bucket(), bucket(), bucket()).prop_map(
+            |(per_address, per_account, cross_tenant)| AnonymousLimitsPatch { per_address, per_account, cross_tenant },
+        ));
+        (password, mfa, quotas, limits).prop_map(|(password, mfa, default_quotas, anonymous_limits)| SettingsPatch {
             password,
             mfa,
             default_quotas,
+            anonymous_limits,
         })
     }
 

@@ -89,7 +89,7 @@ pub struct User {
     /// "newest-first" order of downgrades uses it.
     pub created_at: DateTime<Utc>,
     /// Failed-login counter and lock.
-    pub throttle: LoginThrottle,
+    pub throttle: AccountThrottle,
     /// Bumped on deactivation, role and password change; access tokens carrying
     /// an older version are refused.
     pub token_version: u32,
@@ -113,6 +113,12 @@ pub enum FailedLogin {
     },
     /// This failure locked the account.
     LockedNow {
+        /// Until when.
+        until: DateTime<Utc>,
+    },
+    /// This failure locked the account for the client's address only (the
+    /// account still opens from elsewhere).
+    LockedForAddress {
         /// Until when.
         until: DateTime<Utc>,
     },
@@ -178,6 +184,119 @@ impl LoginThrottle {
     }
 }
 
+/// How many client addresses an account's throttle remembers at most (the
+/// oldest go first; an address forgotten starts a fresh count).
+pub const ADDRESSES_KEPT: usize = 64;
+
+/// The key of a client address in a throttle: an IPv4 address as it is, an
+/// IPv6 address by its /64 (one subscriber's network), `unknown` without one.
+pub fn address_key(address: Option<std::net::IpAddr>) -> String {
+    match address {
+        Some(std::net::IpAddr::V4(a)) => a.to_string(),
+        Some(std::net::IpAddr::V6(a)) => {
+            let s = a.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        None => "unknown".to_owned(),
+    }
+}
+
+/// Failed logins of one address.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct AddressFailures {
+    /// The address's key ([`address_key`]).
+    pub address: String,
+    /// Consecutive failures from it.
+    pub failures: u32,
+    /// The latest.
+    pub last_at: DateTime<Utc>,
+    /// Locked for this address until then.
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// A tenant user's failed logins (DESIGN.md §3): counted per client address —
+/// `max_failures` (5) from one address lock the account **for that address**
+/// for `lock_minutes` (15), so that a stranger cannot lock the owner out from
+/// elsewhere — and in all: `max_failures_everywhere` (20) from all addresses
+/// within `lock_minutes` lock it everywhere (and the user is mailed).
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AccountThrottle {
+    /// Failures from all addresses since `window_started`.
+    pub failures: u32,
+    /// When the current window of `lock_minutes` began.
+    pub window_started: Option<DateTime<Utc>>,
+    /// Locked everywhere until then.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Per address (at most [`ADDRESSES_KEPT`]).
+    pub addresses: Vec<AddressFailures>,
+}
+
+impl AccountThrottle {
+    /// The lock in force at `now` for a login from `address`, if any.
+    pub fn locked_at(&self, now: DateTime<Utc>, address: &str) -> Option<DateTime<Utc>> {
+        self.locked_until.filter(|until| *until > now).or_else(|| {
+            self.addresses.iter().find(|a| a.address == address).and_then(|a| a.locked_until).filter(|u| *u > now)
+        })
+    }
+
+    /// Records a failed login from `address`. A lock that has run out starts
+    /// a fresh count; so does the everywhere count after `lock_minutes`.
+    pub fn record_failure(&mut self, now: DateTime<Utc>, address: &str, policy: &LockoutPolicy) -> FailedLogin {
+        if let Some(until) = self.locked_at(now, address) {
+            return FailedLogin::AlreadyLocked { until };
+        }
+        let window = policy.lock_duration();
+        let window_over = self.window_started.is_none_or(|start| now - start >= window);
+        if window_over || self.locked_until.is_some() {
+            self.failures = 0;
+            self.window_started = Some(now);
+            self.locked_until = None;
+        }
+        self.failures = self.failures.saturating_add(1);
+        // Addresses whose lock ran out, or quiet for a window, start afresh.
+        self.addresses.retain(|a| match a.locked_until {
+            Some(until) => until > now,
+            None => now - a.last_at < window,
+        });
+        let until = crate::time::saturating_add(now, window);
+        let index = match self.addresses.iter().position(|a| a.address == address) {
+            Some(i) => i,
+            None => {
+                if self.addresses.len() >= ADDRESSES_KEPT {
+                    self.addresses.sort_by_key(|a| a.last_at);
+                    self.addresses.remove(0);
+                }
+                self.addresses.push(AddressFailures {
+                    address: address.to_owned(),
+                    failures: 0,
+                    last_at: now,
+                    locked_until: None,
+                });
+                self.addresses.len() - 1
+            }
+        };
+        let Some(entry) = self.addresses.get_mut(index) else { return FailedLogin::Counted { failures: 0 } };
+        entry.failures = entry.failures.saturating_add(1);
+        entry.last_at = now;
+        if self.failures >= policy.max_failures_everywhere {
+            self.locked_until = Some(until);
+            FailedLogin::LockedNow { until }
+        } else if entry.failures >= policy.max_failures {
+            entry.locked_until = Some(until);
+            FailedLogin::LockedForAddress { until }
+        } else {
+            FailedLogin::Counted { failures: entry.failures }
+        }
+    }
+
+    /// Records a successful login from `address`: that address's count goes
+    /// (the everywhere count runs out with its window).
+    pub fn record_success(&mut self, address: &str) {
+        self.addresses.retain(|a| a.address != address);
+    }
+}
+
 /// A platform operator (the superuser): belongs to no tenant, logs in without a slug.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct PlatformUser {
@@ -199,6 +318,8 @@ pub struct PlatformUser {
     pub created_at: DateTime<Utc>,
     /// Last successful login.
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Two-factor authentication (mandatory with PostgreSQL: see `TenantryConfig::superuser_mfa_required`).
+    pub mfa: Option<crate::mfa::Mfa>,
 }
 
 impl User {
@@ -221,7 +342,7 @@ impl User {
             status: UserStatus::Active,
             password_hash,
             created_at: now,
-            throttle: LoginThrottle::default(),
+            throttle: AccountThrottle::default(),
             token_version: 0,
             last_login_at: None,
             email_verified_at: None,
@@ -312,7 +433,7 @@ impl User {
         self.name = PersonName::erased();
         self.password_hash = unusable;
         self.status = UserStatus::Deactivated { at: now, reason: DeactivationReason::Erased };
-        self.throttle = LoginThrottle::default();
+        self.throttle = AccountThrottle::default();
         self.last_login_at = None;
         self.email_verified_at = None;
         self.mfa = None;
@@ -388,25 +509,89 @@ mod tests {
     }
 
     #[test]
-    fn five_failures_lock_the_account_for_fifteen_minutes() {
+    fn five_failures_from_one_address_lock_the_account_for_that_address_for_fifteen_minutes() {
         let mut u = user(1, RoleRef::Builtin(BuiltinRole::Member));
         let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
         let policy = LockoutPolicy::default();
+        let (stranger, owner) = ("203.0.113.9", "198.51.100.7");
         for i in 1..=4 {
-            assert_eq!(u.throttle.record_failure(now, &policy), FailedLogin::Counted { failures: i });
+            assert_eq!(u.throttle.record_failure(now, stranger, &policy), FailedLogin::Counted { failures: i });
         }
         let until = now + Duration::minutes(15);
-        assert_eq!(u.throttle.record_failure(now, &policy), FailedLogin::LockedNow { until });
-        assert_eq!(u.throttle.locked_at(now + Duration::minutes(14)), Some(until));
+        assert_eq!(u.throttle.record_failure(now, stranger, &policy), FailedLogin::LockedForAddress { until });
+        assert_eq!(u.throttle.locked_at(now + Duration::minutes(14), stranger), Some(until));
+        assert_eq!(u.throttle.locked_at(now + Duration::minutes(14), owner), None, "the owner still logs in");
         assert_eq!(
-            u.throttle.record_failure(now + Duration::minutes(1), &policy),
+            u.throttle.record_failure(now + Duration::minutes(1), stranger, &policy),
             FailedLogin::AlreadyLocked { until }
         );
-        assert_eq!(u.throttle.locked_at(until), None);
+        assert_eq!(u.throttle.locked_at(until, stranger), None);
         // after the lock the count starts again
-        assert_eq!(u.throttle.record_failure(until, &policy), FailedLogin::Counted { failures: 1 });
-        u.throttle.record_success();
-        assert_eq!(u.throttle, LoginThrottle::default());
+        assert_eq!(u.throttle.record_failure(until, stranger, &policy), FailedLogin::Counted { failures: 1 });
+        u.throttle.record_success(stranger);
+        assert!(u.throttle.addresses.is_empty(), "{:?}", u.throttle);
+    }
+
+    #[test]
+    fn twenty_failures_from_all_addresses_within_fifteen_minutes_lock_everywhere() {
+        let mut u = user(1, RoleRef::Builtin(BuiltinRole::Member));
+        let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+        let policy = LockoutPolicy::default();
+        // 19 failures from 19 addresses over 14 minutes: each address has one, nothing locks.
+        for i in 0..19u32 {
+            let at = now + Duration::seconds(i64::from(i) * 44);
+            let r = u.throttle.record_failure(at, &format!("203.0.113.{i}"), &policy);
+            assert_eq!(r, FailedLogin::Counted { failures: 1 }, "failure {i}");
+        }
+        let at = now + Duration::minutes(14);
+        let until = at + Duration::minutes(15);
+        assert_eq!(u.throttle.record_failure(at, "192.0.2.1", &policy), FailedLogin::LockedNow { until });
+        assert_eq!(u.throttle.locked_at(at, "198.51.100.7"), Some(until), "locked for every address");
+        // A window that ran out starts afresh: 19 failures spread over more than 15 minutes never lock everywhere.
+        let mut v = user(2, RoleRef::Builtin(BuiltinRole::Member));
+        for i in 0..40u32 {
+            let at = now + Duration::seconds(i64::from(i) * 60);
+            let r = v.throttle.record_failure(at, &format!("203.0.113.{i}"), &policy);
+            assert!(!matches!(r, FailedLogin::LockedNow { .. }), "failure {i}: {r:?}");
+        }
+        // A success from one address leaves the others' counts.
+        let mut w = user(3, RoleRef::Builtin(BuiltinRole::Member));
+        w.throttle.record_failure(now, "a", &policy);
+        w.throttle.record_failure(now, "b", &policy);
+        w.throttle.record_success("a");
+        assert_eq!(w.throttle.addresses.len(), 1);
+        assert_eq!(w.throttle.failures, 2, "the everywhere count runs out with its window");
+    }
+
+    #[test]
+    fn a_throttle_remembers_a_bounded_number_of_addresses_and_keys_ipv6_by_its_64() {
+        let mut u = user(1, RoleRef::Builtin(BuiltinRole::Member));
+        let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+        let policy = LockoutPolicy { max_failures_everywhere: u32::MAX, ..LockoutPolicy::default() };
+        for i in 0..200u32 {
+            u.throttle.record_failure(now + Duration::milliseconds(i64::from(i)), &i.to_string(), &policy);
+        }
+        assert_eq!(u.throttle.addresses.len(), ADDRESSES_KEPT);
+        let a: std::net::IpAddr = "2001:db8:1:2:3:4:5:6".parse().unwrap();
+        let b: std::net::IpAddr = "2001:db8:1:2:ffff::1".parse().unwrap();
+        assert_eq!(address_key(Some(a)), address_key(Some(b)));
+        assert_eq!(address_key(Some(a)), "2001:db8:1:2::/64");
+        assert_eq!(address_key(Some("203.0.113.9".parse().unwrap())), "203.0.113.9");
+        assert_eq!(address_key(None), "unknown");
+    }
+
+    #[test]
+    fn the_superusers_throttle_locks_after_five_failures() {
+        let mut t = LoginThrottle::default();
+        let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+        let policy = LockoutPolicy::default();
+        for i in 1..=4 {
+            assert_eq!(t.record_failure(now, &policy), FailedLogin::Counted { failures: i });
+        }
+        let until = now + Duration::minutes(15);
+        assert_eq!(t.record_failure(now, &policy), FailedLogin::LockedNow { until });
+        t.record_success();
+        assert_eq!(t, LoginThrottle::default());
     }
 
     #[test]

@@ -53,17 +53,19 @@ impl std::fmt::Debug for TokenKeys {
 
 /// Why a signing secret was refused.
 #[derive(Debug, thiserror::Error)]
-#[error("the token signing secret must be at least 32 bytes")]
+#[error("the token signing secret must be hex or base64 decoding to at least 32 random bytes")]
 pub struct WeakSecret;
 
 impl TokenKeys {
-    /// Keys from a secret of at least 32 bytes.
+    /// Keys from a secret written as hex or base64 (standard or URL-safe,
+    /// padded or not) that decodes to at least 32 bytes: a passphrase of 32
+    /// characters carries far fewer than 256 bits, random bytes do.
     pub fn from_secret(secret: &SecretString) -> Result<Self, WeakSecret> {
-        let bytes = secret.expose_secret().as_bytes();
+        let bytes = decode_secret(secret.expose_secret().trim()).ok_or(WeakSecret)?;
         if bytes.len() < 32 {
             return Err(WeakSecret);
         }
-        Ok(Self { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes) })
+        Ok(Self { encoding: EncodingKey::from_secret(&bytes), decoding: DecodingKey::from_secret(&bytes) })
     }
 
     /// Keys from 32 bytes of the OS random source (tokens do not survive a restart).
@@ -73,6 +75,16 @@ impl TokenKeys {
         let secret = SecretString::from(hex::encode(bytes));
         Self::from_secret(&secret).map_err(|_| getrandom::Error::UNSUPPORTED)
     }
+}
+
+/// The bytes of a secret written as hex, else as base64 (either alphabet, padded or not).
+fn decode_secret(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    if let Ok(bytes) = hex::decode(text) {
+        return Some(bytes);
+    }
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD].iter().find_map(|engine| engine.decode(text).ok())
 }
 
 /// What kind of token.
@@ -402,6 +414,10 @@ impl FromRequestParts<AppState> for InTenant {
         let Path(params) =
             Path::<HashMap<String, String>>::from_request_parts(parts, state).await.map_err(ApiError::path)?;
         let tenant = params.get("tid").and_then(|t| TenantId::parse(t).ok()).ok_or_else(ApiError::not_found)?;
+        // Reaching for another tenant is throttled before anything is read or audited.
+        if principal.tenant_id().is_some_and(|own| own != tenant) {
+            state.throttles.cross_tenant(&state.tenantry, &crate::throttle::principal_key(&principal)).await?;
+        }
         let scope = state.tenantry.authorize(&principal, tenant).await?;
         if let Some(info) = state.limits.check(&state.tenantry, &scope).await? {
             if let Some(slot) = parts.extensions.get::<RateSlot>() {

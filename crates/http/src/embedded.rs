@@ -94,8 +94,8 @@ pub fn spawn_scheduler(
 }
 
 /// The mailer when none is configured on PostgreSQL: nothing is sent, and the
-/// log says so (recipient and template only, never the content, which may
-/// carry a link's secret). Invitations answer `mailed: false` and can be resent
+/// log says so (the recipient's domain and the template only: never the
+/// address, nor the content, which may carry a link's secret). Invitations answer `mailed: false` and can be resent
 /// once a mailer is configured.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoMailer;
@@ -103,7 +103,12 @@ pub struct NoMailer;
 #[async_trait]
 impl Mailer for NoMailer {
     async fn send(&self, mail: &Mail) -> Result<(), anyhow::Error> {
-        tracing::warn!(to = %mail.to, template = mail.message.template(), "mail not sent: no mailer is configured");
+        let domain = mail.to.as_str().rsplit_once('@').map_or("", |(_, domain)| domain);
+        tracing::warn!(
+            to_domain = domain,
+            template = mail.message.template(),
+            "mail not sent: no mailer is configured"
+        );
         Err(anyhow::anyhow!("no mailer is configured (TENANTRY_MAIL=console prints mails, for development)"))
     }
 }

@@ -29,6 +29,7 @@ pub mod problem;
 pub mod ratelimit;
 mod routes;
 pub mod state;
+pub mod throttle;
 mod web;
 mod webhooks;
 
@@ -99,6 +100,7 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
             get(routes::admin_tenant).patch(routes::admin_patch_tenant).delete(routes::admin_delete_tenant),
         )
         .route("/tenants/{tid}/users/{uid}/password-reset", post(routes::admin_password_reset))
+        .route("/tenants/{tid}/users/{uid}/mfa", axum::routing::delete(routes::admin_reset_mfa))
         .route("/tenants/{tid}/impersonate", post(routes::impersonate))
         .route("/tenants/{tid}/backups", post(routes::admin_backup))
         .route(
@@ -115,31 +117,48 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
             "/ads/campaigns/{cid}",
             get(routes::campaign_stats).put(routes::update_campaign).delete(routes::delete_campaign),
         );
-    let v1 = Router::new()
+    // What anyone can call: the per-address throttle first (issue 18; the
+    // handlers add the per-account one).
+    let anonymous = Router::new()
         .route("/signup", post(routes::signup))
         .route("/auth/login", post(routes::login))
+        .route("/auth/mfa", post(routes::mfa_login))
+        .route("/auth/password-reset", post(routes::password_reset))
+        .route("/auth/verify-email", post(routes::verify_email))
+        .route("/auth/password-reset/confirm", post(routes::password_reset_confirm))
+        .route("/invitations/accept", post(routes::accept_invitation))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), throttle::per_address));
+    let v1 = Router::new()
+        .merge(anonymous)
         .route("/auth/refresh", post(routes::refresh))
         .route("/auth/logout", post(routes::logout))
-        .route("/auth/mfa", post(routes::mfa_login))
         .route("/me/mfa", get(routes::mfa_status).post(routes::mfa_start).delete(routes::mfa_disable))
         .route("/me/mfa/confirm", post(routes::mfa_confirm))
         .route("/me/mfa/recovery-codes", post(routes::mfa_recovery_codes))
-        .route("/auth/password-reset", post(routes::password_reset))
-        .route("/auth/verify-email", post(routes::verify_email))
         .route("/me/email-verification", post(routes::resend_verification))
-        .route("/auth/password-reset/confirm", post(routes::password_reset_confirm))
         .route("/me", get(routes::me))
         .route("/me/sessions", get(routes::my_sessions).delete(routes::end_all_sessions))
         .route("/me/sessions/{sid}", axum::routing::delete(routes::end_my_session))
-        .route("/invitations/accept", post(routes::accept_invitation))
-        .route("/webhooks/stripe", post(webhooks::stripe))
+        // Stripe's events (an invoice with many lines) outgrow the API's body limit.
+        .route(
+            "/webhooks/stripe",
+            post(webhooks::stripe).layer(axum::extract::DefaultBodyLimit::max(webhooks::BODY_LIMIT)),
+        )
         .nest("/tenants/{tid}", tenant)
         .nest("/admin", admin);
     let request_id = HeaderName::from_static("x-request-id");
     let pages = if state.simulator.is_some() { web::simulator_routes() } else { Router::new() };
+    // Served behind https (TENANTRY_PUBLIC_URL): browsers are told never to use plain http for a year.
+    let https = state.public_url.as_deref().is_some_and(|url| url.starts_with("https://"));
+    let hsts = https.then(|| {
+        SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
     Router::new()
         .merge(pages)
-        .merge(web::routes())
+        .merge(web::routes(&state))
         .merge(
             Router::from(
                 utoipa_swagger_ui::SwaggerUi::new("/docs")
@@ -155,7 +174,7 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
             )),
         )
         .route("/v1/billing/return", get(routes::billing_return))
-        .route("/metrics", get(metrics::render))
+        .route("/metrics", get(metrics::guarded))
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .nest("/v1", v1)
@@ -171,6 +190,7 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
         }))
+        .layer(tower::util::option_layer(hsts))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

@@ -38,7 +38,9 @@ enum Command {
     Migrate,
     /// Create a platform superuser in PostgreSQL: written with the owner's
     /// DATABASE_ADMIN_URL (the service role cannot create one), the platform
-    /// settings read with DATABASE_URL.
+    /// settings read with DATABASE_URL. The password (12 characters or more)
+    /// comes from TENANTRY_SUPERUSER_PASSWORD or the first line of standard
+    /// input, never from an argument (arguments show in `ps` and shell history).
     CreateSuperuser {
         /// Their email.
         #[arg(long)]
@@ -46,9 +48,20 @@ enum Command {
         /// Their name.
         #[arg(long, default_value = "Operator")]
         name: String,
-        /// Their password (12 characters or more); read from TENANTRY_SUPERUSER_PASSWORD.
-        #[arg(long, env = "TENANTRY_SUPERUSER_PASSWORD", hide_env_values = true)]
-        password: String,
+        /// A file holding a TOTP secret (base32, 32 characters) the operator
+        /// keeps: the superuser starts with two-factor authentication enabled
+        /// with it (for scripts that log in and compute codes). Without it the
+        /// superuser enrols at the first login.
+        #[arg(long)]
+        totp_secret_file: Option<std::path::PathBuf>,
+    },
+    /// Remove a superuser's two-factor authentication (a lost device and lost
+    /// recovery codes) with the owner's DATABASE_ADMIN_URL; their sessions end
+    /// and they enrol again at the next login. Audited.
+    ResetSuperuserMfa {
+        /// Their email.
+        #[arg(long)]
+        email: String,
     },
     /// Print the isolation verifier's report for DATABASE_URL; exit 1 when anything is unprotected.
     CheckIsolation,
@@ -110,7 +123,10 @@ async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
         Command::Migrate => migrate().await,
-        Command::CreateSuperuser { email, name, password } => create_superuser(email, name, password).await,
+        Command::CreateSuperuser { email, name, totp_secret_file } => {
+            create_superuser(email, name, totp_secret_file).await
+        }
+        Command::ResetSuperuserMfa { email } => reset_superuser_mfa(email).await,
         Command::CheckIsolation => check_isolation().await,
         Command::Jobs { command: JobsCommand::RunDue } => jobs_run_due().await,
         Command::Stripe { command: StripeCommand::SyncCatalog } => stripe_sync_catalog().await,
@@ -124,6 +140,33 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Who may read `/metrics`: the bearer of TENANTRY_METRICS_TOKEN (16
+/// characters or more) on the main listener, and anyone reaching
+/// TENANTRY_METRICS_ADDR (a listener of its own, e.g. on an internal address).
+/// With neither, the metrics are not served.
+async fn metrics_config() -> Result<(Option<SecretString>, Option<tokio::net::TcpListener>), Failure> {
+    let token = secret_env("TENANTRY_METRICS_TOKEN");
+    if let Some(token) = &token
+        && token.expose_secret().len() < 16
+    {
+        return Err(Failure::Config("TENANTRY_METRICS_TOKEN must be 16 characters or more".into()));
+    }
+    let listener = match env("TENANTRY_METRICS_ADDR") {
+        None => None,
+        Some(text) => {
+            let addr: SocketAddr = text.parse().map_err(|_| {
+                Failure::Config(format!("TENANTRY_METRICS_ADDR={text} is not an address like 127.0.0.1:9090"))
+            })?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| Failure::Config(format!("cannot listen on {addr} for the metrics: {e}")))?;
+            tracing::info!(%addr, "metrics listening");
+            Some(listener)
+        }
+    };
+    Ok((token, listener))
+}
+
 fn addr() -> Result<SocketAddr, Failure> {
     let text = env("TENANTRY_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
     text.parse().map_err(|_| Failure::Config(format!("TENANTRY_ADDR={text} is not an address like 127.0.0.1:8080")))
@@ -134,6 +177,12 @@ fn keys() -> Result<TokenKeys, Failure> {
         Some(secret) => TokenKeys::from_secret(&secret).map_err(|e| {
             Failure::Config(format!("TENANTRY_JWT_SECRET: {e}; generate one with `openssl rand -hex 32`"))
         }),
+        // With a database, tokens must outlive the process and be the same for every instance.
+        None if env("DATABASE_URL").is_some() => Err(Failure::Config(
+            "TENANTRY_JWT_SECRET is required with DATABASE_URL (hex or base64 of 32 random bytes or more, e.g. \
+             `openssl rand -hex 32`; the same for every instance)"
+                .into(),
+        )),
         None => {
             tracing::warn!(
                 "TENANTRY_JWT_SECRET is not set: tokens are signed with a random key and end with the process"
@@ -206,8 +255,29 @@ fn public_url() -> Result<Option<String>, Failure> {
 }
 
 async fn pg_store() -> Result<PgStore, Failure> {
+    pg_store_with(Some(data_key()?)).await
+}
+
+/// The store on DATABASE_URL; without a data key it opens no sealed secret
+/// (for `check-isolation`, which reads the schema only).
+async fn pg_store_with(data_key: Option<tenantry_ports::crypto::DataKey>) -> Result<PgStore, Failure> {
     let url = secret_env("DATABASE_URL").ok_or_else(|| Failure::Config("DATABASE_URL is not set".into()))?;
-    PgStore::connect(&url, PgOptions::default()).await.map_err(|e| Failure::Config(e.to_string()))
+    let options = PgOptions { data_key, ..PgOptions::default() };
+    PgStore::connect(&url, options).await.map_err(|e| Failure::Config(e.to_string()))
+}
+
+/// TENANTRY_DATA_KEY (64 hex characters), which seals the TOTP secrets at
+/// rest: required on PostgreSQL — without it, or with another one, no sealed
+/// secret opens (keep it apart from the database and its backups).
+fn data_key() -> Result<tenantry_ports::crypto::DataKey, Failure> {
+    let text = secret_env("TENANTRY_DATA_KEY").ok_or_else(|| {
+        Failure::Config(
+            "TENANTRY_DATA_KEY is not set: on PostgreSQL it seals the TOTP secrets at rest (64 hex characters, \
+             e.g. `openssl rand -hex 32`; keep it apart from the database and its backups)"
+                .into(),
+        )
+    })?;
+    tenantry_ports::crypto::DataKey::from_hex(&text).map_err(|e| Failure::Config(format!("TENANTRY_DATA_KEY: {e}")))
 }
 
 /// Stripe from STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (both or neither),
@@ -317,15 +387,26 @@ async fn billing(config: &TenantryConfig, clock: &Arc<dyn Clock>, on_postgres: b
 /// and — where the service may create superusers — the operator's store (the
 /// embedded default's memory; PostgreSQL's owner with DATABASE_ADMIN_URL).
 async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>, Option<Arc<dyn OperatorStore>>), Failure> {
-    let config = TenantryConfig { backup_key: backup_key(env("DATABASE_URL").is_none())?, ..TenantryConfig::default() };
+    let config = TenantryConfig {
+        backup_key: backup_key(env("DATABASE_URL").is_none())?,
+        // On PostgreSQL the platform operator always has a second factor (issue 18).
+        superuser_mfa_required: env("DATABASE_URL").is_some(),
+        ..TenantryConfig::default()
+    };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
     type Stores = (Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>, Arc<dyn Mailer>, Option<Arc<dyn OperatorStore>>);
     let (store, directory, mailer, operator): Stores = if env("DATABASE_URL").is_some() {
         let mut operator: Option<Arc<dyn OperatorStore>> = None;
         if let Some(admin) = secret_env("DATABASE_ADMIN_URL") {
             tenantry_postgres::migrate(&admin).await.map_err(|e| Failure::Config(format!("migrate: {e}")))?;
-            tracing::info!("migrations applied with DATABASE_ADMIN_URL");
-            let owner = PgOperator::connect(&admin).await.map_err(|e| Failure::Config(e.to_string()))?;
+            let sealed = tenantry_postgres::seal_secrets(&admin, &data_key()?)
+                .await
+                .map_err(|e| Failure::Config(format!("migrate: {e}")))?;
+            tracing::info!(sealed, "migrations applied with DATABASE_ADMIN_URL");
+            let owner = PgOperator::connect(&admin)
+                .await
+                .map_err(|e| Failure::Config(e.to_string()))?
+                .with_data_key(Some(data_key()?));
             operator = Some(Arc::new(owner));
         }
         let store = pg_store().await?;
@@ -356,11 +437,12 @@ async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>, Option<Arc<dyn 
 async fn serve() -> Result<ExitCode, Failure> {
     let addr = addr()?;
     let keys = keys()?;
+    let proxies = tenantry_http::client::TrustedProxies::parse(&env("TENANTRY_TRUSTED_PROXIES").unwrap_or_default())
+        .map_err(|e| Failure::Config(format!("TENANTRY_TRUSTED_PROXIES: {e}")))?;
+    let (metrics_token, metrics_listener) = metrics_config().await?;
     let (tenantry, billing, clock, operator) = service().await?;
     seed_superuser(&tenantry, operator.as_deref()).await?;
     let scheduler = spawn_scheduler(tenantry.clone(), billing.simulator.clone(), Duration::from_secs(60));
-    let proxies = tenantry_http::client::TrustedProxies::parse(&env("TENANTRY_TRUSTED_PROXIES").unwrap_or_default())
-        .map_err(|e| Failure::Config(format!("TENANTRY_TRUSTED_PROXIES: {e}")))?;
     let mut state = AppState::new(tenantry, keys, clock).with_public_url(public_url()?).with_trusted_proxies(proxies);
     if let Some(simulator) = billing.simulator {
         state = state.with_simulator(simulator);
@@ -368,7 +450,16 @@ async fn serve() -> Result<ExitCode, Failure> {
     if let Some(webhooks) = billing.webhooks {
         state = state.with_stripe_webhooks(webhooks);
     }
+    let state = state.with_metrics_token(metrics_token);
     let app = router(state);
+    if let Some(listener) = metrics_listener {
+        let metrics = axum::Router::new().route("/metrics", axum::routing::get(tenantry_http::metrics::render));
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, metrics).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Failure::Config(format!("cannot listen on {addr}: {e}")))?;
@@ -423,14 +514,17 @@ async fn stripe_sync_catalog() -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The superuser from TENANTRY_SUPERUSER_EMAIL/_PASSWORD, or one with generated
-/// credentials printed once (only when none of that email exists yet). On
-/// PostgreSQL only with DATABASE_ADMIN_URL (the owner creates superusers) and
-/// both variables: a database never gets generated credentials.
+/// The superuser from TENANTRY_SUPERUSER_EMAIL/_PASSWORD (and, optionally, a
+/// TOTP secret from TENANTRY_SUPERUSER_TOTP_SECRET_FILE), or one with a random
+/// address and a generated password printed once (only when none of that email
+/// exists yet). On PostgreSQL only with DATABASE_ADMIN_URL (the owner creates
+/// superusers) and both variables: a database never gets generated credentials;
+/// without a TOTP secret that superuser enrols in 2FA at the first login.
 async fn seed_superuser(tenantry: &Tenantry, operator: Option<&dyn OperatorStore>) -> Result<(), Failure> {
     use tenantry_ports::services::auth::CreateSuperuserError;
     let on_postgres = env("DATABASE_URL").is_some();
-    if on_postgres && (env("TENANTRY_SUPERUSER_EMAIL").is_none() || operator.is_none()) {
+    let named = env("TENANTRY_SUPERUSER_EMAIL").is_some() && env("TENANTRY_SUPERUSER_PASSWORD").is_some();
+    if on_postgres && (!named || operator.is_none()) {
         tracing::info!(
             "no superuser is created at start on PostgreSQL: run `tenantry create-superuser --email ...` with \
              DATABASE_ADMIN_URL, or set TENANTRY_SUPERUSER_EMAIL and TENANTRY_SUPERUSER_PASSWORD with DATABASE_ADMIN_URL"
@@ -438,13 +532,18 @@ async fn seed_superuser(tenantry: &Tenantry, operator: Option<&dyn OperatorStore
         return Ok(());
     }
     let Some(operator) = operator else { return Ok(()) };
+    let random = |n: usize| -> Result<String, Failure> {
+        let mut bytes = vec![0u8; n];
+        getrandom::fill(&mut bytes).map_err(|e| Failure::Config(format!("no OS randomness: {e}")))?;
+        Ok(hex::encode(bytes))
+    };
+    // The embedded default's operator is nobody anyone can guess: a random
+    // address and password unless TENANTRY_SUPERUSER_EMAIL/_PASSWORD name them.
     let (email, password, generated) =
         match (env("TENANTRY_SUPERUSER_EMAIL"), secret_env("TENANTRY_SUPERUSER_PASSWORD")) {
             (Some(email), Some(password)) => (email, password, false),
             (None, None) => {
-                let mut bytes = [0u8; 18];
-                getrandom::fill(&mut bytes).map_err(|e| Failure::Config(format!("no OS randomness: {e}")))?;
-                ("admin@tenantry.localhost".to_owned(), SecretString::from(hex::encode(bytes)), true)
+                (format!("operator-{}@tenantry.localhost", random(4)?), SecretString::from(random(18)?), true)
             }
             _ => {
                 return Err(Failure::Config(
@@ -452,7 +551,10 @@ async fn seed_superuser(tenantry: &Tenantry, operator: Option<&dyn OperatorStore
                 ));
             }
         };
-    let input = NewSuperuser { email: email.clone(), name: "Operator".into(), password: password.clone() };
+    let totp_secret = env("TENANTRY_SUPERUSER_TOTP_SECRET_FILE")
+        .map(|path| totp_secret_from(std::path::Path::new(&path)))
+        .transpose()?;
+    let input = NewSuperuser { email: email.clone(), name: "Operator".into(), password: password.clone(), totp_secret };
     match tenantry.create_superuser(operator, input).await {
         Ok(_) if generated => println!(
             "superuser created (shown once): email {email} password {}\nlog in at /login (leave the workspace empty), or POST /v1/auth/login {{\"email\": ..., \"password\": ...}}",
@@ -491,22 +593,45 @@ async fn migrate() -> Result<ExitCode, Failure> {
     let admin = secret_env("DATABASE_ADMIN_URL")
         .ok_or_else(|| Failure::Config("DATABASE_ADMIN_URL (the schema owner's URL) is not set".into()))?;
     tenantry_postgres::migrate(&admin).await.map_err(|e| Failure::Config(e.to_string()))?;
+    // TOTP secrets written before they were sealed at rest are sealed now (with the key, when given).
+    match secret_env("TENANTRY_DATA_KEY") {
+        Some(_) => {
+            let sealed = tenantry_postgres::seal_secrets(&admin, &data_key()?)
+                .await
+                .map_err(|e| Failure::Config(e.to_string()))?;
+            if sealed > 0 {
+                println!("sealed {sealed} TOTP secret(s) with TENANTRY_DATA_KEY");
+            }
+        }
+        None => println!("TENANTRY_DATA_KEY is not set: TOTP secrets written before sealing stay as they are"),
+    }
     println!("migrated; the service connects as tenantry_app through DATABASE_URL");
     Ok(ExitCode::SUCCESS)
 }
 
-async fn create_superuser(email: String, name: String, password: String) -> Result<ExitCode, Failure> {
+/// The TOTP secret in `path` (base32; spaces and a trailing newline ignored).
+fn totp_secret_from(path: &std::path::Path) -> Result<tenantry_domain::mfa::TotpSecret, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Config(format!("the TOTP secret file {}: {e}", path.display())))?;
+    tenantry_domain::mfa::TotpSecret::from_base32(text.trim()).map_err(|e| {
+        Failure::Config(format!("the TOTP secret file {}: {e} (32 base32 characters, A-Z and 2-7)", path.display()))
+    })
+}
+
+/// A one-shot tenantry on PostgreSQL for the owner's commands, with the owner's operator store.
+async fn operator_service() -> Result<(Tenantry, PgOperator), Failure> {
     let admin = secret_env("DATABASE_ADMIN_URL").ok_or_else(|| {
         Failure::Config(
-            "DATABASE_ADMIN_URL (the schema owner's URL) is not set: superusers are created by the owner, the \
+            "DATABASE_ADMIN_URL (the schema owner's URL) is not set: superusers are managed by the owner, the \
              service role may not"
                 .into(),
         )
     })?;
-    let operator = PgOperator::connect(&admin).await.map_err(|e| Failure::Config(e.to_string()))?;
+    let operator =
+        PgOperator::connect(&admin).await.map_err(|e| Failure::Config(e.to_string()))?.with_data_key(Some(data_key()?));
     let store = pg_store().await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
-    let config = TenantryConfig::default();
+    let config = TenantryConfig { superuser_mfa_required: true, ..TenantryConfig::default() };
     let deps = Deps {
         store: Arc::new(store.clone()),
         directory: Arc::new(store),
@@ -517,13 +642,53 @@ async fn create_superuser(email: String, name: String, password: String) -> Resu
         hasher: Arc::new(Argon2idHasher::new()?),
         mailer: Arc::new(NoMailer),
     };
-    let tenantry = Tenantry::new(deps, config);
-    tenantry
-        .create_superuser(&operator, NewSuperuser { email, name, password: SecretString::from(password) })
-        .await
-        .map_err(|e| Failure::Config(e.to_string()))?;
+    Ok((Tenantry::new(deps, config), operator))
+}
+
+async fn reset_superuser_mfa(email: String) -> Result<ExitCode, Failure> {
+    let (tenantry, operator) = operator_service().await?;
+    let done = tenantry.reset_superuser_mfa(&operator, &email).await.map_err(|e| Failure::Config(e.to_string()));
     operator.close().await;
-    println!("superuser created");
+    if !done? {
+        return Err(Failure::Config(format!("no superuser with the email {email}")));
+    }
+    println!("two-factor authentication removed; the superuser enrols again at the next login");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn create_superuser(
+    email: String,
+    name: String,
+    totp_secret_file: Option<std::path::PathBuf>,
+) -> Result<ExitCode, Failure> {
+    let password = match env("TENANTRY_SUPERUSER_PASSWORD") {
+        Some(password) => password,
+        None => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| Failure::Config(format!("reading the password from standard input: {e}")))?;
+            let password = line.trim_end_matches(['\r', '\n']).to_owned();
+            if password.is_empty() {
+                return Err(Failure::Config(
+                    "no password: set TENANTRY_SUPERUSER_PASSWORD or write it on standard input".into(),
+                ));
+            }
+            password
+        }
+    };
+    let totp_secret = totp_secret_file.as_deref().map(totp_secret_from).transpose()?;
+    let enrolled = totp_secret.is_some();
+    let (tenantry, operator) = operator_service().await?;
+    let input = NewSuperuser { email, name, password: SecretString::from(password), totp_secret };
+    let created = tenantry.create_superuser(&operator, input).await.map_err(|e| Failure::Config(e.to_string()));
+    operator.close().await;
+    created?;
+    if enrolled {
+        println!("superuser created, with two-factor authentication by the secret in the file");
+    } else {
+        println!("superuser created; they set up two-factor authentication at their first login");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -548,7 +713,7 @@ async fn jobs_run_due() -> Result<ExitCode, Failure> {
 }
 
 async fn check_isolation() -> Result<ExitCode, Failure> {
-    let store = pg_store().await?;
+    let store = pg_store_with(None).await?;
     let report = tenantry_postgres::verify_isolation(&store).await.map_err(|e| Failure::Config(e.to_string()))?;
     println!("{}", serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?);
     Ok(if report.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -1,9 +1,18 @@
 //! Prometheus metrics at `/metrics`: `http_requests_total` by method, route
 //! template and status, and `http_request_duration_seconds` (a histogram) by
 //! method and route template. Routes are templates (`/v1/tenants/{tid}/users`),
-//! so no tenant id or other value of a request becomes a label.
+//! so no tenant id or other value of a request becomes a label, and methods
+//! are the standard ones (`OTHER` for the rest), so a client cannot create
+//! series by inventing methods.
+//!
+//! The figures are the operator's, not the internet's: the main listener
+//! answers `/metrics` only to `Authorization: Bearer <TENANTRY_METRICS_TOKEN>`
+//! (404 without a token configured, 401 with a wrong one); or the binary serves
+//! them on a listener of their own (`TENANTRY_METRICS_ADDR`, e.g. an address
+//! only the scraper reaches), which needs no token.
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -37,18 +46,54 @@ pub async fn track(request: Request, next: Next) -> Response {
     let _ = handle();
     let route =
         request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+    metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
     response
 }
 
-/// `GET /metrics`: the Prometheus text format.
+/// A method's label: the standard methods by name, every other `OTHER`.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "OTHER",
+    }
+}
+
+/// `GET /metrics` on the main listener: for the bearer of the metrics token only.
+pub async fn guarded(State(state): State<crate::state::AppState>, headers: HeaderMap) -> Response {
+    use secrecy::ExposeSecret;
+    use subtle::ConstantTimeEq;
+    let Some(token) = state.metrics_token.as_deref() else {
+        return crate::problem::ApiError::not_found().into_response();
+    };
+    let presented = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let expected = token.expose_secret().as_bytes();
+    if presented.len() == expected.len() && bool::from(presented.as_bytes().ct_eq(expected)) {
+        render().await
+    } else {
+        crate::problem::ApiError::unauthenticated("the metrics token is missing or wrong").into_response()
+    }
+}
+
+/// The Prometheus text format (the separate metrics listener serves it as is).
 pub async fn render() -> Response {
     let body = handle().map(PrometheusHandle::render).unwrap_or_default();
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()

@@ -21,7 +21,7 @@ use utoipa::{Modify, OpenApi};
         routes::healthz, routes::readyz, routes::billing_return,
         routes::signup, routes::login, routes::refresh, routes::logout, routes::me, routes::my_sessions,
         routes::end_all_sessions, routes::end_my_session,
-        routes::password_reset, routes::password_reset_confirm, routes::admin_password_reset,
+        routes::password_reset, routes::password_reset_confirm, routes::admin_password_reset, routes::admin_reset_mfa,
         routes::verify_email, routes::resend_verification, routes::impersonate,
         routes::get_tenant, routes::patch_tenant,
         routes::list_users, routes::get_user, routes::patch_user, routes::delete_user, routes::transfer_owner,

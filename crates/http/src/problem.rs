@@ -16,6 +16,8 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     detail: String,
+    /// Seconds for `Retry-After` (a throttle's 429; 503 says 2 by default).
+    retry_after: Option<u64>,
 }
 
 /// The body of an error answer.
@@ -56,7 +58,12 @@ impl<E: Problem> From<E> for ApiError {
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             // The details stay in the log; the client learns only that it was not its fault.
             tracing::error!(code = e.code(), error = %e, "internal error");
-            return Self { status, code: e.code(), detail: "an internal error occurred; it has been logged".into() };
+            return Self {
+                status,
+                code: e.code(),
+                detail: "an internal error occurred; it has been logged".into(),
+                retry_after: None,
+            };
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             tracing::warn!(code = e.code(), error = %e, "unavailable");
@@ -64,9 +71,10 @@ impl<E: Problem> From<E> for ApiError {
                 status,
                 code: e.code(),
                 detail: "temporarily unavailable; nothing was changed, retry".into(),
+                retry_after: Some(2),
             };
         }
-        Self { status, code: e.code(), detail: e.to_string() }
+        Self { status, code: e.code(), detail: e.to_string(), retry_after: None }
     }
 }
 
@@ -77,7 +85,16 @@ impl ApiError {
     }
     /// An error of the HTTP layer itself.
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, detail: detail.into() }
+        Self { status, code, detail: detail.into(), retry_after: None }
+    }
+    /// With `Retry-After: seconds`.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+    /// The `Retry-After` seconds, if any.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after
     }
     /// 401: no or bad credentials.
     pub fn unauthenticated(detail: impl Into<String>) -> Self {
@@ -110,6 +127,9 @@ impl IntoResponse for ApiError {
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

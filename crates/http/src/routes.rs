@@ -240,6 +240,7 @@ pub(crate) async fn signup(
     Client(client): Client,
     Body(body): Body<SignupBody>,
 ) -> Answer {
+    state.throttles.account(&state.tenantry, &format!("signup:{}", body.email.trim())).await?;
     let input = SignupInput {
         company_name: body.company_name,
         slug: body.slug,
@@ -266,6 +267,7 @@ pub(crate) struct VerifyEmailBody {
     responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
 )]
 pub(crate) async fn verify_email(State(state): State<AppState>, Body(body): Body<VerifyEmailBody>) -> Answer {
+    state.throttles.account(&state.tenantry, &crate::throttle::link_key(&body.token)).await?;
     state.tenantry.verify_email(&body.token).await?;
     no_content()
 }
@@ -296,6 +298,8 @@ pub(crate) struct ResetRequestBody {
     responses((status = 204, description = "Done (a link is mailed if the account exists)"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
 )]
 pub(crate) async fn password_reset(State(state): State<AppState>, Body(body): Body<ResetRequestBody>) -> Answer {
+    let account = format!("reset:{}:{}", body.tenant.trim(), body.email.trim());
+    state.throttles.account(&state.tenantry, &account).await?;
     let input = tenantry_ports::services::account::ResetRequest { tenant: body.tenant, email: body.email };
     state.tenantry.request_password_reset(input).await?;
     no_content()
@@ -321,6 +325,7 @@ pub(crate) async fn password_reset_confirm(
     State(state): State<AppState>,
     Body(body): Body<ResetConfirmBody>,
 ) -> Answer {
+    state.throttles.account(&state.tenantry, &crate::throttle::link_key(&body.token)).await?;
     let input = tenantry_ports::services::account::ResetConfirmation { token: body.token, password: body.password };
     state.tenantry.confirm_password_reset(input).await?;
     no_content()
@@ -359,6 +364,20 @@ pub(crate) async fn impersonate(
     })
 }
 
+#[utoipa::path(delete, path = "/v1/admin/tenants/{tid}/users/{uid}/mfa", tag = "Admin", description = "The superuser removes a user's two-factor authentication (a lost device and lost recovery codes; check the person's identity out of band first). The user's sessions end; where the platform requires 2FA they enrol again at the next login. Audited in the tenant's log and the platform log.",
+    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
+    responses((status = 204, description = "Removed"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn admin_reset_mfa(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Ids((_, uid)): Ids<(TenantId, UserId)>,
+) -> Answer {
+    state.tenantry.reset_user_mfa(&scope, uid).await?;
+    no_content()
+}
+
 #[utoipa::path(post, path = "/v1/admin/tenants/{tid}/users/{uid}/password-reset", tag = "Admin", description = "The superuser mails a user a password reset link (support); audited in the tenant's log.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
     responses((status = 204, description = "Mailed"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json"), (status = 503, description = "The mail could not be sent", body = ProblemBody, content_type = "application/problem+json")),
@@ -390,6 +409,8 @@ pub(crate) async fn login(
     Client(client): Client,
     Body(body): Body<LoginBody>,
 ) -> Answer {
+    let account = format!("login:{}:{}", body.tenant.as_deref().unwrap_or_default(), body.email.trim());
+    state.throttles.account(&state.tenantry, &account).await?;
     let input = LoginInput { tenant: body.tenant, email: body.email, password: body.password };
     let done = state.tenantry.login_from(input, &client).await?;
     if done.mfa_required {
@@ -424,6 +445,7 @@ pub(crate) async fn mfa_login(
 ) -> Answer {
     use secrecy::ExposeSecret;
     let pending = auth::verify(&state.keys, state.clock.as_ref(), body.mfa_token.expose_secret(), TokenUse::Mfa)?;
+    state.throttles.account(&state.tenantry, &crate::throttle::principal_key(&pending)).await?;
     let done = state.tenantry.complete_mfa_login_from(&pending, body.code.expose_secret(), &client).await?;
     ok(auth::pair(&state.keys, state.clock.as_ref(), &done.principal, 0)?)
 }
@@ -436,12 +458,38 @@ pub(crate) async fn mfa_status(State(state): State<AppState>, Caller(principal):
     ok(state.tenantry.mfa_status(&principal).await?)
 }
 
-#[utoipa::path(post, path = "/v1/me/mfa", tag = "Auth", description = "Starts an enrolment: a new TOTP secret and its `otpauth://` URL for the authenticator app (shown once). Confirm with a first code at `/v1/me/mfa/confirm`.",
+/// The account's password, which starting an enrolment needs.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MfaStartBody {
+    /// The account's password (a wrong one counts toward the lockout: 422 `wrong_password`).
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+}
+
+#[utoipa::path(post, path = "/v1/me/mfa", tag = "Auth", description = "Starts an enrolment with the account's password: a new TOTP secret and its `otpauth://` URL for the authenticator app (shown once). Confirm with a first code at `/v1/me/mfa/confirm`. A superuser without a second factor, where it is mandatory, can do nothing else until then.",
+    request_body = MfaStartBody,
     responses((status = 201, description = "Started", body = tenantry_ports::services::mfa::MfaEnrolment), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
-pub(crate) async fn mfa_start(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
-    created(state.tenantry.start_mfa(&principal).await?)
+pub(crate) async fn mfa_start(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Body(body): Body<MfaStartBody>,
+) -> Answer {
+    created(state.tenantry.start_mfa(&principal, &body.password).await?)
+}
+
+/// The password and a code, which turning two-factor authentication off needs.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MfaDisableBody {
+    /// The account's password.
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+    /// A 6-digit code from the authenticator app, or a recovery code.
+    #[schema(value_type = String, format = Password)]
+    code: SecretString,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -480,18 +528,18 @@ pub(crate) async fn mfa_recovery_codes(
     ok(state.tenantry.renew_recovery_codes(&principal, body.code.expose_secret()).await?)
 }
 
-#[utoipa::path(delete, path = "/v1/me/mfa", tag = "Auth", description = "Turns two-factor authentication off with a current code or a recovery code (409 `mfa_required` when the platform requires it for the caller).",
-    request_body = MfaCodeBody,
+#[utoipa::path(delete, path = "/v1/me/mfa", tag = "Auth", description = "Turns two-factor authentication off with the password and a current code or a recovery code (409 `mfa_required` when the platform requires it for the caller; a superuser's is removed only by the operator). Wrong ones count toward the lockout.",
+    request_body = MfaDisableBody,
     responses((status = 204, description = "Off"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn mfa_disable(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Body(body): Body<MfaCodeBody>,
+    Body(body): Body<MfaDisableBody>,
 ) -> Answer {
     use secrecy::ExposeSecret;
-    state.tenantry.disable_mfa(&principal, body.code.expose_secret()).await?;
+    state.tenantry.disable_mfa(&principal, &body.password, body.code.expose_secret()).await?;
     no_content()
 }
 
@@ -816,6 +864,7 @@ pub(crate) async fn accept_invitation(
     Client(client): Client,
     Body(body): Body<AcceptBody>,
 ) -> Answer {
+    state.throttles.account(&state.tenantry, &crate::throttle::link_key(&body.token)).await?;
     let input = AcceptInput { token: body.token, name: body.name, password: body.password };
     let done = state.tenantry.accept_invitation_from(input, &client).await?;
     let tokens = auth::pair(&state.keys, state.clock.as_ref(), &done.principal, 0)?;

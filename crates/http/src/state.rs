@@ -28,6 +28,11 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// The proxies whose `X-Forwarded-For` names the client (`TENANTRY_TRUSTED_PROXIES`).
     pub proxies: crate::client::TrustedProxies,
+    /// The anonymous endpoints' throttles (issue 18).
+    pub throttles: Arc<crate::throttle::Throttles>,
+    /// The bearer token `/metrics` answers to (`TENANTRY_METRICS_TOKEN`); without
+    /// one the main listener does not serve the metrics.
+    pub metrics_token: Option<Arc<secrecy::SecretString>>,
 }
 
 impl AppState {
@@ -39,10 +44,18 @@ impl AppState {
             clock,
             simulator: None,
             limits: Arc::new(RateLimits::default()),
+            throttles: Arc::new(crate::throttle::Throttles::default()),
             stripe: None,
             public_url: None,
             proxies: crate::client::TrustedProxies::default(),
+            metrics_token: None,
         }
+    }
+
+    /// Serves `/metrics` to the bearer of this token.
+    pub fn with_metrics_token(mut self, token: Option<secrecy::SecretString>) -> Self {
+        self.metrics_token = token.map(Arc::new);
+        self
     }
 
     /// Believes `X-Forwarded-For` from these proxies.

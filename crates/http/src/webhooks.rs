@@ -23,6 +23,9 @@ pub(crate) struct WebhookReceipt {
     outcome: &'static str,
 }
 
+/// The largest webhook body accepted: 1 MiB (Stripe's events stay far below).
+pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
+
 #[utoipa::path(post, path = "/v1/webhooks/stripe", tag = "Billing",
     description = "Stripe's webhook deliveries (signed with the endpoint's secret; only when Stripe is configured).",
     request_body(content = String, content_type = "application/json", description = "The raw Stripe event"),
@@ -32,9 +35,21 @@ pub(crate) struct WebhookReceipt {
         (status = "4XX", description = "Bad signature (nothing changed), or Stripe not configured", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]
-pub(crate) async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
+pub(crate) async fn stripe(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<String, axum::extract::rejection::StringRejection>,
+) -> Response {
     let Some(webhooks) = state.stripe.clone() else {
         return ApiError::not_found().into_response();
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(r) => {
+            let status = r.status();
+            let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "body_too_large" } else { "invalid_body" };
+            return ApiError::new(status, code, r.body_text()).into_response();
+        }
     };
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
     let event = match webhooks.event(&body, signature, state.clock.now()).await {

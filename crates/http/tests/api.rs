@@ -32,10 +32,20 @@ async fn spawn_app(h: Harness) -> TestApp {
 
 /// The app on a fresh PostgreSQL database (the store connected as the service role).
 async fn spawn_on_postgres(admin: &secrecy::SecretString) -> (TestApp, TestDatabase, tenantry_postgres::PgStore) {
+    spawn_on_postgres_with(admin, false).await
+}
+
+/// The app on a fresh PostgreSQL database; `superuser_mfa`: superusers must have a second factor.
+async fn spawn_on_postgres_with(
+    admin: &secrecy::SecretString,
+    superuser_mfa: bool,
+) -> (TestApp, TestDatabase, tenantry_postgres::PgStore) {
     let db = TestDatabase::create(admin).await.unwrap();
     let store = db.store().await.unwrap();
-    let h =
-        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
+    let h = Harness::builder()
+        .superuser_mfa(superuser_mfa)
+        .stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator())))
+        .build();
     (spawn_app(h).await, db, store)
 }
 
@@ -55,6 +65,27 @@ macro_rules! on_both {
                     return;
                 };
                 let (app, db, store) = super::spawn_on_postgres(&admin).await;
+                super::$name(app).await;
+                store.close().await;
+                db.drop_now().await.unwrap();
+            }
+        }
+    };
+    // Superusers must have two-factor authentication (as the binary on PostgreSQL requires).
+    ($name:ident, superuser_mfa) => {
+        mod $name {
+            #[tokio::test]
+            async fn in_memory() {
+                let h = tenantry_testkit::Harness::builder().superuser_mfa(true).build();
+                super::$name(super::spawn_app(h).await).await;
+            }
+            #[tokio::test]
+            async fn on_postgres() {
+                let Some(admin) = tenantry_postgres::testing::admin_url(concat!(stringify!($name), "::on_postgres"))
+                else {
+                    return;
+                };
+                let (app, db, store) = super::spawn_on_postgres_with(&admin, true).await;
                 super::$name(app).await;
                 store.close().await;
                 db.drop_now().await.unwrap();
@@ -310,12 +341,21 @@ async fn another_tenants_paths_answer_404_and_the_attempt_is_audited(app: TestAp
             assert_eq!(answer["code"], "not_found");
         }
     }
-    // Nothing of alpha changed, and beta's log holds the attempts.
+    // Nothing of alpha changed, and beta's log holds the attempts: the first at each
+    // tenant at once, the repeated ones of a minute as one event once it is over.
     let (_, still) = app.get(&format!("/v1/tenants/{a}/users"), &a_owner).await;
     assert_eq!(still, a_users);
+    app.h.clock.advance(Duration::seconds(61));
+    app.h.tenantry.flush_cross_tenant_attempts().await;
     let (_, log) =
         app.get(&format!("/v1/tenants/{b}/audit-events?action=access.cross_tenant_attempt&limit=100"), &b_owner).await;
-    assert!(log["events"].as_array().unwrap().len() >= paths.len(), "{log}");
+    let accounted: usize = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["details"]["repeated"].as_str().map_or(1, |n| n.parse::<usize>().unwrap()))
+        .sum();
+    assert_eq!(accounted, 2 * paths.len(), "every attempt is accounted for: {log}");
     assert!(!log.to_string().contains(&a_user), "beta's log names no id of alpha's users");
 }
 on_both!(another_tenants_paths_answer_404_and_the_attempt_is_audited);
@@ -498,7 +538,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 82, "every route of the router is documented");
+    assert_eq!(operations, 83, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -539,7 +579,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
             }
         }
     }
-    // 65 operations answer with a body (the other 17 answer 204); starting an export has two (202 and 200).
+    // 65 operations answer with a body (the other 18 answer 204); starting an export has two (202 and 200).
     assert_eq!(typed, 66, "every 2xx answer with a body is typed");
     // The shapes serde writes, where the derive alone would have been wrong.
     let schemas = &doc["components"]["schemas"];
@@ -718,7 +758,20 @@ async fn metrics_count_requests_by_route_template_and_status(app: TestApp) {
         app.get(&format!("/v1/tenants/{tid}/users"), &owner).await;
     }
     app.get(&format!("/v1/tenants/{tid}/users/not-an-id"), &owner).await;
-    let text = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    // Invented methods are one `OTHER` series, however many there are.
+    for i in 0..20 {
+        let method = reqwest::Method::from_bytes(format!("INVENTED{i}").as_bytes()).unwrap();
+        app.client.request(method, format!("{}/v1/tenants/{tid}/users", app.base)).send().await.unwrap();
+    }
+    // Only the scraper's token reads the metrics.
+    let metrics = format!("{}/metrics", app.base);
+    assert_eq!(app.client.get(&metrics).send().await.unwrap().status(), 401, "no token");
+    let wrong = app.client.get(&metrics).bearer_auth("not the metrics token at all").send().await.unwrap();
+    assert_eq!(wrong.status(), 401, "a wrong token");
+    assert_eq!(app.client.get(&metrics).bearer_auth(&owner).send().await.unwrap().status(), 401, "a user's token");
+    let text = app.client.get(&metrics).bearer_auth(support::METRICS_TOKEN).send().await.unwrap().text().await.unwrap();
+    assert!(!text.contains("INVENTED"), "no invented method is a label");
+    assert!(text.contains(r#"method="OTHER""#), "{text}");
     let users = text
         .lines()
         .find(|l| {
@@ -1410,7 +1463,7 @@ async fn two_factor_logins_and_the_platform_settings(app: TestApp) {
     use secrecy::ExposeSecret;
     use tenantry_domain::mfa::{TotpSecret, code_at};
     let (tid, owner) = app.signup("otp").await;
-    let (status, started) = app.post("/v1/me/mfa", Some(&owner), json!({})).await;
+    let (status, started) = app.post("/v1/me/mfa", Some(&owner), json!({"password": PASSWORD})).await;
     assert_eq!(status, StatusCode::CREATED, "{started}");
     let secret = TotpSecret::from_base32(started["secret"].as_str().unwrap()).unwrap();
     let code = |app: &TestApp| code_at(&secret, app.h.clock_now()).unwrap().expose_secret().to_owned();
@@ -1542,3 +1595,77 @@ async fn sessions_are_listed_and_ended_and_refresh_tokens_rotate(app: TestApp) {
     assert_eq!(app.get("/v1/admin/stats", renewed["access_token"].as_str().unwrap()).await.0, StatusCode::UNAUTHORIZED);
 }
 on_both!(sessions_are_listed_and_ended_and_refresh_tokens_rotate);
+
+/// Issue 18: the superuser's second factor over the API. Created without one,
+/// the superuser's tokens open nothing but their own account until they enrol
+/// (with their password); then a login takes a code, each code works once, and
+/// the superuser can remove a tenant user's second factor, audited.
+async fn the_superuser_enrols_in_two_factor_before_anything_else_and_codes_work_once(app: TestApp) {
+    use tenantry_domain::mfa::{TotpSecret, code_at};
+    let (tid, owner) = app.signup("guarded").await;
+    let input = tenantry_ports::services::auth::NewSuperuser {
+        email: "fresh@platform.example.com".into(),
+        name: "Fresh".into(),
+        password: secrecy::SecretString::from(PASSWORD),
+        totp_secret: None,
+    };
+    app.h.tenantry.create_superuser(app.h.operator.as_ref(), input).await.unwrap();
+    let login = json!({"email": "fresh@platform.example.com", "password": PASSWORD});
+    let (status, tokens) = app.post("/v1/auth/login", None, login.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let su = tokens["access_token"].as_str().unwrap().to_owned();
+    let (status, refused) = app.get("/v1/admin/stats", &su).await;
+    assert_eq!((status, refused["code"].as_str()), (StatusCode::FORBIDDEN, Some("mfa_enrolment_required")));
+    let (status, _) = app.get(&format!("/v1/admin/tenants/{tid}"), &su).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, mfa) = app.get("/v1/me/mfa", &su).await;
+    assert_eq!((status, &mfa["required"], &mfa["enabled"]), (StatusCode::OK, &json!(true), &json!(false)));
+    // Enrolment needs the password.
+    let (status, wrong) = app.post("/v1/me/mfa", Some(&su), json!({"password": "not the password at all"})).await;
+    assert_eq!((status, wrong["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("wrong_password")));
+    let (status, started) = app.post("/v1/me/mfa", Some(&su), json!({"password": PASSWORD})).await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let secret = TotpSecret::from_base32(started["secret"].as_str().unwrap()).unwrap();
+    let code = |at| secrecy::ExposeSecret::expose_secret(&code_at(&secret, at).unwrap()).to_owned();
+    let (status, codes) = app.post("/v1/me/mfa/confirm", Some(&su), json!({"code": code(app.h.clock_now())})).await;
+    assert_eq!(status, StatusCode::OK, "{codes}");
+    assert_eq!(codes["recovery_codes"].as_array().unwrap().len(), 10);
+    assert_eq!(app.get("/v1/admin/stats", &su).await.0, StatusCode::OK, "enrolled: the platform opens");
+    // The next login takes a code; the same code works once.
+    app.h.clock.advance(Duration::seconds(30));
+    let (status, challenge) = app.post("/v1/auth/login", None, login.clone()).await;
+    assert_eq!((status, &challenge["mfa_required"]), (StatusCode::OK, &json!(true)), "{challenge}");
+    let mfa_token = challenge["mfa_token"].as_str().unwrap().to_owned();
+    let now_code = code(app.h.clock_now());
+    let (status, done) = app.post("/v1/auth/mfa", None, json!({"mfa_token": mfa_token, "code": now_code})).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let su = done["access_token"].as_str().unwrap().to_owned();
+    let (status, again) = app.post("/v1/auth/mfa", None, json!({"mfa_token": mfa_token, "code": now_code})).await;
+    assert_eq!((status, again["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("wrong_mfa_code")));
+    // A superuser's second factor is not turned off over the API.
+    let off = json!({"password": PASSWORD, "code": code(app.h.clock_now() + Duration::seconds(30))});
+    let (status, body) = app.call(Method::DELETE, "/v1/me/mfa", Some(&su), Some(off)).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("mfa_required")));
+
+    // The owner enrols; the superuser removes it (a lost phone), audited; the owner's sessions end.
+    let (_, started) = app.post("/v1/me/mfa", Some(&owner), json!({"password": PASSWORD})).await;
+    let owner_secret = TotpSecret::from_base32(started["secret"].as_str().unwrap()).unwrap();
+    let owner_code =
+        secrecy::ExposeSecret::expose_secret(&code_at(&owner_secret, app.h.clock_now()).unwrap()).to_owned();
+    let (status, _) = app.post("/v1/me/mfa/confirm", Some(&owner), json!({"code": owner_code})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, me) = app.get("/v1/me", &owner).await;
+    let owner_id = me["user"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/admin/tenants/{tid}/users/{owner_id}/mfa");
+    let (status, _) = app.call(Method::DELETE, &path, Some(&owner), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a tenant user cannot use the platform's reset");
+    let (status, _) = app.call(Method::DELETE, &path, Some(&su), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/v1/me", &owner).await.0, StatusCode::UNAUTHORIZED, "the owner's sessions ended");
+    let (status, body) = app.call(Method::DELETE, &path, Some(&su), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("mfa_not_enabled")));
+    let (_, log) = app.get(&format!("/v1/admin/audit-events?tenant_id={tid}&action=auth.mfa_reset"), &su).await;
+    // In the tenant's log and the platform's.
+    assert_eq!(log["events"].as_array().map(Vec::len), Some(2), "{log}");
+}
+on_both!(the_superuser_enrols_in_two_factor_before_anything_else_and_codes_work_once, superuser_mfa);

@@ -373,3 +373,67 @@ async fn the_superusers_charts_come_from_the_daily_snapshots_and_a_support_sessi
     assert_eq!(path(&c).await, "/admin");
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_superuser_enrols_in_two_factor_at_the_first_login_and_ends_another_session() {
+    use secrecy::ExposeSecret;
+    use tenantry_domain::mfa::{TotpSecret, code_at};
+    let test = "the_superuser_enrols_in_two_factor_at_the_first_login_and_ends_another_session";
+    let Some(driver) = driver(test) else { return };
+    let h = Harness::builder().superuser_mfa(true).build();
+    let email = "fresh@platform.example.com";
+    let input = tenantry_ports::services::auth::NewSuperuser {
+        email: email.into(),
+        name: "Fresh".into(),
+        password: secrecy::SecretString::from(PASSWORD),
+        totp_secret: None,
+    };
+    h.tenantry.create_superuser(h.operator.as_ref(), input).await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let c = browser(&driver).await;
+    login(&c, &base, "", email).await;
+    assert_eq!(path(&c).await, "/account/mfa", "taken to the enrolment first");
+    assert_eq!(unlabelled(&c).await, Vec::<String>::new());
+    fill(&c, "form[action='/account/mfa/start'] input[name=password]", PASSWORD).await;
+    click(&c, "form[action='/account/mfa/start'] button").await;
+    assert_eq!(count(&c, "figure.qr svg").await, 1, "a QR code for the app");
+    assert_eq!(unlabelled(&c).await, Vec::<String>::new());
+    shot(&c, "mfa-enrolment").await;
+    let key = text(&c, "#totp-secret").await.replace(' ', "");
+    let secret = TotpSecret::from_base32(&key).unwrap();
+    let code = code_at(&secret, h.clock_now()).unwrap().expose_secret().to_owned();
+    fill(&c, "form[action='/account/mfa/confirm'] input[name=code]", &code).await;
+    click(&c, "form[action='/account/mfa/confirm'] button").await;
+    assert_eq!(count(&c, "#recovery-codes li").await, 10, "ten recovery codes, shown once");
+    click(&c, "main a").await;
+    assert_eq!(path(&c).await, "/admin", "the platform opens");
+
+    // Another session of the superuser (an API client), ended from the browser.
+    h.clock.advance(chrono::Duration::seconds(30));
+    let pending = h
+        .tenantry
+        .login(tenantry_ports::services::auth::LoginInput {
+            tenant: None,
+            email: email.into(),
+            password: secrecy::SecretString::from(PASSWORD),
+        })
+        .await
+        .unwrap();
+    let code = code_at(&secret, h.clock_now()).unwrap().expose_secret().to_owned();
+    let other = h.tenantry.complete_mfa_login(&pending.principal, &code).await.unwrap().principal;
+    h.tenantry.authorize_platform(&other).await.unwrap();
+    c.goto(&format!("{base}/account/sessions")).await.unwrap();
+    assert_eq!(count(&c, "#sessions tbody tr").await, 2);
+    assert_eq!(unlabelled(&c).await, Vec::<String>::new());
+    shot(&c, "sessions").await;
+    let sid = other.session().unwrap();
+    click(&c, &format!("#session-{sid} button")).await;
+    assert_eq!(path(&c).await, "/account/sessions");
+    assert_eq!(count(&c, "#sessions tbody tr").await, 1);
+    assert_eq!(
+        h.tenantry.authorize_platform(&other).await.unwrap_err().to_string(),
+        "the credentials are no longer valid; log in again",
+        "the other session ended at once"
+    );
+    c.close().await.unwrap();
+}

@@ -20,7 +20,7 @@ async fn no_password_token_or_key_reaches_the_log() {
     let captured = CapturedLog::default();
     tracing::subscriber::set_global_default(captured.subscriber()).unwrap();
     let h = Harness::new();
-    let secret = "a-signing-secret-that-is-long-enough-0123456789";
+    let secret = "a51c0ffee0ddba11deadbeefcafef00d0123456789abcdef0123456789abcdef";
     let keys = TokenKeys::from_secret(&secret.to_owned().into()).unwrap();
     assert!(!format!("{keys:?}").contains(secret));
     let state = AppState::new(h.tenantry.clone(), keys, Arc::new(h.clock.clone()));

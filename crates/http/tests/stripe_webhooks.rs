@@ -190,6 +190,15 @@ async fn refused_deliveries_change_nothing(app: App) {
     let (status, problem) = app.deliver(&broken, Some(sign(&broken, SECRET, NOW))).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{problem}");
     assert_eq!(problem["code"], "webhook_unreadable");
+    // Events beyond the API's 64 KiB body limit are read (Stripe's invoices with many lines); beyond
+    // 1 MiB they are refused before anything is read.
+    let large = format!("{unknown}{}", " ".repeat(200 * 1024));
+    let (status, receipt) = app.deliver(&large, Some(sign(&large, SECRET, NOW))).await;
+    assert_eq!((status, receipt["outcome"].as_str()), (StatusCode::OK, Some("ignored")), "a 200 KiB event");
+    let huge = format!("{body}{}", " ".repeat(1024 * 1024));
+    let (status, problem) = app.deliver(&huge, Some(sign(&huge, SECRET, NOW))).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("body_too_large")));
+    assert_eq!(app.paid_events(&tid, &token).await, 0);
     // Within the tolerance it is applied.
     let (status, receipt) = app.deliver(&body, Some(sign(&body, SECRET, NOW - 300))).await;
     assert_eq!((status, receipt["outcome"].as_str()), (StatusCode::OK, Some("applied")));

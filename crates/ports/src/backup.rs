@@ -129,6 +129,21 @@ impl TenantRows {
     }
 }
 
+impl TenantRows {
+    /// Sets `field` to null in every row of the table named `table` (or
+    /// `<schema>.table`): what a clone must not keep of a row.
+    pub fn clear_field(&mut self, table: &str, field: &str) {
+        let dotted = format!(".{table}");
+        for t in self.tables.iter_mut().filter(|t| t.table == table || t.table.ends_with(&dotted)) {
+            for row in &mut t.rows {
+                if let Some(object) = row.as_object_mut().filter(|o| o.contains_key(field)) {
+                    object.insert(field.to_owned(), serde_json::Value::Null);
+                }
+            }
+        }
+    }
+}
+
 /// What an archive holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BackupContents {

@@ -22,6 +22,7 @@
 //!   they ask the [`Clock`], [`IdGenerator`] and [`TokenGenerator`] ports.
 
 pub mod backup;
+pub mod crypto;
 pub mod defaults;
 pub mod directory;
 pub mod error;

@@ -202,4 +202,14 @@ impl Principal {
             Principal::ApiKey { .. } => None,
         }
     }
+
+    /// The tenant the principal belongs to (`None` for the superuser).
+    pub fn tenant_id(&self) -> Option<TenantId> {
+        match *self {
+            Principal::User { tenant_id, .. }
+            | Principal::Impersonation { tenant_id, .. }
+            | Principal::ApiKey { tenant_id, .. } => Some(tenant_id),
+            Principal::Superuser { .. } => None,
+        }
+    }
 }

@@ -553,6 +553,24 @@ pub trait PlatformStore: Send {
     /// Ends every session of a superuser (its token version moves on,
     /// atomically); `false` when there is no such active superuser.
     async fn end_superuser_sessions(&mut self, id: PlatformUserId) -> Result<bool, StoreError>;
+    /// Starts (or restarts) the two-factor enrolment of an active superuser
+    /// with `secret`, dated by the store — only while none is enabled (an
+    /// enabled second factor is never replaced here); `false` otherwise.
+    async fn begin_superuser_mfa(
+        &mut self,
+        id: PlatformUserId,
+        secret: &tenantry_domain::mfa::TotpSecret,
+    ) -> Result<bool, StoreError>;
+    /// Saves the superuser's two-factor state `mfa` (a confirmation, a code
+    /// or recovery code used, new recovery codes), atomically and only when it
+    /// moves forward from the stored one (`Mfa::may_follow`: the same secret,
+    /// a newer code, one more recovery code used) — so a code works once even
+    /// when two logins race with it; `false` when it does not (nothing changes).
+    async fn save_superuser_mfa(
+        &mut self,
+        id: PlatformUserId,
+        mfa: &tenantry_domain::mfa::Mfa,
+    ) -> Result<bool, StoreError>;
     /// Begins session `id` of an active superuser at the store's now, at its
     /// current token version, with `kind`'s limits (`SessionLimits::of`); the
     /// session, or `None` for no such active superuser.
@@ -620,6 +638,10 @@ pub trait OperatorStore: Send + Sync {
     /// Adds `user` and appends `event` (its creation) to the platform log, at
     /// once; `Conflict(SuperuserEmail)` when the email is taken (nothing written).
     async fn insert_superuser(&self, user: &PlatformUser, event: &AuditEvent) -> Result<(), StoreError>;
+    /// Removes the two-factor authentication of the superuser with `email`
+    /// (a lost device and lost recovery codes), ends their sessions and appends
+    /// `event`, at once; `false` when there is no such superuser.
+    async fn reset_superuser_mfa(&self, email: &Email, event: &AuditEvent) -> Result<bool, StoreError>;
 }
 
 /// A unit of work on the platform tables.

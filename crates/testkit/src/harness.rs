@@ -130,6 +130,35 @@ pub struct HarnessBuilder<'a> {
     ids: Option<Arc<dyn IdGenerator>>,
     clock: Option<FakeClock>,
     backup_key: Option<BackupKey>,
+    superuser_mfa: bool,
+}
+
+/// The TOTP secret the harness gives superuser `email` when two-factor
+/// authentication is required (derived from the address, so a test can play
+/// the device).
+pub fn superuser_totp(email: &str) -> tenantry_domain::mfa::TotpSecret {
+    use sha2::Digest;
+    let digest = sha2::Sha256::new().chain_update(b"tenantry-test-totp\0").chain_update(email.as_bytes()).finalize();
+    let mut bytes = [0u8; 20];
+    bytes.copy_from_slice(&digest[..20]);
+    tenantry_domain::mfa::TotpSecret::from_bytes(bytes)
+}
+
+/// Raises the anonymous endpoints' throttles (a platform setting) as far as
+/// they go, written straight to the platform's store — for test suites whose
+/// every request comes from one address.
+pub async fn raise_anonymous_limits(tenantry: &Tenantry) -> Result<(), HarnessError> {
+    use tenantry_domain::settings::{BUCKET_CEILING, Bucket};
+    let mut ptx = tenantry.deps().store.begin_platform().await.map_err(fail)?;
+    let mut settings = ptx.settings().await.map_err(fail)?.unwrap_or_default();
+    let most = Bucket { burst: BUCKET_CEILING, per_minute: BUCKET_CEILING };
+    settings.anonymous_limits.per_address = most;
+    settings.anonymous_limits.per_account = most;
+    settings.anonymous_limits.cross_tenant = most;
+    ptx.save_settings(&settings).await.map_err(fail)?;
+    ptx.commit().await.map_err(fail)?;
+    tenantry.forget_settings();
+    Ok(())
 }
 
 /// The backup key every harness seals its backups with (unless told otherwise).
@@ -181,7 +210,15 @@ impl<'a> HarnessBuilder<'a> {
             ids: self.ids,
             clock: self.clock,
             backup_key: self.backup_key,
+            superuser_mfa: self.superuser_mfa,
         }
+    }
+    /// Superusers must have two-factor authentication (as on PostgreSQL in
+    /// production): [`Harness::superuser`] then creates them with
+    /// [`superuser_totp`]'s secret and logs in with its codes.
+    pub fn superuser_mfa(mut self, required: bool) -> Self {
+        self.superuser_mfa = required;
+        self
     }
     /// Another payment provider (a mock, or an adapter under test) instead of
     /// the simulator (which then only serves the harness's helpers).
@@ -223,9 +260,18 @@ impl<'a> HarnessBuilder<'a> {
             catalog: self.catalog,
             policy: self.policy,
             backup_key: self.backup_key,
+            superuser_mfa_required: self.superuser_mfa,
             ..TenantryConfig::default()
         };
-        Harness { tenantry: Tenantry::new(deps, config), clock, simulator, mailer, memory, operator: stores.operator }
+        Harness {
+            tenantry: Tenantry::new(deps, config),
+            clock,
+            simulator,
+            mailer,
+            memory,
+            operator: stores.operator,
+            totp_steps: Default::default(),
+        }
     }
 }
 
@@ -244,6 +290,8 @@ pub struct Harness {
     pub memory: MemoryStore,
     /// Creates superusers (the store under test's operator).
     pub operator: Arc<dyn OperatorStore>,
+    /// The last TOTP step each superuser logged in with (see [`Harness::next_superuser_code`]).
+    totp_steps: Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
 }
 
 /// Why a harness helper failed (a test failure, with the use case's message).
@@ -268,6 +316,7 @@ impl Harness {
             ids: None,
             clock: None,
             backup_key: Some(test_backup_key()),
+            superuser_mfa: false,
         }
     }
 
@@ -364,27 +413,53 @@ impl Harness {
         Ok(done.principal)
     }
 
-    /// Creates and logs in a superuser.
+    /// Creates and logs in a superuser (with two-factor authentication, by
+    /// [`superuser_totp`]'s secret, when the harness requires it).
     pub async fn superuser(&self, email: &str) -> Result<Principal, HarnessError> {
-        let input =
-            NewSuperuser { email: email.to_owned(), name: "Operator".into(), password: SecretString::from(PASSWORD) };
+        let mfa = self.tenantry.config().superuser_mfa_required;
+        let input = NewSuperuser {
+            email: email.to_owned(),
+            name: "Operator".into(),
+            password: SecretString::from(PASSWORD),
+            totp_secret: mfa.then(|| superuser_totp(email)),
+        };
         self.tenantry.create_superuser(self.operator.as_ref(), input).await.map_err(fail)?;
-        let done = self
-            .tenantry
-            .login(LoginInput { tenant: None, email: email.to_owned(), password: SecretString::from(PASSWORD) })
-            .await
-            .map_err(fail)?;
-        Ok(done.principal)
+        self.superuser_login(email).await
     }
 
-    /// Logs a superuser created by [`Harness::superuser`] in again (a new session).
+    /// Logs a superuser created by [`Harness::superuser`] in again (a new
+    /// session), with a code of their device when they have a second factor:
+    /// up to three logins per 30-second step (the previous, current and next
+    /// step's codes each work once).
     pub async fn superuser_login(&self, email: &str) -> Result<Principal, HarnessError> {
         let done = self
             .tenantry
             .login(LoginInput { tenant: None, email: email.to_owned(), password: SecretString::from(PASSWORD) })
             .await
             .map_err(fail)?;
+        if !done.mfa_required {
+            return Ok(done.principal);
+        }
+        let code = self.next_superuser_code(email)?;
+        let code = secrecy::ExposeSecret::expose_secret(&code).to_owned();
+        let done = self.tenantry.complete_mfa_login(&done.principal, &code).await.map_err(fail)?;
         Ok(done.principal)
+    }
+
+    /// The next unused code of superuser `email`'s device at the harness's now.
+    pub fn next_superuser_code(&self, email: &str) -> Result<SecretString, HarnessError> {
+        let step_seconds = i64::try_from(tenantry_domain::mfa::Totp::STEP_SECONDS).unwrap_or(30);
+        let now = self.clock_now().timestamp() / step_seconds;
+        let mut used = self.totp_steps.lock().unwrap_or_else(|p| p.into_inner());
+        let step = used.get(email).map_or(now - 1, |last| (last + 1).max(now - 1));
+        if step > now + 1 {
+            return Err(HarnessError(format!("{email} logged in three times in one 30-second step; move the clock")));
+        }
+        used.insert(email.to_owned(), step);
+        let at = DateTime::from_timestamp(step * step_seconds, 0)
+            .ok_or_else(|| HarnessError("the clock is out of range".into()))?;
+        tenantry_domain::mfa::code_at(&superuser_totp(email), at)
+            .ok_or_else(|| HarnessError("the clock is before 1970".into()))
     }
 
     /// Signs a tenant up, gives it a working card and buys the monthly paid plan

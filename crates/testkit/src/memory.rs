@@ -142,6 +142,8 @@ struct Inner {
     fail_next_commit: AtomicBool,
     /// The registered product tables.
     product_tables: Mutex<BTreeSet<String>>,
+    /// Per product table, the columns the export leaves out.
+    export_excluded: Mutex<BTreeMap<String, Vec<String>>>,
     /// The platform's copy of the erasure ledger (kept through purges),
     /// written when the tenant's erasure commits.
     erasure_ledger: Mutex<Vec<Erasure>>,
@@ -190,6 +192,7 @@ impl MemoryStore {
                 committed: RwLock::default(),
                 fail_next_commit: AtomicBool::default(),
                 product_tables: Mutex::default(),
+                export_excluded: Mutex::default(),
                 erasure_ledger: Mutex::default(),
                 credentials: Mutex::default(),
                 clock,
@@ -929,10 +932,29 @@ impl ProductDataStore for MemTenantTx {
     async fn product_rows(&mut self) -> Result<Vec<ProductTableRows>, StoreError> {
         self.live()?;
         let tables: Vec<String> = lock(&self.inner.product_tables).iter().cloned().collect();
+        let excluded = lock(&self.inner.export_excluded).clone();
         Ok(tables
             .into_iter()
             .map(|table| {
-                let rows = self.work.product.get(&table).map(|r| r.values().cloned().collect()).unwrap_or_default();
+                let left_out = excluded.get(&table).map(Vec::as_slice).unwrap_or_default();
+                let rows = self
+                    .work
+                    .product
+                    .get(&table)
+                    .map(|r| {
+                        r.values()
+                            .cloned()
+                            .map(|mut row| {
+                                if let Some(object) = row.as_object_mut() {
+                                    for column in left_out {
+                                        object.remove(column);
+                                    }
+                                }
+                                row
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 ProductTableRows { table, rows }
             })
             .collect())
@@ -1073,6 +1095,8 @@ impl PlatformStore for MemPlatformTx {
         let Some(su) = self.work.superusers.get_mut(&id).filter(|su| su.active) else { return Ok(None) };
         Ok(match su.throttle.record_failure(now, &policy) {
             FailedLogin::LockedNow { until } => Some(until),
+            // (The superuser's throttle counts in all; it never locks one address alone.)
+            FailedLogin::LockedForAddress { until } => Some(until),
             FailedLogin::Counted { .. } | FailedLogin::AlreadyLocked { .. } => None,
         })
     }
@@ -1097,6 +1121,38 @@ impl PlatformStore for MemPlatformTx {
             }
             None => Ok(false),
         }
+    }
+    async fn begin_superuser_mfa(
+        &mut self,
+        id: PlatformUserId,
+        secret: &tenantry_domain::mfa::TotpSecret,
+    ) -> Result<bool, StoreError> {
+        self.live()?;
+        let now = self.inner.clock.now();
+        match self.work.superusers.get_mut(&id).filter(|su| su.active) {
+            Some(su) if !su.mfa.as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled) => {
+                su.mfa = Some(tenantry_domain::mfa::Mfa::start(secret.clone(), now));
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+    async fn save_superuser_mfa(
+        &mut self,
+        id: PlatformUserId,
+        mfa: &tenantry_domain::mfa::Mfa,
+    ) -> Result<bool, StoreError> {
+        self.live()?;
+        let now = self.inner.clock.now();
+        let Some(su) = self.work.superusers.get_mut(&id).filter(|su| su.active) else { return Ok(false) };
+        let Some(stored) = su.mfa.as_ref() else { return Ok(false) };
+        if !stored.may_follow(mfa) {
+            return Ok(false);
+        }
+        // The store dates the confirmation, as the platform's operation does.
+        let enabled_at = stored.enabled_at.or(Some(now));
+        su.mfa = Some(tenantry_domain::mfa::Mfa { enabled_at, ..mfa.clone() });
+        Ok(true)
     }
     async fn campaigns(&mut self) -> Result<Vec<AdCampaign>, StoreError> {
         self.live()?;
@@ -1280,6 +1336,19 @@ impl OperatorStore for MemoryStore {
         let event = AuditEvent { at: self.now(), ..event.clone() };
         self.inner.committed.write().unwrap_or_else(|p| p.into_inner()).platform_audit.push(event);
         Ok(())
+    }
+    async fn reset_superuser_mfa(&self, email: &Email, event: &AuditEvent) -> Result<bool, StoreError> {
+        let mut platform = self.inner.platform.lock().await;
+        let Some(su) = platform.superusers.values_mut().find(|u| u.email == *email) else { return Ok(false) };
+        su.mfa = None;
+        su.token_version = su.token_version.wrapping_add(1);
+        let event = AuditEvent {
+            at: self.now(),
+            target: Some(tenantry_domain::audit::AuditTarget::Superuser(su.id)),
+            ..event.clone()
+        };
+        self.inner.committed.write().unwrap_or_else(|p| p.into_inner()).platform_audit.push(event);
+        Ok(true)
     }
 }
 

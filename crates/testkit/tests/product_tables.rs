@@ -124,3 +124,30 @@ async fn product_audit_events_commit_with_the_change_and_stay_in_their_tenant() 
     assert_eq!(count(memory.clone(), alpha.tenant_id()).await, 1);
     assert_eq!(count(memory.clone(), bravo.tenant_id()).await, 0);
 }
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Integration {
+    name: String,
+    api_secret: String,
+}
+
+/// A product's own secret in a registered table, named at registration as left
+/// out of the export: the tenant's data export has the row, not the secret.
+#[tokio::test]
+async fn the_export_leaves_out_the_columns_registered_as_excluded() {
+    let (h, memory, alpha, _) = two_tenants().await;
+    memory.register_product_table_excluding("crm.integrations", &["api_secret"]).unwrap();
+    let mut tx = memory.scoped(&alpha, Access::Write).await.unwrap();
+    let row = Integration { name: "Mailchimp".into(), api_secret: "sk-integration-secret-4711".into() };
+    tx.table("crm.integrations").unwrap().insert("mailchimp", &row).unwrap();
+    tx.table("crm.notes").unwrap().insert("n1", &note("kept in the export")).unwrap();
+    tx.commit().await.unwrap();
+    let export = h.tenantry.request_export(&alpha).await.unwrap().export;
+    h.tenantry.run_due_jobs(10).await.unwrap();
+    let text = String::from_utf8(h.tenantry.download_export(&alpha, export.id).await.unwrap().bytes).unwrap();
+    assert!(text.contains("Mailchimp") && text.contains("kept in the export"), "the rows are exported: {text}");
+    assert!(!text.contains("sk-integration-secret-4711") && !text.contains("api_secret"), "{text}");
+    // A column name that is no identifier is refused, and the list stays.
+    let refused = memory.register_product_table_excluding("crm.integrations", &["api secret; --"]);
+    assert!(matches!(refused, Err(ProductTableError::MalformedColumn(_))), "{refused:?}");
+}

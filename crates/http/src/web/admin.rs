@@ -25,7 +25,12 @@ use tenantry_ports::services::admin::{AdminNewTenant, AdminTenantPatch};
 pub(super) async fn platform(state: &AppState, session: &Session) -> Result<PlatformScope, PageError> {
     state.tenantry.authorize_platform(&session.principal).await.map_err(|e| {
         let e = PageError::from(e);
-        if e.status() == StatusCode::UNAUTHORIZED { e } else { PageError::not_found() }
+        // A superuser who must still enrol in 2FA is sent to do so (see `PageError`).
+        if e.status() == StatusCode::UNAUTHORIZED || e.0.code() == "mfa_enrolment_required" {
+            e
+        } else {
+            PageError::not_found()
+        }
     })
 }
 
@@ -253,6 +258,14 @@ async fn detail_page(
                                         button.link type="submit" { "Act as " span.hint { (u.email) } " for 30 minutes" }
                                     }
                                 }
+                                @if u.mfa_enabled {
+                                    form.inline method="post" action={ "/admin/tenants/" (d.tenant.id) "/users/" (u.id) "/mfa-reset" } {
+                                        (field(session))
+                                        button.link type="submit" aria-label={ "Remove the two-factor authentication of " (u.email) } {
+                                            "Remove two-factor"
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
@@ -382,6 +395,24 @@ pub(crate) async fn impersonate(
         .headers_mut()
         .insert(axum::http::header::SET_COOKIE, super::session::impersonation_cookie(&token, seconds)?);
     Ok(response)
+}
+
+/// `POST /admin/tenants/{tid}/users/{uid}/mfa-reset`: the superuser removes a
+/// user's second factor (lost device and codes; identity checked out of band).
+/// Audited; the user's sessions end.
+pub(crate) async fn reset_mfa(
+    State(state): State<AppState>,
+    session: Session,
+    Path((tid, uid)): Path<(String, String)>,
+    WebForm(form): WebForm<CsrfForm>,
+) -> PageResult {
+    platform(&state, &session).await?;
+    session.check(&form.csrf)?;
+    let tid = tenant_id(&tid)?;
+    let uid = tenantry_domain::UserId::parse(&uid).map_err(|_| PageError::not_found())?;
+    let scope = state.tenantry.authorize(&session.principal, tid).await?;
+    state.tenantry.reset_user_mfa(&scope, uid).await?;
+    Ok(Redirect::to(&format!("/admin/tenants/{tid}")).into_response())
 }
 
 #[derive(Deserialize)]

@@ -715,7 +715,11 @@ pub(crate) async fn accept_submit(
     client: crate::client::Client,
     WebForm(form): WebForm<AcceptForm>,
 ) -> PageResult {
-    let input = AcceptInput { token: SecretString::from(form.token.clone()), name: form.name, password: form.password };
+    let token = SecretString::from(form.token.clone());
+    if let Err(e) = state.throttles.account(&state.tenantry, &crate::throttle::link_key(&token)).await {
+        return Ok(super::too_many(e));
+    }
+    let input = AcceptInput { token, name: form.name, password: form.password };
     match state.tenantry.accept_invitation_from(input, &client.web()).await {
         Ok(accepted) => sign_in(&state, &accepted.principal),
         Err(e) => {

@@ -127,6 +127,7 @@ fn nav(nav: &Nav, logo: Option<&str>) -> Markup {
                     a href="/admin/stats" { "Statistics" }
                     a href="/admin/audit" { "Audit log" }
                     a href="/admin/ads" { "Ads" }
+                    a href="/account/mfa" { "Two-factor" }
                     a href="/account/sessions" { "Sessions" }
                     (logout(csrf))
                 }
@@ -142,6 +143,7 @@ fn nav(nav: &Nav, logo: Option<&str>) -> Markup {
                     a href={ "/app/" (slug) "/settings/branding" } { "Branding" }
                     a href={ "/app/" (slug) "/settings/audit" } { "Audit log" }
                     a href={ "/app/" (slug) "/settings/exports" } { "Data export" }
+                    a href="/account/mfa" { "Two-factor" }
                     a href="/account/sessions" { "Sessions" }
                     (logout(csrf))
                 }

@@ -16,6 +16,7 @@
 //! - **No script**: plain forms and links; the stylesheet is shipped in the
 //!   binary; a strict Content-Security-Policy (`default-src 'none'`).
 
+mod account;
 mod admin;
 mod admin_more;
 mod app;
@@ -39,20 +40,32 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https: d
                    frame-ancestors 'none'; base-uri 'none'";
 
 /// The pages' routes (merged into [`crate::router`]).
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(session::home))
-        .route("/login", get(session::login_page).post(session::login_submit))
+pub(crate) fn routes(state: &AppState) -> Router<AppState> {
+    // What anyone can post: the per-address throttle first (issue 18).
+    let anonymous = Router::new()
+        .route("/login", post(session::login_submit))
         .route("/login/mfa", post(session::mfa_submit))
+        .route("/invitations/accept", post(app::accept_submit))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::throttle::per_address));
+    Router::new()
+        .merge(anonymous)
+        .route("/", get(session::home))
+        .route("/login", get(session::login_page))
         .route("/logout", post(session::logout))
         .route("/impersonation/stop", post(session::stop_impersonation))
+        .route("/account/mfa", get(account::mfa_page))
+        .route("/account/mfa/start", post(account::mfa_start))
+        .route("/account/mfa/confirm", post(account::mfa_confirm))
+        .route("/account/mfa/recovery-codes", post(account::mfa_recovery_codes))
+        .route("/account/mfa/disable", post(account::mfa_disable))
         .route("/account/sessions", get(session::sessions_page))
         .route("/account/sessions/end-all", post(session::end_all_sessions))
         .route("/account/sessions/{sid}/end", post(session::end_session))
         .route("/admin/tenants/{tid}/users/{uid}/impersonate", post(admin::impersonate))
+        .route("/admin/tenants/{tid}/users/{uid}/mfa-reset", post(admin::reset_mfa))
         .route("/admin/tenants/{tid}/override", post(admin::override_tenant))
         .route("/admin/tenants/{tid}/delete", post(admin::delete_tenant))
-        .route("/invitations/accept", get(app::accept_page).post(app::accept_submit))
+        .route("/invitations/accept", get(app::accept_page))
         .route("/admin", get(admin::tenants))
         .route("/admin/tenants", post(admin::create_tenant))
         .route("/admin/tenants/{tid}", get(admin::tenant))
@@ -151,6 +164,10 @@ impl IntoResponse for PageError {
             // The session no longer holds (logged out, password or role changed): log in again.
             return session::to_login();
         }
+        if self.0.code() == "mfa_enrolment_required" {
+            // The account must set up two-factor authentication before anything else.
+            return axum::response::Redirect::to("/account/mfa").into_response();
+        }
         let title = match self.status() {
             StatusCode::NOT_FOUND => "Not found",
             StatusCode::FORBIDDEN => "Not allowed",
@@ -167,3 +184,13 @@ impl IntoResponse for PageError {
 }
 
 type PageResult = Result<Response, PageError>;
+
+/// A throttle's refusal as a page: 429 with `Retry-After`.
+pub(crate) fn too_many(e: ApiError) -> Response {
+    let wait = e.retry_after_secs();
+    let mut response = PageError::from(e).into_response();
+    if let Some(seconds) = wait {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}

@@ -180,6 +180,9 @@ pub(crate) async fn home(State(state): State<AppState>, session: Option<Session>
                     Ok(t) => Redirect::to(&format!("/app/{}", t.slug)).into_response(),
                     Err(e) => PageError::from(e).into_response(),
                 },
+                Err(tenantry_ports::services::auth::AuthorizeError::MfaEnrolmentRequired) => {
+                    Redirect::to("/account/mfa").into_response()
+                }
                 Err(_) => logged_out(Redirect::to("/login").into_response()),
             }
         }
@@ -269,6 +272,10 @@ pub(crate) async fn login_submit(
 ) -> PageResult {
     let tenant = form.tenant.trim().to_owned();
     let next = safe_path(form.next.as_deref());
+    let account = format!("login:{tenant}:{}", form.email.trim());
+    if let Err(e) = state.throttles.account(&state.tenantry, &account).await {
+        return Ok(super::too_many(e));
+    }
     let input = LoginInput {
         tenant: (!tenant.is_empty()).then(|| tenant.clone()),
         email: form.email.clone(),
@@ -332,6 +339,9 @@ pub(crate) async fn mfa_submit(
             PageError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "The login has expired; log in again.")
         })?;
     let next = safe_path(form.next.as_deref());
+    if let Err(e) = state.throttles.account(&state.tenantry, &crate::throttle::principal_key(&pending)).await {
+        return Ok(super::too_many(e));
+    }
     match state.tenantry.complete_mfa_login_from(&pending, form.code.expose_secret(), &client.web()).await {
         Ok(done) => signed_in(&state, &done.principal, &next),
         Err(e) => {

@@ -19,7 +19,6 @@ use tenantry_domain::audit::{AuditTarget, SystemActor};
 use tenantry_domain::password::PasswordError;
 use tenantry_domain::password_reset::{LinkPurpose, PasswordReset, ResetError};
 use tenantry_domain::token::ResetToken;
-use tenantry_domain::user::LoginThrottle;
 use tenantry_domain::{AuditAction, AuditOutcome, Email, Slug, User, UserId};
 
 /// Input of [`Tenantry::request_password_reset`].
@@ -235,14 +234,14 @@ impl Tenantry {
             let reset = tx.reset(token.reset_id).await?.ok_or(ResetError::Invalid)?;
             reset.check_for(LinkPurpose::PasswordReset, &token.secret, self.now())?;
         }
-        let hash = self.deps.hasher.hash(&input.password).await.map_err(InfraError::Unknown)?;
+        let hash = self.deps.hasher.hash(&input.password).await.map_err(crate::defaults::hasher_error)?;
         let now = self.now();
         let mut tx = self.begin(&scope, Access::Write).await?;
         let mut reset = tx.reset(token.reset_id).await?.ok_or(ResetError::Invalid)?;
         reset.redeem(LinkPurpose::PasswordReset, &token.secret, now)?;
         let mut user = tx.user(reset.user_id).await?.filter(User::is_active).ok_or(ResetError::Invalid)?;
         user.set_password(hash);
-        user.throttle = LoginThrottle::default();
+        user.throttle = Default::default();
         tx.update_user(&user).await?;
         tx.update_reset(&reset).await?;
         // The user's other password-reset links are void (their sessions ended with the

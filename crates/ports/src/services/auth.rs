@@ -211,6 +211,9 @@ pub struct NewSuperuser {
     pub name: String,
     /// Password.
     pub password: SecretString,
+    /// A TOTP secret the operator holds: the superuser starts with two-factor
+    /// authentication enabled (the automation path for scripts; no recovery codes).
+    pub totp_secret: Option<tenantry_domain::mfa::TotpSecret>,
 }
 
 /// Why a superuser was not created.
@@ -315,7 +318,7 @@ impl Tenantry {
         if self.deps.directory.resolve_slug(&new.slug).await?.is_some() {
             return Err(SignupError::SlugTaken(new.slug.to_string()));
         }
-        let hash = self.deps.hasher.hash(&new.password).await.map_err(InfraError::Unknown)?;
+        let hash = self.deps.hasher.hash(&new.password).await.map_err(crate::defaults::hasher_error)?;
         let now = self.now();
         let tenant_id: TenantId = self.new_id()?;
         let scope = match superuser {
@@ -342,9 +345,6 @@ impl Tenantry {
             other => other?,
         }
         tx.insert_user(&owner).await?;
-        if let Err(e) = self.ensure_billing_link(tx.as_mut(), &mut sub).await {
-            tracing::warn!(tenant = %tenant_id, error = %e, "payment provider not reached at signup; the tenant is linked later");
-        }
         self.save_subscription(tx.as_mut(), &mut sub).await?;
         let created = self
             .event(&scope, AuditAction::TenantCreated, Some(AuditTarget::Tenant(tenant_id)), AuditOutcome::Success)?
@@ -361,7 +361,41 @@ impl Tenantry {
             other => other?,
         }
         self.send_all(&[verification]).await;
+        // The provider is called after the tenant exists, with no unit of work
+        // open (issue 18): a slow provider holds no lock; if it does not answer,
+        // the tenant is linked later (checkout, timers).
+        if let Err(e) = self.link_after_creation(&scope, &tenant, &owner).await {
+            tracing::warn!(tenant = %tenant_id, error = %e, "payment provider not reached at signup; the tenant is linked later");
+        }
         Ok((tenant, owner))
+    }
+
+    /// Makes a new tenant the provider's customer (and its trial the
+    /// provider's), then records the link — unless something linked it meanwhile.
+    async fn link_after_creation(&self, scope: &TenantScope, tenant: &Tenant, owner: &User) -> Result<(), InfraError> {
+        let mut sub = {
+            let mut tx = self.begin(scope, Access::Read).await?;
+            self.subscription(tx.as_mut()).await?
+        };
+        if sub.provider.is_some() {
+            return Ok(());
+        }
+        // The customer is kept even when the trial subscription then fails: the
+        // trial's end starts the paid plan for that customer (the timers).
+        let linked = self
+            .link_with_provider(tenant, std::slice::from_ref(owner), &mut sub)
+            .await
+            .map_err(|e| InfraError::Unavailable(anyhow::anyhow!("payment provider: {e}")));
+        if sub.provider.is_some() {
+            let mut tx = self.begin(scope, Access::Write).await?;
+            let mut current = self.subscription(tx.as_mut()).await?;
+            if current.provider.is_none() {
+                current.provider = sub.provider;
+                self.save_subscription(tx.as_mut(), &mut current).await?;
+                tx.commit().await?;
+            }
+        }
+        linked
     }
 
     /// Login (`POST /v1/auth/login`): a tenant user names the tenant's slug; the
@@ -394,9 +428,12 @@ impl Tenantry {
             tx.user_by_email(&email).await?
         };
         let matches = match &found {
-            Some(user) => {
-                self.deps.hasher.verify(&input.password, &user.password_hash).await.map_err(InfraError::Unknown)?
-            }
+            Some(user) => self
+                .deps
+                .hasher
+                .verify(&input.password, &user.password_hash)
+                .await
+                .map_err(crate::defaults::hasher_error)?,
             None => {
                 self.decoy_verify(&input.password).await;
                 false
@@ -424,7 +461,8 @@ impl Tenantry {
         // The hash checked must still be the user's hash.
         let matches = matches && found.as_ref().is_some_and(|f| f.password_hash == user.password_hash);
         let target = Some(AuditTarget::User(user.id));
-        let refusal = if user.throttle.locked_at(now).is_some() {
+        let address = tenantry_domain::user::address_key(client.address);
+        let refusal = if user.throttle.locked_at(now, &address).is_some() {
             Some("locked")
         } else if !user.is_active() {
             Some("deactivated")
@@ -441,17 +479,7 @@ impl Tenantry {
             event.actor = AuditActor::User(user.id);
             tx.append_audit(&event).await?;
             if reason == "wrong_password" {
-                if let FailedLogin::LockedNow { until } = user.throttle.record_failure(now, &self.config.lockout) {
-                    let mut locked = self.event(&scope, AuditAction::AccountLocked, target, AuditOutcome::Success)?;
-                    locked.actor = AuditActor::User(user.id);
-                    tx.append_audit(&locked.with("until", until.to_rfc3339())).await?;
-                    let tenant = self.tenant_row(tx.as_mut()).await?;
-                    mails.push(Mail {
-                        to: user.email.clone(),
-                        tenant: Some(Self::mail_tenant(&tenant)),
-                        message: Message::AccountLocked { until },
-                    });
-                }
+                mails.extend(self.count_login_failure(tx.as_mut(), &scope, &mut user, &address).await?);
                 tx.update_user(&user).await?;
             }
             tx.commit().await?;
@@ -471,7 +499,7 @@ impl Tenantry {
                 Principal::User { tenant_id, user_id: user.id, token_version: user.token_version, session: None };
             return Ok(LoggedIn { principal, user: None, mfa_required: true });
         }
-        user.throttle.record_success();
+        user.throttle.record_success(&address);
         user.last_login_at = Some(now);
         tx.update_user(&user).await?;
         let session = self.begin_user_session(tx.as_mut(), &user, client, None, None).await?;
@@ -487,6 +515,40 @@ impl Tenantry {
         tx.append_audit(&event).await?;
         tx.commit().await?;
         Ok(LoggedIn { principal, user: Some(UserView::from(&user)), mfa_required: false })
+    }
+
+    /// Counts a failed login of `user` from `address` (DESIGN.md §3): a lock
+    /// for that address is audited; a lock everywhere is audited and mailed
+    /// (the mail is answered, to send after commit). The caller saves the user.
+    pub(crate) async fn count_login_failure(
+        &self,
+        tx: &mut dyn crate::store::TenantTx,
+        scope: &TenantScope,
+        user: &mut User,
+        address: &str,
+    ) -> Result<Vec<Mail>, InfraError> {
+        let now = self.now();
+        let target = Some(AuditTarget::User(user.id));
+        let (until, everywhere) = match user.throttle.record_failure(now, address, &self.config.lockout) {
+            FailedLogin::LockedNow { until } => (until, true),
+            FailedLogin::LockedForAddress { until } => (until, false),
+            FailedLogin::Counted { .. } | FailedLogin::AlreadyLocked { .. } => return Ok(Vec::new()),
+        };
+        let mut locked = self.event(scope, AuditAction::AccountLocked, target, AuditOutcome::Success)?;
+        locked.actor = AuditActor::User(user.id);
+        let locked = locked
+            .with("until", until.to_rfc3339())
+            .with("for", if everywhere { "all_addresses" } else { "one_address" });
+        tx.append_audit(&locked).await?;
+        if !everywhere {
+            return Ok(Vec::new());
+        }
+        let tenant = self.tenant_row(tx).await?;
+        Ok(vec![Mail {
+            to: user.email.clone(),
+            tenant: Some(Self::mail_tenant(&tenant)),
+            message: Message::AccountLocked { until },
+        }])
     }
 
     async fn decoy_verify(&self, password: &SecretString) {
@@ -519,7 +581,8 @@ impl Tenantry {
         };
         let now = self.now();
         // Hashed whatever the account's state, so that a locked or inactive one answers in the same time.
-        let verified = self.deps.hasher.verify(password, &su.password_hash).await.map_err(InfraError::Unknown)?;
+        let verified =
+            self.deps.hasher.verify(password, &su.password_hash).await.map_err(crate::defaults::hasher_error)?;
         let matches = verified && su.active && su.throttle.locked_at(now).is_none();
         let event = |action, outcome| -> Result<AuditEvent, InfraError> {
             Ok(AuditEvent {
@@ -533,6 +596,12 @@ impl Tenantry {
                 details: Default::default(),
             })
         };
+        if matches && su.mfa.as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled) {
+            // The second step (`complete_mfa_login`) records the login, or the
+            // failure, and begins the session; this principal names none.
+            let principal = Principal::Superuser { id: su.id, token_version: su.token_version, session: None };
+            return Ok(LoggedIn { principal, user: None, mfa_required: true });
+        }
         let mut tx = self.deps.store.begin_platform().await?;
         let accepted = matches && tx.superuser_login_succeeded(su.id, su.token_version).await?;
         if !accepted {
@@ -776,19 +845,31 @@ impl Tenantry {
     /// The superuser's authorisation for the platform paths: an active
     /// superuser at the token's version, in a live session of theirs.
     pub async fn authorize_platform(&self, principal: &Principal) -> Result<PlatformScope, AuthorizeError> {
-        let Principal::Superuser { id, token_version, .. } = *principal else {
+        let Principal::Superuser { id, .. } = *principal else {
             // A tenant user on a platform path: indistinguishable from a missing route.
             return Err(AuthorizeError::NotFound);
         };
-        let valid = {
-            let mut tx = self.deps.store.begin_platform().await?;
-            tx.superuser(id).await?.is_some_and(|su| su.active && su.token_version == token_version)
-        };
-        if !valid {
-            return Err(AuthorizeError::Unauthenticated);
+        let enrolled = self.authorize_platform_account(principal).await?;
+        if self.config.superuser_mfa_required && !enrolled {
+            return Err(AuthorizeError::MfaEnrolmentRequired);
         }
-        self.check_superuser_session(principal, token_version).await?;
         Ok(PlatformScope::new(id))
+    }
+
+    /// The superuser's own account (their sessions, their second factor):
+    /// [`Tenantry::authorize_platform`] without the mandatory-2FA gate. Answers
+    /// whether their two-factor authentication is enabled.
+    pub(crate) async fn authorize_platform_account(&self, principal: &Principal) -> Result<bool, AuthorizeError> {
+        let Principal::Superuser { id, token_version, .. } = *principal else {
+            return Err(AuthorizeError::NotFound);
+        };
+        let su = {
+            let mut tx = self.deps.store.begin_platform().await?;
+            tx.superuser(id).await?.filter(|su| su.active && su.token_version == token_version)
+        };
+        let Some(su) = su else { return Err(AuthorizeError::Unauthenticated) };
+        self.check_superuser_session(principal, token_version).await?;
+        Ok(su.mfa.as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled))
     }
 
     /// `POST /v1/auth/logout`: ends the caller's session — every token of it
@@ -845,7 +926,8 @@ impl Tenantry {
                 Ok(())
             }
             Principal::Superuser { id, .. } => {
-                let who = self.authorize_platform(principal).await?;
+                self.authorize_platform_account(principal).await?;
+                let who = PlatformScope::new(id);
                 let mut tx = self.deps.store.begin_platform().await?;
                 if !tx.end_superuser_sessions(id).await? {
                     return Err(AuthorizeError::Unauthenticated);
@@ -855,29 +937,6 @@ impl Tenantry {
                 Ok(())
             }
             Principal::ApiKey { .. } | Principal::Impersonation { .. } => Err(AuthorizeError::Unauthenticated),
-        }
-    }
-
-    /// Writes a cross-tenant attempt to the attacker's own tenant log and the platform log.
-    async fn record_cross_tenant_attempt(&self, own: TenantId, actor: Actor, target: TenantId) {
-        let result: Result<(), InfraError> = async {
-            let scope = TenantScope::new(own, actor, PermissionSet::EMPTY);
-            // The user's own tenant learns that one of its users tried; which tenant they
-            // aimed at (an id of another tenant) goes only to the platform log.
-            let event = self.event(&scope, AuditAction::CrossTenantAttempt, None, AuditOutcome::Denied)?;
-            let mut tx = self.begin(&scope, Access::Write).await?;
-            tx.append_audit(&event).await?;
-            tx.commit().await?;
-            let mut ptx = self.deps.store.begin_platform().await?;
-            let platform_event =
-                AuditEvent { id: self.new_id()?, target: Some(AuditTarget::ForeignTenant(target)), ..event };
-            ptx.append_platform_audit(&platform_event).await?;
-            ptx.commit().await?;
-            Ok(())
-        }
-        .await;
-        if let Err(e) = result {
-            tracing::warn!(tenant = %own, error = %e, "could not record a cross-tenant attempt");
         }
     }
 
@@ -894,7 +953,7 @@ impl Tenantry {
         let email = Email::parse(&input.email)?;
         let name = PersonName::parse(&input.name)?;
         self.check_new_password(&input.password).await??;
-        let hash = self.deps.hasher.hash(&input.password).await.map_err(InfraError::Unknown)?;
+        let hash = self.deps.hasher.hash(&input.password).await.map_err(crate::defaults::hasher_error)?;
         let now = self.now();
         let su = PlatformUser {
             id: self.new_id()?,
@@ -906,6 +965,7 @@ impl Tenantry {
             token_version: 0,
             created_at: now,
             last_login_at: None,
+            mfa: input.totp_secret.map(|secret| tenantry_domain::mfa::Mfa::enrolled(secret, now)),
         };
         let event = AuditEvent {
             id: self.new_id()?,
@@ -917,10 +977,35 @@ impl Tenantry {
             outcome: AuditOutcome::Success,
             details: Default::default(),
         };
+        let event = if su.mfa.is_some() { event.with("second_factor", "totp") } else { event };
         match operator.insert_superuser(&su, &event).await {
             Err(StoreError::Conflict(_)) => Err(CreateSuperuserError::EmailTaken),
             other => Ok(other.map(|()| su.id)?),
         }
+    }
+
+    /// `tenantry reset-superuser-mfa`: the operator removes the second factor of
+    /// the superuser with `email` (a lost device and lost recovery codes); their
+    /// sessions end, and where it is mandatory they enrol again at the next
+    /// login. Audited. `Ok(false)` for no such superuser.
+    pub async fn reset_superuser_mfa(
+        &self,
+        operator: &dyn OperatorStore,
+        email: &str,
+    ) -> Result<bool, CreateSuperuserError> {
+        let email = Email::parse(email)?;
+        let event = AuditEvent {
+            id: self.new_id()?,
+            at: self.now(),
+            tenant_id: None,
+            actor: AuditActor::System(SystemActor::Signup),
+            action: AuditAction::MfaReset,
+            target: None,
+            outcome: AuditOutcome::Success,
+            details: Default::default(),
+        }
+        .with("by", "operator");
+        Ok(operator.reset_superuser_mfa(&email, &event).await?)
     }
 
     /// `GET /v1/me`: the caller, their tenant, role and permissions.

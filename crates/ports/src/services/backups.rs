@@ -256,6 +256,9 @@ impl Tenantry {
         let mut rows = contents.rows.clone();
         if target != tenant_id {
             rows.retarget(tenant_id, target);
+            // A clone keeps no second factor (its secret is a credential, sealed
+            // for the archive's tenant): dropped before the rows are read.
+            rows.clear_field("users", "mfa");
         }
         // The ledger: the platform's copy of the archive's tenant (it outlives
         // purges; read in that tenant's scope, which a clone's is not) and the

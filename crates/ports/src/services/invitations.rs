@@ -392,7 +392,7 @@ impl Tenantry {
             let mut tx = self.begin(&scope, Access::Read).await?;
             self.acceptable(tx.as_mut(), &token, self.now()).await?;
         }
-        let hash = self.deps.hasher.hash(&input.password).await.map_err(InfraError::Unknown)?;
+        let hash = self.deps.hasher.hash(&input.password).await.map_err(crate::defaults::hasher_error)?;
         let now = self.now();
         let mut tx = self.begin(&scope, Access::Write).await?;
         let mut invitation = self.acceptable(tx.as_mut(), &token, now).await?;

@@ -7,6 +7,15 @@
 //! account for fifteen minutes). The superuser may make 2FA mandatory for every
 //! user or for built-in roles (platform settings): such a user without 2FA is
 //! refused everywhere in the tenant (`mfa_enrolment_required`) until enrolled.
+//!
+//! The superuser uses the same code and endpoints (issue 18). With
+//! `TenantryConfig::superuser_mfa_required` (always on PostgreSQL) a superuser
+//! without a confirmed second factor can do nothing but enrol. Their state
+//! lives on the platform's store, written through narrow operations that only
+//! move it forward (`Mfa::may_follow`); only the operator removes it
+//! (`tenantry reset-superuser-mfa`). Starting and removing an enrolment need
+//! the account's password; wrong passwords and codes here count toward the
+//! lockout like failed logins.
 
 use super::auth::{LoggedIn, LoginError};
 use super::views::UserView;
@@ -20,8 +29,8 @@ use sha2::{Digest, Sha256};
 use tenantry_domain::audit::{AuditTarget, SystemActor};
 use tenantry_domain::mfa::{self, Mfa, MfaError, RECOVERY_CODES, TotpSecret};
 use tenantry_domain::token::TokenHash;
-use tenantry_domain::user::FailedLogin;
-use tenantry_domain::{AuditAction, AuditActor, AuditOutcome, User};
+use tenantry_domain::user::PlatformUser;
+use tenantry_domain::{AuditAction, AuditActor, AuditEvent, AuditOutcome, User, UserId};
 
 /// The issuer an authenticator app shows next to the account.
 pub const ISSUER: &str = "tenantry";
@@ -89,9 +98,16 @@ pub enum MfaServiceError {
     /// No enrolment to confirm, or nothing to disable.
     #[error("two-factor authentication is not enabled")]
     NotEnabled,
-    /// The platform requires it for this user: it cannot be turned off.
+    /// The platform requires it for this user: it cannot be turned off (a
+    /// superuser's is removed only by the operator).
     #[error("two-factor authentication is required for this account by the platform")]
     Required,
+    /// The account's password was wrong (it counts toward the lockout).
+    #[error("the password is wrong")]
+    WrongPassword,
+    /// No such user in the tenant.
+    #[error("not found")]
+    NotFound,
     /// Infrastructure.
     #[error(transparent)]
     Infra(#[from] InfraError),
@@ -108,17 +124,45 @@ impl Problem for MfaServiceError {
             MfaServiceError::AlreadyEnabled => "mfa_already_enabled",
             MfaServiceError::NotEnabled => "mfa_not_enabled",
             MfaServiceError::Required => "mfa_required",
+            MfaServiceError::WrongPassword => "wrong_password",
+            MfaServiceError::NotFound => "not_found",
             MfaServiceError::Infra(e) => e.code(),
         }
     }
     fn kind(&self) -> ErrorKind {
         match self {
-            MfaServiceError::Code(_) => ErrorKind::Invalid,
+            MfaServiceError::Code(_) | MfaServiceError::WrongPassword => ErrorKind::Invalid,
+            MfaServiceError::NotFound => ErrorKind::NotFound,
             MfaServiceError::Unauthenticated => ErrorKind::Unauthenticated,
             MfaServiceError::AlreadyEnabled | MfaServiceError::NotEnabled | MfaServiceError::Required => {
                 ErrorKind::Conflict
             }
             MfaServiceError::Infra(e) => e.kind(),
+        }
+    }
+}
+
+/// The caller's own account for a two-factor step.
+#[allow(clippy::large_enum_variant, reason = "one lives for one request, never in a collection")]
+enum Own {
+    /// A tenant user, in a write unit of work of their tenant.
+    User { scope: TenantScope, tx: Box<dyn crate::store::TenantTx>, user: User },
+    /// The superuser (their state is written through the platform's narrow operations).
+    Superuser(PlatformUser),
+}
+
+impl Own {
+    fn mfa(&self) -> Option<&Mfa> {
+        match self {
+            Own::User { user, .. } => user.mfa.as_ref(),
+            Own::Superuser(su) => su.mfa.as_ref(),
+        }
+    }
+
+    fn email(&self) -> &str {
+        match self {
+            Own::User { user, .. } => user.email.as_str(),
+            Own::Superuser(su) => su.email.as_str(),
         }
     }
 }
@@ -134,25 +178,38 @@ impl Tenantry {
         Ok(out)
     }
 
-    /// The caller's own account, in a write unit of work of their tenant —
-    /// without the mandatory-2FA gate (this is where a user enrols).
-    async fn own_account(
-        &self,
-        principal: &Principal,
-    ) -> Result<(TenantScope, Box<dyn crate::store::TenantTx>, User), MfaServiceError> {
-        let Principal::User { tenant_id, user_id, token_version, .. } = *principal else {
-            return Err(MfaServiceError::Unauthenticated);
+    /// The caller's own account — without the mandatory-2FA gate (this is
+    /// where one enrols): a tenant user in a write unit of work of their
+    /// tenant, or the superuser; the session the token names must hold.
+    async fn own_account(&self, principal: &Principal) -> Result<Own, MfaServiceError> {
+        let unauthenticated = |e: super::auth::AuthorizeError| match e {
+            super::auth::AuthorizeError::Infra(e) => MfaServiceError::Infra(e),
+            _ => MfaServiceError::Unauthenticated,
         };
-        let scope = self.system_scope(tenant_id, SystemActor::Login);
-        let mut tx = self.begin(&scope, Access::Write).await?;
-        match tx.user(user_id).await? {
-            Some(user) if user.is_active() && user.token_version == token_version => {
-                // The session the token names must hold too (a revoked one opens nothing here either).
-                self.check_user_session(tx.as_mut(), principal, &user).await.map_err(|e| match e {
-                    super::auth::AuthorizeError::Infra(e) => MfaServiceError::Infra(e),
-                    _ => MfaServiceError::Unauthenticated,
-                })?;
-                Ok((scope, tx, user))
+        match *principal {
+            Principal::User { tenant_id, user_id, token_version, .. } => {
+                let scope = self.system_scope(tenant_id, SystemActor::Login);
+                let mut tx = self.begin(&scope, Access::Write).await?;
+                match tx.user(user_id).await? {
+                    Some(user) if user.is_active() && user.token_version == token_version => {
+                        self.check_user_session(tx.as_mut(), principal, &user).await.map_err(unauthenticated)?;
+                        Ok(Own::User { scope, tx, user })
+                    }
+                    _ => Err(MfaServiceError::Unauthenticated),
+                }
+            }
+            Principal::Superuser { id, token_version, .. } => {
+                let su = {
+                    let mut ptx = self.deps.store.begin_platform().await?;
+                    ptx.superuser(id).await?
+                };
+                match su {
+                    Some(su) if su.active && su.token_version == token_version => {
+                        self.check_superuser_session(principal, token_version).await.map_err(unauthenticated)?;
+                        Ok(Own::Superuser(su))
+                    }
+                    _ => Err(MfaServiceError::Unauthenticated),
+                }
             }
             _ => Err(MfaServiceError::Unauthenticated),
         }
@@ -164,92 +221,261 @@ impl Tenantry {
         user: &User,
         action: AuditAction,
         outcome: AuditOutcome,
-    ) -> Result<tenantry_domain::AuditEvent, InfraError> {
+    ) -> Result<AuditEvent, InfraError> {
         let mut event = self.event(scope, action, Some(AuditTarget::User(user.id)), outcome)?;
         event.actor = AuditActor::User(user.id);
         Ok(event)
     }
 
-    /// `GET /v1/me/mfa`.
-    pub async fn mfa_status(&self, principal: &Principal) -> Result<MfaStatus, MfaServiceError> {
-        let (_, _, user) = self.own_account(principal).await?;
-        let required = self.platform_settings().await?.mfa_required_for(user.role);
-        Ok(MfaStatus {
-            enabled: user.mfa.as_ref().is_some_and(Mfa::is_enabled),
-            pending: user.mfa.as_ref().is_some_and(|m| !m.is_enabled()),
-            required,
-            recovery_codes_remaining: user
-                .mfa
-                .as_ref()
-                .map_or(0, |m| u32::try_from(m.recovery_remaining()).unwrap_or(u32::MAX)),
+    fn superuser_event(
+        &self,
+        su: &PlatformUser,
+        action: AuditAction,
+        outcome: AuditOutcome,
+    ) -> Result<AuditEvent, InfraError> {
+        Ok(AuditEvent {
+            id: self.new_id()?,
+            at: self.now(),
+            tenant_id: None,
+            actor: AuditActor::Superuser(su.id),
+            action,
+            target: Some(AuditTarget::Superuser(su.id)),
+            outcome,
+            details: Default::default(),
         })
     }
 
-    /// `POST /v1/me/mfa`: starts (or restarts) an enrolment with a new secret.
-    pub async fn start_mfa(&self, principal: &Principal) -> Result<MfaEnrolment, MfaServiceError> {
-        let (_, mut tx, mut user) = self.own_account(principal).await?;
-        if user.mfa.as_ref().is_some_and(Mfa::is_enabled) {
+    /// A wrong password or code at a two-factor step of `own`'s, from
+    /// `address`: counted as a failed login (DESIGN.md §3) and audited.
+    async fn count_failure(
+        &self,
+        own: Own,
+        reason: &str,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<(), MfaServiceError> {
+        match own {
+            Own::User { scope, mut tx, mut user } => {
+                let event = self.user_event(&scope, &user, AuditAction::LoginFailed, AuditOutcome::Failed)?;
+                tx.append_audit(&event.with("reason", reason)).await?;
+                let address = tenantry_domain::user::address_key(address);
+                let mails = self.count_login_failure(tx.as_mut(), &scope, &mut user, &address).await?;
+                tx.update_user(&user).await?;
+                tx.commit().await?;
+                self.send_all(&mails).await;
+            }
+            Own::Superuser(su) => {
+                let mut ptx = self.deps.store.begin_platform().await?;
+                let event = self.superuser_event(&su, AuditAction::LoginFailed, AuditOutcome::Failed)?;
+                ptx.append_platform_audit(&event.with("reason", reason)).await?;
+                if let Some(until) = ptx.superuser_login_failed(su.id, self.config.lockout).await? {
+                    let locked = self.superuser_event(&su, AuditAction::AccountLocked, AuditOutcome::Success)?;
+                    ptx.append_platform_audit(&locked.with("until", until.to_rfc3339())).await?;
+                }
+                ptx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The caller's password, checked with no unit of work open; a wrong one
+    /// (or a locked account) counts as a failed login and is `WrongPassword`.
+    async fn check_own_password(&self, principal: &Principal, password: &SecretString) -> Result<(), MfaServiceError> {
+        let (hash, locked) = match self.own_account(principal).await? {
+            Own::User { user, .. } => {
+                let unknown = tenantry_domain::user::address_key(None);
+                (user.password_hash.clone(), user.throttle.locked_at(self.now(), &unknown).is_some())
+            }
+            Own::Superuser(su) => (su.password_hash.clone(), su.throttle.locked_at(self.now()).is_some()),
+        };
+        let matches = self.deps.hasher.verify(password, &hash).await.map_err(crate::defaults::hasher_error)?;
+        if matches && !locked {
+            return Ok(());
+        }
+        let own = self.own_account(principal).await?;
+        self.count_failure(own, "wrong_password", None).await?;
+        Err(MfaServiceError::WrongPassword)
+    }
+
+    /// Whether an account must have two-factor authentication: a user of
+    /// `role`, or (`None`) the superuser.
+    async fn mfa_required(&self, role: Option<tenantry_domain::RoleRef>) -> Result<bool, InfraError> {
+        Ok(match role {
+            Some(role) => self.platform_settings().await?.mfa_required_for(role),
+            None => self.config.superuser_mfa_required,
+        })
+    }
+
+    /// Saves `mfa` as `own`'s confirmed two-factor state after a code was
+    /// accepted, with `saved`'s audit event. The superuser's save holds only
+    /// if it moves forward (a code works once): otherwise `Replayed`.
+    async fn save_mfa(
+        &self,
+        own: Own,
+        mfa: Mfa,
+        action: AuditAction,
+        keep: Option<tenantry_domain::SessionId>,
+    ) -> Result<(), MfaServiceError> {
+        let enabling = action == AuditAction::MfaEnabled;
+        match own {
+            Own::User { scope, mut tx, mut user } => {
+                user.mfa = Some(mfa);
+                tx.update_user(&user).await?;
+                let mut event = self.user_event(&scope, &user, action, AuditOutcome::Success)?;
+                if enabling {
+                    // Every other session of the account was opened with the password alone: they end.
+                    let ended = self.end_other_sessions(tx.as_mut(), &user, keep).await?;
+                    event = event.with("other_sessions_ended", ended);
+                }
+                tx.append_audit(&event).await?;
+                tx.commit().await?;
+            }
+            Own::Superuser(su) => {
+                let mut ptx = self.deps.store.begin_platform().await?;
+                if !ptx.save_superuser_mfa(su.id, &mfa).await? {
+                    return Err(MfaServiceError::Code(MfaError::Replayed));
+                }
+                let mut event = self.superuser_event(&su, action, AuditOutcome::Success)?;
+                if enabling {
+                    let mut ended = 0u32;
+                    for other in ptx.superuser_sessions(su.id).await? {
+                        if Some(other.id) != keep
+                            && ptx
+                                .end_superuser_session(other.id, tenantry_domain::session::SessionEnd::Superseded)
+                                .await?
+                        {
+                            ended += 1;
+                        }
+                    }
+                    event = event.with("other_sessions_ended", ended);
+                }
+                ptx.append_platform_audit(&event).await?;
+                ptx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `GET /v1/me/mfa`.
+    pub async fn mfa_status(&self, principal: &Principal) -> Result<MfaStatus, MfaServiceError> {
+        let own = self.own_account(principal).await?;
+        let (role, mfa) = match own {
+            Own::User { user, .. } => (Some(user.role), user.mfa),
+            Own::Superuser(su) => (None, su.mfa),
+        };
+        let required = self.mfa_required(role).await?;
+        let mfa = mfa.as_ref();
+        Ok(MfaStatus {
+            enabled: mfa.is_some_and(Mfa::is_enabled),
+            pending: mfa.is_some_and(|m| !m.is_enabled()),
+            required,
+            recovery_codes_remaining: mfa.map_or(0, |m| u32::try_from(m.recovery_remaining()).unwrap_or(u32::MAX)),
+        })
+    }
+
+    /// `POST /v1/me/mfa`: starts (or restarts) an enrolment with a new secret;
+    /// needs the account's password.
+    pub async fn start_mfa(
+        &self,
+        principal: &Principal,
+        password: &SecretString,
+    ) -> Result<MfaEnrolment, MfaServiceError> {
+        self.check_own_password(principal, password).await?;
+        let own = self.own_account(principal).await?;
+        if own.mfa().is_some_and(Mfa::is_enabled) {
             return Err(MfaServiceError::AlreadyEnabled);
         }
         let secret = TotpSecret::from_bytes(self.random_bytes::<20>()?);
-        let otpauth_url = mfa::otpauth_url(&secret, ISSUER, user.email.as_str()).map_err(MfaServiceError::Code)?;
+        let otpauth_url = mfa::otpauth_url(&secret, ISSUER, own.email()).map_err(MfaServiceError::Code)?;
         let enrolment = MfaEnrolment { secret: secret.to_base32(), otpauth_url };
-        user.mfa = Some(Mfa::start(secret, self.now()));
-        tx.update_user(&user).await?;
-        tx.commit().await?;
+        match own {
+            Own::User { mut tx, mut user, .. } => {
+                user.mfa = Some(Mfa::start(secret, self.now()));
+                tx.update_user(&user).await?;
+                tx.commit().await?;
+            }
+            Own::Superuser(su) => {
+                let mut ptx = self.deps.store.begin_platform().await?;
+                if !ptx.begin_superuser_mfa(su.id, &secret).await? {
+                    return Err(MfaServiceError::AlreadyEnabled);
+                }
+                ptx.commit().await?;
+            }
+        }
         Ok(enrolment)
     }
 
     /// `POST /v1/me/mfa/confirm`: the first code from the app turns 2FA on;
-    /// answers ten recovery codes (shown once). Audited.
+    /// answers ten recovery codes (shown once); the account's other sessions
+    /// end. A wrong code counts toward the lockout. Audited.
     pub async fn confirm_mfa(&self, principal: &Principal, code: &str) -> Result<RecoveryCodes, MfaServiceError> {
-        let (scope, mut tx, mut user) = self.own_account(principal).await?;
-        let mut enrolment = user.mfa.clone().ok_or(MfaServiceError::NotEnabled)?;
+        let own = self.own_account(principal).await?;
+        let mut enrolment = own.mfa().cloned().ok_or(MfaServiceError::NotEnabled)?;
         let (codes, hashes) = self.recovery_codes()?;
-        enrolment.confirm(code, self.now(), hashes).map_err(|e| match e {
-            MfaError::AlreadyEnabled => MfaServiceError::AlreadyEnabled,
-            other => MfaServiceError::Code(other),
-        })?;
-        user.mfa = Some(enrolment);
-        tx.update_user(&user).await?;
-        // Every other session of the account was opened with the password alone: they end.
-        let ended = self.end_other_sessions(tx.as_mut(), &user, principal.session()).await?;
-        let event = self.user_event(&scope, &user, AuditAction::MfaEnabled, AuditOutcome::Success)?;
-        tx.append_audit(&event.with("other_sessions_ended", ended)).await?;
-        tx.commit().await?;
+        match enrolment.confirm(code, self.now(), hashes) {
+            Ok(()) => {}
+            Err(MfaError::AlreadyEnabled) => return Err(MfaServiceError::AlreadyEnabled),
+            Err(MfaError::Malformed) => return Err(MfaServiceError::Code(MfaError::Malformed)),
+            Err(other) => {
+                self.count_failure(own, "wrong_mfa_code", None).await?;
+                return Err(MfaServiceError::Code(other));
+            }
+        }
+        self.save_mfa(own, enrolment, AuditAction::MfaEnabled, principal.session()).await?;
         Ok(RecoveryCodes { recovery_codes: codes })
     }
 
     /// `POST /v1/me/mfa/recovery-codes`: ten new recovery codes for a current
-    /// code (the old ones stop working).
+    /// code (the old ones stop working). A wrong code counts toward the lockout.
     pub async fn renew_recovery_codes(
         &self,
         principal: &Principal,
         code: &str,
     ) -> Result<RecoveryCodes, MfaServiceError> {
-        let (scope, mut tx, mut user) = self.own_account(principal).await?;
-        let mut enrolment = user.mfa.clone().filter(Mfa::is_enabled).ok_or(MfaServiceError::NotEnabled)?;
-        enrolment.verify(code, self.now()).map_err(MfaServiceError::Code)?;
+        let own = self.own_account(principal).await?;
+        let mut enrolment = own.mfa().cloned().filter(Mfa::is_enabled).ok_or(MfaServiceError::NotEnabled)?;
+        if let Err(e) = enrolment.verify(code, self.now()) {
+            if e != MfaError::Malformed {
+                self.count_failure(own, "wrong_mfa_code", None).await?;
+            }
+            return Err(MfaServiceError::Code(e));
+        }
         let (codes, hashes) = self.recovery_codes()?;
         enrolment.replace_recovery(hashes);
-        user.mfa = Some(enrolment);
-        tx.update_user(&user).await?;
-        let event = self.user_event(&scope, &user, AuditAction::MfaRecoveryCodesRenewed, AuditOutcome::Success)?;
-        tx.append_audit(&event).await?;
-        tx.commit().await?;
+        self.save_mfa(own, enrolment, AuditAction::MfaRecoveryCodesRenewed, None).await?;
         Ok(RecoveryCodes { recovery_codes: codes })
     }
 
-    /// `DELETE /v1/me/mfa`: turns 2FA off with a current code or a recovery
-    /// code — unless the platform requires it for the user. Audited.
-    pub async fn disable_mfa(&self, principal: &Principal, code: &str) -> Result<(), MfaServiceError> {
-        let (scope, mut tx, mut user) = self.own_account(principal).await?;
+    /// `DELETE /v1/me/mfa`: turns 2FA off with the password and a current code
+    /// or a recovery code — unless the platform requires it for the user (a
+    /// superuser's is removed by the operator only). Wrong ones count toward
+    /// the lockout. Audited.
+    pub async fn disable_mfa(
+        &self,
+        principal: &Principal,
+        password: &SecretString,
+        code: &str,
+    ) -> Result<(), MfaServiceError> {
+        if matches!(principal, Principal::Superuser { .. }) {
+            // (Checked first: nothing to count for a request that can never succeed.)
+            self.own_account(principal).await?;
+            return Err(MfaServiceError::Required);
+        }
+        self.check_own_password(principal, password).await?;
+        let Own::User { scope, mut tx, mut user } = self.own_account(principal).await? else {
+            return Err(MfaServiceError::Required);
+        };
+        let required = self.mfa_required(Some(user.role)).await?;
         let Some(mut enrolment) = user.mfa.clone() else { return Err(MfaServiceError::NotEnabled) };
         if enrolment.is_enabled() {
-            if self.platform_settings().await?.mfa_required_for(user.role) {
+            if required {
                 return Err(MfaServiceError::Required);
             }
-            enrolment.verify(code, self.now()).map_err(MfaServiceError::Code)?;
+            if let Err(e) = enrolment.verify(code, self.now()) {
+                if e != MfaError::Malformed {
+                    self.count_failure(Own::User { scope, tx, user }, "wrong_mfa_code", None).await?;
+                }
+                return Err(MfaServiceError::Code(e));
+            }
             let event = self.user_event(&scope, &user, AuditAction::MfaDisabled, AuditOutcome::Success)?;
             tx.append_audit(&event).await?;
         }
@@ -257,6 +483,29 @@ impl Tenantry {
         user.mfa = None;
         tx.update_user(&user).await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// `DELETE /v1/admin/tenants/{tid}/users/{uid}/mfa`: the superuser removes
+    /// a user's two-factor authentication (a lost device and lost recovery
+    /// codes, identity checked out of band). The user's sessions end; they log
+    /// in with their password and, where the platform requires it, enrol
+    /// again. Audited in the tenant's log and the platform's.
+    pub async fn reset_user_mfa(&self, scope: &TenantScope, user_id: UserId) -> Result<(), MfaServiceError> {
+        if !matches!(scope.actor(), crate::scope::Actor::Superuser { .. }) {
+            return Err(MfaServiceError::NotFound);
+        }
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let mut user = tx.user(user_id).await?.ok_or(MfaServiceError::NotFound)?;
+        if user.mfa.is_none() {
+            return Err(MfaServiceError::NotEnabled);
+        }
+        user.mfa = None;
+        user.end_sessions();
+        tx.update_user(&user).await?;
+        let event =
+            self.event(scope, AuditAction::MfaReset, Some(AuditTarget::User(user_id)), AuditOutcome::Success)?;
+        self.commit_audited_in_both(tx, event).await?;
         Ok(())
     }
 
@@ -287,6 +536,9 @@ impl Tenantry {
         code: &str,
         client: &super::sessions::ClientInfo,
     ) -> Result<LoggedIn, LoginError> {
+        if let Principal::Superuser { id, token_version, session: None } = *pending {
+            return self.complete_superuser_mfa_login(id, token_version, code, client).await;
+        }
         let Principal::User { tenant_id, user_id, token_version, session: None } = *pending else {
             return Err(LoginError::InvalidCredentials);
         };
@@ -294,7 +546,9 @@ impl Tenantry {
         let scope = self.system_scope(tenant_id, SystemActor::Login);
         let mut tx = self.begin(&scope, Access::Write).await?;
         let Some(mut user) = tx.user(user_id).await? else { return Err(LoginError::InvalidCredentials) };
-        if !user.is_active() || user.token_version != token_version || user.throttle.locked_at(now).is_some() {
+        let address = tenantry_domain::user::address_key(client.address);
+        if !user.is_active() || user.token_version != token_version || user.throttle.locked_at(now, &address).is_some()
+        {
             return Err(LoginError::InvalidCredentials);
         }
         let Some(mut enrolment) = user.mfa.clone().filter(Mfa::is_enabled) else {
@@ -306,20 +560,12 @@ impl Tenantry {
                 MfaError::Replayed => "mfa_code_used",
                 _ => "wrong_mfa_code",
             };
-            let event =
-                self.user_event(&scope, &user, AuditAction::LoginFailed, AuditOutcome::Failed)?.with("reason", reason);
-            tx.append_audit(&event).await?;
-            if let FailedLogin::LockedNow { until } = user.throttle.record_failure(now, &self.config.lockout) {
-                let locked = self.user_event(&scope, &user, AuditAction::AccountLocked, AuditOutcome::Success)?;
-                tx.append_audit(&locked.with("until", until.to_rfc3339())).await?;
-            }
-            tx.update_user(&user).await?;
-            tx.commit().await?;
+            self.count_failure(Own::User { scope, tx, user }, reason, client.address).await.map_err(login_error)?;
             return Err(LoginError::WrongSecondFactor);
         }
         let second = if enrolment.recovery_remaining() < recovery_before { "recovery_code" } else { "totp" };
         user.mfa = Some(enrolment);
-        user.throttle.record_success();
+        user.throttle.record_success(&address);
         user.last_login_at = Some(now);
         tx.update_user(&user).await?;
         tx.add_usage(Month::of(now), UsageDelta { logins: 1, api_calls: 0 }).await?;
@@ -339,5 +585,65 @@ impl Tenantry {
             user: Some(UserView::from(&user)),
             mfa_required: false,
         })
+    }
+
+    /// The superuser's second step: the code is checked here and its use saved
+    /// through the platform's forward-only operation (so a code works once,
+    /// even for logins racing with it); the login is then recorded as the
+    /// password step records one without a second factor.
+    async fn complete_superuser_mfa_login(
+        &self,
+        id: tenantry_domain::PlatformUserId,
+        token_version: u32,
+        code: &str,
+        client: &super::sessions::ClientInfo,
+    ) -> Result<LoggedIn, LoginError> {
+        let now = self.now();
+        let su = {
+            let mut ptx = self.deps.store.begin_platform().await?;
+            ptx.superuser(id).await?
+        };
+        let Some(su) =
+            su.filter(|su| su.active && su.token_version == token_version && su.throttle.locked_at(now).is_none())
+        else {
+            return Err(LoginError::InvalidCredentials);
+        };
+        let Some(mut enrolment) = su.mfa.clone().filter(Mfa::is_enabled) else {
+            return Err(LoginError::InvalidCredentials);
+        };
+        let recovery_before = enrolment.recovery_remaining();
+        let verified = enrolment.verify(code, now);
+        let mut ptx = self.deps.store.begin_platform().await?;
+        let saved = verified.is_ok() && ptx.save_superuser_mfa(id, &enrolment).await?;
+        if !saved {
+            drop(ptx);
+            let reason = match verified {
+                Err(MfaError::Replayed) | Ok(()) => "mfa_code_used",
+                _ => "wrong_mfa_code",
+            };
+            self.count_failure(Own::Superuser(su), reason, client.address).await.map_err(login_error)?;
+            return Err(LoginError::WrongSecondFactor);
+        }
+        if !ptx.superuser_login_succeeded(id, token_version).await? {
+            return Err(LoginError::InvalidCredentials);
+        }
+        let second = if enrolment.recovery_remaining() < recovery_before { "recovery_code" } else { "totp" };
+        let event = self.superuser_event(&su, AuditAction::LoginSucceeded, AuditOutcome::Success)?;
+        ptx.append_platform_audit(&event.with("second_factor", second)).await?;
+        ptx.commit().await?;
+        let session = self.begin_superuser_session(id, client).await?.ok_or(LoginError::InvalidCredentials)?.id;
+        Ok(LoggedIn {
+            principal: crate::scope::Principal::Superuser { id, token_version, session: Some(session) },
+            user: None,
+            mfa_required: false,
+        })
+    }
+}
+
+/// A failure while counting a failed login, as the login answers it.
+fn login_error(e: MfaServiceError) -> LoginError {
+    match e {
+        MfaServiceError::Infra(e) => LoginError::Infra(e),
+        _ => LoginError::InvalidCredentials,
     }
 }

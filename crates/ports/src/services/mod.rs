@@ -13,6 +13,7 @@ pub mod account;
 pub mod admin;
 pub mod ads;
 pub mod api_keys;
+pub mod attempts;
 pub mod audit;
 pub mod auth;
 pub mod backups;
@@ -73,6 +74,10 @@ pub struct TenantryConfig {
     /// The key that seals the superuser's per-tenant backups; `None`: backups
     /// are refused (`backups_not_configured`).
     pub backup_key: Option<crate::backup::BackupKey>,
+    /// Whether a superuser must have two-factor authentication: one without
+    /// it can do nothing but enrol (`mfa_enrolment_required`). The binary sets
+    /// it whenever it runs on PostgreSQL.
+    pub superuser_mfa_required: bool,
 }
 
 /// tenantry's application services. Cheap to clone; share one per process.
@@ -86,6 +91,8 @@ pub struct Tenantry {
     snapshot_day: Arc<std::sync::atomic::AtomicI64>,
     /// This process's copy of the platform settings.
     settings: Arc<settings::SettingsCache>,
+    /// Cross-tenant attempts counted, not yet written.
+    attempts: Arc<attempts::Attempts>,
 }
 
 impl Tenantry {
@@ -96,6 +103,7 @@ impl Tenantry {
             config: Arc::new(config),
             snapshot_day: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
             settings: Arc::new(std::sync::RwLock::new(None)),
+            attempts: Arc::new(Default::default()),
         }
     }
 

@@ -316,7 +316,7 @@ impl Tenantry {
                     .collect())
             }
             Principal::Superuser { id, .. } => {
-                self.authorize_platform(principal).await?;
+                self.authorize_platform_account(principal).await?;
                 let mut ptx = self.deps.store.begin_platform().await?;
                 let version = ptx.superuser(id).await?.map(|su| su.token_version).ok_or(SessionError::Ended)?;
                 let list = ptx.superuser_sessions(id).await?;
@@ -360,7 +360,8 @@ impl Tenantry {
                 Ok(())
             }
             Principal::Superuser { id: su, .. } => {
-                let who = self.authorize_platform(principal).await?;
+                self.authorize_platform_account(principal).await?;
+                let who = crate::scope::PlatformScope::new(su);
                 let mut ptx = self.deps.store.begin_platform().await?;
                 let owned = ptx.superuser_session(id).await?.is_some_and(|s| s.owner == SessionOwner::Superuser(su));
                 if !owned || !ptx.end_superuser_session(id, why).await? {

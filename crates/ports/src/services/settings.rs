@@ -71,6 +71,13 @@ impl Tenantry {
         Ok(settings)
     }
 
+    /// Forgets this process's copy of the settings: the next read takes them
+    /// from the store (after they were written other than through
+    /// [`Tenantry::update_settings`], e.g. by a test fixture or another instance).
+    pub fn forget_settings(&self) {
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     /// `GET /v1/admin/settings`: the settings as stored now.
     pub async fn admin_settings(&self, _who: &PlatformScope) -> Result<PlatformSettings, SettingsServiceError> {
         let mut ptx = self.deps.store.begin_platform().await?;

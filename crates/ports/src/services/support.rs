@@ -315,11 +315,26 @@ impl Tenantry {
         sub: &mut Subscription,
     ) -> Result<(), PaymentError> {
         let tenant = self.tenant_row(tx).await.map_err(|e| PaymentError::Unknown(e.into()))?;
+        let users = match &sub.provider {
+            Some(_) => Vec::new(),
+            None => tx.users().await.map_err(|e| PaymentError::Unknown(e.into()))?,
+        };
+        self.link_with_provider(&tenant, &users, sub).await
+    }
+
+    /// The provider calls of [`Tenantry::ensure_billing_link`] for `tenant`
+    /// with its `users` (read only when no customer exists yet); no unit of
+    /// work is needed (signup calls it with none open).
+    pub(crate) async fn link_with_provider(
+        &self,
+        tenant: &Tenant,
+        users: &[User],
+        sub: &mut Subscription,
+    ) -> Result<(), PaymentError> {
         let customer = match &sub.provider {
             Some(link) => link.customer.clone(),
             None => {
-                let users = tx.users().await.map_err(|e| PaymentError::Unknown(e.into()))?;
-                let details = Self::customer_details(&tenant, &users)
+                let details = Self::customer_details(tenant, users)
                     .ok_or_else(|| PaymentError::Unknown(anyhow::anyhow!("tenant without owner")))?;
                 let key = IdempotencyKey::for_request("customer", tenant.id, sub.revision, &details);
                 let customer = self.deps.payments.create_customer(&details, &key).await?;

@@ -80,6 +80,8 @@ impl Tenantry {
     /// jobs run ([`Tenantry::run_due_jobs`]): a timer that fails is retried with
     /// backoff and, after its last attempt, listed at `GET /v1/admin/jobs`.
     pub async fn run_due_timers(&self, limit: u32) -> Result<TimerReport, InfraError> {
+        // (The scheduler's tick also writes the counts of repeated cross-tenant attempts.)
+        self.flush_cross_tenant_attempts().await;
         let now = self.now();
         let due = self.deps.directory.due_tenants(limit).await?;
         let mut report = TimerReport::default();

@@ -176,6 +176,60 @@ pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
     sessions(&Fixture::new(factory).await?).await?;
     superuser_sessions(&Fixture::new(factory).await?).await?;
     credential_ledger(&Fixture::new(factory).await?).await?;
+    superuser_mfa(&Fixture::new(factory).await?).await?;
+    Ok(())
+}
+
+/// The superuser's second factor on the platform's store: an enrolment
+/// begins (dated by the store) only while none is enabled; a save holds only
+/// when it moves forward (`Mfa::may_follow`), so a code saved once cannot be
+/// saved again (two logins racing with it); the operator's reset removes it
+/// and ends the sessions.
+pub async fn superuser_mfa(f: &Fixture) -> Result<(), Broken> {
+    use tenantry_domain::mfa::{Mfa, TotpSecret, code_at};
+    let email = "second@platform.example.com";
+    let su = match f.h.superuser(email).await.ctx("superuser")? {
+        tenantry_ports::Principal::Superuser { id, .. } => id,
+        _ => return Err(Broken("not a superuser".into())),
+    };
+    let now = f.h.clock_now();
+    let secret = TotpSecret::from_bytes([7; 20]);
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    ensure!(tx.begin_superuser_mfa(su, &secret).await.ctx("begin mfa")?, "an enrolment begins");
+    ensure!(!tx.begin_superuser_mfa(f.id()?, &secret).await.ctx("begin mfa")?, "no enrolment for no superuser");
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let pending = tx.superuser(su).await.ctx("read")?.and_then(|s| s.mfa).ctx("the enrolment")?;
+    ensure!(pending.secret == secret && pending.started_at == now && !pending.is_enabled(), "stored: {pending:?}");
+    let mut on = pending.clone();
+    let code = code_at(&secret, now).ctx("code")?;
+    on.confirm(secrecy::ExposeSecret::expose_secret(&code), now, Vec::new()).ctx("confirm")?;
+    let forged = Mfa { secret: TotpSecret::from_bytes([8; 20]), ..on.clone() };
+    ensure!(!tx.save_superuser_mfa(su, &forged).await.ctx("save")?, "another secret is never saved");
+    ensure!(tx.save_superuser_mfa(su, &on).await.ctx("save")?, "the confirmation is saved");
+    ensure!(!tx.save_superuser_mfa(su, &on).await.ctx("save")?, "the same code is not saved twice");
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let stored = tx.superuser(su).await.ctx("read")?.and_then(|s| s.mfa).ctx("the enrolment")?;
+    ensure!(stored.is_enabled() && stored.last_used_step == on.last_used_step, "enabled: {stored:?}");
+    ensure!(!tx.begin_superuser_mfa(su, &TotpSecret::from_bytes([9; 20])).await.ctx("begin")?, "an enabled one stays");
+    ensure!(
+        !tx.save_superuser_mfa(su, &pending).await.ctx("save")?,
+        "an enabled second factor never goes back to pending"
+    );
+    drop(tx);
+    let version = {
+        let mut tx = f.store.begin_platform().await.ctx("begin")?;
+        tx.superuser(su).await.ctx("read")?.ctx("the superuser")?.token_version
+    };
+    let reset = f.event(None, AuditAction::MfaReset, None)?;
+    let address = Email::parse(email).ctx("email")?;
+    ensure!(f.h.operator.reset_superuser_mfa(&address, &reset).await.ctx("reset")?, "the operator resets it");
+    let nobody = Email::parse("nobody@platform.example.com").ctx("email")?;
+    ensure!(!f.h.operator.reset_superuser_mfa(&nobody, &reset).await.ctx("reset")?, "no such superuser: false");
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let after = tx.superuser(su).await.ctx("read")?.ctx("the superuser")?;
+    ensure!(after.mfa.is_none() && after.token_version > version, "reset and signed out: {after:?}");
     Ok(())
 }
 
@@ -1043,6 +1097,7 @@ pub async fn platform(f: &Fixture) -> Result<(), Broken> {
         token_version: 0,
         created_at: now,
         last_login_at: None,
+        mfa: None,
     };
     let created = f.event(None, AuditAction::SuperuserCreated, None)?;
     f.h.operator.insert_superuser(&su, &created).await.ctx("insert")?;
@@ -1061,7 +1116,8 @@ pub async fn platform(f: &Fixture) -> Result<(), Broken> {
     drop(tx);
 
     // Failed logins count one by one and lock at the policy's count; a lock in force counts nothing.
-    let policy = tenantry_domain::password::LockoutPolicy { max_failures: 3, lock_minutes: 15 };
+    let policy =
+        tenantry_domain::password::LockoutPolicy { max_failures: 3, lock_minutes: 15, max_failures_everywhere: 20 };
     for n in 1..=2 {
         let mut tx = f.store.begin_platform().await.ctx("begin")?;
         ensure!(tx.superuser_login_failed(su.id, policy).await.ctx("failed")?.is_none(), "failure {n} does not lock");

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tenantry_domain::password::PasswordHash;
-use tenantry_domain::user::{LoginThrottle, UserStatus};
+use tenantry_domain::user::UserStatus;
 use tenantry_domain::{Email, RoleRef, TenantId, User, UserId};
 use tenantry_ports::backup::{TableRows, TenantRows};
 use tenantry_ports::error::{Constraint, StoreError};
@@ -33,7 +33,7 @@ struct UserRow {
     status: UserStatus,
     password_hash: String,
     created_at: DateTime<Utc>,
-    throttle: LoginThrottle,
+    throttle: tenantry_domain::user::AccountThrottle,
     token_version: u32,
     last_login_at: Option<DateTime<Utc>>,
     email_verified_at: Option<DateTime<Utc>>,
@@ -52,7 +52,7 @@ impl UserRow {
             status: u.status,
             password_hash: u.password_hash.expose().to_owned(),
             created_at: u.created_at,
-            throttle: u.throttle,
+            throttle: u.throttle.clone(),
             token_version: u.token_version,
             last_login_at: u.last_login_at,
             email_verified_at: u.email_verified_at,

@@ -26,18 +26,23 @@ pub enum ProductTableError {
     /// Not `schema.table` in lower-case letters, digits and `_`.
     #[error("`{0}` is not a product table name: write `schema.table` in lower-case letters, digits and _")]
     Malformed(String),
+    /// A column to leave out of the export that is no column name.
+    #[error("`{0}` is not a column name: write it in lower-case letters, digits and _")]
+    MalformedColumn(String),
     /// A table in tenantry's own schemas.
     #[error("`{0}` lies in tenantry's own schema; give product tables a schema of their own")]
     TenantrysSchema(String),
 }
 
+/// A lower-case SQL identifier (letters, digits and `_`, at most 63).
+fn ident(w: &str) -> bool {
+    !w.is_empty()
+        && w.len() <= 63
+        && w.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
 fn check_table_name(name: &str) -> Result<(), ProductTableError> {
-    let ident = |w: &str| {
-        !w.is_empty()
-            && w.len() <= 63
-            && w.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-            && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    };
     let malformed = || ProductTableError::Malformed(name.chars().take(130).collect());
     let (schema, table) = name.split_once('.').ok_or_else(malformed)?;
     if !ident(schema) || !ident(table) {
@@ -54,8 +59,25 @@ impl MemoryStore {
     /// in-memory counterpart of `SELECT tenantry.register_product_table(..)`.
     /// Registering twice is harmless.
     pub fn register_product_table(&self, name: &str) -> Result<(), ProductTableError> {
+        self.register_product_table_excluding(name, &[])
+    }
+
+    /// [`register_product_table`](Self::register_product_table) with the
+    /// columns the tenant's data export leaves out (the counterpart of
+    /// `register_product_table('t', p_export_excluded => ARRAY['api_secret'])`);
+    /// registering again replaces the list.
+    pub fn register_product_table_excluding(
+        &self,
+        name: &str,
+        export_excluded: &[&str],
+    ) -> Result<(), ProductTableError> {
         check_table_name(name)?;
+        if let Some(column) = export_excluded.iter().find(|c| !ident(c)) {
+            return Err(ProductTableError::MalformedColumn(column.chars().take(130).collect()));
+        }
         lock(&self.inner.product_tables).insert(name.to_owned());
+        lock(&self.inner.export_excluded)
+            .insert(name.to_owned(), export_excluded.iter().map(|c| (*c).to_owned()).collect());
         Ok(())
     }
 

@@ -1,0 +1,224 @@
+//! The throttles of what anyone can call (issue 18): signup, login, the
+//! login's second step, password reset and its confirmation, e-mail
+//! verification and invitation acceptance — on the API and the web — get a
+//! token bucket per client address (every request of theirs) and one per
+//! account they name (the e-mail and tenant of a login or a reset, the account
+//! of a second step, the link of an acceptance); a signed-in account reaching
+//! for another tenant gets one too, checked before anything is read or
+//! audited. Over a limit: 429 with `Retry-After`, as problem+json or a page.
+//!
+//! The limits are the platform setting `anonymous_limits` (the test suites
+//! raise them); a change takes effect at the next request. The buckets live in
+//! this process (governor's keyed GCRA): with several instances, each counts
+//! its own (issue 19 moves them to Redis).
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock as _, DefaultClock};
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tenantry_domain::settings::{AnonymousLimits, Bucket};
+use tenantry_ports::Tenantry;
+
+type Limiter = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
+
+/// Checks between two sweeps of the keys that are full again.
+const SWEEP_EVERY: u64 = 4_096;
+
+/// One bucket per key, with the settings it was made for.
+struct Keyed {
+    bucket: Bucket,
+    limiter: Limiter,
+}
+
+impl Keyed {
+    fn new(bucket: Bucket) -> Self {
+        let per_minute = NonZeroU32::new(bucket.per_minute).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(bucket.burst).unwrap_or(NonZeroU32::MIN);
+        Self { bucket, limiter: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)) }
+    }
+}
+
+/// Which throttle refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Throttle {
+    /// The client's address.
+    PerAddress,
+    /// The account named.
+    PerAccount,
+    /// An account reaching for another tenant.
+    CrossTenant,
+}
+
+impl Throttle {
+    fn as_str(self) -> &'static str {
+        match self {
+            Throttle::PerAddress => "per_address",
+            Throttle::PerAccount => "per_account",
+            Throttle::CrossTenant => "cross_tenant",
+        }
+    }
+}
+
+/// A refusal: which throttle, and in how many seconds one more is allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// The throttle.
+    pub throttle: Throttle,
+    /// Seconds to wait (at least 1).
+    pub retry_after: u64,
+}
+
+impl From<Refused> for ApiError {
+    fn from(r: Refused) -> Self {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!(
+                "too many attempts ({}); retry in {} seconds",
+                r.throttle.as_str().replace('_', " "),
+                r.retry_after
+            ),
+        )
+        .retry_after(r.retry_after)
+    }
+}
+
+/// The process's buckets.
+#[derive(Default)]
+pub struct Throttles {
+    per_address: Mutex<Option<Arc<Keyed>>>,
+    per_account: Mutex<Option<Arc<Keyed>>>,
+    cross_tenant: Mutex<Option<Arc<Keyed>>>,
+    checks: AtomicU64,
+    clock: DefaultClock,
+}
+
+impl std::fmt::Debug for Throttles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Throttles")
+    }
+}
+
+/// An address's key: an IPv4 address as it is, an IPv6 address by its /64 (a
+/// subscriber gets a whole /64), `unknown` without one.
+pub fn address_key(address: Option<IpAddr>) -> String {
+    tenantry_domain::user::address_key(address)
+}
+
+/// The key of a mailed link (a secret): a digest of it, never the secret.
+pub fn link_key(token: &secrecy::SecretString) -> String {
+    use secrecy::ExposeSecret;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(token.expose_secret().as_bytes());
+    format!("link:{}", hex::encode(&digest[..12]))
+}
+
+/// The key of the account a principal names (a login's second step).
+pub fn principal_key(principal: &tenantry_ports::Principal) -> String {
+    use tenantry_ports::Principal;
+    match principal {
+        Principal::User { user_id, .. } => format!("user:{user_id}"),
+        Principal::Superuser { id, .. } => format!("superuser:{id}"),
+        Principal::Impersonation { user_id, superuser, .. } => format!("support:{superuser}:{user_id}"),
+        Principal::ApiKey { key_id, .. } => format!("key:{key_id}"),
+    }
+}
+
+impl Throttles {
+    /// Counts one request from `address` naming `account` (if any); the first
+    /// throttle that refuses is answered. The limits are read from the
+    /// platform settings (cached by the use cases).
+    pub async fn anonymous(
+        &self,
+        tenantry: &Tenantry,
+        address: Option<IpAddr>,
+        account: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let limits = Self::limits(tenantry).await?;
+        self.check(Throttle::PerAddress, limits.per_address, &address_key(address))?;
+        if let Some(account) = account {
+            self.check(Throttle::PerAccount, limits.per_account, &account.to_lowercase())?;
+        }
+        Ok(())
+    }
+
+    /// Counts one request naming `account` only (the per-address bucket was
+    /// counted by [`per_address`] for the route).
+    pub async fn account(&self, tenantry: &Tenantry, account: &str) -> Result<(), ApiError> {
+        let limits = Self::limits(tenantry).await?;
+        self.check(Throttle::PerAccount, limits.per_account, &account.to_lowercase()).map_err(ApiError::from)
+    }
+
+    /// Counts one attempt of the account `who` at another tenant.
+    pub async fn cross_tenant(&self, tenantry: &Tenantry, who: &str) -> Result<(), ApiError> {
+        let limits = Self::limits(tenantry).await?;
+        self.check(Throttle::CrossTenant, limits.cross_tenant, who).map_err(ApiError::from)
+    }
+
+    async fn limits(tenantry: &Tenantry) -> Result<AnonymousLimits, ApiError> {
+        Ok(tenantry.platform_settings().await?.anonymous_limits)
+    }
+
+    /// Counts one request of `key` against `throttle`'s bucket made for `bucket`.
+    pub fn check(&self, throttle: Throttle, bucket: Bucket, key: &str) -> Result<(), Refused> {
+        let slot = match throttle {
+            Throttle::PerAddress => &self.per_address,
+            Throttle::PerAccount => &self.per_account,
+            Throttle::CrossTenant => &self.cross_tenant,
+        };
+        let keyed = {
+            let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+            match slot.as_ref() {
+                Some(k) if k.bucket == bucket => k.clone(),
+                // New settings: new buckets (what the old ones counted is forgotten).
+                _ => {
+                    let k = Arc::new(Keyed::new(bucket));
+                    *slot = Some(k.clone());
+                    k
+                }
+            }
+        };
+        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            keyed.limiter.retain_recent();
+        }
+        match keyed.limiter.check_key(&key.to_owned()) {
+            Ok(()) => Ok(()),
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                let retry_after = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+                metrics::counter!("tenantry_throttled_total", "throttle" => throttle.as_str()).increment(1);
+                Err(Refused { throttle, retry_after })
+            }
+        }
+    }
+}
+
+/// The per-address throttle of an anonymous route (a middleware): counted
+/// before the body is read; over the limit, 429 (a page for the web's routes).
+pub async fn per_address(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let crate::client::Client(client) =
+        match <crate::client::Client as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+            &mut parts, &state,
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(never) => match never {},
+        };
+    let web = !parts.uri.path().starts_with("/v1/");
+    match state.throttles.anonymous(&state.tenantry, client.address, None).await {
+        Ok(()) => next.run(Request::from_parts(parts, body)).await,
+        Err(e) if web => crate::web::too_many(e),
+        Err(e) => e.into_response(),
+    }
+}
