@@ -11,10 +11,14 @@ roles tenantry_app and tenantry_product on 127.0.0.1, as on the project's machin
 Python's standard library only.
 """
 
+import base64
 import concurrent.futures
 import hashlib
+import hmac
+import struct
 import http.client
 import json
+import multiprocessing
 import os
 import re
 import socket
@@ -29,12 +33,43 @@ PASSWORD = "a long attack-script password"
 SU_EMAIL, SU_PASSWORD = "ops@attack.example.com", "the operator's long password"
 SU2_EMAIL = "second@attack.example.com"
 BACKUP_KEY = "42" * 32
+DATA_KEY = "5e" * 32
+METRICS_TOKEN = "a metrics token the scraper keeps"
+# The superusers' TOTP secret (create-superuser --totp-secret-file): the script computes their codes.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+# The script is the service's trusted proxy: each attack names its own client address.
+HOME_ADDRESS = "192.0.2.10"
 RESULTS = []
 
 
 def report(name, ok, seen):
     RESULTS.append((name, ok, seen))
     print(f"{'PASS' if ok else 'FAIL'}  {name}: {seen}", flush=True)
+
+
+# ----------------------------------------------------------------------------------------- TOTP
+
+LAST_STEP = {}
+
+
+def totp(secret, step):
+    """RFC 6238 with the authenticator defaults (HMAC-SHA1, 6 digits, 30 s)."""
+    digest = hmac.new(base64.b32decode(secret), struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{number % 1_000_000:06d}"
+
+
+def next_code(email):
+    """A code the service has not seen for this account: a step is accepted once, one step early or
+    late, so a step after the last one used, waiting for the clock when all three are spent."""
+    while True:
+        current = int(time.time()) // 30
+        step = max(current - 1, LAST_STEP.get(email, -1) + 1)
+        if step <= current + 1:
+            LAST_STEP[email] = step
+            return totp(TOTP_SECRET, step)
+        time.sleep(1)
 
 
 # ------------------------------------------------------------------------------------------ SQL
@@ -66,12 +101,18 @@ def admin_sql(db, sql):
 # ----------------------------------------------------------------------------------------- HTTP
 
 class Client:
-    def __init__(self, port):
+    def __init__(self, port, address=HOME_ADDRESS):
         self.port = port
+        self.address = address
+
+    def at(self, address):
+        """The same service seen from another client address."""
+        return Client(self.port, address)
 
     def request(self, method, path, body=None, token=None, headers=None, form=None, cookie=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         h = dict(headers or {})
+        h.setdefault("x-forwarded-for", self.address)
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -114,6 +155,9 @@ def start(binary, db, log):
         "TENANTRY_BILLING": "simulator",
         "TENANTRY_BACKUP_KEY": BACKUP_KEY,
         "TENANTRY_JWT_SECRET": "ab" * 32,
+        "TENANTRY_DATA_KEY": DATA_KEY,
+        "TENANTRY_TRUSTED_PROXIES": "127.0.0.1",
+        "TENANTRY_METRICS_TOKEN": METRICS_TOKEN,
         "TENANTRY_SUPERUSER_EMAIL": "",
         "TENANTRY_SUPERUSER_PASSWORD": "",
     })
@@ -136,10 +180,14 @@ def create_superuser(binary, db, email, password):
     env.update({
         "DATABASE_URL": url_for("tenantry_app", db),
         "DATABASE_ADMIN_URL": url_for(None, db),
-        "TENANTRY_SUPERUSER_PASSWORD": password,
+        "TENANTRY_DATA_KEY": DATA_KEY,
     })
-    done = subprocess.run([binary, "create-superuser", "--email", email], env=env, capture_output=True, text=True,
-                          input=password + "\n", timeout=120)
+    env.pop("TENANTRY_SUPERUSER_PASSWORD", None)
+    with tempfile.NamedTemporaryFile("w", suffix=".totp") as secret:
+        secret.write(TOTP_SECRET + "\n")
+        secret.flush()
+        done = subprocess.run([binary, "create-superuser", "--email", email, "--totp-secret-file", secret.name],
+                              env=env, capture_output=True, text=True, input=password + "\n", timeout=120)
     if done.returncode != 0:
         raise RuntimeError(f"create-superuser: {done.stdout}{done.stderr}")
 
@@ -154,12 +202,15 @@ def signup(c, slug):
 
 
 def superuser_token(c, email=SU_EMAIL, password=SU_PASSWORD):
+    """The superuser's access token through both steps (password, then a TOTP code), or None."""
     status, body, _ = c.request("POST", "/v1/auth/login", {"email": email, "password": password})
     if status != 200:
         return None, status, body
     if body.get("mfa_required"):
-        return None, status, body
-    return body["access_token"], status, body
+        status, body, _ = c.request("POST", "/v1/auth/mfa", {"mfa_token": body["mfa_token"], "code": next_code(email)})
+        if status != 200:
+            return None, status, body
+    return body.get("access_token"), status, body
 
 
 def web_login(c, tenant, email, password):
@@ -231,6 +282,119 @@ def attack_hosted_billing_pages(c, victim, victim_token, stranger_cookie, owner_
         location = headers.get("location", "")
         report("a Checkout return address `/<TAB>/evil.example.com`", "evil" not in location,
                f"{status} location={location!r}")
+
+
+def scrape(c, token=METRICS_TOKEN):
+    """(status, the /metrics text's sample lines)."""
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    status, body, _ = c.request("GET", "/metrics", headers=headers)
+    text = body if isinstance(body, str) else ""
+    return status, [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def metric_total(c, name):
+    return sum(float(line.rsplit(" ", 1)[1]) for line in scrape(c)[1]
+               if line.startswith(name + "{") or line.startswith(name + " "))
+
+
+def attack_login_burst(c, victim, victim_token):
+    """100 logins in 10 s from one address at the limits as shipped: at most 10 reach Argon2, the rest
+    answer 429, and a signed-in user's reads stay fast meanwhile (p99 of some 500 reads)."""
+    burst = c.at("198.51.100.7")
+    hashed_before = metric_total(c, "tenantry_password_hashes_total")
+
+    # The signed-in reader runs in a process of its own, so that the burst's client threads (Python's
+    # interpreter lock) do not count in its timings; first without a burst, for the baseline.
+    def reader(seconds, out):
+        ends, samples = time.perf_counter() + seconds, []
+        while time.perf_counter() < ends:
+            started = time.perf_counter()
+            status = c.request("GET", f"/v1/tenants/{victim}/users", token=victim_token)[0]
+            samples.append((time.perf_counter() - started, status))
+            time.sleep(0.01)
+        out.put(samples)
+
+    def read_for(seconds):
+        out = multiprocessing.Queue()
+        process = multiprocessing.Process(target=reader, args=(seconds, out))
+        process.start()
+        return process, out
+    process, out = read_for(3)
+    baseline = out.get()
+    process.join()
+    process, out = read_for(10.5)
+    time.sleep(0.5)
+
+    # 100 logins spread over 9 s (the bucket regains one every 10 s, so at most the first 10 pass).
+    def guess(i):
+        time.sleep(max(0.0, started + i * 0.09 - time.time()))
+        return burst.request("POST", "/v1/auth/login", {
+            "tenant": "victim", "email": f"guess{i}@victim.example.com", "password": "a guessed password"})
+    started = time.time()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(guess, range(100)))
+    elapsed = time.time() - started
+    timings = out.get()
+    process.join()
+    hashed = metric_total(c, "tenantry_password_hashes_total") - hashed_before
+    statuses = [status for status, _, _ in answers]
+    limited = [headers for status, _, headers in answers if status == 429]
+    with_retry = sum(1 for headers in limited if headers.get("retry-after", "").isdigit())
+    report("100 logins in 10 s from one address: at most 10 reach Argon2, the rest 429 with Retry-After",
+           elapsed <= 10 and hashed <= 10 and len(limited) >= 90 and with_retry == len(limited),
+           f"{hashed:.0f} hashed; {len(limited)} answered 429 ({with_retry} with Retry-After), "
+           f"{statuses.count(401)} 401, in {elapsed:.1f} s")
+    def p99(samples):
+        durations = sorted(d for d, _ in samples)
+        return durations[min(len(durations) - 1, int(len(durations) * 0.99))] if durations else float("inf")
+    failed = sum(1 for _, status in timings + baseline if status != 200)
+    during, before = p99(timings), p99(baseline)
+    report("a signed-in user's GET during the burst: p99 under 50 ms, all answered",
+           during < 0.05 and failed == 0 and len(timings) >= 200,
+           f"p99 {during * 1000:.1f} ms over {len(timings)} reads during the burst, {before * 1000:.1f} ms over "
+           f"{len(baseline)} before (slowest during: "
+           f"{', '.join(f'{d * 1000:.0f}' for d in sorted((d for d, _ in timings), reverse=True)[:5])} ms); "
+           f"{failed} not 200")
+
+
+def attack_invented_methods(c):
+    status, _ = scrape(c, token=None)
+    report("/metrics without the metrics token", status in (401, 403, 404), str(status))
+    for method in ("INVENTED", "INVENTED"):
+        c.request(method, "/v1/tenants")
+    scrape(c)
+    before = len(scrape(c)[1])
+    for i in range(1000):
+        c.request(f"X{i:04d}", "/v1/tenants")
+    after = len(scrape(c)[1])
+    report("1,000 requests with invented methods leave the /metrics series unchanged", after == before,
+           f"{before} series before, {after} after")
+
+
+def attack_refresh_replay(c, victim_slug, tid):
+    status, first, _ = c.request("POST", "/v1/auth/login", {
+        "tenant": victim_slug, "email": f"owner@{victim_slug}.example.com", "password": PASSWORD})
+    if status != 200 or "refresh_token" not in (first or {}):
+        report("a rotated refresh token replayed", False, f"login {status} {first}")
+        return
+    status, rotated, _ = c.request("POST", "/v1/auth/refresh", {"refresh_token": first["refresh_token"]})
+    if status != 200:
+        report("a rotated refresh token replayed", False, f"the first refresh {status} {rotated}")
+        return
+    replay, body, _ = c.request("POST", "/v1/auth/refresh", {"refresh_token": first["refresh_token"]})
+    report("a rotated refresh token replayed", replay == 401, f"{replay} {(body or {}).get('code', '')}".strip())
+    after = c.request("POST", "/v1/auth/refresh", {"refresh_token": rotated["refresh_token"]})[0]
+    report("after the replay the rotated refresh token is dead too", after == 401, str(after))
+    reads = c.request("GET", f"/v1/tenants/{tid}/users", token=rotated["access_token"])[0]
+    report("after the replay the session's access token is dead too", reads == 401, str(reads))
+
+
+def raise_limits(c, su):
+    most = {"burst": 1_000_000, "per_minute": 1_000_000}
+    status, body, _ = c.request("PATCH", "/v1/admin/settings", {
+        "anonymous_limits": {"per_address": most, "per_account": most, "cross_tenant": most}}, token=su)
+    if status != 200:
+        raise RuntimeError(f"raising the limits for the remaining attacks: {status} {body}")
 
 
 def attack_superuser_lockout(c):
@@ -420,6 +584,11 @@ def main():
         if su is None:
             raise RuntimeError(f"superuser login: {status} {body}")
 
+        # The limits as shipped first; then raised (the remaining attacks test other walls).
+        attack_login_burst(c, victim, victim_token)
+        attack_invented_methods(c)
+        raise_limits(c, su)
+        attack_refresh_replay(c, "victim", victim)
         attack_hosted_billing_pages(c, victim, victim_token, stranger_cookie, owner_cookie)
         attack_restore_revives_credentials(c, su)
         attack_logout_race(c)
