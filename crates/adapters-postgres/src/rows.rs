@@ -316,6 +316,8 @@ pub(crate) fn user_mfa_json(key: Option<&DataKey>, user: &User) -> Result<Option
     let sealed = seal_secret(key, &mfa.secret, &tenantry_ports::crypto::user_totp_aad(user.tenant_id, user.id))?;
     if let Some(object) = value.as_object_mut() {
         object.insert("secret".into(), serde_json::Value::String(sealed));
+        // For the credential ledger (migration 0022): which secret, never the secret.
+        object.insert("fingerprint".into(), serde_json::Value::String(mfa.secret.fingerprint()));
     }
     Ok(Some(Json(value)))
 }
@@ -327,6 +329,9 @@ fn user_mfa(
     stored: Option<serde_json::Value>,
 ) -> Result<Option<tenantry_domain::mfa::Mfa>, StoreError> {
     let Some(mut value) = stored else { return Ok(None) };
+    if let Some(object) = value.as_object_mut() {
+        object.remove("fingerprint"); // the ledger's, not the domain's
+    }
     let stored_secret = value.get("secret").and_then(|s| s.as_str()).map(str::to_owned);
     if let Some(stored_secret) = stored_secret {
         let aad = tenantry_ports::crypto::user_totp_aad(tenant, user);

@@ -1005,6 +1005,12 @@ impl CredentialStore for PgTenantTx {
                     max_token_version: u32::try_from(version).unwrap_or(u32::MAX),
                     password_digest: row.try_get("password_digest").map_err(store)?,
                     removed: row.try_get("removed").map_err(store)?,
+                    deactivated: row.try_get("deactivated").map_err(store)?,
+                    mfa: if row.try_get("mfa_known").map_err(store)? {
+                        Some(row.try_get("mfa_fingerprint").map_err(store)?)
+                    } else {
+                        None
+                    },
                 },
             );
         }

@@ -396,6 +396,12 @@ pub struct UserCredentials {
     pub password_digest: Option<String>,
     /// Whether the user was removed.
     pub removed: bool,
+    /// Whether the user was deactivated at their latest write.
+    pub deactivated: bool,
+    /// The fingerprint of the user's second factor at their latest write
+    /// (`TotpSecret::fingerprint`; `Some(None)`: none), or `None` when the
+    /// ledger has not seen it (rows from before it kept one).
+    pub mfa: Option<Option<String>>,
 }
 
 /// The platform's ledger of one tenant's credentials, kept through its purge:
@@ -411,7 +417,7 @@ pub struct CredentialLedger {
 
 /// The credential ledger. Every implementation MUST keep it by itself on
 /// every write of a user (a higher token version, a new password hash — as a
-/// digest), every removal of a user (`delete_user`; a purge or a restore's
+/// digest —, whether the user is active, the fingerprint of their second factor), every removal of a user (`delete_user`; a purge or a restore's
 /// reload is none) and every revocation of an API key, committed with the
 /// write, and keep it through the tenant's purge.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

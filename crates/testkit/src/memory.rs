@@ -261,21 +261,39 @@ struct MemTenantTx {
 /// One change of the platform's credential ledger.
 #[derive(Clone, Debug)]
 enum CredentialNote {
-    /// A user was written with this token version and password hash digest.
-    User(UserId, u32, String),
+    /// A user was written with this token version, password hash digest,
+    /// active state and second factor's fingerprint.
+    User { id: UserId, version: u32, digest: String, active: bool, mfa: Option<String> },
     /// A user was removed.
     Removed(UserId),
     /// A key was revoked.
     KeyRevoked(ApiKeyId),
 }
 
+/// The fingerprint of a user's second factor, if they have one.
+fn mfa_fingerprint(user: &User) -> Option<String> {
+    user.mfa.as_ref().map(|m| m.secret.fingerprint())
+}
+
 impl CredentialNote {
+    fn of(user: &User) -> Self {
+        CredentialNote::User {
+            id: user.id,
+            version: user.token_version,
+            digest: user.password_hash.digest(),
+            active: user.is_active(),
+            mfa: mfa_fingerprint(user),
+        }
+    }
+
     fn apply(&self, ledger: &mut CredentialLedger) {
         match self {
-            CredentialNote::User(id, version, digest) => {
+            CredentialNote::User { id, version, digest, active, mfa } => {
                 let entry = ledger.users.entry(*id).or_default();
                 entry.max_token_version = entry.max_token_version.max(*version);
                 entry.password_digest = Some(digest.clone());
+                entry.deactivated = !*active;
+                entry.mfa = Some(mfa.clone());
             }
             CredentialNote::Removed(id) => ledger.users.entry(*id).or_default().removed = true,
             CredentialNote::KeyRevoked(id) => {
@@ -390,7 +408,7 @@ impl UserStore for MemTenantTx {
         }
         self.role_exists(user.role)?;
         self.work.users.insert(user.id, user.clone());
-        self.credential_notes.push(CredentialNote::User(user.id, user.token_version, user.password_hash.digest()));
+        self.credential_notes.push(CredentialNote::of(user));
         Ok(())
     }
     async fn update_user(&mut self, user: &User) -> Result<(), StoreError> {
@@ -399,15 +417,17 @@ impl UserStore for MemTenantTx {
         let Some(before) = self.work.users.get(&user.id) else {
             return Err(StoreError::NotFound);
         };
-        let credentials_changed =
-            before.token_version != user.token_version || before.password_hash != user.password_hash;
+        let credentials_changed = before.token_version != user.token_version
+            || before.password_hash != user.password_hash
+            || before.is_active() != user.is_active()
+            || mfa_fingerprint(before) != mfa_fingerprint(user);
         if self.work.users.values().any(|u| u.email == user.email && u.id != user.id) {
             return Err(self.conflict(Constraint::UserEmail));
         }
         self.role_exists(user.role)?;
         self.work.users.insert(user.id, user.clone());
         if credentials_changed {
-            self.credential_notes.push(CredentialNote::User(user.id, user.token_version, user.password_hash.digest()));
+            self.credential_notes.push(CredentialNote::of(user));
         }
         Ok(())
     }

@@ -277,13 +277,18 @@ pub struct Revocations {
     pub invitation_link_works: bool,
     /// A password reset link mailed before the backup.
     pub old_reset_link_works: bool,
+    /// A user deactivated after the backup logs in again.
+    pub deactivated_user_works: bool,
+    /// A second factor removed after the backup (a lost phone) is back.
+    pub removed_second_factor_is_back: bool,
     /// What the restore said it voided.
     pub voided: tenantry_ports::services::backups::CredentialsVoided,
 }
 
 /// What [`revoked_stays_revoked`] must see: nothing opens anything but the
-/// member's reset link; the restore says it ended 3 users' sessions (owner,
-/// member; the removed viewer is gone again), reset the member's password,
+/// member's reset link; the restore says it ended 4 users' sessions (owner,
+/// member, leaver, deputy; the removed viewer is gone again), deactivated the
+/// leaver again, dropped the deputy's old second factor, reset the member's password,
 /// revoked the key, voided the invitation and two links (the owner's reset
 /// link and the signup's e-mail verification link).
 pub const REVOKED_STAY_REVOKED: Revocations = Revocations {
@@ -295,13 +300,17 @@ pub const REVOKED_STAY_REVOKED: Revocations = Revocations {
     revoked_key_works: false,
     invitation_link_works: false,
     old_reset_link_works: false,
+    deactivated_user_works: false,
+    removed_second_factor_is_back: false,
     voided: tenantry_ports::services::backups::CredentialsVoided {
-        sessions_ended: 2,
+        sessions_ended: 4,
         passwords_reset: 1,
         users_removed: 1,
         api_keys_revoked: 1,
         links_voided: 2,
         invitations_voided: 1,
+        users_deactivated: 1,
+        second_factors_removed: 1,
     },
 };
 
@@ -324,6 +333,20 @@ pub async fn revoked_stays_revoked(h: &Harness, slug: &str) -> Result<Revocation
         .create_api_key(&owner, ApiKeyInput { name: "ci".into(), role: "viewer".into() })
         .await
         .map_err(fail)?;
+    let leaver = format!("leaver@{slug}.example.com");
+    let (leaver_id, _) = h.add_user(&t, &leaver, "member").await?;
+    let deputy = format!("deputy@{slug}.example.com");
+    let (deputy_id, _) = h.add_user(&t, &deputy, "member").await?;
+    {
+        let principal = h.login(slug, &deputy).await?;
+        let password = secrecy::SecretString::from(crate::harness::PASSWORD);
+        let started = h.tenantry.start_mfa(&principal, &password).await.map_err(fail)?;
+        let secret =
+            tenantry_domain::mfa::TotpSecret::from_base32(secrecy::ExposeSecret::expose_secret(&started.secret))
+                .map_err(fail)?;
+        let code = tenantry_domain::mfa::code_at(&secret, h.clock_now()).ok_or_else(|| fail("no code"))?;
+        h.tenantry.confirm_mfa(&principal, secrecy::ExposeSecret::expose_secret(&code)).await.map_err(fail)?;
+    }
     let invited = format!("invited@{slug}.example.com");
     h.tenantry.invite(&owner, InviteInput { email: invited.clone(), role: "viewer".into() }).await.map_err(fail)?;
     h.tenantry
@@ -350,6 +373,9 @@ pub async fn revoked_stays_revoked(h: &Harness, slug: &str) -> Result<Revocation
         .map_err(fail)?;
     h.tenantry.revoke_api_key(&owner, key.key.id).await.map_err(fail)?;
     h.tenantry.remove_user(&owner, viewer_id).await.map_err(fail)?;
+    h.tenantry.deactivate_user(&owner, leaver_id).await.map_err(fail)?;
+    // The deputy lost their phone: the superuser removed their second factor.
+    h.tenantry.reset_user_mfa(&h.scope(&su, t.id).await?, deputy_id).await.map_err(fail)?;
 
     let who = h.tenantry.authorize_platform(&su).await.map_err(fail)?;
     let restored = h.tenantry.restore_tenant(&who, t.id, &archive, RestoreMode::SameId).await.map_err(fail)?;
@@ -397,6 +423,18 @@ pub async fn revoked_stays_revoked(h: &Harness, slug: &str) -> Result<Revocation
         .await
         .is_ok();
     let works_after_reset = reset_password(h, slug, &member).await.is_ok();
+    let deactivated_user_works = login(leaver.clone(), secrecy::SecretString::from(crate::harness::PASSWORD)).await;
+    // The deputy's login asks for a second factor only if the archive's secret came back.
+    let removed_second_factor_is_back = h
+        .tenantry
+        .login(tenantry_ports::services::auth::LoginInput {
+            tenant: Some(slug.to_owned()),
+            email: deputy.clone(),
+            password: secrecy::SecretString::from(crate::harness::PASSWORD),
+        })
+        .await
+        .map_err(fail)?
+        .mfa_required;
     let _ = member_id;
     Ok(Revocations {
         old_session_works,
@@ -407,6 +445,8 @@ pub async fn revoked_stays_revoked(h: &Harness, slug: &str) -> Result<Revocation
         revoked_key_works,
         invitation_link_works,
         old_reset_link_works,
+        deactivated_user_works,
+        removed_second_factor_is_back,
         voided: restored.credentials,
     })
 }

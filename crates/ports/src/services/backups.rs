@@ -98,6 +98,11 @@ pub struct CredentialsVoided {
     pub links_voided: u64,
     /// Pending invitations of the archive, revoked (their links are void).
     pub invitations_voided: u32,
+    /// Users deactivated since the backup, deactivated again.
+    pub users_deactivated: u32,
+    /// Users whose second factor was replaced or removed since the backup:
+    /// the archive's is not restored (they enrol again).
+    pub second_factors_removed: u32,
 }
 
 /// Why a backup or restore was refused. Nothing was written.
@@ -316,7 +321,9 @@ impl Tenantry {
             .with("sessions_ended", voided.sessions_ended)
             .with("passwords_reset", voided.passwords_reset)
             .with("users_removed", voided.users_removed)
-            .with("api_keys_revoked", voided.api_keys_revoked);
+            .with("api_keys_revoked", voided.api_keys_revoked)
+            .with("users_deactivated", voided.users_deactivated)
+            .with("second_factors_removed", voided.second_factors_removed);
         tx.append_audit(&event).await?;
         match tx.commit().await {
             Err(StoreError::Conflict(Constraint::TenantSlug)) => {
@@ -380,6 +387,21 @@ impl Tenantry {
             if ledger.is_none() {
                 // A clone keeps no second factor either: its secret is a credential.
                 user.mfa = None;
+            } else if let Some(latest) = &known.mfa
+                && user.mfa.as_ref().map(|m| m.secret.fingerprint()) != *latest
+                && user.mfa.is_some()
+            {
+                // Replaced or removed since (a lost phone): the archive's secret stays gone.
+                user.mfa = None;
+                done.second_factors_removed += 1;
+            }
+            if known.deactivated && user.is_active() && !user.is_owner() && ledger.is_some() {
+                // Deactivated since the backup: a revocation the restore keeps.
+                user.status = tenantry_domain::user::UserStatus::Deactivated {
+                    at: now,
+                    reason: tenantry_domain::user::DeactivationReason::Admin,
+                };
+                done.users_deactivated += 1;
             }
             // Past every version the user ever had: no token from before opens anything.
             user.token_version = user.token_version.max(known.max_token_version).wrapping_add(1);
