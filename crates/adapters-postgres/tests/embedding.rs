@@ -288,8 +288,8 @@ async fn the_product_role_reaches_its_tables_only_and_a_planted_open_policy_wide
     // A product's own action goes into the transaction's tenant, whatever tenant the caller names nowhere.
     let mut tx = store.scoped(&scope_a, Access::Write).await.unwrap();
     sqlx::query(
-        "SELECT tenantry.append_product_audit($1, now(), '{\"kind\": \"anonymous\"}', NULL, 'timesheets.exported', \
-         NULL, NULL, 'success', '{}')",
+        "SELECT tenantry.append_product_audit($1, '2001-01-01T00:00:00Z', '{\"kind\": \"anonymous\"}', NULL, \
+         'timesheets.exported', NULL, NULL, 'success', '{}')",
     )
     .bind(h.tenantry.deps().ids.new_uuid())
     .execute(tx.conn())
@@ -302,7 +302,11 @@ async fn the_product_role_reaches_its_tables_only_and_a_planted_open_policy_wide
         action: tenantry_domain::AuditAction::parse("timesheets.exported"),
         ..Default::default()
     };
-    assert_eq!(read.audit_events(&query).await.unwrap().len(), 1);
+    let events = read.audit_events(&query).await.unwrap();
+    assert_eq!(events.len(), 1);
+    // Dated by tenantry's clock, not the caller's 2001 (migration 0023).
+    let off = (events[0].at - h.clock_now()).num_seconds().abs();
+    assert!(off < 60, "dated {} by the caller, tenantry's clock says {}", events[0].at, h.clock_now());
     drop(read);
 
     // A permissive `USING (true)` planted by the owner: neither role of tenant B sees alpha's row.
