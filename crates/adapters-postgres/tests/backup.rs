@@ -30,6 +30,7 @@ async fn backup_and_restore_scenarios_on_postgres() {
     let cloned = restore::clone_tenant(&h, "dolly").await;
     let refused = restore::refusals(&h, "guard").await;
     let revoked = restore::revoked_stays_revoked(&h, "vault").await;
+    let throne = restore::removed_owner_stays_out(&h, "throne").await;
     // Every tenant-owned table of tenantry's schema is in the archive.
     let su = h.superuser("ops@tables.example.com").await.unwrap();
     let t = restore::busy_tenant(&h, "tables").await.unwrap();
@@ -55,6 +56,7 @@ async fn backup_and_restore_scenarios_on_postgres() {
     cloned.unwrap();
     assert_eq!(refused.unwrap(), restore::REFUSAL_CODES);
     assert_eq!(revoked.unwrap(), restore::REVOKED_STAY_REVOKED);
+    assert_eq!(throne.unwrap(), (false, false, true, true), "the removed owner stays out");
     assert!(owned.len() >= 15, "{owned:?}");
     for table in owned {
         assert!(tables.contains(&table), "{table} is not in the backup: {tables:?}");

@@ -311,6 +311,7 @@ pub const REVOKED_STAY_REVOKED: Revocations = Revocations {
         invitations_voided: 1,
         users_deactivated: 1,
         second_factors_removed: 1,
+        owner_removed_since: false,
     },
 };
 
@@ -449,6 +450,45 @@ pub async fn revoked_stays_revoked(h: &Harness, slug: &str) -> Result<Revocation
         removed_second_factor_is_back,
         voided: restored.credentials,
     })
+}
+
+/// Issue 17: the archive's owner handed the ownership on and was removed after
+/// the backup; restored, they get nothing back (not their password, not a
+/// reset link) and the superuser can hand the ownership to a user of the
+/// tenant. Answers (old owner's password works, a reset link reaches them,
+/// the superuser's transfer worked, the restore's answer said so).
+pub async fn removed_owner_stays_out(h: &Harness, slug: &str) -> Result<(bool, bool, bool, bool), HarnessError> {
+    use tenantry_ports::services::account::ResetRequest;
+    let su = h.superuser(&format!("ops@{slug}.example.com")).await?;
+    let t = h.signup(slug).await?;
+    let heir = format!("heir@{slug}.example.com");
+    let (heir_id, _) = h.add_user(&t, &heir, "admin").await?;
+    let archive = {
+        let scope = h.scope(&su, t.id).await?;
+        h.tenantry.backup_tenant(&scope).await.map_err(fail)?.archive
+    };
+    let owner = h.owner_scope(&t).await?;
+    h.tenantry.transfer_ownership(&owner, heir_id).await.map_err(fail)?;
+    let heir_scope = h.scope(&h.login(slug, &heir).await?, t.id).await?;
+    h.tenantry.remove_user(&heir_scope, t.owner_id).await.map_err(fail)?;
+    let who = h.tenantry.authorize_platform(&su).await.map_err(fail)?;
+    let restored = h.tenantry.restore_tenant(&who, t.id, &archive, RestoreMode::SameId).await.map_err(fail)?;
+    let old_owner_works = h
+        .tenantry
+        .login(tenantry_ports::services::auth::LoginInput {
+            tenant: Some(slug.to_owned()),
+            email: t.owner_email.clone(),
+            password: secrecy::SecretString::from(crate::harness::PASSWORD),
+        })
+        .await
+        .is_ok();
+    h.tenantry
+        .request_password_reset(ResetRequest { tenant: slug.into(), email: t.owner_email.clone() })
+        .await
+        .map_err(fail)?;
+    let reset_link_sent = h.mailer.reset_token(&t.owner_email).is_some();
+    let transferred = h.tenantry.transfer_ownership(&h.scope(&su, t.id).await?, heir_id).await.is_ok();
+    Ok((old_owner_works, reset_link_sent, transferred, restored.credentials.owner_removed_since))
 }
 
 /// The owner's scope after a restore ended the owner's sessions: a new login.

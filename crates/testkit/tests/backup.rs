@@ -33,6 +33,7 @@ async fn an_erased_user_stays_erased_even_after_a_purge() {
 async fn a_restore_brings_no_revoked_credential_back() {
     let h = Harness::new();
     assert_eq!(restore::revoked_stays_revoked(&h, "vault").await.unwrap(), restore::REVOKED_STAY_REVOKED);
+    assert_eq!(restore::removed_owner_stays_out(&h, "throne").await.unwrap(), (false, false, true, true));
 }
 
 #[tokio::test]

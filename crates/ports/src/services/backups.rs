@@ -103,6 +103,9 @@ pub struct CredentialsVoided {
     /// Users whose second factor was replaced or removed since the backup:
     /// the archive's is not restored (they enrol again).
     pub second_factors_removed: u32,
+    /// The archive's owner was removed since the backup: restored deactivated,
+    /// with no password; the superuser transfers the ownership to a user.
+    pub owner_removed_since: bool,
 }
 
 /// Why a backup or restore was refused. Nothing was written.
@@ -323,7 +326,8 @@ impl Tenantry {
             .with("users_removed", voided.users_removed)
             .with("api_keys_revoked", voided.api_keys_revoked)
             .with("users_deactivated", voided.users_deactivated)
-            .with("second_factors_removed", voided.second_factors_removed);
+            .with("second_factors_removed", voided.second_factors_removed)
+            .with("owner_removed_since", voided.owner_removed_since);
         tx.append_audit(&event).await?;
         match tx.commit().await {
             Err(StoreError::Conflict(Constraint::TenantSlug)) => {
@@ -372,9 +376,25 @@ impl Tenantry {
         let mut done = CredentialsVoided::default();
         for mut user in tx.users().await? {
             let known = ledger.and_then(|l| l.users.get(&user.id)).cloned().unwrap_or_default();
-            if known.removed && !user.is_owner() && ledger.is_some() {
-                tx.delete_user(user.id).await?;
-                done.users_removed += 1;
+            if known.removed && ledger.is_some() {
+                if !user.is_owner() {
+                    tx.delete_user(user.id).await?;
+                    done.users_removed += 1;
+                    continue;
+                }
+                // The archive's owner was removed since (after handing the ownership on): the
+                // tenant needs an owner row, but they are not let back in — deactivated, with no
+                // password nor second factor — until the superuser transfers the ownership.
+                user.status = tenantry_domain::user::UserStatus::Deactivated {
+                    at: now,
+                    reason: tenantry_domain::user::DeactivationReason::Admin,
+                };
+                user.password_hash = unusable.clone();
+                user.mfa = None;
+                user.token_version = user.token_version.max(known.max_token_version).wrapping_add(1);
+                tx.update_user(&user).await?;
+                done.owner_removed_since = true;
+                done.sessions_ended += 1;
                 continue;
             }
             let changed_since = known.password_digest.as_ref().is_some_and(|d| *d != user.password_hash.digest());
