@@ -722,11 +722,11 @@ impl ExportStore for PgTenantTx {
         found.iter().map(rows::export).collect()
     }
 
-    async fn put_export_file(&mut self, id: ExportId, bytes: &[u8]) -> Result<(), StoreError> {
+    async fn append_export_file(&mut self, id: ExportId, bytes: &[u8]) -> Result<(), StoreError> {
         self.writable()?;
         sqlx::query(
             "INSERT INTO tenantry.export_files (tenant_id, export_id, content) VALUES ($1, $2, $3) \
-             ON CONFLICT (tenant_id, export_id) DO UPDATE SET content = EXCLUDED.content",
+             ON CONFLICT (tenant_id, export_id) DO UPDATE SET content = tenantry.export_files.content || EXCLUDED.content",
         )
         .bind(self.t())
         .bind(id.as_uuid())
@@ -737,13 +737,23 @@ impl ExportStore for PgTenantTx {
         Ok(())
     }
 
-    async fn export_file(&mut self, id: ExportId) -> Result<Option<Vec<u8>>, StoreError> {
-        sqlx::query_scalar("SELECT content FROM tenantry.export_files WHERE tenant_id = $1 AND export_id = $2")
-            .bind(self.t())
-            .bind(id.as_uuid())
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(|e| self.fail(e))
+    async fn export_file_chunk(&mut self, id: ExportId, offset: u64, len: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        // The column is stored uncompressed (migration 0024): substring reads only the chunk's pages.
+        // PostgreSQL's substring counts from 1 in int4 (a bytea holds at most 1 GB).
+        let from = i32::try_from(offset).ok().and_then(|o| o.checked_add(1)).ok_or_else(|| {
+            StoreError::Unknown(anyhow::anyhow!("an export archive's offset {offset} is past what PostgreSQL holds"))
+        })?;
+        let len = i32::try_from(len).unwrap_or(i32::MAX);
+        sqlx::query_scalar(
+            "SELECT substring(content FROM $3 FOR $4) FROM tenantry.export_files WHERE tenant_id = $1 AND export_id = $2",
+        )
+        .bind(self.t())
+        .bind(id.as_uuid())
+        .bind(from)
+        .bind(len)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))
     }
 
     async fn delete_export_file(&mut self, id: ExportId) -> Result<(), StoreError> {

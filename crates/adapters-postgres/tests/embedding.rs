@@ -402,7 +402,9 @@ async fn the_export_leaves_out_the_columns_registered_as_excluded() {
     tx.commit().await.unwrap();
     let export = h.tenantry.request_export(&scope).await.unwrap().export;
     h.tenantry.run_due_jobs(10).await.unwrap();
-    let text = String::from_utf8(h.tenantry.download_export(&scope, export.id).await.unwrap().bytes).unwrap();
+    let text =
+        String::from_utf8(h.tenantry.download_export(&scope, export.id).await.unwrap().read_all().await.unwrap())
+            .unwrap();
     assert!(text.contains("Mailchimp"), "the row is exported: {text}");
     assert!(!text.contains("sk-integration-secret-4711") && !text.contains("api_secret"), "{text}");
 }

@@ -1077,17 +1077,33 @@ pub(crate) async fn download_export(
     Ok(export_download(state.tenantry.download_export(&scope, eid).await?))
 }
 
-/// An export's archive as a download (the API's and the web page's answer).
+/// An export's archive as a download (the API's and the web page's answer),
+/// streamed chunk by chunk with its length: the service never holds it whole.
+/// An archive that expires while it is sent ends the body early (the client
+/// sees a short body against the `Content-Length`).
 pub(crate) fn export_download(archive: tenantry_ports::services::exports::ExportArchive) -> Response {
     use axum::http::header;
     let disposition = format!("attachment; filename=\"{}\"", archive.filename);
+    let length = archive.size_bytes.to_string();
+    let chunks = futures::stream::unfold(Some(archive), |archive| async move {
+        let mut archive = archive?;
+        match archive.next_chunk().await {
+            Ok(Some(chunk)) => Some((Ok(axum::body::Bytes::from(chunk)), Some(archive))),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "an export's download ended early");
+                Some((Err(std::io::Error::other(e.to_string())), None))
+            }
+        }
+    });
     (
         [
             (header::CONTENT_TYPE, "application/json".to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, "no-store".to_owned()),
+            (header::CONTENT_LENGTH, length),
         ],
-        archive.bytes,
+        axum::body::Body::from_stream(chunks),
     )
         .into_response()
 }

@@ -215,7 +215,9 @@ pub async fn per_address(State(state): State<AppState>, request: Request, next: 
             Ok(c) => c,
             Err(never) => match never {},
         };
-    let web = !parts.uri.path().starts_with("/v1/");
+    // Inside the nested `/v1` router the URI has lost its prefix: the original names the API.
+    let path = parts.extensions.get::<axum::extract::OriginalUri>().map_or(parts.uri.path(), |o| o.0.path());
+    let web = !path.starts_with("/v1/");
     match state.throttles.anonymous(&state.tenantry, client.address, None).await {
         Ok(()) => next.run(Request::from_parts(parts, body)).await,
         Err(e) if web => crate::web::too_many(e),

@@ -52,10 +52,12 @@ async fn limits_as_shipped(h: Harness) {
             post(&base, "/v1/auth/login", login("acme", &format!("other{i}@acme.example.com"), PASSWORD), &[]).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "another account {i}: {body}");
     }
-    let (status, retry, _) =
+    let (status, retry, body) =
         post(&base, "/v1/auth/password-reset", json!({"tenant": "acme", "email": "x@acme.example.com"}), &[]).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "every anonymous endpoint counts against the address");
     assert!(retry.is_some());
+    // The API's refusal by address is problem+json (the web's is a page, below).
+    assert_eq!(body["code"], "too_many_requests", "{body}");
     // A forged X-Forwarded-For from an untrusted peer changes nothing.
     let forged = [("x-forwarded-for", "203.0.113.77")];
     let (status, _, _) = post(&base, "/v1/auth/login", login("acme", "new@acme.example.com", PASSWORD), &forged).await;

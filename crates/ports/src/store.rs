@@ -337,10 +337,12 @@ pub trait ExportStore: Send {
     async fn export(&mut self, id: ExportId) -> Result<Option<Export>, StoreError>;
     /// Every export of the tenant, newest first.
     async fn exports(&mut self) -> Result<Vec<Export>, StoreError>;
-    /// Stores an export's archive (replacing any).
-    async fn put_export_file(&mut self, id: ExportId, bytes: &[u8]) -> Result<(), StoreError>;
-    /// An export's archive.
-    async fn export_file(&mut self, id: ExportId) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Appends to an export's archive (creating it): the export job writes it
+    /// section by section, never whole.
+    async fn append_export_file(&mut self, id: ExportId, bytes: &[u8]) -> Result<(), StoreError>;
+    /// At most `len` bytes of an export's archive from `offset` (empty at or
+    /// past its end), or `None` without an archive: downloads read it chunk by chunk.
+    async fn export_file_chunk(&mut self, id: ExportId, offset: u64, len: u32) -> Result<Option<Vec<u8>>, StoreError>;
     /// Deletes an export's archive (none is fine).
     async fn delete_export_file(&mut self, id: ExportId) -> Result<(), StoreError>;
 }

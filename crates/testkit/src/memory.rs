@@ -781,17 +781,21 @@ impl ExportStore for MemTenantTx {
         list.sort_by_key(|e| std::cmp::Reverse((e.created_at, e.id)));
         Ok(list)
     }
-    async fn put_export_file(&mut self, id: ExportId, bytes: &[u8]) -> Result<(), StoreError> {
+    async fn append_export_file(&mut self, id: ExportId, bytes: &[u8]) -> Result<(), StoreError> {
         self.writable()?;
         if !self.work.exports.contains_key(&id) {
             return Err(StoreError::Unknown(anyhow::anyhow!("foreign key: the export does not exist")));
         }
-        self.work.export_files.insert(id, Arc::new(bytes.to_vec()));
+        Arc::make_mut(self.work.export_files.entry(id).or_default()).extend_from_slice(bytes);
         Ok(())
     }
-    async fn export_file(&mut self, id: ExportId) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn export_file_chunk(&mut self, id: ExportId, offset: u64, len: u32) -> Result<Option<Vec<u8>>, StoreError> {
         self.live()?;
-        Ok(self.work.export_files.get(&id).map(|b| b.as_ref().clone()))
+        Ok(self.work.export_files.get(&id).map(|file| {
+            let start = usize::try_from(offset).unwrap_or(usize::MAX).min(file.len());
+            let end = start.saturating_add(usize::try_from(len).unwrap_or(usize::MAX)).min(file.len());
+            file.get(start..end).map(<[u8]>::to_vec).unwrap_or_default()
+        }))
     }
     async fn delete_export_file(&mut self, id: ExportId) -> Result<(), StoreError> {
         self.writable()?;

@@ -1039,9 +1039,12 @@ impl World {
                 calls.push((outcome(&svc.request_export(&scope).await.map(|r| r.export)), Aim::Own));
                 let (owner, id) = self.pick(a, *export, |t| &t.exports);
                 calls.push((outcome(&svc.export_status(&scope, id).await), Aim::from(owner != a)));
-                let download = svc.download_export(&scope, id).await.map(|archive| {
-                    serde_json::from_slice::<serde_json::Value>(&archive.bytes).unwrap_or(serde_json::Value::Null)
-                });
+                let download = match svc.download_export(&scope, id).await {
+                    Ok(archive) => archive.read_all().await.map(|bytes| {
+                        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or(serde_json::Value::Null)
+                    }),
+                    Err(e) => Err(e),
+                };
                 calls.push((outcome(&download), Aim::from(owner != a)));
             }
             Op::Deletion { cancel, .. } => {

@@ -165,7 +165,7 @@ async fn a_gdpr_export_carries_no_totp_secret_nor_recovery_code() {
     let export = h.tenantry.request_export(&owner).await.unwrap().export;
     h.tenantry.run_due_jobs(10).await.unwrap();
     let archive = h.tenantry.download_export(&owner, export.id).await.unwrap();
-    let text = String::from_utf8(archive.bytes).unwrap().to_lowercase();
+    let text = String::from_utf8(archive.read_all().await.unwrap()).unwrap().to_lowercase();
     assert!(text.replace([' ', '\n'], "").contains("\"mfa_enabled\":true"), "the export says 2FA is on");
     let base32 = secret.to_base32().expose_secret().to_lowercase();
     assert!(!text.contains(&base32), "the TOTP secret is in the export");

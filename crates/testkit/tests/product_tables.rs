@@ -144,10 +144,50 @@ async fn the_export_leaves_out_the_columns_registered_as_excluded() {
     tx.commit().await.unwrap();
     let export = h.tenantry.request_export(&alpha).await.unwrap().export;
     h.tenantry.run_due_jobs(10).await.unwrap();
-    let text = String::from_utf8(h.tenantry.download_export(&alpha, export.id).await.unwrap().bytes).unwrap();
+    let text =
+        String::from_utf8(h.tenantry.download_export(&alpha, export.id).await.unwrap().read_all().await.unwrap())
+            .unwrap();
     assert!(text.contains("Mailchimp") && text.contains("kept in the export"), "the rows are exported: {text}");
     assert!(!text.contains("sk-integration-secret-4711") && !text.contains("api_secret"), "{text}");
     // A column name that is no identifier is refused, and the list stays.
     let refused = memory.register_product_table_excluding("crm.integrations", &["api secret; --"]);
     assert!(matches!(refused, Err(ProductTableError::MalformedColumn(_))), "{refused:?}");
+}
+
+/// Issue 18: an export is written section by section (the audit log page by
+/// page) and read back chunk by chunk; a large one comes back whole, as one
+/// JSON document, in several chunks, with every audit event once.
+#[tokio::test]
+async fn a_large_export_is_written_in_pieces_and_read_in_chunks() {
+    use tenantry_ports::services::exports::ExportArchive;
+    let (h, memory, alpha, _) = two_tenants().await;
+    let action = ProductAction::new("crm.note_added").unwrap();
+    let mut tx = memory.scoped(&alpha, Access::Write).await.unwrap();
+    for i in 0..2500 {
+        let event =
+            h.tenantry.product_event(&alpha, action.clone(), None).unwrap().with("note", format!("note {i:04}"));
+        tx.audit(&event).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let export = h.tenantry.request_export(&alpha).await.unwrap().export;
+    h.tenantry.run_due_jobs(10).await.unwrap();
+    let mut archive = h.tenantry.download_export(&alpha, export.id).await.unwrap();
+    assert!(archive.size_bytes > u64::from(ExportArchive::CHUNK) * 2, "{} bytes", archive.size_bytes);
+    let (mut bytes, mut chunks) = (Vec::new(), 0);
+    while let Some(chunk) = archive.next_chunk().await.unwrap() {
+        assert!(chunk.len() <= ExportArchive::CHUNK as usize);
+        bytes.extend_from_slice(&chunk);
+        chunks += 1;
+    }
+    assert!(chunks >= 3, "{chunks} chunks");
+    assert_eq!(bytes.len() as u64, archive.size_bytes);
+    let document: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(document["format"], "tenantry-export/1");
+    let events = document["sections"]["audit_events"].as_array().unwrap();
+    let notes: std::collections::BTreeSet<&str> = events.iter().filter_map(|e| e["details"]["note"].as_str()).collect();
+    assert_eq!(notes.len(), 2500, "every product event once, across three pages of the log");
+    assert!(document["sections"]["users"].as_array().is_some_and(|u| !u.is_empty()));
+    // The export's progress counted every section.
+    let status = h.tenantry.export_status(&alpha, export.id).await.unwrap();
+    assert_eq!((status.sections_done, status.sections_total, status.size_bytes), (10, 10, archive.size_bytes));
 }

@@ -40,6 +40,11 @@ pub const SECTIONS: [&str; 10] = [
     "product_tables",
 ];
 
+/// One value of the archive as JSON.
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, InfraError> {
+    serde_json::to_string(value).map_err(|e| InfraError::Unknown(anyhow::anyhow!("export archive: {e}")))
+}
+
 /// An export as the API shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -93,13 +98,58 @@ pub struct ExportRequested {
     pub created: bool,
 }
 
-/// A ready archive.
-#[derive(Clone, Debug)]
+/// A ready archive, read chunk by chunk, each chunk in a unit of work of its
+/// own: a download never holds the whole archive ([`next_chunk`](Self::next_chunk);
+/// the HTTP layer streams it).
+#[derive(Clone)]
 pub struct ExportArchive {
     /// The file name to offer (`tenantry-export-acme-2026-11-23.json`).
     pub filename: String,
-    /// The JSON document.
-    pub bytes: Vec<u8>,
+    /// The archive's length.
+    pub size_bytes: u64,
+    tenantry: Tenantry,
+    scope: TenantScope,
+    id: ExportId,
+    offset: u64,
+}
+
+impl std::fmt::Debug for ExportArchive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportArchive")
+            .field("filename", &self.filename)
+            .field("size_bytes", &self.size_bytes)
+            .field("offset", &self.offset)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExportArchive {
+    /// Bytes per chunk.
+    pub const CHUNK: u32 = 256 * 1024;
+
+    /// The next chunk, `None` after the last. An archive deleted or cut short
+    /// while it is read (it expired meanwhile) is [`ExportError::Expired`].
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, ExportError> {
+        if self.offset >= self.size_bytes {
+            return Ok(None);
+        }
+        let mut tx = self.tenantry.begin(&self.scope, Access::Read).await?;
+        let left = u32::try_from(self.size_bytes - self.offset).unwrap_or(Self::CHUNK);
+        let chunk = tx.export_file_chunk(self.id, self.offset, left.min(Self::CHUNK)).await?;
+        let chunk = chunk.filter(|c| !c.is_empty()).ok_or(ExportError::Expired)?;
+        self.offset = self.offset.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
+        Ok(Some(chunk))
+    }
+
+    /// The whole archive in memory, for small archives and tests (the
+    /// service's own answers stream it).
+    pub async fn read_all(mut self) -> Result<Vec<u8>, ExportError> {
+        let mut all = Vec::new();
+        while let Some(chunk) = self.next_chunk().await? {
+            all.extend_from_slice(&chunk);
+        }
+        Ok(all)
+    }
 }
 
 /// Why an export request or download was refused. Nothing changed.
@@ -252,20 +302,28 @@ impl Tenantry {
             ExportStatus::Failed => return Err(ExportError::Failed),
             ExportStatus::Expired => return Err(ExportError::Expired),
         }
-        let bytes = tx.export_file(id).await?.ok_or(ExportError::Expired)?;
         let slug = tx.tenant().await?.map(|t| t.slug.to_string()).unwrap_or_default();
         let event = self
             .event(scope, AuditAction::ExportDownloaded, Some(AuditTarget::Export(id)), AuditOutcome::Success)?
-            .with("bytes", bytes.len());
+            .with("bytes", export.size_bytes);
         tx.append_audit(&event).await?;
         tx.commit().await?;
         let day = export.finished_at.unwrap_or(export.created_at).format("%Y-%m-%d");
-        Ok(ExportArchive { filename: format!("tenantry-export-{slug}-{day}.json"), bytes })
+        Ok(ExportArchive {
+            filename: format!("tenantry-export-{slug}-{day}.json"),
+            size_bytes: export.size_bytes,
+            tenantry: self.clone(),
+            scope: scope.clone(),
+            id,
+            offset: 0,
+        })
     }
 
-    /// The export job: writes every section, recording progress after each,
-    /// then stores the archive and schedules its deletion at expiry. Run again
-    /// after a crash, it starts over (nothing of a half-built archive is kept).
+    /// The export job: writes the archive section by section — each section
+    /// read in a unit of work of its own and appended to the stored archive
+    /// with the export's progress, the audit log page by page — so neither
+    /// the job nor the store's client ever holds the whole archive. Run again
+    /// after a crash, it starts over (a half-written archive is deleted first).
     pub(crate) async fn produce_export(&self, scope: &TenantScope, id: ExportId) -> Result<(), InfraError> {
         let mut tx = self.begin(scope, Access::Write).await?;
         let erasures_before = tx.erasures().await?.len();
@@ -276,37 +334,30 @@ impl Tenantry {
         export.status = ExportStatus::Running;
         export.sections_done = 0;
         export.sections_total = u32::try_from(SECTIONS.len()).unwrap_or(u32::MAX);
+        tx.delete_export_file(id).await?;
         tx.update_export(&export).await?;
         tx.commit().await?;
 
-        let sections = self.export_sections(scope, &mut export).await?;
         let now = self.now();
-        let document = ExportDocument {
-            format: EXPORT_FORMAT.to_owned(),
-            tenant_id: scope.tenant_id(),
-            export_id: id,
-            exported_at: now,
-            sections,
-        };
-        let bytes = serde_json::to_vec_pretty(&document)
-            .map_err(|e| InfraError::Unknown(anyhow::anyhow!("export archive: {e}")))?;
+        let size = self.write_sections(scope, &mut export, now).await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         // A user erased while the sections were read may be in them: this
         // archive is thrown away and the job runs again (after its backoff).
         if tx.erasures().await?.len() != erasures_before {
+            tx.delete_export_file(id).await?;
+            tx.commit().await?;
             return Err(InfraError::Unknown(anyhow::anyhow!(
                 "a user was erased while the export was written; it is written again"
             )));
         }
-        export.finish(u64::try_from(bytes.len()).unwrap_or(u64::MAX), now);
-        tx.put_export_file(id, &bytes).await?;
+        export.finish(size, now);
         tx.update_export(&export).await?;
         if let Some(end) = export.expires_at {
             tx.insert_job(&Job::new(self.new_id()?, scope.tenant_id(), JobKind::ExpireExport(id), end, now)).await?;
         }
         let event = self
             .event(scope, AuditAction::ExportReady, Some(AuditTarget::Export(id)), AuditOutcome::Success)?
-            .with("bytes", bytes.len());
+            .with("bytes", size);
         tx.append_audit(&event).await?;
         // The requester hears that it is ready (a user; an API key has no mailbox).
         let mut mails = Vec::new();
@@ -325,66 +376,131 @@ impl Tenantry {
         Ok(())
     }
 
-    /// The sections, each read in its own unit of work from the views the API
-    /// answers with, the export's progress recorded after each.
-    async fn export_sections(&self, scope: &TenantScope, export: &mut Export) -> Result<ExportSections, InfraError> {
-        let now = self.now();
-        let mut s = ExportSections::default();
+    /// Appends `bytes` to the export's archive in a unit of work of its own,
+    /// with the progress when a section is done.
+    async fn append_to_archive(
+        &self,
+        scope: &TenantScope,
+        export: &Export,
+        bytes: &[u8],
+        progress: bool,
+    ) -> Result<u64, InfraError> {
+        let mut tx = self.begin(scope, Access::Write).await?;
+        tx.append_export_file(export.id, bytes).await?;
+        if progress {
+            tx.update_export(export).await?;
+        }
+        tx.commit().await?;
+        Ok(u64::try_from(bytes.len()).unwrap_or(u64::MAX))
+    }
+
+    /// Writes the archive ([`ExportDocument`]'s shape: the header, then each
+    /// section of [`SECTIONS`] from the views the API answers with, the
+    /// export's progress recorded after each); answers its length.
+    async fn write_sections(
+        &self,
+        scope: &TenantScope,
+        export: &mut Export,
+        now: DateTime<Utc>,
+    ) -> Result<u64, InfraError> {
+        let mut written = 0u64;
+        let header = format!(
+            "{{\"format\":{},\"tenant_id\":{},\"export_id\":{},\"exported_at\":{},\"sections\":{{",
+            to_json(&EXPORT_FORMAT)?,
+            to_json(&scope.tenant_id())?,
+            to_json(&export.id)?,
+            to_json(&now)?
+        );
+        written += self.append_to_archive(scope, export, header.as_bytes(), false).await?;
         for (i, name) in SECTIONS.iter().enumerate() {
-            let mut tx = self.begin(scope, Access::Read).await?;
-            let tx = tx.as_mut();
-            match *name {
-                "tenant" => s.tenant = tx.tenant().await?.as_ref().map(TenantView::from),
-                "users" => s.users = tx.users().await?.iter().map(UserView::from).collect(),
-                "invitations" => {
-                    s.invitations = tx.invitations().await?.iter().map(|i| InvitationView::at(i, now)).collect()
+            let mut out = format!("{}{}:", if i == 0 { "" } else { "," }, to_json(name)?);
+            if *name == "audit_events" {
+                // Page by page, newest first, each page read and appended on its own.
+                out.push('[');
+                let mut before: Option<AuditEventId> = None;
+                let mut first = true;
+                loop {
+                    let page = {
+                        let mut tx = self.begin(scope, Access::Read).await?;
+                        tx.audit_events(&AuditQuery { before, limit: 1000, ..AuditQuery::default() }).await?
+                    };
+                    let full = page.len() == 1000;
+                    before = page.last().map(|e| e.id);
+                    for event in &page {
+                        if !first {
+                            out.push(',');
+                        }
+                        first = false;
+                        out.push_str(&to_json(event)?);
+                    }
+                    written += self.append_to_archive(scope, export, out.as_bytes(), false).await?;
+                    out.clear();
+                    if !full {
+                        break;
+                    }
                 }
-                "roles" => s.roles = tx.roles().await?.iter().map(|r| RoleView::custom(r, self.policy())).collect(),
-                "api_keys" => s.api_keys = tx.api_keys().await?.iter().map(ApiKeyView::from).collect(),
-                "subscription" => {
-                    if let Some(sub) = tx.subscription().await? {
+                out.push(']');
+            } else {
+                let mut tx = self.begin(scope, Access::Read).await?;
+                out.push_str(&self.export_section(tx.as_mut(), name, now).await?);
+            }
+            if i + 1 == SECTIONS.len() {
+                out.push_str("}}");
+            }
+            export.sections_done = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            written += self.append_to_archive(scope, export, out.as_bytes(), true).await?;
+        }
+        Ok(written)
+    }
+
+    /// One section (but the audit log) as JSON, from the views the API answers with.
+    async fn export_section(
+        &self,
+        tx: &mut dyn crate::store::TenantTx,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, InfraError> {
+        match name {
+            "tenant" => to_json(&tx.tenant().await?.as_ref().map(TenantView::from)),
+            "users" => to_json(&tx.users().await?.iter().map(UserView::from).collect::<Vec<_>>()),
+            "invitations" => {
+                to_json(&tx.invitations().await?.iter().map(|i| InvitationView::at(i, now)).collect::<Vec<_>>())
+            }
+            "roles" => {
+                to_json(&tx.roles().await?.iter().map(|r| RoleView::custom(r, self.policy())).collect::<Vec<_>>())
+            }
+            "api_keys" => to_json(&tx.api_keys().await?.iter().map(ApiKeyView::from).collect::<Vec<_>>()),
+            "subscription" => {
+                let view = match tx.subscription().await? {
+                    Some(sub) => {
                         let (usage, _, _) = self.seat_usage(tx, now).await?;
-                        s.subscription = Some(SubscriptionView::build(
+                        Some(SubscriptionView::build(
                             &sub,
                             self.catalog(),
                             usage.active_users,
                             usage.pending_invitations,
                             now,
-                        ));
+                        ))
                     }
-                }
-                "invoices" => s.invoices = tx.invoices().await?,
-                "usage" => {
-                    let month = Month::of(now);
-                    s.usage = Some(ExportUsage {
-                        month,
-                        counters: tx.usage(month).await?,
-                        storage_bytes: tx.storage_used().await?,
-                    });
-                }
-                "audit_events" => {
-                    let mut before: Option<AuditEventId> = None;
-                    loop {
-                        let query = AuditQuery { before, limit: 1000, ..AuditQuery::default() };
-                        let page = tx.audit_events(&query).await?;
-                        let full = page.len() == 1000;
-                        before = page.last().map(|e| e.id);
-                        s.audit_events.extend(page);
-                        if !full {
-                            break;
-                        }
-                    }
-                }
-                _ => {
-                    s.product_tables = tx.product_rows().await?.into_iter().map(|t| (t.table, t.rows)).collect();
-                }
+                    None => None,
+                };
+                to_json(&view)
             }
-            let mut write = self.begin(scope, Access::Write).await?;
-            export.sections_done = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            write.update_export(export).await?;
-            write.commit().await?;
+            "invoices" => to_json(&tx.invoices().await?),
+            "usage" => {
+                let month = Month::of(now);
+                to_json(&Some(ExportUsage {
+                    month,
+                    counters: tx.usage(month).await?,
+                    storage_bytes: tx.storage_used().await?,
+                }))
+            }
+            _ => {
+                let tables: BTreeMap<String, Vec<Value>> =
+                    tx.product_rows().await?.into_iter().map(|t| (t.table, t.rows)).collect();
+                to_json(&tables)
+            }
         }
-        Ok(s)
     }
 
     /// The expiry job: deletes the archive; the export reads as expired.
@@ -406,6 +522,7 @@ impl Tenantry {
         let Some(mut export) = tx.export(id).await? else { return Ok(()) };
         export.status = ExportStatus::Failed;
         export.finished_at = Some(self.now());
+        tx.delete_export_file(id).await?; // whatever a failed run had written
         tx.update_export(&export).await?;
         let event = self
             .event(scope, AuditAction::ExportFailed, Some(AuditTarget::Export(id)), AuditOutcome::Failed)?

@@ -1029,8 +1029,8 @@ pub async fn jobs_and_exports(f: &Fixture) -> Result<(), Broken> {
     tx.insert_export(&e1).await.ctx("insert export")?;
     tx.insert_export(&e2).await.ctx("insert export 2")?;
     tx.insert_job(&job).await.ctx("insert job")?;
-    tx.put_export_file(e1.id, b"first").await.ctx("file")?;
-    tx.put_export_file(e1.id, b"{\"second\": true}").await.ctx("file replaced")?;
+    tx.append_export_file(e1.id, b"{\"first\": ").await.ctx("file")?;
+    tx.append_export_file(e1.id, b"true}").await.ctx("file appended")?;
     tx.commit().await.ctx("commit")?;
 
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
@@ -1038,8 +1038,17 @@ pub async fn jobs_and_exports(f: &Fixture) -> Result<(), Broken> {
     let listed: Vec<_> = tx.exports().await.ctx("exports")?.into_iter().map(|e| e.id).collect();
     ensure!(listed == vec![e2.id, e1.id], "exports are listed newest first: {listed:?}");
     ensure!(
-        tx.export_file(e1.id).await.ctx("file")?.as_deref() == Some(&b"{\"second\": true}"[..]),
-        "an archive was not replaced"
+        tx.export_file_chunk(e1.id, 0, 1024).await.ctx("file")?.as_deref() == Some(&b"{\"first\": true}"[..]),
+        "an archive was not appended to"
+    );
+    ensure!(
+        tx.export_file_chunk(e1.id, 2, 5).await.ctx("chunk")?.as_deref() == Some(&b"first"[..]),
+        "a chunk is not the bytes from its offset"
+    );
+    ensure!(
+        tx.export_file_chunk(e1.id, 14, 100).await.ctx("last chunk")?.as_deref() == Some(&b"}"[..])
+            && tx.export_file_chunk(e1.id, 15, 100).await.ctx("past the end")?.as_deref() == Some(&b""[..]),
+        "the end of an archive is not where it ends"
     );
     ensure!(tx.job(job.id).await.ctx("job")?.as_ref() == Some(&job), "a job did not read back as written");
     e2.status = ExportStatus::Ready;
@@ -1049,7 +1058,7 @@ pub async fn jobs_and_exports(f: &Fixture) -> Result<(), Broken> {
     tx.commit().await.ctx("commit")?;
     let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin a")?;
     ensure!(tx.export(e2.id).await.ctx("export")?.as_ref() == Some(&e2), "an export update was lost");
-    ensure!(tx.export_file(e1.id).await.ctx("file")?.is_none(), "a deleted archive is still there");
+    ensure!(tx.export_file_chunk(e1.id, 0, 16).await.ctx("file")?.is_none(), "a deleted archive is still there");
     drop(tx);
 
     // Another tenant: nothing to see, nothing to write.
