@@ -219,3 +219,35 @@ async fn the_superuser_manages_ads_and_reads_the_audit_log_and_nobody_else_can()
 fn day_of(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d").to_string()
 }
+
+/// Issue 19, "one MRR": pages compute no money. A yearly tenant (3 seats,
+/// €479.00 a year: a twelfth is €39.916…) shows the domain's `mrr_cents`
+/// figure — €39.92, rounded half away from zero — in the superuser's list, on
+/// its detail page and in the statistics, which the list once rounded down to
+/// €39.91.
+#[tokio::test]
+async fn the_tenant_list_the_detail_and_the_statistics_show_the_domains_mrr() {
+    use tenantry_domain::Interval;
+    use tenantry_domain::subscription::{PlanChoice, PlanTiming};
+    let h = Harness::new();
+    h.superuser("ops@platform.example.com").await.unwrap();
+    let t = h.signup("yearly").await.unwrap();
+    h.add_card(t.id, tenantry_testkit::TestCard::Succeeds).await.unwrap();
+    let owner = h.owner_scope(&t).await.unwrap();
+    h.tenantry
+        .change_plan(&owner, PlanChoice::Standard(Interval::Year), PlanTiming::Now, None, "http://localhost/return")
+        .await
+        .unwrap();
+    h.tick().await;
+    let expected = tenantry_domain::money::mrr_cents(&[], &[47_900]).unwrap();
+    assert_eq!(expected, 3992, "the worked example: 47,900 / 12 = 3,991.67 → 3,992");
+    let shown = "€39.92";
+    let base = support::serve(support::state_for(&h)).await;
+    let ops = Browser::login(&base, "", "ops@platform.example.com").await;
+    let list = ops.get("/admin").await;
+    assert!(list.body.contains(shown) && !list.body.contains("€39.91"), "{}", list.body);
+    let detail = ops.get(&format!("/admin/tenants/{}", t.id)).await;
+    assert!(detail.body.contains("<dt>MRR</dt><dd>€39.92</dd>"), "{}", detail.body);
+    let stats = ops.get("/admin/stats").await;
+    assert!(stats.body.contains(shown), "{}", stats.body);
+}

@@ -42,6 +42,19 @@ pub struct TenantSummary {
     pub created_at: DateTime<Utc>,
 }
 
+impl TenantSummary {
+    /// Its monthly recurring revenue in cents, by the domain's one rule
+    /// (`money::mrr_cents`: a yearly price counts a twelfth, rounded half away
+    /// from zero), so that every page shows the platform figures' number.
+    pub fn mrr_cents(&self) -> Option<i64> {
+        let cents = self.recurring_cents?;
+        match self.interval {
+            Some(Interval::Year) => tenantry_domain::money::mrr_cents(&[], &[cents]).ok(),
+            _ => tenantry_domain::money::mrr_cents(&[cents], &[]).ok(),
+        }
+    }
+}
+
 /// Filters of the tenant list (ordered by creation, newest first).
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 pub struct TenantListQuery {

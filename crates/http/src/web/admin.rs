@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
 use secrecy::SecretString;
 use serde::Deserialize;
-use tenantry_domain::{Interval, Money, SubscriptionStatus, TenantId};
+use tenantry_domain::{Money, SubscriptionStatus, TenantId};
 use tenantry_ports::PlatformScope;
 use tenantry_ports::directory::{TenantListQuery, TenantSummary};
 use tenantry_ports::services::admin::{AdminNewTenant, AdminTenantPatch};
@@ -40,15 +40,9 @@ pub(crate) struct ListQuery {
     status: Option<String>,
 }
 
-/// Monthly recurring revenue of one tenant: a yearly price counts a twelfth
-/// (rounded down to the cent, as the platform figures do).
+/// Monthly recurring revenue of one tenant, as the domain computes it (pages compute no money).
 fn mrr(t: &TenantSummary, currency: tenantry_domain::Currency) -> Option<Money> {
-    let cents = t.recurring_cents?;
-    let monthly = match t.interval {
-        Some(Interval::Year) => cents.div_euclid(12),
-        _ => cents,
-    };
-    Some(Money::from_cents(monthly, currency))
+    t.mrr_cents().map(|cents| Money::from_cents(cents, currency))
 }
 
 /// `GET /admin`: the tenants.
@@ -194,6 +188,7 @@ async fn detail_page(
                 dt { "Plan" } dd { (sub.plan.as_str()) @if let Some(i) = sub.interval { ", " (i.as_str()) } }
                 dt { "Seats" } dd { (sub.seats_used) " used" @if let Some(s) = sub.seats { " of " (s) } }
                 @if let Some(p) = sub.price { dt { "Price" } dd { (money(p)) } }
+                @if let Some(m) = sub.mrr() { dt { "MRR" } dd { (money(m)) } }
                 @if let Some(n) = &sub.next_invoice { dt { "Next invoice" } dd { (money(n.amount)) " on " (day(n.at)) } }
                 @if let Some(left) = sub.trial_days_left { dt { "Trial" } dd { (left) " days left" } }
                 @if let Some(at) = sub.purge_at { dt { "Purge" } dd { (day(at)) } }

@@ -244,6 +244,18 @@ pub struct SubscriptionView {
 }
 
 impl SubscriptionView {
+    /// The monthly recurring revenue of its price now, by the domain's one
+    /// rule (`money::mrr_cents`: a yearly price counts a twelfth, rounded half
+    /// away from zero) — what the superuser's list and figures show.
+    pub fn mrr(&self) -> Option<Money> {
+        let price = self.price?;
+        let cents = match self.interval {
+            Some(Interval::Year) => tenantry_domain::money::mrr_cents(&[], &[price.cents()]).ok()?,
+            _ => price.cents(),
+        };
+        Some(Money::from_cents(cents, price.currency()))
+    }
+
     /// Builds the view.
     pub fn build(
         sub: &Subscription,
