@@ -368,6 +368,21 @@ pub(crate) async fn delete_tenant(
     Ok(Redirect::to(&format!("/admin/tenants/{tid}")).into_response())
 }
 
+/// A superuser's form posted about one user of one tenant: the platform
+/// session, its CSRF token, the ids (malformed: 404) and the tenant's scope.
+async fn user_form(
+    state: &AppState,
+    session: &Session,
+    (tid, uid): (&str, &str),
+    form: &CsrfForm,
+) -> Result<(tenantry_ports::TenantScope, tenantry_domain::UserId), PageError> {
+    platform(state, session).await?;
+    session.check(&form.csrf)?;
+    let tid = tenant_id(tid)?;
+    let uid = tenantry_domain::UserId::parse(uid).map_err(|_| PageError::not_found())?;
+    Ok((state.tenantry.authorize(&session.principal, tid).await?, uid))
+}
+
 /// `POST /admin/tenants/{tid}/users/{uid}/impersonate`: a support session as
 /// that user (30 minutes; audited in the tenant's log; billing and security
 /// settings stay closed), in a cookie of its own beside the superuser's.
@@ -377,11 +392,7 @@ pub(crate) async fn impersonate(
     Path((tid, uid)): Path<(String, String)>,
     WebForm(form): WebForm<CsrfForm>,
 ) -> PageResult {
-    platform(&state, &session).await?;
-    session.check(&form.csrf)?;
-    let tid = tenant_id(&tid)?;
-    let uid = tenantry_domain::UserId::parse(&uid).map_err(|_| PageError::not_found())?;
-    let scope = state.tenantry.authorize(&session.principal, tid).await?;
+    let (scope, uid) = user_form(&state, &session, (&tid, &uid), &form).await?;
     let started = state.tenantry.impersonate(&scope, uid, None).await?;
     let token = crate::auth::issue_impersonation(&state.keys, state.clock.as_ref(), &started.principal, started.until)?;
     let seconds = (started.until - state.clock.now()).num_seconds();
@@ -401,13 +412,9 @@ pub(crate) async fn reset_mfa(
     Path((tid, uid)): Path<(String, String)>,
     WebForm(form): WebForm<CsrfForm>,
 ) -> PageResult {
-    platform(&state, &session).await?;
-    session.check(&form.csrf)?;
-    let tid = tenant_id(&tid)?;
-    let uid = tenantry_domain::UserId::parse(&uid).map_err(|_| PageError::not_found())?;
-    let scope = state.tenantry.authorize(&session.principal, tid).await?;
+    let (scope, uid) = user_form(&state, &session, (&tid, &uid), &form).await?;
     state.tenantry.reset_user_mfa(&scope, uid).await?;
-    Ok(Redirect::to(&format!("/admin/tenants/{tid}")).into_response())
+    Ok(Redirect::to(&format!("/admin/tenants/{}", scope.tenant_id())).into_response())
 }
 
 #[derive(Deserialize)]

@@ -584,18 +584,6 @@ impl Tenantry {
         let verified =
             self.deps.hasher.verify(password, &su.password_hash).await.map_err(crate::defaults::hasher_error)?;
         let matches = verified && su.active && su.throttle.locked_at(now).is_none();
-        let event = |action, outcome| -> Result<AuditEvent, InfraError> {
-            Ok(AuditEvent {
-                id: self.new_id()?,
-                at: now,
-                tenant_id: None,
-                actor: AuditActor::Superuser(su.id),
-                action,
-                target: Some(AuditTarget::Superuser(su.id)),
-                outcome,
-                details: Default::default(),
-            })
-        };
         if matches && su.mfa.as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled) {
             // The second step (`complete_mfa_login`) records the login, or the
             // failure, and begins the session; this principal names none.
@@ -605,14 +593,21 @@ impl Tenantry {
         let mut tx = self.deps.store.begin_platform().await?;
         let accepted = matches && tx.superuser_login_succeeded(su.id, su.token_version).await?;
         if !accepted {
-            tx.append_platform_audit(&event(AuditAction::LoginFailed, AuditOutcome::Failed)?).await?;
+            tx.append_platform_audit(&self.superuser_event(&su, AuditAction::LoginFailed, AuditOutcome::Failed)?)
+                .await?;
             if !matches && tx.superuser_login_failed(su.id, self.config.lockout).await?.is_some() {
-                tx.append_platform_audit(&event(AuditAction::AccountLocked, AuditOutcome::Success)?).await?;
+                tx.append_platform_audit(&self.superuser_event(
+                    &su,
+                    AuditAction::AccountLocked,
+                    AuditOutcome::Success,
+                )?)
+                .await?;
             }
             tx.commit().await?;
             return Err(LoginError::InvalidCredentials);
         }
-        tx.append_platform_audit(&event(AuditAction::LoginSucceeded, AuditOutcome::Success)?).await?;
+        tx.append_platform_audit(&self.superuser_event(&su, AuditAction::LoginSucceeded, AuditOutcome::Success)?)
+            .await?;
         tx.commit().await?;
         let session = self.begin_superuser_session(su.id, client).await?.ok_or(LoginError::InvalidCredentials)?.id;
         Ok(LoggedIn {

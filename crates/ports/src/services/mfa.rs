@@ -227,7 +227,9 @@ impl Tenantry {
         Ok(event)
     }
 
-    fn superuser_event(
+    /// A platform audit event of the superuser about their own account (its
+    /// login, lock and second factor), now.
+    pub(crate) fn superuser_event(
         &self,
         su: &PlatformUser,
         action: AuditAction,
