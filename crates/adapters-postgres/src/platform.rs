@@ -490,8 +490,12 @@ impl Lookups<'_> {
         figures.monthly_recurring_cents = cents("monthly_recurring_cents");
         figures.yearly_recurring_cents = cents("yearly_recurring_cents");
         figures.active_users = raw["active_users"].as_u64().unwrap_or(0);
-        figures.logins =
-            raw["logins"].as_u64().or_else(|| raw["logins"].as_str().and_then(|s| s.parse().ok())).unwrap_or(0);
+        let count = |key: &str| -> u64 {
+            raw[key].as_u64().or_else(|| raw[key].as_str().and_then(|s| s.parse().ok())).unwrap_or(0)
+        };
+        figures.logins = count("logins");
+        figures.api_calls = count("api_calls");
+        figures.page_views = count("page_views");
         figures.storage_bytes = raw["storage_bytes"]
             .as_u64()
             .or_else(|| raw["storage_bytes"].as_str().and_then(|s| s.parse().ok()))

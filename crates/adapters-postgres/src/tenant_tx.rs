@@ -1146,36 +1146,37 @@ impl AuditStore for PgTenantTx {
 #[async_trait]
 impl UsageStore for PgTenantTx {
     async fn usage(&mut self, month: Month) -> Result<UsageCounters, StoreError> {
-        let row = sqlx::query("SELECT api_calls, logins FROM tenantry.usage WHERE tenant_id = $1 AND month = $2")
-            .bind(self.t())
-            .bind(month_date(month)?)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(|e| self.fail(e))?;
-        Ok(match row {
-            Some(r) => UsageCounters {
-                api_calls: u64::try_from(r.try_get::<i64, _>("api_calls").db()?).unwrap_or(0),
-                logins: u64::try_from(r.try_get::<i64, _>("logins").db()?).unwrap_or(0),
-            },
-            None => UsageCounters::default(),
-        })
+        let row =
+            sqlx::query("SELECT api_calls, logins, page_views FROM tenantry.usage WHERE tenant_id = $1 AND month = $2")
+                .bind(self.t())
+                .bind(month_date(month)?)
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(|e| self.fail(e))?;
+        match row {
+            Some(r) => usage_counters(&r),
+            None => Ok(UsageCounters::default()),
+        }
     }
 
-    async fn add_usage(&mut self, month: Month, delta: UsageDelta) -> Result<(), StoreError> {
+    async fn add_usage(&mut self, month: Month, delta: UsageDelta) -> Result<UsageCounters, StoreError> {
         self.writable()?;
-        sqlx::query(
-            "INSERT INTO tenantry.usage (tenant_id, month, api_calls, logins) VALUES ($1, $2, $3, $4) \
+        let row = sqlx::query(
+            "INSERT INTO tenantry.usage (tenant_id, month, api_calls, logins, page_views) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (tenant_id, month) DO UPDATE SET api_calls = tenantry.usage.api_calls + EXCLUDED.api_calls, \
-             logins = tenantry.usage.logins + EXCLUDED.logins",
+             logins = tenantry.usage.logins + EXCLUDED.logins, \
+             page_views = tenantry.usage.page_views + EXCLUDED.page_views \
+             RETURNING api_calls, logins, page_views",
         )
         .bind(self.t())
         .bind(month_date(month)?)
         .bind(i64_of(delta.api_calls, "usage")?)
         .bind(i64_of(delta.logins, "usage")?)
-        .execute(&mut *self.tx)
+        .bind(i64_of(delta.page_views, "usage")?)
+        .fetch_one(&mut *self.tx)
         .await
         .map_err(|e| self.fail(e))?;
-        Ok(())
+        usage_counters(&row)
     }
 
     async fn storage_used(&mut self) -> Result<u64, StoreError> {
@@ -1245,4 +1246,11 @@ impl TenantTx for PgTenantTx {
         }
         self.tx.commit().await.map_err(store)
     }
+}
+
+/// A month's usage row (`api_calls`, `logins`, `page_views`).
+fn usage_counters(r: &sqlx::postgres::PgRow) -> Result<UsageCounters, StoreError> {
+    let count =
+        |name: &str| -> Result<u64, StoreError> { Ok(u64::try_from(r.try_get::<i64, _>(name).db()?).unwrap_or(0)) };
+    Ok(UsageCounters { api_calls: count("api_calls")?, logins: count("logins")?, page_views: count("page_views")? })
 }

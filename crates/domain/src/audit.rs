@@ -25,6 +25,8 @@ pub enum SystemActor {
     InvitationLink,
     /// The login flow before a user is known.
     Login,
+    /// The service's metering of API calls and page views.
+    Meter,
 }
 
 /// Who acted.

@@ -135,7 +135,12 @@ pub struct PlanCatalog {
 impl Default for PlanCatalog {
     fn default() -> Self {
         const MIB: u64 = 1024 * 1024;
-        let paid_quota = Quota { requests_per_minute: 1200, storage_bytes: 10 * 1024 * MIB, active_users: None };
+        let paid_quota = Quota {
+            requests_per_minute: 1200,
+            api_calls_per_month: crate::quota::PAID_API_CALLS_PER_MONTH,
+            storage_bytes: 10 * 1024 * MIB,
+            active_users: None,
+        };
         PlanCatalog {
             currency: Currency::EUR,
             trial_days: 14,
@@ -151,7 +156,12 @@ impl Default for PlanCatalog {
             minimum_charge: Money::eur(50),
             invitation_days: 7,
             trial_quota: paid_quota,
-            freemium_quota: Quota { requests_per_minute: 60, storage_bytes: 100 * MIB, active_users: None },
+            freemium_quota: Quota {
+                requests_per_minute: 60,
+                api_calls_per_month: crate::quota::FREEMIUM_API_CALLS_PER_MONTH,
+                storage_bytes: 100 * MIB,
+                active_users: None,
+            },
             standard_quota: paid_quota,
             premium_features: [Feature::custom_roles(), Feature::audit_log(), Feature::api_keys()]
                 .into_iter()

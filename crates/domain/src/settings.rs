@@ -548,7 +548,8 @@ mod tests {
 
     #[test]
     fn the_platform_default_applies_to_the_plan_quota_and_keeps_unset_fields() {
-        let plan_quota = Quota { requests_per_minute: 60, storage_bytes: 100, active_users: None };
+        let plan_quota =
+            Quota { requests_per_minute: 60, api_calls_per_month: 1000, storage_bytes: 100, active_users: None };
         let none = PlatformSettings::default();
         for plan in [PlanKind::Trial, PlanKind::Freemium, PlanKind::Standard] {
             assert_eq!(none.quota(plan, plan_quota), plan_quota);
@@ -560,15 +561,20 @@ mod tests {
             .unwrap();
         assert_eq!(
             s.quota(PlanKind::Freemium, plan_quota),
-            Quota { requests_per_minute: 30, storage_bytes: 100, active_users: Some(2) }
+            Quota { requests_per_minute: 30, api_calls_per_month: 1000, storage_bytes: 100, active_users: Some(2) }
         );
         assert_eq!(s.quota(PlanKind::Standard, plan_quota), plan_quota);
         assert_eq!(s.quota(PlanKind::Trial, plan_quota), plan_quota, "the trial has no platform default");
         // The tenant's own override comes after, by the caller.
-        let tenant = QuotaOverride { requests_per_minute: None, storage_bytes: Some(500), active_users: None };
+        let tenant = QuotaOverride {
+            requests_per_minute: None,
+            api_calls_per_month: None,
+            storage_bytes: Some(500),
+            active_users: None,
+        };
         assert_eq!(
             s.quota(PlanKind::Freemium, plan_quota).with_override(&tenant),
-            Quota { requests_per_minute: 30, storage_bytes: 500, active_users: Some(2) }
+            Quota { requests_per_minute: 30, api_calls_per_month: 1000, storage_bytes: 500, active_users: Some(2) }
         );
         // A given override replaces the plan's whole override; `{}` clears it.
         let s = s.apply(&patch(serde_json::json!({"default_quotas": {"freemium": {"storage_bytes": 0}}}))).unwrap();
@@ -601,6 +607,7 @@ mod tests {
         (proptest::option::of(0u32..5), proptest::option::of(any::<u64>()), proptest::option::of(0u32..5)).prop_map(
             |(requests_per_minute, storage_bytes, active_users)| QuotaOverride {
                 requests_per_minute,
+                api_calls_per_month: None,
                 storage_bytes,
                 active_users,
             },

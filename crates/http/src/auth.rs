@@ -423,16 +423,33 @@ impl FromRequestParts<AppState> for InTenant {
             if let Some(slot) = parts.extensions.get::<RateSlot>() {
                 slot.set(info);
             }
-            if info.retry_after_secs.is_some() {
+            if let Some(retry) = info.retry_after_secs {
                 return Err(ApiError::new(
                     axum::http::StatusCode::TOO_MANY_REQUESTS,
                     "rate_limited",
                     format!("the tenant's limit of {} requests per minute is used up; retry later", info.limit),
-                ));
+                )
+                .retry_after(retry));
             }
         }
+        meter_api_call(state, &scope).await?;
         Ok(InTenant(scope))
     }
+}
+
+/// Counts one API call of an authorised request (a user's token, an API key,
+/// an impersonation; not the superuser's own requests) and refuses it with 429
+/// `quota_exceeded` when the month's allowance is used up. A support session
+/// is counted but never refused.
+pub(crate) async fn meter_api_call(state: &AppState, scope: &TenantScope) -> Result<(), ApiError> {
+    use tenantry_ports::Actor;
+    let enforce = match scope.actor() {
+        Actor::User { .. } | Actor::ApiKey { .. } => true,
+        Actor::Impersonation { .. } => false,
+        Actor::Superuser { .. } | Actor::System(_) => return Ok(()),
+    };
+    let quota = state.limits.quota(&state.tenantry, scope).await?;
+    state.meter.api_call(&state.tenantry, scope, &quota, enforce).await.map_err(ApiError::from)
 }
 
 /// Where [`InTenant`] leaves what the rate limiter said, for

@@ -23,6 +23,7 @@
 pub mod auth;
 pub mod client;
 pub mod embedded;
+pub mod meter;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

@@ -167,6 +167,36 @@ async fn metrics_config() -> Result<(Option<SecretString>, Option<tokio::net::Tc
     Ok((token, listener))
 }
 
+/// REDIS_URL: the tenants' rate limits and the anonymous throttles counted in
+/// Redis, shared by every instance (in this process without it).
+fn shared_limiter() -> Result<Option<Arc<dyn tenantry_ports::RateLimiter>>, Failure> {
+    let Some(url) = secret_env("REDIS_URL") else {
+        tracing::info!("rate limits counted in this process (set REDIS_URL to share them between instances)");
+        return Ok(None);
+    };
+    let limiter = tenantry_redis::SharedRateLimiter::connect(
+        url.expose_secret(),
+        &tenantry_redis::RedisLimiterOptions::default(),
+    )
+    .map_err(|e| Failure::Config(format!("REDIS_URL: {e}")))?;
+    tracing::info!(shared = limiter.is_shared(), "rate limits counted in Redis (REDIS_URL), shared by every instance");
+    Ok(Some(Arc::new(limiter)))
+}
+
+/// TENANTRY_METER_FLUSH_SECS: how often the metered API calls and page views
+/// are written (1 to 60 seconds, 5 by default).
+fn meter_flush_every() -> Result<Duration, Failure> {
+    match env("TENANTRY_METER_FLUSH_SECS") {
+        None => Ok(tenantry_http::meter::FLUSH_EVERY),
+        Some(text) => match text.trim().parse::<u64>() {
+            Ok(secs @ 1..=60) => Ok(Duration::from_secs(secs)),
+            _ => Err(Failure::Config(format!(
+                "TENANTRY_METER_FLUSH_SECS={text} is not a number of seconds from 1 to 60"
+            ))),
+        },
+    }
+}
+
 fn addr() -> Result<SocketAddr, Failure> {
     let text = env("TENANTRY_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
     text.parse().map_err(|_| Failure::Config(format!("TENANTRY_ADDR={text} is not an address like 127.0.0.1:8080")))
@@ -450,7 +480,13 @@ async fn serve() -> Result<ExitCode, Failure> {
     if let Some(webhooks) = billing.webhooks {
         state = state.with_stripe_webhooks(webhooks);
     }
-    let state = state.with_metrics_token(metrics_token);
+    let mut state = state.with_metrics_token(metrics_token);
+    if let Some(limiter) = shared_limiter()? {
+        state = state.with_rate_limiter(limiter);
+    }
+    let meter = state.meter.clone();
+    let tenantry = state.tenantry.clone();
+    let metering = tenantry_http::meter::spawn_meter(tenantry.clone(), meter.clone(), meter_flush_every()?);
     let app = router(state);
     if let Some(listener) = metrics_listener {
         let metrics = axum::Router::new().route("/metrics", axum::routing::get(tenantry_http::metrics::render));
@@ -470,6 +506,15 @@ async fn serve() -> Result<ExitCode, Failure> {
         .await
         .map_err(|e| Failure::Other(anyhow::anyhow!("server: {e}")))?;
     scheduler.abort();
+    metering.abort();
+    // What was counted since the last flush is written before the process ends.
+    let flushed = meter.flush(&tenantry).await;
+    tracing::info!(
+        api_calls = flushed.api_calls,
+        page_views = flushed.page_views,
+        failed = flushed.failed,
+        "metered usage flushed"
+    );
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -18,6 +18,8 @@ pub struct ApiError {
     detail: String,
     /// Seconds for `Retry-After` (a throttle's 429; 503 says 2 by default).
     retry_after: Option<u64>,
+    /// A quota's 429: which quota, and when it is full again.
+    quota: Option<(&'static str, chrono::DateTime<chrono::Utc>)>,
 }
 
 /// The body of an error answer.
@@ -35,6 +37,12 @@ pub struct ProblemBody {
     pub code: &'static str,
     /// What happened, for a person.
     pub detail: String,
+    /// `quota_exceeded`: the quota used up (`api_calls_per_month`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota: Option<&'static str>,
+    /// `quota_exceeded`: when the quota is full again (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resets_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The status an error kind answers with.
@@ -63,6 +71,7 @@ impl<E: Problem> From<E> for ApiError {
                 code: e.code(),
                 detail: "an internal error occurred; it has been logged".into(),
                 retry_after: None,
+                quota: None,
             };
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
@@ -72,9 +81,10 @@ impl<E: Problem> From<E> for ApiError {
                 code: e.code(),
                 detail: "temporarily unavailable; nothing was changed, retry".into(),
                 retry_after: Some(2),
+                quota: None,
             };
         }
-        Self { status, code: e.code(), detail: e.to_string(), retry_after: None }
+        Self { status, code: e.code(), detail: e.to_string(), retry_after: None, quota: None }
     }
 }
 
@@ -85,11 +95,16 @@ impl ApiError {
     }
     /// An error of the HTTP layer itself.
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, detail: detail.into(), retry_after: None }
+        Self { status, code, detail: detail.into(), retry_after: None, quota: None }
     }
     /// With `Retry-After: seconds`.
     pub fn retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
+        self
+    }
+    /// Names the quota a 429 `quota_exceeded` is about and when it resets.
+    pub fn with_quota(mut self, quota: &'static str, resets_at: chrono::DateTime<chrono::Utc>) -> Self {
+        self.quota = Some((quota, resets_at));
         self
     }
     /// The `Retry-After` seconds, if any.
@@ -122,6 +137,8 @@ impl IntoResponse for ApiError {
             status: self.status.as_u16(),
             code: self.code,
             detail: self.detail,
+            quota: self.quota.map(|(q, _)| q),
+            resets_at: self.quota.map(|(_, at)| at),
         };
         let mut response = (self.status, axum::Json(body)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));

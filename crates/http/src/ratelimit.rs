@@ -1,41 +1,33 @@
 //! Per-tenant request rate limits (DESIGN.md "Quotas"): each tenant gets the
 //! requests per minute of its plan, or the superuser's override for it.
 //!
-//! One governor limiter per tenant — a keyed limiter has one quota for all its
-//! keys, and tenants' quotas differ. A tenant's quota is read through the use
-//! cases and kept for [`QUOTA_TTL`]; when it changes, the tenant gets a fresh
-//! limiter. The superuser acting in a tenant is not counted against it.
-//!
-//! Limits are per process: with several instances behind a load balancer a
-//! tenant may make up to (instances × its quota) requests a minute.
+//! The requests are counted by the `RateLimiter` port under the key
+//! `tenant:<id>`: in this process (governor) by default, or in Redis when
+//! `REDIS_URL` is set, so that several instances share one budget. A tenant's
+//! quota (with the monthly API allowance the meter enforces) is read through
+//! the use cases and kept for [`QUOTA_TTL`]. The superuser acting in a tenant,
+//! and an impersonation, are not counted against it.
 
-use governor::clock::{Clock as _, DefaultClock};
-use governor::middleware::StateInformationMiddleware;
-use governor::state::{InMemoryState, NotKeyed};
-use governor::{Quota as GovernorQuota, RateLimiter};
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tenantry_domain::TenantId;
-use tenantry_ports::{Actor, InfraError, TenantScope, Tenantry};
+use tenantry_domain::quota::Quota;
+use tenantry_ports::{Actor, InProcessRateLimiter, InfraError, Rate, RateLimiter, TenantScope, Tenantry};
 
 /// How long a tenant's quota is trusted before it is read again.
 pub const QUOTA_TTL: Duration = Duration::from_secs(30);
 
-type Limiter = RateLimiter<NotKeyed, InMemoryState, DefaultClock, StateInformationMiddleware>;
-
-struct Entry {
-    per_minute: u32,
-    limiter: Arc<Limiter>,
-    read_at: Instant,
+/// The tenants' limits: their quotas (cached) and the limiter that counts.
+pub struct RateLimits {
+    quotas: Mutex<HashMap<TenantId, (Quota, Instant)>>,
+    limiter: Arc<dyn RateLimiter>,
 }
 
-/// The limiters of every tenant seen.
-#[derive(Default)]
-pub struct RateLimits {
-    tenants: Mutex<HashMap<TenantId, Entry>>,
-    clock: DefaultClock,
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self::new(Arc::new(InProcessRateLimiter::default()))
+    }
 }
 
 impl std::fmt::Debug for RateLimits {
@@ -58,76 +50,54 @@ pub struct RateInfo {
 }
 
 impl RateLimits {
+    /// Limits counted by `limiter` (in-process, or shared through Redis).
+    pub fn new(limiter: Arc<dyn RateLimiter>) -> Self {
+        Self { quotas: Mutex::new(HashMap::new()), limiter }
+    }
+
+    /// The limiter (the anonymous throttles count with it too).
+    pub fn limiter(&self) -> Arc<dyn RateLimiter> {
+        self.limiter.clone()
+    }
+
+    /// The tenant's quota in force, read through the use cases at most every [`QUOTA_TTL`].
+    pub async fn quota(&self, tenantry: &Tenantry, scope: &TenantScope) -> Result<Quota, InfraError> {
+        let tenant = scope.tenant_id();
+        let cached = {
+            let quotas = self.quotas.lock().unwrap_or_else(|p| p.into_inner());
+            quotas.get(&tenant).filter(|(_, read_at)| read_at.elapsed() < QUOTA_TTL).map(|(q, _)| *q)
+        };
+        match cached {
+            Some(q) => Ok(q),
+            None => {
+                let quota = tenantry.effective_quota(scope).await?;
+                let mut quotas = self.quotas.lock().unwrap_or_else(|p| p.into_inner());
+                quotas.insert(tenant, (quota, Instant::now()));
+                Ok(quota)
+            }
+        }
+    }
+
+    /// Forgets a tenant's cached quota (the superuser changed it): this
+    /// instance reads it again at the tenant's next request.
+    pub fn forget(&self, tenant: TenantId) {
+        self.quotas.lock().unwrap_or_else(|p| p.into_inner()).remove(&tenant);
+    }
+
     /// Counts one request of `scope`'s tenant. `Ok(None)`: not limited (the
-    /// superuser, or a system actor).
+    /// superuser, an impersonation, or a system actor).
     pub async fn check(&self, tenantry: &Tenantry, scope: &TenantScope) -> Result<Option<RateInfo>, InfraError> {
         if !matches!(scope.actor(), Actor::User { .. } | Actor::ApiKey { .. }) {
             return Ok(None);
         }
-        let tenant = scope.tenant_id();
-        let limiter = match self.fresh(tenant) {
-            Some(found) => found,
-            None => {
-                let quota = tenantry.effective_quota(scope).await?;
-                self.install(tenant, quota.requests_per_minute)
-            }
-        };
-        let (limit, limiter) = limiter;
-        // Milliseconds for one request to come back (GCRA replenishes evenly).
-        let per_request_ms = 60_000 / u64::from(limit.max(1));
-        Ok(Some(match limiter.check() {
-            Ok(snapshot) => {
-                let remaining = snapshot.remaining_burst_capacity();
-                let missing = limit.saturating_sub(remaining);
-                RateInfo {
-                    limit,
-                    remaining,
-                    reset_secs: ceil_secs(per_request_ms * u64::from(missing)),
-                    retry_after_secs: None,
-                }
-            }
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(self.clock.now());
-                let wait_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                RateInfo {
-                    limit,
-                    remaining: 0,
-                    reset_secs: ceil_secs(per_request_ms * u64::from(limit)),
-                    retry_after_secs: Some(wait_secs.max(1)),
-                }
-            }
+        let quota = self.quota(tenantry, scope).await?;
+        let key = format!("tenant:{}", scope.tenant_id());
+        let d = self.limiter.check(&key, Rate::per_minute(quota.requests_per_minute)).await?;
+        Ok(Some(RateInfo {
+            limit: d.limit,
+            remaining: d.remaining,
+            reset_secs: d.reset_secs(),
+            retry_after_secs: if d.allowed { None } else { Some(d.retry_after_secs().unwrap_or(1)) },
         }))
     }
-
-    fn fresh(&self, tenant: TenantId) -> Option<(u32, Arc<Limiter>)> {
-        let tenants = self.tenants.lock().unwrap_or_else(|p| p.into_inner());
-        tenants.get(&tenant).filter(|e| e.read_at.elapsed() < QUOTA_TTL).map(|e| (e.per_minute, e.limiter.clone()))
-    }
-
-    fn install(&self, tenant: TenantId, per_minute: u32) -> (u32, Arc<Limiter>) {
-        let per_minute = per_minute.max(1);
-        let mut tenants = self.tenants.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        match tenants.get_mut(&tenant) {
-            // The same quota: keep the limiter (and what it counted).
-            Some(e) if e.per_minute == per_minute => {
-                e.read_at = now;
-                (e.per_minute, e.limiter.clone())
-            }
-            _ => {
-                let rate = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-                let limiter = Arc::new(
-                    RateLimiter::direct(GovernorQuota::per_minute(rate))
-                        .with_middleware::<StateInformationMiddleware>(),
-                );
-                tenants.insert(tenant, Entry { per_minute, limiter: limiter.clone(), read_at: now });
-                (per_minute, limiter)
-            }
-        }
-    }
-}
-
-/// Whole seconds, rounded up.
-fn ceil_secs(ms: u64) -> u64 {
-    ms.div_ceil(1000)
 }

@@ -1473,7 +1473,10 @@ pub(crate) async fn admin_patch_tenant(
         trial_ends_at: body.trial_ends_at,
         force_freemium: body.force_freemium,
     };
-    ok(state.tenantry.admin_update_tenant(&scope, patch).await?)
+    let detail = state.tenantry.admin_update_tenant(&scope, patch).await?;
+    // A new quota takes effect at this instance's next request (others within their cache's 30 s).
+    state.limits.forget(scope.tenant_id());
+    ok(detail)
 }
 
 #[utoipa::path(delete, path = "/v1/admin/tenants/{tid}", tag = "Admin", description = "Delete a tenant (purged after retention).",

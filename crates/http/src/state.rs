@@ -19,8 +19,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The local billing simulator, whose hosted pages are then served.
     pub simulator: Option<BillingSimulator>,
-    /// Per-tenant request rate limits.
+    /// Per-tenant request rate limits (and the limiter the throttles count with).
     pub limits: Arc<RateLimits>,
+    /// The API calls and page views counted in this process, flushed every few seconds.
+    pub meter: Arc<crate::meter::Meter>,
     /// Stripe's webhooks (when Stripe is the provider).
     pub stripe: Option<Arc<StripeWebhooks>>,
     /// Where browsers reach the service (`TENANTRY_PUBLIC_URL`): the web pages'
@@ -44,12 +46,21 @@ impl AppState {
             clock,
             simulator: None,
             limits: Arc::new(RateLimits::default()),
+            meter: Arc::new(crate::meter::Meter::default()),
             throttles: Arc::new(crate::throttle::Throttles::default()),
             stripe: None,
             public_url: None,
             proxies: crate::client::TrustedProxies::default(),
             metrics_token: None,
         }
+    }
+
+    /// Counts the tenants' limits and the anonymous throttles with `limiter`
+    /// (Redis's, shared by instances, instead of this process's).
+    pub fn with_rate_limiter(mut self, limiter: Arc<dyn tenantry_ports::RateLimiter>) -> Self {
+        self.limits = Arc::new(RateLimits::new(limiter.clone()));
+        self.throttles = Arc::new(crate::throttle::Throttles::new(limiter));
+        self
     }
 
     /// Serves `/metrics` to the bearer of this token.

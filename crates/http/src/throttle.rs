@@ -8,9 +8,11 @@
 //! audited. Over a limit: 429 with `Retry-After`, as problem+json or a page.
 //!
 //! The limits are the platform setting `anonymous_limits` (the test suites
-//! raise them); a change takes effect at the next request. The buckets live in
-//! this process (governor's keyed GCRA): with several instances, each counts
-//! its own (issue 19 moves them to Redis).
+//! raise them); a change takes effect at the next request. The buckets are
+//! counted by the `RateLimiter` port (keys `per_address:…`, `per_account:…`,
+//! `cross_tenant:…`): in this process by default, in Redis with `REDIS_URL`, so
+//! that several instances share them; when Redis does not answer, the
+//! in-process limiter counts (never "allow everything").
 
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -18,34 +20,10 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock as _, DefaultClock};
-use governor::state::keyed::DefaultKeyedStateStore;
-use governor::{Quota, RateLimiter};
 use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tenantry_domain::settings::{AnonymousLimits, Bucket};
-use tenantry_ports::Tenantry;
-
-type Limiter = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
-
-/// Checks between two sweeps of the keys that are full again.
-const SWEEP_EVERY: u64 = 4_096;
-
-/// One bucket per key, with the settings it was made for.
-struct Keyed {
-    bucket: Bucket,
-    limiter: Limiter,
-}
-
-impl Keyed {
-    fn new(bucket: Bucket) -> Self {
-        let per_minute = NonZeroU32::new(bucket.per_minute).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(bucket.burst).unwrap_or(NonZeroU32::MIN);
-        Self { bucket, limiter: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)) }
-    }
-}
+use tenantry_ports::{InProcessRateLimiter, Rate, RateLimiter, Tenantry};
 
 /// Which throttle refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,14 +70,15 @@ impl From<Refused> for ApiError {
     }
 }
 
-/// The process's buckets.
-#[derive(Default)]
+/// The throttles, counted by a [`RateLimiter`].
 pub struct Throttles {
-    per_address: Mutex<Option<Arc<Keyed>>>,
-    per_account: Mutex<Option<Arc<Keyed>>>,
-    cross_tenant: Mutex<Option<Arc<Keyed>>>,
-    checks: AtomicU64,
-    clock: DefaultClock,
+    limiter: Arc<dyn RateLimiter>,
+}
+
+impl Default for Throttles {
+    fn default() -> Self {
+        Self::new(Arc::new(InProcessRateLimiter::default()))
+    }
 }
 
 impl std::fmt::Debug for Throttles {
@@ -134,6 +113,11 @@ pub fn principal_key(principal: &tenantry_ports::Principal) -> String {
 }
 
 impl Throttles {
+    /// Throttles counted by `limiter`.
+    pub fn new(limiter: Arc<dyn RateLimiter>) -> Self {
+        Self { limiter }
+    }
+
     /// Counts one request from `address` naming `account` (if any); the first
     /// throttle that refuses is answered. The limits are read from the
     /// platform settings (cached by the use cases).
@@ -144,9 +128,9 @@ impl Throttles {
         account: Option<&str>,
     ) -> Result<(), ApiError> {
         let limits = Self::limits(tenantry).await?;
-        self.check(Throttle::PerAddress, limits.per_address, &address_key(address))?;
+        self.check(Throttle::PerAddress, limits.per_address, &address_key(address)).await?;
         if let Some(account) = account {
-            self.check(Throttle::PerAccount, limits.per_account, &account.to_lowercase())?;
+            self.check(Throttle::PerAccount, limits.per_account, &account.to_lowercase()).await?;
         }
         Ok(())
     }
@@ -155,13 +139,13 @@ impl Throttles {
     /// counted by [`per_address`] for the route).
     pub async fn account(&self, tenantry: &Tenantry, account: &str) -> Result<(), ApiError> {
         let limits = Self::limits(tenantry).await?;
-        self.check(Throttle::PerAccount, limits.per_account, &account.to_lowercase()).map_err(ApiError::from)
+        self.check(Throttle::PerAccount, limits.per_account, &account.to_lowercase()).await
     }
 
     /// Counts one attempt of the account `who` at another tenant.
     pub async fn cross_tenant(&self, tenantry: &Tenantry, who: &str) -> Result<(), ApiError> {
         let limits = Self::limits(tenantry).await?;
-        self.check(Throttle::CrossTenant, limits.cross_tenant, who).map_err(ApiError::from)
+        self.check(Throttle::CrossTenant, limits.cross_tenant, who).await
     }
 
     async fn limits(tenantry: &Tenantry) -> Result<AnonymousLimits, ApiError> {
@@ -169,36 +153,14 @@ impl Throttles {
     }
 
     /// Counts one request of `key` against `throttle`'s bucket made for `bucket`.
-    pub fn check(&self, throttle: Throttle, bucket: Bucket, key: &str) -> Result<(), Refused> {
-        let slot = match throttle {
-            Throttle::PerAddress => &self.per_address,
-            Throttle::PerAccount => &self.per_account,
-            Throttle::CrossTenant => &self.cross_tenant,
-        };
-        let keyed = {
-            let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
-            match slot.as_ref() {
-                Some(k) if k.bucket == bucket => k.clone(),
-                // New settings: new buckets (what the old ones counted is forgotten).
-                _ => {
-                    let k = Arc::new(Keyed::new(bucket));
-                    *slot = Some(k.clone());
-                    k
-                }
-            }
-        };
-        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            keyed.limiter.retain_recent();
+    pub async fn check(&self, throttle: Throttle, bucket: Bucket, key: &str) -> Result<(), ApiError> {
+        let rate = Rate::with_burst(bucket.per_minute, bucket.burst);
+        let decision = self.limiter.check(&format!("{}:{key}", throttle.as_str()), rate).await?;
+        if decision.allowed {
+            return Ok(());
         }
-        match keyed.limiter.check_key(&key.to_owned()) {
-            Ok(()) => Ok(()),
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(self.clock.now());
-                let retry_after = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
-                metrics::counter!("tenantry_throttled_total", "throttle" => throttle.as_str()).increment(1);
-                Err(Refused { throttle, retry_after })
-            }
-        }
+        metrics::counter!("tenantry_throttled_total", "throttle" => throttle.as_str()).increment(1);
+        Err(Refused { throttle, retry_after: decision.retry_after_secs().unwrap_or(1) }.into())
     }
 }
 

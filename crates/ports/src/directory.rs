@@ -81,6 +81,10 @@ pub struct PlatformFigures {
     pub yearly_recurring_cents: Vec<i64>,
     /// Successful logins in the month.
     pub logins: u64,
+    /// Metered API calls in the month.
+    pub api_calls: u64,
+    /// Metered web page views in the month.
+    pub page_views: u64,
     /// Bytes stored.
     pub storage_bytes: u64,
     /// The month the figures are of (the store's current month).

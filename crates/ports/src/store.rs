@@ -85,6 +85,9 @@ pub struct UsageCounters {
     pub api_calls: u64,
     /// Successful logins.
     pub logins: u64,
+    /// Web page views (the service's own pages).
+    #[serde(default)]
+    pub page_views: u64,
 }
 
 /// An increment of usage.
@@ -94,6 +97,8 @@ pub struct UsageDelta {
     pub api_calls: u64,
     /// Logins to add.
     pub logins: u64,
+    /// Page views to add.
+    pub page_views: u64,
 }
 
 /// Figures derived from a subscription that the named cross-tenant paths
@@ -289,8 +294,9 @@ pub trait AuditStore: Send {
 pub trait UsageStore: Send {
     /// Usage in a month (zeros if none).
     async fn usage(&mut self, month: Month) -> Result<UsageCounters, StoreError>;
-    /// Adds to a month's usage.
-    async fn add_usage(&mut self, month: Month, delta: UsageDelta) -> Result<(), StoreError>;
+    /// Adds to a month's usage (atomic increments) and answers the month's
+    /// totals after the addition (with what other writers added before).
+    async fn add_usage(&mut self, month: Month, delta: UsageDelta) -> Result<UsageCounters, StoreError>;
     /// Bytes stored now.
     async fn storage_used(&mut self) -> Result<u64, StoreError>;
     /// Sets the bytes stored now.

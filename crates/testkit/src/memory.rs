@@ -116,7 +116,7 @@ struct Summary {
     tenant: Tenant,
     facts: Option<SubscriptionFacts>,
     active_users: u32,
-    logins: BTreeMap<Month, u64>,
+    usage: BTreeMap<Month, UsageCounters>,
     storage_bytes: u64,
 }
 
@@ -676,12 +676,13 @@ impl UsageStore for MemTenantTx {
         self.live()?;
         Ok(self.work.usage.get(&month).copied().unwrap_or_default())
     }
-    async fn add_usage(&mut self, month: Month, delta: UsageDelta) -> Result<(), StoreError> {
+    async fn add_usage(&mut self, month: Month, delta: UsageDelta) -> Result<UsageCounters, StoreError> {
         self.writable()?;
         let c = self.work.usage.entry(month).or_default();
         c.api_calls = c.api_calls.saturating_add(delta.api_calls);
         c.logins = c.logins.saturating_add(delta.logins);
-        Ok(())
+        c.page_views = c.page_views.saturating_add(delta.page_views);
+        Ok(*c)
     }
     async fn storage_used(&mut self) -> Result<u64, StoreError> {
         self.live()?;
@@ -1036,7 +1037,7 @@ impl TenantTx for MemTenantTx {
                     facts: self.work.subscription.as_ref().map(|(_, f)| *f),
                     active_users: u32::try_from(self.work.users.values().filter(|u| u.is_active()).count())
                         .unwrap_or(u32::MAX),
-                    logins: self.work.usage.iter().map(|(m, c)| (*m, c.logins)).collect(),
+                    usage: self.work.usage.clone(),
                     storage_bytes: self.work.storage_bytes,
                 };
                 committed.summaries.insert(tenant_id, summary);
@@ -1608,7 +1609,10 @@ impl TenantDirectory for MemoryStore {
             let Some(facts) = s.facts else { continue };
             *f.tenants_by_status.entry(facts.status).or_default() += 1;
             f.active_users += u64::from(s.active_users);
-            f.logins += s.logins.get(&month).copied().unwrap_or(0);
+            let usage = s.usage.get(&month).copied().unwrap_or_default();
+            f.logins += usage.logins;
+            f.api_calls += usage.api_calls;
+            f.page_views += usage.page_views;
             f.storage_bytes += s.storage_bytes;
             if let (Some(cents), Some(interval)) = (facts.recurring_cents, facts.interval) {
                 match interval {

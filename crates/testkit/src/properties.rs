@@ -767,6 +767,7 @@ impl World {
                             AdminAction::Quota => AdminTenantPatch {
                                 quota_override: Some(tenantry_domain::quota::QuotaOverride {
                                     requests_per_minute: Some(100),
+                                    api_calls_per_month: Some(10_000),
                                     storage_bytes: Some(1 << 20),
                                     active_users: Some(25),
                                 }),

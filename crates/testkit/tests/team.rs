@@ -262,6 +262,7 @@ async fn storage_and_active_users_are_refused_beyond_the_quota_and_the_superuser
             AdminTenantPatch {
                 quota_override: Some(tenantry_domain::quota::QuotaOverride {
                     requests_per_minute: Some(5),
+                    api_calls_per_month: None,
                     storage_bytes: Some(1000),
                     active_users: Some(2),
                 }),

@@ -208,7 +208,8 @@ async fn detail_page(
             section.card aria-labelledby="usage-h" {
                 h2 #usage-h { "Usage this month" }
                 dl.facts #usage {
-                    dt { "API calls" } dd { (u.api_calls) }
+                    dt { "API calls" } dd #api-calls { (u.api_calls) " of " (u.api_calls_per_month) " this month" }
+                    dt { "Page views" } dd #page-views { (u.page_views) }
                     dt { "Logins" } dd { (u.logins) }
                     dt { "Storage" } dd { (u.storage_bytes) " of " (u.storage_limit_bytes) " bytes" }
                     dt { "Requests per minute" } dd { (u.requests_per_minute) }
@@ -222,6 +223,8 @@ async fn detail_page(
                 (field(session))
                 label for="rpm" { "Requests per minute " span.hint { "(empty: the plan's)" } }
                 input #rpm name="requests_per_minute" type="number" min="1" value=(opt(q.requests_per_minute.map(u64::from)));
+                label for="calls" { "API calls per month " span.hint { "(empty: the plan's)" } }
+                input #calls name="api_calls_per_month" type="number" min="0" value=(opt(q.api_calls_per_month));
                 label for="storage" { "Storage bytes " span.hint { "(empty: the plan's)" } }
                 input #storage name="storage_bytes" type="number" min="0" value=(opt(q.storage_bytes));
                 label for="users-cap" { "Active users at most " span.hint { "(empty: the licensed seats)" } }
@@ -287,6 +290,8 @@ pub(crate) struct OverrideForm {
     #[serde(default)]
     requests_per_minute: String,
     #[serde(default)]
+    api_calls_per_month: String,
+    #[serde(default)]
     storage_bytes: String,
     #[serde(default)]
     active_users: String,
@@ -315,6 +320,7 @@ pub(crate) async fn override_tenant(
     let parsed = (|| {
         let quota = tenantry_domain::quota::QuotaOverride {
             requests_per_minute: optional(&form.requests_per_minute, "Requests per minute")?,
+            api_calls_per_month: optional(&form.api_calls_per_month, "API calls per month")?,
             storage_bytes: optional(&form.storage_bytes, "Storage bytes")?,
             active_users: optional(&form.active_users, "Active users")?,
         };
@@ -350,6 +356,8 @@ pub(crate) async fn override_tenant(
         let page = detail_page(&state, &session, tid, Some(e.detail())).await?;
         return Ok((e.status(), page).into_response());
     }
+    // The new limits take effect at this instance's next request (others within their cache's 30 s).
+    state.limits.forget(tid);
     Ok(Redirect::to(&format!("/admin/tenants/{tid}")).into_response())
 }
 
@@ -441,6 +449,7 @@ pub(crate) async fn set_status(
     let scope = state.tenantry.authorize(&session.principal, tid).await?;
     let patch = AdminTenantPatch { suspended: Some(suspended), ..AdminTenantPatch::default() };
     state.tenantry.admin_update_tenant(&scope, patch).await?;
+    state.limits.forget(scope.tenant_id());
     Ok(Redirect::to(&format!("/admin/tenants/{tid}")).into_response())
 }
 

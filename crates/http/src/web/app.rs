@@ -64,10 +64,34 @@ pub(super) async fn page(state: &AppState, scope: &TenantScope, title: &str, nav
         Err(_) => None,
     };
     let page = Page::new(title, nav, body).with_logo(logo);
+    // A page a tenant's user (or a support session acting as one) sees is one page view.
+    if matches!(scope.actor(), tenantry_ports::Actor::User { .. } | tenantry_ports::Actor::Impersonation { .. }) {
+        state.meter.page_view(scope.tenant_id(), tenantry_ports::store::Month::of(state.tenantry.now()));
+    }
     match state.tenantry.ad_decision(scope).await {
-        Ok(decision) => page.with_ads(decision.banner, decision.modal),
+        Ok(decision) => {
+            // What the page shows is counted, as the API's impression endpoint counts it.
+            if let Err(e) = state.tenantry.record_impressions(scope, &decision).await {
+                tracing::warn!(tenant = %scope.tenant_id(), error = %e, "ad impressions not counted");
+            }
+            page.with_ads(decision.banner, decision.modal)
+        }
         Err(_) => page,
     }
+}
+
+/// `GET /app/{slug}/ads/{cid}/click`: counts a click on an ad this tenant may
+/// see and redirects to the campaign's registered address — never to an
+/// address the request names (no open redirect).
+pub(crate) async fn ad_click(
+    State(state): State<AppState>,
+    session: Session,
+    Path((slug, cid)): Path<(String, String)>,
+) -> PageResult {
+    let (scope, _) = tenant(&state, &session, &slug).await?;
+    let cid = tenantry_domain::CampaignId::parse(&cid).map_err(|_| PageError::not_found())?;
+    let target = state.tenantry.ad_click(&scope, cid).await?;
+    Ok((StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, target.to_string())]).into_response())
 }
 
 /// `GET /app/{slug}/brand.css`: the tenant's primary colour as the pages'

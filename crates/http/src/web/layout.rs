@@ -56,6 +56,15 @@ impl Page {
         self
     }
 
+    /// Where an ad's link goes: through the tenant's click endpoint, which
+    /// counts the click and redirects to the campaign's registered address.
+    fn ad_href(&self, ad: &AdView) -> String {
+        match &self.nav {
+            Nav::Tenant { slug, .. } => format!("/app/{slug}/ads/{}/click", ad.campaign_id),
+            _ => ad.link_url.to_string(),
+        }
+    }
+
     /// With the freemium ad slots the ad decision filled (one banner per page,
     /// the modal when the decision says so: at most once a day per user).
     pub(crate) fn with_ads(mut self, banner: Option<AdView>, modal: Option<AdView>) -> Self {
@@ -97,7 +106,7 @@ impl Page {
                         aside.ad-banner aria-label="Advertisement" data-campaign=(ad.campaign_id) {
                             span.ad-label { "Ad" }
                             " "
-                            a href=(ad.link_url) rel="noopener sponsored" { (ad.text) }
+                            a href=(self.ad_href(ad)) rel="noopener sponsored" { (ad.text) }
                         }
                     }
                     main #main {
@@ -106,7 +115,7 @@ impl Page {
                     @if let Some(ad) = &self.modal {
                         dialog.ad-modal open aria-label="Advertisement" data-campaign=(ad.campaign_id) {
                             p { span.ad-label { "Ad" } " " (ad.text) }
-                            p { a href=(ad.link_url) rel="noopener sponsored" { "Learn more" } }
+                            p { a href=(self.ad_href(ad)) rel="noopener sponsored" { "Learn more" } }
                             form method="dialog" { button type="submit" { "Close" } }
                         }
                     }

@@ -77,6 +77,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/admin/ads/{cid}/delete", post(admin_more::delete_campaign))
         .route("/app/{slug}", get(app::home))
         .route("/app/{slug}/brand.css", get(app::brand_css))
+        .route("/app/{slug}/ads/{cid}/click", get(app::ad_click))
         .route("/app/{slug}/settings", get(app::billing))
         .route("/app/{slug}/settings/seats/preview", post(app::seats_preview))
         .route("/app/{slug}/settings/seats", post(app::seats_confirm))

@@ -72,6 +72,7 @@ async fn roles_body(
     error: Option<&str>,
 ) -> Result<Markup, PageError> {
     let roles = state.tenantry.list_roles(scope).await?;
+    let gate = premium_gate(state, scope, slug, tenantry_domain::Feature::custom_roles(), "Custom roles").await?;
     // Every permission there is: the owner's role holds them all (tenantry's and the product's).
     let mut all: Vec<&String> = roles.iter().flat_map(|r| r.permissions.iter()).collect();
     all.sort();
@@ -119,6 +120,9 @@ async fn roles_body(
         }
         section.card aria-labelledby="new-role-h" {
             h2 #new-role-h { "A custom role" }
+            @if let Some(gate) = &gate {
+                (gate)
+            } @else {
             (alert(error))
             form method="post" action={ "/app/" (slug) "/settings/roles" } {
                 (field(session))
@@ -133,6 +137,7 @@ async fn roles_body(
                     }
                 }
                 button #create-role type="submit" { "Create the role" }
+            }
             }
         }
     })
@@ -205,6 +210,7 @@ async fn api_keys_body(
     form: KeyFormState<'_>,
 ) -> Result<Markup, PageError> {
     let keys = state.tenantry.list_api_keys(scope).await?;
+    let gate = premium_gate(state, scope, slug, tenantry_domain::Feature::api_keys(), "API keys").await?;
     let base = format!("/app/{slug}/settings/api-keys");
     let role = if form.role.is_empty() { "member" } else { form.role };
     Ok(html! {
@@ -225,6 +231,9 @@ async fn api_keys_body(
         }
         section.card aria-labelledby="create-key-h" {
             h2 #create-key-h { "Create a key" }
+            @if let Some(gate) = &gate {
+                (gate)
+            } @else {
             (alert(form.error))
             form #create-key method="post" action=(base) {
                 (field(session))
@@ -237,6 +246,7 @@ async fn api_keys_body(
                     }
                 }
                 button #create-key-button type="submit" { "Create key" }
+            }
             }
         }
         section.card aria-labelledby="keys-h" {
@@ -495,6 +505,7 @@ fn system_name(s: SystemActor) -> &'static str {
         SystemActor::Signup => "signup",
         SystemActor::InvitationLink => "invitation link",
         SystemActor::Login => "login",
+        SystemActor::Meter => "metering",
     }
 }
 
@@ -546,6 +557,12 @@ pub(crate) async fn audit(
     Query(q): Query<AuditParams>,
 ) -> PageResult {
     let (scope, name) = tenant(&state, &session, &slug).await?;
+    if let Some(gate) =
+        premium_gate(&state, &scope, &slug, tenantry_domain::Feature::audit_log(), "The audit log").await?
+    {
+        let body = html! { h1 { "Audit log" } section.card { (gate) } };
+        return Ok(page(&state, &scope, "Audit log", nav(&session, &slug, &name), body).await.into_response());
+    }
     let filter = q.filter()?;
     let events = state.tenantry.audit_events(&scope, filter).await?;
     // The names of the users (the filter's choices); without the right to list them, ids.
@@ -732,4 +749,26 @@ pub(crate) async fn download_export(
     let (scope, _) = tenant(&state, &session, &slug).await?;
     let eid = id_of(ExportId::parse(&eid))?;
     Ok(crate::routes::export_download(state.tenantry.download_export(&scope, eid).await?))
+}
+
+/// Where a premium feature the tenant's plan lacks would be: the premium label,
+/// what the plan unlocking it gives, and the link to the plan page. `None`
+/// when the plan includes the feature.
+pub(super) async fn premium_gate(
+    state: &AppState,
+    scope: &TenantScope,
+    slug: &str,
+    feature: tenantry_domain::Feature,
+    what: &str,
+) -> Result<Option<Markup>, PageError> {
+    let Some(gated) = state.tenantry.entitlement(scope, &feature).await? else {
+        return Ok(None);
+    };
+    Ok(Some(html! {
+        p.premium id={ "premium-" (feature) } {
+            span.badge.badge-premium { "Premium" } " "
+            (what) " are included in the " (gated.unlocked_by) " plan, not in " (gated.current) ". "
+            a.upgrade href={ "/app/" (slug) "/settings#plan-h" } { "Upgrade to " (gated.unlocked_by) }
+        }
+    }))
 }

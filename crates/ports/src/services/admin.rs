@@ -129,6 +129,8 @@ pub struct TenantDetail {
     pub users: Vec<UserView>,
     /// Quota override.
     pub quota_override: QuotaOverride,
+    /// This month's metered usage against the limits in force.
+    pub usage: super::usage::UsageView,
 }
 
 /// Platform totals now, and one snapshot a day for the history charts
@@ -170,6 +172,12 @@ pub struct PlatformTotals {
     pub mrr: Money,
     /// Logins this month.
     pub logins_this_month: u64,
+    /// Metered API calls this month (older daily snapshots read 0).
+    #[serde(default)]
+    pub api_calls_this_month: u64,
+    /// Metered web page views this month (older daily snapshots read 0).
+    #[serde(default)]
+    pub page_views_this_month: u64,
     /// Bytes stored.
     pub storage_bytes: u64,
 }
@@ -298,11 +306,17 @@ impl Tenantry {
         let mut tx = self.begin(scope, Access::Read).await?;
         let tenant = self.tenant_row(tx.as_mut()).await?;
         let users = tx.users().await?.iter().map(UserView::from).collect();
+        drop(tx);
+        let usage = self.usage(scope).await.map_err(|e| match e {
+            super::usage::UsageError::Infra(e) => AdminError::from(e),
+            other => AdminError::from(InfraError::Unknown(anyhow::anyhow!("usage of a tenant: {other}"))),
+        })?;
         Ok(TenantDetail {
             quota_override: tenant.quota_override,
             tenant: TenantView::from(&tenant),
             subscription,
             users,
+            usage,
         })
     }
 
@@ -330,6 +344,7 @@ impl Tenantry {
                     AuditOutcome::Success,
                 )?
                 .with("requests_per_minute", o.requests_per_minute.map_or("plan".into(), |v| v.to_string()))
+                .with("api_calls_per_month", o.api_calls_per_month.map_or("plan".into(), |v| v.to_string()))
                 .with("storage_bytes", o.storage_bytes.map_or("plan".into(), |v| v.to_string()));
             tx.append_audit(&event).await?;
         }
@@ -413,6 +428,8 @@ impl Tenantry {
             active_users: f.active_users,
             mrr: Money::from_cents(mrr, self.catalog().currency),
             logins_this_month: f.logins,
+            api_calls_this_month: f.api_calls,
+            page_views_this_month: f.page_views,
             storage_bytes: f.storage_bytes,
         })
     }

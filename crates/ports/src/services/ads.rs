@@ -8,6 +8,7 @@ use crate::store::{Access, AdCountKind};
 use serde::Serialize;
 use tenantry_domain::ads::{AdFormat, day_of, decide};
 use tenantry_domain::rbac::builtin;
+use tenantry_domain::text::HttpsUrl;
 use tenantry_domain::{AdCampaign, CampaignId};
 
 /// One ad to render.
@@ -142,6 +143,25 @@ impl Tenantry {
         }
         ptx.add_ad_count(campaign, kind).await?;
         ptx.commit().await?;
+        Ok(())
+    }
+
+    /// A click on an ad of tenantry's own pages: counted like
+    /// [`Tenantry::record_ad_event`], and the campaign's registered address
+    /// answered (the only place the click may redirect to).
+    pub async fn ad_click(&self, scope: &TenantScope, campaign: CampaignId) -> Result<HttpsUrl, AdsError> {
+        self.record_ad_event(scope, campaign, AdCountKind::Click).await?;
+        let mut ptx = self.deps.store.begin_platform().await?;
+        let found = ptx.campaign(campaign).await?.ok_or(AccessError::NotFound)?;
+        Ok(found.link_url)
+    }
+
+    /// The impressions of what a page showed (a banner, a modal), counted as
+    /// the API's impression endpoint counts them.
+    pub async fn record_impressions(&self, scope: &TenantScope, decision: &AdDecisionView) -> Result<(), AdsError> {
+        for ad in decision.banner.iter().chain(decision.modal.iter()) {
+            self.record_ad_event(scope, ad.campaign_id, AdCountKind::Impression).await?;
+        }
         Ok(())
     }
 }

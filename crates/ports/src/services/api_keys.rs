@@ -15,7 +15,7 @@ use tenantry_domain::audit::AuditTarget;
 use tenantry_domain::rbac::{RbacError, builtin};
 use tenantry_domain::text::{KeyName, TextError};
 use tenantry_domain::token::{ApiKeyToken, TokenHash};
-use tenantry_domain::{ApiKey, ApiKeyId, AuditAction, AuditOutcome, RoleRef, UserId};
+use tenantry_domain::{ApiKey, ApiKeyId, AuditAction, AuditOutcome, Feature, RoleRef, UserId};
 
 /// Input of [`Tenantry::create_api_key`].
 #[derive(Debug, Clone)]
@@ -142,6 +142,8 @@ impl Tenantry {
     /// `POST /v1/tenants/{tid}/api-keys`: a new key, its text shown once.
     pub async fn create_api_key(&self, scope: &TenantScope, input: ApiKeyInput) -> Result<ApiKeyIssued, ApiKeyError> {
         self.require(scope, builtin::API_KEYS_MANAGE, AuditAction::ApiKeyCreated.as_str()).await?;
+        // A premium feature: freemium lists and revokes its keys but makes none.
+        self.require_feature::<ApiKeyError>(scope, &Feature::api_keys()).await?;
         let name = KeyName::parse(&input.name)?;
         let (role, builtin_role) = match RoleRef::parse(&input.role)? {
             RoleRef::Builtin(b) if !RoleRef::Builtin(b).is_owner() => (RoleRef::Builtin(b), b),

@@ -176,6 +176,10 @@ pub enum AuthorizeError {
     /// not enrolled yet: only `/v1/me/mfa` is open to them.
     #[error("two-factor authentication is required for this account: enrol at /v1/me/mfa")]
     MfaEnrolmentRequired,
+    /// An API key of a tenant whose plan no longer includes API keys (a
+    /// downgrade): the key is kept, and works again after an upgrade.
+    #[error(transparent)]
+    UpgradeRequired(#[from] tenantry_domain::UpgradeRequired),
     /// Infrastructure.
     #[error(transparent)]
     Infra(#[from] InfraError),
@@ -189,6 +193,7 @@ impl Problem for AuthorizeError {
             AuthorizeError::NotFound => "not_found",
             AuthorizeError::TenantInactive(_) => "tenant_inactive",
             AuthorizeError::MfaEnrolmentRequired => "mfa_enrolment_required",
+            AuthorizeError::UpgradeRequired(_) => "upgrade_required",
             AuthorizeError::Infra(e) => e.code(),
         }
     }
@@ -197,6 +202,7 @@ impl Problem for AuthorizeError {
             AuthorizeError::Unauthenticated => ErrorKind::Unauthenticated,
             AuthorizeError::NotFound => ErrorKind::NotFound,
             AuthorizeError::TenantInactive(_) | AuthorizeError::MfaEnrolmentRequired => ErrorKind::Forbidden,
+            AuthorizeError::UpgradeRequired(_) => ErrorKind::UpgradeRequired,
             AuthorizeError::Infra(e) => e.kind(),
         }
     }
@@ -509,7 +515,7 @@ impl Tenantry {
             token_version: user.token_version,
             session: Some(session.id),
         };
-        tx.add_usage(Month::of(now), UsageDelta { logins: 1, api_calls: 0 }).await?;
+        tx.add_usage(Month::of(now), UsageDelta { logins: 1, ..UsageDelta::default() }).await?;
         let mut event = self.event(&scope, AuditAction::LoginSucceeded, target, AuditOutcome::Success)?;
         event.actor = AuditActor::User(user.id);
         tx.append_audit(&event).await?;
@@ -699,6 +705,7 @@ impl Tenantry {
                 if !sub.allows_access() {
                     return Err(AuthorizeError::TenantInactive(sub.status()));
                 }
+                self.catalog().entitles(sub.plan_kind(), &tenantry_domain::Feature::api_keys())?;
                 let permissions = self.role_permissions(tx.as_mut(), key.role).await?.unwrap_or(PermissionSet::EMPTY);
                 Ok(TenantScope::new(tenant_id, Actor::ApiKey { key_id, role: key.role }, permissions))
             }

@@ -570,7 +570,7 @@ impl Tenantry {
         user.throttle.record_success(&address);
         user.last_login_at = Some(now);
         tx.update_user(&user).await?;
-        tx.add_usage(Month::of(now), UsageDelta { logins: 1, api_calls: 0 }).await?;
+        tx.add_usage(Month::of(now), UsageDelta { logins: 1, ..UsageDelta::default() }).await?;
         let event = self
             .user_event(&scope, &user, AuditAction::LoginSucceeded, AuditOutcome::Success)?
             .with("second_factor", second);

@@ -193,6 +193,7 @@ mod futures_are_send {
     use super::*;
     use crate::payment::BillingEvent;
     use crate::scope::{PlatformScope, Principal, TenantScope};
+    use crate::store::{Month, UsageDelta};
     use tenantry_domain::subscription::{PlanChoice, PlanTiming};
     use tenantry_domain::{CampaignId, InvitationId, RoleId, TenantId, UserId};
 
@@ -259,7 +260,8 @@ mod futures_are_send {
         send(t.run_tenant_timers(tenant));
         send(t.usage(s));
         send(t.effective_quota(s));
-        send(t.record_api_calls(s, 1));
+        send(t.metering_state(s));
+        send(t.add_metered_usage(tenant, Month::of(chrono::Utc::now()), UsageDelta::default()));
         send(t.reserve_storage(s, 1));
         send(t.release_storage(s, 1));
         send(t.ad_decision(s));

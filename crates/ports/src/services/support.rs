@@ -151,6 +151,36 @@ impl Tenantry {
         }
     }
 
+    /// Whether the tenant's plan includes `feature` (tenantry's premium
+    /// features, and a product's own: only those named in the catalog's
+    /// `premium_features` are gated). Refused: `upgrade_required`, naming the
+    /// plan that unlocks it.
+    /// (The error is the caller's: any error type with `From` both refusals.)
+    pub async fn require_feature<E>(&self, scope: &TenantScope, feature: &Feature) -> Result<(), E>
+    where
+        E: From<AccessError> + From<InfraError>,
+    {
+        match self.entitlement(scope, feature).await? {
+            None => Ok(()),
+            Some(gated) => Err(AccessError::UpgradeRequired(gated).into()),
+        }
+    }
+
+    /// `None` when the tenant's plan includes `feature`; otherwise what
+    /// `upgrade_required` says (pages show the premium label and the upgrade
+    /// link from it).
+    pub async fn entitlement(
+        &self,
+        scope: &TenantScope,
+        feature: &Feature,
+    ) -> Result<Option<tenantry_domain::UpgradeRequired>, InfraError> {
+        let sub = {
+            let mut tx = self.begin(scope, Access::Read).await?;
+            self.subscription(tx.as_mut()).await?
+        };
+        Ok(self.catalog().entitles(sub.plan_kind(), feature).err())
+    }
+
     /// Checks a plan entitlement.
     pub(crate) fn entitled(&self, sub: &Subscription, feature: &Feature) -> Result<(), AccessError> {
         self.catalog().entitles(sub.plan_kind(), feature).map_err(AccessError::from)

@@ -7,7 +7,9 @@ use crate::error::{ErrorKind, InfraError, Problem};
 use crate::scope::TenantScope;
 use crate::store::{Access, Month, UsageDelta};
 use serde::Serialize;
-use tenantry_domain::quota::{Quota, StorageQuotaExceeded, check_storage};
+use tenantry_domain::TenantId;
+use tenantry_domain::audit::SystemActor;
+use tenantry_domain::quota::{Quota, StorageQuotaExceeded, check_storage, next_month_start};
 use tenantry_domain::rbac::builtin;
 use tenantry_domain::{AuditAction, PlanKind};
 
@@ -19,8 +21,14 @@ pub struct UsageView {
     pub month: Month,
     /// The plan in force.
     pub plan: PlanKind,
-    /// API calls this month.
+    /// API calls this month (metered by the service; added every few seconds).
     pub api_calls: u64,
+    /// Limit: API calls this month.
+    pub api_calls_per_month: u64,
+    /// When the monthly API allowance starts afresh (the next month, UTC).
+    pub resets_at: chrono::DateTime<chrono::Utc>,
+    /// Web page views this month (the service's own pages).
+    pub page_views: u64,
     /// Logins this month.
     pub logins: u64,
     /// Bytes stored.
@@ -94,6 +102,9 @@ impl Tenantry {
             month,
             plan: sub.plan_kind(),
             api_calls: counters.api_calls,
+            api_calls_per_month: quota.api_calls_per_month,
+            resets_at: next_month_start(now),
+            page_views: counters.page_views,
             logins: counters.logins,
             storage_bytes: storage,
             storage_limit_bytes: quota.storage_bytes,
@@ -104,12 +115,32 @@ impl Tenantry {
         })
     }
 
-    /// Meters API calls (the HTTP layer batches them).
-    pub async fn record_api_calls(&self, scope: &TenantScope, calls: u64) -> Result<(), InfraError> {
-        let mut tx = self.begin(scope, Access::Write).await?;
-        tx.add_usage(Month::of(self.now()), UsageDelta { api_calls: calls, logins: 0 }).await?;
+    /// What metering needs of a tenant: the quota in force and the API calls
+    /// the store has counted this month.
+    pub async fn metering_state(&self, scope: &TenantScope) -> Result<(Quota, Month, u64), InfraError> {
+        let month = Month::of(self.now());
+        let mut tx = self.begin(scope, Access::Read).await?;
+        let tenant = self.tenant_row(tx.as_mut()).await?;
+        let sub = self.subscription(tx.as_mut()).await?;
+        let quota = self.plan_quota(sub.plan_kind()).await?.with_override(&tenant.quota_override);
+        Ok((quota, month, tx.usage(month).await?.api_calls))
+    }
+
+    /// Adds metered API calls and page views to a tenant's month (the HTTP
+    /// layer aggregates them in the process and flushes them every few
+    /// seconds) and answers the month's totals after the addition, with what
+    /// other instances added.
+    pub async fn add_metered_usage(
+        &self,
+        tenant: TenantId,
+        month: Month,
+        delta: UsageDelta,
+    ) -> Result<crate::store::UsageCounters, InfraError> {
+        let scope = self.system_scope(tenant, SystemActor::Meter);
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        let totals = tx.add_usage(month, UsageDelta { logins: 0, ..delta }).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(totals)
     }
 
     /// Reserves `bytes` of storage; refused beyond the quota (and recorded).

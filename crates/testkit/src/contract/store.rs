@@ -746,10 +746,20 @@ pub async fn usage_storage_and_markers(f: &Fixture) -> Result<(), Broken> {
     let next = Month::of(f.h.clock_now() + Duration::days(40));
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     let start = tx.usage(month).await.ctx("usage")?;
-    tx.add_usage(month, UsageDelta { api_calls: 5, logins: 1 }).await.ctx("add")?;
-    tx.add_usage(month, UsageDelta { api_calls: 2, logins: 0 }).await.ctx("add")?;
+    let first = tx.add_usage(month, UsageDelta { api_calls: 5, logins: 1, page_views: 3 }).await.ctx("add")?;
+    ensure!(
+        first.api_calls == start.api_calls + 5 && first.page_views == start.page_views + 3,
+        "add answers the totals"
+    );
+    let second = tx.add_usage(month, UsageDelta { api_calls: 2, logins: 0, page_views: 1 }).await.ctx("add")?;
     let now = tx.usage(month).await.ctx("usage")?;
-    ensure!(now.api_calls == start.api_calls + 7 && now.logins == start.logins + 1, "usage adds up within a month");
+    ensure!(now == second, "add answers what a read then sees");
+    ensure!(
+        now.api_calls == start.api_calls + 7
+            && now.logins == start.logins + 1
+            && now.page_views == start.page_views + 4,
+        "usage adds up within a month"
+    );
     ensure!(tx.usage(next).await.ctx("usage")?.api_calls == 0, "another month starts at zero");
     tx.set_storage_used(4096).await.ctx("storage")?;
     ensure!(tx.storage_used().await.ctx("storage")? == 4096, "storage reads back");
