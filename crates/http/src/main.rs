@@ -174,11 +174,13 @@ fn shared_limiter() -> Result<Option<Arc<dyn tenantry_ports::RateLimiter>>, Fail
         tracing::info!("rate limits counted in this process (set REDIS_URL to share them between instances)");
         return Ok(None);
     };
-    let limiter = tenantry_redis::SharedRateLimiter::connect(
-        url.expose_secret(),
-        &tenantry_redis::RedisLimiterOptions::default(),
-    )
-    .map_err(|e| Failure::Config(format!("REDIS_URL: {e}")))?;
+    let mut options = tenantry_redis::RedisLimiterOptions::default();
+    if let Some(prefix) = env("TENANTRY_REDIS_KEY_PREFIX") {
+        // Several deployments (or test runs) on one Redis keep their buckets apart.
+        options.key_prefix = prefix;
+    }
+    let limiter = tenantry_redis::SharedRateLimiter::connect(url.expose_secret(), &options)
+        .map_err(|e| Failure::Config(format!("REDIS_URL: {e}")))?;
     tracing::info!(shared = limiter.is_shared(), "rate limits counted in Redis (REDIS_URL), shared by every instance");
     Ok(Some(Arc::new(limiter)))
 }
@@ -186,12 +188,19 @@ fn shared_limiter() -> Result<Option<Arc<dyn tenantry_ports::RateLimiter>>, Fail
 /// TENANTRY_METER_FLUSH_SECS: how often the metered API calls and page views
 /// are written (1 to 60 seconds, 5 by default).
 fn meter_flush_every() -> Result<Duration, Failure> {
-    match env("TENANTRY_METER_FLUSH_SECS") {
-        None => Ok(tenantry_http::meter::FLUSH_EVERY),
+    seconds_env("TENANTRY_METER_FLUSH_SECS", tenantry_http::meter::FLUSH_EVERY.as_secs(), 1..=60)
+}
+
+/// A number of seconds from the environment, within `range`, or `default`.
+fn seconds_env(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<Duration, Failure> {
+    match env(name) {
+        None => Ok(Duration::from_secs(default)),
         Some(text) => match text.trim().parse::<u64>() {
-            Ok(secs @ 1..=60) => Ok(Duration::from_secs(secs)),
+            Ok(secs) if range.contains(&secs) => Ok(Duration::from_secs(secs)),
             _ => Err(Failure::Config(format!(
-                "TENANTRY_METER_FLUSH_SECS={text} is not a number of seconds from 1 to 60"
+                "{name}={text} is not a number of seconds from {} to {}",
+                range.start(),
+                range.end()
             ))),
         },
     }
@@ -470,9 +479,12 @@ async fn serve() -> Result<ExitCode, Failure> {
     let proxies = tenantry_http::client::TrustedProxies::parse(&env("TENANTRY_TRUSTED_PROXIES").unwrap_or_default())
         .map_err(|e| Failure::Config(format!("TENANTRY_TRUSTED_PROXIES: {e}")))?;
     let (metrics_token, metrics_listener) = metrics_config().await?;
+    let schedule_every = seconds_env("TENANTRY_SCHEDULER_SECS", 60, 1..=3600)?;
+    let flush_every = meter_flush_every()?;
+    let limiter = shared_limiter()?;
     let (tenantry, billing, clock, operator) = service().await?;
     seed_superuser(&tenantry, operator.as_deref()).await?;
-    let scheduler = spawn_scheduler(tenantry.clone(), billing.simulator.clone(), Duration::from_secs(60));
+    let scheduler = spawn_scheduler(tenantry.clone(), billing.simulator.clone(), schedule_every);
     let mut state = AppState::new(tenantry, keys, clock).with_public_url(public_url()?).with_trusted_proxies(proxies);
     if let Some(simulator) = billing.simulator {
         state = state.with_simulator(simulator);
@@ -481,12 +493,12 @@ async fn serve() -> Result<ExitCode, Failure> {
         state = state.with_stripe_webhooks(webhooks);
     }
     let mut state = state.with_metrics_token(metrics_token);
-    if let Some(limiter) = shared_limiter()? {
+    if let Some(limiter) = limiter {
         state = state.with_rate_limiter(limiter);
     }
     let meter = state.meter.clone();
     let tenantry = state.tenantry.clone();
-    let metering = tenantry_http::meter::spawn_meter(tenantry.clone(), meter.clone(), meter_flush_every()?);
+    let metering = tenantry_http::meter::spawn_meter(tenantry.clone(), meter.clone(), flush_every);
     let app = router(state);
     if let Some(listener) = metrics_listener {
         let metrics = axum::Router::new().route("/metrics", axum::routing::get(tenantry_http::metrics::render));

@@ -23,6 +23,9 @@ fn tenantry(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
         "TENANTRY_METRICS_TOKEN",
         "TENANTRY_METRICS_ADDR",
         "TENANTRY_TRUSTED_PROXIES",
+        "TENANTRY_METER_FLUSH_SECS",
+        "TENANTRY_SCHEDULER_SECS",
+        "REDIS_URL",
     ] {
         cmd.env_remove(name);
     }
@@ -44,6 +47,13 @@ fn bad_configuration_is_refused_with_the_value_named() {
         (&[], &[("TENANTRY_LOG_FORMAT", "xml")], "TENANTRY_LOG_FORMAT=xml"),
         (&[], &[("TENANTRY_METRICS_TOKEN", "short")], "TENANTRY_METRICS_TOKEN must be 16 characters"),
         (&[], &[("TENANTRY_METRICS_ADDR", "nowhere")], "TENANTRY_METRICS_ADDR=nowhere is not an address"),
+        (
+            &[],
+            &[("TENANTRY_METER_FLUSH_SECS", "0")],
+            "TENANTRY_METER_FLUSH_SECS=0 is not a number of seconds from 1 to 60",
+        ),
+        (&[], &[("TENANTRY_SCHEDULER_SECS", "soon")], "TENANTRY_SCHEDULER_SECS=soon is not a number of seconds"),
+        (&[], &[("REDIS_URL", "http://127.0.0.1:6379")], "REDIS_URL"),
         (&[], &[("TENANTRY_TRUSTED_PROXIES", "10.0.0.0/8, proxy")], "TENANTRY_TRUSTED_PROXIES"),
         (&["migrate"], &[], "DATABASE_ADMIN_URL"),
         (&["check-isolation"], &[], "DATABASE_URL is not set"),

@@ -27,7 +27,9 @@ use tenantry_ports::Clock;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 fn fixture(name: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    // From this crate's tests and from the service's (which include this file).
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../adapters-stripe/tests/fixtures");
+    let text = std::fs::read_to_string(format!("{dir}/{name}")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -449,6 +451,11 @@ impl FakeStripe {
                 }
                 answer
             }
+            // What the service reads at start: the catalog's prices and its portal configuration.
+            ("GET", ["prices"]) => Ok(fixture("prices_list.json")),
+            ("GET", ["billing_portal", "configurations"]) => Ok(json!({
+                "object": "list", "data": [], "has_more": false, "url": "/v1/billing_portal/configurations"
+            })),
             ("POST", ["checkout", "sessions"]) => {
                 let mut session = fixture("checkout_session_setup.json");
                 session["customer"] = json!(form.get("customer"));

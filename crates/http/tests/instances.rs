@@ -1,0 +1,359 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+//! Several instances (issue 19, item 6): two processes of the `tenantry`
+//! binary on one PostgreSQL database and one Redis, billing through the Stripe
+//! fake over HTTP (the adapter tests' stateful fake, on a port of this test):
+//!
+//! - a Stripe event delivered to one instance and again to the other is
+//!   applied once, and both show the same subscription;
+//! - a tenant limited to 60 requests a minute gets 60 successes across both
+//!   (± the refill during the test's own requests), not 60 on each;
+//! - a logout on one ends the session on the other;
+//! - a job (an export) queued on one, with both schedulers polling every
+//!   second, runs once;
+//! - 1,000 API calls spread over both are metered as exactly 1,000: one
+//!   instance writes them every second, the other only when it is stopped
+//!   (the graceful shutdown's flush).
+//!
+//! Needs PostgreSQL (DATABASE_ADMIN_URL) and Redis (REDIS_URL, or the local
+//! 127.0.0.1:6379): without either it prints NOT RUN, and fails under CI=true.
+
+#[path = "../../adapters-stripe/tests/support/fake_stripe.rs"]
+mod fake_stripe;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::io::{Read as _, Write as _};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tenantry_postgres::testing::TestDatabase;
+
+const WEBHOOK_SECRET: &str = "whsec_instances";
+const PASSWORD: &str = "correct horse battery staple";
+
+/// `REDIS_URL` or the local server when it answers PING; else NOT RUN (a failure under CI=true).
+fn redis_or_skip(test: &str) -> Option<String> {
+    let url = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()).unwrap_or("redis://127.0.0.1:6379/".into());
+    let hostport = url.trim_start_matches("redis://").split(['/', '?']).next().unwrap_or("").rsplit('@').next();
+    let answer = hostport.and_then(|hp| {
+        let mut s = std::net::TcpStream::connect(hp).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        s.write_all(b"PING\r\n").ok()?;
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).ok()?;
+        Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+    });
+    // A password-protected server answers NOAUTH: it is there, the URL carries the password.
+    if answer.as_deref().is_some_and(|a| a.starts_with("+PONG") || a.starts_with("-NOAUTH")) {
+        return Some(url);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{test}: Redis at {hostport:?} does not answer; it may not be skipped in CI (set REDIS_URL)"
+    );
+    eprintln!("NOT RUN {test}: Redis at {hostport:?} does not answer; start it or set REDIS_URL");
+    None
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Instance {
+    name: &'static str,
+    child: Child,
+    base: String,
+    log: std::path::PathBuf,
+}
+
+impl Instance {
+    fn start(name: &'static str, env: &[(&str, String)]) -> Self {
+        let port = free_port();
+        let log = std::env::temp_dir().join(format!("tenantry-instance-{}-{name}-{port}.log", std::process::id()));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tenantry"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TENANTRY_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null());
+        let file = std::fs::File::create(&log).unwrap();
+        cmd.stderr(file.try_clone().unwrap()).stdout(file);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        Self { name, child, base: format!("http://127.0.0.1:{port}"), log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    async fn ready(&mut self, http: &reqwest::Client) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = http.get(format!("{}/readyz", self.base)).send().await
+                && r.status() == StatusCode::OK
+            {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("instance {} exited ({status}):\n{}", self.name, self.log());
+            }
+            assert!(Instant::now() < deadline, "instance {} not ready:\n{}", self.name, self.log());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// SIGTERM, as a deployment stops a process, and the exit awaited.
+    async fn stop(&mut self) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "instance {} stopped with {status}:\n{}", self.name, self.log());
+                return;
+            }
+            assert!(Instant::now() < deadline, "instance {} did not stop:\n{}", self.name, self.log());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+async fn call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let mut request = http.request(method, url);
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        request = request.json(&b);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let value = response.json().await.unwrap_or(Value::Null);
+    (status, headers, value)
+}
+
+async fn signup(http: &reqwest::Client, base: &str, slug: &str) -> (String, String) {
+    let body = json!({"company_name": format!("{slug} Ltd"), "slug": slug, "email": format!("owner@{slug}.example.com"),
+                      "password": PASSWORD, "name": "Owner"});
+    let (status, _, answer) = call(http, reqwest::Method::POST, format!("{base}/v1/signup"), None, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    (answer["tenant"]["id"].as_str().unwrap().to_owned(), answer["access_token"].as_str().unwrap().to_owned())
+}
+
+async fn api_calls(admin: &sqlx::PgPool, tenant: &str) -> i64 {
+    sqlx::query_scalar("SELECT coalesce(sum(api_calls), 0)::bigint FROM tenantry.usage WHERE tenant_id = $1::uuid")
+        .bind(tenant)
+        .fetch_one(admin)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_limits_sessions_jobs_billing_and_metering() {
+    let test = "two_instances_share_limits_sessions_jobs_billing_and_metering";
+    let Some(admin_url) = tenantry_postgres::testing::admin_url(test) else { return };
+    let Some(redis) = redis_or_skip(test) else { return };
+    let db = TestDatabase::create(&admin_url).await.unwrap();
+    let admin = sqlx::PgPool::connect_with(db.admin_options()).await.unwrap();
+    let clock: Arc<dyn tenantry_ports::Clock> = Arc::new(tenantry_ports::defaults::SystemClock::default());
+    let (stripe, fake) = fake_stripe::FakeStripe::start(clock).await;
+    let prefix = format!("tenantry:test:{}:{}:", std::process::id(), free_port());
+    let common = |flush: &str| {
+        vec![
+            ("DATABASE_URL", db.service_url()),
+            ("TENANTRY_JWT_SECRET", "ab".repeat(32)),
+            ("TENANTRY_DATA_KEY", "5e".repeat(32)),
+            ("TENANTRY_BACKUP_KEY", "42".repeat(32)),
+            ("STRIPE_SECRET_KEY", "sk_test_instances".to_owned()),
+            ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
+            ("STRIPE_API_BASE", stripe.uri()),
+            ("REDIS_URL", redis.clone()),
+            ("TENANTRY_REDIS_KEY_PREFIX", prefix.clone()),
+            ("TENANTRY_SCHEDULER_SECS", "1".to_owned()),
+            ("TENANTRY_METER_FLUSH_SECS", flush.to_owned()),
+        ]
+    };
+    // A writes its metered calls only when it stops; B every second.
+    let mut a = Instance::start("a", &common("60"));
+    let a_started = Instant::now();
+    let mut b = Instance::start("b", &common("1"));
+    let http = reqwest::Client::new();
+    a.ready(&http).await;
+    b.ready(&http).await;
+    let both = [a.base.clone(), b.base.clone()];
+
+    let (t1, _) = signup(&http, &a.base, "limited").await;
+    let (t2, owner2) = signup(&http, &b.base, "shared").await;
+    let (t3, owner3) = signup(&http, &a.base, "metered").await;
+
+    // Billing: each signup made a Stripe customer and a trialing subscription in the fake;
+    // its events, delivered to B and again to A, are applied once.
+    let events = fake.advance();
+    assert!(events.len() >= 3, "the fake emitted the subscriptions' events: {events:?}");
+    for body in &events {
+        let at = serde_json::from_str::<Value>(body).unwrap()["created"].as_i64().unwrap();
+        let signature = stripe_webhook::Webhook::generate_test_header(body, WEBHOOK_SECRET, Some(at));
+        let mut outcomes = Vec::new();
+        for base in [&b.base, &a.base] {
+            let response = http
+                .post(format!("{base}/v1/webhooks/stripe"))
+                .header("content-type", "application/json")
+                .header("stripe-signature", &signature)
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let receipt: Value = response.json().await.unwrap();
+            outcomes.push(receipt["outcome"].as_str().unwrap().to_owned());
+        }
+        assert_ne!(outcomes[0], "duplicate", "{outcomes:?}");
+        assert_eq!(outcomes[1], "duplicate", "the second instance sees the first's receipt: {outcomes:?}");
+    }
+    let mut calls2 = 0;
+    let mut views = Vec::new();
+    for base in &both {
+        let (status, _, sub) =
+            call(&http, reqwest::Method::GET, format!("{base}/v1/tenants/{t2}/subscription"), Some(&owner2), None)
+                .await;
+        assert_eq!(status, StatusCode::OK, "{sub}");
+        calls2 += 1;
+        views.push(sub);
+    }
+    assert_eq!(views[0], views[1], "both instances show one subscription");
+    assert_eq!(views[0]["status"], "trialing", "{}", views[0]);
+
+    // One rate limit across both: 60 a minute for t1 (the superuser's override, written as the operator would).
+    sqlx::query("UPDATE tenantry.tenants SET quota_override = '{\"requests_per_minute\": 60}'::jsonb WHERE tenant_id = $1::uuid")
+        .bind(&t1)
+        .execute(&admin)
+        .await
+        .unwrap();
+    let owner1 = {
+        let body = json!({"tenant": "limited", "email": "owner@limited.example.com", "password": PASSWORD});
+        let (status, _, answer) =
+            call(&http, reqwest::Method::POST, format!("{}/v1/auth/login", a.base), None, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer["access_token"].as_str().unwrap().to_owned()
+    };
+    let started = Instant::now();
+    let (mut allowed, mut refused) = (0u32, 0u32);
+    for i in 0..100 {
+        let base = &both[i % 2];
+        let (status, headers, body) =
+            call(&http, reqwest::Method::GET, format!("{base}/v1/tenants/{t1}/users"), Some(&owner1), None).await;
+        assert_eq!(headers["x-ratelimit-limit"], "60", "{body}");
+        match status {
+            StatusCode::OK => allowed += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(body["code"], "rate_limited", "{body}");
+                assert!(headers.contains_key("retry-after"));
+                refused += 1;
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    // One request comes back every second: what the test's own duration refilled may pass too.
+    let refill = started.elapsed().as_secs() as u32 + 1;
+    assert!((60..=60 + refill).contains(&allowed), "{allowed} allowed, {refused} refused in {:?}", started.elapsed());
+    assert_eq!(allowed + refused, 100);
+
+    // A logout on A ends the session on B.
+    let login = json!({"tenant": "shared", "email": "owner@shared.example.com", "password": PASSWORD});
+    let (_, _, tokens) =
+        call(&http, reqwest::Method::POST, format!("{}/v1/auth/login", a.base), None, Some(login)).await;
+    let session = tokens["access_token"].as_str().unwrap().to_owned();
+    let users = format!("{}/v1/tenants/{t2}/users", b.base);
+    assert_eq!(call(&http, reqwest::Method::GET, users.clone(), Some(&session), None).await.0, StatusCode::OK);
+    calls2 += 1;
+    let (status, _, _) =
+        call(&http, reqwest::Method::POST, format!("{}/v1/auth/logout", a.base), Some(&session), None).await;
+    assert!(status.is_success(), "{status}");
+    let (status, _, body) = call(&http, reqwest::Method::GET, users, Some(&session), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    // A job queued on A runs once, though both schedulers look for due work every second.
+    let (status, _, export) =
+        call(&http, reqwest::Method::POST, format!("{}/v1/tenants/{t2}/exports", a.base), Some(&owner2), None).await;
+    assert!(status.is_success(), "{export}");
+    calls2 += 1;
+    let eid = export["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let base = &both[calls2 % 2];
+        let (status, _, view) =
+            call(&http, reqwest::Method::GET, format!("{base}/v1/tenants/{t2}/exports/{eid}"), Some(&owner2), None)
+                .await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        calls2 += 1;
+        if view["status"] == "ready" {
+            break;
+        }
+        assert_ne!(view["status"], "failed", "{view}");
+        assert!(Instant::now() < deadline, "the export never ran: {view}\n{}\n{}", a.log(), b.log());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let jobs: Vec<(i32, String)> = sqlx::query_as(
+        "SELECT attempts, state FROM tenantry.jobs WHERE tenant_id = $1::uuid AND kind->>'kind' = 'export'",
+    )
+    .bind(&t2)
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert_eq!(jobs, vec![(1, "done".to_owned())], "one attempt by one instance");
+    let ready: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM tenantry.audit_events WHERE tenant_id = $1::uuid AND action = 'data.export_ready'",
+    )
+    .bind(&t2)
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    assert_eq!(ready, 1);
+
+    // 1,000 API calls of t3 spread over both, eight at a time.
+    let calls = (0..1000).map(|i| {
+        let url = format!("{}/v1/tenants/{t3}/users", both[i % 2]);
+        let (http, owner3) = (http.clone(), owner3.clone());
+        async move { http.get(url).bearer_auth(owner3).send().await.unwrap().status() }
+    });
+    let statuses: Vec<StatusCode> =
+        futures::StreamExt::collect(futures::StreamExt::buffer_unordered(futures::stream::iter(calls), 8)).await;
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{:?}", statuses.iter().find(|s| **s != StatusCode::OK));
+    // B's half is written within a second or two; A's only when A stops.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while api_calls(&admin, &t3).await < 500 {
+        assert!(Instant::now() < deadline, "B's flush did not come");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // A's first flush comes a minute after its start; this test gets here well before.
+    assert!(a_started.elapsed() < Duration::from_secs(55), "too slow to tell A's flush from B's");
+    assert_eq!(api_calls(&admin, &t3).await, 500, "A has not flushed yet (its interval is a minute)");
+    a.stop().await;
+    assert!(a.log().contains("metered usage flushed"), "{}", a.log());
+    tokio::time::sleep(Duration::from_millis(2500)).await; // B's last second
+    assert_eq!(api_calls(&admin, &t3).await, 1000, "exactly the calls made");
+    assert_eq!(api_calls(&admin, &t1).await, i64::from(allowed), "t1: the allowed calls, not the refused");
+    assert_eq!(api_calls(&admin, &t2).await, i64::try_from(calls2).unwrap(), "t2: every call of the test");
+    b.stop().await;
+    admin.close().await;
+    db.drop_now().await.unwrap();
+}
