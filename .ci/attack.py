@@ -153,6 +153,7 @@ def start(binary, db, log):
         "DATABASE_ADMIN_URL": url_for(None, db),
         "TENANTRY_ADDR": f"127.0.0.1:{port}",
         "TENANTRY_BILLING": "simulator",
+        "TENANTRY_MAIL": "console",
         "TENANTRY_BACKUP_KEY": BACKUP_KEY,
         "TENANTRY_JWT_SECRET": "ab" * 32,
         "TENANTRY_DATA_KEY": DATA_KEY,

@@ -263,11 +263,21 @@ fn backup_key(embedded: bool) -> Result<Option<BackupKey>, Failure> {
 fn mailer(in_memory: bool) -> Result<Arc<dyn Mailer>, Failure> {
     match env("TENANTRY_MAIL").as_deref() {
         None if in_memory => Ok(Arc::new(ConsoleMailer::new(public_url()?))),
-        None | Some("none") => {
-            tracing::warn!("no mailer: invitations and other mails are not sent (TENANTRY_MAIL=smtp sends them)");
-            Ok(Arc::new(NoMailer))
+        // A deployment that forgot its mail would lose every invitation, reset link and notice.
+        None => Err(Failure::Config(
+            "DATABASE_URL is set but no mail is: set TENANTRY_MAIL=smtp with TENANTRY_SMTP_URL and \
+             TENANTRY_MAIL_FROM, or TENANTRY_MAIL=console to write every mail to the log on purpose (a demo or a \
+             test: mails carry one-time links)"
+                .into(),
+        )),
+        Some("console") => {
+            if !in_memory {
+                tracing::warn!(
+                    "TENANTRY_MAIL=console: mails are written to the log, not sent; they carry one-time links"
+                );
+            }
+            Ok(Arc::new(ConsoleMailer::new(public_url()?)))
         }
-        Some("console") => Ok(Arc::new(ConsoleMailer::new(public_url()?))),
         Some("smtp") => {
             let url = secret_env("TENANTRY_SMTP_URL")
                 .ok_or_else(|| Failure::Config("TENANTRY_MAIL=smtp needs TENANTRY_SMTP_URL".into()))?;
@@ -278,7 +288,7 @@ fn mailer(in_memory: bool) -> Result<Arc<dyn Mailer>, Failure> {
             tracing::info!("mail by SMTP (TENANTRY_SMTP_URL)");
             Ok(Arc::new(mailer))
         }
-        Some(other) => Err(Failure::Config(format!("TENANTRY_MAIL={other} is none of `smtp`, `console` and `none`"))),
+        Some(other) => Err(Failure::Config(format!("TENANTRY_MAIL={other} is neither `smtp` nor `console`"))),
     }
 }
 
@@ -482,6 +492,16 @@ async fn serve() -> Result<ExitCode, Failure> {
     let schedule_every = seconds_env("TENANTRY_SCHEDULER_SECS", 60, 1..=3600)?;
     let flush_every = meter_flush_every()?;
     let limiter = shared_limiter()?;
+    let metering = match env("TENANTRY_METERING").as_deref() {
+        None | Some("on") => true,
+        Some("off") => {
+            tracing::warn!(
+                "TENANTRY_METERING=off: API calls and page views are NOT counted and no monthly allowance is enforced (for measuring the metering's cost only)"
+            );
+            false
+        }
+        Some(other) => return Err(Failure::Config(format!("TENANTRY_METERING={other} is neither `on` nor `off`"))),
+    };
     let (tenantry, billing, clock, operator) = service().await?;
     seed_superuser(&tenantry, operator.as_deref()).await?;
     let scheduler = spawn_scheduler(tenantry.clone(), billing.simulator.clone(), schedule_every);
@@ -492,7 +512,7 @@ async fn serve() -> Result<ExitCode, Failure> {
     if let Some(webhooks) = billing.webhooks {
         state = state.with_stripe_webhooks(webhooks);
     }
-    let mut state = state.with_metrics_token(metrics_token);
+    let mut state = state.with_metrics_token(metrics_token).with_metering(metering);
     if let Some(limiter) = limiter {
         state = state.with_rate_limiter(limiter);
     }

@@ -23,6 +23,9 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// The API calls and page views counted in this process, flushed every few seconds.
     pub meter: Arc<crate::meter::Meter>,
+    /// Whether requests are metered (`TENANTRY_METERING=off` measures the service without it:
+    /// nothing is counted and no monthly allowance is enforced).
+    pub metering: bool,
     /// Stripe's webhooks (when Stripe is the provider).
     pub stripe: Option<Arc<StripeWebhooks>>,
     /// Where browsers reach the service (`TENANTRY_PUBLIC_URL`): the web pages'
@@ -47,6 +50,7 @@ impl AppState {
             simulator: None,
             limits: Arc::new(RateLimits::default()),
             meter: Arc::new(crate::meter::Meter::default()),
+            metering: true,
             throttles: Arc::new(crate::throttle::Throttles::default()),
             stripe: None,
             public_url: None,
@@ -60,6 +64,12 @@ impl AppState {
     pub fn with_rate_limiter(mut self, limiter: Arc<dyn tenantry_ports::RateLimiter>) -> Self {
         self.limits = Arc::new(RateLimits::new(limiter.clone()));
         self.throttles = Arc::new(crate::throttle::Throttles::new(limiter));
+        self
+    }
+
+    /// Meters requests (the default) or not (a measurement of its cost).
+    pub fn with_metering(mut self, on: bool) -> Self {
+        self.metering = on;
         self
     }
 

@@ -26,6 +26,7 @@ fn tenantry(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
         "TENANTRY_METER_FLUSH_SECS",
         "TENANTRY_SCHEDULER_SECS",
         "REDIS_URL",
+        "TENANTRY_METERING",
     ] {
         cmd.env_remove(name);
     }
@@ -54,6 +55,7 @@ fn bad_configuration_is_refused_with_the_value_named() {
         ),
         (&[], &[("TENANTRY_SCHEDULER_SECS", "soon")], "TENANTRY_SCHEDULER_SECS=soon is not a number of seconds"),
         (&[], &[("REDIS_URL", "http://127.0.0.1:6379")], "REDIS_URL"),
+        (&[], &[("TENANTRY_METERING", "sometimes")], "TENANTRY_METERING=sometimes"),
         (&[], &[("TENANTRY_TRUSTED_PROXIES", "10.0.0.0/8, proxy")], "TENANTRY_TRUSTED_PROXIES"),
         (&["migrate"], &[], "DATABASE_ADMIN_URL"),
         (&["check-isolation"], &[], "DATABASE_URL is not set"),
@@ -139,8 +141,22 @@ fn postgres_without_a_payment_provider_is_refused_unless_the_simulator_is_asked_
     assert!(text.contains("TENANTRY_DATA_KEY: a data key is 64 hexadecimal"), "{text}");
     assert!(!text.contains("ab\n"), "the value is not echoed");
     let key = "5e".repeat(32);
+    // Mail cannot be forgotten (issue 20): without it, refused with both fixes named.
     let (code, text) =
         tenantry(&[], &[("DATABASE_URL", &url), ("TENANTRY_ADDR", "127.0.0.1:0"), jwt, ("TENANTRY_DATA_KEY", &key)]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("no mail is") && text.contains("TENANTRY_MAIL=smtp"), "{text}");
+    assert!(text.contains("TENANTRY_MAIL=console"), "{text}");
+    let (code, text) = tenantry(
+        &[],
+        &[
+            ("DATABASE_URL", &url),
+            ("TENANTRY_ADDR", "127.0.0.1:0"),
+            jwt,
+            ("TENANTRY_DATA_KEY", &key),
+            ("TENANTRY_MAIL", "console"),
+        ],
+    );
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("no payment provider") && text.contains("TENANTRY_BILLING=simulator"), "{text}");
     rt.block_on(db.drop_now()).unwrap();

@@ -189,6 +189,7 @@ async fn two_instances_share_limits_sessions_jobs_billing_and_metering() {
             ("REDIS_URL", redis.clone()),
             ("TENANTRY_REDIS_KEY_PREFIX", prefix.clone()),
             ("TENANTRY_SCHEDULER_SECS", "1".to_owned()),
+            ("TENANTRY_MAIL", "console".to_owned()),
             ("TENANTRY_METER_FLUSH_SECS", flush.to_owned()),
         ]
     };

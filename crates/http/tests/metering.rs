@@ -168,6 +168,24 @@ async fn api_calls_and_page_views_are_metered_and_the_monthly_allowance_holds(h:
     let admin_page = WebSession::login(&app.base, "", "ops@platform.example.com").await;
     let page = admin_page.get(&format!("/admin/tenants/{tid}")).await;
     assert!(page.body.contains("8 of 2000000 this month"), "{}", page.body);
+    let page = admin_page.get("/admin/stats").await;
+    assert!(page.body.contains("<dd id=\"stat-api-calls\">8</dd>"), "{}", page.body);
+    assert!(page.body.contains("<dd id=\"stat-page-views\">4</dd>"), "{}", page.body);
+
+    // The GDPR export holds the same figures (the request is call 9, written before the job runs).
+    let exports = format!("/v1/tenants/{tid}/exports");
+    let (status, queued) = app.call(reqwest::Method::POST, &exports, &owner, Some(json!({}))).await;
+    assert!(status.is_success(), "{queued}");
+    app.flush().await;
+    let tick = app.h.tick().await;
+    assert_eq!((tick.jobs, tick.job_failures), (1, 0), "{tick:?}");
+    let (status, archive) = app.get(&format!("{exports}/{}/download", queued["id"].as_str().unwrap()), &owner).await;
+    assert_eq!(status, StatusCode::OK);
+    let counters = &archive["sections"]["usage"]["counters"];
+    assert_eq!((counters["api_calls"].as_u64(), counters["page_views"].as_u64()), (Some(9), Some(4)), "{counters}");
+    app.flush().await;
+    let used = app.stored(&t).await.api_calls;
+    assert_eq!(used, 10, "the download was call 10");
 
     // The superuser's override: three more calls this month, then 429 naming the quota and its reset.
     let (status, body) = app
@@ -175,7 +193,7 @@ async fn api_calls_and_page_views_are_metered_and_the_monthly_allowance_holds(h:
             reqwest::Method::PATCH,
             &format!("/v1/admin/tenants/{tid}"),
             &su,
-            Some(json!({"quota_override": {"api_calls_per_month": 11}})),
+            Some(json!({"quota_override": {"api_calls_per_month": used + 3}})),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -196,9 +214,9 @@ async fn api_calls_and_page_views_are_metered_and_the_monthly_allowance_holds(h:
     );
     let wait: i64 = refused["retry-after"].as_str().unwrap().parse().unwrap();
     assert_eq!(wait, (next_month - app.h.clock_now()).num_seconds().max(1), "Retry-After: until the reset");
-    assert!(refused["detail"].as_str().unwrap().contains("11 API calls"), "{refused}");
+    assert!(refused["detail"].as_str().unwrap().contains(&format!("{} API calls", used + 3)), "{refused}");
     app.flush().await;
-    assert_eq!(app.stored(&t).await.api_calls, 11, "the refused call is not counted");
+    assert_eq!(app.stored(&t).await.api_calls, used + 3, "the refused call is not counted");
     // Pages are not API calls: they keep working.
     assert_eq!(web.get("/app/acme").await.status, StatusCode::OK);
 
@@ -208,7 +226,7 @@ async fn api_calls_and_page_views_are_metered_and_the_monthly_allowance_holds(h:
             reqwest::Method::PATCH,
             &format!("/v1/admin/tenants/{tid}"),
             &su,
-            Some(json!({"quota_override": {"api_calls_per_month": 12}})),
+            Some(json!({"quota_override": {"api_calls_per_month": used + 4}})),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -390,5 +408,38 @@ async fn the_web_pages_count_ad_impressions_and_clicks_and_redirect_only_to_the_
     assert!(unknown.location.is_none());
     let stats = app.h.tenantry.campaign_stats(&platform, campaign.id).await.unwrap();
     assert_eq!(counts(stats), (2, 2));
+
+    // A campaign shown only to another tenant: this tenant's click is a 404 and counts nothing.
+    let other = app.h.signup("other").await.unwrap();
+    to_freemium(&app.h, &other).await;
+    let theirs = app
+        .h
+        .tenantry
+        .create_campaign(
+            &platform,
+            CampaignInput {
+                name: "Only for other".into(),
+                format: tenantry_domain::ads::AdFormat::Banner,
+                text: "Just for you".into(),
+                image_url: None,
+                link_url: "https://ads.example.com/other".into(),
+                tenants: Some(vec![other.id]),
+                starts_at: now - chrono::Duration::days(1),
+                ends_at: now + chrono::Duration::days(30),
+                enabled: true,
+            },
+        )
+        .await
+        .unwrap();
+    let foreign = web.get(&format!("/app/acme/ads/{}/click", theirs.id)).await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    assert!(foreign.location.is_none());
+    let stats = app.h.tenantry.campaign_stats(&platform, theirs.id).await.unwrap();
+    assert_eq!(counts(stats), (0, 0));
+    // Another tenant's slug is 404 too (wall 3), before anything is counted.
+    let elsewhere = web.get(&format!("/app/other/ads/{}/click", theirs.id)).await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
+    let stats = app.h.tenantry.campaign_stats(&platform, theirs.id).await.unwrap();
+    assert_eq!(counts(stats), (0, 0));
 }
 on_both!(the_web_pages_count_ad_impressions_and_clicks_and_redirect_only_to_the_campaign);

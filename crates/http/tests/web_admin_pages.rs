@@ -251,3 +251,45 @@ async fn the_tenant_list_the_detail_and_the_statistics_show_the_domains_mrr() {
     let stats = ops.get("/admin/stats").await;
     assert!(stats.body.contains(shown), "{}", stats.body);
 }
+
+/// `/admin/jobs`: a timer that failed its fifth attempt is listed with its
+/// tenant, attempts and error; Retry makes it due again (it then runs once
+/// and leaves the list); a tenant's owner gets 404 for the page and the form.
+#[tokio::test]
+async fn the_jobs_page_lists_a_job_that_failed_for_good_and_retries_it() {
+    let h = Harness::new();
+    h.superuser("ops@platform.example.com").await.unwrap();
+    let t = h.signup("stuck").await.unwrap();
+    h.mailer.set_failing(true);
+    h.advance_days(11).await;
+    h.advance(chrono::Duration::hours(6)).await;
+    let base = support::serve(support::state_for(&h)).await;
+    let ops = Browser::login(&base, "", "ops@platform.example.com").await;
+    let page = ops.get("/admin/jobs").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(count(&page.body, "<tr id=\"job-"), 1, "{}", page.body);
+    assert!(page.body.contains("timers due") && page.body.contains(&t.id.to_string()), "{}", page.body);
+    let action = Regex::new(r#"action="(/admin/tenants/[0-9a-f-]+/jobs/[0-9a-f-]+/retry)""#).unwrap();
+    let retry = action.captures(&page.body).unwrap()[1].to_owned();
+    // Only the superuser: the owner gets 404 for the page and the form.
+    let owner = Browser::login(&base, "stuck", &t.owner_email).await;
+    assert_eq!(owner.get("/admin/jobs").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(owner.post(&retry, &[]).await.status, StatusCode::NOT_FOUND);
+    // Without this session's token nothing changes.
+    assert_eq!(
+        ops.post_raw(&retry, &[("csrf", "0123456789abcdef0123456789abcdef")]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(count(&ops.get("/admin/jobs").await.body, "<tr id=\"job-"), 1);
+    h.mailer.set_failing(false);
+    let answer = ops.post(&retry, &[]).await;
+    assert_eq!((answer.status, answer.location.as_deref()), (StatusCode::SEE_OTHER, Some("/admin/jobs")));
+    h.tick().await;
+    let page = ops.get("/admin/jobs").await;
+    assert!(page.body.contains("id=\"no-failed-jobs\""), "{}", page.body);
+    let reminders = h.mailer.sent().iter().filter(|m| m.message.template() == "trial_reminder").count();
+    assert_eq!(reminders, 1, "the reminder went out once, after the retry");
+    // Retrying again is refused (the job is no longer failed): a clear page, not a crash.
+    let again = ops.post(&retry, &[]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+}

@@ -495,6 +495,8 @@ pub(crate) async fn stats(State(state): State<AppState>, session: Session) -> Pa
             dt { "Active users" } dd { (now.active_users) }
             dt { "MRR" } dd { (money(now.mrr)) }
             dt { "Logins this month" } dd { (now.logins_this_month) }
+            dt { "API calls this month" } dd #stat-api-calls { (now.api_calls_this_month) }
+            dt { "Page views this month" } dd #stat-page-views { (now.page_views_this_month) }
         }
         @if stats.history.is_empty() {
             p { "The first daily snapshot is taken by the scheduler; charts appear from then on." }

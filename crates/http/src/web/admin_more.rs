@@ -1,5 +1,6 @@
 //! More of the superuser's control plane: the platform's audit log across
-//! tenants (filters and a cursor), and the ad campaigns shown to freemium
+//! tenants (filters and a cursor), the scheduled work (jobs that failed for
+//! good, with a retry, and the tenants waiting for their purge), and the ad campaigns shown to freemium
 //! tenants (list with today's counts, create, one campaign's daily counts, edit
 //! with a preview of its banner and modal, delete). Only the platform
 //! administrator reaches it: everyone else gets 404. No business rule here:
@@ -599,4 +600,95 @@ pub(crate) async fn delete_campaign(
     let cid = campaign_id(&cid)?;
     state.tenantry.delete_campaign(&who, cid).await?;
     Ok(Redirect::to("/admin/ads").into_response())
+}
+
+/// What a job does, for a person.
+fn job_kind(kind: &tenantry_domain::job::JobKind) -> String {
+    use tenantry_domain::job::JobKind;
+    match kind {
+        JobKind::Export(id) => format!("GDPR export {id}"),
+        JobKind::ExpireExport(id) => format!("expiry of export {id}"),
+        JobKind::Timers(at) => format!("timers due {}", at.format("%Y-%m-%d %H:%M UTC")),
+    }
+}
+
+/// `GET /admin/jobs`: jobs that failed on their last attempt (newest first),
+/// each with its tenant, attempts, last error and a Retry button, and the
+/// tenants waiting for their purge.
+pub(crate) async fn jobs(State(state): State<AppState>, session: Session) -> PageResult {
+    let who = platform(&state, &session).await?;
+    let jobs = state.tenantry.admin_jobs(&who, 200).await?;
+    let body = html! {
+        h1 { "Jobs" }
+        p.hint { "Scheduled work runs every minute and is retried after 30 s, 1, 2 and 4 minutes; a job that failed its fifth attempt stays here until it is retried." }
+        section.card aria-labelledby="failed-h" {
+            h2 #failed-h { "Failed for good (" (jobs.failed.len()) ")" }
+            @if jobs.failed.is_empty() {
+                p #no-failed-jobs { "No failed job." }
+            } @else {
+                table #failed-jobs {
+                    thead { tr {
+                        th scope="col" { "Job" } th scope="col" { "Tenant" } th.num scope="col" { "Attempts" }
+                        th scope="col" { "Last error" } th scope="col" { "Since" } th scope="col" { span.hint { "Action" } }
+                    } }
+                    tbody {
+                        @for j in &jobs.failed {
+                            tr id={ "job-" (j.id) } {
+                                td { (job_kind(&j.kind)) }
+                                td { a href={ "/admin/tenants/" (j.tenant_id) } { code { (j.tenant_id) } } }
+                                td.num { (j.attempts) }
+                                td { (j.last_error.as_deref().unwrap_or("")) }
+                                td { (day(j.run_at)) }
+                                td {
+                                    form.inline method="post" action={ "/admin/tenants/" (j.tenant_id) "/jobs/" (j.id) "/retry" } {
+                                        (field(&session))
+                                        button type="submit" aria-label={ "Retry the job " (j.id) } { "Retry" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section.card aria-labelledby="purges-h" {
+            h2 #purges-h { "Waiting for their purge (" (jobs.pending_purges.len()) ")" }
+            @if jobs.pending_purges.is_empty() {
+                p #no-purges { "No tenant is waiting for its purge." }
+            } @else {
+                table #pending-purges {
+                    thead { tr { th scope="col" { "Tenant" } th scope="col" { "Asked on" } th scope="col" { "Purged on" } } }
+                    tbody {
+                        @for p in &jobs.pending_purges {
+                            tr { td { a href={ "/admin/tenants/" (p.tenant_id) } { (p.name) } " (" (p.slug) ")" }
+                                 td { (day(p.requested_at)) } td { (day(p.purge_at)) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(Page::new("Jobs", admin_nav(&session), body).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RetryForm {
+    csrf: String,
+}
+
+/// `POST /admin/tenants/{tid}/jobs/{jid}/retry`: the job is due again now with
+/// all its attempts (audited in the tenant's log); back to the list.
+pub(crate) async fn retry_job(
+    State(state): State<AppState>,
+    session: Session,
+    Path((tid, jid)): Path<(String, String)>,
+    WebForm(form): WebForm<RetryForm>,
+) -> PageResult {
+    platform(&state, &session).await?;
+    session.check(&form.csrf)?;
+    let tid = TenantId::parse(&tid).map_err(|_| PageError::not_found())?;
+    let jid = tenantry_domain::ids::JobId::parse(&jid).map_err(|_| PageError::not_found())?;
+    let scope = state.tenantry.authorize(&session.principal, tid).await?;
+    state.tenantry.retry_job(&scope, jid).await?;
+    Ok(Redirect::to("/admin/jobs").into_response())
 }

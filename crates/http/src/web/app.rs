@@ -65,7 +65,9 @@ pub(super) async fn page(state: &AppState, scope: &TenantScope, title: &str, nav
     };
     let page = Page::new(title, nav, body).with_logo(logo);
     // A page a tenant's user (or a support session acting as one) sees is one page view.
-    if matches!(scope.actor(), tenantry_ports::Actor::User { .. } | tenantry_ports::Actor::Impersonation { .. }) {
+    if state.metering
+        && matches!(scope.actor(), tenantry_ports::Actor::User { .. } | tenantry_ports::Actor::Impersonation { .. })
+    {
         state.meter.page_view(scope.tenant_id(), tenantry_ports::store::Month::of(state.tenantry.now()));
     }
     match state.tenantry.ad_decision(scope).await {

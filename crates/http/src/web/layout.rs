@@ -135,6 +135,7 @@ fn nav(nav: &Nav, logo: Option<&str>) -> Markup {
                     a href="/admin" { "Tenants" }
                     a href="/admin/stats" { "Statistics" }
                     a href="/admin/audit" { "Audit log" }
+                    a href="/admin/jobs" { "Jobs" }
                     a href="/admin/ads" { "Ads" }
                     a href="/account/mfa" { "Two-factor" }
                     a href="/account/sessions" { "Sessions" }

@@ -71,6 +71,8 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/admin/tenants/{tid}", get(admin::tenant))
         .route("/admin/tenants/{tid}/status", post(admin::set_status))
         .route("/admin/stats", get(admin::stats))
+        .route("/admin/jobs", get(admin_more::jobs))
+        .route("/admin/tenants/{tid}/jobs/{jid}/retry", post(admin_more::retry_job))
         .route("/admin/audit", get(admin_more::audit))
         .route("/admin/ads", get(admin_more::campaigns).post(admin_more::create_campaign))
         .route("/admin/ads/{cid}", get(admin_more::campaign).post(admin_more::update_campaign))
