@@ -368,11 +368,27 @@ impl PgStore {
     }
 }
 
-/// [`PgStore::open`] on `pool`.
+/// [`PgStore::open`] on `pool`, run to its end in a task of its own.
+///
+/// sqlx's `begin` is not cancel-safe: dropped while it waits for the server (a
+/// client that disconnects while its unit of work waits for the tenant's
+/// advisory lock), it leaves the transaction it sent open on the connection,
+/// which goes back to the pool inside it — holding the tenant's lock while
+/// idle, and given to the next request, which then runs inside a stranger's
+/// transaction ("there is already a transaction in progress"). In a task of its
+/// own the `BEGIN` always completes; a transaction nobody waits for any more is
+/// then dropped, which rolls it back before the connection is pooled again.
 pub(crate) async fn open_on(
     pool: &PgPool,
     begin: String,
 ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+    let pool = pool.clone();
+    tokio::spawn(async move { begin_on(&pool, begin).await })
+        .await
+        .map_err(|e| StoreError::Unknown(anyhow::anyhow!("the task opening a transaction ended: {e}")))?
+}
+
+async fn begin_on(pool: &PgPool, begin: String) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
     let attempts = pool.options().get_max_connections().saturating_add(1);
     let mut tried = 0;
     loop {

@@ -4,7 +4,8 @@
 //! several requests count the same free seat. The superuser's lockout: 20
 //! parallel wrong passwords all count (one atomic update each, decision 0019)
 //! and the right one is refused after them; a logout racing wrong passwords
-//! stays a logout.
+//! stays a logout. A unit of work abandoned while it waits for the tenant's
+//! lock (its client went away) leaves no transaction open on a pooled connection.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
 
@@ -52,4 +53,61 @@ async fn twenty_parallel_wrong_superuser_passwords_lock_the_account_and_a_racing
         },
         "every wrong password counts, the lock holds, a logout holds"
     );
+}
+
+/// A request dropped while its unit of work waits for the tenant's advisory
+/// lock (the client disconnected) must not leave its `BEGIN` open on the
+/// connection: pooled inside a transaction, it held the tenant's lock while
+/// idle and handed the next request a stranger's transaction (seen as 503s
+/// and "there is already a transaction in progress" under load).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_of_work_abandoned_while_waiting_for_the_lock_leaves_no_open_transaction() {
+    use tenantry_ports::UnitOfWork;
+    use tenantry_ports::store::Access;
+    let Some(admin) = admin_url("a_unit_of_work_abandoned_while_waiting_for_the_lock") else { return };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let store = db.store().await.unwrap();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
+    let t = h.signup("abandoned").await.unwrap();
+    let scope = h.owner_scope(&t).await.unwrap();
+    let owner = sqlx::PgPool::connect_with(db.admin_options()).await.unwrap();
+    let open_in_pool = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = 'tenantry_app' AND datname = current_database() \
+             AND state LIKE 'idle in transaction%'",
+        )
+        .fetch_one(&owner)
+        .await
+        .unwrap()
+    };
+    for round in 0..5 {
+        // A writer holds the tenant's lock; three more are abandoned while they wait for it.
+        let holder = store.begin(&scope, Access::Write).await.unwrap();
+        for _ in 0..3 {
+            let waiting =
+                tokio::time::timeout(std::time::Duration::from_millis(50), store.begin(&scope, Access::Write));
+            assert!(waiting.await.is_err(), "round {round}: the lock is held, so the begin waits");
+        }
+        drop(holder);
+        // Once the lock is free the abandoned begins complete and are rolled back: nothing stays open.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let open = open_in_pool().await;
+            if open == 0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "round {round}: {open} pooled connections inside a transaction"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        // And the next writer gets the lock at once.
+        let next = tokio::time::timeout(std::time::Duration::from_secs(2), store.begin(&scope, Access::Write)).await;
+        drop(next.expect("the lock is free").unwrap());
+    }
+    owner.close().await;
+    store.close().await;
+    db.drop_now().await.unwrap();
 }
