@@ -91,7 +91,7 @@ impl Meter {
         let known = self.lock().stored.get(&tenant).filter(|(m, _)| *m == month).is_some();
         if !known {
             // The first call of a tenant (or of a month) in this process reads the store once.
-            let (_, read_month, calls) = tenantry.metering_state(scope).await?;
+            let (read_month, calls) = tenantry.api_calls_this_month(scope).await?;
             if read_month == month {
                 self.lock()
                     .stored

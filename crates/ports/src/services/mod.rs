@@ -260,7 +260,7 @@ mod futures_are_send {
         send(t.run_tenant_timers(tenant));
         send(t.usage(s));
         send(t.effective_quota(s));
-        send(t.metering_state(s));
+        send(t.api_calls_this_month(s));
         send(t.add_metered_usage(tenant, Month::of(chrono::Utc::now()), UsageDelta::default()));
         send(t.reserve_storage(s, 1));
         send(t.release_storage(s, 1));

@@ -115,15 +115,12 @@ impl Tenantry {
         })
     }
 
-    /// What metering needs of a tenant: the quota in force and the API calls
-    /// the store has counted this month.
-    pub async fn metering_state(&self, scope: &TenantScope) -> Result<(Quota, Month, u64), InfraError> {
+    /// The API calls the store has counted for the tenant this month (what
+    /// metering starts from; the quota comes from [`Tenantry::effective_quota`]).
+    pub async fn api_calls_this_month(&self, scope: &TenantScope) -> Result<(Month, u64), InfraError> {
         let month = Month::of(self.now());
         let mut tx = self.begin(scope, Access::Read).await?;
-        let tenant = self.tenant_row(tx.as_mut()).await?;
-        let sub = self.subscription(tx.as_mut()).await?;
-        let quota = self.plan_quota(sub.plan_kind()).await?.with_override(&tenant.quota_override);
-        Ok((quota, month, tx.usage(month).await?.api_calls))
+        Ok((month, tx.usage(month).await?.api_calls))
     }
 
     /// Adds metered API calls and page views to a tenant's month (the HTTP
