@@ -16,7 +16,8 @@ use async_trait::async_trait;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
-use tenantry_ports::system::{Mail, Mailer};
+use tenantry_domain::MailId;
+use tenantry_ports::system::{Accepted, Mail, Mailer, message_id};
 
 pub use templates::{Links, Rendered, render};
 
@@ -50,6 +51,10 @@ impl std::fmt::Debug for SmtpConfig {
     }
 }
 
+/// How long one SMTP exchange may take before the attempt fails (and the job
+/// runner retries it).
+pub const SMTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The `Mailer` port on SMTP.
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -69,6 +74,8 @@ impl SmtpMailer {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(config.url.expose_secret())
             // lettre's message may quote the URL: keep only its kind.
             .map_err(|e| MailConfigError::Url(describe(&e)))?
+            // Well inside a job's lease (5 minutes): an attempt never outlives its claim.
+            .timeout(Some(SMTP_TIMEOUT))
             .build();
         let from: Mailbox =
             config.from.parse().map_err(|e: lettre::address::AddressError| MailConfigError::From(e.to_string()))?;
@@ -82,6 +89,38 @@ impl SmtpMailer {
             Ok(false) => Err(anyhow::anyhow!("the SMTP server did not accept the connection")),
             Err(e) => Err(anyhow::anyhow!("SMTP: {}", describe(&e))),
         }
+    }
+}
+
+/// The `List-Unsubscribe` header (RFC 2369).
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl lettre::message::header::Header for ListUnsubscribe {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// The `List-Unsubscribe-Post` header (RFC 8058).
+#[derive(Clone)]
+struct ListUnsubscribePost(String);
+
+impl lettre::message::header::Header for ListUnsubscribePost {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
     }
 }
 
@@ -103,17 +142,30 @@ fn describe(e: &lettre::transport::smtp::Error) -> String {
 
 #[async_trait]
 impl Mailer for SmtpMailer {
-    async fn send(&self, mail: &Mail) -> Result<(), anyhow::Error> {
+    async fn send(&self, mail: &Mail, id: MailId) -> Result<Accepted, anyhow::Error> {
         let rendered = render(mail, &self.links);
         let to: Mailbox = mail.to.as_str().parse().map_err(|e| anyhow::anyhow!("recipient: {e}"))?;
-        let message = lettre::Message::builder()
+        let message_id = message_id(id, Some(self.from.email.domain()));
+        let mut builder = lettre::Message::builder().message_id(Some(message_id.clone()));
+        if let Some(url) =
+            rendered.unsubscribe.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        {
+            // RFC 8058 one-click unsubscribe: the client POSTs `List-Unsubscribe=One-Click` to the URL.
+            builder = builder
+                .header(ListUnsubscribe(format!("<{url}>")))
+                .header(ListUnsubscribePost("List-Unsubscribe=One-Click".into()));
+        }
+        let message = builder
             .from(self.from.clone())
             .to(to)
             .subject(rendered.subject)
             .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))
             .map_err(|e| anyhow::anyhow!("building the mail: {e}"))?;
-        self.transport.send(message).await.map_err(|e| anyhow::anyhow!("SMTP: {}", describe(&e)))?;
-        tracing::info!(template = mail.message.template(), "mail sent");
-        Ok(())
+        let response = self.transport.send(message).await.map_err(|e| anyhow::anyhow!("SMTP: {}", describe(&e)))?;
+        // The server's words may name the recipient: the code and at most one short line are kept.
+        let text: String = response.message().next().map(|l| l.chars().take(120).collect()).unwrap_or_default();
+        let reply = format!("{} {text}", response.code()).trim_end().to_owned();
+        tracing::info!(template = mail.message.template(), %message_id, "mail sent");
+        Ok(Accepted { message_id, reply })
     }
 }

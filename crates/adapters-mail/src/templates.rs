@@ -19,6 +19,9 @@ pub struct Rendered {
     pub text: String,
     /// The HTML body.
     pub html: String,
+    /// Where a mail client unsubscribes the recipient in one click
+    /// (`List-Unsubscribe`, RFC 8058), for mails that carry such a link.
+    pub unsubscribe: Option<String>,
 }
 
 /// Where links in mails point.
@@ -79,6 +82,7 @@ enum Line {
 /// Renders `mail`.
 pub fn render(mail: &Mail, links: &Links) -> Rendered {
     let tenant = mail.tenant.as_ref().map_or("tenantry", |t| t.name.as_str());
+    let mut unsubscribe = None;
     let (subject, lines) = match &mail.message {
         Message::Invitation { inviter, role, token, expires_at } => (
             format!("You are invited to {tenant}"),
@@ -197,6 +201,17 @@ pub fn render(mail: &Mail, links: &Links) -> Rendered {
                 Line::Text(format!("Send it to {} (POST, JSON: token).", links.to("/v1/auth/verify-email"))),
             ],
         ),
+        Message::ProductUpdate { subject, body, unsubscribe: token } => {
+            let url = links.to(&format!("/unsubscribe?token={}", token.expose_secret()));
+            unsubscribe = Some(url.clone());
+            let mut lines: Vec<Line> =
+                body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(|p| Line::Text(p.to_owned())).collect();
+            lines.push(Line::Text(
+                "You receive product updates because you chose to. One click ends them, without signing in:".into(),
+            ));
+            lines.push(Line::Link("Unsubscribe from product updates".into(), url));
+            (subject.clone(), lines)
+        }
         Message::ExportReady { export_id, size_bytes, expires_at } => {
             let tid = mail.tenant.as_ref().map(|t| t.id.to_string()).unwrap_or_default();
             (
@@ -224,7 +239,7 @@ pub fn render(mail: &Mail, links: &Links) -> Rendered {
         .collect::<Vec<_>>()
         .join("\n\n");
     let html = html(mail, &subject, &lines);
-    Rendered { text: format!("{text}\n\n-- \n{tenant}\n"), subject, html }
+    Rendered { text: format!("{text}\n\n-- \n{tenant}\n"), subject, html, unsubscribe }
 }
 
 /// A provider's page, only if it is `https` (anything else is left out).

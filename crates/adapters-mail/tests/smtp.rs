@@ -98,8 +98,15 @@ async fn a_mail_reaches_the_smtp_server_with_both_bodies_and_no_secret_is_logged
     let _guard = tracing::subscriber::set_default(log.subscriber());
     let mailer = SmtpMailer::new(&config(port)).unwrap();
     mailer.check().await.unwrap();
-    mailer.send(&mail("ann@example.com")).await.unwrap();
+    let id = tenantry_domain::MailId::from_uuid(tenantry_domain::ids::uuid_v7_from_parts(2, [2; 10])).unwrap();
+    let accepted = mailer.send(&mail("ann@example.com"), id).await.unwrap();
+    assert_eq!(accepted.message_id, format!("<{id}@tenantry.example.com>"), "the sender's domain");
+    assert_eq!(accepted.reply, "250 queued", "the server's answer is recorded");
     let transcript = seen.lock().unwrap().join("\n");
+    assert!(
+        transcript.contains(&format!("Message-ID: <{id}@tenantry.example.com>")),
+        "every attempt at one outbox mail carries its id: {transcript}"
+    );
     assert!(transcript.contains("MAIL FROM:<no-reply@tenantry.example.com>"), "{transcript}");
     assert!(transcript.contains("RCPT TO:<ann@example.com>"), "{transcript}");
     assert!(transcript.contains("AUTH "), "credentials are presented: {transcript}");
@@ -118,7 +125,8 @@ async fn a_mail_reaches_the_smtp_server_with_both_bodies_and_no_secret_is_logged
 async fn a_refused_recipient_is_an_error_and_bad_settings_are_refused_by_name() {
     let (port, _) = fake_smtp().await;
     let mailer = SmtpMailer::new(&config(port)).unwrap();
-    let err = mailer.send(&mail("refused@example.com")).await.unwrap_err();
+    let id = tenantry_domain::MailId::from_uuid(tenantry_domain::ids::uuid_v7_from_parts(3, [3; 10])).unwrap();
+    let err = mailer.send(&mail("refused@example.com"), id).await.unwrap_err();
     assert!(err.to_string().contains("refused"), "{err}");
     let bad_url = SmtpConfig { url: SecretString::from("http://x:secret@host".to_owned()), ..config(port) };
     let err = SmtpMailer::new(&bad_url).unwrap_err();

@@ -429,7 +429,7 @@ impl Lookups<'_> {
     }
 
     pub(crate) async fn housekeeping(&self) -> Result<tenantry_ports::directory::Housekept, StoreError> {
-        let (account_links, jobs, markers, sessions): (i64, i64, i64, i64) =
+        let (account_links, jobs, markers, sessions, mails): (i64, i64, i64, i64, i64) =
             sqlx::query_as("SELECT * FROM tenantry_lookup.housekeeping()").fetch_one(self.0).await.db()?;
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
         Ok(tenantry_ports::directory::Housekept {
@@ -437,6 +437,7 @@ impl Lookups<'_> {
             jobs: count(jobs),
             markers: count(markers),
             sessions: count(sessions),
+            mails: count(mails),
         })
     }
 

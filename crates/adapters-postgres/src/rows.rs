@@ -113,6 +113,7 @@ pub(crate) fn user(row: &PgRow, key: Option<&DataKey>) -> Result<User, StoreErro
             id(row.try_get("id").db()?, "user")?,
             row.try_get::<Option<Json<serde_json::Value>>, _>("mfa").db()?.map(|j| j.0),
         )?,
+        mail_prefs: row.try_get::<Json<tenantry_domain::user::MailPrefs>, _>("mail_prefs").db()?.0,
     })
 }
 
@@ -298,6 +299,60 @@ fn seal_secret(
             .map_err(|e| StoreError::Unknown(anyhow::anyhow!("sealing a TOTP secret: {e}"))),
         None => Ok(secrecy::ExposeSecret::expose_secret(&text).to_owned()),
     }
+}
+
+/// The link token of an outbox mail as stored: sealed with `key` for the row
+/// (plain without a key, as TOTP secrets).
+pub(crate) fn seal_mail_token(
+    key: Option<&DataKey>,
+    tenant: TenantId,
+    mail: tenantry_domain::MailId,
+    token: &secrecy::SecretString,
+) -> Result<String, StoreError> {
+    let plain = secrecy::ExposeSecret::expose_secret(token);
+    match key {
+        Some(key) => key
+            .seal(plain.as_bytes(), &tenantry_ports::crypto::mail_token_aad(tenant, mail))
+            .map_err(|e| StoreError::Unknown(anyhow::anyhow!("sealing a mail's token: {e}"))),
+        None => Ok(plain.to_owned()),
+    }
+}
+
+/// An outbox row, its token opened.
+pub(crate) fn queued_mail(key: Option<&DataKey>, r: &PgRow) -> Result<tenantry_ports::system::QueuedMail, StoreError> {
+    let what = "mail";
+    let tenant: TenantId = id(r.try_get("tenant_id").db()?, what)?;
+    let mail_id: tenantry_domain::MailId = id(r.try_get("id").db()?, what)?;
+    let Json(mut mail): Json<tenantry_ports::system::Mail> = r.try_get("mail").db()?;
+    let token: Option<String> = r.try_get("token").db()?;
+    if let Some(stored) = token {
+        let plain = if DataKey::is_sealed(&stored) {
+            let key = key.ok_or_else(|| corrupt(what, "a sealed token, and no data key (TENANTRY_DATA_KEY)"))?;
+            let opened = key
+                .open(&stored, &tenantry_ports::crypto::mail_token_aad(tenant, mail_id))
+                .map_err(|e| corrupt(what, e))?;
+            String::from_utf8(secrecy::ExposeSecret::expose_secret(&opened).to_vec()).map_err(|e| corrupt(what, e))?
+        } else {
+            stored
+        };
+        mail.message.set_token(secrecy::SecretString::from(plain));
+    }
+    let sent_at: Option<chrono::DateTime<chrono::Utc>> = r.try_get("sent_at").db()?;
+    let message_id: Option<String> = r.try_get("message_id").db()?;
+    let reply: Option<String> = r.try_get("reply").db()?;
+    let sent = match (sent_at, message_id) {
+        (Some(at), Some(message_id)) => {
+            Some((at, tenantry_ports::system::Accepted { message_id, reply: reply.unwrap_or_default() }))
+        }
+        _ => None,
+    };
+    Ok(tenantry_ports::system::QueuedMail {
+        id: mail_id,
+        tenant_id: tenant,
+        mail,
+        created_at: r.try_get("created_at").db()?,
+        sent,
+    })
 }
 
 /// The superuser's TOTP secret as stored.

@@ -181,8 +181,8 @@ impl UserStore for PgTenantTx {
         sqlx::query(
             "INSERT INTO tenantry.users (tenant_id, id, email, name, role, custom_role_id, active, deactivated_at, \
              deactivated_reason, password_hash, created_at, failed_logins, locked_until, token_version, last_login_at, \
-             email_verified_at, mfa, failures_since, login_addresses) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+             email_verified_at, mfa, failures_since, login_addresses, mail_prefs) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         )
         .bind(self.t())
         .bind(user.id.as_uuid())
@@ -203,6 +203,7 @@ impl UserStore for PgTenantTx {
         .bind(rows::user_mfa_json(self.key.as_ref(), user)?)
         .bind(user.throttle.window_started)
         .bind(Json(&user.throttle.addresses))
+        .bind(Json(&user.mail_prefs))
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.fail(e))?;
@@ -217,7 +218,7 @@ impl UserStore for PgTenantTx {
             "UPDATE tenantry.users SET email = $3, name = $4, role = $5, custom_role_id = $6, active = $7, \
              deactivated_at = $8, deactivated_reason = $9, password_hash = $10, failed_logins = $11, \
              locked_until = $12, token_version = $13, last_login_at = $14, email_verified_at = $15, mfa = $16, \
-             failures_since = $17, login_addresses = $18 WHERE tenant_id = $1 AND id = $2",
+             failures_since = $17, login_addresses = $18, mail_prefs = $19 WHERE tenant_id = $1 AND id = $2",
         )
         .bind(self.t())
         .bind(user.id.as_uuid())
@@ -237,6 +238,7 @@ impl UserStore for PgTenantTx {
         .bind(rows::user_mfa_json(self.key.as_ref(), user)?)
         .bind(user.throttle.window_started)
         .bind(Json(&user.throttle.addresses))
+        .bind(Json(&user.mail_prefs))
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.fail(e))?;
@@ -653,6 +655,123 @@ impl JobStore for PgTenantTx {
         .await
         .map_err(|e| self.fail(e))?;
         if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+    }
+
+    async fn claim_job(&mut self, id: JobId, now: chrono::DateTime<chrono::Utc>) -> Result<Option<Job>, StoreError> {
+        self.writable()?;
+        // The row's lock orders this claim with the directory's (FOR UPDATE SKIP
+        // LOCKED): after waiting, the row read is the one the other claim wrote.
+        let row = sqlx::query("SELECT * FROM tenantry.jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
+            .bind(self.t())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        let Some(mut job) = row.as_ref().map(rows::job).transpose()? else { return Ok(None) };
+        if !job.claimable(now) {
+            return Ok(None);
+        }
+        job.claim(now);
+        self.update_job(&job).await?;
+        Ok(Some(job))
+    }
+}
+
+#[async_trait]
+impl tenantry_ports::store::OutboxStore for PgTenantTx {
+    async fn insert_mail(&mut self, m: &tenantry_ports::system::QueuedMail) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(m.tenant_id, "a mail")?;
+        let token = match m.mail.message.token() {
+            Some(token) => Some(rows::seal_mail_token(self.key.as_ref(), m.tenant_id, m.id, token)?),
+            None => None,
+        };
+        let (sent_at, message_id, reply) = match &m.sent {
+            Some((at, accepted)) => (Some(*at), Some(accepted.message_id.as_str()), Some(accepted.reply.as_str())),
+            None => (None, None, None),
+        };
+        sqlx::query(
+            "INSERT INTO tenantry.mails (tenant_id, id, template, to_email, mail, token, created_at, sent_at, message_id, reply) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(self.t())
+        .bind(m.id.as_uuid())
+        .bind(m.mail.message.template())
+        .bind(m.mail.to.as_str())
+        .bind(Json(&m.mail))
+        .bind(token)
+        .bind(m.created_at)
+        .bind(sent_at)
+        .bind(message_id)
+        .bind(reply)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn queued_mail(
+        &mut self,
+        id: tenantry_domain::MailId,
+    ) -> Result<Option<tenantry_ports::system::QueuedMail>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tenantry.mails WHERE tenant_id = $1 AND id = $2")
+            .bind(self.t())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        row.as_ref().map(|r| rows::queued_mail(self.key.as_ref(), r)).transpose()
+    }
+
+    async fn mark_mail_sent(
+        &mut self,
+        id: tenantry_domain::MailId,
+        at: chrono::DateTime<chrono::Utc>,
+        accepted: &tenantry_ports::system::Accepted,
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        let done = sqlx::query(
+            "UPDATE tenantry.mails SET sent_at = $3, message_id = $4, reply = $5, token = NULL \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(self.t())
+        .bind(id.as_uuid())
+        .bind(at)
+        .bind(&accepted.message_id)
+        .bind(&accepted.reply)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn forget_mails_of(&mut self, email: &tenantry_domain::Email, name: &str) -> Result<u64, StoreError> {
+        self.writable()?;
+        // Every string value at any depth of the mail (`$.**`): one that contains the
+        // address or is the name marks the mail as the person's.
+        let done = sqlx::query(
+            "DELETE FROM tenantry.mails m WHERE m.tenant_id = $1 AND (m.to_email = $2 OR EXISTS ( \
+                 SELECT 1 FROM jsonb_path_query(m.mail, 'strict $.**') AS v(value) \
+                 WHERE jsonb_typeof(v.value) = 'string' \
+                   AND (strpos(v.value #>> '{}', $2) > 0 OR ($3 <> '' AND v.value #>> '{}' = $3))))",
+        )
+        .bind(self.t())
+        .bind(email.as_str())
+        .bind(name)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        Ok(done.rows_affected())
+    }
+
+    async fn void_unsent_mails(&mut self) -> Result<u64, StoreError> {
+        self.writable()?;
+        let done = sqlx::query("DELETE FROM tenantry.mails WHERE tenant_id = $1 AND sent_at IS NULL")
+            .bind(self.t())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(done.rows_affected())
     }
 }
 

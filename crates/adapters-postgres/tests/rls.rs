@@ -47,6 +47,7 @@ const TENANT_TABLES: &[&str] = &[
     "tenantry.erasures",
     "tenantry.account_links",
     "tenantry.sessions",
+    "tenantry.mails",
 ];
 
 async fn count(conn: &mut PgConnection, table: &str) -> i64 {

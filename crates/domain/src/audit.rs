@@ -27,6 +27,8 @@ pub enum SystemActor {
     Login,
     /// The service's metering of API calls and page views.
     Meter,
+    /// Someone holding a mailed unsubscribe link.
+    UnsubscribeLink,
 }
 
 /// Who acted.
@@ -260,6 +262,9 @@ actions! {
     ExportDownloaded => "data.export_downloaded",
     JobFailed => "job.failed",
     JobRetried => "job.retried",
+    MailPrefsChanged => "user.mail_preferences_changed",
+    Unsubscribed => "user.unsubscribed",
+    BroadcastSent => "platform.broadcast_sent",
 }
 
 /// The schema of what serde writes: one of tenantry's stable text forms, or a

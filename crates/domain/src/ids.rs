@@ -147,6 +147,10 @@ entity_id!(
     /// A login session (every token names one).
     SessionId
 );
+entity_id!(
+    /// A mail in a tenant's outbox.
+    MailId
+);
 
 /// Builds a UUID v7 from a millisecond timestamp and ten caller-supplied bytes.
 ///

@@ -1,5 +1,5 @@
 //! Scheduled work: one tenant's unit of background work (an export, an
-//! export's expiry, or the tenant's timers at one deadline), claimed by a worker for a lease, retried with backoff when it fails, and
+//! export's expiry, the tenant's timers at one deadline, or one mail of its outbox), claimed by a worker for a lease, retried with backoff when it fails, and
 //! kept as `failed` — listed for the superuser, never dropped — after its last
 //! attempt.
 //!
@@ -9,7 +9,7 @@
 //! (5 minutes) to run out; the job is then claimed again, and that claim
 //! counts as its next attempt.
 
-use crate::ids::{ExportId, JobId, TenantId};
+use crate::ids::{ExportId, JobId, MailId, TenantId};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +40,11 @@ pub enum JobKind {
     /// whose job failed for good is not tried again until the superuser
     /// retries it or the deadline moves.
     Timers(DateTime<Utc>),
+    /// Send one mail of the tenant's outbox (written in the unit of work of
+    /// the change that caused it). Sending is idempotent: a mail recorded as
+    /// sent is not sent again, and one no longer in the outbox (its recipient
+    /// erased, or voided by a restore) is done without sending.
+    Mail(MailId),
 }
 
 /// Where a job stands.

@@ -57,8 +57,8 @@ pub use audit::{AuditAction, AuditActor, AuditEvent, AuditOutcome, AuditTarget, 
 pub use email::Email;
 pub use entitlements::{Feature, UpgradeRequired};
 pub use ids::{
-    ApiKeyId, AuditEventId, CampaignId, EntityId, ExportId, IdError, InvitationId, JobId, PlatformUserId, ResetId,
-    RoleId, SessionId, TenantId, UserId,
+    ApiKeyId, AuditEventId, CampaignId, EntityId, ExportId, IdError, InvitationId, JobId, MailId, PlatformUserId,
+    ResetId, RoleId, SessionId, TenantId, UserId,
 };
 pub use invitation::Invitation;
 pub use money::{Currency, Money};

@@ -18,14 +18,17 @@ pub struct Branding {
     pub logo_url: Option<HttpsUrl>,
 }
 
-/// Which mails the tenant's admins want.
+/// Which mails the tenant wants (DESIGN.md "Notifications").
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotificationPrefs {
-    /// Invoices, payment failures, trial reminders (on by default; payment
-    /// failures and downgrades are sent regardless, as they need action).
+    /// The billing mails a tenant may refuse (a trial that became the paid
+    /// plan), to the billing e-mail and the owners and admins (on by default).
+    /// The ones it cannot refuse — trial ending, payment failed or needing
+    /// action, moved to free, users suspended — go regardless.
     pub billing_emails: bool,
-    /// Product news.
+    /// Whether its people may receive the platform's product updates (each
+    /// still opts in for themselves); off by default.
     pub product_updates: bool,
 }
 

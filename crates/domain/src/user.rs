@@ -101,6 +101,34 @@ pub struct User {
     /// TOTP two-factor: the enrolment (confirmed or started) with its secret and
     /// recovery codes; `None` without.
     pub mfa: Option<crate::mfa::Mfa>,
+    /// Which mails the person chose to receive.
+    pub mail_prefs: MailPrefs,
+}
+
+/// The mails a person may choose (DESIGN.md "Notifications"): what they
+/// cannot refuse — their own account's mails, and the billing notices a
+/// tenant must hear — goes whatever these say.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MailPrefs {
+    /// The billing mails an owner or admin may refuse (a trial that became
+    /// the paid plan). On unless switched off.
+    #[serde(default = "yes")]
+    pub billing: bool,
+    /// The platform's product updates (the superuser's broadcasts): off until
+    /// the person opts in; a mailed unsubscribe link turns it off again.
+    #[serde(default)]
+    pub product_updates: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for MailPrefs {
+    fn default() -> Self {
+        Self { billing: true, product_updates: false }
+    }
 }
 
 /// What a failed login did to the account.
@@ -347,6 +375,7 @@ impl User {
             last_login_at: None,
             email_verified_at: None,
             mfa: None,
+            mail_prefs: MailPrefs::default(),
         }
     }
 

@@ -5,8 +5,9 @@
 use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
+use tenantry_domain::MailId;
 use tenantry_ports::defaults::{Argon2idHasher, OsTokenGenerator, SystemClock, UuidV7Generator};
-use tenantry_ports::system::Mail;
+use tenantry_ports::system::{Accepted, Mail, message_id};
 use tenantry_ports::{Clock, Deps, Mailer, Tenantry, TenantryConfig};
 use tenantry_testkit::harness::{Tick, run_jobs, run_timeline, run_timers};
 use tenantry_testkit::{BillingSimulator, MemoryStore};
@@ -93,16 +94,16 @@ pub fn spawn_scheduler(
     })
 }
 
-/// The mailer when none is configured on PostgreSQL: nothing is sent, and the
-/// log says so (the recipient's domain and the template only: never the
-/// address, nor the content, which may carry a link's secret). Invitations answer `mailed: false` and can be resent
-/// once a mailer is configured.
+/// The mailer of the operator's commands (which mail nothing): should one
+/// queue a mail, it is not sent, and the log says so (the recipient's domain
+/// and the template only: never the address, nor the content, which may carry
+/// a link's secret); the mail stays in the outbox for the service's job runner.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoMailer;
 
 #[async_trait]
 impl Mailer for NoMailer {
-    async fn send(&self, mail: &Mail) -> Result<(), anyhow::Error> {
+    async fn send(&self, mail: &Mail, _id: MailId) -> Result<Accepted, anyhow::Error> {
         let domain = mail.to.as_str().rsplit_once('@').map_or("", |(_, domain)| domain);
         tracing::warn!(
             to_domain = domain,
@@ -131,17 +132,17 @@ impl ConsoleMailer {
 
 #[async_trait]
 impl Mailer for ConsoleMailer {
-    async fn send(&self, mail: &Mail) -> Result<(), anyhow::Error> {
+    async fn send(&self, mail: &Mail, id: MailId) -> Result<Accepted, anyhow::Error> {
         let rendered = tenantry_mail::render(mail, &self.links);
         println!("--- mail to {} (not sent, shown here): {} ---\n{}---", mail.to, rendered.subject, rendered.text);
-        Ok(())
+        Ok(Accepted { message_id: message_id(id, None), reply: "console".into() })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tenantry_domain::Email;
+    use tenantry_domain::{Email, EntityId};
 
     #[tokio::test]
     async fn without_a_mailer_nothing_is_sent_and_the_caller_is_told() {
@@ -153,6 +154,7 @@ mod tests {
                 converts: false,
             },
         };
-        assert!(NoMailer.send(&mail).await.is_err());
+        let id = tenantry_domain::MailId::from_uuid(tenantry_domain::ids::uuid_v7_from_parts(1, [1; 10])).unwrap();
+        assert!(NoMailer.send(&mail, id).await.is_err());
     }
 }

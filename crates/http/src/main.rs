@@ -258,8 +258,8 @@ fn backup_key(embedded: bool) -> Result<Option<BackupKey>, Failure> {
 
 /// The mailer: `TENANTRY_MAIL=smtp` sends over SMTP (`TENANTRY_SMTP_URL`,
 /// `TENANTRY_MAIL_FROM`); `console` prints mails to standard output
-/// (development: they carry links' secrets); `none` sends nothing. Unset, the
-/// embedded default prints (`console`) and PostgreSQL sends nothing.
+/// (development: they carry links' secrets). Unset, the embedded default
+/// prints (`console`) and PostgreSQL refuses to start, naming both.
 fn mailer(in_memory: bool) -> Result<Arc<dyn Mailer>, Failure> {
     match env("TENANTRY_MAIL").as_deref() {
         None if in_memory => Ok(Arc::new(ConsoleMailer::new(public_url()?))),
@@ -440,6 +440,12 @@ async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>, Option<Arc<dyn 
         backup_key: backup_key(env("DATABASE_URL").is_none())?,
         // On PostgreSQL the platform operator always has a second factor (issue 18).
         superuser_mfa_required: env("DATABASE_URL").is_some(),
+        // A request's answer never waits for the mail server (issue 20).
+        mail_delivery: tenantry_ports::services::outbox::MailDelivery::Spawned,
+        // Unsubscribe links are signed with a key of the JWT secret's (every
+        // instance shares it); without one, a random key of this process's.
+        link_key: secret_env("TENANTRY_JWT_SECRET")
+            .map(|s| tenantry_ports::links::LinkKey::derived_from(secrecy::ExposeSecret::expose_secret(&s).as_bytes())),
         ..TenantryConfig::default()
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());

@@ -40,6 +40,8 @@ use utoipa::{Modify, OpenApi};
         routes::mfa_disable,
         routes::list_campaigns, routes::create_campaign, routes::campaign_stats, routes::update_campaign,
         routes::delete_campaign,
+        routes::my_notifications, routes::patch_my_notifications, routes::unsubscribe,
+        routes::admin_preview_broadcast, routes::admin_send_broadcast,
     ),
     modifiers(&BearerAuth)
 )]

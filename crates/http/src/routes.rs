@@ -273,7 +273,7 @@ pub(crate) async fn verify_email(State(state): State<AppState>, Body(body): Body
 }
 
 #[utoipa::path(post, path = "/v1/me/email-verification", tag = "Auth", description = "Mails the caller a new verification code (`already_verified` when the address is proven).",
-    responses((status = 204, description = "Mailed"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json"), (status = 503, description = "The mail could not be sent", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 204, description = "Queued in the outbox with the change (sent by the job runner, retried; never lost)"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn resend_verification(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
@@ -380,7 +380,7 @@ pub(crate) async fn admin_reset_mfa(
 
 #[utoipa::path(post, path = "/v1/admin/tenants/{tid}/users/{uid}/password-reset", tag = "Admin", description = "The superuser mails a user a password reset link (support); audited in the tenant's log.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
-    responses((status = 204, description = "Mailed"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json"), (status = 503, description = "The mail could not be sent", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 204, description = "Queued in the outbox with the change (sent by the job runner, retried; never lost)"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_password_reset(
@@ -629,6 +629,143 @@ pub(crate) async fn me(State(state): State<AppState>, Caller(principal): Caller)
             ok(MeAnswer::ApiKey { api_key: ApiKeyMe { id: key_id, tenant_id, role } })
         }
     }
+}
+
+// ---------------------------------------------------------------- notifications
+
+/// The caller's tenant scope as a person (a user, or the superuser acting as one).
+async fn person_scope(
+    state: &AppState,
+    principal: &tenantry_ports::Principal,
+) -> Result<tenantry_ports::TenantScope, ApiError> {
+    match principal {
+        tenantry_ports::Principal::User { tenant_id, .. }
+        | tenantry_ports::Principal::Impersonation { tenant_id, .. } => {
+            Ok(state.tenantry.authorize(principal, *tenant_id).await?)
+        }
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+#[utoipa::path(get, path = "/v1/me/notifications", tag = "Auth", description = "The caller's mail preferences, and what their tenant allows. Account mails and the billing notices a tenant cannot refuse go whatever these say.",
+    responses((status = 200, description = "Done", body = tenantry_ports::services::notifications::MailPrefsView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn my_notifications(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
+    let scope = person_scope(&state, &principal).await?;
+    ok(state.tenantry.my_mail_prefs(&scope).await?)
+}
+
+/// `PATCH /v1/me/notifications`'s body (an absent field stays as it is).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MailPrefsBody {
+    /// The billing mails an owner or admin may refuse.
+    billing: Option<bool>,
+    /// The platform's product updates (off until you opt in).
+    product_updates: Option<bool>,
+}
+
+#[utoipa::path(patch, path = "/v1/me/notifications", tag = "Auth", description = "Changes the caller's own mail preferences (audited as `user.mail_preferences_changed`).",
+    request_body = MailPrefsBody,
+    responses((status = 200, description = "Done", body = tenantry_ports::services::notifications::MailPrefsView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn patch_my_notifications(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Body(body): Body<MailPrefsBody>,
+) -> Answer {
+    let scope = person_scope(&state, &principal).await?;
+    let patch = tenantry_ports::services::notifications::MailPrefsPatch {
+        billing: body.billing,
+        product_updates: body.product_updates,
+    };
+    ok(state.tenantry.set_my_mail_prefs(&scope, patch).await?)
+}
+
+/// `POST /v1/unsubscribe`'s body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UnsubscribeBody {
+    /// The token of a product update's unsubscribe link.
+    token: String,
+}
+
+#[utoipa::path(post, path = "/v1/unsubscribe", tag = "Auth", description = "Ends the product updates of the person a mailed unsubscribe link names, without signing in. The link is signed and does only this, for its own person. 422 `invalid_link` for a link this platform did not make.",
+    request_body = UnsubscribeBody,
+    responses((status = 204, description = "No more product updates"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+)]
+pub(crate) async fn unsubscribe(State(state): State<AppState>, Body(body): Body<UnsubscribeBody>) -> Answer {
+    state.tenantry.unsubscribe(&body.token).await?;
+    no_content()
+}
+
+/// A broadcast's text.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BroadcastBody {
+    /// One line, 1 to 200 characters.
+    subject: String,
+    /// Plain text, 1 to 20000 characters; paragraphs by blank lines.
+    body: String,
+}
+
+impl BroadcastBody {
+    fn draft(self) -> tenantry_ports::services::notifications::BroadcastDraft {
+        tenantry_ports::services::notifications::BroadcastDraft { subject: self.subject, body: self.body }
+    }
+}
+
+/// A broadcast as it would go.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct BroadcastPreviewAnswer {
+    /// Tenants with at least one recipient.
+    tenants: u64,
+    /// People who would receive it (opted in, in tenants that allow product updates).
+    recipients: u64,
+    /// The subject line.
+    subject: String,
+    /// The plain-text body as sent (its unsubscribe link a placeholder).
+    text: String,
+    /// The HTML body as sent.
+    html: String,
+}
+
+#[utoipa::path(post, path = "/v1/admin/broadcasts/preview", tag = "Admin", description = "How many would receive a product update, and the mail as they would get it. Queues nothing.",
+    request_body = BroadcastBody,
+    responses((status = 200, description = "Done", body = BroadcastPreviewAnswer), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn admin_preview_broadcast(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Body(body): Body<BroadcastBody>,
+) -> Answer {
+    let preview = state.tenantry.preview_broadcast(&who, &body.draft()).await?;
+    let links = tenantry_mail::Links { public_url: state.public_url.clone() };
+    let rendered = tenantry_mail::render(&preview.sample, &links);
+    ok(BroadcastPreviewAnswer {
+        tenants: preview.tenants,
+        recipients: preview.recipients,
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+    })
+}
+
+#[utoipa::path(post, path = "/v1/admin/broadcasts", tag = "Admin", description = "Sends a product update to every person who opted in, in every tenant that allows them: one outbox mail each, with its own unsubscribe link, due one after the other (120 a minute). Audited in the platform log (`platform.broadcast_sent`).",
+    request_body = BroadcastBody,
+    responses((status = 202, description = "Queued", body = tenantry_ports::services::notifications::BroadcastSent), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn admin_send_broadcast(
+    State(state): State<AppState>,
+    Platform(who): Platform,
+    Body(body): Body<BroadcastBody>,
+) -> Answer {
+    let sent = state.tenantry.send_broadcast(&who, &body.draft()).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(sent)).into_response())
 }
 
 // ---------------------------------------------------------------- tenant

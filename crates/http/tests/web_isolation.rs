@@ -59,6 +59,7 @@ fn op() -> impl Strategy<Value = Op> {
             Just("/settings/branding"),
             Just("/settings/audit"),
             Just("/settings/exports"),
+            Just("/settings/notifications"),
             Just("/brand.css"),
         ]
         .prop_map(Op::View),
@@ -67,6 +68,10 @@ fn op() -> impl Strategy<Value = Op> {
             Just(Op::Post("/settings/seats/preview", &[("seats", "5")])),
             Just(Op::Post("/settings/branding", &[("primary_color", "#123456"), ("logo_url", "")])),
             Just(Op::Post("/settings/exports", &[])),
+            Just(Op::Post(
+                "/settings/notifications",
+                &[("billing_emails", "on"), ("product_updates", "on"), ("billing_email", "books@invitee.example.com")]
+            )),
             Just(Op::Post("/settings/roles", &[("name", "Helper"), ("perm.audit:read", "on")])),
             Just(Op::Post("/settings/api-keys", &[("name", "a key"), ("role", "viewer")])),
         ],

@@ -115,6 +115,11 @@ pub fn user_totp_aad(tenant: tenantry_domain::TenantId, user: tenantry_domain::U
     format!("tenantry:totp:user:{tenant}:{user}").into_bytes()
 }
 
+/// The associated data of the link token an outbox mail carries until it is sent.
+pub fn mail_token_aad(tenant: tenantry_domain::TenantId, mail: tenantry_domain::MailId) -> Vec<u8> {
+    format!("tenantry:mail-token:{tenant}:{mail}").into_bytes()
+}
+
 /// The associated data of a superuser's TOTP secret.
 pub fn superuser_totp_aad(superuser: tenantry_domain::PlatformUserId) -> Vec<u8> {
     format!("tenantry:totp:superuser:{superuser}").into_bytes()

@@ -164,6 +164,9 @@ pub mod housekeeping {
     pub const SHORT_LIVED_MARKERS: [&str; 2] = ["mail:", "ads:modal:"];
     /// Sessions that ended (or expired) this many days ago are deleted.
     pub const SESSION_RETENTION_DAYS: i64 = 30;
+    /// The outbox's record of a mail sent this many days ago is deleted
+    /// (unsent mails stay: their jobs are pending or listed as failed).
+    pub const SENT_MAIL_RETENTION_DAYS: i64 = 30;
 }
 
 /// The most rows one call of a named path answers (`due_tenants`,
@@ -183,6 +186,8 @@ pub struct Housekept {
     pub markers: u64,
     /// Sessions (users' and superusers') that ended or expired 30 days ago.
     pub sessions: u64,
+    /// Outbox records of mails sent 30 days ago.
+    pub mails: u64,
 }
 
 /// The named cross-tenant lookups (DESIGN.md section 2). Each computes its own

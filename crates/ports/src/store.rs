@@ -329,6 +329,41 @@ pub trait JobStore: Send {
     async fn jobs_of_kind(&mut self, kind: &JobKind) -> Result<Vec<Job>, StoreError>;
     /// Saves a job's new state (`NotFound` if it does not exist).
     async fn update_job(&mut self, job: &Job) -> Result<(), StoreError>;
+    /// Claims one job if it is claimable at `now` (`Job::claim`): MUST be
+    /// atomic with every other claimer (`TenantDirectory::claim_due_jobs`
+    /// included), so that one attempt never runs twice. `None`: not claimable.
+    async fn claim_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<Job>, StoreError>;
+}
+
+/// The tenant's outbox: every mail a change causes, written in the change's
+/// unit of work (so a rolled-back change mails nothing) and sent by the job
+/// runner. A token a mail carries is a credential: stores MUST keep it sealed
+/// (PostgreSQL: with the data key, for the row) and MUST forget it once the
+/// mail is sent.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OutboxStore: Send {
+    /// Adds a mail; `Conflict(PrimaryKey)` if the id exists.
+    async fn insert_mail(&mut self, mail: &crate::system::QueuedMail) -> Result<(), StoreError>;
+    /// One mail of the outbox, with its token while unsent.
+    async fn queued_mail(
+        &mut self,
+        id: tenantry_domain::MailId,
+    ) -> Result<Option<crate::system::QueuedMail>, StoreError>;
+    /// Records that the server accepted a mail (forgetting its token);
+    /// `NotFound` if it is not in the outbox.
+    async fn mark_mail_sent(
+        &mut self,
+        id: tenantry_domain::MailId,
+        at: DateTime<Utc>,
+        accepted: &crate::system::Accepted,
+    ) -> Result<(), StoreError>;
+    /// An erasure: deletes every mail, sent or not, to `email` or naming the
+    /// person — a text value of the mail that contains `email` or equals
+    /// `name` (an invitation they sent, a notice listing them); the count.
+    async fn forget_mails_of(&mut self, email: &tenantry_domain::Email, name: &str) -> Result<u64, StoreError>;
+    /// Deletes every unsent mail (a restore: the links they carry are void); the count.
+    async fn void_unsent_mails(&mut self) -> Result<u64, StoreError>;
 }
 
 /// The tenant's GDPR exports and their files.
@@ -507,6 +542,7 @@ pub trait TenantTx:
     + UsageStore
     + MarkerStore
     + JobStore
+    + OutboxStore
     + ExportStore
     + ErasureStore
     + ResetStore

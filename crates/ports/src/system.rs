@@ -3,11 +3,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tenantry_domain::password::PasswordHash;
 use tenantry_domain::subscription::FreemiumReason;
 use tenantry_domain::tenant::Branding;
-use tenantry_domain::{Email, ExportId, Interval, Money, TenantId};
+use tenantry_domain::{Email, ExportId, Interval, MailId, Money, TenantId};
 use uuid::Uuid;
 
 /// The time. Services never read the system clock themselves.
@@ -48,7 +48,7 @@ pub trait PasswordHasher: Send + Sync {
 }
 
 /// The tenant a mail is about, for branding.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct MailTenant {
     /// The tenant.
     pub id: TenantId,
@@ -59,7 +59,10 @@ pub struct MailTenant {
 }
 
 /// What a mail says; the mailer renders it from a template.
-#[derive(Clone, Debug, Serialize)]
+///
+/// Its JSON form leaves the link tokens out (they are secrets): the outbox
+/// keeps a token apart, sealed ([`Message::token`], [`Message::set_token`]).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "template", rename_all = "snake_case")]
 pub enum Message {
     /// An invitation; the token is shown once, in this mail.
@@ -69,7 +72,7 @@ pub enum Message {
         /// The role offered.
         role: String,
         /// The link's token (secret; never logged).
-        #[serde(skip)]
+        #[serde(skip_serializing, default = "no_token")]
         token: SecretString,
         /// When the link stops working.
         expires_at: DateTime<Utc>,
@@ -127,7 +130,7 @@ pub enum Message {
     /// A password reset link; the token is shown once, in this mail.
     PasswordReset {
         /// The link's token (secret; never logged).
-        #[serde(skip)]
+        #[serde(skip_serializing, default = "no_token")]
         token: SecretString,
         /// When it stops working.
         expires_at: DateTime<Utc>,
@@ -135,10 +138,20 @@ pub enum Message {
     /// An address to prove (signup); the token is shown once, in this mail.
     VerifyEmail {
         /// The link's token (secret; never logged).
-        #[serde(skip)]
+        #[serde(skip_serializing, default = "no_token")]
         token: SecretString,
         /// When it stops working.
         expires_at: DateTime<Utc>,
+    },
+    /// A product update: the superuser's broadcast to the people who opted in.
+    ProductUpdate {
+        /// The subject the superuser wrote.
+        subject: String,
+        /// The text the superuser wrote (plain text; paragraphs by blank lines).
+        body: String,
+        /// The recipient's signed unsubscribe token (never logged).
+        #[serde(skip_serializing, default = "no_token")]
+        unsubscribe: SecretString,
     },
     /// A GDPR export is ready to download.
     ExportReady {
@@ -151,7 +164,36 @@ pub enum Message {
     },
 }
 
+/// A message read back without its token has an empty one until the outbox
+/// puts the sealed token back.
+fn no_token() -> SecretString {
+    SecretString::from("")
+}
+
 impl Message {
+    /// The link token this mail carries (invitation, password reset, address
+    /// verification), if any.
+    pub fn token(&self) -> Option<&SecretString> {
+        match self {
+            Message::Invitation { token, .. }
+            | Message::PasswordReset { token, .. }
+            | Message::VerifyEmail { token, .. }
+            | Message::ProductUpdate { unsubscribe: token, .. } => Some(token),
+            _ => None,
+        }
+    }
+
+    /// Puts a token back into a message that carries one (no effect otherwise).
+    pub fn set_token(&mut self, new: SecretString) {
+        if let Message::Invitation { token, .. }
+        | Message::PasswordReset { token, .. }
+        | Message::VerifyEmail { token, .. }
+        | Message::ProductUpdate { unsubscribe: token, .. } = self
+        {
+            *token = new;
+        }
+    }
+
     /// The template's name (`invitation`, `trial_reminder`, ...): safe to log,
     /// unlike the content.
     pub fn template(&self) -> &'static str {
@@ -167,12 +209,51 @@ impl Message {
             Message::ExportReady { .. } => "export_ready",
             Message::PasswordReset { .. } => "password_reset",
             Message::VerifyEmail { .. } => "verify_email",
+            Message::ProductUpdate { .. } => "product_update",
+        }
+    }
+
+    /// Who may refuse it (DESIGN.md "Notifications").
+    pub fn category(&self) -> MailCategory {
+        match self {
+            Message::Invitation { .. }
+            | Message::PasswordReset { .. }
+            | Message::VerifyEmail { .. }
+            | Message::AccountLocked { .. }
+            | Message::ExportReady { .. } => MailCategory::Account,
+            Message::TrialReminder { .. }
+            | Message::PaymentFailed { .. }
+            | Message::PaymentActionRequired { .. }
+            | Message::Downgraded { .. }
+            | Message::SeatsFreed { .. } => MailCategory::BillingRequired,
+            Message::TrialConverted { .. } => MailCategory::Billing,
+            Message::ProductUpdate { .. } => MailCategory::ProductUpdate,
         }
     }
 }
 
+/// Who receives a kind of mail, and who may refuse it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailCategory {
+    /// To the one person it concerns (a link they asked for, their account
+    /// locked, their export): never refused — it is the account working.
+    Account,
+    /// A billing notice the tenant cannot refuse — money is owed, the trial
+    /// ends, people lose access: to the billing e-mail and every owner and
+    /// admin, whatever their preferences.
+    BillingRequired,
+    /// A billing mail the tenant may refuse: to the billing e-mail and the
+    /// owners and admins who did not switch billing mails off, unless the
+    /// tenant switched them off for everyone.
+    Billing,
+    /// The platform's product updates: only to people who opted in, in
+    /// tenants that allow them; every one carries an unsubscribe link.
+    ProductUpdate,
+}
+
 /// One mail to one recipient.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Mail {
     /// Recipient.
     pub to: Email,
@@ -182,10 +263,62 @@ pub struct Mail {
     pub message: Message,
 }
 
+/// What the mail server said when it accepted a mail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    /// The `Message-ID` header the mail carried (`<…>`): the same for every
+    /// attempt at one outbox mail, so that a copy sent twice (the server
+    /// accepted, its answer was lost) is recognisably one mail.
+    pub message_id: String,
+    /// The server's reply (`250 2.0.0 Ok: queued as …`), kept short; the
+    /// console mailer says `console`.
+    pub reply: String,
+}
+
+/// The `Message-ID` of an outbox mail: `<mail id@domain>`, the domain being
+/// the sender's (or `tenantry.invalid` without one).
+pub fn message_id(id: MailId, sender_domain: Option<&str>) -> String {
+    let domain = sender_domain.filter(|d| !d.is_empty()).unwrap_or("tenantry.invalid");
+    format!("<{id}@{domain}>")
+}
+
 /// Mail delivery.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait Mailer: Send + Sync {
-    /// Sends one mail. An error means it was not sent (the caller may retry).
-    async fn send(&self, mail: &Mail) -> Result<(), anyhow::Error>;
+    /// Sends one mail of the outbox, as the `Message-ID` [`message_id`] makes
+    /// of `id` (every attempt at one mail carries the same). An error means it
+    /// was not accepted (the job runner retries it).
+    async fn send(&self, mail: &Mail, id: MailId) -> Result<Accepted, anyhow::Error>;
+}
+
+/// One mail in a tenant's outbox: written in the unit of work of the change
+/// that caused it, sent by the job runner (`JobKind::Mail`). Its JSON form
+/// leaves the token out.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QueuedMail {
+    /// Its id (also its `Message-ID`'s left part).
+    pub id: MailId,
+    /// Whose outbox.
+    pub tenant_id: TenantId,
+    /// The mail, with its token (kept sealed by the stores until it is sent).
+    pub mail: Mail,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
+    /// When the server accepted it, and what it said; `None` until then.
+    pub sent: Option<(DateTime<Utc>, Accepted)>,
+}
+
+impl PartialEq for QueuedMail {
+    /// The same mail: the same fields, token included (compared, never shown).
+    fn eq(&self, other: &Self) -> bool {
+        use secrecy::ExposeSecret;
+        let token = |m: &QueuedMail| m.mail.message.token().map(|t| t.expose_secret().to_owned());
+        self.id == other.id
+            && self.tenant_id == other.tenant_id
+            && self.created_at == other.created_at
+            && self.sent == other.sent
+            && serde_json::to_value(&self.mail).ok() == serde_json::to_value(&other.mail).ok()
+            && token(self) == token(other)
+    }
 }

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use tenantry_domain::Email;
 use tenantry_domain::ids::uuid_v7_from_parts;
 use tenantry_domain::password::PasswordHash;
-use tenantry_ports::system::{Clock, IdGenerator, Mail, Mailer, Message, PasswordHasher, TokenGenerator};
+use tenantry_ports::system::{
+    Accepted, Clock, IdGenerator, Mail, Mailer, Message, PasswordHasher, TokenGenerator, message_id,
+};
 use uuid::Uuid;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -105,11 +107,14 @@ impl PasswordHasher for InsecureFastHasher {
     }
 }
 
-/// A mailer that keeps every mail, and can be told to fail.
+/// A mailer that keeps every mail, and can be told to fail, or to answer
+/// late (after it has accepted the mail).
 #[derive(Clone, Debug, Default)]
 pub struct RecordingMailer {
     sent: Arc<Mutex<Vec<Mail>>>,
+    ids: Arc<Mutex<Vec<tenantry_domain::MailId>>>,
     failing: Arc<Mutex<bool>>,
+    answer_after: Arc<Mutex<Option<std::time::Duration>>>,
 }
 
 impl RecordingMailer {
@@ -170,16 +175,32 @@ impl RecordingMailer {
     pub fn set_failing(&self, failing: bool) {
         *lock(&self.failing) = failing;
     }
+
+    /// Accepts each mail at once but answers only after `delay` (a slow
+    /// server; `None`: at once).
+    pub fn set_answer_after(&self, delay: Option<std::time::Duration>) {
+        *lock(&self.answer_after) = delay;
+    }
+
+    /// The outbox id of every mail accepted, in order (an id twice: sent twice).
+    pub fn accepted_ids(&self) -> Vec<tenantry_domain::MailId> {
+        lock(&self.ids).clone()
+    }
 }
 
 #[async_trait]
 impl Mailer for RecordingMailer {
-    async fn send(&self, mail: &Mail) -> Result<(), anyhow::Error> {
+    async fn send(&self, mail: &Mail, id: tenantry_domain::MailId) -> Result<Accepted, anyhow::Error> {
         if *lock(&self.failing) {
             anyhow::bail!("the recording mailer was told to fail");
         }
         lock(&self.sent).push(mail.clone());
-        Ok(())
+        lock(&self.ids).push(id);
+        let delay = *lock(&self.answer_after);
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
+        Ok(Accepted { message_id: message_id(id, Some("recording.test")), reply: "250 recorded".into() })
     }
 }
 

@@ -131,6 +131,7 @@ pub struct HarnessBuilder<'a> {
     clock: Option<FakeClock>,
     backup_key: Option<BackupKey>,
     superuser_mfa: bool,
+    mail_delivery: tenantry_ports::services::outbox::MailDelivery,
 }
 
 /// The TOTP secret the harness gives superuser `email` when two-factor
@@ -211,6 +212,7 @@ impl<'a> HarnessBuilder<'a> {
             clock: self.clock,
             backup_key: self.backup_key,
             superuser_mfa: self.superuser_mfa,
+            mail_delivery: self.mail_delivery,
         }
     }
     /// Superusers must have two-factor authentication (as on PostgreSQL in
@@ -234,6 +236,12 @@ impl<'a> HarnessBuilder<'a> {
     /// Another backup key (`None`: backups not configured).
     pub fn backup_key(mut self, key: Option<BackupKey>) -> Self {
         self.backup_key = key;
+        self
+    }
+    /// When queued mails are first tried (default: awaited after the commit,
+    /// so a test reads its mail when the use case returns).
+    pub fn mail_delivery(mut self, delivery: tenantry_ports::services::outbox::MailDelivery) -> Self {
+        self.mail_delivery = delivery;
         self
     }
     /// Builds the harness.
@@ -261,6 +269,7 @@ impl<'a> HarnessBuilder<'a> {
             policy: self.policy,
             backup_key: self.backup_key,
             superuser_mfa_required: self.superuser_mfa,
+            mail_delivery: self.mail_delivery,
             ..TenantryConfig::default()
         };
         Harness {
@@ -317,6 +326,7 @@ impl Harness {
             clock: None,
             backup_key: Some(test_backup_key()),
             superuser_mfa: false,
+            mail_delivery: Default::default(),
         }
     }
 

@@ -30,6 +30,7 @@ pub mod contract;
 pub mod fakes;
 pub mod harness;
 pub mod memory;
+pub mod outbox;
 pub mod properties;
 pub mod restore;
 pub mod scenarios;

@@ -83,6 +83,8 @@ pub struct TenantData {
     pub resets: BTreeMap<ResetId, PasswordReset>,
     /// Scheduled work by id.
     pub jobs: BTreeMap<JobId, Job>,
+    /// The outbox by id.
+    pub mails: BTreeMap<tenantry_domain::MailId, tenantry_ports::system::QueuedMail>,
     /// GDPR exports by id.
     pub exports: BTreeMap<ExportId, Export>,
     /// Sessions (users' and support sessions) by id.
@@ -747,6 +749,67 @@ impl JobStore for MemTenantTx {
             }
             None => Err(StoreError::NotFound),
         }
+    }
+    async fn claim_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<Option<Job>, StoreError> {
+        // A writer holds the tenant's lock: the directory's claim waits for it.
+        self.writable()?;
+        let Some(job) = self.work.jobs.get_mut(&id).filter(|j| j.claimable(now)) else { return Ok(None) };
+        job.claim(now);
+        Ok(Some(job.clone()))
+    }
+}
+
+#[async_trait]
+impl tenantry_ports::store::OutboxStore for MemTenantTx {
+    async fn insert_mail(&mut self, mail: &tenantry_ports::system::QueuedMail) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(mail.tenant_id, "a mail")?;
+        if self.work.mails.contains_key(&mail.id) {
+            return Err(self.conflict(Constraint::PrimaryKey));
+        }
+        self.work.mails.insert(mail.id, mail.clone());
+        Ok(())
+    }
+    async fn queued_mail(
+        &mut self,
+        id: tenantry_domain::MailId,
+    ) -> Result<Option<tenantry_ports::system::QueuedMail>, StoreError> {
+        self.live()?;
+        Ok(self.work.mails.get(&id).cloned())
+    }
+    async fn mark_mail_sent(
+        &mut self,
+        id: tenantry_domain::MailId,
+        at: DateTime<Utc>,
+        accepted: &tenantry_ports::system::Accepted,
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        let mail = self.work.mails.get_mut(&id).ok_or(StoreError::NotFound)?;
+        mail.mail.message.set_token(secrecy::SecretString::from(""));
+        mail.sent = Some((at, accepted.clone()));
+        Ok(())
+    }
+    async fn forget_mails_of(&mut self, email: &Email, name: &str) -> Result<u64, StoreError> {
+        self.writable()?;
+        fn names(v: &serde_json::Value, email: &str, name: &str) -> bool {
+            match v {
+                serde_json::Value::String(s) => s.contains(email) || (!name.is_empty() && s == name),
+                serde_json::Value::Array(a) => a.iter().any(|v| names(v, email, name)),
+                serde_json::Value::Object(o) => o.values().any(|v| names(v, email, name)),
+                _ => false,
+            }
+        }
+        let before = self.work.mails.len();
+        self.work.mails.retain(|_, m| {
+            m.mail.to != *email && !serde_json::to_value(&m.mail).is_ok_and(|v| names(&v, email.as_str(), name))
+        });
+        Ok(u64::try_from(before - self.work.mails.len()).unwrap_or(u64::MAX))
+    }
+    async fn void_unsent_mails(&mut self) -> Result<u64, StoreError> {
+        self.writable()?;
+        let before = self.work.mails.len();
+        self.work.mails.retain(|_, m| m.sent.is_some());
+        Ok(u64::try_from(before - self.work.mails.len()).unwrap_or(u64::MAX))
     }
 }
 
@@ -1440,6 +1503,7 @@ impl TenantData {
             erasures: self.erasures.clone(),
             resets: self.resets.clone(),
             jobs: self.jobs.clone(),
+            mails: self.mails.clone(),
             exports: self.exports.clone(),
             export_files: self.export_files.clone(),
             sessions: self.sessions.clone(),
@@ -1501,14 +1565,15 @@ impl TenantDirectory for MemoryStore {
 
     async fn housekeeping(&self) -> Result<Housekept, StoreError> {
         use tenantry_ports::directory::housekeeping::{
-            DONE_JOB_RETENTION_DAYS, LINK_RETENTION_DAYS, MARKER_RETENTION_DAYS, SESSION_RETENTION_DAYS,
-            SHORT_LIVED_MARKERS,
+            DONE_JOB_RETENTION_DAYS, LINK_RETENTION_DAYS, MARKER_RETENTION_DAYS, SENT_MAIL_RETENTION_DAYS,
+            SESSION_RETENTION_DAYS, SHORT_LIVED_MARKERS,
         };
         let now = self.now();
         let links_expired_before = now - chrono::Duration::days(LINK_RETENTION_DAYS);
         let jobs_done_before = now - chrono::Duration::days(DONE_JOB_RETENTION_DAYS);
         let markers_before = now - chrono::Duration::days(MARKER_RETENTION_DAYS);
         let sessions_before = now - chrono::Duration::days(SESSION_RETENTION_DAYS);
+        let mails_sent_before = now - chrono::Duration::days(SENT_MAIL_RETENTION_DAYS);
         let old_session = |s: &Session| s.ended.map_or(s.expires_at, |(at, _)| at.min(s.expires_at)) < sessions_before;
         let platform_sessions = {
             let mut platform = self.inner.platform.lock().await;
@@ -1534,6 +1599,9 @@ impl TenantDirectory for MemoryStore {
             let sessions = data.sessions.len();
             data.sessions.retain(|_, s| !old_session(s));
             out.sessions += u64::try_from(sessions.saturating_sub(data.sessions.len())).unwrap_or(u64::MAX);
+            let mails = data.mails.len();
+            data.mails.retain(|_, m| m.sent.as_ref().is_none_or(|(at, _)| *at >= mails_sent_before));
+            out.mails += u64::try_from(mails.saturating_sub(data.mails.len())).unwrap_or(u64::MAX);
             let gone: Vec<JobId> = data.jobs.values().filter(|j| old(j)).map(|j| j.id).collect();
             for id in &gone {
                 data.jobs.remove(id);

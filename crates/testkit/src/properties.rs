@@ -815,6 +815,7 @@ impl World {
             | Op::Reads { actor }
             | Op::Ads { actor }
             | Op::Storage { actor, .. }
+            | Op::MailPrefs { actor, .. }
             | Op::Export { actor, .. }
             | Op::Erase { actor, .. }
             | Op::Login { actor, .. }
@@ -1030,6 +1031,15 @@ impl World {
             }
             Op::Storage { kib, .. } => {
                 calls.push((outcome(&svc.reserve_storage(&scope, u64::from(*kib) * 1024).await), Aim::Own));
+            }
+            Op::MailPrefs { billing, product_updates, .. } => {
+                single = false;
+                let patch = tenantry_ports::services::notifications::MailPrefsPatch {
+                    billing: Some(*billing),
+                    product_updates: Some(*product_updates),
+                };
+                calls.push((outcome(&svc.set_my_mail_prefs(&scope, patch).await), Aim::Own));
+                calls.push((outcome(&svc.my_mail_prefs(&scope).await), Aim::Own));
             }
             Op::Erase { user, .. } => {
                 let (owner, id) = self.pick(a, *user, |t| &t.users);

@@ -309,6 +309,8 @@ pub const REVOKED_STAY_REVOKED: Revocations = Revocations {
         api_keys_revoked: 1,
         links_voided: 2,
         invitations_voided: 1,
+        // Every mail of the archive had gone out when the backup was made.
+        mails_voided: 0,
         users_deactivated: 1,
         second_factors_removed: 1,
         owner_removed_since: false,

@@ -253,7 +253,8 @@ pub struct FailingTimer {
     pub attempts: u32,
     /// The tenant's timers jobs listed as failed for the superuser (1).
     pub listed: usize,
-    /// Timers jobs made for the same deadline while that one was listed (0).
+    /// Timers jobs made while the reminder's mail was listed (0: the reminder
+    /// is not queued twice).
     pub made_while_listed: u32,
     /// Reminders that reached the owner while the mailer failed (0) and after
     /// the superuser's retry (1).
@@ -281,11 +282,12 @@ impl FailingTimer {
     }
 }
 
-/// The trial reminder's mail cannot be sent (the mailer fails): the tenant's
-/// timers job for day 11 fails on every hourly tick, is kept failed after its
-/// fifth attempt and listed; no new job is made for that deadline while it is
-/// listed; the superuser retries it once the mailer works and the reminder
-/// goes out, once.
+/// The trial reminder's mail cannot be sent (the mailer fails): the timers
+/// job for day 11 does its work (the reminder is written to the outbox with
+/// it), and the reminder's mail job fails on every tick, is kept failed after
+/// its fifth attempt and listed; no new timers job is made meanwhile (the
+/// reminder is marked sent with the change that queued it); the superuser
+/// retries the mail once the mailer works and the reminder goes out, once.
 pub async fn failing_timer(h: &Harness, slug: &str) -> Result<FailingTimer, HarnessError> {
     use tenantry_domain::job::JobKind;
     use tenantry_ports::system::Message;
@@ -300,7 +302,7 @@ pub async fn failing_timer(h: &Harness, slug: &str) -> Result<FailingTimer, Harn
         Ok::<_, HarnessError>(
             failed
                 .into_iter()
-                .filter(|j| j.tenant_id == t.id && matches!(j.kind, JobKind::Timers(_)))
+                .filter(|j| j.tenant_id == t.id && matches!(j.kind, JobKind::Mail(_)))
                 .collect::<Vec<_>>(),
         )
     };
@@ -314,7 +316,7 @@ pub async fn failing_timer(h: &Harness, slug: &str) -> Result<FailingTimer, Harn
         made_while_listed += h.tenantry.run_due_timers(100).await.map_err(err)?.enqueued;
     }
     let before = reminders();
-    let job = failed.first().ok_or_else(|| HarnessError("no failed timers job is listed".into()))?;
+    let job = failed.first().ok_or_else(|| HarnessError("no failed mail job is listed".into()))?;
     h.mailer.set_failing(false);
     let scope = h.scope(&su, t.id).await?;
     h.tenantry.retry_job(&scope, job.id).await.map_err(err)?;
@@ -354,8 +356,10 @@ pub struct Housekeeping {
     pub throttle_marker: [bool; 2],
     /// A marker that is not short-lived, on day 91 (kept).
     pub lasting_marker: bool,
-    /// What each day's run deleted: account links, jobs, markers, summed.
-    pub deleted: (u64, u64, u64),
+    /// What each day's run deleted, summed: account links, jobs (the
+    /// export's two and the three mails' — verification, reset, export ready),
+    /// markers, and the outbox's records of those three mails (30 days after sending).
+    pub deleted: (u64, u64, u64, u64),
 }
 
 /// One tenant leaves expired links, finished jobs and markers behind; the
@@ -392,7 +396,7 @@ pub async fn housekeeping(h: &Harness, slug: &str) -> Result<Housekeeping, Harne
         let markers = (tx.is_marked(&throttle).await.map_err(err)?, tx.is_marked(lasting).await.map_err(err)?);
         Ok::<_, HarnessError>((links, jobs, markers))
     };
-    let mut deleted = (0, 0, 0);
+    let mut deleted = (0, 0, 0, 0);
     let run = |days: i64| {
         h.clock.advance(chrono::Duration::days(days));
         async {
@@ -403,7 +407,7 @@ pub async fn housekeeping(h: &Harness, slug: &str) -> Result<Housekeeping, Harne
     };
     let day0 = look().await?;
     let mut add = |k: tenantry_ports::directory::Housekept| {
-        deleted = (deleted.0 + k.account_links, deleted.1 + k.jobs, deleted.2 + k.markers);
+        deleted = (deleted.0 + k.account_links, deleted.1 + k.jobs, deleted.2 + k.markers, deleted.3 + k.mails);
     };
     add(run(9).await?);
     let day9 = look().await?;

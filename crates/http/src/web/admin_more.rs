@@ -602,6 +602,14 @@ pub(crate) async fn delete_campaign(
     Ok(Redirect::to("/admin/ads").into_response())
 }
 
+/// What a job does, for a person; a mail by its template and recipient.
+fn job_label(job: &tenantry_domain::job::Job, mails: &[tenantry_ports::services::jobs::FailedMail]) -> String {
+    match mails.iter().find(|m| m.job_id == job.id) {
+        Some(m) => format!("mail {} to {}", m.template, m.to),
+        None => job_kind(&job.kind),
+    }
+}
+
 /// What a job does, for a person.
 fn job_kind(kind: &tenantry_domain::job::JobKind) -> String {
     use tenantry_domain::job::JobKind;
@@ -609,6 +617,7 @@ fn job_kind(kind: &tenantry_domain::job::JobKind) -> String {
         JobKind::Export(id) => format!("GDPR export {id}"),
         JobKind::ExpireExport(id) => format!("expiry of export {id}"),
         JobKind::Timers(at) => format!("timers due {}", at.format("%Y-%m-%d %H:%M UTC")),
+        JobKind::Mail(id) => format!("mail {id}"),
     }
 }
 
@@ -634,7 +643,7 @@ pub(crate) async fn jobs(State(state): State<AppState>, session: Session) -> Pag
                     tbody {
                         @for j in &jobs.failed {
                             tr id={ "job-" (j.id) } {
-                                td { (job_kind(&j.kind)) }
+                                td { (job_label(j, &jobs.failed_mails)) }
                                 td { a href={ "/admin/tenants/" (j.tenant_id) } { code { (j.tenant_id) } } }
                                 td.num { (j.attempts) }
                                 td { (j.last_error.as_deref().unwrap_or("")) }

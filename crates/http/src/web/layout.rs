@@ -137,6 +137,7 @@ fn nav(nav: &Nav, logo: Option<&str>) -> Markup {
                     a href="/admin/audit" { "Audit log" }
                     a href="/admin/jobs" { "Jobs" }
                     a href="/admin/ads" { "Ads" }
+                    a href="/admin/broadcasts" { "Product updates" }
                     a href="/account/mfa" { "Two-factor" }
                     a href="/account/sessions" { "Sessions" }
                     (logout(csrf))
@@ -153,6 +154,8 @@ fn nav(nav: &Nav, logo: Option<&str>) -> Markup {
                     a href={ "/app/" (slug) "/settings/branding" } { "Branding" }
                     a href={ "/app/" (slug) "/settings/audit" } { "Audit log" }
                     a href={ "/app/" (slug) "/settings/exports" } { "Data export" }
+                    a href={ "/app/" (slug) "/settings/notifications" } { "Notifications" }
+                    a href="/account/notifications" { "Your mail" }
                     a href="/account/mfa" { "Two-factor" }
                     a href="/account/sessions" { "Sessions" }
                     (logout(csrf))

@@ -23,6 +23,7 @@ mod app;
 mod billing_simulator;
 mod charts;
 mod layout;
+mod mail;
 mod session;
 mod tenant_more;
 
@@ -46,6 +47,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/login", post(session::login_submit))
         .route("/login/mfa", post(session::mfa_submit))
         .route("/invitations/accept", post(app::accept_submit))
+        .route("/unsubscribe", post(mail::unsubscribe))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::throttle::per_address));
     Router::new()
         .merge(anonymous)
@@ -59,6 +61,11 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/account/mfa/recovery-codes", post(account::mfa_recovery_codes))
         .route("/account/mfa/disable", post(account::mfa_disable))
         .route("/account/sessions", get(session::sessions_page))
+        .route("/account/notifications", get(mail::prefs_page).post(mail::save_prefs))
+        .route("/unsubscribe", get(mail::unsubscribe_page))
+        .route("/admin/broadcasts", get(mail::broadcasts).post(mail::send))
+        .route("/admin/broadcasts/preview", post(mail::preview))
+        .route("/app/{slug}/settings/notifications", get(mail::tenant_page).post(mail::save_tenant))
         .route("/account/sessions/end-all", post(session::end_all_sessions))
         .route("/account/sessions/{sid}/end", post(session::end_session))
         .route("/admin/tenants/{tid}/users/{uid}/impersonate", post(admin::impersonate))

@@ -504,6 +504,7 @@ fn system_name(s: SystemActor) -> &'static str {
         SystemActor::Scheduler => "scheduler",
         SystemActor::Signup => "signup",
         SystemActor::InvitationLink => "invitation link",
+        SystemActor::UnsubscribeLink => "unsubscribe link",
         SystemActor::Login => "login",
         SystemActor::Meter => "metering",
     }

@@ -82,9 +82,6 @@ pub enum AdminResetError {
     /// The account cannot sign in (deactivated or erased).
     #[error("the user is deactivated; reactivate them first")]
     Inactive,
-    /// No mail could be sent.
-    #[error("the mail could not be sent; check the mailer")]
-    NotMailed,
     /// The address is verified already.
     #[error("the address is verified already")]
     AlreadyVerified,
@@ -99,7 +96,6 @@ impl Problem for AdminResetError {
         match self {
             AdminResetError::Access(e) => e.code(),
             AdminResetError::Inactive => "user_inactive",
-            AdminResetError::NotMailed => "mail_not_sent",
             AdminResetError::AlreadyVerified => "already_verified",
             AdminResetError::Infra(e) => e.code(),
         }
@@ -108,7 +104,6 @@ impl Problem for AdminResetError {
         match self {
             AdminResetError::Access(e) => e.kind(),
             AdminResetError::Inactive | AdminResetError::AlreadyVerified => ErrorKind::Conflict,
-            AdminResetError::NotMailed => ErrorKind::Unavailable,
             AdminResetError::Infra(e) => e.kind(),
         }
     }
@@ -132,8 +127,9 @@ impl Tenantry {
         }
         let action = Some(AuditAction::PasswordResetRequested);
         let mail = self.issue_link(tx.as_mut(), &scope, &user, LinkPurpose::PasswordReset, action).await?;
+        let queued = self.queue_mails(tx.as_mut(), &scope, [mail]).await?;
         tx.commit().await?;
-        self.send_all(&[mail]).await;
+        self.deliver(queued).await;
         Ok(())
     }
 
@@ -150,8 +146,10 @@ impl Tenantry {
         }
         let action = Some(AuditAction::PasswordResetRequested);
         let mail = self.issue_link(tx.as_mut(), scope, &user, LinkPurpose::PasswordReset, action).await?;
+        let queued = self.queue_mails(tx.as_mut(), scope, [mail]).await?;
         tx.commit().await?;
-        if self.send_all(&[mail]).await == 1 { Ok(()) } else { Err(AdminResetError::NotMailed) }
+        self.deliver(queued).await;
+        Ok(())
     }
 
     /// Stores a one-time link for `user` and returns its mail (sent by the
@@ -217,8 +215,10 @@ impl Tenantry {
             return Err(AdminResetError::AlreadyVerified);
         }
         let mail = self.issue_link(tx.as_mut(), scope, &user, LinkPurpose::EmailVerification, None).await?;
+        let queued = self.queue_mails(tx.as_mut(), scope, [mail]).await?;
         tx.commit().await?;
-        if self.send_all(&[mail]).await == 1 { Ok(()) } else { Err(AdminResetError::NotMailed) }
+        self.deliver(queued).await;
+        Ok(())
     }
 
     /// `POST /v1/auth/password-reset/confirm`: sets a new password with a

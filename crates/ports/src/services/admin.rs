@@ -384,8 +384,9 @@ impl Tenantry {
         }
         let mails = self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
         self.save_subscription(tx.as_mut(), &mut sub).await?;
+        let queued = self.queue_mails(tx.as_mut(), scope, mails).await?;
         tx.commit().await?;
-        self.send_all(&mails).await;
+        self.deliver(queued).await;
         self.admin_tenant_detail(scope).await
     }
 

@@ -360,13 +360,14 @@ impl Tenantry {
         self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &[started]).await?;
         // The owner proves the address with a mailed link (signup and the superuser's creation alike).
         let verification = self.issue_link(tx.as_mut(), &scope, &owner, LinkPurpose::EmailVerification, None).await?;
+        let queued = self.queue_mails(tx.as_mut(), &scope, [verification]).await?;
         match tx.commit().await {
             Err(StoreError::Conflict(_)) => {
                 return Err(SignupError::SlugTaken(new.slug.to_string()));
             }
             other => other?,
         }
-        self.send_all(&[verification]).await;
+        self.deliver(queued).await;
         // The provider is called after the tenant exists, with no unit of work
         // open (issue 18): a slow provider holds no lock; if it does not answer,
         // the tenant is linked later (checkout, timers).
@@ -488,8 +489,9 @@ impl Tenantry {
                 mails.extend(self.count_login_failure(tx.as_mut(), &scope, &mut user, &address).await?);
                 tx.update_user(&user).await?;
             }
+            let queued = self.queue_mails(tx.as_mut(), &scope, mails).await?;
             tx.commit().await?;
-            self.send_all(&mails).await;
+            self.deliver(queued).await;
             return Err(LoginError::InvalidCredentials);
         }
         let sub = self.subscription(tx.as_mut()).await?;

@@ -98,6 +98,9 @@ pub struct CredentialsVoided {
     pub links_voided: u64,
     /// Pending invitations of the archive, revoked (their links are void).
     pub invitations_voided: u32,
+    /// Mails of the archive's outbox not yet sent (they may carry a link),
+    /// deleted: their jobs then finish without sending.
+    pub mails_voided: u64,
     /// Users deactivated since the backup, deactivated again.
     pub users_deactivated: u32,
     /// Users whose second factor was replaced or removed since the backup:
@@ -437,6 +440,7 @@ impl Tenantry {
             }
         }
         done.links_voided = tx.expire_links(now).await?;
+        done.mails_voided = tx.void_unsent_mails().await?;
         for mut invitation in tx.invitations().await? {
             if invitation.revoke(now, tenantry_domain::invitation::RevokeReason::Restore).is_ok() {
                 tx.update_invitation(&invitation).await?;

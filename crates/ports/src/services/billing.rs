@@ -340,8 +340,9 @@ impl Tenantry {
         let (charged, mails) = self.finish_change(tx.as_mut(), scope, &mut sub, &events, &outcome).await?;
         self.save_subscription(tx.as_mut(), &mut sub).await?;
         let subscription = self.view_in(tx.as_mut(), now).await?;
+        let queued = self.queue_mails(tx.as_mut(), scope, mails).await?;
         tx.commit().await?;
-        self.send_all(&mails).await;
+        self.deliver(queued).await;
         Ok(SeatsChanged { change: quote.change, charged, invoice_id: outcome.invoice.map(|i| i.id), subscription })
     }
 
@@ -487,8 +488,9 @@ impl Tenantry {
         };
         self.save_subscription(tx.as_mut(), &mut sub).await?;
         let subscription = self.view_in(tx.as_mut(), now).await?;
+        let queued = self.queue_mails(tx.as_mut(), scope, mails).await?;
         tx.commit().await?;
-        self.send_all(&mails).await;
+        self.deliver(queued).await;
         Ok(PlanChanged::Changed { change: quote.change, charged, subscription })
     }
 
@@ -521,8 +523,9 @@ impl Tenantry {
         let mails = self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
         self.save_subscription(tx.as_mut(), &mut sub).await?;
         let subscription = self.view_in(tx.as_mut(), now).await?;
+        let queued = self.queue_mails(tx.as_mut(), scope, mails).await?;
         tx.commit().await?;
-        self.send_all(&mails).await;
+        self.deliver(queued).await;
         Ok(PlanChanged::Changed {
             change: PlanChange::CancelAtPeriodEnd { effective_at: now },
             charged: None,
@@ -726,7 +729,7 @@ impl Tenantry {
                         amount_due: invoice.amount_due,
                         hosted_url: invoice.hosted_url.clone(),
                     };
-                    mails.extend(Self::to_admins(&tenant, &users, &message));
+                    mails.extend(Self::billing_mails(&tenant, &users, &message));
                 }
                 events.extend(self.refetch(&mut sub).await?);
             }
@@ -743,7 +746,7 @@ impl Tenantry {
                     let tenant = self.tenant_row(tx.as_mut()).await?;
                     let users = tx.users().await?;
                     let message = Message::PaymentActionRequired { hosted_url: invoice.hosted_url.clone() };
-                    mails.extend(Self::to_admins(&tenant, &users, &message));
+                    mails.extend(Self::billing_mails(&tenant, &users, &message));
                 }
             }
         }
@@ -756,11 +759,9 @@ impl Tenantry {
         // bought), the seat rules of a downgrade apply to the licensed number.
         mails.extend(self.enforce_licence(tx.as_mut(), &scope, &sub, now).await?);
         self.save_subscription(tx.as_mut(), &mut sub).await?;
+        let queued = self.queue_mails(tx.as_mut(), &scope, mails).await?;
         tx.commit().await?;
-        let sent = self.send_all(&mails).await;
-        if matches!(event.kind, BillingEventKind::TrialWillEnd { .. }) && !mails.is_empty() && sent == 0 {
-            self.forget_reminder(&scope, &sub).await;
-        }
+        self.deliver(queued).await;
         Ok(BillingEventOutcome::Applied)
     }
 
@@ -834,7 +835,7 @@ impl Tenantry {
         let tenant = self.tenant_row(tx).await?;
         let users = tx.users().await?;
         let message = Message::TrialReminder { trial_ends_at: end, converts: sub.trial_converts() };
-        let mails = Self::to_admins(&tenant, &users, &message);
+        let mails = Self::billing_mails(&tenant, &users, &message);
         let event = self
             .event(scope, AuditAction::TrialReminderSent, Some(AuditTarget::Subscription), AuditOutcome::Success)?
             .with("recipients", count(mails.iter()));

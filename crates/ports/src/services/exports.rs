@@ -371,8 +371,9 @@ impl Tenantry {
                 message: Message::ExportReady { export_id: id, size_bytes: export.size_bytes, expires_at },
             });
         }
+        let queued = self.queue_mails(tx.as_mut(), scope, mails).await?;
         tx.commit().await?;
-        self.send_all(&mails).await;
+        self.deliver(queued).await;
         Ok(())
     }
 

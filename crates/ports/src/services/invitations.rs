@@ -29,13 +29,15 @@ pub struct InviteInput {
     pub role: String,
 }
 
-/// An invitation was created (or resent) and mailed.
+/// An invitation was created (or resent), its mail queued in the same unit of work.
 #[derive(Debug, Clone, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvitationIssued {
     /// The invitation.
     pub invitation: InvitationView,
-    /// Whether the mail went out (if not, resend later).
+    /// Whether the mail went out before the answer. `false`: it waits in the
+    /// outbox, and the job runner keeps trying (it is never lost; one that
+    /// finally fails is listed for the superuser).
     pub mailed: bool,
 }
 
@@ -252,8 +254,9 @@ impl Tenantry {
             .with("role", invitation.role);
         tx.append_audit(&event).await?;
         let mail = self.invitation_mail(tx.as_mut(), scope, &invitation, secret).await?;
+        let queued = self.queue_mails(tx.as_mut(), scope, [mail]).await?;
         tx.commit().await?;
-        let mailed = self.send_all(&[mail]).await == 1;
+        let mailed = self.deliver(queued).await == 1;
         self.after_seat_change(scope).await;
         Ok(InvitationIssued { invitation: InvitationView::at(&invitation, now), mailed })
     }
@@ -361,8 +364,9 @@ impl Tenantry {
             self.event(scope, AuditAction::InvitationResent, Some(AuditTarget::Invitation(id)), AuditOutcome::Success)?;
         tx.append_audit(&event).await?;
         let mail = self.invitation_mail(tx.as_mut(), scope, &invitation, secret).await?;
+        let queued = self.queue_mails(tx.as_mut(), scope, [mail]).await?;
         tx.commit().await?;
-        let mailed = self.send_all(&[mail]).await == 1;
+        let mailed = self.deliver(queued).await == 1;
         self.after_seat_change(scope).await;
         Ok(InvitationIssued { invitation: InvitationView::at(&invitation, now), mailed })
     }

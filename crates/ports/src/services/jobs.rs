@@ -45,19 +45,15 @@ impl Tenantry {
         let claimed = self.deps.directory.claim_due_jobs(limit).await?;
         let mut report = JobReport { claimed: claimed.len(), ..JobReport::default() };
         for (tenant, id) in claimed {
-            let (is_timers, outcome) = self.run_job(tenant, id).await;
-            match outcome {
-                Ok(actions) => {
-                    self.settle_job(tenant, id, None).await?;
+            match self.run_claimed_job(tenant, id).await? {
+                JobOutcome::Done { timers } => {
                     report.done.push((tenant, id));
-                    if is_timers {
+                    if let Some(actions) = timers {
                         report.timers.push((tenant, actions));
                     }
                 }
-                Err(e) => {
-                    let error = e.to_string();
-                    tracing::warn!(%tenant, job = %id, error = %error, "a job failed");
-                    if self.settle_job(tenant, id, Some(&error)).await? {
+                JobOutcome::Failed { error, last, is_timers } => {
+                    if last {
                         report.gave_up.push((tenant, id));
                     }
                     report.failed.push((tenant, id, error));
@@ -66,6 +62,23 @@ impl Tenantry {
             }
         }
         Ok(report)
+    }
+
+    /// Runs one job this worker claimed and records its outcome on the job.
+    pub(crate) async fn run_claimed_job(&self, tenant: TenantId, id: JobId) -> Result<JobOutcome, InfraError> {
+        let (is_timers, outcome) = self.run_job(tenant, id).await;
+        Ok(match outcome {
+            Ok(actions) => {
+                self.settle_job(tenant, id, None).await?;
+                JobOutcome::Done { timers: is_timers.then_some(actions) }
+            }
+            Err(e) => {
+                let error = e.to_string();
+                tracing::warn!(%tenant, job = %id, error = %error, "a job failed");
+                let last = self.settle_job(tenant, id, Some(&error)).await?;
+                JobOutcome::Failed { error, last, is_timers }
+            }
+        })
     }
 
     /// Runs one claimed job; says whether it was a timers job, and what its timers did.
@@ -84,6 +97,7 @@ impl Tenantry {
             JobKind::Export(export) => (false, self.produce_export(&scope, export).await.map(|()| Vec::new())),
             JobKind::ExpireExport(export) => (false, self.expire_export(&scope, export).await.map(|()| Vec::new())),
             JobKind::Timers(_) => (true, self.run_tenant_timers(tenant).await),
+            JobKind::Mail(mail) => (false, self.send_queued_mail(&scope, mail).await.map(|()| Vec::new())),
         }
     }
 
@@ -170,8 +184,32 @@ impl Tenantry {
             }
         }
         pending_purges.sort_by_key(|p| (p.purge_at, p.tenant_id));
-        Ok(AdminJobs { failed, pending_purges })
+        // What each failed mail was, read in its tenant's scope by the scheduler (the actor that sends it).
+        let mut failed_mails = Vec::new();
+        for job in &failed {
+            let JobKind::Mail(id) = job.kind else { continue };
+            let scope = self.system_scope(job.tenant_id, SystemActor::Scheduler);
+            let mut tx = self.begin(&scope, Access::Read).await?;
+            if let Some(mail) = tx.queued_mail(id).await? {
+                failed_mails.push(FailedMail {
+                    job_id: job.id,
+                    template: mail.mail.message.template().to_owned(),
+                    to: mail.mail.to.to_string(),
+                    queued_at: mail.created_at,
+                });
+            }
+        }
+        Ok(AdminJobs { failed, failed_mails, pending_purges })
     }
+}
+
+/// What became of one claimed job.
+#[derive(Debug)]
+pub(crate) enum JobOutcome {
+    /// Done; a timers job's actions.
+    Done { timers: Option<Vec<TimerAction>> },
+    /// Failed this time (retried later unless `last`).
+    Failed { error: String, last: bool, is_timers: bool },
 }
 
 /// The superuser's view of scheduled work.
@@ -180,8 +218,24 @@ impl Tenantry {
 pub struct AdminJobs {
     /// Jobs that failed on their last attempt, newest first (never dropped).
     pub failed: Vec<Job>,
+    /// Of those, the mails: what each was and to whom.
+    pub failed_mails: Vec<FailedMail>,
     /// Tenants whose deletion was requested, soonest purge first.
     pub pending_purges: Vec<PendingPurge>,
+}
+
+/// A mail of the outbox whose job failed for good.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FailedMail {
+    /// Its job (in `failed`).
+    pub job_id: JobId,
+    /// Its template (`invitation`, `trial_reminder`, ...).
+    pub template: String,
+    /// Its recipient.
+    pub to: String,
+    /// When the change that caused it queued it.
+    pub queued_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A tenant waiting for its purge.
@@ -203,7 +257,7 @@ pub struct PendingPurge {
 fn kind_target(job: &Job) -> Option<AuditTarget> {
     match job.kind {
         JobKind::Export(id) | JobKind::ExpireExport(id) => Some(AuditTarget::Export(id)),
-        JobKind::Timers(_) => Some(AuditTarget::Tenant(job.tenant_id)),
+        JobKind::Timers(_) | JobKind::Mail(_) => Some(AuditTarget::Tenant(job.tenant_id)),
     }
 }
 

@@ -262,8 +262,9 @@ impl Tenantry {
                 let address = tenantry_domain::user::address_key(address);
                 let mails = self.count_login_failure(tx.as_mut(), &scope, &mut user, &address).await?;
                 tx.update_user(&user).await?;
+                let queued = self.queue_mails(tx.as_mut(), &scope, mails).await?;
                 tx.commit().await?;
-                self.send_all(&mails).await;
+                self.deliver(queued).await;
             }
             Own::Superuser(su) => {
                 let mut ptx = self.deps.store.begin_platform().await?;

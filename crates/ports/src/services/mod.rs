@@ -6,7 +6,7 @@
 //! parse the input into domain types, open one unit of work, load what the
 //! rule needs, ask the domain, write the outcome and its audit events, commit,
 //! and only then talk to the outside world that cannot take part in the
-//! transaction (mail). A use case that fails leaves nothing behind but the
+//! transaction (mail is written to the outbox inside it and sent after it: `outbox`). A use case that fails leaves nothing behind but the
 //! audit event or lockout counter it is meant to record.
 
 pub mod account;
@@ -22,6 +22,8 @@ pub mod exports;
 pub mod invitations;
 pub mod jobs;
 pub mod mfa;
+pub mod notifications;
+pub mod outbox;
 pub mod roles;
 pub mod sessions;
 pub mod settings;
@@ -78,6 +80,12 @@ pub struct TenantryConfig {
     /// it can do nothing but enrol (`mfa_enrolment_required`). The binary sets
     /// it whenever it runs on PostgreSQL.
     pub superuser_mfa_required: bool,
+    /// When a queued mail is first tried (the outbox's job runner retries it
+    /// in every mode).
+    pub mail_delivery: outbox::MailDelivery,
+    /// The key of signed links (unsubscribe); `None`: a random one for this
+    /// process (links end with it — the embedded default's way).
+    pub link_key: Option<crate::links::LinkKey>,
 }
 
 /// tenantry's application services. Cheap to clone; share one per process.
@@ -93,12 +101,22 @@ pub struct Tenantry {
     settings: Arc<settings::SettingsCache>,
     /// Cross-tenant attempts counted, not yet written.
     attempts: Arc<attempts::Attempts>,
+    /// Signs and opens the links that work without signing in.
+    links: Option<crate::links::LinkKey>,
 }
 
 impl Tenantry {
     /// Composes the services from ports and configuration.
     pub fn new(deps: Deps, config: TenantryConfig) -> Self {
+        let links = config.link_key.clone().or_else(|| match deps.tokens.secret() {
+            Ok(secret) => Some(crate::links::LinkKey::from_secret(&secret)),
+            Err(e) => {
+                tracing::warn!(error = %e, "no randomness for a link key: unsubscribe links cannot be made");
+                None
+            }
+        });
         Self {
+            links,
             deps: Arc::new(deps),
             config: Arc::new(config),
             snapshot_day: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),

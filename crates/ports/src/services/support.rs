@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use tenantry_domain::audit::AuditTarget;
 use tenantry_domain::downgrade::plan_downgrade;
 use tenantry_domain::invitation::RevokeReason;
-use tenantry_domain::rbac::{BuiltinRole, Permission, PermissionSet};
+use tenantry_domain::rbac::{Permission, PermissionSet};
 use tenantry_domain::seats::{SeatLimit, SeatUsage};
 use tenantry_domain::subscription::{ProviderLink, SubscriptionEvent, SubscriptionState};
 use tenantry_domain::user::DeactivationReason;
@@ -300,30 +300,6 @@ impl Tenantry {
         MailTenant { id: tenant.id, name: tenant.name.to_string(), branding: tenant.settings.branding.clone() }
     }
 
-    /// Mails for the tenant's owner and admins.
-    pub(crate) fn to_admins(tenant: &Tenant, users: &[User], message: &Message) -> Vec<Mail> {
-        users
-            .iter()
-            .filter(|u| u.is_active() && matches!(u.role, RoleRef::Builtin(BuiltinRole::Owner | BuiltinRole::Admin)))
-            .map(|u| Mail { to: u.email.clone(), tenant: Some(Self::mail_tenant(tenant)), message: message.clone() })
-            .collect()
-    }
-
-    /// Sends mails after the unit of work committed; returns how many went out.
-    pub(crate) async fn send_all(&self, mails: &[Mail]) -> usize {
-        let mut sent = 0;
-        for mail in mails {
-            match self.deps.mailer.send(mail).await {
-                Ok(()) => sent += 1,
-                Err(e) => {
-                    let template = mail.message.template();
-                    tracing::warn!(template, error = %e, "mail not sent");
-                }
-            }
-        }
-        sent
-    }
-
     /// The customer details the provider needs.
     pub(crate) fn customer_details(tenant: &Tenant, users: &[User]) -> Option<CustomerDetails> {
         let owner = users.iter().find(|u| u.is_owner())?;
@@ -410,7 +386,7 @@ impl Tenantry {
                 SubscriptionEvent::TrialConverted { interval, seats } => {
                     let tenant = self.tenant_row(tx).await?;
                     let users = tx.users().await?;
-                    mails.extend(Self::to_admins(
+                    mails.extend(Self::billing_mails(
                         &tenant,
                         &users,
                         &Message::TrialConverted { interval: *interval, seats: *seats },
@@ -430,7 +406,7 @@ impl Tenantry {
                     let tenant = self.tenant_row(tx).await?;
                     let users = tx.users().await?;
                     let message = Message::Downgraded { reason: *reason, deactivated, revoked_invitations: revoked };
-                    mails.extend(Self::to_admins(&tenant, &users, &message));
+                    mails.extend(Self::billing_mails(&tenant, &users, &message));
                     if let Some(id) = sub.provider.as_mut().and_then(|link| link.subscription.take()) {
                         tx.mark(&ended_subscription_key(&id), now).await?;
                     }
@@ -556,7 +532,7 @@ impl Tenantry {
         let tenant = self.tenant_row(tx).await?;
         let users = tx.users().await?;
         let message = Message::SeatsFreed { licensed, deactivated, revoked_invitations: revoked };
-        Ok(Self::to_admins(&tenant, &users, &message))
+        Ok(Self::billing_mails(&tenant, &users, &message))
     }
 
     /// Asks the provider for `change` on the tenant's provider subscription (if

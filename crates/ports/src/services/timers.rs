@@ -210,13 +210,9 @@ impl Tenantry {
         }
         mails.extend(self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &events).await?);
         self.save_subscription(tx.as_mut(), &mut sub).await?;
+        let queued = self.queue_mails(tx.as_mut(), &scope, mails).await?;
         tx.commit().await?;
-        let sent = self.send_all(&mails).await;
-        if actions.contains(&TimerAction::TrialReminderSent) && sent == 0 {
-            // Re-armed, and the job fails: retried with backoff, listed if it never goes out.
-            self.forget_reminder(&scope, &sub).await;
-            return Err(InfraError::Unavailable(anyhow::anyhow!("the trial reminder could not be sent")));
-        }
+        self.deliver(queued).await;
         Ok(actions)
     }
 
@@ -290,23 +286,6 @@ impl Tenantry {
                 sub.timer_checked_at = Some(now);
                 (Reconcile::Unchanged, Vec::new())
             }
-        }
-    }
-
-    pub(crate) async fn forget_reminder(&self, scope: &TenantScope, sub: &Subscription) {
-        let Some(end) = sub.trial_ends_at() else {
-            return;
-        };
-        let result = async {
-            let mut tx = self.begin(scope, Access::Write).await?;
-            tx.unmark(&super::support::trial_reminder_key(end)).await?;
-            let mut sub = self.subscription(tx.as_mut()).await?;
-            self.save_subscription(tx.as_mut(), &mut sub).await?;
-            tx.commit().await?;
-            Ok::<(), InfraError>(())
-        };
-        if let Err(e) = result.await {
-            tracing::warn!(tenant = %scope.tenant_id(), error = %e, "could not re-arm the trial reminder");
         }
     }
 

@@ -270,6 +270,9 @@ impl Tenantry {
         let (email, name) = (user.email.clone(), user.name.to_string());
         user.erase(erasure.erased_at, self.deps.hasher.decoy())?;
         tx.update_user(user).await?;
+        // The mails to or naming the person, sent (their record) or not (their jobs then finish
+        // without sending; an invitation they sent can be resent).
+        tx.forget_mails_of(&email, &name).await?;
         for mut invitation in tx.invitations().await?.into_iter().filter(|i| i.email == email) {
             invitation.email = user.email.clone();
             tx.update_invitation(&invitation).await?;

@@ -58,6 +58,8 @@ pub struct UserView {
     pub email_verified: bool,
     /// Whether logins ask for a second factor (TOTP).
     pub mfa_enabled: bool,
+    /// Which mails the person chose (in the GDPR export too).
+    pub mail_prefs: tenantry_domain::user::MailPrefs,
 }
 
 impl From<&User> for UserView {
@@ -78,6 +80,7 @@ impl From<&User> for UserView {
             last_login_at: u.last_login_at,
             email_verified: u.email_verified_at.is_some(),
             mfa_enabled: u.mfa.as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled),
+            mail_prefs: u.mail_prefs,
         }
     }
 }

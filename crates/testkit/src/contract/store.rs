@@ -172,6 +172,7 @@ pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
     subscriptions_belong_to_one_tenant(&Fixture::new(factory).await?).await?;
     foreign_writes_are_refused(&Fixture::new(factory).await?).await?;
     jobs_and_exports(&Fixture::new(factory).await?).await?;
+    outbox(&Fixture::new(factory).await?).await?;
     platform(&Fixture::new(factory).await?).await?;
     sessions(&Fixture::new(factory).await?).await?;
     superuser_sessions(&Fixture::new(factory).await?).await?;
@@ -1098,6 +1099,142 @@ pub async fn jobs_and_exports(f: &Fixture) -> Result<(), Broken> {
     let later = f.h.tenantry.deps().directory.claim_due_jobs(10).await.ctx("claim")?;
     ensure!(later.is_empty(), "a done job was claimed");
     ensure!(matches!(job.state, JobState::Done { .. }), "done");
+    Ok(())
+}
+
+/// The outbox: a mail reads back as written, its token included; marking it
+/// sent records the server's answer and forgets the token; another tenant
+/// neither sees, writes, marks nor deletes it; a job is claimed by id once,
+/// and not when the directory's claim took it first (nor the other way
+/// round); erasure deletes a person's mails, a restore's voiding only the unsent.
+pub async fn outbox(f: &Fixture) -> Result<(), Broken> {
+    use tenantry_domain::job::{Job, JobKind};
+    use tenantry_ports::system::{Accepted, Mail, Message, QueuedMail};
+    let now = f.h.clock_now();
+    let to = Email::parse("reader@alpha.example.com").ctx("email")?;
+    let mail = |id, token: &str, to: &Email| QueuedMail {
+        id,
+        tenant_id: f.a.id,
+        mail: Mail {
+            to: to.clone(),
+            tenant: None,
+            message: Message::PasswordReset { token: SecretString::from(token.to_owned()), expires_at: now },
+        },
+        created_at: now,
+        sent: None,
+    };
+    let (m1, m2, m3): (tenantry_domain::MailId, tenantry_domain::MailId, tenantry_domain::MailId) =
+        (f.id()?, f.id()?, f.id()?);
+    let other = Email::parse("other@alpha.example.com").ctx("email")?;
+    let first = mail(m1, &"a".repeat(43), &to);
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
+    tx.insert_mail(&first).await.ctx("insert mail")?;
+    tx.insert_mail(&mail(m2, &"b".repeat(43), &to)).await.ctx("insert mail 2")?;
+    tx.insert_mail(&mail(m3, &"c".repeat(43), &other)).await.ctx("insert mail 3")?;
+    ensure!(conflict(tx.insert_mail(&first).await, Constraint::PrimaryKey), "a mail id was inserted twice");
+    drop(tx); // the conflict aborted it
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
+    tx.insert_mail(&first).await.ctx("insert mail")?;
+    tx.insert_mail(&mail(m2, &"b".repeat(43), &to)).await.ctx("insert mail 2")?;
+    tx.insert_mail(&mail(m3, &"c".repeat(43), &other)).await.ctx("insert mail 3")?;
+    let job = Job::new(f.id()?, f.a.id, JobKind::Mail(m1), now, now);
+    tx.insert_job(&job).await.ctx("insert job")?;
+    let second = Job::new(f.id()?, f.a.id, JobKind::Mail(m2), now, now);
+    tx.insert_job(&second).await.ctx("insert job 2")?;
+    tx.commit().await.ctx("commit")?;
+
+    let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin a")?;
+    ensure!(tx.queued_mail(m1).await.ctx("read")?.as_ref() == Some(&first), "a mail did not read back as written");
+    drop(tx);
+
+    // Another tenant: nothing to see, write, mark or delete.
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    ensure!(txb.queued_mail(m1).await.ctx("read b")?.is_none(), "tenant B reads tenant A's mail");
+    let accepted = Accepted { message_id: format!("<{m1}@example.com>"), reply: "250 ok".into() };
+    ensure!(txb.mark_mail_sent(m1, now, &accepted).await.is_err(), "tenant B marked tenant A's mail sent");
+    drop(txb);
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    ensure!(txb.forget_mails_of(&to, "Test User").await.ctx("delete b")? == 0, "tenant B deleted tenant A's mails");
+    ensure!(txb.void_unsent_mails().await.ctx("void b")? == 0, "tenant B voided tenant A's mails");
+    ensure!(txb.claim_job(job.id, now).await.ctx("claim b")?.is_none(), "tenant B claimed tenant A's job");
+    ensure!(txb.insert_mail(&mail(f.id()?, "x", &to)).await.is_err(), "tenant B wrote a mail into tenant A");
+    drop(txb);
+
+    // Claims by id: once; the directory's claim after it finds it leased, and one before it wins.
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
+    let claimed = tx.claim_job(job.id, now).await.ctx("claim")?.ctx("the job was not claimable")?;
+    ensure!(claimed.attempts == 1 && claimed.leased_until.is_some(), "a claim counts an attempt and leases");
+    ensure!(tx.claim_job(job.id, now).await.ctx("claim again")?.is_none(), "a job was claimed twice");
+    tx.commit().await.ctx("commit")?;
+    let by_directory = f.h.tenantry.deps().directory.claim_due_jobs(10).await.ctx("directory claim")?;
+    ensure!(by_directory == vec![(f.a.id, second.id)], "the directory claimed a leased job: {by_directory:?}");
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
+    ensure!(
+        tx.claim_job(second.id, now).await.ctx("claim")?.is_none(),
+        "a job the directory claimed was claimed again"
+    );
+    drop(tx);
+
+    // Sent: the answer kept, the token forgotten.
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
+    tx.mark_mail_sent(m1, now, &accepted).await.ctx("mark sent")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
+    let sent = tx.queued_mail(m1).await.ctx("read")?.ctx("the sent mail")?;
+    ensure!(sent.sent == Some((now, accepted.clone())), "the server's answer was not kept: {:?}", sent.sent);
+    ensure!(
+        sent.mail.message.token().is_none_or(|t| secrecy::ExposeSecret::expose_secret(t).is_empty()),
+        "a sent mail kept its token"
+    );
+    // A restore voids only the unsent (m2, m3); an erasure deletes a person's mails, sent or not.
+    ensure!(tx.void_unsent_mails().await.ctx("void")? == 2, "voiding deletes exactly the unsent mails");
+    ensure!(tx.queued_mail(m1).await.ctx("read")?.is_some(), "voiding deleted a sent mail");
+    ensure!(
+        tx.forget_mails_of(&to, "Ada Lovelace").await.ctx("delete")? == 1,
+        "an erasure deletes the person's sent mail"
+    );
+    ensure!(tx.queued_mail(m1).await.ctx("read")?.is_none(), "the erased person's mail is still there");
+    // A mail to someone else that names the person (their invitation, a notice listing them) goes too;
+    // one that merely contains the name as part of a longer text does not.
+    let (m4, m5, m6): (tenantry_domain::MailId, tenantry_domain::MailId, tenantry_domain::MailId) =
+        (f.id()?, f.id()?, f.id()?);
+    let invited = |id, inviter: &str| QueuedMail {
+        id,
+        tenant_id: f.a.id,
+        mail: Mail {
+            to: other.clone(),
+            tenant: None,
+            message: Message::Invitation {
+                inviter: Some(inviter.to_owned()),
+                role: "member".into(),
+                token: SecretString::from("i".repeat(43)),
+                expires_at: now,
+            },
+        },
+        created_at: now,
+        sent: None,
+    };
+    let listed = QueuedMail {
+        id: m6,
+        tenant_id: f.a.id,
+        mail: Mail {
+            to: other.clone(),
+            tenant: None,
+            message: Message::SeatsFreed { licensed: 1, deactivated: vec![to.to_string()], revoked_invitations: 0 },
+        },
+        created_at: now,
+        sent: None,
+    };
+    tx.insert_mail(&invited(m4, "Ada Lovelace")).await.ctx("insert")?;
+    tx.insert_mail(&invited(m5, "Ada Lovelace's deputy")).await.ctx("insert")?;
+    tx.insert_mail(&listed).await.ctx("insert")?;
+    ensure!(tx.forget_mails_of(&to, "Ada Lovelace").await.ctx("forget")? == 2, "the mails naming the person go");
+    ensure!(tx.queued_mail(m5).await.ctx("read")?.is_some(), "a mail with a longer name was deleted");
+    ensure!(
+        tx.queued_mail(m4).await.ctx("read")?.is_none() && tx.queued_mail(m6).await.ctx("read")?.is_none(),
+        "a mail naming the person stayed"
+    );
+    tx.commit().await.ctx("commit")?;
     Ok(())
 }
 

@@ -59,7 +59,8 @@ pub async fn password_hasher(hasher: &dyn PasswordHasher) -> Result<(), Broken> 
     Ok(())
 }
 
-/// [`Mailer`]: every template can be sent to a valid address.
+/// [`Mailer`]: every template can be sent to a valid address, with the
+/// `Message-ID` the outbox mail's id makes.
 pub async fn mailer(mailer: &dyn Mailer) -> Result<(), Broken> {
     let to = Email::parse("someone@example.com").ctx("email")?;
     let now = chrono::DateTime::UNIX_EPOCH;
@@ -81,9 +82,18 @@ pub async fn mailer(mailer: &dyn Mailer) -> Result<(), Broken> {
         },
         Message::AccountLocked { until: now },
     ];
-    for message in messages {
+    for (n, message) in messages.into_iter().enumerate() {
         let mail = Mail { to: to.clone(), tenant: None, message };
-        mailer.send(&mail).await.ctx("sending a mail")?;
+        let id = tenantry_domain::MailId::from_uuid(uuid::Uuid::from_u128(
+            0x0190_0000_0000_7000_8000_0000_0000_0000 + n as u128,
+        ))
+        .ctx("a mail id")?;
+        let accepted = mailer.send(&mail, id).await.ctx("sending a mail")?;
+        ensure!(
+            accepted.message_id.starts_with(&format!("<{id}@")) && accepted.message_id.ends_with('>'),
+            "the Message-ID names the outbox mail: {}",
+            accepted.message_id
+        );
         ensure!(!format!("{mail:?}").contains(&"t".repeat(64)), "a mail's Debug output shows its token");
     }
     Ok(())

@@ -39,6 +39,8 @@ struct UserRow {
     email_verified_at: Option<DateTime<Utc>>,
     #[serde(default)]
     mfa: Option<tenantry_domain::mfa::Mfa>,
+    #[serde(default)]
+    mail_prefs: tenantry_domain::user::MailPrefs,
 }
 
 impl UserRow {
@@ -57,6 +59,7 @@ impl UserRow {
             last_login_at: u.last_login_at,
             email_verified_at: u.email_verified_at,
             mfa: u.mfa.clone(),
+            mail_prefs: u.mail_prefs,
         }
     }
 
@@ -75,6 +78,7 @@ impl UserRow {
             last_login_at: self.last_login_at,
             email_verified_at: self.email_verified_at,
             mfa: self.mfa,
+            mail_prefs: self.mail_prefs,
         })
     }
 }
@@ -96,7 +100,7 @@ fn from_rows<T: DeserializeOwned>(rows: &[Value], table: &str) -> Result<Vec<T>,
 }
 
 /// The tables of a memory archive, in the order they are written.
-const TABLES: [&str; 19] = [
+const TABLES: [&str; 20] = [
     "tenant",
     "users",
     "invitations",
@@ -111,6 +115,7 @@ const TABLES: [&str; 19] = [
     "erasures",
     "resets",
     "jobs",
+    "mails",
     "exports",
     "export_files",
     "sessions",
@@ -138,6 +143,7 @@ impl MemTenantTx {
             to_rows("erasures", d.erasures.iter())?,
             to_rows("resets", d.resets.values())?,
             to_rows("jobs", d.jobs.values())?,
+            to_rows("mails", d.mails.values())?,
             to_rows("exports", d.exports.values())?,
             to_rows(
                 "export_files",
@@ -232,6 +238,9 @@ impl MemTenantTx {
         }
         for j in from_rows::<tenantry_domain::job::Job>(get("jobs"), "jobs")? {
             d.jobs.insert(j.id, j);
+        }
+        for m in from_rows::<tenantry_ports::system::QueuedMail>(get("mails"), "mails")? {
+            d.mails.insert(m.id, m);
         }
         for e in from_rows::<tenantry_domain::export::Export>(get("exports"), "exports")? {
             d.exports.insert(e.id, e);

@@ -1,0 +1,96 @@
+//! The mail outbox on PostgreSQL (issue 20): the scenarios of
+//! `tenantry_testkit::outbox` (the broadcast and its unsubscribe links too), and the link token a waiting mail carries kept
+//! sealed at rest and gone once the mail is sent.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+
+use secrecy::ExposeSecret;
+use sqlx::ConnectOptions;
+use std::sync::Arc;
+use tenantry_ports::services::invitations::InviteInput;
+use tenantry_postgres::testing::{TestDatabase, admin_url};
+use tenantry_testkit::outbox::{
+    Broadcast, ErasedAndVoided, FailingMail, LateAnswer, broadcast, erased_and_voided, failing_mail, late_answer,
+    rolled_back_mail,
+};
+use tenantry_testkit::{Harness, Stores};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outbox_scenarios_hold_on_postgres() {
+    let Some(admin) = admin_url("the_outbox_scenarios_hold_on_postgres") else { return };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let store = db.store().await.unwrap();
+    // One harness (its ids are sequential: a second one on the database would repeat them).
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
+    let failing = failing_mail(&h, "outbox").await;
+    let rolled_back = rolled_back_mail(&h, "rollback").await;
+    let late = late_answer(&h, "late").await;
+    let voided = erased_and_voided(&h, "voided").await;
+    let news = broadcast(&h, "news").await;
+    store.close().await;
+    db.drop_now().await.unwrap();
+    assert_eq!(
+        failing.unwrap(),
+        FailingMail {
+            answered_ok: true,
+            attempts_when_listed: 5,
+            delays: vec![30, 60, 120, 240],
+            listed: true,
+            sent_after_retry: 1,
+            link_works: true,
+            sent_later: 0,
+        }
+    );
+    assert_eq!(rolled_back.unwrap(), (0, 0));
+    assert_eq!(late.unwrap(), LateAnswer { caller_timed_out: true, accepted: 1, job_done: true, recorded: true });
+    assert_eq!(
+        voided.unwrap(),
+        ErasedAndVoided { sent_to_erased: 0, failed_mail_jobs: 0, mails_voided: 1, sent_after_restore: 0 }
+    );
+    assert_eq!(news.unwrap(), Broadcast::expected("news"));
+}
+
+#[tokio::test]
+async fn a_waiting_mails_token_is_sealed_at_rest_and_forgotten_once_sent() {
+    let Some(admin) = admin_url("a_waiting_mails_token_is_sealed_at_rest") else { return };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let store = db.store().await.unwrap();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
+    let t = h.signup("sealedmail").await.unwrap();
+    let owner = h.owner_scope(&t).await.unwrap();
+    h.mailer.set_failing(true);
+    let email = "waiting@sealedmail.example.com";
+    let issued = h.tenantry.invite(&owner, InviteInput { email: email.into(), role: "member".into() }).await.unwrap();
+    assert!(!issued.mailed, "the mail waits in the outbox");
+    let mut admin_conn = db.admin_options().connect().await.unwrap();
+    let stored: (String, String) = sqlx::query_as(
+        "SELECT token, mail::text FROM tenantry.mails WHERE to_email = $1 AND template = 'invitation' AND sent_at IS NULL",
+    )
+    .bind(email)
+    .fetch_one(&mut admin_conn)
+    .await
+    .unwrap();
+    assert!(stored.0.starts_with("v1:"), "the token is sealed: {}", stored.0);
+    h.mailer.set_failing(false);
+    h.clock.advance(chrono::Duration::minutes(1));
+    h.tenantry.run_due_jobs(100).await.unwrap();
+    let token = h.mailer.invitation_token(email).expect("the mail went out with its token");
+    assert!(!stored.0.contains(token.expose_secret()) && !stored.1.contains(token.expose_secret()));
+    let after: (Option<String>, Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT token, message_id, reply FROM tenantry.mails WHERE to_email = $1 AND template = 'invitation'",
+    )
+    .bind(email)
+    .fetch_one(&mut admin_conn)
+    .await
+    .unwrap();
+    assert_eq!(after.0, None, "a sent mail keeps no token");
+    assert!(after.1.is_some_and(|id| id.starts_with('<') && id.ends_with("@recording.test>")));
+    assert_eq!(after.2.as_deref(), Some("250 recorded"));
+    // The token that went out works.
+    h.accept(email).await.unwrap();
+    drop(admin_conn);
+    store.close().await;
+    db.drop_now().await.unwrap();
+}

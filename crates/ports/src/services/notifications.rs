@@ -1,0 +1,574 @@
+//! Who receives which mail (issue 20; DESIGN.md "Notifications").
+//!
+//! Every [`Message`] has a [`MailCategory`]:
+//!
+//! | category | to | may be refused by |
+//! |---|---|---|
+//! | account (invitation, reset and verification links, account locked, export ready) | the person it concerns | nobody: it is the account working |
+//! | required billing (trial ending, payment failed, payment needs action, moved to free, users suspended) | the billing e-mail and every owner and admin | nobody: money is owed or people lose access |
+//! | billing (trial became the paid plan) | the billing e-mail and the owners and admins who kept billing mails on | the tenant (`notifications.billing_emails`) for all; each owner or admin for themselves |
+//! | product update (the superuser's broadcast) | people who opted in, in tenants that allow them | the tenant (`notifications.product_updates`, off by default); each person (off until they opt in; every mail's unsubscribe link turns it off) |
+//!
+//! A broadcast is queued as one outbox mail per recipient, due one after the
+//! other at [`BROADCAST_MAILS_PER_MINUTE`], so the mail server sees a steady
+//! trickle; it is audited in the platform log.
+
+use super::{AccessError, Tenantry, infra_from_store};
+use crate::directory::TenantListQuery;
+use crate::error::{ErrorKind, InfraError, Problem};
+use crate::scope::{PlatformScope, TenantScope};
+
+use crate::store::{Access, TenantTx};
+use crate::system::{Mail, MailCategory, Message, QueuedMail};
+use chrono::{DateTime, Duration, Utc};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use tenantry_domain::audit::SystemActor;
+use tenantry_domain::job::{Job, JobKind};
+use tenantry_domain::rbac::{BuiltinRole, RoleRef};
+use tenantry_domain::user::MailPrefs;
+use tenantry_domain::{AuditAction, AuditOutcome, AuditTarget, Email, MailId, Tenant, TenantId, User};
+
+/// How fast a broadcast's mails fall due, across all tenants.
+pub const BROADCAST_MAILS_PER_MINUTE: i64 = 120;
+/// The longest subject of a broadcast.
+pub const BROADCAST_SUBJECT_MAX: usize = 200;
+/// The longest text of a broadcast.
+pub const BROADCAST_BODY_MAX: usize = 20_000;
+
+/// A change of the caller's own mail preferences (absent: unchanged).
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MailPrefsPatch {
+    /// The billing mails an owner or admin may refuse.
+    pub billing: Option<bool>,
+    /// The platform's product updates.
+    pub product_updates: Option<bool>,
+}
+
+/// The caller's mail preferences, and what the tenant allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MailPrefsView {
+    /// The person's choices.
+    #[serde(flatten)]
+    pub prefs: MailPrefs,
+    /// Whether the person receives billing mails at all (owners and admins).
+    pub receives_billing: bool,
+    /// Whether the tenant sends its refusable billing mails.
+    pub tenant_billing_emails: bool,
+    /// Whether the tenant lets its people receive product updates.
+    pub tenant_product_updates: bool,
+}
+
+/// What the superuser writes to the people who opted in.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BroadcastDraft {
+    /// One line, at most 200 characters.
+    pub subject: String,
+    /// Plain text, at most 20,000 characters; paragraphs by blank lines.
+    pub body: String,
+}
+
+/// A broadcast as it would go.
+#[derive(Clone, Debug)]
+pub struct BroadcastPreview {
+    /// Tenants with at least one recipient.
+    pub tenants: u64,
+    /// People who would receive it.
+    pub recipients: u64,
+    /// The mail as a recipient gets it (its unsubscribe token a placeholder).
+    pub sample: Mail,
+}
+
+/// A broadcast queued.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BroadcastSent {
+    /// Tenants with at least one recipient.
+    pub tenants: u64,
+    /// Mails queued, one per recipient.
+    pub recipients: u64,
+    /// When the last of them falls due (the throttle).
+    pub last_due_at: DateTime<Utc>,
+}
+
+/// Why the preferences were not read or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum MailPrefsError {
+    /// Not a user of the tenant (an API key, or no such user).
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// Infrastructure.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+infra_from_store!(MailPrefsError);
+
+impl Problem for MailPrefsError {
+    fn code(&self) -> &'static str {
+        match self {
+            MailPrefsError::Access(e) => e.code(),
+            MailPrefsError::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            MailPrefsError::Access(e) => e.kind(),
+            MailPrefsError::Infra(e) => e.kind(),
+        }
+    }
+}
+
+/// Why an unsubscribe link did nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum UnsubscribeError {
+    /// Not a link this platform made (changed, truncated, or of another key).
+    #[error("this unsubscribe link is not valid; use the link of a recent mail")]
+    Invalid,
+    /// Infrastructure.
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+infra_from_store!(UnsubscribeError);
+
+impl Problem for UnsubscribeError {
+    fn code(&self) -> &'static str {
+        match self {
+            UnsubscribeError::Invalid => "invalid_link",
+            UnsubscribeError::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            UnsubscribeError::Invalid => ErrorKind::Invalid,
+            UnsubscribeError::Infra(e) => e.kind(),
+        }
+    }
+}
+
+/// Why a broadcast was not previewed or queued (nothing was queued).
+#[derive(Debug, thiserror::Error)]
+pub enum BroadcastError {
+    /// The subject is empty, too long, or spans lines.
+    #[error("the subject is one line of 1 to 200 characters")]
+    InvalidSubject,
+    /// The text is empty or too long.
+    #[error("the text is 1 to 20000 characters")]
+    InvalidBody,
+    /// No key to sign unsubscribe links with.
+    #[error("no link key: unsubscribe links cannot be signed (the service sets one from TENANTRY_JWT_SECRET)")]
+    NoLinkKey,
+    /// Infrastructure (mails queued in tenants before it stay queued).
+    #[error(transparent)]
+    Infra(#[from] InfraError),
+}
+infra_from_store!(BroadcastError);
+
+impl Problem for BroadcastError {
+    fn code(&self) -> &'static str {
+        match self {
+            BroadcastError::InvalidSubject => "invalid_subject",
+            BroadcastError::InvalidBody => "invalid_body",
+            BroadcastError::NoLinkKey => "links_not_configured",
+            BroadcastError::Infra(e) => e.code(),
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            BroadcastError::InvalidSubject | BroadcastError::InvalidBody => ErrorKind::Invalid,
+            BroadcastError::NoLinkKey => ErrorKind::Unavailable,
+            BroadcastError::Infra(e) => e.kind(),
+        }
+    }
+}
+
+impl BroadcastDraft {
+    fn checked(&self) -> Result<(String, String), BroadcastError> {
+        let subject = self.subject.trim();
+        if subject.is_empty() || subject.chars().count() > BROADCAST_SUBJECT_MAX || subject.contains(['\r', '\n']) {
+            return Err(BroadcastError::InvalidSubject);
+        }
+        let body = self.body.trim();
+        if body.is_empty() || body.chars().count() > BROADCAST_BODY_MAX {
+            return Err(BroadcastError::InvalidBody);
+        }
+        Ok((subject.to_owned(), body.replace("\r\n", "\n")))
+    }
+}
+
+fn is_admin(u: &User) -> bool {
+    matches!(u.role, RoleRef::Builtin(BuiltinRole::Owner | BuiltinRole::Admin))
+}
+
+/// Whether `user` of `tenant` receives product updates.
+fn wants_updates(tenant: &Tenant, user: &User) -> bool {
+    tenant.settings.notifications.product_updates && user.is_active() && user.mail_prefs.product_updates
+}
+
+impl Tenantry {
+    /// The mails of a billing `message` to `tenant`, as its category and the
+    /// tenant's and its people's preferences say; each address once.
+    pub(crate) fn billing_mails(tenant: &Tenant, users: &[User], message: &Message) -> Vec<Mail> {
+        let required = match message.category() {
+            MailCategory::BillingRequired => true,
+            MailCategory::Billing if tenant.settings.notifications.billing_emails => false,
+            // Refused by the tenant, or not a billing mail at all.
+            _ => return Vec::new(),
+        };
+        let billing_email = tenant.settings.billing.billing_email.iter().cloned();
+        let people = users
+            .iter()
+            .filter(|u| u.is_active() && is_admin(u) && (required || u.mail_prefs.billing))
+            .map(|u| u.email.clone());
+        let mut seen = BTreeSet::new();
+        billing_email
+            .chain(people)
+            .filter(|to| seen.insert(to.clone()))
+            .map(|to| Mail { to, tenant: Some(Self::mail_tenant(tenant)), message: message.clone() })
+            .collect()
+    }
+
+    /// `GET /v1/me/notifications`: the caller's mail preferences.
+    pub async fn my_mail_prefs(&self, scope: &TenantScope) -> Result<MailPrefsView, MailPrefsError> {
+        let Some(id) = scope.actor().user_id() else { return Err(AccessError::NotFound.into()) };
+        let mut tx = self.begin(scope, Access::Read).await?;
+        let user = tx.user(id).await?.ok_or(AccessError::NotFound)?;
+        let tenant = self.tenant_row(tx.as_mut()).await?;
+        Ok(Self::prefs_view(&tenant, &user))
+    }
+
+    fn prefs_view(tenant: &Tenant, user: &User) -> MailPrefsView {
+        MailPrefsView {
+            prefs: user.mail_prefs,
+            receives_billing: is_admin(user),
+            tenant_billing_emails: tenant.settings.notifications.billing_emails,
+            tenant_product_updates: tenant.settings.notifications.product_updates,
+        }
+    }
+
+    /// `PATCH /v1/me/notifications`: the caller changes their own mail
+    /// preferences (audited as `user.mail_preferences_changed`).
+    pub async fn set_my_mail_prefs(
+        &self,
+        scope: &TenantScope,
+        patch: MailPrefsPatch,
+    ) -> Result<MailPrefsView, MailPrefsError> {
+        let Some(id) = scope.actor().user_id() else { return Err(AccessError::NotFound.into()) };
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let mut user = tx.user(id).await?.ok_or(AccessError::NotFound)?;
+        let before = user.mail_prefs;
+        if let Some(billing) = patch.billing {
+            user.mail_prefs.billing = billing;
+        }
+        if let Some(updates) = patch.product_updates {
+            user.mail_prefs.product_updates = updates;
+        }
+        if user.mail_prefs != before {
+            tx.update_user(&user).await?;
+            let event = self
+                .event(scope, AuditAction::MailPrefsChanged, Some(AuditTarget::User(id)), AuditOutcome::Success)?
+                .with("billing", user.mail_prefs.billing)
+                .with("product_updates", user.mail_prefs.product_updates);
+            tx.append_audit(&event).await?;
+        }
+        let tenant = self.tenant_row(tx.as_mut()).await?;
+        tx.commit().await?;
+        Ok(Self::prefs_view(&tenant, &user))
+    }
+
+    /// `POST /v1/unsubscribe` and the mailed link's page: the link's user
+    /// receives no more product updates. Works without signing in; the link
+    /// only ever does this, for its own user. A user who is gone: nothing to do.
+    pub async fn unsubscribe(&self, token: &str) -> Result<(), UnsubscribeError> {
+        let key = self.links.as_ref().ok_or(UnsubscribeError::Invalid)?;
+        let (tenant, user) = key.open_unsubscribe(token).ok_or(UnsubscribeError::Invalid)?;
+        let scope = self.system_scope(tenant, SystemActor::UnsubscribeLink);
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        // A purged tenant's, or a removed user's, link: nobody left to unsubscribe.
+        let Some(mut found) = tx.user(user).await? else { return Ok(()) };
+        if found.mail_prefs.product_updates {
+            found.mail_prefs.product_updates = false;
+            tx.update_user(&found).await?;
+            let event =
+                self.event(&scope, AuditAction::Unsubscribed, Some(AuditTarget::User(user)), AuditOutcome::Success)?;
+            tx.append_audit(&event.with("list", "product_updates")).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// `POST /v1/admin/broadcasts/preview`: how many would receive the
+    /// broadcast, and the mail as they would get it. Queues nothing.
+    pub async fn preview_broadcast(
+        &self,
+        _who: &PlatformScope,
+        draft: &BroadcastDraft,
+    ) -> Result<BroadcastPreview, BroadcastError> {
+        let (subject, body) = draft.checked()?;
+        let (mut tenants, mut recipients) = (0, 0);
+        for tenant in self.all_tenant_ids().await? {
+            let scope = self.system_scope(tenant, SystemActor::Scheduler);
+            let mut tx = self.begin(&scope, Access::Read).await?;
+            let Some(row) = tx.tenant().await? else { continue };
+            let n = tx.users().await?.iter().filter(|u| wants_updates(&row, u)).count() as u64;
+            tenants += u64::from(n > 0);
+            recipients += n;
+        }
+        let sample = Mail {
+            to: Email::parse("recipient@example.com").map_err(|e| InfraError::Unknown(anyhow::anyhow!("{e}")))?,
+            tenant: None,
+            message: Message::ProductUpdate {
+                subject,
+                body,
+                unsubscribe: SecretString::from("u1.preview-only-not-a-link"),
+            },
+        };
+        Ok(BroadcastPreview { tenants, recipients, sample })
+    }
+
+    /// `POST /v1/admin/broadcasts`: one outbox mail per person who opted in,
+    /// in every tenant that allows product updates, each with its own
+    /// unsubscribe link; due one after the other at
+    /// [`BROADCAST_MAILS_PER_MINUTE`]. Audited in the platform log.
+    pub async fn send_broadcast(
+        &self,
+        who: &PlatformScope,
+        draft: &BroadcastDraft,
+    ) -> Result<BroadcastSent, BroadcastError> {
+        let (subject, body) = draft.checked()?;
+        let key = self.links.clone().ok_or(BroadcastError::NoLinkKey)?;
+        let now = self.now();
+        let (mut tenants, mut recipients) = (0u64, 0u64);
+        let mut last_due_at = now;
+        for tenant in self.all_tenant_ids().await? {
+            let scope = self.system_scope(tenant, SystemActor::Scheduler);
+            let mut tx = self.begin(&scope, Access::Write).await?;
+            let Some(row) = tx.tenant().await? else { continue };
+            let people: Vec<User> = tx.users().await?.into_iter().filter(|u| wants_updates(&row, u)).collect();
+            if people.is_empty() {
+                continue;
+            }
+            for user in people {
+                let token = key.unsubscribe_token(tenant, user.id).ok_or(BroadcastError::NoLinkKey)?;
+                let mail = Mail {
+                    to: user.email.clone(),
+                    tenant: None,
+                    message: Message::ProductUpdate {
+                        subject: subject.clone(),
+                        body: body.clone(),
+                        unsubscribe: token,
+                    },
+                };
+                // The k-th mail falls due k/rate minutes from now (in milliseconds, exact).
+                let due = now
+                    + Duration::milliseconds(
+                        i64::try_from(recipients).unwrap_or(i64::MAX).saturating_mul(60_000)
+                            / BROADCAST_MAILS_PER_MINUTE,
+                    );
+                self.queue_mail_at(tx.as_mut(), tenant, mail, due).await?;
+                last_due_at = due;
+                recipients += 1;
+            }
+            tx.commit().await?;
+            tenants += 1;
+        }
+        let mut ptx = self.deps.store.begin_platform().await?;
+        let event = self
+            .platform_event(who, AuditAction::BroadcastSent, None)?
+            .with("subject", subject.chars().take(200).collect::<String>())
+            .with("tenants", tenants)
+            .with("recipients", recipients);
+        ptx.append_platform_audit(&event).await?;
+        ptx.commit().await?;
+        tracing::info!(tenants, recipients, "broadcast queued");
+        Ok(BroadcastSent { tenants, recipients, last_due_at })
+    }
+
+    /// Writes one mail and its job, due at `due` (tried by the job runner only).
+    async fn queue_mail_at(
+        &self,
+        tx: &mut dyn TenantTx,
+        tenant_id: TenantId,
+        mail: Mail,
+        due: DateTime<Utc>,
+    ) -> Result<(), InfraError> {
+        let now = self.now();
+        let id: MailId = self.new_id()?;
+        tx.insert_mail(&QueuedMail { id, tenant_id, mail, created_at: now, sent: None }).await?;
+        tx.insert_job(&Job::new(self.new_id()?, tenant_id, JobKind::Mail(id), due, now)).await?;
+        Ok(())
+    }
+
+    /// Every tenant's id, page by page through the directory's named path.
+    async fn all_tenant_ids(&self) -> Result<Vec<TenantId>, InfraError> {
+        let page = 500u32;
+        let mut ids = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut offset = 0u32;
+        loop {
+            let query = TenantListQuery { offset, limit: page, ..TenantListQuery::default() };
+            let found = self.deps.directory.list_tenants(&query).await?;
+            let n = u32::try_from(found.len()).unwrap_or(u32::MAX);
+            ids.extend(found.into_iter().map(|t| t.id).filter(|id| seen.insert(*id)));
+            if n < page {
+                return Ok(ids);
+            }
+            offset = offset.saturating_add(n);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // test code
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+    use tenantry_domain::password::PasswordHash;
+    use tenantry_domain::text::{CompanyName, PersonName};
+    use tenantry_domain::{EntityId, Money, Slug, UserId};
+
+    fn id<T: EntityId>(n: u128) -> T {
+        T::from_uuid(uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n)).unwrap()
+    }
+
+    /// owner, admin, admin who switched billing mails off, member, deactivated admin.
+    fn people(tenant: TenantId) -> Vec<User> {
+        let person = |n: u128, who: &str, role: BuiltinRole| {
+            User::new(
+                id::<UserId>(n),
+                tenant,
+                Email::parse(&format!("{who}@acme.example.com")).unwrap(),
+                PersonName::parse("A Person").unwrap(),
+                RoleRef::Builtin(role),
+                PasswordHash::from_encoded(SecretString::from("$x")),
+                chrono::DateTime::UNIX_EPOCH,
+            )
+        };
+        let mut optout = person(3, "optout", BuiltinRole::Admin);
+        optout.mail_prefs.billing = false;
+        let mut gone = person(5, "gone", BuiltinRole::Admin);
+        gone.status = tenantry_domain::user::UserStatus::Deactivated {
+            at: chrono::DateTime::UNIX_EPOCH,
+            reason: tenantry_domain::user::DeactivationReason::Admin,
+        };
+        vec![
+            person(1, "owner", BuiltinRole::Owner),
+            person(2, "admin", BuiltinRole::Admin),
+            optout,
+            person(4, "member", BuiltinRole::Member),
+            gone,
+        ]
+    }
+
+    /// The preference matrix: for each billing mail, with and without a
+    /// billing e-mail, with the tenant's refusable billing mails on and off,
+    /// exactly who receives it.
+    #[test]
+    fn who_receives_which_billing_mail() {
+        let at = chrono::DateTime::UNIX_EPOCH;
+        let required = [
+            Message::TrialReminder { trial_ends_at: at, converts: true },
+            Message::PaymentFailed { amount_due: Money::eur(4995), hosted_url: None },
+            Message::PaymentActionRequired { hosted_url: None },
+            Message::Downgraded {
+                reason: tenantry_domain::subscription::FreemiumReason::Canceled,
+                deactivated: vec![],
+                revoked_invitations: 0,
+            },
+            Message::SeatsFreed { licensed: 1, deactivated: vec![], revoked_invitations: 0 },
+        ];
+        let refusable = Message::TrialConverted { interval: tenantry_domain::Interval::Month, seats: 3 };
+        let all_admins = ["owner", "admin", "optout"];
+        let willing = ["owner", "admin"];
+        // (billing e-mail set, tenant's refusable billing mails on, message, who)
+        let mut table: Vec<(bool, bool, Message, Vec<&str>)> = Vec::new();
+        for billing_email in [false, true] {
+            for tenant_on in [true, false] {
+                let with_books = |who: &[&'static str]| {
+                    let mut v: Vec<&str> = if billing_email { vec!["books"] } else { vec![] };
+                    v.extend_from_slice(who);
+                    v
+                };
+                for m in &required {
+                    table.push((billing_email, tenant_on, m.clone(), with_books(&all_admins)));
+                }
+                let expected = if tenant_on { with_books(&willing) } else { vec![] };
+                table.push((billing_email, tenant_on, refusable.clone(), expected));
+            }
+        }
+        // Not billing mails at all: never sent through this path.
+        table.push((true, true, Message::AccountLocked { until: at }, vec![]));
+        for (billing_email, tenant_on, message, expected) in table {
+            let tenant_id = id::<TenantId>(100);
+            let mut tenant = Tenant {
+                id: tenant_id,
+                slug: Slug::parse("acme").unwrap(),
+                name: CompanyName::parse("Acme").unwrap(),
+                created_at: at,
+                settings: Default::default(),
+                quota_override: Default::default(),
+            };
+            tenant.settings.notifications.billing_emails = tenant_on;
+            if billing_email {
+                tenant.settings.billing.billing_email = Some(Email::parse("books@acme.example.com").unwrap());
+            }
+            let got: Vec<String> = Tenantry::billing_mails(&tenant, &people(tenant_id), &message)
+                .into_iter()
+                .map(|m| m.to.as_str().split('@').next().unwrap_or_default().to_owned())
+                .collect();
+            assert_eq!(
+                got,
+                expected,
+                "{} with billing e-mail {billing_email}, tenant's billing mails {tenant_on}",
+                message.template()
+            );
+        }
+    }
+
+    #[test]
+    fn a_billing_email_that_is_also_an_admins_is_mailed_once() {
+        let at = chrono::DateTime::UNIX_EPOCH;
+        let tenant_id = id::<TenantId>(100);
+        let mut tenant = Tenant {
+            id: tenant_id,
+            slug: Slug::parse("acme").unwrap(),
+            name: CompanyName::parse("Acme").unwrap(),
+            created_at: at,
+            settings: Default::default(),
+            quota_override: Default::default(),
+        };
+        tenant.settings.billing.billing_email = Some(Email::parse("owner@acme.example.com").unwrap());
+        let mails =
+            Tenantry::billing_mails(&tenant, &people(tenant_id), &Message::PaymentActionRequired { hosted_url: None });
+        let to: Vec<&str> = mails.iter().map(|m| m.to.as_str()).collect();
+        assert_eq!(to, ["owner@acme.example.com", "admin@acme.example.com", "optout@acme.example.com"]);
+    }
+
+    #[test]
+    fn a_subject_is_one_line_and_the_text_has_bounds() {
+        let draft = |s: &str, b: &str| BroadcastDraft { subject: s.into(), body: b.into() };
+        assert!(draft("News", "Hello").checked().is_ok());
+        assert!(matches!(draft("", "Hello").checked(), Err(BroadcastError::InvalidSubject)));
+        assert!(matches!(draft("a\r\nBcc: x@example.com", "Hello").checked(), Err(BroadcastError::InvalidSubject)));
+        assert!(matches!(draft(&"s".repeat(201), "Hello").checked(), Err(BroadcastError::InvalidSubject)));
+        assert!(matches!(draft("News", "  ").checked(), Err(BroadcastError::InvalidBody)));
+        assert!(matches!(draft("News", &"b".repeat(20_001)).checked(), Err(BroadcastError::InvalidBody)));
+        let ok = draft("News", "a\r\n\r\nb").checked();
+        assert!(matches!(ok, Ok((_, body)) if body == "a\n\nb"));
+    }
+
+    #[test]
+    fn the_token_is_not_in_the_debug_output_of_a_product_update() {
+        let m = Message::ProductUpdate {
+            subject: "s".into(),
+            body: "b".into(),
+            unsubscribe: SecretString::from("u1.secret-token"),
+        };
+        assert!(!format!("{m:?}").contains("secret-token"));
+        assert!(!serde_json::to_string(&m).unwrap_or_default().contains("secret-token"));
+        assert_eq!(m.token().map(|t| t.expose_secret().to_owned()).as_deref(), Some("u1.secret-token"));
+    }
+}

@@ -1,0 +1,57 @@
+//! The mail outbox on the in-memory store (issue 20); the same scenarios run
+//! on PostgreSQL in `tenantry-postgres`'s tests.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+
+use tenantry_testkit::Harness;
+use tenantry_testkit::outbox::{
+    Broadcast, ErasedAndVoided, FailingMail, LateAnswer, broadcast, erased_and_voided, failing_mail, late_answer,
+    rolled_back_mail,
+};
+
+#[tokio::test]
+async fn a_broadcast_reaches_exactly_the_opted_in_people_of_every_tenant_and_a_link_unsubscribes_only_its_own() {
+    let h = Harness::new();
+    assert_eq!(broadcast(&h, "news").await.unwrap(), Broadcast::expected("news"));
+}
+
+#[tokio::test]
+async fn a_change_whose_mail_fails_stands_and_its_mail_is_retried_listed_and_sent_once_after_a_retry() {
+    let h = Harness::new();
+    assert_eq!(
+        failing_mail(&h, "outbox").await.unwrap(),
+        FailingMail {
+            answered_ok: true,
+            attempts_when_listed: 5,
+            delays: vec![30, 60, 120, 240],
+            listed: true,
+            sent_after_retry: 1,
+            link_works: true,
+            sent_later: 0,
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_rolled_back_change_sends_nothing() {
+    let h = Harness::new();
+    assert_eq!(rolled_back_mail(&h, "rollback").await.unwrap(), (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_that_stops_waiting_after_the_server_accepted_gets_its_mail_sent_once() {
+    let h = Harness::new();
+    assert_eq!(
+        late_answer(&h, "late").await.unwrap(),
+        LateAnswer { caller_timed_out: true, accepted: 1, job_done: true, recorded: true }
+    );
+}
+
+#[tokio::test]
+async fn an_erased_persons_waiting_mail_and_a_restored_archives_unsent_mail_are_never_sent() {
+    let h = Harness::new();
+    assert_eq!(
+        erased_and_voided(&h, "voided").await.unwrap(),
+        ErasedAndVoided { sent_to_erased: 0, failed_mail_jobs: 0, mails_voided: 1, sent_after_restore: 0 }
+    );
+}
