@@ -201,6 +201,21 @@ pub fn render(mail: &Mail, links: &Links) -> Rendered {
                 Line::Text(format!("Send it to {} (POST, JSON: token).", links.to("/v1/auth/verify-email"))),
             ],
         ),
+        Message::DeletionRequested { purge_at } => (
+            format!("{tenant} will be deleted on {}", day(purge_at)),
+            vec![
+                Line::Text(format!(
+                    "The deletion of {tenant} was asked for. Its users can no longer sign in, its billing has \
+                     stopped, and on {} all of its data is deleted for good.",
+                    moment(purge_at)
+                )),
+                Line::Text(
+                    "Until then the owner can cancel the deletion and everything comes back as it was. If nobody \
+                     in your organisation asked for it, contact the owner or the platform's operator now."
+                        .into(),
+                ),
+            ],
+        ),
         Message::ProductUpdate { subject, body, unsubscribe: token } => {
             let url = links.to(&format!("/unsubscribe?token={}", token.expose_secret()));
             unsubscribe = Some(url.clone());
@@ -361,6 +376,12 @@ mod tests {
                 size_bytes: 5 * 1024,
                 expires_at: at,
             },
+            Message::DeletionRequested { purge_at: at },
+            Message::ProductUpdate {
+                subject: "New <b>reports</b>".into(),
+                body: "First & foremost.\n\nSecond paragraph.".into(),
+                unsubscribe: SecretString::from("u1.abc.def"),
+            },
         ];
         let links = Links { public_url: Some("https://app.example.com/".into()) };
         for m in messages {
@@ -381,7 +402,17 @@ mod tests {
                 }
                 "export_ready" => assert!(r.text.contains("5.0 KiB") && r.text.contains("/download")),
                 "downgraded" => assert!(r.text.contains("x@example.com") && r.text.contains("revoked: 2")),
-                _ => {}
+                "deletion_requested" => {
+                    assert!(r.subject.contains("will be deleted on") && r.text.contains("cancel the deletion"))
+                }
+                "product_update" => {
+                    assert_eq!(r.unsubscribe.as_deref(), Some("https://app.example.com/unsubscribe?token=u1.abc.def"));
+                    assert!(r.text.contains("First & foremost.\n\nSecond paragraph."), "{}", r.text);
+                    assert!(
+                        r.html.contains("New &lt;b&gt;reports&lt;/b&gt;") && r.html.contains("First &amp; foremost.")
+                    );
+                }
+                _ => assert!(r.unsubscribe.is_none(), "{template}: only product updates carry an unsubscribe link"),
             }
         }
     }

@@ -143,6 +143,12 @@ pub enum Message {
         /// When it stops working.
         expires_at: DateTime<Utc>,
     },
+    /// The tenant's deletion was asked for: its data goes for good at `purge_at`
+    /// unless the owner cancels first.
+    DeletionRequested {
+        /// When the data is purged.
+        purge_at: DateTime<Utc>,
+    },
     /// A product update: the superuser's broadcast to the people who opted in.
     ProductUpdate {
         /// The subject the superuser wrote.
@@ -210,6 +216,7 @@ impl Message {
             Message::PasswordReset { .. } => "password_reset",
             Message::VerifyEmail { .. } => "verify_email",
             Message::ProductUpdate { .. } => "product_update",
+            Message::DeletionRequested { .. } => "deletion_requested",
         }
     }
 
@@ -225,7 +232,8 @@ impl Message {
             | Message::PaymentFailed { .. }
             | Message::PaymentActionRequired { .. }
             | Message::Downgraded { .. }
-            | Message::SeatsFreed { .. } => MailCategory::BillingRequired,
+            | Message::SeatsFreed { .. }
+            | Message::DeletionRequested { .. } => MailCategory::BillingRequired,
             Message::TrialConverted { .. } => MailCategory::Billing,
             Message::ProductUpdate { .. } => MailCategory::ProductUpdate,
         }
@@ -240,8 +248,8 @@ pub enum MailCategory {
     /// locked, their export): never refused — it is the account working.
     Account,
     /// A billing notice the tenant cannot refuse — money is owed, the trial
-    /// ends, people lose access: to the billing e-mail and every owner and
-    /// admin, whatever their preferences.
+    /// ends, people lose access, the tenant is to be deleted: to the billing
+    /// e-mail and every owner and admin, whatever their preferences.
     BillingRequired,
     /// A billing mail the tenant may refuse: to the billing e-mail and the
     /// owners and admins who did not switch billing mails off, unless the

@@ -55,3 +55,31 @@ async fn an_erased_persons_waiting_mail_and_a_restored_archives_unsent_mail_are_
         ErasedAndVoided { sent_to_erased: 0, failed_mail_jobs: 0, mails_voided: 1, sent_after_restore: 0 }
     );
 }
+
+/// A deletion request mails every owner and admin and the billing e-mail (a
+/// notice the tenant cannot refuse: people lose access), even an admin who
+/// switched billing mails off; never a member.
+#[tokio::test]
+async fn a_deletion_request_is_mailed_to_the_owners_admins_and_billing_email_whatever_they_chose() {
+    use tenantry_ports::services::notifications::MailPrefsPatch;
+    use tenantry_ports::services::tenant::SettingsInput;
+    let h = Harness::new();
+    let t = h.signup("leaving").await.unwrap();
+    let owner = h.owner_scope(&t).await.unwrap();
+    let (_, admin) = h.add_user(&t, "admin@leaving.example.com", "admin").await.unwrap();
+    h.add_user(&t, "member@leaving.example.com", "member").await.unwrap();
+    let admin_scope = h.scope(&admin, t.id).await.unwrap();
+    let off = MailPrefsPatch { billing: Some(false), product_updates: None };
+    h.tenantry.set_my_mail_prefs(&admin_scope, off).await.unwrap();
+    let books = SettingsInput { billing_email: Some(Some("books@leaving.example.com".into())), ..Default::default() };
+    h.tenantry.update_tenant(&owner, books).await.unwrap();
+    h.tenantry.request_deletion(&owner).await.unwrap();
+    for (to, n) in [
+        ("owner@leaving.example.com", 1),
+        ("admin@leaving.example.com", 1),
+        ("books@leaving.example.com", 1),
+        ("member@leaving.example.com", 0),
+    ] {
+        assert_eq!(h.mailer.count(to, "deletion_requested"), n, "{to}");
+    }
+}

@@ -357,10 +357,12 @@ impl Tenantry {
             .with("slug", &tenant.slug)
             .with("owner", owner.id);
         tx.append_audit(&created).await?;
-        self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &[started]).await?;
+        // A trial's start mails nothing; should it ever, the mails go with the verification.
+        let mut mails = self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &[started]).await?;
         // The owner proves the address with a mailed link (signup and the superuser's creation alike).
         let verification = self.issue_link(tx.as_mut(), &scope, &owner, LinkPurpose::EmailVerification, None).await?;
-        let queued = self.queue_mails(tx.as_mut(), &scope, [verification]).await?;
+        mails.push(verification);
+        let queued = self.queue_mails(tx.as_mut(), &scope, mails).await?;
         match tx.commit().await {
             Err(StoreError::Conflict(_)) => {
                 return Err(SignupError::SlugTaken(new.slug.to_string()));

@@ -5,7 +5,7 @@
 //! | category | to | may be refused by |
 //! |---|---|---|
 //! | account (invitation, reset and verification links, account locked, export ready) | the person it concerns | nobody: it is the account working |
-//! | required billing (trial ending, payment failed, payment needs action, moved to free, users suspended) | the billing e-mail and every owner and admin | nobody: money is owed or people lose access |
+//! | required billing (trial ending, payment failed, payment needs action, moved to free, users suspended, deletion asked for) | the billing e-mail and every owner and admin | nobody: money is owed or people lose access |
 //! | billing (trial became the paid plan) | the billing e-mail and the owners and admins who kept billing mails on | the tenant (`notifications.billing_emails`) for all; each owner or admin for themselves |
 //! | product update (the superuser's broadcast) | people who opted in, in tenants that allow them | the tenant (`notifications.product_updates`, off by default); each person (off until they opt in; every mail's unsubscribe link turns it off) |
 //!
@@ -479,6 +479,7 @@ mod tests {
                 revoked_invitations: 0,
             },
             Message::SeatsFreed { licensed: 1, deactivated: vec![], revoked_invitations: 0 },
+            Message::DeletionRequested { purge_at: at },
         ];
         let refusable = Message::TrialConverted { interval: tenantry_domain::Interval::Month, seats: 3 };
         let all_admins = ["owner", "admin", "optout"];

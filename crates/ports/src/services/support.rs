@@ -452,6 +452,10 @@ impl Tenantry {
                 SubscriptionEvent::Suspended => (AuditAction::TenantSuspended, vec![]),
                 SubscriptionEvent::Resumed => (AuditAction::TenantResumed, vec![]),
                 SubscriptionEvent::DeletionRequested { purge_at } => {
+                    let tenant = self.tenant_row(tx).await?;
+                    let users = tx.users().await?;
+                    let message = Message::DeletionRequested { purge_at: *purge_at };
+                    mails.extend(Self::billing_mails(&tenant, &users, &message));
                     (AuditAction::TenantDeletionRequested, vec![("purge_at", purge_at.to_rfc3339())])
                 }
                 SubscriptionEvent::DeletionCancelled => (AuditAction::TenantDeletionCancelled, vec![]),

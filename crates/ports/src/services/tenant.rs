@@ -176,9 +176,11 @@ impl Tenantry {
             events.extend(answer);
             tx.mark(DELETION_PAUSED_BILLING, now).await.map_err(InfraError::from)?;
         }
-        self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
+        let mails = self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
         self.save_subscription(tx.as_mut(), &mut sub).await.map_err(InfraError::from)?;
+        let queued = self.queue_mails(tx.as_mut(), scope, mails).await?;
         tx.commit().await.map_err(InfraError::from)?;
+        self.deliver(queued).await;
         Ok(())
     }
 
@@ -205,9 +207,11 @@ impl Tenantry {
             }
             tx.unmark(DELETION_PAUSED_BILLING).await?;
         }
-        self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
+        let mails = self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
         self.save_subscription(tx.as_mut(), &mut sub).await?;
+        let queued = self.queue_mails(tx.as_mut(), scope, mails).await?;
         tx.commit().await?;
+        self.deliver(queued).await;
         Ok(())
     }
 }
