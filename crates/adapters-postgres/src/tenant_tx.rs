@@ -683,7 +683,7 @@ impl tenantry_ports::store::OutboxStore for PgTenantTx {
         self.writable()?;
         self.own(m.tenant_id, "a mail")?;
         let token = match m.mail.message.token() {
-            Some(token) => Some(rows::seal_mail_token(self.key.as_ref(), m.tenant_id, m.id, token)?),
+            Some(token) => Some(rows::seal_mail_token(self.key.as_ref(), m.tenant_id, m.id, &token)?),
             None => None,
         };
         let (sent_at, message_id, reply) = match &m.sent {

@@ -7,6 +7,7 @@
 use secrecy::ExposeSecret;
 use sqlx::ConnectOptions;
 use std::sync::Arc;
+use tenantry_domain::EntityId;
 use tenantry_ports::services::invitations::InviteInput;
 use tenantry_postgres::testing::{TestDatabase, admin_url};
 use tenantry_testkit::outbox::{
@@ -90,6 +91,61 @@ async fn a_waiting_mails_token_is_sealed_at_rest_and_forgotten_once_sent() {
     assert_eq!(after.2.as_deref(), Some("250 recorded"));
     // The token that went out works.
     h.accept(email).await.unwrap();
+    drop(admin_conn);
+    store.close().await;
+    db.drop_now().await.unwrap();
+}
+
+/// The provider's payment page a billing mail carries (whoever holds it sees
+/// the invoice) is kept like a token: sealed while the mail waits, not in the
+/// mail's JSON, gone once sent.
+#[tokio::test]
+async fn a_waiting_billing_mails_payment_link_is_sealed_at_rest() {
+    use tenantry_ports::store::{Access, UnitOfWork};
+    use tenantry_ports::system::{Accepted, Mail, Message, QueuedMail};
+    let Some(admin) = admin_url("a_waiting_billing_mails_payment_link_is_sealed_at_rest") else { return };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let store = db.store().await.unwrap();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
+    let t = h.signup("paylink").await.unwrap();
+    let scope = h.owner_scope(&t).await.unwrap();
+    let url = "https://invoice.stripe.com/i/acct_1/secret-invoice-page";
+    let id = tenantry_domain::MailId::from_uuid(tenantry_domain::ids::uuid_v7_from_parts(9, [9; 10])).unwrap();
+    let mail = QueuedMail {
+        id,
+        tenant_id: t.id,
+        mail: Mail {
+            to: tenantry_domain::Email::parse(&t.owner_email).unwrap(),
+            tenant: None,
+            message: Message::PaymentActionRequired { hosted_url: Some(url.into()) },
+        },
+        created_at: h.clock_now(),
+        sent: None,
+    };
+    let mut tx = store.begin(&scope, Access::Write).await.unwrap();
+    tx.insert_mail(&mail).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut admin_conn = db.admin_options().connect().await.unwrap();
+    let row: (String, String) = sqlx::query_as("SELECT token, mail::text FROM tenantry.mails WHERE id = $1")
+        .bind(id.as_uuid())
+        .fetch_one(&mut admin_conn)
+        .await
+        .unwrap();
+    assert!(row.0.starts_with("v1:") && !row.0.contains("secret-invoice"), "sealed: {}", row.0);
+    assert!(!row.1.contains("secret-invoice"), "not in the JSON: {}", row.1);
+    let mut tx = store.begin(&scope, Access::Write).await.unwrap();
+    let read = tx.queued_mail(id).await.unwrap().unwrap();
+    assert!(matches!(&read.mail.message, Message::PaymentActionRequired { hosted_url: Some(u) } if u == url));
+    let accepted = Accepted { message_id: format!("<{id}@example.com>"), reply: "250 ok".into() };
+    tx.mark_mail_sent(id, h.clock_now(), &accepted).await.unwrap();
+    tx.commit().await.unwrap();
+    let token: Option<String> = sqlx::query_scalar("SELECT token FROM tenantry.mails WHERE id = $1")
+        .bind(id.as_uuid())
+        .fetch_one(&mut admin_conn)
+        .await
+        .unwrap();
+    assert_eq!(token, None, "gone once sent");
     drop(admin_conn);
     store.close().await;
     db.drop_now().await.unwrap();

@@ -264,6 +264,7 @@ actions! {
     JobRetried => "job.retried",
     MailPrefsChanged => "user.mail_preferences_changed",
     Unsubscribed => "user.unsubscribed",
+    BroadcastStarted => "platform.broadcast_started",
     BroadcastSent => "platform.broadcast_sent",
 }
 

@@ -709,17 +709,26 @@ pub(crate) struct BroadcastBody {
     subject: String,
     /// Plain text, 1 to 20000 characters; paragraphs by blank lines.
     body: String,
+    /// The broadcast's idempotency key (1 to 64 of `A-Z a-z 0-9 _ -`; the preview answers one): sending
+    /// again with it queues nothing twice. Absent: a new broadcast.
+    key: Option<String>,
 }
 
 impl BroadcastBody {
     fn draft(self) -> tenantry_ports::services::notifications::BroadcastDraft {
-        tenantry_ports::services::notifications::BroadcastDraft { subject: self.subject, body: self.body }
+        tenantry_ports::services::notifications::BroadcastDraft {
+            subject: self.subject,
+            body: self.body,
+            key: self.key,
+        }
     }
 }
 
 /// A broadcast as it would go.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct BroadcastPreviewAnswer {
+    /// The key to send it with (sending twice with it sends once).
+    key: String,
     /// Tenants with at least one recipient.
     tenants: u64,
     /// People who would receive it (opted in, in tenants that allow product updates).
@@ -746,6 +755,7 @@ pub(crate) async fn admin_preview_broadcast(
     let links = tenantry_mail::Links { public_url: state.public_url.clone() };
     let rendered = tenantry_mail::render(&preview.sample, &links);
     ok(BroadcastPreviewAnswer {
+        key: preview.key,
         tenants: preview.tenants,
         recipients: preview.recipients,
         subject: rendered.subject,
@@ -754,7 +764,7 @@ pub(crate) async fn admin_preview_broadcast(
     })
 }
 
-#[utoipa::path(post, path = "/v1/admin/broadcasts", tag = "Admin", description = "Sends a product update to every person who opted in, in every tenant that allows them: one outbox mail each, with its own unsubscribe link, due one after the other (120 a minute). Audited in the platform log (`platform.broadcast_sent`).",
+#[utoipa::path(post, path = "/v1/admin/broadcasts", tag = "Admin", description = "Sends a product update to every person who opted in, in every tenant that allows them: one outbox mail each, with its own unsubscribe link, due one after the other (120 a minute). Audited in the platform log before the first mail (`platform.broadcast_started`) and after the last (`platform.broadcast_sent`). With the preview's `key`, sending again (a retry after 503 `broadcast_interrupted`, a second click) skips the tenants done: nothing is sent twice.",
     request_body = BroadcastBody,
     responses((status = 202, description = "Queued", body = tenantry_ports::services::notifications::BroadcastSent), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),

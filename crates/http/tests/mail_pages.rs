@@ -99,9 +99,18 @@ async fn tenant_and_personal_preferences_a_broadcast_and_its_unsubscribe_link_wo
     h.clock.advance(chrono::Duration::minutes(1));
     h.tenantry.run_due_jobs(100).await.unwrap();
     assert_eq!(h.mailer.sent().len(), sent_before, "a preview queues nothing");
-    let queued = ops.post("/admin/broadcasts", &[("subject", "Timesheets, faster"), ("body", "New.\n\nMore.")]).await;
+    let key = {
+        let at = preview.body.find("name=\"key\" value=\"").expect("the Send form carries the preview's key") + 18;
+        preview.body[at..].split('"').next().unwrap().to_owned()
+    };
+    let form = [("subject", "Timesheets, faster"), ("body", "New.\n\nMore."), ("key", key.as_str())];
+    let queued = ops.post("/admin/broadcasts", &form).await;
     assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.body);
     assert!(queued.body.contains("Queued for 2 people in 1 workspaces"), "{}", queued.body);
+    // A second click on Send: nothing is queued twice.
+    let twice = ops.post("/admin/broadcasts", &form).await;
+    assert_eq!(twice.status, StatusCode::ACCEPTED, "{}", twice.body);
+    assert!(twice.body.contains("Queued for 0 people") && twice.body.contains("1 workspaces had it queued already"));
     h.clock.advance(chrono::Duration::minutes(1));
     h.tenantry.run_due_jobs(100).await.unwrap();
     assert_eq!(h.mailer.count("keen@acme.example.com", "product_update"), 1);
@@ -135,12 +144,16 @@ async fn tenant_and_personal_preferences_a_broadcast_and_its_unsubscribe_link_wo
     assert!(!h.tenantry.my_mail_prefs(&member_scope).await.unwrap().prefs.product_updates);
     let _ = keen;
 
-    // The owner's, as a mail client's one-click POST (RFC 8058): the token in the URL, no Origin, no cookie.
+    // The owner's, as a mail client's one-click POST (RFC 8058): the token in the URL, no Origin, no
+    // cookie, and the body as the RFC says, multipart/form-data (not read).
     let token = unsubscribe_token(&h, &t.owner_email);
+    let multipart =
+        "--xyz\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--xyz--\r\n";
     let one_click = answer(
         anonymous
             .post(format!("{base}/unsubscribe?token={token}"))
-            .form(&[("List-Unsubscribe", "One-Click")])
+            .header("content-type", "multipart/form-data; boundary=xyz")
+            .body(multipart)
             .send()
             .await
             .unwrap(),

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tenantry_domain::password::PasswordHash;
 use tenantry_domain::subscription::FreemiumReason;
@@ -95,12 +95,15 @@ pub enum Message {
     PaymentFailed {
         /// Amount due.
         amount_due: Money,
-        /// Where to pay.
+        /// Where to pay (the provider's page: whoever holds it sees the
+        /// invoice; kept out of the JSON, sealed in the outbox as a token is).
+        #[serde(skip_serializing, default)]
         hosted_url: Option<String>,
     },
     /// A payment needs confirmation.
     PaymentActionRequired {
-        /// Where to confirm.
+        /// Where to confirm (kept out of the JSON, sealed in the outbox).
+        #[serde(skip_serializing, default)]
         hosted_url: Option<String>,
     },
     /// The tenant fell back to freemium; seats were freed.
@@ -177,26 +180,35 @@ fn no_token() -> SecretString {
 }
 
 impl Message {
-    /// The link token this mail carries (invitation, password reset, address
-    /// verification), if any.
-    pub fn token(&self) -> Option<&SecretString> {
+    /// The secret this mail carries, kept out of its JSON: a link token
+    /// (invitation, password reset, verification, unsubscribe) or the
+    /// provider's payment page. The outbox keeps it sealed until it is sent.
+    pub fn token(&self) -> Option<SecretString> {
         match self {
             Message::Invitation { token, .. }
             | Message::PasswordReset { token, .. }
             | Message::VerifyEmail { token, .. }
-            | Message::ProductUpdate { unsubscribe: token, .. } => Some(token),
+            | Message::ProductUpdate { unsubscribe: token, .. } => Some(token.clone()),
+            Message::PaymentFailed { hosted_url, .. } | Message::PaymentActionRequired { hosted_url } => {
+                hosted_url.clone().map(SecretString::from)
+            }
             _ => None,
         }
     }
 
-    /// Puts a token back into a message that carries one (no effect otherwise).
+    /// Puts the secret back (no effect on a message without one); an empty one
+    /// forgets a payment page.
     pub fn set_token(&mut self, new: SecretString) {
-        if let Message::Invitation { token, .. }
-        | Message::PasswordReset { token, .. }
-        | Message::VerifyEmail { token, .. }
-        | Message::ProductUpdate { unsubscribe: token, .. } = self
-        {
-            *token = new;
+        match self {
+            Message::Invitation { token, .. }
+            | Message::PasswordReset { token, .. }
+            | Message::VerifyEmail { token, .. }
+            | Message::ProductUpdate { unsubscribe: token, .. } => *token = new,
+            Message::PaymentFailed { hosted_url, .. } | Message::PaymentActionRequired { hosted_url } => {
+                let url = new.expose_secret();
+                *hosted_url = (!url.is_empty()).then(|| url.to_owned());
+            }
+            _ => {}
         }
     }
 
@@ -232,8 +244,8 @@ impl Message {
             | Message::PaymentFailed { .. }
             | Message::PaymentActionRequired { .. }
             | Message::Downgraded { .. }
-            | Message::SeatsFreed { .. }
-            | Message::DeletionRequested { .. } => MailCategory::BillingRequired,
+            | Message::SeatsFreed { .. } => MailCategory::BillingRequired,
+            Message::DeletionRequested { .. } => MailCategory::TenantRequired,
             Message::TrialConverted { .. } => MailCategory::Billing,
             Message::ProductUpdate { .. } => MailCategory::ProductUpdate,
         }
@@ -248,9 +260,14 @@ pub enum MailCategory {
     /// locked, their export): never refused — it is the account working.
     Account,
     /// A billing notice the tenant cannot refuse — money is owed, the trial
-    /// ends, people lose access, the tenant is to be deleted: to the billing
-    /// e-mail and every owner and admin, whatever their preferences.
+    /// ends, people lose access: to the billing e-mail and every owner and
+    /// admin, whatever their preferences.
     BillingRequired,
+    /// A notice about the tenant itself that it cannot refuse (its deletion was
+    /// asked for): to every owner and admin, never the billing e-mail — an
+    /// address nobody proved, which a request-and-cancel loop must not turn
+    /// into a relay — and at most once a day.
+    TenantRequired,
     /// A billing mail the tenant may refuse: to the billing e-mail and the
     /// owners and admins who did not switch billing mails off, unless the
     /// tenant switched them off for everyone.
@@ -320,7 +337,6 @@ pub struct QueuedMail {
 impl PartialEq for QueuedMail {
     /// The same mail: the same fields, token included (compared, never shown).
     fn eq(&self, other: &Self) -> bool {
-        use secrecy::ExposeSecret;
         let token = |m: &QueuedMail| m.mail.message.token().map(|t| t.expose_secret().to_owned());
         self.id == other.id
             && self.tenant_id == other.tenant_id

@@ -220,6 +220,8 @@ pub struct Broadcast {
     pub previewed: (u64, u64),
     /// The send's count of recipients, and of tenants.
     pub queued: (u64, u64),
+    /// The same send again with the preview's key: recipients queued, tenants skipped.
+    pub sent_again: (u64, u64),
     /// Jobs claimed in the first minute (the throttle lets 120 fall due a minute).
     pub claimed_in_first_run: usize,
     /// Who got the first broadcast (the part before `@`, with the tenant's slug).
@@ -239,6 +241,7 @@ impl Broadcast {
         Broadcast {
             previewed: (3, 2),
             queued: (3, 2),
+            sent_again: (0, 2),
             claimed_in_first_run: 1,
             reached: vec![format!("keen@{slug}a"), format!("keen@{slug}b"), format!("owner@{slug}a")],
             spliced_token_refused: true,
@@ -286,10 +289,13 @@ pub async fn broadcast(h: &Harness, slug: &str) -> Result<Broadcast, HarnessErro
             h.tenantry.deactivate_user(&owner, leaver).await.map_err(fail)?;
         }
     }
-    let draft = BroadcastDraft { subject: "What is new".into(), body: "First paragraph.\n\nSecond.".into() };
+    let draft = BroadcastDraft { subject: "What is new".into(), body: "First paragraph.\n\nSecond.".into(), key: None };
     let preview = h.tenantry.preview_broadcast(&who, &draft).await.map_err(fail)?;
     let before = h.mailer.sent().len();
-    let sent = h.tenantry.send_broadcast(&who, &draft).await.map_err(fail)?;
+    let keyed = BroadcastDraft { key: Some(preview.key.clone()), ..draft.clone() };
+    let sent = h.tenantry.send_broadcast(&who, &keyed).await.map_err(fail)?;
+    // Sent again with its key (a second click, a retry): nothing is queued twice.
+    let again = h.tenantry.send_broadcast(&who, &keyed).await.map_err(fail)?;
     let first = h.tenantry.run_due_jobs(100).await.map_err(fail)?;
     let deliver = |from: usize| async move {
         for _ in 0..5 {
@@ -335,6 +341,7 @@ pub async fn broadcast(h: &Harness, slug: &str) -> Result<Broadcast, HarnessErro
     Ok(Broadcast {
         previewed: (preview.recipients, preview.tenants),
         queued: (sent.recipients, sent.tenants),
+        sent_again: (again.recipients, again.tenants_already_done),
         claimed_in_first_run: first.claimed,
         reached,
         spliced_token_refused,

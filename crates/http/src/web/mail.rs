@@ -237,6 +237,8 @@ pub(crate) struct BroadcastForm {
     subject: String,
     #[serde(default)]
     body: String,
+    /// The preview's idempotency key (a second click on Send sends once).
+    key: Option<String>,
 }
 
 /// `POST /admin/broadcasts/preview`: the mail as it goes, how many get it,
@@ -248,7 +250,7 @@ pub(crate) async fn preview(
 ) -> PageResult {
     session.check(&form.csrf)?;
     let who = super::admin::platform(&state, &session).await?;
-    let draft = BroadcastDraft { subject: form.subject.clone(), body: form.body.clone() };
+    let draft = BroadcastDraft { subject: form.subject.clone(), body: form.body.clone(), key: None };
     match state.tenantry.preview_broadcast(&who, &draft).await {
         Ok(preview) => {
             let links = tenantry_mail::Links { public_url: state.public_url.clone() };
@@ -264,6 +266,7 @@ pub(crate) async fn preview(
                         (field(&session))
                         input type="hidden" name="subject" value=(form.subject);
                         input type="hidden" name="body" value=(form.body);
+                        input type="hidden" name="key" value=(preview.key);
                         button #send type="submit" { "Send to " (preview.recipients) " people" }
                     }
                 }
@@ -288,7 +291,7 @@ pub(crate) async fn send(
 ) -> PageResult {
     session.check(&form.csrf)?;
     let who = super::admin::platform(&state, &session).await?;
-    let draft = BroadcastDraft { subject: form.subject.clone(), body: form.body.clone() };
+    let draft = BroadcastDraft { subject: form.subject.clone(), body: form.body.clone(), key: form.key.clone() };
     match state.tenantry.send_broadcast(&who, &draft).await {
         Ok(sent) => {
             let body = html! {
@@ -296,6 +299,9 @@ pub(crate) async fn send(
                 p.notice #queued role="status" {
                     "Queued for " (sent.recipients) " people in " (sent.tenants) " workspaces; the last falls due at "
                     (sent.last_due_at.format("%Y-%m-%d %H:%M UTC")) ". Failures show on the Jobs page."
+                    @if sent.tenants_already_done > 0 {
+                        " " (sent.tenants_already_done) " workspaces had it queued already (sent once)."
+                    }
                 }
                 p { a href="/admin/broadcasts" { "Write another" } " · " a href="/admin/jobs" { "Jobs" } }
             };
@@ -333,19 +339,26 @@ pub(crate) async fn unsubscribe_page(Query(q): Query<TokenQuery>) -> PageResult 
     Ok(Page::bare("Unsubscribe", body).into_response())
 }
 
-#[derive(Deserialize, Default)]
-pub(crate) struct UnsubscribeForm {
-    token: Option<String>,
-}
-
-/// `POST /unsubscribe`: from the page's button, or a mail client's one-click
-/// POST (`List-Unsubscribe=One-Click`, the token in the URL).
+/// `POST /unsubscribe`: from the page's button (the token in the form), or a
+/// mail client's one-click POST (RFC 8058: the token in the URL, a body of
+/// `List-Unsubscribe=One-Click` sent as a form or as `multipart/form-data`,
+/// which is not read). A post from another site's page is refused.
 pub(crate) async fn unsubscribe(
     State(state): State<AppState>,
     Query(q): Query<TokenQuery>,
-    WebForm(form): WebForm<UnsubscribeForm>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
 ) -> PageResult {
-    let token = form.token.or(q.token).unwrap_or_default();
+    if !super::session::same_site(&headers) {
+        return Err(PageError::new(StatusCode::FORBIDDEN, "cross_site_form", "This form was posted by another site."));
+    }
+    let urlencoded = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    let from_form =
+        urlencoded.then(|| serde_urlencoded::from_bytes::<TokenQuery>(&body).ok().and_then(|f| f.token)).flatten();
+    let token = from_form.or(q.token).unwrap_or_default();
     match state.tenantry.unsubscribe(&token).await {
         Ok(()) => Ok(Page::bare(
             "Unsubscribed",

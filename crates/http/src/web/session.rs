@@ -143,7 +143,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WebForm<T> {
 /// `Sec-Fetch-Site` where it sends it (every current browser), else by
 /// `Origin` against `Host`. A request with neither (not a browser) passes: the
 /// session forms' CSRF token is what stops it.
-fn same_site(headers: &HeaderMap) -> bool {
+pub(crate) fn same_site(headers: &HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return site == "same-origin" || site == "none";
     }

@@ -5,7 +5,8 @@
 //! | category | to | may be refused by |
 //! |---|---|---|
 //! | account (invitation, reset and verification links, account locked, export ready) | the person it concerns | nobody: it is the account working |
-//! | required billing (trial ending, payment failed, payment needs action, moved to free, users suspended, deletion asked for) | the billing e-mail and every owner and admin | nobody: money is owed or people lose access |
+//! | required billing (trial ending, payment failed, payment needs action, moved to free, users suspended) | the billing e-mail and every owner and admin | nobody: money is owed or people lose access |
+//! | required tenant notice (deletion asked for; at most once a day) | every owner and admin, never the billing e-mail (nobody proved that address: a request-and-cancel loop must not make it a relay) | nobody |
 //! | billing (trial became the paid plan) | the billing e-mail and the owners and admins who kept billing mails on | the tenant (`notifications.billing_emails`) for all; each owner or admin for themselves |
 //! | product update (the superuser's broadcast) | people who opted in, in tenants that allow them | the tenant (`notifications.product_updates`, off by default); each person (off until they opt in; every mail's unsubscribe link turns it off) |
 //!
@@ -70,11 +71,17 @@ pub struct BroadcastDraft {
     pub subject: String,
     /// Plain text, at most 20,000 characters; paragraphs by blank lines.
     pub body: String,
+    /// The broadcast's idempotency key (1 to 64 of `A-Z a-z 0-9 _ -`; the
+    /// preview makes one): sending again with it — a retry after an
+    /// interruption, a second click — queues nothing twice. `None`: a new one.
+    pub key: Option<String>,
 }
 
 /// A broadcast as it would go.
 #[derive(Clone, Debug)]
 pub struct BroadcastPreview {
+    /// The key to send it with (so that sending twice sends once).
+    pub key: String,
     /// Tenants with at least one recipient.
     pub tenants: u64,
     /// People who would receive it.
@@ -87,6 +94,10 @@ pub struct BroadcastPreview {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BroadcastSent {
+    /// Its idempotency key.
+    pub key: String,
+    /// Tenants skipped because this key had queued their mails already.
+    pub tenants_already_done: u64,
     /// Tenants with at least one recipient.
     pub tenants: u64,
     /// Mails queued, one per recipient.
@@ -101,6 +112,10 @@ pub enum MailPrefsError {
     /// Not a user of the tenant (an API key, or no such user).
     #[error(transparent)]
     Access(#[from] AccessError),
+    /// Opting in to product updates is the person's own consent: not the
+    /// superuser's acting as them.
+    #[error("only the person can opt in to product updates, not a support session")]
+    ConsentIsPersonal,
     /// Infrastructure.
     #[error(transparent)]
     Infra(#[from] InfraError),
@@ -111,12 +126,14 @@ impl Problem for MailPrefsError {
     fn code(&self) -> &'static str {
         match self {
             MailPrefsError::Access(e) => e.code(),
+            MailPrefsError::ConsentIsPersonal => "consent_is_personal",
             MailPrefsError::Infra(e) => e.code(),
         }
     }
     fn kind(&self) -> ErrorKind {
         match self {
             MailPrefsError::Access(e) => e.kind(),
+            MailPrefsError::ConsentIsPersonal => ErrorKind::Forbidden,
             MailPrefsError::Infra(e) => e.kind(),
         }
     }
@@ -158,9 +175,26 @@ pub enum BroadcastError {
     /// The text is empty or too long.
     #[error("the text is 1 to 20000 characters")]
     InvalidBody,
+    /// The idempotency key is not 1 to 64 of `A-Z a-z 0-9 _ -`.
+    #[error("the key is 1 to 64 letters, digits, `_` or `-`")]
+    InvalidKey,
     /// No key to sign unsubscribe links with.
     #[error("no link key: unsubscribe links cannot be signed (the service sets one from TENANTRY_JWT_SECRET)")]
     NoLinkKey,
+    /// The walk over the tenants stopped part-way: the tenants before it have
+    /// their mails queued. Sending again with the same key goes on where it stopped.
+    #[error(
+        "the broadcast was interrupted after {done} tenants; send it again with the key {key} to go on (nothing is sent twice)"
+    )]
+    Interrupted {
+        /// Tenants whose mails are queued.
+        done: u64,
+        /// The broadcast's key.
+        key: String,
+        /// What stopped it.
+        #[source]
+        cause: InfraError,
+    },
     /// Infrastructure (mails queued in tenants before it stay queued).
     #[error(transparent)]
     Infra(#[from] InfraError),
@@ -172,14 +206,18 @@ impl Problem for BroadcastError {
         match self {
             BroadcastError::InvalidSubject => "invalid_subject",
             BroadcastError::InvalidBody => "invalid_body",
+            BroadcastError::InvalidKey => "invalid_key",
             BroadcastError::NoLinkKey => "links_not_configured",
+            BroadcastError::Interrupted { .. } => "broadcast_interrupted",
             BroadcastError::Infra(e) => e.code(),
         }
     }
     fn kind(&self) -> ErrorKind {
         match self {
-            BroadcastError::InvalidSubject | BroadcastError::InvalidBody => ErrorKind::Invalid,
-            BroadcastError::NoLinkKey => ErrorKind::Unavailable,
+            BroadcastError::InvalidSubject | BroadcastError::InvalidBody | BroadcastError::InvalidKey => {
+                ErrorKind::Invalid
+            }
+            BroadcastError::NoLinkKey | BroadcastError::Interrupted { .. } => ErrorKind::Unavailable,
             BroadcastError::Infra(e) => e.kind(),
         }
     }
@@ -188,8 +226,17 @@ impl Problem for BroadcastError {
 impl BroadcastDraft {
     fn checked(&self) -> Result<(String, String), BroadcastError> {
         let subject = self.subject.trim();
-        if subject.is_empty() || subject.chars().count() > BROADCAST_SUBJECT_MAX || subject.contains(['\r', '\n']) {
+        // One line: no control character, nor the Unicode line and paragraph separators.
+        let breaks = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
+        if subject.is_empty() || subject.chars().count() > BROADCAST_SUBJECT_MAX || subject.contains(breaks) {
             return Err(BroadcastError::InvalidSubject);
+        }
+        if let Some(key) = &self.key
+            && (key.is_empty()
+                || key.len() > 64
+                || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        {
+            return Err(BroadcastError::InvalidKey);
         }
         let body = self.body.trim();
         if body.is_empty() || body.chars().count() > BROADCAST_BODY_MAX {
@@ -212,13 +259,14 @@ impl Tenantry {
     /// The mails of a billing `message` to `tenant`, as its category and the
     /// tenant's and its people's preferences say; each address once.
     pub(crate) fn billing_mails(tenant: &Tenant, users: &[User], message: &Message) -> Vec<Mail> {
-        let required = match message.category() {
-            MailCategory::BillingRequired => true,
-            MailCategory::Billing if tenant.settings.notifications.billing_emails => false,
+        let (required, to_billing_email) = match message.category() {
+            MailCategory::BillingRequired => (true, true),
+            MailCategory::TenantRequired => (true, false),
+            MailCategory::Billing if tenant.settings.notifications.billing_emails => (false, true),
             // Refused by the tenant, or not a billing mail at all.
             _ => return Vec::new(),
         };
-        let billing_email = tenant.settings.billing.billing_email.iter().cloned();
+        let billing_email = tenant.settings.billing.billing_email.iter().filter(|_| to_billing_email).cloned();
         let people = users
             .iter()
             .filter(|u| u.is_active() && is_admin(u) && (required || u.mail_prefs.billing))
@@ -260,6 +308,10 @@ impl Tenantry {
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut user = tx.user(id).await?.ok_or(AccessError::NotFound)?;
         let before = user.mail_prefs;
+        let impersonated = matches!(scope.actor(), crate::scope::Actor::Impersonation { .. });
+        if impersonated && patch.product_updates == Some(true) && !before.product_updates {
+            return Err(MailPrefsError::ConsentIsPersonal);
+        }
         if let Some(billing) = patch.billing {
             user.mail_prefs.billing = billing;
         }
@@ -326,7 +378,11 @@ impl Tenantry {
                 unsubscribe: SecretString::from("u1.preview-only-not-a-link"),
             },
         };
-        Ok(BroadcastPreview { tenants, recipients, sample })
+        let key = match &draft.key {
+            Some(key) => key.clone(),
+            None => self.new_uuid().simple().to_string(),
+        };
+        Ok(BroadcastPreview { key, tenants, recipients, sample })
     }
 
     /// `POST /v1/admin/broadcasts`: one outbox mail per person who opted in,
@@ -339,52 +395,84 @@ impl Tenantry {
         draft: &BroadcastDraft,
     ) -> Result<BroadcastSent, BroadcastError> {
         let (subject, body) = draft.checked()?;
-        let key = self.links.clone().ok_or(BroadcastError::NoLinkKey)?;
+        let links = self.links.clone().ok_or(BroadcastError::NoLinkKey)?;
+        let key = match &draft.key {
+            Some(key) => key.clone(),
+            None => self.new_uuid().simple().to_string(),
+        };
+        // Audited before the first mail is queued: an interrupted broadcast is on record too.
+        let mut ptx = self.deps.store.begin_platform().await?;
+        let started = self
+            .platform_event(who, AuditAction::BroadcastStarted, None)?
+            .with("key", key.as_str())
+            .with("subject", subject.chars().take(200).collect::<String>());
+        ptx.append_platform_audit(&started).await?;
+        ptx.commit().await?;
         let now = self.now();
-        let (mut tenants, mut recipients) = (0u64, 0u64);
+        let (mut tenants, mut recipients, mut already) = (0u64, 0u64, 0u64);
         let mut last_due_at = now;
-        for tenant in self.all_tenant_ids().await? {
-            let scope = self.system_scope(tenant, SystemActor::Scheduler);
-            let mut tx = self.begin(&scope, Access::Write).await?;
-            let Some(row) = tx.tenant().await? else { continue };
-            let people: Vec<User> = tx.users().await?.into_iter().filter(|u| wants_updates(&row, u)).collect();
-            if people.is_empty() {
-                continue;
+        // Each tenant's mails and its mark of this key commit together: a retry with
+        // the key skips the tenants done and sends nothing twice.
+        let marker = format!("mail:broadcast:{key}");
+        let interrupted = |done: u64, cause: InfraError| BroadcastError::Interrupted { done, key: key.clone(), cause };
+        for tenant in self.all_tenant_ids().await.map_err(|e| interrupted(0, e))? {
+            let walk = async {
+                let scope = self.system_scope(tenant, SystemActor::Scheduler);
+                let mut tx = self.begin(&scope, Access::Write).await?;
+                let Some(row) = tx.tenant().await? else { return Ok::<_, InfraError>(None) };
+                let people: Vec<User> = tx.users().await?.into_iter().filter(|u| wants_updates(&row, u)).collect();
+                if people.is_empty() {
+                    return Ok(None);
+                }
+                if !tx.mark(&marker, now).await? {
+                    return Ok(Some(None));
+                }
+                let mut queued = Vec::with_capacity(people.len());
+                for (k, user) in people.into_iter().enumerate() {
+                    let Some(token) = links.unsubscribe_token(tenant, user.id) else {
+                        return Err(InfraError::Unknown(anyhow::anyhow!("the link key refused to sign")));
+                    };
+                    let mail = Mail {
+                        to: user.email.clone(),
+                        tenant: None,
+                        message: Message::ProductUpdate {
+                            subject: subject.clone(),
+                            body: body.clone(),
+                            unsubscribe: token,
+                        },
+                    };
+                    // The n-th mail of the broadcast falls due n/rate minutes from now (in milliseconds, exact).
+                    let n = i64::try_from(recipients)
+                        .unwrap_or(i64::MAX)
+                        .saturating_add(i64::try_from(k).unwrap_or(i64::MAX));
+                    let due = now + Duration::milliseconds(n.saturating_mul(60_000) / BROADCAST_MAILS_PER_MINUTE);
+                    self.queue_mail_at(tx.as_mut(), tenant, mail, due).await?;
+                    queued.push(due);
+                }
+                tx.commit().await?;
+                Ok(Some(Some(queued)))
+            };
+            match walk.await.map_err(|e| interrupted(tenants, e))? {
+                None => {}
+                Some(None) => already += 1,
+                Some(Some(queued)) => {
+                    tenants += 1;
+                    recipients += queued.len() as u64;
+                    last_due_at = queued.last().copied().unwrap_or(last_due_at);
+                }
             }
-            for user in people {
-                let token = key.unsubscribe_token(tenant, user.id).ok_or(BroadcastError::NoLinkKey)?;
-                let mail = Mail {
-                    to: user.email.clone(),
-                    tenant: None,
-                    message: Message::ProductUpdate {
-                        subject: subject.clone(),
-                        body: body.clone(),
-                        unsubscribe: token,
-                    },
-                };
-                // The k-th mail falls due k/rate minutes from now (in milliseconds, exact).
-                let due = now
-                    + Duration::milliseconds(
-                        i64::try_from(recipients).unwrap_or(i64::MAX).saturating_mul(60_000)
-                            / BROADCAST_MAILS_PER_MINUTE,
-                    );
-                self.queue_mail_at(tx.as_mut(), tenant, mail, due).await?;
-                last_due_at = due;
-                recipients += 1;
-            }
-            tx.commit().await?;
-            tenants += 1;
         }
         let mut ptx = self.deps.store.begin_platform().await?;
         let event = self
             .platform_event(who, AuditAction::BroadcastSent, None)?
-            .with("subject", subject.chars().take(200).collect::<String>())
+            .with("key", key.as_str())
             .with("tenants", tenants)
-            .with("recipients", recipients);
+            .with("recipients", recipients)
+            .with("tenants_already_done", already);
         ptx.append_platform_audit(&event).await?;
         ptx.commit().await?;
         tracing::info!(tenants, recipients, "broadcast queued");
-        Ok(BroadcastSent { tenants, recipients, last_due_at })
+        Ok(BroadcastSent { key, tenants_already_done: already, tenants, recipients, last_due_at })
     }
 
     /// Writes one mail and its job, due at `due` (tried by the job runner only).
@@ -479,8 +567,8 @@ mod tests {
                 revoked_invitations: 0,
             },
             Message::SeatsFreed { licensed: 1, deactivated: vec![], revoked_invitations: 0 },
-            Message::DeletionRequested { purge_at: at },
         ];
+        let tenant_notice = Message::DeletionRequested { purge_at: at };
         let refusable = Message::TrialConverted { interval: tenantry_domain::Interval::Month, seats: 3 };
         let all_admins = ["owner", "admin", "optout"];
         let willing = ["owner", "admin"];
@@ -498,6 +586,8 @@ mod tests {
                 }
                 let expected = if tenant_on { with_books(&willing) } else { vec![] };
                 table.push((billing_email, tenant_on, refusable.clone(), expected));
+                // Never the billing e-mail; every active owner and admin.
+                table.push((billing_email, tenant_on, tenant_notice.clone(), all_admins.to_vec()));
             }
         }
         // Not billing mails at all: never sent through this path.
@@ -550,10 +640,17 @@ mod tests {
 
     #[test]
     fn a_subject_is_one_line_and_the_text_has_bounds() {
-        let draft = |s: &str, b: &str| BroadcastDraft { subject: s.into(), body: b.into() };
+        let draft = |s: &str, b: &str| BroadcastDraft { subject: s.into(), body: b.into(), key: None };
         assert!(draft("News", "Hello").checked().is_ok());
         assert!(matches!(draft("", "Hello").checked(), Err(BroadcastError::InvalidSubject)));
         assert!(matches!(draft("a\r\nBcc: x@example.com", "Hello").checked(), Err(BroadcastError::InvalidSubject)));
+        assert!(matches!(draft("a\u{2028}b", "Hello").checked(), Err(BroadcastError::InvalidSubject)));
+        assert!(matches!(draft("a\u{7}b", "Hello").checked(), Err(BroadcastError::InvalidSubject)));
+        let keyed = |k: &str| BroadcastDraft { subject: "News".into(), body: "Hello".into(), key: Some(k.into()) };
+        assert!(keyed("0190abcd-ef_X").checked().is_ok());
+        assert!(matches!(keyed("").checked(), Err(BroadcastError::InvalidKey)));
+        assert!(matches!(keyed("a b").checked(), Err(BroadcastError::InvalidKey)));
+        assert!(matches!(keyed(&"k".repeat(65)).checked(), Err(BroadcastError::InvalidKey)));
         assert!(matches!(draft(&"s".repeat(201), "Hello").checked(), Err(BroadcastError::InvalidSubject)));
         assert!(matches!(draft("News", "  ").checked(), Err(BroadcastError::InvalidBody)));
         assert!(matches!(draft("News", &"b".repeat(20_001)).checked(), Err(BroadcastError::InvalidBody)));

@@ -452,10 +452,14 @@ impl Tenantry {
                 SubscriptionEvent::Suspended => (AuditAction::TenantSuspended, vec![]),
                 SubscriptionEvent::Resumed => (AuditAction::TenantResumed, vec![]),
                 SubscriptionEvent::DeletionRequested { purge_at } => {
-                    let tenant = self.tenant_row(tx).await?;
-                    let users = tx.users().await?;
-                    let message = Message::DeletionRequested { purge_at: *purge_at };
-                    mails.extend(Self::billing_mails(&tenant, &users, &message));
+                    // At most once a day: requesting and cancelling in a loop mails no one more.
+                    let day = self.now().date_naive();
+                    if tx.mark(&format!("mail:deletion_requested:{day}"), self.now()).await? {
+                        let tenant = self.tenant_row(tx).await?;
+                        let users = tx.users().await?;
+                        let message = Message::DeletionRequested { purge_at: *purge_at };
+                        mails.extend(Self::billing_mails(&tenant, &users, &message));
+                    }
                     (AuditAction::TenantDeletionRequested, vec![("purge_at", purge_at.to_rfc3339())])
                 }
                 SubscriptionEvent::DeletionCancelled => (AuditAction::TenantDeletionCancelled, vec![]),

@@ -1183,7 +1183,7 @@ pub async fn outbox(f: &Fixture) -> Result<(), Broken> {
     let sent = tx.queued_mail(m1).await.ctx("read")?.ctx("the sent mail")?;
     ensure!(sent.sent == Some((now, accepted.clone())), "the server's answer was not kept: {:?}", sent.sent);
     ensure!(
-        sent.mail.message.token().is_none_or(|t| secrecy::ExposeSecret::expose_secret(t).is_empty()),
+        sent.mail.message.token().is_none_or(|t| secrecy::ExposeSecret::expose_secret(&t).is_empty()),
         "a sent mail kept its token"
     );
     // A restore voids only the unsent (m2, m3); an erasure deletes a person's mails, sent or not.
