@@ -34,6 +34,22 @@ pub struct FailingMail {
     pub sent_later: usize,
 }
 
+impl FailingMail {
+    /// What every store must give: answered, five attempts 30 s, 1, 2, 4 min
+    /// apart, listed, sent once after the retry, and its link works.
+    pub fn expected() -> Self {
+        FailingMail {
+            answered_ok: true,
+            attempts_when_listed: 5,
+            delays: vec![30, 60, 120, 240],
+            listed: true,
+            sent_after_retry: 1,
+            link_works: true,
+            sent_later: 0,
+        }
+    }
+}
+
 /// The mailer is down when the superuser sends a user a reset link: the
 /// request succeeds, the mail's job fails five times with the jobs' backoff
 /// and is listed; the superuser retries it once the mailer is up; it is sent
@@ -138,6 +154,13 @@ pub struct LateAnswer {
     pub recorded: bool,
 }
 
+impl LateAnswer {
+    /// What every store must give: the caller gave up, the mail went once and is recorded.
+    pub fn expected() -> Self {
+        LateAnswer { caller_timed_out: true, accepted: 1, job_done: true, recorded: true }
+    }
+}
+
 /// The mail server accepts a reset mail at once but answers late; the caller
 /// (a request with a timeout) stops waiting in between. The send still
 /// records the acceptance: after the lease runs out and the runner runs
@@ -178,6 +201,13 @@ pub struct ErasedAndVoided {
     pub mails_voided: u64,
     /// Invitation mails of the archive sent after the restore.
     pub sent_after_restore: usize,
+}
+
+impl ErasedAndVoided {
+    /// What every store must give: nothing reaches the erased or the voided, no job is left failed.
+    pub fn expected() -> Self {
+        ErasedAndVoided { sent_to_erased: 0, failed_mail_jobs: 0, mails_voided: 1, sent_after_restore: 0 }
+    }
 }
 
 /// The mailer is down: a reset mail to a member waits in the outbox, and the

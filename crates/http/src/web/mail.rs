@@ -226,6 +226,12 @@ pub(crate) async fn broadcasts(State(state): State<AppState>, session: Session) 
     Ok(admin_page(&session, body).into_response())
 }
 
+/// The compose form again with the refusal, nothing queued.
+fn refused(session: &Session, form: &BroadcastForm, e: PageError) -> axum::response::Response {
+    let body = html! { h1 { "Product updates" } (compose(session, &form.subject, &form.body, Some(e.detail()))) };
+    (e.status(), admin_page(session, body)).into_response()
+}
+
 fn admin_page(session: &Session, body: Markup) -> Page {
     Page::new("Product updates", super::layout::Nav::Admin { csrf: session.csrf.clone() }, body)
 }
@@ -274,12 +280,7 @@ pub(crate) async fn preview(
             };
             Ok(admin_page(&session, body).into_response())
         }
-        Err(e) => {
-            let e = PageError::from(e);
-            let body =
-                html! { h1 { "Product updates" } (compose(&session, &form.subject, &form.body, Some(e.detail()))) };
-            Ok((e.status(), admin_page(&session, body)).into_response())
-        }
+        Err(e) => Ok(refused(&session, &form, e.into())),
     }
 }
 
@@ -307,12 +308,7 @@ pub(crate) async fn send(
             };
             Ok((StatusCode::ACCEPTED, admin_page(&session, body)).into_response())
         }
-        Err(e) => {
-            let e = PageError::from(e);
-            let body =
-                html! { h1 { "Product updates" } (compose(&session, &form.subject, &form.body, Some(e.detail()))) };
-            Ok((e.status(), admin_page(&session, body)).into_response())
-        }
+        Err(e) => Ok(refused(&session, &form, e.into())),
     }
 }
 

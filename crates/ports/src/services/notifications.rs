@@ -19,17 +19,16 @@ use crate::directory::TenantListQuery;
 use crate::error::{ErrorKind, InfraError, Problem};
 use crate::scope::{PlatformScope, TenantScope};
 
-use crate::store::{Access, TenantTx};
-use crate::system::{Mail, MailCategory, Message, QueuedMail};
+use crate::store::Access;
+use crate::system::{Mail, MailCategory, Message};
 use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use tenantry_domain::audit::SystemActor;
-use tenantry_domain::job::{Job, JobKind};
 use tenantry_domain::rbac::{BuiltinRole, RoleRef};
 use tenantry_domain::user::MailPrefs;
-use tenantry_domain::{AuditAction, AuditOutcome, AuditTarget, Email, MailId, Tenant, TenantId, User};
+use tenantry_domain::{AuditAction, AuditOutcome, AuditTarget, Email, Tenant, TenantId, User};
 
 /// How fast a broadcast's mails fall due, across all tenants.
 pub const BROADCAST_MAILS_PER_MINUTE: i64 = 120;
@@ -473,21 +472,6 @@ impl Tenantry {
         ptx.commit().await?;
         tracing::info!(tenants, recipients, "broadcast queued");
         Ok(BroadcastSent { key, tenants_already_done: already, tenants, recipients, last_due_at })
-    }
-
-    /// Writes one mail and its job, due at `due` (tried by the job runner only).
-    async fn queue_mail_at(
-        &self,
-        tx: &mut dyn TenantTx,
-        tenant_id: TenantId,
-        mail: Mail,
-        due: DateTime<Utc>,
-    ) -> Result<(), InfraError> {
-        let now = self.now();
-        let id: MailId = self.new_id()?;
-        tx.insert_mail(&QueuedMail { id, tenant_id, mail, created_at: now, sent: None }).await?;
-        tx.insert_job(&Job::new(self.new_id()?, tenant_id, JobKind::Mail(id), due, now)).await?;
-        Ok(())
     }
 
     /// Every tenant's id, page by page through the directory's named path.

@@ -59,13 +59,26 @@ impl Tenantry {
         let tenant_id = scope.tenant_id();
         let mut queued = Queued::default();
         for mail in mails {
-            let id: MailId = self.new_id()?;
-            tx.insert_mail(&QueuedMail { id, tenant_id, mail, created_at: now, sent: None }).await?;
-            let job = Job::new(self.new_id()?, tenant_id, JobKind::Mail(id), now, now);
-            tx.insert_job(&job).await?;
-            queued.0.push((tenant_id, job.id));
+            queued.0.push((tenant_id, self.queue_mail_at(tx, tenant_id, mail, now).await?));
         }
         Ok(queued)
+    }
+
+    /// Writes one mail and its job, due at `due`, in the caller's unit of
+    /// work; the job's id. (A broadcast's mails fall due one after another.)
+    pub(crate) async fn queue_mail_at(
+        &self,
+        tx: &mut dyn TenantTx,
+        tenant_id: TenantId,
+        mail: Mail,
+        due: chrono::DateTime<chrono::Utc>,
+    ) -> Result<JobId, InfraError> {
+        let now = self.now();
+        let id: MailId = self.new_id()?;
+        tx.insert_mail(&QueuedMail { id, tenant_id, mail, created_at: now, sent: None }).await?;
+        let job = Job::new(self.new_id()?, tenant_id, JobKind::Mail(id), due, now);
+        tx.insert_job(&job).await?;
+        Ok(job.id)
     }
 
     /// Tries the mails a committed unit of work queued, as [`MailDelivery`]
