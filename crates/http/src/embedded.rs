@@ -6,11 +6,10 @@ use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
 use tenantry_domain::MailId;
+use tenantry_memory::{BillingSimulator, MemoryStore, run_timeline};
 use tenantry_ports::defaults::{Argon2idHasher, OsTokenGenerator, SystemClock, UuidV7Generator};
 use tenantry_ports::system::{Accepted, Mail, message_id};
 use tenantry_ports::{Clock, Deps, Mailer, Tenantry, TenantryConfig};
-use tenantry_testkit::harness::{Tick, run_jobs, run_timeline, run_timers};
-use tenantry_testkit::{BillingSimulator, MemoryStore};
 
 /// The embedded default's parts.
 #[derive(Clone)]
@@ -74,12 +73,7 @@ pub fn spawn_scheduler(
             interval.tick().await;
             let tick = match &simulator {
                 Some(simulator) => run_timeline(&tenantry, simulator).await,
-                None => {
-                    let mut tick = Tick::default();
-                    run_timers(&tenantry, &mut tick).await;
-                    run_jobs(&tenantry, &mut tick).await;
-                    tick
-                }
+                None => tenantry.scheduler_step().await,
             };
             if tick.applied > 0 || tick.timers > 0 || tick.jobs > 0 || tick.failed > 0 || tick.timer_failures > 0 {
                 tracing::info!(

@@ -11,6 +11,7 @@ use tenantry_http::auth::TokenKeys;
 use tenantry_http::embedded::{ConsoleMailer, NoMailer, spawn_scheduler};
 use tenantry_http::{AppState, router};
 use tenantry_mail::{Links, SmtpConfig, SmtpMailer};
+use tenantry_memory::{BillingSimulator, MemoryStore};
 use tenantry_ports::Mailer;
 use tenantry_ports::backup::BackupKey;
 use tenantry_ports::defaults::{Argon2idHasher, OsTokenGenerator, SystemClock, UuidV7Generator};
@@ -21,7 +22,6 @@ use tenantry_ports::{Clock, Deps, TenantDirectory, Tenantry, TenantryConfig, Uni
 use tenantry_postgres::{PgOperator, PgOptions, PgStore};
 use tenantry_stripe::webhook::StripeWebhooks;
 use tenantry_stripe::{StripeConfig, StripeProvider};
-use tenantry_testkit::{BillingSimulator, MemoryStore};
 
 #[derive(Parser)]
 #[command(name = "tenantry", version, about = "The multi-tenant core of a SaaS product, as an HTTP service")]

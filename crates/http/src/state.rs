@@ -3,9 +3,9 @@
 use crate::auth::TokenKeys;
 use crate::ratelimit::RateLimits;
 use std::sync::Arc;
+use tenantry_memory::BillingSimulator;
 use tenantry_ports::{Clock, Tenantry};
 use tenantry_stripe::webhook::StripeWebhooks;
-use tenantry_testkit::BillingSimulator;
 
 /// The service's state: the use cases, the token keys and the clock tokens are
 /// dated with (the same clock the use cases read).

@@ -7,7 +7,7 @@
 
 use crate::fakes::{FakeClock, InsecureFastHasher, PredictableTokens, RecordingMailer, SequentialIds};
 use crate::memory::MemoryStore;
-use crate::simulator::{BillingSimulator, TestCard};
+use crate::simulator::{BillingSimulator, TestCard, run_timeline};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use secrecy::SecretString;
 use std::sync::Arc;
@@ -16,9 +16,8 @@ use tenantry_domain::{Interval, PlanCatalog, Policy, TenantId, UserId};
 use tenantry_ports::backup::BackupKey;
 use tenantry_ports::payment::PaymentProvider;
 use tenantry_ports::services::auth::{LoginInput, NewSuperuser, SignupInput};
-use tenantry_ports::services::billing::BillingEventOutcome;
 use tenantry_ports::services::invitations::{AcceptInput, InviteInput};
-use tenantry_ports::services::jobs::JobReport;
+use tenantry_ports::services::scheduler::Tick;
 use tenantry_ports::store::OperatorStore;
 use tenantry_ports::system::IdGenerator;
 use tenantry_ports::system::PasswordHasher;
@@ -45,49 +44,6 @@ pub struct TestTenant {
     pub owner_id: UserId,
     /// The owner's email.
     pub owner_email: String,
-}
-
-/// What one [`Harness::tick`] did.
-#[derive(Clone, Debug, Default)]
-pub struct Tick {
-    /// Billing events applied.
-    pub applied: usize,
-    /// Billing events seen before.
-    pub duplicates: usize,
-    /// Billing events that failed (a real provider would redeliver them).
-    pub failed: usize,
-    /// Tenants whose timers ran.
-    pub timers: u32,
-    /// Tenants whose timers failed (or runs that failed as a whole).
-    pub timer_failures: usize,
-    /// Jobs done.
-    pub jobs: usize,
-    /// Job attempts that failed (retried later, or kept as failed).
-    pub job_failures: usize,
-}
-
-impl Tick {
-    fn add_jobs(&mut self, r: &JobReport) {
-        self.timers += u32::try_from(r.timers.len()).unwrap_or(u32::MAX);
-        self.timer_failures += r.timer_failures;
-        self.jobs += r.done.len().saturating_sub(r.timers.len());
-        self.job_failures += r.failed.len().saturating_sub(r.timer_failures);
-    }
-
-    fn add(&mut self, other: &Tick) {
-        self.applied += other.applied;
-        self.duplicates += other.duplicates;
-        self.failed += other.failed;
-        self.timers += other.timers;
-        self.timer_failures += other.timer_failures;
-        self.jobs += other.jobs;
-        self.job_failures += other.job_failures;
-    }
-
-    /// Whether every event and timer went through.
-    pub fn clean(&self) -> bool {
-        self.failed == 0 && self.timer_failures == 0
-    }
 }
 
 /// The stores a harness runs on: the units of work, the named paths and the
@@ -535,64 +491,5 @@ impl Harness {
 impl Default for Harness {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// One step of the embedded default's scheduler, shared by the harness and the
-/// service: moves the billing simulator's timeline to its clock, hands its
-/// events to `tenantry` (as a webhook would), and runs the due timers — again
-/// until nothing more happens (at most 16 rounds).
-pub async fn run_timeline(tenantry: &Tenantry, simulator: &BillingSimulator) -> Tick {
-    let mut report = Tick::default();
-    for _ in 0..16 {
-        simulator.advance();
-        let events = simulator.take_events();
-        let quiet = events.is_empty();
-        for event in &events {
-            match tenantry.handle_billing_event(event).await {
-                Ok(BillingEventOutcome::Duplicate) => report.duplicates += 1,
-                Ok(_) => report.applied += 1,
-                Err(e) => {
-                    tracing::warn!(event = %event.id, error = %e, "billing event failed");
-                    report.failed += 1;
-                }
-            }
-        }
-        run_timers(tenantry, &mut report).await;
-        if quiet && simulator.pending_events() == 0 {
-            break;
-        }
-    }
-    run_jobs(tenantry, &mut report).await;
-    report
-}
-
-/// Runs the due timers into `report`: `Tenantry::run_due_timers` makes each
-/// due tenant's timers job and runs the due jobs (other kinds with them).
-pub async fn run_timers(tenantry: &Tenantry, report: &mut Tick) {
-    match tenantry.run_due_timers(10_000).await {
-        Ok(r) => {
-            report.timer_failures += r.enqueue_failures.len();
-            report.add_jobs(&r.jobs);
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "timers failed");
-            report.timer_failures += 1;
-        }
-    }
-}
-
-/// Runs the daily platform work and the due jobs (`Tenantry::run_due_jobs`) into `report`: the scheduler's
-/// other half, on the simulator's timeline or on Stripe's.
-pub async fn run_jobs(tenantry: &Tenantry, report: &mut Tick) {
-    if let Err(e) = tenantry.run_daily_work().await {
-        tracing::warn!(error = %e, "the daily platform work failed; retried on the next run");
-    }
-    match tenantry.run_due_jobs(1_000).await {
-        Ok(r) => report.add_jobs(&r),
-        Err(e) => {
-            tracing::warn!(error = %e, "jobs failed");
-            report.job_failures += 1;
-        }
     }
 }

@@ -1,13 +1,9 @@
 //! # tenantry-testkit
 //!
-//! Everything needed to run tenantry's rules offline:
+//! Everything needed to test tenantry's rules offline (a dev-dependency only; the
+//! in-memory store and the billing simulator it runs on are `tenantry-memory`'s,
+//! re-exported here as [`memory`] and [`simulator`]):
 //!
-//! - [`memory::MemoryStore`] — every store port, the unit of work and the named
-//!   cross-tenant lookups in memory, with the database's transactional
-//!   semantics (per-tenant serialisation, copy-on-commit, rollback on drop);
-//! - [`simulator::BillingSimulator`] — a real local payment provider with the
-//!   money timeline of DESIGN.md, driven by the clock (the embedded default
-//!   bills with it too);
 //! - [`fakes`] — a controllable clock, sequential ids, predictable secrets, a
 //!   fast hasher, a recording mailer;
 //! - [`harness::Harness`] — a complete tenantry on these, with front-door helpers;
@@ -26,15 +22,15 @@
 //! - Nothing here reads the system clock or the OS random source: time and
 //!   secrets are the fakes', so every failure replays.
 
+pub use tenantry_memory::{simulator, store as memory};
+
 pub mod contract;
 pub mod fakes;
 pub mod harness;
-pub mod memory;
 pub mod outbox;
 pub mod properties;
 pub mod restore;
 pub mod scenarios;
-pub mod simulator;
 pub mod strategies;
 
 pub use fakes::{FakeClock, InsecureFastHasher, PredictableTokens, RecordingMailer, SequentialIds};

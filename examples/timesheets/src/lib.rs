@@ -29,13 +29,13 @@ use tenantry_domain::{AuditTarget, EntityId, ProductAction, UserId};
 use tenantry_http::AppState;
 use tenantry_http::auth::InTenant;
 use tenantry_http::problem::ApiError;
+use tenantry_memory::MemoryStore;
+use tenantry_memory::store::{MemoryScoped, ProductTableError};
 use tenantry_ports::services::AccessError;
 use tenantry_ports::store::Access;
 use tenantry_ports::{ErrorKind, InfraError, Problem, StoreError, TenantScope, Tenantry};
 use tenantry_postgres::embedding::ScopedTx;
 use tenantry_postgres::{MigrateError, PgStore};
-use tenantry_testkit::MemoryStore;
-use tenantry_testkit::memory::{MemoryScoped, ProductTableError};
 use uuid::Uuid;
 
 /// Read every entry of the tenant.

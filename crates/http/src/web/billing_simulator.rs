@@ -21,10 +21,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
 use serde::Deserialize;
+use tenantry_memory::simulator::{HostedPage, HostedSessionInfo};
+use tenantry_memory::{BillingSimulator, TestCard, run_timeline};
 use tenantry_ports::{PaymentProvider, TenantScope};
-use tenantry_testkit::harness::run_timeline;
-use tenantry_testkit::simulator::{HostedPage, HostedSessionInfo};
-use tenantry_testkit::{BillingSimulator, TestCard};
 
 /// Where the pages go back to.
 #[derive(Deserialize)]

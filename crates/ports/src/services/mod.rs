@@ -25,6 +25,7 @@ pub mod mfa;
 pub mod notifications;
 pub mod outbox;
 pub mod roles;
+pub mod scheduler;
 pub mod sessions;
 pub mod settings;
 mod support;

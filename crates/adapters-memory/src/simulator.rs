@@ -7,7 +7,7 @@
 //!
 //! It emits the same provider-neutral [`BillingEvent`]s as the Stripe adapter,
 //! collected in an outbox ([`BillingSimulator::take_events`]) that the embedded
-//! default's scheduler (and [`crate::Harness::tick`]) feeds into
+//! default's scheduler ([`run_timeline`], which the test harness calls too) feeds into
 //! `Tenantry::handle_billing_event`. Prorations use the domain's two-line rule,
 //! so a preview for a `proration_date` equals what a change at that date charges.
 //!
@@ -21,11 +21,12 @@ use std::sync::{Arc, Mutex};
 use tenantry_domain::proration::{self, ChargeLine, ChargePreview, LineItem, LineKind, check_proration_date, settle};
 use tenantry_domain::subscription::{ProviderSnapshot, ProviderStatus};
 use tenantry_domain::{Interval, Money, Period, PlanCatalog};
-use tenantry_ports::Clock;
 use tenantry_ports::payment::{
     BillingEvent, BillingEventKind, ChangeOutcome, ChangeRequest, CustomerDetails, HostedSession, IdempotencyKey,
     Invoice, InvoiceLine, InvoiceStatus, PaymentError, PaymentProvider, ProviderChange, ProviderSubscription,
 };
+use tenantry_ports::services::scheduler::Tick;
+use tenantry_ports::{Clock, Tenantry};
 
 /// Days after the first failure on which the simulator retries a payment
 /// (Stripe's Smart Retries spread about 8 tries over the grace window; these
@@ -993,4 +994,24 @@ fn encode(text: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
+}
+
+/// One step of a scheduler whose provider is this simulator (the embedded
+/// default's, and the test harness's clock): moves the simulator's timeline to
+/// its clock, hands its events to `tenantry` (as a webhook would) and runs the
+/// due timers — again until nothing more happens (at most 16 rounds) — then the
+/// daily work and the due jobs.
+pub async fn run_timeline(tenantry: &Tenantry, simulator: &BillingSimulator) -> Tick {
+    let mut report = Tick::default();
+    for _ in 0..16 {
+        simulator.advance();
+        let events = simulator.take_events();
+        tenantry.apply_billing_events(&events, &mut report).await;
+        tenantry.run_timers_into(&mut report).await;
+        if events.is_empty() && simulator.pending_events() == 0 {
+            break;
+        }
+    }
+    tenantry.run_jobs_into(&mut report).await;
+    report
 }
