@@ -2,7 +2,9 @@
 //!
 //! Mail for tenantry: [`templates::render`] turns every [`Mail`] into a
 //! subject, a text body and a branded HTML body, and [`SmtpMailer`] delivers
-//! them over SMTP with lettre (the `Mailer` port). The service configures it
+//! them over SMTP with lettre (the `Mailer` port); [`ConsoleMailer`] prints
+//! them instead (the embedded default) and [`NoMailer`] refuses them (the
+//! operator's commands). The service configures it
 //! with `TENANTRY_MAIL=smtp`, `TENANTRY_SMTP_URL` (lettre's URL form:
 //! `smtps://user:password@host:465`, or `smtp://host:587?tls=required` for
 //! STARTTLS) and `TENANTRY_MAIL_FROM`.
@@ -10,6 +12,7 @@
 //! The SMTP URL carries a password: it is a `SecretString`, never logged, and
 //! `Debug` of the mailer shows the host only.
 
+pub mod console;
 pub mod templates;
 
 use async_trait::async_trait;
@@ -19,6 +22,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tenantry_domain::MailId;
 use tenantry_ports::system::{Accepted, Mail, Mailer, message_id};
 
+pub use console::{ConsoleMailer, NoMailer};
 pub use templates::{Links, Rendered, render};
 
 /// Why the SMTP mailer could not be configured.

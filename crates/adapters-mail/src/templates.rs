@@ -8,21 +8,10 @@
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use tenantry_domain::subscription::FreemiumReason;
-use tenantry_ports::system::{Mail, Message};
+use tenantry_ports::system::{Mail, MailRenderer, Message};
 
-/// A rendered mail.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rendered {
-    /// The subject line.
-    pub subject: String,
-    /// The plain-text body.
-    pub text: String,
-    /// The HTML body.
-    pub html: String,
-    /// Where a mail client unsubscribes the recipient in one click
-    /// (`List-Unsubscribe`, RFC 8058), for mails that carry such a link.
-    pub unsubscribe: Option<String>,
-}
+/// A rendered mail (the port's type).
+pub use tenantry_ports::system::RenderedMail as Rendered;
 
 /// Where links in mails point.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -79,7 +68,14 @@ enum Line {
     Link(String, String),
 }
 
-/// Renders `mail`.
+/// The templates with links to the configured public URL (the `MailRenderer` port).
+impl MailRenderer for Links {
+    fn render(&self, mail: &Mail) -> Rendered {
+        render(mail, self)
+    }
+}
+
+/// Renders `mail` with links to `links`.
 pub fn render(mail: &Mail, links: &Links) -> Rendered {
     let tenant = mail.tenant.as_ref().map_or("tenantry", |t| t.name.as_str());
     let mut unsubscribe = None;

@@ -19,23 +19,8 @@ use stripe::StripeRequest;
 use stripe_core::customer::{UpdateCustomer, UpdateCustomerInvoiceSettings};
 use stripe_core::setup_intent::RetrieveSetupIntent;
 use stripe_webhook::{EventObject, Webhook, WebhookError};
-use tenantry_ports::payment::{BillingEvent, BillingEventKind, PaymentError};
-
-/// Why a webhook delivery was not applied.
-#[derive(Debug, thiserror::Error)]
-pub enum WebhookRefusal {
-    /// Missing or wrong signature, or a timestamp outside the tolerance: 400,
-    /// and nothing changes.
-    #[error("the webhook signature is missing, wrong or stale")]
-    BadSignature,
-    /// A signed event tenantry handles could not be read (5xx: Stripe retries,
-    /// and the error is logged).
-    #[error("a signed Stripe event could not be read: {0}")]
-    Unreadable(String),
-    /// Stripe could not be asked for the current state (5xx: Stripe retries).
-    #[error(transparent)]
-    Provider(#[from] PaymentError),
-}
+pub use tenantry_ports::payment::WebhookRefusal;
+use tenantry_ports::payment::{BillingEvent, BillingEventKind, PaymentError, WebhookVerifier};
 
 /// Verifies and maps Stripe's webhook deliveries.
 pub struct StripeWebhooks {
@@ -136,6 +121,18 @@ impl StripeWebhooks {
             .await
             .map_err(payment_error)?;
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl WebhookVerifier for StripeWebhooks {
+    async fn verify(
+        &self,
+        payload: &str,
+        signature: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<BillingEvent>, WebhookRefusal> {
+        self.event(payload, signature, now).await
     }
 }
 

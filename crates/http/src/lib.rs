@@ -22,7 +22,6 @@
 
 pub mod auth;
 pub mod client;
-pub mod embedded;
 pub mod meter;
 pub mod metrics;
 pub mod openapi;

@@ -752,8 +752,7 @@ pub(crate) async fn admin_preview_broadcast(
     Body(body): Body<BroadcastBody>,
 ) -> Answer {
     let preview = state.tenantry.preview_broadcast(&who, &body.draft()).await?;
-    let links = tenantry_mail::Links { public_url: state.public_url.clone() };
-    let rendered = tenantry_mail::render(&preview.sample, &links);
+    let rendered = state.mails.render(&preview.sample);
     ok(BroadcastPreviewAnswer {
         key: preview.key,
         tenants: preview.tenants,

@@ -4,8 +4,9 @@ use crate::auth::TokenKeys;
 use crate::ratelimit::RateLimits;
 use std::sync::Arc;
 use tenantry_memory::BillingSimulator;
+use tenantry_ports::payment::WebhookVerifier;
+use tenantry_ports::system::MailRenderer;
 use tenantry_ports::{Clock, Tenantry};
-use tenantry_stripe::webhook::StripeWebhooks;
 
 /// The service's state: the use cases, the token keys and the clock tokens are
 /// dated with (the same clock the use cases read).
@@ -17,6 +18,8 @@ pub struct AppState {
     pub keys: TokenKeys,
     /// The service's clock.
     pub clock: Arc<dyn Clock>,
+    /// The mail templates (a broadcast's preview shows the mail as it is sent).
+    pub mails: Arc<dyn MailRenderer>,
     /// The local billing simulator, whose hosted pages are then served.
     pub simulator: Option<BillingSimulator>,
     /// Per-tenant request rate limits (and the limiter the throttles count with).
@@ -26,8 +29,8 @@ pub struct AppState {
     /// Whether requests are metered (`TENANTRY_METERING=off` measures the service without it:
     /// nothing is counted and no monthly allowance is enforced).
     pub metering: bool,
-    /// Stripe's webhooks (when Stripe is the provider).
-    pub stripe: Option<Arc<StripeWebhooks>>,
+    /// The provider's webhook verifier (Stripe's, when Stripe is the provider).
+    pub stripe: Option<Arc<dyn WebhookVerifier>>,
     /// Where browsers reach the service (`TENANTRY_PUBLIC_URL`): the web pages'
     /// return addresses for Stripe's hosted pages start with it.
     pub public_url: Option<String>,
@@ -41,12 +44,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state for a composed [`Tenantry`].
-    pub fn new(tenantry: Tenantry, keys: TokenKeys, clock: Arc<dyn Clock>) -> Self {
+    /// The state for a composed [`Tenantry`], whose mails look as `mails` renders them.
+    pub fn new(tenantry: Tenantry, keys: TokenKeys, clock: Arc<dyn Clock>, mails: Arc<dyn MailRenderer>) -> Self {
         Self {
             tenantry,
             keys,
             clock,
+            mails,
             simulator: None,
             limits: Arc::new(RateLimits::default()),
             meter: Arc::new(crate::meter::Meter::default()),
@@ -100,7 +104,7 @@ impl AppState {
     }
 
     /// Accepts Stripe's webhooks at `POST /v1/webhooks/stripe` (when Stripe is the provider).
-    pub fn with_stripe_webhooks(mut self, webhooks: Arc<StripeWebhooks>) -> Self {
+    pub fn with_stripe_webhooks(mut self, webhooks: Arc<dyn WebhookVerifier>) -> Self {
         self.stripe = Some(webhooks);
         self
     }

@@ -12,8 +12,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use tenantry_ports::payment::WebhookRefusal;
 use tenantry_ports::services::billing::BillingEventOutcome;
-use tenantry_stripe::webhook::WebhookRefusal;
 use utoipa::ToSchema;
 
 /// What tenantry did with a delivery.
@@ -52,7 +52,7 @@ pub(crate) async fn stripe(
         }
     };
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
-    let event = match webhooks.event(&body, signature, state.clock.now()).await {
+    let event = match webhooks.verify(&body, signature, state.clock.now()).await {
         Ok(Some(event)) => event,
         Ok(None) => return receipt("ignored"),
         Err(WebhookRefusal::BadSignature) => {

@@ -23,7 +23,8 @@ async fn no_password_token_or_key_reaches_the_log() {
     let secret = "a51c0ffee0ddba11deadbeefcafef00d0123456789abcdef0123456789abcdef";
     let keys = TokenKeys::from_secret(&secret.to_owned().into()).unwrap();
     assert!(!format!("{keys:?}").contains(secret));
-    let state = AppState::new(h.tenantry.clone(), keys, Arc::new(h.clock.clone()));
+    let state =
+        AppState::new(h.tenantry.clone(), keys, Arc::new(h.clock.clone()), Arc::new(tenantry_mail::Links::default()));
     assert!(!format!("{state:?}").contains(secret));
     let base = support::serve(state).await;
     let client = reqwest::Client::new();

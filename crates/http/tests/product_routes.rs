@@ -58,7 +58,12 @@ async fn product_routes_get_the_scope_wall_3_and_their_permissions() {
         .unwrap()
         .build();
     let h = Harness::builder().policy(policy).build();
-    let state = AppState::new(h.tenantry.clone(), TokenKeys::random().unwrap(), Arc::new(h.clock.clone()));
+    let state = AppState::new(
+        h.tenantry.clone(),
+        TokenKeys::random().unwrap(),
+        Arc::new(h.clock.clone()),
+        Arc::new(tenantry_mail::Links::default()),
+    );
     let product = Router::new().route("/notes", get(list_notes).post(add_note)).route("/notes-typo", get(typo));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

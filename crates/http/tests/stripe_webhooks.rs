@@ -93,8 +93,13 @@ async fn spawn(store: Option<tenantry_postgres::testing::StoreFollower>) -> App 
         builder = builder.stores(move |clock| tenantry_testkit::Stores::of(store.at(clock), operator));
     }
     let h = builder.build();
-    let state = AppState::new(h.tenantry.clone(), TokenKeys::random().unwrap(), Arc::new(h.clock.clone()))
-        .with_stripe_webhooks(Arc::new(StripeWebhooks::new(SecretString::from(SECRET.to_owned()), provider)));
+    let state = AppState::new(
+        h.tenantry.clone(),
+        TokenKeys::random().unwrap(),
+        Arc::new(h.clock.clone()),
+        Arc::new(tenantry_mail::Links::default()),
+    )
+    .with_stripe_webhooks(Arc::new(StripeWebhooks::new(SecretString::from(SECRET.to_owned()), provider)));
     let base = support::serve(state).await;
     App { base, client: reqwest::Client::new(), _stripe: stripe }
 }

@@ -364,3 +364,36 @@ pub enum BillingEventKind {
     /// An invoice needs the customer's confirmation.
     InvoicePaymentActionRequired(Invoice),
 }
+
+/// Why a provider's webhook delivery was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookRefusal {
+    /// Missing or wrong signature, or a timestamp outside the tolerance: 400,
+    /// and nothing changes.
+    #[error("the webhook signature is missing, wrong or stale")]
+    BadSignature,
+    /// A signed event tenantry handles could not be read (5xx: the provider
+    /// retries, and the error is logged).
+    #[error("a signed provider event could not be read: {0}")]
+    Unreadable(String),
+    /// The provider could not be asked for the current state (5xx: it retries).
+    #[error(transparent)]
+    Provider(#[from] PaymentError),
+}
+
+/// The provider's webhook deliveries, verified and mapped onto [`BillingEvent`]s.
+///
+/// Every implementation MUST: verify the signature against the raw payload at
+/// `now` (refusing a missing, wrong or stale one with `BadSignature`, before
+/// reading anything else); answer `Ok(None)` for a valid event tenantry does not
+/// handle; never log or return the signing secret.
+#[async_trait]
+pub trait WebhookVerifier: Send + Sync {
+    /// Verifies `payload` against `signature` at `now`, and maps the event.
+    async fn verify(
+        &self,
+        payload: &str,
+        signature: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<BillingEvent>, WebhookRefusal>;
+}

@@ -288,6 +288,30 @@ pub struct Mail {
     pub message: Message,
 }
 
+/// A mail as its reader sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedMail {
+    /// The subject line.
+    pub subject: String,
+    /// The plain-text body.
+    pub text: String,
+    /// The HTML body.
+    pub html: String,
+    /// Where a mail client unsubscribes the recipient in one click
+    /// (`List-Unsubscribe`, RFC 8058), for mails that carry such a link.
+    pub unsubscribe: Option<String>,
+}
+
+/// The mail templates: what a [`Mail`] looks like when it is sent, so that a
+/// preview (the broadcast page) shows exactly that.
+///
+/// Every implementation MUST escape every outside value in the HTML body and
+/// render the same mail the same way every time.
+pub trait MailRenderer: Send + Sync {
+    /// The mail's subject and bodies.
+    fn render(&self, mail: &Mail) -> RenderedMail;
+}
+
 /// What the mail server said when it accepted a mail.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Accepted {

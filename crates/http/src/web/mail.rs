@@ -259,8 +259,7 @@ pub(crate) async fn preview(
     let draft = BroadcastDraft { subject: form.subject.clone(), body: form.body.clone(), key: None };
     match state.tenantry.preview_broadcast(&who, &draft).await {
         Ok(preview) => {
-            let links = tenantry_mail::Links { public_url: state.public_url.clone() };
-            let rendered = tenantry_mail::render(&preview.sample, &links);
+            let rendered = state.mails.render(&preview.sample);
             let body = html! {
                 h1 { "Product updates" }
                 section.card #preview aria-labelledby="preview-h" {

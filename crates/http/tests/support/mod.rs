@@ -17,9 +17,14 @@ pub const METRICS_TOKEN: &str = "the test scraper's metrics token";
 /// simulator (whose pages are then served), a random signing key, and
 /// [`METRICS_TOKEN`] for `/metrics`.
 pub fn state_for(h: &Harness) -> AppState {
-    AppState::new(h.tenantry.clone(), TokenKeys::random().unwrap(), Arc::new(h.clock.clone()))
-        .with_simulator(h.simulator.clone())
-        .with_metrics_token(Some(METRICS_TOKEN.to_owned().into()))
+    AppState::new(
+        h.tenantry.clone(),
+        TokenKeys::random().unwrap(),
+        Arc::new(h.clock.clone()),
+        Arc::new(tenantry_mail::Links::default()),
+    )
+    .with_simulator(h.simulator.clone())
+    .with_metrics_token(Some(METRICS_TOKEN.to_owned().into()))
 }
 
 /// Serves `state` on 127.0.0.1 at a free port, with the anonymous endpoints'

@@ -42,7 +42,12 @@ impl Served {
 
     async fn serve(h: Harness, product: Timesheets, db: Option<(TestDatabase, PgStore)>) -> Served {
         tenantry_testkit::harness::raise_anonymous_limits(&h.tenantry).await.unwrap();
-        let state = AppState::new(h.tenantry.clone(), TokenKeys::random().unwrap(), Arc::new(h.clock.clone()));
+        let state = AppState::new(
+            h.tenantry.clone(),
+            TokenKeys::random().unwrap(),
+            Arc::new(h.clock.clone()),
+            Arc::new(tenantry_mail::Links::default()),
+        );
         let app = router_with_product(state, routes(Arc::new(product)));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
