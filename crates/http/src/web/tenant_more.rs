@@ -749,7 +749,7 @@ pub(crate) async fn download_export(
 ) -> PageResult {
     let (scope, _) = tenant(&state, &session, &slug).await?;
     let eid = id_of(ExportId::parse(&eid))?;
-    Ok(crate::routes::export_download(state.tenantry.download_export(&scope, eid).await?))
+    Ok(crate::api::export_download(state.tenantry.download_export(&scope, eid).await?))
 }
 
 /// Where a premium feature the tenant's plan lacks would be: the premium label,

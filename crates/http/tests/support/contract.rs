@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 /// The service's document, as `/openapi.json` serves it.
 pub static DOCUMENT: LazyLock<Contract> = LazyLock::new(|| {
-    let doc = <tenantry_http::openapi::ApiDoc as utoipa::OpenApi>::openapi();
+    let doc = tenantry_http::openapi::document();
     Contract { doc: serde_json::to_value(doc).unwrap() }
 });
 

@@ -15,6 +15,13 @@ use serde::Serialize;
 use tenantry_ports::payment::WebhookRefusal;
 use tenantry_ports::services::billing::BillingEventOutcome;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Its route: Stripe's events (an invoice with many lines) outgrow the API's body limit.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(stripe)).layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+}
 
 /// What tenantry did with a delivery.
 #[derive(Serialize, ToSchema)]
