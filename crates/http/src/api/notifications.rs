@@ -2,7 +2,6 @@
 
 use crate::api::{Answer, Body, no_content, ok};
 use crate::auth::Caller;
-use crate::problem::ApiError;
 use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
@@ -21,26 +20,12 @@ pub(super) fn anonymous() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(unsubscribe))
 }
 
-/// The caller's tenant scope as a person (a user, or the superuser acting as one).
-async fn person_scope(
-    state: &AppState,
-    principal: &tenantry_ports::Principal,
-) -> Result<tenantry_ports::TenantScope, ApiError> {
-    match principal {
-        tenantry_ports::Principal::User { tenant_id, .. }
-        | tenantry_ports::Principal::Impersonation { tenant_id, .. } => {
-            Ok(state.tenantry.authorize(principal, *tenant_id).await?)
-        }
-        _ => Err(ApiError::not_found()),
-    }
-}
-
 #[utoipa::path(get, path = "/v1/me/notifications", tag = "Auth", description = "The caller's mail preferences, and what their tenant allows. Account mails and the billing notices a tenant cannot refuse go whatever these say.",
     responses((status = 200, description = "Done", body = tenantry_ports::services::notifications::MailPrefsView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
     security(("bearer" = [])),
 )]
 pub(crate) async fn my_notifications(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
-    let scope = person_scope(&state, &principal).await?;
+    let scope = state.tenantry.authorize_person(&principal).await?;
     ok(state.tenantry.my_mail_prefs(&scope).await?)
 }
 
@@ -64,7 +49,7 @@ pub(crate) async fn patch_my_notifications(
     Caller(principal): Caller,
     Body(body): Body<MailPrefsBody>,
 ) -> Answer {
-    let scope = person_scope(&state, &principal).await?;
+    let scope = state.tenantry.authorize_person(&principal).await?;
     let patch = tenantry_ports::services::notifications::MailPrefsPatch {
         billing: body.billing,
         product_updates: body.product_updates,

@@ -12,10 +12,10 @@
 //! session's CSRF token; `return_to` is followed only when it is a plain path
 //! on this service.
 
-use super::layout::{Page, day, money};
-use super::session::{Session, WebForm, field, login_then, safe_path};
 use super::{PageError, PageResult};
 use crate::state::AppState;
+use crate::web::layout::{Page, day, money};
+use crate::web::session::{Session, WebForm, field, login_then, safe_path};
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};

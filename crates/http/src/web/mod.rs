@@ -18,95 +18,43 @@
 
 mod account;
 mod admin;
-mod admin_more;
-mod app;
 mod billing_simulator;
 mod charts;
+mod forms;
+mod invitation;
 mod layout;
-mod mail;
 mod session;
-mod tenant_more;
+mod tenant;
+mod unsubscribe;
 
 use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use tower_http::set_header::SetResponseHeaderLayer;
-
+use axum::routing::get;
 pub(crate) use layout::Page;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
-/// The pages' routes (merged into [`crate::router`]).
+/// The pages' routes (merged into [`crate::router`]): each module owns its own.
 pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     // What anyone can post: the per-address throttle first (issue 18).
     let anonymous = Router::new()
-        .route("/login", post(session::login_submit))
-        .route("/login/mfa", post(session::mfa_submit))
-        .route("/invitations/accept", post(app::accept_submit))
-        .route("/unsubscribe", post(mail::unsubscribe))
+        .merge(session::anonymous())
+        .merge(invitation::anonymous())
+        .merge(unsubscribe::anonymous())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::throttle::per_address));
     Router::new()
         .merge(anonymous)
-        .route("/", get(session::home))
-        .route("/login", get(session::login_page))
-        .route("/logout", post(session::logout))
-        .route("/impersonation/stop", post(session::stop_impersonation))
-        .route("/account/mfa", get(account::mfa_page))
-        .route("/account/mfa/start", post(account::mfa_start))
-        .route("/account/mfa/confirm", post(account::mfa_confirm))
-        .route("/account/mfa/recovery-codes", post(account::mfa_recovery_codes))
-        .route("/account/mfa/disable", post(account::mfa_disable))
-        .route("/account/sessions", get(session::sessions_page))
-        .route("/account/notifications", get(mail::prefs_page).post(mail::save_prefs))
-        .route("/unsubscribe", get(mail::unsubscribe_page))
-        .route("/admin/broadcasts", get(mail::broadcasts).post(mail::send))
-        .route("/admin/broadcasts/preview", post(mail::preview))
-        .route("/app/{slug}/settings/notifications", get(mail::tenant_page).post(mail::save_tenant))
-        .route("/account/sessions/end-all", post(session::end_all_sessions))
-        .route("/account/sessions/{sid}/end", post(session::end_session))
-        .route("/admin/tenants/{tid}/users/{uid}/impersonate", post(admin::impersonate))
-        .route("/admin/tenants/{tid}/users/{uid}/mfa-reset", post(admin::reset_mfa))
-        .route("/admin/tenants/{tid}/override", post(admin::override_tenant))
-        .route("/admin/tenants/{tid}/delete", post(admin::delete_tenant))
-        .route("/invitations/accept", get(app::accept_page))
-        .route("/admin", get(admin::tenants))
-        .route("/admin/tenants", post(admin::create_tenant))
-        .route("/admin/tenants/{tid}", get(admin::tenant))
-        .route("/admin/tenants/{tid}/status", post(admin::set_status))
-        .route("/admin/stats", get(admin::stats))
-        .route("/admin/jobs", get(admin_more::jobs))
-        .route("/admin/tenants/{tid}/jobs/{jid}/retry", post(admin_more::retry_job))
-        .route("/admin/audit", get(admin_more::audit))
-        .route("/admin/ads", get(admin_more::campaigns).post(admin_more::create_campaign))
-        .route("/admin/ads/{cid}", get(admin_more::campaign).post(admin_more::update_campaign))
-        .route("/admin/ads/{cid}/delete", post(admin_more::delete_campaign))
-        .route("/app/{slug}", get(app::home))
-        .route("/app/{slug}/brand.css", get(app::brand_css))
-        .route("/app/{slug}/ads/{cid}/click", get(app::ad_click))
-        .route("/app/{slug}/settings", get(app::billing))
-        .route("/app/{slug}/settings/seats/preview", post(app::seats_preview))
-        .route("/app/{slug}/settings/seats", post(app::seats_confirm))
-        .route("/app/{slug}/settings/plan", post(app::change_plan))
-        .route("/app/{slug}/settings/checkout", post(app::checkout))
-        .route("/app/{slug}/settings/portal", post(app::portal))
-        .route("/app/{slug}/settings/users", get(app::users))
-        .route("/app/{slug}/settings/invitations", post(app::invite))
-        .route("/app/{slug}/settings/invitations/{iid}/revoke", post(app::revoke_invitation))
-        .route("/app/{slug}/settings/invitations/{iid}/resend", post(app::resend_invitation))
-        .route("/app/{slug}/settings/users/{uid}/active", post(app::set_active))
-        .route("/app/{slug}/settings/cancel", post(app::cancel))
-        .route("/app/{slug}/settings/roles", get(tenant_more::roles).post(tenant_more::create_role))
-        .route("/app/{slug}/settings/roles/{rid}/delete", post(tenant_more::delete_role))
-        .route("/app/{slug}/settings/api-keys", get(tenant_more::api_keys).post(tenant_more::create_api_key))
-        .route("/app/{slug}/settings/api-keys/{kid}/revoke", post(tenant_more::revoke_api_key))
-        .route("/app/{slug}/settings/branding", get(tenant_more::branding).post(tenant_more::save_branding))
-        .route("/app/{slug}/settings/audit", get(tenant_more::audit))
-        .route("/app/{slug}/settings/exports", get(tenant_more::exports).post(tenant_more::request_export))
-        .route("/app/{slug}/settings/exports/{eid}/download", get(tenant_more::download_export))
+        .merge(session::routes())
+        .merge(account::routes())
+        .merge(invitation::routes())
+        .merge(unsubscribe::routes())
+        .merge(tenant::routes())
+        .merge(admin::routes())
         .route("/assets/app.css", get(stylesheet))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
 }

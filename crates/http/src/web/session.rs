@@ -1,14 +1,17 @@
 //! Browser sessions: the login and logout forms, the session cookie, the CSRF
 //! token derived from it, and the check that a form was posted by this site.
 
-use super::layout::{Nav, Page, alert, csrf_field};
-use super::{PageError, PageResult};
-use crate::auth::{self, TokenUse};
+use crate::auth;
+use crate::auth::TokenUse;
 use crate::state::AppState;
+use crate::web::layout::{Nav, Page, alert, csrf_field};
+use crate::web::{PageError, PageResult};
+use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use maud::html;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -16,6 +19,23 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use tenantry_ports::Principal;
 use tenantry_ports::services::auth::LoginInput;
+
+/// Its pages anyone may post to (behind the per-address throttle).
+pub(super) fn anonymous() -> Router<AppState> {
+    Router::new().route("/login", post(login_submit)).route("/login/mfa", post(mfa_submit))
+}
+
+/// Its pages.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page))
+        .route("/logout", post(logout))
+        .route("/impersonation/stop", post(stop_impersonation))
+        .route("/account/sessions", get(sessions_page))
+        .route("/account/sessions/end-all", post(end_all_sessions))
+        .route("/account/sessions/{sid}/end", post(end_session))
+}
 
 /// The session cookie's name. `__Host-`: the browser keeps it only when it is
 /// `Secure`, for `Path=/` and without a `Domain` — no other host (a sibling

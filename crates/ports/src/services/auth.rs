@@ -638,6 +638,18 @@ impl Tenantry {
         self.authorize(principal, tenant_id).await
     }
 
+    /// The caller's own tenant, as a person: a user's, or the one the superuser
+    /// impersonates. Anyone else (the superuser as such, an API key) gets
+    /// `NotFound`: there is no person's tenant to act in.
+    pub async fn authorize_person(&self, principal: &Principal) -> Result<TenantScope, AuthorizeError> {
+        match principal {
+            Principal::User { tenant_id, .. } | Principal::Impersonation { tenant_id, .. } => {
+                self.authorize(principal, *tenant_id).await
+            }
+            _ => Err(AuthorizeError::NotFound),
+        }
+    }
+
     /// The authorisation step: a verified principal asks to act in `tenant_id`.
     ///
     /// **Only pass a principal whose token signature you verified** (the HTTP

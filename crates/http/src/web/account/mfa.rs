@@ -8,19 +8,30 @@
 //! and as text; the first code from the app confirms it and shows the ten
 //! recovery codes, once.
 
-use super::layout::{Page, alert};
-use super::session::{Session, WebForm, field};
-use super::{PageError, PageResult};
 use crate::state::AppState;
+use crate::web::layout::{Page, alert};
+use crate::web::session::{Session, WebForm, field};
+use crate::web::{PageError, PageResult};
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
 use maud::{Markup, PreEscaped, html};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use tenantry_ports::Principal;
-use tenantry_ports::Problem;
 use tenantry_ports::services::mfa::{MfaEnrolment, MfaStatus, RecoveryCodes};
+use tenantry_ports::{Principal, Problem};
+
+/// Its pages.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/account/mfa", get(mfa_page))
+        .route("/account/mfa/start", post(mfa_start))
+        .route("/account/mfa/confirm", post(mfa_confirm))
+        .route("/account/mfa/recovery-codes", post(mfa_recovery_codes))
+        .route("/account/mfa/disable", post(mfa_disable))
+}
 
 /// Where "Continue" leads once the account may work again.
 fn home_of(session: &Session) -> &'static str {

@@ -1,225 +1,31 @@
-//! More of the superuser's control plane: the platform's audit log across
-//! tenants (filters and a cursor), the scheduled work (jobs that failed for
-//! good, with a retry, and the tenants waiting for their purge), and the ad campaigns shown to freemium
-//! tenants (list with today's counts, create, one campaign's daily counts, edit
-//! with a preview of its banner and modal, delete). Only the platform
-//! administrator reaches it: everyone else gets 404. No business rule here:
-//! the forms are read into the use cases' inputs, which decide.
+//! The ad campaigns shown to freemium tenants: list with today's counts, create, one campaign's daily counts, edit with a preview of its banner and modal, delete.
 
-use super::admin::platform;
-use super::layout::{Page, alert, day};
-use super::session::{Session, WebForm, admin_nav, field};
-use super::{PageError, PageResult};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use crate::web::admin::platform;
+use crate::web::forms::{id_of, invalid};
+use crate::web::layout::{Page, alert, day};
+use crate::web::session::{Session, WebForm, admin_nav, field};
+use crate::web::{PageError, PageResult};
+use axum::Router;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
 use tenantry_domain::ads::{AdFormat, AdTarget};
-use tenantry_domain::audit::{AuditActor, AuditTarget};
-use tenantry_domain::{AdCampaign, AuditAction, AuditEvent, AuditEventId, CampaignId, TenantId, UserId};
+use tenantry_domain::{AdCampaign, CampaignId, TenantId};
 use tenantry_ports::PlatformScope;
 use tenantry_ports::services::admin::CampaignInput;
 use tenantry_ports::services::ads::AdView;
-use tenantry_ports::services::audit::{AuditFilter, AuditPage};
 
-/// A refusal of the form itself (422), before any use case runs.
-fn invalid(detail: &str) -> PageError {
-    PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form", detail)
+/// Its pages.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/ads", get(campaigns).post(create_campaign))
+        .route("/admin/ads/{cid}", get(campaign).post(update_campaign))
+        .route("/admin/ads/{cid}/delete", post(delete_campaign))
 }
-
-/// A query or form value, trimmed; `None` when empty.
-fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
-/// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-// ---------------------------------------------------------------- audit log
-
-/// The audit page's filters, as typed (each checked before the use case runs).
-#[derive(Deserialize, Default)]
-pub(crate) struct AuditQuery {
-    tenant: Option<String>,
-    action: Option<String>,
-    user: Option<String>,
-    before: Option<String>,
-    limit: Option<String>,
-    reason: Option<String>,
-}
-
-/// The filters once read.
-struct AuditParams {
-    tenant: Option<TenantId>,
-    filter: AuditFilter,
-}
-
-fn audit_params(q: &AuditQuery) -> Result<AuditParams, PageError> {
-    let tenant = given(&q.tenant)
-        .map(|t| TenantId::parse(t).map_err(|_| invalid("The tenant id is not an identifier (a UUID v7).")))
-        .transpose()?;
-    let user = given(&q.user)
-        .map(|u| UserId::parse(u).map_err(|_| invalid("The user id is not an identifier (a UUID v7).")))
-        .transpose()?;
-    let before = given(&q.before)
-        .map(|b| {
-            AuditEventId::parse(b).map_err(|_| invalid("The page cursor is not valid; start from the first page."))
-        })
-        .transpose()?;
-    let limit =
-        given(&q.limit).map(|l| l.parse::<u32>().map_err(|_| invalid("The page size is not a number."))).transpose()?;
-    let action = given(&q.action).map(str::to_owned);
-    Ok(AuditParams { tenant, filter: AuditFilter { before, limit, action, user } })
-}
-
-/// `GET /admin/audit`: every tenant's and the platform's events, newest first.
-pub(crate) async fn audit(State(state): State<AppState>, session: Session, Query(q): Query<AuditQuery>) -> PageResult {
-    let who = platform(&state, &session).await?;
-    let read = match audit_params(&q) {
-        Ok(p) => {
-            state.tenantry.platform_audit(&who, p.tenant, p.filter, given(&q.reason)).await.map_err(PageError::from)
-        }
-        Err(e) => Err(e),
-    };
-    match read {
-        Ok(page) => Ok(audit_page(&session, &q, Some(&page), None).into_response()),
-        Err(e) => Ok((e.status(), audit_page(&session, &q, None, Some(e.detail()))).into_response()),
-    }
-}
-
-fn audit_page(session: &Session, q: &AuditQuery, page: Option<&AuditPage>, error: Option<&str>) -> Page {
-    let value = |v: &Option<String>| given(v).unwrap_or("").to_owned();
-    let next = page.and_then(|p| p.next_before).map(|before| {
-        let mut link = format!("/admin/audit?before={before}");
-        for (name, v) in [
-            ("tenant", &q.tenant),
-            ("action", &q.action),
-            ("user", &q.user),
-            ("limit", &q.limit),
-            ("reason", &q.reason),
-        ] {
-            if let Some(v) = given(v) {
-                link.push_str(&format!("&{name}={}", encode(v)));
-            }
-        }
-        link
-    });
-    let body = html! {
-        h1 { "Audit log" }
-        p.hint {
-            "Every tenant's events and the platform's own, newest first. Reading every tenant's log is itself "
-            "recorded in the platform log, with the reason given; a tenant id reads that tenant's log only."
-        }
-        form.filters #audit-filters method="get" action="/admin/audit" role="search" {
-            label for="filter-tenant" { "Tenant id" }
-            input #filter-tenant name="tenant" type="text" value=(value(&q.tenant)) size="38";
-            label for="filter-action" { "Action" }
-            input #filter-action name="action" type="text" list="audit-actions" value=(value(&q.action));
-            datalist #audit-actions {
-                @for a in AuditAction::ALL { option value=(a.as_str()) {} }
-            }
-            label for="filter-user" { "User id" }
-            input #filter-user name="user" type="text" value=(value(&q.user)) size="38";
-            label for="filter-reason" { "Reason (recorded)" }
-            input #filter-reason name="reason" type="text" maxlength="200" value=(value(&q.reason))
-                placeholder="the platform audit log viewed";
-            label for="filter-limit" { "Per page" }
-            select #filter-limit name="limit" {
-                @for n in ["50", "100", "200"] {
-                    option value=(n) selected[given(&q.limit) == Some(n)] { (n) }
-                }
-            }
-            button type="submit" { "Filter" }
-            a href="/admin/audit" { "Clear" }
-        }
-        (alert(error))
-        @if let Some(page) = page {
-            table #audit-events {
-                thead { tr {
-                    th scope="col" { "When (UTC)" } th scope="col" { "Tenant" } th scope="col" { "Who" }
-                    th scope="col" { "Action" } th scope="col" { "Target" } th scope="col" { "Outcome" }
-                    th scope="col" { "Details" }
-                } }
-                tbody {
-                    @for e in &page.events { (event_row(e)) }
-                }
-            }
-            @if page.events.is_empty() { p #no-events { "No event matches." } }
-            @if let Some(link) = &next {
-                p { a #next-page href=(link) rel="next" { "Next page (older events)" } }
-            }
-        }
-    };
-    Page::new("Audit log", admin_nav(session), body)
-}
-
-fn event_row(e: &AuditEvent) -> Markup {
-    html! {
-        tr {
-            td { time datetime=(e.at.to_rfc3339()) { (e.at.format("%Y-%m-%d %H:%M:%S")) } }
-            td {
-                @if let Some(t) = e.tenant_id { a href={ "/admin/tenants/" (t) } { code { (t) } } }
-                @else { "platform" }
-            }
-            td { (actor(&e.actor)) }
-            td { code { (e.action.as_str()) } }
-            td { @if let Some(t) = &e.target { (target(t)) } @else { "–" } }
-            td { (snake(&e.outcome)) }
-            td {
-                @for (k, v) in &e.details { span.detail { (k) ": " (v) } " " }
-            }
-        }
-    }
-}
-
-/// The serde name of a unit enum (`success`, `scheduler`).
-fn snake<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
-fn actor(a: &AuditActor) -> String {
-    match a {
-        AuditActor::User(u) => format!("user {u}"),
-        AuditActor::Superuser(p) => format!("platform administrator {p}"),
-        AuditActor::ApiKey(k) => format!("API key {k}"),
-        AuditActor::Impersonation { superuser, user } => format!("platform administrator {superuser} as user {user}"),
-        AuditActor::System(s) => format!("system ({})", snake(s)),
-        AuditActor::Anonymous => "anonymous".to_owned(),
-    }
-}
-
-fn target(t: &AuditTarget) -> Markup {
-    html! {
-        @match t {
-            AuditTarget::Tenant(id) => { "tenant " a href={ "/admin/tenants/" (id) } { code { (id) } } }
-            AuditTarget::User(id) => { "user " code { (id) } }
-            AuditTarget::Invitation(id) => { "invitation " code { (id) } }
-            AuditTarget::Role(id) => { "role " code { (id) } }
-            AuditTarget::Subscription => { "subscription" }
-            AuditTarget::Campaign(id) => { "campaign " a href={ "/admin/ads/" (id) } { code { (id) } } }
-            AuditTarget::Superuser(id) => { "platform administrator " code { (id) } }
-            AuditTarget::ApiKey(id) => { "API key " code { (id) } }
-            AuditTarget::Export(id) => { "export " code { (id) } }
-            AuditTarget::ForeignTenant(id) => { "another tenant " code { (id) } }
-        }
-    }
-}
-
-// ---------------------------------------------------------------- ad campaigns
 
 /// The campaign form, as typed: every field text, so a bad one re-renders the
 /// form with what was entered.
@@ -324,10 +130,6 @@ fn format_name(f: AdFormat) -> &'static str {
         AdFormat::Banner => "banner",
         AdFormat::Modal => "modal",
     }
-}
-
-fn campaign_id(text: &str) -> Result<CampaignId, PageError> {
-    CampaignId::parse(text).map_err(|_| PageError::not_found())
 }
 
 fn enabled_text(enabled: bool) -> &'static str {
@@ -463,7 +265,7 @@ pub(crate) async fn create_campaign(
 /// `GET /admin/ads/{cid}`: one campaign's daily counts, its edit form and a preview.
 pub(crate) async fn campaign(State(state): State<AppState>, session: Session, Path(cid): Path<String>) -> PageResult {
     let who = platform(&state, &session).await?;
-    let cid = campaign_id(&cid)?;
+    let cid = id_of::<CampaignId>(&cid)?;
     Ok(campaign_page(&state, &session, &who, cid, None, None).await?.into_response())
 }
 
@@ -567,7 +369,7 @@ pub(crate) async fn update_campaign(
 ) -> PageResult {
     let who = platform(&state, &session).await?;
     session.check(&form.csrf)?;
-    let cid = campaign_id(&cid)?;
+    let cid = id_of::<CampaignId>(&cid)?;
     let done = match form.input() {
         Ok(input) => state.tenantry.update_campaign(&who, cid, input).await.map_err(PageError::from),
         Err(e) => Err(e),
@@ -597,107 +399,7 @@ pub(crate) async fn delete_campaign(
 ) -> PageResult {
     let who = platform(&state, &session).await?;
     session.check(&form.csrf)?;
-    let cid = campaign_id(&cid)?;
+    let cid = id_of::<CampaignId>(&cid)?;
     state.tenantry.delete_campaign(&who, cid).await?;
     Ok(Redirect::to("/admin/ads").into_response())
-}
-
-/// What a job does, for a person; a mail by its template and recipient.
-fn job_label(job: &tenantry_domain::job::Job, mails: &[tenantry_ports::services::jobs::FailedMail]) -> String {
-    match mails.iter().find(|m| m.job_id == job.id) {
-        Some(m) => format!("mail {} to {}", m.template, m.to),
-        None => job_kind(&job.kind),
-    }
-}
-
-/// What a job does, for a person.
-fn job_kind(kind: &tenantry_domain::job::JobKind) -> String {
-    use tenantry_domain::job::JobKind;
-    match kind {
-        JobKind::Export(id) => format!("GDPR export {id}"),
-        JobKind::ExpireExport(id) => format!("expiry of export {id}"),
-        JobKind::Timers(at) => format!("timers due {}", at.format("%Y-%m-%d %H:%M UTC")),
-        JobKind::Mail(id) => format!("mail {id}"),
-    }
-}
-
-/// `GET /admin/jobs`: jobs that failed on their last attempt (newest first),
-/// each with its tenant, attempts, last error and a Retry button, and the
-/// tenants waiting for their purge.
-pub(crate) async fn jobs(State(state): State<AppState>, session: Session) -> PageResult {
-    let who = platform(&state, &session).await?;
-    let jobs = state.tenantry.admin_jobs(&who, 200).await?;
-    let body = html! {
-        h1 { "Jobs" }
-        p.hint { "Scheduled work runs every minute and is retried after 30 s, 1, 2 and 4 minutes; a job that failed its fifth attempt stays here until it is retried." }
-        section.card aria-labelledby="failed-h" {
-            h2 #failed-h { "Failed for good (" (jobs.failed.len()) ")" }
-            @if jobs.failed.is_empty() {
-                p #no-failed-jobs { "No failed job." }
-            } @else {
-                table #failed-jobs {
-                    thead { tr {
-                        th scope="col" { "Job" } th scope="col" { "Tenant" } th.num scope="col" { "Attempts" }
-                        th scope="col" { "Last error" } th scope="col" { "Since" } th scope="col" { span.hint { "Action" } }
-                    } }
-                    tbody {
-                        @for j in &jobs.failed {
-                            tr id={ "job-" (j.id) } {
-                                td { (job_label(j, &jobs.failed_mails)) }
-                                td { a href={ "/admin/tenants/" (j.tenant_id) } { code { (j.tenant_id) } } }
-                                td.num { (j.attempts) }
-                                td { (j.last_error.as_deref().unwrap_or("")) }
-                                td { (day(j.run_at)) }
-                                td {
-                                    form.inline method="post" action={ "/admin/tenants/" (j.tenant_id) "/jobs/" (j.id) "/retry" } {
-                                        (field(&session))
-                                        button type="submit" aria-label={ "Retry the job " (j.id) } { "Retry" }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        section.card aria-labelledby="purges-h" {
-            h2 #purges-h { "Waiting for their purge (" (jobs.pending_purges.len()) ")" }
-            @if jobs.pending_purges.is_empty() {
-                p #no-purges { "No tenant is waiting for its purge." }
-            } @else {
-                table #pending-purges {
-                    thead { tr { th scope="col" { "Tenant" } th scope="col" { "Asked on" } th scope="col" { "Purged on" } } }
-                    tbody {
-                        @for p in &jobs.pending_purges {
-                            tr { td { a href={ "/admin/tenants/" (p.tenant_id) } { (p.name) } " (" (p.slug) ")" }
-                                 td { (day(p.requested_at)) } td { (day(p.purge_at)) } }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    Ok(Page::new("Jobs", admin_nav(&session), body).into_response())
-}
-
-#[derive(Deserialize)]
-pub(crate) struct RetryForm {
-    csrf: String,
-}
-
-/// `POST /admin/tenants/{tid}/jobs/{jid}/retry`: the job is due again now with
-/// all its attempts (audited in the tenant's log); back to the list.
-pub(crate) async fn retry_job(
-    State(state): State<AppState>,
-    session: Session,
-    Path((tid, jid)): Path<(String, String)>,
-    WebForm(form): WebForm<RetryForm>,
-) -> PageResult {
-    platform(&state, &session).await?;
-    session.check(&form.csrf)?;
-    let tid = TenantId::parse(&tid).map_err(|_| PageError::not_found())?;
-    let jid = tenantry_domain::ids::JobId::parse(&jid).map_err(|_| PageError::not_found())?;
-    let scope = state.tenantry.authorize(&session.principal, tid).await?;
-    state.tenantry.retry_job(&scope, jid).await?;
-    Ok(Redirect::to("/admin/jobs").into_response())
 }

@@ -1,17 +1,17 @@
-//! The superuser's control plane (`/admin`): the tenants with search and status
-//! filter, creating a tenant, one tenant's detail with suspend and resume, and
-//! the platform statistics with charts drawn from the daily snapshots. Only the
-//! platform administrator reaches it: everyone else gets 404.
+//! The tenants with search and status filter, creating a tenant, one tenant's detail with its overrides, suspend and resume, deletion, impersonation and second-factor resets.
 
-use super::charts::{Series, line_chart};
-use super::layout::{Page, alert, day, money, status};
-use super::session::{CsrfForm, Session, WebForm, admin_nav, field};
-use super::{PageError, PageResult};
 use crate::state::AppState;
+use crate::web::admin::platform;
+use crate::web::forms::id_of;
+use crate::web::layout::{Page, alert, day, money, status};
+use crate::web::session::{CsrfForm, Session, WebForm, admin_nav, field};
+use crate::web::{PageError, PageResult};
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use maud::{Markup, html};
+use axum::routing::{get, post};
+use maud::html;
 use secrecy::SecretString;
 use serde::Deserialize;
 use tenantry_domain::{Money, SubscriptionStatus, TenantId};
@@ -19,19 +19,17 @@ use tenantry_ports::PlatformScope;
 use tenantry_ports::directory::{TenantListQuery, TenantSummary};
 use tenantry_ports::services::admin::{AdminNewTenant, AdminTenantPatch};
 
-/// The control plane's front door: the superuser's scope. A tenant user is
-/// told there is nothing here, as for any unknown page; a session that no
-/// longer holds (logged out elsewhere) goes back to the login.
-pub(super) async fn platform(state: &AppState, session: &Session) -> Result<PlatformScope, PageError> {
-    state.tenantry.authorize_platform(&session.principal).await.map_err(|e| {
-        let e = PageError::from(e);
-        // A superuser who must still enrol in 2FA is sent to do so (see `PageError`).
-        if e.status() == StatusCode::UNAUTHORIZED || e.0.code() == "mfa_enrolment_required" {
-            e
-        } else {
-            PageError::not_found()
-        }
-    })
+/// Its pages.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/tenants/{tid}/users/{uid}/impersonate", post(impersonate))
+        .route("/admin/tenants/{tid}/users/{uid}/mfa-reset", post(reset_mfa))
+        .route("/admin/tenants/{tid}/override", post(override_tenant))
+        .route("/admin/tenants/{tid}/delete", post(delete_tenant))
+        .route("/admin", get(tenants))
+        .route("/admin/tenants", post(create_tenant))
+        .route("/admin/tenants/{tid}", get(tenant))
+        .route("/admin/tenants/{tid}/status", post(set_status))
 }
 
 #[derive(Deserialize, Default)]
@@ -155,14 +153,10 @@ pub(crate) async fn create_tenant(
     }
 }
 
-fn tenant_id(text: &str) -> Result<TenantId, PageError> {
-    TenantId::parse(text).map_err(|_| PageError::not_found())
-}
-
 /// `GET /admin/tenants/{tid}`: one tenant (audited in its log, as over the API).
 pub(crate) async fn tenant(State(state): State<AppState>, session: Session, Path(tid): Path<String>) -> PageResult {
     platform(&state, &session).await?;
-    Ok(detail_page(&state, &session, tenant_id(&tid)?, None).await?.into_response())
+    Ok(detail_page(&state, &session, id_of::<TenantId>(&tid)?, None).await?.into_response())
 }
 
 async fn detail_page(
@@ -316,7 +310,7 @@ pub(crate) async fn override_tenant(
 ) -> PageResult {
     platform(&state, &session).await?;
     session.check(&form.csrf)?;
-    let tid = tenant_id(&tid)?;
+    let tid = id_of::<TenantId>(&tid)?;
     let parsed = (|| {
         let quota = tenantry_domain::quota::QuotaOverride {
             requests_per_minute: optional(&form.requests_per_minute, "Requests per minute")?,
@@ -370,7 +364,7 @@ pub(crate) async fn delete_tenant(
 ) -> PageResult {
     platform(&state, &session).await?;
     session.check(&form.csrf)?;
-    let tid = tenant_id(&tid)?;
+    let tid = id_of::<TenantId>(&tid)?;
     let scope = state.tenantry.authorize(&session.principal, tid).await?;
     state.tenantry.admin_delete_tenant(&scope).await?;
     Ok(Redirect::to(&format!("/admin/tenants/{tid}")).into_response())
@@ -386,7 +380,7 @@ async fn user_form(
 ) -> Result<(tenantry_ports::TenantScope, tenantry_domain::UserId), PageError> {
     platform(state, session).await?;
     session.check(&form.csrf)?;
-    let tid = tenant_id(tid)?;
+    let tid = id_of::<TenantId>(tid)?;
     let uid = tenantry_domain::UserId::parse(uid).map_err(|_| PageError::not_found())?;
     Ok((state.tenantry.authorize(&session.principal, tid).await?, uid))
 }
@@ -407,7 +401,7 @@ pub(crate) async fn impersonate(
     let mut response = Redirect::to("/").into_response();
     response
         .headers_mut()
-        .insert(axum::http::header::SET_COOKIE, super::session::impersonation_cookie(&token, seconds)?);
+        .insert(axum::http::header::SET_COOKIE, crate::web::session::impersonation_cookie(&token, seconds)?);
     Ok(response)
 }
 
@@ -445,76 +439,10 @@ pub(crate) async fn set_status(
         "false" => false,
         _ => return Err(PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form", "Suspend or resume?")),
     };
-    let tid = tenant_id(&tid)?;
+    let tid = id_of::<TenantId>(&tid)?;
     let scope = state.tenantry.authorize(&session.principal, tid).await?;
     let patch = AdminTenantPatch { suspended: Some(suspended), ..AdminTenantPatch::default() };
     state.tenantry.admin_update_tenant(&scope, patch).await?;
     state.limits.forget(scope.tenant_id());
     Ok(Redirect::to(&format!("/admin/tenants/{tid}")).into_response())
-}
-
-/// `GET /admin/stats`: the platform now, and its history from the daily snapshots.
-pub(crate) async fn stats(State(state): State<AppState>, session: Session) -> PageResult {
-    let who = platform(&state, &session).await?;
-    let stats = state.tenantry.platform_stats(&who).await?;
-    let days: Vec<String> = stats.history.iter().map(|d| d.day.format("%m-%d").to_string()).collect();
-    let by_status: Vec<Series> = SubscriptionStatus::ALL
-        .into_iter()
-        .filter(|s| stats.history.iter().any(|d| d.totals.tenants_by_status.get(s).copied().unwrap_or(0) > 0))
-        .map(|s| Series {
-            name: s.as_str().replace('_', " "),
-            values: stats
-                .history
-                .iter()
-                .map(|d| d.totals.tenants_by_status.get(&s).copied().unwrap_or(0) as f64)
-                .collect(),
-        })
-        .collect();
-    let single = |name: &str, f: &dyn Fn(&tenantry_ports::services::admin::PlatformTotals) -> f64| {
-        vec![Series { name: name.to_owned(), values: stats.history.iter().map(|d| f(&d.totals)).collect() }]
-    };
-    let mrr = single("MRR (€)", &|t| t.mrr.cents() as f64 / 100.0);
-    let users = single("active users", &|t| t.active_users as f64);
-    // Logins per month: each snapshot counts the month so far, so a month's figure is its last day's.
-    let mut months: Vec<(String, f64)> = Vec::new();
-    for d in &stats.history {
-        let month = d.day.format("%Y-%m").to_string();
-        let value = d.totals.logins_this_month as f64;
-        match months.last_mut() {
-            Some((m, v)) if *m == month => *v = value,
-            _ => months.push((month, value)),
-        }
-    }
-    let month_labels: Vec<String> = months.iter().map(|(m, _)| m.clone()).collect();
-    let logins = vec![Series { name: "logins".to_owned(), values: months.iter().map(|(_, v)| *v).collect() }];
-    let now = &stats.now;
-    let body = html! {
-        h1 { "Platform statistics" }
-        dl.facts.summary {
-            dt { "Tenants" } dd #stat-tenants { (now.tenants) }
-            dt { "Active users" } dd { (now.active_users) }
-            dt { "MRR" } dd { (money(now.mrr)) }
-            dt { "Logins this month" } dd { (now.logins_this_month) }
-            dt { "API calls this month" } dd #stat-api-calls { (now.api_calls_this_month) }
-            dt { "Page views this month" } dd #stat-page-views { (now.page_views_this_month) }
-        }
-        @if stats.history.is_empty() {
-            p { "The first daily snapshot is taken by the scheduler; charts appear from then on." }
-        } @else {
-            (chart("Tenants by status", &days, &by_status))
-            (chart("Monthly recurring revenue", &days, &mrr))
-            (chart("Active users", &days, &users))
-            (chart("Logins per month", &month_labels, &logins))
-        }
-    };
-    Ok(Page::new("Statistics", admin_nav(&session), body).into_response())
-}
-
-fn chart(title: &str, days: &[String], series: &[Series]) -> Markup {
-    html! {
-        figure.chart {
-            figcaption { (title) }
-            (line_chart(title, days, series))
-        }
-    }
 }
