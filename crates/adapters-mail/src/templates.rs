@@ -6,7 +6,7 @@
 //! configured public URL.
 
 use chrono::{DateTime, Utc};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use tenantry_domain::subscription::FreemiumReason;
 use tenantry_ports::system::{Mail, MailRenderer, Message};
 
@@ -80,26 +80,9 @@ pub fn render(mail: &Mail, links: &Links) -> Rendered {
     let tenant = mail.tenant.as_ref().map_or("tenantry", |t| t.name.as_str());
     let mut unsubscribe = None;
     let (subject, lines) = match &mail.message {
-        Message::Invitation { inviter, role, token, expires_at } => (
-            format!("You are invited to {tenant}"),
-            vec![
-                Line::Text(format!(
-                    "{} invited you to join {tenant} as {role}.",
-                    inviter.as_deref().unwrap_or("The platform's operator")
-                )),
-                Line::Text(format!("Your invitation code, valid until {}:", moment(expires_at))),
-                Line::Text(token.expose_secret().to_owned()),
-                Line::Link(
-                    "Accept it in your browser".into(),
-                    links.to(&format!("/invitations/accept?token={}", token.expose_secret())),
-                ),
-                Line::Text(format!(
-                    "Accept it by sending it with your name and a password to {} (POST, JSON: token, name, password).",
-                    links.to("/v1/invitations/accept")
-                )),
-                Line::Text("If you did not expect this, ignore this mail: nothing happens without you.".into()),
-            ],
-        ),
+        Message::Invitation { inviter, role, token, expires_at } => {
+            invitation(tenant, links, inviter.as_deref(), role, token, expires_at)
+        }
         Message::TrialReminder { trial_ends_at, converts } => (
             format!("Your {tenant} trial ends on {}", day(trial_ends_at)),
             vec![
@@ -170,22 +153,7 @@ pub fn render(mail: &Mail, links: &Links) -> Rendered {
                 moment(until)
             ))],
         ),
-        Message::PasswordReset { token, expires_at } => (
-            format!("Reset your {tenant} password"),
-            vec![
-                Line::Text(format!(
-                    "Someone asked to reset the password of your {tenant} account. Your reset code, valid once \
-                     until {}:",
-                    moment(expires_at)
-                )),
-                Line::Text(token.expose_secret().to_owned()),
-                Line::Text(format!(
-                    "Set a new password by sending it with the code to {} (POST, JSON: token, password).",
-                    links.to("/v1/auth/password-reset/confirm")
-                )),
-                Line::Text("If it was not you, ignore this mail: your password stays as it is.".into()),
-            ],
-        ),
+        Message::PasswordReset { token, expires_at } => password_reset(tenant, links, token, expires_at),
         Message::VerifyEmail { token, expires_at } => (
             format!("Confirm your address for {tenant}"),
             vec![
@@ -224,21 +192,7 @@ pub fn render(mail: &Mail, links: &Links) -> Rendered {
             (subject.clone(), lines)
         }
         Message::ExportReady { export_id, size_bytes, expires_at } => {
-            let tid = mail.tenant.as_ref().map(|t| t.id.to_string()).unwrap_or_default();
-            (
-                format!("Your data export of {tenant} is ready"),
-                vec![
-                    Line::Text(format!(
-                        "The export of {tenant}'s data ({}) can be downloaded until {}.",
-                        size(*size_bytes),
-                        moment(expires_at)
-                    )),
-                    Line::Text(format!(
-                        "Download it, signed in as an admin: GET {}",
-                        links.to(&format!("/v1/tenants/{tid}/exports/{export_id}/download"))
-                    )),
-                ],
-            )
+            export_ready(mail, tenant, links, *export_id, *size_bytes, expires_at)
         }
     };
     let text = lines
@@ -251,6 +205,88 @@ pub fn render(mail: &Mail, links: &Links) -> Rendered {
         .join("\n\n");
     let html = html(mail, &subject, &lines);
     Rendered { text: format!("{text}\n\n-- \n{tenant}\n"), subject, html, unsubscribe }
+}
+
+/// The invitation's subject and lines.
+fn invitation(
+    tenant: &str,
+    links: &Links,
+    inviter: Option<&str>,
+    role: &str,
+    token: &SecretString,
+    expires_at: &DateTime<Utc>,
+) -> (String, Vec<Line>) {
+    (
+        format!("You are invited to {tenant}"),
+        vec![
+            Line::Text(format!(
+                "{} invited you to join {tenant} as {role}.",
+                inviter.unwrap_or("The platform's operator")
+            )),
+            Line::Text(format!("Your invitation code, valid until {}:", moment(expires_at))),
+            Line::Text(token.expose_secret().to_owned()),
+            Line::Link(
+                "Accept it in your browser".into(),
+                links.to(&format!("/invitations/accept?token={}", token.expose_secret())),
+            ),
+            Line::Text(format!(
+                "Accept it by sending it with your name and a password to {} (POST, JSON: token, name, password).",
+                links.to("/v1/invitations/accept")
+            )),
+            Line::Text("If you did not expect this, ignore this mail: nothing happens without you.".into()),
+        ],
+    )
+}
+
+/// The password reset's subject and lines.
+fn password_reset(
+    tenant: &str,
+    links: &Links,
+    token: &SecretString,
+    expires_at: &DateTime<Utc>,
+) -> (String, Vec<Line>) {
+    (
+        format!("Reset your {tenant} password"),
+        vec![
+            Line::Text(format!(
+                "Someone asked to reset the password of your {tenant} account. Your reset code, valid once \
+             until {}:",
+                moment(expires_at)
+            )),
+            Line::Text(token.expose_secret().to_owned()),
+            Line::Text(format!(
+                "Set a new password by sending it with the code to {} (POST, JSON: token, password).",
+                links.to("/v1/auth/password-reset/confirm")
+            )),
+            Line::Text("If it was not you, ignore this mail: your password stays as it is.".into()),
+        ],
+    )
+}
+
+/// The export notice's subject and lines.
+fn export_ready(
+    mail: &Mail,
+    tenant: &str,
+    links: &Links,
+    export_id: tenantry_domain::ExportId,
+    size_bytes: u64,
+    expires_at: &DateTime<Utc>,
+) -> (String, Vec<Line>) {
+    let tid = mail.tenant.as_ref().map(|t| t.id.to_string()).unwrap_or_default();
+    (
+        format!("Your data export of {tenant} is ready"),
+        vec![
+            Line::Text(format!(
+                "The export of {tenant}'s data ({}) can be downloaded until {}.",
+                size(size_bytes),
+                moment(expires_at)
+            )),
+            Line::Text(format!(
+                "Download it, signed in as an admin: GET {}",
+                links.to(&format!("/v1/tenants/{tid}/exports/{export_id}/download"))
+            )),
+        ],
+    )
 }
 
 /// A provider's page, only if it is `https` (anything else is left out).

@@ -100,21 +100,8 @@ impl IsolationReport {
     }
 }
 
-/// Inspects the schema through the store's connection (catalog queries only).
-pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::Error> {
-    let pool = store.pool();
-    let mut report = IsolationReport::default();
-
-    let (role, why, _) = crate::unsafe_role(pool).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-    report.role = role;
-    if let Some(why) = why {
-        report.findings.push(Finding {
-            object: format!("role {}", report.role),
-            problem: format!("{why}; the service role must own nothing and bypass nothing"),
-        });
-    }
-
-    // tenantry's clock: the named paths' time is the plain now() in production.
+/// tenantry's clock: the named paths' time is the plain now() in production.
+async fn clock_findings(pool: &sqlx::PgPool, report: &mut IsolationReport) -> Result<(), sqlx::Error> {
     let clock: Option<(String, Option<chrono::DateTime<chrono::Utc>>)> =
         sqlx::query_as("SELECT offset_by::text, fixed_at FROM tenantry.clock").fetch_optional(pool).await?;
     match clock {
@@ -136,6 +123,49 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
             problem: "has no row: tenantry.now() has no time".into(),
         }),
     }
+    Ok(())
+}
+
+/// Views over tables with tenant_id must be security_invoker (else they run as their owner).
+async fn view_findings(pool: &sqlx::PgPool, report: &mut IsolationReport) -> Result<(), sqlx::Error> {
+    let views = sqlx::query(
+        "SELECT DISTINCT format('%I.%I', vn.nspname, v.relname) AS name \
+         FROM pg_class v JOIN pg_namespace vn ON vn.oid = v.relnamespace \
+         JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass \
+         JOIN pg_rewrite rw ON rw.oid = d.objid AND rw.ev_class = v.oid \
+         JOIN pg_class t ON t.oid = d.refobjid AND t.oid <> v.oid \
+         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped \
+         WHERE v.relkind IN ('v', 'm') AND vn.nspname NOT IN ('pg_catalog', 'information_schema') \
+           AND NOT coalesce(v.reloptions::text[] && ARRAY['security_invoker=true', 'security_invoker=on'], false) \
+         ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await?;
+    for v in &views {
+        report.findings.push(Finding {
+            object: v.try_get("name")?,
+            problem: "a view over a tenant-owned table that is not security_invoker (it would read as its owner)"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// Inspects the schema through the store's connection (catalog queries only).
+pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::Error> {
+    let pool = store.pool();
+    let mut report = IsolationReport::default();
+
+    let (role, why, _) = crate::unsafe_role(pool).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    report.role = role;
+    if let Some(why) = why {
+        report.findings.push(Finding {
+            object: format!("role {}", report.role),
+            problem: format!("{why}; the service role must own nothing and bypass nothing"),
+        });
+    }
+
+    clock_findings(pool, &mut report).await?;
 
     // The tenant policy's expression, as the server writes it back (the reference for every table).
     let reference: Option<String> = sqlx::query_scalar(
@@ -229,27 +259,7 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
         }
     }
 
-    // Views over tables with tenant_id must be security_invoker (else they run as their owner).
-    let views = sqlx::query(
-        "SELECT DISTINCT format('%I.%I', vn.nspname, v.relname) AS name \
-         FROM pg_class v JOIN pg_namespace vn ON vn.oid = v.relnamespace \
-         JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass \
-         JOIN pg_rewrite rw ON rw.oid = d.objid AND rw.ev_class = v.oid \
-         JOIN pg_class t ON t.oid = d.refobjid AND t.oid <> v.oid \
-         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped \
-         WHERE v.relkind IN ('v', 'm') AND vn.nspname NOT IN ('pg_catalog', 'information_schema') \
-           AND NOT coalesce(v.reloptions::text[] && ARRAY['security_invoker=true', 'security_invoker=on'], false) \
-         ORDER BY 1",
-    )
-    .fetch_all(pool)
-    .await?;
-    for v in &views {
-        report.findings.push(Finding {
-            object: v.try_get("name")?,
-            problem: "a view over a tenant-owned table that is not security_invoker (it would read as its owner)"
-                .into(),
-        });
-    }
+    view_findings(pool, &mut report).await?;
 
     let definers = sqlx::query(
         "SELECT format('%s.%s', n.nspname, p.proname) AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \

@@ -3,6 +3,7 @@
 //! line or a `Debug` output, at every level, through successful calls,
 //! refused calls and webhook verification.
 
+#[path = "it/support/mod.rs"]
 mod support;
 
 use chrono::{TimeZone, Utc};

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
 
+#[path = "it/support/mod.rs"]
 mod support;
 
 use secrecy::ExposeSecret;

@@ -104,17 +104,30 @@ pub trait Problem: std::error::Error {
     fn kind(&self) -> ErrorKind;
 }
 
-impl Problem for InfraError {
-    fn code(&self) -> &'static str {
-        match self {
-            InfraError::Unavailable(_) => "temporarily_unavailable",
-            InfraError::Unknown(_) => "internal_error",
+/// Implements [`Problem`] for a use-case error, one line per variant: its
+/// pattern, then its code and kind — `("seat_limit_reached", Conflict)` — or
+/// `(via e)` to take both from the error it wraps. Both matches are exhaustive
+/// and have no wildcard arm, so a new variant does not compile until it has
+/// its own line (and never becomes a generic refusal by accident).
+#[macro_export]
+macro_rules! problem {
+    ($ty:ty { $($pat:pat => $arm:tt),+ $(,)? }) => {
+        impl $crate::error::Problem for $ty {
+            fn code(&self) -> &'static str {
+                match self { $($pat => $crate::problem!(@code $arm)),+ }
+            }
+            fn kind(&self) -> $crate::error::ErrorKind {
+                match self { $($pat => $crate::problem!(@kind $arm)),+ }
+            }
         }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            InfraError::Unavailable(_) => ErrorKind::Unavailable,
-            InfraError::Unknown(_) => ErrorKind::Internal,
-        }
-    }
+    };
+    (@code ($code:literal, $kind:ident)) => { $code };
+    (@kind ($code:literal, $kind:ident)) => { $crate::error::ErrorKind::$kind };
+    (@code (via $e:ident)) => { $crate::error::Problem::code($e) };
+    (@kind (via $e:ident)) => { $crate::error::Problem::kind($e) };
 }
+
+crate::problem!(InfraError {
+    InfraError::Unavailable(_) => ("temporarily_unavailable", Unavailable),
+    InfraError::Unknown(_) => ("internal_error", Internal),
+});

@@ -17,7 +17,7 @@
 //! Needs PostgreSQL (DATABASE_ADMIN_URL) and Redis (REDIS_URL, or the local
 //! 127.0.0.1:6379): without either it prints NOT RUN, and fails under CI=true.
 
-#[path = "../../adapters-stripe/tests/support/fake_stripe.rs"]
+#[path = "../../adapters-stripe/tests/it/support/fake_stripe.rs"]
 mod fake_stripe;
 
 use reqwest::StatusCode;
@@ -167,6 +167,93 @@ async fn api_calls(admin: &sqlx::PgPool, tenant: &str) -> i64 {
         .unwrap()
 }
 
+/// One rate limit across both: 60 a minute for `t1` (the superuser's
+/// override, written as the operator would), counted in Redis; answers how
+/// many calls were allowed.
+async fn one_rate_limit_across_both(http: &reqwest::Client, admin: &sqlx::PgPool, both: &[String; 2], t1: &str) -> u32 {
+    sqlx::query("UPDATE tenantry.tenants SET quota_override = '{\"requests_per_minute\": 60}'::jsonb WHERE tenant_id = $1::uuid")
+        .bind(t1)
+        .execute(admin)
+        .await
+        .unwrap();
+    let owner1 = {
+        let body = json!({"tenant": "limited", "email": "owner@limited.example.com", "password": PASSWORD});
+        let (status, _, answer) =
+            call(http, reqwest::Method::POST, format!("{}/v1/auth/login", both[0]), None, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer["access_token"].as_str().unwrap().to_owned()
+    };
+    let started = Instant::now();
+    let (mut allowed, mut refused) = (0u32, 0u32);
+    for i in 0..100 {
+        let base = &both[i % 2];
+        let (status, headers, body) =
+            call(http, reqwest::Method::GET, format!("{base}/v1/tenants/{t1}/users"), Some(&owner1), None).await;
+        assert_eq!(headers["x-ratelimit-limit"], "60", "{body}");
+        match status {
+            StatusCode::OK => allowed += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(body["code"], "rate_limited", "{body}");
+                assert!(headers.contains_key("retry-after"));
+                refused += 1;
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    // One request comes back every second: what the test's own duration refilled may pass too.
+    let refill = started.elapsed().as_secs() as u32 + 1;
+    assert!((60..=60 + refill).contains(&allowed), "{allowed} allowed, {refused} refused in {:?}", started.elapsed());
+    assert_eq!(allowed + refused, 100);
+    allowed
+}
+
+/// A job queued on A runs once, though both schedulers look for due work
+/// every second; answers the API calls made for `t2` so far.
+async fn a_job_runs_once(
+    http: &reqwest::Client,
+    admin: &sqlx::PgPool,
+    (a, b): (&Instance, &Instance),
+    (t2, owner2): (&str, &str),
+    mut calls2: usize,
+) -> usize {
+    let (status, _, export) =
+        call(http, reqwest::Method::POST, format!("{}/v1/tenants/{t2}/exports", a.base), Some(owner2), None).await;
+    assert!(status.is_success(), "{export}");
+    calls2 += 1;
+    let eid = export["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let base = if calls2.is_multiple_of(2) { &a.base } else { &b.base };
+        let (status, _, view) =
+            call(http, reqwest::Method::GET, format!("{base}/v1/tenants/{t2}/exports/{eid}"), Some(owner2), None).await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        calls2 += 1;
+        if view["status"] == "ready" {
+            break;
+        }
+        assert_ne!(view["status"], "failed", "{view}");
+        assert!(Instant::now() < deadline, "the export never ran: {view}\n{}\n{}", a.log(), b.log());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let jobs: Vec<(i32, String)> = sqlx::query_as(
+        "SELECT attempts, state FROM tenantry.jobs WHERE tenant_id = $1::uuid AND kind->>'kind' = 'export'",
+    )
+    .bind(t2)
+    .fetch_all(admin)
+    .await
+    .unwrap();
+    assert_eq!(jobs, vec![(1, "done".to_owned())], "one attempt by one instance");
+    let ready: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM tenantry.audit_events WHERE tenant_id = $1::uuid AND action = 'data.export_ready'",
+    )
+    .bind(t2)
+    .fetch_one(admin)
+    .await
+    .unwrap();
+    assert_eq!(ready, 1);
+    calls2
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_limits_sessions_jobs_billing_and_metering() {
     let test = "two_instances_share_limits_sessions_jobs_billing_and_metering";
@@ -243,40 +330,7 @@ async fn two_instances_share_limits_sessions_jobs_billing_and_metering() {
     assert_eq!(views[0], views[1], "both instances show one subscription");
     assert_eq!(views[0]["status"], "trialing", "{}", views[0]);
 
-    // One rate limit across both: 60 a minute for t1 (the superuser's override, written as the operator would).
-    sqlx::query("UPDATE tenantry.tenants SET quota_override = '{\"requests_per_minute\": 60}'::jsonb WHERE tenant_id = $1::uuid")
-        .bind(&t1)
-        .execute(&admin)
-        .await
-        .unwrap();
-    let owner1 = {
-        let body = json!({"tenant": "limited", "email": "owner@limited.example.com", "password": PASSWORD});
-        let (status, _, answer) =
-            call(&http, reqwest::Method::POST, format!("{}/v1/auth/login", a.base), None, Some(body)).await;
-        assert_eq!(status, StatusCode::OK, "{answer}");
-        answer["access_token"].as_str().unwrap().to_owned()
-    };
-    let started = Instant::now();
-    let (mut allowed, mut refused) = (0u32, 0u32);
-    for i in 0..100 {
-        let base = &both[i % 2];
-        let (status, headers, body) =
-            call(&http, reqwest::Method::GET, format!("{base}/v1/tenants/{t1}/users"), Some(&owner1), None).await;
-        assert_eq!(headers["x-ratelimit-limit"], "60", "{body}");
-        match status {
-            StatusCode::OK => allowed += 1,
-            StatusCode::TOO_MANY_REQUESTS => {
-                assert_eq!(body["code"], "rate_limited", "{body}");
-                assert!(headers.contains_key("retry-after"));
-                refused += 1;
-            }
-            other => panic!("{other}: {body}"),
-        }
-    }
-    // One request comes back every second: what the test's own duration refilled may pass too.
-    let refill = started.elapsed().as_secs() as u32 + 1;
-    assert!((60..=60 + refill).contains(&allowed), "{allowed} allowed, {refused} refused in {:?}", started.elapsed());
-    assert_eq!(allowed + refused, 100);
+    let allowed = one_rate_limit_across_both(&http, &admin, &both, &t1).await;
 
     // A logout on A ends the session on B.
     let login = json!({"tenant": "shared", "email": "owner@shared.example.com", "password": PASSWORD});
@@ -292,43 +346,7 @@ async fn two_instances_share_limits_sessions_jobs_billing_and_metering() {
     let (status, _, body) = call(&http, reqwest::Method::GET, users, Some(&session), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
 
-    // A job queued on A runs once, though both schedulers look for due work every second.
-    let (status, _, export) =
-        call(&http, reqwest::Method::POST, format!("{}/v1/tenants/{t2}/exports", a.base), Some(&owner2), None).await;
-    assert!(status.is_success(), "{export}");
-    calls2 += 1;
-    let eid = export["id"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let base = &both[calls2 % 2];
-        let (status, _, view) =
-            call(&http, reqwest::Method::GET, format!("{base}/v1/tenants/{t2}/exports/{eid}"), Some(&owner2), None)
-                .await;
-        assert_eq!(status, StatusCode::OK, "{view}");
-        calls2 += 1;
-        if view["status"] == "ready" {
-            break;
-        }
-        assert_ne!(view["status"], "failed", "{view}");
-        assert!(Instant::now() < deadline, "the export never ran: {view}\n{}\n{}", a.log(), b.log());
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    let jobs: Vec<(i32, String)> = sqlx::query_as(
-        "SELECT attempts, state FROM tenantry.jobs WHERE tenant_id = $1::uuid AND kind->>'kind' = 'export'",
-    )
-    .bind(&t2)
-    .fetch_all(&admin)
-    .await
-    .unwrap();
-    assert_eq!(jobs, vec![(1, "done".to_owned())], "one attempt by one instance");
-    let ready: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM tenantry.audit_events WHERE tenant_id = $1::uuid AND action = 'data.export_ready'",
-    )
-    .bind(&t2)
-    .fetch_one(&admin)
-    .await
-    .unwrap();
-    assert_eq!(ready, 1);
+    calls2 = a_job_runs_once(&http, &admin, (&a, &b), (&t2, &owner2), calls2).await;
 
     // 1,000 API calls of t3 spread over both, eight at a time.
     let calls = (0..1000).map(|i| {

@@ -30,6 +30,7 @@ pub mod harness;
 pub mod outbox;
 pub mod properties;
 pub mod restore;
+pub mod scale;
 pub mod scenarios;
 pub mod strategies;
 

@@ -616,8 +616,139 @@ impl World {
     }
 
     async fn execute(&mut self, op: &Op) -> Result<Option<(Step, Vec<Observation>)>, TestCaseError> {
+        if matches!(
+            op,
+            Op::Accept { .. }
+                | Op::AcceptTampered { .. }
+                | Op::ResetTampered { .. }
+                | Op::AddCard { .. }
+                | Op::Advance { .. }
+                | Op::Admin { .. }
+        ) {
+            return self.execute_unscoped(op).await;
+        }
         let svc = self.h.tenantry.clone();
-        // Operations without an authorised actor.
+        // Operations by a member.
+        let actor = match op {
+            Op::Invite { actor, .. }
+            | Op::Revoke { actor, .. }
+            | Op::Resend { actor, .. }
+            | Op::ChangeRole { actor, .. }
+            | Op::SetActive { actor, .. }
+            | Op::Remove { actor, .. }
+            | Op::Transfer { actor, .. }
+            | Op::GetUser { actor, .. }
+            | Op::CreateRole { actor, .. }
+            | Op::UpdateRole { actor, .. }
+            | Op::DeleteRole { actor, .. }
+            | Op::UpdateSettings { actor, .. }
+            | Op::ViewSubscription { actor }
+            | Op::Seats { actor, .. }
+            | Op::Plan { actor, .. }
+            | Op::Cancel { actor }
+            | Op::ContinueFree { actor }
+            | Op::BillingPages { actor }
+            | Op::Reads { actor }
+            | Op::Ads { actor }
+            | Op::Storage { actor, .. }
+            | Op::MailPrefs { actor, .. }
+            | Op::Export { actor, .. }
+            | Op::Erase { actor, .. }
+            | Op::Login { actor, .. }
+            | Op::Sessions { actor, .. }
+            | Op::CrossTenant { actor, .. }
+            | Op::Deletion { actor, .. } => *actor,
+            _ => return Ok(None),
+        };
+        let a = self.tenant_of(actor);
+        if let Op::Login { correct, .. } = op {
+            let mi = usize::from(actor.member) % self.tenants[a].members.len();
+            let member = self.tenants[a].members[mi].clone();
+            let before = self.observe_all().await?;
+            let password = if *correct { PASSWORD.to_owned() } else { "not the password at all".to_owned() };
+            let r = svc
+                .login(LoginInput {
+                    tenant: Some(self.tenants[a].t.slug.clone()),
+                    email: member.email.clone(),
+                    password: SecretString::from(password),
+                })
+                .await;
+            if let Ok(done) = &r {
+                self.tenants[a].members[mi].principal = done.principal;
+            }
+            // A login changes login counters, last login and usage: not a "refused command" check.
+            return Ok(Some((
+                Step {
+                    tenant: a,
+                    global: false,
+                    calls: vec![(outcome(&r), Aim::Own)],
+                    webhooks: Vec::new(),
+                    single: false,
+                },
+                before,
+            )));
+        }
+        let Some(authorized) = self.scope_of(actor).await? else { return Ok(None) };
+        if let Op::Sessions { session, .. } = op {
+            if !matches!(authorized, Ok(_) | Err(AuthorizeError::MfaEnrolmentRequired)) {
+                return Ok(None);
+            }
+            let mi = usize::from(actor.member) % self.tenants[a].members.len();
+            let principal = self.tenants[a].members[mi].principal;
+            let (owner, id) = self.pick(a, *session, |t| &t.sessions);
+            let before = self.observe_all().await?;
+            let listed = svc.sessions(&principal).await;
+            let ended = svc.end_session(&principal, id).await.map(|()| "ended");
+            let calls = vec![(outcome(&listed), Aim::Own), (outcome(&ended), Aim::from(owner != a))];
+            return Ok(Some((Step { tenant: a, global: false, calls, webhooks: Vec::new(), single: false }, before)));
+        }
+        if let Op::CrossTenant { target, .. } = op {
+            let mi = usize::from(actor.member) % self.tenants[a].members.len();
+            let principal = self.tenants[a].members[mi].principal;
+            let other = (a + usize::from(*target)) % self.n();
+            let before = self.observe_all().await?;
+            let r = svc.authorize(&principal, self.tenants[other].t.id).await;
+            let r = r.map(|s| s.tenant_id());
+            let call = (outcome(&r), Aim::from(other != a));
+            return Ok(Some((
+                Step { tenant: a, global: false, calls: vec![call], webhooks: Vec::new(), single: false },
+                before,
+            )));
+        }
+        let scope = match authorized {
+            Ok(scope) => scope,
+            Err(AuthorizeError::TenantInactive(_)) | Err(AuthorizeError::NotFound) => return Ok(None),
+            Err(e) => return Err(fail(format!("authorize: {e}"))),
+        };
+        let before = self.observe_all().await?;
+        let team = matches!(
+            op,
+            Op::Invite { .. }
+                | Op::Revoke { .. }
+                | Op::Resend { .. }
+                | Op::ChangeRole { .. }
+                | Op::SetActive { .. }
+                | Op::Remove { .. }
+                | Op::Transfer { .. }
+                | Op::GetUser { .. }
+                | Op::CreateRole { .. }
+                | Op::UpdateRole { .. }
+                | Op::DeleteRole { .. }
+                | Op::UpdateSettings { .. }
+        );
+        let done = if team {
+            self.team_calls(op, a, &scope).await?
+        } else {
+            self.billing_and_data_calls(op, a, &scope).await?
+        };
+        let Some((calls, single)) = done else { return Ok(None) };
+        Ok(Some((Step { tenant: a, global: false, calls, webhooks: Vec::new(), single }, before)))
+    }
+
+    /// The operations without a member as the actor: accepting or tampering with
+    /// a link, a card, time passing, the superuser's changes.
+    async fn execute_unscoped(&mut self, op: &Op) -> Result<Option<(Step, Vec<Observation>)>, TestCaseError> {
+        let svc = self.h.tenantry.clone();
         match op {
             Op::Accept { tenant, pick } => {
                 let ti = usize::from(*tenant) % self.n();
@@ -743,192 +874,110 @@ impl World {
                     before,
                 )));
             }
-            Op::Admin { tenant, action } => {
-                let ti = usize::from(*tenant) % self.n();
-                let mut authorized = svc.authorize(&self.superuser, self.tenants[ti].t.id).await;
-                if matches!(authorized, Err(AuthorizeError::Unauthenticated)) {
-                    // The clock moved past the operator's session: they log in again.
-                    self.superuser = self.h.superuser_login(&self.superuser_email).await.map_err(|e| fail(e.0))?;
-                    authorized = svc.authorize(&self.superuser, self.tenants[ti].t.id).await;
-                }
-                let scope = match authorized {
-                    Ok(scope) => scope,
-                    // purged after its retention period
-                    Err(AuthorizeError::NotFound) => return Ok(None),
-                    Err(e) => return Err(fail(e.to_string())),
-                };
-                let before = self.observe_all().await?;
-                let call = match action {
-                    AdminAction::Detail => outcome(&svc.admin_tenant_detail(&scope).await),
-                    other => {
-                        let patch = match other {
-                            AdminAction::Suspend => AdminTenantPatch { suspended: Some(true), ..Default::default() },
-                            AdminAction::Unsuspend => AdminTenantPatch { suspended: Some(false), ..Default::default() },
-                            AdminAction::Quota => AdminTenantPatch {
-                                quota_override: Some(tenantry_domain::quota::QuotaOverride {
-                                    requests_per_minute: Some(100),
-                                    api_calls_per_month: Some(10_000),
-                                    storage_bytes: Some(1 << 20),
-                                    active_users: Some(25),
-                                }),
-                                ..Default::default()
-                            },
-                            _ => AdminTenantPatch { force_freemium: true, ..Default::default() },
-                        };
-                        outcome(&svc.admin_update_tenant(&scope, patch).await)
-                    }
-                };
-                return Ok(Some((
-                    Step {
-                        tenant: ti,
-                        global: false,
-                        calls: vec![(call, Aim::Own)],
-                        webhooks: Vec::new(),
-                        single: true,
-                    },
-                    before,
-                )));
-            }
+            Op::Admin { tenant, action } => return self.execute_admin(*tenant, action).await,
             _ => {}
         }
+        Ok(None)
+    }
 
-        // Operations by a member.
-        let actor = match op {
-            Op::Invite { actor, .. }
-            | Op::Revoke { actor, .. }
-            | Op::Resend { actor, .. }
-            | Op::ChangeRole { actor, .. }
-            | Op::SetActive { actor, .. }
-            | Op::Remove { actor, .. }
-            | Op::Transfer { actor, .. }
-            | Op::GetUser { actor, .. }
-            | Op::CreateRole { actor, .. }
-            | Op::UpdateRole { actor, .. }
-            | Op::DeleteRole { actor, .. }
-            | Op::UpdateSettings { actor, .. }
-            | Op::ViewSubscription { actor }
-            | Op::Seats { actor, .. }
-            | Op::Plan { actor, .. }
-            | Op::Cancel { actor }
-            | Op::ContinueFree { actor }
-            | Op::BillingPages { actor }
-            | Op::Reads { actor }
-            | Op::Ads { actor }
-            | Op::Storage { actor, .. }
-            | Op::MailPrefs { actor, .. }
-            | Op::Export { actor, .. }
-            | Op::Erase { actor, .. }
-            | Op::Login { actor, .. }
-            | Op::Sessions { actor, .. }
-            | Op::CrossTenant { actor, .. }
-            | Op::Deletion { actor, .. } => *actor,
-            _ => return Ok(None),
-        };
-        let a = self.tenant_of(actor);
-        if let Op::Login { correct, .. } = op {
-            let mi = usize::from(actor.member) % self.tenants[a].members.len();
-            let member = self.tenants[a].members[mi].clone();
-            let before = self.observe_all().await?;
-            let password = if *correct { PASSWORD.to_owned() } else { "not the password at all".to_owned() };
-            let r = svc
-                .login(LoginInput {
-                    tenant: Some(self.tenants[a].t.slug.clone()),
-                    email: member.email.clone(),
-                    password: SecretString::from(password),
-                })
-                .await;
-            if let Ok(done) = &r {
-                self.tenants[a].members[mi].principal = done.principal;
-            }
-            // A login changes login counters, last login and usage: not a "refused command" check.
-            return Ok(Some((
-                Step {
-                    tenant: a,
-                    global: false,
-                    calls: vec![(outcome(&r), Aim::Own)],
-                    webhooks: Vec::new(),
-                    single: false,
-                },
-                before,
-            )));
-        }
-        let Some(authorized) = self.scope_of(actor).await? else { return Ok(None) };
-        if let Op::Sessions { session, .. } = op {
-            if !matches!(authorized, Ok(_) | Err(AuthorizeError::MfaEnrolmentRequired)) {
-                return Ok(None);
-            }
-            let mi = usize::from(actor.member) % self.tenants[a].members.len();
-            let principal = self.tenants[a].members[mi].principal;
-            let (owner, id) = self.pick(a, *session, |t| &t.sessions);
-            let before = self.observe_all().await?;
-            let listed = svc.sessions(&principal).await;
-            let ended = svc.end_session(&principal, id).await.map(|()| "ended");
-            let calls = vec![(outcome(&listed), Aim::Own), (outcome(&ended), Aim::from(owner != a))];
-            return Ok(Some((Step { tenant: a, global: false, calls, webhooks: Vec::new(), single: false }, before)));
-        }
-        if let Op::CrossTenant { target, .. } = op {
-            let mi = usize::from(actor.member) % self.tenants[a].members.len();
-            let principal = self.tenants[a].members[mi].principal;
-            let other = (a + usize::from(*target)) % self.n();
-            let before = self.observe_all().await?;
-            let r = svc.authorize(&principal, self.tenants[other].t.id).await;
-            let r = r.map(|s| s.tenant_id());
-            let call = (outcome(&r), Aim::from(other != a));
-            return Ok(Some((
-                Step { tenant: a, global: false, calls: vec![call], webhooks: Vec::new(), single: false },
-                before,
-            )));
+    /// The superuser's view and changes of one tenant.
+    async fn execute_admin(
+        &mut self,
+        tenant: u8,
+        action: &AdminAction,
+    ) -> Result<Option<(Step, Vec<Observation>)>, TestCaseError> {
+        let svc = self.h.tenantry.clone();
+        let ti = usize::from(tenant) % self.n();
+        let mut authorized = svc.authorize(&self.superuser, self.tenants[ti].t.id).await;
+        if matches!(authorized, Err(AuthorizeError::Unauthenticated)) {
+            // The clock moved past the operator's session: they log in again.
+            self.superuser = self.h.superuser_login(&self.superuser_email).await.map_err(|e| fail(e.0))?;
+            authorized = svc.authorize(&self.superuser, self.tenants[ti].t.id).await;
         }
         let scope = match authorized {
             Ok(scope) => scope,
-            Err(AuthorizeError::TenantInactive(_)) | Err(AuthorizeError::NotFound) => return Ok(None),
-            Err(e) => return Err(fail(format!("authorize: {e}"))),
+            // purged after its retention period
+            Err(AuthorizeError::NotFound) => return Ok(None),
+            Err(e) => return Err(fail(e.to_string())),
         };
         let before = self.observe_all().await?;
-        let url = "https://app.example.com/settings/billing";
+        let call = match action {
+            AdminAction::Detail => outcome(&svc.admin_tenant_detail(&scope).await),
+            other => {
+                let patch = match other {
+                    AdminAction::Suspend => AdminTenantPatch { suspended: Some(true), ..Default::default() },
+                    AdminAction::Unsuspend => AdminTenantPatch { suspended: Some(false), ..Default::default() },
+                    AdminAction::Quota => AdminTenantPatch {
+                        quota_override: Some(tenantry_domain::quota::QuotaOverride {
+                            requests_per_minute: Some(100),
+                            api_calls_per_month: Some(10_000),
+                            storage_bytes: Some(1 << 20),
+                            active_users: Some(25),
+                        }),
+                        ..Default::default()
+                    },
+                    _ => AdminTenantPatch { force_freemium: true, ..Default::default() },
+                };
+                outcome(&svc.admin_update_tenant(&scope, patch).await)
+            }
+        };
+        Ok(Some((
+            Step { tenant: ti, global: false, calls: vec![(call, Aim::Own)], webhooks: Vec::new(), single: true },
+            before,
+        )))
+    }
+
+    /// The team's operations: invitations, users, roles, settings.
+    async fn team_calls(
+        &mut self,
+        op: &Op,
+        a: usize,
+        scope: &TenantScope,
+    ) -> Result<Option<(Vec<(Outcome, Aim)>, bool)>, TestCaseError> {
+        let svc = self.h.tenantry.clone();
         let mut calls: Vec<(Outcome, Aim)> = Vec::new();
-        let mut single = true;
+        let single = true;
         match op {
             Op::Invite { email, role, .. } => {
                 let (role, abroad) = self.role_text(a, *role);
-                let r = svc.invite(&scope, InviteInput { email: self.email(a, *email), role }).await;
+                let r = svc.invite(scope, InviteInput { email: self.email(a, *email), role }).await;
                 calls.push((outcome(&r), aim(false, abroad)));
             }
             Op::Revoke { invitation, .. } => {
                 let (owner, id) = self.pick(a, *invitation, |t| &t.invitations);
-                calls.push((outcome(&svc.revoke_invitation(&scope, id).await), Aim::from(owner != a)));
+                calls.push((outcome(&svc.revoke_invitation(scope, id).await), Aim::from(owner != a)));
             }
             Op::Resend { invitation, .. } => {
                 let (owner, id) = self.pick(a, *invitation, |t| &t.invitations);
-                calls.push((outcome(&svc.resend_invitation(&scope, id).await), Aim::from(owner != a)));
+                calls.push((outcome(&svc.resend_invitation(scope, id).await), Aim::from(owner != a)));
             }
             Op::ChangeRole { user, role, .. } => {
                 let (owner, id) = self.pick(a, *user, |t| &t.users);
                 let (role, role_abroad) = self.role_text(a, *role);
-                let r = svc.update_user(&scope, id, UserPatch { role: Some(role), active: None }).await;
+                let r = svc.update_user(scope, id, UserPatch { role: Some(role), active: None }).await;
                 calls.push((outcome(&r), aim(owner != a, role_abroad)));
             }
             Op::SetActive { user, active, .. } => {
                 let (owner, id) = self.pick(a, *user, |t| &t.users);
-                let r = svc.update_user(&scope, id, UserPatch { role: None, active: Some(*active) }).await;
+                let r = svc.update_user(scope, id, UserPatch { role: None, active: Some(*active) }).await;
                 calls.push((outcome(&r), Aim::from(owner != a)));
             }
             Op::Remove { user, .. } => {
                 let (owner, id) = self.pick(a, *user, |t| &t.users);
-                calls.push((outcome(&svc.remove_user(&scope, id).await.map(|()| "removed")), Aim::from(owner != a)));
+                calls.push((outcome(&svc.remove_user(scope, id).await.map(|()| "removed")), Aim::from(owner != a)));
             }
             Op::Transfer { user, .. } => {
                 let (owner, id) = self.pick(a, *user, |t| &t.users);
-                calls.push((outcome(&svc.transfer_ownership(&scope, id).await), Aim::from(owner != a)));
+                calls.push((outcome(&svc.transfer_ownership(scope, id).await), Aim::from(owner != a)));
             }
             Op::GetUser { user, .. } => {
                 let (owner, id) = self.pick(a, *user, |t| &t.users);
-                calls.push((outcome(&svc.get_user(&scope, id).await), Aim::from(owner != a)));
+                calls.push((outcome(&svc.get_user(scope, id).await), Aim::from(owner != a)));
             }
             Op::CreateRole { name, mask, .. } => {
                 let r = svc
                     .create_role(
-                        &scope,
+                        scope,
                         RoleInput { name: format!("Role {name}"), description: None, permissions: permissions(*mask) },
                     )
                     .await;
@@ -937,13 +986,13 @@ impl World {
             Op::UpdateRole { role, mask, .. } => {
                 let (owner, id) = self.pick(a, *role, |t| &t.roles);
                 let r = svc
-                    .update_role(&scope, id, RolePatch { permissions: Some(permissions(*mask)), ..Default::default() })
+                    .update_role(scope, id, RolePatch { permissions: Some(permissions(*mask)), ..Default::default() })
                     .await;
                 calls.push((outcome(&r), Aim::from(owner != a)));
             }
             Op::DeleteRole { role, .. } => {
                 let (owner, id) = self.pick(a, *role, |t| &t.roles);
-                calls.push((outcome(&svc.delete_role(&scope, id).await.map(|()| "deleted")), Aim::from(owner != a)));
+                calls.push((outcome(&svc.delete_role(scope, id).await.map(|()| "deleted")), Aim::from(owner != a)));
             }
             Op::UpdateSettings { name, .. } => {
                 let input = SettingsInput {
@@ -951,16 +1000,33 @@ impl World {
                     country: Some(Some(if name % 2 == 0 { "DE" } else { "FR" }.into())),
                     ..Default::default()
                 };
-                calls.push((outcome(&svc.update_tenant(&scope, input).await), Aim::Own));
+                calls.push((outcome(&svc.update_tenant(scope, input).await), Aim::Own));
             }
-            Op::ViewSubscription { .. } => calls.push((outcome(&svc.subscription_view(&scope).await), Aim::Own)),
+            _ => return Ok(None),
+        }
+        Ok(Some((calls, single)))
+    }
+
+    /// The subscription's and the data's operations: seats, plans, billing pages, reads, ads, storage, mail preferences, erasure, exports, deletion.
+    async fn billing_and_data_calls(
+        &mut self,
+        op: &Op,
+        a: usize,
+        scope: &TenantScope,
+    ) -> Result<Option<(Vec<(Outcome, Aim)>, bool)>, TestCaseError> {
+        let svc = self.h.tenantry.clone();
+        let url = "https://app.example.com/settings/billing";
+        let mut calls: Vec<(Outcome, Aim)> = Vec::new();
+        let mut single = true;
+        match op {
+            Op::ViewSubscription { .. } => calls.push((outcome(&svc.subscription_view(scope).await), Aim::Own)),
             Op::Seats { seats, .. } => {
                 single = false;
                 let preview =
-                    svc.preview_change(&scope, PreviewInput { seats: Some(*seats), ..Default::default() }).await;
+                    svc.preview_change(scope, PreviewInput { seats: Some(*seats), ..Default::default() }).await;
                 calls.push((outcome(&preview), Aim::Own));
                 let at = preview.as_ref().ok().map(|p| p.preview.proration_date);
-                let change = svc.change_seats(&scope, *seats, at).await;
+                let change = svc.change_seats(scope, *seats, at).await;
                 calls.push((outcome(&change), Aim::Own));
                 if let (Ok(p), Ok(c)) = (&preview, &change) {
                     let sum: i64 = p.preview.lines.iter().map(|l| l.amount.cents()).sum();
@@ -980,10 +1046,10 @@ impl World {
             Op::Plan { choice, timing, .. } => {
                 // (d) for plan changes: preview, then change at the preview's date
                 let preview = svc
-                    .preview_change(&scope, PreviewInput { plan: Some(*choice), timing: *timing, ..Default::default() })
+                    .preview_change(scope, PreviewInput { plan: Some(*choice), timing: *timing, ..Default::default() })
                     .await;
                 let at = preview.as_ref().ok().map(|p| p.preview.proration_date);
-                let change = svc.change_plan(&scope, *choice, *timing, at, url).await;
+                let change = svc.change_plan(scope, *choice, *timing, at, url).await;
                 if let (Ok(p), Ok(tenantry_ports::services::billing::PlanChanged::Changed { charged, .. })) =
                     (&preview, &change)
                 {
@@ -1003,34 +1069,34 @@ impl World {
                 calls.push((outcome(&preview), Aim::Own));
                 calls.push((outcome(&change), Aim::Own));
             }
-            Op::Cancel { .. } => calls.push((outcome(&svc.cancel_subscription(&scope, url).await), Aim::Own)),
-            Op::ContinueFree { .. } => calls.push((outcome(&svc.continue_free(&scope, url).await), Aim::Own)),
+            Op::Cancel { .. } => calls.push((outcome(&svc.cancel_subscription(scope, url).await), Aim::Own)),
+            Op::ContinueFree { .. } => calls.push((outcome(&svc.continue_free(scope, url).await), Aim::Own)),
             Op::BillingPages { .. } => {
                 single = false;
-                calls.push((outcome(&svc.checkout_session(&scope, url).await), Aim::Own));
-                calls.push((outcome(&svc.portal_session(&scope, url).await), Aim::Own));
-                calls.push((outcome(&svc.invoices(&scope).await), Aim::Own));
+                calls.push((outcome(&svc.checkout_session(scope, url).await), Aim::Own));
+                calls.push((outcome(&svc.portal_session(scope, url).await), Aim::Own));
+                calls.push((outcome(&svc.invoices(scope).await), Aim::Own));
             }
             Op::Reads { .. } => {
                 single = false;
-                calls.push((outcome(&svc.list_users(&scope).await), Aim::Own));
-                calls.push((outcome(&svc.list_invitations(&scope, true).await), Aim::Own));
-                calls.push((outcome(&svc.list_roles(&scope).await), Aim::Own));
-                calls.push((outcome(&svc.audit_events(&scope, AuditFilter::default()).await), Aim::Own));
-                calls.push((outcome(&svc.usage(&scope).await), Aim::Own));
-                calls.push((outcome(&svc.me(&scope).await), Aim::Own));
-                calls.push((outcome(&svc.get_tenant(&scope).await), Aim::Own));
+                calls.push((outcome(&svc.list_users(scope).await), Aim::Own));
+                calls.push((outcome(&svc.list_invitations(scope, true).await), Aim::Own));
+                calls.push((outcome(&svc.list_roles(scope).await), Aim::Own));
+                calls.push((outcome(&svc.audit_events(scope, AuditFilter::default()).await), Aim::Own));
+                calls.push((outcome(&svc.usage(scope).await), Aim::Own));
+                calls.push((outcome(&svc.me(scope).await), Aim::Own));
+                calls.push((outcome(&svc.get_tenant(scope).await), Aim::Own));
             }
             Op::Ads { .. } => {
                 single = false;
-                calls.push((outcome(&svc.ad_decision(&scope).await), Aim::Own));
+                calls.push((outcome(&svc.ad_decision(scope).await), Aim::Own));
                 for kind in [AdCountKind::Impression, AdCountKind::Click] {
-                    let r = svc.record_ad_event(&scope, self.campaign, kind).await.map(|()| "counted");
+                    let r = svc.record_ad_event(scope, self.campaign, kind).await.map(|()| "counted");
                     calls.push((outcome(&r), Aim::Own));
                 }
             }
             Op::Storage { kib, .. } => {
-                calls.push((outcome(&svc.reserve_storage(&scope, u64::from(*kib) * 1024).await), Aim::Own));
+                calls.push((outcome(&svc.reserve_storage(scope, u64::from(*kib) * 1024).await), Aim::Own));
             }
             Op::MailPrefs { billing, product_updates, .. } => {
                 single = false;
@@ -1038,19 +1104,19 @@ impl World {
                     billing: Some(*billing),
                     product_updates: Some(*product_updates),
                 };
-                calls.push((outcome(&svc.set_my_mail_prefs(&scope, patch).await), Aim::Own));
-                calls.push((outcome(&svc.my_mail_prefs(&scope).await), Aim::Own));
+                calls.push((outcome(&svc.set_my_mail_prefs(scope, patch).await), Aim::Own));
+                calls.push((outcome(&svc.my_mail_prefs(scope).await), Aim::Own));
             }
             Op::Erase { user, .. } => {
                 let (owner, id) = self.pick(a, *user, |t| &t.users);
-                calls.push((outcome(&svc.erase_user(&scope, id).await), Aim::from(owner != a)));
+                calls.push((outcome(&svc.erase_user(scope, id).await), Aim::from(owner != a)));
             }
             Op::Export { export, .. } => {
                 single = false;
-                calls.push((outcome(&svc.request_export(&scope).await.map(|r| r.export)), Aim::Own));
+                calls.push((outcome(&svc.request_export(scope).await.map(|r| r.export)), Aim::Own));
                 let (owner, id) = self.pick(a, *export, |t| &t.exports);
-                calls.push((outcome(&svc.export_status(&scope, id).await), Aim::from(owner != a)));
-                let download = match svc.download_export(&scope, id).await {
+                calls.push((outcome(&svc.export_status(scope, id).await), Aim::from(owner != a)));
+                let download = match svc.download_export(scope, id).await {
                     Ok(archive) => archive.read_all().await.map(|bytes| {
                         serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or(serde_json::Value::Null)
                     }),
@@ -1059,12 +1125,12 @@ impl World {
                 calls.push((outcome(&download), Aim::from(owner != a)));
             }
             Op::Deletion { cancel, .. } => {
-                let r = if *cancel { svc.cancel_deletion(&scope).await } else { svc.request_deletion(&scope).await };
+                let r = if *cancel { svc.cancel_deletion(scope).await } else { svc.request_deletion(scope).await };
                 calls.push((outcome(&r.map(|()| "done")), Aim::Own));
             }
             _ => return Ok(None),
         }
-        Ok(Some((Step { tenant: a, global: false, calls, webhooks: Vec::new(), single }, before)))
+        Ok(Some((calls, single)))
     }
 }
 

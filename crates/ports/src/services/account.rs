@@ -10,7 +10,7 @@
 //!   accepted invitation proves its address by itself.
 
 use super::{AccessError, Tenantry, infra_from_store};
-use crate::error::{ErrorKind, InfraError, Problem};
+use crate::error::InfraError;
 use crate::scope::{Actor, TenantScope};
 use crate::store::Access;
 use crate::system::{Mail, Message};
@@ -54,24 +54,13 @@ pub enum ResetRefusal {
 }
 infra_from_store!(ResetRefusal);
 
-impl Problem for ResetRefusal {
-    fn code(&self) -> &'static str {
-        match self {
-            ResetRefusal::Link(ResetError::Invalid) => "invalid_token",
-            ResetRefusal::Link(ResetError::Expired) => "token_expired",
-            ResetRefusal::Link(ResetError::Used) => "token_used",
-            ResetRefusal::WeakPassword(_) => "weak_password",
-            ResetRefusal::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            ResetRefusal::Link(ResetError::Invalid) | ResetRefusal::WeakPassword(_) => ErrorKind::Invalid,
-            ResetRefusal::Link(_) => ErrorKind::Gone,
-            ResetRefusal::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(ResetRefusal {
+    ResetRefusal::Link(ResetError::Invalid) => ("invalid_token", Invalid),
+    ResetRefusal::Link(ResetError::Expired) => ("token_expired", Gone),
+    ResetRefusal::Link(ResetError::Used) => ("token_used", Gone),
+    ResetRefusal::WeakPassword(_) => ("weak_password", Invalid),
+    ResetRefusal::Infra(e) => (via e),
+});
 
 /// Why the superuser's reset link was not sent.
 #[derive(Debug, thiserror::Error)]
@@ -91,23 +80,12 @@ pub enum AdminResetError {
 }
 infra_from_store!(AdminResetError);
 
-impl Problem for AdminResetError {
-    fn code(&self) -> &'static str {
-        match self {
-            AdminResetError::Access(e) => e.code(),
-            AdminResetError::Inactive => "user_inactive",
-            AdminResetError::AlreadyVerified => "already_verified",
-            AdminResetError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            AdminResetError::Access(e) => e.kind(),
-            AdminResetError::Inactive | AdminResetError::AlreadyVerified => ErrorKind::Conflict,
-            AdminResetError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(AdminResetError {
+    AdminResetError::Access(e) => (via e),
+    AdminResetError::Inactive => ("user_inactive", Conflict),
+    AdminResetError::AlreadyVerified => ("already_verified", Conflict),
+    AdminResetError::Infra(e) => (via e),
+});
 
 impl Tenantry {
     /// `POST /v1/auth/password-reset`: mails a reset link when `email` is an

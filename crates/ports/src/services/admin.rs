@@ -7,7 +7,7 @@ use super::auth::{NewTenant, SignedUp, SignupError};
 use super::views::{SubscriptionView, TenantView, UserView};
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::directory::{AuditReadReason, TenantListQuery, TenantSummary};
-use crate::error::{ErrorKind, InfraError, Problem, StoreError};
+use crate::error::{InfraError, StoreError};
 use crate::scope::{Actor, PlatformScope, Principal, TenantScope};
 use crate::store::{Access, AdCounts, Month};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -64,30 +64,17 @@ impl From<AccessError> for AdminError {
     }
 }
 
-impl Problem for AdminError {
-    fn code(&self) -> &'static str {
-        match self {
-            AdminError::NotFound => "not_found",
-            AdminError::Invalid(_) => "invalid_request",
-            AdminError::Subscription(SubscriptionError::AlreadySuspended) => "already_suspended",
-            AdminError::Subscription(SubscriptionError::NotSuspended) => "not_suspended",
-            AdminError::Subscription(SubscriptionError::NotTrialing) => "not_trialing",
-            AdminError::Subscription(SubscriptionError::Unchanged) => "unchanged",
-            AdminError::Subscription(_) => "subscription_conflict",
-            AdminError::Billing(_) => "billing_unavailable",
-            AdminError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            AdminError::NotFound => ErrorKind::NotFound,
-            AdminError::Invalid(_) => ErrorKind::Invalid,
-            AdminError::Subscription(_) => ErrorKind::Conflict,
-            AdminError::Billing(_) => ErrorKind::Unavailable,
-            AdminError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(AdminError {
+    AdminError::NotFound => ("not_found", NotFound),
+    AdminError::Invalid(_) => ("invalid_request", Invalid),
+    AdminError::Subscription(SubscriptionError::AlreadySuspended) => ("already_suspended", Conflict),
+    AdminError::Subscription(SubscriptionError::NotSuspended) => ("not_suspended", Conflict),
+    AdminError::Subscription(SubscriptionError::NotTrialing) => ("not_trialing", Conflict),
+    AdminError::Subscription(SubscriptionError::Unchanged) => ("unchanged", Conflict),
+    AdminError::Subscription(_) => ("subscription_conflict", Conflict),
+    AdminError::Billing(_) => ("billing_unavailable", Unavailable),
+    AdminError::Infra(e) => (via e),
+});
 
 /// A tenant the superuser creates with its admin (the owner).
 #[derive(Debug)]

@@ -2,7 +2,7 @@
 //! click counting per campaign per day, with no personal data.
 
 use super::{AccessError, Tenantry, infra_from_store};
-use crate::error::{ErrorKind, InfraError, Problem};
+use crate::error::InfraError;
 use crate::scope::TenantScope;
 use crate::store::{Access, AdCountKind};
 use serde::Serialize;
@@ -61,20 +61,10 @@ pub enum AdsError {
 }
 infra_from_store!(AdsError);
 
-impl Problem for AdsError {
-    fn code(&self) -> &'static str {
-        match self {
-            AdsError::Access(e) => e.code(),
-            AdsError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            AdsError::Access(e) => e.kind(),
-            AdsError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(AdsError {
+    AdsError::Access(e) => (via e),
+    AdsError::Infra(e) => (via e),
+});
 
 fn modal_key(user: tenantry_domain::UserId, day: chrono::NaiveDate) -> String {
     format!("ads:modal:{user}:{day}")

@@ -4,7 +4,7 @@
 //! itself (`Actor::ApiKey`), and stops working when revoked.
 
 use super::{AccessError, Tenantry, infra_from_store};
-use crate::error::{ErrorKind, InfraError, Problem};
+use crate::error::InfraError;
 use crate::scope::{Principal, TenantScope};
 use crate::store::Access;
 use chrono::{DateTime, Utc};
@@ -103,29 +103,15 @@ impl From<RbacError> for ApiKeyError {
     }
 }
 
-impl Problem for ApiKeyError {
-    fn code(&self) -> &'static str {
-        match self {
-            ApiKeyError::InvalidName(_) => "invalid_name",
-            ApiKeyError::InvalidRole | ApiKeyError::Rule(KeyRule::OwnerRole) => "invalid_role",
-            ApiKeyError::Escalation => "role_escalation",
-            ApiKeyError::Rule(KeyRule::AlreadyRevoked) => "already_revoked",
-            ApiKeyError::Access(e) => e.code(),
-            ApiKeyError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            ApiKeyError::InvalidName(_) | ApiKeyError::InvalidRole | ApiKeyError::Rule(KeyRule::OwnerRole) => {
-                ErrorKind::Invalid
-            }
-            ApiKeyError::Escalation => ErrorKind::Forbidden,
-            ApiKeyError::Rule(KeyRule::AlreadyRevoked) => ErrorKind::Conflict,
-            ApiKeyError::Access(e) => e.kind(),
-            ApiKeyError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(ApiKeyError {
+    ApiKeyError::InvalidName(_) => ("invalid_name", Invalid),
+    ApiKeyError::InvalidRole => ("invalid_role", Invalid),
+    ApiKeyError::Rule(KeyRule::OwnerRole) => ("invalid_role", Invalid),
+    ApiKeyError::Escalation => ("role_escalation", Forbidden),
+    ApiKeyError::Rule(KeyRule::AlreadyRevoked) => ("already_revoked", Conflict),
+    ApiKeyError::Access(e) => (via e),
+    ApiKeyError::Infra(e) => (via e),
+});
 
 impl Tenantry {
     /// The principal a presented key claims to be (not yet checked: [`Tenantry::authorize`] does).

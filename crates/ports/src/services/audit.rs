@@ -1,7 +1,7 @@
 //! Reading the tenant's audit log (a premium feature).
 
 use super::{AccessError, Tenantry, infra_from_store};
-use crate::error::{ErrorKind, InfraError, Problem};
+use crate::error::InfraError;
 use crate::scope::TenantScope;
 use crate::store::{Access, AuditQuery};
 use serde::Serialize;
@@ -53,23 +53,12 @@ pub enum AuditError {
 }
 infra_from_store!(AuditError);
 
-impl Problem for AuditError {
-    fn code(&self) -> &'static str {
-        match self {
-            AuditError::UnknownAction(_) => "unknown_action",
-            AuditError::InvalidReason => "invalid_reason",
-            AuditError::Access(e) => e.code(),
-            AuditError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            AuditError::UnknownAction(_) | AuditError::InvalidReason => ErrorKind::Invalid,
-            AuditError::Access(e) => e.kind(),
-            AuditError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(AuditError {
+    AuditError::UnknownAction(_) => ("unknown_action", Invalid),
+    AuditError::InvalidReason => ("invalid_reason", Invalid),
+    AuditError::Access(e) => (via e),
+    AuditError::Infra(e) => (via e),
+});
 
 /// Turns a filter into a store query (shared with the platform audit).
 pub(crate) fn to_query(filter: &AuditFilter) -> Result<AuditQuery, AuditError> {

@@ -5,7 +5,7 @@
 use super::sessions::ClientInfo;
 use super::views::{MeView, TenantView, UserView};
 use super::{AccessError, Tenantry, infra_from_store};
-use crate::error::{ErrorKind, InfraError, Problem, StoreError};
+use crate::error::{InfraError, StoreError};
 use crate::scope::{Actor, PlatformScope, Principal, TenantScope};
 use crate::store::{Access, Month, OperatorStore, UsageDelta};
 use crate::system::{Mail, Message};
@@ -75,25 +75,14 @@ pub enum SignupError {
 }
 infra_from_store!(SignupError);
 
-impl Problem for SignupError {
-    fn code(&self) -> &'static str {
-        match self {
-            SignupError::InvalidName(_) => "invalid_name",
-            SignupError::InvalidSlug(_) => "invalid_slug",
-            SignupError::SlugTaken(_) => "slug_taken",
-            SignupError::InvalidEmail(_) => "invalid_email",
-            SignupError::WeakPassword(_) => "weak_password",
-            SignupError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            SignupError::SlugTaken(_) => ErrorKind::Conflict,
-            SignupError::Infra(e) => e.kind(),
-            _ => ErrorKind::Invalid,
-        }
-    }
-}
+crate::problem!(SignupError {
+    SignupError::InvalidName(_) => ("invalid_name", Invalid),
+    SignupError::InvalidSlug(_) => ("invalid_slug", Invalid),
+    SignupError::SlugTaken(_) => ("slug_taken", Conflict),
+    SignupError::InvalidEmail(_) => ("invalid_email", Invalid),
+    SignupError::WeakPassword(_) => ("weak_password", Invalid),
+    SignupError::Infra(e) => (via e),
+});
 
 /// Input of [`Tenantry::login`].
 #[derive(Debug)]
@@ -127,23 +116,12 @@ pub enum LoginError {
 }
 infra_from_store!(LoginError);
 
-impl Problem for LoginError {
-    fn code(&self) -> &'static str {
-        match self {
-            LoginError::InvalidCredentials => "invalid_credentials",
-            LoginError::TenantInactive(_) => "tenant_inactive",
-            LoginError::WrongSecondFactor => "wrong_mfa_code",
-            LoginError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            LoginError::InvalidCredentials | LoginError::WrongSecondFactor => ErrorKind::Unauthenticated,
-            LoginError::TenantInactive(_) => ErrorKind::Forbidden,
-            LoginError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(LoginError {
+    LoginError::InvalidCredentials => ("invalid_credentials", Unauthenticated),
+    LoginError::TenantInactive(_) => ("tenant_inactive", Forbidden),
+    LoginError::WrongSecondFactor => ("wrong_mfa_code", Unauthenticated),
+    LoginError::Infra(e) => (via e),
+});
 
 /// A successful login.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -186,27 +164,14 @@ pub enum AuthorizeError {
 }
 infra_from_store!(AuthorizeError);
 
-impl Problem for AuthorizeError {
-    fn code(&self) -> &'static str {
-        match self {
-            AuthorizeError::Unauthenticated => "unauthenticated",
-            AuthorizeError::NotFound => "not_found",
-            AuthorizeError::TenantInactive(_) => "tenant_inactive",
-            AuthorizeError::MfaEnrolmentRequired => "mfa_enrolment_required",
-            AuthorizeError::UpgradeRequired(_) => "upgrade_required",
-            AuthorizeError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            AuthorizeError::Unauthenticated => ErrorKind::Unauthenticated,
-            AuthorizeError::NotFound => ErrorKind::NotFound,
-            AuthorizeError::TenantInactive(_) | AuthorizeError::MfaEnrolmentRequired => ErrorKind::Forbidden,
-            AuthorizeError::UpgradeRequired(_) => ErrorKind::UpgradeRequired,
-            AuthorizeError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(AuthorizeError {
+    AuthorizeError::Unauthenticated => ("unauthenticated", Unauthenticated),
+    AuthorizeError::NotFound => ("not_found", NotFound),
+    AuthorizeError::TenantInactive(_) => ("tenant_inactive", Forbidden),
+    AuthorizeError::MfaEnrolmentRequired => ("mfa_enrolment_required", Forbidden),
+    AuthorizeError::UpgradeRequired(_) => ("upgrade_required", UpgradeRequired),
+    AuthorizeError::Infra(e) => (via e),
+});
 
 /// Input of [`Tenantry::create_superuser`].
 #[derive(Debug)]
@@ -243,24 +208,13 @@ pub enum CreateSuperuserError {
 }
 infra_from_store!(CreateSuperuserError);
 
-impl Problem for CreateSuperuserError {
-    fn code(&self) -> &'static str {
-        match self {
-            CreateSuperuserError::InvalidEmail(_) => "invalid_email",
-            CreateSuperuserError::InvalidName(_) => "invalid_name",
-            CreateSuperuserError::WeakPassword(_) => "weak_password",
-            CreateSuperuserError::EmailTaken => "email_taken",
-            CreateSuperuserError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            CreateSuperuserError::EmailTaken => ErrorKind::Conflict,
-            CreateSuperuserError::Infra(e) => e.kind(),
-            _ => ErrorKind::Invalid,
-        }
-    }
-}
+crate::problem!(CreateSuperuserError {
+    CreateSuperuserError::InvalidEmail(_) => ("invalid_email", Invalid),
+    CreateSuperuserError::InvalidName(_) => ("invalid_name", Invalid),
+    CreateSuperuserError::WeakPassword(_) => ("weak_password", Invalid),
+    CreateSuperuserError::EmailTaken => ("email_taken", Conflict),
+    CreateSuperuserError::Infra(e) => (via e),
+});
 
 /// Everything a tenant owner or a superuser gives to create a tenant.
 pub(crate) struct NewTenant {
@@ -1063,22 +1017,11 @@ pub enum MeError {
 }
 infra_from_store!(MeError);
 
-impl Problem for MeError {
-    fn code(&self) -> &'static str {
-        match self {
-            MeError::NotAUser => "not_a_user",
-            MeError::Access(e) => e.code(),
-            MeError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            MeError::NotAUser => ErrorKind::NotFound,
-            MeError::Access(e) => e.kind(),
-            MeError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(MeError {
+    MeError::NotAUser => ("not_a_user", NotFound),
+    MeError::Access(e) => (via e),
+    MeError::Infra(e) => (via e),
+});
 
 /// What an impersonating superuser may not do, whatever the user's role:
 /// billing, the tenant's settings, users, invitations and roles, API keys,
@@ -1132,21 +1075,9 @@ pub enum ImpersonationError {
 }
 infra_from_store!(ImpersonationError);
 
-impl Problem for ImpersonationError {
-    fn code(&self) -> &'static str {
-        match self {
-            ImpersonationError::NotFound => "not_found",
-            ImpersonationError::InvalidMinutes => "invalid_minutes",
-            ImpersonationError::UserInactive => "user_inactive",
-            ImpersonationError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            ImpersonationError::NotFound => ErrorKind::NotFound,
-            ImpersonationError::InvalidMinutes => ErrorKind::Invalid,
-            ImpersonationError::UserInactive => ErrorKind::Conflict,
-            ImpersonationError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(ImpersonationError {
+    ImpersonationError::NotFound => ("not_found", NotFound),
+    ImpersonationError::InvalidMinutes => ("invalid_minutes", Invalid),
+    ImpersonationError::UserInactive => ("user_inactive", Conflict),
+    ImpersonationError::Infra(e) => (via e),
+});

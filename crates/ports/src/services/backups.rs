@@ -20,7 +20,7 @@ use super::Tenantry;
 use super::users::UserError;
 use super::views::TenantView;
 use crate::backup::{self, ArchiveError, BackupContents};
-use crate::error::{Constraint, ErrorKind, InfraError, Problem, StoreError};
+use crate::error::{Constraint, InfraError, StoreError};
 use crate::scope::{Actor, PlatformScope, TenantScope};
 use crate::store::{Access, LoadChanges};
 use chrono::{DateTime, Utc};
@@ -167,38 +167,23 @@ impl From<UserError> for BackupError {
     }
 }
 
-impl Problem for BackupError {
-    fn code(&self) -> &'static str {
-        match self {
-            BackupError::NotFound => "not_found",
-            BackupError::NotConfigured => "backups_not_configured",
-            BackupError::Archive(ArchiveError::Truncated) => "backup_truncated",
-            BackupError::Archive(ArchiveError::NotABackup) => "not_a_backup",
-            BackupError::Archive(ArchiveError::UnsupportedFormat { .. }) => "backup_format_unsupported",
-            BackupError::Archive(ArchiveError::WrongKey) => "backup_key_mismatch",
-            BackupError::Archive(ArchiveError::Tampered) => "backup_tampered",
-            BackupError::Archive(ArchiveError::Unreadable(_)) => "backup_unreadable",
-            BackupError::ForeignTenant(_) => "backup_foreign_tenant",
-            BackupError::Incompatible(_) => "backup_incompatible",
-            BackupError::InvalidSlug(_) => "invalid_slug",
-            BackupError::SlugTaken(_) => "slug_taken",
-            BackupError::BillingCustomerTaken => "billing_customer_taken",
-            BackupError::ErasedOwner => "backup_owner_erased",
-            BackupError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            BackupError::NotFound => ErrorKind::NotFound,
-            BackupError::NotConfigured
-            | BackupError::SlugTaken(_)
-            | BackupError::BillingCustomerTaken
-            | BackupError::ErasedOwner => ErrorKind::Conflict,
-            BackupError::Infra(e) => e.kind(),
-            _ => ErrorKind::Invalid,
-        }
-    }
-}
+crate::problem!(BackupError {
+    BackupError::NotFound => ("not_found", NotFound),
+    BackupError::NotConfigured => ("backups_not_configured", Conflict),
+    BackupError::Archive(ArchiveError::Truncated) => ("backup_truncated", Invalid),
+    BackupError::Archive(ArchiveError::NotABackup) => ("not_a_backup", Invalid),
+    BackupError::Archive(ArchiveError::UnsupportedFormat { .. }) => ("backup_format_unsupported", Invalid),
+    BackupError::Archive(ArchiveError::WrongKey) => ("backup_key_mismatch", Invalid),
+    BackupError::Archive(ArchiveError::Tampered) => ("backup_tampered", Invalid),
+    BackupError::Archive(ArchiveError::Unreadable(_)) => ("backup_unreadable", Invalid),
+    BackupError::ForeignTenant(_) => ("backup_foreign_tenant", Invalid),
+    BackupError::Incompatible(_) => ("backup_incompatible", Invalid),
+    BackupError::InvalidSlug(_) => ("invalid_slug", Invalid),
+    BackupError::SlugTaken(_) => ("slug_taken", Conflict),
+    BackupError::BillingCustomerTaken => ("billing_customer_taken", Conflict),
+    BackupError::ErasedOwner => ("backup_owner_erased", Conflict),
+    BackupError::Infra(e) => (via e),
+});
 
 impl Tenantry {
     fn backup_key(&self) -> Result<&backup::BackupKey, BackupError> {

@@ -12,7 +12,7 @@
 use super::support::{count, trial_reminder_key};
 use super::views::SubscriptionView;
 use super::{AccessError, Tenantry, infra_from_store};
-use crate::error::{ErrorKind, InfraError, Problem};
+use crate::error::InfraError;
 use crate::payment::{
     BillingEvent, BillingEventKind, ChangeOutcome, ChangeRequest, HostedSession, IdempotencyKey, Invoice, PaymentError,
     ProviderChange,
@@ -78,52 +78,43 @@ impl From<PaymentError> for BillingError {
     }
 }
 
-impl Problem for BillingError {
-    fn code(&self) -> &'static str {
-        use SubscriptionError as S;
-        match self {
-            BillingError::InvalidSeats(_) => "invalid_seats",
-            BillingError::InvalidRequest(_) => "invalid_request",
-            BillingError::Subscription(e) => match e {
-                S::NotOnPaidPlan(_) => "not_on_paid_plan",
-                S::NotTrialing => "not_trialing",
-                S::PaymentPastDue => "payment_past_due",
-                S::PaymentMethodRequired => "payment_method_required",
-                S::TenantInactive(_) => "tenant_inactive",
-                S::Unchanged => "unchanged",
-                S::BelowIncludedSeats { .. } => "below_included_seats",
-                S::BelowUsedSeats { .. } => "below_used_seats",
-                S::AlreadyCanceling => "already_canceling",
-                S::Proration(ProrationError::PreviewExpired { .. }) => "preview_expired",
-                _ => "subscription_conflict",
-            },
-            BillingError::PaymentDeclined(_) => "payment_declined",
-            BillingError::PaymentActionRequired { .. } => "payment_action_required",
-            BillingError::Provider(PaymentError::Rejected(_)) => "billing_rejected",
-            BillingError::Provider(_) => "billing_unavailable",
-            BillingError::Access(e) => e.code(),
-            BillingError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        use SubscriptionError as S;
-        match self {
-            BillingError::InvalidSeats(_) | BillingError::InvalidRequest(_) => ErrorKind::Invalid,
-            BillingError::Subscription(e) => match e {
-                S::BelowIncludedSeats { .. } => ErrorKind::Invalid,
-                S::PaymentPastDue | S::PaymentMethodRequired => ErrorKind::PaymentRequired,
-                S::Proration(ProrationError::PreviewExpired { .. }) => ErrorKind::Gone,
-                S::TenantInactive(_) => ErrorKind::Forbidden,
-                _ => ErrorKind::Conflict,
-            },
-            BillingError::PaymentDeclined(_) | BillingError::PaymentActionRequired { .. } => ErrorKind::PaymentRequired,
-            BillingError::Provider(PaymentError::Rejected(_)) => ErrorKind::Invalid,
-            BillingError::Provider(_) => ErrorKind::Unavailable,
-            BillingError::Access(e) => e.kind(),
-            BillingError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(BillingError {
+    BillingError::InvalidSeats(_) => ("invalid_seats", Invalid),
+    BillingError::InvalidRequest(_) => ("invalid_request", Invalid),
+    BillingError::Subscription(e) => (via e),
+    BillingError::PaymentDeclined(_) => ("payment_declined", PaymentRequired),
+    BillingError::PaymentActionRequired { .. } => ("payment_action_required", PaymentRequired),
+    BillingError::Provider(PaymentError::Rejected(_)) => ("billing_rejected", Invalid),
+    BillingError::Provider(PaymentError::CardDeclined(_)) => ("billing_unavailable", Unavailable),
+    BillingError::Provider(PaymentError::ActionRequired { .. }) => ("billing_unavailable", Unavailable),
+    BillingError::Provider(PaymentError::NotFound) => ("billing_unavailable", Unavailable),
+    BillingError::Provider(PaymentError::Unavailable(_)) => ("billing_unavailable", Unavailable),
+    BillingError::Provider(PaymentError::Unknown(_)) => ("billing_unavailable", Unavailable),
+    BillingError::Access(e) => (via e),
+    BillingError::Infra(e) => (via e),
+});
+
+// A subscription rule's refusal, wherever a use case meets it (billing, the
+// superuser's changes, deletion): each rule its own code.
+crate::problem!(SubscriptionError {
+    SubscriptionError::NotOnPaidPlan(_) => ("not_on_paid_plan", Conflict),
+    SubscriptionError::NotTrialing => ("not_trialing", Conflict),
+    SubscriptionError::PaymentPastDue => ("payment_past_due", PaymentRequired),
+    SubscriptionError::PaymentMethodRequired => ("payment_method_required", PaymentRequired),
+    SubscriptionError::TenantInactive(_) => ("tenant_inactive", Forbidden),
+    SubscriptionError::Unchanged => ("unchanged", Conflict),
+    SubscriptionError::BelowIncludedSeats { .. } => ("below_included_seats", Invalid),
+    SubscriptionError::BelowUsedSeats { .. } => ("below_used_seats", Conflict),
+    SubscriptionError::AlreadySuspended => ("subscription_conflict", Conflict),
+    SubscriptionError::NotSuspended => ("subscription_conflict", Conflict),
+    SubscriptionError::AlreadyPendingDeletion => ("subscription_conflict", Conflict),
+    SubscriptionError::NoDeletionToCancel => ("subscription_conflict", Conflict),
+    SubscriptionError::NotDue(_) => ("subscription_conflict", Conflict),
+    SubscriptionError::AlreadyCanceling => ("already_canceling", Conflict),
+    SubscriptionError::Proration(ProrationError::PreviewExpired { .. }) => ("preview_expired", Gone),
+    SubscriptionError::Proration(ProrationError::Money(_)) => ("subscription_conflict", Conflict),
+    SubscriptionError::Proration(ProrationError::Period(_)) => ("subscription_conflict", Conflict),
+});
 
 /// `POST /subscription/preview` input: exactly one of `seats` and `plan`.
 #[derive(Debug, Clone, Copy, Default)]

@@ -8,7 +8,7 @@
 //! Requests, readiness, failures and downloads are audited.
 
 use super::{AccessError, Tenantry, infra_from_store};
-use crate::error::{ErrorKind, InfraError, Problem};
+use crate::error::InfraError;
 use crate::payment::Invoice;
 use crate::scope::TenantScope;
 use crate::services::api_keys::ApiKeyView;
@@ -173,25 +173,13 @@ pub enum ExportError {
 }
 infra_from_store!(ExportError);
 
-impl Problem for ExportError {
-    fn code(&self) -> &'static str {
-        match self {
-            ExportError::NotReady(_) => "export_not_ready",
-            ExportError::Failed => "export_failed",
-            ExportError::Expired => "export_expired",
-            ExportError::Access(e) => e.code(),
-            ExportError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            ExportError::NotReady(_) | ExportError::Failed => ErrorKind::Conflict,
-            ExportError::Expired => ErrorKind::Gone,
-            ExportError::Access(e) => e.kind(),
-            ExportError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(ExportError {
+    ExportError::NotReady(_) => ("export_not_ready", Conflict),
+    ExportError::Failed => ("export_failed", Conflict),
+    ExportError::Expired => ("export_expired", Gone),
+    ExportError::Access(e) => (via e),
+    ExportError::Infra(e) => (via e),
+});
 
 /// The archive: a JSON document of this shape (`format` names its version).
 #[derive(Clone, Debug, Serialize)]

@@ -5,7 +5,7 @@
 
 use super::views::{InvitationView, UserView};
 use super::{AccessError, Tenantry, infra_from_store};
-use crate::error::{ErrorKind, InfraError, Problem, StoreError};
+use crate::error::{InfraError, StoreError};
 use crate::scope::{Principal, TenantScope};
 use crate::store::{Access, TenantTx};
 use crate::system::{Mail, Message};
@@ -75,36 +75,20 @@ pub enum InvitationError {
 }
 infra_from_store!(InvitationError);
 
-impl Problem for InvitationError {
-    fn code(&self) -> &'static str {
-        match self {
-            InvitationError::InvalidEmail(_) => "invalid_email",
-            InvitationError::InvalidRole(_) => "invalid_role",
-            InvitationError::RoleNotGrantable(_) => "role_not_grantable",
-            InvitationError::AlreadyMember(_) => "already_member",
-            InvitationError::AlreadyInvited(_) => "already_invited",
-            InvitationError::SeatLimitReached(_) => "seat_limit_reached",
-            InvitationError::Rule(RuleError::AlreadyAccepted) => "invitation_already_accepted",
-            InvitationError::Rule(RuleError::Revoked) => "invitation_revoked",
-            InvitationError::Rule(RuleError::Expired(_)) => "invitation_expired",
-            InvitationError::Rule(RuleError::InvalidToken) => "invalid_token",
-            InvitationError::Access(e) => e.code(),
-            InvitationError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            InvitationError::InvalidEmail(_) | InvitationError::InvalidRole(_) => ErrorKind::Invalid,
-            InvitationError::RoleNotGrantable(_) => ErrorKind::Forbidden,
-            InvitationError::AlreadyMember(_) | InvitationError::AlreadyInvited(_) | InvitationError::Rule(_) => {
-                ErrorKind::Conflict
-            }
-            InvitationError::SeatLimitReached(_) => ErrorKind::Conflict,
-            InvitationError::Access(e) => e.kind(),
-            InvitationError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(InvitationError {
+    InvitationError::InvalidEmail(_) => ("invalid_email", Invalid),
+    InvitationError::InvalidRole(_) => ("invalid_role", Invalid),
+    InvitationError::RoleNotGrantable(_) => ("role_not_grantable", Forbidden),
+    InvitationError::AlreadyMember(_) => ("already_member", Conflict),
+    InvitationError::AlreadyInvited(_) => ("already_invited", Conflict),
+    InvitationError::SeatLimitReached(_) => ("seat_limit_reached", Conflict),
+    InvitationError::Rule(RuleError::AlreadyAccepted) => ("invitation_already_accepted", Conflict),
+    InvitationError::Rule(RuleError::Revoked) => ("invitation_revoked", Conflict),
+    InvitationError::Rule(RuleError::Expired(_)) => ("invitation_expired", Conflict),
+    InvitationError::Rule(RuleError::InvalidToken) => ("invalid_token", Conflict),
+    InvitationError::Access(e) => (via e),
+    InvitationError::Infra(e) => (via e),
+});
 
 /// Input of [`Tenantry::accept_invitation`].
 #[derive(Debug)]
@@ -162,34 +146,18 @@ pub enum AcceptError {
 }
 infra_from_store!(AcceptError);
 
-impl Problem for AcceptError {
-    fn code(&self) -> &'static str {
-        match self {
-            AcceptError::InvalidToken => "invalid_token",
-            AcceptError::Expired => "invitation_expired",
-            AcceptError::AlreadyUsed => "invitation_already_accepted",
-            AcceptError::Revoked => "invitation_revoked",
-            AcceptError::InvalidName(_) => "invalid_name",
-            AcceptError::WeakPassword(_) => "weak_password",
-            AcceptError::AlreadyMember => "already_member",
-            AcceptError::TenantInactive => "tenant_inactive",
-            AcceptError::RoleGone => "role_gone",
-            AcceptError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            AcceptError::InvalidToken => ErrorKind::NotFound,
-            AcceptError::Expired | AcceptError::AlreadyUsed | AcceptError::Revoked | AcceptError::RoleGone => {
-                ErrorKind::Gone
-            }
-            AcceptError::InvalidName(_) | AcceptError::WeakPassword(_) => ErrorKind::Invalid,
-            AcceptError::AlreadyMember => ErrorKind::Conflict,
-            AcceptError::TenantInactive => ErrorKind::Forbidden,
-            AcceptError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(AcceptError {
+    AcceptError::InvalidToken => ("invalid_token", NotFound),
+    AcceptError::Expired => ("invitation_expired", Gone),
+    AcceptError::AlreadyUsed => ("invitation_already_accepted", Gone),
+    AcceptError::Revoked => ("invitation_revoked", Gone),
+    AcceptError::InvalidName(_) => ("invalid_name", Invalid),
+    AcceptError::WeakPassword(_) => ("weak_password", Invalid),
+    AcceptError::AlreadyMember => ("already_member", Conflict),
+    AcceptError::TenantInactive => ("tenant_inactive", Forbidden),
+    AcceptError::RoleGone => ("role_gone", Gone),
+    AcceptError::Infra(e) => (via e),
+});
 
 impl Tenantry {
     /// Checks that `role` exists in the tenant, is not the owner's, and grants no

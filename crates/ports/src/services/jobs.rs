@@ -9,7 +9,7 @@
 use super::timers::TimerAction;
 use super::{Tenantry, infra_from_store};
 use crate::directory::TenantListQuery;
-use crate::error::{ErrorKind, InfraError, Problem};
+use crate::error::InfraError;
 use crate::scope::{Actor, PlatformScope, TenantScope};
 use crate::services::admin::AdminError;
 use crate::store::Access;
@@ -277,19 +277,8 @@ pub enum JobError {
 
 infra_from_store!(JobError);
 
-impl Problem for JobError {
-    fn code(&self) -> &'static str {
-        match self {
-            JobError::NotFound => "not_found",
-            JobError::NotFailed => "job_not_failed",
-            JobError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            JobError::NotFound => ErrorKind::NotFound,
-            JobError::NotFailed => ErrorKind::Conflict,
-            JobError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(JobError {
+    JobError::NotFound => ("not_found", NotFound),
+    JobError::NotFailed => ("job_not_failed", Conflict),
+    JobError::Infra(e) => (via e),
+});

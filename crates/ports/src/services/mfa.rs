@@ -20,7 +20,7 @@
 use super::auth::{LoggedIn, LoginError};
 use super::views::UserView;
 use super::{Tenantry, infra_from_store};
-use crate::error::{ErrorKind, InfraError, Problem};
+use crate::error::InfraError;
 use crate::scope::{Principal, TenantScope};
 use crate::store::{Access, Month, UsageDelta};
 use secrecy::{ExposeSecret, SecretString};
@@ -114,33 +114,22 @@ pub enum MfaServiceError {
 }
 infra_from_store!(MfaServiceError);
 
-impl Problem for MfaServiceError {
-    fn code(&self) -> &'static str {
-        match self {
-            MfaServiceError::Code(MfaError::Malformed) => "invalid_code",
-            MfaServiceError::Code(MfaError::Replayed) => "code_used",
-            MfaServiceError::Code(_) => "wrong_code",
-            MfaServiceError::Unauthenticated => "unauthenticated",
-            MfaServiceError::AlreadyEnabled => "mfa_already_enabled",
-            MfaServiceError::NotEnabled => "mfa_not_enabled",
-            MfaServiceError::Required => "mfa_required",
-            MfaServiceError::WrongPassword => "wrong_password",
-            MfaServiceError::NotFound => "not_found",
-            MfaServiceError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            MfaServiceError::Code(_) | MfaServiceError::WrongPassword => ErrorKind::Invalid,
-            MfaServiceError::NotFound => ErrorKind::NotFound,
-            MfaServiceError::Unauthenticated => ErrorKind::Unauthenticated,
-            MfaServiceError::AlreadyEnabled | MfaServiceError::NotEnabled | MfaServiceError::Required => {
-                ErrorKind::Conflict
-            }
-            MfaServiceError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(MfaServiceError {
+    MfaServiceError::Code(MfaError::Malformed) => ("invalid_code", Invalid),
+    MfaServiceError::Code(MfaError::Replayed) => ("code_used", Invalid),
+    MfaServiceError::Code(MfaError::WrongCode) => ("wrong_code", Invalid),
+    MfaServiceError::Code(MfaError::NotEnabled) => ("wrong_code", Invalid),
+    MfaServiceError::Code(MfaError::AlreadyEnabled) => ("wrong_code", Invalid),
+    MfaServiceError::Code(MfaError::InvalidSecret) => ("wrong_code", Invalid),
+    MfaServiceError::Code(MfaError::InvalidLabel) => ("wrong_code", Invalid),
+    MfaServiceError::Unauthenticated => ("unauthenticated", Unauthenticated),
+    MfaServiceError::AlreadyEnabled => ("mfa_already_enabled", Conflict),
+    MfaServiceError::NotEnabled => ("mfa_not_enabled", Conflict),
+    MfaServiceError::Required => ("mfa_required", Conflict),
+    MfaServiceError::WrongPassword => ("wrong_password", Invalid),
+    MfaServiceError::NotFound => ("not_found", NotFound),
+    MfaServiceError::Infra(e) => (via e),
+});
 
 /// The caller's own account for a two-factor step.
 #[allow(clippy::large_enum_variant, reason = "one lives for one request, never in a collection")]

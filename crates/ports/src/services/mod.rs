@@ -36,7 +36,6 @@ pub mod users;
 pub mod views;
 
 use crate::directory::TenantDirectory;
-use crate::error::{ErrorKind, Problem};
 use crate::payment::PaymentProvider;
 use crate::store::UnitOfWork;
 use crate::system::{Clock, IdGenerator, Mailer, PasswordHasher, TokenGenerator};
@@ -170,24 +169,12 @@ pub enum AccessError {
     TenantInactive(SubscriptionStatus),
 }
 
-impl Problem for AccessError {
-    fn code(&self) -> &'static str {
-        match self {
-            AccessError::NotFound => "not_found",
-            AccessError::Forbidden(_) => "forbidden",
-            AccessError::UpgradeRequired(_) => "upgrade_required",
-            AccessError::TenantInactive(_) => "tenant_inactive",
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            AccessError::NotFound => ErrorKind::NotFound,
-            AccessError::Forbidden(_) => ErrorKind::Forbidden,
-            AccessError::UpgradeRequired(_) => ErrorKind::UpgradeRequired,
-            AccessError::TenantInactive(_) => ErrorKind::Forbidden,
-        }
-    }
-}
+crate::problem!(AccessError {
+    AccessError::NotFound => ("not_found", NotFound),
+    AccessError::Forbidden(_) => ("forbidden", Forbidden),
+    AccessError::UpgradeRequired(_) => ("upgrade_required", UpgradeRequired),
+    AccessError::TenantInactive(_) => ("tenant_inactive", Forbidden),
+});
 
 /// Implements `From<StoreError>` (through [`InfraError`]) for use-case errors
 /// that have an `Infra(InfraError)` variant.

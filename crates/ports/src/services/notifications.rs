@@ -16,7 +16,7 @@
 
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::directory::TenantListQuery;
-use crate::error::{ErrorKind, InfraError, Problem};
+use crate::error::InfraError;
 use crate::scope::{PlatformScope, TenantScope};
 
 use crate::store::Access;
@@ -121,22 +121,11 @@ pub enum MailPrefsError {
 }
 infra_from_store!(MailPrefsError);
 
-impl Problem for MailPrefsError {
-    fn code(&self) -> &'static str {
-        match self {
-            MailPrefsError::Access(e) => e.code(),
-            MailPrefsError::ConsentIsPersonal => "consent_is_personal",
-            MailPrefsError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            MailPrefsError::Access(e) => e.kind(),
-            MailPrefsError::ConsentIsPersonal => ErrorKind::Forbidden,
-            MailPrefsError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(MailPrefsError {
+    MailPrefsError::Access(e) => (via e),
+    MailPrefsError::ConsentIsPersonal => ("consent_is_personal", Forbidden),
+    MailPrefsError::Infra(e) => (via e),
+});
 
 /// Why an unsubscribe link did nothing.
 #[derive(Debug, thiserror::Error)]
@@ -150,20 +139,10 @@ pub enum UnsubscribeError {
 }
 infra_from_store!(UnsubscribeError);
 
-impl Problem for UnsubscribeError {
-    fn code(&self) -> &'static str {
-        match self {
-            UnsubscribeError::Invalid => "invalid_link",
-            UnsubscribeError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            UnsubscribeError::Invalid => ErrorKind::Invalid,
-            UnsubscribeError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(UnsubscribeError {
+    UnsubscribeError::Invalid => ("invalid_link", Invalid),
+    UnsubscribeError::Infra(e) => (via e),
+});
 
 /// Why a broadcast was not previewed or queued (nothing was queued).
 #[derive(Debug, thiserror::Error)]
@@ -200,27 +179,14 @@ pub enum BroadcastError {
 }
 infra_from_store!(BroadcastError);
 
-impl Problem for BroadcastError {
-    fn code(&self) -> &'static str {
-        match self {
-            BroadcastError::InvalidSubject => "invalid_subject",
-            BroadcastError::InvalidBody => "invalid_body",
-            BroadcastError::InvalidKey => "invalid_key",
-            BroadcastError::NoLinkKey => "links_not_configured",
-            BroadcastError::Interrupted { .. } => "broadcast_interrupted",
-            BroadcastError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            BroadcastError::InvalidSubject | BroadcastError::InvalidBody | BroadcastError::InvalidKey => {
-                ErrorKind::Invalid
-            }
-            BroadcastError::NoLinkKey | BroadcastError::Interrupted { .. } => ErrorKind::Unavailable,
-            BroadcastError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(BroadcastError {
+    BroadcastError::InvalidSubject => ("invalid_subject", Invalid),
+    BroadcastError::InvalidBody => ("invalid_body", Invalid),
+    BroadcastError::InvalidKey => ("invalid_key", Invalid),
+    BroadcastError::NoLinkKey => ("links_not_configured", Unavailable),
+    BroadcastError::Interrupted { .. } => ("broadcast_interrupted", Unavailable),
+    BroadcastError::Infra(e) => (via e),
+});
 
 impl BroadcastDraft {
     fn checked(&self) -> Result<(String, String), BroadcastError> {

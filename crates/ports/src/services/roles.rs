@@ -3,7 +3,7 @@
 
 use super::views::RoleView;
 use super::{AccessError, Tenantry, infra_from_store};
-use crate::error::{ErrorKind, InfraError, Problem, StoreError};
+use crate::error::{InfraError, StoreError};
 use crate::scope::TenantScope;
 use crate::store::Access;
 use tenantry_domain::audit::AuditTarget;
@@ -65,30 +65,17 @@ pub enum RoleError {
 }
 infra_from_store!(RoleError);
 
-impl Problem for RoleError {
-    fn code(&self) -> &'static str {
-        match self {
-            RoleError::Invalid(RbacError::UnknownPermission(_)) => "unknown_permission",
-            RoleError::Invalid(RbacError::ReservedPermission(_)) => "reserved_permission",
-            RoleError::Invalid(_) => "invalid_role",
-            RoleError::InvalidDescription(_) => "invalid_description",
-            RoleError::NameTaken(_) => "role_name_taken",
-            RoleError::Escalation => "role_escalation",
-            RoleError::InUse { .. } => "role_in_use",
-            RoleError::Access(e) => e.code(),
-            RoleError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            RoleError::Invalid(_) | RoleError::InvalidDescription(_) => ErrorKind::Invalid,
-            RoleError::NameTaken(_) | RoleError::InUse { .. } => ErrorKind::Conflict,
-            RoleError::Escalation => ErrorKind::Forbidden,
-            RoleError::Access(e) => e.kind(),
-            RoleError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(RoleError {
+    RoleError::Invalid(RbacError::UnknownPermission(_)) => ("unknown_permission", Invalid),
+    RoleError::Invalid(RbacError::ReservedPermission(_)) => ("reserved_permission", Invalid),
+    RoleError::Invalid(_) => ("invalid_role", Invalid),
+    RoleError::InvalidDescription(_) => ("invalid_description", Invalid),
+    RoleError::NameTaken(_) => ("role_name_taken", Conflict),
+    RoleError::Escalation => ("role_escalation", Forbidden),
+    RoleError::InUse { .. } => ("role_in_use", Conflict),
+    RoleError::Access(e) => (via e),
+    RoleError::Infra(e) => (via e),
+});
 
 impl Tenantry {
     /// `GET /v1/tenants/{tid}/roles`: the built-in roles and the tenant's custom roles.

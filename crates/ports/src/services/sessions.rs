@@ -11,7 +11,7 @@
 
 use super::Tenantry;
 use super::auth::AuthorizeError;
-use crate::error::{ErrorKind, InfraError, Problem, StoreError};
+use crate::error::{InfraError, StoreError};
 use crate::scope::Principal;
 use crate::store::{Access, TenantTx};
 use chrono::{DateTime, Utc};
@@ -106,23 +106,12 @@ impl From<AuthorizeError> for SessionError {
     }
 }
 
-impl Problem for SessionError {
-    fn code(&self) -> &'static str {
-        match self {
-            SessionError::Ended => "unauthenticated",
-            SessionError::Reused => "refresh_token_reused",
-            SessionError::NotFound => "not_found",
-            SessionError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            SessionError::Ended | SessionError::Reused => ErrorKind::Unauthenticated,
-            SessionError::NotFound => ErrorKind::NotFound,
-            SessionError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(SessionError {
+    SessionError::Ended => ("unauthenticated", Unauthenticated),
+    SessionError::Reused => ("refresh_token_reused", Unauthenticated),
+    SessionError::NotFound => ("not_found", NotFound),
+    SessionError::Infra(e) => (via e),
+});
 
 impl Tenantry {
     /// A new session of `user`, written in `tx` (committed with the login).

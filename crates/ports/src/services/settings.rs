@@ -6,7 +6,7 @@
 //! another instance's within that time).
 
 use super::Tenantry;
-use crate::error::{ErrorKind, InfraError, Problem, StoreError};
+use crate::error::{InfraError, StoreError};
 use crate::scope::PlatformScope;
 use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
@@ -38,20 +38,10 @@ impl From<StoreError> for SettingsServiceError {
     }
 }
 
-impl Problem for SettingsServiceError {
-    fn code(&self) -> &'static str {
-        match self {
-            SettingsServiceError::Invalid(_) => "invalid_settings",
-            SettingsServiceError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            SettingsServiceError::Invalid(_) => ErrorKind::Invalid,
-            SettingsServiceError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(SettingsServiceError {
+    SettingsServiceError::Invalid(_) => ("invalid_settings", Invalid),
+    SettingsServiceError::Infra(e) => (via e),
+});
 
 impl Tenantry {
     /// The platform settings (this process's copy, at most

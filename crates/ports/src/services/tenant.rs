@@ -2,7 +2,7 @@
 
 use super::views::TenantView;
 use super::{AccessError, Tenantry, infra_from_store};
-use crate::error::{ErrorKind, InfraError, Problem};
+use crate::error::InfraError;
 use crate::payment::{PaymentError, ProviderChange};
 use crate::scope::TenantScope;
 use crate::store::Access;
@@ -60,30 +60,16 @@ pub enum TenantError {
 }
 infra_from_store!(TenantError);
 
-impl Problem for TenantError {
-    fn code(&self) -> &'static str {
-        match self {
-            TenantError::Invalid(_) => "invalid_settings",
-            TenantError::InvalidEmail(_) => "invalid_email",
-            TenantError::Billing(PaymentError::Rejected(_)) => "billing_details_rejected",
-            TenantError::Billing(_) => "billing_unavailable",
-            TenantError::Lifecycle(SubscriptionError::AlreadyPendingDeletion) => "deletion_already_requested",
-            TenantError::Lifecycle(_) => "no_deletion_to_cancel",
-            TenantError::Access(e) => e.code(),
-            TenantError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            TenantError::Invalid(_) | TenantError::InvalidEmail(_) => ErrorKind::Invalid,
-            TenantError::Billing(PaymentError::Rejected(_)) => ErrorKind::Invalid,
-            TenantError::Billing(_) => ErrorKind::Unavailable,
-            TenantError::Lifecycle(_) => ErrorKind::Conflict,
-            TenantError::Access(e) => e.kind(),
-            TenantError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(TenantError {
+    TenantError::Invalid(_) => ("invalid_settings", Invalid),
+    TenantError::InvalidEmail(_) => ("invalid_email", Invalid),
+    TenantError::Billing(PaymentError::Rejected(_)) => ("billing_details_rejected", Invalid),
+    TenantError::Billing(_) => ("billing_unavailable", Unavailable),
+    TenantError::Lifecycle(SubscriptionError::AlreadyPendingDeletion) => ("deletion_already_requested", Conflict),
+    TenantError::Lifecycle(_) => ("no_deletion_to_cancel", Conflict),
+    TenantError::Access(e) => (via e),
+    TenantError::Infra(e) => (via e),
+});
 
 fn opt<T, E>(v: Option<Option<String>>, parse: impl Fn(&str) -> Result<T, E>) -> Result<Option<Option<T>>, E> {
     match v {

@@ -3,7 +3,7 @@
 //! with the superuser's per-tenant override.
 
 use super::{AccessError, Tenantry, infra_from_store};
-use crate::error::{ErrorKind, InfraError, Problem};
+use crate::error::InfraError;
 use crate::scope::TenantScope;
 use crate::store::{Access, Month, UsageDelta};
 use serde::Serialize;
@@ -60,22 +60,11 @@ pub enum UsageError {
 }
 infra_from_store!(UsageError);
 
-impl Problem for UsageError {
-    fn code(&self) -> &'static str {
-        match self {
-            UsageError::StorageQuotaExceeded(_) => "storage_quota_exceeded",
-            UsageError::Access(e) => e.code(),
-            UsageError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            UsageError::StorageQuotaExceeded(_) => ErrorKind::QuotaExceeded,
-            UsageError::Access(e) => e.kind(),
-            UsageError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(UsageError {
+    UsageError::StorageQuotaExceeded(_) => ("storage_quota_exceeded", QuotaExceeded),
+    UsageError::Access(e) => (via e),
+    UsageError::Infra(e) => (via e),
+});
 
 impl Tenantry {
     /// The quota in force: the plan's, with the tenant's override.

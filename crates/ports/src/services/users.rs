@@ -4,7 +4,7 @@
 use super::invitations::InvitationError;
 use super::views::UserView;
 use super::{AccessError, Tenantry, infra_from_store};
-use crate::error::{ErrorKind, InfraError, Problem};
+use crate::error::InfraError;
 use crate::scope::TenantScope;
 use crate::store::{Access, Redaction};
 use tenantry_domain::audit::AuditTarget;
@@ -56,36 +56,23 @@ impl From<InvitationError> for UserError {
     }
 }
 
-impl Problem for UserError {
-    fn code(&self) -> &'static str {
-        match self {
-            UserError::InvalidRole(_) => "invalid_role",
-            UserError::RoleNotGrantable(_) => "role_not_grantable",
-            UserError::TargetOutranks => "target_outranks_you",
-            UserError::SelfTarget => "cannot_target_self",
-            UserError::Rule(UserRuleError::OwnerProtected) => "owner_protected",
-            UserError::Rule(UserRuleError::OwnerByTransferOnly) => "owner_by_transfer_only",
-            UserError::Rule(UserRuleError::InvalidNewOwner) => "invalid_new_owner",
-            UserError::Rule(UserRuleError::NotOwner) => "not_owner",
-            UserError::Rule(UserRuleError::AlreadyActive) => "already_active",
-            UserError::Rule(UserRuleError::AlreadyDeactivated) => "already_deactivated",
-            UserError::Rule(UserRuleError::SameRole) => "same_role",
-            UserError::Rule(UserRuleError::Erased) => "already_erased",
-            UserError::SeatLimitReached(_) => "seat_limit_reached",
-            UserError::Access(e) => e.code(),
-            UserError::Infra(e) => e.code(),
-        }
-    }
-    fn kind(&self) -> ErrorKind {
-        match self {
-            UserError::InvalidRole(_) => ErrorKind::Invalid,
-            UserError::RoleNotGrantable(_) | UserError::TargetOutranks => ErrorKind::Forbidden,
-            UserError::SelfTarget | UserError::Rule(_) | UserError::SeatLimitReached(_) => ErrorKind::Conflict,
-            UserError::Access(e) => e.kind(),
-            UserError::Infra(e) => e.kind(),
-        }
-    }
-}
+crate::problem!(UserError {
+    UserError::InvalidRole(_) => ("invalid_role", Invalid),
+    UserError::RoleNotGrantable(_) => ("role_not_grantable", Forbidden),
+    UserError::TargetOutranks => ("target_outranks_you", Forbidden),
+    UserError::SelfTarget => ("cannot_target_self", Conflict),
+    UserError::Rule(UserRuleError::OwnerProtected) => ("owner_protected", Conflict),
+    UserError::Rule(UserRuleError::OwnerByTransferOnly) => ("owner_by_transfer_only", Conflict),
+    UserError::Rule(UserRuleError::InvalidNewOwner) => ("invalid_new_owner", Conflict),
+    UserError::Rule(UserRuleError::NotOwner) => ("not_owner", Conflict),
+    UserError::Rule(UserRuleError::AlreadyActive) => ("already_active", Conflict),
+    UserError::Rule(UserRuleError::AlreadyDeactivated) => ("already_deactivated", Conflict),
+    UserError::Rule(UserRuleError::SameRole) => ("same_role", Conflict),
+    UserError::Rule(UserRuleError::Erased) => ("already_erased", Conflict),
+    UserError::SeatLimitReached(_) => ("seat_limit_reached", Conflict),
+    UserError::Access(e) => (via e),
+    UserError::Infra(e) => (via e),
+});
 
 /// A change to one user (`PATCH /v1/tenants/{tid}/users/{uid}`).
 #[derive(Debug, Clone, Default)]

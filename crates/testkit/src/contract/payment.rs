@@ -69,6 +69,16 @@ pub async fn run(h: &dyn ProviderHarness, tenant: TenantId) -> Result<(), Broken
         "another key creates another customer"
     );
 
+    let trial = trial_then_conversion(h, &customer).await?;
+    seat_changes(h, &customer, &trial).await?;
+    endings(h, &customer, &trial).await
+}
+
+/// A trial starts without a charge; ending it is refused without a card and
+/// charges the first period with one. Answers the subscription's id.
+async fn trial_then_conversion(h: &dyn ProviderHarness, customer: &str) -> Result<String, Broken> {
+    let p = h.provider();
+    let customer = customer.to_owned();
     // A trial: trialing, no charge.
     let now = h.now();
     let trial = p.start_trial(&customer, now + Duration::days(14), Interval::Month, &key("t1")).await.ctx("trial")?;
@@ -122,10 +132,18 @@ pub async fn run(h: &dyn ProviderHarness, tenant: TenantId) -> Result<(), Broken
         "the first period costs 5490: {:?}",
         converted.invoice.as_ref().map(|i| i.total)
     );
+    Ok(trial.id)
+}
 
+/// A seat increase charges what its preview showed, once per key; dates
+/// outside the period, a reused key and a declined card change nothing; a
+/// reduction waits for the period end.
+async fn seat_changes(h: &dyn ProviderHarness, customer: &str, subscription: &str) -> Result<(), Broken> {
+    let p = h.provider();
+    let now = h.now();
     // Preview = charge for a seat increase at a proration date.
     let future = ChangeRequest {
-        subscription: trial.id.clone(),
+        subscription: subscription.to_owned(),
         change: ProviderChange::IncreaseSeats { from_extra: 1, to_extra: 2 },
         proration_date: h.now() + Duration::hours(1),
     };
@@ -156,7 +174,7 @@ pub async fn run(h: &dyn ProviderHarness, tenant: TenantId) -> Result<(), Broken
     let reused = p
         .change(
             &ChangeRequest {
-                subscription: trial.id.clone(),
+                subscription: subscription.to_owned(),
                 change: ProviderChange::IncreaseSeats { from_extra: 2, to_extra: 3 },
                 proration_date: preview.proration_date,
             },
@@ -165,24 +183,24 @@ pub async fn run(h: &dyn ProviderHarness, tenant: TenantId) -> Result<(), Broken
         .await;
     ensure!(reused.is_err(), "a key reused for another request is refused");
     ensure!(
-        p.subscription(&trial.id).await.ctx("get")?.map(|s| s.snapshot.extra_seats) == Some(2),
+        p.subscription(subscription).await.ctx("get")?.map(|s| s.snapshot.extra_seats) == Some(2),
         "a refused key reuse changes nothing"
     );
 
     // A proration date outside the period is refused.
     let stale = ChangeRequest {
-        subscription: trial.id.clone(),
+        subscription: subscription.to_owned(),
         change: ProviderChange::IncreaseSeats { from_extra: 2, to_extra: 3 },
         proration_date: now - Duration::days(40),
     };
     ensure!(p.preview_change(&stale).await.is_err(), "a proration date outside the current period is refused");
 
     // A declined card leaves the quantity unchanged.
-    h.attach_card(&customer, TestCard::Declines).await?;
+    h.attach_card(customer, TestCard::Declines).await?;
     let declined = p
         .change(
             &ChangeRequest {
-                subscription: trial.id.clone(),
+                subscription: subscription.to_owned(),
                 change: ProviderChange::IncreaseSeats { from_extra: 2, to_extra: 3 },
                 proration_date: h.now(),
             },
@@ -191,7 +209,7 @@ pub async fn run(h: &dyn ProviderHarness, tenant: TenantId) -> Result<(), Broken
         .await;
     ensure!(matches!(declined, Err(PaymentError::CardDeclined(_))), "a declined card is CardDeclined");
     ensure!(
-        p.subscription(&trial.id).await.ctx("get")?.map(|s| s.snapshot.extra_seats) == Some(2),
+        p.subscription(subscription).await.ctx("get")?.map(|s| s.snapshot.extra_seats) == Some(2),
         "a declined payment leaves the quantity unchanged"
     );
 
@@ -199,7 +217,7 @@ pub async fn run(h: &dyn ProviderHarness, tenant: TenantId) -> Result<(), Broken
     let scheduled = p
         .change(
             &ChangeRequest {
-                subscription: trial.id.clone(),
+                subscription: subscription.to_owned(),
                 change: ProviderChange::ScheduleSeats { extra_seats_next_period: 0 },
                 proration_date: h.now(),
             },
@@ -213,11 +231,16 @@ pub async fn run(h: &dyn ProviderHarness, tenant: TenantId) -> Result<(), Broken
         "a reduction keeps the quantity until the period end"
     );
     ensure!(scheduled.invoice.is_none(), "a reduction charges nothing now");
+    Ok(())
+}
 
+/// Cancelling, unknown ids, sessions and the invoice list.
+async fn endings(h: &dyn ProviderHarness, customer: &str, subscription: &str) -> Result<(), Broken> {
+    let p = h.provider();
     // Cancel now; unknown ids.
-    p.cancel_now(&trial.id, &key("x1")).await.ctx("cancel")?;
+    p.cancel_now(subscription, &key("x1")).await.ctx("cancel")?;
     ensure!(
-        p.subscription(&trial.id).await.ctx("get")?.map(|s| s.snapshot.status) == Some(ProviderStatus::Canceled),
+        p.subscription(subscription).await.ctx("get")?.map(|s| s.snapshot.status) == Some(ProviderStatus::Canceled),
         "a cancelled subscription reads as canceled"
     );
     ensure!(p.subscription("sub_unknown").await.ctx("unknown")?.is_none(), "an unknown subscription is None");
@@ -225,9 +248,9 @@ pub async fn run(h: &dyn ProviderHarness, tenant: TenantId) -> Result<(), Broken
         matches!(p.checkout_session("cus_unknown", "https://x.example.com").await, Err(PaymentError::NotFound)),
         "a session for an unknown customer is NotFound"
     );
-    let session = p.checkout_session(&customer, "https://x.example.com/back").await.ctx("checkout")?;
+    let session = p.checkout_session(customer, "https://x.example.com/back").await.ctx("checkout")?;
     ensure!(!session.url.is_empty() && !session.id.is_empty(), "a checkout session has an id and a URL");
-    let invoices = p.invoices(&customer).await.ctx("invoices")?;
+    let invoices = p.invoices(customer).await.ctx("invoices")?;
     ensure!(
         invoices.len() == 2 && invoices.windows(2).all(|w| w[0].created_at >= w[1].created_at),
         "invoices come newest first"

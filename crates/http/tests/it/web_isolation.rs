@@ -8,7 +8,7 @@
 //! slug or e-mail of another tenant. `WEB_PROPTEST_CASES` changes the number of
 //! sequences (default 48 in memory, 16 on PostgreSQL).
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -301,7 +301,7 @@ fn check(cases: u32, make: impl Fn() -> (Harness, String)) {
 }
 
 fn cases(default: u32) -> u32 {
-    std::env::var("WEB_PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default)
+    tenantry_testkit::scale::cases(default)
 }
 
 #[test]

@@ -8,7 +8,7 @@
 //! of the main pages are written to `target/screenshots/` (the README's come
 //! from there).
 
-mod support;
+use crate::support;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::path::PathBuf;

@@ -7,7 +7,7 @@
 //! before anything is audited, the repeated ones aggregated. On the embedded
 //! default's memory store and on PostgreSQL (the limits are a stored setting).
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

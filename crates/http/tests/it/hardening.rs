@@ -3,7 +3,7 @@
 //! a metrics token the main listener does not serve `/metrics`; behind https
 //! every answer carries `Strict-Transport-Security`, behind http none does.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use tenantry_testkit::Harness;

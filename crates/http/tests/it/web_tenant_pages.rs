@@ -5,7 +5,7 @@
 //! worker, downloaded); a form without the session's CSRF token is refused and
 //! changes nothing; another tenant's user gets 404 from every page and form.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};

@@ -7,7 +7,7 @@
 //! response ever contains an id of another tenant or of its entries.
 //! `TIMESHEETS_PROPTEST_CASES` changes the number of sequences (default 64).
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -63,7 +63,7 @@ fn no_timesheet_of_one_tenant_is_visible_or_changeable_by_another_on_postgres() 
 }
 
 fn property(serve: impl Future<Output = Served>) {
-    let cases = std::env::var("TIMESHEETS_PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64);
+    let cases = tenantry_testkit::scale::cases(64);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (served, tenants, tokens) = runtime.block_on(async {
         let served = serve.await;

@@ -5,8 +5,6 @@
 //! tenantry's routes, and the product's registered permissions are checked
 //! (and refusals audited) by `Tenantry::require_permission`.
 
-mod support;
-
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;

@@ -8,7 +8,7 @@
 //! changes nothing; nobody but the superuser reaches the broadcast pages; a
 //! form without the session's token changes nothing.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;

@@ -115,7 +115,7 @@ fn without_audit(mut data: TenantData) -> TenantData {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: tenantry_testkit::scale::cases(64), failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Junk in any field of any public entry point: a typed refusal, never a
     /// panic, and the tenant unchanged (but for denial audit events).

@@ -5,7 +5,7 @@
 //! none of it (404 for its paths and its entry ids), and the tenant's GDPR
 //! export carries the product's rows.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

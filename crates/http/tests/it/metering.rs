@@ -11,7 +11,7 @@
 //! API key stops working after a downgrade, and the ads of tenantry's own
 //! pages count their impressions and clicks.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -21,7 +21,7 @@ use tenantry_testkit::fakes::FakeClock;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-mod support;
+use crate::support;
 
 const SECRET: &str = "whsec_test_tenantry";
 

@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
 
-mod support;
+use crate::support;
 
 use chrono::Duration;
 use reqwest::{Method, StatusCode};

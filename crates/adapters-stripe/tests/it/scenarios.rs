@@ -5,9 +5,9 @@
 //! interval, price, next invoice) and the same amounts (previews, charges).
 //!
 //! The fake computes its amounts with Stripe's proration formula written out
-//! in `support/fake_stripe.rs`, independently of the domain and the simulator.
+//! in `it/support/fake_stripe.rs`, independently of the domain and the simulator.
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use secrecy::SecretString;

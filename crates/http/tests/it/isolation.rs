@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -377,7 +377,7 @@ fn check(cases: u32, harness: impl Fn() -> (Harness, String)) {
 }
 
 fn cases(default: u32) -> u32 {
-    std::env::var("HTTP_PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(default)
+    tenantry_testkit::scale::cases(default)
 }
 
 #[test]

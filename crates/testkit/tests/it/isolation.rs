@@ -14,7 +14,7 @@ use tenantry_testkit::properties::{Coverage, check_sequences};
 use tenantry_testkit::strategies::Mix;
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(2_500)
+    tenantry_testkit::scale::cases(2_500)
 }
 
 fn run(mix: Mix) -> Coverage {

@@ -3,7 +3,7 @@
 //! plain HTTP, as a browser without script uses them: forms, the session
 //! cookie, the CSRF token; and that nobody but the superuser reaches them.
 
-mod support;
+use crate::support;
 
 use regex::Regex;
 use reqwest::StatusCode;

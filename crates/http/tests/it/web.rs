@@ -5,7 +5,7 @@
 //! 404 from every page and form of another — which stays unchanged — while the
 //! attempt is audited.
 
-mod support;
+use crate::support;
 
 use support::web::csrf_in;
 

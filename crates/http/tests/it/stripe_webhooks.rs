@@ -4,7 +4,7 @@
 //! adapter's fixtures), payloads signed with async-stripe's test-header helper.
 //! Each body runs on the memory store and on PostgreSQL.
 
-mod support;
+use crate::support;
 
 use chrono::DateTime;
 use reqwest::StatusCode;

@@ -2,7 +2,7 @@
 //! sequences (every tenant-scoped use case, actors of three tenants, 30 % of
 //! targets in another tenant), checked after every operation for isolation,
 //! seats, owner, proration and refusals — now through row-level security.
-//! 2 × 250 sequences per run (`PG_PROPTEST_CASES` changes the count of each).
+//! 2 × 250 sequences per run (`TENANTRY_TEST_SCALE` scales the count of each).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
 
@@ -16,7 +16,7 @@ use tenantry_testkit::properties::run_named_sequence;
 use tenantry_testkit::strategies::{Mix, ops_mix};
 
 fn cases() -> u32 {
-    std::env::var("PG_PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(250)
+    tenantry_testkit::scale::cases(250)
 }
 
 fn run(test: &str, mix: Mix) {

@@ -1,0 +1,19 @@
+//! The integration tests of this crate, one binary: one module per behaviour
+//! area and the shared `support` module (see each module's own documentation).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
+
+mod api;
+mod browser;
+mod hardening;
+mod isolation;
+mod mail_pages;
+mod metering;
+mod product_routes;
+mod stripe_webhooks;
+mod support;
+mod throttle;
+mod web;
+mod web_admin_pages;
+mod web_isolation;
+mod web_tenant_pages;
