@@ -134,3 +134,18 @@ async fn a_refused_recipient_is_an_error_and_bad_settings_are_refused_by_name() 
     let bad_from = SmtpConfig { from: "not a mailbox".into(), ..config(port) };
     assert!(matches!(SmtpMailer::new(&bad_from), Err(MailConfigError::From(_))));
 }
+
+#[tokio::test]
+async fn the_smtp_and_console_mailers_keep_the_mailer_contract() {
+    // A subscriber of this thread's own (tracing caches a callsite's interest
+    // across threads: without one, the other test's captured log could miss events).
+    let log = CapturedLog::default();
+    let _guard = tracing::subscriber::set_default(log.subscriber());
+    let (port, seen) = fake_smtp().await;
+    let smtp = SmtpMailer::new(&config(port)).unwrap();
+    tenantry_testkit::contract::system::mailer(&smtp).await.unwrap();
+    let delivered = seen.lock().unwrap().iter().filter(|line| line.eq_ignore_ascii_case("DATA")).count();
+    assert_eq!(delivered, 7, "the server received every mail of the contract");
+    tenantry_testkit::contract::system::mailer(&tenantry_mail::ConsoleMailer::default()).await.unwrap();
+    assert!(!log.text().contains("s3cret-pass") && !log.text().contains(&"t".repeat(64)), "{}", log.text());
+}

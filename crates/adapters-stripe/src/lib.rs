@@ -232,6 +232,20 @@ impl StripeProvider {
         convert::provider_subscription(sub, schedule, &self.prices, observed_at)
     }
 
+    /// A proration date lies in the current period and not after now (the
+    /// port's rule, the simulator's too): a date still to come would price a
+    /// change at a moment that has not happened yet.
+    fn check_proration_date(&self, sub: &Subscription, at: DateTime<Utc>) -> Result<(), PaymentError> {
+        let period = convert::current_period(sub)?;
+        if at < period.start() || at >= period.end() {
+            return Err(PaymentError::Rejected("the proration date lies outside the current period".into()));
+        }
+        if at > self.clock.now() {
+            return Err(PaymentError::Rejected("the proration date lies in the future".into()));
+        }
+        Ok(())
+    }
+
     async fn current(&self, id: &str) -> Result<(Subscription, Option<SubscriptionSchedule>), PaymentError> {
         self.fetch(id).await?.ok_or(PaymentError::NotFound)
     }
@@ -328,6 +342,25 @@ impl StripeProvider {
         let before_id = before.latest_invoice.as_ref().and_then(|i| i.id().as_ref().map(|id| id.to_string()));
         let after_id = after.latest_invoice.as_ref().and_then(|i| i.id().as_ref().map(|id| id.to_string()));
         if after_id.is_some() && after_id != before_id { latest } else { None }
+    }
+
+    /// The invoice a prorated change at `at` issued: the latest invoice when
+    /// this change created it — or, on a retry with the same idempotency key
+    /// (Stripe answers the first response again, and the subscription read
+    /// before already shows that invoice), when its proration lines start at
+    /// `at`, so that a retried change reports the charge it made once.
+    fn issued_at(
+        before: &Subscription,
+        after: &Subscription,
+        latest: Option<Invoice>,
+        at: DateTime<Utc>,
+    ) -> Option<Invoice> {
+        let prorated_at = |i: &Invoice| {
+            i.lines
+                .iter()
+                .any(|l| l.proration && l.period.as_ref().is_some_and(|p| p.start().timestamp() == at.timestamp()))
+        };
+        if latest.as_ref().is_some_and(prorated_at) { latest } else { Self::issued_now(before, after, latest) }
     }
 
     async fn outcome(&self, id: &str, invoice: Option<Invoice>) -> Result<ChangeOutcome, PaymentError> {
@@ -488,9 +521,7 @@ impl PaymentProvider for StripeProvider {
         let (sub, _) = self.current(&request.subscription).await?;
         let period = convert::current_period(&sub)?;
         let at = request.proration_date;
-        if at < period.start() || at >= period.end() {
-            return Err(PaymentError::Rejected("the proration date lies outside the current period".into()));
-        }
+        self.check_proration_date(&sub, at)?;
         let mut details = CreatePreviewInvoiceSubscriptionDetails::new();
         details.proration_date = Some(at.timestamp());
         details.proration_behavior = Some(CreatePreviewInvoiceSubscriptionDetailsProrationBehavior::AlwaysInvoice);
@@ -609,6 +640,7 @@ impl PaymentProvider for StripeProvider {
                 self.outcome(id, invoice).await
             }
             ProviderChange::IncreaseSeats { to_extra, .. } => {
+                self.check_proration_date(&sub, at)?;
                 let next_interval = self.next_of(&sub, schedule.as_ref())?.0;
                 let update = base()
                     .items(self.update_items(&sub, None, Some(to_extra))?)
@@ -616,7 +648,7 @@ impl PaymentProvider for StripeProvider {
                     .proration_date(at.timestamp())
                     .payment_behavior(UpdateSubscriptionPaymentBehavior::PendingIfIncomplete);
                 let (after, latest) = self.update(update, key).await?;
-                let invoice = Self::issued_now(&sub, &after, latest);
+                let invoice = Self::issued_at(&sub, &after, latest, at);
                 // The added seats hold for the next period too (a scheduled
                 // reduction is withdrawn); a scheduled interval change stays.
                 if let Err(e) = self.set_next_period(&after, schedule.as_ref(), (next_interval, to_extra), key).await {
@@ -654,7 +686,7 @@ impl PaymentProvider for StripeProvider {
                     .payment_behavior(UpdateSubscriptionPaymentBehavior::PendingIfIncomplete);
                 match self.update(update, key).await {
                     Ok((after, latest)) => {
-                        let invoice = Self::issued_now(&sub, &after, latest);
+                        let invoice = Self::issued_at(&sub, &after, latest, at);
                         self.outcome(id, invoice).await
                     }
                     Err(e) => {

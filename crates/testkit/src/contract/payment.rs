@@ -10,7 +10,7 @@ use tenantry_domain::subscription::ProviderStatus;
 use tenantry_domain::{Email, Interval, Money, TenantId};
 use tenantry_ports::Clock;
 use tenantry_ports::payment::{
-    ChangeRequest, CustomerDetails, IdempotencyKey, PaymentError, PaymentProvider, ProviderChange,
+    ChangeRequest, CustomerDetails, IdempotencyKey, InvoiceStatus, PaymentError, PaymentProvider, ProviderChange,
 };
 
 /// What a contract run needs beyond the port: test cards, and the time.
@@ -250,10 +250,17 @@ async fn endings(h: &dyn ProviderHarness, customer: &str, subscription: &str) ->
     );
     let session = p.checkout_session(customer, "https://x.example.com/back").await.ctx("checkout")?;
     ensure!(!session.url.is_empty() && !session.id.is_empty(), "a checkout session has an id and a URL");
+    // Newest first; the two charges made (the conversion's and the added seat's)
+    // are paid. A provider may also list the declined attempt's invoice (Stripe
+    // keeps it open until the pending update expires), never as paid.
     let invoices = p.invoices(customer).await.ctx("invoices")?;
+    let listed = || invoices.iter().map(|i| (&i.id, i.created_at, i.total, i.status)).collect::<Vec<_>>();
     ensure!(
-        invoices.len() == 2 && invoices.windows(2).all(|w| w[0].created_at >= w[1].created_at),
-        "invoices come newest first"
+        invoices.windows(2).all(|w| w[0].created_at >= w[1].created_at),
+        "invoices come newest first: {:?}",
+        listed()
     );
+    let paid: Vec<i64> = invoices.iter().filter(|i| i.status == InvoiceStatus::Paid).map(|i| i.total.cents()).collect();
+    ensure!(paid == vec![495, 5490], "the seat's and the conversion's invoices are paid, nothing else: {:?}", listed());
     Ok(())
 }

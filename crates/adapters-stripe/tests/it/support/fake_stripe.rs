@@ -456,11 +456,20 @@ impl FakeStripe {
             ("GET", ["billing_portal", "configurations"]) => Ok(json!({
                 "object": "list", "data": [], "has_more": false, "url": "/v1/billing_portal/configurations"
             })),
-            ("POST", ["checkout", "sessions"]) => {
-                let mut session = fixture("checkout_session_setup.json");
-                session["customer"] = json!(form.get("customer"));
-                Ok(session)
-            }
+            // As Stripe: a session for a customer it does not know is refused (400, resource_missing).
+            ("POST", ["checkout", "sessions"]) => match form.get("customer") {
+                Some(customer) if !st.customers.contains_key(customer) => Err(stripe_error(
+                    400,
+                    "invalid_request_error",
+                    "resource_missing",
+                    &format!("No such customer: '{customer}'"),
+                )),
+                customer => {
+                    let mut session = fixture("checkout_session_setup.json");
+                    session["customer"] = json!(customer);
+                    Ok(session)
+                }
+            },
             _ => Err(stripe_error(
                 404,
                 "invalid_request_error",
