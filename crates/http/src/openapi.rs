@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "tenantry", description = "The multi-tenant core of a SaaS product: the v1 API."),
+    components(schemas(crate::problem::ProblemBody)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -1,9 +1,8 @@
 //! Getting in and out: signup, login (with the second factor), refresh, logout, password reset and e-mail verification.
 
-use crate::api::{Answer, Body, created, no_content, ok};
+use crate::api::{Answer, Body, Refused, created, no_content, ok};
 use crate::auth::{self, Caller, TokenPair, TokenUse};
 use crate::client::Client;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use secrecy::SecretString;
@@ -54,7 +53,7 @@ pub(crate) struct SignupBody {
 
 #[utoipa::path(post, path = "/v1/signup", tag = "Auth", description = "A new tenant in its trial, its owner, and tokens.",
     request_body = SignupBody,
-    responses((status = 201, description = "Done", body = SignedUpAnswer), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 201, description = "Done", body = SignedUpAnswer), Refused),
 )]
 pub(crate) async fn signup(
     State(state): State<AppState>,
@@ -85,7 +84,7 @@ pub(crate) struct VerifyEmailBody {
 
 #[utoipa::path(post, path = "/v1/auth/verify-email", tag = "Auth", description = "Proves an address with the mailed code (once, within seven days). `token_used` and `token_expired` when it no longer works.",
     request_body = VerifyEmailBody,
-    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 204, description = "Done"), Refused),
 )]
 pub(crate) async fn verify_email(State(state): State<AppState>, Body(body): Body<VerifyEmailBody>) -> Answer {
     state.throttles.account(&state.tenantry, &crate::throttle::link_key(&body.token)).await?;
@@ -105,7 +104,7 @@ pub(crate) struct ResetRequestBody {
 
 #[utoipa::path(post, path = "/v1/auth/password-reset", tag = "Auth", description = "Mails a reset link (valid once, for an hour) when the address is an active user of the tenant. The answer is the same whether or not it is.",
     request_body = ResetRequestBody,
-    responses((status = 204, description = "Done (a link is mailed if the account exists)"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 204, description = "Done (a link is mailed if the account exists)"), Refused),
 )]
 pub(crate) async fn password_reset(State(state): State<AppState>, Body(body): Body<ResetRequestBody>) -> Answer {
     let account = format!("reset:{}:{}", body.tenant.trim(), body.email.trim());
@@ -129,7 +128,7 @@ pub(crate) struct ResetConfirmBody {
 
 #[utoipa::path(post, path = "/v1/auth/password-reset/confirm", tag = "Auth", description = "Sets a new password with a mailed code: once, within the hour. Every session of the user ends; a login lock is lifted. `token_used` and `token_expired` when the code no longer works.",
     request_body = ResetConfirmBody,
-    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 204, description = "Done"), Refused),
 )]
 pub(crate) async fn password_reset_confirm(
     State(state): State<AppState>,
@@ -151,7 +150,7 @@ pub(crate) struct LoginBody {
 
 #[utoipa::path(post, path = "/v1/auth/login", tag = "Auth", description = "Tokens for a tenant user (tenant = slug) or the superuser (no tenant) — or, when the user has two-factor authentication, `{mfa_required: true, mfa_token}` to finish at `/v1/auth/mfa`.",
     request_body = LoginBody,
-    responses((status = 200, description = "Done", body = auth::LoginAnswer), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = auth::LoginAnswer), Refused),
 )]
 pub(crate) async fn login(
     State(state): State<AppState>,
@@ -185,7 +184,7 @@ pub(crate) struct MfaLoginBody {
 
 #[utoipa::path(post, path = "/v1/auth/mfa", tag = "Auth", description = "The login's second step: the `mfa_token` of the first and a 6-digit code (or a recovery code, which then stops working). A wrong code counts as a failed login (401 `wrong_mfa_code`; five lock the account for 15 minutes).",
     request_body = MfaLoginBody,
-    responses((status = 200, description = "Logged in", body = TokenPair), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Logged in", body = TokenPair), Refused),
 )]
 pub(crate) async fn mfa_login(
     State(state): State<AppState>,
@@ -211,7 +210,7 @@ pub(crate) struct RefreshBody {
 /// and using the old one again ends the session (every token of it).
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "Auth", description = "A new token pair for a valid refresh token. Refresh tokens rotate: the old one is spent, and presenting a spent one again ends its whole session (401 `refresh_token_reused`) — a stolen copy stops working, and so does the one it was copied from.",
     request_body = RefreshBody,
-    responses((status = 200, description = "Done", body = TokenPair), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = TokenPair), Refused),
 )]
 pub(crate) async fn refresh(State(state): State<AppState>, Body(body): Body<RefreshBody>) -> Answer {
     use secrecy::ExposeSecret;
@@ -222,7 +221,7 @@ pub(crate) async fn refresh(State(state): State<AppState>, Body(body): Body<Refr
 }
 
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "Auth", description = "Ends the caller's session: every token of it stops working (their other sessions hold; `DELETE /v1/me/sessions` ends them all).",
-    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 204, description = "Done"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn logout(State(state): State<AppState>, Caller(principal): Caller) -> Answer {

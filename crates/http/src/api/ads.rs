@@ -1,8 +1,7 @@
 //! The freemium plan's ads: the decision and the counted impressions and clicks.
 
-use crate::api::{Answer, Ids, no_content, ok};
+use crate::api::{Answer, Ids, Refused, TenantPath, no_content, ok};
 use crate::auth::InTenant;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use tenantry_domain::{CampaignId, TenantId};
@@ -17,8 +16,8 @@ pub(super) fn tenant() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/ads/decision", tag = "Ads", description = "What ad, if any, to render now.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = AdDecisionView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = AdDecisionView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn ad_decision(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -26,8 +25,8 @@ pub(crate) async fn ad_decision(State(state): State<AppState>, InTenant(scope): 
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/ads/{cid}/impression", tag = "Ads", description = "Count a view.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("cid" = String, Path, format = Uuid, description = "An ad campaign")),
-    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("cid" = String, Path, format = Uuid, description = "An ad campaign")),
+    responses((status = 204, description = "Done"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn ad_impression(
@@ -40,8 +39,8 @@ pub(crate) async fn ad_impression(
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/ads/{cid}/click", tag = "Ads", description = "Count a click.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("cid" = String, Path, format = Uuid, description = "An ad campaign")),
-    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("cid" = String, Path, format = Uuid, description = "An ad campaign")),
+    responses((status = 204, description = "Done"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn ad_click(

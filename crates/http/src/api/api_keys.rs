@@ -1,8 +1,7 @@
 //! A tenant's API keys.
 
-use crate::api::{Answer, Body, Ids, created, ok};
+use crate::api::{Answer, Body, Ids, Refused, TenantPath, created, ok};
 use crate::auth::InTenant;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use serde::Deserialize;
@@ -27,8 +26,8 @@ pub(crate) struct ApiKeyBody {
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/api-keys", tag = "API keys", description = "The tenant's API keys (never their secrets).",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = Vec<ApiKeyView>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = Vec<ApiKeyView>), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn list_api_keys(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -37,8 +36,8 @@ pub(crate) async fn list_api_keys(State(state): State<AppState>, InTenant(scope)
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/api-keys", tag = "API keys", description = "A new key; its text (send it as a bearer token) is shown once.",
     request_body = ApiKeyBody,
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 201, description = "Done", body = ApiKeyIssued), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 201, description = "Done", body = ApiKeyIssued), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn create_api_key(
@@ -51,8 +50,8 @@ pub(crate) async fn create_api_key(
 }
 
 #[utoipa::path(delete, path = "/v1/tenants/{tid}/api-keys/{kid}", tag = "API keys", description = "Revoke a key: it stops working at once.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("kid" = String, Path, format = Uuid, description = "A key of the tenant")),
-    responses((status = 200, description = "Done", body = ApiKeyView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("kid" = String, Path, format = Uuid, description = "A key of the tenant")),
+    responses((status = 200, description = "Done", body = ApiKeyView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn revoke_api_key(

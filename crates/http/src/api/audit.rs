@@ -1,8 +1,7 @@
 //! The tenant's audit log and its usage.
 
-use crate::api::{Answer, Params, ok};
+use crate::api::{Answer, Params, Refused, TenantPath, ok};
 use crate::auth::InTenant;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use serde::Deserialize;
@@ -40,8 +39,8 @@ impl AuditQuery {
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/audit-events", tag = "Audit", description = "The audit log of the tenant, newest first.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), AuditQuery),
-    responses((status = 200, description = "Done", body = AuditPage), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, AuditQuery),
+    responses((status = 200, description = "Done", body = AuditPage), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn audit_events(
@@ -53,8 +52,8 @@ pub(crate) async fn audit_events(
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/usage", tag = "Usage", description = "Usage this month against the limits of the plan.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = UsageView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = UsageView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn usage(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {

@@ -1,8 +1,7 @@
 //! GDPR exports: request, follow, download.
 
-use crate::api::{Answer, Ids, ok};
+use crate::api::{Answer, Ids, Refused, TenantPath, ok};
 use crate::auth::InTenant;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -22,8 +21,8 @@ pub(super) fn tenant() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/exports", tag = "Data rights", description = "Start a GDPR export of the tenant's data (without secrets), produced in the background: 202 with the new export, or 200 with the one already queued or running.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 202, description = "Queued", body = ExportView), (status = 200, description = "One is already queued or running: that one", body = ExportView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 202, description = "Queued", body = ExportView), (status = 200, description = "One is already queued or running: that one", body = ExportView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn request_export(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -34,8 +33,8 @@ pub(crate) async fn request_export(State(state): State<AppState>, InTenant(scope
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/exports", tag = "Data rights", description = "The tenant's exports, newest first.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = Vec<ExportView>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = Vec<ExportView>), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn list_exports(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -43,8 +42,8 @@ pub(crate) async fn list_exports(State(state): State<AppState>, InTenant(scope):
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/exports/{eid}", tag = "Data rights", description = "One export: status, progress, size and expiry.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("eid" = String, Path, format = Uuid, description = "An export of the tenant")),
-    responses((status = 200, description = "Done", body = ExportView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("eid" = String, Path, format = Uuid, description = "An export of the tenant")),
+    responses((status = 200, description = "Done", body = ExportView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn export_status(
@@ -56,8 +55,8 @@ pub(crate) async fn export_status(
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/exports/{eid}/download", tag = "Data rights", description = "The archive (a JSON document), while the export is ready: 409 `export_not_ready` before, 409 `export_expired` after seven days.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("eid" = String, Path, format = Uuid, description = "An export of the tenant")),
-    responses((status = 200, description = "The archive", body = ExportDocument, content_type = "application/json"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("eid" = String, Path, format = Uuid, description = "An export of the tenant")),
+    responses((status = 200, description = "The archive", body = ExportDocument, content_type = "application/json"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn download_export(

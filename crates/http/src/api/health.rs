@@ -1,7 +1,6 @@
 //! The probes: `/healthz` (the process answers) and `/readyz` (its store answers).
 
-use crate::api::{Answer, ok};
-use crate::problem::ProblemBody;
+use crate::api::{Answer, Refused, ok};
 use crate::state::AppState;
 use axum::extract::State;
 use serde::Serialize;
@@ -32,14 +31,14 @@ pub(crate) enum HealthStatus {
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "Health", description = "The process is up.",
-    responses((status = 200, description = "Done", body = Health), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = Health), Refused),
 )]
 pub(crate) async fn healthz() -> Answer {
     ok(Health { status: HealthStatus::Ok })
 }
 
 #[utoipa::path(get, path = "/readyz", tag = "Health", description = "The store answers.",
-    responses((status = 200, description = "Done", body = Health), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = Health), Refused),
 )]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Answer {
     state.tenantry.ready().await?;

@@ -1,9 +1,8 @@
 //! Invitations: issue, list, resend, revoke, and accept (anonymous, with the mailed code).
 
-use crate::api::{Answer, Body, Ids, Params, created, ok};
+use crate::api::{Answer, Body, Ids, Params, Refused, TenantPath, created, ok};
 use crate::auth::{self, InTenant, TokenPair};
 use crate::client::Client;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use secrecy::SecretString;
@@ -36,8 +35,8 @@ pub(crate) struct InvitationsQuery {
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/invitations", tag = "Invitations", description = "Pending invitations (all with all=true).",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), InvitationsQuery),
-    responses((status = 200, description = "Done", body = Vec<InvitationView>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, InvitationsQuery),
+    responses((status = 200, description = "Done", body = Vec<InvitationView>), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn list_invitations(
@@ -56,8 +55,8 @@ pub(crate) struct InviteBody {
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/invitations", tag = "Invitations", description = "Invite someone; the link goes out by mail.",
     request_body = InviteBody,
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 201, description = "Done", body = InvitationIssued), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 201, description = "Done", body = InvitationIssued), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn invite(
@@ -69,8 +68,8 @@ pub(crate) async fn invite(
 }
 
 #[utoipa::path(delete, path = "/v1/tenants/{tid}/invitations/{iid}", tag = "Invitations", description = "Revoke (frees the seat).",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("iid" = String, Path, format = Uuid, description = "An invitation of the tenant")),
-    responses((status = 200, description = "Done", body = InvitationView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("iid" = String, Path, format = Uuid, description = "An invitation of the tenant")),
+    responses((status = 200, description = "Done", body = InvitationView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn revoke_invitation(
@@ -82,8 +81,8 @@ pub(crate) async fn revoke_invitation(
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/invitations/{iid}/resend", tag = "Invitations", description = "Resend with a new link.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("iid" = String, Path, format = Uuid, description = "An invitation of the tenant")),
-    responses((status = 200, description = "Done", body = InvitationIssued), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("iid" = String, Path, format = Uuid, description = "An invitation of the tenant")),
+    responses((status = 200, description = "Done", body = InvitationIssued), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn resend_invitation(
@@ -115,7 +114,7 @@ pub(crate) struct AcceptedAnswer {
 
 #[utoipa::path(post, path = "/v1/invitations/accept", tag = "Invitations", description = "Accept with the mailed token: the new user and tokens.",
     request_body = AcceptBody,
-    responses((status = 201, description = "Done", body = AcceptedAnswer), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 201, description = "Done", body = AcceptedAnswer), Refused),
 )]
 pub(crate) async fn accept_invitation(
     State(state): State<AppState>,

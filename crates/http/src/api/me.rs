@@ -1,9 +1,8 @@
 //! The caller: `/v1/me`, their sessions, their second factor and the verification mail.
 
-use crate::api::{Answer, Body, Ids, created, no_content, ok};
+use crate::api::{Answer, Body, Ids, Refused, created, no_content, ok};
 use crate::auth::Caller;
 use crate::problem::ApiError;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use secrecy::SecretString;
@@ -63,7 +62,7 @@ pub(crate) struct ApiKeyMe {
 }
 
 #[utoipa::path(get, path = "/v1/me", tag = "Auth", description = "The caller, their tenant, role and permissions.",
-    responses((status = 200, description = "Done", body = MeAnswer), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = MeAnswer), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn me(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
@@ -89,7 +88,7 @@ pub(crate) async fn me(State(state): State<AppState>, Caller(principal): Caller)
 }
 
 #[utoipa::path(post, path = "/v1/me/email-verification", tag = "Auth", description = "Mails the caller a new verification code (`already_verified` when the address is proven).",
-    responses((status = 204, description = "Queued in the outbox with the change (sent by the job runner, retried; never lost)"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 204, description = "Queued in the outbox with the change (sent by the job runner, retried; never lost)"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn resend_verification(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
@@ -100,7 +99,7 @@ pub(crate) async fn resend_verification(State(state): State<AppState>, Caller(pr
 }
 
 #[utoipa::path(get, path = "/v1/me/sessions", tag = "Auth", description = "The caller's sessions that hold (API clients, browsers, support sessions as them), newest first, the current one marked.",
-    responses((status = 200, description = "Done", body = Vec<tenantry_ports::services::sessions::SessionView>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = Vec<tenantry_ports::services::sessions::SessionView>), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn my_sessions(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
@@ -108,7 +107,7 @@ pub(crate) async fn my_sessions(State(state): State<AppState>, Caller(principal)
 }
 
 #[utoipa::path(delete, path = "/v1/me/sessions", tag = "Auth", description = "Sign out everywhere: every session of the caller's account ends, this one too (every token issued so far stops working).",
-    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 204, description = "Done"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn end_all_sessions(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
@@ -118,7 +117,7 @@ pub(crate) async fn end_all_sessions(State(state): State<AppState>, Caller(princ
 
 #[utoipa::path(delete, path = "/v1/me/sessions/{sid}", tag = "Auth", description = "Ends one of the caller's sessions (another's id is 404).",
     params(("sid" = String, Path, format = Uuid, description = "The session")),
-    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 204, description = "Done"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn end_my_session(
@@ -131,7 +130,7 @@ pub(crate) async fn end_my_session(
 }
 
 #[utoipa::path(get, path = "/v1/me/mfa", tag = "Auth", description = "The caller's two-factor authentication: enabled, pending, required by the platform, recovery codes left.",
-    responses((status = 200, description = "Done", body = tenantry_ports::services::mfa::MfaStatus), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = tenantry_ports::services::mfa::MfaStatus), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn mfa_status(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
@@ -149,7 +148,7 @@ pub(crate) struct MfaStartBody {
 
 #[utoipa::path(post, path = "/v1/me/mfa", tag = "Auth", description = "Starts an enrolment with the account's password: a new TOTP secret and its `otpauth://` URL for the authenticator app (shown once). Confirm with a first code at `/v1/me/mfa/confirm`. A superuser without a second factor, where it is mandatory, can do nothing else until then.",
     request_body = MfaStartBody,
-    responses((status = 201, description = "Started", body = tenantry_ports::services::mfa::MfaEnrolment), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 201, description = "Started", body = tenantry_ports::services::mfa::MfaEnrolment), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn mfa_start(
@@ -182,7 +181,7 @@ pub(crate) struct MfaCodeBody {
 
 #[utoipa::path(post, path = "/v1/me/mfa/confirm", tag = "Auth", description = "Turns two-factor authentication on with the app's first code; answers ten single-use recovery codes (shown once).",
     request_body = MfaCodeBody,
-    responses((status = 200, description = "Enabled", body = tenantry_ports::services::mfa::RecoveryCodes), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Enabled", body = tenantry_ports::services::mfa::RecoveryCodes), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn mfa_confirm(
@@ -196,7 +195,7 @@ pub(crate) async fn mfa_confirm(
 
 #[utoipa::path(post, path = "/v1/me/mfa/recovery-codes", tag = "Auth", description = "Ten new recovery codes for a current code; the old ones stop working.",
     request_body = MfaCodeBody,
-    responses((status = 200, description = "Renewed", body = tenantry_ports::services::mfa::RecoveryCodes), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Renewed", body = tenantry_ports::services::mfa::RecoveryCodes), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn mfa_recovery_codes(
@@ -210,7 +209,7 @@ pub(crate) async fn mfa_recovery_codes(
 
 #[utoipa::path(delete, path = "/v1/me/mfa", tag = "Auth", description = "Turns two-factor authentication off with the password and a current code or a recovery code (409 `mfa_required` when the platform requires it for the caller; a superuser's is removed only by the operator). Wrong ones count toward the lockout.",
     request_body = MfaDisableBody,
-    responses((status = 204, description = "Off"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 204, description = "Off"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn mfa_disable(

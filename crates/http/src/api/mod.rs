@@ -27,6 +27,45 @@ mod webhooks;
 
 pub(crate) use exports::export_download;
 
+/// What every operation may refuse with, in the document: 4XX as problem+json
+/// (`ProblemBody`), written once instead of in every operation's attribute.
+pub(crate) struct Refused;
+
+impl utoipa::IntoResponses for Refused {
+    fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::response::Response>> {
+        let content = utoipa::openapi::ContentBuilder::new()
+            .schema(Some(utoipa::openapi::Ref::from_schema_name("ProblemBody")))
+            .build();
+        let refusal = utoipa::openapi::ResponseBuilder::new()
+            .description("A refusal (problem+json)")
+            .content("application/problem+json", content)
+            .build();
+        std::collections::BTreeMap::from([("4XX".to_owned(), refusal.into())])
+    }
+}
+
+/// The tenant in an operation's path (`{tid}`), in the document.
+pub(crate) struct TenantPath;
+
+impl utoipa::IntoParams for TenantPath {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        let uuid =
+            ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+        vec![
+            utoipa::openapi::path::ParameterBuilder::new()
+                .name("tid")
+                .parameter_in(utoipa::openapi::path::ParameterIn::Path)
+                .description(Some("The tenant"))
+                .required(utoipa::openapi::Required::True)
+                .schema(Some(uuid))
+                .build(),
+        ]
+    }
+}
+
 use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::extract::{FromRequest, Path, Query, Request};

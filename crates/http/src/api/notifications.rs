@@ -1,8 +1,7 @@
 //! The caller's mail preferences and the unsubscribe link's endpoint.
 
-use crate::api::{Answer, Body, no_content, ok};
+use crate::api::{Answer, Body, Refused, no_content, ok};
 use crate::auth::Caller;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use serde::Deserialize;
@@ -21,7 +20,7 @@ pub(super) fn anonymous() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/v1/me/notifications", tag = "Auth", description = "The caller's mail preferences, and what their tenant allows. Account mails and the billing notices a tenant cannot refuse go whatever these say.",
-    responses((status = 200, description = "Done", body = tenantry_ports::services::notifications::MailPrefsView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = tenantry_ports::services::notifications::MailPrefsView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn my_notifications(State(state): State<AppState>, Caller(principal): Caller) -> Answer {
@@ -41,7 +40,7 @@ pub(crate) struct MailPrefsBody {
 
 #[utoipa::path(patch, path = "/v1/me/notifications", tag = "Auth", description = "Changes the caller's own mail preferences (audited as `user.mail_preferences_changed`).",
     request_body = MailPrefsBody,
-    responses((status = 200, description = "Done", body = tenantry_ports::services::notifications::MailPrefsView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = tenantry_ports::services::notifications::MailPrefsView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn patch_my_notifications(
@@ -67,7 +66,7 @@ pub(crate) struct UnsubscribeBody {
 
 #[utoipa::path(post, path = "/v1/unsubscribe", tag = "Auth", description = "Ends the product updates of the person a mailed unsubscribe link names, without signing in. The link is signed and does only this, for its own person. 422 `invalid_link` for a link this platform did not make.",
     request_body = UnsubscribeBody,
-    responses((status = 204, description = "No more product updates"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 204, description = "No more product updates"), Refused),
 )]
 pub(crate) async fn unsubscribe(State(state): State<AppState>, Body(body): Body<UnsubscribeBody>) -> Answer {
     state.tenantry.unsubscribe(&body.token).await?;

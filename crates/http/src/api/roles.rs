@@ -1,8 +1,7 @@
 //! A tenant's custom roles.
 
-use crate::api::{Answer, Body, Ids, created, no_content, ok};
+use crate::api::{Answer, Body, Ids, Refused, TenantPath, created, no_content, ok};
 use crate::auth::InTenant;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use serde::Deserialize;
@@ -19,8 +18,8 @@ pub(super) fn tenant() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/roles", tag = "Roles", description = "Built-in and custom roles with their permissions.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = Vec<RoleView>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = Vec<RoleView>), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn list_roles(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -36,8 +35,8 @@ pub(crate) struct RoleBody {
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/roles", tag = "Roles", description = "A custom role.",
     request_body = RoleBody,
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 201, description = "Done", body = RoleView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 201, description = "Done", body = RoleView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn create_role(
@@ -60,8 +59,8 @@ pub(crate) struct RolePatchBody {
 
 #[utoipa::path(patch, path = "/v1/tenants/{tid}/roles/{rid}", tag = "Roles", description = "Change a custom role.",
     request_body = RolePatchBody,
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("rid" = String, Path, format = Uuid, description = "A custom role of the tenant")),
-    responses((status = 200, description = "Done", body = RoleView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("rid" = String, Path, format = Uuid, description = "A custom role of the tenant")),
+    responses((status = 200, description = "Done", body = RoleView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn patch_role(
@@ -75,8 +74,8 @@ pub(crate) async fn patch_role(
 }
 
 #[utoipa::path(delete, path = "/v1/tenants/{tid}/roles/{rid}", tag = "Roles", description = "Delete a custom role nobody holds.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("rid" = String, Path, format = Uuid, description = "A custom role of the tenant")),
-    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("rid" = String, Path, format = Uuid, description = "A custom role of the tenant")),
+    responses((status = 204, description = "Done"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn delete_role(

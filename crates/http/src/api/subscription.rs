@@ -1,9 +1,8 @@
 //! The subscription: its view, previews, seats, plan, cancel, freemium, the provider's hosted pages and invoices.
 
-use crate::api::{Answer, Body, ok};
+use crate::api::{Answer, Body, Refused, TenantPath, ok};
 use crate::auth::InTenant;
 use crate::problem::ApiError;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -60,15 +59,15 @@ pub(crate) enum Returned {
 
 /// Where hosted billing pages send the browser back to: ask the API again.
 #[utoipa::path(get, path = "/v1/billing/return", tag = "Billing", description = "Where hosted billing pages return to.",
-    responses((status = 200, description = "Done", body = BillingReturn), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = BillingReturn), Refused),
 )]
 pub(crate) async fn billing_return() -> Answer {
     ok(BillingReturn { status: Returned::Returned, next: "read the subscription, or repeat the plan request" })
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/subscription", tag = "Subscription", description = "Plan, status, seats, trial, period, price.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = SubscriptionView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = SubscriptionView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn subscription(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -142,8 +141,8 @@ pub(crate) struct PreviewBody {
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/preview", tag = "Subscription", description = "Lines, total and proration_date of a change, changing nothing.",
     request_body = PreviewBody,
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = PreviewView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = PreviewView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn preview(
@@ -165,8 +164,8 @@ pub(crate) struct SeatsBody {
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/seats", tag = "Subscription", description = "Buy seats now or reduce them at renewal.",
     request_body = SeatsBody,
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = SeatsChanged), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = SeatsChanged), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn change_seats(
@@ -191,8 +190,8 @@ pub(crate) struct PlanBody {
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/plan", tag = "Subscription", description = "Change plan or interval (answers a Checkout session when a payment method is needed).",
     request_body = PlanBody,
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = PlanChanged), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = PlanChanged), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn change_plan(
@@ -205,8 +204,8 @@ pub(crate) async fn change_plan(
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/cancel", tag = "Subscription", description = "To freemium at the period end.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = PlanChanged), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = PlanChanged), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn cancel(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -214,8 +213,8 @@ pub(crate) async fn cancel(State(state): State<AppState>, InTenant(scope): InTen
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/continue-free", tag = "Subscription", description = "During the trial: become freemium at its end.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = PlanChanged), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = PlanChanged), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn continue_free(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -223,8 +222,8 @@ pub(crate) async fn continue_free(State(state): State<AppState>, InTenant(scope)
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/billing/checkout", tag = "Billing", description = "A Checkout session to add a payment method.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = HostedSession), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = HostedSession), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn checkout(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -232,8 +231,8 @@ pub(crate) async fn checkout(State(state): State<AppState>, InTenant(scope): InT
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/billing/portal", tag = "Billing", description = "A Customer Portal session.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = HostedSession), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = HostedSession), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn portal(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -241,8 +240,8 @@ pub(crate) async fn portal(State(state): State<AppState>, InTenant(scope): InTen
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/invoices", tag = "Billing", description = "Invoices.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = Vec<Invoice>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = Vec<Invoice>), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn invoices(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {

@@ -1,8 +1,7 @@
 //! The tenant itself: its settings, its owner, and its deletion request.
 
-use crate::api::{Answer, Body, no_content, ok};
+use crate::api::{Answer, Body, Refused, TenantPath, no_content, ok};
 use crate::auth::InTenant;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use serde::Deserialize;
@@ -23,8 +22,8 @@ pub(super) fn tenant() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}", tag = "Tenant", description = "Tenant profile and settings.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = TenantView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = TenantView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn get_tenant(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -53,8 +52,8 @@ pub(crate) struct TenantPatchBody {
 
 #[utoipa::path(patch, path = "/v1/tenants/{tid}", tag = "Tenant", description = "Change profile, branding, notifications and billing details.",
     request_body = TenantPatchBody,
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = TenantView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = TenantView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn patch_tenant(
@@ -83,8 +82,8 @@ pub(crate) struct OwnerBody {
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/owner", tag = "Users", description = "Transfer ownership to another active user.",
     request_body = OwnerBody,
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = UserView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = UserView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn transfer_owner(
@@ -96,8 +95,8 @@ pub(crate) async fn transfer_owner(
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/deletion", tag = "Data rights", description = "The owner asks for the tenant's deletion: access ends at once (the owner keeps reading the profile, exporting the data and cancelling); billing stops; everything is purged after the retention period (30 days).",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 204, description = "Done"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn request_deletion(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -106,8 +105,8 @@ pub(crate) async fn request_deletion(State(state): State<AppState>, InTenant(sco
 }
 
 #[utoipa::path(delete, path = "/v1/tenants/{tid}/deletion", tag = "Data rights", description = "The owner cancels a pending deletion before the purge: access and billing resume.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 204, description = "Done"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn cancel_deletion(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {

@@ -1,8 +1,7 @@
 //! A tenant's users: list, read, change, deactivate, erase.
 
-use crate::api::{Answer, Body, Ids, no_content, ok};
+use crate::api::{Answer, Body, Ids, Refused, TenantPath, no_content, ok};
 use crate::auth::InTenant;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use serde::Deserialize;
@@ -22,8 +21,8 @@ pub(super) fn tenant() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/users", tag = "Users", description = "Users of the tenant.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = Vec<UserView>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = Vec<UserView>), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn list_users(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -31,8 +30,8 @@ pub(crate) async fn list_users(State(state): State<AppState>, InTenant(scope): I
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/users/{uid}", tag = "Users", description = "One user.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
-    responses((status = 200, description = "Done", body = UserView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
+    responses((status = 200, description = "Done", body = UserView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn get_user(
@@ -52,8 +51,8 @@ pub(crate) struct UserPatchBody {
 
 #[utoipa::path(patch, path = "/v1/tenants/{tid}/users/{uid}", tag = "Users", description = "Change role; deactivate or reactivate.",
     request_body = UserPatchBody,
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
-    responses((status = 200, description = "Done", body = UserView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
+    responses((status = 200, description = "Done", body = UserView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn patch_user(
@@ -66,8 +65,8 @@ pub(crate) async fn patch_user(
 }
 
 #[utoipa::path(delete, path = "/v1/tenants/{tid}/users/{uid}", tag = "Users", description = "Remove a user.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
-    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
+    responses((status = 204, description = "Done"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn delete_user(
@@ -80,8 +79,8 @@ pub(crate) async fn delete_user(
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/users/{uid}/erase", tag = "Data rights", description = "GDPR erasure of one user: their email and name become a pseudonym everywhere (user, invitations, audit details), the account is deactivated for good, finished exports are deleted, and the erasure is recorded for restores. Never the owner, never oneself.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
-    responses((status = 200, description = "The erased user (pseudonymous)", body = UserView), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
+    responses((status = 200, description = "The erased user (pseudonymous)", body = UserView), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn erase_user(

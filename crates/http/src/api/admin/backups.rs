@@ -1,9 +1,8 @@
 //! The superuser's backups and restores of one tenant.
 
-use crate::api::{Answer, Ids, Params, created};
+use crate::api::{Answer, Ids, Params, Refused, TenantPath, created};
 use crate::auth::{InTenant, Platform};
 use crate::problem::ApiError;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -22,8 +21,8 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(post, path = "/v1/admin/tenants/{tid}/backups", tag = "Admin", description = "An encrypted backup of every row the tenant owns (tenantry's tables and the products' registered tables), sealed with AES-256-GCM under the platform's backup key (`TENANTRY_BACKUP_KEY`). The archive is answered, not kept: the operator holds it. 409 `backups_not_configured` without a key. Audited.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "The sealed archive", content_type = "application/octet-stream", body = Vec<u8>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "The sealed archive", content_type = "application/octet-stream", body = Vec<u8>), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_backup(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -63,7 +62,7 @@ pub const RESTORE_LIMIT: usize = 256 * 1024 * 1024;
 #[utoipa::path(post, path = "/v1/admin/tenants/{tid}/restore", tag = "Admin", description = "Restores an uploaded backup of tenant `tid` (the request body is the archive as `POST …/backups` answered it) in one unit of work of that one tenant, re-applying the erasure ledger so that no erased person comes back. A corrupt, truncated, tampered, other-key or other-tenant archive is refused before anything is written (422 `backup_tampered`, `backup_truncated`, `not_a_backup`, `backup_key_mismatch`, `backup_foreign_tenant`, `backup_incompatible`, `backup_format_unsupported`). Audited in the tenant's log and the platform log.",
     params(("tid" = String, Path, format = Uuid, description = "The tenant the archive is of"), RestoreQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The archive"),
-    responses((status = 201, description = "Restored", body = tenantry_ports::services::backups::Restored), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 201, description = "Restored", body = tenantry_ports::services::backups::Restored), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_restore(

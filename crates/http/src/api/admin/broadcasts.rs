@@ -1,8 +1,7 @@
 //! Product-update broadcasts: preview and send.
 
-use crate::api::{Answer, Body, ok};
+use crate::api::{Answer, Body, Refused, ok};
 use crate::auth::Platform;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -59,7 +58,7 @@ pub(crate) struct BroadcastPreviewAnswer {
 
 #[utoipa::path(post, path = "/v1/admin/broadcasts/preview", tag = "Admin", description = "How many would receive a product update, and the mail as they would get it. Queues nothing.",
     request_body = BroadcastBody,
-    responses((status = 200, description = "Done", body = BroadcastPreviewAnswer), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = BroadcastPreviewAnswer), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_preview_broadcast(
@@ -81,7 +80,7 @@ pub(crate) async fn admin_preview_broadcast(
 
 #[utoipa::path(post, path = "/v1/admin/broadcasts", tag = "Admin", description = "Sends a product update to every person who opted in, in every tenant that allows them: one outbox mail each, with its own unsubscribe link, due one after the other (120 a minute). Audited in the platform log before the first mail (`platform.broadcast_started`) and after the last (`platform.broadcast_sent`). With the preview's `key`, sending again (a retry after 503 `broadcast_interrupted`, a second click) skips the tenants done: nothing is sent twice.",
     request_body = BroadcastBody,
-    responses((status = 202, description = "Queued", body = tenantry_ports::services::notifications::BroadcastSent), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 202, description = "Queued", body = tenantry_ports::services::notifications::BroadcastSent), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_send_broadcast(

@@ -1,8 +1,7 @@
 //! The ad campaigns of the freemium plan.
 
-use crate::api::{Answer, Body, Ids, created, no_content, ok};
+use crate::api::{Answer, Body, Ids, Refused, created, no_content, ok};
 use crate::auth::Platform;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -59,7 +58,7 @@ fn yes() -> bool {
 }
 
 #[utoipa::path(get, path = "/v1/admin/ads/campaigns", tag = "Admin", description = "Ad campaigns.",
-    responses((status = 200, description = "Done", body = Vec<AdCampaign>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = Vec<AdCampaign>), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn list_campaigns(State(state): State<AppState>, Platform(who): Platform) -> Answer {
@@ -68,7 +67,7 @@ pub(crate) async fn list_campaigns(State(state): State<AppState>, Platform(who):
 
 #[utoipa::path(post, path = "/v1/admin/ads/campaigns", tag = "Admin", description = "A new campaign.",
     request_body = CampaignBody,
-    responses((status = 201, description = "Done", body = AdCampaign), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 201, description = "Done", body = AdCampaign), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn create_campaign(
@@ -81,7 +80,7 @@ pub(crate) async fn create_campaign(
 
 #[utoipa::path(get, path = "/v1/admin/ads/campaigns/{cid}", tag = "Admin", description = "A campaign and its counts.",
     params(("cid" = String, Path, format = Uuid, description = "An ad campaign")),
-    responses((status = 200, description = "Done", body = CampaignStats), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = CampaignStats), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn campaign_stats(
@@ -95,7 +94,7 @@ pub(crate) async fn campaign_stats(
 #[utoipa::path(put, path = "/v1/admin/ads/campaigns/{cid}", tag = "Admin", description = "Replace a campaign.",
     request_body = CampaignBody,
     params(("cid" = String, Path, format = Uuid, description = "An ad campaign")),
-    responses((status = 200, description = "Done", body = AdCampaign), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = AdCampaign), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn update_campaign(
@@ -109,7 +108,7 @@ pub(crate) async fn update_campaign(
 
 #[utoipa::path(delete, path = "/v1/admin/ads/campaigns/{cid}", tag = "Admin", description = "Delete a campaign.",
     params(("cid" = String, Path, format = Uuid, description = "An ad campaign")),
-    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 204, description = "Done"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn delete_campaign(

@@ -1,8 +1,7 @@
 //! The superuser's view of the job queue, and retrying a failed job.
 
-use crate::api::{Answer, Ids, Params, ok};
+use crate::api::{Answer, Ids, Params, Refused, TenantPath, ok};
 use crate::auth::{InTenant, Platform};
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use serde::Deserialize;
@@ -26,7 +25,7 @@ pub(crate) struct JobsQuery {
 
 #[utoipa::path(get, path = "/v1/admin/jobs", tag = "Admin", description = "Jobs that failed on their last attempt, newest first (they are never dropped), and the tenants waiting for their purge.",
     params(JobsQuery),
-    responses((status = 200, description = "Done", body = tenantry_ports::services::jobs::AdminJobs), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = tenantry_ports::services::jobs::AdminJobs), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_jobs(
@@ -38,8 +37,8 @@ pub(crate) async fn admin_jobs(
 }
 
 #[utoipa::path(post, path = "/v1/admin/tenants/{tid}/jobs/{job_id}/retry", tag = "Admin", description = "Retries a job that failed for good (listed by `GET /v1/admin/jobs`): it is pending again, due now, with all its attempts. 409 `job_not_failed` for a job that is pending or done. Audited in the tenant's log (`job.retried`).",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("job_id" = String, Path, format = Uuid, description = "A job of the tenant")),
-    responses((status = 200, description = "Pending again", body = tenantry_domain::job::Job), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("job_id" = String, Path, format = Uuid, description = "A job of the tenant")),
+    responses((status = 200, description = "Pending again", body = tenantry_domain::job::Job), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_retry_job(

@@ -1,8 +1,7 @@
 //! The platform: its settings, statistics and audit log.
 
-use crate::api::{Answer, Body, Params, ok};
+use crate::api::{Answer, Body, Params, Refused, ok};
 use crate::auth::Platform;
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use serde::Deserialize;
@@ -22,7 +21,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/v1/admin/settings", tag = "Admin", description = "The platform's security settings: password policy (length, breached-list check), mandatory two-factor authentication (everyone, or by built-in role), default quotas by plan.",
-    responses((status = 200, description = "Done", body = tenantry_domain::settings::PlatformSettings), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = tenantry_domain::settings::PlatformSettings), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_settings(State(state): State<AppState>, Platform(who): Platform) -> Answer {
@@ -31,7 +30,7 @@ pub(crate) async fn admin_settings(State(state): State<AppState>, Platform(who):
 
 #[utoipa::path(patch, path = "/v1/admin/settings", tag = "Admin", description = "Changes what the body names (a value out of range refuses the whole change: 422 `invalid_settings`). Audited in the platform log.",
     request_body = tenantry_domain::settings::SettingsPatch,
-    responses((status = 200, description = "Done", body = tenantry_domain::settings::PlatformSettings), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = tenantry_domain::settings::PlatformSettings), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_patch_settings(
@@ -43,7 +42,7 @@ pub(crate) async fn admin_patch_settings(
 }
 
 #[utoipa::path(get, path = "/v1/admin/stats", tag = "Admin", description = "Platform figures.",
-    responses((status = 200, description = "Done", body = PlatformStats), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = PlatformStats), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_stats(State(state): State<AppState>, Platform(who): Platform) -> Answer {
@@ -75,7 +74,7 @@ pub(crate) struct AdminAuditQuery {
 #[utoipa::path(get, path = "/v1/admin/audit-events", tag = "Admin",
     description = "One tenant's audit log (`tenant`), or every tenant's and the platform's — a read the platform log records (`platform.audit_read`, with `reason`).",
     params(AdminAuditQuery),
-    responses((status = 200, description = "Done", body = AuditPage), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = AuditPage), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_audit(

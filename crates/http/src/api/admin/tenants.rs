@@ -1,8 +1,7 @@
 //! The superuser's tenants: list, create, read, change, delete, impersonate, reset a user's password or second factor.
 
-use crate::api::{Answer, Body, Ids, Params, created, no_content, ok};
+use crate::api::{Answer, Body, Ids, Params, Refused, TenantPath, created, no_content, ok};
 use crate::auth::{self, InTenant, Platform};
-use crate::problem::ProblemBody;
 use crate::state::AppState;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -39,7 +38,7 @@ pub(crate) struct TenantsQuery {
 
 #[utoipa::path(get, path = "/v1/admin/tenants", tag = "Admin", description = "Tenants with plan, status and usage.",
     params(TenantsQuery),
-    responses((status = 200, description = "Done", body = Vec<TenantSummary>), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 200, description = "Done", body = Vec<TenantSummary>), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_tenants(
@@ -72,7 +71,7 @@ pub(crate) struct CreatedTenant {
 
 #[utoipa::path(post, path = "/v1/admin/tenants", tag = "Admin", description = "Create a tenant with its admin.",
     request_body = NewTenantBody,
-    responses((status = 201, description = "Done", body = CreatedTenant), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    responses((status = 201, description = "Done", body = CreatedTenant), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_create_tenant(
@@ -95,8 +94,8 @@ pub(crate) async fn admin_create_tenant(
 /// for the tenant (audited in its log and the platform's); a tenant user gets
 /// 404 from the use case.
 #[utoipa::path(get, path = "/v1/admin/tenants/{tid}", tag = "Admin", description = "Inspect a tenant (audited).",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = TenantDetail), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = TenantDetail), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_tenant(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -116,8 +115,8 @@ pub(crate) struct AdminPatchBody {
 
 #[utoipa::path(patch, path = "/v1/admin/tenants/{tid}", tag = "Admin", description = "Suspend, override quotas, move the trial end, force freemium.",
     request_body = AdminPatchBody,
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 200, description = "Done", body = TenantDetail), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 200, description = "Done", body = TenantDetail), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_patch_tenant(
@@ -138,8 +137,8 @@ pub(crate) async fn admin_patch_tenant(
 }
 
 #[utoipa::path(delete, path = "/v1/admin/tenants/{tid}", tag = "Admin", description = "Delete a tenant (purged after retention).",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 204, description = "Done"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 204, description = "Done"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_delete_tenant(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
@@ -159,8 +158,8 @@ pub(crate) struct ImpersonateBody {
 
 #[utoipa::path(post, path = "/v1/admin/tenants/{tid}/impersonate", tag = "Admin", description = "The superuser acts as one user of the tenant for support: explicit, time-boxed (30 minutes by default, at most 60), audited in the tenant's log and the platform log, and without billing, security and data rights. One access token, no refresh.",
     request_body = ImpersonateBody,
-    params(("tid" = String, Path, format = Uuid, description = "The tenant")),
-    responses((status = 201, description = "Done", body = crate::auth::ImpersonationToken), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath),
+    responses((status = 201, description = "Done", body = crate::auth::ImpersonationToken), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn impersonate(
@@ -181,8 +180,8 @@ pub(crate) async fn impersonate(
 }
 
 #[utoipa::path(delete, path = "/v1/admin/tenants/{tid}/users/{uid}/mfa", tag = "Admin", description = "The superuser removes a user's two-factor authentication (a lost device and lost recovery codes; check the person's identity out of band first). The user's sessions end; where the platform requires 2FA they enrol again at the next login. Audited in the tenant's log and the platform log.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
-    responses((status = 204, description = "Removed"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
+    responses((status = 204, description = "Removed"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_reset_mfa(
@@ -195,8 +194,8 @@ pub(crate) async fn admin_reset_mfa(
 }
 
 #[utoipa::path(post, path = "/v1/admin/tenants/{tid}/users/{uid}/password-reset", tag = "Admin", description = "The superuser mails a user a password reset link (support); audited in the tenant's log.",
-    params(("tid" = String, Path, format = Uuid, description = "The tenant"), ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
-    responses((status = 204, description = "Queued in the outbox with the change (sent by the job runner, retried; never lost)"), (status = "4XX", description = "A refusal (problem+json)", body = ProblemBody, content_type = "application/problem+json")),
+    params(TenantPath, ("uid" = String, Path, format = Uuid, description = "A user of the tenant")),
+    responses((status = 204, description = "Queued in the outbox with the change (sent by the job runner, retried; never lost)"), Refused),
     security(("bearer" = [])),
 )]
 pub(crate) async fn admin_password_reset(
