@@ -246,7 +246,40 @@ pub struct SubscriptionView {
     pub purge_at: Option<DateTime<Utc>>,
 }
 
+/// Which billing actions a tenant's billing page offers, decided from the
+/// subscription (the use cases still check each one when it is taken).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct BillingActions {
+    /// Buying or setting seats (a paid plan that is active or past due, with licensed seats).
+    pub seats: bool,
+    /// Moving to Standard, monthly (unless it is the plan now).
+    pub standard_monthly: bool,
+    /// Moving to Standard, yearly (unless it is the plan now).
+    pub standard_yearly: bool,
+    /// Moving to Freemium (unless it is the plan now).
+    pub freemium: bool,
+    /// Cancelling at the end of the period (an active subscription).
+    pub cancel: bool,
+    /// The provider's portal (invoices and payment methods: once one is on file).
+    pub portal: bool,
+}
+
 impl SubscriptionView {
+    /// The billing actions to offer now.
+    pub fn actions(&self) -> BillingActions {
+        let standard = self.plan == PlanKind::Standard;
+        BillingActions {
+            seats: standard
+                && matches!(self.status, SubscriptionStatus::Active | SubscriptionStatus::PastDue)
+                && self.seats.is_some(),
+            standard_monthly: !(standard && self.interval == Some(Interval::Month)),
+            standard_yearly: !(standard && self.interval == Some(Interval::Year)),
+            freemium: self.plan != PlanKind::Freemium,
+            cancel: self.status == SubscriptionStatus::Active,
+            portal: self.payment_method_on_file,
+        }
+    }
+
     /// The monthly recurring revenue of its price now, by the domain's one
     /// rule (`money::mrr_cents`: a yearly price counts a twelfth, rounded half
     /// away from zero) — what the superuser's list and figures show.
@@ -335,4 +368,65 @@ pub struct MeView {
     pub plan: PlanKind,
     /// The status.
     pub status: SubscriptionStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(
+        plan: PlanKind,
+        status: SubscriptionStatus,
+        interval: Option<Interval>,
+        seats: Option<u32>,
+    ) -> SubscriptionView {
+        SubscriptionView {
+            plan,
+            status,
+            interval,
+            seats,
+            seats_next_period: seats,
+            seats_used: 1,
+            active_users: 1,
+            pending_invitations: 0,
+            trial_ends_at: None,
+            trial_days_left: None,
+            continue_free: false,
+            current_period_end: None,
+            price: None,
+            interval_next_period: None,
+            next_invoice: None,
+            payment_method_on_file: false,
+            past_due_since: None,
+            purge_at: None,
+        }
+    }
+
+    #[test]
+    fn the_billing_page_offers_what_the_subscription_allows() {
+        use Interval::{Month, Year};
+        use SubscriptionStatus as S;
+        let trial = view(PlanKind::Trial, S::Trialing, Some(Month), None).actions();
+        assert_eq!(
+            trial,
+            BillingActions { standard_monthly: true, standard_yearly: true, freemium: true, ..Default::default() }
+        );
+        let monthly = view(PlanKind::Standard, S::Active, Some(Month), Some(3)).actions();
+        assert_eq!(
+            monthly,
+            BillingActions { seats: true, standard_yearly: true, freemium: true, cancel: true, ..Default::default() }
+        );
+        let past_due = view(PlanKind::Standard, S::PastDue, Some(Year), Some(3)).actions();
+        assert_eq!(
+            past_due,
+            BillingActions { seats: true, standard_monthly: true, freemium: true, ..Default::default() }
+        );
+        let canceling = view(PlanKind::Standard, S::CancelingAtPeriodEnd, Some(Year), Some(3)).actions();
+        assert!(!canceling.seats && !canceling.cancel);
+        let free = view(PlanKind::Freemium, S::Freemium, None, None).actions();
+        assert_eq!(free, BillingActions { standard_monthly: true, standard_yearly: true, ..Default::default() });
+        let mut with_card = view(PlanKind::Freemium, S::Freemium, None, None);
+        with_card.payment_method_on_file = true;
+        assert!(with_card.actions().portal);
+    }
 }

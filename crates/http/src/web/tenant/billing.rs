@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use maud::{Markup, html};
 use serde::Deserialize;
 use tenantry_domain::subscription::{PlanChoice, PlanTiming, SeatChange};
-use tenantry_domain::{Interval, PlanKind, SubscriptionStatus};
+use tenantry_domain::{Interval, PlanKind};
 use tenantry_ports::services::billing::{PlanChanged, PreviewInput};
 use tenantry_ports::services::views::SubscriptionView;
 
@@ -126,6 +126,7 @@ fn billing_body(
         Interval::Year => (catalog.yearly.extra_seat, "year"),
     };
     let base = format!("/app/{slug}/settings");
+    let can = sub.actions();
     html! {
         h1 { "Subscription & billing" }
         (notice(done))
@@ -158,7 +159,7 @@ fn billing_body(
                 dt { "Payment method" } dd { @if sub.payment_method_on_file { "on file" } @else { "none yet" } }
             }
         }
-        @if sub.plan == PlanKind::Standard && matches!(sub.status, SubscriptionStatus::Active | SubscriptionStatus::PastDue) {
+        @if can.seats {
             @if let Some(seats) = sub.seats {
                 section.card aria-labelledby="seats-h" {
                     h2 #seats-h { "Seats" }
@@ -180,16 +181,16 @@ fn billing_body(
         section.card aria-labelledby="change-h" {
             h2 #change-h { "Change plan" }
             div.buttons {
-                @if !(sub.plan == PlanKind::Standard && sub.interval == Some(Interval::Month)) {
+                @if can.standard_monthly {
                     (plan_button(session, &base, "standard-month", "Standard, monthly"))
                 }
-                @if !(sub.plan == PlanKind::Standard && sub.interval == Some(Interval::Year)) {
+                @if can.standard_yearly {
                     (plan_button(session, &base, "standard-year", "Standard, yearly"))
                 }
-                @if sub.plan != PlanKind::Freemium {
+                @if can.freemium {
                     (plan_button(session, &base, "freemium", "Freemium (free, with ads)"))
                 }
-                @if sub.status == SubscriptionStatus::Active {
+                @if can.cancel {
                     form method="post" action={ (base) "/cancel" } {
                         (field(session))
                         button.danger #cancel type="submit" { "Cancel at the end of the period" }
@@ -205,7 +206,7 @@ fn billing_body(
                     (field(session))
                     button type="submit" { "Add a payment method" }
                 }
-                @if sub.payment_method_on_file {
+                @if can.portal {
                     form method="post" action={ (base) "/portal" } {
                         (field(session))
                         button type="submit" { "Invoices and payment methods" }
