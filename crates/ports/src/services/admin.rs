@@ -3,7 +3,7 @@
 //! tenant happens inside that tenant's scope, as a `Superuser` actor, audited.
 
 use super::audit::{AuditError, AuditFilter, AuditPage, page, to_query};
-use super::auth::{NewTenant, SignedUp, SignupError};
+use super::signup::{NewTenant, SignedUp, SignupError};
 use super::views::{SubscriptionView, TenantView, UserView};
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::directory::{AuditReadReason, TenantListQuery, TenantSummary};

@@ -9,7 +9,8 @@
 //! the provider changed, the provider's `subscription.updated` event carries the
 //! new state and reconciles it.
 
-use super::support::{count, trial_reminder_key};
+use super::steps::count;
+use super::subscription_state::trial_reminder_key;
 use super::views::SubscriptionView;
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::InfraError;
@@ -671,7 +672,7 @@ impl Tenantry {
         match &event.kind {
             BillingEventKind::PaymentMethodAttached => events.extend(sub.payment_method_added()),
             BillingEventKind::SubscriptionUpdated(ps) | BillingEventKind::SubscriptionDeleted(ps)
-                if tx.is_marked(&super::support::ended_subscription_key(&ps.id)).await? =>
+                if tx.is_marked(&super::subscription_state::ended_subscription_key(&ps.id)).await? =>
             {
                 // A subscription tenantry already ended (a late or replayed event): not ours any more.
                 tx.commit().await?;

@@ -9,6 +9,7 @@
 //! transaction (mail is written to the outbox inside it and sent after it: `outbox`). A use case that fails leaves nothing behind but the
 //! audit event or lockout counter it is meant to record.
 
+mod access;
 pub mod account;
 pub mod admin;
 pub mod ads;
@@ -19,8 +20,10 @@ pub mod auth;
 pub mod backups;
 pub mod billing;
 pub mod exports;
+pub mod impersonation;
 pub mod invitations;
 pub mod jobs;
+pub mod login;
 pub mod mfa;
 pub mod notifications;
 pub mod outbox;
@@ -28,7 +31,10 @@ pub mod roles;
 pub mod scheduler;
 pub mod sessions;
 pub mod settings;
-mod support;
+pub mod signup;
+mod steps;
+mod subscription_state;
+pub mod superusers;
 pub mod tenant;
 pub mod timers;
 pub mod usage;

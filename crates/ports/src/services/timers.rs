@@ -149,7 +149,7 @@ impl Tenantry {
                 } else if now >= trial.end() {
                     // The reminder's window has passed unsent (the service was down):
                     // record it as done so that the trial's end is the next deadline.
-                    tx.mark(&super::support::trial_reminder_key(trial.end()), now).await?;
+                    tx.mark(&super::subscription_state::trial_reminder_key(trial.end()), now).await?;
                 }
                 if now >= saturating_add(trial.end(), PROVIDER_SLACK) {
                     let (action, evs) = self.reconcile(&mut sub, now).await;

@@ -1,25 +1,20 @@
-//! Helpers shared by the use cases: audit events, permission checks with their
-//! denial record, seat usage, saving a subscription with its derived facts,
-//! turning subscription events into audit events, mails and seat enforcement.
+//! A subscription's state and its consequences: saving it with its derived facts, seat usage and limits, the billing customer, and turning its events into audit events, mails and seat enforcement.
 
-use super::{AccessError, Tenantry};
+use super::Tenantry;
 use crate::error::{InfraError, StoreError};
 use crate::payment::{ChangeRequest, CustomerDetails, IdempotencyKey, PaymentError, ProviderChange};
-use crate::scope::{Actor, TenantScope};
-use crate::store::{Access, SubscriptionFacts, TenantTx};
-use crate::system::{Mail, MailTenant, Message};
+use crate::scope::TenantScope;
+use crate::services::steps::count;
+use crate::store::{SubscriptionFacts, TenantTx};
+use crate::system::{Mail, Message};
 use chrono::{DateTime, Utc};
 use tenantry_domain::audit::AuditTarget;
 use tenantry_domain::downgrade::plan_downgrade;
 use tenantry_domain::invitation::RevokeReason;
-use tenantry_domain::rbac::{Permission, PermissionSet};
 use tenantry_domain::seats::{SeatLimit, SeatUsage};
 use tenantry_domain::subscription::{ProviderLink, SubscriptionEvent, SubscriptionState};
 use tenantry_domain::user::DeactivationReason;
-use tenantry_domain::{
-    AuditAction, AuditEvent, AuditOutcome, EntityId, Feature, Invitation, ProductAction, RoleRef, Subscription, Tenant,
-    User,
-};
+use tenantry_domain::{AuditAction, AuditOutcome, Invitation, Subscription, Tenant, User};
 
 /// The marker recording that tenantry ended a provider subscription: later
 /// events about it are ignored (they would re-adopt a subscription that is gone).
@@ -36,160 +31,6 @@ pub(crate) fn trial_reminder_key(end: DateTime<Utc>) -> String {
 }
 
 impl Tenantry {
-    /// The time by the clock tenantry was built with (a product stamps its
-    /// rows with it, so that tests on a fake clock see the same time).
-    pub fn now(&self) -> DateTime<Utc> {
-        self.deps.clock.now()
-    }
-
-    /// A fresh id from the generator tenantry was built with (time-ordered
-    /// UUID v7 in the service), for a product's rows.
-    pub fn new_uuid(&self) -> uuid::Uuid {
-        self.deps.ids.new_uuid()
-    }
-
-    pub(crate) fn new_id<T: EntityId>(&self) -> Result<T, InfraError> {
-        T::from_uuid(self.deps.ids.new_uuid()).map_err(|e| InfraError::Unknown(anyhow::anyhow!("id generator: {e}")))
-    }
-
-    pub(crate) async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn TenantTx>, InfraError> {
-        Ok(self.deps.store.begin(scope, access).await?)
-    }
-
-    /// An audit event in the scope's tenant log, by the scope's actor.
-    pub(crate) fn event(
-        &self,
-        scope: &TenantScope,
-        action: AuditAction,
-        target: Option<AuditTarget>,
-        outcome: AuditOutcome,
-    ) -> Result<AuditEvent, InfraError> {
-        Ok(AuditEvent {
-            id: self.new_id()?,
-            at: self.now(),
-            tenant_id: Some(scope.tenant_id()),
-            actor: scope.actor().audit(),
-            action,
-            target,
-            outcome,
-            details: Default::default(),
-        })
-    }
-
-    /// A product's audit event in the scope's tenant log, by the scope's actor,
-    /// stamped by tenantry's clock and id generator — to be appended in the
-    /// product's own scoped transaction (`ScopedTx::audit` on PostgreSQL,
-    /// `MemoryScoped::audit` in memory), so that it commits with the change it
-    /// records. Add facts with [`AuditEvent::with`]; never secrets.
-    pub fn product_event(
-        &self,
-        scope: &TenantScope,
-        action: ProductAction,
-        target: Option<AuditTarget>,
-    ) -> Result<AuditEvent, InfraError> {
-        self.event(scope, AuditAction::Product(action), target, AuditOutcome::Success)
-    }
-
-    /// Checks a permission; a refusal is recorded as `access.denied`.
-    pub(crate) async fn require(
-        &self,
-        scope: &TenantScope,
-        permission: Permission,
-        attempted: &'static str,
-    ) -> Result<(), AccessError> {
-        if scope.can(permission) {
-            return Ok(());
-        }
-        let name = self.policy().name(permission).to_owned();
-        self.record_denial(scope, attempted, &name).await;
-        Err(AccessError::Forbidden(name))
-    }
-
-    /// Checks a permission by name for `scope` — a product's own (registered
-    /// in the policy with [`tenantry_domain::rbac::PolicyBuilder::permission`],
-    /// e.g. `timesheets:approve`) or a built-in one — exactly as tenantry checks
-    /// its own: a refusal is audited (`access.denied`, with `attempted`) and
-    /// answered [`AccessError::Forbidden`]. A name the policy does not know is
-    /// refused the same way (and logged as the product's mistake): nothing is
-    /// allowed by a typo.
-    pub async fn require_permission(
-        &self,
-        scope: &TenantScope,
-        permission: &str,
-        attempted: &str,
-    ) -> Result<(), AccessError> {
-        match self.policy().permission(permission) {
-            Ok(p) if scope.can(p) => Ok(()),
-            Ok(_) => {
-                self.record_denial(scope, attempted, permission).await;
-                Err(AccessError::Forbidden(permission.to_owned()))
-            }
-            Err(e) => {
-                tracing::error!(permission, error = %e, "a permission the policy does not know was checked");
-                self.record_denial(scope, attempted, permission).await;
-                Err(AccessError::Forbidden(permission.chars().take(64).collect()))
-            }
-        }
-    }
-
-    /// Records a refused attempt in its own unit of work (best effort: a failure
-    /// to record is logged, and the refusal stands either way).
-    pub(crate) async fn record_denial(&self, scope: &TenantScope, attempted: &str, why: &str) {
-        let result: Result<(), InfraError> = async {
-            let event = self
-                .event(scope, AuditAction::AccessDenied, None, AuditOutcome::Denied)?
-                .with("attempted", attempted)
-                .with("reason", why);
-            let mut tx = self.begin(scope, Access::Write).await?;
-            tx.append_audit(&event).await?;
-            tx.commit().await?;
-            Ok(())
-        }
-        .await;
-        if let Err(e) = result {
-            tracing::warn!(tenant = %scope.tenant_id(), error = %e, "could not record an access denial");
-        }
-    }
-
-    /// Whether the tenant's plan includes `feature` (tenantry's premium
-    /// features, and a product's own: only those named in the catalog's
-    /// `premium_features` are gated). Refused: `upgrade_required`, naming the
-    /// plan that unlocks it.
-    /// (The error is the caller's: any error type with `From` both refusals.)
-    pub async fn require_feature<E>(&self, scope: &TenantScope, feature: &Feature) -> Result<(), E>
-    where
-        E: From<AccessError> + From<InfraError>,
-    {
-        match self.entitlement(scope, feature).await? {
-            None => Ok(()),
-            Some(gated) => Err(AccessError::UpgradeRequired(gated).into()),
-        }
-    }
-
-    /// `None` when the tenant's plan includes `feature`; otherwise what
-    /// `upgrade_required` says (pages show the premium label and the upgrade
-    /// link from it).
-    pub async fn entitlement(
-        &self,
-        scope: &TenantScope,
-        feature: &Feature,
-    ) -> Result<Option<tenantry_domain::UpgradeRequired>, InfraError> {
-        let sub = {
-            let mut tx = self.begin(scope, Access::Read).await?;
-            self.subscription(tx.as_mut()).await?
-        };
-        Ok(self.catalog().entitles(sub.plan_kind(), feature).err())
-    }
-
-    /// Checks a plan entitlement.
-    pub(crate) fn entitled(&self, sub: &Subscription, feature: &Feature) -> Result<(), AccessError> {
-        self.catalog().entitles(sub.plan_kind(), feature).map_err(AccessError::from)
-    }
-
-    pub(crate) async fn tenant_row(&self, tx: &mut dyn TenantTx) -> Result<Tenant, InfraError> {
-        tx.tenant().await?.ok_or_else(|| InfraError::Unknown(anyhow::anyhow!("tenant row missing in its own scope")))
-    }
-
     pub(crate) async fn subscription(&self, tx: &mut dyn TenantTx) -> Result<Subscription, InfraError> {
         tx.subscription()
             .await?
@@ -214,27 +55,6 @@ impl Tenantry {
             next_due_at,
         };
         tx.save_subscription(sub, &facts).await
-    }
-
-    /// Copies a tenant's audit event to the platform log, where the
-    /// superuser's own trail is read (under an id of its own).
-    pub(crate) async fn copy_to_platform_log(&self, event: AuditEvent) -> Result<(), InfraError> {
-        let mut ptx = self.deps.store.begin_platform().await?;
-        ptx.append_platform_audit(&AuditEvent { id: self.new_id()?, ..event }).await?;
-        ptx.commit().await?;
-        Ok(())
-    }
-
-    /// Appends `event` to the tenant's log in `tx`, commits, and copies the
-    /// event to the platform log (a superuser's action inside a tenant).
-    pub(crate) async fn commit_audited_in_both(
-        &self,
-        mut tx: Box<dyn TenantTx>,
-        event: AuditEvent,
-    ) -> Result<(), InfraError> {
-        tx.append_audit(&event).await?;
-        tx.commit().await?;
-        self.copy_to_platform_log(event).await
     }
 
     /// When the tenant's timers are next due (`Subscription::next_due_at`,
@@ -272,32 +92,6 @@ impl Tenantry {
         let tenant = self.tenant_row(tx).await?;
         let cap = self.plan_quota(sub.plan_kind()).await?.with_override(&tenant.quota_override).active_users;
         Ok(sub.seat_limit(self.catalog()).capped_by(cap))
-    }
-
-    /// The permissions a role grants in this tenant (`None`: a custom role that no longer exists).
-    pub(crate) async fn role_permissions(
-        &self,
-        tx: &mut dyn TenantTx,
-        role: RoleRef,
-    ) -> Result<Option<PermissionSet>, StoreError> {
-        Ok(match role {
-            RoleRef::Builtin(b) => Some(self.policy().builtin(b)),
-            RoleRef::Custom(id) => tx.role(id).await?.map(|r| self.policy().custom(&r)),
-        })
-    }
-
-    /// The display name of a role.
-    pub(crate) async fn role_name(&self, tx: &mut dyn TenantTx, role: RoleRef) -> Result<String, StoreError> {
-        Ok(match role {
-            RoleRef::Builtin(b) => b.as_str().to_owned(),
-            RoleRef::Custom(id) => {
-                tx.role(id).await?.map(|r| r.name.as_str().to_owned()).unwrap_or_else(|| "deleted role".into())
-            }
-        })
-    }
-
-    pub(crate) fn mail_tenant(tenant: &Tenant) -> MailTenant {
-        MailTenant { id: tenant.id, name: tenant.name.to_string(), branding: tenant.settings.branding.clone() }
     }
 
     /// The customer details the provider needs.
@@ -560,14 +354,4 @@ impl Tenantry {
         let done = self.deps.payments.change(&request, &key).await?;
         Ok(Some(sub.apply_snapshot(&done.subscription.snapshot, self.catalog())))
     }
-
-    /// Whether the actor may hand out `granted` (no escalation beyond its own permissions).
-    pub(crate) fn may_grant(scope: &TenantScope, granted: &PermissionSet) -> bool {
-        matches!(scope.actor(), Actor::Superuser { .. } | Actor::System(_)) || granted.is_subset_of(scope.permissions())
-    }
-}
-
-/// Counts without `as` casts.
-pub(crate) fn count<T>(iter: impl Iterator<Item = T>) -> u32 {
-    u32::try_from(iter.count()).unwrap_or(u32::MAX)
 }
