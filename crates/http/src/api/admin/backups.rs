@@ -51,9 +51,21 @@ pub(crate) struct RestoreQuery {
     /// `same_id` (default): replace what the tenant holds now, or bring a purged tenant back;
     /// `clone`: a new tenant with a new id and `slug`, the original untouched, without billing link.
     #[param(inline, value_type = Option<String>, pattern = "^(same_id|clone)$")]
-    mode: Option<String>,
+    mode: Option<ModeName>,
     /// The clone's slug (required with `mode=clone`).
     slug: Option<String>,
+}
+
+/// The restore's `mode` as the query names it (anything else is refused with
+/// the query, 422 `invalid_query`).
+#[derive(Deserialize, Clone, Copy, Default)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ModeName {
+    /// Under the archive's own id.
+    #[default]
+    SameId,
+    /// As a new tenant.
+    Clone,
 }
 
 /// The largest archive a restore takes.
@@ -73,28 +85,21 @@ pub(crate) async fn admin_restore(
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Answer {
     use tenantry_ports::services::backups::RestoreMode;
-    let mode = match (query.mode.as_deref().unwrap_or("same_id"), query.slug) {
-        ("same_id", None) => RestoreMode::SameId,
-        ("clone", Some(slug)) => RestoreMode::Clone { slug },
-        ("same_id", Some(_)) => {
+    let mode = match (query.mode.unwrap_or_default(), query.slug) {
+        (ModeName::SameId, None) => RestoreMode::SameId,
+        (ModeName::Clone, Some(slug)) => RestoreMode::Clone { slug },
+        (ModeName::SameId, Some(_)) => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_query",
                 "`slug` names a clone's slug: use it with `mode=clone`",
             ));
         }
-        ("clone", None) => {
+        (ModeName::Clone, None) => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_query",
                 "`mode=clone` needs the clone's `slug`",
-            ));
-        }
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_query",
-                "`mode` is `same_id` or `clone`",
             ));
         }
     };
