@@ -157,15 +157,11 @@ impl ApiError {
     /// a JSON content type, 413 over the body limit.
     pub fn json(r: JsonRejection) -> Self {
         // serde's message names the field and what was wrong with it.
-        let status = match r {
-            JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            JsonRejection::BytesRejection(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            _ => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        let code = match status {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-            StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
-            _ => "invalid_body",
+        let (status, code) = match r {
+            JsonRejection::MissingJsonContentType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            JsonRejection::BytesRejection(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            // axum's rejection is `non_exhaustive`: every other one is a body that does not parse.
+            _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
         };
         Self::new(status, code, r.body_text())
     }
