@@ -108,6 +108,10 @@ impl StripeConfig {
     }
 }
 
+/// How far Stripe's clock may be ahead of ours when a proration date is
+/// checked (the service allows a client the same).
+const CLOCK_SKEW: chrono::Duration = chrono::Duration::seconds(300);
+
 /// The payment provider on Stripe.
 pub struct StripeProvider {
     client: Client,
@@ -234,13 +238,15 @@ impl StripeProvider {
 
     /// A proration date lies in the current period and not after now (the
     /// port's rule, the simulator's too): a date still to come would price a
-    /// change at a moment that has not happened yet.
+    /// change at a moment that has not happened yet. Stripe's clock and ours
+    /// may differ by a little (a period that Stripe just started can begin a
+    /// moment "after" our now): [`CLOCK_SKEW`] of that is allowed.
     fn check_proration_date(&self, sub: &Subscription, at: DateTime<Utc>) -> Result<(), PaymentError> {
         let period = convert::current_period(sub)?;
         if at < period.start() || at >= period.end() {
             return Err(PaymentError::Rejected("the proration date lies outside the current period".into()));
         }
-        if at > self.clock.now() {
+        if at > self.clock.now() + CLOCK_SKEW {
             return Err(PaymentError::Rejected("the proration date lies in the future".into()));
         }
         Ok(())
@@ -673,6 +679,7 @@ impl PaymentProvider for StripeProvider {
                 self.outcome(id, None).await
             }
             ProviderChange::IntervalNow { to, extra_seats } => {
+                self.check_proration_date(&sub, at)?;
                 if let Some(s) = &schedule {
                     schedule::release(&self.client, s.id.as_str(), &sub_key(key, "release")).await?;
                 }

@@ -264,7 +264,8 @@ pub enum PaymentError {
 /// Every implementation MUST: keep amounts in integer cents; compute
 /// prorations with the two-line rule of DESIGN.md (a preview for a
 /// `proration_date` equals what a change with the same date charges); refuse a
-/// proration date outside the current period or after now with `Rejected`; honour
+/// proration date outside the current period or after now (beyond the
+/// provider's clock skew) with `Rejected`; honour
 /// idempotency keys; leave the subscription unchanged on any error.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
