@@ -24,6 +24,7 @@ use tenantry_domain::{Interval, Money, Period, PlanCatalog};
 use tenantry_ports::payment::{
     BillingEvent, BillingEventKind, ChangeOutcome, ChangeRequest, CustomerDetails, HostedSession, IdempotencyKey,
     Invoice, InvoiceLine, InvoiceStatus, PaymentError, PaymentProvider, ProviderChange, ProviderSubscription,
+    ReturnPath,
 };
 use tenantry_ports::services::scheduler::Tick;
 use tenantry_ports::{Clock, Tenantry};
@@ -946,7 +947,7 @@ impl PaymentProvider for BillingSimulator {
         Ok(())
     }
 
-    async fn checkout_session(&self, customer: &str, return_url: &str) -> Result<HostedSession, PaymentError> {
+    async fn checkout_session(&self, customer: &str, return_to: &ReturnPath) -> Result<HostedSession, PaymentError> {
         self.outage("checkout_session")?;
         let mut st = self.lock();
         if !st.customers.contains_key(customer) {
@@ -958,10 +959,13 @@ impl PaymentProvider for BillingSimulator {
             id.clone(),
             Session { customer: customer.to_owned(), checkout: true, completed: false, expires_at },
         );
-        Ok(HostedSession { url: format!("/billing/simulator/checkout/{id}?return_to={}", encode(return_url)), id })
+        Ok(HostedSession {
+            url: format!("/billing/simulator/checkout/{id}?return_to={}", encode(return_to.as_str())),
+            id,
+        })
     }
 
-    async fn portal_session(&self, customer: &str, return_url: &str) -> Result<HostedSession, PaymentError> {
+    async fn portal_session(&self, customer: &str, return_to: &ReturnPath) -> Result<HostedSession, PaymentError> {
         self.outage("portal_session")?;
         let mut st = self.lock();
         if !st.customers.contains_key(customer) {
@@ -973,7 +977,10 @@ impl PaymentProvider for BillingSimulator {
             id.clone(),
             Session { customer: customer.to_owned(), checkout: false, completed: false, expires_at },
         );
-        Ok(HostedSession { url: format!("/billing/simulator/portal/{id}?return_to={}", encode(return_url)), id })
+        Ok(HostedSession {
+            url: format!("/billing/simulator/portal/{id}?return_to={}", encode(return_to.as_str())),
+            id,
+        })
     }
 
     async fn invoices(&self, customer: &str) -> Result<Vec<Invoice>, PaymentError> {

@@ -464,7 +464,7 @@ pub(crate) fn job_state_columns(state: &tenantry_domain::job::JobState) -> (&'st
 }
 
 pub(crate) fn export(row: &PgRow) -> Result<tenantry_domain::export::Export, StoreError> {
-    use tenantry_domain::export::{Export, ExportStatus};
+    use tenantry_domain::export::{Export, ExportRecord, ExportStatus};
     let status = match row.try_get::<&str, _>("status").db()? {
         "queued" => ExportStatus::Queued,
         "running" => ExportStatus::Running,
@@ -473,7 +473,7 @@ pub(crate) fn export(row: &PgRow) -> Result<tenantry_domain::export::Export, Sto
         "expired" => ExportStatus::Expired,
         other => return Err(corrupt("export", other)),
     };
-    Ok(Export {
+    Ok(Export::restore(ExportRecord {
         id: id(row.try_get("id").db()?, "export")?,
         tenant_id: id(row.try_get("tenant_id").db()?, "export")?,
         requested_by: row.try_get::<Json<_>, _>("requested_by").db()?.0,
@@ -484,7 +484,7 @@ pub(crate) fn export(row: &PgRow) -> Result<tenantry_domain::export::Export, Sto
         created_at: row.try_get("created_at").db()?,
         finished_at: row.try_get("finished_at").db()?,
         expires_at: row.try_get("expires_at").db()?,
-    })
+    }))
 }
 
 /// A session row: a tenant user's (`user_id`) or a superuser's (`superuser_id`).

@@ -60,7 +60,7 @@ use tenantry_domain::proration::ChargePreview;
 use tenantry_domain::subscription::ProviderStatus;
 use tenantry_ports::payment::{
     ChangeOutcome, ChangeRequest, CustomerDetails, HostedSession, IdempotencyKey, Invoice, PaymentError,
-    PaymentProvider, ProviderChange, ProviderSubscription,
+    PaymentProvider, ProviderChange, ProviderSubscription, ReturnPath,
 };
 use tenantry_ports::system::Clock;
 
@@ -192,12 +192,10 @@ impl StripeProvider {
         self.prices.id(kind).to_owned()
     }
 
-    fn absolute(&self, url: &str) -> Result<String, PaymentError> {
-        if url.starts_with("https://") || url.starts_with("http://") {
-            return Ok(url.to_owned());
-        }
+    /// The return path as the absolute address Stripe's hosted pages need.
+    fn absolute(&self, path: &ReturnPath) -> Result<String, PaymentError> {
         match &self.config.public_url {
-            Some(base) => Ok(format!("{}{url}", base.trim_end_matches('/'))),
+            Some(base) => Ok(format!("{}{path}", base.trim_end_matches('/'))),
             None => Err(PaymentError::Rejected(
                 "hosted Stripe pages need an absolute return address: set TENANTRY_PUBLIC_URL".into(),
             )),
@@ -765,8 +763,8 @@ impl PaymentProvider for StripeProvider {
         Ok(())
     }
 
-    async fn checkout_session(&self, customer: &str, return_url: &str) -> Result<HostedSession, PaymentError> {
-        let back = self.absolute(return_url)?;
+    async fn checkout_session(&self, customer: &str, return_to: &ReturnPath) -> Result<HostedSession, PaymentError> {
+        let back = self.absolute(return_to)?;
         let session = CreateCheckoutSession::new()
             .mode(CheckoutSessionMode::Setup)
             .customer(customer)
@@ -781,8 +779,8 @@ impl PaymentProvider for StripeProvider {
         Ok(HostedSession { id: session.id.to_string(), url })
     }
 
-    async fn portal_session(&self, customer: &str, return_url: &str) -> Result<HostedSession, PaymentError> {
-        let back = self.absolute(return_url)?;
+    async fn portal_session(&self, customer: &str, return_to: &ReturnPath) -> Result<HostedSession, PaymentError> {
+        let back = self.absolute(return_to)?;
         let configuration = self.portal.clone().ok_or_else(|| {
             PaymentError::Rejected(
                 "the Customer Portal configuration is missing; run `tenantry stripe sync-catalog`".into(),

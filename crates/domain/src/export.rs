@@ -44,16 +44,34 @@ impl ExportStatus {
     }
 }
 
-/// One GDPR export of one tenant.
+/// One GDPR export of one tenant. Its state changes only through the
+/// transitions below (queued → running → ready → expired, or → failed); a
+/// store reads one back with [`Export::restore`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Export {
+    id: ExportId,
+    tenant_id: TenantId,
+    requested_by: AuditActor,
+    status: ExportStatus,
+    sections_done: u32,
+    sections_total: u32,
+    size_bytes: u64,
+    created_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// An export as a store keeps it: every field, for writing a row and for
+/// reading one back ([`Export::restore`], [`Export::record`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportRecord {
     /// Its id.
     pub id: ExportId,
     /// Whose data.
     pub tenant_id: TenantId,
     /// Who asked.
     pub requested_by: AuditActor,
-    /// Where it stands (see [`Export::status_at`] for expiry).
+    /// Where it stands.
     pub status: ExportStatus,
     /// Sections written so far.
     pub sections_done: u32,
@@ -86,6 +104,80 @@ impl Export {
         }
     }
 
+    /// An export as a store kept it (no transition is checked: the store wrote
+    /// what the transitions made).
+    pub fn restore(r: ExportRecord) -> Self {
+        Export {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            requested_by: r.requested_by,
+            status: r.status,
+            sections_done: r.sections_done,
+            sections_total: r.sections_total,
+            size_bytes: r.size_bytes,
+            created_at: r.created_at,
+            finished_at: r.finished_at,
+            expires_at: r.expires_at,
+        }
+    }
+
+    /// Every field, for a store to write.
+    pub fn record(&self) -> ExportRecord {
+        ExportRecord {
+            id: self.id,
+            tenant_id: self.tenant_id,
+            requested_by: self.requested_by,
+            status: self.status,
+            sections_done: self.sections_done,
+            sections_total: self.sections_total,
+            size_bytes: self.size_bytes,
+            created_at: self.created_at,
+            finished_at: self.finished_at,
+            expires_at: self.expires_at,
+        }
+    }
+
+    /// Its id.
+    pub fn id(&self) -> ExportId {
+        self.id
+    }
+    /// Whose data.
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant_id
+    }
+    /// Who asked.
+    pub fn requested_by(&self) -> AuditActor {
+        self.requested_by
+    }
+    /// Where it stands as stored (see [`Export::status_at`] for expiry).
+    pub fn status(&self) -> ExportStatus {
+        self.status
+    }
+    /// Sections written so far.
+    pub fn sections_done(&self) -> u32 {
+        self.sections_done
+    }
+    /// Sections in all (known once it runs).
+    pub fn sections_total(&self) -> u32 {
+        self.sections_total
+    }
+    /// The archive's size (0 until ready).
+    pub fn size_bytes(&self) -> u64 {
+        self.size_bytes
+    }
+    /// When it was asked for.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// When it was ready or failed.
+    pub fn finished_at(&self) -> Option<DateTime<Utc>> {
+        self.finished_at
+    }
+    /// Downloadable until then.
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.expires_at
+    }
+
     /// The status at `now` (a ready export past its expiry is expired).
     pub fn status_at(&self, now: DateTime<Utc>) -> ExportStatus {
         match (self.status, self.expires_at) {
@@ -108,6 +200,18 @@ impl Export {
         }
     }
 
+    /// Running (again, after a crash: from the first section) over `sections` sections.
+    pub fn start(&mut self, sections: u32) {
+        self.status = ExportStatus::Running;
+        self.sections_done = 0;
+        self.sections_total = sections;
+    }
+
+    /// `done` sections written (at most all of them).
+    pub fn progress(&mut self, done: u32) {
+        self.sections_done = done.min(self.sections_total);
+    }
+
     /// Ready: downloadable for [`EXPORT_RETENTION_DAYS`].
     pub fn finish(&mut self, size_bytes: u64, now: DateTime<Utc>) {
         self.status = ExportStatus::Ready;
@@ -115,6 +219,23 @@ impl Export {
         self.size_bytes = size_bytes;
         self.finished_at = Some(now);
         self.expires_at = Some(now + Duration::days(EXPORT_RETENTION_DAYS));
+    }
+
+    /// Failed on its job's last attempt.
+    pub fn fail(&mut self, now: DateTime<Utc>) {
+        self.status = ExportStatus::Failed;
+        self.finished_at = Some(now);
+    }
+
+    /// Its archive deleted: a ready export is expired from now on (any other
+    /// state stays as it is); whether it changed.
+    pub fn expire(&mut self) -> bool {
+        if self.status == ExportStatus::Ready {
+            self.status = ExportStatus::Expired;
+            true
+        } else {
+            false
+        }
     }
 }
 
@@ -130,16 +251,35 @@ mod tests {
         let mut e = Export::new(id, tenant, AuditActor::Anonymous, t0);
         assert!(e.in_progress());
         assert_eq!(e.percent(), 0);
-        e.status = ExportStatus::Running;
-        e.sections_total = 3;
-        e.sections_done = 2;
+        e.start(3);
+        e.progress(2);
         assert_eq!(e.percent(), 66);
-        e.sections_done = 3;
+        e.progress(3);
         assert_eq!(e.percent(), 99, "100 only once the file is stored");
         e.finish(1234, t0);
         assert_eq!((e.percent(), e.in_progress()), (100, false));
         let end = t0 + Duration::days(7);
         assert_eq!(e.status_at(end - Duration::seconds(1)), ExportStatus::Ready);
         assert_eq!(e.status_at(end), ExportStatus::Expired);
+        assert!(e.expire());
+        assert_eq!((e.status(), e.percent()), (ExportStatus::Expired, 100));
+        assert!(!e.expire(), "only a ready export expires");
+    }
+
+    #[test]
+    fn a_failed_export_keeps_its_progress_and_frees_the_slot_and_a_store_round_trip_is_exact() {
+        let t0 = DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default();
+        let id = ExportId::parse("01900000-0000-7000-8000-000000000003").unwrap();
+        let tenant = TenantId::parse("01900000-0000-7000-8000-000000000002").unwrap();
+        let mut e = Export::new(id, tenant, AuditActor::Anonymous, t0);
+        e.start(4);
+        e.progress(9);
+        assert_eq!(e.sections_done(), 4, "progress never passes the total");
+        e.progress(1);
+        e.fail(t0 + Duration::seconds(5));
+        assert_eq!((e.status(), e.in_progress(), e.percent()), (ExportStatus::Failed, false, 25));
+        assert!(!e.expire(), "a failed export does not become expired");
+        assert_eq!(e.finished_at(), Some(t0 + Duration::seconds(5)));
+        assert_eq!(Export::restore(e.record()), e);
     }
 }

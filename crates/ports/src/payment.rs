@@ -197,6 +197,60 @@ pub struct Invoice {
     pub pdf_url: Option<String>,
 }
 
+/// Where a hosted billing page sends the browser back: a path on this
+/// service (`/app/acme/settings`), which the provider's adapter makes absolute
+/// with the service's public address. Never a caller's URL, so the provider's
+/// page cannot be turned into an open redirect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReturnPath(std::borrow::Cow<'static, str>);
+
+/// A return path that is not a path on this service.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("a return path is a path on this service (\"/\" then printable characters, not \"//\"), not {0:?}")]
+pub struct NotAPath(String);
+
+/// `/`, then printable ASCII without `\\`, and not `//` (a scheme-relative URL).
+const fn is_local_path(path: &str) -> bool {
+    let b = path.as_bytes();
+    if b.is_empty() || b[0] != b'/' || (b.len() > 1 && (b[1] == b'/' || b[1] == b'\\')) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] <= b' ' || b[i] >= 0x7f || b[i] == b'\\' {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+impl ReturnPath {
+    /// A path known when the code is written, checked by the compiler when used
+    /// in a `const` (`const BACK: ReturnPath = ReturnPath::from_static("/back");`).
+    pub const fn from_static(path: &'static str) -> Self {
+        assert!(is_local_path(path), "a return path is a path on this service");
+        ReturnPath(std::borrow::Cow::Borrowed(path))
+    }
+
+    /// A path made at run time (with a tenant's slug, say).
+    pub fn parse(path: impl Into<String>) -> Result<Self, NotAPath> {
+        let path = path.into();
+        if is_local_path(&path) { Ok(ReturnPath(std::borrow::Cow::Owned(path))) } else { Err(NotAPath(path)) }
+    }
+
+    /// The path.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ReturnPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A page hosted by the provider (Checkout, Customer Portal).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -320,10 +374,10 @@ pub trait PaymentProvider: Send + Sync {
 
     /// A Checkout session in setup mode: adds a payment method to the customer
     /// (and its subscription); never creates a second subscription.
-    async fn checkout_session(&self, customer: &str, return_url: &str) -> Result<HostedSession, PaymentError>;
+    async fn checkout_session(&self, customer: &str, return_to: &ReturnPath) -> Result<HostedSession, PaymentError>;
 
     /// A Customer Portal session limited to payment methods and invoices.
-    async fn portal_session(&self, customer: &str, return_url: &str) -> Result<HostedSession, PaymentError>;
+    async fn portal_session(&self, customer: &str, return_to: &ReturnPath) -> Result<HostedSession, PaymentError>;
 
     /// The customer's invoices, newest first.
     async fn invoices(&self, customer: &str) -> Result<Vec<Invoice>, PaymentError>;
@@ -397,4 +451,22 @@ pub trait WebhookVerifier: Send + Sync {
         signature: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Option<BillingEvent>, WebhookRefusal>;
+}
+
+#[cfg(test)]
+mod return_path_tests {
+    use super::{NotAPath, ReturnPath};
+
+    #[test]
+    fn a_return_path_is_a_path_on_this_service_and_nothing_else() {
+        const BACK: ReturnPath = ReturnPath::from_static("/v1/billing/return");
+        assert_eq!(BACK.as_str(), "/v1/billing/return");
+        assert_eq!(
+            ReturnPath::parse("/app/acme/settings?done=card").map(|p| p.to_string()).as_deref(),
+            Ok("/app/acme/settings?done=card")
+        );
+        for bad in ["", "app", "https://evil.example", "//evil.example/x", "/\\evil.example", "/a b", "/a\nb", "/é"] {
+            assert_eq!(ReturnPath::parse(bad), Err(NotAPath(bad.to_owned())), "{bad:?}");
+        }
+    }
 }

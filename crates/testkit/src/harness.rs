@@ -436,7 +436,13 @@ impl Harness {
         self.add_card(tenant.id, TestCard::Succeeds).await?;
         let owner = self.owner_scope(&tenant).await?;
         self.tenantry
-            .change_plan(&owner, PlanChoice::Standard(Interval::Month), PlanTiming::Now, None, "https://x.example.com")
+            .change_plan(
+                &owner,
+                PlanChoice::Standard(Interval::Month),
+                PlanTiming::Now,
+                None,
+                &tenantry_ports::payment::ReturnPath::from_static("/"),
+            )
             .await
             .map_err(fail)?;
         if seats > 3 {

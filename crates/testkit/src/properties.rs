@@ -241,7 +241,7 @@ impl World {
                     tenantry_domain::subscription::PlanChoice::Standard(tenantry_domain::Interval::Month),
                     tenantry_domain::subscription::PlanTiming::Now,
                     None,
-                    "https://app.example.com",
+                    &tenantry_ports::payment::ReturnPath::from_static("/"),
                 )
                 .await
                 .map_err(|e| fail(e.to_string()))?;
@@ -305,8 +305,8 @@ impl World {
         }
         t.audit.extend(o.audit.iter().map(|e| e.id));
         for e in &o.exports {
-            if !t.exports.contains(&e.id) {
-                t.exports.push(e.id);
+            if !t.exports.contains(&e.id()) {
+                t.exports.push(e.id());
             }
         }
         for s in &o.sessions {
@@ -1015,7 +1015,7 @@ impl World {
         scope: &TenantScope,
     ) -> Result<Option<(Vec<(Outcome, Aim)>, bool)>, TestCaseError> {
         let svc = self.h.tenantry.clone();
-        let url = "https://app.example.com/settings/billing";
+        let url = &tenantry_ports::payment::ReturnPath::from_static("/settings/billing");
         let mut calls: Vec<(Outcome, Aim)> = Vec::new();
         let mut single = true;
         match op {

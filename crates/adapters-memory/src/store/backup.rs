@@ -243,7 +243,7 @@ impl MemTenantTx {
             d.mails.insert(m.id, m);
         }
         for e in from_rows::<tenantry_domain::export::Export>(get("exports"), "exports")? {
-            d.exports.insert(e.id, e);
+            d.exports.insert(e.id(), e);
         }
         for f in from_rows::<File>(get("export_files"), "export_files")? {
             d.export_files.insert(f.id, Arc::new(hex::decode(&f.bytes).map_err(incompatible)?));
@@ -274,7 +274,7 @@ impl MemTenantTx {
             && d.erasures.iter().all(|x| x.tenant_id == t)
             && d.resets.values().all(|x| x.tenant_id == t)
             && d.jobs.values().all(|x| x.tenant_id == t)
-            && d.exports.values().all(|x| x.tenant_id == t)
+            && d.exports.values().all(|x| x.tenant_id() == t)
             && d.sessions.values().all(|x| match x.owner {
                 tenantry_domain::session::SessionOwner::User(u) => d.users.contains_key(&u),
                 tenantry_domain::session::SessionOwner::Superuser(_) => false,

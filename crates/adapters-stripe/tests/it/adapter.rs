@@ -385,7 +385,10 @@ async fn checkout_is_setup_mode_for_the_existing_customer() {
         .expect(1)
         .mount(&server)
         .await;
-    let session = p.checkout_session("cus_T1", "/v1/billing/return").await.unwrap();
+    let session = p
+        .checkout_session("cus_T1", &tenantry_ports::payment::ReturnPath::from_static("/v1/billing/return"))
+        .await
+        .unwrap();
     assert!(session.url.starts_with("https://checkout.stripe.com/"));
     Mock::given(method("POST"))
         .and(path("/v1/billing_portal/sessions"))
@@ -394,7 +397,7 @@ async fn checkout_is_setup_mode_for_the_existing_customer() {
         .expect(1)
         .mount(&server)
         .await;
-    p.portal_session("cus_T1", "/v1/billing/return").await.unwrap();
+    p.portal_session("cus_T1", &tenantry_ports::payment::ReturnPath::from_static("/v1/billing/return")).await.unwrap();
 }
 
 #[test]

@@ -48,7 +48,7 @@ async fn the_stripe_adapter_keeps_the_payment_provider_contract() {
         secret_key: SecretString::from("sk_test_contract".to_owned()),
         webhook_secret: SecretString::from("whsec_contract".to_owned()),
         api_base: Some(server.uri()),
-        public_url: None,
+        public_url: Some("https://app.example.com".into()),
         automatic_tax: false,
     };
     let provider = Arc::new(

@@ -25,7 +25,8 @@ use tenantry_stripe::{StripeConfig, StripeProvider};
 use tenantry_testkit::harness::TestTenant;
 use tenantry_testkit::{FakeClock, Harness, TestCard};
 
-const RETURN: &str = "https://app.example.com/v1/billing/return";
+const RETURN: &tenantry_ports::payment::ReturnPath =
+    &tenantry_ports::payment::ReturnPath::from_static("/v1/billing/return");
 
 struct Side {
     name: &'static str,

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tenantry_domain::Interval;
 use tenantry_domain::subscription::{PlanChoice, PlanTiming};
-use tenantry_ports::payment::{HostedSession, Invoice};
+use tenantry_ports::payment::{HostedSession, Invoice, ReturnPath};
 use tenantry_ports::services::billing::{PlanChanged, PreviewInput, PreviewView, SeatsChanged};
 use tenantry_ports::services::views::SubscriptionView;
 use utoipa::ToSchema;
@@ -37,7 +37,7 @@ pub(super) fn tenant() -> OpenApiRouter<AppState> {
 }
 
 /// Where hosted billing pages send the browser back to.
-const RETURN_URL: &str = "/v1/billing/return";
+const RETURN_PATH: ReturnPath = ReturnPath::from_static("/v1/billing/return");
 
 /// Where a hosted billing page returned to.
 #[derive(Serialize, ToSchema)]
@@ -200,7 +200,7 @@ pub(crate) async fn change_plan(
     Body(body): Body<PlanBody>,
 ) -> Answer {
     let plan = plan_choice(body.plan, body.interval)?;
-    ok(state.tenantry.change_plan(&scope, plan, body.timing.into(), body.proration_date, RETURN_URL).await?)
+    ok(state.tenantry.change_plan(&scope, plan, body.timing.into(), body.proration_date, &RETURN_PATH).await?)
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/cancel", tag = "Subscription", description = "To freemium at the period end.",
@@ -209,7 +209,7 @@ pub(crate) async fn change_plan(
     security(("bearer" = [])),
 )]
 pub(crate) async fn cancel(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
-    ok(state.tenantry.cancel_subscription(&scope, RETURN_URL).await?)
+    ok(state.tenantry.cancel_subscription(&scope, &RETURN_PATH).await?)
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/continue-free", tag = "Subscription", description = "During the trial: become freemium at its end.",
@@ -218,7 +218,7 @@ pub(crate) async fn cancel(State(state): State<AppState>, InTenant(scope): InTen
     security(("bearer" = [])),
 )]
 pub(crate) async fn continue_free(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
-    ok(state.tenantry.continue_free(&scope, RETURN_URL).await?)
+    ok(state.tenantry.continue_free(&scope, &RETURN_PATH).await?)
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/billing/checkout", tag = "Billing", description = "A Checkout session to add a payment method.",
@@ -227,7 +227,7 @@ pub(crate) async fn continue_free(State(state): State<AppState>, InTenant(scope)
     security(("bearer" = [])),
 )]
 pub(crate) async fn checkout(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
-    ok(state.tenantry.checkout_session(&scope, RETURN_URL).await?)
+    ok(state.tenantry.checkout_session(&scope, &RETURN_PATH).await?)
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tid}/billing/portal", tag = "Billing", description = "A Customer Portal session.",
@@ -236,7 +236,7 @@ pub(crate) async fn checkout(State(state): State<AppState>, InTenant(scope): InT
     security(("bearer" = [])),
 )]
 pub(crate) async fn portal(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
-    ok(state.tenantry.portal_session(&scope, RETURN_URL).await?)
+    ok(state.tenantry.portal_session(&scope, &RETURN_PATH).await?)
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tid}/invoices", tag = "Billing", description = "Invoices.",

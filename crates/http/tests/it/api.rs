@@ -7,16 +7,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
 
 use crate::support;
+use support::{TestStore, on_both};
 
 use chrono::Duration;
 use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use std::sync::Arc;
 use support::contract::DOCUMENT;
-use tenantry_postgres::testing::TestDatabase;
 use tenantry_testkit::Harness;
-use tenantry_testkit::Stores;
 use tenantry_testkit::harness::PASSWORD;
 
 struct TestApp {
@@ -30,68 +28,15 @@ async fn spawn_app(h: Harness) -> TestApp {
     TestApp { base, client: reqwest::Client::new(), h }
 }
 
-/// The app on a fresh PostgreSQL database (the store connected as the service role).
-async fn spawn_on_postgres(admin: &secrecy::SecretString) -> (TestApp, TestDatabase, tenantry_postgres::PgStore) {
-    spawn_on_postgres_with(admin, false).await
+/// The app on `store`.
+async fn app(store: &TestStore) -> TestApp {
+    spawn_app(store.harness(Harness::builder())).await
 }
 
-/// The app on a fresh PostgreSQL database; `superuser_mfa`: superusers must have a second factor.
-async fn spawn_on_postgres_with(
-    admin: &secrecy::SecretString,
-    superuser_mfa: bool,
-) -> (TestApp, TestDatabase, tenantry_postgres::PgStore) {
-    let db = TestDatabase::create(admin).await.unwrap();
-    let store = db.store().await.unwrap();
-    let h = Harness::builder()
-        .superuser_mfa(superuser_mfa)
-        .stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator())))
-        .build();
-    (spawn_app(h).await, db, store)
-}
-
-/// Runs a test body against the embedded default's memory store and against
-/// PostgreSQL (a fresh database, dropped when the body succeeded).
-macro_rules! on_both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn in_memory() {
-                super::$name(super::spawn_app(tenantry_testkit::Harness::new()).await).await;
-            }
-            #[tokio::test]
-            async fn on_postgres() {
-                let Some(admin) = tenantry_postgres::testing::admin_url(concat!(stringify!($name), "::on_postgres"))
-                else {
-                    return;
-                };
-                let (app, db, store) = super::spawn_on_postgres(&admin).await;
-                super::$name(app).await;
-                store.close().await;
-                db.drop_now().await.unwrap();
-            }
-        }
-    };
-    // Superusers must have two-factor authentication (as the binary on PostgreSQL requires).
-    ($name:ident, superuser_mfa) => {
-        mod $name {
-            #[tokio::test]
-            async fn in_memory() {
-                let h = tenantry_testkit::Harness::builder().superuser_mfa(true).build();
-                super::$name(super::spawn_app(h).await).await;
-            }
-            #[tokio::test]
-            async fn on_postgres() {
-                let Some(admin) = tenantry_postgres::testing::admin_url(concat!(stringify!($name), "::on_postgres"))
-                else {
-                    return;
-                };
-                let (app, db, store) = super::spawn_on_postgres_with(&admin, true).await;
-                super::$name(app).await;
-                store.close().await;
-                db.drop_now().await.unwrap();
-            }
-        }
-    };
+/// The app on `store`, where superusers must have two-factor authentication
+/// (as the binary on PostgreSQL requires).
+async fn app_with_superuser_mfa(store: &TestStore) -> TestApp {
+    spawn_app(store.harness(Harness::builder().superuser_mfa(true))).await
 }
 
 impl TestApp {
@@ -1672,7 +1617,7 @@ async fn the_superuser_enrols_in_two_factor_before_anything_else_and_codes_work_
     // In the tenant's log and the platform's.
     assert_eq!(log["events"].as_array().map(Vec::len), Some(2), "{log}");
 }
-on_both!(the_superuser_enrols_in_two_factor_before_anything_else_and_codes_work_once, superuser_mfa);
+on_both!(the_superuser_enrols_in_two_factor_before_anything_else_and_codes_work_once, app_with_superuser_mfa);
 
 /// Issue 20 over HTTP: the mail that answered 503 without a mail server now
 /// answers 204 and waits in the outbox; each person's mail preferences

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
 
 use crate::support;
+use support::{StoreKind, TestStore};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -16,7 +17,6 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tenantry_testkit::Harness;
-use tenantry_testkit::Stores;
 use tenantry_testkit::harness::PASSWORD;
 
 const NAMES: [&str; 3] = ["alpha", "bravo", "charlie"];
@@ -390,20 +390,15 @@ fn no_response_of_one_tenant_contains_anything_of_another_and_foreign_ids_are_ne
 /// store connected as the service role, so row-level security is in the path.
 #[test]
 fn over_postgres_no_response_of_one_tenant_contains_anything_of_another() {
-    let Some(admin) = tenantry_postgres::testing::admin_url("over_postgres_no_response_of_one_tenant") else { return };
-    let setup = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let db = setup.block_on(tenantry_postgres::testing::TestDatabase::create(&admin)).unwrap();
-    let store = setup.block_on(db.store()).unwrap();
+    let Some(store) = TestStore::open_blocking(StoreKind::Postgres, "over_postgres_no_response_of_one_tenant") else {
+        return;
+    };
     let ids: Arc<dyn tenantry_ports::IdGenerator> = Arc::new(tenantry_testkit::SequentialIds::default());
     let counter = std::sync::atomic::AtomicUsize::new(0);
     check(cases(128), || {
         let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let h = Harness::builder()
-            .stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator())))
-            .ids(ids.clone())
-            .build();
+        let h = store.harness(Harness::builder().ids(ids.clone()));
         (h, format!("s{n}-"))
     });
-    setup.block_on(store.close());
-    setup.block_on(db.drop_now()).unwrap();
+    store.close_blocking();
 }

@@ -12,17 +12,16 @@
 //! pages count their impressions and clicks.
 
 use crate::support;
+use support::{TestStore, on_both};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use support::web::WebSession;
 use tenantry_domain::{Feature, PlanCatalog};
 use tenantry_http::AppState;
-use tenantry_postgres::testing::TestDatabase;
+use tenantry_testkit::Harness;
 use tenantry_testkit::harness::PASSWORD;
-use tenantry_testkit::{Harness, Stores};
 
 struct App {
     h: Harness,
@@ -96,30 +95,9 @@ async fn to_freemium(h: &Harness, tenant: &tenantry_testkit::TestTenant) {
     h.tenantry.admin_update_tenant(&scope, patch).await.unwrap();
 }
 
-macro_rules! on_both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn in_memory() {
-                super::$name(tenantry_testkit::Harness::new()).await;
-            }
-            #[tokio::test]
-            async fn on_postgres() {
-                let Some(admin) = tenantry_postgres::testing::admin_url(concat!(stringify!($name), "::on_postgres"))
-                else {
-                    return;
-                };
-                let db = super::TestDatabase::create(&admin).await.unwrap();
-                let store = db.store().await.unwrap();
-                let h = tenantry_testkit::Harness::builder()
-                    .stores(|clock| super::Stores::of(db.follower(&store).at(clock), super::Arc::new(db.operator())))
-                    .build();
-                super::$name(h).await;
-                store.close().await;
-                db.drop_now().await.unwrap();
-            }
-        }
-    };
+/// The harness on `store`.
+async fn app(store: &TestStore) -> Harness {
+    store.harness(Harness::builder())
 }
 
 async fn api_calls_and_page_views_are_metered_and_the_monthly_allowance_holds(h: Harness) {

@@ -5,6 +5,7 @@
 //! Each body runs on the memory store and on PostgreSQL.
 
 use crate::support;
+use support::{TestStore, on_both};
 
 use chrono::DateTime;
 use reqwest::StatusCode;
@@ -266,27 +267,9 @@ async fn natural_order(app: App) {
     assert_eq!(app.paid_events(&tid, &token).await, 1);
 }
 
-macro_rules! on_both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn in_memory() {
-                super::$name(super::spawn(None).await).await;
-            }
-            #[tokio::test]
-            async fn on_postgres() {
-                let Some(admin) = tenantry_postgres::testing::admin_url(concat!(stringify!($name), "::on_postgres"))
-                else {
-                    return;
-                };
-                let db = tenantry_postgres::testing::TestDatabase::create(&admin).await.unwrap();
-                let store = db.store().await.unwrap();
-                super::$name(super::spawn(Some(db.follower(&store))).await).await;
-                store.close().await;
-                db.drop_now().await.unwrap();
-            }
-        }
-    };
+/// The service with the Stripe adapter on `store`.
+async fn app(store: &TestStore) -> App {
+    spawn(store.follower()).await
 }
 
 on_both!(exactly_once);

@@ -8,13 +8,12 @@
 //! default's memory store and on PostgreSQL (the limits are a stored setting).
 
 use crate::support;
+use support::{TestStore, on_both};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use tenantry_postgres::testing::TestDatabase;
+use tenantry_testkit::Harness;
 use tenantry_testkit::harness::PASSWORD;
-use tenantry_testkit::{Harness, Stores};
 
 async fn post(base: &str, path: &str, body: Value, headers: &[(&str, &str)]) -> (StatusCode, Option<u64>, Value) {
     let mut request = reqwest::Client::new().post(format!("{base}{path}")).json(&body);
@@ -113,22 +112,12 @@ async fn limits_as_shipped(h: Harness) {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 }
 
-#[tokio::test]
-async fn in_memory() {
-    limits_as_shipped(Harness::new()).await;
+/// The harness on `store`.
+async fn app(store: &TestStore) -> Harness {
+    store.harness(Harness::builder())
 }
 
-#[tokio::test]
-async fn on_postgres() {
-    let Some(admin) = tenantry_postgres::testing::admin_url("throttle::on_postgres") else { return };
-    let db = TestDatabase::create(&admin).await.unwrap();
-    let store = db.store().await.unwrap();
-    let h =
-        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
-    limits_as_shipped(h).await;
-    store.close().await;
-    db.drop_now().await.unwrap();
-}
+on_both!(limits_as_shipped);
 
 #[tokio::test]
 async fn a_trusted_proxys_forwarded_address_is_the_client() {

@@ -235,7 +235,13 @@ async fn the_tenant_list_the_detail_and_the_statistics_show_the_domains_mrr() {
     h.add_card(t.id, tenantry_testkit::TestCard::Succeeds).await.unwrap();
     let owner = h.owner_scope(&t).await.unwrap();
     h.tenantry
-        .change_plan(&owner, PlanChoice::Standard(Interval::Year), PlanTiming::Now, None, "http://localhost/return")
+        .change_plan(
+            &owner,
+            PlanChoice::Standard(Interval::Year),
+            PlanTiming::Now,
+            None,
+            &tenantry_ports::payment::ReturnPath::from_static("/return"),
+        )
         .await
         .unwrap();
     h.tick().await;

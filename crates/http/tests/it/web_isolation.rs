@@ -9,6 +9,7 @@
 //! sequences (default 48 in memory, 16 on PostgreSQL).
 
 use crate::support;
+use support::{StoreKind, TestStore};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -19,7 +20,6 @@ use tenantry_ports::services::api_keys::ApiKeyInput;
 use tenantry_ports::services::invitations::InviteInput;
 use tenantry_ports::services::roles::RoleInput;
 use tenantry_testkit::Harness;
-use tenantry_testkit::Stores;
 use tenantry_testkit::harness::PASSWORD;
 
 const SLUGS: [&str; 3] = ["tnalpha", "tnbravo", "tncharlie"];
@@ -162,7 +162,7 @@ async fn world(h: Harness, prefix: &str) -> World {
         let key = h.tenantry.create_api_key(&scope, key).await.unwrap().key.id;
         let export = h.tenantry.request_export(&scope).await.unwrap().export.id;
         let tenant_name = h.tenantry.get_tenant(&scope).await.unwrap().name;
-        let back = format!("/app/{slug}/settings");
+        let back = tenantry_ports::payment::ReturnPath::parse(format!("/app/{slug}/settings")).unwrap();
         let checkout = h.tenantry.checkout_session(&scope, &back).await.unwrap().url;
         let portal = h.tenantry.portal_session(&scope, &back).await.unwrap().url;
         tenants.push(Tenant {
@@ -313,22 +313,16 @@ fn no_page_or_form_of_one_tenant_reaches_another() {
 /// in the path): one database for all sequences, each under its own slug prefix.
 #[test]
 fn over_postgres_no_page_or_form_of_one_tenant_reaches_another() {
-    let Some(admin) = tenantry_postgres::testing::admin_url("over_postgres_no_page_or_form_of_one_tenant") else {
+    let Some(store) = TestStore::open_blocking(StoreKind::Postgres, "over_postgres_no_page_or_form_of_one_tenant")
+    else {
         return;
     };
-    let setup = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let db = setup.block_on(tenantry_postgres::testing::TestDatabase::create(&admin)).unwrap();
-    let store = setup.block_on(db.store()).unwrap();
     let ids: Arc<dyn tenantry_ports::IdGenerator> = Arc::new(tenantry_testkit::SequentialIds::default());
     let counter = std::sync::atomic::AtomicUsize::new(0);
     check(cases(16), || {
         let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let h = Harness::builder()
-            .stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator())))
-            .ids(ids.clone())
-            .build();
+        let h = store.harness(Harness::builder().ids(ids.clone()));
         (h, format!("w{n}"))
     });
-    setup.block_on(store.close());
-    setup.block_on(db.drop_now()).unwrap();
+    store.close_blocking();
 }

@@ -343,9 +343,21 @@ async fn the_hosted_billing_pages_act_only_for_a_signed_in_user_who_may_manage_b
     h.add_user(&acme, "mia@acme.example.com", "member").await.unwrap();
     let base = support::serve(support::state_for(&h)).await;
     let scope = h.owner_scope(&acme).await.unwrap();
-    let checkout = h.tenantry.checkout_session(&scope, "/app/acme/settings").await.unwrap();
-    let portal = h.tenantry.portal_session(&scope, "/app/acme/settings").await.unwrap();
-    let second = h.tenantry.checkout_session(&scope, "/app/acme/settings").await.unwrap();
+    let checkout = h
+        .tenantry
+        .checkout_session(&scope, &tenantry_ports::payment::ReturnPath::from_static("/app/acme/settings"))
+        .await
+        .unwrap();
+    let portal = h
+        .tenantry
+        .portal_session(&scope, &tenantry_ports::payment::ReturnPath::from_static("/app/acme/settings"))
+        .await
+        .unwrap();
+    let second = h
+        .tenantry
+        .checkout_session(&scope, &tenantry_ports::payment::ReturnPath::from_static("/app/acme/settings"))
+        .await
+        .unwrap();
     for s in [&checkout, &portal, &second] {
         let secret = s.id.rsplit('_').next().unwrap();
         assert!(secret.len() == 64 && secret.chars().all(|c| c.is_ascii_hexdigit()), "{}", s.id);

@@ -7,19 +7,77 @@ use crate::store::{Access, TenantTx};
 use tenantry_domain::rbac::{Permission, PermissionSet};
 use tenantry_domain::{AuditAction, AuditOutcome, Feature, RoleRef, Subscription};
 
+/// What a refused caller attempted: `access.denied`'s `attempted` detail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Attempt {
+    /// A change, named by the audit action it would have recorded.
+    Change(AuditAction),
+    /// Reading the users.
+    ReadUsers,
+    /// Reading the invitations.
+    ReadInvitations,
+    /// Reading the API keys.
+    ReadApiKeys,
+    /// Reading the custom roles.
+    ReadRoles,
+    /// Reading the audit log.
+    ReadAudit,
+    /// Reading the exports.
+    ReadExports,
+    /// Reading the invoices.
+    ReadInvoices,
+    /// Reading the subscription.
+    ReadSubscription,
+    /// Reading the tenant.
+    ReadTenant,
+    /// Reading the usage.
+    ReadUsage,
+    /// Asking which ad to show.
+    AdDecision,
+    /// Counting an ad's impression or click.
+    AdCount,
+}
+
+impl Attempt {
+    /// The recorded text (an audit action's own name for a change).
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Attempt::Change(action) => action.as_str(),
+            Attempt::ReadUsers => "users.read",
+            Attempt::ReadInvitations => "invitations.read",
+            Attempt::ReadApiKeys => "api_keys.read",
+            Attempt::ReadRoles => "roles.read",
+            Attempt::ReadAudit => "audit.read",
+            Attempt::ReadExports => "data.exports_read",
+            Attempt::ReadInvoices => "invoices.read",
+            Attempt::ReadSubscription => "subscription.read",
+            Attempt::ReadTenant => "tenant.read",
+            Attempt::ReadUsage => "usage.read",
+            Attempt::AdDecision => "ads.decision",
+            Attempt::AdCount => "ads.count",
+        }
+    }
+}
+
+impl From<AuditAction> for Attempt {
+    fn from(action: AuditAction) -> Self {
+        Attempt::Change(action)
+    }
+}
+
 impl Tenantry {
     /// Checks a permission; a refusal is recorded as `access.denied`.
     pub(crate) async fn require(
         &self,
         scope: &TenantScope,
         permission: Permission,
-        attempted: &'static str,
+        attempted: impl Into<Attempt>,
     ) -> Result<(), AccessError> {
         if scope.can(permission) {
             return Ok(());
         }
         let name = self.policy().name(permission).to_owned();
-        self.record_denial(scope, attempted, &name).await;
+        self.record_denial(scope, attempted.into().as_str(), &name).await;
         Err(AccessError::Forbidden(name))
     }
 

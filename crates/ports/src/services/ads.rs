@@ -1,6 +1,7 @@
 //! Ads for freemium tenants: the decision for one page view, and impression and
 //! click counting per campaign per day, with no personal data.
 
+use super::access::Attempt;
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::InfraError;
 use crate::scope::TenantScope;
@@ -75,7 +76,7 @@ impl Tenantry {
     /// page view. Only freemium tenants see ads; a modal is shown to a user at
     /// most once per UTC day.
     pub async fn ad_decision(&self, scope: &TenantScope) -> Result<AdDecisionView, AdsError> {
-        self.require(scope, builtin::ADS_VIEW, "ads.decision").await?;
+        self.require(scope, builtin::ADS_VIEW, Attempt::AdDecision).await?;
         let now = self.now();
         let day = day_of(now);
         let user = scope.actor().user_id();
@@ -120,7 +121,7 @@ impl Tenantry {
         campaign: CampaignId,
         kind: AdCountKind,
     ) -> Result<(), AdsError> {
-        self.require(scope, builtin::ADS_VIEW, "ads.count").await?;
+        self.require(scope, builtin::ADS_VIEW, Attempt::AdCount).await?;
         let now = self.now();
         let shows_ads = {
             let mut tx = self.begin(scope, Access::Read).await?;

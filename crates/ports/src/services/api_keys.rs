@@ -3,6 +3,7 @@
 //! only the hash of its secret is stored. A key acts — and is audited — as
 //! itself (`Actor::ApiKey`), and stops working when revoked.
 
+use super::access::Attempt;
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::InfraError;
 use crate::scope::{Principal, TenantScope};
@@ -127,7 +128,7 @@ impl Tenantry {
 
     /// `POST /v1/tenants/{tid}/api-keys`: a new key, its text shown once.
     pub async fn create_api_key(&self, scope: &TenantScope, input: ApiKeyInput) -> Result<ApiKeyIssued, ApiKeyError> {
-        self.require(scope, builtin::API_KEYS_MANAGE, AuditAction::ApiKeyCreated.as_str()).await?;
+        self.require(scope, builtin::API_KEYS_MANAGE, AuditAction::ApiKeyCreated).await?;
         // A premium feature: freemium lists and revokes its keys but makes none.
         self.require_feature::<ApiKeyError>(scope, &Feature::api_keys()).await?;
         let name = KeyName::parse(&input.name)?;
@@ -157,14 +158,14 @@ impl Tenantry {
 
     /// `GET /v1/tenants/{tid}/api-keys`: every key, newest first, never a secret.
     pub async fn list_api_keys(&self, scope: &TenantScope) -> Result<Vec<ApiKeyView>, ApiKeyError> {
-        self.require(scope, builtin::API_KEYS_MANAGE, "api_keys.read").await?;
+        self.require(scope, builtin::API_KEYS_MANAGE, Attempt::ReadApiKeys).await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         Ok(tx.api_keys().await?.iter().map(ApiKeyView::from).collect())
     }
 
     /// `DELETE /v1/tenants/{tid}/api-keys/{kid}`: the key stops working at once.
     pub async fn revoke_api_key(&self, scope: &TenantScope, id: ApiKeyId) -> Result<ApiKeyView, ApiKeyError> {
-        self.require(scope, builtin::API_KEYS_MANAGE, AuditAction::ApiKeyRevoked.as_str()).await?;
+        self.require(scope, builtin::API_KEYS_MANAGE, AuditAction::ApiKeyRevoked).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut key = tx.api_key(id).await?.ok_or(AccessError::NotFound)?;

@@ -1,5 +1,6 @@
 //! Reading the tenant's audit log (a premium feature).
 
+use super::access::Attempt;
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::InfraError;
 use crate::scope::TenantScope;
@@ -84,7 +85,7 @@ pub(crate) fn page(events: Vec<AuditEvent>, limit: u32) -> AuditPage {
 impl Tenantry {
     /// `GET /v1/tenants/{tid}/audit-events`: newest first, filterable, paginated.
     pub async fn audit_events(&self, scope: &TenantScope, filter: AuditFilter) -> Result<AuditPage, AuditError> {
-        self.require(scope, builtin::AUDIT_READ, "audit.read").await?;
+        self.require(scope, builtin::AUDIT_READ, Attempt::ReadAudit).await?;
         let query = to_query(&filter)?;
         let mut tx = self.begin(scope, Access::Read).await?;
         let sub = self.subscription(tx.as_mut()).await?;

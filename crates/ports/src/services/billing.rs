@@ -9,6 +9,7 @@
 //! the provider changed, the provider's `subscription.updated` event carries the
 //! new state and reconciles it.
 
+use super::access::Attempt;
 use super::steps::count;
 use super::subscription_state::trial_reminder_key;
 use super::views::SubscriptionView;
@@ -16,7 +17,7 @@ use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::InfraError;
 use crate::payment::{
     BillingEvent, BillingEventKind, ChangeOutcome, ChangeRequest, HostedSession, IdempotencyKey, Invoice, PaymentError,
-    ProviderChange,
+    ProviderChange, ReturnPath,
 };
 use crate::scope::TenantScope;
 use crate::store::{Access, TenantTx};
@@ -213,7 +214,7 @@ impl Tenantry {
 
     /// `GET /v1/tenants/{tid}/subscription`.
     pub async fn subscription_view(&self, scope: &TenantScope) -> Result<SubscriptionView, BillingError> {
-        self.require(scope, builtin::BILLING_READ, "subscription.read").await?;
+        self.require(scope, builtin::BILLING_READ, Attempt::ReadSubscription).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Read).await?;
         self.view_in(tx.as_mut(), now).await
@@ -228,7 +229,7 @@ impl Tenantry {
     /// `POST /v1/tenants/{tid}/subscription/preview`: what a seat or plan change
     /// would charge now, with the `proration_date` to echo; changes nothing.
     pub async fn preview_change(&self, scope: &TenantScope, input: PreviewInput) -> Result<PreviewView, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PlanChanged.as_str()).await?;
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PlanChanged).await?;
         let at = self.now();
         let mut tx = self.begin(scope, Access::Read).await?;
         let sub = self.subscription(tx.as_mut()).await?;
@@ -309,7 +310,7 @@ impl Tenantry {
         seats: i64,
         proration_date: Option<DateTime<Utc>>,
     ) -> Result<SeatsChanged, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::SeatsAdded.as_str()).await?;
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::SeatsAdded).await?;
         let target = Seats::new(seats)?;
         let at = self.proration_instant(proration_date)?;
         let now = self.now();
@@ -365,11 +366,11 @@ impl Tenantry {
         choice: PlanChoice,
         timing: PlanTiming,
         proration_date: Option<DateTime<Utc>>,
-        return_url: &str,
+        return_to: &ReturnPath,
     ) -> Result<PlanChanged, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PlanChanged.as_str()).await?;
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PlanChanged).await?;
         let at = self.proration_instant(proration_date)?;
-        self.plan_change(scope, choice, timing, at, return_url, |_| Ok(())).await
+        self.plan_change(scope, choice, timing, at, return_to, |_| Ok(())).await
     }
 
     /// A plan change in one unit of work; `guard` checks the state it applies to
@@ -381,7 +382,7 @@ impl Tenantry {
         choice: PlanChoice,
         timing: PlanTiming,
         at: DateTime<Utc>,
-        return_url: &str,
+        return_to: &ReturnPath,
         guard: fn(&Subscription) -> Result<(), SubscriptionError>,
     ) -> Result<PlanChanged, BillingError> {
         let now = self.now();
@@ -391,7 +392,7 @@ impl Tenantry {
         let (usage, _, _) = self.seat_usage(tx.as_mut(), now).await?;
         let quote = match sub.quote_plan(choice, timing, usage.used(), at, self.catalog()) {
             Err(SubscriptionError::PaymentMethodRequired) => {
-                let checkout = self.checkout_in(tx.as_mut(), scope, &mut sub, return_url).await?;
+                let checkout = self.checkout_in(tx.as_mut(), scope, &mut sub, return_to).await?;
                 tx.commit().await?;
                 return Ok(PlanChanged::CheckoutRequired { checkout });
             }
@@ -492,9 +493,9 @@ impl Tenantry {
     pub async fn cancel_subscription(
         &self,
         scope: &TenantScope,
-        return_url: &str,
+        return_to: &ReturnPath,
     ) -> Result<PlanChanged, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::CancelScheduled.as_str()).await?;
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::CancelScheduled).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
@@ -504,7 +505,7 @@ impl Tenantry {
                 SubscriptionState::PastDue { .. } => Err(SubscriptionError::PaymentPastDue),
                 _ => Ok(()),
             };
-            return self.plan_change(scope, PlanChoice::Freemium, PlanTiming::Now, now, return_url, not_past_due).await;
+            return self.plan_change(scope, PlanChoice::Freemium, PlanTiming::Now, now, return_to, not_past_due).await;
         }
         let (_, id) = Self::provider_subscription(&sub)?;
         let events = sub.cancel(now)?;
@@ -527,13 +528,17 @@ impl Tenantry {
 
     /// `POST /v1/tenants/{tid}/subscription/continue-free`: during the trial,
     /// become freemium at its end instead of converting.
-    pub async fn continue_free(&self, scope: &TenantScope, return_url: &str) -> Result<PlanChanged, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::TrialContinueFree.as_str()).await?;
+    pub async fn continue_free(
+        &self,
+        scope: &TenantScope,
+        return_to: &ReturnPath,
+    ) -> Result<PlanChanged, BillingError> {
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::TrialContinueFree).await?;
         let trialing = |s: &Subscription| match s.state {
             SubscriptionState::Trialing { .. } => Ok(()),
             _ => Err(SubscriptionError::NotTrialing),
         };
-        self.plan_change(scope, PlanChoice::Freemium, PlanTiming::Now, self.now(), return_url, trialing).await
+        self.plan_change(scope, PlanChoice::Freemium, PlanTiming::Now, self.now(), return_to, trialing).await
     }
 
     async fn checkout_in(
@@ -541,12 +546,12 @@ impl Tenantry {
         tx: &mut dyn TenantTx,
         scope: &TenantScope,
         sub: &mut Subscription,
-        return_url: &str,
+        return_to: &ReturnPath,
     ) -> Result<HostedSession, BillingError> {
         self.ensure_billing_link(tx, sub).await?;
         let customer =
             sub.provider.as_ref().map(|l| l.customer.clone()).ok_or(BillingError::Provider(PaymentError::NotFound))?;
-        let session = self.deps.payments.checkout_session(&customer, return_url).await?;
+        let session = self.deps.payments.checkout_session(&customer, return_to).await?;
         self.save_subscription(tx, sub).await?;
         let event =
             self.event(scope, AuditAction::CheckoutStarted, Some(AuditTarget::Subscription), AuditOutcome::Success)?;
@@ -556,25 +561,33 @@ impl Tenantry {
 
     /// `POST /v1/tenants/{tid}/billing/checkout`: a Checkout session in setup
     /// mode that adds a payment method (never a second subscription).
-    pub async fn checkout_session(&self, scope: &TenantScope, return_url: &str) -> Result<HostedSession, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::CheckoutStarted.as_str()).await?;
+    pub async fn checkout_session(
+        &self,
+        scope: &TenantScope,
+        return_to: &ReturnPath,
+    ) -> Result<HostedSession, BillingError> {
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::CheckoutStarted).await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
-        let session = self.checkout_in(tx.as_mut(), scope, &mut sub, return_url).await?;
+        let session = self.checkout_in(tx.as_mut(), scope, &mut sub, return_to).await?;
         tx.commit().await?;
         Ok(session)
     }
 
     /// `POST /v1/tenants/{tid}/billing/portal`: a Customer Portal session for
     /// payment methods and invoices.
-    pub async fn portal_session(&self, scope: &TenantScope, return_url: &str) -> Result<HostedSession, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PortalOpened.as_str()).await?;
+    pub async fn portal_session(
+        &self,
+        scope: &TenantScope,
+        return_to: &ReturnPath,
+    ) -> Result<HostedSession, BillingError> {
+        self.require(scope, builtin::BILLING_MANAGE, AuditAction::PortalOpened).await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
         self.ensure_billing_link(tx.as_mut(), &mut sub).await?;
         let customer =
             sub.provider.as_ref().map(|l| l.customer.clone()).ok_or(BillingError::Provider(PaymentError::NotFound))?;
-        let session = self.deps.payments.portal_session(&customer, return_url).await?;
+        let session = self.deps.payments.portal_session(&customer, return_to).await?;
         self.save_subscription(tx.as_mut(), &mut sub).await?;
         let event =
             self.event(scope, AuditAction::PortalOpened, Some(AuditTarget::Subscription), AuditOutcome::Success)?;
@@ -586,7 +599,7 @@ impl Tenantry {
     /// `GET /v1/tenants/{tid}/invoices`: the invoices cached from the provider's
     /// events, newest first (asks the provider when the cache is empty).
     pub async fn invoices(&self, scope: &TenantScope) -> Result<Vec<Invoice>, BillingError> {
-        self.require(scope, builtin::BILLING_MANAGE, "invoices.read").await?;
+        self.require(scope, builtin::BILLING_MANAGE, Attempt::ReadInvoices).await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         let cached = tx.invoices().await?;
         if !cached.is_empty() {

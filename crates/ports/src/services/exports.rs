@@ -7,6 +7,7 @@
 //! token or key hash), plus the rows of every registered product table.
 //! Requests, readiness, failures and downloads are audited.
 
+use super::access::Attempt;
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::InfraError;
 use crate::payment::Invoice;
@@ -75,16 +76,16 @@ impl ExportView {
     /// The view at `now`.
     pub fn at(e: &Export, now: DateTime<Utc>) -> Self {
         Self {
-            id: e.id,
+            id: e.id(),
             status: e.status_at(now),
             percent: e.percent(),
-            sections_done: e.sections_done,
-            sections_total: e.sections_total,
-            size_bytes: e.size_bytes,
-            requested_by: e.requested_by,
-            created_at: e.created_at,
-            finished_at: e.finished_at,
-            expires_at: e.expires_at,
+            sections_done: e.sections_done(),
+            sections_total: e.sections_total(),
+            size_bytes: e.size_bytes(),
+            requested_by: e.requested_by(),
+            created_at: e.created_at(),
+            finished_at: e.finished_at(),
+            expires_at: e.expires_at(),
         }
     }
 }
@@ -240,7 +241,7 @@ impl Tenantry {
     /// `POST /v1/tenants/{tid}/exports`: queues a GDPR export — or, while one
     /// is queued or running, answers that one (`created: false`).
     pub async fn request_export(&self, scope: &TenantScope) -> Result<ExportRequested, ExportError> {
-        self.require(scope, builtin::DATA_MANAGE, AuditAction::ExportRequested.as_str()).await?;
+        self.require(scope, builtin::DATA_MANAGE, AuditAction::ExportRequested).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         if let Some(running) = tx.exports().await?.into_iter().find(Export::in_progress) {
@@ -248,11 +249,11 @@ impl Tenantry {
         }
         let export = Export::new(self.new_id()?, scope.tenant_id(), scope.actor().audit(), now);
         tx.insert_export(&export).await?;
-        tx.insert_job(&Job::new(self.new_id()?, scope.tenant_id(), JobKind::Export(export.id), now, now)).await?;
+        tx.insert_job(&Job::new(self.new_id()?, scope.tenant_id(), JobKind::Export(export.id()), now, now)).await?;
         let event = self.event(
             scope,
             AuditAction::ExportRequested,
-            Some(AuditTarget::Export(export.id)),
+            Some(AuditTarget::Export(export.id())),
             AuditOutcome::Success,
         )?;
         tx.append_audit(&event).await?;
@@ -262,7 +263,7 @@ impl Tenantry {
 
     /// `GET /v1/tenants/{tid}/exports`: every export of the tenant, newest first.
     pub async fn list_exports(&self, scope: &TenantScope) -> Result<Vec<ExportView>, ExportError> {
-        self.require(scope, builtin::DATA_MANAGE, "data.exports_read").await?;
+        self.require(scope, builtin::DATA_MANAGE, Attempt::ReadExports).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Read).await?;
         Ok(tx.exports().await?.iter().map(|e| ExportView::at(e, now)).collect())
@@ -270,7 +271,7 @@ impl Tenantry {
 
     /// `GET /v1/tenants/{tid}/exports/{eid}`: one export's status and progress.
     pub async fn export_status(&self, scope: &TenantScope, id: ExportId) -> Result<ExportView, ExportError> {
-        self.require(scope, builtin::DATA_MANAGE, "data.exports_read").await?;
+        self.require(scope, builtin::DATA_MANAGE, Attempt::ReadExports).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Read).await?;
         let export = tx.export(id).await?.ok_or(AccessError::NotFound)?;
@@ -280,7 +281,7 @@ impl Tenantry {
     /// `GET /v1/tenants/{tid}/exports/{eid}/download`: the archive, while it is
     /// ready (409 before, 410 after it expired); the download is audited.
     pub async fn download_export(&self, scope: &TenantScope, id: ExportId) -> Result<ExportArchive, ExportError> {
-        self.require(scope, builtin::DATA_MANAGE, AuditAction::ExportDownloaded.as_str()).await?;
+        self.require(scope, builtin::DATA_MANAGE, AuditAction::ExportDownloaded).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let export = tx.export(id).await?.ok_or(AccessError::NotFound)?;
@@ -293,13 +294,13 @@ impl Tenantry {
         let slug = tx.tenant().await?.map(|t| t.slug.to_string()).unwrap_or_default();
         let event = self
             .event(scope, AuditAction::ExportDownloaded, Some(AuditTarget::Export(id)), AuditOutcome::Success)?
-            .with("bytes", export.size_bytes);
+            .with("bytes", export.size_bytes());
         tx.append_audit(&event).await?;
         tx.commit().await?;
-        let day = export.finished_at.unwrap_or(export.created_at).format("%Y-%m-%d");
+        let day = export.finished_at().unwrap_or(export.created_at()).format("%Y-%m-%d");
         Ok(ExportArchive {
             filename: format!("tenantry-export-{slug}-{day}.json"),
-            size_bytes: export.size_bytes,
+            size_bytes: export.size_bytes(),
             tenantry: self.clone(),
             scope: scope.clone(),
             id,
@@ -319,9 +320,7 @@ impl Tenantry {
         if !export.in_progress() {
             return Ok(()); // Already produced (a retried job whose first run finished).
         }
-        export.status = ExportStatus::Running;
-        export.sections_done = 0;
-        export.sections_total = u32::try_from(SECTIONS.len()).unwrap_or(u32::MAX);
+        export.start(u32::try_from(SECTIONS.len()).unwrap_or(u32::MAX));
         tx.delete_export_file(id).await?;
         tx.update_export(&export).await?;
         tx.commit().await?;
@@ -340,7 +339,7 @@ impl Tenantry {
         }
         export.finish(size, now);
         tx.update_export(&export).await?;
-        if let Some(end) = export.expires_at {
+        if let Some(end) = export.expires_at() {
             tx.insert_job(&Job::new(self.new_id()?, scope.tenant_id(), JobKind::ExpireExport(id), end, now)).await?;
         }
         let event = self
@@ -350,13 +349,13 @@ impl Tenantry {
         // The requester hears that it is ready (a user; an API key has no mailbox).
         let mut mails = Vec::new();
         if let (AuditActor::User(uid), Some(tenant), Some(expires_at)) =
-            (export.requested_by, tx.tenant().await?, export.expires_at)
+            (export.requested_by(), tx.tenant().await?, export.expires_at())
             && let Some(user) = tx.user(uid).await?.filter(|u| u.is_active())
         {
             mails.push(Mail {
                 to: user.email,
                 tenant: Some(Self::mail_tenant(&tenant)),
-                message: Message::ExportReady { export_id: id, size_bytes: export.size_bytes, expires_at },
+                message: Message::ExportReady { export_id: id, size_bytes: export.size_bytes(), expires_at },
             });
         }
         let queued = self.queue_mails(tx.as_mut(), scope, mails).await?;
@@ -375,7 +374,7 @@ impl Tenantry {
         progress: bool,
     ) -> Result<u64, InfraError> {
         let mut tx = self.begin(scope, Access::Write).await?;
-        tx.append_export_file(export.id, bytes).await?;
+        tx.append_export_file(export.id(), bytes).await?;
         if progress {
             tx.update_export(export).await?;
         }
@@ -397,7 +396,7 @@ impl Tenantry {
             "{{\"format\":{},\"tenant_id\":{},\"export_id\":{},\"exported_at\":{},\"sections\":{{",
             to_json(&EXPORT_FORMAT)?,
             to_json(&scope.tenant_id())?,
-            to_json(&export.id)?,
+            to_json(&export.id())?,
             to_json(&now)?
         );
         written += self.append_to_archive(scope, export, header.as_bytes(), false).await?;
@@ -436,7 +435,7 @@ impl Tenantry {
             if i + 1 == SECTIONS.len() {
                 out.push_str("}}");
             }
-            export.sections_done = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            export.progress(u32::try_from(i + 1).unwrap_or(u32::MAX));
             written += self.append_to_archive(scope, export, out.as_bytes(), true).await?;
         }
         Ok(written)
@@ -497,8 +496,7 @@ impl Tenantry {
         let mut tx = self.begin(scope, Access::Write).await?;
         let Some(mut export) = tx.export(id).await? else { return Ok(()) };
         tx.delete_export_file(id).await?;
-        if export.status == ExportStatus::Ready {
-            export.status = ExportStatus::Expired;
+        if export.expire() {
             tx.update_export(&export).await?;
         }
         tx.commit().await?;
@@ -509,8 +507,7 @@ impl Tenantry {
     pub(crate) async fn fail_export(&self, scope: &TenantScope, id: ExportId, error: &str) -> Result<(), InfraError> {
         let mut tx = self.begin(scope, Access::Write).await?;
         let Some(mut export) = tx.export(id).await? else { return Ok(()) };
-        export.status = ExportStatus::Failed;
-        export.finished_at = Some(self.now());
+        export.fail(self.now());
         tx.delete_export_file(id).await?; // whatever a failed run had written
         tx.update_export(&export).await?;
         let event = self

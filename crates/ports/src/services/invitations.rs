@@ -3,6 +3,7 @@
 //! that is serialised with every other writer of the tenant, so concurrent
 //! invitations can never exceed the licensed seats.
 
+use super::access::Attempt;
 use super::views::{InvitationView, UserView};
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::{InfraError, StoreError};
@@ -183,7 +184,7 @@ impl Tenantry {
     /// `POST /v1/tenants/{tid}/invitations`: invites one person with one role;
     /// refused when no seat is free (the error says how many are missing).
     pub async fn invite(&self, scope: &TenantScope, input: InviteInput) -> Result<InvitationIssued, InvitationError> {
-        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::UserInvited.as_str()).await?;
+        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::UserInvited).await?;
         let email = Email::parse(&input.email)?;
         let role = RoleRef::parse(&input.role)?;
         let now = self.now();
@@ -269,7 +270,7 @@ impl Tenantry {
         scope: &TenantScope,
         include_closed: bool,
     ) -> Result<Vec<InvitationView>, InvitationError> {
-        self.require(scope, builtin::INVITATIONS_MANAGE, "invitations.read").await?;
+        self.require(scope, builtin::INVITATIONS_MANAGE, Attempt::ReadInvitations).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Read).await?;
         Ok(tx
@@ -287,7 +288,7 @@ impl Tenantry {
         scope: &TenantScope,
         id: InvitationId,
     ) -> Result<InvitationView, InvitationError> {
-        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::InvitationRevoked.as_str()).await?;
+        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::InvitationRevoked).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut invitation = tx.invitation(id).await?.ok_or(AccessError::NotFound)?;
@@ -313,7 +314,7 @@ impl Tenantry {
         scope: &TenantScope,
         id: InvitationId,
     ) -> Result<InvitationIssued, InvitationError> {
-        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::InvitationResent.as_str()).await?;
+        self.require(scope, builtin::INVITATIONS_MANAGE, AuditAction::InvitationResent).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut invitation = tx.invitation(id).await?.ok_or(AccessError::NotFound)?;

@@ -261,11 +261,17 @@ mod futures_are_send {
         send(t.subscription_view(s));
         send(t.preview_change(s, billing::PreviewInput::default()));
         send(t.change_seats(s, 4, None));
-        send(t.change_plan(s, PlanChoice::Freemium, PlanTiming::Now, None, ""));
-        send(t.cancel_subscription(s, ""));
-        send(t.continue_free(s, ""));
-        send(t.checkout_session(s, ""));
-        send(t.portal_session(s, ""));
+        send(t.change_plan(
+            s,
+            PlanChoice::Freemium,
+            PlanTiming::Now,
+            None,
+            &crate::payment::ReturnPath::from_static("/"),
+        ));
+        send(t.cancel_subscription(s, &crate::payment::ReturnPath::from_static("/")));
+        send(t.continue_free(s, &crate::payment::ReturnPath::from_static("/")));
+        send(t.checkout_session(s, &crate::payment::ReturnPath::from_static("/")));
+        send(t.portal_session(s, &crate::payment::ReturnPath::from_static("/")));
         send(t.invoices(s));
         send(t.handle_billing_event(event));
         send(t.run_due_timers(10));

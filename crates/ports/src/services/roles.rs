@@ -1,6 +1,7 @@
 //! Built-in and custom roles. Custom roles are a premium feature; a role grants
 //! only permissions the creating actor holds, and never the owner's own two.
 
+use super::access::Attempt;
 use super::views::RoleView;
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::{InfraError, StoreError};
@@ -80,7 +81,7 @@ crate::problem!(RoleError {
 impl Tenantry {
     /// `GET /v1/tenants/{tid}/roles`: the built-in roles and the tenant's custom roles.
     pub async fn list_roles(&self, scope: &TenantScope) -> Result<Vec<RoleView>, RoleError> {
-        self.require(scope, builtin::ROLES_MANAGE, "roles.read").await?;
+        self.require(scope, builtin::ROLES_MANAGE, Attempt::ReadRoles).await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         let policy = self.policy();
         let mut out: Vec<RoleView> = BuiltinRole::ALL
@@ -116,7 +117,7 @@ impl Tenantry {
 
     /// `POST /v1/tenants/{tid}/roles`: a custom role from the permission set.
     pub async fn create_role(&self, scope: &TenantScope, input: RoleInput) -> Result<RoleView, RoleError> {
-        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleCreated.as_str()).await?;
+        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleCreated).await?;
         let name = RoleName::parse(&input.name)?;
         let description = input.description.as_deref().map(Description::parse).transpose()?;
         let permissions = self.checked_permissions(scope, &input.permissions)?;
@@ -147,7 +148,7 @@ impl Tenantry {
 
     /// `PATCH /v1/tenants/{tid}/roles/{rid}`.
     pub async fn update_role(&self, scope: &TenantScope, id: RoleId, patch: RolePatch) -> Result<RoleView, RoleError> {
-        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleUpdated.as_str()).await?;
+        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleUpdated).await?;
         let name = patch.name.as_deref().map(RoleName::parse).transpose()?;
         let description = match patch.description {
             Some(Some(d)) => Some(Some(Description::parse(&d)?)),
@@ -185,7 +186,7 @@ impl Tenantry {
 
     /// `DELETE /v1/tenants/{tid}/roles/{rid}`: refused while users or pending invitations hold it.
     pub async fn delete_role(&self, scope: &TenantScope, id: RoleId) -> Result<(), RoleError> {
-        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleDeleted.as_str()).await?;
+        self.require(scope, builtin::ROLES_MANAGE, AuditAction::RoleDeleted).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let role = tx.role(id).await?.ok_or(AccessError::NotFound)?;

@@ -1,5 +1,6 @@
 //! The tenant profile and settings, and the owner's deletion request.
 
+use super::access::Attempt;
 use super::views::TenantView;
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::InfraError;
@@ -83,7 +84,7 @@ fn opt<T, E>(v: Option<Option<String>>, parse: impl Fn(&str) -> Result<T, E>) ->
 impl Tenantry {
     /// `GET /v1/tenants/{tid}`: profile and settings.
     pub async fn get_tenant(&self, scope: &TenantScope) -> Result<TenantView, TenantError> {
-        self.require(scope, builtin::TENANT_READ, "tenant.read").await?;
+        self.require(scope, builtin::TENANT_READ, Attempt::ReadTenant).await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         Ok(TenantView::from(&self.tenant_row(tx.as_mut()).await?))
     }
@@ -92,7 +93,7 @@ impl Tenantry {
     /// are passed on to the payment provider in the same step (refused as a whole
     /// if the provider refuses them).
     pub async fn update_tenant(&self, scope: &TenantScope, input: SettingsInput) -> Result<TenantView, TenantError> {
-        self.require(scope, builtin::TENANT_UPDATE, AuditAction::TenantUpdated.as_str()).await?;
+        self.require(scope, builtin::TENANT_UPDATE, AuditAction::TenantUpdated).await?;
         let patch = TenantPatch {
             name: input.name.as_deref().map(CompanyName::parse).transpose()?,
             primary_color: opt(input.primary_color, HexColor::parse)?,
@@ -131,7 +132,7 @@ impl Tenantry {
     /// `POST /v1/tenants/{tid}/deletion` (owner): access ends now; the data is
     /// purged after the retention period unless the request is cancelled.
     pub async fn request_deletion(&self, scope: &TenantScope) -> Result<(), TenantError> {
-        self.require(scope, builtin::TENANT_DELETE, AuditAction::TenantDeletionRequested.as_str()).await?;
+        self.require(scope, builtin::TENANT_DELETE, AuditAction::TenantDeletionRequested).await?;
         self.deletion_request(scope).await
     }
 
@@ -172,7 +173,7 @@ impl Tenantry {
 
     /// `DELETE /v1/tenants/{tid}/deletion` (owner): cancels a pending deletion.
     pub async fn cancel_deletion(&self, scope: &TenantScope) -> Result<(), TenantError> {
-        self.require(scope, builtin::TENANT_DELETE, AuditAction::TenantDeletionCancelled.as_str()).await?;
+        self.require(scope, builtin::TENANT_DELETE, AuditAction::TenantDeletionCancelled).await?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;

@@ -2,6 +2,7 @@
 //! and logins per month, storage bytes, active users, against the plan's limits
 //! with the superuser's per-tenant override.
 
+use super::access::Attempt;
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::InfraError;
 use crate::scope::TenantScope;
@@ -77,7 +78,7 @@ impl Tenantry {
 
     /// `GET /v1/tenants/{tid}/usage`.
     pub async fn usage(&self, scope: &TenantScope) -> Result<UsageView, UsageError> {
-        self.require(scope, builtin::USAGE_READ, "usage.read").await?;
+        self.require(scope, builtin::USAGE_READ, Attempt::ReadUsage).await?;
         let now = self.now();
         let month = Month::of(now);
         let mut tx = self.begin(scope, Access::Read).await?;

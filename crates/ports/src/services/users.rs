@@ -1,6 +1,7 @@
 //! Users of a tenant: list, change role, deactivate, reactivate, remove, and
 //! ownership transfer. The owner can never be deactivated, removed or demoted.
 
+use super::access::Attempt;
 use super::invitations::InvitationError;
 use super::views::UserView;
 use super::{AccessError, Tenantry, infra_from_store};
@@ -86,14 +87,14 @@ pub struct UserPatch {
 impl Tenantry {
     /// `GET /v1/tenants/{tid}/users`: every user of the tenant, oldest first.
     pub async fn list_users(&self, scope: &TenantScope) -> Result<Vec<UserView>, UserError> {
-        self.require(scope, builtin::USERS_READ, "users.read").await?;
+        self.require(scope, builtin::USERS_READ, Attempt::ReadUsers).await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         Ok(tx.users().await?.iter().map(UserView::from).collect())
     }
 
     /// One user of the tenant.
     pub async fn get_user(&self, scope: &TenantScope, id: UserId) -> Result<UserView, UserError> {
-        self.require(scope, builtin::USERS_READ, "users.read").await?;
+        self.require(scope, builtin::USERS_READ, Attempt::ReadUsers).await?;
         let mut tx = self.begin(scope, Access::Read).await?;
         let user = tx.user(id).await?.ok_or(AccessError::NotFound)?;
         Ok(UserView::from(&user))
@@ -115,7 +116,7 @@ impl Tenantry {
 
     /// `PATCH /v1/tenants/{tid}/users/{uid}`: role and/or active state, in one unit of work.
     pub async fn update_user(&self, scope: &TenantScope, id: UserId, patch: UserPatch) -> Result<UserView, UserError> {
-        self.require(scope, builtin::USERS_MANAGE, AuditAction::UserRoleChanged.as_str()).await?;
+        self.require(scope, builtin::USERS_MANAGE, AuditAction::UserRoleChanged).await?;
         let role = patch.role.as_deref().map(RoleRef::parse).transpose()?;
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
@@ -189,7 +190,7 @@ impl Tenantry {
 
     /// `DELETE /v1/tenants/{tid}/users/{uid}`: removes a user (never the owner).
     pub async fn remove_user(&self, scope: &TenantScope, id: UserId) -> Result<(), UserError> {
-        self.require(scope, builtin::USERS_MANAGE, AuditAction::UserRemoved.as_str()).await?;
+        self.require(scope, builtin::USERS_MANAGE, AuditAction::UserRemoved).await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let user = self.target(tx.as_mut(), scope, id).await?;
         user.ensure_removable()?;
@@ -216,7 +217,7 @@ impl Tenantry {
     /// Never the owner (transfer ownership first) nor oneself. Product tables
     /// hold ids, not people (docs/EMBEDDING.md).
     pub async fn erase_user(&self, scope: &TenantScope, id: UserId) -> Result<UserView, UserError> {
-        self.require(scope, builtin::DATA_MANAGE, AuditAction::UserErased.as_str()).await?;
+        self.require(scope, builtin::DATA_MANAGE, AuditAction::UserErased).await?;
         if scope.actor().user_id() == Some(id) {
             return Err(UserError::SelfTarget);
         }
@@ -270,9 +271,9 @@ impl Tenantry {
         ];
         let redacted = tx.redact_audit(&redactions).await?;
         for mut export in tx.exports().await? {
-            if export.status == ExportStatus::Ready {
-                tx.delete_export_file(export.id).await?;
-                export.status = ExportStatus::Expired;
+            if export.status() == ExportStatus::Ready {
+                tx.delete_export_file(export.id()).await?;
+                export.expire();
                 tx.update_export(&export).await?;
             }
         }
@@ -285,7 +286,7 @@ impl Tenantry {
     /// `POST /v1/tenants/{tid}/owner`: the owner hands ownership to another
     /// active user and becomes an admin.
     pub async fn transfer_ownership(&self, scope: &TenantScope, new_owner: UserId) -> Result<UserView, UserError> {
-        self.require(scope, builtin::OWNERSHIP_TRANSFER, AuditAction::OwnershipTransferred.as_str()).await?;
+        self.require(scope, builtin::OWNERSHIP_TRANSFER, AuditAction::OwnershipTransferred).await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let users = tx.users().await?;
         let mut owner = users

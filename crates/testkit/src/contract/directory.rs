@@ -54,7 +54,13 @@ pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
     // list_tenants, platform_figures: beta pays 7 seats monthly
     f.h.add_card(f.b.id, TestCard::Succeeds).await.ctx("card")?;
     f.h.tenantry
-        .change_plan(&f.sb, PlanChoice::Standard(Interval::Month), PlanTiming::Now, None, "https://x.example.com")
+        .change_plan(
+            &f.sb,
+            PlanChoice::Standard(Interval::Month),
+            PlanTiming::Now,
+            None,
+            &tenantry_ports::payment::ReturnPath::from_static("/"),
+        )
         .await
         .ctx("beta subscribes")?;
     f.h.tenantry.change_seats(&f.sb, 7, None).await.ctx("beta buys seats")?;

@@ -245,10 +245,16 @@ async fn endings(h: &dyn ProviderHarness, customer: &str, subscription: &str) ->
     );
     ensure!(p.subscription("sub_unknown").await.ctx("unknown")?.is_none(), "an unknown subscription is None");
     ensure!(
-        matches!(p.checkout_session("cus_unknown", "https://x.example.com").await, Err(PaymentError::NotFound)),
+        matches!(
+            p.checkout_session("cus_unknown", &tenantry_ports::payment::ReturnPath::from_static("/")).await,
+            Err(PaymentError::NotFound)
+        ),
         "a session for an unknown customer is NotFound"
     );
-    let session = p.checkout_session(customer, "https://x.example.com/back").await.ctx("checkout")?;
+    let session = p
+        .checkout_session(customer, &tenantry_ports::payment::ReturnPath::from_static("/back"))
+        .await
+        .ctx("checkout")?;
     ensure!(!session.url.is_empty() && !session.id.is_empty(), "a checkout session has an id and a URL");
     // Newest first; the two charges made (the conversion's and the added seat's)
     // are paid. A provider may also list the declined attempt's invoice (Stripe

@@ -1023,7 +1023,7 @@ pub async fn foreign_writes_are_refused(f: &Fixture) -> Result<(), Broken> {
 /// is refused and invisible; a job claimed through the directory is leased
 /// once and comes back with one more attempt.
 pub async fn jobs_and_exports(f: &Fixture) -> Result<(), Broken> {
-    use tenantry_domain::export::{Export, ExportStatus};
+    use tenantry_domain::export::Export;
     use tenantry_domain::job::{Job, JobKind, JobState};
     let now = f.h.clock_now();
     let id = |n: u128| uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n);
@@ -1035,47 +1035,47 @@ pub async fn jobs_and_exports(f: &Fixture) -> Result<(), Broken> {
         now + Duration::seconds(1),
     );
     let mut job =
-        Job::new(tenantry_domain::JobId::from_uuid(id(3)).ctx("id")?, f.a.id, JobKind::Export(e1.id), now, now);
+        Job::new(tenantry_domain::JobId::from_uuid(id(3)).ctx("id")?, f.a.id, JobKind::Export(e1.id()), now, now);
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
     tx.insert_export(&e1).await.ctx("insert export")?;
     tx.insert_export(&e2).await.ctx("insert export 2")?;
     tx.insert_job(&job).await.ctx("insert job")?;
-    tx.append_export_file(e1.id, b"{\"first\": ").await.ctx("file")?;
-    tx.append_export_file(e1.id, b"true}").await.ctx("file appended")?;
+    tx.append_export_file(e1.id(), b"{\"first\": ").await.ctx("file")?;
+    tx.append_export_file(e1.id(), b"true}").await.ctx("file appended")?;
     tx.commit().await.ctx("commit")?;
 
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
-    ensure!(tx.export(e1.id).await.ctx("export")?.as_ref() == Some(&e1), "an export did not read back as written");
-    let listed: Vec<_> = tx.exports().await.ctx("exports")?.into_iter().map(|e| e.id).collect();
-    ensure!(listed == vec![e2.id, e1.id], "exports are listed newest first: {listed:?}");
+    ensure!(tx.export(e1.id()).await.ctx("export")?.as_ref() == Some(&e1), "an export did not read back as written");
+    let listed: Vec<_> = tx.exports().await.ctx("exports")?.into_iter().map(|e| e.id()).collect();
+    ensure!(listed == vec![e2.id(), e1.id()], "exports are listed newest first: {listed:?}");
     ensure!(
-        tx.export_file_chunk(e1.id, 0, 1024).await.ctx("file")?.as_deref() == Some(&b"{\"first\": true}"[..]),
+        tx.export_file_chunk(e1.id(), 0, 1024).await.ctx("file")?.as_deref() == Some(&b"{\"first\": true}"[..]),
         "an archive was not appended to"
     );
     ensure!(
-        tx.export_file_chunk(e1.id, 2, 5).await.ctx("chunk")?.as_deref() == Some(&b"first"[..]),
+        tx.export_file_chunk(e1.id(), 2, 5).await.ctx("chunk")?.as_deref() == Some(&b"first"[..]),
         "a chunk is not the bytes from its offset"
     );
     ensure!(
-        tx.export_file_chunk(e1.id, 14, 100).await.ctx("last chunk")?.as_deref() == Some(&b"}"[..])
-            && tx.export_file_chunk(e1.id, 15, 100).await.ctx("past the end")?.as_deref() == Some(&b""[..]),
+        tx.export_file_chunk(e1.id(), 14, 100).await.ctx("last chunk")?.as_deref() == Some(&b"}"[..])
+            && tx.export_file_chunk(e1.id(), 15, 100).await.ctx("past the end")?.as_deref() == Some(&b""[..]),
         "the end of an archive is not where it ends"
     );
     ensure!(tx.job(job.id).await.ctx("job")?.as_ref() == Some(&job), "a job did not read back as written");
-    e2.status = ExportStatus::Ready;
+    e2.start(3);
     e2.finish(42, now);
     tx.update_export(&e2).await.ctx("update export")?;
-    tx.delete_export_file(e1.id).await.ctx("delete file")?;
+    tx.delete_export_file(e1.id()).await.ctx("delete file")?;
     tx.commit().await.ctx("commit")?;
     let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin a")?;
-    ensure!(tx.export(e2.id).await.ctx("export")?.as_ref() == Some(&e2), "an export update was lost");
-    ensure!(tx.export_file_chunk(e1.id, 0, 16).await.ctx("file")?.is_none(), "a deleted archive is still there");
+    ensure!(tx.export(e2.id()).await.ctx("export")?.as_ref() == Some(&e2), "an export update was lost");
+    ensure!(tx.export_file_chunk(e1.id(), 0, 16).await.ctx("file")?.is_none(), "a deleted archive is still there");
     drop(tx);
 
     // Another tenant: nothing to see, nothing to write.
     let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
     ensure!(txb.exports().await.ctx("exports")?.is_empty(), "tenant B sees tenant A's exports");
-    ensure!(txb.export(e1.id).await.ctx("export")?.is_none(), "tenant B reads tenant A's export");
+    ensure!(txb.export(e1.id()).await.ctx("export")?.is_none(), "tenant B reads tenant A's export");
     ensure!(txb.job(job.id).await.ctx("job")?.is_none(), "tenant B reads tenant A's job");
     ensure!(txb.update_export(&e2).await.is_err(), "tenant B updated tenant A's export");
     drop(txb);

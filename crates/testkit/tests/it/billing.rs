@@ -12,7 +12,7 @@ use tenantry_ports::payment::BillingEventKind;
 use tenantry_ports::services::billing::{PlanChanged, PreviewInput};
 use tenantry_testkit::{Harness, TestCard, TestTenant};
 
-const URL: &str = "https://app.example.com/billing";
+const URL: &tenantry_ports::payment::ReturnPath = &tenantry_ports::payment::ReturnPath::from_static("/billing");
 
 /// A tenant on standard monthly since 2026-11-01 with `seats` seats (1 user).
 async fn paying(h: &Harness, slug: &str, seats: i64) -> TestTenant {

@@ -36,7 +36,7 @@ async fn a_tenant_goes_from_trial_to_paid_to_freemium_and_keeps_its_owner() {
             PlanChoice::Standard(Interval::Month),
             PlanTiming::Now,
             None,
-            "https://app.example.com/billing",
+            &tenantry_ports::payment::ReturnPath::from_static("/billing"),
         )
         .await
         .unwrap();
@@ -55,7 +55,7 @@ async fn a_tenant_goes_from_trial_to_paid_to_freemium_and_keeps_its_owner() {
             PlanChoice::Standard(Interval::Month),
             PlanTiming::Now,
             None,
-            "https://app.example.com/billing",
+            &tenantry_ports::payment::ReturnPath::from_static("/billing"),
         )
         .await
         .unwrap();
@@ -104,7 +104,7 @@ async fn a_tenant_goes_from_trial_to_paid_to_freemium_and_keeps_its_owner() {
     assert!(err.to_string().contains("free 1"), "{err}");
 
     // Cancel: freemium at the period end.
-    h.tenantry.cancel_subscription(&owner, "https://app.example.com").await.unwrap();
+    h.tenantry.cancel_subscription(&owner, &tenantry_ports::payment::ReturnPath::from_static("/")).await.unwrap();
     assert_eq!(h.tenantry.subscription_view(&owner).await.unwrap().status, SubscriptionStatus::CancelingAtPeriodEnd);
 
     // A campaign for freemium tenants exists.

@@ -12,7 +12,7 @@ use tenantry_ports::services::admin::AdminTenantPatch;
 use tenantry_ports::services::invitations::InviteInput;
 use tenantry_testkit::{Harness, TestCard, TestTenant};
 
-const URL: &str = "https://app.example.com/billing";
+const URL: &tenantry_ports::payment::ReturnPath = &tenantry_ports::payment::ReturnPath::from_static("/billing");
 
 async fn paying(h: &Harness, slug: &str) -> TestTenant {
     let t = h.signup(slug).await.unwrap();

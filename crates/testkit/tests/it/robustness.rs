@@ -65,7 +65,7 @@ async fn with_the_provider_down_signup_works_and_billing_changes_are_refused_wit
             PlanChoice::Standard(Interval::Year),
             PlanTiming::AtTrialEnd,
             None,
-            "https://x.example.com",
+            &tenantry_ports::payment::ReturnPath::from_static("/"),
         )
         .await
         .unwrap_err();
@@ -169,7 +169,7 @@ proptest! {
             let t = h.signup("counts").await.unwrap();
             h.add_card(t.id, TestCard::Succeeds).await.unwrap();
             let owner = h.owner_scope(&t).await.unwrap();
-            h.tenantry.change_plan(&owner, PlanChoice::Standard(Interval::Month), PlanTiming::Now, None, "https://x.example.com").await.unwrap();
+            h.tenantry.change_plan(&owner, PlanChoice::Standard(Interval::Month), PlanTiming::Now, None, &tenantry_ports::payment::ReturnPath::from_static("/")).await.unwrap();
             match h.tenantry.change_seats(&owner, n, None).await {
                 Ok(done) => prop_assert!((3..=100_000).contains(&n) && done.subscription.seats.is_some()),
                 Err(e) if n <= 0 || n > 100_000 => prop_assert_eq!(e.code(), "invalid_seats"),

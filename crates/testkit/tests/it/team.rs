@@ -227,7 +227,7 @@ async fn freemium_tenants_see_one_banner_per_page_and_a_modal_once_a_day() {
     }
     let owner = h.owner_scope(&t).await.unwrap();
     assert_eq!(h.tenantry.ad_decision(&owner).await.unwrap(), Default::default(), "trials see no ads");
-    h.tenantry.continue_free(&owner, "https://x.example.com").await.unwrap();
+    h.tenantry.continue_free(&owner, &tenantry_ports::payment::ReturnPath::from_static("/")).await.unwrap();
     h.advance_days(15).await;
     let owner = h.owner_scope(&t).await.unwrap();
     let first = h.tenantry.ad_decision(&owner).await.unwrap();
@@ -292,7 +292,13 @@ async fn platform_stats_count_tenants_users_logins_and_mrr_with_yearly_as_a_twel
     let yearly = paid(&h, "yearly", 3).await;
     let owner = h.owner_scope(&yearly).await.unwrap();
     h.tenantry
-        .change_plan(&owner, PlanChoice::Standard(Interval::Year), PlanTiming::Now, None, "https://x.example.com")
+        .change_plan(
+            &owner,
+            PlanChoice::Standard(Interval::Year),
+            PlanTiming::Now,
+            None,
+            &tenantry_ports::payment::ReturnPath::from_static("/"),
+        )
         .await
         .unwrap();
     h.signup("trialist").await.unwrap();

@@ -14,6 +14,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use tenantry_domain::subscription::{PlanChoice, PlanTiming, SeatChange};
 use tenantry_domain::{Interval, PlanKind};
+use tenantry_ports::payment::ReturnPath;
 use tenantry_ports::services::billing::{PlanChanged, PreviewInput};
 use tenantry_ports::services::views::SubscriptionView;
 
@@ -340,8 +341,10 @@ pub(crate) struct PlanForm {
     plan: String,
 }
 
-fn return_url(state: &AppState, path: &str) -> String {
-    format!("{}{path}", state.public_url.as_deref().unwrap_or(""))
+/// The tenant's settings page (with `query`) as the way back from a hosted
+/// billing page.
+fn settings_path(slug: &str, query: &str) -> Result<ReturnPath, PageError> {
+    ReturnPath::parse(format!("/app/{slug}/settings{query}")).map_err(|_| PageError::not_found())
 }
 
 /// `POST /app/{slug}/settings/plan`: the change, or Checkout first when a paid
@@ -359,7 +362,7 @@ pub(crate) async fn change_plan(
         "freemium" => PlanChoice::Freemium,
         _ => return Err(PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_plan", "There is no such plan.")),
     };
-    let back = return_url(&state, &format!("/app/{slug}/settings?done=card"));
+    let back = settings_path(&slug, "?done=card")?;
     match state.tenantry.change_plan(&scope, choice, PlanTiming::Now, None, &back).await? {
         PlanChanged::Changed { .. } => Ok(Redirect::to(&format!("/app/{slug}/settings?done=plan")).into_response()),
         PlanChanged::CheckoutRequired { checkout, .. } => Ok(Redirect::to(&checkout.url).into_response()),
@@ -374,7 +377,7 @@ pub(crate) async fn checkout(
     WebForm(form): WebForm<CsrfForm>,
 ) -> PageResult {
     let (scope, _) = posted(&state, &session, &slug, &form.csrf).await?;
-    let back = return_url(&state, &format!("/app/{slug}/settings?done=card"));
+    let back = settings_path(&slug, "?done=card")?;
     let session = state.tenantry.checkout_session(&scope, &back).await?;
     Ok(Redirect::to(&session.url).into_response())
 }
@@ -387,7 +390,7 @@ pub(crate) async fn portal(
     WebForm(form): WebForm<CsrfForm>,
 ) -> PageResult {
     let (scope, _) = posted(&state, &session, &slug, &form.csrf).await?;
-    let back = return_url(&state, &format!("/app/{slug}/settings"));
+    let back = settings_path(&slug, "")?;
     let session = state.tenantry.portal_session(&scope, &back).await?;
     Ok(Redirect::to(&session.url).into_response())
 }
@@ -400,7 +403,7 @@ pub(crate) async fn cancel(
     WebForm(form): WebForm<CsrfForm>,
 ) -> PageResult {
     let (scope, _) = posted(&state, &session, &slug, &form.csrf).await?;
-    let back = return_url(&state, &format!("/app/{slug}/settings"));
+    let back = settings_path(&slug, "")?;
     state.tenantry.cancel_subscription(&scope, &back).await?;
     Ok(Redirect::to(&format!("/app/{slug}/settings?done=plan")).into_response())
 }

@@ -1,9 +1,13 @@
 //! Shared by the HTTP test binaries: the real router on a random loopback port.
 
-#![allow(dead_code, clippy::unwrap_used)] // each test binary uses part of it; test code
+#![allow(dead_code, unused_imports, unused_macros, clippy::unwrap_used)] // each test binary uses part of it; test code
 
 pub mod contract;
+mod store;
 pub mod web;
+
+pub(crate) use store::on_both;
+pub use store::{StoreKind, TestStore};
 
 use std::sync::Arc;
 use tenantry_http::auth::TokenKeys;
