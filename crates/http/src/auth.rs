@@ -418,7 +418,13 @@ impl FromRequestParts<AppState> for InTenant {
         if principal.tenant_id().is_some_and(|own| own != tenant) {
             state.throttles.cross_tenant(&state.tenantry, &crate::throttle::principal_key(&principal)).await?;
         }
-        let scope = state.tenantry.authorize(&principal, tenant).await?;
+        // A read is answered in the unit of work it was authorised in; a write
+        // opens its own (with the tenant's lock) and is authorised as before.
+        let scope = if parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD {
+            state.tenantry.authorize_to_read(&principal, tenant).await?
+        } else {
+            state.tenantry.authorize(&principal, tenant).await?
+        };
         if let Some(info) = state.limits.check(&state.tenantry, &scope).await? {
             if let Some(slot) = parts.extensions.get::<RateSlot>() {
                 slot.set(info);

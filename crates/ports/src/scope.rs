@@ -9,6 +9,8 @@
 //! suites and property tests get their scopes by signing up and authorising,
 //! like a real client. Forgetting the tenant does not compile.
 
+use crate::store::TenantTx;
+use std::sync::{Arc, Mutex};
 use tenantry_domain::audit::SystemActor;
 use tenantry_domain::rbac::{Permission, PermissionSet};
 use tenantry_domain::token::TokenHash;
@@ -81,11 +83,40 @@ pub struct TenantScope {
     tenant_id: TenantId,
     actor: Actor,
     permissions: PermissionSet,
+    kept: KeptWork,
+}
+
+/// The read unit of work a scope was authorised in, kept open for the first
+/// read of the request it was made for ([`crate::Tenantry::authorize_to_read`]):
+/// the authorisation and the use case's read then share one transaction. Taken
+/// once; clones of the scope share it.
+#[derive(Clone, Default)]
+struct KeptWork(Option<Arc<Slot>>);
+
+/// Where the kept unit of work waits to be taken.
+type Slot = Mutex<Option<Box<dyn TenantTx>>>;
+
+impl std::fmt::Debug for KeptWork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "KeptWork(open)" } else { "KeptWork(none)" })
+    }
 }
 
 impl TenantScope {
     pub(crate) fn new(tenant_id: TenantId, actor: Actor, permissions: PermissionSet) -> Self {
-        Self { tenant_id, actor, permissions }
+        Self { tenant_id, actor, permissions, kept: KeptWork::default() }
+    }
+
+    /// This scope with `tx` (a read unit of work of its tenant) kept for its first read.
+    pub(crate) fn keeping(mut self, tx: Box<dyn TenantTx>) -> Self {
+        self.kept = KeptWork(Some(Arc::new(Mutex::new(Some(tx)))));
+        self
+    }
+
+    /// The kept unit of work, if it is still there (once).
+    pub(crate) fn take_kept(&self) -> Option<Box<dyn TenantTx>> {
+        let kept = self.kept.0.as_ref()?;
+        kept.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
     /// A system actor's scope with every permission (billing events, timers).

@@ -24,7 +24,9 @@
 //!   **abort the unit of work** (as a database transaction is aborted): every later
 //!   call answers `StoreError::Unknown` and nothing of it can commit; use cases
 //!   return at once and drop it;
-//! - lists come back in the documented order.
+//! - lists come back in the documented order;
+//! - `begin_authorizing` answers exactly the facts [`read_authorization_facts`]
+//!   reads in a fresh unit of work of the same tenant (never a row of another).
 
 use crate::payment::Invoice;
 use async_trait::async_trait;
@@ -40,7 +42,7 @@ use tenantry_domain::user::Erasure;
 use tenantry_domain::user::PlatformUser;
 use tenantry_domain::{
     AdCampaign, AuditAction, AuditEvent, AuditEventId, CampaignId, Email, Interval, Invitation, InvitationId, PlanKind,
-    PlatformUserId, RoleId, Subscription, SubscriptionStatus, Tenant, User, UserId,
+    PlatformUserId, RoleId, RoleRef, Subscription, SubscriptionStatus, Tenant, User, UserId,
 };
 use tenantry_domain::{ApiKey, ApiKeyId, ExportId, JobId, ResetId, SessionId};
 
@@ -701,12 +703,80 @@ pub trait PlatformTx: PlatformStore + Send {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
+/// What authorising a caller reads in its tenant, named by the caller's token:
+/// the user (and the session the token belongs to) or the API key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AuthorizationRead {
+    /// The user whose token it is.
+    pub user: Option<UserId>,
+    /// The session the token belongs to.
+    pub session: Option<SessionId>,
+    /// The API key.
+    pub api_key: Option<ApiKeyId>,
+}
+
+/// What [`UnitOfWork::begin_authorizing`] found: the rows authorising a caller
+/// needs, all of the unit of work's tenant, `None` where there is none.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AuthorizationFacts {
+    /// The user named.
+    pub user: Option<User>,
+    /// The session named.
+    pub session: Option<Session>,
+    /// The API key named.
+    pub api_key: Option<ApiKey>,
+    /// The tenant's subscription.
+    pub subscription: Option<Subscription>,
+    /// The custom role of the user or the key, when it has one.
+    pub custom_role: Option<CustomRole>,
+}
+
+/// Reads `read`'s facts in `tx` one by one: the reference behaviour of
+/// [`UnitOfWork::begin_authorizing`] (a store may batch them; the answer is the same).
+pub async fn read_authorization_facts(
+    tx: &mut dyn TenantTx,
+    read: &AuthorizationRead,
+) -> Result<AuthorizationFacts, StoreError> {
+    let user = match read.user {
+        Some(id) => tx.user(id).await?,
+        None => None,
+    };
+    let session = match read.session {
+        Some(id) => tx.session(id).await?,
+        None => None,
+    };
+    let api_key = match read.api_key {
+        Some(id) => tx.api_key(id).await?,
+        None => None,
+    };
+    let role = user.as_ref().map(|u| u.role).or(api_key.as_ref().map(|k| k.role));
+    let custom_role = match role {
+        Some(RoleRef::Custom(id)) => tx.role(id).await?,
+        _ => None,
+    };
+    Ok(AuthorizationFacts { user, session, api_key, subscription: tx.subscription().await?, custom_role })
+}
+
 /// Opens units of work. See the module documentation for the contract.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UnitOfWork: Send + Sync {
     /// A unit of work inside `scope`'s tenant.
     async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn TenantTx>, StoreError>;
+    /// A unit of work inside `scope`'s tenant, and in it what authorising a
+    /// caller needs ([`AuthorizationRead`]): the same answer as
+    /// [`read_authorization_facts`] on a fresh unit of work (which both stores
+    /// use today; a store may read them in fewer steps).
+    async fn begin_authorizing(
+        &self,
+        scope: &TenantScope,
+        access: Access,
+        read: &AuthorizationRead,
+    ) -> Result<(Box<dyn TenantTx>, AuthorizationFacts), StoreError> {
+        let mut tx = self.begin(scope, access).await?;
+        let facts = read_authorization_facts(tx.as_mut(), read).await?;
+        Ok((tx, facts))
+    }
     /// A unit of work on the platform tables.
     async fn begin_platform(&self) -> Result<Box<dyn PlatformTx>, StoreError>;
     /// Whether the store answers (readiness).

@@ -111,3 +111,39 @@ async fn a_unit_of_work_abandoned_while_waiting_for_the_lock_leaves_no_open_tran
     store.close().await;
     db.drop_now().await.unwrap();
 }
+
+/// A request holds one pooled connection at a time (decision 0025): on a pool
+/// of ONE connection, a user is authorised with the platform settings' cache
+/// empty (they are read before the unit of work opens, not while it holds the
+/// connection), the read unit of work kept for the request answers its read
+/// without a second connection, and a write after it lets the kept one go
+/// first. Before, a settings miss during authorisation waited for a second
+/// connection: with every connection held so, the pool stalled until its
+/// acquire timeout and answered 503.
+#[tokio::test]
+async fn authorising_and_reading_on_a_pool_of_one_connection_never_waits_for_a_second() {
+    use secrecy::SecretString;
+    use tenantry_ports::services::tenant::SettingsInput;
+    use tenantry_postgres::{PgOptions, PgStore};
+    let Some(admin) = admin_url("authorising_on_a_pool_of_one_connection") else { return };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let options = PgOptions {
+        max_connections: 1,
+        acquire_timeout: std::time::Duration::from_secs(3),
+        data_key: Some(tenantry_postgres::testing::test_data_key()),
+        ..PgOptions::default()
+    };
+    let one = PgStore::connect(&SecretString::from(db.service_url()), options).await.unwrap();
+    let h = Harness::builder().stores(|clock| Stores::of(db.follower(&one).at(clock), Arc::new(db.operator()))).build();
+    let t = h.signup("single").await.unwrap();
+    for _ in 0..3 {
+        h.tenantry.forget_settings();
+        let scope = h.tenantry.authorize_to_read(&t.owner, t.id).await.unwrap();
+        assert_eq!(h.tenantry.get_tenant(&scope).await.unwrap().id, t.id);
+        let rename = SettingsInput { name: Some("Single Renamed".into()), ..Default::default() };
+        let scope = h.tenantry.authorize_to_read(&t.owner, t.id).await.unwrap();
+        h.tenantry.update_tenant(&scope, rename).await.unwrap();
+    }
+    one.close().await;
+    db.drop_now().await.unwrap();
+}

@@ -4,9 +4,10 @@ use super::views::{MeView, TenantView, UserView};
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::InfraError;
 use crate::scope::{Actor, PlatformScope, Principal, TenantScope};
-use crate::store::Access;
+use crate::store::{Access, AuthorizationRead, TenantTx};
 use tenantry_domain::audit::{AuditTarget, SystemActor};
-use tenantry_domain::rbac::{PermissionSet, builtin};
+use tenantry_domain::rbac::{CustomRole, PermissionSet, builtin};
+use tenantry_domain::session::Session;
 use tenantry_domain::subscription::SubscriptionState;
 use tenantry_domain::{AuditAction, AuditOutcome, RoleRef, Slug, SubscriptionStatus, TenantId};
 
@@ -81,11 +82,23 @@ impl Tenantry {
     /// `/app/{slug}`): a slug that names no tenant answers `NotFound`, like
     /// another tenant's (which is audited as a cross-tenant attempt).
     pub async fn authorize_slug(&self, principal: &Principal, slug: &str) -> Result<TenantScope, AuthorizeError> {
-        let Ok(slug) = Slug::parse(slug) else { return Err(AuthorizeError::NotFound) };
-        let Some(tenant_id) = self.deps.directory.resolve_slug(&slug).await? else {
-            return Err(AuthorizeError::NotFound);
-        };
+        let tenant_id = self.tenant_of_slug(slug).await?;
         self.authorize(principal, tenant_id).await
+    }
+
+    /// [`Tenantry::authorize_to_read`] for a tenant named by its slug.
+    pub async fn authorize_slug_to_read(
+        &self,
+        principal: &Principal,
+        slug: &str,
+    ) -> Result<TenantScope, AuthorizeError> {
+        let tenant_id = self.tenant_of_slug(slug).await?;
+        self.authorize_to_read(principal, tenant_id).await
+    }
+
+    async fn tenant_of_slug(&self, slug: &str) -> Result<TenantId, AuthorizeError> {
+        let Ok(slug) = Slug::parse(slug) else { return Err(AuthorizeError::NotFound) };
+        self.deps.directory.resolve_slug(&slug).await?.ok_or(AuthorizeError::NotFound)
     }
 
     /// The caller's own tenant, as a person: a user's, or the one the superuser
@@ -114,36 +127,96 @@ impl Tenantry {
     /// before a role or password change, gets `Unauthenticated`. The superuser
     /// gets owner-level permissions inside the tenant, audited as a platform action.
     pub async fn authorize(&self, principal: &Principal, tenant_id: TenantId) -> Result<TenantScope, AuthorizeError> {
+        self.authorize_keeping(principal, tenant_id, false).await
+    }
+
+    /// [`Tenantry::authorize`] for one request that reads: the read unit of work
+    /// the caller was authorised in stays open in the scope and serves the
+    /// first read unit of work a use case opens with it, so that authorising
+    /// and reading take one transaction (on PostgreSQL, what authorising needs
+    /// is read in its first round trip). A write lets it go and opens its own.
+    /// Until that first read the scope holds a store connection: use it for a
+    /// scope that lives for one request (the HTTP layer's `GET`s), and
+    /// [`Tenantry::authorize`] for one that is kept.
+    pub async fn authorize_to_read(
+        &self,
+        principal: &Principal,
+        tenant_id: TenantId,
+    ) -> Result<TenantScope, AuthorizeError> {
+        self.authorize_keeping(principal, tenant_id, true).await
+    }
+
+    /// The permissions of `role`, a custom one from `custom` (the role read
+    /// with the caller); `None` when a custom role is gone.
+    fn permissions_of(&self, role: RoleRef, custom: Option<&CustomRole>) -> Option<PermissionSet> {
+        match role {
+            RoleRef::Builtin(b) => Some(self.policy().builtin(b)),
+            RoleRef::Custom(id) => custom.filter(|r| r.id == id).map(|r| self.policy().custom(r)),
+        }
+    }
+
+    /// The authorised `scope`, keeping `tx` when asked — unless a session's
+    /// touch is due: then `tx` is let go first and the touch saved in a unit of
+    /// work of its own (a request holds one connection at a time).
+    async fn touched(
+        &self,
+        tenant_id: TenantId,
+        touched: Option<Session>,
+        tx: Box<dyn TenantTx>,
+        scope: TenantScope,
+        keep: bool,
+    ) -> Result<TenantScope, AuthorizeError> {
+        if touched.is_some() {
+            drop(tx);
+            self.save_touched(tenant_id, touched).await?;
+            return Ok(scope);
+        }
+        Ok(if keep { scope.keeping(tx) } else { scope })
+    }
+
+    async fn authorize_keeping(
+        &self,
+        principal: &Principal,
+        tenant_id: TenantId,
+        keep: bool,
+    ) -> Result<TenantScope, AuthorizeError> {
+        let missing = || AuthorizeError::Infra(InfraError::Unknown(anyhow::anyhow!("subscription row missing")));
+        let kept = |scope: TenantScope, tx| if keep { scope.keeping(tx) } else { scope };
         match *principal {
-            Principal::User { tenant_id: own, user_id, token_version, .. } => {
+            Principal::User { tenant_id: own, user_id, token_version, session, .. } => {
                 if own != tenant_id {
                     let actor = Actor::User { user_id, role: RoleRef::Builtin(tenantry_domain::BuiltinRole::Viewer) };
                     self.record_cross_tenant_attempt(own, actor, tenant_id).await;
                     return Err(AuthorizeError::NotFound);
                 }
+                // Read before the unit of work opens (cached; on a miss it takes a
+                // connection of its own): a request never holds one connection
+                // while it waits for a second, which a full pool would never give.
+                let settings = self.platform_settings().await?;
                 let probe = self.system_scope(tenant_id, SystemActor::Login);
-                let mut tx = self.begin(&probe, Access::Read).await?;
-                let Some(user) = tx.user(user_id).await? else {
+                let read = AuthorizationRead { user: Some(user_id), session, api_key: None };
+                let (tx, facts) = self.deps.store.begin_authorizing(&probe, Access::Read, &read).await?;
+                let Some(user) = facts.user else {
                     return Err(AuthorizeError::Unauthenticated);
                 };
                 if !user.is_active() || user.token_version != token_version {
                     return Err(AuthorizeError::Unauthenticated);
                 }
-                self.check_user_session(tx.as_mut(), principal, &user).await?;
+                let touched = self.check_user_session(facts.session, principal, &user)?;
                 if !user.mfa.as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled)
-                    && self.platform_settings().await?.mfa_required_for(user.role)
+                    && settings.mfa_required_for(user.role)
                 {
                     // Mandatory 2FA: only `/v1/me/mfa` (which does not come through here) is open.
                     return Err(AuthorizeError::MfaEnrolmentRequired);
                 }
-                let sub = self.subscription(tx.as_mut()).await?;
+                let sub = facts.subscription.ok_or_else(missing)?;
                 let owner_may_cancel_deletion =
                     user.is_owner() && matches!(sub.state, SubscriptionState::PendingDeletion { .. });
                 if !sub.allows_access() && !owner_may_cancel_deletion {
                     return Err(AuthorizeError::TenantInactive(sub.status()));
                 }
                 let mut permissions =
-                    self.role_permissions(tx.as_mut(), user.role).await?.unwrap_or(PermissionSet::EMPTY);
+                    self.permissions_of(user.role, facts.custom_role.as_ref()).unwrap_or(PermissionSet::EMPTY);
                 if owner_may_cancel_deletion {
                     // Deletion deactivates the tenant at once: the owner keeps only
                     // what reading the profile, cancelling the deletion and taking
@@ -151,14 +224,16 @@ impl Tenantry {
                     let kept = PermissionSet::of(&[builtin::TENANT_READ, builtin::TENANT_DELETE, builtin::DATA_MANAGE]);
                     permissions = permissions.intersection(&kept);
                 }
-                Ok(TenantScope::new(tenant_id, Actor::User { user_id, role: user.role }, permissions))
+                let scope = TenantScope::new(tenant_id, Actor::User { user_id, role: user.role }, permissions);
+                self.touched(tenant_id, touched, tx, scope, keep).await
             }
             Principal::ApiKey { tenant_id: own, key_id, secret_hash } => {
                 // The key is checked in its own tenant first: a made-up key gets 401 and
                 // writes nothing anywhere.
                 let probe = self.system_scope(own, SystemActor::Login);
-                let mut tx = self.begin(&probe, Access::Read).await?;
-                let key = match tx.api_key(key_id).await? {
+                let read = AuthorizationRead { api_key: Some(key_id), ..Default::default() };
+                let (tx, facts) = self.deps.store.begin_authorizing(&probe, Access::Read, &read).await?;
+                let key = match facts.api_key {
                     Some(key) if key.is_active() && key.secret_hash.same_as(&secret_hash) => key,
                     _ => return Err(AuthorizeError::Unauthenticated),
                 };
@@ -167,16 +242,23 @@ impl Tenantry {
                     self.record_cross_tenant_attempt(own, Actor::ApiKey { key_id, role: key.role }, tenant_id).await;
                     return Err(AuthorizeError::NotFound);
                 }
-                let sub = self.subscription(tx.as_mut()).await?;
+                let sub = facts.subscription.ok_or_else(missing)?;
                 if !sub.allows_access() {
                     return Err(AuthorizeError::TenantInactive(sub.status()));
                 }
                 self.catalog().entitles(sub.plan_kind(), &tenantry_domain::Feature::api_keys())?;
-                let permissions = self.role_permissions(tx.as_mut(), key.role).await?.unwrap_or(PermissionSet::EMPTY);
-                Ok(TenantScope::new(tenant_id, Actor::ApiKey { key_id, role: key.role }, permissions))
+                let permissions =
+                    self.permissions_of(key.role, facts.custom_role.as_ref()).unwrap_or(PermissionSet::EMPTY);
+                Ok(kept(TenantScope::new(tenant_id, Actor::ApiKey { key_id, role: key.role }, permissions), tx))
             }
             Principal::Impersonation {
-                tenant_id: own, user_id, user_version, superuser, superuser_version, ..
+                tenant_id: own,
+                user_id,
+                user_version,
+                superuser,
+                superuser_version,
+                session,
+                ..
             } => {
                 if own != tenant_id {
                     return Err(AuthorizeError::NotFound);
@@ -191,24 +273,22 @@ impl Tenantry {
                     return Err(AuthorizeError::Unauthenticated);
                 }
                 let probe = self.system_scope(tenant_id, SystemActor::Login);
-                let mut tx = self.begin(&probe, Access::Read).await?;
-                let Some(user) = tx.user(user_id).await? else { return Err(AuthorizeError::Unauthenticated) };
+                let read = AuthorizationRead { user: Some(user_id), session, api_key: None };
+                let (tx, facts) = self.deps.store.begin_authorizing(&probe, Access::Read, &read).await?;
+                let Some(user) = facts.user else { return Err(AuthorizeError::Unauthenticated) };
                 if !user.is_active() || user.token_version != user_version {
                     return Err(AuthorizeError::Unauthenticated);
                 }
-                self.check_user_session(tx.as_mut(), principal, &user).await?;
-                let sub = self.subscription(tx.as_mut()).await?;
+                let touched = self.check_user_session(facts.session, principal, &user)?;
+                let sub = facts.subscription.ok_or_else(missing)?;
                 if !sub.allows_access() {
                     return Err(AuthorizeError::TenantInactive(sub.status()));
                 }
                 let permissions = impersonation_permissions(
-                    self.role_permissions(tx.as_mut(), user.role).await?.unwrap_or(PermissionSet::EMPTY),
+                    self.permissions_of(user.role, facts.custom_role.as_ref()).unwrap_or(PermissionSet::EMPTY),
                 );
-                Ok(TenantScope::new(
-                    tenant_id,
-                    Actor::Impersonation { user_id, role: user.role, superuser },
-                    permissions,
-                ))
+                let actor = Actor::Impersonation { user_id, role: user.role, superuser };
+                self.touched(tenant_id, touched, tx, TenantScope::new(tenant_id, actor, permissions), keep).await
             }
             Principal::Superuser { id, .. } => {
                 self.authorize_platform(principal).await?;

@@ -181,7 +181,16 @@ impl Tenantry {
                 let mut tx = self.begin(&scope, Access::Write).await?;
                 match tx.user(user_id).await? {
                     Some(user) if user.is_active() && user.token_version == token_version => {
-                        self.check_user_session(tx.as_mut(), principal, &user).await.map_err(unauthenticated)?;
+                        let found = match principal.session() {
+                            Some(id) => tx.session(id).await?,
+                            None => None,
+                        };
+                        // Touched in this unit of work: a second writer of the tenant would wait for it.
+                        if let Some(touched) =
+                            self.check_user_session(found, principal, &user).map_err(unauthenticated)?
+                        {
+                            tx.update_session(&touched).await?;
+                        }
                         Ok(Own::User { scope, tx, user })
                     }
                     _ => Err(MfaServiceError::Unauthenticated),

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tenantry_domain::audit::{AuditTarget, SystemActor};
 use tenantry_domain::session::{RefreshError, Session, SessionEnd, SessionKind, SessionOwner};
-use tenantry_domain::{AuditAction, AuditActor, AuditEvent, AuditOutcome, PlatformUserId, SessionId, User};
+use tenantry_domain::{AuditAction, AuditActor, AuditEvent, AuditOutcome, PlatformUserId, SessionId, TenantId, User};
 
 /// Who is logging in from where, as the HTTP layer saw it: the session's kind
 /// (an API client's tokens or a browser's cookie), the user agent and the
@@ -152,23 +152,25 @@ impl Tenantry {
         Ok(session)
     }
 
-    /// Whether `principal`'s session holds for `user` now (read in `tx`): a
-    /// session of this user (a support session only for the impersonation
-    /// naming it), not ended, at the user's token version, neither idle nor
-    /// past its end. A browser's is touched (once a minute at most).
-    pub(crate) async fn check_user_session(
+    /// Whether `principal`'s session holds for `user` now — `found` is the
+    /// session its token names, as read in the caller's unit of work: a session
+    /// of this user (a support session only for the impersonation naming it),
+    /// not ended, at the user's token version, neither idle nor past its end. A
+    /// browser's is touched (once a minute at most): then it is answered, for
+    /// the caller to save (in its own write unit of work, or after its read).
+    pub(crate) fn check_user_session(
         &self,
-        tx: &mut dyn TenantTx,
+        found: Option<Session>,
         principal: &Principal,
         user: &User,
-    ) -> Result<(), AuthorizeError> {
+    ) -> Result<Option<Session>, AuthorizeError> {
         let (id, impersonator) = match *principal {
             Principal::User { session: Some(id), .. } => (id, None),
             Principal::Impersonation { session: Some(id), superuser, .. } => (id, Some(superuser)),
             _ => return Err(AuthorizeError::Unauthenticated),
         };
         let now = self.now();
-        let Some(mut session) = tx.session(id).await? else { return Err(AuthorizeError::Unauthenticated) };
+        let Some(mut session) = found.filter(|s| s.id == id) else { return Err(AuthorizeError::Unauthenticated) };
         let support = session.kind == SessionKind::Impersonation;
         if session.owner != SessionOwner::User(user.id)
             || support != impersonator.is_some()
@@ -177,12 +179,16 @@ impl Tenantry {
         {
             return Err(AuthorizeError::Unauthenticated);
         }
-        if session.kind == SessionKind::Web && session.touch(now) {
-            let scope = self.system_scope(user.tenant_id, SystemActor::Login);
-            let mut write = self.begin(&scope, Access::Write).await?;
-            write.update_session(&session).await?;
-            write.commit().await?;
-        }
+        Ok((session.kind == SessionKind::Web && session.touch(now)).then_some(session))
+    }
+
+    /// Saves a touched session in a write unit of work of its own.
+    pub(crate) async fn save_touched(&self, tenant: TenantId, touched: Option<Session>) -> Result<(), InfraError> {
+        let Some(session) = touched else { return Ok(()) };
+        let scope = self.system_scope(tenant, SystemActor::Login);
+        let mut write = self.begin(&scope, Access::Write).await?;
+        write.update_session(&session).await?;
+        write.commit().await?;
         Ok(())
     }
 

@@ -32,6 +32,13 @@ impl Tenantry {
     }
 
     pub(crate) async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn TenantTx>, InfraError> {
+        // The read unit of work the scope was authorised in serves its first read
+        // (a writer lets it go: it was opened without the tenant's write lock).
+        if let Some(kept) = scope.take_kept()
+            && access == Access::Read
+        {
+            return Ok(kept);
+        }
         Ok(self.deps.store.begin(scope, access).await?)
     }
 

@@ -178,6 +178,82 @@ pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
     superuser_sessions(&Fixture::new(factory).await?).await?;
     credential_ledger(&Fixture::new(factory).await?).await?;
     superuser_mfa(&Fixture::new(factory).await?).await?;
+    authorization_reads(&Fixture::new(factory).await?).await?;
+    Ok(())
+}
+
+/// What authorising reads, in the first step of a unit of work
+/// (`begin_authorizing`): exactly what reading it fact by fact answers — the
+/// named user, session and key, the custom role of the user, the subscription
+/// — and nothing of another tenant, whose ids read as absent; the unit of work
+/// it comes with is of its tenant and works (a read one refuses writes).
+pub async fn authorization_reads(f: &Fixture) -> Result<(), Broken> {
+    use tenantry_domain::session::{Session, SessionKind, SessionOwner};
+    use tenantry_ports::store::{AuthorizationRead, read_authorization_facts};
+    let now = f.h.clock_now();
+    let approver = f.role(f.a.id, "approver")?;
+    let mut member = f.user(f.a.id, "approver@alpha.example.com")?;
+    member.role = RoleRef::Custom(approver.id);
+    let session = Session::begin(f.id()?, SessionOwner::User(member.id), SessionKind::Web, 0, now, None, None, None);
+    let key = f.api_key(f.a.id, RoleRef::Builtin(BuiltinRole::Viewer), 0)?;
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    tx.insert_role(&approver).await.ctx("insert role")?;
+    tx.insert_user(&member).await.ctx("insert user")?;
+    tx.insert_session(&session).await.ctx("insert session")?;
+    tx.insert_api_key(&key).await.ctx("insert key")?;
+    tx.commit().await.ctx("commit")?;
+    let reads = [
+        AuthorizationRead { user: Some(member.id), session: Some(session.id), api_key: None },
+        AuthorizationRead { user: Some(f.a.owner_id), session: None, api_key: None },
+        AuthorizationRead { api_key: Some(key.id), ..Default::default() },
+        AuthorizationRead::default(),
+        AuthorizationRead { user: Some(f.id()?), session: Some(f.id()?), api_key: Some(f.id()?) },
+    ];
+    for (scope, tenant) in [(&f.sa, f.a.id), (&f.sb, f.b.id)] {
+        for read in &reads {
+            let (mut tx, facts) =
+                f.store.begin_authorizing(scope, Access::Read, read).await.ctx("begin authorizing")?;
+            let mut fresh = f.store.begin(scope, Access::Read).await.ctx("begin")?;
+            let expected = read_authorization_facts(fresh.as_mut(), read).await.ctx("read one by one")?;
+            ensure!(facts == expected, "the batched facts differ from the facts one by one for {read:?}");
+            ensure!(
+                facts.subscription.as_ref().map(|s| s.tenant_id) == Some(tenant),
+                "the facts' subscription is the unit of work's tenant's"
+            );
+            ensure!(
+                tx.tenant().await.ctx("tenant")?.map(|t| t.id) == Some(tenant),
+                "the unit of work it comes with is not of its tenant"
+            );
+            ensure!(
+                tx.insert_api_key(&f.api_key(tenant, RoleRef::Builtin(BuiltinRole::Viewer), 1)?).await.is_err(),
+                "a read unit of work took a write"
+            );
+        }
+    }
+    let (_, facts) = f.store.begin_authorizing(&f.sa, Access::Read, &reads[0]).await.ctx("begin authorizing")?;
+    ensure!(
+        facts.user.as_ref() == Some(&member)
+            && facts.session.as_ref() == Some(&session)
+            && facts.custom_role.as_ref() == Some(&approver)
+            && facts.api_key.is_none(),
+        "the member, their session and their custom role are read"
+    );
+    let (_, facts) = f.store.begin_authorizing(&f.sa, Access::Read, &reads[2]).await.ctx("begin authorizing")?;
+    ensure!(facts.api_key.as_ref() == Some(&key) && facts.custom_role.is_none(), "the key is read");
+    let (_, facts) = f.store.begin_authorizing(&f.sb, Access::Read, &reads[0]).await.ctx("begin authorizing b")?;
+    ensure!(
+        facts.user.is_none() && facts.session.is_none() && facts.custom_role.is_none(),
+        "tenant B's unit of work read tenant A's user, session or role"
+    );
+    let (_, facts) = f.store.begin_authorizing(&f.sb, Access::Read, &reads[2]).await.ctx("begin authorizing b")?;
+    ensure!(facts.api_key.is_none(), "tenant B's unit of work read tenant A's key");
+    // A writer's: its writes commit.
+    let (mut tx, _) = f.store.begin_authorizing(&f.sa, Access::Write, &reads[1]).await.ctx("begin authorizing")?;
+    let later = f.api_key(f.a.id, RoleRef::Builtin(BuiltinRole::Viewer), 2)?;
+    tx.insert_api_key(&later).await.ctx("insert key")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin")?;
+    ensure!(tx.api_key(later.id).await.ctx("key")?.is_some(), "a writer's unit of work lost its write");
     Ok(())
 }
 

@@ -264,3 +264,35 @@ async fn deletion_ends_access_now_only_the_owner_can_cancel_and_the_tenant_is_pu
     assert!(h.memory.snapshot(t.id).await.users.is_empty(), "every row is gone");
     let _ = UserPatch::default();
 }
+
+/// A scope authorised for one request's read (`authorize_to_read`) answers its
+/// first read in the unit of work it was authorised in — what another unit of
+/// work committed in between is not in it, the next read sees it — and is
+/// otherwise a scope like any other: it writes, and a refusal is audited.
+#[tokio::test]
+async fn a_scope_authorised_to_read_reads_once_in_the_unit_of_work_it_was_authorised_in() {
+    use tenantry_ports::services::tenant::SettingsInput;
+    let h = Harness::new();
+    let t = h.signup("kept").await.unwrap();
+    let owner = h.owner_scope(&t).await.unwrap();
+    let before = h.tenantry.get_tenant(&owner).await.unwrap().name;
+    let reading = h.tenantry.authorize_to_read(&t.owner, t.id).await.unwrap();
+    let rename = SettingsInput { name: Some("Kept Renamed".into()), ..Default::default() };
+    h.tenantry.update_tenant(&owner, rename).await.unwrap();
+    assert_eq!(h.tenantry.get_tenant(&reading).await.unwrap().name, before, "the first read is the authorising one");
+    assert_eq!(h.tenantry.get_tenant(&reading).await.unwrap().name, "Kept Renamed", "the next read is a new one");
+    let again = SettingsInput { name: Some("Kept Again".into()), ..Default::default() };
+    let reading = h.tenantry.authorize_to_read(&t.owner, t.id).await.unwrap();
+    h.tenantry.update_tenant(&reading, again).await.unwrap();
+    assert_eq!(h.tenantry.get_tenant(&owner).await.unwrap().name, "Kept Again", "a write with it holds");
+    let (_, viewer) = h.add_user(&t, "vic@kept.example.com", "viewer").await.unwrap();
+    let reading = h.tenantry.authorize_to_read(&viewer, t.id).await.unwrap();
+    let refused = h.tenantry.update_tenant(&reading, SettingsInput::default()).await.unwrap_err();
+    assert_eq!(refused.code(), "forbidden");
+    let audit = h.tenantry.audit_events(&owner, Default::default()).await.unwrap();
+    assert!(
+        audit.events.iter().any(|e| e.action == AuditAction::AccessDenied
+            && e.details.get("attempted").map(String::as_str) == Some("tenant.updated")),
+        "the refusal is audited"
+    );
+}

@@ -285,3 +285,25 @@ async fn the_superuser_resets_a_users_second_factor_audited_and_the_users_sessio
     let log = h.tenantry.audit_events(&owner, Default::default()).await.unwrap();
     assert!(log.events.iter().any(|e| e.action.as_str() == "auth.mfa_reset"));
 }
+
+/// A browser session due for its once-a-minute "last used" touch opens the
+/// two-factor pages (which work in a write unit of work of the tenant): the
+/// touch is saved in that unit of work, not in a second writer of the same
+/// tenant, which would wait for the first for ever.
+#[tokio::test]
+async fn a_browser_session_due_for_its_touch_opens_the_two_factor_pages() {
+    use tenantry_domain::session::SessionKind;
+    use tenantry_ports::services::sessions::ClientInfo;
+    let h = Harness::new();
+    let t = h.signup("touchy").await.unwrap();
+    let browser = ClientInfo { kind: SessionKind::Web, user_agent: Some("Firefox".into()), address: None };
+    let done = h.tenantry.login_from(login_input("touchy", &t.owner_email), &browser).await.unwrap();
+    h.clock.advance(Duration::minutes(2));
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), h.tenantry.mfa_status(&done.principal))
+        .await
+        .expect("the two-factor status waited for itself");
+    assert!(status.is_ok(), "{status:?}");
+    let sessions = h.tenantry.sessions(&done.principal).await.unwrap();
+    let current = sessions.iter().find(|s| s.current).unwrap();
+    assert!(current.last_used_at > current.created_at, "the session's last use moved on: {current:?}");
+}

@@ -19,13 +19,14 @@ use maud::{Markup, html};
 use tenantry_ports::TenantScope;
 
 /// The tenant a page is about, authorised for the session (404 for another
-/// tenant's slug, audited; 404 for no tenant).
+/// tenant's slug, audited; 404 for no tenant) — its name read in the unit of
+/// work it was authorised in.
 pub(crate) async fn tenant(
     state: &AppState,
     session: &Session,
     slug: &str,
 ) -> Result<(TenantScope, String), PageError> {
-    let scope = state.tenantry.authorize_slug(&session.principal, slug).await?;
+    let scope = state.tenantry.authorize_slug_to_read(&session.principal, slug).await?;
     let name = state.tenantry.get_tenant(&scope).await.map(|t| t.name).unwrap_or_else(|_| slug.to_owned());
     Ok((scope, name))
 }
