@@ -158,7 +158,7 @@ impl Tenantry {
     /// The authorised `scope`, keeping `tx` when asked — unless a session's
     /// touch is due: then `tx` is let go first and the touch saved in a unit of
     /// work of its own (a request holds one connection at a time).
-    async fn touched(
+    async fn authorized(
         &self,
         tenant_id: TenantId,
         touched: Option<Session>,
@@ -166,9 +166,9 @@ impl Tenantry {
         scope: TenantScope,
         keep: bool,
     ) -> Result<TenantScope, AuthorizeError> {
-        if touched.is_some() {
+        if let Some(session) = touched {
             drop(tx);
-            self.save_touched(tenant_id, touched).await?;
+            self.save_touched(tenant_id, &session).await?;
             return Ok(scope);
         }
         Ok(if keep { scope.keeping(tx) } else { scope })
@@ -181,7 +181,6 @@ impl Tenantry {
         keep: bool,
     ) -> Result<TenantScope, AuthorizeError> {
         let missing = || AuthorizeError::Infra(InfraError::Unknown(anyhow::anyhow!("subscription row missing")));
-        let kept = |scope: TenantScope, tx| if keep { scope.keeping(tx) } else { scope };
         match *principal {
             Principal::User { tenant_id: own, user_id, token_version, session, .. } => {
                 if own != tenant_id {
@@ -225,7 +224,7 @@ impl Tenantry {
                     permissions = permissions.intersection(&kept);
                 }
                 let scope = TenantScope::new(tenant_id, Actor::User { user_id, role: user.role }, permissions);
-                self.touched(tenant_id, touched, tx, scope, keep).await
+                self.authorized(tenant_id, touched, tx, scope, keep).await
             }
             Principal::ApiKey { tenant_id: own, key_id, secret_hash } => {
                 // The key is checked in its own tenant first: a made-up key gets 401 and
@@ -249,7 +248,8 @@ impl Tenantry {
                 self.catalog().entitles(sub.plan_kind(), &tenantry_domain::Feature::api_keys())?;
                 let permissions =
                     self.permissions_of(key.role, facts.custom_role.as_ref()).unwrap_or(PermissionSet::EMPTY);
-                Ok(kept(TenantScope::new(tenant_id, Actor::ApiKey { key_id, role: key.role }, permissions), tx))
+                let scope = TenantScope::new(tenant_id, Actor::ApiKey { key_id, role: key.role }, permissions);
+                self.authorized(tenant_id, None, tx, scope, keep).await
             }
             Principal::Impersonation {
                 tenant_id: own,
@@ -288,7 +288,7 @@ impl Tenantry {
                     self.permissions_of(user.role, facts.custom_role.as_ref()).unwrap_or(PermissionSet::EMPTY),
                 );
                 let actor = Actor::Impersonation { user_id, role: user.role, superuser };
-                self.touched(tenant_id, touched, tx, TenantScope::new(tenant_id, actor, permissions), keep).await
+                self.authorized(tenant_id, touched, tx, TenantScope::new(tenant_id, actor, permissions), keep).await
             }
             Principal::Superuser { id, .. } => {
                 self.authorize_platform(principal).await?;

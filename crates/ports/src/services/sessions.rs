@@ -183,11 +183,10 @@ impl Tenantry {
     }
 
     /// Saves a touched session in a write unit of work of its own.
-    pub(crate) async fn save_touched(&self, tenant: TenantId, touched: Option<Session>) -> Result<(), InfraError> {
-        let Some(session) = touched else { return Ok(()) };
+    pub(crate) async fn save_touched(&self, tenant: TenantId, session: &Session) -> Result<(), InfraError> {
         let scope = self.system_scope(tenant, SystemActor::Login);
         let mut write = self.begin(&scope, Access::Write).await?;
-        write.update_session(&session).await?;
+        write.update_session(session).await?;
         write.commit().await?;
         Ok(())
     }
