@@ -28,6 +28,7 @@
 //! - The service role never runs migrations; the owner never serves requests.
 
 mod backup;
+mod cols;
 pub mod embedding;
 mod error;
 mod platform;
@@ -48,7 +49,9 @@ use tenantry_domain::{AuditEvent, AuditEventId, JobId, PlatformUserId, Slug, Ten
 use tenantry_ports::crypto::DataKey;
 use tenantry_ports::directory::{AuditReadReason, Housekept, PlatformFigures, TenantListQuery, TenantSummary};
 use tenantry_ports::error::StoreError;
-use tenantry_ports::store::{Access, AuditQuery, OperatorStore, PlatformTx, TenantTx, UnitOfWork};
+use tenantry_ports::store::{
+    Access, AuditQuery, AuthorizationFacts, AuthorizationRead, OperatorStore, PlatformTx, TenantTx, UnitOfWork,
+};
 use tenantry_ports::{TenantDirectory, TenantScope};
 
 pub use verify::{IsolationReport, verify_isolation};
@@ -246,29 +249,46 @@ fn lock_key(tenant: TenantId) -> i64 {
     i64::from_ne_bytes((hi ^ lo).to_ne_bytes())
 }
 
+/// The `BEGIN` of a platform unit of work: no tenant, whatever a connection
+/// was left with.
+const PLATFORM_BEGIN: &str = "BEGIN; SELECT set_config('tenantry.tenant_id', '', true)";
+
+/// Who uses a pool's connections, which decides what a connection must forget
+/// on its way back to the pool.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PoolOf {
+    /// tenantry's own units of work: each sets the tenant (or none) in its
+    /// first statement, transaction-locally, whatever a connection carries;
+    /// outside them the service role runs only the `tenantry_lookup` functions
+    /// and platform tables, which no tenant setting changes (decision 0025).
+    Service,
+    /// Product code, which may set the tenant for its session itself.
+    Product,
+}
+
 /// A pool of `url`: no ping before each unit of work (it costs a round trip
 /// every time, measured in docs/PERFORMANCE.md — a connection that died in the
 /// pool fails the unit of work's first statement instead, before anything was
-/// done, and `begin` then takes another, see `open`); and each connection
-/// forgets any tenant a session-level `set_config` left on it when it goes
-/// back to the pool, so that it never carries a tenant into the next unit of
-/// work (tenantry sets it transaction-locally; this is for product code that
-/// did not).
-async fn pool(url: &SecretString, options: &PgOptions) -> Result<PgPool, ConnectError> {
+/// done, and `begin` then takes another, see `open`). The product role's
+/// connections forget any tenant a session-level `set_config` left on them
+/// when they go back to the pool, so that product code never carries a tenant
+/// into the next use of the connection.
+async fn pool(url: &SecretString, options: &PgOptions, of: PoolOf) -> Result<PgPool, ConnectError> {
     let connect = PgConnectOptions::from_str(url.expose_secret()).map_err(|e| ConnectError::Url(e.to_string()))?;
-    PgPoolOptions::new()
+    let pool = PgPoolOptions::new()
         .max_connections(options.max_connections)
         .acquire_timeout(options.acquire_timeout)
-        .test_before_acquire(false)
-        .after_release(|conn, _| {
+        .test_before_acquire(false);
+    let pool = match of {
+        PoolOf::Service => pool,
+        PoolOf::Product => pool.after_release(|conn, _| {
             Box::pin(async move {
                 sqlx::query("SELECT set_config('tenantry.tenant_id', '', false)").execute(&mut *conn).await?;
                 Ok(true)
             })
-        })
-        .connect_with(connect)
-        .await
-        .map_err(|e| ConnectError::Unreachable(e.to_string()))
+        }),
+    };
+    pool.connect_with(connect).await.map_err(|e| ConnectError::Unreachable(e.to_string()))
 }
 
 /// What a role is that would make row-level security not hold, if anything.
@@ -317,7 +337,7 @@ impl PgStore {
     /// [`PgOptions::product_url`], the product role is connected and checked
     /// the same way (and may not be the service role).
     pub async fn connect(database_url: &SecretString, options: PgOptions) -> Result<Self, ConnectError> {
-        let pool = pool(database_url, &options).await?;
+        let pool = pool(database_url, &options, PoolOf::Service).await?;
         let product = match &options.product_url {
             Some(url) => Some(pool_of_product(url, &options).await?),
             None => None,
@@ -368,6 +388,24 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// A unit of work inside `scope`'s tenant, opened in one round trip
+    /// (decisions 0006 and 0010): see `embedding::begin_sql`.
+    async fn open_tenant(&self, scope: &TenantScope, access: Access) -> Result<tenant_tx::PgTenantTx, StoreError> {
+        self.follow_time().await?;
+        let tenant = scope.tenant_id();
+        let tx = self.open(embedding::begin_sql(tenant, access)).await?;
+        Ok(tenant_tx::PgTenantTx {
+            tenant,
+            access,
+            tx,
+            aborted: false,
+            key: self.data_key.clone(),
+            seen: tenant_tx::Seen::default(),
+        })
+    }
+}
+
 /// [`PgStore::open`] on `pool`, run to its end in a task of its own.
 ///
 /// sqlx's `begin` is not cancel-safe: dropped while it waits for the server (a
@@ -406,7 +444,7 @@ async fn begin_on(pool: &PgPool, begin: String) -> Result<sqlx::Transaction<'sta
 /// The product role's pool: checked like the service role's, and refused when
 /// it is the service role itself (which reaches every tenantry table).
 async fn pool_of_product(url: &SecretString, options: &PgOptions) -> Result<PgPool, ConnectError> {
-    let product = pool(url, options).await?;
+    let product = pool(url, options, PoolOf::Product).await?;
     let (role, why, _) = unsafe_role(&product).await?;
     let reaches_tenantry: bool = sqlx::query_scalar(
         "SELECT has_schema_privilege('tenantry_lookup', 'USAGE') OR \
@@ -427,18 +465,26 @@ async fn pool_of_product(url: &SecretString, options: &PgOptions) -> Result<PgPo
 #[async_trait]
 impl UnitOfWork for PgStore {
     async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn TenantTx>, StoreError> {
-        self.follow_time().await?;
-        let tenant = scope.tenant_id();
-        // One round trip (decisions 0006 and 0010): see `embedding::begin_sql`.
-        let begin = embedding::begin_sql(tenant, access);
-        let tx = self.open(begin).await?;
-        Ok(Box::new(tenant_tx::PgTenantTx { tenant, access, tx, aborted: false, key: self.data_key.clone() }))
+        Ok(Box::new(self.open_tenant(scope, access).await?))
+    }
+
+    /// The unit of work and the authorising facts in one statement after its
+    /// `BEGIN` (see `tenant_tx::authorizing`): two round trips in all.
+    async fn begin_authorizing(
+        &self,
+        scope: &TenantScope,
+        access: Access,
+        read: &AuthorizationRead,
+    ) -> Result<(Box<dyn TenantTx>, AuthorizationFacts), StoreError> {
+        let mut tx = self.open_tenant(scope, access).await?;
+        let facts = tx.authorizing(read).await?;
+        Ok((Box::new(tx), facts))
     }
 
     async fn begin_platform(&self) -> Result<Box<dyn PlatformTx>, StoreError> {
         self.follow_time().await?;
         // No tenant on the platform's units of work, whatever a connection was left with.
-        let tx = self.open("BEGIN; SELECT set_config('tenantry.tenant_id', '', true)".to_owned()).await?;
+        let tx = self.open(PLATFORM_BEGIN.to_owned()).await?;
         Ok(Box::new(platform::PgPlatformTx { tx, aborted: false, key: self.data_key.clone() }))
     }
 
@@ -633,20 +679,29 @@ mod tests {
         assert_eq!(left, "", "the next user of the connection found a tenant set");
         drop(conn);
 
-        // The service role's pool too (tenantry itself only ever sets it transaction-locally).
+        // The service role's pool does not reset on release (decision 0025): a
+        // tenant left on one of its connections reaches none of tenantry's units
+        // of work, each of which sets its own (or none) in its first statement.
+        let other = TenantId::parse("0190d2c4-2c54-7000-8000-000000000002").unwrap();
         let mut conn = store.pool.acquire().await.unwrap();
         sqlx::query(sqlx::AssertSqlSafe(format!("SELECT set_config('tenantry.tenant_id', '{tenant}', false)")))
             .execute(&mut *conn)
             .await
             .unwrap();
         drop(conn);
-        let mut conn = store.pool.acquire().await.unwrap();
-        let left: String = sqlx::query_scalar("SELECT current_setting('tenantry.tenant_id', true)")
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
-        assert_eq!(left, "", "the service role's next unit of work found a tenant set");
-        drop(conn);
+        for access in [Access::Read, Access::Write] {
+            let mut tx = store.open(embedding::begin_sql(other, access)).await.unwrap();
+            let seen: String = sqlx::query_scalar("SELECT current_setting('tenantry.tenant_id', true)")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+            assert_eq!(seen, other.to_string(), "a {access:?} unit of work saw the tenant left on its connection");
+        }
+        let mut tx = store.open(PLATFORM_BEGIN.to_owned()).await.unwrap();
+        let seen: String =
+            sqlx::query_scalar("SELECT current_setting('tenantry.tenant_id', true)").fetch_one(&mut *tx).await.unwrap();
+        assert_eq!(seen, "", "a platform unit of work saw the tenant left on its connection");
+        drop(tx);
         store.close().await;
         db.drop_now().await.unwrap();
     }

@@ -1,8 +1,8 @@
 //! Rows ↔ domain values. A row the domain refuses is reported, never patched up.
 
+use crate::cols::Cols;
 use crate::error::{Db, corrupt};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use tenantry_domain::invitation::{InvitationStatus, RevokeReason};
@@ -60,7 +60,7 @@ pub(crate) fn erasure(row: &PgRow) -> Result<tenantry_domain::user::Erasure, Sto
     })
 }
 
-pub(crate) fn tenant(row: &PgRow) -> Result<Tenant, StoreError> {
+pub(crate) fn tenant(row: &impl Cols) -> Result<Tenant, StoreError> {
     Ok(Tenant {
         id: id(row.try_get("tenant_id").db()?, "tenant")?,
         slug: Slug::parse(row.try_get::<&str, _>("slug").db()?).map_err(|e| corrupt("tenant", e))?,
@@ -71,7 +71,7 @@ pub(crate) fn tenant(row: &PgRow) -> Result<Tenant, StoreError> {
     })
 }
 
-pub(crate) fn user(row: &PgRow, key: Option<&DataKey>) -> Result<User, StoreError> {
+pub(crate) fn user(row: &impl Cols, key: Option<&DataKey>) -> Result<User, StoreError> {
     let active: bool = row.try_get("active").db()?;
     let status = if active {
         UserStatus::Active
@@ -176,7 +176,7 @@ pub(crate) fn invitation_status(
     }
 }
 
-pub(crate) fn role(row: &PgRow) -> Result<CustomRole, StoreError> {
+pub(crate) fn role(row: &impl Cols) -> Result<CustomRole, StoreError> {
     let names: Vec<String> = row.try_get("permissions").db()?;
     Ok(CustomRole {
         id: id(row.try_get("id").db()?, "role")?,
@@ -197,7 +197,7 @@ pub(crate) fn role(row: &PgRow) -> Result<CustomRole, StoreError> {
     })
 }
 
-pub(crate) fn api_key(row: &PgRow) -> Result<ApiKey, StoreError> {
+pub(crate) fn api_key(row: &impl Cols) -> Result<ApiKey, StoreError> {
     let role: &str = row.try_get("role").db()?;
     let hash: &str = row.try_get("secret_hash").db()?;
     Ok(ApiKey {
@@ -488,7 +488,7 @@ pub(crate) fn export(row: &PgRow) -> Result<tenantry_domain::export::Export, Sto
 }
 
 /// A session row: a tenant user's (`user_id`) or a superuser's (`superuser_id`).
-pub(crate) fn session(row: &PgRow) -> Result<tenantry_domain::session::Session, StoreError> {
+pub(crate) fn session(row: &impl Cols) -> Result<tenantry_domain::session::Session, StoreError> {
     use tenantry_domain::session::{Session, SessionEnd, SessionKind, SessionOwner};
     let owner = match row.try_get::<Option<Uuid>, _>("user_id").ok().flatten() {
         Some(user) => SessionOwner::User(id(user, "session")?),
@@ -520,5 +520,27 @@ pub(crate) fn session(row: &PgRow) -> Result<tenantry_domain::session::Session, 
         user_agent: row.try_get("user_agent").db()?,
         address: row.try_get("address").db()?,
         ended,
+    })
+}
+
+/// The tenant's subscription row (`tenantry.subscriptions`: the state and the
+/// provider link; the other columns are derived from the state for queries).
+pub(crate) fn subscription(row: &impl Cols, tenant: TenantId) -> Result<tenantry_domain::Subscription, StoreError> {
+    let customer: Option<String> = row.try_get("provider_customer").db()?;
+    Ok(tenantry_domain::Subscription {
+        tenant_id: tenant,
+        state: row.try_get::<Json<_>, _>("state").db()?.0,
+        payment_method_on_file: row.try_get("payment_method_on_file").db()?,
+        provider: customer
+            .map(|customer| -> Result<_, StoreError> {
+                Ok(tenantry_domain::subscription::ProviderLink {
+                    customer,
+                    subscription: row.try_get("provider_subscription").db()?,
+                })
+            })
+            .transpose()?,
+        provider_synced_at: row.try_get("provider_synced_at").db()?,
+        timer_checked_at: row.try_get("timer_checked_at").db()?,
+        revision: u64::try_from(row.try_get::<i64, _>("revision").db()?).unwrap_or(0),
     })
 }

@@ -26,7 +26,9 @@
 //!   return at once and drop it;
 //! - lists come back in the documented order;
 //! - `begin_authorizing` answers exactly the facts [`read_authorization_facts`]
-//!   reads in a fresh unit of work of the same tenant (never a row of another).
+//!   reads in a fresh unit of work of the same tenant (never a row of another);
+//!   a read unit of work it opens may answer a row it read there (the tenant,
+//!   the user) again without reading it twice — the answer a fresh read gives.
 
 use crate::payment::Invoice;
 use async_trait::async_trait;
@@ -765,8 +767,8 @@ pub trait UnitOfWork: Send + Sync {
     async fn begin(&self, scope: &TenantScope, access: Access) -> Result<Box<dyn TenantTx>, StoreError>;
     /// A unit of work inside `scope`'s tenant, and in it what authorising a
     /// caller needs ([`AuthorizationRead`]): the same answer as
-    /// [`read_authorization_facts`] on a fresh unit of work (which both stores
-    /// use today; a store may read them in fewer steps).
+    /// [`read_authorization_facts`] on a fresh unit of work (the in-memory
+    /// store reads them so; PostgreSQL in one statement).
     async fn begin_authorizing(
         &self,
         scope: &TenantScope,

@@ -6,6 +6,7 @@
 
 mod api_keys;
 mod audit;
+mod authorizing;
 mod credentials;
 mod erasures;
 mod exports;
@@ -23,6 +24,7 @@ mod usage;
 mod users;
 
 pub(crate) use audit::target_user;
+pub(crate) use authorizing::Seen;
 
 use crate::error::store;
 use async_trait::async_trait;
@@ -42,6 +44,8 @@ pub(crate) struct PgTenantTx {
     pub(crate) aborted: bool,
     /// Seals and opens the TOTP secrets (the store's data key).
     pub(crate) key: Option<tenantry_ports::crypto::DataKey>,
+    /// What the authorising statement read, kept by a read-only unit of work.
+    pub(crate) seen: Seen,
 }
 
 /// A statement with its bound values, ready to run in the unit of work.

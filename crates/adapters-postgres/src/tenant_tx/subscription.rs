@@ -2,6 +2,7 @@
 
 use super::PgTenantTx;
 use crate::error::{Db, corrupt};
+use crate::rows;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -16,24 +17,7 @@ impl SubscriptionStore for PgTenantTx {
     async fn subscription(&mut self) -> Result<Option<Subscription>, StoreError> {
         let row = self.optional(sqlx::query("SELECT state, payment_method_on_file, provider_customer, provider_subscription, provider_synced_at, timer_checked_at, revision FROM tenantry.subscriptions WHERE tenant_id = $1")
             .bind(self.t())).await?;
-        let Some(row) = row else { return Ok(None) };
-        let customer: Option<String> = row.try_get("provider_customer").db()?;
-        Ok(Some(Subscription {
-            tenant_id: self.tenant,
-            state: row.try_get::<Json<_>, _>("state").db()?.0,
-            payment_method_on_file: row.try_get("payment_method_on_file").db()?,
-            provider: customer
-                .map(|customer| -> Result<_, StoreError> {
-                    Ok(tenantry_domain::subscription::ProviderLink {
-                        customer,
-                        subscription: row.try_get("provider_subscription").db()?,
-                    })
-                })
-                .transpose()?,
-            provider_synced_at: row.try_get("provider_synced_at").db()?,
-            timer_checked_at: row.try_get("timer_checked_at").db()?,
-            revision: u64::try_from(row.try_get::<i64, _>("revision").db()?).unwrap_or(0),
-        }))
+        row.as_ref().map(|r| rows::subscription(r, self.tenant)).transpose()
     }
 
     async fn save_subscription(&mut self, s: &Subscription, f: &SubscriptionFacts) -> Result<(), StoreError> {

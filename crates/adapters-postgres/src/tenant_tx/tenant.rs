@@ -11,6 +11,9 @@ use tenantry_ports::store::TenantStore;
 #[async_trait]
 impl TenantStore for PgTenantTx {
     async fn tenant(&mut self) -> Result<Option<Tenant>, StoreError> {
+        if let Some(seen) = self.seen_tenant() {
+            return Ok(Some(seen));
+        }
         let row =
             self.optional(sqlx::query("SELECT * FROM tenantry.tenants WHERE tenant_id = $1").bind(self.t())).await?;
         row.as_ref().map(rows::tenant).transpose()

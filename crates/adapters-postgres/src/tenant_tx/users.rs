@@ -49,6 +49,9 @@ impl PgTenantTx {
 #[async_trait]
 impl UserStore for PgTenantTx {
     async fn user(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        if let Some(seen) = self.seen_user(id) {
+            return Ok(Some(seen));
+        }
         let row = self
             .optional(
                 sqlx::query("SELECT * FROM tenantry.users WHERE tenant_id = $1 AND id = $2")

@@ -224,6 +224,18 @@ pub async fn authorization_reads(f: &Fixture) -> Result<(), Broken> {
                 tx.tenant().await.ctx("tenant")?.map(|t| t.id) == Some(tenant),
                 "the unit of work it comes with is not of its tenant"
             );
+            // A store may keep what it read while authorising; whatever it
+            // answers again is what a fresh read answers, and only for the row asked.
+            ensure!(
+                tx.tenant().await.ctx("tenant")? == fresh.tenant().await.ctx("fresh tenant")?,
+                "the unit of work answers its tenant other than a fresh read"
+            );
+            for id in [read.user, Some(f.a.owner_id), Some(f.b.owner_id), Some(member.id)].into_iter().flatten() {
+                ensure!(
+                    tx.user(id).await.ctx("user")? == fresh.user(id).await.ctx("fresh user")?,
+                    "the unit of work answers user {id} other than a fresh read"
+                );
+            }
             ensure!(
                 tx.insert_api_key(&f.api_key(tenant, RoleRef::Builtin(BuiltinRole::Viewer), 1)?).await.is_err(),
                 "a read unit of work took a write"

@@ -1,0 +1,79 @@
+//! Reading a row's columns by name — a whole row, or one table's part of a row
+//! that several tables' rows share (the authorising read: one statement, one
+//! row, each table's columns after a marker column).
+
+use sqlx::postgres::{PgRow, Postgres};
+use sqlx::{Column, Decode, Row, Type};
+
+/// A row's columns by name: what the row mappers in `rows` read from.
+pub(crate) trait Cols {
+    /// The column `name`, decoded; `ColumnNotFound` when there is none.
+    fn try_get<'r, T, I>(&'r self, name: I) -> Result<T, sqlx::Error>
+    where
+        I: AsRef<str>,
+        T: Decode<'r, Postgres> + Type<Postgres>;
+}
+
+impl Cols for PgRow {
+    fn try_get<'r, T, I>(&'r self, name: I) -> Result<T, sqlx::Error>
+    where
+        I: AsRef<str>,
+        T: Decode<'r, Postgres> + Type<Postgres>,
+    {
+        Row::try_get(self, name.as_ref())
+    }
+}
+
+/// One table's columns in a row that joins several: the columns after the
+/// marker column `<table>:` up to the next marker (a column whose name ends in
+/// `:`) or the row's end. Markers are written by the statement, never taken
+/// from a table, so a table's own column names cannot move a boundary.
+pub(crate) struct Part<'r> {
+    row: &'r PgRow,
+    from: usize,
+    to: usize,
+}
+
+impl<'r> Part<'r> {
+    /// The part after the marker `<name>:`; `ColumnNotFound` when the
+    /// statement has no such marker.
+    pub(crate) fn of(row: &'r PgRow, name: &str) -> Result<Self, sqlx::Error> {
+        let marker = format!("{name}:");
+        let columns = row.columns();
+        let at = columns
+            .iter()
+            .position(|c| c.name() == marker)
+            .ok_or_else(|| sqlx::Error::ColumnNotFound(marker.clone()))?;
+        let from = at.saturating_add(1);
+        let to = columns
+            .iter()
+            .enumerate()
+            .skip(from)
+            .find(|(_, c)| c.name().ends_with(':'))
+            .map_or(columns.len(), |(i, _)| i);
+        Ok(Part { row, from, to })
+    }
+
+    /// Whether the joined table had a row: its key column `key` is not null
+    /// (a left join that found nothing fills every column with null).
+    pub(crate) fn found(&self, key: &str) -> Result<bool, sqlx::Error> {
+        Ok(self.try_get::<Option<uuid::Uuid>, _>(key)?.is_some())
+    }
+}
+
+impl Cols for Part<'_> {
+    fn try_get<'r, T, I>(&'r self, name: I) -> Result<T, sqlx::Error>
+    where
+        I: AsRef<str>,
+        T: Decode<'r, Postgres> + Type<Postgres>,
+    {
+        let name = name.as_ref();
+        let index = self
+            .row
+            .columns()
+            .get(self.from..self.to)
+            .and_then(|part| part.iter().position(|c| c.name() == name))
+            .ok_or_else(|| sqlx::Error::ColumnNotFound(name.to_owned()))?;
+        Row::try_get(self.row, self.from.saturating_add(index))
+    }
+}
