@@ -32,7 +32,7 @@ pub mod state;
 pub mod throttle;
 mod web;
 
-pub use state::AppState;
+pub use state::{AppState, Shared};
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};

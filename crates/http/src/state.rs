@@ -9,9 +9,30 @@ use tenantry_ports::system::MailRenderer;
 use tenantry_ports::{Clock, Tenantry};
 
 /// The service's state: the use cases, the token keys and the clock tokens are
-/// dated with (the same clock the use cases read).
+/// dated with (the same clock the use cases read). One `Arc`: axum clones the
+/// state for every request and extractor, which is then one count, not a copy
+/// of every field (the public URL's `String` among them). Its parts read and
+/// change as fields (`state.tenantry`; a change copies them first if the state
+/// is shared — the builders below run before it is).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Clone)]
+pub struct Shared {
     /// The use cases.
     pub tenantry: Tenantry,
     /// Token signing keys.
@@ -46,7 +67,7 @@ pub struct AppState {
 impl AppState {
     /// The state for a composed [`Tenantry`], whose mails look as `mails` renders them.
     pub fn new(tenantry: Tenantry, keys: TokenKeys, clock: Arc<dyn Clock>, mails: Arc<dyn MailRenderer>) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             tenantry,
             keys,
             clock,
@@ -60,7 +81,7 @@ impl AppState {
             public_url: None,
             proxies: crate::client::TrustedProxies::default(),
             metrics_token: None,
-        }
+        }))
     }
 
     /// Counts the tenants' limits and the anonymous throttles with `limiter`
