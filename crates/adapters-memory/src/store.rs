@@ -273,15 +273,15 @@ enum CredentialNote {
 
 /// The fingerprint of a user's second factor, if they have one.
 fn mfa_fingerprint(user: &User) -> Option<String> {
-    user.mfa.as_ref().map(|m| m.secret.fingerprint())
+    user.mfa().as_ref().map(|m| m.secret.fingerprint())
 }
 
 impl CredentialNote {
     fn of(user: &User) -> Self {
         CredentialNote::User {
-            id: user.id,
-            version: user.token_version,
-            digest: user.password_hash.digest(),
+            id: user.id(),
+            version: user.token_version(),
+            digest: user.password_hash().digest(),
             active: user.is_active(),
             mfa: mfa_fingerprint(user),
         }

@@ -87,7 +87,7 @@ pub(crate) fn user(row: &impl Cols, key: Option<&DataKey>) -> Result<User, Store
         };
         UserStatus::Deactivated { at, reason }
     };
-    Ok(User {
+    Ok(User::restore(tenantry_domain::UserRecord {
         id: id(row.try_get("id").db()?, "user")?,
         tenant_id: id(row.try_get("tenant_id").db()?, "user")?,
         email: Email::parse(row.try_get::<&str, _>("email").db()?).map_err(|e| corrupt("user", e))?,
@@ -114,7 +114,7 @@ pub(crate) fn user(row: &impl Cols, key: Option<&DataKey>) -> Result<User, Store
             row.try_get::<Option<Json<serde_json::Value>>, _>("mfa").db()?.map(|j| j.0),
         )?,
         mail_prefs: row.try_get::<Json<tenantry_domain::user::MailPrefs>, _>("mail_prefs").db()?.0,
-    })
+    }))
 }
 
 pub(crate) fn invitation(row: &PgRow) -> Result<Invitation, StoreError> {
@@ -366,9 +366,9 @@ pub(crate) fn seal_superuser_secret(
 
 /// A user's two-factor state as the `mfa` column keeps it: the secret sealed.
 pub(crate) fn user_mfa_json(key: Option<&DataKey>, user: &User) -> Result<Option<Json<serde_json::Value>>, StoreError> {
-    let Some(mfa) = &user.mfa else { return Ok(None) };
+    let Some(mfa) = &user.mfa() else { return Ok(None) };
     let mut value = serde_json::to_value(mfa).map_err(|e| StoreError::Unknown(e.into()))?;
-    let sealed = seal_secret(key, &mfa.secret, &tenantry_ports::crypto::user_totp_aad(user.tenant_id, user.id))?;
+    let sealed = seal_secret(key, &mfa.secret, &tenantry_ports::crypto::user_totp_aad(user.tenant_id(), user.id()))?;
     if let Some(object) = value.as_object_mut() {
         object.insert("secret".into(), serde_json::Value::String(sealed));
         // For the credential ledger (migration 0022): which secret, never the secret.

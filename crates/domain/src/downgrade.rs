@@ -33,12 +33,12 @@ impl DowngradePlan {
 /// users go first and the owner never does.
 pub fn plan_downgrade(users: &[User], invitations: &[Invitation], now: DateTime<Utc>, limit: u32) -> DowngradePlan {
     let mut active: Vec<&User> = users.iter().filter(|u| u.is_active()).collect();
-    active.sort_by_key(|u| (!u.is_owner(), u.created_at, u.id));
+    active.sort_by_key(|u| (!u.is_owner(), u.created_at(), u.id()));
     let mut pending: Vec<&Invitation> = invitations.iter().filter(|i| i.is_pending(now)).collect();
     pending.sort_by_key(|i| (i.created_at, i.id));
 
     let limit = usize::try_from(limit).unwrap_or(usize::MAX).max(1);
-    let deactivate: Vec<UserId> = active.iter().skip(limit).filter(|u| !u.is_owner()).map(|u| u.id).collect();
+    let deactivate: Vec<UserId> = active.iter().skip(limit).filter(|u| !u.is_owner()).map(|u| u.id()).collect();
     let kept_users = active.len().min(limit);
     let room = limit.saturating_sub(kept_users);
     let revoke = pending.iter().skip(room).map(|i| i.id).collect();
@@ -98,7 +98,7 @@ mod tests {
             user(5, RoleRef::OWNER),
         ];
         let plan = plan_downgrade(&users, &[], t0() + Duration::days(6), 3);
-        assert_eq!(plan.deactivate, vec![users[2].id, users[3].id]);
+        assert_eq!(plan.deactivate, vec![users[2].id(), users[3].id()]);
         assert!(plan.revoke.is_empty());
     }
 

@@ -69,4 +69,4 @@ pub use slug::Slug;
 pub use subscription::{Subscription, SubscriptionStatus};
 pub use tenant::Tenant;
 pub use time::{Interval, Period};
-pub use user::User;
+pub use user::{User, UserRecord};

@@ -72,6 +72,45 @@ pub enum UserStatus {
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct User {
     /// Its id.
+    id: UserId,
+    /// The only tenant it belongs to.
+    tenant_id: TenantId,
+    /// Unique within the tenant.
+    email: Email,
+    /// Display name.
+    name: PersonName,
+    /// Built-in or custom role.
+    role: RoleRef,
+    /// Active or deactivated.
+    status: UserStatus,
+    /// Argon2id hash (never logged).
+    password_hash: PasswordHash,
+    /// When the account was created (signup or invitation accepted); the
+    /// "newest-first" order of downgrades uses it.
+    created_at: DateTime<Utc>,
+    /// Failed-login counter and lock.
+    throttle: AccountThrottle,
+    /// Bumped on deactivation, role and password change; access tokens carrying
+    /// an older version are refused.
+    token_version: u32,
+    /// Last successful login.
+    last_login_at: Option<DateTime<Utc>>,
+    /// When the address was proven (a verification link, or the invitation
+    /// link that reached it); `None` while unverified.
+    email_verified_at: Option<DateTime<Utc>>,
+    /// TOTP two-factor: the enrolment (confirmed or started) with its secret and
+    /// recovery codes; `None` without.
+    mfa: Option<crate::mfa::Mfa>,
+    /// Which mails the person chose to receive.
+    mail_prefs: MailPrefs,
+}
+
+/// A user as a store keeps it: every field, for [`User::restore`] and
+/// [`User::record`]. Changes go through [`User`]'s transitions; a record is
+/// what a store reads and writes, not a way round them.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct UserRecord {
+    /// Its id.
     pub id: UserId,
     /// The only tenant it belongs to.
     pub tenant_id: TenantId,
@@ -103,6 +142,107 @@ pub struct User {
     pub mfa: Option<crate::mfa::Mfa>,
     /// Which mails the person chose to receive.
     pub mail_prefs: MailPrefs,
+}
+
+/// Reading a user: one accessor per field (the fields are private, so that
+/// every change is one of the transitions below).
+impl User {
+    /// Its id.
+    pub fn id(&self) -> UserId {
+        self.id
+    }
+    /// The only tenant it belongs to.
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant_id
+    }
+    /// Unique within the tenant.
+    pub fn email(&self) -> &Email {
+        &self.email
+    }
+    /// Display name.
+    pub fn name(&self) -> &PersonName {
+        &self.name
+    }
+    /// Built-in or custom role.
+    pub fn role(&self) -> RoleRef {
+        self.role
+    }
+    /// Active or deactivated.
+    pub fn status(&self) -> UserStatus {
+        self.status
+    }
+    /// Argon2id hash (never logged).
+    pub fn password_hash(&self) -> &PasswordHash {
+        &self.password_hash
+    }
+    /// When the account was created.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// Failed-login counter and lock.
+    pub fn throttle(&self) -> &AccountThrottle {
+        &self.throttle
+    }
+    /// Tokens carrying an older version are refused.
+    pub fn token_version(&self) -> u32 {
+        self.token_version
+    }
+    /// Last successful login.
+    pub fn last_login_at(&self) -> Option<DateTime<Utc>> {
+        self.last_login_at
+    }
+    /// When the address was proven; `None` while unverified.
+    pub fn email_verified_at(&self) -> Option<DateTime<Utc>> {
+        self.email_verified_at
+    }
+    /// TOTP two-factor, started or confirmed; `None` without.
+    pub fn mfa(&self) -> &Option<crate::mfa::Mfa> {
+        &self.mfa
+    }
+    /// Which mails the person chose to receive.
+    pub fn mail_prefs(&self) -> MailPrefs {
+        self.mail_prefs
+    }
+
+    /// The user from what a store kept.
+    pub fn restore(r: UserRecord) -> Self {
+        Self {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            email: r.email,
+            name: r.name,
+            role: r.role,
+            status: r.status,
+            password_hash: r.password_hash,
+            created_at: r.created_at,
+            throttle: r.throttle,
+            token_version: r.token_version,
+            last_login_at: r.last_login_at,
+            email_verified_at: r.email_verified_at,
+            mfa: r.mfa,
+            mail_prefs: r.mail_prefs,
+        }
+    }
+
+    /// What a store keeps of the user.
+    pub fn record(&self) -> UserRecord {
+        UserRecord {
+            id: self.id,
+            tenant_id: self.tenant_id,
+            email: self.email.clone(),
+            name: self.name.clone(),
+            role: self.role,
+            status: self.status,
+            password_hash: self.password_hash.clone(),
+            created_at: self.created_at,
+            throttle: self.throttle.clone(),
+            token_version: self.token_version,
+            last_login_at: self.last_login_at,
+            email_verified_at: self.email_verified_at,
+            mfa: self.mfa.clone(),
+            mail_prefs: self.mail_prefs,
+        }
+    }
 }
 
 /// The mails a person may choose (DESIGN.md "Notifications"): what they
@@ -475,6 +615,67 @@ impl User {
         self.password_hash = hash;
         self.token_version = self.token_version.wrapping_add(1);
     }
+
+    /// Clears the failed-login counters and any lock (a password set by a
+    /// reset link: whoever holds the mailbox is let in again).
+    pub fn unlock(&mut self) {
+        self.throttle = AccountThrottle::default();
+    }
+
+    /// A failed login from `address` (see [`AccountThrottle::record_failure`]).
+    pub fn record_failed_login(&mut self, now: DateTime<Utc>, address: &str, policy: &LockoutPolicy) -> FailedLogin {
+        self.throttle.record_failure(now, address, policy)
+    }
+
+    /// A successful login from `address`: its failures are forgiven and the
+    /// login's time kept.
+    pub fn record_login(&mut self, now: DateTime<Utc>, address: &str) {
+        self.throttle.record_success(address);
+        self.last_login_at = Some(now);
+    }
+
+    /// The address is proven (a verification link, or the invitation link
+    /// that reached it); the first proof's time is kept.
+    pub fn verify_email(&mut self, now: DateTime<Utc>) {
+        self.email_verified_at.get_or_insert(now);
+    }
+
+    /// The mails the person chose.
+    pub fn choose_mail(&mut self, prefs: MailPrefs) {
+        self.mail_prefs = prefs;
+    }
+
+    /// The two-factor enrolment as it now stands: started, confirmed, or with
+    /// a recovery code or a time step used.
+    pub fn keep_mfa(&mut self, mfa: crate::mfa::Mfa) {
+        self.mfa = Some(mfa);
+    }
+
+    /// Removes the two-factor enrolment (disabled by the user, reset by the
+    /// superuser, or void after a restore).
+    pub fn remove_mfa(&mut self) {
+        self.mfa = None;
+    }
+
+    /// Restoring a backup: the archive's password is void (`unusable`, a hash
+    /// of nobody's password) and its failed-login counters with it.
+    pub fn void_password(&mut self, unusable: PasswordHash) {
+        self.password_hash = unusable;
+        self.throttle = AccountThrottle::default();
+    }
+
+    /// Restoring a backup: deactivated by the platform — even the owner, when
+    /// the archive's owner was removed since and must not be let back in
+    /// until the superuser transfers the ownership.
+    pub fn bar(&mut self, now: DateTime<Utc>) {
+        self.status = UserStatus::Deactivated { at: now, reason: DeactivationReason::Admin };
+    }
+
+    /// Restoring a backup: past every token version the user ever had
+    /// (`known`, from the platform's ledger), so that no earlier token opens anything.
+    pub fn move_tokens_past(&mut self, known: u32) {
+        self.token_version = self.token_version.max(known).wrapping_add(1);
+    }
 }
 
 /// Hands ownership from `owner` to `new_owner` (DESIGN.md "Roles": exactly one
@@ -513,6 +714,60 @@ mod tests {
             PasswordHash::from_encoded(SecretString::from("h")),
             Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
         )
+    }
+
+    #[test]
+    fn a_record_restores_the_same_user() {
+        let mut u = user(1, RoleRef::Builtin(BuiltinRole::Member));
+        u.verify_email(Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap());
+        assert_eq!(User::restore(u.record()), u);
+    }
+
+    #[test]
+    fn the_first_proof_of_the_address_is_kept() {
+        let mut u = user(1, RoleRef::Builtin(BuiltinRole::Member));
+        let first = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap();
+        u.verify_email(first);
+        u.verify_email(first + Duration::days(3));
+        assert_eq!(u.email_verified_at(), Some(first));
+    }
+
+    #[test]
+    fn five_failures_lock_the_address_and_a_login_or_an_unlock_forgives_them() {
+        let policy = LockoutPolicy::default();
+        let now = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+        let mut u = user(1, RoleRef::Builtin(BuiltinRole::Member));
+        for _ in 0..5 {
+            u.record_failed_login(now, "192.0.2.0/24", &policy);
+        }
+        assert_eq!(u.throttle().locked_at(now, "192.0.2.0/24"), Some(now + Duration::minutes(15)));
+        assert_eq!(u.throttle().locked_at(now, "198.51.100.0/24"), None, "another address is not locked");
+        let mut unlocked = u.clone();
+        unlocked.unlock();
+        assert_eq!(unlocked.throttle().locked_at(now, "192.0.2.0/24"), None);
+        u.record_login(now + Duration::minutes(20), "192.0.2.0/24");
+        assert_eq!(u.last_login_at(), Some(now + Duration::minutes(20)));
+        assert_eq!(u.throttle().locked_at(now + Duration::minutes(20), "192.0.2.0/24"), None);
+    }
+
+    #[test]
+    fn a_restore_voids_the_archived_credentials_and_moves_past_every_known_token() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+        let mut owner = user(1, RoleRef::OWNER);
+        owner.record_failed_login(now, "192.0.2.0/24", &LockoutPolicy::default());
+        owner.keep_mfa(crate::mfa::Mfa::start(crate::mfa::TotpSecret::from_bytes([7; 20]), now));
+        let unusable = PasswordHash::from_encoded(SecretString::from("nobody"));
+        owner.void_password(unusable.clone());
+        owner.remove_mfa();
+        owner.bar(now);
+        owner.move_tokens_past(41);
+        assert_eq!(owner.password_hash(), &unusable);
+        assert_eq!(owner.throttle(), &AccountThrottle::default());
+        assert!(owner.mfa().is_none());
+        assert!(!owner.is_active() && owner.is_owner(), "the owner is barred, not demoted");
+        assert_eq!(owner.token_version(), 42, "one past the highest version the ledger knew");
+        owner.move_tokens_past(3);
+        assert_eq!(owner.token_version(), 43, "never back: one past its own when that is higher");
     }
 
     #[test]

@@ -43,3 +43,15 @@ pub use simulator::{BillingSimulator, TestCard};
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeExample;
+
+/// `user` with fields set as a store could hold them, bypassing the domain's
+/// transitions: for tests of what a store accepts or refuses (a custom role
+/// that does not exist, a lower token version), never for the rules.
+pub fn edited_user(
+    user: &tenantry_domain::User,
+    edit: impl FnOnce(&mut tenantry_domain::UserRecord),
+) -> tenantry_domain::User {
+    let mut record = user.record();
+    edit(&mut record);
+    tenantry_domain::User::restore(record)
+}

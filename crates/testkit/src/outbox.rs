@@ -362,7 +362,7 @@ pub async fn broadcast(h: &Harness, slug: &str) -> Result<Broadcast, HarnessErro
     let other_tenant_unchanged = {
         let scope = h.scope(&su, b_tenant).await?;
         let mut tx = h.tenantry.deps().store.begin(&scope, Access::Read).await.map_err(fail)?;
-        tx.user(b_user).await.map_err(fail)?.is_some_and(|u| u.mail_prefs.product_updates)
+        tx.user(b_user).await.map_err(fail)?.is_some_and(|u| u.mail_prefs().product_updates)
     };
     let before = h.mailer.sent().len();
     h.tenantry.send_broadcast(&who, &draft).await.map_err(fail)?;

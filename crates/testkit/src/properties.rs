@@ -82,7 +82,7 @@ impl Observation {
         let mut o = self.clone();
         o.audit.clear();
         for u in &mut o.users {
-            u.throttle = Default::default();
+            u.unlock();
         }
         o
     }
@@ -106,7 +106,7 @@ pub async fn observe(h: &Harness, scope: &TenantScope) -> Result<Observation, St
     let users = tx.users().await.map_err(err)?;
     let mut sessions = Vec::new();
     for u in &users {
-        sessions.extend(tx.sessions_of(u.id).await.map_err(err)?);
+        sessions.extend(tx.sessions_of(u.id()).await.map_err(err)?);
     }
     Ok(Observation {
         tenant: tx.tenant().await.map_err(err)?,
@@ -289,8 +289,8 @@ impl World {
     fn learn(&mut self, i: usize, o: &Observation) {
         let t = &mut self.tenants[i];
         for u in &o.users {
-            if !t.users.contains(&u.id) {
-                t.users.push(u.id);
+            if !t.users.contains(&u.id()) {
+                t.users.push(u.id());
             }
         }
         for inv in &o.invitations {

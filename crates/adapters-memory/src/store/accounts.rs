@@ -65,46 +65,46 @@ impl UserStore for MemTenantTx {
     }
     async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
         self.live()?;
-        Ok(self.work.users.values().find(|u| u.email == *email).cloned())
+        Ok(self.work.users.values().find(|u| *u.email() == *email).cloned())
     }
     async fn users(&mut self) -> Result<Vec<User>, StoreError> {
         self.live()?;
         let mut users: Vec<User> = self.work.users.values().cloned().collect();
-        users.sort_by_key(|u| (u.created_at, u.id));
+        users.sort_by_key(|u| (u.created_at(), u.id()));
         Ok(users)
     }
     async fn insert_user(&mut self, user: &User) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(user.tenant_id, "a user")?;
+        self.own(user.tenant_id(), "a user")?;
         if self.work.tenant.is_none() {
             return Err(StoreError::Unknown(anyhow::anyhow!("foreign key: the tenant does not exist")));
         }
-        if self.work.users.contains_key(&user.id) {
+        if self.work.users.contains_key(&user.id()) {
             return Err(self.conflict(Constraint::PrimaryKey));
         }
-        if self.work.users.values().any(|u| u.email == user.email) {
+        if self.work.users.values().any(|u| u.email() == user.email()) {
             return Err(self.conflict(Constraint::UserEmail));
         }
-        self.role_exists(user.role)?;
-        self.work.users.insert(user.id, user.clone());
+        self.role_exists(user.role())?;
+        self.work.users.insert(user.id(), user.clone());
         self.credential_notes.push(CredentialNote::of(user));
         Ok(())
     }
     async fn update_user(&mut self, user: &User) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(user.tenant_id, "a user")?;
-        let Some(before) = self.work.users.get(&user.id) else {
+        self.own(user.tenant_id(), "a user")?;
+        let Some(before) = self.work.users.get(&user.id()) else {
             return Err(StoreError::NotFound);
         };
-        let credentials_changed = before.token_version != user.token_version
-            || before.password_hash != user.password_hash
+        let credentials_changed = before.token_version() != user.token_version()
+            || before.password_hash() != user.password_hash()
             || before.is_active() != user.is_active()
             || mfa_fingerprint(before) != mfa_fingerprint(user);
-        if self.work.users.values().any(|u| u.email == user.email && u.id != user.id) {
+        if self.work.users.values().any(|u| u.email() == user.email() && u.id() != user.id()) {
             return Err(self.conflict(Constraint::UserEmail));
         }
-        self.role_exists(user.role)?;
-        self.work.users.insert(user.id, user.clone());
+        self.role_exists(user.role())?;
+        self.work.users.insert(user.id(), user.clone());
         if credentials_changed {
             self.credential_notes.push(CredentialNote::of(user));
         }
@@ -243,7 +243,7 @@ impl RoleStore for MemTenantTx {
             return Err(StoreError::NotFound);
         }
         let referenced = RoleRef::Custom(id);
-        if self.work.users.values().any(|u| u.role == referenced) {
+        if self.work.users.values().any(|u| u.role() == referenced) {
             return Err(self.conflict(Constraint::RoleReference));
         }
         self.work.invitations.retain(|_, i| i.role != referenced);

@@ -46,25 +46,25 @@ struct UserRow {
 impl UserRow {
     fn of(u: &User) -> Self {
         UserRow {
-            id: u.id,
-            tenant_id: u.tenant_id,
-            email: u.email.clone(),
-            name: u.name.to_string(),
-            role: u.role,
-            status: u.status,
-            password_hash: u.password_hash.expose().to_owned(),
-            created_at: u.created_at,
-            throttle: u.throttle.clone(),
-            token_version: u.token_version,
-            last_login_at: u.last_login_at,
-            email_verified_at: u.email_verified_at,
-            mfa: u.mfa.clone(),
-            mail_prefs: u.mail_prefs,
+            id: u.id(),
+            tenant_id: u.tenant_id(),
+            email: u.email().clone(),
+            name: u.name().to_string(),
+            role: u.role(),
+            status: u.status(),
+            password_hash: u.password_hash().expose().to_owned(),
+            created_at: u.created_at(),
+            throttle: u.throttle().clone(),
+            token_version: u.token_version(),
+            last_login_at: u.last_login_at(),
+            email_verified_at: u.email_verified_at(),
+            mfa: u.mfa().clone(),
+            mail_prefs: u.mail_prefs(),
         }
     }
 
     fn into_user(self) -> Result<User, StoreError> {
-        Ok(User {
+        Ok(User::restore(tenantry_domain::UserRecord {
             id: self.id,
             tenant_id: self.tenant_id,
             email: self.email,
@@ -79,7 +79,7 @@ impl UserRow {
             email_verified_at: self.email_verified_at,
             mfa: self.mfa,
             mail_prefs: self.mail_prefs,
-        })
+        }))
     }
 }
 
@@ -206,7 +206,7 @@ impl MemTenantTx {
         let mut d = TenantData { tenant: from_rows(get("tenant"), "tenant")?.into_iter().next(), ..Default::default() };
         for u in from_rows::<UserRow>(get("users"), "users")? {
             let u = u.into_user()?;
-            d.users.insert(u.id, u);
+            d.users.insert(u.id(), u);
         }
         for i in from_rows::<tenantry_domain::Invitation>(get("invitations"), "invitations")? {
             d.invitations.insert(i.id, i);
@@ -266,7 +266,7 @@ impl MemTenantTx {
     fn all_own(&self, d: &TenantData) -> Result<(), StoreError> {
         let t = self.tenant;
         let own = d.tenant.iter().all(|x| x.id == t)
-            && d.users.values().all(|x| x.tenant_id == t)
+            && d.users.values().all(|x| x.tenant_id() == t)
             && d.invitations.values().all(|x| x.tenant_id == t)
             && d.roles.values().all(|x| x.tenant_id == t)
             && d.api_keys.values().all(|x| x.tenant_id == t)

@@ -77,6 +77,6 @@ impl PgTenantTx {
 
     /// The user `id`, when the authorising statement read it.
     pub(crate) fn seen_user(&self, id: UserId) -> Option<User> {
-        self.seen.user.as_ref().filter(|u| u.id == id).cloned()
+        self.seen.user.as_ref().filter(|u| u.id() == id).cloned()
     }
 }

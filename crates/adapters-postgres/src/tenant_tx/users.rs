@@ -12,8 +12,8 @@ use tenantry_ports::store::UserStore;
 use uuid::Uuid;
 
 fn user_binds(user: &User) -> (&'static str, Option<Uuid>, bool, Option<DateTime<Utc>>, Option<&'static str>) {
-    let (role, custom) = rows::role_columns(user.role);
-    match user.status {
+    let (role, custom) = rows::role_columns(user.role());
+    match user.status() {
         UserStatus::Active => (role, custom, true, None, None),
         UserStatus::Deactivated { at, reason } => (role, custom, false, Some(at), Some(rows::reason_text(reason))),
     }
@@ -25,24 +25,24 @@ impl PgTenantTx {
     fn bind_user<'q>(&self, q: Statement<'q>, user: &'q User) -> Result<Statement<'q>, StoreError> {
         let (role, custom, active, deactivated_at, reason) = user_binds(user);
         Ok(q.bind(self.t())
-            .bind(user.id.as_uuid())
-            .bind(user.email.as_str())
-            .bind(user.name.as_str())
+            .bind(user.id().as_uuid())
+            .bind(user.email().as_str())
+            .bind(user.name().as_str())
             .bind(role)
             .bind(custom)
             .bind(active)
             .bind(deactivated_at)
             .bind(reason)
-            .bind(user.password_hash.expose())
-            .bind(i32::try_from(user.throttle.failures).unwrap_or(i32::MAX))
-            .bind(user.throttle.locked_until)
-            .bind(i64::from(user.token_version))
-            .bind(user.last_login_at)
-            .bind(user.email_verified_at)
+            .bind(user.password_hash().expose())
+            .bind(i32::try_from(user.throttle().failures).unwrap_or(i32::MAX))
+            .bind(user.throttle().locked_until)
+            .bind(i64::from(user.token_version()))
+            .bind(user.last_login_at())
+            .bind(user.email_verified_at())
             .bind(rows::user_mfa_json(self.key.as_ref(), user)?)
-            .bind(user.throttle.window_started)
-            .bind(Json(&user.throttle.addresses))
-            .bind(Json(&user.mail_prefs)))
+            .bind(user.throttle().window_started)
+            .bind(Json(&user.throttle().addresses))
+            .bind(Json(&user.mail_prefs())))
     }
 }
 
@@ -84,21 +84,21 @@ impl UserStore for PgTenantTx {
 
     async fn insert_user(&mut self, user: &User) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(user.tenant_id, "a user")?;
+        self.own(user.tenant_id(), "a user")?;
         let q = sqlx::query(
             "INSERT INTO tenantry.users (tenant_id, id, email, name, role, custom_role_id, active, deactivated_at, \
              deactivated_reason, password_hash, failed_logins, locked_until, token_version, last_login_at, \
              email_verified_at, mfa, failures_since, login_addresses, mail_prefs, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         );
-        let q = self.bind_user(q, user)?.bind(user.created_at);
+        let q = self.bind_user(q, user)?.bind(user.created_at());
         self.execute(q).await?;
         Ok(())
     }
 
     async fn update_user(&mut self, user: &User) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(user.tenant_id, "a user")?;
+        self.own(user.tenant_id(), "a user")?;
         let q = sqlx::query(
             "UPDATE tenantry.users SET email = $3, name = $4, role = $5, custom_role_id = $6, active = $7, \
              deactivated_at = $8, deactivated_reason = $9, password_hash = $10, failed_logins = $11, \

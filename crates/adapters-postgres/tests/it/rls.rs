@@ -447,8 +447,9 @@ async fn a_lost_connection_rolls_back_and_reports_a_retryable_error() {
     let owner = h.owner_scope(&t).await.unwrap();
     let mut tx = tenantry_ports::UnitOfWork::begin(&store, &owner, tenantry_ports::store::Access::Write).await.unwrap();
     let mut users = tx.users().await.unwrap();
-    let mut user = users.remove(0);
-    user.name = tenantry_domain::text::PersonName::parse("Renamed").unwrap();
+    let user = tenantry_testkit::edited_user(&users.remove(0), |u| {
+        u.name = tenantry_domain::text::PersonName::parse("Renamed").unwrap();
+    });
     tx.update_user(&user).await.unwrap();
     // the server drops every connection of the service role to this database
     let mut conn = db.admin_options().connect().await.unwrap();

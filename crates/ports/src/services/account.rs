@@ -100,7 +100,7 @@ impl Tenantry {
         // At most one link a minute per account: asking again sooner mails nothing
         // (and answers the same), so the endpoint cannot flood a mailbox.
         let minute = self.now().timestamp().div_euclid(60);
-        if !tx.mark(&format!("mail:password_reset:{}:{minute}", user.id), self.now()).await? {
+        if !tx.mark(&format!("mail:password_reset:{}:{minute}", user.id()), self.now()).await? {
             return Ok(());
         }
         let action = Some(AuditAction::PasswordResetRequested);
@@ -144,12 +144,14 @@ impl Tenantry {
         let secret = self.new_secret()?;
         let id = self.new_id()?;
         let link = match purpose {
-            LinkPurpose::PasswordReset => PasswordReset::new(id, scope.tenant_id(), user.id, &secret, now),
-            LinkPurpose::EmailVerification => PasswordReset::verification(id, scope.tenant_id(), user.id, &secret, now),
+            LinkPurpose::PasswordReset => PasswordReset::new(id, scope.tenant_id(), user.id(), &secret, now),
+            LinkPurpose::EmailVerification => {
+                PasswordReset::verification(id, scope.tenant_id(), user.id(), &secret, now)
+            }
         };
         tx.insert_reset(&link).await?;
         if let Some(action) = action {
-            let event = self.event(scope, action, Some(AuditTarget::User(user.id)), AuditOutcome::Success)?;
+            let event = self.event(scope, action, Some(AuditTarget::User(user.id())), AuditOutcome::Success)?;
             tx.append_audit(&event).await?;
         }
         let tenant = self.tenant_row(tx).await?;
@@ -159,7 +161,7 @@ impl Tenantry {
             LinkPurpose::PasswordReset => Message::PasswordReset { token, expires_at: link.expires_at },
             LinkPurpose::EmailVerification => Message::VerifyEmail { token, expires_at: link.expires_at },
         };
-        Ok(Mail { to: user.email.clone(), tenant: Some(Self::mail_tenant(&tenant)), message })
+        Ok(Mail { to: user.email().clone(), tenant: Some(Self::mail_tenant(&tenant)), message })
     }
 
     /// `POST /v1/auth/verify-email`: proves the address with a mailed link
@@ -173,11 +175,11 @@ impl Tenantry {
         let mut link = tx.reset(token.reset_id).await?.ok_or(ResetError::Invalid)?;
         link.redeem(purpose, &token.secret, now)?;
         let mut user = tx.user(link.user_id).await?.filter(|u| !u.is_erased()).ok_or(ResetError::Invalid)?;
-        user.email_verified_at.get_or_insert(now);
+        user.verify_email(now);
         tx.update_user(&user).await?;
         tx.update_reset(&link).await?;
         let event =
-            self.event(&scope, AuditAction::EmailVerified, Some(AuditTarget::User(user.id)), AuditOutcome::Success)?;
+            self.event(&scope, AuditAction::EmailVerified, Some(AuditTarget::User(user.id())), AuditOutcome::Success)?;
         tx.append_audit(&event).await?;
         tx.commit().await?;
         Ok(())
@@ -189,7 +191,7 @@ impl Tenantry {
         let Some(id) = scope.actor().user_id() else { return Err(AccessError::NotFound.into()) };
         let mut tx = self.begin(scope, Access::Write).await?;
         let user = tx.user(id).await?.ok_or(AccessError::NotFound)?;
-        if user.email_verified_at.is_some() {
+        if user.email_verified_at().is_some() {
             return Err(AdminResetError::AlreadyVerified);
         }
         let mail = self.issue_link(tx.as_mut(), scope, &user, LinkPurpose::EmailVerification, None).await?;
@@ -219,14 +221,14 @@ impl Tenantry {
         reset.redeem(LinkPurpose::PasswordReset, &token.secret, now)?;
         let mut user = tx.user(reset.user_id).await?.filter(User::is_active).ok_or(ResetError::Invalid)?;
         user.set_password(hash);
-        user.throttle = Default::default();
+        user.unlock();
         tx.update_user(&user).await?;
         tx.update_reset(&reset).await?;
         // The user's other password-reset links are void (their sessions ended with the
         // new password: `set_password` moves the token version on).
-        tx.expire_links_of(user.id, LinkPurpose::PasswordReset, now).await?;
+        tx.expire_links_of(user.id(), LinkPurpose::PasswordReset, now).await?;
         let event =
-            self.event(&scope, AuditAction::PasswordReset, Some(AuditTarget::User(user.id)), AuditOutcome::Success)?;
+            self.event(&scope, AuditAction::PasswordReset, Some(AuditTarget::User(user.id())), AuditOutcome::Success)?;
         tx.append_audit(&event).await?;
         tx.commit().await?;
         Ok(())

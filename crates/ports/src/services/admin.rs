@@ -276,8 +276,8 @@ impl Tenantry {
             // No session: the superuser does not log in as the owner (the owner logs in themselves).
             principal: Principal::User {
                 tenant_id: tenant.id,
-                user_id: owner.id,
-                token_version: owner.token_version,
+                user_id: owner.id(),
+                token_version: owner.token_version(),
                 session: None,
             },
             tenant: TenantView::from(&tenant),

@@ -198,12 +198,12 @@ impl Tenantry {
                 let Some(user) = facts.user else {
                     return Err(AuthorizeError::Unauthenticated);
                 };
-                if !user.is_active() || user.token_version != token_version {
+                if !user.is_active() || user.token_version() != token_version {
                     return Err(AuthorizeError::Unauthenticated);
                 }
                 let touched = self.check_user_session(facts.session, principal, &user)?;
-                if !user.mfa.as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled)
-                    && settings.mfa_required_for(user.role)
+                if !user.mfa().as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled)
+                    && settings.mfa_required_for(user.role())
                 {
                     // Mandatory 2FA: only `/v1/me/mfa` (which does not come through here) is open.
                     return Err(AuthorizeError::MfaEnrolmentRequired);
@@ -215,7 +215,7 @@ impl Tenantry {
                     return Err(AuthorizeError::TenantInactive(sub.status()));
                 }
                 let mut permissions =
-                    self.permissions_of(user.role, facts.custom_role.as_ref()).unwrap_or(PermissionSet::EMPTY);
+                    self.permissions_of(user.role(), facts.custom_role.as_ref()).unwrap_or(PermissionSet::EMPTY);
                 if owner_may_cancel_deletion {
                     // Deletion deactivates the tenant at once: the owner keeps only
                     // what reading the profile, cancelling the deletion and taking
@@ -223,7 +223,7 @@ impl Tenantry {
                     let kept = PermissionSet::of(&[builtin::TENANT_READ, builtin::TENANT_DELETE, builtin::DATA_MANAGE]);
                     permissions = permissions.intersection(&kept);
                 }
-                let scope = TenantScope::new(tenant_id, Actor::User { user_id, role: user.role }, permissions);
+                let scope = TenantScope::new(tenant_id, Actor::User { user_id, role: user.role() }, permissions);
                 self.authorized(tenant_id, touched, tx, scope, keep).await
             }
             Principal::ApiKey { tenant_id: own, key_id, secret_hash } => {
@@ -276,7 +276,7 @@ impl Tenantry {
                 let read = AuthorizationRead { user: Some(user_id), session, api_key: None };
                 let (tx, facts) = self.deps.store.begin_authorizing(&probe, Access::Read, &read).await?;
                 let Some(user) = facts.user else { return Err(AuthorizeError::Unauthenticated) };
-                if !user.is_active() || user.token_version != user_version {
+                if !user.is_active() || user.token_version() != user_version {
                     return Err(AuthorizeError::Unauthenticated);
                 }
                 let touched = self.check_user_session(facts.session, principal, &user)?;
@@ -285,9 +285,9 @@ impl Tenantry {
                     return Err(AuthorizeError::TenantInactive(sub.status()));
                 }
                 let permissions = impersonation_permissions(
-                    self.permissions_of(user.role, facts.custom_role.as_ref()).unwrap_or(PermissionSet::EMPTY),
+                    self.permissions_of(user.role(), facts.custom_role.as_ref()).unwrap_or(PermissionSet::EMPTY),
                 );
-                let actor = Actor::Impersonation { user_id, role: user.role, superuser };
+                let actor = Actor::Impersonation { user_id, role: user.role(), superuser };
                 self.authorized(tenant_id, touched, tx, TenantScope::new(tenant_id, actor, permissions), keep).await
             }
             Principal::Superuser { id, .. } => {
@@ -349,7 +349,7 @@ impl Tenantry {
         let user = tx.user(user_id).await?.ok_or(AccessError::NotFound)?;
         let tenant = self.tenant_row(tx.as_mut()).await?;
         let sub = self.subscription(tx.as_mut()).await?;
-        let role_name = self.role_name(tx.as_mut(), user.role).await?;
+        let role_name = self.role_name(tx.as_mut(), user.role()).await?;
         Ok(MeView {
             user: UserView::from(&user),
             tenant: TenantView::from(&tenant),

@@ -363,56 +363,49 @@ impl Tenantry {
         let unusable = self.deps.hasher.decoy();
         let mut done = CredentialsVoided::default();
         for mut user in tx.users().await? {
-            let known = ledger.and_then(|l| l.users.get(&user.id)).cloned().unwrap_or_default();
+            let known = ledger.and_then(|l| l.users.get(&user.id())).cloned().unwrap_or_default();
             if known.removed && ledger.is_some() {
                 if !user.is_owner() {
-                    tx.delete_user(user.id).await?;
+                    tx.delete_user(user.id()).await?;
                     done.users_removed += 1;
                     continue;
                 }
                 // The archive's owner was removed since (after handing the ownership on): the
                 // tenant needs an owner row, but they are not let back in — deactivated, with no
                 // password nor second factor — until the superuser transfers the ownership.
-                user.status = tenantry_domain::user::UserStatus::Deactivated {
-                    at: now,
-                    reason: tenantry_domain::user::DeactivationReason::Admin,
-                };
-                user.password_hash = unusable.clone();
-                user.mfa = None;
-                user.token_version = user.token_version.max(known.max_token_version).wrapping_add(1);
+                user.bar(now);
+                user.void_password(unusable.clone());
+                user.remove_mfa();
+                user.move_tokens_past(known.max_token_version);
                 tx.update_user(&user).await?;
                 done.owner_removed_since = true;
                 done.sessions_ended += 1;
                 continue;
             }
-            let changed_since = known.password_digest.as_ref().is_some_and(|d| *d != user.password_hash.digest());
+            let changed_since = known.password_digest.as_ref().is_some_and(|d| *d != user.password_hash().digest());
             if !user.is_erased() && (ledger.is_none() || changed_since) {
                 // The archive's hash is an old password (or, in a clone, no one's to keep).
-                user.password_hash = unusable.clone();
-                user.throttle = Default::default();
+                user.void_password(unusable.clone());
                 done.passwords_reset += 1;
             }
             if ledger.is_none() {
                 // A clone keeps no second factor either: its secret is a credential.
-                user.mfa = None;
+                user.remove_mfa();
             } else if let Some(latest) = &known.mfa
-                && user.mfa.as_ref().map(|m| m.secret.fingerprint()) != *latest
-                && user.mfa.is_some()
+                && user.mfa().as_ref().map(|m| m.secret.fingerprint()) != *latest
+                && user.mfa().is_some()
             {
                 // Replaced or removed since (a lost phone): the archive's secret stays gone.
-                user.mfa = None;
+                user.remove_mfa();
                 done.second_factors_removed += 1;
             }
             if known.deactivated && user.is_active() && !user.is_owner() && ledger.is_some() {
                 // Deactivated since the backup: a revocation the restore keeps.
-                user.status = tenantry_domain::user::UserStatus::Deactivated {
-                    at: now,
-                    reason: tenantry_domain::user::DeactivationReason::Admin,
-                };
+                user.bar(now);
                 done.users_deactivated += 1;
             }
             // Past every version the user ever had: no token from before opens anything.
-            user.token_version = user.token_version.max(known.max_token_version).wrapping_add(1);
+            user.move_tokens_past(known.max_token_version);
             tx.update_user(&user).await?;
             done.sessions_ended += 1;
         }

@@ -353,7 +353,7 @@ impl Tenantry {
             && let Some(user) = tx.user(uid).await?.filter(|u| u.is_active())
         {
             mails.push(Mail {
-                to: user.email,
+                to: user.email().clone(),
                 tenant: Some(Self::mail_tenant(&tenant)),
                 message: Message::ExportReady { export_id: id, size_bytes: export.size_bytes(), expires_at },
             });

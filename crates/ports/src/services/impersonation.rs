@@ -135,7 +135,7 @@ impl Tenantry {
             principal: Principal::Impersonation {
                 tenant_id: scope.tenant_id(),
                 user_id,
-                user_version: user.token_version,
+                user_version: user.token_version(),
                 superuser: id,
                 superuser_version,
                 session: Some(session.id),

@@ -248,7 +248,7 @@ impl Tenantry {
     ) -> Result<Mail, InfraError> {
         let tenant = self.tenant_row(tx).await?;
         let inviter = match scope.actor().user_id() {
-            Some(id) => tx.user(id).await?.map(|u| u.name.to_string()),
+            Some(id) => tx.user(id).await?.map(|u| u.name().to_string()),
             None => None,
         };
         let token = InvitationToken { tenant_id: invitation.tenant_id, invitation_id: invitation.id, secret };
@@ -372,24 +372,24 @@ impl Tenantry {
         let mut user =
             User::new(self.new_id()?, scope.tenant_id(), invitation.email.clone(), name, invitation.role, hash, now);
         // The invitation's link reached this address: it is proven.
-        user.email_verified_at = Some(now);
-        invitation.accept(&token.secret, user.id, now).map_err(|_| AcceptError::InvalidToken)?;
+        user.verify_email(now);
+        invitation.accept(&token.secret, user.id(), now).map_err(|_| AcceptError::InvalidToken)?;
         match tx.insert_user(&user).await {
             Err(StoreError::Conflict(_)) => return Err(AcceptError::AlreadyMember),
             other => other?,
         }
         tx.update_invitation(&invitation).await?;
         let event = self
-            .event(&scope, AuditAction::InvitationAccepted, Some(AuditTarget::User(user.id)), AuditOutcome::Success)?
+            .event(&scope, AuditAction::InvitationAccepted, Some(AuditTarget::User(user.id())), AuditOutcome::Success)?
             .with("invitation", invitation.id);
         tx.append_audit(&event).await?;
         let session = self.begin_user_session(tx.as_mut(), &user, client, None, None).await?;
         tx.commit().await?;
         Ok(Accepted {
             principal: Principal::User {
-                tenant_id: user.tenant_id,
-                user_id: user.id,
-                token_version: user.token_version,
+                tenant_id: user.tenant_id(),
+                user_id: user.id(),
+                token_version: user.token_version(),
                 session: Some(session.id),
             },
             user: UserView::from(&user),

@@ -102,7 +102,7 @@ impl Tenantry {
             Some(user) => self
                 .deps
                 .hasher
-                .verify(&input.password, &user.password_hash)
+                .verify(&input.password, user.password_hash())
                 .await
                 .map_err(crate::defaults::hasher_error)?,
             None => {
@@ -114,7 +114,7 @@ impl Tenantry {
         let mut tx = self.begin(&scope, Access::Write).await?;
         // Re-read under the lock: the user may have changed while the password was hashed.
         let current = match &found {
-            Some(user) => tx.user(user.id).await?,
+            Some(user) => tx.user(user.id()).await?,
             None => None,
         };
         let Some(mut user) = current else {
@@ -130,10 +130,10 @@ impl Tenantry {
             return Err(LoginError::InvalidCredentials);
         };
         // The hash checked must still be the user's hash.
-        let matches = matches && found.as_ref().is_some_and(|f| f.password_hash == user.password_hash);
-        let target = Some(AuditTarget::User(user.id));
+        let matches = matches && found.as_ref().is_some_and(|f| f.password_hash() == user.password_hash());
+        let target = Some(AuditTarget::User(user.id()));
         let address = tenantry_domain::user::address_key(client.address);
-        let refusal = if user.throttle.locked_at(now, &address).is_some() {
+        let refusal = if user.throttle().locked_at(now, &address).is_some() {
             Some("locked")
         } else if !user.is_active() {
             Some("deactivated")
@@ -147,7 +147,7 @@ impl Tenantry {
             let mut event = self
                 .event(&scope, AuditAction::LoginFailed, target.clone(), AuditOutcome::Failed)?
                 .with("reason", reason);
-            event.actor = AuditActor::User(user.id);
+            event.actor = AuditActor::User(user.id());
             tx.append_audit(&event).await?;
             if reason == "wrong_password" {
                 mails.extend(self.count_login_failure(tx.as_mut(), &scope, &mut user, &address).await?);
@@ -164,26 +164,25 @@ impl Tenantry {
         if !sub.allows_access() && !owner_may_cancel_deletion {
             return Err(LoginError::TenantInactive(sub.status()));
         }
-        if user.mfa.as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled) {
+        if user.mfa().as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled) {
             // The second step (`complete_mfa_login`) records the login, or the failure,
             // and begins the session; this principal names none (it authorises nothing).
             let principal =
-                Principal::User { tenant_id, user_id: user.id, token_version: user.token_version, session: None };
+                Principal::User { tenant_id, user_id: user.id(), token_version: user.token_version(), session: None };
             return Ok(LoggedIn { principal, user: None, mfa_required: true });
         }
-        user.throttle.record_success(&address);
-        user.last_login_at = Some(now);
+        user.record_login(now, &address);
         tx.update_user(&user).await?;
         let session = self.begin_user_session(tx.as_mut(), &user, client, None, None).await?;
         let principal = Principal::User {
             tenant_id,
-            user_id: user.id,
-            token_version: user.token_version,
+            user_id: user.id(),
+            token_version: user.token_version(),
             session: Some(session.id),
         };
         tx.add_usage(Month::of(now), UsageDelta { logins: 1, ..UsageDelta::default() }).await?;
         let mut event = self.event(&scope, AuditAction::LoginSucceeded, target, AuditOutcome::Success)?;
-        event.actor = AuditActor::User(user.id);
+        event.actor = AuditActor::User(user.id());
         tx.append_audit(&event).await?;
         tx.commit().await?;
         Ok(LoggedIn { principal, user: Some(UserView::from(&user)), mfa_required: false })
@@ -200,14 +199,14 @@ impl Tenantry {
         address: &str,
     ) -> Result<Vec<Mail>, InfraError> {
         let now = self.now();
-        let target = Some(AuditTarget::User(user.id));
-        let (until, everywhere) = match user.throttle.record_failure(now, address, &self.config.lockout) {
+        let target = Some(AuditTarget::User(user.id()));
+        let (until, everywhere) = match user.record_failed_login(now, address, &self.config.lockout) {
             FailedLogin::LockedNow { until } => (until, true),
             FailedLogin::LockedForAddress { until } => (until, false),
             FailedLogin::Counted { .. } | FailedLogin::AlreadyLocked { .. } => return Ok(Vec::new()),
         };
         let mut locked = self.event(scope, AuditAction::AccountLocked, target, AuditOutcome::Success)?;
-        locked.actor = AuditActor::User(user.id);
+        locked.actor = AuditActor::User(user.id());
         let locked = locked
             .with("until", until.to_rfc3339())
             .with("for", if everywhere { "all_addresses" } else { "one_address" });
@@ -217,7 +216,7 @@ impl Tenantry {
         }
         let tenant = self.tenant_row(tx).await?;
         Ok(vec![Mail {
-            to: user.email.clone(),
+            to: user.email().clone(),
             tenant: Some(Self::mail_tenant(&tenant)),
             message: Message::AccountLocked { until },
         }])
@@ -329,7 +328,8 @@ impl Tenantry {
                 let Some(mut user) = tx.user(user_id).await?.filter(User::is_active) else {
                     return Err(AuthorizeError::Unauthenticated);
                 };
-                let scope = TenantScope::new(tenant_id, Actor::User { user_id, role: user.role }, PermissionSet::EMPTY);
+                let scope =
+                    TenantScope::new(tenant_id, Actor::User { user_id, role: user.role() }, PermissionSet::EMPTY);
                 user.end_sessions();
                 tx.update_user(&user).await?;
                 let event = self.event(

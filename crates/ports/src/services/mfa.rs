@@ -143,14 +143,14 @@ enum Own {
 impl Own {
     fn mfa(&self) -> Option<&Mfa> {
         match self {
-            Own::User { user, .. } => user.mfa.as_ref(),
+            Own::User { user, .. } => user.mfa().as_ref(),
             Own::Superuser(su) => su.mfa.as_ref(),
         }
     }
 
     fn email(&self) -> &str {
         match self {
-            Own::User { user, .. } => user.email.as_str(),
+            Own::User { user, .. } => user.email().as_str(),
             Own::Superuser(su) => su.email.as_str(),
         }
     }
@@ -180,7 +180,7 @@ impl Tenantry {
                 let scope = self.system_scope(tenant_id, SystemActor::Login);
                 let mut tx = self.begin(&scope, Access::Write).await?;
                 match tx.user(user_id).await? {
-                    Some(user) if user.is_active() && user.token_version == token_version => {
+                    Some(user) if user.is_active() && user.token_version() == token_version => {
                         let found = match principal.session() {
                             Some(id) => tx.session(id).await?,
                             None => None,
@@ -220,8 +220,8 @@ impl Tenantry {
         action: AuditAction,
         outcome: AuditOutcome,
     ) -> Result<AuditEvent, InfraError> {
-        let mut event = self.event(scope, action, Some(AuditTarget::User(user.id)), outcome)?;
-        event.actor = AuditActor::User(user.id);
+        let mut event = self.event(scope, action, Some(AuditTarget::User(user.id())), outcome)?;
+        event.actor = AuditActor::User(user.id());
         Ok(event)
     }
 
@@ -284,7 +284,7 @@ impl Tenantry {
         let (hash, locked) = match self.own_account(principal).await? {
             Own::User { user, .. } => {
                 let unknown = tenantry_domain::user::address_key(None);
-                (user.password_hash.clone(), user.throttle.locked_at(self.now(), &unknown).is_some())
+                (user.password_hash().clone(), user.throttle().locked_at(self.now(), &unknown).is_some())
             }
             Own::Superuser(su) => (su.password_hash.clone(), su.throttle.locked_at(self.now()).is_some()),
         };
@@ -319,7 +319,7 @@ impl Tenantry {
         let enabling = action == AuditAction::MfaEnabled;
         match own {
             Own::User { scope, mut tx, mut user } => {
-                user.mfa = Some(mfa);
+                user.keep_mfa(mfa);
                 tx.update_user(&user).await?;
                 let mut event = self.user_event(&scope, &user, action, AuditOutcome::Success)?;
                 if enabling {
@@ -360,7 +360,7 @@ impl Tenantry {
     pub async fn mfa_status(&self, principal: &Principal) -> Result<MfaStatus, MfaServiceError> {
         let own = self.own_account(principal).await?;
         let (role, mfa) = match own {
-            Own::User { user, .. } => (Some(user.role), user.mfa),
+            Own::User { user, .. } => (Some(user.role()), user.mfa().clone()),
             Own::Superuser(su) => (None, su.mfa),
         };
         let required = self.mfa_required(role).await?;
@@ -390,7 +390,7 @@ impl Tenantry {
         let enrolment = MfaEnrolment { secret: secret.to_base32(), otpauth_url };
         match own {
             Own::User { mut tx, mut user, .. } => {
-                user.mfa = Some(Mfa::start(secret, self.now()));
+                user.keep_mfa(Mfa::start(secret, self.now()));
                 tx.update_user(&user).await?;
                 tx.commit().await?;
             }
@@ -465,8 +465,8 @@ impl Tenantry {
         let Own::User { scope, mut tx, mut user } = self.own_account(principal).await? else {
             return Err(MfaServiceError::Required);
         };
-        let required = self.mfa_required(Some(user.role)).await?;
-        let Some(mut enrolment) = user.mfa.clone() else { return Err(MfaServiceError::NotEnabled) };
+        let required = self.mfa_required(Some(user.role())).await?;
+        let Some(mut enrolment) = user.mfa().clone() else { return Err(MfaServiceError::NotEnabled) };
         if enrolment.is_enabled() {
             if required {
                 return Err(MfaServiceError::Required);
@@ -481,7 +481,7 @@ impl Tenantry {
             tx.append_audit(&event).await?;
         }
         // (An unconfirmed enrolment is simply dropped.)
-        user.mfa = None;
+        user.remove_mfa();
         tx.update_user(&user).await?;
         tx.commit().await?;
         Ok(())
@@ -498,10 +498,10 @@ impl Tenantry {
         }
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut user = tx.user(user_id).await?.ok_or(MfaServiceError::NotFound)?;
-        if user.mfa.is_none() {
+        if user.mfa().is_none() {
             return Err(MfaServiceError::NotEnabled);
         }
-        user.mfa = None;
+        user.remove_mfa();
         user.end_sessions();
         tx.update_user(&user).await?;
         let event =
@@ -548,11 +548,13 @@ impl Tenantry {
         let mut tx = self.begin(&scope, Access::Write).await?;
         let Some(mut user) = tx.user(user_id).await? else { return Err(LoginError::InvalidCredentials) };
         let address = tenantry_domain::user::address_key(client.address);
-        if !user.is_active() || user.token_version != token_version || user.throttle.locked_at(now, &address).is_some()
+        if !user.is_active()
+            || user.token_version() != token_version
+            || user.throttle().locked_at(now, &address).is_some()
         {
             return Err(LoginError::InvalidCredentials);
         }
-        let Some(mut enrolment) = user.mfa.clone().filter(Mfa::is_enabled) else {
+        let Some(mut enrolment) = user.mfa().clone().filter(Mfa::is_enabled) else {
             return Err(LoginError::InvalidCredentials);
         };
         let recovery_before = enrolment.recovery_remaining();
@@ -565,9 +567,8 @@ impl Tenantry {
             return Err(LoginError::WrongSecondFactor);
         }
         let second = if enrolment.recovery_remaining() < recovery_before { "recovery_code" } else { "totp" };
-        user.mfa = Some(enrolment);
-        user.throttle.record_success(&address);
-        user.last_login_at = Some(now);
+        user.keep_mfa(enrolment);
+        user.record_login(now, &address);
         tx.update_user(&user).await?;
         tx.add_usage(Month::of(now), UsageDelta { logins: 1, ..UsageDelta::default() }).await?;
         let event = self
@@ -580,7 +581,7 @@ impl Tenantry {
             principal: Principal::User {
                 tenant_id,
                 user_id,
-                token_version: user.token_version,
+                token_version: user.token_version(),
                 session: Some(session.id),
             },
             user: Some(UserView::from(&user)),

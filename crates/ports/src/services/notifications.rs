@@ -212,12 +212,12 @@ impl BroadcastDraft {
 }
 
 fn is_admin(u: &User) -> bool {
-    matches!(u.role, RoleRef::Builtin(BuiltinRole::Owner | BuiltinRole::Admin))
+    matches!(u.role(), RoleRef::Builtin(BuiltinRole::Owner | BuiltinRole::Admin))
 }
 
 /// Whether `user` of `tenant` receives product updates.
 fn wants_updates(tenant: &Tenant, user: &User) -> bool {
-    tenant.settings.notifications.product_updates && user.is_active() && user.mail_prefs.product_updates
+    tenant.settings.notifications.product_updates && user.is_active() && user.mail_prefs().product_updates
 }
 
 impl Tenantry {
@@ -234,8 +234,8 @@ impl Tenantry {
         let billing_email = tenant.settings.billing.billing_email.iter().filter(|_| to_billing_email).cloned();
         let people = users
             .iter()
-            .filter(|u| u.is_active() && is_admin(u) && (required || u.mail_prefs.billing))
-            .map(|u| u.email.clone());
+            .filter(|u| u.is_active() && is_admin(u) && (required || u.mail_prefs().billing))
+            .map(|u| u.email().clone());
         let mut seen = BTreeSet::new();
         billing_email
             .chain(people)
@@ -255,7 +255,7 @@ impl Tenantry {
 
     fn prefs_view(tenant: &Tenant, user: &User) -> MailPrefsView {
         MailPrefsView {
-            prefs: user.mail_prefs,
+            prefs: user.mail_prefs(),
             receives_billing: is_admin(user),
             tenant_billing_emails: tenant.settings.notifications.billing_emails,
             tenant_product_updates: tenant.settings.notifications.product_updates,
@@ -272,23 +272,25 @@ impl Tenantry {
         let Some(id) = scope.actor().user_id() else { return Err(AccessError::NotFound.into()) };
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut user = tx.user(id).await?.ok_or(AccessError::NotFound)?;
-        let before = user.mail_prefs;
+        let before = user.mail_prefs();
         let impersonated = matches!(scope.actor(), crate::scope::Actor::Impersonation { .. });
         if impersonated && patch.product_updates == Some(true) && !before.product_updates {
             return Err(MailPrefsError::ConsentIsPersonal);
         }
+        let mut chosen = before;
         if let Some(billing) = patch.billing {
-            user.mail_prefs.billing = billing;
+            chosen.billing = billing;
         }
         if let Some(updates) = patch.product_updates {
-            user.mail_prefs.product_updates = updates;
+            chosen.product_updates = updates;
         }
-        if user.mail_prefs != before {
+        user.choose_mail(chosen);
+        if user.mail_prefs() != before {
             tx.update_user(&user).await?;
             let event = self
                 .event(scope, AuditAction::MailPrefsChanged, Some(AuditTarget::User(id)), AuditOutcome::Success)?
-                .with("billing", user.mail_prefs.billing)
-                .with("product_updates", user.mail_prefs.product_updates);
+                .with("billing", user.mail_prefs().billing)
+                .with("product_updates", user.mail_prefs().product_updates);
             tx.append_audit(&event).await?;
         }
         let tenant = self.tenant_row(tx.as_mut()).await?;
@@ -306,8 +308,8 @@ impl Tenantry {
         let mut tx = self.begin(&scope, Access::Write).await?;
         // A purged tenant's, or a removed user's, link: nobody left to unsubscribe.
         let Some(mut found) = tx.user(user).await? else { return Ok(()) };
-        if found.mail_prefs.product_updates {
-            found.mail_prefs.product_updates = false;
+        if found.mail_prefs().product_updates {
+            found.choose_mail(tenantry_domain::user::MailPrefs { product_updates: false, ..found.mail_prefs() });
             tx.update_user(&found).await?;
             let event =
                 self.event(&scope, AuditAction::Unsubscribed, Some(AuditTarget::User(user)), AuditOutcome::Success)?;
@@ -394,11 +396,11 @@ impl Tenantry {
                 }
                 let mut queued = Vec::with_capacity(people.len());
                 for (k, user) in people.into_iter().enumerate() {
-                    let Some(token) = links.unsubscribe_token(tenant, user.id) else {
+                    let Some(token) = links.unsubscribe_token(tenant, user.id()) else {
                         return Err(InfraError::Unknown(anyhow::anyhow!("the link key refused to sign")));
                     };
                     let mail = Mail {
-                        to: user.email.clone(),
+                        to: user.email().clone(),
                         tenant: None,
                         message: Message::ProductUpdate {
                             subject: subject.clone(),
@@ -486,12 +488,9 @@ mod tests {
             )
         };
         let mut optout = person(3, "optout", BuiltinRole::Admin);
-        optout.mail_prefs.billing = false;
+        optout.choose_mail(tenantry_domain::user::MailPrefs { billing: false, ..optout.mail_prefs() });
         let mut gone = person(5, "gone", BuiltinRole::Admin);
-        gone.status = tenantry_domain::user::UserStatus::Deactivated {
-            at: chrono::DateTime::UNIX_EPOCH,
-            reason: tenantry_domain::user::DeactivationReason::Admin,
-        };
+        gone.deactivate(chrono::DateTime::UNIX_EPOCH, tenantry_domain::user::DeactivationReason::Admin).unwrap();
         vec![
             person(1, "owner", BuiltinRole::Owner),
             person(2, "admin", BuiltinRole::Admin),

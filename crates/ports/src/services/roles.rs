@@ -194,7 +194,7 @@ impl Tenantry {
             return Err(RoleError::Escalation);
         }
         let holder = RoleRef::Custom(id);
-        let users = super::steps::count(tx.users().await?.iter().filter(|u| u.role == holder));
+        let users = super::steps::count(tx.users().await?.iter().filter(|u| u.role() == holder));
         let invitations =
             super::steps::count(tx.invitations().await?.iter().filter(|i| i.role == holder && i.is_pending(now)));
         if users > 0 || invitations > 0 {

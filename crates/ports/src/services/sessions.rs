@@ -125,9 +125,9 @@ impl Tenantry {
     ) -> Result<Session, InfraError> {
         let mut session = Session::begin(
             self.new_id()?,
-            SessionOwner::User(user.id),
+            SessionOwner::User(user.id()),
             client.kind,
-            user.token_version,
+            user.token_version(),
             self.now(),
             until,
             client.user_agent.as_deref(),
@@ -172,10 +172,10 @@ impl Tenantry {
         let now = self.now();
         let Some(mut session) = found.filter(|s| s.id == id) else { return Err(AuthorizeError::Unauthenticated) };
         let support = session.kind == SessionKind::Impersonation;
-        if session.owner != SessionOwner::User(user.id)
+        if session.owner != SessionOwner::User(user.id())
             || support != impersonator.is_some()
             || session.impersonator != impersonator
-            || !session.is_live(now, user.token_version)
+            || !session.is_live(now, user.token_version())
         {
             return Err(AuthorizeError::Unauthenticated);
         }
@@ -223,14 +223,14 @@ impl Tenantry {
             Principal::User { tenant_id, user_id, token_version, session: Some(sid) } => {
                 let scope = self.system_scope(tenant_id, SystemActor::Login);
                 let mut tx = self.begin(&scope, Access::Write).await?;
-                let user = tx.user(user_id).await?.filter(|u| u.is_active() && u.token_version == token_version);
+                let user = tx.user(user_id).await?.filter(|u| u.is_active() && u.token_version() == token_version);
                 let (Some(user), Some(mut session)) = (user, tx.session(sid).await?) else {
                     return Err(SessionError::Ended);
                 };
                 if session.owner != SessionOwner::User(user_id) || session.kind != SessionKind::Api {
                     return Err(SessionError::Ended);
                 }
-                match session.rotate(generation, self.now(), user.token_version) {
+                match session.rotate(generation, self.now(), user.token_version()) {
                     Ok(next) => {
                         tx.update_session(&session).await?;
                         tx.commit().await?;
@@ -305,7 +305,7 @@ impl Tenantry {
                 let list = tx.sessions_of(user_id).await?;
                 Ok(list
                     .iter()
-                    .filter(|s| s.is_live(now, user.token_version))
+                    .filter(|s| s.is_live(now, user.token_version()))
                     .map(|s| SessionView::of(s, current))
                     .collect())
             }
@@ -392,7 +392,7 @@ impl Tenantry {
     ) -> Result<u32, StoreError> {
         let now = self.now();
         let mut ended = 0;
-        for mut session in tx.sessions_of(user.id).await? {
+        for mut session in tx.sessions_of(user.id()).await? {
             if Some(session.id) != keep && session.ended.is_none() {
                 session.end(now, SessionEnd::Superseded);
                 tx.update_session(&session).await?;

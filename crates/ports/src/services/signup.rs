@@ -106,8 +106,8 @@ impl Tenantry {
         tx.commit().await?;
         let principal = Principal::User {
             tenant_id: tenant.id,
-            user_id: owner.id,
-            token_version: owner.token_version,
+            user_id: owner.id(),
+            token_version: owner.token_version(),
             session: Some(session.id),
         };
         Ok(SignedUp { tenant: TenantView::from(&tenant), user: UserView::from(&owner), principal })
@@ -156,7 +156,7 @@ impl Tenantry {
         let created = self
             .event(&scope, AuditAction::TenantCreated, Some(AuditTarget::Tenant(tenant_id)), AuditOutcome::Success)?
             .with("slug", &tenant.slug)
-            .with("owner", owner.id);
+            .with("owner", owner.id());
         tx.append_audit(&created).await?;
         // A trial's start mails nothing; should it ever, the mails go with the verification.
         let mut mails = self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &[started]).await?;

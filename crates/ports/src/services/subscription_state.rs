@@ -101,7 +101,7 @@ impl Tenantry {
         Some(CustomerDetails {
             tenant_id: tenant.id,
             name: billing.legal_name.as_ref().unwrap_or(&tenant.name).to_string(),
-            email: billing.billing_email.clone().unwrap_or_else(|| owner.email.clone()),
+            email: billing.billing_email.clone().unwrap_or_else(|| owner.email().clone()),
             country: billing.country,
             vat_id: billing.vat_id.clone(),
         })
@@ -281,16 +281,16 @@ impl Tenantry {
         let plan = plan_downgrade(&users, &invitations, now, limit);
         let mut deactivated = Vec::new();
         for id in &plan.deactivate {
-            if let Some(mut user) = users.iter().find(|u| u.id == *id).cloned()
+            if let Some(mut user) = users.iter().find(|u| u.id() == *id).cloned()
                 && user.deactivate(now, DeactivationReason::Downgrade).is_ok()
             {
                 tx.update_user(&user).await?;
-                deactivated.push(user.email.to_string());
+                deactivated.push(user.email().to_string());
                 let event = self
                     .event(
                         scope,
                         AuditAction::UserDeactivated,
-                        Some(AuditTarget::User(user.id)),
+                        Some(AuditTarget::User(user.id())),
                         AuditOutcome::Success,
                     )?
                     .with("reason", "seats");

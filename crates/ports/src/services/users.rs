@@ -107,7 +107,7 @@ impl Tenantry {
         id: UserId,
     ) -> Result<User, UserError> {
         let user = tx.user(id).await?.ok_or(AccessError::NotFound)?;
-        let perms = self.role_permissions(tx, user.role).await?.unwrap_or(PermissionSet::EMPTY);
+        let perms = self.role_permissions(tx, user.role()).await?.unwrap_or(PermissionSet::EMPTY);
         if !Self::may_grant(scope, &perms) && !user.is_owner() {
             return Err(UserError::TargetOutranks);
         }
@@ -124,7 +124,7 @@ impl Tenantry {
         let mut events = Vec::new();
         if let Some(role) = role {
             self.check_grantable(tx.as_mut(), scope, role).await?;
-            let from = user.role;
+            let from = user.role();
             user.change_role(role)?;
             events.push(
                 self.event(scope, AuditAction::UserRoleChanged, Some(AuditTarget::User(id)), AuditOutcome::Success)?
@@ -200,7 +200,7 @@ impl Tenantry {
         tx.delete_user(id).await?;
         let event = self
             .event(scope, AuditAction::UserRemoved, Some(AuditTarget::User(id)), AuditOutcome::Success)?
-            .with("email", &user.email);
+            .with("email", user.email());
         tx.append_audit(&event).await?;
         tx.commit().await?;
         self.after_seat_change(scope).await;
@@ -255,19 +255,19 @@ impl Tenantry {
         user: &mut tenantry_domain::User,
         erasure: &Erasure,
     ) -> Result<u64, UserError> {
-        let (email, name) = (user.email.clone(), user.name.to_string());
+        let (email, name) = (user.email().clone(), user.name().to_string());
         user.erase(erasure.erased_at, self.deps.hasher.decoy())?;
         tx.update_user(user).await?;
         // The mails to or naming the person, sent (their record) or not (their jobs then finish
         // without sending; an invitation they sent can be resent).
         tx.forget_mails_of(&email, &name).await?;
         for mut invitation in tx.invitations().await?.into_iter().filter(|i| i.email == email) {
-            invitation.email = user.email.clone();
+            invitation.email = user.email().clone();
             tx.update_invitation(&invitation).await?;
         }
         let redactions = [
-            Redaction { find: email.to_string(), replace: user.email.to_string(), whole_value: false },
-            Redaction { find: name, replace: user.name.to_string(), whole_value: true },
+            Redaction { find: email.to_string(), replace: user.email().to_string(), whole_value: false },
+            Redaction { find: name, replace: user.name().to_string(), whole_value: true },
         ];
         let redacted = tx.redact_audit(&redactions).await?;
         for mut export in tx.exports().await? {
@@ -278,7 +278,7 @@ impl Tenantry {
             }
         }
         // The sessions' clients (user agents, networks) are personal data too.
-        tx.forget_sessions_of(user.id, erasure.erased_at).await?;
+        tx.forget_sessions_of(user.id(), erasure.erased_at).await?;
         tx.record_erasure(erasure).await?;
         Ok(redacted)
     }
@@ -295,17 +295,22 @@ impl Tenantry {
             .cloned()
             .ok_or_else(|| InfraError::Unknown(anyhow::anyhow!("tenant without owner")))?;
         if let Some(actor) = scope.actor().user_id()
-            && actor != owner.id
+            && actor != owner.id()
         {
             return Err(UserError::Rule(UserRuleError::NotOwner));
         }
-        let mut target = users.iter().find(|u| u.id == new_owner).cloned().ok_or(AccessError::NotFound)?;
+        let mut target = users.iter().find(|u| u.id() == new_owner).cloned().ok_or(AccessError::NotFound)?;
         transfer_ownership(&mut owner, &mut target)?;
         tx.update_user(&owner).await?;
         tx.update_user(&target).await?;
         let event = self
-            .event(scope, AuditAction::OwnershipTransferred, Some(AuditTarget::User(target.id)), AuditOutcome::Success)?
-            .with("from", owner.id);
+            .event(
+                scope,
+                AuditAction::OwnershipTransferred,
+                Some(AuditTarget::User(target.id())),
+                AuditOutcome::Success,
+            )?
+            .with("from", owner.id());
         tx.append_audit(&event).await?;
         tx.commit().await?;
         Ok(UserView::from(&target))

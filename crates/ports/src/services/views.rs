@@ -64,23 +64,23 @@ pub struct UserView {
 
 impl From<&User> for UserView {
     fn from(u: &User) -> Self {
-        let (status, reason) = match u.status {
+        let (status, reason) = match u.status() {
             UserStatus::Active => ("active", None),
             UserStatus::Deactivated { reason, .. } => ("deactivated", Some(reason)),
         };
         Self {
-            id: u.id,
-            tenant_id: u.tenant_id,
-            email: u.email.to_string(),
-            name: u.name.to_string(),
-            role: u.role,
+            id: u.id(),
+            tenant_id: u.tenant_id(),
+            email: u.email().to_string(),
+            name: u.name().to_string(),
+            role: u.role(),
             status,
             deactivated_reason: reason,
-            created_at: u.created_at,
-            last_login_at: u.last_login_at,
-            email_verified: u.email_verified_at.is_some(),
-            mfa_enabled: u.mfa.as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled),
-            mail_prefs: u.mail_prefs,
+            created_at: u.created_at(),
+            last_login_at: u.last_login_at(),
+            email_verified: u.email_verified_at().is_some(),
+            mfa_enabled: u.mfa().as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled),
+            mail_prefs: u.mail_prefs(),
         }
     }
 }

@@ -192,9 +192,10 @@ pub async fn authorization_reads(f: &Fixture) -> Result<(), Broken> {
     use tenantry_ports::store::{AuthorizationRead, read_authorization_facts};
     let now = f.h.clock_now();
     let approver = f.role(f.a.id, "approver")?;
-    let mut member = f.user(f.a.id, "approver@alpha.example.com")?;
-    member.role = RoleRef::Custom(approver.id);
-    let session = Session::begin(f.id()?, SessionOwner::User(member.id), SessionKind::Web, 0, now, None, None, None);
+    let member = crate::edited_user(&f.user(f.a.id, "approver@alpha.example.com")?, |u| {
+        u.role = RoleRef::Custom(approver.id);
+    });
+    let session = Session::begin(f.id()?, SessionOwner::User(member.id()), SessionKind::Web, 0, now, None, None, None);
     let key = f.api_key(f.a.id, RoleRef::Builtin(BuiltinRole::Viewer), 0)?;
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     tx.insert_role(&approver).await.ctx("insert role")?;
@@ -203,7 +204,7 @@ pub async fn authorization_reads(f: &Fixture) -> Result<(), Broken> {
     tx.insert_api_key(&key).await.ctx("insert key")?;
     tx.commit().await.ctx("commit")?;
     let reads = [
-        AuthorizationRead { user: Some(member.id), session: Some(session.id), api_key: None },
+        AuthorizationRead { user: Some(member.id()), session: Some(session.id), api_key: None },
         AuthorizationRead { user: Some(f.a.owner_id), session: None, api_key: None },
         AuthorizationRead { api_key: Some(key.id), ..Default::default() },
         AuthorizationRead::default(),
@@ -230,7 +231,7 @@ pub async fn authorization_reads(f: &Fixture) -> Result<(), Broken> {
                 tx.tenant().await.ctx("tenant")? == fresh.tenant().await.ctx("fresh tenant")?,
                 "the unit of work answers its tenant other than a fresh read"
             );
-            for id in [read.user, Some(f.a.owner_id), Some(f.b.owner_id), Some(member.id)].into_iter().flatten() {
+            for id in [read.user, Some(f.a.owner_id), Some(f.b.owner_id), Some(member.id())].into_iter().flatten() {
                 ensure!(
                     tx.user(id).await.ctx("user")? == fresh.user(id).await.ctx("fresh user")?,
                     "the unit of work answers user {id} other than a fresh read"
@@ -474,26 +475,25 @@ pub async fn credential_ledger(f: &Fixture) -> Result<(), Broken> {
     let mut revoked = key.clone();
     revoked.revoked_at = Some(f.h.clock_now());
     tx.update_api_key(&revoked).await.ctx("revoke")?;
-    tx.delete_user(bob.id).await.ctx("remove")?;
-    let mut lowered = ann.clone();
-    lowered.token_version = 1;
+    tx.delete_user(bob.id()).await.ctx("remove")?;
+    let lowered = crate::edited_user(&ann, |u| u.token_version = 1);
     tx.update_user(&lowered).await.ctx("lower")?;
     let inside = tx.credential_ledger().await.ctx("ledger")?;
     ensure!(inside.revoked_keys.contains(&key.id), "a unit of work sees its own notes");
     drop(tx);
     let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin")?;
     let ledger = tx.credential_ledger().await.ctx("ledger")?;
-    let a = ledger.users.get(&ann.id).ctx("ann in the ledger")?;
+    let a = ledger.users.get(&ann.id()).ctx("ann in the ledger")?;
     ensure!(
-        a.max_token_version == 2 && a.password_digest.as_deref() == Some(ann.password_hash.digest().as_str()),
+        a.max_token_version == 2 && a.password_digest.as_deref() == Some(ann.password_hash().digest().as_str()),
         "the ledger keeps the highest version and the latest digest: {a:?}"
     );
     ensure!(!ledger.revoked_keys.contains(&key.id), "a rolled-back revocation is not in the ledger");
-    ensure!(ledger.users.get(&bob.id).is_some_and(|b| !b.removed), "a rolled-back removal is not in the ledger");
+    ensure!(ledger.users.get(&bob.id()).is_some_and(|b| !b.removed), "a rolled-back removal is not in the ledger");
     drop(tx);
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     tx.update_api_key(&revoked).await.ctx("revoke")?;
-    tx.delete_user(bob.id).await.ctx("remove")?;
+    tx.delete_user(bob.id()).await.ctx("remove")?;
     tx.commit().await.ctx("commit")?;
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     tx.purge_tenant().await.ctx("purge")?;
@@ -502,13 +502,16 @@ pub async fn credential_ledger(f: &Fixture) -> Result<(), Broken> {
     let kept = tx.credential_ledger().await.ctx("ledger")?;
     ensure!(
         kept.revoked_keys.contains(&key.id)
-            && kept.users.get(&bob.id).is_some_and(|b| b.removed)
-            && kept.users.get(&ann.id).is_some_and(|u| u.max_token_version == 2 && !u.removed),
+            && kept.users.get(&bob.id()).is_some_and(|b| b.removed)
+            && kept.users.get(&ann.id()).is_some_and(|u| u.max_token_version == 2 && !u.removed),
         "the ledger outlives the purge, and a purge removes nobody: {kept:?}"
     );
     let mut txb = f.store.begin(&f.sb, Access::Read).await.ctx("begin b")?;
     let theirs = txb.credential_ledger().await.ctx("ledger b")?;
-    ensure!(!theirs.users.contains_key(&ann.id) && !theirs.revoked_keys.contains(&key.id), "tenant B reads none of it");
+    ensure!(
+        !theirs.users.contains_key(&ann.id()) && !theirs.revoked_keys.contains(&key.id),
+        "tenant B reads none of it"
+    );
     Ok(())
 }
 
@@ -518,9 +521,9 @@ pub async fn users(f: &Fixture) -> Result<(), Broken> {
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     let ann = f.user(f.a.id, "Ann@Example.com")?;
     tx.insert_user(&ann).await.ctx("insert ann")?;
-    ensure!(tx.user(ann.id).await.ctx("get")?.as_ref() == Some(&ann), "a user reads back unchanged");
+    ensure!(tx.user(ann.id()).await.ctx("get")?.as_ref() == Some(&ann), "a user reads back unchanged");
     let by_email = tx.user_by_email(&Email::parse("ann@example.COM").ctx("email")?).await.ctx("by email")?;
-    ensure!(by_email.map(|u| u.id) == Some(ann.id), "user_by_email finds the normalised address");
+    ensure!(by_email.map(|u| u.id()) == Some(ann.id()), "user_by_email finds the normalised address");
     let twin = f.user(f.a.id, "ann@example.com")?;
     tx.commit().await.ctx("commit")?;
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
@@ -531,16 +534,22 @@ pub async fn users(f: &Fixture) -> Result<(), Broken> {
     drop(tx);
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     let users = tx.users().await.ctx("list")?;
-    ensure!(users.len() == 2 && users[0].id == f.a.owner_id && users[1].id == ann.id, "users come oldest first");
-    let mut renamed = ann.clone();
-    renamed.name = PersonName::parse("Ann B").ctx("name")?;
+    ensure!(users.len() == 2 && users[0].id() == f.a.owner_id && users[1].id() == ann.id(), "users come oldest first");
+    let name = PersonName::parse("Ann B").ctx("name")?;
+    let renamed = crate::edited_user(&ann, |u| u.name = name);
     tx.update_user(&renamed).await.ctx("update")?;
-    ensure!(tx.user(ann.id).await.ctx("get")?.map(|u| u.name) == Some(renamed.name.clone()), "updates are read back");
+    ensure!(
+        tx.user(ann.id()).await.ctx("get")?.map(|u| u.name().clone()) == Some(renamed.name().clone()),
+        "updates are read back"
+    );
     let ghost = f.user(f.a.id, "ghost@example.com")?;
     ensure!(matches!(tx.update_user(&ghost).await, Err(StoreError::NotFound)), "updating a missing user is NotFound");
-    ensure!(matches!(tx.delete_user(ghost.id).await, Err(StoreError::NotFound)), "deleting a missing user is NotFound");
-    tx.delete_user(ann.id).await.ctx("delete")?;
-    ensure!(tx.user(ann.id).await.ctx("get")?.is_none(), "a deleted user is gone");
+    ensure!(
+        matches!(tx.delete_user(ghost.id()).await, Err(StoreError::NotFound)),
+        "deleting a missing user is NotFound"
+    );
+    tx.delete_user(ann.id()).await.ctx("delete")?;
+    ensure!(tx.user(ann.id()).await.ctx("get")?.is_none(), "a deleted user is gone");
     tx.commit().await.ctx("commit")?;
     // the same email in another tenant is fine
     let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
@@ -593,8 +602,7 @@ pub async fn role_references(f: &Fixture) -> Result<(), Broken> {
     let approver = f.role(f.a.id, "approver")?;
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     tx.insert_role(&approver).await.ctx("insert role")?;
-    let mut pat = f.user(f.a.id, "pat@example.com")?;
-    pat.role = RoleRef::Custom(approver.id);
+    let pat = crate::edited_user(&f.user(f.a.id, "pat@example.com")?, |u| u.role = RoleRef::Custom(approver.id));
     tx.insert_user(&pat).await.ctx("a user with an existing custom role")?;
     let mut invited = f.invitation(f.a.id, "inv@example.com", 0)?;
     invited.role = RoleRef::Custom(approver.id);
@@ -603,16 +611,14 @@ pub async fn role_references(f: &Fixture) -> Result<(), Broken> {
 
     let ghost = f.role(f.a.id, "ghost")?; // never inserted
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
-    let mut bob = f.user(f.a.id, "bob@example.com")?;
-    bob.role = RoleRef::Custom(ghost.id);
+    let bob = crate::edited_user(&f.user(f.a.id, "bob@example.com")?, |u| u.role = RoleRef::Custom(ghost.id));
     ensure!(
         conflict(tx.insert_user(&bob).await, Constraint::RoleReference),
         "a user with a missing custom role is Conflict(RoleReference)"
     );
     drop(tx);
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
-    let mut moved = pat.clone();
-    moved.role = RoleRef::Custom(ghost.id);
+    let moved = crate::edited_user(&pat, |u| u.role = RoleRef::Custom(ghost.id));
     ensure!(
         conflict(tx.update_user(&moved).await, Constraint::RoleReference),
         "moving a user to a missing custom role is Conflict(RoleReference)"
@@ -632,8 +638,7 @@ pub async fn role_references(f: &Fixture) -> Result<(), Broken> {
     txb.insert_role(&theirs).await.ctx("insert b's role")?;
     txb.commit().await.ctx("commit b")?;
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
-    let mut cross = f.user(f.a.id, "cross@example.com")?;
-    cross.role = RoleRef::Custom(theirs.id);
+    let cross = crate::edited_user(&f.user(f.a.id, "cross@example.com")?, |u| u.role = RoleRef::Custom(theirs.id));
     ensure!(
         conflict(tx.insert_user(&cross).await, Constraint::RoleReference),
         "a user with another tenant's custom role is Conflict(RoleReference)"
@@ -651,7 +656,7 @@ pub async fn role_references(f: &Fixture) -> Result<(), Broken> {
     ensure!(tx.invitation(invited.id).await.ctx("get")?.is_some(), "nor the invitation");
     drop(tx);
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
-    tx.delete_user(pat.id).await.ctx("delete pat")?;
+    tx.delete_user(pat.id()).await.ctx("delete pat")?;
     tx.delete_role(approver.id).await.ctx("a role only an invitation refers to can be deleted")?;
     ensure!(tx.invitation(invited.id).await.ctx("get")?.is_none(), "its invitation goes with it");
     tx.commit().await.ctx("commit")?;
@@ -962,7 +967,7 @@ pub async fn a_conflict_aborts_the_unit_of_work(f: &Fixture) -> Result<(), Broke
     ensure!(tx.users().await.is_err(), "a read after a conflict fails");
     ensure!(tx.commit().await.is_err(), "a unit of work aborted by a conflict cannot commit");
     let mut tx = f.store.begin(&f.sa, Access::Read).await.ctx("begin")?;
-    ensure!(tx.user(kept.id).await.ctx("get")?.is_none(), "nothing of an aborted unit of work is kept");
+    ensure!(tx.user(kept.id()).await.ctx("get")?.is_none(), "nothing of an aborted unit of work is kept");
     Ok(())
 }
 
@@ -1012,10 +1017,10 @@ pub async fn a_unit_of_work_reaches_only_its_tenant(f: &Fixture) -> Result<(), B
     txb.commit().await.ctx("commit b")?;
 
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin a")?;
-    ensure!(tx.user(bob.id).await.ctx("get")?.is_none(), "tenant A reads tenant B's user by id");
-    ensure!(tx.user_by_email(&bob.email).await.ctx("by email")?.is_none(), "tenant A finds tenant B's user by email");
+    ensure!(tx.user(bob.id()).await.ctx("get")?.is_none(), "tenant A reads tenant B's user by id");
+    ensure!(tx.user_by_email(bob.email()).await.ctx("by email")?.is_none(), "tenant A finds tenant B's user by email");
     ensure!(
-        tx.users().await.ctx("list")?.iter().all(|u| u.tenant_id == f.a.id),
+        tx.users().await.ctx("list")?.iter().all(|u| u.tenant_id() == f.a.id),
         "tenant A lists a user of another tenant"
     );
     ensure!(tx.role(role.id).await.ctx("role")?.is_none(), "tenant A reads tenant B's role");
@@ -1025,13 +1030,13 @@ pub async fn a_unit_of_work_reaches_only_its_tenant(f: &Fixture) -> Result<(), B
         tx.insert_user(&f.user(f.b.id, "sneak@example.com")?).await.is_err(),
         "tenant A inserts a user into tenant B"
     );
-    ensure!(tx.delete_user(bob.id).await.is_err(), "tenant A deletes tenant B's user");
+    ensure!(tx.delete_user(bob.id()).await.is_err(), "tenant A deletes tenant B's user");
     ensure!(tx.insert_role(&f.role(f.b.id, "Sneaky")?).await.is_err(), "tenant A inserts a role into tenant B");
     ensure!(tx.update_invitation(&inv).await.is_err(), "tenant A updates tenant B's invitation");
     ensure!(tx.delete_role(role.id).await.is_err(), "tenant A deletes tenant B's role");
     tx.commit().await.ctx("commit a")?;
     let mut txb = f.store.begin(&f.sb, Access::Read).await.ctx("begin b")?;
-    ensure!(txb.user(bob.id).await.ctx("get")?.as_ref() == Some(&bob), "tenant B's user changed");
+    ensure!(txb.user(bob.id()).await.ctx("get")?.as_ref() == Some(&bob), "tenant B's user changed");
     ensure!(txb.users().await.ctx("list")?.len() == 2, "tenant B gained or lost users");
     ensure!(txb.role(role.id).await.ctx("role")?.is_some(), "tenant B's role was deleted");
     Ok(())
