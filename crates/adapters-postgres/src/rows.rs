@@ -141,7 +141,7 @@ pub(crate) fn invitation(row: &PgRow) -> Result<Invitation, StoreError> {
         },
         (other, _) => return Err(corrupt("invitation", other)),
     };
-    Ok(Invitation {
+    Ok(Invitation::restore(tenantry_domain::InvitationRecord {
         id: id(row.try_get("id").db()?, "invitation")?,
         tenant_id: id(row.try_get("tenant_id").db()?, "invitation")?,
         email: Email::parse(row.try_get::<&str, _>("email").db()?).map_err(|e| corrupt("invitation", e))?,
@@ -153,7 +153,7 @@ pub(crate) fn invitation(row: &PgRow) -> Result<Invitation, StoreError> {
         expires_at: row.try_get("expires_at").db()?,
         status,
         sent_count: u32_of(i64::from(row.try_get::<i32, _>("sent_count").db()?), "invitation")?,
-    })
+    }))
 }
 
 /// `(state, state_at, accepted_user_id, revoke_reason)` of an invitation status.
@@ -200,7 +200,7 @@ pub(crate) fn role(row: &impl Cols) -> Result<CustomRole, StoreError> {
 pub(crate) fn api_key(row: &impl Cols) -> Result<ApiKey, StoreError> {
     let role: &str = row.try_get("role").db()?;
     let hash: &str = row.try_get("secret_hash").db()?;
-    Ok(ApiKey {
+    Ok(ApiKey::restore(tenantry_domain::ApiKeyRecord {
         id: id(row.try_get("id").db()?, "API key")?,
         tenant_id: id(row.try_get("tenant_id").db()?, "API key")?,
         name: KeyName::parse(row.try_get::<&str, _>("name").db()?).map_err(|e| corrupt("API key", e))?,
@@ -209,7 +209,7 @@ pub(crate) fn api_key(row: &impl Cols) -> Result<ApiKey, StoreError> {
         created_by: row.try_get::<Option<Uuid>, _>("created_by").db()?.map(|u| id(u, "API key")).transpose()?,
         created_at: row.try_get("created_at").db()?,
         revoked_at: row.try_get("revoked_at").db()?,
-    })
+    }))
 }
 
 pub(crate) fn superuser(row: &PgRow, key: Option<&DataKey>) -> Result<PlatformUser, StoreError> {
@@ -501,7 +501,7 @@ pub(crate) fn session(row: &impl Cols) -> Result<tenantry_domain::session::Sessi
         (Some(at), Some(r)) => Some((at, SessionEnd::parse(r).ok_or_else(|| corrupt("session", r))?)),
         _ => None,
     };
-    Ok(Session {
+    Ok(Session::restore(tenantry_domain::session::SessionRecord {
         id: id(row.try_get("id").db()?, "session")?,
         owner,
         kind: SessionKind::parse(kind).ok_or_else(|| corrupt("session", kind))?,
@@ -520,14 +520,14 @@ pub(crate) fn session(row: &impl Cols) -> Result<tenantry_domain::session::Sessi
         user_agent: row.try_get("user_agent").db()?,
         address: row.try_get("address").db()?,
         ended,
-    })
+    }))
 }
 
 /// The tenant's subscription row (`tenantry.subscriptions`: the state and the
 /// provider link; the other columns are derived from the state for queries).
 pub(crate) fn subscription(row: &impl Cols, tenant: TenantId) -> Result<tenantry_domain::Subscription, StoreError> {
     let customer: Option<String> = row.try_get("provider_customer").db()?;
-    Ok(tenantry_domain::Subscription {
+    Ok(tenantry_domain::Subscription::restore(tenantry_domain::SubscriptionRecord {
         tenant_id: tenant,
         state: row.try_get::<Json<_>, _>("state").db()?.0,
         payment_method_on_file: row.try_get("payment_method_on_file").db()?,
@@ -542,5 +542,5 @@ pub(crate) fn subscription(row: &impl Cols, tenant: TenantId) -> Result<tenantry
         provider_synced_at: row.try_get("provider_synced_at").db()?,
         timer_checked_at: row.try_get("timer_checked_at").db()?,
         revision: u64::try_from(row.try_get::<i64, _>("revision").db()?).unwrap_or(0),
-    })
+    }))
 }

@@ -25,6 +25,28 @@ pub enum ApiKeyError {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKey {
     /// Its id (named in the key text).
+    id: ApiKeyId,
+    /// Its tenant.
+    tenant_id: TenantId,
+    /// What it is for.
+    name: KeyName,
+    /// The role it acts with.
+    role: RoleRef,
+    /// SHA-256 of the secret.
+    secret_hash: TokenHash,
+    /// Who made it.
+    created_by: Option<UserId>,
+    /// When.
+    created_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+/// ApiKey as a store keeps it: every field, for [`ApiKey::restore`] and
+/// [`ApiKey::record`]. Changes go through [`ApiKey`]'s transitions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    /// Its id (named in the key text).
     pub id: ApiKeyId,
     /// Its tenant.
     pub tenant_id: TenantId,
@@ -40,6 +62,62 @@ pub struct ApiKey {
     pub created_at: DateTime<Utc>,
     /// When it was revoked, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Reading: one accessor per field (the fields are private, so that the only change is a revocation).
+impl ApiKey {
+    /// Its id (named in the key text).
+    pub fn id(&self) -> ApiKeyId {
+        self.id
+    }
+    /// Its tenant.
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant_id
+    }
+    /// What it is for.
+    pub fn name(&self) -> &KeyName {
+        &self.name
+    }
+    /// The role it acts with.
+    pub fn role(&self) -> RoleRef {
+        self.role
+    }
+    /// SHA-256 of the secret.
+    pub fn secret_hash(&self) -> &TokenHash {
+        &self.secret_hash
+    }
+    /// Who made it.
+    pub fn created_by(&self) -> Option<UserId> {
+        self.created_by
+    }
+    /// When.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// When it was revoked, if it was.
+    pub fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.revoked_at
+    }
+
+    /// The apikey from what a store kept.
+    pub fn restore(r: ApiKeyRecord) -> Self {
+        let ApiKeyRecord { id, tenant_id, name, role, secret_hash, created_by, created_at, revoked_at } = r;
+        Self { id, tenant_id, name, role, secret_hash, created_by, created_at, revoked_at }
+    }
+
+    /// What a store keeps of it.
+    pub fn record(&self) -> ApiKeyRecord {
+        ApiKeyRecord {
+            id: self.id,
+            tenant_id: self.tenant_id,
+            name: self.name.clone(),
+            role: self.role,
+            secret_hash: self.secret_hash,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            revoked_at: self.revoked_at,
+        }
+    }
 }
 
 impl ApiKey {

@@ -35,13 +35,13 @@ pub fn plan_downgrade(users: &[User], invitations: &[Invitation], now: DateTime<
     let mut active: Vec<&User> = users.iter().filter(|u| u.is_active()).collect();
     active.sort_by_key(|u| (!u.is_owner(), u.created_at(), u.id()));
     let mut pending: Vec<&Invitation> = invitations.iter().filter(|i| i.is_pending(now)).collect();
-    pending.sort_by_key(|i| (i.created_at, i.id));
+    pending.sort_by_key(|i| (i.created_at(), i.id()));
 
     let limit = usize::try_from(limit).unwrap_or(usize::MAX).max(1);
     let deactivate: Vec<UserId> = active.iter().skip(limit).filter(|u| !u.is_owner()).map(|u| u.id()).collect();
     let kept_users = active.len().min(limit);
     let room = limit.saturating_sub(kept_users);
-    let revoke = pending.iter().skip(room).map(|i| i.id).collect();
+    let revoke = pending.iter().skip(room).map(|i| i.id()).collect();
     DowngradePlan { revoke, deactivate }
 }
 
@@ -108,7 +108,7 @@ mod tests {
         let invitations = vec![invitation(3), invitation(4)];
         let plan = plan_downgrade(&users, &invitations, t0() + Duration::days(5), 3);
         assert!(plan.deactivate.is_empty());
-        assert_eq!(plan.revoke, vec![invitations[1].id]);
+        assert_eq!(plan.revoke, vec![invitations[1].id()]);
     }
 
     #[test]

@@ -66,6 +66,32 @@ pub enum InvitationStatus {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Invitation {
     /// Its id (also part of the token).
+    id: InvitationId,
+    /// The tenant invited to.
+    tenant_id: TenantId,
+    /// Who is invited.
+    email: Email,
+    /// The role they will have.
+    role: RoleRef,
+    /// Hash of the secret in the link; the secret itself is never stored.
+    token_hash: TokenHash,
+    /// The user who invited (None for the superuser or the system).
+    invited_by: Option<UserId>,
+    /// When it was created.
+    created_at: DateTime<Utc>,
+    /// When the current link stops working.
+    expires_at: DateTime<Utc>,
+    /// State.
+    status: InvitationStatus,
+    /// How many times the link was sent (1 + resends).
+    sent_count: u32,
+}
+
+/// Invitation as a store keeps it: every field, for [`Invitation::restore`] and
+/// [`Invitation::record`]. Changes go through [`Invitation`]'s transitions.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct InvitationRecord {
+    /// Its id (also part of the token).
     pub id: InvitationId,
     /// The tenant invited to.
     pub tenant_id: TenantId,
@@ -85,6 +111,83 @@ pub struct Invitation {
     pub status: InvitationStatus,
     /// How many times the link was sent (1 + resends).
     pub sent_count: u32,
+}
+
+/// Reading: one accessor per field (the fields are private, so that every change is a transition).
+impl Invitation {
+    /// Its id (also part of the token).
+    pub fn id(&self) -> InvitationId {
+        self.id
+    }
+    /// The tenant invited to.
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant_id
+    }
+    /// Who is invited.
+    pub fn email(&self) -> &Email {
+        &self.email
+    }
+    /// The role they will have.
+    pub fn role(&self) -> RoleRef {
+        self.role
+    }
+    /// Hash of the secret in the link; the secret itself is never stored.
+    pub fn token_hash(&self) -> &TokenHash {
+        &self.token_hash
+    }
+    /// The user who invited (None for the superuser or the system).
+    pub fn invited_by(&self) -> Option<UserId> {
+        self.invited_by
+    }
+    /// When it was created.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// When the current link stops working.
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+    /// State.
+    pub fn status(&self) -> InvitationStatus {
+        self.status
+    }
+    /// How many times the link was sent (1 + resends).
+    pub fn sent_count(&self) -> u32 {
+        self.sent_count
+    }
+
+    /// The invitation from what a store kept.
+    pub fn restore(r: InvitationRecord) -> Self {
+        let InvitationRecord {
+            id,
+            tenant_id,
+            email,
+            role,
+            token_hash,
+            invited_by,
+            created_at,
+            expires_at,
+            status,
+            sent_count,
+        } = r;
+        Self { id, tenant_id, email, role, token_hash, invited_by, created_at, expires_at, status, sent_count }
+    }
+
+    /// What a store keeps of it.
+    pub fn record(&self) -> InvitationRecord {
+        InvitationRecord {
+            id: self.id,
+            tenant_id: self.tenant_id,
+            email: self.email.clone(),
+            role: self.role,
+            token_hash: self.token_hash,
+            invited_by: self.invited_by,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            status: self.status,
+            sent_count: self.sent_count,
+        }
+    }
 }
 
 impl Invitation {
@@ -154,6 +257,11 @@ impl Invitation {
                 Ok(())
             }
         }
+    }
+
+    /// GDPR erasure of the person invited: the address becomes their pseudonym.
+    pub fn erase_email(&mut self, pseudonym: Email) {
+        self.email = pseudonym;
     }
 
     /// Replaces the link (new secret, new expiry); the old link stops working.

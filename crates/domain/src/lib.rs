@@ -52,7 +52,7 @@ pub mod token;
 pub mod user;
 
 pub use ads::{AdCampaign, AdDecision, AdFormat, AdTarget};
-pub use api_key::ApiKey;
+pub use api_key::{ApiKey, ApiKeyRecord};
 pub use audit::{AuditAction, AuditActor, AuditEvent, AuditOutcome, AuditTarget, ProductAction, ProductActionError};
 pub use email::Email;
 pub use entitlements::{Feature, UpgradeRequired};
@@ -60,13 +60,13 @@ pub use ids::{
     ApiKeyId, AuditEventId, CampaignId, EntityId, ExportId, IdError, InvitationId, JobId, MailId, PlatformUserId,
     ResetId, RoleId, SessionId, TenantId, UserId,
 };
-pub use invitation::Invitation;
+pub use invitation::{Invitation, InvitationRecord};
 pub use money::{Currency, Money};
 pub use plan::{PlanCatalog, PlanKind};
 pub use rbac::{BuiltinRole, Permission, PermissionSet, Policy, RoleRef};
 pub use seats::Seats;
 pub use slug::Slug;
-pub use subscription::{Subscription, SubscriptionStatus};
+pub use subscription::{Subscription, SubscriptionRecord, SubscriptionStatus};
 pub use tenant::Tenant;
 pub use time::{Interval, Period};
 pub use user::{User, UserRecord};

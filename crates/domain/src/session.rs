@@ -178,6 +178,39 @@ mod seconds {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Session {
     /// Its id (every token of it names it).
+    id: SessionId,
+    /// Whose.
+    owner: SessionOwner,
+    /// How it was started.
+    kind: SessionKind,
+    /// The superuser acting as the user, in an impersonation.
+    impersonator: Option<PlatformUserId>,
+    /// The account's token version when it began (a later version ends it).
+    token_version: u32,
+    /// The refresh generation its newest refresh token carries.
+    refresh_generation: u32,
+    /// When it began.
+    created_at: DateTime<Utc>,
+    /// When a token of it was last used (kept to the minute).
+    last_used_at: DateTime<Utc>,
+    /// How long it may be idle.
+    #[serde(with = "seconds")]
+    idle: Duration,
+    /// Its absolute end.
+    expires_at: DateTime<Utc>,
+    /// The client's user agent (200 characters at most).
+    user_agent: Option<String>,
+    /// The client's network (see [`address_prefix`]).
+    address: Option<String>,
+    /// When it ended, and why.
+    ended: Option<(DateTime<Utc>, SessionEnd)>,
+}
+
+/// Session as a store keeps it: every field, for [`Session::restore`] and
+/// [`Session::record`]. Changes go through [`Session`]'s transitions.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct SessionRecord {
+    /// Its id (every token of it names it).
     pub id: SessionId,
     /// Whose.
     pub owner: SessionOwner,
@@ -204,6 +237,115 @@ pub struct Session {
     pub address: Option<String>,
     /// When it ended, and why.
     pub ended: Option<(DateTime<Utc>, SessionEnd)>,
+}
+
+/// Reading: one accessor per field (the fields are private, so that every change is a transition).
+impl Session {
+    /// Its id (every token of it names it).
+    pub fn id(&self) -> SessionId {
+        self.id
+    }
+    /// Whose.
+    pub fn owner(&self) -> SessionOwner {
+        self.owner
+    }
+    /// How it was started.
+    pub fn kind(&self) -> SessionKind {
+        self.kind
+    }
+    /// The superuser acting as the user, in an impersonation.
+    pub fn impersonator(&self) -> Option<PlatformUserId> {
+        self.impersonator
+    }
+    /// The account's token version when it began (a later version ends it).
+    pub fn token_version(&self) -> u32 {
+        self.token_version
+    }
+    /// The refresh generation its newest refresh token carries.
+    pub fn refresh_generation(&self) -> u32 {
+        self.refresh_generation
+    }
+    /// When it began.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// When a token of it was last used (kept to the minute).
+    pub fn last_used_at(&self) -> DateTime<Utc> {
+        self.last_used_at
+    }
+    /// How long it may be idle.
+    pub fn idle(&self) -> Duration {
+        self.idle
+    }
+    /// Its absolute end.
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+    /// The client's user agent (200 characters at most).
+    pub fn user_agent(&self) -> &Option<String> {
+        &self.user_agent
+    }
+    /// The client's network (see [`address_prefix`]).
+    pub fn address(&self) -> &Option<String> {
+        &self.address
+    }
+    /// When it ended, and why.
+    pub fn ended(&self) -> Option<(DateTime<Utc>, SessionEnd)> {
+        self.ended
+    }
+
+    /// The session from what a store kept.
+    pub fn restore(r: SessionRecord) -> Self {
+        let SessionRecord {
+            id,
+            owner,
+            kind,
+            impersonator,
+            token_version,
+            refresh_generation,
+            created_at,
+            last_used_at,
+            idle,
+            expires_at,
+            user_agent,
+            address,
+            ended,
+        } = r;
+        Self {
+            id,
+            owner,
+            kind,
+            impersonator,
+            token_version,
+            refresh_generation,
+            created_at,
+            last_used_at,
+            idle,
+            expires_at,
+            user_agent,
+            address,
+            ended,
+        }
+    }
+
+    /// What a store keeps of it.
+    pub fn record(&self) -> SessionRecord {
+        SessionRecord {
+            id: self.id,
+            owner: self.owner,
+            kind: self.kind,
+            impersonator: self.impersonator,
+            token_version: self.token_version,
+            refresh_generation: self.refresh_generation,
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+            idle: self.idle,
+            expires_at: self.expires_at,
+            user_agent: self.user_agent.clone(),
+            address: self.address.clone(),
+            ended: self.ended,
+        }
+    }
 }
 
 impl Session {
@@ -237,6 +379,18 @@ impl Session {
             address: address.map(address_prefix),
             ended: None,
         }
+    }
+
+    /// The same session, begun by `superuser` on the user's behalf (support).
+    pub fn with_impersonator(mut self, superuser: Option<PlatformUserId>) -> Self {
+        self.impersonator = superuser;
+        self
+    }
+
+    /// GDPR erasure of its user: the device and network it was used from are forgotten.
+    pub fn forget_client(&mut self) {
+        self.user_agent = None;
+        self.address = None;
     }
 
     /// Whether it holds at `now` for an account at `token_version`.

@@ -575,6 +575,30 @@ pub struct PlanQuote {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Subscription {
     /// The tenant.
+    tenant_id: TenantId,
+    /// The state.
+    state: SubscriptionState,
+    /// Whether the provider holds a usable payment method.
+    payment_method_on_file: bool,
+    /// The provider's ids.
+    provider: Option<ProviderLink>,
+    /// Observation time of the newest provider snapshot applied.
+    provider_synced_at: Option<DateTime<Utc>>,
+    /// When a timer last looked at this subscription and found the provider
+    /// had not moved yet (backs off the next look by [`PROVIDER_SLACK`]).
+    timer_checked_at: Option<DateTime<Utc>>,
+    /// How many times this subscription was saved: names the state a provider
+    /// request was made from, so that a retry from the same state reuses its
+    /// idempotency key and the same request from a later state does not.
+    #[serde(default)]
+    revision: u64,
+}
+
+/// Subscription as a store keeps it: every field, for [`Subscription::restore`] and
+/// [`Subscription::record`]. Changes go through [`Subscription`]'s transitions.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct SubscriptionRecord {
+    /// The tenant.
     pub tenant_id: TenantId,
     /// The state.
     pub state: SubscriptionState,
@@ -592,6 +616,68 @@ pub struct Subscription {
     /// idempotency key and the same request from a later state does not.
     #[serde(default)]
     pub revision: u64,
+}
+
+/// Reading: one accessor per field (the fields are private, so that every change is a transition).
+impl Subscription {
+    /// The tenant.
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant_id
+    }
+    /// The state.
+    pub fn state(&self) -> &SubscriptionState {
+        &self.state
+    }
+    /// Whether the provider holds a usable payment method.
+    pub fn payment_method_on_file(&self) -> bool {
+        self.payment_method_on_file
+    }
+    /// The provider's ids.
+    pub fn provider(&self) -> &Option<ProviderLink> {
+        &self.provider
+    }
+    /// Observation time of the newest provider snapshot applied.
+    pub fn provider_synced_at(&self) -> Option<DateTime<Utc>> {
+        self.provider_synced_at
+    }
+    /// When a timer last looked at this subscription and found the provider
+    /// had not moved yet (backs off the next look by [`PROVIDER_SLACK`]).
+    pub fn timer_checked_at(&self) -> Option<DateTime<Utc>> {
+        self.timer_checked_at
+    }
+    /// How many times this subscription was saved: names the state a provider
+    /// request was made from, so that a retry from the same state reuses its
+    /// idempotency key and the same request from a later state does not.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// The subscription from what a store kept.
+    pub fn restore(r: SubscriptionRecord) -> Self {
+        let SubscriptionRecord {
+            tenant_id,
+            state,
+            payment_method_on_file,
+            provider,
+            provider_synced_at,
+            timer_checked_at,
+            revision,
+        } = r;
+        Self { tenant_id, state, payment_method_on_file, provider, provider_synced_at, timer_checked_at, revision }
+    }
+
+    /// What a store keeps of it.
+    pub fn record(&self) -> SubscriptionRecord {
+        SubscriptionRecord {
+            tenant_id: self.tenant_id,
+            state: self.state.clone(),
+            payment_method_on_file: self.payment_method_on_file,
+            provider: self.provider.clone(),
+            provider_synced_at: self.provider_synced_at,
+            timer_checked_at: self.timer_checked_at,
+            revision: self.revision,
+        }
+    }
 }
 
 impl Subscription {
@@ -1104,6 +1190,47 @@ impl Subscription {
     }
 
     // ----- provider-driven ---------------------------------------------------
+
+    /// The next revision: every save is one (the idempotency keys of the
+    /// provider's requests are made from it).
+    pub fn next_revision(&mut self) {
+        self.revision = self.revision.saturating_add(1);
+    }
+
+    /// The provider's customer, just created for the tenant (no subscription yet).
+    pub fn link_customer(&mut self, customer: String) {
+        self.provider = Some(ProviderLink { customer, subscription: None });
+    }
+
+    /// The provider's subscription, just started for the linked customer.
+    pub fn link_subscription(&mut self, id: String) {
+        if let Some(link) = &mut self.provider {
+            link.subscription = Some(id);
+        }
+    }
+
+    /// The provider's subscription ended: the link forgets it and answers its id.
+    pub fn unlink_subscription(&mut self) -> Option<String> {
+        self.provider.as_mut().and_then(|link| link.subscription.take())
+    }
+
+    /// The provider link another unit of work made (a signup's customer,
+    /// created outside the unit of work that saved the subscription).
+    pub fn adopt_provider(&mut self, link: Option<ProviderLink>) {
+        self.provider = link;
+    }
+
+    /// A restore into another tenant (a clone): the provider's customer and
+    /// subscription stay with the original.
+    pub fn unlink_provider(&mut self) {
+        self.provider = None;
+        self.provider_synced_at = None;
+    }
+
+    /// A timer looked at the subscription at `now` and found nothing to do yet.
+    pub fn checked_by_timer(&mut self, now: DateTime<Utc>) {
+        self.timer_checked_at = Some(now);
+    }
 
     /// The provider reports a usable payment method.
     pub fn payment_method_added(&mut self) -> Vec<SubscriptionEvent> {

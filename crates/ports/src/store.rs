@@ -751,7 +751,7 @@ pub async fn read_authorization_facts(
         Some(id) => tx.api_key(id).await?,
         None => None,
     };
-    let role = user.as_ref().map(|u| u.role()).or(api_key.as_ref().map(|k| k.role));
+    let role = user.as_ref().map(|u| u.role()).or(api_key.as_ref().map(|k| k.role()));
     let custom_role = match role {
         Some(RoleRef::Custom(id)) => tx.role(id).await?,
         _ => None,

@@ -294,8 +294,8 @@ impl World {
             }
         }
         for inv in &o.invitations {
-            if !t.invitations.contains(&inv.id) {
-                t.invitations.push(inv.id);
+            if !t.invitations.contains(&inv.id()) {
+                t.invitations.push(inv.id());
             }
         }
         for r in &o.roles {
@@ -310,8 +310,8 @@ impl World {
             }
         }
         for s in &o.sessions {
-            if !t.sessions.contains(&s.id) {
-                t.sessions.push(s.id);
+            if !t.sessions.contains(&s.id()) {
+                t.sessions.push(s.id());
             }
         }
     }
@@ -575,7 +575,7 @@ impl World {
                 if let SeatLimit::Capped(cap) = sub.seat_limit(&catalog)
                     && used > usize::try_from(cap).unwrap_or(usize::MAX)
                 {
-                    return Err(fail(format!("tenant {i} uses {used} seats of {cap} ({:?})", sub.state)));
+                    return Err(fail(format!("tenant {i} uses {used} seats of {cap} ({:?})", sub.state())));
                 }
             }
         }
@@ -754,8 +754,12 @@ impl World {
                 let ti = usize::from(*tenant) % self.n();
                 let before = self.observe_all().await?;
                 let now = self.h.clock_now();
-                let pending: Vec<String> =
-                    before[ti].invitations.iter().filter(|i| i.is_pending(now)).map(|i| i.email.to_string()).collect();
+                let pending: Vec<String> = before[ti]
+                    .invitations
+                    .iter()
+                    .filter(|i| i.is_pending(now))
+                    .map(|i| i.email().to_string())
+                    .collect();
                 let Some(address) = pending.get(usize::from(*pick) % pending.len().max(1)).cloned() else {
                     return Ok(None);
                 };

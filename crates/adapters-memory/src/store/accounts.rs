@@ -113,7 +113,7 @@ impl UserStore for MemTenantTx {
     async fn delete_user(&mut self, id: UserId) -> Result<(), StoreError> {
         self.writable()?;
         self.work.users.remove(&id).ok_or(StoreError::NotFound)?;
-        self.work.sessions.retain(|_, s| s.owner != SessionOwner::User(id));
+        self.work.sessions.retain(|_, s| s.owner() != SessionOwner::User(id));
         self.credential_notes.push(CredentialNote::Removed(id));
         Ok(())
     }
@@ -128,27 +128,27 @@ impl InvitationStore for MemTenantTx {
     async fn invitations(&mut self) -> Result<Vec<Invitation>, StoreError> {
         self.live()?;
         let mut list: Vec<Invitation> = self.work.invitations.values().cloned().collect();
-        list.sort_by_key(|i| std::cmp::Reverse((i.created_at, i.id)));
+        list.sort_by_key(|i| std::cmp::Reverse((i.created_at(), i.id())));
         Ok(list)
     }
     async fn insert_invitation(&mut self, invitation: &Invitation) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(invitation.tenant_id, "an invitation")?;
-        if self.work.invitations.contains_key(&invitation.id) {
+        self.own(invitation.tenant_id(), "an invitation")?;
+        if self.work.invitations.contains_key(&invitation.id()) {
             return Err(self.conflict(Constraint::PrimaryKey));
         }
-        self.role_exists(invitation.role)?;
-        self.work.invitations.insert(invitation.id, invitation.clone());
+        self.role_exists(invitation.role())?;
+        self.work.invitations.insert(invitation.id(), invitation.clone());
         Ok(())
     }
     async fn update_invitation(&mut self, invitation: &Invitation) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(invitation.tenant_id, "an invitation")?;
-        if !self.work.invitations.contains_key(&invitation.id) {
+        self.own(invitation.tenant_id(), "an invitation")?;
+        if !self.work.invitations.contains_key(&invitation.id()) {
             return Err(StoreError::NotFound);
         }
-        self.role_exists(invitation.role)?;
-        match self.work.invitations.get_mut(&invitation.id) {
+        self.role_exists(invitation.role())?;
+        match self.work.invitations.get_mut(&invitation.id()) {
             Some(slot) => {
                 *slot = invitation.clone();
                 Ok(())
@@ -167,30 +167,30 @@ impl ApiKeyStore for MemTenantTx {
     async fn api_keys(&mut self) -> Result<Vec<ApiKey>, StoreError> {
         self.live()?;
         let mut keys: Vec<ApiKey> = self.work.api_keys.values().cloned().collect();
-        keys.sort_by_key(|k| std::cmp::Reverse((k.created_at, k.id)));
+        keys.sort_by_key(|k| std::cmp::Reverse((k.created_at(), k.id())));
         Ok(keys)
     }
     async fn insert_api_key(&mut self, key: &ApiKey) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(key.tenant_id, "an API key")?;
-        if self.work.api_keys.contains_key(&key.id) {
+        self.own(key.tenant_id(), "an API key")?;
+        if self.work.api_keys.contains_key(&key.id()) {
             return Err(self.conflict(Constraint::PrimaryKey));
         }
-        if !matches!(key.role, RoleRef::Builtin(_)) {
+        if !matches!(key.role(), RoleRef::Builtin(_)) {
             // Keys hold built-in roles only.
             return Err(self.conflict(Constraint::RoleReference));
         }
-        self.work.api_keys.insert(key.id, key.clone());
+        self.work.api_keys.insert(key.id(), key.clone());
         Ok(())
     }
     async fn update_api_key(&mut self, key: &ApiKey) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(key.tenant_id, "an API key")?;
-        match self.work.api_keys.get_mut(&key.id) {
+        self.own(key.tenant_id(), "an API key")?;
+        match self.work.api_keys.get_mut(&key.id()) {
             Some(slot) => {
                 *slot = key.clone();
-                if key.revoked_at.is_some() {
-                    self.credential_notes.push(CredentialNote::KeyRevoked(key.id));
+                if key.revoked_at().is_some() {
+                    self.credential_notes.push(CredentialNote::KeyRevoked(key.id()));
                 }
                 Ok(())
             }
@@ -246,7 +246,7 @@ impl RoleStore for MemTenantTx {
         if self.work.users.values().any(|u| u.role() == referenced) {
             return Err(self.conflict(Constraint::RoleReference));
         }
-        self.work.invitations.retain(|_, i| i.role != referenced);
+        self.work.invitations.retain(|_, i| i.role() != referenced);
         self.work.roles.remove(&id).map(|_| ()).ok_or(StoreError::NotFound)
     }
 }
@@ -311,14 +311,14 @@ impl ResetStore for MemTenantTx {
 impl SessionStore for MemTenantTx {
     async fn insert_session(&mut self, session: &Session) -> Result<(), StoreError> {
         self.writable()?;
-        let SessionOwner::User(user) = session.owner else { return Err(mismatch("a superuser's session")) };
+        let SessionOwner::User(user) = session.owner() else { return Err(mismatch("a superuser's session")) };
         if !self.work.users.contains_key(&user) {
             return Err(StoreError::Unknown(anyhow::anyhow!("foreign key: the user does not exist")));
         }
-        if self.work.sessions.contains_key(&session.id) {
+        if self.work.sessions.contains_key(&session.id()) {
             return Err(self.conflict(Constraint::PrimaryKey));
         }
-        self.work.sessions.insert(session.id, session.clone());
+        self.work.sessions.insert(session.id(), session.clone());
         Ok(())
     }
     async fn session(&mut self, id: SessionId) -> Result<Option<Session>, StoreError> {
@@ -327,8 +327,8 @@ impl SessionStore for MemTenantTx {
     }
     async fn update_session(&mut self, session: &Session) -> Result<(), StoreError> {
         self.writable()?;
-        match self.work.sessions.get_mut(&session.id) {
-            Some(slot) if slot.owner == session.owner => {
+        match self.work.sessions.get_mut(&session.id()) {
+            Some(slot) if slot.owner() == session.owner() => {
                 *slot = session.clone();
                 Ok(())
             }
@@ -341,20 +341,19 @@ impl SessionStore for MemTenantTx {
             .work
             .sessions
             .values()
-            .filter(|s| s.owner == SessionOwner::User(user) && s.ended.is_none())
+            .filter(|s| s.owner() == SessionOwner::User(user) && s.ended().is_none())
             .cloned()
             .collect();
-        list.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.id)));
+        list.sort_by_key(|s| std::cmp::Reverse((s.created_at(), s.id())));
         Ok(list)
     }
     async fn forget_sessions_of(&mut self, user: UserId, at: DateTime<Utc>) -> Result<u64, StoreError> {
         self.writable()?;
         let mut changed = 0;
-        for s in self.work.sessions.values_mut().filter(|s| s.owner == SessionOwner::User(user)) {
-            if s.user_agent.is_some() || s.address.is_some() || s.ended.is_none() {
-                s.user_agent = None;
-                s.address = None;
-                if s.ended.is_none() {
+        for s in self.work.sessions.values_mut().filter(|s| s.owner() == SessionOwner::User(user)) {
+            if s.user_agent().is_some() || s.address().is_some() || s.ended().is_none() {
+                s.forget_client();
+                if s.ended().is_none() {
                     s.end(at, SessionEnd::Erased);
                 }
                 changed += 1;

@@ -209,13 +209,13 @@ impl MemTenantTx {
             d.users.insert(u.id(), u);
         }
         for i in from_rows::<tenantry_domain::Invitation>(get("invitations"), "invitations")? {
-            d.invitations.insert(i.id, i);
+            d.invitations.insert(i.id(), i);
         }
         for r in from_rows::<tenantry_domain::rbac::CustomRole>(get("roles"), "roles")? {
             d.roles.insert(r.id, r);
         }
         for k in from_rows::<tenantry_domain::ApiKey>(get("api_keys"), "api_keys")? {
-            d.api_keys.insert(k.id, k);
+            d.api_keys.insert(k.id(), k);
         }
         d.subscription = from_rows::<Sub>(get("subscription"), "subscription")?
             .into_iter()
@@ -249,7 +249,7 @@ impl MemTenantTx {
             d.export_files.insert(f.id, Arc::new(hex::decode(&f.bytes).map_err(incompatible)?));
         }
         for s in from_rows::<tenantry_domain::session::Session>(get("sessions"), "sessions")? {
-            d.sessions.insert(s.id, s);
+            d.sessions.insert(s.id(), s);
         }
         let registered = lock(&self.inner.product_tables).clone();
         for p in from_rows::<Product>(get("product"), "product")? {
@@ -267,15 +267,15 @@ impl MemTenantTx {
         let t = self.tenant;
         let own = d.tenant.iter().all(|x| x.id == t)
             && d.users.values().all(|x| x.tenant_id() == t)
-            && d.invitations.values().all(|x| x.tenant_id == t)
+            && d.invitations.values().all(|x| x.tenant_id() == t)
             && d.roles.values().all(|x| x.tenant_id == t)
-            && d.api_keys.values().all(|x| x.tenant_id == t)
-            && d.subscription.iter().all(|(s, _)| s.tenant_id == t)
+            && d.api_keys.values().all(|x| x.tenant_id() == t)
+            && d.subscription.iter().all(|(s, _)| s.tenant_id() == t)
             && d.erasures.iter().all(|x| x.tenant_id == t)
             && d.resets.values().all(|x| x.tenant_id == t)
             && d.jobs.values().all(|x| x.tenant_id == t)
             && d.exports.values().all(|x| x.tenant_id() == t)
-            && d.sessions.values().all(|x| match x.owner {
+            && d.sessions.values().all(|x| match x.owner() {
                 tenantry_domain::session::SessionOwner::User(u) => d.users.contains_key(&u),
                 tenantry_domain::session::SessionOwner::Superuser(_) => false,
             })
@@ -303,8 +303,7 @@ impl BackupStore for MemTenantTx {
         if changes.unlink_billing
             && let Some((s, _)) = &mut data.subscription
         {
-            s.provider = None;
-            s.provider_synced_at = None;
+            s.unlink_provider();
         }
         if let Some(t) = &data.tenant
             && self.slug_taken_by_other(&t.slug)

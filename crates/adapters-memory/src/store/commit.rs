@@ -29,7 +29,7 @@ impl TenantTx for MemTenantTx {
             return Err(StoreError::Conflict(Constraint::TenantSlug));
         }
         let customer =
-            self.work.subscription.as_ref().and_then(|(s, _)| s.provider.as_ref().map(|l| l.customer.clone()));
+            self.work.subscription.as_ref().and_then(|(s, _)| s.provider().as_ref().map(|l| l.customer.clone()));
         if let Some(c) = &customer
             && committed.customers.get(c).is_some_and(|owner| *owner != tenant_id)
         {

@@ -78,7 +78,8 @@ impl TenantDirectory for MemoryStore {
         let markers_before = now - chrono::Duration::days(MARKER_RETENTION_DAYS);
         let sessions_before = now - chrono::Duration::days(SESSION_RETENTION_DAYS);
         let mails_sent_before = now - chrono::Duration::days(SENT_MAIL_RETENTION_DAYS);
-        let old_session = |s: &Session| s.ended.map_or(s.expires_at, |(at, _)| at.min(s.expires_at)) < sessions_before;
+        let old_session =
+            |s: &Session| s.ended().map_or(s.expires_at(), |(at, _)| at.min(s.expires_at())) < sessions_before;
         let platform_sessions = {
             let mut platform = self.inner.platform.lock().await;
             let before = platform.superuser_sessions.len();

@@ -193,10 +193,10 @@ impl PlatformStore for MemPlatformTx {
             return Err(self.conflict(Constraint::PrimaryKey));
         }
         let now = self.inner.clock.now();
-        let mut session =
+        let begun =
             Session::begin(id, SessionOwner::Superuser(superuser), kind, su.token_version, now, None, None, None);
-        session.user_agent = user_agent;
-        session.address = address;
+        let session =
+            Session::restore(tenantry_domain::session::SessionRecord { user_agent, address, ..begun.record() });
         self.work.superuser_sessions.insert(id, session.clone());
         Ok(Some(session))
     }
@@ -210,16 +210,16 @@ impl PlatformStore for MemPlatformTx {
             .work
             .superuser_sessions
             .values()
-            .filter(|s| s.owner == SessionOwner::Superuser(superuser) && s.ended.is_none())
+            .filter(|s| s.owner() == SessionOwner::Superuser(superuser) && s.ended().is_none())
             .cloned()
             .collect();
-        list.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.id)));
+        list.sort_by_key(|s| std::cmp::Reverse((s.created_at(), s.id())));
         Ok(list)
     }
     async fn touch_superuser_session(&mut self, id: SessionId) -> Result<(), StoreError> {
         self.live()?;
         let now = self.inner.clock.now();
-        if let Some(session) = self.work.superuser_sessions.get_mut(&id).filter(|s| s.ended.is_none()) {
+        if let Some(session) = self.work.superuser_sessions.get_mut(&id).filter(|s| s.ended().is_none()) {
             session.touch(now);
         }
         Ok(())
@@ -232,7 +232,7 @@ impl PlatformStore for MemPlatformTx {
         self.live()?;
         let now = self.inner.clock.now();
         let Some(session) = self.work.superuser_sessions.get_mut(&id) else { return Ok(Err(RefreshError::Ended)) };
-        let SessionOwner::Superuser(owner) = session.owner else { return Ok(Err(RefreshError::Ended)) };
+        let SessionOwner::Superuser(owner) = session.owner() else { return Ok(Err(RefreshError::Ended)) };
         let Some(version) = self.work.superusers.get(&owner).filter(|su| su.active).map(|su| su.token_version) else {
             return Ok(Err(RefreshError::Ended));
         };
@@ -241,7 +241,7 @@ impl PlatformStore for MemPlatformTx {
     async fn end_superuser_session(&mut self, id: SessionId, why: SessionEnd) -> Result<bool, StoreError> {
         self.live()?;
         let now = self.inner.clock.now();
-        match self.work.superuser_sessions.get_mut(&id).filter(|s| s.ended.is_none()) {
+        match self.work.superuser_sessions.get_mut(&id).filter(|s| s.ended().is_none()) {
             Some(session) => {
                 session.end(now, why);
                 Ok(true)

@@ -30,11 +30,11 @@ impl SubscriptionStore for MemTenantTx {
         facts: &SubscriptionFacts,
     ) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(subscription.tenant_id, "a subscription")?;
+        self.own(subscription.tenant_id(), "a subscription")?;
         if self.work.tenant.is_none() {
             return Err(StoreError::Unknown(anyhow::anyhow!("foreign key: the tenant does not exist")));
         }
-        if let Some(link) = &subscription.provider {
+        if let Some(link) = &subscription.provider() {
             let taken = {
                 let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
                 committed.customers.get(&link.customer).is_some_and(|t| *t != self.tenant)

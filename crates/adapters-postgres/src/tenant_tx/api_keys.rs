@@ -32,8 +32,8 @@ impl ApiKeyStore for PgTenantTx {
 
     async fn insert_api_key(&mut self, key: &ApiKey) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(key.tenant_id, "an API key")?;
-        let RoleRef::Builtin(role) = key.role else {
+        self.own(key.tenant_id(), "an API key")?;
+        let RoleRef::Builtin(role) = key.role() else {
             // Keys hold built-in roles only (the table has no custom role column).
             self.aborted = true;
             return Err(StoreError::Conflict(Constraint::RoleReference));
@@ -43,26 +43,26 @@ impl ApiKeyStore for PgTenantTx {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(self.t())
-        .bind(key.id.as_uuid())
-        .bind(key.name.as_str())
+        .bind(key.id().as_uuid())
+        .bind(key.name().as_str())
         .bind(role.as_str())
-        .bind(key.secret_hash.to_hex())
-        .bind(key.created_by.map(|u| u.as_uuid()))
-        .bind(key.created_at)
-        .bind(key.revoked_at)).await?;
+        .bind(key.secret_hash().to_hex())
+        .bind(key.created_by().map(|u| u.as_uuid()))
+        .bind(key.created_at())
+        .bind(key.revoked_at())).await?;
         Ok(())
     }
 
     async fn update_api_key(&mut self, key: &ApiKey) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(key.tenant_id, "an API key")?;
+        self.own(key.tenant_id(), "an API key")?;
         let changed = self
             .execute(
                 sqlx::query("UPDATE tenantry.api_keys SET name = $3, revoked_at = $4 WHERE tenant_id = $1 AND id = $2")
                     .bind(self.t())
-                    .bind(key.id.as_uuid())
-                    .bind(key.name.as_str())
-                    .bind(key.revoked_at),
+                    .bind(key.id().as_uuid())
+                    .bind(key.name().as_str())
+                    .bind(key.revoked_at()),
             )
             .await?;
         if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }

@@ -11,20 +11,20 @@ impl PgTenantTx {
     /// Binds `$1`–`$12`, an invitation's row as both the insert and the
     /// update write it (tenant, id, then every changeable column).
     fn bind_invitation<'q>(&self, q: Statement<'q>, i: &'q Invitation) -> Statement<'q> {
-        let (role, custom) = rows::role_columns(i.role);
-        let (state, state_at, accepted, reason) = rows::invitation_status(&i.status);
+        let (role, custom) = rows::role_columns(i.role());
+        let (state, state_at, accepted, reason) = rows::invitation_status(&i.status());
         q.bind(self.t())
-            .bind(i.id.as_uuid())
-            .bind(i.email.as_str())
+            .bind(i.id().as_uuid())
+            .bind(i.email().as_str())
             .bind(role)
             .bind(custom)
-            .bind(i.token_hash.to_hex())
-            .bind(i.expires_at)
+            .bind(i.token_hash().to_hex())
+            .bind(i.expires_at())
             .bind(state)
             .bind(state_at)
             .bind(accepted)
             .bind(reason)
-            .bind(i32::try_from(i.sent_count).unwrap_or(i32::MAX))
+            .bind(i32::try_from(i.sent_count()).unwrap_or(i32::MAX))
     }
 }
 
@@ -55,20 +55,20 @@ impl InvitationStore for PgTenantTx {
 
     async fn insert_invitation(&mut self, i: &Invitation) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(i.tenant_id, "an invitation")?;
+        self.own(i.tenant_id(), "an invitation")?;
         let q = sqlx::query(
             "INSERT INTO tenantry.invitations (tenant_id, id, email, role, custom_role_id, token_hash, expires_at, \
              state, state_at, accepted_user_id, revoke_reason, sent_count, invited_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         );
-        let q = self.bind_invitation(q, i).bind(i.invited_by.map(|u| u.as_uuid())).bind(i.created_at);
+        let q = self.bind_invitation(q, i).bind(i.invited_by().map(|u| u.as_uuid())).bind(i.created_at());
         self.execute(q).await?;
         Ok(())
     }
 
     async fn update_invitation(&mut self, i: &Invitation) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(i.tenant_id, "an invitation")?;
+        self.own(i.tenant_id(), "an invitation")?;
         let q = sqlx::query(
             "UPDATE tenantry.invitations SET email = $3, role = $4, custom_role_id = $5, token_hash = $6, \
              expires_at = $7, state = $8, state_at = $9, accepted_user_id = $10, revoke_reason = $11, sent_count = $12 \

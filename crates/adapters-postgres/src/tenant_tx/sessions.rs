@@ -14,7 +14,7 @@ use tenantry_ports::store::SessionStore;
 impl SessionStore for PgTenantTx {
     async fn insert_session(&mut self, s: &Session) -> Result<(), StoreError> {
         self.writable()?;
-        let SessionOwner::User(user) = s.owner else {
+        let SessionOwner::User(user) = s.owner() else {
             return Err(StoreError::Unknown(anyhow::anyhow!("a superuser's session belongs to the platform")));
         };
         self.execute(
@@ -24,20 +24,20 @@ impl SessionStore for PgTenantTx {
              ended_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             )
             .bind(self.t())
-            .bind(s.id.as_uuid())
+            .bind(s.id().as_uuid())
             .bind(user.as_uuid())
-            .bind(s.kind.as_str())
-            .bind(s.impersonator.map(|i| i.as_uuid()))
-            .bind(i64::from(s.token_version))
-            .bind(i64::from(s.refresh_generation))
-            .bind(s.created_at)
-            .bind(s.last_used_at)
-            .bind(i32::try_from(s.idle.num_seconds()).unwrap_or(i32::MAX))
-            .bind(s.expires_at)
-            .bind(s.user_agent.as_deref())
-            .bind(s.address.as_deref())
-            .bind(s.ended.map(|(at, _)| at))
-            .bind(s.ended.map(|(_, why)| why.as_str())),
+            .bind(s.kind().as_str())
+            .bind(s.impersonator().map(|i| i.as_uuid()))
+            .bind(i64::from(s.token_version()))
+            .bind(i64::from(s.refresh_generation()))
+            .bind(s.created_at())
+            .bind(s.last_used_at())
+            .bind(i32::try_from(s.idle().num_seconds()).unwrap_or(i32::MAX))
+            .bind(s.expires_at())
+            .bind(s.user_agent().as_deref())
+            .bind(s.address().as_deref())
+            .bind(s.ended().map(|(at, _)| at))
+            .bind(s.ended().map(|(_, why)| why.as_str())),
         )
         .await?;
         Ok(())
@@ -56,7 +56,7 @@ impl SessionStore for PgTenantTx {
 
     async fn update_session(&mut self, s: &Session) -> Result<(), StoreError> {
         self.writable()?;
-        let SessionOwner::User(user) = s.owner else { return Err(StoreError::NotFound) };
+        let SessionOwner::User(user) = s.owner() else { return Err(StoreError::NotFound) };
         let changed = self
             .execute(
                 sqlx::query(
@@ -64,14 +64,14 @@ impl SessionStore for PgTenantTx {
              ended_reason = $7, user_agent = $8, address = $9 WHERE tenant_id = $1 AND id = $2 AND user_id = $3",
                 )
                 .bind(self.t())
-                .bind(s.id.as_uuid())
+                .bind(s.id().as_uuid())
                 .bind(user.as_uuid())
-                .bind(i64::from(s.refresh_generation))
-                .bind(s.last_used_at)
-                .bind(s.ended.map(|(at, _)| at))
-                .bind(s.ended.map(|(_, why)| why.as_str()))
-                .bind(s.user_agent.as_deref())
-                .bind(s.address.as_deref()),
+                .bind(i64::from(s.refresh_generation()))
+                .bind(s.last_used_at())
+                .bind(s.ended().map(|(at, _)| at))
+                .bind(s.ended().map(|(_, why)| why.as_str()))
+                .bind(s.user_agent().as_deref())
+                .bind(s.address().as_deref()),
             )
             .await?;
         if changed == 1 { Ok(()) } else { Err(StoreError::NotFound) }

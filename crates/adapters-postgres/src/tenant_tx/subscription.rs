@@ -22,7 +22,7 @@ impl SubscriptionStore for PgTenantTx {
 
     async fn save_subscription(&mut self, s: &Subscription, f: &SubscriptionFacts) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(s.tenant_id, "a subscription")?;
+        self.own(s.tenant_id(), "a subscription")?;
         let status = serde_json::to_value(f.status).map_err(|e| corrupt("subscription", e))?;
         let plan = serde_json::to_value(f.plan).map_err(|e| corrupt("subscription", e))?;
         self.execute(sqlx::query(
@@ -38,19 +38,19 @@ impl SubscriptionStore for PgTenantTx {
              revision = EXCLUDED.revision",
         )
         .bind(self.t())
-        .bind(Json(&s.state))
-        .bind(s.payment_method_on_file)
-        .bind(s.provider.as_ref().map(|l| l.customer.as_str()))
-        .bind(s.provider.as_ref().and_then(|l| l.subscription.as_deref()))
-        .bind(s.provider_synced_at)
-        .bind(s.timer_checked_at)
+        .bind(Json(&s.state()))
+        .bind(s.payment_method_on_file())
+        .bind(s.provider().as_ref().map(|l| l.customer.as_str()))
+        .bind(s.provider().as_ref().and_then(|l| l.subscription.as_deref()))
+        .bind(s.provider_synced_at())
+        .bind(s.timer_checked_at())
         .bind(status.as_str().unwrap_or_default().to_owned())
         .bind(plan.as_str().unwrap_or_default().to_owned())
         .bind(f.interval.map(|i| i.as_str()))
         .bind(f.seats.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
         .bind(f.recurring_cents)
         .bind(f.next_due_at)
-        .bind(i64::try_from(s.revision).unwrap_or(i64::MAX))).await?;
+        .bind(i64::try_from(s.revision()).unwrap_or(i64::MAX))).await?;
         Ok(())
     }
 

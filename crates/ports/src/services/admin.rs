@@ -337,7 +337,7 @@ impl Tenantry {
         }
         // Every domain change first (a refusal changes nothing, here or at the
         // provider); the provider is told last, and only about what was accepted.
-        let provider_id = sub.provider.as_ref().and_then(|l| l.subscription.clone());
+        let provider_id = sub.provider().as_ref().and_then(|l| l.subscription.clone());
         if let Some(end) = patch.trial_ends_at {
             if end <= now || end > now + chrono::Duration::days(366) {
                 return Err(AdminError::Invalid("the new trial end must lie within the next year".into()));
@@ -358,12 +358,12 @@ impl Tenantry {
                 change: crate::payment::ProviderChange::TrialEnd { ends_at: end },
                 proration_date: now,
             };
-            let key = crate::payment::IdempotencyKey::for_request("trial-end", tenant.id, sub.revision, &request);
+            let key = crate::payment::IdempotencyKey::for_request("trial-end", tenant.id, sub.revision(), &request);
             let done = self.deps.payments.change(&request, &key).await?;
             events.extend(sub.apply_snapshot(&done.subscription.snapshot, self.catalog()));
         }
         if let (true, Some(id)) = (patch.force_freemium, provider_id.as_ref()) {
-            let key = crate::payment::IdempotencyKey::for_request("force-freemium", tenant.id, sub.revision, id);
+            let key = crate::payment::IdempotencyKey::for_request("force-freemium", tenant.id, sub.revision(), id);
             match self.deps.payments.cancel_now(id, &key).await {
                 Ok(()) | Err(crate::payment::PaymentError::NotFound) => {}
                 Err(e) => return Err(e.into()),

@@ -48,12 +48,12 @@ pub struct ApiKeyView {
 impl From<&ApiKey> for ApiKeyView {
     fn from(k: &ApiKey) -> Self {
         Self {
-            id: k.id,
-            name: k.name.as_str().to_owned(),
-            role: k.role,
-            created_by: k.created_by,
-            created_at: k.created_at,
-            revoked_at: k.revoked_at,
+            id: k.id(),
+            name: k.name().as_str().to_owned(),
+            role: k.role(),
+            created_by: k.created_by(),
+            created_at: k.created_at(),
+            revoked_at: k.revoked_at(),
         }
     }
 }
@@ -149,7 +149,7 @@ impl Tenantry {
         tx.insert_api_key(&key).await?;
         let event = self
             .event(scope, AuditAction::ApiKeyCreated, Some(AuditTarget::ApiKey(id)), AuditOutcome::Success)?
-            .with("name", key.name.as_str())
+            .with("name", key.name().as_str())
             .with("role", role);
         tx.append_audit(&event).await?;
         tx.commit().await?;

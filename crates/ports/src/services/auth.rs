@@ -210,7 +210,7 @@ impl Tenantry {
                 }
                 let sub = facts.subscription.ok_or_else(missing)?;
                 let owner_may_cancel_deletion =
-                    user.is_owner() && matches!(sub.state, SubscriptionState::PendingDeletion { .. });
+                    user.is_owner() && matches!(sub.state(), SubscriptionState::PendingDeletion { .. });
                 if !sub.allows_access() && !owner_may_cancel_deletion {
                     return Err(AuthorizeError::TenantInactive(sub.status()));
                 }
@@ -233,12 +233,12 @@ impl Tenantry {
                 let read = AuthorizationRead { api_key: Some(key_id), ..Default::default() };
                 let (tx, facts) = self.deps.store.begin_authorizing(&probe, Access::Read, &read).await?;
                 let key = match facts.api_key {
-                    Some(key) if key.is_active() && key.secret_hash.same_as(&secret_hash) => key,
+                    Some(key) if key.is_active() && key.secret_hash().same_as(&secret_hash) => key,
                     _ => return Err(AuthorizeError::Unauthenticated),
                 };
                 if own != tenant_id {
                     drop(tx);
-                    self.record_cross_tenant_attempt(own, Actor::ApiKey { key_id, role: key.role }, tenant_id).await;
+                    self.record_cross_tenant_attempt(own, Actor::ApiKey { key_id, role: key.role() }, tenant_id).await;
                     return Err(AuthorizeError::NotFound);
                 }
                 let sub = facts.subscription.ok_or_else(missing)?;
@@ -247,8 +247,8 @@ impl Tenantry {
                 }
                 self.catalog().entitles(sub.plan_kind(), &tenantry_domain::Feature::api_keys())?;
                 let permissions =
-                    self.permissions_of(key.role, facts.custom_role.as_ref()).unwrap_or(PermissionSet::EMPTY);
-                let scope = TenantScope::new(tenant_id, Actor::ApiKey { key_id, role: key.role }, permissions);
+                    self.permissions_of(key.role(), facts.custom_role.as_ref()).unwrap_or(PermissionSet::EMPTY);
+                let scope = TenantScope::new(tenant_id, Actor::ApiKey { key_id, role: key.role() }, permissions);
                 self.authorized(tenant_id, None, tx, scope, keep).await
             }
             Principal::Impersonation {

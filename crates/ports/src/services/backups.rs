@@ -410,9 +410,8 @@ impl Tenantry {
             done.sessions_ended += 1;
         }
         for mut key in tx.api_keys().await? {
-            let revoked_since = ledger.is_none_or(|l| l.revoked_keys.contains(&key.id));
-            if key.revoked_at.is_none() && revoked_since {
-                key.revoked_at = Some(now);
+            let revoked_since = ledger.is_none_or(|l| l.revoked_keys.contains(&key.id()));
+            if revoked_since && key.revoke(now).is_ok() {
                 tx.update_api_key(&key).await?;
                 done.api_keys_revoked += 1;
             }

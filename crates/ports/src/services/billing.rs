@@ -203,7 +203,7 @@ impl Tenantry {
     }
 
     fn provider_subscription(sub: &Subscription) -> Result<(String, String), BillingError> {
-        match &sub.provider {
+        match &sub.provider() {
             Some(link) => match &link.subscription {
                 Some(s) => Ok((link.customer.clone(), s.clone())),
                 None => Err(BillingError::Provider(PaymentError::NotFound)),
@@ -260,7 +260,7 @@ impl Tenantry {
                         self.provider_preview(&sub, ProviderChange::IntervalNow { to, extra_seats }, at, quote.preview)
                             .await?
                     }
-                    PlanChange::StartPaid { interval, seats } => match &sub.provider {
+                    PlanChange::StartPaid { interval, seats } => match &sub.provider() {
                         Some(link) => {
                             let extra = catalog.extra_seats(seats);
                             let remote =
@@ -326,7 +326,7 @@ impl Tenantry {
             _ => ProviderChange::ScheduleSeats { extra_seats_next_period: quote.extra_seats.1 },
         };
         let request = ChangeRequest { subscription: id, change, proration_date: at };
-        let idem = IdempotencyKey::for_request("seats", scope.tenant_id(), sub.revision, &request);
+        let idem = IdempotencyKey::for_request("seats", scope.tenant_id(), sub.revision(), &request);
         let outcome = self.deps.payments.change(&request, &idem).await?;
         let mut events = sub.apply_seats(&quote)?;
         events.extend(sub.apply_snapshot(&outcome.subscription.snapshot, self.catalog()));
@@ -404,7 +404,7 @@ impl Tenantry {
         if quote.resumes {
             let (_, id) = Self::provider_subscription(&sub)?;
             let resume = request(&id, ProviderChange::CancelAtPeriodEnd { cancel: false });
-            let idem = IdempotencyKey::for_request("resume", tenant, sub.revision, &resume);
+            let idem = IdempotencyKey::for_request("resume", tenant, sub.revision(), &resume);
             outcome = Some(self.deps.payments.change(&resume, &idem).await?);
         }
         let provider_change = match quote.change {
@@ -439,7 +439,7 @@ impl Tenantry {
         if let Some(change) = provider_change {
             let (_, id) = Self::provider_subscription(&sub)?;
             let change = request(&id, change);
-            let idem = IdempotencyKey::for_request("plan", tenant, sub.revision, &change);
+            let idem = IdempotencyKey::for_request("plan", tenant, sub.revision(), &change);
             match self.deps.payments.change(&change, &idem).await {
                 Ok(done) => outcome = Some(done),
                 Err(e) => {
@@ -447,7 +447,7 @@ impl Tenantry {
                         // The cancellation was withdrawn for this change; the change
                         // failed, so put the cancellation back.
                         let undo = request(&id, ProviderChange::CancelAtPeriodEnd { cancel: true });
-                        let undo_key = IdempotencyKey::for_request("resume-undo", tenant, sub.revision, &undo);
+                        let undo_key = IdempotencyKey::for_request("resume-undo", tenant, sub.revision(), &undo);
                         if let Err(u) = self.deps.payments.change(&undo, &undo_key).await {
                             tracing::error!(subscription = %id, error = %u, "a withdrawn cancellation could not be restored");
                         }
@@ -459,16 +459,14 @@ impl Tenantry {
         if let PlanChange::StartPaid { interval, seats } = quote.change {
             self.ensure_billing_link(tx.as_mut(), &mut sub).await?;
             let customer = sub
-                .provider
+                .provider()
                 .as_ref()
                 .map(|l| l.customer.clone())
                 .ok_or(BillingError::Provider(PaymentError::NotFound))?;
             let extra = self.catalog().extra_seats(seats);
-            let idem = IdempotencyKey::for_request("start", tenant, sub.revision, &(&customer, interval, extra));
+            let idem = IdempotencyKey::for_request("start", tenant, sub.revision(), &(&customer, interval, extra));
             let started = self.deps.payments.start_subscription(&customer, interval, extra, &idem).await?;
-            if let Some(link) = sub.provider.as_mut() {
-                link.subscription = Some(started.subscription.id.clone());
-            }
+            sub.link_subscription(started.subscription.id.clone());
             outcome = Some(started);
         }
         let mut events = sub.apply_plan(&quote, at)?;
@@ -499,9 +497,9 @@ impl Tenantry {
         let now = self.now();
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
-        if !matches!(sub.state, SubscriptionState::PastDue { .. }) {
+        if !matches!(sub.state(), SubscriptionState::PastDue { .. }) {
             drop(tx);
-            let not_past_due = |s: &Subscription| match s.state {
+            let not_past_due = |s: &Subscription| match s.state() {
                 SubscriptionState::PastDue { .. } => Err(SubscriptionError::PaymentPastDue),
                 _ => Ok(()),
             };
@@ -511,7 +509,7 @@ impl Tenantry {
         let events = sub.cancel(now)?;
         self.deps
             .payments
-            .cancel_now(&id, &IdempotencyKey::for_request("cancel", sub.tenant_id, sub.revision, &id))
+            .cancel_now(&id, &IdempotencyKey::for_request("cancel", sub.tenant_id(), sub.revision(), &id))
             .await?;
         let mails = self.apply_subscription_events(tx.as_mut(), scope, &mut sub, &events).await?;
         self.save_subscription(tx.as_mut(), &mut sub).await?;
@@ -534,7 +532,7 @@ impl Tenantry {
         return_to: &ReturnPath,
     ) -> Result<PlanChanged, BillingError> {
         self.require(scope, builtin::BILLING_MANAGE, AuditAction::TrialContinueFree).await?;
-        let trialing = |s: &Subscription| match s.state {
+        let trialing = |s: &Subscription| match s.state() {
             SubscriptionState::Trialing { .. } => Ok(()),
             _ => Err(SubscriptionError::NotTrialing),
         };
@@ -549,8 +547,11 @@ impl Tenantry {
         return_to: &ReturnPath,
     ) -> Result<HostedSession, BillingError> {
         self.ensure_billing_link(tx, sub).await?;
-        let customer =
-            sub.provider.as_ref().map(|l| l.customer.clone()).ok_or(BillingError::Provider(PaymentError::NotFound))?;
+        let customer = sub
+            .provider()
+            .as_ref()
+            .map(|l| l.customer.clone())
+            .ok_or(BillingError::Provider(PaymentError::NotFound))?;
         let session = self.deps.payments.checkout_session(&customer, return_to).await?;
         self.save_subscription(tx, sub).await?;
         let event =
@@ -585,8 +586,11 @@ impl Tenantry {
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
         self.ensure_billing_link(tx.as_mut(), &mut sub).await?;
-        let customer =
-            sub.provider.as_ref().map(|l| l.customer.clone()).ok_or(BillingError::Provider(PaymentError::NotFound))?;
+        let customer = sub
+            .provider()
+            .as_ref()
+            .map(|l| l.customer.clone())
+            .ok_or(BillingError::Provider(PaymentError::NotFound))?;
         let session = self.deps.payments.portal_session(&customer, return_to).await?;
         self.save_subscription(tx.as_mut(), &mut sub).await?;
         let event =
@@ -607,7 +611,7 @@ impl Tenantry {
         }
         let sub = self.subscription(tx.as_mut()).await?;
         drop(tx);
-        match &sub.provider {
+        match &sub.provider() {
             Some(link) => Ok(self.deps.payments.invoices(&link.customer).await?),
             None => Ok(Vec::new()),
         }
@@ -617,7 +621,7 @@ impl Tenantry {
     /// conversion (DESIGN.md: seats = max(3, used seats)). Best effort: the
     /// conversion corrects a quantity the provider missed.
     pub(crate) async fn sync_trial_seats(&self, sub: &Subscription, used: u32) {
-        if !matches!(sub.state, SubscriptionState::Trialing { .. }) {
+        if !matches!(sub.state(), SubscriptionState::Trialing { .. }) {
             return;
         }
         let Ok((_, id)) = Self::provider_subscription(sub) else {
@@ -635,7 +639,7 @@ impl Tenantry {
             .payments
             .change(
                 &request,
-                &IdempotencyKey::for_request("trial-seats", sub.tenant_id, sub.revision, &(&request, attempt)),
+                &IdempotencyKey::for_request("trial-seats", sub.tenant_id(), sub.revision(), &(&request, attempt)),
             )
             .await
         {
@@ -681,7 +685,7 @@ impl Tenantry {
         };
         let mut events = Vec::new();
         let mut mails = Vec::new();
-        let current = sub.provider.as_ref().and_then(|l| l.subscription.clone());
+        let current = sub.provider().as_ref().and_then(|l| l.subscription.clone());
         match &event.kind {
             BillingEventKind::PaymentMethodAttached => events.extend(sub.payment_method_added()),
             BillingEventKind::SubscriptionUpdated(ps) | BillingEventKind::SubscriptionDeleted(ps)
@@ -701,9 +705,7 @@ impl Tenantry {
                     }
                     None if deleted || ps.snapshot.status == ProviderStatus::Canceled => {}
                     None => {
-                        if let Some(link) = sub.provider.as_mut() {
-                            link.subscription = Some(ps.id.clone());
-                        }
+                        sub.link_subscription(ps.id.clone());
                         events.extend(sub.apply_snapshot(&ps.snapshot, self.catalog()));
                     }
                     Some(_) => events.extend(sub.apply_snapshot(&ps.snapshot, self.catalog())),
@@ -721,7 +723,7 @@ impl Tenantry {
                     .with("invoice", &invoice.id)
                     .with("total", invoice.total);
                 tx.append_audit(&event).await?;
-                if matches!(sub.state.clone(), SubscriptionState::PastDue { .. }) {
+                if matches!(sub.state().clone(), SubscriptionState::PastDue { .. }) {
                     events.extend(self.refetch(&mut sub).await?);
                 }
             }
@@ -806,7 +808,7 @@ impl Tenantry {
         let change = ProviderChange::IncreaseSeats { from_extra, to_extra };
         let at = now.max(plan.period.start());
         let request = ChangeRequest { subscription: id.clone(), change, proration_date: at };
-        let idem = IdempotencyKey::for_request("convert-seats", sub.tenant_id, sub.revision, &request);
+        let idem = IdempotencyKey::for_request("convert-seats", sub.tenant_id(), sub.revision(), &request);
         match self.deps.payments.change(&request, &idem).await {
             Ok(outcome) => {
                 if let Some(invoice) = &outcome.invoice

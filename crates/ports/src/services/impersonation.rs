@@ -129,7 +129,7 @@ impl Tenantry {
             .event(scope, AuditAction::ImpersonationStarted, Some(AuditTarget::User(user_id)), AuditOutcome::Success)?
             .with("minutes", minutes)
             .with("until", until.to_rfc3339())
-            .with("session", session.id);
+            .with("session", session.id());
         self.commit_audited_in_both(tx, event).await?;
         Ok(Impersonation {
             principal: Principal::Impersonation {
@@ -138,7 +138,7 @@ impl Tenantry {
                 user_version: user.token_version(),
                 superuser: id,
                 superuser_version,
-                session: Some(session.id),
+                session: Some(session.id()),
             },
             user: crate::services::views::UserView::from(&user),
             until,

@@ -194,7 +194,7 @@ impl Tenantry {
             return Err(InvitationError::AlreadyMember(email.to_string()));
         }
         let (usage, _, invitations) = self.seat_usage(tx.as_mut(), now).await?;
-        if invitations.iter().any(|i| i.email == email && i.is_pending(now)) {
+        if invitations.iter().any(|i| *i.email() == email && i.is_pending(now)) {
             return Err(InvitationError::AlreadyInvited(email.to_string()));
         }
         let sub = self.subscription(tx.as_mut()).await?;
@@ -216,11 +216,11 @@ impl Tenantry {
             .event(
                 scope,
                 AuditAction::UserInvited,
-                Some(AuditTarget::Invitation(invitation.id)),
+                Some(AuditTarget::Invitation(invitation.id())),
                 AuditOutcome::Success,
             )?
-            .with("email", &invitation.email)
-            .with("role", invitation.role);
+            .with("email", invitation.email())
+            .with("role", invitation.role());
         tx.append_audit(&event).await?;
         let mail = self.invitation_mail(tx.as_mut(), scope, &invitation, secret).await?;
         let queued = self.queue_mails(tx.as_mut(), scope, [mail]).await?;
@@ -251,15 +251,15 @@ impl Tenantry {
             Some(id) => tx.user(id).await?.map(|u| u.name().to_string()),
             None => None,
         };
-        let token = InvitationToken { tenant_id: invitation.tenant_id, invitation_id: invitation.id, secret };
+        let token = InvitationToken { tenant_id: invitation.tenant_id(), invitation_id: invitation.id(), secret };
         Ok(Mail {
-            to: invitation.email.clone(),
+            to: invitation.email().clone(),
             tenant: Some(Self::mail_tenant(&tenant)),
             message: Message::Invitation {
                 inviter,
-                role: self.role_name(tx, invitation.role).await?,
+                role: self.role_name(tx, invitation.role()).await?,
                 token: token.to_secret_string(),
-                expires_at: invitation.expires_at,
+                expires_at: invitation.expires_at(),
             },
         })
     }
@@ -322,7 +322,7 @@ impl Tenantry {
             let (usage, _, _) = self.seat_usage(tx.as_mut(), now).await?;
             let sub = self.subscription(tx.as_mut()).await?;
             // only a still-unused (expired) invitation gets here past `resend`'s own checks
-            if invitation.status == tenantry_domain::invitation::InvitationStatus::Pending {
+            if invitation.status() == tenantry_domain::invitation::InvitationStatus::Pending {
                 ensure_room(usage, self.seat_limit(tx.as_mut(), &sub).await?, 1)?;
             }
         }
@@ -369,8 +369,15 @@ impl Tenantry {
         let now = self.now();
         let mut tx = self.begin(&scope, Access::Write).await?;
         let mut invitation = self.acceptable(tx.as_mut(), &token, now).await?;
-        let mut user =
-            User::new(self.new_id()?, scope.tenant_id(), invitation.email.clone(), name, invitation.role, hash, now);
+        let mut user = User::new(
+            self.new_id()?,
+            scope.tenant_id(),
+            invitation.email().clone(),
+            name,
+            invitation.role(),
+            hash,
+            now,
+        );
         // The invitation's link reached this address: it is proven.
         user.verify_email(now);
         invitation.accept(&token.secret, user.id(), now).map_err(|_| AcceptError::InvalidToken)?;
@@ -381,7 +388,7 @@ impl Tenantry {
         tx.update_invitation(&invitation).await?;
         let event = self
             .event(&scope, AuditAction::InvitationAccepted, Some(AuditTarget::User(user.id())), AuditOutcome::Success)?
-            .with("invitation", invitation.id);
+            .with("invitation", invitation.id());
         tx.append_audit(&event).await?;
         let session = self.begin_user_session(tx.as_mut(), &user, client, None, None).await?;
         tx.commit().await?;
@@ -390,7 +397,7 @@ impl Tenantry {
                 tenant_id: user.tenant_id(),
                 user_id: user.id(),
                 token_version: user.token_version(),
-                session: Some(session.id),
+                session: Some(session.id()),
             },
             user: UserView::from(&user),
         })
@@ -416,10 +423,10 @@ impl Tenantry {
         if !self.subscription(tx).await?.allows_access() {
             return Err(AcceptError::TenantInactive);
         }
-        if self.role_permissions(tx, invitation.role).await?.is_none() {
+        if self.role_permissions(tx, invitation.role()).await?.is_none() {
             return Err(AcceptError::RoleGone);
         }
-        if tx.user_by_email(&invitation.email).await?.is_some() {
+        if tx.user_by_email(invitation.email()).await?.is_some() {
             return Err(AcceptError::AlreadyMember);
         }
         Ok(invitation)

@@ -170,16 +170,16 @@ impl Tenantry {
             // (the actor that will purge it), read-only.
             let scope = self.system_scope(tenant.id, SystemActor::Scheduler);
             let mut tx = self.begin(&scope, Access::Read).await?;
-            if let Some(Subscription {
-                state: SubscriptionState::PendingDeletion { requested_at, purge_at, .. }, ..
-            }) = tx.subscription().await?
+            let sub = tx.subscription().await?;
+            if let Some(SubscriptionState::PendingDeletion { requested_at, purge_at, .. }) =
+                sub.as_ref().map(Subscription::state)
             {
                 pending_purges.push(PendingPurge {
                     tenant_id: tenant.id,
                     slug: tenant.slug.to_string(),
                     name: tenant.name,
-                    requested_at,
-                    purge_at,
+                    requested_at: *requested_at,
+                    purge_at: *purge_at,
                 });
             }
         }

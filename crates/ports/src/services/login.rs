@@ -160,7 +160,7 @@ impl Tenantry {
         }
         let sub = self.subscription(tx.as_mut()).await?;
         let owner_may_cancel_deletion =
-            user.is_owner() && matches!(sub.state, SubscriptionState::PendingDeletion { .. });
+            user.is_owner() && matches!(sub.state(), SubscriptionState::PendingDeletion { .. });
         if !sub.allows_access() && !owner_may_cancel_deletion {
             return Err(LoginError::TenantInactive(sub.status()));
         }
@@ -178,7 +178,7 @@ impl Tenantry {
             tenant_id,
             user_id: user.id(),
             token_version: user.token_version(),
-            session: Some(session.id),
+            session: Some(session.id()),
         };
         tx.add_usage(Month::of(now), UsageDelta { logins: 1, ..UsageDelta::default() }).await?;
         let mut event = self.event(&scope, AuditAction::LoginSucceeded, target, AuditOutcome::Success)?;
@@ -280,7 +280,7 @@ impl Tenantry {
         tx.append_platform_audit(&self.superuser_event(&su, AuditAction::LoginSucceeded, AuditOutcome::Success)?)
             .await?;
         tx.commit().await?;
-        let session = self.begin_superuser_session(su.id, client).await?.ok_or(LoginError::InvalidCredentials)?.id;
+        let session = self.begin_superuser_session(su.id, client).await?.ok_or(LoginError::InvalidCredentials)?.id();
         Ok(LoggedIn {
             principal: Principal::Superuser { id: su.id, token_version: su.token_version, session: Some(session) },
             user: None,

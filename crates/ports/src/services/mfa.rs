@@ -339,9 +339,9 @@ impl Tenantry {
                 if enabling {
                     let mut ended = 0u32;
                     for other in ptx.superuser_sessions(su.id).await? {
-                        if Some(other.id) != keep
+                        if Some(other.id()) != keep
                             && ptx
-                                .end_superuser_session(other.id, tenantry_domain::session::SessionEnd::Superseded)
+                                .end_superuser_session(other.id(), tenantry_domain::session::SessionEnd::Superseded)
                                 .await?
                         {
                             ended += 1;
@@ -582,7 +582,7 @@ impl Tenantry {
                 tenant_id,
                 user_id,
                 token_version: user.token_version(),
-                session: Some(session.id),
+                session: Some(session.id()),
             },
             user: Some(UserView::from(&user)),
             mfa_required: false,
@@ -633,7 +633,7 @@ impl Tenantry {
         let event = self.superuser_event(&su, AuditAction::LoginSucceeded, AuditOutcome::Success)?;
         ptx.append_platform_audit(&event.with("second_factor", second)).await?;
         ptx.commit().await?;
-        let session = self.begin_superuser_session(id, client).await?.ok_or(LoginError::InvalidCredentials)?.id;
+        let session = self.begin_superuser_session(id, client).await?.ok_or(LoginError::InvalidCredentials)?.id();
         Ok(LoggedIn {
             principal: crate::scope::Principal::Superuser { id, token_version, session: Some(session) },
             user: None,

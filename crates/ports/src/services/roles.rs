@@ -196,7 +196,7 @@ impl Tenantry {
         let holder = RoleRef::Custom(id);
         let users = super::steps::count(tx.users().await?.iter().filter(|u| u.role() == holder));
         let invitations =
-            super::steps::count(tx.invitations().await?.iter().filter(|i| i.role == holder && i.is_pending(now)));
+            super::steps::count(tx.invitations().await?.iter().filter(|i| i.role() == holder && i.is_pending(now)));
         if users > 0 || invitations > 0 {
             return Err(RoleError::InUse { users, invitations });
         }

@@ -66,14 +66,14 @@ pub struct SessionView {
 impl SessionView {
     fn of(s: &Session, current: Option<SessionId>) -> Self {
         SessionView {
-            id: s.id,
-            kind: s.kind,
-            current: current == Some(s.id),
-            created_at: s.created_at,
-            last_used_at: s.last_used_at,
-            expires_at: s.expires_at,
-            user_agent: s.user_agent.clone(),
-            address: s.address.clone(),
+            id: s.id(),
+            kind: s.kind(),
+            current: current == Some(s.id()),
+            created_at: s.created_at(),
+            last_used_at: s.last_used_at(),
+            expires_at: s.expires_at(),
+            user_agent: s.user_agent().clone(),
+            address: s.address().clone(),
         }
     }
 }
@@ -123,7 +123,7 @@ impl Tenantry {
         until: Option<DateTime<Utc>>,
         impersonator: Option<PlatformUserId>,
     ) -> Result<Session, InfraError> {
-        let mut session = Session::begin(
+        let session = Session::begin(
             self.new_id()?,
             SessionOwner::User(user.id()),
             client.kind,
@@ -132,8 +132,8 @@ impl Tenantry {
             until,
             client.user_agent.as_deref(),
             client.address,
-        );
-        session.impersonator = impersonator;
+        )
+        .with_impersonator(impersonator);
         tx.insert_session(&session).await?;
         Ok(session)
     }
@@ -170,16 +170,16 @@ impl Tenantry {
             _ => return Err(AuthorizeError::Unauthenticated),
         };
         let now = self.now();
-        let Some(mut session) = found.filter(|s| s.id == id) else { return Err(AuthorizeError::Unauthenticated) };
-        let support = session.kind == SessionKind::Impersonation;
-        if session.owner != SessionOwner::User(user.id())
+        let Some(mut session) = found.filter(|s| s.id() == id) else { return Err(AuthorizeError::Unauthenticated) };
+        let support = session.kind() == SessionKind::Impersonation;
+        if session.owner() != SessionOwner::User(user.id())
             || support != impersonator.is_some()
-            || session.impersonator != impersonator
+            || session.impersonator() != impersonator
             || !session.is_live(now, user.token_version())
         {
             return Err(AuthorizeError::Unauthenticated);
         }
-        Ok((session.kind == SessionKind::Web && session.touch(now)).then_some(session))
+        Ok((session.kind() == SessionKind::Web && session.touch(now)).then_some(session))
     }
 
     /// Saves a touched session in a write unit of work of its own.
@@ -204,10 +204,10 @@ impl Tenantry {
         let mut ptx = self.deps.store.begin_platform().await?;
         let Some(session) = ptx.superuser_session(sid).await? else { return Err(AuthorizeError::Unauthenticated) };
         let now = self.now();
-        if session.owner != SessionOwner::Superuser(id) || !session.is_live(now, token_version) {
+        if session.owner() != SessionOwner::Superuser(id) || !session.is_live(now, token_version) {
             return Err(AuthorizeError::Unauthenticated);
         }
-        if session.kind == SessionKind::Web && now - session.last_used_at >= chrono::Duration::minutes(1) {
+        if session.kind() == SessionKind::Web && now - session.last_used_at() >= chrono::Duration::minutes(1) {
             ptx.touch_superuser_session(sid).await?;
             ptx.commit().await?;
         }
@@ -227,7 +227,7 @@ impl Tenantry {
                 let (Some(user), Some(mut session)) = (user, tx.session(sid).await?) else {
                     return Err(SessionError::Ended);
                 };
-                if session.owner != SessionOwner::User(user_id) || session.kind != SessionKind::Api {
+                if session.owner() != SessionOwner::User(user_id) || session.kind() != SessionKind::Api {
                     return Err(SessionError::Ended);
                 }
                 match session.rotate(generation, self.now(), user.token_version()) {
@@ -259,7 +259,7 @@ impl Tenantry {
                 let owned = ptx
                     .superuser_session(sid)
                     .await?
-                    .is_some_and(|s| s.owner == SessionOwner::Superuser(id) && s.kind == SessionKind::Api);
+                    .is_some_and(|s| s.owner() == SessionOwner::Superuser(id) && s.kind() == SessionKind::Api);
                 if !owned {
                     return Err(SessionError::Ended);
                 }
@@ -343,7 +343,7 @@ impl Tenantry {
                 let mut session = tx
                     .session(id)
                     .await?
-                    .filter(|s| s.owner == SessionOwner::User(user_id) && s.ended.is_none())
+                    .filter(|s| s.owner() == SessionOwner::User(user_id) && s.ended().is_none())
                     .ok_or(SessionError::NotFound)?;
                 session.end(self.now(), why);
                 tx.update_session(&session).await?;
@@ -357,7 +357,7 @@ impl Tenantry {
                 self.authorize_platform_account(principal).await?;
                 let who = crate::scope::PlatformScope::new(su);
                 let mut ptx = self.deps.store.begin_platform().await?;
-                let owned = ptx.superuser_session(id).await?.is_some_and(|s| s.owner == SessionOwner::Superuser(su));
+                let owned = ptx.superuser_session(id).await?.is_some_and(|s| s.owner() == SessionOwner::Superuser(su));
                 if !owned || !ptx.end_superuser_session(id, why).await? {
                     return Err(SessionError::NotFound);
                 }
@@ -393,7 +393,7 @@ impl Tenantry {
         let now = self.now();
         let mut ended = 0;
         for mut session in tx.sessions_of(user.id()).await? {
-            if Some(session.id) != keep && session.ended.is_none() {
+            if Some(session.id()) != keep && session.ended().is_none() {
                 session.end(now, SessionEnd::Superseded);
                 tx.update_session(&session).await?;
                 ended += 1;

@@ -108,7 +108,7 @@ impl Tenantry {
             tenant_id: tenant.id,
             user_id: owner.id(),
             token_version: owner.token_version(),
-            session: Some(session.id),
+            session: Some(session.id()),
         };
         Ok(SignedUp { tenant: TenantView::from(&tenant), user: UserView::from(&owner), principal })
     }
@@ -187,7 +187,7 @@ impl Tenantry {
             let mut tx = self.begin(scope, Access::Read).await?;
             self.subscription(tx.as_mut()).await?
         };
-        if sub.provider.is_some() {
+        if sub.provider().is_some() {
             return Ok(());
         }
         // The customer is kept even when the trial subscription then fails: the
@@ -196,11 +196,11 @@ impl Tenantry {
             .link_with_provider(tenant, std::slice::from_ref(owner), &mut sub)
             .await
             .map_err(|e| InfraError::Unavailable(anyhow::anyhow!("payment provider: {e}")));
-        if sub.provider.is_some() {
+        if sub.provider().is_some() {
             let mut tx = self.begin(scope, Access::Write).await?;
             let mut current = self.subscription(tx.as_mut()).await?;
-            if current.provider.is_none() {
-                current.provider = sub.provider;
+            if current.provider().is_none() {
+                current.adopt_provider(sub.provider().clone());
                 self.save_subscription(tx.as_mut(), &mut current).await?;
                 tx.commit().await?;
             }

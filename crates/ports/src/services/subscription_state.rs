@@ -12,7 +12,7 @@ use tenantry_domain::audit::AuditTarget;
 use tenantry_domain::downgrade::plan_downgrade;
 use tenantry_domain::invitation::RevokeReason;
 use tenantry_domain::seats::{SeatLimit, SeatUsage};
-use tenantry_domain::subscription::{ProviderLink, SubscriptionEvent, SubscriptionState};
+use tenantry_domain::subscription::{SubscriptionEvent, SubscriptionState};
 use tenantry_domain::user::DeactivationReason;
 use tenantry_domain::{AuditAction, AuditOutcome, Invitation, Subscription, Tenant, User};
 
@@ -43,7 +43,7 @@ impl Tenantry {
         tx: &mut dyn TenantTx,
         sub: &mut Subscription,
     ) -> Result<(), StoreError> {
-        sub.revision = sub.revision.saturating_add(1);
+        sub.next_revision();
         let next_due_at = self.next_deadline(tx, sub).await?;
         let catalog = self.catalog();
         let facts = SubscriptionFacts {
@@ -115,7 +115,7 @@ impl Tenantry {
         sub: &mut Subscription,
     ) -> Result<(), PaymentError> {
         let tenant = self.tenant_row(tx).await.map_err(|e| PaymentError::Unknown(e.into()))?;
-        let users = match &sub.provider {
+        let users = match &sub.provider() {
             Some(_) => Vec::new(),
             None => tx.users().await.map_err(|e| PaymentError::Unknown(e.into()))?,
         };
@@ -131,26 +131,24 @@ impl Tenantry {
         users: &[User],
         sub: &mut Subscription,
     ) -> Result<(), PaymentError> {
-        let customer = match &sub.provider {
+        let customer = match &sub.provider() {
             Some(link) => link.customer.clone(),
             None => {
                 let details = Self::customer_details(tenant, users)
                     .ok_or_else(|| PaymentError::Unknown(anyhow::anyhow!("tenant without owner")))?;
-                let key = IdempotencyKey::for_request("customer", tenant.id, sub.revision, &details);
+                let key = IdempotencyKey::for_request("customer", tenant.id, sub.revision(), &details);
                 let customer = self.deps.payments.create_customer(&details, &key).await?;
-                sub.provider = Some(ProviderLink { customer: customer.clone(), subscription: None });
+                sub.link_customer(customer.clone());
                 customer
             }
         };
-        if let SubscriptionState::Trialing { trial, interval_after, .. } = &sub.state
-            && sub.provider.as_ref().is_some_and(|l| l.subscription.is_none())
+        if let SubscriptionState::Trialing { trial, interval_after, .. } = &sub.state()
+            && sub.provider().as_ref().is_some_and(|l| l.subscription.is_none())
         {
             let params = (&customer, trial.end(), interval_after);
-            let key = IdempotencyKey::for_request("trial", tenant.id, sub.revision, &params);
+            let key = IdempotencyKey::for_request("trial", tenant.id, sub.revision(), &params);
             let ps = self.deps.payments.start_trial(&customer, trial.end(), *interval_after, &key).await?;
-            if let Some(link) = sub.provider.as_mut() {
-                link.subscription = Some(ps.id);
-            }
+            sub.link_subscription(ps.id);
         }
         Ok(())
     }
@@ -201,7 +199,7 @@ impl Tenantry {
                     let users = tx.users().await?;
                     let message = Message::Downgraded { reason: *reason, deactivated, revoked_invitations: revoked };
                     mails.extend(Self::billing_mails(&tenant, &users, &message));
-                    if let Some(id) = sub.provider.as_mut().and_then(|link| link.subscription.take()) {
+                    if let Some(id) = sub.unlink_subscription() {
                         tx.mark(&ended_subscription_key(&id), now).await?;
                     }
                     (AuditAction::DowngradedToFreemium, vec![("reason", format!("{reason:?}").to_lowercase())])
@@ -298,7 +296,7 @@ impl Tenantry {
             }
         }
         for id in &plan.revoke {
-            if let Some(mut inv) = invitations.iter().find(|i| i.id == *id).cloned()
+            if let Some(mut inv) = invitations.iter().find(|i| i.id() == *id).cloned()
                 && inv.revoke(now, RevokeReason::Downgrade).is_ok()
             {
                 tx.update_invitation(&inv).await?;
@@ -306,7 +304,7 @@ impl Tenantry {
                     .event(
                         scope,
                         AuditAction::InvitationRevoked,
-                        Some(AuditTarget::Invitation(inv.id)),
+                        Some(AuditTarget::Invitation(inv.id())),
                         AuditOutcome::Success,
                     )?
                     .with("reason", "seats");
@@ -348,9 +346,9 @@ impl Tenantry {
         operation: &str,
         change: ProviderChange,
     ) -> Result<Option<Vec<SubscriptionEvent>>, PaymentError> {
-        let Some(id) = sub.provider.as_ref().and_then(|l| l.subscription.clone()) else { return Ok(None) };
+        let Some(id) = sub.provider().as_ref().and_then(|l| l.subscription.clone()) else { return Ok(None) };
         let request = ChangeRequest { subscription: id, change, proration_date: self.now() };
-        let key = IdempotencyKey::for_request(operation, scope.tenant_id(), sub.revision, &request);
+        let key = IdempotencyKey::for_request(operation, scope.tenant_id(), sub.revision(), &request);
         let done = self.deps.payments.change(&request, &key).await?;
         Ok(Some(sub.apply_snapshot(&done.subscription.snapshot, self.catalog())))
     }

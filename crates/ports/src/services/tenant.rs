@@ -118,7 +118,7 @@ impl Tenantry {
         tx.append_audit(&event).await?;
         if touches_billing {
             let sub = self.subscription(tx.as_mut()).await?;
-            if let Some(link) = &sub.provider {
+            if let Some(link) = &sub.provider() {
                 let users = tx.users().await?;
                 if let Some(details) = Self::customer_details(&tenant, &users) {
                     self.deps.payments.update_customer(&link.customer, &details).await?;
@@ -180,7 +180,7 @@ impl Tenantry {
         let mut events = sub.cancel_deletion(now)?;
         if tx.is_marked(DELETION_PAUSED_BILLING).await? {
             // Undo what the deletion did at the provider, if the period has not ended meanwhile.
-            let resume = match &sub.state {
+            let resume = match &sub.state() {
                 SubscriptionState::Trialing { interval_after, .. } => {
                     Some(ProviderChange::TrialSettings { interval: *interval_after, cancel_at_trial_end: false })
                 }

@@ -135,7 +135,7 @@ impl Tenantry {
         let mut events = Vec::new();
         let mut mails: Vec<Mail> = Vec::new();
         let catalog = self.catalog().clone();
-        match sub.state.clone() {
+        match sub.state().clone() {
             SubscriptionState::Trialing { trial, .. } => {
                 let reminder_at = trial.end() - Duration::days(i64::from(catalog.trial_reminder_days));
                 if now >= reminder_at && now < trial.end() {
@@ -185,10 +185,10 @@ impl Tenantry {
             {
                 let (action, evs) = self.reconcile(&mut sub, now).await;
                 events.extend(evs);
-                if matches!(sub.state, SubscriptionState::PastDue { .. }) {
+                if matches!(sub.state(), SubscriptionState::PastDue { .. }) {
                     // The provider still retries after tenantry's grace: end it (DESIGN.md "Dunning").
-                    if let Some(id) = sub.provider.as_ref().and_then(|l| l.subscription.clone()) {
-                        let key = IdempotencyKey::for_request("dunning", tenant_id, sub.revision, &id);
+                    if let Some(id) = sub.provider().as_ref().and_then(|l| l.subscription.clone()) {
+                        let key = IdempotencyKey::for_request("dunning", tenant_id, sub.revision(), &id);
                         match self.deps.payments.cancel_now(&id, &key).await {
                             Ok(()) | Err(PaymentError::NotFound) => {}
                             Err(e) => return self.wait(tx, &mut sub, e).await,
@@ -206,7 +206,7 @@ impl Tenantry {
             _ => {}
         }
         if actions.contains(&TimerAction::Waiting) {
-            sub.timer_checked_at = Some(now);
+            sub.checked_by_timer(now);
         }
         mails.extend(self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &events).await?);
         self.save_subscription(tx.as_mut(), &mut sub).await?;
@@ -227,24 +227,22 @@ impl Tenantry {
         now: DateTime<Utc>,
     ) -> Result<Vec<SubscriptionEvent>, InfraError> {
         let (usage, _, _) = self.seat_usage(tx, now).await?;
-        let customer = sub.provider.as_ref().map(|l| l.customer.clone());
+        let customer = sub.provider().as_ref().map(|l| l.customer.clone());
         if let (true, Some(customer)) = (sub.trial_converts(), customer) {
             let interval = sub.interval().unwrap_or(tenantry_domain::Interval::Month);
             let extra = self.catalog().extra_seats(usage.used());
             let params = (&customer, interval, extra);
-            let key = IdempotencyKey::for_request("trial-start", sub.tenant_id, sub.revision, &params);
+            let key = IdempotencyKey::for_request("trial-start", sub.tenant_id(), sub.revision(), &params);
             match self.deps.payments.start_subscription(&customer, interval, extra, &key).await {
                 Ok(started) => {
-                    if let Some(link) = sub.provider.as_mut() {
-                        link.subscription = Some(started.subscription.id.clone());
-                    }
+                    sub.link_subscription(started.subscription.id.clone());
                     if let Some(invoice) = &started.invoice {
                         tx.save_invoice(invoice).await?;
                     }
                     return Ok(sub.apply_snapshot(&started.subscription.snapshot, self.catalog()));
                 }
                 Err(e) => {
-                    tracing::warn!(tenant = %sub.tenant_id, error = %e, "the paid subscription could not start at the trial end")
+                    tracing::warn!(tenant = %sub.tenant_id(), error = %e, "the paid subscription could not start at the trial end")
                 }
             }
         }
@@ -257,8 +255,8 @@ impl Tenantry {
         sub: &mut Subscription,
         error: PaymentError,
     ) -> Result<Vec<TimerAction>, InfraError> {
-        tracing::warn!(tenant = %sub.tenant_id, error = %error, "the payment provider did not answer a timer; retried later");
-        sub.timer_checked_at = Some(self.now());
+        tracing::warn!(tenant = %sub.tenant_id(), error = %error, "the payment provider did not answer a timer; retried later");
+        sub.checked_by_timer(self.now());
         self.save_subscription(tx.as_mut(), sub).await?;
         tx.commit().await?;
         Ok(vec![TimerAction::Waiting])
@@ -266,15 +264,15 @@ impl Tenantry {
 
     /// Asks the provider for the subscription and applies it.
     async fn reconcile(&self, sub: &mut Subscription, now: DateTime<Utc>) -> (Reconcile, Vec<SubscriptionEvent>) {
-        let Some(id) = sub.provider.as_ref().and_then(|l| l.subscription.clone()) else {
+        let Some(id) = sub.provider().as_ref().and_then(|l| l.subscription.clone()) else {
             return (Reconcile::Gone, Vec::new());
         };
         match self.deps.payments.subscription(&id).await {
             Ok(Some(ps)) => {
                 let before = sub.clone();
                 let events = sub.apply_snapshot(&ps.snapshot, self.catalog());
-                if events.is_empty() && before.state == sub.state {
-                    sub.timer_checked_at = Some(now);
+                if events.is_empty() && before.state() == sub.state() {
+                    sub.checked_by_timer(now);
                     (Reconcile::Unchanged, events)
                 } else {
                     (Reconcile::Applied, events)
@@ -283,7 +281,7 @@ impl Tenantry {
             Ok(None) | Err(PaymentError::NotFound) => (Reconcile::Gone, Vec::new()),
             Err(e) => {
                 tracing::warn!(subscription = %id, error = %e, "provider not reached by a timer");
-                sub.timer_checked_at = Some(now);
+                sub.checked_by_timer(now);
                 (Reconcile::Unchanged, Vec::new())
             }
         }
@@ -298,8 +296,8 @@ impl Tenantry {
         scope: &TenantScope,
         sub: &Subscription,
     ) -> Result<(), InfraError> {
-        if let Some(id) = sub.provider.as_ref().and_then(|l| l.subscription.clone()) {
-            let key = IdempotencyKey::for_request("purge", scope.tenant_id(), sub.revision, &id);
+        if let Some(id) = sub.provider().as_ref().and_then(|l| l.subscription.clone()) {
+            let key = IdempotencyKey::for_request("purge", scope.tenant_id(), sub.revision(), &id);
             match self.deps.payments.cancel_now(&id, &key).await {
                 Ok(()) | Err(PaymentError::NotFound) => {}
                 Err(e) => return Err(InfraError::Unavailable(anyhow::anyhow!("provider: {e}"))),
@@ -364,6 +362,6 @@ fn ended(sub: &Subscription, now: DateTime<Utc>) -> Option<tenantry_domain::subs
         interval_next_period: plan.map_or(tenantry_domain::Interval::Month, |p| p.interval_next_period),
         period,
         cancel_at_period_end: false,
-        observed_at: now.max(sub.provider_synced_at.unwrap_or(now)),
+        observed_at: now.max(sub.provider_synced_at().unwrap_or(now)),
     })
 }

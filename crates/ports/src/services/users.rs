@@ -261,8 +261,8 @@ impl Tenantry {
         // The mails to or naming the person, sent (their record) or not (their jobs then finish
         // without sending; an invitation they sent can be resent).
         tx.forget_mails_of(&email, &name).await?;
-        for mut invitation in tx.invitations().await?.into_iter().filter(|i| i.email == email) {
-            invitation.email = user.email().clone();
+        for mut invitation in tx.invitations().await?.into_iter().filter(|i| *i.email() == email) {
+            invitation.erase_email(user.email().clone());
             tx.update_invitation(&invitation).await?;
         }
         let redactions = [

@@ -113,22 +113,22 @@ pub struct InvitationView {
 impl InvitationView {
     /// The view of an invitation at `now`.
     pub fn at(inv: &Invitation, now: DateTime<Utc>) -> Self {
-        let status = match inv.status {
+        let status = match inv.status() {
             InvitationStatus::Pending if inv.is_pending(now) => "pending",
             InvitationStatus::Pending => "expired",
             InvitationStatus::Accepted { .. } => "accepted",
             InvitationStatus::Revoked { .. } => "revoked",
         };
         Self {
-            id: inv.id,
-            tenant_id: inv.tenant_id,
-            email: inv.email.to_string(),
-            role: inv.role,
+            id: inv.id(),
+            tenant_id: inv.tenant_id(),
+            email: inv.email().to_string(),
+            role: inv.role(),
             status,
-            invited_by: inv.invited_by,
-            created_at: inv.created_at,
-            expires_at: inv.expires_at,
-            sent_count: inv.sent_count,
+            invited_by: inv.invited_by(),
+            created_at: inv.created_at(),
+            expires_at: inv.expires_at(),
+            sent_count: inv.sent_count(),
         }
     }
 }
@@ -306,7 +306,7 @@ impl SubscriptionView {
         let mut continue_free = false;
         let mut past_due_since = None;
         let mut purge_at = None;
-        let mut state = &sub.state;
+        let mut state = sub.state();
         loop {
             match state {
                 S::Trialing { continue_free: c, .. } => continue_free = *c,
@@ -345,7 +345,7 @@ impl SubscriptionView {
             next_invoice: sub
                 .next_invoice(catalog, active_users.saturating_add(pending))
                 .map(|(at, amount)| NextInvoice { at, amount }),
-            payment_method_on_file: sub.payment_method_on_file,
+            payment_method_on_file: sub.payment_method_on_file(),
             past_due_since,
             purge_at,
         }
