@@ -61,14 +61,14 @@ pub(crate) fn erasure(row: &PgRow) -> Result<tenantry_domain::user::Erasure, Sto
 }
 
 pub(crate) fn tenant(row: &impl Cols) -> Result<Tenant, StoreError> {
-    Ok(Tenant {
+    Ok(Tenant::restore(tenantry_domain::TenantRecord {
         id: id(row.try_get("tenant_id").db()?, "tenant")?,
         slug: Slug::parse(row.try_get::<&str, _>("slug").db()?).map_err(|e| corrupt("tenant", e))?,
         name: CompanyName::parse(row.try_get::<&str, _>("name").db()?).map_err(|e| corrupt("tenant", e))?,
         created_at: row.try_get("created_at").db()?,
         settings: row.try_get::<Json<_>, _>("settings").db()?.0,
         quota_override: row.try_get::<Json<_>, _>("quota_override").db()?.0,
-    })
+    }))
 }
 
 pub(crate) fn user(row: &impl Cols, key: Option<&DataKey>) -> Result<User, StoreError> {

@@ -67,6 +67,6 @@ pub use rbac::{BuiltinRole, Permission, PermissionSet, Policy, RoleRef};
 pub use seats::Seats;
 pub use slug::Slug;
 pub use subscription::{Subscription, SubscriptionRecord, SubscriptionStatus};
-pub use tenant::Tenant;
+pub use tenant::{Tenant, TenantRecord};
 pub use time::{Interval, Period};
 pub use user::{User, UserRecord};

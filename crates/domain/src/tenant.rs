@@ -68,6 +68,24 @@ pub struct TenantSettings {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Tenant {
     /// Its id.
+    id: TenantId,
+    /// Unique platform-wide; typed at login.
+    slug: Slug,
+    /// Display name.
+    name: CompanyName,
+    /// When it signed up.
+    created_at: DateTime<Utc>,
+    /// Profile and settings.
+    settings: TenantSettings,
+    /// The superuser's per-tenant quota override.
+    quota_override: QuotaOverride,
+}
+
+/// Tenant as a store keeps it: every field, for [`Tenant::restore`] and
+/// [`Tenant::record`]. Changes go through [`Tenant`]'s transitions.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct TenantRecord {
+    /// Its id.
     pub id: TenantId,
     /// Unique platform-wide; typed at login.
     pub slug: Slug,
@@ -79,6 +97,52 @@ pub struct Tenant {
     pub settings: TenantSettings,
     /// The superuser's per-tenant quota override.
     pub quota_override: QuotaOverride,
+}
+
+/// Reading: one accessor per field (the fields are private, so that every change is a transition).
+impl Tenant {
+    /// Its id.
+    pub fn id(&self) -> TenantId {
+        self.id
+    }
+    /// Unique platform-wide; typed at login.
+    pub fn slug(&self) -> &Slug {
+        &self.slug
+    }
+    /// Display name.
+    pub fn name(&self) -> &CompanyName {
+        &self.name
+    }
+    /// When it signed up.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// Profile and settings.
+    pub fn settings(&self) -> &TenantSettings {
+        &self.settings
+    }
+    /// The superuser's per-tenant quota override.
+    pub fn quota_override(&self) -> &QuotaOverride {
+        &self.quota_override
+    }
+
+    /// The tenant from what a store kept.
+    pub fn restore(r: TenantRecord) -> Self {
+        let TenantRecord { id, slug, name, created_at, settings, quota_override } = r;
+        Self { id, slug, name, created_at, settings, quota_override }
+    }
+
+    /// What a store keeps of it.
+    pub fn record(&self) -> TenantRecord {
+        TenantRecord {
+            id: self.id,
+            slug: self.slug.clone(),
+            name: self.name.clone(),
+            created_at: self.created_at,
+            settings: self.settings.clone(),
+            quota_override: self.quota_override,
+        }
+    }
 }
 
 /// A partial update of the tenant profile; `None` leaves a field as it is,
@@ -116,6 +180,28 @@ impl TenantPatch {
 }
 
 impl Tenant {
+    /// A new tenant: default settings, no quota override.
+    pub fn new(id: TenantId, slug: Slug, name: CompanyName, now: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            slug,
+            name,
+            created_at: now,
+            settings: TenantSettings::default(),
+            quota_override: QuotaOverride::default(),
+        }
+    }
+
+    /// The superuser's per-tenant quota override, replaced.
+    pub fn override_quota(&mut self, quota: QuotaOverride) {
+        self.quota_override = quota;
+    }
+
+    /// A restore into another tenant (a clone) under its own short name.
+    pub fn restore_as(&mut self, slug: Slug) {
+        self.slug = slug;
+    }
+
     /// Applies a patch and returns the names of the fields that changed.
     pub fn apply(&mut self, patch: TenantPatch) -> Vec<&'static str> {
         let mut changed = Vec::new();

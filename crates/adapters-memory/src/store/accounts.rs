@@ -25,11 +25,11 @@ impl TenantStore for MemTenantTx {
     }
     async fn insert_tenant(&mut self, tenant: &Tenant) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(tenant.id, "a tenant row")?;
+        self.own(tenant.id(), "a tenant row")?;
         if self.work.tenant.is_some() {
             return Err(self.conflict(Constraint::PrimaryKey));
         }
-        if self.slug_taken_by_other(&tenant.slug) {
+        if self.slug_taken_by_other(tenant.slug()) {
             return Err(self.conflict(Constraint::TenantSlug));
         }
         self.work.tenant = Some(tenant.clone());
@@ -38,11 +38,11 @@ impl TenantStore for MemTenantTx {
     }
     async fn update_tenant(&mut self, tenant: &Tenant) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(tenant.id, "a tenant row")?;
+        self.own(tenant.id(), "a tenant row")?;
         match &mut self.work.tenant {
             Some(t) => {
-                let slug = t.slug.clone();
-                *t = Tenant { slug, ..tenant.clone() };
+                let slug = t.slug().clone();
+                *t = Tenant::restore(tenantry_domain::TenantRecord { slug, ..tenant.record() });
                 Ok(())
             }
             None => Err(StoreError::NotFound),

@@ -265,7 +265,7 @@ impl MemTenantTx {
     /// Every row must be this tenant's (the store's wall, as row-level security is in SQL).
     fn all_own(&self, d: &TenantData) -> Result<(), StoreError> {
         let t = self.tenant;
-        let own = d.tenant.iter().all(|x| x.id == t)
+        let own = d.tenant.iter().all(|x| x.id() == t)
             && d.users.values().all(|x| x.tenant_id() == t)
             && d.invitations.values().all(|x| x.tenant_id() == t)
             && d.roles.values().all(|x| x.tenant_id == t)
@@ -298,7 +298,7 @@ impl BackupStore for MemTenantTx {
         if let Some(slug) = &changes.slug
             && let Some(t) = &mut data.tenant
         {
-            t.slug = slug.clone();
+            t.restore_as(slug.clone());
         }
         if changes.unlink_billing
             && let Some((s, _)) = &mut data.subscription
@@ -306,7 +306,7 @@ impl BackupStore for MemTenantTx {
             s.unlink_provider();
         }
         if let Some(t) = &data.tenant
-            && self.slug_taken_by_other(&t.slug)
+            && self.slug_taken_by_other(t.slug())
         {
             return Err(self.conflict(Constraint::TenantSlug));
         }

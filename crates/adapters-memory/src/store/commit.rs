@@ -24,7 +24,7 @@ impl TenantTx for MemTenantTx {
         let mut committed = self.inner.committed.write().unwrap_or_else(|p| p.into_inner());
         // Unique constraints across tenants are checked again under the index lock.
         if let Some(t) = &self.work.tenant
-            && committed.slugs.get(&t.slug).is_some_and(|owner| *owner != tenant_id)
+            && committed.slugs.get(t.slug()).is_some_and(|owner| *owner != tenant_id)
         {
             return Err(StoreError::Conflict(Constraint::TenantSlug));
         }
@@ -52,7 +52,7 @@ impl TenantTx for MemTenantTx {
         }
         match &self.work.tenant {
             Some(t) => {
-                committed.slugs.insert(t.slug.clone(), tenant_id);
+                committed.slugs.insert(t.slug().clone(), tenant_id);
                 if let Some(c) = customer {
                     committed.customers.insert(c, tenant_id);
                 }

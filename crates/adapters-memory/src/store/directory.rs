@@ -146,16 +146,16 @@ impl TenantDirectory for MemoryStore {
             .filter_map(|s| {
                 let f = s.facts?;
                 Some(TenantSummary {
-                    id: s.tenant.id,
-                    slug: s.tenant.slug.clone(),
-                    name: s.tenant.name.to_string(),
+                    id: s.tenant.id(),
+                    slug: s.tenant.slug().clone(),
+                    name: s.tenant.name().to_string(),
                     status: f.status,
                     plan: f.plan,
                     interval: f.interval,
                     seats: f.seats,
                     active_users: s.active_users,
                     recurring_cents: f.recurring_cents,
-                    created_at: s.tenant.created_at,
+                    created_at: s.tenant.created_at(),
                 })
             })
             .filter(|r| query.status.is_none_or(|st| r.status == st))

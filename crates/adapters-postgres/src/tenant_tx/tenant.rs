@@ -21,18 +21,18 @@ impl TenantStore for PgTenantTx {
 
     async fn insert_tenant(&mut self, tenant: &Tenant) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(tenant.id, "a tenant row")?;
+        self.own(tenant.id(), "a tenant row")?;
         self.execute(
             sqlx::query(
                 "INSERT INTO tenantry.tenants (tenant_id, slug, name, created_at, settings, quota_override) \
              VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(self.t())
-            .bind(tenant.slug.as_str())
-            .bind(tenant.name.as_str())
-            .bind(tenant.created_at)
-            .bind(Json(&tenant.settings))
-            .bind(Json(&tenant.quota_override)),
+            .bind(tenant.slug().as_str())
+            .bind(tenant.name().as_str())
+            .bind(tenant.created_at())
+            .bind(Json(&tenant.settings()))
+            .bind(Json(&tenant.quota_override())),
         )
         .await?;
         Ok(())
@@ -40,16 +40,16 @@ impl TenantStore for PgTenantTx {
 
     async fn update_tenant(&mut self, tenant: &Tenant) -> Result<(), StoreError> {
         self.writable()?;
-        self.own(tenant.id, "a tenant row")?;
+        self.own(tenant.id(), "a tenant row")?;
         let changed = self
             .execute(
                 sqlx::query(
                     "UPDATE tenantry.tenants SET name = $2, settings = $3, quota_override = $4 WHERE tenant_id = $1",
                 )
                 .bind(self.t())
-                .bind(tenant.name.as_str())
-                .bind(Json(&tenant.settings))
-                .bind(Json(&tenant.quota_override)),
+                .bind(tenant.name().as_str())
+                .bind(Json(&tenant.settings()))
+                .bind(Json(&tenant.quota_override())),
             )
             .await?;
         if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }

@@ -268,14 +268,14 @@ impl Tenantry {
         ptx.append_platform_audit(&self.platform_event(
             who,
             AuditAction::TenantCreated,
-            Some(AuditTarget::Tenant(tenant.id)),
+            Some(AuditTarget::Tenant(tenant.id())),
         )?)
         .await?;
         ptx.commit().await?;
         Ok(SignedUp {
             // No session: the superuser does not log in as the owner (the owner logs in themselves).
             principal: Principal::User {
-                tenant_id: tenant.id,
+                tenant_id: tenant.id(),
                 user_id: owner.id(),
                 token_version: owner.token_version(),
                 session: None,
@@ -299,7 +299,7 @@ impl Tenantry {
             other => AdminError::from(InfraError::Unknown(anyhow::anyhow!("usage of a tenant: {other}"))),
         })?;
         Ok(TenantDetail {
-            quota_override: tenant.quota_override,
+            quota_override: *tenant.quota_override(),
             tenant: TenantView::from(&tenant),
             subscription,
             users,
@@ -321,13 +321,13 @@ impl Tenantry {
         let mut sub = self.subscription(tx.as_mut()).await?;
         let mut events = Vec::new();
         if let Some(o) = patch.quota_override {
-            tenant.quota_override = o;
+            tenant.override_quota(o);
             tx.update_tenant(&tenant).await?;
             let event = self
                 .event(
                     scope,
                     AuditAction::QuotaOverridden,
-                    Some(AuditTarget::Tenant(tenant.id)),
+                    Some(AuditTarget::Tenant(tenant.id())),
                     AuditOutcome::Success,
                 )?
                 .with("requests_per_minute", o.requests_per_minute.map_or("plan".into(), |v| v.to_string()))
@@ -358,12 +358,12 @@ impl Tenantry {
                 change: crate::payment::ProviderChange::TrialEnd { ends_at: end },
                 proration_date: now,
             };
-            let key = crate::payment::IdempotencyKey::for_request("trial-end", tenant.id, sub.revision(), &request);
+            let key = crate::payment::IdempotencyKey::for_request("trial-end", tenant.id(), sub.revision(), &request);
             let done = self.deps.payments.change(&request, &key).await?;
             events.extend(sub.apply_snapshot(&done.subscription.snapshot, self.catalog()));
         }
         if let (true, Some(id)) = (patch.force_freemium, provider_id.as_ref()) {
-            let key = crate::payment::IdempotencyKey::for_request("force-freemium", tenant.id, sub.revision(), id);
+            let key = crate::payment::IdempotencyKey::for_request("force-freemium", tenant.id(), sub.revision(), id);
             match self.deps.payments.cancel_now(id, &key).await {
                 Ok(()) | Err(crate::payment::PaymentError::NotFound) => {}
                 Err(e) => return Err(e.into()),

@@ -200,8 +200,8 @@ impl Tenantry {
             let mut tx = self.begin(scope, Access::Read).await?;
             let tenant = tx.tenant().await?.ok_or(BackupError::NotFound)?;
             BackupContents {
-                tenant_id: tenant.id,
-                slug: tenant.slug.to_string(),
+                tenant_id: tenant.id(),
+                slug: tenant.slug().to_string(),
                 created_at,
                 erasures: tx.erasures().await?,
                 rows: tx.dump_rows().await?,
@@ -319,7 +319,7 @@ impl Tenantry {
         tx.append_audit(&event).await?;
         match tx.commit().await {
             Err(StoreError::Conflict(Constraint::TenantSlug)) => {
-                return Err(BackupError::SlugTaken(tenant.slug.to_string()));
+                return Err(BackupError::SlugTaken(tenant.slug().to_string()));
             }
             other => other?,
         }
@@ -329,7 +329,7 @@ impl Tenantry {
             (RestoreMode::Clone { .. }, _) => format!(
                 "The clone holds no credentials: its users set a password through a reset link (the login's \
                  \"forgot password\", or POST /v1/auth/password-reset with the workspace `{}`); it has no API keys.",
-                tenant.slug
+                tenant.slug()
             ),
             (RestoreMode::SameId, 0) => {
                 "Every session from before the restore has ended: users log in again with their password.".into()

@@ -291,7 +291,7 @@ impl Tenantry {
             ExportStatus::Failed => return Err(ExportError::Failed),
             ExportStatus::Expired => return Err(ExportError::Expired),
         }
-        let slug = tx.tenant().await?.map(|t| t.slug.to_string()).unwrap_or_default();
+        let slug = tx.tenant().await?.map(|t| t.slug().to_string()).unwrap_or_default();
         let event = self
             .event(scope, AuditAction::ExportDownloaded, Some(AuditTarget::Export(id)), AuditOutcome::Success)?
             .with("bytes", export.size_bytes());

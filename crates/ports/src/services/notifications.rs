@@ -217,7 +217,7 @@ fn is_admin(u: &User) -> bool {
 
 /// Whether `user` of `tenant` receives product updates.
 fn wants_updates(tenant: &Tenant, user: &User) -> bool {
-    tenant.settings.notifications.product_updates && user.is_active() && user.mail_prefs().product_updates
+    tenant.settings().notifications.product_updates && user.is_active() && user.mail_prefs().product_updates
 }
 
 impl Tenantry {
@@ -227,11 +227,11 @@ impl Tenantry {
         let (required, to_billing_email) = match message.category() {
             MailCategory::BillingRequired => (true, true),
             MailCategory::TenantRequired => (true, false),
-            MailCategory::Billing if tenant.settings.notifications.billing_emails => (false, true),
+            MailCategory::Billing if tenant.settings().notifications.billing_emails => (false, true),
             // Refused by the tenant, or not a billing mail at all.
             _ => return Vec::new(),
         };
-        let billing_email = tenant.settings.billing.billing_email.iter().filter(|_| to_billing_email).cloned();
+        let billing_email = tenant.settings().billing.billing_email.iter().filter(|_| to_billing_email).cloned();
         let people = users
             .iter()
             .filter(|u| u.is_active() && is_admin(u) && (required || u.mail_prefs().billing))
@@ -257,8 +257,8 @@ impl Tenantry {
         MailPrefsView {
             prefs: user.mail_prefs(),
             receives_billing: is_admin(user),
-            tenant_billing_emails: tenant.settings.notifications.billing_emails,
-            tenant_product_updates: tenant.settings.notifications.product_updates,
+            tenant_billing_emails: tenant.settings().notifications.billing_emails,
+            tenant_product_updates: tenant.settings().notifications.product_updates,
         }
     }
 
@@ -543,18 +543,19 @@ mod tests {
         table.push((true, true, Message::AccountLocked { until: at }, vec![]));
         for (billing_email, tenant_on, message, expected) in table {
             let tenant_id = id::<TenantId>(100);
-            let mut tenant = Tenant {
+            let mut settings = tenantry_domain::tenant::TenantSettings::default();
+            settings.notifications.billing_emails = tenant_on;
+            if billing_email {
+                settings.billing.billing_email = Some(Email::parse("books@acme.example.com").unwrap());
+            }
+            let tenant = Tenant::restore(tenantry_domain::TenantRecord {
                 id: tenant_id,
                 slug: Slug::parse("acme").unwrap(),
                 name: CompanyName::parse("Acme").unwrap(),
                 created_at: at,
-                settings: Default::default(),
+                settings,
                 quota_override: Default::default(),
-            };
-            tenant.settings.notifications.billing_emails = tenant_on;
-            if billing_email {
-                tenant.settings.billing.billing_email = Some(Email::parse("books@acme.example.com").unwrap());
-            }
+            });
             let got: Vec<String> = Tenantry::billing_mails(&tenant, &people(tenant_id), &message)
                 .into_iter()
                 .map(|m| m.to.as_str().split('@').next().unwrap_or_default().to_owned())
@@ -572,15 +573,16 @@ mod tests {
     fn a_billing_email_that_is_also_an_admins_is_mailed_once() {
         let at = chrono::DateTime::UNIX_EPOCH;
         let tenant_id = id::<TenantId>(100);
-        let mut tenant = Tenant {
+        let mut settings = tenantry_domain::tenant::TenantSettings::default();
+        settings.billing.billing_email = Some(Email::parse("owner@acme.example.com").unwrap());
+        let tenant = Tenant::restore(tenantry_domain::TenantRecord {
             id: tenant_id,
             slug: Slug::parse("acme").unwrap(),
             name: CompanyName::parse("Acme").unwrap(),
             created_at: at,
-            settings: Default::default(),
+            settings,
             quota_override: Default::default(),
-        };
-        tenant.settings.billing.billing_email = Some(Email::parse("owner@acme.example.com").unwrap());
+        });
         let mails =
             Tenantry::billing_mails(&tenant, &people(tenant_id), &Message::PaymentActionRequired { hosted_url: None });
         let to: Vec<&str> = mails.iter().map(|m| m.to.as_str()).collect();

@@ -100,12 +100,12 @@ impl Tenantry {
         };
         self.check_new_password(&new.password).await??;
         let (tenant, owner) = self.create_tenant_with_owner(new, SystemActor::Signup, None).await?;
-        let scope = self.system_scope(tenant.id, SystemActor::Signup);
+        let scope = self.system_scope(tenant.id(), SystemActor::Signup);
         let mut tx = self.begin(&scope, Access::Write).await?;
         let session = self.begin_user_session(tx.as_mut(), &owner, client, None, None).await?;
         tx.commit().await?;
         let principal = Principal::User {
-            tenant_id: tenant.id,
+            tenant_id: tenant.id(),
             user_id: owner.id(),
             token_version: owner.token_version(),
             session: Some(session.id()),
@@ -132,14 +132,7 @@ impl Tenantry {
             Some(id) => TenantScope::new(tenant_id, Actor::Superuser { id }, self.all_permissions()),
             None => self.system_scope(tenant_id, creator),
         };
-        let tenant = Tenant {
-            id: tenant_id,
-            slug: new.slug.clone(),
-            name: new.company,
-            created_at: now,
-            settings: Default::default(),
-            quota_override: Default::default(),
-        };
+        let tenant = Tenant::new(tenant_id, new.slug.clone(), new.company, now);
         let owner = User::new(self.new_id()?, tenant_id, new.email, new.name, RoleRef::OWNER, hash, now);
         let (mut sub, started) = Subscription::start_trial(tenant_id, now, self.catalog())
             .map_err(|e| InfraError::Unknown(anyhow::anyhow!("trial: {e}")))?;
@@ -155,7 +148,7 @@ impl Tenantry {
         self.save_subscription(tx.as_mut(), &mut sub).await?;
         let created = self
             .event(&scope, AuditAction::TenantCreated, Some(AuditTarget::Tenant(tenant_id)), AuditOutcome::Success)?
-            .with("slug", &tenant.slug)
+            .with("slug", tenant.slug())
             .with("owner", owner.id());
         tx.append_audit(&created).await?;
         // A trial's start mails nothing; should it ever, the mails go with the verification.

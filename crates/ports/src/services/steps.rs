@@ -112,6 +112,6 @@ impl Tenantry {
     }
 
     pub(crate) fn mail_tenant(tenant: &Tenant) -> MailTenant {
-        MailTenant { id: tenant.id, name: tenant.name.to_string(), branding: tenant.settings.branding.clone() }
+        MailTenant { id: tenant.id(), name: tenant.name().to_string(), branding: tenant.settings().branding.clone() }
     }
 }

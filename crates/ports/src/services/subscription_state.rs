@@ -90,17 +90,17 @@ impl Tenantry {
     /// active-users quota of the plan or the tenant's override.
     pub(crate) async fn seat_limit(&self, tx: &mut dyn TenantTx, sub: &Subscription) -> Result<SeatLimit, InfraError> {
         let tenant = self.tenant_row(tx).await?;
-        let cap = self.plan_quota(sub.plan_kind()).await?.with_override(&tenant.quota_override).active_users;
+        let cap = self.plan_quota(sub.plan_kind()).await?.with_override(tenant.quota_override()).active_users;
         Ok(sub.seat_limit(self.catalog()).capped_by(cap))
     }
 
     /// The customer details the provider needs.
     pub(crate) fn customer_details(tenant: &Tenant, users: &[User]) -> Option<CustomerDetails> {
         let owner = users.iter().find(|u| u.is_owner())?;
-        let billing = &tenant.settings.billing;
+        let billing = &tenant.settings().billing;
         Some(CustomerDetails {
-            tenant_id: tenant.id,
-            name: billing.legal_name.as_ref().unwrap_or(&tenant.name).to_string(),
+            tenant_id: tenant.id(),
+            name: billing.legal_name.as_ref().unwrap_or(tenant.name()).to_string(),
             email: billing.billing_email.clone().unwrap_or_else(|| owner.email().clone()),
             country: billing.country,
             vat_id: billing.vat_id.clone(),
@@ -136,7 +136,7 @@ impl Tenantry {
             None => {
                 let details = Self::customer_details(tenant, users)
                     .ok_or_else(|| PaymentError::Unknown(anyhow::anyhow!("tenant without owner")))?;
-                let key = IdempotencyKey::for_request("customer", tenant.id, sub.revision(), &details);
+                let key = IdempotencyKey::for_request("customer", tenant.id(), sub.revision(), &details);
                 let customer = self.deps.payments.create_customer(&details, &key).await?;
                 sub.link_customer(customer.clone());
                 customer
@@ -146,7 +146,7 @@ impl Tenantry {
             && sub.provider().as_ref().is_some_and(|l| l.subscription.is_none())
         {
             let params = (&customer, trial.end(), interval_after);
-            let key = IdempotencyKey::for_request("trial", tenant.id, sub.revision(), &params);
+            let key = IdempotencyKey::for_request("trial", tenant.id(), sub.revision(), &params);
             let ps = self.deps.payments.start_trial(&customer, trial.end(), *interval_after, &key).await?;
             sub.link_subscription(ps.id);
         }

@@ -113,7 +113,7 @@ impl Tenantry {
         }
         tx.update_tenant(&tenant).await?;
         let event = self
-            .event(scope, AuditAction::TenantUpdated, Some(AuditTarget::Tenant(tenant.id)), AuditOutcome::Success)?
+            .event(scope, AuditAction::TenantUpdated, Some(AuditTarget::Tenant(tenant.id())), AuditOutcome::Success)?
             .with("fields", changed.join(","));
         tx.append_audit(&event).await?;
         if touches_billing {

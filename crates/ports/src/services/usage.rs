@@ -73,7 +73,7 @@ impl Tenantry {
         let mut tx = self.begin(scope, Access::Read).await?;
         let tenant = self.tenant_row(tx.as_mut()).await?;
         let sub = self.subscription(tx.as_mut()).await?;
-        Ok(self.plan_quota(sub.plan_kind()).await?.with_override(&tenant.quota_override))
+        Ok(self.plan_quota(sub.plan_kind()).await?.with_override(tenant.quota_override()))
     }
 
     /// `GET /v1/tenants/{tid}/usage`.
@@ -87,7 +87,7 @@ impl Tenantry {
         let counters = tx.usage(month).await?;
         let storage = tx.storage_used().await?;
         let (usage, _, _) = self.seat_usage(tx.as_mut(), now).await?;
-        let quota = self.plan_quota(sub.plan_kind()).await?.with_override(&tenant.quota_override);
+        let quota = self.plan_quota(sub.plan_kind()).await?.with_override(tenant.quota_override());
         Ok(UsageView {
             month,
             plan: sub.plan_kind(),
@@ -135,7 +135,7 @@ impl Tenantry {
         let mut tx = self.begin(scope, Access::Write).await?;
         let tenant = self.tenant_row(tx.as_mut()).await?;
         let sub = self.subscription(tx.as_mut()).await?;
-        let quota = self.plan_quota(sub.plan_kind()).await?.with_override(&tenant.quota_override);
+        let quota = self.plan_quota(sub.plan_kind()).await?.with_override(tenant.quota_override());
         let used = tx.storage_used().await?;
         match check_storage(&quota, used, bytes) {
             Ok(total) => {

@@ -184,11 +184,11 @@ pub struct TenantView {
 impl From<&Tenant> for TenantView {
     fn from(t: &Tenant) -> Self {
         Self {
-            id: t.id,
-            slug: t.slug.clone(),
-            name: t.name.to_string(),
-            created_at: t.created_at,
-            settings: t.settings.clone(),
+            id: t.id(),
+            slug: t.slug().clone(),
+            name: t.name().to_string(),
+            created_at: t.created_at(),
+            settings: t.settings().clone(),
         }
     }
 }

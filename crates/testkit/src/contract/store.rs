@@ -222,7 +222,7 @@ pub async fn authorization_reads(f: &Fixture) -> Result<(), Broken> {
                 "the facts' subscription is the unit of work's tenant's"
             );
             ensure!(
-                tx.tenant().await.ctx("tenant")?.map(|t| t.id) == Some(tenant),
+                tx.tenant().await.ctx("tenant")?.map(|t| t.id()) == Some(tenant),
                 "the unit of work it comes with is not of its tenant"
             );
             // A store may keep what it read while authorising; whatever it
@@ -876,7 +876,7 @@ pub async fn usage_storage_and_markers(f: &Fixture) -> Result<(), Broken> {
 /// The tenant row: one per scope, slug fixed; a purge removes every row and frees the slug.
 pub async fn tenant_row_and_purge(f: &Fixture) -> Result<(), Broken> {
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
-    let mut tenant = tx.tenant().await.ctx("get")?.ctx("the tenant exists")?;
+    let tenant = tx.tenant().await.ctx("get")?.ctx("the tenant exists")?;
     tx.commit().await.ctx("commit")?;
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     ensure!(
@@ -885,13 +885,17 @@ pub async fn tenant_row_and_purge(f: &Fixture) -> Result<(), Broken> {
     );
     drop(tx);
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
-    tenant.name = tenantry_domain::text::CompanyName::parse("Alpha Renamed").ctx("name")?;
-    let original_slug = tenant.slug.clone();
-    tenant.slug = tenantry_domain::Slug::parse("elsewhere").ctx("slug")?;
+    // A renamed tenant that also claims another slug (no transition does both): the store keeps the slug.
+    let original_slug = tenant.slug().clone();
+    let tenant = tenantry_domain::Tenant::restore(tenantry_domain::TenantRecord {
+        name: tenantry_domain::text::CompanyName::parse("Alpha Renamed").ctx("name")?,
+        slug: tenantry_domain::Slug::parse("elsewhere").ctx("slug")?,
+        ..tenant.record()
+    });
     tx.update_tenant(&tenant).await.ctx("update")?;
     let back = tx.tenant().await.ctx("get")?.ctx("tenant")?;
     ensure!(
-        back.name.as_str() == "Alpha Renamed" && back.slug == original_slug,
+        back.name().as_str() == "Alpha Renamed" && *back.slug() == original_slug,
         "update changes the profile but never the slug"
     );
     tx.commit().await.ctx("commit")?;
@@ -912,7 +916,10 @@ pub async fn tenant_row_and_purge(f: &Fixture) -> Result<(), Broken> {
         "a purged tenant's slug is free"
     );
     // the scope can create the tenant again, but not with a slug another tenant holds
-    let taken = tenantry_domain::Tenant { slug: tenantry_domain::Slug::parse("beta").ctx("slug")?, ..tenant.clone() };
+    let taken = tenantry_domain::Tenant::restore(tenantry_domain::TenantRecord {
+        slug: tenantry_domain::Slug::parse("beta").ctx("slug")?,
+        ..tenant.record()
+    });
     tx.commit().await.ctx("commit")?;
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
     ensure!(
@@ -921,7 +928,10 @@ pub async fn tenant_row_and_purge(f: &Fixture) -> Result<(), Broken> {
     );
     drop(tx);
     let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
-    let again = tenantry_domain::Tenant { slug: original_slug.clone(), ..tenant };
+    let again = tenantry_domain::Tenant::restore(tenantry_domain::TenantRecord {
+        slug: original_slug.clone(),
+        ..tenant.record()
+    });
     tx.insert_tenant(&again).await.ctx("insert again")?;
     tx.commit().await.ctx("commit")?;
     ensure!(
@@ -1101,10 +1111,10 @@ pub async fn foreign_writes_are_refused(f: &Fixture) -> Result<(), Broken> {
                 .await
                 .is_err(),
             2 => {
-                let renamed = tenantry_domain::Tenant {
+                let renamed = tenantry_domain::Tenant::restore(tenantry_domain::TenantRecord {
                     name: tenantry_domain::text::CompanyName::parse("Taken").ctx("n")?,
-                    ..tenant_b.clone()
-                };
+                    ..tenant_b.record()
+                });
                 tx.update_tenant(&renamed).await.is_err()
             }
             _ => tx.append_audit(&f.event(Some(f.b.id), AuditAction::RoleCreated, None)?).await.is_err(),
@@ -1114,7 +1124,10 @@ pub async fn foreign_writes_are_refused(f: &Fixture) -> Result<(), Broken> {
     let mut txb = f.store.begin(&f.sb, Access::Read).await.ctx("begin b")?;
     ensure!(txb.invitations().await.ctx("invitations")?.is_empty(), "an invitation appeared in tenant B");
     ensure!(txb.role(role.id).await.ctx("role")?.map(|r| r.name) == Some(role.name.clone()), "tenant B's role changed");
-    ensure!(txb.tenant().await.ctx("tenant")?.map(|t| t.name) == Some(tenant_b.name.clone()), "tenant B's row changed");
+    ensure!(
+        txb.tenant().await.ctx("tenant")?.map(|t| t.name().clone()) == Some(tenant_b.name().clone()),
+        "tenant B's row changed"
+    );
     Ok(())
 }
 
