@@ -38,35 +38,60 @@ fn count(body: &str, needle: &str) -> usize {
     body.matches(needle).count()
 }
 
-#[tokio::test]
-async fn the_superuser_manages_ads_and_reads_the_audit_log_and_nobody_else_can() {
-    let h = Harness::new();
-    let su = h.superuser("ops@platform.example.com").await.unwrap();
-    let acme = h.signup("acme").await.unwrap();
-    let base = support::serve(support::state_for(&h)).await;
-    let who = h.tenantry.authorize_platform(&su).await.unwrap();
-    let stored = || async { h.tenantry.list_campaigns(&who).await.unwrap() };
+/// The superuser signed in on the pages, with tenant `acme` beside them.
+struct Ops {
+    h: Harness,
+    acme: tenantry_testkit::TestTenant,
+    base: String,
+    ops: Browser,
+    csrf: String,
+    who: tenantry_ports::PlatformScope,
+}
 
-    let ops = Browser::login(&base, "", "ops@platform.example.com").await;
-    let csrf = ops.csrf.clone();
-    let list = ops.get("/admin/ads").await;
+impl Ops {
+    async fn new() -> Self {
+        let h = Harness::new();
+        let su = h.superuser("ops@platform.example.com").await.unwrap();
+        let acme = h.signup("acme").await.unwrap();
+        let base = support::serve(support::state_for(&h)).await;
+        let who = h.tenantry.authorize_platform(&su).await.unwrap();
+        let ops = Browser::login(&base, "", "ops@platform.example.com").await;
+        let csrf = ops.csrf.clone();
+        Ops { h, acme, base, ops, csrf, who }
+    }
+
+    /// The campaigns as stored.
+    async fn stored(&self) -> Vec<tenantry_domain::AdCampaign> {
+        self.h.tenantry.list_campaigns(&self.who).await.unwrap()
+    }
+
+    /// Creates the form's campaign (with `changes`): its page's path and its id.
+    async fn create(&self, changes: &[(&str, &str)]) -> (String, String) {
+        let created = self.ops.post_raw("/admin/ads", &campaign_form(&self.csrf, changes)).await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+        let at = created.location.unwrap();
+        let cid = at.strip_prefix("/admin/ads/").expect("the campaign's page").to_owned();
+        (at, cid)
+    }
+}
+
+#[tokio::test]
+async fn a_campaign_created_through_the_form_is_listed_and_previewed_as_a_tenant_sees_it() {
+    let o = Ops::new().await;
+    let list = o.ops.get("/admin/ads").await;
     assert!(list.body.contains("id=\"no-campaigns\""), "{}", list.body);
     assert!(list.body.contains("<input id=\"starts_on\" name=\"starts_on\" type=\"date\""), "{}", list.body);
 
-    // Create through the form → its page, and listed.
-    let created = ops.post_raw("/admin/ads", &campaign_form(&csrf, &[])).await;
-    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
-    let at = created.location.unwrap();
-    let cid = at.strip_prefix("/admin/ads/").expect("the campaign's page").to_owned();
-    assert_eq!(stored().await.len(), 1);
-    let list = ops.get("/admin/ads").await;
+    let (at, cid) = o.create(&[]).await;
+    assert_eq!(o.stored().await.len(), 1);
+    let list = o.ops.get("/admin/ads").await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.body.contains(&format!("<a href=\"/admin/ads/{cid}\">Spring upgrade</a>")), "{}", list.body);
     assert!(list.body.contains("<td class=\"enabled\">enabled</td>"), "{}", list.body);
     assert!(list.body.contains("all freemium tenants"));
 
     // Its page: counts, prefilled edit form, and the preview as a tenant sees it.
-    let page = ops.get(&at).await;
+    let page = o.ops.get(&at).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let preview = Regex::new(r#"(?s)<section class="card" id="preview".*?</section>"#).unwrap();
     let preview = preview.find(&page.body).expect("a preview section").as_str();
@@ -80,82 +105,105 @@ async fn the_superuser_manages_ads_and_reads_the_audit_log_and_nobody_else_can()
     assert!(page.body.contains("value=\"2026-10-01\""), "prefilled dates");
     assert!(page.body.contains("id=\"campaign-enabled\">enabled<"), "{}", page.body);
 
+    // An unknown or malformed campaign id is not found.
+    assert_eq!(o.ops.get("/admin/ads/not-an-id").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(o.ops.get("/admin/ads/01900000-0000-7000-8000-000000000000").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_refused_campaign_form_answers_422_with_what_was_typed_and_creates_nothing() {
+    let o = Ops::new().await;
+    o.create(&[]).await;
     // A bad date: 422 with a clear message, nothing created.
     let bad =
-        ops.post_raw("/admin/ads", &campaign_form(&csrf, &[("name", "Broken"), ("starts_on", "2026-13-45")])).await;
+        o.ops.post_raw("/admin/ads", &campaign_form(&o.csrf, &[("name", "Broken"), ("starts_on", "2026-13-45")])).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("The start date is not a date"), "{}", bad.body);
     assert!(bad.body.contains("value=\"Broken\""), "the form keeps what was typed");
-    // A refusal of the use case (an end before the start, a plain-http link) likewise.
-    let bad = ops.post_raw("/admin/ads", &campaign_form(&csrf, &[("name", "Broken"), ("ends_on", "2026-09-01")])).await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
-    let bad = ops.post_raw("/admin/ads", &campaign_form(&csrf, &[("link_url", "http://plain.example.com")])).await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
-    let bad = ops.post_raw("/admin/ads", &campaign_form(&csrf, &[("tenants", "acme")])).await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
-    assert_eq!(stored().await.len(), 1);
-    assert!(!ops.get("/admin/ads").await.body.contains("Broken"));
+    // A refusal of the use case (an end before the start, a plain-http link, a tenant that is no id) likewise.
+    for changes in [
+        [("name", "Broken"), ("ends_on", "2026-09-01")],
+        [("name", "Broken"), ("link_url", "http://plain.example.com")],
+        [("name", "Broken"), ("tenants", "acme")],
+    ] {
+        let bad = o.ops.post_raw("/admin/ads", &campaign_form(&o.csrf, &changes)).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{changes:?}: {}", bad.body);
+    }
+    assert_eq!(o.stored().await.len(), 1);
+    assert!(!o.ops.get("/admin/ads").await.body.contains("Broken"));
+}
 
-    // Update: disable it, target one tenant → shown disabled.
-    let acme_id = acme.id.to_string();
-    let updated = ops.post_raw(&at, &campaign_form(&csrf, &[("enabled", ""), ("tenants", &acme_id)])).await;
+#[tokio::test]
+async fn an_update_disables_and_targets_a_campaign_and_a_bad_date_changes_nothing() {
+    let o = Ops::new().await;
+    let (at, _) = o.create(&[]).await;
+    let acme_id = o.acme.id.to_string();
+    let updated = o.ops.post_raw(&at, &campaign_form(&o.csrf, &[("enabled", ""), ("tenants", &acme_id)])).await;
     assert_eq!(updated.status, StatusCode::SEE_OTHER, "{}", updated.body);
     assert_eq!(updated.location.as_deref(), Some(at.as_str()));
-    let page = ops.get(&at).await;
+    let page = o.ops.get(&at).await;
     assert!(page.body.contains("id=\"campaign-enabled\">disabled<"), "{}", page.body);
     assert!(page.body.contains(&format!("href=\"/admin/tenants/{acme_id}\"")));
-    assert!(ops.get("/admin/ads").await.body.contains("<td class=\"enabled\">disabled</td>"));
-    assert!(!stored().await[0].enabled);
+    assert!(o.ops.get("/admin/ads").await.body.contains("<td class=\"enabled\">disabled</td>"));
+    assert!(!o.stored().await[0].enabled);
     // A bad date on the update: 422, unchanged.
-    let bad = ops.post_raw(&at, &campaign_form(&csrf, &[("ends_on", "soon")])).await;
+    let bad = o.ops.post_raw(&at, &campaign_form(&o.csrf, &[("ends_on", "soon")])).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("The end date is not a date"), "{}", bad.body);
-    assert_eq!(day_of(stored().await[0].window.end()), "2027-01-01");
+    assert_eq!(day_of(o.stored().await[0].window.end()), "2027-01-01");
+}
 
-    // Without the right CSRF token: 403, nothing changes.
+#[tokio::test]
+async fn without_the_right_csrf_token_no_campaign_form_changes_anything() {
+    let o = Ops::new().await;
+    let (at, _) = o.create(&[]).await;
     for token in ["", "0123456789abcdef0123456789abcdef"] {
-        let r = ops.post_raw("/admin/ads", &campaign_form(token, &[("name", "Forged")])).await;
+        let r = o.ops.post_raw("/admin/ads", &campaign_form(token, &[("name", "Forged")])).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-        let r = ops.post_raw(&at, &campaign_form(token, &[("name", "Forged")])).await;
+        let r = o.ops.post_raw(&at, &campaign_form(token, &[("name", "Forged")])).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
-        let r = ops.post_raw(&format!("{at}/delete"), &[("csrf", token)]).await;
+        let r = o.ops.post_raw(&format!("{at}/delete"), &[("csrf", token)]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
-    let r = ops.post_raw(&format!("{at}/delete"), &[]).await;
+    let r = o.ops.post_raw(&format!("{at}/delete"), &[]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let now = stored().await;
+    let now = o.stored().await;
     assert_eq!(now.len(), 1);
     assert_eq!(now[0].name.to_string(), "Spring upgrade");
+}
 
-    // An unknown or malformed campaign id is not found.
-    assert_eq!(ops.get("/admin/ads/not-an-id").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(ops.get("/admin/ads/01900000-0000-7000-8000-000000000000").await.status, StatusCode::NOT_FOUND);
+#[tokio::test]
+async fn the_audit_log_page_filters_by_action_and_tenant_pages_older_events_and_refuses_bad_filters() {
+    let o = Ops::new().await;
+    let (at, cid) = o.create(&[]).await;
+    let updated = o.ops.post_raw(&at, &campaign_form(&o.csrf, &[("enabled", "")])).await;
+    assert_eq!(updated.status, StatusCode::SEE_OTHER, "{}", updated.body);
+    let acme_id = o.acme.id.to_string();
 
-    // The audit log: the campaign's events, filters, a cursor.
-    let log = ops.get("/admin/audit").await;
+    let log = o.ops.get("/admin/audit").await;
     assert_eq!(log.status, StatusCode::OK, "{}", log.body);
     assert!(log.body.contains("<code>ads.campaign_created</code>"), "{}", log.body);
     assert!(log.body.contains("<code>ads.campaign_updated</code>"));
     assert!(log.body.contains("<code>tenant.created</code>"), "{}", log.body);
-    let only = ops.get("/admin/audit?action=ads.campaign_created").await;
+    let only = o.ops.get("/admin/audit?action=ads.campaign_created").await;
     assert_eq!(only.status, StatusCode::OK);
     assert_eq!(count(&only.body, "<code>ads.campaign_created</code>"), 1);
     assert!(!only.body.contains("<code>ads.campaign_updated</code>"));
     assert!(only.body.contains(&format!("href=\"/admin/ads/{cid}\"")), "the target links to the campaign");
-    let of_acme = ops.get(&format!("/admin/audit?tenant={acme_id}&action=&user=")).await;
+    let of_acme = o.ops.get(&format!("/admin/audit?tenant={acme_id}&action=&user=")).await;
     assert_eq!(of_acme.status, StatusCode::OK, "{}", of_acme.body);
     assert!(!of_acme.body.contains("ads.campaign_created</code>"), "{}", of_acme.body);
     assert!(of_acme.body.contains(&format!("<a href=\"/admin/tenants/{acme_id}\"><code>{acme_id}</code></a>")));
     assert!(of_acme.body.contains(&format!("value=\"{acme_id}\"")), "the filter stays filled");
-    let other = h.signup("globex").await.unwrap();
-    let of_globex = ops.get(&format!("/admin/audit?tenant={}", other.id)).await;
+    let other = o.h.signup("globex").await.unwrap();
+    let of_globex = o.ops.get(&format!("/admin/audit?tenant={}", other.id)).await;
     assert!(!of_globex.body.contains(&acme_id), "{}", of_globex.body);
     // A page of one event links to the next, older one.
-    let first = ops.get("/admin/audit?limit=1").await;
+    let first = o.ops.get("/admin/audit?limit=1").await;
     let next = Regex::new(r#"id="next-page" href="([^"]+)""#).unwrap();
     let link = next.captures(&first.body).expect("a next-page link")[1].replace("&amp;", "&");
     assert!(link.contains("limit=1") && link.contains("before="), "{link}");
-    let second = ops.get(&link).await;
+    let second = o.ops.get(&link).await;
     assert_eq!(second.status, StatusCode::OK);
     let row = Regex::new(r#"<time datetime="[^"]+">[^<]+</time>.*?<code>([a-z_.]+)</code>"#).unwrap();
     let events = |b: &str| count(b, "<time datetime=");
@@ -168,29 +216,35 @@ async fn the_superuser_manages_ads_and_reads_the_audit_log_and_nobody_else_can()
         "/admin/audit?action=Not%20one",
         "/admin/audit?before=x",
     ] {
-        let r = ops.get(bad).await;
+        let r = o.ops.get(bad).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.body);
         assert!(r.body.contains("role=\"alert\""), "{}", r.body);
         assert!(r.body.contains("id=\"audit-filters\""));
     }
+}
 
-    // Delete → gone.
-    let deleted = ops.post_raw(&format!("{at}/delete"), &[("csrf", &csrf)]).await;
+#[tokio::test]
+async fn a_deleted_campaign_is_gone_everywhere_and_its_deletion_audited() {
+    let o = Ops::new().await;
+    let (at, _) = o.create(&[]).await;
+    let deleted = o.ops.post_raw(&format!("{at}/delete"), &[("csrf", &o.csrf)]).await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
     assert_eq!(deleted.location.as_deref(), Some("/admin/ads"));
-    assert!(stored().await.is_empty());
-    let list = ops.get("/admin/ads").await;
+    assert!(o.stored().await.is_empty());
+    let list = o.ops.get("/admin/ads").await;
     assert!(!list.body.contains("Spring upgrade"), "{}", list.body);
-    assert_eq!(ops.get(&at).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(ops.post_raw(&format!("{at}/delete"), &[("csrf", &csrf)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(o.ops.get(&at).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(o.ops.post_raw(&format!("{at}/delete"), &[("csrf", &o.csrf)]).await.status, StatusCode::NOT_FOUND);
     assert!(
-        ops.get("/admin/audit?action=ads.campaign_deleted").await.body.contains("<code>ads.campaign_deleted</code>")
+        o.ops.get("/admin/audit?action=ads.campaign_deleted").await.body.contains("<code>ads.campaign_deleted</code>")
     );
+}
 
-    // A tenant owner gets 404 on every page and form here, and changes nothing.
-    let kept = ops.post_raw("/admin/ads", &campaign_form(&csrf, &[("name", "Kept")])).await;
-    let kept_at = kept.location.expect("created");
-    let owner = Browser::login(&base, "acme", &acme.owner_email).await;
+#[tokio::test]
+async fn a_tenant_owner_gets_404_on_every_ads_and_audit_page_and_form_and_a_stranger_the_login() {
+    let o = Ops::new().await;
+    let (kept_at, _) = o.create(&[("name", "Kept")]).await;
+    let owner = Browser::login(&o.base, "acme", &o.acme.owner_email).await;
     let owner_csrf = owner.csrf.clone();
     for path in ["/admin/audit", "/admin/audit?tenant=x", "/admin/ads", kept_at.as_str(), "/admin/ads/not-an-id"] {
         let r = owner.get(path).await;
@@ -203,14 +257,14 @@ async fn the_superuser_manages_ads_and_reads_the_audit_log_and_nobody_else_can()
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = owner.post_raw(&format!("{kept_at}/delete"), &[("csrf", owner_csrf.as_str())]).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let now = stored().await;
+    let now = o.stored().await;
     assert_eq!(now.len(), 1);
     assert_eq!(now[0].name.to_string(), "Kept");
 
     // Without a session: to the login.
     let anonymous = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     for path in ["/admin/audit", "/admin/ads"] {
-        let r = anonymous.get(format!("{base}{path}")).send().await.unwrap();
+        let r = anonymous.get(format!("{}{path}", o.base)).send().await.unwrap();
         assert!(r.status().is_redirection());
         assert_eq!(r.headers()["location"], "/login");
     }
