@@ -23,23 +23,10 @@ pub enum ApiKeyError {
 
 /// One key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct ApiKey {
-    /// Its id (named in the key text).
-    id: ApiKeyId,
-    /// Its tenant.
-    tenant_id: TenantId,
-    /// What it is for.
-    name: KeyName,
-    /// The role it acts with.
-    role: RoleRef,
-    /// SHA-256 of the secret.
-    secret_hash: TokenHash,
-    /// Who made it.
-    created_by: Option<UserId>,
-    /// When.
-    created_at: DateTime<Utc>,
-    /// When it was revoked, if it was.
-    revoked_at: Option<DateTime<Utc>>,
+    /// Every field, private: read through the accessors, changed by the transitions.
+    r: ApiKeyRecord,
 }
 
 /// ApiKey as a store keeps it: every field, for [`ApiKey::restore`] and
@@ -68,55 +55,45 @@ pub struct ApiKeyRecord {
 impl ApiKey {
     /// Its id (named in the key text).
     pub fn id(&self) -> ApiKeyId {
-        self.id
+        self.r.id
     }
     /// Its tenant.
     pub fn tenant_id(&self) -> TenantId {
-        self.tenant_id
+        self.r.tenant_id
     }
     /// What it is for.
     pub fn name(&self) -> &KeyName {
-        &self.name
+        &self.r.name
     }
     /// The role it acts with.
     pub fn role(&self) -> RoleRef {
-        self.role
+        self.r.role
     }
     /// SHA-256 of the secret.
     pub fn secret_hash(&self) -> &TokenHash {
-        &self.secret_hash
+        &self.r.secret_hash
     }
     /// Who made it.
     pub fn created_by(&self) -> Option<UserId> {
-        self.created_by
+        self.r.created_by
     }
     /// When.
     pub fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
+        self.r.created_at
     }
     /// When it was revoked, if it was.
     pub fn revoked_at(&self) -> Option<DateTime<Utc>> {
-        self.revoked_at
+        self.r.revoked_at
     }
 
     /// The apikey from what a store kept.
     pub fn restore(r: ApiKeyRecord) -> Self {
-        let ApiKeyRecord { id, tenant_id, name, role, secret_hash, created_by, created_at, revoked_at } = r;
-        Self { id, tenant_id, name, role, secret_hash, created_by, created_at, revoked_at }
+        Self { r }
     }
 
     /// What a store keeps of it.
     pub fn record(&self) -> ApiKeyRecord {
-        ApiKeyRecord {
-            id: self.id,
-            tenant_id: self.tenant_id,
-            name: self.name.clone(),
-            role: self.role,
-            secret_hash: self.secret_hash,
-            created_by: self.created_by,
-            created_at: self.created_at,
-            revoked_at: self.revoked_at,
-        }
+        self.r.clone()
     }
 }
 
@@ -134,20 +111,22 @@ impl ApiKey {
         if role.is_owner() {
             return Err(ApiKeyError::OwnerRole);
         }
-        Ok(Self { id, tenant_id, name, role, secret_hash, created_by, created_at: now, revoked_at: None })
+        Ok(Self {
+            r: ApiKeyRecord { id, tenant_id, name, role, secret_hash, created_by, created_at: now, revoked_at: None },
+        })
     }
 
     /// Whether it still works.
     pub fn is_active(&self) -> bool {
-        self.revoked_at.is_none()
+        self.r.revoked_at.is_none()
     }
 
     /// Revokes it.
     pub fn revoke(&mut self, now: DateTime<Utc>) -> Result<(), ApiKeyError> {
-        if self.revoked_at.is_some() {
+        if self.r.revoked_at.is_some() {
             return Err(ApiKeyError::AlreadyRevoked);
         }
-        self.revoked_at = Some(now);
+        self.r.revoked_at = Some(now);
         Ok(())
     }
 }

@@ -64,27 +64,10 @@ pub enum InvitationStatus {
 
 /// An invitation to join one tenant with one role.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Invitation {
-    /// Its id (also part of the token).
-    id: InvitationId,
-    /// The tenant invited to.
-    tenant_id: TenantId,
-    /// Who is invited.
-    email: Email,
-    /// The role they will have.
-    role: RoleRef,
-    /// Hash of the secret in the link; the secret itself is never stored.
-    token_hash: TokenHash,
-    /// The user who invited (None for the superuser or the system).
-    invited_by: Option<UserId>,
-    /// When it was created.
-    created_at: DateTime<Utc>,
-    /// When the current link stops working.
-    expires_at: DateTime<Utc>,
-    /// State.
-    status: InvitationStatus,
-    /// How many times the link was sent (1 + resends).
-    sent_count: u32,
+    /// Every field, private: read through the accessors, changed by the transitions.
+    r: InvitationRecord,
 }
 
 /// Invitation as a store keeps it: every field, for [`Invitation::restore`] and
@@ -117,76 +100,53 @@ pub struct InvitationRecord {
 impl Invitation {
     /// Its id (also part of the token).
     pub fn id(&self) -> InvitationId {
-        self.id
+        self.r.id
     }
     /// The tenant invited to.
     pub fn tenant_id(&self) -> TenantId {
-        self.tenant_id
+        self.r.tenant_id
     }
     /// Who is invited.
     pub fn email(&self) -> &Email {
-        &self.email
+        &self.r.email
     }
     /// The role they will have.
     pub fn role(&self) -> RoleRef {
-        self.role
+        self.r.role
     }
     /// Hash of the secret in the link; the secret itself is never stored.
     pub fn token_hash(&self) -> &TokenHash {
-        &self.token_hash
+        &self.r.token_hash
     }
     /// The user who invited (None for the superuser or the system).
     pub fn invited_by(&self) -> Option<UserId> {
-        self.invited_by
+        self.r.invited_by
     }
     /// When it was created.
     pub fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
+        self.r.created_at
     }
     /// When the current link stops working.
     pub fn expires_at(&self) -> DateTime<Utc> {
-        self.expires_at
+        self.r.expires_at
     }
     /// State.
     pub fn status(&self) -> InvitationStatus {
-        self.status
+        self.r.status
     }
     /// How many times the link was sent (1 + resends).
     pub fn sent_count(&self) -> u32 {
-        self.sent_count
+        self.r.sent_count
     }
 
     /// The invitation from what a store kept.
     pub fn restore(r: InvitationRecord) -> Self {
-        let InvitationRecord {
-            id,
-            tenant_id,
-            email,
-            role,
-            token_hash,
-            invited_by,
-            created_at,
-            expires_at,
-            status,
-            sent_count,
-        } = r;
-        Self { id, tenant_id, email, role, token_hash, invited_by, created_at, expires_at, status, sent_count }
+        Self { r }
     }
 
     /// What a store keeps of it.
     pub fn record(&self) -> InvitationRecord {
-        InvitationRecord {
-            id: self.id,
-            tenant_id: self.tenant_id,
-            email: self.email.clone(),
-            role: self.role,
-            token_hash: self.token_hash,
-            invited_by: self.invited_by,
-            created_at: self.created_at,
-            expires_at: self.expires_at,
-            status: self.status,
-            sent_count: self.sent_count,
-        }
+        self.r.clone()
     }
 }
 
@@ -204,33 +164,35 @@ impl Invitation {
         valid_days: u32,
     ) -> Self {
         Self {
-            id,
-            tenant_id,
-            email,
-            role,
-            token_hash,
-            invited_by,
-            created_at: now,
-            expires_at: saturating_add(now, Duration::days(i64::from(valid_days))),
-            status: InvitationStatus::Pending,
-            sent_count: 1,
+            r: InvitationRecord {
+                id,
+                tenant_id,
+                email,
+                role,
+                token_hash,
+                invited_by,
+                created_at: now,
+                expires_at: saturating_add(now, Duration::days(i64::from(valid_days))),
+                status: InvitationStatus::Pending,
+                sent_count: 1,
+            },
         }
     }
 
     /// Pending and not expired at `now`: it occupies a seat.
     pub fn is_pending(&self, now: DateTime<Utc>) -> bool {
-        self.status == InvitationStatus::Pending && now < self.expires_at
+        self.r.status == InvitationStatus::Pending && now < self.r.expires_at
     }
 
     /// Checks that the token's secret may accept this invitation at `now`.
     pub fn check_acceptable(&self, secret: &SecretString, now: DateTime<Utc>) -> Result<(), InvitationError> {
-        if !self.token_hash.matches(secret) {
+        if !self.r.token_hash.matches(secret) {
             return Err(InvitationError::InvalidToken);
         }
-        match self.status {
+        match self.r.status {
             InvitationStatus::Accepted { .. } => Err(InvitationError::AlreadyAccepted),
             InvitationStatus::Revoked { .. } => Err(InvitationError::Revoked),
-            InvitationStatus::Pending if now >= self.expires_at => Err(InvitationError::Expired(self.expires_at)),
+            InvitationStatus::Pending if now >= self.r.expires_at => Err(InvitationError::Expired(self.r.expires_at)),
             InvitationStatus::Pending => Ok(()),
         }
     }
@@ -243,17 +205,17 @@ impl Invitation {
         now: DateTime<Utc>,
     ) -> Result<(), InvitationError> {
         self.check_acceptable(secret, now)?;
-        self.status = InvitationStatus::Accepted { at: now, user_id };
+        self.r.status = InvitationStatus::Accepted { at: now, user_id };
         Ok(())
     }
 
     /// Revokes a pending (or expired, still unused) invitation.
     pub fn revoke(&mut self, now: DateTime<Utc>, reason: RevokeReason) -> Result<(), InvitationError> {
-        match self.status {
+        match self.r.status {
             InvitationStatus::Accepted { .. } => Err(InvitationError::AlreadyAccepted),
             InvitationStatus::Revoked { .. } => Err(InvitationError::Revoked),
             InvitationStatus::Pending => {
-                self.status = InvitationStatus::Revoked { at: now, reason };
+                self.r.status = InvitationStatus::Revoked { at: now, reason };
                 Ok(())
             }
         }
@@ -261,7 +223,7 @@ impl Invitation {
 
     /// GDPR erasure of the person invited: the address becomes their pseudonym.
     pub fn erase_email(&mut self, pseudonym: Email) {
-        self.email = pseudonym;
+        self.r.email = pseudonym;
     }
 
     /// Replaces the link (new secret, new expiry); the old link stops working.
@@ -271,13 +233,13 @@ impl Invitation {
         now: DateTime<Utc>,
         valid_days: u32,
     ) -> Result<(), InvitationError> {
-        match self.status {
+        match self.r.status {
             InvitationStatus::Accepted { .. } => Err(InvitationError::AlreadyAccepted),
             InvitationStatus::Revoked { .. } => Err(InvitationError::Revoked),
             InvitationStatus::Pending => {
-                self.token_hash = token_hash;
-                self.expires_at = saturating_add(now, Duration::days(i64::from(valid_days)));
-                self.sent_count = self.sent_count.saturating_add(1);
+                self.r.token_hash = token_hash;
+                self.r.expires_at = saturating_add(now, Duration::days(i64::from(valid_days)));
+                self.r.sent_count = self.r.sent_count.saturating_add(1);
                 Ok(())
             }
         }
@@ -312,18 +274,18 @@ mod tests {
     fn an_invitation_is_single_use() {
         let mut inv = invitation();
         let user = UserId::from_uuid(uuid_v7_from_parts(2, [3; 10])).unwrap();
-        inv.accept(&secret('a'), user, inv.created_at).unwrap();
-        assert_eq!(inv.accept(&secret('a'), user, inv.created_at), Err(InvitationError::AlreadyAccepted));
-        assert!(!inv.is_pending(inv.created_at));
+        inv.accept(&secret('a'), user, inv.r.created_at).unwrap();
+        assert_eq!(inv.accept(&secret('a'), user, inv.r.created_at), Err(InvitationError::AlreadyAccepted));
+        assert!(!inv.is_pending(inv.r.created_at));
     }
 
     #[test]
     fn an_invitation_expires_after_seven_days() {
         let inv = invitation();
-        let almost = inv.created_at + Duration::days(7) - Duration::seconds(1);
+        let almost = inv.r.created_at + Duration::days(7) - Duration::seconds(1);
         assert!(inv.is_pending(almost));
         assert!(inv.check_acceptable(&secret('a'), almost).is_ok());
-        let expired = inv.created_at + Duration::days(7);
+        let expired = inv.r.created_at + Duration::days(7);
         assert!(!inv.is_pending(expired));
         assert_eq!(inv.check_acceptable(&secret('a'), expired), Err(InvitationError::Expired(expired)));
     }
@@ -331,19 +293,19 @@ mod tests {
     #[test]
     fn a_resend_replaces_the_link_and_a_wrong_secret_is_refused() {
         let mut inv = invitation();
-        let later = inv.created_at + Duration::days(6);
+        let later = inv.r.created_at + Duration::days(6);
         inv.resend(TokenHash::of(&secret('b')), later, 7).unwrap();
         assert_eq!(inv.check_acceptable(&secret('a'), later), Err(InvitationError::InvalidToken));
         assert!(inv.check_acceptable(&secret('b'), later + Duration::days(6)).is_ok());
-        assert_eq!(inv.sent_count, 2);
+        assert_eq!(inv.r.sent_count, 2);
     }
 
     #[test]
     fn a_revoked_invitation_cannot_be_accepted_resent_or_revoked_again() {
         let mut inv = invitation();
-        inv.revoke(inv.created_at, RevokeReason::Admin).unwrap();
-        assert_eq!(inv.check_acceptable(&secret('a'), inv.created_at), Err(InvitationError::Revoked));
-        assert_eq!(inv.revoke(inv.created_at, RevokeReason::Admin), Err(InvitationError::Revoked));
-        assert_eq!(inv.resend(TokenHash::of(&secret('b')), inv.created_at, 7), Err(InvitationError::Revoked));
+        inv.revoke(inv.r.created_at, RevokeReason::Admin).unwrap();
+        assert_eq!(inv.check_acceptable(&secret('a'), inv.r.created_at), Err(InvitationError::Revoked));
+        assert_eq!(inv.revoke(inv.r.created_at, RevokeReason::Admin), Err(InvitationError::Revoked));
+        assert_eq!(inv.resend(TokenHash::of(&secret('b')), inv.r.created_at, 7), Err(InvitationError::Revoked));
     }
 }

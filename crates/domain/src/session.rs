@@ -176,34 +176,10 @@ mod seconds {
 
 /// One session.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Session {
-    /// Its id (every token of it names it).
-    id: SessionId,
-    /// Whose.
-    owner: SessionOwner,
-    /// How it was started.
-    kind: SessionKind,
-    /// The superuser acting as the user, in an impersonation.
-    impersonator: Option<PlatformUserId>,
-    /// The account's token version when it began (a later version ends it).
-    token_version: u32,
-    /// The refresh generation its newest refresh token carries.
-    refresh_generation: u32,
-    /// When it began.
-    created_at: DateTime<Utc>,
-    /// When a token of it was last used (kept to the minute).
-    last_used_at: DateTime<Utc>,
-    /// How long it may be idle.
-    #[serde(with = "seconds")]
-    idle: Duration,
-    /// Its absolute end.
-    expires_at: DateTime<Utc>,
-    /// The client's user agent (200 characters at most).
-    user_agent: Option<String>,
-    /// The client's network (see [`address_prefix`]).
-    address: Option<String>,
-    /// When it ended, and why.
-    ended: Option<(DateTime<Utc>, SessionEnd)>,
+    /// Every field, private: read through the accessors, changed by the transitions.
+    r: SessionRecord,
 }
 
 /// Session as a store keeps it: every field, for [`Session::restore`] and
@@ -243,108 +219,65 @@ pub struct SessionRecord {
 impl Session {
     /// Its id (every token of it names it).
     pub fn id(&self) -> SessionId {
-        self.id
+        self.r.id
     }
     /// Whose.
     pub fn owner(&self) -> SessionOwner {
-        self.owner
+        self.r.owner
     }
     /// How it was started.
     pub fn kind(&self) -> SessionKind {
-        self.kind
+        self.r.kind
     }
     /// The superuser acting as the user, in an impersonation.
     pub fn impersonator(&self) -> Option<PlatformUserId> {
-        self.impersonator
+        self.r.impersonator
     }
     /// The account's token version when it began (a later version ends it).
     pub fn token_version(&self) -> u32 {
-        self.token_version
+        self.r.token_version
     }
     /// The refresh generation its newest refresh token carries.
     pub fn refresh_generation(&self) -> u32 {
-        self.refresh_generation
+        self.r.refresh_generation
     }
     /// When it began.
     pub fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
+        self.r.created_at
     }
     /// When a token of it was last used (kept to the minute).
     pub fn last_used_at(&self) -> DateTime<Utc> {
-        self.last_used_at
+        self.r.last_used_at
     }
     /// How long it may be idle.
     pub fn idle(&self) -> Duration {
-        self.idle
+        self.r.idle
     }
     /// Its absolute end.
     pub fn expires_at(&self) -> DateTime<Utc> {
-        self.expires_at
+        self.r.expires_at
     }
     /// The client's user agent (200 characters at most).
     pub fn user_agent(&self) -> &Option<String> {
-        &self.user_agent
+        &self.r.user_agent
     }
     /// The client's network (see [`address_prefix`]).
     pub fn address(&self) -> &Option<String> {
-        &self.address
+        &self.r.address
     }
     /// When it ended, and why.
     pub fn ended(&self) -> Option<(DateTime<Utc>, SessionEnd)> {
-        self.ended
+        self.r.ended
     }
 
     /// The session from what a store kept.
     pub fn restore(r: SessionRecord) -> Self {
-        let SessionRecord {
-            id,
-            owner,
-            kind,
-            impersonator,
-            token_version,
-            refresh_generation,
-            created_at,
-            last_used_at,
-            idle,
-            expires_at,
-            user_agent,
-            address,
-            ended,
-        } = r;
-        Self {
-            id,
-            owner,
-            kind,
-            impersonator,
-            token_version,
-            refresh_generation,
-            created_at,
-            last_used_at,
-            idle,
-            expires_at,
-            user_agent,
-            address,
-            ended,
-        }
+        Self { r }
     }
 
     /// What a store keeps of it.
     pub fn record(&self) -> SessionRecord {
-        SessionRecord {
-            id: self.id,
-            owner: self.owner,
-            kind: self.kind,
-            impersonator: self.impersonator,
-            token_version: self.token_version,
-            refresh_generation: self.refresh_generation,
-            created_at: self.created_at,
-            last_used_at: self.last_used_at,
-            idle: self.idle,
-            expires_at: self.expires_at,
-            user_agent: self.user_agent.clone(),
-            address: self.address.clone(),
-            ended: self.ended,
-        }
+        self.r.clone()
     }
 }
 
@@ -365,47 +298,49 @@ impl Session {
         let limits = SessionLimits::of(kind, matches!(owner, SessionOwner::Superuser(_)));
         let natural = crate::time::saturating_add(now, limits.absolute);
         Session {
-            id,
-            owner,
-            kind,
-            impersonator: None,
-            token_version,
-            refresh_generation: 0,
-            created_at: now,
-            last_used_at: now,
-            idle: limits.idle,
-            expires_at: until.map_or(natural, |u| u.min(natural)),
-            user_agent: user_agent.map(user_agent_text).filter(|a| !a.is_empty()),
-            address: address.map(address_prefix),
-            ended: None,
+            r: SessionRecord {
+                id,
+                owner,
+                kind,
+                impersonator: None,
+                token_version,
+                refresh_generation: 0,
+                created_at: now,
+                last_used_at: now,
+                idle: limits.idle,
+                expires_at: until.map_or(natural, |u| u.min(natural)),
+                user_agent: user_agent.map(user_agent_text).filter(|a| !a.is_empty()),
+                address: address.map(address_prefix),
+                ended: None,
+            },
         }
     }
 
     /// The same session, begun by `superuser` on the user's behalf (support).
     pub fn with_impersonator(mut self, superuser: Option<PlatformUserId>) -> Self {
-        self.impersonator = superuser;
+        self.r.impersonator = superuser;
         self
     }
 
     /// GDPR erasure of its user: the device and network it was used from are forgotten.
     pub fn forget_client(&mut self) {
-        self.user_agent = None;
-        self.address = None;
+        self.r.user_agent = None;
+        self.r.address = None;
     }
 
     /// Whether it holds at `now` for an account at `token_version`.
     pub fn is_live(&self, now: DateTime<Utc>, token_version: u32) -> bool {
-        self.ended.is_none()
-            && self.token_version == token_version
-            && now < self.expires_at
-            && now < crate::time::saturating_add(self.last_used_at, self.idle)
+        self.r.ended.is_none()
+            && self.r.token_version == token_version
+            && now < self.r.expires_at
+            && now < crate::time::saturating_add(self.r.last_used_at, self.r.idle)
     }
 
     /// Records a use at `now`; `true` when it changed (kept to the minute, so
     /// that a busy session is written at most once a minute).
     pub fn touch(&mut self, now: DateTime<Utc>) -> bool {
-        if now - self.last_used_at >= Duration::minutes(1) {
-            self.last_used_at = now;
+        if now - self.r.last_used_at >= Duration::minutes(1) {
+            self.r.last_used_at = now;
             true
         } else {
             false
@@ -419,19 +354,19 @@ impl Session {
         if !self.is_live(now, token_version) {
             return Err(RefreshError::Ended);
         }
-        if presented != self.refresh_generation {
+        if presented != self.r.refresh_generation {
             self.end(now, SessionEnd::RefreshReused);
             return Err(RefreshError::Reused);
         }
-        self.refresh_generation = self.refresh_generation.wrapping_add(1);
-        self.last_used_at = now;
-        Ok(self.refresh_generation)
+        self.r.refresh_generation = self.r.refresh_generation.wrapping_add(1);
+        self.r.last_used_at = now;
+        Ok(self.r.refresh_generation)
     }
 
     /// Ends it at `now` (a second end keeps the first).
     pub fn end(&mut self, now: DateTime<Utc>, why: SessionEnd) {
-        if self.ended.is_none() {
-            self.ended = Some((now, why));
+        if self.r.ended.is_none() {
+            self.r.ended = Some((now, why));
         }
     }
 }
@@ -455,7 +390,7 @@ mod tests {
     #[test]
     fn a_browser_session_ends_after_a_day_idle_and_fourteen_days_in_all() {
         let mut s = session(SessionKind::Web);
-        assert_eq!((s.user_agent.as_deref(), s.address.as_deref()), (Some("curl/8"), Some("203.0.113.0/24")));
+        assert_eq!((s.r.user_agent.as_deref(), s.r.address.as_deref()), (Some("curl/8"), Some("203.0.113.0/24")));
         assert!(s.is_live(at(24 * 60 - 1), 3));
         assert!(!s.is_live(at(24 * 60), 3), "24 hours idle");
         for day in 1..14 {
@@ -479,7 +414,7 @@ mod tests {
         let mut s = session(SessionKind::Api);
         assert!(!s.touch(at(0) + Duration::seconds(59)));
         assert!(s.touch(at(1)));
-        assert_eq!(s.last_used_at, at(1));
+        assert_eq!(s.r.last_used_at, at(1));
     }
 
     #[test]
@@ -489,7 +424,7 @@ mod tests {
         assert_eq!(s.rotate(1, at(2), 3), Ok(2));
         // The generation-1 token again: a copy. The session ends, so generation 2 is dead too.
         assert_eq!(s.rotate(1, at(3), 3), Err(RefreshError::Reused));
-        assert_eq!(s.ended, Some((at(3), SessionEnd::RefreshReused)));
+        assert_eq!(s.r.ended, Some((at(3), SessionEnd::RefreshReused)));
         assert_eq!(s.rotate(2, at(4), 3), Err(RefreshError::Ended));
         assert!(!s.is_live(at(4), 3));
     }

@@ -573,25 +573,10 @@ pub struct PlanQuote {
 
 /// A tenant's subscription.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Subscription {
-    /// The tenant.
-    tenant_id: TenantId,
-    /// The state.
-    state: SubscriptionState,
-    /// Whether the provider holds a usable payment method.
-    payment_method_on_file: bool,
-    /// The provider's ids.
-    provider: Option<ProviderLink>,
-    /// Observation time of the newest provider snapshot applied.
-    provider_synced_at: Option<DateTime<Utc>>,
-    /// When a timer last looked at this subscription and found the provider
-    /// had not moved yet (backs off the next look by [`PROVIDER_SLACK`]).
-    timer_checked_at: Option<DateTime<Utc>>,
-    /// How many times this subscription was saved: names the state a provider
-    /// request was made from, so that a retry from the same state reuses its
-    /// idempotency key and the same request from a later state does not.
-    #[serde(default)]
-    revision: u64,
+    /// Every field, private: read through the accessors, changed by the transitions.
+    r: SubscriptionRecord,
 }
 
 /// Subscription as a store keeps it: every field, for [`Subscription::restore`] and
@@ -622,61 +607,44 @@ pub struct SubscriptionRecord {
 impl Subscription {
     /// The tenant.
     pub fn tenant_id(&self) -> TenantId {
-        self.tenant_id
+        self.r.tenant_id
     }
     /// The state.
     pub fn state(&self) -> &SubscriptionState {
-        &self.state
+        &self.r.state
     }
     /// Whether the provider holds a usable payment method.
     pub fn payment_method_on_file(&self) -> bool {
-        self.payment_method_on_file
+        self.r.payment_method_on_file
     }
     /// The provider's ids.
     pub fn provider(&self) -> &Option<ProviderLink> {
-        &self.provider
+        &self.r.provider
     }
     /// Observation time of the newest provider snapshot applied.
     pub fn provider_synced_at(&self) -> Option<DateTime<Utc>> {
-        self.provider_synced_at
+        self.r.provider_synced_at
     }
     /// When a timer last looked at this subscription and found the provider
     /// had not moved yet (backs off the next look by [`PROVIDER_SLACK`]).
     pub fn timer_checked_at(&self) -> Option<DateTime<Utc>> {
-        self.timer_checked_at
+        self.r.timer_checked_at
     }
     /// How many times this subscription was saved: names the state a provider
     /// request was made from, so that a retry from the same state reuses its
     /// idempotency key and the same request from a later state does not.
     pub fn revision(&self) -> u64 {
-        self.revision
+        self.r.revision
     }
 
     /// The subscription from what a store kept.
     pub fn restore(r: SubscriptionRecord) -> Self {
-        let SubscriptionRecord {
-            tenant_id,
-            state,
-            payment_method_on_file,
-            provider,
-            provider_synced_at,
-            timer_checked_at,
-            revision,
-        } = r;
-        Self { tenant_id, state, payment_method_on_file, provider, provider_synced_at, timer_checked_at, revision }
+        Self { r }
     }
 
     /// What a store keeps of it.
     pub fn record(&self) -> SubscriptionRecord {
-        SubscriptionRecord {
-            tenant_id: self.tenant_id,
-            state: self.state.clone(),
-            payment_method_on_file: self.payment_method_on_file,
-            provider: self.provider.clone(),
-            provider_synced_at: self.provider_synced_at,
-            timer_checked_at: self.timer_checked_at,
-            revision: self.revision,
-        }
+        self.r.clone()
     }
 }
 
@@ -690,13 +658,15 @@ impl Subscription {
     ) -> Result<(Self, SubscriptionEvent), SubscriptionError> {
         let trial = Period::new(now, saturating_add(now, Duration::days(i64::from(catalog.trial_days))))?;
         let sub = Self {
-            tenant_id,
-            state: SubscriptionState::Trialing { trial, interval_after: Interval::Month, continue_free: false },
-            payment_method_on_file: false,
-            provider: None,
-            provider_synced_at: None,
-            timer_checked_at: None,
-            revision: 0,
+            r: SubscriptionRecord {
+                tenant_id,
+                state: SubscriptionState::Trialing { trial, interval_after: Interval::Month, continue_free: false },
+                payment_method_on_file: false,
+                provider: None,
+                provider_synced_at: None,
+                timer_checked_at: None,
+                revision: 0,
+            },
         };
         Ok((sub, SubscriptionEvent::TrialStarted { ends_at: trial.end() }))
     }
@@ -704,13 +674,15 @@ impl Subscription {
     /// A subscription that starts on freemium (e.g. a tenant the superuser creates without a trial).
     pub fn start_freemium(tenant_id: TenantId, now: DateTime<Utc>) -> Self {
         Self {
-            tenant_id,
-            state: SubscriptionState::Freemium { since: now },
-            payment_method_on_file: false,
-            provider: None,
-            provider_synced_at: None,
-            timer_checked_at: None,
-            revision: 0,
+            r: SubscriptionRecord {
+                tenant_id,
+                state: SubscriptionState::Freemium { since: now },
+                payment_method_on_file: false,
+                provider: None,
+                provider_synced_at: None,
+                timer_checked_at: None,
+                revision: 0,
+            },
         }
     }
 
@@ -718,22 +690,22 @@ impl Subscription {
 
     /// The status.
     pub fn status(&self) -> SubscriptionStatus {
-        self.state.status()
+        self.r.state.status()
     }
 
     /// The billing state under any suspension or deletion request.
     pub fn state_under_lifecycle(&self) -> &SubscriptionState {
-        self.state.billing()
+        self.r.state.billing()
     }
 
     /// The status of the billing state under a suspension or deletion request.
     pub fn billing_status(&self) -> SubscriptionStatus {
-        self.state.billing().status()
+        self.r.state.billing().status()
     }
 
     /// The plan in force.
     pub fn plan_kind(&self) -> PlanKind {
-        match self.state.billing() {
+        match self.r.state.billing() {
             SubscriptionState::Trialing { .. } => PlanKind::Trial,
             SubscriptionState::Freemium { .. } => PlanKind::Freemium,
             _ => PlanKind::Standard,
@@ -742,12 +714,12 @@ impl Subscription {
 
     /// The paid licence, if on the paid plan.
     pub fn paid_plan(&self) -> Option<&PaidPlan> {
-        self.state.billing().paid()
+        self.r.state.billing().paid()
     }
 
     /// The interval now (paid) or after the trial (trialing).
     pub fn interval(&self) -> Option<Interval> {
-        match self.state.billing() {
+        match self.r.state.billing() {
             SubscriptionState::Trialing { interval_after, .. } => Some(*interval_after),
             other => other.paid().map(|p| p.interval),
         }
@@ -755,7 +727,7 @@ impl Subscription {
 
     /// When the trial ends, while trialing.
     pub fn trial_ends_at(&self) -> Option<DateTime<Utc>> {
-        match self.state.billing() {
+        match self.r.state.billing() {
             SubscriptionState::Trialing { trial, .. } => Some(trial.end()),
             _ => None,
         }
@@ -768,7 +740,7 @@ impl Subscription {
 
     /// Whether users of the tenant may use the service (not suspended, not pending deletion).
     pub fn allows_access(&self) -> bool {
-        !matches!(self.state, SubscriptionState::Suspended { .. } | SubscriptionState::PendingDeletion { .. })
+        !matches!(self.r.state, SubscriptionState::Suspended { .. } | SubscriptionState::PendingDeletion { .. })
     }
 
     /// Whether the tenant sees ads.
@@ -778,7 +750,7 @@ impl Subscription {
 
     /// How many seats may be used now.
     pub fn seat_limit(&self, catalog: &PlanCatalog) -> SeatLimit {
-        match self.state.billing() {
+        match self.r.state.billing() {
             SubscriptionState::Trialing { .. } => SeatLimit::Uncapped,
             SubscriptionState::Freemium { .. } => SeatLimit::Capped(catalog.freemium_seats),
             other => SeatLimit::Capped(other.paid().map(PaidPlan::seat_cap).unwrap_or(catalog.freemium_seats)),
@@ -787,7 +759,7 @@ impl Subscription {
 
     /// Licensed seats now and next period (`None` while uncapped).
     pub fn seats(&self, catalog: &PlanCatalog) -> (Option<u32>, Option<u32>) {
-        match self.state.billing() {
+        match self.r.state.billing() {
             SubscriptionState::Trialing { .. } => (None, None),
             SubscriptionState::Freemium { .. } => (Some(catalog.freemium_seats), Some(catalog.freemium_seats)),
             other => match other.paid() {
@@ -806,9 +778,9 @@ impl Subscription {
     /// nothing will be billed (freemium, cancellation at period end).
     /// During the trial the conversion bills max(included, `used`) seats.
     pub fn next_invoice(&self, catalog: &PlanCatalog, used: u32) -> Option<(DateTime<Utc>, Money)> {
-        match self.state.billing() {
+        match self.r.state.billing() {
             SubscriptionState::Trialing { trial, interval_after, continue_free: false }
-                if self.payment_method_on_file =>
+                if self.r.payment_method_on_file =>
             {
                 catalog.price(*interval_after, used.max(catalog.included_seats)).ok().map(|m| (trial.end(), m))
             }
@@ -822,7 +794,7 @@ impl Subscription {
     /// This subscription's contribution to MRR: `(amount, interval)` of the price
     /// per period, for paid plans that will renew or are being collected.
     pub fn recurring_amount(&self, catalog: &PlanCatalog) -> Option<(Money, Interval)> {
-        match self.state.billing() {
+        match self.r.state.billing() {
             SubscriptionState::Active(p) | SubscriptionState::PastDue { plan: p, .. } => {
                 catalog.price(p.interval, p.seats).ok().map(|m| (m, p.interval))
             }
@@ -834,7 +806,7 @@ impl Subscription {
     ///
     /// `reminder_sent` says whether the trial reminder for the current trial has gone out.
     pub fn next_due_at(&self, catalog: &PlanCatalog, reminder_sent: bool) -> Option<DateTime<Utc>> {
-        let due = match &self.state {
+        let due = match &self.r.state {
             SubscriptionState::PendingDeletion { purge_at, .. } => Some(*purge_at),
             SubscriptionState::Suspended { .. } => None,
             SubscriptionState::Trialing { trial, .. } => {
@@ -849,7 +821,7 @@ impl Subscription {
             }
             SubscriptionState::Freemium { .. } => None,
         };
-        match (due, self.timer_checked_at) {
+        match (due, self.r.timer_checked_at) {
             (Some(d), Some(checked)) => Some(d.max(saturating_add(checked, PROVIDER_SLACK))),
             (d, _) => d,
         }
@@ -866,8 +838,8 @@ impl Subscription {
     /// The trial rule (DESIGN.md "Trial end"): converts to standard when a
     /// payment method is on file and the admin did not choose to continue free.
     pub fn trial_converts(&self) -> bool {
-        matches!(self.state.billing(), SubscriptionState::Trialing { continue_free: false, .. })
-            && self.payment_method_on_file
+        matches!(self.r.state.billing(), SubscriptionState::Trialing { continue_free: false, .. })
+            && self.r.payment_method_on_file
     }
 
     /// Ends the trial by the local rule at `now` (≥ the trial end): standard with
@@ -879,7 +851,7 @@ impl Subscription {
         catalog: &PlanCatalog,
     ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         let converts = self.trial_converts();
-        let SubscriptionState::Trialing { trial, interval_after, .. } = self.state.billing() else {
+        let SubscriptionState::Trialing { trial, interval_after, .. } = self.r.state.billing() else {
             return Err(SubscriptionError::NotTrialing);
         };
         if now < trial.end() {
@@ -889,10 +861,10 @@ impl Subscription {
         if converts {
             let seats = used.max(catalog.included_seats);
             let period = Period::starting(end, interval)?;
-            *self.state.billing_mut() = SubscriptionState::Active(PaidPlan::fresh(interval, seats, period));
+            *self.r.state.billing_mut() = SubscriptionState::Active(PaidPlan::fresh(interval, seats, period));
             Ok(vec![SubscriptionEvent::TrialConverted { interval, seats }])
         } else {
-            *self.state.billing_mut() = SubscriptionState::Freemium { since: end };
+            *self.r.state.billing_mut() = SubscriptionState::Freemium { since: end };
             Ok(vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::TrialEnded }])
         }
     }
@@ -900,21 +872,21 @@ impl Subscription {
     /// Ends the trial at `now` (≥ its end) as freemium, whatever the payment
     /// method: the paid plan could not start.
     pub fn end_trial_unconverted(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
-        let SubscriptionState::Trialing { trial, .. } = self.state.billing() else {
+        let SubscriptionState::Trialing { trial, .. } = self.r.state.billing() else {
             return Err(SubscriptionError::NotTrialing);
         };
         if now < trial.end() {
             return Err(SubscriptionError::NotDue(trial.end()));
         }
         let since = trial.end();
-        *self.state.billing_mut() = SubscriptionState::Freemium { since };
+        *self.r.state.billing_mut() = SubscriptionState::Freemium { since };
         Ok(vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::TrialEnded }])
     }
 
     /// During the trial: become freemium at the trial end instead of converting.
     pub fn continue_free(&mut self) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         self.ensure_active_tenant()?;
-        match self.state.billing_mut() {
+        match self.r.state.billing_mut() {
             SubscriptionState::Trialing { continue_free: true, .. } => Err(SubscriptionError::Unchanged),
             SubscriptionState::Trialing { continue_free, .. } => {
                 *continue_free = true;
@@ -940,7 +912,7 @@ impl Subscription {
         catalog: &PlanCatalog,
     ) -> Result<SeatQuote, SubscriptionError> {
         self.ensure_active_tenant()?;
-        let plan = match self.state.billing() {
+        let plan = match self.r.state.billing() {
             SubscriptionState::Active(p) | SubscriptionState::CancelingAtPeriodEnd(p) => *p,
             SubscriptionState::PastDue { .. } => return Err(SubscriptionError::PaymentPastDue),
             other => return Err(SubscriptionError::NotOnPaidPlan(other.status())),
@@ -981,7 +953,7 @@ impl Subscription {
 
     /// Applies a quote made by [`Self::quote_seats`] on this same state.
     pub fn apply_seats(&mut self, quote: &SeatQuote) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
-        let plan = match self.state.billing_mut() {
+        let plan = match self.r.state.billing_mut() {
             SubscriptionState::Active(p) | SubscriptionState::CancelingAtPeriodEnd(p) => p,
             SubscriptionState::PastDue { .. } => return Err(SubscriptionError::PaymentPastDue),
             other => return Err(SubscriptionError::NotOnPaidPlan(other.status())),
@@ -1017,9 +989,9 @@ impl Subscription {
         self.ensure_active_tenant()?;
         let scheduled = |effective_at| ChargePreview::scheduled(catalog.currency, at, effective_at);
         let quote = |change, resumes, preview| Ok(PlanQuote { change, resumes, preview });
-        match (self.state.billing(), choice) {
+        match (self.r.state.billing(), choice) {
             (SubscriptionState::Trialing { .. }, PlanChoice::Standard(interval)) if timing == PlanTiming::Now => {
-                if !self.payment_method_on_file {
+                if !self.r.payment_method_on_file {
                     return Err(SubscriptionError::PaymentMethodRequired);
                 }
                 let seats = used.max(catalog.included_seats);
@@ -1040,7 +1012,7 @@ impl Subscription {
             }
             (SubscriptionState::Freemium { .. }, PlanChoice::Freemium) => Err(SubscriptionError::Unchanged),
             (SubscriptionState::Freemium { .. }, PlanChoice::Standard(interval)) => {
-                if !self.payment_method_on_file {
+                if !self.r.payment_method_on_file {
                     return Err(SubscriptionError::PaymentMethodRequired);
                 }
                 let seats = used.max(catalog.included_seats);
@@ -1113,7 +1085,7 @@ impl Subscription {
     ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         self.ensure_active_tenant()?;
         let mut events = Vec::new();
-        let state = self.state.billing_mut();
+        let state = self.r.state.billing_mut();
         if quote.resumes
             && let SubscriptionState::CancelingAtPeriodEnd(p) = state
         {
@@ -1170,7 +1142,7 @@ impl Subscription {
     /// it ends now (no more retries).
     pub fn cancel(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
         self.ensure_active_tenant()?;
-        match self.state.billing_mut() {
+        match self.r.state.billing_mut() {
             SubscriptionState::Trialing { .. } => self.continue_free(),
             state @ SubscriptionState::Active(_) => {
                 let SubscriptionState::Active(p) = state else {
@@ -1194,50 +1166,50 @@ impl Subscription {
     /// The next revision: every save is one (the idempotency keys of the
     /// provider's requests are made from it).
     pub fn next_revision(&mut self) {
-        self.revision = self.revision.saturating_add(1);
+        self.r.revision = self.r.revision.saturating_add(1);
     }
 
     /// The provider's customer, just created for the tenant (no subscription yet).
     pub fn link_customer(&mut self, customer: String) {
-        self.provider = Some(ProviderLink { customer, subscription: None });
+        self.r.provider = Some(ProviderLink { customer, subscription: None });
     }
 
     /// The provider's subscription, just started for the linked customer.
     pub fn link_subscription(&mut self, id: String) {
-        if let Some(link) = &mut self.provider {
+        if let Some(link) = &mut self.r.provider {
             link.subscription = Some(id);
         }
     }
 
     /// The provider's subscription ended: the link forgets it and answers its id.
     pub fn unlink_subscription(&mut self) -> Option<String> {
-        self.provider.as_mut().and_then(|link| link.subscription.take())
+        self.r.provider.as_mut().and_then(|link| link.subscription.take())
     }
 
     /// The provider link another unit of work made (a signup's customer,
     /// created outside the unit of work that saved the subscription).
     pub fn adopt_provider(&mut self, link: Option<ProviderLink>) {
-        self.provider = link;
+        self.r.provider = link;
     }
 
     /// A restore into another tenant (a clone): the provider's customer and
     /// subscription stay with the original.
     pub fn unlink_provider(&mut self) {
-        self.provider = None;
-        self.provider_synced_at = None;
+        self.r.provider = None;
+        self.r.provider_synced_at = None;
     }
 
     /// A timer looked at the subscription at `now` and found nothing to do yet.
     pub fn checked_by_timer(&mut self, now: DateTime<Utc>) {
-        self.timer_checked_at = Some(now);
+        self.r.timer_checked_at = Some(now);
     }
 
     /// The provider reports a usable payment method.
     pub fn payment_method_added(&mut self) -> Vec<SubscriptionEvent> {
-        if self.payment_method_on_file {
+        if self.r.payment_method_on_file {
             return Vec::new();
         }
-        self.payment_method_on_file = true;
+        self.r.payment_method_on_file = true;
         vec![SubscriptionEvent::PaymentMethodAdded]
     }
 
@@ -1245,11 +1217,11 @@ impl Subscription {
     /// the last applied) change nothing; applying the same snapshot twice changes
     /// nothing the second time.
     pub fn apply_snapshot(&mut self, snap: &ProviderSnapshot, catalog: &PlanCatalog) -> Vec<SubscriptionEvent> {
-        if self.provider_synced_at.is_some_and(|t| snap.observed_at < t) {
+        if self.r.provider_synced_at.is_some_and(|t| snap.observed_at < t) {
             return Vec::new();
         }
-        self.provider_synced_at = Some(snap.observed_at);
-        self.timer_checked_at = None;
+        self.r.provider_synced_at = Some(snap.observed_at);
+        self.r.timer_checked_at = None;
         let dunning = catalog.dunning_outcome;
         let remote_plan = PaidPlan {
             interval: snap.interval,
@@ -1259,7 +1231,7 @@ impl Subscription {
             period: snap.period,
         };
         let suspended_or_deleting = !self.allows_access();
-        let state = self.state.billing_mut();
+        let state = self.r.state.billing_mut();
         let before = state.clone();
         let mut events = Vec::new();
         let next = match snap.status {
@@ -1339,8 +1311,8 @@ impl Subscription {
             && !suspended_or_deleting;
         *state = next;
         if dunning_suspends {
-            let inner = std::mem::replace(&mut self.state, SubscriptionState::Freemium { since: snap.observed_at });
-            self.state = SubscriptionState::Suspended { since: snap.observed_at, resume: Box::new(inner) };
+            let inner = std::mem::replace(&mut self.r.state, SubscriptionState::Freemium { since: snap.observed_at });
+            self.r.state = SubscriptionState::Suspended { since: snap.observed_at, resume: Box::new(inner) };
             events.push(SubscriptionEvent::Suspended);
         }
         events
@@ -1353,14 +1325,14 @@ impl Subscription {
         now: DateTime<Utc>,
         catalog: &PlanCatalog,
     ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
-        let SubscriptionState::PastDue { since, .. } = self.state.billing() else {
+        let SubscriptionState::PastDue { since, .. } = self.r.state.billing() else {
             return Err(SubscriptionError::NotOnPaidPlan(self.billing_status()));
         };
         let due = saturating_add(*since, Duration::days(i64::from(catalog.grace_days)));
         if now < due {
             return Err(SubscriptionError::NotDue(due));
         }
-        *self.state.billing_mut() = SubscriptionState::Freemium { since: now };
+        *self.r.state.billing_mut() = SubscriptionState::Freemium { since: now };
         let mut events = vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::PaymentFailed }];
         if catalog.dunning_outcome == DunningOutcome::Suspend && self.allows_access() {
             events.extend(self.suspend(now)?);
@@ -1370,29 +1342,29 @@ impl Subscription {
 
     /// A cancellation reached its period end → freemium.
     pub fn end_canceled_period(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
-        let SubscriptionState::CancelingAtPeriodEnd(p) = self.state.billing() else {
+        let SubscriptionState::CancelingAtPeriodEnd(p) = self.r.state.billing() else {
             return Err(SubscriptionError::NotOnPaidPlan(self.billing_status()));
         };
         if now < p.period.end() {
             return Err(SubscriptionError::NotDue(p.period.end()));
         }
         let since = p.period.end();
-        *self.state.billing_mut() = SubscriptionState::Freemium { since };
+        *self.r.state.billing_mut() = SubscriptionState::Freemium { since };
         Ok(vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::Canceled }])
     }
 
     /// The superuser puts the tenant on freemium now.
     pub fn force_freemium(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
-        if matches!(self.state.billing(), SubscriptionState::Freemium { .. }) {
+        if matches!(self.r.state.billing(), SubscriptionState::Freemium { .. }) {
             return Err(SubscriptionError::Unchanged);
         }
-        *self.state.billing_mut() = SubscriptionState::Freemium { since: now };
+        *self.r.state.billing_mut() = SubscriptionState::Freemium { since: now };
         Ok(vec![SubscriptionEvent::EnteredFreemium { reason: FreemiumReason::Platform }])
     }
 
     /// The superuser extends (or shortens) a running trial to end at `ends_at`.
     pub fn set_trial_end(&mut self, ends_at: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
-        let SubscriptionState::Trialing { trial, .. } = self.state.billing_mut() else {
+        let SubscriptionState::Trialing { trial, .. } = self.r.state.billing_mut() else {
             return Err(SubscriptionError::NotTrialing);
         };
         *trial = Period::new(trial.start(), ends_at)?;
@@ -1403,12 +1375,12 @@ impl Subscription {
 
     /// Suspends the tenant (superuser, or dunning by configuration).
     pub fn suspend(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
-        match self.state {
+        match self.r.state {
             SubscriptionState::Suspended { .. } => Err(SubscriptionError::AlreadySuspended),
             SubscriptionState::PendingDeletion { .. } => Err(SubscriptionError::TenantInactive(self.status())),
             _ => {
-                let inner = std::mem::replace(&mut self.state, SubscriptionState::Freemium { since: now });
-                self.state = SubscriptionState::Suspended { since: now, resume: Box::new(inner) };
+                let inner = std::mem::replace(&mut self.r.state, SubscriptionState::Freemium { since: now });
+                self.r.state = SubscriptionState::Suspended { since: now, resume: Box::new(inner) };
                 Ok(vec![SubscriptionEvent::Suspended])
             }
         }
@@ -1416,11 +1388,11 @@ impl Subscription {
 
     /// Lifts a suspension.
     pub fn unsuspend(&mut self) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
-        match &mut self.state {
+        match &mut self.r.state {
             SubscriptionState::Suspended { resume, .. } => {
                 let inner =
                     std::mem::replace(resume.as_mut(), SubscriptionState::Freemium { since: DateTime::UNIX_EPOCH });
-                self.state = inner;
+                self.r.state = inner;
                 Ok(vec![SubscriptionEvent::Resumed])
             }
             _ => Err(SubscriptionError::NotSuspended),
@@ -1434,21 +1406,21 @@ impl Subscription {
         now: DateTime<Utc>,
         catalog: &PlanCatalog,
     ) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
-        if matches!(self.state, SubscriptionState::PendingDeletion { .. }) {
+        if matches!(self.r.state, SubscriptionState::PendingDeletion { .. }) {
             return Err(SubscriptionError::AlreadyPendingDeletion);
         }
         let purge_at = saturating_add(now, Duration::days(i64::from(catalog.retention_days)));
-        let inner = std::mem::replace(&mut self.state, SubscriptionState::Freemium { since: now });
-        self.state = SubscriptionState::PendingDeletion { requested_at: now, purge_at, resume: Box::new(inner) };
+        let inner = std::mem::replace(&mut self.r.state, SubscriptionState::Freemium { since: now });
+        self.r.state = SubscriptionState::PendingDeletion { requested_at: now, purge_at, resume: Box::new(inner) };
         Ok(vec![SubscriptionEvent::DeletionRequested { purge_at }])
     }
 
     /// Cancels a deletion request before the purge.
     pub fn cancel_deletion(&mut self, now: DateTime<Utc>) -> Result<Vec<SubscriptionEvent>, SubscriptionError> {
-        match &mut self.state {
+        match &mut self.r.state {
             SubscriptionState::PendingDeletion { purge_at, resume, .. } if now < *purge_at => {
                 let inner = std::mem::replace(resume.as_mut(), SubscriptionState::Freemium { since: now });
-                self.state = inner;
+                self.r.state = inner;
                 Ok(vec![SubscriptionEvent::DeletionCancelled])
             }
             _ => Err(SubscriptionError::NoDeletionToCancel),
@@ -1457,7 +1429,7 @@ impl Subscription {
 
     /// Whether the tenant's data is due for purging at `now`.
     pub fn purge_due(&self, now: DateTime<Utc>) -> bool {
-        matches!(self.state, SubscriptionState::PendingDeletion { purge_at, .. } if now >= purge_at)
+        matches!(self.r.state, SubscriptionState::PendingDeletion { purge_at, .. } if now >= purge_at)
     }
 }
 
@@ -1480,12 +1452,12 @@ mod tests {
     /// Active monthly with `seats`, period 2026-11-01 .. 2026-12-01.
     fn active(seats: u32) -> Subscription {
         let mut s = Subscription::start_freemium(tenant(), t(11, 1));
-        s.state = SubscriptionState::Active(PaidPlan::fresh(
+        s.r.state = SubscriptionState::Active(PaidPlan::fresh(
             Interval::Month,
             seats,
             Period::new(t(11, 1), t(12, 1)).unwrap(),
         ));
-        s.payment_method_on_file = true;
+        s.r.payment_method_on_file = true;
         s
     }
     fn seats(n: i64) -> Seats {
@@ -1710,7 +1682,7 @@ mod tests {
         let mut c = catalog();
         c.dunning_outcome = DunningOutcome::Suspend;
         let mut s = active(3);
-        s.state = SubscriptionState::PastDue { plan: *s.paid_plan().unwrap(), since: t(11, 2) };
+        s.r.state = SubscriptionState::PastDue { plan: *s.paid_plan().unwrap(), since: t(11, 2) };
         s.expire_grace(t(11, 16), &c).unwrap();
         assert_eq!(s.status(), SubscriptionStatus::Suspended);
         assert_eq!(s.billing_status(), SubscriptionStatus::Freemium);

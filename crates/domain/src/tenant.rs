@@ -66,19 +66,10 @@ pub struct TenantSettings {
 
 /// A tenant.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Tenant {
-    /// Its id.
-    id: TenantId,
-    /// Unique platform-wide; typed at login.
-    slug: Slug,
-    /// Display name.
-    name: CompanyName,
-    /// When it signed up.
-    created_at: DateTime<Utc>,
-    /// Profile and settings.
-    settings: TenantSettings,
-    /// The superuser's per-tenant quota override.
-    quota_override: QuotaOverride,
+    /// Every field, private: read through the accessors, changed by the transitions.
+    r: TenantRecord,
 }
 
 /// Tenant as a store keeps it: every field, for [`Tenant::restore`] and
@@ -103,45 +94,37 @@ pub struct TenantRecord {
 impl Tenant {
     /// Its id.
     pub fn id(&self) -> TenantId {
-        self.id
+        self.r.id
     }
     /// Unique platform-wide; typed at login.
     pub fn slug(&self) -> &Slug {
-        &self.slug
+        &self.r.slug
     }
     /// Display name.
     pub fn name(&self) -> &CompanyName {
-        &self.name
+        &self.r.name
     }
     /// When it signed up.
     pub fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
+        self.r.created_at
     }
     /// Profile and settings.
     pub fn settings(&self) -> &TenantSettings {
-        &self.settings
+        &self.r.settings
     }
     /// The superuser's per-tenant quota override.
     pub fn quota_override(&self) -> &QuotaOverride {
-        &self.quota_override
+        &self.r.quota_override
     }
 
     /// The tenant from what a store kept.
     pub fn restore(r: TenantRecord) -> Self {
-        let TenantRecord { id, slug, name, created_at, settings, quota_override } = r;
-        Self { id, slug, name, created_at, settings, quota_override }
+        Self { r }
     }
 
     /// What a store keeps of it.
     pub fn record(&self) -> TenantRecord {
-        TenantRecord {
-            id: self.id,
-            slug: self.slug.clone(),
-            name: self.name.clone(),
-            created_at: self.created_at,
-            settings: self.settings.clone(),
-            quota_override: self.quota_override,
-        }
+        self.r.clone()
     }
 }
 
@@ -183,23 +166,25 @@ impl Tenant {
     /// A new tenant: default settings, no quota override.
     pub fn new(id: TenantId, slug: Slug, name: CompanyName, now: DateTime<Utc>) -> Self {
         Self {
-            id,
-            slug,
-            name,
-            created_at: now,
-            settings: TenantSettings::default(),
-            quota_override: QuotaOverride::default(),
+            r: TenantRecord {
+                id,
+                slug,
+                name,
+                created_at: now,
+                settings: TenantSettings::default(),
+                quota_override: QuotaOverride::default(),
+            },
         }
     }
 
     /// The superuser's per-tenant quota override, replaced.
     pub fn override_quota(&mut self, quota: QuotaOverride) {
-        self.quota_override = quota;
+        self.r.quota_override = quota;
     }
 
     /// A restore into another tenant (a clone) under its own short name.
     pub fn restore_as(&mut self, slug: Slug) {
-        self.slug = slug;
+        self.r.slug = slug;
     }
 
     /// Applies a patch and returns the names of the fields that changed.
@@ -213,14 +198,14 @@ impl Tenant {
                 changed.push(name);
             }
         }
-        set(&mut self.name, patch.name, "name", &mut changed);
-        set(&mut self.settings.branding.primary_color, patch.primary_color, "primary_color", &mut changed);
-        set(&mut self.settings.branding.logo_url, patch.logo_url, "logo_url", &mut changed);
-        set(&mut self.settings.notifications, patch.notifications, "notifications", &mut changed);
-        set(&mut self.settings.billing.legal_name, patch.legal_name, "legal_name", &mut changed);
-        set(&mut self.settings.billing.country, patch.country, "country", &mut changed);
-        set(&mut self.settings.billing.vat_id, patch.vat_id, "vat_id", &mut changed);
-        set(&mut self.settings.billing.billing_email, patch.billing_email, "billing_email", &mut changed);
+        set(&mut self.r.name, patch.name, "name", &mut changed);
+        set(&mut self.r.settings.branding.primary_color, patch.primary_color, "primary_color", &mut changed);
+        set(&mut self.r.settings.branding.logo_url, patch.logo_url, "logo_url", &mut changed);
+        set(&mut self.r.settings.notifications, patch.notifications, "notifications", &mut changed);
+        set(&mut self.r.settings.billing.legal_name, patch.legal_name, "legal_name", &mut changed);
+        set(&mut self.r.settings.billing.country, patch.country, "country", &mut changed);
+        set(&mut self.r.settings.billing.vat_id, patch.vat_id, "vat_id", &mut changed);
+        set(&mut self.r.settings.billing.billing_email, patch.billing_email, "billing_email", &mut changed);
         changed
     }
 }

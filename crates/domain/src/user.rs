@@ -71,38 +71,8 @@ pub enum UserStatus {
 /// A user of one tenant.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct User {
-    /// Its id.
-    id: UserId,
-    /// The only tenant it belongs to.
-    tenant_id: TenantId,
-    /// Unique within the tenant.
-    email: Email,
-    /// Display name.
-    name: PersonName,
-    /// Built-in or custom role.
-    role: RoleRef,
-    /// Active or deactivated.
-    status: UserStatus,
-    /// Argon2id hash (never logged).
-    password_hash: PasswordHash,
-    /// When the account was created (signup or invitation accepted); the
-    /// "newest-first" order of downgrades uses it.
-    created_at: DateTime<Utc>,
-    /// Failed-login counter and lock.
-    throttle: AccountThrottle,
-    /// Bumped on deactivation, role and password change; access tokens carrying
-    /// an older version are refused.
-    token_version: u32,
-    /// Last successful login.
-    last_login_at: Option<DateTime<Utc>>,
-    /// When the address was proven (a verification link, or the invitation
-    /// link that reached it); `None` while unverified.
-    email_verified_at: Option<DateTime<Utc>>,
-    /// TOTP two-factor: the enrolment (confirmed or started) with its secret and
-    /// recovery codes; `None` without.
-    mfa: Option<crate::mfa::Mfa>,
-    /// Which mails the person chose to receive.
-    mail_prefs: MailPrefs,
+    /// Every field, private: read through the accessors, changed by the transitions.
+    r: UserRecord,
 }
 
 /// A user as a store keeps it: every field, for [`User::restore`] and
@@ -149,99 +119,69 @@ pub struct UserRecord {
 impl User {
     /// Its id.
     pub fn id(&self) -> UserId {
-        self.id
+        self.r.id
     }
     /// The only tenant it belongs to.
     pub fn tenant_id(&self) -> TenantId {
-        self.tenant_id
+        self.r.tenant_id
     }
     /// Unique within the tenant.
     pub fn email(&self) -> &Email {
-        &self.email
+        &self.r.email
     }
     /// Display name.
     pub fn name(&self) -> &PersonName {
-        &self.name
+        &self.r.name
     }
     /// Built-in or custom role.
     pub fn role(&self) -> RoleRef {
-        self.role
+        self.r.role
     }
     /// Active or deactivated.
     pub fn status(&self) -> UserStatus {
-        self.status
+        self.r.status
     }
     /// Argon2id hash (never logged).
     pub fn password_hash(&self) -> &PasswordHash {
-        &self.password_hash
+        &self.r.password_hash
     }
     /// When the account was created.
     pub fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
+        self.r.created_at
     }
     /// Failed-login counter and lock.
     pub fn throttle(&self) -> &AccountThrottle {
-        &self.throttle
+        &self.r.throttle
     }
     /// Tokens carrying an older version are refused.
     pub fn token_version(&self) -> u32 {
-        self.token_version
+        self.r.token_version
     }
     /// Last successful login.
     pub fn last_login_at(&self) -> Option<DateTime<Utc>> {
-        self.last_login_at
+        self.r.last_login_at
     }
     /// When the address was proven; `None` while unverified.
     pub fn email_verified_at(&self) -> Option<DateTime<Utc>> {
-        self.email_verified_at
+        self.r.email_verified_at
     }
     /// TOTP two-factor, started or confirmed; `None` without.
     pub fn mfa(&self) -> &Option<crate::mfa::Mfa> {
-        &self.mfa
+        &self.r.mfa
     }
     /// Which mails the person chose to receive.
     pub fn mail_prefs(&self) -> MailPrefs {
-        self.mail_prefs
+        self.r.mail_prefs
     }
 
     /// The user from what a store kept.
     pub fn restore(r: UserRecord) -> Self {
-        Self {
-            id: r.id,
-            tenant_id: r.tenant_id,
-            email: r.email,
-            name: r.name,
-            role: r.role,
-            status: r.status,
-            password_hash: r.password_hash,
-            created_at: r.created_at,
-            throttle: r.throttle,
-            token_version: r.token_version,
-            last_login_at: r.last_login_at,
-            email_verified_at: r.email_verified_at,
-            mfa: r.mfa,
-            mail_prefs: r.mail_prefs,
-        }
+        Self { r }
     }
 
     /// What a store keeps of the user.
     pub fn record(&self) -> UserRecord {
-        UserRecord {
-            id: self.id,
-            tenant_id: self.tenant_id,
-            email: self.email.clone(),
-            name: self.name.clone(),
-            role: self.role,
-            status: self.status,
-            password_hash: self.password_hash.clone(),
-            created_at: self.created_at,
-            throttle: self.throttle.clone(),
-            token_version: self.token_version,
-            last_login_at: self.last_login_at,
-            email_verified_at: self.email_verified_at,
-            mfa: self.mfa.clone(),
-            mail_prefs: self.mail_prefs,
-        }
+        self.r.clone()
     }
 }
 
@@ -502,31 +442,33 @@ impl User {
         now: DateTime<Utc>,
     ) -> Self {
         Self {
-            id,
-            tenant_id,
-            email,
-            name,
-            role,
-            status: UserStatus::Active,
-            password_hash,
-            created_at: now,
-            throttle: AccountThrottle::default(),
-            token_version: 0,
-            last_login_at: None,
-            email_verified_at: None,
-            mfa: None,
-            mail_prefs: MailPrefs::default(),
+            r: UserRecord {
+                id,
+                tenant_id,
+                email,
+                name,
+                role,
+                status: UserStatus::Active,
+                password_hash,
+                created_at: now,
+                throttle: AccountThrottle::default(),
+                token_version: 0,
+                last_login_at: None,
+                email_verified_at: None,
+                mfa: None,
+                mail_prefs: MailPrefs::default(),
+            },
         }
     }
 
     /// Whether the user is active (and so occupies a seat).
     pub fn is_active(&self) -> bool {
-        self.status == UserStatus::Active
+        self.r.status == UserStatus::Active
     }
 
     /// Whether the user is the tenant's owner.
     pub fn is_owner(&self) -> bool {
-        self.role.is_owner()
+        self.r.role.is_owner()
     }
 
     /// Gives the user another (non-owner) role.
@@ -537,17 +479,17 @@ impl User {
         if role.is_owner() {
             return Err(UserRuleError::OwnerByTransferOnly);
         }
-        if self.role == role {
+        if self.r.role == role {
             return Err(UserRuleError::SameRole);
         }
-        self.role = role;
-        self.token_version = self.token_version.wrapping_add(1);
+        self.r.role = role;
+        self.r.token_version = self.r.token_version.wrapping_add(1);
         Ok(())
     }
 
     /// Ends every session: tokens issued before stop working (logout).
     pub fn end_sessions(&mut self) {
-        self.token_version = self.token_version.wrapping_add(1);
+        self.r.token_version = self.r.token_version.wrapping_add(1);
     }
 
     /// Deactivates the user (never the owner).
@@ -558,8 +500,8 @@ impl User {
         if !self.is_active() {
             return Err(UserRuleError::AlreadyDeactivated);
         }
-        self.status = UserStatus::Deactivated { at: now, reason };
-        self.token_version = self.token_version.wrapping_add(1);
+        self.r.status = UserStatus::Deactivated { at: now, reason };
+        self.r.token_version = self.r.token_version.wrapping_add(1);
         Ok(())
     }
 
@@ -571,7 +513,7 @@ impl User {
         if self.is_erased() {
             return Err(UserRuleError::Erased);
         }
-        self.status = UserStatus::Active;
+        self.r.status = UserStatus::Active;
         Ok(())
     }
 
@@ -582,7 +524,7 @@ impl User {
 
     /// Whether the user's personal data was erased.
     pub fn is_erased(&self) -> bool {
-        matches!(self.status, UserStatus::Deactivated { reason: DeactivationReason::Erased, .. })
+        matches!(self.r.status, UserStatus::Deactivated { reason: DeactivationReason::Erased, .. })
     }
 
     /// GDPR erasure (DESIGN.md "Data rights"): the email becomes the pseudonym
@@ -598,83 +540,83 @@ impl User {
         if self.is_erased() {
             return Err(UserRuleError::Erased);
         }
-        self.email = Email::erased(self.id.as_uuid());
-        self.name = PersonName::erased();
-        self.password_hash = unusable;
-        self.status = UserStatus::Deactivated { at: now, reason: DeactivationReason::Erased };
-        self.throttle = AccountThrottle::default();
-        self.last_login_at = None;
-        self.email_verified_at = None;
-        self.mfa = None;
-        self.token_version = self.token_version.wrapping_add(1);
+        self.r.email = Email::erased(self.r.id.as_uuid());
+        self.r.name = PersonName::erased();
+        self.r.password_hash = unusable;
+        self.r.status = UserStatus::Deactivated { at: now, reason: DeactivationReason::Erased };
+        self.r.throttle = AccountThrottle::default();
+        self.r.last_login_at = None;
+        self.r.email_verified_at = None;
+        self.r.mfa = None;
+        self.r.token_version = self.r.token_version.wrapping_add(1);
         Ok(())
     }
 
     /// Replaces the password hash; older tokens stop working.
     pub fn set_password(&mut self, hash: PasswordHash) {
-        self.password_hash = hash;
-        self.token_version = self.token_version.wrapping_add(1);
+        self.r.password_hash = hash;
+        self.r.token_version = self.r.token_version.wrapping_add(1);
     }
 
     /// Clears the failed-login counters and any lock (a password set by a
     /// reset link: whoever holds the mailbox is let in again).
     pub fn unlock(&mut self) {
-        self.throttle = AccountThrottle::default();
+        self.r.throttle = AccountThrottle::default();
     }
 
     /// A failed login from `address` (see [`AccountThrottle::record_failure`]).
     pub fn record_failed_login(&mut self, now: DateTime<Utc>, address: &str, policy: &LockoutPolicy) -> FailedLogin {
-        self.throttle.record_failure(now, address, policy)
+        self.r.throttle.record_failure(now, address, policy)
     }
 
     /// A successful login from `address`: its failures are forgiven and the
     /// login's time kept.
     pub fn record_login(&mut self, now: DateTime<Utc>, address: &str) {
-        self.throttle.record_success(address);
-        self.last_login_at = Some(now);
+        self.r.throttle.record_success(address);
+        self.r.last_login_at = Some(now);
     }
 
     /// The address is proven (a verification link, or the invitation link
     /// that reached it); the first proof's time is kept.
     pub fn verify_email(&mut self, now: DateTime<Utc>) {
-        self.email_verified_at.get_or_insert(now);
+        self.r.email_verified_at.get_or_insert(now);
     }
 
     /// The mails the person chose.
     pub fn choose_mail(&mut self, prefs: MailPrefs) {
-        self.mail_prefs = prefs;
+        self.r.mail_prefs = prefs;
     }
 
     /// The two-factor enrolment as it now stands: started, confirmed, or with
     /// a recovery code or a time step used.
     pub fn keep_mfa(&mut self, mfa: crate::mfa::Mfa) {
-        self.mfa = Some(mfa);
+        self.r.mfa = Some(mfa);
     }
 
     /// Removes the two-factor enrolment (disabled by the user, reset by the
     /// superuser, or void after a restore).
     pub fn remove_mfa(&mut self) {
-        self.mfa = None;
+        self.r.mfa = None;
     }
 
     /// Restoring a backup: the archive's password is void (`unusable`, a hash
     /// of nobody's password) and its failed-login counters with it.
     pub fn void_password(&mut self, unusable: PasswordHash) {
-        self.password_hash = unusable;
-        self.throttle = AccountThrottle::default();
+        self.r.password_hash = unusable;
+        self.r.throttle = AccountThrottle::default();
     }
 
     /// Restoring a backup: deactivated by the platform — even the owner, when
     /// the archive's owner was removed since and must not be let back in
     /// until the superuser transfers the ownership.
     pub fn bar(&mut self, now: DateTime<Utc>) {
-        self.status = UserStatus::Deactivated { at: now, reason: DeactivationReason::Admin };
+        self.r.status = UserStatus::Deactivated { at: now, reason: DeactivationReason::Admin };
     }
 
     /// Restoring a backup: past every token version the user ever had
     /// (`known`, from the platform's ledger), so that no earlier token opens anything.
     pub fn move_tokens_past(&mut self, known: u32) {
-        self.token_version = self.token_version.max(known).wrapping_add(1);
+        self.r.token_version = self.r.token_version.max(known).wrapping_add(1);
     }
 }
 
@@ -685,13 +627,13 @@ pub fn transfer_ownership(owner: &mut User, new_owner: &mut User) -> Result<(), 
     if !owner.is_owner() {
         return Err(UserRuleError::NotOwner);
     }
-    if new_owner.id == owner.id || !new_owner.is_active() || new_owner.tenant_id != owner.tenant_id {
+    if new_owner.r.id == owner.r.id || !new_owner.is_active() || new_owner.r.tenant_id != owner.r.tenant_id {
         return Err(UserRuleError::InvalidNewOwner);
     }
-    owner.role = RoleRef::Builtin(BuiltinRole::Admin);
-    owner.token_version = owner.token_version.wrapping_add(1);
-    new_owner.role = RoleRef::OWNER;
-    new_owner.token_version = new_owner.token_version.wrapping_add(1);
+    owner.r.role = RoleRef::Builtin(BuiltinRole::Admin);
+    owner.r.token_version = owner.r.token_version.wrapping_add(1);
+    new_owner.r.role = RoleRef::OWNER;
+    new_owner.r.token_version = new_owner.r.token_version.wrapping_add(1);
     Ok(())
 }
 
@@ -773,16 +715,16 @@ mod tests {
     #[test]
     fn erasure_replaces_every_personal_field_for_good_and_spares_the_owner() {
         let mut u = user(1, RoleRef::Builtin(BuiltinRole::Member));
-        u.last_login_at = Some(Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap());
+        u.r.last_login_at = Some(Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap());
         let now = Utc.with_ymd_and_hms(2026, 11, 3, 0, 0, 0).unwrap();
-        let version = u.token_version;
+        let version = u.r.token_version;
         u.erase(now, PasswordHash::from_encoded(SecretString::from("decoy"))).unwrap();
-        assert_eq!(u.email.as_str(), format!("erased-{}@erased.invalid", u.id.as_uuid().simple()));
-        assert!(u.email.is_erased() && Email::parse(u.email.as_str()).is_ok(), "a valid, undeliverable address");
-        assert_eq!(u.name.as_str(), "Erased user");
-        assert_eq!(u.password_hash.expose(), "decoy");
-        assert_eq!((u.is_active(), u.is_erased(), u.last_login_at), (false, true, None));
-        assert_eq!(u.token_version, version.wrapping_add(1), "sessions end");
+        assert_eq!(u.r.email.as_str(), format!("erased-{}@erased.invalid", u.r.id.as_uuid().simple()));
+        assert!(u.r.email.is_erased() && Email::parse(u.r.email.as_str()).is_ok(), "a valid, undeliverable address");
+        assert_eq!(u.r.name.as_str(), "Erased user");
+        assert_eq!(u.r.password_hash.expose(), "decoy");
+        assert_eq!((u.is_active(), u.is_erased(), u.r.last_login_at), (false, true, None));
+        assert_eq!(u.r.token_version, version.wrapping_add(1), "sessions end");
         assert_eq!(u.erase(now, PasswordHash::from_encoded(SecretString::from("x"))), Err(UserRuleError::Erased));
         assert_eq!(u.reactivate(), Err(UserRuleError::Erased), "an erased account never comes back");
         let mut owner = user(2, RoleRef::OWNER);
@@ -799,21 +741,21 @@ mod tests {
         let policy = LockoutPolicy::default();
         let (stranger, owner) = ("203.0.113.9", "198.51.100.7");
         for i in 1..=4 {
-            assert_eq!(u.throttle.record_failure(now, stranger, &policy), FailedLogin::Counted { failures: i });
+            assert_eq!(u.r.throttle.record_failure(now, stranger, &policy), FailedLogin::Counted { failures: i });
         }
         let until = now + Duration::minutes(15);
-        assert_eq!(u.throttle.record_failure(now, stranger, &policy), FailedLogin::LockedForAddress { until });
-        assert_eq!(u.throttle.locked_at(now + Duration::minutes(14), stranger), Some(until));
-        assert_eq!(u.throttle.locked_at(now + Duration::minutes(14), owner), None, "the owner still logs in");
+        assert_eq!(u.r.throttle.record_failure(now, stranger, &policy), FailedLogin::LockedForAddress { until });
+        assert_eq!(u.r.throttle.locked_at(now + Duration::minutes(14), stranger), Some(until));
+        assert_eq!(u.r.throttle.locked_at(now + Duration::minutes(14), owner), None, "the owner still logs in");
         assert_eq!(
-            u.throttle.record_failure(now + Duration::minutes(1), stranger, &policy),
+            u.r.throttle.record_failure(now + Duration::minutes(1), stranger, &policy),
             FailedLogin::AlreadyLocked { until }
         );
-        assert_eq!(u.throttle.locked_at(until, stranger), None);
+        assert_eq!(u.r.throttle.locked_at(until, stranger), None);
         // after the lock the count starts again
-        assert_eq!(u.throttle.record_failure(until, stranger, &policy), FailedLogin::Counted { failures: 1 });
-        u.throttle.record_success(stranger);
-        assert!(u.throttle.addresses.is_empty(), "{:?}", u.throttle);
+        assert_eq!(u.r.throttle.record_failure(until, stranger, &policy), FailedLogin::Counted { failures: 1 });
+        u.r.throttle.record_success(stranger);
+        assert!(u.r.throttle.addresses.is_empty(), "{:?}", u.r.throttle);
     }
 
     #[test]
@@ -824,27 +766,27 @@ mod tests {
         // 19 failures from 19 addresses over 14 minutes: each address has one, nothing locks.
         for i in 0..19u32 {
             let at = now + Duration::seconds(i64::from(i) * 44);
-            let r = u.throttle.record_failure(at, &format!("203.0.113.{i}"), &policy);
+            let r = u.r.throttle.record_failure(at, &format!("203.0.113.{i}"), &policy);
             assert_eq!(r, FailedLogin::Counted { failures: 1 }, "failure {i}");
         }
         let at = now + Duration::minutes(14);
         let until = at + Duration::minutes(15);
-        assert_eq!(u.throttle.record_failure(at, "192.0.2.1", &policy), FailedLogin::LockedNow { until });
-        assert_eq!(u.throttle.locked_at(at, "198.51.100.7"), Some(until), "locked for every address");
+        assert_eq!(u.r.throttle.record_failure(at, "192.0.2.1", &policy), FailedLogin::LockedNow { until });
+        assert_eq!(u.r.throttle.locked_at(at, "198.51.100.7"), Some(until), "locked for every address");
         // A window that ran out starts afresh: 19 failures spread over more than 15 minutes never lock everywhere.
         let mut v = user(2, RoleRef::Builtin(BuiltinRole::Member));
         for i in 0..40u32 {
             let at = now + Duration::seconds(i64::from(i) * 60);
-            let r = v.throttle.record_failure(at, &format!("203.0.113.{i}"), &policy);
+            let r = v.r.throttle.record_failure(at, &format!("203.0.113.{i}"), &policy);
             assert!(!matches!(r, FailedLogin::LockedNow { .. }), "failure {i}: {r:?}");
         }
         // A success from one address leaves the others' counts.
         let mut w = user(3, RoleRef::Builtin(BuiltinRole::Member));
-        w.throttle.record_failure(now, "a", &policy);
-        w.throttle.record_failure(now, "b", &policy);
-        w.throttle.record_success("a");
-        assert_eq!(w.throttle.addresses.len(), 1);
-        assert_eq!(w.throttle.failures, 2, "the everywhere count runs out with its window");
+        w.r.throttle.record_failure(now, "a", &policy);
+        w.r.throttle.record_failure(now, "b", &policy);
+        w.r.throttle.record_success("a");
+        assert_eq!(w.r.throttle.addresses.len(), 1);
+        assert_eq!(w.r.throttle.failures, 2, "the everywhere count runs out with its window");
     }
 
     #[test]
@@ -853,9 +795,9 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
         let policy = LockoutPolicy { max_failures_everywhere: u32::MAX, ..LockoutPolicy::default() };
         for i in 0..200u32 {
-            u.throttle.record_failure(now + Duration::milliseconds(i64::from(i)), &i.to_string(), &policy);
+            u.r.throttle.record_failure(now + Duration::milliseconds(i64::from(i)), &i.to_string(), &policy);
         }
-        assert_eq!(u.throttle.addresses.len(), ADDRESSES_KEPT);
+        assert_eq!(u.r.throttle.addresses.len(), ADDRESSES_KEPT);
         let a: std::net::IpAddr = "2001:db8:1:2:3:4:5:6".parse().unwrap();
         let b: std::net::IpAddr = "2001:db8:1:2:ffff::1".parse().unwrap();
         assert_eq!(address_key(Some(a)), address_key(Some(b)));
@@ -881,7 +823,7 @@ mod tests {
     #[test]
     fn the_owner_cannot_be_deactivated_removed_or_demoted() {
         let mut owner = user(1, RoleRef::OWNER);
-        assert_eq!(owner.deactivate(owner.created_at, DeactivationReason::Admin), Err(UserRuleError::OwnerProtected));
+        assert_eq!(owner.deactivate(owner.r.created_at, DeactivationReason::Admin), Err(UserRuleError::OwnerProtected));
         assert_eq!(owner.ensure_removable(), Err(UserRuleError::OwnerProtected));
         assert_eq!(owner.change_role(RoleRef::Builtin(BuiltinRole::Admin)), Err(UserRuleError::OwnerProtected));
         let mut member = user(2, RoleRef::Builtin(BuiltinRole::Member));
@@ -894,9 +836,9 @@ mod tests {
         let mut member = user(2, RoleRef::Builtin(BuiltinRole::Member));
         transfer_ownership(&mut owner, &mut member).unwrap();
         assert!(member.is_owner());
-        assert_eq!(owner.role, RoleRef::Builtin(BuiltinRole::Admin));
+        assert_eq!(owner.r.role, RoleRef::Builtin(BuiltinRole::Admin));
         let mut inactive = user(3, RoleRef::Builtin(BuiltinRole::Member));
-        inactive.deactivate(inactive.created_at, DeactivationReason::Admin).unwrap();
+        inactive.deactivate(inactive.r.created_at, DeactivationReason::Admin).unwrap();
         assert_eq!(transfer_ownership(&mut member, &mut inactive), Err(UserRuleError::InvalidNewOwner));
         assert_eq!(transfer_ownership(&mut owner, &mut inactive), Err(UserRuleError::NotOwner));
     }
@@ -905,10 +847,10 @@ mod tests {
     fn a_role_change_or_deactivation_invalidates_old_tokens() {
         let mut u = user(2, RoleRef::Builtin(BuiltinRole::Member));
         u.change_role(RoleRef::Builtin(BuiltinRole::Viewer)).unwrap();
-        assert_eq!(u.token_version, 1);
-        u.deactivate(u.created_at, DeactivationReason::Admin).unwrap();
-        assert_eq!(u.token_version, 2);
-        assert_eq!(u.deactivate(u.created_at, DeactivationReason::Admin), Err(UserRuleError::AlreadyDeactivated));
+        assert_eq!(u.r.token_version, 1);
+        u.deactivate(u.r.created_at, DeactivationReason::Admin).unwrap();
+        assert_eq!(u.r.token_version, 2);
+        assert_eq!(u.deactivate(u.r.created_at, DeactivationReason::Admin), Err(UserRuleError::AlreadyDeactivated));
         u.reactivate().unwrap();
         assert_eq!(u.reactivate(), Err(UserRuleError::AlreadyActive));
     }

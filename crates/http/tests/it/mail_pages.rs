@@ -100,6 +100,14 @@ impl Mail {
         self.deliver().await;
     }
 
+    /// Both opted in and the update delivered; a client without a session (a mail reader's).
+    async fn with_an_update_sent() -> (Self, reqwest::Client) {
+        let m = Mail::new().await;
+        m.opt_in().await;
+        m.send().await;
+        (m, reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap())
+    }
+
     /// A minute later, the due jobs run (the outbox delivers).
     async fn deliver(&self) {
         self.h.clock.advance(chrono::Duration::minutes(1));
@@ -191,11 +199,8 @@ async fn a_broadcast_is_previewed_without_queueing_then_sent_once_to_the_people_
 
 #[tokio::test]
 async fn the_mailed_link_unsubscribes_by_its_pages_button_and_a_forged_one_changes_nothing() {
-    let m = Mail::new().await;
-    m.opt_in().await;
-    m.send().await;
+    let (m, anonymous) = Mail::with_an_update_sent().await;
     // Without a session: a page with a button (a link checker unsubscribes nobody), then done.
-    let anonymous = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let base = &m.base;
     let token = unsubscribe_token(&m.h, "keen@acme.example.com");
     let page = answer(anonymous.get(format!("{base}/unsubscribe?token={token}")).send().await.unwrap()).await;
@@ -224,12 +229,9 @@ async fn the_mailed_link_unsubscribes_by_its_pages_button_and_a_forged_one_chang
 
 #[tokio::test]
 async fn a_mail_clients_one_click_post_unsubscribes_and_one_from_another_site_is_refused() {
-    let m = Mail::new().await;
-    m.opt_in().await;
-    m.send().await;
+    let (m, anonymous) = Mail::with_an_update_sent().await;
     // RFC 8058: the token in the URL, no Origin, no cookie, and the body as the RFC says,
     // multipart/form-data (not read).
-    let anonymous = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let base = &m.base;
     let token = unsubscribe_token(&m.h, "keen@acme.example.com");
     let cross = answer(
