@@ -48,22 +48,15 @@ impl ExportStatus {
 /// transitions below (queued → running → ready → expired, or → failed); a
 /// store reads one back with [`Export::restore`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Export {
-    id: ExportId,
-    tenant_id: TenantId,
-    requested_by: AuditActor,
-    status: ExportStatus,
-    sections_done: u32,
-    sections_total: u32,
-    size_bytes: u64,
-    created_at: DateTime<Utc>,
-    finished_at: Option<DateTime<Utc>>,
-    expires_at: Option<DateTime<Utc>>,
+    /// Every field, private: read through the accessors, changed by the transitions.
+    r: ExportRecord,
 }
 
 /// An export as a store keeps it: every field, for writing a row and for
 /// reading one back ([`Export::restore`], [`Export::record`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportRecord {
     /// Its id.
     pub id: ExportId,
@@ -91,96 +84,76 @@ impl Export {
     /// A queued export.
     pub fn new(id: ExportId, tenant_id: TenantId, requested_by: AuditActor, now: DateTime<Utc>) -> Self {
         Export {
-            id,
-            tenant_id,
-            requested_by,
-            status: ExportStatus::Queued,
-            sections_done: 0,
-            sections_total: 0,
-            size_bytes: 0,
-            created_at: now,
-            finished_at: None,
-            expires_at: None,
+            r: ExportRecord {
+                id,
+                tenant_id,
+                requested_by,
+                status: ExportStatus::Queued,
+                sections_done: 0,
+                sections_total: 0,
+                size_bytes: 0,
+                created_at: now,
+                finished_at: None,
+                expires_at: None,
+            },
         }
     }
 
     /// An export as a store kept it (no transition is checked: the store wrote
     /// what the transitions made).
     pub fn restore(r: ExportRecord) -> Self {
-        Export {
-            id: r.id,
-            tenant_id: r.tenant_id,
-            requested_by: r.requested_by,
-            status: r.status,
-            sections_done: r.sections_done,
-            sections_total: r.sections_total,
-            size_bytes: r.size_bytes,
-            created_at: r.created_at,
-            finished_at: r.finished_at,
-            expires_at: r.expires_at,
-        }
+        Self { r }
     }
 
     /// Every field, for a store to write.
     pub fn record(&self) -> ExportRecord {
-        ExportRecord {
-            id: self.id,
-            tenant_id: self.tenant_id,
-            requested_by: self.requested_by,
-            status: self.status,
-            sections_done: self.sections_done,
-            sections_total: self.sections_total,
-            size_bytes: self.size_bytes,
-            created_at: self.created_at,
-            finished_at: self.finished_at,
-            expires_at: self.expires_at,
-        }
+        self.r.clone()
     }
 
     /// Its id.
     pub fn id(&self) -> ExportId {
-        self.id
+        self.r.id
     }
     /// Whose data.
     pub fn tenant_id(&self) -> TenantId {
-        self.tenant_id
+        self.r.tenant_id
     }
     /// Who asked.
     pub fn requested_by(&self) -> AuditActor {
-        self.requested_by
+        self.r.requested_by
     }
     /// Where it stands as stored (see [`Export::status_at`] for expiry).
     pub fn status(&self) -> ExportStatus {
-        self.status
+        self.r.status
     }
     /// Sections written so far.
     pub fn sections_done(&self) -> u32 {
-        self.sections_done
+        self.r.sections_done
     }
     /// Sections in all (known once it runs).
     pub fn sections_total(&self) -> u32 {
-        self.sections_total
+        self.r.sections_total
     }
     /// The archive's size (0 until ready).
     pub fn size_bytes(&self) -> u64 {
-        self.size_bytes
+        self.r.size_bytes
     }
     /// When it was asked for.
     pub fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
+        self.r.created_at
     }
     /// When it was ready or failed.
     pub fn finished_at(&self) -> Option<DateTime<Utc>> {
-        self.finished_at
+        self.r.finished_at
     }
     /// Downloadable until then.
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
-        self.expires_at
+        self.r.expires_at
     }
 
     /// The status at `now` (a ready export past its expiry is expired).
     pub fn status_at(&self, now: DateTime<Utc>) -> ExportStatus {
-        match (self.status, self.expires_at) {
+        match (self.r.status, self.r.expires_at) {
             (ExportStatus::Ready, Some(end)) if now >= end => ExportStatus::Expired,
             (status, _) => status,
         }
@@ -188,50 +161,50 @@ impl Export {
 
     /// Whether it still occupies the tenant's one export slot.
     pub fn in_progress(&self) -> bool {
-        matches!(self.status, ExportStatus::Queued | ExportStatus::Running)
+        matches!(self.r.status, ExportStatus::Queued | ExportStatus::Running)
     }
 
     /// Progress in whole percent (rounded down; 100 only when ready).
     pub fn percent(&self) -> u32 {
-        match self.status {
+        match self.r.status {
             ExportStatus::Ready | ExportStatus::Expired => 100,
-            _ if self.sections_total == 0 => 0,
-            _ => (self.sections_done.min(self.sections_total) * 100 / self.sections_total).min(99),
+            _ if self.r.sections_total == 0 => 0,
+            _ => (self.r.sections_done.min(self.r.sections_total) * 100 / self.r.sections_total).min(99),
         }
     }
 
     /// Running (again, after a crash: from the first section) over `sections` sections.
     pub fn start(&mut self, sections: u32) {
-        self.status = ExportStatus::Running;
-        self.sections_done = 0;
-        self.sections_total = sections;
+        self.r.status = ExportStatus::Running;
+        self.r.sections_done = 0;
+        self.r.sections_total = sections;
     }
 
     /// `done` sections written (at most all of them).
     pub fn progress(&mut self, done: u32) {
-        self.sections_done = done.min(self.sections_total);
+        self.r.sections_done = done.min(self.r.sections_total);
     }
 
     /// Ready: downloadable for [`EXPORT_RETENTION_DAYS`].
     pub fn finish(&mut self, size_bytes: u64, now: DateTime<Utc>) {
-        self.status = ExportStatus::Ready;
-        self.sections_done = self.sections_total;
-        self.size_bytes = size_bytes;
-        self.finished_at = Some(now);
-        self.expires_at = Some(now + Duration::days(EXPORT_RETENTION_DAYS));
+        self.r.status = ExportStatus::Ready;
+        self.r.sections_done = self.r.sections_total;
+        self.r.size_bytes = size_bytes;
+        self.r.finished_at = Some(now);
+        self.r.expires_at = Some(now + Duration::days(EXPORT_RETENTION_DAYS));
     }
 
     /// Failed on its job's last attempt.
     pub fn fail(&mut self, now: DateTime<Utc>) {
-        self.status = ExportStatus::Failed;
-        self.finished_at = Some(now);
+        self.r.status = ExportStatus::Failed;
+        self.r.finished_at = Some(now);
     }
 
     /// Its archive deleted: a ready export is expired from now on (any other
     /// state stays as it is); whether it changed.
     pub fn expire(&mut self) -> bool {
-        if self.status == ExportStatus::Ready {
-            self.status = ExportStatus::Expired;
+        if self.r.status == ExportStatus::Ready {
+            self.r.status = ExportStatus::Expired;
             true
         } else {
             false
