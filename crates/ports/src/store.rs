@@ -28,7 +28,9 @@
 //! - `begin_authorizing` answers exactly the facts [`read_authorization_facts`]
 //!   reads in a fresh unit of work of the same tenant (never a row of another);
 //!   a read unit of work it opens may answer a row it read there (the tenant,
-//!   the user) again without reading it twice — the answer a fresh read gives.
+//!   the user) again without reading it twice — the row the caller was
+//!   authorised on, which a fresh read in the same unit of work gives unless
+//!   another transaction committed a change in between.
 
 use crate::payment::Invoice;
 use async_trait::async_trait;

@@ -13,9 +13,11 @@ use tenantry_ports::error::StoreError;
 use tenantry_ports::store::{Access, AuthorizationFacts, AuthorizationRead};
 
 /// Rows a read-only unit of work already read in its authorising statement.
-/// Nothing in a read-only unit of work can change them, and answering them
-/// again is what reading them again at that moment would have answered; a
-/// unit of work that writes never keeps any.
+/// Nothing in a read-only unit of work can change them; answered again, they
+/// are the rows the request was authorised on (a write another transaction
+/// commits meanwhile is seen by the next request, as on the memory store,
+/// whose read unit of work is a snapshot). A unit of work that writes, or one
+/// an SQL error aborted, answers none of them.
 #[derive(Default)]
 pub(crate) struct Seen {
     tenant: Option<Tenant>,
@@ -72,11 +74,14 @@ impl PgTenantTx {
 
     /// The tenant's row, when the authorising statement read it.
     pub(crate) fn seen_tenant(&self) -> Option<Tenant> {
-        self.seen.tenant.clone()
+        if self.aborted { None } else { self.seen.tenant.clone() }
     }
 
     /// The user `id`, when the authorising statement read it.
     pub(crate) fn seen_user(&self, id: UserId) -> Option<User> {
+        if self.aborted {
+            return None;
+        }
         self.seen.user.as_ref().filter(|u| u.id() == id).cloned()
     }
 }
