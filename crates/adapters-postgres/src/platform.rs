@@ -509,16 +509,9 @@ impl Lookups<'_> {
         tenant: TenantId,
         q: &AuditQuery,
     ) -> Result<Vec<AuditEvent>, StoreError> {
-        let found = sqlx::query("SELECT * FROM tenantry_lookup.tenant_audit_events($1, $2, $3, $4, $5)")
-            .bind(tenant.as_uuid())
-            .bind(q.before.map(|b| b.as_uuid()))
-            .bind(i32::try_from(q.limit).unwrap_or(i32::MAX))
-            .bind(q.action.as_ref().map(|a| a.as_str()))
-            .bind(q.user.map(|u| u.as_uuid()))
-            .fetch_all(self.0)
-            .await
-            .db()?;
-        found.iter().map(|r| rows::audit(r, r.try_get("tenant_id").ok().flatten())).collect()
+        let query =
+            sqlx::query("SELECT * FROM tenantry_lookup.tenant_audit_events($1, $2, $3, $4, $5)").bind(tenant.as_uuid());
+        self.audit_page(query, q).await
     }
 
     pub(crate) async fn all_audit_events(
@@ -528,13 +521,24 @@ impl Lookups<'_> {
         reason: &AuditReadReason,
         q: &AuditQuery,
     ) -> Result<Vec<AuditEvent>, StoreError> {
-        let found = sqlx::query("SELECT * FROM tenantry_lookup.all_audit_events($1, $2, $3, $4, $5, $6, $7)")
+        let query = sqlx::query("SELECT * FROM tenantry_lookup.all_audit_events($1, $2, $3, $4, $5, $6, $7)")
             .bind(event_id.as_uuid())
             .bind(superuser.as_uuid())
-            .bind(reason.as_str())
+            .bind(reason.as_str());
+        self.audit_page(query, q).await
+    }
+
+    /// One page of audit events: `query` with its leading arguments bound, then
+    /// the page's (before, limit, action, user), as both lookup functions take them last.
+    async fn audit_page(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        q: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let found = query
             .bind(q.before.map(|b| b.as_uuid()))
             .bind(i32::try_from(q.limit).unwrap_or(i32::MAX))
-            .bind(q.action.as_ref().map(|a| a.as_str()))
+            .bind(q.action.as_ref().map(|a| a.as_str().to_owned()))
             .bind(q.user.map(|u| u.as_uuid()))
             .fetch_all(self.0)
             .await
