@@ -158,6 +158,9 @@ def start(binary, db, log):
         "TENANTRY_JWT_SECRET": "ab" * 32,
         "TENANTRY_DATA_KEY": DATA_KEY,
         "TENANTRY_TRUSTED_PROXIES": "127.0.0.1",
+        # Cardless trials, explicitly: the attacks need tenants that act at once (the payment
+        # method at signup and its 403 payment_method_required are tested in crates/http).
+        "TENANTRY_PAYMENT_METHOD_AT_SIGNUP": "optional",
         "TENANTRY_METRICS_TOKEN": METRICS_TOKEN,
         "TENANTRY_SUPERUSER_EMAIL": "",
         "TENANTRY_SUPERUSER_PASSWORD": "",

@@ -200,8 +200,9 @@ pub async fn sync_catalog(client: &Client, catalog: &PlanCatalog) -> Result<Sync
 }
 
 /// The events tenantry handles; the webhook endpoint subscribes to these.
-pub const WEBHOOK_EVENTS: [&str; 8] = [
+pub const WEBHOOK_EVENTS: [&str; 9] = [
     "checkout.session.completed",
+    "setup_intent.succeeded",
     "customer.subscription.created",
     "customer.subscription.updated",
     "customer.subscription.deleted",
@@ -226,33 +227,59 @@ pub enum EndpointSync {
         /// The endpoint id.
         id: String,
     },
+    /// It existed with the pinned API version but lacked events (a tenantry
+    /// upgrade handles more): its event list was replaced by [`WEBHOOK_EVENTS`].
+    Updated {
+        /// The endpoint id.
+        id: String,
+        /// The events it gained.
+        added: Vec<String>,
+    },
 }
 
 /// Makes sure a webhook endpoint at `url` exists, pinned to the API version
 /// async-stripe rc.10 is generated for and subscribed to [`WEBHOOK_EVENTS`].
-/// An endpoint at that url with another version or fewer events is refused
-/// with the fix (Stripe cannot change an endpoint's version: delete it, rerun).
+/// An endpoint at that url with fewer events gets them (its list is
+/// updated); one with another version is refused with the fix (Stripe cannot
+/// change an endpoint's version: delete it, rerun).
 pub async fn sync_webhook_endpoint(client: &Client, url: &str) -> Result<EndpointSync, PaymentError> {
     use stripe_misc::webhook_endpoint::{
-        CreateWebhookEndpoint, CreateWebhookEndpointEnabledEvents, ListWebhookEndpoint,
+        CreateWebhookEndpoint, CreateWebhookEndpointEnabledEvents, ListWebhookEndpoint, UpdateWebhookEndpoint,
+        UpdateWebhookEndpointEnabledEvents,
     };
     let version = stripe_shared::version::VERSION;
     let list = ListWebhookEndpoint::new().limit(100).send(client).await.map_err(payment_error)?;
     if let Some(found) = list.data.iter().find(|e| e.url == url) {
         let pinned = found.api_version.as_deref() == Some(version.as_str());
-        let events = WEBHOOK_EVENTS.iter().all(|e| found.enabled_events.iter().any(|f| f == e || f == "*"));
-        if !pinned || !events {
+        if !pinned {
             return Err(PaymentError::Rejected(format!(
-                "the webhook endpoint {} ({url}) has API version {} and events {:?}; tenantry needs {} and {:?}: \
+                "the webhook endpoint {} ({url}) has API version {}; tenantry needs {}: \
                  delete it in Stripe's dashboard and run sync-catalog again",
                 found.id,
                 found.api_version.as_deref().unwrap_or("(account default)"),
-                found.enabled_events,
                 version.as_str(),
-                WEBHOOK_EVENTS,
             )));
         }
-        return Ok(EndpointSync::Kept { id: found.id.to_string() });
+        let missing: Vec<String> = WEBHOOK_EVENTS
+            .iter()
+            .filter(|e| !found.enabled_events.iter().any(|f| f == *e || f == "*"))
+            .map(|e| (*e).to_owned())
+            .collect();
+        if missing.is_empty() {
+            return Ok(EndpointSync::Kept { id: found.id.to_string() });
+        }
+        let events = WEBHOOK_EVENTS
+            .iter()
+            .map(|e| UpdateWebhookEndpointEnabledEvents::from_str(e).map_err(|_| unexpected(format!("event {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let updated = UpdateWebhookEndpoint::new(found.id.clone())
+            .enabled_events(events)
+            .customize()
+            .request_strategy(keyed(&format!("tenantry:webhook-events:{}:{}", found.id, WEBHOOK_EVENTS.len()))?)
+            .send(client)
+            .await
+            .map_err(payment_error)?;
+        return Ok(EndpointSync::Updated { id: updated.id.to_string(), added: missing });
     }
     let events = WEBHOOK_EVENTS
         .iter()

@@ -72,6 +72,16 @@ impl StripeWebhooks {
                 }
                 (customer, BillingEventKind::PaymentMethodAttached)
             }
+            // The same completion seen from the SetupIntent (and a method added
+            // in the Customer Portal): whichever arrives first starts the trial;
+            // the second finds the method on file and changes nothing.
+            EventObject::SetupIntentSucceeded(intent) => {
+                let Some(customer) = intent.customer.as_ref().map(|c| c.id().to_string()) else {
+                    return Ok(None);
+                };
+                self.make_default(&customer, intent.id.as_str()).await?;
+                (customer, BillingEventKind::PaymentMethodAttached)
+            }
             EventObject::CustomerSubscriptionCreated(sub) | EventObject::CustomerSubscriptionUpdated(sub) => {
                 let customer = sub.customer.id().to_string();
                 match provider.fetch(sub.id.as_str()).await? {

@@ -118,6 +118,9 @@ pub struct PlanCatalog {
     pub dunning_outcome: DunningOutcome,
     /// Days a deleted tenant is kept before purge (30).
     pub retention_days: u32,
+    /// Days a signup waiting for its payment method is kept before purge (7;
+    /// its slug is free again after).
+    pub unfinished_signup_days: u32,
     /// The provider's minimum charge; smaller invoices carry over (Stripe: 0.50 EUR).
     pub minimum_charge: Money,
     /// Days an invitation stays valid (7).
@@ -153,6 +156,7 @@ impl Default for PlanCatalog {
             grace_days: 14,
             dunning_outcome: DunningOutcome::Freemium,
             retention_days: 30,
+            unfinished_signup_days: 7,
             minimum_charge: Money::eur(50),
             invitation_days: 7,
             trial_quota: paid_quota,
@@ -191,6 +195,7 @@ impl PlanCatalog {
             ("included seats", self.included_seats),
             ("grace days", self.grace_days),
             ("retention days", self.retention_days),
+            ("unfinished signup days", self.unfinished_signup_days),
             ("invitation days", self.invitation_days),
         ] {
             if v == 0 {
@@ -204,6 +209,7 @@ impl PlanCatalog {
             ("trial days", self.trial_days),
             ("grace days", self.grace_days),
             ("retention days", self.retention_days),
+            ("unfinished signup days", self.unfinished_signup_days),
             ("invitation days", self.invitation_days),
         ] {
             if v > 3660 {

@@ -1,10 +1,13 @@
 //! The superuser's platform security settings (DESIGN.md "Security" and "Quotas"):
 //! the password policy (minimum length, the optional breached-list check), TOTP
 //! two-factor authentication the superuser can make mandatory platform-wide or per
-//! built-in role, and the platform's default quota overrides by plan.
+//! built-in role, the platform's default quota overrides by plan, and the trial
+//! policy (DESIGN.md "Trial start and end": is a payment method taken at signup,
+//! and what a trial without one ends in).
 //!
 //! [`PlatformSettings::default`] gives DESIGN.md's defaults: 12 characters, no
-//! breached-list check, no mandatory two-factor, no quota change. The superuser
+//! breached-list check, no mandatory two-factor, no quota change, a payment
+//! method required at signup (a cardless trial, where allowed, ends in freemium). The superuser
 //! changes them with a [`SettingsPatch`] through [`PlatformSettings::apply`], which
 //! refuses a value out of range with a [`SettingsError`] and changes nothing.
 //!
@@ -178,7 +181,44 @@ impl DefaultQuotas {
     }
 }
 
-/// The superuser's platform security settings.
+/// Whether signup takes a payment method before the trial starts.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethodAtSignup {
+    /// The new tenant is `pending_payment_method` until a setup Checkout puts a
+    /// payment method on file; then its trial starts, and converts at its end.
+    #[default]
+    Required,
+    /// The trial starts at signup without one (a cardless trial).
+    Optional,
+}
+
+/// What a trial that ends without a payment method (and without "continue
+/// free" chosen) becomes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CardlessTrialEnd {
+    /// Freemium (the seat rules of a downgrade apply).
+    #[default]
+    Freemium,
+    /// Suspended, on freemium underneath: the superuser resumes it.
+    Suspended,
+}
+
+/// The trial policy.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct TrialSettings {
+    /// Whether signup takes a payment method before the trial starts (default `required`).
+    pub payment_method_at_signup: PaymentMethodAtSignup,
+    /// What a trial without a payment method ends in (default `freemium`).
+    pub trial_without_payment_method_ends_in: CardlessTrialEnd,
+}
+
+/// The superuser's platform settings.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
@@ -191,6 +231,8 @@ pub struct PlatformSettings {
     pub default_quotas: DefaultQuotas,
     /// The throttles of the anonymous endpoints and of cross-tenant attempts.
     pub anonymous_limits: AnonymousLimits,
+    /// The trial policy.
+    pub trial: TrialSettings,
 }
 
 impl PlatformSettings {
@@ -303,6 +345,14 @@ impl PlatformSettings {
                 next.anonymous_limits.cross_tenant = b;
             }
         }
+        if let Some(t) = &patch.trial {
+            if let Some(v) = t.payment_method_at_signup {
+                next.trial.payment_method_at_signup = v;
+            }
+            if let Some(v) = t.trial_without_payment_method_ends_in {
+                next.trial.trial_without_payment_method_ends_in = v;
+            }
+        }
         next.validate()?;
         Ok(next)
     }
@@ -326,6 +376,22 @@ pub struct SettingsPatch {
     /// Changes to the anonymous endpoints' throttles.
     #[serde(default)]
     pub anonymous_limits: Option<AnonymousLimitsPatch>,
+    /// Changes to the trial policy.
+    #[serde(default)]
+    pub trial: Option<TrialPatch>,
+}
+
+/// A change to the trial policy.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TrialPatch {
+    /// `required` or `optional`.
+    #[serde(default)]
+    pub payment_method_at_signup: Option<PaymentMethodAtSignup>,
+    /// `freemium` or `suspended`.
+    #[serde(default)]
+    pub trial_without_payment_method_ends_in: Option<CardlessTrialEnd>,
 }
 
 /// A change to the throttles: a given bucket replaces that throttle's.
@@ -431,7 +497,29 @@ mod tests {
         assert_eq!(s.default_quotas, DefaultQuotas::default());
         assert_eq!(s.default_quotas.freemium, QuotaOverride::default());
         assert_eq!(s.password_policy(), PasswordPolicy::default());
+        assert_eq!(s.trial.payment_method_at_signup, PaymentMethodAtSignup::Required);
+        assert_eq!(s.trial.trial_without_payment_method_ends_in, CardlessTrialEnd::Freemium);
         assert_eq!(s.validate(), Ok(()));
+    }
+
+    #[test]
+    fn the_trial_policy_is_patched_by_name_and_settings_stored_before_it_read_as_required() {
+        let next = PlatformSettings::default()
+            .apply(&patch(serde_json::json!({"trial": {"payment_method_at_signup": "optional"}})))
+            .unwrap();
+        assert_eq!(next.trial.payment_method_at_signup, PaymentMethodAtSignup::Optional);
+        assert_eq!(next.trial.trial_without_payment_method_ends_in, CardlessTrialEnd::Freemium, "unnamed: kept");
+        let next = next
+            .apply(&patch(serde_json::json!({"trial": {"trial_without_payment_method_ends_in": "suspended"}})))
+            .unwrap();
+        assert_eq!(next.trial.payment_method_at_signup, PaymentMethodAtSignup::Optional);
+        assert_eq!(next.trial.trial_without_payment_method_ends_in, CardlessTrialEnd::Suspended);
+        let bad = serde_json::from_value::<SettingsPatch>(
+            serde_json::json!({"trial": {"payment_method_at_signup": "maybe"}}),
+        );
+        assert!(bad.is_err());
+        let old: PlatformSettings = serde_json::from_value(serde_json::json!({"password": {"min_chars": 14}})).unwrap();
+        assert_eq!(old.trial, TrialSettings::default());
     }
 
     #[test]
@@ -665,11 +753,21 @@ mod tests {
         let limits = proptest::option::of((bucket(), bucket(), bucket()).prop_map(
             |(per_address, per_account, cross_tenant)| AnonymousLimitsPatch { per_address, per_account, cross_tenant },
         ));
-        (password, mfa, quotas, limits).prop_map(|(password, mfa, default_quotas, anonymous_limits)| SettingsPatch {
-            password,
-            mfa,
-            default_quotas,
-            anonymous_limits,
+        let trial = proptest::option::of(
+            (
+                proptest::option::of(prop_oneof![
+                    Just(PaymentMethodAtSignup::Required),
+                    Just(PaymentMethodAtSignup::Optional)
+                ]),
+                proptest::option::of(prop_oneof![Just(CardlessTrialEnd::Freemium), Just(CardlessTrialEnd::Suspended)]),
+            )
+                .prop_map(|(payment_method_at_signup, trial_without_payment_method_ends_in)| TrialPatch {
+                    payment_method_at_signup,
+                    trial_without_payment_method_ends_in,
+                }),
+        );
+        (password, mfa, quotas, limits, trial).prop_map(|(password, mfa, default_quotas, anonymous_limits, trial)| {
+            SettingsPatch { password, mfa, default_quotas, anonymous_limits, trial }
         })
     }
 

@@ -114,6 +114,8 @@ impl From<PeriodError> for SubscriptionError {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SubscriptionStatus {
+    /// Signed up; the trial starts when a payment method is on file.
+    PendingPaymentMethod,
     /// In the 14-day trial.
     Trialing,
     /// Paid and current.
@@ -132,7 +134,8 @@ pub enum SubscriptionStatus {
 
 impl SubscriptionStatus {
     /// Every status.
-    pub const ALL: [SubscriptionStatus; 7] = [
+    pub const ALL: [SubscriptionStatus; 8] = [
+        SubscriptionStatus::PendingPaymentMethod,
         SubscriptionStatus::Trialing,
         SubscriptionStatus::Active,
         SubscriptionStatus::PastDue,
@@ -145,6 +148,7 @@ impl SubscriptionStatus {
     /// The stable name (`past_due`, ...).
     pub fn as_str(&self) -> &'static str {
         match self {
+            SubscriptionStatus::PendingPaymentMethod => "pending_payment_method",
             SubscriptionStatus::Trialing => "trialing",
             SubscriptionStatus::Active => "active",
             SubscriptionStatus::PastDue => "past_due",
@@ -212,6 +216,15 @@ pub enum FreemiumReason {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SubscriptionState {
+    /// Signed up under the `required` trial policy: the trial starts when a
+    /// payment method is on file; purged after the catalog's
+    /// `unfinished_signup_days` if it never is.
+    PendingPaymentMethod {
+        /// When the tenant signed up.
+        since: DateTime<Utc>,
+        /// The interval chosen for after the trial.
+        interval_after: Interval,
+    },
     /// In the trial; `interval_after` is used if it converts.
     Trialing {
         /// The trial.
@@ -258,6 +271,7 @@ pub enum SubscriptionState {
 impl SubscriptionState {
     fn status(&self) -> SubscriptionStatus {
         match self {
+            SubscriptionState::PendingPaymentMethod { .. } => SubscriptionStatus::PendingPaymentMethod,
             SubscriptionState::Trialing { .. } => SubscriptionStatus::Trialing,
             SubscriptionState::Active(_) => SubscriptionStatus::Active,
             SubscriptionState::PastDue { .. } => SubscriptionStatus::PastDue,
@@ -671,6 +685,22 @@ impl Subscription {
         Ok((sub, SubscriptionEvent::TrialStarted { ends_at: trial.end() }))
     }
 
+    /// A new subscription waiting for its payment method (the `required` trial
+    /// policy): [`Subscription::payment_method_added`] starts the trial.
+    pub fn await_payment_method(tenant_id: TenantId, now: DateTime<Utc>, interval_after: Interval) -> Self {
+        Self {
+            r: SubscriptionRecord {
+                tenant_id,
+                state: SubscriptionState::PendingPaymentMethod { since: now, interval_after },
+                payment_method_on_file: false,
+                provider: None,
+                provider_synced_at: None,
+                timer_checked_at: None,
+                revision: 0,
+            },
+        }
+    }
+
     /// A subscription that starts on freemium (e.g. a tenant the superuser creates without a trial).
     pub fn start_freemium(tenant_id: TenantId, now: DateTime<Utc>) -> Self {
         Self {
@@ -706,7 +736,7 @@ impl Subscription {
     /// The plan in force.
     pub fn plan_kind(&self) -> PlanKind {
         match self.r.state.billing() {
-            SubscriptionState::Trialing { .. } => PlanKind::Trial,
+            SubscriptionState::Trialing { .. } | SubscriptionState::PendingPaymentMethod { .. } => PlanKind::Trial,
             SubscriptionState::Freemium { .. } => PlanKind::Freemium,
             _ => PlanKind::Standard,
         }
@@ -720,7 +750,8 @@ impl Subscription {
     /// The interval now (paid) or after the trial (trialing).
     pub fn interval(&self) -> Option<Interval> {
         match self.r.state.billing() {
-            SubscriptionState::Trialing { interval_after, .. } => Some(*interval_after),
+            SubscriptionState::Trialing { interval_after, .. }
+            | SubscriptionState::PendingPaymentMethod { interval_after, .. } => Some(*interval_after),
             other => other.paid().map(|p| p.interval),
         }
     }
@@ -808,6 +839,7 @@ impl Subscription {
     pub fn next_due_at(&self, catalog: &PlanCatalog, reminder_sent: bool) -> Option<DateTime<Utc>> {
         let due = match &self.r.state {
             SubscriptionState::PendingDeletion { purge_at, .. } => Some(*purge_at),
+            SubscriptionState::PendingPaymentMethod { since, .. } => Some(self.unfinished_purge_at(*since, catalog)),
             SubscriptionState::Suspended { .. } => None,
             SubscriptionState::Trialing { trial, .. } => {
                 let reminder = trial.end() - Duration::days(i64::from(catalog.trial_reminder_days));
@@ -1204,13 +1236,22 @@ impl Subscription {
         self.r.timer_checked_at = Some(now);
     }
 
-    /// The provider reports a usable payment method.
-    pub fn payment_method_added(&mut self) -> Vec<SubscriptionEvent> {
-        if self.r.payment_method_on_file {
-            return Vec::new();
+    /// The provider reports a usable payment method at `now`; a tenant waiting
+    /// for it starts its trial now (DESIGN.md "Trial start and end").
+    pub fn payment_method_added(&mut self, now: DateTime<Utc>, catalog: &PlanCatalog) -> Vec<SubscriptionEvent> {
+        let mut events = Vec::new();
+        if !self.r.payment_method_on_file {
+            self.r.payment_method_on_file = true;
+            events.push(SubscriptionEvent::PaymentMethodAdded);
         }
-        self.r.payment_method_on_file = true;
-        vec![SubscriptionEvent::PaymentMethodAdded]
+        if let SubscriptionState::PendingPaymentMethod { interval_after, .. } = self.r.state {
+            let end = saturating_add(now, Duration::days(i64::from(catalog.trial_days)));
+            if let Ok(trial) = Period::new(now, end) {
+                self.r.state = SubscriptionState::Trialing { trial, interval_after, continue_free: false };
+                events.push(SubscriptionEvent::TrialStarted { ends_at: end });
+            }
+        }
+        events
     }
 
     /// Maps the provider's view onto the local state. Stale snapshots (older than
@@ -1428,8 +1469,39 @@ impl Subscription {
     }
 
     /// Whether the tenant's data is due for purging at `now`.
-    pub fn purge_due(&self, now: DateTime<Utc>) -> bool {
-        matches!(self.r.state, SubscriptionState::PendingDeletion { purge_at, .. } if now >= purge_at)
+    pub fn purge_due(&self, now: DateTime<Utc>, catalog: &PlanCatalog) -> bool {
+        match self.r.state {
+            SubscriptionState::PendingDeletion { purge_at, .. } => now >= purge_at,
+            SubscriptionState::PendingPaymentMethod { since, .. } => now >= self.unfinished_purge_at(since, catalog),
+            _ => false,
+        }
+    }
+
+    /// When a signup that never got its payment method is purged.
+    fn unfinished_purge_at(&self, since: DateTime<Utc>, catalog: &PlanCatalog) -> DateTime<Utc> {
+        saturating_add(since, Duration::days(i64::from(catalog.unfinished_signup_days)))
+    }
+
+    /// While waiting for the payment method: when the unfinished signup is purged.
+    pub fn unfinished_signup_purged_at(&self, catalog: &PlanCatalog) -> Option<DateTime<Utc>> {
+        match self.r.state {
+            SubscriptionState::PendingPaymentMethod { since, .. } => Some(self.unfinished_purge_at(since, catalog)),
+            _ => None,
+        }
+    }
+
+    /// Whether the tenant waits for a payment method before its trial starts
+    /// (every tenant route answers `payment_method_required` meanwhile).
+    pub fn awaits_payment_method(&self) -> bool {
+        matches!(self.r.state, SubscriptionState::PendingPaymentMethod { .. })
+    }
+
+    /// Whether this is a trial that will end without a payment method and
+    /// without "continue free" chosen: the trial policy's
+    /// `trial_without_payment_method_ends_in` decides what it becomes.
+    pub fn cardless_trial(&self) -> bool {
+        matches!(self.r.state, SubscriptionState::Trialing { continue_free: false, .. })
+            && !self.r.payment_method_on_file
     }
 }
 
@@ -1479,14 +1551,14 @@ mod tests {
     fn a_trial_with_a_payment_method_converts_with_max_of_three_and_used_seats() {
         let (mut s, _) = Subscription::start_trial(tenant(), t(11, 1), &catalog()).unwrap();
         assert_eq!(s.end_trial(t(11, 14), 5, &catalog()), Err(SubscriptionError::NotDue(t(11, 15))));
-        s.payment_method_added();
+        s.payment_method_added(t(11, 2), &catalog());
         let ev = s.end_trial(t(11, 15), 5, &catalog()).unwrap();
         assert_eq!(ev, vec![SubscriptionEvent::TrialConverted { interval: Interval::Month, seats: 5 }]);
         assert_eq!(s.seats(&catalog()), (Some(5), Some(5)));
         assert_eq!(s.current_period().unwrap().start(), t(11, 15));
 
         let (mut small, _) = Subscription::start_trial(tenant(), t(11, 1), &catalog()).unwrap();
-        small.payment_method_added();
+        small.payment_method_added(t(11, 2), &catalog());
         small.end_trial(t(11, 15), 1, &catalog()).unwrap();
         assert_eq!(small.seats(&catalog()).0, Some(3));
     }
@@ -1498,7 +1570,7 @@ mod tests {
         assert_eq!(s.status(), SubscriptionStatus::Freemium);
 
         let (mut chose_free, _) = Subscription::start_trial(tenant(), t(11, 1), &catalog()).unwrap();
-        chose_free.payment_method_added();
+        chose_free.payment_method_added(t(11, 2), &catalog());
         chose_free.continue_free().unwrap();
         assert_eq!(chose_free.continue_free(), Err(SubscriptionError::Unchanged));
         let ev = chose_free.end_trial(t(11, 15), 1, &catalog()).unwrap();
@@ -1603,7 +1675,7 @@ mod tests {
         assert_eq!(later.preview.effective_at, t(11, 15));
         s.apply_plan(&later, t(11, 3)).unwrap();
         assert_eq!(s.interval(), Some(Interval::Year));
-        s.payment_method_added();
+        s.payment_method_added(t(11, 2), &catalog());
         let now =
             s.quote_plan(PlanChoice::Standard(Interval::Month), PlanTiming::Now, 4, t(11, 3), &catalog()).unwrap();
         // 4 used seats: 4995 + 1 × 495 = 5490
@@ -1621,7 +1693,7 @@ mod tests {
             s.quote_plan(PlanChoice::Standard(Interval::Month), PlanTiming::Now, 2, t(11, 2), &catalog()),
             Err(SubscriptionError::PaymentMethodRequired)
         );
-        s.payment_method_added();
+        s.payment_method_added(t(11, 2), &catalog());
         let q = s.quote_plan(PlanChoice::Standard(Interval::Month), PlanTiming::Now, 2, t(11, 2), &catalog()).unwrap();
         assert_eq!(q.preview.total, Money::eur(4995));
         s.apply_plan(&q, t(11, 2)).unwrap();
@@ -1689,6 +1761,53 @@ mod tests {
     }
 
     #[test]
+    fn a_signup_waiting_for_its_payment_method_starts_the_trial_when_it_is_on_file() {
+        let c = catalog();
+        let mut s = Subscription::await_payment_method(tenant(), t(11, 1), Interval::Year);
+        assert_eq!(s.status(), SubscriptionStatus::PendingPaymentMethod);
+        assert_eq!(s.status().as_str(), "pending_payment_method");
+        assert!(s.awaits_payment_method());
+        assert_eq!(s.plan_kind(), PlanKind::Trial);
+        assert_eq!(s.trial_ends_at(), None, "no trial yet");
+        // purged 7 days after signup if the method never comes
+        assert_eq!(s.next_due_at(&c, false), Some(t(11, 8)));
+        assert!(!s.purge_due(t(11, 7), &c));
+        assert!(s.purge_due(t(11, 8), &c));
+        // nothing billable can be quoted meanwhile
+        assert!(matches!(
+            s.quote_plan(PlanChoice::Standard(Interval::Month), PlanTiming::Now, 1, t(11, 2), &c),
+            Err(SubscriptionError::TenantInactive(SubscriptionStatus::PendingPaymentMethod))
+        ));
+        // the method arrives on day 3: 14 days of trial from then, yearly after
+        let events = s.payment_method_added(t(11, 3), &c);
+        assert_eq!(
+            events,
+            vec![SubscriptionEvent::PaymentMethodAdded, SubscriptionEvent::TrialStarted { ends_at: t(11, 17) }]
+        );
+        assert_eq!(s.status(), SubscriptionStatus::Trialing);
+        assert_eq!(s.trial_ends_at(), Some(t(11, 17)));
+        assert_eq!(s.interval(), Some(Interval::Year));
+        assert!(s.trial_converts());
+        assert!(!s.cardless_trial());
+        assert!(!s.purge_due(t(12, 1), &c));
+        // a second report changes nothing
+        assert_eq!(s.payment_method_added(t(11, 4), &c), vec![]);
+        assert_eq!(s.trial_ends_at(), Some(t(11, 17)));
+    }
+
+    #[test]
+    fn a_cardless_trial_is_one_without_a_method_and_without_continue_free() {
+        let c = catalog();
+        let (mut s, _) = Subscription::start_trial(tenant(), t(11, 1), &c).unwrap();
+        assert!(s.cardless_trial());
+        s.continue_free().unwrap();
+        assert!(!s.cardless_trial(), "the admin chose freemium: not the policy's to decide");
+        let (mut carded, _) = Subscription::start_trial(tenant(), t(11, 1), &c).unwrap();
+        carded.payment_method_added(t(11, 2), &c);
+        assert!(!carded.cardless_trial());
+    }
+
+    #[test]
     fn suspension_and_deletion_keep_the_billing_state_to_return_to() {
         let mut s = active(4);
         s.suspend(t(11, 3)).unwrap();
@@ -1699,8 +1818,8 @@ mod tests {
         assert_eq!(s.status(), SubscriptionStatus::Active);
 
         s.request_deletion(t(11, 5), &catalog()).unwrap();
-        assert!(!s.purge_due(t(12, 4)));
-        assert!(s.purge_due(t(12, 5)));
+        assert!(!s.purge_due(t(12, 4), &catalog()));
+        assert!(s.purge_due(t(12, 5), &catalog()));
         s.cancel_deletion(t(11, 6)).unwrap();
         assert_eq!(s.seats(&catalog()).0, Some(4));
         s.request_deletion(t(11, 7), &catalog()).unwrap();
@@ -1749,10 +1868,15 @@ mod tests {
         /// status arriving in any order.
         #[test]
         fn a_refused_transition_changes_nothing(
-            ops in proptest::collection::vec((arb_op(), 1i64..12, 0u32..12, 0i64..90, arb_status(), any::<bool>()), 1..40)
+            ops in proptest::collection::vec((arb_op(), 1i64..12, 0u32..12, 0i64..90, arb_status(), any::<bool>()), 1..40),
+            pending in any::<bool>(),
         ) {
             let c = catalog();
-            let (mut s, _) = Subscription::start_trial(tenant(), t(11, 1), &c).unwrap();
+            let mut s = if pending {
+                Subscription::await_payment_method(tenant(), t(11, 1), Interval::Month)
+            } else {
+                Subscription::start_trial(tenant(), t(11, 1), &c).unwrap().0
+            };
             let mut stale_plan: Option<PlanQuote> = None;
             let mut stale_seats: Option<SeatQuote> = None;
             for (op, n, used, day, status, flag) in ops {
@@ -1766,7 +1890,7 @@ mod tests {
                     3 => s.quote_plan(PlanChoice::Freemium, PlanTiming::Now, used, now, &c).and_then(|q| s.apply_plan(&q, now)),
                     4 => s.cancel(now),
                     5 => s.end_trial(now, used, &c),
-                    6 => Ok(s.payment_method_added()),
+                    6 => Ok(s.payment_method_added(now, &c)),
                     7 => s.expire_grace(now, &c),
                     8 => s.suspend(now),
                     9 => s.unsuspend(),

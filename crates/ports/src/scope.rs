@@ -84,6 +84,8 @@ pub struct TenantScope {
     actor: Actor,
     permissions: PermissionSet,
     kept: KeptWork,
+    /// The tenant waits for its payment method (the `required` trial policy).
+    awaiting_payment_method: bool,
 }
 
 /// The read unit of work a scope was authorised in, kept open for the first
@@ -104,7 +106,19 @@ impl std::fmt::Debug for KeptWork {
 
 impl TenantScope {
     pub(crate) fn new(tenant_id: TenantId, actor: Actor, permissions: PermissionSet) -> Self {
-        Self { tenant_id, actor, permissions, kept: KeptWork::default() }
+        Self { tenant_id, actor, permissions, kept: KeptWork::default(), awaiting_payment_method: false }
+    }
+
+    /// This scope of a tenant that waits for its payment method: every use case
+    /// but the few [`crate::Tenantry`] keeps open refuses it (`payment_method_required`).
+    pub(crate) fn awaiting_payment_method(mut self) -> Self {
+        self.awaiting_payment_method = true;
+        self
+    }
+
+    /// Whether the tenant waits for its payment method before its trial starts.
+    pub fn awaits_payment_method(&self) -> bool {
+        self.awaiting_payment_method
     }
 
     /// This scope with `tx` (a read unit of work of its tenant) kept for its first read.

@@ -45,6 +45,9 @@ pub(crate) async fn stripe_sync_catalog() -> Result<ExitCode, Failure> {
                     secret.expose_secret()
                 ),
                 tenantry_stripe::catalog::EndpointSync::Kept { id } => println!("webhook endpoint {id} kept for {url}"),
+                tenantry_stripe::catalog::EndpointSync::Updated { id, added } => {
+                    println!("webhook endpoint {id} for {url} now also receives {}", added.join(", "))
+                }
             }
         }
         None => println!(

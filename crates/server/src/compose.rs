@@ -79,6 +79,27 @@ pub(crate) async fn billing(
 /// tenantry as configured by the environment: its use cases, billing, clock,
 /// and — where the service may create superusers — the operator's store (the
 /// embedded default's memory; PostgreSQL's owner with DATABASE_ADMIN_URL).
+/// TENANTRY_PAYMENT_METHOD_AT_SIGNUP (`required`, the default, or
+/// `optional`): the trial policy until the superuser saves settings (then
+/// theirs, at `PATCH /v1/admin/settings`, hold for every instance).
+pub(crate) fn initial_settings() -> Result<tenantry_ports::domain::settings::PlatformSettings, Failure> {
+    use tenantry_ports::domain::settings::{PaymentMethodAtSignup, PlatformSettings};
+    let mut settings = PlatformSettings::default();
+    if let Some(text) = env("TENANTRY_PAYMENT_METHOD_AT_SIGNUP") {
+        settings.trial.payment_method_at_signup = match text.trim() {
+            "required" => PaymentMethodAtSignup::Required,
+            "optional" => PaymentMethodAtSignup::Optional,
+            _ => {
+                return Err(Failure::Config(format!(
+                    "TENANTRY_PAYMENT_METHOD_AT_SIGNUP={text} is neither `required` (a payment method before the \
+                     trial, the default) nor `optional` (cardless trials)"
+                )));
+            }
+        };
+    }
+    Ok(settings)
+}
+
 pub(crate) async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>, Option<Arc<dyn OperatorStore>>), Failure> {
     let config = TenantryConfig {
         backup_key: backup_key(env("DATABASE_URL").is_none())?,
@@ -90,6 +111,7 @@ pub(crate) async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>, Opti
         // instance shares it); without one, a random key of this process's.
         link_key: secret_env("TENANTRY_JWT_SECRET")
             .map(|s| tenantry_ports::links::LinkKey::derived_from(secrecy::ExposeSecret::expose_secret(&s).as_bytes())),
+        initial_settings: initial_settings()?,
         ..TenantryConfig::default()
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());

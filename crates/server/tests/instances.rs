@@ -278,6 +278,10 @@ async fn two_instances_share_limits_sessions_jobs_billing_and_metering() {
             ("TENANTRY_SCHEDULER_SECS", "1".to_owned()),
             ("TENANTRY_MAIL", "console".to_owned()),
             ("TENANTRY_METER_FLUSH_SECS", flush.to_owned()),
+            // Cardless trials, set explicitly: this test is about instances
+            // sharing limits, meters and webhooks; the payment method at signup
+            // (the default) is tested by crates/http (Stripe fake) and the browser tests.
+            ("TENANTRY_PAYMENT_METHOD_AT_SIGNUP", "optional".to_owned()),
         ]
     };
     // A writes its metered calls only when it stops; B every second.

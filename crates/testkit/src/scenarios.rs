@@ -91,14 +91,35 @@ pub async fn seat_rush(h: &Harness, slug: &str) -> Result<SeatRush, HarnessError
 /// What racing schedulers ended with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobRace {
-    /// Jobs the two schedulers claimed in all.
+    /// Export jobs the two schedulers claimed in all. (An export that is ready
+    /// queues its mail and delivers it itself; a scheduler may take that mail
+    /// job over first — the outbox's designed race, each mail still sent once —
+    /// so mail jobs are not counted here.)
     pub claimed: usize,
-    /// Jobs they completed in all.
+    /// Export jobs they completed in all.
     pub done: usize,
     /// Exports ready afterwards.
     pub ready: usize,
     /// `data.export_ready` events in all the tenants' logs.
     pub ready_events: usize,
+}
+
+async fn job_kind(
+    h: &Harness,
+    tenants: &[crate::harness::TestTenant],
+    tenant: tenantry_domain::TenantId,
+    job: tenantry_domain::JobId,
+) -> Result<Option<tenantry_domain::job::JobKind>, HarnessError> {
+    let Some(owner) = tenants.iter().find(|t| t.id == tenant) else { return Ok(None) };
+    let scope = h.owner_scope(owner).await?;
+    let mut tx = h
+        .tenantry
+        .deps()
+        .store
+        .begin(&scope, tenantry_ports::store::Access::Read)
+        .await
+        .map_err(|e| HarnessError(e.to_string()))?;
+    Ok(tx.job(job).await.map_err(|e| HarnessError(e.to_string()))?.map(|j| j.kind))
 }
 
 async fn ready_events(h: &Harness, tenant: &crate::harness::TestTenant) -> Result<usize, HarnessError> {
@@ -128,8 +149,17 @@ pub async fn job_race(h: &Harness, prefix: &str, tenants: usize) -> Result<JobRa
     let mut done = 0;
     for handle in [first, second] {
         let report = handle.await.map_err(|e| HarnessError(e.to_string()))?.map_err(|e| HarnessError(e.to_string()))?;
-        claimed += report.claimed;
-        done += report.done.len();
+        let mut mails = 0;
+        for (tenant, job) in report.done.iter().copied().chain(report.failed.iter().map(|(t, j, _)| (*t, *j))) {
+            let is_mail =
+                matches!(job_kind(h, &list, tenant, job).await?, Some(tenantry_domain::job::JobKind::Mail(_)));
+            if is_mail {
+                mails += 1;
+            } else if report.done.contains(&(tenant, job)) {
+                done += 1;
+            }
+        }
+        claimed += report.claimed - mails;
     }
     let mut ready = 0;
     let mut events = 0;
@@ -536,4 +566,122 @@ pub async fn superuser_race(h: &Harness, wrong: usize, rounds: usize) -> Result<
         locked: su.throttle.locked_at(h.clock_now()).is_some(),
         revived_after_logout: revived,
     })
+}
+
+/// What the specified trial (DESIGN.md "Trial start and end", the `required`
+/// trial policy) showed at each step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecifiedTrial {
+    /// The status signup answered (`pending_payment_method`).
+    pub at_signup: tenantry_domain::SubscriptionStatus,
+    /// Whether signup answered a setup Checkout.
+    pub checkout: bool,
+    /// What inviting, listing the users, choosing a plan and a product's own
+    /// permission check answered while waiting (all `payment_method_required`).
+    pub refused_while_waiting: Vec<&'static str>,
+    /// When the waiting signup would be purged (7 days after it).
+    pub purge_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Status and trial days left once the Checkout was completed, 12 hours after signup.
+    pub after_checkout: (tenantry_domain::SubscriptionStatus, Option<i64>),
+    /// Trial reminders the owner had 11 days into the trial (one: 3 days
+    /// before its end).
+    pub reminders: usize,
+    /// Status and seats after the trial's end, with nothing done.
+    pub after_trial: (tenantry_domain::SubscriptionStatus, Option<u32>),
+    /// The paid invoices' totals in cents.
+    pub paid_invoices: Vec<i64>,
+}
+
+/// The specified journey on a harness built with the `required` trial
+/// policy: signup waits for its payment method (every use case but the
+/// tenant, its subscription and the setup Checkout refused), the Checkout is
+/// completed 12 hours later and starts the 14-day trial, the reminder goes out 3
+/// days before its end, and at its end the plan chosen at signup (monthly,
+/// 3 seats) is charged with no action: €49.95.
+pub async fn specified_trial(h: &Harness, slug: &str) -> Result<SpecifiedTrial, HarnessError> {
+    use tenantry_domain::Interval;
+    use tenantry_ports::services::auth::SignupPlan;
+    let err = |e: &dyn std::fmt::Display| HarnessError(e.to_string());
+    let (tenant, done) = h.sign_up(slug, SignupPlan::Standard, Interval::Month).await?;
+    let owner = h.owner_scope(&tenant).await?;
+    let mut refused = Vec::new();
+    let invite = InviteInput { email: format!("ann@{slug}.example.com"), role: "member".into() };
+    refused.push(h.tenantry.invite(&owner, invite).await.err().map_or("accepted", |e| e.code()));
+    refused.push(h.tenantry.list_users(&owner).await.err().map_or("accepted", |e| e.code()));
+    let plan = h
+        .tenantry
+        .change_plan(
+            &owner,
+            tenantry_domain::subscription::PlanChoice::Freemium,
+            tenantry_domain::subscription::PlanTiming::Now,
+            None,
+            &tenantry_ports::payment::ReturnPath::from_static("/"),
+        )
+        .await;
+    refused.push(plan.err().map_or("accepted", |e| e.code()));
+    let product = h.tenantry.require_permission(&owner, "tenant:read", "product.read").await;
+    refused.push(product.err().map_or("accepted", |e| e.code()));
+    h.tenantry.get_tenant(&owner).await.map_err(|e| err(&e))?;
+    let waiting = h.tenantry.subscription_view(&owner).await.map_err(|e| err(&e))?;
+
+    // Checkout sessions live 24 hours (as Stripe's): completed 12 hours after signup.
+    h.advance(chrono::Duration::hours(12)).await;
+    let checkout = done.checkout.clone().ok_or_else(|| HarnessError("no Checkout at signup".into()))?;
+    h.simulator.complete_checkout(&checkout.id, crate::simulator::TestCard::Succeeds).map_err(|e| err(&e))?;
+    h.tick().await;
+    let owner = h.owner_scope(&tenant).await?;
+    let started = h.tenantry.subscription_view(&owner).await.map_err(|e| err(&e))?;
+
+    h.advance_days(11).await;
+    let reminders = h.mailer.count(&tenant.owner_email, "trial_reminder");
+    h.advance_days(4).await;
+    let owner = h.owner_scope(&tenant).await?;
+    let after = h.tenantry.subscription_view(&owner).await.map_err(|e| err(&e))?;
+    let invoices = h.tenantry.invoices(&owner).await.map_err(|e| err(&e))?;
+    Ok(SpecifiedTrial {
+        at_signup: done.status,
+        checkout: done.checkout.is_some(),
+        refused_while_waiting: refused,
+        purge_at: waiting.purge_at,
+        after_checkout: (started.status, started.trial_days_left),
+        reminders,
+        after_trial: (after.status, after.seats),
+        paid_invoices: invoices
+            .iter()
+            .filter(|i| i.status == tenantry_ports::payment::InvoiceStatus::Paid)
+            .map(|i| i.total.cents())
+            .collect(),
+    })
+}
+
+/// What became of a signup that never got its payment method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnfinishedSignup {
+    /// Whether the owner could still sign in to it on day 6.
+    pub there_on_day_6: bool,
+    /// Whether it was gone (its slug free, its owner unknown) on day 7.
+    pub gone_on_day_7: bool,
+    /// Whether the slug could be signed up for again after.
+    pub slug_free_again: bool,
+}
+
+/// A `required` signup that never completes its Checkout: it waits 7 days,
+/// then the scheduler purges it and its slug is free again.
+pub async fn unfinished_signup(h: &Harness, slug: &str) -> Result<UnfinishedSignup, HarnessError> {
+    use tenantry_domain::Interval;
+    use tenantry_ports::services::auth::SignupPlan;
+    let (tenant, _) = h.sign_up(slug, SignupPlan::Standard, Interval::Month).await?;
+    h.advance_days(6).await;
+    let there_on_day_6 = h.login(slug, &tenant.owner_email).await.is_ok();
+    h.advance_days(1).await;
+    let resolved = h
+        .tenantry
+        .deps()
+        .directory
+        .resolve_slug(&tenantry_domain::Slug::parse(slug).map_err(|e| HarnessError(e.to_string()))?)
+        .await
+        .map_err(|e| HarnessError(e.to_string()))?;
+    let gone_on_day_7 = resolved.is_none() && h.login(slug, &tenant.owner_email).await.is_err();
+    let slug_free_again = h.sign_up(slug, SignupPlan::Standard, Interval::Month).await.is_ok();
+    Ok(UnfinishedSignup { there_on_day_6, gone_on_day_7, slug_free_again })
 }

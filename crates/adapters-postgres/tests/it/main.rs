@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
 
 mod backup;
+mod billing;
 mod concurrency;
 mod contracts;
 mod embedding;

@@ -624,7 +624,8 @@ async fn the_webhook_endpoint_is_created_pinned_to_the_api_version_or_refused_wh
             ("url", url),
             ("api_version", version),
             ("enabled_events[0]", "checkout.session.completed"),
-            ("enabled_events[7]", "invoice.payment_action_required"),
+            ("enabled_events[1]", "setup_intent.succeeded"),
+            ("enabled_events[8]", "invoice.payment_action_required"),
         ]))
         .respond_with(ResponseTemplate::new(200).set_body_json(endpoint(
             version,
@@ -650,6 +651,32 @@ async fn the_webhook_endpoint_is_created_pinned_to_the_api_version_or_refused_wh
         .mount(&server)
         .await;
     assert!(matches!(sync_webhook_endpoint(&client, url).await.unwrap(), EndpointSync::Kept { .. }));
+    // One made before tenantry handled `setup_intent.succeeded` gets it: its list is replaced by all of them.
+    let older: Vec<&str> = WEBHOOK_EVENTS.iter().copied().filter(|e| *e != "setup_intent.succeeded").collect();
+    Mock::given(method("GET"))
+        .and(path("/v1/webhook_endpoints"))
+        .respond_with(list(vec![endpoint(version, &older, None)], "/v1/webhook_endpoints"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/webhook_endpoints/we_1"))
+        .and(has(&[
+            ("enabled_events[0]", "checkout.session.completed"),
+            ("enabled_events[1]", "setup_intent.succeeded"),
+            ("enabled_events[8]", "invoice.payment_action_required"),
+        ]))
+        .respond_with(ResponseTemplate::new(200).set_body_json(endpoint(version, &WEBHOOK_EVENTS, None)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    match sync_webhook_endpoint(&client, url).await.unwrap() {
+        EndpointSync::Updated { id, added } => {
+            assert_eq!(id, "we_1");
+            assert_eq!(added, vec!["setup_intent.succeeded".to_owned()]);
+        }
+        other => panic!("{other:?}"),
+    }
     Mock::given(method("GET"))
         .and(path("/v1/webhook_endpoints"))
         .respond_with(list(vec![endpoint("2024-06-20", &WEBHOOK_EVENTS, None)], "/v1/webhook_endpoints"))

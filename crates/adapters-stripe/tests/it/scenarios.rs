@@ -16,6 +16,7 @@ use std::sync::Arc;
 use support::fake_stripe::FakeStripe;
 use tenantry_domain::Interval;
 use tenantry_domain::plan::PlanCatalog;
+use tenantry_domain::settings::PaymentMethodAtSignup;
 use tenantry_domain::subscription::{PlanChoice, PlanTiming};
 use tenantry_ports::TenantScope;
 use tenantry_ports::payment::{BillingEvent, BillingEventKind};
@@ -38,17 +39,29 @@ const WEBHOOK_SECRET: &str = "whsec_scenarios";
 
 impl Side {
     fn simulator(start: DateTime<Utc>) -> Self {
-        Side { name: "simulator", h: Harness::builder().start(start).build(), stripe: None }
+        Self::simulator_with(start, PaymentMethodAtSignup::Optional)
+    }
+
+    fn simulator_with(start: DateTime<Utc>, policy: PaymentMethodAtSignup) -> Self {
+        Side {
+            name: "simulator",
+            h: Harness::builder().start(start).payment_method_at_signup(policy).build(),
+            stripe: None,
+        }
     }
 
     async fn stripe(start: DateTime<Utc>) -> Self {
+        Self::stripe_with(start, PaymentMethodAtSignup::Optional).await
+    }
+
+    async fn stripe_with(start: DateTime<Utc>, policy: PaymentMethodAtSignup) -> Self {
         let clock = FakeClock::at(start);
         let (server, fake) = FakeStripe::start(Arc::new(clock.clone())).await;
         let config = StripeConfig {
             secret_key: SecretString::from("sk_test_x".to_owned()),
             webhook_secret: SecretString::from(WEBHOOK_SECRET.to_owned()),
             api_base: Some(server.uri()),
-            public_url: None,
+            public_url: Some("https://app.example.com".into()),
             automatic_tax: false,
         };
         let prices = support::price_ids();
@@ -56,7 +69,7 @@ impl Side {
             StripeProvider::with_prices(config, PlanCatalog::default(), prices, None, Arc::new(clock.clone())).unwrap(),
         );
         let hooks = StripeWebhooks::new(SecretString::from(WEBHOOK_SECRET.to_owned()), provider.clone());
-        let h = Harness::builder().clock(clock).payments(provider).build();
+        let h = Harness::builder().clock(clock).payments(provider).payment_method_at_signup(policy).build();
         Side { name: "stripe", h, stripe: Some((server, fake, hooks)) }
     }
 
@@ -359,4 +372,54 @@ async fn a_trial_without_a_card_or_continuing_free_ends_in_freemium_on_both() {
         let view = both!(sides, |side, t| side.view(&t.1).await);
         assert_eq!((view["status"].as_str(), view["seats"].as_u64()), (Some("freemium"), Some(3)), "{view}");
     }
+}
+
+/// The specified trial on both (DESIGN.md "Trial start and end"): signup
+/// waits for a payment method with nothing at the provider but the customer;
+/// the setup Checkout's completion starts the 14-day trial (on Stripe: a
+/// trialing subscription from then); at its end the monthly plan is charged
+/// by itself for 3 seats: one paid invoice of 4995 cents.
+#[tokio::test]
+async fn a_payment_method_at_signup_starts_the_trial_and_it_converts_by_itself_on_both() {
+    use tenantry_ports::services::auth::SignupPlan;
+    let start = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+    let mut waiting = Vec::new();
+    for side in [
+        Side::simulator_with(start, PaymentMethodAtSignup::Required),
+        Side::stripe_with(start, PaymentMethodAtSignup::Required).await,
+    ] {
+        let (tenant, done) = side.h.sign_up("acme", SignupPlan::Standard, Interval::Month).await.unwrap();
+        assert_eq!(done.status.as_str(), "pending_payment_method", "{}", side.name);
+        assert!(done.checkout.is_some(), "{}: a setup Checkout at signup", side.name);
+        let owner = side.h.owner_scope(&tenant).await.unwrap();
+        let view = side.view(&owner).await;
+        assert_eq!((view["status"].as_str(), view["trial_ends_at"].as_str()), (Some("pending_payment_method"), None));
+        waiting.push((side, tenant));
+    }
+    let mut sides = Vec::new();
+    for (side, tenant) in waiting {
+        side.card(&tenant, true).await;
+        side.settle().await;
+        let owner = side.h.owner_scope(&tenant).await.unwrap();
+        sides.push((side, (tenant, owner)));
+    }
+    let sides: Vec<(Side, (TestTenant, TenantScope))> = sides;
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!((view["status"].as_str(), view["trial_days_left"].as_i64()), (Some("trialing"), Some(14)), "{view}");
+    for (side, _) in &sides {
+        side.advance(Duration::days(15)).await;
+    }
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!((view["status"].as_str(), view["seats"].as_u64()), (Some("active"), Some(3)), "{view}");
+    let paid = both!(sides, |side, t| side
+        .h
+        .tenantry
+        .invoices(&t.1)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|i| i.status == tenantry_ports::payment::InvoiceStatus::Paid)
+        .map(|i| i.total.cents())
+        .collect::<Vec<_>>());
+    assert_eq!(paid, vec![4995]);
 }

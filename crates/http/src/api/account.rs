@@ -7,7 +7,9 @@ use crate::state::AppState;
 use axum::extract::State;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use tenantry_ports::services::auth::{LoginInput, SignupInput};
+use tenantry_domain::{Interval, SubscriptionStatus};
+use tenantry_ports::payment::HostedSession;
+use tenantry_ports::services::auth::{LoginInput, SignupInput, SignupPlan};
 use tenantry_ports::services::views::{TenantView, UserView};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -29,13 +31,21 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(refresh)).routes(routes!(logout))
 }
 
-/// A signup: the tenant in its trial, its owner, and the owner's tokens.
+/// A signup: the tenant, its owner, the owner's tokens, and — under the
+/// `required` trial policy — the setup Checkout that starts the trial.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SignedUpAnswer {
     /// The new tenant.
     tenant: TenantView,
     /// Its owner.
     user: UserView,
+    /// `pending_payment_method` (until the Checkout is completed), `trialing` or `freemium`.
+    status: SubscriptionStatus,
+    /// The setup Checkout (payment method at signup); absent under cardless
+    /// trials, on freemium, or when the provider did not answer
+    /// (`POST /v1/tenants/{tid}/billing/checkout` then makes one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkout: Option<HostedSession>,
     /// The owner's tokens.
     #[serde(flatten)]
     tokens: TokenPair,
@@ -49,9 +59,20 @@ pub(crate) struct SignupBody {
     #[schema(value_type = String, format = Password)]
     password: SecretString,
     name: String,
+    /// `standard` (the default: a 14-day trial, then the paid plan) or `freemium`.
+    #[serde(default)]
+    plan: SignupPlan,
+    /// The standard plan's interval after the trial: `month` (the default) or `year`.
+    #[serde(default = "monthly")]
+    #[schema(default = "month")]
+    interval: Interval,
 }
 
-#[utoipa::path(post, path = "/v1/signup", tag = "Auth", description = "A new tenant in its trial, its owner, and tokens.",
+fn monthly() -> Interval {
+    Interval::Month
+}
+
+#[utoipa::path(post, path = "/v1/signup", tag = "Auth", description = "A new tenant, its owner, and tokens. Under the default trial policy (a payment method at signup) the tenant is `pending_payment_method` and `checkout` is a setup Checkout: the 14-day trial starts when it is completed, and until then every tenant route but the tenant, its subscription and `…/billing/checkout` answers 403 `payment_method_required`. Under cardless trials the trial starts at once.",
     request_body = SignupBody,
     responses((status = 201, description = "Done", body = SignedUpAnswer), Refused),
 )]
@@ -67,10 +88,18 @@ pub(crate) async fn signup(
         email: body.email,
         password: body.password,
         name: body.name,
+        plan: body.plan,
+        interval: body.interval,
     };
     let done = state.tenantry.signup_from(input, &client).await?;
     let tokens = auth::pair(&state.keys, state.clock.as_ref(), &done.principal, 0)?;
-    created(SignedUpAnswer { tenant: done.tenant, user: done.user, tokens })
+    created(SignedUpAnswer {
+        tenant: done.tenant,
+        user: done.user,
+        status: done.status,
+        checkout: done.checkout,
+        tokens,
+    })
 }
 
 /// `POST /v1/auth/verify-email`'s body.

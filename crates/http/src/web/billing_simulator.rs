@@ -67,7 +67,7 @@ async fn authorised(
 ) -> Result<(HostedSessionInfo, TenantScope), PageError> {
     let hosted = simulator(state)?.hosted_session(id).filter(|h| h.page == page).ok_or_else(PageError::not_found)?;
     let scope = state.tenantry.authorize(&session.principal, hosted.tenant_id).await?;
-    state.tenantry.require_permission(&scope, "billing:manage", "billing.hosted_page").await?;
+    state.tenantry.require_hosted_billing(&scope, page == HostedPage::Checkout).await?;
     Ok((hosted, scope))
 }
 

@@ -138,6 +138,7 @@ fn nav(nav: &Nav, logo: Option<&str>) -> Markup {
                     a href="/admin/jobs" { "Jobs" }
                     a href="/admin/ads" { "Ads" }
                     a href="/admin/broadcasts" { "Product updates" }
+                    a href="/admin/settings" { "Settings" }
                     a href="/account/mfa" { "Two-factor" }
                     a href="/account/sessions" { "Sessions" }
                     (logout(csrf))
@@ -204,6 +205,7 @@ pub(crate) fn day(at: DateTime<Utc>) -> String {
 /// A status as its badge.
 pub(crate) fn status(s: SubscriptionStatus) -> Markup {
     let text = match s {
+        SubscriptionStatus::PendingPaymentMethod => "awaiting payment method",
         SubscriptionStatus::Trialing => "trial",
         SubscriptionStatus::Freemium => "freemium",
         SubscriptionStatus::Active => "paid",

@@ -126,6 +126,10 @@ impl IntoResponse for PageError {
             // The account must set up two-factor authentication before anything else.
             return axum::response::Redirect::to("/account/mfa").into_response();
         }
+        if self.0.code() == "payment_method_required" {
+            // The tenant's trial starts with a payment method on file: that page first.
+            return axum::response::Redirect::to("/start").into_response();
+        }
         let title = match self.status() {
             StatusCode::NOT_FOUND => "Not found",
             StatusCode::FORBIDDEN => "Not allowed",

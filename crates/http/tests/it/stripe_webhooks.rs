@@ -13,6 +13,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tenantry_domain::plan::PlanCatalog;
+use tenantry_domain::settings::PaymentMethodAtSignup;
 use tenantry_http::AppState;
 use tenantry_http::auth::TokenKeys;
 use tenantry_stripe::catalog::{PriceIds, PriceKind};
@@ -41,7 +42,17 @@ struct App {
 }
 
 async fn spawn(store: Option<tenantry_postgres::testing::StoreFollower>) -> App {
+    spawn_with(store, PaymentMethodAtSignup::Optional).await
+}
+
+async fn spawn_with(store: Option<tenantry_postgres::testing::StoreFollower>, policy: PaymentMethodAtSignup) -> App {
     let stripe = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .and(wiremock::matchers::body_string_contains("mode=setup"))
+        .respond_with(json_body("checkout_session_setup.json"))
+        .mount(&stripe)
+        .await;
     Mock::given(method("POST"))
         .and(path("/v1/customers"))
         .respond_with(json_body("customer.json"))
@@ -88,7 +99,7 @@ async fn spawn(store: Option<tenantry_postgres::testing::StoreFollower>) -> App 
         StripeProvider::with_prices(config, PlanCatalog::default(), prices, None, Arc::new(FakeClock::at(now)))
             .unwrap(),
     );
-    let mut builder = Harness::builder().start(now).payments(provider.clone());
+    let mut builder = Harness::builder().start(now).payments(provider.clone()).payment_method_at_signup(policy);
     if let Some(store) = store {
         let operator = Arc::new(store.operator());
         builder = builder.stores(move |clock| tenantry_testkit::Stores::of(store.at(clock), operator));
@@ -272,6 +283,61 @@ async fn app(store: &TestStore) -> App {
     spawn(store.follower()).await
 }
 
+/// The same under the `required` trial policy (the binary's default).
+async fn required_app(store: &TestStore) -> App {
+    spawn_with(store.follower(), PaymentMethodAtSignup::Required).await
+}
+
+/// Under the `required` trial policy: signup answers a setup Checkout and a
+/// tenant that waits (its routes 403 `payment_method_required`, its
+/// subscription readable); `setup_intent.succeeded` starts the trial;
+/// `checkout.session.completed` for the same setup after it changes nothing.
+async fn a_required_signup_starts_its_trial_on_the_setup_event(app: App) {
+    let response = app
+        .client
+        .post(format!("{}/v1/signup", app.base))
+        .json(&json!({"company_name": "Acme", "slug": "acme", "email": "owner@acme.test",
+                      "password": "correct horse battery", "name": "Ann"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "pending_payment_method", "{body}");
+    assert_eq!(body["checkout"]["url"], "https://checkout.stripe.com/c/pay/cs_test_1", "{body}");
+    let (tid, token) = (body["tenant"]["id"].as_str().unwrap(), body["access_token"].as_str().unwrap());
+    let users = app.client.get(format!("{}/v1/tenants/{tid}/users", app.base)).bearer_auth(token).send().await.unwrap();
+    assert_eq!(users.status(), StatusCode::FORBIDDEN);
+    let problem: Value = users.json().await.unwrap();
+    assert_eq!(problem["code"], "payment_method_required", "{problem}");
+    let waiting = app.get(&format!("/v1/tenants/{tid}/subscription"), token).await;
+    assert_eq!(
+        (waiting["status"].as_str(), waiting["payment_method_on_file"].as_bool()),
+        (Some("pending_payment_method"), Some(false))
+    );
+
+    let setup = fixture("event_setup_intent_succeeded.json");
+    let (status, receipt) = app.deliver(&setup, Some(sign(&setup, SECRET, NOW))).await;
+    assert_eq!((status, receipt["outcome"].as_str()), (StatusCode::OK, Some("applied")), "{receipt}");
+    let started = app.get(&format!("/v1/tenants/{tid}/subscription"), token).await;
+    assert_eq!(
+        (started["status"].as_str(), started["trial_days_left"].as_i64()),
+        (Some("trialing"), Some(14)),
+        "{started}"
+    );
+    assert_eq!(started["payment_method_on_file"], true);
+    let completed = fixture("event_checkout_session_completed.json");
+    let (status, _) = app.deliver(&completed, Some(sign(&completed, SECRET, NOW))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        app.get(&format!("/v1/tenants/{tid}/subscription"), token).await,
+        started,
+        "the second signal changes nothing"
+    );
+    app.get(&format!("/v1/tenants/{tid}/users"), token).await;
+}
+
+on_both!(a_required_signup_starts_its_trial_on_the_setup_event, required_app);
 on_both!(exactly_once);
 on_both!(refused_deliveries_change_nothing);
 on_both!(order_does_not_matter);

@@ -359,3 +359,63 @@ async fn the_jobs_page_lists_a_job_that_failed_for_good_and_retries_it() {
     let again = ops.post(&retry, &[]).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
 }
+
+/// The platform settings page: the trial policy, the password policy and
+/// mandatory two-factor are forms that save what they show; a value out of
+/// range is refused with the field named and changes nothing; a tenant's user
+/// gets 404.
+#[tokio::test]
+async fn the_superuser_sets_the_trial_policy_and_the_password_policy_on_the_settings_page() {
+    use tenantry_domain::settings::{CardlessTrialEnd, PaymentMethodAtSignup};
+    let o = Ops::new().await;
+    let page = o.ops.get("/admin/settings").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("A payment method at signup"), "{}", page.body);
+    let saved = o
+        .ops
+        .post(
+            "/admin/settings/trial",
+            &[("payment_method_at_signup", "required"), ("trial_without_payment_method_ends_in", "suspended")],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let stored = o.h.tenantry.admin_settings(&o.who).await.unwrap();
+    assert_eq!(stored.trial.payment_method_at_signup, PaymentMethodAtSignup::Required);
+    assert_eq!(stored.trial.trial_without_payment_method_ends_in, CardlessTrialEnd::Suspended);
+    let shown = o.ops.get("/admin/settings?saved=1").await.body;
+    assert!(shown.contains(r#"value="suspended" checked"#), "{shown}");
+
+    let refused = o.ops.post("/admin/settings/password", &[("min_chars", "7")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body.contains("password.min_chars"), "{}", refused.body);
+    assert_eq!(o.h.tenantry.admin_settings(&o.who).await.unwrap(), stored, "nothing changed");
+    let bad = o.ops.post("/admin/settings/trial", &[("payment_method_at_signup", "sometimes")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let ok = o.ops.post("/admin/settings/password", &[("min_chars", "14"), ("check_breached", "on")]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let ok = o.ops.post("/admin/settings/mfa", &[("role_manager", "on"), ("role_viewer", "on")]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let stored = o.h.tenantry.admin_settings(&o.who).await.unwrap();
+    assert_eq!((stored.password.min_chars, stored.password.check_breached), (14, true));
+    assert!(!stored.mfa.required_for_all);
+    assert_eq!(stored.mfa.required_roles.len(), 2);
+    assert_eq!(
+        stored.trial.trial_without_payment_method_ends_in,
+        CardlessTrialEnd::Suspended,
+        "the other forms keep it"
+    );
+
+    let owner = Browser::login(&o.base, "acme", &o.acme.owner_email).await;
+    assert_eq!(owner.get("/admin/settings").await.status, StatusCode::NOT_FOUND);
+    let forged = owner
+        .post(
+            "/admin/settings/trial",
+            &[("payment_method_at_signup", "optional"), ("trial_without_payment_method_ends_in", "freemium")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        o.h.tenantry.admin_settings(&o.who).await.unwrap().trial.payment_method_at_signup,
+        PaymentMethodAtSignup::Required
+    );
+}

@@ -430,3 +430,75 @@ async fn the_hosted_billing_pages_act_only_for_a_signed_in_user_who_may_manage_b
     let owner = Browser::login(&base, "acme", &acme.owner_email).await;
     assert_eq!(owner.get(&second.url).await.status, StatusCode::NOT_FOUND);
 }
+
+/// Under the `required` trial policy (the binary's default) a new tenant's
+/// owner sees only `/start` — every tenant page leads there — until the
+/// simulator's setup Checkout, reached by its button, puts a card on file;
+/// then the trial shows on the billing page and the pages open.
+#[tokio::test]
+async fn a_tenant_waiting_for_its_payment_method_sees_only_the_start_page_until_the_checkout() {
+    use tenantry_domain::settings::PaymentMethodAtSignup;
+    let h = Harness::builder().payment_method_at_signup(PaymentMethodAtSignup::Required).build();
+    let t = h.signup("acme").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = [("tenant", "acme"), ("email", t.owner_email.as_str()), ("password", tenantry_testkit::harness::PASSWORD)];
+    let login = http.post(format!("{base}/login")).form(&form).send().await.unwrap();
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    let set = login.headers().get(reqwest::header::SET_COOKIE).unwrap().to_str().unwrap();
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let get = |path: String| {
+        let (http, cookie) = (http.clone(), cookie.clone());
+        async move {
+            support::web::answer(http.get(path).header(reqwest::header::COOKIE, cookie).send().await.unwrap()).await
+        }
+    };
+    for page in ["/app/acme", "/app/acme/settings", "/app/acme/settings/users", "/app/acme/settings/roles"] {
+        let answer = get(format!("{base}{page}")).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{page}");
+        assert_eq!(answer.headers.get(reqwest::header::LOCATION).unwrap(), "/start", "{page}");
+    }
+    let start = get(format!("{base}/start")).await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.body);
+    assert!(start.body.contains("Add a payment method to start your trial"), "{}", start.body);
+    assert!(start.body.contains("2026-11-08"), "the unfinished signup's deletion date: {}", start.body);
+    let csrf = support::web::csrf_in(&start.body).unwrap();
+    // A form without the session's token changes nothing.
+    let forged = http
+        .post(format!("{base}/start/checkout"))
+        .header(reqwest::header::COOKIE, &cookie)
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let to_checkout = http
+        .post(format!("{base}/start/checkout"))
+        .header(reqwest::header::COOKIE, &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(to_checkout.status(), StatusCode::SEE_OTHER);
+    let checkout = to_checkout.headers().get(reqwest::header::LOCATION).unwrap().to_str().unwrap().to_owned();
+    assert!(checkout.starts_with("/billing/simulator/checkout/"), "{checkout}");
+    let page = get(format!("{base}{checkout}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let csrf = support::web::csrf_in(&page.body).unwrap();
+    let action = checkout.split('?').next().unwrap();
+    let done = http
+        .post(format!("{base}{action}"))
+        .header(reqwest::header::COOKIE, &cookie)
+        .form(&[("csrf", csrf.as_str()), ("card", "succeeds"), ("return_to", "/app/acme/settings?done=card")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(done.headers().get(reqwest::header::LOCATION).unwrap(), "/app/acme/settings?done=card");
+    let billing = get(format!("{base}/app/acme/settings?done=card")).await;
+    assert_eq!(billing.status, StatusCode::OK, "{}", billing.body);
+    assert!(billing.body.contains("badge-trial"), "{}", billing.body);
+    assert_eq!(get(format!("{base}/app/acme/settings/users")).await.status, StatusCode::OK);
+    let back = get(format!("{base}/start")).await;
+    assert_eq!(back.headers.get(reqwest::header::LOCATION).unwrap(), "/app/acme", "the wait is over");
+}

@@ -59,6 +59,14 @@ impl Attempt {
     }
 }
 
+impl Attempt {
+    /// Whether a tenant waiting for its payment method may do this: read its
+    /// profile and subscription, and start the setup Checkout that ends the wait.
+    fn open_before_payment_method(&self) -> bool {
+        matches!(self, Attempt::ReadTenant | Attempt::ReadSubscription | Attempt::Change(AuditAction::CheckoutStarted))
+    }
+}
+
 impl From<AuditAction> for Attempt {
     fn from(action: AuditAction) -> Self {
         Attempt::Change(action)
@@ -73,11 +81,15 @@ impl Tenantry {
         permission: Permission,
         attempted: impl Into<Attempt>,
     ) -> Result<(), AccessError> {
+        let attempted = attempted.into();
+        if scope.awaits_payment_method() && !attempted.open_before_payment_method() {
+            return Err(AccessError::PaymentMethodRequired);
+        }
         if scope.can(permission) {
             return Ok(());
         }
         let name = self.policy().name(permission).to_owned();
-        self.record_denial(scope, attempted.into().as_str(), &name).await;
+        self.record_denial(scope, attempted.as_str(), &name).await;
         Err(AccessError::Forbidden(name))
     }
 
@@ -94,6 +106,9 @@ impl Tenantry {
         permission: &str,
         attempted: &str,
     ) -> Result<(), AccessError> {
+        if scope.awaits_payment_method() {
+            return Err(AccessError::PaymentMethodRequired);
+        }
         match self.policy().permission(permission) {
             Ok(p) if scope.can(p) => Ok(()),
             Ok(_) => {

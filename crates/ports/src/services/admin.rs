@@ -263,7 +263,9 @@ impl Tenantry {
             password: input.admin_password,
         };
         self.check_new_password(&new.password).await??;
-        let (tenant, owner) = self.create_tenant_with_owner(new, SystemActor::Signup, Some(who.superuser())).await?;
+        let (tenant, owner) = self
+            .create_tenant_with_owner(new, SystemActor::Signup, Some(who.superuser()), super::signup::Start::Trial)
+            .await?;
         let mut ptx = self.deps.store.begin_platform().await?;
         ptx.append_platform_audit(&self.platform_event(
             who,
@@ -282,6 +284,9 @@ impl Tenantry {
             },
             tenant: TenantView::from(&tenant),
             user: UserView::from(&owner),
+            // The superuser's tenant starts its trial at once, whatever the trial policy.
+            status: tenantry_domain::SubscriptionStatus::Trialing,
+            checkout: None,
         })
     }
 

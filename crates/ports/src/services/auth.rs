@@ -47,6 +47,13 @@ crate::problem!(AuthorizeError {
 });
 infra_from_store!(AuthorizeError);
 
+/// `scope`, marked when its tenant waits for its payment method (the
+/// `required` trial policy): the use cases then refuse all but the few that
+/// end the wait (`payment_method_required`).
+fn gated(scope: TenantScope, sub: &tenantry_domain::Subscription) -> TenantScope {
+    if sub.awaits_payment_method() { scope.awaiting_payment_method() } else { scope }
+}
+
 /// Why `me` failed.
 #[derive(Debug, thiserror::Error)]
 pub enum MeError {
@@ -224,7 +231,7 @@ impl Tenantry {
                     permissions = permissions.intersection(&kept);
                 }
                 let scope = TenantScope::new(tenant_id, Actor::User { user_id, role: user.role() }, permissions);
-                self.authorized(tenant_id, touched, tx, scope, keep).await
+                self.authorized(tenant_id, touched, tx, gated(scope, &sub), keep).await
             }
             Principal::ApiKey { tenant_id: own, key_id, secret_hash } => {
                 // The key is checked in its own tenant first: a made-up key gets 401 and
@@ -249,7 +256,7 @@ impl Tenantry {
                 let permissions =
                     self.permissions_of(key.role(), facts.custom_role.as_ref()).unwrap_or(PermissionSet::EMPTY);
                 let scope = TenantScope::new(tenant_id, Actor::ApiKey { key_id, role: key.role() }, permissions);
-                self.authorized(tenant_id, None, tx, scope, keep).await
+                self.authorized(tenant_id, None, tx, gated(scope, &sub), keep).await
             }
             Principal::Impersonation {
                 tenant_id: own,
@@ -288,7 +295,8 @@ impl Tenantry {
                     self.permissions_of(user.role(), facts.custom_role.as_ref()).unwrap_or(PermissionSet::EMPTY),
                 );
                 let actor = Actor::Impersonation { user_id, role: user.role(), superuser };
-                self.authorized(tenant_id, touched, tx, TenantScope::new(tenant_id, actor, permissions), keep).await
+                let scope = gated(TenantScope::new(tenant_id, actor, permissions), &sub);
+                self.authorized(tenant_id, touched, tx, scope, keep).await
             }
             Principal::Superuser { id, .. } => {
                 self.authorize_platform(principal).await?;
@@ -364,5 +372,5 @@ impl Tenantry {
 // The use cases this module held before it was split (issue 21), at their old paths.
 pub use super::impersonation::{IMPERSONATION_DENIED, Impersonation, ImpersonationError, impersonation_permissions};
 pub use super::login::{LoggedIn, LoginError, LoginInput};
-pub use super::signup::{SignedUp, SignupError, SignupInput};
+pub use super::signup::{SignedUp, SignupError, SignupInput, SignupPlan};
 pub use super::superusers::{CreateSuperuserError, NewSuperuser};

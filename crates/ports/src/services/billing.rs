@@ -546,18 +546,22 @@ impl Tenantry {
         sub: &mut Subscription,
         return_to: &ReturnPath,
     ) -> Result<HostedSession, BillingError> {
-        self.ensure_billing_link(tx, sub).await?;
-        let customer = sub
-            .provider()
-            .as_ref()
-            .map(|l| l.customer.clone())
-            .ok_or(BillingError::Provider(PaymentError::NotFound))?;
+        let customer = self.ensure_billing_link(tx, sub).await?;
         let session = self.deps.payments.checkout_session(&customer, return_to).await?;
         self.save_subscription(tx, sub).await?;
         let event =
             self.event(scope, AuditAction::CheckoutStarted, Some(AuditTarget::Subscription), AuditOutcome::Success)?;
         tx.append_audit(&event).await?;
         Ok(session)
+    }
+
+    /// Whether `scope` may act on a hosted billing page (the billing
+    /// simulator's Checkout when `checkout`, else its Customer Portal): the
+    /// `billing:manage` permission, refused and audited as any other. A tenant
+    /// waiting for its payment method reaches Checkout only (which ends the wait).
+    pub async fn require_hosted_billing(&self, scope: &TenantScope, checkout: bool) -> Result<(), AccessError> {
+        let attempt = if checkout { AuditAction::CheckoutStarted } else { AuditAction::PortalOpened };
+        self.require(scope, builtin::BILLING_MANAGE, attempt).await
     }
 
     /// `POST /v1/tenants/{tid}/billing/checkout`: a Checkout session in setup
@@ -585,12 +589,7 @@ impl Tenantry {
         self.require(scope, builtin::BILLING_MANAGE, AuditAction::PortalOpened).await?;
         let mut tx = self.begin(scope, Access::Write).await?;
         let mut sub = self.subscription(tx.as_mut()).await?;
-        self.ensure_billing_link(tx.as_mut(), &mut sub).await?;
-        let customer = sub
-            .provider()
-            .as_ref()
-            .map(|l| l.customer.clone())
-            .ok_or(BillingError::Provider(PaymentError::NotFound))?;
+        let customer = self.ensure_billing_link(tx.as_mut(), &mut sub).await?;
         let session = self.deps.payments.portal_session(&customer, return_to).await?;
         self.save_subscription(tx.as_mut(), &mut sub).await?;
         let event =
@@ -676,6 +675,7 @@ impl Tenantry {
         };
         let scope = self.system_scope(tenant_id, SystemActor::Billing);
         let now = self.now();
+        let ends_in = self.platform_settings().await?.trial.trial_without_payment_method_ends_in;
         let mut tx = self.begin(&scope, Access::Write).await?;
         if !tx.record_billing_event(&event.id, now).await? {
             return Ok(BillingEventOutcome::Duplicate);
@@ -685,9 +685,20 @@ impl Tenantry {
         };
         let mut events = Vec::new();
         let mut mails = Vec::new();
+        let cardless = sub.cardless_trial();
         let current = sub.provider().as_ref().and_then(|l| l.subscription.clone());
         match &event.kind {
-            BillingEventKind::PaymentMethodAttached => events.extend(sub.payment_method_added()),
+            BillingEventKind::PaymentMethodAttached => {
+                let added = sub.payment_method_added(now, self.catalog());
+                if added.iter().any(|e| matches!(e, SubscriptionEvent::TrialStarted { .. })) {
+                    // The wait for the payment method is over: the provider's
+                    // trial subscription starts now, ending with the local trial.
+                    if let Err(e) = self.ensure_billing_link(tx.as_mut(), &mut sub).await {
+                        tracing::warn!(tenant = %tenant_id, error = %e, "trial subscription not started at the provider; the trial's end starts the paid plan");
+                    }
+                }
+                events.extend(added);
+            }
             BillingEventKind::SubscriptionUpdated(ps) | BillingEventKind::SubscriptionDeleted(ps)
                 if tx.is_marked(&super::subscription_state::ended_subscription_key(&ps.id)).await? =>
             {
@@ -760,6 +771,7 @@ impl Tenantry {
         if events.iter().any(|e| matches!(e, SubscriptionEvent::TrialConverted { .. })) {
             events.extend(self.cover_used_seats(tx.as_mut(), &mut sub, now).await);
         }
+        Self::cardless_trial_end(&mut sub, cardless, ends_in, &mut events, now);
         mails.extend(self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &events).await?);
         // Used seats never exceed the licence: if the provider licenses fewer
         // seats than are used (a conversion whose extra seats could not be

@@ -159,27 +159,35 @@ impl Tenantry {
     /// tenants waiting for their purge (soonest first).
     pub async fn admin_jobs(&self, who: &PlatformScope, limit: u32) -> Result<AdminJobs, AdminError> {
         let failed = self.failed_jobs(who, limit).await?;
-        let query = TenantListQuery {
-            status: Some(SubscriptionStatus::PendingDeletion),
-            limit: limit.clamp(1, 500),
-            ..TenantListQuery::default()
-        };
         let mut pending_purges = Vec::new();
-        for tenant in self.deps.directory.list_tenants(&query).await? {
-            // The purge date, read in the tenant's own scope by the scheduler
-            // (the actor that will purge it), read-only.
-            let scope = self.system_scope(tenant.id, SystemActor::Scheduler);
-            let mut tx = self.begin(&scope, Access::Read).await?;
-            let sub = tx.subscription().await?;
-            if let Some(SubscriptionState::PendingDeletion { requested_at, purge_at, .. }) =
-                sub.as_ref().map(Subscription::state)
-            {
+        for status in [SubscriptionStatus::PendingDeletion, SubscriptionStatus::PendingPaymentMethod] {
+            let query =
+                TenantListQuery { status: Some(status), limit: limit.clamp(1, 500), ..TenantListQuery::default() };
+            for tenant in self.deps.directory.list_tenants(&query).await? {
+                // The purge date, read in the tenant's own scope by the scheduler
+                // (the actor that will purge it), read-only.
+                let scope = self.system_scope(tenant.id, SystemActor::Scheduler);
+                let mut tx = self.begin(&scope, Access::Read).await?;
+                let sub = tx.subscription().await?;
+                let (requested_at, purge_at, reason) = match sub.as_ref().map(Subscription::state) {
+                    Some(SubscriptionState::PendingDeletion { requested_at, purge_at, .. }) => {
+                        (*requested_at, *purge_at, PurgeReason::DeletionRequested)
+                    }
+                    Some(SubscriptionState::PendingPaymentMethod { since, .. }) => {
+                        let Some(at) = sub.as_ref().and_then(|s| s.unfinished_signup_purged_at(self.catalog())) else {
+                            continue;
+                        };
+                        (*since, at, PurgeReason::PaymentMethodNeverAdded)
+                    }
+                    _ => continue,
+                };
                 pending_purges.push(PendingPurge {
                     tenant_id: tenant.id,
                     slug: tenant.slug.to_string(),
                     name: tenant.name,
-                    requested_at: *requested_at,
-                    purge_at: *purge_at,
+                    requested_at,
+                    purge_at,
+                    reason,
                 });
             }
         }
@@ -250,8 +258,23 @@ pub struct PendingPurge {
     pub name: String,
     /// When the owner (or the superuser) asked.
     pub requested_at: chrono::DateTime<chrono::Utc>,
-    /// When its data is purged, unless the deletion is cancelled first.
+    /// When its data is purged, unless the deletion is cancelled first (or
+    /// the payment method comes).
     pub purge_at: chrono::DateTime<chrono::Utc>,
+    /// Why.
+    pub reason: PurgeReason,
+}
+
+/// Why a tenant waits for its purge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PurgeReason {
+    /// Its owner (or the superuser) asked for its deletion (`requested_at`).
+    DeletionRequested,
+    /// It signed up (`requested_at`) under the `required` trial policy and
+    /// never put a payment method on file.
+    PaymentMethodNeverAdded,
 }
 
 fn kind_target(job: &Job) -> Option<AuditTarget> {

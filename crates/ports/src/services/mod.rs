@@ -92,6 +92,10 @@ pub struct TenantryConfig {
     /// The key of signed links (unsubscribe); `None`: a random one for this
     /// process (links end with it — the embedded default's way).
     pub link_key: Option<crate::links::LinkKey>,
+    /// The platform settings in force until the superuser saves some (a
+    /// store that holds none reads as these): DESIGN.md's defaults unless an
+    /// embedder or a test suite starts from others (e.g. cardless trials).
+    pub initial_settings: tenantry_domain::settings::PlatformSettings,
 }
 
 /// tenantry's application services. Cheap to clone; share one per process.
@@ -173,6 +177,11 @@ pub enum AccessError {
     /// The tenant is suspended or pending deletion.
     #[error("the tenant is {0}")]
     TenantInactive(SubscriptionStatus),
+    /// The tenant signed up under the `required` trial policy and has no
+    /// payment method on file yet: only the subscription, the tenant's profile
+    /// and a setup Checkout (`POST …/billing/checkout`) are open until it has.
+    #[error("add a payment method to start the trial (POST /v1/tenants/{{tid}}/billing/checkout)")]
+    PaymentMethodRequired,
 }
 
 crate::problem!(AccessError {
@@ -180,6 +189,7 @@ crate::problem!(AccessError {
     AccessError::Forbidden(_) => ("forbidden", Forbidden),
     AccessError::UpgradeRequired(_) => ("upgrade_required", UpgradeRequired),
     AccessError::TenantInactive(_) => ("tenant_inactive", Forbidden),
+    AccessError::PaymentMethodRequired => ("payment_method_required", Forbidden),
 });
 
 /// Implements `From<StoreError>` (through [`InfraError`]) for use-case errors
@@ -231,6 +241,8 @@ mod futures_are_send {
             email: String::new(),
             password: SecretString::from(""),
             name: String::new(),
+            plan: auth::SignupPlan::Standard,
+            interval: tenantry_domain::Interval::Month,
         }));
         send(t.login(auth::LoginInput { tenant: None, email: String::new(), password: SecretString::from("") }));
         send(t.authorize(principal, tenant));

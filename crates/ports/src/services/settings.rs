@@ -55,7 +55,7 @@ impl Tenantry {
             return Ok(settings.clone());
         }
         let mut ptx = self.deps.store.begin_platform().await?;
-        let settings = ptx.settings().await?.unwrap_or_default();
+        let settings = ptx.settings().await?.unwrap_or_else(|| self.config.initial_settings.clone());
         drop(ptx);
         *self.settings.write().unwrap_or_else(|p| p.into_inner()) = Some((now, settings.clone()));
         Ok(settings)
@@ -71,7 +71,7 @@ impl Tenantry {
     /// `GET /v1/admin/settings`: the settings as stored now.
     pub async fn admin_settings(&self, _who: &PlatformScope) -> Result<PlatformSettings, SettingsServiceError> {
         let mut ptx = self.deps.store.begin_platform().await?;
-        Ok(ptx.settings().await?.unwrap_or_default())
+        Ok(ptx.settings().await?.unwrap_or_else(|| self.config.initial_settings.clone()))
     }
 
     /// `PATCH /v1/admin/settings`: changes what the patch names; a value out of
@@ -83,7 +83,7 @@ impl Tenantry {
         patch: &SettingsPatch,
     ) -> Result<PlatformSettings, SettingsServiceError> {
         let mut ptx = self.deps.store.begin_platform().await?;
-        let before = ptx.settings().await?.unwrap_or_default();
+        let before = ptx.settings().await?.unwrap_or_else(|| self.config.initial_settings.clone());
         let after = before.apply(patch)?;
         ptx.save_settings(&after).await?;
         let json = |s: &PlatformSettings| serde_json::to_string(s).unwrap_or_default();

@@ -4,6 +4,7 @@ use super::sessions::ClientInfo;
 use super::views::{TenantView, UserView};
 use super::{Tenantry, infra_from_store};
 use crate::error::{InfraError, StoreError};
+use crate::payment::{HostedSession, ReturnPath};
 use crate::scope::{Actor, Principal, TenantScope};
 use crate::store::Access;
 use secrecy::SecretString;
@@ -11,9 +12,25 @@ use tenantry_domain::audit::{AuditTarget, SystemActor};
 use tenantry_domain::email::EmailError;
 use tenantry_domain::password::PasswordError;
 use tenantry_domain::password_reset::LinkPurpose;
+use tenantry_domain::settings::PaymentMethodAtSignup;
 use tenantry_domain::slug::SlugError;
 use tenantry_domain::text::{CompanyName, PersonName, TextError};
-use tenantry_domain::{AuditAction, AuditOutcome, Email, RoleRef, Slug, Subscription, Tenant, TenantId, User};
+use tenantry_domain::{
+    AuditAction, AuditOutcome, Email, Interval, RoleRef, Slug, Subscription, SubscriptionStatus, Tenant, TenantId, User,
+};
+
+/// The plan a tenant signs up for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SignupPlan {
+    /// The standard plan after a 14-day trial (the trial policy decides
+    /// whether a payment method comes first).
+    #[default]
+    Standard,
+    /// Freemium from the start: no trial, no payment method.
+    Freemium,
+}
 
 /// Input of [`Tenantry::signup`].
 #[derive(Debug)]
@@ -28,9 +45,14 @@ pub struct SignupInput {
     pub password: SecretString,
     /// Owner's name.
     pub name: String,
+    /// The plan (standard unless chosen).
+    pub plan: SignupPlan,
+    /// The standard plan's interval after the trial (monthly unless chosen).
+    pub interval: Interval,
 }
 
-/// Result of a signup: the tenant in its trial, its owner, and the owner's principal.
+/// Result of a signup: the tenant (in its trial, waiting for its payment
+/// method, or on freemium), its owner, and the owner's principal.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SignedUp {
     /// The tenant.
@@ -39,6 +61,24 @@ pub struct SignedUp {
     pub user: UserView,
     /// To issue the owner's first access token.
     pub principal: Principal,
+    /// The subscription's status: `pending_payment_method` (the `required`
+    /// trial policy), `trialing`, or `freemium`.
+    pub status: SubscriptionStatus,
+    /// Under the `required` trial policy: the setup Checkout that puts the
+    /// payment method on file and so starts the trial. `None` otherwise, or
+    /// when the provider did not answer (`POST …/billing/checkout` makes one later).
+    pub checkout: Option<HostedSession>,
+}
+
+/// How a new tenant's subscription starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// The trial at once (a cardless trial, or the superuser's creation).
+    Trial,
+    /// Waiting for a payment method; the trial starts when it is on file.
+    AwaitPaymentMethod(Interval),
+    /// Freemium, no trial.
+    Freemium,
 }
 
 /// Why a signup was refused. Nothing was created.
@@ -99,10 +139,32 @@ impl Tenantry {
             password: input.password,
         };
         self.check_new_password(&new.password).await??;
-        let (tenant, owner) = self.create_tenant_with_owner(new, SystemActor::Signup, None).await?;
+        let start = match input.plan {
+            SignupPlan::Freemium => Start::Freemium,
+            SignupPlan::Standard => match self.platform_settings().await?.trial.payment_method_at_signup {
+                PaymentMethodAtSignup::Required => Start::AwaitPaymentMethod(input.interval),
+                PaymentMethodAtSignup::Optional => Start::Trial,
+            },
+        };
+        let (tenant, owner) = self.create_tenant_with_owner(new, SystemActor::Signup, None, start).await?;
         let scope = self.system_scope(tenant.id(), SystemActor::Signup);
+        // The setup Checkout is asked for with no unit of work open (a slow
+        // provider holds no lock), for the customer made after the tenant.
+        let checkout = match start {
+            Start::AwaitPaymentMethod(_) => self.signup_checkout(&scope, &tenant).await,
+            Start::Trial | Start::Freemium => None,
+        };
         let mut tx = self.begin(&scope, Access::Write).await?;
         let session = self.begin_user_session(tx.as_mut(), &owner, client, None, None).await?;
+        if checkout.is_some() {
+            let started = self.event(
+                &scope,
+                AuditAction::CheckoutStarted,
+                Some(AuditTarget::Subscription),
+                AuditOutcome::Success,
+            )?;
+            tx.append_audit(&started).await?;
+        }
         tx.commit().await?;
         let principal = Principal::User {
             tenant_id: tenant.id(),
@@ -110,7 +172,12 @@ impl Tenantry {
             token_version: owner.token_version(),
             session: Some(session.id()),
         };
-        Ok(SignedUp { tenant: TenantView::from(&tenant), user: UserView::from(&owner), principal })
+        let status = match start {
+            Start::Trial => SubscriptionStatus::Trialing,
+            Start::AwaitPaymentMethod(_) => SubscriptionStatus::PendingPaymentMethod,
+            Start::Freemium => SubscriptionStatus::Freemium,
+        };
+        Ok(SignedUp { tenant: TenantView::from(&tenant), user: UserView::from(&owner), principal, status, checkout })
     }
 
     /// Creates a tenant, its owner and its trial in one unit of work. The
@@ -121,6 +188,7 @@ impl Tenantry {
         new: NewTenant,
         creator: SystemActor,
         superuser: Option<tenantry_domain::PlatformUserId>,
+        start: Start,
     ) -> Result<(Tenant, User), SignupError> {
         if self.deps.directory.resolve_slug(&new.slug).await?.is_some() {
             return Err(SignupError::SlugTaken(new.slug.to_string()));
@@ -134,8 +202,17 @@ impl Tenantry {
         };
         let tenant = Tenant::new(tenant_id, new.slug.clone(), new.company, now);
         let owner = User::new(self.new_id()?, tenant_id, new.email, new.name, RoleRef::OWNER, hash, now);
-        let (mut sub, started) = Subscription::start_trial(tenant_id, now, self.catalog())
-            .map_err(|e| InfraError::Unknown(anyhow::anyhow!("trial: {e}")))?;
+        let (mut sub, started) = match start {
+            Start::Trial => {
+                let (sub, started) = Subscription::start_trial(tenant_id, now, self.catalog())
+                    .map_err(|e| InfraError::Unknown(anyhow::anyhow!("trial: {e}")))?;
+                (sub, vec![started])
+            }
+            Start::AwaitPaymentMethod(interval) => {
+                (Subscription::await_payment_method(tenant_id, now, interval), Vec::new())
+            }
+            Start::Freemium => (Subscription::start_freemium(tenant_id, now), Vec::new()),
+        };
 
         let mut tx = self.begin(&scope, Access::Write).await?;
         match tx.insert_tenant(&tenant).await {
@@ -152,7 +229,7 @@ impl Tenantry {
             .with("owner", owner.id());
         tx.append_audit(&created).await?;
         // A trial's start mails nothing; should it ever, the mails go with the verification.
-        let mut mails = self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &[started]).await?;
+        let mut mails = self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &started).await?;
         // The owner proves the address with a mailed link (signup and the superuser's creation alike).
         let verification = self.issue_link(tx.as_mut(), &scope, &owner, LinkPurpose::EmailVerification, None).await?;
         mails.push(verification);
@@ -171,6 +248,34 @@ impl Tenantry {
             tracing::warn!(tenant = %tenant_id, error = %e, "payment provider not reached at signup; the tenant is linked later");
         }
         Ok((tenant, owner))
+    }
+
+    /// The setup Checkout of a new tenant waiting for its payment method, back
+    /// to its billing page; `None` (logged) when it has no customer yet or the
+    /// provider did not answer: the owner asks for one later (`/start`, `POST
+    /// …/billing/checkout`).
+    async fn signup_checkout(&self, scope: &TenantScope, tenant: &Tenant) -> Option<HostedSession> {
+        let customer = async {
+            let mut tx = self.begin(scope, Access::Read).await?;
+            let sub = self.subscription(tx.as_mut()).await?;
+            Ok::<_, InfraError>(sub.provider().as_ref().map(|l| l.customer.clone()))
+        };
+        let customer = match customer.await {
+            Ok(Some(customer)) => customer,
+            Ok(None) => return None,
+            Err(e) => {
+                tracing::warn!(tenant = %tenant.id(), error = %e, "no Checkout at signup");
+                return None;
+            }
+        };
+        let back = ReturnPath::parse(format!("/app/{}/settings?done=card", tenant.slug())).ok()?;
+        match self.deps.payments.checkout_session(&customer, &back).await {
+            Ok(session) => Some(session),
+            Err(e) => {
+                tracing::warn!(tenant = %tenant.id(), error = %e, "no Checkout at signup; the owner asks for one later");
+                None
+            }
+        }
     }
 
     /// Makes a new tenant the provider's customer (and its trial the
@@ -198,6 +303,6 @@ impl Tenantry {
                 tx.commit().await?;
             }
         }
-        linked
+        linked.map(|_| ())
     }
 }

@@ -12,6 +12,7 @@ use tenantry_domain::audit::AuditTarget;
 use tenantry_domain::downgrade::plan_downgrade;
 use tenantry_domain::invitation::RevokeReason;
 use tenantry_domain::seats::{SeatLimit, SeatUsage};
+use tenantry_domain::settings::CardlessTrialEnd;
 use tenantry_domain::subscription::{SubscriptionEvent, SubscriptionState};
 use tenantry_domain::user::DeactivationReason;
 use tenantry_domain::{AuditAction, AuditOutcome, Invitation, Subscription, Tenant, User};
@@ -113,7 +114,7 @@ impl Tenantry {
         &self,
         tx: &mut dyn TenantTx,
         sub: &mut Subscription,
-    ) -> Result<(), PaymentError> {
+    ) -> Result<String, PaymentError> {
         let tenant = self.tenant_row(tx).await.map_err(|e| PaymentError::Unknown(e.into()))?;
         let users = match &sub.provider() {
             Some(_) => Vec::new(),
@@ -124,13 +125,13 @@ impl Tenantry {
 
     /// The provider calls of [`Tenantry::ensure_billing_link`] for `tenant`
     /// with its `users` (read only when no customer exists yet); no unit of
-    /// work is needed (signup calls it with none open).
+    /// work is needed (signup calls it with none open). Returns the customer.
     pub(crate) async fn link_with_provider(
         &self,
         tenant: &Tenant,
         users: &[User],
         sub: &mut Subscription,
-    ) -> Result<(), PaymentError> {
+    ) -> Result<String, PaymentError> {
         let customer = match &sub.provider() {
             Some(link) => link.customer.clone(),
             None => {
@@ -150,7 +151,34 @@ impl Tenantry {
             let ps = self.deps.payments.start_trial(&customer, trial.end(), *interval_after, &key).await?;
             sub.link_subscription(ps.id);
         }
-        Ok(())
+        Ok(customer)
+    }
+
+    /// The trial policy's `trial_without_payment_method_ends_in`: a trial that
+    /// was `cardless` ([`Subscription::cardless_trial`] before its end) and
+    /// has just become freemium is suspended on top when the platform says so
+    /// (read by the caller before its unit of work opened).
+    pub(crate) fn cardless_trial_end(
+        sub: &mut Subscription,
+        cardless: bool,
+        ends_in: CardlessTrialEnd,
+        events: &mut Vec<SubscriptionEvent>,
+        now: DateTime<Utc>,
+    ) {
+        let ended = events.iter().any(|e| {
+            matches!(
+                e,
+                SubscriptionEvent::EnteredFreemium {
+                    reason: tenantry_domain::subscription::FreemiumReason::TrialEnded
+                }
+            )
+        });
+        if cardless && ended && ends_in == CardlessTrialEnd::Suspended {
+            match sub.suspend(now) {
+                Ok(suspended) => events.extend(suspended),
+                Err(e) => tracing::warn!(tenant = %sub.tenant_id(), error = %e, "cardless trial end not suspended"),
+            }
+        }
     }
 
     /// Turns subscription events into audit events, mails, and — when the

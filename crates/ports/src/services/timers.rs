@@ -124,17 +124,19 @@ impl Tenantry {
     pub async fn run_tenant_timers(&self, tenant_id: TenantId) -> Result<Vec<TimerAction>, InfraError> {
         let scope = self.system_scope(tenant_id, SystemActor::Scheduler);
         let now = self.now();
+        let ends_in = self.platform_settings().await?.trial.trial_without_payment_method_ends_in;
         let mut tx = self.begin(&scope, Access::Write).await?;
         let Some(mut sub) = tx.subscription().await? else {
             return Ok(Vec::new());
         };
-        if sub.purge_due(now) {
+        if sub.purge_due(now, self.catalog()) {
             return self.purge(tx, &scope, &sub).await.map(|()| vec![TimerAction::Purged]);
         }
         let mut actions = Vec::new();
         let mut events = Vec::new();
         let mut mails: Vec<Mail> = Vec::new();
         let catalog = self.catalog().clone();
+        let cardless = sub.cardless_trial();
         match sub.state().clone() {
             SubscriptionState::Trialing { trial, .. } => {
                 let reminder_at = trial.end() - Duration::days(i64::from(catalog.trial_reminder_days));
@@ -208,6 +210,7 @@ impl Tenantry {
         if actions.contains(&TimerAction::Waiting) {
             sub.checked_by_timer(now);
         }
+        Self::cardless_trial_end(&mut sub, cardless, ends_in, &mut events, now);
         mails.extend(self.apply_subscription_events(tx.as_mut(), &scope, &mut sub, &events).await?);
         self.save_subscription(tx.as_mut(), &mut sub).await?;
         let queued = self.queue_mails(tx.as_mut(), &scope, mails).await?;

@@ -305,7 +305,8 @@ impl SubscriptionView {
         let trial_ends_at = sub.trial_ends_at();
         let mut continue_free = false;
         let mut past_due_since = None;
-        let mut purge_at = None;
+        // a signup that never gets its payment method is purged like a deleted tenant
+        let mut purge_at = sub.unfinished_signup_purged_at(catalog);
         let mut state = sub.state();
         loop {
             match state {

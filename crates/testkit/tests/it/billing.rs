@@ -390,3 +390,85 @@ async fn a_late_old_subscription_event_does_not_move_the_subscription_backwards(
     }
     assert_eq!(h.tenantry.subscription_view(&owner).await.unwrap().seats, Some(6));
 }
+
+/// The expected record of [`tenantry_testkit::scenarios::specified_trial`]
+/// (signed up at 2026-11-01T00:00Z, Checkout completed 12 hours later).
+pub(crate) fn specified_trial_expected() -> tenantry_testkit::scenarios::SpecifiedTrial {
+    tenantry_testkit::scenarios::SpecifiedTrial {
+        at_signup: SubscriptionStatus::PendingPaymentMethod,
+        checkout: true,
+        refused_while_waiting: vec!["payment_method_required"; 4],
+        purge_at: Some(Utc.with_ymd_and_hms(2026, 11, 8, 0, 0, 0).unwrap()),
+        after_checkout: (SubscriptionStatus::Trialing, Some(14)),
+        reminders: 1,
+        after_trial: (SubscriptionStatus::Active, Some(3)),
+        paid_invoices: vec![4995],
+    }
+}
+
+#[tokio::test]
+async fn a_payment_method_at_signup_starts_the_trial_and_the_plan_is_charged_at_its_end() {
+    use tenantry_domain::settings::PaymentMethodAtSignup;
+    let h = Harness::builder().payment_method_at_signup(PaymentMethodAtSignup::Required).build();
+    let seen = tenantry_testkit::scenarios::specified_trial(&h, "specified").await.unwrap();
+    assert_eq!(seen, specified_trial_expected());
+}
+
+#[tokio::test]
+async fn a_signup_that_never_gets_its_payment_method_is_purged_after_seven_days_and_frees_its_slug() {
+    use tenantry_domain::settings::PaymentMethodAtSignup;
+    let h = Harness::builder().payment_method_at_signup(PaymentMethodAtSignup::Required).build();
+    let seen = tenantry_testkit::scenarios::unfinished_signup(&h, "unfinished").await.unwrap();
+    assert!(seen.there_on_day_6 && seen.gone_on_day_7 && seen.slug_free_again, "{seen:?}");
+}
+
+#[tokio::test]
+async fn freemium_at_signup_needs_no_payment_method_and_a_yearly_choice_is_kept_for_the_trials_end() {
+    use tenantry_domain::settings::PaymentMethodAtSignup;
+    use tenantry_ports::services::auth::SignupPlan;
+    let h = Harness::builder().payment_method_at_signup(PaymentMethodAtSignup::Required).build();
+    let (free, done) = h.sign_up("free", SignupPlan::Freemium, Interval::Month).await.unwrap();
+    assert_eq!((done.status, done.checkout.is_some()), (SubscriptionStatus::Freemium, false));
+    let owner = h.owner_scope(&free).await.unwrap();
+    h.tenantry.list_users(&owner).await.unwrap();
+    let (yearly, done) = h.sign_up("yearly", SignupPlan::Standard, Interval::Year).await.unwrap();
+    h.simulator.complete_checkout(&done.checkout.unwrap().id, TestCard::Succeeds).unwrap();
+    h.tick().await;
+    let owner = h.owner_scope(&yearly).await.unwrap();
+    let view = h.tenantry.subscription_view(&owner).await.unwrap();
+    assert_eq!((view.status, view.interval), (SubscriptionStatus::Trialing, Some(Interval::Year)));
+    h.advance_days(15).await;
+    let owner = h.owner_scope(&yearly).await.unwrap();
+    let view = h.tenantry.subscription_view(&owner).await.unwrap();
+    assert_eq!((view.status, view.interval), (SubscriptionStatus::Active, Some(Interval::Year)));
+    assert_eq!(view.price, Some(Money::eur(47900)));
+}
+
+#[tokio::test]
+async fn a_cardless_trial_ends_in_freemium_or_suspended_as_the_platform_says_but_continue_free_is_the_tenants() {
+    use tenantry_domain::settings::SettingsPatch;
+    for (setting, chose_free, expected) in [
+        ("freemium", false, SubscriptionStatus::Freemium),
+        ("suspended", false, SubscriptionStatus::Suspended),
+        ("suspended", true, SubscriptionStatus::Freemium),
+    ] {
+        let h = Harness::new();
+        let su = h.superuser("ops@platform.example.com").await.unwrap();
+        let who = h.tenantry.authorize_platform(&su).await.unwrap();
+        let patch: SettingsPatch =
+            serde_json::from_value(serde_json::json!({"trial": {"trial_without_payment_method_ends_in": setting}}))
+                .unwrap();
+        h.tenantry.update_settings(&who, &patch).await.unwrap();
+        let t = h.signup("cardless").await.unwrap();
+        let owner = h.owner_scope(&t).await.unwrap();
+        if chose_free {
+            h.tenantry.continue_free(&owner, &tenantry_ports::payment::ReturnPath::from_static("/")).await.unwrap();
+        }
+        h.advance_days(15).await;
+        let su = h.superuser_login("ops@platform.example.com").await.unwrap();
+        let admin = h.scope(&su, t.id).await.unwrap();
+        let view = h.tenantry.subscription_view(&admin).await.unwrap();
+        assert_eq!(view.status, expected, "{setting} {chose_free}");
+        assert_eq!(view.plan, PlanKind::Freemium, "{setting} {chose_free}: freemium underneath");
+    }
+}

@@ -135,6 +135,8 @@ async fn the_password_policy_is_the_platforms_and_bad_settings_change_nothing() 
         email: format!("o@{slug}.example.com"),
         password: SecretString::from(password),
         name: "Owner".into(),
+        plan: tenantry_ports::services::auth::SignupPlan::Standard,
+        interval: tenantry_domain::Interval::Month,
     };
     // Defaults: 12 characters, no breached-list check.
     h.tenantry.signup(signup("first", "passwordpassword")).await.unwrap();

@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use maud::html;
 use serde::Deserialize;
 use tenantry_domain::TenantId;
+use tenantry_ports::services::jobs::PurgeReason;
 
 /// Its pages.
 pub(super) fn routes() -> Router<AppState> {
@@ -82,10 +83,14 @@ pub(crate) async fn jobs(State(state): State<AppState>, session: Session) -> Pag
                 p #no-purges { "No tenant is waiting for its purge." }
             } @else {
                 table #pending-purges {
-                    thead { tr { th scope="col" { "Tenant" } th scope="col" { "Asked on" } th scope="col" { "Purged on" } } }
+                    thead { tr { th scope="col" { "Tenant" } th scope="col" { "Why" } th scope="col" { "Since" } th scope="col" { "Purged on" } } }
                     tbody {
                         @for p in &jobs.pending_purges {
                             tr { td { a href={ "/admin/tenants/" (p.tenant_id) } { (p.name) } " (" (p.slug) ")" }
+                                 td { (match p.reason {
+                                     PurgeReason::DeletionRequested => "deletion requested",
+                                     PurgeReason::PaymentMethodNeverAdded => "signup without a payment method",
+                                 }) }
                                  td { (day(p.requested_at)) } td { (day(p.purge_at)) } }
                         }
                     }

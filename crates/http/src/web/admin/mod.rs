@@ -4,6 +4,7 @@ mod audit;
 mod broadcasts;
 mod campaigns;
 mod jobs;
+mod settings;
 mod stats;
 mod tenants;
 
@@ -36,6 +37,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(broadcasts::routes())
         .merge(campaigns::routes())
         .merge(jobs::routes())
+        .merge(settings::routes())
         .merge(stats::routes())
         .merge(tenants::routes())
 }

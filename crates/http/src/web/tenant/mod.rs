@@ -8,6 +8,7 @@ mod exports;
 mod home;
 mod notifications;
 mod roles;
+mod start;
 mod users;
 
 use crate::state::AppState;
@@ -27,6 +28,10 @@ pub(crate) async fn tenant(
     slug: &str,
 ) -> Result<(TenantScope, String), PageError> {
     let scope = state.tenantry.authorize_slug_to_read(&session.principal, slug).await?;
+    if scope.awaits_payment_method() {
+        // Only `/start` (the way to the setup Checkout) is open until the trial starts.
+        return Err(PageError::from(tenantry_ports::services::AccessError::PaymentMethodRequired));
+    }
     let name = state.tenantry.get_tenant(&scope).await.map(|t| t.name).unwrap_or_else(|_| slug.to_owned());
     Ok((scope, name))
 }
@@ -113,5 +118,6 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(home::routes())
         .merge(notifications::routes())
         .merge(roles::routes())
+        .merge(start::routes())
         .merge(users::routes())
 }

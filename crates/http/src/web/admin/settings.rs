@@ -1,0 +1,249 @@
+//! The platform settings (`/admin/settings`): the trial policy, the password
+//! policy and mandatory two-factor authentication as forms; the default quotas
+//! and the anonymous endpoints' throttles as they stand. Each form is one
+//! `PATCH /v1/admin/settings` ([`Tenantry::update_settings`]): a value out of
+//! range is refused with its field named, and nothing changes.
+//!
+//! [`Tenantry::update_settings`]: tenantry_ports::Tenantry::update_settings
+
+use crate::state::AppState;
+use crate::web::admin::platform;
+use crate::web::layout::{Page, alert};
+use crate::web::session::{Session, WebForm, admin_nav, field};
+use crate::web::{PageError, PageResult};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use serde::Deserialize;
+use tenantry_domain::BuiltinRole;
+use tenantry_domain::settings::{
+    CardlessTrialEnd, MfaPolicyPatch, PasswordPatch, PaymentMethodAtSignup, PlatformSettings, SettingsPatch, TrialPatch,
+};
+
+/// Its pages.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/settings", get(settings))
+        .route("/admin/settings/trial", post(trial))
+        .route("/admin/settings/password", post(password))
+        .route("/admin/settings/mfa", post(mfa))
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct Saved {
+    saved: Option<String>,
+}
+
+/// `GET /admin/settings`.
+pub(crate) async fn settings(State(state): State<AppState>, session: Session, Query(q): Query<Saved>) -> PageResult {
+    let who = platform(&state, &session).await?;
+    let current = state.tenantry.admin_settings(&who).await?;
+    let notice = q.saved.as_deref().map(|_| "Saved.");
+    Ok((StatusCode::OK, page(&session, &current, notice, None)).into_response())
+}
+
+fn checked(on: bool) -> Option<&'static str> {
+    on.then_some("checked")
+}
+
+fn page(session: &Session, s: &PlatformSettings, notice: Option<&str>, error: Option<&str>) -> Page {
+    let trial = s.trial;
+    let body = html! {
+        h1 { "Settings" }
+        @if let Some(n) = notice { p.notice role="status" { (n) } }
+        (alert(error))
+        section.card aria-labelledby="trial-h" {
+            h2 #trial-h { "Trial" }
+            form method="post" action="/admin/settings/trial" {
+                (field(session))
+                fieldset {
+                    legend { "A payment method at signup" }
+                    label { input type="radio" name="payment_method_at_signup" value="required"
+                        checked=[checked(trial.payment_method_at_signup == PaymentMethodAtSignup::Required)];
+                        " Required: the trial starts when a payment method is on file, and converts to the paid plan at its end" }
+                    label { input type="radio" name="payment_method_at_signup" value="optional"
+                        checked=[checked(trial.payment_method_at_signup == PaymentMethodAtSignup::Optional)];
+                        " Optional: the trial starts at signup, with or without one" }
+                }
+                fieldset {
+                    legend { "A trial without a payment method ends in" }
+                    label { input type="radio" name="trial_without_payment_method_ends_in" value="freemium"
+                        checked=[checked(trial.trial_without_payment_method_ends_in == CardlessTrialEnd::Freemium)];
+                        " Freemium" }
+                    label { input type="radio" name="trial_without_payment_method_ends_in" value="suspended"
+                        checked=[checked(trial.trial_without_payment_method_ends_in == CardlessTrialEnd::Suspended)];
+                        " Suspended (you resume it)" }
+                }
+                button #save-trial type="submit" { "Save the trial policy" }
+            }
+        }
+        section.card aria-labelledby="password-h" {
+            h2 #password-h { "Passwords" }
+            form method="post" action="/admin/settings/password" {
+                (field(session))
+                label for="min_chars" { "Minimum length (8 to 128 characters)" }
+                input #min_chars name="min_chars" type="number" min="8" max="128" required value=(s.password.min_chars);
+                label { input type="checkbox" name="check_breached" value="on" checked=[checked(s.password.check_breached)];
+                    " Refuse passwords on the shipped list of breached passwords" }
+                button #save-password type="submit" { "Save the password policy" }
+            }
+        }
+        section.card aria-labelledby="mfa-h" {
+            h2 #mfa-h { "Two-factor authentication" }
+            form method="post" action="/admin/settings/mfa" {
+                (field(session))
+                label { input type="checkbox" name="required_for_all" value="on" checked=[checked(s.mfa.required_for_all)];
+                    " Required for every user" }
+                fieldset {
+                    legend { "Required for these roles" }
+                    @for role in BuiltinRole::ALL {
+                        label { input type="checkbox" name={ "role_" (role.as_str()) } value="on"
+                            checked=[checked(s.mfa.required_roles.contains(&role))]; " " (role.as_str()) }
+                    }
+                }
+                button #save-mfa type="submit" { "Save two-factor authentication" }
+            }
+        }
+        (read_only(s))
+    };
+    Page::new("Settings", admin_nav(session), body)
+}
+
+/// The settings this page shows without a form (changed over the API).
+fn read_only(s: &PlatformSettings) -> Markup {
+    let limits = &s.anonymous_limits;
+    let quota = |q: &tenantry_domain::quota::QuotaOverride| {
+        [
+            q.requests_per_minute.map(|v| format!("{v} requests a minute")),
+            q.api_calls_per_month.map(|v| format!("{v} API calls a month")),
+            q.storage_bytes.map(|v| format!("{v} bytes of storage")),
+            q.active_users.map(|v| format!("{v} active users")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+    };
+    html! {
+        section.card aria-labelledby="limits-h" {
+            h2 #limits-h { "Quotas and throttles" }
+            p.hint { "Changed with PATCH /v1/admin/settings (default_quotas, anonymous_limits)." }
+            dl {
+                @for (plan, q) in [("Freemium", &s.default_quotas.freemium), ("Standard", &s.default_quotas.standard)] {
+                    dt { (plan) " quota override" }
+                    @let parts = quota(q);
+                    dd { @if parts.is_empty() { "none (the plan's)" } @else { (parts.join(", ")) } }
+                }
+                @for (name, b) in [("Per address", limits.per_address), ("Per account", limits.per_account), ("Cross-tenant attempts", limits.cross_tenant)] {
+                    dt { (name) }
+                    dd { (b.burst) " at once, then " (b.per_minute) " a minute" }
+                }
+            }
+        }
+    }
+}
+
+/// Saves `patch`, or shows the page again with the refusal (nothing changed).
+async fn save(state: &AppState, session: &Session, patch: SettingsPatch) -> PageResult {
+    let who = platform(state, session).await?;
+    match state.tenantry.update_settings(&who, &patch).await {
+        Ok(_) => Ok(Redirect::to("/admin/settings?saved=1").into_response()),
+        Err(e) => {
+            let current = state.tenantry.admin_settings(&who).await?;
+            let err = PageError::from(e);
+            Ok((err.status(), page(session, &current, None, Some(err.detail()))).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TrialForm {
+    csrf: String,
+    payment_method_at_signup: PaymentMethodAtSignup,
+    trial_without_payment_method_ends_in: CardlessTrialEnd,
+}
+
+/// `POST /admin/settings/trial`.
+pub(crate) async fn trial(
+    State(state): State<AppState>,
+    session: Session,
+    WebForm(form): WebForm<TrialForm>,
+) -> PageResult {
+    session.check(&form.csrf)?;
+    let patch = SettingsPatch {
+        trial: Some(TrialPatch {
+            payment_method_at_signup: Some(form.payment_method_at_signup),
+            trial_without_payment_method_ends_in: Some(form.trial_without_payment_method_ends_in),
+        }),
+        ..SettingsPatch::default()
+    };
+    save(&state, &session, patch).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PasswordForm {
+    csrf: String,
+    min_chars: String,
+    check_breached: Option<String>,
+}
+
+/// `POST /admin/settings/password`.
+pub(crate) async fn password(
+    State(state): State<AppState>,
+    session: Session,
+    WebForm(form): WebForm<PasswordForm>,
+) -> PageResult {
+    session.check(&form.csrf)?;
+    let min_chars = form.min_chars.trim().parse::<usize>().map_err(|_| {
+        PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form", "The minimum length is a number.")
+    })?;
+    let patch = SettingsPatch {
+        password: Some(PasswordPatch {
+            min_chars: Some(min_chars),
+            check_breached: Some(form.check_breached.is_some()),
+        }),
+        ..SettingsPatch::default()
+    };
+    save(&state, &session, patch).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct MfaForm {
+    csrf: String,
+    required_for_all: Option<String>,
+    role_owner: Option<String>,
+    role_admin: Option<String>,
+    role_manager: Option<String>,
+    role_member: Option<String>,
+    role_viewer: Option<String>,
+}
+
+/// `POST /admin/settings/mfa`.
+pub(crate) async fn mfa(
+    State(state): State<AppState>,
+    session: Session,
+    WebForm(form): WebForm<MfaForm>,
+) -> PageResult {
+    session.check(&form.csrf)?;
+    let roles = [
+        (BuiltinRole::Owner, &form.role_owner),
+        (BuiltinRole::Admin, &form.role_admin),
+        (BuiltinRole::Manager, &form.role_manager),
+        (BuiltinRole::Member, &form.role_member),
+        (BuiltinRole::Viewer, &form.role_viewer),
+    ]
+    .into_iter()
+    .filter(|(_, on)| on.is_some())
+    .map(|(role, _)| role)
+    .collect();
+    let patch = SettingsPatch {
+        mfa: Some(MfaPolicyPatch {
+            required_for_all: Some(form.required_for_all.is_some()),
+            required_roles: Some(roles),
+        }),
+        ..SettingsPatch::default()
+    };
+    save(&state, &session, patch).await
+}
