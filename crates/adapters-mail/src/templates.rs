@@ -62,6 +62,51 @@ fn size(bytes: u64) -> String {
     }
 }
 
+/// The pre-invoice warning: the date, each line, the discount and VAT when
+/// there are any, the total, and the billing page.
+fn upcoming_invoice(
+    tenant: &str,
+    links: &Links,
+    slug: &str,
+    at: &DateTime<Utc>,
+    lines: &[tenantry_domain::proration::ChargeLine],
+    (subtotal, discount, tax, total): (
+        &tenantry_domain::Money,
+        &tenantry_domain::Money,
+        &tenantry_domain::Money,
+        &tenantry_domain::Money,
+    ),
+) -> (String, Vec<Line>) {
+    use tenantry_domain::proration::LineItem;
+    let mut body = vec![Line::Text(format!("On {}, {tenant} will be charged {total}:", day(at)))];
+    for l in lines {
+        let item = match l.item {
+            LineItem::Base => "Standard plan (3 users included)".to_owned(),
+            LineItem::ExtraSeats => format!("{} extra user(s)", l.quantity),
+        };
+        let every = match l.interval {
+            tenantry_domain::Interval::Month => "monthly",
+            tenantry_domain::Interval::Year => "yearly",
+        };
+        body.push(Line::Text(format!("{item}, {every}: {}", l.amount)));
+    }
+    if discount.cents() != 0 {
+        body.push(Line::Text(format!("Subtotal: {subtotal}; discount: -{discount}")));
+    }
+    if tax.cents() != 0 {
+        body.push(Line::Text(format!("VAT: {tax}")));
+    }
+    body.push(Line::Text(format!("Total: {total}")));
+    body.push(Line::Link(
+        "The subscription, its seats and invoices".into(),
+        links.to(&format!("/app/{slug}/settings")),
+    ));
+    body.push(Line::Text(
+        "Owners and admins get this warning before each invoice; switch it off under \"Your mail\".".into(),
+    ));
+    (format!("{tenant}: {total} will be charged on {}", day(at)), body)
+}
+
 /// One line of a body: text, or text with a link.
 enum Line {
     Text(String),
@@ -96,6 +141,9 @@ pub fn render(mail: &Mail, links: &Links) -> Rendered {
                 }),
             ],
         ),
+        Message::UpcomingInvoice { slug, at, lines, subtotal, discount, tax, total } => {
+            upcoming_invoice(tenant, links, slug, at, lines, (subtotal, discount, tax, total))
+        }
         Message::TrialConverted { interval, seats } => (
             format!("{tenant} is on the paid plan"),
             vec![Line::Text(format!(
@@ -409,6 +457,21 @@ mod tests {
                 expires_at: at,
             },
             Message::DeletionRequested { purge_at: at },
+            Message::UpcomingInvoice {
+                slug: "acme".into(),
+                at,
+                lines: tenantry_domain::proration::full_period_lines(
+                    &tenantry_domain::PlanCatalog::default(),
+                    tenantry_domain::Interval::Month,
+                    5,
+                    at,
+                )
+                .unwrap(),
+                subtotal: tenantry_domain::Money::eur(5985),
+                discount: tenantry_domain::Money::eur(1197),
+                tax: tenantry_domain::Money::eur(958),
+                total: tenantry_domain::Money::eur(5746),
+            },
             Message::ProductUpdate {
                 subject: "New <b>reports</b>".into(),
                 body: "First & foremost.\n\nSecond paragraph.".into(),
@@ -434,6 +497,19 @@ mod tests {
                 }
                 "export_ready" => assert!(r.text.contains("5.0 KiB") && r.text.contains("/download")),
                 "downgraded" => assert!(r.text.contains("x@example.com") && r.text.contains("revoked: 2")),
+                "upcoming_invoice" => {
+                    assert!(r.subject.contains("57.46 EUR will be charged on 21 September 2026"), "{}", r.subject);
+                    for line in [
+                        "Standard plan (3 users included), monthly: 49.95 EUR",
+                        "2 extra user(s), monthly: 9.90 EUR",
+                        "Subtotal: 59.85 EUR; discount: -11.97 EUR",
+                        "VAT: 9.58 EUR",
+                        "Total: 57.46 EUR",
+                        "https://app.example.com/app/acme/settings",
+                    ] {
+                        assert!(r.text.contains(line), "{line}: {}", r.text);
+                    }
+                }
                 "deletion_requested" => {
                     assert!(r.subject.contains("will be deleted on") && r.text.contains("cancel the deletion"))
                 }

@@ -24,7 +24,7 @@ use tenantry_domain::{Interval, Money, Period, PlanCatalog};
 use tenantry_ports::payment::{
     BillingEvent, BillingEventKind, ChangeOutcome, ChangeRequest, CustomerDetails, HostedSession, IdempotencyKey,
     Invoice, InvoiceLine, InvoiceStatus, PaymentError, PaymentProvider, ProviderChange, ProviderSubscription,
-    ReturnPath,
+    ReturnPath, UpcomingInvoice,
 };
 use tenantry_ports::services::scheduler::Tick;
 use tenantry_ports::{Clock, Tenantry};
@@ -990,6 +990,33 @@ impl PaymentProvider for BillingSimulator {
             st.invoices.values().filter(|(c, _)| c == customer).map(|(_, i)| i.clone()).collect();
         list.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
         Ok(list)
+    }
+
+    async fn upcoming_invoice(&self, subscription: &str) -> Result<Option<UpcomingInvoice>, PaymentError> {
+        self.outage("upcoming_invoice")?;
+        let st = self.lock();
+        let sub = st.subs.get(subscription).ok_or(PaymentError::NotFound)?;
+        // What the timeline will invoice next: the trial's end, or the renewal
+        // with the next period's interval and seats (as `start_period` does).
+        let at = match sub.status {
+            ProviderStatus::Trialing => sub.trial_end.unwrap_or(sub.period.end()),
+            ProviderStatus::Active if !sub.cancel_at_period_end => sub.period.end(),
+            _ => return Ok(None),
+        };
+        let seats = self.catalog.included_seats.saturating_add(sub.extra_next);
+        let lines = proration::full_period_lines(&self.catalog, sub.interval_next, seats, at)
+            .map_err(|e| PaymentError::Unknown(anyhow::anyhow!("upcoming invoice: {e}")))?;
+        let currency = self.catalog.currency;
+        let subtotal = Money::sum(currency, lines.iter().map(|l| l.amount))
+            .map_err(|e| PaymentError::Unknown(anyhow::anyhow!("upcoming invoice: {e}")))?;
+        Ok(Some(UpcomingInvoice {
+            at,
+            lines,
+            subtotal,
+            discount: Money::zero(currency),
+            tax: Money::zero(currency),
+            total: subtotal,
+        }))
     }
 }
 

@@ -209,6 +209,32 @@ fn line_price(line: &InvoiceLineItem) -> Option<String> {
 /// A preview invoice (Stripe's create-preview) as the port's charge preview:
 /// credits are the negative proration lines, prorated charges the positive
 /// ones, full periods the rest; the total is the subtotal (before tax).
+/// Stripe's preview of a subscription's next invoice: its lines as
+/// [`preview`] reads them, its discounts and tax, and when it is charged (the
+/// lines' period start; the next payment attempt when it has no line).
+pub(crate) fn upcoming(
+    inv: &stripe_shared::Invoice,
+    prices: &PriceIds,
+    catalog: &PlanCatalog,
+) -> Result<tenantry_ports::payment::UpcomingInvoice, PaymentError> {
+    let cur = currency(&inv.currency)?;
+    let lines = preview(inv, prices, catalog, DateTime::<Utc>::MIN_UTC)?.lines;
+    let at = match lines.iter().map(|l| l.period.start()).min() {
+        Some(at) => at,
+        None => instant(inv.next_payment_attempt.ok_or_else(|| unexpected("an upcoming invoice without a date"))?)?,
+    };
+    let discount: i64 = inv.total_discount_amounts.iter().flatten().map(|d| d.amount).sum();
+    let tax = inv.total - inv.total_excluding_tax.unwrap_or(inv.total);
+    Ok(tenantry_ports::payment::UpcomingInvoice {
+        at,
+        lines,
+        subtotal: Money::from_cents(inv.subtotal, cur),
+        discount: Money::from_cents(discount, cur),
+        tax: Money::from_cents(tax, cur),
+        total: Money::from_cents(inv.total, cur),
+    })
+}
+
 pub(crate) fn preview(
     inv: &stripe_shared::Invoice,
     prices: &PriceIds,

@@ -60,7 +60,7 @@ use tenantry_domain::proration::ChargePreview;
 use tenantry_domain::subscription::ProviderStatus;
 use tenantry_ports::payment::{
     ChangeOutcome, ChangeRequest, CustomerDetails, HostedSession, IdempotencyKey, Invoice, PaymentError,
-    PaymentProvider, ProviderChange, ProviderSubscription, ReturnPath,
+    PaymentProvider, ProviderChange, ProviderSubscription, ReturnPath, UpcomingInvoice,
 };
 use tenantry_ports::system::Clock;
 
@@ -804,5 +804,24 @@ impl PaymentProvider for StripeProvider {
             list.data.iter().filter(|i| i.id.is_some()).map(convert::invoice).collect::<Result<Vec<_>, _>>()?;
         invoices.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
         Ok(invoices)
+    }
+
+    async fn upcoming_invoice(&self, subscription: &str) -> Result<Option<UpcomingInvoice>, PaymentError> {
+        let Some((sub, _)) = self.fetch(subscription).await? else { return Ok(None) };
+        // Stripe has no upcoming invoice for these (its preview answers an error).
+        let coming = matches!(
+            sub.status,
+            stripe_shared::SubscriptionStatus::Trialing | stripe_shared::SubscriptionStatus::Active
+        ) && !sub.cancel_at_period_end;
+        if !coming {
+            return Ok(None);
+        }
+        let invoice = CreatePreviewInvoice::new()
+            .automatic_tax(CreatePreviewInvoiceAutomaticTax::new(self.config.automatic_tax))
+            .subscription(subscription)
+            .send(&self.client)
+            .await
+            .map_err(payment_error)?;
+        convert::upcoming(&invoice, &self.prices, &self.catalog).map(Some)
     }
 }

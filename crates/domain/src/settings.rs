@@ -57,6 +57,14 @@ pub enum SettingsError {
         /// The plan whose default override is wrong.
         plan: PlanKind,
     },
+    /// `billing.pre_invoice_warning_days` lies outside 1..=[`PRE_INVOICE_WARNING_DAYS_CEILING`].
+    #[error("billing.pre_invoice_warning_days must lie between 1 and {ceiling}, not {days}")]
+    WarningDays {
+        /// The value asked for.
+        days: u32,
+        /// The highest allowed.
+        ceiling: u32,
+    },
     /// A throttle's `burst` or `per_minute` lies outside 1..=[`BUCKET_CEILING`].
     #[error("anonymous_limits.{field}: burst and per_minute must lie between 1 and {ceiling}")]
     Bucket {
@@ -218,6 +226,25 @@ pub struct TrialSettings {
     pub trial_without_payment_method_ends_in: CardlessTrialEnd,
 }
 
+/// The highest `billing.pre_invoice_warning_days`.
+pub const PRE_INVOICE_WARNING_DAYS_CEILING: u32 = 28;
+
+/// The billing notices.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct BillingNotices {
+    /// Days before each invoice (a renewal, a trial's conversion) that the
+    /// owners and admins who kept it on get the pre-invoice warning (3; 1 to 28).
+    pub pre_invoice_warning_days: u32,
+}
+
+impl Default for BillingNotices {
+    fn default() -> Self {
+        Self { pre_invoice_warning_days: 3 }
+    }
+}
+
 /// The superuser's platform settings.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -233,6 +260,8 @@ pub struct PlatformSettings {
     pub anonymous_limits: AnonymousLimits,
     /// The trial policy.
     pub trial: TrialSettings,
+    /// The billing notices.
+    pub billing: BillingNotices,
 }
 
 impl PlatformSettings {
@@ -303,6 +332,10 @@ impl PlatformSettings {
                 return Err(SettingsError::Bucket { field, ceiling: BUCKET_CEILING });
             }
         }
+        let days = self.billing.pre_invoice_warning_days;
+        if !(1..=PRE_INVOICE_WARNING_DAYS_CEILING).contains(&days) {
+            return Err(SettingsError::WarningDays { days, ceiling: PRE_INVOICE_WARNING_DAYS_CEILING });
+        }
         Ok(())
     }
 
@@ -353,6 +386,9 @@ impl PlatformSettings {
                 next.trial.trial_without_payment_method_ends_in = v;
             }
         }
+        if let Some(days) = patch.billing.and_then(|b| b.pre_invoice_warning_days) {
+            next.billing.pre_invoice_warning_days = days;
+        }
         next.validate()?;
         Ok(next)
     }
@@ -379,6 +415,19 @@ pub struct SettingsPatch {
     /// Changes to the trial policy.
     #[serde(default)]
     pub trial: Option<TrialPatch>,
+    /// Changes to the billing notices.
+    #[serde(default)]
+    pub billing: Option<BillingNoticesPatch>,
+}
+
+/// A change to the billing notices.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BillingNoticesPatch {
+    /// 1 to 28.
+    #[serde(default)]
+    pub pre_invoice_warning_days: Option<u32>,
 }
 
 /// A change to the trial policy.
@@ -499,7 +548,21 @@ mod tests {
         assert_eq!(s.password_policy(), PasswordPolicy::default());
         assert_eq!(s.trial.payment_method_at_signup, PaymentMethodAtSignup::Required);
         assert_eq!(s.trial.trial_without_payment_method_ends_in, CardlessTrialEnd::Freemium);
+        assert_eq!(s.billing.pre_invoice_warning_days, 3);
         assert_eq!(s.validate(), Ok(()));
+    }
+
+    #[test]
+    fn the_pre_invoice_warning_comes_1_to_28_days_before() {
+        let s = PlatformSettings::default();
+        for bad in [0, 29] {
+            let refused = s.apply(&patch(serde_json::json!({"billing": {"pre_invoice_warning_days": bad}})));
+            assert_eq!(refused, Err(SettingsError::WarningDays { days: bad, ceiling: 28 }));
+        }
+        for good in [1, 28] {
+            let next = s.apply(&patch(serde_json::json!({"billing": {"pre_invoice_warning_days": good}}))).unwrap();
+            assert_eq!(next.billing.pre_invoice_warning_days, good);
+        }
     }
 
     #[test]
@@ -766,9 +829,20 @@ mod tests {
                     trial_without_payment_method_ends_in,
                 }),
         );
-        (password, mfa, quotas, limits, trial).prop_map(|(password, mfa, default_quotas, anonymous_limits, trial)| {
-            SettingsPatch { password, mfa, default_quotas, anonymous_limits, trial }
-        })
+        let billing = proptest::option::of(
+            proptest::option::of(0u32..40)
+                .prop_map(|pre_invoice_warning_days| BillingNoticesPatch { pre_invoice_warning_days }),
+        );
+        (password, mfa, quotas, limits, trial, billing).prop_map(
+            |(password, mfa, default_quotas, anonymous_limits, trial, billing)| SettingsPatch {
+                password,
+                mfa,
+                default_quotas,
+                anonymous_limits,
+                trial,
+                billing,
+            },
+        )
     }
 
     proptest! {

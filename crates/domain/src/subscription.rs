@@ -1482,6 +1482,19 @@ impl Subscription {
         saturating_add(since, Duration::days(i64::from(catalog.unfinished_signup_days)))
     }
 
+    /// When the next invoice is charged, if one is coming: the trial's end for
+    /// a trial that converts, the period's end for a paid plan that renews
+    /// (not while cancelling, past due, suspended or pending deletion).
+    pub fn next_charge_at(&self) -> Option<DateTime<Utc>> {
+        match &self.r.state {
+            SubscriptionState::Trialing { trial, continue_free: false, .. } if self.r.payment_method_on_file => {
+                Some(trial.end())
+            }
+            SubscriptionState::Active(p) => Some(p.period.end()),
+            _ => None,
+        }
+    }
+
     /// While waiting for the payment method: when the unfinished signup is purged.
     pub fn unfinished_signup_purged_at(&self, catalog: &PlanCatalog) -> Option<DateTime<Utc>> {
         match self.r.state {

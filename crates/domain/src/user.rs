@@ -199,6 +199,10 @@ pub struct MailPrefs {
     /// the person opts in; a mailed unsubscribe link turns it off again.
     #[serde(default)]
     pub product_updates: bool,
+    /// The pre-invoice warning (an owner's or admin's: the amount of the next
+    /// invoice, some days before it). On unless switched off.
+    #[serde(default = "yes")]
+    pub upcoming_invoice: bool,
 }
 
 fn yes() -> bool {
@@ -207,7 +211,7 @@ fn yes() -> bool {
 
 impl Default for MailPrefs {
     fn default() -> Self {
-        Self { billing: true, product_updates: false }
+        Self { billing: true, product_updates: false, upcoming_invoice: true }
     }
 }
 

@@ -197,6 +197,25 @@ pub struct Invoice {
     pub pdf_url: Option<String>,
 }
 
+/// The next invoice of a subscription as the provider would make it now
+/// (Stripe's upcoming-invoice preview): what the pre-invoice warning tells.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpcomingInvoice {
+    /// When it is charged (the period's start).
+    pub at: DateTime<Utc>,
+    /// Its lines (the base price and the extra seats, for the next period).
+    pub lines: Vec<tenantry_domain::proration::ChargeLine>,
+    /// Sum of the lines, before discounts and tax.
+    pub subtotal: Money,
+    /// Discounts (a positive amount taken off).
+    pub discount: Money,
+    /// Tax (VAT), when the provider computes it.
+    pub tax: Money,
+    /// What will be charged: subtotal − discount + tax.
+    pub total: Money,
+}
+
 /// Where a hosted billing page sends the browser back: a path on this
 /// service (`/app/acme/settings`), which the provider's adapter makes absolute
 /// with the service's public address. Never a caller's URL, so the provider's
@@ -381,6 +400,11 @@ pub trait PaymentProvider: Send + Sync {
 
     /// The customer's invoices, newest first.
     async fn invoices(&self, customer: &str) -> Result<Vec<Invoice>, PaymentError>;
+
+    /// The subscription's next invoice as it would be made now (seats, price,
+    /// discount, tax); `None` when none is coming (cancelling at the period's
+    /// end, canceled, past due).
+    async fn upcoming_invoice(&self, subscription: &str) -> Result<Option<UpcomingInvoice>, PaymentError>;
 }
 
 /// A provider event in tenantry's terms (the Stripe adapter maps Stripe's

@@ -84,6 +84,23 @@ pub enum Message {
         /// Whether it will convert (payment method on file) or become freemium.
         converts: bool,
     },
+    /// The pre-invoice warning: what the next invoice will charge, and when.
+    UpcomingInvoice {
+        /// The tenant's slug (the billing page's address).
+        slug: String,
+        /// When it is charged.
+        at: DateTime<Utc>,
+        /// Its lines (base price, extra seats).
+        lines: Vec<tenantry_domain::proration::ChargeLine>,
+        /// Before discounts and tax.
+        subtotal: Money,
+        /// Taken off.
+        discount: Money,
+        /// VAT.
+        tax: Money,
+        /// What will be charged.
+        total: Money,
+    },
     /// The trial became the paid plan.
     TrialConverted {
         /// Interval.
@@ -229,6 +246,7 @@ impl Message {
             Message::VerifyEmail { .. } => "verify_email",
             Message::ProductUpdate { .. } => "product_update",
             Message::DeletionRequested { .. } => "deletion_requested",
+            Message::UpcomingInvoice { .. } => "upcoming_invoice",
         }
     }
 
@@ -247,6 +265,7 @@ impl Message {
             | Message::SeatsFreed { .. } => MailCategory::BillingRequired,
             Message::DeletionRequested { .. } => MailCategory::TenantRequired,
             Message::TrialConverted { .. } => MailCategory::Billing,
+            Message::UpcomingInvoice { .. } => MailCategory::UpcomingInvoice,
             Message::ProductUpdate { .. } => MailCategory::ProductUpdate,
         }
     }
@@ -272,6 +291,10 @@ pub enum MailCategory {
     /// owners and admins who did not switch billing mails off, unless the
     /// tenant switched them off for everyone.
     Billing,
+    /// The pre-invoice warning: as [`MailCategory::Billing`], with a
+    /// preference of its own (`upcoming_invoice`) each owner or admin may
+    /// switch off.
+    UpcomingInvoice,
     /// The platform's product updates: only to people who opted in, in
     /// tenants that allow them; every one carries an unsubscribe link.
     ProductUpdate,

@@ -293,7 +293,7 @@ pub async fn broadcast(h: &Harness, slug: &str) -> Result<Broadcast, HarnessErro
     use tenantry_ports::services::tenant::SettingsInput;
     let su = h.superuser(&format!("ops@{slug}.example.com")).await?;
     let who = h.tenantry.authorize_platform(&su).await.map_err(fail)?;
-    let opt_in = MailPrefsPatch { billing: None, product_updates: Some(true) };
+    let opt_in = MailPrefsPatch { product_updates: Some(true), ..MailPrefsPatch::default() };
     let mut ids = std::collections::BTreeMap::new();
     for (suffix, allows) in [("a", true), ("b", true), ("c", false)] {
         let t = h.signup(&format!("{slug}{suffix}")).await?;

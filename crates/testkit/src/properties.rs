@@ -1102,11 +1102,12 @@ impl World {
             Op::Storage { kib, .. } => {
                 calls.push((outcome(&svc.reserve_storage(scope, u64::from(*kib) * 1024).await), Aim::Own));
             }
-            Op::MailPrefs { billing, product_updates, .. } => {
+            Op::MailPrefs { billing, product_updates, upcoming_invoice, .. } => {
                 single = false;
                 let patch = tenantry_ports::services::notifications::MailPrefsPatch {
                     billing: Some(*billing),
                     product_updates: Some(*product_updates),
+                    upcoming_invoice: Some(*upcoming_invoice),
                 };
                 calls.push((outcome(&svc.set_my_mail_prefs(scope, patch).await), Aim::Own));
                 calls.push((outcome(&svc.my_mail_prefs(scope).await), Aim::Own));

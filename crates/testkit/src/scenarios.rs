@@ -586,6 +586,9 @@ pub struct SpecifiedTrial {
     /// Trial reminders the owner had 11 days into the trial (one: 3 days
     /// before its end).
     pub reminders: usize,
+    /// The pre-invoice warnings' totals the owner had then (one, for the
+    /// first invoice: 4995 cents).
+    pub warned: Vec<i64>,
     /// Status and seats after the trial's end, with nothing done.
     pub after_trial: (tenantry_domain::SubscriptionStatus, Option<u32>),
     /// The paid invoices' totals in cents.
@@ -595,8 +598,8 @@ pub struct SpecifiedTrial {
 /// The specified journey on a harness built with the `required` trial
 /// policy: signup waits for its payment method (every use case but the
 /// tenant, its subscription and the setup Checkout refused), the Checkout is
-/// completed 12 hours later and starts the 14-day trial, the reminder goes out 3
-/// days before its end, and at its end the plan chosen at signup (monthly,
+/// completed 12 hours later and starts the 14-day trial, the reminder and the
+/// pre-invoice warning go out 3 days before its end, and at its end the plan chosen at signup (monthly,
 /// 3 seats) is charged with no action: €49.95.
 pub async fn specified_trial(h: &Harness, slug: &str) -> Result<SpecifiedTrial, HarnessError> {
     use tenantry_domain::Interval;
@@ -634,6 +637,15 @@ pub async fn specified_trial(h: &Harness, slug: &str) -> Result<SpecifiedTrial, 
 
     h.advance_days(11).await;
     let reminders = h.mailer.count(&tenant.owner_email, "trial_reminder");
+    let warned = h
+        .mailer
+        .sent_to(&tenant.owner_email)
+        .iter()
+        .filter_map(|m| match &m.message {
+            tenantry_ports::system::Message::UpcomingInvoice { total, .. } => Some(total.cents()),
+            _ => None,
+        })
+        .collect();
     h.advance_days(4).await;
     let owner = h.owner_scope(&tenant).await?;
     let after = h.tenantry.subscription_view(&owner).await.map_err(|e| err(&e))?;
@@ -645,6 +657,7 @@ pub async fn specified_trial(h: &Harness, slug: &str) -> Result<SpecifiedTrial, 
         purge_at: waiting.purge_at,
         after_checkout: (started.status, started.trial_days_left),
         reminders,
+        warned,
         after_trial: (after.status, after.seats),
         paid_invoices: invoices
             .iter()

@@ -135,7 +135,7 @@ pub enum Op {
     /// Reserve some storage.
     Storage { actor: ActorRef, kib: u16 },
     /// A person sets their own mail preferences, and reads them back.
-    MailPrefs { actor: ActorRef, billing: bool, product_updates: bool },
+    MailPrefs { actor: ActorRef, billing: bool, product_updates: bool, upcoming_invoice: bool },
     /// Request a GDPR export, then read the status of and download one (own or another tenant's).
     Export { actor: ActorRef, export: IdRef },
     /// Log in (correct or wrong password) as a member.
@@ -235,8 +235,9 @@ pub fn op_mix(tenants: u8, mix: Mix) -> impl Strategy<Value = Op> {
         2 => a().prop_map(|actor| Op::Reads { actor }),
         1 => a().prop_map(|actor| Op::Ads { actor }),
         1 => (a(), any::<u16>()).prop_map(|(actor, kib)| Op::Storage { actor, kib }),
-        1 => (a(), any::<bool>(), any::<bool>())
-            .prop_map(|(actor, billing, product_updates)| Op::MailPrefs { actor, billing, product_updates }),
+        1 => (a(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(actor, billing, product_updates, upcoming_invoice)| {
+            Op::MailPrefs { actor, billing, product_updates, upcoming_invoice }
+        }),
         1 => (a(), id_ref(tenants)).prop_map(|(actor, user)| Op::Erase { actor, user }),
         2 => (a(), id_ref(tenants)).prop_map(|(actor, export)| Op::Export { actor, export }),
         2 => (a(), any::<bool>()).prop_map(|(actor, correct)| Op::Login { actor, correct }),

@@ -20,6 +20,7 @@ async fn a_payment_method_at_signup_starts_the_trial_and_the_plan_is_charged_at_
     assert_eq!(seen.refused_while_waiting, vec!["payment_method_required"; 4]);
     assert_eq!(seen.after_checkout, (tenantry_domain::SubscriptionStatus::Trialing, Some(14)));
     assert_eq!(seen.reminders, 1);
+    assert_eq!(seen.warned, vec![4995]);
     assert_eq!(seen.after_trial, (tenantry_domain::SubscriptionStatus::Active, Some(3)));
     assert_eq!(seen.paid_invoices, vec![4995]);
     assert!(seen.checkout && seen.purge_at.is_some(), "{seen:?}");

@@ -198,6 +198,48 @@ async fn the_seat_preview_is_stripes_and_agrees_with_the_domain() {
     assert_eq!(amounts(&domain), amounts(&stripe));
 }
 
+/// The pre-invoice warning's figures are Stripe's upcoming-invoice preview
+/// of the subscription (no change asked): its lines, tax and total, charged
+/// when the next period starts; none for a subscription cancelling at its end.
+#[tokio::test]
+async fn the_upcoming_invoice_is_stripes_preview_of_the_subscription() {
+    let server = MockServer::start().await;
+    let p = provider(&server, ts(2026, 11, 28)).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/subscriptions/sub_1"))
+        .respond_with(json("subscription_active.json"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/invoices/create_preview"))
+        .and(has(&[("subscription", "sub_1"), ("automatic_tax[enabled]", "false")]))
+        .respond_with(json("invoice_renewal_paid.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let upcoming = p.upcoming_invoice("sub_1").await.unwrap().unwrap();
+    assert_eq!(upcoming.at, ts(2026, 12, 1));
+    assert_eq!((upcoming.subtotal.cents(), upcoming.tax.cents(), upcoming.total.cents()), (5985, 1197, 7182));
+    assert_eq!(upcoming.discount.cents(), 0);
+    let lines: Vec<_> = upcoming.lines.iter().map(|l| (l.item, l.quantity, l.amount.cents())).collect();
+    assert_eq!(lines, vec![(proration::LineItem::Base, 1, 4995), (proration::LineItem::ExtraSeats, 2, 990)]);
+
+    let cancelling = MockServer::start().await;
+    let p = provider(&cancelling, ts(2026, 11, 28)).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/subscriptions/sub_1"))
+        .respond_with(json("subscription_canceling.json"))
+        .mount(&cancelling)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/invoices/create_preview"))
+        .respond_with(json("invoice_renewal_paid.json"))
+        .expect(0)
+        .mount(&cancelling)
+        .await;
+    assert_eq!(p.upcoming_invoice("sub_1").await.unwrap(), None);
+}
+
 #[tokio::test]
 async fn the_interval_preview_is_stripes_and_agrees_with_the_domain() {
     let server = MockServer::start().await;

@@ -406,8 +406,26 @@ async fn a_payment_method_at_signup_starts_the_trial_and_it_converts_by_itself_o
     let sides: Vec<(Side, (TestTenant, TenantScope))> = sides;
     let view = both!(sides, |side, t| side.view(&t.1).await);
     assert_eq!((view["status"].as_str(), view["trial_days_left"].as_i64()), (Some("trialing"), Some(14)), "{view}");
+    // Day 11 of the trial: the reminder and the pre-invoice warning of the first invoice, alike.
     for (side, _) in &sides {
-        side.advance(Duration::days(15)).await;
+        side.advance(Duration::days(11)).await;
+    }
+    let warned = both!(sides, |side, t| side
+        .h
+        .mailer
+        .sent_to(&t.0.owner_email)
+        .iter()
+        .filter_map(|m| match &m.message {
+            tenantry_ports::system::Message::UpcomingInvoice { total, at, lines, .. } => {
+                Some((total.cents(), *at, lines.len()))
+            }
+            _ => None,
+        })
+        .collect::<Vec<_>>());
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert_eq!((warned[0].0, warned[0].2), (4995, 1), "the base price alone (no extra seat): {warned:?}");
+    for (side, _) in &sides {
+        side.advance(Duration::days(4)).await;
     }
     let view = both!(sides, |side, t| side.view(&t.1).await);
     assert_eq!((view["status"].as_str(), view["seats"].as_u64()), (Some("active"), Some(3)), "{view}");

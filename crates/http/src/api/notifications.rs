@@ -36,6 +36,8 @@ pub(crate) struct MailPrefsBody {
     billing: Option<bool>,
     /// The platform's product updates (off until you opt in).
     product_updates: Option<bool>,
+    /// The pre-invoice warning (owners and admins; on until switched off).
+    upcoming_invoice: Option<bool>,
 }
 
 #[utoipa::path(patch, path = "/v1/me/notifications", tag = "Auth", description = "Changes the caller's own mail preferences (audited as `user.mail_preferences_changed`).",
@@ -52,6 +54,7 @@ pub(crate) async fn patch_my_notifications(
     let patch = tenantry_ports::services::notifications::MailPrefsPatch {
         billing: body.billing,
         product_updates: body.product_updates,
+        upcoming_invoice: body.upcoming_invoice,
     };
     ok(state.tenantry.set_my_mail_prefs(&scope, patch).await?)
 }

@@ -36,18 +36,20 @@ pub(crate) struct Page {
     banner: Option<AdView>,
     modal: Option<AdView>,
     logo: Option<String>,
+    /// A notice above the page that needs the reader's action (dunning).
+    alert: Option<Markup>,
     body: Markup,
 }
 
 impl Page {
     /// A page without navigation.
     pub(crate) fn bare(title: &str, body: Markup) -> Self {
-        Self { title: title.to_owned(), nav: Nav::None, banner: None, modal: None, logo: None, body }
+        Self { title: title.to_owned(), nav: Nav::None, banner: None, modal: None, logo: None, alert: None, body }
     }
 
     /// A page with navigation.
     pub(crate) fn new(title: &str, nav: Nav, body: Markup) -> Self {
-        Self { title: title.to_owned(), nav, banner: None, modal: None, logo: None, body }
+        Self { title: title.to_owned(), nav, banner: None, modal: None, logo: None, alert: None, body }
     }
 
     /// With the tenant's logo (an https URL from its branding) in the navigation.
@@ -63,6 +65,12 @@ impl Page {
             Nav::Tenant { slug, .. } => format!("/app/{slug}/ads/{}/click", ad.campaign_id),
             _ => ad.link_url.to_string(),
         }
+    }
+
+    /// With a notice that needs the reader's action above the page.
+    pub(crate) fn with_alert(mut self, alert: Option<Markup>) -> Self {
+        self.alert = alert;
+        self
     }
 
     /// With the freemium ad slots the ad decision filled (one banner per page,
@@ -101,6 +109,9 @@ impl Page {
                                 button #stop-impersonation type="submit" { "Stop" }
                             }
                         }
+                    }
+                    @if let Some(alert) = &self.alert {
+                        (alert)
                     }
                     @if let Some(ad) = &self.banner {
                         aside.ad-banner aria-label="Advertisement" data-campaign=(ad.campaign_id) {

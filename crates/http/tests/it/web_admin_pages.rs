@@ -391,6 +391,11 @@ async fn the_superuser_sets_the_trial_policy_and_the_password_policy_on_the_sett
     assert_eq!(o.h.tenantry.admin_settings(&o.who).await.unwrap(), stored, "nothing changed");
     let bad = o.ops.post("/admin/settings/trial", &[("payment_method_at_signup", "sometimes")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let ok = o.ops.post("/admin/settings/billing", &[("pre_invoice_warning_days", "5")]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let refused = o.ops.post("/admin/settings/billing", &[("pre_invoice_warning_days", "30")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("billing.pre_invoice_warning_days"), "{}", refused.body);
     let ok = o.ops.post("/admin/settings/password", &[("min_chars", "14"), ("check_breached", "on")]).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     let ok = o.ops.post("/admin/settings/mfa", &[("role_manager", "on"), ("role_viewer", "on")]).await;
@@ -404,6 +409,7 @@ async fn the_superuser_sets_the_trial_policy_and_the_password_policy_on_the_sett
         CardlessTrialEnd::Suspended,
         "the other forms keep it"
     );
+    assert_eq!(stored.billing.pre_invoice_warning_days, 5);
 
     let owner = Browser::login(&o.base, "acme", &o.acme.owner_email).await;
     assert_eq!(owner.get("/admin/settings").await.status, StatusCode::NOT_FOUND);

@@ -442,7 +442,8 @@ async fn a_tenant_waiting_for_its_payment_method_sees_only_the_start_page_until_
     let t = h.signup("acme").await.unwrap();
     let base = support::serve(support::state_for(&h)).await;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let form = [("tenant", "acme"), ("email", t.owner_email.as_str()), ("password", tenantry_testkit::harness::PASSWORD)];
+    let form =
+        [("tenant", "acme"), ("email", t.owner_email.as_str()), ("password", tenantry_testkit::harness::PASSWORD)];
     let login = http.post(format!("{base}/login")).form(&form).send().await.unwrap();
     assert_eq!(login.status(), StatusCode::SEE_OTHER);
     let set = login.headers().get(reqwest::header::SET_COOKIE).unwrap().to_str().unwrap();
@@ -501,4 +502,41 @@ async fn a_tenant_waiting_for_its_payment_method_sees_only_the_start_page_until_
     assert_eq!(get(format!("{base}/app/acme/settings/users")).await.status, StatusCode::OK);
     let back = get(format!("{base}/start")).await;
     assert_eq!(back.headers.get(reqwest::header::LOCATION).unwrap(), "/app/acme", "the wait is over");
+}
+
+/// DESIGN.md "Dunning": while a payment is past due, every page of an owner
+/// or admin carries the notice with the grace period's end and the button to
+/// the payment method (the simulator's portal here); a member's pages do not.
+#[tokio::test]
+async fn while_a_payment_is_past_due_every_admin_page_says_until_when_and_offers_the_fix() {
+    let h = Harness::new();
+    let t = h.paid_tenant("dun", 3).await.unwrap(); // monthly from 2026-11-01
+    h.add_user(&t, "mo@dun.example.com", "member").await.unwrap();
+    h.add_card(t.id, tenantry_testkit::TestCard::Declines).await.unwrap();
+    h.advance_days(30).await; // the renewal on 12-01 fails
+    let base = support::serve(support::state_for(&h)).await;
+    let owner = Browser::login(&base, "dun", &t.owner_email).await;
+    for page in ["/app/dun", "/app/dun/settings/users", "/app/dun/settings/roles"] {
+        let answer = owner.get(page).await;
+        assert_eq!(answer.status, StatusCode::OK, "{page}");
+        assert!(answer.body.contains("id=\"dunning\""), "{page}: {}", answer.body);
+        assert!(answer.body.contains("by 2026-12-15"), "{page}: the grace period's end: {}", answer.body);
+    }
+    let to_portal = owner.post("/app/dun/settings/portal", &[]).await;
+    assert_eq!(to_portal.status, StatusCode::SEE_OTHER);
+    assert!(
+        to_portal
+            .headers
+            .get(reqwest::header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("/billing/simulator/portal/")
+    );
+    let member = Browser::login(&base, "dun", "mo@dun.example.com").await;
+    assert!(!member.get("/app/dun").await.body.contains("id=\"dunning\""), "a member is not asked to pay");
+    // Paid again: the notice is gone.
+    h.add_card(t.id, tenantry_testkit::TestCard::Succeeds).await.unwrap();
+    h.advance_days(3).await;
+    assert!(!owner.get("/app/dun").await.body.contains("id=\"dunning\""));
 }

@@ -8,6 +8,7 @@
 //! | required billing (trial ending, payment failed, payment needs action, moved to free, users suspended) | the billing e-mail and every owner and admin | nobody: money is owed or people lose access |
 //! | required tenant notice (deletion asked for; at most once a day) | every owner and admin, never the billing e-mail (nobody proved that address: a request-and-cancel loop must not make it a relay) | nobody |
 //! | billing (trial became the paid plan) | the billing e-mail and the owners and admins who kept billing mails on | the tenant (`notifications.billing_emails`) for all; each owner or admin for themselves |
+//! | pre-invoice warning (the next invoice's amount, N days before it: the platform's `billing.pre_invoice_warning_days`, 3) | the billing e-mail and the owners and admins who kept it on | the tenant (`notifications.billing_emails`) for all; each owner or admin for themselves (`upcoming_invoice`) |
 //! | product update (the superuser's broadcast) | people who opted in, in tenants that allow them | the tenant (`notifications.product_updates`, off by default); each person (off until they opt in; every mail's unsubscribe link turns it off) |
 //!
 //! A broadcast is queued as one outbox mail per recipient, due one after the
@@ -45,6 +46,8 @@ pub struct MailPrefsPatch {
     pub billing: Option<bool>,
     /// The platform's product updates.
     pub product_updates: Option<bool>,
+    /// The pre-invoice warning (owners and admins).
+    pub upcoming_invoice: Option<bool>,
 }
 
 /// The caller's mail preferences, and what the tenant allows.
@@ -224,18 +227,23 @@ impl Tenantry {
     /// The mails of a billing `message` to `tenant`, as its category and the
     /// tenant's and its people's preferences say; each address once.
     pub(crate) fn billing_mails(tenant: &Tenant, users: &[User], message: &Message) -> Vec<Mail> {
-        let (required, to_billing_email) = match message.category() {
+        let category = message.category();
+        let (required, to_billing_email) = match category {
             MailCategory::BillingRequired => (true, true),
             MailCategory::TenantRequired => (true, false),
-            MailCategory::Billing if tenant.settings().notifications.billing_emails => (false, true),
+            MailCategory::Billing | MailCategory::UpcomingInvoice if tenant.settings().notifications.billing_emails => {
+                (false, true)
+            }
             // Refused by the tenant, or not a billing mail at all.
             _ => return Vec::new(),
         };
+        let wants = |u: &User| match category {
+            MailCategory::UpcomingInvoice => u.mail_prefs().upcoming_invoice,
+            _ => u.mail_prefs().billing,
+        };
         let billing_email = tenant.settings().billing.billing_email.iter().filter(|_| to_billing_email).cloned();
-        let people = users
-            .iter()
-            .filter(|u| u.is_active() && is_admin(u) && (required || u.mail_prefs().billing))
-            .map(|u| u.email().clone());
+        let people =
+            users.iter().filter(|u| u.is_active() && is_admin(u) && (required || wants(u))).map(|u| u.email().clone());
         let mut seen = BTreeSet::new();
         billing_email
             .chain(people)
@@ -284,13 +292,17 @@ impl Tenantry {
         if let Some(updates) = patch.product_updates {
             chosen.product_updates = updates;
         }
+        if let Some(upcoming) = patch.upcoming_invoice {
+            chosen.upcoming_invoice = upcoming;
+        }
         user.choose_mail(chosen);
         if user.mail_prefs() != before {
             tx.update_user(&user).await?;
             let event = self
                 .event(scope, AuditAction::MailPrefsChanged, Some(AuditTarget::User(id)), AuditOutcome::Success)?
                 .with("billing", user.mail_prefs().billing)
-                .with("product_updates", user.mail_prefs().product_updates);
+                .with("product_updates", user.mail_prefs().product_updates)
+                .with("upcoming_invoice", user.mail_prefs().upcoming_invoice);
             tx.append_audit(&event).await?;
         }
         let tenant = self.tenant_row(tx.as_mut()).await?;

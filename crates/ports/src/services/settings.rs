@@ -61,6 +61,16 @@ impl Tenantry {
         Ok(settings)
     }
 
+    /// The settings this process last read, however old (the initial ones
+    /// before any read), without asking the store: for scheduling a deadline
+    /// inside a unit of work, where the timer that runs it reads them afresh.
+    pub(crate) fn settings_seen(&self) -> PlatformSettings {
+        match self.settings.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            Some((_, settings)) => settings.clone(),
+            None => self.config.initial_settings.clone(),
+        }
+    }
+
     /// Forgets this process's copy of the settings: the next read takes them
     /// from the store (after they were written other than through
     /// [`Tenantry::update_settings`], e.g. by a test fixture or another instance).

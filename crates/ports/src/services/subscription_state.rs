@@ -31,6 +31,13 @@ pub(crate) fn trial_reminder_key(end: DateTime<Utc>) -> String {
     format!("mail:trial_reminder:{}", end.timestamp())
 }
 
+/// The marker recording that the pre-invoice warning for the invoice charged
+/// at `at` went out (or that its window passed): one per invoice date, so a
+/// renewal date that moves gets its own warning.
+pub(crate) fn upcoming_invoice_key(at: DateTime<Utc>) -> String {
+    format!("mail:upcoming_invoice:{}", at.timestamp())
+}
+
 impl Tenantry {
     pub(crate) async fn subscription(&self, tx: &mut dyn TenantTx) -> Result<Subscription, InfraError> {
         tx.subscription()
@@ -69,7 +76,51 @@ impl Tenantry {
             Some(end) => tx.is_marked(&trial_reminder_key(end)).await?,
             None => false,
         };
-        Ok(sub.next_due_at(self.catalog(), reminder_sent))
+        let due = sub.next_due_at(self.catalog(), reminder_sent);
+        // The pre-invoice warning, until it went out for the next invoice's date
+        // (backed off like the provider's deadlines when the provider did not answer).
+        let warning = match sub.next_charge_at() {
+            Some(at) if !tx.is_marked(&upcoming_invoice_key(at)).await? => {
+                let days = i64::from(self.settings_seen().billing.pre_invoice_warning_days);
+                let warn_at = at - chrono::Duration::days(days);
+                Some(match sub.timer_checked_at() {
+                    Some(checked) => warn_at.max(checked + tenantry_domain::subscription::PROVIDER_SLACK),
+                    None => warn_at,
+                })
+            }
+            _ => None,
+        };
+        Ok(match (due, warning) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
+    }
+
+    /// The next invoice as the provider would make it now, or — for a trial
+    /// the provider holds no subscription of (it starts the paid plan at the
+    /// trial's end) — as the catalog prices it: the plan chosen, for
+    /// max(included, used) seats.
+    pub(crate) async fn upcoming_invoice_of(
+        &self,
+        sub: &Subscription,
+        used: u32,
+    ) -> Result<Option<crate::payment::UpcomingInvoice>, PaymentError> {
+        if let Some(id) = sub.provider().as_ref().and_then(|l| l.subscription.clone()) {
+            return self.deps.payments.upcoming_invoice(&id).await;
+        }
+        let Some(at) = sub.next_charge_at() else { return Ok(None) };
+        let catalog = self.catalog();
+        let (interval, seats) = match sub.paid_plan() {
+            Some(p) => (p.interval_next_period, p.seats_next_period),
+            None => (sub.interval().unwrap_or(tenantry_domain::Interval::Month), used.max(catalog.included_seats)),
+        };
+        let unknown = |e: &dyn std::fmt::Display| PaymentError::Unknown(anyhow::anyhow!("upcoming invoice: {e}"));
+        let lines =
+            tenantry_domain::proration::full_period_lines(catalog, interval, seats, at).map_err(|e| unknown(&e))?;
+        let subtotal =
+            tenantry_domain::Money::sum(catalog.currency, lines.iter().map(|l| l.amount)).map_err(|e| unknown(&e))?;
+        let zero = tenantry_domain::Money::zero(catalog.currency);
+        Ok(Some(crate::payment::UpcomingInvoice { at, lines, subtotal, discount: zero, tax: zero, total: subtotal }))
     }
 
     /// Active users, pending invitations, and the seats they use at `now`.

@@ -16,7 +16,7 @@ use crate::error::InfraError;
 use crate::payment::{IdempotencyKey, PaymentError};
 use crate::scope::TenantScope;
 use crate::store::{Access, TenantTx};
-use crate::system::Mail;
+use crate::system::{Mail, Message};
 use chrono::{DateTime, Duration, Utc};
 use tenantry_domain::audit::{AuditTarget, SystemActor};
 use tenantry_domain::job::{Job, JobKind, JobState};
@@ -30,6 +30,8 @@ use tenantry_domain::{AuditAction, AuditActor, AuditEvent, AuditOutcome, Subscri
 pub enum TimerAction {
     /// The trial reminder went out.
     TrialReminderSent,
+    /// The pre-invoice warning went out.
+    UpcomingInvoiceWarned,
     /// The provider's state was fetched and applied.
     Reconciled,
     /// The provider has not moved yet; looked again later.
@@ -124,7 +126,8 @@ impl Tenantry {
     pub async fn run_tenant_timers(&self, tenant_id: TenantId) -> Result<Vec<TimerAction>, InfraError> {
         let scope = self.system_scope(tenant_id, SystemActor::Scheduler);
         let now = self.now();
-        let ends_in = self.platform_settings().await?.trial.trial_without_payment_method_ends_in;
+        let settings = self.platform_settings().await?;
+        let ends_in = settings.trial.trial_without_payment_method_ends_in;
         let mut tx = self.begin(&scope, Access::Write).await?;
         let Some(mut sub) = tx.subscription().await? else {
             return Ok(Vec::new());
@@ -137,6 +140,15 @@ impl Tenantry {
         let mut mails: Vec<Mail> = Vec::new();
         let catalog = self.catalog().clone();
         let cardless = sub.cardless_trial();
+        let warning_days = i64::from(settings.billing.pre_invoice_warning_days);
+        match self.pre_invoice_warning(tx.as_mut(), &mut sub, warning_days, now).await? {
+            Warning::Sent(sent) => {
+                mails.extend(sent);
+                actions.push(TimerAction::UpcomingInvoiceWarned);
+            }
+            Warning::Wait => actions.push(TimerAction::Waiting),
+            Warning::None => {}
+        }
         match sub.state().clone() {
             SubscriptionState::Trialing { trial, .. } => {
                 let reminder_at = trial.end() - Duration::days(i64::from(catalog.trial_reminder_days));
@@ -217,6 +229,50 @@ impl Tenantry {
         tx.commit().await?;
         self.deliver(queued).await;
         Ok(actions)
+    }
+
+    /// The pre-invoice warning (DESIGN.md "Notifications"), when the next
+    /// invoice is `days` away or less and its warning has not gone out: the
+    /// upcoming invoice's figures to the owners and admins who kept it on.
+    /// Marked once per invoice date (also when its window passed unsent).
+    async fn pre_invoice_warning(
+        &self,
+        tx: &mut dyn TenantTx,
+        sub: &mut Subscription,
+        days: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Warning, InfraError> {
+        let Some(at) = sub.next_charge_at() else { return Ok(Warning::None) };
+        let key = super::subscription_state::upcoming_invoice_key(at);
+        if now < at - Duration::days(days) || tx.is_marked(&key).await? {
+            return Ok(Warning::None);
+        }
+        if now >= at {
+            tx.mark(&key, now).await?;
+            return Ok(Warning::None);
+        }
+        let (usage, _, _) = self.seat_usage(tx, now).await?;
+        let upcoming = match self.upcoming_invoice_of(sub, usage.used()).await {
+            Ok(upcoming) => upcoming,
+            Err(e) => {
+                tracing::warn!(tenant = %sub.tenant_id(), error = %e, "the upcoming invoice was not read; the warning waits");
+                return Ok(Warning::Wait);
+            }
+        };
+        tx.mark(&key, now).await?;
+        let Some(u) = upcoming else { return Ok(Warning::None) };
+        let tenant = self.tenant_row(tx).await?;
+        let users = tx.users().await?;
+        let message = Message::UpcomingInvoice {
+            slug: tenant.slug().to_string(),
+            at: u.at,
+            lines: u.lines,
+            subtotal: u.subtotal,
+            discount: u.discount,
+            tax: u.tax,
+            total: u.total,
+        };
+        Ok(Warning::Sent(Self::billing_mails(&tenant, &users, &message)))
     }
 
     /// The trial ended and the provider has no subscription for it (it was never
@@ -333,6 +389,16 @@ impl Tenantry {
         let (usage, _, _) = self.seat_usage(tx.as_mut(), now).await?;
         Ok(SubscriptionView::build(&sub, self.catalog(), usage.active_users, usage.pending_invitations, now))
     }
+}
+
+/// What the pre-invoice warning step did.
+enum Warning {
+    /// Nothing due (or its window passed, marked).
+    None,
+    /// The provider did not answer: looked at again later.
+    Wait,
+    /// Its mails, to queue.
+    Sent(Vec<Mail>),
 }
 
 enum Reconcile {

@@ -242,6 +242,9 @@ pub struct SubscriptionView {
     pub payment_method_on_file: bool,
     /// When the payment first failed (past due).
     pub past_due_since: Option<DateTime<Utc>>,
+    /// When the grace period ends (past due): unpaid by then, the tenant
+    /// becomes freemium (or suspended, by configuration).
+    pub grace_ends_at: Option<DateTime<Utc>>,
     /// When the tenant will be purged (pending deletion).
     pub purge_at: Option<DateTime<Utc>>,
 }
@@ -348,6 +351,9 @@ impl SubscriptionView {
                 .map(|(at, amount)| NextInvoice { at, amount }),
             payment_method_on_file: sub.payment_method_on_file(),
             past_due_since,
+            grace_ends_at: past_due_since.map(|since| {
+                tenantry_domain::time::saturating_add(since, chrono::Duration::days(i64::from(catalog.grace_days)))
+            }),
             purge_at,
         }
     }
@@ -399,6 +405,7 @@ mod tests {
             next_invoice: None,
             payment_method_on_file: false,
             past_due_since: None,
+            grace_ends_at: None,
             purge_at: None,
         }
     }

@@ -401,6 +401,7 @@ pub(crate) fn specified_trial_expected() -> tenantry_testkit::scenarios::Specifi
         purge_at: Some(Utc.with_ymd_and_hms(2026, 11, 8, 0, 0, 0).unwrap()),
         after_checkout: (SubscriptionStatus::Trialing, Some(14)),
         reminders: 1,
+        warned: vec![4995],
         after_trial: (SubscriptionStatus::Active, Some(3)),
         paid_invoices: vec![4995],
     }
@@ -471,4 +472,58 @@ async fn a_cardless_trial_ends_in_freemium_or_suspended_as_the_platform_says_but
         assert_eq!(view.status, expected, "{setting} {chose_free}");
         assert_eq!(view.plan, PlanKind::Freemium, "{setting} {chose_free}: freemium underneath");
     }
+}
+
+/// The totals of the pre-invoice warnings `to` received, in cents.
+fn warned_totals(h: &Harness, to: &str) -> Vec<i64> {
+    h.mailer
+        .sent_to(to)
+        .iter()
+        .filter_map(|m| match &m.message {
+            tenantry_ports::system::Message::UpcomingInvoice { total, .. } => Some(total.cents()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// DESIGN.md "Notifications": 3 days (the platform's setting) before each
+/// renewal the owners and admins who kept it on get the upcoming invoice —
+/// the seats bought since included, once per invoice, again next period; an
+/// admin who switched it off gets none; a cancelled plan gets none.
+#[tokio::test]
+async fn the_pre_invoice_warning_tells_the_next_invoice_three_days_before_each_renewal() {
+    use tenantry_ports::services::notifications::MailPrefsPatch;
+    let h = Harness::new();
+    let t = h.paid_tenant("warned", 3).await.unwrap(); // monthly, 2026-11-01 .. 12-01
+    h.add_user(&t, "ann@warned.example.com", "admin").await.unwrap();
+    h.add_user(&t, "bob@warned.example.com", "admin").await.unwrap();
+    let bob = h.login("warned", "bob@warned.example.com").await.unwrap();
+    let bob = h.scope(&bob, t.id).await.unwrap();
+    let off = MailPrefsPatch { upcoming_invoice: Some(false), ..MailPrefsPatch::default() };
+    h.tenantry.set_my_mail_prefs(&bob, off).await.unwrap();
+    // A fourth seat bought on day 10 (3 users and the owner need it from the next invoice on).
+    h.advance_days(10).await;
+    let owner = h.owner_scope(&t).await.unwrap();
+    h.tenantry.change_seats(&owner, 4, None).await.unwrap();
+    h.advance_days(16).await; // 11-27
+    assert_eq!(warned_totals(&h, &t.owner_email), Vec::<i64>::new(), "not before 3 days ahead");
+    h.advance_days(1).await; // 11-28: 3 days before 12-01
+    assert_eq!(warned_totals(&h, &t.owner_email), vec![4995 + 495]);
+    assert_eq!(warned_totals(&h, "ann@warned.example.com"), vec![5490], "admins get it");
+    assert_eq!(warned_totals(&h, "bob@warned.example.com"), Vec::<i64>::new(), "switched off");
+    let mail =
+        h.mailer.sent_to(&t.owner_email).into_iter().find(|m| m.message.template() == "upcoming_invoice").unwrap();
+    let tenantry_ports::system::Message::UpcomingInvoice { at, lines, .. } = &mail.message else { unreachable!() };
+    assert_eq!(*at, Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap());
+    assert_eq!(lines.len(), 2, "the base price and the extra seat");
+    h.advance_days(2).await;
+    assert_eq!(warned_totals(&h, &t.owner_email).len(), 1, "once per invoice");
+    // The next period's, 3 days before 2027-01-01.
+    h.advance_days(29).await; // 12-29
+    assert_eq!(warned_totals(&h, &t.owner_email), vec![5490, 5490]);
+    // Cancelled: no invoice is coming, no warning.
+    let owner = h.owner_scope(&t).await.unwrap();
+    h.tenantry.cancel_subscription(&owner, &tenantry_ports::payment::ReturnPath::from_static("/")).await.unwrap();
+    h.advance_days(31).await;
+    assert_eq!(warned_totals(&h, &t.owner_email).len(), 2);
 }

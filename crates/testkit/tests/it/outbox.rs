@@ -53,7 +53,7 @@ async fn a_deletion_request_is_mailed_to_the_owners_and_admins_whatever_they_cho
     let (_, admin) = h.add_user(&t, "admin@leaving.example.com", "admin").await.unwrap();
     h.add_user(&t, "member@leaving.example.com", "member").await.unwrap();
     let admin_scope = h.scope(&admin, t.id).await.unwrap();
-    let off = MailPrefsPatch { billing: Some(false), product_updates: None };
+    let off = MailPrefsPatch { billing: Some(false), ..MailPrefsPatch::default() };
     h.tenantry.set_my_mail_prefs(&admin_scope, off).await.unwrap();
     let books = SettingsInput { billing_email: Some(Some("books@leaving.example.com".into())), ..Default::default() };
     h.tenantry.update_tenant(&owner, books).await.unwrap();
@@ -84,13 +84,13 @@ async fn a_support_session_cannot_opt_a_person_in_to_product_updates() {
     let as_su = h.scope(&su, t.id).await.unwrap();
     let acting = h.tenantry.impersonate(&as_su, member, None).await.unwrap();
     let support = h.scope(&acting.principal, t.id).await.unwrap();
-    let opt_in = MailPrefsPatch { billing: None, product_updates: Some(true) };
+    let opt_in = MailPrefsPatch { product_updates: Some(true), ..MailPrefsPatch::default() };
     let refused = h.tenantry.set_my_mail_prefs(&support, opt_in).await;
     assert!(matches!(refused, Err(MailPrefsError::ConsentIsPersonal)), "{refused:?}");
     let own = h.scope(&principal, t.id).await.unwrap();
     assert!(!h.tenantry.my_mail_prefs(&own).await.unwrap().prefs.product_updates, "nothing changed");
     h.tenantry.set_my_mail_prefs(&own, opt_in).await.unwrap();
-    let opt_out = MailPrefsPatch { billing: None, product_updates: Some(false) };
+    let opt_out = MailPrefsPatch { product_updates: Some(false), ..MailPrefsPatch::default() };
     h.tenantry.set_my_mail_prefs(&support, opt_out).await.unwrap();
     assert!(!h.tenantry.my_mail_prefs(&own).await.unwrap().prefs.product_updates, "opting out on their behalf works");
 }

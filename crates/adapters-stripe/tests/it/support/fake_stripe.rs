@@ -676,6 +676,35 @@ impl FakeStripe {
     fn preview(&self, st: &State, form: &Form) -> Answer {
         let details = form.details();
         let lines = match form.get("subscription") {
+            // The subscription's upcoming invoice (no change asked), as `step` will
+            // make it: the trial's end or the renewal, with the schedule's next phase.
+            Some(id)
+                if details.items("items").is_empty()
+                    && form.get("subscription_details[cancel_at_period_end]").is_none() =>
+            {
+                let sub = st.subs.get(id).ok_or_else(|| {
+                    stripe_error(404, "invalid_request_error", "resource_missing", "No such subscription")
+                })?;
+                let start = match (sub.status, sub.trial) {
+                    ("trialing", Some((_, end))) => end,
+                    ("active", _) if !sub.cancel_at_period_end => sub.period.1,
+                    _ => {
+                        return Err(stripe_error(
+                            400,
+                            "invalid_request_error",
+                            "invoice_upcoming_none",
+                            "No upcoming invoices for customer",
+                        ));
+                    }
+                };
+                let phase = sub
+                    .schedule
+                    .as_ref()
+                    .and_then(|s| st.schedules.get(s))
+                    .and_then(|(_, ps)| ps.iter().find(|p| p.start == start))
+                    .map_or((sub.every, sub.extra), |p| (p.every, p.extra));
+                full_lines(phase.0, phase.1, (start, phase.0.add(start)))
+            }
             Some(id) => {
                 let sub = st.subs.get(id).ok_or_else(|| {
                     stripe_error(404, "invalid_request_error", "resource_missing", "No such subscription")

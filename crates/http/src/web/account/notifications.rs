@@ -31,6 +31,10 @@ fn prefs_body(session: &Session, view: &MailPrefsView, saved: bool) -> Markup {
                     input #pref-billing type="checkbox" name="billing" checked[view.prefs.billing];
                     " Billing mails I may refuse (a trial that became the paid plan)"
                 }
+                label {
+                    input #pref-upcoming-invoice type="checkbox" name="upcoming_invoice" checked[view.prefs.upcoming_invoice];
+                    " A warning before each invoice, with its amount"
+                }
                 p.hint {
                     "Notices that need action — the trial ending, a failed payment, a move to the free plan, users \
                      suspended — reach every owner and admin regardless."
@@ -66,6 +70,7 @@ pub(crate) struct PrefsForm {
     csrf: String,
     billing: Option<String>,
     product_updates: Option<String>,
+    upcoming_invoice: Option<String>,
 }
 
 /// `POST /account/notifications`: saves them (an unticked box is off; the
@@ -81,6 +86,7 @@ pub(crate) async fn save_prefs(
     let patch = MailPrefsPatch {
         billing: current.receives_billing.then(|| ticked(&form.billing)),
         product_updates: Some(ticked(&form.product_updates)),
+        upcoming_invoice: current.receives_billing.then(|| ticked(&form.upcoming_invoice)),
     };
     state.tenantry.set_my_mail_prefs(&scope, patch).await?;
     Ok(Redirect::to("/account/notifications?saved=1").into_response())

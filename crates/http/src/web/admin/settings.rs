@@ -1,5 +1,5 @@
-//! The platform settings (`/admin/settings`): the trial policy, the password
-//! policy and mandatory two-factor authentication as forms; the default quotas
+//! The platform settings (`/admin/settings`): the trial policy, the billing
+//! notices, the password policy and mandatory two-factor authentication as forms; the default quotas
 //! and the anonymous endpoints' throttles as they stand. Each form is one
 //! `PATCH /v1/admin/settings` ([`Tenantry::update_settings`]): a value out of
 //! range is refused with its field named, and nothing changes.
@@ -8,6 +8,7 @@
 
 use crate::state::AppState;
 use crate::web::admin::platform;
+use crate::web::forms::{Saved, invalid, ticked};
 use crate::web::layout::{Page, alert};
 use crate::web::session::{Session, WebForm, admin_nav, field};
 use crate::web::{PageError, PageResult};
@@ -20,7 +21,8 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use tenantry_domain::BuiltinRole;
 use tenantry_domain::settings::{
-    CardlessTrialEnd, MfaPolicyPatch, PasswordPatch, PaymentMethodAtSignup, PlatformSettings, SettingsPatch, TrialPatch,
+    BillingNoticesPatch, CardlessTrialEnd, MfaPolicyPatch, PasswordPatch, PaymentMethodAtSignup, PlatformSettings,
+    SettingsPatch, TrialPatch,
 };
 
 /// Its pages.
@@ -30,11 +32,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/settings/trial", post(trial))
         .route("/admin/settings/password", post(password))
         .route("/admin/settings/mfa", post(mfa))
-}
-
-#[derive(Deserialize, Default)]
-pub(crate) struct Saved {
-    saved: Option<String>,
+        .route("/admin/settings/billing", post(billing))
 }
 
 /// `GET /admin/settings`.
@@ -78,6 +76,16 @@ fn page(session: &Session, s: &PlatformSettings, notice: Option<&str>, error: Op
                         " Suspended (you resume it)" }
                 }
                 button #save-trial type="submit" { "Save the trial policy" }
+            }
+        }
+        section.card aria-labelledby="billing-h" {
+            h2 #billing-h { "Billing notices" }
+            form method="post" action="/admin/settings/billing" {
+                (field(session))
+                label for="pre_invoice_warning_days" { "The pre-invoice warning goes out this many days before each invoice (1 to 28)" }
+                input #pre_invoice_warning_days name="pre_invoice_warning_days" type="number" min="1" max="28" required
+                    value=(s.billing.pre_invoice_warning_days);
+                button #save-billing type="submit" { "Save the billing notices" }
             }
         }
         section.card aria-labelledby="password-h" {
@@ -183,6 +191,27 @@ pub(crate) async fn trial(
 }
 
 #[derive(Deserialize)]
+pub(crate) struct BillingForm {
+    csrf: String,
+    pre_invoice_warning_days: String,
+}
+
+/// `POST /admin/settings/billing`.
+pub(crate) async fn billing(
+    State(state): State<AppState>,
+    session: Session,
+    WebForm(form): WebForm<BillingForm>,
+) -> PageResult {
+    session.check(&form.csrf)?;
+    let days = form.pre_invoice_warning_days.trim().parse::<u32>().map_err(|_| invalid("The days are a number."))?;
+    let patch = SettingsPatch {
+        billing: Some(BillingNoticesPatch { pre_invoice_warning_days: Some(days) }),
+        ..SettingsPatch::default()
+    };
+    save(&state, &session, patch).await
+}
+
+#[derive(Deserialize)]
 pub(crate) struct PasswordForm {
     csrf: String,
     min_chars: String,
@@ -196,13 +225,11 @@ pub(crate) async fn password(
     WebForm(form): WebForm<PasswordForm>,
 ) -> PageResult {
     session.check(&form.csrf)?;
-    let min_chars = form.min_chars.trim().parse::<usize>().map_err(|_| {
-        PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form", "The minimum length is a number.")
-    })?;
+    let min_chars = form.min_chars.trim().parse::<usize>().map_err(|_| invalid("The minimum length is a number."))?;
     let patch = SettingsPatch {
         password: Some(PasswordPatch {
             min_chars: Some(min_chars),
-            check_breached: Some(form.check_breached.is_some()),
+            check_breached: Some(ticked(&form.check_breached)),
         }),
         ..SettingsPatch::default()
     };
@@ -235,12 +262,12 @@ pub(crate) async fn mfa(
         (BuiltinRole::Viewer, &form.role_viewer),
     ]
     .into_iter()
-    .filter(|(_, on)| on.is_some())
+    .filter(|(_, on)| ticked(on))
     .map(|(role, _)| role)
     .collect();
     let patch = SettingsPatch {
         mfa: Some(MfaPolicyPatch {
-            required_for_all: Some(form.required_for_all.is_some()),
+            required_for_all: Some(ticked(&form.required_for_all)),
             required_roles: Some(roles),
         }),
         ..SettingsPatch::default()

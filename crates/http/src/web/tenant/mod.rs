@@ -66,7 +66,8 @@ pub(crate) async fn page(state: &AppState, scope: &TenantScope, title: &str, nav
         Ok(t) => t.settings.branding.logo_url.map(|u| u.to_string()),
         Err(_) => None,
     };
-    let page = Page::new(title, nav, body).with_logo(logo);
+    let alert = dunning(state, scope, &nav).await;
+    let page = Page::new(title, nav, body).with_logo(logo).with_alert(alert);
     // A page a tenant's user (or a support session acting as one) sees is one page view.
     if state.metering
         && matches!(scope.actor(), tenantry_ports::Actor::User { .. } | tenantry_ports::Actor::Impersonation { .. })
@@ -83,6 +84,32 @@ pub(crate) async fn page(state: &AppState, scope: &TenantScope, title: &str, nav
         }
         Err(_) => page,
     }
+}
+
+/// DESIGN.md "Dunning": while a payment is past due, every page of someone
+/// who may manage billing says until when the access holds and offers the
+/// way to a working payment method (the Customer Portal, or the simulator's);
+/// a support session (closed to billing) gets the notice without the button.
+async fn dunning(state: &AppState, scope: &TenantScope, nav: &Nav) -> Option<Markup> {
+    let Nav::Tenant { slug, csrf, impersonating, .. } = nav else { return None };
+    let manage = state.tenantry.policy().permission("billing:manage").ok()?;
+    if !scope.can(manage) && impersonating.is_none() {
+        return None;
+    }
+    let grace = state.tenantry.subscription_view(scope).await.ok()?.grace_ends_at?;
+    Some(html! {
+        div.dunning role="alert" #dunning {
+            strong { "A payment failed. " }
+            "Update the payment method by " (crate::web::layout::day(grace))
+            ", or the workspace moves to the free plan then (users beyond its seats are suspended). "
+            @if impersonating.is_none() {
+                form.inline method="post" action={ "/app/" (slug) "/settings/portal" } {
+                    (crate::web::layout::csrf_field(csrf))
+                    button #update-payment-method type="submit" { "Update the payment method" }
+                }
+            }
+        }
+    })
 }
 
 /// Where a premium feature the tenant's plan lacks would be: the premium label,
