@@ -72,6 +72,10 @@ struct SimSub {
     first_failure: Option<DateTime<Utc>>,
     retries_done: usize,
     next_retry: Option<DateTime<Utc>>,
+    /// Collection paused: each period's invoice is voided.
+    paused: bool,
+    /// Free (100 % off) for the periods starting before then.
+    comp_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug)]
@@ -190,6 +194,7 @@ impl SimState {
             interval_next_period: sub.interval_next,
             period: sub.period,
             cancel_at_period_end: sub.cancel_at_period_end,
+            collection: tenantry_domain::subscription::Collection { paused: sub.paused, free_until: sub.comp_until },
             observed_at: at,
         }
     }
@@ -299,6 +304,39 @@ impl BillingSimulator {
         (invoice, charge, settlement.carry_over.cents())
     }
 
+    /// A period's invoice under a comp: its lines, and a line taking them off
+    /// in full (Stripe: a 100 % coupon), so the total is zero.
+    fn free_invoice(
+        &self,
+        st: &mut SimState,
+        customer: &str,
+        lines: &[ChargeLine],
+        at: DateTime<Utc>,
+        period: Period,
+        until: DateTime<Utc>,
+    ) -> (Invoice, Charge, i64) {
+        let (mut invoice, charge, carry) = self.invoice(st, customer, &[], at, Some(period));
+        let full: i64 = lines.iter().map(|l| l.amount.cents()).sum();
+        invoice.lines = lines
+            .iter()
+            .map(|l| InvoiceLine {
+                description: describe(l),
+                quantity: l.quantity,
+                amount: l.amount,
+                proration: false,
+                period: Some(l.period),
+            })
+            .chain(std::iter::once(InvoiceLine {
+                description: format!("100 % off (free until {})", until.format("%Y-%m-%d")),
+                quantity: 1,
+                amount: Money::from_cents(-full, self.catalog.currency),
+                proration: false,
+                period: Some(period),
+            }))
+            .collect();
+        (invoice, charge, carry)
+    }
+
     /// Records an invoice and moves the customer's balance.
     fn book(st: &mut SimState, customer: &str, invoice: &Invoice, new_balance: i64) {
         if let Some(c) = st.customers.get_mut(customer) {
@@ -395,7 +433,27 @@ impl BillingSimulator {
         let Ok(lines) = proration::full_period_lines(&self.catalog, sub.interval, seats, period.start()) else {
             return;
         };
-        let (invoice, charge, carry) = self.invoice(st, &sub.customer, &lines, at, Some(period));
+        if sub.paused {
+            // Stripe's pause_collection {behavior: void}: the period's invoice is
+            // made and voided at once; nothing is charged, the period runs on.
+            let (mut invoice, _, _) = self.invoice(st, &sub.customer, &lines, at, Some(period));
+            invoice.status = InvoiceStatus::Void;
+            invoice.amount_paid = Money::zero(self.catalog.currency);
+            invoice.amount_due = Money::zero(self.catalog.currency);
+            invoice.carried_over = Money::zero(self.catalog.currency);
+            let balance = st.customers.get(&sub.customer).map_or(0, |c| c.balance);
+            Self::book(st, &sub.customer, &invoice, balance);
+            st.subs.insert(sub.id.clone(), sub.clone());
+            st.emit_sub(&sub.id, at);
+            return;
+        }
+        if sub.comp_until.is_some_and(|until| period.start() >= until) {
+            sub.comp_until = None; // the comp's months are over
+        }
+        let (invoice, charge, carry) = match sub.comp_until {
+            Some(until) => self.free_invoice(st, &sub.customer, &lines, at, period, until),
+            None => self.invoice(st, &sub.customer, &lines, at, Some(period)),
+        };
         match charge {
             Charge::Paid => {
                 Self::book(st, &sub.customer, &invoice, carry);
@@ -720,6 +778,8 @@ impl PaymentProvider for BillingSimulator {
             first_failure: None,
             retries_done: 0,
             next_retry: None,
+            paused: false,
+            comp_until: None,
         };
         let ps = SimState::provider_sub(&sub, now);
         st.subs.insert(id.clone(), sub);
@@ -778,6 +838,8 @@ impl PaymentProvider for BillingSimulator {
             first_failure: None,
             retries_done: 0,
             next_retry: None,
+            paused: false,
+            comp_until: None,
         };
         let outcome = ChangeOutcome { subscription: SimState::provider_sub(&sub, now), invoice: Some(invoice.clone()) };
         st.subs.insert(id.clone(), sub);
@@ -907,6 +969,24 @@ impl PaymentProvider for BillingSimulator {
                 }
                 next.cancel_at_period_end = cancel;
             }
+            ProviderChange::PauseCollection { paused } => {
+                if !matches!(next.status, ProviderStatus::Active | ProviderStatus::PastDue) {
+                    return Err(PaymentError::Rejected("only a paid subscription's collection pauses".into()));
+                }
+                next.paused = paused;
+            }
+            ProviderChange::Comp { months } => {
+                if !matches!(next.status, ProviderStatus::Active | ProviderStatus::PastDue) {
+                    return Err(PaymentError::Rejected("only a paid subscription is comped".into()));
+                }
+                if !(1..=36).contains(&months) {
+                    return Err(PaymentError::Rejected("a comp lasts 1 to 36 months".into()));
+                }
+                let until = at
+                    .checked_add_months(chrono::Months::new(months))
+                    .ok_or_else(|| PaymentError::Rejected("the comp ends too late".into()))?;
+                next.comp_until = Some(until);
+            }
         }
         if let Some(preview) = preview {
             let (inv, charge, carry) = self.invoice(&mut st, &current.customer, &preview.lines, now, Some(next.period));
@@ -1000,7 +1080,7 @@ impl PaymentProvider for BillingSimulator {
         // with the next period's interval and seats (as `start_period` does).
         let at = match sub.status {
             ProviderStatus::Trialing => sub.trial_end.unwrap_or(sub.period.end()),
-            ProviderStatus::Active if !sub.cancel_at_period_end => sub.period.end(),
+            ProviderStatus::Active if !sub.cancel_at_period_end && !sub.paused => sub.period.end(),
             _ => return Ok(None),
         };
         let seats = self.catalog.included_seats.saturating_add(sub.extra_next);
@@ -1009,14 +1089,11 @@ impl PaymentProvider for BillingSimulator {
         let currency = self.catalog.currency;
         let subtotal = Money::sum(currency, lines.iter().map(|l| l.amount))
             .map_err(|e| PaymentError::Unknown(anyhow::anyhow!("upcoming invoice: {e}")))?;
-        Ok(Some(UpcomingInvoice {
-            at,
-            lines,
-            subtotal,
-            discount: Money::zero(currency),
-            tax: Money::zero(currency),
-            total: subtotal,
-        }))
+        // A comp still running then takes it all off.
+        let free = sub.comp_until.is_some_and(|until| at < until);
+        let discount = if free { subtotal } else { Money::zero(currency) };
+        let total = Money::from_cents(subtotal.cents() - discount.cents(), currency);
+        Ok(Some(UpcomingInvoice { at, lines, subtotal, discount, tax: Money::zero(currency), total }))
     }
 }
 

@@ -84,6 +84,16 @@ pub(crate) fn current_period(sub: &Subscription) -> Result<Period, PaymentError>
 
 /// The snapshot of a Stripe subscription (with its schedule, when it has one)
 /// observed at `observed_at`.
+/// The subscription metadata key where tenantry records until when its comp
+/// (a 100 % coupon) runs: Stripe's discount says it too, but only when expanded.
+pub(crate) const FREE_UNTIL: &str = "tenantry_free_until";
+
+/// Until when tenantry's comp of `sub` runs (its metadata).
+fn free_until(sub: &Subscription) -> Option<DateTime<Utc>> {
+    let ts = sub.metadata.get(FREE_UNTIL)?.parse::<i64>().ok()?;
+    DateTime::from_timestamp(ts, 0)
+}
+
 pub(crate) fn provider_subscription(
     sub: &Subscription,
     schedule: Option<&SubscriptionSchedule>,
@@ -122,6 +132,10 @@ pub(crate) fn provider_subscription(
             period,
             cancel_at_period_end: sub.cancel_at_period_end
                 || sub.cancel_at.is_some_and(|at| instant(at).is_ok_and(|at| at <= period.end())),
+            collection: tenantry_domain::subscription::Collection {
+                paused: sub.pause_collection.is_some(),
+                free_until: free_until(sub).filter(|until| *until > observed_at),
+            },
             observed_at,
         },
     })

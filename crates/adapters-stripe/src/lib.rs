@@ -46,13 +46,15 @@ use stripe_billing::subscription::{
     CreateSubscriptionTrialEnd, CreateSubscriptionTrialSettings, CreateSubscriptionTrialSettingsEndBehavior,
     CreateSubscriptionTrialSettingsEndBehaviorMissingPaymentMethod, RetrieveSubscription, UpdateSubscription,
     UpdateSubscriptionBillingCycleAnchor, UpdateSubscriptionBillingCycleAnchorType, UpdateSubscriptionItems,
-    UpdateSubscriptionPaymentBehavior, UpdateSubscriptionProrationBehavior, UpdateSubscriptionTrialEnd,
+    UpdateSubscriptionPauseCollection, UpdateSubscriptionPauseCollectionBehavior, UpdateSubscriptionPaymentBehavior,
+    UpdateSubscriptionProrationBehavior, UpdateSubscriptionTrialEnd,
 };
 use stripe_billing::tax_id::{CreateCustomerTaxId, CreateCustomerTaxIdType, ListCustomerTaxId};
 use stripe_checkout::checkout_session::CreateCheckoutSession;
 use stripe_core::customer::{
     CreateCustomer, CreateCustomerTaxIdData, CreateCustomerTaxIdDataType, OptionalFieldsCustomerAddress, UpdateCustomer,
 };
+use stripe_product::coupon::CreateCoupon;
 use stripe_shared::{CheckoutSessionMode, Subscription, SubscriptionSchedule};
 use tenantry_domain::Interval;
 use tenantry_domain::plan::PlanCatalog;
@@ -410,6 +412,110 @@ impl StripeProvider {
     }
 }
 
+impl StripeProvider {
+    /// Ends the subscription at the period's end (`cancel`) or withdraws that.
+    /// Stripe refuses `cancel_at_period_end` on a subscription a schedule
+    /// manages: the schedule goes, its next period remembered in the metadata
+    /// and set up again when the cancellation is withdrawn.
+    async fn cancel_at_period_end(
+        &self,
+        sub: &Subscription,
+        schedule: Option<&SubscriptionSchedule>,
+        cancel: bool,
+        key: &IdempotencyKey,
+    ) -> Result<(), PaymentError> {
+        let base = UpdateSubscription::new(sub.id.as_str());
+        if cancel {
+            let current = self.snapshot(sub, schedule, self.clock.now())?.snapshot;
+            let mut metadata = HashMap::new();
+            if let Some(s) = schedule {
+                metadata.insert(NEXT_INTERVAL.to_owned(), stripe_interval(current.interval_next_period).to_owned());
+                metadata.insert(NEXT_EXTRA_SEATS.to_owned(), current.extra_seats_next_period.to_string());
+                schedule::release(&self.client, s.id.as_str(), &sub_key(key, "release")).await?;
+            }
+            self.update(base.cancel_at_period_end(true).metadata(metadata), key).await?;
+        } else {
+            let remembered = convert::remembered_next(sub);
+            let cleared = HashMap::from([
+                (NEXT_INTERVAL.to_owned(), String::new()),
+                (NEXT_EXTRA_SEATS.to_owned(), String::new()),
+            ]);
+            let (after, _) = self.update(base.cancel_at_period_end(false).metadata(cleared), key).await?;
+            if let Some(next) = remembered {
+                self.set_next_period(&after, None, next, key).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Pauses collection (`pause_collection[behavior]=void`: each invoice is
+    /// voided) or resumes it (the empty value, [`ResumeCollection`]).
+    async fn set_collection(&self, id: &str, paused: bool, key: &IdempotencyKey) -> Result<(), PaymentError> {
+        if paused {
+            let pause = UpdateSubscriptionPauseCollection::new(UpdateSubscriptionPauseCollectionBehavior::Void);
+            self.update(UpdateSubscription::new(id).pause_collection(pause), key).await?;
+        } else {
+            // rc.10's builder cannot send the empty value that clears it.
+            ResumeCollection(id.to_owned())
+                .customize()
+                .request_strategy(key_strategy(key)?)
+                .send(&self.client)
+                .await
+                .map_err(payment_error)?;
+        }
+        Ok(())
+    }
+
+    /// The plan free for `months` months from `at`: a 100 % coupon repeating
+    /// for them, on the subscription, its end in the metadata.
+    async fn comp(&self, id: &str, months: u32, at: DateTime<Utc>, key: &IdempotencyKey) -> Result<(), PaymentError> {
+        let until = at
+            .checked_add_months(chrono::Months::new(months))
+            .ok_or_else(|| PaymentError::Rejected("the comp ends too late".into()))?;
+        let coupon = CreateCoupon::new()
+            .percent_off(100.0)
+            .duration(stripe_shared::CouponDuration::Repeating)
+            .duration_in_months(i64::from(months))
+            .name(format!("tenantry: free for {months} months"))
+            .customize()
+            .request_strategy(key_strategy(&sub_key(key, "coupon"))?)
+            .send(&self.client)
+            .await
+            .map_err(payment_error)?;
+        let discount = stripe_billing::subscription::DiscountsDataParam {
+            coupon: Some(coupon.id.to_string()),
+            ..Default::default()
+        };
+        let metadata = HashMap::from([(convert::FREE_UNTIL.to_owned(), until.timestamp().to_string())]);
+        self.update(UpdateSubscription::new(id).discounts(vec![discount]).metadata(metadata), key).await?;
+        Ok(())
+    }
+}
+
+/// `POST /v1/subscriptions/{id}` with `pause_collection=` (empty): resumes
+/// collection. async-stripe rc.10 has no way to send the empty value Stripe
+/// needs to clear the field, so this one request is written out on its
+/// request builder (its parameters are checked against a fixture like the others).
+struct ResumeCollection(String);
+
+impl StripeRequest for ResumeCollection {
+    type Output = Subscription;
+
+    fn build(&self) -> stripe_client_core::RequestBuilder {
+        stripe_client_core::RequestBuilder::new(
+            stripe_client_core::StripeMethod::Post,
+            format!("/subscriptions/{}", self.0),
+        )
+        .form(&ClearPauseCollection { pause_collection: "" })
+    }
+}
+
+/// The form of [`ResumeCollection`]: `pause_collection=`.
+#[derive(serde::Serialize)]
+struct ClearPauseCollection {
+    pause_collection: &'static str,
+}
+
 #[async_trait]
 impl PaymentProvider for StripeProvider {
     async fn create_customer(&self, details: &CustomerDetails, key: &IdempotencyKey) -> Result<String, PaymentError> {
@@ -549,7 +655,9 @@ impl PaymentProvider for StripeProvider {
             ProviderChange::TrialSeats { .. }
             | ProviderChange::TrialSettings { .. }
             | ProviderChange::TrialEnd { .. }
-            | ProviderChange::CancelAtPeriodEnd { .. } => {
+            | ProviderChange::CancelAtPeriodEnd { .. }
+            | ProviderChange::PauseCollection { .. }
+            | ProviderChange::Comp { .. } => {
                 return Ok(ChargePreview::scheduled(self.catalog.currency, at, at));
             }
         }
@@ -593,6 +701,11 @@ impl PaymentProvider for StripeProvider {
     }
 
     async fn change(&self, request: &ChangeRequest, key: &IdempotencyKey) -> Result<ChangeOutcome, PaymentError> {
+        if let ProviderChange::Comp { months } = request.change
+            && !(1..=36).contains(&months)
+        {
+            return Err(PaymentError::Rejected("a comp lasts 1 to 36 months".into()));
+        }
         let id = request.subscription.as_str();
         let (sub, schedule) = self.current(id).await?;
         let at = request.proration_date;
@@ -711,32 +824,21 @@ impl PaymentProvider for StripeProvider {
                 if trialing {
                     return Err(PaymentError::Rejected("use the trial settings during the trial".into()));
                 }
-                let current = self.snapshot(&sub, schedule.as_ref(), self.clock.now())?.snapshot;
-                if cancel {
-                    // Stripe refuses cancel_at_period_end on a subscription a
-                    // schedule manages: the schedule goes, its next period is
-                    // remembered in the metadata for a later resume.
-                    let mut metadata = HashMap::new();
-                    if let Some(s) = &schedule {
-                        metadata
-                            .insert(NEXT_INTERVAL.to_owned(), stripe_interval(current.interval_next_period).to_owned());
-                        metadata.insert(NEXT_EXTRA_SEATS.to_owned(), current.extra_seats_next_period.to_string());
-                        schedule::release(&self.client, s.id.as_str(), &sub_key(key, "release")).await?;
-                    }
-                    let update = base().cancel_at_period_end(true).metadata(metadata);
-                    self.update(update, key).await?;
-                } else {
-                    let remembered = convert::remembered_next(&sub);
-                    let cleared = HashMap::from([
-                        (NEXT_INTERVAL.to_owned(), String::new()),
-                        (NEXT_EXTRA_SEATS.to_owned(), String::new()),
-                    ]);
-                    let update = base().cancel_at_period_end(false).metadata(cleared);
-                    let (after, _) = self.update(update, key).await?;
-                    if let Some(next) = remembered {
-                        self.set_next_period(&after, None, next, key).await?;
-                    }
+                self.cancel_at_period_end(&sub, schedule.as_ref(), cancel, key).await?;
+                self.outcome(id, None).await
+            }
+            ProviderChange::PauseCollection { paused } => {
+                if trialing {
+                    return Err(PaymentError::Rejected("only a paid subscription's collection pauses".into()));
                 }
+                self.set_collection(id, paused, key).await?;
+                self.outcome(id, None).await
+            }
+            ProviderChange::Comp { months } => {
+                if trialing {
+                    return Err(PaymentError::Rejected("only a paid subscription is comped".into()));
+                }
+                self.comp(id, months, at, key).await?;
                 self.outcome(id, None).await
             }
         }

@@ -240,6 +240,7 @@ actions! {
     PortalOpened => "billing.portal_opened",
     InvoicePaid => "billing.invoice_paid",
     PaymentActionRequired => "billing.payment_action_required",
+    CollectionChanged => "billing.collection_changed",
     TrialReminderSent => "billing.trial_reminder_sent",
     AccessDenied => "access.denied",
     CrossTenantAttempt => "access.cross_tenant_attempt",

@@ -171,6 +171,28 @@ impl fmt::Display for SubscriptionStatus {
     }
 }
 
+/// How the provider collects a paid plan's invoices: paused (each invoice
+/// voided, nothing charged — the superuser's "pause payments", and every
+/// suspension of a paying tenant) and/or free until a date (the superuser's
+/// comp: a 100 % discount for some months). The provider holds it; tenantry
+/// shows it and counts such a plan as no recurring revenue.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct Collection {
+    /// Collection is paused: invoices are voided.
+    pub paused: bool,
+    /// The plan is free (100 % off) until then.
+    pub free_until: Option<DateTime<Utc>>,
+}
+
+impl Collection {
+    /// Whether nothing is charged now (paused, or free).
+    pub fn charges_nothing(&self) -> bool {
+        self.paused || self.free_until.is_some()
+    }
+}
+
 /// The licence of a paid subscription.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct PaidPlan {
@@ -184,11 +206,21 @@ pub struct PaidPlan {
     pub interval_next_period: Interval,
     /// The current billing period.
     pub period: Period,
+    /// How its invoices are collected (paused, free until).
+    #[serde(default)]
+    pub collection: Collection,
 }
 
 impl PaidPlan {
     fn fresh(interval: Interval, seats: u32, period: Period) -> Self {
-        Self { interval, seats, seats_next_period: seats, interval_next_period: interval, period }
+        Self {
+            interval,
+            seats,
+            seats_next_period: seats,
+            interval_next_period: interval,
+            period,
+            collection: Collection::default(),
+        }
     }
 
     /// The seats new invitations are checked against: the lower of now and next
@@ -426,6 +458,12 @@ pub enum SubscriptionEvent {
     },
     /// Deletion cancelled.
     DeletionCancelled,
+    /// The provider collects the paid plan otherwise now (paused or resumed,
+    /// free until a date or no longer).
+    CollectionChanged {
+        /// As it is now.
+        collection: Collection,
+    },
 }
 
 /// The state of the provider's subscription, as reported by an event or fetched.
@@ -445,6 +483,9 @@ pub struct ProviderSnapshot {
     pub period: Period,
     /// Whether it ends at the period end.
     pub cancel_at_period_end: bool,
+    /// How its invoices are collected (paused, free until).
+    #[serde(default)]
+    pub collection: Collection,
     /// When the provider observed this state (event creation time); older
     /// snapshots than the last applied one are ignored (out-of-order delivery).
     pub observed_at: DateTime<Utc>,
@@ -826,6 +867,12 @@ impl Subscription {
     /// per period, for paid plans that will renew or are being collected.
     pub fn recurring_amount(&self, catalog: &PlanCatalog) -> Option<(Money, Interval)> {
         match self.r.state.billing() {
+            // Paused or free: nothing is collected, so no recurring revenue.
+            SubscriptionState::Active(p) | SubscriptionState::PastDue { plan: p, .. }
+                if p.collection.charges_nothing() =>
+            {
+                Some((Money::zero(catalog.currency), p.interval))
+            }
             SubscriptionState::Active(p) | SubscriptionState::PastDue { plan: p, .. } => {
                 catalog.price(p.interval, p.seats).ok().map(|m| (m, p.interval))
             }
@@ -1254,6 +1301,27 @@ impl Subscription {
         events
     }
 
+    /// What changed from one paid licence to the next as the provider reports
+    /// it: collection, renewal, interval, seats.
+    fn paid_plan_moves(old: &PaidPlan, new: &PaidPlan) -> Vec<SubscriptionEvent> {
+        let mut events = Vec::new();
+        if old.collection != new.collection {
+            events.push(SubscriptionEvent::CollectionChanged { collection: new.collection });
+        }
+        if new.period.start() >= old.period.end() {
+            events.push(SubscriptionEvent::Renewed { period: new.period });
+        }
+        if new.interval != old.interval {
+            events.push(SubscriptionEvent::IntervalChanged { from: old.interval, to: new.interval });
+        }
+        if new.seats < old.seats {
+            events.push(SubscriptionEvent::SeatReductionApplied { from: old.seats, to: new.seats });
+        } else if new.seats > old.seats {
+            events.push(SubscriptionEvent::SeatsIncreased { from: old.seats, to: new.seats });
+        }
+        events
+    }
+
     /// Maps the provider's view onto the local state. Stale snapshots (older than
     /// the last applied) change nothing; applying the same snapshot twice changes
     /// nothing the second time.
@@ -1270,6 +1338,7 @@ impl Subscription {
             seats_next_period: catalog.included_seats.saturating_add(snap.extra_seats_next_period),
             interval_next_period: snap.interval_next_period,
             period: snap.period,
+            collection: snap.collection,
         };
         let suspended_or_deleting = !self.allows_access();
         let state = self.r.state.billing_mut();
@@ -1292,19 +1361,7 @@ impl Subscription {
                     _ => {}
                 }
                 if let Some(old) = local {
-                    let renewed = remote_plan.period.start() >= old.period.end();
-                    if renewed {
-                        events.push(SubscriptionEvent::Renewed { period: remote_plan.period });
-                    }
-                    if remote_plan.interval != old.interval {
-                        events
-                            .push(SubscriptionEvent::IntervalChanged { from: old.interval, to: remote_plan.interval });
-                    }
-                    if remote_plan.seats < old.seats {
-                        events.push(SubscriptionEvent::SeatReductionApplied { from: old.seats, to: remote_plan.seats });
-                    } else if remote_plan.seats > old.seats {
-                        events.push(SubscriptionEvent::SeatsIncreased { from: old.seats, to: remote_plan.seats });
-                    }
+                    events.extend(Self::paid_plan_moves(&old, &remote_plan));
                 }
                 match snap.status {
                     ProviderStatus::PastDue => {
@@ -1490,7 +1547,7 @@ impl Subscription {
             SubscriptionState::Trialing { trial, continue_free: false, .. } if self.r.payment_method_on_file => {
                 Some(trial.end())
             }
-            SubscriptionState::Active(p) => Some(p.period.end()),
+            SubscriptionState::Active(p) if !p.collection.paused => Some(p.period.end()),
             _ => None,
         }
     }
@@ -1620,6 +1677,7 @@ mod tests {
             interval_next_period: Interval::Month,
             period: Period::new(t(12, 1), Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap()).unwrap(),
             cancel_at_period_end: false,
+            collection: Default::default(),
             observed_at: t(12, 1),
         };
         let ev = s.apply_snapshot(&snap, &catalog());
@@ -1740,6 +1798,7 @@ mod tests {
             interval_next_period: Interval::Month,
             period: Period::new(t(11, 1), t(12, 1)).unwrap(),
             cancel_at_period_end: false,
+            collection: Default::default(),
             observed_at: t(11, 2),
         };
         assert_eq!(s.apply_snapshot(&snap, &catalog()), vec![SubscriptionEvent::BecamePastDue]);
@@ -1850,6 +1909,7 @@ mod tests {
             interval_next_period: Interval::Month,
             period: Period::new(t(11, 15), t(12, 15)).unwrap(),
             cancel_at_period_end: false,
+            collection: Default::default(),
             observed_at: t(11, 15),
         };
         assert_eq!(
@@ -1920,6 +1980,7 @@ mod tests {
                             interval_next_period: Interval::Month,
                             period: Period::starting(start, if flag { Interval::Month } else { Interval::Year }).unwrap(),
                             cancel_at_period_end: n % 3 == 0,
+                            collection: Default::default(),
                             observed_at: now,
                         };
                         Ok(s.apply_snapshot(&snap, &c))

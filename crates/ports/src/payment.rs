@@ -105,6 +105,19 @@ pub enum ProviderChange {
         /// Whether to end.
         cancel: bool,
     },
+    /// Pause collecting the invoices (`true`: each is voided, nothing is
+    /// charged; Stripe's `pause_collection: {behavior: void}`) or resume
+    /// (`false`). No charge now.
+    PauseCollection {
+        /// Whether paused.
+        paused: bool,
+    },
+    /// The paid plan free for `months` months from now (a 100 % discount with
+    /// that duration; Stripe: a coupon). No charge now.
+    Comp {
+        /// 1 to 36.
+        months: u32,
+    },
 }
 
 /// A change request; `proration_date` is the instant the amounts are computed

@@ -240,6 +240,76 @@ async fn the_upcoming_invoice_is_stripes_preview_of_the_subscription() {
     assert_eq!(p.upcoming_invoice("sub_1").await.unwrap(), None);
 }
 
+/// The superuser's "pause payments" is `pause_collection[behavior]=void`;
+/// resuming sends the empty value that clears it (a request written out on
+/// rc.10's request builder, which its typed builder cannot send); a comp is a
+/// 100 % coupon repeating for its months, put on the subscription with the
+/// comp's end in the metadata. Each is read back into the snapshot.
+#[tokio::test]
+async fn pausing_resuming_and_comping_send_stripes_parameters_and_read_back() {
+    use tenantry_domain::subscription::Collection;
+    let server = MockServer::start().await;
+    let at = ts(2026, 11, 21);
+    let p = provider(&server, at).await;
+    let mut paused = serde_json::from_str::<serde_json::Value>(&fixture("subscription_active.json")).unwrap();
+    paused["pause_collection"] = serde_json::json!({"behavior": "void", "resumes_at": null});
+    let until = ts(2027, 2, 21);
+    let mut comped = serde_json::from_str::<serde_json::Value>(&fixture("subscription_active.json")).unwrap();
+    comped["metadata"]["tenantry_free_until"] = serde_json::json!(until.timestamp().to_string());
+    // What each read of the subscription answers, in turn: before each change, and after it.
+    for (n, body) in [&paused, &paused, &comped].iter().enumerate() {
+        Mock::given(method("GET"))
+            .and(path("/v1/subscriptions/sub_1"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(*body))
+            .up_to_n_times(2)
+            .with_priority(u8::try_from(n + 1).unwrap())
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/v1/subscriptions/sub_1"))
+        .and(has(&[("pause_collection[behavior]", "void")]))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&paused))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = |change| ChangeRequest { subscription: "sub_1".into(), change, proration_date: at };
+    let key = |k: &str| tenantry_ports::payment::IdempotencyKey(k.to_owned());
+    let done = p.change(&request(ProviderChange::PauseCollection { paused: true }), &key("k-pause")).await.unwrap();
+    assert_eq!(done.subscription.snapshot.collection, Collection { paused: true, free_until: None });
+
+    Mock::given(method("POST"))
+        .and(path("/v1/subscriptions/sub_1"))
+        .and(wiremock::matchers::body_string("pause_collection="))
+        .respond_with(json("subscription_active.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    p.change(&request(ProviderChange::PauseCollection { paused: false }), &key("k-resume")).await.unwrap();
+
+    Mock::given(method("POST"))
+        .and(path("/v1/coupons"))
+        .and(has(&[("percent_off", "100.0"), ("duration", "repeating"), ("duration_in_months", "3")]))
+        .respond_with(json("coupon_comp.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/subscriptions/sub_1"))
+        .and(has(&[
+            ("discounts[0][coupon]", "Z4OV52SU"),
+            ("metadata[tenantry_free_until]", &until.timestamp().to_string()),
+        ]))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&comped))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let done = p.change(&request(ProviderChange::Comp { months: 3 }), &key("k-comp")).await.unwrap();
+    assert_eq!(done.subscription.snapshot.collection, Collection { paused: false, free_until: Some(until) });
+    let refused = p.change(&request(ProviderChange::Comp { months: 37 }), &key("k-comp-37")).await;
+    assert!(matches!(refused, Err(PaymentError::Rejected(_))), "{refused:?}");
+}
+
 #[tokio::test]
 async fn the_interval_preview_is_stripes_and_agrees_with_the_domain() {
     let server = MockServer::start().await;

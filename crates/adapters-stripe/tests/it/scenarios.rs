@@ -441,3 +441,81 @@ async fn a_payment_method_at_signup_starts_the_trial_and_it_converts_by_itself_o
         .collect::<Vec<_>>());
     assert_eq!(paid, vec![4995]);
 }
+
+/// The superuser's pause, resume and comp on both: the same views after each
+/// step, and the same invoices — a paused renewal charges nothing, the comp's
+/// two months are free (0.00), then the full price again.
+#[tokio::test]
+async fn pausing_resuming_and_comping_agree_on_both() {
+    use tenantry_ports::services::admin::AdminTenantPatch;
+    let start = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+    let mut sides = Vec::new();
+    for side in [Side::simulator(start), Side::stripe(start).await] {
+        side.h.superuser("ops@platform.example.com").await.unwrap();
+        let tenant = side.h.signup("acme").await.unwrap();
+        side.card(&tenant, true).await;
+        let owner = side.h.owner_scope(&tenant).await.unwrap();
+        sides.push((side, (tenant, owner)));
+    }
+    let sides: Vec<(Side, (TestTenant, TenantScope))> = sides;
+    let advance = |days: i64| {
+        let sides = &sides;
+        async move {
+            for (side, _) in sides {
+                side.advance(Duration::days(days)).await;
+            }
+        }
+    };
+    advance(15).await; // the trial converted on day 14: 4995 paid
+    let patch = |side: &Side, tenant: &TestTenant, p: AdminTenantPatch| {
+        let (h, id) = (side.h.clone(), tenant.id);
+        async move {
+            let su = h.superuser_login("ops@platform.example.com").await.unwrap();
+            let scope = h.scope(&su, id).await.unwrap();
+            let d = h.tenantry.admin_update_tenant(&scope, p).await.unwrap();
+            (d.subscription.collection_paused, d.subscription.free_until, d.subscription.mrr().map(|m| m.cents()))
+        }
+    };
+    let paid = |side: &Side, owner: &TenantScope| {
+        let (h, owner) = (side.h.clone(), owner.clone());
+        async move {
+            let mut list: Vec<i64> = h
+                .tenantry
+                .invoices(&owner)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|i| i.status == tenantry_ports::payment::InvoiceStatus::Paid)
+                .map(|i| i.total.cents())
+                .collect();
+            list.reverse();
+            list
+        }
+    };
+    let paused = both!(sides, |side, t| patch(
+        side,
+        &t.0,
+        AdminTenantPatch { collection_paused: Some(true), ..Default::default() }
+    )
+    .await);
+    assert_eq!(paused, (true, None, Some(0)));
+    advance(31).await; // the renewal is voided on both
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!((view["status"].as_str(), view["collection_paused"].as_bool()), (Some("active"), Some(true)), "{view}");
+    assert_eq!(both!(sides, |side, t| paid(side, &t.1).await), vec![4995]);
+    let resumed = both!(sides, |side, t| patch(
+        side,
+        &t.0,
+        AdminTenantPatch { collection_paused: Some(false), ..Default::default() }
+    )
+    .await);
+    assert_eq!(resumed, (false, None, Some(4995)));
+    let comped =
+        both!(sides, |side, t| patch(side, &t.0, AdminTenantPatch { comp_months: Some(2), ..Default::default() })
+            .await);
+    assert!(comped.1.is_some() && comped.2 == Some(0), "{comped:?}");
+    advance(31 + 31 + 31).await;
+    assert_eq!(both!(sides, |side, t| paid(side, &t.1).await), vec![4995, 0, 0, 4995]);
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!(view["free_until"], serde_json::Value::Null, "the comp is over: {view}");
+}

@@ -425,3 +425,37 @@ async fn the_superuser_sets_the_trial_policy_and_the_password_policy_on_the_sett
         PaymentMethodAtSignup::Required
     );
 }
+
+/// The tenant detail pauses and resumes a paid plan's payments and comps it
+/// for some months; a bad number is refused on the page and changes nothing;
+/// a tenant without a paid plan shows neither form; a tenant's user gets 404.
+#[tokio::test]
+async fn the_superuser_pauses_payments_and_comps_a_paid_tenant_on_its_page() {
+    let o = Ops::new().await;
+    let paid = o.h.paid_tenant("paying", 3).await.unwrap();
+    let page = format!("/admin/tenants/{}", paid.id);
+    let before = o.ops.get(&page).await.body;
+    assert!(before.contains("id=\"pause-payments\"") && before.contains("id=\"comp\""), "{before}");
+    let trial = o.ops.get(&format!("/admin/tenants/{}", o.acme.id)).await.body;
+    assert!(!trial.contains("id=\"pause-payments\""), "no paid plan, nothing to pause");
+
+    let paused = o.ops.post(&format!("{page}/collection"), &[("paused", "true")]).await;
+    assert_eq!(paused.status, StatusCode::SEE_OTHER, "{}", paused.body);
+    let shown = o.ops.get(&page).await.body;
+    assert!(shown.contains("id=\"collection-paused\"") && shown.contains("id=\"resume-payments\""), "{shown}");
+    let resumed = o.ops.post(&format!("{page}/collection"), &[("paused", "false")]).await;
+    assert_eq!(resumed.status, StatusCode::SEE_OTHER);
+    assert!(!o.ops.get(&page).await.body.contains("id=\"collection-paused\""));
+
+    for bad in ["x", "0", "40"] {
+        let refused = o.ops.post(&format!("{page}/comp"), &[("months", bad)]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", refused.body);
+        assert!(!o.ops.get(&page).await.body.contains("id=\"free-until\""), "{bad}: nothing changed");
+    }
+    let comped = o.ops.post(&format!("{page}/comp"), &[("months", "2")]).await;
+    assert_eq!(comped.status, StatusCode::SEE_OTHER, "{}", comped.body);
+    assert!(o.ops.get(&page).await.body.contains("until 2027-01-01"), "free for 2 months from 2026-11-01");
+
+    let owner = Browser::login(&o.base, "paying", &paid.owner_email).await;
+    assert_eq!(owner.post(&format!("{page}/collection"), &[("paused", "true")]).await.status, StatusCode::NOT_FOUND);
+}

@@ -102,6 +102,11 @@ pub struct AdminTenantPatch {
     pub trial_ends_at: Option<DateTime<Utc>>,
     /// Put the tenant on freemium now (ends its paid subscription at the provider).
     pub force_freemium: bool,
+    /// Pause collecting the paid plan's invoices (`true`: each is voided,
+    /// nothing charged) or resume (`false`), without suspending.
+    pub collection_paused: Option<bool>,
+    /// Give the paid plan free for this many months from now (1 to 36).
+    pub comp_months: Option<u32>,
 }
 
 /// Everything the superuser sees of one tenant.
@@ -366,6 +371,41 @@ impl Tenantry {
             let key = crate::payment::IdempotencyKey::for_request("trial-end", tenant.id(), sub.revision(), &request);
             let done = self.deps.payments.change(&request, &key).await?;
             events.extend(sub.apply_snapshot(&done.subscription.snapshot, self.catalog()));
+        }
+        // Suspending a paying tenant pauses collection at the provider, and
+        // lifting the suspension resumes it; the superuser may also pause or
+        // resume without suspending, and comp the plan for some months.
+        let paid = sub.paid_plan().copied();
+        let mut collection = Vec::new();
+        match (patch.suspended, patch.collection_paused) {
+            (_, Some(paused)) => collection.push(crate::payment::ProviderChange::PauseCollection { paused }),
+            (Some(true), None) if paid.is_some_and(|p| !p.collection.paused) => {
+                collection.push(crate::payment::ProviderChange::PauseCollection { paused: true })
+            }
+            (Some(false), None) if paid.is_some_and(|p| p.collection.paused) => {
+                collection.push(crate::payment::ProviderChange::PauseCollection { paused: false })
+            }
+            _ => {}
+        }
+        if let Some(months) = patch.comp_months {
+            if !(1..=36).contains(&months) {
+                return Err(AdminError::Invalid("a comp lasts 1 to 36 months".into()));
+            }
+            collection.push(crate::payment::ProviderChange::Comp { months });
+        }
+        if !collection.is_empty() {
+            let (Some(_), Some(id)) = (paid, provider_id.as_ref()) else {
+                return Err(AdminError::Invalid(
+                    "only a paid plan's collection pauses or is comped: this tenant has none".into(),
+                ));
+            };
+            for change in collection {
+                let request = crate::payment::ChangeRequest { subscription: id.clone(), change, proration_date: now };
+                let key =
+                    crate::payment::IdempotencyKey::for_request("collection", tenant.id(), sub.revision(), &request);
+                let done = self.deps.payments.change(&request, &key).await?;
+                events.extend(sub.apply_snapshot(&done.subscription.snapshot, self.catalog()));
+            }
         }
         if let (true, Some(id)) = (patch.force_freemium, provider_id.as_ref()) {
             let key = crate::payment::IdempotencyKey::for_request("force-freemium", tenant.id(), sub.revision(), id);

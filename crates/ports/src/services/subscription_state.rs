@@ -334,6 +334,13 @@ impl Tenantry {
                     (AuditAction::TenantDeletionRequested, vec![("purge_at", purge_at.to_rfc3339())])
                 }
                 SubscriptionEvent::DeletionCancelled => (AuditAction::TenantDeletionCancelled, vec![]),
+                SubscriptionEvent::CollectionChanged { collection } => (
+                    AuditAction::CollectionChanged,
+                    vec![
+                        ("paused", collection.paused.to_string()),
+                        ("free_until", collection.free_until.map_or("none".into(), |at| at.to_rfc3339())),
+                    ],
+                ),
             };
             let mut event = self.event(scope, action, Some(AuditTarget::Subscription), AuditOutcome::Success)?;
             for (k, v) in details {

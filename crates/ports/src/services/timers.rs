@@ -260,7 +260,8 @@ impl Tenantry {
             }
         };
         tx.mark(&key, now).await?;
-        let Some(u) = upcoming else { return Ok(Warning::None) };
+        // Nothing coming, or nothing to charge (a comp): no warning.
+        let Some(u) = upcoming.filter(|u| u.total.cents() > 0) else { return Ok(Warning::None) };
         let tenant = self.tenant_row(tx).await?;
         let users = tx.users().await?;
         let message = Message::UpcomingInvoice {
@@ -431,6 +432,7 @@ fn ended(sub: &Subscription, now: DateTime<Utc>) -> Option<tenantry_domain::subs
         interval_next_period: plan.map_or(tenantry_domain::Interval::Month, |p| p.interval_next_period),
         period,
         cancel_at_period_end: false,
+        collection: Default::default(),
         observed_at: now.max(sub.provider_synced_at().unwrap_or(now)),
     })
 }

@@ -242,6 +242,11 @@ pub struct SubscriptionView {
     pub payment_method_on_file: bool,
     /// When the payment first failed (past due).
     pub past_due_since: Option<DateTime<Utc>>,
+    /// Collection of the paid plan's invoices is paused (the superuser's
+    /// "pause payments", or a suspension): nothing is charged.
+    pub collection_paused: bool,
+    /// The paid plan is free until then (the superuser's comp).
+    pub free_until: Option<DateTime<Utc>>,
     /// When the grace period ends (past due): unpaid by then, the tenant
     /// becomes freemium (or suspended, by configuration).
     pub grace_ends_at: Option<DateTime<Utc>>,
@@ -288,6 +293,10 @@ impl SubscriptionView {
     /// away from zero) — what the superuser's list and figures show.
     pub fn mrr(&self) -> Option<Money> {
         let price = self.price?;
+        if self.collection_paused || self.free_until.is_some() {
+            // Paused or free: nothing is collected.
+            return Some(Money::zero(price.currency()));
+        }
         let cents = match self.interval {
             Some(Interval::Year) => tenantry_domain::money::mrr_cents(&[], &[price.cents()]).ok()?,
             _ => price.cents(),
@@ -351,6 +360,8 @@ impl SubscriptionView {
                 .map(|(at, amount)| NextInvoice { at, amount }),
             payment_method_on_file: sub.payment_method_on_file(),
             past_due_since,
+            collection_paused: sub.paid_plan().is_some_and(|p| p.collection.paused),
+            free_until: sub.paid_plan().and_then(|p| p.collection.free_until),
             grace_ends_at: past_due_since.map(|since| {
                 tenantry_domain::time::saturating_add(since, chrono::Duration::days(i64::from(catalog.grace_days)))
             }),
@@ -405,6 +416,8 @@ mod tests {
             next_invoice: None,
             payment_method_on_file: false,
             past_due_since: None,
+            collection_paused: false,
+            free_until: None,
             grace_ends_at: None,
             purge_at: None,
         }

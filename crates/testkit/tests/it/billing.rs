@@ -527,3 +527,91 @@ async fn the_pre_invoice_warning_tells_the_next_invoice_three_days_before_each_r
     h.advance_days(31).await;
     assert_eq!(warned_totals(&h, &t.owner_email).len(), 2);
 }
+
+/// The paid invoices' totals and the voided ones' count, oldest first, as
+/// the provider lists them (a voided invoice sends no event tenantry caches).
+async fn invoice_totals(h: &Harness, t: &TestTenant) -> (Vec<i64>, usize) {
+    use tenantry_ports::PaymentProvider;
+    use tenantry_ports::payment::InvoiceStatus;
+    let customer = h.simulator.customer_of(t.id).unwrap();
+    let mut invoices = h.simulator.invoices(&customer).await.unwrap();
+    invoices.reverse();
+    let paid = invoices.iter().filter(|i| i.status == InvoiceStatus::Paid).map(|i| i.total.cents()).collect();
+    (paid, invoices.iter().filter(|i| i.status == InvoiceStatus::Void).count())
+}
+
+/// The superuser (`ops@platform.example.com`), signed in now, in `t`.
+async fn ops(h: &Harness, t: &TestTenant) -> tenantry_ports::TenantScope {
+    let su = h.superuser_login("ops@platform.example.com").await.unwrap();
+    h.scope(&su, t.id).await.unwrap()
+}
+
+/// DESIGN.md "the superuser can intervene … pause payments": suspending a
+/// paying tenant pauses collection (the renewal's invoice is voided, nothing
+/// charged) and resuming clears it; collection pauses alone too; a comp of 2
+/// months makes the next two renewals free (0.00, paid) and counts as no
+/// MRR, the third is full price; every change is audited.
+#[tokio::test]
+async fn the_superuser_pauses_payments_by_suspending_or_alone_and_comps_the_plan() {
+    use tenantry_ports::services::admin::AdminTenantPatch;
+    let h = Harness::new();
+    h.superuser("ops@platform.example.com").await.unwrap();
+    let t = h.paid_tenant("paused", 3).await.unwrap(); // monthly from 2026-11-01, 4995 paid
+    let patch = |p: AdminTenantPatch| {
+        let (h, t) = (&h, &t);
+        async move { h.tenantry.admin_update_tenant(&ops(h, t).await, p).await }
+    };
+    let detail = patch(AdminTenantPatch { suspended: Some(true), ..Default::default() }).await.unwrap();
+    assert!(detail.subscription.collection_paused, "suspending a paying tenant pauses its collection");
+    h.advance_days(30).await; // the 12-01 renewal: voided
+    assert_eq!(invoice_totals(&h, &t).await, (vec![4995], 1));
+    let detail = patch(AdminTenantPatch { suspended: Some(false), ..Default::default() }).await.unwrap();
+    assert!(!detail.subscription.collection_paused, "resuming clears it");
+    assert_eq!(detail.subscription.status, SubscriptionStatus::Active);
+    // Paused alone, without suspending: the tenant works, nothing is charged.
+    let detail = patch(AdminTenantPatch { collection_paused: Some(true), ..Default::default() }).await.unwrap();
+    assert!(detail.subscription.collection_paused && detail.subscription.status == SubscriptionStatus::Active);
+    assert_eq!(detail.subscription.mrr().map(|m| m.cents()), Some(0), "paused: no recurring revenue");
+    let owner = h.owner_scope(&t).await.unwrap();
+    h.tenantry.list_users(&owner).await.unwrap();
+    h.advance_days(31).await; // 2027-01-01: voided
+    assert_eq!(invoice_totals(&h, &t).await, (vec![4995], 2));
+    patch(AdminTenantPatch { collection_paused: Some(false), ..Default::default() }).await.unwrap();
+    // Comped for 2 months from 2027-01-02: 02-01 and 03-01 free, 04-01 full.
+    h.advance_days(1).await;
+    let detail = patch(AdminTenantPatch { comp_months: Some(2), ..Default::default() }).await.unwrap();
+    assert_eq!(detail.subscription.free_until, Some(Utc.with_ymd_and_hms(2027, 3, 2, 0, 0, 0).unwrap()));
+    assert_eq!(detail.subscription.mrr().map(|m| m.cents()), Some(0), "free: no recurring revenue");
+    h.advance_days(30 + 28 + 31).await; // to 2027-04-01
+    assert_eq!(invoice_totals(&h, &t).await, (vec![4995, 0, 0, 4995], 2));
+    let detail = h.tenantry.admin_tenant_detail(&ops(&h, &t).await).await.unwrap();
+    assert_eq!(detail.subscription.free_until, None, "the comp is over");
+    assert_eq!(detail.subscription.mrr().map(|m| m.cents()), Some(4995));
+    let refused = patch(AdminTenantPatch { comp_months: Some(37), ..Default::default() }).await;
+    assert_eq!(refused.unwrap_err().code(), "invalid_request");
+    let changes = h
+        .tenantry
+        .audit_events(
+            &ops(&h, &t).await,
+            tenantry_ports::services::audit::AuditFilter {
+                action: Some("billing.collection_changed".into()),
+                limit: Some(100),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .events
+        .len();
+    assert!(changes >= 5, "paused, resumed, paused, resumed, comped (and the comp's end): {changes}");
+    // A tenant without a paid plan has nothing to pause.
+    let trial = h.signup("trialing").await.unwrap();
+    let refused = h
+        .tenantry
+        .admin_update_tenant(
+            &ops(&h, &trial).await,
+            AdminTenantPatch { collection_paused: Some(true), ..Default::default() },
+        )
+        .await;
+    assert_eq!(refused.unwrap_err().code(), "invalid_request");
+}

@@ -91,6 +91,7 @@ async fn billing_details_the_provider_rejects_are_not_saved() {
                 interval_next_period: interval,
                 period: tenantry_domain::Period::new(end - chrono::Duration::days(14), end).unwrap(),
                 cancel_at_period_end: false,
+                collection: Default::default(),
                 observed_at: end - chrono::Duration::days(14),
             },
         })

@@ -106,6 +106,10 @@ struct Sub {
     first_failure: Option<i64>,
     retries: usize,
     next_retry: Option<i64>,
+    /// `pause_collection: {behavior: void}`.
+    paused: bool,
+    /// A 100 % coupon: its id and the end of its months.
+    comp: Option<(String, i64)>,
 }
 
 #[derive(Clone, Debug)]
@@ -361,7 +365,34 @@ impl FakeStripe {
     /// Opens the (already set) new period and invoices it in full.
     fn renew(&self, st: &mut State, mut sub: Sub, works: bool, at: i64) {
         let id = sub.id.clone();
-        let lines = full_lines(sub.every, sub.extra, sub.period);
+        let mut lines = full_lines(sub.every, sub.extra, sub.period);
+        if sub.paused {
+            // pause_collection {behavior: void}: the invoice is made and voided; nothing is charged.
+            let invoice = self.invoice_at(st, &sub, &lines, "void", "subscription_cycle", at);
+            sub.latest_invoice = Some(invoice);
+            st.subs.insert(id.clone(), sub);
+            self.emit_sub(st, &id, "customer.subscription.updated", at);
+            return;
+        }
+        match &sub.comp {
+            // A repeating coupon applies to the invoices of its months, then goes.
+            Some((_, until)) if sub.period.0 < *until => {
+                let off: i64 = lines.iter().map(|l| l.amount).sum();
+                lines.push(Line {
+                    base: true,
+                    every: sub.every,
+                    qty: 1,
+                    amount: -off,
+                    proration: false,
+                    period: sub.period,
+                });
+            }
+            Some(_) => {
+                sub.comp = None;
+                sub.metadata.remove("tenantry_free_until");
+            }
+            None => {}
+        }
         let status = if works { "paid" } else { "open" };
         let invoice = self.invoice_at(st, &sub, &lines, status, "subscription_cycle", at);
         sub.latest_invoice = Some(invoice.clone());
@@ -457,6 +488,14 @@ impl FakeStripe {
                 "object": "list", "data": [], "has_more": false, "url": "/v1/billing_portal/configurations"
             })),
             // As Stripe: a session for a customer it does not know is refused (400, resource_missing).
+            // A coupon (the comp's: its id carries its months for the subscription update to read).
+            ("POST", ["coupons"]) => {
+                let months: i64 = form.get("duration_in_months").map_or(1, |m| m.parse().unwrap());
+                let mut coupon = fixture("coupon_comp.json");
+                coupon["id"] = json!(format!("coupon_{months}m_{}", st.id("c")));
+                coupon["duration_in_months"] = json!(months);
+                Ok(coupon)
+            }
             ("POST", ["checkout", "sessions"]) => match form.get("customer") {
                 Some(customer) if !st.customers.contains_key(customer) => Err(stripe_error(
                     400,
@@ -531,6 +570,8 @@ impl FakeStripe {
             first_failure: None,
             retries: 0,
             next_retry: None,
+            paused: false,
+            comp: None,
         };
         if let Some(end) = form.get("trial_end") {
             let end: i64 = end.parse().unwrap();
@@ -588,6 +629,16 @@ impl FakeStripe {
                 ));
             }
             next.cancel_at_period_end = c == "true";
+        }
+        match form.get("pause_collection[behavior]") {
+            Some("void") => next.paused = true,
+            Some(other) => panic!("the fake knows pause_collection[behavior]=void only, not {other}"),
+            None if form.0.iter().any(|(k, v)| k == "pause_collection" && v.is_empty()) => next.paused = false,
+            None => {}
+        }
+        if let Some(coupon) = form.get("discounts[0][coupon]") {
+            let months = st_coupon_months(coupon);
+            next.comp = Some((coupon.to_owned(), add_months(now, months)));
         }
         for (k, v) in &form.0 {
             if let Some(name) = k.strip_prefix("metadata[").and_then(|r| r.strip_suffix(']')) {
@@ -880,6 +931,8 @@ impl FakeStripe {
         value["cancel_at_period_end"] = json!(sub.cancel_at_period_end);
         value["cancel_at"] = json!(sub.cancel_at_period_end.then_some(sub.period.1));
         value["metadata"] = json!(sub.metadata);
+        value["pause_collection"] =
+            if sub.paused { json!({"behavior": "void", "resumes_at": null}) } else { Value::Null };
         value["schedule"] = match (&sub.schedule, expand_schedule) {
             (Some(s), true) => self.render_schedule(st, s)?,
             (Some(s), false) => json!(s),
@@ -988,4 +1041,15 @@ impl Respond for FakeStripe {
 /// When the fake's clock is a test clock.
 pub fn at(ts: DateTime<Utc>) -> i64 {
     ts.timestamp()
+}
+
+/// The months of a coupon this fake made (`coupon_{months}m_…`).
+fn st_coupon_months(id: &str) -> i64 {
+    id.strip_prefix("coupon_").and_then(|r| r.split_once("m_")).and_then(|(m, _)| m.parse().ok()).unwrap_or(1)
+}
+
+/// `at` plus `months` calendar months (as Stripe counts a repeating coupon).
+fn add_months(at: i64, months: i64) -> i64 {
+    let start = chrono::DateTime::from_timestamp(at, 0).unwrap();
+    start.checked_add_months(chrono::Months::new(u32::try_from(months).unwrap())).unwrap().timestamp()
 }

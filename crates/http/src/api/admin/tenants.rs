@@ -111,9 +111,13 @@ pub(crate) struct AdminPatchBody {
     trial_ends_at: Option<DateTime<Utc>>,
     #[serde(default)]
     force_freemium: bool,
+    /// Pause (`true`) or resume (`false`) collecting the paid plan's invoices, without suspending.
+    collection_paused: Option<bool>,
+    /// The paid plan free for this many months from now (1 to 36).
+    comp_months: Option<u32>,
 }
 
-#[utoipa::path(patch, path = "/v1/admin/tenants/{tid}", tag = "Admin", description = "Suspend, override quotas, move the trial end, force freemium.",
+#[utoipa::path(patch, path = "/v1/admin/tenants/{tid}", tag = "Admin", description = "Suspend (a paying tenant's collection pauses too; resuming clears it), pause or resume collection alone, comp the paid plan for some months, override quotas, move the trial end, force freemium.",
     request_body = AdminPatchBody,
     params(TenantPath),
     responses((status = 200, description = "Done", body = TenantDetail), Refused),
@@ -129,6 +133,8 @@ pub(crate) async fn admin_patch_tenant(
         quota_override: body.quota_override,
         trial_ends_at: body.trial_ends_at,
         force_freemium: body.force_freemium,
+        collection_paused: body.collection_paused,
+        comp_months: body.comp_months,
     };
     let detail = state.tenantry.admin_update_tenant(&scope, patch).await?;
     // A new quota takes effect at this instance's next request (others within their cache's 30 s).

@@ -2,7 +2,7 @@
 
 use crate::state::AppState;
 use crate::web::admin::platform;
-use crate::web::forms::id_of;
+use crate::web::forms::{id_of, invalid};
 use crate::web::layout::{Page, alert, day, money, status};
 use crate::web::session::{CsrfForm, Session, WebForm, admin_nav, field};
 use crate::web::{PageError, PageResult};
@@ -30,6 +30,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/tenants", post(create_tenant))
         .route("/admin/tenants/{tid}", get(tenant))
         .route("/admin/tenants/{tid}/status", post(set_status))
+        .route("/admin/tenants/{tid}/collection", post(set_collection))
+        .route("/admin/tenants/{tid}/comp", post(comp))
 }
 
 #[derive(Deserialize, Default)]
@@ -186,6 +188,26 @@ async fn detail_page(
                 @if let Some(n) = &sub.next_invoice { dt { "Next invoice" } dd { (money(n.amount)) " on " (day(n.at)) } }
                 @if let Some(left) = sub.trial_days_left { dt { "Trial" } dd { (left) " days left" } }
                 @if let Some(at) = sub.purge_at { dt { "Purge" } dd { (day(at)) } }
+                @if sub.collection_paused { dt { "Payments" } dd #collection-paused { "paused: invoices are voided" } }
+                @if let Some(until) = sub.free_until { dt { "Free" } dd #free-until { "until " (day(until)) } }
+            }
+            @if sub.price.is_some() {
+                form.inline method="post" action={ "/admin/tenants/" (d.tenant.id) "/collection" } {
+                    (field(session))
+                    @if sub.collection_paused {
+                        input type="hidden" name="paused" value="false";
+                        button #resume-payments type="submit" { "Resume payments" }
+                    } @else {
+                        input type="hidden" name="paused" value="true";
+                        button #pause-payments type="submit" { "Pause payments" }
+                    }
+                }
+                form.inline method="post" action={ "/admin/tenants/" (d.tenant.id) "/comp" } {
+                    (field(session))
+                    label for="comp-months" { "Free for (months, 1 to 36) " }
+                    input #comp-months name="months" type="number" min="1" max="36" required value="1";
+                    button #comp type="submit" { "Give the plan free" }
+                }
             }
             form method="post" action={ "/admin/tenants/" (d.tenant.id) "/status" } {
                 (field(session))
@@ -344,6 +366,7 @@ pub(crate) async fn override_tenant(
         // Only a moved date is a change (the form shows the current one).
         trial_ends_at: trial_ends_at.filter(|t| current.trial_ends_at.map(|c| c.date_naive()) != Some(t.date_naive())),
         force_freemium: form.force_freemium.as_deref() == Some("true"),
+        ..AdminTenantPatch::default()
     };
     if let Err(e) = state.tenantry.admin_update_tenant(&scope, patch).await {
         let e = PageError::from(e);
@@ -445,4 +468,61 @@ pub(crate) async fn set_status(
     state.tenantry.admin_update_tenant(&scope, patch).await?;
     state.limits.forget(scope.tenant_id());
     Ok(Redirect::to(&format!("/admin/tenants/{tid}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CollectionForm {
+    csrf: String,
+    paused: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CompForm {
+    csrf: String,
+    months: String,
+}
+
+/// Applies `patch` to the tenant `tid` for the superuser, then back to its
+/// page; a refusal shows the page again with it (nothing changed).
+async fn apply_patch(state: &AppState, session: &Session, tid: &str, patch: AdminTenantPatch) -> PageResult {
+    platform(state, session).await?;
+    let tid = id_of::<TenantId>(tid)?;
+    let scope = state.tenantry.authorize(&session.principal, tid).await?;
+    if let Err(e) = state.tenantry.admin_update_tenant(&scope, patch).await {
+        let e = PageError::from(e);
+        let page = detail_page(state, session, tid, Some(e.detail())).await?;
+        return Ok((e.status(), page).into_response());
+    }
+    Ok(Redirect::to(&format!("/admin/tenants/{tid}")).into_response())
+}
+
+/// `POST /admin/tenants/{tid}/collection`: pause or resume collecting the
+/// paid plan's invoices, without suspending (audited).
+pub(crate) async fn set_collection(
+    State(state): State<AppState>,
+    session: Session,
+    Path(tid): Path<String>,
+    WebForm(form): WebForm<CollectionForm>,
+) -> PageResult {
+    session.check(&form.csrf)?;
+    let paused = match form.paused.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(invalid("Pause or resume?")),
+    };
+    let patch = AdminTenantPatch { collection_paused: Some(paused), ..AdminTenantPatch::default() };
+    apply_patch(&state, &session, &tid, patch).await
+}
+
+/// `POST /admin/tenants/{tid}/comp`: the paid plan free for some months (audited).
+pub(crate) async fn comp(
+    State(state): State<AppState>,
+    session: Session,
+    Path(tid): Path<String>,
+    WebForm(form): WebForm<CompForm>,
+) -> PageResult {
+    session.check(&form.csrf)?;
+    let months = form.months.trim().parse::<u32>().map_err(|_| invalid("The months are a number from 1 to 36."))?;
+    let patch = AdminTenantPatch { comp_months: Some(months), ..AdminTenantPatch::default() };
+    apply_patch(&state, &session, &tid, patch).await
 }
