@@ -154,6 +154,16 @@ pub fn render(mail: &Mail, links: &Links) -> Rendered {
                 }
             ))],
         ),
+        Message::InvoicePaid { number, total, issued_at, pdf_url } => {
+            let mut lines = vec![Line::Text(format!(
+                "Invoice {number} of {} for {tenant}: {total}, paid. Thank you.",
+                day(issued_at)
+            ))];
+            if let Some(url) = https_or_here(links, pdf_url) {
+                lines.push(Line::Link("The invoice (PDF)".into(), url));
+            }
+            (format!("{tenant}: invoice {number}, {total}, paid"), lines)
+        }
         Message::PaymentFailed { amount_due, hosted_url } => {
             let mut lines = vec![
                 Line::Text(format!("A payment of {amount_due} for {tenant} failed.")),
@@ -342,6 +352,16 @@ fn https(url: &Option<String>) -> Option<String> {
     url.as_ref().filter(|u| u.starts_with("https://")).cloned()
 }
 
+/// An `https` link as it is, or a path on this service (the billing
+/// simulator's invoice PDF) joined to the public URL; nothing else.
+fn https_or_here(links: &Links, url: &Option<String>) -> Option<String> {
+    match url.as_deref() {
+        Some(u) if u.starts_with("https://") => Some(u.to_owned()),
+        Some(u) if u.starts_with('/') && !u.starts_with("//") => Some(links.to(u)),
+        _ => None,
+    }
+}
+
 fn freed(deactivated: &[String], revoked: u32) -> Vec<Line> {
     let mut lines = Vec::new();
     if !deactivated.is_empty() {
@@ -457,6 +477,12 @@ mod tests {
                 expires_at: at,
             },
             Message::DeletionRequested { purge_at: at },
+            Message::InvoicePaid {
+                number: "SIM-000003".into(),
+                total: tenantry_domain::Money::eur(5490),
+                issued_at: at,
+                pdf_url: Some("/billing/simulator/invoices/in_1/pdf?key=k".into()),
+            },
             Message::UpcomingInvoice {
                 slug: "acme".into(),
                 at,
@@ -497,6 +523,14 @@ mod tests {
                 }
                 "export_ready" => assert!(r.text.contains("5.0 KiB") && r.text.contains("/download")),
                 "downgraded" => assert!(r.text.contains("x@example.com") && r.text.contains("revoked: 2")),
+                "invoice_paid" => {
+                    assert!(r.subject.contains("invoice SIM-000003, 54.90 EUR, paid"), "{}", r.subject);
+                    assert!(
+                        r.text.contains("https://app.example.com/billing/simulator/invoices/in_1/pdf?key=k"),
+                        "{}",
+                        r.text
+                    );
+                }
                 "upcoming_invoice" => {
                     assert!(r.subject.contains("57.46 EUR will be charged on 21 September 2026"), "{}", r.subject);
                     for line in [

@@ -17,6 +17,7 @@
 //! - A unit of work holds only its own tenant's data: there is nothing of
 //!   another tenant in reach to return by mistake.
 
+pub mod invoice_pdf;
 pub mod simulator;
 pub mod store;
 

@@ -137,6 +137,9 @@ struct SimState {
     customers: BTreeMap<String, SimCustomer>,
     subs: BTreeMap<String, SimSub>,
     invoices: BTreeMap<String, (String, Invoice)>,
+    /// Each invoice's link key: its page and PDF open for whoever holds the
+    /// link, as Stripe's hosted invoice pages do (the ids alone are guessable).
+    invoice_keys: BTreeMap<String, String>,
     /// Idempotency keys: the request each was first used for, and its answer.
     remembered: HashMap<String, (String, Remembered)>,
     outbox: Vec<BillingEvent>,
@@ -275,9 +278,14 @@ impl BillingSimulator {
         let id = st.id("in");
         let number = format!("SIM-{:06}", st.seq);
         let paid = matches!(charge, Charge::Paid);
+        // Without OS randomness the invoice has no links (nothing guessable is made).
+        let key = session_id("ik").ok();
+        if let Some(key) = &key {
+            st.invoice_keys.insert(id.clone(), key.clone());
+        }
         let invoice = Invoice {
-            hosted_url: Some(format!("/billing/simulator/invoices/{id}")),
-            pdf_url: Some(format!("/billing/simulator/invoices/{id}/pdf")),
+            hosted_url: key.as_ref().map(|k| format!("/billing/simulator/invoices/{id}?key={k}")),
+            pdf_url: key.as_ref().map(|k| format!("/billing/simulator/invoices/{id}/pdf?key={k}")),
             id,
             number: Some(number),
             status: if paid { InvoiceStatus::Paid } else { InvoiceStatus::Open },
@@ -631,6 +639,20 @@ impl BillingSimulator {
     /// One invoice.
     pub fn invoice_by_id(&self, id: &str) -> Option<Invoice> {
         self.lock().invoices.get(id).map(|(_, i)| i.clone())
+    }
+
+    /// The invoice `id` with its customer, for the holder of its link's `key`
+    /// (compared in constant time); `None` for an unknown id or a wrong key.
+    pub fn invoice_document(&self, id: &str, key: &str) -> Option<crate::invoice_pdf::InvoiceDocument> {
+        use subtle::ConstantTimeEq;
+        let st = self.lock();
+        let expected = st.invoice_keys.get(id)?;
+        if !bool::from(expected.as_bytes().ct_eq(key.as_bytes())) {
+            return None;
+        }
+        let (customer, invoice) = st.invoices.get(id)?;
+        let customer = st.customers.get(customer)?.details.clone();
+        Some(crate::invoice_pdf::InvoiceDocument { invoice: invoice.clone(), customer })
     }
 
     /// The remembered answer to `key`, when it was used for this same `request`;

@@ -84,6 +84,19 @@ pub enum Message {
         /// Whether it will convert (payment method on file) or become freemium.
         converts: bool,
     },
+    /// An invoice was paid: its number, total and PDF.
+    InvoicePaid {
+        /// Its printed number (or the provider's id).
+        number: String,
+        /// What was charged.
+        total: Money,
+        /// When it was issued.
+        issued_at: DateTime<Utc>,
+        /// Its PDF (whoever holds the link sees the invoice: kept out of the
+        /// JSON, sealed in the outbox as a token is).
+        #[serde(skip_serializing, default)]
+        pdf_url: Option<String>,
+    },
     /// The pre-invoice warning: what the next invoice will charge, and when.
     UpcomingInvoice {
         /// The tenant's slug (the billing page's address).
@@ -206,9 +219,9 @@ impl Message {
             | Message::PasswordReset { token, .. }
             | Message::VerifyEmail { token, .. }
             | Message::ProductUpdate { unsubscribe: token, .. } => Some(token.clone()),
-            Message::PaymentFailed { hosted_url, .. } | Message::PaymentActionRequired { hosted_url } => {
-                hosted_url.clone().map(SecretString::from)
-            }
+            Message::PaymentFailed { hosted_url, .. }
+            | Message::PaymentActionRequired { hosted_url }
+            | Message::InvoicePaid { pdf_url: hosted_url, .. } => hosted_url.clone().map(SecretString::from),
             _ => None,
         }
     }
@@ -221,7 +234,9 @@ impl Message {
             | Message::PasswordReset { token, .. }
             | Message::VerifyEmail { token, .. }
             | Message::ProductUpdate { unsubscribe: token, .. } => *token = new,
-            Message::PaymentFailed { hosted_url, .. } | Message::PaymentActionRequired { hosted_url } => {
+            Message::PaymentFailed { hosted_url, .. }
+            | Message::PaymentActionRequired { hosted_url }
+            | Message::InvoicePaid { pdf_url: hosted_url, .. } => {
                 let url = new.expose_secret();
                 *hosted_url = (!url.is_empty()).then(|| url.to_owned());
             }
@@ -247,6 +262,7 @@ impl Message {
             Message::ProductUpdate { .. } => "product_update",
             Message::DeletionRequested { .. } => "deletion_requested",
             Message::UpcomingInvoice { .. } => "upcoming_invoice",
+            Message::InvoicePaid { .. } => "invoice_paid",
         }
     }
 
@@ -266,6 +282,7 @@ impl Message {
             Message::DeletionRequested { .. } => MailCategory::TenantRequired,
             Message::TrialConverted { .. } => MailCategory::Billing,
             Message::UpcomingInvoice { .. } => MailCategory::UpcomingInvoice,
+            Message::InvoicePaid { .. } => MailCategory::Invoice,
             Message::ProductUpdate { .. } => MailCategory::ProductUpdate,
         }
     }
@@ -295,6 +312,10 @@ pub enum MailCategory {
     /// preference of its own (`upcoming_invoice`) each owner or admin may
     /// switch off.
     UpcomingInvoice,
+    /// A paid invoice (the receipt, with its PDF): to the tenant's billing
+    /// e-mail when it has one, else to its owner; never refused — it is the
+    /// tenant's accounting.
+    Invoice,
     /// The platform's product updates: only to people who opted in, in
     /// tenants that allow them; every one carries an unsubscribe link.
     ProductUpdate,

@@ -111,15 +111,23 @@ async fn job_kind(
     job: tenantry_domain::JobId,
 ) -> Result<Option<tenantry_domain::job::JobKind>, HarnessError> {
     let Some(owner) = tenants.iter().find(|t| t.id == tenant) else { return Ok(None) };
-    let scope = h.owner_scope(owner).await?;
+    Ok(stored_job(h, &h.owner_scope(owner).await?, job).await?.map(|j| j.kind))
+}
+
+/// The job `job` of the scope's tenant, as stored.
+async fn stored_job(
+    h: &Harness,
+    scope: &tenantry_ports::TenantScope,
+    job: tenantry_domain::JobId,
+) -> Result<Option<tenantry_domain::job::Job>, HarnessError> {
     let mut tx = h
         .tenantry
         .deps()
         .store
-        .begin(&scope, tenantry_ports::store::Access::Read)
+        .begin(scope, tenantry_ports::store::Access::Read)
         .await
         .map_err(|e| HarnessError(e.to_string()))?;
-    Ok(tx.job(job).await.map_err(|e| HarnessError(e.to_string()))?.map(|j| j.kind))
+    tx.job(job).await.map_err(|e| HarnessError(e.to_string()))
 }
 
 async fn ready_events(h: &Harness, tenant: &crate::harness::TestTenant) -> Result<usize, HarnessError> {
@@ -204,15 +212,7 @@ pub async fn dead_worker(h: &Harness, slug: &str) -> Result<DeadWorker, HarnessE
     h.clock.advance(chrono::Duration::minutes(1));
     let after = h.tenantry.run_due_jobs(10).await.map_err(|e| HarnessError(e.to_string()))?;
     let (_, job) = dead[0];
-    let mut tx = h
-        .tenantry
-        .deps()
-        .store
-        .begin(&scope, tenantry_ports::store::Access::Read)
-        .await
-        .map_err(|e| HarnessError(e.to_string()))?;
-    let attempts = tx.job(job).await.map_err(|e| HarnessError(e.to_string()))?.map(|j| j.attempts).unwrap_or_default();
-    drop(tx);
+    let attempts = stored_job(h, &scope, job).await?.map(|j| j.attempts).unwrap_or_default();
     let exports = h.tenantry.list_exports(&scope).await.map_err(|e| HarnessError(e.to_string()))?;
     Ok(DeadWorker {
         claimed_during_lease: during.claimed,

@@ -6,15 +6,22 @@ use tenantry_domain::settings::PaymentMethodAtSignup;
 use tenantry_postgres::testing::{TestDatabase, admin_url};
 use tenantry_testkit::{Harness, Stores};
 
-#[tokio::test]
-async fn a_payment_method_at_signup_starts_the_trial_and_the_plan_is_charged_at_its_end_in_postgres() {
-    let Some(admin) = admin_url("a_payment_method_at_signup_starts_the_trial_in_postgres") else { return };
+/// A fresh database and a harness on it under the `required` trial policy
+/// (`None`: no PostgreSQL, said as NOT RUN by `admin_url`).
+async fn required(test: &str) -> Option<(TestDatabase, Harness)> {
+    let admin = admin_url(test)?;
     let db = TestDatabase::create(&admin).await.unwrap();
     let store = db.store().await.unwrap();
     let h = Harness::builder()
         .payment_method_at_signup(PaymentMethodAtSignup::Required)
         .stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator())))
         .build();
+    Some((db, h))
+}
+
+#[tokio::test]
+async fn a_payment_method_at_signup_starts_the_trial_and_the_plan_is_charged_at_its_end_in_postgres() {
+    let Some((_db, h)) = required("a_payment_method_at_signup_starts_the_trial_in_postgres").await else { return };
     let seen = tenantry_testkit::scenarios::specified_trial(&h, "specified").await.unwrap();
     assert_eq!(seen.at_signup, tenantry_domain::SubscriptionStatus::PendingPaymentMethod);
     assert_eq!(seen.refused_while_waiting, vec!["payment_method_required"; 4]);
@@ -28,13 +35,7 @@ async fn a_payment_method_at_signup_starts_the_trial_and_the_plan_is_charged_at_
 
 #[tokio::test]
 async fn a_signup_that_never_gets_its_payment_method_is_purged_and_frees_its_slug_in_postgres() {
-    let Some(admin) = admin_url("an_unfinished_signup_is_purged_in_postgres") else { return };
-    let db = TestDatabase::create(&admin).await.unwrap();
-    let store = db.store().await.unwrap();
-    let h = Harness::builder()
-        .payment_method_at_signup(PaymentMethodAtSignup::Required)
-        .stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator())))
-        .build();
+    let Some((_db, h)) = required("an_unfinished_signup_is_purged_in_postgres").await else { return };
     let seen = tenantry_testkit::scenarios::unfinished_signup(&h, "unfinished").await.unwrap();
     assert!(seen.there_on_day_6 && seen.gone_on_day_7 && seen.slug_free_again, "{seen:?}");
 }

@@ -11,6 +11,11 @@
 //! (Checkout after 24 hours, the Portal after one). Forms carry the web
 //! session's CSRF token; `return_to` is followed only when it is a plain path
 //! on this service.
+//!
+//! An invoice's page and its PDF open for whoever holds the invoice's link (a
+//! random key in it, compared in constant time), as Stripe's hosted invoice
+//! pages and PDF links do: the invoice mail's reader need not sign in. A wrong
+//! key or id is 404.
 
 use super::{PageError, PageResult};
 use crate::state::AppState;
@@ -189,4 +194,83 @@ pub(crate) async fn portal_submit(
         .map_err(|e| PageError::new(StatusCode::CONFLICT, "portal_closed", &e.to_string()))?;
     run_timeline(&state.tenantry, sim).await;
     Ok(Redirect::to(&safe_path(form.return_to.as_deref())).into_response())
+}
+
+/// The key of an invoice's link.
+#[derive(Deserialize)]
+pub(crate) struct InvoiceKey {
+    key: Option<String>,
+}
+
+fn invoice_document(
+    state: &AppState,
+    id: &str,
+    key: &InvoiceKey,
+) -> Result<tenantry_memory::invoice_pdf::InvoiceDocument, PageError> {
+    let key = key.key.as_deref().ok_or_else(PageError::not_found)?;
+    simulator(state)?.invoice_document(id, key).ok_or_else(PageError::not_found)
+}
+
+/// `GET /billing/simulator/invoices/{id}?key=…`: the invoice as a page, with its PDF.
+pub(crate) async fn invoice_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(key): Query<InvoiceKey>,
+) -> PageResult {
+    let doc = invoice_document(&state, &id, &key)?;
+    let i = &doc.invoice;
+    let number = i.number.clone().unwrap_or_else(|| i.id.clone());
+    let pdf = i.pdf_url.clone().unwrap_or_default();
+    let body = html! {
+        p { "To " strong { (doc.customer.name) } " · " (day(i.created_at)) " · " (format!("{:?}", i.status).to_lowercase()) }
+        div.scroll {
+            table #invoice-lines {
+                thead { tr { th { "Description" } th.num { "Quantity" } th.num { "Amount" } } }
+                tbody {
+                    @for l in &i.lines {
+                        tr { td { (l.description) } td.num { (l.quantity) } td.num { (money(l.amount)) } }
+                    }
+                }
+                tfoot {
+                    tr { th scope="row" colspan="2" { "Subtotal" } td.num { (money(i.subtotal)) } }
+                    @if doc.customer.vat_id.is_some() && doc.customer.country.is_some() {
+                        tr { th scope="row" colspan="2" { "VAT" } td.num { (money(i.tax)) } }
+                    }
+                    tr { th scope="row" colspan="2" { "Total" } td.num #invoice-total { (money(i.total)) } }
+                }
+            }
+        }
+        p { a #invoice-pdf href=(pdf) { "Download the PDF" } }
+    };
+    let mut response = frame(&format!("Invoice {number}"), body).into_response();
+    private(&mut response);
+    Ok(response)
+}
+
+/// `GET /billing/simulator/invoices/{id}/pdf?key=…`: the invoice's PDF, as a
+/// download that no browser sniffs into something else.
+pub(crate) async fn invoice_pdf(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(key): Query<InvoiceKey>,
+) -> PageResult {
+    use axum::http::{HeaderValue, header};
+    let doc = invoice_document(&state, &id, &key)?;
+    let bytes = tenantry_memory::invoice_pdf::invoice_pdf(&doc, "tenantry (billing simulator)");
+    // The number is the simulator's own `SIM-000001`: safe in a header.
+    let name = doc.invoice.number.clone().unwrap_or_else(|| doc.invoice.id.clone());
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}.pdf\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    let mut response = ([(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"))], bytes).into_response();
+    response.headers_mut().insert(header::CONTENT_DISPOSITION, disposition);
+    response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    private(&mut response);
+    Ok(response)
+}
+
+/// An invoice is no one else's: not kept by shared caches, not sent on as a referrer.
+fn private(response: &mut axum::response::Response) {
+    use axum::http::{HeaderValue, header};
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    response.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
 }

@@ -71,6 +71,8 @@ pub(crate) fn simulator_routes() -> Router<AppState> {
             "/billing/simulator/portal/{id}",
             get(billing_simulator::portal_page).post(billing_simulator::portal_submit),
         )
+        .route("/billing/simulator/invoices/{id}", get(billing_simulator::invoice_page))
+        .route("/billing/simulator/invoices/{id}/pdf", get(billing_simulator::invoice_pdf))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
 }
 

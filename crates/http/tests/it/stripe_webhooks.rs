@@ -137,8 +137,8 @@ impl App {
         response.json().await.unwrap()
     }
 
-    /// A tenant whose Stripe customer is the fixtures' `cus_T1`: (tenant id, owner token).
-    async fn tenant(&self) -> (String, String) {
+    /// Signs `acme` up (its Stripe customer is the fixtures' `cus_T1`): the 201's body.
+    async fn signup(&self) -> Value {
         let response = self
             .client
             .post(format!("{}/v1/signup", self.base))
@@ -148,7 +148,12 @@ impl App {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::CREATED);
-        let body: Value = response.json().await.unwrap();
+        response.json().await.unwrap()
+    }
+
+    /// A tenant whose Stripe customer is the fixtures' `cus_T1`: (tenant id, owner token).
+    async fn tenant(&self) -> (String, String) {
+        let body = self.signup().await;
         (body["tenant"]["id"].as_str().unwrap().to_owned(), body["access_token"].as_str().unwrap().to_owned())
     }
 
@@ -293,16 +298,7 @@ async fn required_app(store: &TestStore) -> App {
 /// subscription readable); `setup_intent.succeeded` starts the trial;
 /// `checkout.session.completed` for the same setup after it changes nothing.
 async fn a_required_signup_starts_its_trial_on_the_setup_event(app: App) {
-    let response = app
-        .client
-        .post(format!("{}/v1/signup", app.base))
-        .json(&json!({"company_name": "Acme", "slug": "acme", "email": "owner@acme.test",
-                      "password": "correct horse battery", "name": "Ann"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value = response.json().await.unwrap();
+    let body = app.signup().await;
     assert_eq!(body["status"], "pending_payment_method", "{body}");
     assert_eq!(body["checkout"]["url"], "https://checkout.stripe.com/c/pay/cs_test_1", "{body}");
     let (tid, token) = (body["tenant"]["id"].as_str().unwrap(), body["access_token"].as_str().unwrap());

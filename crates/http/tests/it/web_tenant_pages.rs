@@ -540,3 +540,35 @@ async fn while_a_payment_is_past_due_every_admin_page_says_until_when_and_offers
     h.advance_days(3).await;
     assert!(!owner.get("/app/dun").await.body.contains("id=\"dunning\""));
 }
+
+/// The billing simulator's invoice links (what the invoice list and the
+/// receipt mail carry) open without signing in for whoever holds them — the
+/// page with its total, and a real PDF as an unsniffable private download —
+/// and a wrong or missing key is 404.
+#[tokio::test]
+async fn the_simulators_invoice_page_and_pdf_open_with_their_link_and_only_with_it() {
+    let h = Harness::new();
+    let t = h.paid_tenant("inv", 3).await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let owner = h.owner_scope(&t).await.unwrap();
+    let invoice = h.tenantry.invoices(&owner).await.unwrap().remove(0);
+    let (page, pdf) = (invoice.hosted_url.unwrap(), invoice.pdf_url.unwrap());
+    let anonymous = reqwest::Client::new();
+    let answer = anonymous.get(format!("{base}{page}")).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.headers().get(CACHE_CONTROL).unwrap(), "private, no-store");
+    let body = answer.text().await.unwrap();
+    assert!(body.contains("id=\"invoice-total\">€49.95"), "{body}");
+    let answer = anonymous.get(format!("{base}{pdf}")).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.headers().get(CONTENT_TYPE).unwrap(), "application/pdf");
+    assert!(answer.headers().get(CONTENT_DISPOSITION).unwrap().to_str().unwrap().starts_with("attachment"));
+    assert_eq!(answer.headers().get("x-content-type-options").unwrap(), "nosniff");
+    let bytes = answer.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-") && bytes.len() > 500, "a PDF document");
+    let (path, _) = pdf.split_once("?key=").unwrap();
+    for wrong in [path.to_owned(), format!("{path}?key=0000"), format!("{path}?key=")] {
+        let answer = anonymous.get(format!("{base}{wrong}")).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{wrong}");
+    }
+}

@@ -729,6 +729,18 @@ impl Tenantry {
             }
             BillingEventKind::InvoicePaid(invoice) => {
                 tx.save_invoice(invoice).await?;
+                // The receipt with its PDF, once per invoice (none for one that charged nothing).
+                if invoice.total.cents() > 0 && tx.mark(&format!("mail:invoice_paid:{}", invoice.id), now).await? {
+                    let tenant = self.tenant_row(tx.as_mut()).await?;
+                    let users = tx.users().await?;
+                    let message = Message::InvoicePaid {
+                        number: invoice.number.clone().unwrap_or_else(|| invoice.id.clone()),
+                        total: invoice.total,
+                        issued_at: invoice.created_at,
+                        pdf_url: invoice.pdf_url.clone(),
+                    };
+                    mails.extend(Self::billing_mails(&tenant, &users, &message));
+                }
                 let event = self
                     .event(&scope, AuditAction::InvoicePaid, Some(AuditTarget::Subscription), AuditOutcome::Success)?
                     .with("invoice", &invoice.id)

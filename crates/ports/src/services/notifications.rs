@@ -8,6 +8,7 @@
 //! | required billing (trial ending, payment failed, payment needs action, moved to free, users suspended) | the billing e-mail and every owner and admin | nobody: money is owed or people lose access |
 //! | required tenant notice (deletion asked for; at most once a day) | every owner and admin, never the billing e-mail (nobody proved that address: a request-and-cancel loop must not make it a relay) | nobody |
 //! | billing (trial became the paid plan) | the billing e-mail and the owners and admins who kept billing mails on | the tenant (`notifications.billing_emails`) for all; each owner or admin for themselves |
+//! | paid invoice (its number, total and PDF link) | the billing e-mail when the tenant set one, else its owner | nobody: it is the tenant's accounting |
 //! | pre-invoice warning (the next invoice's amount, N days before it: the platform's `billing.pre_invoice_warning_days`, 3) | the billing e-mail and the owners and admins who kept it on | the tenant (`notifications.billing_emails`) for all; each owner or admin for themselves (`upcoming_invoice`) |
 //! | product update (the superuser's broadcast) | people who opted in, in tenants that allow them | the tenant (`notifications.product_updates`, off by default); each person (off until they opt in; every mail's unsubscribe link turns it off) |
 //!
@@ -228,6 +229,20 @@ impl Tenantry {
     /// tenant's and its people's preferences say; each address once.
     pub(crate) fn billing_mails(tenant: &Tenant, users: &[User], message: &Message) -> Vec<Mail> {
         let category = message.category();
+        if category == MailCategory::Invoice {
+            let to = match &tenant.settings().billing.billing_email {
+                Some(billing) => vec![billing.clone()],
+                None => users
+                    .iter()
+                    .filter(|u| u.is_active() && matches!(u.role(), RoleRef::Builtin(BuiltinRole::Owner)))
+                    .map(|u| u.email().clone())
+                    .collect(),
+            };
+            return to
+                .into_iter()
+                .map(|to| Mail { to, tenant: Some(Self::mail_tenant(tenant)), message: message.clone() })
+                .collect();
+        }
         let (required, to_billing_email) = match category {
             MailCategory::BillingRequired => (true, true),
             MailCategory::TenantRequired => (true, false),

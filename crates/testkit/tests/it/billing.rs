@@ -615,3 +615,37 @@ async fn the_superuser_pauses_payments_by_suspending_or_alone_and_comps_the_plan
         .await;
     assert_eq!(refused.unwrap_err().code(), "invalid_request");
 }
+
+/// A paid invoice's receipt — its number, total and PDF link — goes to the
+/// tenant's billing e-mail when it set one, else to its owner; once per
+/// invoice, none for one that charged nothing.
+#[tokio::test]
+async fn a_paid_invoice_is_mailed_with_its_pdf_to_the_billing_email_or_else_the_owner() {
+    use tenantry_ports::services::tenant::SettingsInput;
+    let h = Harness::new();
+    let t = h.paid_tenant("receipts", 3).await.unwrap(); // 4995 paid on 2026-11-01
+    let receipts = |to: &str| {
+        h.mailer
+            .sent_to(to)
+            .into_iter()
+            .filter_map(|m| match m.message {
+                tenantry_ports::system::Message::InvoicePaid { total, pdf_url, .. } => Some((total.cents(), pdf_url)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = receipts(&t.owner_email);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0].0, 4995);
+    let pdf = first[0].1.clone().unwrap();
+    assert!(pdf.starts_with("/billing/simulator/invoices/") && pdf.contains("/pdf?key="), "{pdf}");
+    // With a billing e-mail, the next one goes there instead.
+    let owner = h.owner_scope(&t).await.unwrap();
+    let settings = SettingsInput { billing_email: Some(Some("ap@receipts.example.com".into())), ..Default::default() };
+    h.tenantry.update_tenant(&owner, settings).await.unwrap();
+    h.advance_days(31).await;
+    assert_eq!(receipts(&t.owner_email).len(), 1, "the owner got only the first");
+    assert_eq!(receipts("ap@receipts.example.com").iter().map(|r| r.0).collect::<Vec<_>>(), vec![4995]);
+    h.tick().await;
+    assert_eq!(receipts("ap@receipts.example.com").len(), 1, "once per invoice");
+}

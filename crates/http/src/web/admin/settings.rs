@@ -47,6 +47,11 @@ fn checked(on: bool) -> Option<&'static str> {
     on.then_some("checked")
 }
 
+/// One choice of a radio group, labelled.
+fn radio(name: &str, value: &str, on: bool, label: &str) -> Markup {
+    html! { label { input type="radio" name=(name) value=(value) checked=[checked(on)]; " " (label) } }
+}
+
 fn page(session: &Session, s: &PlatformSettings, notice: Option<&str>, error: Option<&str>) -> Page {
     let trial = s.trial;
     let body = html! {
@@ -59,21 +64,17 @@ fn page(session: &Session, s: &PlatformSettings, notice: Option<&str>, error: Op
                 (field(session))
                 fieldset {
                     legend { "A payment method at signup" }
-                    label { input type="radio" name="payment_method_at_signup" value="required"
-                        checked=[checked(trial.payment_method_at_signup == PaymentMethodAtSignup::Required)];
-                        " Required: the trial starts when a payment method is on file, and converts to the paid plan at its end" }
-                    label { input type="radio" name="payment_method_at_signup" value="optional"
-                        checked=[checked(trial.payment_method_at_signup == PaymentMethodAtSignup::Optional)];
-                        " Optional: the trial starts at signup, with or without one" }
+                    (radio("payment_method_at_signup", "required", trial.payment_method_at_signup == PaymentMethodAtSignup::Required,
+                        "Required: the trial starts when a payment method is on file, and converts to the paid plan at its end"))
+                    (radio("payment_method_at_signup", "optional", trial.payment_method_at_signup == PaymentMethodAtSignup::Optional,
+                        "Optional: the trial starts at signup, with or without one"))
                 }
                 fieldset {
                     legend { "A trial without a payment method ends in" }
-                    label { input type="radio" name="trial_without_payment_method_ends_in" value="freemium"
-                        checked=[checked(trial.trial_without_payment_method_ends_in == CardlessTrialEnd::Freemium)];
-                        " Freemium" }
-                    label { input type="radio" name="trial_without_payment_method_ends_in" value="suspended"
-                        checked=[checked(trial.trial_without_payment_method_ends_in == CardlessTrialEnd::Suspended)];
-                        " Suspended (you resume it)" }
+                    (radio("trial_without_payment_method_ends_in", "freemium",
+                        trial.trial_without_payment_method_ends_in == CardlessTrialEnd::Freemium, "Freemium"))
+                    (radio("trial_without_payment_method_ends_in", "suspended",
+                        trial.trial_without_payment_method_ends_in == CardlessTrialEnd::Suspended, "Suspended (you resume it)"))
                 }
                 button #save-trial type="submit" { "Save the trial policy" }
             }
