@@ -25,6 +25,7 @@ pub mod ads;
 pub mod api_key;
 pub mod audit;
 pub mod breached;
+pub mod discount;
 pub mod downgrade;
 pub mod email;
 pub mod entitlements;
