@@ -920,7 +920,16 @@ impl World {
                         }),
                         ..Default::default()
                     },
-                    _ => AdminTenantPatch { force_freemium: true, ..Default::default() },
+                    AdminAction::PausePayments => {
+                        AdminTenantPatch { collection_paused: Some(true), ..Default::default() }
+                    }
+                    AdminAction::ResumePayments => {
+                        AdminTenantPatch { collection_paused: Some(false), ..Default::default() }
+                    }
+                    AdminAction::Comp => AdminTenantPatch { comp_months: Some(2), ..Default::default() },
+                    AdminAction::ForceFreemium | AdminAction::Detail => {
+                        AdminTenantPatch { force_freemium: true, ..Default::default() }
+                    }
                 };
                 outcome(&svc.admin_update_tenant(&scope, patch).await)
             }

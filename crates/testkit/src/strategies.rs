@@ -74,6 +74,12 @@ pub enum AdminAction {
     ForceFreemium,
     /// Read the detail view.
     Detail,
+    /// Pause collecting a paid plan's invoices.
+    PausePayments,
+    /// Resume it.
+    ResumePayments,
+    /// The paid plan free for two months.
+    Comp,
 }
 
 /// One operation of a sequence (field names say what they select).
@@ -246,7 +252,8 @@ pub fn op_mix(tenants: u8, mix: Mix) -> impl Strategy<Value = Op> {
         1 => (a(), any::<bool>()).prop_map(|(actor, cancel)| Op::Deletion { actor, cancel }),
         1 => (0..tenants, prop_oneof![
             Just(AdminAction::Suspend), Just(AdminAction::Unsuspend), Just(AdminAction::Quota),
-            Just(AdminAction::ForceFreemium), Just(AdminAction::Detail)
+            Just(AdminAction::ForceFreemium), Just(AdminAction::Detail), Just(AdminAction::PausePayments),
+            Just(AdminAction::ResumePayments), Just(AdminAction::Comp)
         ]).prop_map(|(tenant, action)| Op::Admin { tenant, action }),
         3 => prop_oneof![1u16..48, 72u16..400, 400u16..900].prop_map(|hours| Op::Advance { hours }),
     ]
