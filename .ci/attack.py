@@ -499,6 +499,8 @@ SERVICE_ATTEMPTS = [
     ("claim due jobs with a lease until infinity",
      "SELECT * FROM tenantry_lookup.claim_due_jobs('infinity', 2147483647, 1000)"),
     ("due tenants at a time of its choosing", "SELECT count(*) FROM tenantry_lookup.due_tenants('infinity', 1000)"),
+    ("give a promotion code its redemptions back", "UPDATE tenantry.promotion_codes SET times_redeemed = 0"),
+    ("plant a coupon", "INSERT INTO tenantry.coupons (id, created_at, data) VALUES (gen_random_uuid(), now(), '{}')"),
 ]
 
 PRODUCT_ATTEMPTS = SERVICE_ATTEMPTS + [
@@ -508,10 +510,41 @@ PRODUCT_ATTEMPTS = SERVICE_ATTEMPTS + [
      "SELECT set_config('tenantry.tenant_id', '{tenant}', false); INSERT INTO tenantry.audit_events "
      "(tenant_id, id, at, actor, action, outcome, details) VALUES ('{tenant}', gen_random_uuid(), now(), '{}', "
      "'forged', 'success', '{}')"),
+    ("count a promotion code's redemption back", "SELECT tenantry_lookup.count_redemption(gen_random_uuid(), -1)"),
+    ("make a coupon through tenantry's function", "SELECT tenantry_lookup.insert_coupon(gen_random_uuid(), '{}')"),
 ]
 
 PLATFORM_TABLES = ["superusers", "platform_settings", "erasure_ledger", "ad_campaigns", "ad_counts",
-                   "platform_daily_stats", "platform_audit", "jobs", "account_links", "markers", "clock"]
+                   "platform_daily_stats", "platform_audit", "jobs", "account_links", "markers", "clock",
+                   "coupons", "promotion_codes"]
+
+
+def attack_promotion_codes(c, su, victim, victim_token, stranger_token):
+    """A tenant's owner makes no coupon; another tenant's owner applies no code to the victim; a tenant
+    still waiting for its payment method redeems nothing; the code's count stays 0."""
+    status, coupon, _ = c.request("POST", "/v1/admin/coupons", {
+        "name": "Attack", "percent_off_basis_points": 10000, "duration": "forever"}, token=victim_token)
+    report("promotion codes: a tenant's owner makes a 100 % coupon", status == 404, f"{status}")
+    status, coupon, _ = c.request("POST", "/v1/admin/coupons", {
+        "name": "Spring", "percent_off_basis_points": 2000, "duration": "repeating", "duration_in_months": 3},
+        token=su)
+    if status != 201:
+        raise RuntimeError(f"the superuser's coupon: {status} {coupon}")
+    status, code, _ = c.request("POST", f"/v1/admin/coupons/{coupon['id']}/promotion-codes",
+                                {"code": "ATTACK20", "max_redemptions": 1}, token=su)
+    if status != 201:
+        raise RuntimeError(f"the superuser's code: {status} {code}")
+    status, _, _ = c.request("POST", f"/v1/tenants/{victim}/subscription/promotion-code", {"code": "ATTACK20"},
+                             token=stranger_token)
+    report("promotion codes: another tenant's owner applies the last redemption to the victim", status == 404,
+           f"{status}")
+    status, body, _ = c.request("POST", f"/v1/tenants/{victim}/subscription/promotion-code", {"code": "ATTACK20"},
+                                token=victim_token)
+    waiting = status == 403 and isinstance(body, dict) and body.get("code") == "payment_method_required"
+    report("promotion codes: a tenant without its payment method redeems a code", waiting, f"{status} {body}")
+    status, listed, _ = c.request("GET", "/v1/admin/coupons", token=su)
+    counts = [p.get("times_redeemed") for p in listed.get("promotion_codes", [])] if status == 200 else None
+    report("promotion codes: no redemption was counted", counts == [0], f"{status} {counts}")
 
 
 def fingerprint(db):
@@ -581,7 +614,7 @@ def main():
         create_superuser(binary, db, SU2_EMAIL, SU_PASSWORD)
         server, c = start(binary, db, log)
         victim, victim_token = signup(c, "victim")
-        stranger, _ = signup(c, "stranger")
+        stranger, stranger_token = signup(c, "stranger")
         stranger_cookie = web_login(c, "stranger", "owner@stranger.example.com", PASSWORD)
         owner_cookie = web_login(c, "victim", "owner@victim.example.com", PASSWORD)
         su, status, body = superuser_token(c)
@@ -594,6 +627,7 @@ def main():
         raise_limits(c, su)
         attack_refresh_replay(c, "victim", victim)
         attack_hosted_billing_pages(c, victim, victim_token, stranger_cookie, owner_cookie)
+        attack_promotion_codes(c, su, victim, victim_token, stranger_token)
         attack_restore_revives_credentials(c, su)
         attack_logout_race(c)
         attack_superuser_lockout(c)

@@ -124,6 +124,9 @@ pub fn invoice_pdf(doc: &InvoiceDocument, issuer: &str) -> Vec<u8> {
     }
     page.rule();
     page.row("Subtotal", &invoice.subtotal.to_string(), 10.0);
+    if let Some(discount) = invoice.discount {
+        page.row("Discount", &format!("-{discount}"), 10.0);
+    }
     if vat {
         page.row("VAT", &invoice.tax.to_string(), 10.0);
     }
@@ -176,6 +179,7 @@ mod tests {
                 number: Some("SIM-000007".into()),
                 status: InvoiceStatus::Paid,
                 subtotal: Money::eur(5985),
+                discount: None,
                 tax: Money::eur(0),
                 total: Money::eur(5985),
                 starting_balance: Money::eur(0),

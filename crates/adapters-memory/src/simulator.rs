@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
+use tenantry_domain::discount::{self, AppliedDiscount, Coupon, CouponRecord, Off, PromotionCode, PromotionCodeRecord};
 use tenantry_domain::proration::{self, ChargeLine, ChargePreview, LineItem, LineKind, check_proration_date, settle};
 use tenantry_domain::subscription::{ProviderSnapshot, ProviderStatus};
 use tenantry_domain::{Interval, Money, Period, PlanCatalog};
@@ -76,6 +77,26 @@ struct SimSub {
     paused: bool,
     /// Free (100 % off) for the periods starting before then.
     comp_until: Option<DateTime<Utc>>,
+    /// A promotion code's discount: the invoices made while it runs are discounted.
+    discount: Option<AppliedDiscount>,
+}
+
+impl SimSub {
+    /// The discount of an invoice made at `at`, if any; a one-time discount
+    /// is used up by it, and one that has run out goes.
+    fn take_discount(&mut self, at: DateTime<Utc>) -> Option<Off> {
+        let d = self.discount.clone()?;
+        if !d.applies_at(at) {
+            if d.ends_at.is_some_and(|end| at >= end) {
+                self.discount = None;
+            }
+            return None;
+        }
+        if matches!(d.duration, discount::DiscountDuration::Once) {
+            self.discount = None;
+        }
+        Some(d.off)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -146,6 +167,10 @@ struct SimState {
     sessions: BTreeMap<String, Session>,
     /// Operations that fail once with `Unavailable` (fault injection for outages).
     failing: Vec<&'static str>,
+    /// Coupons made here, by id.
+    coupons: BTreeMap<String, Coupon>,
+    /// Promotion codes made here, by id: the code and its coupon's id.
+    promotion_codes: BTreeMap<String, (PromotionCode, String)>,
 }
 
 /// Why a simulator-only operation (checkout completion) was refused.
@@ -198,6 +223,7 @@ impl SimState {
             period: sub.period,
             cancel_at_period_end: sub.cancel_at_period_end,
             collection: tenantry_domain::subscription::Collection { paused: sub.paused, free_until: sub.comp_until },
+            discount: sub.discount.clone().filter(|d| d.applies_at(at)),
             observed_at: at,
         }
     }
@@ -221,6 +247,23 @@ impl SimState {
             };
             self.emit(&sub.customer, at, kind);
         }
+    }
+
+    /// The promotion code with the simulator's id `code` and its coupon, as
+    /// the simulator holds them (copies), or `Rejected`.
+    fn redeemable(&self, code: &str, _customer: &str) -> Result<(PromotionCode, Coupon), PaymentError> {
+        let (promotion, coupon_id) =
+            self.promotion_codes.get(code).ok_or_else(|| PaymentError::Rejected("no such promotion code".into()))?;
+        let coupon =
+            self.coupons.get(coupon_id).ok_or_else(|| PaymentError::Rejected("the code's coupon is gone".into()))?;
+        Ok((promotion.clone(), coupon.clone()))
+    }
+
+    /// Whether `customer` has paid an invoice before (a first-time code refuses them).
+    fn paid_before(&self, customer: &str) -> bool {
+        self.invoices
+            .values()
+            .any(|(c, i)| c == customer && i.status == InvoiceStatus::Paid && i.amount_paid.cents() > 0)
     }
 
     fn charge(&self, customer: &str, amount: i64) -> Charge {
@@ -259,9 +302,10 @@ impl BillingSimulator {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Builds an invoice for `lines` at `at`: applies the customer's balance,
-    /// the minimum charge and the charge itself. On a refused charge the
-    /// invoice is `Open` (the caller decides whether to keep it).
+    /// Builds an invoice for `lines` at `at`, less `off` (a promotion code's
+    /// discount): applies the customer's balance, the minimum charge and the
+    /// charge itself. On a refused charge the invoice is `Open` (the caller
+    /// decides whether to keep it).
     fn invoice(
         &self,
         st: &mut SimState,
@@ -269,11 +313,16 @@ impl BillingSimulator {
         lines: &[ChargeLine],
         at: DateTime<Utc>,
         period: Option<Period>,
+        off: Option<&Off>,
     ) -> (Invoice, Charge, i64) {
         let currency = self.catalog.currency;
         let subtotal: i64 = lines.iter().map(|l| l.amount.cents()).sum();
+        let total = match off.map(|o| discount::discounted(currency, lines, o)) {
+            Some(Ok((_, after))) => after.cents(),
+            _ => subtotal,
+        };
         let balance = st.customers.get(customer).map_or(0, |c| c.balance);
-        let settlement = settle(Money::from_cents(subtotal + balance, currency), self.catalog.minimum_charge);
+        let settlement = settle(Money::from_cents(total + balance, currency), self.catalog.minimum_charge);
         let charge = st.charge(customer, settlement.charge_now.cents());
         let id = st.id("in");
         let number = format!("SIM-{:06}", st.seq);
@@ -290,8 +339,9 @@ impl BillingSimulator {
             number: Some(number),
             status: if paid { InvoiceStatus::Paid } else { InvoiceStatus::Open },
             subtotal: Money::from_cents(subtotal, currency),
+            discount: (total != subtotal).then(|| Money::from_cents(subtotal - total, currency)),
             tax: Money::zero(currency),
-            total: Money::from_cents(subtotal, currency),
+            total: Money::from_cents(total, currency),
             starting_balance: Money::from_cents(balance, currency),
             amount_paid: if paid { settlement.charge_now } else { Money::zero(currency) },
             amount_due: settlement.charge_now,
@@ -323,7 +373,7 @@ impl BillingSimulator {
         period: Period,
         until: DateTime<Utc>,
     ) -> (Invoice, Charge, i64) {
-        let (mut invoice, charge, carry) = self.invoice(st, customer, &[], at, Some(period));
+        let (mut invoice, charge, carry) = self.invoice(st, customer, &[], at, Some(period), None);
         let full: i64 = lines.iter().map(|l| l.amount.cents()).sum();
         invoice.lines = lines
             .iter()
@@ -444,7 +494,7 @@ impl BillingSimulator {
         if sub.paused {
             // Stripe's pause_collection {behavior: void}: the period's invoice is
             // made and voided at once; nothing is charged, the period runs on.
-            let (mut invoice, _, _) = self.invoice(st, &sub.customer, &lines, at, Some(period));
+            let (mut invoice, _, _) = self.invoice(st, &sub.customer, &lines, at, Some(period), None);
             invoice.status = InvoiceStatus::Void;
             invoice.amount_paid = Money::zero(self.catalog.currency);
             invoice.amount_due = Money::zero(self.catalog.currency);
@@ -458,9 +508,10 @@ impl BillingSimulator {
         if sub.comp_until.is_some_and(|until| period.start() >= until) {
             sub.comp_until = None; // the comp's months are over
         }
+        let off = sub.take_discount(at);
         let (invoice, charge, carry) = match sub.comp_until {
             Some(until) => self.free_invoice(st, &sub.customer, &lines, at, period, until),
-            None => self.invoice(st, &sub.customer, &lines, at, Some(period)),
+            None => self.invoice(st, &sub.customer, &lines, at, Some(period), off.as_ref()),
         };
         match charge {
             Charge::Paid => {
@@ -802,6 +853,7 @@ impl PaymentProvider for BillingSimulator {
             next_retry: None,
             paused: false,
             comp_until: None,
+            discount: None,
         };
         let ps = SimState::provider_sub(&sub, now);
         st.subs.insert(id.clone(), sub);
@@ -835,7 +887,7 @@ impl PaymentProvider for BillingSimulator {
         let lines = proration::full_period_lines(&self.catalog, interval, seats, now)
             .map_err(|e| PaymentError::Rejected(e.to_string()))?;
         let period = lines.first().map(|l| l.period).ok_or_else(|| PaymentError::Rejected("no lines".into()))?;
-        let (invoice, charge, carry) = self.invoice(&mut st, customer, &lines, now, Some(period));
+        let (invoice, charge, carry) = self.invoice(&mut st, customer, &lines, now, Some(period), None);
         match charge {
             Charge::Declined => return Err(PaymentError::CardDeclined("your card was declined".into())),
             Charge::ActionRequired => return Err(PaymentError::ActionRequired { hosted_url: invoice.hosted_url }),
@@ -862,6 +914,7 @@ impl PaymentProvider for BillingSimulator {
             next_retry: None,
             paused: false,
             comp_until: None,
+            discount: None,
         };
         let outcome = ChangeOutcome { subscription: SimState::provider_sub(&sub, now), invoice: Some(invoice.clone()) };
         st.subs.insert(id.clone(), sub);
@@ -886,7 +939,10 @@ impl PaymentProvider for BillingSimulator {
         let sub = st.subs.get(&request.subscription).ok_or(PaymentError::NotFound)?;
         let has_card = st.customers.get(&sub.customer).is_some_and(|c| c.card.is_some());
         match self.price(sub, &request.change, request.proration_date, has_card)? {
-            Some(p) => Ok(p),
+            Some(p) => match sub.discount.as_ref().filter(|d| d.applies_at(request.proration_date)) {
+                Some(d) => p.discounted_by(self.catalog.currency, &d.off).map_err(|e| PaymentError::Unknown(e.into())),
+                None => Ok(p),
+            },
             None => {
                 let effective = match request.change {
                     ProviderChange::ScheduleSeats { .. } | ProviderChange::ScheduleInterval { .. } => sub.period.end(),
@@ -1008,10 +1064,13 @@ impl PaymentProvider for BillingSimulator {
                     .checked_add_months(chrono::Months::new(months))
                     .ok_or_else(|| PaymentError::Rejected("the comp ends too late".into()))?;
                 next.comp_until = Some(until);
+                next.discount = None; // a comp replaces the subscription's discounts, as on Stripe
             }
         }
         if let Some(preview) = preview {
-            let (inv, charge, carry) = self.invoice(&mut st, &current.customer, &preview.lines, now, Some(next.period));
+            let off = next.take_discount(now);
+            let (inv, charge, carry) =
+                self.invoice(&mut st, &current.customer, &preview.lines, now, Some(next.period), off.as_ref());
             match charge {
                 // pending_if_incomplete: a refused payment leaves the subscription as it was.
                 Charge::Declined => return Err(PaymentError::CardDeclined("your card was declined".into())),
@@ -1098,6 +1157,126 @@ impl PaymentProvider for BillingSimulator {
         self.outage("upcoming_invoice")?;
         let st = self.lock();
         let sub = st.subs.get(subscription).ok_or(PaymentError::NotFound)?;
+        self.upcoming(sub, sub.discount.as_ref())
+    }
+
+    async fn preview_discount(
+        &self,
+        subscription: &str,
+        code: &str,
+        discount: &AppliedDiscount,
+    ) -> Result<Option<UpcomingInvoice>, PaymentError> {
+        self.outage("preview_discount")?;
+        let st = self.lock();
+        let sub = st.subs.get(subscription).ok_or(PaymentError::NotFound)?;
+        let (promotion, coupon) = st.redeemable(code, &sub.customer)?;
+        if promotion.code != discount.code || coupon.off != discount.off || coupon.duration != discount.duration {
+            return Err(PaymentError::Rejected("the discount is not the promotion code's".into()));
+        }
+        self.upcoming(sub, Some(discount))
+    }
+
+    async fn create_coupon(&self, coupon: &CouponRecord, key: &IdempotencyKey) -> Result<String, PaymentError> {
+        self.outage("create_coupon")?;
+        let mut st = self.lock();
+        let fingerprint = format!("create_coupon {:?}", coupon.coupon);
+        if let Some(Remembered::Customer(id)) = Self::remembered(&st, key, &fingerprint)? {
+            return Ok(id);
+        }
+        let id = st.id("coupon");
+        let fresh = Coupon { times_redeemed: 0, ..coupon.coupon.clone() };
+        st.coupons.insert(id.clone(), fresh);
+        st.remembered.insert(key.0.clone(), (fingerprint, Remembered::Customer(id.clone())));
+        Ok(id)
+    }
+
+    async fn create_promotion_code(
+        &self,
+        code: &PromotionCodeRecord,
+        coupon: &str,
+        key: &IdempotencyKey,
+    ) -> Result<String, PaymentError> {
+        self.outage("create_promotion_code")?;
+        let mut st = self.lock();
+        let fingerprint = format!("create_promotion_code {:?} {coupon}", code.promotion);
+        if let Some(Remembered::Customer(id)) = Self::remembered(&st, key, &fingerprint)? {
+            return Ok(id);
+        }
+        if !st.coupons.contains_key(coupon) {
+            return Err(PaymentError::NotFound);
+        }
+        if st.promotion_codes.values().any(|(p, _)| p.code == code.promotion.code && p.active) {
+            return Err(PaymentError::Rejected("an active promotion code with this text exists".into()));
+        }
+        let id = st.id("promo");
+        let fresh = PromotionCode { times_redeemed: 0, ..code.promotion.clone() };
+        st.promotion_codes.insert(id.clone(), (fresh, coupon.to_owned()));
+        st.remembered.insert(key.0.clone(), (fingerprint, Remembered::Customer(id.clone())));
+        Ok(id)
+    }
+
+    async fn set_promotion_code_active(
+        &self,
+        code: &str,
+        active: bool,
+        _key: &IdempotencyKey,
+    ) -> Result<(), PaymentError> {
+        self.outage("set_promotion_code_active")?;
+        let mut st = self.lock();
+        let (promotion, _) = st.promotion_codes.get_mut(code).ok_or(PaymentError::NotFound)?;
+        promotion.active = active;
+        Ok(())
+    }
+
+    async fn apply_discount(
+        &self,
+        subscription: &str,
+        code: &str,
+        discount: &AppliedDiscount,
+        key: &IdempotencyKey,
+    ) -> Result<ProviderSubscription, PaymentError> {
+        self.outage("apply_discount")?;
+        let now = self.clock.now();
+        let mut st = self.lock();
+        let fingerprint = format!("apply_discount {subscription} {code} {discount:?}");
+        if let Some(Remembered::Subscription(s)) = Self::remembered(&st, key, &fingerprint)? {
+            return Ok(s);
+        }
+        let sub = st.subs.get(subscription).ok_or(PaymentError::NotFound)?.clone();
+        if !matches!(sub.status, ProviderStatus::Trialing | ProviderStatus::Active | ProviderStatus::PastDue) {
+            return Err(PaymentError::Rejected("only a live subscription takes a promotion code".into()));
+        }
+        // The same rules as tenantry's, on the simulator's own counts.
+        let (mut promotion, mut coupon) = st.redeemable(code, &sub.customer)?;
+        if promotion.code != discount.code || coupon.off != discount.off || coupon.duration != discount.duration {
+            return Err(PaymentError::Rejected("the discount is not the promotion code's".into()));
+        }
+        let paid_before = st.paid_before(&sub.customer);
+        promotion.redeem(&mut coupon, now, paid_before).map_err(|e| PaymentError::Rejected(e.to_string()))?;
+        if let Some((p, coupon_id)) = st.promotion_codes.get_mut(code) {
+            *p = promotion;
+            let coupon_id = coupon_id.clone();
+            st.coupons.insert(coupon_id, coupon);
+        }
+        let mut next = sub;
+        next.discount = Some(discount.clone());
+        next.comp_until = None; // a discount replaces a comp's coupon, as on Stripe
+        st.subs.insert(next.id.clone(), next.clone());
+        st.emit_sub(&next.id, now);
+        let ps = SimState::provider_sub(&next, now);
+        st.remembered.insert(key.0.clone(), (fingerprint, Remembered::Subscription(ps.clone())));
+        Ok(ps)
+    }
+}
+
+impl BillingSimulator {
+    /// The next invoice of `sub` as the timeline will make it, less `discount`
+    /// when it applies then.
+    fn upcoming(
+        &self,
+        sub: &SimSub,
+        discount: Option<&AppliedDiscount>,
+    ) -> Result<Option<UpcomingInvoice>, PaymentError> {
         // What the timeline will invoice next: the trial's end, or the renewal
         // with the next period's interval and seats (as `start_period` does).
         let at = match sub.status {
@@ -1111,9 +1290,17 @@ impl PaymentProvider for BillingSimulator {
         let currency = self.catalog.currency;
         let subtotal = Money::sum(currency, lines.iter().map(|l| l.amount))
             .map_err(|e| PaymentError::Unknown(anyhow::anyhow!("upcoming invoice: {e}")))?;
-        // A comp still running then takes it all off.
+        // A comp still running then takes it all off; else a discount applying then.
         let free = sub.comp_until.is_some_and(|until| at < until);
-        let discount = if free { subtotal } else { Money::zero(currency) };
+        let discount = match discount.filter(|d| d.applies_at(at)) {
+            _ if free => subtotal,
+            Some(d) => {
+                let (_, after) = discount::discounted(currency, &lines, &d.off)
+                    .map_err(|e| PaymentError::Unknown(anyhow::anyhow!("upcoming invoice: {e}")))?;
+                Money::from_cents(subtotal.cents() - after.cents(), currency)
+            }
+            None => Money::zero(currency),
+        };
         let total = Money::from_cents(subtotal.cents() - discount.cents(), currency);
         Ok(Some(UpcomingInvoice { at, lines, subtotal, discount, tax: Money::zero(currency), total }))
     }

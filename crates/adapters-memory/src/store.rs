@@ -109,6 +109,10 @@ struct PlatformData {
     settings: Option<tenantry_domain::settings::PlatformSettings>,
     /// The superusers' own sessions.
     superuser_sessions: BTreeMap<SessionId, Session>,
+    /// The superuser's coupons.
+    coupons: BTreeMap<tenantry_domain::CouponId, tenantry_domain::discount::CouponRecord>,
+    /// Their promotion codes.
+    promotion_codes: BTreeMap<tenantry_domain::PromotionCodeId, tenantry_domain::discount::PromotionCodeRecord>,
 }
 
 /// What the cross-tenant lookups may see of one tenant (committed state only).

@@ -199,7 +199,7 @@ impl BackupStore for PgTenantTx {
                     obj.insert("slug".into(), slug.as_str().into());
                 }
                 if table.name == "tenantry.subscriptions" && changes.unlink_billing {
-                    for c in ["provider_customer", "provider_subscription", "provider_synced_at"] {
+                    for c in ["provider_customer", "provider_subscription", "provider_synced_at", "discount"] {
                         obj.insert(c.into(), serde_json::Value::Null);
                     }
                 }

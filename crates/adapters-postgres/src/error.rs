@@ -12,6 +12,7 @@ fn constraint(name: &str) -> Constraint {
         "roles_name_key" => Constraint::RoleName,
         "billing_customers_pkey" | "billing_customers_tenant_id_key" => Constraint::BillingCustomer,
         "superusers_email_key" => Constraint::SuperuserEmail,
+        "promotion_codes_code_key" => Constraint::PromotionCode,
         "users_tenant_id_custom_role_id_fkey" | "invitations_tenant_id_custom_role_id_fkey" => {
             Constraint::RoleReference
         }

@@ -9,6 +9,8 @@ use sqlx::postgres::{PgPool, Postgres};
 use sqlx::types::Json;
 use sqlx::{Row, Transaction};
 use std::collections::BTreeMap;
+use tenantry_domain::PromotionCodeId;
+use tenantry_domain::discount::{CouponRecord, PromotionCodeRecord};
 use tenantry_domain::password::LockoutPolicy;
 use tenantry_domain::session::{RefreshError, Session, SessionEnd, SessionKind};
 use tenantry_domain::user::PlatformUser;
@@ -353,6 +355,109 @@ impl PlatformStore for PgPlatformTx {
             .map_err(|e| self.fail(e))?;
         Ok(())
     }
+
+    async fn coupons(&mut self) -> Result<Vec<CouponRecord>, StoreError> {
+        let found = sqlx::query(
+            "SELECT created_at, times_redeemed, data FROM tenantry.coupons ORDER BY created_at DESC, id DESC",
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        found.iter().map(|r| coupon_row(r, "")).collect()
+    }
+
+    async fn insert_coupon(&mut self, coupon: &CouponRecord) -> Result<(), StoreError> {
+        sqlx::query("SELECT tenantry_lookup.insert_coupon($1, $2)")
+            .bind(coupon.id.as_uuid())
+            .bind(Json(coupon))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn promotion_codes(&mut self) -> Result<Vec<PromotionCodeRecord>, StoreError> {
+        let found = sqlx::query(
+            "SELECT active, created_at, times_redeemed, data FROM tenantry.promotion_codes \
+             ORDER BY created_at DESC, id DESC",
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(|e| self.fail(e))?;
+        found.iter().map(promotion_code_row).collect()
+    }
+
+    async fn insert_promotion_code(&mut self, code: &PromotionCodeRecord) -> Result<(), StoreError> {
+        let known: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenantry.coupons WHERE id = $1)")
+            .bind(code.coupon_id.as_uuid())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        if !known {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("SELECT tenantry_lookup.insert_promotion_code($1, $2, $3, $4, $5)")
+            .bind(code.id.as_uuid())
+            .bind(code.coupon_id.as_uuid())
+            .bind(code.promotion.code.as_str())
+            .bind(code.promotion.active)
+            .bind(Json(code))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    async fn promotion_code_for_update(
+        &mut self,
+        code: &str,
+    ) -> Result<Option<(PromotionCodeRecord, CouponRecord)>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tenantry_lookup.lock_promotion_code($1)")
+            .bind(code)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some((promotion_code_row(&r)?, coupon_row(&r, "coupon_")?)))
+    }
+
+    async fn count_redemption(&mut self, code: PromotionCodeId, delta: i32) -> Result<bool, StoreError> {
+        sqlx::query_scalar("SELECT tenantry_lookup.count_redemption($1, $2)")
+            .bind(code.as_uuid())
+            .bind(delta.signum())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))
+    }
+
+    async fn set_promotion_code_active(&mut self, code: PromotionCodeId, active: bool) -> Result<bool, StoreError> {
+        sqlx::query_scalar("SELECT tenantry_lookup.set_promotion_code_active($1, $2)")
+            .bind(code.as_uuid())
+            .bind(active)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))
+    }
+}
+
+/// A coupon row (its columns named with `prefix`): the record, its date and
+/// count from their columns.
+fn coupon_row(r: &sqlx::postgres::PgRow, prefix: &str) -> Result<CouponRecord, StoreError> {
+    let mut c = r.try_get::<Json<CouponRecord>, _>(format!("{prefix}data").as_str()).db()?.0;
+    c.created_at = r.try_get(format!("{prefix}created_at").as_str()).db()?;
+    c.coupon.times_redeemed = u32::try_from(r.try_get::<i32, _>(format!("{prefix}times_redeemed").as_str()).db()?)
+        .map_err(|e| corrupt("coupon", e))?;
+    Ok(c)
+}
+
+/// A promotion code row: the record, its date, state and count from their columns.
+fn promotion_code_row(r: &sqlx::postgres::PgRow) -> Result<PromotionCodeRecord, StoreError> {
+    let mut c = r.try_get::<Json<PromotionCodeRecord>, _>("data").db()?.0;
+    c.created_at = r.try_get("created_at").db()?;
+    c.promotion.active = r.try_get("active").db()?;
+    c.promotion.times_redeemed =
+        u32::try_from(r.try_get::<i32, _>("times_redeemed").db()?).map_err(|e| corrupt("promotion code", e))?;
+    Ok(c)
 }
 
 #[async_trait]

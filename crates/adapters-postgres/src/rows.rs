@@ -542,5 +542,7 @@ pub(crate) fn subscription(row: &impl Cols, tenant: TenantId) -> Result<tenantry
         provider_synced_at: row.try_get("provider_synced_at").db()?,
         timer_checked_at: row.try_get("timer_checked_at").db()?,
         revision: u64::try_from(row.try_get::<i64, _>("revision").db()?).unwrap_or(0),
+        discount: row.try_get::<Option<Json<_>>, _>("discount").db()?.map(|j| j.0),
+        signup_promotion_code: row.try_get("signup_promotion_code").db()?,
     }))
 }

@@ -53,6 +53,11 @@ pub const EXPECTED_DEFINERS: &[&str] = &[
     "tenantry_lookup.end_superuser_session",
     "tenantry_lookup.begin_superuser_mfa",
     "tenantry_lookup.save_superuser_mfa",
+    "tenantry_lookup.insert_coupon",
+    "tenantry_lookup.insert_promotion_code",
+    "tenantry_lookup.lock_promotion_code",
+    "tenantry_lookup.count_redemption",
+    "tenantry_lookup.set_promotion_code_active",
 ];
 
 /// The owner's own permissive policies on tenant-owned tables: its named

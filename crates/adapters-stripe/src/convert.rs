@@ -88,6 +88,20 @@ pub(crate) fn current_period(sub: &Subscription) -> Result<Period, PaymentError>
 /// (a 100 % coupon) runs: Stripe's discount says it too, but only when expanded.
 pub(crate) const FREE_UNTIL: &str = "tenantry_free_until";
 
+/// The subscription metadata key where tenantry records the promotion code's
+/// discount it applied (JSON of `AppliedDiscount`): Stripe's discount names
+/// only its coupon unless expanded, and tenantry shows what it takes off.
+pub(crate) const DISCOUNT: &str = "tenantry_discount";
+
+/// The promotion code's discount on `sub` while it runs at `at`: recorded
+/// in its metadata, and still on the subscription (Stripe removes a one-time
+/// discount once used, and a repeating one at its end).
+fn discount(sub: &Subscription, at: DateTime<Utc>) -> Option<tenantry_domain::discount::AppliedDiscount> {
+    let recorded = sub.metadata.get(DISCOUNT).filter(|v| !v.is_empty())?;
+    let d: tenantry_domain::discount::AppliedDiscount = serde_json::from_str(recorded).ok()?;
+    (!sub.discounts.is_empty() && d.applies_at(at)).then_some(d)
+}
+
 /// Until when tenantry's comp of `sub` runs (its metadata).
 fn free_until(sub: &Subscription) -> Option<DateTime<Utc>> {
     let ts = sub.metadata.get(FREE_UNTIL)?.parse::<i64>().ok()?;
@@ -136,6 +150,7 @@ pub(crate) fn provider_subscription(
                 paused: sub.pause_collection.is_some(),
                 free_until: free_until(sub).filter(|until| *until > observed_at),
             },
+            discount: discount(sub, observed_at),
             observed_at,
         },
     })
@@ -194,6 +209,7 @@ pub(crate) fn invoice(inv: &stripe_shared::Invoice) -> Result<Invoice, PaymentEr
         number: inv.number.clone(),
         status,
         subtotal: money(inv.subtotal),
+        discount: Some(money(discounts(inv))).filter(|d| d.cents() != 0),
         tax: money(tax),
         total: money(inv.total),
         starting_balance: money(inv.starting_balance),
@@ -206,6 +222,11 @@ pub(crate) fn invoice(inv: &stripe_shared::Invoice) -> Result<Invoice, PaymentEr
         hosted_url: inv.hosted_invoice_url.clone(),
         pdf_url: inv.invoice_pdf.clone(),
     })
+}
+
+/// What an invoice's discounts take off, in all (positive).
+fn discounts(inv: &stripe_shared::Invoice) -> i64 {
+    inv.total_discount_amounts.iter().flatten().map(|d| d.amount).sum()
 }
 
 fn is_proration(line: &InvoiceLineItem) -> bool {
@@ -237,7 +258,7 @@ pub(crate) fn upcoming(
         Some(at) => at,
         None => instant(inv.next_payment_attempt.ok_or_else(|| unexpected("an upcoming invoice without a date"))?)?,
     };
-    let discount: i64 = inv.total_discount_amounts.iter().flatten().map(|d| d.amount).sum();
+    let discount = discounts(inv);
     let tax = inv.total - inv.total_excluding_tax.unwrap_or(inv.total);
     Ok(tenantry_ports::payment::UpcomingInvoice {
         at,
@@ -281,9 +302,11 @@ pub(crate) fn preview(
     }
     // Credits first, as the domain lists them.
     lines.sort_by_key(|l| l.kind != LineKind::UnusedTime);
+    let discount = discounts(inv);
     Ok(ChargePreview {
         lines,
-        total: Money::from_cents(inv.subtotal, cur),
+        total: Money::from_cents(inv.subtotal - discount, cur),
+        discount: (discount != 0).then(|| Money::from_cents(discount, cur)),
         proration_date,
         effective_at: proration_date,
     })

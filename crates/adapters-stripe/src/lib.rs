@@ -33,6 +33,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use stripe::{Client, ClientBuilder, RequestStrategy, StripeRequest};
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
+use stripe_billing::invoice::CreatePreviewInvoiceDiscounts;
 use stripe_billing::invoice::{
     CreatePreviewInvoice, CreatePreviewInvoiceAutomaticTax, CreatePreviewInvoiceSubscriptionDetails,
     CreatePreviewInvoiceSubscriptionDetailsBillingCycleAnchor,
@@ -55,8 +56,13 @@ use stripe_core::customer::{
     CreateCustomer, CreateCustomerTaxIdData, CreateCustomerTaxIdDataType, OptionalFieldsCustomerAddress, UpdateCustomer,
 };
 use stripe_product::coupon::CreateCoupon;
+use stripe_product::promotion_code::{
+    CreatePromotionCode, CreatePromotionCodePromotion, CreatePromotionCodePromotionType,
+    CreatePromotionCodeRestrictions, UpdatePromotionCode,
+};
 use stripe_shared::{CheckoutSessionMode, Subscription, SubscriptionSchedule};
 use tenantry_domain::Interval;
+use tenantry_domain::discount::{AppliedDiscount, CouponRecord, DiscountDuration, Off, PromotionCodeRecord};
 use tenantry_domain::plan::PlanCatalog;
 use tenantry_domain::proration::ChargePreview;
 use tenantry_domain::subscription::ProviderStatus;
@@ -486,7 +492,11 @@ impl StripeProvider {
             coupon: Some(coupon.id.to_string()),
             ..Default::default()
         };
-        let metadata = HashMap::from([(convert::FREE_UNTIL.to_owned(), until.timestamp().to_string())]);
+        // A comp replaces the subscription's discounts (a promotion code's too).
+        let metadata = HashMap::from([
+            (convert::FREE_UNTIL.to_owned(), until.timestamp().to_string()),
+            (convert::DISCOUNT.to_owned(), String::new()),
+        ]);
         self.update(UpdateSubscription::new(id).discounts(vec![discount]).metadata(metadata), key).await?;
         Ok(())
     }
@@ -925,5 +935,126 @@ impl PaymentProvider for StripeProvider {
             .await
             .map_err(payment_error)?;
         convert::upcoming(&invoice, &self.prices, &self.catalog).map(Some)
+    }
+
+    async fn preview_discount(
+        &self,
+        subscription: &str,
+        code: &str,
+        _discount: &AppliedDiscount,
+    ) -> Result<Option<UpcomingInvoice>, PaymentError> {
+        let Some((sub, _)) = self.fetch(subscription).await? else { return Ok(None) };
+        let coming = matches!(
+            sub.status,
+            stripe_shared::SubscriptionStatus::Trialing
+                | stripe_shared::SubscriptionStatus::Active
+                | stripe_shared::SubscriptionStatus::PastDue
+        ) && !sub.cancel_at_period_end;
+        if !coming {
+            return Ok(None);
+        }
+        let discount = CreatePreviewInvoiceDiscounts {
+            promotion_code: Some(code.to_owned()),
+            ..CreatePreviewInvoiceDiscounts::new()
+        };
+        let invoice = CreatePreviewInvoice::new()
+            .automatic_tax(CreatePreviewInvoiceAutomaticTax::new(self.config.automatic_tax))
+            .subscription(subscription)
+            .discounts(vec![discount])
+            .send(&self.client)
+            .await
+            .map_err(payment_error)?;
+        convert::upcoming(&invoice, &self.prices, &self.catalog).map(Some)
+    }
+
+    async fn create_coupon(&self, coupon: &CouponRecord, key: &IdempotencyKey) -> Result<String, PaymentError> {
+        let mut create = CreateCoupon::new()
+            .name(coupon.name.clone())
+            .metadata(HashMap::from([("tenantry_coupon".to_owned(), coupon.id.to_string())]));
+        create = match coupon.coupon.off {
+            Off::Percent { basis_points } => create.percent_off(f64::from(basis_points) / 100.0),
+            Off::Amount { amount } => create.amount_off(amount.cents()).currency(catalog::currency(&self.catalog)?),
+        };
+        create = match coupon.coupon.duration {
+            DiscountDuration::Once => create.duration(stripe_shared::CouponDuration::Once),
+            DiscountDuration::Forever => create.duration(stripe_shared::CouponDuration::Forever),
+            DiscountDuration::Repeating { months } => {
+                create.duration(stripe_shared::CouponDuration::Repeating).duration_in_months(i64::from(months))
+            }
+        };
+        if let Some(max) = coupon.coupon.max_redemptions {
+            create = create.max_redemptions(i64::from(max));
+        }
+        if let Some(at) = coupon.coupon.redeem_by {
+            create = create.redeem_by(at.timestamp());
+        }
+        let made =
+            create.customize().request_strategy(key_strategy(key)?).send(&self.client).await.map_err(payment_error)?;
+        Ok(made.id.to_string())
+    }
+
+    async fn create_promotion_code(
+        &self,
+        code: &PromotionCodeRecord,
+        coupon: &str,
+        key: &IdempotencyKey,
+    ) -> Result<String, PaymentError> {
+        let promotion = CreatePromotionCodePromotion {
+            coupon: Some(coupon.to_owned()),
+            ..CreatePromotionCodePromotion::new(CreatePromotionCodePromotionType::Coupon)
+        };
+        let mut create = CreatePromotionCode::new(promotion)
+            .code(code.promotion.code.clone())
+            .metadata(HashMap::from([("tenantry_promotion_code".to_owned(), code.id.to_string())]));
+        if code.promotion.first_time_only {
+            let restrictions =
+                CreatePromotionCodeRestrictions { first_time_transaction: Some(true), ..Default::default() };
+            create = create.restrictions(restrictions);
+        }
+        if let Some(max) = code.promotion.max_redemptions {
+            create = create.max_redemptions(i64::from(max));
+        }
+        if let Some(at) = code.promotion.expires_at {
+            create = create.expires_at(at.timestamp());
+        }
+        let made =
+            create.customize().request_strategy(key_strategy(key)?).send(&self.client).await.map_err(payment_error)?;
+        Ok(made.id.to_string())
+    }
+
+    async fn set_promotion_code_active(
+        &self,
+        code: &str,
+        active: bool,
+        key: &IdempotencyKey,
+    ) -> Result<(), PaymentError> {
+        UpdatePromotionCode::new(code)
+            .active(active)
+            .customize()
+            .request_strategy(key_strategy(key)?)
+            .send(&self.client)
+            .await
+            .map_err(payment_error)?;
+        Ok(())
+    }
+
+    async fn apply_discount(
+        &self,
+        subscription: &str,
+        code: &str,
+        discount: &AppliedDiscount,
+        key: &IdempotencyKey,
+    ) -> Result<ProviderSubscription, PaymentError> {
+        let data = stripe_billing::subscription::DiscountsDataParam {
+            promotion_code: Some(code.to_owned()),
+            ..Default::default()
+        };
+        let recorded = serde_json::to_string(discount).map_err(|e| unexpected(e.to_string()))?;
+        // The discount replaces a comp's coupon, as the discounts list is replaced.
+        let metadata =
+            HashMap::from([(convert::DISCOUNT.to_owned(), recorded), (convert::FREE_UNTIL.to_owned(), String::new())]);
+        self.update(UpdateSubscription::new(subscription).discounts(vec![data]).metadata(metadata), key).await?;
+        // Read again with its schedule: a scheduled change of the next period stays in the snapshot.
+        Ok(self.outcome(subscription, None).await?.subscription)
     }
 }

@@ -10,11 +10,15 @@
 //! 132 cents are charged. An amount off is taken off the total once (never
 //! below zero).
 //!
-//! What is not here yet: the use cases, the provider calls and the pages that
-//! create and redeem codes (the note says what remains).
+//! A redeemed code becomes an [`AppliedDiscount`] on the subscription, which
+//! the provider holds and applies to each invoice made while it runs; tenantry
+//! shows it and counts it in the recurring revenue ([`price_after`]).
 
+use crate::ids::{CouponId, PromotionCodeId};
 use crate::money::{Currency, Money, MoneyError, div_round_half_away};
+use crate::plan::PlanCatalog;
 use crate::proration::ChargeLine;
+use crate::time::Interval;
 use chrono::{DateTime, Months, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +30,7 @@ pub const MAX_MONTHS: u32 = 36;
 
 /// What a coupon takes off.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Off {
     /// A share of each line, in basis points (1 to 10,000).
@@ -42,6 +47,7 @@ pub enum Off {
 
 /// For how long a discount applies once redeemed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DiscountDuration {
     /// The next invoice only.
@@ -64,12 +70,18 @@ pub enum CouponError {
     /// An amount that is not positive.
     #[error("an amount off is positive")]
     Amount,
-    /// A repeating duration outside 1 to 36 months.
-    #[error("a repeating discount lasts 1 to {MAX_MONTHS} months")]
+    /// A repeating duration outside 1 to 36 months (or months for another duration).
+    #[error("a repeating discount lasts 1 to {MAX_MONTHS} months (and only a repeating one has months)")]
     Months,
     /// A redemption limit of zero.
     #[error("a redemption limit is at least 1")]
     Limit,
+    /// A name that is empty, longer than 100 characters or holds control characters.
+    #[error("a coupon's name is 1 to 100 characters, without control characters")]
+    Name,
+    /// Neither or both of a percentage and an amount.
+    #[error("a coupon takes off either a percentage or an amount")]
+    Off,
     /// A code that is not 3 to 32 of `A-Z 0-9 - _` (letters are upper-cased).
     #[error("a promotion code is 3 to 32 letters, digits, `-` or `_`")]
     Code,
@@ -203,6 +215,117 @@ impl PromotionCode {
     }
 }
 
+/// A coupon as the superuser made it: its name, its rules and counts, and its
+/// id at the payment provider.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct CouponRecord {
+    /// Its id.
+    pub id: CouponId,
+    /// What the superuser calls it (shown on invoices: "Spring 2027").
+    pub name: String,
+    /// What it takes off, for how long, how often.
+    pub coupon: Coupon,
+    /// The provider's id of it (`None` until the provider made it).
+    pub provider_id: Option<String>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A promotion code as the superuser made it, for one coupon.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct PromotionCodeRecord {
+    /// Its id.
+    pub id: PromotionCodeId,
+    /// The coupon it redeems.
+    pub coupon_id: CouponId,
+    /// The code, its rules and counts.
+    pub promotion: PromotionCode,
+    /// The provider's id of it.
+    pub provider_id: Option<String>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A discount on a subscription: the code redeemed, what it takes off and
+/// until when. Each invoice made while it runs is discounted by [`discounted`].
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AppliedDiscount {
+    /// The promotion code redeemed (`SPRING20`).
+    pub code: String,
+    /// What it takes off.
+    pub off: Off,
+    /// For how long.
+    pub duration: DiscountDuration,
+    /// When it was redeemed.
+    pub applied_at: DateTime<Utc>,
+    /// Repeating: the invoices made before then are discounted; once: the
+    /// next invoice, made at the latest then; forever: `None`.
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+impl AppliedDiscount {
+    /// `coupon` redeemed through `code` at `at`; `next_invoice_at` is when the
+    /// subscription's next invoice is made (a `Once` discount applies to it).
+    pub fn new(code: &str, coupon: &Coupon, at: DateTime<Utc>, next_invoice_at: DateTime<Utc>) -> Self {
+        let ends_at = match coupon.duration {
+            DiscountDuration::Once => Some(next_invoice_at.max(at)),
+            _ => coupon.applies_until(at),
+        };
+        Self { code: code.to_owned(), off: coupon.off, duration: coupon.duration, applied_at: at, ends_at }
+    }
+
+    /// Whether an invoice made at `at` is discounted.
+    pub fn applies_at(&self, at: DateTime<Utc>) -> bool {
+        if at < self.applied_at {
+            return false;
+        }
+        match (self.duration, self.ends_at) {
+            (DiscountDuration::Once, Some(end)) => at <= end,
+            (DiscountDuration::Repeating { .. }, Some(end)) => at < end,
+            _ => true,
+        }
+    }
+
+    /// Whether it lowers the recurring revenue (a one-time discount does not, as in Stripe's MRR).
+    pub fn recurring(&self) -> bool {
+        !matches!(self.duration, DiscountDuration::Once)
+    }
+}
+
+/// The price of `seats` seats on `interval` invoiced at `at` for the period
+/// starting then, after `discount` when it applies to an invoice made then.
+pub fn price_at(
+    catalog: &PlanCatalog,
+    interval: Interval,
+    seats: u32,
+    at: DateTime<Utc>,
+    discount: Option<&AppliedDiscount>,
+) -> Result<Money, MoneyError> {
+    let full = catalog.price(interval, seats)?;
+    let Some(d) = discount.filter(|d| d.applies_at(at)) else {
+        return Ok(full);
+    };
+    let lines = crate::proration::full_period_lines(catalog, interval, seats, at).map_err(|_| MoneyError::Overflow)?;
+    Ok(discounted(catalog.currency, &lines, &d.off)?.1)
+}
+
+/// The recurring price of a period starting at `start`: after `discount`
+/// when it is recurring and runs then (or, in the period it was redeemed in,
+/// at its redemption) — what the recurring revenue (MRR) counts.
+pub fn price_after(
+    catalog: &PlanCatalog,
+    interval: Interval,
+    seats: u32,
+    start: DateTime<Utc>,
+    discount: Option<&AppliedDiscount>,
+) -> Result<Money, MoneyError> {
+    match discount.filter(|d| d.recurring()) {
+        Some(d) => price_at(catalog, interval, seats, start.max(d.applied_at), Some(d)),
+        None => catalog.price(interval, seats),
+    }
+}
+
 /// The discount of each of `lines` under `off`, and what is charged after it.
 /// A percentage is taken off each line (a credit's discount is negative: the
 /// credit shrinks too) and rounded half away from zero per line; an amount is
@@ -302,6 +425,37 @@ mod tests {
         code.active = false;
         assert_eq!(code.redeem(&mut coupon, t(11, 4), false), Err(RedeemError::Inactive));
         assert_eq!((code.times_redeemed, coupon.times_redeemed), (2, 2));
+    }
+
+    /// 20 % for 3 months redeemed on 5 December, monthly renewals on the 15th:
+    /// the invoices of 15 December, January and February are discounted (made
+    /// before 5 March), the one of 15 March is not — the months count from the
+    /// redemption, as Stripe counts them.
+    #[test]
+    fn a_repeating_discount_covers_the_invoices_made_in_its_months_and_a_once_the_next_one() {
+        let coupon = Coupon::new(twenty(), DiscountDuration::Repeating { months: 3 }, None, None).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 12, 5, 0, 0, 0).unwrap();
+        let next = Utc.with_ymd_and_hms(2026, 12, 15, 0, 0, 0).unwrap();
+        let d = AppliedDiscount::new("SPRING20", &coupon, at, next);
+        assert_eq!(d.ends_at, Some(Utc.with_ymd_and_hms(2027, 3, 5, 0, 0, 0).unwrap()));
+        let renewals: Vec<bool> = [(2026, 12, 15), (2027, 1, 15), (2027, 2, 15), (2027, 3, 15)]
+            .iter()
+            .map(|(y, m, day)| d.applies_at(Utc.with_ymd_and_hms(*y, *m, *day, 0, 0, 0).unwrap()))
+            .collect();
+        assert_eq!(renewals, vec![true, true, true, false]);
+        assert!(!d.applies_at(at - chrono::Duration::seconds(1)), "nothing before the redemption");
+        let once = Coupon::new(twenty(), DiscountDuration::Once, None, None).unwrap();
+        let o = AppliedDiscount::new("ONCE", &once, at, next);
+        assert!(o.applies_at(next) && !o.applies_at(next + chrono::Duration::seconds(1)) && !o.recurring());
+        let catalog = PlanCatalog::default();
+        let start = Utc.with_ymd_and_hms(2027, 1, 15, 0, 0, 0).unwrap();
+        assert_eq!(price_after(&catalog, Interval::Month, 3, start, Some(&d)).unwrap().cents(), 3996);
+        assert_eq!(price_after(&catalog, Interval::Month, 3, start, Some(&o)).unwrap().cents(), 4995, "once: no MRR");
+        let later = Utc.with_ymd_and_hms(2027, 3, 15, 0, 0, 0).unwrap();
+        assert_eq!(price_after(&catalog, Interval::Month, 3, later, Some(&d)).unwrap().cents(), 4995);
+        // The period it was redeemed in counts from the redemption.
+        let current = Utc.with_ymd_and_hms(2026, 11, 15, 0, 0, 0).unwrap();
+        assert_eq!(price_after(&catalog, Interval::Month, 3, current, Some(&d)).unwrap().cents(), 3996);
     }
 
     proptest! {

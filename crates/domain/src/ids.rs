@@ -124,6 +124,14 @@ entity_id!(
     AuditEventId
 );
 entity_id!(
+    /// A coupon of the superuser's (platform-wide): what a promotion code takes off.
+    CouponId
+);
+entity_id!(
+    /// A promotion code of a coupon (platform-wide): the text a customer enters.
+    PromotionCodeId
+);
+entity_id!(
     /// A platform operator (the superuser), who belongs to no tenant.
     PlatformUserId
 );

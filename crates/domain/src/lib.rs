@@ -58,8 +58,8 @@ pub use audit::{AuditAction, AuditActor, AuditEvent, AuditOutcome, AuditTarget, 
 pub use email::Email;
 pub use entitlements::{Feature, UpgradeRequired};
 pub use ids::{
-    ApiKeyId, AuditEventId, CampaignId, EntityId, ExportId, IdError, InvitationId, JobId, MailId, PlatformUserId,
-    ResetId, RoleId, SessionId, TenantId, UserId,
+    ApiKeyId, AuditEventId, CampaignId, CouponId, EntityId, ExportId, IdError, InvitationId, JobId, MailId,
+    PlatformUserId, PromotionCodeId, ResetId, RoleId, SessionId, TenantId, UserId,
 };
 pub use invitation::{Invitation, InvitationRecord};
 pub use money::{Currency, Money};

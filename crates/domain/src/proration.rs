@@ -90,8 +90,11 @@ pub struct ChargeLine {
 pub struct ChargePreview {
     /// The lines, credits first.
     pub lines: Vec<ChargeLine>,
-    /// Sum of the lines (before tax).
+    /// What is charged before tax: the sum of the lines less `discount`.
     pub total: Money,
+    /// A promotion code's discount taken off the lines (`None`: none).
+    #[serde(default)]
+    pub discount: Option<Money>,
     /// The instant the proration is computed for.
     pub proration_date: DateTime<Utc>,
     /// When the change takes effect: the proration date, or the period end for
@@ -102,12 +105,26 @@ pub struct ChargePreview {
 impl ChargePreview {
     /// A change that costs nothing now and applies at `effective_at`.
     pub fn scheduled(currency: Currency, proration_date: DateTime<Utc>, effective_at: DateTime<Utc>) -> Self {
-        Self { lines: Vec::new(), total: Money::zero(currency), proration_date, effective_at }
+        Self { lines: Vec::new(), total: Money::zero(currency), discount: None, proration_date, effective_at }
+    }
+
+    /// The preview with `off` taken off its lines (a percentage per line,
+    /// rounded per line; an amount off the total): what a discounted
+    /// subscription is charged for the change.
+    pub fn discounted_by(mut self, currency: Currency, off: &crate::discount::Off) -> Result<Self, MoneyError> {
+        if self.lines.is_empty() {
+            return Ok(self);
+        }
+        let (_, after) = crate::discount::discounted(currency, &self.lines, off)?;
+        let cut = self.total.cents() - after.cents();
+        self.discount = (cut != 0).then(|| Money::from_cents(cut, currency));
+        self.total = after;
+        Ok(self)
     }
 
     fn from_lines(currency: Currency, lines: Vec<ChargeLine>, at: DateTime<Utc>) -> Result<Self, MoneyError> {
         let total = Money::sum(currency, lines.iter().map(|l| l.amount))?;
-        Ok(Self { lines, total, proration_date: at, effective_at: at })
+        Ok(Self { lines, total, discount: None, proration_date: at, effective_at: at })
     }
 }
 

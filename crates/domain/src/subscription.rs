@@ -486,6 +486,9 @@ pub struct ProviderSnapshot {
     /// How its invoices are collected (paused, free until).
     #[serde(default)]
     pub collection: Collection,
+    /// A promotion code's discount, while it runs.
+    #[serde(default)]
+    pub discount: Option<crate::discount::AppliedDiscount>,
     /// When the provider observed this state (event creation time); older
     /// snapshots than the last applied one are ignored (out-of-order delivery).
     pub observed_at: DateTime<Utc>,
@@ -656,6 +659,13 @@ pub struct SubscriptionRecord {
     /// idempotency key and the same request from a later state does not.
     #[serde(default)]
     pub revision: u64,
+    /// The promotion code's discount the provider applies, while it runs.
+    #[serde(default)]
+    pub discount: Option<crate::discount::AppliedDiscount>,
+    /// A promotion code entered at signup, redeemed once a payment method is
+    /// on file (the trial's provider subscription exists then).
+    #[serde(default)]
+    pub signup_promotion_code: Option<String>,
 }
 
 /// Reading: one accessor per field (the fields are private, so that every change is a transition).
@@ -671,6 +681,22 @@ impl Subscription {
     /// Whether the provider holds a usable payment method.
     pub fn payment_method_on_file(&self) -> bool {
         self.r.payment_method_on_file
+    }
+    /// The promotion code's discount, while it runs.
+    pub fn discount(&self) -> Option<&crate::discount::AppliedDiscount> {
+        self.r.discount.as_ref()
+    }
+    /// The promotion code entered at signup, not yet redeemed.
+    pub fn signup_promotion_code(&self) -> Option<&str> {
+        self.r.signup_promotion_code.as_deref()
+    }
+    /// Remembers the promotion code entered at signup (checked by the caller).
+    pub fn remember_signup_promotion_code(&mut self, code: &str) {
+        self.r.signup_promotion_code = Some(code.to_owned());
+    }
+    /// Forgets the signup's promotion code (redeemed, or refused when it was tried).
+    pub fn forget_signup_promotion_code(&mut self) {
+        self.r.signup_promotion_code = None;
     }
     /// The provider's ids.
     pub fn provider(&self) -> &Option<ProviderLink> {
@@ -721,6 +747,8 @@ impl Subscription {
                 provider_synced_at: None,
                 timer_checked_at: None,
                 revision: 0,
+                discount: None,
+                signup_promotion_code: None,
             },
         };
         Ok((sub, SubscriptionEvent::TrialStarted { ends_at: trial.end() }))
@@ -738,6 +766,8 @@ impl Subscription {
                 provider_synced_at: None,
                 timer_checked_at: None,
                 revision: 0,
+                discount: None,
+                signup_promotion_code: None,
             },
         }
     }
@@ -753,6 +783,8 @@ impl Subscription {
                 provider_synced_at: None,
                 timer_checked_at: None,
                 revision: 0,
+                discount: None,
+                signup_promotion_code: None,
             },
         }
     }
@@ -854,10 +886,16 @@ impl Subscription {
             SubscriptionState::Trialing { trial, interval_after, continue_free: false }
                 if self.r.payment_method_on_file =>
             {
-                catalog.price(*interval_after, used.max(catalog.included_seats)).ok().map(|m| (trial.end(), m))
+                let seats = used.max(catalog.included_seats);
+                crate::discount::price_at(catalog, *interval_after, seats, trial.end(), self.r.discount.as_ref())
+                    .ok()
+                    .map(|m| (trial.end(), m))
             }
             SubscriptionState::Active(p) | SubscriptionState::PastDue { plan: p, .. } => {
-                catalog.price(p.interval_next_period, p.seats_next_period).ok().map(|m| (p.period.end(), m))
+                let (interval, at) = (p.interval_next_period, p.period.end());
+                crate::discount::price_at(catalog, interval, p.seats_next_period, at, self.r.discount.as_ref())
+                    .ok()
+                    .map(|m| (at, m))
             }
             _ => None,
         }
@@ -874,7 +912,9 @@ impl Subscription {
                 Some((Money::zero(catalog.currency), p.interval))
             }
             SubscriptionState::Active(p) | SubscriptionState::PastDue { plan: p, .. } => {
-                catalog.price(p.interval, p.seats).ok().map(|m| (m, p.interval))
+                crate::discount::price_after(catalog, p.interval, p.seats, p.period.start(), self.r.discount.as_ref())
+                    .ok()
+                    .map(|m| (m, p.interval))
             }
             _ => None,
         }
@@ -1331,6 +1371,7 @@ impl Subscription {
         }
         self.r.provider_synced_at = Some(snap.observed_at);
         self.r.timer_checked_at = None;
+        self.r.discount = snap.discount.clone();
         let dunning = catalog.dunning_outcome;
         let remote_plan = PaidPlan {
             interval: snap.interval,
@@ -1678,6 +1719,7 @@ mod tests {
             period: Period::new(t(12, 1), Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap()).unwrap(),
             cancel_at_period_end: false,
             collection: Default::default(),
+            discount: None,
             observed_at: t(12, 1),
         };
         let ev = s.apply_snapshot(&snap, &catalog());
@@ -1799,6 +1841,7 @@ mod tests {
             period: Period::new(t(11, 1), t(12, 1)).unwrap(),
             cancel_at_period_end: false,
             collection: Default::default(),
+            discount: None,
             observed_at: t(11, 2),
         };
         assert_eq!(s.apply_snapshot(&snap, &catalog()), vec![SubscriptionEvent::BecamePastDue]);
@@ -1910,6 +1953,7 @@ mod tests {
             period: Period::new(t(11, 15), t(12, 15)).unwrap(),
             cancel_at_period_end: false,
             collection: Default::default(),
+            discount: None,
             observed_at: t(11, 15),
         };
         assert_eq!(
@@ -1981,6 +2025,7 @@ mod tests {
                             period: Period::starting(start, if flag { Interval::Month } else { Interval::Year }).unwrap(),
                             cancel_at_period_end: n % 3 == 0,
                             collection: Default::default(),
+                            discount: None,
                             observed_at: now,
                         };
                         Ok(s.apply_snapshot(&snap, &c))

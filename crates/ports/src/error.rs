@@ -17,6 +17,8 @@ pub enum Constraint {
     SuperuserEmail,
     /// The row already exists (same primary key).
     PrimaryKey,
+    /// Promotion code texts are unique platform-wide.
+    PromotionCode,
     /// A user or invitation refers to a custom role of the tenant: the role
     /// must exist, and a role still referred to cannot be deleted.
     RoleReference,
@@ -125,6 +127,16 @@ macro_rules! problem {
     (@kind ($code:literal, $kind:ident)) => { $crate::error::ErrorKind::$kind };
     (@code (via $e:ident)) => { $crate::error::Problem::code($e) };
     (@kind (via $e:ident)) => { $crate::error::Problem::kind($e) };
+}
+
+/// A boxed use-case error keeps its code and kind.
+impl<T: Problem> Problem for Box<T> {
+    fn code(&self) -> &'static str {
+        (**self).code()
+    }
+    fn kind(&self) -> ErrorKind {
+        (**self).kind()
+    }
 }
 
 crate::problem!(InfraError {

@@ -184,11 +184,14 @@ pub struct Invoice {
     pub number: Option<String>,
     /// Status.
     pub status: InvoiceStatus,
-    /// Sum of lines before tax.
+    /// Sum of lines before discounts and tax.
     pub subtotal: Money,
+    /// A promotion code's discount taken off the subtotal (`None`: none).
+    #[serde(default)]
+    pub discount: Option<Money>,
     /// Tax.
     pub tax: Money,
-    /// Subtotal + tax.
+    /// Subtotal − discount + tax.
     pub total: Money,
     /// Carried over from earlier invoices (positive: owed; negative: credit applied).
     pub starting_balance: Money,
@@ -316,6 +319,11 @@ impl IdempotencyKey {
         let short = hex::encode(digest.get(..16).unwrap_or_default());
         Self(format!("{operation}:{tenant}:{revision}:{short}"))
     }
+
+    /// The key of making a platform object (a coupon, a promotion code) with tenantry's id `id`.
+    pub fn for_platform(operation: &str, id: impl std::fmt::Display) -> Self {
+        Self(format!("{operation}:{id}"))
+    }
 }
 
 /// What the provider can answer besides success. Every error leaves the
@@ -418,6 +426,57 @@ pub trait PaymentProvider: Send + Sync {
     /// discount, tax); `None` when none is coming (cancelling at the period's
     /// end, canceled, past due).
     async fn upcoming_invoice(&self, subscription: &str) -> Result<Option<UpcomingInvoice>, PaymentError>;
+
+    /// Makes `coupon` at the provider (Stripe: a coupon); the same key MUST
+    /// answer the same id. Answers the provider's id.
+    async fn create_coupon(
+        &self,
+        coupon: &tenantry_domain::discount::CouponRecord,
+        key: &IdempotencyKey,
+    ) -> Result<String, PaymentError>;
+
+    /// Makes `code` at the provider for the coupon with the provider id
+    /// `coupon` (Stripe: a promotion code, first-time customers only when the
+    /// code says so). Answers the provider's id.
+    async fn create_promotion_code(
+        &self,
+        code: &tenantry_domain::discount::PromotionCodeRecord,
+        coupon: &str,
+        key: &IdempotencyKey,
+    ) -> Result<String, PaymentError>;
+
+    /// The next invoice of `subscription` as [`PaymentProvider::upcoming_invoice`]
+    /// answers it, had the promotion code with the provider id `code` been
+    /// applied now as `discount` (Stripe: the preview with `discounts`): what
+    /// a tenant sees before applying a code. Changes nothing.
+    async fn preview_discount(
+        &self,
+        subscription: &str,
+        code: &str,
+        discount: &tenantry_domain::discount::AppliedDiscount,
+    ) -> Result<Option<UpcomingInvoice>, PaymentError>;
+
+    /// Switches the promotion code with the provider id `code` on or off
+    /// (a switch is idempotent itself; the key names this one request).
+    async fn set_promotion_code_active(
+        &self,
+        code: &str,
+        active: bool,
+        key: &IdempotencyKey,
+    ) -> Result<(), PaymentError>;
+
+    /// Applies the promotion code with the provider id `code` to
+    /// `subscription`: the invoices made while `discount` runs are discounted
+    /// as it says (a percentage per line). Replaces an earlier discount; no
+    /// charge now. The provider MUST refuse a code it would not redeem
+    /// (`Rejected`), leaving the subscription as it was.
+    async fn apply_discount(
+        &self,
+        subscription: &str,
+        code: &str,
+        discount: &tenantry_domain::discount::AppliedDiscount,
+        key: &IdempotencyKey,
+    ) -> Result<ProviderSubscription, PaymentError>;
 }
 
 /// A provider event in tenantry's terms (the Stripe adapter maps Stripe's

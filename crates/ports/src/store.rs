@@ -37,6 +37,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use tenantry_domain::PromotionCodeId;
+use tenantry_domain::discount::{CouponRecord, PromotionCodeRecord};
 use tenantry_domain::export::Export;
 use tenantry_domain::job::{Job, JobKind};
 use tenantry_domain::password_reset::PasswordReset;
@@ -683,6 +685,28 @@ pub trait PlatformStore: Send {
     /// Saves the platform settings.
     async fn save_settings(&mut self, settings: &tenantry_domain::settings::PlatformSettings)
     -> Result<(), StoreError>;
+    /// The coupons, newest first.
+    async fn coupons(&mut self) -> Result<Vec<CouponRecord>, StoreError>;
+    /// Adds a coupon (dated by the store; its counts start at zero).
+    async fn insert_coupon(&mut self, coupon: &CouponRecord) -> Result<(), StoreError>;
+    /// The promotion codes, newest first.
+    async fn promotion_codes(&mut self) -> Result<Vec<PromotionCodeRecord>, StoreError>;
+    /// Adds a promotion code of an existing coupon (dated by the store; its
+    /// count starts at zero); `Conflict(PromotionCode)` when its text is taken.
+    async fn insert_promotion_code(&mut self, code: &PromotionCodeRecord) -> Result<(), StoreError>;
+    /// The promotion code with the text `code` and its coupon, both locked
+    /// until the unit of work ends: concurrent redemptions are counted one
+    /// after the other, so the last redemption goes to exactly one.
+    async fn promotion_code_for_update(
+        &mut self,
+        code: &str,
+    ) -> Result<Option<(PromotionCodeRecord, CouponRecord)>, StoreError>;
+    /// Counts `delta` redemptions (1: one more; −1: one given back when the
+    /// provider refused it) on the code and on its coupon; `false` when there
+    /// is no such code. Counts never go below zero.
+    async fn count_redemption(&mut self, code: PromotionCodeId, delta: i32) -> Result<bool, StoreError>;
+    /// Switches a promotion code on or off; `false` when there is no such code.
+    async fn set_promotion_code_active(&mut self, code: PromotionCodeId, active: bool) -> Result<bool, StoreError>;
 }
 
 /// What takes more than the service's own rights: creating a platform

@@ -336,6 +336,7 @@ impl Harness {
                 name: format!("Owner of {slug}"),
                 plan,
                 interval,
+                promotion_code: None,
             })
             .await
             .map_err(fail)?;

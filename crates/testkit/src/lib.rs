@@ -28,6 +28,7 @@ pub mod contract;
 pub mod fakes;
 pub mod harness;
 pub mod outbox;
+pub mod promotions;
 pub mod properties;
 pub mod restore;
 pub mod scale;

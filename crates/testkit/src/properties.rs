@@ -167,6 +167,8 @@ pub struct World {
     pub superuser_email: String,
     /// The campaign.
     pub campaign: CampaignId,
+    /// The superuser's promotion code (10 % forever, 3 redemptions in all).
+    pub promotion_code: String,
     /// Operations executed (not skipped).
     pub executed: usize,
     /// Operations refused.
@@ -211,6 +213,24 @@ impl World {
             .await
             .map_err(|e| fail(e.to_string()))?
             .id;
+        let promotion_code = format!("P10-{}", prefix.to_ascii_uppercase());
+        let coupon = tenantry_ports::services::promotions::CouponInput {
+            name: "Property".into(),
+            percent_off_basis_points: Some(1_000),
+            amount_off_cents: None,
+            duration: tenantry_ports::services::promotions::DurationKind::Forever,
+            duration_in_months: None,
+            max_redemptions: Some(3),
+            redeem_by: None,
+        };
+        let coupon = h.tenantry.create_coupon(&platform, coupon).await.map_err(|e| fail(e.to_string()))?;
+        let code = tenantry_ports::services::promotions::PromotionCodeInput {
+            code: promotion_code.clone(),
+            first_time_only: false,
+            expires_at: None,
+            max_redemptions: None,
+        };
+        h.tenantry.create_promotion_code(&platform, coupon.id, code).await.map_err(|e| fail(e.to_string()))?;
         let mut tenants = Vec::new();
         for i in 0..n {
             let t = h.signup(&format!("{prefix}{i}")).await.map_err(|e| fail(e.0))?;
@@ -263,6 +283,7 @@ impl World {
             superuser,
             superuser_email,
             campaign,
+            promotion_code,
             executed: 0,
             refused: 0,
             coverage: Default::default(),
@@ -648,6 +669,7 @@ impl World {
             | Op::Cancel { actor }
             | Op::ContinueFree { actor }
             | Op::BillingPages { actor }
+            | Op::Promotion { actor, .. }
             | Op::Reads { actor }
             | Op::Ads { actor }
             | Op::Storage { actor, .. }
@@ -1042,9 +1064,11 @@ impl World {
                 let change = svc.change_seats(scope, *seats, at).await;
                 calls.push((outcome(&change), Aim::Own));
                 if let (Ok(p), Ok(c)) = (&preview, &change) {
-                    let sum: i64 = p.preview.lines.iter().map(|l| l.amount.cents()).sum();
+                    // A promotion code's discount is taken off the lines (issue 23).
+                    let cut = p.preview.discount.map_or(0, |d| d.cents());
+                    let sum: i64 = p.preview.lines.iter().map(|l| l.amount.cents()).sum::<i64>() - cut;
                     if sum != p.preview.total.cents() {
-                        return Err(fail("preview lines do not sum to the total"));
+                        return Err(fail("preview lines less the discount do not sum to the total"));
                     }
                     if matches!(p.seat_change, Some(tenantry_domain::subscription::SeatChange::Increase { .. })) {
                         if p.preview.total.cents() < 0 {
@@ -1066,9 +1090,10 @@ impl World {
                 if let (Ok(p), Ok(tenantry_ports::services::billing::PlanChanged::Changed { charged, .. })) =
                     (&preview, &change)
                 {
-                    let sum: i64 = p.preview.lines.iter().map(|l| l.amount.cents()).sum();
+                    let cut = p.preview.discount.map_or(0, |d| d.cents());
+                    let sum: i64 = p.preview.lines.iter().map(|l| l.amount.cents()).sum::<i64>() - cut;
                     if sum != p.preview.total.cents() {
-                        return Err(fail("plan preview lines do not sum to the total"));
+                        return Err(fail("plan preview lines less the discount do not sum to the total"));
                     }
                     let charges = !p.preview.lines.is_empty();
                     if charges && *charged != Some(p.preview.total) {
@@ -1089,6 +1114,14 @@ impl World {
                 calls.push((outcome(&svc.checkout_session(scope, url).await), Aim::Own));
                 calls.push((outcome(&svc.portal_session(scope, url).await), Aim::Own));
                 calls.push((outcome(&svc.invoices(scope).await), Aim::Own));
+            }
+            Op::Promotion { apply, .. } => {
+                single = false;
+                let code = self.promotion_code.clone();
+                calls.push((outcome(&svc.preview_promotion_code(scope, &code).await), Aim::Own));
+                if *apply {
+                    calls.push((outcome(&svc.apply_promotion_code(scope, &code).await), Aim::Own));
+                }
             }
             Op::Reads { .. } => {
                 single = false;

@@ -134,6 +134,8 @@ pub enum Op {
     AddCard { tenant: u8, card: TestCard },
     /// Open Checkout, Portal, read invoices.
     BillingPages { actor: ActorRef },
+    /// Preview the world's promotion code, and apply it when `apply`.
+    Promotion { actor: ActorRef, apply: bool },
     /// Read lists: users, invitations, roles, audit, usage, me, tenant.
     Reads { actor: ActorRef },
     /// Ask for an ad decision and count an impression and a click.
@@ -238,6 +240,7 @@ pub fn op_mix(tenants: u8, mix: Mix) -> impl Strategy<Value = Op> {
         3 => (0..tenants, prop_oneof![4 => Just(TestCard::Succeeds), 1 => Just(TestCard::Declines)])
             .prop_map(|(tenant, card)| Op::AddCard { tenant, card }),
         1 => a().prop_map(|actor| Op::BillingPages { actor }),
+        1 => (a(), any::<bool>()).prop_map(|(actor, apply)| Op::Promotion { actor, apply }),
         2 => a().prop_map(|actor| Op::Reads { actor }),
         1 => a().prop_map(|actor| Op::Ads { actor }),
         1 => (a(), any::<u16>()).prop_map(|(actor, kib)| Op::Storage { actor, kib }),

@@ -8,10 +8,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tenantry_domain::SessionId;
+use tenantry_domain::discount::{CouponRecord, PromotionCodeRecord};
 use tenantry_domain::password::LockoutPolicy;
 use tenantry_domain::session::{RefreshError, Session, SessionEnd, SessionKind, SessionOwner};
 use tenantry_domain::user::{FailedLogin, PlatformUser};
-use tenantry_domain::{AdCampaign, AuditEvent, CampaignId, Email, PlatformUserId};
+use tenantry_domain::{AdCampaign, AuditEvent, CampaignId, Email, PlatformUserId, PromotionCodeId};
 use tenantry_ports::error::{Constraint, StoreError};
 use tenantry_ports::store::{AdCountKind, AdCounts, PlatformStore};
 
@@ -244,6 +245,79 @@ impl PlatformStore for MemPlatformTx {
         match self.work.superuser_sessions.get_mut(&id).filter(|s| s.ended().is_none()) {
             Some(session) => {
                 session.end(now, why);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn coupons(&mut self) -> Result<Vec<CouponRecord>, StoreError> {
+        self.live()?;
+        let mut list: Vec<CouponRecord> = self.work.coupons.values().cloned().collect();
+        list.sort_by_key(|c| std::cmp::Reverse((c.created_at, c.id)));
+        Ok(list)
+    }
+    async fn insert_coupon(&mut self, coupon: &CouponRecord) -> Result<(), StoreError> {
+        self.live()?;
+        if self.work.coupons.contains_key(&coupon.id) {
+            return Err(self.conflict(Constraint::PrimaryKey));
+        }
+        let mut c = coupon.clone();
+        c.created_at = self.inner.clock.now();
+        c.coupon.times_redeemed = 0;
+        self.work.coupons.insert(c.id, c);
+        Ok(())
+    }
+    async fn promotion_codes(&mut self) -> Result<Vec<PromotionCodeRecord>, StoreError> {
+        self.live()?;
+        let mut list: Vec<PromotionCodeRecord> = self.work.promotion_codes.values().cloned().collect();
+        list.sort_by_key(|c| std::cmp::Reverse((c.created_at, c.id)));
+        Ok(list)
+    }
+    async fn insert_promotion_code(&mut self, code: &PromotionCodeRecord) -> Result<(), StoreError> {
+        self.live()?;
+        if !self.work.coupons.contains_key(&code.coupon_id) {
+            return Err(StoreError::NotFound);
+        }
+        if self.work.promotion_codes.contains_key(&code.id) {
+            return Err(self.conflict(Constraint::PrimaryKey));
+        }
+        if self.work.promotion_codes.values().any(|c| c.promotion.code == code.promotion.code) {
+            return Err(self.conflict(Constraint::PromotionCode));
+        }
+        let mut c = code.clone();
+        c.created_at = self.inner.clock.now();
+        c.promotion.times_redeemed = 0;
+        self.work.promotion_codes.insert(c.id, c);
+        Ok(())
+    }
+    async fn promotion_code_for_update(
+        &mut self,
+        code: &str,
+    ) -> Result<Option<(PromotionCodeRecord, CouponRecord)>, StoreError> {
+        // The platform unit of work holds the platform's one lock until it ends.
+        self.live()?;
+        let Some(found) = self.work.promotion_codes.values().find(|c| c.promotion.code == code) else {
+            return Ok(None);
+        };
+        Ok(self.work.coupons.get(&found.coupon_id).map(|coupon| (found.clone(), coupon.clone())))
+    }
+    async fn count_redemption(&mut self, code: PromotionCodeId, delta: i32) -> Result<bool, StoreError> {
+        self.live()?;
+        let add = |n: u32| n.saturating_add_signed(delta);
+        let Some(found) = self.work.promotion_codes.get_mut(&code) else { return Ok(false) };
+        found.promotion.times_redeemed = add(found.promotion.times_redeemed);
+        let coupon = found.coupon_id;
+        if let Some(c) = self.work.coupons.get_mut(&coupon) {
+            c.coupon.times_redeemed = add(c.coupon.times_redeemed);
+        }
+        Ok(true)
+    }
+    async fn set_promotion_code_active(&mut self, code: PromotionCodeId, active: bool) -> Result<bool, StoreError> {
+        self.live()?;
+        match self.work.promotion_codes.get_mut(&code) {
+            Some(found) => {
+                found.promotion.active = active;
                 Ok(true)
             }
             None => Ok(false),

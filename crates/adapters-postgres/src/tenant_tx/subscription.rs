@@ -15,7 +15,7 @@ use tenantry_ports::store::{SubscriptionFacts, SubscriptionStore};
 #[async_trait]
 impl SubscriptionStore for PgTenantTx {
     async fn subscription(&mut self) -> Result<Option<Subscription>, StoreError> {
-        let row = self.optional(sqlx::query("SELECT state, payment_method_on_file, provider_customer, provider_subscription, provider_synced_at, timer_checked_at, revision FROM tenantry.subscriptions WHERE tenant_id = $1")
+        let row = self.optional(sqlx::query("SELECT state, payment_method_on_file, provider_customer, provider_subscription, provider_synced_at, timer_checked_at, revision, discount, signup_promotion_code FROM tenantry.subscriptions WHERE tenant_id = $1")
             .bind(self.t())).await?;
         row.as_ref().map(|r| rows::subscription(r, self.tenant)).transpose()
     }
@@ -25,32 +25,39 @@ impl SubscriptionStore for PgTenantTx {
         self.own(s.tenant_id(), "a subscription")?;
         let status = serde_json::to_value(f.status).map_err(|e| corrupt("subscription", e))?;
         let plan = serde_json::to_value(f.plan).map_err(|e| corrupt("subscription", e))?;
-        self.execute(sqlx::query(
-            "INSERT INTO tenantry.subscriptions (tenant_id, state, payment_method_on_file, provider_customer, \
+        self.execute(
+            sqlx::query(
+                "INSERT INTO tenantry.subscriptions (tenant_id, state, payment_method_on_file, provider_customer, \
              provider_subscription, provider_synced_at, timer_checked_at, status, plan, billing_interval, seats, \
-             recurring_cents, next_due_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             recurring_cents, next_due_at, revision, discount, signup_promotion_code) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
              ON CONFLICT (tenant_id) DO UPDATE SET state = EXCLUDED.state, \
              payment_method_on_file = EXCLUDED.payment_method_on_file, provider_customer = EXCLUDED.provider_customer, \
              provider_subscription = EXCLUDED.provider_subscription, provider_synced_at = EXCLUDED.provider_synced_at, \
              timer_checked_at = EXCLUDED.timer_checked_at, status = EXCLUDED.status, plan = EXCLUDED.plan, \
              billing_interval = EXCLUDED.billing_interval, seats = EXCLUDED.seats, \
              recurring_cents = EXCLUDED.recurring_cents, next_due_at = EXCLUDED.next_due_at, \
-             revision = EXCLUDED.revision",
+             revision = EXCLUDED.revision, discount = EXCLUDED.discount, \
+             signup_promotion_code = EXCLUDED.signup_promotion_code",
+            )
+            .bind(self.t())
+            .bind(Json(&s.state()))
+            .bind(s.payment_method_on_file())
+            .bind(s.provider().as_ref().map(|l| l.customer.as_str()))
+            .bind(s.provider().as_ref().and_then(|l| l.subscription.as_deref()))
+            .bind(s.provider_synced_at())
+            .bind(s.timer_checked_at())
+            .bind(status.as_str().unwrap_or_default().to_owned())
+            .bind(plan.as_str().unwrap_or_default().to_owned())
+            .bind(f.interval.map(|i| i.as_str()))
+            .bind(f.seats.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
+            .bind(f.recurring_cents)
+            .bind(f.next_due_at)
+            .bind(i64::try_from(s.revision()).unwrap_or(i64::MAX))
+            .bind(s.discount().map(Json))
+            .bind(s.signup_promotion_code()),
         )
-        .bind(self.t())
-        .bind(Json(&s.state()))
-        .bind(s.payment_method_on_file())
-        .bind(s.provider().as_ref().map(|l| l.customer.as_str()))
-        .bind(s.provider().as_ref().and_then(|l| l.subscription.as_deref()))
-        .bind(s.provider_synced_at())
-        .bind(s.timer_checked_at())
-        .bind(status.as_str().unwrap_or_default().to_owned())
-        .bind(plan.as_str().unwrap_or_default().to_owned())
-        .bind(f.interval.map(|i| i.as_str()))
-        .bind(f.seats.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
-        .bind(f.recurring_cents)
-        .bind(f.next_due_at)
-        .bind(i64::try_from(s.revision()).unwrap_or(i64::MAX))).await?;
+        .await?;
         Ok(())
     }
 

@@ -39,3 +39,22 @@ async fn a_signup_that_never_gets_its_payment_method_is_purged_and_frees_its_slu
     let seen = tenantry_testkit::scenarios::unfinished_signup(&h, "unfinished").await.unwrap();
     assert!(seen.there_on_day_6 && seen.gone_on_day_7 && seen.slug_free_again, "{seen:?}");
 }
+
+/// Promotion codes over PostgreSQL: the journey's record is the in-memory
+/// store's, exactly (issue 23, part 3).
+#[tokio::test]
+async fn a_twenty_percent_code_for_three_months_discounts_months_two_to_four_in_postgres() {
+    let Some((_db, h)) = required("a_twenty_percent_code_in_postgres").await else { return };
+    let seen = tenantry_testkit::promotions::promoted_journey(&h, "promoted").await.unwrap();
+    assert_eq!(seen, tenantry_testkit::promotions::promoted_journey_expected());
+}
+
+/// The code's row lock: two tenants taking the last redemption at once, on
+/// two connections — exactly one gets it, and it is counted once.
+#[tokio::test]
+async fn two_tenants_taking_the_last_redemption_at_once_one_gets_it_in_postgres() {
+    let Some((_db, h)) = required("the_last_redemption_in_postgres").await else { return };
+    let seen = tenantry_testkit::promotions::last_redemption_race(&h).await.unwrap();
+    assert_eq!(seen.answers, vec!["applied", "promotion_code_exhausted"]);
+    assert_eq!((seen.times_redeemed, seen.discounted), (1, 1));
+}

@@ -310,6 +310,156 @@ async fn pausing_resuming_and_comping_send_stripes_parameters_and_read_back() {
     assert!(matches!(refused, Err(PaymentError::Rejected(_))), "{refused:?}");
 }
 
+/// Promotion codes on Stripe, checked against rc.10-shaped fixtures: a
+/// coupon is `percent_off` (or `amount_off` with the currency) with its
+/// duration, limit and last date; a promotion code is `promotion[type]=coupon`
+/// with its coupon, `restrictions[first_time_transaction]` and its limits; the
+/// preview asks Stripe's create-preview with `discounts[0][promotion_code]`;
+/// applying it sets the subscription's `discounts` and records the discount in
+/// its metadata (clearing a comp's), and it reads back; a code switches off.
+#[tokio::test]
+async fn promotion_codes_send_stripes_parameters_and_read_back() {
+    use tenantry_domain::discount::{
+        AppliedDiscount, Coupon, CouponRecord, DiscountDuration, Off, PromotionCode, PromotionCodeRecord,
+    };
+    use tenantry_domain::{CouponId, Money, PromotionCodeId};
+    let server = MockServer::start().await;
+    let at = ts(2026, 11, 21);
+    let p = provider(&server, at).await;
+    let key = |k: &str| tenantry_ports::payment::IdempotencyKey(k.to_owned());
+    let coupon = CouponRecord {
+        id: CouponId::parse("019a6f3c-0000-7000-8000-000000000002").unwrap(),
+        name: "Spring 2027".into(),
+        coupon: Coupon::new(
+            Off::Percent { basis_points: 2_000 },
+            DiscountDuration::Repeating { months: 3 },
+            Some(100),
+            Some(ts(2027, 1, 1)),
+        )
+        .unwrap(),
+        provider_id: None,
+        created_at: at,
+    };
+    Mock::given(method("POST"))
+        .and(path("/v1/coupons"))
+        .and(has(&[
+            ("percent_off", "20.0"),
+            ("duration", "repeating"),
+            ("duration_in_months", "3"),
+            ("max_redemptions", "100"),
+            ("redeem_by", "1798761600"),
+            ("name", "Spring 2027"),
+            ("metadata[tenantry_coupon]", "019a6f3c-0000-7000-8000-000000000002"),
+        ]))
+        .and(wiremock::matchers::header("idempotency-key", "k-coupon"))
+        .respond_with(json("coupon_spring.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(p.create_coupon(&coupon, &key("k-coupon")).await.unwrap(), "coupon_spring");
+    let ten_off = CouponRecord {
+        coupon: Coupon::new(Off::Amount { amount: Money::eur(1_000) }, DiscountDuration::Once, None, None).unwrap(),
+        ..coupon.clone()
+    };
+    Mock::given(method("POST"))
+        .and(path("/v1/coupons"))
+        .and(has(&[("amount_off", "1000"), ("currency", "eur"), ("duration", "once")]))
+        .respond_with(json("coupon_spring.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    p.create_coupon(&ten_off, &key("k-ten")).await.unwrap();
+
+    let code = PromotionCodeRecord {
+        id: PromotionCodeId::parse("019a6f3c-0000-7000-8000-000000000001").unwrap(),
+        coupon_id: coupon.id,
+        promotion: PromotionCode::new("SPRING20", true, Some(ts(2027, 1, 1)), Some(100)).unwrap(),
+        provider_id: None,
+        created_at: at,
+    };
+    Mock::given(method("POST"))
+        .and(path("/v1/promotion_codes"))
+        .and(has(&[
+            ("promotion[type]", "coupon"),
+            ("promotion[coupon]", "coupon_spring"),
+            ("code", "SPRING20"),
+            ("restrictions[first_time_transaction]", "true"),
+            ("max_redemptions", "100"),
+            ("expires_at", "1798761600"),
+            ("metadata[tenantry_promotion_code]", "019a6f3c-0000-7000-8000-000000000001"),
+        ]))
+        .respond_with(json("promotion_code.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(p.create_promotion_code(&code, "coupon_spring", &key("k-code")).await.unwrap(), "promo_1SPRING");
+
+    let discount = AppliedDiscount::new("SPRING20", &coupon.coupon, at, ts(2026, 12, 1));
+    Mock::given(method("GET"))
+        .and(path("/v1/subscriptions/sub_1"))
+        .respond_with(json("subscription_active.json"))
+        .mount(&server)
+        .await;
+    let mut preview = serde_json::from_str::<serde_json::Value>(&fixture("invoice_renewal_paid.json")).unwrap();
+    preview["total_discount_amounts"] = serde_json::json!([{"amount": 1197, "discount": "di_1"}]);
+    preview["total"] = serde_json::json!(5985 - 1197 + 958);
+    preview["total_excluding_tax"] = serde_json::json!(5985 - 1197);
+    Mock::given(method("POST"))
+        .and(path("/v1/invoices/create_preview"))
+        .and(has(&[("subscription", "sub_1"), ("discounts[0][promotion_code]", "promo_1SPRING")]))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&preview))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let seen = p.preview_discount("sub_1", "promo_1SPRING", &discount).await.unwrap().unwrap();
+    assert_eq!(
+        (seen.subtotal.cents(), seen.discount.cents(), seen.tax.cents(), seen.total.cents()),
+        (5985, 1197, 958, 5746),
+        "VAT on the discounted amount, as Stripe computes it"
+    );
+
+    let mut applied = serde_json::from_str::<serde_json::Value>(&fixture("subscription_active.json")).unwrap();
+    applied["discounts"] = serde_json::json!(["di_1"]);
+    applied["metadata"]["tenantry_discount"] = serde_json::json!(serde_json::to_string(&discount).unwrap());
+    Mock::given(method("POST"))
+        .and(path("/v1/subscriptions/sub_1"))
+        .and(has(&[
+            ("discounts[0][promotion_code]", "promo_1SPRING"),
+            ("metadata[tenantry_discount]", &serde_json::to_string(&discount).unwrap()),
+            ("metadata[tenantry_free_until]", ""),
+        ]))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&applied))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/subscriptions/sub_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&applied))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let done = p.apply_discount("sub_1", "promo_1SPRING", &discount, &key("k-apply")).await.unwrap();
+    assert_eq!(done.snapshot.discount, Some(discount.clone()));
+    // The same metadata on a subscription without discounts (Stripe removed a used-up one): none.
+    applied["discounts"] = serde_json::json!([]);
+    Mock::given(method("GET"))
+        .and(path("/v1/subscriptions/sub_used"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&applied))
+        .mount(&server)
+        .await;
+    let used = p.subscription("sub_used").await.unwrap().unwrap();
+    assert_eq!(used.snapshot.discount, None);
+
+    Mock::given(method("POST"))
+        .and(path("/v1/promotion_codes/promo_1SPRING"))
+        .and(has(&[("active", "false")]))
+        .respond_with(json("promotion_code.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    p.set_promotion_code_active("promo_1SPRING", false, &key("k-off")).await.unwrap();
+}
+
 #[tokio::test]
 async fn the_interval_preview_is_stripes_and_agrees_with_the_domain() {
     let server = MockServer::start().await;

@@ -519,3 +519,155 @@ async fn pausing_resuming_and_comping_agree_on_both() {
     let view = both!(sides, |side, t| side.view(&t.1).await);
     assert_eq!(view["free_until"], serde_json::Value::Null, "the comp is over: {view}");
 }
+
+/// The specified journey with a promotion code on both (issue 23): the
+/// `required` signup, the setup Checkout, the trial converting by itself
+/// (4995), and 5 days into month 1 `SPRING20` — 20 % for 3 months — made by
+/// the superuser on each provider (Stripe: a coupon and a promotion code),
+/// previewed and applied by the owner. The invoices of months 2, 3 and 4,
+/// their pre-invoice warnings and the MRR are 39.96 on both; month 5 is
+/// 49.95 again; a one-time seat increase in month 2 is discounted per line.
+#[tokio::test]
+async fn a_twenty_percent_code_for_three_months_agrees_on_both() {
+    use tenantry_ports::services::auth::SignupPlan;
+    use tenantry_ports::services::promotions::{CouponInput, DurationKind, PromotionCodeInput};
+    let start = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+    let mut waiting = Vec::new();
+    for side in [
+        Side::simulator_with(start, PaymentMethodAtSignup::Required),
+        Side::stripe_with(start, PaymentMethodAtSignup::Required).await,
+    ] {
+        let who = tenantry_testkit::promotions::platform(&side.h).await.unwrap();
+        let coupon = CouponInput {
+            name: "Spring".into(),
+            percent_off_basis_points: Some(2_000),
+            amount_off_cents: None,
+            duration: DurationKind::Repeating,
+            duration_in_months: Some(3),
+            max_redemptions: Some(100),
+            redeem_by: None,
+        };
+        let coupon = side.h.tenantry.create_coupon(&who, coupon).await.unwrap();
+        assert!(coupon.provider_id.is_some(), "{}: made at the provider", side.name);
+        let code = PromotionCodeInput {
+            code: "SPRING20".into(),
+            first_time_only: true,
+            expires_at: None,
+            max_redemptions: None,
+        };
+        side.h.tenantry.create_promotion_code(&who, coupon.id, code).await.unwrap();
+        let (tenant, _) = side.h.sign_up("acme", SignupPlan::Standard, Interval::Month).await.unwrap();
+        waiting.push((side, tenant, who));
+    }
+    let mut sides = Vec::new();
+    let mut platform = Vec::new();
+    for (side, tenant, who) in waiting {
+        side.card(&tenant, true).await;
+        side.settle().await;
+        let owner = side.h.owner_scope(&tenant).await.unwrap();
+        sides.push((side, (tenant, owner)));
+        platform.push(who);
+    }
+    let sides: Vec<(Side, (TestTenant, TenantScope))> = sides;
+    let advance = |days: i64| {
+        let sides = &sides;
+        async move {
+            for (side, _) in sides {
+                side.advance(Duration::days(days)).await;
+            }
+        }
+    };
+    // A first-time code during the trial: the tenant has not paid yet. Applied after month 1 is paid, refused.
+    advance(14 + 5).await;
+    let refused = both!(sides, |side, t| side
+        .h
+        .tenantry
+        .apply_promotion_code(&t.1, "SPRING20")
+        .await
+        .err()
+        .map(|e| tenantry_ports::Problem::code(&e)));
+    assert_eq!(refused, Some("promotion_code_not_first_time"));
+    // The superuser makes a code for everyone.
+    for ((side, _), who) in sides.iter().zip(&platform) {
+        let coupon = side.h.tenantry.promotions(who).await.unwrap().coupons[0].id;
+        let code = PromotionCodeInput {
+            code: "SPRING-ALL".into(),
+            first_time_only: false,
+            expires_at: None,
+            max_redemptions: None,
+        };
+        side.h.tenantry.create_promotion_code(who, coupon, code).await.unwrap();
+    }
+    let preview = both!(sides, |side, t| {
+        let p = side.h.tenantry.preview_promotion_code(&t.1, "spring-all").await.unwrap();
+        p.next_invoice.map(|n| (n.subtotal.cents(), n.discount.cents(), n.total.cents(), n.at))
+    });
+    assert_eq!(preview.map(|p| (p.0, p.1, p.2)), Some((4995, 999, 3996)));
+    let view = both!(sides, |side, t| {
+        serde_json::to_value(side.h.tenantry.apply_promotion_code(&t.1, "SPRING-ALL").await.unwrap()).unwrap()
+    });
+    assert_eq!(view["discount"]["code"], "SPRING-ALL", "{view}");
+    assert_eq!(view["next_invoice"]["amount"]["cents"], serde_json::json!(3996), "{view}");
+    let mrr = |side: &Side, t: &TestTenant| {
+        let (h, id) = (side.h.clone(), t.id);
+        async move {
+            let su = h.superuser_login("ops@platform.example.com").await.unwrap();
+            let scope = h.scope(&su, id).await.unwrap();
+            h.tenantry.admin_tenant_detail(&scope).await.unwrap().subscription.mrr().map(|m| m.cents())
+        }
+    };
+    assert_eq!(both!(sides, |side, t| mrr(side, &t.0).await), Some(3996));
+    let paid = |side: &Side, owner: &TenantScope| {
+        let (h, owner) = (side.h.clone(), owner.clone());
+        async move {
+            let mut list: Vec<(i64, Option<i64>)> = h
+                .tenantry
+                .invoices(&owner)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|i| i.status == tenantry_ports::payment::InvoiceStatus::Paid)
+                .map(|i| (i.total.cents(), i.discount.map(|d| d.cents())))
+                .collect();
+            list.reverse();
+            list
+        }
+    };
+    let warned = |side: &Side, t: &TestTenant| -> Vec<i64> {
+        side.h
+            .mailer
+            .sent_to(&t.owner_email)
+            .iter()
+            .filter_map(|m| match &m.message {
+                tenantry_ports::system::Message::UpcomingInvoice { total, .. } => Some(total.cents()),
+                _ => None,
+            })
+            .collect()
+    };
+    // Month 2 (from 12-15): the renewal discounted; a seat bought on its 10th day is discounted per line.
+    advance(26 + 10).await;
+    assert_eq!(both!(sides, |side, t| mrr(side, &t.0).await), Some(3996));
+    let seat = both!(sides, |side, t| {
+        let input = PreviewInput { seats: Some(4), plan: None, timing: PlanTiming::Now };
+        let p = side.h.tenantry.preview_change(&t.1, input).await.unwrap().preview;
+        (p.lines.iter().map(|l| l.amount.cents()).collect::<Vec<_>>(), p.discount.map(|d| d.cents()), p.total.cents())
+    });
+    // 2026-12-26 09:00, 20 of the period's 31 days left: 495 × 20/31 = 319.35 → 319; 20 % of it 63.8 → 64.
+    assert_eq!(seat, (vec![319], Some(64), 255), "the remaining time, less 20 % of the line");
+    let charged = both!(sides, |side, t| side.h.tenantry.change_seats(&t.1, 4, None).await.unwrap().charged);
+    assert_eq!(charged.map(|c| c.cents()), Some(seat.2), "charged as previewed");
+    // Months 3, 4 and 5.
+    advance(31 + 31 + 28 + 3).await;
+    let paid = both!(sides, |side, t| paid(side, &t.1).await);
+    let renewals: Vec<(i64, Option<i64>)> = paid.iter().copied().filter(|(total, _)| *total > 1000).collect();
+    assert_eq!(
+        renewals,
+        vec![(4995, None), (3996, Some(999)), (4392, Some(1098)), (4392, Some(1098)), (5490, None)],
+        "month 1 full, months 2 to 4 discounted (from month 3 with the fourth seat), month 5 full: {paid:?}"
+    );
+    let warned = both!(sides, |side, t| warned(side, &t.0));
+    assert_eq!(warned, vec![4995, 3996, 4392, 4392, 5490]);
+    assert_eq!(both!(sides, |side, t| mrr(side, &t.0).await), Some(5490));
+    let view = both!(sides, |side, t| side.view(&t.1).await);
+    assert_eq!(view["discount"], serde_json::Value::Null, "the code's months are over: {view}");
+}

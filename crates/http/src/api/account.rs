@@ -66,6 +66,11 @@ pub(crate) struct SignupBody {
     #[serde(default = "monthly")]
     #[schema(default = "month")]
     interval: Interval,
+    /// A promotion code for the standard plan (refused as on the billing
+    /// page: `promotion_code_unknown`, `…_expired`, `…_exhausted`,
+    /// `…_inactive`); redeemed when the payment method is on file.
+    #[serde(default)]
+    promotion_code: Option<String>,
 }
 
 fn monthly() -> Interval {
@@ -90,6 +95,7 @@ pub(crate) async fn signup(
         name: body.name,
         plan: body.plan,
         interval: body.interval,
+        promotion_code: body.promotion_code,
     };
     let done = state.tenantry.signup_from(input, &client).await?;
     let tokens = auth::pair(&state.keys, state.clock.as_ref(), &done.principal, 0)?;

@@ -12,6 +12,7 @@ use tenantry_domain::Interval;
 use tenantry_domain::subscription::{PlanChoice, PlanTiming};
 use tenantry_ports::payment::{HostedSession, Invoice, ReturnPath};
 use tenantry_ports::services::billing::{PlanChanged, PreviewInput, PreviewView, SeatsChanged};
+use tenantry_ports::services::promotions::DiscountPreview;
 use tenantry_ports::services::views::SubscriptionView;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -34,6 +35,8 @@ pub(super) fn tenant() -> OpenApiRouter<AppState> {
         .routes(routes!(checkout))
         .routes(routes!(portal))
         .routes(routes!(invoices))
+        .routes(routes!(preview_promotion_code))
+        .routes(routes!(apply_promotion_code))
 }
 
 /// Where hosted billing pages send the browser back to.
@@ -246,4 +249,42 @@ pub(crate) async fn portal(State(state): State<AppState>, InTenant(scope): InTen
 )]
 pub(crate) async fn invoices(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
     ok(state.tenantry.invoices(&scope).await?)
+}
+
+/// A promotion code, as the customer typed it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PromotionCodeBody {
+    /// The code (case does not matter).
+    code: String,
+}
+
+#[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/promotion-code/preview", tag = "Subscription",
+    description = "What a promotion code would take off the next invoice (the discount and the invoice with it); counts and changes nothing. Refusals: `promotion_code_unknown`, `promotion_code_expired`, `promotion_code_exhausted`, `promotion_code_not_first_time`, `promotion_code_inactive`, `discount_already_applied`, `plan_comped`, `nothing_to_discount`.",
+    params(TenantPath),
+    request_body = PromotionCodeBody,
+    responses((status = 200, description = "Done", body = DiscountPreview), Refused),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn preview_promotion_code(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Body(body): Body<PromotionCodeBody>,
+) -> Answer {
+    ok(state.tenantry.preview_promotion_code(&scope, &body.code).await?)
+}
+
+#[utoipa::path(post, path = "/v1/tenants/{tid}/subscription/promotion-code", tag = "Subscription",
+    description = "Redeems a promotion code and applies its discount to the subscription (the invoices made while it runs are discounted; no charge now). The same refusals as the preview; the last redemption of a code goes to exactly one tenant.",
+    params(TenantPath),
+    request_body = PromotionCodeBody,
+    responses((status = 200, description = "Done", body = SubscriptionView), Refused),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn apply_promotion_code(
+    State(state): State<AppState>,
+    InTenant(scope): InTenant,
+    Body(body): Body<PromotionCodeBody>,
+) -> Answer {
+    ok(state.tenantry.apply_promotion_code(&scope, &body.code).await?)
 }

@@ -51,3 +51,10 @@ pub(crate) fn ticked(value: &Option<String>) -> bool {
 pub(crate) struct Saved {
     pub(crate) saved: Option<String>,
 }
+
+/// A `<input type="date">` value (`YYYY-MM-DD`) as that day's midnight, UTC.
+pub(crate) fn midnight(text: &str, which: &str) -> Result<DateTime<Utc>, PageError> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+        .map_err(|_| invalid(&format!("The {which} date is not a date (YYYY-MM-DD).")))
+}

@@ -148,6 +148,7 @@ fn nav(nav: &Nav, logo: Option<&str>) -> Markup {
                     a href="/admin/audit" { "Audit log" }
                     a href="/admin/jobs" { "Jobs" }
                     a href="/admin/ads" { "Ads" }
+                    a href="/admin/coupons" { "Coupons" }
                     a href="/admin/broadcasts" { "Product updates" }
                     a href="/admin/settings" { "Settings" }
                     a href="/account/mfa" { "Two-factor" }
@@ -209,6 +210,16 @@ pub(crate) fn money(m: Money) -> String {
 }
 
 /// `2026-12-04`.
+/// A share in basis points as a percentage: `20 %`, `12.5 %`, `0.01 %`.
+pub(crate) fn percent(basis_points: u32) -> String {
+    let (whole, part) = (basis_points / 100, basis_points % 100);
+    match part {
+        0 => format!("{whole} %"),
+        p if p % 10 == 0 => format!("{whole}.{} %", p / 10),
+        p => format!("{whole}.{p:02} %"),
+    }
+}
+
 pub(crate) fn day(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d").to_string()
 }

@@ -276,6 +276,8 @@ async fn another_tenants_paths_answer_404_and_the_attempt_is_audited(app: TestAp
         (Method::POST, "/subscription/plan".into()),
         (Method::POST, "/subscription/cancel".into()),
         (Method::POST, "/subscription/continue-free".into()),
+        (Method::POST, "/subscription/promotion-code/preview".into()),
+        (Method::POST, "/subscription/promotion-code".into()),
         (Method::POST, "/billing/checkout".into()),
         (Method::POST, "/billing/portal".into()),
         (Method::GET, "/invoices".into()),
@@ -489,7 +491,7 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 88, "every route of the router is documented");
+    assert_eq!(operations, 94, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -530,8 +532,8 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
             }
         }
     }
-    // 69 operations answer with a body (the other 19 answer 204); starting an export has two (202 and 200).
-    assert_eq!(typed, 70, "every 2xx answer with a body is typed");
+    // 75 operations answer with a body (the other 19 answer 204); starting an export has two (202 and 200).
+    assert_eq!(typed, 76, "every 2xx answer with a body is typed");
     // The shapes serde writes, where the derive alone would have been wrong.
     let schemas = &doc["components"]["schemas"];
     let actions = schemas["AuditAction"]["anyOf"][0]["enum"].as_array().unwrap();
@@ -764,6 +766,8 @@ async fn every_write_endpoint_refuses_the_roles_that_may_not_use_it(app: TestApp
         (Method::POST, t("/subscription/plan"), json!({"plan": "standard", "interval": "month"})),
         (Method::POST, t("/subscription/cancel"), Value::Null),
         (Method::POST, t("/subscription/continue-free"), Value::Null),
+        (Method::POST, t("/subscription/promotion-code/preview"), json!({"code": "SPRING20"})),
+        (Method::POST, t("/subscription/promotion-code"), json!({"code": "SPRING20"})),
         (Method::POST, t("/billing/checkout"), Value::Null),
         (Method::POST, t("/billing/portal"), Value::Null),
         (Method::POST, t("/owner"), json!({"user_id": mel})),
@@ -1833,3 +1837,112 @@ fn unknown_ids(path: &str) -> String {
         .collect::<Vec<_>>()
         .join("/")
 }
+
+/// Promotion codes over HTTP: the superuser makes a coupon and its code
+/// (`/v1/admin/coupons`), a tenant's owner previews and applies it
+/// (`…/subscription/promotion-code[/preview]`), each refusal is problem+json
+/// with its stable code, a code at signup is checked there, and a tenant's
+/// user cannot reach the superuser's routes.
+async fn promotion_codes_over_http(app: TestApp) {
+    let conforms = |component: &str, value: &Value| {
+        let errors = DOCUMENT.errors(&DOCUMENT.component(component), value);
+        assert!(errors.is_empty(), "{component}: {errors:#?}\n{value:#}");
+    };
+    app.h.superuser("ops@platform.example.com").await.unwrap();
+    let (_, tokens) =
+        app.post("/v1/auth/login", None, json!({"email": "ops@platform.example.com", "password": PASSWORD})).await;
+    let su = tokens["access_token"].as_str().unwrap().to_owned();
+    let (status, coupon) = app
+        .post(
+            "/v1/admin/coupons",
+            Some(&su),
+            json!({"name": "Spring", "percent_off_basis_points": 2000, "duration": "repeating", "duration_in_months": 3}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{coupon}");
+    conforms("CouponView", &coupon);
+    let (status, refused) = app
+        .post(
+            "/v1/admin/coupons",
+            Some(&su),
+            json!({"name": "Both", "percent_off_basis_points": 2000,
+            "amount_off_cents": 100, "duration": "forever"}),
+        )
+        .await;
+    assert_eq!((status, refused["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")));
+    let cid = coupon["id"].as_str().unwrap();
+    let (status, code) =
+        app.post(&format!("/v1/admin/coupons/{cid}/promotion-codes"), Some(&su), json!({"code": "spring20"})).await;
+    assert_eq!((status, code["code"].as_str()), (StatusCode::CREATED, Some("SPRING20")), "{code}");
+    conforms("PromotionCodeView", &code);
+    let (status, taken) =
+        app.post(&format!("/v1/admin/coupons/{cid}/promotion-codes"), Some(&su), json!({"code": "SPRING20"})).await;
+    assert_eq!((status, taken["code"].as_str()), (StatusCode::CONFLICT, Some("promotion_code_taken")));
+
+    let (status, refused) = app
+        .post(
+            "/v1/signup",
+            None,
+            json!({"company_name": "Coded Ltd", "slug": "coded", "email": "owner@coded.example.com",
+            "password": PASSWORD, "name": "Owner", "promotion_code": "NOPE"}),
+        )
+        .await;
+    assert_eq!((status, refused["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("promotion_code_unknown")));
+    let (tid, owner) = app.signup("promo").await;
+    let t = |rest: &str| format!("/v1/tenants/{tid}{rest}");
+    let (status, nothing) =
+        app.post(&t("/subscription/promotion-code"), Some(&owner), json!({"code": "SPRING20"})).await;
+    assert_eq!((status, nothing["code"].as_str()), (StatusCode::CONFLICT, Some("nothing_to_discount")), "{nothing}");
+    let tenant = tenantry_domain::TenantId::parse(&tid).unwrap();
+    app.h.add_card(tenant, tenantry_testkit::TestCard::Succeeds).await.unwrap();
+    let (status, unknown) =
+        app.post(&t("/subscription/promotion-code/preview"), Some(&owner), json!({"code": "NOPE"})).await;
+    assert_eq!((status, unknown["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("promotion_code_unknown")));
+    let (status, preview) =
+        app.post(&t("/subscription/promotion-code/preview"), Some(&owner), json!({"code": "spring20"})).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    conforms("DiscountPreview", &preview);
+    assert_eq!(preview["next_invoice"]["total"]["cents"], json!(3996), "{preview}");
+    let (status, view) = app.post(&t("/subscription/promotion-code"), Some(&owner), json!({"code": "SPRING20"})).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    conforms("SubscriptionView", &view);
+    assert_eq!(view["discount"]["code"], "SPRING20", "{view}");
+    let (status, again) = app.post(&t("/subscription/promotion-code"), Some(&owner), json!({"code": "SPRING20"})).await;
+    assert_eq!((status, again["code"].as_str()), (StatusCode::CONFLICT, Some("discount_already_applied")));
+
+    let (status, list) = app.get("/v1/admin/coupons", &su).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    conforms("Promotions", &list);
+    assert_eq!(list["promotion_codes"][0]["times_redeemed"], json!(1), "{list}");
+    let pid = code["id"].as_str().unwrap();
+    let (status, off) = app
+        .call(Method::PATCH, &format!("/v1/admin/promotion-codes/{pid}"), Some(&su), Some(json!({"active": false})))
+        .await;
+    assert_eq!((status, off["active"].as_bool()), (StatusCode::OK, Some(false)), "{off}");
+    let (other, other_owner) = app.signup("other").await;
+    app.h
+        .add_card(tenantry_domain::TenantId::parse(&other).unwrap(), tenantry_testkit::TestCard::Succeeds)
+        .await
+        .unwrap();
+    let (status, inactive) = app
+        .post(
+            &format!("/v1/tenants/{other}/subscription/promotion-code"),
+            Some(&other_owner),
+            json!({"code": "SPRING20"}),
+        )
+        .await;
+    assert_eq!(
+        (status, inactive["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("promotion_code_inactive"))
+    );
+    for (method, path) in [
+        (Method::GET, "/v1/admin/coupons".to_owned()),
+        (Method::POST, format!("/v1/admin/coupons/{cid}/promotion-codes")),
+        (Method::PATCH, format!("/v1/admin/promotion-codes/{pid}")),
+    ] {
+        let body = (method != Method::GET).then(|| json!({"code": "MINE", "active": true}));
+        let (status, answer) = app.call(method.clone(), &path, Some(&owner), body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {answer}");
+    }
+}
+on_both!(promotion_codes_over_http);

@@ -16,4 +16,5 @@ mod throttle;
 mod web;
 mod web_admin_pages;
 mod web_isolation;
+mod web_promotions;
 mod web_tenant_pages;

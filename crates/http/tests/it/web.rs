@@ -165,6 +165,8 @@ async fn a_user_of_one_tenant_gets_404_from_every_page_and_form_of_another_which
         ("/app/globex/settings/plan", vec![("plan", "freemium")]),
         ("/app/globex/settings/checkout", vec![]),
         ("/app/globex/settings/portal", vec![]),
+        ("/app/globex/settings/promotion-code/preview", vec![("code", "SPRING20")]),
+        ("/app/globex/settings/promotion-code", vec![("code", "SPRING20")]),
         (
             "/admin/tenants",
             vec![
@@ -281,6 +283,8 @@ async fn the_superuser_overrides_limits_deletes_and_acts_as_a_user_audited_and_k
         ("/app/acme/settings/plan", vec![("plan", "freemium")]),
         ("/app/acme/settings/checkout", vec![]),
         ("/app/acme/settings/seats/preview", vec![("seats", "4")]),
+        ("/app/acme/settings/promotion-code/preview", vec![("code", "SPRING20")]),
+        ("/app/acme/settings/promotion-code", vec![("code", "SPRING20")]),
     ] {
         let mut form = form.clone();
         form.push(("csrf", support_csrf.as_str()));

@@ -66,6 +66,8 @@ fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             Just(Op::Post("/settings/invitations", &[("email", "new@invitee.example.com"), ("role", "member")])),
             Just(Op::Post("/settings/seats/preview", &[("seats", "5")])),
+            Just(Op::Post("/settings/promotion-code/preview", &[("code", "NOPE")])),
+            Just(Op::Post("/settings/promotion-code", &[("code", "NOPE")])),
             Just(Op::Post("/settings/branding", &[("primary_color", "#123456"), ("logo_url", "")])),
             Just(Op::Post("/settings/exports", &[])),
             Just(Op::Post(

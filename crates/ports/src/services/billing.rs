@@ -168,7 +168,7 @@ pub enum PlanChanged {
         /// The amount invoiced now.
         charged: Option<Money>,
         /// The subscription after the change.
-        subscription: SubscriptionView,
+        subscription: Box<SubscriptionView>,
     },
     /// A payment method is needed first: send the admin to this Checkout page,
     /// then ask again.
@@ -290,6 +290,13 @@ impl Tenantry {
         let (_, subscription) = Self::provider_subscription(sub)?;
         let remote =
             self.deps.payments.preview_change(&ChangeRequest { subscription, change, proration_date: at }).await?;
+        // A promotion code's discount running now is taken off the change too.
+        let local = match sub.discount().filter(|d| d.applies_at(at)) {
+            Some(d) => local
+                .discounted_by(self.catalog().currency, &d.off)
+                .map_err(|e| BillingError::Subscription(SubscriptionError::Proration(ProrationError::Money(e))))?,
+            None => local,
+        };
         Self::check_agreement(&local, &remote);
         Ok(remote)
     }
@@ -482,7 +489,7 @@ impl Tenantry {
         let queued = self.queue_mails(tx.as_mut(), scope, mails).await?;
         tx.commit().await?;
         self.deliver(queued).await;
-        Ok(PlanChanged::Changed { change: quote.change, charged, subscription })
+        Ok(PlanChanged::Changed { change: quote.change, charged, subscription: Box::new(subscription) })
     }
 
     /// `POST /v1/tenants/{tid}/subscription/cancel`: a paid plan falls back to
@@ -520,7 +527,7 @@ impl Tenantry {
         Ok(PlanChanged::Changed {
             change: PlanChange::CancelAtPeriodEnd { effective_at: now },
             charged: None,
-            subscription,
+            subscription: Box::new(subscription),
         })
     }
 
@@ -687,8 +694,11 @@ impl Tenantry {
         let mut mails = Vec::new();
         let cardless = sub.cardless_trial();
         let current = sub.provider().as_ref().and_then(|l| l.subscription.clone());
+        // A promotion code entered at signup waits for the payment method.
+        let mut signup_code = None;
         match &event.kind {
             BillingEventKind::PaymentMethodAttached => {
+                signup_code = sub.signup_promotion_code().map(str::to_owned);
                 let added = sub.payment_method_added(now, self.catalog());
                 if added.iter().any(|e| matches!(e, SubscriptionEvent::TrialStarted { .. })) {
                     // The wait for the payment method is over: the provider's
@@ -793,6 +803,10 @@ impl Tenantry {
         let queued = self.queue_mails(tx.as_mut(), &scope, mails).await?;
         tx.commit().await?;
         self.deliver(queued).await;
+        if let Some(code) = signup_code {
+            // In units of work of its own (the code's row lock is never held with the tenant's).
+            self.redeem_signup_code(&scope, &code).await;
+        }
         Ok(BillingEventOutcome::Applied)
     }
 

@@ -27,6 +27,7 @@ pub mod login;
 pub mod mfa;
 pub mod notifications;
 pub mod outbox;
+pub mod promotions;
 pub mod roles;
 pub mod scheduler;
 pub mod sessions;
@@ -243,6 +244,7 @@ mod futures_are_send {
             name: String::new(),
             plan: auth::SignupPlan::Standard,
             interval: tenantry_domain::Interval::Month,
+            promotion_code: None,
         }));
         send(t.login(auth::LoginInput { tenant: None, email: String::new(), password: SecretString::from("") }));
         send(t.authorize(principal, tenant));

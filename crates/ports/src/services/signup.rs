@@ -49,6 +49,9 @@ pub struct SignupInput {
     pub plan: SignupPlan,
     /// The standard plan's interval after the trial (monthly unless chosen).
     pub interval: Interval,
+    /// A promotion code for the standard plan: checked now (a refusal
+    /// creates nothing), redeemed when the payment method is on file.
+    pub promotion_code: Option<String>,
 }
 
 /// Result of a signup: the tenant (in its trial, waiting for its payment
@@ -99,6 +102,9 @@ pub enum SignupError {
     /// Password too short or long.
     #[error(transparent)]
     WeakPassword(#[from] PasswordError),
+    /// The promotion code was refused.
+    #[error(transparent)]
+    Promotion(Box<super::promotions::PromotionError>),
     /// Infrastructure.
     #[error(transparent)]
     Infra(#[from] InfraError),
@@ -109,6 +115,7 @@ crate::problem!(SignupError {
     SignupError::SlugTaken(_) => ("slug_taken", Conflict),
     SignupError::InvalidEmail(_) => ("invalid_email", Invalid),
     SignupError::WeakPassword(_) => ("weak_password", Invalid),
+    SignupError::Promotion(e) => (via e),
     SignupError::Infra(e) => (via e),
 });
 infra_from_store!(SignupError);
@@ -139,6 +146,21 @@ impl Tenantry {
             password: input.password,
         };
         self.check_new_password(&new.password).await??;
+        let code = match (&input.promotion_code, input.plan) {
+            (None, _) => None,
+            (Some(_), SignupPlan::Freemium) => {
+                return Err(SignupError::Promotion(Box::new(super::promotions::PromotionError::NothingToDiscount)));
+            }
+            (Some(code), SignupPlan::Standard) => {
+                let trial_end = tenantry_domain::time::saturating_add(
+                    self.now(),
+                    chrono::Duration::days(i64::from(self.catalog().trial_days)),
+                );
+                let (promo, _, _) =
+                    self.checked_code(code, false, trial_end).await.map_err(|e| SignupError::Promotion(Box::new(e)))?;
+                Some(promo.promotion.code)
+            }
+        };
         let start = match input.plan {
             SignupPlan::Freemium => Start::Freemium,
             SignupPlan::Standard => match self.platform_settings().await?.trial.payment_method_at_signup {
@@ -156,6 +178,12 @@ impl Tenantry {
         };
         let mut tx = self.begin(&scope, Access::Write).await?;
         let session = self.begin_user_session(tx.as_mut(), &owner, client, None, None).await?;
+        if let Some(code) = &code {
+            // Redeemed once the payment method is on file (`handle_billing_event`).
+            let mut sub = self.subscription(tx.as_mut()).await?;
+            sub.remember_signup_promotion_code(code);
+            self.save_subscription(tx.as_mut(), &mut sub).await?;
+        }
         if checkout.is_some() {
             let started = self.event(
                 &scope,

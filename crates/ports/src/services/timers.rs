@@ -433,6 +433,7 @@ fn ended(sub: &Subscription, now: DateTime<Utc>) -> Option<tenantry_domain::subs
         period,
         cancel_at_period_end: false,
         collection: Default::default(),
+        discount: None,
         observed_at: now.max(sub.provider_synced_at().unwrap_or(now)),
     })
 }

@@ -247,6 +247,10 @@ pub struct SubscriptionView {
     pub collection_paused: bool,
     /// The paid plan is free until then (the superuser's comp).
     pub free_until: Option<DateTime<Utc>>,
+    /// A promotion code's discount, while it runs.
+    pub discount: Option<tenantry_domain::discount::AppliedDiscount>,
+    /// The price per period now after a recurring discount (paid).
+    pub price_after_discount: Option<Money>,
     /// When the grace period ends (past due): unpaid by then, the tenant
     /// becomes freemium (or suspended, by configuration).
     pub grace_ends_at: Option<DateTime<Utc>>,
@@ -292,7 +296,7 @@ impl SubscriptionView {
     /// rule (`money::mrr_cents`: a yearly price counts a twelfth, rounded half
     /// away from zero) — what the superuser's list and figures show.
     pub fn mrr(&self) -> Option<Money> {
-        let price = self.price?;
+        let price = self.price_after_discount.or(self.price)?;
         if self.collection_paused || self.free_until.is_some() {
             // Paused or free: nothing is collected.
             return Some(Money::zero(price.currency()));
@@ -362,6 +366,11 @@ impl SubscriptionView {
             past_due_since,
             collection_paused: sub.paid_plan().is_some_and(|p| p.collection.paused),
             free_until: sub.paid_plan().and_then(|p| p.collection.free_until),
+            discount: sub.discount().cloned(),
+            price_after_discount: sub.paid_plan().and_then(|p| {
+                tenantry_domain::discount::price_after(catalog, p.interval, p.seats, p.period.start(), sub.discount())
+                    .ok()
+            }),
             grace_ends_at: past_due_since.map(|since| {
                 tenantry_domain::time::saturating_add(since, chrono::Duration::days(i64::from(catalog.grace_days)))
             }),
@@ -418,6 +427,8 @@ mod tests {
             past_due_since: None,
             collection_paused: false,
             free_until: None,
+            discount: None,
+            price_after_discount: None,
             grace_ends_at: None,
             purge_at: None,
         }

@@ -71,7 +71,82 @@ pub async fn run(h: &dyn ProviderHarness, tenant: TenantId) -> Result<(), Broken
 
     let trial = trial_then_conversion(h, &customer).await?;
     seat_changes(h, &customer, &trial).await?;
-    endings(h, &customer, &trial).await
+    endings(h, &customer, &trial).await?;
+    let other = p.create_customer(&details, &key("c3")).await.ctx("a second customer")?;
+    discounts(h, &other).await
+}
+
+/// Coupons and promotion codes: made once per key; a first-time code is
+/// refused to a customer who has paid (nothing changes); another code's
+/// preview and its application take 20 % off the next invoice (4995 → 3996),
+/// and the subscription reads with the discount.
+async fn discounts(h: &dyn ProviderHarness, customer: &str) -> Result<(), Broken> {
+    use tenantry_domain::EntityId;
+    use tenantry_domain::discount::{
+        AppliedDiscount, Coupon, CouponRecord, DiscountDuration, Off, PromotionCode, PromotionCodeRecord,
+    };
+    let p = h.provider();
+    let now = h.now();
+    h.attach_card(customer, TestCard::Succeeds).await?;
+    let sub = p.start_subscription(customer, Interval::Month, 0, &key("s-d1")).await.ctx("subscribe")?.subscription;
+    let id = |n: u8| tenantry_domain::ids::uuid_v7_from_parts(u64::from(n), [n; 10]);
+    let coupon = CouponRecord {
+        id: tenantry_domain::CouponId::from_uuid(id(7)).ctx("coupon id")?,
+        name: "Spring".into(),
+        coupon: Coupon::new(
+            Off::Percent { basis_points: 2_000 },
+            DiscountDuration::Repeating { months: 3 },
+            Some(10),
+            None,
+        )
+        .ctx("coupon")?,
+        provider_id: None,
+        created_at: now,
+    };
+    let made = p.create_coupon(&coupon, &key("co1")).await.ctx("create coupon")?;
+    ensure!(p.create_coupon(&coupon, &key("co1")).await.ctx("again")? == made, "a coupon is made once per key");
+    let code = |n: u8, text: &str, first_time: bool| -> Result<PromotionCodeRecord, Broken> {
+        Ok(PromotionCodeRecord {
+            id: tenantry_domain::PromotionCodeId::from_uuid(id(n)).ctx("code id")?,
+            coupon_id: coupon.id,
+            promotion: PromotionCode::new(text, first_time, None, None).ctx("code")?,
+            provider_id: None,
+            created_at: now,
+        })
+    };
+    let newbie = p.create_promotion_code(&code(8, "NEWBIE", true)?, &made, &key("pc1")).await.ctx("first-time code")?;
+    let spring = p.create_promotion_code(&code(9, "SPRING20", false)?, &made, &key("pc2")).await.ctx("code")?;
+    let end = sub.snapshot.period.end();
+    let refused = p
+        .apply_discount(&sub.id, &newbie, &AppliedDiscount::new("NEWBIE", &coupon.coupon, now, end), &key("ad0"))
+        .await;
+    ensure!(matches!(refused, Err(PaymentError::Rejected(_))), "a first-time code is refused to a payer: {refused:?}");
+    ensure!(
+        p.subscription(&sub.id).await.ctx("read")?.and_then(|s| s.snapshot.discount).is_none(),
+        "a refused code leaves the subscription as it was"
+    );
+    let discount = AppliedDiscount::new("SPRING20", &coupon.coupon, now, end);
+    let preview = p.preview_discount(&sub.id, &spring, &discount).await.ctx("preview")?.ctx("an upcoming invoice")?;
+    ensure!(
+        (preview.subtotal.cents(), preview.discount.cents(), preview.total.cents(), preview.at)
+            == (4995, 999, 3996, end),
+        "the preview takes 20 % off the next invoice: {preview:?}"
+    );
+    ensure!(
+        p.subscription(&sub.id).await.ctx("read")?.and_then(|s| s.snapshot.discount).is_none(),
+        "a preview changes nothing"
+    );
+    let applied = p.apply_discount(&sub.id, &spring, &discount, &key("ad1")).await.ctx("apply")?;
+    ensure!(
+        applied.snapshot.discount.as_ref().map(|d| (&d.code, d.off, d.ends_at))
+            == Some((&discount.code, discount.off, discount.ends_at)),
+        "the subscription reads with the discount: {:?}",
+        applied.snapshot.discount
+    );
+    let upcoming = p.upcoming_invoice(&sub.id).await.ctx("upcoming")?.ctx("an upcoming invoice")?;
+    ensure!(upcoming.total.cents() == 3996, "the next invoice is discounted: {upcoming:?}");
+    p.set_promotion_code_active(&spring, false, &key("off1")).await.ctx("switch off")?;
+    Ok(())
 }
 
 /// A trial starts without a charge; ending it is refused without a card and

@@ -174,6 +174,7 @@ pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
     jobs_and_exports(&Fixture::new(factory).await?).await?;
     outbox(&Fixture::new(factory).await?).await?;
     platform(&Fixture::new(factory).await?).await?;
+    promotion_codes(&Fixture::new(factory).await?).await?;
     sessions(&Fixture::new(factory).await?).await?;
     superuser_sessions(&Fixture::new(factory).await?).await?;
     credential_ledger(&Fixture::new(factory).await?).await?;
@@ -765,6 +766,7 @@ pub async fn subscription_invoices_and_events(f: &Fixture) -> Result<(), Broken>
         number: None,
         status: InvoiceStatus::Open,
         subtotal: money(100),
+        discount: None,
         tax: money(0),
         total: money(100),
         starting_balance: money(0),
@@ -1482,6 +1484,105 @@ pub async fn platform(f: &Fixture) -> Result<(), Broken> {
     ensure!(
         all == vec![(first, serde_json::json!({"tenants": 1})), (third, serde_json::json!({"tenants": 3}))],
         "oldest first, the first record of a day kept: {all:?}"
+    );
+    Ok(())
+}
+
+/// Coupons and promotion codes: made with the store's date and no
+/// redemptions; a code's text is unique and its coupon must exist; a code
+/// read for update is locked until its unit of work ends (a second reader
+/// waits, then sees the first one's count); counts move by one and never
+/// below zero; a code switches off.
+pub async fn promotion_codes(f: &Fixture) -> Result<(), Broken> {
+    use tenantry_domain::discount::{Coupon, CouponRecord, DiscountDuration, Off, PromotionCode, PromotionCodeRecord};
+    let now = f.h.clock_now();
+    let mut coupon =
+        Coupon::new(Off::Percent { basis_points: 2_000 }, DiscountDuration::Forever, Some(5), None).ctx("coupon")?;
+    coupon.times_redeemed = 3; // a caller's count is not taken
+    let coupon = CouponRecord {
+        id: f.id()?,
+        name: "Spring".into(),
+        coupon,
+        provider_id: Some("coupon_1".into()),
+        created_at: now - Duration::days(9),
+    };
+    let code = |text: &str, coupon_id| -> Result<PromotionCodeRecord, Broken> {
+        Ok(PromotionCodeRecord {
+            id: f.id()?,
+            coupon_id,
+            promotion: PromotionCode::new(text, true, None, Some(2)).ctx("code")?,
+            provider_id: Some(format!("promo_{text}")),
+            created_at: now - Duration::days(9),
+        })
+    };
+    let spring = code("SPRING20", coupon.id)?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    tx.insert_coupon(&coupon).await.ctx("insert coupon")?;
+    tx.insert_promotion_code(&spring).await.ctx("insert code")?;
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let twin = code("SPRING20", coupon.id)?;
+    ensure!(
+        matches!(tx.insert_promotion_code(&twin).await, Err(StoreError::Conflict(Constraint::PromotionCode))),
+        "a promotion code's text is unique"
+    );
+    drop(tx);
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let orphan = code("ORPHAN", f.id()?)?;
+    ensure!(
+        matches!(tx.insert_promotion_code(&orphan).await, Err(StoreError::NotFound)),
+        "a promotion code's coupon must exist"
+    );
+    drop(tx);
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let coupons = tx.coupons().await.ctx("coupons")?;
+    let codes = tx.promotion_codes().await.ctx("codes")?;
+    ensure!(
+        coupons.len() == 1
+            && coupons[0].coupon.times_redeemed == 0
+            && coupons[0].created_at == now
+            && coupons[0].provider_id.as_deref() == Some("coupon_1"),
+        "a coupon is kept as made, dated by the store, with no redemptions: {coupons:?}"
+    );
+    ensure!(
+        codes.len() == 1 && codes[0].promotion == spring.promotion && codes[0].created_at == now,
+        "a code is kept as made, dated by the store: {codes:?}"
+    );
+    ensure!(tx.promotion_code_for_update("NOPE").await.ctx("unknown")?.is_none(), "an unknown code is none");
+    drop(tx);
+
+    // The lock: a second reader waits for the first unit of work to end.
+    let mut first = f.store.begin_platform().await.ctx("begin first")?;
+    let (locked, _) = first.promotion_code_for_update("SPRING20").await.ctx("lock")?.ctx("the code")?;
+    ensure!(locked.promotion.times_redeemed == 0, "no redemption yet");
+    let second = {
+        let store = f.store.clone();
+        tokio::spawn(async move {
+            let mut tx = store.begin_platform().await?;
+            let seen = tx.promotion_code_for_update("SPRING20").await?;
+            Ok::<_, StoreError>(seen.map(|(p, c)| (p.promotion.times_redeemed, c.coupon.times_redeemed)))
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    ensure!(!second.is_finished(), "a second reader of a locked code waits");
+    ensure!(first.count_redemption(locked.id, 1).await.ctx("count")?, "the code is counted");
+    first.commit().await.ctx("commit first")?;
+    let seen = second.await.ctx("join")?.ctx("second")?;
+    ensure!(seen == Some((1, 1)), "the second reader sees the first one's count on the code and coupon: {seen:?}");
+
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    ensure!(tx.count_redemption(locked.id, -1).await.ctx("give back")?, "a redemption is given back");
+    ensure!(tx.count_redemption(locked.id, -1).await.ctx("below zero")?, "a count at zero stays there");
+    ensure!(tx.set_promotion_code_active(locked.id, false).await.ctx("off")?, "a code switches off");
+    let gone: tenantry_domain::PromotionCodeId = f.id()?;
+    ensure!(!tx.count_redemption(gone, 1).await.ctx("unknown")?, "an unknown code is not counted");
+    ensure!(!tx.set_promotion_code_active(gone, false).await.ctx("unknown")?, "an unknown code does not switch");
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let (after, coupon_after) = tx.promotion_code_for_update("SPRING20").await.ctx("read")?.ctx("the code")?;
+    ensure!(
+        (after.promotion.times_redeemed, coupon_after.coupon.times_redeemed, after.promotion.active) == (0, 0, false),
+        "counts never go below zero, and the code is off: {after:?} {coupon_after:?}"
     );
     Ok(())
 }

@@ -15,5 +15,6 @@ mod lifecycle;
 mod mfa;
 mod outbox;
 mod product_tables;
+mod promotions;
 mod robustness;
 mod team;

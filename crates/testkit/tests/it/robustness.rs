@@ -92,6 +92,7 @@ async fn billing_details_the_provider_rejects_are_not_saved() {
                 period: tenantry_domain::Period::new(end - chrono::Duration::days(14), end).unwrap(),
                 cancel_at_period_end: false,
                 collection: Default::default(),
+                discount: None,
                 observed_at: end - chrono::Duration::days(14),
             },
         })
@@ -135,6 +136,7 @@ proptest! {
             let signup = h.tenantry.signup(SignupInput {
                 company_name: a.clone(), slug: b.clone(), email: c.clone(), password: SecretString::from(a.clone()), name: b.clone(),
                 plan: tenantry_ports::services::auth::SignupPlan::Standard, interval: tenantry_domain::Interval::Month,
+                promotion_code: None,
             }).await;
             if let Err(e) = &signup { codes.push(e.code()); }
             let login = h.tenantry.login(LoginInput { tenant: Some(a.clone()), email: b.clone(), password: SecretString::from(c.clone()) }).await;

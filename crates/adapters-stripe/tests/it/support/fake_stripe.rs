@@ -110,6 +110,66 @@ struct Sub {
     paused: bool,
     /// A 100 % coupon: its id and the end of its months.
     comp: Option<(String, i64)>,
+    /// A promotion code's discount: its coupon, and until when it applies.
+    discount: Option<Discount>,
+}
+
+/// A coupon: percent or amount off, for how long, how often.
+#[derive(Clone, Debug)]
+struct FakeCoupon {
+    percent_off: Option<f64>,
+    amount_off: Option<i64>,
+    duration: String,
+    months: Option<i64>,
+    max_redemptions: Option<i64>,
+    redeem_by: Option<i64>,
+    times_redeemed: i64,
+}
+
+/// A promotion code of a coupon.
+#[derive(Clone, Debug)]
+struct FakePromo {
+    code: String,
+    coupon: String,
+    first_time: bool,
+    max_redemptions: Option<i64>,
+    expires_at: Option<i64>,
+    times_redeemed: i64,
+    active: bool,
+}
+
+/// A discount on a subscription (Stripe's `discount` object, reduced).
+#[derive(Clone, Debug)]
+struct Discount {
+    id: String,
+    coupon: FakeCoupon,
+    /// Repeating: invoices before then; once: `None` until used, then gone.
+    end: Option<i64>,
+}
+
+impl Discount {
+    /// The discount of `lines` (positive), as Stripe computes it: a percent
+    /// of each line rounded half away from zero, or an amount off the total.
+    fn amount(&self, lines: &[Line]) -> i64 {
+        match (self.coupon.percent_off, self.coupon.amount_off) {
+            (Some(pct), _) => lines
+                .iter()
+                .map(|l| {
+                    // pct has at most two decimals: work in hundredths of a percent.
+                    let bp = (pct * 100.0).round() as i64;
+                    let n = i128::from(l.amount) * i128::from(bp);
+                    let (q, r) = (n / 10_000, n % 10_000);
+                    i64::try_from(if 2 * r.abs() >= 10_000 { q + n.signum() } else { q }).unwrap()
+                })
+                .sum(),
+            (None, Some(off)) => off.min(lines.iter().map(|l| l.amount).sum::<i64>().max(0)),
+            _ => 0,
+        }
+    }
+    /// Whether an invoice made at `at` is discounted.
+    fn applies(&self, at: i64) -> bool {
+        self.end.is_none_or(|end| at < end)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -129,6 +189,8 @@ struct State {
     invoices: Vec<(String, Value)>,
     keys: HashMap<String, (String, u16, Value)>,
     outbox: Vec<(String, Value, i64)>,
+    coupons: BTreeMap<String, FakeCoupon>,
+    promos: BTreeMap<String, FakePromo>,
 }
 
 impl State {
@@ -393,8 +455,9 @@ impl FakeStripe {
             }
             None => {}
         }
+        let discount = Self::take_discount(&mut sub, &lines, at);
         let status = if works { "paid" } else { "open" };
-        let invoice = self.invoice_at(st, &sub, &lines, status, "subscription_cycle", at);
+        let invoice = self.invoice_with(st, &sub, &lines, discount, status, "subscription_cycle", at);
         sub.latest_invoice = Some(invoice.clone());
         if works {
             sub.status = "active";
@@ -488,13 +551,47 @@ impl FakeStripe {
                 "object": "list", "data": [], "has_more": false, "url": "/v1/billing_portal/configurations"
             })),
             // As Stripe: a session for a customer it does not know is refused (400, resource_missing).
-            // A coupon (the comp's: its id carries its months for the subscription update to read).
+            // A coupon (the comp's id carries its months for the subscription update to read).
             ("POST", ["coupons"]) => {
-                let months: i64 = form.get("duration_in_months").map_or(1, |m| m.parse().unwrap());
+                let months: Option<i64> = form.get("duration_in_months").map(|m| m.parse().unwrap());
+                let made = FakeCoupon {
+                    percent_off: form.get("percent_off").map(|p| p.parse().unwrap()),
+                    amount_off: form.get("amount_off").map(|a| a.parse().unwrap()),
+                    duration: form.get("duration").unwrap_or("once").to_owned(),
+                    months,
+                    max_redemptions: form.get("max_redemptions").map(|m| m.parse().unwrap()),
+                    redeem_by: form.get("redeem_by").map(|m| m.parse().unwrap()),
+                    times_redeemed: 0,
+                };
+                let id = format!("coupon_{}m_{}", months.unwrap_or(0), st.id("c"));
                 let mut coupon = fixture("coupon_comp.json");
-                coupon["id"] = json!(format!("coupon_{months}m_{}", st.id("c")));
+                coupon["id"] = json!(id);
+                coupon["duration"] = json!(made.duration);
                 coupon["duration_in_months"] = json!(months);
+                coupon["percent_off"] = json!(made.percent_off);
+                coupon["amount_off"] = json!(made.amount_off);
+                coupon["currency"] = json!(form.get("currency"));
+                coupon["max_redemptions"] = json!(made.max_redemptions);
+                coupon["redeem_by"] = json!(made.redeem_by);
+                coupon["name"] = json!(form.get("name"));
+                st.coupons.insert(id, made);
                 Ok(coupon)
+            }
+            ("POST", ["promotion_codes"]) => self.create_promo(&mut st, &form),
+            ("POST", ["promotion_codes", id]) => {
+                let id = (*id).to_owned();
+                match st.promos.get_mut(&id) {
+                    Some(p) => {
+                        if let Some(active) = form.get("active") {
+                            p.active = active == "true";
+                        }
+                        let p = p.clone();
+                        Ok(render_promo(&id, &p))
+                    }
+                    None => {
+                        Err(stripe_error(404, "invalid_request_error", "resource_missing", "No such promotion code"))
+                    }
+                }
             }
             ("POST", ["checkout", "sessions"]) => match form.get("customer") {
                 Some(customer) if !st.customers.contains_key(customer) => Err(stripe_error(
@@ -572,6 +669,7 @@ impl FakeStripe {
             next_retry: None,
             paused: false,
             comp: None,
+            discount: None,
         };
         if let Some(end) = form.get("trial_end") {
             let end: i64 = end.parse().unwrap();
@@ -695,6 +793,13 @@ impl FakeStripe {
             return Err(stripe_error(404, "invalid_request_error", "resource_missing", "No such subscription"));
         };
         let (mut next, lines) = self.plan(&sub, form)?;
+        if let Some(promo) = form.get("discounts[0][promotion_code]") {
+            // The discounts list is replaced: a comp's coupon goes.
+            next.discount = Some(self.redeem(st, promo, &sub.customer)?);
+            next.comp = None;
+        } else if next.comp.is_some() && form.get("discounts[0][coupon]").is_some() {
+            next.discount = None;
+        }
         let total: i64 = lines.iter().map(|l| l.amount).sum();
         if !lines.is_empty() {
             if total > 0 && !Self::card(st, &sub.customer) {
@@ -713,7 +818,9 @@ impl FakeStripe {
                     _ => return Err(stripe_error(402, "card_error", "card_declined", "Your card was declined.")),
                 }
             }
-            next.latest_invoice = Some(self.invoice(st, &next, &lines, "paid", "subscription_update"));
+            let discount = Self::take_discount(&mut next, &lines, self.now());
+            let made = self.invoice_with(st, &next, &lines, discount, "paid", "subscription_update", self.now());
+            next.latest_invoice = Some(made);
         }
         let invoice = (!lines.is_empty()).then(|| next.latest_invoice.clone()).flatten();
         st.subs.insert(id.to_owned(), next);
@@ -778,6 +885,19 @@ impl FakeStripe {
             }
         };
         let sub = form.get("subscription").and_then(|id| st.subs.get(id)).cloned();
+        // The discount: one asked for (`discounts[0][promotion_code]`), else the subscription's.
+        let at = lines.iter().map(|l| l.period.0).min().unwrap_or(self.now());
+        let asked = match form.get("discounts[0][promotion_code]") {
+            Some(promo) => {
+                let customer = sub.as_ref().map(|s| s.customer.clone()).unwrap_or_default();
+                Some(self.redeemable(st, promo, &customer)?)
+            }
+            None => None,
+        };
+        let discount = asked
+            .or_else(|| sub.as_ref().and_then(|s| s.discount.clone()))
+            .filter(|d| d.applies(at))
+            .map_or(0, |d| d.amount(&lines));
         Ok(render_invoice(
             "upcoming_in_preview",
             form.get("customer")
@@ -787,6 +907,7 @@ impl FakeStripe {
                 .as_str(),
             sub.as_ref().map(|s| s.id.as_str()),
             &lines,
+            discount,
             "draft",
             "upcoming",
             self.now(),
@@ -798,10 +919,102 @@ impl FakeStripe {
     }
 
     fn invoice_at(&self, st: &mut State, sub: &Sub, lines: &[Line], status: &str, reason: &str, at: i64) -> String {
+        self.invoice_with(st, sub, lines, 0, status, reason, at)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn invoice_with(
+        &self,
+        st: &mut State,
+        sub: &Sub,
+        lines: &[Line],
+        discount: i64,
+        status: &str,
+        reason: &str,
+        at: i64,
+    ) -> String {
         let id = st.id("in");
-        let value = render_invoice(&id, &sub.customer, Some(&sub.id), lines, status, reason, at);
+        let value = render_invoice(&id, &sub.customer, Some(&sub.id), lines, discount, status, reason, at);
         st.invoices.push((sub.customer.clone(), value));
         id
+    }
+
+    /// The discount of `lines` invoiced at `at` on `sub` (0 without one); a
+    /// one-time discount is used up, one past its end goes.
+    fn take_discount(sub: &mut Sub, lines: &[Line], at: i64) -> i64 {
+        let Some(d) = sub.discount.clone() else { return 0 };
+        if !d.applies(at) {
+            sub.discount = None;
+            return 0;
+        }
+        if d.coupon.duration == "once" {
+            sub.discount = None;
+        }
+        d.amount(lines)
+    }
+
+    /// The promotion code `promo` and its coupon as a discount starting now,
+    /// if `customer` may redeem it (Stripe's checks), counting nothing.
+    fn redeemable(&self, st: &State, promo: &str, customer: &str) -> Result<Discount, (u16, Value)> {
+        let now = self.now();
+        let refuse = |message: &str| stripe_error(400, "invalid_request_error", "promotion_code_invalid", message);
+        let p = st.promos.get(promo).ok_or_else(|| refuse("No such promotion code"))?;
+        let coupon = st.coupons.get(&p.coupon).ok_or_else(|| refuse("No such coupon"))?;
+        if !p.active || p.expires_at.is_some_and(|at| now > at) || coupon.redeem_by.is_some_and(|at| now > at) {
+            return Err(refuse("This promotion code is not active"));
+        }
+        if p.max_redemptions.is_some_and(|m| p.times_redeemed >= m)
+            || coupon.max_redemptions.is_some_and(|m| coupon.times_redeemed >= m)
+        {
+            return Err(refuse("This promotion code has been used up"));
+        }
+        let paid_before = st.invoices.iter().any(|(c, v)| c == customer && v["amount_paid"].as_i64().unwrap_or(0) > 0);
+        if p.first_time && paid_before {
+            return Err(refuse("This promotion code is for first-time customers"));
+        }
+        let end = match (coupon.duration.as_str(), coupon.months) {
+            ("repeating", Some(m)) => Some(add_months(now, m)),
+            _ => None,
+        };
+        Ok(Discount { id: format!("di_{promo}_{now}"), coupon: coupon.clone(), end })
+    }
+
+    /// Redeems `promo` for `customer`: counted on the code and its coupon.
+    fn redeem(&self, st: &mut State, promo: &str, customer: &str) -> Result<Discount, (u16, Value)> {
+        let d = self.redeemable(st, promo, customer)?;
+        if let Some(p) = st.promos.get_mut(promo) {
+            p.times_redeemed += 1;
+            let coupon = p.coupon.clone();
+            if let Some(c) = st.coupons.get_mut(&coupon) {
+                c.times_redeemed += 1;
+            }
+        }
+        Ok(d)
+    }
+
+    fn create_promo(&self, st: &mut State, form: &Form) -> Answer {
+        let coupon = form.get("promotion[coupon]").unwrap_or_default().to_owned();
+        assert_eq!(form.get("promotion[type]"), Some("coupon"), "rc.10 names the promotion's type");
+        if !st.coupons.contains_key(&coupon) {
+            return Err(stripe_error(400, "invalid_request_error", "resource_missing", "No such coupon"));
+        }
+        let code = form.get("code").unwrap_or_default().to_owned();
+        if st.promos.values().any(|p| p.code == code && p.active) {
+            return Err(stripe_error(400, "invalid_request_error", "duplicate", "An active promotion code exists"));
+        }
+        let promo = FakePromo {
+            code,
+            coupon,
+            first_time: form.get("restrictions[first_time_transaction]") == Some("true"),
+            max_redemptions: form.get("max_redemptions").map(|m| m.parse().unwrap()),
+            expires_at: form.get("expires_at").map(|m| m.parse().unwrap()),
+            times_redeemed: 0,
+            active: true,
+        };
+        let id = st.id("promo");
+        let value = render_promo(&id, &promo);
+        st.promos.insert(id, promo);
+        Ok(value)
     }
 
     fn create_schedule(&self, st: &mut State, form: &Form) -> Answer {
@@ -933,6 +1146,13 @@ impl FakeStripe {
         value["metadata"] = json!(sub.metadata);
         value["pause_collection"] =
             if sub.paused { json!({"behavior": "void", "resumes_at": null}) } else { Value::Null };
+        value["discounts"] = json!(
+            sub.comp
+                .iter()
+                .map(|(c, _)| format!("di_{c}"))
+                .chain(sub.discount.iter().map(|d| d.id.clone()))
+                .collect::<Vec<_>>()
+        );
         value["schedule"] = match (&sub.schedule, expand_schedule) {
             (Some(s), true) => self.render_schedule(st, s)?,
             (Some(s), false) => json!(s),
@@ -976,27 +1196,35 @@ fn full_lines(every: Every, extra: u64, period: (i64, i64)) -> Vec<Line> {
     lines
 }
 
+#[allow(clippy::too_many_arguments)]
 fn render_invoice(
     id: &str,
     customer: &str,
     sub: Option<&str>,
     lines: &[Line],
+    discount: i64,
     status: &str,
     reason: &str,
     now: i64,
 ) -> Value {
     let mut value = fixture("invoice_proration_paid.json");
     let template = value["lines"]["data"][0].clone();
-    let total: i64 = lines.iter().map(|l| l.amount).sum();
+    let subtotal: i64 = lines.iter().map(|l| l.amount).sum();
+    let total = subtotal - discount;
     let paid = if status == "paid" { total.max(0) } else { 0 };
     value["id"] = json!(id);
     value["customer"] = json!(customer);
     value["status"] = json!(status);
     value["billing_reason"] = json!(reason);
     value["created"] = json!(now);
-    for field in ["subtotal", "total", "subtotal_excluding_tax", "total_excluding_tax"] {
+    for field in ["subtotal", "subtotal_excluding_tax"] {
+        value[field] = json!(subtotal);
+    }
+    for field in ["total", "total_excluding_tax"] {
         value[field] = json!(total);
     }
+    value["total_discount_amounts"] =
+        if discount == 0 { json!([]) } else { json!([{"amount": discount, "discount": format!("di_{id}")}]) };
     value["amount_due"] = json!(total.max(0));
     value["amount_paid"] = json!(paid);
     value["amount_remaining"] = json!(total.max(0) - paid);
@@ -1052,4 +1280,17 @@ fn st_coupon_months(id: &str) -> i64 {
 fn add_months(at: i64, months: i64) -> i64 {
     let start = chrono::DateTime::from_timestamp(at, 0).unwrap();
     start.checked_add_months(chrono::Months::new(u32::try_from(months).unwrap())).unwrap().timestamp()
+}
+
+fn render_promo(id: &str, p: &FakePromo) -> Value {
+    let mut value = fixture("promotion_code.json");
+    value["id"] = json!(id);
+    value["code"] = json!(p.code);
+    value["active"] = json!(p.active);
+    value["promotion"]["coupon"] = json!(p.coupon);
+    value["restrictions"]["first_time_transaction"] = json!(p.first_time);
+    value["max_redemptions"] = json!(p.max_redemptions);
+    value["expires_at"] = json!(p.expires_at);
+    value["times_redeemed"] = json!(p.times_redeemed);
+    value
 }

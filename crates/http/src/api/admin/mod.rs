@@ -5,6 +5,7 @@ mod broadcasts;
 mod campaigns;
 mod jobs;
 mod platform;
+mod promotions;
 mod tenants;
 
 use crate::state::AppState;
@@ -19,4 +20,5 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .merge(platform::routes())
         .merge(broadcasts::routes())
         .merge(campaigns::routes())
+        .merge(promotions::routes())
 }

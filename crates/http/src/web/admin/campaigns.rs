@@ -2,7 +2,7 @@
 
 use crate::state::AppState;
 use crate::web::admin::platform;
-use crate::web::forms::{id_of, invalid};
+use crate::web::forms::{id_of, invalid, midnight};
 use crate::web::layout::{Page, alert, day};
 use crate::web::session::{Session, WebForm, admin_nav, field};
 use crate::web::{PageError, PageResult};
@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
 use tenantry_domain::ads::{AdFormat, AdTarget};
@@ -116,13 +116,6 @@ impl CampaignForm {
             enabled: self.enabled.is_some(),
         })
     }
-}
-
-/// A `<input type="date">` value (`YYYY-MM-DD`) as that day's midnight, UTC.
-fn midnight(text: &str, which: &str) -> Result<DateTime<Utc>, PageError> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map(|d| d.and_time(NaiveTime::MIN).and_utc())
-        .map_err(|_| invalid(&format!("The {which} date is not a date (YYYY-MM-DD).")))
 }
 
 fn format_name(f: AdFormat) -> &'static str {

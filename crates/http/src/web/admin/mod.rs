@@ -3,6 +3,7 @@
 mod audit;
 mod broadcasts;
 mod campaigns;
+mod coupons;
 mod jobs;
 mod settings;
 mod stats;
@@ -36,6 +37,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(broadcasts::routes())
         .merge(campaigns::routes())
+        .merge(coupons::routes())
         .merge(jobs::routes())
         .merge(settings::routes())
         .merge(stats::routes())

@@ -1,7 +1,7 @@
 //! "Subscription & billing": plan, status, seats, price, next invoice, trial countdown; buying a seat after its proration preview; the plan and interval; Checkout and the Customer Portal; cancelling.
 
 use crate::state::AppState;
-use crate::web::layout::{alert, day, money, status};
+use crate::web::layout::{alert, day, money, percent, status};
 use crate::web::session::{CsrfForm, Session, WebForm, field};
 use crate::web::tenant::{nav, page, posted, tenant};
 use crate::web::{PageError, PageResult};
@@ -28,6 +28,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/app/{slug}/settings/checkout", post(checkout))
         .route("/app/{slug}/settings/portal", post(portal))
         .route("/app/{slug}/settings/cancel", post(cancel))
+        .route("/app/{slug}/settings/promotion-code/preview", post(promotion_preview))
+        .route("/app/{slug}/settings/promotion-code", post(promotion_apply))
 }
 
 #[derive(Deserialize, Default)]
@@ -40,6 +42,7 @@ fn notice(done: Option<&str>) -> Markup {
         Some("seats") => "Seats bought: the prorated amount has been invoiced.",
         Some("plan") => "The plan has been changed.",
         Some("card") => "Welcome back: the payment method is saved if you completed the form.",
+        Some("promotion") => "The promotion code is applied: the invoices it covers are discounted.",
         _ => return html! {},
     };
     html! { p.notice role="status" { (text) } }
@@ -148,6 +151,12 @@ fn billing_body(
                 @if let Some(price) = sub.price {
                     dt { "Price" } dd #price { (money(price)) " per " (per.1) }
                 }
+                @if let Some(d) = &sub.discount {
+                    dt { "Discount" } dd #discount { (discount_text(d)) }
+                    @if let Some(after) = sub.price_after_discount.filter(|a| Some(*a) != sub.price) {
+                        dt { "Price after the discount" } dd #price-after { (money(after)) " per " (per.1) }
+                    }
+                }
                 @if let Some(next) = &sub.next_invoice {
                     dt { "Next invoice" } dd #next-invoice { (money(next.amount)) " on " (day(next.at)) }
                 }
@@ -177,6 +186,19 @@ fn billing_body(
                         button type="submit" { "Preview" }
                     }
                 }
+            }
+        }
+        @if promotion_possible(sub) {
+            section.card aria-labelledby="promo-h" {
+                h2 #promo-h { "Promotion code" }
+                form.inline-form method="post" action={ (base) "/promotion-code/preview" } {
+                    (field(session))
+                    label for="promotion-code" { "Code" }
+                    input #promotion-code name="code" type="text" autocomplete="off" spellcheck="false"
+                        minlength="3" maxlength="32" pattern="[A-Za-z0-9_-]{3,32}" required;
+                    button type="submit" { "See the discount" }
+                }
+                p.hint { "You see what it takes off the next invoice before you apply it." }
             }
         }
         section.card aria-labelledby="change-h" {
@@ -268,13 +290,7 @@ pub(crate) async fn seats_preview(
     let input = PreviewInput { seats: Some(seats), plan: None, timing: PlanTiming::Now };
     let preview = match state.tenantry.preview_change(&scope, input).await {
         Ok(p) => p,
-        Err(e) => {
-            let e = PageError::from(e);
-            let sub = state.tenantry.subscription_view(&scope).await?;
-            let body = billing_body(&state, &session, &slug, &sub, None, Some(e.detail()));
-            let page = page(&state, &scope, "Subscription & billing", nav(&session, &slug, &name), body).await;
-            return Ok((e.status(), page).into_response());
-        }
+        Err(e) => return billing_refused(&state, &session, &slug, &scope, &name, PageError::from(e)).await,
     };
     let what = match preview.seat_change {
         Some(SeatChange::Increase { from, to }) => format!("From {from} to {to} seats, now."),
@@ -406,4 +422,115 @@ pub(crate) async fn cancel(
     let back = settings_path(&slug, "")?;
     state.tenantry.cancel_subscription(&scope, &back).await?;
     Ok(Redirect::to(&format!("/app/{slug}/settings?done=plan")).into_response())
+}
+
+/// Whether the page offers a promotion code: a trial with a payment method or
+/// a paid plan, without a discount or a comp running (the use case decides).
+fn promotion_possible(sub: &SubscriptionView) -> bool {
+    use tenantry_domain::SubscriptionStatus as S;
+    let live = match sub.status {
+        S::Trialing => sub.payment_method_on_file && !sub.continue_free,
+        S::Active | S::PastDue => true,
+        _ => false,
+    };
+    live && sub.discount.is_none() && sub.free_until.is_none()
+}
+
+/// "SPRING20: 20 % off until 5 March 2027" and the like.
+pub(crate) fn discount_text(d: &tenantry_domain::discount::AppliedDiscount) -> String {
+    use tenantry_domain::discount::{DiscountDuration, Off};
+    let off = match d.off {
+        Off::Percent { basis_points } => format!("{} off", percent(basis_points)),
+        Off::Amount { amount } => format!("{} off", money(amount)),
+    };
+    let how_long = match (d.duration, d.ends_at) {
+        (DiscountDuration::Once, _) => "the next invoice".to_owned(),
+        (DiscountDuration::Repeating { months }, Some(end)) => {
+            format!("the invoices of {months} month(s), until {}", day(end))
+        }
+        _ => "every invoice".to_owned(),
+    };
+    format!("{}: {off}, {how_long}", d.code)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PromotionForm {
+    csrf: String,
+    code: String,
+}
+
+/// The billing page again with `e`'s detail as its alert (nothing changed).
+async fn billing_refused(
+    state: &AppState,
+    session: &Session,
+    slug: &str,
+    scope: &tenantry_ports::TenantScope,
+    name: &str,
+    e: PageError,
+) -> PageResult {
+    let sub = state.tenantry.subscription_view(scope).await?;
+    let body = billing_body(state, session, slug, &sub, None, Some(e.detail()));
+    let page = page(state, scope, "Subscription & billing", nav(session, slug, name), body).await;
+    Ok((e.status(), page).into_response())
+}
+
+/// `POST /app/{slug}/settings/promotion-code/preview`: what a code takes off
+/// the next invoice, with the button that applies it (nothing changes until then).
+pub(crate) async fn promotion_preview(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    WebForm(form): WebForm<PromotionForm>,
+) -> PageResult {
+    let (scope, name) = posted(&state, &session, &slug, &form.csrf).await?;
+    let preview = match state.tenantry.preview_promotion_code(&scope, &form.code).await {
+        Ok(p) => p,
+        Err(e) => return billing_refused(&state, &session, &slug, &scope, &name, PageError::from(e)).await,
+    };
+    let body = html! {
+        h1 { "Apply a promotion code" }
+        section.card aria-labelledby="promo-preview-h" {
+            h2 #promo-preview-h { (discount_text(&preview.discount)) }
+            @if let Some(next) = &preview.next_invoice {
+                table {
+                    caption { "The next invoice, on " (day(next.at)) ", with the code" }
+                    thead { tr { th scope="col" { "Item" } th.num scope="col" { "Amount" } } }
+                    tbody {
+                        @for line in &next.lines {
+                            tr { td { (line_text(line)) } td.num { (money(line.amount)) } }
+                        }
+                        tr { td { "Discount" } td.num #promo-discount { "−" (money(next.discount)) } }
+                        @if next.tax.cents() != 0 {
+                            tr { td { "VAT" } td.num { (money(next.tax)) } }
+                        }
+                    }
+                    tfoot { tr { th scope="row" { "Total" } td.num #promo-total { (money(next.total)) } } }
+                }
+            } @else {
+                p { "Nothing will be invoiced next; the code applies to the invoices it covers." }
+            }
+            form method="post" action={ "/app/" (slug) "/settings/promotion-code" } {
+                (field(&session))
+                input type="hidden" name="code" value=(preview.discount.code);
+                button #apply-promotion type="submit" { "Apply " (preview.discount.code) }
+                " "
+                a href={ "/app/" (slug) "/settings" } { "Cancel" }
+            }
+        }
+    };
+    Ok(page(&state, &scope, "Apply a promotion code", nav(&session, &slug, &name), body).await.into_response())
+}
+
+/// `POST /app/{slug}/settings/promotion-code`: redeems and applies the code.
+pub(crate) async fn promotion_apply(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    WebForm(form): WebForm<PromotionForm>,
+) -> PageResult {
+    let (scope, name) = posted(&state, &session, &slug, &form.csrf).await?;
+    match state.tenantry.apply_promotion_code(&scope, &form.code).await {
+        Ok(_) => Ok(Redirect::to(&format!("/app/{slug}/settings?done=promotion")).into_response()),
+        Err(e) => billing_refused(&state, &session, &slug, &scope, &name, PageError::from(e)).await,
+    }
 }
