@@ -220,7 +220,10 @@ pub fn render(mail: &Mail, links: &Links) -> Rendered {
                     moment(expires_at)
                 )),
                 Line::Text(token.expose_secret().to_owned()),
-                Line::Text(format!("Send it to {} (POST, JSON: token).", links.to("/v1/auth/verify-email"))),
+                Line::Link(
+                    "Confirm it in your browser".into(),
+                    links.to(&format!("/verify?token={}", token.expose_secret())),
+                ),
             ],
         ),
         Message::DeletionRequested { purge_at } => (
@@ -312,10 +315,7 @@ fn password_reset(
                 moment(expires_at)
             )),
             Line::Text(token.expose_secret().to_owned()),
-            Line::Text(format!(
-                "Set a new password by sending it with the code to {} (POST, JSON: token, password).",
-                links.to("/v1/auth/password-reset/confirm")
-            )),
+            Line::Link("Set a new password".into(), links.to(&format!("/reset?token={}", token.expose_secret()))),
             Line::Text("If it was not you, ignore this mail: your password stays as it is.".into()),
         ],
     )
@@ -518,8 +518,13 @@ mod tests {
                 "payment_failed" => {
                     assert!(r.html.contains("<a href=\"https://pay.example.com/i/1\">") && r.text.contains("49.50 EUR"))
                 }
+                // The links open the pages (issue 24), absolute on the public address.
                 "password_reset" => {
-                    assert!(r.text.contains("trst_secret") && r.text.contains("/v1/auth/password-reset/confirm"))
+                    assert!(r.text.contains("https://app.example.com/reset?token=trst_secret"), "{}", r.text);
+                    assert!(r.html.contains("<a href=\"https://app.example.com/reset?token=trst_secret\">"));
+                }
+                "verify_email" => {
+                    assert!(r.text.contains("https://app.example.com/verify?token=tver_secret"), "{}", r.text);
                 }
                 "export_ready" => assert!(r.text.contains("5.0 KiB") && r.text.contains("/download")),
                 "downgraded" => assert!(r.text.contains("x@example.com") && r.text.contains("revoked: 2")),

@@ -177,7 +177,7 @@ pub(crate) async fn serve() -> Result<ExitCode, Failure> {
     let (tenantry, billing, clock, operator) = service().await?;
     seed_superuser(&tenantry, operator.as_deref()).await?;
     let scheduler = spawn_scheduler(tenantry.clone(), billing.simulator.clone(), schedule_every);
-    let mails = Arc::new(Links { public_url: public_url()? });
+    let mails = Arc::new(Links { public_url: mail_base_url(env("DATABASE_URL").is_none())? });
     let mut state =
         AppState::new(tenantry, keys, clock, mails).with_public_url(public_url()?).with_trusted_proxies(proxies);
     if let Some(simulator) = billing.simulator {

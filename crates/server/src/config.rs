@@ -135,7 +135,7 @@ pub(crate) fn backup_key(embedded: bool) -> Result<Option<BackupKey>, Failure> {
 /// prints (`console`) and PostgreSQL refuses to start, naming both.
 pub(crate) fn mailer(in_memory: bool) -> Result<Arc<dyn Mailer>, Failure> {
     match env("TENANTRY_MAIL").as_deref() {
-        None if in_memory => Ok(Arc::new(ConsoleMailer::new(public_url()?))),
+        None if in_memory => Ok(Arc::new(ConsoleMailer::new(mail_base_url(in_memory)?))),
         // A deployment that forgot its mail would lose every invitation, reset link and notice.
         None => Err(Failure::Config(
             "DATABASE_URL is set but no mail is: set TENANTRY_MAIL=smtp with TENANTRY_SMTP_URL and \
@@ -149,7 +149,7 @@ pub(crate) fn mailer(in_memory: bool) -> Result<Arc<dyn Mailer>, Failure> {
                     "TENANTRY_MAIL=console: mails are written to the log, not sent; they carry one-time links"
                 );
             }
-            Ok(Arc::new(ConsoleMailer::new(public_url()?)))
+            Ok(Arc::new(ConsoleMailer::new(mail_base_url(in_memory)?)))
         }
         Some("smtp") => {
             let url = secret_env("TENANTRY_SMTP_URL")
@@ -174,6 +174,17 @@ pub(crate) fn public_url() -> Result<Option<String>, Failure> {
         return Err(Failure::Config(format!("TENANTRY_PUBLIC_URL={url} is not an http(s) address")));
     }
     Ok(public_url)
+}
+
+/// Where mails' links lead: TENANTRY_PUBLIC_URL, or — on the embedded
+/// default, which serves this machine — `http://localhost:{TENANTRY_ADDR's
+/// port}` (8080), so that a reset or verification mail's link opens its page.
+pub(crate) fn mail_base_url(in_memory: bool) -> Result<Option<String>, Failure> {
+    match public_url()? {
+        Some(url) => Ok(Some(url)),
+        None if in_memory => Ok(Some(format!("http://localhost:{}", addr()?.port()))),
+        None => Ok(None),
+    }
 }
 
 /// TENANTRY_DATA_KEY (64 hex characters), which seals the TOTP secrets at

@@ -23,7 +23,9 @@ mod charts;
 mod forms;
 mod invitation;
 mod layout;
+mod recovery;
 mod session;
+mod signup;
 mod tenant;
 mod unsubscribe;
 
@@ -45,6 +47,8 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     let anonymous = Router::new()
         .merge(session::anonymous())
         .merge(invitation::anonymous())
+        .merge(recovery::anonymous())
+        .merge(signup::anonymous())
         .merge(unsubscribe::anonymous())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::throttle::per_address));
     Router::new()
@@ -52,6 +56,8 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .merge(session::routes())
         .merge(account::routes())
         .merge(invitation::routes())
+        .merge(recovery::routes())
+        .merge(signup::routes())
         .merge(unsubscribe::routes())
         .merge(tenant::routes())
         .merge(admin::routes())

@@ -258,6 +258,7 @@ fn login_form(message: Option<&str>, tenant: &str, email: &str, next: &str) -> P
                 input #password name="password" type="password" required autocomplete="current-password";
                 button type="submit" { "Log in" }
             }
+            p { a #forgot href="/forgot" { "Forgot your password?" } }
         },
     )
 }
@@ -314,6 +315,16 @@ pub(crate) async fn login_submit(
         return Ok(mfa_form(None, &mfa_token, &next).into_response());
     }
     signed_in(&state, &done.principal, &next)
+}
+
+/// Signs the browser in and sends it to `location`: a path of this service, or
+/// the payment provider's hosted page the use case answered (an address
+/// tenantry made, never one a caller gave).
+pub(crate) fn signed_in_to(state: &AppState, principal: &Principal, location: &str) -> PageResult {
+    let token = auth::issue(&state.keys, state.clock.as_ref(), principal, TokenUse::Web)?;
+    let mut response = Redirect::to(location).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, set_cookie(&token)?);
+    Ok(response)
 }
 
 fn signed_in(state: &AppState, principal: &Principal, next: &str) -> PageResult {

@@ -17,4 +17,6 @@ mod web;
 mod web_admin_pages;
 mod web_isolation;
 mod web_promotions;
+mod web_recovery;
+mod web_signup;
 mod web_tenant_pages;

@@ -296,7 +296,8 @@ impl Tenantry {
                 return None;
             }
         };
-        let back = ReturnPath::parse(format!("/app/{}/settings?done=card", tenant.slug())).ok()?;
+        // Back to the workspace's getting-started page.
+        let back = ReturnPath::parse(format!("/app/{}?welcome=1", tenant.slug())).ok()?;
         match self.deps.payments.checkout_session(&customer, &back).await {
             Ok(session) => Some(session),
             Err(e) => {

@@ -1,14 +1,14 @@
 //! A tenant's home page, its branding stylesheet, and the freemium ad's counted click.
 
 use crate::state::AppState;
-use crate::web::session::Session;
-use crate::web::tenant::{nav, page, tenant};
+use crate::web::session::{CsrfForm, Session, WebForm};
+use crate::web::tenant::{nav, page, posted, tenant};
 use crate::web::{PageError, PageResult};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
 use maud::html;
 
 /// Its pages.
@@ -17,6 +17,25 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/app/{slug}", get(home))
         .route("/app/{slug}/brand.css", get(brand_css))
         .route("/app/{slug}/ads/{cid}/click", get(ad_click))
+        .route("/app/{slug}/verification", post(resend_verification))
+}
+
+/// `POST /app/{slug}/verification`: the confirmation link mailed again (the
+/// notice on every page offers it until the address is confirmed).
+pub(crate) async fn resend_verification(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    WebForm(form): WebForm<CsrfForm>,
+) -> PageResult {
+    let (scope, _) = posted(&state, &session, &slug, &form.csrf).await?;
+    match state.tenantry.resend_verification(&scope).await {
+        // Confirmed meanwhile (another tab): nothing to mail, the notice is gone.
+        Ok(()) | Err(tenantry_ports::services::account::AdminResetError::AlreadyVerified) => {
+            Ok(Redirect::to(&format!("/app/{slug}?sent=verification")).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `GET /app/{slug}/ads/{cid}/click`: counts a click on an ad this tenant may
@@ -45,11 +64,25 @@ pub(crate) async fn brand_css(State(state): State<AppState>, session: Session, P
 }
 
 /// `GET /app/{slug}`.
-pub(crate) async fn home(State(state): State<AppState>, session: Session, Path(slug): Path<String>) -> PageResult {
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<HomeQuery>,
+) -> PageResult {
     let (scope, name) = tenant(&state, &session, &slug).await?;
     let me = state.tenantry.me(&scope).await.ok();
+    // What the subscription says, for those who may read it (members may not).
+    let trial = state.tenantry.subscription_view(&scope).await.ok();
     let body = html! {
         h1 { (name) }
+        @if q.sent.as_deref() == Some("verification") {
+            p.notice role="status" #verification-sent { "The confirmation link is on its way to your address." }
+        }
+        @if q.welcome.is_some() {
+            p.notice role="status" #welcome { "Welcome to your workspace." }
+        }
+        (getting_started(&slug, trial.as_ref()))
         @if let Some(me) = &me {
             p #signed-in { "Signed in as " strong { (me.user.name) } " (" (me.role_name) ")." }
         }
@@ -59,4 +92,26 @@ pub(crate) async fn home(State(state): State<AppState>, session: Session, Path(s
         }
     };
     Ok(page(&state, &scope, &name, nav(&session, &slug, &name), body).await.into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct HomeQuery {
+    sent: Option<String>,
+    welcome: Option<String>,
+}
+
+/// The first steps: invite the team, choose a plan, and how long the trial lasts.
+fn getting_started(slug: &str, sub: Option<&tenantry_ports::services::views::SubscriptionView>) -> maud::Markup {
+    html! {
+        section.card aria-labelledby="start-h" #getting-started {
+            h2 #start-h { "Getting started" }
+            ol {
+                li { a href={ "/app/" (slug) "/settings/users" } { "Invite your team" } }
+                li { a href={ "/app/" (slug) "/settings#change-h" } { "Choose a plan" } }
+            }
+            @if let Some(days) = sub.and_then(|s| s.trial_days_left) {
+                p #trial-left { "Your trial has " strong { (days) } " days left." }
+            }
+        }
+    }
 }

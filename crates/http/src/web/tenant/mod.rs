@@ -66,7 +66,10 @@ pub(crate) async fn page(state: &AppState, scope: &TenantScope, title: &str, nav
         Ok(t) => t.settings.branding.logo_url.map(|u| u.to_string()),
         Err(_) => None,
     };
-    let alert = dunning(state, scope, &nav).await;
+    let alert = match (dunning(state, scope, &nav).await, unverified(state, scope, &nav).await) {
+        (Some(d), Some(v)) => Some(html! { (d) (v) }),
+        (d, v) => d.or(v),
+    };
     let page = Page::new(title, nav, body).with_logo(logo).with_alert(alert);
     // A page a tenant's user (or a support session acting as one) sees is one page view.
     if state.metering
@@ -107,6 +110,29 @@ async fn dunning(state: &AppState, scope: &TenantScope, nav: &Nav) -> Option<Mar
                     (crate::web::layout::csrf_field(csrf))
                     button #update-payment-method type="submit" { "Update the payment method" }
                 }
+            }
+        }
+    })
+}
+
+/// Until the signed-in user confirmed their address (the link mailed at
+/// signup), every page says so and offers to mail the link again. Not in a
+/// support session (the address is not the operator's to confirm).
+async fn unverified(state: &AppState, scope: &TenantScope, nav: &Nav) -> Option<Markup> {
+    let Nav::Tenant { slug, csrf, impersonating: None, .. } = nav else { return None };
+    if !matches!(scope.actor(), tenantry_ports::Actor::User { .. }) {
+        return None;
+    }
+    let me = state.tenantry.me(scope).await.ok()?;
+    if me.user.email_verified {
+        return None;
+    }
+    Some(html! {
+        div.verify-notice role="note" #verify-notice {
+            "Confirm your address " strong { (me.user.email) } " with the link we mailed to it. "
+            form.inline method="post" action={ "/app/" (slug) "/verification" } {
+                (crate::web::layout::csrf_field(csrf))
+                button #resend-verification type="submit" { "Mail the link again" }
             }
         }
     })

@@ -1,0 +1,203 @@
+//! A forgotten password and an address to confirm, in the browser (issue
+//! 24): `/forgot` asks for the link (the same answer whether or not the
+//! account exists), `/reset?token=…` — the mail's link — sets the new
+//! password, `/verify?token=…` confirms the address with one button (a GET
+//! changes nothing: a mail scanner opening the link confirms nothing). Each
+//! posts to the same use case as the API, behind the same throttles.
+
+use crate::state::AppState;
+use crate::web::layout::{Page, alert};
+use crate::web::session::WebForm;
+use crate::web::{PageError, PageResult, too_many};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use maud::html;
+use secrecy::SecretString;
+use serde::Deserialize;
+use tenantry_ports::services::account::{ResetConfirmation, ResetRequest};
+
+/// Its forms anyone may post (behind the per-address throttle).
+pub(super) fn anonymous() -> Router<AppState> {
+    Router::new()
+        .route("/forgot", post(forgot_submit))
+        .route("/reset", post(reset_submit))
+        .route("/verify", post(verify_submit))
+}
+
+/// Its pages.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/forgot", get(forgot_page)).route("/reset", get(reset_page)).route("/verify", get(verify_page))
+}
+
+fn forgot_form(error: Option<&str>, tenant: &str, email: &str) -> Page {
+    Page::bare(
+        "Forgot your password?",
+        html! {
+            h1 { "Forgot your password?" }
+            (alert(error))
+            p { "We mail a link to set a new one (valid for an hour) to the address of your account." }
+            form.card method="post" action="/forgot" {
+                label for="tenant" { "Workspace" span.hint { " (its short name, as at the login)" } }
+                input #tenant name="tenant" type="text" value=(tenant) required autocomplete="organization";
+                label for="email" { "E-mail" }
+                input #email name="email" type="email" value=(email) required autocomplete="username";
+                button #send-link type="submit" { "Mail me a link" }
+            }
+            p { a href="/login" { "Back to the login" } }
+        },
+    )
+}
+
+/// `GET /forgot`.
+pub(crate) async fn forgot_page() -> Page {
+    forgot_form(None, "", "")
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ForgotForm {
+    tenant: String,
+    email: String,
+}
+
+/// `POST /forgot`: the link is mailed when the account exists; the page says
+/// the same either way (no account oracle).
+pub(crate) async fn forgot_submit(State(state): State<AppState>, WebForm(form): WebForm<ForgotForm>) -> PageResult {
+    let account = format!("reset:{}:{}", form.tenant.trim(), form.email.trim());
+    if let Err(e) = state.throttles.account(&state.tenantry, &account).await {
+        return Ok(too_many(e));
+    }
+    let input = ResetRequest { tenant: form.tenant, email: form.email };
+    state.tenantry.request_password_reset(input).await?;
+    Ok(Page::bare(
+        "Check your mail",
+        html! {
+            h1 { "Check your mail" }
+            p #sent role="status" {
+                "If this workspace has an account with this address, a link to set a new password is on its way. "
+                "It works once, for an hour."
+            }
+            p { a href="/login" { "Back to the login" } }
+        },
+    )
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TokenQuery {
+    token: Option<String>,
+}
+
+fn missing_token(what: &str) -> PageError {
+    PageError::new(StatusCode::NOT_FOUND, "invalid_token", &format!("This {what} link is incomplete."))
+}
+
+fn reset_form(token: &str, error: Option<&str>) -> Page {
+    Page::bare(
+        "Set a new password",
+        html! {
+            h1 { "Set a new password" }
+            (alert(error))
+            form.card method="post" action="/reset" {
+                input type="hidden" name="token" value=(token);
+                label for="password" {
+                    "New password" span.hint { " (at least the length the platform asks, 8 characters by default)" }
+                }
+                input #password name="password" type="password" required autocomplete="new-password" minlength="8";
+                button #set-password type="submit" { "Set the password" }
+            }
+            p.hint { "Every session of your account ends: log in again with the new password." }
+        },
+    )
+}
+
+/// `GET /reset?token=…`: the reset mail's link.
+pub(crate) async fn reset_page(Query(q): Query<TokenQuery>) -> PageResult {
+    match q.token.filter(|t| !t.is_empty()) {
+        Some(token) => Ok(reset_form(&token, None).into_response()),
+        None => Err(missing_token("reset")),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ResetForm {
+    token: String,
+    password: SecretString,
+}
+
+/// `POST /reset`: the new password (the link works once, for an hour).
+pub(crate) async fn reset_submit(State(state): State<AppState>, WebForm(form): WebForm<ResetForm>) -> PageResult {
+    let token = SecretString::from(form.token.clone());
+    if let Err(e) = state.throttles.account(&state.tenantry, &crate::throttle::link_key(&token)).await {
+        return Ok(too_many(e));
+    }
+    match state.tenantry.confirm_password_reset(ResetConfirmation { token, password: form.password }).await {
+        Ok(()) => Ok(Page::bare(
+            "Your password is set",
+            html! {
+                h1 { "Your password is set" }
+                p #reset-done role="status" { "Log in with it: every other session of your account has ended." }
+                p { a.button href="/login" { "Log in" } }
+            },
+        )
+        .into_response()),
+        Err(e) => {
+            let e = PageError::from(e);
+            Ok((e.status(), reset_form(&form.token, Some(e.detail()))).into_response())
+        }
+    }
+}
+
+fn verify_form(token: &str, error: Option<&str>) -> Page {
+    Page::bare(
+        "Confirm your address",
+        html! {
+            h1 { "Confirm your address" }
+            (alert(error))
+            form.card method="post" action="/verify" {
+                input type="hidden" name="token" value=(token);
+                p { "This confirms that the address this link was mailed to is yours." }
+                button #confirm-address type="submit" { "Confirm my address" }
+            }
+        },
+    )
+}
+
+/// `GET /verify?token=…`: the verification mail's link — a button, so that
+/// opening the link alone (a mail scanner's prefetch) confirms nothing.
+pub(crate) async fn verify_page(Query(q): Query<TokenQuery>) -> PageResult {
+    match q.token.filter(|t| !t.is_empty()) {
+        Some(token) => Ok(verify_form(&token, None).into_response()),
+        None => Err(missing_token("confirmation")),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct VerifyForm {
+    token: String,
+}
+
+/// `POST /verify`: the address confirmed (once, within seven days).
+pub(crate) async fn verify_submit(State(state): State<AppState>, WebForm(form): WebForm<VerifyForm>) -> PageResult {
+    let token = SecretString::from(form.token.clone());
+    if let Err(e) = state.throttles.account(&state.tenantry, &crate::throttle::link_key(&token)).await {
+        return Ok(too_many(e));
+    }
+    match state.tenantry.verify_email(&token).await {
+        Ok(()) => Ok(Page::bare(
+            "Your address is confirmed",
+            html! {
+                h1 { "Your address is confirmed" }
+                p #verified role="status" { "Thank you." }
+                p { a.button href="/login" { "Go to your workspace" } }
+            },
+        )
+        .into_response()),
+        Err(e) => {
+            let e = PageError::from(e);
+            Ok((e.status(), verify_form(&form.token, Some(e.detail()))).into_response())
+        }
+    }
+}
