@@ -191,6 +191,8 @@ actions! {
     LoggedOut => "auth.logged_out",
     PasswordResetRequested => "auth.password_reset_requested",
     PasswordReset => "auth.password_reset",
+    PasswordChanged => "auth.password_changed",
+    ProfileChanged => "user.profile_changed",
     EmailVerified => "auth.email_verified",
     MfaEnabled => "auth.mfa_enabled",
     MfaDisabled => "auth.mfa_disabled",

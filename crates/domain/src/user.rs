@@ -556,6 +556,11 @@ impl User {
         Ok(())
     }
 
+    /// Changes the display name (the person's own profile).
+    pub fn rename(&mut self, name: PersonName) {
+        self.r.name = name;
+    }
+
     /// Replaces the password hash; older tokens stop working.
     pub fn set_password(&mut self, hash: PasswordHash) {
         self.r.password_hash = hash;

@@ -670,6 +670,7 @@ impl World {
             | Op::ContinueFree { actor }
             | Op::BillingPages { actor }
             | Op::Promotion { actor, .. }
+            | Op::Rename { actor, .. }
             | Op::Reads { actor }
             | Op::Ads { actor }
             | Op::Storage { actor, .. }
@@ -1114,6 +1115,11 @@ impl World {
                 calls.push((outcome(&svc.checkout_session(scope, url).await), Aim::Own));
                 calls.push((outcome(&svc.portal_session(scope, url).await), Aim::Own));
                 calls.push((outcome(&svc.invoices(scope).await), Aim::Own));
+            }
+            Op::Rename { name, .. } => {
+                // A blank name is refused as written; the others rename the actor only.
+                let text = ["Renamed Person", "  ", "Another Name"][usize::from(*name) % 3];
+                calls.push((outcome(&svc.rename_me(scope, text).await), Aim::Own));
             }
             Op::Promotion { apply, .. } => {
                 single = false;

@@ -16,7 +16,8 @@ use utoipa_axum::routes;
 /// Its routes.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(me))
+        .routes(routes!(me, rename_me))
+        .routes(routes!(change_my_password))
         .routes(routes!(resend_verification))
         .routes(routes!(my_sessions, end_all_sessions))
         .routes(routes!(end_my_session))
@@ -85,6 +86,63 @@ pub(crate) async fn me(State(state): State<AppState>, Caller(principal): Caller)
             ok(MeAnswer::ApiKey { api_key: ApiKeyMe { id: key_id, tenant_id, role } })
         }
     }
+}
+
+/// `PATCH /v1/me`'s body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MePatch {
+    /// The display name (1 to 100 characters).
+    name: String,
+}
+
+#[utoipa::path(patch, path = "/v1/me", tag = "Auth", description = "Changes the caller's own display name (a user acting for themselves only; audited as `user.profile_changed`).",
+    request_body = MePatch,
+    responses((status = 200, description = "Done", body = tenantry_ports::services::views::UserView), Refused),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn rename_me(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Body(body): Body<MePatch>,
+) -> Answer {
+    let tenantry_ports::Principal::User { tenant_id, .. } = principal else { return Err(ApiError::not_found()) };
+    let scope = state.tenantry.authorize(&principal, tenant_id).await?;
+    ok(state.tenantry.rename_me(&scope, &body.name).await?)
+}
+
+/// `POST /v1/me/password`'s body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordChange {
+    /// The account's password now.
+    #[schema(value_type = String, format = Password)]
+    current_password: SecretString,
+    /// The new one (the platform's policy).
+    #[schema(value_type = String, format = Password)]
+    new_password: SecretString,
+}
+
+#[utoipa::path(post, path = "/v1/me/password", tag = "Auth", description = "Changes the caller's password with the current one. Every session of the account ends — its other browsers and clients, and this token too; the answer is a new token pair of a new session. 422 `wrong_password` (audited as failed) or `weak_password`; nothing changes then.",
+    request_body = PasswordChange,
+    responses((status = 200, description = "Done", body = crate::auth::TokenPair), Refused),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn change_my_password(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    crate::client::Client(client): crate::client::Client,
+    Body(body): Body<PasswordChange>,
+) -> Answer {
+    let tenantry_ports::Principal::User { tenant_id, user_id, .. } = principal else {
+        return Err(ApiError::not_found());
+    };
+    // Guesses of the current password are throttled per account, as logins are.
+    state.throttles.account(&state.tenantry, &format!("password:{user_id}")).await?;
+    let scope = state.tenantry.authorize(&principal, tenant_id).await?;
+    let renewed =
+        state.tenantry.change_my_password(&scope, &body.current_password, &body.new_password, &client).await?;
+    ok(crate::auth::pair(&state.keys, state.clock.as_ref(), &renewed, 0)?)
 }
 
 #[utoipa::path(post, path = "/v1/me/email-verification", tag = "Auth", description = "Mails the caller a new verification code (`already_verified` when the address is proven).",

@@ -168,6 +168,7 @@ fn nav(nav: &Nav, logo: Option<&str>) -> Markup {
                     a href={ "/app/" (slug) "/settings/audit" } { "Audit log" }
                     a href={ "/app/" (slug) "/settings/exports" } { "Data export" }
                     a href={ "/app/" (slug) "/settings/notifications" } { "Notifications" }
+                    a href={ "/app/" (slug) "/profile" } { "Your profile" }
                     a href="/account/notifications" { "Your mail" }
                     a href="/account/mfa" { "Two-factor" }
                     a href="/account/sessions" { "Sessions" }

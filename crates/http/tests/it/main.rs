@@ -16,6 +16,7 @@ mod throttle;
 mod web;
 mod web_admin_pages;
 mod web_isolation;
+mod web_profile;
 mod web_promotions;
 mod web_recovery;
 mod web_signup;

@@ -60,6 +60,7 @@ fn op() -> impl Strategy<Value = Op> {
             Just("/settings/audit"),
             Just("/settings/exports"),
             Just("/settings/notifications"),
+            Just("/profile"),
             Just("/brand.css"),
         ]
         .prop_map(Op::View),
@@ -67,6 +68,7 @@ fn op() -> impl Strategy<Value = Op> {
             Just(Op::Post("/settings/invitations", &[("email", "new@invitee.example.com"), ("role", "member")])),
             Just(Op::Post("/settings/seats/preview", &[("seats", "5")])),
             Just(Op::Post("/settings/promotion-code/preview", &[("code", "NOPE")])),
+            Just(Op::Post("/profile/name", &[("name", "Renamed")])),
             Just(Op::Post("/settings/promotion-code", &[("code", "NOPE")])),
             Just(Op::Post("/settings/branding", &[("primary_color", "#123456"), ("logo_url", "")])),
             Just(Op::Post("/settings/exports", &[])),

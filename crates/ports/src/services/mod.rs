@@ -27,6 +27,7 @@ pub mod login;
 pub mod mfa;
 pub mod notifications;
 pub mod outbox;
+pub mod profile;
 pub mod promotions;
 pub mod roles;
 pub mod scheduler;

@@ -7,6 +7,7 @@ mod branding;
 mod exports;
 mod home;
 mod notifications;
+mod profile;
 mod roles;
 mod start;
 mod users;
@@ -170,6 +171,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(exports::routes())
         .merge(home::routes())
         .merge(notifications::routes())
+        .merge(profile::routes())
         .merge(roles::routes())
         .merge(start::routes())
         .merge(users::routes())
