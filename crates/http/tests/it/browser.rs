@@ -214,8 +214,14 @@ async fn the_superuser_creates_a_tenant_whose_admin_fills_the_seats_buys_one_and
         "settings/branding",
         "settings/audit",
         "settings/exports",
+        "profile",
     ] {
         c.goto(&format!("{base}/app/acme/{page}")).await.unwrap();
+        assert_eq!(unlabelled(&c).await, Vec::<String>::new(), "{page}");
+    }
+    // The pages of someone not signed in (issue 24), each field labelled too.
+    for page in ["/signup", "/forgot", "/reset?token=x", "/verify?token=x"] {
+        c.goto(&format!("{base}{page}")).await.unwrap();
         assert_eq!(unlabelled(&c).await, Vec::<String>::new(), "{page}");
     }
     c.set_window_size(390, 844).await.unwrap();

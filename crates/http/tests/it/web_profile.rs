@@ -122,3 +122,51 @@ async fn the_api_renames_and_changes_the_password_of_the_caller_only() {
         http.patch(format!("{base}/v1/me")).bearer_auth(&su).json(&json!({"name": "Root"})).send().await.unwrap();
     assert_eq!(refused.status(), StatusCode::NOT_FOUND);
 }
+
+/// Mandatory two-factor authentication for a role (issue 24, item 5): an
+/// owner without it is taken to the enrolment from every page of the
+/// workspace, enrols with the key the page shows (its QR code beside it),
+/// gets ten recovery codes once, and then reaches the workspace.
+#[tokio::test]
+async fn an_owner_who_must_have_two_factor_is_taken_to_the_enrolment_and_then_let_in() {
+    use secrecy::ExposeSecret;
+    use tenantry_domain::settings::{MfaPolicyPatch, SettingsPatch};
+    let h = Harness::new();
+    let t = h.signup("acme").await.unwrap();
+    let su = h.superuser("ops@platform.example.com").await.unwrap();
+    let who = h.tenantry.authorize_platform(&su).await.unwrap();
+    let patch = SettingsPatch {
+        mfa: Some(MfaPolicyPatch {
+            required_for_all: Some(false),
+            required_roles: Some([tenantry_domain::BuiltinRole::Owner].into_iter().collect()),
+        }),
+        ..SettingsPatch::default()
+    };
+    let base = support::serve(support::state_for(&h)).await;
+    let owner = Browser::login(&base, "acme", &t.owner_email).await;
+    h.tenantry.update_settings(&who, &patch).await.unwrap();
+    for page in ["/app/acme", "/app/acme/settings", "/app/acme/profile"] {
+        let shown = owner.get(page).await;
+        assert_eq!(shown.status, StatusCode::SEE_OTHER, "{page}");
+        assert_eq!(shown.location.as_deref(), Some("/account/mfa"), "{page}");
+    }
+    let start = owner.post("/account/mfa/start", &[("password", PASSWORD)]).await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.body);
+    assert!(start.body.contains("<svg"), "the QR code, drawn on the server");
+    let key = start.body.split("id=\"totp-secret\">").nth(1).unwrap().split('<').next().unwrap().replace(' ', "");
+    let secret = tenantry_domain::mfa::TotpSecret::from_base32(&key).unwrap();
+    let code = tenantry_domain::mfa::code_at(&secret, h.clock_now()).unwrap();
+    let hidden = |name: &str| {
+        start.body.split(&format!("name=\"{name}\" value=\"")).nth(1).unwrap().split('"').next().unwrap().to_owned()
+    };
+    let (secret_field, url_field) = (hidden("secret"), hidden("otpauth_url").replace("&amp;", "&"));
+    let confirmed = owner
+        .post(
+            "/account/mfa/confirm",
+            &[("code", code.expose_secret()), ("secret", secret_field.as_str()), ("otpauth_url", url_field.as_str())],
+        )
+        .await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+    assert_eq!(confirmed.body.matches("<li><code>").count(), 10, "ten recovery codes, once: {}", confirmed.body);
+    assert_eq!(owner.get("/app/acme").await.status, StatusCode::OK, "enrolled: the workspace opens");
+}
