@@ -520,8 +520,8 @@ PLATFORM_TABLES = ["superusers", "platform_settings", "erasure_ledger", "ad_camp
 
 
 def attack_promotion_codes(c, su, victim, victim_token, stranger_token):
-    """A tenant's owner makes no coupon; another tenant's owner applies no code to the victim; a tenant
-    still waiting for its payment method redeems nothing; the code's count stays 0."""
+    """A tenant's owner makes no coupon; another tenant's owner applies no code to the victim; a new
+    tenant still waiting for its payment method redeems nothing; the code's count stays 0."""
     status, coupon, _ = c.request("POST", "/v1/admin/coupons", {
         "name": "Attack", "percent_off_basis_points": 10000, "duration": "forever"}, token=victim_token)
     report("promotion codes: a tenant's owner makes a 100 % coupon", status == 404, f"{status}")
@@ -538,9 +538,13 @@ def attack_promotion_codes(c, su, victim, victim_token, stranger_token):
                              token=stranger_token)
     report("promotion codes: another tenant's owner applies the last redemption to the victim", status == 404,
            f"{status}")
-    status, body, _ = c.request("POST", f"/v1/tenants/{victim}/subscription/promotion-code", {"code": "ATTACK20"},
-                                token=victim_token)
-    waiting = status == 403 and isinstance(body, dict) and body.get("code") == "payment_method_required"
+    # A tenant that just signed up has no payment method: waiting for it (403 payment_method_required)
+    # or, under cardless trials, nothing to discount yet (409 nothing_to_discount).
+    waiting_tid, waiting_token = signup(c, "waiting")
+    status, body, _ = c.request("POST", f"/v1/tenants/{waiting_tid}/subscription/promotion-code",
+                                {"code": "ATTACK20"}, token=waiting_token)
+    refusal = body.get("code") if isinstance(body, dict) else None
+    waiting = (status, refusal) in ((403, "payment_method_required"), (409, "nothing_to_discount"))
     report("promotion codes: a tenant without its payment method redeems a code", waiting, f"{status} {body}")
     status, listed, _ = c.request("GET", "/v1/admin/coupons", token=su)
     counts = [p.get("times_redeemed") for p in listed.get("promotion_codes", [])] if status == 200 else None
