@@ -250,12 +250,20 @@ impl SimState {
     }
 
     /// The promotion code with the simulator's id `code` and its coupon, as
-    /// the simulator holds them (copies), or `Rejected`.
-    fn redeemable(&self, code: &str, _customer: &str) -> Result<(PromotionCode, Coupon), PaymentError> {
+    /// the simulator holds them (copies), when `discount` is theirs; else `Rejected`.
+    fn redeemable(
+        &self,
+        code: &str,
+        _customer: &str,
+        discount: &AppliedDiscount,
+    ) -> Result<(PromotionCode, Coupon), PaymentError> {
         let (promotion, coupon_id) =
             self.promotion_codes.get(code).ok_or_else(|| PaymentError::Rejected("no such promotion code".into()))?;
         let coupon =
             self.coupons.get(coupon_id).ok_or_else(|| PaymentError::Rejected("the code's coupon is gone".into()))?;
+        if promotion.code != discount.code || coupon.off != discount.off || coupon.duration != discount.duration {
+            return Err(PaymentError::Rejected("the discount is not the promotion code's".into()));
+        }
         Ok((promotion.clone(), coupon.clone()))
     }
 
@@ -1169,10 +1177,7 @@ impl PaymentProvider for BillingSimulator {
         self.outage("preview_discount")?;
         let st = self.lock();
         let sub = st.subs.get(subscription).ok_or(PaymentError::NotFound)?;
-        let (promotion, coupon) = st.redeemable(code, &sub.customer)?;
-        if promotion.code != discount.code || coupon.off != discount.off || coupon.duration != discount.duration {
-            return Err(PaymentError::Rejected("the discount is not the promotion code's".into()));
-        }
+        st.redeemable(code, &sub.customer, discount)?;
         self.upcoming(sub, Some(discount))
     }
 
@@ -1247,10 +1252,7 @@ impl PaymentProvider for BillingSimulator {
             return Err(PaymentError::Rejected("only a live subscription takes a promotion code".into()));
         }
         // The same rules as tenantry's, on the simulator's own counts.
-        let (mut promotion, mut coupon) = st.redeemable(code, &sub.customer)?;
-        if promotion.code != discount.code || coupon.off != discount.off || coupon.duration != discount.duration {
-            return Err(PaymentError::Rejected("the discount is not the promotion code's".into()));
-        }
+        let (mut promotion, mut coupon) = st.redeemable(code, &sub.customer, discount)?;
         let paid_before = st.paid_before(&sub.customer);
         promotion.redeem(&mut coupon, now, paid_before).map_err(|e| PaymentError::Rejected(e.to_string()))?;
         if let Some((p, coupon_id)) = st.promotion_codes.get_mut(code) {

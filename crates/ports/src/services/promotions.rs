@@ -426,9 +426,7 @@ impl Tenantry {
         paid_before: bool,
         next_invoice_at: DateTime<Utc>,
     ) -> Result<(PromotionCodeRecord, CouponRecord, AppliedDiscount), PromotionError> {
-        let text = code.trim().to_ascii_uppercase();
-        let mut ptx = self.deps.store.begin_platform().await?;
-        let (promo, coupon) = ptx.promotion_code_for_update(&text).await?.ok_or(PromotionError::Unknown)?;
+        let (ptx, promo, coupon) = self.locked_code(code).await?;
         drop(ptx); // nothing written: rolled back, the lock let go
         let now = self.now();
         let discount = AppliedDiscount::new(&promo.promotion.code, &coupon.coupon, now, next_invoice_at);
@@ -533,6 +531,18 @@ impl Tenantry {
         Ok(view)
     }
 
+    /// The code as a customer typed it (case and spaces do not matter) and
+    /// its coupon, locked in the platform unit of work answered with them.
+    async fn locked_code(
+        &self,
+        code: &str,
+    ) -> Result<(Box<dyn crate::store::PlatformTx>, PromotionCodeRecord, CouponRecord), PromotionError> {
+        let text = code.trim().to_ascii_uppercase();
+        let mut ptx = self.deps.store.begin_platform().await?;
+        let (promo, coupon) = ptx.promotion_code_for_update(&text).await?.ok_or(PromotionError::Unknown)?;
+        Ok((ptx, promo, coupon))
+    }
+
     /// Counts one redemption of `code` under its row lock, or refuses.
     async fn redeem(
         &self,
@@ -540,9 +550,7 @@ impl Tenantry {
         paid_before: bool,
         next_invoice_at: DateTime<Utc>,
     ) -> Result<(PromotionCodeRecord, AppliedDiscount), PromotionError> {
-        let text = code.trim().to_ascii_uppercase();
-        let mut ptx = self.deps.store.begin_platform().await?;
-        let (mut promo, mut coupon) = ptx.promotion_code_for_update(&text).await?.ok_or(PromotionError::Unknown)?;
+        let (mut ptx, mut promo, mut coupon) = self.locked_code(code).await?;
         let now = self.now();
         promo.promotion.redeem(&mut coupon.coupon, now, paid_before)?;
         ptx.count_redemption(promo.id, 1).await?;
