@@ -107,6 +107,64 @@ fn upcoming_invoice(
     (format!("{tenant}: {total} will be charged on {}", day(at)), body)
 }
 
+fn confirm_email_change(
+    tenant: &str,
+    links: &Links,
+    token: &SecretString,
+    expires_at: &DateTime<Utc>,
+) -> (String, Vec<Line>) {
+    (
+        format!("Confirm your new address for {tenant}"),
+        vec![
+            Line::Text(format!(
+                "You asked to sign in to {tenant} with this address from now on. Confirm it with this link \
+                 (once, until {}); until then nothing changes.",
+                moment(expires_at)
+            )),
+            Line::Link(
+                "Confirm the new address".into(),
+                links.to(&format!("/email-change?token={}", token.expose_secret())),
+            ),
+            Line::Text("If it was not you, ignore this mail: the address stays as it was.".into()),
+        ],
+    )
+}
+
+fn email_change_requested(tenant: &str, new_email: &str) -> (String, Vec<Line>) {
+    (
+        format!("Your {tenant} address is about to change"),
+        vec![
+            Line::Text(format!(
+                "Someone signed in to your {tenant} account asked to move it to {new_email}. It moves only \
+                 when the link sent to that address is followed."
+            )),
+            Line::Text(
+                "If it was not you, sign in and change your password (or sign out everywhere) now: that \
+                 cancels the change, which cannot be made without the link."
+                    .into(),
+            ),
+        ],
+    )
+}
+
+fn workspace_reminder(tenant: &str, links: &Links, slug: &str) -> (String, Vec<Line>) {
+    (
+        format!("Your workspace: {tenant}"),
+        vec![
+            Line::Text(format!(
+                "You asked where this address has an account. It has one in {tenant}, whose short name is \
+                 \"{slug}\"."
+            )),
+            Line::Link(format!("Sign in to {tenant}"), links.to(&format!("/login?tenant={slug}"))),
+            Line::Text(
+                "Each workspace where this address has an account sends its own mail. If you did not ask, \
+                 ignore this mail."
+                    .into(),
+            ),
+        ],
+    )
+}
+
 /// One line of a body: text, or text with a link.
 enum Line {
     Text(String),
@@ -226,6 +284,9 @@ pub fn render(mail: &Mail, links: &Links) -> Rendered {
                 ),
             ],
         ),
+        Message::ConfirmEmailChange { token, expires_at } => confirm_email_change(tenant, links, token, expires_at),
+        Message::EmailChangeRequested { new_email } => email_change_requested(tenant, new_email),
+        Message::WorkspaceReminder { slug } => workspace_reminder(tenant, links, slug),
         Message::DeletionRequested { purge_at } => (
             format!("{tenant} will be deleted on {}", day(purge_at)),
             vec![
@@ -470,6 +531,9 @@ mod tests {
             Message::AccountLocked { until: at },
             Message::PasswordReset { token: SecretString::from("trst_secret"), expires_at: at },
             Message::VerifyEmail { token: SecretString::from("tver_secret"), expires_at: at },
+            Message::ConfirmEmailChange { token: SecretString::from("tchg_secret"), expires_at: at },
+            Message::EmailChangeRequested { new_email: "ann.new@example.com".into() },
+            Message::WorkspaceReminder { slug: "acme".into() },
             Message::ExportReady {
                 export_id: tenantry_domain::ExportId::from_uuid(tenantry_domain::ids::uuid_v7_from_parts(2, [2; 10]))
                     .unwrap(),
@@ -525,6 +589,16 @@ mod tests {
                 }
                 "verify_email" => {
                     assert!(r.text.contains("https://app.example.com/verify?token=tver_secret"), "{}", r.text);
+                }
+                "confirm_email_change" => {
+                    assert!(r.text.contains("https://app.example.com/email-change?token=tchg_secret"), "{}", r.text);
+                }
+                "email_change_requested" => {
+                    assert!(r.text.contains("ann.new@example.com") && !r.text.contains("token"), "{}", r.text);
+                }
+                "workspace_reminder" => {
+                    assert!(r.subject.contains("Acme <Tools> & Co"), "{}", r.subject);
+                    assert!(r.text.contains("https://app.example.com/login?tenant=acme"), "{}", r.text);
                 }
                 "export_ready" => assert!(r.text.contains("5.0 KiB") && r.text.contains("/download")),
                 "downgraded" => assert!(r.text.contains("x@example.com") && r.text.contains("revoked: 2")),

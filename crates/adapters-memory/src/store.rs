@@ -121,6 +121,8 @@ struct Summary {
     tenant: Tenant,
     facts: Option<SubscriptionFacts>,
     active_users: u32,
+    /// The proven addresses of its active users (the `/find-workspace` lookup's index).
+    active_emails: BTreeSet<tenantry_domain::Email>,
     usage: BTreeMap<Month, UsageCounters>,
     storage_bytes: u64,
 }
@@ -399,6 +401,25 @@ impl OperatorStore for MemoryStore {
         let mut platform = self.inner.platform.lock().await;
         let Some(su) = platform.superusers.values_mut().find(|u| u.email == *email) else { return Ok(false) };
         su.mfa = None;
+        su.token_version = su.token_version.wrapping_add(1);
+        let event = AuditEvent {
+            at: self.now(),
+            target: Some(tenantry_domain::audit::AuditTarget::Superuser(su.id)),
+            ..event.clone()
+        };
+        self.inner.committed.write().unwrap_or_else(|p| p.into_inner()).platform_audit.push(event);
+        Ok(true)
+    }
+    async fn set_superuser_password(
+        &self,
+        email: &Email,
+        hash: &tenantry_domain::password::PasswordHash,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let mut platform = self.inner.platform.lock().await;
+        let Some(su) = platform.superusers.values_mut().find(|u| u.email == *email) else { return Ok(false) };
+        su.password_hash = hash.clone();
+        su.throttle = Default::default();
         su.token_version = su.token_version.wrapping_add(1);
         let event = AuditEvent {
             at: self.now(),

@@ -499,6 +499,10 @@ impl TenantDirectory for PgStore {
     async fn resolve_slug(&self, slug: &Slug) -> Result<Option<TenantId>, StoreError> {
         platform::Lookups(&self.pool).resolve_slug(slug).await
     }
+
+    async fn tenants_of_email(&self, email: &tenantry_domain::Email) -> Result<Vec<TenantId>, StoreError> {
+        platform::Lookups(&self.pool).tenants_of_email(email).await
+    }
     async fn resolve_billing_customer(&self, customer: &str) -> Result<Option<TenantId>, StoreError> {
         platform::Lookups(&self.pool).resolve_billing_customer(customer).await
     }
@@ -611,6 +615,31 @@ impl OperatorStore for PgOperator {
              WHERE email = $1 RETURNING id",
         )
         .bind(email.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(error::store)?;
+        let Some(id) = id else { return Ok(false) };
+        let target = <tenantry_domain::PlatformUserId as tenantry_domain::EntityId>::from_uuid(id)
+            .map_err(|err| StoreError::Unknown(anyhow::anyhow!("a superuser id: {err}")))?;
+        let event = AuditEvent { target: Some(tenantry_domain::audit::AuditTarget::Superuser(target)), ..e.clone() };
+        append_platform_audit(&mut tx, &event).await?;
+        tx.commit().await.map_err(error::store)?;
+        Ok(true)
+    }
+
+    async fn set_superuser_password(
+        &self,
+        email: &tenantry_domain::Email,
+        hash: &tenantry_domain::password::PasswordHash,
+        e: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(error::store)?;
+        let id: Option<uuid::Uuid> = sqlx::query_scalar(
+            "UPDATE tenantry.superusers SET password_hash = $2, failed_logins = 0, locked_until = NULL, \
+             token_version = token_version + 1 WHERE email = $1 RETURNING id",
+        )
+        .bind(email.as_str())
+        .bind(hash.expose())
         .fetch_optional(&mut *tx)
         .await
         .map_err(error::store)?;

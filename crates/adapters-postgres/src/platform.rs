@@ -88,6 +88,19 @@ impl PlatformStore for PgPlatformTx {
             .map_err(|e| self.fail(e))
     }
 
+    async fn rename_superuser(
+        &mut self,
+        id: PlatformUserId,
+        name: &tenantry_domain::text::PersonName,
+    ) -> Result<bool, StoreError> {
+        sqlx::query_scalar("SELECT tenantry_lookup.rename_superuser($1, $2)")
+            .bind(id.as_uuid())
+            .bind(name.as_str())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| self.fail(e))
+    }
+
     async fn begin_superuser_mfa(
         &mut self,
         id: PlatformUserId,
@@ -489,6 +502,16 @@ impl Lookups<'_> {
             .await
             .db()?;
         id.map(|u| rows::id(u, "slug")).transpose()
+    }
+
+    pub(crate) async fn tenants_of_email(&self, email: &tenantry_domain::Email) -> Result<Vec<TenantId>, StoreError> {
+        let ids: Vec<Uuid> = sqlx::query_scalar("SELECT tenantry_lookup.tenants_of_email($1, $2)")
+            .bind(email.as_str())
+            .bind(i32::try_from(tenantry_ports::directory::WORKSPACES_MAX).unwrap_or(i32::MAX))
+            .fetch_all(self.0)
+            .await
+            .db()?;
+        ids.into_iter().map(|u| rows::id(u, "tenant")).collect()
     }
 
     pub(crate) async fn resolve_billing_customer(&self, customer: &str) -> Result<Option<TenantId>, StoreError> {

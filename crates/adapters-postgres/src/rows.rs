@@ -114,6 +114,7 @@ pub(crate) fn user(row: &impl Cols, key: Option<&DataKey>) -> Result<User, Store
             row.try_get::<Option<Json<serde_json::Value>>, _>("mfa").db()?.map(|j| j.0),
         )?,
         mail_prefs: row.try_get::<Json<tenantry_domain::user::MailPrefs>, _>("mail_prefs").db()?.0,
+        preferences: row.try_get::<Json<tenantry_domain::preferences::Preferences>, _>("preferences").db()?.0,
     }))
 }
 

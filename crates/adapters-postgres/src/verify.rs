@@ -56,6 +56,8 @@ pub const EXPECTED_DEFINERS: &[&str] = &[
     "tenantry_lookup.insert_coupon",
     "tenantry_lookup.insert_promotion_code",
     "tenantry_lookup.lock_promotion_code",
+    "tenantry_lookup.tenants_of_email",
+    "tenantry_lookup.rename_superuser",
     "tenantry_lookup.count_redemption",
     "tenantry_lookup.set_promotion_code_active",
 ];

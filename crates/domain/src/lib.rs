@@ -38,6 +38,7 @@ pub mod money;
 pub mod password;
 pub mod password_reset;
 pub mod plan;
+pub mod preferences;
 pub mod proration;
 pub mod quota;
 pub mod rbac;

@@ -1,6 +1,7 @@
 //! One-time account links sent by mail (DESIGN.md "Account security"): a
-//! password reset (works once, for one hour) and an e-mail verification (once,
-//! for seven days). Only the hash of a link's secret is stored.
+//! password reset (works once, for one hour), an e-mail verification (once,
+//! for seven days) and an e-mail change (once, for a day, sent to the new
+//! address it carries). Only the hash of a link's secret is stored.
 
 use crate::ids::{ResetId, TenantId, UserId};
 use crate::token::TokenHash;
@@ -12,6 +13,8 @@ use serde::{Deserialize, Serialize};
 pub const RESET_VALIDITY_MINUTES: i64 = 60;
 /// How long a verification link works.
 pub const VERIFICATION_VALIDITY_DAYS: i64 = 7;
+/// How long an e-mail change link works.
+pub const EMAIL_CHANGE_VALIDITY_HOURS: i64 = 24;
 /// Days an expired link is kept (to tell "expired" from "unknown" in the
 /// answer to a late click) before the daily housekeeping deletes it.
 pub const LINK_RETENTION_DAYS: i64 = 7;
@@ -24,6 +27,8 @@ pub enum LinkPurpose {
     PasswordReset,
     /// Prove the address.
     EmailVerification,
+    /// Move the account to the new address the link carries (and reached).
+    EmailChange,
 }
 
 impl LinkPurpose {
@@ -32,6 +37,7 @@ impl LinkPurpose {
         match self {
             LinkPurpose::PasswordReset => "password_reset",
             LinkPurpose::EmailVerification => "email_verification",
+            LinkPurpose::EmailChange => "email_change",
         }
     }
 
@@ -40,6 +46,7 @@ impl LinkPurpose {
         match text {
             "password_reset" => Some(LinkPurpose::PasswordReset),
             "email_verification" => Some(LinkPurpose::EmailVerification),
+            "email_change" => Some(LinkPurpose::EmailChange),
             _ => None,
         }
     }
@@ -49,13 +56,13 @@ impl LinkPurpose {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ResetError {
     /// Not this link's secret, or no such link.
-    #[error("the reset link is not valid")]
+    #[error("the link is not valid")]
     Invalid,
     /// Older than an hour.
-    #[error("the reset link expired; ask for a new one")]
+    #[error("the link expired; ask for a new one")]
     Expired,
     /// Used already.
-    #[error("the reset link was used already; ask for a new one")]
+    #[error("the link was used already; ask for a new one")]
     Used,
 }
 
@@ -78,6 +85,9 @@ pub struct PasswordReset {
     pub expires_at: DateTime<Utc>,
     /// When it was used.
     pub used_at: Option<DateTime<Utc>>,
+    /// The address an e-mail change link moves the account to; `None` for the others.
+    #[serde(default)]
+    pub new_email: Option<crate::Email>,
 }
 
 impl PasswordReset {
@@ -92,6 +102,7 @@ impl PasswordReset {
             created_at: now,
             expires_at: now + Duration::minutes(RESET_VALIDITY_MINUTES),
             used_at: None,
+            new_email: None,
         }
     }
 
@@ -106,6 +117,24 @@ impl PasswordReset {
         PasswordReset {
             purpose: LinkPurpose::EmailVerification,
             expires_at: now + Duration::days(VERIFICATION_VALIDITY_DAYS),
+            ..Self::new(id, tenant_id, user_id, secret, now)
+        }
+    }
+
+    /// A new e-mail change link for `user` to `new_email`, working for
+    /// [`EMAIL_CHANGE_VALIDITY_HOURS`].
+    pub fn email_change(
+        id: ResetId,
+        tenant_id: TenantId,
+        user_id: UserId,
+        new_email: crate::Email,
+        secret: &SecretString,
+        now: DateTime<Utc>,
+    ) -> Self {
+        PasswordReset {
+            purpose: LinkPurpose::EmailChange,
+            expires_at: now + Duration::hours(EMAIL_CHANGE_VALIDITY_HOURS),
+            new_email: Some(new_email),
             ..Self::new(id, tenant_id, user_id, secret, now)
         }
     }
@@ -178,5 +207,13 @@ mod tests {
             Err(ResetError::Expired)
         );
         assert_eq!(verify.check_for(LinkPurpose::PasswordReset, &secret, now), Err(ResetError::Invalid));
+        let to = crate::Email::parse("new@example.com").unwrap();
+        let change = PasswordReset::email_change(reset.id, reset.tenant_id, reset.user_id, to.clone(), &secret, now);
+        assert_eq!(change.new_email, Some(to));
+        let change_purpose = LinkPurpose::EmailChange;
+        assert_eq!(change.check_for(change_purpose, &secret, now + Duration::hours(24) - Duration::seconds(1)), Ok(()));
+        assert_eq!(change.check_for(change_purpose, &secret, now + Duration::hours(24)), Err(ResetError::Expired));
+        assert_eq!(change.check_for(LinkPurpose::EmailVerification, &secret, now), Err(ResetError::Invalid));
+        assert_eq!(LinkPurpose::parse(change_purpose.as_str()), Some(change_purpose));
     }
 }

@@ -145,11 +145,13 @@ pub struct ResetToken {
 impl ResetToken {
     const PREFIX: &'static str = "trst_";
     const VERIFY_PREFIX: &'static str = "tver_";
+    const CHANGE_PREFIX: &'static str = "tchg_";
 
     fn prefix(purpose: crate::password_reset::LinkPurpose) -> &'static str {
         match purpose {
             crate::password_reset::LinkPurpose::PasswordReset => Self::PREFIX,
             crate::password_reset::LinkPurpose::EmailVerification => Self::VERIFY_PREFIX,
+            crate::password_reset::LinkPurpose::EmailChange => Self::CHANGE_PREFIX,
         }
     }
 
@@ -158,7 +160,7 @@ impl ResetToken {
         Self::parse_for(crate::password_reset::LinkPurpose::PasswordReset, text)
     }
 
-    /// Parses the text of a link for `purpose` (`trst_…` resets, `tver_…` verifications).
+    /// Parses the text of a link for `purpose` (`trst_…` resets, `tver_…` verifications, `tchg_…` e-mail changes).
     pub fn parse_for(purpose: crate::password_reset::LinkPurpose, text: &str) -> Result<Self, TokenError> {
         let (tenant, reset, secret) = parse_scoped(text, Self::prefix(purpose))?;
         Ok(Self {

@@ -112,6 +112,8 @@ pub struct UserRecord {
     pub mfa: Option<crate::mfa::Mfa>,
     /// Which mails the person chose to receive.
     pub mail_prefs: MailPrefs,
+    /// Their language and time zone, where they chose one.
+    pub preferences: crate::preferences::Preferences,
 }
 
 /// Reading a user: one accessor per field (the fields are private, so that
@@ -172,6 +174,10 @@ impl User {
     /// Which mails the person chose to receive.
     pub fn mail_prefs(&self) -> MailPrefs {
         self.r.mail_prefs
+    }
+    /// Their language and time zone, where they chose one.
+    pub fn preferences(&self) -> crate::preferences::Preferences {
+        self.r.preferences
     }
 
     /// The user from what a store kept.
@@ -461,6 +467,7 @@ impl User {
                 email_verified_at: None,
                 mfa: None,
                 mail_prefs: MailPrefs::default(),
+                preferences: crate::preferences::Preferences::default(),
             },
         }
     }
@@ -589,6 +596,17 @@ impl User {
     /// that reached it); the first proof's time is kept.
     pub fn verify_email(&mut self, now: DateTime<Utc>) {
         self.r.email_verified_at.get_or_insert(now);
+    }
+
+    /// The language and time zone the person chose.
+    pub fn choose(&mut self, preferences: crate::preferences::Preferences) {
+        self.r.preferences = preferences;
+    }
+
+    /// A new address, proven by the link that reached it (so verified now).
+    pub fn change_email(&mut self, email: Email, now: DateTime<Utc>) {
+        self.r.email = email;
+        self.r.email_verified_at = Some(now);
     }
 
     /// The mails the person chose.

@@ -172,6 +172,9 @@ pub mod housekeeping {
 /// The most rows one call of a named path answers (`due_tenants`,
 /// `list_tenants`, the audit reads, `failed_jobs`); larger limits are capped.
 pub const NAMED_PATH_MAX_ROWS: u32 = 1000;
+/// The most workspaces one `/find-workspace` answers (so one request mails at most this many).
+pub const WORKSPACES_MAX: u32 = 20;
+
 /// The most jobs one claim leases.
 pub const CLAIM_MAX_JOBS: u32 = 100;
 
@@ -199,6 +202,10 @@ pub struct Housekept {
 pub trait TenantDirectory: Send + Sync {
     /// Login and signup: which tenant holds this slug (committed state only).
     async fn resolve_slug(&self, slug: &Slug) -> Result<Option<TenantId>, StoreError>;
+    /// `/find-workspace`: the tenants where an active user has proven this address,
+    /// oldest first, at most [`WORKSPACES_MAX`] — ids only; the service reads
+    /// each user in its own tenant's unit of work.
+    async fn tenants_of_email(&self, email: &tenantry_domain::Email) -> Result<Vec<TenantId>, StoreError>;
     /// Billing events: which tenant is this provider customer.
     async fn resolve_billing_customer(&self, customer: &str) -> Result<Option<TenantId>, StoreError>;
     /// Timers: tenants whose `next_due_at` has come by the store's clock,

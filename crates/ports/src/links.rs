@@ -60,6 +60,18 @@ impl LinkKey {
         Self::derived_from(secret.expose_secret().as_bytes())
     }
 
+    /// A keyed pseudonym of `value` (hex HMAC-SHA256 under this key and a
+    /// label): the same value gives the same pseudonym under the same key, so
+    /// a log can be searched for an address without holding it, and a
+    /// dictionary cannot reverse it without the key. `None` only if HMAC
+    /// refused the key.
+    pub fn pseudonym(&self, value: &str) -> Option<String> {
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(self.0.expose_secret()).ok()?;
+        mac.update(b"tenantry:pseudonym:v1\0");
+        mac.update(value.as_bytes());
+        Some(hex::encode(mac.finalize().into_bytes()))
+    }
+
     fn mac(&self) -> Option<HmacSha256> {
         let mut mac = <HmacSha256 as KeyInit>::new_from_slice(self.0.expose_secret()).ok()?;
         mac.update(b"tenantry:unsubscribe:v1");

@@ -611,6 +611,14 @@ pub trait PlatformStore: Send {
     /// Ends every session of a superuser (its token version moves on,
     /// atomically); `false` when there is no such active superuser.
     async fn end_superuser_sessions(&mut self, id: PlatformUserId) -> Result<bool, StoreError>;
+    /// Renames an active superuser (their profile); `false` otherwise. It
+    /// takes no credential: a superuser's password is the operator's
+    /// ([`OperatorStore::set_superuser_password`]).
+    async fn rename_superuser(
+        &mut self,
+        id: PlatformUserId,
+        name: &tenantry_domain::text::PersonName,
+    ) -> Result<bool, StoreError>;
     /// Starts (or restarts) the two-factor enrolment of an active superuser
     /// with `secret`, dated by the store — only while none is enabled (an
     /// enabled second factor is never replaced here); `false` otherwise.
@@ -722,6 +730,15 @@ pub trait OperatorStore: Send + Sync {
     /// (a lost device and lost recovery codes), ends their sessions and appends
     /// `event`, at once; `false` when there is no such superuser.
     async fn reset_superuser_mfa(&self, email: &Email, event: &AuditEvent) -> Result<bool, StoreError>;
+    /// Sets the password hash of the superuser with `email`, lifts a login
+    /// lock, ends their sessions and appends `event`, at once; `false` when
+    /// there is no such superuser.
+    async fn set_superuser_password(
+        &self,
+        email: &Email,
+        hash: &tenantry_domain::password::PasswordHash,
+        event: &AuditEvent,
+    ) -> Result<bool, StoreError>;
 }
 
 /// A unit of work on the platform tables.

@@ -176,6 +176,27 @@ pub enum Message {
         /// When it stops working.
         expires_at: DateTime<Utc>,
     },
+    /// A new address to prove before the account moves to it (sent to the new
+    /// address); the token is shown once, in this mail.
+    ConfirmEmailChange {
+        /// The link's token (secret; never logged).
+        #[serde(skip_serializing, default = "no_token")]
+        token: SecretString,
+        /// When it stops working.
+        expires_at: DateTime<Utc>,
+    },
+    /// The account's address is asked to move (sent to the old address, which
+    /// nothing else tells): to whom, and what to do if it was not the person.
+    EmailChangeRequested {
+        /// The address asked for.
+        new_email: String,
+    },
+    /// The workspace where the address has an account (`/find-workspace`):
+    /// one mail per workspace, each from that workspace's own outbox.
+    WorkspaceReminder {
+        /// The workspace's short name (its sign-in link).
+        slug: String,
+    },
     /// The tenant's deletion was asked for: its data goes for good at `purge_at`
     /// unless the owner cancels first.
     DeletionRequested {
@@ -218,6 +239,7 @@ impl Message {
             Message::Invitation { token, .. }
             | Message::PasswordReset { token, .. }
             | Message::VerifyEmail { token, .. }
+            | Message::ConfirmEmailChange { token, .. }
             | Message::ProductUpdate { unsubscribe: token, .. } => Some(token.clone()),
             Message::PaymentFailed { hosted_url, .. }
             | Message::PaymentActionRequired { hosted_url }
@@ -233,6 +255,7 @@ impl Message {
             Message::Invitation { token, .. }
             | Message::PasswordReset { token, .. }
             | Message::VerifyEmail { token, .. }
+            | Message::ConfirmEmailChange { token, .. }
             | Message::ProductUpdate { unsubscribe: token, .. } => *token = new,
             Message::PaymentFailed { hosted_url, .. }
             | Message::PaymentActionRequired { hosted_url }
@@ -259,6 +282,9 @@ impl Message {
             Message::ExportReady { .. } => "export_ready",
             Message::PasswordReset { .. } => "password_reset",
             Message::VerifyEmail { .. } => "verify_email",
+            Message::ConfirmEmailChange { .. } => "confirm_email_change",
+            Message::EmailChangeRequested { .. } => "email_change_requested",
+            Message::WorkspaceReminder { .. } => "workspace_reminder",
             Message::ProductUpdate { .. } => "product_update",
             Message::DeletionRequested { .. } => "deletion_requested",
             Message::UpcomingInvoice { .. } => "upcoming_invoice",
@@ -272,6 +298,9 @@ impl Message {
             Message::Invitation { .. }
             | Message::PasswordReset { .. }
             | Message::VerifyEmail { .. }
+            | Message::ConfirmEmailChange { .. }
+            | Message::EmailChangeRequested { .. }
+            | Message::WorkspaceReminder { .. }
             | Message::AccountLocked { .. }
             | Message::ExportReady { .. } => MailCategory::Account,
             Message::TrialReminder { .. }

@@ -124,27 +124,45 @@ pub(crate) async fn reset_superuser_mfa(email: String) -> Result<ExitCode, Failu
     Ok(ExitCode::SUCCESS)
 }
 
+/// A superuser's password: TENANTRY_SUPERUSER_PASSWORD, or the first line of
+/// standard input — never an argument (arguments show in `ps` and shell history).
+fn superuser_password() -> Result<String, Failure> {
+    if let Some(password) = env("TENANTRY_SUPERUSER_PASSWORD") {
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Failure::Config(format!("reading the password from standard input: {e}")))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        return Err(Failure::Config(
+            "no password: set TENANTRY_SUPERUSER_PASSWORD or write it on standard input".into(),
+        ));
+    }
+    Ok(password)
+}
+
+/// `tenantry set-superuser-password`: with the owner's rights, as creating one.
+pub(crate) async fn set_superuser_password(email: String) -> Result<ExitCode, Failure> {
+    let password = SecretString::from(superuser_password()?);
+    let (tenantry, operator) = operator_service().await?;
+    let done =
+        tenantry.set_superuser_password(&operator, &email, &password).await.map_err(|e| Failure::Config(e.to_string()));
+    operator.close().await;
+    if !done? {
+        return Err(Failure::Config(format!("no superuser with the email {email}")));
+    }
+    println!("password set; the superuser's sessions have ended");
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(crate) async fn create_superuser(
     email: String,
     name: String,
     totp_secret_file: Option<std::path::PathBuf>,
 ) -> Result<ExitCode, Failure> {
-    let password = match env("TENANTRY_SUPERUSER_PASSWORD") {
-        Some(password) => password,
-        None => {
-            let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .map_err(|e| Failure::Config(format!("reading the password from standard input: {e}")))?;
-            let password = line.trim_end_matches(['\r', '\n']).to_owned();
-            if password.is_empty() {
-                return Err(Failure::Config(
-                    "no password: set TENANTRY_SUPERUSER_PASSWORD or write it on standard input".into(),
-                ));
-            }
-            password
-        }
-    };
+    let password = superuser_password()?;
     let totp_secret = totp_secret_file.as_deref().map(totp_secret_from).transpose()?;
     let enrolled = totp_secret.is_some();
     let (tenantry, operator) = operator_service().await?;

@@ -44,6 +44,14 @@ enum Command {
         #[arg(long)]
         totp_secret_file: Option<std::path::PathBuf>,
     },
+    /// Set a superuser's password with the owner's DATABASE_ADMIN_URL (the
+    /// service role cannot); a login lock is lifted and their sessions end.
+    /// Audited. The password comes as for create-superuser.
+    SetSuperuserPassword {
+        /// Their email.
+        #[arg(long)]
+        email: String,
+    },
     /// Remove a superuser's two-factor authentication (a lost device and lost
     /// recovery codes) with the owner's DATABASE_ADMIN_URL; their sessions end
     /// and they enrol again at the next login. Audited.
@@ -116,6 +124,7 @@ async fn main() -> ExitCode {
             create_superuser(email, name, totp_secret_file).await
         }
         Command::ResetSuperuserMfa { email } => reset_superuser_mfa(email).await,
+        Command::SetSuperuserPassword { email } => commands::set_superuser_password(email).await,
         Command::CheckIsolation => check_isolation().await,
         Command::Jobs { command: JobsCommand::RunDue } => jobs_run_due().await,
         Command::Stripe { command: StripeCommand::SyncCatalog } => stripe_sync_catalog().await,

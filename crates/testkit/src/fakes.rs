@@ -158,7 +158,15 @@ impl RecordingMailer {
         })
     }
 
-    /// The newest invitation token mailed to `to` on behalf of `tenant`.
+    /// The newest e-mail change code mailed to `to` (the new address).
+    pub fn email_change_token(&self, to: &str) -> Option<SecretString> {
+        self.sent_to(to).into_iter().rev().find_map(|m| match m.message {
+            Message::ConfirmEmailChange { token, .. } => Some(token),
+            _ => None,
+        })
+    }
+
+    /// The invitation token mailed to `to` on behalf of `tenant`, newest first.
     pub fn invitation_token_from(&self, to: &str, tenant: tenantry_domain::TenantId) -> Option<SecretString> {
         self.sent_to(to).into_iter().rev().find_map(|m| match (m.message, m.tenant) {
             (Message::Invitation { token, .. }, Some(t)) if t.id == tenant => Some(token),

@@ -1043,6 +1043,46 @@ impl World {
         Ok(Some((calls, single)))
     }
 
+    /// One's own profile (`Op::Rename`): a rename (0–2), a language and time
+    /// zone (3), a refused time zone beside a language (4), an address change
+    /// asked and confirmed by the link mailed to the new address (5).
+    async fn profile_calls(&mut self, name: u8, actor: ActorRef, scope: &TenantScope) -> Vec<(Outcome, Aim)> {
+        let svc = self.h.tenantry.clone();
+        let mut calls = Vec::new();
+        match name {
+            3 | 4 => {
+                let zone = if name == 3 { "Europe/Amsterdam" } else { "Mars/Olympus" };
+                let patch = tenantry_ports::services::profile::PreferencesPatch {
+                    language: Some("nl".into()),
+                    time_zone: Some(zone.into()),
+                };
+                calls.push((outcome(&svc.update_me(scope, None, &patch).await), Aim::Own));
+            }
+            5 => {
+                // A user acting for themselves only; the model follows a confirmed change.
+                let n = scope.actor().user_id().map_or(0, |u| u.as_uuid().as_u128() % 1_000_000);
+                let to = format!("moved.{n}@example.com");
+                let asked = svc.request_email_change(scope, &to, &SecretString::from(PASSWORD)).await;
+                calls.push((outcome(&asked), Aim::Own));
+                if let Some(token) = self.h.mailer.email_change_token(&to) {
+                    let done = svc.confirm_email_change(&token).await;
+                    if done.is_ok() {
+                        let a = self.tenant_of(actor);
+                        let mi = usize::from(actor.member) % self.tenants[a].members.len();
+                        self.tenants[a].members[mi].email = to.clone();
+                    }
+                    calls.push((outcome(&done.map(|()| "done")), Aim::Own));
+                }
+            }
+            _ => {
+                // A blank name is refused as written; the others rename the actor only.
+                let text = ["Renamed Person", "  ", "Another Name"][usize::from(name) % 3];
+                calls.push((outcome(&svc.rename_me(scope, text).await), Aim::Own));
+            }
+        }
+        calls
+    }
+
     /// The subscription's and the data's operations: seats, plans, billing pages, reads, ads, storage, mail preferences, erasure, exports, deletion.
     async fn billing_and_data_calls(
         &mut self,
@@ -1116,10 +1156,9 @@ impl World {
                 calls.push((outcome(&svc.portal_session(scope, url).await), Aim::Own));
                 calls.push((outcome(&svc.invoices(scope).await), Aim::Own));
             }
-            Op::Rename { name, .. } => {
-                // A blank name is refused as written; the others rename the actor only.
-                let text = ["Renamed Person", "  ", "Another Name"][usize::from(*name) % 3];
-                calls.push((outcome(&svc.rename_me(scope, text).await), Aim::Own));
+            Op::Rename { name, actor } => {
+                single = *name != 5;
+                calls.extend(self.profile_calls(*name, *actor, scope).await);
             }
             Op::Promotion { apply, .. } => {
                 single = false;

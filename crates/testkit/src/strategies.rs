@@ -136,7 +136,8 @@ pub enum Op {
     BillingPages { actor: ActorRef },
     /// Preview the world's promotion code, and apply it when `apply`.
     Promotion { actor: ActorRef, apply: bool },
-    /// Rename oneself (the profile).
+    /// One's own profile: a rename (0–2), a language and time zone (3), a
+    /// refused time zone (4), an address change asked and confirmed by its link (5).
     Rename { actor: ActorRef, name: u8 },
     /// Read lists: users, invitations, roles, audit, usage, me, tenant.
     Reads { actor: ActorRef },
@@ -243,7 +244,7 @@ pub fn op_mix(tenants: u8, mix: Mix) -> impl Strategy<Value = Op> {
             .prop_map(|(tenant, card)| Op::AddCard { tenant, card }),
         1 => a().prop_map(|actor| Op::BillingPages { actor }),
         1 => (a(), any::<bool>()).prop_map(|(actor, apply)| Op::Promotion { actor, apply }),
-        1 => (a(), 0u8..3).prop_map(|(actor, name)| Op::Rename { actor, name }),
+        1 => (a(), 0u8..6).prop_map(|(actor, name)| Op::Rename { actor, name }),
         2 => a().prop_map(|actor| Op::Reads { actor }),
         1 => a().prop_map(|actor| Op::Ads { actor }),
         1 => (a(), any::<u16>()).prop_map(|(actor, kib)| Op::Storage { actor, kib }),

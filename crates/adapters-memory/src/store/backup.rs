@@ -41,6 +41,8 @@ struct UserRow {
     mfa: Option<tenantry_domain::mfa::Mfa>,
     #[serde(default)]
     mail_prefs: tenantry_domain::user::MailPrefs,
+    #[serde(default)]
+    preferences: tenantry_domain::preferences::Preferences,
 }
 
 impl UserRow {
@@ -60,6 +62,7 @@ impl UserRow {
             email_verified_at: u.email_verified_at(),
             mfa: u.mfa().clone(),
             mail_prefs: u.mail_prefs(),
+            preferences: u.preferences(),
         }
     }
 
@@ -79,6 +82,7 @@ impl UserRow {
             email_verified_at: self.email_verified_at,
             mfa: self.mfa,
             mail_prefs: self.mail_prefs,
+            preferences: self.preferences,
         }))
     }
 }

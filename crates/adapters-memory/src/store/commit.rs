@@ -61,6 +61,13 @@ impl TenantTx for MemTenantTx {
                     facts: self.work.subscription.as_ref().map(|(_, f)| *f),
                     active_users: u32::try_from(self.work.users.values().filter(|u| u.is_active()).count())
                         .unwrap_or(u32::MAX),
+                    active_emails: self
+                        .work
+                        .users
+                        .values()
+                        .filter(|u| u.is_active() && u.email_verified_at().is_some())
+                        .map(|u| u.email().clone())
+                        .collect(),
                     usage: self.work.usage.clone(),
                     storage_bytes: self.work.storage_bytes,
                 };

@@ -23,6 +23,19 @@ impl TenantDirectory for MemoryStore {
         Ok(self.inner.committed.read().unwrap_or_else(|p| p.into_inner()).slugs.get(slug).copied())
     }
 
+    async fn tenants_of_email(&self, email: &tenantry_domain::Email) -> Result<Vec<TenantId>, StoreError> {
+        let committed = self.inner.committed.read().unwrap_or_else(|p| p.into_inner());
+        let mut found: Vec<(DateTime<Utc>, TenantId)> = committed
+            .summaries
+            .iter()
+            .filter(|(_, s)| s.active_emails.contains(email))
+            .map(|(id, s)| (s.tenant.created_at(), *id))
+            .collect();
+        found.sort();
+        let max = usize::try_from(tenantry_ports::directory::WORKSPACES_MAX).unwrap_or(usize::MAX);
+        Ok(found.into_iter().take(max).map(|(_, id)| id).collect())
+    }
+
     async fn resolve_billing_customer(&self, customer: &str) -> Result<Option<TenantId>, StoreError> {
         Ok(self.inner.committed.read().unwrap_or_else(|p| p.into_inner()).customers.get(customer).copied())
     }

@@ -63,6 +63,20 @@ impl PlatformStore for MemPlatformTx {
             None => Ok(false),
         }
     }
+    async fn rename_superuser(
+        &mut self,
+        id: PlatformUserId,
+        name: &tenantry_domain::text::PersonName,
+    ) -> Result<bool, StoreError> {
+        self.live()?;
+        match self.work.superusers.get_mut(&id).filter(|su| su.active) {
+            Some(su) => {
+                su.name = name.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
     async fn begin_superuser_mfa(
         &mut self,
         id: PlatformUserId,

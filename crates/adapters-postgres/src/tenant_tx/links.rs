@@ -1,4 +1,4 @@
-//! The tenant's account links (`tenantry.account_links`): password resets and e-mail verifications.
+//! The tenant's account links (`tenantry.account_links`): password resets, e-mail verifications and changes.
 
 use super::PgTenantTx;
 use crate::error::{corrupt, store};
@@ -18,8 +18,8 @@ impl ResetStore for PgTenantTx {
         self.writable()?;
         self.own(r.tenant_id, "a password reset")?;
         self.execute(sqlx::query(
-            "INSERT INTO tenantry.account_links (tenant_id, id, user_id, token_hash, created_at, expires_at, used_at, purpose) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO tenantry.account_links (tenant_id, id, user_id, token_hash, created_at, expires_at, used_at, purpose, new_email) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(self.t())
         .bind(r.id.as_uuid())
@@ -28,7 +28,8 @@ impl ResetStore for PgTenantTx {
         .bind(r.created_at)
         .bind(r.expires_at)
         .bind(r.used_at)
-        .bind(r.purpose.as_str())).await?;
+        .bind(r.purpose.as_str())
+        .bind(r.new_email.as_ref().map(tenantry_domain::Email::as_str))).await?;
         Ok(())
     }
 
@@ -52,6 +53,12 @@ impl ResetStore for PgTenantTx {
             created_at: r.try_get("created_at").map_err(store)?,
             expires_at: r.try_get("expires_at").map_err(store)?,
             used_at: r.try_get("used_at").map_err(store)?,
+            new_email: r
+                .try_get::<Option<&str>, _>("new_email")
+                .map_err(store)?
+                .map(tenantry_domain::Email::parse)
+                .transpose()
+                .map_err(|e| corrupt("account link", e))?,
         }))
     }
 

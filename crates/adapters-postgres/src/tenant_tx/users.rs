@@ -20,7 +20,7 @@ fn user_binds(user: &User) -> (&'static str, Option<Uuid>, bool, Option<DateTime
 }
 
 impl PgTenantTx {
-    /// Binds `$1`–`$19`, a user's row as both the insert and the update write
+    /// Binds `$1`–`$20`, a user's row as both the insert and the update write
     /// it (tenant, id, then every changeable column in the tables' order).
     fn bind_user<'q>(&self, q: Statement<'q>, user: &'q User) -> Result<Statement<'q>, StoreError> {
         let (role, custom, active, deactivated_at, reason) = user_binds(user);
@@ -42,7 +42,8 @@ impl PgTenantTx {
             .bind(rows::user_mfa_json(self.key.as_ref(), user)?)
             .bind(user.throttle().window_started)
             .bind(Json(&user.throttle().addresses))
-            .bind(Json(&user.mail_prefs())))
+            .bind(Json(&user.mail_prefs()))
+            .bind(Json(&user.preferences())))
     }
 }
 
@@ -88,8 +89,8 @@ impl UserStore for PgTenantTx {
         let q = sqlx::query(
             "INSERT INTO tenantry.users (tenant_id, id, email, name, role, custom_role_id, active, deactivated_at, \
              deactivated_reason, password_hash, failed_logins, locked_until, token_version, last_login_at, \
-             email_verified_at, mfa, failures_since, login_addresses, mail_prefs, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+             email_verified_at, mfa, failures_since, login_addresses, mail_prefs, preferences, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
         );
         let q = self.bind_user(q, user)?.bind(user.created_at());
         self.execute(q).await?;
@@ -103,7 +104,7 @@ impl UserStore for PgTenantTx {
             "UPDATE tenantry.users SET email = $3, name = $4, role = $5, custom_role_id = $6, active = $7, \
              deactivated_at = $8, deactivated_reason = $9, password_hash = $10, failed_logins = $11, \
              locked_until = $12, token_version = $13, last_login_at = $14, email_verified_at = $15, mfa = $16, \
-             failures_since = $17, login_addresses = $18, mail_prefs = $19 WHERE tenant_id = $1 AND id = $2",
+             failures_since = $17, login_addresses = $18, mail_prefs = $19, preferences = $20 WHERE tenant_id = $1 AND id = $2",
         );
         let q = self.bind_user(q, user)?;
         if self.execute(q).await? == 0 { Err(StoreError::NotFound) } else { Ok(()) }

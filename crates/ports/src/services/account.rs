@@ -8,6 +8,9 @@
 //! - **E-mail verification**: a code is mailed at signup (the owner's address);
 //!   it proves the address once, within seven days; it can be sent again. An
 //!   accepted invitation proves its address by itself.
+//! - **E-mail change**: the link mailed to the new address moves the account
+//!   (asked for on the profile: `Tenantry::request_email_change`).
+//! - **Find your workspace**: an address in, one mail per workspace out.
 
 use super::{AccessError, Tenantry, infra_from_store};
 use crate::error::InfraError;
@@ -48,6 +51,9 @@ pub enum ResetRefusal {
     /// The new password breaks the policy.
     #[error(transparent)]
     WeakPassword(#[from] PasswordError),
+    /// An e-mail change link's address is another account's by now.
+    #[error("another account of this workspace uses that address by now")]
+    EmailTaken,
     /// Infrastructure.
     #[error(transparent)]
     Infra(#[from] InfraError),
@@ -59,6 +65,7 @@ crate::problem!(ResetRefusal {
     ResetRefusal::Link(ResetError::Expired) => ("token_expired", Gone),
     ResetRefusal::Link(ResetError::Used) => ("token_used", Gone),
     ResetRefusal::WeakPassword(_) => ("weak_password", Invalid),
+    ResetRefusal::EmailTaken => ("email_taken", Conflict),
     ResetRefusal::Infra(e) => (via e),
 });
 
@@ -148,20 +155,142 @@ impl Tenantry {
             LinkPurpose::EmailVerification => {
                 PasswordReset::verification(id, scope.tenant_id(), user.id(), &secret, now)
             }
+            LinkPurpose::EmailChange => {
+                return Err(InfraError::Unknown(anyhow::anyhow!("an e-mail change link needs its new address")));
+            }
         };
+        self.mail_link(tx, scope, user, link, secret, action).await
+    }
+
+    /// Stores an e-mail change link for `user` to `new_email` and returns its
+    /// mail to that address (sent by the caller after commit); `action`, if
+    /// any, is audited.
+    pub(crate) async fn issue_link_to(
+        &self,
+        tx: &mut dyn crate::store::TenantTx,
+        scope: &TenantScope,
+        user: &User,
+        new_email: Email,
+        action: Option<AuditAction>,
+    ) -> Result<Mail, InfraError> {
+        let secret = self.new_secret()?;
+        let link =
+            PasswordReset::email_change(self.new_id()?, scope.tenant_id(), user.id(), new_email, &secret, self.now());
+        self.mail_link(tx, scope, user, link, secret, action).await
+    }
+
+    async fn mail_link(
+        &self,
+        tx: &mut dyn crate::store::TenantTx,
+        scope: &TenantScope,
+        user: &User,
+        link: PasswordReset,
+        secret: SecretString,
+        action: Option<AuditAction>,
+    ) -> Result<Mail, InfraError> {
         tx.insert_reset(&link).await?;
         if let Some(action) = action {
             let event = self.event(scope, action, Some(AuditTarget::User(user.id())), AuditOutcome::Success)?;
             tx.append_audit(&event).await?;
         }
         let tenant = self.tenant_row(tx).await?;
+        let purpose = link.purpose;
         let token =
             ResetToken { tenant_id: scope.tenant_id(), reset_id: link.id, secret }.to_secret_string_for(purpose);
+        let expires_at = link.expires_at;
         let message = match purpose {
-            LinkPurpose::PasswordReset => Message::PasswordReset { token, expires_at: link.expires_at },
-            LinkPurpose::EmailVerification => Message::VerifyEmail { token, expires_at: link.expires_at },
+            LinkPurpose::PasswordReset => Message::PasswordReset { token, expires_at },
+            LinkPurpose::EmailVerification => Message::VerifyEmail { token, expires_at },
+            LinkPurpose::EmailChange => Message::ConfirmEmailChange { token, expires_at },
         };
-        Ok(Mail { to: user.email().clone(), tenant: Some(Self::mail_tenant(&tenant)), message })
+        let to = link.new_email.unwrap_or_else(|| user.email().clone());
+        Ok(Mail { to, tenant: Some(Self::mail_tenant(&tenant)), message })
+    }
+
+    /// `POST /v1/auth/email-change`: moves an account to the new address its
+    /// mailed link carries (once, within a day; the link reaching it proves
+    /// the address). The account's other e-mail change and password reset
+    /// links are void (the resets went to the old address). Audited
+    /// (`user.email_changed`). A refused link changes nothing.
+    pub async fn confirm_email_change(&self, token: &SecretString) -> Result<(), ResetRefusal> {
+        let purpose = LinkPurpose::EmailChange;
+        let token = ResetToken::parse_for(purpose, token.expose_secret()).map_err(|_| ResetError::Invalid)?;
+        let scope = self.system_scope(token.tenant_id, SystemActor::Login);
+        let now = self.now();
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        let mut link = tx.reset(token.reset_id).await?.ok_or(ResetError::Invalid)?;
+        link.redeem(purpose, &token.secret, now)?;
+        let new_email = link.new_email.clone().ok_or(ResetError::Invalid)?;
+        let mut user = tx.user(link.user_id).await?.filter(User::is_active).ok_or(ResetError::Invalid)?;
+        if tx.user_by_email(&new_email).await?.is_some_and(|other| other.id() != user.id()) {
+            return Err(ResetRefusal::EmailTaken);
+        }
+        user.change_email(new_email, now);
+        tx.update_user(&user).await?;
+        tx.update_reset(&link).await?;
+        tx.expire_links_of(user.id(), LinkPurpose::EmailChange, now).await?;
+        tx.expire_links_of(user.id(), LinkPurpose::PasswordReset, now).await?;
+        let event =
+            self.event(&scope, AuditAction::EmailChanged, Some(AuditTarget::User(user.id())), AuditOutcome::Success)?;
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `POST /v1/auth/find-workspace`: mails the address, from each workspace
+    /// where it has an active account (at most
+    /// [`WORKSPACES_MAX`](crate::directory::WORKSPACES_MAX)), that workspace's
+    /// name and sign-in link — one mail per workspace, queued in that
+    /// workspace's own outbox, so no workspace's outbox names another. A
+    /// named cross-tenant lookup (DESIGN.md §2) over proven addresses only:
+    /// recorded in the platform log with a keyed pseudonym of the address
+    /// (HMAC under the link key: no dictionary reverses it) and the number
+    /// found. Answers `Ok` whatever the address; a workspace mails an address
+    /// at most once an hour.
+    pub async fn find_workspaces(&self, email: &str) -> Result<(), InfraError> {
+        let Ok(email) = Email::parse(email) else { return Ok(()) };
+        let tenants = self.deps.directory.tenants_of_email(&email).await?;
+        let lookup = tenantry_domain::AuditEvent {
+            id: self.new_id()?,
+            at: self.now(),
+            tenant_id: None,
+            actor: tenantry_domain::AuditActor::Anonymous,
+            action: AuditAction::WorkspacesLookedUp,
+            target: None,
+            outcome: AuditOutcome::Success,
+            details: Default::default(),
+        }
+        .with("workspaces", tenants.len());
+        let lookup = match self.links.as_ref().and_then(|k| k.pseudonym(email.as_str())) {
+            Some(pseudonym) => lookup.with("email_hmac", pseudonym),
+            None => lookup,
+        };
+        let mut ptx = self.deps.store.begin_platform().await?;
+        ptx.append_platform_audit(&lookup).await?;
+        ptx.commit().await?;
+        for tenant_id in tenants {
+            let scope = self.system_scope(tenant_id, SystemActor::Login);
+            let mut tx = self.begin(&scope, Access::Write).await?;
+            let Some(user) = tx.user_by_email(&email).await?.filter(User::is_active) else { continue };
+            // A suspended workspace, or one pending deletion, opens to nobody: it is not named.
+            if !self.subscription(tx.as_mut()).await?.allows_access() {
+                continue;
+            }
+            let tenant = self.tenant_row(tx.as_mut()).await?;
+            let hour = self.now().timestamp().div_euclid(3600);
+            if !tx.mark(&format!("mail:find_workspace:{}:{hour}", user.id()), self.now()).await? {
+                continue;
+            }
+            let mail = Mail {
+                to: user.email().clone(),
+                tenant: Some(Self::mail_tenant(&tenant)),
+                message: Message::WorkspaceReminder { slug: tenant.slug().to_string() },
+            };
+            let queued = self.queue_mails(tx.as_mut(), &scope, [mail]).await?;
+            tx.commit().await?;
+            self.deliver(queued).await;
+        }
+        Ok(())
     }
 
     /// `POST /v1/auth/verify-email`: proves the address with a mailed link
@@ -227,6 +356,8 @@ impl Tenantry {
         // The user's other password-reset links are void (their sessions ended with the
         // new password: `set_password` moves the token version on).
         tx.expire_links_of(user.id(), LinkPurpose::PasswordReset, now).await?;
+        // An address change asked for by whoever had the old password is void too.
+        tx.expire_links_of(user.id(), LinkPurpose::EmailChange, now).await?;
         let event =
             self.event(&scope, AuditAction::PasswordReset, Some(AuditTarget::User(user.id())), AuditOutcome::Success)?;
         tx.append_audit(&event).await?;

@@ -332,6 +332,9 @@ impl Tenantry {
                     TenantScope::new(tenant_id, Actor::User { user_id, role: user.role() }, PermissionSet::EMPTY);
                 user.end_sessions();
                 tx.update_user(&user).await?;
+                // Signing out everywhere also voids a pending address change (a stolen session's).
+                tx.expire_links_of(user_id, tenantry_domain::password_reset::LinkPurpose::EmailChange, self.now())
+                    .await?;
                 let event = self.event(
                     &scope,
                     AuditAction::SignedOutEverywhere,

@@ -1,4 +1,6 @@
-//! The platform's superusers: creating one (the operator's command) and resetting one's second factor.
+//! The platform's superusers: creating one, setting one's password and
+//! resetting one's second factor (the operator's commands, with the owner's
+//! rights), and a superuser's own profile (their name) under `/admin/profile`.
 
 use super::{Tenantry, infra_from_store};
 use crate::error::{InfraError, StoreError};
@@ -53,7 +55,85 @@ crate::problem!(CreateSuperuserError {
 });
 infra_from_store!(CreateSuperuserError);
 
+/// A superuser's own profile.
+#[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SuperuserView {
+    /// Their id.
+    pub id: tenantry_domain::PlatformUserId,
+    /// Their address (changed by the operator).
+    pub email: String,
+    /// Their name.
+    pub name: String,
+    /// Whether logins ask for a second factor.
+    pub mfa_enabled: bool,
+    /// Their last login.
+    pub last_login_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 impl Tenantry {
+    /// `/admin/profile`: the calling superuser.
+    pub async fn superuser_profile(&self, who: &crate::scope::PlatformScope) -> Result<SuperuserView, InfraError> {
+        let mut ptx = self.deps.store.begin_platform().await?;
+        let su = ptx.superuser(who.superuser()).await?.ok_or(StoreError::NotFound)?;
+        Ok(SuperuserView {
+            id: su.id,
+            email: su.email.to_string(),
+            name: su.name.to_string(),
+            mfa_enabled: su.mfa.as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled),
+            last_login_at: su.last_login_at,
+        })
+    }
+
+    /// `POST /admin/profile/name`: the calling superuser's name. Audited in
+    /// the platform log (`user.profile_changed`).
+    pub async fn rename_superuser(
+        &self,
+        who: &crate::scope::PlatformScope,
+        name: &str,
+    ) -> Result<(), CreateSuperuserError> {
+        let name = PersonName::parse(name)?;
+        let mut ptx = self.deps.store.begin_platform().await?;
+        if !ptx.rename_superuser(who.superuser(), &name).await? {
+            return Err(InfraError::from(StoreError::NotFound).into());
+        }
+        let event = self
+            .platform_event(who, AuditAction::ProfileChanged, Some(AuditTarget::Superuser(who.superuser())))?
+            .with("field", "name");
+        ptx.append_platform_audit(&event).await?;
+        ptx.commit().await?;
+        Ok(())
+    }
+
+    /// `tenantry set-superuser-password`: the operator sets the password of
+    /// the superuser with `email` (the platform's policy applies); a login
+    /// lock is lifted and their sessions end. Audited
+    /// (`auth.password_changed`, by the operator). `Ok(false)` for no such
+    /// superuser. The service role cannot do this (a superuser's password is
+    /// never a service-role write): it takes the owner's rights, as creating one does.
+    pub async fn set_superuser_password(
+        &self,
+        operator: &dyn OperatorStore,
+        email: &str,
+        password: &SecretString,
+    ) -> Result<bool, CreateSuperuserError> {
+        let email = Email::parse(email)?;
+        self.check_new_password(password).await??;
+        let hash = self.deps.hasher.hash(password).await.map_err(crate::defaults::hasher_error)?;
+        let event = AuditEvent {
+            id: self.new_id()?,
+            at: self.now(),
+            tenant_id: None,
+            actor: AuditActor::System(SystemActor::Signup),
+            action: AuditAction::PasswordChanged,
+            target: None,
+            outcome: AuditOutcome::Success,
+            details: Default::default(),
+        }
+        .with("by", "operator");
+        Ok(operator.set_superuser_password(&email, &hash, &event).await?)
+    }
+
     /// Creates a platform superuser (the `create-superuser` command and the
     /// embedded default's bootstrap) through `operator` — more than the
     /// service's own rights: in PostgreSQL the owner's connection

@@ -60,6 +60,10 @@ pub struct UserView {
     pub mfa_enabled: bool,
     /// Which mails the person chose (in the GDPR export too).
     pub mail_prefs: tenantry_domain::user::MailPrefs,
+    /// The language they chose (`en`, `nl`); `null`: the workspace's.
+    pub language: Option<tenantry_domain::preferences::Language>,
+    /// The IANA time zone they chose (`Europe/Amsterdam`); `null`: the workspace's.
+    pub time_zone: Option<String>,
 }
 
 impl From<&User> for UserView {
@@ -81,6 +85,8 @@ impl From<&User> for UserView {
             email_verified: u.email_verified_at().is_some(),
             mfa_enabled: u.mfa().as_ref().is_some_and(tenantry_domain::mfa::Mfa::is_enabled),
             mail_prefs: u.mail_prefs(),
+            language: u.preferences().language,
+            time_zone: u.preferences().time_zone.map(|z| z.name().to_owned()),
         }
     }
 }

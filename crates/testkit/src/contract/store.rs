@@ -179,6 +179,8 @@ pub async fn run(factory: &dyn StoreFactory) -> Result<(), Broken> {
     superuser_sessions(&Fixture::new(factory).await?).await?;
     credential_ledger(&Fixture::new(factory).await?).await?;
     superuser_mfa(&Fixture::new(factory).await?).await?;
+    superuser_profile(&Fixture::new(factory).await?).await?;
+    profiles_and_address_links(&Fixture::new(factory).await?).await?;
     authorization_reads(&Fixture::new(factory).await?).await?;
     Ok(())
 }
@@ -321,6 +323,94 @@ pub async fn superuser_mfa(f: &Fixture) -> Result<(), Broken> {
     let mut tx = f.store.begin_platform().await.ctx("begin")?;
     let after = tx.superuser(su).await.ctx("read")?.ctx("the superuser")?;
     ensure!(after.mfa.is_none() && after.token_version > version, "reset and signed out: {after:?}");
+    Ok(())
+}
+
+/// A superuser's own name (the service's only write of their profile), and
+/// their password set by the operator: a lock lifted, their sessions ended.
+pub async fn superuser_profile(f: &Fixture) -> Result<(), Broken> {
+    let email = "named@platform.example.com";
+    let su = match f.h.superuser(email).await.ctx("superuser")? {
+        tenantry_ports::Principal::Superuser { id, .. } => id,
+        _ => return Err(Broken("not a superuser".into())),
+    };
+    let name = PersonName::parse("Olga Ops").ctx("name")?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    ensure!(tx.rename_superuser(su, &name).await.ctx("rename")?, "a superuser renames themselves");
+    ensure!(!tx.rename_superuser(f.id()?, &name).await.ctx("rename")?, "no such superuser: false");
+    tx.commit().await.ctx("commit")?;
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let before = tx.superuser(su).await.ctx("read")?.ctx("the superuser")?;
+    ensure!(before.name == name, "the name reads back: {:?}", before.name);
+    drop(tx);
+    let hash = tenantry_domain::password::PasswordHash::from_encoded(SecretString::from(
+        "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g",
+    ));
+    let event = f.event(None, AuditAction::PasswordChanged, None)?;
+    let address = Email::parse(email).ctx("email")?;
+    ensure!(f.h.operator.set_superuser_password(&address, &hash, &event).await.ctx("set")?, "the operator sets it");
+    let nobody = Email::parse("nobody@platform.example.com").ctx("email")?;
+    ensure!(!f.h.operator.set_superuser_password(&nobody, &hash, &event).await.ctx("set")?, "no such superuser");
+    let mut tx = f.store.begin_platform().await.ctx("begin")?;
+    let after = tx.superuser(su).await.ctx("read")?.ctx("the superuser")?;
+    ensure!(
+        after.password_hash.expose() == hash.expose() && after.token_version > before.token_version,
+        "the password is set and the sessions ended"
+    );
+    Ok(())
+}
+
+/// A user's language and time zone read back; an e-mail change link keeps
+/// its new address; the directory's `tenants_of_email` finds the tenants
+/// where an active user has proven an address (committed state, oldest
+/// first) and nothing else.
+pub async fn profiles_and_address_links(f: &Fixture) -> Result<(), Broken> {
+    use tenantry_domain::password_reset::{LinkPurpose, PasswordReset};
+    use tenantry_domain::preferences::{Language, Preferences, TimeZone};
+    let shared = "shared@example.com";
+    let mut tx = f.store.begin(&f.sa, Access::Write).await.ctx("begin")?;
+    let mut ann = f.user(f.a.id, shared)?;
+    ann.verify_email(f.h.clock_now());
+    ann.choose(Preferences {
+        language: Some(Language::Nl),
+        time_zone: Some(TimeZone::parse("Europe/Amsterdam").ctx("zone")?),
+    });
+    tx.insert_user(&ann).await.ctx("insert")?;
+    ensure!(tx.user(ann.id()).await.ctx("get")?.as_ref() == Some(&ann), "preferences read back");
+    let to = Email::parse("ann.new@example.com").ctx("email")?;
+    let secret = SecretString::from("s".repeat(43));
+    let link = PasswordReset::email_change(f.id()?, f.a.id, ann.id(), to.clone(), &secret, f.h.clock_now());
+    tx.insert_reset(&link).await.ctx("insert link")?;
+    let read = tx.reset(link.id).await.ctx("read link")?.ctx("the link")?;
+    ensure!(read == link && read.purpose == LinkPurpose::EmailChange && read.new_email == Some(to), "{read:?}");
+    tx.commit().await.ctx("commit")?;
+    let dir = f.h.tenantry.deps().directory.clone();
+    let address = Email::parse(shared).ctx("email")?;
+    ensure!(dir.tenants_of_email(&address).await.ctx("lookup")? == vec![f.a.id], "alpha has the address");
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    let unproven = f.user(f.b.id, shared)?;
+    txb.insert_user(&unproven).await.ctx("insert b")?;
+    txb.commit().await.ctx("commit b")?;
+    ensure!(dir.tenants_of_email(&address).await.ctx("lookup")? == vec![f.a.id], "an unproven address is not named");
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    let mut bob = unproven.clone();
+    bob.verify_email(f.h.clock_now());
+    txb.update_user(&bob).await.ctx("prove b")?;
+    ensure!(dir.tenants_of_email(&address).await.ctx("lookup")? == vec![f.a.id], "an uncommitted user is not seen");
+    txb.commit().await.ctx("commit b")?;
+    ensure!(dir.tenants_of_email(&address).await.ctx("lookup")? == vec![f.a.id, f.b.id], "both tenants, oldest first");
+    let mut txb = f.store.begin(&f.sb, Access::Write).await.ctx("begin b")?;
+    let gone = crate::edited_user(&bob, |u| {
+        u.status = tenantry_domain::user::UserStatus::Deactivated {
+            at: f.h.clock_now(),
+            reason: tenantry_domain::user::DeactivationReason::Admin,
+        }
+    });
+    txb.update_user(&gone).await.ctx("deactivate")?;
+    txb.commit().await.ctx("commit b")?;
+    ensure!(dir.tenants_of_email(&address).await.ctx("lookup")? == vec![f.a.id], "a deactivated user is not named");
+    let none = Email::parse("nobody@example.com").ctx("email")?;
+    ensure!(dir.tenants_of_email(&none).await.ctx("lookup")?.is_empty(), "an unknown address finds nothing");
     Ok(())
 }
 
