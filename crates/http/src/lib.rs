@@ -101,7 +101,7 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
         .merge(anonymous)
         .merge(tenant)
         .merge(other)
-        .fallback(|| async { problem::ApiError::not_found() })
+        .fallback(web::unknown)
         .with_state(state)
         // The body extractors refuse more (413 as problem+json, see `problem`).
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))

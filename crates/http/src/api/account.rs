@@ -20,6 +20,8 @@ pub(super) fn anonymous() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(signup))
         .routes(routes!(verify_email))
+        .routes(routes!(confirm_email_change))
+        .routes(routes!(find_workspace))
         .routes(routes!(password_reset))
         .routes(routes!(password_reset_confirm))
         .routes(routes!(login))
@@ -125,6 +127,45 @@ pub(crate) async fn verify_email(State(state): State<AppState>, Body(body): Body
     state.throttles.account(&state.tenantry, &crate::throttle::link_key(&body.token)).await?;
     state.tenantry.verify_email(&body.token).await?;
     no_content()
+}
+
+#[utoipa::path(post, path = "/v1/auth/email-change", tag = "Auth", description = "Moves an account to the new address its mailed code carries (once, within a day; the code reaching that address proves it). `token_used` and `token_expired` when it no longer works; 409 `email_taken` when another account of the workspace took the address meanwhile.",
+    request_body = VerifyEmailBody,
+    responses((status = 204, description = "Done"), Refused),
+)]
+pub(crate) async fn confirm_email_change(State(state): State<AppState>, Body(body): Body<VerifyEmailBody>) -> Answer {
+    state.throttles.account(&state.tenantry, &crate::throttle::link_key(&body.token)).await?;
+    state.tenantry.confirm_email_change(&body.token).await?;
+    no_content()
+}
+
+/// `POST /v1/auth/find-workspace`'s body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FindWorkspaceBody {
+    /// The address.
+    email: String,
+}
+
+#[utoipa::path(post, path = "/v1/auth/find-workspace", tag = "Auth", description = "Mails the address, from each workspace where it has an account, that workspace's name and sign-in link (one mail per workspace). The answer is the same, and as quick, whatever the address: the lookup runs after it.",
+    request_body = FindWorkspaceBody,
+    responses((status = 204, description = "Done (a mail goes out per workspace, if any, just after)"), Refused),
+)]
+pub(crate) async fn find_workspace(State(state): State<AppState>, Body(body): Body<FindWorkspaceBody>) -> Answer {
+    state.throttles.account(&state.tenantry, &format!("find:{}", body.email.trim().to_lowercase())).await?;
+    find_workspaces_later(&state, body.email);
+    no_content()
+}
+
+/// Looks the address up after the answer (so that neither the answer nor its
+/// time tells whether the address has accounts); a failure is logged.
+pub(crate) fn find_workspaces_later(state: &AppState, email: String) {
+    let tenantry = state.tenantry.clone();
+    tokio::spawn(async move {
+        if let Err(e) = tenantry.find_workspaces(&email).await {
+            tracing::warn!(error = %e, "the workspace lookup failed");
+        }
+    });
 }
 
 /// `POST /v1/auth/password-reset`'s body.

@@ -18,6 +18,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(me, rename_me))
         .routes(routes!(change_my_password))
+        .routes(routes!(change_my_email))
         .routes(routes!(resend_verification))
         .routes(routes!(my_sessions, end_all_sessions))
         .routes(routes!(end_my_session))
@@ -88,15 +89,19 @@ pub(crate) async fn me(State(state): State<AppState>, Caller(principal): Caller)
     }
 }
 
-/// `PATCH /v1/me`'s body.
+/// `PATCH /v1/me`'s body: each field left out stays.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MePatch {
     /// The display name (1 to 100 characters).
-    name: String,
+    name: Option<String>,
+    /// `en` or `nl`; empty: the workspace's.
+    language: Option<String>,
+    /// An IANA time zone (`Europe/Amsterdam`); empty: the workspace's.
+    time_zone: Option<String>,
 }
 
-#[utoipa::path(patch, path = "/v1/me", tag = "Auth", description = "Changes the caller's own display name (a user acting for themselves only; audited as `user.profile_changed`).",
+#[utoipa::path(patch, path = "/v1/me", tag = "Auth", description = "Changes the caller's own display name, language and time zone (a user acting for themselves only; audited as `user.profile_changed`). One refused field changes nothing.",
     request_body = MePatch,
     responses((status = 200, description = "Done", body = tenantry_ports::services::views::UserView), Refused),
     security(("bearer" = [])),
@@ -108,7 +113,40 @@ pub(crate) async fn rename_me(
 ) -> Answer {
     let tenantry_ports::Principal::User { tenant_id, .. } = principal else { return Err(ApiError::not_found()) };
     let scope = state.tenantry.authorize(&principal, tenant_id).await?;
-    ok(state.tenantry.rename_me(&scope, &body.name).await?)
+    let prefs =
+        tenantry_ports::services::profile::PreferencesPatch { language: body.language, time_zone: body.time_zone };
+    ok(state.tenantry.update_me(&scope, body.name.as_deref(), &prefs).await?)
+}
+
+/// `POST /v1/me/email`'s body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EmailChange {
+    /// The new address.
+    email: String,
+    /// The account's password now.
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+}
+
+#[utoipa::path(post, path = "/v1/me/email", tag = "Auth", description = "Asks to move the caller's account to a new address, with the current password: a link valid for a day goes to the new address (following it moves the account: `POST /v1/auth/email-change`), and the old address is told. 422 `wrong_password` (audited as failed), `invalid_email`, `same_email`; 409 `email_taken`; nothing changes then.",
+    request_body = EmailChange,
+    responses((status = 204, description = "Both mails queued in the outbox; the address changes when the link is followed"), Refused),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn change_my_email(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Body(body): Body<EmailChange>,
+) -> Answer {
+    let tenantry_ports::Principal::User { tenant_id, user_id, .. } = principal else {
+        return Err(ApiError::not_found());
+    };
+    // Guesses of the current password are throttled per account, as logins are.
+    state.throttles.account(&state.tenantry, &format!("password:{user_id}")).await?;
+    let scope = state.tenantry.authorize(&principal, tenant_id).await?;
+    state.tenantry.request_email_change(&scope, &body.email, &body.password).await?;
+    no_content()
 }
 
 /// `POST /v1/me/password`'s body.

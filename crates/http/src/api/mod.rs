@@ -9,7 +9,7 @@
 //! rate limit headers, and a product's own routes beside them), and the rest
 //! (the caller's own, the platform's, health and webhooks).
 
-mod account;
+pub(crate) mod account;
 mod admin;
 mod ads;
 mod api_keys;

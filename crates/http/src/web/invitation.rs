@@ -1,7 +1,7 @@
 //! An invitation's acceptance from the mailed link: the code, the name and the password.
 
 use crate::state::AppState;
-use crate::web::layout::{Page, alert};
+use crate::web::layout::{Page, summary};
 use crate::web::session::{WebForm, sign_in};
 use crate::web::{PageError, PageResult};
 use axum::Router;
@@ -29,12 +29,15 @@ pub(crate) struct TokenQuery {
     token: Option<String>,
 }
 
-fn accept_form(token: &str, error: Option<&str>) -> Page {
+/// The field each refusal of the acceptance concerns.
+const FIELDS: &[(&str, &str)] = &[("invalid_name", "name"), ("weak_password", "password")];
+
+fn accept_form(token: &str, error: Option<&PageError>) -> Page {
     Page::bare(
         "Join your team",
         html! {
             h1 { "Join your team" }
-            (alert(error))
+            (summary(error.map(PageError::detail), error.and_then(|e| e.field(FIELDS))))
             form.card method="post" action="/invitations/accept" {
                 input type="hidden" name="token" value=(token);
                 label for="name" { "Your name" }
@@ -77,7 +80,7 @@ pub(crate) async fn accept_submit(
         Ok(accepted) => sign_in(&state, &accepted.principal),
         Err(e) => {
             let e = PageError::from(e);
-            Ok((e.status(), accept_form(&form.token, Some(e.detail()))).into_response())
+            Ok((e.status(), accept_form(&form.token, Some(&e))).into_response())
         }
     }
 }

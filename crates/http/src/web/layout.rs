@@ -151,8 +151,7 @@ fn nav(nav: &Nav, logo: Option<&str>) -> Markup {
                     a href="/admin/coupons" { "Coupons" }
                     a href="/admin/broadcasts" { "Product updates" }
                     a href="/admin/settings" { "Settings" }
-                    a href="/account/mfa" { "Two-factor" }
-                    a href="/account/sessions" { "Sessions" }
+                    a href="/admin/profile" { "Your profile" }
                     (logout(csrf))
                 }
                 Nav::Tenant { slug, name, csrf, .. } => {
@@ -243,6 +242,20 @@ pub(crate) fn status(s: SubscriptionStatus) -> Markup {
 /// A form's hidden CSRF field.
 pub(crate) fn csrf_field(csrf: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(csrf); }
+}
+
+/// A refusal above a form, as an error summary: the reason as a link to the
+/// field it concerns (`field`: its id), so that keyboard and screen-reader
+/// users land on what to correct; without a field, the reason alone.
+pub(crate) fn summary(message: Option<&str>, field: Option<&str>) -> Markup {
+    html! {
+        @if let Some(m) = message {
+            div.error-summary role="alert" {
+                p.error { "There is a problem: "
+                    @if let Some(f) = field { a href={ "#" (f) } { (m) } } @else { (m) } }
+            }
+        }
+    }
 }
 
 /// A refusal shown above a form.

@@ -122,6 +122,11 @@ impl PageError {
     fn detail(&self) -> &str {
         self.0.detail()
     }
+    /// The field of a form the refusal concerns: the id `fields` gives its
+    /// problem code, if any.
+    fn field(&self, fields: &[(&str, &'static str)]) -> Option<&'static str> {
+        fields.iter().find(|(code, _)| *code == self.0.code()).map(|(_, id)| *id)
+    }
 }
 
 impl IntoResponse for PageError {
@@ -154,6 +159,20 @@ impl IntoResponse for PageError {
 }
 
 type PageResult = Result<Response, PageError>;
+
+/// An unknown address: a page for a browser (it asks for HTML), problem+json
+/// for anything else and for every `/v1/` path.
+pub(crate) async fn unknown(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> Response {
+    let wants_html =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
+    if wants_html && !uri.path().starts_with("/v1/") {
+        let mut page = PageError::not_found().into_response();
+        page.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+        page
+    } else {
+        crate::problem::ApiError::not_found().into_response()
+    }
+}
 
 /// A throttle's refusal as a page: 429 with `Retry-After`.
 pub(crate) fn too_many(e: ApiError) -> Response {

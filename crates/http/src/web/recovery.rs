@@ -2,11 +2,14 @@
 //! 24): `/forgot` asks for the link (the same answer whether or not the
 //! account exists), `/reset?token=…` — the mail's link — sets the new
 //! password, `/verify?token=…` confirms the address with one button (a GET
-//! changes nothing: a mail scanner opening the link confirms nothing). Each
-//! posts to the same use case as the API, behind the same throttles.
+//! changes nothing: a mail scanner opening the link confirms nothing),
+//! `/email-change?token=…` moves an account to its new address the same way,
+//! and `/find-workspace` mails the workspaces of an address (the same page
+//! whatever the address). Each posts to the same use case as the API, behind
+//! the same throttles.
 
 use crate::state::AppState;
-use crate::web::layout::{Page, alert};
+use crate::web::layout::{Page, alert, summary};
 use crate::web::session::WebForm;
 use crate::web::{PageError, PageResult, too_many};
 use axum::Router;
@@ -25,11 +28,18 @@ pub(super) fn anonymous() -> Router<AppState> {
         .route("/forgot", post(forgot_submit))
         .route("/reset", post(reset_submit))
         .route("/verify", post(verify_submit))
+        .route("/email-change", post(email_change_submit))
+        .route("/find-workspace", post(find_workspace_submit))
 }
 
 /// Its pages.
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/forgot", get(forgot_page)).route("/reset", get(reset_page)).route("/verify", get(verify_page))
+    Router::new()
+        .route("/forgot", get(forgot_page))
+        .route("/reset", get(reset_page))
+        .route("/verify", get(verify_page))
+        .route("/email-change", get(email_change_page))
+        .route("/find-workspace", get(find_workspace_page))
 }
 
 fn forgot_form(error: Option<&str>, tenant: &str, email: &str) -> Page {
@@ -94,12 +104,12 @@ fn missing_token(what: &str) -> PageError {
     PageError::new(StatusCode::NOT_FOUND, "invalid_token", &format!("This {what} link is incomplete."))
 }
 
-fn reset_form(token: &str, error: Option<&str>) -> Page {
+fn reset_form(token: &str, error: Option<&PageError>) -> Page {
     Page::bare(
         "Set a new password",
         html! {
             h1 { "Set a new password" }
-            (alert(error))
+            (summary(error.map(PageError::detail), error.and_then(|e| e.field(&[("weak_password", "password")]))))
             form.card method="post" action="/reset" {
                 input type="hidden" name="token" value=(token);
                 label for="password" {
@@ -145,7 +155,7 @@ pub(crate) async fn reset_submit(State(state): State<AppState>, WebForm(form): W
         .into_response()),
         Err(e) => {
             let e = PageError::from(e);
-            Ok((e.status(), reset_form(&form.token, Some(e.detail()))).into_response())
+            Ok((e.status(), reset_form(&form.token, Some(&e))).into_response())
         }
     }
 }
@@ -200,4 +210,102 @@ pub(crate) async fn verify_submit(State(state): State<AppState>, WebForm(form): 
             Ok((e.status(), verify_form(&form.token, Some(e.detail()))).into_response())
         }
     }
+}
+
+fn email_change_form(token: &str, error: Option<&str>) -> Page {
+    Page::bare(
+        "Confirm your new address",
+        html! {
+            h1 { "Confirm your new address" }
+            (alert(error))
+            form.card method="post" action="/email-change" {
+                input type="hidden" name="token" value=(token);
+                p { "Your account moves to the address this link was mailed to: you sign in with it from now on." }
+                button #confirm-email-change type="submit" { "Use this address" }
+            }
+        },
+    )
+}
+
+/// `GET /email-change?token=…`: the link mailed to a new address — a button,
+/// as for `/verify`.
+pub(crate) async fn email_change_page(Query(q): Query<TokenQuery>) -> PageResult {
+    match q.token.filter(|t| !t.is_empty()) {
+        Some(token) => Ok(email_change_form(&token, None).into_response()),
+        None => Err(missing_token("address change")),
+    }
+}
+
+/// `POST /email-change`: the account moved (once, within a day).
+pub(crate) async fn email_change_submit(
+    State(state): State<AppState>,
+    WebForm(form): WebForm<VerifyForm>,
+) -> PageResult {
+    let token = SecretString::from(form.token.clone());
+    if let Err(e) = state.throttles.account(&state.tenantry, &crate::throttle::link_key(&token)).await {
+        return Ok(too_many(e));
+    }
+    match state.tenantry.confirm_email_change(&token).await {
+        Ok(()) => Ok(Page::bare(
+            "Your address is changed",
+            html! {
+                h1 { "Your address is changed" }
+                p #email-changed role="status" { "Sign in with the new address from now on." }
+                p { a.button href="/login" { "Log in" } }
+            },
+        )
+        .into_response()),
+        Err(e) => {
+            let e = PageError::from(e);
+            Ok((e.status(), email_change_form(&form.token, Some(e.detail()))).into_response())
+        }
+    }
+}
+
+/// `GET /find-workspace`.
+pub(crate) async fn find_workspace_page() -> Page {
+    Page::bare(
+        "Find your workspace",
+        html! {
+            h1 { "Find your workspace" }
+            p { "We mail you the name and sign-in link of each workspace where your address has an account." }
+            form.card method="post" action="/find-workspace" {
+                label for="email" { "E-mail" }
+                input #email name="email" type="email" required autocomplete="email";
+                button #find type="submit" { "Mail me my workspaces" }
+            }
+            p { a href="/login" { "Back to the login" } }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct FindForm {
+    email: String,
+}
+
+/// `POST /find-workspace`: the same page whatever the address (and as quick:
+/// the lookup runs after the answer).
+pub(crate) async fn find_workspace_submit(
+    State(state): State<AppState>,
+    WebForm(form): WebForm<FindForm>,
+) -> PageResult {
+    if let Err(e) =
+        state.throttles.account(&state.tenantry, &format!("find:{}", form.email.trim().to_lowercase())).await
+    {
+        return Ok(too_many(e));
+    }
+    crate::api::account::find_workspaces_later(&state, form.email);
+    Ok(Page::bare(
+        "Check your mail",
+        html! {
+            h1 { "Check your mail" }
+            p #sent role="status" {
+                "If this address has an account in a workspace, a mail for each one is on its way, "
+                "with its name and a link to sign in."
+            }
+            p { a href="/login" { "Back to the login" } }
+        },
+    )
+    .into_response())
 }

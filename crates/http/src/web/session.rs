@@ -4,7 +4,7 @@
 use crate::auth;
 use crate::auth::TokenUse;
 use crate::state::AppState;
-use crate::web::layout::{Nav, Page, alert, csrf_field};
+use crate::web::layout::{Nav, Page, alert, csrf_field, summary};
 use crate::web::{PageError, PageResult};
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
@@ -247,7 +247,7 @@ fn login_form(message: Option<&str>, tenant: &str, email: &str, next: &str) -> P
         "Log in",
         html! {
             h1 { "Log in" }
-            (alert(message))
+            (summary(message, message.map(|_| "email")))
             form.card method="post" action="/login" {
                 input type="hidden" name="next" value=(next);
                 label for="tenant" { "Workspace" span.hint { " (its short name; leave empty for the platform administrator)" } }
@@ -258,20 +258,23 @@ fn login_form(message: Option<&str>, tenant: &str, email: &str, next: &str) -> P
                 input #password name="password" type="password" required autocomplete="current-password";
                 button type="submit" { "Log in" }
             }
-            p { a #forgot href="/forgot" { "Forgot your password?" } }
+            p { a #forgot href="/forgot" { "Forgot your password?" } " · "
+                a #find-workspace href="/find-workspace" { "Forgot your workspace?" } }
         },
     )
 }
 
-/// Where to go after the login.
+/// Where to go after the login, and the workspace to fill in (a mailed link's).
 #[derive(Deserialize)]
 pub(crate) struct Next {
     next: Option<String>,
+    tenant: Option<String>,
 }
 
-/// `GET /login[?next=/path]`.
+/// `GET /login[?next=/path][&tenant=slug]`.
 pub(crate) async fn login_page(axum::extract::Query(next): axum::extract::Query<Next>) -> Page {
-    login_form(None, "", "", &safe_path(next.next.as_deref()))
+    let tenant = next.tenant.as_deref().map(str::trim).filter(|t| tenantry_domain::Slug::parse(t).is_ok());
+    login_form(None, tenant.unwrap_or(""), "", &safe_path(next.next.as_deref()))
 }
 
 #[derive(Deserialize)]

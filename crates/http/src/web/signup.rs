@@ -7,7 +7,7 @@
 //! getting-started page.
 
 use crate::state::AppState;
-use crate::web::layout::{Page, alert};
+use crate::web::layout::{Page, summary};
 use crate::web::session::{WebForm, signed_in_to};
 use crate::web::{PageError, PageResult, too_many};
 use axum::Router;
@@ -52,14 +52,28 @@ pub(crate) struct SignupForm {
     promotion_code: String,
 }
 
-fn signup_form(f: &SignupForm, password: &PasswordSettings, error: Option<&str>) -> Page {
+/// The field each refusal of the signup concerns.
+const FIELDS: &[(&str, &str)] = &[
+    ("invalid_name", "name"),
+    ("invalid_slug", "slug"),
+    ("slug_taken", "slug"),
+    ("invalid_email", "email"),
+    ("weak_password", "password"),
+    ("promotion_code_unknown", "promotion_code"),
+    ("promotion_code_expired", "promotion_code"),
+    ("promotion_code_exhausted", "promotion_code"),
+    ("promotion_code_not_first_time", "promotion_code"),
+    ("promotion_code_inactive", "promotion_code"),
+];
+
+fn signup_form(f: &SignupForm, password: &PasswordSettings, error: Option<&PageError>) -> Page {
     let freemium = f.plan == "freemium";
     let yearly = f.interval == "year";
     Page::bare(
         "Create your workspace",
         html! {
             h1 { "Create your workspace" }
-            (alert(error))
+            (summary(error.map(PageError::detail), error.and_then(|e| e.field(FIELDS))))
             form.card method="post" action="/signup" {
                 label for="company_name" { "Company name" }
                 input #company_name name="company_name" type="text" value=(f.company_name) required
@@ -123,9 +137,8 @@ pub(crate) async fn signup_submit(
         return Ok(too_many(e));
     }
     let settings = state.tenantry.platform_settings().await?;
-    let refused = |e: PageError, f: &SignupForm| {
-        Ok((e.status(), signup_form(f, &settings.password, Some(e.detail()))).into_response())
-    };
+    let refused =
+        |e: PageError, f: &SignupForm| Ok((e.status(), signup_form(f, &settings.password, Some(&e))).into_response());
     let (plan, interval) = match (form.plan.as_str(), form.interval.as_str()) {
         ("standard" | "", "month" | "") => (SignupPlan::Standard, Interval::Month),
         ("standard" | "", "year") => (SignupPlan::Standard, Interval::Year),

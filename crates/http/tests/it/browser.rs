@@ -21,7 +21,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// chromedriver on a free port, killed when dropped.
-struct Driver {
+pub(super) struct Driver {
     child: Child,
     url: String,
 }
@@ -33,7 +33,7 @@ impl Drop for Driver {
     }
 }
 
-fn driver(test: &str) -> Option<Driver> {
+pub(super) fn driver(test: &str) -> Option<Driver> {
     let path = std::env::var("TENANTRY_CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.to_owned());
     if !std::path::Path::new(&path).exists() {
         if std::env::var("CI").as_deref() == Ok("true") {
@@ -52,7 +52,7 @@ fn driver(test: &str) -> Option<Driver> {
     Some(Driver { child, url: format!("http://127.0.0.1:{port}") })
 }
 
-async fn browser(driver: &Driver) -> Client {
+pub(super) async fn browser(driver: &Driver) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -79,19 +79,52 @@ fn screenshots() -> PathBuf {
     dir
 }
 
-async fn shot(c: &Client, name: &str) {
+/// axe-core's script, installed by `npm ci --prefix crates/http/tests/a11y`
+/// (its version pinned in that folder's package-lock.json).
+const AXE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/a11y/node_modules/axe-core/axe.min.js");
+
+/// The axe-core source; without it the accessibility checks print `NOT RUN`
+/// and the test returns — except under `CI=true`, where it fails (`.ci/run`
+/// installs it).
+pub(super) fn axe_source(test: &str) -> Option<String> {
+    match std::fs::read_to_string(AXE) {
+        Ok(source) => Some(source),
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{test}: {AXE}: {e}; CI installs it with `npm ci --prefix crates/http/tests/a11y`")
+        }
+        Err(_) => {
+            eprintln!("NOT RUN: {test} (no axe-core; run `npm ci --prefix crates/http/tests/a11y`)");
+            None
+        }
+    }
+}
+
+/// The WCAG 2.1 A and AA violations axe-core finds on the page in `c`, each
+/// as `rule (impact): the first few elements`.
+pub(super) async fn axe(c: &Client, source: &str) -> Vec<String> {
+    c.execute(source, vec![]).await.unwrap();
+    let run = "const done = arguments[arguments.length - 1];\
+        axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})\
+        .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 4)\
+            .map(n => n.target.join(' ') + ' ' + (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 160)).join(' | '))))\
+        .catch(e => done(['axe failed: ' + e]));";
+    let found = c.execute_async(run, vec![]).await.unwrap();
+    found.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect()
+}
+
+pub(super) async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }
 
-async fn fill(c: &Client, css: &str, text: &str) {
+pub(super) async fn fill(c: &Client, css: &str, text: &str) {
     let field = c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
     field.clear().await.unwrap();
     field.send_keys(text).await.unwrap();
 }
 
 /// Clicks and waits for the next page (every click here submits a form or follows a link).
-async fn click(c: &Client, css: &str) {
+pub(super) async fn click(c: &Client, css: &str) {
     let page = c.find(Locator::Css("html")).await.unwrap();
     c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
     for _ in 0..100 {
@@ -110,16 +143,16 @@ async fn click(c: &Client, css: &str) {
     panic!("{css}: the click led to no new page");
 }
 
-async fn text(c: &Client, css: &str) -> String {
+pub(super) async fn text(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
 }
 
-async fn count(c: &Client, css: &str) -> usize {
+pub(super) async fn count(c: &Client, css: &str) -> usize {
     c.find_all(Locator::Css(css)).await.unwrap().len()
 }
 
 /// Form fields without a label (by `for`, by a wrapping label, or `aria-label`), as `tag#id`.
-async fn unlabelled(c: &Client) -> Vec<String> {
+pub(super) async fn unlabelled(c: &Client) -> Vec<String> {
     let script = "return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))\
         .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label'))\
         .map(e => e.tagName.toLowerCase() + '#' + e.id + '[' + e.name + ']');";
@@ -128,12 +161,12 @@ async fn unlabelled(c: &Client) -> Vec<String> {
 }
 
 /// Whether the page is wider than the window (it should reflow instead).
-async fn overflows(c: &Client) -> bool {
+pub(super) async fn overflows(c: &Client) -> bool {
     let script = "return document.documentElement.scrollWidth > window.innerWidth + 1;";
     c.execute(script, vec![]).await.unwrap().as_bool().unwrap()
 }
 
-async fn path(c: &Client) -> String {
+pub(super) async fn path(c: &Client) -> String {
     let url = c.current_url().await.unwrap();
     match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
@@ -141,7 +174,7 @@ async fn path(c: &Client) -> String {
     }
 }
 
-async fn login(c: &Client, base: &str, tenant: &str, email: &str) {
+pub(super) async fn login(c: &Client, base: &str, tenant: &str, email: &str) {
     c.goto(&format!("{base}/login")).await.unwrap();
     fill(c, "#tenant", tenant).await;
     fill(c, "#email", email).await;
@@ -149,11 +182,11 @@ async fn login(c: &Client, base: &str, tenant: &str, email: &str) {
     click(c, "form.card button[type=submit]").await;
 }
 
-async fn logout(c: &Client) {
+pub(super) async fn logout(c: &Client) {
     click(c, "form[action='/logout'] button").await;
 }
 
-async fn invite(c: &Client, base: &str, email: &str) {
+pub(super) async fn invite(c: &Client, base: &str, email: &str) {
     c.goto(&format!("{base}/app/acme/settings/users")).await.unwrap();
     fill(c, "#invite-email", email).await;
     click(c, "#invite").await;

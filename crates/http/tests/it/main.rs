@@ -5,6 +5,8 @@
 
 mod api;
 mod browser;
+mod browser_a11y;
+mod browser_account;
 mod hardening;
 mod isolation;
 mod mail_pages;
@@ -14,6 +16,7 @@ mod stripe_webhooks;
 mod support;
 mod throttle;
 mod web;
+mod web_account;
 mod web_admin_pages;
 mod web_isolation;
 mod web_profile;

@@ -5,6 +5,7 @@ mod broadcasts;
 mod campaigns;
 mod coupons;
 mod jobs;
+mod profile;
 mod settings;
 mod stats;
 mod tenants;
@@ -39,6 +40,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(campaigns::routes())
         .merge(coupons::routes())
         .merge(jobs::routes())
+        .merge(profile::routes())
         .merge(settings::routes())
         .merge(stats::routes())
         .merge(tenants::routes())

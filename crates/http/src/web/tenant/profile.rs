@@ -1,11 +1,12 @@
 //! "Your profile" (`/app/{slug}/profile`, issue 24): the signed-in user's
-//! name and password (with the current one), and the way to their two-factor
-//! authentication, sessions and mail. The same use cases as `PATCH /v1/me`
-//! and `POST /v1/me/password`.
+//! name, address (moved by a link to the new one), password (with the
+//! current one), language and time zone, and the way to their two-factor
+//! authentication, sessions and mail. The same use cases as `PATCH /v1/me`,
+//! `POST /v1/me/email` and `POST /v1/me/password`.
 
 use crate::state::AppState;
 use crate::web::forms::Saved;
-use crate::web::layout::alert;
+use crate::web::layout::summary;
 use crate::web::session::{Session, WebForm, field, signed_in_to};
 use crate::web::tenant::{nav, page, posted, tenant};
 use crate::web::{PageError, PageResult, too_many};
@@ -16,7 +17,9 @@ use axum::routing::{get, post};
 use maud::{Markup, html};
 use secrecy::SecretString;
 use serde::Deserialize;
+use tenantry_domain::preferences::{Language, TimeZone};
 use tenantry_ports::TenantScope;
+use tenantry_ports::services::profile::PreferencesPatch;
 
 /// Its pages.
 pub(super) fn routes() -> Router<AppState> {
@@ -24,6 +27,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/app/{slug}/profile", get(profile))
         .route("/app/{slug}/profile/name", post(rename))
         .route("/app/{slug}/profile/password", post(password))
+        .route("/app/{slug}/profile/email", post(email))
+        .route("/app/{slug}/profile/preferences", post(preferences))
 }
 
 async fn body(
@@ -32,7 +37,7 @@ async fn body(
     slug: &str,
     scope: &TenantScope,
     notice: Option<&str>,
-    error: Option<&str>,
+    error: Option<(&PageError, &[(&str, &'static str)])>,
 ) -> Result<Markup, PageError> {
     let me = state.tenantry.me(scope).await?;
     let min = state.tenantry.platform_settings().await?.password.min_chars;
@@ -40,7 +45,7 @@ async fn body(
     Ok(html! {
         h1 { "Your profile" }
         @if let Some(n) = notice { p.notice role="status" #saved { (n) } }
-        (alert(error))
+        (summary(error.map(|(e, _)| e.detail()), error.and_then(|(e, fields)| e.field(fields))))
         section.card aria-labelledby="name-h" {
             h2 #name-h { "Name" }
             form method="post" action={ (base) "/name" } {
@@ -49,8 +54,41 @@ async fn body(
                 input #name name="name" type="text" value=(me.user.name) required autocomplete="name";
                 button #save-name type="submit" { "Save the name" }
             }
-            p { "E-mail: " strong #email { (me.user.email) }
-                @if !me.user.email_verified { " (not confirmed yet)" } }
+        }
+        section.card aria-labelledby="email-h" {
+            h2 #email-h { "E-mail" }
+            p { "You sign in with " strong #email { (me.user.email) }
+                @if !me.user.email_verified { " (not confirmed yet)" } "." }
+            form method="post" action={ (base) "/email" } {
+                (field(session))
+                label for="new_email" { "New address" }
+                input #new_email name="new_email" type="email" required autocomplete="email";
+                label for="email_password" { "Current password" }
+                input #email_password name="password" type="password" required autocomplete="current-password";
+                button #change-email type="submit" { "Change the address" }
+            }
+            p.hint { "A link goes to the new address; it changes when you follow it. Your current address is told." }
+        }
+        section.card aria-labelledby="preferences-h" {
+            h2 #preferences-h { "Language and time zone" }
+            form method="post" action={ (base) "/preferences" } {
+                (field(session))
+                label for="language" { "Language" }
+                select #language name="language" {
+                    option value="" selected[me.user.language.is_none()] { "As the workspace" }
+                    @for l in Language::ALL {
+                        option value=(l.tag()) lang=(l.tag()) selected[me.user.language == Some(l)] { (l.endonym()) }
+                    }
+                }
+                label for="time_zone" { "Time zone" }
+                select #time_zone name="time_zone" {
+                    option value="" selected[me.user.time_zone.is_none()] { "As the workspace" }
+                    @for z in TimeZone::names() {
+                        option value=(z) selected[me.user.time_zone.as_deref() == Some(z)] { (z) }
+                    }
+                }
+                button #save-preferences type="submit" { "Save" }
+            }
         }
         section.card aria-labelledby="password-h" {
             h2 #password-h { "Password" }
@@ -87,6 +125,8 @@ pub(crate) async fn profile(
     let notice = match q.saved.as_deref() {
         Some("name") => Some("Your name is saved."),
         Some("password") => Some("Your password is changed; your other sessions have ended."),
+        Some("email") => Some("A link is on its way to the new address: your address changes when you follow it."),
+        Some("preferences") => Some("Your language and time zone are saved."),
         _ => None,
     };
     let body = body(&state, &session, &slug, &scope, notice, None).await?;
@@ -101,8 +141,9 @@ async fn refused(
     scope: &TenantScope,
     name: &str,
     e: PageError,
+    fields: &[(&str, &'static str)],
 ) -> PageResult {
-    let body = body(state, session, slug, scope, None, Some(e.detail())).await?;
+    let body = body(state, session, slug, scope, None, Some((&e, fields))).await?;
     let page = page(state, scope, "Your profile", nav(session, slug, name), body).await;
     Ok((e.status(), page).into_response())
 }
@@ -123,7 +164,9 @@ pub(crate) async fn rename(
     let (scope, name) = posted(&state, &session, &slug, &form.csrf).await?;
     match state.tenantry.rename_me(&scope, &form.name).await {
         Ok(_) => Ok(Redirect::to(&format!("/app/{slug}/profile?saved=name")).into_response()),
-        Err(e) => refused(&state, &session, &slug, &scope, &name, PageError::from(e)).await,
+        Err(e) => {
+            refused(&state, &session, &slug, &scope, &name, PageError::from(e), &[("invalid_name", "name")]).await
+        }
     }
 }
 
@@ -150,6 +193,65 @@ pub(crate) async fn password(
     }
     match state.tenantry.change_my_password(&scope, &form.current_password, &form.new_password, &client.web()).await {
         Ok(principal) => signed_in_to(&state, &principal, &format!("/app/{slug}/profile?saved=password")),
-        Err(e) => refused(&state, &session, &slug, &scope, &name, PageError::from(e)).await,
+        Err(e) => {
+            let fields = [("wrong_password", "current_password"), ("weak_password", "new_password")];
+            refused(&state, &session, &slug, &scope, &name, PageError::from(e), &fields).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct EmailForm {
+    csrf: String,
+    new_email: String,
+    password: SecretString,
+}
+
+/// `POST /app/{slug}/profile/email`: the link to the new address, the old one told.
+pub(crate) async fn email(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    WebForm(form): WebForm<EmailForm>,
+) -> PageResult {
+    let (scope, name) = posted(&state, &session, &slug, &form.csrf).await?;
+    if let Some(user) = scope.actor().user_id()
+        && let Err(e) = state.throttles.account(&state.tenantry, &format!("password:{user}")).await
+    {
+        return Ok(too_many(e));
+    }
+    match state.tenantry.request_email_change(&scope, &form.new_email, &form.password).await {
+        Ok(()) => Ok(Redirect::to(&format!("/app/{slug}/profile?saved=email")).into_response()),
+        Err(e) => {
+            let fields = [
+                ("wrong_password", "email_password"),
+                ("invalid_email", "new_email"),
+                ("same_email", "new_email"),
+                ("email_taken", "new_email"),
+            ];
+            refused(&state, &session, &slug, &scope, &name, PageError::from(e), &fields).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PreferencesForm {
+    csrf: String,
+    language: String,
+    time_zone: String,
+}
+
+/// `POST /app/{slug}/profile/preferences`.
+pub(crate) async fn preferences(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    WebForm(form): WebForm<PreferencesForm>,
+) -> PageResult {
+    let (scope, name) = posted(&state, &session, &slug, &form.csrf).await?;
+    let patch = PreferencesPatch { language: Some(form.language), time_zone: Some(form.time_zone) };
+    match state.tenantry.update_me(&scope, None, &patch).await {
+        Ok(_) => Ok(Redirect::to(&format!("/app/{slug}/profile?saved=preferences")).into_response()),
+        Err(e) => refused(&state, &session, &slug, &scope, &name, PageError::from(e), &[]).await,
     }
 }
