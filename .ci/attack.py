@@ -479,6 +479,7 @@ SERVICE_ATTEMPTS = [
      "INSERT INTO tenantry.superusers (id, email, name, password_hash, active, failed_logins, token_version, "
      "created_at) VALUES (gen_random_uuid(), 'evil@attack.example.com', 'Evil', 'x', true, 0, 0, now())"),
     ("unlock the superusers", "UPDATE tenantry.superusers SET failed_logins = 0, locked_until = NULL"),
+    ("set a superuser's password (only the operator may)", "UPDATE tenantry.superusers SET password_hash = 'x'"),
     ("write the platform settings",
      "INSERT INTO tenantry.platform_settings (id, settings) VALUES (true, '{}') "
      "ON CONFLICT (id) DO UPDATE SET settings = '{}'"),
@@ -549,6 +550,32 @@ def attack_promotion_codes(c, su, victim, victim_token, stranger_token):
     status, listed, _ = c.request("GET", "/v1/admin/coupons", token=su)
     counts = [p.get("times_redeemed") for p in listed.get("promotion_codes", [])] if status == 200 else None
     report("promotion codes: no redemption was counted", counts == [0], f"{status} {counts}")
+
+
+def attack_account_flows(c, victim, victim_token, stranger_token):
+    """A stolen access token cannot move the account to the thief's address without the password;
+    a forged address-change code naming the victim's tenant moves nothing; /find-workspace answers a
+    known and an unknown address alike; a tenant's owner has no platform profile."""
+    status, body, _ = c.request("POST", "/v1/me/email", {"email": "thief@attack.example.com",
+                                                          "password": "a guess at the password"}, token=victim_token)
+    refusal = body.get("code") if isinstance(body, dict) else None
+    report("account: a stolen token moves the address without the password", (status, refusal) == (
+        422, "wrong_password"), f"{status} {refusal}")
+    forged = f"tchg_{victim.replace('-', '')}_{'0' * 32}_{'ab' * 32}"
+    status, body, _ = c.request("POST", "/v1/auth/email-change", {"token": forged})
+    refusal = body.get("code") if isinstance(body, dict) else None
+    report("account: a forged address-change code for the victim's tenant", status == 422 and refusal ==
+           "invalid_token", f"{status} {refusal}")
+    known = c.request("POST", "/v1/auth/find-workspace", {"email": "owner@victim.example.com"})
+    unknown = c.request("POST", "/v1/auth/find-workspace", {"email": "nobody@attack.example.com"})
+    report("account: /find-workspace tells a known address from an unknown one",
+           known[0] == unknown[0] == 204 and known[1] == unknown[1], f"{known[0]} vs {unknown[0]}")
+    for who, token in (("anonymous", None), ("a tenant's owner", stranger_token)):
+        status, _, headers = c.request("POST", "/admin/profile/name", form={"name": "Mallory", "csrf": "x"},
+                                       token=token)
+        saved = "saved" in (headers.get("location") or "")
+        report(f"account: {who} renames a superuser", status != 200 and not saved,
+               f"{status} {headers.get('location')}")
 
 
 def fingerprint(db):
@@ -632,6 +659,7 @@ def main():
         attack_refresh_replay(c, "victim", victim)
         attack_hosted_billing_pages(c, victim, victim_token, stranger_cookie, owner_cookie)
         attack_promotion_codes(c, su, victim, victim_token, stranger_token)
+        attack_account_flows(c, victim, victim_token, stranger_token)
         attack_restore_revives_credentials(c, su)
         attack_logout_race(c)
         attack_superuser_lockout(c)
