@@ -208,7 +208,7 @@ async fn the_profile_page_saves_language_and_time_zone() {
 
 /// Waits for the mails the lookup sends after its answer.
 async fn mails_of(h: &Harness, to: &str, template: &str, n: usize) -> usize {
-    for _ in 0..200 {
+    for _ in 0..1000 {
         if h.mailer.count(to, template) >= n {
             break;
         }
