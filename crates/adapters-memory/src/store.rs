@@ -382,6 +382,25 @@ impl MemPlatformTx {
     }
 }
 
+impl MemoryStore {
+    /// The operator's change to the superuser with `email`: `change`, their
+    /// sessions ended, `event` in the platform log, at once; `false` for no
+    /// such superuser.
+    async fn operate(&self, email: &Email, event: &AuditEvent, change: impl FnOnce(&mut PlatformUser)) -> bool {
+        let mut platform = self.inner.platform.lock().await;
+        let Some(su) = platform.superusers.values_mut().find(|u| u.email == *email) else { return false };
+        change(su);
+        su.token_version = su.token_version.wrapping_add(1);
+        let event = AuditEvent {
+            at: self.now(),
+            target: Some(tenantry_domain::audit::AuditTarget::Superuser(su.id)),
+            ..event.clone()
+        };
+        self.inner.committed.write().unwrap_or_else(|p| p.into_inner()).platform_audit.push(event);
+        true
+    }
+}
+
 #[async_trait]
 impl OperatorStore for MemoryStore {
     async fn insert_superuser(&self, user: &PlatformUser, event: &AuditEvent) -> Result<(), StoreError> {
@@ -398,17 +417,11 @@ impl OperatorStore for MemoryStore {
         Ok(())
     }
     async fn reset_superuser_mfa(&self, email: &Email, event: &AuditEvent) -> Result<bool, StoreError> {
-        let mut platform = self.inner.platform.lock().await;
-        let Some(su) = platform.superusers.values_mut().find(|u| u.email == *email) else { return Ok(false) };
-        su.mfa = None;
-        su.token_version = su.token_version.wrapping_add(1);
-        let event = AuditEvent {
-            at: self.now(),
-            target: Some(tenantry_domain::audit::AuditTarget::Superuser(su.id)),
-            ..event.clone()
-        };
-        self.inner.committed.write().unwrap_or_else(|p| p.into_inner()).platform_audit.push(event);
-        Ok(true)
+        Ok(self
+            .operate(email, event, |su| {
+                su.mfa = None;
+            })
+            .await)
     }
     async fn set_superuser_password(
         &self,
@@ -416,18 +429,12 @@ impl OperatorStore for MemoryStore {
         hash: &tenantry_domain::password::PasswordHash,
         event: &AuditEvent,
     ) -> Result<bool, StoreError> {
-        let mut platform = self.inner.platform.lock().await;
-        let Some(su) = platform.superusers.values_mut().find(|u| u.email == *email) else { return Ok(false) };
-        su.password_hash = hash.clone();
-        su.throttle = Default::default();
-        su.token_version = su.token_version.wrapping_add(1);
-        let event = AuditEvent {
-            at: self.now(),
-            target: Some(tenantry_domain::audit::AuditTarget::Superuser(su.id)),
-            ..event.clone()
-        };
-        self.inner.committed.write().unwrap_or_else(|p| p.into_inner()).platform_audit.push(event);
-        Ok(true)
+        Ok(self
+            .operate(email, event, |su| {
+                su.password_hash = hash.clone();
+                su.throttle = Default::default();
+            })
+            .await)
     }
 }
 

@@ -608,23 +608,13 @@ impl OperatorStore for PgOperator {
     }
 
     async fn reset_superuser_mfa(&self, email: &tenantry_domain::Email, e: &AuditEvent) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(error::store)?;
-        let id: Option<uuid::Uuid> = sqlx::query_scalar(
+        let change = sqlx::query_scalar(
             "UPDATE tenantry.superusers SET mfa_secret = NULL, mfa_secret_digest = NULL, mfa = NULL, \
              token_version = token_version + 1 \
              WHERE email = $1 RETURNING id",
         )
-        .bind(email.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(error::store)?;
-        let Some(id) = id else { return Ok(false) };
-        let target = <tenantry_domain::PlatformUserId as tenantry_domain::EntityId>::from_uuid(id)
-            .map_err(|err| StoreError::Unknown(anyhow::anyhow!("a superuser id: {err}")))?;
-        let event = AuditEvent { target: Some(tenantry_domain::audit::AuditTarget::Superuser(target)), ..e.clone() };
-        append_platform_audit(&mut tx, &event).await?;
-        tx.commit().await.map_err(error::store)?;
-        Ok(true)
+        .bind(email.as_str());
+        self.operate(change, e).await
     }
 
     async fn set_superuser_password(
@@ -633,16 +623,27 @@ impl OperatorStore for PgOperator {
         hash: &tenantry_domain::password::PasswordHash,
         e: &AuditEvent,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(error::store)?;
-        let id: Option<uuid::Uuid> = sqlx::query_scalar(
+        let change = sqlx::query_scalar(
             "UPDATE tenantry.superusers SET password_hash = $2, failed_logins = 0, locked_until = NULL, \
              token_version = token_version + 1 WHERE email = $1 RETURNING id",
         )
         .bind(email.as_str())
-        .bind(hash.expose())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(error::store)?;
+        .bind(hash.expose());
+        self.operate(change, e).await
+    }
+}
+
+impl PgOperator {
+    /// The operator's `change` to one superuser (an UPDATE … RETURNING id)
+    /// and `e` naming them in the platform log, in one owner's transaction;
+    /// `false` when it changed nobody.
+    async fn operate(
+        &self,
+        change: sqlx::query::QueryScalar<'_, sqlx::Postgres, uuid::Uuid, sqlx::postgres::PgArguments>,
+        e: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(error::store)?;
+        let id = change.fetch_optional(&mut *tx).await.map_err(error::store)?;
         let Some(id) = id else { return Ok(false) };
         let target = <tenantry_domain::PlatformUserId as tenantry_domain::EntityId>::from_uuid(id)
             .map_err(|err| StoreError::Unknown(anyhow::anyhow!("a superuser id: {err}")))?;

@@ -213,13 +213,8 @@ impl Tenantry {
     /// links are void (the resets went to the old address). Audited
     /// (`user.email_changed`). A refused link changes nothing.
     pub async fn confirm_email_change(&self, token: &SecretString) -> Result<(), ResetRefusal> {
-        let purpose = LinkPurpose::EmailChange;
-        let token = ResetToken::parse_for(purpose, token.expose_secret()).map_err(|_| ResetError::Invalid)?;
-        let scope = self.system_scope(token.tenant_id, SystemActor::Login);
-        let now = self.now();
-        let mut tx = self.begin(&scope, Access::Write).await?;
-        let mut link = tx.reset(token.reset_id).await?.ok_or(ResetError::Invalid)?;
-        link.redeem(purpose, &token.secret, now)?;
+        let (scope, mut tx, link) = self.use_link(LinkPurpose::EmailChange, token).await?;
+        let now = link.used_at.unwrap_or_else(|| self.now());
         let new_email = link.new_email.clone().ok_or(ResetError::Invalid)?;
         let mut user = tx.user(link.user_id).await?.filter(User::is_active).ok_or(ResetError::Invalid)?;
         if tx.user_by_email(&new_email).await?.is_some_and(|other| other.id() != user.id()) {
@@ -293,16 +288,27 @@ impl Tenantry {
         Ok(())
     }
 
+    /// Opens the tenant `token` names in a write unit of work and uses its
+    /// link for `purpose` (once); the caller writes the link back with its
+    /// change. A malformed, unknown, used or expired link is refused.
+    async fn use_link(
+        &self,
+        purpose: LinkPurpose,
+        token: &SecretString,
+    ) -> Result<(TenantScope, Box<dyn crate::store::TenantTx>, PasswordReset), ResetRefusal> {
+        let token = ResetToken::parse_for(purpose, token.expose_secret()).map_err(|_| ResetError::Invalid)?;
+        let scope = self.system_scope(token.tenant_id, SystemActor::Login);
+        let mut tx = self.begin(&scope, Access::Write).await?;
+        let mut link = tx.reset(token.reset_id).await?.ok_or(ResetError::Invalid)?;
+        link.redeem(purpose, &token.secret, self.now())?;
+        Ok((scope, tx, link))
+    }
+
     /// `POST /v1/auth/verify-email`: proves the address with a mailed link
     /// (once, within seven days). A refused link changes nothing.
     pub async fn verify_email(&self, token: &SecretString) -> Result<(), ResetRefusal> {
-        let purpose = LinkPurpose::EmailVerification;
-        let token = ResetToken::parse_for(purpose, token.expose_secret()).map_err(|_| ResetError::Invalid)?;
-        let scope = self.system_scope(token.tenant_id, SystemActor::Login);
-        let now = self.now();
-        let mut tx = self.begin(&scope, Access::Write).await?;
-        let mut link = tx.reset(token.reset_id).await?.ok_or(ResetError::Invalid)?;
-        link.redeem(purpose, &token.secret, now)?;
+        let (scope, mut tx, link) = self.use_link(LinkPurpose::EmailVerification, token).await?;
+        let now = link.used_at.unwrap_or_else(|| self.now());
         let mut user = tx.user(link.user_id).await?.filter(|u| !u.is_erased()).ok_or(ResetError::Invalid)?;
         user.verify_email(now);
         tx.update_user(&user).await?;
