@@ -33,6 +33,7 @@ pub mod export;
 pub mod ids;
 pub mod invitation;
 pub mod job;
+pub mod locale;
 pub mod mfa;
 pub mod money;
 pub mod password;
