@@ -112,6 +112,26 @@ pub(super) async fn axe(c: &Client, source: &str) -> Vec<String> {
     found.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect()
 }
 
+/// A banner and a modal campaign for every freemium tenant, running from yesterday for 30 days.
+pub(super) async fn ad_campaigns(h: &Harness, platform: &tenantry_ports::PlatformScope) {
+    use tenantry_domain::ads::AdFormat;
+    use tenantry_ports::services::admin::CampaignInput;
+    for (name, format) in [("Banner", AdFormat::Banner), ("Modal", AdFormat::Modal)] {
+        let input = CampaignInput {
+            name: name.into(),
+            format,
+            text: format!("{name}: try Acme Cloud"),
+            image_url: None,
+            link_url: "https://ads.example.com/acme".into(),
+            tenants: None,
+            starts_at: h.clock_now() - chrono::Duration::days(1),
+            ends_at: h.clock_now() + chrono::Duration::days(30),
+            enabled: true,
+        };
+        h.tenantry.create_campaign(platform, input).await.unwrap();
+    }
+}
+
 pub(super) async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
@@ -319,8 +339,6 @@ async fn the_superuser_creates_a_tenant_whose_admin_fills_the_seats_buys_one_and
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_freemium_tenant_sees_one_banner_per_page_and_the_modal_at_most_once_a_day() {
-    use tenantry_domain::ads::AdFormat;
-    use tenantry_ports::services::admin::CampaignInput;
     let test = "a_freemium_tenant_sees_one_banner_per_page_and_the_modal_at_most_once_a_day";
     let Some(driver) = driver(test) else { return };
     let h = Harness::new();
@@ -329,20 +347,7 @@ async fn a_freemium_tenant_sees_one_banner_per_page_and_the_modal_at_most_once_a
     h.advance_days(15).await;
     let su = h.superuser("ops@platform.example.com").await.unwrap();
     let platform = h.tenantry.authorize_platform(&su).await.unwrap();
-    for (name, format) in [("Banner", AdFormat::Banner), ("Modal", AdFormat::Modal)] {
-        let input = CampaignInput {
-            name: name.into(),
-            format,
-            text: format!("{name}: try Acme Cloud"),
-            image_url: None,
-            link_url: "https://ads.example.com/acme".into(),
-            tenants: None,
-            starts_at: h.clock_now() - chrono::Duration::days(1),
-            ends_at: h.clock_now() + chrono::Duration::days(30),
-            enabled: true,
-        };
-        h.tenantry.create_campaign(&platform, input).await.unwrap();
-    }
+    ad_campaigns(&h, &platform).await;
     let base = support::serve(support::state_for(&h)).await;
     let c = browser(&driver).await;
     // The login lands on the tenant's home: the day's modal is there, once.

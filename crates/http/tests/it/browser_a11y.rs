@@ -23,8 +23,6 @@ async fn check(c: &fantoccini::Client, base: &str, source: &str, who: &str, page
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_of_every_role_passes_axe_core_with_the_wcag_21_aa_rules() {
-    use tenantry_domain::ads::AdFormat;
-    use tenantry_ports::services::admin::CampaignInput;
     let test = "every_page_of_every_role_passes_axe_core_with_the_wcag_21_aa_rules";
     let Some(source) = axe_source(test) else { return };
     let Some(driver) = driver(test) else { return };
@@ -41,20 +39,7 @@ async fn every_page_of_every_role_passes_axe_core_with_the_wcag_21_aa_rules() {
     };
     h.tenantry.invite(&owner, invite).await.unwrap();
     let platform = h.tenantry.authorize_platform(&su).await.unwrap();
-    for (name, format) in [("Banner", AdFormat::Banner), ("Modal", AdFormat::Modal)] {
-        let campaign = CampaignInput {
-            name: name.into(),
-            format,
-            text: format!("{name}: try Acme Cloud"),
-            image_url: None,
-            link_url: "https://ads.example.com/acme".into(),
-            tenants: None,
-            starts_at: h.clock_now() - chrono::Duration::days(1),
-            ends_at: h.clock_now() + chrono::Duration::days(30),
-            enabled: true,
-        };
-        h.tenantry.create_campaign(&platform, campaign).await.unwrap();
-    }
+    crate::browser::ad_campaigns(&h, &platform).await;
     // Acme converts at its trial's end (every premium form shown); a paying tenant (the seat
     // preview) and one on freemium (the ads: banner and modal).
     h.add_card(t.id, tenantry_testkit::simulator::TestCard::Succeeds).await.unwrap();
