@@ -57,14 +57,14 @@ mod tests {
 
     #[tokio::test]
     async fn without_a_mailer_nothing_is_sent_and_the_caller_is_told() {
-        let mail = Mail {
-            to: Email::parse("ann@example.com").unwrap(),
-            tenant: None,
-            message: tenantry_ports::system::Message::TrialReminder {
+        let mail = Mail::new(
+            Email::parse("ann@example.com").unwrap(),
+            None,
+            tenantry_ports::system::Message::TrialReminder {
                 trial_ends_at: chrono::DateTime::UNIX_EPOCH,
                 converts: false,
             },
-        };
+        );
         let id = tenantry_domain::MailId::from_uuid(tenantry_domain::ids::uuid_v7_from_parts(1, [1; 10])).unwrap();
         assert!(NoMailer.send(&mail, id).await.is_err());
     }

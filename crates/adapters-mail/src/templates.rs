@@ -1,6 +1,9 @@
 //! Every mail tenantry sends, rendered from one template per [`Message`]: a
 //! subject, a plain-text body and an HTML body carrying the tenant's branding
-//! (its name, primary colour and logo). Every value from the outside — names,
+//! (its name, primary colour and logo), in the recipient's language — their
+//! own choice, else the tenant's default, else English (issue 25) — with
+//! amounts and moments as that reader writes them, in their time zone. Every
+//! text is a message of the catalogue (`mail-…`, crates/i18n). Every value from the outside — names,
 //! roles, addresses, URLs — is HTML-escaped in the HTML body; links are only
 //! ever `https` (the provider's pages, the tenant's logo) or built from the
 //! configured public URL.
@@ -8,6 +11,8 @@
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use tenantry_domain::subscription::FreemiumReason;
+use tenantry_domain::{Interval, Money};
+use tenantry_i18n::{Language, Locale, t};
 use tenantry_ports::system::{Mail, MailRenderer, Message};
 
 /// A rendered mail (the port's type).
@@ -46,121 +51,116 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-fn day(at: &DateTime<Utc>) -> String {
-    at.format("%-d %B %Y").to_string()
-}
-
-fn moment(at: &DateTime<Utc>) -> String {
-    at.format("%-d %B %Y, %H:%M UTC").to_string()
-}
-
-fn size(bytes: u64) -> String {
+/// The reader's text for `bytes`: whole bytes below a KiB, else KiB or MiB
+/// with one decimal, written with the reader's decimal separator.
+fn size(l: &Locale, bytes: u64) -> String {
+    // Tenths of the unit, rounded half up (exact: integers only).
+    let tenths = |unit: u64| (u128::from(bytes) * 10 + u128::from(unit) / 2) / u128::from(unit);
+    let decimal = |tenths: u128| match l.language() {
+        Language::Nl => format!("{},{}", tenths / 10, tenths % 10),
+        Language::En => format!("{}.{}", tenths / 10, tenths % 10),
+    };
     match bytes {
-        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
-        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
-        b => format!("{b} bytes"),
+        b if b >= 1 << 20 => t!(l, "mail-size-mib", size = decimal(tenths(1 << 20))),
+        b if b >= 1 << 10 => t!(l, "mail-size-kib", size = decimal(tenths(1 << 10))),
+        b => t!(l, "mail-size-bytes", count = b),
+    }
+}
+
+/// A built-in role's name in the reader's language; a custom role's name as
+/// its tenant wrote it (a custom role never bears a built-in role's name).
+fn role_name(l: &Locale, role: &str) -> String {
+    match role {
+        "owner" => t!(l, "mail-role-owner"),
+        "admin" => t!(l, "mail-role-admin"),
+        "manager" => t!(l, "mail-role-manager"),
+        "member" => t!(l, "mail-role-member"),
+        "viewer" => t!(l, "mail-role-viewer"),
+        "deleted role" => t!(l, "mail-role-deleted"),
+        custom => custom.to_owned(),
     }
 }
 
 /// The pre-invoice warning: the date, each line, the discount and VAT when
 /// there are any, the total, and the billing page.
 fn upcoming_invoice(
+    l: &Locale,
     tenant: &str,
     links: &Links,
     slug: &str,
     at: &DateTime<Utc>,
     lines: &[tenantry_domain::proration::ChargeLine],
-    (subtotal, discount, tax, total): (
-        &tenantry_domain::Money,
-        &tenantry_domain::Money,
-        &tenantry_domain::Money,
-        &tenantry_domain::Money,
-    ),
+    (subtotal, discount, tax, total): (Money, Money, Money, Money),
 ) -> (String, Vec<Line>) {
     use tenantry_domain::proration::LineItem;
-    let mut body = vec![Line::Text(format!("On {}, {tenant} will be charged {total}:", day(at)))];
-    for l in lines {
-        let item = match l.item {
-            LineItem::Base => "Standard plan (3 users included)".to_owned(),
-            LineItem::ExtraSeats => format!("{} extra user(s)", l.quantity),
+    let (date, total) = (l.date(*at), l.money(total));
+    let mut body =
+        vec![Line::Text(t!(l, "mail-upcoming-invoice-intro", date = &date, tenant = tenant, total = &total))];
+    for line in lines {
+        let item = match line.item {
+            LineItem::Base => t!(l, "mail-upcoming-invoice-base"),
+            LineItem::ExtraSeats => t!(l, "mail-upcoming-invoice-extra-seats", count = line.quantity),
         };
-        let every = match l.interval {
-            tenantry_domain::Interval::Month => "monthly",
-            tenantry_domain::Interval::Year => "yearly",
-        };
-        body.push(Line::Text(format!("{item}, {every}: {}", l.amount)));
+        let amount = l.money(line.amount);
+        body.push(Line::Text(match line.interval {
+            Interval::Month => t!(l, "mail-upcoming-invoice-line-monthly", item = item, amount = amount),
+            Interval::Year => t!(l, "mail-upcoming-invoice-line-yearly", item = item, amount = amount),
+        }));
     }
     if discount.cents() != 0 {
-        body.push(Line::Text(format!("Subtotal: {subtotal}; discount: -{discount}")));
+        // The discount is what is taken off: shown as the credit it is.
+        let off = l.money(discount.checked_neg().unwrap_or(discount));
+        body.push(Line::Text(t!(l, "mail-upcoming-invoice-subtotal", subtotal = l.money(subtotal), discount = off)));
     }
     if tax.cents() != 0 {
-        body.push(Line::Text(format!("VAT: {tax}")));
+        body.push(Line::Text(t!(l, "mail-upcoming-invoice-vat", tax = l.money(tax))));
     }
-    body.push(Line::Text(format!("Total: {total}")));
-    body.push(Line::Link(
-        "The subscription, its seats and invoices".into(),
-        links.to(&format!("/app/{slug}/settings")),
-    ));
-    body.push(Line::Text(
-        "Owners and admins get this warning before each invoice; switch it off under \"Your mail\".".into(),
-    ));
-    (format!("{tenant}: {total} will be charged on {}", day(at)), body)
+    body.push(Line::Text(t!(l, "mail-upcoming-invoice-total", total = &total)));
+    body.push(Line::Link(t!(l, "mail-upcoming-invoice-link"), links.to(&format!("/app/{slug}/settings"))));
+    body.push(Line::Text(t!(l, "mail-upcoming-invoice-opt-out")));
+    (t!(l, "mail-upcoming-invoice-subject", tenant = tenant, total = &total, date = &date), body)
 }
 
 fn confirm_email_change(
+    l: &Locale,
     tenant: &str,
     links: &Links,
     token: &SecretString,
     expires_at: &DateTime<Utc>,
 ) -> (String, Vec<Line>) {
     (
-        format!("Confirm your new address for {tenant}"),
+        t!(l, "mail-confirm-email-change-subject", tenant = tenant),
         vec![
-            Line::Text(format!(
-                "You asked to sign in to {tenant} with this address from now on. Confirm it with this link \
-                 (once, until {}); until then nothing changes.",
-                moment(expires_at)
-            )),
+            Line::Text(t!(l, "mail-confirm-email-change-body", tenant = tenant, until = l.date_time(*expires_at))),
             Line::Link(
-                "Confirm the new address".into(),
+                t!(l, "mail-confirm-email-change-link"),
                 links.to(&format!("/email-change?token={}", token.expose_secret())),
             ),
-            Line::Text("If it was not you, ignore this mail: the address stays as it was.".into()),
+            Line::Text(t!(l, "mail-confirm-email-change-ignore")),
         ],
     )
 }
 
-fn email_change_requested(tenant: &str, new_email: &str) -> (String, Vec<Line>) {
+fn email_change_requested(l: &Locale, tenant: &str, new_email: &str) -> (String, Vec<Line>) {
     (
-        format!("Your {tenant} address is about to change"),
+        t!(l, "mail-email-change-requested-subject", tenant = tenant),
         vec![
-            Line::Text(format!(
-                "Someone signed in to your {tenant} account asked to move it to {new_email}. It moves only \
-                 when the link sent to that address is followed."
-            )),
-            Line::Text(
-                "If it was not you, sign in and change your password (or sign out everywhere) now: that \
-                 cancels the change, which cannot be made without the link."
-                    .into(),
-            ),
+            Line::Text(t!(l, "mail-email-change-requested-body", tenant = tenant, email = new_email)),
+            Line::Text(t!(l, "mail-email-change-requested-advice")),
         ],
     )
 }
 
-fn workspace_reminder(tenant: &str, links: &Links, slug: &str) -> (String, Vec<Line>) {
+fn workspace_reminder(l: &Locale, tenant: &str, links: &Links, slug: &str) -> (String, Vec<Line>) {
     (
-        format!("Your workspace: {tenant}"),
+        t!(l, "mail-workspace-reminder-subject", tenant = tenant),
         vec![
-            Line::Text(format!(
-                "You asked where this address has an account. It has one in {tenant}, whose short name is \
-                 \"{slug}\"."
-            )),
-            Line::Link(format!("Sign in to {tenant}"), links.to(&format!("/login?tenant={slug}"))),
-            Line::Text(
-                "Each workspace where this address has an account sends its own mail. If you did not ask, \
-                 ignore this mail."
-                    .into(),
+            Line::Text(t!(l, "mail-workspace-reminder-body", tenant = tenant, slug = slug)),
+            Line::Link(
+                t!(l, "mail-workspace-reminder-link", tenant = tenant),
+                links.to(&format!("/login?tenant={slug}")),
             ),
+            Line::Text(t!(l, "mail-workspace-reminder-footer")),
         ],
     )
 }
@@ -178,143 +178,129 @@ impl MailRenderer for Links {
     }
 }
 
-/// Renders `mail` with links to `links`.
+/// The reader of `mail`: the recipient's own language and time zone, else
+/// the tenant's defaults, else English and UTC.
+pub fn reader(mail: &Mail) -> Locale {
+    let defaults = mail.tenant.as_ref().map(|t| t.defaults).unwrap_or_default();
+    Locale::default().settled(&[&defaults, &mail.reader])
+}
+
+/// Renders `mail` with links to `links`, in its reader's language and time zone.
 pub fn render(mail: &Mail, links: &Links) -> Rendered {
+    let l = &reader(mail);
     let tenant = mail.tenant.as_ref().map_or("tenantry", |t| t.name.as_str());
     let mut unsubscribe = None;
     let (subject, lines) = match &mail.message {
         Message::Invitation { inviter, role, token, expires_at } => {
-            invitation(tenant, links, inviter.as_deref(), role, token, expires_at)
+            invitation(l, tenant, links, inviter.as_deref(), role, token, expires_at)
         }
         Message::TrialReminder { trial_ends_at, converts } => (
-            format!("Your {tenant} trial ends on {}", day(trial_ends_at)),
+            t!(l, "mail-trial-reminder-subject", tenant = tenant, date = l.date(*trial_ends_at)),
             vec![
-                Line::Text(format!("The 14-day trial of {tenant} ends on {}.", moment(trial_ends_at))),
+                Line::Text(t!(l, "mail-trial-reminder-ends", tenant = tenant, moment = l.date_time(*trial_ends_at))),
                 Line::Text(if *converts {
-                    "A payment method is on file: the paid plan starts then, for the users you have.".into()
+                    t!(l, "mail-trial-reminder-converts")
                 } else {
-                    "No payment method is on file: the tenant continues on the free plan (3 users, with ads) \
-                     unless an admin adds one before then."
-                        .into()
+                    t!(l, "mail-trial-reminder-free")
                 }),
             ],
         ),
         Message::UpcomingInvoice { slug, at, lines, subtotal, discount, tax, total } => {
-            upcoming_invoice(tenant, links, slug, at, lines, (subtotal, discount, tax, total))
+            upcoming_invoice(l, tenant, links, slug, at, lines, (*subtotal, *discount, *tax, *total))
         }
         Message::TrialConverted { interval, seats } => (
-            format!("{tenant} is on the paid plan"),
-            vec![Line::Text(format!(
-                "The trial of {tenant} became the paid plan: {seats} users, billed {}.",
-                match interval {
-                    tenantry_domain::Interval::Month => "monthly",
-                    tenantry_domain::Interval::Year => "yearly",
-                }
-            ))],
+            t!(l, "mail-trial-converted-subject", tenant = tenant),
+            vec![Line::Text(match interval {
+                Interval::Month => t!(l, "mail-trial-converted-monthly", tenant = tenant, seats = *seats),
+                Interval::Year => t!(l, "mail-trial-converted-yearly", tenant = tenant, seats = *seats),
+            })],
         ),
         Message::InvoicePaid { number, total, issued_at, pdf_url } => {
-            let mut lines = vec![Line::Text(format!(
-                "Invoice {number} of {} for {tenant}: {total}, paid. Thank you.",
-                day(issued_at)
+            let total = l.money(*total);
+            let mut lines = vec![Line::Text(t!(
+                l,
+                "mail-invoice-paid-body",
+                number = number,
+                date = l.date(*issued_at),
+                tenant = tenant,
+                total = &total
             ))];
             if let Some(url) = https_or_here(links, pdf_url) {
-                lines.push(Line::Link("The invoice (PDF)".into(), url));
+                lines.push(Line::Link(t!(l, "mail-invoice-paid-pdf"), url));
             }
-            (format!("{tenant}: invoice {number}, {total}, paid"), lines)
+            (t!(l, "mail-invoice-paid-subject", tenant = tenant, number = number, total = &total), lines)
         }
         Message::PaymentFailed { amount_due, hosted_url } => {
             let mut lines = vec![
-                Line::Text(format!("A payment of {amount_due} for {tenant} failed.")),
-                Line::Text(
-                    "Access continues while the payment is retried for 14 days; after that the tenant moves \
-                     to the free plan."
-                        .into(),
-                ),
+                Line::Text(t!(l, "mail-payment-failed-body", amount = l.money(*amount_due), tenant = tenant)),
+                Line::Text(t!(l, "mail-payment-failed-grace")),
             ];
             if let Some(url) = https(hosted_url) {
-                lines.push(Line::Link("Pay the invoice or update the payment method".into(), url));
+                lines.push(Line::Link(t!(l, "mail-payment-failed-link"), url));
             }
-            (format!("A payment for {tenant} failed"), lines)
+            (t!(l, "mail-payment-failed-subject", tenant = tenant), lines)
         }
         Message::PaymentActionRequired { hosted_url } => {
-            let mut lines = vec![Line::Text(format!("Your bank asks you to confirm a payment for {tenant}."))];
+            let mut lines = vec![Line::Text(t!(l, "mail-payment-action-body", tenant = tenant))];
             if let Some(url) = https(hosted_url) {
-                lines.push(Line::Link("Confirm the payment".into(), url));
+                lines.push(Line::Link(t!(l, "mail-payment-action-link"), url));
             }
-            (format!("Confirm a payment for {tenant}"), lines)
+            (t!(l, "mail-payment-action-subject", tenant = tenant), lines)
         }
         Message::Downgraded { reason, deactivated, revoked_invitations } => {
             let why = match reason {
-                FreemiumReason::TrialEnded => "the trial ended without a payment method",
-                FreemiumReason::Canceled => "the paid plan was cancelled and its period ended",
-                FreemiumReason::PaymentFailed => "the payment could not be collected within 14 days",
-                FreemiumReason::Platform => "the platform's operator moved it",
+                FreemiumReason::TrialEnded => t!(l, "mail-downgraded-trial-ended", tenant = tenant),
+                FreemiumReason::Canceled => t!(l, "mail-downgraded-canceled", tenant = tenant),
+                FreemiumReason::PaymentFailed => t!(l, "mail-downgraded-payment-failed", tenant = tenant),
+                FreemiumReason::Platform => t!(l, "mail-downgraded-platform", tenant = tenant),
             };
-            let mut lines = vec![Line::Text(format!("{tenant} is now on the free plan: {why}."))];
-            lines.extend(freed(deactivated, *revoked_invitations));
-            (format!("{tenant} is now on the free plan"), lines)
+            let mut lines = vec![Line::Text(why)];
+            lines.extend(freed(l, deactivated, *revoked_invitations));
+            (t!(l, "mail-downgraded-subject", tenant = tenant), lines)
         }
         Message::SeatsFreed { licensed, deactivated, revoked_invitations } => {
-            let mut lines = vec![Line::Text(format!(
-                "{tenant} has {licensed} paid users, fewer than it used: the newest were suspended."
-            ))];
-            lines.extend(freed(deactivated, *revoked_invitations));
-            (format!("Users of {tenant} were suspended"), lines)
+            let mut lines = vec![Line::Text(t!(l, "mail-seats-freed-body", tenant = tenant, licensed = *licensed))];
+            lines.extend(freed(l, deactivated, *revoked_invitations));
+            (t!(l, "mail-seats-freed-subject", tenant = tenant), lines)
         }
         Message::AccountLocked { until } => (
-            format!("Your {tenant} account is locked"),
-            vec![Line::Text(format!(
-                "After 5 failed sign-ins, your account is locked until {}. If it was not you, change your \
-                     password once you can sign in again.",
-                moment(until)
-            ))],
+            t!(l, "mail-account-locked-subject", tenant = tenant),
+            vec![Line::Text(t!(l, "mail-account-locked-body", until = l.date_time(*until)))],
         ),
-        Message::PasswordReset { token, expires_at } => password_reset(tenant, links, token, expires_at),
+        Message::PasswordReset { token, expires_at } => password_reset(l, tenant, links, token, expires_at),
         Message::VerifyEmail { token, expires_at } => (
-            format!("Confirm your address for {tenant}"),
+            t!(l, "mail-verify-email-subject", tenant = tenant),
             vec![
-                Line::Text(format!(
-                    "Confirm that this address is yours, with this code (valid once until {}):",
-                    moment(expires_at)
-                )),
+                Line::Text(t!(l, "mail-verify-email-body", until = l.date_time(*expires_at))),
                 Line::Text(token.expose_secret().to_owned()),
                 Line::Link(
-                    "Confirm it in your browser".into(),
+                    t!(l, "mail-verify-email-link"),
                     links.to(&format!("/verify?token={}", token.expose_secret())),
                 ),
             ],
         ),
-        Message::ConfirmEmailChange { token, expires_at } => confirm_email_change(tenant, links, token, expires_at),
-        Message::EmailChangeRequested { new_email } => email_change_requested(tenant, new_email),
-        Message::WorkspaceReminder { slug } => workspace_reminder(tenant, links, slug),
+        Message::ConfirmEmailChange { token, expires_at } => confirm_email_change(l, tenant, links, token, expires_at),
+        Message::EmailChangeRequested { new_email } => email_change_requested(l, tenant, new_email),
+        Message::WorkspaceReminder { slug } => workspace_reminder(l, tenant, links, slug),
         Message::DeletionRequested { purge_at } => (
-            format!("{tenant} will be deleted on {}", day(purge_at)),
+            t!(l, "mail-deletion-requested-subject", tenant = tenant, date = l.date(*purge_at)),
             vec![
-                Line::Text(format!(
-                    "The deletion of {tenant} was asked for. Its users can no longer sign in, its billing has \
-                     stopped, and on {} all of its data is deleted for good.",
-                    moment(purge_at)
-                )),
-                Line::Text(
-                    "Until then the owner can cancel the deletion and everything comes back as it was. If nobody \
-                     in your organisation asked for it, contact the owner or the platform's operator now."
-                        .into(),
-                ),
+                Line::Text(t!(l, "mail-deletion-requested-body", tenant = tenant, moment = l.date_time(*purge_at))),
+                Line::Text(t!(l, "mail-deletion-requested-cancel")),
             ],
         ),
         Message::ProductUpdate { subject, body, unsubscribe: token } => {
+            // The superuser's own words, as they wrote them; only the unsubscribe lines are tenantry's.
             let url = links.to(&format!("/unsubscribe?token={}", token.expose_secret()));
             unsubscribe = Some(url.clone());
             let mut lines: Vec<Line> =
                 body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(|p| Line::Text(p.to_owned())).collect();
-            lines.push(Line::Text(
-                "You receive product updates because you chose to. One click ends them, without signing in:".into(),
-            ));
-            lines.push(Line::Link("Unsubscribe from product updates".into(), url));
+            lines.push(Line::Text(t!(l, "mail-product-update-why")));
+            lines.push(Line::Link(t!(l, "mail-product-update-unsubscribe"), url));
             (subject.clone(), lines)
         }
         Message::ExportReady { export_id, size_bytes, expires_at } => {
-            export_ready(mail, tenant, links, *export_id, *size_bytes, expires_at)
+            export_ready(l, mail, tenant, links, *export_id, *size_bytes, expires_at)
         }
     };
     let text = lines
@@ -325,12 +311,13 @@ pub fn render(mail: &Mail, links: &Links) -> Rendered {
         })
         .collect::<Vec<_>>()
         .join("\n\n");
-    let html = html(mail, &subject, &lines);
+    let html = html(l, mail, &subject, &lines);
     Rendered { text: format!("{text}\n\n-- \n{tenant}\n"), subject, html, unsubscribe }
 }
 
 /// The invitation's subject and lines.
 fn invitation(
+    l: &Locale,
     tenant: &str,
     links: &Links,
     inviter: Option<&str>,
@@ -338,52 +325,48 @@ fn invitation(
     token: &SecretString,
     expires_at: &DateTime<Utc>,
 ) -> (String, Vec<Line>) {
+    let role = role_name(l, role);
     (
-        format!("You are invited to {tenant}"),
+        t!(l, "mail-invitation-subject", tenant = tenant),
         vec![
-            Line::Text(format!(
-                "{} invited you to join {tenant} as {role}.",
-                inviter.unwrap_or("The platform's operator")
-            )),
-            Line::Text(format!("Your invitation code, valid until {}:", moment(expires_at))),
+            Line::Text(match inviter {
+                Some(inviter) => t!(l, "mail-invitation-invited", inviter = inviter, tenant = tenant, role = role),
+                None => t!(l, "mail-invitation-by-operator", tenant = tenant, role = role),
+            }),
+            Line::Text(t!(l, "mail-invitation-code", until = l.date_time(*expires_at))),
             Line::Text(token.expose_secret().to_owned()),
             Line::Link(
-                "Accept it in your browser".into(),
+                t!(l, "mail-invitation-accept-link"),
                 links.to(&format!("/invitations/accept?token={}", token.expose_secret())),
             ),
-            Line::Text(format!(
-                "Accept it by sending it with your name and a password to {} (POST, JSON: token, name, password).",
-                links.to("/v1/invitations/accept")
-            )),
-            Line::Text("If you did not expect this, ignore this mail: nothing happens without you.".into()),
+            Line::Text(t!(l, "mail-invitation-accept-api", url = links.to("/v1/invitations/accept"))),
+            Line::Text(t!(l, "mail-invitation-ignore")),
         ],
     )
 }
 
 /// The password reset's subject and lines.
 fn password_reset(
+    l: &Locale,
     tenant: &str,
     links: &Links,
     token: &SecretString,
     expires_at: &DateTime<Utc>,
 ) -> (String, Vec<Line>) {
     (
-        format!("Reset your {tenant} password"),
+        t!(l, "mail-password-reset-subject", tenant = tenant),
         vec![
-            Line::Text(format!(
-                "Someone asked to reset the password of your {tenant} account. Your reset code, valid once \
-             until {}:",
-                moment(expires_at)
-            )),
+            Line::Text(t!(l, "mail-password-reset-body", tenant = tenant, until = l.date_time(*expires_at))),
             Line::Text(token.expose_secret().to_owned()),
-            Line::Link("Set a new password".into(), links.to(&format!("/reset?token={}", token.expose_secret()))),
-            Line::Text("If it was not you, ignore this mail: your password stays as it is.".into()),
+            Line::Link(t!(l, "mail-password-reset-link"), links.to(&format!("/reset?token={}", token.expose_secret()))),
+            Line::Text(t!(l, "mail-password-reset-ignore")),
         ],
     )
 }
 
 /// The export notice's subject and lines.
 fn export_ready(
+    l: &Locale,
     mail: &Mail,
     tenant: &str,
     links: &Links,
@@ -393,16 +376,19 @@ fn export_ready(
 ) -> (String, Vec<Line>) {
     let tid = mail.tenant.as_ref().map(|t| t.id.to_string()).unwrap_or_default();
     (
-        format!("Your data export of {tenant} is ready"),
+        t!(l, "mail-export-ready-subject", tenant = tenant),
         vec![
-            Line::Text(format!(
-                "The export of {tenant}'s data ({}) can be downloaded until {}.",
-                size(size_bytes),
-                moment(expires_at)
+            Line::Text(t!(
+                l,
+                "mail-export-ready-body",
+                tenant = tenant,
+                size = size(l, size_bytes),
+                until = l.date_time(*expires_at)
             )),
-            Line::Text(format!(
-                "Download it, signed in as an admin: GET {}",
-                links.to(&format!("/v1/tenants/{tid}/exports/{export_id}/download"))
+            Line::Text(t!(
+                l,
+                "mail-export-ready-download",
+                url = links.to(&format!("/v1/tenants/{tid}/exports/{export_id}/download"))
             )),
         ],
     )
@@ -423,21 +409,23 @@ fn https_or_here(links: &Links, url: &Option<String>) -> Option<String> {
     }
 }
 
-fn freed(deactivated: &[String], revoked: u32) -> Vec<Line> {
+fn freed(l: &Locale, deactivated: &[String], revoked: u32) -> Vec<Line> {
     let mut lines = Vec::new();
     if !deactivated.is_empty() {
-        lines.push(Line::Text(format!(
-            "Deactivated (an admin can reactivate them within the seats): {}.",
-            deactivated.join(", ")
+        lines.push(Line::Text(t!(
+            l,
+            "mail-freed-deactivated",
+            count = deactivated.len(),
+            people = deactivated.join(", ")
         )));
     }
     if revoked > 0 {
-        lines.push(Line::Text(format!("Pending invitations revoked: {revoked}.")));
+        lines.push(Line::Text(t!(l, "mail-freed-revoked", count = revoked)));
     }
     lines
 }
 
-fn html(mail: &Mail, subject: &str, lines: &[Line]) -> String {
+fn html(l: &Locale, mail: &Mail, subject: &str, lines: &[Line]) -> String {
     let tenant = mail.tenant.as_ref().map_or("tenantry", |t| t.name.as_str());
     let branding = mail.tenant.as_ref().map(|t| &t.branding);
     // A HexColor is `#` and hex digits only (checked at parse), safe in a style.
@@ -459,10 +447,11 @@ fn html(mail: &Mail, subject: &str, lines: &[Line]) -> String {
         })
         .collect();
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
          <body style=\"font-family:sans-serif;margin:0;color:#0f172a\">\n\
          <div style=\"background:{color};color:#ffffff;padding:12px 16px;font-weight:bold\">{logo}{name}</div>\n\
          <div style=\"padding:16px\">\n<h1 style=\"font-size:20px\">{title}</h1>\n{body}</div>\n</body></html>\n",
+        lang = l.tag(),
         title = escape(subject),
         name = escape(tenant),
     )
@@ -473,45 +462,47 @@ fn html(mail: &Mail, subject: &str, lines: &[Line]) -> String {
 mod tests {
     use super::*;
     use secrecy::SecretString;
+    use tenantry_domain::preferences::{Preferences, TimeZone};
     use tenantry_domain::tenant::Branding;
     use tenantry_domain::text::{HexColor, HttpsUrl};
     use tenantry_domain::{Email, EntityId, TenantId};
     use tenantry_ports::system::MailTenant;
 
     fn mail(message: Message) -> Mail {
-        Mail {
-            to: Email::parse("ann@example.com").unwrap(),
-            tenant: Some(MailTenant {
+        Mail::new(
+            Email::parse("ann@example.com").unwrap(),
+            Some(MailTenant {
                 id: TenantId::from_uuid(tenantry_domain::ids::uuid_v7_from_parts(1, [1; 10])).unwrap(),
                 name: "Acme <Tools> & Co".into(),
                 branding: Branding {
                     primary_color: Some(HexColor::parse("#ff6600").unwrap()),
                     logo_url: Some(HttpsUrl::parse("https://cdn.example.com/logo.png?a=1&b=\"2\"").unwrap()),
                 },
+                defaults: Preferences::default(),
             }),
             message,
+        )
+    }
+
+    /// `mail(message)` in a tenant whose default is `language` (and `zone`, if any).
+    fn in_tenant(message: Message, language: Language, zone: Option<&str>) -> Mail {
+        let mut m = mail(message);
+        if let Some(t) = m.tenant.as_mut() {
+            t.defaults = Preferences { language: Some(language), time_zone: zone.map(|z| TimeZone::parse(z).unwrap()) };
         }
+        m
     }
 
-    #[test]
-    fn the_html_carries_the_branding_and_escapes_everything_from_outside() {
-        let r = render(
-            &mail(Message::AccountLocked { until: DateTime::from_timestamp(1_790_000_000, 0).unwrap() }),
-            &Links::default(),
-        );
-        assert_eq!(r.subject, "Your Acme <Tools> & Co account is locked");
-        assert!(r.html.contains("background:#ff6600"));
-        assert!(r.html.contains("Acme &lt;Tools&gt; &amp; Co"), "{}", r.html);
-        assert!(!r.html.contains("<Tools>"));
-        assert!(r.html.contains("src=\"https://cdn.example.com/logo.png?a=1&amp;b=&quot;2&quot;\""), "{}", r.html);
-        assert!(r.text.contains("locked until 21 September 2026, 14:13 UTC"), "{}", r.text);
+    fn at() -> DateTime<Utc> {
+        // 2026-09-21 14:13:20 UTC.
+        DateTime::from_timestamp(1_790_000_000, 0).unwrap()
     }
 
-    #[test]
-    fn every_message_has_a_subject_a_text_and_an_html_body() {
-        let at = DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+    /// One of every message.
+    fn every_message() -> Vec<Message> {
+        let at = at();
         let money = tenantry_domain::Money::eur(4950);
-        let messages = vec![
+        vec![
             Message::Invitation {
                 inviter: Some("Bob".into()),
                 role: "member".into(),
@@ -567,9 +558,32 @@ mod tests {
                 body: "First & foremost.\n\nSecond paragraph.".into(),
                 unsubscribe: SecretString::from("u1.abc.def"),
             },
-        ];
+        ]
+    }
+
+    /// A word of `text` that is a message id (`mail-…`) the catalogue did not turn into text.
+    fn raw_id(text: &str) -> Option<&str> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .find(|w| w.starts_with("mail-") || w.starts_with("common-"))
+    }
+
+    #[test]
+    fn the_html_carries_the_branding_and_escapes_everything_from_outside() {
+        let r = render(&mail(Message::AccountLocked { until: at() }), &Links::default());
+        assert_eq!(r.subject, "Your Acme <Tools> & Co account is locked");
+        assert!(r.html.contains("background:#ff6600"));
+        assert!(r.html.contains("Acme &lt;Tools&gt; &amp; Co"), "{}", r.html);
+        assert!(!r.html.contains("<Tools>"));
+        assert!(r.html.contains("src=\"https://cdn.example.com/logo.png?a=1&amp;b=&quot;2&quot;\""), "{}", r.html);
+        // An English reader without a zone of their own reads UTC, as the catalogue writes a moment.
+        assert!(r.text.contains("locked until 21 September 2026, 14:13."), "{}", r.text);
+        assert!(r.html.contains("<html lang=\"en\">"));
+    }
+
+    #[test]
+    fn every_message_has_a_subject_a_text_and_an_html_body() {
         let links = Links { public_url: Some("https://app.example.com/".into()) };
-        for m in messages {
+        for m in every_message() {
             let template = m.template();
             let r = render(&mail(m), &links);
             assert!(!r.subject.is_empty() && !r.text.is_empty(), "{template}");
@@ -577,10 +591,14 @@ mod tests {
             assert!(!r.html.contains("javascript:") && !r.text.contains("javascript:"), "{template}: https links only");
             match template {
                 "invitation" => assert!(
-                    r.text.contains("tinv_secret") && r.text.contains("https://app.example.com/v1/invitations/accept")
+                    r.text.contains("tinv_secret")
+                        && r.text.contains("https://app.example.com/v1/invitations/accept")
+                        && r.text.contains("Bob invited you to join Acme <Tools> & Co as member."),
+                    "{}",
+                    r.text
                 ),
                 "payment_failed" => {
-                    assert!(r.html.contains("<a href=\"https://pay.example.com/i/1\">") && r.text.contains("49.50 EUR"))
+                    assert!(r.html.contains("<a href=\"https://pay.example.com/i/1\">") && r.text.contains("€49.50"))
                 }
                 // The links open the pages (issue 24), absolute on the public address.
                 "password_reset" => {
@@ -600,10 +618,14 @@ mod tests {
                     assert!(r.subject.contains("Acme <Tools> & Co"), "{}", r.subject);
                     assert!(r.text.contains("https://app.example.com/login?tenant=acme"), "{}", r.text);
                 }
-                "export_ready" => assert!(r.text.contains("5.0 KiB") && r.text.contains("/download")),
+                "export_ready" => assert!(r.text.contains("5.0 KiB") && r.text.contains("/download"), "{}", r.text),
                 "downgraded" => assert!(r.text.contains("x@example.com") && r.text.contains("revoked: 2")),
+                "seats_freed" => {
+                    assert!(r.text.contains("3 paid users") && r.text.contains("revoked: 1"), "{}", r.text)
+                }
+                "trial_converted" => assert!(r.text.contains("4 users, billed yearly."), "{}", r.text),
                 "invoice_paid" => {
-                    assert!(r.subject.contains("invoice SIM-000003, 54.90 EUR, paid"), "{}", r.subject);
+                    assert!(r.subject.contains("invoice SIM-000003, €54.90, paid"), "{}", r.subject);
                     assert!(
                         r.text.contains("https://app.example.com/billing/simulator/invoices/in_1/pdf?key=k"),
                         "{}",
@@ -611,13 +633,13 @@ mod tests {
                     );
                 }
                 "upcoming_invoice" => {
-                    assert!(r.subject.contains("57.46 EUR will be charged on 21 September 2026"), "{}", r.subject);
+                    assert!(r.subject.contains("€57.46 will be charged on 21 September 2026"), "{}", r.subject);
                     for line in [
-                        "Standard plan (3 users included), monthly: 49.95 EUR",
-                        "2 extra user(s), monthly: 9.90 EUR",
-                        "Subtotal: 59.85 EUR; discount: -11.97 EUR",
-                        "VAT: 9.58 EUR",
-                        "Total: 57.46 EUR",
+                        "Standard plan (3 users included), monthly: €49.95",
+                        "2 extra users, monthly: €9.90",
+                        "Subtotal: €59.85; discount: -€11.97",
+                        "VAT: €9.58",
+                        "Total: €57.46",
                         "https://app.example.com/app/acme/settings",
                     ] {
                         assert!(r.text.contains(line), "{line}: {}", r.text);
@@ -632,9 +654,199 @@ mod tests {
                     assert!(
                         r.html.contains("New &lt;b&gt;reports&lt;/b&gt;") && r.html.contains("First &amp; foremost.")
                     );
+                    assert!(r.text.contains("Unsubscribe from product updates: https://app.example.com/unsubscribe"));
                 }
-                _ => assert!(r.unsubscribe.is_none(), "{template}: only product updates carry an unsubscribe link"),
+                _ => {}
+            }
+            if template != "product_update" {
+                assert!(r.unsubscribe.is_none(), "{template}: only product updates carry an unsubscribe link");
             }
         }
+    }
+
+    #[test]
+    fn every_message_is_written_in_dutch_when_the_tenant_reads_dutch_with_its_branding_and_no_raw_id() {
+        let links = Links { public_url: Some("https://app.example.com".into()) };
+        for m in every_message() {
+            let template = m.template();
+            let en = render(&in_tenant(m.clone(), Language::En, None), &links);
+            let nl = render(&in_tenant(m, Language::Nl, None), &links);
+            assert!(en.html.contains("<html lang=\"en\">"), "{template}");
+            assert!(nl.html.contains("<html lang=\"nl\">"), "{template}");
+            if template == "product_update" {
+                // The superuser's own subject and words; tenantry's lines around them are Dutch.
+                assert_eq!(nl.subject, en.subject);
+                assert!(nl.text.contains("First & foremost."), "{}", nl.text);
+                assert!(nl.text.contains("Afmelden voor productnieuws: https://app.example.com/unsubscribe"));
+            } else {
+                assert_ne!(nl.subject, en.subject, "{template}: the subject is Dutch");
+            }
+            assert_ne!(nl.text, en.text, "{template}: the text is Dutch");
+            for r in [&en, &nl] {
+                for part in [&r.subject, &r.text, &r.html] {
+                    assert_eq!(raw_id(part), None, "{template}: a message id was left: {part}");
+                }
+                // The branding, whatever the language: the name and the logo's absolute address.
+                assert!(r.html.contains("Acme &lt;Tools&gt; &amp; Co"), "{template}");
+                assert!(r.html.contains("src=\"https://cdn.example.com/logo.png?a=1&amp;b=&quot;2&quot;\""));
+                assert!(r.html.contains("background:#ff6600"));
+                assert!(r.text.ends_with("-- \nAcme <Tools> & Co\n"), "{template}");
+            }
+            match template {
+                "invitation" => {
+                    assert!(
+                        nl.text.contains("Bob nodigt je uit voor Acme <Tools> & Co, met de rol lid."),
+                        "{}",
+                        nl.text
+                    )
+                }
+                "payment_failed" => assert!(nl.text.contains("€ 49,50"), "{}", nl.text),
+                "export_ready" => assert!(nl.text.contains("(5,0 KiB)"), "{}", nl.text),
+                "account_locked" => {
+                    assert!(nl.text.contains("geblokkeerd tot 21 september 2026 om 14:13."), "{}", nl.text)
+                }
+                "trial_converted" => assert!(nl.text.contains("4 gebruikers, jaarlijks gefactureerd."), "{}", nl.text),
+                "upcoming_invoice" => {
+                    assert!(
+                        nl.subject.contains("€ 57,46 wordt op 21 september 2026 in rekening gebracht"),
+                        "{}",
+                        nl.subject
+                    );
+                    for line in [
+                        "Standaardpakket (3 gebruikers inbegrepen), maandelijks: € 49,95",
+                        "2 extra gebruikers, maandelijks: € 9,90",
+                        "Subtotaal: € 59,85; korting: € -11,97",
+                        "Btw: € 9,58",
+                        "Totaal: € 57,46",
+                    ] {
+                        assert!(nl.text.contains(line), "{line}: {}", nl.text);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn the_readers_own_language_and_zone_beat_the_tenants() {
+        let links = Links::default();
+        let locked = Message::AccountLocked { until: at() };
+        let dutch_tenant = in_tenant(locked.clone(), Language::Nl, Some("Europe/Amsterdam"));
+        let nl = render(&dutch_tenant, &links);
+        assert_eq!(nl.subject, "Je account bij Acme <Tools> & Co is geblokkeerd");
+        assert!(nl.text.contains("21 september 2026 om 16:13"), "the tenant's zone: {}", nl.text);
+
+        let english_reader =
+            dutch_tenant.clone().read_by(Preferences { language: Some(Language::En), time_zone: None });
+        let en = render(&english_reader, &links);
+        assert_eq!(en.subject, "Your Acme <Tools> & Co account is locked");
+        assert!(en.html.contains("<html lang=\"en\">"));
+        assert!(en.text.contains("21 September 2026, 16:13"), "the tenant's zone still: {}", en.text);
+
+        let in_new_york = english_reader.read_by(Preferences {
+            language: Some(Language::En),
+            time_zone: Some(TimeZone::parse("America/New_York").unwrap()),
+        });
+        assert!(render(&in_new_york, &links).text.contains("21 September 2026, 10:13"), "the reader's own zone");
+
+        let dutch_reader = in_tenant(locked, Language::En, None)
+            .read_by(Preferences { language: Some(Language::Nl), time_zone: None });
+        let nl = render(&dutch_reader, &links);
+        assert!(nl.html.contains("<html lang=\"nl\">") && nl.subject.starts_with("Je account"), "{}", nl.subject);
+        assert!(nl.text.contains("21 september 2026 om 14:13"), "UTC, as nobody chose a zone: {}", nl.text);
+
+        // Without a tenant (a product update): the reader alone decides.
+        let update = Mail::new(
+            Email::parse("ann@example.com").unwrap(),
+            None,
+            Message::ProductUpdate {
+                subject: "Nieuw".into(),
+                body: "Tekst.".into(),
+                unsubscribe: SecretString::from("u1"),
+            },
+        )
+        .read_by(Preferences { language: Some(Language::Nl), time_zone: None });
+        let r = render(&update, &links);
+        assert!(r.html.contains("<html lang=\"nl\">") && r.text.contains("Afmelden voor productnieuws"), "{}", r.text);
+    }
+
+    #[test]
+    fn a_moment_is_shown_in_the_readers_zone_across_a_daylight_saving_change() {
+        // Amsterdam moves from CET (+1) to CEST (+2) at 01:00 UTC on 29 March 2026.
+        let before = DateTime::parse_from_rfc3339("2026-03-29T00:30:00Z").unwrap().with_timezone(&Utc);
+        let after = DateTime::parse_from_rfc3339("2026-03-29T01:30:00Z").unwrap().with_timezone(&Utc);
+        let links = Links::default();
+        for (until, nl, en) in [
+            (before, "geblokkeerd tot 29 maart 2026 om 01:30.", "locked until 29 March 2026, 01:30."),
+            (after, "geblokkeerd tot 29 maart 2026 om 03:30.", "locked until 29 March 2026, 03:30."),
+        ] {
+            let m = in_tenant(Message::AccountLocked { until }, Language::Nl, Some("Europe/Amsterdam"));
+            let text = render(&m, &links).text;
+            assert!(text.contains(nl), "{text}");
+            let m = m.read_by(Preferences { language: Some(Language::En), time_zone: None });
+            let text = render(&m, &links).text;
+            assert!(text.contains(en), "{text}");
+        }
+        // A day, too, is the reader's: 23:30 UTC on 31 October is 1 November in Amsterdam (CET, +1).
+        let late = DateTime::parse_from_rfc3339("2026-10-31T23:30:00Z").unwrap().with_timezone(&Utc);
+        let m = in_tenant(Message::DeletionRequested { purge_at: late }, Language::Nl, Some("Europe/Amsterdam"));
+        let r = render(&m, &links);
+        assert_eq!(r.subject, "Acme <Tools> & Co wordt op 1 november 2026 verwijderd");
+        assert!(r.text.contains("op 1 november 2026 om 00:30 worden alle gegevens"), "{}", r.text);
+    }
+
+    #[test]
+    fn money_sizes_and_counts_are_written_as_the_reader_writes_them() {
+        let links = Links::default();
+        let failed = Message::PaymentFailed { amount_due: tenantry_domain::Money::eur(4995), hosted_url: None };
+        let nl = render(&in_tenant(failed.clone(), Language::Nl, None), &links);
+        assert!(nl.text.contains("Een betaling van € 49,95 voor Acme <Tools> & Co is mislukt."), "{}", nl.text);
+        assert!(render(&mail(failed), &links).text.contains("A payment of €49.95 for"));
+
+        let l = Locale::new(Language::Nl, TimeZone::utc());
+        assert_eq!(size(&l, 1), "1 byte");
+        assert_eq!(size(&l, 1000), "1000 bytes");
+        assert_eq!(size(&l, 1536), "1,5 KiB");
+        assert_eq!(size(&l, 3 * (1 << 20) + (1 << 19)), "3,5 MiB");
+        let l = Locale::default();
+        assert_eq!(size(&l, 0), "0 bytes");
+        assert_eq!(size(&l, 1536), "1.5 KiB");
+        assert_eq!(size(&l, (1 << 20) - 1), "1024.0 KiB");
+
+        let freed = |licensed, deactivated: Vec<String>, revoked| Message::SeatsFreed {
+            licensed,
+            deactivated,
+            revoked_invitations: revoked,
+        };
+        let one = render(&in_tenant(freed(1, vec!["x@example.com".into()], 1), Language::Nl, None), &links).text;
+        assert!(one.contains("heeft 1 betaalde gebruiker,"), "{one}");
+        assert!(one.contains("deze gebruiker weer activeren") && one.contains("uitnodiging ingetrokken: 1."), "{one}");
+        let two = vec!["x@example.com".to_owned(), "y@example.com".to_owned()];
+        let many = render(&in_tenant(freed(2, two, 3), Language::Nl, None), &links).text;
+        assert!(many.contains("heeft 2 betaalde gebruikers,"), "{many}");
+        assert!(
+            many.contains("deze gebruikers weer activeren") && many.contains("uitnodigingen ingetrokken: 3."),
+            "{many}"
+        );
+        let en = render(&mail(freed(1, vec![], 1)), &links).text;
+        assert!(en.contains("has 1 paid user, fewer") && en.contains("Pending invitation revoked: 1."), "{en}");
+    }
+
+    #[test]
+    fn old_mails_without_a_reader_or_defaults_read_in_english() {
+        let json = serde_json::json!({
+            "to": "ann@example.com",
+            "tenant": {
+                "id": TenantId::from_uuid(tenantry_domain::ids::uuid_v7_from_parts(1, [1; 10])).unwrap(),
+                "name": "Acme",
+                "branding": {}
+            },
+            "message": {"template": "account_locked", "until": "2026-09-21T14:13:20Z"}
+        });
+        let old: Mail = serde_json::from_value(json).unwrap();
+        assert_eq!(old.reader, Preferences::default());
+        let r = render(&old, &Links::default());
+        assert_eq!(r.subject, "Your Acme account is locked");
+        assert!(r.html.contains("<html lang=\"en\">"));
     }
 }

@@ -75,11 +75,13 @@ fn mail(to: &str) -> Mail {
             id: TenantId::from_uuid(tenantry_domain::ids::uuid_v7_from_parts(1, [1; 10])).unwrap(),
             name: "Acme".into(),
             branding: Default::default(),
+            defaults: Default::default(),
         }),
         message: Message::TrialReminder {
             trial_ends_at: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap(),
             converts: false,
         },
+        reader: Default::default(),
     }
 }
 

@@ -57,6 +57,11 @@ impl TimeZone {
         chrono_tz::Tz::from_str(name.trim()).map(TimeZone).map_err(|_| PreferenceError::UnknownTimeZone)
     }
 
+    /// Coordinated Universal Time.
+    pub const fn utc() -> Self {
+        TimeZone(chrono_tz::Tz::UTC)
+    }
+
     /// Its IANA name.
     pub fn name(self) -> &'static str {
         self.0.name()
@@ -105,12 +110,14 @@ pub enum PreferenceError {
 
 /// What a person chose; `None` is "as the workspace".
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Preferences {
     /// The language of pages and mails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,
-    /// The zone times are shown in.
+    /// The zone times are shown in (an IANA name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub time_zone: Option<TimeZone>,
 }
 

@@ -2,6 +2,7 @@
 
 use crate::email::Email;
 use crate::ids::TenantId;
+use crate::preferences::{Language, Preferences, TimeZone};
 use crate::quota::QuotaOverride;
 use crate::slug::Slug;
 use crate::text::{CompanyName, CountryCode, HexColor, HttpsUrl, VatId};
@@ -62,6 +63,11 @@ pub struct TenantSettings {
     pub notifications: NotificationPrefs,
     /// Invoice details.
     pub billing: BillingDetails,
+    /// The language and time zone of the workspace's pages and mails for
+    /// whoever has not chosen their own (issue 25); unset, the reader's
+    /// browser decides, then English and UTC.
+    #[serde(default)]
+    pub defaults: Preferences,
 }
 
 /// A tenant.
@@ -148,6 +154,10 @@ pub struct TenantPatch {
     pub vat_id: Option<Option<VatId>>,
     /// Billing email.
     pub billing_email: Option<Option<Email>>,
+    /// The workspace's default language.
+    pub language: Option<Option<Language>>,
+    /// The workspace's default time zone.
+    pub time_zone: Option<Option<TimeZone>>,
 }
 
 impl TenantPatch {
@@ -206,6 +216,8 @@ impl Tenant {
         set(&mut self.r.settings.billing.country, patch.country, "country", &mut changed);
         set(&mut self.r.settings.billing.vat_id, patch.vat_id, "vat_id", &mut changed);
         set(&mut self.r.settings.billing.billing_email, patch.billing_email, "billing_email", &mut changed);
+        set(&mut self.r.settings.defaults.language, patch.language, "language", &mut changed);
+        set(&mut self.r.settings.defaults.time_zone, patch.time_zone, "time_zone", &mut changed);
         changed
     }
 }

@@ -23,6 +23,7 @@
 mod api;
 pub mod auth;
 pub mod client;
+pub(crate) mod l10n;
 pub mod meter;
 pub mod metrics;
 pub mod openapi;
@@ -103,6 +104,8 @@ pub fn router_with_product(state: AppState, product: Router<AppState>) -> Router
         .merge(other)
         .fallback(web::unknown)
         .with_state(state)
+        // The reader's language and time zone, for pages and problem texts (issue 25).
+        .layer(axum::middleware::from_fn(l10n::layer))
         // The body extractors refuse more (413 as problem+json, see `problem`).
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

@@ -129,14 +129,29 @@ impl ApiError {
     }
 }
 
+/// A problem's text for the request's reader (issue 25). English readers get
+/// the use case's own text, which names the specifics (the limit, the field);
+/// readers of another language — and the pseudo-locale of the tests — get the
+/// catalogue's sentence for the problem's code, when it has one.
+pub(crate) fn localised(code: &str, english: &str) -> String {
+    let reader = crate::l10n::reader();
+    if reader.language() == tenantry_i18n::Language::En && !reader.is_pseudo() {
+        return english.to_owned();
+    }
+    let id = format!("problem-{code}");
+    if reader.has(&id) { reader.text(&id) } else { english.to_owned() }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // The API keeps its machine values; only the text follows a language the client asked for.
+        let detail = if crate::l10n::asked() { localised(self.code, &self.detail) } else { self.detail };
         let body = ProblemBody {
             kind: format!("https://tenantry.dev/problems/{}", self.code),
             title: self.status.canonical_reason().unwrap_or("error"),
             status: self.status.as_u16(),
             code: self.code,
-            detail: self.detail,
+            detail,
             quota: self.quota.map(|(q, _)| q),
             resets_at: self.quota.map(|(_, at)| at),
         };

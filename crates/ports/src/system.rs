@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tenantry_domain::password::PasswordHash;
+use tenantry_domain::preferences::Preferences;
 use tenantry_domain::subscription::FreemiumReason;
 use tenantry_domain::tenant::Branding;
 use tenantry_domain::{Email, ExportId, Interval, MailId, Money, TenantId};
@@ -56,6 +57,10 @@ pub struct MailTenant {
     pub name: String,
     /// Its branding.
     pub branding: Branding,
+    /// Its default language and time zone (issue 25): what a recipient who
+    /// chose neither reads in. Unset in mails queued before it existed.
+    #[serde(default)]
+    pub defaults: Preferences,
 }
 
 /// What a mail says; the mailer renders it from a template.
@@ -359,6 +364,26 @@ pub struct Mail {
     pub tenant: Option<MailTenant>,
     /// What it says.
     pub message: Message,
+    /// The recipient's own language and time zone, when the recipient is a
+    /// user who chose them (issue 25); unset for an invitee or a billing
+    /// address, who read in the tenant's defaults. Unset in mails queued
+    /// before it existed.
+    #[serde(default)]
+    pub reader: Preferences,
+}
+
+impl Mail {
+    /// A mail to `to` about `tenant`, read as the tenant's defaults say
+    /// (the recipient's own choice is added with [`Mail::read_by`]).
+    pub fn new(to: Email, tenant: Option<MailTenant>, message: Message) -> Self {
+        Self { to, tenant, message, reader: Preferences::default() }
+    }
+
+    /// The same mail, for a recipient who chose `reader`'s language and time zone.
+    #[must_use]
+    pub fn read_by(self, reader: Preferences) -> Self {
+        Self { reader, ..self }
+    }
 }
 
 /// A mail as its reader sees it.

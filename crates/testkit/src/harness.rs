@@ -337,6 +337,7 @@ impl Harness {
                 plan,
                 interval,
                 promotion_code: None,
+                language: None,
             })
             .await
             .map_err(fail)?;

@@ -126,6 +126,7 @@ pub async fn rolled_back_mail(h: &Harness, slug: &str) -> Result<(usize, usize),
         to: tenantry_domain::Email::parse(&t.owner_email).map_err(fail)?,
         tenant: None,
         message: Message::AccountLocked { until: now },
+        reader: Default::default(),
     };
     tx.insert_mail(&QueuedMail { id: mail_id, tenant_id: t.id, mail, created_at: now, sent: None })
         .await

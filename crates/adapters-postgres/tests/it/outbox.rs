@@ -105,6 +105,7 @@ async fn a_waiting_billing_mails_payment_link_is_sealed_at_rest() {
             to: tenantry_domain::Email::parse(&t.owner_email).unwrap(),
             tenant: None,
             message: Message::PaymentActionRequired { hosted_url: Some(url.into()) },
+            reader: Default::default(),
         },
         created_at: h.clock_now(),
         sent: None,

@@ -98,6 +98,7 @@ pub(crate) async fn signup(
         plan: body.plan,
         interval: body.interval,
         promotion_code: body.promotion_code,
+        language: crate::l10n::requested(),
     };
     let done = state.tenantry.signup_from(input, &client).await?;
     let tokens = auth::pair(&state.keys, state.clock.as_ref(), &done.principal, 0)?;

@@ -48,6 +48,12 @@ pub(crate) struct TenantPatchBody {
     vat_id: Option<Option<String>>,
     #[serde(default, with = "crate::api::double_option")]
     billing_email: Option<Option<String>>,
+    /// The workspace's default language for whoever has not chosen one: `en`, `nl`, or null.
+    #[serde(default, with = "crate::api::double_option")]
+    language: Option<Option<String>>,
+    /// The workspace's default time zone (an IANA name such as `Europe/Amsterdam`), or null.
+    #[serde(default, with = "crate::api::double_option")]
+    time_zone: Option<Option<String>>,
 }
 
 #[utoipa::path(patch, path = "/v1/tenants/{tid}", tag = "Tenant", description = "Change profile, branding, notifications and billing details.",
@@ -70,6 +76,8 @@ pub(crate) async fn patch_tenant(
         country: body.country,
         vat_id: body.vat_id,
         billing_email: body.billing_email,
+        language: body.language,
+        time_zone: body.time_zone,
     };
     ok(state.tenantry.update_tenant(&scope, input).await?)
 }

@@ -16,8 +16,12 @@
 //! random key in it, compared in constant time), as Stripe's hosted invoice
 //! pages and PDF links do: the invoice mail's reader need not sign in. A wrong
 //! key or id is 404.
+//!
+//! The pages are in the reader's language; the PDF (rendered by the memory
+//! adapter) and the invoice lines' descriptions the simulator writes stay English.
 
 use super::{PageError, PageResult};
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::layout::{Page, day, money};
 use crate::web::session::{Session, WebForm, field, login_then, safe_path};
@@ -26,8 +30,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
 use serde::Deserialize;
-use tenantry_memory::simulator::{HostedPage, HostedSessionInfo};
+use tenantry_memory::simulator::{HostedPage, HostedSessionInfo, SimulatorError};
 use tenantry_memory::{BillingSimulator, TestCard, run_timeline};
+use tenantry_ports::payment::InvoiceStatus;
 use tenantry_ports::{PaymentProvider, TenantScope};
 
 /// Where the pages go back to.
@@ -49,11 +54,27 @@ fn card(name: &str) -> Result<TestCard, PageError> {
         "succeeds" => Ok(TestCard::Succeeds),
         "declines" => Ok(TestCard::Declines),
         "requires_action" => Ok(TestCard::RequiresAction),
-        _ => Err(PageError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_card",
-            "Choose one of the test cards: succeeds, declines or requires_action.",
-        )),
+        _ => Err(PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_card", &t!("billing-simulator-error-card"))),
+    }
+}
+
+/// Why the simulator refused a card, in the reader's language.
+fn refused(e: &SimulatorError) -> String {
+    match e {
+        SimulatorError::Unknown => t!("billing-simulator-error-unknown"),
+        SimulatorError::AlreadyCompleted => t!("billing-simulator-error-completed"),
+        SimulatorError::Expired => t!("billing-simulator-error-expired"),
+    }
+}
+
+/// An invoice's status as its reader says it (also the billing page's invoice list).
+pub(crate) fn invoice_status(status: InvoiceStatus) -> String {
+    match status {
+        InvoiceStatus::Draft => t!("billing-invoice-draft"),
+        InvoiceStatus::Open => t!("billing-invoice-open"),
+        InvoiceStatus::Paid => t!("billing-invoice-paid"),
+        InvoiceStatus::Void => t!("billing-invoice-void"),
+        InvoiceStatus::Uncollectible => t!("billing-invoice-uncollectible"),
     }
 }
 
@@ -73,14 +94,33 @@ async fn authorised(
     let hosted = simulator(state)?.hosted_session(id).filter(|h| h.page == page).ok_or_else(PageError::not_found)?;
     let scope = state.tenantry.authorize(&session.principal, hosted.tenant_id).await?;
     state.tenantry.require_hosted_billing(&scope, page == HostedPage::Checkout).await?;
+    settle(state, &scope).await;
     Ok((hosted, scope))
+}
+
+/// The reader settles on the workspace's language and time zone, then on the user's own.
+async fn settle(state: &AppState, scope: &TenantScope) {
+    match state.tenantry.me(scope).await {
+        Ok(me) => {
+            let own = tenantry_i18n::Preferences {
+                language: me.user.language,
+                time_zone: me.user.time_zone.as_deref().and_then(|z| tenantry_i18n::TimeZone::parse(z).ok()),
+            };
+            crate::l10n::settle(&[&me.tenant.settings.defaults, &own]);
+        }
+        Err(_) => {
+            if let Ok(t) = state.tenantry.get_tenant(scope).await {
+                crate::l10n::settle(&[&t.settings.defaults]);
+            }
+        }
+    }
 }
 
 fn frame(title: &str, body: Markup) -> Page {
     Page::bare(
         title,
         html! {
-            p.notice role="note" { strong { "Billing simulator" } " — no real payment is made." }
+            p.notice role="note" { strong { (t!("billing-simulator")) } " " (t!("billing-simulator-note")) }
             h1 { (title) }
             (body)
         },
@@ -92,10 +132,10 @@ fn card_buttons(session: &Session, action: &str, return_to: &str) -> Markup {
         form.card method="post" action=(action) {
             (field(session))
             input type="hidden" name="return_to" value=(return_to);
-            button type="submit" name="card" value="succeeds" { "Test card: payments succeed" }
-            button type="submit" name="card" value="declines" { "Test card: payments are declined" }
+            button type="submit" name="card" value="succeeds" { (t!("billing-simulator-card-succeeds")) }
+            button type="submit" name="card" value="declines" { (t!("billing-simulator-card-declines")) }
             button type="submit" name="card" value="requires_action" {
-                "Test card: payments need confirmation (3-D Secure)"
+                (t!("billing-simulator-card-requires-action"))
             }
         }
     }
@@ -113,9 +153,9 @@ pub(crate) async fn checkout_page(
     authorised(&state, &session, &id, HostedPage::Checkout).await?;
     let back = safe_path(back.return_to.as_deref());
     Ok(frame(
-        "Add a payment method",
+        &t!("billing-add-payment-method"),
         html! {
-            p { "Choose the test card to save for this customer." }
+            p { (t!("billing-simulator-checkout-intro")) }
             (card_buttons(&session, &format!("/billing/simulator/checkout/{id}"), &back))
         },
     )
@@ -134,7 +174,7 @@ pub(crate) async fn checkout_submit(
     let sim = simulator(&state)?;
     let chosen = card(&form.card)?;
     sim.complete_checkout(&id, chosen)
-        .map_err(|e| PageError::new(StatusCode::CONFLICT, "checkout_closed", &e.to_string()))?;
+        .map_err(|e| PageError::new(StatusCode::CONFLICT, "checkout_closed", &refused(&e)))?;
     // What a webhook would bring: the provider's events, applied now.
     run_timeline(&state.tenantry, sim).await;
     Ok(Redirect::to(&safe_path(form.return_to.as_deref())).into_response())
@@ -153,27 +193,30 @@ pub(crate) async fn portal_page(
     let back = safe_path(back.return_to.as_deref());
     let invoices = simulator(&state)?.invoices(&hosted.customer).await.unwrap_or_default();
     Ok(frame(
-        "Billing portal",
+        &t!("billing-simulator-portal"),
         html! {
-            h2 { "Invoices" }
+            h2 { (t!("billing-invoices")) }
             div.scroll {
                 table {
-                    thead { tr { th { "Invoice" } th { "Date" } th { "Status" } th { "Total" } } }
+                    thead { tr {
+                        th { (t!("billing-invoice")) } th { (t!("billing-date")) } th { (t!("billing-status")) }
+                        th { (t!("billing-total")) }
+                    } }
                     tbody {
                         @for i in &invoices {
                             tr {
-                                td { (i.number.as_deref().unwrap_or(&i.id)) }
+                                td { code { (i.number.as_deref().unwrap_or(&i.id)) } }
                                 td { (day(i.created_at)) }
-                                td { (format!("{:?}", i.status).to_lowercase()) }
+                                td { (invoice_status(i.status)) }
                                 td { (money(i.total)) }
                             }
                         }
                     }
                 }
             }
-            h2 { "Replace the payment method" }
+            h2 { (t!("billing-simulator-replace")) }
             (card_buttons(&session, &format!("/billing/simulator/portal/{id}"), &back))
-            p { a href=(back) { "Back" } }
+            p { a href=(back) { (t!("billing-simulator-back")) } }
         },
     )
     .into_response())
@@ -191,7 +234,7 @@ pub(crate) async fn portal_submit(
     let sim = simulator(&state)?;
     let chosen = card(&form.card)?;
     sim.attach_card(&hosted.customer, chosen)
-        .map_err(|e| PageError::new(StatusCode::CONFLICT, "portal_closed", &e.to_string()))?;
+        .map_err(|e| PageError::new(StatusCode::CONFLICT, "portal_closed", &refused(&e)))?;
     run_timeline(&state.tenantry, sim).await;
     Ok(Redirect::to(&safe_path(form.return_to.as_deref())).into_response())
 }
@@ -222,27 +265,37 @@ pub(crate) async fn invoice_page(
     let number = i.number.clone().unwrap_or_else(|| i.id.clone());
     let pdf = i.pdf_url.clone().unwrap_or_default();
     let body = html! {
-        p { "To " strong { (doc.customer.name) } " · " (day(i.created_at)) " · " (format!("{:?}", i.status).to_lowercase()) }
+        p {
+            (t!("billing-simulator-invoice-to")) " " strong { (doc.customer.name) }
+            " · " (day(i.created_at)) " · " (invoice_status(i.status))
+        }
         div.scroll {
             table #invoice-lines {
-                thead { tr { th { "Description" } th.num { "Quantity" } th.num { "Amount" } } }
+                thead { tr {
+                    th { (t!("billing-simulator-description")) } th.num { (t!("billing-simulator-quantity")) }
+                    th.num { (t!("billing-amount")) }
+                } }
                 tbody {
                     @for l in &i.lines {
                         tr { td { (l.description) } td.num { (l.quantity) } td.num { (money(l.amount)) } }
                     }
                 }
                 tfoot {
-                    tr { th scope="row" colspan="2" { "Subtotal" } td.num { (money(i.subtotal)) } }
-                    @if doc.customer.vat_id.is_some() && doc.customer.country.is_some() {
-                        tr { th scope="row" colspan="2" { "VAT" } td.num { (money(i.tax)) } }
+                    tr {
+                        th scope="row" colspan="2" { (t!("billing-simulator-subtotal")) } td.num { (money(i.subtotal)) }
                     }
-                    tr { th scope="row" colspan="2" { "Total" } td.num #invoice-total { (money(i.total)) } }
+                    @if doc.customer.vat_id.is_some() && doc.customer.country.is_some() {
+                        tr { th scope="row" colspan="2" { (t!("billing-vat")) } td.num { (money(i.tax)) } }
+                    }
+                    tr {
+                        th scope="row" colspan="2" { (t!("billing-total")) } td.num #invoice-total { (money(i.total)) }
+                    }
                 }
             }
         }
-        p { a #invoice-pdf href=(pdf) { "Download the PDF" } }
+        p { a #invoice-pdf href=(pdf) { (t!("billing-simulator-pdf")) } }
     };
-    let mut response = frame(&format!("Invoice {number}"), body).into_response();
+    let mut response = frame(&t!("billing-simulator-invoice-title", number = number), body).into_response();
     private(&mut response);
     Ok(response)
 }

@@ -3,6 +3,7 @@
 //! last day on the x axis, and a legend; the numbers are in a table beside it
 //! for screen readers and for anyone who wants them.
 
+use crate::l10n::{reader, t};
 use maud::{Markup, html};
 
 /// One line.
@@ -37,8 +38,15 @@ fn points(values: &[f64], max: f64) -> String {
         .join(" ")
 }
 
+/// A value as the reader writes it: `12.50` in English, `12,50` in Dutch.
 fn number(v: f64) -> String {
-    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") }
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else if reader().language() == tenantry_i18n::Language::Nl {
+        format!("{v:.2}").replace('.', ",")
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 /// The chart, and its data as a table.
@@ -73,9 +81,11 @@ pub(crate) fn line_chart(title: &str, days: &[String], series: &[Series]) -> Mar
             }
         }
         details {
-            summary { "The numbers" }
+            summary { (t!("billing-chart-numbers")) }
             table {
-                thead { tr { th scope="col" { "Day" } @for s in series { th.num scope="col" { (s.name) } } } }
+                thead { tr {
+                    th scope="col" { (t!("billing-chart-day")) } @for s in series { th.num scope="col" { (s.name) } }
+                } }
                 tbody {
                     @for (d, day) in days.iter().enumerate() {
                         tr { th scope="row" { (day) } @for s in series { td.num { (s.values.get(d).map(|v| number(*v)).unwrap_or_default()) } } }

@@ -1,5 +1,6 @@
 //! The pages' shared form steps: ids from paths (404 when not one), query values, percent-encoding, a form's own refusal.
 
+use crate::l10n::t;
 use crate::web::PageError;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -33,11 +34,6 @@ pub(crate) fn encode(value: &str) -> String {
         .collect()
 }
 
-/// `2026-11-23 14:05 UTC`.
-pub(crate) fn when(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
 pub(crate) fn invalid_query(detail: &str) -> PageError {
     PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", detail)
 }
@@ -56,5 +52,5 @@ pub(crate) struct Saved {
 pub(crate) fn midnight(text: &str, which: &str) -> Result<DateTime<Utc>, PageError> {
     chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
-        .map_err(|_| invalid(&format!("The {which} date is not a date (YYYY-MM-DD).")))
+        .map_err(|_| invalid(&t!("account-form-date-invalid", which = which)))
 }

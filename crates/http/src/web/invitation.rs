@@ -1,5 +1,6 @@
 //! An invitation's acceptance from the mailed link: the code, the name and the password.
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::layout::{Page, summary};
 use crate::web::session::{WebForm, sign_in};
@@ -33,18 +34,19 @@ pub(crate) struct TokenQuery {
 const FIELDS: &[(&str, &str)] = &[("invalid_name", "name"), ("weak_password", "password")];
 
 fn accept_form(token: &str, error: Option<&PageError>) -> Page {
+    let title = t!("account-invitation-title");
     Page::bare(
-        "Join your team",
+        &title,
         html! {
-            h1 { "Join your team" }
-            (summary(error.map(PageError::detail), error.and_then(|e| e.field(FIELDS))))
+            h1 { (title) }
+            (summary(error.map(PageError::detail).as_deref(), error.and_then(|e| e.field(FIELDS))))
             form.card method="post" action="/invitations/accept" {
                 input type="hidden" name="token" value=(token);
-                label for="name" { "Your name" }
+                label for="name" { (t!("account-your-name")) }
                 input #name name="name" type="text" required autocomplete="name";
-                label for="password" { "Choose a password" }
+                label for="password" { (t!("account-invitation-password")) }
                 input #password name="password" type="password" required autocomplete="new-password";
-                button #accept type="submit" { "Join" }
+                button #accept type="submit" { (t!("account-invitation-submit")) }
             }
         },
     )
@@ -54,7 +56,7 @@ fn accept_form(token: &str, error: Option<&PageError>) -> Page {
 pub(crate) async fn accept_page(Query(q): Query<TokenQuery>) -> PageResult {
     match q.token.filter(|t| !t.is_empty()) {
         Some(token) => Ok(accept_form(&token, None).into_response()),
-        None => Err(PageError::new(StatusCode::NOT_FOUND, "invalid_token", "This invitation link is incomplete.")),
+        None => Err(PageError::new(StatusCode::NOT_FOUND, "invalid_token", &t!("account-link-incomplete-invitation"))),
     }
 }
 

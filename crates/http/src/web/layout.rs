@@ -1,6 +1,7 @@
 //! The page frame: head, navigation, the freemium ad slots, and the helpers
 //! every page formats money, dates and statuses with.
 
+use crate::l10n::{reader, t};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
@@ -84,11 +85,11 @@ impl Page {
     fn render(&self) -> Markup {
         html! {
             (DOCTYPE)
-            html lang="en" {
+            html lang=(reader().tag()) {
                 head {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
-                    title { (self.title) " · tenantry" }
+                    title { (t!("common-title-suffix", title = self.title.as_str())) }
                     link rel="stylesheet" href="/assets/app.css";
                     @if let Nav::Tenant { slug, .. } = &self.nav {
                         // The tenant's colour (its branding), as a stylesheet: the CSP allows no inline style.
@@ -96,17 +97,16 @@ impl Page {
                     }
                 }
                 body {
-                    a.skip href="#main" { "Skip to content" }
+                    a.skip href="#main" { (t!("common-skip")) }
                     header.top {
                         (nav(&self.nav, self.logo.as_deref()))
                     }
                     @if let Nav::Tenant { impersonating: Some(until), csrf, .. } = &self.nav {
                         div.support role="status" {
-                            "Support session: you act as this tenant's user until " (until.format("%H:%M UTC"))
-                            " (audited in the tenant's log; billing and security settings are closed). "
+                            (t!("common-support-session", until = reader().date_time(*until))) " "
                             form.inline method="post" action="/impersonation/stop" {
                                 (csrf_field(csrf))
-                                button #stop-impersonation type="submit" { "Stop" }
+                                button #stop-impersonation type="submit" { (t!("common-support-stop")) }
                             }
                         }
                     }
@@ -114,8 +114,8 @@ impl Page {
                         (alert)
                     }
                     @if let Some(ad) = &self.banner {
-                        aside.ad-banner aria-label="Advertisement" data-campaign=(ad.campaign_id) {
-                            span.ad-label { "Ad" }
+                        aside.ad-banner aria-label=(t!("common-ad")) data-campaign=(ad.campaign_id) {
+                            span.ad-label { (t!("common-ad-label")) }
                             " "
                             a href=(self.ad_href(ad)) rel="noopener sponsored" { (ad.text) }
                         }
@@ -124,10 +124,10 @@ impl Page {
                         (self.body)
                     }
                     @if let Some(ad) = &self.modal {
-                        dialog.ad-modal open aria-label="Advertisement" data-campaign=(ad.campaign_id) {
-                            p { span.ad-label { "Ad" } " " (ad.text) }
-                            p { a href=(self.ad_href(ad)) rel="noopener sponsored" { "Learn more" } }
-                            form method="dialog" { button type="submit" { "Close" } }
+                        dialog.ad-modal open aria-label=(t!("common-ad")) data-campaign=(ad.campaign_id) {
+                            p { span.ad-label { (t!("common-ad-label")) } " " (ad.text) }
+                            p { a href=(self.ad_href(ad)) rel="noopener sponsored" { (t!("common-ad-more")) } }
+                            form method="dialog" { button type="submit" { (t!("common-close")) } }
                         }
                     }
                 }
@@ -138,20 +138,20 @@ impl Page {
 
 fn nav(nav: &Nav, logo: Option<&str>) -> Markup {
     html! {
-        nav aria-label="Main" {
+        nav aria-label=(t!("common-nav-main")) {
             @match nav {
                 Nav::None => { a.brand href="/" { "tenantry" } }
                 Nav::Admin { csrf } => {
-                    a.brand href="/admin" { "tenantry · platform" }
-                    a href="/admin" { "Tenants" }
-                    a href="/admin/stats" { "Statistics" }
-                    a href="/admin/audit" { "Audit log" }
-                    a href="/admin/jobs" { "Jobs" }
-                    a href="/admin/ads" { "Ads" }
-                    a href="/admin/coupons" { "Coupons" }
-                    a href="/admin/broadcasts" { "Product updates" }
-                    a href="/admin/settings" { "Settings" }
-                    a href="/admin/profile" { "Your profile" }
+                    a.brand href="/admin" { (t!("common-brand-platform")) }
+                    a href="/admin" { (t!("common-nav-tenants")) }
+                    a href="/admin/stats" { (t!("common-nav-statistics")) }
+                    a href="/admin/audit" { (t!("common-nav-audit")) }
+                    a href="/admin/jobs" { (t!("common-nav-jobs")) }
+                    a href="/admin/ads" { (t!("common-nav-ads")) }
+                    a href="/admin/coupons" { (t!("common-nav-coupons")) }
+                    a href="/admin/broadcasts" { (t!("common-nav-broadcasts")) }
+                    a href="/admin/settings" { (t!("common-nav-settings")) }
+                    a href="/admin/profile" { (t!("common-nav-profile")) }
                     (logout(csrf))
                 }
                 Nav::Tenant { slug, name, csrf, .. } => {
@@ -159,18 +159,18 @@ fn nav(nav: &Nav, logo: Option<&str>) -> Markup {
                         @if let Some(logo) = logo { img.logo src=(logo) alt="" height="24"; " " }
                         (name)
                     }
-                    a href={ "/app/" (slug) "/settings" } { "Subscription & billing" }
-                    a href={ "/app/" (slug) "/settings/users" } { "Users & invitations" }
-                    a href={ "/app/" (slug) "/settings/roles" } { "Roles" }
-                    a href={ "/app/" (slug) "/settings/api-keys" } { "API keys" }
-                    a href={ "/app/" (slug) "/settings/branding" } { "Branding" }
-                    a href={ "/app/" (slug) "/settings/audit" } { "Audit log" }
-                    a href={ "/app/" (slug) "/settings/exports" } { "Data export" }
-                    a href={ "/app/" (slug) "/settings/notifications" } { "Notifications" }
-                    a href={ "/app/" (slug) "/profile" } { "Your profile" }
-                    a href="/account/notifications" { "Your mail" }
-                    a href="/account/mfa" { "Two-factor" }
-                    a href="/account/sessions" { "Sessions" }
+                    a href={ "/app/" (slug) "/settings" } { (t!("common-nav-billing")) }
+                    a href={ "/app/" (slug) "/settings/users" } { (t!("common-nav-users")) }
+                    a href={ "/app/" (slug) "/settings/roles" } { (t!("common-nav-roles")) }
+                    a href={ "/app/" (slug) "/settings/api-keys" } { (t!("common-nav-api-keys")) }
+                    a href={ "/app/" (slug) "/settings/branding" } { (t!("common-nav-branding")) }
+                    a href={ "/app/" (slug) "/settings/audit" } { (t!("common-nav-audit")) }
+                    a href={ "/app/" (slug) "/settings/exports" } { (t!("common-nav-exports")) }
+                    a href={ "/app/" (slug) "/settings/notifications" } { (t!("common-nav-notifications")) }
+                    a href={ "/app/" (slug) "/profile" } { (t!("common-nav-profile")) }
+                    a href="/account/notifications" { (t!("common-nav-mail")) }
+                    a href="/account/mfa" { (t!("common-nav-mfa")) }
+                    a href="/account/sessions" { (t!("common-nav-sessions")) }
                     (logout(csrf))
                 }
             }
@@ -182,7 +182,7 @@ fn logout(csrf: &str) -> Markup {
     html! {
         form.inline method="post" action="/logout" {
             input type="hidden" name="csrf" value=(csrf);
-            button.link type="submit" { "Log out" }
+            button.link type="submit" { (t!("common-logout")) }
         }
     }
 }
@@ -193,50 +193,48 @@ impl IntoResponse for Page {
     }
 }
 
-/// `€4.95`, `-€16.50`, `$3.00`; other currencies as `12.00 CHF`.
+/// An amount as the reader writes it: en `€4.95`, nl `€ 4,95` (exact cents).
 pub(crate) fn money(m: Money) -> String {
-    let text = m.to_string();
-    let (number, currency) = text.rsplit_once(' ').unwrap_or((text.as_str(), ""));
-    let symbol = match currency {
-        "EUR" => "€",
-        "USD" => "$",
-        "GBP" => "£",
-        _ => return text.clone(),
-    };
-    match number.strip_prefix('-') {
-        Some(abs) => format!("-{symbol}{abs}"),
-        None => format!("{symbol}{number}"),
-    }
+    reader().money(m)
 }
 
-/// `2026-12-04`.
-/// A share in basis points as a percentage: `20 %`, `12.5 %`, `0.01 %`.
+/// A share in basis points as a percentage: en `12.5 %`, nl `12,5 %`.
 pub(crate) fn percent(basis_points: u32) -> String {
     let (whole, part) = (basis_points / 100, basis_points % 100);
-    match part {
+    let point = if reader().language() == tenantry_i18n::Language::Nl { ',' } else { '.' };
+    let text = match part {
         0 => format!("{whole} %"),
-        p if p % 10 == 0 => format!("{whole}.{} %", p / 10),
-        p => format!("{whole}.{p:02} %"),
-    }
+        p if p % 10 == 0 => format!("{whole}{point}{} %", p / 10),
+        p => format!("{whole}{point}{p:02} %"),
+    };
+    if reader().is_pseudo() { format!("⟦{text}⟧") } else { text }
 }
 
+/// A day as the reader writes it, in their time zone: `6 December 2026`.
 pub(crate) fn day(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d").to_string()
+    reader().date(at)
+}
+
+/// A moment as the reader writes it, in their time zone: `6 December 2026, 14:05`.
+pub(crate) fn moment(at: DateTime<Utc>) -> String {
+    reader().date_time(at)
 }
 
 /// A status as its badge.
 pub(crate) fn status(s: SubscriptionStatus) -> Markup {
-    let text = match s {
-        SubscriptionStatus::PendingPaymentMethod => "awaiting payment method",
-        SubscriptionStatus::Trialing => "trial",
-        SubscriptionStatus::Freemium => "freemium",
-        SubscriptionStatus::Active => "paid",
-        SubscriptionStatus::CancelingAtPeriodEnd => "paid, canceling",
-        SubscriptionStatus::PastDue => "past due",
-        SubscriptionStatus::Suspended => "suspended",
-        SubscriptionStatus::PendingDeletion => "pending deletion",
+    let (class, text) = match s {
+        SubscriptionStatus::PendingPaymentMethod => {
+            ("awaitingpaymentmethod", t!("common-status-pending-payment-method"))
+        }
+        SubscriptionStatus::Trialing => ("trial", t!("common-status-trialing")),
+        SubscriptionStatus::Freemium => ("freemium", t!("common-status-freemium")),
+        SubscriptionStatus::Active => ("paid", t!("common-status-active")),
+        SubscriptionStatus::CancelingAtPeriodEnd => ("paidcanceling", t!("common-status-canceling")),
+        SubscriptionStatus::PastDue => ("pastdue", t!("common-status-past-due")),
+        SubscriptionStatus::Suspended => ("suspended", t!("common-status-suspended")),
+        SubscriptionStatus::PendingDeletion => ("pendingdeletion", t!("common-status-pending-deletion")),
     };
-    html! { span class={ "badge badge-" (text.replace([' ', ','], "")) } { (text) } }
+    html! { span class={ "badge badge-" (class) } { (text) } }
 }
 
 /// A form's hidden CSRF field.
@@ -251,7 +249,7 @@ pub(crate) fn summary(message: Option<&str>, field: Option<&str>) -> Markup {
     html! {
         @if let Some(m) = message {
             div.error-summary role="alert" {
-                p.error { "There is a problem: "
+                p.error { (t!("common-problem")) " "
                     @if let Some(f) = field { a href={ "#" (f) } { (m) } } @else { (m) } }
             }
         }
@@ -273,10 +271,12 @@ mod tests {
 
     #[test]
     fn money_is_written_with_its_symbol_and_exact_cents() {
+        // Outside a request the reader is English: the formatting itself is tested in tenantry-domain.
         assert_eq!(money(Money::eur(495)), "€4.95");
         assert_eq!(money(Money::eur(-1650)), "-€16.50");
         assert_eq!(money(Money::eur(0)), "€0.00");
         let chf = tenantry_domain::money::Currency::parse("CHF").unwrap();
-        assert_eq!(money(Money::from_cents(1200, chf)), "12.00 CHF");
+        assert_eq!(money(Money::from_cents(1200, chf)), "CHF 12.00");
+        assert_eq!(percent(1250), "12.5 %");
     }
 }

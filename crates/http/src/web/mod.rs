@@ -29,6 +29,7 @@ mod signup;
 mod tenant;
 mod unsubscribe;
 
+use crate::l10n::t;
 use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::Router;
@@ -36,6 +37,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 pub(crate) use layout::Page;
+pub(crate) use session::safe_path;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; \
@@ -62,6 +64,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .merge(tenant::routes())
         .merge(admin::routes())
         .route("/assets/app.css", get(stylesheet))
+        .route("/language/{tag}", get(crate::l10n::switch))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
 }
 
@@ -95,32 +98,46 @@ async fn stylesheet() -> Response {
 
 /// A page's refusal: the use case's typed error as a page with its status.
 #[derive(Debug)]
-pub(crate) struct PageError(ApiError);
+pub(crate) struct PageError(ApiError, Said);
+
+/// Who wrote a refusal's text: the use case (English, with its specifics; a
+/// reader of another language gets the catalogue's sentence for its code) or
+/// the page itself, already in the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Said {
+    ByTheUseCase,
+    ByThePage,
+}
 
 impl<E: tenantry_ports::Problem> From<E> for PageError {
     fn from(e: E) -> Self {
-        Self(ApiError::from(e))
+        Self(ApiError::from(e), Said::ByTheUseCase)
     }
 }
 
 impl From<ApiError> for PageError {
     fn from(e: ApiError) -> Self {
-        Self(e)
+        Self(e, Said::ByTheUseCase)
     }
 }
 
 impl PageError {
+    /// A refusal the page words itself, in the reader's language.
     fn new(status: StatusCode, code: &'static str, detail: &str) -> Self {
-        Self(ApiError::new(status, code, detail))
+        Self(ApiError::new(status, code, detail), Said::ByThePage)
     }
     fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "There is no such page.")
+        Self::new(StatusCode::NOT_FOUND, "not_found", &t!("common-error-no-page"))
     }
     fn status(&self) -> StatusCode {
         self.0.status()
     }
-    fn detail(&self) -> &str {
-        self.0.detail()
+    /// What happened, in the reader's language.
+    fn detail(&self) -> String {
+        match self.1 {
+            Said::ByThePage => self.0.detail().to_owned(),
+            Said::ByTheUseCase => crate::problem::localised(self.0.code(), self.0.detail()),
+        }
     }
     /// The field of a form the refusal concerns: the id `fields` gives its
     /// problem code, if any.
@@ -144,17 +161,17 @@ impl IntoResponse for PageError {
             return axum::response::Redirect::to("/start").into_response();
         }
         let title = match self.status() {
-            StatusCode::NOT_FOUND => "Not found",
-            StatusCode::FORBIDDEN => "Not allowed",
-            s if s.is_server_error() => "Something went wrong",
-            _ => "Refused",
+            StatusCode::NOT_FOUND => t!("common-error-not-found"),
+            StatusCode::FORBIDDEN => t!("common-error-forbidden"),
+            s if s.is_server_error() => t!("common-error-server"),
+            _ => t!("common-error-refused"),
         };
         let body = maud::html! {
             h1 { (title) }
             p.error role="alert" { (self.detail()) }
-            p { a href="/" { "Back to the start" } }
+            p { a href="/" { (t!("common-error-back")) } }
         };
-        (self.status(), Page::bare(title, body)).into_response()
+        (self.status(), Page::bare(&title, body)).into_response()
     }
 }
 

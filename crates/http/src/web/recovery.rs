@@ -8,6 +8,7 @@
 //! whatever the address). Each posts to the same use case as the API, behind
 //! the same throttles.
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::layout::{Page, alert, summary};
 use crate::web::session::WebForm;
@@ -43,20 +44,21 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 fn forgot_form(error: Option<&str>, tenant: &str, email: &str) -> Page {
+    let title = t!("account-forgot-title");
     Page::bare(
-        "Forgot your password?",
+        &title,
         html! {
-            h1 { "Forgot your password?" }
+            h1 { (title) }
             (alert(error))
-            p { "We mail a link to set a new one (valid for an hour) to the address of your account." }
+            p { (t!("account-forgot-intro")) }
             form.card method="post" action="/forgot" {
-                label for="tenant" { "Workspace" span.hint { " (its short name, as at the login)" } }
+                label for="tenant" { (t!("account-login-workspace")) span.hint { " " (t!("account-forgot-workspace-hint")) } }
                 input #tenant name="tenant" type="text" value=(tenant) required autocomplete="organization";
-                label for="email" { "E-mail" }
+                label for="email" { (t!("account-email")) }
                 input #email name="email" type="email" value=(email) required autocomplete="username";
-                button #send-link type="submit" { "Mail me a link" }
+                button #send-link type="submit" { (t!("account-forgot-submit")) }
             }
-            p { a href="/login" { "Back to the login" } }
+            p { a href="/login" { (t!("account-back-to-login")) } }
         },
     )
 }
@@ -81,15 +83,13 @@ pub(crate) async fn forgot_submit(State(state): State<AppState>, WebForm(form): 
     }
     let input = ResetRequest { tenant: form.tenant, email: form.email };
     state.tenantry.request_password_reset(input).await?;
+    let title = t!("account-check-mail");
     Ok(Page::bare(
-        "Check your mail",
+        &title,
         html! {
-            h1 { "Check your mail" }
-            p #sent role="status" {
-                "If this workspace has an account with this address, a link to set a new password is on its way. "
-                "It works once, for an hour."
-            }
-            p { a href="/login" { "Back to the login" } }
+            h1 { (title) }
+            p #sent role="status" { (t!("account-forgot-sent")) }
+            p { a href="/login" { (t!("account-back-to-login")) } }
         },
     )
     .into_response())
@@ -100,25 +100,38 @@ pub(crate) struct TokenQuery {
     token: Option<String>,
 }
 
-fn missing_token(what: &str) -> PageError {
-    PageError::new(StatusCode::NOT_FOUND, "invalid_token", &format!("This {what} link is incomplete."))
+/// The mailed link a page was opened without its token.
+enum Link {
+    Reset,
+    Confirmation,
+    AddressChange,
+}
+
+fn missing_token(link: Link) -> PageError {
+    let detail = match link {
+        Link::Reset => t!("account-link-incomplete-reset"),
+        Link::Confirmation => t!("account-link-incomplete-confirmation"),
+        Link::AddressChange => t!("account-link-incomplete-address-change"),
+    };
+    PageError::new(StatusCode::NOT_FOUND, "invalid_token", &detail)
 }
 
 fn reset_form(token: &str, error: Option<&PageError>) -> Page {
+    let title = t!("account-reset-title");
     Page::bare(
-        "Set a new password",
+        &title,
         html! {
-            h1 { "Set a new password" }
-            (summary(error.map(PageError::detail), error.and_then(|e| e.field(&[("weak_password", "password")]))))
+            h1 { (title) }
+            (summary(error.map(PageError::detail).as_deref(), error.and_then(|e| e.field(&[("weak_password", "password")]))))
             form.card method="post" action="/reset" {
                 input type="hidden" name="token" value=(token);
                 label for="password" {
-                    "New password" span.hint { " (at least the length the platform asks, 8 characters by default)" }
+                    (t!("account-reset-password")) span.hint { " " (t!("account-reset-password-hint")) }
                 }
                 input #password name="password" type="password" required autocomplete="new-password" minlength="8";
-                button #set-password type="submit" { "Set the password" }
+                button #set-password type="submit" { (t!("account-reset-submit")) }
             }
-            p.hint { "Every session of your account ends: log in again with the new password." }
+            p.hint { (t!("account-reset-sessions-end")) }
         },
     )
 }
@@ -127,7 +140,7 @@ fn reset_form(token: &str, error: Option<&PageError>) -> Page {
 pub(crate) async fn reset_page(Query(q): Query<TokenQuery>) -> PageResult {
     match q.token.filter(|t| !t.is_empty()) {
         Some(token) => Ok(reset_form(&token, None).into_response()),
-        None => Err(missing_token("reset")),
+        None => Err(missing_token(Link::Reset)),
     }
 }
 
@@ -145,11 +158,11 @@ pub(crate) async fn reset_submit(State(state): State<AppState>, WebForm(form): W
     }
     match state.tenantry.confirm_password_reset(ResetConfirmation { token, password: form.password }).await {
         Ok(()) => Ok(Page::bare(
-            "Your password is set",
+            &t!("account-reset-done-title"),
             html! {
-                h1 { "Your password is set" }
-                p #reset-done role="status" { "Log in with it: every other session of your account has ended." }
-                p { a.button href="/login" { "Log in" } }
+                h1 { (t!("account-reset-done-title")) }
+                p #reset-done role="status" { (t!("account-reset-done")) }
+                p { a.button href="/login" { (t!("account-log-in")) } }
             },
         )
         .into_response()),
@@ -161,15 +174,16 @@ pub(crate) async fn reset_submit(State(state): State<AppState>, WebForm(form): W
 }
 
 fn verify_form(token: &str, error: Option<&str>) -> Page {
+    let title = t!("account-verify-title");
     Page::bare(
-        "Confirm your address",
+        &title,
         html! {
-            h1 { "Confirm your address" }
+            h1 { (title) }
             (alert(error))
             form.card method="post" action="/verify" {
                 input type="hidden" name="token" value=(token);
-                p { "This confirms that the address this link was mailed to is yours." }
-                button #confirm-address type="submit" { "Confirm my address" }
+                p { (t!("account-verify-intro")) }
+                button #confirm-address type="submit" { (t!("account-verify-submit")) }
             }
         },
     )
@@ -180,7 +194,7 @@ fn verify_form(token: &str, error: Option<&str>) -> Page {
 pub(crate) async fn verify_page(Query(q): Query<TokenQuery>) -> PageResult {
     match q.token.filter(|t| !t.is_empty()) {
         Some(token) => Ok(verify_form(&token, None).into_response()),
-        None => Err(missing_token("confirmation")),
+        None => Err(missing_token(Link::Confirmation)),
     }
 }
 
@@ -197,31 +211,32 @@ pub(crate) async fn verify_submit(State(state): State<AppState>, WebForm(form): 
     }
     match state.tenantry.verify_email(&token).await {
         Ok(()) => Ok(Page::bare(
-            "Your address is confirmed",
+            &t!("account-verify-done-title"),
             html! {
-                h1 { "Your address is confirmed" }
-                p #verified role="status" { "Thank you." }
-                p { a.button href="/login" { "Go to your workspace" } }
+                h1 { (t!("account-verify-done-title")) }
+                p #verified role="status" { (t!("account-verify-done")) }
+                p { a.button href="/login" { (t!("account-verify-done-continue")) } }
             },
         )
         .into_response()),
         Err(e) => {
             let e = PageError::from(e);
-            Ok((e.status(), verify_form(&form.token, Some(e.detail()))).into_response())
+            Ok((e.status(), verify_form(&form.token, Some(e.detail().as_str()))).into_response())
         }
     }
 }
 
 fn email_change_form(token: &str, error: Option<&str>) -> Page {
+    let title = t!("account-email-change-title");
     Page::bare(
-        "Confirm your new address",
+        &title,
         html! {
-            h1 { "Confirm your new address" }
+            h1 { (title) }
             (alert(error))
             form.card method="post" action="/email-change" {
                 input type="hidden" name="token" value=(token);
-                p { "Your account moves to the address this link was mailed to: you sign in with it from now on." }
-                button #confirm-email-change type="submit" { "Use this address" }
+                p { (t!("account-email-change-intro")) }
+                button #confirm-email-change type="submit" { (t!("account-email-change-submit")) }
             }
         },
     )
@@ -232,7 +247,7 @@ fn email_change_form(token: &str, error: Option<&str>) -> Page {
 pub(crate) async fn email_change_page(Query(q): Query<TokenQuery>) -> PageResult {
     match q.token.filter(|t| !t.is_empty()) {
         Some(token) => Ok(email_change_form(&token, None).into_response()),
-        None => Err(missing_token("address change")),
+        None => Err(missing_token(Link::AddressChange)),
     }
 }
 
@@ -247,34 +262,35 @@ pub(crate) async fn email_change_submit(
     }
     match state.tenantry.confirm_email_change(&token).await {
         Ok(()) => Ok(Page::bare(
-            "Your address is changed",
+            &t!("account-email-change-done-title"),
             html! {
-                h1 { "Your address is changed" }
-                p #email-changed role="status" { "Sign in with the new address from now on." }
-                p { a.button href="/login" { "Log in" } }
+                h1 { (t!("account-email-change-done-title")) }
+                p #email-changed role="status" { (t!("account-email-change-done")) }
+                p { a.button href="/login" { (t!("account-log-in")) } }
             },
         )
         .into_response()),
         Err(e) => {
             let e = PageError::from(e);
-            Ok((e.status(), email_change_form(&form.token, Some(e.detail()))).into_response())
+            Ok((e.status(), email_change_form(&form.token, Some(e.detail().as_str()))).into_response())
         }
     }
 }
 
 /// `GET /find-workspace`.
 pub(crate) async fn find_workspace_page() -> Page {
+    let title = t!("account-find-title");
     Page::bare(
-        "Find your workspace",
+        &title,
         html! {
-            h1 { "Find your workspace" }
-            p { "We mail you the name and sign-in link of each workspace where your address has an account." }
+            h1 { (title) }
+            p { (t!("account-find-intro")) }
             form.card method="post" action="/find-workspace" {
-                label for="email" { "E-mail" }
+                label for="email" { (t!("account-email")) }
                 input #email name="email" type="email" required autocomplete="email";
-                button #find type="submit" { "Mail me my workspaces" }
+                button #find type="submit" { (t!("account-find-submit")) }
             }
-            p { a href="/login" { "Back to the login" } }
+            p { a href="/login" { (t!("account-back-to-login")) } }
         },
     )
 }
@@ -296,15 +312,13 @@ pub(crate) async fn find_workspace_submit(
         return Ok(too_many(e));
     }
     crate::api::account::find_workspaces_later(&state, form.email);
+    let title = t!("account-check-mail");
     Ok(Page::bare(
-        "Check your mail",
+        &title,
         html! {
-            h1 { "Check your mail" }
-            p #sent role="status" {
-                "If this address has an account in a workspace, a mail for each one is on its way, "
-                "with its name and a link to sign in."
-            }
-            p { a href="/login" { "Back to the login" } }
+            h1 { (title) }
+            p #sent role="status" { (t!("account-find-sent")) }
+            p { a href="/login" { (t!("account-back-to-login")) } }
         },
     )
     .into_response())

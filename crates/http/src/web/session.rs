@@ -3,8 +3,9 @@
 
 use crate::auth;
 use crate::auth::TokenUse;
+use crate::l10n::t;
 use crate::state::AppState;
-use crate::web::layout::{Nav, Page, alert, csrf_field, summary};
+use crate::web::layout::{Nav, Page, alert, csrf_field, moment, summary};
 use crate::web::{PageError, PageResult};
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
@@ -12,11 +13,12 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use maud::html;
+use maud::{Markup, html};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
+use tenantry_domain::session::SessionKind;
 use tenantry_ports::Principal;
 use tenantry_ports::services::auth::LoginInput;
 
@@ -100,9 +102,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<SecretString> {
 fn set_cookie(token: &str) -> Result<HeaderValue, PageError> {
     let max_age = auth::REFRESH_TTL.num_seconds();
     HeaderValue::from_str(&format!("{COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}"))
-        .map_err(|_| {
-            PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the session could not be set")
-        })
+        .map_err(|_| session_not_set())
 }
 
 /// The support session's cookie, ending when the impersonation ends.
@@ -111,7 +111,11 @@ pub(crate) fn impersonation_cookie(token: &str, seconds: i64) -> Result<HeaderVa
         "{IMPERSONATION}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
         seconds.max(0)
     ))
-    .map_err(|_| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the session could not be set"))
+    .map_err(|_| session_not_set())
+}
+
+fn session_not_set() -> PageError {
+    PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &t!("account-error-session-not-set"))
 }
 
 /// `POST /impersonation/stop`: back to the superuser's own session (the end
@@ -146,17 +150,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WebForm<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !same_site(req.headers()) {
-            return Err(PageError::new(
-                StatusCode::FORBIDDEN,
-                "cross_site_form",
-                "This form was posted by another site.",
-            ));
+            return Err(cross_site());
         }
         let axum::Form(value) = axum::Form::<T>::from_request(req, state).await.map_err(|e| {
-            PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form", &format!("The form is incomplete: {e}"))
+            let reason = e.to_string();
+            PageError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_form",
+                &t!("account-error-form-incomplete", reason = reason),
+            )
         })?;
         Ok(WebForm(value))
     }
+}
+
+/// The refusal of a form another site's page posted.
+pub(crate) fn cross_site() -> PageError {
+    PageError::new(StatusCode::FORBIDDEN, "cross_site_form", &t!("account-error-cross-site"))
 }
 
 /// Whether a form post comes from this site, as the browser tells: by
@@ -184,7 +194,7 @@ impl Session {
         if csrf.len() == self.csrf.len() && bool::from(csrf.as_bytes().ct_eq(self.csrf.as_bytes())) {
             Ok(())
         } else {
-            Err(PageError::new(StatusCode::FORBIDDEN, "csrf", "This form has expired; reload the page and try again."))
+            Err(PageError::new(StatusCode::FORBIDDEN, "csrf", &t!("account-error-csrf")))
         }
     }
 }
@@ -243,25 +253,57 @@ pub(crate) fn login_then(uri: &axum::http::Uri) -> Response {
 }
 
 fn login_form(message: Option<&str>, tenant: &str, email: &str, next: &str) -> Page {
+    // The switch comes back to this form as it is: the workspace filled in, the page to go on to.
+    let mut back = Vec::new();
+    if !tenant.is_empty() {
+        back.push(("tenant", tenant));
+    }
+    if next != "/" {
+        back.push(("next", next));
+    }
+    let back = match serde_urlencoded::to_string(&back) {
+        Ok(query) if !query.is_empty() => format!("/login?{query}"),
+        _ => "/login".to_owned(),
+    };
+    let title = t!("account-login-title");
     Page::bare(
-        "Log in",
+        &title,
         html! {
-            h1 { "Log in" }
+            (language_switch(&back))
+            h1 { (title) }
             (summary(message, message.map(|_| "email")))
             form.card method="post" action="/login" {
                 input type="hidden" name="next" value=(next);
-                label for="tenant" { "Workspace" span.hint { " (its short name; leave empty for the platform administrator)" } }
+                label for="tenant" { (t!("account-login-workspace")) span.hint { " " (t!("account-login-workspace-hint")) } }
                 input #tenant name="tenant" type="text" value=(tenant) autocomplete="organization";
-                label for="email" { "E-mail" }
+                label for="email" { (t!("account-email")) }
                 input #email name="email" type="email" value=(email) required autocomplete="username";
-                label for="password" { "Password" }
+                label for="password" { (t!("account-password")) }
                 input #password name="password" type="password" required autocomplete="current-password";
-                button type="submit" { "Log in" }
+                button type="submit" { (t!("account-login-submit")) }
             }
-            p { a #forgot href="/forgot" { "Forgot your password?" } " · "
-                a #find-workspace href="/find-workspace" { "Forgot your workspace?" } }
+            p { a #forgot href="/forgot" { (t!("account-forgot-password-link")) } " · "
+                a #find-workspace href="/find-workspace" { (t!("account-forgot-workspace-link")) } }
         },
     )
+}
+
+/// The login and signup pages' language switch (issue 25): a link per
+/// language, each written in itself, through `/language/{tag}` (which keeps
+/// the choice in a cookie) and back to `back`, a path of this service.
+pub(crate) fn language_switch(back: &str) -> Markup {
+    let current = crate::l10n::reader().language();
+    let query = serde_urlencoded::to_string([("back", back)]).unwrap_or_default();
+    html! {
+        nav.language-switch aria-label=(t!("account-language-switch")) {
+            @for (i, language) in tenantry_i18n::Language::ALL.into_iter().enumerate() {
+                @if i > 0 { " · " }
+                a id={ "lang-" (language.tag()) } href={ "/language/" (language.tag()) "?" (query) }
+                    lang=(language.tag()) hreflang=(language.tag())
+                    aria-current=[(language == current).then_some("true")] { (language.endonym()) }
+            }
+        }
+    }
 }
 
 /// Where to go after the login, and the workspace to fill in (a mailed link's).
@@ -309,7 +351,7 @@ pub(crate) async fn login_submit(
         Ok(done) => done,
         Err(e) => {
             let e = PageError::from(e);
-            let page = login_form(Some(e.detail()), &tenant, &form.email, &next);
+            let page = login_form(Some(e.detail().as_str()), &tenant, &form.email, &next);
             return Ok((e.status(), page).into_response());
         }
     };
@@ -338,17 +380,18 @@ fn signed_in(state: &AppState, principal: &Principal, next: &str) -> PageResult 
 }
 
 fn mfa_form(message: Option<&str>, mfa_token: &str, next: &str) -> Page {
+    let title = t!("account-login-mfa-title");
     Page::bare(
-        "Two-factor authentication",
+        &title,
         html! {
-            h1 { "Two-factor authentication" }
+            h1 { (title) }
             (alert(message))
             form.card method="post" action="/login/mfa" {
                 input type="hidden" name="mfa_token" value=(mfa_token);
                 input type="hidden" name="next" value=(next);
-                label for="code" { "Code from your authenticator app, or a recovery code" }
+                label for="code" { (t!("account-login-mfa-code")) }
                 input #code name="code" type="text" inputmode="numeric" required autocomplete="one-time-code";
-                button type="submit" { "Continue" }
+                button type="submit" { (t!("account-continue")) }
             }
         },
     )
@@ -369,9 +412,7 @@ pub(crate) async fn mfa_submit(
     WebForm(form): WebForm<MfaForm>,
 ) -> PageResult {
     let pending = auth::verify(&state.keys, state.clock.as_ref(), form.mfa_token.expose_secret(), TokenUse::Mfa)
-        .map_err(|_| {
-            PageError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "The login has expired; log in again.")
-        })?;
+        .map_err(|_| PageError::new(StatusCode::UNAUTHORIZED, "unauthenticated", &t!("account-error-login-expired")))?;
     let next = safe_path(form.next.as_deref());
     if let Err(e) = state.throttles.account(&state.tenantry, &crate::throttle::principal_key(&pending)).await {
         return Ok(super::too_many(e));
@@ -380,7 +421,7 @@ pub(crate) async fn mfa_submit(
         Ok(done) => signed_in(&state, &done.principal, &next),
         Err(e) => {
             let e = PageError::from(e);
-            Ok((e.status(), mfa_form(Some(e.detail()), form.mfa_token.expose_secret(), &next)).into_response())
+            Ok((e.status(), mfa_form(Some(e.detail().as_str()), form.mfa_token.expose_secret(), &next)).into_response())
         }
     }
 }
@@ -437,29 +478,35 @@ pub(crate) async fn sessions_page(State(state): State<AppState>, session: Sessio
         Principal::Superuser { .. } => "/admin",
         _ => "/",
     };
+    let title = t!("account-sessions-title");
+    let none = t!("account-sessions-unknown");
     Ok(Page::bare(
-        "Your sessions",
+        &title,
         html! {
-            h1 { "Your sessions" }
-            p.hint { "Every place your account is signed in. Ending one signs that browser or client out at once." }
+            h1 { (title) }
+            p.hint { (t!("account-sessions-intro")) }
             div.scroll {
                 table #sessions {
                     thead { tr {
-                        th scope="col" { "Kind" } th scope="col" { "Client" } th scope="col" { "Network" }
-                        th scope="col" { "Started" } th scope="col" { "Last used" } th scope="col" { "" }
+                        th scope="col" { (t!("account-sessions-kind")) } th scope="col" { (t!("account-sessions-client")) }
+                        th scope="col" { (t!("account-sessions-network")) } th scope="col" { (t!("account-sessions-started")) }
+                        th scope="col" { (t!("account-sessions-last-used")) } th scope="col" { "" }
                     } }
                     tbody {
                         @for s in &list {
                             tr id={ "session-" (s.id) } {
-                                td { (s.kind.as_str()) @if s.current { " (this one)" } }
-                                td { (s.user_agent.as_deref().unwrap_or("—")) }
-                                td { (s.address.as_deref().unwrap_or("—")) }
-                                td { (s.created_at.format("%Y-%m-%d %H:%M UTC")) }
-                                td { (s.last_used_at.format("%Y-%m-%d %H:%M UTC")) }
+                                td { (kind(s.kind)) @if s.current { " " (t!("account-sessions-current")) } }
+                                td { (s.user_agent.as_deref().unwrap_or(&none)) }
+                                td { (s.address.as_deref().unwrap_or(&none)) }
+                                td { (moment(s.created_at)) }
+                                td { (moment(s.last_used_at)) }
                                 td {
                                     form.inline method="post" action={ "/account/sessions/" (s.id) "/end" } {
                                         (field(&session))
-                                        button type="submit" aria-label={ "End the session started " (s.created_at.format("%Y-%m-%d %H:%M")) } { "End" }
+                                        button type="submit"
+                                            aria-label=(t!("account-sessions-end-label", started = moment(s.created_at))) {
+                                            (t!("account-sessions-end"))
+                                        }
                                     }
                                 }
                             }
@@ -469,12 +516,21 @@ pub(crate) async fn sessions_page(State(state): State<AppState>, session: Sessio
             }
             form.card method="post" action="/account/sessions/end-all" {
                 (field(&session))
-                button #end-all type="submit" { "Sign out everywhere" }
+                button #end-all type="submit" { (t!("account-sessions-end-all")) }
             }
-            p { a href=(back) { "Back" } }
+            p { a href=(back) { (t!("account-back")) } }
         },
     )
     .into_response())
+}
+
+/// A session's kind, as the list names it.
+fn kind(kind: SessionKind) -> String {
+    match kind {
+        SessionKind::Api => t!("account-sessions-kind-api"),
+        SessionKind::Web => t!("account-sessions-kind-web"),
+        SessionKind::Impersonation => t!("account-sessions-kind-impersonation"),
+    }
 }
 
 /// `POST /account/sessions/{sid}/end`: ends one of the account's sessions

@@ -6,9 +6,10 @@
 //! Checkout when the trial policy asks for one, else to the workspace's
 //! getting-started page.
 
+use crate::l10n::t;
 use crate::state::AppState;
-use crate::web::layout::{Page, summary};
-use crate::web::session::{WebForm, signed_in_to};
+use crate::web::layout::{Page, money, summary};
+use crate::web::session::{WebForm, language_switch, signed_in_to};
 use crate::web::{PageError, PageResult, too_many};
 use axum::Router;
 use axum::extract::State;
@@ -17,8 +18,8 @@ use axum::routing::{get, post};
 use maud::html;
 use secrecy::SecretString;
 use serde::Deserialize;
-use tenantry_domain::Interval;
 use tenantry_domain::settings::PasswordSettings;
+use tenantry_domain::{Interval, Money};
 use tenantry_ports::services::auth::{SignupInput, SignupPlan};
 
 /// Its form anyone may post (behind the per-address throttle).
@@ -69,53 +70,62 @@ const FIELDS: &[(&str, &str)] = &[
 fn signup_form(f: &SignupForm, password: &PasswordSettings, error: Option<&PageError>) -> Page {
     let freemium = f.plan == "freemium";
     let yearly = f.interval == "year";
+    let title = t!("account-signup-title");
     Page::bare(
-        "Create your workspace",
+        &title,
         html! {
-            h1 { "Create your workspace" }
-            (summary(error.map(PageError::detail), error.and_then(|e| e.field(FIELDS))))
+            (language_switch("/signup"))
+            h1 { (title) }
+            (summary(error.map(PageError::detail).as_deref(), error.and_then(|e| e.field(FIELDS))))
             form.card method="post" action="/signup" {
-                label for="company_name" { "Company name" }
+                label for="company_name" { (t!("account-signup-company")) }
                 input #company_name name="company_name" type="text" value=(f.company_name) required
                     autocomplete="organization";
                 label for="slug" {
-                    "Workspace short name"
-                    span.hint { " (3 to 63 lowercase letters, digits and single hyphens; your address will be /app/" em { "short-name" } ")" }
+                    (t!("account-signup-slug"))
+                    span.hint {
+                        " " (t!("account-signup-slug-hint")) em { (t!("account-signup-slug-placeholder")) }
+                        (t!("account-signup-slug-hint-end"))
+                    }
                 }
                 input #slug name="slug" type="text" value=(f.slug) required minlength="3" maxlength="63"
                     pattern="[a-z0-9]+(-[a-z0-9]+)*" autocapitalize="none" spellcheck="false";
-                label for="name" { "Your name" }
+                label for="name" { (t!("account-your-name")) }
                 input #name name="name" type="text" value=(f.name) required autocomplete="name";
-                label for="email" { "Your e-mail" }
+                label for="email" { (t!("account-signup-email")) }
                 input #email name="email" type="email" value=(f.email) required autocomplete="email";
                 label for="password" {
-                    "Password"
+                    (t!("account-password"))
                     span.hint {
-                        " (at least " (password.min_chars) " characters"
-                        @if password.check_breached { ", not one known from a breach" }
-                        ")"
+                        " "
+                        @if password.check_breached {
+                            (t!("account-signup-password-hint-breached", count = password.min_chars))
+                        } @else {
+                            (t!("account-signup-password-hint", count = password.min_chars))
+                        }
                     }
                 }
                 input #password name="password" type="password" required minlength=(password.min_chars)
                     autocomplete="new-password";
                 fieldset {
-                    legend { "Plan" }
+                    legend { (t!("account-signup-plan")) }
                     label { input type="radio" name="plan" value="standard" checked[!freemium];
-                        " Standard — a 14-day trial, then €49.95 a month for 3 users" }
+                        " " (t!("account-signup-plan-standard", days = 14u32, price = money(Money::eur(4995)), users = 3u32)) }
                     label { input type="radio" name="plan" value="freemium" checked[freemium];
-                        " Freemium — free, with ads" }
+                        " " (t!("account-signup-plan-freemium")) }
                 }
                 fieldset {
-                    legend { "Billed after the trial" }
-                    label { input type="radio" name="interval" value="month" checked[!yearly]; " Monthly" }
-                    label { input type="radio" name="interval" value="year" checked[yearly]; " Yearly" }
+                    legend { (t!("account-signup-interval")) }
+                    label { input type="radio" name="interval" value="month" checked[!yearly]; " " (t!("account-signup-monthly")) }
+                    label { input type="radio" name="interval" value="year" checked[yearly]; " " (t!("account-signup-yearly")) }
                 }
-                label for="promotion_code" { "Promotion code" span.hint { " (optional)" } }
+                label for="promotion_code" { (t!("account-signup-promotion-code")) span.hint { " " (t!("account-signup-optional")) } }
                 input #promotion_code name="promotion_code" type="text" value=(f.promotion_code)
                     autocomplete="off" spellcheck="false";
-                button #create-workspace type="submit" { "Create the workspace" }
+                button #create-workspace type="submit" { (t!("account-signup-submit")) }
             }
-            p { "Already have one? " a href="/login" { "Log in" } " · " a href="/forgot" { "Forgot your password?" } }
+            p { (t!("account-signup-have-one")) " " a href="/login" { (t!("account-log-in")) } " · "
+                a href="/forgot" { (t!("account-forgot-password-link")) } }
         },
     )
 }
@@ -143,7 +153,7 @@ pub(crate) async fn signup_submit(
         ("standard" | "", "month" | "") => (SignupPlan::Standard, Interval::Month),
         ("standard" | "", "year") => (SignupPlan::Standard, Interval::Year),
         ("freemium", _) => (SignupPlan::Freemium, Interval::Month),
-        _ => return refused(crate::web::forms::invalid("Choose a plan and how it is billed."), &form),
+        _ => return refused(crate::web::forms::invalid(&t!("account-signup-invalid-plan")), &form),
     };
     let code = form.promotion_code.trim();
     let input = SignupInput {
@@ -155,6 +165,7 @@ pub(crate) async fn signup_submit(
         plan,
         interval,
         promotion_code: (!code.is_empty()).then(|| code.to_owned()),
+        language: crate::l10n::requested(),
     };
     match state.tenantry.signup_from(input, &client.web()).await {
         Ok(done) => {

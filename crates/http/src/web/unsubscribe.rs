@@ -1,11 +1,11 @@
 //! The mailed unsubscribe link (`/unsubscribe`), which works without signing in — also as a mail client's one-click POST (RFC 8058).
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::layout::{Page, alert};
 use crate::web::{PageError, PageResult};
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use maud::html;
@@ -30,16 +30,16 @@ pub(crate) struct TokenQuery {
 /// link checker that follows links unsubscribes nobody.
 pub(crate) async fn unsubscribe_page(Query(q): Query<TokenQuery>) -> PageResult {
     let token = q.token.unwrap_or_default();
+    let title = t!("account-unsubscribe-title");
     let body = html! {
-        h1 { "Unsubscribe" }
-        p { "Stop receiving the platform's product updates at this address? Mails about your account and billing \
-             are not affected." }
+        h1 { (title) }
+        p { (t!("account-unsubscribe-intro")) }
         form.card method="post" action="/unsubscribe" {
             input type="hidden" name="token" value=(token);
-            button #unsubscribe type="submit" { "Unsubscribe" }
+            button #unsubscribe type="submit" { (t!("account-unsubscribe-submit")) }
         }
     };
-    Ok(Page::bare("Unsubscribe", body).into_response())
+    Ok(Page::bare(&title, body).into_response())
 }
 
 /// `POST /unsubscribe`: from the page's button (the token in the form), or a
@@ -53,7 +53,7 @@ pub(crate) async fn unsubscribe(
     body: axum::body::Bytes,
 ) -> PageResult {
     if !crate::web::session::same_site(&headers) {
-        return Err(PageError::new(StatusCode::FORBIDDEN, "cross_site_form", "This form was posted by another site."));
+        return Err(crate::web::session::cross_site());
     }
     let urlencoded = headers
         .get(axum::http::header::CONTENT_TYPE)
@@ -64,18 +64,18 @@ pub(crate) async fn unsubscribe(
     let token = from_form.or(q.token).unwrap_or_default();
     match state.tenantry.unsubscribe(&token).await {
         Ok(()) => Ok(Page::bare(
-            "Unsubscribed",
+            &t!("account-unsubscribed-title"),
             html! {
-                h1 { "Unsubscribed" }
-                p #unsubscribed role="status" { "You will receive no more product updates. You can opt in again under \
-                                                 “Your mail” once signed in." }
+                h1 { (t!("account-unsubscribed-title")) }
+                p #unsubscribed role="status" { (t!("account-unsubscribed")) }
             },
         )
         .into_response()),
         Err(e) => {
             let e = PageError::from(e);
-            let body = html! { h1 { "Unsubscribe" } (alert(Some(e.detail()))) };
-            Ok((e.status(), Page::bare("Unsubscribe", body)).into_response())
+            let title = t!("account-unsubscribe-title");
+            let body = html! { h1 { (title) } (alert(Some(e.detail().as_str()))) };
+            Ok((e.status(), Page::bare(&title, body)).into_response())
         }
     }
 }

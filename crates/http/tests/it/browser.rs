@@ -53,12 +53,19 @@ pub(super) fn driver(test: &str) -> Option<Driver> {
 }
 
 pub(super) async fn browser(driver: &Driver) -> Client {
+    browser_in(driver, "en-US").await
+}
+
+/// A browser whose `Accept-Language` is `language` (as a person's browser set to it sends it).
+pub(super) async fn browser_in(driver: &Driver, language: &str) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
         serde_json::json!({
             "binary": std::env::var("TENANTRY_CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned()),
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"],
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000",
+                     format!("--lang={language}"), format!("--accept-lang={language}")],
+            "prefs": { "intl.accept_languages": language },
         }),
     );
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -404,7 +411,10 @@ async fn the_superusers_charts_come_from_the_daily_snapshots_and_a_support_sessi
     assert_eq!(text(&c, "#stat-tenants").await, "4");
     assert_eq!(count(&c, "figure.chart svg").await, 4, "tenants by status, MRR, active users, logins");
     assert!(count(&c, "figure.chart svg polyline").await >= 3, "lines over the days");
-    assert!(text(&c, "body").await.contains("2026-11"), "logins by month");
+    assert!(
+        text(&c, "body").await.contains("November 2026"),
+        "logins by month (labelled with the day of their last snapshot)"
+    );
     shot(&c, "admin-stats").await;
 
     c.goto(&format!("{base}/admin/tenants/{}", t.id)).await.unwrap();

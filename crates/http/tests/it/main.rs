@@ -12,6 +12,7 @@ mod isolation;
 mod mail_pages;
 mod metering;
 mod product_routes;
+mod pseudo_locale;
 mod stripe_webhooks;
 mod support;
 mod throttle;

@@ -334,3 +334,67 @@ async fn the_operator_sets_a_superusers_password_and_their_sessions_end() {
         .await;
     assert!(!nobody.unwrap());
 }
+
+#[tokio::test]
+async fn the_login_and_signup_pages_switch_language_and_remember_it_in_a_cookie() {
+    let h = Harness::new();
+    let base = support::serve(support::state_for(&h)).await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let get = |path: &str, headers: &[(&'static str, &'static str)]| {
+        let mut request = http.get(format!("{base}{path}"));
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        async move { support::web::answer(request.send().await.unwrap()).await }
+    };
+
+    // Both pages offer every language, each written in itself, the one in force marked.
+    let signup = get("/signup", &[]).await;
+    assert!(signup.body.contains("<html lang=\"en\">"), "English without a choice");
+    for (id, tag, name) in [("lang-en", "en", "English"), ("lang-nl", "nl", "Nederlands")] {
+        let link = format!("id=\"{id}\" href=\"/language/{tag}?back=%2Fsignup\" lang=\"{tag}\" hreflang=\"{tag}\"");
+        assert!(signup.body.contains(&link), "{link}: {}", signup.body);
+        assert!(signup.body.contains(&format!(">{name}</a>")), "{name}");
+    }
+    assert!(signup.body.contains("hreflang=\"en\" aria-current=\"true\">English"), "{}", signup.body);
+    assert_eq!(signup.body.matches("aria-current=\"true\"").count(), 1);
+    let login = get("/login?tenant=acme", &[]).await;
+    assert!(
+        login.body.contains("href=\"/language/nl?back=%2Flogin%3Ftenant%3Dacme\""),
+        "the workspace filled in comes back: {}",
+        login.body
+    );
+
+    // The switch: a cookie, and back to the page.
+    let switched = get("/language/nl?back=/signup", &[]).await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER);
+    assert_eq!(switched.location.as_deref(), Some("/signup"));
+    let cookie = switched.headers.get("set-cookie").expect("a cookie").to_str().unwrap();
+    assert!(cookie.starts_with("tenantry_lang=nl;"), "{cookie}");
+    let dutch = get("/signup", &[("cookie", "tenantry_lang=nl")]).await;
+    assert_eq!(dutch.status, StatusCode::OK);
+    assert!(dutch.body.contains("<html lang=\"nl\">"), "{}", dutch.body);
+    assert!(dutch.body.contains("Maak je werkruimte aan") && !dutch.body.contains("Create your workspace"));
+    assert!(dutch.body.contains("hreflang=\"nl\" aria-current=\"true\">Nederlands"), "{}", dutch.body);
+    assert!(dutch.body.contains("€ 49,95"), "the price as a Dutch reader writes it");
+
+    // The browser's language alone does the same.
+    let browser = get("/login", &[("accept-language", "nl")]).await;
+    assert!(browser.body.contains("<html lang=\"nl\">"), "{}", browser.body);
+    assert!(browser.body.contains("Wachtwoord vergeten?") && !browser.body.contains("Forgot your password?"));
+    // The cookie beats the browser.
+    let chosen = get("/login", &[("accept-language", "nl"), ("cookie", "tenantry_lang=en")]).await;
+    assert!(chosen.body.contains("<html lang=\"en\">") && chosen.body.contains("Forgot your password?"));
+
+    // Back only to a path of this service; an unknown language sets nothing.
+    let away = get("/language/nl?back=//evil.example", &[]).await;
+    assert_eq!((away.status, away.location.as_deref()), (StatusCode::SEE_OTHER, Some("/")));
+    for evil in ["//evil.example", "https://evil.example", "/\\evil.example"] {
+        let query = serde_urlencoded::to_string([("back", evil)]).unwrap();
+        let away = get(&format!("/language/nl?{query}"), &[]).await;
+        assert_eq!((away.status, away.location.as_deref()), (StatusCode::SEE_OTHER, Some("/")), "{evil}");
+    }
+    let unknown = get("/language/xx?back=/login", &[]).await;
+    assert_eq!(unknown.location.as_deref(), Some("/login"));
+    assert!(unknown.headers.get("set-cookie").is_none());
+}

@@ -71,6 +71,7 @@ fn op() -> impl Strategy<Value = Op> {
             Just(Op::Post("/profile/name", &[("name", "Renamed")])),
             Just(Op::Post("/settings/promotion-code", &[("code", "NOPE")])),
             Just(Op::Post("/settings/branding", &[("primary_color", "#123456"), ("logo_url", "")])),
+            Just(Op::Post("/settings/locale", &[("language", "nl"), ("time_zone", "Europe/Amsterdam")])),
             Just(Op::Post("/settings/exports", &[])),
             Just(Op::Post(
                 "/settings/notifications",

@@ -462,7 +462,7 @@ async fn a_tenant_waiting_for_its_payment_method_sees_only_the_start_page_until_
     let start = get(format!("{base}/start")).await;
     assert_eq!(start.status, StatusCode::OK, "{}", start.body);
     assert!(start.body.contains("Add a payment method to start your trial"), "{}", start.body);
-    assert!(start.body.contains("2026-11-08"), "the unfinished signup's deletion date: {}", start.body);
+    assert!(start.body.contains("8 November 2026"), "the unfinished signup's deletion date: {}", start.body);
     let csrf = support::web::csrf_in(&start.body).unwrap();
     // A form without the session's token changes nothing.
     let forged = http
@@ -520,7 +520,7 @@ async fn while_a_payment_is_past_due_every_admin_page_says_until_when_and_offers
         let answer = owner.get(page).await;
         assert_eq!(answer.status, StatusCode::OK, "{page}");
         assert!(answer.body.contains("id=\"dunning\""), "{page}: {}", answer.body);
-        assert!(answer.body.contains("by 2026-12-15"), "{page}: the grace period's end: {}", answer.body);
+        assert!(answer.body.contains("by 15 December 2026"), "{page}: the grace period's end: {}", answer.body);
     }
     let to_portal = owner.post("/app/dun/settings/portal", &[]).await;
     assert_eq!(to_portal.status, StatusCode::SEE_OTHER);
@@ -571,4 +571,86 @@ async fn the_simulators_invoice_page_and_pdf_open_with_their_link_and_only_with_
         let answer = anonymous.get(format!("{base}{wrong}")).send().await.unwrap();
         assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{wrong}");
     }
+}
+
+/// Issue 25: the workspace's default language and time zone, set on the
+/// branding page, are what a user who chose nothing reads in (pages and
+/// moments); a user's own choice in their profile beats it; a time zone
+/// tenantry does not know is refused with nothing changed.
+#[tokio::test]
+async fn the_workspace_language_and_time_zone_are_the_default_of_whoever_chose_none() {
+    use tenantry_domain::preferences::{Language, TimeZone};
+    let h = Harness::new();
+    let t = h.signup("acme").await.unwrap();
+    h.add_user(&t, "nina@acme.example.com", "member").await.unwrap();
+    h.add_user(&t, "eric@acme.example.com", "member").await.unwrap();
+    let base = support::serve(support::state_for(&h)).await;
+    let owner = Browser::login(&base, "acme", &t.owner_email).await;
+
+    // Unset: the form offers the reader's browser and UTC, labelled; the pages are English.
+    let page = owner.get("/app/acme/settings/branding").await.body;
+    assert!(page.contains("<html lang=\"en\">"), "{page}");
+    assert!(page.contains("action=\"/app/acme/settings/locale\""), "{page}");
+    for field in ["workspace-language", "workspace-time-zone"] {
+        assert!(page.contains(&format!("for=\"{field}\"")), "{field} is labelled");
+    }
+    assert!(page.contains("<option value=\"\" selected>The reader's browser decides</option>"), "{page}");
+    assert!(page.contains("<option value=\"\" selected>UTC</option>"), "{page}");
+    assert!(page.contains("<option value=\"nl\" lang=\"nl\">Nederlands</option>"), "each language in itself");
+
+    // Eric chooses English for himself; Nina chooses nothing.
+    let eric = Browser::login(&base, "acme", "eric@acme.example.com").await;
+    let chose = eric.post("/app/acme/profile/preferences", &[("language", "en"), ("time_zone", "")]).await;
+    assert_eq!(chose.status, StatusCode::SEE_OTHER, "{}", chose.body);
+
+    // The owner sets the workspace to Dutch in Amsterdam.
+    let saved = owner.post("/app/acme/settings/locale", &[("language", "nl"), ("time_zone", "Europe/Amsterdam")]).await;
+    assert_eq!(
+        (saved.status, saved.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/app/acme/settings/branding?saved=1")),
+        "{}",
+        saved.body
+    );
+    let scope = h.owner_scope(&t).await.unwrap();
+    let defaults = h.tenantry.get_tenant(&scope).await.unwrap().settings.defaults;
+    assert_eq!(defaults.language, Some(Language::Nl));
+    assert_eq!(defaults.time_zone, Some(TimeZone::parse("Europe/Amsterdam").unwrap()));
+    let page = owner.get("/app/acme/settings/branding?saved=1").await.body;
+    assert!(page.contains("<html lang=\"nl\">"), "the owner chose nothing either: {page}");
+    assert!(page.contains("id=\"branding-saved\""));
+    assert!(page.contains("<option value=\"nl\" lang=\"nl\" selected>Nederlands</option>"), "{page}");
+    assert!(page.contains("<option value=\"Europe/Amsterdam\" selected>Europe/Amsterdam</option>"), "{page}");
+
+    // Moments are written in the workspace's zone: an audit event at its instant in Amsterdam.
+    let audit = owner.get("/app/acme/settings/audit").await.body;
+    let at = attr_after(&audit, "<time ", "datetime").expect("an event");
+    let shown = audit[audit.find(&format!("datetime=\"{at}\">")).unwrap()..].split('>').nth(1).unwrap();
+    let shown = shown.split('<').next().unwrap();
+    let amsterdam = TimeZone::parse("Europe/Amsterdam").unwrap().tz();
+    let local = chrono::DateTime::parse_from_rfc3339(&at).unwrap().with_timezone(&amsterdam);
+    assert!(shown.ends_with(&format!(" om {}", local.format("%H:%M"))), "{shown} is {at} in Amsterdam, in Dutch");
+
+    // Nina chose nothing: Dutch. Eric chose English: English.
+    let nina = Browser::login(&base, "acme", "nina@acme.example.com").await;
+    let home = nina.get("/app/acme").await.body;
+    assert!(home.contains("<html lang=\"nl\">"), "{home}");
+    assert!(home.contains("Aan de slag"), "{home}");
+    let home = eric.get("/app/acme").await.body;
+    assert!(home.contains("<html lang=\"en\">"), "{home}");
+    assert!(home.contains("Getting started"), "{home}");
+
+    // A time zone tenantry does not know: refused, the summary leads to the field, nothing changed.
+    let bad = owner.post("/app/acme/settings/locale", &[("language", "en"), ("time_zone", "Mars/Olympus")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("class=\"error-summary\" role=\"alert\""), "{}", bad.body);
+    assert!(bad.body.contains("href=\"#workspace-time-zone\""), "{}", bad.body);
+    assert!(bad.body.contains("<option value=\"en\" lang=\"en\" selected>English</option>"), "the choice is kept");
+    assert_eq!(h.tenantry.get_tenant(&scope).await.unwrap().settings.defaults, defaults);
+    assert!(nina.get("/app/acme").await.body.contains("<html lang=\"nl\">"));
+    // Without the session's token: refused, nothing changed.
+    let forged = owner
+        .post_raw("/app/acme/settings/locale", &[("csrf", "0123456789abcdef0123456789abcdef"), ("language", "en")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(h.tenantry.get_tenant(&scope).await.unwrap().settings.defaults, defaults);
 }

@@ -204,7 +204,7 @@ impl Tenantry {
             LinkPurpose::EmailChange => Message::ConfirmEmailChange { token, expires_at },
         };
         let to = link.new_email.unwrap_or_else(|| user.email().clone());
-        Ok(Mail { to, tenant: Some(Self::mail_tenant(&tenant)), message })
+        Ok(Mail::new(to, Some(Self::mail_tenant(&tenant)), message).read_by(user.preferences()))
     }
 
     /// `POST /v1/auth/email-change`: moves an account to the new address its
@@ -276,11 +276,12 @@ impl Tenantry {
             if !tx.mark(&format!("mail:find_workspace:{}:{hour}", user.id()), self.now()).await? {
                 continue;
             }
-            let mail = Mail {
-                to: user.email().clone(),
-                tenant: Some(Self::mail_tenant(&tenant)),
-                message: Message::WorkspaceReminder { slug: tenant.slug().to_string() },
-            };
+            let mail = Mail::new(
+                user.email().clone(),
+                Some(Self::mail_tenant(&tenant)),
+                Message::WorkspaceReminder { slug: tenant.slug().to_string() },
+            )
+            .read_by(user.preferences());
             let queued = self.queue_mails(tx.as_mut(), &scope, [mail]).await?;
             tx.commit().await?;
             self.deliver(queued).await;

@@ -261,6 +261,7 @@ impl Tenantry {
         input: AdminNewTenant,
     ) -> Result<SignedUp, SignupError> {
         let new = NewTenant {
+            language: None,
             company: CompanyName::parse(&input.company_name)?,
             slug: Slug::parse(&input.slug)?,
             email: Email::parse(&input.admin_email)?,

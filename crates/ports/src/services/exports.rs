@@ -352,11 +352,14 @@ impl Tenantry {
             (export.requested_by(), tx.tenant().await?, export.expires_at())
             && let Some(user) = tx.user(uid).await?.filter(|u| u.is_active())
         {
-            mails.push(Mail {
-                to: user.email().clone(),
-                tenant: Some(Self::mail_tenant(&tenant)),
-                message: Message::ExportReady { export_id: id, size_bytes: export.size_bytes(), expires_at },
-            });
+            mails.push(
+                Mail::new(
+                    user.email().clone(),
+                    Some(Self::mail_tenant(&tenant)),
+                    Message::ExportReady { export_id: id, size_bytes: export.size_bytes(), expires_at },
+                )
+                .read_by(user.preferences()),
+            );
         }
         let queued = self.queue_mails(tx.as_mut(), scope, mails).await?;
         tx.commit().await?;

@@ -252,16 +252,17 @@ impl Tenantry {
             None => None,
         };
         let token = InvitationToken { tenant_id: invitation.tenant_id(), invitation_id: invitation.id(), secret };
-        Ok(Mail {
-            to: invitation.email().clone(),
-            tenant: Some(Self::mail_tenant(&tenant)),
-            message: Message::Invitation {
+        // An invitee has no account yet: they read in the tenant's defaults.
+        Ok(Mail::new(
+            invitation.email().clone(),
+            Some(Self::mail_tenant(&tenant)),
+            Message::Invitation {
                 inviter,
                 role: self.role_name(tx, invitation.role()).await?,
                 token: token.to_secret_string(),
                 expires_at: invitation.expires_at(),
             },
-        })
+        ))
     }
 
     /// `GET /v1/tenants/{tid}/invitations`: pending invitations (or all, newest first).

@@ -215,11 +215,10 @@ impl Tenantry {
             return Ok(Vec::new());
         }
         let tenant = self.tenant_row(tx).await?;
-        Ok(vec![Mail {
-            to: user.email().clone(),
-            tenant: Some(Self::mail_tenant(&tenant)),
-            message: Message::AccountLocked { until },
-        }])
+        Ok(vec![
+            Mail::new(user.email().clone(), Some(Self::mail_tenant(&tenant)), Message::AccountLocked { until })
+                .read_by(user.preferences()),
+        ])
     }
 
     async fn decoy_verify(&self, password: &SecretString) {

@@ -246,6 +246,7 @@ mod futures_are_send {
             plan: auth::SignupPlan::Standard,
             interval: tenantry_domain::Interval::Month,
             promotion_code: None,
+            language: None,
         }));
         send(t.login(auth::LoginInput { tenant: None, email: String::new(), password: SecretString::from("") }));
         send(t.authorize(principal, tenant));

@@ -226,9 +226,15 @@ fn wants_updates(tenant: &Tenant, user: &User) -> bool {
 
 impl Tenantry {
     /// The mails of a billing `message` to `tenant`, as its category and the
-    /// tenant's and its people's preferences say; each address once.
+    /// tenant's and its people's preferences say; each address once, in the
+    /// language and time zone its user chose (the billing e-mail, when it is
+    /// no active user's address, reads in the tenant's defaults).
     pub(crate) fn billing_mails(tenant: &Tenant, users: &[User], message: &Message) -> Vec<Mail> {
         let category = message.category();
+        let mail = |to: Email| {
+            let reader = users.iter().find(|u| u.is_active() && u.email() == &to).map(User::preferences);
+            Mail::new(to, Some(Self::mail_tenant(tenant)), message.clone()).read_by(reader.unwrap_or_default())
+        };
         if category == MailCategory::Invoice {
             let to = match &tenant.settings().billing.billing_email {
                 Some(billing) => vec![billing.clone()],
@@ -238,10 +244,7 @@ impl Tenantry {
                     .map(|u| u.email().clone())
                     .collect(),
             };
-            return to
-                .into_iter()
-                .map(|to| Mail { to, tenant: Some(Self::mail_tenant(tenant)), message: message.clone() })
-                .collect();
+            return to.into_iter().map(mail).collect();
         }
         let (required, to_billing_email) = match category {
             MailCategory::BillingRequired => (true, true),
@@ -260,11 +263,7 @@ impl Tenantry {
         let people =
             users.iter().filter(|u| u.is_active() && is_admin(u) && (required || wants(u))).map(|u| u.email().clone());
         let mut seen = BTreeSet::new();
-        billing_email
-            .chain(people)
-            .filter(|to| seen.insert(to.clone()))
-            .map(|to| Mail { to, tenant: Some(Self::mail_tenant(tenant)), message: message.clone() })
-            .collect()
+        billing_email.chain(people).filter(|to| seen.insert(to.clone())).map(mail).collect()
     }
 
     /// `GET /v1/me/notifications`: the caller's mail preferences.
@@ -363,15 +362,11 @@ impl Tenantry {
             tenants += u64::from(n > 0);
             recipients += n;
         }
-        let sample = Mail {
-            to: Email::parse("recipient@example.com").map_err(|e| InfraError::Unknown(anyhow::anyhow!("{e}")))?,
-            tenant: None,
-            message: Message::ProductUpdate {
-                subject,
-                body,
-                unsubscribe: SecretString::from("u1.preview-only-not-a-link"),
-            },
-        };
+        let sample = Mail::new(
+            Email::parse("recipient@example.com").map_err(|e| InfraError::Unknown(anyhow::anyhow!("{e}")))?,
+            None,
+            Message::ProductUpdate { subject, body, unsubscribe: SecretString::from("u1.preview-only-not-a-link") },
+        );
         let key = match &draft.key {
             Some(key) => key.clone(),
             None => self.new_uuid().simple().to_string(),
@@ -426,15 +421,19 @@ impl Tenantry {
                     let Some(token) = links.unsubscribe_token(tenant, user.id()) else {
                         return Err(InfraError::Unknown(anyhow::anyhow!("the link key refused to sign")));
                     };
-                    let mail = Mail {
-                        to: user.email().clone(),
-                        tenant: None,
-                        message: Message::ProductUpdate {
-                            subject: subject.clone(),
-                            body: body.clone(),
-                            unsubscribe: token,
-                        },
+                    // The platform speaks (no tenant branding): the reader's own choice, else
+                    // their workspace's defaults, settle the unsubscribe lines' language.
+                    let (own, defaults) = (user.preferences(), row.settings().defaults);
+                    let reader = tenantry_domain::preferences::Preferences {
+                        language: own.language.or(defaults.language),
+                        time_zone: own.time_zone.or(defaults.time_zone),
                     };
+                    let mail = Mail::new(
+                        user.email().clone(),
+                        None,
+                        Message::ProductUpdate { subject: subject.clone(), body: body.clone(), unsubscribe: token },
+                    )
+                    .read_by(reader);
                     // The n-th mail of the broadcast falls due n/rate minutes from now (in milliseconds, exact).
                     let n = i64::try_from(recipients)
                         .unwrap_or(i64::MAX)
@@ -614,6 +613,60 @@ mod tests {
             Tenantry::billing_mails(&tenant, &people(tenant_id), &Message::PaymentActionRequired { hosted_url: None });
         let to: Vec<&str> = mails.iter().map(|m| m.to.as_str()).collect();
         assert_eq!(to, ["owner@acme.example.com", "admin@acme.example.com", "optout@acme.example.com"]);
+    }
+
+    #[test]
+    fn each_billing_mail_is_read_as_its_recipient_chose_and_the_tenants_defaults_travel_with_it() {
+        use tenantry_domain::preferences::{Language, Preferences, TimeZone};
+        let at = chrono::DateTime::UNIX_EPOCH;
+        let tenant_id = id::<TenantId>(100);
+        let mut settings = tenantry_domain::tenant::TenantSettings::default();
+        settings.billing.billing_email = Some(Email::parse("books@acme.example.com").unwrap());
+        let amsterdam = TimeZone::parse("Europe/Amsterdam").unwrap();
+        settings.defaults = Preferences { language: Some(Language::Nl), time_zone: Some(amsterdam) };
+        let tenant = Tenant::restore(tenantry_domain::TenantRecord {
+            id: tenant_id,
+            slug: Slug::parse("acme").unwrap(),
+            name: CompanyName::parse("Acme").unwrap(),
+            created_at: at,
+            settings,
+            quota_override: Default::default(),
+        });
+        let english = Preferences { language: Some(Language::En), time_zone: None };
+        let mut users = people(tenant_id);
+        users[1].choose(english);
+        let mails = Tenantry::billing_mails(&tenant, &users, &Message::PaymentActionRequired { hosted_url: None });
+        let readers: Vec<(&str, Preferences)> = mails.iter().map(|m| (m.to.as_str(), m.reader)).collect();
+        assert_eq!(
+            readers,
+            [
+                ("books@acme.example.com", Preferences::default()),
+                ("owner@acme.example.com", Preferences::default()),
+                ("admin@acme.example.com", english),
+                ("optout@acme.example.com", Preferences::default()),
+            ]
+        );
+        for m in &mails {
+            assert_eq!(m.tenant.as_ref().unwrap().defaults.language, Some(Language::Nl));
+            assert_eq!(m.tenant.as_ref().unwrap().defaults.time_zone, Some(amsterdam));
+        }
+        // A billing e-mail that is an admin's address is read as that admin chose.
+        let mut users = people(tenant_id);
+        users[0].choose(english);
+        let mut settings = tenant.settings().clone();
+        settings.billing.billing_email = Some(Email::parse("owner@acme.example.com").unwrap());
+        let tenant = Tenant::restore(tenantry_domain::TenantRecord {
+            id: tenant_id,
+            slug: Slug::parse("acme").unwrap(),
+            name: CompanyName::parse("Acme").unwrap(),
+            created_at: at,
+            settings,
+            quota_override: Default::default(),
+        });
+        let paid = Message::InvoicePaid { number: "1".into(), total: Money::eur(100), issued_at: at, pdf_url: None };
+        let mails = Tenantry::billing_mails(&tenant, &users, &paid);
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].reader, english);
     }
 
     #[test]

@@ -194,11 +194,9 @@ impl Tenantry {
         let action = Some(AuditAction::EmailChangeRequested);
         let confirm = self.issue_link_to(tx.as_mut(), scope, &user, new_email.clone(), action).await?;
         let tenant = Some(Self::mail_tenant(&self.tenant_row(tx.as_mut()).await?));
-        let told = Mail {
-            to: user.email().clone(),
-            tenant,
-            message: Message::EmailChangeRequested { new_email: new_email.to_string() },
-        };
+        let told =
+            Mail::new(user.email().clone(), tenant, Message::EmailChangeRequested { new_email: new_email.to_string() })
+                .read_by(user.preferences());
         let queued = self.queue_mails(tx.as_mut(), scope, [confirm, told]).await?;
         tx.commit().await?;
         self.deliver(queued).await;

@@ -12,6 +12,7 @@ use tenantry_domain::audit::{AuditTarget, SystemActor};
 use tenantry_domain::email::EmailError;
 use tenantry_domain::password::PasswordError;
 use tenantry_domain::password_reset::LinkPurpose;
+use tenantry_domain::preferences::Language;
 use tenantry_domain::settings::PaymentMethodAtSignup;
 use tenantry_domain::slug::SlugError;
 use tenantry_domain::text::{CompanyName, PersonName, TextError};
@@ -52,6 +53,11 @@ pub struct SignupInput {
     /// A promotion code for the standard plan: checked now (a refusal
     /// creates nothing), redeemed when the payment method is on file.
     pub promotion_code: Option<String>,
+    /// The language the signup was made in (the signup page's, or the
+    /// request's `Accept-Language`): it becomes the workspace's default
+    /// language, so that its pages and mails — the owner's first, the address
+    /// confirmation — speak it until someone chooses otherwise (issue 25).
+    pub language: Option<Language>,
 }
 
 /// Result of a signup: the tenant (in its trial, waiting for its payment
@@ -122,6 +128,7 @@ infra_from_store!(SignupError);
 
 /// Everything a tenant owner or a superuser gives to create a tenant.
 pub(crate) struct NewTenant {
+    pub language: Option<Language>,
     pub company: CompanyName,
     pub slug: Slug,
     pub email: Email,
@@ -139,6 +146,7 @@ impl Tenantry {
     /// [`Tenantry::signup`] from `client`: the owner's first session is of its kind.
     pub async fn signup_from(&self, input: SignupInput, client: &ClientInfo) -> Result<SignedUp, SignupError> {
         let new = NewTenant {
+            language: input.language,
             company: CompanyName::parse(&input.company_name)?,
             slug: Slug::parse(&input.slug)?,
             email: Email::parse(&input.email)?,
@@ -228,7 +236,10 @@ impl Tenantry {
             Some(id) => TenantScope::new(tenant_id, Actor::Superuser { id }, self.all_permissions()),
             None => self.system_scope(tenant_id, creator),
         };
-        let tenant = Tenant::new(tenant_id, new.slug.clone(), new.company, now);
+        let mut tenant = Tenant::new(tenant_id, new.slug.clone(), new.company, now);
+        if let Some(language) = new.language {
+            tenant.apply(tenantry_domain::tenant::TenantPatch { language: Some(Some(language)), ..Default::default() });
+        }
         let owner = User::new(self.new_id()?, tenant_id, new.email, new.name, RoleRef::OWNER, hash, now);
         let (mut sub, started) = match start {
             Start::Trial => {

@@ -112,6 +112,11 @@ impl Tenantry {
     }
 
     pub(crate) fn mail_tenant(tenant: &Tenant) -> MailTenant {
-        MailTenant { id: tenant.id(), name: tenant.name().to_string(), branding: tenant.settings().branding.clone() }
+        MailTenant {
+            id: tenant.id(),
+            name: tenant.name().to_string(),
+            branding: tenant.settings().branding.clone(),
+            defaults: tenant.settings().defaults,
+        }
     }
 }

@@ -9,6 +9,7 @@ use crate::scope::TenantScope;
 use crate::store::Access;
 use tenantry_domain::audit::AuditTarget;
 use tenantry_domain::email::EmailError;
+use tenantry_domain::preferences::{Language, PreferenceError, TimeZone};
 use tenantry_domain::rbac::builtin;
 use tenantry_domain::subscription::{SubscriptionError, SubscriptionState};
 use tenantry_domain::tenant::{NotificationPrefs, TenantPatch};
@@ -35,6 +36,10 @@ pub struct SettingsInput {
     pub vat_id: Option<Option<String>>,
     /// Billing email.
     pub billing_email: Option<Option<String>>,
+    /// The workspace's default language (`en`, `nl`; empty: none).
+    pub language: Option<Option<String>>,
+    /// The workspace's default time zone (an IANA name; empty: none).
+    pub time_zone: Option<Option<String>>,
 }
 
 /// Why a settings change or deletion request was refused. Nothing changed.
@@ -46,6 +51,9 @@ pub enum TenantError {
     /// The billing email is invalid.
     #[error(transparent)]
     InvalidEmail(#[from] EmailError),
+    /// A language or time zone tenantry does not know.
+    #[error(transparent)]
+    InvalidPreference(#[from] PreferenceError),
     /// The payment provider refused or could not be reached for billing details.
     #[error("billing details could not be passed to the payment provider: {0}")]
     Billing(#[from] PaymentError),
@@ -64,6 +72,7 @@ infra_from_store!(TenantError);
 crate::problem!(TenantError {
     TenantError::Invalid(_) => ("invalid_settings", Invalid),
     TenantError::InvalidEmail(_) => ("invalid_email", Invalid),
+    TenantError::InvalidPreference(_) => ("invalid_preference", Invalid),
     TenantError::Billing(PaymentError::Rejected(_)) => ("billing_details_rejected", Invalid),
     TenantError::Billing(_) => ("billing_unavailable", Unavailable),
     TenantError::Lifecycle(SubscriptionError::AlreadyPendingDeletion) => ("deletion_already_requested", Conflict),
@@ -103,6 +112,8 @@ impl Tenantry {
             country: opt(input.country, CountryCode::parse)?,
             vat_id: opt(input.vat_id, VatId::parse)?,
             billing_email: opt(input.billing_email, Email::parse)?,
+            language: opt(input.language, Language::parse)?,
+            time_zone: opt(input.time_zone, TimeZone::parse)?,
         };
         let touches_billing = patch.touches_billing() || patch.name.is_some();
         let mut tx = self.begin(scope, Access::Write).await?;

@@ -83,7 +83,7 @@ pub async fn mailer(mailer: &dyn Mailer) -> Result<(), Broken> {
         Message::AccountLocked { until: now },
     ];
     for (n, message) in messages.into_iter().enumerate() {
-        let mail = Mail { to: to.clone(), tenant: None, message };
+        let mail = Mail::new(to.clone(), None, message);
         let id = tenantry_domain::MailId::from_uuid(uuid::Uuid::from_u128(
             0x0190_0000_0000_7000_8000_0000_0000_0000 + n as u128,
         ))

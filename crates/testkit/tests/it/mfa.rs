@@ -138,6 +138,7 @@ async fn the_password_policy_is_the_platforms_and_bad_settings_change_nothing() 
         plan: tenantry_ports::services::auth::SignupPlan::Standard,
         interval: tenantry_domain::Interval::Month,
         promotion_code: None,
+        language: None,
     };
     // Defaults: 12 characters, no breached-list check.
     h.tenantry.signup(signup("first", "passwordpassword")).await.unwrap();

@@ -94,3 +94,41 @@ async fn a_support_session_cannot_opt_a_person_in_to_product_updates() {
     h.tenantry.set_my_mail_prefs(&support, opt_out).await.unwrap();
     assert!(!h.tenantry.my_mail_prefs(&own).await.unwrap().prefs.product_updates, "opting out on their behalf works");
 }
+
+/// Each mail carries what its reader is read in (issue 25): the tenant's
+/// default language and time zone always, and the recipient's own choice when
+/// the recipient is a user who made one — an invitee, who has no account
+/// yet, reads in the tenant's defaults.
+#[tokio::test]
+async fn a_mail_carries_the_tenants_defaults_and_its_users_own_language() {
+    use tenantry_domain::preferences::{Language, Preferences, TimeZone};
+    use tenantry_ports::services::account::ResetRequest;
+    use tenantry_ports::services::profile::PreferencesPatch;
+    use tenantry_ports::services::tenant::SettingsInput;
+    let h = Harness::new();
+    let t = h.signup("taal").await.unwrap();
+    let owner = h.owner_scope(&t).await.unwrap();
+    let dutch = SettingsInput {
+        language: Some(Some("nl".into())),
+        time_zone: Some(Some("Europe/Amsterdam".into())),
+        ..Default::default()
+    };
+    h.tenantry.update_tenant(&owner, dutch).await.unwrap();
+    let defaults =
+        Preferences { language: Some(Language::Nl), time_zone: Some(TimeZone::parse("Europe/Amsterdam").unwrap()) };
+
+    h.add_user(&t, "lid@taal.example.com", "member").await.unwrap();
+    let invited = h.mailer.sent_to("lid@taal.example.com").into_iter().last().unwrap();
+    assert_eq!(invited.message.template(), "invitation");
+    assert_eq!(invited.tenant.as_ref().unwrap().defaults, defaults);
+    assert_eq!(invited.reader, Preferences::default(), "an invitee chose nothing yet");
+
+    let english = PreferencesPatch { language: Some("en".into()), time_zone: None };
+    h.tenantry.update_me(&owner, None, &english).await.unwrap();
+    let ask = ResetRequest { tenant: "taal".into(), email: t.owner_email.clone() };
+    h.tenantry.request_password_reset(ask).await.unwrap();
+    let reset = h.mailer.sent_to(&t.owner_email).into_iter().last().unwrap();
+    assert_eq!(reset.message.template(), "password_reset");
+    assert_eq!(reset.tenant.as_ref().unwrap().defaults, defaults);
+    assert_eq!(reset.reader, Preferences { language: Some(Language::En), time_zone: None }, "the owner's own choice");
+}

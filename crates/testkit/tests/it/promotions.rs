@@ -218,6 +218,7 @@ fn signup_input(
         plan,
         interval: tenantry_domain::Interval::Month,
         promotion_code: Some(code.into()),
+        language: None,
     }
 }
 

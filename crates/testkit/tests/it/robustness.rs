@@ -137,6 +137,7 @@ proptest! {
                 company_name: a.clone(), slug: b.clone(), email: c.clone(), password: SecretString::from(a.clone()), name: b.clone(),
                 plan: tenantry_ports::services::auth::SignupPlan::Standard, interval: tenantry_domain::Interval::Month,
                 promotion_code: None,
+                language: None,
             }).await;
             if let Err(e) = &signup { codes.push(e.code()); }
             let login = h.tenantry.login(LoginInput { tenant: Some(a.clone()), email: b.clone(), password: SecretString::from(c.clone()) }).await;

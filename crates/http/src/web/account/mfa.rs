@@ -8,6 +8,7 @@
 //! and as text; the first code from the app confirms it and shows the ten
 //! recovery codes, once.
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::layout::{Page, alert};
 use crate::web::session::{Session, WebForm, field};
@@ -49,53 +50,51 @@ pub(crate) async fn mfa_page(State(state): State<AppState>, session: Session) ->
 
 fn status_page(session: &Session, status: &MfaStatus, message: Option<&str>, code: StatusCode) -> impl IntoResponse {
     let superuser = matches!(session.principal, Principal::Superuser { .. });
+    let title = t!("account-mfa-title");
     let body = html! {
-        h1 { "Two-factor authentication" }
+        h1 { (title) }
         (alert(message))
         @if status.enabled {
-            p { "On: every login asks for a code from your authenticator app. "
-                (status.recovery_codes_remaining) " recovery codes left." }
+            p { (t!("account-mfa-on")) " " (t!("account-mfa-codes-left", count = status.recovery_codes_remaining)) }
             form.card method="post" action="/account/mfa/recovery-codes" {
-                h2 { "New recovery codes" }
-                p.hint { "The old ones stop working." }
+                h2 { (t!("account-mfa-renew-title")) }
+                p.hint { (t!("account-mfa-renew-hint")) }
                 (field(session))
-                label for="renew-code" { "A code from your app" }
+                label for="renew-code" { (t!("account-mfa-app-code")) }
                 input #renew-code name="code" inputmode="numeric" autocomplete="one-time-code" required;
-                button type="submit" { "Make new recovery codes" }
+                button type="submit" { (t!("account-mfa-renew-submit")) }
             }
             @if !status.required {
                 form.card method="post" action="/account/mfa/disable" {
-                    h2 { "Turn it off" }
+                    h2 { (t!("account-mfa-off-title")) }
                     (field(session))
-                    label for="off-password" { "Password" }
+                    label for="off-password" { (t!("account-password")) }
                     input #off-password name="password" type="password" autocomplete="current-password" required;
-                    label for="off-code" { "A code from your app, or a recovery code" }
+                    label for="off-code" { (t!("account-mfa-app-or-recovery-code")) }
                     input #off-code name="code" autocomplete="one-time-code" required;
-                    button type="submit" { "Turn two-factor authentication off" }
+                    button type="submit" { (t!("account-mfa-off-submit")) }
                 }
             } @else if superuser {
-                p.hint { "The platform requires it for operators. If you lose your device and your recovery codes, \
-                          the database owner runs `tenantry reset-superuser-mfa`." }
+                p.hint { (t!("account-mfa-required-operators")) }
             } @else {
-                p.hint { "The platform requires it for your account." }
+                p.hint { (t!("account-mfa-required-account")) }
             }
-            p { a href=(home_of(session)) { "Back" } }
+            p { a href=(home_of(session)) { (t!("account-back")) } }
         } @else {
             @if status.required {
-                p.error role="alert" { "Your account needs two-factor authentication before you can continue." }
+                p.error role="alert" { (t!("account-mfa-needed")) }
             }
-            p { "Two-factor authentication asks for a code from an authenticator app (on your phone) at every \
-                 login, so that a stolen password alone does not open your account." }
+            p { (t!("account-mfa-intro")) }
             form.card method="post" action="/account/mfa/start" {
                 (field(session))
-                label for="start-password" { "Password" }
+                label for="start-password" { (t!("account-password")) }
                 input #start-password name="password" type="password" autocomplete="current-password" required;
-                button type="submit" { "Set up two-factor authentication" }
+                button type="submit" { (t!("account-mfa-start-submit")) }
             }
-            @if !status.required { p { a href=(home_of(session)) { "Back" } } }
+            @if !status.required { p { a href=(home_of(session)) { (t!("account-back")) } } }
         }
     };
-    (code, Page::bare("Two-factor authentication", body))
+    (code, Page::bare(&title, body))
 }
 
 /// The password that starts an enrolment.
@@ -117,7 +116,7 @@ pub(crate) async fn mfa_start(
         Err(e) if e.code() == "wrong_password" => {
             let status = state.tenantry.mfa_status(&session.principal).await?;
             let err = PageError::from(e);
-            Ok(status_page(&session, &status, Some(err.detail()), err.status()).into_response())
+            Ok(status_page(&session, &status, Some(err.detail().as_str()), err.status()).into_response())
         }
         Err(e) => Err(e.into()),
     }
@@ -130,7 +129,7 @@ fn qr(url: &SecretString) -> Markup {
         Ok(code) => {
             let svg = code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).build();
             let svg = svg.find("<svg").map_or(svg.as_str(), |at| &svg[at..]).to_owned();
-            html! { figure.qr aria-label="QR code for your authenticator app" { (PreEscaped(svg)) } }
+            html! { figure.qr aria-label=(t!("account-mfa-qr-label")) { (PreEscaped(svg)) } }
         }
         Err(_) => html! {},
     }
@@ -144,26 +143,27 @@ fn confirm_page(
 ) -> impl IntoResponse {
     let secret = enrolment.secret.expose_secret();
     let grouped: Vec<String> = secret.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    let title = t!("account-mfa-setup-title");
     let body = html! {
-        h1 { "Set up two-factor authentication" }
+        h1 { (title) }
         (alert(message))
         ol {
-            li { "Scan this code with your authenticator app (or type the key below)." }
-            li { "Enter the 6-digit code the app shows." }
+            li { (t!("account-mfa-setup-scan")) }
+            li { (t!("account-mfa-setup-enter", digits = 6u32)) }
         }
         (qr(&enrolment.otpauth_url))
-        p { "Key: " code #totp-secret { (grouped.join(" ")) } }
+        p { (t!("account-mfa-setup-key")) " " code #totp-secret { (grouped.join(" ")) } }
         form.card method="post" action="/account/mfa/confirm" {
             (field(session))
             // Only to show the same key again after a mistyped code: the store keeps the real one.
             input type="hidden" name="secret" value=(secret);
             input type="hidden" name="otpauth_url" value=(enrolment.otpauth_url.expose_secret());
-            label for="confirm-code" { "Code from the app" }
+            label for="confirm-code" { (t!("account-mfa-setup-code")) }
             input #confirm-code name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus;
-            button type="submit" { "Turn on" }
+            button type="submit" { (t!("account-mfa-setup-submit")) }
         }
     };
-    (code, Page::bare("Set up two-factor authentication", body))
+    (code, Page::bare(&title, body))
 }
 
 /// A code, with the enrolment being shown (to show it again after a mistake).
@@ -189,7 +189,7 @@ pub(crate) async fn mfa_confirm(
             match (form.secret, form.otpauth_url) {
                 (Some(secret), Some(otpauth_url)) => {
                     let enrolment = MfaEnrolment { secret, otpauth_url };
-                    Ok(confirm_page(&session, &enrolment, Some(err.detail()), err.status()).into_response())
+                    Ok(confirm_page(&session, &enrolment, Some(err.detail().as_str()), err.status()).into_response())
                 }
                 _ => Err(err),
             }
@@ -210,16 +210,16 @@ impl<E: Problem> InvalidInput for E {
 }
 
 fn codes_page(session: &Session, codes: &RecoveryCodes) -> impl IntoResponse {
+    let title = t!("account-mfa-codes-title");
     let body = html! {
-        h1 { "Your recovery codes" }
-        p { "Each works once in place of a code from the app, if you lose your device. Keep them somewhere safe: \
-             they are shown only now." }
+        h1 { (title) }
+        p { (t!("account-mfa-codes-intro")) }
         ul #recovery-codes {
             @for c in &codes.recovery_codes { li { code { (c.expose_secret()) } } }
         }
-        p { a href=(home_of(session)) { "Continue" } }
+        p { a href=(home_of(session)) { (t!("account-continue")) } }
     };
-    Page::bare("Your recovery codes", body)
+    Page::bare(&title, body)
 }
 
 /// A code.
@@ -268,5 +268,5 @@ pub(crate) async fn mfa_disable(
 /// The status page again, with the refusal above its forms.
 async fn refused(state: &AppState, session: &Session, err: PageError) -> PageResult {
     let status = state.tenantry.mfa_status(&session.principal).await?;
-    Ok(status_page(session, &status, Some(err.detail()), err.status()).into_response())
+    Ok(status_page(session, &status, Some(err.detail().as_str()), err.status()).into_response())
 }

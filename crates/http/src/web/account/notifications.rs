@@ -1,5 +1,6 @@
 //! A person's own mail preferences (`/account/notifications`).
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::PageResult;
 use crate::web::forms::{Saved, ticked};
@@ -20,37 +21,35 @@ pub(super) fn routes() -> Router<AppState> {
 
 fn prefs_body(session: &Session, view: &MailPrefsView, saved: bool) -> Markup {
     html! {
-        h1 { "Your mail" }
-        @if saved { p.notice role="status" { "Saved." } }
-        p.hint { "Mails about your own account (invitations, reset and verification links, a locked account, your \
-                  data export) always reach you." }
+        h1 { (t!("account-mail-title")) }
+        @if saved { p.notice role="status" { (t!("account-saved")) } }
+        p.hint { (t!("account-mail-always")) }
         form.card method="post" action="/account/notifications" {
             (field(session))
             @if view.receives_billing {
                 label {
                     input #pref-billing type="checkbox" name="billing" checked[view.prefs.billing];
-                    " Billing mails I may refuse (a trial that became the paid plan)"
+                    " " (t!("account-mail-billing"))
                 }
                 label {
                     input #pref-upcoming-invoice type="checkbox" name="upcoming_invoice" checked[view.prefs.upcoming_invoice];
-                    " A warning before each invoice, with its amount"
+                    " " (t!("account-mail-upcoming-invoice"))
                 }
                 p.hint {
-                    "Notices that need action — the trial ending, a failed payment, a move to the free plan, users \
-                     suspended — reach every owner and admin regardless."
-                    @if !view.tenant_billing_emails { " Your workspace has switched the refusable ones off for everyone." }
+                    (t!("account-mail-billing-notices"))
+                    @if !view.tenant_billing_emails { " " (t!("account-mail-billing-off")) }
                 }
             }
             label {
                 input #pref-updates type="checkbox" name="product_updates" checked[view.prefs.product_updates];
-                " Product updates from the platform"
+                " " (t!("account-mail-product-updates"))
             }
             @if !view.tenant_product_updates {
-                p.hint #updates-off { "Your workspace does not allow product updates: none reach you while it does not." }
+                p.hint #updates-off { (t!("account-mail-product-updates-off")) }
             }
-            button type="submit" { "Save" }
+            button type="submit" { (t!("account-save")) }
         }
-        p { a href="/" { "Back" } }
+        p { a href="/" { (t!("account-back")) } }
     }
 }
 
@@ -62,7 +61,7 @@ pub(crate) async fn prefs_page(
 ) -> PageResult {
     let scope = state.tenantry.authorize_person(&session.principal).await?;
     let view = state.tenantry.my_mail_prefs(&scope).await?;
-    Ok(Page::bare("Your mail", prefs_body(&session, &view, saved.saved.is_some())).into_response())
+    Ok(Page::bare(&t!("account-mail-title"), prefs_body(&session, &view, saved.saved.is_some())).into_response())
 }
 
 #[derive(Deserialize)]

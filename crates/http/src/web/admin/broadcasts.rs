@@ -1,7 +1,8 @@
 //! The superuser's product-update broadcast (`/admin/broadcasts`): compose, preview, send.
 
+use crate::l10n::t;
 use crate::state::AppState;
-use crate::web::layout::{Page, alert};
+use crate::web::layout::{Page, alert, moment};
 use crate::web::session::{Session, WebForm, field};
 use crate::web::{PageError, PageResult};
 use axum::Router;
@@ -25,12 +26,12 @@ fn compose(session: &Session, subject: &str, text: &str, error: Option<&str>) ->
         (alert(error))
         form.card #compose method="post" action="/admin/broadcasts/preview" {
             (field(session))
-            label for="subject" { "Subject" }
+            label for="subject" { (t!("platform-broadcasts-field-subject")) }
             input #subject name="subject" value=(subject) maxlength="200" required;
-            label for="body" { "Text" }
+            label for="body" { (t!("platform-broadcasts-field-text")) }
             textarea #body name="body" rows="12" maxlength="20000" required { (text) }
-            p.hint { "Plain text; a blank line starts a paragraph. Every mail ends with the person's own unsubscribe link." }
-            button type="submit" { "Preview" }
+            p.hint { (t!("platform-broadcasts-field-text-hint")) }
+            button type="submit" { (t!("platform-broadcasts-preview-button")) }
         }
     }
 }
@@ -39,9 +40,8 @@ fn compose(session: &Session, subject: &str, text: &str, error: Option<&str>) ->
 pub(crate) async fn broadcasts(State(state): State<AppState>, session: Session) -> PageResult {
     crate::web::admin::platform(&state, &session).await?;
     let body = html! {
-        h1 { "Product updates" }
-        p.hint { "Mailed to the people who opted in, in the workspaces that allow product updates — 120 a minute, \
-                  through the outbox." }
+        h1 { (t!("platform-broadcasts-title")) }
+        p.hint { (t!("platform-broadcasts-intro")) }
         (compose(&session, "", "", None))
     };
     Ok(admin_page(&session, body).into_response())
@@ -49,12 +49,12 @@ pub(crate) async fn broadcasts(State(state): State<AppState>, session: Session) 
 
 /// The compose form again with the refusal, nothing queued.
 fn refused(session: &Session, form: &BroadcastForm, e: PageError) -> axum::response::Response {
-    let body = html! { h1 { "Product updates" } (compose(session, &form.subject, &form.body, Some(e.detail()))) };
+    let body = html! { h1 { (t!("platform-broadcasts-title")) } (compose(session, &form.subject, &form.body, Some(e.detail().as_str()))) };
     (e.status(), admin_page(session, body)).into_response()
 }
 
 fn admin_page(session: &Session, body: Markup) -> Page {
-    Page::new("Product updates", crate::web::layout::Nav::Admin { csrf: session.csrf.clone() }, body)
+    Page::new(&t!("platform-broadcasts-title"), crate::web::layout::Nav::Admin { csrf: session.csrf.clone() }, body)
 }
 
 #[derive(Deserialize)]
@@ -82,18 +82,22 @@ pub(crate) async fn preview(
         Ok(preview) => {
             let rendered = state.mails.render(&preview.sample);
             let body = html! {
-                h1 { "Product updates" }
+                h1 { (t!("platform-broadcasts-title")) }
                 section.card #preview aria-labelledby="preview-h" {
-                    h2 #preview-h { "Preview" }
-                    p #recipients { "Goes to " strong { (preview.recipients) } " people in " (preview.tenants) " workspaces." }
-                    p { strong { "Subject: " } (rendered.subject) }
+                    h2 #preview-h { (t!("platform-broadcasts-preview-heading")) }
+                    p #recipients {
+                        (t!("platform-broadcasts-goes-to")) " " strong { (preview.recipients) } " "
+                        (t!("platform-broadcasts-goes-to-rest", people = preview.recipients, tenants = preview.tenants))
+                    }
+                    // The mail itself as the mail templates write it (their own messages).
+                    p { strong { (t!("platform-broadcasts-subject")) " " } (rendered.subject) }
                     pre.mail { (rendered.text) }
                     form method="post" action="/admin/broadcasts" {
                         (field(&session))
                         input type="hidden" name="subject" value=(form.subject);
                         input type="hidden" name="body" value=(form.body);
                         input type="hidden" name="key" value=(preview.key);
-                        button #send type="submit" { "Send to " (preview.recipients) " people" }
+                        button #send type="submit" { (t!("platform-broadcasts-send", people = preview.recipients)) }
                     }
                 }
                 (compose(&session, &form.subject, &form.body, None))
@@ -116,15 +120,18 @@ pub(crate) async fn send(
     match state.tenantry.send_broadcast(&who, &draft).await {
         Ok(sent) => {
             let body = html! {
-                h1 { "Product updates" }
+                h1 { (t!("platform-broadcasts-title")) }
                 p.notice #queued role="status" {
-                    "Queued for " (sent.recipients) " people in " (sent.tenants) " workspaces; the last falls due at "
-                    (sent.last_due_at.format("%Y-%m-%d %H:%M UTC")) ". Failures show on the Jobs page."
+                    (t!("platform-broadcasts-queued", people = sent.recipients, tenants = sent.tenants,
+                        due = moment(sent.last_due_at)))
                     @if sent.tenants_already_done > 0 {
-                        " " (sent.tenants_already_done) " workspaces had it queued already (sent once)."
+                        " " (t!("platform-broadcasts-queued-already", tenants = sent.tenants_already_done))
                     }
                 }
-                p { a href="/admin/broadcasts" { "Write another" } " · " a href="/admin/jobs" { "Jobs" } }
+                p {
+                    a href="/admin/broadcasts" { (t!("platform-broadcasts-write-another")) } " · "
+                    a href="/admin/jobs" { (t!("platform-broadcasts-jobs")) }
+                }
             };
             Ok((StatusCode::ACCEPTED, admin_page(&session, body)).into_response())
         }

@@ -1,5 +1,6 @@
 //! The ad campaigns shown to freemium tenants: list with today's counts, create, one campaign's daily counts, edit with a preview of its banner and modal, delete.
 
+use crate::l10n::{reader, t};
 use crate::state::AppState;
 use crate::web::admin::platform;
 use crate::web::forms::{id_of, invalid, midnight};
@@ -10,11 +11,12 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
 use tenantry_domain::ads::{AdFormat, AdTarget};
 use tenantry_domain::{AdCampaign, CampaignId, TenantId};
+use tenantry_i18n::TimeZone;
 use tenantry_ports::PlatformScope;
 use tenantry_ports::services::admin::CampaignInput;
 use tenantry_ports::services::ads::AdView;
@@ -57,7 +59,12 @@ pub(crate) struct CampaignForm {
 impl CampaignForm {
     /// An empty form for a new campaign (starting today, enabled).
     fn blank(today: DateTime<Utc>) -> Self {
-        Self { format: "banner".to_owned(), starts_on: day(today), enabled: Some("on".to_owned()), ..Self::default() }
+        Self {
+            format: "banner".to_owned(),
+            starts_on: date_value(today),
+            enabled: Some("on".to_owned()),
+            ..Self::default()
+        }
     }
 
     /// The form prefilled with a campaign.
@@ -69,8 +76,8 @@ impl CampaignForm {
             text: c.text.to_string(),
             link_url: c.link_url.to_string(),
             image_url: c.image_url.as_ref().map(|u| u.to_string()).unwrap_or_default(),
-            starts_on: day(c.window.start()),
-            ends_on: day(c.window.end()),
+            starts_on: date_value(c.window.start()),
+            ends_on: date_value(c.window.end()),
             enabled: c.enabled.then(|| "on".to_owned()),
             tenants: match &c.target {
                 AdTarget::AllFreemium => String::new(),
@@ -85,7 +92,7 @@ impl CampaignForm {
         let format = match self.format.trim() {
             "banner" => AdFormat::Banner,
             "modal" => AdFormat::Modal,
-            _ => return Err(invalid("Choose a format: banner or modal.")),
+            _ => return Err(invalid(&t!("platform-ads-error-format"))),
         };
         let tenants = if self.tenants.trim().is_empty() {
             None
@@ -97,7 +104,7 @@ impl CampaignForm {
                 .filter(|t| !t.is_empty())
                 .map(|t| {
                     TenantId::parse(t).map_err(|_| {
-                        invalid(&format!("“{}” is not a tenant id.", t.chars().take(64).collect::<String>()))
+                        invalid(&t!("platform-ads-error-tenant-id", id = t.chars().take(64).collect::<String>()))
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -111,13 +118,31 @@ impl CampaignForm {
             image_url: (!image.is_empty()).then(|| image.to_owned()),
             link_url: self.link_url.trim().to_owned(),
             tenants,
-            starts_at: midnight(&self.starts_on, "start")?,
-            ends_at: midnight(&self.ends_on, "end")?,
+            starts_at: midnight(&self.starts_on, "start").map_err(|_| invalid(&t!("platform-ads-error-start-date")))?,
+            ends_at: midnight(&self.ends_on, "end").map_err(|_| invalid(&t!("platform-ads-error-end-date")))?,
             enabled: self.enabled.is_some(),
         })
     }
 }
 
+/// A `<input type="date">` value (`YYYY-MM-DD`, the UTC day): what the form
+/// sends back, not text for the reader (the browser shows it in its own way).
+fn date_value(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// A campaign's day as the reader writes it. Campaigns run from one 00:00 UTC
+/// to another, and count per UTC day, so the day is the UTC one, whatever the
+/// reader's time zone.
+pub(super) fn utc_day(at: DateTime<Utc>) -> String {
+    reader().with_zone(TimeZone::utc()).date(at)
+}
+
+fn utc_date(d: NaiveDate) -> String {
+    utc_day(d.and_time(NaiveTime::MIN).and_utc())
+}
+
+/// The format as the form sends it.
 fn format_name(f: AdFormat) -> &'static str {
     match f {
         AdFormat::Banner => "banner",
@@ -125,16 +150,24 @@ fn format_name(f: AdFormat) -> &'static str {
     }
 }
 
-fn enabled_text(enabled: bool) -> &'static str {
-    if enabled { "enabled" } else { "disabled" }
+/// The format as the reader reads it.
+fn format_text(f: AdFormat) -> String {
+    match f {
+        AdFormat::Banner => t!("platform-ads-format-banner"),
+        AdFormat::Modal => t!("platform-ads-format-modal"),
+    }
+}
+
+fn enabled_text(enabled: bool) -> String {
+    if enabled { t!("platform-ads-enabled") } else { t!("platform-ads-disabled") }
 }
 
 fn targeting(t: &AdTarget) -> Markup {
     html! {
         @match t {
-            AdTarget::AllFreemium => { "all freemium tenants" }
+            AdTarget::AllFreemium => { (t!("platform-ads-target-all")) }
             AdTarget::Tenants(set) => {
-                (set.len()) @if set.len() == 1 { " tenant: " } @else { " tenants: " }
+                (t!("platform-ads-target-tenants", count = set.len())) " "
                 @for (i, id) in set.iter().enumerate() {
                     @if i > 0 { ", " }
                     a href={ "/admin/tenants/" (id) } { code { (id) } }
@@ -148,30 +181,30 @@ fn targeting(t: &AdTarget) -> Markup {
 fn campaign_fields(session: &Session, f: &CampaignForm) -> Markup {
     html! {
         (field(session))
-        label for="name" { "Name " span.hint { "(internal, never shown)" } }
+        label for="name" { (t!("platform-ads-field-name")) " " span.hint { (t!("platform-ads-field-name-hint")) } }
         input #name name="name" type="text" value=(f.name) required;
-        label for="format" { "Format" }
+        label for="format" { (t!("platform-ads-field-format")) }
         select #format name="format" {
-            option value="banner" selected[f.format == "banner"] { "banner (in the page)" }
-            option value="modal" selected[f.format == "modal"] { "modal (over the page, once a day per user)" }
+            option value="banner" selected[f.format == "banner"] { (t!("platform-ads-option-banner")) }
+            option value="modal" selected[f.format == "modal"] { (t!("platform-ads-option-modal")) }
         }
-        label for="text" { "Text" }
+        label for="text" { (t!("platform-ads-field-text")) }
         input #text name="text" type="text" value=(f.text) required;
-        label for="link_url" { "Link (https)" }
-        input #link_url name="link_url" type="url" value=(f.link_url) required placeholder="https://";
-        label for="image_url" { "Image (https, optional)" }
-        input #image_url name="image_url" type="url" value=(f.image_url) placeholder="https://";
-        label for="starts_on" { "Starts on " span.hint { "(00:00 UTC)" } }
+        label for="link_url" { (t!("platform-ads-field-link")) }
+        input #link_url name="link_url" type="url" value=(f.link_url) required placeholder=(t!("platform-ads-url-placeholder"));
+        label for="image_url" { (t!("platform-ads-field-image")) }
+        input #image_url name="image_url" type="url" value=(f.image_url) placeholder=(t!("platform-ads-url-placeholder"));
+        label for="starts_on" { (t!("platform-ads-field-starts")) " " span.hint { (t!("platform-ads-field-starts-hint")) } }
         input #starts_on name="starts_on" type="date" value=(f.starts_on) required;
-        label for="ends_on" { "Ends on " span.hint { "(00:00 UTC, not included)" } }
+        label for="ends_on" { (t!("platform-ads-field-ends")) " " span.hint { (t!("platform-ads-field-ends-hint")) } }
         input #ends_on name="ends_on" type="date" value=(f.ends_on) required;
         label for="tenants" {
-            "Only these tenants " span.hint { "(ids, comma-separated; empty for every freemium tenant)" }
+            (t!("platform-ads-field-tenants")) " " span.hint { (t!("platform-ads-field-tenants-hint")) }
         }
         input #tenants name="tenants" type="text" value=(f.tenants);
         label for="enabled" {
             input #enabled name="enabled" type="checkbox" value="on" checked[f.enabled.is_some()];
-            " Enabled"
+            " " (t!("platform-ads-field-enabled"))
         }
     }
 }
@@ -199,21 +232,23 @@ async fn campaigns_page(
         rows.push((c, counts));
     }
     let body = html! {
-        h1 { "Ads" }
-        p.hint { "Campaigns shown to freemium tenants: at most one banner per page, at most one modal per user a day." }
+        h1 { (t!("platform-ads-title")) }
+        p.hint { (t!("platform-ads-intro")) }
         table #campaigns {
             thead { tr {
-                th scope="col" { "Name" } th scope="col" { "Format" } th scope="col" { "Status" }
-                th scope="col" { "Runs" } th scope="col" { "Shown to" }
-                th.num scope="col" { "Impressions today" } th.num scope="col" { "Clicks today" }
+                th scope="col" { (t!("platform-ads-col-name")) } th scope="col" { (t!("platform-ads-col-format")) }
+                th scope="col" { (t!("platform-ads-col-status")) }
+                th scope="col" { (t!("platform-ads-col-runs")) } th scope="col" { (t!("platform-ads-col-shown-to")) }
+                th.num scope="col" { (t!("platform-ads-col-impressions-today")) }
+                th.num scope="col" { (t!("platform-ads-col-clicks-today")) }
             } }
             tbody {
                 @for (c, n) in &rows {
                     tr id={ "campaign-" (c.id) } {
                         td { a href={ "/admin/ads/" (c.id) } { (c.name) } }
-                        td { (format_name(c.format)) }
+                        td { (format_text(c.format)) }
                         td.enabled { (enabled_text(c.enabled)) }
-                        td { (day(c.window.start())) " – " (day(c.window.end())) }
+                        td { (utc_day(c.window.start())) " – " (utc_day(c.window.end())) }
                         td { (targeting(&c.target)) }
                         td.num { (n.impressions) }
                         td.num { (n.clicks) }
@@ -221,17 +256,17 @@ async fn campaigns_page(
                 }
             }
         }
-        @if rows.is_empty() { p #no-campaigns { "No campaign yet." } }
+        @if rows.is_empty() { p #no-campaigns { (t!("platform-ads-none")) } }
         section.card aria-labelledby="new-campaign-h" {
-            h2 #new-campaign-h { "Create a campaign" }
+            h2 #new-campaign-h { (t!("platform-ads-create-heading")) }
             (alert(error))
             form #new-campaign method="post" action="/admin/ads" {
                 (campaign_fields(session, form))
-                button #create-campaign type="submit" { "Create campaign" }
+                button #create-campaign type="submit" { (t!("platform-ads-create-button")) }
             }
         }
     };
-    Ok(Page::new("Ads", admin_nav(session), body))
+    Ok(Page::new(&t!("platform-ads-title"), admin_nav(session), body))
 }
 
 /// `POST /admin/ads`: a new campaign; a refusal re-renders the list with it.
@@ -249,7 +284,7 @@ pub(crate) async fn create_campaign(
     match done {
         Ok(c) => Ok(Redirect::to(&format!("/admin/ads/{}", c.id)).into_response()),
         Err(e) => {
-            let page = campaigns_page(&state, &session, &who, &form, Some(e.detail())).await?;
+            let page = campaigns_page(&state, &session, &who, &form, Some(e.detail().as_str())).await?;
             Ok((e.status(), page).into_response())
         }
     }
@@ -280,73 +315,81 @@ async fn campaign_page(
         .fold((0u64, 0u64), |(i, k), (_, n)| (i.saturating_add(n.impressions), k.saturating_add(n.clicks)));
     let body = html! {
         h1 { (c.name) }
-        p { a href="/admin/ads" { "All campaigns" } }
+        p { a href="/admin/ads" { (t!("platform-ads-all")) } }
         section.card aria-labelledby="facts-h" {
-            h2 #facts-h { "Campaign" }
+            h2 #facts-h { (t!("platform-ads-campaign-heading")) }
             dl.facts {
-                dt { "Status" } dd #campaign-enabled { (enabled_text(c.enabled)) }
-                dt { "Format" } dd #campaign-format { (format_name(c.format)) }
-                dt { "Text" } dd { (c.text) }
-                dt { "Link" } dd { a href=(c.link_url) rel="noopener" { (c.link_url) } }
-                @if let Some(img) = &c.image_url { dt { "Image" } dd { a href=(img) rel="noopener" { (img) } } }
-                dt { "Runs" } dd { (day(c.window.start())) " – " (day(c.window.end())) " (UTC, end not included)" }
-                dt { "Shown to" } dd { (targeting(&c.target)) }
-                dt { "Created" } dd { (day(c.created_at)) }
+                dt { (t!("platform-ads-col-status")) } dd #campaign-enabled { (enabled_text(c.enabled)) }
+                dt { (t!("platform-ads-col-format")) } dd #campaign-format { (format_text(c.format)) }
+                dt { (t!("platform-ads-field-text")) } dd { (c.text) }
+                dt { (t!("platform-ads-fact-link")) } dd { a href=(c.link_url) rel="noopener" { (c.link_url) } }
+                @if let Some(img) = &c.image_url {
+                    dt { (t!("platform-ads-fact-image")) } dd { a href=(img) rel="noopener" { (img) } }
+                }
+                dt { (t!("platform-ads-col-runs")) }
+                dd {
+                    (utc_day(c.window.start())) " – " (utc_day(c.window.end())) " " (t!("platform-ads-runs-hint"))
+                }
+                dt { (t!("platform-ads-col-shown-to")) } dd { (targeting(&c.target)) }
+                dt { (t!("platform-ads-fact-created")) } dd { (day(c.created_at)) }
             }
         }
         section.card aria-labelledby="daily-h" {
-            h2 #daily-h { "Impressions and clicks per day" }
+            h2 #daily-h { (t!("platform-ads-daily-heading")) }
             @if stats.daily.is_empty() {
-                p #no-counts { "Not shown yet." }
+                p #no-counts { (t!("platform-ads-daily-none")) }
             } @else {
                 table #daily {
                     thead { tr {
-                        th scope="col" { "Day" } th.num scope="col" { "Impressions" } th.num scope="col" { "Clicks" }
+                        th scope="col" { (t!("platform-ads-col-day")) }
+                        th.num scope="col" { (t!("platform-ads-col-impressions")) }
+                        th.num scope="col" { (t!("platform-ads-col-clicks")) }
                     } }
                     tbody {
                         @for (d, n) in &stats.daily {
                             tr {
-                                th scope="row" { (d.format("%Y-%m-%d")) }
+                                th scope="row" { (utc_date(*d)) }
                                 td.num { (n.impressions) }
                                 td.num { (n.clicks) }
                             }
                         }
                     }
-                    tfoot { tr { th scope="row" { "Total" } td.num { (impressions) } td.num { (clicks) } } }
+                    tfoot { tr { th scope="row" { (t!("platform-ads-total")) } td.num { (impressions) } td.num { (clicks) } } }
                 }
             }
         }
         section.card aria-labelledby="edit-h" {
-            h2 #edit-h { "Edit" }
+            h2 #edit-h { (t!("platform-ads-edit-heading")) }
             (alert(error))
             form #edit-campaign method="post" action={ "/admin/ads/" (c.id) } {
                 (campaign_fields(session, &form))
-                button #save-campaign type="submit" { "Save" }
+                button #save-campaign type="submit" { (t!("platform-ads-save")) }
             }
         }
         section.card aria-labelledby="delete-h" {
-            h2 #delete-h { "Delete" }
+            h2 #delete-h { (t!("platform-ads-delete-heading")) }
             form.inline method="post" action={ "/admin/ads/" (c.id) "/delete" } {
                 (field(session))
-                button.danger #delete-campaign type="submit" { "Delete this campaign" }
+                button.danger #delete-campaign type="submit" { (t!("platform-ads-delete-button")) }
             }
         }
         section.card #preview aria-labelledby="preview-h" {
-            h2 #preview-h { "Preview" }
+            h2 #preview-h { (t!("platform-ads-preview-heading")) }
             p.hint {
-                "As a freemium tenant sees it. This campaign runs as a " strong { (format_name(c.format)) } "."
+                (t!("platform-ads-preview-hint")) " " strong { (format_text(c.format)) } (t!("platform-ads-preview-hint-end"))
             }
-            h3 { "As a banner" }
-            aside.ad-banner aria-label="Advertisement" data-campaign=(ad.campaign_id) {
-                span.ad-label { "Ad" }
+            // The frame's own ad markup and words (layout.rs), as tenants see them.
+            h3 { (t!("platform-ads-preview-banner")) }
+            aside.ad-banner aria-label=(t!("common-ad")) data-campaign=(ad.campaign_id) {
+                span.ad-label { (t!("common-ad-label")) }
                 " "
                 a href=(ad.link_url) rel="noopener sponsored" { (ad.text) }
             }
-            h3 { "As a modal" }
-            dialog.ad-modal open aria-label="Advertisement" data-campaign=(ad.campaign_id) {
-                p { span.ad-label { "Ad" } " " (ad.text) }
-                p { a href=(ad.link_url) rel="noopener sponsored" { "Learn more" } }
-                form method="dialog" { button type="submit" { "Close" } }
+            h3 { (t!("platform-ads-preview-modal")) }
+            dialog.ad-modal open aria-label=(t!("common-ad")) data-campaign=(ad.campaign_id) {
+                p { span.ad-label { (t!("common-ad-label")) } " " (ad.text) }
+                p { a href=(ad.link_url) rel="noopener sponsored" { (t!("common-ad-more")) } }
+                form method="dialog" { button type="submit" { (t!("common-close")) } }
             }
         }
     };
@@ -370,7 +413,7 @@ pub(crate) async fn update_campaign(
     match done {
         Ok(c) => Ok(Redirect::to(&format!("/admin/ads/{}", c.id)).into_response()),
         Err(e) => {
-            let page = campaign_page(&state, &session, &who, cid, Some(&form), Some(e.detail())).await?;
+            let page = campaign_page(&state, &session, &who, cid, Some(&form), Some(e.detail().as_str())).await?;
             Ok((e.status(), page).into_response())
         }
     }

@@ -1,8 +1,9 @@
 //! The scheduled work: jobs that failed for good, with a retry, and the tenants waiting for their purge.
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::admin::platform;
-use crate::web::layout::{Page, day};
+use crate::web::layout::{Page, day, moment};
 use crate::web::session::{Session, WebForm, admin_nav, field};
 use crate::web::{PageError, PageResult};
 use axum::Router;
@@ -22,7 +23,7 @@ pub(super) fn routes() -> Router<AppState> {
 /// What a job does, for a person; a mail by its template and recipient.
 fn job_label(job: &tenantry_domain::job::Job, mails: &[tenantry_ports::services::jobs::FailedMail]) -> String {
     match mails.iter().find(|m| m.job_id == job.id) {
-        Some(m) => format!("mail {} to {}", m.template, m.to),
+        Some(m) => t!("admin-job-mail-to", template = &m.template, to = &m.to),
         None => job_kind(&job.kind),
     }
 }
@@ -31,10 +32,10 @@ fn job_label(job: &tenantry_domain::job::Job, mails: &[tenantry_ports::services:
 fn job_kind(kind: &tenantry_domain::job::JobKind) -> String {
     use tenantry_domain::job::JobKind;
     match kind {
-        JobKind::Export(id) => format!("GDPR export {id}"),
-        JobKind::ExpireExport(id) => format!("expiry of export {id}"),
-        JobKind::Timers(at) => format!("timers due {}", at.format("%Y-%m-%d %H:%M UTC")),
-        JobKind::Mail(id) => format!("mail {id}"),
+        JobKind::Export(id) => t!("admin-job-export", id = id.to_string()),
+        JobKind::ExpireExport(id) => t!("admin-job-expire-export", id = id.to_string()),
+        JobKind::Timers(at) => t!("admin-job-timers", at = moment(*at)),
+        JobKind::Mail(id) => t!("admin-job-mail", id = id.to_string()),
     }
 }
 
@@ -45,17 +46,18 @@ pub(crate) async fn jobs(State(state): State<AppState>, session: Session) -> Pag
     let who = platform(&state, &session).await?;
     let jobs = state.tenantry.admin_jobs(&who, 200).await?;
     let body = html! {
-        h1 { "Jobs" }
-        p.hint { "Scheduled work runs every minute and is retried after 30 s, 1, 2 and 4 minutes; a job that failed its fifth attempt stays here until it is retried." }
+        h1 { (t!("admin-jobs-title")) }
+        p.hint { (t!("admin-jobs-intro")) }
         section.card aria-labelledby="failed-h" {
-            h2 #failed-h { "Failed for good (" (jobs.failed.len()) ")" }
+            h2 #failed-h { (t!("admin-jobs-failed", count = jobs.failed.len())) }
             @if jobs.failed.is_empty() {
-                p #no-failed-jobs { "No failed job." }
+                p #no-failed-jobs { (t!("admin-jobs-none-failed")) }
             } @else {
                 table #failed-jobs {
                     thead { tr {
-                        th scope="col" { "Job" } th scope="col" { "Tenant" } th.num scope="col" { "Attempts" }
-                        th scope="col" { "Last error" } th scope="col" { "Since" } th scope="col" { span.hint { "Action" } }
+                        th scope="col" { (t!("admin-jobs-job")) } th scope="col" { (t!("admin-label-tenant")) }
+                        th.num scope="col" { (t!("admin-jobs-attempts")) } th scope="col" { (t!("admin-jobs-last-error")) }
+                        th scope="col" { (t!("admin-label-since")) } th scope="col" { span.hint { (t!("admin-label-action")) } }
                     } }
                     tbody {
                         @for j in &jobs.failed {
@@ -63,12 +65,14 @@ pub(crate) async fn jobs(State(state): State<AppState>, session: Session) -> Pag
                                 td { (job_label(j, &jobs.failed_mails)) }
                                 td { a href={ "/admin/tenants/" (j.tenant_id) } { code { (j.tenant_id) } } }
                                 td.num { (j.attempts) }
-                                td { (j.last_error.as_deref().unwrap_or("")) }
+                                td { @if let Some(e) = &j.last_error { code { (e) } } }
                                 td { (day(j.run_at)) }
                                 td {
                                     form.inline method="post" action={ "/admin/tenants/" (j.tenant_id) "/jobs/" (j.id) "/retry" } {
                                         (field(&session))
-                                        button type="submit" aria-label={ "Retry the job " (j.id) } { "Retry" }
+                                        button type="submit" aria-label=(t!("admin-jobs-retry-label", id = j.id.to_string())) {
+                                            (t!("admin-jobs-retry"))
+                                        }
                                     }
                                 }
                             }
@@ -78,18 +82,21 @@ pub(crate) async fn jobs(State(state): State<AppState>, session: Session) -> Pag
             }
         }
         section.card aria-labelledby="purges-h" {
-            h2 #purges-h { "Waiting for their purge (" (jobs.pending_purges.len()) ")" }
+            h2 #purges-h { (t!("admin-jobs-purges", count = jobs.pending_purges.len())) }
             @if jobs.pending_purges.is_empty() {
-                p #no-purges { "No tenant is waiting for its purge." }
+                p #no-purges { (t!("admin-jobs-no-purges")) }
             } @else {
                 table #pending-purges {
-                    thead { tr { th scope="col" { "Tenant" } th scope="col" { "Why" } th scope="col" { "Since" } th scope="col" { "Purged on" } } }
+                    thead { tr {
+                        th scope="col" { (t!("admin-label-tenant")) } th scope="col" { (t!("admin-jobs-why")) }
+                        th scope="col" { (t!("admin-label-since")) } th scope="col" { (t!("admin-jobs-purged-on")) }
+                    } }
                     tbody {
                         @for p in &jobs.pending_purges {
                             tr { td { a href={ "/admin/tenants/" (p.tenant_id) } { (p.name) } " (" (p.slug) ")" }
                                  td { (match p.reason {
-                                     PurgeReason::DeletionRequested => "deletion requested",
-                                     PurgeReason::PaymentMethodNeverAdded => "signup without a payment method",
+                                     PurgeReason::DeletionRequested => t!("admin-jobs-reason-deletion"),
+                                     PurgeReason::PaymentMethodNeverAdded => t!("admin-jobs-reason-no-payment-method"),
                                  }) }
                                  td { (day(p.requested_at)) } td { (day(p.purge_at)) } }
                         }
@@ -98,7 +105,7 @@ pub(crate) async fn jobs(State(state): State<AppState>, session: Session) -> Pag
             }
         }
     };
-    Ok(Page::new("Jobs", admin_nav(&session), body).into_response())
+    Ok(Page::new(&t!("admin-jobs-title"), admin_nav(&session), body).into_response())
 }
 
 #[derive(Deserialize)]

@@ -10,11 +10,14 @@ mod settings;
 mod stats;
 mod tenants;
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::PageError;
 use crate::web::session::Session;
 use axum::Router;
 use axum::http::StatusCode;
+use tenantry_domain::PlanKind;
+use tenantry_domain::SubscriptionStatus;
 use tenantry_ports::PlatformScope;
 
 /// The control plane's front door: the superuser's scope. A tenant user is
@@ -30,6 +33,29 @@ pub(crate) async fn platform(state: &AppState, session: &Session) -> Result<Plat
             PageError::not_found()
         }
     })
+}
+
+/// A subscription's status as the status filter and the charts name it.
+fn status_name(s: SubscriptionStatus) -> String {
+    match s {
+        SubscriptionStatus::PendingPaymentMethod => t!("admin-status-pending-payment-method"),
+        SubscriptionStatus::Trialing => t!("admin-status-trialing"),
+        SubscriptionStatus::Active => t!("admin-status-active"),
+        SubscriptionStatus::PastDue => t!("admin-status-past-due"),
+        SubscriptionStatus::Freemium => t!("admin-status-freemium"),
+        SubscriptionStatus::CancelingAtPeriodEnd => t!("admin-status-canceling"),
+        SubscriptionStatus::Suspended => t!("admin-status-suspended"),
+        SubscriptionStatus::PendingDeletion => t!("admin-status-pending-deletion"),
+    }
+}
+
+/// A plan's kind, for a person.
+fn plan_name(plan: PlanKind) -> String {
+    match plan {
+        PlanKind::Trial => t!("admin-plan-trial"),
+        PlanKind::Freemium => t!("admin-plan-freemium"),
+        PlanKind::Standard => t!("admin-plan-standard"),
+    }
 }
 
 /// Every page under `/admin`.

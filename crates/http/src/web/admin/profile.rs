@@ -4,6 +4,7 @@
 //! role cannot write one (the platform seal, migration 0015), so the operator
 //! sets it with `tenantry set-superuser-password` and the owner's rights.
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::admin::platform;
 use crate::web::forms::Saved;
@@ -26,31 +27,31 @@ pub(super) fn routes() -> Router<AppState> {
 fn page(session: &Session, me: &SuperuserView, notice: Option<&str>, error: Option<&PageError>) -> Page {
     let field_of = error.and_then(|e| e.field(&[("invalid_name", "name")]));
     Page::new(
-        "Your profile",
+        &t!("admin-profile-title"),
         admin_nav(session),
         html! {
-            h1 { "Your profile" }
+            h1 { (t!("admin-profile-title")) }
             @if let Some(n) = notice { p.notice role="status" { (n) } }
-            (summary(error.map(PageError::detail), field_of))
+            (summary(error.map(PageError::detail).as_deref(), field_of))
             section.card aria-labelledby="name-h" {
-                h2 #name-h { "Name" }
+                h2 #name-h { (t!("admin-label-name")) }
                 form method="post" action="/admin/profile/name" {
                     (field(session))
-                    label for="name" { "Your name" }
+                    label for="name" { (t!("admin-profile-your-name")) }
                     input #name name="name" type="text" value=(me.name) required autocomplete="name";
-                    button #save-name type="submit" { "Save the name" }
+                    button #save-name type="submit" { (t!("admin-profile-save-name")) }
                 }
-                p { "You sign in as " strong #email { (me.email) } "." }
+                p { (t!("admin-profile-sign-in-as")) " " strong #email { (me.email) } "." }
             }
             section.card aria-labelledby="security-h" {
-                h2 #security-h { "Security" }
+                h2 #security-h { (t!("admin-profile-security")) }
                 ul.links {
-                    li { a href="/account/mfa" { "Two-factor authentication" }
-                        @if me.mfa_enabled { " (on)" } @else { " (off)" } }
-                    li { a href="/account/sessions" { "Your sessions" } }
+                    li { a href="/account/mfa" { (t!("admin-profile-mfa")) } " "
+                        @if me.mfa_enabled { (t!("admin-profile-mfa-on")) } @else { (t!("admin-profile-mfa-off")) } }
+                    li { a href="/account/sessions" { (t!("admin-profile-sessions")) } }
                 }
                 p.hint {
-                    "Your password and address are the operator's to change, with the database owner's rights: "
+                    (t!("admin-profile-password-hint")) " "
                     code { "tenantry set-superuser-password --email …" } "."
                 }
             }
@@ -62,8 +63,8 @@ fn page(session: &Session, me: &SuperuserView, notice: Option<&str>, error: Opti
 pub(crate) async fn profile(State(state): State<AppState>, session: Session, Query(q): Query<Saved>) -> PageResult {
     let who = platform(&state, &session).await?;
     let me = state.tenantry.superuser_profile(&who).await?;
-    let notice = q.saved.as_deref().map(|_| "Your name is saved.");
-    Ok(page(&session, &me, notice, None).into_response())
+    let notice = q.saved.as_deref().map(|_| t!("admin-profile-saved"));
+    Ok(page(&session, &me, notice.as_deref(), None).into_response())
 }
 
 #[derive(Deserialize)]

@@ -6,6 +6,7 @@
 //!
 //! [`Tenantry::update_settings`]: tenantry_ports::Tenantry::update_settings
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::admin::platform;
 use crate::web::forms::{Saved, invalid, ticked};
@@ -39,8 +40,8 @@ pub(super) fn routes() -> Router<AppState> {
 pub(crate) async fn settings(State(state): State<AppState>, session: Session, Query(q): Query<Saved>) -> PageResult {
     let who = platform(&state, &session).await?;
     let current = state.tenantry.admin_settings(&who).await?;
-    let notice = q.saved.as_deref().map(|_| "Saved.");
-    Ok((StatusCode::OK, page(&session, &current, notice, None)).into_response())
+    let notice = q.saved.as_deref().map(|_| t!("platform-settings-saved"));
+    Ok((StatusCode::OK, page(&session, &current, notice.as_deref(), None)).into_response())
 }
 
 fn checked(on: bool) -> Option<&'static str> {
@@ -52,73 +53,86 @@ fn radio(name: &str, value: &str, on: bool, label: &str) -> Markup {
     html! { label { input type="radio" name=(name) value=(value) checked=[checked(on)]; " " (label) } }
 }
 
+/// A role's name as the reader reads it.
+fn role_text(role: BuiltinRole) -> String {
+    match role {
+        BuiltinRole::Owner => t!("platform-settings-role-owner"),
+        BuiltinRole::Admin => t!("platform-settings-role-admin"),
+        BuiltinRole::Manager => t!("platform-settings-role-manager"),
+        BuiltinRole::Member => t!("platform-settings-role-member"),
+        BuiltinRole::Viewer => t!("platform-settings-role-viewer"),
+    }
+}
+
 fn page(session: &Session, s: &PlatformSettings, notice: Option<&str>, error: Option<&str>) -> Page {
     let trial = s.trial;
     let body = html! {
-        h1 { "Settings" }
+        h1 { (t!("platform-settings-title")) }
         @if let Some(n) = notice { p.notice role="status" { (n) } }
         (alert(error))
         section.card aria-labelledby="trial-h" {
-            h2 #trial-h { "Trial" }
+            h2 #trial-h { (t!("platform-settings-trial-heading")) }
             form method="post" action="/admin/settings/trial" {
                 (field(session))
                 fieldset {
-                    legend { "A payment method at signup" }
+                    legend { (t!("platform-settings-payment-method-legend")) }
                     (radio("payment_method_at_signup", "required", trial.payment_method_at_signup == PaymentMethodAtSignup::Required,
-                        "Required: the trial starts when a payment method is on file, and converts to the paid plan at its end"))
+                        &t!("platform-settings-payment-method-required")))
                     (radio("payment_method_at_signup", "optional", trial.payment_method_at_signup == PaymentMethodAtSignup::Optional,
-                        "Optional: the trial starts at signup, with or without one"))
+                        &t!("platform-settings-payment-method-optional")))
                 }
                 fieldset {
-                    legend { "A trial without a payment method ends in" }
+                    legend { (t!("platform-settings-trial-end-legend")) }
                     (radio("trial_without_payment_method_ends_in", "freemium",
-                        trial.trial_without_payment_method_ends_in == CardlessTrialEnd::Freemium, "Freemium"))
+                        trial.trial_without_payment_method_ends_in == CardlessTrialEnd::Freemium,
+                        &t!("platform-settings-trial-end-freemium")))
                     (radio("trial_without_payment_method_ends_in", "suspended",
-                        trial.trial_without_payment_method_ends_in == CardlessTrialEnd::Suspended, "Suspended (you resume it)"))
+                        trial.trial_without_payment_method_ends_in == CardlessTrialEnd::Suspended,
+                        &t!("platform-settings-trial-end-suspended")))
                 }
-                button #save-trial type="submit" { "Save the trial policy" }
+                button #save-trial type="submit" { (t!("platform-settings-trial-save")) }
             }
         }
         section.card aria-labelledby="billing-h" {
-            h2 #billing-h { "Billing notices" }
+            h2 #billing-h { (t!("platform-settings-billing-heading")) }
             form method="post" action="/admin/settings/billing" {
                 (field(session))
-                label for="pre_invoice_warning_days" { "The pre-invoice warning goes out this many days before each invoice (1 to 28)" }
+                label for="pre_invoice_warning_days" { (t!("platform-settings-billing-days")) }
                 input #pre_invoice_warning_days name="pre_invoice_warning_days" type="number" min="1" max="28" required
                     value=(s.billing.pre_invoice_warning_days);
-                button #save-billing type="submit" { "Save the billing notices" }
+                button #save-billing type="submit" { (t!("platform-settings-billing-save")) }
             }
         }
         section.card aria-labelledby="password-h" {
-            h2 #password-h { "Passwords" }
+            h2 #password-h { (t!("platform-settings-password-heading")) }
             form method="post" action="/admin/settings/password" {
                 (field(session))
-                label for="min_chars" { "Minimum length (8 to 128 characters)" }
+                label for="min_chars" { (t!("platform-settings-password-min")) }
                 input #min_chars name="min_chars" type="number" min="8" max="128" required value=(s.password.min_chars);
                 label { input type="checkbox" name="check_breached" value="on" checked=[checked(s.password.check_breached)];
-                    " Refuse passwords on the shipped list of breached passwords" }
-                button #save-password type="submit" { "Save the password policy" }
+                    " " (t!("platform-settings-password-breached")) }
+                button #save-password type="submit" { (t!("platform-settings-password-save")) }
             }
         }
         section.card aria-labelledby="mfa-h" {
-            h2 #mfa-h { "Two-factor authentication" }
+            h2 #mfa-h { (t!("platform-settings-mfa-heading")) }
             form method="post" action="/admin/settings/mfa" {
                 (field(session))
                 label { input type="checkbox" name="required_for_all" value="on" checked=[checked(s.mfa.required_for_all)];
-                    " Required for every user" }
+                    " " (t!("platform-settings-mfa-all")) }
                 fieldset {
-                    legend { "Required for these roles" }
+                    legend { (t!("platform-settings-mfa-roles")) }
                     @for role in BuiltinRole::ALL {
                         label { input type="checkbox" name={ "role_" (role.as_str()) } value="on"
-                            checked=[checked(s.mfa.required_roles.contains(&role))]; " " (role.as_str()) }
+                            checked=[checked(s.mfa.required_roles.contains(&role))]; " " (role_text(role)) }
                     }
                 }
-                button #save-mfa type="submit" { "Save two-factor authentication" }
+                button #save-mfa type="submit" { (t!("platform-settings-mfa-save")) }
             }
         }
         (read_only(s))
     };
-    Page::new("Settings", admin_nav(session), body)
+    Page::new(&t!("platform-settings-title"), admin_nav(session), body)
 }
 
 /// The settings this page shows without a form (changed over the API).
@@ -126,10 +140,10 @@ fn read_only(s: &PlatformSettings) -> Markup {
     let limits = &s.anonymous_limits;
     let quota = |q: &tenantry_domain::quota::QuotaOverride| {
         [
-            q.requests_per_minute.map(|v| format!("{v} requests a minute")),
-            q.api_calls_per_month.map(|v| format!("{v} API calls a month")),
-            q.storage_bytes.map(|v| format!("{v} bytes of storage")),
-            q.active_users.map(|v| format!("{v} active users")),
+            q.requests_per_minute.map(|v| t!("platform-settings-quota-requests", count = v)),
+            q.api_calls_per_month.map(|v| t!("platform-settings-quota-api-calls", count = v)),
+            q.storage_bytes.map(|v| t!("platform-settings-quota-storage", count = v)),
+            q.active_users.map(|v| t!("platform-settings-quota-active-users", count = v)),
         ]
         .into_iter()
         .flatten()
@@ -137,17 +151,24 @@ fn read_only(s: &PlatformSettings) -> Markup {
     };
     html! {
         section.card aria-labelledby="limits-h" {
-            h2 #limits-h { "Quotas and throttles" }
-            p.hint { "Changed with PATCH /v1/admin/settings (default_quotas, anonymous_limits)." }
+            h2 #limits-h { (t!("platform-settings-limits-heading")) }
+            p.hint { (t!("platform-settings-limits-hint")) }
             dl {
-                @for (plan, q) in [("Freemium", &s.default_quotas.freemium), ("Standard", &s.default_quotas.standard)] {
-                    dt { (plan) " quota override" }
+                @for (plan, q) in [
+                    (t!("platform-settings-quota-freemium"), &s.default_quotas.freemium),
+                    (t!("platform-settings-quota-standard"), &s.default_quotas.standard),
+                ] {
+                    dt { (plan) }
                     @let parts = quota(q);
-                    dd { @if parts.is_empty() { "none (the plan's)" } @else { (parts.join(", ")) } }
+                    dd { @if parts.is_empty() { (t!("platform-settings-quota-none")) } @else { (parts.join(", ")) } }
                 }
-                @for (name, b) in [("Per address", limits.per_address), ("Per account", limits.per_account), ("Cross-tenant attempts", limits.cross_tenant)] {
+                @for (name, b) in [
+                    (t!("platform-settings-throttle-per-address"), limits.per_address),
+                    (t!("platform-settings-throttle-per-account"), limits.per_account),
+                    (t!("platform-settings-throttle-cross-tenant"), limits.cross_tenant),
+                ] {
                     dt { (name) }
-                    dd { (b.burst) " at once, then " (b.per_minute) " a minute" }
+                    dd { (t!("platform-settings-throttle", burst = b.burst, per_minute = b.per_minute)) }
                 }
             }
         }
@@ -162,7 +183,7 @@ async fn save(state: &AppState, session: &Session, patch: SettingsPatch) -> Page
         Err(e) => {
             let current = state.tenantry.admin_settings(&who).await?;
             let err = PageError::from(e);
-            Ok((err.status(), page(session, &current, None, Some(err.detail()))).into_response())
+            Ok((err.status(), page(session, &current, None, Some(err.detail().as_str()))).into_response())
         }
     }
 }
@@ -204,7 +225,11 @@ pub(crate) async fn billing(
     WebForm(form): WebForm<BillingForm>,
 ) -> PageResult {
     session.check(&form.csrf)?;
-    let days = form.pre_invoice_warning_days.trim().parse::<u32>().map_err(|_| invalid("The days are a number."))?;
+    let days = form
+        .pre_invoice_warning_days
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| invalid(&t!("platform-settings-error-days")))?;
     let patch = SettingsPatch {
         billing: Some(BillingNoticesPatch { pre_invoice_warning_days: Some(days) }),
         ..SettingsPatch::default()
@@ -226,7 +251,8 @@ pub(crate) async fn password(
     WebForm(form): WebForm<PasswordForm>,
 ) -> PageResult {
     session.check(&form.csrf)?;
-    let min_chars = form.min_chars.trim().parse::<usize>().map_err(|_| invalid("The minimum length is a number."))?;
+    let min_chars =
+        form.min_chars.trim().parse::<usize>().map_err(|_| invalid(&t!("platform-settings-error-min-chars")))?;
     let patch = SettingsPatch {
         password: Some(PasswordPatch {
             min_chars: Some(min_chars),

@@ -1,10 +1,11 @@
 //! A tenant's API keys: created with the secret shown once, revoked.
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::forms::id_of;
 use crate::web::layout::{alert, day};
 use crate::web::session::{CsrfForm, Session, WebForm, field};
-use crate::web::tenant::{nav, page, posted, premium_gate, tenant};
+use crate::web::tenant::{nav, page, posted, premium_gate, role_option, role_word, tenant};
 use crate::web::{PageError, PageResult};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -14,7 +15,7 @@ use axum::routing::{get, post};
 use maud::{Markup, html};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-use tenantry_domain::ApiKeyId;
+use tenantry_domain::{ApiKeyId, BuiltinRole};
 use tenantry_ports::TenantScope;
 use tenantry_ports::services::api_keys::{ApiKeyInput, ApiKeyIssued};
 
@@ -25,8 +26,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/app/{slug}/settings/api-keys/{kid}/revoke", post(revoke_api_key))
 }
 
-const KEY_ROLES: [(&str, &str); 4] =
-    [("admin", "Admin"), ("manager", "Manager"), ("member", "Member"), ("viewer", "Viewer")];
+const KEY_ROLES: [BuiltinRole; 4] =
+    [BuiltinRole::Admin, BuiltinRole::Manager, BuiltinRole::Member, BuiltinRole::Viewer];
 
 /// What the key form shows: the values typed (after a refusal) and the refusal.
 #[derive(Default)]
@@ -45,78 +46,82 @@ async fn api_keys_body(
     form: KeyFormState<'_>,
 ) -> Result<Markup, PageError> {
     let keys = state.tenantry.list_api_keys(scope).await?;
-    let gate = premium_gate(state, scope, slug, tenantry_domain::Feature::api_keys(), "API keys").await?;
+    let gate = premium_gate(state, scope, slug, tenantry_domain::Feature::api_keys()).await?;
     let base = format!("/app/{slug}/settings/api-keys");
     let role = if form.role.is_empty() { "member" } else { form.role };
     Ok(html! {
-        h1 { "API keys" }
-        p { "An API key gives a program access to this workspace with one role. Send it as "
-            code { "Authorization: Bearer <key>" } "." }
+        h1 { (t!("tenant-api-keys-title")) }
+        p { (t!("tenant-api-keys-intro")) " "
+            code { (t!("tenant-api-keys-header")) } (t!("tenant-api-keys-intro-end")) }
         @if let Some(issued) = issued {
             section.card #new-key role="status" aria-labelledby="new-key-h" {
-                h2 #new-key-h { "Key “" (issued.key.name) "” created" }
+                h2 #new-key-h { (t!("tenant-api-keys-created", name = issued.key.name.as_str())) }
                 p.notice #new-key-note {
-                    strong { "Copy it now: it is not shown again." }
-                    " Only a fingerprint of it is kept; if it is lost, revoke it and create another."
+                    strong { (t!("tenant-api-keys-copy-now")) }
+                    " " (t!("tenant-api-keys-fingerprint"))
                 }
-                label for="new-key-secret" { "The key" }
+                label for="new-key-secret" { (t!("tenant-api-keys-the-key")) }
                 input #new-key-secret type="text" readonly value=(issued.secret.expose_secret()) size="80"
                     autocomplete="off" spellcheck="false";
             }
         }
         section.card aria-labelledby="create-key-h" {
-            h2 #create-key-h { "Create a key" }
+            h2 #create-key-h { (t!("tenant-api-keys-create-title")) }
             @if let Some(gate) = &gate {
                 (gate)
             } @else {
             (alert(form.error))
             form #create-key method="post" action=(base) {
                 (field(session))
-                label for="key-name" { "Name" span.hint { " (what it is for)" } }
+                label for="key-name" { (t!("tenant-api-keys-name")) " " span.hint { (t!("tenant-api-keys-name-hint")) } }
                 input #key-name name="name" type="text" required value=(form.name);
-                label for="key-role" { "Role" }
+                label for="key-role" { (t!("tenant-api-keys-role")) }
                 select #key-role name="role" {
-                    @for (value, label) in KEY_ROLES {
-                        option value=(value) selected[value == role] { (label) }
+                    @for r in KEY_ROLES {
+                        option value=(r.as_str()) selected[r.as_str() == role] { (role_option(r)) }
                     }
                 }
-                button #create-key-button type="submit" { "Create key" }
+                button #create-key-button type="submit" { (t!("tenant-api-keys-create-button")) }
             }
             }
         }
         section.card aria-labelledby="keys-h" {
-            h2 #keys-h { "Keys" }
+            h2 #keys-h { (t!("tenant-api-keys-keys-title")) }
             @if keys.is_empty() {
-                p #no-keys { "No keys yet." }
+                p #no-keys { (t!("tenant-api-keys-none")) }
             } @else {
                 table #api-keys {
                     thead {
                         tr {
-                            th scope="col" { "Name" }
-                            th scope="col" { "Role" }
-                            th scope="col" { "Key id" }
-                            th scope="col" { "Created" }
-                            th scope="col" { "Status" }
-                            th scope="col" { "Action" }
+                            th scope="col" { (t!("tenant-api-keys-name")) }
+                            th scope="col" { (t!("tenant-api-keys-role")) }
+                            th scope="col" { (t!("tenant-api-keys-key-id")) }
+                            th scope="col" { (t!("tenant-api-keys-created-at")) }
+                            th scope="col" { (t!("tenant-api-keys-status")) }
+                            th scope="col" { (t!("tenant-api-keys-action")) }
                         }
                     }
                     tbody {
                         @for k in &keys {
                             tr id={ "key-" (k.id) } {
                                 th scope="row" { (k.name) }
-                                td { (k.role) }
+                                td { (role_word(&k.role, &k.role.to_string())) }
                                 td { code { (k.id) } }
                                 td { (day(k.created_at)) }
                                 @if let Some(at) = k.revoked_at {
-                                    td.key-status { span.badge.badge-revoked { "revoked" } " on " (day(at)) }
+                                    td.key-status {
+                                        span.badge.badge-revoked { (t!("tenant-api-keys-revoked")) } " "
+                                        (t!("tenant-api-keys-revoked-on", date = day(at)))
+                                    }
                                     td {}
                                 } @else {
-                                    td.key-status { span.badge.badge-active { "active" } }
+                                    td.key-status { span.badge.badge-active { (t!("tenant-api-keys-active")) } }
                                     td {
                                         form.inline method="post" action={ (base) "/" (k.id) "/revoke" } {
                                             (field(session))
-                                            button.danger type="submit" aria-label={ "Revoke the key " (k.name) } {
-                                                "Revoke"
+                                            button.danger type="submit"
+                                                aria-label=(t!("tenant-api-keys-revoke-label", name = k.name.as_str())) {
+                                                (t!("tenant-api-keys-revoke"))
                                             }
                                         }
                                     }
@@ -134,7 +139,7 @@ async fn api_keys_body(
 pub(crate) async fn api_keys(State(state): State<AppState>, session: Session, Path(slug): Path<String>) -> PageResult {
     let (scope, name) = tenant(&state, &session, &slug).await?;
     let body = api_keys_body(&state, &session, &scope, &slug, None, KeyFormState::default()).await?;
-    Ok(page(&state, &scope, "API keys", nav(&session, &slug, &name), body).await.into_response())
+    Ok(page(&state, &scope, &t!("tenant-api-keys-title"), nav(&session, &slug, &name), body).await.into_response())
 }
 
 #[derive(Deserialize)]
@@ -159,13 +164,15 @@ pub(crate) async fn create_api_key(
         Err(e) => (None, Some(PageError::from(e))),
     };
     let status = refusal.as_ref().map_or(StatusCode::OK, PageError::status);
-    let typed = match &refusal {
-        Some(e) => KeyFormState { name: &form.name, role: &form.role, error: Some(e.detail()) },
+    let said = refusal.as_ref().map(PageError::detail);
+    let typed = match &said {
+        Some(e) => KeyFormState { name: &form.name, role: &form.role, error: Some(e.as_str()) },
         None => KeyFormState::default(),
     };
     let body = api_keys_body(&state, &session, &scope, &slug, issued.as_ref(), typed).await?;
     let mut response =
-        (status, page(&state, &scope, "API keys", nav(&session, &slug, &name), body).await).into_response();
+        (status, page(&state, &scope, &t!("tenant-api-keys-title"), nav(&session, &slug, &name), body).await)
+            .into_response();
     // The answer may hold a secret: no cache keeps it.
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)

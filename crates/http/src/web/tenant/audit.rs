@@ -1,7 +1,9 @@
 //! A tenant's audit log, filtered, a page at a time.
 
+use crate::l10n::t;
 use crate::state::AppState;
-use crate::web::forms::{encode, given, invalid_query, when};
+use crate::web::forms::{encode, given, invalid_query};
+use crate::web::layout::moment;
 use crate::web::session::Session;
 use crate::web::tenant::{nav, page, premium_gate, tenant};
 use crate::web::{PageError, PageResult};
@@ -35,15 +37,15 @@ impl AuditParams {
         let user = given(&self.user)
             .map(UserId::parse)
             .transpose()
-            .map_err(|_| invalid_query("The user filter must be one of the workspace's users."))?;
+            .map_err(|_| invalid_query(&t!("tenant-audit-invalid-user")))?;
         let before = given(&self.before)
             .map(AuditEventId::parse)
             .transpose()
-            .map_err(|_| invalid_query("The page link is not valid; start again from the first page."))?;
+            .map_err(|_| invalid_query(&t!("tenant-audit-invalid-before")))?;
         let limit = given(&self.limit)
             .map(str::parse::<u32>)
             .transpose()
-            .map_err(|_| invalid_query("The page size must be a whole number."))?;
+            .map_err(|_| invalid_query(&t!("tenant-audit-invalid-limit")))?;
         Ok(AuditFilter { before, limit, action: given(&self.action).map(str::to_owned), user })
     }
 
@@ -59,54 +61,58 @@ impl AuditParams {
     }
 }
 
-fn system_name(s: SystemActor) -> &'static str {
+fn system_name(s: SystemActor) -> String {
     match s {
-        SystemActor::Billing => "billing",
-        SystemActor::Scheduler => "scheduler",
-        SystemActor::Signup => "signup",
-        SystemActor::InvitationLink => "invitation link",
-        SystemActor::UnsubscribeLink => "unsubscribe link",
-        SystemActor::Login => "login",
-        SystemActor::Meter => "metering",
+        SystemActor::Billing => t!("tenant-audit-system-billing"),
+        SystemActor::Scheduler => t!("tenant-audit-system-scheduler"),
+        SystemActor::Signup => t!("tenant-audit-system-signup"),
+        SystemActor::InvitationLink => t!("tenant-audit-system-invitation-link"),
+        SystemActor::UnsubscribeLink => t!("tenant-audit-system-unsubscribe-link"),
+        SystemActor::Login => t!("tenant-audit-system-login"),
+        SystemActor::Meter => t!("tenant-audit-system-meter"),
     }
 }
 
 fn user_name(users: &[UserView], id: UserId) -> String {
-    users.iter().find(|u| u.id == id).map(|u| u.name.clone()).unwrap_or_else(|| format!("user {id}"))
+    users
+        .iter()
+        .find(|u| u.id == id)
+        .map(|u| u.name.clone())
+        .unwrap_or_else(|| t!("tenant-audit-user-id", id = id.to_string()))
 }
 
 fn actor_text(users: &[UserView], actor: &AuditActor) -> String {
     match *actor {
         AuditActor::User(u) => user_name(users, u),
-        AuditActor::Superuser(_) => "platform administrator".to_owned(),
-        AuditActor::ApiKey(k) => format!("API key {k}"),
-        AuditActor::Impersonation { user, .. } => format!("platform administrator as {}", user_name(users, user)),
-        AuditActor::System(s) => format!("system ({})", system_name(s)),
-        AuditActor::Anonymous => "anonymous".to_owned(),
+        AuditActor::Superuser(_) => t!("tenant-audit-actor-superuser"),
+        AuditActor::ApiKey(k) => t!("tenant-audit-actor-api-key", id = k.to_string()),
+        AuditActor::Impersonation { user, .. } => t!("tenant-audit-actor-impersonation", name = user_name(users, user)),
+        AuditActor::System(s) => t!("tenant-audit-actor-system", name = system_name(s)),
+        AuditActor::Anonymous => t!("tenant-audit-actor-anonymous"),
     }
 }
 
 fn target_text(users: &[UserView], target: Option<&AuditTarget>) -> String {
     match target {
         None => String::new(),
-        Some(AuditTarget::Tenant(_)) => "the workspace".to_owned(),
+        Some(AuditTarget::Tenant(_)) => t!("tenant-audit-target-tenant"),
         Some(AuditTarget::User(u)) => user_name(users, *u),
-        Some(AuditTarget::Invitation(id)) => format!("invitation {id}"),
-        Some(AuditTarget::Role(id)) => format!("role {id}"),
-        Some(AuditTarget::Subscription) => "the subscription".to_owned(),
-        Some(AuditTarget::Campaign(id)) => format!("ad campaign {id}"),
-        Some(AuditTarget::Superuser(_)) => "a platform administrator".to_owned(),
-        Some(AuditTarget::ApiKey(id)) => format!("API key {id}"),
-        Some(AuditTarget::Export(id)) => format!("export {id}"),
-        Some(AuditTarget::ForeignTenant(id)) => format!("another workspace ({id})"),
+        Some(AuditTarget::Invitation(id)) => t!("tenant-audit-target-invitation", id = id.to_string()),
+        Some(AuditTarget::Role(id)) => t!("tenant-audit-target-role", id = id.to_string()),
+        Some(AuditTarget::Subscription) => t!("tenant-audit-target-subscription"),
+        Some(AuditTarget::Campaign(id)) => t!("tenant-audit-target-campaign", id = id.to_string()),
+        Some(AuditTarget::Superuser(_)) => t!("tenant-audit-target-superuser"),
+        Some(AuditTarget::ApiKey(id)) => t!("tenant-audit-target-api-key", id = id.to_string()),
+        Some(AuditTarget::Export(id)) => t!("tenant-audit-target-export", id = id.to_string()),
+        Some(AuditTarget::ForeignTenant(id)) => t!("tenant-audit-target-foreign-tenant", id = id.to_string()),
     }
 }
 
-fn outcome_text(o: AuditOutcome) -> &'static str {
+fn outcome_text(o: AuditOutcome) -> String {
     match o {
-        AuditOutcome::Success => "success",
-        AuditOutcome::Denied => "denied",
-        AuditOutcome::Failed => "failed",
+        AuditOutcome::Success => t!("tenant-audit-outcome-success"),
+        AuditOutcome::Denied => t!("tenant-audit-outcome-denied"),
+        AuditOutcome::Failed => t!("tenant-audit-outcome-failed"),
     }
 }
 
@@ -119,11 +125,10 @@ pub(crate) async fn audit(
     Query(q): Query<AuditParams>,
 ) -> PageResult {
     let (scope, name) = tenant(&state, &session, &slug).await?;
-    if let Some(gate) =
-        premium_gate(&state, &scope, &slug, tenantry_domain::Feature::audit_log(), "The audit log").await?
-    {
-        let body = html! { h1 { "Audit log" } section.card { (gate) } };
-        return Ok(page(&state, &scope, "Audit log", nav(&session, &slug, &name), body).await.into_response());
+    if let Some(gate) = premium_gate(&state, &scope, &slug, tenantry_domain::Feature::audit_log()).await? {
+        let body = html! { h1 { (t!("tenant-audit-title")) } section.card { (gate) } };
+        let title = t!("tenant-audit-title");
+        return Ok(page(&state, &scope, &title, nav(&session, &slug, &name), body).await.into_response());
     }
     let filter = q.filter()?;
     let events = state.tenantry.audit_events(&scope, filter).await?;
@@ -134,55 +139,64 @@ pub(crate) async fn audit(
     let action = given(&q.action).unwrap_or("");
     let user = given(&q.user).unwrap_or("");
     let body = html! {
-        h1 { "Audit log" }
-        form.card #audit-filter method="get" action=(base) role="search" aria-label="Filter the audit log" {
-            label for="filter-action" { "Action" span.hint { " (e.g. api_key.created; empty for all)" } }
+        h1 { (t!("tenant-audit-title")) }
+        form.card #audit-filter method="get" action=(base) role="search" aria-label=(t!("tenant-audit-filter-label")) {
+            label for="filter-action" {
+                (t!("tenant-audit-action")) " " span.hint { (t!("tenant-audit-action-hint")) }
+            }
             input #filter-action name="action" type="text" value=(action) autocomplete="off" spellcheck="false";
             @if let Some(users) = &users {
-                label for="filter-user" { "User" span.hint { " (who acted or was acted upon)" } }
+                label for="filter-user" {
+                    (t!("tenant-audit-user")) " " span.hint { (t!("tenant-audit-user-hint")) }
+                }
                 select #filter-user name="user" {
-                    option value="" selected[user.is_empty()] { "Anyone" }
+                    option value="" selected[user.is_empty()] { (t!("tenant-audit-anyone")) }
                     @for u in users {
-                        option value=(u.id) selected[u.id.to_string() == user] { (u.name) " (" (u.email) ")" }
+                        option value=(u.id) selected[u.id.to_string() == user] {
+                            (t!("tenant-audit-user-option", name = u.name.as_str(), email = u.email.as_str()))
+                        }
                     }
                 }
             } @else {
-                label for="filter-user" { "User id" span.hint { " (empty for anyone)" } }
+                label for="filter-user" {
+                    (t!("tenant-audit-user-id-label")) " " span.hint { (t!("tenant-audit-user-id-hint")) }
+                }
                 input #filter-user name="user" type="text" value=(user) autocomplete="off" spellcheck="false";
             }
             @if let Some(limit) = given(&q.limit) {
                 input type="hidden" name="limit" value=(limit);
             }
-            button #apply-filter type="submit" { "Filter" }
+            button #apply-filter type="submit" { (t!("tenant-audit-filter")) }
             " "
-            a href=(base) { "Clear" }
+            a href=(base) { (t!("tenant-audit-clear")) }
         }
         @if events.events.is_empty() {
-            p #no-events { "No events." }
+            p #no-events { (t!("tenant-audit-none")) }
         } @else {
             table #audit {
-                caption { "Events, newest first" }
+                caption { (t!("tenant-audit-caption")) }
                 thead {
                     tr {
-                        th scope="col" { "When" }
-                        th scope="col" { "Action" }
-                        th scope="col" { "Who" }
-                        th scope="col" { "On what" }
-                        th scope="col" { "Outcome" }
-                        th scope="col" { "Details" }
+                        th scope="col" { (t!("tenant-audit-when")) }
+                        th scope="col" { (t!("tenant-audit-action")) }
+                        th scope="col" { (t!("tenant-audit-who")) }
+                        th scope="col" { (t!("tenant-audit-on-what")) }
+                        th scope="col" { (t!("tenant-audit-outcome")) }
+                        th scope="col" { (t!("tenant-audit-details")) }
                     }
                 }
                 tbody {
                     @for e in &events.events {
                         tr id={ "event-" (e.id) } {
-                            td { time datetime=(e.at.to_rfc3339()) { (when(e.at)) } }
+                            td { time datetime=(e.at.to_rfc3339()) { (moment(e.at)) } }
                             td.action { code { (e.action) } }
                             td { (actor_text(known, &e.actor)) }
                             td { (target_text(known, e.target.as_ref())) }
                             td { (outcome_text(e.outcome)) }
                             td {
                                 @for (k, v) in &e.details {
-                                    span.detail { (k) ": " (v) } " "
+                                    // Machine keys and values, shown as code.
+                                    code.detail { (k) ": " (v) } " "
                                 }
                             }
                         }
@@ -191,10 +205,10 @@ pub(crate) async fn audit(
             }
         }
         @if let Some(next) = events.next_before {
-            nav aria-label="Pages" {
-                a #next-page href={ (base) "?" (q.next(next)) } rel="next" { "Older events" }
+            nav aria-label=(t!("tenant-audit-pages")) {
+                a #next-page href={ (base) "?" (q.next(next)) } rel="next" { (t!("tenant-audit-older")) }
             }
         }
     };
-    Ok(page(&state, &scope, "Audit log", nav(&session, &slug, &name), body).await.into_response())
+    Ok(page(&state, &scope, &t!("tenant-audit-title"), nav(&session, &slug, &name), body).await.into_response())
 }

@@ -1,6 +1,8 @@
 //! "Subscription & billing": plan, status, seats, price, next invoice, trial countdown; buying a seat after its proration preview; the plan and interval; Checkout and the Customer Portal; cancelling.
 
+use crate::l10n::t;
 use crate::state::AppState;
+use crate::web::billing_simulator::invoice_status;
 use crate::web::layout::{alert, day, money, percent, status};
 use crate::web::session::{CsrfForm, Session, WebForm, field};
 use crate::web::tenant::{nav, page, posted, tenant};
@@ -39,10 +41,10 @@ pub(crate) struct Notice {
 
 fn notice(done: Option<&str>) -> Markup {
     let text = match done {
-        Some("seats") => "Seats bought: the prorated amount has been invoiced.",
-        Some("plan") => "The plan has been changed.",
-        Some("card") => "Welcome back: the payment method is saved if you completed the form.",
-        Some("promotion") => "The promotion code is applied: the invoices it covers are discounted.",
+        Some("seats") => t!("billing-notice-seats"),
+        Some("plan") => t!("billing-notice-plan"),
+        Some("card") => t!("billing-notice-card"),
+        Some("promotion") => t!("billing-notice-promotion"),
         _ => return html! {},
     };
     html! { p.notice role="status" { (text) } }
@@ -61,38 +63,34 @@ pub(crate) async fn billing(
     // The invoices, when the provider can be asked (a page without them is still a page).
     let invoices = state.tenantry.invoices(&scope).await.unwrap_or_default();
     let body = html! { (body) (invoices_section(&invoices)) };
-    Ok(page(&state, &scope, "Subscription & billing", nav(&session, &slug, &name), body).await.into_response())
+    Ok(page(&state, &scope, &t!("billing-title"), nav(&session, &slug, &name), body).await.into_response())
 }
 
 fn invoices_section(invoices: &[tenantry_ports::payment::Invoice]) -> Markup {
-    use tenantry_ports::payment::InvoiceStatus;
     html! {
         section.card aria-labelledby="invoices-h" {
-            h2 #invoices-h { "Invoices" }
+            h2 #invoices-h { (t!("billing-invoices")) }
             @if invoices.is_empty() {
-                p { "No invoice yet." }
+                p { (t!("billing-invoices-none")) }
             } @else {
                 table #invoices {
                     thead { tr {
-                        th scope="col" { "Invoice" } th scope="col" { "Date" } th.num scope="col" { "Total" }
-                        th scope="col" { "Status" } th scope="col" { "Download" }
+                        th scope="col" { (t!("billing-invoice")) } th scope="col" { (t!("billing-date")) }
+                        th.num scope="col" { (t!("billing-total")) }
+                        th scope="col" { (t!("billing-status")) } th scope="col" { (t!("billing-download")) }
                     } }
                     tbody {
                         @for i in invoices {
                             tr {
-                                td { (i.number.as_deref().unwrap_or(&i.id)) }
+                                td { code { (i.number.as_deref().unwrap_or(&i.id)) } }
                                 td { (day(i.created_at)) }
                                 td.num { (money(i.total)) }
-                                td { (match i.status {
-                                    InvoiceStatus::Draft => "draft",
-                                    InvoiceStatus::Open => "open",
-                                    InvoiceStatus::Paid => "paid",
-                                    InvoiceStatus::Void => "void",
-                                    InvoiceStatus::Uncollectible => "uncollectible",
-                                }) }
+                                td { (invoice_status(i.status)) }
                                 td {
-                                    @if let Some(pdf) = &i.pdf_url { a href=(pdf) { "PDF" } " " }
-                                    @if let Some(page) = &i.hosted_url { a href=(page) { "View" } }
+                                    @if let Some(pdf) = &i.pdf_url { a href=(pdf) { (t!("billing-invoice-pdf")) } " " }
+                                    @if let Some(page) = &i.hosted_url {
+                                        a href=(page) { (t!("billing-invoice-view")) }
+                                    }
                                 }
                             }
                         }
@@ -105,14 +103,34 @@ fn invoices_section(invoices: &[tenantry_ports::payment::Invoice]) -> Markup {
 
 fn plan_name(sub: &SubscriptionView) -> String {
     let plan = match sub.plan {
-        PlanKind::Trial => "Trial",
-        PlanKind::Freemium => "Freemium",
-        PlanKind::Standard => "Standard",
+        PlanKind::Trial => t!("billing-plan-trial"),
+        PlanKind::Freemium => t!("billing-plan-freemium"),
+        PlanKind::Standard => t!("billing-plan-standard"),
     };
     match sub.interval.filter(|_| sub.plan != PlanKind::Trial) {
-        Some(Interval::Month) => format!("{plan}, monthly"),
-        Some(Interval::Year) => format!("{plan}, yearly"),
-        None => plan.to_owned(),
+        Some(interval) => with_interval(plan, interval),
+        None => plan,
+    }
+}
+
+/// "Standard, monthly" and the like.
+fn with_interval(plan: String, interval: Interval) -> String {
+    match interval {
+        Interval::Month => t!("billing-plan-monthly", plan = plan),
+        Interval::Year => t!("billing-plan-yearly", plan = plan),
+    }
+}
+
+/// The standard plan at `interval`: "Standard, monthly".
+fn standard(interval: Interval) -> String {
+    with_interval(t!("billing-plan-standard"), interval)
+}
+
+/// An amount per period: "€4.95 per month".
+fn per_period(amount: tenantry_domain::Money, interval: Interval) -> String {
+    match interval {
+        Interval::Month => t!("billing-price-per-month", amount = money(amount)),
+        Interval::Year => t!("billing-price-per-year", amount = money(amount)),
     }
 }
 
@@ -125,114 +143,126 @@ fn billing_body(
     error: Option<&str>,
 ) -> Markup {
     let catalog = state.tenantry.catalog();
-    let per = match sub.interval.unwrap_or(Interval::Month) {
-        Interval::Month => (catalog.monthly.extra_seat, "month"),
-        Interval::Year => (catalog.yearly.extra_seat, "year"),
+    let interval = sub.interval.unwrap_or(Interval::Month);
+    let add_seat = match interval {
+        Interval::Month => t!("billing-add-seat-month", amount = money(catalog.monthly.extra_seat)),
+        Interval::Year => t!("billing-add-seat-year", amount = money(catalog.yearly.extra_seat)),
     };
     let base = format!("/app/{slug}/settings");
     let can = sub.actions();
     html! {
-        h1 { "Subscription & billing" }
+        h1 { (t!("billing-title")) }
         (notice(done))
         (alert(error))
         section.card aria-labelledby="plan-h" {
-            h2 #plan-h { "Your plan" }
+            h2 #plan-h { (t!("billing-plan-heading")) }
             dl.facts {
-                dt { "Plan" } dd #plan { (plan_name(sub)) }
-                dt { "Status" } dd #status { (status(sub.status)) }
+                dt { (t!("billing-plan")) } dd #plan { (plan_name(sub)) }
+                dt { (t!("billing-status")) } dd #status { (status(sub.status)) }
                 @if let Some(seats) = sub.seats {
-                    dt { "Seats" } dd #seats { (sub.seats_used) " used of " (seats) " licensed" }
+                    dt { (t!("billing-seats")) }
+                    dd #seats { (t!("billing-seats-usage", used = sub.seats_used, seats = seats)) }
                 } @else {
-                    dt { "Seats used" } dd #seats { (sub.seats_used) }
+                    dt { (t!("billing-seats-used")) } dd #seats { (sub.seats_used) }
                 }
                 @if let Some(next) = sub.seats_next_period.filter(|n| Some(*n) != sub.seats) {
-                    dt { "Seats from the next period" } dd #seats-next { (next) }
+                    dt { (t!("billing-seats-next")) } dd #seats-next { (next) }
                 }
                 @if let Some(price) = sub.price {
-                    dt { "Price" } dd #price { (money(price)) " per " (per.1) }
+                    dt { (t!("billing-price")) } dd #price { (per_period(price, interval)) }
                 }
                 @if let Some(d) = &sub.discount {
-                    dt { "Discount" } dd #discount { (discount_text(d)) }
+                    dt { (t!("billing-discount")) } dd #discount { (discount_text(d)) }
                     @if let Some(after) = sub.price_after_discount.filter(|a| Some(*a) != sub.price) {
-                        dt { "Price after the discount" } dd #price-after { (money(after)) " per " (per.1) }
+                        dt { (t!("billing-price-after")) } dd #price-after { (per_period(after, interval)) }
                     }
                 }
                 @if let Some(next) = &sub.next_invoice {
-                    dt { "Next invoice" } dd #next-invoice { (money(next.amount)) " on " (day(next.at)) }
+                    dt { (t!("billing-next-invoice")) }
+                    dd #next-invoice {
+                        (t!("billing-next-invoice-when", amount = money(next.amount), date = day(next.at)))
+                    }
                 }
                 @if let (Some(left), Some(end)) = (sub.trial_days_left, sub.trial_ends_at) {
-                    dt { "Trial" } dd #trial { (left) " days left (ends " (day(end)) ")" }
+                    dt { (t!("billing-trial")) } dd #trial { (t!("billing-trial-left", count = left, date = day(end))) }
                 }
                 @if let Some(since) = sub.past_due_since {
-                    dt { "Payment" } dd.error { "overdue since " (day(since)) }
+                    dt { (t!("billing-payment")) } dd.error { (t!("billing-payment-overdue", date = day(since))) }
                 }
-                dt { "Payment method" } dd { @if sub.payment_method_on_file { "on file" } @else { "none yet" } }
+                dt { (t!("billing-payment-method")) }
+                dd {
+                    @if sub.payment_method_on_file {
+                        (t!("billing-payment-method-on-file"))
+                    } @else {
+                        (t!("billing-payment-method-none"))
+                    }
+                }
             }
         }
         @if can.seats {
             @if let Some(seats) = sub.seats {
                 section.card aria-labelledby="seats-h" {
-                    h2 #seats-h { "Seats" }
-                    p { "Each user or pending invitation takes a seat." }
+                    h2 #seats-h { (t!("billing-seats")) }
+                    p { (t!("billing-seats-hint")) }
                     form method="post" action={ (base) "/seats/preview" } {
                         (field(session))
                         input type="hidden" name="seats" value=(seats + 1);
-                        button #add-seat type="submit" { "+1 user (" (money(per.0)) "/" (per.1) ")" }
+                        button #add-seat type="submit" { (add_seat) }
                     }
                     form.inline-form method="post" action={ (base) "/seats/preview" } {
                         (field(session))
-                        label for="seat-count" { "Or set the seats to" }
+                        label for="seat-count" { (t!("billing-seats-set")) }
                         input #seat-count name="seats" type="number" min="1" value=(seats) required;
-                        button type="submit" { "Preview" }
+                        button type="submit" { (t!("billing-seats-preview")) }
                     }
                 }
             }
         }
         @if promotion_possible(sub) {
             section.card aria-labelledby="promo-h" {
-                h2 #promo-h { "Promotion code" }
+                h2 #promo-h { (t!("billing-promotion-heading")) }
                 form.inline-form method="post" action={ (base) "/promotion-code/preview" } {
                     (field(session))
-                    label for="promotion-code" { "Code" }
+                    label for="promotion-code" { (t!("billing-promotion-code")) }
                     input #promotion-code name="code" type="text" autocomplete="off" spellcheck="false"
                         minlength="3" maxlength="32" pattern="[A-Za-z0-9_-]{3,32}" required;
-                    button type="submit" { "See the discount" }
+                    button type="submit" { (t!("billing-promotion-see")) }
                 }
-                p.hint { "You see what it takes off the next invoice before you apply it." }
+                p.hint { (t!("billing-promotion-hint")) }
             }
         }
         section.card aria-labelledby="change-h" {
-            h2 #change-h { "Change plan" }
+            h2 #change-h { (t!("billing-change-heading")) }
             div.buttons {
                 @if can.standard_monthly {
-                    (plan_button(session, &base, "standard-month", "Standard, monthly"))
+                    (plan_button(session, &base, "standard-month", &standard(Interval::Month)))
                 }
                 @if can.standard_yearly {
-                    (plan_button(session, &base, "standard-year", "Standard, yearly"))
+                    (plan_button(session, &base, "standard-year", &standard(Interval::Year)))
                 }
                 @if can.freemium {
-                    (plan_button(session, &base, "freemium", "Freemium (free, with ads)"))
+                    (plan_button(session, &base, "freemium", &t!("billing-freemium-button")))
                 }
                 @if can.cancel {
                     form method="post" action={ (base) "/cancel" } {
                         (field(session))
-                        button.danger #cancel type="submit" { "Cancel at the end of the period" }
+                        button.danger #cancel type="submit" { (t!("billing-cancel-button")) }
                     }
                 }
             }
-            p.hint { "A paid plan asks for a payment method first when none is on file." }
+            p.hint { (t!("billing-change-hint")) }
         }
         section.card aria-labelledby="pay-h" {
-            h2 #pay-h { "Payment" }
+            h2 #pay-h { (t!("billing-payment")) }
             div.buttons {
                 form method="post" action={ (base) "/checkout" } {
                     (field(session))
-                    button type="submit" { "Add a payment method" }
+                    button type="submit" { (t!("billing-add-payment-method")) }
                 }
                 @if can.portal {
                     form method="post" action={ (base) "/portal" } {
                         (field(session))
-                        button type="submit" { "Invoices and payment methods" }
+                        button type="submit" { (t!("billing-portal-button")) }
                     }
                 }
             }
@@ -260,21 +290,21 @@ pub(crate) struct SeatsForm {
 fn line_text(line: &tenantry_domain::proration::ChargeLine) -> String {
     use tenantry_domain::proration::{LineItem, LineKind};
     let item = match line.item {
-        LineItem::Base => "base price",
-        LineItem::ExtraSeats => "extra seat",
+        LineItem::Base => t!("billing-line-base"),
+        LineItem::ExtraSeats => t!("billing-line-extra-seat"),
     };
     let kind = match line.kind {
-        LineKind::UnusedTime => "unused time, credited",
-        LineKind::RemainingTime => "remaining time",
-        LineKind::FullPeriod => "full period",
+        LineKind::UnusedTime => t!("billing-line-unused"),
+        LineKind::RemainingTime => t!("billing-line-remaining"),
+        LineKind::FullPeriod => t!("billing-line-full"),
     };
-    format!("{} × {item} ({kind})", line.quantity)
+    t!("billing-line", quantity = line.quantity, item = item, kind = kind)
 }
 
 fn seats_of(text: &str) -> Result<i64, PageError> {
-    text.trim().parse::<i64>().map_err(|_| {
-        PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_seats", "The number of seats must be a whole number.")
-    })
+    text.trim()
+        .parse::<i64>()
+        .map_err(|_| PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_seats", &t!("billing-error-seats")))
 }
 
 /// `POST /app/{slug}/settings/seats/preview`: what a seat change costs, with
@@ -293,42 +323,50 @@ pub(crate) async fn seats_preview(
         Err(e) => return billing_refused(&state, &session, &slug, &scope, &name, PageError::from(e)).await,
     };
     let what = match preview.seat_change {
-        Some(SeatChange::Increase { from, to }) => format!("From {from} to {to} seats, now."),
-        Some(SeatChange::ScheduleReduction { from, to, .. }) => {
-            format!("From {from} to {to} seats at the end of the current period (no refund now).")
-        }
-        _ => "No change.".to_owned(),
+        Some(SeatChange::Increase { from, to }) => t!("billing-seats-increase", from = from, to = to),
+        Some(SeatChange::ScheduleReduction { from, to, .. }) => t!("billing-seats-reduction", from = from, to = to),
+        _ => t!("billing-seats-unchanged"),
     };
     let p = &preview.preview;
     let body = html! {
-        h1 { "Confirm the seats" }
+        h1 { (t!("billing-seats-confirm-title")) }
         section.card aria-labelledby="preview-h" {
             h2 #preview-h { (what) }
             table {
-                caption { "What will be invoiced" }
-                thead { tr { th scope="col" { "Item" } th scope="col" { "Period" } th.num scope="col" { "Amount" } } }
+                caption { (t!("billing-preview-caption")) }
+                thead { tr {
+                    th scope="col" { (t!("billing-item")) } th scope="col" { (t!("billing-period")) }
+                    th.num scope="col" { (t!("billing-amount")) }
+                } }
                 tbody {
                     @for line in &p.lines {
                         tr {
                             td { (line_text(line)) }
-                            td { (day(line.period.start())) " – " (day(line.period.end())) }
+                            td {
+                                (t!("billing-period-range", start = day(line.period.start()), end = day(line.period.end())))
+                            }
                             td.num { (money(line.amount)) }
                         }
                     }
                 }
-                tfoot { tr { th scope="row" colspan="2" { "Total now" } td.num #preview-total { (money(p.total)) } } }
+                tfoot { tr {
+                    th scope="row" colspan="2" { (t!("billing-total-now")) }
+                    td.num #preview-total { (money(p.total)) }
+                } }
             }
             form method="post" action={ "/app/" (slug) "/settings/seats" } {
                 (field(&session))
                 input type="hidden" name="seats" value=(seats);
                 input type="hidden" name="proration_date" value=(p.proration_date.to_rfc3339());
-                button #confirm-seats type="submit" { "Confirm and pay " (money(p.total)) }
+                button #confirm-seats type="submit" { (t!("billing-confirm-pay", amount = money(p.total))) }
                 " "
-                a href={ "/app/" (slug) "/settings" } { "Cancel" }
+                a href={ "/app/" (slug) "/settings" } { (t!("billing-cancel")) }
             }
         }
     };
-    Ok(page(&state, &scope, "Confirm the seats", nav(&session, &slug, &name), body).await.into_response())
+    Ok(page(&state, &scope, &t!("billing-seats-confirm-title"), nav(&session, &slug, &name), body)
+        .await
+        .into_response())
 }
 
 /// `POST /app/{slug}/settings/seats`: the confirmed change, at the previewed
@@ -343,7 +381,7 @@ pub(crate) async fn seats_confirm(
     let seats = seats_of(&form.seats)?;
     let date = match form.proration_date.as_deref().filter(|d| !d.is_empty()) {
         Some(d) => Some(chrono::DateTime::parse_from_rfc3339(d).map(|d| d.to_utc()).map_err(|_| {
-            PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form", "The preview's date is not readable.")
+            PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form", &t!("billing-error-preview-date"))
         })?),
         None => None,
     };
@@ -376,7 +414,7 @@ pub(crate) async fn change_plan(
         "standard-month" => PlanChoice::Standard(Interval::Month),
         "standard-year" => PlanChoice::Standard(Interval::Year),
         "freemium" => PlanChoice::Freemium,
-        _ => return Err(PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_plan", "There is no such plan.")),
+        _ => return Err(PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_plan", &t!("billing-error-plan"))),
     };
     let back = settings_path(&slug, "?done=card")?;
     match state.tenantry.change_plan(&scope, choice, PlanTiming::Now, None, &back).await? {
@@ -440,17 +478,17 @@ fn promotion_possible(sub: &SubscriptionView) -> bool {
 pub(crate) fn discount_text(d: &tenantry_domain::discount::AppliedDiscount) -> String {
     use tenantry_domain::discount::{DiscountDuration, Off};
     let off = match d.off {
-        Off::Percent { basis_points } => format!("{} off", percent(basis_points)),
-        Off::Amount { amount } => format!("{} off", money(amount)),
+        Off::Percent { basis_points } => t!("billing-off-percent", percent = percent(basis_points)),
+        Off::Amount { amount } => t!("billing-off-amount", amount = money(amount)),
     };
     let how_long = match (d.duration, d.ends_at) {
-        (DiscountDuration::Once, _) => "the next invoice".to_owned(),
+        (DiscountDuration::Once, _) => t!("billing-discount-once"),
         (DiscountDuration::Repeating { months }, Some(end)) => {
-            format!("the invoices of {months} month(s), until {}", day(end))
+            t!("billing-discount-repeating", months = months, date = day(end))
         }
-        _ => "every invoice".to_owned(),
+        _ => t!("billing-discount-forever"),
     };
-    format!("{}: {off}, {how_long}", d.code)
+    t!("billing-discount-text", code = d.code.as_str(), off = off, duration = how_long)
 }
 
 #[derive(Deserialize)]
@@ -469,8 +507,8 @@ async fn billing_refused(
     e: PageError,
 ) -> PageResult {
     let sub = state.tenantry.subscription_view(scope).await?;
-    let body = billing_body(state, session, slug, &sub, None, Some(e.detail()));
-    let page = page(state, scope, "Subscription & billing", nav(session, slug, name), body).await;
+    let body = billing_body(state, session, slug, &sub, None, Some(e.detail().as_str()));
+    let page = page(state, scope, &t!("billing-title"), nav(session, slug, name), body).await;
     Ok((e.status(), page).into_response())
 }
 
@@ -488,37 +526,46 @@ pub(crate) async fn promotion_preview(
         Err(e) => return billing_refused(&state, &session, &slug, &scope, &name, PageError::from(e)).await,
     };
     let body = html! {
-        h1 { "Apply a promotion code" }
+        h1 { (t!("billing-promotion-title")) }
         section.card aria-labelledby="promo-preview-h" {
             h2 #promo-preview-h { (discount_text(&preview.discount)) }
             @if let Some(next) = &preview.next_invoice {
                 table {
-                    caption { "The next invoice, on " (day(next.at)) ", with the code" }
-                    thead { tr { th scope="col" { "Item" } th.num scope="col" { "Amount" } } }
+                    caption { (t!("billing-promotion-caption", date = day(next.at))) }
+                    thead { tr {
+                        th scope="col" { (t!("billing-item")) } th.num scope="col" { (t!("billing-amount")) }
+                    } }
                     tbody {
                         @for line in &next.lines {
                             tr { td { (line_text(line)) } td.num { (money(line.amount)) } }
                         }
-                        tr { td { "Discount" } td.num #promo-discount { "−" (money(next.discount)) } }
+                        tr {
+                            td { (t!("billing-discount")) }
+                            td.num #promo-discount { (t!("billing-discount-minus", amount = money(next.discount))) }
+                        }
                         @if next.tax.cents() != 0 {
-                            tr { td { "VAT" } td.num { (money(next.tax)) } }
+                            tr { td { (t!("billing-vat")) } td.num { (money(next.tax)) } }
                         }
                     }
-                    tfoot { tr { th scope="row" { "Total" } td.num #promo-total { (money(next.total)) } } }
+                    tfoot { tr {
+                        th scope="row" { (t!("billing-total")) } td.num #promo-total { (money(next.total)) }
+                    } }
                 }
             } @else {
-                p { "Nothing will be invoiced next; the code applies to the invoices it covers." }
+                p { (t!("billing-promotion-nothing-next")) }
             }
             form method="post" action={ "/app/" (slug) "/settings/promotion-code" } {
                 (field(&session))
                 input type="hidden" name="code" value=(preview.discount.code);
-                button #apply-promotion type="submit" { "Apply " (preview.discount.code) }
+                button #apply-promotion type="submit" {
+                    (t!("billing-promotion-apply", code = preview.discount.code.as_str()))
+                }
                 " "
-                a href={ "/app/" (slug) "/settings" } { "Cancel" }
+                a href={ "/app/" (slug) "/settings" } { (t!("billing-cancel")) }
             }
         }
     };
-    Ok(page(&state, &scope, "Apply a promotion code", nav(&session, &slug, &name), body).await.into_response())
+    Ok(page(&state, &scope, &t!("billing-promotion-title"), nav(&session, &slug, &name), body).await.into_response())
 }
 
 /// `POST /app/{slug}/settings/promotion-code`: redeems and applies the code.

@@ -1,8 +1,10 @@
 //! A tenant's GDPR exports: requested, followed, downloaded.
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::PageResult;
-use crate::web::forms::{given, id_of, when};
+use crate::web::forms::{given, id_of};
+use crate::web::layout::moment;
 use crate::web::session::{CsrfForm, Session, WebForm, field};
 use crate::web::tenant::{nav, page, posted, tenant};
 use axum::Router;
@@ -30,9 +32,20 @@ pub(crate) struct ExportNotice {
 
 fn size(bytes: u64) -> String {
     match bytes {
-        b if b >= 10 << 20 => format!("{} MB", b >> 20),
-        b if b >= 10 << 10 => format!("{} kB", b >> 10),
-        b => format!("{b} bytes"),
+        b if b >= 10 << 20 => t!("tenant-exports-size-mb", count = b >> 20),
+        b if b >= 10 << 10 => t!("tenant-exports-size-kb", count = b >> 10),
+        b => t!("tenant-exports-size-bytes", count = b),
+    }
+}
+
+/// An export's status as its badge says it.
+fn status_text(status: ExportStatus) -> String {
+    match status {
+        ExportStatus::Queued => t!("tenant-exports-status-queued"),
+        ExportStatus::Running => t!("tenant-exports-status-running"),
+        ExportStatus::Ready => t!("tenant-exports-status-ready"),
+        ExportStatus::Failed => t!("tenant-exports-status-failed"),
+        ExportStatus::Expired => t!("tenant-exports-status-expired"),
     }
 }
 
@@ -41,18 +54,20 @@ fn export_row(slug: &str, e: &ExportView, current: Option<&str>) -> Markup {
     let highlighted = current == Some(id.as_str());
     html! {
         tr id={ "export-" (id) } class=[highlighted.then_some("current")] {
-            td { (when(e.created_at)) }
-            td.export-status { span class={ "badge badge-" (ExportStatus::as_str(e.status)) } { (ExportStatus::as_str(e.status)) } }
+            td { (moment(e.created_at)) }
+            td.export-status { span class={ "badge badge-" (ExportStatus::as_str(e.status)) } { (status_text(e.status)) } }
             td {
-                progress max="100" value=(e.percent) aria-label="Progress" { (e.percent) "%" }
-                " " (e.percent) "%"
+                progress max="100" value=(e.percent) aria-label=(t!("tenant-exports-progress")) {
+                    (t!("tenant-exports-percent", percent = e.percent))
+                }
+                " " (t!("tenant-exports-percent", percent = e.percent))
             }
             td { @if e.status == ExportStatus::Ready { (size(e.size_bytes)) } }
-            td { @if let Some(at) = e.expires_at { (when(at)) } }
+            td { @if let Some(at) = e.expires_at { (moment(at)) } }
             td {
                 @if e.status == ExportStatus::Ready {
                     a.download href={ "/app/" (slug) "/settings/exports/" (id) "/download" } download {
-                        "Download"
+                        (t!("tenant-exports-download"))
                     }
                 }
             }
@@ -71,33 +86,30 @@ pub(crate) async fn exports(
     let list = state.tenantry.list_exports(&scope).await?;
     let current = given(&n.requested).or(given(&n.running));
     let body = html! {
-        h1 { "Data export" }
-        p { "An export is a JSON archive of the workspace's data (never passwords or key secrets). "
-            "It is produced in the background and can be downloaded for seven days." }
+        h1 { (t!("tenant-exports-title")) }
+        p { (t!("tenant-exports-intro")) }
         @if given(&n.requested).is_some() {
-            p.notice #export-notice role="status" { "The export has been requested: reload this page to follow it." }
+            p.notice #export-notice role="status" { (t!("tenant-exports-requested")) }
         } @else if given(&n.running).is_some() {
-            p.notice #export-notice role="status" {
-                "An export is already being produced: it is highlighted below. Reload this page to follow it."
-            }
+            p.notice #export-notice role="status" { (t!("tenant-exports-running")) }
         }
         form.card method="post" action={ "/app/" (slug) "/settings/exports" } {
             (field(&session))
-            button #request-export type="submit" { "Request an export" }
+            button #request-export type="submit" { (t!("tenant-exports-request")) }
         }
         @if list.is_empty() {
-            p #no-exports { "No exports yet." }
+            p #no-exports { (t!("tenant-exports-none")) }
         } @else {
             table #exports {
-                caption { "Exports, newest first" }
+                caption { (t!("tenant-exports-caption")) }
                 thead {
                     tr {
-                        th scope="col" { "Requested" }
-                        th scope="col" { "Status" }
-                        th scope="col" { "Progress" }
-                        th scope="col" { "Size" }
-                        th scope="col" { "Available until" }
-                        th scope="col" { "Archive" }
+                        th scope="col" { (t!("tenant-exports-requested-at")) }
+                        th scope="col" { (t!("tenant-exports-status")) }
+                        th scope="col" { (t!("tenant-exports-progress")) }
+                        th scope="col" { (t!("tenant-exports-size")) }
+                        th scope="col" { (t!("tenant-exports-available-until")) }
+                        th scope="col" { (t!("tenant-exports-archive")) }
                     }
                 }
                 tbody {
@@ -106,7 +118,7 @@ pub(crate) async fn exports(
             }
         }
     };
-    Ok(page(&state, &scope, "Data export", nav(&session, &slug, &name), body).await.into_response())
+    Ok(page(&state, &scope, &t!("tenant-exports-title"), nav(&session, &slug, &name), body).await.into_response())
 }
 
 /// `POST /app/{slug}/settings/exports`: a new export, or the one already under

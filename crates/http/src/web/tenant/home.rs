@@ -1,8 +1,9 @@
 //! A tenant's home page, its branding stylesheet, and the freemium ad's counted click.
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::session::{CsrfForm, Session, WebForm};
-use crate::web::tenant::{nav, page, posted, tenant};
+use crate::web::tenant::{nav, page, posted, role_word, tenant};
 use crate::web::{PageError, PageResult};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -77,18 +78,21 @@ pub(crate) async fn home(
     let body = html! {
         h1 { (name) }
         @if q.sent.as_deref() == Some("verification") {
-            p.notice role="status" #verification-sent { "The confirmation link is on its way to your address." }
+            p.notice role="status" #verification-sent { (t!("tenant-home-verification-sent")) }
         }
         @if q.welcome.is_some() {
-            p.notice role="status" #welcome { "Welcome to your workspace." }
+            p.notice role="status" #welcome { (t!("tenant-home-welcome")) }
         }
         (getting_started(&slug, trial.as_ref()))
         @if let Some(me) = &me {
-            p #signed-in { "Signed in as " strong { (me.user.name) } " (" (me.role_name) ")." }
+            p #signed-in {
+                (t!("tenant-home-signed-in")) " " strong { (me.user.name) } " "
+                (t!("tenant-home-signed-in-role", role = role_word(&me.user.role, &me.role_name)))
+            }
         }
         ul.links {
-            li { a href={ "/app/" (slug) "/settings" } { "Subscription & billing" } }
-            li { a href={ "/app/" (slug) "/settings/users" } { "Users & invitations" } }
+            li { a href={ "/app/" (slug) "/settings" } { (t!("tenant-home-link-billing")) } }
+            li { a href={ "/app/" (slug) "/settings/users" } { (t!("tenant-users-title")) } }
         }
     };
     Ok(page(&state, &scope, &name, nav(&session, &slug, &name), body).await.into_response())
@@ -104,13 +108,16 @@ pub(crate) struct HomeQuery {
 fn getting_started(slug: &str, sub: Option<&tenantry_ports::services::views::SubscriptionView>) -> maud::Markup {
     html! {
         section.card aria-labelledby="start-h" #getting-started {
-            h2 #start-h { "Getting started" }
+            h2 #start-h { (t!("tenant-home-start-title")) }
             ol {
-                li { a href={ "/app/" (slug) "/settings/users" } { "Invite your team" } }
-                li { a href={ "/app/" (slug) "/settings#change-h" } { "Choose a plan" } }
+                li { a href={ "/app/" (slug) "/settings/users" } { (t!("tenant-home-start-invite")) } }
+                li { a href={ "/app/" (slug) "/settings#change-h" } { (t!("tenant-home-start-plan")) } }
             }
             @if let Some(days) = sub.and_then(|s| s.trial_days_left) {
-                p #trial-left { "Your trial has " strong { (days) } " days left." }
+                p #trial-left {
+                    (t!("tenant-home-trial-left")) " " strong { (days) } " "
+                    (t!("tenant-home-trial-left-days", count = days))
+                }
             }
         }
     }

@@ -12,6 +12,7 @@ mod roles;
 mod start;
 mod users;
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::PageError;
 use crate::web::layout::{Nav, Page};
@@ -33,7 +34,24 @@ pub(crate) async fn tenant(
         // Only `/start` (the way to the setup Checkout) is open until the trial starts.
         return Err(PageError::from(tenantry_ports::services::AccessError::PaymentMethodRequired));
     }
-    let name = state.tenantry.get_tenant(&scope).await.map(|t| t.name).unwrap_or_else(|_| slug.to_owned());
+    // The reader settles on the workspace's language and time zone, then on the user's own (issue 25).
+    let name = match state.tenantry.me(&scope).await {
+        Ok(me) => {
+            let own = tenantry_i18n::Preferences {
+                language: me.user.language,
+                time_zone: me.user.time_zone.as_deref().and_then(|z| tenantry_i18n::TimeZone::parse(z).ok()),
+            };
+            crate::l10n::settle(&[&me.tenant.settings.defaults, &own]);
+            me.tenant.name
+        }
+        Err(_) => match state.tenantry.get_tenant(&scope).await {
+            Ok(t) => {
+                crate::l10n::settle(&[&t.settings.defaults]);
+                t.name
+            }
+            Err(_) => slug.to_owned(),
+        },
+    };
     Ok((scope, name))
 }
 
@@ -103,13 +121,12 @@ async fn dunning(state: &AppState, scope: &TenantScope, nav: &Nav) -> Option<Mar
     let grace = state.tenantry.subscription_view(scope).await.ok()?.grace_ends_at?;
     Some(html! {
         div.dunning role="alert" #dunning {
-            strong { "A payment failed. " }
-            "Update the payment method by " (crate::web::layout::day(grace))
-            ", or the workspace moves to the free plan then (users beyond its seats are suspended). "
+            strong { (t!("tenant-dunning-failed")) } " "
+            (t!("tenant-dunning-update-by", date = crate::web::layout::day(grace))) " "
             @if impersonating.is_none() {
                 form.inline method="post" action={ "/app/" (slug) "/settings/portal" } {
                     (crate::web::layout::csrf_field(csrf))
-                    button #update-payment-method type="submit" { "Update the payment method" }
+                    button #update-payment-method type="submit" { (t!("tenant-dunning-button")) }
                 }
             }
         }
@@ -130,10 +147,10 @@ async fn unverified(state: &AppState, scope: &TenantScope, nav: &Nav) -> Option<
     }
     Some(html! {
         div.verify-notice role="note" #verify-notice {
-            "Confirm your address " strong { (me.user.email) } " with the link we mailed to it. "
+            (t!("tenant-verify-before")) " " strong { (me.user.email) } " " (t!("tenant-verify-after")) " "
             form.inline method="post" action={ "/app/" (slug) "/verification" } {
                 (crate::web::layout::csrf_field(csrf))
-                button #resend-verification type="submit" { "Mail the link again" }
+                button #resend-verification type="submit" { (t!("tenant-verify-resend")) }
             }
         }
     })
@@ -147,18 +164,68 @@ pub(crate) async fn premium_gate(
     scope: &TenantScope,
     slug: &str,
     feature: tenantry_domain::Feature,
-    what: &str,
 ) -> Result<Option<Markup>, PageError> {
     let Some(gated) = state.tenantry.entitlement(scope, &feature).await? else {
         return Ok(None);
     };
+    let (unlocked, current) = (plan_word(gated.unlocked_by), plan_word(gated.current));
+    let what = match feature.as_str() {
+        "custom_roles" => t!("tenant-premium-custom-roles", unlocked = unlocked.as_str(), current = current.as_str()),
+        "api_keys" => t!("tenant-premium-api-keys", unlocked = unlocked.as_str(), current = current.as_str()),
+        "audit_log" => t!("tenant-premium-audit-log", unlocked = unlocked.as_str(), current = current.as_str()),
+        _ => t!("tenant-premium-feature", unlocked = unlocked.as_str(), current = current.as_str()),
+    };
     Ok(Some(html! {
         p.premium id={ "premium-" (feature) } {
-            span.badge.badge-premium { "Premium" } " "
-            (what) " are included in the " (gated.unlocked_by) " plan, not in " (gated.current) ". "
-            a.upgrade href={ "/app/" (slug) "/settings#plan-h" } { "Upgrade to " (gated.unlocked_by) }
+            span.badge.badge-premium { (t!("tenant-premium-badge")) } " "
+            (what) " "
+            a.upgrade href={ "/app/" (slug) "/settings#plan-h" } { (t!("tenant-premium-upgrade", plan = unlocked)) }
         }
     }))
+}
+
+/// A plan's name inside a sentence (`standard`).
+fn plan_word(plan: tenantry_domain::PlanKind) -> String {
+    match plan {
+        tenantry_domain::PlanKind::Trial => t!("tenant-plan-trial"),
+        tenantry_domain::PlanKind::Freemium => t!("tenant-plan-freemium"),
+        tenantry_domain::PlanKind::Standard => t!("tenant-plan-standard"),
+    }
+}
+
+/// A role as the tables show it: a built-in role by its name in the reader's
+/// language (`member`), a custom role by what `custom` says (its name or id).
+pub(crate) fn role_word(role: &tenantry_domain::RoleRef, custom: &str) -> String {
+    use tenantry_domain::BuiltinRole;
+    match role {
+        tenantry_domain::RoleRef::Builtin(BuiltinRole::Owner) => t!("tenant-role-owner"),
+        tenantry_domain::RoleRef::Builtin(BuiltinRole::Admin) => t!("tenant-role-admin"),
+        tenantry_domain::RoleRef::Builtin(BuiltinRole::Manager) => t!("tenant-role-manager"),
+        tenantry_domain::RoleRef::Builtin(BuiltinRole::Member) => t!("tenant-role-member"),
+        tenantry_domain::RoleRef::Builtin(BuiltinRole::Viewer) => t!("tenant-role-viewer"),
+        tenantry_domain::RoleRef::Custom(_) => custom.to_owned(),
+    }
+}
+
+/// A built-in role as a form's option offers it (`Member`).
+pub(crate) fn role_option(role: tenantry_domain::BuiltinRole) -> String {
+    use tenantry_domain::BuiltinRole;
+    match role {
+        BuiltinRole::Owner => t!("tenant-role-option-owner"),
+        BuiltinRole::Admin => t!("tenant-role-option-admin"),
+        BuiltinRole::Manager => t!("tenant-role-option-manager"),
+        BuiltinRole::Member => t!("tenant-role-option-member"),
+        BuiltinRole::Viewer => t!("tenant-role-option-viewer"),
+    }
+}
+
+/// The time zones a form offers: `UTC` when `utc` (where the empty choice
+/// means something else), then the tz database's `Area/Location` names — not
+/// its legacy aliases (`GB`, `EST5EDT`) nor the `Etc/` zones — and `current`,
+/// the value saved whatever its form, so that it shows as chosen.
+pub(crate) fn zone_choices(current: &str, utc: bool) -> impl Iterator<Item = &'static str> + '_ {
+    tenantry_domain::preferences::TimeZone::names()
+        .filter(move |z| *z == current || (utc && *z == "UTC") || (z.contains('/') && !z.starts_with("Etc/")))
 }
 
 /// Every page under `/app/{slug}`.

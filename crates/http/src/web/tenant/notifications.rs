@@ -1,5 +1,6 @@
 //! The tenant's mail settings (`/app/{slug}/settings/notifications`): the refusable billing mails, product updates, the billing e-mail.
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::forms::{Saved, ticked};
 use crate::web::layout::alert;
@@ -29,25 +30,24 @@ fn tenant_body(
     error: Option<&str>,
 ) -> Markup {
     html! {
-        h1 { "Notifications" }
-        @if saved { p.notice role="status" { "Saved." } }
+        h1 { (t!("tenant-notifications-title")) }
+        @if saved { p.notice role="status" { (t!("tenant-notifications-saved")) } }
         (alert(error))
         form.card method="post" action={ "/app/" (slug) "/settings/notifications" } {
             (field(session))
-            label for="billing-email" { "Billing e-mail" }
+            label for="billing-email" { (t!("tenant-notifications-billing-email")) }
             input #billing-email name="billing_email" type="email" value=(billing_email) autocomplete="email";
-            p.hint { "Every billing mail also goes here (an accounts-payable mailbox, say). Empty: owners and admins only." }
+            p.hint { (t!("tenant-notifications-billing-email-hint")) }
             label {
                 input #tenant-billing type="checkbox" name="billing_emails" checked[prefs.billing_emails];
-                " Billing mails we may refuse (a trial that became the paid plan)"
+                " " (t!("tenant-notifications-billing-mails"))
             }
-            p.hint { "The trial ending, a failed payment or one needing action, a move to the free plan and users \
-                      suspended are always mailed: they need someone to act." }
+            p.hint { (t!("tenant-notifications-always-mailed")) }
             label {
                 input #tenant-updates type="checkbox" name="product_updates" checked[prefs.product_updates];
-                " Let our people receive the platform's product updates (each person still opts in)"
+                " " (t!("tenant-notifications-product-updates"))
             }
-            button type="submit" { "Save" }
+            button type="submit" { (t!("tenant-notifications-save")) }
         }
     }
 }
@@ -63,7 +63,7 @@ pub(crate) async fn tenant_page(
     let view = state.tenantry.get_tenant(&scope).await?;
     let email = view.settings.billing.billing_email.as_ref().map(|e| e.to_string()).unwrap_or_default();
     let body = tenant_body(&session, &slug, view.settings.notifications, &email, saved.saved.is_some(), None);
-    Ok(page(&state, &scope, "Notifications", nav(&session, &slug, &name), body).await.into_response())
+    Ok(page(&state, &scope, &t!("tenant-notifications-title"), nav(&session, &slug, &name), body).await.into_response())
 }
 
 #[derive(Deserialize)]
@@ -98,8 +98,8 @@ pub(crate) async fn save_tenant(
         Ok(_) => Ok(Redirect::to(&format!("/app/{slug}/settings/notifications?saved=1")).into_response()),
         Err(e) => {
             let e = PageError::from(e);
-            let body = tenant_body(&session, &slug, prefs, email, false, Some(e.detail()));
-            let page = page(&state, &scope, "Notifications", nav(&session, &slug, &name), body).await;
+            let body = tenant_body(&session, &slug, prefs, email, false, Some(e.detail().as_str()));
+            let page = page(&state, &scope, &t!("tenant-notifications-title"), nav(&session, &slug, &name), body).await;
             Ok((e.status(), page).into_response())
         }
     }

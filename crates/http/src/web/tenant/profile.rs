@@ -4,11 +4,12 @@
 //! authentication, sessions and mail. The same use cases as `PATCH /v1/me`,
 //! `POST /v1/me/email` and `POST /v1/me/password`.
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::forms::Saved;
 use crate::web::layout::summary;
 use crate::web::session::{Session, WebForm, field, signed_in_to};
-use crate::web::tenant::{nav, page, posted, tenant};
+use crate::web::tenant::{nav, page, posted, tenant, zone_choices};
 use crate::web::{PageError, PageResult, too_many};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -17,7 +18,7 @@ use axum::routing::{get, post};
 use maud::{Markup, html};
 use secrecy::SecretString;
 use serde::Deserialize;
-use tenantry_domain::preferences::{Language, TimeZone};
+use tenantry_domain::preferences::Language;
 use tenantry_ports::TenantScope;
 use tenantry_ports::services::profile::PreferencesPatch;
 
@@ -43,72 +44,81 @@ async fn body(
     let min = state.tenantry.platform_settings().await?.password.min_chars;
     let base = format!("/app/{slug}/profile");
     Ok(html! {
-        h1 { "Your profile" }
+        h1 { (t!("tenant-profile-title")) }
         @if let Some(n) = notice { p.notice role="status" #saved { (n) } }
-        (summary(error.map(|(e, _)| e.detail()), error.and_then(|(e, fields)| e.field(fields))))
+        (summary(error.map(|(e, _)| e.detail()).as_deref(), error.and_then(|(e, fields)| e.field(fields))))
         section.card aria-labelledby="name-h" {
-            h2 #name-h { "Name" }
+            h2 #name-h { (t!("tenant-profile-name-title")) }
             form method="post" action={ (base) "/name" } {
                 (field(session))
-                label for="name" { "Your name" }
+                label for="name" { (t!("tenant-profile-name")) }
                 input #name name="name" type="text" value=(me.user.name) required autocomplete="name";
-                button #save-name type="submit" { "Save the name" }
+                button #save-name type="submit" { (t!("tenant-profile-name-save")) }
             }
         }
         section.card aria-labelledby="email-h" {
-            h2 #email-h { "E-mail" }
-            p { "You sign in with " strong #email { (me.user.email) }
-                @if !me.user.email_verified { " (not confirmed yet)" } "." }
+            h2 #email-h { (t!("tenant-profile-email-title")) }
+            p {
+                (t!("tenant-profile-email-current")) " " strong #email { (me.user.email) }
+                @if me.user.email_verified {
+                    (t!("tenant-profile-email-current-end"))
+                } @else {
+                    " " (t!("tenant-profile-email-unconfirmed"))
+                }
+            }
             form method="post" action={ (base) "/email" } {
                 (field(session))
-                label for="new_email" { "New address" }
+                label for="new_email" { (t!("tenant-profile-email-new")) }
                 input #new_email name="new_email" type="email" required autocomplete="email";
-                label for="email_password" { "Current password" }
+                label for="email_password" { (t!("tenant-profile-current-password")) }
                 input #email_password name="password" type="password" required autocomplete="current-password";
-                button #change-email type="submit" { "Change the address" }
+                button #change-email type="submit" { (t!("tenant-profile-email-change")) }
             }
-            p.hint { "A link goes to the new address; it changes when you follow it. Your current address is told." }
+            p.hint { (t!("tenant-profile-email-hint")) }
         }
         section.card aria-labelledby="preferences-h" {
-            h2 #preferences-h { "Language and time zone" }
+            h2 #preferences-h { (t!("tenant-profile-preferences-title")) }
             form method="post" action={ (base) "/preferences" } {
                 (field(session))
-                label for="language" { "Language" }
+                label for="language" { (t!("tenant-profile-language")) }
                 select #language name="language" {
-                    option value="" selected[me.user.language.is_none()] { "As the workspace" }
+                    option value="" selected[me.user.language.is_none()] { (t!("tenant-profile-as-workspace")) }
                     @for l in Language::ALL {
                         option value=(l.tag()) lang=(l.tag()) selected[me.user.language == Some(l)] { (l.endonym()) }
                     }
                 }
-                label for="time_zone" { "Time zone" }
+                label for="time_zone" { (t!("tenant-profile-time-zone")) }
                 select #time_zone name="time_zone" {
-                    option value="" selected[me.user.time_zone.is_none()] { "As the workspace" }
-                    @for z in TimeZone::names() {
+                    option value="" selected[me.user.time_zone.is_none()] { (t!("tenant-profile-as-workspace")) }
+                    @for z in zone_choices(me.user.time_zone.as_deref().unwrap_or_default(), true) {
                         option value=(z) selected[me.user.time_zone.as_deref() == Some(z)] { (z) }
                     }
                 }
-                button #save-preferences type="submit" { "Save" }
+                button #save-preferences type="submit" { (t!("tenant-profile-preferences-save")) }
             }
         }
         section.card aria-labelledby="password-h" {
-            h2 #password-h { "Password" }
+            h2 #password-h { (t!("tenant-profile-password-title")) }
             form method="post" action={ (base) "/password" } {
                 (field(session))
-                label for="current_password" { "Current password" }
+                label for="current_password" { (t!("tenant-profile-current-password")) }
                 input #current_password name="current_password" type="password" required autocomplete="current-password";
-                label for="new_password" { "New password" span.hint { " (at least " (min) " characters)" } }
+                label for="new_password" {
+                    (t!("tenant-profile-password-new")) " "
+                    span.hint { (t!("tenant-profile-password-min", count = min)) }
+                }
                 input #new_password name="new_password" type="password" required minlength=(min) autocomplete="new-password";
-                button #change-password type="submit" { "Change the password" }
+                button #change-password type="submit" { (t!("tenant-profile-password-change")) }
             }
-            p.hint { "Your other sessions end; this browser stays signed in." }
+            p.hint { (t!("tenant-profile-password-hint")) }
         }
         section.card aria-labelledby="security-h" {
-            h2 #security-h { "Security and mail" }
+            h2 #security-h { (t!("tenant-profile-security-title")) }
             ul.links {
-                li { a href="/account/mfa" { "Two-factor authentication" }
-                    @if me.user.mfa_enabled { " (on)" } @else { " (off)" } }
-                li { a href="/account/sessions" { "Your sessions" } }
-                li { a href="/account/notifications" { "Your mail" } }
+                li { a href="/account/mfa" { (t!("tenant-profile-mfa")) } " "
+                    @if me.user.mfa_enabled { (t!("tenant-profile-mfa-on")) } @else { (t!("tenant-profile-mfa-off")) } }
+                li { a href="/account/sessions" { (t!("tenant-profile-sessions")) } }
+                li { a href="/account/notifications" { (t!("tenant-profile-mail")) } }
             }
         }
     })
@@ -123,14 +133,14 @@ pub(crate) async fn profile(
 ) -> PageResult {
     let (scope, name) = tenant(&state, &session, &slug).await?;
     let notice = match q.saved.as_deref() {
-        Some("name") => Some("Your name is saved."),
-        Some("password") => Some("Your password is changed; your other sessions have ended."),
-        Some("email") => Some("A link is on its way to the new address: your address changes when you follow it."),
-        Some("preferences") => Some("Your language and time zone are saved."),
+        Some("name") => Some(t!("tenant-profile-saved-name")),
+        Some("password") => Some(t!("tenant-profile-saved-password")),
+        Some("email") => Some(t!("tenant-profile-saved-email")),
+        Some("preferences") => Some(t!("tenant-profile-saved-preferences")),
         _ => None,
     };
-    let body = body(&state, &session, &slug, &scope, notice, None).await?;
-    Ok(page(&state, &scope, "Your profile", nav(&session, &slug, &name), body).await.into_response())
+    let body = body(&state, &session, &slug, &scope, notice.as_deref(), None).await?;
+    Ok(page(&state, &scope, &t!("tenant-profile-title"), nav(&session, &slug, &name), body).await.into_response())
 }
 
 /// The page again with `e`'s reason (nothing changed).
@@ -144,7 +154,7 @@ async fn refused(
     fields: &[(&str, &'static str)],
 ) -> PageResult {
     let body = body(state, session, slug, scope, None, Some((&e, fields))).await?;
-    let page = page(state, scope, "Your profile", nav(session, slug, name), body).await;
+    let page = page(state, scope, &t!("tenant-profile-title"), nav(session, slug, name), body).await;
     Ok((e.status(), page).into_response())
 }
 

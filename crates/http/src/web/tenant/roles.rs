@@ -1,10 +1,11 @@
 //! A tenant's roles: each role and what it may do, and its custom roles.
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::forms::id_of;
 use crate::web::layout::alert;
 use crate::web::session::{CsrfForm, Session, WebForm, field};
-use crate::web::tenant::{nav, page, posted, premium_gate, tenant};
+use crate::web::tenant::{nav, page, posted, premium_gate, role_word, tenant};
 use crate::web::{PageError, PageResult};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -25,7 +26,7 @@ pub(super) fn routes() -> Router<AppState> {
 pub(crate) async fn roles(State(state): State<AppState>, session: Session, Path(slug): Path<String>) -> PageResult {
     let (scope, name) = tenant(&state, &session, &slug).await?;
     let body = roles_body(&state, &session, &scope, &slug, None).await?;
-    Ok(page(&state, &scope, "Roles", nav(&session, &slug, &name), body).await.into_response())
+    Ok(page(&state, &scope, &t!("tenant-roles-title"), nav(&session, &slug, &name), body).await.into_response())
 }
 
 async fn roles_body(
@@ -36,34 +37,34 @@ async fn roles_body(
     error: Option<&str>,
 ) -> Result<Markup, PageError> {
     let roles = state.tenantry.list_roles(scope).await?;
-    let gate = premium_gate(state, scope, slug, tenantry_domain::Feature::custom_roles(), "Custom roles").await?;
+    let gate = premium_gate(state, scope, slug, tenantry_domain::Feature::custom_roles()).await?;
     // Every permission there is: the owner's role holds them all (tenantry's and the product's).
     let mut all: Vec<&String> = roles.iter().flat_map(|r| r.permissions.iter()).collect();
     all.sort();
     all.dedup();
     Ok(html! {
-        h1 { "Roles" }
-        p { "What each role may do. Built-in roles are the same in every workspace." }
+        h1 { (t!("tenant-roles-title")) }
+        p { (t!("tenant-roles-intro")) }
         table #roles {
-            caption { "Roles and their permissions" }
+            caption { (t!("tenant-roles-caption")) }
             thead {
                 tr {
-                    th scope="col" { "Role" }
-                    th scope="col" { "Kind" }
-                    th scope="col" { "Description" }
-                    th scope="col" { "Permissions" }
-                    th scope="col" { span.hint { "Actions" } }
+                    th scope="col" { (t!("tenant-roles-role")) }
+                    th scope="col" { (t!("tenant-roles-kind")) }
+                    th scope="col" { (t!("tenant-roles-description")) }
+                    th scope="col" { (t!("tenant-roles-permissions")) }
+                    th scope="col" { span.hint { (t!("tenant-roles-actions")) } }
                 }
             }
             tbody {
                 @for r in &roles {
                     tr id={ "role-" (r.role) } {
-                        th scope="row" { (r.name) }
-                        td { @if r.builtin { "built-in" } @else { "custom" } }
+                        th scope="row" { (role_word(&r.role, &r.name)) }
+                        td { @if r.builtin { (t!("tenant-roles-builtin")) } @else { (t!("tenant-roles-custom")) } }
                         td { (r.description.as_deref().unwrap_or("")) }
                         td {
                             @if r.permissions.is_empty() {
-                                "none"
+                                (t!("tenant-roles-no-permissions"))
                             } @else {
                                 ul.perms {
                                     @for p in &r.permissions { li { code { (p) } } }
@@ -74,7 +75,7 @@ async fn roles_body(
                             @if let (false, Some(id)) = (r.builtin, r.id) {
                                 form.inline method="post" action={ "/app/" (slug) "/settings/roles/" (id) "/delete" } {
                                     (field(session))
-                                    button.link type="submit" { "Delete " span.hint { (r.name) } }
+                                    button.link type="submit" { (t!("tenant-roles-delete")) " " span.hint { (r.name) } }
                                 }
                             }
                         }
@@ -83,24 +84,24 @@ async fn roles_body(
             }
         }
         section.card aria-labelledby="new-role-h" {
-            h2 #new-role-h { "A custom role" }
+            h2 #new-role-h { (t!("tenant-roles-new-title")) }
             @if let Some(gate) = &gate {
                 (gate)
             } @else {
             (alert(error))
             form method="post" action={ "/app/" (slug) "/settings/roles" } {
                 (field(session))
-                label for="role-name" { "Name" }
+                label for="role-name" { (t!("tenant-roles-name")) }
                 input #role-name name="name" type="text" required;
-                label for="role-description" { "Description " span.hint { "(optional)" } }
+                label for="role-description" { (t!("tenant-roles-description")) " " span.hint { (t!("tenant-roles-optional")) } }
                 input #role-description name="description" type="text";
                 fieldset {
-                    legend { "Permissions" }
+                    legend { (t!("tenant-roles-permissions")) }
                     @for p in &all {
                         label.check { input type="checkbox" name={ "perm." (p) } value="on"; " " code { (p) } }
                     }
                 }
-                button #create-role type="submit" { "Create the role" }
+                button #create-role type="submit" { (t!("tenant-roles-create")) }
             }
             }
         }
@@ -127,8 +128,8 @@ pub(crate) async fn create_role(
         Ok(_) => Ok(Redirect::to(&format!("/app/{slug}/settings/roles")).into_response()),
         Err(e) => {
             let e = PageError::from(e);
-            let body = roles_body(&state, &session, &scope, &slug, Some(e.detail())).await?;
-            let page = page(&state, &scope, "Roles", nav(&session, &slug, &name), body).await;
+            let body = roles_body(&state, &session, &scope, &slug, Some(e.detail().as_str())).await?;
+            let page = page(&state, &scope, &t!("tenant-roles-title"), nav(&session, &slug, &name), body).await;
             Ok((e.status(), page).into_response())
         }
     }
@@ -145,8 +146,8 @@ pub(crate) async fn delete_role(
     let rid = id_of::<tenantry_domain::RoleId>(&rid)?;
     if let Err(e) = state.tenantry.delete_role(&scope, rid).await {
         let e = PageError::from(e);
-        let body = roles_body(&state, &session, &scope, &slug, Some(e.detail())).await?;
-        let page = page(&state, &scope, "Roles", nav(&session, &slug, &name), body).await;
+        let body = roles_body(&state, &session, &scope, &slug, Some(e.detail().as_str())).await?;
+        let page = page(&state, &scope, &t!("tenant-roles-title"), nav(&session, &slug, &name), body).await;
         return Ok((e.status(), page).into_response());
     }
     Ok(Redirect::to(&format!("/app/{slug}/settings/roles")).into_response())

@@ -3,6 +3,7 @@
 //! file yet (every other tenant page leads here), and its button to the setup
 //! Checkout.
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::layout::{Page, day};
 use crate::web::session::{CsrfForm, Session, WebForm, field};
@@ -21,11 +22,20 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/start", get(start)).route("/start/checkout", post(checkout))
 }
 
-/// The session's tenant, authorised, with its slug and name.
+/// The session's tenant, authorised, with its slug and name; the reader
+/// settles on the workspace's language and time zone, then on the user's own.
 async fn own_tenant(state: &AppState, session: &Session) -> Result<(TenantScope, String, String), PageError> {
     let tenant_id = session.principal.tenant_id().ok_or_else(PageError::not_found)?;
     let scope = state.tenantry.authorize(&session.principal, tenant_id).await?;
     let tenant = state.tenantry.get_tenant(&scope).await?;
+    let own = match state.tenantry.me(&scope).await {
+        Ok(me) => tenantry_i18n::Preferences {
+            language: me.user.language,
+            time_zone: me.user.time_zone.as_deref().and_then(|z| tenantry_i18n::TimeZone::parse(z).ok()),
+        },
+        Err(_) => tenantry_i18n::Preferences::default(),
+    };
+    crate::l10n::settle(&[&tenant.settings.defaults, &own]);
     Ok((scope, tenant.slug.to_string(), tenant.name))
 }
 
@@ -39,21 +49,17 @@ pub(crate) async fn start(State(state): State<AppState>, session: Session) -> Pa
     let sub = state.tenantry.subscription_view(&scope).await?;
     let trial_days = state.tenantry.catalog().trial_days;
     let body = html! {
-        h1 { "Add a payment method to start your trial" }
-        p #start-why {
-            "Your " (trial_days) "-day trial of the standard plan starts as soon as a payment method is on file. "
-            "Nothing is charged during the trial; at its end the plan you chose is charged automatically, "
-            "unless you choose \"continue free\" or cancel before then."
-        }
+        h1 { (t!("billing-start-heading")) }
+        p #start-why { (t!("billing-start-why", days = trial_days)) }
         @if let Some(at) = sub.purge_at {
-            p #start-expiry { "Without a payment method, this workspace and its data are deleted on " (day(at)) "." }
+            p #start-expiry { (t!("billing-start-expiry", date = day(at))) }
         }
         form method="post" action="/start/checkout" {
             (field(&session))
-            button #start-checkout type="submit" { "Add a payment method" }
+            button #start-checkout type="submit" { (t!("billing-add-payment-method")) }
         }
     };
-    Ok(Page::new("Start your trial", nav(&session, &slug, &name), body).into_response())
+    Ok(Page::new(&t!("billing-start-title"), nav(&session, &slug, &name), body).into_response())
 }
 
 /// `POST /start/checkout`: to the provider's setup Checkout; back on the

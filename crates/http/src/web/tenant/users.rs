@@ -1,10 +1,11 @@
 //! "Users & invitations": the users with their roles and seats, inviting, resending and revoking invitations, deactivating and reactivating users.
 
+use crate::l10n::t;
 use crate::state::AppState;
 use crate::web::forms::id_of;
 use crate::web::layout::{alert, day};
 use crate::web::session::{CsrfForm, Session, WebForm, field};
-use crate::web::tenant::{nav, page, posted, tenant};
+use crate::web::tenant::{nav, page, posted, role_option, role_word, tenant};
 use crate::web::{PageError, PageResult};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -13,7 +14,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use serde::Deserialize;
-use tenantry_domain::PlanKind;
+use tenantry_domain::{BuiltinRole, PlanKind};
 use tenantry_ports::TenantScope;
 use tenantry_ports::services::invitations::InviteInput;
 
@@ -68,13 +69,13 @@ pub(crate) async fn set_active(
     let active = match form.active.as_str() {
         "true" => true,
         "false" => false,
-        _ => return Err(PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form", "Deactivate or reactivate?")),
+        _ => return Err(crate::web::forms::invalid(&t!("tenant-users-active-invalid"))),
     };
     let patch = tenantry_ports::services::users::UserPatch { role: None, active: Some(active) };
     if let Err(e) = state.tenantry.update_user(&scope, id_of(&uid)?, patch).await {
         let e = PageError::from(e);
-        let body = users_body(&state, &session, &scope, &slug, Some(e.detail()), None).await?;
-        let page = page(&state, &scope, "Users & invitations", nav(&session, &slug, &name), body).await;
+        let body = users_body(&state, &session, &scope, &slug, Some(e.detail().as_str()), None).await?;
+        let page = page(&state, &scope, &t!("tenant-users-title"), nav(&session, &slug, &name), body).await;
         return Ok((e.status(), page).into_response());
     }
     Ok(Redirect::to(&format!("/app/{slug}/settings/users")).into_response())
@@ -84,7 +85,7 @@ pub(crate) async fn set_active(
 pub(crate) async fn users(State(state): State<AppState>, session: Session, Path(slug): Path<String>) -> PageResult {
     let (scope, name) = tenant(&state, &session, &slug).await?;
     let body = users_body(&state, &session, &scope, &slug, None, None).await?;
-    Ok(page(&state, &scope, "Users & invitations", nav(&session, &slug, &name), body).await.into_response())
+    Ok(page(&state, &scope, &t!("tenant-users-title"), nav(&session, &slug, &name), body).await.into_response())
 }
 
 async fn users_body(
@@ -99,56 +100,59 @@ async fn users_body(
     let invitations = state.tenantry.list_invitations(scope, false).await?;
     let sub = state.tenantry.subscription_view(scope).await?;
     Ok(html! {
-        h1 { "Users & invitations" }
+        h1 { (t!("tenant-users-title")) }
         @if let Some(email) = invited {
-            p.notice role="status" { "Invitation sent to " (email) "." }
+            p.notice role="status" { (t!("tenant-users-invited", email = email)) }
         }
         p #seat-usage {
-            (sub.seats_used) @if sub.seats_used == 1 { " seat used" } @else { " seats used" }
-            @if let Some(seats) = sub.seats { " of " (seats) }
-            "."
+            @if let Some(seats) = sub.seats {
+                (t!("tenant-users-seats-used-of", count = sub.seats_used, seats = seats))
+            } @else {
+                (t!("tenant-users-seats-used", count = sub.seats_used))
+            }
         }
         section.card aria-labelledby="invite-h" {
-            h2 #invite-h { "Invite someone" }
+            h2 #invite-h { (t!("tenant-users-invite-title")) }
             (alert(error))
             @if error.is_some() && sub.plan == PlanKind::Standard {
-                p { a href={ "/app/" (slug) "/settings" } { "Buy a seat on the billing page" } }
+                p { a href={ "/app/" (slug) "/settings" } { (t!("tenant-users-buy-seat")) } }
             }
             form method="post" action={ "/app/" (slug) "/settings/invitations" } {
                 (field(session))
-                label for="invite-email" { "E-mail" }
+                label for="invite-email" { (t!("tenant-users-email")) }
                 input #invite-email name="email" type="email" required;
-                label for="invite-role" { "Role" }
+                label for="invite-role" { (t!("tenant-users-role")) }
                 select #invite-role name="role" {
-                    option value="member" selected { "Member" }
-                    option value="viewer" { "Viewer" }
-                    option value="manager" { "Manager" }
-                    option value="admin" { "Admin" }
+                    @for role in [BuiltinRole::Member, BuiltinRole::Viewer, BuiltinRole::Manager, BuiltinRole::Admin] {
+                        option value=(role.as_str()) selected[role == BuiltinRole::Member] { (role_option(role)) }
+                    }
                 }
-                button #invite type="submit" { "Send invitation" }
+                button #invite type="submit" { (t!("tenant-users-invite-button")) }
             }
         }
         section.card aria-labelledby="users-h" {
-            h2 #users-h { "Users" }
+            h2 #users-h { (t!("tenant-users-users-title")) }
             table #users {
                 thead { tr {
-                    th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Role" }
-                    th scope="col" { "Status" } th scope="col" { span.hint { "Actions" } }
+                    th scope="col" { (t!("tenant-users-name")) } th scope="col" { (t!("tenant-users-email")) }
+                    th scope="col" { (t!("tenant-users-role")) } th scope="col" { (t!("tenant-users-status")) }
+                    th scope="col" { span.hint { (t!("tenant-users-actions")) } }
                 } }
                 tbody {
                     @for u in &users {
                         tr {
-                            td { (u.name) } td { (u.email) } td { (u.role) } td { (u.status) }
+                            td { (u.name) } td { (u.email) } td { (role_word(&u.role, &u.role.to_string())) }
+                            td { (user_status(u.status)) }
                             td {
-                                @if u.role.to_string() != "owner" {
+                                @if !u.role.is_owner() {
                                     form.inline method="post" action={ "/app/" (slug) "/settings/users/" (u.id) "/active" } {
                                         (field(session))
                                         @if u.status == "active" {
                                             input type="hidden" name="active" value="false";
-                                            button.link type="submit" { "Deactivate " span.hint { (u.email) } }
+                                            button.link type="submit" { (t!("tenant-users-deactivate")) " " span.hint { (u.email) } }
                                         } @else {
                                             input type="hidden" name="active" value="true";
-                                            button.link type="submit" { "Reactivate " span.hint { (u.email) } }
+                                            button.link type="submit" { (t!("tenant-users-reactivate")) " " span.hint { (u.email) } }
                                         }
                                     }
                                 }
@@ -159,28 +163,29 @@ async fn users_body(
             }
         }
         section.card aria-labelledby="inv-h" {
-            h2 #inv-h { "Pending invitations" }
+            h2 #inv-h { (t!("tenant-users-pending-title")) }
             @if invitations.is_empty() {
-                p { "None." }
+                p { (t!("tenant-users-pending-none")) }
             } @else {
                 table #invitations {
                     thead { tr {
-                        th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Expires" }
-                        th scope="col" { span.hint { "Actions" } }
+                        th scope="col" { (t!("tenant-users-email")) } th scope="col" { (t!("tenant-users-role")) }
+                        th scope="col" { (t!("tenant-users-expires")) }
+                        th scope="col" { span.hint { (t!("tenant-users-actions")) } }
                     } }
                     tbody {
                         @for i in &invitations {
                             tr {
-                                td { (i.email) } td { (i.role) } td { (day(i.expires_at)) }
+                                td { (i.email) } td { (role_word(&i.role, &i.role.to_string())) } td { (day(i.expires_at)) }
                                 td {
                                     form.inline method="post" action={ "/app/" (slug) "/settings/invitations/" (i.id) "/resend" } {
                                         (field(session))
-                                        button.link type="submit" { "Resend " span.hint { (i.email) } }
+                                        button.link type="submit" { (t!("tenant-users-resend")) " " span.hint { (i.email) } }
                                     }
                                     " "
                                     form.inline method="post" action={ "/app/" (slug) "/settings/invitations/" (i.id) "/revoke" } {
                                         (field(session))
-                                        button.link type="submit" { "Revoke " span.hint { (i.email) } }
+                                        button.link type="submit" { (t!("tenant-users-revoke")) " " span.hint { (i.email) } }
                                     }
                                 }
                             }
@@ -213,10 +218,19 @@ pub(crate) async fn invite(
             Ok(_) => (StatusCode::OK, None, Some(form.email.as_str())),
             Err(e) => {
                 let e = PageError::from(e);
-                (e.status(), Some(e.detail().to_owned()), None)
+                (e.status(), Some(e.detail()), None)
             }
         };
     let body = users_body(&state, &session, &scope, &slug, error.as_deref(), invited).await?;
-    let page = page(&state, &scope, "Users & invitations", nav(&session, &slug, &name), body).await;
+    let page = page(&state, &scope, &t!("tenant-users-title"), nav(&session, &slug, &name), body).await;
     Ok((status, page).into_response())
+}
+
+/// A user's status as the table shows it.
+fn user_status(status: &str) -> String {
+    match status {
+        "active" => t!("tenant-users-status-active"),
+        "deactivated" => t!("tenant-users-status-deactivated"),
+        other => other.to_owned(),
+    }
 }
