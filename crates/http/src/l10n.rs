@@ -7,7 +7,7 @@
 //! request's task. A page that learns more settles it further
 //! ([`settle`]): the tenant's default language and time zone, then the
 //! signed-in user's own. Pages ask [`reader`] for it, through the [`t!`]
-//! macro; problem+json asks [`asked`] whether the client named a language at
+//! macro; problem+json asks [`accepted`] whether the client named a language at
 //! all (the API localises its `detail` texts only then).
 
 use std::cell::Cell;
@@ -20,13 +20,17 @@ use serde::Deserialize;
 use tenantry_i18n::{Language, Locale, Preferences};
 
 /// The cookie the language switch sets (a year; not a secret, no session).
-pub(crate) const LANG_COOKIE: &str = "tenantry_lang";
+/// `__Host-`: set by this host only, over https, for every path — a sibling
+/// subdomain cannot plant one (it decides a signup's workspace language).
+pub(crate) const LANG_COOKIE: &str = "__Host-tenantry_lang";
 
 #[derive(Clone, Copy)]
 struct Reader {
     locale: Locale,
     /// The request named a language (the switch's cookie or `Accept-Language`).
     asked: bool,
+    /// The request's `Accept-Language` named one (what the API's problem texts follow).
+    accepted: bool,
 }
 
 tokio::task_local! {
@@ -38,9 +42,10 @@ pub(crate) fn reader() -> Locale {
     READER.try_with(|r| r.get().locale).unwrap_or_default()
 }
 
-/// Whether the request named a language it reads.
-pub(crate) fn asked() -> bool {
-    READER.try_with(|r| r.get().asked).unwrap_or(false)
+/// Whether the request's `Accept-Language` named a language tenantry speaks:
+/// the API localises its problem texts only then.
+pub(crate) fn accepted() -> bool {
+    READER.try_with(|r| r.get().accepted).unwrap_or(false)
 }
 
 /// The language the request named (the switch's cookie or `Accept-Language`),
@@ -61,6 +66,23 @@ pub(crate) fn settle(layers: &[&Preferences]) {
     });
 }
 
+/// Settles the reader on a workspace's defaults and then on its user's own
+/// choice (one unit of work: `/v1/me`'s); the workspace's name, when read.
+pub(crate) async fn settle_scope(state: &crate::AppState, scope: &tenantry_ports::TenantScope) -> Option<String> {
+    match state.tenantry.me(scope).await {
+        Ok(me) => {
+            settle(&[&me.tenant.settings.defaults, &me.user.preferences()]);
+            Some(me.tenant.name)
+        }
+        // Not a user (the superuser in a tenant's pages): the workspace's defaults.
+        Err(_) => {
+            let t = state.tenantry.get_tenant(scope).await.ok()?;
+            settle(&[&t.settings.defaults]);
+            Some(t.name)
+        }
+    }
+}
+
 /// What the request says about its reader's language.
 fn first_guess(headers: &HeaderMap) -> Reader {
     let picked = headers
@@ -73,9 +95,10 @@ fn first_guess(headers: &HeaderMap) -> Reader {
         .and_then(|(_, v)| tenantry_i18n::chosen(v.trim()));
     let accepted =
         || headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(tenantry_i18n::negotiate);
-    match picked.or_else(accepted) {
-        Some(locale) => Reader { locale, asked: true },
-        None => Reader { locale: Locale::default(), asked: false },
+    let from_header = accepted();
+    match picked.or(from_header) {
+        Some(locale) => Reader { locale, asked: true, accepted: from_header.is_some() },
+        None => Reader { locale: Locale::default(), asked: false, accepted: false },
     }
 }
 
@@ -110,7 +133,7 @@ pub(crate) async fn switch(Path(tag): Path<String>, Query(back): Query<Back>) ->
     let Ok(language) = Language::parse(&tag) else {
         return Redirect::to(&to).into_response();
     };
-    let cookie = format!("{LANG_COOKIE}={}; Path=/; Secure; SameSite=Lax; Max-Age=31536000", language.tag());
+    let cookie = format!("{LANG_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=31536000", language.tag());
     let mut response = Redirect::to(&to).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
@@ -137,7 +160,11 @@ mod tests {
     fn the_switch_beats_the_browser_and_english_is_the_default() {
         assert_eq!(guess(&[]), (Language::En, false));
         assert_eq!(guess(&[("accept-language", "nl-NL,nl;q=0.9")]), (Language::Nl, true));
-        assert_eq!(guess(&[("accept-language", "nl"), ("cookie", "a=b; tenantry_lang=en")]), (Language::En, true));
-        assert_eq!(guess(&[("accept-language", "fr"), ("cookie", "tenantry_lang=xx")]), (Language::En, false));
+        assert_eq!(
+            guess(&[("accept-language", "nl"), ("cookie", "a=b; __Host-tenantry_lang=en")]),
+            (Language::En, true)
+        );
+        assert_eq!(guess(&[("accept-language", "fr"), ("cookie", "__Host-tenantry_lang=xx")]), (Language::En, false));
+        assert_eq!(guess(&[("cookie", "tenantry_lang=nl")]), (Language::En, false), "only the __Host- cookie counts");
     }
 }

@@ -145,7 +145,7 @@ pub(crate) fn localised(code: &str, english: &str) -> String {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         // The API keeps its machine values; only the text follows a language the client asked for.
-        let detail = if crate::l10n::asked() { localised(self.code, &self.detail) } else { self.detail };
+        let detail = if crate::l10n::accepted() { localised(self.code, &self.detail) } else { self.detail };
         let body = ProblemBody {
             kind: format!("https://tenantry.dev/problems/{}", self.code),
             title: self.status.canonical_reason().unwrap_or("error"),

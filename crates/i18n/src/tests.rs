@@ -183,4 +183,8 @@ fn accept_language_picks_the_first_language_tenantry_speaks() {
     assert_eq!(pick("nl;q=abc, en"), Some(Language::En));
     assert_eq!(pick(""), None);
     assert_eq!(pick("*"), None);
+    assert_eq!(pick("nl;Q=0, en"), Some(Language::En), "the weight's name in any case");
+    assert_eq!(pick("nl;q=NaN, en;q=inf"), Some(Language::En));
+    assert_eq!(pick(&format!("{}nl", "xx, ".repeat(40))), None, "only the first 32 ranges are read");
+    assert_eq!(pick(&format!("nl, {}", "x".repeat(2000))), None, "an overlong header chooses nothing");
 }

@@ -94,26 +94,8 @@ async fn authorised(
     let hosted = simulator(state)?.hosted_session(id).filter(|h| h.page == page).ok_or_else(PageError::not_found)?;
     let scope = state.tenantry.authorize(&session.principal, hosted.tenant_id).await?;
     state.tenantry.require_hosted_billing(&scope, page == HostedPage::Checkout).await?;
-    settle(state, &scope).await;
+    crate::l10n::settle_scope(state, &scope).await;
     Ok((hosted, scope))
-}
-
-/// The reader settles on the workspace's language and time zone, then on the user's own.
-async fn settle(state: &AppState, scope: &TenantScope) {
-    match state.tenantry.me(scope).await {
-        Ok(me) => {
-            let own = tenantry_i18n::Preferences {
-                language: me.user.language,
-                time_zone: me.user.time_zone.as_deref().and_then(|z| tenantry_i18n::TimeZone::parse(z).ok()),
-            };
-            crate::l10n::settle(&[&me.tenant.settings.defaults, &own]);
-        }
-        Err(_) => {
-            if let Ok(t) = state.tenantry.get_tenant(scope).await {
-                crate::l10n::settle(&[&t.settings.defaults]);
-            }
-        }
-    }
 }
 
 fn frame(title: &str, body: Markup) -> Page {

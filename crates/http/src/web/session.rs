@@ -77,7 +77,20 @@ impl FromRequestParts<AppState> for Session {
         let token = cookie(&parts.headers, COOKIE).ok_or_else(to_login)?;
         let principal = auth::verify(&state.keys, state.clock.as_ref(), token.expose_secret(), TokenUse::Web)
             .map_err(|_| to_login())?;
+        if parts.uri.path().starts_with("/account/") {
+            settle_reader(state, &principal).await;
+        }
         Ok(Session { principal, csrf: csrf_of(&token), impersonating: None })
+    }
+}
+
+/// The account's own pages (`/account/…`, outside any `/app/{slug}`) read in
+/// the user's language and zone, else their workspace's, as its pages do
+/// (`tenant::tenant` settles those). The superuser has no such setting.
+async fn settle_reader(state: &AppState, principal: &Principal) {
+    let Some(tenant) = principal.tenant_id() else { return };
+    if let Ok(scope) = state.tenantry.authorize(principal, tenant).await {
+        crate::l10n::settle_scope(state, &scope).await;
     }
 }
 

@@ -9,6 +9,7 @@ mod browser_a11y;
 mod browser_account;
 mod hardening;
 mod isolation;
+mod l10n;
 mod mail_pages;
 mod metering;
 mod product_routes;

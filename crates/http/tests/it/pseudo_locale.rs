@@ -12,7 +12,7 @@ use reqwest::header::{ACCEPT, COOKIE};
 use scraper::{Html, Node};
 use tenantry_testkit::Harness;
 
-const PSEUDO: &str = "tenantry_lang=x-pseudo";
+const PSEUDO: &str = "__Host-tenantry_lang=x-pseudo";
 
 /// The text outside ⟦ ⟧ (markers may nest: a formatted amount inside a message).
 fn unmarked(text: &str) -> String {

@@ -370,8 +370,8 @@ async fn the_login_and_signup_pages_switch_language_and_remember_it_in_a_cookie(
     assert_eq!(switched.status, StatusCode::SEE_OTHER);
     assert_eq!(switched.location.as_deref(), Some("/signup"));
     let cookie = switched.headers.get("set-cookie").expect("a cookie").to_str().unwrap();
-    assert!(cookie.starts_with("tenantry_lang=nl;"), "{cookie}");
-    let dutch = get("/signup", &[("cookie", "tenantry_lang=nl")]).await;
+    assert!(cookie.starts_with("__Host-tenantry_lang=nl;"), "{cookie}");
+    let dutch = get("/signup", &[("cookie", "__Host-tenantry_lang=nl")]).await;
     assert_eq!(dutch.status, StatusCode::OK);
     assert!(dutch.body.contains("<html lang=\"nl\">"), "{}", dutch.body);
     assert!(dutch.body.contains("Maak je werkruimte aan") && !dutch.body.contains("Create your workspace"));
@@ -383,7 +383,7 @@ async fn the_login_and_signup_pages_switch_language_and_remember_it_in_a_cookie(
     assert!(browser.body.contains("<html lang=\"nl\">"), "{}", browser.body);
     assert!(browser.body.contains("Wachtwoord vergeten?") && !browser.body.contains("Forgot your password?"));
     // The cookie beats the browser.
-    let chosen = get("/login", &[("accept-language", "nl"), ("cookie", "tenantry_lang=en")]).await;
+    let chosen = get("/login", &[("accept-language", "nl"), ("cookie", "__Host-tenantry_lang=en")]).await;
     assert!(chosen.body.contains("<html lang=\"en\">") && chosen.body.contains("Forgot your password?"));
 
     // Back only to a path of this service; an unknown language sets nothing.

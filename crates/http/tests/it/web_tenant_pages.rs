@@ -607,7 +607,7 @@ async fn the_workspace_language_and_time_zone_are_the_default_of_whoever_chose_n
     let saved = owner.post("/app/acme/settings/locale", &[("language", "nl"), ("time_zone", "Europe/Amsterdam")]).await;
     assert_eq!(
         (saved.status, saved.location.as_deref()),
-        (StatusCode::SEE_OTHER, Some("/app/acme/settings/branding?saved=1")),
+        (StatusCode::SEE_OTHER, Some("/app/acme/settings/branding?saved=locale")),
         "{}",
         saved.body
     );
@@ -615,9 +615,9 @@ async fn the_workspace_language_and_time_zone_are_the_default_of_whoever_chose_n
     let defaults = h.tenantry.get_tenant(&scope).await.unwrap().settings.defaults;
     assert_eq!(defaults.language, Some(Language::Nl));
     assert_eq!(defaults.time_zone, Some(TimeZone::parse("Europe/Amsterdam").unwrap()));
-    let page = owner.get("/app/acme/settings/branding?saved=1").await.body;
+    let page = owner.get("/app/acme/settings/branding?saved=locale").await.body;
     assert!(page.contains("<html lang=\"nl\">"), "the owner chose nothing either: {page}");
-    assert!(page.contains("id=\"branding-saved\""));
+    assert!(page.contains("De taal en tijdzone zijn opgeslagen."), "the language form's notice, in Dutch: {page}");
     assert!(page.contains("<option value=\"nl\" lang=\"nl\" selected>Nederlands</option>"), "{page}");
     assert!(page.contains("<option value=\"Europe/Amsterdam\" selected>Europe/Amsterdam</option>"), "{page}");
 

@@ -132,7 +132,8 @@ tenant-api-keys-revoke = Revoke
 ## Branding, and the workspace's language and time zone
 
 tenant-branding-title = Branding
-tenant-branding-saved = Saved.
+tenant-branding-saved = The branding has been saved.
+tenant-locale-saved = The language and time zone have been saved.
 tenant-branding-now = Now
 tenant-branding-color = Primary colour
 tenant-branding-color-none = none (the default)

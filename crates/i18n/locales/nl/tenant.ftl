@@ -132,7 +132,8 @@ tenant-api-keys-revoke = Intrekken
 ## Huisstijl, en de taal en tijdzone van de werkruimte
 
 tenant-branding-title = Huisstijl
-tenant-branding-saved = Opgeslagen.
+tenant-branding-saved = De huisstijl is opgeslagen.
+tenant-locale-saved = De taal en tijdzone zijn opgeslagen.
 tenant-branding-now = Nu
 tenant-branding-color = Hoofdkleur
 tenant-branding-color-none = geen (de standaard)

@@ -66,6 +66,16 @@ pub struct UserView {
     pub time_zone: Option<String>,
 }
 
+impl UserView {
+    /// Their own language and time zone (unset: their workspace's).
+    pub fn preferences(&self) -> tenantry_domain::preferences::Preferences {
+        tenantry_domain::preferences::Preferences {
+            language: self.language,
+            time_zone: self.time_zone.as_deref().and_then(|z| tenantry_domain::preferences::TimeZone::parse(z).ok()),
+        }
+    }
+}
+
 impl From<&User> for UserView {
     fn from(u: &User) -> Self {
         let (status, reason) = match u.status() {

@@ -33,7 +33,8 @@ pub(crate) struct BrandingNotice {
 /// refusal with the values typed into it.
 #[derive(Default)]
 struct Shown<'a> {
-    saved: bool,
+    /// Which form was saved: `branding`, or `locale` (the language and time zone).
+    saved: Option<&'a str>,
     /// The branding form refused: its reason and the colour and logo typed.
     branding: Option<(&'a str, (&'a str, &'a str))>,
     /// The language form refused: its reason, the field it concerns, and the
@@ -56,8 +57,10 @@ fn branding_body(session: &Session, slug: &str, settings: &TenantSettings, shown
     };
     html! {
         h1 { (t!("tenant-branding-title")) }
-        @if shown.saved {
-            p.notice #branding-saved role="status" { (t!("tenant-branding-saved")) }
+        @match shown.saved {
+            Some("locale") => p.notice #branding-saved role="status" { (t!("tenant-locale-saved")) },
+            Some(_) => p.notice #branding-saved role="status" { (t!("tenant-branding-saved")) },
+            None => {},
         }
         section.card aria-labelledby="current-h" {
             h2 #current-h { (t!("tenant-branding-now")) }
@@ -132,7 +135,7 @@ pub(crate) async fn branding(
 ) -> PageResult {
     let (scope, name) = tenant(&state, &session, &slug).await?;
     let view = state.tenantry.get_tenant(&scope).await?;
-    let shown = Shown { saved: n.saved.is_some(), ..Shown::default() };
+    let shown = Shown { saved: n.saved.as_deref(), ..Shown::default() };
     let body = branding_body(&session, &slug, &view.settings, shown);
     Ok(page(&state, &scope, &t!("tenant-branding-title"), nav(&session, &slug, &name), body).await.into_response())
 }
@@ -201,7 +204,7 @@ pub(crate) async fn save_locale(
         ..SettingsInput::default()
     };
     match state.tenantry.update_tenant(&scope, input).await {
-        Ok(_) => Ok(Redirect::to(&format!("/app/{slug}/settings/branding?saved=1")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/app/{slug}/settings/branding?saved=locale")).into_response()),
         Err(e) => {
             let e = PageError::from(e);
             let view = state.tenantry.get_tenant(&scope).await?;

@@ -35,23 +35,7 @@ pub(crate) async fn tenant(
         return Err(PageError::from(tenantry_ports::services::AccessError::PaymentMethodRequired));
     }
     // The reader settles on the workspace's language and time zone, then on the user's own (issue 25).
-    let name = match state.tenantry.me(&scope).await {
-        Ok(me) => {
-            let own = tenantry_i18n::Preferences {
-                language: me.user.language,
-                time_zone: me.user.time_zone.as_deref().and_then(|z| tenantry_i18n::TimeZone::parse(z).ok()),
-            };
-            crate::l10n::settle(&[&me.tenant.settings.defaults, &own]);
-            me.tenant.name
-        }
-        Err(_) => match state.tenantry.get_tenant(&scope).await {
-            Ok(t) => {
-                crate::l10n::settle(&[&t.settings.defaults]);
-                t.name
-            }
-            Err(_) => slug.to_owned(),
-        },
-    };
+    let name = crate::l10n::settle_scope(state, &scope).await.unwrap_or_else(|| slug.to_owned());
     Ok((scope, name))
 }
 

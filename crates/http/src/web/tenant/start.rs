@@ -28,14 +28,7 @@ async fn own_tenant(state: &AppState, session: &Session) -> Result<(TenantScope,
     let tenant_id = session.principal.tenant_id().ok_or_else(PageError::not_found)?;
     let scope = state.tenantry.authorize(&session.principal, tenant_id).await?;
     let tenant = state.tenantry.get_tenant(&scope).await?;
-    let own = match state.tenantry.me(&scope).await {
-        Ok(me) => tenantry_i18n::Preferences {
-            language: me.user.language,
-            time_zone: me.user.time_zone.as_deref().and_then(|z| tenantry_i18n::TimeZone::parse(z).ok()),
-        },
-        Err(_) => tenantry_i18n::Preferences::default(),
-    };
-    crate::l10n::settle(&[&tenant.settings.defaults, &own]);
+    crate::l10n::settle_scope(state, &scope).await;
     Ok((scope, tenant.slug.to_string(), tenant.name))
 }
 
