@@ -179,18 +179,18 @@ async fn a_broadcast_is_previewed_without_queueing_then_sent_once_to_the_people_
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
     let sent_before = m.h.mailer.sent().len();
     let (preview, key) = m.preview().await;
-    assert!(preview.body.contains("Goes to <strong>2</strong> people in 1 workspaces"), "{}", preview.body);
+    assert!(preview.body.contains("Goes to <strong>2</strong> people in 1 workspace."), "{}", preview.body);
     assert!(preview.body.contains("Unsubscribe from product updates"), "the preview shows the link's place");
     m.deliver().await;
     assert_eq!(m.h.mailer.sent().len(), sent_before, "a preview queues nothing");
     let form = [("subject", SUBJECT), ("body", BODY), ("key", key.as_str())];
     let queued = m.ops.post("/admin/broadcasts", &form).await;
     assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.body);
-    assert!(queued.body.contains("Queued for 2 people in 1 workspaces"), "{}", queued.body);
+    assert!(queued.body.contains("Queued for 2 people in 1 workspace;"), "{}", queued.body);
     // A second click on Send: nothing is queued twice.
     let twice = m.ops.post("/admin/broadcasts", &form).await;
     assert_eq!(twice.status, StatusCode::ACCEPTED, "{}", twice.body);
-    assert!(twice.body.contains("Queued for 0 people") && twice.body.contains("1 workspaces had it queued already"));
+    assert!(twice.body.contains("Queued for 0 people") && twice.body.contains("1 workspace had it queued already"));
     m.deliver().await;
     assert_eq!(m.h.mailer.count("keen@acme.example.com", "product_update"), 1);
     assert_eq!(m.h.mailer.count(&m.t.owner_email, "product_update"), 1);

@@ -87,7 +87,10 @@ platform-coupons-no = no
 platform-coupons-never = never
 platform-coupons-any-time = any time
 platform-coupons-duration-once = once
-platform-coupons-duration-months = { $count } month(s)
+platform-coupons-duration-months = { $count ->
+    [one] { $count } month
+   *[other] { $count } months
+}
 platform-coupons-duration-forever = forever
 platform-coupons-redeemed-of = { $used } of { $max }
 platform-coupons-switch-off = Switch off
@@ -142,12 +145,28 @@ platform-broadcasts-preview-heading = Preview
 # Around the number of people, which the page shows in bold.
 platform-broadcasts-goes-to = Goes to
 platform-broadcasts-goes-to-rest = { $people ->
+    [one] person
    *[other] people
-} in { $tenants } workspaces.
+} in { $tenants ->
+    [one] { $tenants } workspace
+   *[other] { $tenants } workspaces
+}.
 platform-broadcasts-subject = Subject:
-platform-broadcasts-send = Send to { $people } people
-platform-broadcasts-queued = Queued for { $people } people in { $tenants } workspaces; the last falls due at { $due }. Failures show on the Jobs page.
-platform-broadcasts-queued-already = { $tenants } workspaces had it queued already (sent once).
+platform-broadcasts-send = { $people ->
+    [one] Send to { $people } person
+   *[other] Send to { $people } people
+}
+platform-broadcasts-queued = Queued for { $people ->
+    [one] { $people } person
+   *[other] { $people } people
+} in { $tenants ->
+    [one] { $tenants } workspace
+   *[other] { $tenants } workspaces
+}; the last falls due at { $due }. Failures show on the Jobs page.
+platform-broadcasts-queued-already = { $tenants ->
+    [one] { $tenants } workspace had it queued already (sent once).
+   *[other] { $tenants } workspaces had it queued already (sent once).
+}
 platform-broadcasts-write-another = Write another
 platform-broadcasts-jobs = Jobs
 
