@@ -27,43 +27,13 @@ async fn every_page_of_every_role_passes_axe_core_with_the_wcag_21_aa_rules() {
     let Some(source) = axe_source(test) else { return };
     let Some(driver) = driver(test) else { return };
     let h = Harness::new();
-    let su = h.superuser("ops@platform.example.com").await.unwrap();
-    let t = h.signup("acme").await.unwrap();
-    h.add_user(&t, "ada@acme.example.com", "admin").await.unwrap();
-    h.add_user(&t, "max@acme.example.com", "member").await.unwrap();
-    // Something in every list: an invitation, a role, a key, an export, an ad, a coupon.
-    let owner = h.owner_scope(&t).await.unwrap();
-    let invite = tenantry_ports::services::invitations::InviteInput {
-        email: "new@acme.example.com".into(),
-        role: "viewer".into(),
-    };
-    h.tenantry.invite(&owner, invite).await.unwrap();
-    let platform = h.tenantry.authorize_platform(&su).await.unwrap();
-    crate::browser::ad_campaigns(&h, &platform).await;
-    // Acme converts at its trial's end (every premium form shown); a paying tenant (the seat
-    // preview) and one on freemium (the ads: banner and modal).
-    h.add_card(t.id, tenantry_testkit::simulator::TestCard::Succeeds).await.unwrap();
-    let paid = h.paid_tenant("globex", 3).await.unwrap();
-    let free = h.signup("freebie").await.unwrap();
-    h.advance_days(15).await;
+    let crate::browser::EveryPage { t, paid, free } = crate::browser::every_page(&h).await;
     let base = support::serve(support::state_for(&h)).await;
     let c = browser(&driver).await;
     let mut found = Vec::new();
 
     // Someone not signed in, and a refused signup with its error summary.
-    let anonymous: Vec<String> = [
-        "/login",
-        "/signup",
-        "/forgot",
-        "/reset?token=x",
-        "/verify?token=x",
-        "/email-change?token=x",
-        "/find-workspace",
-        "/invitations/accept?token=x",
-        "/no-such-page",
-    ]
-    .map(String::from)
-    .to_vec();
+    let anonymous: Vec<String> = crate::browser::ANONYMOUS.map(String::from).to_vec();
     check(&c, &base, &source, "anonymous", &anonymous, &mut found).await;
     c.goto(&format!("{base}/signup")).await.unwrap();
     fill(&c, "#company_name", "Initech").await;
@@ -84,16 +54,7 @@ async fn every_page_of_every_role_passes_axe_core_with_the_wcag_21_aa_rules() {
         pages.extend(extra.iter().map(|p| format!("/app/acme/{p}")));
         pages
     };
-    let settings = [
-        "settings",
-        "settings/users",
-        "settings/roles",
-        "settings/api-keys",
-        "settings/branding",
-        "settings/audit",
-        "settings/exports",
-        "settings/notifications",
-    ];
+    let settings = crate::browser::SETTINGS;
     for (who, email, extra) in [
         ("owner", t.owner_email.as_str(), &settings[..]),
         ("admin", "ada@acme.example.com", &settings[..]),
@@ -129,21 +90,7 @@ async fn every_page_of_every_role_passes_axe_core_with_the_wcag_21_aa_rules() {
     logout(&c).await;
 
     login(&c, &base, "", "ops@platform.example.com").await;
-    let admin: Vec<String> = [
-        "/admin".to_owned(),
-        "/admin/stats".to_owned(),
-        "/admin/audit".to_owned(),
-        "/admin/jobs".to_owned(),
-        "/admin/ads".to_owned(),
-        "/admin/coupons".to_owned(),
-        "/admin/broadcasts".to_owned(),
-        "/admin/settings".to_owned(),
-        "/admin/profile".to_owned(),
-        format!("/admin/tenants/{}", t.id),
-        "/account/mfa".to_owned(),
-        "/account/sessions".to_owned(),
-    ]
-    .to_vec();
+    let admin = crate::browser::admin_pages(t.id);
     check(&c, &base, &source, "superuser", &admin, &mut found).await;
     c.close().await.unwrap();
     assert!(found.is_empty(), "{} violations:\n{}", found.len(), found.join("\n"));

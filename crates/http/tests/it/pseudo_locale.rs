@@ -115,22 +115,7 @@ async fn walk(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_in_the_pseudo_locale_has_no_text_outside_the_catalogue() {
     let h = Harness::new();
-    let su = h.superuser("ops@platform.example.com").await.unwrap();
-    let t = h.signup("acme").await.unwrap();
-    h.add_user(&t, "ada@acme.example.com", "admin").await.unwrap();
-    h.add_user(&t, "max@acme.example.com", "member").await.unwrap();
-    let owner = h.owner_scope(&t).await.unwrap();
-    let invite = tenantry_ports::services::invitations::InviteInput {
-        email: "new@acme.example.com".into(),
-        role: "viewer".into(),
-    };
-    h.tenantry.invite(&owner, invite).await.unwrap();
-    let platform = h.tenantry.authorize_platform(&su).await.unwrap();
-    crate::browser::ad_campaigns(&h, &platform).await;
-    h.add_card(t.id, tenantry_testkit::simulator::TestCard::Succeeds).await.unwrap();
-    let paid = h.paid_tenant("globex", 3).await.unwrap();
-    let free = h.signup("freebie").await.unwrap();
-    h.advance_days(15).await;
+    let crate::browser::EveryPage { t, paid, free } = crate::browser::every_page(&h).await;
     let base = support::serve(support::state_for(&h)).await;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
@@ -158,21 +143,7 @@ async fn every_page_in_the_pseudo_locale_has_no_text_outside_the_catalogue() {
     data.sort_by_key(|d| std::cmp::Reverse(d.len()));
     let mut found = Vec::new();
 
-    let anonymous: Vec<String> = [
-        "/login",
-        "/login?tenant=acme",
-        "/signup",
-        "/forgot",
-        "/reset?token=x",
-        "/verify?token=x",
-        "/email-change?token=x",
-        "/find-workspace",
-        "/invitations/accept?token=x",
-        "/unsubscribe?token=x",
-        "/no-such-page",
-    ]
-    .map(String::from)
-    .to_vec();
+    let anonymous: Vec<String> = crate::browser::ANONYMOUS.map(String::from).to_vec();
     walk(&http, &base, PSEUDO, "anonymous", &anonymous, &data, &mut found).await;
     // Refused forms, with their error summaries.
     for (path, form) in [
@@ -196,16 +167,7 @@ async fn every_page_in_the_pseudo_locale_has_no_text_outside_the_catalogue() {
         }
     }
 
-    let settings = [
-        "settings",
-        "settings/users",
-        "settings/roles",
-        "settings/api-keys",
-        "settings/branding",
-        "settings/audit",
-        "settings/exports",
-        "settings/notifications",
-    ];
+    let settings = crate::browser::SETTINGS;
     let common = ["/account/mfa", "/account/sessions", "/account/notifications"];
     for (who, slug, email, extra) in [
         ("owner", "acme", t.owner_email.as_str(), &settings[..]),
@@ -224,22 +186,8 @@ async fn every_page_in_the_pseudo_locale_has_no_text_outside_the_catalogue() {
 
     let s = WebSession::login(&base, "", "ops@platform.example.com").await;
     let cookie = format!("{}; {PSEUDO}", s.cookie);
-    let admin: Vec<String> = [
-        "/admin".to_owned(),
-        "/admin/stats".to_owned(),
-        "/admin/audit".to_owned(),
-        "/admin/jobs".to_owned(),
-        "/admin/ads".to_owned(),
-        "/admin/coupons".to_owned(),
-        "/admin/broadcasts".to_owned(),
-        "/admin/settings".to_owned(),
-        "/admin/profile".to_owned(),
-        format!("/admin/tenants/{}", t.id),
-        format!("/admin/tenants/{}", paid.id),
-        "/account/mfa".to_owned(),
-        "/account/sessions".to_owned(),
-    ]
-    .to_vec();
+    let mut admin = crate::browser::admin_pages(t.id);
+    admin.push(format!("/admin/tenants/{}", paid.id));
     walk(&http, &base, &cookie, "superuser", &admin, &data, &mut found).await;
 
     assert!(found.is_empty(), "{} texts outside the catalogue:\n{}", found.len(), found.join("\n"));

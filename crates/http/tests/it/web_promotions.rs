@@ -49,10 +49,7 @@ async fn the_superuser_makes_a_coupon_and_a_code_and_an_owner_applies_it_on_the_
     let again = ops.post("/admin/coupons/codes", &code).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
     let shown = ops.get("/admin/coupons").await.body;
-    assert!(
-        shown.contains("<code>SPRING20</code>") && shown.contains("20 %") && shown.contains("3 months"),
-        "{shown}"
-    );
+    assert!(shown.contains("<code>SPRING20</code>") && shown.contains("20 %") && shown.contains("3 months"), "{shown}");
 
     let owner = Browser::login(&base, "paying", &paid.owner_email).await;
     assert_eq!(owner.get("/admin/coupons").await.status, StatusCode::NOT_FOUND, "the superuser's page only");

@@ -501,6 +501,22 @@ mod tests {
     }
 
     /// owner, admin, admin who switched billing mails off, member, deactivated admin.
+    /// Acme, with these settings.
+    fn acme(
+        id: TenantId,
+        at: chrono::DateTime<chrono::Utc>,
+        settings: tenantry_domain::tenant::TenantSettings,
+    ) -> Tenant {
+        Tenant::restore(tenantry_domain::TenantRecord {
+            id,
+            slug: Slug::parse("acme").unwrap(),
+            name: CompanyName::parse("Acme").unwrap(),
+            created_at: at,
+            settings,
+            quota_override: Default::default(),
+        })
+    }
+
     fn people(tenant: TenantId) -> Vec<User> {
         let person = |n: u128, who: &str, role: BuiltinRole| {
             User::new(
@@ -574,14 +590,7 @@ mod tests {
             if billing_email {
                 settings.billing.billing_email = Some(Email::parse("books@acme.example.com").unwrap());
             }
-            let tenant = Tenant::restore(tenantry_domain::TenantRecord {
-                id: tenant_id,
-                slug: Slug::parse("acme").unwrap(),
-                name: CompanyName::parse("Acme").unwrap(),
-                created_at: at,
-                settings,
-                quota_override: Default::default(),
-            });
+            let tenant = acme(tenant_id, at, settings);
             let got: Vec<String> = Tenantry::billing_mails(&tenant, &people(tenant_id), &message)
                 .into_iter()
                 .map(|m| m.to.as_str().split('@').next().unwrap_or_default().to_owned())
@@ -601,14 +610,7 @@ mod tests {
         let tenant_id = id::<TenantId>(100);
         let mut settings = tenantry_domain::tenant::TenantSettings::default();
         settings.billing.billing_email = Some(Email::parse("owner@acme.example.com").unwrap());
-        let tenant = Tenant::restore(tenantry_domain::TenantRecord {
-            id: tenant_id,
-            slug: Slug::parse("acme").unwrap(),
-            name: CompanyName::parse("Acme").unwrap(),
-            created_at: at,
-            settings,
-            quota_override: Default::default(),
-        });
+        let tenant = acme(tenant_id, at, settings);
         let mails =
             Tenantry::billing_mails(&tenant, &people(tenant_id), &Message::PaymentActionRequired { hosted_url: None });
         let to: Vec<&str> = mails.iter().map(|m| m.to.as_str()).collect();
@@ -624,14 +626,7 @@ mod tests {
         settings.billing.billing_email = Some(Email::parse("books@acme.example.com").unwrap());
         let amsterdam = TimeZone::parse("Europe/Amsterdam").unwrap();
         settings.defaults = Preferences { language: Some(Language::Nl), time_zone: Some(amsterdam) };
-        let tenant = Tenant::restore(tenantry_domain::TenantRecord {
-            id: tenant_id,
-            slug: Slug::parse("acme").unwrap(),
-            name: CompanyName::parse("Acme").unwrap(),
-            created_at: at,
-            settings,
-            quota_override: Default::default(),
-        });
+        let tenant = acme(tenant_id, at, settings);
         let english = Preferences { language: Some(Language::En), time_zone: None };
         let mut users = people(tenant_id);
         users[1].choose(english);
@@ -655,14 +650,7 @@ mod tests {
         users[0].choose(english);
         let mut settings = tenant.settings().clone();
         settings.billing.billing_email = Some(Email::parse("owner@acme.example.com").unwrap());
-        let tenant = Tenant::restore(tenantry_domain::TenantRecord {
-            id: tenant_id,
-            slug: Slug::parse("acme").unwrap(),
-            name: CompanyName::parse("Acme").unwrap(),
-            created_at: at,
-            settings,
-            quota_override: Default::default(),
-        });
+        let tenant = acme(tenant_id, at, settings);
         let paid = Message::InvoicePaid { number: "1".into(), total: Money::eur(100), issued_at: at, pdf_url: None };
         let mails = Tenantry::billing_mails(&tenant, &users, &paid);
         assert_eq!(mails.len(), 1);
