@@ -70,25 +70,6 @@ pub fn admin_url(test: &str) -> Option<SecretString> {
     }
 }
 
-/// The coordinator of a Citus cluster (`TENANTRY_CITUS_URL`, as `scripts/citus-cluster start`
-/// prints it), or None with a `NOT RUN` line; under `CI=true` its absence fails the test
-/// (`.ci/run` starts the cluster).
-pub fn citus_url(test: &str) -> Option<String> {
-    match std::env::var("TENANTRY_CITUS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "TENANTRY_CITUS_URL must be set in CI (`scripts/citus-cluster start` prints it)"
-            );
-            eprintln!(
-                "NOT RUN {test}: start a cluster with `scripts/citus-cluster start` and set TENANTRY_CITUS_URL to its URL"
-            );
-            None
-        }
-    }
-}
-
 /// A test store and its database's clock, detached from the [`TestDatabase`]
 /// (cheap to clone; for harnesses made in closures).
 #[derive(Clone)]
