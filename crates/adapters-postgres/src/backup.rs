@@ -37,6 +37,9 @@ struct Table {
     deletable: bool,
 }
 
+/// Rows a statement of a reload inserts (each row is one bound JSON value).
+const LOAD_BATCH: usize = 100;
+
 impl PgTenantTx {
     /// The tenant-owned tables, parents before children.
     async fn tenant_tables(&mut self) -> Result<Vec<Table>, StoreError> {
@@ -182,6 +185,7 @@ impl BackupStore for PgTenantTx {
                 .await
                 .map_err(|e| self.fail(e))?;
         }
+        self.release_tenant().await?;
         let given: BTreeMap<&str, &TableRows> = rows.tables.iter().map(|t| (t.table.as_str(), t)).collect();
         for table in &tables {
             let Some(given) = given.get(table.name.as_str()) else { continue };
@@ -211,19 +215,36 @@ impl BackupStore for PgTenantTx {
                 .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
                 .collect();
             let list = columns.join(", ");
-            let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO {t} ({list}) OVERRIDING SYSTEM VALUE \
-                 SELECT {list} FROM jsonb_populate_recordset(NULL::{t}, $1)",
-                t = table.name
-            )))
-            .bind(Json(&values))
-            .execute(&mut *self.tx)
-            .await;
-            if let Err(e) = done {
-                self.aborted = true;
-                return Err(load_error(&table.name, e));
+            // Rows as VALUES, each column read from its row's JSON on the way in, up to
+            // LOAD_BATCH rows a statement: an INSERT … SELECT would be copied into Citus's shards
+            // with COPY, which row-level security refuses (issue 26); VALUES are one tenant's
+            // rows, sent to its shard as they are.
+            for batch in values.chunks(LOAD_BATCH) {
+                let rows: Vec<String> = (1..=batch.len())
+                    .map(|i| {
+                        let cells: Vec<String> = columns
+                            .iter()
+                            .map(|c| format!("(jsonb_populate_record(NULL::{t}, ${i})).{c}", t = table.name))
+                            .collect();
+                        format!("({})", cells.join(", "))
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO {t} ({list}) OVERRIDING SYSTEM VALUE VALUES {rows}",
+                    t = table.name,
+                    rows = rows.join(", ")
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for row in batch {
+                    q = q.bind(Json(row));
+                }
+                if let Err(e) = q.execute(&mut *self.tx).await {
+                    self.aborted = true;
+                    return Err(load_error(&table.name, e));
+                }
             }
         }
-        Ok(())
+        // The platform's notes of the rows as they now stand (a taken slug: `Conflict(TenantSlug)`).
+        self.note_reloaded().await
     }
 }

@@ -96,21 +96,48 @@ impl ScopedTx {
     }
 }
 
-/// The `BEGIN` of a unit of work for `tenant`, as one simple query: the
-/// transaction, the tenant for row-level security (transaction-local), and for
-/// writers the tenant's advisory lock. Formatted from a parsed UUID and an
-/// i64, never from text a caller supplied.
-pub(crate) fn begin_sql(tenant: TenantId, access: Access) -> String {
-    match access {
-        Access::Read => format!(
-            "BEGIN READ ONLY; SELECT set_config('tenantry.tenant_id', '{}', true)",
-            tenant.as_uuid().hyphenated()
-        ),
-        Access::Write => format!(
-            "BEGIN; SELECT set_config('tenantry.tenant_id', '{}', true), pg_advisory_xact_lock({})",
-            tenant.as_uuid().hyphenated(),
-            lock_key(tenant)
-        ),
+/// How a unit of work starts: one simple query, and on Citus a second one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Begin {
+    /// The transaction (and what goes with it), in one round trip.
+    pub(crate) first: String,
+    /// On Citus: the tenant, alone in its own query (see [`begin_sql`]).
+    pub(crate) then: Option<String>,
+}
+
+impl From<&str> for Begin {
+    fn from(first: &str) -> Self {
+        Self { first: first.to_owned(), then: None }
+    }
+}
+
+/// The `BEGIN` of a unit of work for `tenant`: the transaction, the tenant for
+/// row-level security (`SET LOCAL`: transaction-local), and for writers the
+/// tenant's advisory lock. Formatted from a parsed UUID and an i64, never
+/// from text a caller supplied.
+///
+/// On plain PostgreSQL it is one simple query, one round trip. On a Citus
+/// coordinator (`citus`) the tenant must reach the workers that hold the
+/// tenant's shards, or their row-level security sees no tenant and answers
+/// no rows (a `set_config(…, true)` is not propagated). Citus propagates a
+/// `SET LOCAL` made under `citus.propagate_set_commands = 'local'` by replaying,
+/// on each worker transaction it opens, the *whole query string* the `SET` came
+/// in — checked on a 13.2.2 cluster: in one string with the `BEGIN` and the
+/// advisory lock, the workers warned "there is already a transaction in
+/// progress" and took the tenant's advisory lock too, which a second connection
+/// of the same transaction to the same worker would wait on. So on Citus the
+/// tenant's `SET LOCAL` is a query of its own (two round trips), and only it is
+/// replayed (issue 26).
+pub(crate) fn begin_sql(tenant: TenantId, access: Access, citus: bool) -> Begin {
+    let set = format!("SET LOCAL tenantry.tenant_id = '{}'", tenant.as_uuid().hyphenated());
+    let start = match access {
+        Access::Read => "BEGIN READ ONLY".to_owned(),
+        Access::Write => format!("BEGIN; SELECT pg_advisory_xact_lock({})", lock_key(tenant)),
+    };
+    if citus {
+        Begin { first: format!("{start}; SET LOCAL citus.propagate_set_commands = 'local'"), then: Some(set) }
+    } else {
+        Begin { first: format!("{start}; {set}"), then: None }
     }
 }
 
@@ -126,7 +153,7 @@ impl PgStore {
                  tenantry_product that `tenantry migrate` creates)"
             )));
         };
-        let tx = crate::open_on(product, begin_sql(tenant, access)).await?;
+        let tx = crate::open_on(product, begin_sql(tenant, access, self.citus)).await?;
         Ok(ScopedTx { tx, tenant })
     }
 
@@ -179,6 +206,8 @@ pub async fn migrate_product(
     check_history_table(history_table)?;
     let pool = crate::admin_pool(admin_url).await?;
     crate::MIGRATOR.run(&pool).await?;
+    // On Citus tenantry's tables are distributed before the product's, whose keys reference them.
+    crate::distribute_on(&pool).await?;
     let mut product = sqlx::migrate::Migrator::with_migrations(migrator.iter().cloned().collect());
     product.dangerous_set_table_name(history_table.to_owned());
     if let Some((schema, _)) = history_table.split_once('.') {
@@ -192,8 +221,10 @@ pub async fn migrate_product(
     .execute(&pool)
     .await
     .map_err(|e| MigrateError::Connect(e.to_string()))?;
+    // And the product's tenant-owned tables, colocated with tenantry's.
+    let distributed = crate::distribute_on(&pool).await;
     pool.close().await;
-    Ok(())
+    distributed
 }
 
 #[cfg(test)]

@@ -20,14 +20,32 @@ fn constraint(name: &str) -> Constraint {
     }
 }
 
+/// The name of the constraint an error is about. PostgreSQL says it in a field
+/// of its own; a Citus worker's error reaches the coordinator without that
+/// field and names the shard's constraint in the message
+/// (`… violates unique constraint "users_email_key_102008"`), so the name is
+/// read from the message there and the shard's suffix (`_` and digits) dropped.
+fn constraint_name(e: &dyn DatabaseError) -> String {
+    e.constraint().map_or_else(|| named_in(e.message()).unwrap_or_default(), str::to_owned)
+}
+
+/// The constraint a worker's message names, without the shard's suffix.
+fn named_in(message: &str) -> Option<String> {
+    let quoted = message.split("constraint \"").nth(1)?.split('"').next()?;
+    Some(match quoted.rsplit_once('_') {
+        Some((name, shard)) if !shard.is_empty() && shard.bytes().all(|b| b.is_ascii_digit()) => name.to_owned(),
+        _ => quoted.to_owned(),
+    })
+}
+
 fn database(e: &dyn DatabaseError) -> StoreError {
     let code = e.code().map(|c| c.into_owned()).unwrap_or_default();
     match code.as_str() {
         // unique_violation: which rule says the constraint's name
-        "23505" => StoreError::Conflict(constraint(e.constraint().unwrap_or(""))),
+        "23505" => StoreError::Conflict(constraint(&constraint_name(e))),
         // foreign_key_violation: the named references have a typed answer; any
         // other is a bug (the domain never writes a row whose tenant is missing)
-        "23503" => match constraint(e.constraint().unwrap_or("")) {
+        "23503" => match constraint(&constraint_name(e)) {
             Constraint::RoleReference => StoreError::Conflict(Constraint::RoleReference),
             _ => StoreError::Unknown(anyhow::anyhow!("{code}: {}", e.message())),
         },
@@ -84,5 +102,31 @@ pub(crate) trait Db<T> {
 impl<T> Db<T> for Result<T, sqlx::Error> {
     fn db(self) -> Result<T, StoreError> {
         self.map_err(store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Worker errors as a Citus 13.2 coordinator relays them (the constraint field empty).
+    #[test]
+    fn a_shard_constraint_named_in_a_message_is_the_schema_constraint() {
+        let cases = [
+            ("duplicate key value violates unique constraint \"users_email_key_102008\"", Some("users_email_key")),
+            (
+                "insert or update on table \"users_102040\" violates foreign key constraint \
+                 \"users_tenant_id_custom_role_id_fkey_102040\"",
+                Some("users_tenant_id_custom_role_id_fkey"),
+            ),
+            ("duplicate key value violates unique constraint \"tenant_slugs_pkey\"", Some("tenant_slugs_pkey")),
+            ("duplicate key value violates unique constraint \"odd_\"", Some("odd_")),
+            ("something else entirely", None),
+        ];
+        for (message, expected) in cases {
+            assert_eq!(named_in(message).as_deref(), expected, "{message}");
+        }
+        assert_eq!(constraint("users_email_key"), Constraint::UserEmail);
+        assert_eq!(constraint("users_tenant_id_custom_role_id_fkey"), Constraint::RoleReference);
     }
 }

@@ -12,8 +12,9 @@
 //! - the service connects as `tenantry_app`, which owns no table, is not a
 //!   superuser and has no BYPASSRLS — [`PgStore::connect`] refuses any other role;
 //! - each unit of work is one transaction that starts by setting the tenant
-//!   (`set_config(..., true)`: transaction-local, so a pooled connection never
-//!   carries a tenant into the next request) and, for writers, taking the
+//!   (`SET LOCAL`: transaction-local, so a pooled connection never carries a
+//!   tenant into the next request; propagated to Citus workers, see
+//!   `embedding::begin_sql`) and, for writers, taking the
 //!   tenant's advisory lock (docs/decisions/0006);
 //! - the only reads across tenants are the `SECURITY DEFINER` functions of
 //!   schema `tenantry_lookup`, each returning only what its path needs.
@@ -28,6 +29,7 @@
 //! - The service role never runs migrations; the owner never serves requests.
 
 mod backup;
+pub mod citus;
 mod cols;
 pub mod embedding;
 mod error;
@@ -106,6 +108,11 @@ pub enum MigrateError {
     /// sealed before the failure stay sealed; the rest are read as they are).
     #[error("sealing the TOTP secrets failed: {0}")]
     Seal(String),
+    /// Distributing the tenant-owned tables on a Citus coordinator failed
+    /// (the tables distributed before the failure stay distributed; the next
+    /// run goes on from there).
+    #[error("distributing the tenant tables on Citus failed: {0}")]
+    Citus(String),
 }
 
 /// Options of the store.
@@ -144,11 +151,28 @@ pub(crate) async fn admin_pool(admin_url: &SecretString) -> Result<sqlx::PgPool,
 }
 
 /// Runs the embedded migrations as the owner (`DATABASE_ADMIN_URL`); creates the
-/// service role if missing. Idempotent; safe to run from several instances.
+/// service role if missing; on a Citus coordinator then distributes the
+/// tenant-owned tables ([`citus::distribute`]). Idempotent; safe to run from
+/// several instances.
 pub async fn migrate(admin_url: &SecretString) -> Result<(), MigrateError> {
     let pool = admin_pool(admin_url).await?;
-    MIGRATOR.run(&pool).await?;
+    let result = migrate_on(&pool).await;
     pool.close().await;
+    result
+}
+
+/// [`migrate`] on the owner's pool.
+pub(crate) async fn migrate_on(pool: &PgPool) -> Result<(), MigrateError> {
+    MIGRATOR.run(pool).await?;
+    distribute_on(pool).await
+}
+
+/// The Citus step of a migration (nothing on plain PostgreSQL).
+pub(crate) async fn distribute_on(pool: &PgPool) -> Result<(), MigrateError> {
+    let done = citus::distribute(pool).await.map_err(|e| MigrateError::Citus(e.to_string()))?;
+    if !done.distributed.is_empty() {
+        tracing::info!(distributed = ?done.distributed, already = done.already, "tenant tables distributed on Citus");
+    }
     Ok(())
 }
 
@@ -173,10 +197,12 @@ async fn seal_on(pool: &PgPool, key: &DataKey) -> Result<u64, MigrateError> {
     .await
     .map_err(|e| fail(&e))?;
     let mut sealed = 0;
+    let citus = citus::is_citus(pool).await.map_err(|e| fail(&e))?;
     for (tenant, user, sqlx::types::Json(mfa)) in plain {
         let secret = mfa.get("secret").and_then(|s| s.as_str()).unwrap_or_default();
+        let tenant_id = TenantId::from_uuid(tenant).map_err(|e| fail(&e))?;
         let aad = tenantry_ports::crypto::user_totp_aad(
-            TenantId::from_uuid(tenant).map_err(|e| fail(&e))?,
+            tenant_id,
             tenantry_domain::UserId::from_uuid(user).map_err(|e| fail(&e))?,
         );
         let mut next = mfa.clone();
@@ -186,10 +212,8 @@ async fn seal_on(pool: &PgPool, key: &DataKey) -> Result<u64, MigrateError> {
                 serde_json::Value::String(key.seal(secret.as_bytes(), &aad).map_err(|e| fail(&e))?),
             );
         }
-        let mut tx = pool.begin().await.map_err(|e| fail(&e))?;
-        sqlx::query("SELECT set_config('tenantry.tenant_id', $1, true)")
-            .bind(tenant.to_string())
-            .execute(&mut *tx)
+        // The tenant's unit of work, as every other (its rows are behind forced row-level security).
+        let mut tx = open_on(pool, embedding::begin_sql(tenant_id, tenantry_ports::store::Access::Write, citus))
             .await
             .map_err(|e| fail(&e))?;
         let done = sqlx::query("UPDATE tenantry.users SET mfa = $4 WHERE tenant_id = $1 AND id = $2 AND mfa = $3")
@@ -235,6 +259,9 @@ pub struct PgStore {
     time: Option<Arc<testing::Follower>>,
     /// Seals the TOTP secrets (see [`PgOptions::data_key`]).
     data_key: Option<DataKey>,
+    /// The database is a Citus coordinator: units of work set the tenant so
+    /// that it reaches the workers (`embedding::begin_sql`).
+    citus: bool,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -292,12 +319,13 @@ async fn pool(url: &SecretString, options: &PgOptions, of: PoolOf) -> Result<PgP
 }
 
 /// What a role is that would make row-level security not hold, if anything.
-async fn unsafe_role(pool: &PgPool) -> Result<(String, Option<String>, bool), ConnectError> {
-    let (role, superuser, bypass, owned, owns_db, member_of_owner, schema): (
+async fn unsafe_role(pool: &PgPool) -> Result<(String, Option<String>, bool, bool), ConnectError> {
+    let (role, superuser, bypass, owned, owns_db, member_of_owner, schema, citus): (
         String,
         bool,
         bool,
         i64,
+        bool,
         bool,
         bool,
         bool,
@@ -308,7 +336,8 @@ async fn unsafe_role(pool: &PgPool) -> Result<(String, Option<String>, bool), Co
                 EXISTS (SELECT 1 FROM pg_catalog.pg_database d WHERE d.datname = current_database() AND d.datdba = r.oid), \
                 coalesce((SELECT pg_catalog.pg_has_role(r.oid, n.nspowner, 'MEMBER') FROM pg_catalog.pg_namespace n \
                           WHERE n.nspname = 'tenantry'), false), \
-                EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'tenantry') \
+                EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'tenantry'), \
+                EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') \
          FROM pg_catalog.pg_roles r WHERE r.rolname = current_user",
     )
     .fetch_one(pool)
@@ -327,7 +356,7 @@ async fn unsafe_role(pool: &PgPool) -> Result<(String, Option<String>, bool), Co
     } else {
         None
     };
-    Ok((role, why, schema))
+    Ok((role, why, schema, citus))
 }
 
 impl PgStore {
@@ -342,21 +371,27 @@ impl PgStore {
             Some(url) => Some(pool_of_product(url, &options).await?),
             None => None,
         };
-        let store = Self { pool, product, time: None, data_key: options.data_key };
-        store.check_role().await?;
+        let mut store = Self { pool, product, time: None, data_key: options.data_key, citus: false };
+        store.citus = store.checked_role().await?;
         Ok(store)
     }
 
     /// Checks the connected role (see [`PgStore::connect`]).
     pub async fn check_role(&self) -> Result<(), ConnectError> {
-        let (role, why, schema) = unsafe_role(&self.pool).await?;
+        self.checked_role().await.map(drop)
+    }
+
+    /// [`PgStore::check_role`], answering whether the database is a Citus
+    /// coordinator (learnt in the same query: the connection is checked once).
+    async fn checked_role(&self) -> Result<bool, ConnectError> {
+        let (role, why, schema, citus) = unsafe_role(&self.pool).await?;
         if let Some(why) = why {
             return Err(ConnectError::UnsafeRole { role, why });
         }
         if !schema {
             return Err(ConnectError::NotMigrated);
         }
-        Ok(())
+        Ok(citus)
     }
 
     /// Makes `tenantry.now()` show the test's clock before a unit of work or a
@@ -378,7 +413,7 @@ impl PgStore {
     /// and the next one tried — nothing has happened yet, so this is safe —
     /// up to one more time than the pool has connections; then the error is
     /// reported as `Unavailable`.
-    async fn open(&self, begin: String) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+    async fn open(&self, begin: embedding::Begin) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
         open_on(&self.pool, begin).await
     }
 
@@ -394,7 +429,7 @@ impl PgStore {
     async fn open_tenant(&self, scope: &TenantScope, access: Access) -> Result<tenant_tx::PgTenantTx, StoreError> {
         self.follow_time().await?;
         let tenant = scope.tenant_id();
-        let tx = self.open(embedding::begin_sql(tenant, access)).await?;
+        let tx = self.open(embedding::begin_sql(tenant, access, self.citus)).await?;
         Ok(tenant_tx::PgTenantTx {
             tenant,
             access,
@@ -418,12 +453,18 @@ impl PgStore {
 /// then dropped, which rolls it back before the connection is pooled again.
 pub(crate) async fn open_on(
     pool: &PgPool,
-    begin: String,
+    begin: embedding::Begin,
 ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
     let pool = pool.clone();
-    tokio::spawn(async move { begin_on(&pool, begin).await })
-        .await
-        .map_err(|e| StoreError::Unknown(anyhow::anyhow!("the task opening a transaction ended: {e}")))?
+    tokio::spawn(async move {
+        let mut tx = begin_on(&pool, begin.first).await?;
+        if let Some(then) = begin.then {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(then)).execute(&mut *tx).await.map_err(error::store)?;
+        }
+        Ok(tx)
+    })
+    .await
+    .map_err(|e| StoreError::Unknown(anyhow::anyhow!("the task opening a transaction ended: {e}")))?
 }
 
 async fn begin_on(pool: &PgPool, begin: String) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
@@ -445,7 +486,7 @@ async fn begin_on(pool: &PgPool, begin: String) -> Result<sqlx::Transaction<'sta
 /// it is the service role itself (which reaches every tenantry table).
 async fn pool_of_product(url: &SecretString, options: &PgOptions) -> Result<PgPool, ConnectError> {
     let product = pool(url, options, PoolOf::Product).await?;
-    let (role, why, _) = unsafe_role(&product).await?;
+    let (role, why, ..) = unsafe_role(&product).await?;
     let reaches_tenantry: bool = sqlx::query_scalar(
         "SELECT has_schema_privilege('tenantry_lookup', 'USAGE') OR \
                 coalesce(has_table_privilege('tenantry.users', 'SELECT'), false)",
@@ -484,7 +525,7 @@ impl UnitOfWork for PgStore {
     async fn begin_platform(&self) -> Result<Box<dyn PlatformTx>, StoreError> {
         self.follow_time().await?;
         // No tenant on the platform's units of work, whatever a connection was left with.
-        let tx = self.open(PLATFORM_BEGIN.to_owned()).await?;
+        let tx = self.open(PLATFORM_BEGIN.into()).await?;
         Ok(Box::new(platform::PgPlatformTx { tx, aborted: false, key: self.data_key.clone() }))
     }
 
@@ -679,7 +720,78 @@ async fn append_platform_audit(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step is a failed test
     use super::*;
-    use crate::testing::{TestDatabase, admin_url};
+    use crate::testing::{TestDatabase, admin_url, citus_url};
+
+    /// On a Citus coordinator (issue 26), with a table distributed by `tenant_id` under forced
+    /// row-level security, as a role without BYPASSRLS: a unit of work's tenant reaches the
+    /// workers (its rows are read and written, a multi-shard read sees only them), the form for
+    /// plain PostgreSQL would read nothing there (it fails closed), and a writer's advisory lock
+    /// is taken on the coordinator only — no worker holds one for it.
+    #[tokio::test]
+    async fn on_citus_a_unit_of_work_sets_its_tenant_on_the_workers_and_locks_on_the_coordinator() {
+        let Some(url) = citus_url("on_citus_a_unit_of_work_sets_its_tenant_on_the_workers") else { return };
+        let admin = PgPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
+        let schema = format!("citus_probe_{}", std::process::id());
+        let (a, b) = (
+            TenantId::parse("0190d2c4-2c54-7000-8000-00000000000a").unwrap(),
+            TenantId::parse("0190d2c4-2c54-7000-8000-00000000000b").unwrap(),
+        );
+        let setup = format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};
+             CREATE TABLE {schema}.notes (tenant_id uuid NOT NULL, id int NOT NULL, PRIMARY KEY (tenant_id, id));
+             ALTER TABLE {schema}.notes ENABLE ROW LEVEL SECURITY; ALTER TABLE {schema}.notes FORCE ROW LEVEL SECURITY;
+             CREATE POLICY tenant_isolation ON {schema}.notes
+               USING (tenant_id = NULLIF(current_setting('tenantry.tenant_id', true), '')::uuid);
+             SELECT create_distributed_table('{schema}.notes', 'tenant_id');
+             DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'citus_probe') THEN
+               CREATE ROLE citus_probe LOGIN; END IF; END $$;
+             GRANT USAGE ON SCHEMA {schema} TO citus_probe; GRANT SELECT, INSERT ON {schema}.notes TO citus_probe;
+             INSERT INTO {schema}.notes SELECT '{a}', g FROM generate_series(1, 3) g;
+             INSERT INTO {schema}.notes SELECT '{b}', g FROM generate_series(1, 4) g;"
+        );
+        sqlx::raw_sql(sqlx::AssertSqlSafe(setup)).execute(&admin).await.unwrap();
+        let app_url = url.replacen("postgres://postgres@", "postgres://citus_probe@", 1);
+        let app = PgPoolOptions::new().max_connections(2).connect(&app_url).await.unwrap();
+        assert!(citus::is_citus(&app).await.unwrap(), "the coordinator is recognised");
+        let count = |filter: &'static str| format!("SELECT count(*) FROM {schema}.notes {filter}");
+        let own = format!("WHERE tenant_id = '{a}'");
+
+        let mut tx = open_on(&app, embedding::begin_sql(a, Access::Read, true)).await.unwrap();
+        let routed: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{} {own}", count("")))).fetch_one(&mut *tx).await.unwrap();
+        let everywhere: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count(""))).fetch_one(&mut *tx).await.unwrap();
+        assert_eq!((routed, everywhere), (3, 3), "the tenant's rows, and only them, on every shard");
+        tx.rollback().await.unwrap();
+
+        let mut tx = open_on(&app, embedding::begin_sql(a, Access::Read, false)).await.unwrap();
+        let unpropagated: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{} {own}", count("")))).fetch_one(&mut *tx).await.unwrap();
+        assert_eq!(unpropagated, 0, "without propagation the workers see no tenant: nothing, never another's");
+        tx.rollback().await.unwrap();
+
+        let mut tx = open_on(&app, embedding::begin_sql(a, Access::Write, true)).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("INSERT INTO {schema}.notes VALUES ('{a}', 100)")))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let written: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{} {own}", count("")))).fetch_one(&mut *tx).await.unwrap();
+        assert_eq!(written, 4);
+        let held: Vec<String> = sqlx::query_scalar(
+            "SELECT result FROM run_command_on_workers($$SELECT count(*) FROM pg_locks l JOIN pg_stat_activity s              USING (pid) WHERE l.locktype = 'advisory' AND s.usename = 'citus_probe'$$)",
+        )
+        .fetch_all(&admin)
+        .await
+        .unwrap();
+        assert_eq!(held, ["0", "0"], "no worker holds the tenant's advisory lock");
+        tx.commit().await.unwrap();
+
+        let mut tx = open_on(&app, embedding::begin_sql(b, Access::Read, true)).await.unwrap();
+        let theirs: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count(""))).fetch_one(&mut *tx).await.unwrap();
+        assert_eq!(theirs, 4, "another tenant sees its own four, not the first one's");
+        tx.rollback().await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&admin).await.unwrap();
+    }
 
     /// A session-level tenant that product code left on a pooled connection is
     /// gone when the connection is next used: the pool resets it on release.
@@ -720,14 +832,14 @@ mod tests {
             .unwrap();
         drop(conn);
         for access in [Access::Read, Access::Write] {
-            let mut tx = store.open(embedding::begin_sql(other, access)).await.unwrap();
+            let mut tx = store.open(embedding::begin_sql(other, access, store.citus)).await.unwrap();
             let seen: String = sqlx::query_scalar("SELECT current_setting('tenantry.tenant_id', true)")
                 .fetch_one(&mut *tx)
                 .await
                 .unwrap();
             assert_eq!(seen, other.to_string(), "a {access:?} unit of work saw the tenant left on its connection");
         }
-        let mut tx = store.open(PLATFORM_BEGIN.to_owned()).await.unwrap();
+        let mut tx = store.open(PLATFORM_BEGIN.into()).await.unwrap();
         let seen: String =
             sqlx::query_scalar("SELECT current_setting('tenantry.tenant_id', true)").fetch_one(&mut *tx).await.unwrap();
         assert_eq!(seen, "", "a platform unit of work saw the tenant left on its connection");

@@ -70,6 +70,25 @@ pub fn admin_url(test: &str) -> Option<SecretString> {
     }
 }
 
+/// The coordinator of a Citus cluster (`TENANTRY_CITUS_URL`, as `scripts/citus-cluster start`
+/// prints it), or None with a `NOT RUN` line; under `CI=true` its absence fails the test
+/// (`.ci/run` starts the cluster).
+pub fn citus_url(test: &str) -> Option<String> {
+    match std::env::var("TENANTRY_CITUS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "TENANTRY_CITUS_URL must be set in CI (`scripts/citus-cluster start` prints it)"
+            );
+            eprintln!(
+                "NOT RUN {test}: start a cluster with `scripts/citus-cluster start` and set TENANTRY_CITUS_URL to its URL"
+            );
+            None
+        }
+    }
+}
+
 /// A test store and its database's clock, detached from the [`TestDatabase`]
 /// (cheap to clone; for harnesses made in closures).
 #[derive(Clone)]
@@ -101,11 +120,42 @@ fn err(e: impl std::fmt::Display) -> TestDbError {
 }
 
 /// A fresh database migrated from the template; dropped by [`TestDatabase::drop_now`].
+///
+/// On a Citus coordinator (the admin URL's database has the extension and its
+/// workers) the template is made on every node — the extension in each, the
+/// workers added, the migrations and the distribution run through the
+/// coordinator (4 shards a table: a test's tenants are few) — and each test's
+/// database is copied from it on every node: the copies share the shards'
+/// names and placements, so the coordinator's metadata holds for them.
 pub struct TestDatabase {
     /// Its name.
     pub name: String,
     admin: PgConnectOptions,
+    /// The Citus workers' admin options (none on plain PostgreSQL).
+    workers: Vec<PgConnectOptions>,
     time: Arc<TimeControl>,
+}
+
+/// Shards a table on a test's Citus cluster.
+const TEST_SHARD_COUNT: &str = "4";
+
+/// Runs each of `statements` (built from names this module made) on `conn`,
+/// one by one (`CREATE DATABASE` may not share a query string).
+async fn run(conn: &mut sqlx::PgConnection, statements: &[String]) -> Result<(), TestDbError> {
+    for sql in statements {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())).execute(&mut *conn).await.map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Runs `statements` on each node's admin database.
+async fn on_nodes(nodes: &[PgConnectOptions], statements: &[String]) -> Result<(), TestDbError> {
+    for node in nodes {
+        let mut conn = node.connect().await.map_err(err)?;
+        run(&mut conn, statements).await?;
+        let _ = conn.close().await;
+    }
+    Ok(())
 }
 
 /// The template's name: one per set of migrations (a changed migration makes a new one).
@@ -145,6 +195,7 @@ impl TestDatabase {
         admin: &PgConnectOptions,
     ) -> Result<TestDatabase, TestDbError> {
         let template = template_name();
+        let workers = citus_workers(conn, admin).await?;
         let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
             .bind(&template)
             .fetch_one(&mut *conn)
@@ -152,39 +203,78 @@ impl TestDatabase {
             .map_err(err)?;
         if !exists {
             let building = format!("{template}_building");
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")))
-                .execute(&mut *conn)
-                .await
-                .map_err(err)?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}")))
-                .execute(&mut *conn)
-                .await
-                .map_err(err)?;
-            let pool = PgPoolOptions::new()
-                .max_connections(1)
-                .connect_with(admin.clone().database(&building))
-                .await
-                .map_err(err)?;
-            MIGRATOR.run(&pool).await.map_err(err)?;
+            let create =
+                [format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"), format!("CREATE DATABASE {building}")];
+            on_nodes(&workers, &create).await?;
+            run(conn, &create).await?;
+            let migrating = if workers.is_empty() {
+                admin.clone().database(&building)
+            } else {
+                citus_template(admin, &workers, &building).await?
+            };
+            let pool = PgPoolOptions::new().max_connections(1).connect_with(migrating).await.map_err(err)?;
+            let migrated = if workers.is_empty() {
+                MIGRATOR.run(&pool).await.map_err(err)
+            } else {
+                crate::migrate_on(&pool).await.map_err(err)
+            };
             pool.close().await;
-            sqlx::query(sqlx::AssertSqlSafe(format!("ALTER DATABASE {building} RENAME TO {template}")))
-                .execute(&mut *conn)
-                .await
-                .map_err(err)?;
+            migrated?;
+            // Nobody may be connected to a template (Citus keeps a daemon and cached connections in each).
+            let seal = [
+                format!("ALTER DATABASE {building} WITH ALLOW_CONNECTIONS false"),
+                format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{building}'"),
+                format!("ALTER DATABASE {building} RENAME TO {template}"),
+            ];
+            on_nodes(&workers, &seal).await?;
+            run(conn, &seal).await?;
         }
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let nanos =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let name = format!("tenantry_test_{}_{n}_{}", std::process::id(), nanos % 1_000_000_000_000);
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} TEMPLATE {template}")))
-            .execute(&mut *conn)
-            .await
-            .map_err(err)?;
+        let copy = [format!("CREATE DATABASE {name} TEMPLATE {template}")];
+        on_nodes(&workers, &copy).await?;
+        run(conn, &copy).await?;
         // The owner's pool connects when first used (a test that moves no clock never does).
         let pool = PgPoolOptions::new().max_connections(2).connect_lazy_with(admin.clone().database(&name));
         let time = Arc::new(TimeControl { admin: pool, fixed: tokio::sync::Mutex::new(None) });
-        Ok(TestDatabase { name, admin: admin.clone(), time })
+        Ok(TestDatabase { name, admin: admin.clone(), workers, time })
+    }
+
+    /// On a Citus cluster (`admin_url` its coordinator): a database on every
+    /// node with the extension and the workers, migrated but **not
+    /// distributed** — what restoring a single PostgreSQL's dump onto a Citus
+    /// coordinator gives, before `tenantry migrate` distributes it (issue 26's
+    /// move). Dropped by [`TestDatabase::drop_now`].
+    pub async fn create_undistributed_on_citus(admin_url: &SecretString) -> Result<TestDatabase, TestDbError> {
+        let admin = PgConnectOptions::from_str(admin_url.expose_secret()).map_err(err)?;
+        let mut conn = admin.connect().await.map_err(err)?;
+        let workers = citus_workers(&mut conn, &admin).await?;
+        if workers.is_empty() {
+            return Err(TestDbError("not a Citus coordinator with workers".into()));
+        }
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let name = format!("tenantry_move_{}_{}", std::process::id(), nanos % 1_000_000_000_000);
+        let create = [format!("CREATE DATABASE {name}")];
+        on_nodes(&workers, &create).await?;
+        run(&mut conn, &create).await?;
+        let _ = conn.close().await;
+        let coordinator = citus_template(&admin, &workers, &name).await?;
+        let pool = PgPoolOptions::new().max_connections(1).connect_with(coordinator).await.map_err(err)?;
+        let migrated = MIGRATOR.run(&pool).await.map_err(err);
+        pool.close().await;
+        migrated?;
+        let pool = PgPoolOptions::new().max_connections(2).connect_lazy_with(admin.clone().database(&name));
+        let time = Arc::new(TimeControl { admin: pool, fixed: tokio::sync::Mutex::new(None) });
+        Ok(TestDatabase { name, admin, workers, time })
+    }
+
+    /// The owner's URL for this database (for `tenantry migrate`).
+    pub fn admin_url(&self) -> SecretString {
+        SecretString::from(self.admin_options().to_url_lossy().to_string())
     }
 
     /// The service role's URL options for this database.
@@ -251,14 +341,77 @@ impl TestDatabase {
     /// Drops the database.
     pub async fn drop_now(self) -> Result<(), TestDbError> {
         self.time.admin.close().await;
-        let mut conn = self.admin.connect().await.map_err(err)?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
-            .execute(&mut conn)
-            .await
-            .map_err(err)?;
-        let _ = conn.close().await;
+        let drop = [format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)];
+        // On Citus a node's maintenance daemon (a background worker, which FORCE does not end)
+        // may still be leaving the database: a few tries, a moment apart.
+        for node in std::iter::once(&self.admin).chain(&self.workers) {
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                match on_nodes(std::slice::from_ref(node), &drop).await {
+                    Err(e) if tries < 10 && e.0.contains("is being accessed by other users") => {
+                        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                    }
+                    other => break other?,
+                }
+            }
+        }
         Ok(())
     }
+}
+
+/// The workers of the Citus cluster whose coordinator `conn` is connected to
+/// (its admin database has the extension and the nodes), as admin options;
+/// none on plain PostgreSQL.
+async fn citus_workers(
+    conn: &mut sqlx::PgConnection,
+    admin: &PgConnectOptions,
+) -> Result<Vec<PgConnectOptions>, TestDbError> {
+    let citus: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(err)?;
+    if !citus {
+        return Ok(Vec::new());
+    }
+    let nodes: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT nodename::text, nodeport FROM pg_dist_node WHERE groupid <> 0 AND noderole = 'primary' \
+         ORDER BY nodename, nodeport",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(err)?;
+    if nodes.is_empty() {
+        return Err(TestDbError("the Citus coordinator has no workers (scripts/citus-cluster start adds two)".into()));
+    }
+    nodes
+        .into_iter()
+        .map(|(host, port)| Ok(admin.clone().host(&host).port(u16::try_from(port).map_err(err)?)))
+        .collect()
+}
+
+/// Prepares the template `building` (made empty on every node) on a Citus
+/// cluster: the extension on every node, the coordinator and the workers
+/// registered in it. Answers the coordinator's options for migrating it.
+async fn citus_template(
+    admin: &PgConnectOptions,
+    workers: &[PgConnectOptions],
+    building: &str,
+) -> Result<PgConnectOptions, TestDbError> {
+    let in_building: Vec<PgConnectOptions> = workers.iter().map(|w| w.clone().database(building)).collect();
+    on_nodes(&in_building, &["CREATE EXTENSION citus".to_owned()]).await?;
+    let coordinator = admin.clone().database(building);
+    let mut conn = coordinator.connect().await.map_err(err)?;
+    let mut setup = vec![
+        "CREATE EXTENSION citus".to_owned(),
+        format!("SELECT citus_set_coordinator_host('{}', {})", admin.get_host(), admin.get_port()),
+    ];
+    for w in workers {
+        setup.push(format!("SELECT citus_add_node('{}', {})", w.get_host(), w.get_port()));
+    }
+    run(&mut conn, &setup).await?;
+    let _ = conn.close().await;
+    Ok(coordinator.options([("citus.shard_count", TEST_SHARD_COUNT)]))
 }
 
 /// The data key every test store seals its TOTP secrets with.

@@ -17,12 +17,7 @@ use sqlx::Row;
 
 /// `SECURITY DEFINER` functions that are part of tenantry's design.
 pub const EXPECTED_DEFINERS: &[&str] = &[
-    "tenantry.sync_tenant_slug",
-    "tenantry.sync_billing_customer",
-    "tenantry.copy_erasure",
     "tenantry.append_product_audit",
-    "tenantry.note_user_credentials",
-    "tenantry.note_key_revoked",
     "tenantry_lookup.resolve_slug",
     "tenantry_lookup.resolve_billing_customer",
     "tenantry_lookup.due_tenants",
@@ -60,6 +55,12 @@ pub const EXPECTED_DEFINERS: &[&str] = &[
     "tenantry_lookup.rename_superuser",
     "tenantry_lookup.count_redemption",
     "tenantry_lookup.set_promotion_code_active",
+    "tenantry_lookup.claim_slug",
+    "tenantry_lookup.release_tenant",
+    "tenantry_lookup.set_billing_customer",
+    "tenantry_lookup.note_credentials",
+    "tenantry_lookup.note_keys_revoked",
+    "tenantry_lookup.note_erasures",
 ];
 
 /// The owner's own permissive policies on tenant-owned tables: its named
@@ -163,7 +164,7 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
     let pool = store.pool();
     let mut report = IsolationReport::default();
 
-    let (role, why, _) = crate::unsafe_role(pool).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let (role, why, ..) = crate::unsafe_role(pool).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
     report.role = role;
     if let Some(why) = why {
         report.findings.push(Finding {
@@ -267,10 +268,15 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
     }
 
     view_findings(pool, &mut report).await?;
+    citus_findings(pool, &mut report).await?;
 
+    // An extension's own functions (Citus has definers of its own) are the extension's, not tenantry's.
     let definers = sqlx::query(
         "SELECT format('%s.%s', n.nspname, p.proname) AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-         WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
+         WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid \
+                           AND d.deptype = 'e') \
+         ORDER BY 1",
     )
     .fetch_all(pool)
     .await?;
@@ -285,6 +291,76 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
         report.definers.push(Definer { function, expected });
     }
     Ok(report)
+}
+
+/// On a Citus coordinator (issue 26): every tenant-owned table distributed by
+/// `tenant_id` and colocated with `tenantry.tenants` (else its rows of a tenant
+/// are not where the tenant's others are, and a unit of work's statements
+/// fan out), and on every shard placement row-level security enabled and
+/// forced with a RESTRICTIVE `tenant_wall` (Citus writes every policy on a
+/// shard as permissive; `tenantry migrate` makes it restrictive again, and a
+/// shard made since — a rebalance — is found here).
+async fn citus_findings(pool: &sqlx::PgPool, report: &mut IsolationReport) -> Result<(), sqlx::Error> {
+    if !crate::citus::is_citus(pool).await? {
+        return Ok(());
+    }
+    let tables = sqlx::query(
+        "SELECT c.oid::regclass::text AS name, \
+                (SELECT column_to_column_name(d.logicalrelid, d.partkey) FROM pg_dist_partition d \
+                 WHERE d.logicalrelid = c.oid) AS column_name, \
+                (SELECT d.colocationid = (SELECT t.colocationid FROM pg_dist_partition t \
+                                         WHERE t.logicalrelid = 'tenantry.tenants'::regclass) \
+                 FROM pg_dist_partition d WHERE d.logicalrelid = c.oid) AS colocated \
+         FROM pg_class c WHERE c.relkind IN ('r', 'p') AND obj_description(c.oid, 'pg_class') = 'tenantry:tenant-owned' \
+         ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await?;
+    for t in tables {
+        let name: String = t.try_get("name")?;
+        let column: Option<String> = t.try_get("column_name")?;
+        let colocated: Option<bool> = t.try_get("colocated")?;
+        if column.as_deref() != Some("tenant_id") {
+            report.findings.push(Finding {
+                object: name,
+                problem: "on Citus, not distributed by tenant_id (run `tenantry migrate`)".into(),
+            });
+            continue;
+        }
+        if colocated != Some(true) {
+            report.findings.push(Finding {
+                object: name.clone(),
+                problem: "on Citus, not colocated with tenantry.tenants".into(),
+            });
+        }
+        let placements = sqlx::query(
+            "SELECT shardid, success, result FROM run_command_on_placements($1::regclass, \
+             $q$SELECT (SELECT c.relrowsecurity AND c.relforcerowsecurity FROM pg_class c WHERE c.oid = '%1$s'::regclass) \
+                       AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = '%1$s'::regclass \
+                                   AND p.polname = 'tenant_wall' AND NOT p.polpermissive)$q$)",
+        )
+        .bind(&name)
+        .fetch_all(pool)
+        .await?;
+        for p in placements {
+            let shard: i64 = p.try_get("shardid")?;
+            let success: bool = p.try_get("success")?;
+            let result: String = p.try_get("result")?;
+            if !success || result != "t" {
+                report.findings.push(Finding {
+                    object: format!("{name} (shard {shard})"),
+                    problem: if success {
+                        "on this shard row-level security is not forced or tenant_wall is not restrictive \
+                         (run `tenantry migrate`)"
+                            .into()
+                    } else {
+                        format!("the shard could not be inspected: {result}")
+                    },
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What is wrong with the row-level security policies of the table `oid`:

@@ -1,4 +1,7 @@
-//! The store on PostgreSQL: the product's migration, and `PgStore::scoped` transactions whose queries carry no `WHERE tenant_id` (row-level security confines them).
+//! The store on PostgreSQL: the product's migration, and `PgStore::scoped` transactions. Row-level
+//! security confines every statement to the transaction's tenant; each also names the tenant
+//! (`WHERE tenant_id = …`), which on Citus sends it to the one shard that holds the tenant (a
+//! row lock across shards is refused there).
 
 use crate::{Entry, EntryStore, EntryTx, Status};
 use async_trait::async_trait;
@@ -21,8 +24,8 @@ pub async fn migrate(admin_url: &SecretString) -> Result<(), MigrateError> {
     tenantry_postgres::embedding::migrate_product(admin_url, &MIGRATOR, HISTORY_TABLE).await
 }
 
-/// Entries in PostgreSQL, on `PgStore::scoped` transactions: no statement
-/// names the tenant — row-level security confines every one of them.
+/// Entries in PostgreSQL, on `PgStore::scoped` transactions: row-level
+/// security confines every statement; each names the tenant for routing.
 pub struct PgEntries(pub PgStore);
 
 struct PgEntryTx(ScopedTx);
@@ -60,18 +63,21 @@ impl EntryTx for PgEntryTx {
     }
 
     async fn list(&mut self, limit: usize) -> Result<Vec<Entry>, StoreError> {
-        // No tenant filter: row-level security shows this tenant's rows only.
-        let rows = sqlx::query("SELECT * FROM timesheets.entries ORDER BY day DESC, created_at DESC, id LIMIT $1")
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .fetch_all(self.0.conn())
-            .await
-            .map_err(store_error)?;
+        let rows = sqlx::query(
+            "SELECT * FROM timesheets.entries WHERE tenant_id = $2 ORDER BY day DESC, created_at DESC, id LIMIT $1",
+        )
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .bind(self.0.tenant_id().as_uuid())
+        .fetch_all(self.0.conn())
+        .await
+        .map_err(store_error)?;
         rows.iter().map(entry).collect()
     }
 
     async fn entry_for_update(&mut self, id: Uuid) -> Result<Option<Entry>, StoreError> {
-        let row = sqlx::query("SELECT * FROM timesheets.entries WHERE id = $1 FOR UPDATE")
+        let row = sqlx::query("SELECT * FROM timesheets.entries WHERE tenant_id = $2 AND id = $1 FOR UPDATE")
             .bind(id)
+            .bind(self.0.tenant_id().as_uuid())
             .fetch_optional(self.0.conn())
             .await
             .map_err(store_error)?;
@@ -79,13 +85,15 @@ impl EntryTx for PgEntryTx {
     }
 
     async fn decide(&mut self, e: &Entry) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE timesheets.entries SET status = $2, decided_by = $3 WHERE id = $1")
-            .bind(e.id)
-            .bind(e.status.as_str())
-            .bind(e.decided_by)
-            .execute(self.0.conn())
-            .await
-            .map_err(store_error)?;
+        let done =
+            sqlx::query("UPDATE timesheets.entries SET status = $2, decided_by = $3 WHERE tenant_id = $4 AND id = $1")
+                .bind(e.id)
+                .bind(e.status.as_str())
+                .bind(e.decided_by)
+                .bind(self.0.tenant_id().as_uuid())
+                .execute(self.0.conn())
+                .await
+                .map_err(store_error)?;
         if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::NotFound) }
     }
 

@@ -38,9 +38,9 @@ impl ApiKeyStore for PgTenantTx {
             self.aborted = true;
             return Err(StoreError::Conflict(Constraint::RoleReference));
         };
-        self.execute(sqlx::query(
+        let written = self.all(sqlx::query(
             "INSERT INTO tenantry.api_keys (tenant_id, id, name, role, secret_hash, created_by, created_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, revoked_at",
         )
         .bind(self.t())
         .bind(key.id().as_uuid())
@@ -50,21 +50,27 @@ impl ApiKeyStore for PgTenantTx {
         .bind(key.created_by().map(|u| u.as_uuid()))
         .bind(key.created_at())
         .bind(key.revoked_at())).await?;
-        Ok(())
+        self.note_keys_revoked(&written).await
     }
 
     async fn update_api_key(&mut self, key: &ApiKey) -> Result<(), StoreError> {
         self.writable()?;
         self.own(key.tenant_id(), "an API key")?;
-        let changed = self
-            .execute(
-                sqlx::query("UPDATE tenantry.api_keys SET name = $3, revoked_at = $4 WHERE tenant_id = $1 AND id = $2")
-                    .bind(self.t())
-                    .bind(key.id().as_uuid())
-                    .bind(key.name().as_str())
-                    .bind(key.revoked_at()),
+        let written = self
+            .all(
+                sqlx::query(
+                    "UPDATE tenantry.api_keys SET name = $3, revoked_at = $4 WHERE tenant_id = $1 AND id = $2 \
+                     RETURNING id, revoked_at",
+                )
+                .bind(self.t())
+                .bind(key.id().as_uuid())
+                .bind(key.name().as_str())
+                .bind(key.revoked_at()),
             )
             .await?;
-        if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if written.is_empty() {
+            return Err(StoreError::NotFound);
+        }
+        self.note_keys_revoked(&written).await
     }
 }

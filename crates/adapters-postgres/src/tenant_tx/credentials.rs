@@ -13,7 +13,7 @@ use uuid::Uuid;
 #[async_trait]
 impl CredentialStore for PgTenantTx {
     async fn credential_ledger(&mut self) -> Result<CredentialLedger, StoreError> {
-        // Kept by triggers on users and api_keys and by `delete_user` (migration 0016); read for
+        // Kept by the writes of users and api_keys and by `delete_user` (notes.rs); read for
         // the transaction's tenant only.
         let users = self.all(sqlx::query("SELECT * FROM tenantry_lookup.credential_ledger()")).await?;
         let keys: Vec<Uuid> = sqlx::query_scalar("SELECT * FROM tenantry_lookup.revoked_api_keys()")

@@ -13,17 +13,19 @@ impl ErasureStore for PgTenantTx {
     async fn record_erasure(&mut self, e: &Erasure) -> Result<(), StoreError> {
         self.writable()?;
         self.own(e.tenant_id, "an erasure")?;
-        self.execute(
-            sqlx::query(
-                "INSERT INTO tenantry.erasures (tenant_id, user_id, erased_at, erased_by) VALUES ($1, $2, $3, $4)",
+        let written = self
+            .all(
+                sqlx::query(
+                    "INSERT INTO tenantry.erasures (tenant_id, user_id, erased_at, erased_by) VALUES ($1, $2, $3, $4) \
+                 RETURNING user_id, erased_at, erased_by",
+                )
+                .bind(self.t())
+                .bind(e.user_id.as_uuid())
+                .bind(e.erased_at)
+                .bind(Json(&e.erased_by)),
             )
-            .bind(self.t())
-            .bind(e.user_id.as_uuid())
-            .bind(e.erased_at)
-            .bind(Json(&e.erased_by)),
-        )
-        .await?;
-        Ok(())
+            .await?;
+        self.note_erasures(&written).await
     }
 
     async fn erasures(&mut self) -> Result<Vec<Erasure>, StoreError> {
@@ -37,7 +39,7 @@ impl ErasureStore for PgTenantTx {
     }
 
     async fn platform_erasures(&mut self) -> Result<Vec<Erasure>, StoreError> {
-        // The platform's copy is written by a trigger on tenantry.erasures (migration 0015) and
+        // The platform's copy is written with each erasure (`record_erasure`, notes.rs) and
         // read for the transaction's tenant only.
         let found = self.all(sqlx::query("SELECT * FROM tenantry_lookup.erasure_ledger()")).await?;
         found.iter().map(rows::erasure).collect()

@@ -14,6 +14,7 @@ mod invitations;
 mod jobs;
 mod links;
 mod markers;
+mod notes;
 mod outbox;
 mod product_data;
 mod roles;
@@ -24,6 +25,8 @@ mod usage;
 mod users;
 
 pub(crate) use audit::target_user;
+#[cfg(test)]
+pub(crate) use authorizing::FACTS;
 pub(crate) use authorizing::Seen;
 
 use crate::error::store;

@@ -18,13 +18,15 @@ impl ProductDataStore for PgTenantTx {
         for (table, excluded) in tables {
             // The registry holds names as `format('%I.%I')` wrote them (quoted
             // identifiers), and only the owner's `register_product_table` writes it.
-            // No tenant filter: row-level security confines the read to this tenant.
-            // The columns registered as left out of the export are removed here.
+            // Row-level security confines the read to this tenant; the filter names it too, so
+            // that on Citus the read goes to the tenant's shard only (every registered table has
+            // `tenant_id`). The columns registered as left out of the export are removed here.
             let rows: Json<Vec<serde_json::Value>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                 "SELECT coalesce(jsonb_agg(to_jsonb(t) - $1::text[] ORDER BY to_jsonb(t)::text), '[]'::jsonb) \
-                 FROM {table} t"
+                 FROM {table} t WHERE t.tenant_id = $2"
             )))
             .bind(&excluded)
+            .bind(self.t())
             .fetch_one(&mut *self.tx)
             .await
             .map_err(|e| self.fail(e))?;

@@ -58,7 +58,7 @@ impl SubscriptionStore for PgTenantTx {
             .bind(s.signup_promotion_code()),
         )
         .await?;
-        Ok(())
+        self.set_billing_customer(s.provider().as_ref().map(|l| l.customer.as_str())).await
     }
 
     async fn invoices(&mut self) -> Result<Vec<Invoice>, StoreError> {

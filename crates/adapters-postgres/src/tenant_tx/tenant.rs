@@ -35,7 +35,7 @@ impl TenantStore for PgTenantTx {
             .bind(Json(&tenant.quota_override())),
         )
         .await?;
-        Ok(())
+        self.claim_slug(tenant.slug().as_str()).await
     }
 
     async fn update_tenant(&mut self, tenant: &Tenant) -> Result<(), StoreError> {
@@ -57,9 +57,9 @@ impl TenantStore for PgTenantTx {
 
     async fn purge_tenant(&mut self) -> Result<(), StoreError> {
         self.writable()?;
-        // Every tenant-owned table references tenants ON DELETE CASCADE; the triggers
-        // remove the slug and billing-customer entries.
+        // Every tenant-owned table references tenants ON DELETE CASCADE; the
+        // slug and billing-customer entries are released with it (notes.rs).
         self.execute(sqlx::query("DELETE FROM tenantry.tenants WHERE tenant_id = $1").bind(self.t())).await?;
-        Ok(())
+        self.release_tenant().await
     }
 }

@@ -1,5 +1,6 @@
 //! The tenant's users (`tenantry.users`).
 
+use super::notes::CREDENTIALS;
 use super::{PgTenantTx, Statement};
 use crate::rows;
 use async_trait::async_trait;
@@ -86,43 +87,51 @@ impl UserStore for PgTenantTx {
     async fn insert_user(&mut self, user: &User) -> Result<(), StoreError> {
         self.writable()?;
         self.own(user.tenant_id(), "a user")?;
-        let q = sqlx::query(
+        let sql = format!(
             "INSERT INTO tenantry.users (tenant_id, id, email, name, role, custom_role_id, active, deactivated_at, \
              deactivated_reason, password_hash, failed_logins, locked_until, token_version, last_login_at, \
              email_verified_at, mfa, failures_since, login_addresses, mail_prefs, preferences, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+             RETURNING {CREDENTIALS}"
         );
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql));
         let q = self.bind_user(q, user)?.bind(user.created_at());
-        self.execute(q).await?;
-        Ok(())
+        let written = self.all(q).await?;
+        self.note_credentials(&written).await
     }
 
     async fn update_user(&mut self, user: &User) -> Result<(), StoreError> {
         self.writable()?;
         self.own(user.tenant_id(), "a user")?;
-        let q = sqlx::query(
+        let sql = format!(
             "UPDATE tenantry.users SET email = $3, name = $4, role = $5, custom_role_id = $6, active = $7, \
              deactivated_at = $8, deactivated_reason = $9, password_hash = $10, failed_logins = $11, \
              locked_until = $12, token_version = $13, last_login_at = $14, email_verified_at = $15, mfa = $16, \
-             failures_since = $17, login_addresses = $18, mail_prefs = $19, preferences = $20 WHERE tenant_id = $1 AND id = $2",
+             failures_since = $17, login_addresses = $18, mail_prefs = $19, preferences = $20 WHERE tenant_id = $1 AND id = $2 \
+             RETURNING {CREDENTIALS}"
         );
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql));
         let q = self.bind_user(q, user)?;
-        if self.execute(q).await? == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        let written = self.all(q).await?;
+        if written.is_empty() {
+            return Err(StoreError::NotFound);
+        }
+        self.note_credentials(&written).await
     }
 
     async fn delete_user(&mut self, id: UserId) -> Result<(), StoreError> {
         self.writable()?;
-        // The removal goes into the platform's credential ledger in the same statement (migration 0016).
-        let done = self
-            .all(
-                sqlx::query(
-                    "WITH gone AS (DELETE FROM tenantry.users WHERE tenant_id = $1 AND id = $2 RETURNING id) \
-             SELECT tenantry_lookup.note_user_removed(id) FROM gone",
-                )
-                .bind(self.t())
-                .bind(id.as_uuid()),
+        // The removal goes into the platform's credential ledger, in the same unit of work (notes.rs).
+        let gone = self
+            .execute(
+                sqlx::query("DELETE FROM tenantry.users WHERE tenant_id = $1 AND id = $2")
+                    .bind(self.t())
+                    .bind(id.as_uuid()),
             )
             .await?;
-        if done.is_empty() { Err(StoreError::NotFound) } else { Ok(()) }
+        if gone == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.note_user_removed(id.as_uuid()).await
     }
 }

@@ -60,8 +60,13 @@ async fn totp_secrets_are_sealed_at_rest_and_open_only_for_their_row_with_the_ke
         .execute(&mut owner)
         .await
         .unwrap();
-    sqlx::query("UPDATE tenantry.users SET mfa = (SELECT mfa FROM tenantry.users WHERE id = $1) WHERE id = $2")
+    let sealed: serde_json::Value = sqlx::query_scalar("SELECT mfa FROM tenantry.users WHERE id = $1")
         .bind(t.owner_id.as_uuid())
+        .fetch_one(&mut owner)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE tenantry.users SET mfa = $1 WHERE id = $2")
+        .bind(sealed)
         .bind(match other {
             tenantry_ports::Principal::User { user_id, .. } => user_id.as_uuid(),
             _ => unreachable!(),
