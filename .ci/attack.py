@@ -602,6 +602,44 @@ def attack_sql(db, role, attempts, tenant):
            "unchanged" if not changed else f"changed: {', '.join(changed)}")
 
 
+def attack_notes(db, victim):
+    """The platform's notes (decision 0029): the six named functions the store calls after its writes.
+    Without the unit of work's tenant each refuses; with another tenant set they cannot take the
+    victim's slug or billing customer; and a note can never lower a user's highest token version."""
+    victim_user = admin_sql(db, f"SELECT id FROM tenantry.users WHERE tenant_id = '{victim}' LIMIT 1")
+    no_tenant = [
+        ("claim a slug", "SELECT tenantry_lookup.claim_slug('taken-by-attack')"),
+        ("free a tenant's slug and customer", "SELECT tenantry_lookup.release_tenant()"),
+        ("set a billing customer", "SELECT tenantry_lookup.set_billing_customer('cus_attack')"),
+        ("note credentials", f"SELECT tenantry_lookup.note_credentials(ARRAY['{victim_user}'::uuid], "
+                             "ARRAY[0::bigint], ARRAY['x'], ARRAY[true], ARRAY[NULL::text])"),
+        ("note revoked keys", "SELECT tenantry_lookup.note_keys_revoked(ARRAY[gen_random_uuid()], ARRAY[now()])"),
+        ("note erasures", f"SELECT tenantry_lookup.note_erasures(ARRAY['{victim_user}'::uuid], ARRAY[now()], "
+                          "ARRAY['{{}}'::jsonb])"),
+    ]
+    for name, sql in no_tenant:
+        ok, out = psql(url_for("tenantry_app", db), f"SELECT set_config('tenantry.tenant_id', '', false); {sql}")
+        refused = not ok and "needs the unit of work's tenant" in out
+        report(f"SQL as tenantry_app: {name} with no tenant", refused,
+               "refused" if refused else f"NOT REFUSED: {out.splitlines()[-1][:100] if out else ''}")
+    slug = admin_sql(db, f"SELECT slug FROM tenantry.tenants WHERE tenant_id = '{victim}'")
+    other = "00000000-0000-4000-8000-00000000a77a"
+    ok, out = psql(url_for("tenantry_app", db), f"SELECT set_config('tenantry.tenant_id', '{other}', false); "
+                                               f"SELECT tenantry_lookup.claim_slug('{slug}')")
+    owner = admin_sql(db, f"SELECT tenant_id FROM tenantry.tenant_slugs WHERE slug = '{slug}'")
+    report("SQL as tenantry_app: take the victim's slug through claim_slug", not ok and owner == victim,
+           "refused" if not ok else f"NOT REFUSED: the slug now leads to {owner}")
+    before = admin_sql(db, f"SELECT max_token_version FROM tenantry.credential_ledger WHERE user_id = '{victim_user}'")
+    admin_sql(db, f"UPDATE tenantry.credential_ledger SET max_token_version = greatest(max_token_version, 3) "
+                  f"WHERE user_id = '{victim_user}'")
+    psql(url_for("tenantry_app", db), f"SELECT set_config('tenantry.tenant_id', '{victim}', false); "
+                                      f"SELECT tenantry_lookup.note_credentials(ARRAY['{victim_user}'::uuid], "
+                                      "ARRAY[0::bigint], ARRAY['x'], ARRAY[true], ARRAY[NULL::text])")
+    after = admin_sql(db, f"SELECT max_token_version FROM tenantry.credential_ledger WHERE user_id = '{victim_user}'")
+    report("SQL as tenantry_app: lower a user's highest token version through note_credentials",
+           after.strip() == str(max(3, int(before or 0))), f"ledger version {before} -> 3 -> {after} after noting 0")
+
+
 def attack_verifier(binary, db, tenants):
     a, b = tenants
     admin_sql(db, "CREATE SCHEMA IF NOT EXISTS notes; "
@@ -665,6 +703,7 @@ def main():
         attack_superuser_lockout(c)
         attack_sql(db, "tenantry_app", SERVICE_ATTEMPTS, victim)
         attack_sql(db, "tenantry_product", PRODUCT_ATTEMPTS, victim)
+        attack_notes(db, victim)
         attack_verifier(binary, db, (victim, stranger))
     finally:
         if server is not None:

@@ -25,9 +25,9 @@ pub struct Distribution {
 }
 
 /// Whether the database is a Citus coordinator (the extension is installed).
-pub async fn is_citus(pool: &PgPool) -> Result<bool, sqlx::Error> {
+pub async fn is_citus<'c>(on: impl sqlx::PgExecutor<'c>) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus')")
-        .fetch_one(pool)
+        .fetch_one(on)
         .await
 }
 

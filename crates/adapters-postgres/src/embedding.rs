@@ -165,10 +165,14 @@ impl PgStore {
 
 /// The registered product tables of the database behind `pool`.
 pub async fn product_tables(pool: &sqlx::PgPool) -> Result<Vec<String>, StoreError> {
-    sqlx::query_scalar("SELECT table_name FROM tenantry.product_tables ORDER BY table_name")
-        .fetch_all(pool)
+    // In a transaction, as every statement through a transaction pooler must be.
+    let mut tx = pool.begin().await.map_err(error::store)?;
+    let tables = sqlx::query_scalar("SELECT table_name FROM tenantry.product_tables ORDER BY table_name")
+        .fetch_all(&mut *tx)
         .await
-        .map_err(error::store)
+        .map_err(error::store)?;
+    tx.commit().await.map_err(error::store)?;
+    Ok(tables)
 }
 
 /// Why a product's history table name was refused.

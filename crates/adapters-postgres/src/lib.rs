@@ -130,11 +130,35 @@ pub struct PgOptions {
     /// `tenantry_ports::crypto`). `None`: they are written as they are (the
     /// binary always sets one on PostgreSQL); sealed ones then do not open.
     pub data_key: Option<DataKey>,
+    /// The URLs lead to a pooler in transaction mode (PgBouncer's
+    /// `pool_mode = transaction`, `DATABASE_POOLER=transaction`), which may
+    /// give each transaction — and each statement outside one — another
+    /// server connection (decision 0031): no statement is prepared by name
+    /// (sqlx's statement cache off), the startup parameter
+    /// `extra_float_digits` is not sent (PgBouncer refuses it), and the named
+    /// paths run inside a transaction of their own. tenantry sets a tenant only
+    /// transaction-locally, so none outlives its transaction on a server
+    /// connection either way.
+    pub transaction_pooler: bool,
 }
 
 impl Default for PgOptions {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5), product_url: None, data_key: None }
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+            product_url: None,
+            data_key: None,
+            transaction_pooler: false,
+        }
+    }
+}
+
+/// Whether two URLs lead to the same host and port (a refused URL leads nowhere).
+pub fn same_server(a: &SecretString, b: &SecretString) -> bool {
+    match (PgConnectOptions::from_str(a.expose_secret()), PgConnectOptions::from_str(b.expose_secret())) {
+        (Ok(a), Ok(b)) => a.get_host() == b.get_host() && a.get_port() == b.get_port(),
+        _ => false,
     }
 }
 
@@ -262,6 +286,8 @@ pub struct PgStore {
     /// The database is a Citus coordinator: units of work set the tenant so
     /// that it reaches the workers (`embedding::begin_sql`).
     citus: bool,
+    /// The pool leads to a transaction pooler ([`PgOptions::transaction_pooler`]).
+    pooled: bool,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -302,15 +328,19 @@ enum PoolOf {
 /// into the next use of the connection.
 async fn pool(url: &SecretString, options: &PgOptions, of: PoolOf) -> Result<PgPool, ConnectError> {
     let connect = PgConnectOptions::from_str(url.expose_secret()).map_err(|e| ConnectError::Url(e.to_string()))?;
+    let connect =
+        if options.transaction_pooler { connect.statement_cache_capacity(0).extra_float_digits(None) } else { connect };
     let pool = PgPoolOptions::new()
         .max_connections(options.max_connections)
         .acquire_timeout(options.acquire_timeout)
         .test_before_acquire(false);
     let pool = match of {
         PoolOf::Service => pool,
+        // A simple query: one round trip, nothing prepared (through a transaction
+        // pooler it resets whichever idle server connection takes it — harmless).
         PoolOf::Product => pool.after_release(|conn, _| {
             Box::pin(async move {
-                sqlx::query("SELECT set_config('tenantry.tenant_id', '', false)").execute(&mut *conn).await?;
+                sqlx::raw_sql("SELECT set_config('tenantry.tenant_id', '', false)").execute(&mut *conn).await?;
                 Ok(true)
             })
         }),
@@ -320,6 +350,9 @@ async fn pool(url: &SecretString, options: &PgOptions, of: PoolOf) -> Result<PgP
 
 /// What a role is that would make row-level security not hold, if anything.
 async fn unsafe_role(pool: &PgPool) -> Result<(String, Option<String>, bool, bool), ConnectError> {
+    let unreachable = |e: sqlx::Error| ConnectError::Unreachable(e.to_string());
+    // In a transaction, as every statement through a transaction pooler must be.
+    let mut tx = pool.begin().await.map_err(unreachable)?;
     let (role, superuser, bypass, owned, owns_db, member_of_owner, schema, citus): (
         String,
         bool,
@@ -340,9 +373,10 @@ async fn unsafe_role(pool: &PgPool) -> Result<(String, Option<String>, bool, boo
                 EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') \
          FROM pg_catalog.pg_roles r WHERE r.rolname = current_user",
     )
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await
-    .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
+    .map_err(unreachable)?;
+    tx.commit().await.map_err(unreachable)?;
     let why = if superuser {
         Some("it is a superuser".to_owned())
     } else if bypass {
@@ -371,7 +405,14 @@ impl PgStore {
             Some(url) => Some(pool_of_product(url, &options).await?),
             None => None,
         };
-        let mut store = Self { pool, product, time: None, data_key: options.data_key, citus: false };
+        let mut store = Self {
+            pool,
+            product,
+            time: None,
+            data_key: options.data_key,
+            citus: false,
+            pooled: options.transaction_pooler,
+        };
         store.citus = store.checked_role().await?;
         Ok(store)
     }
@@ -401,6 +442,11 @@ impl PgStore {
             Some(follower) => follower.sync().await,
             None => Ok(()),
         }
+    }
+
+    /// The named cross-tenant paths on this store's pool.
+    fn lookups(&self) -> platform::Lookups<'_> {
+        platform::Lookups { pool: &self.pool, pooled: self.pooled }
     }
 
     /// The pool, for the isolation verifier's catalog queries (never for data).
@@ -487,13 +533,16 @@ async fn begin_on(pool: &PgPool, begin: String) -> Result<sqlx::Transaction<'sta
 async fn pool_of_product(url: &SecretString, options: &PgOptions) -> Result<PgPool, ConnectError> {
     let product = pool(url, options, PoolOf::Product).await?;
     let (role, why, ..) = unsafe_role(&product).await?;
+    let unreachable = |e: sqlx::Error| ConnectError::Unreachable(e.to_string());
+    let mut tx = product.begin().await.map_err(unreachable)?;
     let reaches_tenantry: bool = sqlx::query_scalar(
         "SELECT has_schema_privilege('tenantry_lookup', 'USAGE') OR \
                 coalesce(has_table_privilege('tenantry.users', 'SELECT'), false)",
     )
-    .fetch_one(&product)
+    .fetch_one(&mut *tx)
     .await
-    .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
+    .map_err(unreachable)?;
+    tx.commit().await.map_err(unreachable)?;
     let why = why.or_else(|| {
         reaches_tenantry.then(|| "it reaches tenantry's own tables or named paths (use tenantry_product)".to_owned())
     });
@@ -530,7 +579,8 @@ impl UnitOfWork for PgStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(error::store)?;
+        // A simple query: nothing prepared, one round trip, safe through a pooler.
+        sqlx::raw_sql("SELECT 1").execute(&self.pool).await.map_err(error::store)?;
         Ok(())
     }
 }
@@ -538,39 +588,39 @@ impl UnitOfWork for PgStore {
 #[async_trait]
 impl TenantDirectory for PgStore {
     async fn resolve_slug(&self, slug: &Slug) -> Result<Option<TenantId>, StoreError> {
-        platform::Lookups(&self.pool).resolve_slug(slug).await
+        self.lookups().resolve_slug(slug).await
     }
 
     async fn tenants_of_email(&self, email: &tenantry_domain::Email) -> Result<Vec<TenantId>, StoreError> {
-        platform::Lookups(&self.pool).tenants_of_email(email).await
+        self.lookups().tenants_of_email(email).await
     }
     async fn resolve_billing_customer(&self, customer: &str) -> Result<Option<TenantId>, StoreError> {
-        platform::Lookups(&self.pool).resolve_billing_customer(customer).await
+        self.lookups().resolve_billing_customer(customer).await
     }
     async fn due_tenants(&self, limit: u32) -> Result<Vec<TenantId>, StoreError> {
         self.follow_time().await?;
-        platform::Lookups(&self.pool).due_tenants(limit).await
+        self.lookups().due_tenants(limit).await
     }
     async fn claim_due_jobs(&self, limit: u32) -> Result<Vec<(TenantId, JobId)>, StoreError> {
         self.follow_time().await?;
-        platform::Lookups(&self.pool).claim_due_jobs(limit).await
+        self.lookups().claim_due_jobs(limit).await
     }
     async fn failed_jobs(&self, limit: u32) -> Result<Vec<Job>, StoreError> {
-        platform::Lookups(&self.pool).failed_jobs(limit).await
+        self.lookups().failed_jobs(limit).await
     }
     async fn housekeeping(&self) -> Result<Housekept, StoreError> {
         self.follow_time().await?;
-        platform::Lookups(&self.pool).housekeeping().await
+        self.lookups().housekeeping().await
     }
     async fn list_tenants(&self, query: &TenantListQuery) -> Result<Vec<TenantSummary>, StoreError> {
-        platform::Lookups(&self.pool).list_tenants(query).await
+        self.lookups().list_tenants(query).await
     }
     async fn platform_figures(&self) -> Result<PlatformFigures, StoreError> {
         self.follow_time().await?;
-        platform::Lookups(&self.pool).platform_figures().await
+        self.lookups().platform_figures().await
     }
     async fn tenant_audit_events(&self, tenant: TenantId, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
-        platform::Lookups(&self.pool).tenant_audit_events(tenant, query).await
+        self.lookups().tenant_audit_events(tenant, query).await
     }
     async fn all_audit_events(
         &self,
@@ -580,7 +630,7 @@ impl TenantDirectory for PgStore {
         query: &AuditQuery,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         self.follow_time().await?;
-        platform::Lookups(&self.pool).all_audit_events(event_id, superuser, reason, query).await
+        self.lookups().all_audit_events(event_id, superuser, reason, query).await
     }
 }
 

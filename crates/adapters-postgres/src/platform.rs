@@ -483,8 +483,37 @@ impl PlatformTx for PgPlatformTx {
     }
 }
 
-/// The named cross-tenant paths, each one SECURITY DEFINER function.
-pub(crate) struct Lookups<'a>(pub(crate) &'a PgPool);
+/// The named cross-tenant paths, each one SECURITY DEFINER function, run on a
+/// pooled connection — or, through a transaction pooler (`pooled`), in a
+/// transaction of its own, so that the statement's parse and its execution
+/// reach the same server connection (decision 0031).
+pub(crate) struct Lookups<'a> {
+    pub(crate) pool: &'a PgPool,
+    pub(crate) pooled: bool,
+}
+
+/// Where one named path runs (see [`Lookups`]).
+enum On {
+    Conn(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    Tx(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl On {
+    fn conn(&mut self) -> &mut sqlx::PgConnection {
+        match self {
+            On::Conn(c) => c,
+            On::Tx(t) => t,
+        }
+    }
+
+    /// Commits the transaction, if the path ran in one.
+    async fn done(self) -> Result<(), StoreError> {
+        match self {
+            On::Conn(_) => Ok(()),
+            On::Tx(t) => t.commit().await.db(),
+        }
+    }
+}
 
 fn text_of<T: serde::Serialize>(v: T) -> Option<String> {
     serde_json::to_value(v).ok().and_then(|j| j.as_str().map(str::to_owned))
@@ -495,40 +524,56 @@ fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<
 }
 
 impl Lookups<'_> {
+    async fn on(&self) -> Result<On, StoreError> {
+        if self.pooled {
+            Ok(On::Tx(self.pool.begin().await.db()?))
+        } else {
+            Ok(On::Conn(self.pool.acquire().await.db()?))
+        }
+    }
+
     pub(crate) async fn resolve_slug(&self, slug: &Slug) -> Result<Option<TenantId>, StoreError> {
+        let mut on = self.on().await?;
         let id: Option<Uuid> = sqlx::query_scalar("SELECT tenantry_lookup.resolve_slug($1)")
             .bind(slug.as_str())
-            .fetch_one(self.0)
+            .fetch_one(on.conn())
             .await
             .db()?;
+        on.done().await?;
         id.map(|u| rows::id(u, "slug")).transpose()
     }
 
     pub(crate) async fn tenants_of_email(&self, email: &tenantry_domain::Email) -> Result<Vec<TenantId>, StoreError> {
+        let mut on = self.on().await?;
         let ids: Vec<Uuid> = sqlx::query_scalar("SELECT tenantry_lookup.tenants_of_email($1, $2)")
             .bind(email.as_str())
             .bind(i32::try_from(tenantry_ports::directory::WORKSPACES_MAX).unwrap_or(i32::MAX))
-            .fetch_all(self.0)
+            .fetch_all(on.conn())
             .await
             .db()?;
+        on.done().await?;
         ids.into_iter().map(|u| rows::id(u, "tenant")).collect()
     }
 
     pub(crate) async fn resolve_billing_customer(&self, customer: &str) -> Result<Option<TenantId>, StoreError> {
+        let mut on = self.on().await?;
         let id: Option<Uuid> = sqlx::query_scalar("SELECT tenantry_lookup.resolve_billing_customer($1)")
             .bind(customer)
-            .fetch_one(self.0)
+            .fetch_one(on.conn())
             .await
             .db()?;
+        on.done().await?;
         id.map(|u| rows::id(u, "billing customer")).transpose()
     }
 
     pub(crate) async fn due_tenants(&self, limit: u32) -> Result<Vec<TenantId>, StoreError> {
+        let mut on = self.on().await?;
         let ids: Vec<Uuid> = sqlx::query_scalar("SELECT * FROM tenantry_lookup.due_tenants($1)")
             .bind(i32::try_from(limit).unwrap_or(i32::MAX))
-            .fetch_all(self.0)
+            .fetch_all(on.conn())
             .await
             .db()?;
+        on.done().await?;
         ids.into_iter().map(|u| rows::id(u, "due tenant")).collect()
     }
 
@@ -536,11 +581,13 @@ impl Lookups<'_> {
         &self,
         limit: u32,
     ) -> Result<Vec<(TenantId, tenantry_domain::JobId)>, StoreError> {
+        let mut on = self.on().await?;
         let found = sqlx::query("SELECT * FROM tenantry_lookup.claim_due_jobs($1)")
             .bind(i32::try_from(limit).unwrap_or(i32::MAX))
-            .fetch_all(self.0)
+            .fetch_all(on.conn())
             .await
             .db()?;
+        on.done().await?;
         found
             .iter()
             .map(|r| Ok((rows::id(r.try_get("tenant_id").db()?, "job")?, rows::id(r.try_get("id").db()?, "job")?)))
@@ -548,17 +595,21 @@ impl Lookups<'_> {
     }
 
     pub(crate) async fn failed_jobs(&self, limit: u32) -> Result<Vec<tenantry_domain::job::Job>, StoreError> {
+        let mut on = self.on().await?;
         let found = sqlx::query("SELECT * FROM tenantry_lookup.failed_jobs($1)")
             .bind(i32::try_from(limit).unwrap_or(i32::MAX))
-            .fetch_all(self.0)
+            .fetch_all(on.conn())
             .await
             .db()?;
+        on.done().await?;
         found.iter().map(rows::job).collect()
     }
 
     pub(crate) async fn housekeeping(&self) -> Result<tenantry_ports::directory::Housekept, StoreError> {
+        let mut on = self.on().await?;
         let (account_links, jobs, markers, sessions, mails): (i64, i64, i64, i64, i64) =
-            sqlx::query_as("SELECT * FROM tenantry_lookup.housekeeping()").fetch_one(self.0).await.db()?;
+            sqlx::query_as("SELECT * FROM tenantry_lookup.housekeeping()").fetch_one(on.conn()).await.db()?;
+        on.done().await?;
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
         Ok(tenantry_ports::directory::Housekept {
             account_links: count(account_links),
@@ -570,14 +621,16 @@ impl Lookups<'_> {
     }
 
     pub(crate) async fn list_tenants(&self, q: &TenantListQuery) -> Result<Vec<TenantSummary>, StoreError> {
+        let mut on = self.on().await?;
         let found = sqlx::query("SELECT * FROM tenantry_lookup.list_tenants($1, $2, $3, $4)")
             .bind(q.search.as_deref())
             .bind(q.status.and_then(text_of))
             .bind(i32::try_from(q.offset).unwrap_or(i32::MAX))
             .bind(i32::try_from(q.limit).unwrap_or(i32::MAX))
-            .fetch_all(self.0)
+            .fetch_all(on.conn())
             .await
             .db()?;
+        on.done().await?;
         found
             .iter()
             .map(|r| {
@@ -601,8 +654,10 @@ impl Lookups<'_> {
     }
 
     pub(crate) async fn platform_figures(&self) -> Result<PlatformFigures, StoreError> {
+        let mut on = self.on().await?;
         let Json(raw): Json<serde_json::Value> =
-            sqlx::query_scalar("SELECT tenantry_lookup.platform_figures()").fetch_one(self.0).await.db()?;
+            sqlx::query_scalar("SELECT tenantry_lookup.platform_figures()").fetch_one(on.conn()).await.db()?;
+        on.done().await?;
         let month = raw["month"]
             .as_str()
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
@@ -663,14 +718,16 @@ impl Lookups<'_> {
         query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
         q: &AuditQuery,
     ) -> Result<Vec<AuditEvent>, StoreError> {
+        let mut on = self.on().await?;
         let found = query
             .bind(q.before.map(|b| b.as_uuid()))
             .bind(i32::try_from(q.limit).unwrap_or(i32::MAX))
             .bind(q.action.as_ref().map(|a| a.as_str().to_owned()))
             .bind(q.user.map(|u| u.as_uuid()))
-            .fetch_all(self.0)
+            .fetch_all(on.conn())
             .await
             .db()?;
+        on.done().await?;
         found.iter().map(|r| rows::audit(r, r.try_get("tenant_id").ok().flatten())).collect()
     }
 }

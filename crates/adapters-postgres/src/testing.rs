@@ -89,6 +89,40 @@ pub fn citus_url(test: &str) -> Option<String> {
     }
 }
 
+/// A PgBouncer in transaction mode in front of the admin URL's server
+/// (`TENANTRY_PGBOUNCER_URL`, as `scripts/pgbouncer start` prints it), or None
+/// with a `NOT RUN` line; under `CI=true` its absence fails the test (`.ci/run`
+/// starts one).
+pub fn pgbouncer_url(test: &str) -> Option<String> {
+    match std::env::var("TENANTRY_PGBOUNCER_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "TENANTRY_PGBOUNCER_URL must be set in CI (`scripts/pgbouncer start` prints it)"
+            );
+            eprintln!(
+                "NOT RUN {test}: start one with `scripts/pgbouncer start` and set TENANTRY_PGBOUNCER_URL to its URL"
+            );
+            None
+        }
+    }
+}
+
+/// `TENANTRY_TEST_POOLER`: a transaction pooler's URL (host and port) through
+/// which every test database's service and product roles connect, as
+/// `DATABASE_POOLER=transaction` deployments do — `.ci/run` runs suites so.
+pub const TEST_POOLER_VAR: &str = "TENANTRY_TEST_POOLER";
+
+fn test_pooler() -> Result<Option<PgConnectOptions>, TestDbError> {
+    match std::env::var(TEST_POOLER_VAR) {
+        Ok(url) if !url.trim().is_empty() => PgConnectOptions::from_str(url.trim())
+            .map(Some)
+            .map_err(|e| TestDbError(format!("{TEST_POOLER_VAR}={url:?}: {e}"))),
+        _ => Ok(None),
+    }
+}
+
 /// A test store and its database's clock, detached from the [`TestDatabase`]
 /// (cheap to clone; for harnesses made in closures).
 #[derive(Clone)]
@@ -134,6 +168,8 @@ pub struct TestDatabase {
     /// The Citus workers' admin options (none on plain PostgreSQL).
     workers: Vec<PgConnectOptions>,
     time: Arc<TimeControl>,
+    /// The transaction pooler the service and product roles connect through, if any.
+    pooler: Option<PgConnectOptions>,
 }
 
 /// Shards a table on a test's Citus cluster.
@@ -240,7 +276,7 @@ impl TestDatabase {
         // The owner's pool connects when first used (a test that moves no clock never does).
         let pool = PgPoolOptions::new().max_connections(2).connect_lazy_with(admin.clone().database(&name));
         let time = Arc::new(TimeControl { admin: pool, fixed: tokio::sync::Mutex::new(None) });
-        Ok(TestDatabase { name, admin: admin.clone(), workers, time })
+        Ok(TestDatabase { name, admin: admin.clone(), workers, time, pooler: test_pooler()? })
     }
 
     /// On a Citus cluster (`admin_url` its coordinator): a database on every
@@ -269,7 +305,7 @@ impl TestDatabase {
         migrated?;
         let pool = PgPoolOptions::new().max_connections(2).connect_lazy_with(admin.clone().database(&name));
         let time = Arc::new(TimeControl { admin: pool, fixed: tokio::sync::Mutex::new(None) });
-        Ok(TestDatabase { name, admin, workers, time })
+        Ok(TestDatabase { name, admin, workers, time, pooler: test_pooler()? })
     }
 
     /// The owner's URL for this database (for `tenantry migrate`).
@@ -277,9 +313,33 @@ impl TestDatabase {
         SecretString::from(self.admin_options().to_url_lossy().to_string())
     }
 
+    /// The service and product roles connect through the transaction pooler
+    /// at `url` (its host and port; e.g. `scripts/pgbouncer start`'s URL).
+    pub fn through_pooler(mut self, url: &str) -> Result<Self, TestDbError> {
+        self.pooler = Some(PgConnectOptions::from_str(url).map_err(err)?);
+        Ok(self)
+    }
+
+    /// Whether the roles connect through a transaction pooler.
+    pub fn pooled(&self) -> bool {
+        self.pooler.is_some()
+    }
+
+    /// This database as `role`, through the pooler when there is one.
+    fn role_options(&self, role: &str) -> PgConnectOptions {
+        let direct = self.admin.clone().database(&self.name).username(role).password("");
+        match &self.pooler {
+            // As the store connects through one (`PgOptions::transaction_pooler`).
+            Some(p) => {
+                direct.host(p.get_host()).port(p.get_port()).statement_cache_capacity(0).extra_float_digits(None)
+            }
+            None => direct,
+        }
+    }
+
     /// The service role's URL options for this database.
     pub fn service_options(&self) -> PgConnectOptions {
-        self.admin.clone().database(&self.name).username(SERVICE_ROLE).password("")
+        self.role_options(SERVICE_ROLE)
     }
 
     /// The service role's URL for this database (for a binary under test).
@@ -294,7 +354,7 @@ impl TestDatabase {
 
     /// The product role's URL for this database.
     pub fn product_url(&self) -> String {
-        self.admin.clone().database(&self.name).username(PRODUCT_ROLE).password("").to_url_lossy().to_string()
+        self.role_options(PRODUCT_ROLE).to_url_lossy().to_string()
     }
 
     /// The store, connected as the service role exactly as in production (and
@@ -304,6 +364,7 @@ impl TestDatabase {
             max_connections: 8,
             product_url: Some(SecretString::from(self.product_url())),
             data_key: Some(test_data_key()),
+            transaction_pooler: self.pooled(),
             ..PgOptions::default()
         };
         PgStore::connect(&SecretString::from(self.service_url()), options).await.map_err(err)

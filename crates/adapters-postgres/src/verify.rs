@@ -109,9 +109,9 @@ impl IsolationReport {
 }
 
 /// tenantry's clock: the named paths' time is the plain now() in production.
-async fn clock_findings(pool: &sqlx::PgPool, report: &mut IsolationReport) -> Result<(), sqlx::Error> {
+async fn clock_findings(conn: &mut sqlx::PgConnection, report: &mut IsolationReport) -> Result<(), sqlx::Error> {
     let clock: Option<(String, Option<chrono::DateTime<chrono::Utc>>)> =
-        sqlx::query_as("SELECT offset_by::text, fixed_at FROM tenantry.clock").fetch_optional(pool).await?;
+        sqlx::query_as("SELECT offset_by::text, fixed_at FROM tenantry.clock").fetch_optional(&mut *conn).await?;
     match clock {
         Some((offset, fixed)) => {
             if let Some(at) = fixed {
@@ -135,7 +135,7 @@ async fn clock_findings(pool: &sqlx::PgPool, report: &mut IsolationReport) -> Re
 }
 
 /// Views over tables with tenant_id must be security_invoker (else they run as their owner).
-async fn view_findings(pool: &sqlx::PgPool, report: &mut IsolationReport) -> Result<(), sqlx::Error> {
+async fn view_findings(conn: &mut sqlx::PgConnection, report: &mut IsolationReport) -> Result<(), sqlx::Error> {
     let views = sqlx::query(
         "SELECT DISTINCT format('%I.%I', vn.nspname, v.relname) AS name \
          FROM pg_class v JOIN pg_namespace vn ON vn.oid = v.relnamespace \
@@ -147,7 +147,7 @@ async fn view_findings(pool: &sqlx::PgPool, report: &mut IsolationReport) -> Res
            AND NOT coalesce(v.reloptions::text[] && ARRAY['security_invoker=true', 'security_invoker=on'], false) \
          ORDER BY 1",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for v in &views {
         report.findings.push(Finding {
@@ -173,14 +173,17 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
         });
     }
 
-    clock_findings(pool, &mut report).await?;
+    // One transaction (a read-only one): safe through a transaction pooler, one snapshot of the catalog.
+    let mut tx = pool.begin().await?;
+    let conn: &mut sqlx::PgConnection = &mut tx;
+    clock_findings(&mut *conn, &mut report).await?;
 
     // The tenant policy's expression, as the server writes it back (the reference for every table).
     let reference: Option<String> = sqlx::query_scalar(
         "SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p \
          WHERE p.polrelid = 'tenantry.tenants'::regclass AND p.polname = 'tenant_isolation'",
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?;
     let reference = reference
         .filter(|r| r.contains("current_setting('tenantry.tenant_id'") && r.starts_with("(tenant_id = "))
@@ -191,7 +194,7 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
         "SELECT DISTINCT n.nspname::text FROM tenantry.product_tables t \
          JOIN pg_class c ON c.oid = to_regclass(t.table_name) JOIN pg_namespace n ON n.oid = c.relnamespace",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
 
     // Every ordinary table with a tenant_id column, outside the system schemas.
@@ -209,7 +212,7 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
            AND n.nspname NOT LIKE 'pg_toast%' \
          ORDER BY 2",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for t in &tables {
         let name: String = t.try_get("name")?;
@@ -241,7 +244,7 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
             problems.push("row-level security is not forced".into());
         }
         let oid: i64 = t.try_get("oid")?;
-        problems.extend(policy_problems(pool, oid, &reference).await?);
+        problems.extend(policy_problems(&mut *conn, oid, &reference).await?);
         let pk: Option<Vec<i16>> = t.try_get("pk")?;
         if pk.as_ref().and_then(|k| k.first()) != Some(&tenant_col) {
             problems.push("the primary key does not start with tenant_id".into());
@@ -253,7 +256,7 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
         )
         .bind(oid)
         .bind(tenant_col)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await?;
         if bad_fks > 0 {
             problems.push("a foreign key to a tenant-owned table does not include tenant_id".into());
@@ -267,8 +270,8 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
         }
     }
 
-    view_findings(pool, &mut report).await?;
-    citus_findings(pool, &mut report).await?;
+    view_findings(&mut *conn, &mut report).await?;
+    citus_findings(&mut *conn, &mut report).await?;
 
     // An extension's own functions (Citus has definers of its own) are the extension's, not tenantry's.
     let definers = sqlx::query(
@@ -278,7 +281,7 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
                            AND d.deptype = 'e') \
          ORDER BY 1",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for d in &definers {
         let function: String = d.try_get("name")?;
@@ -290,6 +293,7 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
         }
         report.definers.push(Definer { function, expected });
     }
+    tx.rollback().await?;
     Ok(report)
 }
 
@@ -300,8 +304,8 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
 /// forced with a RESTRICTIVE `tenant_wall` (Citus writes every policy on a
 /// shard as permissive; `tenantry migrate` makes it restrictive again, and a
 /// shard made since — a rebalance — is found here).
-async fn citus_findings(pool: &sqlx::PgPool, report: &mut IsolationReport) -> Result<(), sqlx::Error> {
-    if !crate::citus::is_citus(pool).await? {
+async fn citus_findings(conn: &mut sqlx::PgConnection, report: &mut IsolationReport) -> Result<(), sqlx::Error> {
+    if !crate::citus::is_citus(&mut *conn).await? {
         return Ok(());
     }
     let tables = sqlx::query(
@@ -314,7 +318,7 @@ async fn citus_findings(pool: &sqlx::PgPool, report: &mut IsolationReport) -> Re
          FROM pg_class c WHERE c.relkind IN ('r', 'p') AND obj_description(c.oid, 'pg_class') = 'tenantry:tenant-owned' \
          ORDER BY 1",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     for t in tables {
         let name: String = t.try_get("name")?;
@@ -340,7 +344,7 @@ async fn citus_findings(pool: &sqlx::PgPool, report: &mut IsolationReport) -> Re
                                    AND p.polname = 'tenant_wall' AND NOT p.polpermissive)$q$)",
         )
         .bind(&name)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
         for p in placements {
             let shard: i64 = p.try_get("shardid")?;
@@ -368,7 +372,7 @@ async fn citus_findings(pool: &sqlx::PgPool, report: &mut IsolationReport) -> Re
 /// `tenant_wall` (the service and product roles) on `reference`, USING and
 /// WITH CHECK; the owner's named policies to the owner only; nothing else
 /// permissive (a restrictive policy only narrows, and may stay).
-async fn policy_problems(pool: &sqlx::PgPool, oid: i64, reference: &str) -> Result<Vec<String>, sqlx::Error> {
+async fn policy_problems(conn: &mut sqlx::PgConnection, oid: i64, reference: &str) -> Result<Vec<String>, sqlx::Error> {
     let policies = sqlx::query(
         "SELECT p.polname::text AS name, p.polpermissive AS permissive, p.polcmd::text AS cmd, \
                 coalesce(pg_get_expr(p.polqual, p.polrelid), '') AS using_expr, \
@@ -379,7 +383,7 @@ async fn policy_problems(pool: &sqlx::PgPool, oid: i64, reference: &str) -> Resu
          FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE p.polrelid = $1::bigint::oid ORDER BY 1",
     )
     .bind(oid)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let mut problems = Vec::new();
     let (mut isolation, mut wall) = (false, false);

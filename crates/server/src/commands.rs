@@ -58,7 +58,7 @@ pub(crate) async fn stripe_sync_catalog() -> Result<ExitCode, Failure> {
 }
 
 pub(crate) async fn migrate() -> Result<ExitCode, Failure> {
-    let admin = secret_env("DATABASE_ADMIN_URL")
+    let admin = crate::compose::admin_url()?
         .ok_or_else(|| Failure::Config("DATABASE_ADMIN_URL (the schema owner's URL) is not set".into()))?;
     tenantry_postgres::migrate(&admin).await.map_err(|e| Failure::Config(e.to_string()))?;
     // TOTP secrets written before they were sealed at rest are sealed now (with the key, when given).
@@ -88,7 +88,7 @@ pub(crate) fn totp_secret_from(path: &std::path::Path) -> Result<tenantry_domain
 
 /// A one-shot tenantry on PostgreSQL for the owner's commands, with the owner's operator store.
 pub(crate) async fn operator_service() -> Result<(Tenantry, PgOperator), Failure> {
-    let admin = secret_env("DATABASE_ADMIN_URL").ok_or_else(|| {
+    let admin = crate::compose::admin_url()?.ok_or_else(|| {
         Failure::Config(
             "DATABASE_ADMIN_URL (the schema owner's URL) is not set: superusers are managed by the owner, the \
              service role may not"

@@ -30,8 +30,41 @@ pub(crate) async fn pg_store() -> Result<PgStore, Failure> {
 /// (for `check-isolation`, which reads the schema only).
 pub(crate) async fn pg_store_with(data_key: Option<tenantry_ports::crypto::DataKey>) -> Result<PgStore, Failure> {
     let url = secret_env("DATABASE_URL").ok_or_else(|| Failure::Config("DATABASE_URL is not set".into()))?;
-    let options = PgOptions { data_key, ..PgOptions::default() };
+    let options = PgOptions { data_key, transaction_pooler: transaction_pooler()?, ..PgOptions::default() };
     PgStore::connect(&url, options).await.map_err(|e| Failure::Config(e.to_string()))
+}
+
+/// `DATABASE_POOLER`: `transaction` when DATABASE_URL leads to a pooler in
+/// transaction mode (PgBouncer's `pool_mode = transaction`), `none` (the
+/// default) when it leads to the server.
+pub(crate) fn transaction_pooler() -> Result<bool, Failure> {
+    match env("DATABASE_POOLER").as_deref().map(str::trim) {
+        None | Some("none") => Ok(false),
+        Some("transaction") => Ok(true),
+        Some(other) => Err(Failure::Config(format!(
+            "DATABASE_POOLER={other:?} is not known: `transaction` (DATABASE_URL leads to PgBouncer with \
+             pool_mode = transaction) or `none` (it leads to the server)"
+        ))),
+    }
+}
+
+/// DATABASE_ADMIN_URL, refused when it leads to the transaction pooler
+/// DATABASE_URL leads to: migrations hold a session-level lock, which a
+/// transaction pooler does not keep (the owner connects to the server directly).
+pub(crate) fn admin_url() -> Result<Option<SecretString>, Failure> {
+    let Some(admin) = secret_env("DATABASE_ADMIN_URL") else { return Ok(None) };
+    if transaction_pooler()?
+        && let Some(service) = secret_env("DATABASE_URL")
+        && tenantry_postgres::same_server(&admin, &service)
+    {
+        return Err(Failure::Config(
+            "DATABASE_ADMIN_URL leads to the same host and port as DATABASE_URL, which DATABASE_POOLER says is a \
+             transaction pooler: the owner's connection (migrations hold a session-level lock) must go to PostgreSQL \
+             directly — point DATABASE_ADMIN_URL at the server"
+                .into(),
+        ));
+    }
+    Ok(Some(admin))
 }
 
 /// The payment provider: Stripe when configured, else the local simulator.
@@ -118,7 +151,7 @@ pub(crate) async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>, Opti
     type Stores = (Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>, Arc<dyn Mailer>, Option<Arc<dyn OperatorStore>>);
     let (store, directory, mailer, operator): Stores = if env("DATABASE_URL").is_some() {
         let mut operator: Option<Arc<dyn OperatorStore>> = None;
-        if let Some(admin) = secret_env("DATABASE_ADMIN_URL") {
+        if let Some(admin) = admin_url()? {
             tenantry_postgres::migrate(&admin).await.map_err(|e| Failure::Config(format!("migrate: {e}")))?;
             let sealed = tenantry_postgres::seal_secrets(&admin, &data_key()?)
                 .await

@@ -10,6 +10,10 @@
 //! - a logout on one ends the session on the other;
 //! - a job (an export) queued on one, with both schedulers polling every
 //!   second, runs once;
+//! - 100 invitations at once, spread over both, on a tenant with 4 free
+//!   seats: exactly 4 are issued, 96 refused with `seat_limit_reached`, and
+//!   both then show 5 seats used (the cap) (the seat rule's advisory lock holds
+//!   across processes — issue 26, on Citus too);
 //! - 1,000 API calls spread over both are metered as exactly 1,000: one
 //!   instance writes them every second, the other only when it is stopped
 //!   (the graceful shutdown's flush).
@@ -151,6 +155,49 @@ async fn call(
     (status, headers, value)
 }
 
+/// 100 invitations at once over both instances for a tenant capped at 5 used
+/// seats (the owner uses one): exactly 4 issued. Returns the calls made.
+async fn a_seat_rush_across_both(
+    http: &reqwest::Client,
+    admin: &sqlx::PgPool,
+    both: &[String; 2],
+    (tenant, owner): (&str, &str),
+) -> usize {
+    sqlx::query(
+        "UPDATE tenantry.tenants SET quota_override = '{\"active_users\": 5}'::jsonb WHERE tenant_id = $1::uuid",
+    )
+    .bind(tenant)
+    .execute(admin)
+    .await
+    .unwrap();
+    let rush = (0..100).map(|i| {
+        let url = format!("{}/v1/tenants/{tenant}/invitations", both[i % 2]);
+        let body = json!({"email": format!("rush{i}@seats.example.com"), "role": "member"});
+        async move { call(http, reqwest::Method::POST, url, Some(owner), Some(body)).await }
+    });
+    let answers = futures::future::join_all(rush).await;
+    let issued = answers.iter().filter(|(status, ..)| *status == StatusCode::CREATED).count();
+    let refused = answers.iter().filter(|(_, _, body)| body["code"] == "seat_limit_reached").count();
+    assert_eq!(
+        (issued, refused),
+        (4, 96),
+        "{:?}",
+        answers.iter().map(|a| &a.2).find(|b| b["code"] != "seat_limit_reached")
+    );
+    for base in both {
+        let (status, _, usage) =
+            call(http, reqwest::Method::GET, format!("{base}/v1/tenants/{tenant}/subscription"), Some(owner), None)
+                .await;
+        assert_eq!(status, StatusCode::OK, "{usage}");
+        assert_eq!(
+            (usage["seats_used"].as_u64(), usage["pending_invitations"].as_u64()),
+            (Some(5), Some(4)),
+            "{usage}"
+        );
+    }
+    answers.len() + both.len()
+}
+
 async fn signup(http: &reqwest::Client, base: &str, slug: &str) -> (String, String) {
     let body = json!({"company_name": format!("{slug} Ltd"), "slug": slug, "email": format!("owner@{slug}.example.com"),
                       "password": PASSWORD, "name": "Owner"});
@@ -267,6 +314,7 @@ async fn two_instances_share_limits_sessions_jobs_billing_and_metering() {
     let common = |flush: &str| {
         vec![
             ("DATABASE_URL", db.service_url()),
+            ("DATABASE_POOLER", if db.pooled() { "transaction" } else { "none" }.to_owned()),
             ("TENANTRY_JWT_SECRET", "ab".repeat(32)),
             ("TENANTRY_DATA_KEY", "5e".repeat(32)),
             ("TENANTRY_BACKUP_KEY", "42".repeat(32)),
@@ -296,6 +344,7 @@ async fn two_instances_share_limits_sessions_jobs_billing_and_metering() {
     let (t1, _) = signup(&http, &a.base, "limited").await;
     let (t2, owner2) = signup(&http, &b.base, "shared").await;
     let (t3, owner3) = signup(&http, &a.base, "metered").await;
+    let (t4, owner4) = signup(&http, &b.base, "seats").await;
 
     // Billing: each signup made a Stripe customer and a trialing subscription in the fake;
     // its events, delivered to B and again to A, are applied once.
@@ -351,6 +400,7 @@ async fn two_instances_share_limits_sessions_jobs_billing_and_metering() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
 
     calls2 = a_job_runs_once(&http, &admin, (&a, &b), (&t2, &owner2), calls2).await;
+    let calls4 = a_seat_rush_across_both(&http, &admin, &both, (&t4, &owner4)).await;
 
     // 1,000 API calls of t3 spread over both, eight at a time.
     let calls = (0..1000).map(|i| {
@@ -376,6 +426,7 @@ async fn two_instances_share_limits_sessions_jobs_billing_and_metering() {
     assert_eq!(api_calls(&admin, &t3).await, 1000, "exactly the calls made");
     assert_eq!(api_calls(&admin, &t1).await, i64::from(allowed), "t1: the allowed calls, not the refused");
     assert_eq!(api_calls(&admin, &t2).await, i64::try_from(calls2).unwrap(), "t2: every call of the test");
+    assert_eq!(api_calls(&admin, &t4).await, i64::try_from(calls4).unwrap(), "t4: every call of the rush");
     b.stop().await;
     admin.close().await;
     db.drop_now().await.unwrap();

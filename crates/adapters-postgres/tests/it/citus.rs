@@ -72,3 +72,93 @@ async fn a_database_with_tenants_moves_onto_citus_with_migrate_and_keeps_them_ap
     admin.close().await;
     db.drop_now().await.unwrap();
 }
+
+/// A later migration of tenantry's own, as `tenantry migrate` would apply it
+/// to a cluster already distributed: a column on a distributed table, a new
+/// tenant-owned table (a test stand-in, version 9000).
+const LATER: &str = "\
+ALTER TABLE tenantry.users ADD COLUMN later_nickname text NOT NULL DEFAULT 'none';
+CREATE TABLE tenantry.later_things (
+    tenant_id uuid NOT NULL REFERENCES tenantry.tenants ON DELETE CASCADE,
+    id        uuid NOT NULL,
+    label     text NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+SELECT tenantry.make_tenant_owned('tenantry.later_things', 'SELECT, INSERT', false);
+";
+
+/// `migrate` on a distributed schema (issue 26, item 6): the migrations run
+/// through the coordinator — Citus carries `ALTER TABLE` to every shard — and
+/// the run's distribution step distributes a new tenant table and walls its
+/// shards; the tenants' rows stay where they were, the new column and table
+/// serve each tenant its own rows only, the verifier is clean.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_migration_applies_through_the_coordinator_to_the_distributed_schema() {
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    use sqlx::{ConnectOptions, SqlSafeStr};
+    let Some(url) = citus_url("a_later_migration_applies_through_the_coordinator_to_the_distributed_schema") else {
+        return;
+    };
+    let db = TestDatabase::create(&SecretString::from(url)).await.unwrap();
+    let store = db.store().await.unwrap();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
+    let acme = h.signup("acme").await.unwrap();
+    let globex = h.signup("globex").await.unwrap();
+    store.close().await;
+
+    let admin = PgPoolOptions::new().max_connections(1).connect_with(db.admin_options()).await.unwrap();
+    let mut migrations: Vec<Migration> = tenantry_postgres::MIGRATOR.iter().cloned().collect();
+    migrations.push(Migration::new(
+        9000,
+        "a later migration".into(),
+        MigrationType::Simple,
+        LATER.into_sql_str(),
+        false,
+    ));
+    Migrator::with_migrations(migrations).run(&admin).await.unwrap();
+    let done = tenantry_postgres::citus::distribute(&admin).await.unwrap();
+    assert_eq!(done.distributed, vec!["tenantry.later_things".to_owned()], "only the new table is distributed");
+    let shards_with_column: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM run_command_on_shards('tenantry.users', \
+           $$SELECT count(*) FROM information_schema.columns WHERE table_schema = 'tenantry' \
+             AND table_name = split_part('%s', '.', 2) AND column_name = 'later_nickname'$$) WHERE result = '1'",
+    )
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    assert_eq!(shards_with_column, 4, "the column reached every shard of tenantry.users");
+
+    // Each tenant writes and reads the new table through the service role, and sees only its own.
+    let mut service = db.service_options().connect().await.unwrap();
+    for (tenant, label) in [(&acme, "acme's"), (&globex, "globex's")] {
+        let mut tx = sqlx::Connection::begin(&mut service).await.unwrap();
+        crate::set_tenant(&mut tx, tenant.id.as_uuid()).await;
+        sqlx::query("INSERT INTO tenantry.later_things VALUES ($1, gen_random_uuid(), $2)")
+            .bind(tenant.id.as_uuid())
+            .bind(label)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    for (tenant, label) in [(&acme, "acme's"), (&globex, "globex's")] {
+        let mut tx = sqlx::Connection::begin(&mut service).await.unwrap();
+        crate::set_tenant(&mut tx, tenant.id.as_uuid()).await;
+        let labels: Vec<String> =
+            sqlx::query_scalar("SELECT label FROM tenantry.later_things").fetch_all(&mut *tx).await.unwrap();
+        assert_eq!(labels, vec![label.to_owned()], "its own row only, without a filter");
+        let nicknames: Vec<String> =
+            sqlx::query_scalar("SELECT later_nickname FROM tenantry.users").fetch_all(&mut *tx).await.unwrap();
+        assert_eq!(nicknames, vec!["none".to_owned()], "the new column, on its one user");
+        tx.rollback().await.unwrap();
+    }
+    drop(service);
+    db.release_time().await.unwrap();
+    let store = db.store().await.unwrap();
+    let report = verify_isolation(&store).await.unwrap();
+    assert!(report.ok(), "{:?}", report.findings);
+    store.close().await;
+    admin.close().await;
+    db.drop_now().await.unwrap();
+}

@@ -131,6 +131,7 @@ async fn authorising_and_reading_on_a_pool_of_one_connection_never_waits_for_a_s
         max_connections: 1,
         acquire_timeout: std::time::Duration::from_secs(3),
         data_key: Some(tenantry_postgres::testing::test_data_key()),
+        transaction_pooler: db.pooled(),
         ..PgOptions::default()
     };
     let one = PgStore::connect(&SecretString::from(db.service_url()), options).await.unwrap();

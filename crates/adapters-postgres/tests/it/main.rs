@@ -13,6 +13,7 @@ mod erasure;
 mod isolation;
 mod jobs;
 mod outbox;
+mod pooler;
 mod rls;
 mod secrets;
 

@@ -83,7 +83,11 @@ async fn totp_secrets_are_sealed_at_rest_and_open_only_for_their_row_with_the_ke
     // A store with another key opens none of them.
     let stranger = PgStore::connect(
         &SecretString::from(db.service_url()),
-        PgOptions { data_key: Some(DataKey::from_bytes([1; 32])), ..PgOptions::default() },
+        PgOptions {
+            data_key: Some(DataKey::from_bytes([1; 32])),
+            transaction_pooler: db.pooled(),
+            ..PgOptions::default()
+        },
     )
     .await
     .unwrap();
