@@ -615,7 +615,7 @@ def attack_notes(db, victim):
                              "ARRAY[0::bigint], ARRAY['x'], ARRAY[true], ARRAY[NULL::text])"),
         ("note revoked keys", "SELECT tenantry_lookup.note_keys_revoked(ARRAY[gen_random_uuid()], ARRAY[now()])"),
         ("note erasures", f"SELECT tenantry_lookup.note_erasures(ARRAY['{victim_user}'::uuid], ARRAY[now()], "
-                          "ARRAY['{{}}'::jsonb])"),
+                          "ARRAY['{}'::jsonb])"),
     ]
     for name, sql in no_tenant:
         ok, out = psql(url_for("tenantry_app", db), f"SELECT set_config('tenantry.tenant_id', '', false); {sql}")
