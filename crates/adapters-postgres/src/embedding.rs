@@ -81,7 +81,17 @@ impl ScopedTx {
             .bind(sqlx::types::Json(&event.details))
             .execute(&mut *self.tx)
             .await
-            .map_err(error::store)?;
+            .map_err(|e| {
+                if e.to_string().contains("modified in this transaction by a different user") {
+                    // Citus: the helper writes as the owner, a second role on the tenant's shards.
+                    StoreError::Unknown(anyhow::anyhow!(
+                        "on Citus a product's audit event cannot share a unit of work with the product's own \
+                         writes (a known limit, docs/SCALING.md): {e}"
+                    ))
+                } else {
+                    error::store(e)
+                }
+            })?;
         Ok(())
     }
 

@@ -70,43 +70,31 @@ pub fn admin_url(test: &str) -> Option<SecretString> {
     }
 }
 
-/// The coordinator of a Citus cluster (`TENANTRY_CITUS_URL`, as `scripts/citus-cluster start`
-/// prints it), or None with a `NOT RUN` line; under `CI=true` its absence fails the test
-/// (`.ci/run` starts the cluster).
-pub fn citus_url(test: &str) -> Option<String> {
-    match std::env::var("TENANTRY_CITUS_URL") {
+/// The URL in `var` (a service a script of the repo starts: `script` starts
+/// it and prints the URL), or None with a `NOT RUN` line; under `CI=true` its
+/// absence fails the test (`.ci/run` starts the service).
+fn url_or_not_run(var: &str, script: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "TENANTRY_CITUS_URL must be set in CI (`scripts/citus-cluster start` prints it)"
-            );
-            eprintln!(
-                "NOT RUN {test}: start a cluster with `scripts/citus-cluster start` and set TENANTRY_CITUS_URL to its URL"
-            );
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{var} must be set in CI (`{script}` prints it)");
+            eprintln!("NOT RUN {test}: start one with `{script}` and set {var} to the URL it prints");
             None
         }
     }
 }
 
+/// The coordinator of a Citus cluster (`TENANTRY_CITUS_URL`, as `scripts/citus-cluster start`
+/// prints it), or None with a `NOT RUN` line; under `CI=true` its absence fails the test.
+pub fn citus_url(test: &str) -> Option<String> {
+    url_or_not_run("TENANTRY_CITUS_URL", "scripts/citus-cluster start", test)
+}
+
 /// A PgBouncer in transaction mode in front of the admin URL's server
 /// (`TENANTRY_PGBOUNCER_URL`, as `scripts/pgbouncer start` prints it), or None
-/// with a `NOT RUN` line; under `CI=true` its absence fails the test (`.ci/run`
-/// starts one).
+/// with a `NOT RUN` line; under `CI=true` its absence fails the test.
 pub fn pgbouncer_url(test: &str) -> Option<String> {
-    match std::env::var("TENANTRY_PGBOUNCER_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "TENANTRY_PGBOUNCER_URL must be set in CI (`scripts/pgbouncer start` prints it)"
-            );
-            eprintln!(
-                "NOT RUN {test}: start one with `scripts/pgbouncer start` and set TENANTRY_PGBOUNCER_URL to its URL"
-            );
-            None
-        }
-    }
+    url_or_not_run("TENANTRY_PGBOUNCER_URL", "scripts/pgbouncer start", test)
 }
 
 /// `TENANTRY_TEST_POOLER`: a transaction pooler's URL (host and port) through

@@ -408,3 +408,62 @@ async fn the_export_leaves_out_the_columns_registered_as_excluded() {
     assert!(text.contains("Mailchimp"), "the row is exported: {text}");
     assert!(!text.contains("sk-integration-secret-4711") && !text.contains("api_secret"), "{text}");
 }
+
+/// A product's audit event in the unit of work of its own write: on plain
+/// PostgreSQL it commits with the write; on Citus — where the helper, writing
+/// as the owner, is a second role on the tenant's shards (docs/SCALING.md's
+/// known limit) — it is refused with an error that names the limit, and
+/// nothing of the unit of work is kept.
+#[tokio::test]
+async fn a_product_audit_event_commits_with_the_products_write_or_names_the_citus_limit() {
+    let Some(admin) = admin_url("a_product_audit_event_commits_with_the_products_write_or_names_the_citus_limit")
+    else {
+        return;
+    };
+    let db = TestDatabase::create(&admin).await.unwrap();
+    let db_admin = secrecy::SecretString::from(db.admin_options().to_url_lossy().to_string());
+    migrate_product(&db_admin, &product_migrator(), "timesheets._migrations").await.unwrap();
+    let mut owner = db.admin_options().connect().await.unwrap();
+    let citus: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')")
+        .fetch_one(&mut owner)
+        .await
+        .unwrap();
+    let store = db.store().await.unwrap();
+    let h =
+        Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
+    let a = h.signup("alpha").await.unwrap();
+    let scope = h.owner_scope(&a).await.unwrap();
+    let mut tx = store.scoped(&scope, Access::Write).await.unwrap();
+    sqlx::query("INSERT INTO timesheets.entries VALUES ($1, gen_random_uuid(), $2, 8, 'approved work')")
+        .bind(a.id.as_uuid())
+        .bind(a.owner_id.as_uuid())
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    let action = tenantry_domain::ProductAction::new("timesheets.approved").unwrap();
+    let event = h.tenantry.product_event(&scope, action, None).unwrap();
+    let audited = tx.audit(&event).await;
+    if citus {
+        let refused = audited.expect_err("Citus refuses a second role on the tenant's shards");
+        assert!(refused.to_string().contains("known limit, docs/SCALING.md"), "{refused}");
+        drop(tx);
+    } else {
+        audited.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let mut read = tenantry_ports::store::UnitOfWork::begin(&store, &scope, Access::Read).await.unwrap();
+    let query = tenantry_ports::store::AuditQuery {
+        limit: 10,
+        action: tenantry_domain::AuditAction::parse("timesheets.approved"),
+        ..Default::default()
+    };
+    assert_eq!(read.audit_events(&query).await.unwrap().len(), usize::from(!citus));
+    drop(read);
+    let mut tx = store.scoped(&scope, Access::Read).await.unwrap();
+    let entries: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM timesheets.entries").fetch_one(tx.conn()).await.unwrap();
+    assert_eq!(entries, i64::from(!citus), "the write and its audit event commit together, or neither");
+    drop(tx);
+    store.close().await;
+    db.drop_now().await.unwrap();
+}
