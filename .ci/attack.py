@@ -507,10 +507,10 @@ SERVICE_ATTEMPTS = [
 PRODUCT_ATTEMPTS = SERVICE_ATTEMPTS + [
     ("read tenantry's users in a tenant's scope",
      "SELECT set_config('tenantry.tenant_id', (SELECT '{tenant}'), false); SELECT count(*) FROM tenantry.users"),
-    ("append to tenantry's audit log directly",
+    ("append one of tenantry's own actions to the audit log (the product may append only its own)",
      "SELECT set_config('tenantry.tenant_id', '{tenant}', false); INSERT INTO tenantry.audit_events "
      "(tenant_id, id, at, actor, action, outcome, details) VALUES ('{tenant}', gen_random_uuid(), now(), '{}', "
-     "'forged', 'success', '{}')"),
+     "'auth.login_succeeded', 'success', '{}')"),
     ("count a promotion code's redemption back", "SELECT tenantry_lookup.count_redemption(gen_random_uuid(), -1)"),
     ("make a coupon through tenantry's function", "SELECT tenantry_lookup.insert_coupon(gen_random_uuid(), '{}')"),
 ]

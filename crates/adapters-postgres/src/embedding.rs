@@ -58,40 +58,22 @@ impl ScopedTx {
 
     /// Appends a product's audit event ([`tenantry_ports::Tenantry::product_event`])
     /// to the tenant's log in this transaction, so it is recorded exactly when
-    /// the change it describes commits. An event of another tenant (or of the
-    /// platform log) is refused; in the database the helper
-    /// `tenantry.append_product_audit` writes only into the transaction's
-    /// tenant and only a product's action (`namespace.event` outside
-    /// tenantry's namespaces).
+    /// the change it describes commits — on plain PostgreSQL and on Citus. An
+    /// event of another tenant (or of the platform log) is refused; in the
+    /// database the product role may only insert into the log, into the
+    /// transaction's tenant (the tenant policies), and the trigger
+    /// `product_audit_rules` (migration 0032) refuses tenantry's own
+    /// namespaces and dates the event by tenantry's clock.
     pub async fn audit(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
         if event.tenant_id != Some(self.tenant) {
             return Err(StoreError::Unknown(anyhow::anyhow!(
                 "an audit event of another log refused by the transaction's scope"
             )));
         }
-        sqlx::query("SELECT tenantry.append_product_audit($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(event.id.as_uuid())
-            .bind(event.at)
-            .bind(sqlx::types::Json(&event.actor))
-            .bind(event.actor.user().map(|u| u.as_uuid()))
-            .bind(event.action.as_str())
-            .bind(event.target.as_ref().map(sqlx::types::Json))
-            .bind(crate::tenant_tx::target_user(&event.target))
-            .bind(crate::rows::outcome_text(event.outcome))
-            .bind(sqlx::types::Json(&event.details))
+        crate::tenant_tx::insert_audit(self.tenant.as_uuid(), event)
             .execute(&mut *self.tx)
             .await
-            .map_err(|e| {
-                if e.to_string().contains("modified in this transaction by a different user") {
-                    // Citus: the helper writes as the owner, a second role on the tenant's shards.
-                    StoreError::Unknown(anyhow::anyhow!(
-                        "on Citus a product's audit event cannot share a unit of work with the product's own \
-                         writes (a known limit, docs/SCALING.md): {e}"
-                    ))
-                } else {
-                    error::store(e)
-                }
-            })?;
+            .map_err(error::store)?;
         Ok(())
     }
 
@@ -139,11 +121,11 @@ impl From<&str> for Begin {
 /// tenant's `SET LOCAL` is a query of its own (two round trips), and only it is
 /// replayed (issue 26).
 pub(crate) fn begin_sql(tenant: TenantId, access: Access, citus: bool) -> Begin {
-    let set = format!("SET LOCAL tenantry.tenant_id = '{}'", tenant.as_uuid().hyphenated());
     let start = match access {
         Access::Read => "BEGIN READ ONLY".to_owned(),
         Access::Write => format!("BEGIN; SELECT pg_advisory_xact_lock({})", lock_key(tenant)),
     };
+    let set = format!("SET LOCAL tenantry.tenant_id = '{}'", tenant.as_uuid().hyphenated());
     if citus {
         Begin { first: format!("{start}; SET LOCAL citus.propagate_set_commands = 'local'"), then: Some(set) }
     } else {

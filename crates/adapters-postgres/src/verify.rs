@@ -17,7 +17,7 @@ use sqlx::Row;
 
 /// `SECURITY DEFINER` functions that are part of tenantry's design.
 pub const EXPECTED_DEFINERS: &[&str] = &[
-    "tenantry.append_product_audit",
+    "tenantry.audit_time",
     "tenantry_lookup.resolve_slug",
     "tenantry_lookup.resolve_billing_customer",
     "tenantry_lookup.due_tenants",
@@ -272,6 +272,7 @@ pub async fn verify_isolation(store: &PgStore) -> Result<IsolationReport, sqlx::
 
     view_findings(&mut *conn, &mut report).await?;
     citus_findings(&mut *conn, &mut report).await?;
+    product_audit_findings(&mut *conn, &mut report).await?;
 
     // An extension's own functions (Citus has definers of its own) are the extension's, not tenantry's.
     let definers = sqlx::query(
@@ -362,6 +363,65 @@ async fn citus_findings(conn: &mut sqlx::PgConnection, report: &mut IsolationRep
                     },
                 });
             }
+        }
+    }
+    Ok(())
+}
+
+/// The product role may append to the audit log only through the trigger
+/// that holds a product's rules (migration 0032: a product's namespace,
+/// tenantry's clock). Where the role may insert, the trigger must be there and
+/// enabled — on the table and, on Citus, on every shard placement, where it runs.
+async fn product_audit_findings(
+    conn: &mut sqlx::PgConnection,
+    report: &mut IsolationReport,
+) -> Result<(), sqlx::Error> {
+    // On a shard Citus names the trigger after the shard (`product_audit_rules_102016`).
+    const TRIGGER_ON: &str = "EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = '%1$s'::regclass \
+                              AND (t.tgname = 'product_audit_rules' OR t.tgname ~ '^product_audit_rules_[0-9]+$') \
+                              AND t.tgenabled IN ('O', 'A'))";
+    const MISSING: &str = "the product role may insert audit events but the trigger `product_audit_rules` \
+                           (a product's namespace, tenantry's clock) is missing or disabled (run `tenantry migrate`)";
+    let may_insert: bool =
+        sqlx::query_scalar("SELECT has_table_privilege('tenantry_product', 'tenantry.audit_events', 'INSERT')")
+            .fetch_one(&mut *conn)
+            .await?;
+    if !may_insert {
+        return Ok(());
+    }
+    let on_table: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT {}",
+        TRIGGER_ON.replace("%1$s", "tenantry.audit_events")
+    )))
+    .fetch_one(&mut *conn)
+    .await?;
+    if !on_table {
+        report.findings.push(Finding { object: "tenantry.audit_events".into(), problem: MISSING.into() });
+    }
+    let distributed: bool = crate::citus::is_citus(&mut *conn).await?
+        && sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'tenantry.audit_events'::regclass)",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+    if !distributed {
+        return Ok(());
+    }
+    let placements = sqlx::query(
+        "SELECT shardid, success, result FROM run_command_on_placements('tenantry.audit_events'::regclass, $1)",
+    )
+    .bind(format!("SELECT {TRIGGER_ON}"))
+    .fetch_all(&mut *conn)
+    .await?;
+    for p in placements {
+        let shard: i64 = p.try_get("shardid")?;
+        let success: bool = p.try_get("success")?;
+        let result: String = p.try_get("result")?;
+        if !success || result != "t" {
+            report.findings.push(Finding {
+                object: format!("tenantry.audit_events (shard {shard})"),
+                problem: if success { MISSING.into() } else { format!("the shard could not be inspected: {result}") },
+            });
         }
     }
     Ok(())

@@ -120,7 +120,8 @@ macro_rules! actions {
 
 /// Namespaces tenantry keeps for itself besides those of its actions: a product
 /// action may not start with one of them.
-const RESERVED_NAMESPACES: &[&str] = &["tenantry", "security", "session", "mfa", "export", "backup", "erasure"];
+pub const RESERVED_NAMESPACES: &[&str] =
+    &["tenantry", "security", "session", "mfa", "export", "backup", "erasure", "file", "webhook"];
 
 /// Why a product action name was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

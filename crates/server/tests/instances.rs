@@ -16,7 +16,12 @@
 //!   across processes — issue 26, on Citus too);
 //! - 1,000 API calls spread over both are metered as exactly 1,000: one
 //!   instance writes them every second, the other only when it is stopped
-//!   (the graceful shutdown's flush).
+//!   (the graceful shutdown's flush);
+//! - the journey of the HTTP issue against the binary: a trial with a card
+//!   on file → standard monthly with 3 seats → a fourth seat refused →
+//!   2 seats more at the previewed price → cancelled → the period ends at
+//!   Stripe → freemium (issue 26: `.ci/run` runs this test on Citus and
+//!   through PgBouncer as well as on PostgreSQL).
 //!
 //! Needs PostgreSQL (DATABASE_ADMIN_URL) and Redis (REDIS_URL, or the local
 //! 127.0.0.1:6379): without either it prints NOT RUN, and fails under CI=true.
@@ -33,6 +38,41 @@ use std::time::{Duration, Instant};
 use tenantry_postgres::testing::TestDatabase;
 
 const WEBHOOK_SECRET: &str = "whsec_instances";
+
+/// The Stripe fake's clock: the real time, moved forward by the test (the
+/// end of a billing period), while the binaries keep the real time.
+#[derive(Default)]
+struct StripeClock(std::sync::atomic::AtomicI64);
+
+impl StripeClock {
+    fn skip_days(&self, days: i64) {
+        self.0.fetch_add(days * 86_400, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl tenantry_ports::Clock for StripeClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::seconds(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+/// Delivers a Stripe event to an instance, signed now (the binary checks the
+/// signature's time against its own clock); answers the receipt's outcome.
+async fn deliver(http: &reqwest::Client, base: &str, body: &str) -> String {
+    let signature =
+        stripe_webhook::Webhook::generate_test_header(body, WEBHOOK_SECRET, Some(chrono::Utc::now().timestamp()));
+    let response = http
+        .post(format!("{base}/v1/webhooks/stripe"))
+        .header("content-type", "application/json")
+        .header("stripe-signature", &signature)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let receipt: Value = response.json().await.unwrap();
+    receipt["outcome"].as_str().unwrap().to_owned()
+}
 const PASSWORD: &str = "correct horse battery staple";
 
 /// `REDIS_URL` or the local server when it answers PING; else NOT RUN (a failure under CI=true).
@@ -198,6 +238,85 @@ async fn a_seat_rush_across_both(
     answers.len() + both.len()
 }
 
+/// The journey of the HTTP issue (crates/http's, there on a fake clock)
+/// against the binary: a trial with a card on file → standard monthly, 3
+/// seats → two invitations, a third refused → 5 seats at the previewed
+/// price → the third invited → cancelled → the period ends at Stripe (the
+/// fake's clock 40 days on, its events delivered) → freemium, where a premium
+/// feature answers `upgrade_required`.
+async fn a_journey_to_paid_and_back_to_freemium(
+    http: &reqwest::Client,
+    base: &str,
+    fake: &fake_stripe::FakeStripe,
+    stripe_clock: &StripeClock,
+) {
+    use reqwest::Method;
+    let deliver_all = || async {
+        for body in fake.advance() {
+            deliver(http, base, &body).await;
+        }
+    };
+    let (tid, owner) = signup(http, base, "journey").await;
+    let t = |rest: &str| format!("{base}/v1/tenants/{tid}{rest}");
+    deliver_all().await;
+    // A card on file, as a completed setup Checkout leaves it: in the fake, and the event tenantry hears.
+    let customer = fake.customer_of(&tid).expect("the signup made a Stripe customer");
+    fake.attach_card(&customer, true);
+    let fixture =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../adapters-stripe/tests/fixtures/event_checkout_session_completed.json");
+    let mut completed: Value = serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    completed["id"] = json!(format!("evt_journey_card_{customer}"));
+    completed["created"] = json!(chrono::Utc::now().timestamp());
+    completed["data"]["object"]["customer"] = json!(customer);
+    completed["data"]["object"]["setup_intent"] = Value::Null;
+    assert_eq!(deliver(http, base, &completed.to_string()).await, "applied");
+    let standard = json!({"plan": "standard", "interval": "month"});
+    let (status, _, answer) = call(http, Method::POST, t("/subscription/plan"), Some(&owner), Some(standard)).await;
+    assert_eq!((status, answer["outcome"].as_str()), (StatusCode::OK, Some("changed")), "{answer}");
+    assert_eq!(answer["subscription"]["seats"], 3, "{answer}");
+    deliver_all().await;
+
+    let invite = |who: &str| {
+        let body = json!({"email": format!("{who}@journey.example.com"), "role": "member"});
+        call(http, Method::POST, t("/invitations"), Some(&owner), Some(body))
+    };
+    for who in ["ann", "bob"] {
+        let (status, _, answer) = invite(who).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+    }
+    let (status, _, refused) = invite("cat").await;
+    assert_eq!((status, refused["code"].as_str()), (StatusCode::CONFLICT, Some("seat_limit_reached")), "{refused}");
+
+    let (status, _, preview) =
+        call(http, Method::POST, t("/subscription/preview"), Some(&owner), Some(json!({"seats": 5}))).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert!(preview["total"]["cents"].as_i64().unwrap() > 0 && preview["proration_date"].is_string(), "{preview}");
+    let buy = json!({"seats": 5, "proration_date": preview["proration_date"]});
+    let (status, _, bought) = call(http, Method::POST, t("/subscription/seats"), Some(&owner), Some(buy)).await;
+    assert_eq!(status, StatusCode::OK, "{bought}");
+    assert_eq!(bought["charged"], preview["total"], "charged what was previewed");
+    deliver_all().await;
+    let (status, _, answer) = invite("cat").await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+
+    let (status, _, answer) = call(http, Method::POST, t("/subscription/cancel"), Some(&owner), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    deliver_all().await;
+    let (_, _, sub) = call(http, Method::GET, t("/subscription"), Some(&owner), None).await;
+    assert_eq!(sub["plan"], "standard", "paid until the period ends: {sub}");
+    stripe_clock.skip_days(40);
+    deliver_all().await;
+    let login = json!({"tenant": "journey", "email": "owner@journey.example.com", "password": PASSWORD});
+    let (status, _, tokens) = call(http, Method::POST, format!("{base}/v1/auth/login"), None, Some(login)).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let owner = tokens["access_token"].as_str().unwrap().to_owned();
+    let (_, _, sub) = call(http, Method::GET, t("/subscription"), Some(&owner), None).await;
+    assert_eq!(sub["plan"], "freemium", "{sub}");
+    let role = json!({"name": "Approver", "permissions": ["users:read"]});
+    let (status, _, gated) = call(http, Method::POST, t("/roles"), Some(&owner), Some(role)).await;
+    assert_eq!((status, gated["code"].as_str()), (StatusCode::FORBIDDEN, Some("upgrade_required")), "{gated}");
+}
+
 async fn signup(http: &reqwest::Client, base: &str, slug: &str) -> (String, String) {
     let body = json!({"company_name": format!("{slug} Ltd"), "slug": slug, "email": format!("owner@{slug}.example.com"),
                       "password": PASSWORD, "name": "Owner"});
@@ -308,8 +427,8 @@ async fn two_instances_share_limits_sessions_jobs_billing_and_metering() {
     let Some(redis) = redis_or_skip(test) else { return };
     let db = TestDatabase::create(&admin_url).await.unwrap();
     let admin = sqlx::PgPool::connect_with(db.admin_options()).await.unwrap();
-    let clock: Arc<dyn tenantry_ports::Clock> = Arc::new(tenantry_ports::defaults::SystemClock::default());
-    let (stripe, fake) = fake_stripe::FakeStripe::start(clock).await;
+    let stripe_clock = Arc::new(StripeClock::default());
+    let (stripe, fake) = fake_stripe::FakeStripe::start(stripe_clock.clone()).await;
     let prefix = format!("tenantry:test:{}:{}:", std::process::id(), free_port());
     let common = |flush: &str| {
         vec![
@@ -330,6 +449,8 @@ async fn two_instances_share_limits_sessions_jobs_billing_and_metering() {
             // sharing limits, meters and webhooks; the payment method at signup
             // (the default) is tested by crates/http (Stripe fake) and the browser tests.
             ("TENANTRY_PAYMENT_METHOD_AT_SIGNUP", "optional".to_owned()),
+            // Stripe's hosted pages return to an absolute address (the journey changes plans).
+            ("TENANTRY_PUBLIC_URL", "https://tenantry.example.com".to_owned()),
         ]
     };
     // A writes its metered calls only when it stops; B every second.
@@ -351,21 +472,9 @@ async fn two_instances_share_limits_sessions_jobs_billing_and_metering() {
     let events = fake.advance();
     assert!(events.len() >= 3, "the fake emitted the subscriptions' events: {events:?}");
     for body in &events {
-        let at = serde_json::from_str::<Value>(body).unwrap()["created"].as_i64().unwrap();
-        let signature = stripe_webhook::Webhook::generate_test_header(body, WEBHOOK_SECRET, Some(at));
         let mut outcomes = Vec::new();
         for base in [&b.base, &a.base] {
-            let response = http
-                .post(format!("{base}/v1/webhooks/stripe"))
-                .header("content-type", "application/json")
-                .header("stripe-signature", &signature)
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), StatusCode::OK);
-            let receipt: Value = response.json().await.unwrap();
-            outcomes.push(receipt["outcome"].as_str().unwrap().to_owned());
+            outcomes.push(deliver(&http, base, body).await);
         }
         assert_ne!(outcomes[0], "duplicate", "{outcomes:?}");
         assert_eq!(outcomes[1], "duplicate", "the second instance sees the first's receipt: {outcomes:?}");
@@ -427,6 +536,7 @@ async fn two_instances_share_limits_sessions_jobs_billing_and_metering() {
     assert_eq!(api_calls(&admin, &t1).await, i64::from(allowed), "t1: the allowed calls, not the refused");
     assert_eq!(api_calls(&admin, &t2).await, i64::try_from(calls2).unwrap(), "t2: every call of the test");
     assert_eq!(api_calls(&admin, &t4).await, i64::try_from(calls4).unwrap(), "t4: every call of the rush");
+    a_journey_to_paid_and_back_to_freemium(&http, &b.base, &fake, &stripe_clock).await;
     b.stop().await;
     admin.close().await;
     db.drop_now().await.unwrap();

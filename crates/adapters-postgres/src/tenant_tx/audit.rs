@@ -16,10 +16,10 @@ pub(crate) fn target_user(t: &Option<AuditTarget>) -> Option<Uuid> {
     }
 }
 
-/// The statement that appends `e` to `tenant`'s log. (A product's scoped
-/// transaction writes through `tenantry.append_product_audit` instead, which
-/// accepts only a product's actions.)
-fn insert_audit(tenant: Uuid, e: &AuditEvent) -> Statement<'_> {
+/// The statement that appends `e` to `tenant`'s log — the service's, and a
+/// product's scoped transaction's (where, as the product role, the trigger
+/// `product_audit_rules` accepts only a product's actions).
+pub(crate) fn insert_audit(tenant: Uuid, e: &AuditEvent) -> Statement<'_> {
     sqlx::query(
         "INSERT INTO tenantry.audit_events (tenant_id, id, at, actor, actor_user, action, target, target_user, outcome, details) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

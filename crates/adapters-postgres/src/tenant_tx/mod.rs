@@ -24,7 +24,7 @@ mod tenant;
 mod usage;
 mod users;
 
-pub(crate) use audit::target_user;
+pub(crate) use audit::insert_audit;
 #[cfg(test)]
 pub(crate) use authorizing::FACTS;
 pub(crate) use authorizing::Seen;

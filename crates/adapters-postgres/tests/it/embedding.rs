@@ -143,7 +143,10 @@ async fn a_product_query_without_a_tenant_filter_sees_and_changes_only_its_tenan
     let mut audit = tenantry_ports::store::UnitOfWork::begin(&store, &scope_b, Access::Read).await.unwrap();
     let query = tenantry_ports::store::AuditQuery { limit: 100, ..Default::default() };
     let read = audit.audit_events(&query).await.unwrap();
-    assert!(read.iter().any(|e| e == &event), "the event reads back as written");
+    // As written, dated by the database (tenantry's clock; on a Citus shard the worker's, decision 0032).
+    let as_written =
+        |e: &tenantry_domain::AuditEvent| tenantry_domain::AuditEvent { at: event.at, ..e.clone() } == event;
+    assert!(read.iter().any(as_written), "the event reads back as written");
     drop(audit);
 
     // The verifier counts the product table among the protected ones (with the
@@ -274,8 +277,12 @@ async fn the_product_role_reaches_its_tables_only_and_a_planted_open_policy_wide
         assert!(result.is_err(), "the product role could run: {sql}");
     }
     // The helper refuses every namespace of tenantry's own (its audit log is evidence).
-    for action in tenantry_domain::AuditAction::ALL {
-        let forged = format!("{}.forged", action.as_str().split('.').next().unwrap());
+    let namespaces = tenantry_domain::AuditAction::ALL
+        .iter()
+        .map(|a| a.as_str().split('.').next().unwrap())
+        .chain(tenantry_domain::audit::RESERVED_NAMESPACES.iter().copied());
+    for namespace in namespaces {
+        let forged = format!("{namespace}.forged");
         let mut tx = store.scoped(&scope_a, Access::Write).await.unwrap();
         let result = sqlx::query(
             "SELECT tenantry.append_product_audit(gen_random_uuid(), now(), '{}', NULL, $1, NULL, NULL, 'success', '{}')",
@@ -304,13 +311,19 @@ async fn the_product_role_reaches_its_tables_only_and_a_planted_open_policy_wide
     };
     let events = read.audit_events(&query).await.unwrap();
     assert_eq!(events.len(), 1);
-    // Dated by tenantry's clock, not the caller's 2001 (migration 0023).
-    let off = (events[0].at - h.clock_now()).num_seconds().abs();
-    assert!(off < 60, "dated {} by the caller, tenantry's clock says {}", events[0].at, h.clock_now());
+    // Dated by tenantry's clock, not the caller's 2001 (migrations 0023, 0032) — on a Citus shard,
+    // by the worker's clock (tenantry's clock table is the coordinator's; only tests shift it).
+    let mut owner = db.admin_options().connect().await.unwrap();
+    let citus: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')")
+        .fetch_one(&mut owner)
+        .await
+        .unwrap();
+    let clock = if citus { chrono::Utc::now() } else { h.clock_now() };
+    let off = (events[0].at - clock).num_seconds().abs();
+    assert!(off < 60, "dated {} by the caller, tenantry's clock says {clock}", events[0].at);
     drop(read);
 
     // A permissive `USING (true)` planted by the owner: neither role of tenant B sees alpha's row.
-    let mut owner = db.admin_options().connect().await.unwrap();
     sqlx::query("CREATE POLICY open_to_all ON timesheets.entries USING (true) WITH CHECK (true)")
         .execute(&mut owner)
         .await
@@ -351,6 +364,19 @@ async fn the_product_role_reaches_its_tables_only_and_a_planted_open_policy_wide
         .unwrap();
     let report = verify_isolation(&store).await.unwrap();
     assert!(report.protected.iter().any(|t| t == "timesheets.entries"), "{report:?}");
+    // Without the trigger that holds a product's audit rules, the product role's INSERT would
+    // write anything: the verifier names it (migration 0032).
+    for sql in ["SET citus.enable_unsafe_triggers = on", "DROP TRIGGER product_audit_rules ON tenantry.audit_events"] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut owner).await.unwrap();
+    }
+    let report = verify_isolation(&store).await.unwrap();
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.object == "tenantry.audit_events" && f.problem.contains("product_audit_rules")),
+        "{report:?}"
+    );
     store.close().await;
     drop(owner);
     db.drop_now().await.unwrap();
@@ -409,14 +435,13 @@ async fn the_export_leaves_out_the_columns_registered_as_excluded() {
     assert!(!text.contains("sk-integration-secret-4711") && !text.contains("api_secret"), "{text}");
 }
 
-/// A product's audit event in the unit of work of its own write: on plain
-/// PostgreSQL it commits with the write; on Citus — where the helper, writing
-/// as the owner, is a second role on the tenant's shards (docs/SCALING.md's
-/// known limit) — it is refused with an error that names the limit, and
-/// nothing of the unit of work is kept.
+/// A product's audit event in the unit of work of its own write commits with
+/// the write, on plain PostgreSQL and on Citus (where, before migration 0032,
+/// the owner's helper was a second role on the tenant's shards and Citus
+/// refused it); rolled back, neither is kept.
 #[tokio::test]
-async fn a_product_audit_event_commits_with_the_products_write_or_names_the_citus_limit() {
-    let Some(admin) = admin_url("a_product_audit_event_commits_with_the_products_write_or_names_the_citus_limit")
+async fn a_product_audit_event_commits_with_the_products_write_on_postgres_and_on_citus() {
+    let Some(admin) = admin_url("a_product_audit_event_commits_with_the_products_write_on_postgres_and_on_citus")
     else {
         return;
     };
@@ -433,37 +458,42 @@ async fn a_product_audit_event_commits_with_the_products_write_or_names_the_citu
         Harness::builder().stores(|clock| Stores::of(db.follower(&store).at(clock), Arc::new(db.operator()))).build();
     let a = h.signup("alpha").await.unwrap();
     let scope = h.owner_scope(&a).await.unwrap();
-    let mut tx = store.scoped(&scope, Access::Write).await.unwrap();
-    sqlx::query("INSERT INTO timesheets.entries VALUES ($1, gen_random_uuid(), $2, 8, 'approved work')")
-        .bind(a.id.as_uuid())
-        .bind(a.owner_id.as_uuid())
-        .execute(tx.conn())
-        .await
-        .unwrap();
     let action = tenantry_domain::ProductAction::new("timesheets.approved").unwrap();
-    let event = h.tenantry.product_event(&scope, action, None).unwrap();
-    let audited = tx.audit(&event).await;
-    if citus {
-        let refused = audited.expect_err("Citus refuses a second role on the tenant's shards");
-        assert!(refused.to_string().contains("known limit, docs/SCALING.md"), "{refused}");
+    for commit in [false, true] {
+        let mut tx = store.scoped(&scope, Access::Write).await.unwrap();
+        sqlx::query("INSERT INTO timesheets.entries VALUES ($1, gen_random_uuid(), $2, 8, 'approved work')")
+            .bind(a.id.as_uuid())
+            .bind(a.owner_id.as_uuid())
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        let event = h.tenantry.product_event(&scope, action.clone(), None).unwrap();
+        tx.audit(&event).await.unwrap();
+        if commit {
+            tx.commit().await.unwrap();
+        } else {
+            tx.rollback().await.unwrap();
+        }
+        let mut read = tenantry_ports::store::UnitOfWork::begin(&store, &scope, Access::Read).await.unwrap();
+        let query = tenantry_ports::store::AuditQuery {
+            limit: 10,
+            action: tenantry_domain::AuditAction::parse("timesheets.approved"),
+            ..Default::default()
+        };
+        let events = read.audit_events(&query).await.unwrap();
+        drop(read);
+        let mut tx = store.scoped(&scope, Access::Read).await.unwrap();
+        let entries: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM timesheets.entries").fetch_one(tx.conn()).await.unwrap();
         drop(tx);
-    } else {
-        audited.unwrap();
-        tx.commit().await.unwrap();
+        let kept = usize::from(commit);
+        assert_eq!((entries, events.len()), (i64::from(commit), kept), "the write and its event, both or neither");
+        if let Some(event) = events.first() {
+            // Dated by tenantry's clock (on a Citus shard, the worker's).
+            let clock = if citus { chrono::Utc::now() } else { h.clock_now() };
+            assert!((event.at - clock).num_seconds().abs() < 60, "dated {}, the clock says {clock}", event.at);
+        }
     }
-    let mut read = tenantry_ports::store::UnitOfWork::begin(&store, &scope, Access::Read).await.unwrap();
-    let query = tenantry_ports::store::AuditQuery {
-        limit: 10,
-        action: tenantry_domain::AuditAction::parse("timesheets.approved"),
-        ..Default::default()
-    };
-    assert_eq!(read.audit_events(&query).await.unwrap().len(), usize::from(!citus));
-    drop(read);
-    let mut tx = store.scoped(&scope, Access::Read).await.unwrap();
-    let entries: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM timesheets.entries").fetch_one(tx.conn()).await.unwrap();
-    assert_eq!(entries, i64::from(!citus), "the write and its audit event commit together, or neither");
-    drop(tx);
     store.close().await;
     db.drop_now().await.unwrap();
 }
