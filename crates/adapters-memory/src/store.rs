@@ -88,6 +88,8 @@ pub struct TenantData {
     pub exports: BTreeMap<ExportId, Export>,
     /// Sessions (users' and support sessions) by id.
     pub sessions: BTreeMap<SessionId, Session>,
+    /// What the tenant keeps about its files (the bytes are the file store's).
+    pub files: BTreeMap<tenantry_domain::FileId, tenantry_domain::file::StoredFile>,
     /// Export archives (shared: a unit of work's copy does not copy the bytes).
     pub export_files: BTreeMap<ExportId, Arc<Vec<u8>>>,
     /// Rows of the registered product tables: table → the product's key → row.
@@ -158,6 +160,8 @@ struct Inner {
     credentials: Mutex<HashMap<TenantId, CredentialLedger>>,
     /// The store's own clock: the time of the named paths and platform writes.
     clock: Arc<dyn Clock>,
+    /// The bytes of the tenants' files (object_store's memory store).
+    files: tenantry_objects::ObjectFileStore,
 }
 
 /// The in-memory implementation of [`UnitOfWork`], [`TenantDirectory`] and
@@ -202,6 +206,7 @@ impl MemoryStore {
                 export_excluded: Mutex::default(),
                 erasure_ledger: Mutex::default(),
                 credentials: Mutex::default(),
+                files: tenantry_objects::ObjectFileStore::in_memory(),
                 clock,
             }),
         }
@@ -504,9 +509,47 @@ impl TenantData {
             mails: self.mails.clone(),
             exports: self.exports.clone(),
             export_files: self.export_files.clone(),
+            files: self.files.clone(),
             sessions: self.sessions.clone(),
             product: self.product.clone(),
             audit: Arc::new(Vec::new()),
         }
+    }
+}
+
+/// The bytes of tenants' files, in memory with the store (object_store's
+/// memory store, through the object-store adapter).
+#[async_trait::async_trait]
+impl tenantry_ports::files::FileStore for MemoryStore {
+    async fn put(
+        &self,
+        tenant: TenantId,
+        id: tenantry_domain::FileId,
+        content: tenantry_ports::files::ByteStream,
+    ) -> Result<(), tenantry_ports::files::FileStoreError> {
+        self.inner.files.put(tenant, id, content).await
+    }
+    async fn get(
+        &self,
+        tenant: TenantId,
+        id: tenantry_domain::FileId,
+    ) -> Result<Option<tenantry_ports::files::ByteStream>, tenantry_ports::files::FileStoreError> {
+        self.inner.files.get(tenant, id).await
+    }
+    async fn delete(
+        &self,
+        tenant: TenantId,
+        id: tenantry_domain::FileId,
+    ) -> Result<(), tenantry_ports::files::FileStoreError> {
+        self.inner.files.delete(tenant, id).await
+    }
+    async fn list(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<tenantry_domain::FileId>, tenantry_ports::files::FileStoreError> {
+        self.inner.files.list(tenant).await
+    }
+    async fn delete_tenant(&self, tenant: TenantId) -> Result<(), tenantry_ports::files::FileStoreError> {
+        self.inner.files.delete_tenant(tenant).await
     }
 }

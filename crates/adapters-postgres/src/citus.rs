@@ -167,7 +167,7 @@ mod tests {
         let store = db.store().await.unwrap();
         let report = verify_isolation(&store).await.unwrap();
         assert!(report.ok(), "a clean Citus schema: {:?}", report.findings);
-        assert_eq!(report.protected.len(), 19, "every tenant table: {:?}", report.protected);
+        assert_eq!(report.protected.len(), 21, "every tenant table: {:?}", report.protected);
         let admin = PgPoolOptions::new().max_connections(1).connect_with(db.admin_options()).await.unwrap();
         let distributed: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM pg_dist_partition WHERE colocationid = \
@@ -177,7 +177,7 @@ mod tests {
         .fetch_one(&admin)
         .await
         .unwrap();
-        assert_eq!(distributed, 19);
+        assert_eq!(distributed, 21);
         let platform_distributed: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM pg_dist_partition WHERE obj_description(logicalrelid, 'pg_class') LIKE 'tenantry:platform%'",
         )

@@ -125,6 +125,13 @@ pub(crate) fn begin_sql(tenant: TenantId, access: Access, citus: bool) -> Begin 
         Access::Read => "BEGIN READ ONLY".to_owned(),
         Access::Write => format!("BEGIN; SELECT pg_advisory_xact_lock({})", lock_key(tenant)),
     };
+    begin_in(tenant, start, citus)
+}
+
+/// A transaction that `start` opens, set to `tenant` as [`begin_sql`] sets it
+/// (the file store's chunk writes open one without the tenant's writer lock:
+/// an upload must not hold the tenant's other writers for its duration).
+pub(crate) fn begin_in(tenant: TenantId, start: String, citus: bool) -> Begin {
     let set = format!("SET LOCAL tenantry.tenant_id = '{}'", tenant.as_uuid().hyphenated());
     if citus {
         Begin { first: format!("{start}; SET LOCAL citus.propagate_set_commands = 'local'"), then: Some(set) }

@@ -33,6 +33,7 @@ pub mod citus;
 mod cols;
 pub mod embedding;
 mod error;
+pub mod files;
 mod platform;
 mod rows;
 mod tenant_tx;

@@ -3,7 +3,7 @@
 //! changes, superuser actions, cross-tenant attempts.
 
 use crate::ids::{
-    ApiKeyId, AuditEventId, CampaignId, ExportId, InvitationId, PlatformUserId, RoleId, TenantId, UserId,
+    ApiKeyId, AuditEventId, CampaignId, ExportId, FileId, InvitationId, PlatformUserId, RoleId, TenantId, UserId,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -271,6 +271,8 @@ actions! {
     ExportReady => "data.export_ready",
     ExportFailed => "data.export_failed",
     ExportDownloaded => "data.export_downloaded",
+    FileUploaded => "file.uploaded",
+    FileDeleted => "file.deleted",
     JobFailed => "job.failed",
     JobRetried => "job.retried",
     MailPrefsChanged => "user.mail_preferences_changed",
@@ -334,6 +336,8 @@ pub enum AuditTarget {
     ApiKey(ApiKeyId),
     /// A GDPR export of the tenant.
     Export(ExportId),
+    /// A file of the tenant.
+    File(FileId),
     /// A tenant the actor tried to reach and may not (cross-tenant attempts).
     ForeignTenant(TenantId),
 }

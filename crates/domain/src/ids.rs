@@ -159,6 +159,10 @@ entity_id!(
     /// A mail in a tenant's outbox.
     MailId
 );
+entity_id!(
+    /// A file a tenant stored (issue 27).
+    FileId
+);
 
 /// Builds a UUID v7 from a millisecond timestamp and ten caller-supplied bytes.
 ///

@@ -30,6 +30,7 @@ pub mod downgrade;
 pub mod email;
 pub mod entitlements;
 pub mod export;
+pub mod file;
 pub mod ids;
 pub mod invitation;
 pub mod job;
@@ -60,7 +61,7 @@ pub use audit::{AuditAction, AuditActor, AuditEvent, AuditOutcome, AuditTarget, 
 pub use email::Email;
 pub use entitlements::{Feature, UpgradeRequired};
 pub use ids::{
-    ApiKeyId, AuditEventId, CampaignId, CouponId, EntityId, ExportId, IdError, InvitationId, JobId, MailId,
+    ApiKeyId, AuditEventId, CampaignId, CouponId, EntityId, ExportId, FileId, IdError, InvitationId, JobId, MailId,
     PlatformUserId, PromotionCodeId, ResetId, RoleId, SessionId, TenantId, UserId,
 };
 pub use invitation::{Invitation, InvitationRecord};

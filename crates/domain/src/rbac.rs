@@ -94,9 +94,13 @@ pub mod builtin {
     pub const DATA_MANAGE: Permission = Permission(13);
     /// Receive ad decisions and count impressions and clicks.
     pub const ADS_VIEW: Permission = Permission(14);
+    /// List and download the tenant's files (issue 27).
+    pub const FILES_READ: Permission = Permission(15);
+    /// Upload files, and delete one's own (deleting another's is `tenant:update`'s).
+    pub const FILES_WRITE: Permission = Permission(16);
 
     /// Name and permission of every built-in, in index order.
-    pub const ALL: [(&str, Permission); 15] = [
+    pub const ALL: [(&str, Permission); 17] = [
         ("tenant:read", TENANT_READ),
         ("tenant:update", TENANT_UPDATE),
         ("tenant:delete", TENANT_DELETE),
@@ -112,6 +116,8 @@ pub mod builtin {
         ("api_keys:manage", API_KEYS_MANAGE),
         ("data:manage", DATA_MANAGE),
         ("ads:view", ADS_VIEW),
+        ("files:read", FILES_READ),
+        ("files:write", FILES_WRITE),
     ];
 }
 
@@ -486,9 +492,10 @@ impl Policy {
         let all = PermissionSet::of(&builtin::ALL.map(|(_, p)| p));
         let owner_only = PermissionSet::of(&[TENANT_DELETE, OWNERSHIP_TRANSFER]);
         let admin = all.difference(&owner_only);
-        let reader = PermissionSet::of(&[TENANT_READ, USERS_READ, BILLING_READ, ADS_VIEW]);
-        let manager = reader.union(&PermissionSet::of(&[USAGE_READ]));
-        Policy { names, by_name, roles: [all, admin, manager, reader, reader], owner_only }
+        let viewer = PermissionSet::of(&[TENANT_READ, USERS_READ, BILLING_READ, ADS_VIEW, FILES_READ]);
+        let member = viewer.union(&PermissionSet::of(&[FILES_WRITE]));
+        let manager = member.union(&PermissionSet::of(&[USAGE_READ]));
+        Policy { names, by_name, roles: [all, admin, manager, member, viewer], owner_only }
     }
 
     /// Starts from [`Policy::standard`] to register product permissions.
@@ -580,7 +587,8 @@ mod tests {
     fn the_owner_holds_everything_and_the_admin_all_but_the_owners_two_powers() {
         let p = timesheets_policy();
         let owner = p.builtin(BuiltinRole::Owner);
-        assert_eq!(owner.len(), 17);
+        // 17 built-in (with files:read and files:write, issue 27) and the product's 2.
+        assert_eq!(owner.len(), 19);
         let admin = p.builtin(BuiltinRole::Admin);
         assert!(!admin.contains(TENANT_DELETE) && !admin.contains(OWNERSHIP_TRANSFER));
         assert!(admin.contains(USERS_MANAGE) && admin.contains(BILLING_MANAGE));

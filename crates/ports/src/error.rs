@@ -90,8 +90,12 @@ pub enum ErrorKind {
     PaymentRequired,
     /// The state allows it later or never (e.g. a stale preview) (409/410).
     Gone,
-    /// Rate or quota exceeded (429 / 413).
+    /// Rate or quota exceeded (429).
     QuotaExceeded,
+    /// More bytes than may be stored: an upload's size limit or the storage quota (413).
+    TooLarge,
+    /// A file of a type that is not accepted (415).
+    UnsupportedType,
     /// Retry later (503).
     Unavailable,
     /// A bug (500).

@@ -26,6 +26,7 @@ pub mod crypto;
 pub mod defaults;
 pub mod directory;
 pub mod error;
+pub mod files;
 pub mod links;
 pub mod payment;
 pub mod ratelimit;

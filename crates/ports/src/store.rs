@@ -396,6 +396,25 @@ pub trait ExportStore: Send {
     async fn delete_export_file(&mut self, id: ExportId) -> Result<(), StoreError>;
 }
 
+/// What the tenant keeps about its files (issue 27; the bytes are the
+/// [`crate::files::FileStore`]'s). The storage counter
+/// ([`UsageStore::storage_used`]) changes in the same unit of work.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait FileRecordStore: Send {
+    /// Adds a file; `Conflict(PrimaryKey)` if the id exists.
+    async fn insert_file(&mut self, file: &tenantry_domain::file::StoredFile) -> Result<(), StoreError>;
+    /// One file of the tenant.
+    async fn file(
+        &mut self,
+        id: tenantry_domain::FileId,
+    ) -> Result<Option<tenantry_domain::file::StoredFile>, StoreError>;
+    /// The tenant's files, newest first.
+    async fn files(&mut self) -> Result<Vec<tenantry_domain::file::StoredFile>, StoreError>;
+    /// Removes a file's row (`NotFound` if absent).
+    async fn delete_file(&mut self, id: tenantry_domain::FileId) -> Result<(), StoreError>;
+}
+
 /// The tenant's password reset links.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -552,6 +571,7 @@ pub trait TenantTx:
     + JobStore
     + OutboxStore
     + ExportStore
+    + FileRecordStore
     + ErasureStore
     + ResetStore
     + SessionStore

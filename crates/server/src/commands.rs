@@ -102,6 +102,7 @@ pub(crate) async fn operator_service() -> Result<(Tenantry, PgOperator), Failure
     let config = TenantryConfig { superuser_mfa_required: true, ..TenantryConfig::default() };
     let deps = Deps {
         store: Arc::new(store.clone()),
+        files: Arc::new(store.clone()),
         directory: Arc::new(store),
         payments: Arc::new(BillingSimulator::new(clock.clone(), config.catalog.clone())),
         clock,

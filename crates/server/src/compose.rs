@@ -13,6 +13,7 @@ use tenantry_mail::Links;
 use tenantry_memory::{BillingSimulator, MemoryStore};
 use tenantry_ports::Mailer;
 use tenantry_ports::defaults::{Argon2idHasher, OsTokenGenerator, SystemClock, UuidV7Generator};
+use tenantry_ports::files::FileStore;
 use tenantry_ports::payment::PaymentProvider;
 use tenantry_ports::services::auth::NewSuperuser;
 use tenantry_ports::store::OperatorStore;
@@ -133,6 +134,35 @@ pub(crate) fn initial_settings() -> Result<tenantry_ports::domain::settings::Pla
     Ok(settings)
 }
 
+/// Where files' bytes live: `TENANTRY_FILES=fs:<dir>` on the local file system
+/// (through object_store), else the store's own (PostgreSQL's chunks, or memory).
+fn file_store(own: Arc<dyn FileStore>) -> Result<Arc<dyn FileStore>, Failure> {
+    match env("TENANTRY_FILES") {
+        None => Ok(own),
+        Some(setting) => match setting.strip_prefix("fs:") {
+            Some(dir) if !dir.is_empty() => {
+                let store = tenantry_objects::ObjectFileStore::local(dir)
+                    .map_err(|e| Failure::Config(format!("TENANTRY_FILES: {e}")))?;
+                tracing::info!(dir, "files on the local file system (TENANTRY_FILES)");
+                Ok(Arc::new(store))
+            }
+            _ => Err(Failure::Config(format!(
+                "TENANTRY_FILES: `{setting}` is not `fs:<directory>` (leave it unset to keep files in the database)"
+            ))),
+        },
+    }
+}
+
+/// `TENANTRY_MAX_UPLOAD_BYTES`: the largest upload (default 100 MiB).
+fn max_upload_bytes() -> Result<u64, Failure> {
+    match env("TENANTRY_MAX_UPLOAD_BYTES") {
+        None => Ok(tenantry_domain::file::DEFAULT_MAX_UPLOAD_BYTES),
+        Some(v) => v.trim().parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            Failure::Config(format!("TENANTRY_MAX_UPLOAD_BYTES: `{v}` is not a positive number of bytes"))
+        }),
+    }
+}
+
 pub(crate) async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>, Option<Arc<dyn OperatorStore>>), Failure> {
     let config = TenantryConfig {
         backup_key: backup_key(env("DATABASE_URL").is_none())?,
@@ -145,11 +175,18 @@ pub(crate) async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>, Opti
         link_key: secret_env("TENANTRY_JWT_SECRET")
             .map(|s| tenantry_ports::links::LinkKey::derived_from(secrecy::ExposeSecret::expose_secret(&s).as_bytes())),
         initial_settings: initial_settings()?,
+        max_upload_bytes: max_upload_bytes()?,
         ..TenantryConfig::default()
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
-    type Stores = (Arc<dyn UnitOfWork>, Arc<dyn TenantDirectory>, Arc<dyn Mailer>, Option<Arc<dyn OperatorStore>>);
-    let (store, directory, mailer, operator): Stores = if env("DATABASE_URL").is_some() {
+    type Stores = (
+        Arc<dyn UnitOfWork>,
+        Arc<dyn TenantDirectory>,
+        Arc<dyn FileStore>,
+        Arc<dyn Mailer>,
+        Option<Arc<dyn OperatorStore>>,
+    );
+    let (store, directory, files, mailer, operator): Stores = if env("DATABASE_URL").is_some() {
         let mut operator: Option<Arc<dyn OperatorStore>> = None;
         if let Some(admin) = admin_url()? {
             tenantry_postgres::migrate(&admin).await.map_err(|e| Failure::Config(format!("migrate: {e}")))?;
@@ -165,13 +202,19 @@ pub(crate) async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>, Opti
         }
         let store = pg_store().await?;
         tracing::info!("serving on PostgreSQL (DATABASE_URL)");
-        (Arc::new(store.clone()), Arc::new(store), mailer(false)?, operator)
+        (Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(store), mailer(false)?, operator)
     } else {
         tracing::warn!(
             "EMBEDDED DEFAULT: everything is in memory and NOTHING IS PERSISTED; set DATABASE_URL for PostgreSQL"
         );
         let memory = MemoryStore::new();
-        (Arc::new(memory.clone()), Arc::new(memory.clone()), mailer(true)?, Some(Arc::new(memory)))
+        (
+            Arc::new(memory.clone()),
+            Arc::new(memory.clone()),
+            Arc::new(memory.clone()),
+            mailer(true)?,
+            Some(Arc::new(memory)),
+        )
     };
     // After the store: a refused DATABASE_URL is named first, with its fix.
     let billing = billing(&config, &clock, env("DATABASE_URL").is_some()).await?;
@@ -184,6 +227,7 @@ pub(crate) async fn service() -> Result<(Tenantry, Billing, Arc<dyn Clock>, Opti
         tokens: Arc::new(OsTokenGenerator),
         hasher: Arc::new(Argon2idHasher::new()?),
         mailer,
+        files: file_store(files)?,
     };
     Ok((Tenantry::new(deps, config), billing, clock, operator))
 }

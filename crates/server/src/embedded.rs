@@ -37,6 +37,7 @@ impl Embedded {
         let hasher = Argon2idHasher::new().map_err(|e| EmbeddedError(e.to_string()))?;
         let deps = Deps {
             store: Arc::new(memory.clone()),
+            files: Arc::new(memory.clone()),
             directory: Arc::new(memory.clone()),
             payments: Arc::new(simulator.clone()),
             clock: clock.clone(),

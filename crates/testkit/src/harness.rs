@@ -57,15 +57,17 @@ pub struct Stores {
     pub directory: Arc<dyn TenantDirectory>,
     /// Creating superusers.
     pub operator: Arc<dyn OperatorStore>,
+    /// The bytes of tenants' files.
+    pub files: Arc<dyn tenantry_ports::files::FileStore>,
 }
 
 impl Stores {
     /// `store` (its units of work and named paths) with `operator`.
     pub fn of<S>(store: S, operator: Arc<dyn OperatorStore>) -> Self
     where
-        S: UnitOfWork + TenantDirectory + Clone + 'static,
+        S: UnitOfWork + TenantDirectory + tenantry_ports::files::FileStore + Clone + 'static,
     {
-        Self { store: Arc::new(store.clone()), directory: Arc::new(store), operator }
+        Self { store: Arc::new(store.clone()), files: Arc::new(store.clone()), directory: Arc::new(store), operator }
     }
 
     /// A memory store for all three.
@@ -231,6 +233,7 @@ impl<'a> HarnessBuilder<'a> {
             tokens: Arc::new(PredictableTokens::default()),
             hasher: self.hasher.unwrap_or_else(|| Arc::new(InsecureFastHasher)),
             mailer: Arc::new(mailer.clone()),
+            files: stores.files,
         };
         let config = TenantryConfig {
             catalog: self.catalog,

@@ -71,6 +71,8 @@ pub struct Observation {
     pub storage: u64,
     /// GDPR exports.
     pub exports: Vec<Export>,
+    /// Files (issue 27).
+    pub files: Vec<tenantry_domain::file::StoredFile>,
     /// Every user's live sessions.
     pub sessions: Vec<tenantry_domain::session::Session>,
 }
@@ -89,6 +91,7 @@ impl Observation {
             ("usage", self.usage != other.usage),
             ("storage", self.storage != other.storage),
             ("exports", self.exports != other.exports),
+            ("files", self.files != other.files),
             ("sessions", self.sessions != other.sessions),
         ]
         .into_iter()
@@ -140,6 +143,7 @@ pub async fn observe(h: &Harness, scope: &TenantScope) -> Result<Observation, St
         usage: tx.usage(Month::of(h.clock_now())).await.map_err(err)?,
         storage: tx.storage_used().await.map_err(err)?,
         exports: tx.exports().await.map_err(err)?,
+        files: tx.files().await.map_err(err)?,
     })
 }
 
@@ -171,6 +175,8 @@ pub struct WorldTenant {
     pub audit: BTreeSet<AuditEventId>,
     /// Every export id it ever had.
     pub exports: Vec<ExportId>,
+    /// Every file id it ever had.
+    pub files: Vec<tenantry_domain::FileId>,
     /// Every session id it ever had.
     pub sessions: Vec<tenantry_domain::SessionId>,
 }
@@ -267,6 +273,7 @@ impl World {
                 roles: Vec::new(),
                 audit: BTreeSet::new(),
                 exports: Vec::new(),
+                files: Vec::new(),
                 sessions: Vec::new(),
             });
         }
@@ -366,6 +373,11 @@ impl World {
         for e in &o.exports {
             if !t.exports.contains(&e.id()) {
                 t.exports.push(e.id());
+            }
+        }
+        for f in &o.files {
+            if !t.files.contains(&f.id) {
+                t.files.push(f.id);
             }
         }
         for s in &o.sessions {
@@ -568,6 +580,7 @@ impl World {
                 foreign.extend(t.roles.iter().map(|i| i.as_uuid()));
                 foreign.extend(t.audit.iter().map(|i| i.as_uuid()));
                 foreign.extend(t.exports.iter().map(|i| i.as_uuid()));
+                foreign.extend(t.files.iter().map(|i| i.as_uuid()));
                 foreign.extend(t.sessions.iter().map(|i| i.as_uuid()));
             }
         }
@@ -723,6 +736,7 @@ impl World {
             | Op::Storage { actor, .. }
             | Op::MailPrefs { actor, .. }
             | Op::Export { actor, .. }
+            | Op::Files { actor, .. }
             | Op::Erase { actor, .. }
             | Op::Login { actor, .. }
             | Op::Sessions { actor, .. }
@@ -1132,6 +1146,40 @@ impl World {
         calls
     }
 
+    /// A text file of `bytes` bytes uploaded (counted against the quota), the
+    /// list, one of a tenant's files (own or another's) downloaded, and perhaps
+    /// deleted (issue 27).
+    async fn file_calls(
+        &self,
+        a: usize,
+        scope: &TenantScope,
+        file: IdRef,
+        bytes: u16,
+        delete: bool,
+    ) -> Vec<(Outcome, Aim)> {
+        let svc = &self.h.tenantry;
+        let mut calls = Vec::new();
+        let upload = tenantry_ports::services::files::Upload {
+            name: format!("note-{bytes}.txt"),
+            content: tenantry_ports::files::once("n".repeat(usize::from(bytes).max(1))),
+        };
+        calls.push((outcome(&svc.upload_file(scope, upload).await), Aim::Own));
+        calls.push((outcome(&svc.list_files(scope).await), Aim::Own));
+        let (owner, id) = self.pick(a, file, |t| &t.files);
+        let download = match svc.download_file(scope, id).await {
+            Ok((view, bytes)) => tenantry_ports::files::read_all(bytes, 1 << 20)
+                .await
+                .map(|content| (view, content.len()))
+                .map_err(|e| tenantry_ports::services::files::FilesError::Upload(e.to_string())),
+            Err(e) => Err(e),
+        };
+        calls.push((outcome(&download), Aim::from(owner != a)));
+        if delete {
+            calls.push((outcome(&svc.delete_file(scope, id).await), Aim::from(owner != a)));
+        }
+        calls
+    }
+
     /// The subscription's and the data's operations: seats, plans, billing pages, reads, ads, storage, mail preferences, erasure, exports, deletion.
     async fn billing_and_data_calls(
         &mut self,
@@ -1264,6 +1312,10 @@ impl World {
                     Err(e) => Err(e),
                 };
                 calls.push((outcome(&download), Aim::from(owner != a)));
+            }
+            Op::Files { file, bytes, delete, .. } => {
+                single = false;
+                calls.extend(self.file_calls(a, scope, *file, *bytes, *delete).await);
             }
             Op::Deletion { cancel, .. } => {
                 let r = if *cancel { svc.cancel_deletion(scope).await } else { svc.request_deletion(scope).await };

@@ -7,10 +7,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use tenantry_domain::export::Export;
+use tenantry_domain::file::StoredFile;
 use tenantry_domain::job::{Job, JobKind};
 use tenantry_domain::user::Erasure;
 use tenantry_domain::{AuditEvent, Email, Subscription};
-use tenantry_domain::{ExportId, JobId};
+use tenantry_domain::{ExportId, FileId, JobId};
 use tenantry_ports::error::{Constraint, StoreError};
 use tenantry_ports::payment::Invoice;
 use tenantry_ports::store::{
@@ -291,6 +292,33 @@ impl ExportStore for MemTenantTx {
         self.writable()?;
         self.work.export_files.remove(&id);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl tenantry_ports::store::FileRecordStore for MemTenantTx {
+    async fn insert_file(&mut self, file: &StoredFile) -> Result<(), StoreError> {
+        self.writable()?;
+        self.own(file.tenant_id, "a file")?;
+        if self.work.files.contains_key(&file.id) {
+            return Err(self.conflict(Constraint::PrimaryKey));
+        }
+        self.work.files.insert(file.id, file.clone());
+        Ok(())
+    }
+    async fn file(&mut self, id: FileId) -> Result<Option<StoredFile>, StoreError> {
+        self.live()?;
+        Ok(self.work.files.get(&id).cloned())
+    }
+    async fn files(&mut self) -> Result<Vec<StoredFile>, StoreError> {
+        self.live()?;
+        let mut list: Vec<StoredFile> = self.work.files.values().cloned().collect();
+        list.sort_by_key(|f| std::cmp::Reverse((f.uploaded_at, f.id)));
+        Ok(list)
+    }
+    async fn delete_file(&mut self, id: FileId) -> Result<(), StoreError> {
+        self.writable()?;
+        self.work.files.remove(&id).map(|_| ()).ok_or(StoreError::NotFound)
     }
 }
 

@@ -10,6 +10,7 @@ mod authorizing;
 mod credentials;
 mod erasures;
 mod exports;
+mod files;
 mod invitations;
 mod jobs;
 mod links;

@@ -10,6 +10,7 @@ mod concurrency;
 mod contracts;
 mod embedding;
 mod erasure;
+mod files;
 mod isolation;
 mod jobs;
 mod outbox;

@@ -48,6 +48,8 @@ const TENANT_TABLES: &[&str] = &[
     "tenantry.account_links",
     "tenantry.sessions",
     "tenantry.mails",
+    "tenantry.files",
+    "tenantry.file_chunks",
 ];
 
 async fn count(conn: &mut PgConnection, table: &str) -> i64 {

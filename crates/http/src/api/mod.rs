@@ -15,6 +15,7 @@ mod ads;
 mod api_keys;
 mod audit;
 mod exports;
+mod files;
 mod health;
 mod invitations;
 mod me;
@@ -26,6 +27,7 @@ mod users;
 mod webhooks;
 
 pub(crate) use exports::export_download;
+pub(crate) use files::{file_download, multipart_upload};
 
 /// What every operation may refuse with, in the document: 4XX as problem+json
 /// (`ProblemBody`), written once instead of in every operation's attribute.
@@ -97,6 +99,7 @@ pub(crate) fn api() -> Api {
             .merge(invitations::tenant())
             .merge(roles::tenant())
             .merge(api_keys::tenant())
+            .merge(files::tenant())
             .merge(subscription::tenant())
             .merge(exports::tenant())
             .merge(audit::tenant())

@@ -165,6 +165,7 @@ fn nav(nav: &Nav, logo: Option<&str>) -> Markup {
                     a href={ "/app/" (slug) "/settings/api-keys" } { (t!("common-nav-api-keys")) }
                     a href={ "/app/" (slug) "/settings/branding" } { (t!("common-nav-branding")) }
                     a href={ "/app/" (slug) "/settings/audit" } { (t!("common-nav-audit")) }
+                    a href={ "/app/" (slug) "/settings/files" } { (t!("common-nav-files")) }
                     a href={ "/app/" (slug) "/settings/exports" } { (t!("common-nav-exports")) }
                     a href={ "/app/" (slug) "/settings/notifications" } { (t!("common-nav-notifications")) }
                     a href={ "/app/" (slug) "/profile" } { (t!("common-nav-profile")) }

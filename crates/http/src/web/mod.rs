@@ -65,7 +65,9 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .merge(admin::routes())
         .route("/assets/app.css", get(stylesheet))
         .route("/language/{tag}", get(crate::l10n::switch))
-        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+        // Every page's policy, unless the answer brings a stricter one of its own (a stored
+        // file's download: `sandbox`, issue 27).
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
 }
 
 /// The billing simulator's hosted Checkout and Portal pages (merged into

@@ -491,7 +491,8 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, 99, "every route of the router is documented");
+    // 99, and the files (issue 27): list, upload, download, delete.
+    assert_eq!(operations, 103, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -512,10 +513,14 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
                     assert_eq!(status, "204", "{method} {path}: a {status} without a body");
                     continue;
                 };
-                // The one binary answer: the superuser's sealed backup.
+                // The binary answers: the superuser's sealed backup, a stored file's bytes.
                 let binary = &content["application/octet-stream"]["schema"];
                 if !binary.is_null() {
-                    assert_eq!((method.as_str(), path.as_str()), ("post", "/v1/admin/tenants/{tid}/backups"));
+                    assert!(
+                        [("post", "/v1/admin/tenants/{tid}/backups"), ("get", "/v1/tenants/{tid}/files/{fid}")]
+                            .contains(&(method.as_str(), path.as_str())),
+                        "{method} {path}: binary"
+                    );
                     assert!(binary.get("type").is_some(), "{method} {path}: {binary}");
                     typed += 1;
                     continue;
@@ -532,8 +537,9 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
             }
         }
     }
-    // 77 operations answer with a body (the other 19 answer 204); starting an export has two (202 and 200).
-    assert_eq!(typed, 78, "every 2xx answer with a body is typed");
+    // 81 operations answer with a body (the other 19 answer 204); starting an export has two (202 and 200).
+    // (The files of issue 27 added four: list, upload, download, delete.)
+    assert_eq!(typed, 82, "every 2xx answer with a body is typed");
     // The shapes serde writes, where the derive alone would have been wrong.
     let schemas = &doc["components"]["schemas"];
     let actions = schemas["AuditAction"]["anyOf"][0]["enum"].as_array().unwrap();

@@ -7,6 +7,7 @@ mod api;
 mod browser;
 mod browser_a11y;
 mod browser_account;
+mod files;
 mod hardening;
 mod isolation;
 mod l10n;

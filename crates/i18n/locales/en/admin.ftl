@@ -171,6 +171,7 @@ admin-audit-target-campaign = campaign
 admin-audit-target-superuser = platform administrator
 admin-audit-target-api-key = API key
 admin-audit-target-export = export
+admin-audit-target-file = file
 admin-audit-target-foreign-tenant = another tenant
 admin-audit-outcome-success = success
 admin-audit-outcome-denied = denied

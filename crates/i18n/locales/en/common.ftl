@@ -17,6 +17,7 @@ common-nav-users = Users & invitations
 common-nav-roles = Roles
 common-nav-api-keys = API keys
 common-nav-branding = Branding
+common-nav-files = Files
 common-nav-exports = Data export
 common-nav-notifications = Notifications
 common-nav-mail = Your mail

@@ -102,6 +102,13 @@ problem-export_not_ready = The export is not ready yet; check its status and dow
 problem-export_failed = The export failed; start another.
 problem-export_expired = The export expired and its archive was deleted; start another.
 problem-storage_quota_exceeded = This would exceed the workspace's storage quota.
+problem-file_too_large = The file is larger than an upload may be.
+problem-file_type_not_allowed = Files of this type are not accepted here; upload a common document or image.
+problem-invalid_logo_type = A logo must be a PNG or JPEG image.
+problem-empty_file = The file is empty.
+problem-invalid_file_name = The file needs a name of 1 to 255 characters.
+problem-upload_failed = The upload broke off; try again.
+problem-invalid_upload = Send the file as a form upload, in a part named “file”.
 
 ## Subscription, billing and promotion codes
 

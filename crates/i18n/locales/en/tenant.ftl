@@ -181,6 +181,7 @@ tenant-audit-target-campaign = ad campaign { $id }
 tenant-audit-target-superuser = a platform administrator
 tenant-audit-target-api-key = API key { $id }
 tenant-audit-target-export = export { $id }
+tenant-audit-target-file = file { $id }
 tenant-audit-target-foreign-tenant = another workspace ({ $id })
 tenant-audit-outcome-success = success
 tenant-audit-outcome-denied = denied
@@ -283,3 +284,27 @@ tenant-profile-mfa-on = (on)
 tenant-profile-mfa-off = (off)
 tenant-profile-sessions = Your sessions
 tenant-profile-mail = Your mail
+
+## Files (issue 27)
+tenant-files-title = Files
+tenant-files-intro = Documents and images of this workspace. A file's type is read from its contents; only common documents and images are accepted, and every file is downloaded as an attachment.
+tenant-files-used = { $used } of { $limit } used
+tenant-files-over-quota = This workspace stores more than its plan allows. Nothing was deleted, but new files are refused until enough is deleted or the plan grows.
+tenant-files-uploaded = The file was stored.
+tenant-files-deleted = The file was deleted.
+tenant-files-choose = File
+tenant-files-upload = Upload
+tenant-files-none = No files yet.
+tenant-files-caption = The workspace's files, newest first
+tenant-files-name = Name
+tenant-files-type = Type
+tenant-files-size = Size
+tenant-files-uploaded-at = Uploaded
+tenant-files-actions = Actions
+tenant-files-delete = Delete
+tenant-files-size-mb = { $count } MB
+tenant-files-size-kb = { $count } KB
+tenant-files-size-bytes = { $count ->
+    [one] { $count } byte
+   *[other] { $count } bytes
+}

@@ -171,6 +171,7 @@ admin-audit-target-campaign = campagne
 admin-audit-target-superuser = platformbeheerder
 admin-audit-target-api-key = API-sleutel
 admin-audit-target-export = export
+admin-audit-target-file = bestand
 admin-audit-target-foreign-tenant = andere werkruimte
 admin-audit-outcome-success = gelukt
 admin-audit-outcome-denied = geweigerd

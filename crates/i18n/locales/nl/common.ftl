@@ -17,6 +17,7 @@ common-nav-users = Gebruikers & uitnodigingen
 common-nav-roles = Rollen
 common-nav-api-keys = API-sleutels
 common-nav-branding = Huisstijl
+common-nav-files = Bestanden
 common-nav-exports = Gegevensexport
 common-nav-notifications = Meldingen
 common-nav-mail = Je e-mail

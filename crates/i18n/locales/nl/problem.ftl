@@ -102,6 +102,13 @@ problem-export_not_ready = De export is nog niet klaar; bekijk de status en down
 problem-export_failed = De export is mislukt; start een nieuwe.
 problem-export_expired = De export is verlopen en het archief is verwijderd; start een nieuwe.
 problem-storage_quota_exceeded = Hiermee zou de opslaglimiet van de werkruimte worden overschreden.
+problem-file_too_large = Het bestand is groter dan een upload mag zijn.
+problem-file_type_not_allowed = Bestanden van dit type worden hier niet aangenomen; upload een gangbaar document of een afbeelding.
+problem-invalid_logo_type = Een logo moet een PNG- of JPEG-afbeelding zijn.
+problem-empty_file = Het bestand is leeg.
+problem-invalid_file_name = Het bestand heeft een naam van 1 tot 255 tekens nodig.
+problem-upload_failed = De upload is afgebroken; probeer het opnieuw.
+problem-invalid_upload = Stuur het bestand als formulierupload, in een deel met de naam “file”.
 
 ## Abonnement, facturatie en kortingscodes
 

@@ -181,6 +181,7 @@ tenant-audit-target-campaign = advertentiecampagne { $id }
 tenant-audit-target-superuser = een platformbeheerder
 tenant-audit-target-api-key = API-sleutel { $id }
 tenant-audit-target-export = export { $id }
+tenant-audit-target-file = bestand { $id }
 tenant-audit-target-foreign-tenant = een andere werkruimte ({ $id })
 tenant-audit-outcome-success = gelukt
 tenant-audit-outcome-denied = geweigerd
@@ -283,3 +284,27 @@ tenant-profile-mfa-on = (aan)
 tenant-profile-mfa-off = (uit)
 tenant-profile-sessions = Je sessies
 tenant-profile-mail = Je mail
+
+## Files (issue 27)
+tenant-files-title = Bestanden
+tenant-files-intro = Documenten en afbeeldingen van deze werkruimte. Het type van een bestand wordt uit de inhoud gelezen; alleen gangbare documenten en afbeeldingen worden aangenomen, en elk bestand wordt als bijlage gedownload.
+tenant-files-used = { $used } van { $limit } gebruikt
+tenant-files-over-quota = Deze werkruimte bewaart meer dan het abonnement toestaat. Er is niets verwijderd, maar nieuwe bestanden worden geweigerd tot er genoeg is verwijderd of het abonnement groter is.
+tenant-files-uploaded = Het bestand is opgeslagen.
+tenant-files-deleted = Het bestand is verwijderd.
+tenant-files-choose = Bestand
+tenant-files-upload = Uploaden
+tenant-files-none = Nog geen bestanden.
+tenant-files-caption = De bestanden van de werkruimte, nieuwste eerst
+tenant-files-name = Naam
+tenant-files-type = Type
+tenant-files-size = Grootte
+tenant-files-uploaded-at = Geüpload
+tenant-files-actions = Acties
+tenant-files-delete = Verwijderen
+tenant-files-size-mb = { $count } MB
+tenant-files-size-kb = { $count } KB
+tenant-files-size-bytes = { $count ->
+    [one] { $count } byte
+   *[other] { $count } bytes
+}

@@ -24,6 +24,8 @@ pub(crate) enum Attempt {
     ReadAudit,
     /// Reading the exports.
     ReadExports,
+    /// Listing or downloading the files.
+    ReadFiles,
     /// Reading the invoices.
     ReadInvoices,
     /// Reading the subscription.
@@ -49,6 +51,7 @@ impl Attempt {
             Attempt::ReadRoles => "roles.read",
             Attempt::ReadAudit => "audit.read",
             Attempt::ReadExports => "data.exports_read",
+            Attempt::ReadFiles => "files.read",
             Attempt::ReadInvoices => "invoices.read",
             Attempt::ReadSubscription => "subscription.read",
             Attempt::ReadTenant => "tenant.read",

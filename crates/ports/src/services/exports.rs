@@ -28,7 +28,7 @@ use tenantry_domain::rbac::builtin;
 use tenantry_domain::{AuditAction, AuditEvent, AuditEventId, AuditOutcome, ExportId, TenantId};
 
 /// The archive's sections, in the order they are written.
-pub const SECTIONS: [&str; 10] = [
+pub const SECTIONS: [&str; 11] = [
     "tenant",
     "users",
     "invitations",
@@ -37,6 +37,7 @@ pub const SECTIONS: [&str; 10] = [
     "subscription",
     "invoices",
     "usage",
+    "files",
     "audit_events",
     "product_tables",
 ];
@@ -218,11 +219,25 @@ pub struct ExportSections {
     pub invoices: Vec<Invoice>,
     /// This month's usage.
     pub usage: Option<ExportUsage>,
+    /// The files, as a manifest: what each is and where it is downloaded
+    /// (with the tenant's credentials, while it is kept; issue 27).
+    pub files: Vec<ExportFile>,
     /// The whole audit log, newest first.
     pub audit_events: Vec<AuditEvent>,
     /// Every registered product table's rows (`schema.table` → rows).
     #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, Vec<Object>>))]
     pub product_tables: BTreeMap<String, Vec<Value>>,
+}
+
+/// A file in the archive's manifest.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportFile {
+    /// The file.
+    #[serde(flatten)]
+    pub file: crate::services::files::FileView,
+    /// Its bytes: `GET` this path of the API.
+    pub download: String,
 }
 
 /// Usage in the archive.
@@ -339,6 +354,9 @@ impl Tenantry {
         }
         export.finish(size, now);
         tx.update_export(&export).await?;
+        // The archive counts in the storage used while it is kept (never refused: it is a right).
+        let used = tx.storage_used().await?;
+        tx.set_storage_used(used.saturating_add(size)).await?;
         if let Some(end) = export.expires_at() {
             tx.insert_job(&Job::new(self.new_id()?, scope.tenant_id(), JobKind::ExpireExport(id), end, now)).await?;
         }
@@ -478,6 +496,19 @@ impl Tenantry {
                 to_json(&view)
             }
             "invoices" => to_json(&tx.invoices().await?),
+            "files" => {
+                let tenant = tx.tenant().await?.map(|t| t.id());
+                let files: Vec<ExportFile> = tx
+                    .files()
+                    .await?
+                    .iter()
+                    .map(|f| ExportFile {
+                        file: crate::services::files::FileView::from(f),
+                        download: tenant.map(|t| format!("/v1/tenants/{t}/files/{}", f.id)).unwrap_or_default(),
+                    })
+                    .collect();
+                to_json(&files)
+            }
             "usage" => {
                 let month = Month::of(now);
                 to_json(&Some(ExportUsage {
@@ -499,8 +530,11 @@ impl Tenantry {
         let mut tx = self.begin(scope, Access::Write).await?;
         let Some(mut export) = tx.export(id).await? else { return Ok(()) };
         tx.delete_export_file(id).await?;
+        // Only a ready archive expires, and it gives its bytes back.
         if export.expire() {
             tx.update_export(&export).await?;
+            let used = tx.storage_used().await?;
+            tx.set_storage_used(used.saturating_sub(export.size_bytes())).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -20,6 +20,7 @@ pub mod auth;
 pub mod backups;
 pub mod billing;
 pub mod exports;
+pub mod files;
 pub mod impersonation;
 pub mod invitations;
 pub mod jobs;
@@ -70,10 +71,12 @@ pub struct Deps {
     pub hasher: Arc<dyn PasswordHasher>,
     /// Mail delivery.
     pub mailer: Arc<dyn Mailer>,
+    /// The bytes of tenants' files.
+    pub files: Arc<dyn crate::files::FileStore>,
 }
 
 /// The rules' numbers and the permission model; every field has the DESIGN.md default.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct TenantryConfig {
     /// Plans, prices, trial, grace and retention.
     pub catalog: PlanCatalog,
@@ -98,6 +101,24 @@ pub struct TenantryConfig {
     /// store that holds none reads as these): DESIGN.md's defaults unless an
     /// embedder or a test suite starts from others (e.g. cardless trials).
     pub initial_settings: tenantry_domain::settings::PlatformSettings,
+    /// The largest file an upload may have (a logo's is 1 MiB whatever this says).
+    pub max_upload_bytes: u64,
+}
+
+impl Default for TenantryConfig {
+    fn default() -> Self {
+        Self {
+            catalog: PlanCatalog::default(),
+            policy: Policy::default(),
+            lockout: LockoutPolicy::default(),
+            backup_key: None,
+            superuser_mfa_required: false,
+            mail_delivery: outbox::MailDelivery::default(),
+            link_key: None,
+            initial_settings: tenantry_domain::settings::PlatformSettings::default(),
+            max_upload_bytes: tenantry_domain::file::DEFAULT_MAX_UPLOAD_BYTES,
+        }
+    }
 }
 
 /// tenantry's application services. Cheap to clone; share one per process.

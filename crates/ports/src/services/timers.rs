@@ -348,7 +348,7 @@ impl Tenantry {
     }
 
     /// Purges a tenant whose deletion retention ran out: ends its provider
-    /// subscription, deletes every tenant-owned row, and records the purge in the
+    /// subscription, deletes its files' bytes and every tenant-owned row, and records the purge in the
     /// platform log (the tenant's own log goes with it).
     async fn purge(
         &self,
@@ -363,6 +363,12 @@ impl Tenantry {
                 Err(e) => return Err(InfraError::Unavailable(anyhow::anyhow!("provider: {e}"))),
             }
         }
+        // The files' bytes first (an object store is not in the unit of work): if they cannot be
+        // deleted, nothing is purged and the timer tries again; PostgreSQL's chunks go again
+        // with the tenant's rows.
+        self.deps.files.delete_tenant(scope.tenant_id()).await.map_err(|e| {
+            InfraError::Unavailable(anyhow::anyhow!("the file store did not delete the tenant's files: {e}"))
+        })?;
         tx.purge_tenant().await?;
         tx.commit().await?;
         let mut ptx = self.deps.store.begin_platform().await?;

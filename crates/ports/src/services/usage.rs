@@ -62,7 +62,7 @@ pub enum UsageError {
 infra_from_store!(UsageError);
 
 crate::problem!(UsageError {
-    UsageError::StorageQuotaExceeded(_) => ("storage_quota_exceeded", QuotaExceeded),
+    UsageError::StorageQuotaExceeded(_) => ("storage_quota_exceeded", TooLarge),
     UsageError::Access(e) => (via e),
     UsageError::Infra(e) => (via e),
 });

@@ -8,6 +8,7 @@
 //! does — by signing up through [`crate::Harness`] built on the store under test.
 
 pub mod directory;
+pub mod files;
 pub mod payment;
 pub mod store;
 pub mod system;

@@ -234,6 +234,12 @@ async fn deletion_ends_access_now_only_the_owner_can_cancel_and_the_tenant_is_pu
     let ann_scope = h.scope(&ann, t.id).await.unwrap();
     assert_eq!(h.tenantry.request_deletion(&ann_scope).await.unwrap_err().code(), "forbidden");
     let owner = h.owner_scope(&t).await.unwrap();
+    // A file, whose bytes go with the purge (issue 27).
+    let upload = tenantry_ports::services::files::Upload {
+        name: "contract.txt".into(),
+        content: tenantry_ports::files::once(&b"the contract"[..]),
+    };
+    h.tenantry.upload_file(&owner, upload).await.unwrap();
     h.tenantry.request_deletion(&owner).await.unwrap();
     assert!(matches!(h.tenantry.authorize(&ann, t.id).await, Err(AuthorizeError::TenantInactive(_))));
     let owner = h.owner_scope(&t).await.unwrap();
@@ -262,6 +268,7 @@ async fn deletion_ends_access_now_only_the_owner_can_cancel_and_the_tenant_is_pu
     );
     assert!(matches!(h.tenantry.authorize(&t.owner, t.id).await, Err(AuthorizeError::Unauthenticated)));
     assert!(h.memory.snapshot(t.id).await.users.is_empty(), "every row is gone");
+    assert!(h.tenantry.deps().files.list(t.id).await.unwrap().is_empty(), "every file's bytes are gone");
     let _ = UserPatch::default();
 }
 

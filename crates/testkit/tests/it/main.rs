@@ -8,6 +8,7 @@ mod backup;
 mod billing;
 mod contracts;
 mod erasure;
+mod files;
 mod isolation;
 mod jobs;
 mod journey;

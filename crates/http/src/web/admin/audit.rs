@@ -195,6 +195,7 @@ fn target(t: &AuditTarget) -> Markup {
             AuditTarget::Superuser(id) => { (t!("admin-audit-target-superuser")) " " code { (id) } }
             AuditTarget::ApiKey(id) => { (t!("admin-audit-target-api-key")) " " code { (id) } }
             AuditTarget::Export(id) => { (t!("admin-audit-target-export")) " " code { (id) } }
+            AuditTarget::File(id) => { (t!("admin-audit-target-file")) " " code { (id) } }
             AuditTarget::ForeignTenant(id) => { (t!("admin-audit-target-foreign-tenant")) " " code { (id) } }
         }
     }

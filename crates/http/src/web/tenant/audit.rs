@@ -104,6 +104,7 @@ fn target_text(users: &[UserView], target: Option<&AuditTarget>) -> String {
         Some(AuditTarget::Superuser(_)) => t!("tenant-audit-target-superuser"),
         Some(AuditTarget::ApiKey(id)) => t!("tenant-audit-target-api-key", id = id.to_string()),
         Some(AuditTarget::Export(id)) => t!("tenant-audit-target-export", id = id.to_string()),
+        Some(AuditTarget::File(id)) => t!("tenant-audit-target-file", id = id.to_string()),
         Some(AuditTarget::ForeignTenant(id)) => t!("tenant-audit-target-foreign-tenant", id = id.to_string()),
     }
 }

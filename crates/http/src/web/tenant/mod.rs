@@ -5,6 +5,7 @@ mod audit;
 mod billing;
 mod branding;
 mod exports;
+mod files;
 mod home;
 mod notifications;
 mod profile;
@@ -220,6 +221,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(billing::routes())
         .merge(branding::routes())
         .merge(exports::routes())
+        .merge(files::routes())
         .merge(home::routes())
         .merge(notifications::routes())
         .merge(profile::routes())
