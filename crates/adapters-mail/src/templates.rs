@@ -477,6 +477,7 @@ mod tests {
                 branding: Branding {
                     primary_color: Some(HexColor::parse("#ff6600").unwrap()),
                     logo_url: Some(HttpsUrl::parse("https://cdn.example.com/logo.png?a=1&b=\"2\"").unwrap()),
+                    logo_file: None,
                 },
                 defaults: Preferences::default(),
             }),

@@ -129,7 +129,9 @@ impl BackupStore for PgTenantTx {
     async fn dump_rows(&mut self) -> Result<TenantRows, StoreError> {
         let tables = self.tenant_tables().await?;
         let mut out = Vec::with_capacity(tables.len());
-        for table in tables {
+        // A file's bytes travel beside the rows (`BackupContents::files`), read through the
+        // file store whichever it is: its chunks here would carry them twice.
+        for table in tables.into_iter().filter(|t| t.name != "tenantry.file_chunks") {
             // The name comes from the catalog, quoted by format('%I.%I'); row-level
             // security confines the read to this tenant, and the filter says so too.
             let rows: Json<Vec<serde_json::Value>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(

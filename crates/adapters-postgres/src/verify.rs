@@ -338,32 +338,13 @@ async fn citus_findings(conn: &mut sqlx::PgConnection, report: &mut IsolationRep
                 problem: "on Citus, not colocated with tenantry.tenants".into(),
             });
         }
-        let placements = sqlx::query(
-            "SELECT shardid, success, result FROM run_command_on_placements($1::regclass, \
-             $q$SELECT (SELECT c.relrowsecurity AND c.relforcerowsecurity FROM pg_class c WHERE c.oid = '%1$s'::regclass) \
-                       AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = '%1$s'::regclass \
-                                   AND p.polname = 'tenant_wall' AND NOT p.polpermissive)$q$)",
-        )
-        .bind(&name)
-        .fetch_all(&mut *conn)
-        .await?;
-        for p in placements {
-            let shard: i64 = p.try_get("shardid")?;
-            let success: bool = p.try_get("success")?;
-            let result: String = p.try_get("result")?;
-            if !success || result != "t" {
-                report.findings.push(Finding {
-                    object: format!("{name} (shard {shard})"),
-                    problem: if success {
-                        "on this shard row-level security is not forced or tenant_wall is not restrictive \
-                         (run `tenantry migrate`)"
-                            .into()
-                    } else {
-                        format!("the shard could not be inspected: {result}")
-                    },
-                });
-            }
-        }
+        let on_shards = "SELECT (SELECT c.relrowsecurity AND c.relforcerowsecurity FROM pg_class c \
+                         WHERE c.oid = '%1$s'::regclass) \
+                         AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = '%1$s'::regclass \
+                                     AND p.polname = 'tenant_wall' AND NOT p.polpermissive)";
+        let problem = "on this shard row-level security is not forced or tenant_wall is not restrictive \
+                       (run `tenantry migrate`)";
+        placement_findings(&mut *conn, report, &name, on_shards, problem).await?;
     }
     Ok(())
 }
@@ -407,20 +388,37 @@ async fn product_audit_findings(
     if !distributed {
         return Ok(());
     }
-    let placements = sqlx::query(
-        "SELECT shardid, success, result FROM run_command_on_placements('tenantry.audit_events'::regclass, $1)",
-    )
-    .bind(format!("SELECT {TRIGGER_ON}"))
-    .fetch_all(&mut *conn)
-    .await?;
+    placement_findings(&mut *conn, report, "tenantry.audit_events", &format!("SELECT {TRIGGER_ON}"), MISSING).await?;
+    Ok(())
+}
+
+/// Runs `check` (a query answering true, `%1$s` the shard's name) on every
+/// shard placement of `table`, and reports each placement where it does not
+/// answer true (`problem`) or cannot run.
+async fn placement_findings(
+    conn: &mut sqlx::PgConnection,
+    report: &mut IsolationReport,
+    table: &str,
+    check: &str,
+    problem: &str,
+) -> Result<(), sqlx::Error> {
+    let placements = sqlx::query("SELECT shardid, success, result FROM run_command_on_placements($1::regclass, $2)")
+        .bind(table)
+        .bind(check)
+        .fetch_all(&mut *conn)
+        .await?;
     for p in placements {
         let shard: i64 = p.try_get("shardid")?;
         let success: bool = p.try_get("success")?;
         let result: String = p.try_get("result")?;
         if !success || result != "t" {
             report.findings.push(Finding {
-                object: format!("tenantry.audit_events (shard {shard})"),
-                problem: if success { MISSING.into() } else { format!("the shard could not be inspected: {result}") },
+                object: format!("{table} (shard {shard})"),
+                problem: if success {
+                    problem.to_owned()
+                } else {
+                    format!("the shard could not be inspected: {result}")
+                },
             });
         }
     }

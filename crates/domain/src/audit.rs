@@ -29,6 +29,8 @@ pub enum SystemActor {
     Meter,
     /// Someone holding a mailed unsubscribe link.
     UnsubscribeLink,
+    /// Anyone loading a tenant's logo (its pages, a mail client).
+    Logo,
 }
 
 /// Who acted.

@@ -60,6 +60,44 @@ pub enum FileError {
     /// Nothing in it.
     #[error("the file is empty")]
     Empty,
+    /// A list of accepted types that cannot be one.
+    #[error("{0}")]
+    TypeList(String),
+}
+
+/// Types a browser runs (HTML, XHTML, SVG): no tenant's list may accept them.
+pub const NEVER_ACCEPTED: &[&str] = &["text/html", "application/xhtml+xml", "image/svg+xml"];
+
+/// A tenant's own list of accepted types, checked: 1 to 50 `type/subtype`
+/// names (lower-case letters, digits and `.+-`), none of the types a browser
+/// runs, each once.
+pub fn accepted_types(list: &[String]) -> Result<Vec<String>, FileError> {
+    if list.is_empty() || list.len() > 50 {
+        return Err(FileError::TypeList("give 1 to 50 types, or none to accept the default list".into()));
+    }
+    let name = |part: &str| {
+        !part.is_empty()
+            && part.len() <= 100
+            && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".+-".contains(c))
+    };
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for raw in list {
+        let t = raw.trim().to_ascii_lowercase();
+        let shaped = t.split_once('/').is_some_and(|(a, b)| name(a) && name(b));
+        if !shaped {
+            return Err(FileError::TypeList(format!(
+                "`{}` is not a type/subtype",
+                raw.chars().take(60).collect::<String>()
+            )));
+        }
+        if NEVER_ACCEPTED.contains(&t.as_str()) {
+            return Err(FileError::TypeList(format!("{t} runs in a browser and is never accepted")));
+        }
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    Ok(out)
 }
 
 /// A file's name as shown and offered for download: the last component of
@@ -261,6 +299,19 @@ mod tests {
             assert_eq!(check_type(&sniffed, DEFAULT_ALLOWED_TYPES), Err(FileError::TypeNotAllowed(sniffed.clone())));
         }
         assert_eq!(check_type("IMAGE/PNG", DEFAULT_ALLOWED_TYPES), Ok(()));
+    }
+
+    #[test]
+    fn a_tenants_list_of_types_is_checked_and_never_accepts_what_a_browser_runs() {
+        let list = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            accepted_types(&list(&[" Application/PDF ", "image/png", "application/pdf"])),
+            Ok(list(&["application/pdf", "image/png"]))
+        );
+        for bad in [&[][..], &["pdf"], &["text/html"], &["image/svg+xml"], &["a/b c"], &["*/*"]] {
+            assert!(matches!(accepted_types(&list(bad)), Err(FileError::TypeList(_))), "{bad:?}");
+        }
+        assert!(accepted_types(&vec!["image/png".to_owned(); 51]).is_err());
     }
 
     #[test]

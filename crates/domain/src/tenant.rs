@@ -15,8 +15,13 @@ use serde::{Deserialize, Serialize};
 pub struct Branding {
     /// Primary colour.
     pub primary_color: Option<HexColor>,
-    /// Logo URL (https).
+    /// Logo URL (https): what mails show (an uploaded logo's public address
+    /// when the service has an https one).
     pub logo_url: Option<HttpsUrl>,
+    /// The uploaded logo (a file of the tenant's, issue 27): what its pages
+    /// show, from `/logos/{tenant}/{file}`.
+    #[serde(default)]
+    pub logo_file: Option<crate::ids::FileId>,
 }
 
 /// Which mails the tenant wants (DESIGN.md "Notifications").
@@ -68,6 +73,10 @@ pub struct TenantSettings {
     /// browser decides, then English and UTC.
     #[serde(default)]
     pub defaults: Preferences,
+    /// The types of files the workspace accepts (issue 27); unset, the
+    /// default list of documents and images (`file::DEFAULT_ALLOWED_TYPES`).
+    #[serde(default)]
+    pub file_types: Option<Vec<String>>,
 }
 
 /// A tenant.
@@ -144,6 +153,8 @@ pub struct TenantPatch {
     pub primary_color: Option<Option<HexColor>>,
     /// New logo.
     pub logo_url: Option<Option<HttpsUrl>>,
+    /// New uploaded logo.
+    pub logo_file: Option<Option<crate::ids::FileId>>,
     /// Mail preferences.
     pub notifications: Option<NotificationPrefs>,
     /// Legal name.
@@ -158,6 +169,8 @@ pub struct TenantPatch {
     pub language: Option<Option<Language>>,
     /// The workspace's default time zone.
     pub time_zone: Option<Option<TimeZone>>,
+    /// The types of files it accepts (checked by `file::accepted_types`).
+    pub file_types: Option<Option<Vec<String>>>,
 }
 
 impl TenantPatch {
@@ -210,7 +223,12 @@ impl Tenant {
         }
         set(&mut self.r.name, patch.name, "name", &mut changed);
         set(&mut self.r.settings.branding.primary_color, patch.primary_color, "primary_color", &mut changed);
+        // A logo given by another address replaces an uploaded one (its file stays among the files).
+        let replaced = patch.logo_file.is_none()
+            && patch.logo_url.as_ref().is_some_and(|u| *u != self.r.settings.branding.logo_url);
         set(&mut self.r.settings.branding.logo_url, patch.logo_url, "logo_url", &mut changed);
+        let logo_file = if replaced { Some(None) } else { patch.logo_file };
+        set(&mut self.r.settings.branding.logo_file, logo_file, "logo_file", &mut changed);
         set(&mut self.r.settings.notifications, patch.notifications, "notifications", &mut changed);
         set(&mut self.r.settings.billing.legal_name, patch.legal_name, "legal_name", &mut changed);
         set(&mut self.r.settings.billing.country, patch.country, "country", &mut changed);
@@ -218,6 +236,7 @@ impl Tenant {
         set(&mut self.r.settings.billing.billing_email, patch.billing_email, "billing_email", &mut changed);
         set(&mut self.r.settings.defaults.language, patch.language, "language", &mut changed);
         set(&mut self.r.settings.defaults.time_zone, patch.time_zone, "time_zone", &mut changed);
+        set(&mut self.r.settings.file_types, patch.file_types, "file_types", &mut changed);
         changed
     }
 }

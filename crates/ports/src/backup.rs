@@ -158,6 +158,41 @@ pub struct BackupContents {
     pub erasures: Vec<Erasure>,
     /// Every row.
     pub rows: TenantRows,
+    /// The bytes of the tenant's files (issue 27), read through the file
+    /// store; an archive from before files has none.
+    #[serde(default)]
+    pub files: Vec<FileBytes>,
+}
+
+/// One file's bytes in an archive.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileBytes {
+    /// The file.
+    pub id: tenantry_domain::FileId,
+    /// Its bytes, base64.
+    #[serde(with = "base64_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for FileBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileBytes").field("id", &self.id).field("len", &self.bytes.len()).finish()
+    }
+}
+
+mod base64_bytes {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text.as_bytes()).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Why an archive was refused. Nothing was written.
@@ -297,6 +332,7 @@ mod tests {
                     rows: vec![serde_json::json!({"tenant_id": tenant_id.as_uuid().to_string(), "name": "Ada"})],
                 }],
             },
+            files: vec![],
         }
     }
 

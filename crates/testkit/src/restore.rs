@@ -86,9 +86,22 @@ pub async fn contents_of(h: &Harness, su: &Principal, tenant: TenantId) -> Resul
     backup::open(&test_backup_key(), &made.archive).map_err(fail)
 }
 
+/// The bytes of the file every [`busy_tenant`] holds.
+pub const CONTRACT: &[u8] = b"%PDF-1.7\nthe busy tenant's contract\n%%EOF\n";
+
+/// The bytes of the tenant's one file (its `contract.pdf`), downloaded as the
+/// superuser `su` would.
+pub async fn contract_of(h: &Harness, su: &Principal, tenant: TenantId) -> Result<Vec<u8>, HarnessError> {
+    let scope = h.scope(su, tenant).await?;
+    let files = h.tenantry.list_files(&scope).await.map_err(fail)?;
+    let file = files.iter().find(|f| f.name == "contract.pdf").ok_or_else(|| HarnessError("no contract.pdf".into()))?;
+    let (_, bytes) = h.tenantry.download_file(&scope, file.id).await.map_err(fail)?;
+    tenantry_ports::files::read_all(bytes, 1 << 20).await.map_err(fail)
+}
+
 /// A tenant with something in every table: users (one deactivated), a pending
-/// invitation, a custom role, an API key, a finished export with its archive,
-/// usage, markers and audit events.
+/// invitation, a custom role, an API key, a file, a finished export with its
+/// archive, usage, markers and audit events.
 pub async fn busy_tenant(h: &Harness, slug: &str) -> Result<TestTenant, HarnessError> {
     let t = h.signup(slug).await?;
     let owner = h.owner_scope(&t).await?;
@@ -108,6 +121,11 @@ pub async fn busy_tenant(h: &Harness, slug: &str) -> Result<TestTenant, HarnessE
         .map_err(fail)?;
     h.tenantry.create_api_key(&owner, ApiKeyInput { name: "ci".into(), role: "viewer".into() }).await.map_err(fail)?;
     h.tenantry.deactivate_user(&owner, member).await.map_err(fail)?;
+    let upload = tenantry_ports::services::files::Upload {
+        name: "contract.pdf".into(),
+        content: tenantry_ports::files::once(CONTRACT),
+    };
+    h.tenantry.upload_file(&owner, upload).await.map_err(fail)?;
     h.tenantry.request_export(&owner).await.map_err(fail)?;
     h.tenantry.run_due_jobs(10).await.map_err(fail)?;
     Ok(t)
@@ -152,6 +170,9 @@ pub async fn purge_and_restore(h: &Harness, slug: &str) -> Result<Restored, Harn
         return Err(HarnessError(format!("the restore voided other credentials than expected: {c:?}")));
     }
     h.login(slug, &t.owner_email).await?;
+    if contract_of(h, &su, t.id).await? != CONTRACT {
+        return Err(HarnessError("the restored file's bytes differ from the backed-up ones".into()));
+    }
     Ok(restored)
 }
 
@@ -235,6 +256,9 @@ pub async fn clone_tenant(h: &Harness, slug: &str) -> Result<(TenantId, Restored
         return Err(HarnessError(format!("the clone kept credentials: {c:?} ({})", restored.note)));
     }
     reset_password(h, &copy, &owner_email).await?;
+    if contract_of(h, &su, clone_id).await? != CONTRACT || contract_of(h, &su, t.id).await? != CONTRACT {
+        return Err(HarnessError("the clone's file or the original's is not the backed-up one".into()));
+    }
     let clone_rows = contents_of(h, &su, clone_id).await?;
     // (The restore's own audit event names its source; every other row must not.)
     let text = serde_json::to_string(&comparable(&clone_rows)).map_err(fail)?;

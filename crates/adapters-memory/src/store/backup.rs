@@ -104,7 +104,7 @@ fn from_rows<T: DeserializeOwned>(rows: &[Value], table: &str) -> Result<Vec<T>,
 }
 
 /// The tables of a memory archive, in the order they are written.
-const TABLES: [&str; 20] = [
+const TABLES: [&str; 21] = [
     "tenant",
     "users",
     "invitations",
@@ -122,6 +122,7 @@ const TABLES: [&str; 20] = [
     "mails",
     "exports",
     "export_files",
+    "files",
     "sessions",
     "product",
     "audit",
@@ -153,6 +154,9 @@ impl MemTenantTx {
                 "export_files",
                 d.export_files.iter().map(|(id, b)| json!({"id": id, "bytes": hex::encode(&**b)})),
             )?,
+            // What tenantry keeps about the files; their bytes travel beside the rows
+            // (`BackupContents::files`), whatever the file store.
+            to_rows("files", d.files.values())?,
             to_rows("sessions", d.sessions.values())?,
             to_rows(
                 "product",
@@ -252,6 +256,9 @@ impl MemTenantTx {
         for f in from_rows::<File>(get("export_files"), "export_files")? {
             d.export_files.insert(f.id, Arc::new(hex::decode(&f.bytes).map_err(incompatible)?));
         }
+        for f in from_rows::<tenantry_domain::file::StoredFile>(get("files"), "files")? {
+            d.files.insert(f.id, f);
+        }
         for s in from_rows::<tenantry_domain::session::Session>(get("sessions"), "sessions")? {
             d.sessions.insert(s.id(), s);
         }
@@ -279,6 +286,7 @@ impl MemTenantTx {
             && d.resets.values().all(|x| x.tenant_id == t)
             && d.jobs.values().all(|x| x.tenant_id == t)
             && d.exports.values().all(|x| x.tenant_id() == t)
+            && d.files.values().all(|x| x.tenant_id == t)
             && d.sessions.values().all(|x| match x.owner() {
                 tenantry_domain::session::SessionOwner::User(u) => d.users.contains_key(&u),
                 tenantry_domain::session::SessionOwner::Superuser(_) => false,

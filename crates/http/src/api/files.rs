@@ -24,7 +24,50 @@ pub(super) fn tenant() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_files, upload_file))
         .routes(routes!(download_file, delete_file))
+        .routes(routes!(upload_logo, remove_logo))
         .layer(axum::extract::DefaultBodyLimit::disable())
+}
+
+/// The public route of a tenant's current logo (its pages and its mails load it).
+pub(super) fn anonymous() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(logo))
+}
+
+#[utoipa::path(put, path = "/v1/tenants/{tid}/logo", tag = "Files",
+    description = "The tenant's logo: `multipart/form-data` with one part `file`, a PNG or JPEG image (by its bytes: 415 `invalid_logo_type`) of at most 1 MiB (413 `file_too_large`). Its pages show it, and its mails from the service's public https address; the previous logo is deleted.",
+    request_body(content = FileUpload, content_type = "multipart/form-data"),
+    params(TenantPath),
+    responses((status = 200, description = "The logo's file", body = FileView), Refused),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn upload_logo(State(state): State<AppState>, InTenant(scope): InTenant, request: Request) -> Answer {
+    let upload = file_part(request).await?;
+    ok(state.tenantry.upload_logo(&scope, upload, state.public_url.as_deref()).await?)
+}
+
+#[utoipa::path(delete, path = "/v1/tenants/{tid}/logo", tag = "Files", description = "No logo any more (an uploaded one is deleted).",
+    params(TenantPath),
+    responses((status = 204, description = "Done"), Refused),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn remove_logo(State(state): State<AppState>, InTenant(scope): InTenant) -> Answer {
+    state.tenantry.remove_logo(&scope).await?;
+    crate::api::no_content()
+}
+
+#[utoipa::path(get, path = "/logos/{tid}/{fid}", tag = "Files",
+    description = "A tenant's current logo, to anyone (its pages and mail clients load it); any other file, an older logo or an unknown one answers 404.",
+    params(TenantPath, ("fid" = String, Path, format = Uuid, description = "The logo's file")),
+    responses((status = 200, description = "The image", content_type = "application/octet-stream", body = Vec<u8>), Refused),
+)]
+pub(crate) async fn logo(State(state): State<AppState>, Ids((tid, fid)): Ids<(TenantId, FileId)>) -> Answer {
+    let (file, bytes) = state.tenantry.public_logo(tid, fid).await?;
+    let mut answer = file_download(&file, bytes);
+    // An image to show, not a download: inline, cached (a new logo is a new address).
+    let headers = answer.headers_mut();
+    headers.insert(header::CONTENT_DISPOSITION, axum::http::HeaderValue::from_static("inline"));
+    headers.insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("public, max-age=86400, immutable"));
+    Ok(answer)
 }
 
 /// A multipart upload: one part named `file`, with a file name.

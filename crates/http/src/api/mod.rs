@@ -92,7 +92,8 @@ pub(crate) fn api() -> Api {
         anonymous: OpenApiRouter::new()
             .merge(account::anonymous())
             .merge(invitations::anonymous())
-            .merge(notifications::anonymous()),
+            .merge(notifications::anonymous())
+            .merge(files::anonymous()),
         tenant: OpenApiRouter::new()
             .merge(tenant::tenant())
             .merge(users::tenant())

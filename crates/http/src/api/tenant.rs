@@ -54,6 +54,11 @@ pub(crate) struct TenantPatchBody {
     /// The workspace's default time zone (an IANA name such as `Europe/Amsterdam`), or null.
     #[serde(default, with = "crate::api::double_option")]
     time_zone: Option<Option<String>>,
+    /// The types of files the workspace accepts (1 to 50 `type/subtype` names; never `text/html`,
+    /// `application/xhtml+xml` or `image/svg+xml`), or null for the default list of documents and images.
+    #[serde(default, with = "crate::api::double_option")]
+    #[schema(min_items = 1, max_items = 50)]
+    file_types: Option<Option<Vec<String>>>,
 }
 
 #[utoipa::path(patch, path = "/v1/tenants/{tid}", tag = "Tenant", description = "Change profile, branding, notifications and billing details.",
@@ -78,6 +83,7 @@ pub(crate) async fn patch_tenant(
         billing_email: body.billing_email,
         language: body.language,
         time_zone: body.time_zone,
+        file_types: body.file_types,
     };
     ok(state.tenantry.update_tenant(&scope, input).await?)
 }

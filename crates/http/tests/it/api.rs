@@ -491,8 +491,8 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    // 99, and the files (issue 27): list, upload, download, delete.
-    assert_eq!(operations, 103, "every route of the router is documented");
+    // 99, and the files (issue 27): list, upload, download, delete; the logo's upload, removal and public route.
+    assert_eq!(operations, 106, "every route of the router is documented");
     let plan = &doc["paths"]["/v1/tenants/{tid}/subscription/plan"]["post"];
     assert_eq!(plan["security"][0]["bearer"], json!([]));
     assert_eq!(
@@ -517,8 +517,12 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
                 let binary = &content["application/octet-stream"]["schema"];
                 if !binary.is_null() {
                     assert!(
-                        [("post", "/v1/admin/tenants/{tid}/backups"), ("get", "/v1/tenants/{tid}/files/{fid}")]
-                            .contains(&(method.as_str(), path.as_str())),
+                        [
+                            ("post", "/v1/admin/tenants/{tid}/backups"),
+                            ("get", "/v1/tenants/{tid}/files/{fid}"),
+                            ("get", "/logos/{tid}/{fid}"),
+                        ]
+                        .contains(&(method.as_str(), path.as_str())),
                         "{method} {path}: binary"
                     );
                     assert!(binary.get("type").is_some(), "{method} {path}: {binary}");
@@ -537,9 +541,9 @@ async fn the_openapi_document_describes_every_operation_and_the_docs_are_served(
             }
         }
     }
-    // 81 operations answer with a body (the other 19 answer 204); starting an export has two (202 and 200).
-    // (The files of issue 27 added four: list, upload, download, delete.)
-    assert_eq!(typed, 82, "every 2xx answer with a body is typed");
+    // 83 operations answer with a body (the other 20 answer 204); starting an export has two (202 and 200).
+    // (The files of issue 27 added six: list, upload, download, delete, the logo's upload and public route.)
+    assert_eq!(typed, 84, "every 2xx answer with a body is typed");
     // The shapes serde writes, where the derive alone would have been wrong.
     let schemas = &doc["components"]["schemas"];
     let actions = schemas["AuditAction"]["anyOf"][0]["enum"].as_array().unwrap();

@@ -213,3 +213,124 @@ async fn the_files_page_uploads_lists_downloads_and_deletes(app: App) {
     assert!(page.body.contains("id=\"no-files\""), "{}", page.body);
 }
 on_both!(the_files_page_uploads_lists_downloads_and_deletes);
+
+/// A PNG's first bytes (the signature and an IHDR), then `len` bytes in all.
+fn png(len: usize) -> Vec<u8> {
+    let mut bytes = vec![
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1,
+        8, 6, 0, 0, 0,
+    ];
+    bytes.resize(len.max(bytes.len()), 0);
+    bytes
+}
+
+async fn logo_app(store: &TestStore) -> App {
+    let h = store.harness(Harness::builder());
+    let state = crate::support::state_for(&h).with_public_url(Some("https://tenantry.example.com".into()));
+    let base = crate::support::serve(state).await;
+    App { base, http: reqwest::Client::new(), h }
+}
+
+async fn a_logo_is_uploaded_shown_to_anyone_and_replaced(app: App) {
+    let (tid, owner) = app.signup("acme").await;
+    let (other, _) = app.signup("beta").await;
+    let put = |bytes: Vec<u8>| {
+        app.http
+            .put(format!("{}/v1/tenants/{tid}/logo", app.base))
+            .bearer_auth(&owner)
+            .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+            .body(form(&[], "logo.png", &bytes))
+            .send()
+    };
+    let first: Value = put(png(2048)).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (first["content_type"].as_str(), first["purpose"].as_str()),
+        (Some("image/png"), Some("logo")),
+        "{first}"
+    );
+    let fid = first["id"].as_str().unwrap().to_owned();
+    let tenant: Value = app
+        .http
+        .get(format!("{}/v1/tenants/{tid}", app.base))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let branding = &tenant["settings"]["branding"];
+    assert_eq!(branding["logo_file"], fid.as_str(), "{tenant}");
+    // Mails show it from the service's public https address.
+    assert_eq!(branding["logo_url"], format!("https://tenantry.example.com/logos/{tid}/{fid}"), "{tenant}");
+
+    // Anyone loads it, as an image that cannot run.
+    let shown = app.http.get(format!("{}/logos/{tid}/{fid}", app.base)).send().await.unwrap();
+    assert_eq!(shown.status(), StatusCode::OK);
+    assert_eq!(shown.headers()["content-type"], "image/png");
+    assert_eq!(shown.headers()["content-security-policy"], "sandbox");
+    assert_eq!(shown.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(shown.bytes().await.unwrap().len(), 2048);
+    // Not under another tenant, and no other file of the tenant through this route.
+    assert_eq!(
+        app.http.get(format!("{}/logos/{other}/{fid}", app.base)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let (_, doc) = app.upload(&tid, &owner, "contract.pdf", b"%PDF-1.7\nprivate").await;
+    let private = doc["id"].as_str().unwrap();
+    let r = app.http.get(format!("{}/logos/{tid}/{private}", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "a tenant's other files are not public");
+
+    // Refusals: not a PNG or JPEG (415), more than 1 MiB (413); the logo stays.
+    let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec();
+    for (bytes, status, code) in [
+        (gif, StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_logo_type"),
+        (b"<svg onload='alert(1)'/>".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_logo_type"),
+        (png(1024 * 1024 + 1), StatusCode::PAYLOAD_TOO_LARGE, "file_too_large"),
+    ] {
+        let r = put(bytes).await.unwrap();
+        assert_eq!(r.status(), status);
+        assert_eq!(r.json::<Value>().await.unwrap()["code"], code);
+    }
+    assert_eq!(app.http.get(format!("{}/logos/{tid}/{fid}", app.base)).send().await.unwrap().status(), StatusCode::OK);
+
+    // A new logo replaces the old one, whose file goes.
+    let second: Value = put(png(4096)).await.unwrap().json().await.unwrap();
+    let fid2 = second["id"].as_str().unwrap().to_owned();
+    assert_ne!(fid, fid2);
+    assert_eq!(
+        app.http.get(format!("{}/logos/{tid}/{fid}", app.base)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let files: Value = app
+        .http
+        .get(format!("{}/v1/tenants/{tid}/files", app.base))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = files.as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&fid2.as_str()) && !ids.contains(&fid.as_str()), "{files}");
+
+    let r = app.http.delete(format!("{}/v1/tenants/{tid}/logo", app.base)).bearer_auth(&owner).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.http.get(format!("{}/logos/{tid}/{fid2}", app.base)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let usage: Value = app
+        .http
+        .get(format!("{}/v1/tenants/{tid}/usage", app.base))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(usage["storage_bytes"], "%PDF-1.7\nprivate".len(), "only the private file is stored: {usage}");
+}
+on_both!(a_logo_is_uploaded_shown_to_anyone_and_replaced, logo_app);

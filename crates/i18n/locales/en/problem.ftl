@@ -109,6 +109,7 @@ problem-empty_file = The file is empty.
 problem-invalid_file_name = The file needs a name of 1 to 255 characters.
 problem-upload_failed = The upload broke off; try again.
 problem-invalid_upload = Send the file as a form upload, in a part named “file”.
+problem-invalid_file_types = Give 1 to 50 file types such as application/pdf; HTML and SVG are never accepted.
 
 ## Subscription, billing and promotion codes
 

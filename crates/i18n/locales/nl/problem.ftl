@@ -109,6 +109,7 @@ problem-empty_file = Het bestand is leeg.
 problem-invalid_file_name = Het bestand heeft een naam van 1 tot 255 tekens nodig.
 problem-upload_failed = De upload is afgebroken; probeer het opnieuw.
 problem-invalid_upload = Stuur het bestand als formulierupload, in een deel met de naam “file”.
+problem-invalid_file_types = Geef 1 tot 50 bestandstypen zoals application/pdf; HTML en SVG worden nooit aangenomen.
 
 ## Abonnement, facturatie en kortingscodes
 

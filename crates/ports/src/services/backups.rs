@@ -196,17 +196,33 @@ impl Tenantry {
         let Actor::Superuser { id } = *scope.actor() else { return Err(BackupError::NotFound) };
         let key = self.backup_key()?;
         let created_at = self.now();
-        let contents = {
+        let (mut contents, stored) = {
             let mut tx = self.begin(scope, Access::Read).await?;
             let tenant = tx.tenant().await?.ok_or(BackupError::NotFound)?;
-            BackupContents {
+            let contents = BackupContents {
                 tenant_id: tenant.id(),
                 slug: tenant.slug().to_string(),
                 created_at,
                 erasures: tx.erasures().await?,
                 rows: tx.dump_rows().await?,
-            }
+                files: Vec::new(),
+            };
+            (contents, tx.files().await?)
         };
+        // The files' bytes, through the file store (the rows name them).
+        for file in &stored {
+            let bytes = self.deps.files.get(scope.tenant_id(), file.id).await.map_err(|e| {
+                InfraError::Unavailable(anyhow::anyhow!("the file store did not answer for a backup: {e}"))
+            })?;
+            let Some(bytes) = bytes else {
+                tracing::warn!(file = %file.id, "a file's bytes are missing from the store; the backup has its row only");
+                continue;
+            };
+            let bytes = crate::files::read_all(bytes, file.size).await.map_err(|e| {
+                InfraError::Unavailable(anyhow::anyhow!("a file's bytes could not be read for a backup: {e}"))
+            })?;
+            contents.files.push(crate::backup::FileBytes { id: file.id, bytes });
+        }
         let nonce = backup::nonce_from(&self.deps.tokens.secret().map_err(InfraError::Unknown)?);
         let archive = backup::seal(key, &contents, nonce)?;
         let event = self
@@ -324,6 +340,7 @@ impl Tenantry {
             other => other?,
         }
         self.copy_to_platform_log(event).await?;
+        self.restore_file_bytes(target, &contents.files).await?;
         tracing::info!(tenant = %target, source = %tenant_id, mode = mode_name, reapplied, "tenant restored");
         let note = match (&mode, voided.passwords_reset) {
             (RestoreMode::Clone { .. }, _) => format!(
@@ -349,6 +366,26 @@ impl Tenantry {
             credentials: voided,
             note,
         })
+    }
+
+    /// After a restore's rows committed: the archive's file bytes written for
+    /// the restored tenant, and bytes the store holds for files the restored
+    /// rows do not name (a same-id restore's files made since the backup)
+    /// deleted. A failure names it; the rows stand, and the restore may run again.
+    async fn restore_file_bytes(&self, target: TenantId, files: &[crate::backup::FileBytes]) -> Result<(), InfraError> {
+        let unavailable =
+            |e: crate::files::FileStoreError| InfraError::Unavailable(anyhow::anyhow!("restoring the files: {e}"));
+        for file in files {
+            self.deps.files.delete(target, file.id).await.map_err(unavailable)?;
+            self.deps.files.put(target, file.id, crate::files::once(file.bytes.clone())).await.map_err(unavailable)?;
+        }
+        let kept: BTreeSet<_> = files.iter().map(|f| f.id).collect();
+        for id in self.deps.files.list(target).await.map_err(unavailable)? {
+            if !kept.contains(&id) {
+                self.deps.files.delete(target, id).await.map_err(unavailable)?;
+            }
+        }
+        Ok(())
     }
 
     /// The restored rows' credentials, made no stronger than they were when

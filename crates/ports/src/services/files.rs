@@ -28,7 +28,7 @@ use tenantry_domain::file::{
 };
 use tenantry_domain::quota::{Quota, StorageQuotaExceeded, check_storage};
 use tenantry_domain::rbac::builtin;
-use tenantry_domain::{AuditAction, AuditOutcome, FileId, UserId};
+use tenantry_domain::{AuditAction, AuditOutcome, FileId, TenantId, UserId};
 
 /// A file as listed and answered (its bytes are downloaded separately).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -94,6 +94,7 @@ crate::problem!(FilesError {
     FilesError::Rule(FileError::TooLarge { .. }) => ("file_too_large", TooLarge),
     FilesError::Rule(FileError::TypeNotAllowed(_)) => ("file_type_not_allowed", UnsupportedType),
     FilesError::Rule(FileError::LogoType(_)) => ("invalid_logo_type", UnsupportedType),
+    FilesError::Rule(FileError::TypeList(_)) => ("invalid_file_types", Invalid),
     FilesError::StorageQuotaExceeded(_) => ("storage_quota_exceeded", TooLarge),
     FilesError::Upload(_) => ("upload_failed", Invalid),
     FilesError::Access(e) => (via e),
@@ -135,10 +136,19 @@ async fn peek(mut content: ByteStream) -> Result<(Bytes, ByteStream), FileStoreE
     Ok((head, Box::pin(first.chain(rest))))
 }
 
-/// What the quota leaves.
+/// A file store that failed to answer a read.
+fn read_failed(e: FileStoreError) -> InfraError {
+    match e {
+        FileStoreError::Unavailable(e) => InfraError::Unavailable(e),
+        other => InfraError::Unknown(anyhow::anyhow!(other)),
+    }
+}
+
+/// What the quota leaves, and the types the tenant accepts.
 struct Room {
     quota: Quota,
     used: u64,
+    types: Option<Vec<String>>,
 }
 
 impl Tenantry {
@@ -146,7 +156,7 @@ impl Tenantry {
         let tenant = self.tenant_row(tx).await?;
         let sub = self.subscription(tx).await?;
         let quota = self.plan_quota(sub.plan_kind()).await?.with_override(tenant.quota_override());
-        Ok(Room { quota, used: tx.storage_used().await? })
+        Ok(Room { quota, used: tx.storage_used().await?, types: tenant.settings().file_types.clone() })
     }
 
     /// `POST /v1/tenants/{tid}/files`: stores a file of the tenant's.
@@ -196,7 +206,10 @@ impl Tenantry {
         let content_type = sniff(&head, &name);
         match purpose {
             FilePurpose::Logo => check_logo(&content_type, 0)?,
-            FilePurpose::Attachment => check_type(&content_type, DEFAULT_ALLOWED_TYPES)?,
+            FilePurpose::Attachment => match &room.types {
+                Some(types) => check_type(&content_type, types)?,
+                None => check_type(&content_type, DEFAULT_ALLOWED_TYPES)?,
+            },
         }
         let id: FileId = self.new_id()?;
         let tenant = scope.tenant_id();
@@ -274,10 +287,7 @@ impl Tenantry {
             let mut tx = self.begin(scope, Access::Read).await?;
             tx.file(id).await?.ok_or(AccessError::NotFound)?
         };
-        let bytes = self.deps.files.get(scope.tenant_id(), id).await.map_err(|e| match e {
-            FileStoreError::Unavailable(e) => InfraError::Unavailable(e),
-            other => InfraError::Unknown(anyhow::anyhow!(other)),
-        })?;
+        let bytes = self.deps.files.get(scope.tenant_id(), id).await.map_err(read_failed)?;
         let bytes = bytes
             .ok_or_else(|| InfraError::Unknown(anyhow::anyhow!("the bytes of file {id} are missing from the store")))?;
         Ok((FileView::from(&file), bytes))
@@ -309,5 +319,114 @@ impl Tenantry {
             tracing::warn!(file = %id, error = %e, "a deleted file's bytes could not be removed; FileStore::list names them");
         }
         Ok(FileView::from(&file))
+    }
+}
+
+impl Tenantry {
+    /// `PUT /v1/tenants/{tid}/logo`: the tenant's logo, uploaded (a PNG or a
+    /// JPEG of at most 1 MiB, by its bytes), stored as one of its files and
+    /// shown on its pages from `/logos/{tid}/{fid}`; its mails show it from
+    /// `public_base` + that path when the service's public address is https
+    /// (`TENANTRY_PUBLIC_URL`). The previous uploaded logo is deleted.
+    pub async fn upload_logo(
+        &self,
+        scope: &TenantScope,
+        upload: Upload,
+        public_base: Option<&str>,
+    ) -> Result<FileView, FilesError> {
+        self.require(scope, builtin::TENANT_UPDATE, AuditAction::TenantUpdated).await?;
+        let file = self.store_file(scope, upload, FilePurpose::Logo).await?;
+        let url = public_base.and_then(|base| {
+            let path = format!("{}/logos/{}/{}", base.trim_end_matches('/'), scope.tenant_id(), file.id);
+            tenantry_domain::text::HttpsUrl::parse(&path).ok()
+        });
+        let previous = self.set_logo(scope, Some(file.id), url).await;
+        match previous {
+            Ok(previous) => {
+                self.forget_logo(scope, previous).await;
+                Ok(FileView::from(&file))
+            }
+            Err(e) => {
+                // Not the logo: the file goes with its bytes.
+                self.forget_logo(scope, Some(file.id)).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// `DELETE /v1/tenants/{tid}/logo`: no logo any more (the uploaded one is deleted).
+    pub async fn remove_logo(&self, scope: &TenantScope) -> Result<(), FilesError> {
+        self.require(scope, builtin::TENANT_UPDATE, AuditAction::TenantUpdated).await?;
+        let previous = self.set_logo(scope, None, None).await?;
+        self.forget_logo(scope, previous).await;
+        Ok(())
+    }
+
+    /// The branding's logo set to `file` (and `url` for mails) in one unit of
+    /// work; answers the uploaded logo it replaced.
+    async fn set_logo(
+        &self,
+        scope: &TenantScope,
+        file: Option<FileId>,
+        url: Option<tenantry_domain::text::HttpsUrl>,
+    ) -> Result<Option<FileId>, FilesError> {
+        let mut tx = self.begin(scope, Access::Write).await?;
+        let mut tenant = self.tenant_row(tx.as_mut()).await?;
+        let previous = tenant.settings().branding.logo_file;
+        let patch =
+            tenantry_domain::tenant::TenantPatch { logo_file: Some(file), logo_url: Some(url), ..Default::default() };
+        let changed = tenant.apply(patch);
+        tx.update_tenant(&tenant).await?;
+        let event = self
+            .event(scope, AuditAction::TenantUpdated, Some(AuditTarget::Tenant(tenant.id())), AuditOutcome::Success)?
+            .with("fields", changed.join(","));
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        Ok(previous.filter(|p| Some(*p) != file))
+    }
+
+    /// Deletes a replaced logo's file and bytes (a failure is logged: the
+    /// file stays among the tenant's files, which its admins may delete).
+    async fn forget_logo(&self, scope: &TenantScope, file: Option<FileId>) {
+        let Some(id) = file else { return };
+        let done: Result<(), FilesError> = async {
+            let mut tx = self.begin(scope, Access::Write).await?;
+            let Some(row) = tx.file(id).await? else { return Ok(()) };
+            tx.delete_file(id).await?;
+            let used = tx.storage_used().await?;
+            tx.set_storage_used(used.saturating_sub(row.size)).await?;
+            let event = self
+                .event(scope, AuditAction::FileDeleted, Some(AuditTarget::File(id)), AuditOutcome::Success)?
+                .with("name", row.name.as_str())
+                .with("purpose", row.purpose.as_str());
+            tx.append_audit(&event).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = done {
+            tracing::warn!(file = %id, error = %e, "a replaced logo could not be deleted");
+            return;
+        }
+        if let Err(e) = self.deps.files.delete(scope.tenant_id(), id).await {
+            tracing::warn!(file = %id, error = %e, "a replaced logo's bytes could not be removed");
+        }
+    }
+
+    /// `GET /logos/{tid}/{fid}` (anyone: pages and mail clients load it):
+    /// the tenant's current logo, and nothing else — another file of the
+    /// tenant, an older logo or another tenant's answers `NotFound`.
+    pub async fn public_logo(&self, tenant: TenantId, id: FileId) -> Result<(FileView, ByteStream), FilesError> {
+        let scope = self.system_scope(tenant, tenantry_domain::audit::SystemActor::Logo);
+        let file = {
+            let mut tx = self.begin(&scope, Access::Read).await?;
+            let Some(row) = tx.tenant().await? else { return Err(AccessError::NotFound.into()) };
+            if row.settings().branding.logo_file != Some(id) {
+                return Err(AccessError::NotFound.into());
+            }
+            tx.file(id).await?.filter(|f| f.purpose == FilePurpose::Logo).ok_or(AccessError::NotFound)?
+        };
+        let bytes = self.deps.files.get(tenant, id).await.map_err(read_failed)?;
+        Ok((FileView::from(&file), bytes.ok_or(AccessError::NotFound)?))
     }
 }

@@ -40,6 +40,8 @@ pub struct SettingsInput {
     pub language: Option<Option<String>>,
     /// The workspace's default time zone (an IANA name; empty: none).
     pub time_zone: Option<Option<String>>,
+    /// The types of files it accepts (`null`: the default list).
+    pub file_types: Option<Option<Vec<String>>>,
 }
 
 /// Why a settings change or deletion request was refused. Nothing changed.
@@ -54,6 +56,9 @@ pub enum TenantError {
     /// A language or time zone tenantry does not know.
     #[error(transparent)]
     InvalidPreference(#[from] PreferenceError),
+    /// Not a list of accepted file types.
+    #[error(transparent)]
+    FileTypes(#[from] tenantry_domain::file::FileError),
     /// The payment provider refused or could not be reached for billing details.
     #[error("billing details could not be passed to the payment provider: {0}")]
     Billing(#[from] PaymentError),
@@ -73,6 +78,7 @@ crate::problem!(TenantError {
     TenantError::Invalid(_) => ("invalid_settings", Invalid),
     TenantError::InvalidEmail(_) => ("invalid_email", Invalid),
     TenantError::InvalidPreference(_) => ("invalid_preference", Invalid),
+    TenantError::FileTypes(_) => ("invalid_file_types", Invalid),
     TenantError::Billing(PaymentError::Rejected(_)) => ("billing_details_rejected", Invalid),
     TenantError::Billing(_) => ("billing_unavailable", Unavailable),
     TenantError::Lifecycle(SubscriptionError::AlreadyPendingDeletion) => ("deletion_already_requested", Conflict),
@@ -107,6 +113,7 @@ impl Tenantry {
             name: input.name.as_deref().map(CompanyName::parse).transpose()?,
             primary_color: opt(input.primary_color, HexColor::parse)?,
             logo_url: opt(input.logo_url, HttpsUrl::parse)?,
+            logo_file: None,
             notifications: input.notifications,
             legal_name: opt(input.legal_name, CompanyName::parse)?,
             country: opt(input.country, CountryCode::parse)?,
@@ -114,6 +121,10 @@ impl Tenantry {
             billing_email: opt(input.billing_email, Email::parse)?,
             language: opt(input.language, Language::parse)?,
             time_zone: opt(input.time_zone, TimeZone::parse)?,
+            file_types: input
+                .file_types
+                .map(|list| list.map(|l| tenantry_domain::file::accepted_types(&l)).transpose())
+                .transpose()?,
         };
         let touches_billing = patch.touches_billing() || patch.name.is_some();
         let mut tx = self.begin(scope, Access::Write).await?;

@@ -173,6 +173,18 @@ pub async fn files_service(h: &crate::Harness) -> Result<(), Broken> {
         ensure!(refused == Some(code), "{name} answered {refused:?}, not {code}");
     }
 
+    // The tenant's own list: only CSV; a PDF is refused, a CSV kept; a list naming HTML is refused.
+    use tenantry_ports::services::tenant::SettingsInput;
+    let types = |list: Option<Vec<String>>| SettingsInput { file_types: Some(list), ..Default::default() };
+    h.tenantry.update_tenant(&owner, types(Some(vec!["text/csv".into()]))).await.ctx("only CSV")?;
+    let refused = h.tenantry.upload_file(&owner, upload("c.pdf", pdf(20))).await.err().map(|e| e.code());
+    ensure!(refused == Some("file_type_not_allowed"), "a PDF under a CSV-only list answered {refused:?}");
+    let csv = h.tenantry.upload_file(&owner, upload("h.csv", b"a;b\n1;2\n")).await.ctx("a CSV under CSV-only")?;
+    h.tenantry.delete_file(&owner, csv.id).await.ctx("delete the CSV")?;
+    let refused = h.tenantry.update_tenant(&owner, types(Some(vec!["text/html".into()]))).await.err().map(|e| e.code());
+    ensure!(refused == Some("invalid_file_types"), "a list accepting HTML answered {refused:?}");
+    h.tenantry.update_tenant(&owner, types(None)).await.ctx("the default list again")?;
+
     // A downgrade below what is stored deletes nothing; uploads wait until the tenant is under it.
     h.tenantry.admin_update_tenant(&as_su, quota(500)).await.ctx("quota 500")?;
     ensure!(h.tenantry.list_files(&owner).await.ctx("list")?.len() == 1, "a lower quota deleted a file");

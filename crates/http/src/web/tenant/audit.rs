@@ -68,6 +68,7 @@ fn system_name(s: SystemActor) -> String {
         SystemActor::Signup => t!("tenant-audit-system-signup"),
         SystemActor::InvitationLink => t!("tenant-audit-system-invitation-link"),
         SystemActor::UnsubscribeLink => t!("tenant-audit-system-unsubscribe-link"),
+        SystemActor::Logo => t!("tenant-audit-system-logo"),
         SystemActor::Login => t!("tenant-audit-system-login"),
         SystemActor::Meter => t!("tenant-audit-system-meter"),
     }

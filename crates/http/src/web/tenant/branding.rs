@@ -14,13 +14,18 @@ use axum::routing::{get, post};
 use maud::{Markup, html};
 use serde::Deserialize;
 use tenantry_domain::preferences::{Language, TimeZone};
-use tenantry_domain::tenant::TenantSettings;
 use tenantry_ports::services::tenant::SettingsInput;
+use tenantry_ports::services::views::TenantView;
 
 /// Its pages.
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/app/{slug}/settings/branding", get(branding).post(save_branding))
+        .route(
+            "/app/{slug}/settings/branding/logo",
+            post(upload_logo).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/app/{slug}/settings/branding/logo/remove", post(remove_logo))
         .route("/app/{slug}/settings/locale", post(save_locale))
 }
 
@@ -42,10 +47,16 @@ struct Shown<'a> {
     locale: Option<(&'a str, Option<&'static str>, (&'a str, &'a str))>,
 }
 
-fn branding_body(session: &Session, slug: &str, settings: &TenantSettings, shown: Shown<'_>) -> Markup {
+fn branding_body(session: &Session, slug: &str, view: &TenantView, shown: Shown<'_>) -> Markup {
+    let settings = &view.settings;
     let current = &settings.branding;
     let color = current.primary_color.as_ref().map(|c| c.as_str());
     let logo = current.logo_url.as_ref().map(|u| u.as_str());
+    // What the pages show: the uploaded logo from this origin, else the address.
+    let shown_logo = match current.logo_file {
+        Some(file) => Some(format!("/logos/{}/{file}", view.id)),
+        None => logo.map(str::to_owned),
+    };
     let (color_value, logo_value) = match shown.branding {
         Some((_, typed)) => typed,
         None => (color.unwrap_or(""), logo.unwrap_or("")),
@@ -71,13 +82,29 @@ fn branding_body(session: &Session, slug: &str, settings: &TenantSettings, shown
                 }
                 dt { (t!("tenant-branding-logo")) }
                 dd #current-logo {
-                    @if let Some(url) = logo {
+                    @if let Some(url) = &shown_logo {
                         img.logo src=(url) alt=(t!("tenant-branding-logo-alt")) height="48";
                         br;
                         code { (url) }
                     } @else {
                         (t!("tenant-branding-logo-none"))
                     }
+                }
+            }
+        }
+        section.card aria-labelledby="logo-h" {
+            h2 #logo-h { (t!("tenant-branding-logo-upload-title")) }
+            p.hint { (t!("tenant-branding-logo-upload-hint")) }
+            form #logo-upload method="post" enctype="multipart/form-data" action={ "/app/" (slug) "/settings/branding/logo" } {
+                (field(session))
+                label for="logo-file" { (t!("tenant-branding-logo-file")) }
+                input #logo-file type="file" name="file" accept="image/png,image/jpeg" required;
+                button #upload-logo type="submit" { (t!("tenant-branding-logo-upload")) }
+            }
+            @if shown_logo.is_some() {
+                form.inline #logo-remove method="post" action={ "/app/" (slug) "/settings/branding/logo/remove" } {
+                    (field(session))
+                    button.link type="submit" { (t!("tenant-branding-logo-remove")) }
                 }
             }
         }
@@ -136,7 +163,7 @@ pub(crate) async fn branding(
     let (scope, name) = tenant(&state, &session, &slug).await?;
     let view = state.tenantry.get_tenant(&scope).await?;
     let shown = Shown { saved: n.saved.as_deref(), ..Shown::default() };
-    let body = branding_body(&session, &slug, &view.settings, shown);
+    let body = branding_body(&session, &slug, &view, shown);
     Ok(page(&state, &scope, &t!("tenant-branding-title"), nav(&session, &slug, &name), body).await.into_response())
 }
 
@@ -171,7 +198,7 @@ pub(crate) async fn save_branding(
             let detail = e.detail();
             let typed = (form.primary_color.as_str(), form.logo_url.as_str());
             let shown = Shown { branding: Some((detail.as_str(), typed)), ..Shown::default() };
-            let body = branding_body(&session, &slug, &view.settings, shown);
+            let body = branding_body(&session, &slug, &view, shown);
             let page = page(&state, &scope, &t!("tenant-branding-title"), nav(&session, &slug, &name), body).await;
             Ok((e.status(), page).into_response())
         }
@@ -215,9 +242,36 @@ pub(crate) async fn save_locale(
             let field = e.field(&[("invalid_preference", which)]);
             let chosen = (form.language.as_str(), form.time_zone.as_str());
             let shown = Shown { locale: Some((detail.as_str(), field, chosen)), ..Shown::default() };
-            let body = branding_body(&session, &slug, &view.settings, shown);
+            let body = branding_body(&session, &slug, &view, shown);
             let page = page(&state, &scope, &t!("tenant-branding-title"), nav(&session, &slug, &name), body).await;
             Ok((e.status(), page).into_response())
         }
     }
+}
+
+/// `POST /app/{slug}/settings/branding/logo`: an uploaded logo (the form's
+/// CSRF token first, then the image), or the page's refusal.
+pub(crate) async fn upload_logo(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    request: axum::extract::Request,
+) -> PageResult {
+    let (texts, upload) = crate::api::multipart_upload(request).await?;
+    let csrf = texts.get("csrf").map(String::as_str).unwrap_or_default();
+    let (scope, _) = posted(&state, &session, &slug, csrf).await?;
+    state.tenantry.upload_logo(&scope, upload, state.public_url.as_deref()).await?;
+    Ok(Redirect::to(&format!("/app/{slug}/settings/branding?saved=1")).into_response())
+}
+
+/// `POST /app/{slug}/settings/branding/logo/remove`: no logo any more.
+pub(crate) async fn remove_logo(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    WebForm(form): WebForm<crate::web::session::CsrfForm>,
+) -> PageResult {
+    let (scope, _) = posted(&state, &session, &slug, &form.csrf).await?;
+    state.tenantry.remove_logo(&scope).await?;
+    Ok(Redirect::to(&format!("/app/{slug}/settings/branding?saved=1")).into_response())
 }

@@ -49,9 +49,17 @@ pub(crate) async fn files(
     let (scope, name) = tenant(&state, &session, &slug).await?;
     let list = state.tenantry.list_files(&scope).await?;
     let usage = state.tenantry.usage(&scope).await.ok();
+    let accepted: Vec<String> = match state.tenantry.get_tenant(&scope).await.ok().and_then(|t| t.settings.file_types) {
+        Some(types) => types,
+        None => tenantry_domain::file::DEFAULT_ALLOWED_TYPES.iter().map(|t| (*t).to_owned()).collect(),
+    };
     let body = html! {
         h1 { (t!("tenant-files-title")) }
         p { (t!("tenant-files-intro")) }
+        details #accepted-types {
+            summary { (t!("tenant-files-accepted")) }
+            ul { @for t in &accepted { li { code { (t) } } } }
+        }
         @if let Some(u) = &usage {
             p #storage-used {
                 (t!("tenant-files-used", used = size(u.storage_bytes), limit = size(u.storage_limit_bytes)))

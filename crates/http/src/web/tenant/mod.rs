@@ -67,7 +67,11 @@ pub(crate) fn nav(session: &Session, slug: &str, name: &str) -> Nav {
 pub(crate) async fn page(state: &AppState, scope: &TenantScope, title: &str, nav: Nav, body: Markup) -> Page {
     // The tenant's logo (its branding) beside its name, when it has one.
     let logo = match state.tenantry.get_tenant(scope).await {
-        Ok(t) => t.settings.branding.logo_url.map(|u| u.to_string()),
+        // An uploaded logo from this origin (issue 27), else the one given by address.
+        Ok(t) => match t.settings.branding.logo_file {
+            Some(file) => Some(format!("/logos/{}/{file}", t.id)),
+            None => t.settings.branding.logo_url.map(|u| u.to_string()),
+        },
         Err(_) => None,
     };
     let alert = match (dunning(state, scope, &nav).await, unverified(state, scope, &nav).await) {
