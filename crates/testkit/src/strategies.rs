@@ -149,8 +149,8 @@ pub enum Op {
     MailPrefs { actor: ActorRef, billing: bool, product_updates: bool, upcoming_invoice: bool },
     /// Request a GDPR export, then read the status of and download one (own or another tenant's).
     Export { actor: ActorRef, export: IdRef },
-    /// Upload a file of `bytes` bytes, list the files, download one (own or another tenant's)
-    /// and perhaps delete it (issue 27).
+    /// Upload a file of `bytes` bytes (or, one time in four, list the files), download one (own
+    /// or another tenant's) and perhaps delete it (issue 27).
     Files { actor: ActorRef, file: IdRef, bytes: u16, delete: bool },
     /// Log in (correct or wrong password) as a member.
     Login { actor: ActorRef, correct: bool },
@@ -256,7 +256,7 @@ pub fn op_mix(tenants: u8, mix: Mix) -> impl Strategy<Value = Op> {
         }),
         1 => (a(), id_ref(tenants)).prop_map(|(actor, user)| Op::Erase { actor, user }),
         2 => (a(), id_ref(tenants)).prop_map(|(actor, export)| Op::Export { actor, export }),
-        2 => (a(), id_ref(tenants), any::<u16>(), any::<bool>())
+        1 => (a(), id_ref(tenants), any::<u16>(), any::<bool>())
             .prop_map(|(actor, file, bytes, delete)| Op::Files { actor, file, bytes, delete }),
         2 => (a(), any::<bool>()).prop_map(|(actor, correct)| Op::Login { actor, correct }),
         2 => (a(), 1..tenants.max(2)).prop_map(|(actor, target)| Op::CrossTenant { actor, target }),
