@@ -47,6 +47,11 @@ fn form(texts: &[(&str, &str)], name: &str, bytes: &[u8]) -> Vec<u8> {
 }
 
 impl App {
+    /// `GET path` with `token`: the answer's JSON.
+    async fn get_json(&self, path: &str, token: &str) -> Value {
+        self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+    }
+
     async fn signup(&self, slug: &str) -> (String, String) {
         let body = json!({"company_name": format!("{slug} Ltd"), "slug": slug, "email": format!("owner@{slug}.example.com"),
                           "password": PASSWORD, "name": "Owner"});
@@ -88,16 +93,7 @@ async fn files_are_uploaded_served_safely_and_refused_clearly(app: App) {
     assert_eq!(file["size"], pdf.len());
     let fid = file["id"].as_str().unwrap().to_owned();
 
-    let list: Value = app
-        .http
-        .get(format!("{}/v1/tenants/{tid}/files", app.base))
-        .bearer_auth(&owner)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json(&format!("/v1/tenants/{tid}/files"), &owner).await;
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
 
     let r =
@@ -156,16 +152,7 @@ async fn files_are_uploaded_served_safely_and_refused_clearly(app: App) {
     let r =
         app.http.delete(format!("{}/v1/tenants/{tid}/files/{fid}", app.base)).bearer_auth(&owner).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let usage: Value = app
-        .http
-        .get(format!("{}/v1/tenants/{tid}/usage", app.base))
-        .bearer_auth(&owner)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let usage: Value = app.get_json(&format!("/v1/tenants/{tid}/usage"), &owner).await;
     assert_eq!(usage["storage_bytes"], 0, "{usage}");
 }
 on_both!(files_are_uploaded_served_safely_and_refused_clearly);
@@ -302,16 +289,7 @@ async fn a_logo_is_uploaded_shown_to_anyone_and_replaced(app: App) {
         app.http.get(format!("{}/logos/{tid}/{fid}", app.base)).send().await.unwrap().status(),
         StatusCode::NOT_FOUND
     );
-    let files: Value = app
-        .http
-        .get(format!("{}/v1/tenants/{tid}/files", app.base))
-        .bearer_auth(&owner)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let files: Value = app.get_json(&format!("/v1/tenants/{tid}/files"), &owner).await;
     let ids: Vec<&str> = files.as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
     assert!(ids.contains(&fid2.as_str()) && !ids.contains(&fid.as_str()), "{files}");
 
@@ -321,16 +299,7 @@ async fn a_logo_is_uploaded_shown_to_anyone_and_replaced(app: App) {
         app.http.get(format!("{}/logos/{tid}/{fid2}", app.base)).send().await.unwrap().status(),
         StatusCode::NOT_FOUND
     );
-    let usage: Value = app
-        .http
-        .get(format!("{}/v1/tenants/{tid}/usage", app.base))
-        .bearer_auth(&owner)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let usage: Value = app.get_json(&format!("/v1/tenants/{tid}/usage"), &owner).await;
     assert_eq!(usage["storage_bytes"], "%PDF-1.7\nprivate".len(), "only the private file is stored: {usage}");
 }
 on_both!(a_logo_is_uploaded_shown_to_anyone_and_replaced, logo_app);
