@@ -29,7 +29,7 @@ pub(super) fn tenant() -> OpenApiRouter<AppState> {
 }
 
 /// The public route of a tenant's current logo (its pages and its mails load it).
-pub(super) fn anonymous() -> OpenApiRouter<AppState> {
+pub(super) fn public() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(logo))
 }
 

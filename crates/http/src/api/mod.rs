@@ -92,8 +92,7 @@ pub(crate) fn api() -> Api {
         anonymous: OpenApiRouter::new()
             .merge(account::anonymous())
             .merge(invitations::anonymous())
-            .merge(notifications::anonymous())
-            .merge(files::anonymous()),
+            .merge(notifications::anonymous()),
         tenant: OpenApiRouter::new()
             .merge(tenant::tenant())
             .merge(users::tenant())
@@ -112,6 +111,10 @@ pub(crate) fn api() -> Api {
             .merge(notifications::routes())
             .merge(subscription::routes())
             .merge(webhooks::routes())
+            // The public logo: loaded by every page and mail client, cached a day (its address
+            // changes with each logo), hashing nothing — not behind the sign-in paths' per-address
+            // throttle, which an office behind one address would exhaust in a minute.
+            .merge(files::public())
             .merge(admin::routes()),
     }
 }
